@@ -38,7 +38,13 @@ def parse_turtle(path: Path) -> Graph:
     graph = Graph()
     try:
         for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            graph.add((_term(triple.subject), _term(triple.predicate), _literal_or_term(path, triple.object)))
+            graph.add(
+                (
+                    _term(triple.subject),
+                    _term(triple.predicate),
+                    _literal_or_term(path, triple.object),
+                )
+            )
     except SyntaxError as error:
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))

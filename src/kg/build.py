@@ -1,0 +1,163 @@
+"""`kg build`: from the project's files to a validated dataset in dist/ and the embedded store.
+
+Everything is written to fresh folders first and swapped into place only when the
+whole build has succeeded, so a failed build leaves the previous one untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+from .canonical import canonical_graph, write_serializations
+from .excerpts import check_excerpts
+from .locate import SubjectIndex
+from .namespaces import KG, graph_iri
+from .project import ProjectFiles, load_project
+from .sources import load_source_texts
+from .store import create_store
+from .validation import ValidationReport, validate
+from .vocabulary import undeclared_terms
+
+DATA_GRAPHS = ("data", "provenance", "background")
+
+
+class BuildFailed(Exception):
+    """The build stopped; the message says where and why."""
+
+
+@dataclass
+class BuildResult:
+    triples_per_graph: dict[str, int]
+    violations: int
+    excerpts_checked: int
+    seconds: float
+    dist: Path
+    store: Path
+    written: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{name} {count}" for name, count in self.triples_per_graph.items())
+        total = sum(self.triples_per_graph.values())
+        return (
+            f"built {total} triples ({counts}); "
+            f"excerpts checked: {self.excerpts_checked}; violations: {self.violations}; "
+            f"wrote {self.dist}/ and {self.store}; {self.seconds:.1f} s"
+        )
+
+
+def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
+    """One rdflib graph holding the named graphs `names` (pyshacl runs fastest on this)."""
+    graph = Graph()
+    for name in names:
+        graph += project.graphs.get(name, Graph())
+    return graph
+
+
+def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
+    """Every check short of writing: vocabulary, excerpts, source digests, SHACL."""
+    facts = merged(project, DATA_GRAPHS)
+    unknown = undeclared_terms(facts, project.graphs["ontology"])
+    if unknown:
+        index = SubjectIndex(project.files)
+        lines = []
+        for term in unknown:
+            where = index.find(str(term.example_subject))
+            lines.append(
+                f"{where or 'graph/'}: undeclared {term.role} {term.term} (used on {term.example_subject})"
+            )
+        raise BuildFailed(
+            "terms used in graph/ are declared neither in ontology/ nor in a reused vocabulary:\n"
+            + "\n".join(lines)
+        )
+
+    provenance = project.graphs.get("provenance", Graph())
+    try:
+        texts = load_source_texts(provenance, project.root / "sources")
+    except OSError as error:
+        raise BuildFailed(f"cannot read source text: {error}") from None
+    problems = [
+        f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {recorded}"
+        for document, text in texts.items()
+        for recorded in provenance.objects(document, KG.sha256)
+        if str(recorded) != text.sha256
+    ]
+    index = SubjectIndex(project.files)
+    problems += [
+        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
+        for p in check_excerpts(provenance, texts)
+    ]
+    if problems:
+        raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
+
+    report = validate(merged(project, ("ontology",) + DATA_GRAPHS), project.graphs["shapes"], index)
+    excerpt_count = len(set(provenance.subjects(predicate=None, object=KG.Excerpt)))
+    return report, excerpt_count
+
+
+def build(root: Path, dist: Path, store: Path) -> BuildResult:
+    """Parse, check, validate, then write dist/ and the store; raise BuildFailed or InputError."""
+    started = time.perf_counter()
+    project = load_project(root)
+    report, excerpt_count = check_project(project)
+    if not report.conforms:
+        raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+
+    graphs = {
+        name: canonical_graph(name, project.graphs[name])
+        for name in sorted(project.graphs, key=_graph_order)
+    }
+    staging_dist = _staging(dist)
+    staging_store = _staging(store)
+    try:
+        written = write_serializations(graphs, staging_dist)
+        create_store(staging_store, staging_dist / "opioid-kg.nq")
+        _swap_into_place(staging_dist, dist)
+        _swap_into_place(staging_store, store)
+    finally:
+        for leftover in (staging_dist, staging_store):
+            shutil.rmtree(leftover, ignore_errors=True)
+    return BuildResult(
+        triples_per_graph={
+            str(graph_iri(name)).rsplit("/", 1)[-1]: len(g) for name, g in graphs.items()
+        },
+        violations=len(report.violations),
+        excerpts_checked=excerpt_count,
+        seconds=time.perf_counter() - started,
+        dist=dist,
+        store=store,
+        written=[dist / path.relative_to(staging_dist) for path in written],
+    )
+
+
+def _graph_order(name: str) -> int:
+    order = ("ontology", "shapes", "data", "provenance", "background")
+    return order.index(name) if name in order else len(order)
+
+
+def _staging(target: Path) -> Path:
+    """A fresh empty folder beside `target`, on the same file system so renames are atomic."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    return staging
+
+
+def _swap_into_place(new: Path, target: Path) -> None:
+    """Replace `target` by `new` with renames, keeping the old one until the new one is in place."""
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        if old.exists():
+            old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,69 @@
+"""The one store interface every consumer reads through: the embedded Oxigraph store.
+
+`kg build` fills it; the CLI, the server and the network code open it read-only
+and ask SPARQL of it, so a remote SPARQL endpoint can stand behind the same
+interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+DEFAULT_STORE = Path(".kg/store")
+
+
+class StoreMissing(FileNotFoundError):
+    """No built store where one was expected."""
+
+
+def create_store(path: Path, nquads_file: Path) -> None:
+    """Create a new on-disk store at `path` holding the quads of `nquads_file`."""
+    store = ox.Store(str(path))
+    store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    store.optimize()
+    del store
+
+
+class EmbeddedStore:
+    """A read-only view of a built Oxigraph store on disk."""
+
+    def __init__(self, path: Path = DEFAULT_STORE) -> None:
+        if not (path / "CURRENT").exists():
+            raise StoreMissing(f"no built store at {path}; run `kg build` first")
+        self.path = path
+        self._store = ox.Store.read_only(str(path))
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        *,
+        union_default_graph: bool = True,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query; `bindings` are substituted as terms, never pasted into the text."""
+        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
+        return self._store.query(
+            sparql, use_default_graph_as_union=union_default_graph, substitutions=substitutions
+        )
+
+    def triples_per_graph(self) -> dict[str, int]:
+        """The number of triples in each named graph."""
+        counts: dict[str, int] = {}
+        for row in self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        ):
+            counts[row["g"].value] = int(row["n"].value)
+        return counts
+
+    def instances_per_class(self) -> dict[str, int]:
+        """The number of distinct instances of each class, across all graphs."""
+        counts: dict[str, int] = {}
+        for row in self.query(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c"
+        ):
+            counts[row["c"].value] = int(row["n"].value)
+        return counts
