@@ -109,8 +109,7 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
 
     graphs = {
-        name: canonical_graph(name, project.graphs[name])
-        for name in sorted(project.graphs, key=_graph_order)
+        name: canonical_graph(name, project.graphs[name]) for name in sorted(project.graphs, key=_graph_order)
     }
     staging_dist = _staging(dist)
     staging_store = _staging(store)
@@ -123,9 +122,7 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         for leftover in (staging_dist, staging_store):
             shutil.rmtree(leftover, ignore_errors=True)
     return BuildResult(
-        triples_per_graph={
-            str(graph_iri(name)).rsplit("/", 1)[-1]: len(g) for name, g in graphs.items()
-        },
+        triples_per_graph={str(graph_iri(name)).rsplit("/", 1)[-1]: len(g) for name, g in graphs.items()},
         violations=len(report.violations),
         excerpts_checked=excerpt_count,
         seconds=time.perf_counter() - started,

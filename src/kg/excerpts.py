@@ -24,9 +24,7 @@ class ExcerptProblem:
     message: str
 
 
-def excerpt_turtle(
-    slug: str, document: URIRef, text: str, quote: str, occurrence: int | None = None
-) -> str:
+def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrence: int | None = None) -> str:
     """The Turtle block for an excerpt `slug` quoting `quote` from `document`."""
     start, end = locate_quote(text, quote, occurrence)
     iri = f"excerpt:{slug}"
@@ -50,9 +48,7 @@ def check_excerpts(provenance: Graph, texts: dict[URIRef, SourceText]) -> list[E
         excerpt = URIRef(excerpt)
         source = provenance.value(excerpt, OA.hasSource)
         if source not in texts:
-            problems.append(
-                ExcerptProblem(excerpt, f"its source {source} has no text under sources/")
-            )
+            problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
             continue
         text = texts[URIRef(source)].text
         selectors = list(provenance.objects(excerpt, OA.hasSelector))
@@ -60,9 +56,7 @@ def check_excerpts(provenance: Graph, texts: dict[URIRef, SourceText]) -> list[E
         start = _selector_value(provenance, selectors, OA.start)
         end = _selector_value(provenance, selectors, OA.end)
         if exact is None or start is None or end is None:
-            problems.append(
-                ExcerptProblem(excerpt, "needs a quote selector and a position selector")
-            )
+            problems.append(ExcerptProblem(excerpt, "needs a quote selector and a position selector"))
             continue
         found = text[int(start) : int(end)]
         if found != str(exact):

@@ -40,8 +40,8 @@ def parse_turtle(path: Path) -> Graph:
         for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
             graph.add(
                 (
-                    _term(triple.subject),
-                    _term(triple.predicate),
+                    rdflib_term(triple.subject),
+                    rdflib_term(triple.predicate),
                     _literal_or_term(path, triple.object),
                 )
             )
@@ -60,10 +60,10 @@ def _literal_or_term(path: Path, term: ox.NamedNode | ox.BlankNode | ox.Literal)
         if problem:
             line = _line_of(path, term.value)
             raise InputError(path, line, None, f"ill-typed literal: {problem}")
-    return _term(term)
+    return rdflib_term(term)
 
 
-def _term(term: object) -> Node:
+def rdflib_term(term: object) -> Node:
     """The rdflib term for an Oxigraph term."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)

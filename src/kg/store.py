@@ -50,6 +50,10 @@ class EmbeddedStore:
             sparql, use_default_graph_as_union=union_default_graph, substitutions=substitutions
         )
 
+    def quads(self) -> list[ox.Quad]:
+        """Every quad in the store."""
+        return list(self._store)
+
     def triples_per_graph(self) -> dict[str, int]:
         """The number of triples in each named graph."""
         counts: dict[str, int] = {}
@@ -67,3 +71,8 @@ class EmbeddedStore:
         ):
             counts[row["c"].value] = int(row["n"].value)
         return counts
+
+
+def graph_name(iri: str) -> str:
+    """The short name of one of the dataset's named graphs (`…/graph/data` -> `data`)."""
+    return iri.rsplit("/", 1)[-1]

@@ -93,9 +93,7 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str:
     """The IRI of the node shape a (possibly blank) property shape or SPARQL constraint belongs to."""
     if isinstance(shape, URIRef):
         return str(shape)
-    for parent in list(shapes.subjects(SH.property, shape)) + list(
-        shapes.subjects(SH.sparql, shape)
-    ):
+    for parent in list(shapes.subjects(SH.property, shape)) + list(shapes.subjects(SH.sparql, shape)):
         if isinstance(parent, URIRef):
             return str(parent)
     return str(shape)

@@ -36,9 +36,7 @@ class UndeclaredTerm:
 def declared_terms(ontology: Graph) -> set[URIRef]:
     """Every class and property the ontology declares."""
     return {
-        URIRef(subject)
-        for subject, kind in ontology.subject_objects(RDF.type)
-        if kind in _DECLARATION_TYPES
+        URIRef(subject) for subject, kind in ontology.subject_objects(RDF.type) if kind in _DECLARATION_TYPES
     }
 
 

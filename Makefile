@@ -1,0 +1,43 @@
+# The two commands of the quick start: `make serve` and `make test`.
+# Both create .venv and install the project on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+
+.PHONY: setup build serve test lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Rebuild when any input changes; the build is atomic, so a failure keeps the last good one.
+.kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' 2>/dev/null)
+	$(BIN)/kg build
+
+build: $(STAMP)
+	$(BIN)/kg build
+
+serve: .kg/store/CURRENT
+	$(BIN)/kg serve --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf dist .kg .pytest_cache .ruff_cache

@@ -1,0 +1,209 @@
+"""The catalogue of named questions in queries/: one SPARQL file each, with a grlc-style header.
+
+A header is YAML in `#+ ` comment lines at the top of the file:
+
+    #+ summary: Routes by which a substance reaches a destination
+    #+ description: By which routes, through which countries and by which means ...?
+    #+ answer: select            (select, ask, construct or describe)
+    #+ tags: [flows]
+    #+ params:
+    #+   - name: substance       (binds ?substance in the query)
+    #+     type: iri             (iri, string, integer, decimal, date or year)
+    #+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
+    #+     enum: [...]           (optional list of allowed values)
+    #+     description: The substance that travels.
+
+Parameter values are bound as RDF terms to the query's variables, never pasted
+into its text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "year"}
+ANSWER_KINDS = {"select", "ask", "construct", "describe"}
+_HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file with a bad header, or a parameter value that does not fit its type."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str
+    default: str | None = None
+    enum: tuple[str, ...] = ()
+
+    def term(self, raw: str) -> tuple[str, str, str | None]:
+        """`raw` checked against the type: (kind, lexical form, datatype) for binding.
+
+        kind is "iri" or "literal"; the datatype is None for plain strings.
+        """
+        if self.enum and raw not in self.enum:
+            allowed = ", ".join(self.enum)
+            raise CatalogueError(f"parameter {self.name}: {raw!r} is not one of: {allowed}")
+        if self.type == "iri":
+            if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", raw):
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not an absolute IRI")
+            return "iri", raw, None
+        if self.type == "string":
+            return "literal", raw, None
+        if self.type == "integer":
+            if not re.fullmatch(r"[+-]?\d+", raw):
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not an integer")
+            return "literal", str(int(raw)), XSD + "integer"
+        if self.type == "decimal":
+            try:
+                Decimal(raw)
+            except InvalidOperation:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a decimal") from None
+            return "literal", raw, XSD + "decimal"
+        if self.type == "date":
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+            return "literal", raw, XSD + "date"
+        if not re.fullmatch(r"\d{4}", raw):
+            raise CatalogueError(f"parameter {self.name}: {raw!r} is not a year (YYYY)")
+        return "literal", raw, XSD + "gYear"
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One question of the catalogue."""
+
+    name: str
+    path: Path
+    summary: str
+    description: str
+    answer: str
+    text: str
+    parameters: tuple[Parameter, ...] = ()
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise CatalogueError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
+
+    def bindings(self, given: dict[str, str]) -> dict[str, tuple[str, str, str | None]]:
+        """Typed values for every parameter: the given ones, else the defaults."""
+        for name in given:
+            self.parameter(name)
+        values: dict[str, tuple[str, str, str | None]] = {}
+        for parameter in self.parameters:
+            raw = given.get(parameter.name, parameter.default)
+            if raw is None:
+                raise CatalogueError(f"query {self.name} needs a value for parameter {parameter.name}")
+            values[parameter.name] = parameter.term(str(raw))
+        return values
+
+
+def parse_header(path: Path, text: str) -> dict:
+    """The YAML mapping in the `#+` lines at the top of a query file."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        match = _HEADER_LINE.match(line)
+        if not match:
+            break
+        lines.append(match.group(1))
+    if not lines:
+        raise CatalogueError(f"{path}:1: no '#+' header; a catalogue query starts with '#+ summary: ...'")
+    try:
+        header = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise CatalogueError(f"{path}{line}: header is not valid YAML: {error}") from None
+    if not isinstance(header, dict):
+        raise CatalogueError(f"{path}:1: header must be a YAML mapping")
+    return header
+
+
+def load_query(path: Path) -> NamedQuery:
+    """Read and check one catalogue file."""
+    text = path.read_text("utf-8")
+    header = parse_header(path, text)
+    for key in ("summary", "description", "answer"):
+        if not isinstance(header.get(key), str) or not header[key].strip():
+            raise CatalogueError(f"{path}: header needs a non-empty '{key}'")
+    unknown = set(header) - {"summary", "description", "answer", "params", "tags"}
+    if unknown:
+        raise CatalogueError(f"{path}: unknown header keys: {', '.join(sorted(unknown))}")
+    if header["answer"] not in ANSWER_KINDS:
+        raise CatalogueError(f"{path}: answer must be one of {', '.join(sorted(ANSWER_KINDS))}")
+    name = path.stem
+    if not _NAME.match(name):
+        raise CatalogueError(f"{path}: file names are lower-case words joined by '-'")
+    parameters = tuple(_parameter(path, raw) for raw in header.get("params") or [])
+    if header["answer"] == "select":
+        _check_projected(path, text, parameters)
+    tags = header.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise CatalogueError(f"{path}: tags must be a list of words")
+    return NamedQuery(
+        name=name,
+        path=path,
+        summary=header["summary"].strip(),
+        description=header["description"].strip(),
+        answer=header["answer"],
+        text=text,
+        parameters=parameters,
+        tags=tuple(tags),
+    )
+
+
+def _parameter(path: Path, raw: object) -> Parameter:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: each entry of params is a mapping with name, type, description")
+    name, kind = raw.get("name"), raw.get("type")
+    if not isinstance(name, str) or not _VARIABLE.match(name):
+        raise CatalogueError(f"{path}: parameter name {name!r} is not a SPARQL variable name")
+    if kind not in PARAM_TYPES:
+        raise CatalogueError(
+            f"{path}: parameter {name} has type {kind!r}; use one of {', '.join(sorted(PARAM_TYPES))}"
+        )
+    if not isinstance(raw.get("description"), str):
+        raise CatalogueError(f"{path}: parameter {name} needs a description")
+    default = raw.get("default")
+    enum = tuple(str(value) for value in raw.get("enum") or [])
+    parameter = Parameter(name, kind, raw["description"], None if default is None else str(default), enum)
+    if parameter.default is not None:
+        try:
+            parameter.term(parameter.default)
+        except CatalogueError as error:
+            raise CatalogueError(f"{path}: default does not fit: {error}") from None
+    return parameter
+
+
+def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -> None:
+    """Parameters are bound by substitution, which needs each one in the SELECT clause."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    match = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", body, re.IGNORECASE | re.DOTALL)
+    projection = match.group(1) if match else ""
+    if "*" in projection:
+        return
+    for parameter in parameters:
+        if not re.search(rf"\?{parameter.name}\b", projection):
+            raise CatalogueError(f"{path}: parameter ?{parameter.name} must appear in the SELECT clause")
+
+
+def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
+    """Every query in `folder`, by name."""
+    return {query.name: query for query in map(load_query, sorted(folder.glob("*.rq")))}

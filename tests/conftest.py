@@ -1,0 +1,43 @@
+"""Shared fixtures: one real build of the project into a temporary folder per test session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kg.build import BuildResult, build
+from kg.store import EmbeddedStore
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Built:
+    """Where the session's build wrote its outputs."""
+
+    result: BuildResult
+    dist: Path
+    store_path: Path
+
+    def store(self) -> EmbeddedStore:
+        return EmbeddedStore(self.store_path)
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The project built once, by the real pipeline, into a temporary dist/ and store."""
+    out = tmp_path_factory.mktemp("build")
+    result = build(PROJECT, out / "dist", out / "store")
+    return Built(result, out / "dist", out / "store")
+
+
+@pytest.fixture(scope="session")
+def store(built: Built) -> EmbeddedStore:
+    return built.store()
