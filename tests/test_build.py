@@ -1,0 +1,187 @@
+"""`kg build` end to end: reproducible output, atomic replacement, and bad input stopped at its place."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.build import BuildFailed, build
+from kg.cli import main
+from kg.parsing import InputError
+from kg.store import EmbeddedStore
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """The SHA-256 of every file under `folder`, by relative path."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def project_copy(project_root: Path, tmp_path: Path) -> Path:
+    """A copy of the project's inputs that a test may break."""
+    copy = tmp_path / "project"
+    for folder in ("ontology", "graph", "sources", "queries"):
+        shutil.copytree(project_root / folder, copy / folder)
+    return copy
+
+
+def test_summary_reports_counts_and_zero_violations(built) -> None:
+    summary = built.result.summary()
+    assert "violations: 0" in summary
+    assert f"data {built.result.triples_per_graph['data']}" in summary
+    assert built.result.excerpts_checked >= 50
+    assert set(built.result.triples_per_graph) == {"ontology", "shapes", "data", "provenance", "background"}
+
+
+def test_store_holds_what_dist_holds(built) -> None:
+    per_graph = EmbeddedStore(built.store_path).triples_per_graph()
+    expected = {
+        f"https://w3id.org/opioid-kg/graph/{name}": n for name, n in built.result.triples_per_graph.items()
+    }
+    assert per_graph == expected
+    lines = (built.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
+    assert len(lines) == sum(expected.values())
+
+
+def test_two_builds_write_identical_dist(project_root: Path, tmp_path: Path, built) -> None:
+    second = build(project_root, tmp_path / "dist", tmp_path / "store")
+    assert snapshot(second.dist) == snapshot(built.dist)
+    assert {
+        "opioid-kg.nq",
+        "opioid-kg.trig",
+        "opioid-kg.jsonld",
+        "graphs/data.ttl",
+        "graphs/data.jsonld",
+    } <= set(snapshot(built.dist))
+
+
+def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_path: Path) -> None:
+    dist, store = tmp_path / "dist", tmp_path / "store"
+    build(project_copy, dist, store)
+    before = snapshot(dist)
+    counts = EmbeddedStore(store).triples_per_graph()
+
+    statistics = project_copy / "graph" / "data" / "statistics.ttl"
+    statistics.write_text(statistics.read_text("utf-8").replace('"44100"', '"44100.5x"'), "utf-8")
+    with pytest.raises(InputError):
+        build(project_copy, dist, store)
+
+    assert snapshot(dist) == before
+    assert EmbeddedStore(store).triples_per_graph() == counts
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project", "store"]
+
+
+def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: Path) -> None:
+    flows = project_copy / "graph" / "data" / "flows.ttl"
+    lines = flows.read_text("utf-8").splitlines()
+    broken_line = next(i for i, line in enumerate(lines) if line.startswith("flow:colombia-us-heroin a"))
+    lines[broken_line] = lines[broken_line].replace(
+        " a kg:TraffickingFlow ;", " a kg:TraffickingFlow ; ;;; ["
+    )
+    flows.write_text("\n".join(lines), "utf-8")
+
+    result = CliRunner().invoke(
+        main, ["--project", str(project_copy), "build", "--dist", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 2
+    assert f"{flows}:{broken_line + 1}:" in result.output
+    assert "Turtle syntax error" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    "original,replacement,message",
+    [
+        ('"2000"^^xsd:gYear', '"20x1"^^xsd:gYear', '"20x1" is not a valid xsd:gYear'),
+        ('"38"^^xsd:decimal', '"twelve"^^xsd:decimal', '"twelve" is not a valid xsd:decimal'),
+    ],
+)
+def test_ill_typed_literal_is_an_error(
+    project_copy: Path, tmp_path: Path, original: str, replacement: str, message: str
+) -> None:
+    changes = project_copy / "graph" / "data" / "changes.ttl"
+    text = changes.read_text("utf-8")
+    assert original in text
+    changes.write_text(text.replace(original, replacement, 1), "utf-8")
+    line = next(n for n, row in enumerate(changes.read_text("utf-8").splitlines(), 1) if replacement in row)
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(error.value) == f"{changes}:{line}: ill-typed literal: {message}"
+
+
+def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) -> None:
+    places = project_copy / "graph" / "data" / "places.ttl"
+    places.write_text(
+        places.read_text("utf-8").replace(
+            "kg:withinCountry country:US ;", "kg:withinCountri country:US ;", 1
+        ),
+        "utf-8",
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "undeclared predicate https://w3id.org/opioid-kg/ontology#withinCountri" in str(error.value)
+    assert f"{places}:" in str(error.value)
+
+
+def test_undeclared_class_is_an_error(project_copy: Path, tmp_path: Path) -> None:
+    actors = project_copy / "graph" / "data" / "actors.ttl"
+    actors.write_text(
+        actors.read_text("utf-8").replace(
+            "organization:esri a kg:Company ;", "organization:esri a kg:Firm ;"
+        ),
+        "utf-8",
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "undeclared class https://w3id.org/opioid-kg/ontology#Firm" in str(error.value)
+
+
+def test_excerpt_not_in_source_is_an_error(project_copy: Path, tmp_path: Path) -> None:
+    excerpts = project_copy / "graph" / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    excerpts.write_text(text.replace('"Mexican farmers may be', '"Mexican farmers must be', 1), "utf-8")
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "excerpt https://w3id.org/opioid-kg/id/excerpt/multiple-harvests" in str(error.value)
+    assert "not the quoted 'Mexican farmers must be" in str(error.value)
+
+
+def test_changed_source_text_is_an_error(project_copy: Path, tmp_path: Path) -> None:
+    source = project_copy / "sources" / "000_1bdfefaeb44abb70.txt"
+    source.write_text(source.read_text("utf-8") + "\n", "utf-8")
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "SHA-256" in str(error.value)
+
+
+def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, tmp_path: Path) -> None:
+    changes = project_copy / "graph" / "data" / "changes.ttl"
+    changes.write_text(
+        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "--project",
+            str(project_copy),
+            "build",
+            "--dist",
+            str(tmp_path / "d"),
+            "--store",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "percentage change does not agree" in result.output
+    assert "change/mx-poppy-cultivation-2016-2017" in result.output
+    assert f"{changes}:" in result.output
+    assert not (tmp_path / "d").exists()
