@@ -1,0 +1,89 @@
+"""The ontology is sound: every term labelled and defined, every used term declared, no OWL 2 RL clash."""
+
+from __future__ import annotations
+
+import owlrl
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from kg.build import DATA_GRAPHS, merged
+from kg.project import load_project
+from kg.vocabulary import declared_terms, undeclared_terms
+
+
+@pytest.fixture(scope="module")
+def project(project_root):
+    return load_project(project_root)
+
+
+def test_every_declared_term_has_an_english_label_and_definition(project) -> None:
+    ontology = project.graphs["ontology"]
+    terms = declared_terms(ontology)
+    assert len(terms) > 150
+    unlabelled = [
+        t for t in terms if not any(lbl.language == "en" for lbl in ontology.objects(t, RDFS.label))
+    ]
+    undefined = [
+        t for t in terms if not any(d.language == "en" for d in ontology.objects(t, SKOS.definition))
+    ]
+    assert not unlabelled, f"terms without an English rdfs:label: {sorted(unlabelled)}"
+    assert not undefined, f"terms without an English skos:definition: {sorted(undefined)}"
+
+
+def test_every_concept_is_labelled_and_defined(project) -> None:
+    ontology = project.graphs["ontology"]
+    concepts = set(ontology.subjects(SKOS.inScheme, None))
+    assert len(concepts) > 20
+    for concept in concepts:
+        assert ontology.value(concept, SKOS.prefLabel) is not None, concept
+        assert ontology.value(concept, SKOS.definition) is not None, concept
+
+
+def test_no_term_used_in_the_graph_is_undeclared(project) -> None:
+    assert undeclared_terms(merged(project, DATA_GRAPHS), project.graphs["ontology"]) == []
+
+
+def test_own_properties_have_domains_or_ranges(project) -> None:
+    ontology = project.graphs["ontology"]
+    own = [
+        p
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty)
+        for p in ontology.subjects(RDF.type, kind)
+        if str(p).startswith("https://w3id.org/opioid-kg/")
+    ]
+    assert len(own) > 80
+    loose = [
+        p for p in own if ontology.value(p, RDFS.domain) is None and ontology.value(p, RDFS.range) is None
+    ]
+    assert not loose, f"properties with neither domain nor range: {sorted(loose)}"
+
+
+def test_classes_align_to_reused_vocabularies(project) -> None:
+    ontology = project.graphs["ontology"]
+    kg = "https://w3id.org/opioid-kg/ontology#"
+    expected = {
+        "Substance": "http://www.w3.org/2004/02/skos/core#Concept",
+        "GovernmentAgency": "http://www.w3.org/ns/org#Organization",
+        "Program": "http://www.w3.org/ns/prov#Activity",
+        "Excerpt": "http://www.w3.org/ns/oa#SpecificResource",
+        "FiscalYear": "http://www.w3.org/2006/time#ProperInterval",
+        "Measure": "http://purl.org/linked-data/cube#MeasureProperty",
+        "Report": "https://schema.org/Report",
+    }
+    for local, parent in expected.items():
+        assert (URIRef(kg + local), RDFS.subClassOf, URIRef(parent)) in ontology, local
+
+
+def test_owl_rl_closure_is_consistent(project) -> None:
+    graph = Graph()
+    graph += merged(project, ("ontology", *DATA_GRAPHS))
+    before = len(graph)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    assert len(graph) > before, "the closure inferred nothing, so it did not run"
+    nothing = set(graph.subjects(RDF.type, OWL.Nothing))
+    assert not nothing, f"individuals typed owl:Nothing: {sorted(nothing)}"
+    clashes = [(a, b) for a, b in graph.subject_objects(OWL.differentFrom) if (a, OWL.sameAs, b) in graph]
+    assert not clashes, f"owl:differentFrom clashes: {clashes}"
+    errors = list(graph.objects(None, URIRef("http://www.daml.org/2002/03/agents/agent-ont#error_message")))
+    assert not errors, f"OWL 2 RL inconsistencies: {errors}"
