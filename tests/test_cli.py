@@ -1,0 +1,121 @@
+"""The `kg` command line as a user runs it: validate, stats, excerpt, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, URIRef
+
+from kg.cli import main
+
+PREFIXES = """@prefix kg: <https://w3id.org/opioid-kg/ontology#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix country: <https://w3id.org/opioid-kg/id/country/> .
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_validate_built_dataset_conforms(built) -> None:
+    code, output = run("validate", "--store", str(built.store_path))
+    assert code == 0
+    assert "conforms: 0 violations" in output
+
+
+def test_validate_files_reports_focus_node_shape_and_line(project_root: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(PREFIXES + '\n\ncountry:XX a kg:Country ;\n    skos:prefLabel "Nowhere"@en .\n', "utf-8")
+    code, output = run("--project", str(project_root), "validate", str(bad))
+    assert code == 1
+    assert "focus node: https://w3id.org/opioid-kg/id/country/XX" in output
+    assert "shape:      https://w3id.org/opioid-kg/shapes#EvidenceShape" in output
+    assert f"written at: {bad}:7" in output
+
+
+def test_validate_json_and_turtle_reports(project_root: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(PREFIXES + "country:XX a kg:Country .\n", "utf-8")
+    code, output = run("--project", str(project_root), "validate", "--format", "json", str(bad))
+    assert code == 1
+    report = json.loads(output)
+    assert report["conforms"] is False
+    shapes = {v["shape"].rsplit("#", 1)[-1] for v in report["violations"]}
+    assert {"EvidenceShape", "PreferredLabelShape"} <= shapes
+
+    code, output = run("--project", str(project_root), "validate", "--format", "turtle", str(bad))
+    assert code == 1
+    graph = Graph().parse(data=output, format="turtle")
+    assert len(graph) > 10
+
+
+def test_validate_unreadable_input_exits_2(project_root: Path, tmp_path: Path) -> None:
+    code, output = run("--project", str(project_root), "validate", str(tmp_path / "missing.ttl"))
+    assert code == 2
+    assert "missing.ttl" in output and "cannot read" in output
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(PREFIXES + "country:XX a \n", "utf-8")
+    code, output = run("--project", str(project_root), "validate", str(broken))
+    assert code == 2
+    assert f"{broken}:6" in output
+    assert "Traceback" not in output
+
+
+def test_validate_undeclared_term_in_files(project_root: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.ttl"
+    odd.write_text(PREFIXES + 'country:XX kg:nickname "X" .\n', "utf-8")
+    code, output = run("--project", str(project_root), "validate", str(odd))
+    assert code == 1
+    assert "undeclared predicate https://w3id.org/opioid-kg/ontology#nickname" in output
+
+
+def test_stats_counts_graphs_and_classes(built) -> None:
+    code, output = run("stats", "--store", str(built.store_path))
+    assert code == 0
+    data_line = next(
+        line for line in output.splitlines() if line.startswith("https://w3id.org/opioid-kg/graph/data")
+    )
+    assert int(data_line.split()[-1]) == built.result.triples_per_graph["data"]
+    assert "http://purl.org/linked-data/cube#Observation" in output
+
+
+def test_stats_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    code, output = run("stats", "--store", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert "no built store" in output
+
+
+def test_excerpt_prints_turtle_at_the_right_position(project_root: Path) -> None:
+    quote = "Mexican farmers may be cultivating multiple harvests"
+    code, output = run("--project", str(project_root), "excerpt", "harvests", quote)
+    assert code == 0
+    graph = Graph().parse(
+        data="@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix excerpt: <https://w3id.org/opioid-kg/id/excerpt/> .\n" + output,
+        format="turtle",
+    )
+    text = (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+    start = int(next(graph.objects(None, URIRef("http://www.w3.org/ns/oa#start"))))
+    assert text[start : start + len(quote)] == quote
+
+
+@pytest.mark.parametrize("quote,message", [("not in the report at all", "not found"), ("Mexico", "occurs")])
+def test_excerpt_refuses_missing_or_ambiguous_quotes(project_root: Path, quote: str, message: str) -> None:
+    code, output = run("--project", str(project_root), "excerpt", "x", quote)
+    assert code == 1
+    assert message in output
+
+
+@pytest.mark.parametrize("command", ["build", "validate", "stats", "excerpt", "query", "queries"])
+def test_every_command_has_help(command: str) -> None:
+    code, output = run(command, "--help")
+    assert code == 0
+    assert "Usage:" in output
