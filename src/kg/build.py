@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.namespace import RDF
 
 from .canonical import canonical_graph, write_serializations
 from .excerpts import check_excerpts
@@ -22,7 +23,7 @@ from .project import ProjectFiles, load_project
 from .sources import load_source_texts
 from .store import create_store
 from .validation import ValidationReport, validate
-from .vocabulary import undeclared_terms
+from .vocabulary import describe_undeclared, undeclared_terms
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
@@ -60,22 +61,22 @@ def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
 
 
 def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
-    """Every check short of writing: vocabulary, excerpts, source digests, SHACL."""
-    facts = merged(project, DATA_GRAPHS)
-    unknown = undeclared_terms(facts, project.graphs["ontology"])
-    if unknown:
-        index = SubjectIndex(project.files)
-        lines = []
-        for term in unknown:
-            where = index.find(str(term.example_subject))
-            lines.append(
-                f"{where or 'graph/'}: undeclared {term.role} {term.term} (used on {term.example_subject})"
-            )
-        raise BuildFailed(
-            "terms used in graph/ are declared neither in ontology/ nor in a reused vocabulary:\n"
-            + "\n".join(lines)
-        )
+    """Every check short of writing: vocabulary, source digests, excerpts, SHACL.
 
+    Returns the SHACL report and the number of excerpts checked; raises BuildFailed
+    for the checks SHACL cannot make.
+    """
+    index = SubjectIndex(project.files)
+    unknown = undeclared_terms(merged(project, DATA_GRAPHS), project.graphs["ontology"])
+    if unknown:
+        raise BuildFailed(describe_undeclared(unknown, index))
+    excerpt_count = _check_sources(project, index)
+    report = validate(merged(project, ("ontology",) + DATA_GRAPHS), project.graphs["shapes"], index)
+    return report, excerpt_count
+
+
+def _check_sources(project: ProjectFiles, index: SubjectIndex) -> int:
+    """Source texts match their recorded digests and every excerpt its text; returns the excerpt count."""
     provenance = project.graphs.get("provenance", Graph())
     try:
         texts = load_source_texts(provenance, project.root / "sources")
@@ -87,17 +88,13 @@ def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
         for recorded in provenance.objects(document, KG.sha256)
         if str(recorded) != text.sha256
     ]
-    index = SubjectIndex(project.files)
     problems += [
         f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
         for p in check_excerpts(provenance, texts)
     ]
     if problems:
         raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
-
-    report = validate(merged(project, ("ontology",) + DATA_GRAPHS), project.graphs["shapes"], index)
-    excerpt_count = len(set(provenance.subjects(predicate=None, object=KG.Excerpt)))
-    return report, excerpt_count
+    return len(set(provenance.subjects(RDF.type, KG.Excerpt)))
 
 
 def build(root: Path, dist: Path, store: Path) -> BuildResult:

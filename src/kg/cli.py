@@ -19,7 +19,7 @@ from .querying import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, 
 from .sources import QuoteNotFound, load_source_texts
 from .store import DEFAULT_STORE, EmbeddedStore, StoreMissing, graph_name
 from .validation import ValidationReport, validate
-from .vocabulary import undeclared_terms
+from .vocabulary import describe_undeclared, undeclared_terms
 
 EXIT_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
@@ -132,16 +132,11 @@ def _validate_files(context: Context, files: tuple[Path, ...]) -> ValidationRepo
     data = Graph()
     for path in files:
         data += parse_turtle(path)
+    index = SubjectIndex(list(files))
     unknown = undeclared_terms(data, project.graphs["ontology"])
     if unknown:
-        index = SubjectIndex(list(files))
-        lines = [
-            f"{index.find(str(t.example_subject)) or files[0]}: undeclared {t.role} {t.term}" for t in unknown
-        ]
-        raise BuildFailed(
-            "terms declared neither in ontology/ nor in a reused vocabulary:\n" + "\n".join(lines)
-        )
-    return validate(data + project.graphs["ontology"], project.graphs["shapes"], SubjectIndex(list(files)))
+        raise BuildFailed(describe_undeclared(unknown, index))
+    return validate(data + project.graphs["ontology"], project.graphs["shapes"], index)
 
 
 def _validate_store(context: Context, store_path: Path | None) -> ValidationReport:

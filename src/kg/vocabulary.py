@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from .locate import SubjectIndex
+
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 
@@ -50,3 +52,13 @@ def undeclared_terms(data: Graph, ontology: Graph) -> list[UndeclaredTerm]:
         if predicate == RDF.type and obj not in declared and obj not in found:
             found[URIRef(obj)] = UndeclaredTerm(URIRef(obj), "class", subject)
     return sorted(found.values(), key=lambda term: str(term.term))
+
+
+def describe_undeclared(unknown: list[UndeclaredTerm], index: SubjectIndex) -> str:
+    """One line per undeclared term, starting with the file and line where it is used."""
+    lines = [
+        f"{index.find(str(t.example_subject)) or 'graph/'}: undeclared {t.role} {t.term} "
+        f"(used on {t.example_subject})"
+        for t in unknown
+    ]
+    return "terms declared neither in ontology/ nor in a reused vocabulary:\n" + "\n".join(lines)
