@@ -34,7 +34,7 @@ def test_every_excerpt_is_verbatim_at_its_position(excerpts: list[dict], project
 
 
 def test_every_fact_in_the_data_graph_has_evidence(store: EmbeddedStore) -> None:
-    """Each typed node of the data graph (other than periods and the data cube's structure) cites an excerpt."""
+    """Each typed node of the data graph cites an excerpt (periods and the cube's structure aside)."""
     rows = list(
         store.query("""
         PREFIX prov: <http://www.w3.org/ns/prov#>

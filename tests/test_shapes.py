@@ -145,7 +145,8 @@ CASES: list[tuple[str, str, str, str, str]] = [
     (
         "period ending before it begins",
         "DELETE { id:period\\/2013 time:hasEnd ?e } "
-        "INSERT { id:period\\/2013 time:hasEnd id:instant\\/2011-01-01 } WHERE { id:period\\/2013 time:hasEnd ?e }",
+        "INSERT { id:period\\/2013 time:hasEnd id:instant\\/2011-01-01 } "
+        "WHERE { id:period\\/2013 time:hasEnd ?e }",
         "period/2013",
         "IntervalShape",
         "beginning must precede its end",
