@@ -11,6 +11,7 @@ import re
 
 import pytest
 from rdflib import Graph
+from rdflib.namespace import RDF, RDFS, SH
 
 from kg.build import DATA_GRAPHS, merged
 from kg.project import load_project
@@ -410,6 +411,27 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "exactly one oa:start",
     ),
     (
+        "data set with two structures",
+        "INSERT DATA { id:dataset\\/crs-2018-opioid-statistics qb:structure id:dataset\\/other-structure }",
+        "dataset/crs-2018-opioid-statistics",
+        "DataSetShape",
+        "exactly one structure definition",
+    ),
+    (
+        "measure missing from the structure",
+        "DELETE WHERE { ?c qb:measure kg:drugLabsDestroyed }",
+        "dataset/opioid-statistics-structure",
+        "DataStructureShape",
+        "must be a component of its data set's structure",
+    ),
+    (
+        "component that is both dimension and measure",
+        "INSERT DATA { id:dataset\\/component-ref-area qb:measure kg:heroinSeizures }",
+        "dataset/component-ref-area",
+        "ComponentSpecificationShape",
+        "exactly one dimension, measure or attribute",
+    ),
+    (
         "excerpt that no fact cites",
         "DELETE WHERE { ?fact prov:wasDerivedFrom id:excerpt\\/multiple-harvests }",
         "excerpt/multiple-harvests",
@@ -468,3 +490,12 @@ def test_broken_graph_is_rejected(
         and (not focus or v.focus_node == ID + focus)
     ]
     assert matching, f"{case}: no {shape} violation mentioning {message!r} on {focus}"
+
+
+def test_every_class_the_graph_uses_is_targeted_by_a_shape(graphs: tuple[Graph, Graph], project_root) -> None:
+    """A class is covered when a shape targets it or one of its superclasses."""
+    data, shapes = graphs
+    targeted = set(shapes.objects(None, SH.targetClass))
+    used = set(merged(load_project(project_root), DATA_GRAPHS).objects(None, RDF.type))
+    uncovered = [c for c in used if not targeted & set(data.transitive_objects(c, RDFS.subClassOf))]
+    assert not uncovered, f"classes no shape covers: {sorted(uncovered)}"
