@@ -14,7 +14,9 @@ A header is YAML in `#+ ` comment lines at the top of the file:
     #+     description: The substance that travels.
 
 Parameter values are bound as RDF terms to the query's variables, never pasted
-into its text.
+into its text. The loader also checks that the declared answer kind is the query's
+form, that every default and allowed value fits its type, and, for SELECT, that
+every parameter is projected (Oxigraph substitutes only projected variables).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import pyoxigraph as ox
 import yaml
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -33,6 +36,10 @@ ANSWER_KINDS = {"select", "ask", "construct", "describe"}
 _HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QUERY_FORM = re.compile(
+    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
+    re.IGNORECASE,
+)
 
 
 class CatalogueError(ValueError):
@@ -56,8 +63,12 @@ class Parameter:
             allowed = ", ".join(self.enum)
             raise CatalogueError(f"parameter {self.name}: {raw!r} is not one of: {allowed}")
         if self.type == "iri":
-            if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", raw):
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", raw):
                 raise CatalogueError(f"parameter {self.name}: {raw!r} is not an absolute IRI")
+            try:
+                ox.NamedNode(raw)
+            except ValueError as error:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a valid IRI ({error})") from None
             return "iri", raw, None
         if self.type == "string":
             return "literal", raw, None
@@ -151,7 +162,20 @@ def load_query(path: Path) -> NamedQuery:
     name = path.stem
     if not _NAME.match(name):
         raise CatalogueError(f"{path}: file names are lower-case words joined by '-'")
-    parameters = tuple(_parameter(path, raw) for raw in header.get("params") or [])
+    form = query_form(text)
+    if form != header["answer"]:
+        raise CatalogueError(f"{path}: header says the answer is {header['answer']}, but the query is {form}")
+    raw_parameters = header.get("params") or []
+    if not isinstance(raw_parameters, list):
+        raise CatalogueError(f"{path}: params must be a list of mappings")
+    parameters = tuple(_parameter(path, raw) for raw in raw_parameters)
+    names = [parameter.name for parameter in parameters]
+    if len(set(names)) != len(names):
+        raise CatalogueError(f"{path}: a parameter is declared twice")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for parameter in parameters:
+        if not re.search(rf"[?$]{parameter.name}\b", body):
+            raise CatalogueError(f"{path}: parameter {parameter.name} is not a variable of the query")
     if header["answer"] == "select":
         _check_projected(path, text, parameters)
     tags = header.get("tags") or []
@@ -181,15 +205,33 @@ def _parameter(path: Path, raw: object) -> Parameter:
         )
     if not isinstance(raw.get("description"), str):
         raise CatalogueError(f"{path}: parameter {name} needs a description")
+    unknown = set(raw) - {"name", "type", "default", "enum", "description"}
+    if unknown:
+        raise CatalogueError(f"{path}: parameter {name} has unknown keys: {', '.join(sorted(unknown))}")
     default = raw.get("default")
-    enum = tuple(str(value) for value in raw.get("enum") or [])
+    enum_values = raw.get("enum") or []
+    if not isinstance(enum_values, list):
+        raise CatalogueError(f"{path}: parameter {name}: enum must be a list of values")
+    enum = tuple(str(value) for value in enum_values)
     parameter = Parameter(name, kind, raw["description"], None if default is None else str(default), enum)
+    for value in enum:
+        try:
+            Parameter(name, kind, parameter.description).term(value)
+        except CatalogueError as error:
+            raise CatalogueError(f"{path}: allowed value does not fit: {error}") from None
     if parameter.default is not None:
         try:
             parameter.term(parameter.default)
         except CatalogueError as error:
             raise CatalogueError(f"{path}: default does not fit: {error}") from None
     return parameter
+
+
+def query_form(text: str) -> str:
+    """The query's form (select, ask, construct, describe), read past comments and the prologue."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    match = _QUERY_FORM.match(body)
+    return match.group(1).lower() if match else "unknown"
 
 
 def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -> None:

@@ -17,7 +17,7 @@ from .parsing import InputError, parse_turtle, rdflib_term
 from .project import load_project
 from .querying import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
 from .sources import QuoteNotFound, load_source_texts
-from .store import DEFAULT_STORE, EmbeddedStore, StoreMissing, graph_name
+from .store import DEFAULT_STORE, EmbeddedStore, StoreMissing, graph_name, open_store
 from .validation import ValidationReport, validate
 from .vocabulary import describe_undeclared, undeclared_terms
 
@@ -224,7 +224,10 @@ def queries_command(context: Context) -> None:
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
             default = f" [default: {parameter.default}]" if parameter.default is not None else ""
-            click.echo(f"    --param {parameter.name}=<{parameter.type}>{default}  {parameter.description}")
+            allowed = f" (one of: {', '.join(parameter.enum)})" if parameter.enum else ""
+            click.echo(
+                f"    --param {parameter.name}=<{parameter.type}>{default}  {parameter.description}{allowed}"
+            )
         click.echo()
 
 
@@ -251,7 +254,7 @@ def queries_command(context: Context) -> None:
     default=None,
     help="Stop after this many rows (the answer says it was truncated).",
 )
-@store_option
+@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
 @pass_context
 def query_command(
     context: Context,
@@ -260,17 +263,19 @@ def query_command(
     params: tuple[str, ...],
     output_format: str | None,
     max_rows: int | None,
-    store_path: Path | None,
+    store_path: str | None,
 ) -> None:
     """Answer a catalogue question by NAME, a query FILE.rq, or -e 'SPARQL'.
 
-    The default graph is the union of the dataset's named graphs.
+    The default graph is the union of the dataset's named graphs. --param values
+    are checked against the parameter's declared type and bound as RDF terms,
+    never pasted into the query text.
     """
     if (name_or_file is None) == (expression is None):
         fail("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)", EXIT_BAD_INPUT)
     try:
         text, bindings, source = _resolve_query(context, name_or_file, expression, params)
-        store = EmbeddedStore(context.store_path(store_path))
+        store = open_store(store_path or context.store)
         result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
         chosen = output_format or ("turtle" if result.kind == "graph" else "table")
         if chosen == "table":
@@ -300,7 +305,15 @@ def _resolve_query(
     assert name_or_file is not None
     path = Path(name_or_file)
     named: NamedQuery
-    if path.suffix == ".rq" and path.exists():
+    if path.suffix == ".rq":
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise CatalogueError(f"cannot read {path}: {error.strerror or error}") from None
+        if not text.lstrip().startswith("#+"):
+            if given:
+                raise CatalogueError(f"--param needs a '#+' header declaring the parameters in {path}")
+            return text, {}, str(path)
         named = load_query(path)
         source = str(path)
     else:
@@ -310,3 +323,20 @@ def _resolve_query(
         named = catalogue[name_or_file]
         source = str(named.path)
     return named.text, named.bindings(given), source
+
+
+from .export import export_command  # noqa: E402
+from .push import push_command  # noqa: E402
+
+main.add_command(export_command)
+main.add_command(push_command)
+
+
+from .server.command import serve_command  # noqa: E402
+
+main.add_command(serve_command)
+
+from .network.cli import chart, network  # noqa: E402
+
+main.add_command(network)
+main.add_command(chart)

@@ -64,9 +64,8 @@ class QueryResult:
         """Rebuild Oxigraph's result object so its standard serializers can be used."""
         store = ox.Store()
         if self.kind == "ask":
-            return store.query(
-                "ASK { FILTER(?b) }", substitutions={ox.Variable("b"): ox.Literal(self.boolean)}
-            )
+            # Oxigraph substitutes only projected variables, and an ASK projects none.
+            return store.query("ASK {}" if self.boolean else "ASK { FILTER(false) }")
         variables = " ".join(f"?{name}" for name in self.variables)
         values = " ".join(
             "(" + " ".join(_sparql_term(row.get(name)) for name in self.variables) + ")" for row in self.rows

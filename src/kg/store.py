@@ -95,3 +95,17 @@ class EmbeddedStore:
 def graph_name(iri: str) -> str:
     """The short name of one of the dataset's named graphs (`…/graph/data` -> `data`)."""
     return iri.rsplit("/", 1)[-1]
+
+
+def open_store(spec: str | Path) -> Store:
+    """The store `spec` names: a SPARQL endpoint for an http(s) URL, else an embedded store's folder.
+
+    Every reader (kg query, kg serve) opens its store through this, so an
+    external triple store stands in for the embedded one without other changes.
+    """
+    text = str(spec)
+    if text.startswith(("http://", "https://")):
+        from .remote import RemoteStore  # imported here: remote builds on this module's types
+
+        return RemoteStore(text)
+    return EmbeddedStore(Path(text))

@@ -1,0 +1,230 @@
+"""Load test: `kg serve` next to a plain Oxigraph server holding the same data, in one run.
+
+Drives each server with N concurrent keep-alive clients on loopback, bounded in
+requests and in time, asking the same catalogue question (its parameters' defaults
+written into the query as a VALUES clause for the servers that take plain SPARQL),
+and prints requests per second, p50 and p99 latency and the error count:
+
+    .venv/bin/python benchmarks/server.py [--clients 32] [--requests 3000] [--seconds 60]
+
+It needs a build (`kg build`) and the `oxigraph` binary beside the Python interpreter
+(`pip install oxigraph`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.catalogue import NamedQuery, load_catalogue
+
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ACCEPT = "application/sparql-results+json"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def standalone(query: NamedQuery) -> str:
+    """The catalogue query with its default parameters as a trailing VALUES clause."""
+    pairs = []
+    for name, (kind, lexical, datatype) in query.bindings({}).items():
+        if kind == "iri":
+            pairs.append((name, f"<{lexical}>"))
+        else:
+            literal = json.dumps(lexical)
+            pairs.append((name, f"{literal}^^<{datatype}>" if datatype else literal))
+    if not pairs:
+        return query.text
+    names = " ".join(f"?{name}" for name, _ in pairs)
+    return f"{query.text}\nVALUES ({names}) {{ ({' '.join(term for _, term in pairs)}) }}\n"
+
+
+def wait_for(port: int, path: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path, headers={"Accept": ACCEPT})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not answer within {seconds} s")
+
+
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    rows: int = -1
+
+    def line(self) -> str:
+        done = len(self.latencies)
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
+        p99 = ordered[min(done - 1, int(done * 0.99))] * 1000 if ordered else float("nan")
+        rate = done / self.seconds if self.seconds else 0.0
+        return (
+            f"| {self.name:<52} | {done:>8} | {self.errors:>6} | {rate:>8.0f} | {p50:>7.1f} | {p99:>7.1f} |"
+        )
+
+
+def drive(
+    name: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    content_type: str | None,
+    clients: int,
+    requests: int,
+    seconds: float,
+) -> Run:
+    """`clients` threads, each with its own keep-alive connection, until `requests` or `seconds` run out."""
+    run = Run(name)
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.monotonic() + seconds
+    headers = {"Accept": ACCEPT, **({"Content-Type": content_type} if content_type else {})}
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                if remaining[0] <= 0:
+                    break
+                remaining[0] -= 1
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok, payload = False, b""
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    run.latencies.append(elapsed)
+                    if run.rows < 0:
+                        run.rows = len(json.loads(payload)["results"]["bindings"])
+                else:
+                    run.errors += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=3000, help="requests per target")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per target")
+    parser.add_argument("--query", default="fentanyl-routes", help="catalogue question to ask")
+    parser.add_argument("--store", type=Path, default=PROJECT / ".kg" / "store")
+    parser.add_argument("--nquads", type=Path, default=PROJECT / "dist" / "opioid-kg.nq")
+    parser.add_argument("--workers", type=int, default=None, help="kg serve query workers")
+    args = parser.parse_args()
+    if not (args.store / "CURRENT").exists() or not args.nquads.exists():
+        raise SystemExit("run `kg build` first")
+    query = load_catalogue(PROJECT / "queries")[args.query]
+    text = standalone(query)
+    form = urllib.parse.urlencode({"query": text}).encode()
+
+    scratch = Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        oxigraph_dir = scratch / "oxigraph"
+        subprocess.run(
+            [str(BIN / "oxigraph"), "load", "--location", str(oxigraph_dir), "--file", str(args.nquads)],
+            check=True,
+            capture_output=True,
+        )
+        log = (scratch / "servers.log").open("wb")
+        ox_port = free_port()
+        ox_command = [str(BIN / "oxigraph"), "serve", "--location", str(oxigraph_dir)]
+        ox_command += ["--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"]
+        processes.append(subprocess.Popen(ox_command, stdout=log, stderr=subprocess.STDOUT))
+        wait_for(ox_port, "/query?query=ASK%7B%7D", processes[-1])
+        form_type = "application/x-www-form-urlencoded"
+        targets = [("oxigraph serve  POST /query", ox_port, "POST", "/query", form, form_type)]
+        for label, options in (("kg serve", []), ("kg serve --cache-mb 0", ["--cache-mb", "0"])):
+            port = free_port()
+            command = [str(BIN / "kg"), "--project", str(PROJECT), "serve", "--store", str(args.store)]
+            command += ["--port", str(port), *options]
+            command += ["--workers", str(args.workers)] if args.workers else []
+            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+            wait_for(port, "/sparql?query=ASK%7B%7D", processes[-1])
+            targets.append((f"{label}  POST /sparql", port, "POST", "/sparql", form, form_type))
+            api = f"/api/queries/{query.name}"
+            targets.append((f"{label}  GET {api}", port, "GET", api, None, None))
+        for target in targets:  # warm up connections, and the answer cache where there is one
+            drive(*target, clients=4, requests=100, seconds=10)
+        runs = [
+            drive(*target, clients=args.clients, requests=args.requests, seconds=args.seconds)
+            for target in targets
+        ]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    print(
+        f"catalogue query {query.name!r} ({runs[0].rows} rows), {args.clients} concurrent clients, "
+        f"up to {args.requests} requests or {args.seconds:g} s per target\n"
+    )
+    print(f"| {'target':<52} | requests | errors | req/s    | p50 ms  | p99 ms  |")
+    print(f"|{'-' * 54}|----------|--------|----------|---------|---------|")
+    for run in runs:
+        print(run.line())
+    base = statistics.median(runs[0].latencies)
+    for run in runs[1:]:
+        ratio = statistics.median(run.latencies) / base
+        print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors}")
+    errors = sum(run.errors for run in runs)
+    rows = {run.rows for run in runs}
+    print(
+        f"\nstatus: {'zero errors' if errors == 0 else f'{errors} errors'}; "
+        f"{'same row count from every target' if len(rows) == 1 else f'row counts differ: {rows}'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""An interactive page of a flow network (drag, zoom, hover for evidence) that works offline.
+
+Its JavaScript is vis-network as shipped inside the installed `pyvis` package:
+inlined into the page by default, or linked from a URL that serves that same file.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import networkx as nx
+
+from .layout import layered_positions, substance_colours, substance_labels
+
+VIS_VERSION = "9.1.2"
+X_SPACING = 320
+Y_SPACING = 150
+
+
+class ScriptMissing(FileNotFoundError):
+    """The package that ships vis-network is not installed."""
+
+
+def vis_network_path() -> Path:
+    """vis-network's minified script inside the installed pyvis package (found without importing it)."""
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise ScriptMissing("interactive pages need the pyvis package, which ships vis-network")
+    path = (
+        Path(list(spec.submodule_search_locations)[0]) / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js"
+    )
+    if not path.exists():
+        raise ScriptMissing(f"no vis-network script at {path}")
+    return path
+
+
+@cache
+def vis_network_script() -> str:
+    return vis_network_path().read_text(encoding="utf-8")
+
+
+def network_data(network: nx.MultiDiGraph) -> dict[str, list[dict[str, object]]]:
+    """Nodes and edges in vis-network's format, placed in the same columns as the static picture."""
+    positions, _columns = layered_positions(network)
+    colours = substance_colours(network)
+    nodes = []
+    for node, data in network.nodes(data=True):
+        x, y = positions[node]
+        details = [data.get("label", node), data.get("type", "")]
+        if data.get("iso"):
+            details.append(f"ISO 3166: {data['iso']}")
+        nodes.append(
+            {
+                "id": node,
+                "label": data.get("label", node),
+                "title": "\n".join(details + [data.get("iri", "")]),
+                "x": x * X_SPACING,
+                "y": -y * Y_SPACING,
+                "shape": "dot",
+                "size": 16,
+                "color": {"background": "#ffffff", "border": "#333333"},
+            }
+        )
+    parallel: dict[tuple[str, str], int] = defaultdict(int)
+    edges = []
+    for u, v, key, data in sorted(network.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
+        rank = parallel[(u, v)]
+        parallel[(u, v)] += 1
+        edges.append(
+            {
+                "id": key,
+                "from": u,
+                "to": v,
+                "arrows": "to",
+                "color": {
+                    "color": colours[data["substance"]],
+                    "opacity": 0.4 if data.get("temporal") == "historical" else 1,
+                },
+                "dashes": data.get("status") == "suspected",
+                "width": 2,
+                "smooth": {"type": "curvedCW" if rank % 2 else "curvedCCW", "roundness": 0.08 + 0.1 * rank},
+                "title": _evidence_text(data),
+            }
+        )
+    return {"nodes": nodes, "edges": edges}
+
+
+def _evidence_text(data: dict) -> str:
+    lines = [
+        f"{data.get('substance_label', data.get('substance'))}: {data.get('flow_label', '')}",
+        f"mode: {data.get('mode_label') or 'not stated'}; {data.get('status')}; {data.get('temporal')}",
+    ]
+    if data.get("period"):
+        lines.append(f"period: {data['period']}")
+    if data.get("attributed_to"):
+        lines.append(f"attributed to: {data['attributed_to']}")
+    for quote in filter(None, data.get("evidence_text", "").split(" | ")):
+        lines.append(f"\u201c{quote}\u201d")
+    lines.extend(data.get("evidence", "").split())
+    return "\n".join(lines)
+
+
+def interactive_html(
+    network: nx.MultiDiGraph, *, title: str, caption: str, script_url: str | None = None
+) -> str:
+    """A whole HTML page; without `script_url` the script is inlined so the file works on its own."""
+    colours = substance_colours(network)
+    names = substance_labels(network)
+    legend = "".join(
+        f'<li><span class="swatch" style="background:{colour}"></span>{html.escape(names[s])}</li>'
+        for s, colour in colours.items()
+    )
+    legend += (
+        '<li><span class="swatch"></span>reported</li>'
+        '<li><span class="swatch dashed"></span>suspected</li>'
+        '<li><span class="swatch faded"></span>historical</li>'
+    )
+    data = json.dumps(network_data(network), ensure_ascii=False).replace("</", "<\\/")
+    if script_url is None:
+        script = "<script>" + vis_network_script().replace("</script", "<\\/script") + "</script>"
+    else:
+        script = f'<script src="{html.escape(script_url)}"></script>'
+    return PAGE.format(
+        title=html.escape(title), caption=html.escape(caption), legend=legend, script=script, data=data
+    )
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 1rem 2rem; color: #222; }}
+#network {{ width: 100%; height: 560px; border: 1px solid #ddd; }}
+.legend {{ list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1.2rem; font-size: 0.9rem; }}
+.swatch {{ display: inline-block; width: 2rem; height: 0; border-top: 3px solid #444; margin-right: 0.4rem;
+  vertical-align: middle; }}
+.swatch[style] {{ border-top-color: transparent; height: 3px; }}
+.swatch.dashed {{ border-top-style: dashed; }}
+.swatch.faded {{ opacity: 0.4; }}
+.caption {{ font-size: 0.85rem; color: #444; }}
+div.vis-tooltip {{ white-space: pre-wrap; max-width: 460px; font-size: 0.8rem; }}
+</style>
+{script}
+</head>
+<body>
+<h1>{title}</h1>
+<ul class="legend">{legend}</ul>
+<div id="network"></div>
+<p class="caption">{caption} Drag to move places, scroll to zoom, hover over a leg for its evidence.</p>
+<script>
+const data = {data};
+const nodes = new vis.DataSet(data.nodes);
+const edges = new vis.DataSet(data.edges);
+window.network = new vis.Network(document.getElementById("network"), {{nodes, edges}}, {{
+  physics: false,
+  interaction: {{hover: true, tooltipDelay: 100}},
+  nodes: {{font: {{size: 14}}}},
+}});
+</script>
+</body>
+</html>
+"""

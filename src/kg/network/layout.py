@@ -1,0 +1,80 @@
+"""Where each node goes in a picture, and which colour each substance gets.
+
+Shared by the static and the interactive pictures so both read the same way:
+sources on the left, transit places in the middle, destinations on the right.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+
+COLUMNS = ("sources", "transit", "destination")
+
+# Colour-blind-safe palette (Okabe and Ito), in the order substances are met.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+Positions = dict[str, tuple[float, float]]
+
+
+def flow_roles(network: nx.MultiDiGraph) -> dict[str, dict[str, set[str]]]:
+    """For each place, the flows it starts, passes on, and ends."""
+    roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: {name: set() for name in COLUMNS})
+    for u, v, data in network.edges(data=True):
+        flow = data.get("flow", f"{u}->{v}")
+        roles[u]["sources" if u == data.get("origin", u) else "transit"].add(flow)
+        roles[v]["destination" if v == data.get("destination", v) else "transit"].add(flow)
+    return roles
+
+
+def column_of(counts: dict[str, set[str]]) -> str:
+    """The role a place plays most often; a tie goes to transit, the middle."""
+    return max(("transit", "sources", "destination"), key=lambda role: len(counts[role]))
+
+
+def layered_positions(network: nx.MultiDiGraph) -> tuple[Positions, list[str]]:
+    """Positions in left-to-right columns, and the names of the columns used."""
+    roles = flow_roles(network)
+    columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
+    for node in network:
+        columns[column_of(roles[node]) if node in roles else "transit"].append(node)
+    used = [name for name in COLUMNS if columns[name]]
+    return _stack(network, [columns[name] for name in used]), used
+
+
+def generation_positions(chain: nx.DiGraph) -> tuple[Positions, list[str]]:
+    """Positions of a production chain: raw materials left, end products right."""
+    if nx.is_directed_acyclic_graph(chain):
+        layers = [sorted(layer) for layer in nx.topological_generations(chain)]
+    else:
+        layers = [sorted(chain)]
+    names = (
+        ["inputs"]
+        + [f"step {i}" for i in range(1, len(layers) - 1)]
+        + (["products"] if len(layers) > 1 else [])
+    )
+    return _stack(chain, layers), names
+
+
+def _stack(network: nx.Graph, layers: list[list[str]]) -> Positions:
+    tallest = max((len(layer) for layer in layers), default=1)
+    positions: Positions = {}
+    for x, layer in enumerate(layers):
+        ordered = sorted(layer, key=lambda n: str(network.nodes[n].get("label", n)).casefold())
+        offset = (tallest - len(ordered)) / 2
+        for i, node in enumerate(ordered):
+            positions[node] = (float(x), float(tallest - 1 - (offset + i)))
+    return positions
+
+
+def substance_colours(network: nx.MultiDiGraph) -> dict[str, str]:
+    """One colour per substance, stable for a given set of substances."""
+    substances = sorted({str(s) for _u, _v, s in network.edges(data="substance") if s})
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(substances)}
+
+
+def substance_labels(network: nx.MultiDiGraph) -> dict[str, str]:
+    return {
+        d["substance"]: d.get("substance_label", d["substance"]) for _u, _v, d in network.edges(data=True)
+    }

@@ -1,0 +1,298 @@
+"""Routes from origins to a destination, and what is left of them when places or legs are cut."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import networkx as nx
+
+DEFAULT_MAX_HOPS = 8
+
+
+class UnknownName(LookupError):
+    """A place, leg or substance that the network does not hold."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One reported (or suspected) leg between two places, for one substance."""
+
+    key: str
+    substance: str
+    substance_label: str
+    mode: str
+    status: str
+    temporal: str
+    period: str
+    flow: str
+    evidence: tuple[str, ...]
+
+    @classmethod
+    def of(cls, key: str, data: dict) -> Leg:
+        return cls(
+            key=key,
+            substance=data.get("substance", ""),
+            substance_label=data.get("substance_label", ""),
+            mode=data.get("mode_label") or data.get("mode", ""),
+            status=data.get("status", "reported"),
+            temporal=data.get("temporal", "current"),
+            period=data.get("period", ""),
+            flow=data.get("flow", ""),
+            evidence=tuple(data.get("evidence", "").split()),
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    """A chain of places from an origin to the destination, with the legs that join each pair."""
+
+    places: tuple[str, ...]
+    labels: tuple[str, ...]
+    hops: tuple[tuple[Leg, ...], ...]
+
+    @property
+    def origin(self) -> str:
+        return self.places[0]
+
+    @property
+    def via(self) -> tuple[str, ...]:
+        return self.places[1:-1]
+
+    @property
+    def substances(self) -> list[str]:
+        return sorted({leg.substance for hop in self.hops for leg in hop})
+
+    @property
+    def modes(self) -> list[str]:
+        return sorted({leg.mode for hop in self.hops for leg in hop if leg.mode})
+
+    @property
+    def status(self) -> str:
+        """Suspected when some hop rests on suspected legs only."""
+        shaky = any(all(leg.status == "suspected" for leg in hop) for hop in self.hops)
+        return "suspected" if shaky else "reported"
+
+    @property
+    def temporal(self) -> str:
+        """Historical when some hop is known from historical flows only."""
+        old = any(all(leg.temporal == "historical" for leg in hop) for hop in self.hops)
+        return "historical" if old else "current"
+
+    @property
+    def evidence(self) -> list[str]:
+        return sorted({iri for hop in self.hops for leg in hop for iri in leg.evidence})
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "origin": self.origin,
+            "via": list(self.via),
+            "destination": self.places[-1],
+            "places": [{"key": k, "label": label} for k, label in zip(self.places, self.labels, strict=True)],
+            "substances": self.substances,
+            "modes": self.modes,
+            "status": self.status,
+            "temporal": self.temporal,
+            "legs": [
+                {
+                    "from": self.places[i],
+                    "to": self.places[i + 1],
+                    **leg.__dict__,
+                    "evidence": list(leg.evidence),
+                }
+                for i, hop in enumerate(self.hops)
+                for leg in hop
+            ],
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class SubstanceOutcome:
+    """Whether one substance still reaches the destination once the cuts are made."""
+
+    substance: str
+    label: str
+    routes_before: list[Route] = field(default_factory=list)
+    routes_after: list[Route] = field(default_factory=list)
+
+    @property
+    def origins_lost(self) -> list[str]:
+        after = {route.origin for route in self.routes_after}
+        return sorted({route.origin for route in self.routes_before} - after)
+
+    @property
+    def still_reaches(self) -> bool:
+        return bool(self.routes_after)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "substance": self.substance,
+            "label": self.label,
+            "reached_before": bool(self.routes_before),
+            "still_reaches": self.still_reaches,
+            "origins_lost": self.origins_lost,
+            "routes_after": [route.as_dict() for route in self.routes_after],
+            "routes_lost": [
+                route.as_dict()
+                for route in self.routes_before
+                if route.places not in {r.places for r in self.routes_after}
+            ],
+        }
+
+
+def resolve_place(network: nx.MultiDiGraph, name: str) -> str:
+    """The node a user means by an ISO code, a key or a label, in any case."""
+    wanted = name.casefold()
+    for node, data in network.nodes(data=True):
+        if wanted in {str(node).casefold(), data.get("iso", "").casefold(), data.get("label", "").casefold()}:
+            return str(node)
+    raise UnknownName(f"no place {name!r} in the network; known: {', '.join(sorted(map(str, network)))}")
+
+
+def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -> nx.MultiDiGraph:
+    """Only the legs carrying the given substances (all legs when None), as a copy."""
+    if substances is None:
+        return network.copy()
+    wanted = set(substances)
+    edges = [(u, v, k) for u, v, k, s in network.edges(keys=True, data="substance") if s in wanted]
+    return network.edge_subgraph(edges).copy()
+
+
+def origins(network: nx.MultiDiGraph) -> set[str]:
+    """The places where the flows in the network start."""
+    return {str(origin) for _u, _v, origin in network.edges(data="origin") if origin}
+
+
+def find_routes(
+    network: nx.MultiDiGraph,
+    target: str,
+    *,
+    max_hops: int = DEFAULT_MAX_HOPS,
+    limit: int | None = None,
+) -> list[Route]:
+    """Every simple route from a flow origin to `target`, at most `max_hops` legs long.
+
+    There can be exponentially many simple routes, so `limit` caps the count on
+    large networks; the search never follows a place from which `target` is
+    out of reach within the hops left, so its work grows with the routes found.
+    """
+    if target not in network:
+        return []
+    collapsed = nx.DiGraph(network)
+    hops_left = nx.single_source_shortest_path_length(collapsed.reverse(copy=False), target, cutoff=max_hops)
+    successors = {node: sorted(collapsed.successors(node), key=str) for node in collapsed}
+    found: list[Route] = []
+    for source in sorted(origins(network) - {target}):
+        if source not in hops_left:
+            continue
+        paths = _simple_paths(successors, source, target, max_hops, hops_left)
+        for path in islice(paths, None if limit is None else max(0, limit - len(found))):
+            found.append(_route(network, path))
+        if limit is not None and len(found) >= limit:
+            break
+    return sorted(found, key=lambda r: (r.labels[0], len(r.places), r.labels, r.modes))
+
+
+def _simple_paths(
+    successors: dict[str, list[str]], source: str, target: str, max_hops: int, hops_left: dict[str, int]
+) -> Iterator[list[str]]:
+    """Depth-first simple paths from `source` to `target`, pruned by the distance still to go."""
+    path = [source]
+    on_path = {source}
+    stack = [iter(successors[source])]
+    while stack:
+        for child in stack[-1]:
+            if child == target:
+                yield [*path, target]
+            elif child not in on_path and len(path) + hops_left.get(child, max_hops + 1) <= max_hops:
+                path.append(child)
+                on_path.add(child)
+                stack.append(iter(successors[child]))
+                break
+        else:
+            stack.pop()
+            on_path.discard(path.pop())
+
+
+def _route(network: nx.MultiDiGraph, path: list[str]) -> Route:
+    hops = tuple(
+        tuple(sorted((Leg.of(k, d) for k, d in network[u][v].items()), key=lambda leg: leg.key))
+        for u, v in zip(path, path[1:], strict=False)
+    )
+    labels = tuple(network.nodes[p].get("label", p) for p in path)
+    return Route(tuple(path), labels, hops)
+
+
+def remove(network: nx.MultiDiGraph, places: Iterable[str] = (), legs: Iterable[str] = ()) -> nx.MultiDiGraph:
+    """A copy without the given places and legs.
+
+    A leg is named `FROM-TO` by place (every leg between the two goes) or by the
+    leg's own name as in its IRI (`china-us-fentanyl-direct-mail-leg-1`).
+    """
+    cut = network.copy()
+    cut.remove_nodes_from([resolve_place(network, name) for name in places])
+    for name in legs:
+        doomed = _legs_named(network, name)
+        cut.remove_edges_from([edge for edge in doomed if cut.has_edge(*edge)])
+    return cut
+
+
+def _legs_named(network: nx.MultiDiGraph, name: str) -> list[tuple[str, str, str]]:
+    by_key = [(u, v, k) for u, v, k in network.edges(keys=True) if k.split("/")[0] == name or k == name]
+    if by_key:
+        return by_key
+    for split in range(1, len(name)):
+        if name[split] != "-":
+            continue
+        try:
+            u, v = resolve_place(network, name[:split]), resolve_place(network, name[split + 1 :])
+        except UnknownName:
+            continue
+        if network.has_edge(u, v):
+            return [(u, v, k) for k in network[u][v]]
+    raise UnknownName(f"no leg {name!r}: write FROM-TO with place codes (CN-US) or a leg name")
+
+
+def what_if(
+    network: nx.MultiDiGraph,
+    target: str,
+    *,
+    places: Iterable[str] = (),
+    legs: Iterable[str] = (),
+    max_hops: int = DEFAULT_MAX_HOPS,
+    limit: int | None = None,
+) -> list[SubstanceOutcome]:
+    """For each substance, the routes to `target` before and after cutting the places and legs."""
+    target = resolve_place(network, target)
+    after = remove(network, places, legs)
+    labels = {s: label for _u, _v, s, label in _substances(network)}
+    outcomes = []
+    for substance in sorted(labels):
+        outcome = SubstanceOutcome(substance, labels[substance])
+        outcome.routes_before = find_routes(
+            _carrying(network, substance), target, max_hops=max_hops, limit=limit
+        )
+        outcome.routes_after = find_routes(
+            _carrying(after, substance), target, max_hops=max_hops, limit=limit
+        )
+        if outcome.routes_before:
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _carrying(network: nx.MultiDiGraph, substance: str) -> nx.MultiDiGraph:
+    """A read-only view of the legs that carry `substance`, without copying a large network."""
+
+    def carries(u: str, v: str, key: str) -> bool:
+        return network[u][v][key].get("substance") == substance
+
+    return nx.subgraph_view(network, filter_edge=carries)
+
+
+def _substances(network: nx.MultiDiGraph) -> list[tuple[str, str, str, str]]:
+    return [
+        (u, v, d["substance"], d.get("substance_label", d["substance"]))
+        for u, v, d in network.edges(data=True)
+    ]

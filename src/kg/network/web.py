@@ -1,0 +1,143 @@
+"""Pages of `kg serve`: the trafficking network with a substance filter, and charts of the statistics.
+
+Every picture also has its own `.svg` and `.png` URL to embed elsewhere; the
+interactive view loads vis-network from this blueprint, which serves the file
+shipped inside the installed pyvis package.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+
+from ..store import DEFAULT_STORE, EmbeddedStore, Store
+from . import chart as charts
+from . import draw, interactive, series
+from .model import flow_network, production_network
+from .routes import UnknownName
+from .views import flow_view
+
+blueprint = Blueprint("network", __name__, template_folder="templates")
+
+# The charts the report's statistics call for, offered on the charts page.
+SUGGESTED_CHARTS = (
+    ("poppyCultivationArea+poppyEradicationArea", "MX"),
+    ("potentialHeroinProduction", "MX"),
+    ("heroinSeizures+drugLabsDestroyed", "MX"),
+    ("opiumGumSeizures", "MX"),
+    ("heroinSeizures", None),
+)
+MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
+_lock = threading.Lock()
+
+
+def store() -> Store:
+    """The app's store, opened once per process from the server's settings."""
+    extensions = current_app.extensions
+    with _lock:
+        if "kg.network.store" not in extensions:
+            services = extensions.get("kg")
+            factory: Callable[[], Store] | None = getattr(
+                getattr(services, "config", None), "store_factory", None
+            )
+            extensions["kg.network.store"] = factory() if factory else EmbeddedStore(DEFAULT_STORE)
+        return extensions["kg.network.store"]
+
+
+def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
+    """Pictures of a read-only store never change while the server runs: draw each once."""
+    cache: dict[tuple[str, ...], bytes] = current_app.extensions.setdefault("kg.network.pictures", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _substance() -> str | None:
+    return request.args.get("substance") or None
+
+
+@blueprint.get("/network")
+def network_page() -> str:
+    substance = _substance()
+    try:
+        view = flow_view(store(), substance)
+    except UnknownName as error:
+        abort(404, str(error))
+    network = flow_network(store())
+    chain = production_network(store())
+    choices = sorted(
+        {
+            d["substance"]: d.get("substance_label", d["substance"]) for _u, _v, d in network.edges(data=True)
+        }.items()
+    )
+    roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
+    return render_template(
+        "network/network.html",
+        view=view,
+        choices=roots + [c for c in choices if c[0] not in dict(roots)],
+        substance=substance,
+        pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
+    )
+
+
+@blueprint.get("/network.<any(svg, png, html):fmt>")
+def network_picture(fmt: str) -> Response:
+    substance = _substance()
+
+    def make() -> bytes:
+        view = flow_view(store(), substance)
+        if fmt == "html":
+            script = url_for("network.vis_script")
+            return interactive.interactive_html(
+                view.network, title=view.title, caption=view.caption, script_url=script
+            ).encode("utf-8")
+        return draw.draw_flows(view.network, title=view.title, caption=view.caption, fmt=fmt)
+
+    try:
+        body = cached(("network", substance or "", fmt), make)
+    except UnknownName as error:
+        abort(404, str(error))
+    return Response(body, mimetype=MIME[fmt])
+
+
+@blueprint.get("/network/vis-network.min.js")
+def vis_script() -> Response:
+    response = send_file(interactive.vis_network_path(), mimetype="text/javascript", max_age=86400)
+    return response
+
+
+@blueprint.get("/charts")
+def charts_page() -> str:
+    known = series.measures(store())
+    shown = [
+        {
+            "names": names,
+            "area": area,
+            "svg": url_for("network.chart_picture", names=names, fmt="svg", area=area),
+            "png": url_for("network.chart_picture", names=names, fmt="png", area=area),
+        }
+        for names, area in SUGGESTED_CHARTS
+    ]
+    return render_template("network/charts.html", charts=shown, measures=known)
+
+
+@blueprint.get("/charts/<names>.<any(svg, png):fmt>")
+def chart_picture(names: str, fmt: str) -> Response:
+    """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow."""
+    area = request.args.get("area") or None
+
+    def make() -> bytes:
+        found: list[series.Series] = []
+        for name in names.replace(",", "+").split("+"):
+            found.extend(series.time_series(store(), series.resolve_measure(store(), name), area))
+        return charts.chart(found, fmt=fmt)
+
+    try:
+        body = cached(("chart", names, area or "", fmt), make)
+    except series.UnknownMeasure as error:
+        abort(404, str(error))
+    except ValueError as error:
+        abort(404, f"nothing to chart: {error}")
+    return Response(body, mimetype=MIME[fmt])

@@ -1,0 +1,72 @@
+"""`kg serve`: a read-only SPARQL endpoint, named-query API, linked-data pages and web UI.
+
+create_app builds the Flask app from a ServerConfig; each concern is a
+blueprint of its own. Blueprints from elsewhere in the project are listed in
+EXTRA_BLUEPRINTS as "module:attribute" and registered the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from .config import ServerConfig
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["EXTRA_BLUEPRINTS", "ServerConfig", "create_app"]
+
+EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
+
+
+def create_app(config: ServerConfig) -> Flask:
+    """A Flask app answering from the store that `config.store_factory` opens in each worker.
+
+    Flask and the blueprints are imported here, not at module level, so that query
+    workers, which import this package, start without them.
+    """
+    from flask import Flask, Response
+    from werkzeug.exceptions import HTTPException
+
+    from . import api, dataset, ontology, pages, resources, source, sparql
+    from .guard import Refused
+    from .responses import error_response, from_exception
+    from .services import Services
+    from .workers import ServiceError
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["kg"] = Services(config)
+    for module in (sparql, api, dataset, ontology, source, pages, resources):
+        app.register_blueprint(module.blueprint)
+    for spec in EXTRA_BLUEPRINTS:
+        module_name, _, attribute = spec.partition(":")
+        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
+
+    @app.errorhandler(ServiceError)
+    @app.errorhandler(Refused)
+    def service_error(error: ServiceError | Refused) -> Response:
+        return from_exception(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return error_response(error.code or 500, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        app.logger.exception("unexpected error")
+        return error_response(500, "the server failed to answer; the error is logged")
+
+    @app.after_request
+    def cors(response: Response) -> Response:
+        """Browser clients on other origins may query: every answer is public and read-only."""
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app

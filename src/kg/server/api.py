@@ -1,0 +1,167 @@
+"""The catalogue of named questions as a JSON API, described in OpenAPI 3."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from ..catalogue import CatalogueError, NamedQuery
+from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .services import services
+from .workers import Answer, ServiceError
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+SCHEMA_TYPES = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "year": {"type": "string", "pattern": "^[0-9]{4}$"},
+}
+
+
+def describe(query: NamedQuery) -> dict[str, object]:
+    """What a client needs to call one named query."""
+    return {
+        "name": query.name,
+        "title": query.summary,
+        "question": query.description,
+        "answer": query.answer,
+        "tags": list(query.tags),
+        "parameters": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "description": p.description,
+                "default": p.default,
+                **({"enum": list(p.enum)} if p.enum else {}),
+            }
+            for p in query.parameters
+        ],
+        "url": url_for("api.run_named_query", name=query.name, _external=True),
+        "page": url_for("pages.named_page", name=query.name, _external=True),
+        "sparql": query.text,
+    }
+
+
+def find(name: str) -> NamedQuery:
+    catalogue = services().catalogue
+    if name not in catalogue:
+        raise ServiceError(404, f"no named query {name!r}; GET /api/queries lists them")
+    return catalogue[name]
+
+
+def run_named(query: NamedQuery, given: dict[str, str], output_format: str | None) -> Answer:
+    """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter."""
+    try:
+        bindings = query.bindings(given)
+    except CatalogueError as error:
+        raise ServiceError(400, str(error)) from None
+    state = services()
+    return state.pool.run(query.text, bindings, max_rows=state.config.max_rows, output_format=output_format)
+
+
+@blueprint.get("/queries")
+def list_queries() -> Response:
+    state = services()
+    return jsonify(queries=[describe(q) for q in state.catalogue.values()], settings=state.config.settings())
+
+
+@blueprint.get("/queries/<name>")
+def run_named_query(name: str) -> Response:
+    """Results by Accept or ?format=; every other query-string argument is a parameter."""
+    query = find(name)
+    media = GRAPH_MEDIA if query.answer in ("construct", "describe") else SELECT_MEDIA
+    chosen = negotiate(media, request.args.get("format"))
+    if chosen is None:
+        raise ServiceError(406, f"this query answers in: {offered(media)}")
+    given = {key: value for key, value in request.args.items() if key != "format"}
+    return answer_response(run_named(query, given, chosen))
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    """OpenAPI 3 for the catalogue: one path per named query, its parameters typed."""
+    state = services()
+    paths: dict[str, object] = {
+        "/api/queries": {
+            "get": {
+                "summary": "The catalogue of named questions",
+                "operationId": "listQueries",
+                "responses": {
+                    "200": {
+                        "description": "The catalogue and the server's limits",
+                        "content": {"application/json": {}},
+                    }
+                },
+            }
+        }
+    }
+    for query in state.catalogue.values():
+        media = sorted(set(GRAPH_MEDIA if query.answer in ("construct", "describe") else SELECT_MEDIA))
+        parameters = [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": False,
+                "description": p.description,
+                "schema": {
+                    **SCHEMA_TYPES[p.type],
+                    **({"default": p.default} if p.default else {}),
+                    **({"enum": list(p.enum)} if p.enum else {}),
+                },
+            }
+            for p in query.parameters
+        ]
+        parameters.append(
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "description": "Overrides Accept",
+                "schema": {"type": "string"},
+            }
+        )
+        paths[f"/api/queries/{query.name}"] = {
+            "get": {
+                "summary": query.summary,
+                "description": query.description,
+                "operationId": query.name,
+                "tags": list(query.tags),
+                "parameters": parameters,
+                "responses": {
+                    "200": {"description": "The answer", "content": {m: {} for m in media}},
+                    "400": {"description": "A parameter value does not fit its type", **_error},
+                    "406": {"description": "No acceptable format", **_error},
+                    "504": {"description": "Stopped at the time limit", **_error},
+                },
+            }
+        }
+    return jsonify(
+        openapi="3.0.3",
+        info={
+            "title": "opioid-kg named queries",
+            "version": "1",
+            "description": "Named questions over the opioid-kg knowledge graph.",
+        },
+        servers=[{"url": request.host_url.rstrip("/")}],
+        paths=paths,
+        components={"schemas": {"Error": _error_schema}},
+    )
+
+
+_error_schema = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "message": {"type": "string"},
+                "line": {"type": "integer"},
+                "column": {"type": "integer"},
+            },
+        }
+    },
+}
+_error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

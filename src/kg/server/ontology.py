@@ -1,0 +1,100 @@
+"""/ontology: documentation generated from the ontology graph by pyLODE, and its RDF by Accept.
+
+The page is made from the store's ontology graph once, on first request, so it
+always matches the data being served and is never written by hand.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from html import escape
+
+from flask import Blueprint, Response, request
+from rdflib import Graph
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from .resources import RESOURCE_MEDIA, graph_answer
+from .responses import negotiate, offered
+from .services import services
+from .workers import ServiceError
+
+blueprint = Blueprint("ontology", __name__)
+_lock = threading.Lock()
+_pages: dict[int, str] = {}
+
+
+def ontology_graph() -> Graph:
+    """The ontology named graph, read from the store through the worker pool."""
+    state = services()
+    iri = state.canonical("graph/ontology")
+    answer = state.pool.run(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+        max_rows=None,
+        output_format="ntriples",
+    )
+    return Graph().parse(data=answer.body.decode("utf-8"), format="nt")
+
+
+def documentation(graph: Graph) -> str:
+    """pyLODE's page for the ontology; a plain list of terms where pyLODE is not installed."""
+    try:
+        from pylode import OntPub
+    except ImportError:
+        return plain_documentation(graph)
+    # pyLODE takes each SKOS concept scheme for an ontology of its own; the page is about the OWL one.
+    described = Graph()
+    schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
+    for triple in graph:
+        if triple[0] not in schemes:
+            described.add(triple)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return OntPub(ontology=described).make_html()
+
+
+def plain_documentation(graph: Graph) -> str:
+    """Every class and property with its label and definition, generated from the graph."""
+    sections = []
+    for title, kinds in (
+        ("Classes", (OWL.Class,)),
+        ("Properties", (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)),
+    ):
+        terms = sorted(
+            {s for kind in kinds for s in graph.subjects(RDF.type, kind) if "#" in str(s)}, key=str
+        )
+        items = []
+        for term in terms:
+            name = str(term).rsplit("#", 1)[-1]
+            label = graph.value(term, RDFS.label) or graph.value(term, SKOS.prefLabel) or name
+            comment = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment) or ""
+            items.append(
+                f'<dt id="{escape(name)}">{escape(str(label))} <code>{escape(str(term))}</code></dt>'
+                f"<dd>{escape(str(comment))}</dd>"
+            )
+        sections.append(f"<h2>{title}</h2><dl>{''.join(items)}</dl>")
+    return f"<!doctype html><title>opioid-kg ontology</title><h1>opioid-kg ontology</h1>{''.join(sections)}"
+
+
+@blueprint.get("/ontology")
+def ontology() -> Response:
+    """The ontology's documentation for browsers; Turtle, N-Triples, JSON-LD or RDF/XML for clients."""
+    chosen = negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
+    if chosen is None:
+        raise ServiceError(406, f"the ontology is offered as: {offered(RESOURCE_MEDIA, True)}")
+    state = services()
+    if chosen != "html":
+        return graph_answer(state.canonical("graph/ontology"), chosen)
+    with _lock:
+        if id(state) not in _pages:
+            _pages[id(state)] = documentation(ontology_graph())
+    return Response(_pages[id(state)], content_type="text/html; charset=utf-8")
+
+
+@blueprint.get("/ontology.<extension>")
+def ontology_file(extension: str) -> Response:
+    from .responses import EXTENSIONS
+
+    if extension not in EXTENSIONS or EXTENSIONS[extension] == "nquads":
+        raise ServiceError(404, f"no /ontology.{extension}; try /ontology.ttl")
+    return graph_answer(services().canonical("graph/ontology"), EXTENSIONS[extension])

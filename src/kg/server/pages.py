@@ -1,0 +1,188 @@
+"""The web UI: a home page saying what the graph holds, the query page, and a page per named query."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from flask import Blueprint, Response, render_template, request
+
+from ..catalogue import NamedQuery
+from .api import find, run_named
+from .guard import Refused
+from .services import Services, Term, services
+from .sparql import run_sparql
+from .workers import Answer, ServiceError
+
+blueprint = Blueprint("pages", __name__)
+CLASS_COUNTS = (
+    "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 15"
+)
+MAIN = """
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?group ?s ?label WHERE {
+  VALUES (?group ?class) { ("Substances" kg:Substance) ("Countries" kg:Country) ("Programmes" kg:Program)
+                           ("Policy measures" kg:PolicyMeasure) ("Criminal groups" kg:CriminalGroup)
+                           ("Agencies" kg:GovernmentAgency) }
+  ?s a/rdfs:subClassOf* ?class ; skos:prefLabel ?label .
+  FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
+} ORDER BY ?group ?label
+"""
+_home_lock = threading.Lock()
+_home: dict[int, dict[str, object]] = {}
+
+
+@blueprint.app_template_filter("href")
+def href(iri: str) -> str | None:
+    """Where a link to an IRI goes: dataset IRIs to this server, web IRIs out, anything else nowhere."""
+    local = services().local_path(iri)
+    if local.startswith("/") or local.startswith(("http://", "https://")):
+        return local
+    return None
+
+
+def home_data(state: Services) -> dict[str, object]:
+    """Counts and main entities; computed once, since the store is read-only."""
+    with _home_lock:
+        if id(state) not in _home:
+            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+            groups: dict[str, list[tuple[str, str]]] = {}
+            for row in state.select(MAIN):
+                entries = groups.setdefault(row["group"].value, [])
+                if row["s"].value not in {iri for iri, _ in entries}:
+                    entries.append((row["s"].value, row["label"].value))
+            _home[id(state)] = {
+                "graphs": state.graphs,
+                "classes": classes,
+                "groups": groups,
+                "class_labels": state.labels({c for c, _ in classes}),
+            }
+        return _home[id(state)]
+
+
+@blueprint.get("/")
+def home() -> Response:
+    state = services()
+    return Response(
+        render_template(
+            "home.html", **home_data(state), catalogue=state.catalogue, settings=state.config.settings()
+        )
+    )
+
+
+def editor_text(query: NamedQuery) -> str:
+    """A catalogue query as standalone SPARQL: its parameters' defaults appended as a VALUES clause."""
+    pairs = [(p.name, p.term(p.default)) for p in query.parameters if p.default is not None]
+    if not pairs:
+        return query.text
+    terms = []
+    for _, (kind, lexical, datatype) in pairs:
+        if kind == "iri":
+            terms.append(f"<{lexical}>")
+        else:
+            literal = json.dumps(lexical)
+            terms.append(f"{literal}^^<{datatype}>" if datatype else literal)
+    names = " ".join(f"?{name}" for name, _ in pairs)
+    return f"{query.text.rstrip()}\nVALUES ({names}) {{ ({' '.join(terms)}) }}\n"
+
+
+def table(answer: Answer) -> dict[str, object]:
+    """An answer as the page shows it: variables and rows of Terms, a boolean, or RDF text."""
+    if answer.kind == "graph":
+        return {
+            "kind": "graph",
+            "text": answer.body.decode("utf-8"),
+            "truncated": answer.truncated,
+            "count": answer.count,
+        }
+    data = json.loads(answer.body)
+    if "boolean" in data:
+        return {"kind": "ask", "boolean": data["boolean"]}
+    rows = [
+        {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
+        for row in data["results"]["bindings"]
+    ]
+    labels = services().labels({t.value for row in rows for t in row.values() if t.is_iri})
+    return {
+        "kind": "select",
+        "variables": data["head"]["vars"],
+        "rows": rows,
+        "labels": labels,
+        "truncated": answer.truncated,
+        "count": answer.count,
+    }
+
+
+def _error(error: ServiceError | Refused) -> dict[str, object]:
+    return {
+        "status": error.status,
+        "message": error.message,
+        "line": getattr(error, "line", None),
+        "column": getattr(error, "column", None),
+    }
+
+
+@blueprint.get("/query")
+def query_page() -> Response:
+    """The editor, pre-filled from the catalogue menu or ?query=; the answer or the error in place."""
+    state = services()
+    chosen = request.args.get("name")
+    text = request.args.get("query")
+    if text is None:
+        first = state.catalogue.get(chosen or "") or next(iter(state.catalogue.values()), None)
+        text = editor_text(first) if first else "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
+    result = error = None
+    if "query" in request.args:
+        try:
+            form_format = "turtle" if _is_graph(text) else "json"
+            result = table(run_sparql(text, output_format=form_format))
+        except (ServiceError, Refused) as failure:
+            error = _error(failure)
+    editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
+    response = Response(
+        render_template(
+            "query.html",
+            text=text,
+            result=result,
+            error=error,
+            catalogue=state.catalogue,
+            chosen=chosen,
+            editors=editors,
+        )
+    )
+    if error:
+        response.status_code = int(error["status"])  # type: ignore[call-overload]
+    return response
+
+
+def _is_graph(text: str) -> bool:
+    from .guard import query_form
+
+    return query_form(text) == "graph"
+
+
+@blueprint.get("/queries")
+def named_list() -> Response:
+    return Response(render_template("queries.html", catalogue=services().catalogue))
+
+
+@blueprint.get("/queries/<name>")
+def named_page(name: str) -> Response:
+    """One named question: its form and, once asked, its answer as a table."""
+    query = find(name)
+    given = {p.name: request.args[p.name] for p in query.parameters if p.name in request.args}
+    result = error = None
+    if request.args.get("run"):
+        try:
+            output = "turtle" if query.answer in ("construct", "describe") else "json"
+            result = table(run_named(query, given, output))
+        except ServiceError as failure:
+            error = _error(failure)
+    return Response(
+        render_template(
+            "named.html", query=query, given=given, result=result, error=error, editor=editor_text(query)
+        ),
+        status=int(error["status"]) if error else 200,
+    )  # type: ignore[call-overload]

@@ -1,0 +1,143 @@
+"""Linked data: every dataset IRI resolves here, as a page for browsers and RDF for clients.
+
+The canonical namespace https://w3id.org/opioid-kg/ maps onto this server's
+root: …/id/substance/fentanyl is served at /id/substance/fentanyl,
+…/graph/data at /graph/data. A file extension (.ttl, .nt, .jsonld, .rdf)
+picks the format for people pasting links.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
+from .services import Term, services
+from .workers import ServiceError
+
+blueprint = Blueprint("resources", __name__)
+RESOURCE_MEDIA = {k: v for k, v in GRAPH_MEDIA.items() if v != "nquads"}
+OUTGOING = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?p ?o"
+INCOMING = "SELECT ?o ?s ?p WHERE { ?s ?p ?o } ORDER BY ?p ?s LIMIT 500"
+SUPPORT = """
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+SELECT ?s ?excerpt ?exact ?source ?agency WHERE {
+  ?s prov:wasDerivedFrom ?excerpt .
+  ?excerpt a kg:Excerpt ; oa:hasSource ?source .
+  OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
+  OPTIONAL { ?s prov:wasAttributedTo ?agency }
+} ORDER BY ?excerpt ?agency
+"""
+DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+def _split_extension(path: str) -> tuple[str, str | None]:
+    stem, dot, extension = path.rpartition(".")
+    if dot and extension in EXTENSIONS and "/" not in extension:
+        return stem, EXTENSIONS[extension]
+    return path, None
+
+
+@blueprint.get("/id/<path:rest>")
+def resource(rest: str) -> Response:
+    """One resource: HTML with its properties, incoming links and supporting excerpts; or its RDF."""
+    path, by_extension = _split_extension(rest)
+    state = services()
+    iri = state.canonical("id/" + path)
+    chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
+    if chosen is None:
+        raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
+    subject = {"s": ("iri", iri, None)}
+    if chosen != "html":
+        answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
+        if answer.count == 0:
+            raise ServiceError(404, f"<{iri}> is not in this dataset")
+        return answer_response(answer)
+    outgoing = state.select(OUTGOING, subject)
+    incoming = state.select(INCOMING, {"o": ("iri", iri, None)})
+    if not outgoing and not incoming:
+        raise ServiceError(404, f"<{iri}> is not in this dataset")
+    support = state.select(SUPPORT, subject)
+    properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
+    for row in outgoing:
+        properties[row["p"].value].append((row["o"], row["g"].value))
+    mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
+    mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
+    mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
+    labels = state.labels(mentioned)
+    types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
+    excerpts: dict[str, dict[str, object]] = {}
+    for row in support:
+        entry = excerpts.setdefault(
+            row["excerpt"].value,
+            {
+                "exact": row["exact"].value if "exact" in row else "",
+                "source": row["source"].value,
+                "agencies": [],
+            },
+        )
+        if "agency" in row and row["agency"].value not in entry["agencies"]:  # type: ignore[operator]
+            entry["agencies"].append(row["agency"].value)  # type: ignore[attr-defined]
+    return Response(
+        render_template(
+            "resource.html",
+            iri=iri,
+            label=labels.get(iri),
+            types=types,
+            properties=properties,
+            incoming=incoming,
+            excerpts=excerpts,
+            labels=labels,
+            downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
+        )
+    )
+
+
+@blueprint.get("/graph/<name>")
+def named_graph(name: str) -> Response:
+    """A named graph of the dataset: a summary page, or its triples by Accept."""
+    path, by_extension = _split_extension(name)
+    state = services()
+    iri = state.canonical("graph/" + path)
+    if iri not in state.graphs:
+        raise ServiceError(404, f"<{iri}> is not a named graph of this dataset")
+    chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
+    if chosen is None:
+        raise ServiceError(406, f"a graph is offered as: {offered(RESOURCE_MEDIA, True)}")
+    if chosen == "html":
+        return Response(
+            render_template(
+                "graph.html",
+                iri=iri,
+                name=path,
+                triples=state.graphs[iri],
+                downloads={fmt: f"/graph/{path}.{ext}" for ext, fmt in EXTENSIONS.items() if fmt != "nquads"},
+            )
+        )
+    return graph_answer(iri, chosen)
+
+
+def graph_answer(iri: str, output_format: str) -> Response:
+    """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
+    state = services()
+    answer = state.pool.run(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+        max_rows=None,
+        output_format=output_format,
+    )
+    return answer_response(answer)
+
+
+@blueprint.get("/shapes")
+def shapes() -> Response:
+    """The SHACL shapes namespace: its graph's page for browsers, its Turtle for clients."""
+    iri = services().canonical("graph/shapes")
+    chosen = negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
+    if chosen is None:
+        raise ServiceError(406, f"the shapes are offered as: {offered(RESOURCE_MEDIA, True)}")
+    if chosen == "html":
+        return redirect(url_for("resources.named_graph", name="shapes"))  # type: ignore[return-value]
+    return graph_answer(iri, chosen)

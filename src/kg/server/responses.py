@@ -1,0 +1,112 @@
+"""Content negotiation and the one shape every error has."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template, request
+
+from .guard import Refused
+from .workers import Answer, ServiceError
+
+SELECT_MEDIA = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+GRAPH_MEDIA = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
+    "application/n-quads": "nquads",
+    "application/x-turtle": "turtle",
+    "text/plain": "ntriples",
+    "application/json": "jsonld",
+    "application/xml": "rdfxml",
+}
+FORMAT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "turtle": "text/turtle; charset=utf-8",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+}
+ALIASES = {
+    "xml": "rdfxml",
+    "rdf+xml": "rdfxml",
+    "rdf": "rdfxml",
+    "json": "jsonld",
+    "json-ld": "jsonld",
+    "n3": "turtle",
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "n-triples": "ntriples",
+    "nq": "nquads",
+}
+EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
+
+
+def negotiate(media: dict[str, str], override: str | None = None, html: bool = False) -> str | None:
+    """The format to answer in: `?format=` first, then Accept; None when nothing offered fits (406).
+
+    The first entry of `media` is the default for a missing Accept or `*/*`;
+    with `html`, "html" is offered too and wins for browsers.
+    """
+    if override:
+        if override not in media.values() and ALIASES.get(override) in media.values():
+            override = ALIASES[override]
+        if override in media.values() or (html and override == "html"):
+            return override
+        raise ServiceError(406, f"format {override!r} is not offered here; offered: {offered(media, html)}")
+    accept = request.accept_mimetypes
+    if not accept:
+        return next(iter(media.values()))
+    best = accept.best_match(list(media) + (["text/html"] if html else []))
+    if best is None:
+        return None
+    return "html" if best == "text/html" else media[best]
+
+
+def offered(media: dict[str, str], html: bool = False) -> str:
+    return ", ".join((["text/html"] if html else []) + sorted(set(media) - {"text/plain"}))
+
+
+def answer_response(answer: Answer) -> Response:
+    """A query's answer with its media type and the truncation flag the row cap may have set."""
+    response = Response(answer.body, content_type=FORMAT_MEDIA[answer.output_format])
+    response.headers["KG-Result-Count"] = str(answer.count)
+    response.headers["KG-Truncated"] = "true" if answer.truncated else "false"
+    response.vary.add("Accept")
+    return response
+
+
+def error_response(status: int, message: str, line: int | None = None, column: int | None = None) -> Response:
+    """The error shape of every endpoint: JSON for clients, the same fields on a page for browsers."""
+    body: dict[str, object] = {"status": status, "message": message}
+    if line is not None:
+        body.update(line=line, column=column)
+    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if wants_html and not request.path.startswith(("/api/", "/sparql")):
+        response = Response(
+            render_template("error.html", error=body), content_type="text/html; charset=utf-8"
+        )
+    else:
+        response = jsonify(error=body)
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = "1"
+    return response
+
+
+def from_exception(error: ServiceError | Refused) -> Response:
+    if isinstance(error, Refused):
+        return error_response(error.status, error.message)
+    return error_response(error.status, error.message, error.line, error.column)

@@ -1,0 +1,100 @@
+"""What every blueprint shares: the settings, the worker pool, the catalogue, and term helpers.
+
+Blueprints reach it through `services()`; it is built once by create_app.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+from flask import current_app
+
+from ..catalogue import NamedQuery, load_catalogue
+from .config import ServerConfig
+from .workers import Binding, WorkerPool
+
+LABELS = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://purl.org/dc/terms/title",
+    "http://xmlns.com/foaf/0.1/name",
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One RDF term of a SPARQL JSON answer."""
+
+    type: str  # uri, literal, bnode or triple
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    @property
+    def is_iri(self) -> bool:
+        return self.type == "uri"
+
+
+class Services:
+    """The server's shared state, read-only after start."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.pool = WorkerPool(config.store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
+        self.catalogue: dict[str, NamedQuery] = (
+            load_catalogue(config.queries) if config.queries.is_dir() else {}
+        )
+
+    @cached_property
+    def graphs(self) -> dict[str, int]:
+        """Triples per named graph; the graphs a query may name in FROM or default-graph-uri."""
+        rows = self.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        )
+        return {row["g"].value: int(row["n"].value) for row in rows}
+
+    def select(self, text: str, bindings: dict[str, Binding] | None = None) -> list[dict[str, Term]]:
+        """Rows of a SELECT the server itself asks, capped like any other query."""
+        answer = self.pool.run(text, bindings, max_rows=self.config.max_rows, output_format="json")
+        return [
+            {
+                name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
+                for name, value in row.items()
+            }
+            for row in json.loads(answer.body)["results"]["bindings"]
+        ]
+
+    def local_path(self, iri: str) -> str:
+        """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
+        base = self.config.canonical_base
+        if iri.startswith(base):
+            rest = iri[len(base) :]
+            path, hash_, fragment = rest.partition("#")
+            return "/" + path + (hash_ + fragment)
+        return iri
+
+    def canonical(self, path: str) -> str:
+        """The dataset IRI served at a local path (the inverse of local_path)."""
+        return self.config.canonical_base + path.lstrip("/")
+
+    def labels(self, iris: set[str]) -> dict[str, str]:
+        """A readable label for each IRI that has one, by the first label property that is present."""
+        if not iris:
+            return {}
+        values = " ".join(f"<{iri}>" for iri in sorted(iris) if ">" not in iri and " " not in iri)
+        order = " ".join(f"(<{p}> {i})" for i, p in enumerate(LABELS))
+        rows = self.select(
+            f"SELECT ?s ?label ?rank WHERE {{ VALUES ?s {{ {values} }} VALUES (?p ?rank) {{ {order} }} "
+            "?s ?p ?label . FILTER(isLiteral(?label)) } ORDER BY ?s ?rank"
+        )
+        found: dict[str, str] = {}
+        for row in rows:
+            found.setdefault(row["s"].value, row["label"].value)
+        return found
+
+
+def services() -> Services:
+    """The Services of the running app."""
+    return current_app.extensions["kg"]

@@ -1,0 +1,303 @@
+"""The catalogue in queries/: every file loads with a valid header, parses and runs; bad headers fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.catalogue import CatalogueError, Parameter, load_catalogue, load_query, query_form
+from kg.querying import QueryError, binding_terms, run_query
+from kg.store import EmbeddedStore
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUERIES = PROJECT / "queries"
+FILES = sorted(QUERIES.glob("*.rq"))
+
+# The questions of the issue that asked for the catalogue, and the file that answers each.
+QUESTIONS = {
+    "fentanyl-routes": (
+        "By which routes, through which countries and by which means does fentanyl reach the United States?"
+    ),
+    "fentanyl-sources": ("Where do fentanyl, its analogues and its precursor chemicals come from?"),
+    "controlled-precursors": (
+        "Which precursor chemicals are under international control, and who asked for it?"
+    ),
+    "poppy-cultivation-change": (
+        "How did opium poppy cultivation in Mexico change from year to year, and does the"
+        " change the report states agree with the values?"
+    ),
+    "heroin-production-yield": (
+        "How much potential pure heroin did Mexico produce each year, and what yield per "
+        "hectare does that imply?"
+    ),
+    "poppy-eradication-share": (
+        "How much of the cultivated poppy was eradicated each year (hectares and share)?"
+    ),
+    "mexico-seizures": (
+        "What did Mexico seize (opium gum, heroin) and how many drug labs did it destroy,"
+        " by year, with the change from the previous year?"
+    ),
+    "border-heroin-seizures": (
+        "How much heroin did U.S. authorities seize at the southwest border, and what is the trend?"
+    ),
+    "heroin-sources": (
+        "Where does the heroin consumed or seized in the United States come from, now and in earlier decades?"
+    ),
+    "poppy-states-by-zone": ("Which Mexican states cultivate opium poppy, grouped by zone?"),
+    "programme-funding": (
+        "Which programmes fund U.S.–Mexico counter-opioid work, with amounts, qualifiers and periods?"
+    ),
+    "merida-activities": (
+        "What activities does the Mérida Initiative support, and which substances and "
+        "actors does each target?"
+    ),
+    "statistics-agencies": ("Which agencies are the sources of the statistics, for which measures?"),
+    "fentanyl-policies": (
+        "Which policy measures target fentanyl-related substances, and who proposed, "
+        "requested, adopted or opposes each?"
+    ),
+    "congress-questions": (
+        "Which questions does the report put to Congress, and which actors and substances does each concern?"
+    ),
+    "cooperation-forums": (
+        "Which governments cooperate on the opioid threat, in which forum, and when did it last meet?"
+    ),
+    "evidence": ("What evidence supports a given fact?"),
+    "describe-resource": ("Everything the graph says about one actor or substance"),
+    "qualified-facts": (
+        "Which facts are estimates, approximations, bounds or suspicions rather than firm values?"
+    ),
+    "production-chains": ("Which substances are made from which (the production chains)?"),
+    "us-assisted-seizures": ("What was seized with U.S. training and equipment?"),
+    "violence-competition": (
+        "Which places and groups does the report tie to violence or competition over heroin production?"
+    ),
+}
+
+GOOD_HEADER = """#+ summary: Routes of a substance
+#+ description: By which routes does a substance travel?
+#+ answer: select
+#+ tags: [flows]
+#+ params:
+#+   - name: substance
+#+     type: iri
+#+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
+#+     description: The substance.
+"""
+GOOD_BODY = """PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+SELECT ?substance ?flow WHERE { ?flow kg:substance ?substance }
+"""
+
+
+def write(folder: Path, text: str, name: str = "a-query.rq") -> Path:
+    path = folder / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_every_question_of_the_issue_has_its_file() -> None:
+    assert {path.stem for path in FILES} == set(QUESTIONS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_file_loads_with_a_valid_header(path: Path) -> None:
+    query = load_query(path)
+    assert query.name == path.stem
+    assert query.summary and len(query.summary) <= 120
+    assert query.description.startswith(QUESTIONS[path.stem])
+    assert query.tags, "every query carries tags"
+    assert query.answer == query_form(query.text)
+    for parameter in query.parameters:
+        assert parameter.description.strip()
+        assert parameter.default is not None, "catalogue queries run without arguments"
+        assert not parameter.enum or parameter.default in parameter.enum
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_file_parses_and_runs_on_the_store(path: Path, store: EmbeddedStore) -> None:
+    query = load_query(path)
+    result = run_query(store, query.text, binding_terms(query.bindings({})), source=str(path))
+    expected = {"select": "select", "ask": "ask", "construct": "graph", "describe": "graph"}[query.answer]
+    assert result.kind == expected
+
+
+def test_no_answer_is_written_into_a_query_as_a_number() -> None:
+    """Quantities of the report come from the graph, not from literals in the queries."""
+    quantities = ("32000", "44100", "32,000", "44,100", "3925", "2900000000", "59000000", "22235", "28750")
+    for path in FILES:
+        body = "\n".join(line for line in path.read_text("utf-8").splitlines() if not line.startswith("#"))
+        assert not any(number in body for number in quantities), path.name
+
+
+def test_catalogue_is_keyed_by_file_name() -> None:
+    catalogue = load_catalogue(QUERIES)
+    assert sorted(catalogue) == [path.stem for path in FILES]
+
+
+def test_a_good_header_loads(tmp_path: Path) -> None:
+    query = load_query(write(tmp_path, GOOD_HEADER + GOOD_BODY))
+    assert query.parameters[0].name == "substance"
+    assert query.bindings({}) == {
+        "substance": ("iri", "https://w3id.org/opioid-kg/id/substance/fentanyl", None)
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("", "no '#+' header"),
+        ("#+ summary: [unclosed\n", "header is not valid YAML"),
+        ("#+ - a list\n", "header must be a YAML mapping"),
+        (GOOD_HEADER.replace("#+ summary: Routes of a substance\n", ""), "non-empty 'summary'"),
+        (
+            GOOD_HEADER.replace("description: By which routes does a substance travel?", "description: ''"),
+            "description",
+        ),
+        (GOOD_HEADER.replace("#+ answer: select\n", ""), "non-empty 'answer'"),
+        (GOOD_HEADER + "#+ endpoint: http://example.org/sparql\n", "unknown header keys: endpoint"),
+        (GOOD_HEADER.replace("answer: select", "answer: table"), "answer must be one of"),
+        (GOOD_HEADER.replace("answer: select", "answer: construct"), "the query is select"),
+        (GOOD_HEADER.replace("tags: [flows]", "tags: flows"), "tags must be a list"),
+        (GOOD_HEADER.replace("type: iri", "type: url"), "has type 'url'"),
+        (GOOD_HEADER.replace("name: substance", "name: 2substance"), "is not a SPARQL variable name"),
+        (GOOD_HEADER.replace("#+     description: The substance.\n", ""), "needs a description"),
+        (
+            GOOD_HEADER.replace("https://w3id.org/opioid-kg/id/substance/fentanyl", "fentanyl"),
+            "default does not fit",
+        ),
+        (GOOD_HEADER + "#+     colour: red\n", "unknown keys: colour"),
+        (GOOD_HEADER + "#+     enum: [fentanyl]\n", "allowed value does not fit"),
+        (GOOD_HEADER + "#+     enum: [https://w3id.org/opioid-kg/id/substance/heroin]\n", "is not one of"),
+        (
+            GOOD_HEADER.replace("#+ params:\n", "#+ params: substance\n").split("#+   - name")[0],
+            "params must be a list",
+        ),
+        (GOOD_HEADER + GOOD_HEADER.split("#+ params:\n")[1], "declared twice"),
+    ],
+    ids=[
+        "no-header",
+        "bad-yaml",
+        "not-a-mapping",
+        "no-summary",
+        "empty-description",
+        "no-answer",
+        "unknown-key",
+        "unknown-answer-kind",
+        "answer-not-the-query-form",
+        "tags-not-a-list",
+        "unknown-parameter-type",
+        "bad-parameter-name",
+        "parameter-without-description",
+        "default-of-the-wrong-type",
+        "unknown-parameter-key",
+        "enum-value-of-the-wrong-type",
+        "default-not-allowed",
+        "params-not-a-list",
+        "parameter-declared-twice",
+    ],
+)
+def test_a_bad_header_is_refused_with_the_file_named(tmp_path: Path, header: str, message: str) -> None:
+    path = write(tmp_path, header + GOOD_BODY)
+    with pytest.raises(CatalogueError) as caught:
+        load_query(path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_yaml_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "#+ summary: fine\n#+ description: [unclosed\n" + GOOD_BODY)
+    with pytest.raises(CatalogueError, match=rf"{path}:\d+: header is not valid YAML"):
+        load_query(path)
+
+
+def test_a_parameter_must_be_projected_for_select(tmp_path: Path) -> None:
+    body = GOOD_BODY.replace("SELECT ?substance ?flow", "SELECT ?flow")
+    with pytest.raises(CatalogueError, match=r"\?substance must appear in the SELECT clause"):
+        load_query(write(tmp_path, GOOD_HEADER + body))
+
+
+def test_a_parameter_must_be_a_variable_of_the_query(tmp_path: Path) -> None:
+    header = GOOD_HEADER.replace("name: substance", "name: drug")
+    with pytest.raises(CatalogueError, match="parameter drug is not a variable of the query"):
+        load_query(write(tmp_path, header + GOOD_BODY))
+
+
+def test_file_names_are_lower_case_words(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="lower-case words"):
+        load_query(write(tmp_path, GOOD_HEADER + GOOD_BODY, name="Routes_Of.rq"))
+
+
+def test_a_construct_query_needs_no_projection(tmp_path: Path) -> None:
+    header = GOOD_HEADER.replace("answer: select", "answer: construct")
+    body = "CONSTRUCT { ?substance ?p ?o } WHERE { ?substance ?p ?o }\n"
+    assert load_query(write(tmp_path, header + body)).answer == "construct"
+
+
+def test_query_form_reads_past_comments_and_prologue() -> None:
+    text = (
+        "# a comment\nPREFIX kg: <https://w3id.org/opioid-kg/ontology#>\nBASE <http://x/>\nask { ?s ?p ?o }"
+    )
+    assert query_form(text) == "ask"
+    assert query_form("PREFIX : <http://x/>\nDESCRIBE :a") == "describe"
+    assert query_form("INSERT DATA { }") == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        (
+            "iri",
+            "https://w3id.org/opioid-kg/id/country/MX",
+            ("iri", "https://w3id.org/opioid-kg/id/country/MX", None),
+        ),
+        ("string", 'China" } #', ("literal", 'China" } #', None)),
+        ("integer", "+42", ("literal", "42", "http://www.w3.org/2001/XMLSchema#integer")),
+        ("decimal", "37.8", ("literal", "37.8", "http://www.w3.org/2001/XMLSchema#decimal")),
+        ("date", "2017-12-01", ("literal", "2017-12-01", "http://www.w3.org/2001/XMLSchema#date")),
+        ("year", "2017", ("literal", "2017", "http://www.w3.org/2001/XMLSchema#gYear")),
+    ],
+)
+def test_parameter_values_are_typed(kind: str, raw: str, expected: tuple[str, str, str | None]) -> None:
+    assert Parameter("p", kind, "a parameter").term(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("iri", "fentanyl"),
+        ("iri", "https://w3id.org/opioid-kg/id/x> } ; DROP ALL ; #"),
+        ("iri", "http://x/a{b"),
+        ("integer", "4.2"),
+        ("decimal", "many"),
+        ("date", "2017-13-01"),
+        ("year", "17"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused(kind: str, raw: str) -> None:
+    with pytest.raises(CatalogueError, match="parameter p:"):
+        Parameter("p", kind, "a parameter").term(raw)
+
+
+def test_unknown_and_missing_parameters_are_refused(tmp_path: Path) -> None:
+    query = load_query(write(tmp_path, GOOD_HEADER + GOOD_BODY))
+    with pytest.raises(CatalogueError, match="has no parameter 'drug'"):
+        query.bindings({"drug": "x"})
+    header = GOOD_HEADER.replace("#+     default: https://w3id.org/opioid-kg/id/substance/fentanyl\n", "")
+    query = load_query(write(tmp_path, header + GOOD_BODY, name="no-default.rq"))
+    with pytest.raises(CatalogueError, match="needs a value for parameter substance"):
+        query.bindings({})
+
+
+def test_a_syntax_error_names_line_and_column(tmp_path: Path, store: EmbeddedStore) -> None:
+    path = write(
+        tmp_path, GOOD_HEADER + GOOD_BODY.replace("?flow kg:substance ?substance", "?flow kg:substance")
+    )
+    query = load_query(path)
+    with pytest.raises(QueryError) as caught:
+        run_query(store, query.text, binding_terms(query.bindings({})), source=str(path))
+    assert caught.value.line == GOOD_HEADER.count("\n") + 2
+    assert caught.value.column is not None
+    assert str(caught.value).startswith(
+        f"{path}:{caught.value.line}:{caught.value.column}: SPARQL syntax error"
+    )

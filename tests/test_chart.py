@@ -1,0 +1,60 @@
+"""Charts of the statistics: axes with units, estimates marked, the agency and the report in the caption."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from click.testing import CliRunner
+from PIL import Image
+
+from kg.cli import main
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart(built, tmp_path: Path, fmt: str, *args: str) -> Path:
+    output = tmp_path / f"chart.{fmt}"
+    command = ["chart", *args, "--format", fmt, "-o", str(output), "--store", str(built.store_path)]
+    result = CliRunner().invoke(main, command, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return output
+
+
+def texts(path: Path) -> list[str]:
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    return ["".join(node.itertext()) for node in root.iter(f"{SVG}text")]
+
+
+def test_potential_heroin_production_is_marked_as_an_estimate(built, tmp_path: Path) -> None:
+    text = texts(chart(built, tmp_path, "svg", "potentialHeroinProduction", "--area", "MX"))
+    assert "Metric tons" in text
+    assert "2016" in text and "2017" in text
+    assert any(t.startswith("111 (") and "estimate" in t for t in text)
+    assert "estimate" in text
+    caption = " ".join(text[next(i for i, t in enumerate(text) if t.startswith("Source:")) :])
+    assert "ONDCP" in caption and "Congressional Research Service" in caption
+    assert "Hollow markers are estimates" in caption
+
+
+def test_cultivation_against_eradication_shares_one_axis_in_hectares(built, tmp_path: Path) -> None:
+    text = texts(
+        chart(built, tmp_path, "svg", "poppy-cultivation-area", "poppyEradicationArea", "--area", "MX")
+    )
+    assert text.count("Hectares") == 1
+    assert {"44,100", "32,000", "28,750", "22,235"} <= set(text)
+    caption = " ".join(text[next(i for i, t in enumerate(text) if t.startswith("Source:")) :])
+    assert "ONDCP" in caption and "Mexico's defense ministry" in caption
+    assert "estimate" not in text
+
+
+def test_seizures_and_labs_destroyed_get_two_axes_as_a_png(built, tmp_path: Path) -> None:
+    data = chart(built, tmp_path, "png", "heroinSeizures", "drugLabsDestroyed", "--area", "MX").read_bytes()
+    image = Image.open(io.BytesIO(data))
+    image.verify()
+    assert image.format == "PNG"
+    svg = texts(chart(built, tmp_path, "svg", "heroinSeizures", "drugLabsDestroyed", "--area", "MX"))
+    assert "Kilograms" in svg and "Number" in svg
+    assert {"2015", "2016", "2017"} <= set(svg)

@@ -1,0 +1,124 @@
+"""`kg export`: canonical files that read back to the same data, and their VoID/DCAT description."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.export import FORMATS, ExportError, export
+from kg.namespaces import graph_iri
+
+PROJECT = Path(__file__).resolve().parent.parent
+VOID = "http://rdfs.org/ns/void#"
+DCT = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+
+
+def dataset(built) -> Path:
+    return built.dist / "opioid-kg.nq"
+
+
+def distinct_triples(built, names: list[str] | None = None) -> int:
+    quads = ox.parse(path=str(dataset(built)), format=ox.RdfFormat.N_QUADS)
+    chosen = {str(graph_iri(name)) for name in names} if names else None
+    return len({q.triple for q in quads if chosen is None or q.graph_name.value in chosen})
+
+
+@pytest.mark.parametrize("output_format", list(FORMATS))
+def test_every_format_is_byte_identical_across_runs_and_reads_back(built, tmp_path, output_format):
+    holds_graphs = FORMATS[output_format][1]
+    first = export(dataset(built), tmp_path / "one" / "kg.out", output_format, union=not holds_graphs)
+    second = export(dataset(built), tmp_path / "two" / "kg.out", output_format, union=not holds_graphs)
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert first.description.read_bytes() == second.description.read_bytes()
+    statements = list(ox.parse(path=str(first.path), format=FORMATS[output_format][0]))
+    if holds_graphs:
+        assert len(statements) == sum(built.result.triples_per_graph.values())
+        assert {q.graph_name.value for q in statements} == {
+            str(graph_iri(n)) for n in built.result.triples_per_graph
+        }
+    else:
+        assert len(statements) == distinct_triples(built)
+
+
+def test_nquads_export_is_the_builds_canonical_file(built, tmp_path):
+    result = export(dataset(built), tmp_path / "kg.nq", "nquads")
+    assert result.path.read_bytes() == dataset(built).read_bytes()
+    assert result.content_sha256 == hashlib.sha256(dataset(built).read_bytes()).hexdigest()
+
+
+def test_one_graph_in_turtle(built, tmp_path):
+    result = export(dataset(built), tmp_path / "data.ttl", "turtle", ("data",))
+    triples = list(ox.parse(path=str(result.path), format=ox.RdfFormat.TURTLE))
+    assert len(triples) == built.result.triples_per_graph["data"] == result.triples_per_graph["data"]
+
+
+def test_graphless_formats_need_one_graph_or_the_union(built, tmp_path):
+    with pytest.raises(ExportError, match="--union"):
+        export(dataset(built), tmp_path / "kg.ttl", "turtle")
+    with pytest.raises(ExportError, match="no graph named nonsense"):
+        export(dataset(built), tmp_path / "kg.nq", "nquads", ("nonsense",))
+    assert not (tmp_path / "kg.ttl").exists()
+
+
+def test_gzip_round_trip_is_reproducible(built, tmp_path):
+    plain = export(dataset(built), tmp_path / "kg.trig", "trig")
+    packed = export(dataset(built), tmp_path / "a" / "kg.trig.gz", "trig", compress=True)
+    again = export(dataset(built), tmp_path / "b" / "kg.trig.gz", "trig", compress=True)
+    data = packed.path.read_bytes()
+    assert data == again.path.read_bytes()
+    assert data[4:8] == b"\0\0\0\0"  # no time stamp in the gzip header
+    assert gzip.decompress(data) == plain.path.read_bytes()
+
+
+def test_void_description_counts_each_graph_and_identifies_the_build(built, tmp_path):
+    result = export(dataset(built), tmp_path / "data.nt", "ntriples", ("data", "background"), union=True)
+    description = ox.Store()
+    description.load(path=str(result.description), format=ox.RdfFormat.TURTLE)
+
+    def values(subject: str | None, predicate: str) -> list[str]:
+        node = ox.NamedNode(subject) if subject else None
+        return [q.object.value for q in description.quads_for_pattern(node, ox.NamedNode(predicate), None)]
+
+    for name, count in built.result.triples_per_graph.items():
+        assert values(str(graph_iri(name)), VOID + "triples") == [str(count)]
+    digest = hashlib.sha256(dataset(built).read_bytes()).hexdigest()
+    assert values(None, DCT + "identifier") == [f"sha256:{digest}"]
+    assert values(None, DCT + "modified") == ["2018-08-09"]
+    assert values(None, DCT + "license") == ["https://spdx.org/licenses/MIT"] * 2
+    assert "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico" in values(
+        None, DCT + "source"
+    )
+    assert values(None, DCAT + "byteSize") == [str(len(result.path.read_bytes()))]
+    assert values(None, "http://spdx.org/rdf/terms#checksumValue") == [
+        hashlib.sha256(result.path.read_bytes()).hexdigest()
+    ]
+    chosen = built.result.triples_per_graph["data"] + built.result.triples_per_graph["background"]
+    assert str(chosen) in values(None, VOID + "triples")
+
+
+def test_cli_export_writes_file_and_description(built, tmp_path):
+    out = tmp_path / "kg.jsonld.gz"
+    args = [
+        "--project",
+        str(PROJECT),
+        "export",
+        "--dist",
+        str(built.dist),
+        "--format",
+        "jsonld",
+        "--gzip",
+        "-o",
+    ]
+    result = CliRunner().invoke(main, [*args, str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and out.exists() and Path(f"{out}.void.ttl").exists()
+    refused = CliRunner().invoke(main, [*args[:-4], "--format", "rdfxml", "-o", str(tmp_path / "x.rdf")])
+    assert refused.exit_code == 2
+    assert "Traceback" not in refused.output and "--union" in refused.output

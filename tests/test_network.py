@@ -1,0 +1,159 @@
+"""The supply-chain networks: what the report says about routes, what-if cuts, choke points, exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.network.chokepoints import chokepoints
+from kg.network.layout import layered_positions
+from kg.network.routes import find_routes, origins
+from kg.network.views import flow_view
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def routes_by_places(store, substance: str, target: str = "US") -> dict[tuple[str, ...], object]:
+    view = flow_view(store, substance)
+    return {route.places: route for route in find_routes(view.network, target)}
+
+
+def test_fentanyl_comes_from_china_via_mexico_via_canada_and_directly(store) -> None:
+    view = flow_view(store, "fentanyl")
+    assert "CN" in origins(view.network)
+    positions, columns = layered_positions(view.network)
+    assert columns[int(positions["CN"][0])] == "sources"
+    assert columns[int(positions["US"][0])] == "destination"
+    routes = routes_by_places(store, "fentanyl")
+    assert {("CN", "MX", "US"), ("CN", "CA", "US"), ("CN", "US")} <= set(routes)
+    assert routes[("CN", "US")].modes == ["direct mail"]
+    assert all(route.status == "reported" for route in routes.values())
+
+
+def test_the_us_to_mexico_precursor_leg_is_suspected(store) -> None:
+    network = flow_view(store, "fentanyl").network
+    legs = list(network.get_edge_data("US", "MX").values())
+    assert legs, "no leg from the United States to Mexico"
+    assert {leg["substance"] for leg in legs} == {"fentanyl-precursors"}
+    assert {leg["status"] for leg in legs} == {"suspected"}
+    assert all(leg["evidence"].endswith("/excerpt/precursors-from-us") for leg in legs)
+    reported = [d for u, v, d in network.edges(data=True) if (u, v) != ("US", "MX")]
+    assert {d["status"] for d in reported} == {"reported"}
+
+
+def test_heroin_comes_from_mexico_and_historically_from_colombia_and_guatemala(store) -> None:
+    routes = routes_by_places(store, "heroin")
+    assert routes[("MX", "US")].temporal == "current"
+    assert routes[("CO", "US")].temporal == "historical"
+    assert routes[("GT", "US")].temporal == "historical"
+    assert routes[("MX", "US")].substances == ["heroin"]
+    assert "CN" not in flow_view(store, "heroin").network
+
+
+def test_what_if_mexico_is_cut_off(built) -> None:
+    answer = json.loads(
+        run(
+            "network",
+            "what-if",
+            "--remove",
+            "MX",
+            "--to",
+            "US",
+            "--format",
+            "json",
+            "--store",
+            str(built.store_path),
+        )
+    )
+    by_substance = {entry["substance"]: entry for entry in answer["substances"]}
+    fentanyl = by_substance["fentanyl"]
+    assert fentanyl["still_reaches"]
+    remaining = {(tuple(r["via"]), tuple(r["modes"])) for r in fentanyl["routes_after"]}
+    assert remaining == {(("CA",), ("smuggled (means not stated)",)), ((), ("direct mail",))}
+    heroin = by_substance["heroin"]
+    assert heroin["origins_lost"] == ["MX"]
+    assert all(r["origin"] != "MX" for r in heroin["routes_after"])
+    assert [r["origin"] for r in heroin["routes_lost"]] == ["MX"]
+    table = run("network", "what-if", "--remove", "MX", "--store", str(built.store_path))
+    assert "China -> Canada -> United States" in table
+    assert "origins cut off: heroin: MX" in table
+
+
+def synthetic() -> nx.MultiDiGraph:
+    """Origins S1-S4, transit X, Y, Z, destination T, worked out by hand in the test below."""
+    network = nx.MultiDiGraph()
+    for path in [("S1", "X", "T"), ("S2", "X", "T"), ("S4", "X", "T"), ("S1", "Y", "T"), ("S3", "Y", "T")]:
+        for u, v in zip(path, path[1:], strict=False):
+            network.add_edge(u, v, origin=path[0], substance="x")
+    network.add_edge("S3", "Z", origin="S3", substance="x")
+    network.add_edge("Z", "Y", origin="S3", substance="x")
+    return network
+
+
+def test_chokepoint_scores_of_a_hand_checked_network() -> None:
+    # Shortest routes to T: S1 has two (via X and via Y, half each), S2 and S4 go via X,
+    # S3 via Y (its route through Z is longer). So betweenness X = 0.5 + 1 + 1, Y = 0.5 + 1, Z = 0.
+    # Alone, X severs S2 and S4 (S1 keeps Y), Y severs S3 (both its routes end through Y);
+    # together {X, Y} is the only cut of two places.
+    result = chokepoints(synthetic(), "T")
+    scores = {c.place: c for c in result.ranked}
+    assert [c.place for c in result.ranked] == ["X", "Y", "Z"]
+    assert scores["X"].betweenness == pytest.approx(2.5)
+    assert scores["Y"].betweenness == pytest.approx(1.5)
+    assert scores["Z"].betweenness == pytest.approx(0.0)
+    assert scores["X"].share == pytest.approx(2.5 / 4)
+    assert scores["X"].cut_off == ("S2", "S4")
+    assert scores["Y"].cut_off == ("S3",)
+    assert scores["Z"].cut_off == ()
+    assert (scores["X"].routes_through, scores["Y"].routes_through, scores["Z"].routes_through) == (3, 3, 1)
+    assert result.routes_counted == 6
+    assert result.min_cut == ["X", "Y"]
+
+
+def read_back(fmt: str, data: bytes) -> tuple[set[str], set[tuple[str, str, str]]]:
+    """Nodes and (from, to, key) edges of an exported file, read by a reader that did not write it."""
+    if fmt == "graphml":
+        graph = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
+    elif fmt == "gexf":
+        graph = nx.read_gexf(io.BytesIO(data))
+    elif fmt == "cytoscape":
+        graph = nx.cytoscape_graph(json.loads(data))
+    else:
+        with warnings.catch_warnings():
+            # pydot's grammar uses pyparsing names that pyparsing now deprecates.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            import pydot
+
+            (dot,) = pydot.graph_from_dot_data(data.decode("utf-8"))
+        nodes = {n.get_name().strip('"') for n in dot.get_nodes() if n.get_name() not in ("node", "edge")}
+        edges = {
+            (e.get_source().strip('"'), e.get_destination().strip('"'), e.get("key").strip('"'))
+            for e in dot.get_edges()
+        }
+        return nodes, edges
+    return {str(n) for n in graph}, {(str(u), str(v), str(k)) for u, v, k in graph.edges(keys=True)}
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "cytoscape", "dot"])
+def test_each_export_reads_back_with_the_same_nodes_and_edges(built, store, tmp_path: Path, fmt: str) -> None:
+    output = tmp_path / f"network.{fmt}"
+    run("network", "export", "--format", fmt, "-o", str(output), "--store", str(built.store_path))
+    network = flow_view(store).network
+    nodes, edges = read_back(fmt, output.read_bytes())
+    assert nodes == set(network)
+    assert edges == {(u, v, k) for u, v, k in network.edges(keys=True)}
+    assert len(edges) == network.number_of_edges() > 20
+    if fmt != "dot":
+        assert "precursors-from-us" in output.read_text(encoding="utf-8")

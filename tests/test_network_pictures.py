@@ -1,0 +1,105 @@
+"""Pictures of the networks: valid SVG and PNG with labels and legend; an interactive page that renders."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from kg.cli import main
+
+SVG = "{http://www.w3.org/2000/svg}"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def draw(built, tmp_path: Path, fmt: str, *options: str) -> Path:
+    output = tmp_path / f"picture.{fmt}"
+    args = ["network", "draw", *options, "--format", fmt, "-o", str(output), "--store", str(built.store_path)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return output
+
+
+def svg_text(path: Path) -> str:
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    return "\n".join("".join(node.itertext()) for node in root.iter(f"{SVG}text"))
+
+
+def test_the_fentanyl_picture_is_an_svg_with_labels_legend_title_and_caption(built, tmp_path: Path) -> None:
+    text = svg_text(draw(built, tmp_path, "svg", "--substance", "fentanyl"))
+    for label in ("China", "Mexico", "Canada", "United States"):
+        assert label in text
+    for entry in ("fentanyl", "fentanyl analogues", "fentanyl precursor chemicals", "suspected", "reported"):
+        assert entry in text.splitlines()
+    assert "Trafficking routes of fentanyl" in text
+    assert "Congressional Research Service" in text
+    assert "Transnational Crime Issues" in text
+    assert "Colombia" not in text
+
+
+def test_the_whole_network_picture_is_a_png(built, tmp_path: Path) -> None:
+    data = draw(built, tmp_path, "png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(data))
+    image.verify()
+    assert image.size[0] > 800 and image.size[1] > 400
+
+
+def test_the_production_chain_is_an_svg_with_its_substances(built, tmp_path: Path) -> None:
+    text = svg_text(draw(built, tmp_path, "svg", "--network", "production"))
+    for label in ("opium poppy", "opium gum", "morphine", "heroin", "ANPP", "NPP", "fentanyl", "carfentanil"):
+        assert label in text.splitlines()
+    assert "processed into" in text and "precursor of" in text and "analogue of" in text
+
+
+def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    page_file = draw(built, tmp_path, "html", "--substance", "fentanyl")
+    html = page_file.read_text(encoding="utf-8")
+    assert "<script src" not in html and '<link rel="stylesheet" href' not in html
+    requested: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(page_file.as_uri())
+            page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
+            placed = page.evaluate("Object.keys(window.network.getPositions()).sort()")
+            on_screen = page.evaluate(
+                """() => Object.entries(window.network.getPositions()).map(([id, p]) => {
+                       const dom = window.network.canvasToDOM(p);
+                       const box = document.querySelector('#network canvas').getBoundingClientRect();
+                       return [id, dom.x >= 0 && dom.x <= box.width && dom.y >= 0 && dom.y <= box.height];
+                   })"""
+            )
+            dashed = page.evaluate(
+                "window.network.body.data.edges.get({filter: e => e.dashes}).map(e => e.from + e.to)"
+            )
+            painted = page.evaluate(
+                """() => { const c = document.querySelector('#network canvas');
+                           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                           let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+            )
+        finally:
+            browser.close()
+    assert placed == ["CA", "CN", "MX", "US"]
+    assert all(visible for _id, visible in on_screen)
+    assert dashed == ["USMX"]
+    assert painted > 1000
+    assert requested == [page_file.as_uri()]

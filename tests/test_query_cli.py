@@ -1,0 +1,286 @@
+"""`kg query` and `kg queries` as a user runs them, against the session's built store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from rdflib import Dataset, Graph, URIRef
+
+from kg.cli import main
+
+PROJECT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/opioid-kg/id/"
+SPARQL_RESULTS = "{http://www.w3.org/2005/sparql-results#}"
+
+LABEL_QUERY = """#+ summary: Places by label
+#+ description: Which place has this label, and which flows start there after a given leg count?
+#+ answer: select
+#+ tags: [test]
+#+ params:
+#+   - name: label
+#+     type: string
+#+     default: China
+#+     description: The English label of the place.
+#+   - name: legs
+#+     type: integer
+#+     default: 1
+#+     description: The least number of legs of the flow.
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?label ?legs ?place ?flow WHERE {
+  ?place skos:prefLabel ?name .
+  FILTER (STR(?name) = ?label)
+  ?flow kg:origin ?place .
+  { SELECT ?flow (COUNT(?leg) AS ?count) WHERE { ?flow kg:hasLeg ?leg } GROUP BY ?flow }
+  FILTER (?count >= ?legs)
+}
+"""
+
+
+def kg(built, *args: str) -> Result:  # type: ignore[no-untyped-def]
+    """Run `kg --project PROJECT query|queries ... --store BUILT` in-process."""
+    command, *rest = args
+    store = ["--store", str(built.store_path)] if command == "query" else []
+    return CliRunner().invoke(main, ["--project", str(PROJECT), command, *rest, *store])
+
+
+def assert_clean_failure(result: Result) -> str:
+    """A non-zero exit with a one-line error and no traceback; returns the error text."""
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: ")
+    return result.stderr
+
+
+def test_queries_lists_every_question_with_its_parameters(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "queries")
+    assert result.exit_code == 0
+    names = {line.split()[0] for line in result.output.splitlines() if line and not line.startswith(" ")}
+    assert names == {path.stem for path in (PROJECT / "queries").glob("*.rq")}
+    assert "By which routes, through which countries and by which means does fentanyl reach" in result.output
+    assert (
+        "--param substance=<iri> [default: https://w3id.org/opioid-kg/id/substance/fentanyl]" in result.output
+    )
+
+
+def test_table_is_the_default_for_select(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "fentanyl-routes")
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[0].split()
+    assert header[:3] == ["substance", "destination", "flow"]
+    assert "flow:china-mexico-us-fentanyl" in result.output
+    assert result.output.rstrip().endswith("3 row(s)")
+
+
+def test_csv_and_tsv(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "fentanyl-routes", "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {row["transit"] for row in rows} == {ID + "country/MX", ID + "country/CA", ""}
+    result = kg(built, "query", "fentanyl-routes", "--format", "tsv")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split("\t")[:2] == ["?substance", "?destination"]
+    assert len(lines) == 4
+    assert f"<{ID}country/CN>" in lines[1]
+
+
+def test_json(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "poppy-cultivation-change", "--format", "json")
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    assert "computedPercent" in answer["head"]["vars"]
+    computed = [b["computedPercent"] for b in answer["results"]["bindings"] if "computedPercent" in b]
+    assert [(c["value"], c["datatype"]) for c in computed] == [
+        ("37.8", "http://www.w3.org/2001/XMLSchema#decimal")
+    ]
+
+
+def test_xml(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "controlled-precursors", "--format", "xml")
+    assert result.exit_code == 0
+    root = ElementTree.fromstring(result.output)
+    labels = {
+        binding.findtext(f"{SPARQL_RESULTS}literal")
+        for binding in root.iter(f"{SPARQL_RESULTS}binding")
+        if binding.get("name") == "chemicalLabel"
+    }
+    assert labels == {"ANPP", "NPP"}
+
+
+def test_ask_answers_true_or_false(built) -> None:  # type: ignore[no-untyped-def]
+    ask = "ASK { <https://w3id.org/opioid-kg/id/substance/anpp> ?p ?o }"
+    assert kg(built, "query", "-e", ask).output.strip() == "true"
+    result = kg(built, "query", "-e", ask.replace("anpp", "aspirin"), "--format", "json")
+    assert json.loads(result.output)["boolean"] is False
+
+
+@pytest.mark.parametrize(("output_format", "parser"), [("turtle", "turtle"), ("ntriples", "nt")])
+def test_construct_as_turtle_and_ntriples(built, output_format: str, parser: str) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "describe-resource", "--format", output_format)
+    assert result.exit_code == 0, result.output
+    graph = Graph().parse(data=result.output, format=parser)
+    more_potent = URIRef("https://w3id.org/opioid-kg/ontology#morePotentThan")
+    assert (URIRef(ID + "substance/fentanyl"), more_potent, URIRef(ID + "substance/heroin")) in graph
+
+
+def test_construct_as_jsonld(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "describe-resource", "--format", "jsonld")
+    assert result.exit_code == 0
+    nodes = {node["@id"]: node for node in json.loads(result.output)}
+    potent = nodes[ID + "substance/fentanyl"]["https://w3id.org/opioid-kg/ontology#morePotentThan"]
+    assert potent == [{"@id": ID + "substance/heroin"}]
+
+
+def test_construct_as_nquads(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "describe-resource", "--format", "nquads")
+    assert result.exit_code == 0
+    dataset = Dataset()
+    dataset.parse(data=result.output, format="nquads")
+    assert len(dataset) > 10
+
+
+def test_turtle_is_the_default_for_construct(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "describe-resource", "--param", f"resource={ID}country/CA")
+    assert result.exit_code == 0
+    graph = Graph().parse(data=result.output, format="turtle")
+    assert (URIRef(ID + "country/CA"), None, None) in graph
+
+
+def test_param_selects_another_answer(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(
+        built,
+        "query",
+        "fentanyl-routes",
+        "--param",
+        f"substance={ID}substance/fentanyl-precursors",
+        "--param",
+        f"destination={ID}country/MX",
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(row["origin"], row["status"]) for row in rows] == [
+        (ID + "country/US", ID + "flow-status/suspected")
+    ]
+
+
+def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "by-label.rq"
+    path.write_text(LABEL_QUERY, "utf-8")
+    rows = list(csv.DictReader(io.StringIO(kg(built, "query", str(path), "--format", "csv").output)))
+    assert {row["place"] for row in rows} == {ID + "country/CN"}
+    assert len(rows) == 3
+    rows = list(
+        csv.DictReader(
+            io.StringIO(kg(built, "query", str(path), "--param", "legs=2", "--format", "csv").output)
+        )
+    )
+    assert {row["flow"] for row in rows} == {
+        ID + "flow/china-mexico-us-fentanyl",
+        ID + "flow/china-canada-us-fentanyl",
+    }
+    # Quotes and braces in a value stay inside the literal; pasted into the text they would match every place.
+    injected = kg(built, "query", str(path), "--param", 'label=China" || true || "', "--format", "csv")
+    assert injected.exit_code == 0
+    assert list(csv.DictReader(io.StringIO(injected.output))) == []
+
+
+def test_syntax_error_reports_file_line_and_column(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "broken.rq"
+    lines = LABEL_QUERY.splitlines()
+    broken_line = next(i for i, line in enumerate(lines, start=1) if line.startswith("  ?flow kg:origin"))
+    lines[broken_line - 1] = "  ?flow kg:origin ."
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    error = assert_clean_failure(kg(built, "query", str(path)))
+    assert f"{path}:{broken_line}:" in error
+    column = error.split(f"{path}:{broken_line}:", 1)[1].split(":", 1)[0]
+    assert column.isdigit()
+    assert "SPARQL syntax error" in error
+
+
+def test_syntax_error_in_an_expression(built) -> None:  # type: ignore[no-untyped-def]
+    error = assert_clean_failure(kg(built, "query", "-e", "SELECT * WHERE {\n  ?s ?p\n}"))
+    assert error.startswith("error: expression:3:")
+
+
+def test_unknown_parameter_is_a_clear_error(built) -> None:  # type: ignore[no-untyped-def]
+    error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", "drug=heroin"))
+    assert "has no parameter 'drug'" in error
+    assert "substance, destination" in error
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("substance=fentanyl", "is not an absolute IRI"),
+        ("substance=https://w3id.org/opioid-kg/id/x>}#", "is not a valid IRI"),
+        ("param-without-value", "write NAME=VALUE"),
+    ],
+)
+def test_value_of_the_wrong_type_is_a_clear_error(built, param: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", param))
+    assert message in error
+
+
+def test_integer_parameter_refuses_a_word(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "by-label.rq"
+    path.write_text(LABEL_QUERY, "utf-8")
+    error = assert_clean_failure(kg(built, "query", str(path), "--param", "legs=two"))
+    assert "parameter legs: 'two' is not an integer" in error
+
+
+def test_enum_refuses_other_values(built) -> None:  # type: ignore[no-untyped-def]
+    error = assert_clean_failure(
+        kg(built, "query", "poppy-cultivation-change", "--param", f"measure={ID}observation/x")
+    )
+    assert "is not one of" in error
+
+
+def test_unknown_query_and_missing_file(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "no query named 'poppies'" in assert_clean_failure(kg(built, "query", "poppies"))
+    assert "cannot read" in assert_clean_failure(kg(built, "query", str(tmp_path / "missing.rq")))
+
+
+def test_a_graph_format_for_a_select_answer_is_refused(built) -> None:  # type: ignore[no-untyped-def]
+    error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--format", "turtle"))
+    assert "table, json, xml, csv, tsv" in error
+
+
+def test_bad_header_is_reported_without_traceback(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.rq"
+    path.write_text(LABEL_QUERY.replace("type: integer", "type: number"), "utf-8")
+    error = assert_clean_failure(kg(built, "query", str(path)))
+    assert str(path) in error and "has type 'number'" in error
+
+
+def test_a_file_without_header_runs_as_plain_sparql(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "plain.rq"
+    path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/opioid-kg/ontology#Country> }\n")
+    result = kg(built, "query", str(path), "--format", "csv")
+    assert result.exit_code == 0
+    assert int(result.output.splitlines()[1]) >= 7
+    error = assert_clean_failure(kg(built, "query", str(path), "--param", "n=1"))
+    assert "'#+' header" in error
+
+
+def test_max_rows_truncates_and_says_so(built) -> None:  # type: ignore[no-untyped-def]
+    result = kg(built, "query", "mexico-seizures", "--max-rows", "2")
+    assert result.exit_code == 0
+    assert "2 row(s) (truncated)" in result.stdout
+    assert "truncated at 2 rows" in result.stderr
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--project", str(PROJECT), "query", "fentanyl-routes", "--store", str(tmp_path / "none")]
+    )
+    assert_clean_failure(result)

@@ -1,0 +1,353 @@
+"""`kg serve` speaks the SPARQL 1.1 Protocol to the clients people use: SPARQLWrapper and SPARQLStore."""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.error
+import warnings
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from server_fixtures import RunningServer, start_server
+from SPARQLWrapper import (
+    CSV,
+    JSON,
+    JSONLD,
+    POST,
+    POSTDIRECTLY,
+    RDFXML,
+    TSV,
+    TURTLE,
+    URLENCODED,
+    XML,
+    SPARQLWrapper,
+)
+
+KG = "https://w3id.org/opioid-kg/ontology#"
+ID = "https://w3id.org/opioid-kg/id/"
+DATA_GRAPH = "https://w3id.org/opioid-kg/graph/data"
+COUNTRIES = f"SELECT ?c WHERE {{ ?c a <{KG}Country> }} ORDER BY ?c"
+IS_FENTANYL = f"ASK {{ <{ID}substance/fentanyl> a ?type }}"
+CONSTRUCT = f"CONSTRUCT {{ ?c a <{KG}Country> }} WHERE {{ ?c a <{KG}Country> }}"
+MAX_ROWS = 1000
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"), "--max-rows", str(MAX_ROWS))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def countries(store) -> list[str]:
+    """The answer the embedded store gives directly, to compare every client's answer with."""
+    return [row["c"].value for row in store.query(COUNTRIES)]
+
+
+SYNTAXES = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+}
+
+
+def parse(body: bytes, syntax: str) -> list[ox.Quad]:
+    return list(ox.parse(body, format=SYNTAXES[syntax]))
+
+
+def subjects(body: bytes, syntax: str) -> list[str]:
+    return sorted(quad.subject.value for quad in parse(body, syntax))
+
+
+def wrapper(server: RunningServer, query: str, return_format: str, method: str = "GET", direct: bool = False):
+    client = SPARQLWrapper(server.endpoint)
+    client.setQuery(query)
+    client.setReturnFormat(return_format)
+    if method == POST:
+        client.setMethod(POST)
+        client.setRequestMethod(POSTDIRECTLY if direct else URLENCODED)
+    return client.query()
+
+
+def close_http_error(error: BaseException) -> None:
+    """SPARQLWrapper raises its own error from urllib's, whose open response must be closed."""
+    while error is not None:
+        if isinstance(error, urllib.error.HTTPError):
+            error.close()
+        error = error.__cause__ or error.__context__
+
+
+def converted(
+    server: RunningServer, query: str, return_format: str, method: str = "GET", direct: bool = False
+):
+    """SPARQLWrapper's parsed answer, its HTTP response closed."""
+    result = wrapper(server, query, return_format, method, direct)
+    with result.response:
+        return result.convert()
+
+
+METHODS = [("GET", False), (POST, False), (POST, True)]
+
+
+@pytest.mark.parametrize(("method", "direct"), METHODS, ids=["get", "post-form", "post-body"])
+def test_select_in_every_results_format(server, countries, method, direct) -> None:
+    as_json = converted(server, COUNTRIES, JSON, method, direct)
+    assert [b["c"]["value"] for b in as_json["results"]["bindings"]] == countries
+    as_xml = converted(server, COUNTRIES, XML, method, direct)
+    uris = [node.firstChild.data for node in as_xml.getElementsByTagName("uri")]
+    assert uris == countries
+    as_csv = converted(server, COUNTRIES, CSV, method, direct).decode("utf-8")
+    assert [row["c"] for row in csv.DictReader(io.StringIO(as_csv))] == countries
+    as_tsv = converted(server, COUNTRIES, TSV, method, direct).decode("utf-8")
+    assert as_tsv.splitlines()[1:] == [f"<{iri}>" for iri in countries]
+
+
+@pytest.mark.parametrize(("method", "direct"), METHODS, ids=["get", "post-form", "post-body"])
+def test_ask_in_every_results_format(server, method, direct) -> None:
+    assert converted(server, IS_FENTANYL, JSON, method, direct)["boolean"] is True
+    xml = converted(server, IS_FENTANYL, XML, method, direct)
+    assert xml.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    no = f"ASK {{ <{ID}substance/nothing> ?p ?o }}"
+    assert converted(server, no, JSON, method, direct)["boolean"] is False
+    for fmt in (CSV, TSV):
+        assert converted(server, IS_FENTANYL, fmt, method, direct).decode().strip() == "true"
+
+
+@pytest.mark.parametrize(("method", "direct"), METHODS, ids=["get", "post-form", "post-body"])
+def test_construct_with_sparqlwrapper(server, countries, method, direct) -> None:
+    for fmt, syntax in ((TURTLE, "turtle"), (RDFXML, "rdfxml"), (JSONLD, "jsonld")):
+        with wrapper(server, CONSTRUCT, fmt, method, direct).response as response:
+            assert subjects(response.read(), syntax) == countries, fmt
+
+
+@pytest.mark.parametrize(
+    ("accept", "parse_as"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "ntriples"),
+        ("application/ld+json", "jsonld"),
+        ("application/rdf+xml", "rdfxml"),
+        ("application/n-quads", "nquads"),
+    ],
+)
+def test_construct_in_every_graph_format(server, countries, accept, parse_as) -> None:
+    for reply in (
+        server.get("/sparql", accept, query=CONSTRUCT),
+        server.post_form("/sparql", {"query": CONSTRUCT}, accept),
+        server.request(
+            "/sparql",
+            data=CONSTRUCT.encode(),
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+        ),
+    ):
+        assert reply.status == 200
+        assert reply.content_type == accept
+        assert subjects(reply.body, parse_as) == countries
+
+
+def test_describe_answers_triples(server) -> None:
+    reply = server.get("/sparql", "application/n-triples", query=f"DESCRIBE <{ID}substance/fentanyl>")
+    assert reply.status == 200
+    assert (
+        f"<{ID}substance/fentanyl> <{KG}analogueOf>" in reply.text
+        or f"<{ID}substance/fentanyl>" in reply.text
+    )
+
+
+def test_rdflib_sparqlstore_on_the_union_and_on_one_named_graph(server, countries, store) -> None:
+    fentanyl = URIRef(f"{ID}substance/fentanyl")
+    for method in ("GET", "POST", "POST_FORM"):
+        remote = SPARQLStore(query_endpoint=server.endpoint, method=method, returnFormat="json")
+        union = Dataset(store=remote, default_union=True)
+        assert [str(row.c) for row in union.query(COUNTRIES)] == countries
+        assert union.query(IS_FENTANYL).askAnswer is True
+        data_only = Graph(store=remote, identifier=URIRef(DATA_GRAPH))
+        label = data_only.value(fentanyl, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"))
+        assert isinstance(label, Literal) and str(label) == "fentanyl"
+        assert (fentanyl, None, None) in data_only
+        count = int(next(iter(data_only.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))[0])
+        assert count == store.triples_per_graph()[DATA_GRAPH]
+        remote.close()
+
+
+def test_default_and_named_graph_parameters(server, store) -> None:
+    per_graph = store.triples_per_graph()
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    union = server.get("/sparql", "text/csv", query=count).text.split()[1]
+    assert int(union) == len(store.quads())
+    only_data = server.get("/sparql", "text/csv", query=count, **{"default-graph-uri": DATA_GRAPH})
+    assert int(only_data.text.split()[1]) == per_graph[DATA_GRAPH]
+    named = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    reply = server.get(
+        "/sparql", "application/sparql-results+json", query=named, **{"named-graph-uri": DATA_GRAPH}
+    )
+    rows = reply.json()["results"]["bindings"]
+    assert [(r["g"]["value"], int(r["n"]["value"])) for r in rows] == [(DATA_GRAPH, per_graph[DATA_GRAPH])]
+    in_query = f"SELECT (COUNT(*) AS ?n) FROM <{DATA_GRAPH}> WHERE {{ ?s ?p ?o }}"
+    assert int(server.get("/sparql", "text/csv", query=in_query).text.split()[1]) == per_graph[DATA_GRAPH]
+    outside = server.get("/sparql", "text/csv", query=count, **{"default-graph-uri": "http://example.org/g"})
+    assert outside.status == 400
+
+
+def test_unacceptable_formats_get_406(server) -> None:
+    assert server.get("/sparql", "text/turtle", query=COUNTRIES).status == 406
+    assert server.get("/sparql", "application/sparql-results+json", query=CONSTRUCT).status == 406
+    assert server.get("/sparql", "image/png", query=IS_FENTANYL).status == 406
+    reply = server.get("/sparql", "application/n-quads", query=IS_FENTANYL)
+    assert reply.status == 406
+    assert reply.json()["error"]["status"] == 406
+
+
+def test_default_format_without_accept_or_with_anything(server) -> None:
+    for accept in (None, "*/*"):
+        select = server.get("/sparql", accept, query=COUNTRIES)
+        assert select.content_type == "application/sparql-results+json"
+        graph = server.get("/sparql", accept, query=CONSTRUCT)
+        assert graph.content_type == "text/turtle"
+    assert server.get("/sparql", None, query=COUNTRIES, format="csv").content_type == "text/csv"
+
+
+def test_service_description_for_rdf_clients_and_query_page_for_browsers(server, store) -> None:
+    reply = server.get("/sparql", "text/turtle")
+    assert reply.status == 200
+    description = Graph().parse(data=reply.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    service = URIRef(server.endpoint)
+    assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in description
+    assert (service, URIRef(sd + "feature"), URIRef(sd + "UnionDefaultGraph")) in description
+    names = {str(o) for o in description.objects(None, URIRef(sd + "name"))}
+    assert names == set(store.triples_per_graph())
+    page = server.get("/sparql", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert 'id="editor"' in page.text
+
+
+def test_cors_headers_let_other_origins_query(server) -> None:
+    reply = server.get("/sparql", "application/sparql-results+json", query=IS_FENTANYL)
+    assert reply.headers["access-control-allow-origin"] == "*"
+    preflight = server.request(
+        "/sparql", headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.headers["access-control-allow-origin"] == "*"
+
+
+def test_rows_are_capped_and_the_answer_says_so(server) -> None:
+    reply = server.get("/sparql", "application/sparql-results+json", query="SELECT * WHERE { ?s ?p ?o }")
+    assert reply.status == 200
+    assert len(reply.json()["results"]["bindings"]) == MAX_ROWS
+    assert reply.headers["kg-truncated"] == "true"
+    small = server.get("/sparql", "application/sparql-results+json", query=COUNTRIES)
+    assert small.headers["kg-truncated"] == "false"
+
+
+def test_errors_have_one_shape_with_line_and_column(server) -> None:
+    reply = server.get("/sparql", "application/sparql-results+json", query="SELECT ?x WHERE {\n  ?x ?y \n}")
+    assert reply.status == 400
+    error = reply.json()["error"]
+    assert set(error) == {"status", "message", "line", "column"}
+    assert error["line"] == 3
+    assert "Traceback" not in reply.text
+    missing = server.get("/no/such/page", "application/json")
+    assert missing.status == 404 and missing.json()["error"]["status"] == 404
+    too_long = server.post_form("/sparql", {"query": "ASK {}" + " " * 200_000})
+    assert too_long.status == 413 and too_long.json()["error"]["status"] == 413
+    too_big = server.request(
+        "/sparql", data=b"x" * 2_000_000, headers={"Content-Type": "application/sparql-query"}
+    )
+    assert too_big.status == 413
+
+
+def test_named_query_api_and_openapi(server, store) -> None:
+    listing = server.get("/api/queries").json()
+    names = {q["name"] for q in listing["queries"]}
+    assert "fentanyl-routes" in names
+    assert listing["settings"]["max_rows"] == MAX_ROWS
+    routes = next(q for q in listing["queries"] if q["name"] == "fentanyl-routes")
+    assert {p["name"] for p in routes["parameters"]} >= {"substance", "destination"}
+    reply = server.get("/api/queries/fentanyl-routes", "application/sparql-results+json")
+    rows = reply.json()["results"]["bindings"]
+    assert rows and all(r["destination"]["value"] == f"{ID}country/US" for r in rows)
+    as_csv = server.get("/api/queries/fentanyl-routes", None, format="csv")
+    assert as_csv.content_type == "text/csv" and len(as_csv.text.strip().splitlines()) == len(rows) + 1
+    bad = server.get("/api/queries/fentanyl-routes", None, substance="not an iri")
+    assert bad.status == 400 and "substance" in bad.json()["error"]["message"]
+    assert server.get("/api/queries/no-such-query").status == 404
+    spec = server.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    operation = spec["paths"]["/api/queries/fentanyl-routes"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"substance", "destination", "format"}
+    assert len(spec["paths"]) == len(names) + 1
+
+
+def test_named_query_page_has_a_form_and_a_table(server) -> None:
+    page = server.get("/queries/fentanyl-routes", "text/html", run="1")
+    assert page.status == 200
+    assert 'name="substance"' in page.text and "<table" in page.text and "China" in page.text
+
+
+def test_dataset_iris_resolve_by_content_negotiation(server) -> None:
+    fentanyl = f"{ID}substance/fentanyl"
+    page = server.get("/id/substance/fentanyl", "text/html")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert fentanyl in page.text and "What the sources say" in page.text
+    for accept, syntax in (
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "ntriples"),
+        ("application/ld+json", "jsonld"),
+    ):
+        reply = server.get("/id/substance/fentanyl", accept)
+        assert reply.content_type == accept
+        assert set(subjects(reply.body, syntax)) == {fentanyl}
+    by_extension = server.get("/id/substance/fentanyl.ttl", "text/html")
+    assert by_extension.content_type == "text/turtle"
+    assert server.get("/id/substance/no-such-thing", "text/turtle").status == 404
+
+
+def test_ontology_data_and_void(server, store) -> None:
+    docs = server.get("/ontology", "text/html")
+    assert docs.status == 200 and "TraffickingFlow" in docs.text
+    turtle = Graph().parse(data=server.get("/ontology", "text/turtle").text, format="turtle")
+    assert (URIRef(f"{KG}TraffickingFlow"), None, None) in turtle
+    expected = {quad for quad in store.quads() if not any(isinstance(t, ox.BlankNode) for t in quad)}
+    nquads = server.get("/data", "application/n-quads")
+    parsed = list(ox.parse(nquads.body, format=ox.RdfFormat.N_QUADS))
+    assert len(parsed) == len(store.quads())
+    assert {quad for quad in parsed if not any(isinstance(t, ox.BlankNode) for t in quad)} == expected
+    for accept, syntax in (("application/trig", "trig"), ("application/ld+json", "jsonld")):
+        reply = server.get("/data", accept)
+        assert reply.content_type == accept
+        assert len(parse(reply.body, syntax)) == len(parsed)
+    void = Graph().parse(data=server.get("/.well-known/void", "text/turtle").text, format="turtle")
+    triples = void.value(URIRef("https://w3id.org/opioid-kg/"), URIRef("http://rdfs.org/ns/void#triples"))
+    assert int(triples) == len(parsed)
+
+
+def test_source_view_highlights_excerpts(server) -> None:
+    page = server.get("/source/crs-2018-heroin-fentanyl-mexico", "text/html")
+    assert page.status == 200
+    assert page.text.count('<mark class="excerpt"') >= 50
+    assert 'href="/id/excerpt/report-title"' in page.text and 'id="excerpt-report-title"' in page.text
+
+
+def test_home_page_says_what_the_graph_holds(server) -> None:
+    page = server.get("/", "text/html")
+    assert page.status == 200
+    assert DATA_GRAPH in page.text and 'href="/id/substance/fentanyl"' in page.text
+
+
+def test_sparqlwrapper_sees_update_refused(server) -> None:
+    client = SPARQLWrapper(server.endpoint)
+    client.setMethod(POST)
+    client.setQuery(f"INSERT DATA {{ <{ID}x> <{KG}y> 1 }}")
+    with warnings.catch_warnings(), pytest.raises(Exception) as refused:
+        client.query()
+    close_http_error(refused.value)
+    assert "403" in str(refused.value) or "read-only" in str(refused.value)

@@ -1,0 +1,254 @@
+"""`kg serve` is safe to expose: read-only, never fetches a URL, stops runaway queries, escapes HTML."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from server_fixtures import RunningServer, free_port, start_server
+from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
+
+from kg.store import create_store
+
+ID = "https://w3id.org/opioid-kg/id/"
+KG = "https://w3id.org/opioid-kg/ontology#"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+SIMPLE = f"ASK {{ <{ID}substance/fentanyl> ?p ?o }}"
+TIMEOUT = 2.0
+SCRIPT_LABEL = "<script>alert('label')</script>"
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(
+        built.store_path,
+        tmp_path_factory.mktemp("serve"),
+        "--timeout",
+        str(TIMEOUT),
+        "--workers",
+        "2",
+        "--cache-mb",
+        "0",
+    )
+    yield running
+    running.stop()
+
+
+class Listener:
+    """A loopback HTTP server that records every request made to it."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/turtle")
+                self.end_headers()
+                self.wfile.write(b"<urn:a> <urn:b> <urn:c> .")
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        self.port = free_port()
+        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    running = Listener()
+    yield running
+    running.close()
+
+
+def close_http_error(error: BaseException | None) -> None:
+    """SPARQLWrapper raises its own error from urllib's, whose open response must be closed."""
+    while error is not None:
+        if isinstance(error, urllib.error.HTTPError):
+            error.close()
+        error = error.__cause__ or error.__context__
+
+
+def triples(server: RunningServer) -> int:
+    reply = server.get("/sparql", "text/csv", query=COUNT)
+    assert reply.status == 200
+    return int(reply.text.split()[1])
+
+
+def test_updates_are_refused_and_data_unchanged(server, store) -> None:
+    before = triples(server)
+    assert before == len(store.quads())
+    insert = f"INSERT DATA {{ GRAPH <https://w3id.org/opioid-kg/graph/data> {{ <{ID}x> <{KG}y> 1 }} }}"
+    delete = "DELETE WHERE { ?s ?p ?o }"
+    for update in (insert, delete, "CLEAR ALL", "DROP DEFAULT"):
+        by_form = server.post_form("/sparql", {"update": update})
+        assert by_form.status == 403, update
+        assert "read-only" in by_form.json()["error"]["message"]
+        by_body = server.request(
+            "/sparql", data=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
+        assert by_body.status == 403
+        as_query = server.post_form("/sparql", {"query": update})
+        assert as_query.status == 403
+    client = SPARQLWrapper(server.endpoint)
+    client.setMethod(POST)
+    client.setRequestMethod(POSTDIRECTLY)
+    client.setQuery(insert)
+    with pytest.raises(Exception, match="403|read-only|Forbidden") as refused:
+        client.query()
+    close_http_error(refused.value)
+    assert triples(server) == before
+    assert (
+        server.get("/sparql", "application/sparql-results+json", query=f"ASK {{ <{ID}x> ?p ?o }}").json()[
+            "boolean"
+        ]
+        is False
+    )
+
+
+def test_service_never_calls_out(server, listener) -> None:
+    target = f"{listener.url}/sparql"
+    disguises = [
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service silent <{target}> {{ ?s ?p ?o }} }}",
+        f"PREFIX x: <{listener.url}/>\nSELECT * WHERE {{ # a comment\n  SeRvIcE x:sparql {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ BIND(<{target}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+    ]
+    for query in disguises:
+        reply = server.post_form("/sparql", {"query": query})
+        assert reply.status == 400, query
+        assert "SERVICE" in reply.json()["error"]["message"]
+    outside = server.get(
+        "/sparql", "text/csv", query=f"SELECT * FROM <{listener.url}/data.ttl> WHERE {{ ?s ?p ?o }}"
+    )
+    assert outside.status == 400
+    named = server.get(
+        "/sparql", "text/csv", query=f"SELECT * WHERE {{ GRAPH <{listener.url}/g> {{ ?s ?p ?o }} }}"
+    )
+    assert named.status == 200 and sorted(named.text.strip().split(",")) == ["o", "p", "s"]
+    by_parameter = server.get("/sparql", "text/csv", query=COUNT, **{"named-graph-uri": f"{listener.url}/g"})
+    assert by_parameter.status == 400
+    time.sleep(0.2)
+    assert listener.hits == []
+
+
+def test_load_is_refused(server, listener) -> None:
+    load = f"LOAD <{listener.url}/data.ttl>"
+    assert server.post_form("/sparql", {"update": load}).status == 403
+    assert server.post_form("/sparql", {"query": load}).status == 403
+    into = f"LOAD SILENT <{listener.url}/data.ttl> INTO GRAPH <urn:g>"
+    assert (
+        server.request(
+            "/sparql", data=into.encode(), headers={"Content-Type": "application/sparql-update"}
+        ).status
+        == 403
+    )
+    time.sleep(0.2)
+    assert listener.hits == []
+
+
+def test_explosive_query_is_stopped_while_others_are_answered(server) -> None:
+    outcome: dict[str, object] = {}
+
+    def explode() -> None:
+        started = time.monotonic()
+        outcome["reply"] = server.post_form("/sparql", {"query": EXPLOSIVE})
+        outcome["seconds"] = time.monotonic() - started
+
+    runaway = threading.Thread(target=explode)
+    runaway.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    during = server.get("/sparql", "application/sparql-results+json", query=SIMPLE)
+    assert during.status == 200 and during.json()["boolean"] is True
+    assert time.monotonic() - started < 1.0
+    runaway.join(30)
+    reply = outcome["reply"]
+    assert reply.status == 504  # type: ignore[attr-defined]
+    assert reply.json()["error"]["status"] == 504  # type: ignore[attr-defined]
+    assert TIMEOUT <= outcome["seconds"] < TIMEOUT + 3  # type: ignore[operator]
+    after = server.get("/sparql", "application/sparql-results+json", query=SIMPLE)
+    assert after.status == 200 and after.json()["boolean"] is True
+
+
+def test_stopped_queries_free_their_workers(server) -> None:
+    """Two runaways fill both workers; once stopped, queries run at once, so the work really ended."""
+    replies = []
+    runaways = [
+        threading.Thread(target=lambda: replies.append(server.post_form("/sparql", {"query": EXPLOSIVE})))
+        for _ in range(2)
+    ]
+    for thread in runaways:
+        thread.start()
+    for thread in runaways:
+        thread.join(30)
+    assert [r.status for r in replies] == [504, 504]
+    for _ in range(4):
+        reply = server.get("/sparql", "application/sparql-results+json", query=SIMPLE, timeout=TIMEOUT + 3)
+        assert reply.status == 200
+
+
+@pytest.fixture(scope="module")
+def hostile_server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The built dataset plus a substance whose label is a script and a link with a javascript: IRI."""
+    folder = tmp_path_factory.mktemp("hostile")
+    nquads = folder / "hostile.nq"
+    escaped = SCRIPT_LABEL.replace("'", "\\'")
+    extra = (
+        f"<{ID}substance/hostile> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{KG}Substance> "
+        f"<https://w3id.org/opioid-kg/graph/data> .\n"
+        f'<{ID}substance/hostile> <http://www.w3.org/2004/02/skos/core#prefLabel> "{escaped}" '
+        f"<https://w3id.org/opioid-kg/graph/data> .\n"
+        f"<{ID}substance/hostile> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(1)> "
+        f"<https://w3id.org/opioid-kg/graph/data> .\n"
+    )
+    nquads.write_bytes((built.dist / "opioid-kg.nq").read_bytes() + extra.encode())
+    create_store(folder / "store", nquads)
+    running = start_server(folder / "store", folder)
+    yield running
+    running.stop()
+
+
+def test_script_in_a_label_is_escaped(hostile_server) -> None:
+    pages = [
+        hostile_server.get("/id/substance/hostile", "text/html"),
+        hostile_server.get("/", "text/html"),
+        hostile_server.get(
+            "/query",
+            "text/html",
+            query=f"SELECT ?s ?l WHERE {{ ?s ?p ?l }} VALUES ?s {{ <{ID}substance/hostile> }}",
+        ),
+    ]
+    for page in pages:
+        assert page.status == 200
+        assert "&lt;script&gt;alert(" in page.text
+        assert "<script>alert(" not in page.text
+        assert 'href="javascript:' not in page.text
+
+
+def test_keywords_inside_strings_iris_and_comments_are_harmless(server) -> None:
+    query = (
+        "# SERVICE <http://127.0.0.1:1/> LOAD INSERT\n"
+        'SELECT ?s WHERE { ?s ?p ?o FILTER(?o = "SERVICE <http://127.0.0.1:1/> and LOAD" '
+        "|| ?p = <urn:service:load>) }"
+    )
+    reply = server.get("/sparql", "application/sparql-results+json", query=query)
+    assert reply.status == 200, reply.text

@@ -1,0 +1,268 @@
+"""Real triple stores on free loopback ports for the push and remote-store tests, and a proxy that fails.
+
+Nothing here imitates a store: each class starts the real server binary in a
+temporary folder, waits until it answers, and kills it on request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+VIRTUOSO = shutil.which("virtuoso-t")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answers(url: str, process: subprocess.Popen[bytes], seconds: float, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}"
+            )
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(
+        f"server did not answer {url} within {seconds} s: {log.read_text(errors='replace')[-2000:]}"
+    )
+
+
+class OxigraphServer:
+    """`oxigraph serve` on a data folder; it can be killed and started again on the same data."""
+
+    def __init__(self, location: Path) -> None:
+        self.location = location
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    query = property(lambda self: f"{self.base}/query")
+    update = property(lambda self: f"{self.base}/update")
+    gsp = property(lambda self: f"{self.base}/store")
+
+    def start(self) -> OxigraphServer:
+        log = self.location.with_suffix(".log")
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(OXIGRAPH),
+                    "serve",
+                    "--location",
+                    str(self.location),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until_answers(f"{self.query}?query=ASK%7B%7D", self.process, 30, log)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish what it was doing."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DisableTcpSocket = 0
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = ., {dir}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}
+MaxClientConnections = 10
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+EnabledGzipContent = 0
+
+[Client]
+SQL_PREFETCH_ROWS = 100
+SQL_PREFETCH_BYTES = 16000
+SQL_QUERY_TIMEOUT = 0
+SQL_TXN_TIMEOUT = 0
+
+[SPARQL]
+ResultSetMaxRows = 100000
+MaxQueryCostEstimationTime = 400
+MaxQueryExecutionTime = 60
+"""
+
+
+class VirtuosoServer:
+    """OpenLink Virtuoso with its own virtuoso.ini, database and ports in a temporary folder.
+
+    A fresh database has the account dba/dba, which the SPARQL endpoints
+    ending in -auth accept by HTTP Digest authentication.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.sql_port = free_port()
+        self.http_port = free_port()
+        self.base = f"http://127.0.0.1:{self.http_port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    query = property(lambda self: f"{self.base}/sparql-auth")
+    update = property(lambda self: f"{self.base}/sparql-auth")
+    gsp = property(lambda self: f"{self.base}/sparql-graph-crud-auth")
+    credentials = ("dba", "dba")
+
+    def start(self) -> VirtuosoServer:
+        assert VIRTUOSO is not None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ini = self.directory / "virtuoso.ini"
+        ini.write_text(
+            VIRTUOSO_INI.format(dir=self.directory, sql_port=self.sql_port, http_port=self.http_port)
+        )
+        log = self.directory / "stdout.log"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [VIRTUOSO, "+foreground", "+configfile", str(ini)],
+                cwd=self.directory,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until_answers(f"{self.base}/sparql?query=ASK%7B%7D", self.process, 120, log)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+class FailingProxy:
+    """A loopback HTTP proxy that forwards the first `healthy` requests, then calls `on_failure`
+    once and answers every later request with 503, as a store under maintenance would."""
+
+    def __init__(self, upstream: str, healthy: int, on_failure: Callable[[], None] = lambda: None) -> None:
+        self.upstream = httpx.URL(upstream)
+        self.healthy = healthy
+        self.on_failure = on_failure
+        self.forwarded = 0
+        self.failed = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with proxy._lock:
+                    forward = proxy.forwarded < proxy.healthy
+                    if forward:
+                        proxy.forwarded += 1
+                    else:
+                        if proxy.failed == 0:
+                            proxy.on_failure()
+                        proxy.failed += 1
+                if not forward:
+                    self._answer(503, "Service Unavailable", {"content-type": "text/plain"}, b"down\n")
+                    return
+                connection = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                content = response.read()
+                kept = {
+                    k: v
+                    for k, v in response.getheaders()
+                    if k.lower() in ("content-type", "www-authenticate")
+                }
+                self._answer(response.status, response.reason, kept, content)
+                connection.close()
+
+            def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
+                self.send_response(status, reason)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def __enter__(self) -> FailingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
