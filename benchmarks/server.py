@@ -86,7 +86,7 @@ class Run:
         p99 = ordered[min(done - 1, int(done * 0.99))] * 1000 if ordered else float("nan")
         rate = done / self.seconds if self.seconds else 0.0
         return (
-            f"| {self.name:<52} | {done:>8} | {self.errors:>6} | {rate:>8.0f} | {p50:>7.1f} | {p99:>7.1f} |"
+            f"| {self.name:<56} | {done:>8} | {self.errors:>6} | {rate:>8.0f} | {p50:>7.1f} | {p99:>7.1f} |"
         )
 
 
@@ -210,8 +210,8 @@ def main() -> None:
         f"catalogue query {query.name!r} ({runs[0].rows} rows), {args.clients} concurrent clients, "
         f"up to {args.requests} requests or {args.seconds:g} s per target\n"
     )
-    print(f"| {'target':<52} | requests | errors | req/s    | p50 ms  | p99 ms  |")
-    print(f"|{'-' * 54}|----------|--------|----------|---------|---------|")
+    print(f"| {'target':<56} | requests | errors | req/s    | p50 ms  | p99 ms  |")
+    print(f"|{'-' * 58}|----------|--------|----------|---------|---------|")
     for run in runs:
         print(run.line())
     base = statistics.median(runs[0].latencies)

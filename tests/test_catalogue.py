@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rdflib.plugins.sparql import prepareQuery
 
 from kg.catalogue import CatalogueError, Parameter, load_catalogue, load_query, query_form
 from kg.querying import QueryError, binding_terms, run_query
@@ -120,6 +121,13 @@ def test_file_parses_and_runs_on_the_store(path: Path, store: EmbeddedStore) -> 
     result = run_query(store, query.text, binding_terms(query.bindings({})), source=str(path))
     expected = {"select": "select", "ask": "ask", "construct": "graph", "describe": "graph"}[query.answer]
     assert result.kind == expected
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_file_parses_on_rdflib_too(path: Path) -> None:
+    """A second, independent parser: the catalogue is plain SPARQL 1.1, not one engine's dialect."""
+    prepared = prepareQuery(path.read_text("utf-8"))
+    assert prepared.algebra.name.lower().startswith(load_query(path).answer)
 
 
 def test_no_answer_is_written_into_a_query_as_a_number() -> None:

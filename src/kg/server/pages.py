@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from ..catalogue import NamedQuery
 from .api import find, run_named
-from .guard import Refused
+from .guard import Refused, query_form
 from .services import Services, Term, services
 from .sparql import run_sparql
 from .workers import Answer, ServiceError
@@ -115,7 +116,7 @@ def table(answer: Answer) -> dict[str, object]:
     }
 
 
-def _error(error: ServiceError | Refused) -> dict[str, object]:
+def _error(error: ServiceError | Refused) -> dict[str, Any]:
     return {
         "status": error.status,
         "message": error.message,
@@ -129,14 +130,14 @@ def query_page() -> Response:
     """The editor, pre-filled from the catalogue menu or ?query=; the answer or the error in place."""
     state = services()
     chosen = request.args.get("name")
-    text = request.args.get("query")
+    text = None if "load" in request.args else request.args.get("query")
     if text is None:
         first = state.catalogue.get(chosen or "") or next(iter(state.catalogue.values()), None)
         text = editor_text(first) if first else "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
     result = error = None
-    if "query" in request.args:
+    if "query" in request.args and "load" not in request.args:
         try:
-            form_format = "turtle" if _is_graph(text) else "json"
+            form_format = "turtle" if query_form(text) == "graph" else "json"
             result = table(run_sparql(text, output_format=form_format))
         except (ServiceError, Refused) as failure:
             error = _error(failure)
@@ -153,14 +154,8 @@ def query_page() -> Response:
         )
     )
     if error:
-        response.status_code = int(error["status"])  # type: ignore[call-overload]
+        response.status_code = error["status"]
     return response
-
-
-def _is_graph(text: str) -> bool:
-    from .guard import query_form
-
-    return query_form(text) == "graph"
 
 
 @blueprint.get("/queries")
@@ -184,5 +179,5 @@ def named_page(name: str) -> Response:
         render_template(
             "named.html", query=query, given=given, result=result, error=error, editor=editor_text(query)
         ),
-        status=int(error["status"]) if error else 200,
-    )  # type: ignore[call-overload]
+        status=error["status"] if error else 200,
+    )
