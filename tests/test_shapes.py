@@ -290,6 +290,13 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "one of the areas its zone includes",
     ),
     (
+        "production site in two places",
+        "INSERT DATA { id:production-site\\/mexico-fentanyl-labs kg:area id:country\\/US }",
+        "production-site/mexico-fentanyl-labs",
+        "ProductionSiteShape",
+        "exactly one place",
+    ),
+    (
         "situation without cause",
         "DELETE WHERE { id:situation\\/eradication-challenges kg:cause ?c }",
         "situation/eradication-challenges",

@@ -62,6 +62,7 @@ PREFIXES: dict[str, str] = {
             "dataset": "dataset",
             "flow": "flow",
             "site": "cultivation-site",
+            "production": "production-site",
             "situation": "situation",
             "program": "program",
             "activity": "activity",
