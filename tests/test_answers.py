@@ -93,7 +93,7 @@ def test_2_fentanyl_analogues_and_precursors_come_from_china_precursors_also_fro
 ) -> None:
     rows = answer(store, "fentanyl-sources")
     assert grouped(rows, "item", "origin") == {
-        ID + "substance/fentanyl": {ID + "country/CN"},
+        ID + "substance/fentanyl": {ID + "country/CN", ID + "country/MX"},
         ID + "substance/fentanyl-analogues": {ID + "country/CN"},
         ID + "substance/fentanyl-precursors": {ID + "country/CN", ID + "country/US"},
     }
@@ -101,6 +101,15 @@ def test_2_fentanyl_analogues_and_precursors_come_from_china_precursors_also_fro
     assert [(row["status"], row["agency"]) for row in from_us] == [
         (ID + "flow-status/suspected", ID + "organization/dea")
     ]
+    made_in_mexico = [row for row in rows if row["origin"] == ID + "country/MX"]
+    assert [(row["how"], row["qualifier"], row["agency"]) for row in made_in_mexico] == [
+        ("made in", ID + "qualifier/suspected", ID + "organization/dea")
+    ]
+    from_china = {(row["how"], row.get("qualifier")) for row in rows if row["origin"] == ID + "country/CN"}
+    assert from_china == {
+        ("made in", ID + "qualifier/primarily"),
+        ("trafficked from", ID + "qualifier/primarily"),
+    }
 
 
 def test_3_anpp_and_npp_are_under_international_control_at_the_request_of_the_united_states(
