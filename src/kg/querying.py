@@ -8,14 +8,10 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from . import results
 from .namespaces import PREFIXES
 
-SELECT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
+SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -58,19 +54,9 @@ class QueryResult:
             return ox.serialize(self.triples, format=GRAPH_FORMATS[output_format], prefixes=PREFIXES) or b""
         if output_format not in SELECT_FORMATS:
             raise QueryError(f"a {self.kind} answer is written as one of: table, {', '.join(SELECT_FORMATS)}")
-        return self._results().serialize(format=SELECT_FORMATS[output_format]) or b""
-
-    def _results(self) -> ox.QuerySolutions | ox.QueryBoolean:
-        """Rebuild Oxigraph's result object so its standard serializers can be used."""
-        store = ox.Store()
         if self.kind == "ask":
-            # Oxigraph substitutes only projected variables, and an ASK projects none.
-            return store.query("ASK {}" if self.boolean else "ASK { FILTER(false) }")
-        variables = " ".join(f"?{name}" for name in self.variables)
-        values = " ".join(
-            "(" + " ".join(_sparql_term(row.get(name)) for name in self.variables) + ")" for row in self.rows
-        )
-        return store.query(f"SELECT {variables} WHERE {{ VALUES ({variables}) {{ {values} }} }}")
+            return results.boolean(bool(self.boolean), output_format)
+        return results.select(self.variables, self.rows, output_format)
 
     def table(self) -> str:
         """A plain-text table for people, IRIs shortened with the project's prefixes."""
@@ -100,14 +86,6 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return term.value
-
-
-def _sparql_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
-    if term is None:
-        return "UNDEF"
-    if isinstance(term, ox.BlankNode):
-        return f"<urn:blank:{term.value}>"
-    return str(term)
 
 
 def binding_terms(

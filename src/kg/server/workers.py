@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..querying import SELECT_FORMATS, QueryError, QueryResult, binding_terms, collect, syntax_error
+from ..querying import QueryError, binding_terms, collect, syntax_error
 from ..store import Store
-from . import results
 
 Binding = tuple[str, str, str | None]
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
@@ -76,24 +75,13 @@ def _serve(connection: Connection, store_factory: Callable[[], Store]) -> None:
             except (RuntimeError, ValueError, OSError) as error:
                 raise QueryError(str(error)) from None
             chosen = output_format or ("turtle" if result.kind == "graph" else "json")
-            body = _serialize(result, chosen)
+            body = result.serialize(chosen)
             count = len(result.triples) if result.kind == "graph" else len(result.rows)
             connection.send(("ok", result.kind, chosen, body, result.truncated, count))
         except QueryError as error:
             connection.send(("error", 400, error.message, error.line, error.column))
         except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input
             connection.send(("error", 500, f"the query failed: {type(error).__name__}", None, None))
-
-
-def _serialize(result: QueryResult, output_format: str) -> bytes:
-    """Solutions and booleans by the server's own writers; triples by Oxigraph's."""
-    if result.kind == "graph":
-        return result.serialize(output_format)
-    if output_format not in SELECT_FORMATS:
-        raise QueryError(f"a {result.kind} answer is written as one of: {', '.join(SELECT_FORMATS)}")
-    if result.kind == "ask":
-        return results.boolean(bool(result.boolean), output_format)
-    return results.select(result.variables, result.rows, output_format)
 
 
 class _Worker:

@@ -1,7 +1,7 @@
 """The SPARQL results formats (JSON, XML, CSV, TSV) written straight from Oxigraph terms.
 
 Writing them here keeps blank nodes blank and costs one pass over the rows,
-which matters on the endpoint's hot path.
+which matters on the endpoint's hot path; `kg query` and the server share them.
 """
 
 from __future__ import annotations
