@@ -150,6 +150,20 @@ def test_failure_at_the_final_move_leaves_live_graphs_unchanged(built, server):
     assert isomorphic(graph_on(server.query, str(graph_iri("data"))), before)
 
 
+def test_one_request_push_fails_whole(built, server):
+    """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
+    before = seed_old_data(server)
+    with FailingProxy(server.base, healthy=0) as proxy:
+        with pytest.raises(PushError, match="one update request") as failure:
+            push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
+        assert proxy.failed == 2  # the request and its one retry
+    assert "live graphs are unchanged" in str(failure.value)
+    assert isomorphic(graph_on(server.query, str(graph_iri("data"))), before)
+    report = push(built.store(), Target(server.query, server.update))
+    assert report.verified and RemoteStore(server.query).triples_per_graph() == expected_counts(built)
+    assert not [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
+
+
 def test_cli_push_reports_counts_and_errors_in_one_line(built, server, tmp_path):
     runner = CliRunner()
     base = ["--project", str(PROJECT), "push", "--store", str(built.store_path)]

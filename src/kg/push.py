@@ -1,12 +1,14 @@
 """`kg push`: write the dataset's named graphs into a running SPARQL 1.1 store, all or nothing.
 
-Every graph is first written into a staging graph (`urn:opioid-kg:staging:<graph IRI>`),
-by Graph Store Protocol PUT/POST or by `INSERT DATA` batches. Only when every
-staging graph holds exactly the local number of triples does one SPARQL Update
-request `MOVE` them all over the live graphs; stores apply one update request
-as one transaction, so a push that fails at any point before leaves the live
-graphs exactly as they were. Blank nodes are local to one request, so a batch
-never splits the triples that share a blank node.
+Stores apply one SPARQL Update request as one transaction; atomicity rests on that.
+When every graph fits in one batch of `INSERT DATA`, a single update request drops
+and re-inserts them all. Otherwise every graph is first written into a staging
+graph (`urn:opioid-kg:staging:<graph IRI>`), by Graph Store Protocol PUT/POST or by
+`INSERT DATA` batches, and only when every staging graph holds exactly the local
+number of triples does one update request `MOVE` them all over the live graphs.
+Either way a push that fails leaves the live graphs exactly as they were. Blank
+nodes are local to one request, so a batch never splits the triples that share
+a blank node; a retried request that duplicated blank nodes shows in the count.
 """
 
 from __future__ import annotations
@@ -178,12 +180,18 @@ class Pusher:
                     headers={"content-type": "application/n-triples"},
                 )
             else:
-                # Virtuoso refuses blank nodes in INSERT DATA; a template with an empty WHERE takes them.
-                linked = any("_:" in line for line in lines)
-                insert = f"INSERT {{ GRAPH <{staging}> {{\n{body}}} }} WHERE {{}}"
-                self.update(insert if linked else f"INSERT DATA {{ GRAPH <{staging}> {{\n{body}}} }}")
+                self.update(self.insert(staging, lines))
             self.written[iri] += len(lines)
             self.progress(len(lines))
+
+    @staticmethod
+    def insert(graph: str, lines: list[str]) -> str:
+        """The update operation adding `lines` to `graph`."""
+        body = "\n".join(lines)
+        if any("_:" in line for line in lines):
+            # Virtuoso refuses blank nodes in INSERT DATA; a template with an empty WHERE takes them.
+            return f"INSERT {{ GRAPH <{graph}> {{\n{body}\n}} }} WHERE {{}}"
+        return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}"
 
     def counts(self, iris: list[str]) -> dict[str, int]:
         remote = RemoteStore(
@@ -250,16 +258,42 @@ def push(
     )
 
 
+def _triples(store: Store, iri: str) -> ox.QueryTriples:
+    answer = store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}", union_default_graph=False
+    )
+    assert isinstance(answer, ox.QueryTriples)
+    return answer
+
+
+def _replace_in_one_request(store: Store, local: dict[str, int], pusher: Pusher) -> dict[str, int]:
+    """Every graph dropped and inserted again by one update request: no staging, and as atomic."""
+    operations = []
+    for iri in local:
+        operations.append(f"DROP SILENT GRAPH <{iri}>")
+        operations += [
+            pusher.insert(iri, lines) for lines in batches(_triples(store, iri), sum(local.values()) + 1)
+        ]
+    try:
+        pusher.update(" ;\n".join(operations))  # replaces whole graphs, so a retry cannot duplicate anything
+    except PushError as error:
+        raise PushError(
+            f"push failed: {error}; the graphs go in one update request, which the store applies whole "
+            "or not at all: the live graphs are unchanged"
+        ) from None
+    pusher.progress(sum(local.values()))
+    pusher.staged_at = time.perf_counter()
+    return pusher.counts(list(local))
+
+
 def _push(store: Store, local: dict[str, int], pusher: Pusher) -> dict[str, int]:
     """Stage, check, move; the triple counts of the live graphs on the target."""
+    size = pusher.target.batch_size or DEFAULT_BATCH[pusher.target.mode]
+    if pusher.target.mode == "update" and sum(local.values()) <= size:
+        return _replace_in_one_request(store, local, pusher)
     try:
         for iri in local:
-            answer = store.query(
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-                union_default_graph=False,
-            )
-            assert isinstance(answer, ox.QueryTriples)
-            pusher.stage(iri, answer)
+            pusher.stage(iri, _triples(store, iri))
         staged = pusher.counts([staging_iri(iri) for iri in local])
         short = {iri: n for iri, n in local.items() if staged[staging_iri(iri)] != n}
         if short:
@@ -307,9 +341,22 @@ def _push(store: Store, local: dict[str, int], pusher: Pusher) -> dict[str, int]
 )
 @click.option("--user", default=None, help="User name for HTTP authentication.")
 @click.option("--password", default=None, help="Password for HTTP authentication.")
-@click.option("--auth", "scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True)
+@click.option(
+    "--auth",
+    "scheme",
+    type=click.Choice(["basic", "digest"]),
+    default="basic",
+    show_default=True,
+    help="How --user and --password are sent (Virtuoso's -auth endpoints want digest).",
+)
 @click.option("--token", default=None, help="A bearer token, sent as 'Authorization: Bearer TOKEN'.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds allowed per request.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds allowed per request; the final MOVE of millions of triples may need more.",
+)
 @click.option(
     "--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries on transient errors."
 )
