@@ -243,10 +243,12 @@ class FailingProxy:
                 connection.close()
 
             def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
+                self.close_connection = True  # one request per connection: no handler outlives its answer
                 self.send_response(status, reason)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(content)))
+                self.send_header("connection", "close")
                 self.end_headers()
                 self.wfile.write(content)
 
