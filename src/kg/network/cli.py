@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from ..cli import EXIT_BAD_INPUT, store_option
+from ..cli import fail as fail_with
 from ..store import DEFAULT_STORE, EmbeddedStore, Store, StoreMissing
 from . import chart as charts
 from . import draw, export, interactive, series
@@ -16,15 +17,6 @@ from .routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, w
 from .tables import chokepoints_table, routes_table, what_if_table
 from .views import FlowView, chain_view, flow_view
 
-EXIT_BAD_INPUT = 2
-
-store_option = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help=f"Embedded store to read [default: PROJECT/{DEFAULT_STORE}].",
-)
 format_option = click.option(
     "--format",
     "output_format",
@@ -52,8 +44,8 @@ def open_store(store_path: Path | None) -> Store:
 
 
 def fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    """End the command with `message` as a bad-input error."""
+    fail_with(message, EXIT_BAD_INPUT)
 
 
 def emit(data: object, text: str, output_format: str) -> None:
