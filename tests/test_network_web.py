@@ -1,0 +1,72 @@
+"""The network and chart pages as `kg serve` serves them, with their embeddable SVG and PNG URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from xml.etree import ElementTree
+
+import pytest
+from server_fixtures import RunningServer, start_server
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(built.store_path, tmp_path_factory.mktemp("serve-network"))
+    yield running
+    running.stop()
+
+
+def svg_text(body: bytes) -> str:
+    root = ElementTree.fromstring(body)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return " ".join(t for t in root.itertext() if t.strip())
+
+
+def test_network_page_has_a_substance_filter(server: RunningServer) -> None:
+    page = server.get("/network")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "<select" in page.text and "heroin" in page.text
+    heroin = server.get("/network", substance="heroin")
+    assert heroin.status == 200
+    assert '<option value="heroin" selected>' in heroin.text
+    assert "/network.html?substance=heroin" in heroin.text
+    picture = svg_text(server.get("/network.svg", substance="heroin").body)
+    assert "Colombia" in picture and "Guatemala" in picture
+
+
+def test_network_pictures_are_embeddable(server: RunningServer) -> None:
+    svg = server.get("/network.svg", substance="fentanyl")
+    assert svg.status == 200 and svg.content_type == "image/svg+xml"
+    text = svg_text(svg.body)
+    for place in ("China", "Mexico", "Canada", "United States"):
+        assert place in text
+    png = server.get("/network.png", substance="fentanyl")
+    assert png.status == 200 and png.content_type == "image/png" and png.body.startswith(PNG_MAGIC)
+
+
+def test_interactive_network_loads_its_script_from_the_server(server: RunningServer) -> None:
+    page = server.get("/network.html", substance="heroin")
+    assert page.status == 200
+    assert "/network/vis-network.min.js" in page.text
+    assert 'src="http' not in page.text and "cdn" not in page.text.lower()
+    script = server.get("/network/vis-network.min.js")
+    assert script.status == 200 and len(script.body) > 100_000
+
+
+def test_charts_page_and_chart_pictures(server: RunningServer) -> None:
+    page = server.get("/charts")
+    assert page.status == 200 and "poppyCultivationArea" in page.text
+    svg = server.get("/charts/poppyCultivationArea+poppyEradicationArea.svg", area="MX")
+    assert svg.status == 200
+    text = svg_text(svg.body)
+    assert "hectare" in text.lower()
+    assert "Office of National Drug Control Policy" in text or "ONDCP" in text
+    png = server.get("/charts/potentialHeroinProduction.png", area="MX")
+    assert png.status == 200 and png.body.startswith(PNG_MAGIC)
+
+
+def test_unknown_substance_or_measure_is_404(server: RunningServer) -> None:
+    assert server.get("/network", substance="unobtainium").status == 404
+    assert server.get("/charts/noSuchMeasure.svg").status == 404
