@@ -43,6 +43,16 @@ def open_store(store_path: Path | None) -> Store:
         raise
 
 
+def open_view_to(store_path: Path | None, substance: str | None, target: str) -> tuple[FlowView, str]:
+    """The flows of `substance` and the key of the destination `target`; an unknown one ends the command."""
+    view = open_view(store_path, substance)
+    try:
+        return view, resolve_place(view.network, target)
+    except UnknownName as error:
+        fail(str(error))
+        raise
+
+
 def fail(message: str) -> None:
     """End the command with `message` as a bad-input error."""
     fail_with(message, EXIT_BAD_INPUT)
@@ -85,11 +95,7 @@ def paths_command(
     substance: str | None, target: str, max_hops: int, output_format: str, store_path: Path | None
 ) -> None:
     """Every route from an origin to the destination, the places passed through, and its evidence."""
-    view = open_view(store_path, substance)
-    try:
-        place = resolve_place(view.network, target)
-    except UnknownName as error:
-        fail(str(error))
+    view, place = open_view_to(store_path, substance, target)
     routes = find_routes(view.network, place, max_hops=max_hops)
     data = {"substance": view.substance, "destination": place, "routes": [r.as_dict() for r in routes]}
     emit(data, routes_table(routes), output_format)
@@ -105,11 +111,7 @@ def chokepoints_command(
     substance: str | None, target: str, sample: int | None, output_format: str, store_path: Path | None
 ) -> None:
     """Transit places ranked by how much flow their loss would cut."""
-    view = open_view(store_path, substance)
-    try:
-        place = resolve_place(view.network, target)
-    except UnknownName as error:
-        fail(str(error))
+    view, place = open_view_to(store_path, substance, target)
     result = chokepoints(view.network, place, sample=sample)
     emit({"substance": view.substance, **result.as_dict()}, chokepoints_table(result), output_format)
 
