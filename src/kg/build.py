@@ -18,7 +18,7 @@ from rdflib.namespace import RDF
 from .canonical import canonical_graph, write_serializations
 from .excerpts import check_excerpts
 from .locate import SubjectIndex
-from .namespaces import KG, graph_iri
+from .namespaces import KG
 from .project import ProjectFiles, load_project
 from .sources import load_source_texts
 from .store import create_store
@@ -67,11 +67,12 @@ def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
     for the checks SHACL cannot make.
     """
     index = SubjectIndex(project.files)
-    unknown = undeclared_terms(merged(project, DATA_GRAPHS), project.graphs["ontology"])
+    facts = merged(project, DATA_GRAPHS)
+    unknown = undeclared_terms(facts, project.graphs["ontology"])
     if unknown:
         raise BuildFailed(describe_undeclared(unknown, index))
     excerpt_count = _check_sources(project, index)
-    report = validate(merged(project, ("ontology",) + DATA_GRAPHS), project.graphs["shapes"], index)
+    report = validate(facts + project.graphs["ontology"], project.graphs["shapes"], index)
     return report, excerpt_count
 
 
@@ -119,7 +120,7 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         for leftover in (staging_dist, staging_store):
             shutil.rmtree(leftover, ignore_errors=True)
     return BuildResult(
-        triples_per_graph={str(graph_iri(name)).rsplit("/", 1)[-1]: len(g) for name, g in graphs.items()},
+        triples_per_graph={name: len(g) for name, g in graphs.items()},
         violations=len(report.violations),
         excerpts_checked=excerpt_count,
         seconds=time.perf_counter() - started,

@@ -75,21 +75,19 @@ class EmbeddedStore:
 
     def triples_per_graph(self) -> dict[str, int]:
         """The number of triples in each named graph."""
-        counts: dict[str, int] = {}
-        for row in self.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        ):
-            counts[row["g"].value] = int(row["n"].value)
-        return counts
+        return self._counts(
+            "SELECT ?key (COUNT(*) AS ?n) WHERE { GRAPH ?key { ?s ?p ?o } } GROUP BY ?key ORDER BY ?key"
+        )
 
     def instances_per_class(self) -> dict[str, int]:
         """The number of distinct instances of each class, across all graphs."""
-        counts: dict[str, int] = {}
-        for row in self.query(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c"
-        ):
-            counts[row["c"].value] = int(row["n"].value)
-        return counts
+        return self._counts(
+            "SELECT ?key (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?key } GROUP BY ?key ORDER BY DESC(?n) ?key"
+        )
+
+    def _counts(self, sparql: str) -> dict[str, int]:
+        """`?n` by `?key` for a grouping query, in the query's order."""
+        return {row["key"].value: int(row["n"].value) for row in self.query(sparql)}
 
 
 def graph_name(iri: str) -> str:

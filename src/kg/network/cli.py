@@ -11,11 +11,11 @@ from ..cli import EXIT_BAD_INPUT, store_option
 from ..cli import fail as fail_with
 from ..store import DEFAULT_STORE, EmbeddedStore, Store, StoreMissing
 from . import chart as charts
-from . import draw, export, interactive, series
+from . import draw, export, series
 from .chokepoints import chokepoints
 from .routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, what_if
 from .tables import chokepoints_table, routes_table, what_if_table
-from .views import FlowView, chain_view, flow_view
+from .views import FlowView, chain_view, flow_picture, flow_view
 
 format_option = click.option(
     "--format",
@@ -27,6 +27,14 @@ format_option = click.option(
 )
 substance_option = click.option(
     "--substance", default=None, help="A substance key or label; its precursors and analogues come along."
+)
+network_option = click.option(
+    "--network",
+    "which",
+    type=click.Choice(["flows", "production"]),
+    default="flows",
+    show_default=True,
+    help="Trafficking routes, or the production chains of the substances.",
 )
 to_option = click.option("--to", "target", default="US", show_default=True, help="Destination place.")
 
@@ -148,14 +156,7 @@ def what_if_command(
 
 @network.command("draw")
 @substance_option
-@click.option(
-    "--network",
-    "which",
-    type=click.Choice(["flows", "production"]),
-    default="flows",
-    show_default=True,
-    help="Trafficking routes, or the production chains of the substances.",
-)
+@network_option
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "html"]), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
 @store_option
@@ -167,26 +168,14 @@ def draw_command(substance: str | None, which: str, fmt: str, output: Path, stor
         chain, title, caption = chain_view(open_store(store_path))
         write(output, draw.draw_chain(chain, title=title, caption=caption, fmt=fmt))
         return
-    view = open_view(store_path, substance)
-    if fmt == "html":
-        page = interactive.interactive_html(view.network, title=view.title, caption=view.caption)
-        write(output, page.encode("utf-8"))
-    else:
-        write(output, draw.draw_flows(view.network, title=view.title, caption=view.caption, fmt=fmt))
+    write(output, flow_picture(open_view(store_path, substance), fmt))
 
 
 @network.command("export")
 @click.option("--format", "fmt", type=click.Choice(export.FORMATS), required=True, help="File format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
 @substance_option
-@click.option(
-    "--network",
-    "which",
-    type=click.Choice(["flows", "production"]),
-    default="flows",
-    show_default=True,
-    help="Trafficking routes, or the production chains of the substances.",
-)
+@network_option
 @store_option
 def export_command(
     fmt: str, output: Path, substance: str | None, which: str, store_path: Path | None

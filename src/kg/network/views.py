@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..store import Store
+from . import draw, interactive
 from .model import flow_network, production_network, substance_family
 from .routes import UnknownName, substance_view
 
@@ -82,3 +83,13 @@ def chain_view(store: Store) -> tuple[nx.DiGraph, str, str]:
         "report, or the own source of a background fact."
     )
     return chain, "Production chains of heroin and fentanyl", caption
+
+
+def flow_picture(view: FlowView, fmt: str, script_url: str | None = None) -> bytes:
+    """The view as SVG, PNG or an interactive HTML page (its script inlined unless `script_url`)."""
+    if fmt == "html":
+        page = interactive.interactive_html(
+            view.network, title=view.title, caption=view.caption, script_url=script_url
+        )
+        return page.encode("utf-8")
+    return draw.draw_flows(view.network, title=view.title, caption=view.caption, fmt=fmt)

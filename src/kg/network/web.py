@@ -14,10 +14,10 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from ..store import DEFAULT_STORE, EmbeddedStore, Store
 from . import chart as charts
-from . import draw, interactive, series
+from . import interactive, series
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import flow_view
+from .views import flow_picture, flow_view
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -87,13 +87,8 @@ def network_picture(fmt: str) -> Response:
     substance = _substance()
 
     def make() -> bytes:
-        view = flow_view(store(), substance)
-        if fmt == "html":
-            script = url_for("network.vis_script")
-            return interactive.interactive_html(
-                view.network, title=view.title, caption=view.caption, script_url=script
-            ).encode("utf-8")
-        return draw.draw_flows(view.network, title=view.title, caption=view.caption, fmt=fmt)
+        script = url_for("network.vis_script") if fmt == "html" else None
+        return flow_picture(flow_view(store(), substance), fmt, script_url=script)
 
     try:
         body = cached(("network", substance or "", fmt), make)
