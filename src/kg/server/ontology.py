@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import threading
 import warnings
-from html import escape
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import RDF, SKOS
 
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
@@ -37,11 +36,9 @@ def ontology_graph() -> Graph:
 
 
 def documentation(graph: Graph) -> str:
-    """pyLODE's page for the ontology; a plain list of terms where pyLODE is not installed."""
-    try:
-        from pylode import OntPub
-    except ImportError:
-        return plain_documentation(graph)
+    """pyLODE's page for the ontology (imported here: only this page needs it)."""
+    from pylode import OntPub
+
     # pyLODE takes each SKOS concept scheme for an ontology of its own; the page is about the OWL one.
     described = Graph()
     schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
@@ -51,29 +48,6 @@ def documentation(graph: Graph) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return OntPub(ontology=described).make_html()
-
-
-def plain_documentation(graph: Graph) -> str:
-    """Every class and property with its label and definition, generated from the graph."""
-    sections = []
-    for title, kinds in (
-        ("Classes", (OWL.Class,)),
-        ("Properties", (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)),
-    ):
-        terms = sorted(
-            {s for kind in kinds for s in graph.subjects(RDF.type, kind) if "#" in str(s)}, key=str
-        )
-        items = []
-        for term in terms:
-            name = str(term).rsplit("#", 1)[-1]
-            label = graph.value(term, RDFS.label) or graph.value(term, SKOS.prefLabel) or name
-            comment = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment) or ""
-            items.append(
-                f'<dt id="{escape(name)}">{escape(str(label))} <code>{escape(str(term))}</code></dt>'
-                f"<dd>{escape(str(comment))}</dd>"
-            )
-        sections.append(f"<h2>{title}</h2><dl>{''.join(items)}</dl>")
-    return f"<!doctype html><title>opioid-kg ontology</title><h1>opioid-kg ontology</h1>{''.join(sections)}"
 
 
 @blueprint.get("/ontology")
