@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 from answers import same_answer
 from click.testing import CliRunner
-from rdflib import Graph
+from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 from triplestores import FailingProxy, OxigraphServer
 
@@ -60,30 +60,47 @@ def graph_on(endpoint: str, iri: str) -> Graph:
 
 
 def all_graphs(endpoint: str) -> set[str]:
-    answer = RemoteStore(endpoint).query(
-        "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }", union_default_graph=False
+    """Every graph holding a triple, asked without naming a dataset (which would list just its names)."""
+    answer = httpx.post(
+        endpoint,
+        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"accept": "application/sparql-results+json"},
     )
-    return {row["g"].value for row in answer}
+    answer.raise_for_status()
+    return {row["g"]["value"] for row in answer.json()["results"]["bindings"]}
+
+
+def no_staging_graphs(endpoint: str) -> bool:
+    return not [g for g in all_graphs(endpoint) if g.startswith("urn:opioid-kg:staging:")]
+
+
+def local_graph(built, iri: str) -> Graph:
+    graph = Graph()
+    for quad in built.store().quads():
+        if quad.graph_name.value == iri:
+            graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+    return graph
 
 
 def test_push_by_graph_store_protocol(built, server):
-    report = push(built.store(), Target(server.query, server.update, server.gsp))
+    """A fresh store gets each graph in one Graph Store POST, which it loads whole or not at all."""
+    report = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
     assert report.verified
     assert {iri: remote for iri, (_, remote) in report.counts.items()} == expected_counts(built)
     assert RemoteStore(server.query).triples_per_graph() == expected_counts(built)
-    assert not [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
+    # Together they pass one update request, so each new graph goes whole in a request of its own.
+    assert set(report.methods.values()) == {"whole graph by one Graph Store POST"}
+    assert no_staging_graphs(server.query)
 
 
 def test_push_by_update_in_small_batches_keeps_blank_nodes_together(built, server):
     """The shapes graph is mostly blank nodes; batches of 50 would cut many of them in two."""
     report = push(built.store(), Target(server.query, server.update, batch_size=50))
     assert report.verified and RemoteStore(server.query).triples_per_graph() == expected_counts(built)
+    assert set(report.methods.values()) == {"whole graph through a staging graph"}
     shapes = str(graph_iri("shapes"))
-    local = Graph()
-    for quad in built.store().quads():
-        if quad.graph_name.value == shapes:
-            local.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
-    assert isomorphic(local, graph_on(server.query, shapes))
+    assert isomorphic(local_graph(built, shapes), graph_on(server.query, shapes))
+    assert no_staging_graphs(server.query)
 
 
 def test_push_replaces_what_a_previous_push_left(built, server):
@@ -93,6 +110,37 @@ def test_push_replaces_what_a_previous_push_left(built, server):
     assert RemoteStore(server.query).triples_per_graph() == {
         iri: n for iri, n in expected_counts(built).items() if iri.endswith(("/data", "/background"))
     }
+
+
+def test_a_second_push_sends_only_the_difference(built, server):
+    push(built.store(), Target(server.query, server.update, server.gsp))
+    data, shapes = str(graph_iri("data")), str(graph_iri("shapes"))
+    stray = '<https://w3id.org/opioid-kg/id/stray> <http://www.w3.org/2000/01/rdf-schema#label> "not ours"'
+    lost = next(iter(local_graph(built, data)))
+    httpx.post(
+        server.update,
+        content=f"INSERT DATA {{ GRAPH <{data}> {{ {stray} }} }} ;"
+        f"DELETE DATA {{ GRAPH <{data}> {{ {lost[0].n3()} {lost[1].n3()} {lost[2].n3()} }} }} ;"
+        f"INSERT DATA {{ GRAPH <{shapes}> {{ _:extra <http://www.w3.org/2000/01/rdf-schema#label> 'x' }} }}",
+        headers={"content-type": "application/sparql-update"},
+    ).raise_for_status()
+    with FailingProxy(server.base, healthy=100) as proxy:
+        target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"))
+        report = push(built.store(), target)
+        assert report.verified
+        assert report.methods[data] == "2 triples in one request"
+        # A blank node cannot be named across stores: the graph's blank-node triples go in again, whole.
+        blank = [t for t in local_graph(built, shapes) if isinstance(t[0], BNode) or isinstance(t[2], BNode)]
+        assert report.methods[shapes] == f"{len(blank)} triples in one request"
+        others = set(expected_counts(built)) - {data, shapes}
+        assert all(report.methods[iri] == "unchanged" for iri in others)
+        [update] = proxy.sent("POST", "/update")  # one request, carrying only what differs
+        assert not proxy.sent("POST", "/store") and not proxy.sent("PUT", "/store")
+        again = push(built.store(), target)
+        assert set(again.methods.values()) == {"unchanged"}
+        assert len(proxy.sent("POST", "/update")) == 1  # nothing to send the second time
+    for iri in (data, shapes):
+        assert isomorphic(graph_on(server.query, iri), local_graph(built, iri))
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
@@ -139,21 +187,47 @@ def test_server_killed_mid_push_leaves_live_graphs_unchanged(built, server):
     assert RemoteStore(server.query).triples_per_graph() == {data: len(before)}
 
 
-def test_failure_at_the_final_move_leaves_live_graphs_unchanged(built, server):
+def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, server):
     before = seed_old_data(server)
-    # Five graph PUTs and the count of the staging graphs get through; the MOVE meets a 503.
-    with FailingProxy(server.base, healthy=6) as proxy:
-        target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), backoff=0.01)
-        with pytest.raises(PushError, match="final MOVE"):
+    data = str(graph_iri("data"))
+    # Counts, the live data graph read, its staging PUT, the staging count, and one request for each of
+    # the four other graphs get through; the copy from the staging graph meets a 503.
+    with FailingProxy(server.base, healthy=8) as proxy:
+        target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
+        with pytest.raises(PushError, match="final copy") as failure:
             push(built.store(), target)
-        assert proxy.failed == 1  # the MOVE is never sent twice
-    assert isomorphic(graph_on(server.query, str(graph_iri("data"))), before)
+        assert proxy.failed == 1  # the copy is never sent twice
+    message = str(failure.value)
+    assert "live graphs background, ontology, provenance, shapes had changed" in message.lower()
+    assert "staged graphs (data) are either all as before or all new" in message
+    assert isomorphic(graph_on(server.query, data), before)
+    report = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
+    assert report.verified and report.methods[data] == "whole graph through a staging graph"
+    assert no_staging_graphs(server.query)
+
+
+def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, server):
+    """The counts and the background graph's POST get through; half of the data graph's POST reaches
+    the store, which is killed while it waits for the rest."""
+    with FailingProxy(server.base, healthy=2, on_failure=server.kill, cut=True) as proxy:
+        target = Target(
+            proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, retries=0
+        )
+        with pytest.raises(PushError, match="at graph data") as failure:
+            push(built.store(), target)
+        assert proxy.sent("POST", "/store")[1] > 100_000  # the graph was on its way
+    assert "live graphs background had changed; the other live graphs are unchanged" in str(failure.value)
+    assert server.process is not None and server.process.poll() is not None  # really killed
+    server.start()
+    background = str(graph_iri("background"))
+    assert all_graphs(server.query) == {background}
+    assert isomorphic(graph_on(server.query, background), local_graph(built, background))
 
 
 def test_one_request_push_fails_whole(built, server):
     """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
     before = seed_old_data(server)
-    with FailingProxy(server.base, healthy=0) as proxy:
+    with FailingProxy(server.base, healthy=2) as proxy:  # the counts and the live data graph's triples
         with pytest.raises(PushError, match="one update request") as failure:
             push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
         assert proxy.failed == 2  # the request and its one retry
@@ -161,7 +235,7 @@ def test_one_request_push_fails_whole(built, server):
     assert isomorphic(graph_on(server.query, str(graph_iri("data"))), before)
     report = push(built.store(), Target(server.query, server.update))
     assert report.verified and RemoteStore(server.query).triples_per_graph() == expected_counts(built)
-    assert not [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
+    assert no_staging_graphs(server.query)
 
 
 def test_cli_push_reports_counts_and_errors_in_one_line(built, server, tmp_path):
@@ -179,9 +253,10 @@ def test_cli_push_reports_counts_and_errors_in_one_line(built, server, tmp_path)
         main, [*base, "--endpoint", closed.query, "--update", closed.update, "--retries", "0"]
     )
     assert unreachable.exit_code == 1
-    assert unreachable.stderr.strip().count("\n") == 0 and "cannot reach" in unreachable.stderr
+    assert unreachable.stderr.strip().count("\n") == 0 and "cannot be reached" in unreachable.stderr
     assert "Traceback" not in unreachable.output
 
+    httpx.delete(server.gsp, params={"graph": str(graph_iri("background"))}).raise_for_status()
     missing = runner.invoke(main, [*base, "--endpoint", server.query, "--update", server.base + "/nothing"])
     assert missing.exit_code == 1 and "404" in missing.stderr and "Traceback" not in missing.output
     assert missing.stderr.strip().count("\n") == 0

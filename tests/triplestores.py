@@ -199,14 +199,29 @@ class VirtuosoServer:
 
 class FailingProxy:
     """A loopback HTTP proxy that forwards the first `healthy` requests, then calls `on_failure`
-    once and answers every later request with 503, as a store under maintenance would."""
+    once and answers every later request with 503, as a store under maintenance would.
 
-    def __init__(self, upstream: str, healthy: int, on_failure: Callable[[], None] = lambda: None) -> None:
+    With `cut=True` the first failing request is not refused outright: half its body goes to
+    the store, which is left waiting for the rest while `on_failure` runs (a crash mid-upload).
+    Every request is recorded as (method, path, body bytes).
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        healthy: int,
+        on_failure: Callable[[], None] = lambda: None,
+        *,
+        cut: bool = False,
+    ) -> None:
         self.upstream = httpx.URL(upstream)
         self.healthy = healthy
         self.on_failure = on_failure
+        self.cut = cut
         self.forwarded = 0
         self.failed = 0
+        self.requests: list[tuple[str, str, int]] = []
+        self.half_sent: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
         proxy = self
 
@@ -218,19 +233,22 @@ class FailingProxy:
 
             def _any(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 with proxy._lock:
+                    proxy.requests.append((self.command, self.path, len(body)))
                     forward = proxy.forwarded < proxy.healthy
                     if forward:
                         proxy.forwarded += 1
                     else:
                         if proxy.failed == 0:
+                            if proxy.cut:
+                                self._send_half(headers, body)
                             proxy.on_failure()
                         proxy.failed += 1
                 if not forward:
                     self._answer(503, "Service Unavailable", {"content-type": "text/plain"}, b"down\n")
                     return
                 connection = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 content = response.read()
@@ -241,6 +259,17 @@ class FailingProxy:
                 }
                 self._answer(response.status, response.reason, kept, content)
                 connection.close()
+
+            def _send_half(self, headers: dict[str, str], body: bytes) -> None:
+                """The request line, every header (the full length among them) and half the body."""
+                connection = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port, timeout=60)
+                connection.putrequest(self.command, self.path, skip_accept_encoding=True)
+                for key, value in headers.items():
+                    connection.putheader(key, value)
+                connection.endheaders()
+                connection.send(body[: len(body) // 2])
+                time.sleep(0.5)  # the store is reading the body, inside its transaction
+                proxy.half_sent = connection  # kept open until the store dies
 
             def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
                 self.close_connection = True  # one request per connection: no handler outlives its answer
@@ -268,3 +297,9 @@ class FailingProxy:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.half_sent is not None:
+            self.half_sent.close()
+
+    def sent(self, method: str, path: str) -> list[int]:
+        """Body sizes of the requests recorded with this method and path (its query string aside)."""
+        return [size for m, p, size in self.requests if m == method and p.split("?")[0] == path]

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 import pyoxigraph as ox
 
+from .changes import canonical_ntriples
 from .namespaces import GRAPH_NAMES, graph_iri
 from .store import Answer, Term
 
@@ -94,6 +95,11 @@ def _after_block(tokens: list[re.Match[str]], open_at: int) -> int:
     raise RemoteQueryError("unbalanced braces in the query")
 
 
+def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
+
+
 def _triples_answer(triples: list[ox.Triple]) -> ox.QueryTriples:
     """A graph answer of the same type the embedded store gives, so every reader handles both alike."""
     store = ox.Store()
@@ -129,13 +135,18 @@ class RemoteStore:
         if union_default_graph:
             form["default-graph-uri"] = self.graphs
         response = self._post(form, GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT)
-        media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if graph_answer:
-            rdf_format = ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
-            triples = [quad.triple for quad in ox.parse(response.content, format=rdf_format)]
+            triples = [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
             return _triples_answer(triples)
+        media_type = response.headers.get("content-type", "").split(";")[0].strip()
         results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
         return ox.parse_query_results(response.content, format=results_format)
+
+    def graph_ntriples(self, iri: str) -> bytes:
+        """One named graph as canonical N-Triples (see `changes.canonical_ntriples`)."""
+        sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+        response = self._post({"query": sparql, "named-graph-uri": [iri]}, GRAPH_ACCEPT)
+        return canonical_ntriples(response.content, _rdf_format(response))
 
     def _post(self, form: dict[str, str | list[str]], accept: str) -> httpx.Response:
         """POST as an HTML form, the one request shape every store accepts (Virtuoso 7 waits forever

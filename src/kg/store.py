@@ -69,6 +69,10 @@ class EmbeddedStore:
             sparql, use_default_graph_as_union=union_default_graph, substitutions=substitutions
         )
 
+    def graph_ntriples(self, iri: str) -> bytes:
+        """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+
     def quads(self) -> list[ox.Quad]:
         """Every quad in the store."""
         return list(self._store)

@@ -1,0 +1,88 @@
+"""The difference a push sends: exact for named triples, whole for blank-node parts that differ."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.changes import canonical_ntriples, comparison_key, graph_change, has_blank_node
+
+EX = "https://example.org/"
+GRAPH = "https://w3id.org/opioid-kg/graph/data"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def triples(text: str) -> bytes:
+    """Turtle as the canonical N-Triples a push compares."""
+    return canonical_ntriples(text.encode(), ox.RdfFormat.TURTLE)
+
+
+def count(ntriples: bytes) -> int:
+    return ntriples.count(b"\n")
+
+
+LOCAL = triples(f"""
+@prefix ex: <{EX}> .
+ex:a ex:p ex:b ; ex:label "heroin"@en-GB ; ex:n 12 .
+ex:a ex:list ( ex:x ex:y ) .
+""")
+
+
+def test_a_graph_the_target_lacks_goes_whole():
+    change = graph_change(GRAPH, LOCAL, 0, None)
+    assert change.whole and change.clear == "" and change.remove == []
+    assert change.size == change.local == count(LOCAL)
+    assert [op.split(" {")[0] for op in change.operations()] == ["INSERT"]  # blank nodes: INSERT … WHERE {}
+
+
+def test_same_triples_under_other_blank_labels_and_tag_case_are_no_change():
+    remote = triples(f"""
+    @prefix ex: <{EX}> .
+    @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+    ex:a ex:p ex:b ; ex:label "heroin"@en-gb ; ex:n 12 .
+    ex:a ex:list [ rdf:first ex:x ; rdf:rest [ rdf:first ex:y ; rdf:rest rdf:nil ] ] .
+    """)
+    change = graph_change(GRAPH, LOCAL, count(remote), remote)
+    assert change.empty and change.operations() == []
+
+
+def test_named_triples_are_diffed_and_a_changed_blank_part_is_replaced():
+    remote = triples(f"""
+    @prefix ex: <{EX}> .
+    ex:a ex:p ex:old ; ex:label "heroin"@en-GB ; ex:n 12 .
+    ex:a ex:list ( ex:x ) .
+    """)
+    change = graph_change(GRAPH, LOCAL, count(remote), remote)
+    assert change.remove == [f"<{EX}a> <{EX}p> <{EX}old> ."]
+    assert f"<{EX}a> <{EX}p> <{EX}b> ." in change.add
+    assert change.clear == "blank"
+    blank_lines = [line for line in LOCAL.decode().splitlines() if has_blank_node(line)]
+    assert len(blank_lines) == 5  # ex:list's object and the list's four triples
+    assert change.size == 1 + 1 + len(blank_lines)
+    operations = change.operations()
+    assert operations[0].startswith(f"DELETE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }} WHERE")
+    assert "isBlank(?s) || isBlank(?o)" in operations[0]
+    assert operations[1].startswith("DELETE DATA") and f"<{EX}old>" in operations[1]
+    assert f"<{EX}old>" not in operations[2]
+
+
+def test_an_unreadable_target_graph_is_replaced_whole():
+    """When the target's answer holds fewer triples than it counted, nothing is compared."""
+    change = graph_change(GRAPH, LOCAL, 99, None)
+    assert change.clear == "all" and not change.whole and change.size == count(LOCAL)
+    assert change.operations()[0] == f"DROP SILENT GRAPH <{GRAPH}>"
+
+
+def test_blank_nodes_are_told_from_literals_that_look_like_them():
+    assert has_blank_node("_:a <https://example.org/p> <https://example.org/o> .")
+    assert has_blank_node("<https://example.org/s> <https://example.org/p> _:b1 .")
+    assert not has_blank_node('<https://example.org/s> <https://example.org/p> "see _:b1" .')
+    assert not has_blank_node('<https://example.org/s> <https://example.org/p> "x _:b1"@en .')
+
+
+def test_comparison_keys_fold_tag_case_and_whole_decimals_only():
+    s = "<https://example.org/s> <https://example.org/p> "
+    assert comparison_key(s + '"opium"@en-GB .') == comparison_key(s + '"opium"@en-gb .')
+    assert comparison_key(s + f'"38"^^<{XSD}integer> .') == comparison_key(s + f'"38.0"^^<{XSD}decimal> .')
+    assert comparison_key(s + f'"38"^^<{XSD}integer> .') != comparison_key(s + f'"38.5"^^<{XSD}decimal> .')
+    assert comparison_key(s + f'"38"^^<{XSD}string> .') != comparison_key(s + f'"38"^^<{XSD}integer> .')
+    assert comparison_key(s + '"Opium" .') != comparison_key(s + '"opium" .')
