@@ -7,21 +7,17 @@ store (the local one, or an in-memory one holding the target's answer), so the
 same triple is spelled the same way. Triples without blank nodes are compared
 exactly, with the respellings some stores make folded away. A blank node has
 no name outside its store, so triples with blank nodes cannot be deleted one by
-one: when those of the target are not isomorphic to the local ones, the
-target's are deleted by pattern and the local ones inserted again.
+one: when those of the target differ from the local ones beyond the blank
+nodes' labels (both canonicalized by RDFC-1.0), the target's are deleted by
+pattern and the local ones inserted again.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
-from rdflib import Graph
-from rdflib.compare import isomorphic
-
-from .parsing import rdflib_term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DECIMALS = {
@@ -31,11 +27,9 @@ DECIMALS = {
         "negativeInteger unsignedLong unsignedInt unsignedShort unsignedByte"
     ).split()
 }
-LANGUAGE_AT_END = re.compile(r'"@([A-Za-z0-9-]+) \.$')
-TYPED_AT_END = re.compile(r'"([^"\\]*)"\^\^<([^>]*)> \.$')
-# Blank-node parts up to this many triples on both sides are compared by isomorphism; larger ones
-# are replaced without comparing (the comparison's cost grows faster than the part).
-ISOMORPHISM_LIMIT = 20_000
+# Blank-node parts up to this many triples are compared; larger ones are replaced without comparing
+# (canonicalization can cost more than linear time on graphs of many look-alike blank nodes).
+CANONICALIZATION_LIMIT = 200_000
 
 
 @dataclass
@@ -48,6 +42,7 @@ class GraphChange:
     add: list[str] = field(default_factory=list)  # N-Triples lines, each ending in " ."
     remove: list[str] = field(default_factory=list)  # lines without blank nodes
     clear: str = ""  # first delete the target's triples: "blank" those with blank nodes, "all" every one
+    ntriples: bytes = b""  # the whole local graph, when the change is the whole graph
 
     @property
     def size(self) -> int:
@@ -123,30 +118,33 @@ def split_lines(ntriples: bytes) -> tuple[dict[str, str], list[str]]:
 def comparison_key(line: str) -> str:
     """A line's spelling, compared by value where stores respell: language tags in lower case
     (RDF compares them so; Virtuoso lower-cases them) and decimal numbers by their value (Virtuoso
-    stores a whole `xsd:decimal` as an `xsd:integer`)."""
-    if not line.endswith('" .') and not line.endswith("> ."):
-        match = LANGUAGE_AT_END.search(line)
-        if match and match[1] != match[1].lower():
-            return line[: match.start(1)] + match[1].lower() + " ."
+    stores a whole `xsd:decimal` as an `xsd:integer`). String searches from the end, not regular
+    expressions: this runs once per triple."""
+    if line.endswith("> ."):
+        typed = line.rfind('"^^<')
+        if typed < 0 or line[typed + 4 : -3] not in DECIMALS:
+            return line
+        start = line.rfind('"', 0, typed) + 1
+        try:
+            value = Decimal(line[start:typed])
+        except InvalidOperation:
+            return line
+        return f'{line[:start]}{value.normalize():f}"^^<{XSD}decimal> .'
+    if line.endswith('" .'):
         return line
-    match = TYPED_AT_END.search(line) if line.endswith("> .") else None
-    if match is None or match[2] not in DECIMALS:
-        return line
-    try:
-        value = Decimal(match[1])
-    except InvalidOperation:
-        return line
-    return line[: match.start()] + f'"{value.normalize():f}"^^<{XSD}decimal> .'
+    tagged = line.rfind('"@')
+    tag = line[tagged + 2 : -2]
+    return line if tagged < 0 or tag.islower() else line[: tagged + 2] + tag.lower() + " ."
 
 
 def graph_change(iri: str, local: bytes, live: int, remote: bytes | None) -> GraphChange:
     """The change from the target's graph to the local one, both canonical N-Triples; with `remote`
     None, the whole graph replaces whatever the target holds (nothing, when `live` is 0)."""
+    if remote is None:
+        every = local.decode("utf-8").splitlines()
+        return GraphChange(iri, len(every), live, every, clear="all" if live else "", ntriples=local)
     local_plain, local_blank = split_lines(local)
     count = len(local_plain) + len(local_blank)
-    if remote is None:
-        every = list(local_plain.values()) + local_blank
-        return GraphChange(iri, count, live, every, clear="all" if live else "")
     remote_plain, remote_blank = split_lines(remote)
     change = GraphChange(
         iri,
@@ -162,18 +160,18 @@ def graph_change(iri: str, local: bytes, live: int, remote: bytes | None) -> Gra
 
 
 def same_blank_part(local: list[str], remote: list[str]) -> bool:
-    """Whether two sets of N-Triples lines with blank nodes are the same up to the blank nodes' labels."""
+    """Whether two sets of N-Triples lines with blank nodes are the same up to the blank nodes' labels:
+    equal once both are relabelled by RDF Dataset Canonicalization (RDFC-1.0)."""
     if len(local) != len(remote):
         return False
     if not local:
         return True
-    if len(local) > ISOMORPHISM_LIMIT:
+    if len(local) > CANONICALIZATION_LIMIT:
         return False
-    return isomorphic(_rdflib_graph(local), _rdflib_graph(remote))
+    return _canonical(local) == _canonical(remote)
 
 
-def _rdflib_graph(lines: list[str]) -> Graph:
-    graph = Graph()
-    for quad in ox.parse("\n".join(lines), format=ox.RdfFormat.N_TRIPLES):
-        graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
-    return graph
+def _canonical(lines: list[str]) -> list[str]:
+    dataset = ox.Dataset(ox.parse("\n".join(lines), format=ox.RdfFormat.N_TRIPLES))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(str(quad) for quad in dataset)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pyoxigraph as ox
 
-from .changes import GraphChange, graph_change, has_blank_node, insert_operation
+from .changes import GraphChange, graph_change, insert_operation
 from .remote import RemoteError, RemoteQueryError, RemoteStore
 from .store import EmbeddedStore
 
@@ -157,9 +157,9 @@ class Pusher:
             "POST",
             self.target.gsp,
             params={_graph_parameter(self.target.gsp): change.iri},
-            content=("\n".join(change.add) + "\n").encode("utf-8"),
+            content=change.ntriples,
             headers={"content-type": "application/n-triples"},
-            retry=not any(has_blank_node(line) for line in change.add),
+            retry=b"_:" not in change.ntriples,
         )
         self.progress(change.local)
 
