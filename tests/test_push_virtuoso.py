@@ -92,7 +92,8 @@ def test_each_way_of_pushing_verifies(built, pushed):
     )
     assert again[data] == "2 triples in one request"
     pusher = Pusher(target(server))
-    change = pusher.change(built.store(), data, remote(server).triples_per_graph()[data])
+    live = remote(server).triples_per_graph()[data]
+    change = pusher.change(built.store(), data, expected_counts(built)[data], live)
     assert [line.split()[-2] for line in change.remove + change.add] == [
         '"2"^^<http://www.w3.org/2001/XMLSchema#duration>',
         '"P2M"^^<http://www.w3.org/2001/XMLSchema#duration>',

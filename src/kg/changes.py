@@ -46,17 +46,24 @@ class GraphChange:
 
     @property
     def size(self) -> int:
-        """Triples the change carries, the measure of its request's size."""
-        return len(self.add) + len(self.remove)
+        """Triples the change carries, the measure of its request's size (known for a whole graph
+        before it is read)."""
+        return self.local if self.whole else len(self.add) + len(self.remove)
 
     @property
     def empty(self) -> bool:
-        return not (self.add or self.remove or self.clear)
+        return self.size == 0 and not self.clear
 
     @property
     def whole(self) -> bool:
         """The target holds nothing of the graph: the change is the whole graph."""
         return self.live == 0
+
+    def fill(self, ntriples: bytes) -> GraphChange:
+        """The whole local graph as the change's content, read only when it is about to be sent."""
+        self.ntriples = ntriples
+        self.add = ntriples.decode("utf-8").splitlines()
+        return self
 
     def operations(self) -> list[str]:
         """SPARQL Update operations carrying out the change, to be sent in one request."""
@@ -141,8 +148,7 @@ def graph_change(iri: str, local: bytes, live: int, remote: bytes | None) -> Gra
     """The change from the target's graph to the local one, both canonical N-Triples; with `remote`
     None, the whole graph replaces whatever the target holds (nothing, when `live` is 0)."""
     if remote is None:
-        every = local.decode("utf-8").splitlines()
-        return GraphChange(iri, len(every), live, every, clear="all" if live else "", ntriples=local)
+        return GraphChange(iri, local.count(b"\n"), live, clear="all" if live else "").fill(local)
     local_plain, local_blank = split_lines(local)
     count = len(local_plain) + len(local_blank)
     remote_plain, remote_blank = split_lines(remote)

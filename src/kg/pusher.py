@@ -185,15 +185,23 @@ class Pusher:
             self.staged[iri] += len(lines)
             self.progress(len(lines))
 
-    def change(self, store: EmbeddedStore, iri: str, live: int) -> GraphChange:
-        """What must change in the target's graph `iri`; its triples are read only if it has any."""
-        local = store.graph_ntriples(iri)
+    def change(self, store: EmbeddedStore, iri: str, count: int, live: int) -> GraphChange:
+        """What must change in the target's graph `iri` (`count` triples here, `live` there). A graph
+        the target lacks is read when it is sent (`filled`); one it holds is read on both sides now."""
         if live == 0:
-            return graph_change(iri, local, 0, None)
+            return GraphChange(iri, count, 0)
+        local = store.graph_ntriples(iri)
         remote = self.remote(iri).graph_ntriples(iri)
         # A store that caps the size of answers sends fewer: then compare nothing, replace the graph.
         complete = remote.count(b"\n") == live
         return graph_change(iri, local, live, remote if complete else None)
+
+    @staticmethod
+    def filled(store: EmbeddedStore, change: GraphChange) -> GraphChange:
+        """The change with its content, read from the local store if it is a whole graph not yet read."""
+        return (
+            change.fill(store.graph_ntriples(change.iri)) if change.whole and not change.ntriples else change
+        )
 
     def remote(self, *graphs: str) -> RemoteStore:
         return RemoteStore(
