@@ -205,7 +205,10 @@ def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) ->
 
 @click.command("push")
 @click.option(
-    "--endpoint", required=True, metavar="URL", help="The store's SPARQL query endpoint (for the checks)."
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="The store's SPARQL query endpoint: it counts and reads the live graphs.",
 )
 @click.option("--update", "update_url", metavar="URL", help="Its SPARQL Update endpoint (required).")
 @click.option(
