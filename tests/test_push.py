@@ -187,6 +187,28 @@ def test_server_killed_mid_push_leaves_live_graphs_unchanged(built, server):
     assert RemoteStore(server.query).triples_per_graph() == {data: len(before)}
 
 
+def test_a_new_graph_streams_or_goes_with_its_length_where_the_store_wants_one(built, server):
+    """A graph streams exactly the bytes the store writes, and a stream cut short raises; a store
+    that refuses a body in chunks (Virtuoso answers 501) gets the graph again, read first."""
+    store = built.store()
+    data = str(graph_iri("data"))
+    count = expected_counts(built)[data]
+    assert b"".join(store.stream_graph(data, count)) == store.graph_ntriples(data)
+    with pytest.raises(OSError, match=f"wrote {count} of the {count + 1} triples"):
+        b"".join(store.stream_graph(data, count + 1))
+    with FailingProxy(server.base, healthy=100, refuse_chunked=True) as proxy:
+        target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
+        report = push(store, target)
+        posts = [
+            (size, chunked)
+            for method, path, size, chunked in proxy.requests
+            if method == "POST" and path.startswith("/store")
+        ]
+    assert report.verified and set(report.methods.values()) == {"whole graph by one Graph Store POST"}
+    assert [chunked for _, chunked in posts] == [True, False] * len(expected_counts(built))
+    assert all(posts[i][0] == posts[i + 1][0] > 0 for i in range(0, len(posts), 2))  # the same graph twice
+
+
 def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, server):
     before = seed_old_data(server)
     data = str(graph_iri("data"))

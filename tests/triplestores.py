@@ -203,7 +203,8 @@ class FailingProxy:
 
     With `cut=True` the first failing request is not refused outright: half its body goes to
     the store, which is left waiting for the rest while `on_failure` runs (a crash mid-upload).
-    Every request is recorded as (method, path, body bytes).
+    With `refuse_chunked=True` a body sent in chunks, without a length, is answered 501, as
+    Virtuoso answers it. Every request is recorded as (method, path, body bytes, chunked).
     """
 
     def __init__(
@@ -213,14 +214,16 @@ class FailingProxy:
         on_failure: Callable[[], None] = lambda: None,
         *,
         cut: bool = False,
+        refuse_chunked: bool = False,
     ) -> None:
         self.upstream = httpx.URL(upstream)
         self.healthy = healthy
         self.on_failure = on_failure
         self.cut = cut
+        self.refuse_chunked = refuse_chunked
         self.forwarded = 0
         self.failed = 0
-        self.requests: list[tuple[str, str, int]] = []
+        self.requests: list[tuple[str, str, int, bool]] = []
         self.half_sent: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
         proxy = self
@@ -232,10 +235,17 @@ class FailingProxy:
                 pass
 
             def _any(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+                body = self._body(chunked)
+                dropped = ("host", "connection", "transfer-encoding", "content-length")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+                headers["content-length"] = str(len(body))
                 with proxy._lock:
-                    proxy.requests.append((self.command, self.path, len(body)))
+                    proxy.requests.append((self.command, self.path, len(body), chunked))
+                if chunked and proxy.refuse_chunked:
+                    self._answer(501, "Method Not Implemented", {"content-type": "text/plain"}, b"no\n")
+                    return
+                with proxy._lock:
                     forward = proxy.forwarded < proxy.healthy
                     if forward:
                         proxy.forwarded += 1
@@ -259,6 +269,18 @@ class FailingProxy:
                 }
                 self._answer(response.status, response.reason, kept, content)
                 connection.close()
+
+            def _body(self, chunked: bool) -> bytes:
+                """The request body, whether its length is given or it comes in chunks."""
+                if not chunked:
+                    return self.rfile.read(int(self.headers.get("content-length") or 0))
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailer fields
+                    pass
+                return b"".join(chunks)
 
             def _send_half(self, headers: dict[str, str], body: bytes) -> None:
                 """The request line, every header (the full length among them) and half the body."""
@@ -302,4 +324,4 @@ class FailingProxy:
 
     def sent(self, method: str, path: str) -> list[int]:
         """Body sizes of the requests recorded with this method and path (its query string aside)."""
-        return [size for m, p, size in self.requests if m == method and p.split("?")[0] == path]
+        return [size for m, p, size, _ in self.requests if m == method and p.split("?")[0] == path]

@@ -10,8 +10,8 @@ live graphs whole:
   one transaction, so all graphs change together or none does;
 - otherwise each graph in one request of its own: its changes by SPARQL Update,
   or, with `--gsp`, a graph the target does not hold by one Graph Store POST,
-  which stores load in one transaction too (the next graph is read from the
-  local store while one is being sent);
+  which stores load in one transaction too (the body streams from the local
+  store as it is written);
 - and a graph whose changes fit in no single update request goes through a
   staging graph (`urn:opioid-kg:staging:<graph IRI>`), by Graph Store PUT or by
   `INSERT DATA` batches; when every staging graph holds exactly the local
@@ -28,9 +28,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -126,23 +124,21 @@ def _push(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> dict[s
     staged = [c for c in pending if c not in alone]
     _stage(store, staged, pusher)
     done: list[GraphChange] = []
-    with ThreadPoolExecutor(max_workers=1) as reader:  # reads the next graph while one is being sent
-        for change in reader.map(partial(pusher.filled, store), alone):
-            try:
-                if change.whole and pusher.target.gsp:
-                    pusher.load_whole(change)
-                    methods[change.iri] = "whole graph by one Graph Store POST"
-                else:
-                    pusher.apply([change])
-                    methods[change.iri] = f"{change.size} triples in one request"
-            except PushError as error:
-                reader.shutdown(cancel_futures=True)
-                raise PushError(
-                    f"push failed at graph {graph_name(change.iri)}: {error}. Each graph goes in one "
-                    f"request, which the store applies whole or not at all: {_changed(done)}; the other "
-                    f"live graphs are unchanged; {pusher.drop_staging()}."
-                ) from None
-            done.append(change)
+    for change in alone:
+        try:
+            if change.whole and pusher.target.gsp:
+                pusher.load_whole(store, change)
+                methods[change.iri] = "whole graph by one Graph Store POST"
+            else:
+                pusher.apply([pusher.filled(store, change)])
+                methods[change.iri] = f"{change.size} triples in one request"
+        except PushError as error:
+            raise PushError(
+                f"push failed at graph {graph_name(change.iri)}: {error}. Each graph goes in one request, "
+                f"which the store applies whole or not at all: {_changed(done)}; the other live graphs "
+                f"are unchanged; {pusher.drop_staging()}."
+            ) from None
+        done.append(change)
     if staged:
         _swap(staged, pusher, done)
         methods |= {change.iri: "whole graph through a staging graph" for change in staged}

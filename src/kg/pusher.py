@@ -22,10 +22,15 @@ from .store import EmbeddedStore
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 DEFAULT_BATCH = 10_000
+LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
 
 
 class PushError(RuntimeError):
     """A push that stopped; the message is one line saying why and what was written."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that stopped it, if one did
 
 
 @dataclass
@@ -125,7 +130,7 @@ class Pusher:
                     raise PushError(f"{url} refused the credentials ({response.status_code})")
                 if response.status_code not in TRANSIENT_STATUS:
                     detail = " ".join(response.text.split())[:300]
-                    raise PushError(f"{problem}: {detail}" if detail else problem)
+                    raise PushError(f"{problem}: {detail}" if detail else problem, response.status_code)
             if attempt + 1 < attempts:
                 time.sleep(self.target.backoff * 2**attempt)
         raise PushError(problem + (f" (after {attempts} attempts)" if attempts > 1 else ""))
@@ -148,20 +153,40 @@ class Pusher:
         self.update(" ;\n".join(op for change in changes for op in change.operations()))
         self.progress(sum(change.local for change in changes))
 
-    def load_whole(self, change: GraphChange) -> None:
-        """A graph the target does not hold, in one Graph Store POST: loaded whole or not at all."""
-        # POST, not PUT: where a store creates the graph before loading, a failed PUT leaves it empty.
-        # A retry after a timeout could add blank nodes twice, so only a graph without them is retried.
+    def load_whole(self, store: EmbeddedStore, change: GraphChange) -> None:
+        """A graph the target does not hold, in one Graph Store POST: loaded whole or not at all.
+
+        POST, not PUT: where a store creates the graph before loading, a failed PUT leaves it empty.
+        The body streams from the local store as it is written, except where it must be sent twice
+        (Digest authentication answers the first sending with a challenge) or where the store wants
+        a body with a length (Virtuoso answers 501 to one in chunks): then it is read first. Never
+        retried otherwise: a retry after a timeout could add blank nodes twice, and a second push
+        sends whatever is missing.
+        """
+        try:
+            if isinstance(self.target.auth, httpx.DigestAuth):
+                self._post_graph(change.iri, store.graph_ntriples(change.iri))
+            else:
+                try:
+                    self._post_graph(change.iri, store.stream_graph(change.iri, change.local))
+                except PushError as error:
+                    if error.status not in LENGTH_WANTED:
+                        raise
+                    self._post_graph(change.iri, store.graph_ntriples(change.iri))
+        except OSError as error:  # the local store, not the target: the request was cut short
+            raise PushError(f"reading the local graph failed: {error}") from None
+        self.progress(change.local)
+
+    def _post_graph(self, iri: str, body: bytes | Iterator[bytes]) -> None:
         assert self.target.gsp is not None
         self.send(
             "POST",
             self.target.gsp,
-            params={_graph_parameter(self.target.gsp): change.iri},
-            content=change.ntriples,
+            params={_graph_parameter(self.target.gsp): iri},
+            content=body,
             headers={"content-type": "application/n-triples"},
-            retry=b"_:" not in change.ntriples,
+            retry=False,
         )
-        self.progress(change.local)
 
     def stage(self, store: EmbeddedStore, iri: str, count: int) -> None:
         """Write the local graph `iri` (`count` triples) into its staging graph, replacing whatever a

@@ -7,13 +7,16 @@ interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
 
 DEFAULT_STORE = Path(".kg/store")
+STREAM_CHUNK = 1 << 20
 
 
 Term = ox.NamedNode | ox.Literal
@@ -72,6 +75,33 @@ class EmbeddedStore:
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+
+    def stream_graph(self, iri: str, count: int) -> Iterator[bytes]:
+        """One named graph as N-Triples in chunks, as the store writes them into a pipe from another
+        thread, so that sending a large graph starts at once. The stream ends cleanly only if it held
+        `count` triples; otherwise it raises, so that a cut stream never passes for a whole graph."""
+        read_end, write_end = os.pipe()
+        writer = threading.Thread(target=self._dump_into, args=(iri, write_end), daemon=True)
+        writer.start()
+        lines = 0
+        with open(read_end, "rb") as source:
+            while chunk := source.read(STREAM_CHUNK):
+                lines += chunk.count(b"\n")
+                yield chunk
+        writer.join()
+        if lines != count:
+            raise OSError(f"the local store wrote {lines} of the {count} triples of {iri}")
+
+    def _dump_into(self, iri: str, write_end: int) -> None:
+        """Write graph `iri` into the pipe, by its path, so that the store writes without the GIL."""
+        try:
+            self._store.dump(
+                f"/dev/fd/{write_end}", format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)
+            )
+        except OSError:
+            pass  # a pipe cannot be synced at the end, nor written once its reader left: the count tells
+        finally:
+            os.close(write_end)
 
     def quads(self) -> list[ox.Quad]:
         """Every quad in the store."""
