@@ -228,6 +228,21 @@ def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, serv
     assert no_staging_graphs(server.query)
 
 
+def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, tmp_path):
+    """The copy goes through, the request dropping the staging graphs meets a 503: the push is done
+    and verified, and says what it left."""
+    seed_old_data(server)
+    with FailingProxy(server.base, healthy=9, outage=1) as proxy:
+        target = Target(
+            proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, backoff=0.01
+        )
+        report = push(built.store(), target)
+        assert proxy.failed == 1
+    assert report.verified and report.methods[str(graph_iri("data"))] == "whole graph through a staging graph"
+    assert report.notes == ["the staging graphs could not be dropped (the next push replaces them)"]
+    assert [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
+
+
 def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, server):
     """The counts and the background graph's POST get through; half of the data graph's POST reaches
     the store, which is killed while it waits for the rest."""

@@ -204,7 +204,8 @@ class FailingProxy:
     With `cut=True` the first failing request is not refused outright: half its body goes to
     the store, which is left waiting for the rest while `on_failure` runs (a crash mid-upload).
     With `refuse_chunked=True` a body sent in chunks, without a length, is answered 501, as
-    Virtuoso answers it. Every request is recorded as (method, path, body bytes, chunked).
+    Virtuoso answers it. With `outage=N` only N requests fail, and later ones are forwarded
+    again. Every request is recorded as (method, path, body bytes, chunked).
     """
 
     def __init__(
@@ -215,12 +216,14 @@ class FailingProxy:
         *,
         cut: bool = False,
         refuse_chunked: bool = False,
+        outage: int | None = None,
     ) -> None:
         self.upstream = httpx.URL(upstream)
         self.healthy = healthy
         self.on_failure = on_failure
         self.cut = cut
         self.refuse_chunked = refuse_chunked
+        self.outage = outage
         self.forwarded = 0
         self.failed = 0
         self.requests: list[tuple[str, str, int, bool]] = []
@@ -246,7 +249,8 @@ class FailingProxy:
                     self._answer(501, "Method Not Implemented", {"content-type": "text/plain"}, b"no\n")
                     return
                 with proxy._lock:
-                    forward = proxy.forwarded < proxy.healthy
+                    over = proxy.outage is not None and proxy.failed >= proxy.outage
+                    forward = proxy.forwarded < proxy.healthy or over
                     if forward:
                         proxy.forwarded += 1
                     else:

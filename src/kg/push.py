@@ -123,6 +123,17 @@ def _push(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> dict[s
     alone = [c for c in pending if c.size <= limit or (c.whole and pusher.target.gsp)]
     staged = [c for c in pending if c not in alone]
     _stage(store, staged, pusher)
+    done = _send_alone(store, alone, pusher, methods)
+    if staged:
+        _swap(staged, pusher, done)
+        methods |= {change.iri: "whole graph through a staging graph" for change in staged}
+    return methods
+
+
+def _send_alone(
+    store: EmbeddedStore, alone: list[GraphChange], pusher: Pusher, methods: dict[str, str]
+) -> list[GraphChange]:
+    """Each graph in one request of its own; the changes that went in, in order."""
     done: list[GraphChange] = []
     for change in alone:
         try:
@@ -139,16 +150,16 @@ def _push(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> dict[s
                 f"are unchanged; {pusher.drop_staging()}."
             ) from None
         done.append(change)
-    if staged:
-        _swap(staged, pusher, done)
-        methods |= {change.iri: "whole graph through a staging graph" for change in staged}
-    return methods
+    return done
 
 
-def _changed(done: list[GraphChange]) -> str:
+def _changed(done: list[GraphChange], *, capital: bool = False) -> str:
+    """Which live graphs a failed push had changed, for its message."""
     if not done:
-        return "no live graph had changed"
-    return "live graphs " + ", ".join(graph_name(change.iri) for change in done) + " had changed"
+        said = "no live graph had changed"
+    else:
+        said = "live graphs " + ", ".join(graph_name(change.iri) for change in done) + " had changed"
+    return said[0].upper() + said[1:] if capital else said
 
 
 def _stage(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> None:
@@ -190,13 +201,11 @@ def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) ->
         pusher.update(" ;\n".join(copies), retry=False)
     except PushError as error:
         raise PushError(
-            f"push failed at the final copy from the staging graphs: {error}. {_changed(done).capitalize()} "
+            f"push failed at the final copy from the staging graphs: {error}. {_changed(done, capital=True)} "
             f"before it; the store applies the copy as one update, so the staged graphs ({names}) are "
             "either all as before or all new; run kg push again to be sure."
         ) from None
-    remains = pusher.drop_staging()
-    if "could not" in remains:
-        pusher.notes.append(remains)
+    pusher.drop_staging()  # a failure here is noted in the report: the live graphs are already new
 
 
 @click.command("push")

@@ -245,7 +245,7 @@ class Pusher:
         return {iri: found.get(iri, 0) for iri in iris}
 
     def drop_staging(self) -> str:
-        """Best effort: drop the staging graphs, and say whether it worked."""
+        """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""
         if not self.staged:
             return "no staging graph was written"
         try:
@@ -253,7 +253,8 @@ class Pusher:
                 " ;\n".join(f"DROP SILENT GRAPH <{staging_iri(iri)}>" for iri in self.staged), retry=False
             )
         except PushError:
-            return "the staging graphs could not be dropped (the next push replaces them)"
+            self.notes.append("the staging graphs could not be dropped (the next push replaces them)")
+            return self.notes[-1]
         return "the staging graphs were dropped"
 
 
