@@ -42,7 +42,6 @@ class GraphChange:
     add: list[str] = field(default_factory=list)  # N-Triples lines, each ending in " ."
     remove: list[str] = field(default_factory=list)  # lines without blank nodes
     clear: str = ""  # first delete the target's triples: "blank" those with blank nodes, "all" every one
-    ntriples: bytes = b""  # the whole local graph, when the change is the whole graph
 
     @property
     def size(self) -> int:
@@ -61,7 +60,6 @@ class GraphChange:
 
     def fill(self, ntriples: bytes) -> GraphChange:
         """The whole local graph as the change's content, read only when it is about to be sent."""
-        self.ntriples = ntriples
         self.add = ntriples.decode("utf-8").splitlines()
         return self
 

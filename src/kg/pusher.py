@@ -163,29 +163,34 @@ class Pusher:
         retried otherwise: a retry after a timeout could add blank nodes twice, and a second push
         sends whatever is missing.
         """
+        streamed = not isinstance(self.target.auth, httpx.DigestAuth)
         try:
-            if isinstance(self.target.auth, httpx.DigestAuth):
-                self._post_graph(change.iri, store.graph_ntriples(change.iri))
-            else:
+            if streamed:
                 try:
-                    self._post_graph(change.iri, store.stream_graph(change.iri, change.local))
+                    body = store.stream_graph(change.iri, change.local)
+                    self._graph_request("POST", change.iri, body, retry=False)
                 except PushError as error:
                     if error.status not in LENGTH_WANTED:
                         raise
-                    self._post_graph(change.iri, store.graph_ntriples(change.iri))
+                    streamed = False
+            if not streamed:
+                self._graph_request("POST", change.iri, store.graph_ntriples(change.iri), retry=False)
         except OSError as error:  # the local store, not the target: the request was cut short
             raise PushError(f"reading the local graph failed: {error}") from None
         self.progress(change.local)
 
-    def _post_graph(self, iri: str, body: bytes | Iterator[bytes]) -> None:
+    def _graph_request(
+        self, method: str, iri: str, body: bytes | Iterator[bytes], *, retry: bool = True
+    ) -> None:
+        """PUT or POST an N-Triples body as graph `iri` on the Graph Store endpoint."""
         assert self.target.gsp is not None
         self.send(
-            "POST",
+            method,
             self.target.gsp,
             params={_graph_parameter(self.target.gsp): iri},
             content=body,
             headers={"content-type": "application/n-triples"},
-            retry=False,
+            retry=retry,
         )
 
     def stage(self, store: EmbeddedStore, iri: str, count: int) -> None:
@@ -194,13 +199,8 @@ class Pusher:
         staging = staging_iri(iri)
         self.staged[iri] = 0
         if self.target.gsp:
-            self.send(  # replaces a graph no one reads: safe to retry
-                "PUT",
-                self.target.gsp,
-                params={_graph_parameter(self.target.gsp): staging},
-                content=store.graph_ntriples(iri),
-                headers={"content-type": "application/n-triples"},
-            )
+            # Replaces a graph no one reads: safe to retry.
+            self._graph_request("PUT", staging, store.graph_ntriples(iri))
             self.staged[iri] = count
             self.progress(count)
             return
@@ -224,9 +224,7 @@ class Pusher:
     @staticmethod
     def filled(store: EmbeddedStore, change: GraphChange) -> GraphChange:
         """The change with its content, read from the local store if it is a whole graph not yet read."""
-        return (
-            change.fill(store.graph_ntriples(change.iri)) if change.whole and not change.ntriples else change
-        )
+        return change.fill(store.graph_ntriples(change.iri)) if change.whole and not change.add else change
 
     def remote(self, *graphs: str) -> RemoteStore:
         return RemoteStore(
