@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .locate import SubjectIndex
+from kg.build.locate import SubjectIndex
 
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from .namespaces import KG
+from kg.namespaces import KG
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from .catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
-from .cli import EXIT_BAD_INPUT, Context, fail, pass_context
-from .querying import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
-from .store import StoreMissing, open_store
+from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
+from kg.store.base import StoreMissing
+from kg.store.opening import open_store
 
 
 @click.command("queries")

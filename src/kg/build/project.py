@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from .parsing import parse_turtle
+from kg.build.parsing import parse_turtle
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
 

@@ -7,9 +7,9 @@ from datetime import date
 
 import pyoxigraph as ox
 
-from ..store import Store
-from .model import citation, place_key
-from .sparql import label_pattern, local_name, rows, short_label
+from kg.network.model import citation, place_key
+from kg.network.sparql import label_pattern, local_name, rows, short_label
+from kg.store.base import Store
 
 # QUDT units the statistics use, as a reader says them; an unknown unit shows its QUDT name.
 UNIT_LABELS = {

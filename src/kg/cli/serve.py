@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from ..store import DEFAULT_STORE, open_store
-from .config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from kg.store.base import DEFAULT_STORE
+from kg.store.opening import open_store
 
 
 @click.command("serve")
@@ -66,7 +67,7 @@ def serve_command(
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
-    from . import create_app
+    from kg.server import create_app
 
     project: Path = getattr(context, "project", Path("."))
     spec = store_path if store_path is not None else str(project / DEFAULT_STORE)

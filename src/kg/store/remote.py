@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 import httpx
 import pyoxigraph as ox
 
-from .changes import canonical_ntriples
-from .namespaces import GRAPH_NAMES, graph_iri
-from .store import Answer, Term
+from kg.namespaces import GRAPH_NAMES, graph_iri
+from kg.store.base import Answer, Term
+from kg.store.ntriples import canonical_ntriples
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
@@ -143,7 +143,7 @@ class RemoteStore:
         return ox.parse_query_results(response.content, format=results_format)
 
     def graph_ntriples(self, iri: str) -> bytes:
-        """One named graph as canonical N-Triples (see `changes.canonical_ntriples`)."""
+        """One named graph as canonical N-Triples (see `kg.store.ntriples`)."""
         sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
         response = self._post({"query": sparql, "named-graph-uri": [iri]}, GRAPH_ACCEPT)
         return canonical_ntriples(response.content, _rdf_format(response))

@@ -1,9 +1,4 @@
-"""The one store interface every consumer reads through: the embedded Oxigraph store.
-
-`kg build` fills it; the CLI, the server and the network code open it read-only
-and ask SPARQL of it, so a remote SPARQL endpoint can stand behind the same
-interface.
-"""
+"""The embedded Oxigraph store on disk: created by `kg build`, opened read-only by its readers."""
 
 from __future__ import annotations
 
@@ -11,34 +6,12 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Protocol
 
 import pyoxigraph as ox
 
-DEFAULT_STORE = Path(".kg/store")
+from kg.store.base import DEFAULT_STORE, StoreMissing
+
 STREAM_CHUNK = 1 << 20
-
-
-Term = ox.NamedNode | ox.Literal
-Answer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-
-class Store(Protocol):
-    """What every reader needs of a store, embedded or remote."""
-
-    def query(
-        self, sparql: str, bindings: Mapping[str, Term] | None = None, *, union_default_graph: bool = True
-    ) -> Answer:
-        """Run a read-only SPARQL query, `bindings` substituted as terms."""
-        ...
-
-    def triples_per_graph(self) -> dict[str, int]:
-        """Triples in each named graph, by graph IRI."""
-        ...
-
-
-class StoreMissing(FileNotFoundError):
-    """No built store where one was expected."""
 
 
 def create_store(path: Path, nquads_file: Path) -> None:
@@ -122,22 +95,3 @@ class EmbeddedStore:
     def _counts(self, sparql: str) -> dict[str, int]:
         """`?n` by `?key` for a grouping query, in the query's order."""
         return {row["key"].value: int(row["n"].value) for row in self.query(sparql)}
-
-
-def graph_name(iri: str) -> str:
-    """The short name of one of the dataset's named graphs (`…/graph/data` -> `data`)."""
-    return iri.rsplit("/", 1)[-1]
-
-
-def open_store(spec: str | Path) -> Store:
-    """The store `spec` names: a SPARQL endpoint for an http(s) URL, else an embedded store's folder.
-
-    Every reader (kg query, kg serve) opens its store through this, so an
-    external triple store stands in for the embedded one without other changes.
-    """
-    text = str(spec)
-    if text.startswith(("http://", "https://")):
-        from .remote import RemoteStore  # imported here: remote builds on this module's types
-
-        return RemoteStore(text)
-    return EmbeddedStore(Path(text))

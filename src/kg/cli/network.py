@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_BAD_INPUT, store_option
-from ..cli import fail as fail_with
-from ..store import DEFAULT_STORE, EmbeddedStore, Store, StoreMissing
-from . import chart as charts
-from . import draw, export, series
-from .chokepoints import chokepoints
-from .routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, what_if
-from .tables import chokepoints_table, routes_table, what_if_table
-from .views import FlowView, chain_view, flow_picture, flow_view
+from kg.charts import chart as charts
+from kg.charts import series
+from kg.cli.context import EXIT_BAD_INPUT, store_option
+from kg.cli.context import fail as fail_with
+from kg.network import draw, export
+from kg.network.chokepoints import chokepoints
+from kg.network.routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, what_if
+from kg.network.tables import chokepoints_table, routes_table, what_if_table
+from kg.network.views import FlowView, chain_view, flow_picture, flow_view
+from kg.store.base import DEFAULT_STORE, Store, StoreMissing
+from kg.store.embedded import EmbeddedStore
 
 format_option = click.option(
     "--format",

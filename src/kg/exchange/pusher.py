@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pyoxigraph as ox
 
-from .changes import GraphChange, graph_change, insert_operation
-from .remote import RemoteError, RemoteQueryError, RemoteStore
-from .store import EmbeddedStore
+from kg.exchange.changes import GraphChange, graph_change, insert_operation
+from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}

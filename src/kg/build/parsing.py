@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .literals import lexical_error
+from kg.build.literals import lexical_error
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 

@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 from rdflib import Graph
 
-from .build import DATA_GRAPHS, BuildFailed, build
-from .cli import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
-from .excerpts import excerpt_turtle
-from .locate import SubjectIndex
-from .parsing import InputError, parse_turtle, rdflib_term
-from .project import load_project
-from .sources import QuoteNotFound, load_source_texts
-from .store import EmbeddedStore, StoreMissing, graph_name
-from .validation import ValidationReport, validate
-from .vocabulary import describe_undeclared, undeclared_terms
+from kg.build.excerpts import excerpt_turtle
+from kg.build.locate import SubjectIndex
+from kg.build.parsing import InputError, parse_turtle, rdflib_term
+from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build
+from kg.build.project import load_project
+from kg.build.sources import QuoteNotFound, load_source_texts
+from kg.build.validation import ValidationReport, validate
+from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.cli.context import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
+from kg.store.base import StoreMissing, graph_name
+from kg.store.embedded import EmbeddedStore
 
 
 @click.command("build")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, ID, KG, graph_iri
+from kg.namespaces import BASE, ID, KG, graph_iri
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

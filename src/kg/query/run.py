@@ -8,8 +8,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from . import results
-from .namespaces import PREFIXES
+from kg.namespaces import PREFIXES
+from kg.query import results
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {

@@ -12,9 +12,9 @@ import textwrap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .draw import save
-from .layout import PALETTE
-from .series import Series
+from kg.charts.series import Series
+from kg.network.draw import save
+from kg.network.layout import PALETTE
 
 
 def chart(series: list[Series], *, fmt: str = "svg", title: str | None = None) -> bytes:

@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
-from .namespaces import PREFIXES, graph_iri
+from kg.namespaces import PREFIXES, graph_iri
 
 
 def canonical_graph(name: str, graph: Graph) -> Graph:

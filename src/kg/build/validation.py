@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from .locate import SubjectIndex
+from kg.build.locate import SubjectIndex
 
 
 @dataclass(frozen=True)

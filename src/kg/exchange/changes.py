@@ -90,14 +90,6 @@ def insert_operation(graph: str, lines: list[str]) -> str:
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}"
 
 
-def canonical_ntriples(data: bytes, rdf_format: ox.RdfFormat) -> bytes:
-    """A graph in any RDF syntax, as the N-Triples Oxigraph writes from a store (literals normalised
-    as a store normalises them, one spelling per term)."""
-    store = ox.Store()
-    store.load(data, format=rdf_format, to_graph=ox.DefaultGraph())
-    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-
-
 def has_blank_node(line: str) -> bool:
     """Whether an N-Triples line of Oxigraph's writing has a blank node as subject or object."""
     if line.startswith("_:"):
