@@ -31,6 +31,7 @@ serve: .kg/store/CURRENT
 test: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)

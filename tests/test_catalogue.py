@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 
-from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query, query_form
+from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query
 from kg.query.run import QueryError, binding_terms, run_query
 from kg.store.embedded import EmbeddedStore
+from kg.store.sparql import NotAQuery, query_form
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "queries"
@@ -248,7 +249,8 @@ def test_query_form_reads_past_comments_and_prologue() -> None:
     )
     assert query_form(text) == "ask"
     assert query_form("PREFIX : <http://x/>\nDESCRIBE :a") == "describe"
-    assert query_form("INSERT DATA { }") == "unknown"
+    with pytest.raises(NotAQuery):
+        query_form("INSERT DATA { }")
 
 
 @pytest.mark.parametrize(

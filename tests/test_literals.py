@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.build.literals import XSD, lexical_error
+from kg.build.literals import lexical_error
+from kg.namespaces import XSD
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ SELECT ?label ?legs ?place ?flow WHERE {
 """
 
 
-def kg(built, *args: str) -> Result:  # type: ignore[no-untyped-def]
+def kg(built, *args: str) -> Result:
     """Run `kg --project PROJECT query|queries ... --store BUILT` in-process."""
     command, *rest = args
     store = ["--store", str(built.store_path)] if command == "query" else []
@@ -59,7 +59,7 @@ def assert_clean_failure(result: Result) -> str:
     return result.stderr
 
 
-def test_queries_lists_every_question_with_its_parameters(built) -> None:  # type: ignore[no-untyped-def]
+def test_queries_lists_every_question_with_its_parameters(built) -> None:
     result = kg(built, "queries")
     assert result.exit_code == 0
     names = {line.split()[0] for line in result.output.splitlines() if line and not line.startswith(" ")}
@@ -70,7 +70,7 @@ def test_queries_lists_every_question_with_its_parameters(built) -> None:  # typ
     )
 
 
-def test_table_is_the_default_for_select(built) -> None:  # type: ignore[no-untyped-def]
+def test_table_is_the_default_for_select(built) -> None:
     result = kg(built, "query", "fentanyl-routes")
     assert result.exit_code == 0, result.output
     header = result.output.splitlines()[0].split()
@@ -79,7 +79,7 @@ def test_table_is_the_default_for_select(built) -> None:  # type: ignore[no-unty
     assert result.output.rstrip().endswith("3 row(s)")
 
 
-def test_csv_and_tsv(built) -> None:  # type: ignore[no-untyped-def]
+def test_csv_and_tsv(built) -> None:
     result = kg(built, "query", "fentanyl-routes", "--format", "csv")
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -92,7 +92,7 @@ def test_csv_and_tsv(built) -> None:  # type: ignore[no-untyped-def]
     assert f"<{ID}country/CN>" in lines[1]
 
 
-def test_json(built) -> None:  # type: ignore[no-untyped-def]
+def test_json(built) -> None:
     result = kg(built, "query", "poppy-cultivation-change", "--format", "json")
     assert result.exit_code == 0
     answer = json.loads(result.output)
@@ -103,7 +103,7 @@ def test_json(built) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_xml(built) -> None:  # type: ignore[no-untyped-def]
+def test_xml(built) -> None:
     result = kg(built, "query", "controlled-precursors", "--format", "xml")
     assert result.exit_code == 0
     root = ElementTree.fromstring(result.output)
@@ -115,7 +115,7 @@ def test_xml(built) -> None:  # type: ignore[no-untyped-def]
     assert labels == {"ANPP", "NPP"}
 
 
-def test_ask_answers_true_or_false(built) -> None:  # type: ignore[no-untyped-def]
+def test_ask_answers_true_or_false(built) -> None:
     ask = "ASK { <https://w3id.org/opioid-kg/id/substance/anpp> ?p ?o }"
     assert kg(built, "query", "-e", ask).output.strip() == "true"
     result = kg(built, "query", "-e", ask.replace("anpp", "aspirin"), "--format", "json")
@@ -123,7 +123,7 @@ def test_ask_answers_true_or_false(built) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize(("output_format", "parser"), [("turtle", "turtle"), ("ntriples", "nt")])
-def test_construct_as_turtle_and_ntriples(built, output_format: str, parser: str) -> None:  # type: ignore[no-untyped-def]
+def test_construct_as_turtle_and_ntriples(built, output_format: str, parser: str) -> None:
     result = kg(built, "query", "describe-resource", "--format", output_format)
     assert result.exit_code == 0, result.output
     graph = Graph().parse(data=result.output, format=parser)
@@ -131,7 +131,7 @@ def test_construct_as_turtle_and_ntriples(built, output_format: str, parser: str
     assert (URIRef(ID + "substance/fentanyl"), more_potent, URIRef(ID + "substance/heroin")) in graph
 
 
-def test_construct_as_jsonld(built) -> None:  # type: ignore[no-untyped-def]
+def test_construct_as_jsonld(built) -> None:
     result = kg(built, "query", "describe-resource", "--format", "jsonld")
     assert result.exit_code == 0
     nodes = {node["@id"]: node for node in json.loads(result.output)}
@@ -139,7 +139,7 @@ def test_construct_as_jsonld(built) -> None:  # type: ignore[no-untyped-def]
     assert potent == [{"@id": ID + "substance/heroin"}]
 
 
-def test_construct_as_nquads(built) -> None:  # type: ignore[no-untyped-def]
+def test_construct_as_nquads(built) -> None:
     result = kg(built, "query", "describe-resource", "--format", "nquads")
     assert result.exit_code == 0
     dataset = Dataset()
@@ -147,14 +147,14 @@ def test_construct_as_nquads(built) -> None:  # type: ignore[no-untyped-def]
     assert len(dataset) > 10
 
 
-def test_turtle_is_the_default_for_construct(built) -> None:  # type: ignore[no-untyped-def]
+def test_turtle_is_the_default_for_construct(built) -> None:
     result = kg(built, "query", "describe-resource", "--param", f"resource={ID}country/CA")
     assert result.exit_code == 0
     graph = Graph().parse(data=result.output, format="turtle")
     assert (URIRef(ID + "country/CA"), None, None) in graph
 
 
-def test_param_selects_another_answer(built) -> None:  # type: ignore[no-untyped-def]
+def test_param_selects_another_answer(built) -> None:
     result = kg(
         built,
         "query",
@@ -173,7 +173,7 @@ def test_param_selects_another_answer(built) -> None:  # type: ignore[no-untyped
     ]
 
 
-def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:
     path = tmp_path / "by-label.rq"
     path.write_text(LABEL_QUERY, "utf-8")
     rows = list(csv.DictReader(io.StringIO(kg(built, "query", str(path), "--format", "csv").output)))
@@ -194,7 +194,7 @@ def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:  
     assert list(csv.DictReader(io.StringIO(injected.output))) == []
 
 
-def test_syntax_error_reports_file_line_and_column(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_syntax_error_reports_file_line_and_column(built, tmp_path: Path) -> None:
     path = tmp_path / "broken.rq"
     lines = LABEL_QUERY.splitlines()
     broken_line = next(i for i, line in enumerate(lines, start=1) if line.startswith("  ?flow kg:origin"))
@@ -207,12 +207,12 @@ def test_syntax_error_reports_file_line_and_column(built, tmp_path: Path) -> Non
     assert "SPARQL syntax error" in error
 
 
-def test_syntax_error_in_an_expression(built) -> None:  # type: ignore[no-untyped-def]
+def test_syntax_error_in_an_expression(built) -> None:
     error = assert_clean_failure(kg(built, "query", "-e", "SELECT * WHERE {\n  ?s ?p\n}"))
     assert error.startswith("error: expression:3:")
 
 
-def test_unknown_parameter_is_a_clear_error(built) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_parameter_is_a_clear_error(built) -> None:
     error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", "drug=heroin"))
     assert "has no parameter 'drug'" in error
     assert "substance, destination" in error
@@ -226,43 +226,43 @@ def test_unknown_parameter_is_a_clear_error(built) -> None:  # type: ignore[no-u
         ("param-without-value", "write NAME=VALUE"),
     ],
 )
-def test_value_of_the_wrong_type_is_a_clear_error(built, param: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_value_of_the_wrong_type_is_a_clear_error(built, param: str, message: str) -> None:
     error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", param))
     assert message in error
 
 
-def test_integer_parameter_refuses_a_word(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_integer_parameter_refuses_a_word(built, tmp_path: Path) -> None:
     path = tmp_path / "by-label.rq"
     path.write_text(LABEL_QUERY, "utf-8")
     error = assert_clean_failure(kg(built, "query", str(path), "--param", "legs=two"))
     assert "parameter legs: 'two' is not an integer" in error
 
 
-def test_enum_refuses_other_values(built) -> None:  # type: ignore[no-untyped-def]
+def test_enum_refuses_other_values(built) -> None:
     error = assert_clean_failure(
         kg(built, "query", "poppy-cultivation-change", "--param", f"measure={ID}observation/x")
     )
     assert "is not one of" in error
 
 
-def test_unknown_query_and_missing_file(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_query_and_missing_file(built, tmp_path: Path) -> None:
     assert "no query named 'poppies'" in assert_clean_failure(kg(built, "query", "poppies"))
     assert "cannot read" in assert_clean_failure(kg(built, "query", str(tmp_path / "missing.rq")))
 
 
-def test_a_graph_format_for_a_select_answer_is_refused(built) -> None:  # type: ignore[no-untyped-def]
+def test_a_graph_format_for_a_select_answer_is_refused(built) -> None:
     error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--format", "turtle"))
     assert "table, json, xml, csv, tsv" in error
 
 
-def test_bad_header_is_reported_without_traceback(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_header_is_reported_without_traceback(built, tmp_path: Path) -> None:
     path = tmp_path / "bad.rq"
     path.write_text(LABEL_QUERY.replace("type: integer", "type: number"), "utf-8")
     error = assert_clean_failure(kg(built, "query", str(path)))
     assert str(path) in error and "has type 'number'" in error
 
 
-def test_a_file_without_header_runs_as_plain_sparql(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_without_header_runs_as_plain_sparql(built, tmp_path: Path) -> None:
     path = tmp_path / "plain.rq"
     path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/opioid-kg/ontology#Country> }\n")
     result = kg(built, "query", str(path), "--format", "csv")
@@ -272,7 +272,7 @@ def test_a_file_without_header_runs_as_plain_sparql(built, tmp_path: Path) -> No
     assert "'#+' header" in error
 
 
-def test_max_rows_truncates_and_says_so(built) -> None:  # type: ignore[no-untyped-def]
+def test_max_rows_truncates_and_says_so(built) -> None:
     result = kg(built, "query", "mexico-seizures", "--max-rows", "2")
     assert result.exit_code == 0
     assert "2 row(s) (truncated)" in result.stdout

@@ -7,7 +7,7 @@ import pytest
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
-from kg.store.remote import RemoteQueryError, query_form, with_values
+from kg.store.sparql import NotAQuery, query_form, with_values
 
 FENTANYL = ox.NamedNode("https://w3id.org/opioid-kg/id/substance/fentanyl")
 DATA = """
@@ -52,10 +52,10 @@ def test_values_bind_like_substitution(sparql):
 def test_query_form_skips_comments_strings_and_iris():
     assert (
         query_form('# SELECT\nPREFIX ask: <http://e/ASK>\nCONSTRUCT { ?select ?p "SELECT" } WHERE {}')
-        == "CONSTRUCT"
+        == "construct"
     )
-    assert query_form("describe <http://e/x>") == "DESCRIBE"
-    with pytest.raises(RemoteQueryError):
+    assert query_form("describe <http://e/x>") == "describe"
+    with pytest.raises(NotAQuery):
         query_form("INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
 
 

@@ -13,6 +13,8 @@ QB = Namespace("http://purl.org/linked-data/cube#")
 TIME = Namespace("http://www.w3.org/2006/time#")
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 GRAPH_NAMES = ("ontology", "shapes", "data", "provenance", "background")
 

@@ -43,12 +43,17 @@ def to_oxigraph(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {node!r}")
 
 
+def _subject(node: Node) -> ox.NamedNode | ox.BlankNode:
+    term = to_oxigraph(node)
+    if isinstance(term, ox.Literal):
+        raise TypeError(f"a literal cannot be a subject: {node!r}")
+    return term
+
+
 def _quads(name: str, graph: Graph) -> list[ox.Quad]:
     """The triples of `graph` as quads in graph `name`, in a stable order."""
-    quads = [
-        ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(graph_iri(name))))
-        for s, p, o in graph
-    ]
+    graph_name = ox.NamedNode(str(graph_iri(name)))
+    quads = [ox.Quad(_subject(s), ox.NamedNode(str(p)), to_oxigraph(o), graph_name) for s, p, o in graph]
     return sorted(quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from kg.namespaces import KG, OA
 from kg.build.sources import SourceText, locate_quote
@@ -44,13 +45,13 @@ def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrenc
 def check_excerpts(provenance: Graph, texts: dict[URIRef, SourceText]) -> list[ExcerptProblem]:
     """Every excerpt whose quote is not at its stated position in its source's text."""
     problems: list[ExcerptProblem] = []
-    for excerpt in sorted(provenance.subjects(RDF.type, KG.Excerpt)):
-        excerpt = URIRef(excerpt)
+    for subject in sorted(provenance.subjects(RDF.type, KG.Excerpt), key=str):
+        excerpt = URIRef(str(subject))
         source = provenance.value(excerpt, OA.hasSource)
         if source not in texts:
             problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
             continue
-        text = texts[URIRef(source)].text
+        text = texts[URIRef(str(source))].text
         selectors = list(provenance.objects(excerpt, OA.hasSelector))
         exact = _selector_value(provenance, selectors, OA.exact)
         start = _selector_value(provenance, selectors, OA.start)
@@ -70,10 +71,10 @@ def check_excerpts(provenance: Graph, texts: dict[URIRef, SourceText]) -> list[E
     return problems
 
 
-def _selector_value(graph: Graph, selectors: list, predicate: URIRef) -> Literal | None:
+def _selector_value(graph: Graph, selectors: list[Node], predicate: URIRef) -> Literal | None:
     """The value of `predicate` on whichever selector carries it."""
     for selector in selectors:
         value = graph.value(selector, predicate)
-        if value is not None:
+        if isinstance(value, Literal):
             return value
     return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from kg.namespaces import XSD
+
 
 _TZ = r"(Z|[+-]\d{2}:\d{2})?"
 _PATTERNS: dict[str, re.Pattern[str]] = {

@@ -36,7 +36,8 @@ def load_source_texts(provenance: Graph, sources_dir: Path) -> dict[URIRef, Sour
     texts: dict[URIRef, SourceText] = {}
     for document, file_name in provenance.subject_objects(KG.textFile):
         path = sources_dir / str(file_name)
-        texts[URIRef(document)] = SourceText(URIRef(document), path, path.read_text("utf-8"))
+        iri = URIRef(str(document))
+        texts[iri] = SourceText(iri, path, path.read_text("utf-8"))
     return texts
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.build.locate import SubjectIndex
@@ -32,13 +33,13 @@ class UndeclaredTerm:
 
     term: URIRef
     role: str  # "class" or "predicate"
-    example_subject: URIRef
+    example_subject: Node
 
 
 def declared_terms(ontology: Graph) -> set[URIRef]:
     """Every class and property the ontology declares."""
     return {
-        URIRef(subject) for subject, kind in ontology.subject_objects(RDF.type) if kind in _DECLARATION_TYPES
+        URIRef(str(subject)) for subject, kind in ontology.subject_objects(RDF.type) if kind in _DECLARATION_TYPES
     }
 
 
@@ -48,9 +49,9 @@ def undeclared_terms(data: Graph, ontology: Graph) -> list[UndeclaredTerm]:
     found: dict[URIRef, UndeclaredTerm] = {}
     for subject, predicate, obj in data:
         if predicate not in declared and predicate not in found:
-            found[URIRef(predicate)] = UndeclaredTerm(URIRef(predicate), "predicate", subject)
+            found[URIRef(str(predicate))] = UndeclaredTerm(URIRef(str(predicate)), "predicate", subject)
         if predicate == RDF.type and obj not in declared and obj not in found:
-            found[URIRef(obj)] = UndeclaredTerm(URIRef(obj), "class", subject)
+            found[URIRef(str(obj))] = UndeclaredTerm(URIRef(str(obj)), "class", subject)
     return sorted(found.values(), key=lambda term: str(term.term))
 
 

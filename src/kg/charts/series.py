@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import pyoxigraph as ox
-
 from kg.errors import KgError
 from kg.network.model import citation, place_key
-from kg.network.sparql import label_pattern, local_name, rows, short_label
+from kg.network.sparql import local_name, rows, short_label
 from kg.store.base import Store
 
 # QUDT units the statistics use, as a reader says them; an unknown unit shows its QUDT name.
@@ -21,29 +19,6 @@ UNIT_LABELS = {
     "PERCENT": "percent",
     "USD": "U.S. dollars",
 }
-
-MEASURES_QUERY = """
-SELECT ?measure ?label ?unit WHERE {
-  ?measure a kg:Measure ; rdfs:label ?label .
-  OPTIONAL { ?measure kg:measureUnit ?unit }
-} ORDER BY ?measure
-"""
-
-OBSERVATIONS_QUERY = """
-SELECT * WHERE {
-  ?obs a qb:Observation ; qb:measureType ?measure ; ?measure ?value ;
-       kg:refArea ?area ; kg:refPeriod ?period .
-  ?period time:hasBeginning/time:inXSDDate ?begin .
-  OPTIONAL { ?period time:hasEnd/time:inXSDDate ?end }
-  OPTIONAL { ?period rdfs:label ?periodLabel }
-  OPTIONAL { ?obs kg:unit ?unit }
-  OPTIONAL { ?area kg:isoCode ?iso }
-  OPTIONAL { ?area skos:prefLabel ?areaLabel }
-  OPTIONAL { ?obs kg:qualifier ?qualifier . ?qualifier skos:prefLabel ?qualifierLabel }
-  OPTIONAL { ?obs prov:wasAttributedTo ?agency . %AGENCY% }
-  OPTIONAL { ?obs prov:wasDerivedFrom/oa:hasSource ?report }
-}
-""".replace("%AGENCY%", label_pattern("?agency", "agency"))
 
 
 class UnknownMeasure(KgError, LookupError):
@@ -104,7 +79,7 @@ def measures(store: Store) -> list[Measure]:
     """Every measure the ontology declares, with its unit."""
     return [
         Measure(row["measure"], local_name(row["measure"]), row["label"], unit_label(row.get("unit", "")))
-        for row in rows(store, MEASURES_QUERY)
+        for row in rows(store, "chart-measures")
     ]
 
 
@@ -129,7 +104,7 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
     found: dict[str, Series] = {}
     points: dict[str, Point] = {}
     reports: dict[str, set[str]] = {}
-    for row in rows(store, OBSERVATIONS_QUERY, {"measure": ox.NamedNode(measure.iri)}):
+    for row in rows(store, "chart-observations", measure=measure.iri):
         key = place_key(row["area"], row.get("iso"))
         if area is not None and area.casefold() not in {key.casefold(), row.get("areaLabel", "").casefold()}:
             continue

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.build.excerpts import excerpt_turtle
@@ -90,6 +91,8 @@ def _validate_store(context: Context, store_spec: str | None) -> ValidationRepor
     store = context.embedded_store(store_spec, "kg validate")
     graphs: dict[str, Graph] = {}
     for quad in store.quads():
+        if not isinstance(quad.graph_name, ox.NamedNode):
+            continue  # a built store holds named graphs only
         name = graph_name(quad.graph_name.value)
         graphs.setdefault(name, Graph()).add(
             (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))

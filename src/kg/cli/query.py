@@ -9,22 +9,26 @@ import click
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
-from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, binding_terms, run_query
+from kg.query.internal import internal_queries
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, Bindings, binding_terms, run_query
 
 
 @click.command("queries")
+@click.option("--internal", is_flag=True, help="List the queries the code itself asks instead.")
 @pass_context
-def queries_command(context: Context) -> None:
+def queries_command(context: Context, internal: bool) -> None:
     """List the catalogue of named questions in queries/, with their parameters."""
-    catalogue = load_catalogue(context.project / "queries")
+    catalogue = internal_queries() if internal else load_catalogue(context.project / "queries")
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
-            default = f" [default: {parameter.default}]" if parameter.default is not None else ""
+            shown = parameter.default
+            if isinstance(shown, tuple):
+                shown = ", ".join(shown)
+            default = f" [default: {shown}]" if shown is not None else ""
             allowed = f" (one of: {', '.join(parameter.enum)})" if parameter.enum else ""
-            click.echo(
-                f"    --param {parameter.name}=<{parameter.type}>{default}  {parameter.description}{allowed}"
-            )
+            kind = f"<{parameter.type}>" + ("..." if parameter.many else "")
+            click.echo(f"    --param {parameter.name}={kind}{default}  {parameter.description}{allowed}")
         click.echo()
 
 
@@ -84,14 +88,16 @@ def query_command(
 
 def _resolve_query(
     context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
-) -> tuple[str, dict[str, tuple[str, str, str | None]], str]:
+) -> tuple[str, Bindings, str]:
     """The query text, its typed bindings, and a name for error messages."""
-    given: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
     for item in params:
         name, sep, value = item.partition("=")
         if not sep:
             raise CatalogueError(f"--param {item!r}: write NAME=VALUE")
-        given[name] = value
+        values.setdefault(name, []).append(value)
+    # A name given once is one value; given again, a list, which only a `many` parameter takes.
+    given = {name: found[0] if len(found) == 1 else found for name, found in values.items()}
     if expression is not None:
         if given:
             raise CatalogueError("--param needs a catalogue query or a .rq file with a header")

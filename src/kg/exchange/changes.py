@@ -19,7 +19,8 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from kg.namespaces import XSD
+
 DECIMALS = {
     XSD + name
     for name in (

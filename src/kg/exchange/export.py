@@ -19,9 +19,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.exchange.void import describe
-from kg.namespaces import GRAPH_NAMES, PREFIXES
+from kg.exchange.void import dataset_description, distribution_description, serialized, source_reports
+from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from kg.store.base import graph_name
+from kg.store.embedded import EmbeddedStore
 
 FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
     # name: (Oxigraph format, holds named graphs)
@@ -127,9 +128,11 @@ def export(
         data = gzip.compress(data, compresslevel=9, mtime=0)
     content_sha256 = hashlib.sha256(nquads_file.read_bytes()).hexdigest()
     counts = {name: len(quads) for name, quads in chosen.items()}
-    turtle = describe(
-        every,
-        chosen=counts,
+    provenance = EmbeddedStore.in_memory(every.get("provenance", []))
+    description = dataset_description(
+        {str(graph_iri(name)): len(quads) for name, quads in every.items()}, source_reports(provenance)
+    ) + distribution_description(
+        chosen={str(graph_iri(name)): count for name, count in counts.items()},
         content_sha256=content_sha256,
         file_name=path.name,
         file_bytes=data,
@@ -137,9 +140,9 @@ def export(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    description = description_path(path)
-    description.write_bytes(turtle)
-    return Export(path, description, counts, content_sha256)
+    written = description_path(path)
+    written.write_bytes(serialized(description))
+    return Export(path, written, counts, content_sha256)
 
 
 def _media_type(output_format: str, compress: bool) -> str:

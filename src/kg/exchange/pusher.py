@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from kg.errors import EXIT_FAILED, KgError
 from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.query.counts import triples_per_graph
+from kg.query.internal import bound
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore
 
@@ -63,9 +64,7 @@ def staging_iri(iri: str) -> str:
 
 
 def local_triples(store: EmbeddedStore, iri: str) -> ox.QueryTriples:
-    answer = store.query(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}", union_default_graph=False
-    )
+    answer = store.query(*bound("graph", graph=iri), union_default_graph=False)
     assert isinstance(answer, ox.QueryTriples)
     return answer
 
@@ -96,7 +95,8 @@ def batches(triples: Iterable[ox.Triple], size: int) -> Iterator[list[str]]:
             parent[root(label)] = root(labels[0])
     components: dict[str, list[str]] = {}
     for triple in linked:
-        label = triple.subject.value if isinstance(triple.subject, ox.BlankNode) else triple.object.value
+        blank = triple.subject if isinstance(triple.subject, ox.BlankNode) else triple.object
+        label = blank.value if isinstance(blank, ox.BlankNode) else str(blank)
         components.setdefault(root(label), []).append(f"{triple} .")
     for lines in components.values():
         if batch and len(batch) + len(lines) > size:
@@ -124,7 +124,7 @@ class Pusher:
         attempts = self.target.retries + 1 if retry else 1
         for attempt in range(attempts):
             try:
-                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]  # httpx's own options
             except httpx.TransportError as error:
                 problem = f"cannot reach {url}: {error or type(error).__name__}"
             else:
@@ -221,7 +221,7 @@ class Pusher:
         if live == 0:
             return GraphChange(iri, count, 0)
         local = store.graph_ntriples(iri)
-        remote = self.remote(iri).graph_ntriples(iri)
+        remote = self.remote(iri).construct_ntriples(*bound("graph", graph=iri))
         # A store that caps the size of answers sends fewer: then compare nothing, replace the graph.
         complete = remote.count(b"\n") == live
         return graph_change(iri, local, live, remote if complete else None)

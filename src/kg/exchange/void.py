@@ -1,41 +1,42 @@
-"""The VoID/DCAT description written beside every export, so a store's users can see what they loaded.
+"""The one VoID/DCAT description of the dataset: beside every export, and at the server's
+`/.well-known/void`.
 
 Its date is not the clock's: `dcterms:modified` is the newest date of the
-source reports the dataset holds, and the build is identified by the SHA-256
-of its canonical N-Quads (`dcterms:identifier "sha256:…"`, the hash of
-`dist/opioid-kg.nq`). The same data therefore gives the same description,
-byte for byte, on any day.
+source reports the dataset holds. The same data therefore gives the same
+description, byte for byte, on any day. An export adds itself as a
+distribution and the build's content hash (`dcterms:identifier "sha256:…"`, the
+hash of `dist/opioid-kg.nq`); the server adds its endpoint, its dump and the
+class partitions.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kg.namespaces import BASE, ID, KG, graph_iri
+from kg.namespaces import BASE, ID, SD, XSD
+from kg.query.internal import ask
+from kg.store.base import Store
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
-SD = "http://www.w3.org/ns/sparql-service-description#"
 SPDX = "http://spdx.org/rdf/terms#"
 DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-KG_REPORT = f"{KG}Report"
-KG_TEXT_FILE = f"{KG}textFile"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DATASET = f"{ID}dataset/opioid-kg"
 LICENCE = "https://spdx.org/licenses/MIT"
 DESCRIPTION_PREFIXES = {
     "dcat": DCAT,
     "dcterms": DCT,
-    "sd": SD,
+    "sd": str(SD),
     "spdx": SPDX,
     "void": VOID,
-    "xsd": XSD,
+    "xsd": str(XSD),
     "document": f"{ID}document/",
 }
+A = ox.NamedNode(RDF_TYPE)
 
 
 def _iri(value: str) -> ox.NamedNode:
@@ -46,37 +47,20 @@ def _integer(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_iri(XSD + "integer"))
 
 
-def source_reports(graphs: dict[str, list[ox.Quad]]) -> list[tuple[str, str | None]]:
-    """The reports whose text the dataset quotes (IRI, newest date), from the provenance graph."""
-    by_subject: dict[str, dict[str, list[str]]] = {}
-    for quad in graphs.get("provenance", []):
-        values = by_subject.setdefault(quad.subject.value, {})
-        values.setdefault(quad.predicate.value, []).append(quad.object.value)
-    reports = []
-    for subject, values in sorted(by_subject.items()):
-        if KG_REPORT in values.get(RDF_TYPE, []) and KG_TEXT_FILE in values:
-            dates = values.get(DCT + "modified", []) + values.get(DCT + "issued", [])
-            reports.append((subject, max(dates) if dates else None))
-    return reports
+def source_reports(store: Store) -> list[tuple[str, str | None]]:
+    """The reports whose text the dataset quotes (IRI, newest date)."""
+    rows = ask(store, "source-reports").rows
+    return [(row["report"].value, row["modified"].value if "modified" in row else None) for row in rows]
 
 
-def describe(
-    graphs: dict[str, list[ox.Quad]],
-    *,
-    chosen: dict[str, int],
-    content_sha256: str,
-    file_name: str,
-    file_bytes: bytes,
-    media_type: str,
-) -> bytes:
-    """Turtle describing the whole dataset, its named graphs, and the exported file as a distribution."""
-    dataset = _iri(DATASET)
-    distribution = _iri(f"{DATASET}/distribution/{quote(file_name)}")
-    checksum = _iri(f"{DATASET}/distribution/{quote(file_name)}#sha256")
-    a = _iri(RDF_TYPE)
+def dataset_description(
+    counts: Mapping[str, int], reports: list[tuple[str, str | None]], base: str = BASE
+) -> list[ox.Triple]:
+    """The dataset `base`, its named graphs (`counts`: triples by graph IRI) and its source reports."""
+    dataset = _iri(base)
     triples = [
-        ox.Triple(dataset, a, _iri(VOID + "Dataset")),
-        ox.Triple(dataset, a, _iri(DCAT + "Dataset")),
+        ox.Triple(dataset, A, _iri(VOID + "Dataset")),
+        ox.Triple(dataset, A, _iri(DCAT + "Dataset")),
         ox.Triple(dataset, _iri(DCT + "title"), ox.Literal("opioid-kg", language="en")),
         ox.Triple(
             dataset,
@@ -97,29 +81,56 @@ def describe(
                 language="en",
             ),
         ),
-        ox.Triple(dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{content_sha256}")),
-        ox.Triple(dataset, _iri(VOID + "uriSpace"), ox.Literal(BASE)),
-        ox.Triple(dataset, _iri(VOID + "triples"), _integer(sum(len(g) for g in graphs.values()))),
-        ox.Triple(dataset, _iri(DCAT + "distribution"), distribution),
+        ox.Triple(dataset, _iri(VOID + "uriSpace"), ox.Literal(base + "id/")),
+        ox.Triple(dataset, _iri(VOID + "vocabulary"), _iri(base + "ontology#")),
+        ox.Triple(dataset, _iri(VOID + "triples"), _integer(sum(counts.values()))),
     ]
-    reports = source_reports(graphs)
     dates = [date for _, date in reports if date]
     if dates:
         triples.append(
             ox.Triple(dataset, _iri(DCT + "modified"), ox.Literal(max(dates), datatype=_iri(XSD + "date")))
         )
     triples += [ox.Triple(dataset, _iri(DCT + "source"), _iri(report)) for report, _ in reports]
-    for name, graph in graphs.items():
-        subset = _iri(str(graph_iri(name)))
+    for iri, count in counts.items():
+        subset = _iri(iri)
         triples += [
             ox.Triple(dataset, _iri(VOID + "subset"), subset),
-            ox.Triple(subset, a, _iri(VOID + "Dataset")),
-            ox.Triple(subset, a, _iri(SD + "NamedGraph")),
+            ox.Triple(subset, A, _iri(VOID + "Dataset")),
+            ox.Triple(subset, A, _iri(SD + "NamedGraph")),
             ox.Triple(subset, _iri(SD + "name"), subset),
-            ox.Triple(subset, _iri(VOID + "triples"), _integer(len(graph))),
+            ox.Triple(subset, _iri(VOID + "triples"), _integer(count)),
         ]
-    triples += [
-        ox.Triple(distribution, a, _iri(DCAT + "Distribution")),
+    return triples
+
+
+def service_description(base: str, root: str, classes: Mapping[str, int]) -> list[ox.Triple]:
+    """What a running server adds: its SPARQL endpoint and dump at `root`, and the class partitions."""
+    dataset = _iri(base)
+    triples = [
+        ox.Triple(dataset, _iri(VOID + "sparqlEndpoint"), _iri(root + "sparql")),
+        ox.Triple(dataset, _iri(VOID + "dataDump"), _iri(root + "data")),
+    ]
+    for number, (iri, count) in enumerate(sorted(classes.items())):
+        partition = ox.BlankNode(f"class{number}")
+        triples += [
+            ox.Triple(dataset, _iri(VOID + "classPartition"), partition),
+            ox.Triple(partition, _iri(VOID + "class"), _iri(iri)),
+            ox.Triple(partition, _iri(VOID + "entities"), _integer(count)),
+        ]
+    return triples
+
+
+def distribution_description(
+    *, chosen: Mapping[str, int], content_sha256: str, file_name: str, file_bytes: bytes, media_type: str
+) -> list[ox.Triple]:
+    """What an export adds: the build's content hash, and the file as a distribution of the dataset."""
+    dataset = _iri(BASE)
+    distribution = _iri(f"{ID}distribution/{quote(file_name)}")
+    checksum = _iri(f"{ID}distribution/{quote(file_name)}#sha256")
+    triples = [
+        ox.Triple(dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{content_sha256}")),
+        ox.Triple(dataset, _iri(DCAT + "distribution"), distribution),
+        ox.Triple(distribution, A, _iri(DCAT + "Distribution")),
         ox.Triple(distribution, _iri(DCT + "title"), ox.Literal(file_name)),
         ox.Triple(
             distribution,
@@ -130,7 +141,7 @@ def describe(
         ox.Triple(distribution, _iri(DCT + "license"), _iri(LICENCE)),
         ox.Triple(distribution, _iri(VOID + "triples"), _integer(sum(chosen.values()))),
         ox.Triple(distribution, _iri(SPDX + "checksum"), checksum),
-        ox.Triple(checksum, a, _iri(SPDX + "Checksum")),
+        ox.Triple(checksum, A, _iri(SPDX + "Checksum")),
         ox.Triple(checksum, _iri(SPDX + "algorithm"), _iri(SPDX + "checksumAlgorithm_sha256")),
         ox.Triple(
             checksum,
@@ -138,6 +149,13 @@ def describe(
             ox.Literal(hashlib.sha256(file_bytes).hexdigest(), datatype=_iri(XSD + "hexBinary")),
         ),
     ]
-    triples += [ox.Triple(distribution, _iri(DCT + "hasPart"), _iri(str(graph_iri(name)))) for name in chosen]
-    triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES) or b""
+    return triples + [ox.Triple(distribution, _iri(DCT + "hasPart"), _iri(iri)) for iri in chosen]
+
+
+def serialized(triples: list[ox.Triple], rdf_format: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:
+    """The description in `rdf_format`, its statements sorted, so the same data gives the same bytes."""
+    ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    if rdf_format.supports_datasets:
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in ordered]
+        return ox.serialize(quads, format=rdf_format) or b""
+    return ox.serialize(ordered, format=rdf_format, prefixes=DESCRIPTION_PREFIXES) or b""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -122,7 +123,7 @@ def _render(
     return save(figure, fmt)
 
 
-def _draw_edges(axes, positions: Positions, styles: dict[tuple[str, str, object], EdgeStyle]) -> None:
+def _draw_edges(axes: Axes, positions: Positions, styles: dict[tuple[str, str, object], EdgeStyle]) -> None:
     parallel: dict[tuple[str, str], list[tuple[str, str, object]]] = defaultdict(list)
     for edge in sorted(styles, key=str):
         parallel[(edge[0], edge[1])].append(edge)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -53,7 +55,8 @@ def cytoscape_elements(network: nx.Graph) -> dict[str, object]:
         for node, data in network.nodes(data=True)
     ]
     edges = []
-    if network.is_multigraph():
+    triples: Iterable[tuple[Any, Any, Any, dict[str, Any]]]
+    if isinstance(network, nx.MultiGraph):
         triples = network.edges(keys=True, data=True)
     else:
         triples = ((u, v, f"{u}->{v}", d) for u, v, d in network.edges(data=True))
@@ -77,7 +80,8 @@ def to_dot(network: nx.Graph) -> str:
     for node, data in sorted(network.nodes(data=True)):
         lines.append(f"  {_quote(node)} [{_attributes(data)}];")
     arrow = "->" if network.is_directed() else "--"
-    if network.is_multigraph():
+    triples: Iterable[tuple[Any, Any, Any, dict[str, Any]]]
+    if isinstance(network, nx.MultiGraph):
         triples = network.edges(keys=True, data=True)
     else:
         triples = ((u, v, f"{u}->{v}", d) for u, v, d in network.edges(data=True))

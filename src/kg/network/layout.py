@@ -68,9 +68,9 @@ def _stack(network: nx.Graph, layers: list[list[str]]) -> Positions:
     return positions
 
 
-def substance_colours(network: nx.MultiDiGraph) -> dict[str, str]:
+def substance_colours(network: nx.Graph[str]) -> dict[str, str]:
     """One colour per substance, stable for a given set of substances."""
-    substances = sorted({str(s) for _u, _v, s in network.edges(data="substance") if s})
+    substances = sorted({str(s) for _u, _v, s in network.edges(data="substance", default="") if s})
     return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(substances)}
 
 

@@ -1,4 +1,4 @@
-"""The supply-chain networks, built from the store with SPARQL.
+"""The supply-chain networks, built from the store with the `network-*` internal queries.
 
 The flow network is a `MultiDiGraph` of places joined by one edge per leg and
 substance, so that every edge has exactly one colour in a picture and one row in
@@ -14,66 +14,9 @@ import networkx as nx
 
 from kg.store.base import Store
 
-from .sparql import label_pattern, local_name, long_label, rows, short_label
+from .sparql import local_name, long_label, rows, short_label
 
 PLACE_TYPES = ("Country", "Region", "CultivationZone", "AdministrativeArea")
-
-LEGS_QUERY = """
-SELECT * WHERE {
-  ?flow a kg:TraffickingFlow ; kg:hasLeg ?leg ; kg:substance ?substance ;
-        kg:origin ?origin ; kg:destination ?destination .
-  ?leg kg:legIndex ?index ; kg:fromPlace ?from ; kg:toPlace ?to .
-  OPTIONAL { ?flow rdfs:label ?flowLabel }
-  OPTIONAL { ?leg kg:mode ?legMode }
-  OPTIONAL { ?flow kg:mode ?flowMode }
-  OPTIONAL { ?flow kg:flowStatus ?status }
-  OPTIONAL { ?flow kg:temporalStatus ?temporal }
-  OPTIONAL { ?flow kg:period ?period . OPTIONAL { ?period rdfs:label ?periodLabel } }
-  OPTIONAL { ?flow prov:wasAttributedTo ?agency . %AGENCY% }
-  OPTIONAL { ?leg prov:wasDerivedFrom ?excerpt .
-             OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?quote }
-             OPTIONAL { ?excerpt oa:hasSource ?report } }
-}
-""".replace("%AGENCY%", label_pattern("?agency", "agency"))
-
-PLACES_QUERY = """
-SELECT * WHERE {
-  { SELECT DISTINCT ?place WHERE {
-      ?leg a kg:FlowLeg . { ?leg kg:fromPlace ?place } UNION { ?leg kg:toPlace ?place } } }
-  OPTIONAL { ?place a ?type FILTER(STRSTARTS(STR(?type), STR(kg:))) }
-  OPTIONAL { ?place kg:isoCode ?iso }
-  %LABEL%
-}
-""".replace("%LABEL%", label_pattern("?place", "place"))
-
-CONCEPT_LABELS_QUERY = """
-SELECT ?concept ?label WHERE {
-  { ?flow a kg:TraffickingFlow ; kg:substance|kg:mode|kg:flowStatus|kg:temporalStatus ?concept }
-  UNION { ?leg a kg:FlowLeg ; kg:mode ?concept }
-  ?concept skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), 'en'))
-}
-"""
-
-REPORTS_QUERY = """
-SELECT DISTINCT ?report ?title ?modified ?publisher ?publisherLabel WHERE {
-  VALUES ?report { %REPORTS% }
-  OPTIONAL { ?report dcterms:title ?title }
-  OPTIONAL { ?report dcterms:modified ?modified }
-  OPTIONAL { ?report dcterms:publisher ?publisher . ?publisher skos:prefLabel ?publisherLabel }
-}
-"""
-
-CHAIN_QUERY = """
-SELECT ?input ?relation ?product ?inputLabel ?productLabel ?inputType ?productType ?evidence WHERE {
-  { ?product kg:derivedFrom ?input . BIND(kg:derivedFrom AS ?relation) BIND(?product AS ?subject) }
-  UNION { VALUES ?relation { kg:precursorOf kg:analogueOf kg:memberOfGroup }
-          ?input ?relation ?product . BIND(?input AS ?subject) }
-  ?input skos:prefLabel ?inputLabel . ?product skos:prefLabel ?productLabel .
-  OPTIONAL { ?input a ?inputType FILTER(STRSTARTS(STR(?inputType), STR(kg:))) }
-  OPTIONAL { ?product a ?productType FILTER(STRSTARTS(STR(?productType), STR(kg:))) }
-  OPTIONAL { { ?subject prov:wasDerivedFrom ?evidence } UNION { ?subject dcterms:source ?evidence } }
-}
-"""
 
 RELATION_LABELS = {
     "derivedFrom": "processed into",
@@ -91,15 +34,15 @@ def place_key(iri: str, iso: str | None) -> str:
 def flow_network(store: Store) -> nx.MultiDiGraph:
     """Every leg of every trafficking flow, one edge per leg and substance."""
     places = _places(store)
-    labels = {row["concept"]: row["label"] for row in rows(store, CONCEPT_LABELS_QUERY)}
-    network = nx.MultiDiGraph()
+    labels = {row["concept"]: row["label"] for row in rows(store, "network-concept-labels")}
+    network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for iri, place in places.items():
         network.add_node(place["key"], **{**place, "iri": iri})
     legs: dict[tuple[str, str], dict[str, object]] = {}
     evidence: dict[str, set[str]] = defaultdict(set)
     quotes: dict[str, set[str]] = defaultdict(set)
     reports: set[str] = set()
-    for row in rows(store, LEGS_QUERY):
+    for row in rows(store, "network-legs"):
         leg = row["leg"]
         if "excerpt" in row:
             evidence[leg].add(row["excerpt"])
@@ -142,7 +85,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
 def _places(store: Store) -> dict[str, dict[str, str]]:
     """Label, type and ISO code of every place a leg touches, keyed by IRI."""
     places: dict[str, dict[str, str]] = {}
-    for row in rows(store, PLACES_QUERY):
+    for row in rows(store, "network-places"):
         iri = row["place"]
         kind = local_name(row.get("type", ""))
         known = places.get(iri)
@@ -160,9 +103,8 @@ def citation(store: Store, reports: set[str]) -> str:
     """A one-line citation of the reports the evidence comes from, for captions."""
     if not reports:
         return ""
-    values = " ".join(f"<{iri}>" for iri in sorted(reports))
     cited = []
-    for row in rows(store, REPORTS_QUERY.replace("%REPORTS%", values)):
+    for row in rows(store, "network-reports", report=sorted(reports)):
         parts = [row.get("publisherLabel", ""), f"\u201c{row['title']}\u201d" if "title" in row else ""]
         if "modified" in row:
             parts.append(f"updated {row['modified']}")
@@ -172,9 +114,9 @@ def citation(store: Store, reports: set[str]) -> str:
 
 def production_network(store: Store) -> nx.DiGraph:
     """Substances joined from input to product: poppy to heroin, precursors to fentanyl, analogues."""
-    network = nx.DiGraph()
+    network: nx.DiGraph[str] = nx.DiGraph()
     evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in rows(store, CHAIN_QUERY):
+    for row in rows(store, "network-chains"):
         ends = []
         for role in ("input", "product"):
             key = local_name(row[role])

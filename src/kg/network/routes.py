@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 import networkx as nx
 
@@ -160,13 +161,15 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
     if substances is None:
         return network.copy()
     wanted = set(substances)
-    edges = [(u, v, k) for u, v, k, s in network.edges(keys=True, data="substance") if s in wanted]
-    return network.edge_subgraph(edges).copy()
+    edges = [
+        (u, v, k) for u, v, k, s in network.edges(keys=True, data="substance", default="") if s in wanted
+    ]
+    return network.edge_subgraph(edges).copy()  # type: ignore[arg-type]  # stubs: pairs only, not (u, v, key)
 
 
 def origins(network: nx.MultiDiGraph) -> set[str]:
     """The places where the flows in the network start."""
-    return {str(origin) for _u, _v, origin in network.edges(data="origin") if origin}
+    return {str(origin) for _u, _v, origin in network.edges(data="origin", default="") if origin}
 
 
 def find_routes(
@@ -184,7 +187,7 @@ def find_routes(
     """
     if target not in network:
         return []
-    collapsed = nx.DiGraph(network)
+    collapsed: nx.DiGraph[str] = nx.DiGraph(network)
     hops_left = nx.single_source_shortest_path_length(collapsed.reverse(copy=False), target, cutoff=max_hops)
     successors = {node: sorted(collapsed.successors(node), key=str) for node in collapsed}
     found: list[Route] = []
@@ -239,7 +242,7 @@ def remove(network: nx.MultiDiGraph, places: Iterable[str] = (), legs: Iterable[
     cut.remove_nodes_from([resolve_place(network, name) for name in places])
     for name in legs:
         doomed = _legs_named(network, name)
-        cut.remove_edges_from([edge for edge in doomed if cut.has_edge(*edge)])
+        cut.remove_edges_from([edge for edge in doomed if cut.has_edge(*edge)])  # type: ignore[misc]  # stubs: no keys
     return cut
 
 
@@ -289,10 +292,11 @@ def what_if(
 def _carrying(network: nx.MultiDiGraph, substance: str) -> nx.MultiDiGraph:
     """A read-only view of the legs that carry `substance`, without copying a large network."""
 
-    def carries(u: str, v: str, key: str) -> bool:
-        return network[u][v][key].get("substance") == substance
+    def carries(u: str, v: str, key: Any) -> bool:
+        return bool(network[u][v][key].get("substance") == substance)
 
-    return nx.subgraph_view(network, filter_edge=carries)
+    view: nx.MultiDiGraph[str] = nx.subgraph_view(network, filter_edge=carries)
+    return view
 
 
 def _substances(network: nx.MultiDiGraph) -> list[tuple[str, str, str, str]]:

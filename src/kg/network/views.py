@@ -55,7 +55,7 @@ def flow_view(store: Store, substance: str | None = None) -> FlowView:
 
 def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGraph) -> str:
     """What the picture shows and where it comes from."""
-    agencies = sorted({str(a) for _u, _v, a in network.edges(data="attributed_to") if a})
+    agencies = sorted({str(a) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
     parts = []
     if substance is not None:
         related = sorted(

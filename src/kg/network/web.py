@@ -46,7 +46,8 @@ def store() -> Store:
                 getattr(services, "config", None), "store_factory", None
             )
             extensions["kg.network.store"] = factory() if factory else EmbeddedStore(DEFAULT_STORE)
-        return extensions["kg.network.store"]
+        opened: Store = extensions["kg.network.store"]
+        return opened
 
 
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:

@@ -11,17 +11,20 @@ A header is YAML in `#+ ` comment lines at the top of the file:
     #+     type: iri             (iri, string, integer, decimal, date or year)
     #+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
     #+     enum: [...]           (optional list of allowed values)
+    #+     many: false           (true: a list of values, bound as a VALUES block)
     #+     description: The substance that travels.
 
 Parameter values are bound as RDF terms to the query's variables, never pasted
 into its text. The loader also checks that the declared answer kind is the query's
 form, that every default and allowed value fits its type, and, for SELECT, that
-every parameter is projected (Oxigraph substitutes only projected variables).
+every parameter bound by substitution is projected (Oxigraph substitutes only
+projected variables).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,17 +34,15 @@ import pyoxigraph as ox
 import yaml
 
 from kg.errors import KgError
+from kg.namespaces import XSD
+from kg.query.run import Binding, Bindings
+from kg.store.sparql import NotAQuery, query_form
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "year"}
 ANSWER_KINDS = {"select", "ask", "construct", "describe"}
 _HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_QUERY_FORM = re.compile(
-    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
-    re.IGNORECASE,
-)
 
 
 class CatalogueError(KgError, ValueError):
@@ -53,10 +54,20 @@ class Parameter:
     name: str
     type: str
     description: str
-    default: str | None = None
+    default: str | tuple[str, ...] | None = None
     enum: tuple[str, ...] = ()
+    many: bool = False
 
-    def term(self, raw: str) -> tuple[str, str, str | None]:
+    def bind(self, raw: str | Sequence[str]) -> Binding | tuple[Binding, ...]:
+        """One typed value, or for a `many` parameter a list of them."""
+        if self.many:
+            values = [raw] if isinstance(raw, str) else list(raw)
+            return tuple(self.term(value) for value in values)
+        if not isinstance(raw, str):
+            raise CatalogueError(f"parameter {self.name} takes one value, not {len(raw)}")
+        return self.term(raw)
+
+    def term(self, raw: str) -> Binding:
         """`raw` checked against the type: (kind, lexical form, datatype) for binding.
 
         kind is "iri" or "literal"; the datatype is None for plain strings.
@@ -115,16 +126,16 @@ class NamedQuery:
         known = ", ".join(p.name for p in self.parameters) or "none"
         raise CatalogueError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
 
-    def bindings(self, given: dict[str, str]) -> dict[str, tuple[str, str, str | None]]:
+    def bindings(self, given: Mapping[str, str | Sequence[str]]) -> Bindings:
         """Typed values for every parameter: the given ones, else the defaults."""
         for name in given:
             self.parameter(name)
-        values: dict[str, tuple[str, str, str | None]] = {}
+        values: Bindings = {}
         for parameter in self.parameters:
             raw = given.get(parameter.name, parameter.default)
             if raw is None:
                 raise CatalogueError(f"query {self.name} needs a value for parameter {parameter.name}")
-            values[parameter.name] = parameter.term(str(raw))
+            values[parameter.name] = parameter.bind(raw)
         return values
 
 
@@ -164,7 +175,10 @@ def load_query(path: Path) -> NamedQuery:
     name = path.stem
     if not _NAME.match(name):
         raise CatalogueError(f"{path}: file names are lower-case words joined by '-'")
-    form = query_form(text)
+    try:
+        form = query_form(text)
+    except NotAQuery as error:
+        raise CatalogueError(f"{path}: {error}") from None
     if form != header["answer"]:
         raise CatalogueError(f"{path}: header says the answer is {header['answer']}, but the query is {form}")
     raw_parameters = header.get("params") or []
@@ -207,15 +221,22 @@ def _parameter(path: Path, raw: object) -> Parameter:
         )
     if not isinstance(raw.get("description"), str):
         raise CatalogueError(f"{path}: parameter {name} needs a description")
-    unknown = set(raw) - {"name", "type", "default", "enum", "description"}
+    unknown = set(raw) - {"name", "type", "default", "enum", "many", "description"}
     if unknown:
         raise CatalogueError(f"{path}: parameter {name} has unknown keys: {', '.join(sorted(unknown))}")
+    many = raw.get("many", False)
+    if not isinstance(many, bool):
+        raise CatalogueError(f"{path}: parameter {name}: many is true or false")
     default = raw.get("default")
+    if isinstance(default, list) and many:
+        default = tuple(str(value) for value in default)
+    elif default is not None:
+        default = str(default)
     enum_values = raw.get("enum") or []
     if not isinstance(enum_values, list):
         raise CatalogueError(f"{path}: parameter {name}: enum must be a list of values")
     enum = tuple(str(value) for value in enum_values)
-    parameter = Parameter(name, kind, raw["description"], None if default is None else str(default), enum)
+    parameter = Parameter(name, kind, raw["description"], default, enum, many)
     for value in enum:
         try:
             Parameter(name, kind, parameter.description).term(value)
@@ -223,17 +244,10 @@ def _parameter(path: Path, raw: object) -> Parameter:
             raise CatalogueError(f"{path}: allowed value does not fit: {error}") from None
     if parameter.default is not None:
         try:
-            parameter.term(parameter.default)
+            parameter.bind(parameter.default)
         except CatalogueError as error:
             raise CatalogueError(f"{path}: default does not fit: {error}") from None
     return parameter
-
-
-def query_form(text: str) -> str:
-    """The query's form (select, ask, construct, describe), read past comments and the prologue."""
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    match = _QUERY_FORM.match(body)
-    return match.group(1).lower() if match else "unknown"
 
 
 def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -> None:
@@ -244,7 +258,7 @@ def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -
     if "*" in projection:
         return
     for parameter in parameters:
-        if not re.search(rf"\?{parameter.name}\b", projection):
+        if not parameter.many and not re.search(rf"\?{parameter.name}\b", projection):
             raise CatalogueError(f"{path}: parameter ?{parameter.name} must appear in the SELECT clause")
 
 

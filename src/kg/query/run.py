@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard, cast
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query import results
-from kg.store.base import Store, Term
+from kg.store.base import Bound, BoundTerm, Store, StoreAnswer
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -21,6 +22,12 @@ GRAPH_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
+# A typed value ready to bind, as the catalogue checks it and the query workers receive it:
+# ("iri" or "literal", lexical form, datatype or None).
+Binding = tuple[str, str, str | None]
+# Typed values by variable name; a tuple of them binds a variable to each of several values.
+# Tuples all the way, so that bindings are hashable (the server caches answers by them).
+Bindings = dict[str, Binding | tuple[Binding, ...]]
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 
 
@@ -87,28 +94,33 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     return term.value
 
 
-def binding_terms(
-    bindings: dict[str, tuple[str, str, str | None]],
-) -> dict[str, ox.NamedNode | ox.Literal]:
-    """Oxigraph terms for typed parameter values from the catalogue."""
-    terms: dict[str, ox.NamedNode | ox.Literal] = {}
-    for name, (kind, lexical, datatype) in bindings.items():
-        if kind == "iri":
-            terms[name] = ox.NamedNode(lexical)
-        elif datatype is None:
-            terms[name] = ox.Literal(lexical)
-        else:
-            terms[name] = ox.Literal(lexical, datatype=ox.NamedNode(datatype))
-    return terms
+def binding_terms(bindings: Bindings) -> dict[str, Bound]:
+    """Oxigraph terms for typed parameter values from the catalogue; a list becomes a tuple of terms."""
+    return {
+        name: tuple(_term(item) for item in value) if is_several(value) else _term(cast(Binding, value))
+        for name, value in bindings.items()
+    }
 
 
-def collect(
-    answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, max_rows: int | None
-) -> QueryResult:
+def is_several(value: Binding | tuple[Binding, ...]) -> TypeGuard[tuple[Binding, ...]]:
+    """Whether `value` is several bindings rather than one (whose parts are strings)."""
+    return not value or isinstance(value[0], tuple)
+
+
+def _term(binding: Binding) -> BoundTerm:
+    kind, lexical, datatype = binding
+    if kind == "iri":
+        return ox.NamedNode(lexical)
+    if datatype is None:
+        return ox.Literal(lexical)
+    return ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+
+
+def collect(answer: StoreAnswer, max_rows: int | None) -> QueryResult:
     """Read an Oxigraph answer into a QueryResult, stopping after `max_rows` rows or triples."""
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
-    if isinstance(answer, ox.QueryTriples):
+    if isinstance(answer, ox.QueryTriples | list):
         triples: list[ox.Triple] = []
         for triple in answer:
             if max_rows is not None and len(triples) >= max_rows:
@@ -138,7 +150,7 @@ def syntax_error(error: SyntaxError, source: str = "query") -> QueryError:
 def run_query(
     store: Store,
     text: str,
-    bindings: Mapping[str, Term] | None = None,
+    bindings: Mapping[str, Bound] | None = None,
     *,
     max_rows: int | None = None,
     source: str = "query",

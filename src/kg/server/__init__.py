@@ -37,7 +37,7 @@ def create_app(config: ServerConfig) -> Flask:
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider's setting
     app.extensions["kg"] = Services(config)
     for module in (sparql, api, dataset, ontology, source, pages, resources):
         app.register_blueprint(module.blueprint)

@@ -6,8 +6,10 @@ from functools import cache
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+
+from kg.exchange.void import dataset_description, serialized, service_description
+from kg.query.internal import typed
+from kg.query.run import GRAPH_FORMATS
 
 from ..namespaces import PREFIXES
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, negotiate, offered
@@ -17,8 +19,6 @@ from .workers import ServiceError
 blueprint = Blueprint("dataset", __name__)
 DUMP_MEDIA = {"application/n-quads": "nquads", "application/trig": "trig", "application/ld+json": "jsonld"}
 DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}
-RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "nquads": "nt"}
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
 @cache
@@ -27,11 +27,7 @@ def _dump(output_format: str, _store_id: int) -> bytes:
     state = services()
     quads: list[ox.Quad] = []
     for iri in state.graphs:
-        answer = state.pool.run(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-            max_rows=None,
-            output_format="ntriples",
-        )
+        answer = state.pool.run(*typed("graph", graph=iri), max_rows=None, output_format="ntriples")
         graph = ox.NamedNode(iri)
         quads += [
             ox.Quad(t.subject, t.predicate, t.object, graph)
@@ -61,35 +57,15 @@ def void() -> Response:
         raise ServiceError(406, f"the description is offered as: {offered(GRAPH_MEDIA)}")
     state = services()
     base = state.config.canonical_base
-    graph = Graph()
-    graph.bind("void", VOID)
-    graph.bind("dcterms", DCTERMS)
-    graph.bind("sd", SD)
-    dataset = URIRef(base)
-    root = request.host_url
-    graph.add((dataset, RDF.type, VOID.Dataset))
-    graph.add(
-        (dataset, DCTERMS.title, Literal("opioid-kg: a knowledge graph of the transnational opioid supply"))
+    reports = [
+        (row["report"].value, row["modified"].value if "modified" in row else None)
+        for row in state.select(*typed("source-reports"))
+    ]
+    counted = state.select(*typed("instances-per-class"))
+    classes = {row["class"].value: int(row["instances"].value) for row in counted}
+    description = dataset_description(state.graphs, reports, base) + service_description(
+        base, request.host_url, classes
     )
-    graph.add((dataset, DCTERMS.license, URIRef("https://opensource.org/licenses/MIT")))
-    graph.add((dataset, VOID.sparqlEndpoint, URIRef(root + "sparql")))
-    graph.add((dataset, VOID.dataDump, URIRef(root + "data")))
-    graph.add((dataset, VOID.uriSpace, Literal(base + "id/")))
-    graph.add((dataset, VOID.vocabulary, URIRef(base + "ontology#")))
-    graph.add((dataset, VOID.triples, Literal(sum(state.graphs.values()), datatype=XSD.integer)))
-    for iri, count in state.graphs.items():
-        subset = URIRef(iri)
-        graph.add((dataset, VOID.subset, subset))
-        graph.add((subset, RDF.type, VOID.Dataset))
-        graph.add((subset, SD.name, subset))
-        graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
-    for row in state.select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"):
-        partition = BNode()
-        graph.add((dataset, VOID.classPartition, partition))
-        graph.add((partition, VOID["class"], URIRef(row["c"].value)))
-        graph.add((partition, VOID.entities, Literal(int(row["n"].value), datatype=XSD.integer)))
-    response = Response(
-        graph.serialize(format=RDFLIB_FORMATS[chosen], encoding="utf-8"), content_type=FORMAT_MEDIA[chosen]
-    )
+    response = Response(serialized(description, GRAPH_FORMATS[chosen]), content_type=FORMAT_MEDIA[chosen])
     response.vary.add("Accept")
     return response

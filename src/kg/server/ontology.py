@@ -13,6 +13,8 @@ from flask import Blueprint, Response, request
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
+from kg.query.internal import typed
+
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
 from .services import services
@@ -27,11 +29,7 @@ def ontology_graph() -> Graph:
     """The ontology named graph, read from the store through the worker pool."""
     state = services()
     iri = state.canonical("graph/ontology")
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format="ntriples",
-    )
+    answer = state.pool.run(*typed("graph", graph=iri), max_rows=None, output_format="ntriples")
     return Graph().parse(data=answer.body.decode("utf-8"), format="nt")
 
 
@@ -47,7 +45,7 @@ def documentation(graph: Graph) -> str:
             described.add(triple)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return OntPub(ontology=described).make_html()
+        return str(OntPub(ontology=described).make_html())
 
 
 @blueprint.get("/ontology")

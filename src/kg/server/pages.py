@@ -10,6 +10,9 @@ from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
 from kg.query.catalogue import NamedQuery
+from kg.query.internal import internal, typed
+from kg.query.run import binding_terms
+from kg.store.sparql import values_block
 
 from .api import find, run_named
 from .guard import query_form
@@ -18,21 +21,7 @@ from .sparql import run_sparql
 from .workers import Answer, ServiceError
 
 blueprint = Blueprint("pages", __name__)
-CLASS_COUNTS = (
-    "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 15"
-)
-MAIN = """
-PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?group ?s ?label WHERE {
-  VALUES (?group ?class) { ("Substances" kg:Substance) ("Countries" kg:Country) ("Programmes" kg:Program)
-                           ("Policy measures" kg:PolicyMeasure) ("Criminal groups" kg:CriminalGroup)
-                           ("Agencies" kg:GovernmentAgency) }
-  ?s a/rdfs:subClassOf* ?class ; skos:prefLabel ?label .
-  FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
-} ORDER BY ?group ?label
-"""
+HOME_CLASSES = 15  # the commonest classes the home page lists
 _home_lock = threading.Lock()
 _home: dict[int, dict[str, object]] = {}
 
@@ -50,9 +39,10 @@ def home_data(state: Services) -> dict[str, object]:
     """Counts and main entities; computed once, since the store is read-only."""
     with _home_lock:
         if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+            counted = state.select(*typed("instances-per-class"))[:HOME_CLASSES]
+            classes = [(r["class"].value, int(r["instances"].value)) for r in counted]
             groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
+            for row in state.select(*typed("main-resources")):
                 entries = groups.setdefault(row["group"].value, [])
                 if row["s"].value not in {iri for iri, _ in entries}:
                     entries.append((row["s"].value, row["label"].value))
@@ -77,18 +67,10 @@ def home() -> Response:
 
 def editor_text(query: NamedQuery) -> str:
     """A catalogue query as standalone SPARQL: its parameters' defaults appended as a VALUES clause."""
-    pairs = [(p.name, p.term(p.default)) for p in query.parameters if p.default is not None]
-    if not pairs:
+    defaults = {p.name: p.default for p in query.parameters if p.default is not None}
+    if not defaults:
         return query.text
-    terms = []
-    for _, (kind, lexical, datatype) in pairs:
-        if kind == "iri":
-            terms.append(f"<{lexical}>")
-        else:
-            literal = json.dumps(lexical)
-            terms.append(f"{literal}^^<{datatype}>" if datatype else literal)
-    names = " ".join(f"?{name}" for name, _ in pairs)
-    return f"{query.text.rstrip()}\nVALUES ({names}) {{ ({' '.join(terms)}) }}\n"
+    return f"{query.text.rstrip()}\n{values_block(binding_terms(query.bindings(defaults))).strip()}\n"
 
 
 def table(answer: Answer) -> dict[str, object]:
@@ -130,7 +112,7 @@ def query_page() -> Response:
     text = None if "load" in request.args else request.args.get("query")
     if text is None:
         first = state.catalogue.get(chosen or "") or next(iter(state.catalogue.values()), None)
-        text = editor_text(first) if first else "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
+        text = editor_text(first) if first else internal("editor-example").text
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:

@@ -9,8 +9,11 @@ picks the format for people pasting links.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from kg.query.internal import typed
 
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
@@ -18,20 +21,6 @@ from .workers import ServiceError
 
 blueprint = Blueprint("resources", __name__)
 RESOURCE_MEDIA = {k: v for k, v in GRAPH_MEDIA.items() if v != "nquads"}
-OUTGOING = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?p ?o"
-INCOMING = "SELECT ?o ?s ?p WHERE { ?s ?p ?o } ORDER BY ?p ?s LIMIT 500"
-SUPPORT = """
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-SELECT ?s ?excerpt ?exact ?source ?agency WHERE {
-  ?s prov:wasDerivedFrom ?excerpt .
-  ?excerpt a kg:Excerpt ; oa:hasSource ?source .
-  OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
-  OPTIONAL { ?s prov:wasAttributedTo ?agency }
-} ORDER BY ?excerpt ?agency
-"""
-DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
 def _split_extension(path: str) -> tuple[str, str | None]:
@@ -50,17 +39,17 @@ def resource(rest: str) -> Response:
     chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
     if chosen is None:
         raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
-    subject = {"s": ("iri", iri, None)}
     if chosen != "html":
-        answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
+        description = typed("resource-description", s=iri)
+        answer = state.pool.run(*description, max_rows=state.config.max_rows, output_format=chosen)
         if answer.count == 0:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
-    outgoing = state.select(OUTGOING, subject)
-    incoming = state.select(INCOMING, {"o": ("iri", iri, None)})
+    outgoing = state.select(*typed("resource-outgoing", s=iri))
+    incoming = state.select(*typed("resource-incoming", o=iri))
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
-    support = state.select(SUPPORT, subject)
+    support = state.select(*typed("resource-evidence", s=iri))
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
@@ -69,7 +58,7 @@ def resource(rest: str) -> Response:
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
     labels = state.labels(mentioned)
     types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
-    excerpts: dict[str, dict[str, object]] = {}
+    excerpts: dict[str, dict[str, Any]] = {}
     for row in support:
         entry = excerpts.setdefault(
             row["excerpt"].value,
@@ -79,8 +68,8 @@ def resource(rest: str) -> Response:
                 "agencies": [],
             },
         )
-        if "agency" in row and row["agency"].value not in entry["agencies"]:  # type: ignore[operator]
-            entry["agencies"].append(row["agency"].value)  # type: ignore[attr-defined]
+        if "agency" in row and row["agency"].value not in entry["agencies"]:
+            entry["agencies"].append(row["agency"].value)
     return Response(
         render_template(
             "resource.html",
@@ -123,11 +112,7 @@ def named_graph(name: str) -> Response:
 def graph_answer(iri: str, output_format: str) -> Response:
     """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
     state = services()
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format=output_format,
-    )
+    answer = state.pool.run(*typed("graph", graph=iri), max_rows=None, output_format=output_format)
     return answer_response(answer)
 
 
@@ -139,5 +124,5 @@ def shapes() -> Response:
     if chosen is None:
         raise ServiceError(406, f"the shapes are offered as: {offered(RESOURCE_MEDIA, True)}")
     if chosen == "html":
-        return redirect(url_for("resources.named_graph", name="shapes"))  # type: ignore[return-value]
+        return redirect(url_for("resources.named_graph", name="shapes"))  # type: ignore[return-value]  # werkzeug's redirect Response
     return graph_answer(iri, chosen)

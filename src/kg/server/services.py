@@ -12,16 +12,11 @@ from functools import cached_property
 from flask import current_app
 
 from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.internal import typed
+from kg.query.run import Bindings
 
 from .config import ServerConfig
-from .workers import Binding, WorkerPool
-
-LABELS = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://purl.org/dc/terms/title",
-    "http://xmlns.com/foaf/0.1/name",
-)
+from .workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -51,12 +46,10 @@ class Services:
     @cached_property
     def graphs(self) -> dict[str, int]:
         """Triples per named graph; the graphs a query may name in FROM or default-graph-uri."""
-        rows = self.select(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        )
-        return {row["g"].value: int(row["n"].value) for row in rows}
+        rows = self.select(*typed("triples-per-graph"))
+        return {row["graph"].value: int(row["triples"].value) for row in rows}
 
-    def select(self, text: str, bindings: dict[str, Binding] | None = None) -> list[dict[str, Term]]:
+    def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, capped like any other query."""
         answer = self.pool.run(text, bindings, max_rows=self.config.max_rows, output_format="json")
         return [
@@ -84,12 +77,7 @@ class Services:
         """A readable label for each IRI that has one, by the first label property that is present."""
         if not iris:
             return {}
-        values = " ".join(f"<{iri}>" for iri in sorted(iris) if ">" not in iri and " " not in iri)
-        order = " ".join(f"(<{p}> {i})" for i, p in enumerate(LABELS))
-        rows = self.select(
-            f"SELECT ?s ?label ?rank WHERE {{ VALUES ?s {{ {values} }} VALUES (?p ?rank) {{ {order} }} "
-            "?s ?p ?label . FILTER(isLiteral(?label)) } ORDER BY ?s ?rank"
-        )
+        rows = self.select(*typed("labels", s=sorted(iris)))
         found: dict[str, str] = {}
         for row in rows:
             found.setdefault(row["s"].value, row["label"].value)
@@ -98,4 +86,5 @@ class Services:
 
 def services() -> Services:
     """The Services of the running app."""
-    return current_app.extensions["kg"]
+    state: Services = current_app.extensions["kg"]
+    return state

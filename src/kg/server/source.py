@@ -7,34 +7,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, render_template
 
+from kg.query.internal import typed
+
 from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("source", __name__)
-PREFIXES = """
-PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-"""
-DOCUMENTS = (
-    PREFIXES
-    + "SELECT ?doc ?file ?title WHERE { ?doc kg:textFile ?file OPTIONAL { ?doc dcterms:title ?title } }"
-)
-EXCERPTS = (
-    PREFIXES
-    + """
-SELECT ?doc ?excerpt ?start ?end ?exact WHERE {
-  ?excerpt oa:hasSource ?doc ; oa:hasSelector ?position .
-  ?position oa:start ?start ; oa:end ?end .
-  OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
-} ORDER BY ?start ?end
-"""
-)
-FACTS = (
-    PREFIXES
-    + "SELECT ?doc ?excerpt ?fact WHERE { ?excerpt oa:hasSource ?doc . ?fact prov:wasDerivedFrom ?excerpt }"
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +40,7 @@ def segments(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
 def documents() -> dict[str, tuple[str, str, str]]:
     """Reports with a text file, by slug: (IRI, file name, title)."""
     found = {}
-    for row in services().select(DOCUMENTS):
+    for row in services().select(*typed("source-documents")):
         slug = row["doc"].value.rstrip("/").rsplit("/", 1)[-1]
         found[slug] = (row["doc"].value, row["file"].value, row["title"].value if "title" in row else slug)
     return found
@@ -85,15 +63,14 @@ def source_view(document: str) -> Response:
     if not path.is_file():
         raise ServiceError(404, f"the text of {document} ({file_name}) is not under {state.config.sources}")
     text = path.read_text("utf-8")
-    bound = {"doc": ("iri", iri, None)}
     spans: list[tuple[int, int, str]] = []
     quotes: dict[str, str] = {}
-    for row in state.select(EXCERPTS, bound):
+    for row in state.select(*typed("source-excerpts", doc=iri)):
         slug = row["excerpt"].value.rsplit("/", 1)[-1]
         spans.append((int(row["start"].value), int(row["end"].value), slug))
         quotes[slug] = row["exact"].value if "exact" in row else ""
     facts: dict[str, list[str]] = {}
-    for row in state.select(FACTS, bound):
+    for row in state.select(*typed("source-facts", doc=iri)):
         facts.setdefault(row["excerpt"].value.rsplit("/", 1)[-1], []).append(row["fact"].value)
     labels = state.labels({fact for found in facts.values() for fact in found})
     return Response(

@@ -6,12 +6,13 @@ from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
+from kg.namespaces import SD
+
 from . import guard
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
 from .workers import Answer, ServiceError
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 RDF_FORMATS = ("Turtle", "N-Triples", "JSON-LD", "RDF_XML", "N-Quads")
@@ -77,7 +78,7 @@ def service_description() -> Response:
     """The SPARQL 1.1 Service Description for RDF clients; browsers go to the query page."""
     chosen = negotiate(GRAPH_MEDIA, request.args.get("format"), html=True)
     if chosen == "html":
-        return redirect(url_for("pages.query_page"))  # type: ignore[return-value]
+        return redirect(url_for("pages.query_page"))  # type: ignore[return-value]  # werkzeug's redirect Response
     if chosen is None:
         raise ServiceError(406, f"the service description is offered as: {offered(GRAPH_MEDIA, True)}")
     state = services()

@@ -20,10 +20,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from kg.errors import EXIT_FAILED, KgError
-from kg.query.run import QueryError, binding_terms, collect, syntax_error
+from kg.query.run import Bindings, QueryError, binding_terms, collect, syntax_error
 from kg.store.base import Store
 
-Binding = tuple[str, str, str | None]
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
 # second whatever program embeds the server, and a replacement never inherits a busy thread's locks.
 _WORKER_MAIN = "import sys; from kg.server.workers import worker_main; worker_main(int(sys.argv[1]))"
@@ -99,7 +98,7 @@ class _Worker:
         """Whether the worker opened its store; a worker that cannot is stopped."""
         if self.connection.poll(seconds):
             try:
-                return self.connection.recv() == ("ready",)
+                return bool(self.connection.recv() == ("ready",))
             except EOFError:
                 return False
         return False
@@ -177,7 +176,7 @@ class WorkerPool:
     def run(
         self,
         text: str,
-        bindings: dict[str, Binding] | None = None,
+        bindings: Bindings | None = None,
         *,
         max_rows: int | None = None,
         output_format: str | None = None,
@@ -199,7 +198,7 @@ class WorkerPool:
     def _run(
         self,
         text: str,
-        bindings: dict[str, Binding] | None,
+        bindings: Bindings | None,
         max_rows: int | None,
         output_format: str | None,
         union_default_graph: bool,

@@ -18,17 +18,20 @@ from kg.errors import KgError
 DEFAULT_STORE = Path(".kg/store")
 
 
-Term = ox.NamedNode | ox.Literal
-Answer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+BoundTerm = ox.NamedNode | ox.Literal
+# A variable is bound to one term, or to several (a VALUES block, one row each).
+Bound = BoundTerm | tuple[BoundTerm, ...]
+# A graph answer is Oxigraph's stream of triples, or the list of triples a remote store sent.
+StoreAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
 
 class Store(Protocol):
     """What every reader needs of a store, embedded or remote."""
 
     def query(
-        self, sparql: str, bindings: Mapping[str, Term] | None = None, *, union_default_graph: bool = True
-    ) -> Answer:
-        """Run a read-only SPARQL query, `bindings` substituted as terms."""
+        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+    ) -> StoreAnswer:
+        """Run a read-only SPARQL query, `bindings` bound as terms, never pasted in as text."""
         ...
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.base import DEFAULT_STORE, StoreMissing
+from kg.store.base import DEFAULT_STORE, Bound, StoreAnswer, StoreMissing
+from kg.store.sparql import with_values
 
 STREAM_CHUNK = 1 << 20
 
@@ -34,25 +35,31 @@ class EmbeddedStore:
 
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         check_built(path)
-        self.path = path
         self._store = ox.Store.read_only(str(path))
 
+    @classmethod
+    def in_memory(cls, quads: Iterable[ox.Quad]) -> EmbeddedStore:
+        """A store in memory holding `quads`, for asking a few quads the same questions as a built store."""
+        store = cls.__new__(cls)
+        store._store = ox.Store()
+        store._store.extend(quads)
+        return store
+
     def query(
-        self,
-        sparql: str,
-        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-        *,
-        union_default_graph: bool = True,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a SPARQL query; `bindings` are substituted as terms, never pasted into the text."""
-        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
+        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+    ) -> StoreAnswer:
+        """Run a SPARQL query; one term is substituted, several go in as VALUES; never pasted as text."""
+        single = {name: value for name, value in (bindings or {}).items() if not isinstance(value, tuple)}
+        several = {name: value for name, value in (bindings or {}).items() if isinstance(value, tuple)}
         return self._store.query(
-            sparql, use_default_graph_as_union=union_default_graph, substitutions=substitutions
+            with_values(sparql, several),
+            use_default_graph_as_union=union_default_graph,
+            substitutions={ox.Variable(name): term for name, term in single.items()},
         )
 
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
-        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)) or b""
 
     def stream_graph(self, iri: str, count: int) -> Iterator[bytes]:
         """One named graph as N-Triples in chunks, as the store writes them into a pipe from another

@@ -10,4 +10,4 @@ def canonical_ntriples(data: bytes, rdf_format: ox.RdfFormat) -> bytes:
     as a store normalises them, one spelling per term)."""
     store = ox.Store()
     store.load(data, format=rdf_format, to_graph=ox.DefaultGraph())
-    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""

@@ -12,7 +12,6 @@ Two things the embedded store does natively are done here by the protocol:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import httpx
@@ -20,23 +19,12 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
-from kg.store.base import Answer, Term
+from kg.store.base import Bound, StoreAnswer
 from kg.store.ntriples import canonical_ntriples
+from kg.store.sparql import query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
-_TOKEN = re.compile(
-    r"""(?P<comment>\#[^\n]*)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                 |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<brace>[{}])
-    | (?P<variable>[?$]\w+)
-    | (?P<word>[A-Za-z][\w.-]*(?::[^\s{}()<>"',;]*)?)
-    | (?P<other>.)""",
-    re.VERBOSE | re.DOTALL,
-)
-_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 
 class RemoteError(KgError, RuntimeError):
@@ -49,65 +37,9 @@ class RemoteQueryError(KgError, ValueError):
     """The endpoint refused the query (a 4xx answer): the message is the endpoint's."""
 
 
-def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, strings and IRIs."""
-    for match in _TOKEN.finditer(sparql):
-        if match.lastgroup == "word" and match.group().upper() in _FORMS:
-            return match.group().upper()
-    raise RemoteQueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
-
-
-def with_values(sparql: str, bindings: Mapping[str, Term]) -> str:
-    """`sparql` with `VALUES (?a ?b) { (term term) }` opening its WHERE pattern.
-
-    The short form `CONSTRUCT WHERE { P }` becomes `CONSTRUCT { P } WHERE { VALUES … P }`,
-    because a template cannot hold VALUES.
-    """
-    if not bindings:
-        return sparql
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(term) for term in bindings.values())
-    values = f" VALUES ({names}) {{ ({terms}) }} "
-    tokens = [m for m in _TOKEN.finditer(sparql) if m.lastgroup not in ("comment", "string", "iri")]
-    form_at = next(i for i, m in enumerate(tokens) if m.lastgroup == "word" and m.group().upper() in _FORMS)
-    start = form_at + 1
-    if tokens[form_at].group().upper() == "CONSTRUCT":
-        following = next(m for m in tokens[start:] if not m.group().isspace())
-        if following.lastgroup == "brace":
-            start = _after_block(tokens, tokens.index(following)) + 1
-        elif following.group().upper() == "WHERE":
-            open_at = next(i for i in range(start, len(tokens)) if tokens[i].group() == "{")
-            close_at = _after_block(tokens, open_at)
-            body = sparql[tokens[open_at].end() : tokens[close_at].start()]
-            return (
-                sparql[: following.start()]
-                + f"{{{body}}} WHERE {{{values}{body}}}"
-                + sparql[tokens[close_at].end() :]
-            )
-    open_brace = next(m for m in tokens[start:] if m.group() == "{")
-    return sparql[: open_brace.end()] + values + sparql[open_brace.end() :]
-
-
-def _after_block(tokens: list[re.Match[str]], open_at: int) -> int:
-    """The index of the brace closing the one at `open_at`."""
-    depth = 0
-    for index in range(open_at, len(tokens)):
-        depth += {"{": 1, "}": -1}.get(tokens[index].group(), 0)
-        if depth == 0:
-            return index
-    raise RemoteQueryError("unbalanced braces in the query")
-
-
 def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
     media_type = response.headers.get("content-type", "").split(";")[0].strip()
     return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
-
-
-def _triples_answer(triples: list[ox.Triple]) -> ox.QueryTriples:
-    """A graph answer of the same type the embedded store gives, so every reader handles both alike."""
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    return store.query("CONSTRUCT WHERE { ?s ?p ?o }")  # type: ignore[return-value]
 
 
 class RemoteStore:
@@ -129,26 +61,27 @@ class RemoteStore:
         self.timeout = timeout
 
     def query(
-        self, sparql: str, bindings: Mapping[str, Term] | None = None, *, union_default_graph: bool = True
-    ) -> Answer:
+        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+    ) -> StoreAnswer:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
-        graph_answer = query_form(sparql) in ("CONSTRUCT", "DESCRIBE")
+        graph_answer = query_form(sparql) in ("construct", "describe")
         text = with_values(sparql, bindings or {})
         form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
         if union_default_graph:
             form["default-graph-uri"] = self.graphs
         response = self._post(form, GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT)
         if graph_answer:
-            triples = [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
-            return _triples_answer(triples)
+            return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
         return ox.parse_query_results(response.content, format=results_format)
 
-    def graph_ntriples(self, iri: str) -> bytes:
-        """One named graph as canonical N-Triples (see `kg.store.ntriples`)."""
-        sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
-        response = self._post({"query": sparql, "named-graph-uri": [iri]}, GRAPH_ACCEPT)
+    def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
+        """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
+        response's bytes without turning every triple into terms first: it may be a whole graph."""
+        text = with_values(sparql, bindings or {})
+        form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
+        response = self._post(form, GRAPH_ACCEPT)
         return canonical_ntriples(response.content, _rdf_format(response))
 
     def _post(self, form: dict[str, str | list[str]], accept: str) -> httpx.Response:

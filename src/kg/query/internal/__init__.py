@@ -9,11 +9,13 @@ but are not offered as questions to users.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 from kg.query.catalogue import NamedQuery, load_catalogue
-from kg.query.run import QueryResult, binding_terms, run_query
-from kg.store.base import Store
+from kg.query.questions import answer
+from kg.query.run import Bindings, QueryResult, binding_terms
+from kg.store.base import Bound, Store
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -28,16 +30,25 @@ def internal(name: str) -> NamedQuery:
     return internal_queries()[name]
 
 
+def typed(name: str, **given: str | Sequence[str]) -> tuple[str, Bindings]:
+    """Internal query `name` and its typed values, the form the server's query workers take."""
+    query = internal(name)
+    return query.text, query.bindings(given)
+
+
+def bound(name: str, **given: str | Sequence[str]) -> tuple[str, dict[str, Bound]]:
+    """Internal query `name` and its parameters as terms, `given` values checked against their types."""
+    query = internal(name)
+    return query.text, binding_terms(query.bindings(given))
+
+
 def ask(
-    store: Store, name: str, *, max_rows: int | None = None, union_default_graph: bool = True, **given: str
+    store: Store,
+    name: str,
+    *,
+    max_rows: int | None = None,
+    union_default_graph: bool = True,
+    **given: str | Sequence[str],
 ) -> QueryResult:
     """Run internal query `name` on `store`, `given` values checked against its parameters' types."""
-    query = internal(name)
-    return run_query(
-        store,
-        query.text,
-        binding_terms(query.bindings(given)),
-        max_rows=max_rows,
-        source=str(query.path),
-        union_default_graph=union_default_graph,
-    )
+    return answer(store, internal(name), given, max_rows=max_rows, union_default_graph=union_default_graph)

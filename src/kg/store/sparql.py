@@ -1,0 +1,114 @@
+"""SPARQL text as tokens: the one tokenizer, the query's form, and VALUES blocks that bind terms.
+
+Tokens set strings, IRIs and comments aside, so a keyword or a brace inside a
+literal or a comment is never mistaken for the query's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kg.errors import KgError
+from kg.store.base import Bound
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\s]*>)
+  | (?P<pname>[A-Za-z][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
+  | (?P<var>[?$]\w+)
+  | (?P<word>[A-Za-z_]\w*)
+  | (?P<punct>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+FORMS = ("select", "ask", "construct", "describe")
+PROLOGUE = {"PREFIX", "BASE"}
+
+
+class NotAQuery(KgError, ValueError):
+    """Text whose first keyword after the prologue is not SELECT, ASK, CONSTRUCT or DESCRIBE."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string, iri, pname, var, word or punct
+    text: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """The query's tokens, comments dropped."""
+    return [
+        Token(match.lastgroup or "punct", match.group(), match.start(), match.end())
+        for match in _TOKEN.finditer(text)
+        if match.lastgroup != "comment"
+    ]
+
+
+def query_form(text: str) -> str:
+    """select, ask, construct or describe: the first keyword after the prologue."""
+    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    if first is None or first.text.lower() not in FORMS:
+        raise NotAQuery("not a SPARQL query: it does not start with SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return first.text.lower()
+
+
+def values_block(bindings: Mapping[str, Bound]) -> str:
+    """`VALUES (?a ?b) { (x y) … }`: one row per combination of the bound terms."""
+    names = " ".join(f"?{name}" for name in bindings)
+    columns = [value if isinstance(value, tuple) else (value,) for value in bindings.values()]
+    rows = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in itertools.product(*columns))
+    return f" VALUES ({names}) {{ {rows} }} "
+
+
+def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
+    """`sparql` with a VALUES block binding `bindings` opening its WHERE pattern.
+
+    The short form `CONSTRUCT WHERE { P }` becomes `CONSTRUCT { P } WHERE { VALUES … P }`,
+    because a template cannot hold VALUES.
+    """
+    if not bindings:
+        return sparql
+    values = values_block(bindings)
+    found = tokens(sparql)
+    form = query_form(sparql)
+    start = 1 + next(i for i, t in enumerate(found) if t.kind == "word" and t.text.lower() == form)
+    if form == "construct" and start < len(found):
+        following = found[start]
+        if following.text == "{":
+            start = _closing(found, start) + 1
+        elif following.text.upper() == "WHERE":
+            open_at = _next_brace(found, start)
+            close_at = _closing(found, open_at)
+            body = sparql[found[open_at].end : found[close_at].start]
+            return (
+                sparql[: following.start]
+                + f"{{{body}}} WHERE {{{values}{body}}}"
+                + sparql[found[close_at].end :]
+            )
+    open_brace = found[_next_brace(found, start)]
+    return sparql[: open_brace.end] + values + sparql[open_brace.end :]
+
+
+def _next_brace(found: list[Token], start: int) -> int:
+    for index in range(start, len(found)):
+        if found[index].text == "{":
+            return index
+    raise NotAQuery("the query has no group pattern to bind values in")
+
+
+def _closing(found: list[Token], open_at: int) -> int:
+    """The index of the brace closing the one at `open_at`."""
+    depth = 0
+    for index in range(open_at, len(found)):
+        depth += {"{": 1, "}": -1}.get(found[index].text, 0)
+        if depth == 0:
+            return index
+    raise NotAQuery("unbalanced braces in the query")
