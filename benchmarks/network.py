@@ -18,7 +18,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.network.chokepoints import _cut_off_by, _minimum_cut, chokepoints
+from kg.network.chokepoints import chokepoints, cut_off_by, minimum_cut
 from kg.network.draw import draw_flows
 from kg.network.export import export
 from kg.network.model import flow_network, production_network
@@ -57,7 +57,7 @@ def real_graph(rows: list[tuple[str, str, float, str]], store_path: Path) -> Non
     start = time.perf_counter()
     timed(rows, "report", "build flow network (SPARQL)", lambda: flow_network(store))
     timed(rows, "report", "build production network (SPARQL)", lambda: production_network(store))
-    fentanyl = timed(rows, "report", "fentanyl view", lambda: flow_view(store, "fentanyl")).network  # type: ignore[attr-defined]
+    fentanyl = timed(rows, "report", "fentanyl view", lambda: flow_view(store, "fentanyl")).network
     heroin = flow_view(store, "heroin").network
     everything = flow_view(store).network
     timed(rows, "report", "paths fentanyl -> US", lambda: find_routes(fentanyl, "US"))
@@ -123,14 +123,14 @@ def synthetic_graph(rows: list[tuple[str, str, float, str]], places: int, legs: 
         rows,
         name,
         "origins cut off per place (dominators, exact)",
-        lambda: _cut_off_by(collapsed, sources, target),
+        lambda: cut_off_by(collapsed, sources, target),
     )
     upstream = nx.ancestors(collapsed, target)
     timed(
         rows,
         name,
         "minimum node cut (max flow, exact)",
-        lambda: _minimum_cut(collapsed, sources, target, upstream - set(sources) - {target}),
+        lambda: minimum_cut(collapsed, sources, target, upstream - set(sources) - {target}),
     )
     timed(
         rows,

@@ -88,7 +88,7 @@ def chokepoints(
     (scaled up to all of them), for networks too large for the exact sum;
     `route_limit` and `max_hops` bound the enumeration of routes.
     """
-    collapsed = nx.DiGraph(network)
+    collapsed: nx.DiGraph[str] = nx.DiGraph(network)
     if target not in collapsed:
         return Chokepoints(target, [], min_cut_note=f"{target} is not in the network")
     upstream = nx.ancestors(collapsed, target)
@@ -102,8 +102,8 @@ def chokepoints(
         result.sampled_sources = sample
     between = nx.betweenness_centrality_subset(collapsed, chosen, [target], normalized=False)
     scale = len(sources) / len(chosen) if chosen else 0.0
-    cut_off = _cut_off_by(collapsed, sources, target)
-    result.min_cut, result.min_cut_note = _minimum_cut(collapsed, sources, target, transit)
+    cut_off = cut_off_by(collapsed, sources, target)
+    result.min_cut, result.min_cut_note = minimum_cut(collapsed, sources, target, transit)
     in_cut = set(result.min_cut or ())
     through: dict[str, int] = {}
     routes = find_routes(network, target, max_hops=max_hops, limit=route_limit)
@@ -143,7 +143,7 @@ def _reached_from(collapsed: nx.DiGraph, sources: list[str]) -> set[str]:
     return reached
 
 
-def _cut_off_by(collapsed: nx.DiGraph, sources: list[str], target: str) -> dict[str, set[str]]:
+def cut_off_by(collapsed: nx.DiGraph, sources: list[str], target: str) -> dict[str, set[str]]:
     """For each place, the origins all of whose routes to `target` pass through it."""
     dominators = nx.immediate_dominators(collapsed.reverse(copy=False), target)
     severed: dict[str, set[str]] = {}
@@ -157,7 +157,7 @@ def _cut_off_by(collapsed: nx.DiGraph, sources: list[str], target: str) -> dict[
     return severed
 
 
-def _minimum_cut(
+def minimum_cut(
     collapsed: nx.DiGraph, sources: list[str], target: str, transit: set[str]
 ) -> tuple[list[str] | None, str]:
     """The fewest transit places whose removal severs every origin from `target`.
@@ -170,7 +170,7 @@ def _minimum_cut(
     if not sources:
         return None, "no origin reaches the destination"
     cuttable = transit
-    flow = nx.DiGraph()
+    flow: nx.DiGraph[tuple[str, str] | str] = nx.DiGraph()
     for node in collapsed:
         if node in cuttable:
             flow.add_edge((node, "in"), (node, "out"), capacity=1)
