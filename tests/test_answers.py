@@ -233,14 +233,18 @@ def test_8_border_heroin_seizures_doubled_declined_twice_and_exceeded_3925_kg_by
         if row["kind"] == KG + "StatedChange"
     }
     assert set(changes) == {
-        ("2010", "2015"),
+        ("year-2010", "year-2015"),
         ("fy2015", "fy2016"),
         ("fy2016", "fy2017"),
         ("fy2017", "fy2018"),
     }
-    assert changes[("2010", "2015")]["direction"] == ID + "direction/increase"
-    assert changes[("2010", "2015")]["changeFactor"] == Decimal(2)
-    assert changes[("2010", "2015")]["qualifier"] == ID + "qualifier/more-than"
+    doubled = changes[("year-2010", "year-2015")]
+    assert doubled["direction"] == ID + "direction/increase"
+    assert doubled["changeFactor"] == Decimal(2)
+    assert doubled["qualifier"] == ID + "qualifier/more-than"
+    # "From 2010 to 2015" does not say calendar or fiscal years; the series goes on in fiscal years.
+    assert doubled["periodKind"] == KG + "UnspecifiedYear"
+    assert {row["periodKind"] for row in rows if row["fact"] != doubled["fact"]} == {KG + "FiscalYear"}
     assert changes[("fy2015", "fy2016")]["direction"] == ID + "direction/decrease"
     assert changes[("fy2016", "fy2017")]["direction"] == ID + "direction/decrease"
     assert changes[("fy2016", "fy2017")]["trend"] == ID + "direction/increase"
