@@ -482,6 +482,28 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "only a year of unstated kind has none",
     ),
     (
+        "period without dates given a beginning",
+        "INSERT DATA { id:period\\/recent-decades time:hasBeginning id:instant\\/2013-01-01 }",
+        "period/recent-decades",
+        "VaguePeriodShape",
+        "no beginning",
+    ),
+    (
+        "flow feeding labs somewhere other than its destination",
+        "INSERT DATA { id:flow\\/us-mexico-fentanyl-precursors "
+        "kg:feeds id:production-site\\/china-fentanyl-production }",
+        "flow/us-mexico-fentanyl-precursors",
+        "FeedsShape",
+        "production site at its destination",
+    ),
+    (
+        "finding without a statement",
+        "DELETE WHERE { id:finding\\/fentanyl-uptick kg:statement ?s }",
+        "finding/fentanyl-uptick",
+        "FindingShape",
+        "exactly one statement",
+    ),
+    (
         "excerpt that no fact cites",
         "DELETE WHERE { ?fact prov:wasDerivedFrom id:excerpt\\/multiple-harvests }",
         "excerpt/multiple-harvests",
