@@ -339,6 +339,16 @@ def test_source_view_highlights_excerpts(server) -> None:
     assert 'href="/id/excerpt/report-title"' in page.text and 'id="excerpt-report-title"' in page.text
 
 
+def test_a_resource_page_shows_the_context_sentence_beside_the_quote(server) -> None:
+    """'Seizures declined in FY2016 ...' is shown with the sentence naming CBP and the border."""
+    page = server.get("/id/change/swb-heroin-seizures-fy2015-fy2016", "text/html")
+    assert page.status == 200
+    quote = page.text.index("Seizures declined in FY2016")
+    context = page.text.index("according to data from U.S. Customs and Border Protection")
+    assert quote < context
+    assert page.text.count('<li class="context">') == 1
+
+
 def test_home_page_says_what_the_graph_holds(server) -> None:
     page = server.get("/", "text/html")
     assert page.status == 200

@@ -23,6 +23,7 @@ RELATION_LABELS = {
     "precursorOf": "precursor of",
     "analogueOf": "analogue of",
     "memberOfGroup": "member of",
+    "broader": "kind of",
 }
 
 
@@ -41,9 +42,12 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     legs: dict[tuple[str, str], dict[str, object]] = {}
     evidence: dict[str, set[str]] = defaultdict(set)
     quotes: dict[str, set[str]] = defaultdict(set)
+    origin_qualifiers: dict[str, set[str]] = defaultdict(set)
     reports: set[str] = set()
     for row in rows(store, "network-legs"):
         leg = row["leg"]
+        if "originQualifier" in row:
+            origin_qualifiers[leg].add(labels.get(row["originQualifier"], local_name(row["originQualifier"])))
         if "excerpt" in row:
             evidence[leg].add(row["excerpt"])
         if "quote" in row:
@@ -70,12 +74,14 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
                 "temporal": local_name(row.get("temporal", "current")),
                 "period": row.get("periodLabel", ""),
                 "attributed_to": short_label(row, "agency"),
+                "feeds": row.get("feedsLabel", ""),
             },
         )
     for (leg, substance), edge in sorted(legs.items(), key=lambda item: item[0]):
         u, v = str(edge.pop("u")), str(edge.pop("v"))
         edge["evidence"] = " ".join(sorted(evidence[leg]))
         edge["evidence_text"] = " | ".join(sorted(quotes[leg]))
+        edge["origin_qualifiers"] = ", ".join(sorted(origin_qualifiers[leg]))
         network.add_edge(u, v, key=f"{local_name(leg)}/{local_name(substance)}", **edge)
     network.remove_nodes_from([n for n in list(network) if network.degree(n) == 0])
     network.graph["citation"] = citation(store, reports)

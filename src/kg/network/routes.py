@@ -33,6 +33,8 @@ class Leg:
     period: str
     flow: str
     evidence: tuple[str, ...]
+    origin_qualifiers: tuple[str, ...] = ()
+    feeds: str = ""
 
     @classmethod
     def of(cls, key: str, data: dict) -> Leg:
@@ -46,6 +48,8 @@ class Leg:
             period=data.get("period", ""),
             flow=data.get("flow", ""),
             evidence=tuple(data.get("evidence", "").split()),
+            origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
+            feeds=data.get("feeds", ""),
         )
 
 
@@ -89,6 +93,11 @@ class Route:
     def evidence(self) -> list[str]:
         return sorted({iri for hop in self.hops for leg in hop for iri in leg.evidence})
 
+    @property
+    def origin_qualifiers(self) -> list[str]:
+        """How firm the source is about the origin ('primarily'): said of the source, not of this route."""
+        return sorted({q for leg in self.hops[0] for q in leg.origin_qualifiers}) if self.hops else []
+
     def as_dict(self) -> dict[str, object]:
         return {
             "origin": self.origin,
@@ -97,6 +106,7 @@ class Route:
             "places": [{"key": k, "label": label} for k, label in zip(self.places, self.labels, strict=True)],
             "substances": self.substances,
             "modes": self.modes,
+            "origin_qualifiers": self.origin_qualifiers,
             "status": self.status,
             "temporal": self.temporal,
             "legs": [
@@ -105,6 +115,7 @@ class Route:
                     "to": self.places[i + 1],
                     **leg.__dict__,
                     "evidence": list(leg.evidence),
+                    "origin_qualifiers": list(leg.origin_qualifiers),
                 }
                 for i, hop in enumerate(self.hops)
                 for leg in hop
@@ -165,6 +176,24 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
         (u, v, k) for u, v, k, s in network.edges(keys=True, data="substance", default="") if s in wanted
     ]
     return network.edge_subgraph(edges).copy()  # type: ignore[arg-type]  # stubs: pairs only, not (u, v, key)
+
+
+def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:
+    """Legs whose substances feed a production site where they arrive: chains routes do not show."""
+    return [
+        {
+            "from": str(u),
+            "to": str(v),
+            "substance": data.get("substance_label", ""),
+            "status": data.get("status", "reported"),
+            "feeds": data["feeds"],
+            "flow": data.get("flow", ""),
+        }
+        for u, v, data in sorted(
+            network.edges(data=True), key=lambda e: (str(e[0]), str(e[1]), e[2].get("flow", ""))
+        )
+        if data.get("feeds")
+    ]
 
 
 def origins(network: nx.MultiDiGraph) -> set[str]:

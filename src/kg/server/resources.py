@@ -64,6 +64,7 @@ def resource(rest: str) -> Response:
             row["excerpt"].value,
             {
                 "exact": row["exact"].value if "exact" in row else "",
+                "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
             },
