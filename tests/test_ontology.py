@@ -10,9 +10,9 @@ from owlrl.Namespaces import ERRNS
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
-from kg.build import DATA_GRAPHS, merged
-from kg.project import load_project
-from kg.vocabulary import declared_terms, undeclared_terms
+from kg.build.pipeline import DATA_GRAPHS, merged
+from kg.build.project import load_project
+from kg.build.vocabulary import declared_terms, undeclared_terms
 
 
 @pytest.fixture(scope="module")
