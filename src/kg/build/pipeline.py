@@ -16,6 +16,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg.build.canonical import canonical_graph, write_serializations
+from kg.build.cube import CHECKS, check_cube
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.namespaces import KG
@@ -61,7 +62,7 @@ def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
 
 
 def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
-    """Every check short of writing: vocabulary, source digests, excerpts, SHACL.
+    """Every check short of writing: vocabulary, source digests, excerpts, Data Cube, SHACL.
 
     Returns the SHACL report and the number of excerpts checked; raises BuildFailed
     for the checks SHACL cannot make.
@@ -72,8 +73,17 @@ def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
     if unknown:
         raise BuildFailed(describe_undeclared(unknown, index))
     excerpt_count = _check_sources(project, index)
+    _check_data_cube(project, facts)
     report = validate(facts + project.graphs["ontology"], project.graphs["shapes"], index)
     return report, excerpt_count
+
+
+def _check_data_cube(project: ProjectFiles, facts: Graph) -> None:
+    """The Data Cube recommendation's integrity constraints hold on the data with its ontology."""
+    cube = check_cube(facts + project.graphs["ontology"], project.root / CHECKS)
+    if cube.violations:
+        lines = "\n".join(violation.message() for violation in cube.violations)
+        raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
 
 
 def _check_sources(project: ProjectFiles, index: SubjectIndex) -> int:
