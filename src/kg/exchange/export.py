@@ -1,10 +1,8 @@
 """`kg export`: the built dataset, or chosen named graphs, in one canonical file per run.
 
-It reads the build's canonical N-Quads (`dist/opioid-kg.nq`), not the embedded
-store: the store renames blank nodes and normalises literals as it loads
-(`xsd:nonNegativeInteger` becomes `xsd:integer`, `1.50` becomes `1.5`), while
-the build's file keeps every term as curated and validated, with blank nodes
-already labelled by content. Statements are written in sorted order, so the
+It reads the build's canonical N-Quads (`dist/opioid-kg.nq`), which the
+embedded store holds term for term (literals in the form the store keeps them,
+blank nodes labelled by content). Statements are written in sorted order, so the
 same build gives the same bytes on every run. A VoID/DCAT description of the
 file is written beside it.
 """
