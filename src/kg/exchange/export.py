@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from kg.store.base import graph_name
 from kg.store.description import DescriptionMissing, built_description, with_distribution
@@ -32,7 +33,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
 LINE_FORMATS = {"nquads", "ntriples"}
 
 
-class ExportError(ValueError):
+class ExportError(KgError, ValueError):
     """An export that cannot be written as asked (unknown graph, graphs in a graph-less format)."""
 
 
