@@ -12,6 +12,9 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.store.description import DATASET
+
+from .dataset import description_response
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
 from .workers import ServiceError
@@ -51,6 +54,8 @@ def resource(rest: str) -> Response:
     chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
     if chosen is None:
         raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
+    if iri == DATASET:
+        return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
         answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
@@ -96,6 +101,16 @@ def resource(rest: str) -> Response:
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
     )
+
+
+def _dataset(output_format: str) -> Response:
+    """The dataset's own IRI: its description for RDF clients, the home page for browsers."""
+    if output_format == "html":
+        response = redirect(url_for("pages.home"))
+    else:
+        response = description_response(output_format)
+    response.vary.add("Accept")
+    return response  # type: ignore[return-value]
 
 
 @blueprint.get("/graph/<name>")
