@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "excerpt": "kg.build_commands:excerpt_command",
     "queries": "kg.query_commands:queries_command",
     "query": "kg.query_commands:query_command",
+    "search": "kg.search.command:search_command",
     "serve": "kg.server.command:serve_command",
     "export": "kg.export:export_command",
     "push": "kg.push:push_command",
