@@ -8,8 +8,12 @@ import click
 
 from .catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
 from .cli import EXIT_BAD_INPUT, Context, fail, pass_context
+from .namespaces import PREFIXES
 from .querying import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
-from .store import StoreMissing, open_store
+from .readable.terminal import readable_text
+from .search.command import store_exists, store_index
+from .search.resolve import Unresolved, resolve_parameters
+from .store import Store, StoreMissing, open_store
 
 
 @click.command("queries")
@@ -44,9 +48,10 @@ def queries_command(context: Context) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", *SELECT_FORMATS, *GRAPH_FORMATS]),
+    type=click.Choice(["table", "readable", *SELECT_FORMATS, *GRAPH_FORMATS]),
     default=None,
-    help="table|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml for graphs.",
+    help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
+    " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
 )
 @click.option(
     "--max-rows",
@@ -74,22 +79,24 @@ def query_command(
     if (name_or_file is None) == (expression is None):
         fail("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)", EXIT_BAD_INPUT)
     try:
-        text, bindings, source = _resolve_query(context, name_or_file, expression, params)
         store = open_store(store_path or context.store)
+        text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
         result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
         chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-        if chosen == "table":
+        if chosen == "readable" and result.kind == "select":
+            click.echo(readable_text(context.project / "sources", store, result))
+        elif chosen in ("table", "readable"):
             click.echo(result.table())
         else:
             click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
-    except (CatalogueError, QueryError, StoreMissing) as error:
+    except (CatalogueError, QueryError, StoreMissing, Unresolved) as error:
         fail(str(error), EXIT_BAD_INPUT)
     if result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
 
 
 def _resolve_query(
-    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
+    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...], store: Store
 ) -> tuple[str, dict[str, tuple[str, str, str | None]], str]:
     """The query text, its typed bindings, and a name for error messages."""
     given: dict[str, str] = {}
@@ -122,4 +129,6 @@ def _resolve_query(
             raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
         named = catalogue[name_or_file]
         source = str(named.path)
+    iri_parameters = {p.name: p.default for p in named.parameters if p.type == "iri"}
+    given = resolve_parameters(iri_parameters, given, PREFIXES, store_exists(store), store_index(store))
     return named.text, named.bindings(given), source

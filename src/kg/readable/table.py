@@ -183,7 +183,10 @@ def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], shown: list
     for row in rows:
         statements = [iri for iri in row.facts if any(e.statement for e in evidence.get(iri, ()))]
         if not statements:
-            things = [iri for iri in row.facts if evidence.get(iri)]
+            # Not a thing every row shares (a parameter, say): it says nothing of this row.
+            things = [
+                iri for iri in row.facts if evidence.get(iri) and (spread[iri] < len(rows) or len(rows) == 1)
+            ]
             statements = sorted(things, key=lambda iri: spread[iri])[:1]
         found: list[Evidence] = []
         for iri in statements:

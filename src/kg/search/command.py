@@ -9,7 +9,7 @@ import click
 
 from ..cli import EXIT_BAD_INPUT, Context, fail, pass_context
 from ..store import Store, StoreMissing, open_store
-from .index import SearchResult
+from .index import SearchIndex, SearchResult
 from .load import KINDS, index_from_store
 
 
@@ -23,6 +23,30 @@ def store_select(store: Store) -> Callable[[str], Iterable[Mapping[str, str]]]:
             yield {name: row[name].value for name in names if row[name] is not None}
 
     return select
+
+
+def store_exists(store: Store) -> Callable[[str], bool]:
+    """Whether the store mentions an IRI, as subject, predicate or object."""
+
+    def exists(iri: str) -> bool:
+        if ">" in iri or " " in iri:
+            return False
+        ask = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"
+        return bool(store.query(ask))
+
+    return exists
+
+
+def store_index(store: Store) -> Callable[[], SearchIndex]:
+    """The store's search index, built the first time it is asked for."""
+    built: list[SearchIndex] = []
+
+    def index() -> SearchIndex:
+        if not built:
+            built.append(index_from_store(store_select(store)))
+        return built[0]
+
+    return index
 
 
 def describe(result: SearchResult) -> str:

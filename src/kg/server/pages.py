@@ -9,8 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from ..catalogue import NamedQuery
+from ..evidence.facts import evidence_for
+from ..readable import readable
 from .api import find, run_named
 from .guard import Refused, query_form
+from .search import plain_rows
 from .services import Services, Term, services
 from .sparql import run_sparql
 from .workers import Answer, ServiceError
@@ -105,12 +108,17 @@ def table(answer: Answer) -> dict[str, object]:
         {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
         for row in data["results"]["bindings"]
     ]
-    labels = services().labels({t.value for row in rows for t in row.values() if t.is_iri})
+    state = services()
+    iris = {t.value for row in rows for t in row.values() if t.is_iri}
+    labels = state.labels(iris)
+    evidence = evidence_for(lambda sparql: plain_rows(state, sparql), iris)
     return {
         "kind": "select",
         "variables": data["head"]["vars"],
         "rows": rows,
         "labels": labels,
+        "readable": readable(data["head"]["vars"], rows, labels, evidence),
+        "base_url": request.host_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
     }
@@ -156,6 +164,13 @@ def query_page() -> Response:
     if error:
         response.status_code = error["status"]
     return response
+
+
+@blueprint.get("/downloads")
+def downloads() -> Response:
+    """What can be taken away, in which format, and what each file holds."""
+    state = services()
+    return Response(render_template("downloads.html", graphs=state.graphs))
 
 
 @blueprint.get("/queries")
