@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
+
+_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
 
 LABELS = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -14,7 +17,7 @@ LABELS = (
 
 def labels_query(iris: Iterable[str]) -> str | None:
     """The SELECT of ?s ?label ?rank for `iris`, best label first; None when there is nothing to ask."""
-    values = " ".join(f"<{iri}>" for iri in sorted(set(iris)) if ">" not in iri and " " not in iri)
+    values = " ".join(f"<{iri}>" for iri in sorted(set(iris)) if _IRI.match(iri))
     if not values:
         return None
     order = " ".join(f"(<{p}> {i})" for i, p in enumerate(LABELS))

@@ -34,7 +34,8 @@ class Cell:
 @dataclass
 class Row:
     cells: list[list[Cell]]
-    facts: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # the statements (or thing) the evidence is of
+    fact_labels: dict[str, str] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     more_evidence: int = 0
 
@@ -139,9 +140,27 @@ def readable(
         iris = [term.value for term in row.values() if term.type == "uri"]
         table_rows.append(Row(cells, iris))
     table_rows = _group(table_rows, len(shown))
-    if evidence is not None:
-        _attach(table_rows, evidence, shown)
-    return ReadableTable(shown, [header(v) for v in shown], table_rows)
+    if evidence is None:
+        return ReadableTable(shown, [header(v) for v in shown], table_rows)
+    _attach(table_rows, evidence, labels)
+    # A column of the report's statements only (observations, flows) is the row itself: the evidence
+    # cell names and links it, so the table does not repeat it as text.
+    statement_columns = [
+        i
+        for i in range(len(shown))
+        if any(row.cells[i] for row in table_rows)
+        and all(
+            cell.iri and any(e.statement for e in evidence.get(cell.iri, ()))
+            for row in table_rows
+            for cell in row.cells[i]
+        )
+        and len(shown) > 1
+    ]
+    keep = [i for i in range(len(shown)) if i not in statement_columns]
+    for row in table_rows:
+        row.cells = [row.cells[i] for i in keep]
+    columns = [shown[i] for i in keep]
+    return ReadableTable(columns, [header(v) for v in columns], table_rows)
 
 
 def _group(rows: list[Row], width: int, rounds: int = 2) -> list[Row]:
@@ -174,7 +193,7 @@ def _key(row: Row, skip: int) -> tuple:
     return tuple(tuple(cells) for i, cells in enumerate(row.cells) if i != skip)
 
 
-def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], shown: list[str]) -> None:
+def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], labels: Mapping[str, str]) -> None:
     """Each row's evidence: its statements' excerpts; else those of its most row-specific thing."""
     spread: dict[str, int] = {}
     for row in rows:
@@ -196,3 +215,4 @@ def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], shown: list
         row.evidence = found[:MAX_EVIDENCE]
         row.more_evidence = max(0, len(found) - MAX_EVIDENCE)
         row.facts = statements
+        row.fact_labels = {iri: labels.get(iri) or local_name(iri) for iri in statements}

@@ -11,9 +11,10 @@ from flask import Blueprint, Response, render_template, request
 from ..catalogue import NamedQuery
 from ..evidence.facts import evidence_for
 from ..readable import readable
+from ..search.resolve import Unresolved, kind_of
 from .api import find, run_named
 from .guard import Refused, query_form
-from .search import plain_rows
+from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
 from .workers import Answer, ServiceError
@@ -190,9 +191,27 @@ def named_page(name: str) -> Response:
             result = table(run_named(query, given, output))
         except ServiceError as failure:
             error = _error(failure)
+    state = services()
+    index = search_index(state)
+    try:
+        shown = resolve_given(query, given)
+    except Unresolved:
+        shown = given  # the error above says why; the form keeps what was typed
+    iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
+    labels = state.labels(
+        {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
+    )
     return Response(
         render_template(
-            "named.html", query=query, given=given, result=result, error=error, editor=editor_text(query)
+            "named.html",
+            query=query,
+            given=given,
+            result=result,
+            error=error,
+            editor=editor_text(query),
+            kinds={p.name: " ".join(sorted(kind_of(index, p.default))) for p in query.parameters},
+            chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
+            enum_labels=labels,
         ),
         status=error["status"] if error else 200,
     )
