@@ -211,9 +211,10 @@ class SearchIndex:
             # No thing has every word: those with most of them, for a question typed as a sentence.
             hits = self._hits(set.union(*matching), query, variants, wanted, (len(words) + 1) // 2)
         result.hits = hits[:limit]
-        if not any(hit.kind != "term" for hit in result.hits) and not wanted:
-            result.nearby = [(term, self._instances(term.iri)) for term in result.hits]
-            result.nearby = [(term, found) for term, found in result.nearby if found]
+        if not any(hit.kind != "term" for hit in result.hits):
+            if not wanted:
+                result.nearby = [(term, self._instances(term.iri)) for term in result.hits]
+                result.nearby = [(term, found) for term, found in result.nearby if found]
             if not result.nearby:
                 result.holdings = self.kinds()
         return result
