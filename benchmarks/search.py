@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from kg.search import index_from_store
-from kg.search.command import store_select
-from kg.store import open_store
+from kg.search.load import store_select
+from kg.store.opening import open_store
 
 TARGET_P50_MS = 20.0
 QUERIES = (

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.catalogue import load_catalogue
 from kg.cli import main
 from kg.evidence import clean_quote
 from kg.evidence.facts import evidence_for
 from kg.namespaces import PREFIXES
-from kg.querying import binding_terms, run_query
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
 from kg.readable import readable
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
 from kg.readable.values import money, plain_number
 from kg.search import index_from_store
-from kg.search.command import store_exists, store_select
+from kg.search.load import store_exists, store_select
 from kg.search.resolve import Unresolved, resolve_iri
 
 ID = "https://w3id.org/opioid-kg/id/"

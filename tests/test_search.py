@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.search import SearchIndex, index_from_store, normalize
-from kg.search.command import store_select
 from kg.search.index import edit_distance
+from kg.search.load import store_select
 
 ID = "https://w3id.org/opioid-kg/id/"
 

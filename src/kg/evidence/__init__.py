@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .quotes import clean_quote
+from kg.evidence.quotes import clean_quote
 
 __all__ = ["clean_quote"]

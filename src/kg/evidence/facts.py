@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from .quotes import clean_quote
+from kg.evidence.quotes import clean_quote
 
 Select = Callable[[str], Iterable[Mapping[str, str]]]
 

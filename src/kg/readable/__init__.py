@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .table import Cell, ReadableTable, Row, readable
+from kg.readable.table import Cell, ReadableTable, Row, readable
 
 __all__ = ["Cell", "ReadableTable", "Row", "readable"]

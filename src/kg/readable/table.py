@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..evidence.facts import Evidence
-from .values import TermLike, as_number, literal_text, local_name, with_unit
+from kg.evidence.facts import Evidence
+from kg.readable.values import TermLike, as_number, literal_text, local_name, with_unit
 
 UNITLESS = re.compile(r"percent|factor|count|observations|statements|index|year", re.IGNORECASE)
 MAX_EVIDENCE = 3  # excerpts shown per row; the fact's page has them all

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..evidence.facts import Evidence, evidence_for
-from ..querying import QueryResult
-from ..search.command import store_select
-from ..store import Store
-from .labels import labels_for
-from .table import readable
-from .text import text_table
-from .values import XSD
+from kg.evidence.facts import Evidence, evidence_for
+from kg.query.run import QueryResult
+from kg.readable.labels import labels_for
+from kg.readable.table import readable
+from kg.readable.text import text_table
+from kg.readable.values import XSD
+from kg.search.load import store_select
+from kg.store.base import Store
 
 PLAIN = {XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from ..evidence.facts import Evidence
-from .table import ReadableTable
+from kg.evidence.facts import Evidence
+from kg.readable.table import ReadableTable
 
 WIDTH = 100
 

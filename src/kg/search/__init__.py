@@ -6,7 +6,7 @@ answers in memory, so the search box, autocomplete and `kg search` stay fast.
 
 from __future__ import annotations
 
-from .index import Hit, SearchIndex, SearchResult, normalize
-from .load import KINDS, index_from_store
+from kg.search.index import Hit, SearchIndex, SearchResult, normalize
+from kg.search.load import KINDS, index_from_store
 
 __all__ = ["KINDS", "Hit", "SearchIndex", "SearchResult", "index_from_store", "normalize"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
-from ..evidence.quotes import clean_quote
-from .index import Entry, Field, SearchIndex, normalize
+from kg.evidence.quotes import clean_quote
+from kg.search.index import Entry, Field, SearchIndex, normalize
+from kg.store.base import Store
 
 Select = Callable[[str], Iterable[Mapping[str, str]]]
 
@@ -104,3 +105,39 @@ def index_from_store(select: Select) -> SearchIndex:
     for members in instances.values():
         members.sort(key=lambda iri: entries[iri].label.casefold())
     return SearchIndex(entries.values(), instances)
+
+
+def store_select(store: Store) -> Callable[[str], Iterable[Mapping[str, str]]]:
+    """The store's SELECT answers as plain strings, the shape the index and evidence loaders read."""
+
+    def select(sparql: str) -> Iterable[dict[str, str]]:
+        solutions = store.query(sparql)
+        names = [variable.value for variable in solutions.variables]  # type: ignore[union-attr]
+        for row in solutions:  # type: ignore[union-attr]
+            yield {name: row[name].value for name in names if row[name] is not None}
+
+    return select
+
+
+def store_exists(store: Store) -> Callable[[str], bool]:
+    """Whether the store mentions an IRI, as subject, predicate or object."""
+
+    def exists(iri: str) -> bool:
+        if ">" in iri or " " in iri:
+            return False
+        ask = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"
+        return bool(store.query(ask))
+
+    return exists
+
+
+def store_index(store: Store) -> Callable[[], SearchIndex]:
+    """The store's search index, built the first time it is asked for."""
+    built: list[SearchIndex] = []
+
+    def index() -> SearchIndex:
+        if not built:
+            built.append(index_from_store(store_select(store)))
+        return built[0]
+
+    return index

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from .index import SearchIndex, normalize
+import pyoxigraph as ox
+
+from kg.search.index import SearchIndex, normalize
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
@@ -46,6 +48,10 @@ def resolve_iri(
     elif (curie := _CURIE.match(text)) and curie.group(1) in prefixes:
         iri = prefixes[curie.group(1)] + (curie.group(2) or "")
     if iri is not None:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return iri  # not an IRI at all: the parameter's type check says why
         if exists(iri):
             return iri
         local = re.split(r"[/#:]", iri.rstrip("/#"))[-1]
@@ -76,18 +82,22 @@ def kind_of(index: SearchIndex, iri: str | None) -> set[str]:
 
 
 def resolve_parameters(
-    parameters: Mapping[str, str | None],
+    parameters: Mapping[str, tuple[str | None, tuple[str, ...]]],
     given: Mapping[str, str],
     prefixes: Mapping[str, str],
     exists: Callable[[str], bool],
     index: Callable[[], SearchIndex],
 ) -> dict[str, str]:
-    """`given` with every IRI parameter (named in `parameters`, with its default) resolved to an IRI."""
+    """`given` with every IRI parameter resolved to an IRI; `parameters` maps each to (default, enum).
+
+    A parameter with an enum keeps a value it cannot resolve, so that its check lists the allowed values.
+    """
     resolved = dict(given)
-    for name, default in parameters.items():
+    for name, (default, allowed) in parameters.items():
         if name in given:
             try:
                 resolved[name] = resolve_iri(given[name], prefixes, exists, index, default)
             except Unresolved as error:
-                raise Unresolved(f"parameter {name}: {error}") from None
+                if not allowed:
+                    raise Unresolved(f"parameter {name}: {error}") from None
     return resolved

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from ..catalogue import CatalogueError, NamedQuery
-from ..search.resolve import Unresolved
+from kg.query.catalogue import CatalogueError, NamedQuery
+from kg.search.resolve import Unresolved
+
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .search import resolve_given
 from .services import services

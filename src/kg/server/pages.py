@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import NamedQuery
-from ..evidence.facts import evidence_for
-from ..readable import readable
-from ..search.resolve import Unresolved, kind_of
+from kg.evidence.facts import evidence_for
+from kg.query.catalogue import NamedQuery
+from kg.readable import readable
+from kg.search.resolve import Unresolved, kind_of
+
 from .api import find, run_named
 from .guard import Refused, query_form
 from .search import plain_rows, resolve_given, search_index

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from ..catalogue import NamedQuery
-from ..namespaces import PREFIXES
-from ..search import KINDS, SearchIndex, index_from_store
-from ..search.resolve import resolve_parameters
+from kg.namespaces import PREFIXES
+from kg.query.catalogue import NamedQuery
+from kg.search import KINDS, SearchIndex, index_from_store
+from kg.search.resolve import resolve_parameters
+
 from .services import Services, services
 from .workers import ServiceError
 
@@ -51,7 +52,7 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
         ask = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"
         return bool(json.loads(state.pool.run(ask, None, max_rows=1, output_format="json").body)["boolean"])
 
-    iri_parameters = {p.name: p.default for p in query.parameters if p.type == "iri"}
+    iri_parameters = {p.name: (p.default, p.enum) for p in query.parameters if p.type == "iri"}
     return resolve_parameters(iri_parameters, given, PREFIXES, exists, lambda: search_index(state))
 
 

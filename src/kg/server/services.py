@@ -11,8 +11,9 @@ from functools import cached_property
 
 from flask import current_app
 
-from ..catalogue import NamedQuery, load_catalogue
-from ..readable.labels import labels_for
+from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.readable.labels import labels_for
+
 from .config import ServerConfig
 from .workers import Binding, WorkerPool
 

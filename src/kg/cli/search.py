@@ -1,0 +1,70 @@
+"""`kg search TEXT`: find things in the graph by name, alternative name, definition or quoted text."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.search.index import SearchResult
+from kg.search.load import KINDS, index_from_store, store_select
+from kg.store.base import StoreMissing
+from kg.store.opening import open_store
+
+
+def describe(result: SearchResult) -> str:
+    """The hits as lines of text; for no hit, the nearby things or what the graph holds."""
+    lines = [f"(read {word!r} as {other!r})" for word, other in result.read_as.items()]
+    for hit in result.hits:
+        extra = (
+            f"  — {hit.matched}: {hit.snippet}" if hit.matched != "text" and hit.snippet != hit.label else ""
+        )
+        lines.append(f"{hit.kind:<10} {hit.label}{extra}\n           {hit.iri}")
+    for term, instances in result.nearby:
+        names = "; ".join(instance.label for instance in instances)
+        lines.append(f"no thing in the graph is named {result.query!r}; it matches the term {term.label!r}")
+        lines.append(f"the graph holds, of that kind: {names}")
+    if not result.hits and not result.nearby:
+        held = ", ".join(f"{count} {kind}" for kind, count in result.holdings.items())
+        lines.append(f"nothing in the graph matches {result.query!r}; it holds {held}")
+    return "\n".join(lines)
+
+
+@click.command("search")
+@click.argument("text")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice([kind for kind, _ in KINDS]),
+    help="Only things of this kind (repeatable).",
+)
+@click.option("--limit", type=int, default=20, show_default=True, help="At most this many hits.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
+@pass_context
+def search_command(
+    context: Context,
+    text: str,
+    kinds: tuple[str, ...],
+    limit: int,
+    output_format: str,
+    store_path: str | None,
+) -> None:
+    """Find things by name, alternative name, definition or the text of an excerpt.
+
+    Accents and case do not matter, nor a small misspelling ("Merida", "fentanil").
+    Exit status 1 when nothing matches.
+    """
+    try:
+        index = index_from_store(store_select(open_store(store_path or context.store)))
+    except StoreMissing as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    result = index.search(text, kinds, limit)
+    if output_format == "json":
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(describe(result))
+    if not any(hit.kind != "term" for hit in result.hits):
+        raise SystemExit(1)
