@@ -49,6 +49,8 @@ def access_log(app: WsgiApp) -> WsgiApp:
         finally:
             path = environ.get("PATH_INFO", "") + (f"?{q}" if (q := environ.get("QUERY_STRING")) else "")
             elapsed = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %d %.0fms", environ.get("REQUEST_METHOD"), path[:300], status[0], size, elapsed)
+            log.info(
+                "%s %s %s %d %.0fms", environ.get("REQUEST_METHOD"), path[:300], status[0], size, elapsed
+            )
 
     return logged

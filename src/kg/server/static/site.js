@@ -19,6 +19,8 @@ function autocomplete(input) {
   list.id = input.id + "-suggestions";
   list.setAttribute("role", "listbox");
   list.hidden = true;
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", list.id);
   input.setAttribute("aria-expanded", "false");
   input.insertAdjacentElement("afterend", list);
