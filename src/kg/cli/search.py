@@ -6,11 +6,9 @@ import json
 
 import click
 
-from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.cli.context import Context, pass_context, store_option
 from kg.search.index import SearchResult
 from kg.search.load import KINDS, index_from_store, store_select
-from kg.store.base import StoreMissing
-from kg.store.opening import open_store
 
 
 def describe(result: SearchResult) -> str:
@@ -42,7 +40,7 @@ def describe(result: SearchResult) -> str:
 )
 @click.option("--limit", type=int, default=20, show_default=True, help="At most this many hits.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
+@store_option()
 @pass_context
 def search_command(
     context: Context,
@@ -50,17 +48,14 @@ def search_command(
     kinds: tuple[str, ...],
     limit: int,
     output_format: str,
-    store_path: str | None,
+    store_spec: str | None,
 ) -> None:
     """Find things by name, alternative name, definition or the text of an excerpt.
 
     Accents and case do not matter, nor a small misspelling ("Merida", "fentanil").
     Exit status 1 when nothing matches.
     """
-    try:
-        index = index_from_store(store_select(open_store(store_path or context.store)))
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
+    index = index_from_store(store_select(context.open_store(store_spec)))
     result = index.search(text, kinds, limit)
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))

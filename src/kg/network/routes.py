@@ -8,11 +8,15 @@ from itertools import islice
 
 import networkx as nx
 
+from kg.errors import KgError
+
 DEFAULT_MAX_HOPS = 8
 
 
-class UnknownName(LookupError):
+class UnknownName(KgError, LookupError):
     """A place, leg or substance that the network does not hold."""
+
+    status = 404
 
 
 @dataclass(frozen=True)

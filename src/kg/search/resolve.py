@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.search.index import SearchIndex, normalize
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
 
 
-class Unresolved(ValueError):
+class Unresolved(KgError, ValueError):
     """A value that names nothing in the graph, or more than one thing; the message lists candidates."""
 
 

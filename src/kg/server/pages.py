@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
+from kg.errors import KgError
 from kg.evidence.facts import evidence_for
 from kg.query.catalogue import NamedQuery
 from kg.readable import readable
 from kg.search.resolve import Unresolved, kind_of
 
 from .api import find, run_named
-from .guard import Refused, query_form
+from .guard import query_form
 from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
@@ -126,13 +127,8 @@ def table(answer: Answer) -> dict[str, object]:
     }
 
 
-def _error(error: ServiceError | Refused) -> dict[str, Any]:
-    return {
-        "status": error.status,
-        "message": error.message,
-        "line": getattr(error, "line", None),
-        "column": getattr(error, "column", None),
-    }
+def _error(error: KgError) -> dict[str, Any]:
+    return {"status": error.status, "message": error.message, "line": error.line, "column": error.column}
 
 
 @blueprint.get("/query")
@@ -149,7 +145,7 @@ def query_page() -> Response:
         try:
             form_format = "turtle" if query_form(text) == "graph" else "json"
             result = table(run_sparql(text, output_format=form_format))
-        except (ServiceError, Refused) as failure:
+        except KgError as failure:
             error = _error(failure)
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
     response = Response(
