@@ -70,6 +70,7 @@ def serve_command(
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
+    from kg.server.access import access_log, configure_logging
 
     project = context.project
     spec = context.store_spec(store_spec)
@@ -86,18 +87,21 @@ def serve_command(
         cache_mb=cache_mb,
     )
     app = create_app(config)
-    click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    configure_logging()
     if debug:
+        click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     import waitress
 
-    waitress.serve(
-        app,
+    server = waitress.create_server(
+        access_log(app),
         host=host,
         port=port,
         threads=threads or 4 * workers,
         ident="opioid-kg",
         channel_timeout=max(30, int(timeout) * 3),
-        _quiet=True,
     )
+    bound = getattr(server, "effective_port", port)
+    click.echo(f"serving {spec} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    server.run()

@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.evidence.quotes import clean_quote
 from kg.store.description import DATASET
 
 from .dataset import description_response
@@ -34,6 +35,11 @@ SELECT ?s ?excerpt ?role ?exact ?source ?agency WHERE {
   OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
   OPTIONAL { ?s prov:wasAttributedTo ?agency }
 } ORDER BY DESC(?role) ?excerpt ?agency
+"""
+OWN_QUOTE = """
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+SELECT ?s ?exact ?source WHERE { ?s a kg:Excerpt ; oa:hasSource ?source ; oa:hasSelector/oa:exact ?exact }
 """
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
@@ -67,12 +73,17 @@ def resource(rest: str) -> Response:
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
     support = state.select(SUPPORT, subject)
+    own = [
+        {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
+        for row in state.select(OWN_QUOTE, subject)
+    ]
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
     mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
     mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
+    mentioned |= {row["source"] for row in own}
     labels = state.labels(mentioned)
     types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
     excerpts: dict[str, dict[str, object]] = {}
@@ -80,7 +91,7 @@ def resource(rest: str) -> Response:
         entry = excerpts.setdefault(
             row["excerpt"].value,
             {
-                "exact": row["exact"].value if "exact" in row else "",
+                "exact": clean_quote(row["exact"].value) if "exact" in row else "",
                 "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
@@ -97,6 +108,7 @@ def resource(rest: str) -> Response:
             properties=properties,
             incoming=incoming,
             excerpts=excerpts,
+            own_quote=own[0] if own else None,
             labels=labels,
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
