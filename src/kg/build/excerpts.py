@@ -13,8 +13,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from kg.namespaces import KG, OA
 from kg.build.sources import SourceText, locate_quote
+from kg.namespaces import KG, OA
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from datetime import date
 
 from kg.namespaces import XSD
 
-
 _TZ = r"(Z|[+-]\d{2}:\d{2})?"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
-from rdflib.term import Node
 from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
 
@@ -39,7 +39,9 @@ class UndeclaredTerm:
 def declared_terms(ontology: Graph) -> set[URIRef]:
     """Every class and property the ontology declares."""
     return {
-        URIRef(str(subject)) for subject, kind in ontology.subject_objects(RDF.type) if kind in _DECLARATION_TYPES
+        URIRef(str(subject))
+        for subject, kind in ontology.subject_objects(RDF.type)
+        if kind in _DECLARATION_TYPES
     }
 
 

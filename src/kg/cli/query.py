@@ -8,9 +8,14 @@ import click
 
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
 from kg.query.internal import internal_queries
 from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, Bindings, binding_terms, run_query
+from kg.readable.terminal import readable_text
+from kg.search.load import store_exists, store_index
+from kg.search.resolve import resolve_parameters
+from kg.store.base import Store
 
 
 @click.command("queries")
@@ -22,9 +27,7 @@ def queries_command(context: Context, internal: bool) -> None:
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
-            shown = parameter.default
-            if isinstance(shown, tuple):
-                shown = ", ".join(shown)
+            shown = ", ".join(parameter.defaults) if parameter.many else parameter.default
             default = f" [default: {shown}]" if shown is not None else ""
             allowed = f" (one of: {', '.join(parameter.enum)})" if parameter.enum else ""
             kind = f"<{parameter.type}>" + ("..." if parameter.many else "")
@@ -45,9 +48,10 @@ def queries_command(context: Context, internal: bool) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", *SELECT_FORMATS, *GRAPH_FORMATS]),
+    type=click.Choice(["table", "readable", *SELECT_FORMATS, *GRAPH_FORMATS]),
     default=None,
-    help="table|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml for graphs.",
+    help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
+    " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
 )
 @click.option(
     "--max-rows",
@@ -74,11 +78,13 @@ def query_command(
     """
     if (name_or_file is None) == (expression is None):
         raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
-    text, bindings, source = _resolve_query(context, name_or_file, expression, params)
     store = context.open_store(store_spec)
+    text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
     result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-    if chosen == "table":
+    if chosen == "readable" and result.kind == "select":
+        click.echo(readable_text(context.project / "sources", store, result))
+    elif chosen in ("table", "readable"):
         click.echo(result.table())
     else:
         click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
@@ -87,7 +93,7 @@ def query_command(
 
 
 def _resolve_query(
-    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
+    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...], store: Store
 ) -> tuple[str, Bindings, str]:
     """The query text, its typed bindings, and a name for error messages."""
     values: dict[str, list[str]] = {}
@@ -122,4 +128,7 @@ def _resolve_query(
             raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
         named = catalogue[name_or_file]
         source = str(named.path)
-    return named.text, named.bindings(given), source
+    iri_parameters = {p.name: (p.default, p.enum) for p in named.parameters if p.type == "iri" and not p.many}
+    single = {name: value for name, value in given.items() if isinstance(value, str)}
+    resolved = resolve_parameters(iri_parameters, single, PREFIXES, store_exists(store), store_index(store))
+    return named.text, named.bindings({**given, **resolved}), source

@@ -54,9 +54,15 @@ class Parameter:
     name: str
     type: str
     description: str
-    default: str | tuple[str, ...] | None = None
+    default: str | None = None
     enum: tuple[str, ...] = ()
     many: bool = False
+    defaults: tuple[str, ...] = ()  # a `many` parameter's default values
+
+    @property
+    def fallback(self) -> str | tuple[str, ...] | None:
+        """The value used when none is given: the default, or a `many` parameter's defaults."""
+        return (self.defaults or None) if self.many else self.default
 
     def bind(self, raw: str | Sequence[str]) -> Binding | tuple[Binding, ...]:
         """One typed value, or for a `many` parameter a list of them."""
@@ -132,7 +138,7 @@ class NamedQuery:
             self.parameter(name)
         values: Bindings = {}
         for parameter in self.parameters:
-            raw = given.get(parameter.name, parameter.default)
+            raw = given.get(parameter.name, parameter.fallback)
             if raw is None:
                 raise CatalogueError(f"query {self.name} needs a value for parameter {parameter.name}")
             values[parameter.name] = parameter.bind(raw)
@@ -228,23 +234,27 @@ def _parameter(path: Path, raw: object) -> Parameter:
     if not isinstance(many, bool):
         raise CatalogueError(f"{path}: parameter {name}: many is true or false")
     default = raw.get("default")
-    if isinstance(default, list) and many:
-        default = tuple(str(value) for value in default)
+    defaults: tuple[str, ...] = ()
+    if many:
+        defaults = tuple(
+            str(value) for value in (default if isinstance(default, list) else [default] if default else [])
+        )
+        default = None
     elif default is not None:
         default = str(default)
     enum_values = raw.get("enum") or []
     if not isinstance(enum_values, list):
         raise CatalogueError(f"{path}: parameter {name}: enum must be a list of values")
     enum = tuple(str(value) for value in enum_values)
-    parameter = Parameter(name, kind, raw["description"], default, enum, many)
+    parameter = Parameter(name, kind, raw["description"], default, enum, many, defaults)
     for value in enum:
         try:
             Parameter(name, kind, parameter.description).term(value)
         except CatalogueError as error:
             raise CatalogueError(f"{path}: allowed value does not fit: {error}") from None
-    if parameter.default is not None:
+    if parameter.fallback is not None:
         try:
-            parameter.bind(parameter.default)
+            parameter.bind(parameter.fallback)
         except CatalogueError as error:
             raise CatalogueError(f"{path}: default does not fit: {error}") from None
     return parameter

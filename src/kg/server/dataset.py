@@ -1,4 +1,4 @@
-"""The whole dataset at /data (N-Quads, TriG, JSON-LD) and its VoID description at /.well-known/void."""
+"""The whole dataset at /data (N-Quads, TriG, JSON-LD) and its VoID/DCAT description at /.well-known/void."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from functools import cache
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from kg.exchange.void import dataset_description, serialized, service_description
 from kg.query.internal import typed
-from kg.query.run import GRAPH_FORMATS
+from kg.store.description import DescriptionMissing, as_turtle, built_description, with_endpoints
 
 from ..namespaces import PREFIXES
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, negotiate, offered
@@ -19,6 +18,12 @@ from .workers import ServiceError
 blueprint = Blueprint("dataset", __name__)
 DUMP_MEDIA = {"application/n-quads": "nquads", "application/trig": "trig", "application/ld+json": "jsonld"}
 DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}
+DESCRIPTION_FORMATS = {
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
 
 
 @cache
@@ -51,21 +56,25 @@ def data() -> Response:
 
 @blueprint.get("/.well-known/void")
 def void() -> Response:
-    """A VoID description: the dataset, its named graphs as subsets, its endpoint and dump."""
+    """The dataset's VoID/DCAT description as `kg build` wrote it, with this server's endpoints added."""
     chosen = negotiate(GRAPH_MEDIA, request.args.get("format"))
     if chosen is None:
         raise ServiceError(406, f"the description is offered as: {offered(GRAPH_MEDIA)}")
-    state = services()
-    base = state.config.canonical_base
-    reports = [
-        (row["report"].value, row["modified"].value if "modified" in row else None)
-        for row in state.select(*typed("source-reports"))
-    ]
-    counted = state.select(*typed("instances-per-class"))
-    classes = {row["class"].value: int(row["instances"].value) for row in counted}
-    description = dataset_description(state.graphs, reports, base) + service_description(
-        base, request.host_url, classes
-    )
-    response = Response(serialized(description, GRAPH_FORMATS[chosen]), content_type=FORMAT_MEDIA[chosen])
+    return description_response(chosen)
+
+
+def description_response(output_format: str) -> Response:
+    """The built description (dist/void.ttl) plus where this server answers queries and serves the dump."""
+    try:
+        built = built_description(services().config.dist)
+    except DescriptionMissing as error:
+        raise ServiceError(404, str(error)) from None
+    root = request.host_url
+    statements = with_endpoints(built, sparql_endpoint=root + "sparql", data_dump=root + "data")
+    if output_format == "turtle":
+        body = as_turtle(statements)
+    else:
+        body = ox.serialize(statements, format=DESCRIPTION_FORMATS[output_format]) or b""
+    response = Response(body, content_type=FORMAT_MEDIA[output_format])
     response.vary.add("Accept")
     return response

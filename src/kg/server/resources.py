@@ -13,8 +13,11 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.evidence.quotes import clean_quote
 from kg.query.internal import typed
+from kg.store.description import DATASET
 
+from .dataset import description_response
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
 from .workers import ServiceError
@@ -39,6 +42,8 @@ def resource(rest: str) -> Response:
     chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
     if chosen is None:
         raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
+    if iri == DATASET:
+        return _dataset(chosen)
     if chosen != "html":
         description = typed("resource-description", s=iri)
         answer = state.pool.run(*description, max_rows=state.config.max_rows, output_format=chosen)
@@ -50,12 +55,17 @@ def resource(rest: str) -> Response:
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
     support = state.select(*typed("resource-evidence", s=iri))
+    own = [
+        {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
+        for row in state.select(*typed("resource-own-quote", s=iri))
+    ]
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
     mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
     mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
+    mentioned |= {row["source"] for row in own}
     labels = state.labels(mentioned)
     types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
     excerpts: dict[str, dict[str, Any]] = {}
@@ -63,7 +73,7 @@ def resource(rest: str) -> Response:
         entry = excerpts.setdefault(
             row["excerpt"].value,
             {
-                "exact": row["exact"].value if "exact" in row else "",
+                "exact": clean_quote(row["exact"].value) if "exact" in row else "",
                 "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
@@ -80,10 +90,21 @@ def resource(rest: str) -> Response:
             properties=properties,
             incoming=incoming,
             excerpts=excerpts,
+            own_quote=own[0] if own else None,
             labels=labels,
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
     )
+
+
+def _dataset(output_format: str) -> Response:
+    """The dataset's own IRI: its description for RDF clients, the home page for browsers."""
+    if output_format == "html":
+        response = redirect(url_for("pages.home"))
+    else:
+        response = description_response(output_format)
+    response.vary.add("Accept")
+    return response  # type: ignore[return-value]  # werkzeug's redirect Response
 
 
 @blueprint.get("/graph/<name>")

@@ -14,6 +14,7 @@ from flask import current_app
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.query.run import Bindings
+from kg.readable.labels import labels_for
 
 from .config import ServerConfig
 from .workers import WorkerPool
@@ -75,13 +76,9 @@ class Services:
 
     def labels(self, iris: set[str]) -> dict[str, str]:
         """A readable label for each IRI that has one, by the first label property that is present."""
-        if not iris:
-            return {}
-        rows = self.select(*typed("labels", s=sorted(iris)))
-        found: dict[str, str] = {}
-        for row in rows:
-            found.setdefault(row["s"].value, row["label"].value)
-        return found
+        return labels_for(
+            lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
+        )
 
 
 def services() -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,9 +22,10 @@ def check_built(path: Path) -> None:
 
 
 def create_store(path: Path, nquads_file: Path) -> None:
-    """Create a new on-disk store at `path` holding the quads of `nquads_file`."""
+    """Create a new on-disk store at `path` holding the quads of `nquads_file`, blank nodes keeping
+    their labels (the file's are labelled by content), so the store dumps the file's very lines."""
     store = ox.Store(str(path))
-    store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(ox.parse(path=str(nquads_file), format=ox.RdfFormat.N_QUADS))
     store.flush()
     store.optimize()
     del store
@@ -36,14 +37,6 @@ class EmbeddedStore:
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         check_built(path)
         self._store = ox.Store.read_only(str(path))
-
-    @classmethod
-    def in_memory(cls, quads: Iterable[ox.Quad]) -> EmbeddedStore:
-        """A store in memory holding `quads`, for asking a few quads the same questions as a built store."""
-        store = cls.__new__(cls)
-        store._store = ox.Store()
-        store._store.extend(quads)
-        return store
 
     def query(
         self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True

@@ -16,6 +16,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.questions import answer
 from kg.query.run import Bindings, QueryResult, binding_terms
 from kg.store.base import Bound, Store
+from kg.store.sparql import with_values
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -40,6 +41,13 @@ def bound(name: str, **given: str | Sequence[str]) -> tuple[str, dict[str, Bound
     """Internal query `name` and its parameters as terms, `given` values checked against their types."""
     query = internal(name)
     return query.text, binding_terms(query.bindings(given))
+
+
+def standalone(name: str, **given: str | Sequence[str]) -> str:
+    """Internal query `name` with its typed values joined in as VALUES: one text, for an asker that
+    takes text only (the server's worker pool, a select callable)."""
+    text, terms = bound(name, **given)
+    return with_values(text, terms)
 
 
 def ask(

@@ -1,0 +1,121 @@
+"""The search index read from the store: names, definitions, excerpt quotes and what kind each thing is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+
+import pyoxigraph as ox
+
+from kg.evidence.quotes import clean_quote
+from kg.query.catalogue import CatalogueError
+from kg.query.internal import bound, internal
+from kg.search.index import Entry, Field, SearchIndex, normalize
+from kg.store.base import Store
+
+Select = Callable[[str], Iterable[Mapping[str, str]]]
+
+# What a thing is, in the words of the search box; the first kind that fits wins.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("substance", ("kg:Substance",)),
+    ("place", ("kg:Place",)),
+    ("agency", ("kg:GovernmentAgency", "kg:IntergovernmentalOrganization", "kg:Legislature")),
+    ("actor", ("kg:CriminalGroup", "kg:ActorGroup", "kg:Person", "kg:Company", "org:Organization")),
+    ("programme", ("kg:Program", "kg:Forum", "kg:ProgramActivity")),
+    ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement")),
+    ("route", ("kg:TraffickingFlow",)),
+    ("policy", ("kg:PolicyMeasure", "kg:PolicyQuestion", "kg:LegislativeAction", "kg:Disagreement")),
+    (
+        "fact",
+        ("kg:CultivationSite", "kg:ProductionSite", "kg:SecuritySituation", "kg:Stance", "kg:DataCredit"),
+    ),
+    ("excerpt", ("kg:Excerpt",)),
+    ("document", ("kg:Report", "kg:Figure")),
+    ("period", ("kg:Period", "kg:CalendarYear", "kg:FiscalYear")),
+    (
+        "term",
+        (
+            "owl:Class",
+            "rdf:Property",
+            "owl:ObjectProperty",
+            "owl:DatatypeProperty",
+            "owl:AnnotationProperty",
+            "skos:Concept",
+            "skos:ConceptScheme",
+        ),
+    ),
+)
+NAMESPACES = {
+    "kg:": "https://w3id.org/opioid-kg/ontology#",
+    "qb:": "http://purl.org/linked-data/cube#",
+    "org:": "http://www.w3.org/ns/org#",
+    "owl:": "http://www.w3.org/2002/07/owl#",
+    "rdf:": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "skos:": "http://www.w3.org/2004/02/skos/core#",
+}
+
+
+def _expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return NAMESPACES[prefix + ":"] + local
+
+
+def index_from_store(select: Select) -> SearchIndex:
+    """Every named or quoted thing in the store, kinded by its classes (subclasses included)."""
+    entries: dict[str, Entry] = {}
+    for row in select(internal("search-texts").text):
+        text = clean_quote(row["text"]) if row["field"] == "text" else row["text"].strip()
+        words = normalize(text)
+        if words:
+            entry = entries.setdefault(row["s"], Entry(row["s"]))
+            entry.fields.append(Field(row["field"], text, words, frozenset(words.split())))
+    classes: dict[str, set[str]] = defaultdict(set)
+    instances: dict[str, list[str]] = defaultdict(list)
+    for row in select(internal("search-types").text):
+        classes[row["s"]].add(row["class"])
+        if row["s"] in entries and row["s"] not in instances[row["class"]]:
+            instances[row["class"]].append(row["s"])
+    order = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
+    for iri, entry in entries.items():
+        entry.kind = next((kind for kind, wanted in order if classes[iri] & wanted), "other")
+    for members in instances.values():
+        members.sort(key=lambda iri: entries[iri].label.casefold())
+    return SearchIndex(entries.values(), instances)
+
+
+def store_select(store: Store) -> Callable[[str], Iterable[Mapping[str, str]]]:
+    """The store's SELECT answers as plain strings, the shape the index and evidence loaders read."""
+
+    def select(sparql: str) -> Iterable[dict[str, str]]:
+        solutions = store.query(sparql)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise TypeError("a select callable runs SELECT queries only")
+        names = [variable.value for variable in solutions.variables]
+        for row in solutions:
+            yield {name: row[name].value for name in names if row[name] is not None}
+
+    return select
+
+
+def store_exists(store: Store) -> Callable[[str], bool]:
+    """Whether the store mentions an IRI, as subject, predicate or object."""
+
+    def exists(iri: str) -> bool:
+        try:
+            return bool(store.query(*bound("mentions", iri=iri)))
+        except CatalogueError:
+            return False  # not an IRI at all
+
+    return exists
+
+
+def store_index(store: Store) -> Callable[[], SearchIndex]:
+    """The store's search index, built the first time it is asked for."""
+    built: list[SearchIndex] = []
+
+    def index() -> SearchIndex:
+        if not built:
+            built.append(index_from_store(store_select(store)))
+        return built[0]
+
+    return index
