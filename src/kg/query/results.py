@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+Solution = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -57,7 +57,7 @@ def _tsv_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     return str(term).replace("\t", "\\t")
 
 
-def select(variables: list[str], rows: list[Row], output_format: str) -> bytes:
+def select(variables: list[str], rows: list[Solution], output_format: str) -> bytes:
     """Solutions in one of json, xml, csv, tsv."""
     if output_format == "json":
         bindings = [{name: _json_term(term) for name, term in row.items()} for row in rows]

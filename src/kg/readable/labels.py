@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 
+from kg.evidence.facts import Select
 from kg.query.internal import standalone
 
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
@@ -16,7 +17,7 @@ def labels_query(iris: Iterable[str]) -> str | None:
     return standalone("labels", s=wanted) if wanted else None
 
 
-def labels_for(select: Callable[[str], Iterable[Mapping[str, str]]], iris: Iterable[str]) -> dict[str, str]:
+def labels_for(select: Select, iris: Iterable[str]) -> dict[str, str]:
     """The best label of each IRI that has one."""
     query = labels_query(iris)
     found: dict[str, str] = {}

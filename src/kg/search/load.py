@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
+from kg.evidence.facts import Select
 from kg.evidence.quotes import clean_quote
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal
 from kg.search.index import Entry, Field, SearchIndex, normalize
 from kg.store.base import Store
-
-Select = Callable[[str], Iterable[Mapping[str, str]]]
 
 # What a thing is, in the words of the search box; the first kind that fits wins.
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -83,7 +82,7 @@ def index_from_store(select: Select) -> SearchIndex:
     return SearchIndex(entries.values(), instances)
 
 
-def store_select(store: Store) -> Callable[[str], Iterable[Mapping[str, str]]]:
+def store_select(store: Store) -> Select:
     """The store's SELECT answers as plain strings, the shape the index and evidence loaders read."""
 
     def select(sparql: str) -> Iterable[dict[str, str]]:
