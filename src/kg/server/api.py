@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..catalogue import CatalogueError, NamedQuery
+from .messages import Answer, Query
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 SCHEMA_TYPES = {
@@ -58,7 +59,15 @@ def run_named(query: NamedQuery, given: dict[str, str], output_format: str | Non
     except CatalogueError as error:
         raise ServiceError(400, str(error)) from None
     state = services()
-    return state.pool.run(query.text, bindings, max_rows=state.config.max_rows, output_format=output_format)
+    return state.run(
+        Query(
+            query.text,
+            Query.sorted_bindings(bindings),
+            max_rows=state.config.max_rows,
+            select_format=output_format,
+            graph_format=output_format,
+        )
+    )
 
 
 @blueprint.get("/queries")

@@ -10,7 +10,15 @@ from pathlib import Path
 import click
 
 from ..store import DEFAULT_STORE, open_store
-from .config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from .config import (
+    DEFAULT_CACHE_MB,
+    DEFAULT_HTML_ROWS,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_QUEUE_WAIT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKER_MEMORY_MB,
+    ServerConfig,
+)
 
 
 @click.command("serve")
@@ -50,7 +58,39 @@ from .config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerC
     show_default=True,
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
+@click.option(
+    "--worker-memory-mb",
+    type=int,
+    default=DEFAULT_WORKER_MEMORY_MB,
+    show_default=True,
+    help="Address space a query worker may use; a query past it is answered 503 and its worker replaced.",
+)
+@click.option(
+    "--queries-per-client",
+    type=int,
+    default=0,
+    help="Queries one client address may run at once; more are answered 429 [default: half the workers].",
+)
+@click.option(
+    "--queue-wait",
+    type=float,
+    default=DEFAULT_QUEUE_WAIT,
+    show_default=True,
+    help="Seconds a query waits for a free worker before the answer is 503.",
+)
+@click.option(
+    "--html-rows",
+    type=int,
+    default=DEFAULT_HTML_ROWS,
+    show_default=True,
+    help="Rows a web page shows of an answer; the page links the whole answer as CSV and JSON.",
+)
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--trusted-proxy",
+    default=None,
+    help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @click.pass_obj
 def serve_command(
@@ -62,7 +102,12 @@ def serve_command(
     max_rows: int,
     workers: int,
     cache_mb: int,
+    worker_memory_mb: int,
+    queries_per_client: int,
+    queue_wait: float,
+    html_rows: int,
     threads: int | None,
+    trusted_proxy: str | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
@@ -83,14 +128,22 @@ def serve_command(
         max_rows=max_rows,
         workers=workers,
         cache_mb=cache_mb,
+        worker_memory_mb=worker_memory_mb,
+        client_queries=queries_per_client,
+        queue_wait=queue_wait,
+        html_rows=html_rows,
+        isolate_network=not remote,
     )
     app = create_app(config)
+    protections = app.extensions["kg"].pool.start()
+    click.echo(protections.describe(), err=True)
     click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     import waitress
 
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
     waitress.serve(
         app,
         host=host,
@@ -99,4 +152,5 @@ def serve_command(
         ident="opioid-kg",
         channel_timeout=max(30, int(timeout) * 3),
         _quiet=True,
+        **(proxy if trusted_proxy else {}),
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from ..catalogue import NamedQuery
 from .api import find, run_named
-from .guard import Refused, query_form
+from .guard import Refused
+from .messages import Answer
 from .services import Services, Term, services
 from .sparql import run_sparql
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("pages", __name__)
 CLASS_COUNTS = (
@@ -31,8 +31,6 @@ SELECT ?group ?s ?label WHERE {
   FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
 } ORDER BY ?group ?label
 """
-_home_lock = threading.Lock()
-_home: dict[int, dict[str, object]] = {}
 
 
 @blueprint.app_template_filter("href")
@@ -45,22 +43,19 @@ def href(iri: str) -> str | None:
 
 
 def home_data(state: Services) -> dict[str, object]:
-    """Counts and main entities; computed once, since the store is read-only."""
-    with _home_lock:
-        if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
-                entries = groups.setdefault(row["group"].value, [])
-                if row["s"].value not in {iri for iri, _ in entries}:
-                    entries.append((row["s"].value, row["label"].value))
-            _home[id(state)] = {
-                "graphs": state.graphs,
-                "classes": classes,
-                "groups": groups,
-                "class_labels": state.labels({c for c, _ in classes}),
-            }
-        return _home[id(state)]
+    """Counts and main entities; their queries' answers come from the one cache once asked."""
+    classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in state.select(MAIN):
+        entries = groups.setdefault(row["group"].value, [])
+        if row["s"].value not in {iri for iri, _ in entries}:
+            entries.append((row["s"].value, row["label"].value))
+    return {
+        "graphs": state.graphs,
+        "classes": classes,
+        "groups": groups,
+        "class_labels": state.labels({c for c, _ in classes}),
+    }
 
 
 @blueprint.get("/")
@@ -120,8 +115,8 @@ def _error(error: ServiceError | Refused) -> dict[str, Any]:
     return {
         "status": error.status,
         "message": error.message,
-        "line": getattr(error, "line", None),
-        "column": getattr(error, "column", None),
+        "line": error.line,
+        "column": error.column,
     }
 
 
@@ -137,8 +132,7 @@ def query_page() -> Response:
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:
-            form_format = "turtle" if query_form(text) == "graph" else "json"
-            result = table(run_sparql(text, output_format=form_format))
+            result = table(run_sparql(text, formats=("json", "turtle"), max_rows=state.config.html_rows))
         except (ServiceError, Refused) as failure:
             error = _error(failure)
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Response, jsonify, render_template, request
 
 from .guard import Refused
-from .workers import Answer, ServiceError
+from .messages import Answer
+from .workers import ServiceError
 
 SELECT_MEDIA = {
     "application/sparql-results+json": "json",
@@ -107,6 +108,4 @@ def error_response(status: int, message: str, line: int | None = None, column: i
 
 
 def from_exception(error: ServiceError | Refused) -> Response:
-    if isinstance(error, Refused):
-        return error_response(error.status, error.message)
     return error_response(error.status, error.message, error.line, error.column)
