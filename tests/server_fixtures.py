@@ -6,14 +6,13 @@ processes, a built store), so nothing here stands in for the server.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,26 +62,33 @@ class RunningServer:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         timeout: float = 30,
+        source: str = "127.0.0.1",
     ) -> Reply:
-        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, data=data, headers=headers or {})
+        """One request from the loopback address `source` (127.0.0.x: distinct clients to the server)."""
+        target = path + ("?" + urllib.parse.urlencode(params) if params else "")
+        parsed = urllib.parse.urlsplit(self.base)
+        connection = http.client.HTTPConnection(
+            parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0)
+        )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return Reply(
-                    response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-                )
-        except urllib.error.HTTPError as error:
-            with error:
-                return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+            connection.request("POST" if data is not None else "GET", target, body=data, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        finally:
+            connection.close()
 
-    def get(self, path: str, accept: str | None = None, **params: str) -> Reply:
-        return self.request(path, headers={"Accept": accept} if accept else {}, params=params or None)
+    def get(self, path: str, accept: str | None = None, source: str = "127.0.0.1", **params: str) -> Reply:
+        return self.request(
+            path, headers={"Accept": accept} if accept else {}, params=params or None, source=source
+        )
 
-    def post_form(self, path: str, fields: dict[str, str], accept: str | None = None) -> Reply:
+    def post_form(
+        self, path: str, fields: dict[str, str], accept: str | None = None, source: str = "127.0.0.1"
+    ) -> Reply:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if accept:
             headers["Accept"] = accept
-        return self.request(path, data=urllib.parse.urlencode(fields).encode(), headers=headers)
+        return self.request(path, data=urllib.parse.urlencode(fields).encode(), headers=headers, source=source)
 
     def stop(self) -> None:
         if self.process.poll() is None:

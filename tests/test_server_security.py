@@ -34,6 +34,8 @@ def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "2",
         "--cache-mb",
         "0",
+        "--queue-wait",
+        str(3 * TIMEOUT),
     )
     yield running
     running.stop()
@@ -170,14 +172,14 @@ def test_explosive_query_is_stopped_while_others_are_answered(server) -> None:
 
     def explode() -> None:
         started = time.monotonic()
-        outcome["reply"] = server.post_form("/sparql", {"query": EXPLOSIVE})
+        outcome["reply"] = server.post_form("/sparql", {"query": EXPLOSIVE}, source="127.0.0.2")
         outcome["seconds"] = time.monotonic() - started
 
     runaway = threading.Thread(target=explode)
     runaway.start()
     time.sleep(0.5)
     started = time.monotonic()
-    during = server.get("/sparql", "application/sparql-results+json", query=SIMPLE)
+    during = server.get("/sparql", "application/sparql-results+json", query=SIMPLE, source="127.0.0.3")
     assert during.status == 200 and during.json()["boolean"] is True
     assert time.monotonic() - started < 1.0
     runaway.join(30)
@@ -190,12 +192,14 @@ def test_explosive_query_is_stopped_while_others_are_answered(server) -> None:
 
 
 def test_stopped_queries_free_their_workers(server) -> None:
-    """Two runaways fill both workers; once stopped, queries run at once, so the work really ended."""
+    """Two runaways from two clients fill both workers; once stopped, queries run at once, so the work
+    really ended."""
     replies = []
-    runaways = [
-        threading.Thread(target=lambda: replies.append(server.post_form("/sparql", {"query": EXPLOSIVE})))
-        for _ in range(2)
-    ]
+
+    def explode(source: str) -> None:
+        replies.append(server.post_form("/sparql", {"query": EXPLOSIVE}, source=source))
+
+    runaways = [threading.Thread(target=explode, args=(f"127.0.0.{n}",)) for n in (4, 5)]
     for thread in runaways:
         thread.start()
     for thread in runaways:
