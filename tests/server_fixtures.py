@@ -71,7 +71,9 @@ class RunningServer:
             parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0)
         )
         try:
-            connection.request("POST" if data is not None else "GET", target, body=data, headers=headers or {})
+            connection.request(
+                "POST" if data is not None else "GET", target, body=data, headers=headers or {}
+            )
             response = connection.getresponse()
             return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
         finally:
@@ -88,7 +90,9 @@ class RunningServer:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if accept:
             headers["Accept"] = accept
-        return self.request(path, data=urllib.parse.urlencode(fields).encode(), headers=headers, source=source)
+        return self.request(
+            path, data=urllib.parse.urlencode(fields).encode(), headers=headers, source=source
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
-from ..server.services import services
-from ..store import Store
-from . import chart as charts
-from . import interactive, series
+from kg.charts import chart as charts
+from kg.charts import series
+from kg.server.services import services
+from kg.store.base import Store
+
+from . import interactive
 from .model import flow_network, production_network
 from .routes import UnknownName
 from .views import flow_picture, flow_view

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..store import Store
+from kg.store.base import Store
+
 from .sandbox import Protections
 
 Binding = tuple[str, str, str | None]  # kind ("iri" or "literal"), lexical form, datatype IRI

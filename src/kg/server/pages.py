@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import NamedQuery
+from kg.query.catalogue import NamedQuery
+
 from .api import find, run_named
 from .guard import Refused
 from .messages import Answer

@@ -13,7 +13,8 @@ from functools import cached_property
 
 from flask import current_app, has_request_context, request
 
-from ..catalogue import NamedQuery, load_catalogue
+from kg.query.catalogue import NamedQuery, load_catalogue
+
 from .bounded import BoundedStore
 from .cache import BudgetCache
 from .config import ServerConfig

@@ -19,8 +19,9 @@ import sys
 import threading
 from collections.abc import Callable
 
-from ..querying import QueryError, binding_terms, collect, syntax_error
-from ..store import Store
+from kg.query.run import QueryError, binding_terms, collect, syntax_error
+from kg.store.base import Store
+
 from . import guard
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
