@@ -53,7 +53,9 @@ def find(name: str) -> NamedQuery:
     return catalogue[name]
 
 
-def run_named(query: NamedQuery, given: dict[str, str], output_format: str | None) -> Answer:
+def run_named(
+    query: NamedQuery, given: dict[str, str], output_format: str | None, max_rows: int | None = None
+) -> Answer:
     """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter."""
     try:
         bindings = query.bindings(given)
@@ -64,7 +66,7 @@ def run_named(query: NamedQuery, given: dict[str, str], output_format: str | Non
         Query(
             query.text,
             Query.sorted_bindings(bindings),
-            max_rows=state.config.max_rows,
+            max_rows=max_rows or state.config.max_rows,
             select_format=output_format,
             graph_format=output_format,
         )

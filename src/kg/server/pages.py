@@ -167,7 +167,7 @@ def named_page(name: str) -> Response:
     if request.args.get("run"):
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output))
+            result = table(run_named(query, given, output, services().config.html_rows))
         except ServiceError as failure:
             error = _error(failure)
     return Response(
