@@ -8,10 +8,7 @@ guard reads it as the server's workers do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pyoxigraph as ox
-import pytest
 from corpus import Spelling, spellings
 from listener import Listener
 
@@ -19,13 +16,6 @@ from kg.server import guard
 from kg.server.config import DEFAULT_MAX_NESTING, DEFAULT_MAX_QUERY_LENGTH
 
 GRAPHS = frozenset({"https://w3id.org/opioid-kg/graph/data"})
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    running = Listener()
-    yield running
-    running.close()
 
 
 def oxigraph_connects(spelling: Spelling, listener: Listener) -> bool:

@@ -8,7 +8,6 @@ SERVICE call here is the worker's empty network namespace alone.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 
 import pytest
 from listener import Listener
@@ -16,13 +15,6 @@ from listener import Listener
 from kg.server.messages import Query
 from kg.server.workers import ServiceError, WorkerPool
 from kg.store.embedded import EmbeddedStore
-
-
-@pytest.fixture()
-def listener() -> Iterator[Listener]:
-    running = Listener()
-    yield running
-    running.close()
 
 
 def pool_over(built, *, isolate: bool, memory_mb: int | None = None) -> WorkerPool:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 OPENERS = frozenset("{([")
 CLOSERS = frozenset("})]")
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 
 
 class Refused(ValueError):
@@ -69,18 +71,20 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
 
     Call it only on a text that passed `precheck`: the parser recurses once per nesting level.
     """
-    from rdflib.plugins.sparql import algebra, parser
+    from rdflib.plugins.sparql import algebra
     from rdflib.plugins.sparql.parserutils import CompValue
 
     try:
-        parsed = parser.parseQuery(text)
+        parsed = _parser().parseQuery(text)
+    except _ServiceMet:
+        raise Refused(SERVICE_REFUSED) from None
     except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
         if _is_update(text):
             raise Refused(READ_ONLY, 403) from None
         raise _unreadable(error) from None
     for node in _nodes(parsed):
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
-            raise Refused("SERVICE is refused: this endpoint never calls other services")
+            raise Refused(SERVICE_REFUSED)
     try:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
@@ -96,11 +100,33 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
     return Reading(FORMS[query.name], named)
 
 
-def _is_update(text: str) -> bool:
+class _ServiceMet(Exception):
+    """Raised by the parser the moment it has read a SERVICE pattern (not a ParseException, so the
+    parser cannot backtrack past it)."""
+
+
+def _parser() -> ModuleType:
+    """rdflib's SPARQL parser, made to stop at the first SERVICE pattern it reads.
+
+    rdflib's own handling of a SERVICE pattern searches the whole text again
+    for it, once per pattern; a query full of them would cost time for a
+    query we refuse anyway. This changes rdflib's grammar object for the
+    whole process, which is why only query workers (and tests) call `read`.
+    """
     from rdflib.plugins.sparql import parser
 
+    def refuse(instring: str, loc: int, tokens: object) -> object:
+        raise _ServiceMet
+
+    parser.ServiceGraphPattern.postParse = refuse  # type: ignore[method-assign] - the hook described above
+    return parser
+
+
+def _is_update(text: str) -> bool:
     try:
-        parser.parseUpdate(text)
+        _parser().parseUpdate(text)
+    except _ServiceMet:
+        return True
     except Exception:  # noqa: BLE001 - not an update either
         return False
     return True

@@ -60,8 +60,7 @@ def worker_main(fd: int) -> None:
     network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
     sys.setrecursionlimit(_RECURSION_LIMIT)
     store = setup.store_factory()
-    import rdflib.plugins.sparql.algebra  # noqa: F401 - loaded before the memory limit applies
-
+    guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
     memory = limit_memory(setup.memory_mb)
     connection.send(Ready(Protections(network, memory)))
     while True:
