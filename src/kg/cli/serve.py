@@ -88,6 +88,20 @@ from kg.store.opening import open_store
 )
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
 @click.option(
+    "--connection-limit",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Open HTTP connections at once; idle and slow-header ones count too.",
+)
+@click.option(
+    "--idle-timeout",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
+)
+@click.option(
     "--trusted-proxy",
     default=None,
     help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
@@ -108,6 +122,8 @@ def serve_command(
     queue_wait: float,
     html_rows: int,
     threads: int | None,
+    connection_limit: int,
+    idle_timeout: int,
     trusted_proxy: str | None,
     debug: bool,
 ) -> None:
@@ -151,7 +167,10 @@ def serve_command(
         port=port,
         threads=threads or 4 * workers,
         ident="opioid-kg",
-        channel_timeout=max(30, int(timeout) * 3),
+        connection_limit=connection_limit,
+        channel_timeout=idle_timeout,
+        cleanup_interval=max(1, min(idle_timeout // 2, 5)),
+        asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
         _quiet=True,
         **(proxy if trusted_proxy else {}),
     )

@@ -20,6 +20,23 @@ GRAPH_FORMATS = {
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+# Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
+# levels (a crash, not an error), so a query is refused well before that.
+MAX_NESTING = 64
+OPENERS = frozenset("{([")
+CLOSERS = frozenset("})]")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of the text as written, brackets in strings included (one pass)."""
+    depth = deepest = 0
+    for char in text:
+        if char in OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in CLOSERS and depth:
+            depth -= 1
+    return deepest
 
 
 class QueryError(ValueError):
@@ -153,6 +170,9 @@ def run_query(
     source: str = "query",
 ) -> QueryResult:
     """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise QueryError(f"{source}: the query nests brackets {depth} deep; the limit is {MAX_NESTING}")
     try:
         return collect(store.query(text, bindings), max_rows)
     except SyntaxError as error:

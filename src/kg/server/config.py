@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.query.run import MAX_NESTING
 from kg.store.base import Store
 
 from ..namespaces import BASE
@@ -16,7 +17,7 @@ DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_QUERY_LENGTH = 100_000
 DEFAULT_MAX_BODY = 1_000_000
 DEFAULT_CACHE_MB = 64
-DEFAULT_MAX_NESTING = 64
+DEFAULT_MAX_NESTING = MAX_NESTING
 DEFAULT_WORKER_MEMORY_MB = 1024
 DEFAULT_QUEUE_WAIT = 2.0
 DEFAULT_HTML_ROWS = 500

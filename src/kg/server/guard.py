@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
+from kg.query.run import nesting_depth
+
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
-OPENERS = frozenset("{([")
-CLOSERS = frozenset("})]")
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
 SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 
@@ -35,18 +35,6 @@ class Refused(ValueError):
         self.status = status
         self.line = line
         self.column = column
-
-
-def nesting_depth(text: str) -> int:
-    """The deepest bracket nesting of the text as written, brackets in strings included (one pass)."""
-    depth = deepest = 0
-    for char in text:
-        if char in OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in CLOSERS and depth:
-            depth -= 1
-    return deepest
 
 
 def precheck(text: str, max_length: int, max_depth: int) -> None:

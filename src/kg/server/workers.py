@@ -173,7 +173,9 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of query workers; a caller borrows one, waits a bounded time, or gets 503.
+    """A fixed number of query workers and a started spare; a caller borrows a worker, waits a bounded
+    time, or gets 503. A worker that must go (time limit, memory, crash) is replaced by the spare at
+    once, so a query that kills workers does not leave the pool short while a new one starts.
 
     A failure that cost a worker (memory, crash) is remembered like an answer,
     so the same question asked again costs nothing.
@@ -201,23 +203,26 @@ class WorkerPool:
         self._isolate = isolate_network
         self._memory_mb = memory_mb
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._spares: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
         self._probe: socket.socket | None = None
 
     def start(self) -> Protections:
-        """Start every worker (once); the protections the first one reports."""
+        """Start every worker (once), and a spare in the background; the protections they report."""
         with self._lock:
             if not self._started:
                 self._probe = socket.create_server(("127.0.0.1", 0))
                 for _ in range(self.size):
-                    self._add()
+                    self._idle.put(self._launch())
                 self._started = True
+                threading.Thread(target=self._refill, args=(None, self._spares), daemon=True).start()
         assert self.protections is not None
         return self.protections
 
-    def _add(self) -> None:
+    def _launch(self) -> _Worker:
+        """A new worker, once it opened its store (call with the lock held)."""
         port = self._probe.getsockname()[1] if self._probe else None
         worker = _Worker(Setup(self._store_factory, self._isolate, port, self._memory_mb))
         ready = worker.ready()
@@ -226,14 +231,15 @@ class WorkerPool:
             raise RuntimeError(f"a query worker could not open the store (exit {worker.process.returncode})")
         self.protections = ready.protections
         self._all.add(worker)
-        self._idle.put(worker)
+        return worker
 
-    def _replace(self, worker: _Worker) -> None:
+    def _refill(self, old: _Worker | None, into: queue.Queue[_Worker]) -> None:
+        """Stop `old` and start a worker into `into` (the idle workers, or the spare)."""
+        if old is not None:
+            old.stop()
         with self._lock:
-            self._all.discard(worker)
-            worker.stop()
             if self._started:
-                self._add()
+                into.put(self._launch())
 
     def run(self, query: Query, client: str | None = None) -> Answer:
         """Answer `query` within the limits, from the cache when asked before; `client` is who asks
@@ -278,8 +284,16 @@ class WorkerPool:
         return reply
 
     def _retire(self, worker: _Worker) -> None:
-        """Replace a worker in the background, so the caller is answered at once."""
-        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        """Replace a worker by the spare at once (starting a new spare), or by a new worker as soon as
+        it has started; the caller is answered meanwhile."""
+        with self._lock:
+            self._all.discard(worker)
+        try:
+            self._idle.put(self._spares.get_nowait())
+            into = self._spares
+        except queue.Empty:
+            into = self._idle
+        threading.Thread(target=self._refill, args=(worker, into), daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
