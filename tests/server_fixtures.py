@@ -63,26 +63,39 @@ class RunningServer:
         params: dict[str, str] | None = None,
         timeout: float = 30,
         source: str = "127.0.0.1",
+        follow: bool = True,
     ) -> Reply:
-        """One request from the loopback address `source` (127.0.0.x: distinct clients to the server)."""
+        """One request from the loopback address `source` (127.0.0.x: distinct clients to the server);
+        with `follow` False a redirect is the reply, as a client that looks at it sees it."""
         target = path + ("?" + urllib.parse.urlencode(params) if params else "")
         parsed = urllib.parse.urlsplit(self.base)
-        connection = http.client.HTTPConnection(
-            parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0)
-        )
-        try:
-            connection.request(
-                "POST" if data is not None else "GET", target, body=data, headers=headers or {}
+        for _ in range(5):
+            connection = http.client.HTTPConnection(
+                parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0)
             )
-            response = connection.getresponse()
-            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-        finally:
-            connection.close()
+            try:
+                method = "POST" if data is not None else "GET"
+                connection.request(method, target, body=data, headers=headers or {})
+                response = connection.getresponse()
+                headers_read = {k.lower(): v for k, v in response.getheaders()}
+                reply = Reply(response.status, headers_read, response.read())
+            finally:
+                connection.close()
+            if not (follow and reply.status in (301, 302, 303, 307, 308)):
+                return reply
+            moved = urllib.parse.urlsplit(urllib.parse.urljoin(target, reply.headers["location"]))
+            target = moved.path + ("?" + moved.query if moved.query else "")
+            if reply.status == 303:
+                data = None
+        return reply
 
     def get(self, path: str, accept: str | None = None, source: str = "127.0.0.1", **params: str) -> Reply:
         return self.request(
             path, headers={"Accept": accept} if accept else {}, params=params or None, source=source
         )
+
+    def get_unfollowed(self, path: str, accept: str) -> Reply:
+        return self.request(path, headers={"Accept": accept}, follow=False)
 
     def post_form(
         self, path: str, fields: dict[str, str], accept: str | None = None, source: str = "127.0.0.1"
@@ -105,8 +118,11 @@ class RunningServer:
 
 
 def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
-    """`kg serve` on `store`; returns once /sparql answers, or fails with the server's log."""
+    """`kg serve` on `store` (and the build output beside it, where there is one); returns once /sparql
+    answers, or fails with the server's log."""
     port = free_port()
+    if (store.parent / "dist").is_dir():
+        options = ("--dist", str(store.parent / "dist"), *options)
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

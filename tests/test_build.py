@@ -6,12 +6,14 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from kg.build.parsing import InputError
 from kg.build.pipeline import BuildFailed, build
 from kg.cli import main
+from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
 
 
@@ -42,13 +44,22 @@ def test_summary_reports_counts_and_zero_violations(built) -> None:
 
 
 def test_store_holds_what_dist_holds(built) -> None:
-    per_graph = EmbeddedStore(built.store_path).triples_per_graph()
+    per_graph = triples_per_graph(EmbeddedStore(built.store_path))
     expected = {
         f"https://w3id.org/opioid-kg/graph/{name}": n for name, n in built.result.triples_per_graph.items()
     }
     assert per_graph == expected
     lines = (built.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
     assert len(lines) == sum(expected.values())
+
+
+def test_store_dumps_the_very_bytes_of_dist(built) -> None:
+    """What is served is what was built: the store's sorted dump is dist/opioid-kg.nq, byte for byte."""
+    store = ox.Store.read_only(str(built.store_path))
+    lines = sorted(set(store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()))
+    dist = (built.dist / "opioid-kg.nq").read_bytes()
+    assert ("\n".join(lines) + "\n").encode("utf-8") == dist
+    assert b"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>" not in dist
 
 
 def test_two_builds_write_identical_dist(project_root: Path, tmp_path: Path, built) -> None:
@@ -67,7 +78,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
     dist, store = tmp_path / "dist", tmp_path / "store"
     build(project_copy, dist, store)
     before = snapshot(dist)
-    counts = EmbeddedStore(store).triples_per_graph()
+    counts = triples_per_graph(EmbeddedStore(store))
 
     statistics = project_copy / "graph" / "data" / "statistics.ttl"
     statistics.write_text(statistics.read_text("utf-8").replace('"44100"', '"44100.5x"'), "utf-8")
@@ -75,7 +86,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
         build(project_copy, dist, store)
 
     assert snapshot(dist) == before
-    assert EmbeddedStore(store).triples_per_graph() == counts
+    assert triples_per_graph(EmbeddedStore(store)) == counts
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project", "store"]
 
 

@@ -6,21 +6,22 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import KgError
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
-from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
-from kg.store.base import StoreMissing
-from kg.store.opening import open_store
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, binding_terms, run_query
+from kg.readable.terminal import readable_text
+from kg.search.load import store_exists, store_index
+from kg.search.resolve import resolve_parameters
+from kg.store.base import Store
 
 
 @click.command("queries")
 @pass_context
 def queries_command(context: Context) -> None:
     """List the catalogue of named questions in queries/, with their parameters."""
-    try:
-        catalogue = load_catalogue(context.project / "queries")
-    except CatalogueError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+    catalogue = load_catalogue(context.project / "queries")
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
@@ -45,9 +46,10 @@ def queries_command(context: Context) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", *SELECT_FORMATS, *GRAPH_FORMATS]),
+    type=click.Choice(["table", "readable", *SELECT_FORMATS, *GRAPH_FORMATS]),
     default=None,
-    help="table|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml for graphs.",
+    help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
+    " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
 )
 @click.option(
     "--max-rows",
@@ -55,7 +57,7 @@ def queries_command(context: Context) -> None:
     default=None,
     help="Stop after this many rows (the answer says it was truncated).",
 )
-@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
+@store_option()
 @pass_context
 def query_command(
     context: Context,
@@ -64,7 +66,7 @@ def query_command(
     params: tuple[str, ...],
     output_format: str | None,
     max_rows: int | None,
-    store_path: str | None,
+    store_spec: str | None,
 ) -> None:
     """Answer a catalogue question by NAME, a query FILE.rq, or -e 'SPARQL'.
 
@@ -73,24 +75,23 @@ def query_command(
     never pasted into the query text.
     """
     if (name_or_file is None) == (expression is None):
-        fail("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)", EXIT_BAD_INPUT)
-    try:
-        text, bindings, source = _resolve_query(context, name_or_file, expression, params)
-        store = open_store(store_path or context.store)
-        result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
-        chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-        if chosen == "table":
-            click.echo(result.table())
-        else:
-            click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
-    except (CatalogueError, QueryError, StoreMissing) as error:
-        fail(str(error), EXIT_BAD_INPUT)
+        raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
+    store = context.open_store(store_spec)
+    text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
+    result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+    chosen = output_format or ("turtle" if result.kind == "graph" else "table")
+    if chosen == "readable" and result.kind == "select":
+        click.echo(readable_text(context.project / "sources", store, result))
+    elif chosen in ("table", "readable"):
+        click.echo(result.table())
+    else:
+        click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
     if result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
 
 
 def _resolve_query(
-    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
+    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...], store: Store
 ) -> tuple[str, dict[str, tuple[str, str, str | None]], str]:
     """The query text, its typed bindings, and a name for error messages."""
     given: dict[str, str] = {}
@@ -123,4 +124,6 @@ def _resolve_query(
             raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
         named = catalogue[name_or_file]
         source = str(named.path)
+    iri_parameters = {p.name: (p.default, p.enum) for p in named.parameters if p.type == "iri"}
+    given = resolve_parameters(iri_parameters, given, PREFIXES, store_exists(store), store_index(store))
     return named.text, named.bindings(given), source

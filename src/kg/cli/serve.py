@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
+import signal
 from pathlib import Path
 
 import click
 
+from kg.cli.context import Context, pass_context, store_option
 from kg.server.config import (
     DEFAULT_CACHE_MB,
     DEFAULT_HTML_ROWS,
@@ -18,19 +19,14 @@ from kg.server.config import (
     DEFAULT_WORKER_MEMORY_MB,
     ServerConfig,
 )
-from kg.store.base import DEFAULT_STORE
-from kg.store.opening import open_store
+from kg.store.embedded import check_built
+from kg.store.opening import is_endpoint, open_store
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on.")
-@click.option(
-    "--store",
-    "store_path",
-    default=None,
-    help=f"Embedded store folder, or SPARQL endpoint URL, to serve [default: PROJECT/{DEFAULT_STORE}].",
-)
+@store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL")
 @click.option(
     "--timeout",
     type=float,
@@ -106,13 +102,19 @@ from kg.store.opening import open_store
     default=None,
     help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
 )
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist].",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
-@click.pass_obj
+@pass_context
 def serve_command(
-    context: object,
+    context: Context,
     host: str,
     port: int,
-    store_path: str | None,
+    store_spec: str | None,
     timeout: float,
     max_rows: int,
     workers: int,
@@ -125,22 +127,22 @@ def serve_command(
     connection_limit: int,
     idle_timeout: int,
     trusted_proxy: str | None,
+    dist: Path | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
+    from kg.server.access import access_log, configure_logging
 
-    project: Path = getattr(context, "project", Path("."))
-    spec = store_path if store_path is not None else str(project / DEFAULT_STORE)
-    remote = spec.startswith(("http://", "https://"))
-    if not remote:
-        if not (Path(spec) / "CURRENT").exists():
-            click.echo(f"error: no built store at {spec}; run `kg build` first", err=True)
-            sys.exit(2)
+    project = context.project
+    spec = context.store_spec(store_spec)
+    if not is_endpoint(spec):
+        check_built(Path(spec))
         spec = str(Path(spec).resolve())
     config = ServerConfig(
         store_factory=functools.partial(open_store, spec),
         project=project.resolve(),
+        built=dist.resolve() if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,
@@ -149,20 +151,21 @@ def serve_command(
         client_queries=queries_per_client,
         queue_wait=queue_wait,
         html_rows=html_rows,
-        isolate_network=not remote,
+        isolate_network=not is_endpoint(spec),
     )
     app = create_app(config)
     protections = app.extensions["kg"].pool.start()
     click.echo(protections.describe(), err=True)
-    click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    configure_logging()
     if debug:
+        click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     import waitress
 
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
-    waitress.serve(
-        app,
+    server = waitress.create_server(
+        access_log(app),
         host=host,
         port=port,
         threads=threads or 4 * workers,
@@ -171,6 +174,17 @@ def serve_command(
         channel_timeout=idle_timeout,
         cleanup_interval=max(1, min(idle_timeout // 2, 5)),
         asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
-        _quiet=True,
         **(proxy if trusted_proxy else {}),
     )
+    bound = getattr(server, "effective_port", port)
+    click.echo(f"serving {spec} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        server.run()
+    finally:
+        app.extensions["kg"].pool.close()  # a worker in the middle of a query would run on otherwise
+
+
+def _exit(signum: int, frame: object) -> None:
+    """SIGTERM ends the server as Ctrl-C does, so that its query workers are stopped with it."""
+    raise SystemExit(0)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXTRA_BLUEPRINTS", "ServerConfig", "create_app"]
 
-EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
+EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.search:blueprint")
 
 
 def create_app(config: ServerConfig) -> Flask:
@@ -31,11 +31,11 @@ def create_app(config: ServerConfig) -> Flask:
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException
 
+    from kg.errors import KgError
+
     from . import api, dataset, ontology, pages, resources, source, sparql
-    from .guard import Refused
-    from .responses import error_response, from_exception
+    from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
-    from .workers import ServiceError
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
@@ -47,9 +47,8 @@ def create_app(config: ServerConfig) -> Flask:
         module_name, _, attribute = spec.partition(":")
         app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
 
-    @app.errorhandler(ServiceError)
-    @app.errorhandler(Refused)
-    def service_error(error: ServiceError | Refused) -> Response:
+    @app.errorhandler(KgError)
+    def known_error(error: KgError) -> Response:
         return from_exception(error)
 
     @app.errorhandler(HTTPException)
@@ -60,6 +59,8 @@ def create_app(config: ServerConfig) -> Flask:
     def unexpected(error: Exception) -> Response:
         app.logger.exception("unexpected error")
         return error_response(500, "the server failed to answer; the error is logged")
+
+    app.after_request(vary_by_accept)
 
     @app.after_request
     def cors(response: Response) -> Response:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
+from kg.errors import KgError
 from kg.query.run import nesting_depth
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
@@ -24,17 +25,13 @@ READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
 SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 
 
-class Refused(ValueError):
+class Refused(KgError, ValueError):
     """A query this endpoint will not run; `status` is the HTTP status to answer with."""
 
     def __init__(
         self, message: str, status: int = 400, line: int | None = None, column: int | None = None
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.line = line
-        self.column = column
+        super().__init__(message, status=status, line=line, column=column)
 
 
 def precheck(text: str, max_length: int, max_depth: int) -> None:

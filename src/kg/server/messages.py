@@ -25,6 +25,7 @@ class Setup:
     isolate_network: bool
     probe_port: int | None
     memory_mb: int | None
+    query_cpu_s: float  # CPU time a query may use before the kernel stops the worker
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ class ClientText:
 class Query:
     """One query to answer: text, typed bindings, the row cap and the format per kind of answer.
 
-    `select_format` serves SELECT and ASK answers, `graph_format` CONSTRUCT and
-    DESCRIBE; None means the client accepts no format for that kind, and
-    `not_acceptable` is the 406 message then. `client` is set for text from
+    `select_format` serves SELECT answers, `ask_format` ASK answers and
+    `graph_format` CONSTRUCT and DESCRIBE; None means the client accepts no
+    format for that kind, and `not_acceptable` is the 406 message then. `client` is set for text from
     outside the server, which the worker checks before running it.
     """
 
@@ -57,6 +58,7 @@ class Query:
     bindings: tuple[tuple[str, Binding], ...] = ()
     max_rows: int | None = None
     select_format: str | None = "json"
+    ask_format: str | None = "json"
     graph_format: str | None = "turtle"
     union_default_graph: bool = True
     client: ClientText | None = None

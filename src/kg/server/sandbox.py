@@ -89,3 +89,14 @@ def limit_memory(megabytes: int | None) -> int | None:
     limit = megabytes * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     return megabytes
+
+
+def limit_cpu(seconds: float) -> None:
+    """Let this process use at most `seconds` more CPU time before the kernel stops it (SIGXCPU).
+
+    Set before each query: a backstop for a query the server can no longer
+    stop, such as one left running when the server itself was killed.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.RLIM_INFINITY))

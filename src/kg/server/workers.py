@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from kg.errors import EXIT_FAILED, KgError
 from kg.query.run import QueryError, binding_terms, collect, syntax_error
 from kg.store.base import Store
 
@@ -26,7 +27,7 @@ from . import guard
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
 from .messages import Answer, Failure, Query, Ready, Setup
-from .sandbox import Protections, isolate_network, limit_memory
+from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
 # second whatever program embeds the server, and a replacement never inherits a busy thread's locks.
@@ -35,15 +36,13 @@ _WORKER_MAIN = "import sys; from kg.server.workers import worker_main; worker_ma
 _RECURSION_LIMIT = 60_000
 
 
-class ServiceError(Exception):
+class ServiceError(KgError):
     """A failure with an HTTP status, a message and, for syntax errors, a line and column."""
 
+    exit_code = EXIT_FAILED
+
     def __init__(self, status: int, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.line = line
-        self.column = column
+        super().__init__(message, status=status, line=line, column=column)
 
     @classmethod
     def of(cls, failure: Failure) -> ServiceError:
@@ -68,6 +67,7 @@ def worker_main(fd: int) -> None:
             query: Query = connection.recv()
         except EOFError:
             return
+        limit_cpu(setup.query_cpu_s)
         reply = answer(store, query)
         connection.send(reply)
         if isinstance(reply, Failure) and reply.spent:
@@ -83,9 +83,10 @@ def answer(store: Store, query: Query) -> Answer | Failure:
         result = collect(
             store.query(text, binding_terms(dict(query.bindings)), union_default_graph=union), query.max_rows
         )
-        chosen = query.graph_format if result.kind == "graph" else query.select_format
+        chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
         if chosen is None:
-            return Failure(406, query.not_acceptable.format(kind=result.kind))
+            kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
+            return Failure(406, query.not_acceptable.format(kind=kind))
         body = result.serialize(chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
@@ -165,6 +166,8 @@ class _Worker:
             code = self.process.wait(2)
         except subprocess.TimeoutExpired:
             return "the query worker stopped answering"
+        if code == -signal.SIGXCPU:
+            return "the query used more CPU time than a query may; the worker was replaced"
         if code in (-signal.SIGABRT, -signal.SIGKILL):
             return "the query needed more memory than a query worker may use; the worker was replaced"
         if code < 0:
@@ -224,7 +227,8 @@ class WorkerPool:
     def _launch(self) -> _Worker:
         """A new worker, once it opened its store (call with the lock held)."""
         port = self._probe.getsockname()[1] if self._probe else None
-        worker = _Worker(Setup(self._store_factory, self._isolate, port, self._memory_mb))
+        setup = Setup(self._store_factory, self._isolate, port, self._memory_mb, 2 * self.timeout + 5)
+        worker = _Worker(setup)
         ready = worker.ready()
         if ready is None:
             worker.stop()
