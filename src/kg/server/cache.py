@@ -26,6 +26,10 @@ class BudgetCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def keys(self) -> list[Hashable]:
+        with self._lock:
+            return list(self._entries)
+
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
             entry = self._entries.get(key)

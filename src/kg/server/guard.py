@@ -74,7 +74,8 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
         raise Refused(f"the query cannot be read: {_first_line(error)}") from None
-    named = tuple(str(c.get("default") or c.get("named")) for c in query.get("datasetClause") or [])
+    clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
+    named = tuple(str(c["default"] if "default" in c else c["named"]) for c in clauses or [])
     for iri in named:
         if iri not in graphs:
             raise Refused(

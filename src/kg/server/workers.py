@@ -212,6 +212,10 @@ class WorkerPool:
         self._started = False
         self._probe: socket.socket | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def start(self) -> Protections:
         """Start every worker (once), and a spare in the background; the protections they report."""
         with self._lock:
