@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from listener import Listener
 from rdflib import Dataset
 
 from kg.build.pipeline import BuildResult, build
@@ -82,3 +83,11 @@ def app(built: Built) -> Iterator[Flask]:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    """A loopback listener that counts connections: what a query must never reach."""
+    running = Listener()
+    yield running
+    running.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from listener import Listener
 from server_fixtures import RunningServer, start_server
 
 TIMEOUT = 3.0
@@ -27,10 +26,3 @@ def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     )
     yield running
     running.stop()
-
-
-@pytest.fixture()
-def listener() -> Iterator[Listener]:
-    running = Listener()
-    yield running
-    running.close()
