@@ -15,7 +15,12 @@ def error_classes() -> list[type[BaseException]]:
     for module in pkgutil.walk_packages(kg.__path__, "kg."):
         loaded = importlib.import_module(module.name)
         for _, value in inspect.getmembers(loaded, inspect.isclass):
-            if issubclass(value, BaseException) and value.__module__ == module.name:
+            # A private class is a signal inside one module, never shown to a user.
+            if (
+                issubclass(value, BaseException)
+                and value.__module__ == module.name
+                and not value.__name__.startswith("_")
+            ):
                 found.append(value)
     return found
 

@@ -14,7 +14,10 @@ from kg.query.internal import FOLDER, internal_queries
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "kg"
 PROJECT = PACKAGE.parent.parent
-QUERY_TEXT = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE)\b[^;]*\bWHERE\b|\bASK\s*(WHERE\s*)?\{", re.IGNORECASE)
+# A query form and a pattern to match; an empty `ASK {}` asks the store nothing.
+QUERY_TEXT = re.compile(
+    r"\b(SELECT|CONSTRUCT|DESCRIBE)\b[^;]*\bWHERE\b|\bASK\s*(WHERE\s*)?\{\s*[^}\s]", re.IGNORECASE
+)
 
 
 def string_constants(path: Path) -> list[tuple[int, str]]:

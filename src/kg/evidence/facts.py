@@ -80,7 +80,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
     if not wanted:
         return found
     seen: set[tuple[str, str, str | None]] = set()
-    for row in select(standalone("evidence", fact=wanted)):
+    for row in select(standalone("fact-evidence", fact=wanted)):
         key = (row["fact"], row["excerpt"], row.get("agency"))
         if key in seen:
             continue

@@ -29,6 +29,23 @@ Binding = tuple[str, str, str | None]
 # Tuples all the way, so that bindings are hashable (the server caches answers by them).
 Bindings = dict[str, Binding | tuple[Binding, ...]]
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+# Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
+# levels (a crash, not an error), so a query is refused well before that.
+MAX_NESTING = 64
+OPENERS = frozenset("{([")
+CLOSERS = frozenset("})]")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of the text as written, brackets in strings included (one pass)."""
+    depth = deepest = 0
+    for char in text:
+        if char in OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in CLOSERS and depth:
+            depth -= 1
+    return deepest
 
 
 class QueryError(KgError, ValueError):
@@ -157,6 +174,9 @@ def run_query(
     union_default_graph: bool = True,
 ) -> QueryResult:
     """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise QueryError(f"{source}: the query nests brackets {depth} deep; the limit is {MAX_NESTING}")
     try:
         return collect(store.query(text, bindings, union_default_graph=union_default_graph), max_rows)
     except KgError:

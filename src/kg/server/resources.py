@@ -18,6 +18,7 @@ from kg.query.internal import typed
 from kg.store.description import DATASET
 
 from .dataset import description_response
+from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
 from .workers import ServiceError
@@ -46,7 +47,14 @@ def resource(rest: str) -> Response:
         return _dataset(chosen)
     if chosen != "html":
         description = typed("resource-description", s=iri)
-        answer = state.pool.run(*description, max_rows=state.config.max_rows, output_format=chosen)
+        answer = state.run(
+            Query(
+                description[0],
+                Query.sorted_bindings(description[1]),
+                max_rows=state.config.max_rows,
+                graph_format=chosen,
+            )
+        )
         if answer.count == 0:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
@@ -133,9 +141,7 @@ def named_graph(name: str) -> Response:
 
 def graph_answer(iri: str, output_format: str) -> Response:
     """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
-    state = services()
-    answer = state.pool.run(*typed("graph", graph=iri), max_rows=None, output_format=output_format)
-    return answer_response(answer)
+    return answer_response(services().graph(iri, output_format))
 
 
 @blueprint.get("/shapes")
