@@ -35,6 +35,7 @@ NEEDS = {
     "validate": [],
     "stats": [],
     "query": ["fentanyl-routes"],
+    "search": ["fentanyl"],
     "serve": ["--port", "0"],
     "push": ["--endpoint", "http://127.0.0.1:9/query", "--update", "http://127.0.0.1:9/update"],
     "network paths": [],
@@ -93,6 +94,7 @@ def endpoint(built, tmp_path_factory):
         ["network", "paths", "--substance", "fentanyl", "--format", "json"],
         ["network", "what-if", "--remove", "MX", "--format", "json"],
         ["stats"],
+        ["search", "fentanyl", "--format", "json"],
     ],
     ids=lambda args: " ".join(args[:2]),
 )
