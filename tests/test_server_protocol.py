@@ -256,7 +256,8 @@ def test_errors_have_one_shape_with_line_and_column(server) -> None:
     assert reply.status == 400
     error = reply.json()["error"]
     assert set(error) == {"status", "message", "line", "column"}
-    assert error["line"] == 3
+    assert error["line"] == 2  # the parser stops where the unfinished triple pattern starts
+    assert error["message"].startswith(f"query:2:{error['column']}: SPARQL syntax error")
     assert "Traceback" not in reply.text
     missing = server.get("/no/such/page", "application/json")
     assert missing.status == 404 and missing.json()["error"]["status"] == 404
@@ -359,6 +360,16 @@ def test_source_view_highlights_excerpts(server) -> None:
     assert page.status == 200
     assert page.text.count('<mark class="excerpt"') >= 50
     assert 'href="/id/excerpt/report-title"' in page.text and 'id="excerpt-report-title"' in page.text
+
+
+def test_a_resource_page_shows_the_context_sentence_beside_the_quote(server) -> None:
+    """'Seizures declined in FY2016 ...' is shown with the sentence naming CBP and the border."""
+    page = server.get("/id/change/swb-heroin-seizures-fy2015-fy2016", "text/html")
+    assert page.status == 200
+    quote = page.text.index("Seizures declined in FY2016")
+    context = page.text.index("according to data from U.S. Customs and Border Protection")
+    assert quote < context
+    assert page.text.count('<li class="context">') == 1
 
 
 def test_home_page_says_what_the_graph_holds(server) -> None:

@@ -19,17 +19,17 @@ from rdflib.namespace import RDF
 
 from kg.build.canonical import canonical_graph, write_serializations
 from kg.build.cube import CHECKS, check_cube
-from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
-from kg.namespaces import KG
 from kg.build.project import ProjectFiles, load_project
 from kg.build.sources import load_source_texts
-from kg.store.base import graph_name
-from kg.store.embedded import create_store
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
 from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import KG
+from kg.store.base import graph_name
+from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
+from kg.store.embedded import create_store
 
 DATA_GRAPHS = ("data", "provenance", "background")
 

@@ -17,14 +17,16 @@ if TYPE_CHECKING:
 
 __all__ = ["EXTRA_BLUEPRINTS", "ServerConfig", "create_app"]
 
-EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
+EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.search:blueprint")
 
 
 def create_app(config: ServerConfig) -> Flask:
     """A Flask app answering from the store that `config.store_factory` opens in each worker.
 
-    Flask and the blueprints are imported here, not at module level, so that query
-    workers, which import this package, start without them.
+    Building it is cheap: the query workers start on the first query, or when
+    `kg serve` starts them to report their protections. Flask and the
+    blueprints are imported here, not at module level, so that query workers,
+    which import this package, start without them.
     """
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException

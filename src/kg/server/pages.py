@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
+from kg.evidence.facts import evidence_for
 from kg.query.catalogue import NamedQuery
+from kg.readable import readable
+from kg.search.resolve import Unresolved, kind_of
 
 from .api import find, run_named
-from .guard import query_form
+from .messages import Answer
+from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("pages", __name__)
 CLASS_COUNTS = (
@@ -33,8 +36,6 @@ SELECT ?group ?s ?label WHERE {
   FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
 } ORDER BY ?group ?label
 """
-_home_lock = threading.Lock()
-_home: dict[int, dict[str, object]] = {}
 
 
 @blueprint.app_template_filter("href")
@@ -47,22 +48,19 @@ def href(iri: str) -> str | None:
 
 
 def home_data(state: Services) -> dict[str, object]:
-    """Counts and main entities; computed once, since the store is read-only."""
-    with _home_lock:
-        if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
-                entries = groups.setdefault(row["group"].value, [])
-                if row["s"].value not in {iri for iri, _ in entries}:
-                    entries.append((row["s"].value, row["label"].value))
-            _home[id(state)] = {
-                "graphs": state.graphs,
-                "classes": classes,
-                "groups": groups,
-                "class_labels": state.labels({c for c, _ in classes}),
-            }
-        return _home[id(state)]
+    """Counts and main entities; their queries' answers come from the one cache once asked."""
+    classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in state.select(MAIN):
+        entries = groups.setdefault(row["group"].value, [])
+        if row["s"].value not in {iri for iri, _ in entries}:
+            entries.append((row["s"].value, row["label"].value))
+    return {
+        "graphs": state.graphs,
+        "classes": classes,
+        "groups": groups,
+        "class_labels": state.labels({c for c, _ in classes}),
+    }
 
 
 @blueprint.get("/")
@@ -107,12 +105,17 @@ def table(answer: Answer) -> dict[str, object]:
         {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
         for row in data["results"]["bindings"]
     ]
-    labels = services().labels({t.value for row in rows for t in row.values() if t.is_iri})
+    state = services()
+    iris = {t.value for row in rows for t in row.values() if t.is_iri}
+    labels = state.labels(iris)
+    evidence = evidence_for(lambda sparql: plain_rows(state, sparql), iris)
     return {
         "kind": "select",
         "variables": data["head"]["vars"],
         "rows": rows,
         "labels": labels,
+        "readable": readable(data["head"]["vars"], rows, labels, evidence),
+        "base_url": request.host_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
     }
@@ -134,8 +137,9 @@ def query_page() -> Response:
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:
-            form_format = "turtle" if query_form(text) == "graph" else "json"
-            result = table(run_sparql(text, output_format=form_format))
+            result = table(
+                run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.html_rows)
+            )
         except KgError as failure:
             error = _error(failure)
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
@@ -155,6 +159,13 @@ def query_page() -> Response:
     return response
 
 
+@blueprint.get("/downloads")
+def downloads() -> Response:
+    """What can be taken away, in which format, and what each file holds."""
+    state = services()
+    return Response(render_template("downloads.html", graphs=state.graphs))
+
+
 @blueprint.get("/queries")
 def named_list() -> Response:
     return Response(render_template("queries.html", catalogue=services().catalogue))
@@ -169,12 +180,30 @@ def named_page(name: str) -> Response:
     if request.args.get("run"):
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output))
+            result = table(run_named(query, given, output, services().config.html_rows))
         except ServiceError as failure:
             error = _error(failure)
+    state = services()
+    index = search_index(state)
+    try:
+        shown = resolve_given(query, given)
+    except Unresolved:
+        shown = given  # the error above says why; the form keeps what was typed
+    iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
+    labels = state.labels(
+        {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
+    )
     return Response(
         render_template(
-            "named.html", query=query, given=given, result=result, error=error, editor=editor_text(query)
+            "named.html",
+            query=query,
+            given=given,
+            result=result,
+            error=error,
+            editor=editor_text(query),
+            kinds={p.name: " ".join(sorted(kind_of(index, p.default))) for p in query.parameters},
+            chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
+            enum_labels=labels,
         ),
         status=error["status"] if error else 200,
     )

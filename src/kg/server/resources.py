@@ -12,9 +12,11 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.evidence.quotes import clean_quote
 from kg.store.description import DATASET
 
 from .dataset import description_response
+from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
 from .workers import ServiceError
@@ -27,12 +29,18 @@ SUPPORT = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-SELECT ?s ?excerpt ?exact ?source ?agency WHERE {
-  ?s prov:wasDerivedFrom ?excerpt .
+SELECT ?s ?excerpt ?role ?exact ?source ?agency WHERE {
+  { ?s prov:wasDerivedFrom ?excerpt . BIND("quote" AS ?role) }
+  UNION { ?s kg:contextExcerpt ?excerpt . BIND("context" AS ?role) }
   ?excerpt a kg:Excerpt ; oa:hasSource ?source .
   OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
   OPTIONAL { ?s prov:wasAttributedTo ?agency }
-} ORDER BY ?excerpt ?agency
+} ORDER BY DESC(?role) ?excerpt ?agency
+"""
+OWN_QUOTE = """
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+SELECT ?s ?exact ?source WHERE { ?s a kg:Excerpt ; oa:hasSource ?source ; oa:hasSelector/oa:exact ?exact }
 """
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
@@ -57,7 +65,11 @@ def resource(rest: str) -> Response:
         return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
-        answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
+        answer = state.run(
+            Query(
+                DESCRIBE, Query.sorted_bindings(subject), max_rows=state.config.max_rows, graph_format=chosen
+            )
+        )
         if answer.count == 0:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
@@ -66,12 +78,17 @@ def resource(rest: str) -> Response:
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
     support = state.select(SUPPORT, subject)
+    own = [
+        {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
+        for row in state.select(OWN_QUOTE, subject)
+    ]
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
     mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
     mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
+    mentioned |= {row["source"] for row in own}
     labels = state.labels(mentioned)
     types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
     excerpts: dict[str, dict[str, object]] = {}
@@ -79,7 +96,8 @@ def resource(rest: str) -> Response:
         entry = excerpts.setdefault(
             row["excerpt"].value,
             {
-                "exact": row["exact"].value if "exact" in row else "",
+                "exact": clean_quote(row["exact"].value) if "exact" in row else "",
+                "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
             },
@@ -95,6 +113,7 @@ def resource(rest: str) -> Response:
             properties=properties,
             incoming=incoming,
             excerpts=excerpts,
+            own_quote=own[0] if own else None,
             labels=labels,
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
@@ -137,13 +156,7 @@ def named_graph(name: str) -> Response:
 
 def graph_answer(iri: str, output_format: str) -> Response:
     """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
-    state = services()
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format=output_format,
-    )
-    return answer_response(answer)
+    return answer_response(services().graph(iri, output_format))
 
 
 @blueprint.get("/shapes")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, render_template
 
+from kg.evidence.quotes import clean_quote
+
 from .services import services
 from .workers import ServiceError
 
@@ -33,7 +35,8 @@ SELECT ?doc ?excerpt ?start ?end ?exact WHERE {
 )
 FACTS = (
     PREFIXES
-    + "SELECT ?doc ?excerpt ?fact WHERE { ?excerpt oa:hasSource ?doc . ?fact prov:wasDerivedFrom ?excerpt }"
+    + "SELECT ?doc ?excerpt ?fact WHERE { ?excerpt oa:hasSource ?doc . "
+    + "?fact prov:wasDerivedFrom|kg:contextExcerpt ?excerpt }"
 )
 
 
@@ -91,7 +94,7 @@ def source_view(document: str) -> Response:
     for row in state.select(EXCERPTS, bound):
         slug = row["excerpt"].value.rsplit("/", 1)[-1]
         spans.append((int(row["start"].value), int(row["end"].value), slug))
-        quotes[slug] = row["exact"].value if "exact" in row else ""
+        quotes[slug] = clean_quote(row["exact"].value) if "exact" in row else ""
     facts: dict[str, list[str]] = {}
     for row in state.select(FACTS, bound):
         facts.setdefault(row["excerpt"].value.rsplit("/", 1)[-1], []).append(row["fact"].value)
