@@ -1,0 +1,247 @@
+"""How the build grows with the number of sources: a generator of synthetic sources, and timings.
+
+Each synthetic source replicates the curated report: its citation metadata, its
+excerpts and its facts, every resource of its own renamed (`id/flow/x` becomes
+`id/flow/s0001-x`), with its own copy of the source text, so the excerpts and
+the recorded digest stay valid and every copy conforms to the shapes. The
+ontology, the background knowledge and the original report stay as they are,
+so the catalogue's questions still have their answers.
+
+    .venv/bin/python benchmarks/scale.py --sources 1 10 100          # build at each size
+    .venv/bin/python benchmarks/scale.py --sources 250 --jena         # and Jena SHACL beside it
+    .venv/bin/python benchmarks/scale.py --generate 250 -o /tmp/p250  # only write the project
+
+Every build runs in a child process (`kg build`, the real command) with a time
+limit and a memory limit; the table gives the wall time, the phases the build
+reports, and the child's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+PROJECT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/opioid-kg/id/"
+TOKEN = "SRCTOKEN"
+COPIED = ("ontology", "graph", "sources", "queries")
+SHARED_FOLDERS = ("ontology", "graph/background")
+PREFIXES = {
+    "kg": "https://w3id.org/opioid-kg/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "time": "http://www.w3.org/2006/time#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "id": ID,
+}
+
+
+def turtle_files(root: Path, folder: str) -> list[Path]:
+    return sorted((root / folder).rglob("*.ttl"))
+
+
+def subjects(paths: list[Path]) -> set[str]:
+    return {
+        t.subject.value
+        for path in paths
+        for t in ox.parse(path=str(path))
+        if isinstance(t.subject, ox.NamedNode)
+    }
+
+
+@dataclass(frozen=True)
+class SourceTemplate:
+    """One report's files with TOKEN where each synthetic copy puts its own name."""
+
+    files: dict[str, str]  # path relative to the project, with TOKEN -> Turtle with TOKEN
+    text_name: str  # the text file's name under sources/
+    text: bytes
+
+
+def source_template(root: Path) -> SourceTemplate:
+    """The report's own files (everything but the ontology and background), renamed by token."""
+    shared = subjects([p for folder in SHARED_FOLDERS for p in turtle_files(root, folder)])
+    own_files = [
+        p
+        for p in turtle_files(root, "graph") + turtle_files(root, "sources")
+        if p not in set(turtle_files(root, "graph/background"))
+    ]
+    renamed = subjects(own_files) - shared
+    text_files = sorted((root / "sources").rglob("*.txt"))
+    if len(text_files) != 1:
+        raise SystemExit(f"the generator replicates one report; found {len(text_files)} texts")
+    text_name = text_files[0].name
+
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(node, ox.NamedNode) and node.value in renamed:
+            head, _, tail = node.value.rpartition("/")
+            return ox.NamedNode(f"{head}/{TOKEN}-{tail}")
+        if isinstance(node, ox.Literal) and node.value == text_name:
+            return ox.Literal(f"{TOKEN}.txt")
+        return node
+
+    files: dict[str, str] = {}
+    for path in own_files:
+        triples = [
+            ox.Triple(term(t.subject), term(t.predicate), term(t.object)) for t in ox.parse(path=str(path))
+        ]
+        relative = path.relative_to(root)
+        target = relative.with_name(f"{relative.stem}-{TOKEN}.ttl")
+        files[str(target)] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+    return SourceTemplate(files, text_name, text_files[0].read_bytes())
+
+
+def generate(root: Path, out: Path, sources: int) -> None:
+    """A project at `out` holding the report of `root` and `sources - 1` synthetic copies of it."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for folder in COPIED:
+        if (root / folder).exists():
+            shutil.copytree(root / folder, out / folder)
+    template = source_template(root)
+    for number in range(1, sources):
+        name = f"s{number:04d}"
+        for relative, turtle in template.files.items():
+            target = out / relative.replace(TOKEN, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(turtle.replace(TOKEN, name), "utf-8")
+        (out / "sources" / f"{name}.txt").write_bytes(template.text)
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    status: str
+    summary: str
+
+
+def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) -> Run:
+    """Run `command`, killing it past `limit_s` or `limit_mb` of resident memory; its peak memory."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    killed: list[str] = []
+
+    def watch() -> None:
+        while process.poll() is None:
+            if time.perf_counter() - started > limit_s:
+                killed.append(f"stopped after {limit_s:.0f} s")
+            elif _rss_mb(process.pid) > limit_mb:
+                killed.append(f"stopped above {limit_mb:.0f} MB")
+            if killed:
+                os.killpg(process.pid, signal.SIGKILL)
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output = process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    watcher.join()
+    seconds = time.perf_counter() - started
+    state = killed[0] if killed else ("ok" if process.returncode == 0 else f"exit {process.returncode}")
+    last = output.strip().splitlines()[-1] if output.strip() else ""
+    return Run(seconds, usage.ru_maxrss / 1024, state, last if state == "ok" else output[-2000:])
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of the process group led by `pid` (the build and anything it starts)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) == pid or int(entry.name) == pid:  # stat[2] is the process group
+                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 2**20
+
+
+def triples_in(summary: str) -> str:
+    match = re.search(r"built (\d+) triples", summary)
+    return f"{int(match.group(1)):,}" if match else "-"
+
+
+def phases_in(summary: str) -> str:
+    match = re.search(r"phases: ([^;]*)", summary)
+    return match.group(1) if match else "-"
+
+
+def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> Run:
+    """Jena's `shacl validate` on the built dataset (data, provenance, background and ontology)."""
+    dist = project / "dist" / "graphs"
+    data = work / "jena-data.nt"
+    with data.open("wb") as out:
+        for name in ("ontology", "data", "provenance", "background"):
+            store = ox.Store()
+            store.load(path=str(dist / f"{name}.ttl"), format=ox.RdfFormat.TURTLE)
+            out.write(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+    env = "/work/shared/tools/jena-env.sh"
+    command = ["bash", "-c", f"source {env} && shacl validate --shapes {dist / 'shapes.ttl'} --data {data}"]
+    return run_bounded(command, work, limit_s, limit_mb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sources", type=int, nargs="*", default=[1, 10, 100])
+    parser.add_argument("--generate", type=int, help="only write a project with this many sources (-o)")
+    parser.add_argument("-o", "--out", type=Path, help="where --generate writes")
+    parser.add_argument("--jena", action="store_true", help="also time Jena SHACL on each built dataset")
+    parser.add_argument("--limit-s", type=float, default=900)
+    parser.add_argument("--limit-mb", type=float, default=4096)
+    parser.add_argument("--kg-args", default="", help="extra arguments to `kg build`")
+    options = parser.parse_args()
+    if options.generate:
+        generate(PROJECT, options.out, options.generate)
+        return
+    kg = str(Path(sys.executable).with_name("kg"))
+    rows = []
+    print(f"{'sources':>7} {'triples':>11} {'kg build':>9} {'peak MB':>8}  {'status':<22} phases")
+    for count in options.sources:
+        with tempfile.TemporaryDirectory(prefix=f"kg-scale-{count}-") as folder:
+            project = Path(folder) / "project"
+            generate(PROJECT, project, count)
+            build = run_bounded(
+                [kg, "--project", str(project), "build", *options.kg_args.split()],
+                project,
+                options.limit_s,
+                options.limit_mb,
+            )
+            row = (
+                f"{count:>7} {triples_in(build.summary):>11} {build.seconds:>8.1f}s {build.peak_mb:>8.0f}  "
+                f"{build.status:<22} {phases_in(build.summary)}"
+            )
+            print(row, flush=True)
+            if build.status != "ok":
+                print(build.summary, file=sys.stderr)
+            if options.jena and build.status == "ok":
+                jena = jena_shacl(project, Path(folder), options.limit_s, options.limit_mb)
+                print(f"{'':>7} {'Jena SHACL':>11} {jena.seconds:>8.1f}s {jena.peak_mb:>8.0f}  {jena.status}")
+            rows.append(row)
+
+
+if __name__ == "__main__":
+    main()
