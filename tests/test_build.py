@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.build import BuildFailed, build
+from kg.build.parsing import InputError
+from kg.build.pipeline import BuildFailed, build
 from kg.cli import main
-from kg.parsing import InputError
-from kg.store import EmbeddedStore
+from kg.store.embedded import EmbeddedStore
 
 
 def snapshot(folder: Path) -> dict[str, str]:
