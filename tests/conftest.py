@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
-from kg.build.pipeline import BuildResult, build
+from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
+from kg.build.project import load_project
 from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -41,3 +43,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
+
+
+@pytest.fixture(scope="session")
+def graphs(project_root: Path) -> tuple[Graph, Graph]:
+    """The curated data with the ontology merged in, and the shapes: what SHACL validates."""
+    project = load_project(project_root)
+    return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]

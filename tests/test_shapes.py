@@ -449,12 +449,6 @@ CASES: list[tuple[str, str, str, str, str]] = [
 
 
 @pytest.fixture(scope="module")
-def graphs(project_root) -> tuple[Graph, Graph]:
-    project = load_project(project_root)
-    return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]
-
-
-@pytest.fixture(scope="module")
 def broken_report(graphs: tuple[Graph, Graph]) -> ValidationReport:
     data, shapes = graphs
     broken = Graph()

@@ -13,10 +13,10 @@ import pytest
 from rdflib import Graph
 from test_shapes import CASES, PREFIXES, _full_iris
 
-from kg.canonical import to_oxigraph
-from kg.shape_queries import Unsupported, compile_shapes
-from kg.store_validation import validate_store
-from kg.validation import ValidationReport, Violation, validate
+from kg.build.canonical import to_oxigraph
+from kg.build.shape_queries import Unsupported, compile_shapes
+from kg.build.store_validation import validate_store
+from kg.build.validation import ValidationReport, Violation, validate
 
 GRAPH = ox.NamedNode("urn:test:data")
 
@@ -53,13 +53,6 @@ def broken(graphs: tuple[Graph, Graph]) -> Graph:
     return graph
 
 
-@pytest.fixture(scope="module")
-def graphs(project_root) -> tuple[Graph, Graph]:
-    from test_shapes import graphs as make_graphs
-
-    return make_graphs.__wrapped__(project_root)
-
-
 def test_the_shapes_compile_without_falling_back(graphs: tuple[Graph, Graph]) -> None:
     _, shapes = graphs
     assert len(compile_shapes(shapes)) > 100
@@ -92,3 +85,18 @@ def test_a_feature_it_cannot_compile_is_named() -> None:
     )
     with pytest.raises(Unsupported, match="equals"):
         compile_shapes(shapes)
+
+
+def test_shapes_it_cannot_compile_are_validated_by_pyshacl() -> None:
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path <urn:p> ; sh:equals <urn:q> ; sh:message "p equals q" ] .
+        """,
+        format="turtle",
+    )
+    store = ox.Store()
+    store.load(b"<urn:x> a <urn:C> ; <urn:p> 1 ; <urn:q> 2 .", format=ox.RdfFormat.TURTLE, to_graph=GRAPH)
+    report = validate_store(store, [GRAPH], shapes)
+    assert [(v.focus_node, v.message) for v in report.violations] == [("urn:x", "p equals q")] * 2

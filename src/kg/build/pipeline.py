@@ -18,12 +18,12 @@ from rdflib.namespace import RDF
 from kg.build.canonical import canonical_graph, write_serializations
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
-from kg.namespaces import KG
 from kg.build.project import ProjectFiles, load_project
 from kg.build.sources import load_source_texts
-from kg.store.embedded import create_store
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.namespaces import KG
+from kg.store.embedded import create_store
 
 DATA_GRAPHS = ("data", "provenance", "background")
 

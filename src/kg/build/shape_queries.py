@@ -51,9 +51,8 @@ class Unsupported(ValueError):
 class ShapeQuery:
     """One constraint as a query: its rows are the violations, `?this` and (when bound) `?value`."""
 
-    node_shape: URIRef | BNode  # the node shape the constraint belongs to
-    source_shape: Node  # the shape (or SPARQL constraint) that holds it, for the report
-    component: URIRef  # the SHACL constraint component, for the report
+    source_shape: Node  # the shape that holds the constraint, as the report names it
+    component: URIRef  # the SHACL constraint component
     path: Node | None  # the property shape's path, as written in the shapes graph
     message: str | None
     severity: URIRef
@@ -61,14 +60,23 @@ class ShapeQuery:
     value_is_focus: bool  # node-level constraints report the focus node as the value
 
 
+_HEADER = (
+    "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+)
+_COUNTED = (
+    "SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?value {test}}} }} "
+    "GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {comparison})"
+)
+
+
 def compile_shapes(shapes: Graph) -> list[ShapeQuery]:
     """One query per constraint of every node shape with a target; raises Unsupported."""
     compiler = _Compiler(shapes)
     queries: list[ShapeQuery] = []
     for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
-        if shapes.value(node_shape, SH.deactivated) == Literal(True):
-            continue
-        queries.extend(compiler.node_shape(node_shape))
+        if shapes.value(node_shape, SH.deactivated) != Literal(True):
+            queries.extend(compiler.node_shape(node_shape))
     return queries
 
 
@@ -80,8 +88,6 @@ class _Compiler:
     def fresh(self) -> str:
         return f"?v{next(self.names)}"
 
-    # -- targets --------------------------------------------------------------
-
     def focus(self, shape: Node) -> str:
         """A group pattern binding ?this to each focus node of `shape` once."""
         parts = []
@@ -91,70 +97,71 @@ class _Compiler:
         if classes:
             values = " ".join(_n3(c) for c in classes)
             parts.append(f"{{ VALUES ?target {{ {values} }} ?class rdfs:subClassOf* ?target . ?this a ?class }}")
-        for node in self.shapes.objects(shape, SH.targetNode):
-            parts.append(f"{{ BIND({_n3(node)} AS ?this) }}")
-        for predicate in self.shapes.objects(shape, SH.targetSubjectsOf):
-            parts.append(f"{{ ?this {_n3(predicate)} [] }}")
-        for predicate in self.shapes.objects(shape, SH.targetObjectsOf):
-            parts.append(f"{{ [] {_n3(predicate)} ?this }}")
+        parts += [f"{{ BIND({_n3(n)} AS ?this) }}" for n in self.shapes.objects(shape, SH.targetNode)]
+        parts += [f"{{ ?this {_n3(p)} [] }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
+        parts += [f"{{ [] {_n3(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)]
         return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }" if parts else ""
 
-    # -- shapes ---------------------------------------------------------------
+    def query(self, shape: Node, component: URIRef, sparql: str, *, path: Node | None = None,
+              message: str | None = None, severity: Node | None = None) -> ShapeQuery:  # fmt: skip
+        return ShapeQuery(
+            source_shape=shape,
+            component=component,
+            path=path,
+            message=message or self.message(shape),
+            severity=URIRef(severity or self.shapes.value(shape, SH.severity) or SH.Violation),
+            sparql=_HEADER + sparql,
+            value_is_focus=path is None,
+        )
 
     def node_shape(self, shape: URIRef | BNode) -> Iterator[ShapeQuery]:
         focus = self.focus(shape)
         if not focus:
             return
-        severity = self.shapes.value(shape, SH.severity) or SH.Violation
-        message = self.message(shape)
         for key in set(self.shapes.predicates(shape)) - _SHAPE_KEYS:
             if key in _LOGICAL:
-                yield self.query(shape, shape, _component(key), None, message, severity, self.logical(shape, key), True)
+                failing = self.logical(shape, key)
             else:
-                condition = self.value_condition(shape, key, "?this")
-                sparql = f"SELECT ?this WHERE {{ {focus} FILTER (!({condition})) }}"
-                yield self.query(shape, shape, _component(key), None, message, severity, sparql, True)
+                failing = f"!({self.value_condition(shape, key, '?this')})"
+            yield self.query(shape, _component(key), f"SELECT ?this WHERE {{ {focus} FILTER ({failing}) }}")
         for property_shape in self.shapes.objects(shape, SH.property):
             yield from self.property_shape(shape, property_shape, focus)
         for constraint in self.shapes.objects(shape, SH.sparql):
-            yield self.sparql_constraint(shape, constraint, focus, severity)
+            yield self.sparql_constraint(shape, constraint, focus)
 
-    def property_shape(self, node_shape: URIRef | BNode, shape: Node, focus: str) -> Iterator[ShapeQuery]:
+    def property_shape(self, node_shape: Node, shape: Node, focus: str) -> Iterator[ShapeQuery]:
         path_node = self.shapes.value(shape, SH.path)
         if path_node is None:
             raise Unsupported(f"{shape}: a property shape without sh:path")
         path = self.path(path_node)
         message = self.message(shape) or self.message(node_shape)
-        severity = self.shapes.value(shape, SH.severity) or SH.Violation
         where = f"{focus} ?this {path} ?value ."
 
         def emit(component: URIRef, sparql: str) -> ShapeQuery:
-            return self.query(node_shape, shape, component, path_node, message, severity, sparql, False)
+            return self.query(shape, component, sparql, path=path_node, message=message)
 
-        keys = set(self.shapes.predicates(shape)) - _SHAPE_KEYS
-        for key in sorted(keys, key=str):
+        for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
             value = self.shapes.value(shape, key)
-            if key == SH.minCount:
-                yield emit(
-                    SH.MinCountConstraintComponent,
-                    f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?value }} }} "
-                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(value)})",
-                )
-            elif key == SH.maxCount:
-                yield emit(
-                    SH.MaxCountConstraintComponent,
-                    f"SELECT ?this WHERE {{ {where} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(value)})",
-                )
+            if key in (SH.minCount, SH.maxCount):
+                comparison = f"< {int(value)}" if key == SH.minCount else f"> {int(value)}"
+                counted = _COUNTED.format(focus=focus, path=path, test="", comparison=comparison)
+                yield emit(_component(key), counted)
             elif key == SH.uniqueLang:
-                if value != Literal(True):
-                    continue
-                yield emit(
-                    SH.UniqueLangConstraintComponent,
-                    f'SELECT ?this WHERE {{ {where} FILTER (LANG(?value) != "") }} '
-                    "GROUP BY ?this (LCASE(LANG(?value)) AS ?language) HAVING (COUNT(DISTINCT ?value) > 1)",
-                )
+                if value == Literal(True):
+                    yield emit(
+                        SH.UniqueLangConstraintComponent,
+                        f'SELECT ?this WHERE {{ {where} FILTER (LANG(?value) != "") }} GROUP BY ?this '
+                        "(LCASE(LANG(?value)) AS ?language) HAVING (COUNT(DISTINCT ?value) > 1)",
+                    )
             elif key == SH.qualifiedValueShape:
-                yield from self.qualified(shape, path, focus, emit)
+                if self.shapes.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
+                    raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
+                test = f"FILTER ({self.conforms(value, '?value')}) "
+                for bound, op in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
+                    count = self.shapes.value(shape, bound)
+                    if count is not None:
+                        counted = _COUNTED.format(focus=focus, path=path, test=test, comparison=f"{op} {int(count)}")
+                        yield emit(_component(bound), counted)
             elif key in (SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint):
                 continue  # compiled with sh:qualifiedValueShape
             elif key in _LOGICAL:
@@ -163,36 +170,19 @@ class _Compiler:
                 condition = self.value_condition(shape, key, "?value")
                 yield emit(_component(key), f"SELECT ?this ?value WHERE {{ {where} FILTER (!({condition})) }}")
 
-    def qualified(self, shape: Node, path: str, focus: str, emit) -> Iterator[ShapeQuery]:  # noqa: ANN001
-        if self.shapes.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
-            raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
-        inner = self.shapes.value(shape, SH.qualifiedValueShape)
-        conforms = self.conforms(inner, "?value")
-        counted = (
-            f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?value FILTER ({conforms}) }} }} "
-            "GROUP BY ?this HAVING (COUNT(DISTINCT ?value) @COMPARISON@)"
-        )
-        minimum = self.shapes.value(shape, SH.qualifiedMinCount)
-        maximum = self.shapes.value(shape, SH.qualifiedMaxCount)
-        if minimum is not None:
-            yield emit(SH.QualifiedMinCountConstraintComponent, counted.replace("@COMPARISON@", f"< {int(minimum)}"))
-        if maximum is not None:
-            yield emit(SH.QualifiedMaxCountConstraintComponent, counted.replace("@COMPARISON@", f"> {int(maximum)}"))
-
     def logical(self, shape: Node, key: URIRef) -> str:
-        """The query of a node-level sh:or, sh:and, sh:not or sh:xone: focus nodes that fail it."""
+        """The condition under which a focus node fails a node-level sh:or, sh:and, sh:not or sh:xone."""
         if key == SH["not"]:
-            return f"SELECT ?this WHERE {{ {self.focus(shape)} FILTER ({self.conforms(self.shapes.value(shape, key), '?this')}) }}"
+            return self.conforms(self.shapes.value(shape, key), "?this")
         members = [self.conforms(member, "?this") for member in self._list(self.shapes.value(shape, key))]
         if key == SH["or"]:
-            failing = "!(" + " || ".join(members) + ")"
-        elif key == SH["and"]:
-            failing = "!(" + " && ".join(members) + ")"
-        else:
-            failing = "(" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") != 1"
-        return f"SELECT ?this WHERE {{ {self.focus(shape)} FILTER ({failing}) }}"
+            return "!(" + " || ".join(members) + ")"
+        if key == SH["and"]:
+            return "!(" + " && ".join(members) + ")"
+        return "(" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") != 1"
 
-    def sparql_constraint(self, shape: URIRef | BNode, constraint: Node, focus: str, severity: Node) -> ShapeQuery:
+    def sparql_constraint(self, shape: Node, constraint: Node, focus: str) -> ShapeQuery:
+        """The constraint's own SELECT, joined once with every focus node instead of run per node."""
         select = self.shapes.value(constraint, SH.select)
         if select is None:
             raise Unsupported(f"{constraint}: a SPARQL constraint without sh:select")
@@ -203,9 +193,8 @@ class _Compiler:
         )
         sparql = f"{prefixes}SELECT DISTINCT ?this ?value WHERE {{ {focus} {{ {select} }} }}"
         message = self.message(constraint) or self.message(shape)
-        return self.query(shape, shape, SH.SPARQLConstraintComponent, None, message, severity, sparql, True)
+        return self.query(shape, SH.SPARQLConstraintComponent, sparql, message=message)
 
-    # -- value tests ----------------------------------------------------------
 
     def value_condition(self, shape: Node, key: URIRef, var: str) -> str:
         """The SPARQL expression true when the value `var` meets constraint `key` of `shape`."""
@@ -286,7 +275,7 @@ class _Compiler:
                 tests.append(f"NOT EXISTS {{ {var} {path} {other} FILTER (!({condition})) }}")
         return "(" + " && ".join(tests or ["true"]) + ")"
 
-    # -- helpers --------------------------------------------------------------
+
 
     def path(self, node: Node) -> str:
         """A SHACL path as a SPARQL property path."""
@@ -312,23 +301,6 @@ class _Compiler:
 
     def _list(self, head: Node | None) -> list[Node]:
         return list(Collection(self.shapes, head)) if head is not None else []
-
-    def query(
-        self,
-        node_shape: URIRef | BNode,
-        source: Node,
-        component: URIRef,
-        path: Node | None,
-        message: str | None,
-        severity: Node,
-        sparql: str,
-        value_is_focus: bool,
-    ) -> ShapeQuery:
-        header = "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-        header += "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-        return ShapeQuery(
-            node_shape, source, component, path, message, URIRef(severity), header + sparql, value_is_focus
-        )
 
 
 def _component(key: URIRef) -> URIRef:

@@ -14,10 +14,10 @@ from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from .locate import SubjectIndex
-from .parsing import rdflib_term
-from .shape_queries import ShapeQuery, Unsupported, compile_shapes
-from .validation import ValidationReport, read_report, validate
+from kg.build.locate import SubjectIndex
+from kg.build.parsing import rdflib_term
+from kg.build.shape_queries import ShapeQuery, Unsupported, compile_shapes
+from kg.build.validation import ValidationReport, read_report, validate
 
 
 def validate_store(
@@ -45,12 +45,16 @@ def validate_store(
     return read_report(conforms, report, shapes, index)
 
 
-def _violations(store: ox.Store, graphs: Sequence[ox.NamedNode], query: ShapeQuery) -> set[tuple[Node, Node | None]]:
+def _violations(
+    store: ox.Store, graphs: Sequence[ox.NamedNode], query: ShapeQuery
+) -> set[tuple[Node, Node | None]]:
     """The distinct (focus node, value) pairs the query finds."""
     found: set[tuple[Node, Node | None]] = set()
-    for row in store.query(query.sparql, default_graph=list(graphs)):
+    solutions = store.query(query.sparql, default_graph=list(graphs))
+    projects_value = ox.Variable("value") in solutions.variables
+    for row in solutions:
         focus = rdflib_term(row["this"])
-        value = row["value"] if "value" in query.sparql.split("WHERE", 1)[0] else None
+        value = row["value"] if projects_value else None
         if value is not None:
             found.add((focus, rdflib_term(value)))
         else:
