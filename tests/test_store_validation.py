@@ -13,7 +13,6 @@ import pytest
 from rdflib import Graph
 from test_shapes import CASES, PREFIXES, _full_iris
 
-from kg.build.canonical import to_oxigraph
 from kg.build.shape_queries import Unsupported, compile_shapes
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, Violation, validate
@@ -23,7 +22,7 @@ GRAPH = ox.NamedNode("urn:test:data")
 
 def in_store(graph: Graph) -> ox.Store:
     store = ox.Store()
-    store.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), GRAPH) for s, p, o in graph)
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=GRAPH)
     return store
 
 

@@ -73,7 +73,7 @@ def read_report(
         _violation(report_graph, shapes, result, index)
         for result in report_graph.subjects(SH.resultSeverity, None)
     ]
-    violations.sort(key=lambda v: (v.location or "~", v.focus_node, v.shape, v.message, v.path or "", v.value or ""))
+    violations.sort(key=lambda v: (v.location or "~", v.focus_node, v.shape, v.message, *_path_and_value(v)))
     return ValidationReport(conforms, violations, report_graph)
 
 
@@ -112,3 +112,7 @@ def _path_text(path: Node | None) -> str | None:
     if isinstance(path, URIRef):
         return str(path)
     return "(complex path)"
+
+
+def _path_and_value(violation: Violation) -> tuple[str, str]:
+    return violation.path or "", violation.value or ""

@@ -6,18 +6,19 @@ import sys
 from pathlib import Path
 
 import click
-from rdflib import Graph
+import pyoxigraph as ox
 
+from kg.build.checks import BuildFailed, check_shapes, check_terms, named
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
-from kg.build.parsing import InputError, parse_turtle, rdflib_term
-from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build
-from kg.build.project import load_project
-from kg.build.sources import QuoteNotFound, load_source_texts
-from kg.build.validation import ValidationReport, validate
-from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.build.parsing import InputError
+from kg.build.pipeline import build
+from kg.build.project import input_files
+from kg.build.sources import QuoteNotFound, source_texts
+from kg.build.streaming import load_files
+from kg.build.validation import ValidationReport
 from kg.cli.context import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
-from kg.store.base import StoreMissing, graph_name
+from kg.store.base import StoreMissing
 from kg.store.embedded import EmbeddedStore
 
 
@@ -55,17 +56,27 @@ def build_command(context: Context, dist: Path | None, store_path: Path | None) 
     show_default=True,
     help="Report for people (text) or machines (json, or the SHACL report as turtle).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["store", "pyshacl"]),
+    default="store",
+    show_default=True,
+    help="SHACL by queries on the store (as kg build does), or by pyshacl, the reference engine.",
+)
 @store_option
 @pass_context
 def validate_command(
-    context: Context, files: tuple[Path, ...], output_format: str, store_path: Path | None
+    context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_path: Path | None
 ) -> None:
     """Validate the built dataset, or FILES together with the project's ontology.
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
     try:
-        report = _validate_files(context, files) if files else _validate_store(context, store_path)
+        if files:
+            report = _validate_files(context, files, engine)
+        else:
+            report = _validate_store(context, store_path, engine)
     except InputError as error:
         fail(str(error), EXIT_BAD_INPUT)
     except StoreMissing as error:
@@ -81,30 +92,18 @@ def validate_command(
     sys.exit(0 if report.conforms else EXIT_VIOLATIONS)
 
 
-def _validate_files(context: Context, files: tuple[Path, ...]) -> ValidationReport:
-    project = load_project(context.project)
-    data = Graph()
-    for path in files:
-        data += parse_turtle(path)
+def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
+    project = input_files(context.project)
+    store = load_files({"ontology": project["ontology"], "shapes": project["shapes"], "data": list(files)})
     index = SubjectIndex(list(files))
-    unknown = undeclared_terms(data, project.graphs["ontology"])
-    if unknown:
-        raise BuildFailed(describe_undeclared(unknown, index))
-    return validate(data + project.graphs["ontology"], project.graphs["shapes"], index)
+    check_terms(store, index)
+    return check_shapes(store, index, engine)
 
 
-def _validate_store(context: Context, store_path: Path | None) -> ValidationReport:
-    store = EmbeddedStore(context.store_path(store_path))
-    graphs: dict[str, Graph] = {}
-    for quad in store.quads():
-        name = graph_name(quad.graph_name.value)
-        graphs.setdefault(name, Graph()).add(
-            (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))
-        )
-    data = Graph()
-    for name in ("ontology",) + DATA_GRAPHS:
-        data += graphs.get(name, Graph())
-    return validate(data, graphs.get("shapes", Graph()))
+def _validate_store(context: Context, store_path: Path | None, engine: str) -> ValidationReport:
+    path = context.store_path(store_path)
+    EmbeddedStore(path)  # a clear error when there is no built store
+    return check_shapes(ox.Store.read_only(str(path)), None, engine)
 
 
 @click.command("stats")
@@ -151,10 +150,10 @@ def excerpt_command(
     with prov:wasDerivedFrom excerpt:SLUG.
     """
     try:
-        project = load_project(context.project)
+        provenance = load_files({"provenance": input_files(context.project)["provenance"]})
     except InputError as error:
         fail(str(error), EXIT_BAD_INPUT)
-    texts = load_source_texts(project.graphs["provenance"], context.project / "sources")
+    texts = source_texts(provenance, named("provenance"), context.project / "sources")
     chosen = [t for t in texts.values() if text_file in (None, t.path.name)]
     if len(chosen) != 1:
         names = ", ".join(sorted(t.path.name for t in texts.values()))
