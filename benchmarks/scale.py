@@ -186,7 +186,7 @@ def triples_in(summary: str) -> str:
 
 
 def phases_in(summary: str) -> str:
-    match = re.search(r"phases: ([^;]*)", summary)
+    match = re.search(r" s \((parse [^)]*)\)$", summary)
     return match.group(1) if match else "-"
 
 

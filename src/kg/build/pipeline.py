@@ -20,7 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg.build.checks import DATA_GRAPHS, BuildFailed, check_shapes, check_sources, check_terms
+from kg.build.checks import DATA_GRAPHS, BuildFailed, check_shapes, check_sources, check_terms, quads_graph
+from kg.build.validation import ValidationReport
 from kg.build.locate import SubjectIndex
 from kg.build.project import ProjectFiles, input_files
 from kg.build.streaming import split_by_graph, write_serializations, write_sorted_nquads
@@ -82,25 +83,10 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
     try:
         with phases("parse"):
             write_sorted_nquads(files, dump)
-        loaded = ox.Store(str(staging_store))
-        try:
-            with phases("load"):
-                loaded.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-            with phases("check"):
-                check_terms(loaded, index)
-                excerpt_count = check_sources(loaded, root / "sources", index)
-            with phases("validate"):
-                report = check_shapes(loaded, index)
-            if not report.conforms:
-                raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
-            with phases("write"):
-                loaded.flush()
-                loaded.optimize()
-        finally:
-            del loaded  # closes the store before it is moved or removed
-        with phases("write"):
             split = staging_dist / ".graphs"
             counts = split_by_graph(dump, split)
+        report, excerpt_count = _load_and_check(split, list(counts), staging_store, root, index, phases)
+        with phases("write"):
             written = write_serializations(dump, split, list(counts), staging_dist)
             shutil.rmtree(split)
         _swap_into_place(staging_dist, dist)
@@ -118,6 +104,35 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         written=[dist / path.relative_to(staging_dist) for path in written],
         phases=dict(phases),
     )
+
+
+def _load_and_check(
+    split: Path, names: list[str], path: Path, root: Path, index: SubjectIndex, phases: _Phases
+) -> tuple[ValidationReport, int]:
+    """Bulk-load the store at `path` from the per-graph files and run every check on it; the shapes
+    are loaded last, so that validation reads the store's union of exactly the data graphs."""
+    store = ox.Store(str(path))
+    try:
+        with phases("load"):
+            shapes = quads_graph(split / "shapes.nq") if "shapes" in names else Graph()
+            for name in names:
+                if name != "shapes":
+                    store.bulk_load(path=str(split / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
+        with phases("check"):
+            check_terms(store, index)
+            excerpt_count = check_sources(store, root / "sources", index)
+        with phases("validate"):
+            report = check_shapes(store, shapes, index, only_data=True)
+        if not report.conforms:
+            raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+        with phases("load"):
+            if "shapes" in names:
+                store.bulk_load(path=str(split / "shapes.nq"), format=ox.RdfFormat.N_QUADS)
+            store.flush()
+            store.optimize()
+        return report, excerpt_count
+    finally:
+        del store  # closed before it is moved or removed
 
 
 def _staging(target: Path) -> Path:

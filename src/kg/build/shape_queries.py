@@ -13,7 +13,7 @@ which engine ran.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -70,9 +70,20 @@ _COUNTED = (
 )
 
 
-def compile_shapes(shapes: Graph) -> list[ShapeQuery]:
-    """One query per constraint of every node shape with a target; raises Unsupported."""
-    compiler = _Compiler(shapes)
+def shape_classes(shapes: Graph) -> set[URIRef]:
+    """Every class the shapes target or require, whose subclasses the compiler must know."""
+    classes = set(shapes.objects(None, SH.targetClass)) | set(shapes.objects(None, SH["class"]))
+    return {c for c in classes if isinstance(c, URIRef)}
+
+
+def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None = None) -> list[ShapeQuery]:
+    """One query per constraint of every node shape with a target; raises Unsupported.
+
+    `subclasses` gives, for each class of `shape_classes`, that class and every subclass of it in
+    the data: an instance test then is an index lookup per class (`?x a ?c`, ?c among them) rather
+    than a property path walked for every node. Without it the queries walk `rdfs:subClassOf*`.
+    """
+    compiler = _Compiler(shapes, subclasses)
     queries: list[ShapeQuery] = []
     for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
         if shapes.value(node_shape, SH.deactivated) != Literal(True):
@@ -81,9 +92,22 @@ def compile_shapes(shapes: Graph) -> list[ShapeQuery]:
 
 
 class _Compiler:
-    def __init__(self, shapes: Graph) -> None:
+    def __init__(self, shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None) -> None:
         self.shapes = shapes
+        self.subclasses = {c: sorted(set(subs), key=str) for c, subs in (subclasses or {}).items()}
         self.names = itertools.count()
+
+    def instance_of(self, var: str, classes: list[Node]) -> str:
+        """A pattern matching when `var` is an instance of any of `classes` or of their subclasses."""
+        if not all(c in self.subclasses for c in classes):
+            kind = self.fresh()
+            values = " ".join(_n3(c) for c in classes)
+            return f"VALUES {kind} {{ {values} }} {var} rdf:type/rdfs:subClassOf* {kind} ."
+        members = sorted({sub for c in classes for sub in self.subclasses[c]}, key=str)
+        if len(members) == 1:
+            return f"{var} a {_n3(members[0])} ."
+        kind = self.fresh()
+        return f"VALUES {kind} {{ {' '.join(_n3(m) for m in members)} }} {var} a {kind} ."
 
     def fresh(self) -> str:
         return f"?v{next(self.names)}"
@@ -95,8 +119,7 @@ class _Compiler:
         if (shape, RDF.type, RDFS.Class) in self.shapes:
             classes.append(shape)
         if classes:
-            values = " ".join(_n3(c) for c in classes)
-            parts.append(f"{{ VALUES ?target {{ {values} }} ?class rdfs:subClassOf* ?target . ?this a ?class }}")
+            parts.append(f"{{ {self.instance_of('?this', classes)} }}")
         parts += [f"{{ BIND({_n3(n)} AS ?this) }}" for n in self.shapes.objects(shape, SH.targetNode)]
         parts += [f"{{ ?this {_n3(p)} [] }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
         parts += [f"{{ [] {_n3(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)]
@@ -201,7 +224,7 @@ class _Compiler:
         value = self.shapes.value(shape, key)
         if key == SH["class"]:
             classes = list(self.shapes.objects(shape, key))
-            return " && ".join(f"EXISTS {{ {var} rdf:type/rdfs:subClassOf* {_n3(c)} }}" for c in classes)
+            return " && ".join(f"EXISTS {{ {self.instance_of(var, [c])} }}" for c in classes)
         if key == SH.datatype:
             if value == RDF.langString:
                 return f'isLiteral({var}) && LANG({var}) != ""'

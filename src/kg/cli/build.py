@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from kg.build.checks import BuildFailed, check_shapes, check_terms, named
+from kg.build.checks import BuildFailed, check_shapes, check_terms, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import InputError
@@ -97,13 +97,14 @@ def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> V
     store = load_files({"ontology": project["ontology"], "shapes": project["shapes"], "data": list(files)})
     index = SubjectIndex(list(files))
     check_terms(store, index)
-    return check_shapes(store, index, engine)
+    return check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
 
 
 def _validate_store(context: Context, store_path: Path | None, engine: str) -> ValidationReport:
     path = context.store_path(store_path)
     EmbeddedStore(path)  # a clear error when there is no built store
-    return check_shapes(ox.Store.read_only(str(path)), None, engine)
+    store = ox.Store.read_only(str(path))
+    return check_shapes(store, rdflib_graph(store, ("shapes",)), None, engine)
 
 
 @click.command("stats")
