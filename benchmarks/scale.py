@@ -23,12 +23,15 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -211,6 +214,47 @@ def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tu
     return run, results
 
 
+def catalogue_timings(project: Path, runs: int) -> None:
+    """p50 of every catalogue query on the built store, as `kg query` runs it and as pyoxigraph runs
+    the same text natively on the same store; then the time to read the flow network."""
+    from kg.network.model import flow_network, production_network
+    from kg.query.catalogue import load_catalogue
+    from kg.query.run import binding_terms, run_query
+    from kg.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(project / ".kg" / "store")
+    native = ox.Store.read_only(str(project / ".kg" / "store"))
+    print(f"{'query':<28} {'kg p50 ms':>10} {'native p50 ms':>14} {'rows':>6}")
+    for query in load_catalogue(project / "queries").values():
+        bindings = binding_terms(query.bindings({}))
+        substitutions = {ox.Variable(name): term for name, term in bindings.items()}
+        ours = partial(run_query, store, query.text, bindings)
+        theirs = partial(native_answer, native, query.text, substitutions)
+        rows = len(getattr(ours(), "rows", []) or [])
+        print(
+            f"{query.name:<28} {p50_ms(ours, runs):>10.1f} {p50_ms(theirs, runs):>14.1f} {rows:>6}",
+            flush=True,
+        )
+    for name, model in (("flow network", flow_network), ("production network", production_network)):
+        print(f"{name:<28} {p50_ms(lambda m=model: m(store), runs):>10.1f}", flush=True)
+
+
+def native_answer(store: ox.Store, text: str, substitutions: dict) -> object:
+    """The whole answer read from pyoxigraph itself, the floor `kg query` is measured against."""
+    answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+    return bool(answer) if isinstance(answer, ox.QueryBoolean) else list(answer)
+
+
+def p50_ms(action: Callable[[], object], runs: int) -> float:
+    action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, nargs="*", default=[1, 10, 100])
@@ -220,16 +264,17 @@ def main() -> None:
     parser.add_argument("--limit-s", type=float, default=900)
     parser.add_argument("--limit-mb", type=float, default=4096)
     parser.add_argument("--kg-args", default="", help="extra arguments to `kg build`")
+    parser.add_argument("--queries", type=int, default=0, metavar="RUNS", help="time the catalogue too")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (with one size)")
     options = parser.parse_args()
     if options.generate:
         generate(PROJECT, options.out, options.generate)
         return
     kg = str(Path(sys.executable).with_name("kg"))
-    rows = []
     print(f"{'sources':>7} {'triples':>11} {'kg build':>9} {'peak MB':>8}  {'status':<22} phases")
     for count in options.sources:
         with tempfile.TemporaryDirectory(prefix=f"kg-scale-{count}-") as folder:
-            project = Path(folder) / "project"
+            project = options.keep or Path(folder) / "project"
             generate(PROJECT, project, count)
             build = run_bounded(
                 [kg, "--project", str(project), "build", *options.kg_args.split()],
@@ -251,7 +296,8 @@ def main() -> None:
                     f"{jena.status:<22} results: {results}",
                     flush=True,
                 )
-            rows.append(row)
+            if options.queries and build.status == "ok":
+                catalogue_timings(project, options.queries)
 
 
 if __name__ == "__main__":

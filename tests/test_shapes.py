@@ -448,14 +448,19 @@ CASES: list[tuple[str, str, str, str, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def broken_report(graphs: tuple[Graph, Graph]) -> ValidationReport:
-    data, shapes = graphs
+def broken_graph(data: Graph) -> Graph:
+    """A copy of `data` broken by every case at once."""
     broken = Graph()
     broken += data
     for _, update, *_ in CASES:
         broken.update(PREFIXES + _full_iris(update))
-    return validate(broken, shapes)
+    return broken
+
+
+@pytest.fixture(scope="module")
+def broken_report(graphs: tuple[Graph, Graph]) -> ValidationReport:
+    data, shapes = graphs
+    return validate(broken_graph(data), shapes)
 
 
 def _full_iris(update: str) -> str:

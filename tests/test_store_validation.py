@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
-from test_shapes import CASES, PREFIXES, _full_iris
+from test_shapes import CASES, broken_graph
 
 from kg.build.shape_queries import Unsupported, compile_shapes
 from kg.build.store_validation import validate_store
@@ -44,12 +44,7 @@ def results(report: ValidationReport) -> set[tuple[str, str, str | None, str | N
 
 @pytest.fixture(scope="module")
 def broken(graphs: tuple[Graph, Graph]) -> Graph:
-    data, _ = graphs
-    graph = Graph()
-    graph += data
-    for _, update, *_ in CASES:
-        graph.update(PREFIXES + _full_iris(update))
-    return graph
+    return broken_graph(graphs[0])
 
 
 def test_the_shapes_compile_without_falling_back(graphs: tuple[Graph, Graph]) -> None:
