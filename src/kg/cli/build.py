@@ -18,6 +18,7 @@ from kg.build.sources import QuoteNotFound, source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
 from kg.cli.context import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
+from kg.query.sources import sources
 from kg.store.base import StoreMissing
 from kg.store.embedded import EmbeddedStore
 
@@ -124,6 +125,23 @@ def stats_command(context: Context, store_path: Path | None) -> None:
     click.echo(f"{'class':<70} {'instances':>9}")
     for iri, count in store.instances_per_class().items():
         click.echo(f"{iri:<70} {count:>9}")
+
+
+@click.command("sources")
+@store_option
+@pass_context
+def sources_command(context: Context, store_path: Path | None) -> None:
+    """The source reports in the built store: text file, date, excerpts and the facts citing them."""
+    try:
+        store = EmbeddedStore(context.store_path(store_path))
+    except StoreMissing as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    found = sources(store)
+    click.echo(f"{'text file':<28} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
+    for found_source in found:
+        counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
+        click.echo(f"{found_source.text_file:<28} {found_source.modified:<10} {counts}  {found_source.title}")
+    click.echo(f"{len(found)} source(s)")
 
 
 @click.command("excerpt")
