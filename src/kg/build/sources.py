@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.namespaces import KG
+from kg.errors import EXIT_FAILED, KgError
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,10 @@ class SourceText:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-class QuoteNotFound(ValueError):
+class QuoteNotFound(KgError, ValueError):
     """A quote that does not occur in the source text, or occurs ambiguously."""
+
+    exit_code = EXIT_FAILED
 
 
 def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -> dict[URIRef, SourceText]:

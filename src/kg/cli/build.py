@@ -1,4 +1,4 @@
-"""`kg build`, `kg validate`, `kg stats` and `kg excerpt`: making and checking the dataset."""
+"""`kg build`, `kg validate`, `kg stats`, `kg sources` and `kg excerpt`: making and checking the dataset."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ import pyoxigraph as ox
 from kg.build.checks import BuildFailed, check_shapes, check_terms, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
-from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.build.project import input_files
-from kg.build.sources import QuoteNotFound, source_texts
+from kg.build.sources import source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
-from kg.cli.context import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import EXIT_FAILED, KgError
+from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
-from kg.store.base import StoreMissing
-from kg.store.embedded import EmbeddedStore
 
 
 @click.command("build")
@@ -30,20 +29,19 @@ from kg.store.embedded import EmbeddedStore
     default=None,
     help="Output folder [default: PROJECT/dist].",
 )
-@store_option
+@store_option("Embedded store to write")
 @pass_context
-def build_command(context: Context, dist: Path | None, store_path: Path | None) -> None:
+def build_command(context: Context, dist: Path | None, store_spec: str | None) -> None:
     """Parse, check and validate every file; write dist/ and load the embedded store.
 
     Nothing is replaced unless every check passes: a failed build leaves the
     previous dist/ and store as they were.
     """
+    store_path = context.store_path(store_spec, "kg build")
     try:
-        result = build(context.project, dist or context.dist, context.store_path(store_path))
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+        result = build(context.project, dist or context.dist, store_path)
     except BuildFailed as error:
-        fail(f"build failed; dist/ and the store are unchanged.\n{error}", EXIT_VIOLATIONS)
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     click.echo(result.summary())
 
 
@@ -64,33 +62,26 @@ def build_command(context: Context, dist: Path | None, store_path: Path | None) 
     show_default=True,
     help="SHACL by queries on the store (as kg build does), or by pyshacl, the reference engine.",
 )
-@store_option
+@store_option("Embedded store to validate")
 @pass_context
 def validate_command(
-    context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_path: Path | None
+    context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_spec: str | None
 ) -> None:
     """Validate the built dataset, or FILES together with the project's ontology.
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
-    try:
-        if files:
-            report = _validate_files(context, files, engine)
-        else:
-            report = _validate_store(context, store_path, engine)
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    except BuildFailed as error:
-        fail(str(error), EXIT_VIOLATIONS)
+    if files:
+        report = _validate_files(context, files, engine)
+    else:
+        report = _validate_store(context, store_spec, engine)
     if output_format == "json":
         click.echo(report.as_json())
     elif output_format == "turtle":
         click.echo(report.report_graph.serialize(format="turtle"))
     else:
         click.echo(report.as_text())
-    sys.exit(0 if report.conforms else EXIT_VIOLATIONS)
+    sys.exit(0 if report.conforms else EXIT_FAILED)
 
 
 def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
@@ -101,42 +92,34 @@ def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> V
     return check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
 
 
-def _validate_store(context: Context, store_path: Path | None, engine: str) -> ValidationReport:
-    path = context.store_path(store_path)
-    EmbeddedStore(path)  # a clear error when there is no built store
+def _validate_store(context: Context, store_spec: str | None, engine: str) -> ValidationReport:
+    path = context.embedded_store(store_spec, "kg validate").path  # a clear error without a built store
     store = ox.Store.read_only(str(path))
     return check_shapes(store, rdflib_graph(store, ("shapes",)), None, engine)
 
 
 @click.command("stats")
-@store_option
+@store_option()
 @pass_context
-def stats_command(context: Context, store_path: Path | None) -> None:
+def stats_command(context: Context, store_spec: str | None) -> None:
     """Triples per named graph and instances per class in the built store."""
-    try:
-        store = EmbeddedStore(context.store_path(store_path))
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    per_graph = store.triples_per_graph()
+    store = context.open_store(store_spec)
+    per_graph = triples_per_graph(store)
     click.echo(f"{'named graph':<50} {'triples':>8}")
     for iri, count in per_graph.items():
         click.echo(f"{iri:<50} {count:>8}")
     click.echo(f"{'total':<50} {sum(per_graph.values()):>8}\n")
     click.echo(f"{'class':<70} {'instances':>9}")
-    for iri, count in store.instances_per_class().items():
+    for iri, count in instances_per_class(store).items():
         click.echo(f"{iri:<70} {count:>9}")
 
 
 @click.command("sources")
-@store_option
+@store_option()
 @pass_context
-def sources_command(context: Context, store_path: Path | None) -> None:
+def sources_command(context: Context, store_spec: str | None) -> None:
     """The source reports in the built store: text file, date, excerpts and the facts citing them."""
-    try:
-        store = EmbeddedStore(context.store_path(store_path))
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    found = sources(store)
+    found = sources(context.open_store(store_spec))
     click.echo(f"{'text file':<28} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
     for found_source in found:
         counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
@@ -168,17 +151,11 @@ def excerpt_command(
     Paste the output into graph/provenance/excerpts.ttl and cite it from a fact
     with prov:wasDerivedFrom excerpt:SLUG.
     """
-    try:
-        provenance = load_files({"provenance": input_files(context.project)["provenance"]})
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+    provenance = load_files({"provenance": input_files(context.project)["provenance"]})
     texts = source_texts(provenance, named("provenance"), context.project / "sources")
     chosen = [t for t in texts.values() if text_file in (None, t.path.name)]
     if len(chosen) != 1:
         names = ", ".join(sorted(t.path.name for t in texts.values()))
-        fail(f"name one source with --source (one of: {names})", EXIT_BAD_INPUT)
+        raise KgError(f"name one source with --source (one of: {names})")
     source = chosen[0]
-    try:
-        click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))
-    except QuoteNotFound as error:
-        fail(str(error), EXIT_VIOLATIONS)
+    click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))
