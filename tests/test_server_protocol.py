@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from server_fixtures import RunningServer, start_server
 from SPARQLWrapper import (
@@ -32,6 +33,7 @@ from kg.query.counts import triples_per_graph
 KG = "https://w3id.org/opioid-kg/ontology#"
 ID = "https://w3id.org/opioid-kg/id/"
 DATA_GRAPH = "https://w3id.org/opioid-kg/graph/data"
+DATASET = "https://w3id.org/opioid-kg/id/dataset/opioid-kg"
 COUNTRIES = f"SELECT ?c WHERE {{ ?c a <{KG}Country> }} ORDER BY ?c"
 IS_FENTANYL = f"ASK {{ <{ID}substance/fentanyl> a ?type }}"
 CONSTRUCT = f"CONSTRUCT {{ ?c a <{KG}Country> }} WHERE {{ ?c a <{KG}Country> }}"
@@ -328,8 +330,29 @@ def test_ontology_data_and_void(server, store) -> None:
         assert reply.content_type == accept
         assert len(parse(reply.body, syntax)) == len(parsed)
     void = Graph().parse(data=server.get("/.well-known/void", "text/turtle").text, format="turtle")
-    triples = void.value(URIRef("https://w3id.org/opioid-kg/"), URIRef("http://rdfs.org/ns/void#triples"))
+    triples = void.value(URIRef(DATASET), URIRef("http://rdfs.org/ns/void#triples"))
     assert int(triples) == len(parsed)
+
+
+def test_served_description_is_the_built_one_with_its_endpoints(server, built) -> None:
+    """One description of the dataset: dist/void.ttl as built, plus only where this server answers."""
+    void = "http://rdfs.org/ns/void#"
+    built_description = Graph().parse(built.dist / "void.ttl")
+    reply = server.get("/.well-known/void", "text/turtle")
+    assert reply.status == 200 and "Accept" in reply.headers.get("vary", "")
+    served = Graph().parse(data=reply.text, format="turtle")
+    _, added, missing = graph_diff(to_isomorphic(served), to_isomorphic(built_description))
+    assert len(missing) == 0
+    assert sorted((str(s), str(p), str(o)) for s, p, o in added) == [
+        (DATASET, void + "dataDump", server.base + "/data"),
+        (DATASET, void + "sparqlEndpoint", server.base + "/sparql"),
+    ]
+    by_iri = server.get("/id/dataset/opioid-kg", "text/turtle")
+    assert by_iri.status == 200 and by_iri.content_type == "text/turtle"
+    assert isomorphic(Graph().parse(data=by_iri.text, format="turtle"), served)
+    for_browser = server.get_unfollowed("/id/dataset/opioid-kg", "text/html")
+    assert for_browser.status in (302, 303) and for_browser.headers["location"].endswith("/")
+    assert "Accept" in for_browser.headers.get("vary", "")
 
 
 def test_source_view_highlights_excerpts(server) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.cube import check_cube_store
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
@@ -57,11 +58,28 @@ def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> in
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
     problems += [
-        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}" for p in excerpt_problems
+        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
+        for p in excerpt_problems
     ]
     if problems:
         raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
     return count
+
+
+def check_data_cube(split: Path, names: list[str], checks: Path) -> None:
+    """The Data Cube recommendation's integrity constraints hold on the data with its ontology.
+
+    The recommendation's normalisation adds triples to the default graph it checks, so this runs on
+    a scratch copy of the graphs `names` (one sorted N-Quads file each under `split`) in memory.
+    """
+    scratch = ox.Store()
+    for name in names:
+        quads = ox.parse(path=str(split / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
+        scratch.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    cube = check_cube_store(scratch, checks)
+    if cube.violations:
+        lines = "\n".join(violation.message() for violation in cube.violations)
+        raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
 
 
 def rdflib_graph(store: ox.Store, names: tuple[str, ...]) -> Graph:
@@ -82,7 +100,12 @@ def _as_rdflib(quads: Iterable[ox.Quad]) -> Graph:
 
 
 def check_shapes(
-    store: ox.Store, shapes: Graph, index: SubjectIndex | None, engine: str = "store", *, only_data: bool = False
+    store: ox.Store,
+    shapes: Graph,
+    index: SubjectIndex | None,
+    engine: str = "store",
+    *,
+    only_data: bool = False,
 ) -> ValidationReport:
     """SHACL over the data with the ontology merged in, so subclass links count: by queries on the
     store, or (`engine="pyshacl"`) by the reference engine on an rdflib copy of the same graphs.

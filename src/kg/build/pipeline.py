@@ -9,6 +9,7 @@ build has succeeded, so a failed build leaves the previous one untouched.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import time
@@ -20,11 +21,21 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg.build.checks import DATA_GRAPHS, BuildFailed, check_shapes, check_sources, check_terms, quads_graph
-from kg.build.validation import ValidationReport
+from kg.build.checks import (
+    DATA_GRAPHS,
+    BuildFailed,
+    check_data_cube,
+    check_shapes,
+    check_sources,
+    check_terms,
+    quads_graph,
+)
+from kg.build.cube import CHECKS
 from kg.build.locate import SubjectIndex
 from kg.build.project import ProjectFiles, input_files
-from kg.build.streaming import split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.validation import ValidationReport
+from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged"]
 
@@ -88,6 +99,7 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         report, excerpt_count = _load_and_check(split, list(counts), staging_store, root, index, phases)
         with phases("write"):
             written = write_serializations(dump, split, list(counts), staging_dist)
+            written += write_description(staging_dist, split, list(counts))
             shutil.rmtree(split)
         _swap_into_place(staging_dist, dist)
         _swap_into_place(staging_store, store)
@@ -121,6 +133,7 @@ def _load_and_check(
         with phases("check"):
             check_terms(store, index)
             excerpt_count = check_sources(store, root / "sources", index)
+            check_data_cube(split, [name for name in names if name != "shapes"], root / CHECKS)
         with phases("validate"):
             report = check_shapes(store, shapes, index, only_data=True)
         if not report.conforms:
@@ -133,6 +146,19 @@ def _load_and_check(
         return report, excerpt_count
     finally:
         del store  # closed before it is moved or removed
+
+
+def write_description(out: Path, split: Path, names: list[str]) -> list[Path]:
+    """The gzipped dump and the dataset's VoID/DCAT description, from the N-Quads just written."""
+    with (out / "opioid-kg.nq").open("rb") as source, (out / DUMP_FILE).open("wb") as target:
+        # mtime=0 and no file name inside: the same data gives the same bytes
+        with gzip.GzipFile(filename="", mode="wb", fileobj=target, compresslevel=9, mtime=0) as packed:
+            shutil.copyfileobj(source, packed)
+    quads = {name: list(graph_quads(split, name)) for name in names}
+    nquads = (out / "opioid-kg.nq").read_bytes()
+    description = describe_dataset(quads, nquads, (out / DUMP_FILE).read_bytes())
+    (out / DESCRIPTION_FILE).write_bytes(description)
+    return [out / DUMP_FILE, out / DESCRIPTION_FILE]
 
 
 def _staging(target: Path) -> Path:

@@ -76,7 +76,9 @@ def shape_classes(shapes: Graph) -> set[URIRef]:
     return {c for c in classes if isinstance(c, URIRef)}
 
 
-def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None = None) -> list[ShapeQuery]:
+def compile_shapes(
+    shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None = None
+) -> list[ShapeQuery]:
     """One query per constraint of every node shape with a target; raises Unsupported.
 
     `subclasses` gives, for each class of `shape_classes`, that class and every subclass of it in
@@ -183,7 +185,9 @@ class _Compiler:
                 for bound, op in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
                     count = self.shapes.value(shape, bound)
                     if count is not None:
-                        counted = _COUNTED.format(focus=focus, path=path, test=test, comparison=f"{op} {int(count)}")
+                        counted = _COUNTED.format(
+                            focus=focus, path=path, test=test, comparison=f"{op} {int(count)}"
+                        )
                         yield emit(_component(bound), counted)
             elif key in (SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint):
                 continue  # compiled with sh:qualifiedValueShape
@@ -191,7 +195,9 @@ class _Compiler:
                 raise Unsupported(f"{shape}: {key} on a property shape")
             else:
                 condition = self.value_condition(shape, key, "?value")
-                yield emit(_component(key), f"SELECT ?this ?value WHERE {{ {where} FILTER (!({condition})) }}")
+                yield emit(
+                    _component(key), f"SELECT ?this ?value WHERE {{ {where} FILTER (!({condition})) }}"
+                )
 
     def logical(self, shape: Node, key: URIRef) -> str:
         """The condition under which a focus node fails a node-level sh:or, sh:and, sh:not or sh:xone."""
@@ -217,7 +223,6 @@ class _Compiler:
         sparql = f"{prefixes}SELECT DISTINCT ?this ?value WHERE {{ {focus} {{ {select} }} }}"
         message = self.message(constraint) or self.message(shape)
         return self.query(shape, SH.SPARQLConstraintComponent, sparql, message=message)
-
 
     def value_condition(self, shape: Node, key: URIRef, var: str) -> str:
         """The SPARQL expression true when the value `var` meets constraint `key` of `shape`."""
@@ -297,8 +302,6 @@ class _Compiler:
                 condition = self.value_condition(shape, key, other)
                 tests.append(f"NOT EXISTS {{ {var} {path} {other} FILTER (!({condition})) }}")
         return "(" + " && ".join(tests or ["true"]) + ")"
-
-
 
     def path(self, node: Node) -> str:
         """A SHACL path as a SPARQL property path."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from kg.namespaces import KG
 from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import KG
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 
@@ -26,13 +26,27 @@ SORT_MEMORY = "256M"
 
 
 def file_nquads(path: Path, name: str) -> bytes:
-    """One input file as N-Quads lines in graph `name`; raises InputError on bad input."""
+    """One input file as N-Quads lines in graph `name`, every literal as the store keeps it;
+    raises InputError on bad input."""
     graph = ox.NamedNode(str(graph_iri(name)))
     triples = list(checked_triples(path))
-    quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+    quads = stored_form(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
         quads = _labelled_by_content(quads, name)
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def stored_form(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads with every literal as Oxigraph stores it, so dist/ and the store agree term for term.
+
+    Oxigraph keeps values, not spellings: `xsd:nonNegativeInteger` and
+    `xsd:positiveInteger` become `xsd:integer`, `"1.50"^^xsd:decimal` becomes
+    `"1.5"`. Writing dist/ in that form makes every reader (the store, `/data`,
+    a pushed store) see exactly the bytes of `dist/opioid-kg.nq`.
+    """
+    store = ox.Store()
+    store.extend(quads)
+    return list(store)
 
 
 def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
@@ -97,7 +111,10 @@ def write_serializations(nquads: Path, split: Path, names: list[str], out: Path)
     (out / "graphs").mkdir(parents=True, exist_ok=True)
     written = [out / "opioid-kg.nq"]
     os.replace(nquads, written[0])
-    for file_name, rdf_format in (("opioid-kg.trig", ox.RdfFormat.TRIG), ("opioid-kg.jsonld", ox.RdfFormat.JSON_LD)):
+    for file_name, rdf_format in (
+        ("opioid-kg.trig", ox.RdfFormat.TRIG),
+        ("opioid-kg.jsonld", ox.RdfFormat.JSON_LD),
+    ):
         every = chain.from_iterable(graph_quads(split, name) for name in names)
         ox.serialize(every, str(out / file_name), format=rdf_format, prefixes=PREFIXES)
         written.append(out / file_name)

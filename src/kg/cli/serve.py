@@ -47,6 +47,12 @@ from kg.store.opening import is_endpoint, open_store
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist].",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @pass_context
 def serve_command(
@@ -59,10 +65,12 @@ def serve_command(
     workers: int,
     cache_mb: int,
     threads: int | None,
+    dist: Path | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
+    from kg.server.access import access_log, configure_logging
 
     project = context.project
     spec = context.store_spec(store_spec)
@@ -72,24 +80,28 @@ def serve_command(
     config = ServerConfig(
         store_factory=functools.partial(open_store, spec),
         project=project.resolve(),
+        built=dist.resolve() if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,
         cache_mb=cache_mb,
     )
     app = create_app(config)
-    click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    configure_logging()
     if debug:
+        click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     import waitress
 
-    waitress.serve(
-        app,
+    server = waitress.create_server(
+        access_log(app),
         host=host,
         port=port,
         threads=threads or 4 * workers,
         ident="opioid-kg",
         channel_timeout=max(30, int(timeout) * 3),
-        _quiet=True,
     )
+    bound = getattr(server, "effective_port", port)
+    click.echo(f"serving {spec} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    server.run()

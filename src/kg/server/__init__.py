@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXTRA_BLUEPRINTS", "ServerConfig", "create_app"]
 
-EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
+EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.search:blueprint")
 
 
 def create_app(config: ServerConfig) -> Flask:

@@ -12,16 +12,10 @@ from functools import cached_property
 from flask import current_app
 
 from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.readable.labels import labels_for
 
 from .config import ServerConfig
 from .workers import Binding, WorkerPool
-
-LABELS = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://purl.org/dc/terms/title",
-    "http://xmlns.com/foaf/0.1/name",
-)
 
 
 @dataclass(frozen=True)
@@ -82,18 +76,9 @@ class Services:
 
     def labels(self, iris: set[str]) -> dict[str, str]:
         """A readable label for each IRI that has one, by the first label property that is present."""
-        if not iris:
-            return {}
-        values = " ".join(f"<{iri}>" for iri in sorted(iris) if ">" not in iri and " " not in iri)
-        order = " ".join(f"(<{p}> {i})" for i, p in enumerate(LABELS))
-        rows = self.select(
-            f"SELECT ?s ?label ?rank WHERE {{ VALUES ?s {{ {values} }} VALUES (?p ?rank) {{ {order} }} "
-            "?s ?p ?label . FILTER(isLiteral(?label)) } ORDER BY ?s ?rank"
+        return labels_for(
+            lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
-        found: dict[str, str] = {}
-        for row in rows:
-            found.setdefault(row["s"].value, row["label"].value)
-        return found
 
 
 def services() -> Services:
