@@ -21,6 +21,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from kg.errors import KgError
+
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
     XSD[name]
@@ -43,7 +45,7 @@ _RANGE = {
 _LOGICAL = (SH["or"], SH["and"], SH["not"], SH.xone)
 
 
-class Unsupported(ValueError):
+class Unsupported(KgError):
     """A shape uses a SHACL feature this compiler does not translate."""
 
 
@@ -211,16 +213,25 @@ class _Compiler:
         return "(" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") != 1"
 
     def sparql_constraint(self, shape: Node, constraint: Node, focus: str) -> ShapeQuery:
-        """The constraint's own SELECT, joined once with every focus node instead of run per node."""
-        select = self.shapes.value(constraint, SH.select)
-        if select is None:
+        """The constraint's own SELECT, run once for every focus node instead of once per node.
+
+        SHACL pre-binds `$this` to one focus node; here the focus nodes' pattern opens the
+        SELECT's own WHERE group, so `$this` is bound before that group's filters are evaluated,
+        as it is when pre-bound (a constraint may bind `$this` in a FILTER NOT EXISTS only).
+        """
+        text = self.shapes.value(constraint, SH.select)
+        if text is None:
             raise Unsupported(f"{constraint}: a SPARQL constraint without sh:select")
+        opening = str(text).find("{")
+        if opening < 0 or "$this" not in str(text)[opening:]:
+            raise Unsupported(f"{constraint}: a SELECT without a WHERE group that uses $this")
+        select = f"{str(text)[: opening + 1]} {focus} {str(text)[opening + 1 :]}"
         prefixes = "".join(
             f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"
             for holder in self.shapes.objects(constraint, SH.prefixes)
             for d in self.shapes.objects(holder, SH.declare)
         )
-        sparql = f"{prefixes}SELECT DISTINCT ?this ?value WHERE {{ {focus} {{ {select} }} }}"
+        sparql = f"{prefixes}SELECT DISTINCT ?this ?value WHERE {{ {{ {select} }} }}"
         message = self.message(constraint) or self.message(shape)
         return self.query(shape, SH.SPARQLConstraintComponent, sparql, message=message)
 
