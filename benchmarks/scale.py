@@ -41,7 +41,6 @@ ID = "https://w3id.org/opioid-kg/id/"
 TOKEN = "SRCTOKEN"
 JENA_ENV = "/work/shared/tools/jena-env.sh"  # Debian's libapache-jena-java on the classpath
 COPIED = ("ontology", "graph", "sources", "queries")
-SHARED_FOLDERS = ("ontology", "graph/background")
 PREFIXES = {
     "kg": "https://w3id.org/opioid-kg/ontology#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -80,12 +79,13 @@ class SourceTemplate:
 
 
 def source_template(root: Path) -> SourceTemplate:
-    """The report's own files (everything but the ontology and background), renamed by token."""
-    shared = subjects([p for folder in SHARED_FOLDERS for p in turtle_files(root, folder)])
+    """The report's own files renamed by token: every resource its curated files describe (not the
+    ontology's terms) gets the token, and a copy holds every statement about its resources, those
+    of the background included (a background file contributes only those)."""
+    shared = subjects(turtle_files(root, "ontology"))
+    background = turtle_files(root, "graph/background")
     own_files = [
-        p
-        for p in turtle_files(root, "graph") + turtle_files(root, "sources")
-        if p not in set(turtle_files(root, "graph/background"))
+        p for p in turtle_files(root, "graph") + turtle_files(root, "sources") if p not in background
     ]
     renamed = subjects(own_files) - shared
     text_files = sorted((root / "sources").rglob("*.txt"))
@@ -102,10 +102,14 @@ def source_template(root: Path) -> SourceTemplate:
         return node
 
     files: dict[str, str] = {}
-    for path in own_files:
+    for path in own_files + background:
         triples = [
-            ox.Triple(term(t.subject), term(t.predicate), term(t.object)) for t in ox.parse(path=str(path))
+            ox.Triple(term(t.subject), term(t.predicate), term(t.object))
+            for t in ox.parse(path=str(path))
+            if path not in background or t.subject.value in renamed
         ]
+        if not triples:
+            continue
         relative = path.relative_to(root)
         target = relative.with_name(f"{relative.stem}-{TOKEN}.ttl")
         files[str(target)] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
