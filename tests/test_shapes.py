@@ -479,7 +479,7 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "DELETE WHERE { id:period\\/fy2015 time:hasBeginning ?b }",
         "period/fy2015",
         "IntervalShape",
-        "only a year of unstated kind has none",
+        "only a year of unstated kind or a period without dates has none",
     ),
     (
         "period without dates given a beginning",

@@ -23,8 +23,10 @@ EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.sear
 def create_app(config: ServerConfig) -> Flask:
     """A Flask app answering from the store that `config.store_factory` opens in each worker.
 
-    Flask and the blueprints are imported here, not at module level, so that query
-    workers, which import this package, start without them.
+    Building it is cheap: the query workers start on the first query, or when
+    `kg serve` starts them to report their protections. Flask and the
+    blueprints are imported here, not at module level, so that query workers,
+    which import this package, start without them.
     """
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException
@@ -32,7 +34,7 @@ def create_app(config: ServerConfig) -> Flask:
     from kg.errors import KgError
 
     from . import api, dataset, ontology, pages, resources, source, sparql
-    from .responses import error_response, from_exception
+    from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
 
     app = Flask(__name__)
@@ -57,6 +59,8 @@ def create_app(config: ServerConfig) -> Flask:
     def unexpected(error: Exception) -> Response:
         app.logger.exception("unexpected error")
         return error_response(500, "the server failed to answer; the error is logged")
+
+    app.after_request(vary_by_accept)
 
     @app.after_request
     def cors(response: Response) -> Response:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
 from . import guard
-from .responses import FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .messages import Answer, ClientText, Query
+from .responses import ASK_MEDIA, FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -24,31 +27,47 @@ def run_sparql(
     text: str,
     default: list[str] | None = None,
     named: list[str] | None = None,
-    output_format: str | None = None,
+    formats: tuple[str, str, str] | None = None,
+    max_rows: int | None = None,
 ) -> Answer:
-    """Check, then run a query from any client; the format comes from `output_format` or Accept."""
+    """Run a client's query: checked here for length and nesting, read and checked by the worker.
+
+    The format comes from `formats` (select, ask, graph) or from ?format= and Accept;
+    the worker picks the one for the kind of query the parser read.
+    """
     state = services()
     config = state.config
-    in_query = guard.check(text, set(state.graphs), config.max_query_length)
-    for iri in (default or []) + (named or []):
-        if iri not in state.graphs:
-            raise guard.Refused(f"graph <{iri}> is not in this dataset")
-    if (default or named) and any(in_query):
-        raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
-    if default or named:
-        text = guard.with_dataset(text, default or [], named or [])
-    union = not (default or named or any(in_query))
-    form = guard.query_form(text)
-    chosen = output_format
-    if chosen is None and form is not None:
-        media = GRAPH_MEDIA if form == "graph" else SELECT_MEDIA
-        chosen = negotiate(media, request.args.get("format"))
-        if chosen is None:
-            raise ServiceError(
-                406,
-                f"cannot answer a {form} query in {request.headers.get('Accept')}; offered: {offered(media)}",
-            )
-    return state.pool.run(text, max_rows=config.max_rows, output_format=chosen, union_default_graph=union)
+    guard.precheck(text, config.max_query_length, config.max_nesting)
+    select_format, ask_format, graph_format = formats or _accepted()
+    return state.run(
+        Query(
+            text,
+            max_rows=max_rows or config.max_rows,
+            select_format=select_format,
+            ask_format=ask_format,
+            graph_format=graph_format,
+            client=ClientText(frozenset(state.graphs), tuple(default or ()), tuple(named or ())),
+            not_acceptable=(
+                f"cannot answer {{kind}} query in {request.headers.get('Accept')}; offered: "
+                f"{offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
+                f"{offered(GRAPH_MEDIA)} (construct, describe)"
+            ),
+        )
+    )
+
+
+def _accepted() -> tuple[str | None, str | None, str | None]:
+    """The format a select, an ask and a graph answer would take for this request; None where none
+    fits."""
+    chosen: list[str | None] = []
+    for media in (SELECT_MEDIA, ASK_MEDIA, GRAPH_MEDIA):
+        try:
+            chosen.append(negotiate(media, request.args.get("format")))
+        except ServiceError:
+            chosen.append(None)
+    if chosen == [None, None, None] and request.args.get("format"):
+        negotiate(SELECT_MEDIA, request.args.get("format"))  # raises the 406 naming what is offered
+    return chosen[0], chosen[1], chosen[2]
 
 
 def _values(name: str) -> list[str]:
@@ -59,18 +78,54 @@ def _values(name: str) -> list[str]:
 def endpoint() -> Response:
     """Every operation of the protocol's query service; updates are refused with 403."""
     content_type = (request.mimetype or "").lower()
+    request.get_data(cache=True)  # kept, so the form is parsed from it and the raw bytes stay readable
     if content_type == "application/sparql-update" or "update" in request.values:
         raise guard.Refused("this endpoint is read-only: SPARQL Update is refused", 403)
+    text = _query_text(content_type)
+    if text is None and request.method == "GET":
+        return service_description()
+    if not (text or "").strip():
+        raise ServiceError(
+            400, "a POST to /sparql needs a query: an application/sparql-query body or a query= form"
+        )
+    answer = run_sparql(text or "", _values("default-graph-uri"), _values("named-graph-uri"))
+    return answer_response(answer)
+
+
+def _query_text(content_type: str) -> str | None:
+    """The request's one query, None when it has none; 400 for two, or for bytes that are not UTF-8."""
+    in_url = _utf8_pairs(request.query_string, "the URL")
     if request.method == "POST" and content_type == "application/sparql-query":
-        text: str | None = request.get_data(as_text=True)
+        queries = [_utf8(request.get_data(), "the request body")]
     elif request.method == "POST" and content_type not in ("application/x-www-form-urlencoded", ""):
         raise ServiceError(415, f"POST a query as application/sparql-query or a form, not {content_type}")
+    elif request.method == "POST":
+        queries = [value for name, value in _utf8_pairs(request.get_data(), "the form") if name == "query"]
     else:
-        text = request.values.get("query")
-    if text is None:
-        return service_description()
-    answer = run_sparql(text, _values("default-graph-uri"), _values("named-graph-uri"))
-    return answer_response(answer)
+        queries = []
+    queries += [value for name, value in in_url if name == "query"]
+    if len(queries) > 1:
+        raise ServiceError(
+            400, f"give one query, not {len(queries)} (a query parameter appears more than once)"
+        )
+    return queries[0] if queries else None
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ServiceError(400, f"{where} is not UTF-8 (byte {error.start})") from None
+
+
+def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
+    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8."""
+    pairs = []
+    for part in encoded.split(b"&"):
+        if part:
+            name, _, value = part.replace(b"+", b" ").partition(b"=")
+            pairs.append((_utf8(unquote_to_bytes(name), where), _utf8(unquote_to_bytes(value), where)))
+    return pairs
 
 
 def service_description() -> Response:
