@@ -23,18 +23,18 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from queries import median_ms  # benchmarks/queries.py, beside this script
 
 PROJECT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/opioid-kg/id/"
@@ -247,27 +247,17 @@ def catalogue_timings(project: Path, runs: int) -> None:
         theirs = partial(native_answer, native, query.text, substitutions)
         rows = len(getattr(ours(), "rows", []) or [])
         print(
-            f"{query.name:<28} {p50_ms(ours, runs):>10.1f} {p50_ms(theirs, runs):>14.1f} {rows:>6}",
+            f"{query.name:<28} {median_ms(ours, runs):>10.1f} {median_ms(theirs, runs):>14.1f} {rows:>6}",
             flush=True,
         )
     for name, model in (("flow network", flow_network), ("production network", production_network)):
-        print(f"{name:<28} {p50_ms(lambda m=model: m(store), runs):>10.1f}", flush=True)
+        print(f"{name:<28} {median_ms(lambda m=model: m(store), runs):>10.1f}", flush=True)
 
 
 def native_answer(store: ox.Store, text: str, substitutions: dict) -> object:
     """The whole answer read from pyoxigraph itself, the floor `kg query` is measured against."""
     answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
     return bool(answer) if isinstance(answer, ox.QueryBoolean) else list(answer)
-
-
-def p50_ms(action: Callable[[], object], runs: int) -> float:
-    action()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
