@@ -106,34 +106,70 @@ def vis_script() -> Response:
     return response
 
 
+def _series(names: str, area: str | None) -> list[series.Series]:
+    found: list[series.Series] = []
+    for name in names.replace(",", "+").split("+"):
+        found.extend(series.time_series(store(), series.resolve_measure(store(), name), area))
+    return found
+
+
+def _described(names: str, area: str | None, preset: str) -> dict[str, object]:
+    """One chart of the page: its picture URLs and the same chart in words."""
+    args = {"names": names, "area": area, "preset": preset if preset != "screen" else None}
+    try:
+        words = charts.describe(_series(names, area))
+    except series.UnknownMeasure:
+        words = ""
+    return {
+        "names": names,
+        "area": area,
+        "svg": url_for("network.chart_picture", fmt="svg", **args),
+        "png": url_for("network.chart_picture", fmt="png", **args),
+        "words": words,
+    }
+
+
 @blueprint.get("/charts")
 def charts_page() -> str:
+    """Suggested charts, and any measure for any place picked from the menus, each with its words."""
     known = series.measures(store())
-    shown = [
-        {
-            "names": names,
-            "area": area,
-            "svg": url_for("network.chart_picture", names=names, fmt="svg", area=area),
-            "png": url_for("network.chart_picture", names=names, fmt="png", area=area),
-        }
-        for names, area in SUGGESTED_CHARTS
-    ]
-    return render_template("network/charts.html", charts=shown, measures=known)
+    areas = sorted(
+        {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
+        key=lambda pair: pair[1].casefold(),
+    )
+    preset = request.args.get("preset") if request.args.get("preset") in charts.PRESETS else "screen"
+    picked = request.args.get("measure")
+    chosen = None
+    if picked and picked in {m.key for m in known}:
+        chosen = _described(picked, request.args.get("area") or None, preset)
+    shown = [_described(names, area, preset) for names, area in SUGGESTED_CHARTS]
+    return render_template(
+        "network/charts.html",
+        charts=shown,
+        chosen=chosen,
+        measures=known,
+        areas=areas,
+        presets=sorted(charts.PRESETS),
+        preset=preset,
+        picked=picked,
+        picked_area=request.args.get("area", ""),
+    )
 
 
 @blueprint.get("/charts/<names>.<any(svg, png):fmt>")
 def chart_picture(names: str, fmt: str) -> Response:
-    """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow."""
+    """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow,
+    `?preset=memo` for a memo's width and type sizes."""
     area = request.args.get("area") or None
+    preset = request.args.get("preset") or "screen"
+    if preset not in charts.PRESETS:
+        abort(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
 
     def make() -> bytes:
-        found: list[series.Series] = []
-        for name in names.replace(",", "+").split("+"):
-            found.extend(series.time_series(store(), series.resolve_measure(store(), name), area))
-        return charts.chart(found, fmt=fmt)
+        return charts.chart(_series(names, area), fmt=fmt, preset=preset)
 
     try:
-        body = cached(("chart", names, area or "", fmt), make)
+        body = cached(("chart", names, area or "", fmt, preset), make)
     except series.UnknownMeasure as error:
         abort(404, str(error))
     except ValueError as error:
