@@ -222,3 +222,11 @@ def test_no_serious_accessibility_violation(server, browser, path: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)
+
+
+def test_a_missing_prefix_is_explained_on_the_query_page(server) -> None:
+    reply = server.get("/query", "text/html", query="SELECT ?s WHERE { ?s rdfs:label ?label } LIMIT 1")
+    assert reply.status == 400
+    assert (
+        "unknown prefix rdfs: — add PREFIX rdfs: &lt;http://www.w3.org/2000/01/rdf-schema#&gt;" in reply.text
+    )
