@@ -50,6 +50,7 @@ def test_cultivation_against_eradication_shares_one_axis_in_hectares(built, tmp_
     caption = " ".join(
         text[next(i for i, t in enumerate(text) if "The report states" in t or "Source:" in t) :]
     )
+    # The ministry is named as the report names it where it gives its data ("Mexican defense ministry").
     assert "ONDCP" in caption and "Mexican defense ministry" in caption
     assert "estimate" not in text
 

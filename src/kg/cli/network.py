@@ -13,7 +13,7 @@ from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
 from kg.network import draw, export
 from kg.network.chokepoints import chokepoints
-from kg.network.routes import DEFAULT_MAX_HOPS, find_routes, resolve_place, what_if
+from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resolve_place, what_if
 from kg.network.tables import chokepoints_table, routes_table, what_if_table
 from kg.network.views import FlowView, chain_view, flow_picture, flow_view
 
@@ -88,8 +88,14 @@ def paths_command(
     """Every route from an origin to the destination, the places passed through, and its evidence."""
     view, place = open_view_to(context, store_spec, substance, target)
     routes = find_routes(view.network, place, max_hops=max_hops)
-    data = {"substance": view.substance, "destination": place, "routes": [r.as_dict() for r in routes]}
-    emit(data, routes_table(routes), output_format)
+    feeding = feeding_legs(view.network)
+    data = {
+        "substance": view.substance,
+        "destination": place,
+        "routes": [r.as_dict() for r in routes],
+        "feeds": feeding,
+    }
+    emit(data, routes_table(routes, feeding), output_format)
 
 
 @network.command("chokepoints")

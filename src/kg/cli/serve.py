@@ -47,6 +47,12 @@ from kg.store.opening import is_endpoint, open_store
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist].",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @pass_context
 def serve_command(
@@ -59,6 +65,7 @@ def serve_command(
     workers: int,
     cache_mb: int,
     threads: int | None,
+    dist: Path | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
@@ -73,6 +80,7 @@ def serve_command(
     config = ServerConfig(
         store_factory=functools.partial(open_store, spec),
         project=project.resolve(),
+        built=dist.resolve() if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,

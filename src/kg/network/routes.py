@@ -32,6 +32,9 @@ class Leg:
     period: str
     flow: str
     evidence: tuple[str, ...]
+    origin_qualifiers: tuple[str, ...] = ()
+    feeds: str = ""
+    context: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, key: str, data: dict) -> Leg:
@@ -45,6 +48,9 @@ class Leg:
             period=data.get("period", ""),
             flow=data.get("flow", ""),
             evidence=tuple(data.get("evidence", "").split()),
+            origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
+            feeds=data.get("feeds", ""),
+            context=tuple(data.get("context", "").split()),
         )
 
 
@@ -88,6 +94,16 @@ class Route:
     def evidence(self) -> list[str]:
         return sorted({iri for hop in self.hops for leg in hop for iri in leg.evidence})
 
+    @property
+    def context(self) -> list[str]:
+        """Excerpts naming what the quoted ones leave to their context, shown beside the evidence."""
+        return sorted({iri for hop in self.hops for leg in hop for iri in leg.context})
+
+    @property
+    def origin_qualifiers(self) -> list[str]:
+        """How firm the source is about the origin ('primarily'): said of the source, not of this route."""
+        return sorted({q for leg in self.hops[0] for q in leg.origin_qualifiers}) if self.hops else []
+
     def as_dict(self) -> dict[str, object]:
         return {
             "origin": self.origin,
@@ -96,6 +112,7 @@ class Route:
             "places": [{"key": k, "label": label} for k, label in zip(self.places, self.labels, strict=True)],
             "substances": self.substances,
             "modes": self.modes,
+            "origin_qualifiers": self.origin_qualifiers,
             "status": self.status,
             "temporal": self.temporal,
             "legs": [
@@ -104,11 +121,14 @@ class Route:
                     "to": self.places[i + 1],
                     **leg.__dict__,
                     "evidence": list(leg.evidence),
+                    "origin_qualifiers": list(leg.origin_qualifiers),
+                    "context": list(leg.context),
                 }
                 for i, hop in enumerate(self.hops)
                 for leg in hop
             ],
             "evidence": self.evidence,
+            "context": self.context,
         }
 
 
@@ -162,6 +182,24 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
     wanted = set(substances)
     edges = [(u, v, k) for u, v, k, s in network.edges(keys=True, data="substance") if s in wanted]
     return network.edge_subgraph(edges).copy()
+
+
+def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:
+    """Legs whose substances feed a production site where they arrive: chains routes do not show."""
+    return [
+        {
+            "from": str(u),
+            "to": str(v),
+            "substance": data.get("substance_label", ""),
+            "status": data.get("status", "reported"),
+            "feeds": data["feeds"],
+            "flow": data.get("flow", ""),
+        }
+        for u, v, data in sorted(
+            network.edges(data=True), key=lambda e: (str(e[0]), str(e[1]), e[2].get("flow", ""))
+        )
+        if data.get("feeds")
+    ]
 
 
 def origins(network: nx.MultiDiGraph) -> set[str]:

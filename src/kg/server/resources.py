@@ -13,7 +13,9 @@ from collections import defaultdict
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kg.evidence.quotes import clean_quote
+from kg.store.description import DATASET
 
+from .dataset import description_response
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .search import search_index
 from .services import Term, services
@@ -27,12 +29,13 @@ SUPPORT = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-SELECT ?s ?excerpt ?exact ?source ?agency WHERE {
-  ?s prov:wasDerivedFrom ?excerpt .
+SELECT ?s ?excerpt ?role ?exact ?source ?agency WHERE {
+  { ?s prov:wasDerivedFrom ?excerpt . BIND("quote" AS ?role) }
+  UNION { ?s kg:contextExcerpt ?excerpt . BIND("context" AS ?role) }
   ?excerpt a kg:Excerpt ; oa:hasSource ?source .
   OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
   OPTIONAL { ?s prov:wasAttributedTo ?agency }
-} ORDER BY ?excerpt ?agency
+} ORDER BY DESC(?role) ?excerpt ?agency
 """
 OWN_QUOTE = """
 PREFIX oa: <http://www.w3.org/ns/oa#>
@@ -76,6 +79,8 @@ def resource(rest: str) -> Response:
     chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
     if chosen is None:
         raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
+    if iri == DATASET:
+        return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
         answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
@@ -106,6 +111,7 @@ def resource(rest: str) -> Response:
             row["excerpt"].value,
             {
                 "exact": clean_quote(row["exact"].value) if "exact" in row else "",
+                "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
             },
@@ -141,6 +147,16 @@ def resource(rest: str) -> Response:
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
     )
+
+
+def _dataset(output_format: str) -> Response:
+    """The dataset's own IRI: its description for RDF clients, the home page for browsers."""
+    if output_format == "html":
+        response = redirect(url_for("pages.home"))
+    else:
+        response = description_response(output_format)
+    response.vary.add("Accept")
+    return response  # type: ignore[return-value]
 
 
 @blueprint.get("/graph/<name>")
