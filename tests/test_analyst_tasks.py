@@ -137,6 +137,9 @@ def test_6_a_supply_chain_picture_for_a_memo(server, page) -> None:
     page.select_option("#substance", "fentanyl")
     page.click("main button:has-text('Show')")
     page.wait_for_url("**/network?substance=fentanyl")
+    routes = page.inner_text("#routes")  # the picture's text alternative, with its evidence
+    assert "through Mexico to the United States" in routes and "through Canada" in routes
+    assert "primarily are sourced from China" in routes
     link = page.locator("main a:has-text('PNG')").first.get_attribute("href")
     reply = server.get(link)
     assert reply.status == 200 and reply.content_type.startswith("image/png")

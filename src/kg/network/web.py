@@ -32,6 +32,7 @@ SUGGESTED_CHARTS = (
     ("opiumGumSeizures", "MX"),
     ("heroinSeizures", None),
 )
+ROUTES_QUESTION = "fentanyl-routes"  # routes of a substance to a destination; its default is fentanyl
 MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
 _lock = threading.Lock()
 
@@ -78,11 +79,26 @@ def network_page() -> str:
     roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
     return render_template(
         "network/network.html",
+        routes=routes_in_words(view.substance),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
         pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
     )
+
+
+def routes_in_words(substance: str | None) -> dict[str, object] | None:
+    """The routes of the picture as the readable answer of the catalogue's routes question: the text
+    alternative of the network, each route with who says it and the sentence of the report."""
+    from kg.server.api import run_named
+    from kg.server.pages import table
+    from kg.server.services import services
+
+    question = services().catalogue.get(ROUTES_QUESTION)
+    if question is None:
+        return None
+    given = {"substance": f"substance:{substance}"} if substance else {}
+    return table(run_named(question, given, "json"))
 
 
 @blueprint.get("/network.<any(svg, png, html):fmt>")
