@@ -233,3 +233,28 @@ def test_a_missing_prefix_is_explained_on_the_query_page(server) -> None:
     assert (
         "unknown prefix rdfs: — add PREFIX rdfs: &lt;http://www.w3.org/2000/01/rdf-schema#&gt;" in reply.text
     )
+
+
+def test_the_sparql_editor_completes_prefixes_runs_on_ctrl_enter_and_never_overwrites_silently(
+    server, page
+) -> None:
+    page.goto(server.base + "/query")
+    assert page.locator(".CodeMirror").count() == 1  # the vendored editor, from this server
+    typing = page.locator(".CodeMirror textarea")
+    typing.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("SELECT ?s WHERE { ?s a kg")
+    page.wait_for_selector(".CodeMirror-hints li")
+    assert "kg:" in page.locator(".CodeMirror-hints li").all_inner_texts()
+    page.keyboard.press("Escape")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.select_option("#catalogue", "heroin-sources")
+    assert asked == ["Replace the query you typed?"]
+    assert page.input_value("#editor").startswith("SELECT ?s WHERE { ?s a kg")
+    typing.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?class }")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("table.readable")
+    assert page.locator("#history option").count() >= 2  # the query just run is in the history

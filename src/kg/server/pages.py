@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
 from kg.readable import readable
@@ -159,6 +160,7 @@ def query_page() -> Response:
             catalogue=state.catalogue,
             chosen=chosen,
             editors=editors,
+            prefixes=PREFIXES,
         )
     )
     if error:
