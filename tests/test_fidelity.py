@@ -367,3 +367,83 @@ def test_no_fact_carries_a_qualifier_its_excerpts_do_not_word(
             if not any(re.search(QUALIFIER_WORDS[name], text, re.IGNORECASE) for text in texts):
                 stronger.append((str(fact).removeprefix(ID), name))
     assert not stronger, f"qualifiers whose words no cited excerpt uses: {sorted(stronger)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Distinctions the report makes, kept apart in the data.
+# ---------------------------------------------------------------------------------------------
+
+
+def iri(path: str) -> URIRef:
+    return URIRef(ID + path)
+
+
+def test_trafficked_fentanyl_is_illicit_fentanyl_not_the_medicine(data: Dataset) -> None:
+    """'Clandestine-produced' and 'illicit' fentanyl are a kind of fentanyl, apart from the medicine."""
+    assert (iri("substance/illicit-fentanyl"), SKOS.broader, iri("substance/fentanyl")) in data
+    carriers = [KG.TraffickingFlow, KG.ProductionSite]
+    for cls in carriers:
+        for fact in data.subjects(RDF.type, cls):
+            assert (fact, KG.substance, iri("substance/fentanyl")) not in data, fact
+    resolutions = iri("legislative-action/resolutions-on-fentanyl-trafficking")
+    assert set(data.objects(resolutions, KG.targetsSubstance)) == {iri("substance/illicit-fentanyl")}
+    # "illicit opioids and analogues" are illicit opioids and analogues of no stated substance.
+    bills = iri("legislative-action/bills-on-opioid-imports")
+    assert set(data.objects(bills, KG.targetsSubstance)) == {
+        iri("substance/illicit-opioids"),
+        iri("substance/analogues"),
+    }
+
+
+def test_most_precursors_and_analogues_not_all(data: Dataset) -> None:
+    for fact in data.subjects(KG.origin, iri("country/CN")):
+        if (fact, KG.substance, iri("substance/fentanyl-precursors")) in data:
+            assert (fact, KG.substanceQualifier, iri("qualifier/most")) in data, fact
+
+
+def test_chemical_precursors_in_general_are_not_fentanyl_precursors(data: Dataset) -> None:
+    system = iri("activity/merida-drug-control-system")
+    assert set(data.objects(system, KG.targetsSubstance)) == {iri("substance/chemical-precursors")}
+    assert (iri("substance/fentanyl-precursors"), SKOS.broader, iri("substance/chemical-precursors")) in data
+
+
+def test_now_and_since_2013_are_two_periods(data: Dataset) -> None:
+    share = iri("observation/us-hsp-heroin-weight-share-from-mexico")
+    majority = iri("observation/us-seized-heroin-share-from-mexico-since-2013")
+    assert set(data.objects(share, KG.refPeriod)) == {iri("period/now")}
+    assert set(data.objects(majority, KG.refPeriod)) == {iri("period/since-2013")}
+
+
+def test_meridas_funding_period_is_not_its_lifetime(data: Dataset) -> None:
+    """'provided nearly $2.9 billion from FY2008 to FY2018' dates the funding, not the programme."""
+    merida = iri("program/merida-initiative")
+    assert not set(data.objects(merida, KG.period))
+    funding = iri("observation/merida-initiative-funding-fy2008-fy2018")
+    assert set(data.objects(funding, KG.refPeriod)) == {iri("period/fy2008-fy2018")}
+
+
+def test_primarily_qualifies_china_as_the_source_not_each_route(data: Dataset) -> None:
+    primarily = iri("qualifier/primarily")
+    for flow in data.subjects(RDF.type, KG.TraffickingFlow):
+        assert (flow, KG.qualifier, primarily) not in data, flow
+    for flow in CHINA_FLOWS:
+        assert (iri(flow), KG.originQualifier, primarily) in data, flow
+
+
+def test_mexican_customs_is_not_a_target_of_the_kingpin_strategy(data: Dataset) -> None:
+    kingpins = iri("policy/kingpin-strategy")
+    assert iri("organization/mx-customs") not in set(data.objects(kingpins, KG.concernsActor))
+    seized_little = iri("finding/mexican-forces-seize-little")
+    assert iri("organization/mx-customs") in set(data.objects(seized_little, KG.about))
+
+
+def test_drugs_such_as_fentanyl_are_not_fentanyl(data: Dataset) -> None:
+    training = iri("activity/merida-training-and-equipment")
+    assert set(data.objects(training, KG.targetsSubstance)) == {iri("substance/drugs")}
+    assert set(data.objects(training, KG.exampleSubstance)) == {iri("substance/fentanyl")}
+
+
+def test_the_precursor_flow_feeds_the_mexican_labs(data: Dataset) -> None:
+    flow, labs = iri("flow/us-mexico-fentanyl-precursors"), iri("production-site/mexico-fentanyl-labs")
+    assert (flow, KG.feeds, labs) in data
+    assert all((node, KG.qualifier, iri("qualifier/suspected")) in data for node in (flow, labs))

@@ -34,7 +34,13 @@ def test_the_fentanyl_picture_is_an_svg_with_labels_legend_title_and_caption(bui
     text = svg_text(draw(built, tmp_path, "svg", "--substance", "fentanyl"))
     for label in ("China", "Mexico", "Canada", "United States"):
         assert label in text
-    for entry in ("fentanyl", "fentanyl analogues", "fentanyl precursor chemicals", "suspected", "reported"):
+    for entry in (
+        "illicit fentanyl",
+        "fentanyl analogues",
+        "fentanyl precursor chemicals",
+        "suspected",
+        "reported",
+    ):
         assert entry in text.splitlines()
     assert "Trafficking routes of fentanyl" in text
     assert "Congressional Research Service" in text

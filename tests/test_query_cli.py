@@ -178,7 +178,8 @@ def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:  
     path.write_text(LABEL_QUERY, "utf-8")
     rows = list(csv.DictReader(io.StringIO(kg(built, "query", str(path), "--format", "csv").output)))
     assert {row["place"] for row in rows} == {ID + "country/CN"}
-    assert len(rows) == 3
+    # Three routes from China, each for illicit fentanyl and for most precursors and analogues.
+    assert len(rows) == 6
     rows = list(
         csv.DictReader(
             io.StringIO(kg(built, "query", str(path), "--param", "legs=2", "--format", "csv").output)
@@ -187,6 +188,8 @@ def test_params_are_typed_and_bound_not_pasted(built, tmp_path: Path) -> None:  
     assert {row["flow"] for row in rows} == {
         ID + "flow/china-mexico-us-fentanyl",
         ID + "flow/china-canada-us-fentanyl",
+        ID + "flow/china-mexico-us-fentanyl-precursors-and-analogues",
+        ID + "flow/china-canada-us-fentanyl-precursors-and-analogues",
     }
     # Quotes and braces in a value stay inside the literal; pasted into the text they would match every place.
     injected = kg(built, "query", str(path), "--param", 'label=China" || true || "', "--format", "csv")

@@ -21,12 +21,13 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?fact ?statement ?context ?excerpt ?exact ?start ?document ?file ?title ?date
-       ?agency ?agencyLabel ?agencyShort
+SELECT ?fact ?statement ?role ?excerpt ?exact ?start ?document ?file ?title ?date ?agency ?agencyLabel
+       ?agencyShort
 WHERE {
   VALUES ?fact { %s }
   BIND (EXISTS { ?fact a ?class . VALUES ?class { %s } } AS ?statement)
-  { ?fact prov:wasDerivedFrom ?excerpt } UNION { ?fact kg:contextExcerpt ?excerpt BIND (true AS ?context) }
+  { ?fact prov:wasDerivedFrom ?excerpt . BIND ("quote" AS ?role) }
+  UNION { ?fact kg:contextExcerpt ?excerpt . BIND ("context" AS ?role) }
   ?excerpt a kg:Excerpt ; oa:hasSource ?document .
   OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
   OPTIONAL { ?excerpt oa:hasSelector/oa:start ?start }
@@ -38,7 +39,7 @@ WHERE {
     OPTIONAL { ?agency skos:prefLabel ?agencyLabel }
     OPTIONAL { ?agency skos:altLabel ?agencyShort FILTER (STRLEN(?agencyShort) <= 8) }
   }
-} ORDER BY ?fact ?context ?start ?agencyLabel
+} ORDER BY ?fact DESC(?role) ?start ?agencyLabel
 """
 # The classes whose instances are statements of the report rather than things it names: their
 # evidence is what an answer row needs. A row without one falls back to its first IRI.
@@ -47,7 +48,7 @@ FACT_CLASSES = frozenset(
     for name in (
         "StatedChange RecordStatement TraffickingFlow FlowLeg PolicyQuestion Stance LegislativeAction "
         "Disagreement ProgramActivity CultivationSite ProductionSite SecuritySituation PolicyMeasure "
-        "DataCredit"
+        "DataCredit Finding"
     ).split()
 ) | {"http://purl.org/linked-data/cube#Observation"}
 
@@ -67,7 +68,7 @@ class Evidence:
     agency: str | None
     agency_label: str | None
     statement: bool  # the fact is a statement of the report, not a thing it names
-    context: bool = False  # a second excerpt that gives the fact's setting (the agency, the place)
+    is_context: bool = False  # a sentence naming what the quote leaves to it (the agency, the place)
 
     @property
     def slug(self) -> str:
@@ -96,6 +97,7 @@ class Evidence:
             "date": self.date,
             "agency": self.agency,
             "agencyLabel": self.agency_label,
+            "role": "context" if self.is_context else "quote",
             "context": base_url + self.context_path(),
             "citation": self.citation(base_url + self.context_path()),
         }
@@ -137,7 +139,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 agency=row.get("agency"),
                 agency_label=label,
                 statement=row.get("statement") in ("true", "1"),
-                context=row.get("context") in ("true", "1"),
+                is_context=row.get("role") == "context",
             )
         )
     return found

@@ -26,6 +26,7 @@ RELATION_COLOURS = {
     "precursorOf": "#D55E00",
     "analogueOf": "#009E73",
     "memberOfGroup": "#999999",
+    "broader": "#CC79A7",
 }
 
 

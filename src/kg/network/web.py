@@ -7,15 +7,14 @@ shipped inside the installed pyvis package.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.store.base import DEFAULT_STORE, Store
-from kg.store.embedded import EmbeddedStore
+from kg.server.services import services
+from kg.store.base import Store
 
 from . import interactive
 from .model import flow_network, production_network
@@ -34,28 +33,17 @@ SUGGESTED_CHARTS = (
 )
 ROUTES_QUESTION = "fentanyl-routes"  # routes of a substance to a destination; its default is fentanyl
 MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
-_lock = threading.Lock()
 
 
 def store() -> Store:
-    """The app's store, opened once per process from the server's settings."""
-    extensions = current_app.extensions
-    with _lock:
-        if "kg.network.store" not in extensions:
-            services = extensions.get("kg")
-            factory: Callable[[], Store] | None = getattr(
-                getattr(services, "config", None), "store_factory", None
-            )
-            extensions["kg.network.store"] = factory() if factory else EmbeddedStore(DEFAULT_STORE)
-        return extensions["kg.network.store"]
+    """The server's bounded store: every query of these pages runs in a query worker, within the limits."""
+    return services().store
 
 
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
-    """Pictures of a read-only store never change while the server runs: draw each once."""
-    cache: dict[tuple[str, ...], bytes] = current_app.extensions.setdefault("kg.network.pictures", {})
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
+    """Pictures of a read-only store never change while the server runs: each is drawn once and kept in
+    the server's one cache, under a key naming what it shows."""
+    return services().cache.get_or_make(key, make)
 
 
 def _substance() -> str | None:
@@ -103,16 +91,13 @@ def routes_in_words(substance: str | None) -> dict[str, object] | None:
 
 @blueprint.get("/network.<any(svg, png, html):fmt>")
 def network_picture(fmt: str) -> Response:
-    substance = _substance()
-
-    def make() -> bytes:
-        script = url_for("network.vis_script") if fmt == "html" else None
-        return flow_picture(flow_view(store(), substance), fmt, script_url=script)
-
+    """The picture is kept under the substance key the name resolves to, one entry for every spelling."""
     try:
-        body = cached(("network", substance or "", fmt), make)
+        view = flow_view(store(), _substance())
     except UnknownName as error:
         abort(404, str(error))
+    script = url_for("network.vis_script") if fmt == "html" else None
+    body = cached(("network", view.substance or "", fmt), lambda: flow_picture(view, fmt, script_url=script))
     return Response(body, mimetype=MIME[fmt])
 
 
@@ -175,19 +160,29 @@ def charts_page() -> str:
 @blueprint.get("/charts/<names>.<any(svg, png):fmt>")
 def chart_picture(names: str, fmt: str) -> Response:
     """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow,
-    `?preset=memo` for a memo's width and type sizes."""
+    `?preset=memo` for a memo's width and type sizes.
+
+    The picture is kept under the measures' IRIs, so every spelling of a measure shares one entry.
+    """
     area = request.args.get("area") or None
     preset = request.args.get("preset") or "screen"
     if preset not in charts.PRESETS:
         abort(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
-
-    def make() -> bytes:
-        return charts.chart(_series(names, area), fmt=fmt, preset=preset)
-
     try:
-        body = cached(("chart", names, area or "", fmt, preset), make)
+        chosen = {
+            m.iri: m for m in (series.resolve_measure(store(), n) for n in names.replace(",", "+").split("+"))
+        }
     except series.UnknownMeasure as error:
         abort(404, str(error))
+
+    def make() -> bytes:
+        found: list[series.Series] = []
+        for measure in chosen.values():
+            found.extend(series.time_series(store(), measure, area))
+        return charts.chart(found, fmt=fmt, preset=preset)
+
+    try:
+        body = cached(("chart", *chosen, (area or "").casefold(), fmt, preset), make)
     except ValueError as error:
         abort(404, f"nothing to chart: {error}")
     return Response(body, mimetype=MIME[fmt])

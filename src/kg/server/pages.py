@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -17,11 +16,11 @@ from kg.readable import readable
 from kg.search.resolve import Unresolved, kind_of
 
 from .api import find, run_named
-from .guard import query_form
+from .messages import Answer
 from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("pages", __name__)
 CLASS_COUNTS = (
@@ -39,8 +38,6 @@ SELECT ?group ?s ?label WHERE {
   FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
 } ORDER BY ?group ?label
 """
-_home_lock = threading.Lock()
-_home: dict[int, dict[str, object]] = {}
 
 
 @blueprint.app_template_filter("href")
@@ -53,22 +50,19 @@ def href(iri: str) -> str | None:
 
 
 def home_data(state: Services) -> dict[str, object]:
-    """Counts and main entities; computed once, since the store is read-only."""
-    with _home_lock:
-        if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
-                entries = groups.setdefault(row["group"].value, [])
-                if row["s"].value not in {iri for iri, _ in entries}:
-                    entries.append((row["s"].value, row["label"].value))
-            _home[id(state)] = {
-                "graphs": state.graphs,
-                "classes": classes,
-                "groups": groups,
-                "class_labels": state.labels({c for c, _ in classes}),
-            }
-        return _home[id(state)]
+    """Counts and main entities; their queries' answers come from the one cache once asked."""
+    classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in state.select(MAIN):
+        entries = groups.setdefault(row["group"].value, [])
+        if row["s"].value not in {iri for iri, _ in entries}:
+            entries.append((row["s"].value, row["label"].value))
+    return {
+        "graphs": state.graphs,
+        "classes": classes,
+        "groups": groups,
+        "class_labels": state.labels({c for c, _ in classes}),
+    }
 
 
 @blueprint.get("/")
@@ -145,8 +139,9 @@ def query_page() -> Response:
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:
-            form_format = "turtle" if query_form(text) == "graph" else "json"
-            result = table(run_sparql(text, output_format=form_format))
+            result = table(
+                run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.html_rows)
+            )
         except KgError as failure:
             error = _error(failure)
             error["message"] = explain(text, error["message"])
@@ -215,7 +210,7 @@ def named_page(name: str) -> Response:
     if request.args.get("run"):
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output))
+            result = table(run_named(query, given, output, services().config.html_rows))
         except ServiceError as failure:
             error = _error(failure)
     state = services()

@@ -16,6 +16,7 @@ from kg.evidence.quotes import clean_quote
 from kg.store.description import DATASET
 
 from .dataset import description_response
+from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .search import search_index
 from .services import Term, services
@@ -83,7 +84,11 @@ def resource(rest: str) -> Response:
         return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
-        answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
+        answer = state.run(
+            Query(
+                DESCRIBE, Query.sorted_bindings(subject), max_rows=state.config.max_rows, graph_format=chosen
+            )
+        )
         if answer.count == 0:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
@@ -185,13 +190,7 @@ def named_graph(name: str) -> Response:
 
 def graph_answer(iri: str, output_format: str) -> Response:
     """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
-    state = services()
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format=output_format,
-    )
-    return answer_response(answer)
+    return answer_response(services().graph(iri, output_format))
 
 
 @blueprint.get("/shapes")
