@@ -18,8 +18,8 @@ WIDTH = 100
 
 def evidence_lines(item: Evidence, where: Callable[[Evidence], str]) -> list[str]:
     who = (
-        "in context"
-        if item.context
+        "context, the sentence naming what the quote leaves to it"
+        if item.is_context
         else f"{item.agency_label}, cited by the report"
         if item.agency_label
         else "the report"
