@@ -73,7 +73,10 @@ def test_a_question_from_home_page_to_highlighted_source(server, page) -> None:
 
 def test_a_bad_query_shows_its_error_in_place(server, page) -> None:
     page.goto(server.base + "/query")
-    page.fill("#editor", "SELECT ?x WHERE {\n  ?x ?y\n}")
+    page.locator(".CodeMirror textarea").focus()  # the editor, as a person types into it
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text("SELECT ?x WHERE {\n  ?x ?y\n}")
     page.click("#run")
     page.wait_for_selector(".error")
     message = page.inner_text(".error")
