@@ -1,14 +1,22 @@
-"""Shared fixtures: one real build of the project into a temporary folder per test session."""
+"""Shared fixtures: one real build of the project into a temporary folder per test session, and the
+server's app over it with a test client (its query workers are real processes, started on first use)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset
+from flask import Flask
+from flask.testing import FlaskClient
+from listener import Listener
+from rdflib import Dataset, Graph
 
-from kg.build.pipeline import BuildResult, build
+from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
+from kg.build.project import load_project
+from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -45,6 +53,13 @@ def store(built: Built) -> EmbeddedStore:
 
 
 @pytest.fixture(scope="session")
+def graphs(project_root: Path) -> tuple[Graph, Graph]:
+    """The curated data with the ontology merged in, and the shapes: what SHACL validates."""
+    project = load_project(project_root)
+    return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]
+
+
+@pytest.fixture(scope="session")
 def dataset(built: Built) -> Dataset:
     """The built dataset as rdflib reads it from dist/, for checks written in Python."""
     data = Dataset(default_union=True)
@@ -56,3 +71,31 @@ def dataset(built: Built) -> Dataset:
 def source_text(project_root: Path) -> str:
     """The text of the first source report."""
     return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def app(built: Built) -> Iterator[Flask]:
+    """The server's app over the session's build, as `kg serve` makes it (workers start on first use)."""
+    config = ServerConfig(
+        store_factory=functools.partial(EmbeddedStore, built.store_path),
+        project=PROJECT,
+        built=built.dist,
+        workers=2,
+    )
+    application = create_app(config)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["kg"].pool.close()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    """A loopback listener that counts connections: what a query must never reach."""
+    running = Listener()
+    yield running
+    running.close()

@@ -6,14 +6,13 @@ processes, a built store), so nothing here stands in for the server.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +44,6 @@ class Reply:
         return self.headers.get("content-type", "").split(";")[0].strip()
 
 
-class _KeepRedirects(urllib.request.HTTPRedirectHandler):
-    """Hand a redirect back as the reply instead of following it."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
 @dataclass
 class RunningServer:
     base: str
@@ -70,32 +62,50 @@ class RunningServer:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         timeout: float = 30,
+        source: str = "127.0.0.1",
         follow: bool = True,
     ) -> Reply:
-        """One request; with `follow` False a redirect is the reply, as a client that looks at it sees it."""
-        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, data=data, headers=headers or {})
-        opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_KeepRedirects)
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                return Reply(
-                    response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-                )
-        except urllib.error.HTTPError as error:
-            with error:
-                return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+        """One request from the loopback address `source` (127.0.0.x: distinct clients to the server);
+        with `follow` False a redirect is the reply, as a client that looks at it sees it."""
+        target = path + ("?" + urllib.parse.urlencode(params) if params else "")
+        parsed = urllib.parse.urlsplit(self.base)
+        for _ in range(5):
+            connection = http.client.HTTPConnection(
+                parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0)
+            )
+            try:
+                method = "POST" if data is not None else "GET"
+                connection.request(method, target, body=data, headers=headers or {})
+                response = connection.getresponse()
+                headers_read = {k.lower(): v for k, v in response.getheaders()}
+                reply = Reply(response.status, headers_read, response.read())
+            finally:
+                connection.close()
+            if not (follow and reply.status in (301, 302, 303, 307, 308)):
+                return reply
+            moved = urllib.parse.urlsplit(urllib.parse.urljoin(target, reply.headers["location"]))
+            target = moved.path + ("?" + moved.query if moved.query else "")
+            if reply.status == 303:
+                data = None
+        return reply
 
-    def get(self, path: str, accept: str | None = None, **params: str) -> Reply:
-        return self.request(path, headers={"Accept": accept} if accept else {}, params=params or None)
+    def get(self, path: str, accept: str | None = None, source: str = "127.0.0.1", **params: str) -> Reply:
+        return self.request(
+            path, headers={"Accept": accept} if accept else {}, params=params or None, source=source
+        )
 
     def get_unfollowed(self, path: str, accept: str) -> Reply:
         return self.request(path, headers={"Accept": accept}, follow=False)
 
-    def post_form(self, path: str, fields: dict[str, str], accept: str | None = None) -> Reply:
+    def post_form(
+        self, path: str, fields: dict[str, str], accept: str | None = None, source: str = "127.0.0.1"
+    ) -> Reply:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if accept:
             headers["Accept"] = accept
-        return self.request(path, data=urllib.parse.urlencode(fields).encode(), headers=headers)
+        return self.request(
+            path, data=urllib.parse.urlencode(fields).encode(), headers=headers, source=source
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -34,6 +34,7 @@ NEEDS = {
     "build": [],
     "validate": [],
     "stats": [],
+    "sources": [],
     "query": ["fentanyl-routes"],
     "serve": ["--port", "0"],
     "push": ["--endpoint", "http://127.0.0.1:9/query", "--update", "http://127.0.0.1:9/update"],

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 from pathlib import Path
 
 import click
 
 from kg.cli.context import Context, pass_context, store_option
-from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from kg.server.config import (
+    DEFAULT_CACHE_MB,
+    DEFAULT_HTML_ROWS,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_QUEUE_WAIT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKER_MEMORY_MB,
+    ServerConfig,
+)
 from kg.store.embedded import check_built
 from kg.store.opening import is_endpoint, open_store
 
@@ -46,7 +55,53 @@ from kg.store.opening import is_endpoint, open_store
     show_default=True,
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
+@click.option(
+    "--worker-memory-mb",
+    type=int,
+    default=DEFAULT_WORKER_MEMORY_MB,
+    show_default=True,
+    help="Address space a query worker may use; a query past it is answered 503 and its worker replaced.",
+)
+@click.option(
+    "--queries-per-client",
+    type=int,
+    default=0,
+    help="Queries one client address may run at once; more are answered 429 [default: half the workers].",
+)
+@click.option(
+    "--queue-wait",
+    type=float,
+    default=DEFAULT_QUEUE_WAIT,
+    show_default=True,
+    help="Seconds a query waits for a free worker before the answer is 503.",
+)
+@click.option(
+    "--html-rows",
+    type=int,
+    default=DEFAULT_HTML_ROWS,
+    show_default=True,
+    help="Rows a web page shows of an answer; the page links the whole answer as CSV and JSON.",
+)
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--connection-limit",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Open HTTP connections at once; idle and slow-header ones count too.",
+)
+@click.option(
+    "--idle-timeout",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
+)
+@click.option(
+    "--trusted-proxy",
+    default=None,
+    help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
+)
 @click.option(
     "--dist",
     type=click.Path(path_type=Path),
@@ -64,7 +119,14 @@ def serve_command(
     max_rows: int,
     workers: int,
     cache_mb: int,
+    worker_memory_mb: int,
+    queries_per_client: int,
+    queue_wait: float,
+    html_rows: int,
     threads: int | None,
+    connection_limit: int,
+    idle_timeout: int,
+    trusted_proxy: str | None,
     dist: Path | None,
     debug: bool,
 ) -> None:
@@ -85,8 +147,15 @@ def serve_command(
         max_rows=max_rows,
         workers=workers,
         cache_mb=cache_mb,
+        worker_memory_mb=worker_memory_mb,
+        client_queries=queries_per_client,
+        queue_wait=queue_wait,
+        html_rows=html_rows,
+        isolate_network=not is_endpoint(spec),
     )
     app = create_app(config)
+    protections = app.extensions["kg"].pool.start()
+    click.echo(protections.describe(), err=True)
     configure_logging()
     if debug:
         click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
@@ -94,14 +163,28 @@ def serve_command(
         return
     import waitress
 
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
     server = waitress.create_server(
         access_log(app),
         host=host,
         port=port,
         threads=threads or 4 * workers,
         ident="opioid-kg",
-        channel_timeout=max(30, int(timeout) * 3),
+        connection_limit=connection_limit,
+        channel_timeout=idle_timeout,
+        cleanup_interval=max(1, min(idle_timeout // 2, 5)),
+        asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
+        **(proxy if trusted_proxy else {}),
     )
     bound = getattr(server, "effective_port", port)
     click.echo(f"serving {spec} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
-    server.run()
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        server.run()
+    finally:
+        app.extensions["kg"].pool.close()  # a worker in the middle of a query would run on otherwise
+
+
+def _exit(signum: int, frame: object) -> None:
+    """SIGTERM ends the server as Ctrl-C does, so that its query workers are stopped with it."""
+    raise SystemExit(0)

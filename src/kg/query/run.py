@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import sub
 
 import pyoxigraph as ox
 
@@ -22,6 +24,21 @@ GRAPH_FORMATS = {
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+# Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
+# levels (a crash, not an error), so a query is refused well before that.
+MAX_NESTING = 64
+_STEPS = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
+_NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of the text as written, brackets in strings included.
+
+    One pass in C over the text: the depth after each bracket is the running sum of +1 and -1, less
+    the lowest running sum so far (a closing bracket at depth 0 does not go below 0).
+    """
+    sums = list(accumulate(map(_STEPS.__getitem__, _NOT_BRACKETS.sub("", text)), initial=0))
+    return max(map(sub, sums, accumulate(sums, min)))
 
 
 class QueryError(KgError, ValueError):
@@ -145,6 +162,9 @@ def run_query(
     union_default_graph: bool = True,
 ) -> QueryResult:
     """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise QueryError(f"{source}: the query nests brackets {depth} deep; the limit is {MAX_NESTING}")
     try:
         return collect(store.query(text, bindings, union_default_graph=union_default_graph), max_rows)
     except KgError:

@@ -23,8 +23,10 @@ EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.sear
 def create_app(config: ServerConfig) -> Flask:
     """A Flask app answering from the store that `config.store_factory` opens in each worker.
 
-    Flask and the blueprints are imported here, not at module level, so that query
-    workers, which import this package, start without them.
+    Building it is cheap: the query workers start on the first query, or when
+    `kg serve` starts them to report their protections. Flask and the
+    blueprints are imported here, not at module level, so that query workers,
+    which import this package, start without them.
     """
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException

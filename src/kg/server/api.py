@@ -7,10 +7,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.search.resolve import Unresolved
 
+from .messages import Answer, Query
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .search import resolve_given
 from .services import services
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 SCHEMA_TYPES = {
@@ -54,7 +55,9 @@ def find(name: str) -> NamedQuery:
     return catalogue[name]
 
 
-def run_named(query: NamedQuery, given: dict[str, str], output_format: str | None) -> Answer:
+def run_named(
+    query: NamedQuery, given: dict[str, str], output_format: str | None, max_rows: int | None = None
+) -> Answer:
     """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter.
 
     An IRI parameter may be given by IRI, short name (country:MX) or label (Mexico); one that names
@@ -65,7 +68,16 @@ def run_named(query: NamedQuery, given: dict[str, str], output_format: str | Non
     except (CatalogueError, Unresolved) as error:
         raise ServiceError(400, str(error)) from None
     state = services()
-    return state.pool.run(query.text, bindings, max_rows=state.config.max_rows, output_format=output_format)
+    return state.run(
+        Query(
+            query.text,
+            Query.sorted_bindings(bindings),
+            max_rows=max_rows or state.config.max_rows,
+            select_format=output_format,
+            ask_format=output_format,
+            graph_format=output_format,
+        )
+    )
 
 
 @blueprint.get("/queries")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
@@ -25,17 +23,12 @@ DESCRIPTION_FORMATS = {
 }
 
 
-@cache
-def _dump(output_format: str, _store_id: int) -> bytes:
-    """The dataset in one format; the store is read-only, so each format is made once."""
+def _dump(output_format: str) -> bytes:
+    """The dataset in one format, made from the store's answers (kept in the cache while it fits)."""
     state = services()
     quads: list[ox.Quad] = []
     for iri in state.graphs:
-        answer = state.pool.run(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-            max_rows=None,
-            output_format="ntriples",
-        )
+        answer = state.graph(iri, "ntriples")
         graph = ox.NamedNode(iri)
         quads += [
             ox.Quad(t.subject, t.predicate, t.object, graph)
@@ -52,7 +45,10 @@ def data() -> Response:
     chosen = negotiate(DUMP_MEDIA, request.args.get("format"))
     if chosen is None:
         raise ServiceError(406, f"the dataset is offered as: {offered(DUMP_MEDIA)}")
-    response = Response(_dump(chosen, id(services())), content_type=FORMAT_MEDIA[chosen])
+    response = Response(
+        services().cache.get_or_make(("dump", chosen), lambda: _dump(chosen)),
+        content_type=FORMAT_MEDIA[chosen],
+    )
     response.vary.add("Accept")
     return response
 

@@ -1,42 +1,146 @@
-"""Reading a query's text before it runs: its form, and whether it is safe on a public endpoint.
+"""Reading a client's query before it runs: whether a public, read-only endpoint may run it.
 
-The server never fetches a URL because of a query and never changes data, so
-updates, SERVICE and LOAD are refused, and FROM / FROM NAMED may only name
-graphs of the dataset. The checks work on tokens with strings, IRIs and
-comments set aside, so a keyword inside a literal or a comment is no threat.
+Two stages. `precheck` runs in the web process on every client query and is
+linear in the query's length: it bounds the length and the bracket nesting
+depth, so that no parser (ours or the engine's) is ever handed a text that
+could exhaust its stack. `read` runs inside a query worker, under the time
+and memory limits and without network: it parses the query with rdflib's
+SPARQL 1.1 parser and decides on what the parser read, not on a spelling:
+SERVICE, LOAD and updates are refused, FROM / FROM NAMED may only name graphs
+of the dataset, and a text the parser cannot read is refused (fail closed).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from types import ModuleType
 
 from kg.errors import KgError
+from kg.query.run import nesting_depth
 
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<pname>[A-Za-z][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
-  | (?P<var>[?$]\w+)
-  | (?P<word>[A-Za-z_]\w*)
-  | (?P<punct>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
-FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
+READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 
 
 class Refused(KgError, ValueError):
     """A query this endpoint will not run; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message, status=status)
+    def __init__(
+        self, message: str, status: int = 400, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message, status=status, line=line, column=column)
+
+
+def precheck(text: str, max_length: int, max_depth: int) -> None:
+    """Refuse a query too long or too deeply nested to parse safely; linear in its length."""
+    if len(text) > max_length:
+        raise Refused(f"the query is {len(text)} characters long; the limit is {max_length}", 413)
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        raise Refused(f"the query nests brackets {depth} deep; the limit is {max_depth}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the parser read: the query's form (select, ask or graph) and the graphs it names itself."""
+
+    form: str
+    dataset: tuple[str, ...]
+
+
+def read(text: str, graphs: frozenset[str]) -> Reading:
+    """What the query is, once the parsed query passes every rule; else Refused.
+
+    Call it only on a text that passed `precheck`: the parser recurses once per nesting level.
+    """
+    from rdflib.plugins.sparql import algebra
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        parsed = _parser().parseQuery(text)
+    except _ServiceMet:
+        raise Refused(SERVICE_REFUSED) from None
+    except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
+        if _is_update(text):
+            raise Refused(READ_ONLY, 403) from None
+        raise _unreadable(error) from None
+    for node in _nodes(parsed):
+        if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+            raise Refused(SERVICE_REFUSED)
+    try:
+        query = algebra.translateQuery(parsed).algebra
+    except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
+        raise Refused(f"the query cannot be read: {_first_line(error)}") from None
+    clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
+    named = tuple(str(c["default"] if "default" in c else c["named"]) for c in clauses or [])
+    for iri in named:
+        if iri not in graphs:
+            raise Refused(
+                f"graph <{iri}> is not in this dataset; its graphs are: {', '.join(sorted(graphs))}"
+            )
+    if query.name not in FORMS:
+        raise Refused(f"the query cannot be read: {query.name} is not a query form")
+    return Reading(FORMS[query.name], named)
+
+
+class _ServiceMet(Exception):
+    """Raised by the parser the moment it has read a SERVICE pattern (not a ParseException, so the
+    parser cannot backtrack past it)."""
+
+
+def _parser() -> ModuleType:
+    """rdflib's SPARQL parser, made to stop at the first SERVICE pattern it reads.
+
+    rdflib's own handling of a SERVICE pattern searches the whole text again
+    for it, once per pattern; a query full of them would cost time for a
+    query we refuse anyway. This changes rdflib's grammar object for the
+    whole process, which is why only query workers (and tests) call `read`.
+    """
+    from rdflib.plugins.sparql import parser
+
+    def refuse(instring: str, loc: int, tokens: object) -> object:
+        raise _ServiceMet
+
+    parser.ServiceGraphPattern.postParse = refuse  # type: ignore[method-assign] - the hook described above
+    return parser
+
+
+def _is_update(text: str) -> bool:
+    try:
+        _parser().parseUpdate(text)
+    except _ServiceMet:
+        return True
+    except Exception:  # noqa: BLE001 - not an update either
+        return False
+    return True
+
+
+def _unreadable(error: Exception) -> Refused:
+    line, column = getattr(error, "lineno", None), getattr(error, "col", None)
+    where = f"{line}:{column}: " if line is not None else ""
+    detail = getattr(error, "msg", None) or _first_line(error)
+    return Refused(
+        f"query:{where}SPARQL syntax error (the query cannot be read): {detail}", 400, line, column
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:200]
+
+
+def _nodes(root: object) -> Iterator[object]:
+    """Every node of a parse result, depth first, without recursion."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
+            pending.extend(node)  # type: ignore[arg-type] - ParseResults is iterable
 
 
 @dataclass(frozen=True)
@@ -47,117 +151,58 @@ class Token:
     end: int
 
 
+# One alternative per token kind, each matching from where it starts without backtracking into a
+# longer scan, so tokenizing is linear in the text: a word and a prefixed name are one run of name
+# characters, told apart afterwards by whether it holds a colon.
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\s]*>)
+  | (?P<name>[A-Za-z_:][\w.:%-]*)
+  | (?P<var>[?$]\w+)
+  | (?P<punct>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
 def tokens(text: str) -> list[Token]:
-    """The query's tokens, comments dropped."""
+    """The query's tokens, comments dropped; used only to place a protocol dataset clause."""
     found = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
+        if kind == "name":
+            kind = "pname" if ":" in match.group() else "word"
         if kind != "comment":
             found.append(Token(kind, match.group(), match.start(), match.end()))
     return found
-
-
-def words(found: list[Token]) -> list[str]:
-    return [t.text.upper() for t in found if t.kind == "word"]
-
-
-@lru_cache(maxsize=1024)
-def query_form(text: str) -> str | None:
-    """select, ask or graph (CONSTRUCT, DESCRIBE) from the first keyword, None if there is none."""
-    for word in words(tokens(text)):
-        if word in FORMS:
-            return FORMS[word]
-    return None
-
-
-def _prefixes(found: list[Token]) -> dict[str, str]:
-    declared: dict[str, str] = {}
-    for first, second, third in zip(found, found[1:], found[2:], strict=False):
-        if first.kind == "word" and first.text.upper() == "PREFIX" and third.kind == "iri":
-            declared[second.text.rstrip(":")] = third.text[1:-1]
-    return declared
-
-
-def dataset_clauses(found: list[Token]) -> tuple[list[str], list[str]]:
-    """The graph IRIs after FROM and after FROM NAMED."""
-    declared = _prefixes(found)
-    default: list[str] = []
-    named: list[str] = []
-    index = 0
-    while index < len(found):
-        token = found[index]
-        if token.kind == "word" and token.text.upper() == "FROM":
-            target = named if index + 1 < len(found) and found[index + 1].text.upper() == "NAMED" else default
-            index += 2 if target is named else 1
-            if index >= len(found):
-                break
-            iri = found[index]
-            if iri.kind == "iri":
-                target.append(iri.text[1:-1])
-            elif iri.kind == "pname":
-                prefix, _, local = iri.text.partition(":")
-                if prefix not in declared:
-                    raise Refused(f"FROM names {iri.text} with an undeclared prefix")
-                target.append(declared[prefix] + local)
-        index += 1
-    return default, named
-
-
-def check(text: str, graphs: set[str], max_length: int) -> tuple[list[str], list[str]]:
-    """Refuse what a read-only public endpoint must not run; return the FROM and FROM NAMED graphs."""
-    if len(text) > max_length:
-        raise Refused(f"the query is {len(text)} characters long; the limit is {max_length}", 413)
-    default, named = _checked(text, frozenset(graphs))
-    return list(default), list(named)
-
-
-def _codepoint(match: re.Match[str]) -> str:
-    value = int(match.group(1) or match.group(2), 16)
-    return chr(value) if value <= 0x10FFFF else "\ufffd"
-
-
-@lru_cache(maxsize=1024)
-def _checked(text: str, graphs: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The checks of one query text, remembered, since clients repeat the same questions.
-
-    SPARQL lets \\u escapes stand anywhere in a query, and some engines decode them before
-    parsing, so the checks read the text decoded.
-    """
-    found = tokens(_CODEPOINT.sub(_codepoint, text))
-    used = words(found)
-    operation = next((word for word in used if word not in {"PREFIX", "BASE"}), None)
-    if operation in UPDATE_WORDS or (operation not in FORMS and UPDATE_WORDS & set(used)):
-        raise Refused("this endpoint is read-only: SPARQL Update is refused", 403)
-    if "SERVICE" in used:
-        raise Refused("SERVICE is refused: this endpoint never calls other services")
-    if "LOAD" in used:
-        raise Refused("LOAD is refused: this endpoint is read-only and never fetches a URL", 403)
-    default, named = dataset_clauses(found)
-    for iri in default + named:
-        if iri not in graphs:
-            raise Refused(
-                f"graph <{iri}> is not in this dataset; its graphs are: {', '.join(sorted(graphs))}"
-            )
-    return tuple(default), tuple(named)
 
 
 def with_dataset(text: str, default: list[str], named: list[str]) -> str:
     """The query with FROM / FROM NAMED clauses for the protocol's default-graph-uri and named-graph-uri.
 
     They go where SPARQL puts a dataset clause: after the query form (and a
-    CONSTRUCT template), before WHERE or the group pattern.
+    CONSTRUCT template), before WHERE or the group pattern. The result is
+    read by `read` like any client text, so a misplaced clause is refused,
+    never run.
     """
     found = tokens(text)
     clauses = " ".join([f"FROM <{iri}>" for iri in default] + [f"FROM NAMED <{iri}>" for iri in named])
-    index = next((i for i, t in enumerate(found) if t.kind == "word" and t.text.upper() in FORMS), None)
+    keywords = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+    index = next((i for i, t in enumerate(found) if t.kind == "word" and t.text.upper() in keywords), None)
     if index is None:
         return text
     skip_template = found[index].text.upper() == "CONSTRUCT"
     depth = 0
+    previous = found[index]
     for token in found[index + 1 :]:
-        if token.text == "{" and skip_template and depth == 0 and not _after_where(found, token):
+        if token.text == "{" and skip_template and depth == 0 and previous.text.upper() != "WHERE":
             depth = 1
+            previous = token
             continue
+        previous = token
         if depth:
             depth += {"{": 1, "}": -1}.get(token.text, 0)
             if depth == 0:
@@ -169,8 +214,3 @@ def with_dataset(text: str, default: list[str], named: list[str]) -> str:
         ):
             return f"{text[: token.start]}{clauses} {text[token.start :]}"
     return f"{text} {clauses}"
-
-
-def _after_where(found: list[Token], brace: Token) -> bool:
-    previous = [t for t in found if t.end <= brace.start]
-    return bool(previous) and previous[-1].text.upper() == "WHERE"

@@ -6,7 +6,6 @@ always matches the data being served and is never written by hand.
 
 from __future__ import annotations
 
-import threading
 import warnings
 
 from flask import Blueprint, Response, request
@@ -19,19 +18,13 @@ from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("ontology", __name__)
-_lock = threading.Lock()
-_pages: dict[int, str] = {}
 
 
 def ontology_graph() -> Graph:
     """The ontology named graph, read from the store through the worker pool."""
     state = services()
     iri = state.canonical("graph/ontology")
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format="ntriples",
-    )
+    answer = state.graph(iri, "ntriples")
     return Graph().parse(data=answer.body.decode("utf-8"), format="nt")
 
 
@@ -59,10 +52,8 @@ def ontology() -> Response:
     state = services()
     if chosen != "html":
         return graph_answer(state.canonical("graph/ontology"), chosen)
-    with _lock:
-        if id(state) not in _pages:
-            _pages[id(state)] = documentation(ontology_graph())
-    return Response(_pages[id(state)], content_type="text/html; charset=utf-8")
+    page = state.cache.get_or_make(("ontology page",), lambda: documentation(ontology_graph()).encode())
+    return Response(page, content_type="text/html; charset=utf-8")
 
 
 @blueprint.get("/ontology.<extension>")

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import NamedQuery
+from kg.query.explain import explain
 from kg.readable import readable
 from kg.search.resolve import Unresolved, kind_of
 
 from .api import find, run_named
-from .guard import query_form
+from .messages import Answer
 from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 blueprint = Blueprint("pages", __name__)
 CLASS_COUNTS = (
@@ -37,8 +38,6 @@ SELECT ?group ?s ?label WHERE {
   FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
 } ORDER BY ?group ?label
 """
-_home_lock = threading.Lock()
-_home: dict[int, dict[str, object]] = {}
 
 
 @blueprint.app_template_filter("href")
@@ -51,22 +50,19 @@ def href(iri: str) -> str | None:
 
 
 def home_data(state: Services) -> dict[str, object]:
-    """Counts and main entities; computed once, since the store is read-only."""
-    with _home_lock:
-        if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
-                entries = groups.setdefault(row["group"].value, [])
-                if row["s"].value not in {iri for iri, _ in entries}:
-                    entries.append((row["s"].value, row["label"].value))
-            _home[id(state)] = {
-                "graphs": state.graphs,
-                "classes": classes,
-                "groups": groups,
-                "class_labels": state.labels({c for c, _ in classes}),
-            }
-        return _home[id(state)]
+    """Counts and main entities; their queries' answers come from the one cache once asked."""
+    classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in state.select(MAIN):
+        entries = groups.setdefault(row["group"].value, [])
+        if row["s"].value not in {iri for iri, _ in entries}:
+            entries.append((row["s"].value, row["label"].value))
+    return {
+        "graphs": state.graphs,
+        "classes": classes,
+        "groups": groups,
+        "class_labels": state.labels({c for c, _ in classes}),
+    }
 
 
 @blueprint.get("/")
@@ -143,10 +139,12 @@ def query_page() -> Response:
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:
-            form_format = "turtle" if query_form(text) == "graph" else "json"
-            result = table(run_sparql(text, output_format=form_format))
+            result = table(
+                run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.html_rows)
+            )
         except KgError as failure:
             error = _error(failure)
+            error["message"] = explain(text, error["message"])
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
     response = Response(
         render_template(
@@ -157,6 +155,7 @@ def query_page() -> Response:
             catalogue=state.catalogue,
             chosen=chosen,
             editors=editors,
+            prefixes=PREFIXES,
         )
     )
     if error:
@@ -171,9 +170,35 @@ def downloads() -> Response:
     return Response(render_template("downloads.html", graphs=state.graphs))
 
 
+# Topics of the catalogue, by a question's first tag, in the order an analyst reads them.
+TOPICS = {
+    "flows": "Routes and sources",
+    "statistics": "Statistics over time",
+    "seizures": "Statistics over time",
+    "programmes": "Programmes and cooperation",
+    "cooperation": "Programmes and cooperation",
+    "policy": "Policy and Congress",
+    "congress": "Policy and Congress",
+    "precursors": "Policy and Congress",
+    "places": "Places, actors and substances",
+    "security": "Places, actors and substances",
+    "substances": "Places, actors and substances",
+}
+OTHER_TOPIC = "Evidence and the graph itself"
+
+
+def by_topic(catalogue: dict[str, NamedQuery]) -> dict[str, list[tuple[str, NamedQuery]]]:
+    """The catalogue's questions grouped by topic, topics in TOPICS order, the rest last."""
+    order = list(dict.fromkeys([*TOPICS.values(), OTHER_TOPIC]))
+    groups: dict[str, list[tuple[str, NamedQuery]]] = {topic: [] for topic in order}
+    for name, query in catalogue.items():
+        groups[TOPICS.get(query.tags[0] if query.tags else "", OTHER_TOPIC)].append((name, query))
+    return {topic: found for topic, found in groups.items() if found}
+
+
 @blueprint.get("/queries")
 def named_list() -> Response:
-    return Response(render_template("queries.html", catalogue=services().catalogue))
+    return Response(render_template("queries.html", topics=by_topic(services().catalogue)))
 
 
 @blueprint.get("/queries/<name>")
@@ -185,7 +210,7 @@ def named_page(name: str) -> Response:
     if request.args.get("run"):
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output))
+            result = table(run_named(query, given, output, services().config.html_rows))
         except ServiceError as failure:
             error = _error(failure)
     state = services()

@@ -16,7 +16,9 @@ from kg.evidence.quotes import clean_quote
 from kg.store.description import DATASET
 
 from .dataset import description_response
+from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
+from .search import search_index
 from .services import Term, services
 from .workers import ServiceError
 
@@ -41,6 +43,24 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
 SELECT ?s ?exact ?source WHERE { ?s a kg:Excerpt ; oa:hasSource ?source ; oa:hasSelector/oa:exact ?exact }
 """
+# "Links to here" grouped by what links: the kinds of the search index, as headings.
+KIND_HEADINGS = {
+    "statistic": "Statistics",
+    "route": "Routes",
+    "fact": "Facts",
+    "policy": "Policies and questions",
+    "programme": "Programmes",
+    "substance": "Substances",
+    "place": "Places",
+    "agency": "Agencies",
+    "actor": "Groups and people",
+    "excerpt": "Excerpts",
+    "document": "Documents",
+    "period": "Periods",
+    "term": "Terms of the ontology",
+    "other": "Other things",
+}
+HEADING_ORDER = list(dict.fromkeys(KIND_HEADINGS.values()))
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
@@ -64,7 +84,11 @@ def resource(rest: str) -> Response:
         return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
-        answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
+        answer = state.run(
+            Query(
+                DESCRIBE, Query.sorted_bindings(subject), max_rows=state.config.max_rows, graph_format=chosen
+            )
+        )
         if answer.count == 0:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
@@ -99,6 +123,19 @@ def resource(rest: str) -> Response:
         )
         if "agency" in row and row["agency"].value not in entry["agencies"]:  # type: ignore[operator]
             entry["agencies"].append(row["agency"].value)  # type: ignore[attr-defined]
+    index = search_index(state)
+    linked: dict[str, list[dict[str, Term]]] = defaultdict(list)
+    for row in incoming:
+        entry = index.entries.get(row["s"].value)
+        linked[KIND_HEADINGS.get(entry.kind if entry else "other", "Other things")].append(row)
+    own_entry = index.entries.get(iri)
+    summary = {
+        "kind": own_entry.kind if own_entry else None,
+        "names": [f.text for f in own_entry.fields if f.kind == "alternative name"] if own_entry else [],
+        "definition": next((f.text for f in own_entry.fields if f.kind == "definition"), None)
+        if own_entry
+        else None,
+    }
     return Response(
         render_template(
             "resource.html",
@@ -107,6 +144,8 @@ def resource(rest: str) -> Response:
             types=types,
             properties=properties,
             incoming=incoming,
+            linked=dict(sorted(linked.items(), key=lambda item: HEADING_ORDER.index(item[0]))),
+            summary=summary,
             excerpts=excerpts,
             own_quote=own[0] if own else None,
             labels=labels,
@@ -151,13 +190,7 @@ def named_graph(name: str) -> Response:
 
 def graph_answer(iri: str, output_format: str) -> Response:
     """Every triple of one named graph (its IRI checked against the dataset's graphs by the caller)."""
-    state = services()
-    answer = state.pool.run(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
-        max_rows=None,
-        output_format=output_format,
-    )
-    return answer_response(answer)
+    return answer_response(services().graph(iri, output_format))
 
 
 @blueprint.get("/shapes")

@@ -6,7 +6,8 @@ from flask import Response, g, jsonify, render_template, request
 
 from kg.errors import KgError
 
-from .workers import Answer, ServiceError
+from .messages import Answer
+from .workers import ServiceError
 
 SELECT_MEDIA = {
     "application/sparql-results+json": "json",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Iterable
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -17,18 +18,19 @@ from kg.query.catalogue import NamedQuery
 from kg.search import KINDS, SearchIndex, index_from_store
 from kg.search.resolve import resolve_parameters
 
+from .messages import Query
 from .services import Services, services
 from .workers import ServiceError
 
 blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
 _lock = threading.Lock()
-_indexes: dict[int, SearchIndex] = {}
+_indexes: weakref.WeakKeyDictionary[Services, SearchIndex] = weakref.WeakKeyDictionary()  # one per app
 
 
 def plain_rows(state: Services, sparql: str) -> Iterable[dict[str, str]]:
     """Every row of a SELECT the server asks itself, values as strings, uncapped."""
-    answer = state.pool.run(sparql, None, max_rows=None, output_format="json")
+    answer = state.run(Query(sparql))
     for row in json.loads(answer.body)["results"]["bindings"]:
         yield {name: value["value"] for name, value in row.items()}
 
@@ -37,9 +39,9 @@ def search_index(state: Services | None = None) -> SearchIndex:
     """The served store's search index, built once per app."""
     state = state or services()
     with _lock:
-        if id(state) not in _indexes:
-            _indexes[id(state)] = index_from_store(lambda sparql: plain_rows(state, sparql))
-        return _indexes[id(state)]
+        if state not in _indexes:
+            _indexes[state] = index_from_store(lambda sparql: plain_rows(state, sparql))
+        return _indexes[state]
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
@@ -50,7 +52,7 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
         if ">" in iri or " " in iri:
             return False
         ask = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"
-        return bool(json.loads(state.pool.run(ask, None, max_rows=1, output_format="json").body)["boolean"])
+        return bool(json.loads(state.run(Query(ask, max_rows=1)).body)["boolean"])
 
     iri_parameters = {p.name: (p.default, p.enum) for p in query.parameters if p.type == "iri"}
     return resolve_parameters(iri_parameters, given, PREFIXES, exists, lambda: search_index(state))

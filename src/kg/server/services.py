@@ -1,6 +1,8 @@
-"""What every blueprint shares: the settings, the worker pool, the catalogue, and term helpers.
+"""What every blueprint shares: the settings, the worker pool and the store over it, the one cache,
+the catalogue, and term helpers.
 
-Blueprints reach it through `services()`; it is built once by create_app.
+Blueprints reach it through `services()`; create_app builds it without
+starting anything, and the workers start on the first query (or in `kg serve`).
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.readable.labels import labels_for
 
+from .bounded import BoundedStore
+from .cache import BudgetCache
 from .config import ServerConfig
-from .workers import Binding, WorkerPool
+from .messages import Answer, Binding, Query
+from .workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,33 @@ class Services:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.pool = WorkerPool(config.store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
+        self.cache = BudgetCache(config.cache_mb * 2**20)
+        self.pool = WorkerPool(
+            config.store_factory,
+            config.workers,
+            config.timeout,
+            cache=self.cache if config.cache_mb > 0 else None,
+            queue_wait=config.queue_wait,
+            client_limit=config.queries_per_client,
+            isolate_network=config.isolate_network,
+            memory_mb=config.worker_memory_mb or None,
+        )
+        self.store = BoundedStore(self.pool, config.max_rows, client)
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
+        )
+
+    def run(self, query: Query) -> Answer:
+        """Answer a query for the client of the current request, within every limit."""
+        return self.pool.run(query, client())
+
+    def graph(self, iri: str, output_format: str) -> Answer:
+        """Every triple of one named graph of the dataset (the caller checks `iri` is one)."""
+        return self.run(
+            Query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+                graph_format=output_format,
+            )
         )
 
     @cached_property
@@ -52,7 +81,7 @@ class Services:
 
     def select(self, text: str, bindings: dict[str, Binding] | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, capped like any other query."""
-        answer = self.pool.run(text, bindings, max_rows=self.config.max_rows, output_format="json")
+        answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=self.config.max_rows))
         return [
             {
                 name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
@@ -79,6 +108,11 @@ class Services:
         return labels_for(
             lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
+
+
+def client() -> str | None:
+    """Who asks: the address of the current request's client; None outside a request (the server)."""
+    return (request.remote_addr or "unknown") if has_request_context() else None
 
 
 def services() -> Services:

@@ -9,9 +9,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
 from . import guard
+from .messages import Answer, ClientText, Query
 from .responses import ASK_MEDIA, FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
-from .workers import Answer, ServiceError
+from .workers import ServiceError
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -26,31 +27,47 @@ def run_sparql(
     text: str,
     default: list[str] | None = None,
     named: list[str] | None = None,
-    output_format: str | None = None,
+    formats: tuple[str, str, str] | None = None,
+    max_rows: int | None = None,
 ) -> Answer:
-    """Check, then run a query from any client; the format comes from `output_format` or Accept."""
+    """Run a client's query: checked here for length and nesting, read and checked by the worker.
+
+    The format comes from `formats` (select, ask, graph) or from ?format= and Accept;
+    the worker picks the one for the kind of query the parser read.
+    """
     state = services()
     config = state.config
-    in_query = guard.check(text, set(state.graphs), config.max_query_length)
-    for iri in (default or []) + (named or []):
-        if iri not in state.graphs:
-            raise guard.Refused(f"graph <{iri}> is not in this dataset")
-    if (default or named) and any(in_query):
-        raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
-    if default or named:
-        text = guard.with_dataset(text, default or [], named or [])
-    union = not (default or named or any(in_query))
-    form = guard.query_form(text)
-    chosen = output_format
-    if chosen is None and form is not None:
-        media = {"graph": GRAPH_MEDIA, "ask": ASK_MEDIA}.get(form, SELECT_MEDIA)
-        chosen = negotiate(media, request.args.get("format"))
-        if chosen is None:
-            raise ServiceError(
-                406,
-                f"cannot answer a {form} query in {request.headers.get('Accept')}; offered: {offered(media)}",
-            )
-    return state.pool.run(text, max_rows=config.max_rows, output_format=chosen, union_default_graph=union)
+    guard.precheck(text, config.max_query_length, config.max_nesting)
+    select_format, ask_format, graph_format = formats or _accepted()
+    return state.run(
+        Query(
+            text,
+            max_rows=max_rows or config.max_rows,
+            select_format=select_format,
+            ask_format=ask_format,
+            graph_format=graph_format,
+            client=ClientText(frozenset(state.graphs), tuple(default or ()), tuple(named or ())),
+            not_acceptable=(
+                f"cannot answer {{kind}} query in {request.headers.get('Accept')}; offered: "
+                f"{offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
+                f"{offered(GRAPH_MEDIA)} (construct, describe)"
+            ),
+        )
+    )
+
+
+def _accepted() -> tuple[str | None, str | None, str | None]:
+    """The format a select, an ask and a graph answer would take for this request; None where none
+    fits."""
+    chosen: list[str | None] = []
+    for media in (SELECT_MEDIA, ASK_MEDIA, GRAPH_MEDIA):
+        try:
+            chosen.append(negotiate(media, request.args.get("format")))
+        except ServiceError:
+            chosen.append(None)
+    if chosen == [None, None, None] and request.args.get("format"):
+        negotiate(SELECT_MEDIA, request.args.get("format"))  # raises the 406 naming what is offered
+    return chosen[0], chosen[1], chosen[2]
 
 
 def _values(name: str) -> list[str]:

@@ -1,43 +1,39 @@
-"""Queries run in worker processes that are killed at the time limit.
+"""Queries run in worker processes that are killed at the time limit, cannot reach the network and have
+a memory limit.
 
 Oxigraph cannot be interrupted inside a thread, so a time limit that really
 stops the work needs a process: each worker opens the store once, answers one
-query at a time over a pipe, and is killed and replaced when a query overruns.
-The server's threads keep answering while a worker is busy or being replaced.
+query at a time over a pipe, and is killed and replaced when a query overruns,
+runs out of memory or crashes. The server's threads keep answering while a
+worker is busy or being replaced. Workers start on first use (or when
+`kg serve` starts them), so building the app costs nothing.
 """
 
 from __future__ import annotations
 
 import queue
+import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
 
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.run import QueryError, binding_terms, collect, syntax_error
 from kg.store.base import Store
 
-Binding = tuple[str, str, str | None]
+from . import guard
+from .admission import ClientSlots, TooMany
+from .cache import BudgetCache
+from .messages import Answer, Failure, Query, Ready, Setup
+from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
+
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
 # second whatever program embeds the server, and a replacement never inherits a busy thread's locks.
 _WORKER_MAIN = "import sys; from kg.server.workers import worker_main; worker_main(int(sys.argv[1]))"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A serialized answer: its kind (select, ask, graph), format, bytes and whether rows were capped."""
-
-    kind: str
-    output_format: str
-    body: bytes
-    truncated: bool
-    count: int
+# The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
+_RECURSION_LIMIT = 60_000
 
 
 class ServiceError(KgError):
@@ -48,43 +44,97 @@ class ServiceError(KgError):
     def __init__(self, status: int, message: str, line: int | None = None, column: int | None = None):
         super().__init__(message, status=status, line=line, column=column)
 
+    @classmethod
+    def of(cls, failure: Failure) -> ServiceError:
+        return cls(failure.status, failure.message, failure.line, failure.column)
+
 
 def worker_main(fd: int) -> None:
-    """Entry point of a worker process: its first message is the store factory."""
+    """Entry point of a worker process: protect itself, open the store, then answer until the pipe
+    closes."""
+    from multiprocessing.connection import Connection
+
     connection = Connection(fd)
-    _serve(connection, connection.recv())
-
-
-def _serve(connection: Connection, store_factory: Callable[[], Store]) -> None:
-    """The worker's loop: open the store, then answer requests until the pipe closes."""
-    store = store_factory()
-    connection.send(("ready",))
+    setup: Setup = connection.recv()
+    network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
+    sys.setrecursionlimit(_RECURSION_LIMIT)
+    store = setup.store_factory()
+    guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
+    memory = limit_memory(setup.memory_mb)
+    connection.send(Ready(Protections(network, memory)))
     while True:
         try:
-            request = connection.recv()
+            query: Query = connection.recv()
         except EOFError:
             return
-        text, bindings, max_rows, output_format, union = request
-        try:
-            try:
-                answer = store.query(text, binding_terms(bindings), union_default_graph=union)
-                result = collect(answer, max_rows)
-            except SyntaxError as error:
-                raise syntax_error(error) from None
-            except (RuntimeError, ValueError, OSError) as error:
-                raise QueryError(str(error)) from None
-            chosen = output_format or ("turtle" if result.kind == "graph" else "json")
-            body = result.serialize(chosen)
-            count = len(result.triples) if result.kind == "graph" else len(result.rows)
-            connection.send(("ok", result.kind, chosen, body, result.truncated, count))
-        except QueryError as error:
-            connection.send(("error", 400, error.message, error.line, error.column))
-        except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input
-            connection.send(("error", 500, f"the query failed: {type(error).__name__}", None, None))
+        limit_cpu(setup.query_cpu_s)
+        reply = answer(store, query)
+        connection.send(reply)
+        if isinstance(reply, Failure) and reply.spent:
+            return
+
+
+def answer(store: Store, query: Query) -> Answer | Failure:
+    """One query answered, or the reason it was not; nothing a query does makes the worker raise."""
+    try:
+        text, union = query.text, query.union_default_graph
+        if query.client is not None:
+            text, union = admit(query.text, query.client.graphs, query.client.default, query.client.named)
+        result = collect(
+            store.query(text, binding_terms(dict(query.bindings)), union_default_graph=union), query.max_rows
+        )
+        chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
+        if chosen is None:
+            kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
+            return Failure(406, query.not_acceptable.format(kind=kind))
+        body = result.serialize(chosen)
+        count = len(result.triples) if result.kind == "graph" else len(result.rows)
+        return Answer(result.kind, chosen, body, result.truncated, count)
+    except guard.Refused as refused:
+        return Failure(refused.status, refused.message, refused.line, refused.column)
+    except SyntaxError as error:
+        failed = syntax_error(error)
+        return Failure(400, failed.message, failed.line, failed.column)
+    except QueryError as error:
+        return Failure(400, error.message, error.line, error.column)
+    except MemoryError:
+        return Failure(503, "the query needed more memory than a query worker may use", spent=True)
+    except OSError:
+        # Never the error's text: it could carry another server's reply or say whether a port is open.
+        return Failure(500, "the query failed while it ran")
+    except (RuntimeError, ValueError) as error:
+        return Failure(400, f"the query failed: {str(error).splitlines()[0][:200] if str(error) else ''}")
+    except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input
+        return Failure(500, f"the query failed: {type(error).__name__}")
+
+
+def admit(
+    text: str, graphs: frozenset[str], default: tuple[str, ...], named: tuple[str, ...]
+) -> tuple[str, bool]:
+    """A client's text as it may run, and whether the default graph is the union of the named graphs.
+
+    The protocol's dataset (default-graph-uri, named-graph-uri) is written into
+    the text as FROM clauses, and the result is read again, so what runs is
+    always what the guard read.
+    """
+    reading = guard.read(text, graphs)
+    if not (default or named):
+        return text, not reading.dataset
+    for iri in default + named:
+        if iri not in graphs:
+            raise guard.Refused(f"graph <{iri}> is not in this dataset")
+    if reading.dataset:
+        raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
+    text = guard.with_dataset(text, list(default), list(named))
+    if guard.read(text, graphs).dataset != default + named:
+        raise guard.Refused("the request's dataset cannot be applied to this query")
+    return text, False
 
 
 class _Worker:
-    def __init__(self, store_factory: Callable[[], Store]) -> None:
+    def __init__(self, setup: Setup) -> None:
+        from multiprocessing.connection import Connection
+
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno())],
@@ -93,137 +143,173 @@ class _Worker:
         )
         theirs.close()
         self.connection = Connection(ours.detach())
-        self.connection.send(store_factory)
+        self.connection.send(setup)
 
-    def ready(self, seconds: float = 60) -> bool:
-        """Whether the worker opened its store; a worker that cannot is stopped."""
+    def ready(self, seconds: float = 60) -> Ready | None:
+        """The worker's protections once it opened its store; None if it could not."""
         if self.connection.poll(seconds):
             try:
-                return self.connection.recv() == ("ready",)
+                message = self.connection.recv()
             except EOFError:
-                return False
-        return False
+                return None
+            return message if isinstance(message, Ready) else None
+        return None
 
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(5)
         self.connection.close()
 
-
-class AnswerCache:
-    """Recent answers by query, parameters and format, within a byte budget.
-
-    The store behind a server is read-only, so an answer stays right for the
-    server's life; a repeated question costs no worker at all.
-    """
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.used = 0
-        self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> Answer | None:
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is not None:
-                self._answers.move_to_end(key)
-            return answer
-
-    def put(self, key: tuple[object, ...], answer: Answer) -> None:
-        size = len(answer.body) + sum(len(str(part)) for part in key)
-        if size > self.budget // 4:
-            return
-        with self._lock:
-            if key in self._answers:
-                return
-            self._answers[key] = answer
-            self.used += size
-            while self.used > self.budget:
-                old_key, old = self._answers.popitem(last=False)
-                self.used -= len(old.body) + sum(len(str(part)) for part in old_key)
+    def death(self) -> str:
+        """Why a worker that stopped answering stopped."""
+        try:
+            code = self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            return "the query worker stopped answering"
+        if code == -signal.SIGXCPU:
+            return "the query used more CPU time than a query may; the worker was replaced"
+        if code in (-signal.SIGABRT, -signal.SIGKILL):
+            return "the query needed more memory than a query worker may use; the worker was replaced"
+        if code < 0:
+            return f"the query crashed its worker ({signal.Signals(-code).name}); the worker was replaced"
+        return f"the query worker exited with status {code}; it was replaced"
 
 
 class WorkerPool:
-    """A fixed number of query workers; a caller borrows one, or gets 503 when all stay busy."""
+    """A fixed number of query workers and a started spare; a caller borrows a worker, waits a bounded
+    time, or gets 503. A worker that must go (time limit, memory, crash) is replaced by the spare at
+    once, so a query that kills workers does not leave the pool short while a new one starts.
+
+    A failure that cost a worker (memory, crash) is remembered like an answer,
+    so the same question asked again costs nothing.
+    """
 
     def __init__(
-        self, store_factory: Callable[[], Store], size: int, timeout: float, cache_bytes: int = 0
+        self,
+        store_factory: Callable[[], Store],
+        size: int,
+        timeout: float,
+        *,
+        cache: BudgetCache | None = None,
+        queue_wait: float = 2.0,
+        client_limit: int = 1,
+        isolate_network: bool = True,
+        memory_mb: int | None = None,
     ) -> None:
-        self.store_factory = store_factory
+        self.size = size
         self.timeout = timeout
-        self.cache = AnswerCache(cache_bytes) if cache_bytes > 0 else None
+        self.queue_wait = queue_wait
+        self.cache = cache
+        self.slots = ClientSlots(client_limit, queue_wait)
+        self.protections: Protections | None = None
+        self._store_factory = store_factory
+        self._isolate = isolate_network
+        self._memory_mb = memory_mb
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._spares: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
-        for _ in range(size):
-            self._add()
+        self._started = False
+        self._probe: socket.socket | None = None
 
-    def _add(self) -> None:
-        worker = _Worker(self.store_factory)
-        if not worker.ready():
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def start(self) -> Protections:
+        """Start every worker (once), and a spare in the background; the protections they report."""
+        with self._lock:
+            if not self._started:
+                self._probe = socket.create_server(("127.0.0.1", 0))
+                for _ in range(self.size):
+                    self._idle.put(self._launch())
+                self._started = True
+                threading.Thread(target=self._refill, args=(None, self._spares), daemon=True).start()
+        assert self.protections is not None
+        return self.protections
+
+    def _launch(self) -> _Worker:
+        """A new worker, once it opened its store (call with the lock held)."""
+        port = self._probe.getsockname()[1] if self._probe else None
+        setup = Setup(self._store_factory, self._isolate, port, self._memory_mb, 2 * self.timeout + 5)
+        worker = _Worker(setup)
+        ready = worker.ready()
+        if ready is None:
             worker.stop()
             raise RuntimeError(f"a query worker could not open the store (exit {worker.process.returncode})")
+        self.protections = ready.protections
+        self._all.add(worker)
+        return worker
+
+    def _refill(self, old: _Worker | None, into: queue.Queue[_Worker]) -> None:
+        """Stop `old` and start a worker into `into` (the idle workers, or the spare)."""
+        if old is not None:
+            old.stop()
         with self._lock:
-            self._all.add(worker)
-        self._idle.put(worker)
+            if self._started:
+                into.put(self._launch())
 
-    def _replace(self, worker: _Worker) -> None:
-        with self._lock:
-            self._all.discard(worker)
-        worker.stop()
-        self._add()
+    def run(self, query: Query, client: str | None = None) -> Answer:
+        """Answer `query` within the limits, from the cache when asked before; `client` is who asks
+        (None: the server itself)."""
+        cached = self.cache.get(query) if self.cache else None
+        if cached is None:
+            try:
+                with self.slots.slot(client):
+                    cached = self._run(query)
+            except TooMany:
+                raise ServiceError(
+                    429,
+                    f"this client already runs {self.slots.limit} queries and waits for as many; "
+                    "wait for an answer first",
+                ) from None
+            if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
+                size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)
+                self.cache.put(query, cached, size + len(query.text) + 256)
+        if isinstance(cached, Failure):
+            raise ServiceError.of(cached)
+        return cached
 
-    def run(
-        self,
-        text: str,
-        bindings: dict[str, Binding] | None = None,
-        *,
-        max_rows: int | None = None,
-        output_format: str | None = None,
-        union_default_graph: bool = True,
-    ) -> Answer:
-        """Answer `text` in `output_format` (None: JSON results or Turtle), within the time limit.
-
-        The default graph is the union of the named graphs unless the query names its dataset.
-        """
-        key = (text, tuple(sorted((bindings or {}).items())), max_rows, output_format, union_default_graph)
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None:
-            return cached
-        answer = self._run(text, bindings, max_rows, output_format, union_default_graph)
-        if self.cache is not None:
-            self.cache.put(key, answer)
-        return answer
-
-    def _run(
-        self,
-        text: str,
-        bindings: dict[str, Binding] | None,
-        max_rows: int | None,
-        output_format: str | None,
-        union_default_graph: bool,
-    ) -> Answer:
+    def _run(self, query: Query) -> Answer | Failure:
+        if not self._started:
+            self.start()
         try:
-            worker = self._idle.get(timeout=self.timeout)
+            worker = self._idle.get(timeout=self.queue_wait)
         except queue.Empty:
             raise ServiceError(503, "every query worker is busy; try again shortly") from None
         try:
-            worker.connection.send((text, dict(bindings or {}), max_rows, output_format, union_default_graph))
+            worker.connection.send(query)
             if not worker.connection.poll(self.timeout):
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                self._retire(worker)
                 raise ServiceError(504, f"the query was stopped at the time limit of {self.timeout:g} s")
-            reply: Any = worker.connection.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-            raise ServiceError(503, "the query worker stopped; try again") from None
-        self._idle.put(worker)
-        if reply[0] == "error":
-            raise ServiceError(*reply[1:])
-        return Answer(*reply[1:])
+            reply: Answer | Failure = worker.connection.recv()
+        except (EOFError, OSError):
+            reason = worker.death()
+            self._retire(worker)
+            return Failure(503, reason, spent=True)
+        if isinstance(reply, Failure) and reply.spent:
+            self._retire(worker)
+        else:
+            self._idle.put(worker)
+        return reply
+
+    def _retire(self, worker: _Worker) -> None:
+        """Replace a worker by the spare at once (starting a new spare), or by a new worker as soon as
+        it has started; the caller is answered meanwhile."""
+        with self._lock:
+            self._all.discard(worker)
+        try:
+            self._idle.put(self._spares.get_nowait())
+            into = self._spares
+        except queue.Empty:
+            into = self._idle
+        threading.Thread(target=self._refill, args=(worker, into), daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
             workers, self._all = list(self._all), set()
+            self._started = False
+            if self._probe is not None:
+                self._probe.close()
         for worker in workers:
             worker.stop()

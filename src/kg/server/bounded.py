@@ -1,0 +1,64 @@
+"""The store every blueprint reads through: the Store protocol answered by the worker pool.
+
+Nothing in the web process opens a store of its own, so every query the
+server asks, for a client's SPARQL or for a network picture, runs under the
+same time limit, row cap, memory limit and network isolation, and shares the
+one answer cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import pyoxigraph as ox
+
+from .messages import Binding, Query
+from .workers import ServiceError, WorkerPool
+
+
+def binding(term: ox.NamedNode | ox.Literal) -> Binding:
+    """A term as the pipe carries it (kind, lexical form, datatype)."""
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value, None)
+    if term.language:
+        raise ValueError("a language-tagged literal cannot be passed as a binding")
+    return ("literal", term.value, term.datatype.value)
+
+
+class BoundedStore:
+    """Store-protocol reads through the pool; an answer cut by the row cap is an error, never a silently
+    partial picture."""
+
+    def __init__(self, pool: WorkerPool, max_rows: int, client: Callable[[], str | None]) -> None:
+        self.pool = pool
+        self.max_rows = max_rows
+        self.client = client
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        *,
+        union_default_graph: bool = True,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+        request = Query(
+            sparql,
+            Query.sorted_bindings({name: binding(term) for name, term in (bindings or {}).items()}),
+            max_rows=self.max_rows,
+            select_format="json",
+            graph_format="ntriples",
+            union_default_graph=union_default_graph,
+        )
+        answer = self.pool.run(request, self.client())
+        if answer.truncated:
+            raise ServiceError(500, f"a query of the server reached the row cap of {self.max_rows} rows")
+        if answer.kind == "graph":
+            return (quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+        return ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+
+    def triples_per_graph(self) -> dict[str, int]:
+        answer = self.query(
+            "SELECT ?key (COUNT(*) AS ?n) WHERE { GRAPH ?key { ?s ?p ?o } } GROUP BY ?key ORDER BY ?key"
+        )
+        assert isinstance(answer, ox.QuerySolutions)
+        return {row["key"].value: int(row["n"].value) for row in answer}

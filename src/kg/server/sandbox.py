@@ -1,0 +1,102 @@
+"""What a query worker does to itself before it opens the store: no network, bounded memory.
+
+A query engine that can fetch URLs (SPARQL SERVICE) must not be one whose
+host can reach anything. The worker moves itself into a new, empty network
+namespace (no interface is up, not even loopback), so no query can open a
+socket whatever its spelling; the worker then checks that a connection to a
+loopback listener of the server really fails. An address-space limit makes a
+query that would grow the worker past its memory budget fail inside the
+worker instead of starving the machine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+import socket
+from dataclasses import dataclass
+
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+
+
+@dataclass(frozen=True)
+class Protections:
+    """Which protections a worker has in force, as `kg serve` reports them at start."""
+
+    network: str  # "isolated" or why not
+    memory_mb: int | None  # the address-space limit, None when there is none
+
+    @property
+    def network_isolated(self) -> bool:
+        return self.network == "isolated"
+
+    def describe(self) -> str:
+        memory = f"{self.memory_mb} MB address space" if self.memory_mb else "no memory limit"
+        network = (
+            "no network (empty network namespace)"
+            if self.network_isolated
+            else f"network NOT isolated ({self.network})"
+        )
+        return f"query workers: {network}; {memory}"
+
+
+def _unshare(flags: int) -> int:
+    """unshare(2) through libc; 0 on success, else the errno (ENOSYS where libc has no unshare)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "unshare"):
+        return errno.ENOSYS
+    if libc.unshare(flags) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+def isolate_network(probe_port: int | None) -> str:
+    """Leave the host's network: "isolated" when a loopback connection then fails, else the reason.
+
+    Root may unshare the network namespace directly; other users need a user
+    namespace first, which some systems forbid. Where neither works the
+    worker keeps the host's network and says so.
+    """
+    if not os.path.exists("/proc/self/ns/net"):
+        return "this platform has no network namespaces"
+    failure = _unshare(CLONE_NEWNET)
+    if failure:
+        failure = _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+    if failure:
+        return f"unshare failed: {errno.errorcode.get(failure, failure)}"
+    if probe_port is not None and can_connect("127.0.0.1", probe_port):
+        return "a loopback connection still succeeds after unshare"
+    return "isolated"
+
+
+def can_connect(host: str, port: int) -> bool:
+    """Whether a TCP connection to host:port opens within a second."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def limit_memory(megabytes: int | None) -> int | None:
+    """Cap this process's address space; an allocation past it fails (MemoryError, or an abort in native
+    code), which the pool reports as an answer over the memory limit and replaces the worker."""
+    if not megabytes:
+        return None
+    limit = megabytes * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return megabytes
+
+
+def limit_cpu(seconds: float) -> None:
+    """Let this process use at most `seconds` more CPU time before the kernel stops it (SIGXCPU).
+
+    Set before each query: a backstop for a query the server can no longer
+    stop, such as one left running when the server itself was killed.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.RLIM_INFINITY))

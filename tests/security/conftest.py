@@ -1,0 +1,28 @@
+"""A real `kg serve` for the security suite: two workers, short limits, its log kept for the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from server_fixtures import RunningServer, start_server
+
+TIMEOUT = 3.0
+
+
+@pytest.fixture(scope="package")
+def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(
+        built.store_path,
+        tmp_path_factory.mktemp("exposed"),
+        "--workers",
+        "2",
+        "--timeout",
+        str(TIMEOUT),
+        "--queue-wait",
+        "4",
+        "--worker-memory-mb",
+        "1024",
+    )
+    yield running
+    running.stop()

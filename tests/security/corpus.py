@@ -1,0 +1,158 @@
+"""Generated spellings of queries that try to make the server open a connection to a URL.
+
+Each spelling is a template with `{url}` (the target, ending in `/`) standing
+for a listener's address. They mix the ways SPARQL text can hide a SERVICE
+call, a LOAD or a FROM from a reader that does not parse SPARQL as the engine
+does: comments ended by a carriage return, Unicode white space and its `\\u`
+escapes, escapes in IRIs, strings and local names, tokens glued together,
+prefixed names, relative IRIs against a BASE, and every place a group
+pattern may stand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """One attempt: its text template, whether it is an update, and a short name for reports."""
+
+    name: str
+    template: str
+    update: bool = False
+
+    def text(self, url: str) -> str:
+        return self.template.replace("{url}", url)
+
+
+# What stands between the SERVICE keyword and its endpoint.
+SEPARATORS = {
+    "space": " ",
+    "tab": "\t",
+    "newline": "\n",
+    "cr": "\r",
+    "crlf": "\r\n",
+    "glued": "",
+    "nbsp": "\u00a0",
+    "ideographic-space": "\u3000",
+    "line-separator": "\u2028",
+    "escaped-nbsp": "\\u00A0",
+    "escaped-space": "\\u0020",
+    "comment-lf": " #c\n",
+    "comment-cr": " #c\r",
+    "comment-gt": " #>\n",
+}
+# How the endpoint is written; the listener's URL is {url}.
+ENDPOINTS = {
+    "iri": ("", "<{url}sparql>"),
+    "pname": ("PREFIX e: <{url}>\n", "e:sparql"),
+    "empty-prefix": ("PREFIX : <{url}>\n", ":sparql"),
+    "escaped-local": ("PREFIX e: <{url}>\n", "e:a\\#"),
+    "escaped-quote-local": ("PREFIX e: <{url}>\n", "e:a\\'"),
+    "percent-local": ("PREFIX e: <{url}>\n", "e:%41"),
+    "base-relative": ("BASE <{url}>\n", "<sparql>"),
+    "base-empty": ("BASE <{url}>\n", "<>"),
+    "escaped-iri": ("", "<{url}\\u0073parql>"),
+}
+KEYWORDS = {"upper": "SERVICE", "lower": "service", "mixed": "SeRvIcE", "silent": "SERVICE SILENT"}
+# Where the SERVICE pattern stands in a query.
+WRAPPERS = {
+    "top": "SELECT * WHERE {{ {service} }}",
+    "optional": "SELECT * WHERE {{ ?a ?b ?c OPTIONAL {{ {service} }} }}",
+    "union": "SELECT * WHERE {{ {{ ?a ?b ?c }} UNION {{ {service} }} }}",
+    "minus": "SELECT * WHERE {{ ?a ?b ?c MINUS {{ {service} }} }}",
+    "subselect": "SELECT * WHERE {{ {{ SELECT * WHERE {{ {service} }} }} }}",
+    "exists": "SELECT * WHERE {{ BIND(1 AS ?x) FILTER EXISTS {{ {service} }} }}",
+    "graph": "SELECT * WHERE {{ GRAPH ?g {{ {service} }} }}",
+    "ask": "ASK {{ {service} }}",
+    "construct": "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {service} }}",
+    "describe": "DESCRIBE ?s WHERE {{ {service} }}",
+}
+BODY = "{ ?s ?p ?o }"
+# Hand-made spellings aimed at readers that tokenize instead of parsing.
+TRICKS = {
+    "filter-lt-glued": "PREFIX : <{url}>\nSELECT * WHERE { FILTER(1<2)SERVICE:sparql { ?s ?p ?o } #>\n}",
+    "filter-lt-space": "PREFIX : <{url}>\nSELECT * WHERE { FILTER(1 < 2) SERVICE :sparql { ?s ?p ?o } #>\n}",
+    "comment-cr-hides": "SELECT * WHERE { # look away\rSERVICE <{url}sparql> { ?s ?p ?o } }",
+    "string-escaped-quote": 'SELECT * WHERE { BIND("\\u0022" AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }',
+    "string-escaped-apos": "SELECT * WHERE { BIND('\\u0027' AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }",
+    "string-escaped-quote-comment": (
+        'SELECT * WHERE { BIND("\\u0022 # " AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }'
+    ),
+    "long-string-quote": 'SELECT * WHERE { BIND("""a"b""" AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }',
+    "string-backslash": 'SELECT * WHERE { BIND("\\\\" AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }',
+    "iri-with-nbsp-hash": "SELECT * WHERE { BIND(<urn:a\u00a0#> AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }",
+    "iri-escaped-nbsp-hash": (
+        "SELECT * WHERE { BIND(<urn:a\\u00A0#> AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }"
+    ),
+    "iri-ideographic-hash": (
+        "SELECT * WHERE { BIND(<urn:a\u3000#> AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }"
+    ),
+    "iri-line-separator-hash": (
+        "SELECT * WHERE { BIND(<urn:a\u2028#> AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }"
+    ),
+    "local-escape-hash": (
+        "PREFIX e: <urn:e:>\nPREFIX x: <{url}>\nSELECT * WHERE { ?s e:a\\# ?o SERVICE x:sparql { ?s ?p ?o } }"
+    ),
+    "local-escape-apos": (
+        "PREFIX e: <urn:e:>\nPREFIX x: <{url}>\nSELECT * WHERE { ?s e:a\\' ?o SERVICE x:sparql { ?s ?p ?o } }"
+    ),
+    "keyword-escaped": "SELECT * WHERE { \\u0053ERVICE <{url}sparql> { ?s ?p ?o } }",
+    "keyword-long-escape": "SELECT * WHERE { \\U00000053ERVICE <{url}sparql> { ?s ?p ?o } }",
+    "variable-bind": "SELECT * WHERE { BIND(<{url}sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+    "variable-values": "SELECT * WHERE { VALUES ?e { <{url}sparql> } SERVICE ?e { ?s ?p ?o } }",
+    "prefix-named-service": "PREFIX SERVICE: <{url}>\nSELECT * WHERE { SERVICE SERVICE:sparql { ?s ?p ?o } }",
+    "prefix-glued-service": "PREFIX service: <{url}>\nSELECT * WHERE { SERVICE service:x { ?s ?p ?o } }",
+    "nested-service": ("SELECT * WHERE { SERVICE <{url}a> { SERVICE <{url}b> { ?s ?p ?o } } }"),
+    "values-after": "SELECT * WHERE { SERVICE <{url}sparql> { ?s ?p ?o } } VALUES ?s { <urn:x> }",
+    "bom-start": "\ufeffSELECT * WHERE { SERVICE <{url}sparql> { ?s ?p ?o } }",
+    "nul-in-comment": "SELECT * WHERE { #\x00\nSERVICE <{url}sparql> { ?s ?p ?o } }",
+}
+# Queries that try to read a dataset from outside: FROM with every spelling of an IRI.
+DATASETS = {
+    "from-iri": "SELECT * FROM <{url}data.ttl> WHERE { ?s ?p ?o }",
+    "from-named-iri": "SELECT * FROM NAMED <{url}g> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "from-pname": "PREFIX e: <{url}>\nSELECT * FROM e:data WHERE { ?s ?p ?o }",
+    "from-named-pname": "PREFIX e: <{url}>\nSELECT * FROM NAMED e:g WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "from-space-in-iri": "SELECT * FROM <{url}data x> WHERE { ?s ?p ?o }",
+    "from-escaped": "SELECT * FROM <{url}\\u0064ata> WHERE { ?s ?p ?o }",
+    "from-base": "BASE <{url}>\nSELECT * FROM <data.ttl> WHERE { ?s ?p ?o }",
+    "from-comment-cr": "SELECT * # x\rFROM <{url}data.ttl> WHERE { ?s ?p ?o }",
+}
+# Updates that fetch: LOAD in its spellings.
+LOADS = {
+    "load": "LOAD <{url}data.ttl>",
+    "load-silent": "LOAD SILENT <{url}data.ttl>",
+    "load-into": "LOAD <{url}data.ttl> INTO GRAPH <urn:g>",
+    "load-lower": "load <{url}data.ttl>",
+    "load-pname": "PREFIX e: <{url}>\nLOAD e:data",
+    "load-escaped": "\\u004cOAD <{url}data.ttl>",
+    "load-comment-cr": "# x\rLOAD <{url}data.ttl>",
+    "load-after-prologue": "BASE <{url}>\nLOAD <data.ttl>",
+}
+
+
+def spellings() -> list[Spelling]:
+    """The whole corpus, in a stable order."""
+    found: list[Spelling] = []
+    for (sep_name, sep), (end_name, (prologue, endpoint)) in product(SEPARATORS.items(), ENDPOINTS.items()):
+        service = f"SERVICE{sep}{endpoint} {BODY}"
+        found.append(
+            Spelling(f"sep:{sep_name}/end:{end_name}", prologue + WRAPPERS["top"].format(service=service))
+        )
+    for (kw_name, keyword), (wrap_name, wrapper) in product(KEYWORDS.items(), WRAPPERS.items()):
+        service = f"{keyword} <{{url}}sparql> {BODY}"
+        found.append(Spelling(f"kw:{kw_name}/in:{wrap_name}", wrapper.format(service=service)))
+    for (end_name, (prologue, endpoint)), wrap_name in product(
+        ENDPOINTS.items(), ("optional", "exists", "ask")
+    ):
+        service = f"SERVICE {endpoint} {BODY}"
+        found.append(
+            Spelling(f"end:{end_name}/in:{wrap_name}", prologue + WRAPPERS[wrap_name].format(service=service))
+        )
+    found += [Spelling(f"trick:{name}", text) for name, text in TRICKS.items()]
+    found += [Spelling(f"dataset:{name}", text) for name, text in DATASETS.items()]
+    found += [Spelling(f"load:{name}", text, update=True) for name, text in LOADS.items()]
+    return found

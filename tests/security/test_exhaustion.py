@@ -1,0 +1,153 @@
+"""No single client can stall a real `kg serve`: each costly request gets its own clear status, the server
+stays up, and a bystander on another address is answered within 2 s meanwhile.
+
+Attackers send from 127.0.0.2, the bystander from 127.0.0.9: on loopback these
+are distinct clients to the server, as two hosts would be.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from itertools import count
+
+import pytest
+from server_fixtures import KG, PROJECT, Reply, RunningServer
+
+ATTACKER = "127.0.0.2"
+BYSTANDER = "127.0.0.9"
+SIMPLE = "ASK { ?s ?p ?o }"
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+VALUES = " ".join(f"<urn:x:{i}>" for i in range(3000))
+_unique = count()
+
+
+def tagged(text: str) -> str:
+    """The text with a comment of its own, so that no answer comes from the cache."""
+    return f"{text}\n# {next(_unique)} {time.time_ns()}\n"
+
+
+def bystander_waits(server: RunningServer) -> float:
+    """Seconds a bystander waits for an answer that needs a worker and one that does not."""
+    started = time.monotonic()
+    asked = server.get("/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER)
+    listed = server.get("/api/queries", source=BYSTANDER)
+    assert asked.status == 200 and asked.json()["boolean"] is True
+    assert listed.status == 200
+    return time.monotonic() - started
+
+
+def alive(server: RunningServer) -> bool:
+    reply = server.get("/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER)
+    return server.process.poll() is None and reply.status == 200
+
+
+def post(text: str) -> Callable[[RunningServer], Reply]:
+    return lambda server: server.post_form("/sparql", {"query": text}, source=ATTACKER)
+
+
+CASES = {
+    "backtracking-body": (post("a." * 49_000), {400}),
+    "too-long": (post("a" * 200_000), {413}),
+    "nested-braces": (post("SELECT * WHERE " + "{" * 20_000 + "}" * 20_000), {400}),
+    "nested-parentheses": (post("ASK { FILTER(" + "(" * 40_000 + "1" + ")" * 40_000 + ") }"), {400}),
+    "nested-optional": (
+        post("SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 5000 + "}" * 5001),
+        {400, 413},
+    ),
+    "nested-subselects": (
+        post("SELECT * WHERE " + "{ SELECT * WHERE " * 3000 + "{ ?s ?p ?o }" + "}" * 3000),
+        {400},
+    ),
+    "values-cross-product": (
+        post(f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {VALUES} }} VALUES ?b {{ {VALUES} }} }} ORDER BY ?a ?b"),
+        {503, 504},
+    ),
+    "runaway-join": (post(CROSS), {504}),
+    "big-html-page": (
+        lambda server: server.get(
+            "/query", "text/html", query=tagged("SELECT * WHERE { ?s ?p ?o }"), source=ATTACKER
+        ),
+        {200},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_costly_request_is_bounded_and_bystanders_are_answered(exposed, case: str) -> None:
+    attack, expected = CASES[case]
+    replies: list[Reply] = []
+    thread = threading.Thread(target=lambda: replies.append(attack(exposed)))
+    thread.start()
+    time.sleep(0.3)
+    assert bystander_waits(exposed) < 2.0
+    thread.join(60)
+    assert replies and replies[0].status in expected, (case, replies[0].status, replies[0].body[:300])
+    if replies[0].status != 200:
+        assert replies[0].json()["error"]["status"] == replies[0].status
+    assert alive(exposed)
+
+
+def test_a_big_answer_is_shown_in_part_with_links_to_the_whole(exposed) -> None:
+    page = exposed.get("/query", "text/html", query="SELECT * WHERE { ?s ?p ?o }", source=ATTACKER)
+    assert page.status == 200
+    assert "the page shows the first 500" in page.text
+    assert page.text.count("<tr>") <= 501
+    assert 'id="download-csv"' in page.text
+
+
+def test_eight_slow_queries_from_one_client_leave_room_for_others(exposed) -> None:
+    replies: list[Reply] = []
+    attackers = [
+        threading.Thread(target=lambda: replies.append(post(tagged(CROSS))(exposed))) for _ in range(8)
+    ]
+    for thread in attackers:
+        thread.start()
+    time.sleep(0.5)
+    waits = [bystander_waits(exposed) for _ in range(3)]
+    for thread in attackers:
+        thread.join(60)
+    statuses = sorted(r.status for r in replies)
+    assert set(statuses) <= {429, 504} and 504 in statuses and 429 in statuses, statuses
+    assert max(waits) < 2.0, waits
+    assert alive(exposed)
+
+
+def test_slow_header_connections_do_not_lock_others_out(exposed) -> None:
+    host, port = urllib.parse.urlsplit(exposed.base).hostname, urllib.parse.urlsplit(exposed.base).port
+    idle = []
+    try:
+        for _ in range(150):
+            connection = socket.create_connection((host, port), source_address=(ATTACKER, 0))
+            connection.sendall(b"GET /sparql HTTP/1.1\r\nHost: x\r\n")
+            idle.append(connection)
+        assert bystander_waits(exposed) < 2.0
+        time.sleep(16)  # past the idle timeout (10 s) and a cleanup pass
+        closed = 0
+        for connection in idle:
+            connection.settimeout(1)
+            try:
+                closed += connection.recv(1) == b""
+            except OSError:
+                closed += 1
+        assert closed == len(idle)
+    finally:
+        for connection in idle:
+            connection.close()
+    assert alive(exposed)
+
+
+def test_kg_query_refuses_deep_nesting_without_crashing(built) -> None:
+    deep = "SELECT * WHERE " + "{" * 20_000 + "}" * 20_000
+    result = subprocess.run(
+        [str(KG), "--project", str(PROJECT), "query", "--store", str(built.store_path), "-e", deep],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "nests brackets 20000 deep; the limit is 64" in result.stderr

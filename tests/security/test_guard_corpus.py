@@ -1,0 +1,95 @@
+"""The guard's reading agrees with Oxigraph's where it matters: every spelling that makes plain pyoxigraph
+open a connection is refused by the guard.
+
+Each spelling of the generated corpus is run on an in-memory pyoxigraph store in this process (no
+sandbox), against a real loopback listener, to learn whether the engine would connect; then the
+guard reads it as the server's workers do.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from corpus import Spelling, spellings
+from listener import Listener
+
+from kg.server import guard
+from kg.server.config import DEFAULT_MAX_NESTING, DEFAULT_MAX_QUERY_LENGTH
+
+GRAPHS = frozenset({"https://w3id.org/opioid-kg/graph/data"})
+
+
+def oxigraph_connects(spelling: Spelling, listener: Listener) -> bool:
+    """Whether plain pyoxigraph opens a connection to the listener for this text."""
+    store = ox.Store()
+    before = listener.connections
+    text = spelling.text(listener.url)
+    try:
+        if spelling.update:
+            store.update(text)
+        else:
+            answer = store.query(text)
+            if not isinstance(answer, ox.QueryBoolean):
+                list(answer)
+    except (SyntaxError, OSError, RuntimeError, ValueError):
+        pass
+    return listener.count_after(before) > 0
+
+
+def refused(text: str) -> guard.Refused | None:
+    try:
+        guard.precheck(text, DEFAULT_MAX_QUERY_LENGTH, DEFAULT_MAX_NESTING)
+        guard.read(text, GRAPHS)
+    except guard.Refused as refusal:
+        return refusal
+    return None
+
+
+def test_every_spelling_that_reaches_the_network_is_refused(listener: Listener) -> None:
+    corpus = spellings()
+    connecting = [s for s in corpus if oxigraph_connects(s, listener)]
+    let_through = [s.name for s in connecting if refused(s.text(listener.url)) is None]
+    print(
+        f"\n{len(corpus)} spellings; {len(connecting)} connect on plain pyoxigraph; "
+        f"guard let through: {let_through}"
+    )
+    assert len(corpus) >= 200
+    assert len(connecting) >= 100, "the corpus must hold many spellings the engine really runs"
+    assert let_through == []
+
+
+def test_spellings_that_name_outside_graphs_are_refused(listener: Listener) -> None:
+    for spelling in spellings():
+        if spelling.name.startswith(("dataset:", "load:")):
+            assert refused(spelling.text(listener.url)) is not None, spelling.name
+
+
+def test_keywords_in_strings_comments_and_iris_are_read_as_such() -> None:
+    harmless = [
+        '# SERVICE <http://127.0.0.1:1/>\nSELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1:1/>" }',
+        "SELECT * WHERE { ?s <urn:service:load> ?o FILTER(?o != 'LOAD <http://x/>') }",
+        'SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), "FROM <http://x/>")) }',
+    ]
+    for text in harmless:
+        assert refused(text) is None, text
+
+
+def test_what_the_parser_cannot_read_is_refused_with_its_position() -> None:
+    refusal = refused("SELECT * WHERE { ?s ?p ?o")
+    assert refusal is not None and refusal.status == 400
+    assert refusal.line == 1 and refusal.column is not None
+
+
+def test_deep_nesting_is_refused_before_any_parser() -> None:
+    for text in (
+        "SELECT * WHERE " + "{" * 20_000 + "}" * 20_000,
+        "ASK { FILTER(" + "(" * 40_000 + ")" * 40_000 + ") }",
+    ):
+        refusal = refused(text)
+        assert refusal is not None and refusal.status == 400 and "nests" in refusal.message
+
+
+def test_the_graphs_a_query_names_are_read_from_its_dataset_clause() -> None:
+    data = next(iter(GRAPHS))
+    assert guard.read(f"SELECT * FROM <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
+    assert guard.read(f"SELECT * FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
+    assert guard.read("SELECT * WHERE { ?s ?p ?o }", GRAPHS) == guard.Reading("select", ())

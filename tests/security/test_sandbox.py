@@ -1,0 +1,77 @@
+"""The query workers cannot reach the network whatever the guard lets through, and stay within memory.
+
+These tests talk to a real WorkerPool over a real built store and send the
+worker texts as the server's own queries, which skip the guard: what stops a
+SERVICE call here is the worker's empty network namespace alone.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from listener import Listener
+
+from kg.server.messages import Query
+from kg.server.workers import ServiceError, WorkerPool
+from kg.store.embedded import EmbeddedStore
+
+
+def pool_over(built, *, isolate: bool, memory_mb: int | None = None) -> WorkerPool:
+    return WorkerPool(
+        functools.partial(EmbeddedStore, built.store_path),
+        1,
+        30,
+        queue_wait=60,
+        isolate_network=isolate,
+        memory_mb=memory_mb,
+    )
+
+
+def service_call(listener: Listener) -> Query:
+    return Query(f"SELECT * WHERE {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}")
+
+
+def test_an_isolated_worker_cannot_connect_even_without_the_guard(built, listener) -> None:
+    pool = pool_over(built, isolate=True)
+    try:
+        assert pool.start().network_isolated
+        with pytest.raises(ServiceError) as failed:
+            pool.run(service_call(listener))
+        assert listener.count_after(0) == 0
+        assert failed.value.message == "the query failed while it ran"
+        assert str(listener.port) not in failed.value.message
+    finally:
+        pool.close()
+
+
+def test_without_isolation_the_same_query_connects(built, listener) -> None:
+    """The control: the query of the test above does reach the listener from a worker with network."""
+    pool = pool_over(built, isolate=False)
+    try:
+        pool.run(service_call(listener))
+    except ServiceError:
+        pass
+    finally:
+        pool.close()
+    assert listener.count_after(0) >= 1
+
+
+def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built) -> None:
+    values = " ".join(f"<urn:x:{i}>" for i in range(3000))
+    hungry = Query(
+        f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY ?a ?b"
+    )
+    pool = pool_over(built, isolate=True, memory_mb=1024)
+    try:
+        assert pool.start().memory_mb == 1024
+        with pytest.raises(ServiceError) as failed:
+            pool.run(hungry)
+        assert failed.value.status == 503
+        assert "memory" in failed.value.message
+        assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
+        with pytest.raises(ServiceError) as again:
+            pool.run(hungry)
+        assert again.value.message == failed.value.message
+    finally:
+        pool.close()
