@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from listener import Listener
-from rdflib import Dataset
+from rdflib import Dataset, Graph
 
-from kg.build.pipeline import BuildResult, build
+from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
+from kg.build.project import load_project
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
 
@@ -49,6 +50,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
+
+
+@pytest.fixture(scope="session")
+def graphs(project_root: Path) -> tuple[Graph, Graph]:
+    """The curated data with the ontology merged in, and the shapes: what SHACL validates."""
+    project = load_project(project_root)
+    return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]
 
 
 @pytest.fixture(scope="session")

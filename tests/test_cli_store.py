@@ -34,6 +34,7 @@ NEEDS = {
     "build": [],
     "validate": [],
     "stats": [],
+    "sources": [],
     "query": ["fentanyl-routes"],
     "search": ["fentanyl"],
     "serve": ["--port", "0"],

@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from kg.build.cube import CHECKS, check_cube
-from kg.build.pipeline import DATA_GRAPHS, BuildFailed, check_project, merged
+from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build, merged
 from kg.build.project import load_project
 
 OBSERVATION = "https://w3id.org/opioid-kg/id/observation/"
@@ -61,7 +61,7 @@ def test_an_observation_without_a_dimension_stops_the_build(project_root: Path, 
     period = text.index("    kg:refPeriod period:2016 ;\n", block)
     statistics.write_text(text[:period] + text[period:].replace("    kg:refPeriod period:2016 ;\n", "", 1))
     with pytest.raises(BuildFailed) as failure:
-        check_project(load_project(tmp_path))
+        build(tmp_path, tmp_path / "dist", tmp_path / "store")
     message = str(failure.value)
     assert "IC-11. All dimensions required" in message
     assert f"<{OBSERVATION}mx-drug-labs-destroyed-2016>" in message

@@ -46,9 +46,19 @@ def string_constants(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-# The build's Data Cube checks run the W3C recommendation's own texts (queries/checks/), whose
-# templates (`<$p>`) the recommendation defines; the build may not use the query layer's loader.
-NOT_YET = {"build/cube.py"}
+# Not yet catalogue files: the build's checks, which run SPARQL on the build's own store before any
+# reader exists (the W3C Data Cube constraints, whose `<$p>` templates the recommendation defines;
+# the SHACL shapes compiled to SPARQL; the vocabulary, excerpt and source checks), and the push's
+# probe of which literals a store keeps.
+NOT_YET = {
+    "build/cube.py",
+    "build/excerpts.py",
+    "build/shape_queries.py",
+    "build/sources.py",
+    "build/store_validation.py",
+    "build/vocabulary.py",
+    "exchange/roundtrip.py",
+}
 
 
 def test_no_query_is_written_in_python() -> None:

@@ -10,8 +10,10 @@ from owlrl.Namespaces import ERRNS
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
+from kg.build.checks import named
 from kg.build.pipeline import DATA_GRAPHS, merged
-from kg.build.project import load_project
+from kg.build.project import input_files, load_project
+from kg.build.streaming import load_files
 from kg.build.vocabulary import declared_terms, undeclared_terms
 
 
@@ -20,9 +22,14 @@ def project(project_root):
     return load_project(project_root)
 
 
-def test_every_declared_term_has_an_english_label_and_definition(project) -> None:
+@pytest.fixture(scope="module")
+def project_store(project_root):
+    return load_files(input_files(project_root))
+
+
+def test_every_declared_term_has_an_english_label_and_definition(project, project_store) -> None:
     ontology = project.graphs["ontology"]
-    terms = declared_terms(ontology)
+    terms = declared_terms(project_store, named("ontology"))
     assert len(terms) > 150
     unlabelled = [
         t for t in terms if not any(lbl.language == "en" for lbl in ontology.objects(t, RDFS.label))
@@ -43,8 +50,9 @@ def test_every_concept_is_labelled_and_defined(project) -> None:
         assert ontology.value(concept, SKOS.definition) is not None, concept
 
 
-def test_no_term_used_in_the_graph_is_undeclared(project) -> None:
-    assert undeclared_terms(merged(project, DATA_GRAPHS), project.graphs["ontology"]) == []
+def test_no_term_used_in_the_graph_is_undeclared(project_store) -> None:
+    graphs = [named(name) for name in DATA_GRAPHS]
+    assert undeclared_terms(project_store, graphs, named("ontology")) == []
 
 
 def test_own_properties_have_domains_or_ranges(project) -> None:

@@ -123,3 +123,12 @@ def test_kg_query_readable_shows_who_says_it_and_where(built) -> None:
     assert "nearly $2.9 billion" in result.output
     assert "CRS, cited by the report:" in result.output
     assert "000_1bdfefaeb44abb70.txt:" in result.output
+
+
+def test_a_decline_shows_beside_its_quote_the_sentence_naming_cbp(store) -> None:
+    """'Seizures declined in FY2016 ...' names neither CBP nor the border: its context does."""
+    table = _readable(store, "border-heroin-seizures")
+    row = next(r for r in table.rows if any("Seizures declined" in e.quote for e in r.evidence))
+    quotes = [(e.is_context, e.quote) for e in row.evidence]
+    assert quotes[0][0] is False and "Seizures declined" in quotes[0][1]
+    assert any(is_context and "U.S. Customs and Border Protection" in q for is_context, q in quotes)

@@ -24,7 +24,9 @@ def test_create_app_starts_nothing(built) -> None:
 
 def test_a_query_through_the_test_client(client) -> None:
     reply = client.get(
-        "/sparql", query="ASK { ?s ?p ?o }", headers={"Accept": "application/sparql-results+json"}
+        "/sparql",
+        query_string={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json"},
     )
     assert reply.status_code == 200 and reply.json == {"head": {}, "boolean": True}
 

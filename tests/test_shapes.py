@@ -513,20 +513,19 @@ CASES: list[tuple[str, str, str, str, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graphs(project_root) -> tuple[Graph, Graph]:
-    project = load_project(project_root)
-    return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]
+def broken_graph(data: Graph) -> Graph:
+    """A copy of `data` broken by every case at once."""
+    broken = Graph()
+    broken += data
+    for _, update, *_ in CASES:
+        broken.update(PREFIXES + _full_iris(update))
+    return broken
 
 
 @pytest.fixture(scope="module")
 def broken_report(graphs: tuple[Graph, Graph]) -> ValidationReport:
     data, shapes = graphs
-    broken = Graph()
-    broken += data
-    for _, update, *_ in CASES:
-        broken.update(PREFIXES + _full_iris(update))
-    return validate(broken, shapes)
+    return validate(broken_graph(data), shapes)
 
 
 def _full_iris(update: str) -> str:

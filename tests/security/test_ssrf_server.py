@@ -81,3 +81,8 @@ def test_a_refusal_says_nothing_about_the_target_port(exposed, listener: Listene
         assert messages[0] == messages[1]
         assert "refused" in messages[0].lower() or "cannot be read" in messages[0]
     assert listener.count_after(0) == 0
+
+
+def test_kg_serve_says_which_protections_are_in_force(exposed) -> None:
+    log = exposed.log.read_text()
+    assert "query workers: no network (empty network namespace); 1024 MB address space" in log

@@ -49,6 +49,12 @@ def check_cube(graph: Graph, checks: Path) -> CubeReport:
     """Normalise a copy of `graph` and run every integrity constraint in `checks` on it."""
     store = ox.Store()
     store.load(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+    return check_cube_store(store, checks)
+
+
+def check_cube_store(store: ox.Store, checks: Path) -> CubeReport:
+    """Normalise `store` (a scratch copy: the checks add to its default graph) and run every integrity
+    constraint in `checks` on it."""
     for update in sorted(checks.glob("normalize-phase-*.ru")):
         store.update(update.read_text(encoding="utf-8"))
     files = sorted(checks.glob("ic-*.rq"))

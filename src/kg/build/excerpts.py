@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
-from rdflib.term import Node
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
 
 from kg.build.sources import SourceText, locate_quote
 from kg.namespaces import KG, OA
@@ -42,39 +41,43 @@ def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrenc
     )
 
 
-def check_excerpts(provenance: Graph, texts: dict[URIRef, SourceText]) -> list[ExcerptProblem]:
-    """Every excerpt whose quote is not at its stated position in its source's text."""
+def check_excerpts(
+    store: ox.Store, provenance: ox.NamedNode, texts: dict[URIRef, SourceText]
+) -> tuple[int, list[ExcerptProblem]]:
+    """The number of excerpts, and every excerpt whose quote is not at its stated position in its
+    source's text. Excerpts come from the store in source order, so one text is in memory at a time."""
+    rows = store.query(
+        f"""SELECT ?excerpt ?source ?exact ?start ?end WHERE {{ GRAPH {provenance} {{
+            ?excerpt a <{KG.Excerpt}> .
+            OPTIONAL {{ ?excerpt <{OA.hasSource}> ?source }}
+            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.exact}> ?exact }}
+            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.start}> ?start }}
+            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.end}> ?end }}
+        }} }} ORDER BY ?source ?excerpt"""
+    )
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     problems: list[ExcerptProblem] = []
-    for subject in sorted(provenance.subjects(RDF.type, KG.Excerpt), key=str):
-        excerpt = URIRef(str(subject))
-        source = provenance.value(excerpt, OA.hasSource)
+    count = 0
+    reading: tuple[URIRef | None, str] = (None, "")
+    for row in rows:
+        count += 1
+        excerpt = URIRef(row["excerpt"].value)
+        source = URIRef(row["source"].value) if row["source"] is not None else None
         if source not in texts:
             problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
             continue
-        text = texts[URIRef(str(source))].text
-        selectors = list(provenance.objects(excerpt, OA.hasSelector))
-        exact = _selector_value(provenance, selectors, OA.exact)
-        start = _selector_value(provenance, selectors, OA.start)
-        end = _selector_value(provenance, selectors, OA.end)
-        if exact is None or start is None or end is None:
+        if None in (row["exact"], row["start"], row["end"]):
             problems.append(ExcerptProblem(excerpt, "needs a quote selector and a position selector"))
             continue
-        found = text[int(start) : int(end)]
-        if found != str(exact):
+        if reading[0] != source:
+            reading = (source, texts[source].text)
+        exact, start, end = row["exact"].value, int(row["start"].value), int(row["end"].value)
+        found = reading[1][start:end]
+        if found != exact:
             problems.append(
                 ExcerptProblem(
                     excerpt,
-                    f"the source text at {int(start)}-{int(end)} is {found[:60]!r}, "
-                    f"not the quoted {str(exact)[:60]!r}",
+                    f"the source text at {start}-{end} is {found[:60]!r}, not the quoted {exact[:60]!r}",
                 )
             )
-    return problems
-
-
-def _selector_value(graph: Graph, selectors: list[Node], predicate: URIRef) -> Literal | None:
-    """The value of `predicate` on whichever selector carries it."""
-    for selector in selectors:
-        value = graph.value(selector, predicate)
-        if isinstance(value, Literal):
-            return value
-    return None
+    return count, problems

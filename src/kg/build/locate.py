@@ -24,12 +24,15 @@ class Location:
 
 
 class SubjectIndex:
-    """Where each subject IRI's description starts, across a set of Turtle files."""
+    """Where each subject IRI's description starts, across a set of Turtle files.
+
+    Files are read only when an error asks where something is, and only until it is
+    found: a build that succeeds reads none of them twice.
+    """
 
     def __init__(self, paths: list[Path]) -> None:
         self._where: dict[str, Location] = {}
-        for path in paths:
-            self._index(path)
+        self._unread = list(reversed(paths))
 
     def _index(self, path: Path) -> None:
         prefixes: dict[str, str] = {}
@@ -46,6 +49,8 @@ class SubjectIndex:
                 self._where.setdefault(iri, Location(path, number))
 
     def find(self, iri: str) -> Location | None:
+        while iri not in self._where and self._unread:
+            self._index(self._unread.pop())
         return self._where.get(iri)
 
 

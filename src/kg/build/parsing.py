@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,33 +30,30 @@ class InputError(KgError):
 
 
 def parse_turtle(path: Path) -> Graph:
-    """Parse one Turtle file with Oxigraph's parser, checking the lexical form of typed literals."""
+    """Parse one Turtle file into an rdflib graph (see `checked_triples`)."""
     graph = Graph()
+    for triple in checked_triples(path):
+        graph.add((rdflib_term(triple.subject), rdflib_term(triple.predicate), rdflib_term(triple.object)))
+    return graph
+
+
+def checked_triples(path: Path) -> Iterator[ox.Triple]:
+    """The triples of one Turtle file, read by Oxigraph's parser, with the lexical form of every
+    XSD-typed literal checked; the first problem raises an InputError naming the file and line."""
     try:
         for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            graph.add(
-                (
-                    rdflib_term(triple.subject),
-                    rdflib_term(triple.predicate),
-                    _literal_or_term(path, triple.object),
-                )
-            )
+            term = triple.object
+            if isinstance(term, ox.Literal) and not term.language:
+                problem = lexical_error(term.value, term.datatype.value)
+                if problem:
+                    raise InputError(path, _line_of(path, term.value), None, f"ill-typed literal: {problem}")
+            yield triple
     except SyntaxError as error:
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
     except OSError as error:
         raise InputError(path, None, None, f"cannot read: {error.strerror}") from None
-    return graph
-
-
-def _literal_or_term(path: Path, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
-    if isinstance(term, ox.Literal):
-        problem = lexical_error(term.value, term.datatype.value)
-        if problem:
-            line = _line_of(path, term.value)
-            raise InputError(path, line, None, f"ill-typed literal: {problem}")
-    return rdflib_term(term)
 
 
 def rdflib_term(term: object) -> Node:

@@ -1,7 +1,10 @@
 """`kg build`: from the project's files to a validated dataset in dist/ and the embedded store.
 
-Everything is written to fresh folders first and swapped into place only when the
-whole build has succeeded, so a failed build leaves the previous one untouched.
+The files are streamed into one sorted N-Quads dump (see `streaming`), the
+store is bulk-loaded from it, every check is a query on that store (see
+`checks`), and the other files of dist/ are streamed from the dump. Everything
+is written to fresh folders first and swapped into place only when the whole
+build has succeeded, so a failed build leaves the previous one untouched.
 """
 
 from __future__ import annotations
@@ -10,35 +13,31 @@ import gzip
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
-from rdflib.namespace import RDF
 
-from kg.build.canonical import canonical_graph, write_serializations
-from kg.build.cube import CHECKS, check_cube
-from kg.build.excerpts import check_excerpts
+from kg.build.checks import (
+    DATA_GRAPHS,
+    BuildFailed,
+    check_data_cube,
+    check_shapes,
+    check_sources,
+    check_terms,
+    quads_graph,
+)
+from kg.build.cube import CHECKS
 from kg.build.locate import SubjectIndex
-from kg.build.project import ProjectFiles, load_project
-from kg.build.sources import load_source_texts
-from kg.build.validation import ValidationReport, validate
-from kg.build.vocabulary import describe_undeclared, undeclared_terms
-from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import KG
-from kg.store.base import graph_name
+from kg.build.project import ProjectFiles, input_files
+from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.validation import ValidationReport
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
-from kg.store.embedded import create_store
 
-DATA_GRAPHS = ("data", "provenance", "background")
-
-
-class BuildFailed(KgError):
-    """The build stopped; the message says where and why."""
-
-    exit_code = EXIT_FAILED
-    status = 422
+__all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged"]
 
 
 @dataclass
@@ -50,120 +49,117 @@ class BuildResult:
     dist: Path
     store: Path
     written: list[Path] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         counts = ", ".join(f"{name} {count}" for name, count in self.triples_per_graph.items())
         total = sum(self.triples_per_graph.values())
+        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.phases.items())
         return (
             f"built {total} triples ({counts}); "
             f"excerpts checked: {self.excerpts_checked}; violations: {self.violations}; "
-            f"wrote {self.dist}/ and {self.store}; {self.seconds:.1f} s"
+            f"wrote {self.dist}/ and {self.store}; {self.seconds:.1f} s ({phases})"
         )
 
 
 def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
-    """One rdflib graph holding the named graphs `names` (pyshacl runs fastest on this)."""
+    """One rdflib graph holding the named graphs `names` (what pyshacl, the reference engine, reads)."""
     graph = Graph()
     for name in names:
         graph += project.graphs.get(name, Graph())
     return graph
 
 
-def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
-    """Every check short of writing: vocabulary, source digests, excerpts, Data Cube, SHACL.
+class _Phases(dict[str, float]):
+    """Seconds spent in each step of the build, for its summary and the benchmarks."""
 
-    Returns the SHACL report and the number of excerpts checked; raises BuildFailed
-    for the checks SHACL cannot make.
-    """
-    index = SubjectIndex(project.files)
-    facts = merged(project, DATA_GRAPHS)
-    unknown = undeclared_terms(facts, project.graphs["ontology"])
-    if unknown:
-        raise BuildFailed(describe_undeclared(unknown, index))
-    excerpt_count = _check_sources(project, index)
-    _check_data_cube(project, facts)
-    report = validate(facts + project.graphs["ontology"], project.graphs["shapes"], index)
-    return report, excerpt_count
-
-
-def _check_data_cube(project: ProjectFiles, facts: Graph) -> None:
-    """The Data Cube recommendation's integrity constraints hold on the data with its ontology."""
-    cube = check_cube(facts + project.graphs["ontology"], project.root / CHECKS)
-    if cube.violations:
-        lines = "\n".join(violation.message() for violation in cube.violations)
-        raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
-
-
-def _check_sources(project: ProjectFiles, index: SubjectIndex) -> int:
-    """Source texts match their recorded digests and every excerpt its text; returns the excerpt count."""
-    provenance = project.graphs.get("provenance", Graph())
-    try:
-        texts = load_source_texts(provenance, project.root / "sources")
-    except OSError as error:
-        raise BuildFailed(f"cannot read source text: {error}") from None
-    problems = [
-        f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {recorded}"
-        for document, text in texts.items()
-        for recorded in provenance.objects(document, KG.sha256)
-        if str(recorded) != text.sha256
-    ]
-    problems += [
-        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
-        for p in check_excerpts(provenance, texts)
-    ]
-    if problems:
-        raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
-    return len(set(provenance.subjects(RDF.type, KG.Excerpt)))
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - started
 
 
 def build(root: Path, dist: Path, store: Path) -> BuildResult:
     """Parse, check, validate, then write dist/ and the store; raise BuildFailed or InputError."""
     started = time.perf_counter()
-    project = load_project(root)
-    report, excerpt_count = check_project(project)
-    if not report.conforms:
-        raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
-
-    graphs = {
-        name: canonical_graph(name, project.graphs[name]) for name in sorted(project.graphs, key=_graph_order)
-    }
+    phases = _Phases()
+    files = input_files(root)
+    index = SubjectIndex([path for paths in files.values() for path in paths])
     staging_dist = _staging(dist)
     staging_store = _staging(store)
+    dump = staging_dist / "opioid-kg.nq.sorted"
     try:
-        written = write_serializations(graphs, staging_dist)
-        written += write_description(staging_dist)
-        create_store(staging_store, staging_dist / "opioid-kg.nq")
+        with phases("parse"):
+            write_sorted_nquads(files, dump)
+            split = staging_dist / ".graphs"
+            counts = split_by_graph(dump, split)
+        report, excerpt_count = _load_and_check(split, list(counts), staging_store, root, index, phases)
+        with phases("write"):
+            written = write_serializations(dump, split, list(counts), staging_dist)
+            written += write_description(staging_dist, split, list(counts))
+            shutil.rmtree(split)
         _swap_into_place(staging_dist, dist)
         _swap_into_place(staging_store, store)
     finally:
         for leftover in (staging_dist, staging_store):
             shutil.rmtree(leftover, ignore_errors=True)
     return BuildResult(
-        triples_per_graph={name: len(g) for name, g in graphs.items()},
+        triples_per_graph=counts,
         violations=len(report.violations),
         excerpts_checked=excerpt_count,
         seconds=time.perf_counter() - started,
         dist=dist,
         store=store,
         written=[dist / path.relative_to(staging_dist) for path in written],
+        phases=dict(phases),
     )
 
 
-def write_description(out: Path) -> list[Path]:
+def _load_and_check(
+    split: Path, names: list[str], path: Path, root: Path, index: SubjectIndex, phases: _Phases
+) -> tuple[ValidationReport, int]:
+    """Bulk-load the store at `path` from the per-graph files and run every check on it; the shapes
+    are loaded last, so that validation reads the store's union of exactly the data graphs. The quads
+    go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps dist/'s lines."""
+    store = ox.Store(str(path))
+    try:
+        with phases("load"):
+            shapes = quads_graph(split / "shapes.nq") if "shapes" in names else Graph()
+            for name in names:
+                if name != "shapes":
+                    store.bulk_extend(graph_quads(split, name))
+        with phases("check"):
+            check_terms(store, index)
+            excerpt_count = check_sources(store, root / "sources", index)
+            check_data_cube(split, [name for name in names if name != "shapes"], root / CHECKS)
+        with phases("validate"):
+            report = check_shapes(store, shapes, index, only_data=True)
+        if not report.conforms:
+            raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+        with phases("load"):
+            if "shapes" in names:
+                store.bulk_extend(graph_quads(split, "shapes"))
+            store.flush()
+            store.optimize()
+        return report, excerpt_count
+    finally:
+        del store  # closed before it is moved or removed
+
+
+def write_description(out: Path, split: Path, names: list[str]) -> list[Path]:
     """The gzipped dump and the dataset's VoID/DCAT description, from the N-Quads just written."""
+    with (out / "opioid-kg.nq").open("rb") as source, (out / DUMP_FILE).open("wb") as target:
+        # mtime=0 and no file name inside: the same data gives the same bytes
+        with gzip.GzipFile(filename="", mode="wb", fileobj=target, compresslevel=9, mtime=0) as packed:
+            shutil.copyfileobj(source, packed)
+    quads = {name: list(graph_quads(split, name)) for name in names}
     nquads = (out / "opioid-kg.nq").read_bytes()
-    dump = gzip.compress(nquads, compresslevel=9, mtime=0)  # no date or name inside: same data, same bytes
-    quads: dict[str, list[ox.Quad]] = {}
-    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
-        quads.setdefault(graph_name(quad.graph_name.value), []).append(quad)
-    (out / DUMP_FILE).write_bytes(dump)
-    (out / DESCRIPTION_FILE).write_bytes(describe_dataset(quads, nquads, dump))
+    description = describe_dataset(quads, nquads, (out / DUMP_FILE).read_bytes())
+    (out / DESCRIPTION_FILE).write_bytes(description)
     return [out / DUMP_FILE, out / DESCRIPTION_FILE]
-
-
-def _graph_order(name: str) -> int:
-    order = ("ontology", "shapes", "data", "provenance", "background")
-    return order.index(name) if name in order else len(order)
 
 
 def _staging(target: Path) -> Path:

@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 
 from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import KG
@@ -14,11 +15,15 @@ from kg.namespaces import KG
 
 @dataclass(frozen=True)
 class SourceText:
-    """One report's text, as the excerpts in the graph quote it."""
+    """One report's text file, as the excerpts in the graph quote it (read when asked for)."""
 
     document: URIRef
     path: Path
-    text: str
+    recorded_sha256: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text("utf-8")
 
     @property
     def sha256(self) -> str:
@@ -31,14 +36,21 @@ class QuoteNotFound(KgError, ValueError):
     exit_code = EXIT_FAILED
 
 
-def load_source_texts(provenance: Graph, sources_dir: Path) -> dict[URIRef, SourceText]:
-    """Every report in `provenance` that names a text file, with that file's text."""
-    texts: dict[URIRef, SourceText] = {}
-    for document, file_name in provenance.subject_objects(KG.textFile):
-        path = sources_dir / str(file_name)
-        iri = URIRef(str(document))
-        texts[iri] = SourceText(iri, path, path.read_text("utf-8"))
-    return texts
+def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -> dict[URIRef, SourceText]:
+    """Every report in the graph `provenance` that names a text file, with its recorded digest."""
+    rows = store.query(
+        f"SELECT ?document ?file ?digest WHERE {{ GRAPH {provenance} {{ ?document <{KG.textFile}> ?file "
+        f"OPTIONAL {{ ?document <{KG.sha256}> ?digest }} }} }}"
+    )
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    return {
+        URIRef(row["document"].value): SourceText(
+            URIRef(row["document"].value),
+            sources_dir / row["file"].value,
+            row["digest"].value if row["digest"] is not None else None,
+        )
+        for row in rows
+    }
 
 
 def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[int, int]:

@@ -62,12 +62,19 @@ def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> V
     conforms, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
     )
+    return read_report(bool(conforms), report_graph, shapes, index)
+
+
+def read_report(
+    conforms: bool, report_graph: Graph, shapes: Graph, index: SubjectIndex | None = None
+) -> ValidationReport:
+    """The violations of a SHACL report graph, whichever engine wrote it, in a stable order."""
     violations = [
         _violation(report_graph, shapes, result, index)
         for result in report_graph.subjects(SH.resultSeverity, None)
     ]
-    violations.sort(key=lambda v: (v.location or "~", v.focus_node, v.shape, v.message))
-    return ValidationReport(bool(conforms), violations, report_graph)
+    violations.sort(key=lambda v: (v.location or "~", v.focus_node, v.shape, v.message, *_path_and_value(v)))
+    return ValidationReport(conforms, violations, report_graph)
 
 
 def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex | None) -> Violation:
@@ -105,3 +112,7 @@ def _path_text(path: Node | None) -> str | None:
     if isinstance(path, URIRef):
         return str(path)
     return "(complex path)"
+
+
+def _path_and_value(violation: Violation) -> tuple[str, str]:
+    return violation.path or "", violation.value or ""

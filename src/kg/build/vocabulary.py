@@ -1,30 +1,33 @@
 """Checks that the graph uses only terms the ontology declares.
 
 A typo in a predicate (`kg:refArae`) is valid RDF and passes every shape that
-does not mention it, so undeclared terms are an error of their own.
+does not mention it, so undeclared terms are an error of their own. The check
+asks the store for the distinct predicates and classes (answered from its
+indexes), so it costs the number of terms, not of triples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS
-from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
 
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 
-_DECLARATION_TYPES = {
+_DECLARATION_TYPES = (
     OWL.Class,
     RDFS.Class,
     OWL.ObjectProperty,
     OWL.DatatypeProperty,
     OWL.AnnotationProperty,
     RDF.Property,
-}
+)
 
 
 @dataclass(frozen=True)
@@ -33,28 +36,38 @@ class UndeclaredTerm:
 
     term: URIRef
     role: str  # "class" or "predicate"
-    example_subject: Node
+    example_subject: URIRef
 
 
-def declared_terms(ontology: Graph) -> set[URIRef]:
-    """Every class and property the ontology declares."""
-    return {
-        URIRef(str(subject))
-        for subject, kind in ontology.subject_objects(RDF.type)
-        if kind in _DECLARATION_TYPES
-    }
+def declared_terms(store: ox.Store, ontology: ox.NamedNode) -> set[URIRef]:
+    """Every class and property the ontology graph declares."""
+    kinds = " ".join(f"<{kind}>" for kind in _DECLARATION_TYPES)
+    sparql = f"SELECT DISTINCT ?term {{ VALUES ?kind {{ {kinds} }} GRAPH {ontology} {{ ?term a ?kind }} }}"
+    answer = store.query(sparql)
+    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    return {URIRef(row["term"].value) for row in answer}
 
 
-def undeclared_terms(data: Graph, ontology: Graph) -> list[UndeclaredTerm]:
-    """Classes and predicates of `data` that the ontology does not declare, one example each."""
-    declared = declared_terms(ontology) | _BUILT_IN
-    found: dict[URIRef, UndeclaredTerm] = {}
-    for subject, predicate, obj in data:
-        if predicate not in declared and predicate not in found:
-            found[URIRef(str(predicate))] = UndeclaredTerm(URIRef(str(predicate)), "predicate", subject)
-        if predicate == RDF.type and obj not in declared and obj not in found:
-            found[URIRef(str(obj))] = UndeclaredTerm(URIRef(str(obj)), "class", subject)
-    return sorted(found.values(), key=lambda term: str(term.term))
+def undeclared_terms(
+    store: ox.Store, graphs: Sequence[ox.NamedNode], ontology: ox.NamedNode
+) -> list[UndeclaredTerm]:
+    """Classes and predicates of `graphs` that the ontology does not declare, one example each."""
+    declared = declared_terms(store, ontology) | _BUILT_IN
+    found: list[UndeclaredTerm] = []
+    for role, pattern in (("predicate", "?s ?term ?o"), ("class", "?s a ?term")):
+        used = store.query(f"SELECT DISTINCT ?term WHERE {{ {pattern} }}", default_graph=list(graphs))
+        assert isinstance(used, ox.QuerySolutions)  # a SELECT
+        for row in used:
+            term = URIRef(row["term"].value)
+            if term not in declared:
+                example = store.query(
+                    f"SELECT ?s ?term WHERE {{ {pattern} }} LIMIT 1",
+                    default_graph=list(graphs),
+                    substitutions={ox.Variable("term"): row["term"]},
+                )
+                assert isinstance(example, ox.QuerySolutions)  # a SELECT
+                found.append(UndeclaredTerm(term, role, URIRef(next(iter(example))["s"].value)))
+    return sorted({t.term: t for t in found}.values(), key=lambda term: str(term.term))
 
 
 def describe_undeclared(unknown: list[UndeclaredTerm], index: SubjectIndex) -> str:

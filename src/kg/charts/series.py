@@ -20,6 +20,8 @@ UNIT_LABELS = {
     "USD": "U.S. dollars",
 }
 
+FACTOR_WORDS = {2: "doubled", 3: "tripled", 4: "quadrupled"}
+
 
 class UnknownMeasure(KgError, LookupError):
     """A measure name that the ontology does not declare."""
@@ -47,6 +49,18 @@ class Point:
     unit: str
     qualifiers: set[str] = field(default_factory=set)
     agencies: set[str] = field(default_factory=set)
+    bound: str | None = None  # "lower" or "upper" when the value is a bound, not the value itself
+    as_of: date | None = None  # for a partial period: the last month it counts
+    kind: str = "period"  # "fiscal year", "calendar year" or "period": never two on one axis
+
+    @property
+    def partial(self) -> bool:
+        return "partial period" in self.qualifiers or self.as_of is not None
+
+    @property
+    def firm(self) -> bool:
+        """A whole period's value, neither a bound nor a part: the only points a line may join."""
+        return self.bound is None and not self.partial
 
     @property
     def middle(self) -> float:
@@ -69,6 +83,7 @@ class Series:
     area_label: str
     points: list[Point] = field(default_factory=list)
     citation: str = ""
+    changes: list[str] = field(default_factory=list)  # the changes the report states, in words
 
     @property
     def unit(self) -> str:
@@ -124,11 +139,49 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
             series.points.append(point)
         if "qualifierLabel" in row:
             point.qualifiers.add(row["qualifierLabel"])
+        if "boundKind" in row:
+            point.bound = local_name(row["boundKind"])
+        if "asOf" in row:
+            year, month = row["asOf"][:7].split("-")
+            point.as_of = date(int(year), int(month), 1)
+        if "periodKind" in row:
+            point.kind = "fiscal year" if row["periodKind"].endswith("FiscalYear") else "calendar year"
         if "agency" in row:
             point.agencies.add(short_label(row, "agency"))
         if "report" in row:
             reports.setdefault(key, set()).add(row["report"])
+    changes: dict[str, dict[str, str]] = {}
+    qualifiers: dict[str, set[str]] = {}
+    for row in rows(store, "chart-changes", measure=measure.iri):
+        changes.setdefault(row["change"], row)
+        qualifiers.setdefault(row["change"], set()).update(
+            [row["qualifierLabel"]] if "qualifierLabel" in row else []
+        )
+    for change, row in changes.items():
+        key = place_key(row["area"], row.get("iso"))
+        if key in found:
+            found[key].changes.append(change_words(row, qualifiers[change]))
     for key, series in found.items():
         series.points.sort(key=lambda p: (p.begin, p.end))
         series.citation = citation(store, reports.get(key, set()))
     return [found[key] for key in sorted(found)]
+
+
+def change_words(row: dict[str, str], qualifiers: set[str]) -> str:
+    """A stated change as the report puts it: 'more than doubled, 2010 to 2015', 'rose 38%, 2016 to 2017'."""
+    rising = row["direction"].endswith("increase")
+    if "factor" in row and float(row["factor"]) in FACTOR_WORDS:
+        verb = FACTOR_WORDS[int(float(row["factor"]))]
+    elif "factor" in row:
+        verb = f"grew {float(row['factor']):g}-fold"
+    else:
+        verb = "rose" if rising else "fell"
+        if "percent" in row:
+            verb += f" {float(row['percent']):g}%"
+    bounds = sorted(qualifiers & {"more than", "less than", "nearly", "approximately"})
+    if bounds:
+        verb = f"{bounds[0]} {verb}"
+    if "partial period" in qualifiers:
+        verb += " (partial period)"
+    span = " to ".join(label for label in (row.get("fromLabel"), row.get("toLabel")) if label)
+    return f"{verb}, {span}" if span else verb

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "build": "kg.cli.build:build_command",
     "validate": "kg.cli.build:validate_command",
     "stats": "kg.cli.build:stats_command",
+    "sources": "kg.cli.build:sources_command",
     "excerpt": "kg.cli.build:excerpt_command",
     "queries": "kg.cli.query:queries_command",
     "query": "kg.cli.query:query_command",

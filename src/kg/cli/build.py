@@ -1,4 +1,4 @@
-"""`kg build`, `kg validate`, `kg stats` and `kg excerpt`: making and checking the dataset."""
+"""`kg build`, `kg validate`, `kg stats`, `kg sources` and `kg excerpt`: making and checking the dataset."""
 
 from __future__ import annotations
 
@@ -7,20 +7,19 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
-from rdflib import Graph
 
+from kg.build.checks import BuildFailed, check_shapes, check_terms, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
-from kg.build.parsing import parse_turtle, rdflib_term
-from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build
-from kg.build.project import load_project
-from kg.build.sources import load_source_texts
-from kg.build.validation import ValidationReport, validate
-from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.build.pipeline import build
+from kg.build.project import input_files
+from kg.build.sources import source_texts
+from kg.build.streaming import load_files
+from kg.build.validation import ValidationReport
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.counts import instances_per_class, triples_per_graph
-from kg.store.base import graph_name
+from kg.query.sources import sources
 
 
 @click.command("build")
@@ -56,16 +55,26 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None) -
     show_default=True,
     help="Report for people (text) or machines (json, or the SHACL report as turtle).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["store", "pyshacl"]),
+    default="store",
+    show_default=True,
+    help="SHACL by queries on the store (as kg build does), or by pyshacl, the reference engine.",
+)
 @store_option("Embedded store to validate")
 @pass_context
 def validate_command(
-    context: Context, files: tuple[Path, ...], output_format: str, store_spec: str | None
+    context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_spec: str | None
 ) -> None:
     """Validate the built dataset, or FILES together with the project's ontology.
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
-    report = _validate_files(context, files) if files else _validate_store(context, store_spec)
+    if files:
+        report = _validate_files(context, files, engine)
+    else:
+        report = _validate_store(context, store_spec, engine)
     if output_format == "json":
         click.echo(report.as_json())
     elif output_format == "turtle":
@@ -75,32 +84,18 @@ def validate_command(
     sys.exit(0 if report.conforms else EXIT_FAILED)
 
 
-def _validate_files(context: Context, files: tuple[Path, ...]) -> ValidationReport:
-    project = load_project(context.project)
-    data = Graph()
-    for path in files:
-        data += parse_turtle(path)
+def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
+    project = input_files(context.project)
+    store = load_files({"ontology": project["ontology"], "shapes": project["shapes"], "data": list(files)})
     index = SubjectIndex(list(files))
-    unknown = undeclared_terms(data, project.graphs["ontology"])
-    if unknown:
-        raise BuildFailed(describe_undeclared(unknown, index))
-    return validate(data + project.graphs["ontology"], project.graphs["shapes"], index)
+    check_terms(store, index)
+    return check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
 
 
-def _validate_store(context: Context, store_spec: str | None) -> ValidationReport:
-    store = context.embedded_store(store_spec, "kg validate")
-    graphs: dict[str, Graph] = {}
-    for quad in store.quads():
-        if not isinstance(quad.graph_name, ox.NamedNode):
-            continue  # a built store holds named graphs only
-        name = graph_name(quad.graph_name.value)
-        graphs.setdefault(name, Graph()).add(
-            (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))
-        )
-    data = Graph()
-    for name in ("ontology",) + DATA_GRAPHS:
-        data += graphs.get(name, Graph())
-    return validate(data, graphs.get("shapes", Graph()))
+def _validate_store(context: Context, store_spec: str | None, engine: str) -> ValidationReport:
+    path = context.embedded_store(store_spec, "kg validate").path  # a clear error without a built store
+    store = ox.Store.read_only(str(path))
+    return check_shapes(store, rdflib_graph(store, ("shapes",)), None, engine)
 
 
 @click.command("stats")
@@ -117,6 +112,19 @@ def stats_command(context: Context, store_spec: str | None) -> None:
     click.echo(f"{'class':<70} {'instances':>9}")
     for iri, count in instances_per_class(store).items():
         click.echo(f"{iri:<70} {count:>9}")
+
+
+@click.command("sources")
+@store_option()
+@pass_context
+def sources_command(context: Context, store_spec: str | None) -> None:
+    """The source reports in the built store: text file, date, excerpts and the facts citing them."""
+    found = sources(context.open_store(store_spec))
+    click.echo(f"{'text file':<28} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
+    for found_source in found:
+        counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
+        click.echo(f"{found_source.text_file:<28} {found_source.modified:<10} {counts}  {found_source.title}")
+    click.echo(f"{len(found)} source(s)")
 
 
 @click.command("excerpt")
@@ -143,8 +151,8 @@ def excerpt_command(
     Paste the output into graph/provenance/excerpts.ttl and cite it from a fact
     with prov:wasDerivedFrom excerpt:SLUG.
     """
-    project = load_project(context.project)
-    texts = load_source_texts(project.graphs["provenance"], context.project / "sources")
+    provenance = load_files({"provenance": input_files(context.project)["provenance"]})
+    texts = source_texts(provenance, named("provenance"), context.project / "sources")
     chosen = [t for t in texts.values() if text_file in (None, t.path.name)]
     if len(chosen) != 1:
         names = ", ".join(sorted(t.path.name for t in texts.values()))

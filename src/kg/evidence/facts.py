@@ -31,6 +31,7 @@ class Evidence:
     agency: str | None
     agency_label: str | None
     statement: bool  # the fact is a statement of the report, not a thing it names
+    is_context: bool = False  # a sentence naming what the quote leaves to it (the agency, the place)
 
     @property
     def slug(self) -> str:
@@ -59,6 +60,7 @@ class Evidence:
             "date": self.date,
             "agency": self.agency,
             "agencyLabel": self.agency_label,
+            "role": "context" if self.is_context else "quote",
             "context": base_url + self.context_path(),
             "citation": self.citation(base_url + self.context_path()),
         }
@@ -99,6 +101,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 agency=row.get("agency"),
                 agency_label=label,
                 statement=row.get("statement") in ("true", "1"),
+                is_context=row.get("role") == "context",
             )
         )
     return found

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import sub
 from typing import TypeGuard, cast
 
 import pyoxigraph as ox
@@ -32,20 +34,18 @@ _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 # Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
 # levels (a crash, not an error), so a query is refused well before that.
 MAX_NESTING = 64
-OPENERS = frozenset("{([")
-CLOSERS = frozenset("})]")
+_STEPS = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
+_NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
 
 
 def nesting_depth(text: str) -> int:
-    """The deepest bracket nesting of the text as written, brackets in strings included (one pass)."""
-    depth = deepest = 0
-    for char in text:
-        if char in OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in CLOSERS and depth:
-            depth -= 1
-    return deepest
+    """The deepest bracket nesting of the text as written, brackets in strings included.
+
+    One pass in C over the text: the depth after each bracket is the running sum of +1 and -1, less
+    the lowest running sum so far (a closing bracket at depth 0 does not go below 0).
+    """
+    sums = list(accumulate(map(_STEPS.__getitem__, _NOT_BRACKETS.sub("", text)), initial=0))
+    return int(max(map(sub, sums, accumulate(sums, min))))
 
 
 class QueryError(KgError, ValueError):

@@ -36,6 +36,7 @@ class EmbeddedStore:
 
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         check_built(path)
+        self.path = path
         self._store = ox.Store.read_only(str(path))
 
     def query(

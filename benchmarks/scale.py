@@ -1,0 +1,304 @@
+"""How the build grows with the number of sources: a generator of synthetic sources, and timings.
+
+Each synthetic source replicates the curated report: its citation metadata, its
+excerpts and its facts, every resource of its own renamed (`id/flow/x` becomes
+`id/flow/s0001-x`), with its own copy of the source text, so the excerpts and
+the recorded digest stay valid and every copy conforms to the shapes. The
+ontology, the background knowledge and the original report stay as they are,
+so the catalogue's questions still have their answers.
+
+    .venv/bin/python benchmarks/scale.py --sources 1 10 100          # build at each size
+    .venv/bin/python benchmarks/scale.py --sources 250 --jena         # and Jena SHACL beside it
+    .venv/bin/python benchmarks/scale.py --generate 250 -o /tmp/p250  # only write the project
+
+Every build runs in a child process (`kg build`, the real command) with a time
+limit and a memory limit; the table gives the wall time, the phases the build
+reports, and the child's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from queries import median_ms  # benchmarks/queries.py, beside this script
+
+PROJECT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/opioid-kg/id/"
+TOKEN = "SRCTOKEN"
+JENA_ENV = "/work/shared/tools/jena-env.sh"  # Debian's libapache-jena-java on the classpath
+COPIED = ("ontology", "graph", "sources", "queries")
+PREFIXES = {
+    "kg": "https://w3id.org/opioid-kg/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "time": "http://www.w3.org/2006/time#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "id": ID,
+}
+
+
+def turtle_files(root: Path, folder: str) -> list[Path]:
+    return sorted((root / folder).rglob("*.ttl"))
+
+
+def subjects(paths: list[Path]) -> set[str]:
+    return {
+        t.subject.value
+        for path in paths
+        for t in ox.parse(path=str(path))
+        if isinstance(t.subject, ox.NamedNode)
+    }
+
+
+@dataclass(frozen=True)
+class SourceTemplate:
+    """One report's files with TOKEN where each synthetic copy puts its own name."""
+
+    files: dict[str, str]  # path relative to the project, with TOKEN -> Turtle with TOKEN
+    text_name: str  # the text file's name under sources/
+    text: bytes
+
+
+def source_template(root: Path) -> SourceTemplate:
+    """The report's own files renamed by token: every resource its curated files describe (not the
+    ontology's terms) gets the token, and a copy holds every statement about its resources, those
+    of the background included (a background file contributes only those)."""
+    shared = subjects(turtle_files(root, "ontology"))
+    background = turtle_files(root, "graph/background")
+    own_files = [
+        p for p in turtle_files(root, "graph") + turtle_files(root, "sources") if p not in background
+    ]
+    renamed = subjects(own_files) - shared
+    text_files = sorted((root / "sources").rglob("*.txt"))
+    if len(text_files) != 1:
+        raise SystemExit(f"the generator replicates one report; found {len(text_files)} texts")
+    text_name = text_files[0].name
+
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(node, ox.NamedNode) and node.value in renamed:
+            head, _, tail = node.value.rpartition("/")
+            return ox.NamedNode(f"{head}/{TOKEN}-{tail}")
+        if isinstance(node, ox.Literal) and node.value == text_name:
+            return ox.Literal(f"{TOKEN}.txt")
+        return node
+
+    files: dict[str, str] = {}
+    for path in own_files + background:
+        triples = [
+            ox.Triple(term(t.subject), term(t.predicate), term(t.object))
+            for t in ox.parse(path=str(path))
+            if path not in background or t.subject.value in renamed
+        ]
+        if not triples:
+            continue
+        relative = path.relative_to(root)
+        target = relative.with_name(f"{relative.stem}-{TOKEN}.ttl")
+        files[str(target)] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+    return SourceTemplate(files, text_name, text_files[0].read_bytes())
+
+
+def generate(root: Path, out: Path, sources: int) -> None:
+    """A project at `out` holding the report of `root` and `sources - 1` synthetic copies of it."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for folder in COPIED:
+        if (root / folder).exists():
+            shutil.copytree(root / folder, out / folder)
+    template = source_template(root)
+    for number in range(1, sources):
+        name = f"s{number:04d}"
+        for relative, turtle in template.files.items():
+            target = out / relative.replace(TOKEN, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(turtle.replace(TOKEN, name), "utf-8")
+        (out / "sources" / f"{name}.txt").write_bytes(template.text)
+
+
+@dataclass
+class Run:
+    seconds: float
+    cpu_seconds: float  # user + system: what the run cost, however busy the shared machine was
+    peak_mb: float
+    status: str
+    summary: str
+
+
+def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) -> Run:
+    """Run `command`, killing it past `limit_s` or `limit_mb` of resident memory; its peak memory."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    killed: list[str] = []
+
+    def watch() -> None:
+        while process.poll() is None:
+            if time.perf_counter() - started > limit_s:
+                killed.append(f"stopped after {limit_s:.0f} s")
+            elif _rss_mb(process.pid) > limit_mb:
+                killed.append(f"stopped above {limit_mb:.0f} MB")
+            if killed:
+                os.killpg(process.pid, signal.SIGKILL)
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output = process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    watcher.join()
+    seconds = time.perf_counter() - started
+    state = killed[0] if killed else ("ok" if process.returncode == 0 else f"exit {process.returncode}")
+    last = output.strip().splitlines()[-1] if output.strip() else ""
+    return Run(
+        seconds,
+        usage.ru_utime + usage.ru_stime,
+        usage.ru_maxrss / 1024,
+        state,
+        last if state == "ok" else output[-2000:],
+    )
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of the process group led by `pid` (the build and anything it starts)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) == pid or int(entry.name) == pid:  # stat[2] is the process group
+                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 2**20
+
+
+def timing(run: Run) -> str:
+    return f"{run.seconds:>8.1f}s {run.cpu_seconds:>7.1f}s {run.peak_mb:>8.0f}  {run.status:<22}"
+
+
+def triples_in(summary: str) -> str:
+    match = re.search(r"built (\d+) triples", summary)
+    return f"{int(match.group(1)):,}" if match else "-"
+
+
+def phases_in(summary: str) -> str:
+    match = re.search(r" s \((parse [^)]*)\)$", summary)
+    return match.group(1) if match else "-"
+
+
+def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tuple[Run, int]:
+    """Jena's SHACL engine on the same graphs kg validates (ontology, data, provenance, background, as
+    one N-Triples file) and the same shapes; its run and the number of results it reports."""
+    split = work / "jena"
+    split.mkdir(exist_ok=True)
+    data = split / "data.nt"
+    with data.open("wb") as out:
+        for quad in ox.parse(path=str(project / "dist" / "opioid-kg.nq"), format=ox.RdfFormat.N_QUADS):
+            if not quad.graph_name.value.endswith("/shapes"):
+                out.write(f"{quad.triple} .\n".encode())
+    report = split / "report.ttl"
+    java = (
+        f'source {JENA_ENV} >/dev/null 2>&1 && java -Xmx{int(limit_mb * 0.8)}m -cp "$JENA_CP" shacl.shacl '
+        f"validate --shapes {project / 'dist' / 'graphs' / 'shapes.ttl'} --data {data} > {report}"
+    )
+    run = run_bounded(["bash", "-c", java], work, limit_s, limit_mb)
+    results = report.read_text("utf-8").count("sh:ValidationResult") if report.exists() else -1
+    return run, results
+
+
+def catalogue_timings(project: Path, runs: int) -> None:
+    """p50 of every catalogue query on the built store, as `kg query` runs it and as pyoxigraph runs
+    the same text natively on the same store; then the time to read the flow network."""
+    from kg.network.model import flow_network, production_network
+    from kg.query.catalogue import load_catalogue
+    from kg.query.run import binding_terms, run_query
+    from kg.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(project / ".kg" / "store")
+    native = ox.Store.read_only(str(project / ".kg" / "store"))
+    print(f"{'query':<28} {'kg p50 ms':>10} {'native p50 ms':>14} {'rows':>6}")
+    for query in load_catalogue(project / "queries").values():
+        bindings = binding_terms(query.bindings({}))
+        substitutions = {ox.Variable(name): term for name, term in bindings.items()}
+        ours = partial(run_query, store, query.text, bindings)
+        theirs = partial(native_answer, native, query.text, substitutions)
+        rows = len(getattr(ours(), "rows", []) or [])
+        print(
+            f"{query.name:<28} {median_ms(ours, runs):>10.1f} {median_ms(theirs, runs):>14.1f} {rows:>6}",
+            flush=True,
+        )
+    for name, model in (("flow network", flow_network), ("production network", production_network)):
+        print(f"{name:<28} {median_ms(lambda m=model: m(store), runs):>10.1f}", flush=True)
+
+
+def native_answer(store: ox.Store, text: str, substitutions: dict) -> object:
+    """The whole answer read from pyoxigraph itself, the floor `kg query` is measured against."""
+    answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+    return bool(answer) if isinstance(answer, ox.QueryBoolean) else list(answer)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sources", type=int, nargs="*", default=[1, 10, 100])
+    parser.add_argument("--generate", type=int, help="only write a project with this many sources (-o)")
+    parser.add_argument("-o", "--out", type=Path, help="where --generate writes")
+    parser.add_argument("--jena", action="store_true", help="also time Jena SHACL on each built dataset")
+    parser.add_argument("--limit-s", type=float, default=900)
+    parser.add_argument("--limit-mb", type=float, default=4096)
+    parser.add_argument("--kg-args", default="", help="extra arguments to `kg build`")
+    parser.add_argument("--queries", type=int, default=0, metavar="RUNS", help="time the catalogue too")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (with one size)")
+    options = parser.parse_args()
+    if options.generate:
+        generate(PROJECT, options.out, options.generate)
+        return
+    kg = str(Path(sys.executable).with_name("kg"))
+    print(f"{'sources':>7} {'triples':>11} {'kg build':>9} {'CPU':>8} {'peak MB':>8}  {'status':<22} phases")
+    for count in options.sources:
+        with tempfile.TemporaryDirectory(prefix=f"kg-scale-{count}-") as folder:
+            project = options.keep or Path(folder) / "project"
+            generate(PROJECT, project, count)
+            build = run_bounded(
+                [kg, "--project", str(project), "build", *options.kg_args.split()],
+                project,
+                options.limit_s,
+                options.limit_mb,
+            )
+            print(
+                f"{count:>7} {triples_in(build.summary):>11} {timing(build)}  {phases_in(build.summary)}",
+                flush=True,
+            )
+            if build.status != "ok":
+                print(build.summary, file=sys.stderr)
+            if options.jena and build.status == "ok":
+                jena, results = jena_shacl(project, Path(folder), options.limit_s, options.limit_mb)
+                print(f"{'':>7} {'Jena SHACL':>11} {timing(jena)}  results: {results}", flush=True)
+            if options.queries and build.status == "ok":
+                catalogue_timings(project, options.queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Every check a build makes, asked of the staged store: terms, source digests, excerpts, SHACL.
+
+The data is read once, into the store; each check is a query (or a few) over it,
+so no check holds a second copy of the data. Where something is written is
+looked up in the Turtle files only for what an error names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.build.cube import check_cube_store
+from kg.build.excerpts import check_excerpts
+from kg.build.locate import SubjectIndex
+from kg.build.parsing import rdflib_term
+from kg.build.sources import source_texts
+from kg.build.store_validation import validate_store
+from kg.build.validation import ValidationReport, validate
+from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import graph_iri
+
+DATA_GRAPHS = ("data", "provenance", "background")
+
+
+class BuildFailed(KgError):
+    """The build stopped; the message says where and why."""
+
+    exit_code = EXIT_FAILED
+    status = 422
+
+
+def named(name: str) -> ox.NamedNode:
+    return ox.NamedNode(str(graph_iri(name)))
+
+
+def check_terms(store: ox.Store, index: SubjectIndex) -> None:
+    """Every class and predicate of the data is declared by the ontology; raises BuildFailed."""
+    unknown = undeclared_terms(store, [named(name) for name in DATA_GRAPHS], named("ontology"))
+    if unknown:
+        raise BuildFailed(describe_undeclared(unknown, index))
+
+
+def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> int:
+    """Source texts match their recorded digests and every excerpt its text; returns the excerpt count."""
+    texts = source_texts(store, named("provenance"), sources_dir)
+    try:
+        problems = [
+            f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {text.recorded_sha256}"
+            for document, text in texts.items()
+            if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
+        ]
+        count, excerpt_problems = check_excerpts(store, named("provenance"), texts)
+    except OSError as error:
+        raise BuildFailed(f"cannot read source text: {error}") from None
+    problems += [
+        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
+        for p in excerpt_problems
+    ]
+    if problems:
+        raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
+    return count
+
+
+def check_data_cube(split: Path, names: list[str], checks: Path) -> None:
+    """The Data Cube recommendation's integrity constraints hold on the data with its ontology.
+
+    The recommendation's normalisation adds triples to the default graph it checks, so this runs on
+    a scratch copy of the graphs `names` (one sorted N-Quads file each under `split`) in memory.
+    """
+    scratch = ox.Store()
+    for name in names:
+        quads = ox.parse(path=str(split / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
+        scratch.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    cube = check_cube_store(scratch, checks)
+    if cube.violations:
+        lines = "\n".join(violation.message() for violation in cube.violations)
+        raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
+
+
+def rdflib_graph(store: ox.Store, names: tuple[str, ...]) -> Graph:
+    """The named graphs `names` of the store merged into one rdflib graph."""
+    return _as_rdflib(q for name in names for q in store.quads_for_pattern(None, None, None, named(name)))
+
+
+def quads_graph(nquads: Path) -> Graph:
+    """The quads of an N-Quads file merged into one rdflib graph."""
+    return _as_rdflib(ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+
+
+def _as_rdflib(quads: Iterable[ox.Quad]) -> Graph:
+    graph = Graph()
+    for quad in quads:
+        graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+    return graph
+
+
+def check_shapes(
+    store: ox.Store,
+    shapes: Graph,
+    index: SubjectIndex | None,
+    engine: str = "store",
+    *,
+    only_data: bool = False,
+) -> ValidationReport:
+    """SHACL over the data with the ontology merged in, so subclass links count: by queries on the
+    store, or (`engine="pyshacl"`) by the reference engine on an rdflib copy of the same graphs.
+    `only_data` says the store holds nothing but those graphs (not the shapes), so the queries
+    may read its union."""
+    if engine == "pyshacl":
+        return validate(rdflib_graph(store, ("ontology", *DATA_GRAPHS)), shapes, index)
+    graphs = None if only_data else [named("ontology"), *(named(name) for name in DATA_GRAPHS)]
+    return validate_store(store, graphs, shapes, index)

@@ -1,0 +1,121 @@
+"""SHACL validation on the store: every constraint one query over all its focus nodes.
+
+The build validates here (see `shape_queries`); pyshacl stays the reference
+engine, used when the shapes need a feature the compiler does not translate,
+and by the tests, which require both engines to report the same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from kg.build.locate import SubjectIndex
+from kg.build.parsing import rdflib_term
+from kg.build.shape_queries import ShapeQuery, Unsupported, compile_shapes, shape_classes
+from kg.build.validation import ValidationReport, read_report, validate
+
+
+def validate_store(
+    store: ox.Store,
+    graphs: Sequence[ox.NamedNode] | None,
+    shapes: Graph,
+    index: SubjectIndex | None = None,
+) -> ValidationReport:
+    """Validate the union of `graphs` in `store` (ontology included) against `shapes`.
+
+    `graphs=None` validates every graph of the store: Oxigraph answers a query over its union
+    default graph several times faster than over a list of graphs, so the build validates before
+    the shapes themselves are loaded.
+    """
+    try:
+        queries = compile_shapes(shapes, _subclasses(store, graphs, shape_classes(shapes)))
+    except Unsupported:
+        return _with_pyshacl(store, graphs, shapes, index)
+    report = Graph()
+    conforms = True
+    for query in queries:
+        for focus, value in _violations(store, graphs, query):
+            conforms = False
+            _add_result(report, shapes, query, focus, value)
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    report.add((root, SH.conforms, Literal(conforms)))
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        report.add((root, SH.result, result))
+    return read_report(conforms, report, shapes, index)
+
+
+def _query(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, sparql: str) -> ox.QuerySolutions:
+    if graphs is None:
+        answer = store.query(sparql, use_default_graph_as_union=True)
+    else:
+        answer = store.query(sparql, default_graph=list(graphs))
+    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    return answer
+
+
+def _subclasses(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, classes: set[URIRef]
+) -> dict[URIRef, set[URIRef]]:
+    """Each class with itself and all its subclasses in the validated graphs (one query)."""
+    found: dict[URIRef, set[URIRef]] = {c: {c} for c in classes}
+    if classes:
+        values = " ".join(f"<{c}>" for c in sorted(classes))
+        sparql = (
+            "SELECT ?class ?sub WHERE { VALUES ?class { " + values + " } "
+            "?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?class }"
+        )
+        for row in _query(store, graphs, sparql):
+            if isinstance(row["sub"], ox.NamedNode):
+                found[URIRef(row["class"].value)].add(URIRef(row["sub"].value))
+    return found
+
+
+def _violations(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: ShapeQuery
+) -> set[tuple[Node, Node | None]]:
+    """The distinct (focus node, value) pairs the query finds."""
+    found: set[tuple[Node, Node | None]] = set()
+    solutions = _query(store, graphs, query.sparql)
+    projects_value = ox.Variable("value") in solutions.variables
+    for row in solutions:
+        focus = rdflib_term(row["this"])
+        value = row["value"] if projects_value else None
+        if value is not None:
+            found.add((focus, rdflib_term(value)))
+        else:
+            found.add((focus, focus if query.value_is_focus else None))
+    return found
+
+
+def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> None:
+    result = BNode()
+    report.add((result, RDF.type, SH.ValidationResult))
+    report.add((result, SH.focusNode, focus))
+    report.add((result, SH.resultSeverity, query.severity))
+    report.add((result, SH.sourceShape, query.source_shape))
+    report.add((result, SH.sourceConstraintComponent, query.component))
+    if query.message is not None:
+        report.add((result, SH.resultMessage, Literal(query.message)))
+    if value is not None:
+        report.add((result, SH.value, value))
+    if query.path is not None:
+        report.add((result, SH.resultPath, query.path))
+        if isinstance(query.path, BNode):
+            report += shapes.cbd(query.path)
+
+
+def _with_pyshacl(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, shapes: Graph, index: SubjectIndex | None
+) -> ValidationReport:
+    """The reference engine on the same data, for shapes the compiler cannot translate."""
+    data = Graph()
+    for graph in graphs if graphs is not None else store.named_graphs():
+        for quad in store.quads_for_pattern(None, None, None, graph):
+            data.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+    return validate(data, shapes, index)

@@ -1,0 +1,140 @@
+"""The project's files streamed into one sorted, canonical N-Quads file, and the dist/ files from it.
+
+Each input file is parsed on its own (its literals checked as they pass, its
+blank nodes labelled by content), written out as N-Quads lines and forgotten;
+the lines are sorted outside Python (`sort`, which spills to disk), so memory
+holds one file at a time, never the dataset. The sorted file is the build's
+canonical dump: the store is bulk-loaded from it, and the other serializations
+are streamed from it graph by graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from kg.build.parsing import checked_triples
+from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
+
+SORT_MEMORY = "256M"
+
+
+def file_nquads(path: Path, name: str) -> bytes:
+    """One input file as N-Quads lines in graph `name`, every literal as the store keeps it;
+    raises InputError on bad input."""
+    graph = ox.NamedNode(str(graph_iri(name)))
+    triples = list(checked_triples(path))
+    quads = stored_form(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+        quads = _labelled_by_content(quads, name)
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def stored_form(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads with every literal as Oxigraph stores it, so dist/ and the store agree term for term.
+
+    Oxigraph keeps values, not spellings: `xsd:nonNegativeInteger` and
+    `xsd:positiveInteger` become `xsd:integer`, `"1.50"^^xsd:decimal` becomes
+    `"1.5"`. Writing dist/ in that form makes every reader (the store, `/data`,
+    a pushed store) see exactly the bytes of `dist/opioid-kg.nq`.
+    """
+    store = ox.Store()
+    store.extend(quads)
+    return list(store)
+
+
+def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
+    """The quads with blank nodes renamed by RDFC-1.0 and prefixed with the graph's name and a digest
+    of the file's canonical content, so labels are the same on every build and unique across files."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    canonical = sorted(str(quad) for quad in dataset)
+    digest = hashlib.sha256("\n".join(canonical).encode()).hexdigest()[:12]
+
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        return ox.BlankNode(f"{name}{digest}{node.value}") if isinstance(node, ox.BlankNode) else node
+
+    def subject(node: ox.NamedNode | ox.BlankNode | ox.Triple) -> ox.NamedNode | ox.BlankNode | ox.Triple:
+        return ox.BlankNode(f"{name}{digest}{node.value}") if isinstance(node, ox.BlankNode) else node
+
+    return [ox.Quad(subject(q.subject), q.predicate, term(q.object), q.graph_name) for q in dataset]
+
+
+def write_sorted_nquads(files_by_graph: dict[str, list[Path]], target: Path) -> None:
+    """Every input file's quads into `target`, as sorted, distinct N-Quads lines."""
+    unsorted = target.with_name(target.name + ".unsorted")
+    with unsorted.open("wb") as out:
+        for name, paths in files_by_graph.items():
+            for path in paths:
+                out.write(file_nquads(path, name))
+    environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
+    command = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(target), str(unsorted)]
+    subprocess.run(command, check=True, env=environment)
+    unsorted.unlink()
+
+
+def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
+    """The sorted dump split into one sorted N-Quads file per named graph under `folder`; triple counts
+    by graph name, in the dataset's graph order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {f"<{graph_iri(name)}>": name for name in GRAPH_NAMES}
+    outputs: dict[str, BinaryIO] = {}
+    counts: dict[str, int] = {}
+    with nquads.open("rb") as lines:
+        for line in lines:
+            iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3].decode()
+            name = names.get(iri) or iri.rsplit("/", 1)[-1].rstrip(">")
+            if name not in outputs:
+                outputs[name] = (folder / f"{name}.nq").open("wb")
+                counts[name] = 0
+            outputs[name].write(line)
+            counts[name] += 1
+    for output in outputs.values():
+        output.close()
+    return {name: counts[name] for name in sorted(counts, key=_graph_order)}
+
+
+def _graph_order(name: str) -> tuple[int, str]:
+    return (GRAPH_NAMES.index(name) if name in GRAPH_NAMES else len(GRAPH_NAMES), name)
+
+
+def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
+    return ox.parse(path=str(folder / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
+
+
+def write_serializations(nquads: Path, split: Path, names: list[str], out: Path) -> list[Path]:
+    """The whole dataset (N-Quads, TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`,
+    streamed from the sorted per-graph files, so the same data gives the same bytes."""
+    (out / "graphs").mkdir(parents=True, exist_ok=True)
+    written = [out / "opioid-kg.nq"]
+    os.replace(nquads, written[0])
+    for file_name, rdf_format in (
+        ("opioid-kg.trig", ox.RdfFormat.TRIG),
+        ("opioid-kg.jsonld", ox.RdfFormat.JSON_LD),
+    ):
+        every = chain.from_iterable(graph_quads(split, name) for name in names)
+        ox.serialize(every, str(out / file_name), format=rdf_format, prefixes=PREFIXES)
+        written.append(out / file_name)
+    for name in names:
+        for suffix, rdf_format in ((".ttl", ox.RdfFormat.TURTLE), (".jsonld", ox.RdfFormat.JSON_LD)):
+            path = out / "graphs" / f"{name}{suffix}"
+            triples = (quad.triple for quad in graph_quads(split, name))
+            ox.serialize(triples, str(path), format=rdf_format, prefixes=PREFIXES)
+            written.append(path)
+    return written
+
+
+def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
+    """An in-memory store of the given files, each in its named graph (for checking files unbuilt)."""
+    store = ox.Store()
+    for name, paths in files_by_graph.items():
+        for path in paths:
+            store.load(file_nquads(path, name), format=ox.RdfFormat.N_QUADS)
+    return store

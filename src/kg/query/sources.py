@@ -1,0 +1,35 @@
+"""The sources of the dataset: each report with a text file, and how much of the graph rests on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.query.internal import ask
+from kg.store.base import Store
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source report: where its text is, and the excerpts and facts that cite it."""
+
+    document: str
+    text_file: str
+    title: str
+    modified: str
+    excerpts: int
+    facts: int
+
+
+def sources(store: Store) -> list[Source]:
+    """Every report of the store that has a text file, in the order of its file name."""
+    return [
+        Source(
+            document=row["document"].value,
+            text_file=row["file"].value,
+            title=row["title"].value if "title" in row else "",
+            modified=row["modified"].value if "modified" in row else "",
+            excerpts=int(row["excerpts"].value),
+            facts=int(row["facts"].value),
+        )
+        for row in ask(store, "source-reports").rows
+    ]
