@@ -1,13 +1,13 @@
 """`kg build`: from the project's files to a validated dataset in dist/ and the embedded store.
 
-Everything is written to fresh folders first and swapped into place only when the
-whole build has succeeded, so a failed build leaves the previous one untouched.
+Everything is written into a new generation folder first and made current in one
+step only when the whole build has succeeded, so a failed or killed build leaves
+the previous one untouched (see `generations`).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from rdflib.namespace import RDF
 
 from .canonical import canonical_graph, write_serializations
 from .excerpts import check_excerpts
+from .generations import Generations
 from .locate import SubjectIndex
 from .namespaces import KG
 from .project import ProjectFiles, load_project
@@ -109,16 +110,7 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
     graphs = {
         name: canonical_graph(name, project.graphs[name]) for name in sorted(project.graphs, key=_graph_order)
     }
-    staging_dist = _staging(dist)
-    staging_store = _staging(store)
-    try:
-        written = write_serializations(graphs, staging_dist)
-        create_store(staging_store, staging_dist / "opioid-kg.nq")
-        _swap_into_place(staging_dist, dist)
-        _swap_into_place(staging_store, store)
-    finally:
-        for leftover in (staging_dist, staging_store):
-            shutil.rmtree(leftover, ignore_errors=True)
+    written = publish(graphs, Generations(store, dist))
     return BuildResult(
         triples_per_graph={name: len(g) for name, g in graphs.items()},
         violations=len(report.violations),
@@ -126,33 +118,29 @@ def build(root: Path, dist: Path, store: Path) -> BuildResult:
         seconds=time.perf_counter() - started,
         dist=dist,
         store=store,
-        written=[dist / path.relative_to(staging_dist) for path in written],
+        written=[dist / path for path in written],
     )
+
+
+def publish(graphs: dict[str, Graph], generations: Generations) -> list[Path]:
+    """Write dist/ and the store as a new generation and make it current; the paths written under dist/.
+
+    One build at a time: the lock also makes it safe to remove what a killed build left.
+    """
+    with generations.locked():
+        generations.clean()
+        staging = generations.staging()
+        try:
+            written = write_serializations(graphs, staging.dist)
+            create_store(staging.store, staging.dist / "opioid-kg.nq")
+            digest = hashlib.sha256((staging.dist / "opioid-kg.nq").read_bytes()).hexdigest()
+            generations.publish(staging, digest)
+        finally:
+            generations.discard(staging)  # nothing left to remove once published
+        generations.clean()
+    return [path.relative_to(staging.dist) for path in written]
 
 
 def _graph_order(name: str) -> int:
     order = ("ontology", "shapes", "data", "provenance", "background")
     return order.index(name) if name in order else len(order)
-
-
-def _staging(target: Path) -> Path:
-    """A fresh empty folder beside `target`, on the same file system so renames are atomic."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    return staging
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with renames, keeping the old one until the new one is in place."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        target.rename(old)
-    try:
-        new.rename(target)
-    except OSError:
-        if old.exists():
-            old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

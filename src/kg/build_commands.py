@@ -11,6 +11,7 @@ from rdflib import Graph
 from .build import DATA_GRAPHS, BuildFailed, build
 from .cli import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
 from .excerpts import excerpt_turtle
+from .generations import GenerationError
 from .locate import SubjectIndex
 from .parsing import InputError, parse_turtle, rdflib_term
 from .project import load_project
@@ -32,8 +33,9 @@ from .vocabulary import describe_undeclared, undeclared_terms
 def build_command(context: Context, dist: Path | None, store_path: Path | None) -> None:
     """Parse, check and validate every file; write dist/ and load the embedded store.
 
-    Nothing is replaced unless every check passes: a failed build leaves the
-    previous dist/ and store as they were.
+    Nothing is replaced unless every check passes: a failed or killed build leaves
+    the previous dist/ and store as they were. dist/ and the store of one build
+    switch together, as one generation (PROJECT/.kg/generations/).
     """
     try:
         result = build(context.project, dist or context.dist, context.store_path(store_path))
@@ -41,6 +43,8 @@ def build_command(context: Context, dist: Path | None, store_path: Path | None) 
         fail(str(error), EXIT_BAD_INPUT)
     except BuildFailed as error:
         fail(f"build failed; dist/ and the store are unchanged.\n{error}", EXIT_VIOLATIONS)
+    except GenerationError as error:
+        fail(f"build failed; dist/ and the store are unchanged: {error}", EXIT_BAD_INPUT)
     click.echo(result.summary())
 
 

@@ -57,7 +57,8 @@ class EmbeddedStore:
         if not (path / "CURRENT").exists():
             raise StoreMissing(f"no built store at {path}; run `kg build` first")
         self.path = path
-        self._store = ox.Store.read_only(str(path))
+        # Opened by its real path: a build that switches the link later does not move this reader.
+        self._store = ox.Store.read_only(os.path.realpath(path))
 
     def query(
         self,
