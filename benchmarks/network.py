@@ -24,7 +24,7 @@ from kg.network.export import export
 from kg.network.model import flow_network, production_network
 from kg.network.routes import find_routes, origins, what_if
 from kg.network.views import flow_view
-from kg.store import EmbeddedStore
+from kg.store.embedded import EmbeddedStore
 
 SUBSTANCES = ("heroin", "fentanyl", "fentanyl-analogues", "fentanyl-precursors")
 

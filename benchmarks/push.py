@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from kg.push import PushReport, Target, push
-from kg.store import EmbeddedStore, create_store
+from kg.exchange.push import PushReport, Target, push
+from kg.store.embedded import EmbeddedStore, create_store
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 TARGET_RATIO = 3.0

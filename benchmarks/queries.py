@@ -23,10 +23,10 @@ from pathlib import Path
 from rdflib import Dataset, Literal, URIRef
 from rdflib.term import Identifier
 
-from kg.build import build
-from kg.catalogue import NamedQuery, load_catalogue
-from kg.querying import binding_terms, run_query
-from kg.store import EmbeddedStore
+from kg.build.pipeline import build
+from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORE_TARGET_MS = 5.0

@@ -28,7 +28,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.catalogue import NamedQuery, load_catalogue
+from kg.query.catalogue import NamedQuery, load_catalogue
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.term import Node
 
-from kg.querying import QueryResult
+from kg.query.run import QueryResult
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC = {

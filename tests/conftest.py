@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import BuildResult, build
-from kg.store import EmbeddedStore
+from kg.build.pipeline import BuildResult, build
+from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from kg.build import publish
-from kg.generations import Generations
+from kg.build.pipeline import publish
+from kg.store.generations import Generations
 
 MARKER = URIRef("https://w3id.org/opioid-kg/id/build-marker")
 STEPS = (

@@ -13,9 +13,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.catalogue import load_catalogue
-from kg.querying import binding_terms, run_query
-from kg.store import EmbeddedStore
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOGUE = load_catalogue(PROJECT / "queries")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from kg.build import BuildFailed, build
+from kg.build.parsing import InputError
+from kg.build.pipeline import BuildFailed, build
 from kg.cli import main
-from kg.parsing import InputError
-from kg.store import EmbeddedStore
+from kg.store.embedded import EmbeddedStore
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -76,7 +77,9 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
 
     assert snapshot(dist) == before
     assert EmbeddedStore(store).triples_per_graph() == counts
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project", "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "generations", "project", "store"]
+    generations = tmp_path / "generations"
+    assert sorted(os.listdir(generations)) == sorted([".lock", "current", os.readlink(generations / "current")])
 
 
 def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: Path) -> None:

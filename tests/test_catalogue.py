@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 
-from kg.catalogue import CatalogueError, Parameter, load_catalogue, load_query, query_form
-from kg.querying import QueryError, binding_terms, run_query
-from kg.store import EmbeddedStore
+from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query, query_form
+from kg.query.run import QueryError, binding_terms, run_query
+from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "queries"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.changes import canonical_ntriples, comparison_key, graph_change, has_blank_node
+from kg.exchange.changes import comparison_key, graph_change, has_blank_node
+from kg.store.ntriples import canonical_ntriples
 
 EX = "https://example.org/"
 GRAPH = "https://w3id.org/opioid-kg/graph/data"

@@ -1,13 +1,85 @@
-"""The README documents every sub-command, and every documented command exists."""
+"""The README and docs/ document every sub-command and option, and their links lead somewhere."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from kg.cli import COMMANDS
+import click
+import pytest
+
+from kg.cli import COMMANDS, main
+
+README_MAX_LINES = 150
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def doc_files(root: Path) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def all_docs(root: Path) -> str:
+    return "\n".join(path.read_text("utf-8") for path in doc_files(root))
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces as dashes."""
+    headings = re.findall(r"^#+ (.+)$", path.read_text("utf-8"), flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def leaf_commands() -> list[tuple[str, click.Command]]:
+    """Every runnable `kg` command, by its full name (`network paths`, `query`)."""
+    context = click.Context(main)
+    found: list[tuple[str, click.Command]] = []
+    for name in COMMANDS:
+        command = main.get_command(context, name)
+        assert command is not None
+        if isinstance(command, click.Group):
+            found += [(f"{name} {sub}", command.commands[sub]) for sub in sorted(command.commands)]
+        else:
+            found.append((name, command))
+    return found
 
 
 def test_every_command_is_in_the_readme_table(project_root) -> None:
     readme = (project_root / "README.md").read_text("utf-8")
     documented = set(re.findall(r"^\| `kg ([a-z-]+)", readme, flags=re.MULTILINE))
     assert documented == set(COMMANDS)
+
+
+def test_the_readme_is_short(project_root) -> None:
+    assert len((project_root / "README.md").read_text("utf-8").splitlines()) <= README_MAX_LINES
+
+
+@pytest.mark.parametrize("name, command", leaf_commands(), ids=[name for name, _ in leaf_commands()])
+def test_every_option_is_documented(project_root, name: str, command: click.Command) -> None:
+    text = all_docs(project_root)
+    options = [
+        option
+        for parameter in command.params
+        if isinstance(parameter, click.Option)
+        for option in parameter.opts
+        if option.startswith("--") and option != "--help"
+    ]
+    assert [option for option in options if not re.search(rf"(?<![\w-]){option}(?![\w-])", text)] == []
+
+
+def test_every_link_leads_somewhere(project_root) -> None:
+    broken = []
+    for path in doc_files(project_root):
+        for target in LINK.findall(path.read_text("utf-8")):
+            if target.startswith(("http://", "https://")):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            if not linked.exists() or (anchor and anchor not in anchors(linked)):
+                broken.append(f"{path.relative_to(project_root)}: {target}")
+    assert broken == []
+
+
+def test_every_docs_page_is_linked_from_the_readme(project_root) -> None:
+    readme = (project_root / "README.md").read_text("utf-8")
+    linked = {target.partition("#")[0] for target in LINK.findall(readme)}
+    pages = {f"docs/{path.name}" for path in (project_root / "docs").glob("*.md")}
+    assert pages - linked == set()

@@ -19,9 +19,9 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.term import Identifier
 
-from kg.catalogue import NamedQuery, load_catalogue
-from kg.querying import binding_terms, run_query
-from kg.store import EmbeddedStore
+from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOGUE = load_catalogue(PROJECT / "queries")

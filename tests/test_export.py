@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import FORMATS, ExportError, export
+from kg.exchange.export import FORMATS, ExportError, export
 from kg.namespaces import graph_iri
 
 PROJECT = Path(__file__).resolve().parent.parent

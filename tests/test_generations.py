@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.generations import CURRENT, GENERATIONS, generation_id
-from kg.store import EmbeddedStore
+from kg.store.embedded import EmbeddedStore
+from kg.store.generations import CURRENT, GENERATIONS, generation_id
 
 DRIVER = Path(__file__).with_name("publish_driver.py")
 MARKER = "https://w3id.org/opioid-kg/id/build-marker"

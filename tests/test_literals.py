@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.literals import XSD, lexical_error
+from kg.build.literals import XSD, lexical_error
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg.build import DATA_GRAPHS, merged
-from kg.project import load_project
-from kg.vocabulary import declared_terms, undeclared_terms
+from kg.build.pipeline import DATA_GRAPHS, merged
+from kg.build.project import load_project
+from kg.build.vocabulary import declared_terms, undeclared_terms
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.store import EmbeddedStore
+from kg.store.embedded import EmbeddedStore
 
 EXCERPTS = """
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>

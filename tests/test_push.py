@@ -13,13 +13,13 @@ from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 from triplestores import FailingProxy, OxigraphServer
 
-from kg.catalogue import load_catalogue
+from kg.build.parsing import rdflib_term
 from kg.cli import main
+from kg.exchange.push import PushError, Target, push
 from kg.namespaces import graph_iri
-from kg.parsing import rdflib_term
-from kg.push import PushError, Target, push
-from kg.querying import binding_terms, run_query
-from kg.remote import RemoteStore
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.store.remote import RemoteStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOGUE = load_catalogue(PROJECT / "queries")

@@ -14,12 +14,12 @@ import pytest
 from answers import same_answer
 from triplestores import VIRTUOSO, VirtuosoServer
 
-from kg.catalogue import load_catalogue
+from kg.exchange.push import PushError, Target, push
+from kg.exchange.pusher import Pusher
 from kg.namespaces import graph_iri
-from kg.push import PushError, Target, push
-from kg.pusher import Pusher
-from kg.querying import binding_terms, run_query
-from kg.remote import RemoteStore
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.store.remote import RemoteStore
 
 pytestmark = pytest.mark.skipif(VIRTUOSO is None, reason="virtuoso-opensource is not installed (virtuoso-t)")
 

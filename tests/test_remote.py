@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.remote import RemoteQueryError, query_form, with_values
-from kg.store import EmbeddedStore, open_store
+from kg.store.embedded import EmbeddedStore
+from kg.store.opening import open_store
+from kg.store.remote import RemoteQueryError, query_form, with_values
 
 FENTANYL = ox.NamedNode("https://w3id.org/opioid-kg/id/substance/fentanyl")
 DATA = """

@@ -1,4 +1,4 @@
-"""The README's "Serving" section documents every option of `kg serve` and every page the server offers."""
+"""The serving page of the docs documents every option of `kg serve` and every page the server offers."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from click.testing import CliRunner
 
 from kg.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+SERVING = Path(__file__).resolve().parent.parent / "docs" / "serving.md"
 
 
 def serving_section() -> str:
-    text = README.read_text("utf-8")
-    start = text.index("## Serving")
-    end = text.index("\n## ", start + 1)
-    return text[start:end]
+    return SERVING.read_text("utf-8")
 
 
 def test_every_serve_option_is_documented() -> None:

@@ -12,7 +12,7 @@ import pytest
 from server_fixtures import RunningServer, free_port, start_server
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 
-from kg.store import create_store
+from kg.store.embedded import create_store
 
 ID = "https://w3id.org/opioid-kg/id/"
 KG = "https://w3id.org/opioid-kg/ontology#"

@@ -13,9 +13,9 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
 
-from kg.build import DATA_GRAPHS, merged
-from kg.project import load_project
-from kg.validation import ValidationReport, validate
+from kg.build.pipeline import DATA_GRAPHS, merged
+from kg.build.project import load_project
+from kg.build.validation import ValidationReport, validate
 
 PREFIXES = """
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>

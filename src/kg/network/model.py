@@ -12,7 +12,8 @@ from collections import defaultdict
 
 import networkx as nx
 
-from ..store import Store
+from kg.store.base import Store
+
 from .sparql import label_pattern, local_name, long_label, rows, short_label
 
 PLACE_TYPES = ("Country", "Region", "CultivationZone", "AdministrativeArea")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 
-from ..store import Store
+from kg.store.base import Store
 
 PREFIXES = """\
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..store import Store
+from kg.store.base import Store
+
 from . import draw, interactive
 from .model import flow_network, production_network, substance_family
 from .routes import UnknownName, substance_view

@@ -12,9 +12,12 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
-from ..store import DEFAULT_STORE, EmbeddedStore, Store
-from . import chart as charts
-from . import interactive, series
+from kg.charts import chart as charts
+from kg.charts import series
+from kg.store.base import DEFAULT_STORE, Store
+from kg.store.embedded import EmbeddedStore
+
+from . import interactive
 from .model import flow_network, production_network
 from .routes import UnknownName
 from .views import flow_picture, flow_view

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from ..catalogue import CatalogueError, NamedQuery
+from kg.query.catalogue import CatalogueError, NamedQuery
+
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
 from .workers import Answer, ServiceError

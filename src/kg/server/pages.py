@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import NamedQuery
+from kg.query.catalogue import NamedQuery
+
 from .api import find, run_named
 from .guard import Refused, query_form
 from .services import Services, Term, services

@@ -11,7 +11,8 @@ from functools import cached_property
 
 from flask import current_app
 
-from ..catalogue import NamedQuery, load_catalogue
+from kg.query.catalogue import NamedQuery, load_catalogue
+
 from .config import ServerConfig
 from .workers import Binding, WorkerPool
 

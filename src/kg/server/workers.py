@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..querying import QueryError, binding_terms, collect, syntax_error
-from ..store import Store
+from kg.query.run import QueryError, binding_terms, collect, syntax_error
+from kg.store.base import Store
 
 Binding = tuple[str, str, str | None]
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a

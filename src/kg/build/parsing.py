@@ -1,0 +1,87 @@
+"""Reading Turtle files into rdflib graphs, with errors that name the file, line and column."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.build.literals import lexical_error
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@dataclass
+class InputError(Exception):
+    """Bad input at a place a curator can go to."""
+
+    path: Path
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+def parse_turtle(path: Path) -> Graph:
+    """Parse one Turtle file with Oxigraph's parser, checking the lexical form of typed literals."""
+    graph = Graph()
+    try:
+        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            graph.add(
+                (
+                    rdflib_term(triple.subject),
+                    rdflib_term(triple.predicate),
+                    _literal_or_term(path, triple.object),
+                )
+            )
+    except SyntaxError as error:
+        line, column = (error.lineno, error.offset) if error.lineno else (None, None)
+        message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
+        raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
+    except OSError as error:
+        raise InputError(path, None, None, f"cannot read: {error.strerror}") from None
+    return graph
+
+
+def _literal_or_term(path: Path, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    if isinstance(term, ox.Literal):
+        problem = lexical_error(term.value, term.datatype.value)
+        if problem:
+            line = _line_of(path, term.value)
+            raise InputError(path, line, None, f"ill-typed literal: {problem}")
+    return rdflib_term(term)
+
+
+def rdflib_term(term: object) -> Node:
+    """The rdflib term for an Oxigraph term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def _line_of(path: Path, lexical: str) -> int | None:
+    """The first line of `path` that holds the quoted lexical form (the parser gives no positions)."""
+    needle = f'"{lexical}"'
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    return None

@@ -1,0 +1,62 @@
+"""Source reports: their plain text under sources/, and locating verbatim quotes in it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from kg.namespaces import KG
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One report's text, as the excerpts in the graph quote it."""
+
+    document: URIRef
+    path: Path
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+class QuoteNotFound(ValueError):
+    """A quote that does not occur in the source text, or occurs ambiguously."""
+
+
+def load_source_texts(provenance: Graph, sources_dir: Path) -> dict[URIRef, SourceText]:
+    """Every report in `provenance` that names a text file, with that file's text."""
+    texts: dict[URIRef, SourceText] = {}
+    for document, file_name in provenance.subject_objects(KG.textFile):
+        path = sources_dir / str(file_name)
+        texts[URIRef(document)] = SourceText(URIRef(document), path, path.read_text("utf-8"))
+    return texts
+
+
+def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[int, int]:
+    """Start and end (code-point offsets, end exclusive) of `quote` in `text`.
+
+    A quote found more than once must name its occurrence (1-based), so that a
+    curator never cites an ambiguous span by accident.
+    """
+    starts: list[int] = []
+    at = text.find(quote)
+    while at != -1:
+        starts.append(at)
+        at = text.find(quote, at + 1)
+    if not starts:
+        raise QuoteNotFound(f"quote not found in the source text: {quote[:80]!r}")
+    if occurrence is None:
+        if len(starts) > 1:
+            raise QuoteNotFound(
+                f"quote occurs {len(starts)} times; lengthen it or name the occurrence: {quote[:80]!r}"
+            )
+        occurrence = 1
+    if not 1 <= occurrence <= len(starts):
+        raise QuoteNotFound(f"quote occurs {len(starts)} times, not {occurrence}: {quote[:80]!r}")
+    start = starts[occurrence - 1]
+    return start, start + len(quote)

@@ -1,0 +1,107 @@
+"""SHACL validation, and violations reported so a curator can find and fix them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from kg.build.locate import SubjectIndex
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result: which node broke which shape, and where the node is written."""
+
+    focus_node: str
+    shape: str
+    message: str
+    path: str | None = None
+    value: str | None = None
+    severity: str = "Violation"
+    location: str | None = None
+
+    def describe(self) -> str:
+        lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
+        lines.append(f"  shape:      {self.shape}")
+        if self.path:
+            lines.append(f"  path:       {self.path}")
+        if self.value:
+            lines.append(f"  value:      {self.value}")
+        if self.location:
+            lines.append(f"  written at: {self.location}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ValidationReport:
+    conforms: bool
+    violations: list[Violation]
+    report_graph: Graph
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"conforms": self.conforms, "violations": [asdict(v) for v in self.violations]},
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    def as_text(self) -> str:
+        if self.conforms:
+            return "conforms: 0 violations"
+        body = "\n\n".join(v.describe() for v in self.violations)
+        return f"{body}\n\n{len(self.violations)} violation(s)"
+
+
+def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
+    """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
+    conforms, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
+    )
+    violations = [
+        _violation(report_graph, shapes, result, index)
+        for result in report_graph.subjects(SH.resultSeverity, None)
+    ]
+    violations.sort(key=lambda v: (v.location or "~", v.focus_node, v.shape, v.message))
+    return ValidationReport(bool(conforms), violations, report_graph)
+
+
+def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex | None) -> Violation:
+    focus = report.value(result, SH.focusNode)
+    source_shape = report.value(result, SH.sourceShape)
+    path = report.value(result, SH.resultPath)
+    value = report.value(result, SH.value)
+    message = report.value(result, SH.resultMessage)
+    severity = report.value(result, SH.resultSeverity)
+    location = index.find(str(focus)) if index is not None else None
+    return Violation(
+        focus_node=str(focus),
+        shape=_shape_name(shapes, source_shape),
+        message=str(message) if message is not None else "constraint not met",
+        path=_path_text(path),
+        value=value.n3() if value is not None else None,
+        severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+        location=str(location) if location else None,
+    )
+
+
+def _shape_name(shapes: Graph, shape: Node | None) -> str:
+    """The IRI of the node shape a (possibly blank) property shape or SPARQL constraint belongs to."""
+    if isinstance(shape, URIRef):
+        return str(shape)
+    for parent in list(shapes.subjects(SH.property, shape)) + list(shapes.subjects(SH.sparql, shape)):
+        if isinstance(parent, URIRef):
+            return str(parent)
+    return str(shape)
+
+
+def _path_text(path: Node | None) -> str | None:
+    if path is None:
+        return None
+    if isinstance(path, URIRef):
+        return str(path)
+    return "(complex path)"

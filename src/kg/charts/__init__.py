@@ -1,0 +1,1 @@
+"""Time series read from the store, and the charts drawn from them."""

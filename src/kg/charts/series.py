@@ -1,0 +1,156 @@
+"""Time series of the report's statistics, read from the RDF Data Cube observations in the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyoxigraph as ox
+
+from kg.network.model import citation, place_key
+from kg.network.sparql import label_pattern, local_name, rows, short_label
+from kg.store.base import Store
+
+# QUDT units the statistics use, as a reader says them; an unknown unit shows its QUDT name.
+UNIT_LABELS = {
+    "HA": "hectares",
+    "TONNE": "metric tons",
+    "KiloGM": "kilograms",
+    "NUM": "number",
+    "PERCENT": "percent",
+    "USD": "U.S. dollars",
+}
+
+MEASURES_QUERY = """
+SELECT ?measure ?label ?unit WHERE {
+  ?measure a kg:Measure ; rdfs:label ?label .
+  OPTIONAL { ?measure kg:measureUnit ?unit }
+} ORDER BY ?measure
+"""
+
+OBSERVATIONS_QUERY = """
+SELECT * WHERE {
+  ?obs a qb:Observation ; qb:measureType ?measure ; ?measure ?value ;
+       kg:refArea ?area ; kg:refPeriod ?period .
+  ?period time:hasBeginning/time:inXSDDate ?begin .
+  OPTIONAL { ?period time:hasEnd/time:inXSDDate ?end }
+  OPTIONAL { ?period rdfs:label ?periodLabel }
+  OPTIONAL { ?obs kg:unit ?unit }
+  OPTIONAL { ?area kg:isoCode ?iso }
+  OPTIONAL { ?area skos:prefLabel ?areaLabel }
+  OPTIONAL { ?obs kg:qualifier ?qualifier . ?qualifier skos:prefLabel ?qualifierLabel }
+  OPTIONAL { ?obs prov:wasAttributedTo ?agency . %AGENCY% }
+  OPTIONAL { ?obs prov:wasDerivedFrom/oa:hasSource ?report }
+}
+""".replace("%AGENCY%", label_pattern("?agency", "agency"))
+
+
+class UnknownMeasure(LookupError):
+    """A measure name that the ontology does not declare."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    iri: str
+    key: str
+    label: str
+    unit: str
+
+
+@dataclass
+class Point:
+    """One observation: its value, when, and how firm it is."""
+
+    observation: str
+    value: float
+    period: str
+    begin: date
+    end: date
+    unit: str
+    qualifiers: set[str] = field(default_factory=set)
+    agencies: set[str] = field(default_factory=set)
+
+    @property
+    def middle(self) -> float:
+        """The middle of the period as a decimal year, so calendar and fiscal years sit apart."""
+        start = self.begin.year + (self.begin.timetuple().tm_yday - 1) / 365.25
+        stop = self.end.year + self.end.timetuple().tm_yday / 365.25
+        return (start + stop) / 2
+
+    @property
+    def is_estimate(self) -> bool:
+        return "estimate" in self.qualifiers
+
+
+@dataclass
+class Series:
+    """The observations of one measure in one area, in time order."""
+
+    measure: Measure
+    area: str
+    area_label: str
+    points: list[Point] = field(default_factory=list)
+    citation: str = ""
+
+    @property
+    def unit(self) -> str:
+        return self.points[0].unit if self.points else self.measure.unit
+
+
+def measures(store: Store) -> list[Measure]:
+    """Every measure the ontology declares, with its unit."""
+    return [
+        Measure(row["measure"], local_name(row["measure"]), row["label"], unit_label(row.get("unit", "")))
+        for row in rows(store, MEASURES_QUERY)
+    ]
+
+
+def unit_label(iri: str) -> str:
+    name = local_name(iri) if iri else ""
+    return UNIT_LABELS.get(name, name)
+
+
+def resolve_measure(store: Store, name: str) -> Measure:
+    """The measure a user means: `poppyCultivationArea`, `poppy-cultivation-area` or its label."""
+    wanted = name.replace("-", "").replace("_", "").replace(" ", "").casefold()
+    known = measures(store)
+    for measure in known:
+        forms = {measure.key.casefold(), measure.label.replace(" ", "").casefold()}
+        if wanted in forms:
+            return measure
+    raise UnknownMeasure(f"no measure {name!r}; known: {', '.join(m.key for m in known)}")
+
+
+def time_series(store: Store, measure: Measure, area: str | None = None) -> list[Series]:
+    """One series per area (or only `area`: an ISO code or place key), oldest point first."""
+    found: dict[str, Series] = {}
+    points: dict[str, Point] = {}
+    reports: dict[str, set[str]] = {}
+    for row in rows(store, OBSERVATIONS_QUERY, {"measure": ox.NamedNode(measure.iri)}):
+        key = place_key(row["area"], row.get("iso"))
+        if area is not None and area.casefold() not in {key.casefold(), row.get("areaLabel", "").casefold()}:
+            continue
+        series = found.setdefault(key, Series(measure, key, row.get("areaLabel", key)))
+        point = points.get(row["obs"])
+        if point is None:
+            begin = date.fromisoformat(row["begin"])
+            point = Point(
+                observation=row["obs"],
+                value=float(row["value"]),
+                period=row.get("periodLabel", row["begin"][:4]),
+                begin=begin,
+                end=date.fromisoformat(row["end"]) if "end" in row else begin,
+                unit=unit_label(row.get("unit", "")) or measure.unit,
+            )
+            points[row["obs"]] = point
+            series.points.append(point)
+        if "qualifierLabel" in row:
+            point.qualifiers.add(row["qualifierLabel"])
+        if "agency" in row:
+            point.agencies.add(short_label(row, "agency"))
+        if "report" in row:
+            reports.setdefault(key, set()).add(row["report"])
+    for key, series in found.items():
+        series.points.sort(key=lambda p: (p.begin, p.end))
+        series.citation = citation(store, reports.get(key, set()))
+    return [found[key] for key in sorted(found)]

@@ -1,0 +1,59 @@
+"""The `kg` command line: one click group whose sub-commands load only when they run.
+
+Sub-commands live in the modules of this package; importing them lazily keeps
+`kg query` from paying for pyshacl, matplotlib or the server at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from kg import __version__
+from kg.cli.context import Context
+
+# Sub-command name -> "module:attribute" of its click command.
+COMMANDS: dict[str, str] = {
+    "build": "kg.cli.build:build_command",
+    "validate": "kg.cli.build:validate_command",
+    "stats": "kg.cli.build:stats_command",
+    "excerpt": "kg.cli.build:excerpt_command",
+    "queries": "kg.cli.query:queries_command",
+    "query": "kg.cli.query:query_command",
+    "serve": "kg.cli.serve:serve_command",
+    "export": "kg.cli.export:export_command",
+    "push": "kg.cli.push:push_command",
+    "network": "kg.cli.network:network",
+    "chart": "kg.cli.network:chart",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports each sub-command's module the first time it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path("."),
+    show_default=True,
+    help="The project folder holding ontology/, graph/ and sources/.",
+)
+@click.pass_context
+def main(ctx: click.Context, project: Path) -> None:
+    """opioid-kg: a knowledge graph of the transnational opioid supply."""
+    ctx.obj = Context(project)

@@ -1,0 +1,218 @@
+"""`kg network …` and `kg chart …`: analyses as tables or JSON, pictures and exports as files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kg.charts import chart as charts
+from kg.charts import series
+from kg.cli.context import EXIT_BAD_INPUT, store_option
+from kg.cli.context import fail as fail_with
+from kg.network import draw, export
+from kg.network.chokepoints import chokepoints
+from kg.network.routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, what_if
+from kg.network.tables import chokepoints_table, routes_table, what_if_table
+from kg.network.views import FlowView, chain_view, flow_picture, flow_view
+from kg.store.base import DEFAULT_STORE, Store, StoreMissing
+from kg.store.embedded import EmbeddedStore
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A readable table, or JSON for machines.",
+)
+substance_option = click.option(
+    "--substance", default=None, help="A substance key or label; its precursors and analogues come along."
+)
+network_option = click.option(
+    "--network",
+    "which",
+    type=click.Choice(["flows", "production"]),
+    default="flows",
+    show_default=True,
+    help="Trafficking routes, or the production chains of the substances.",
+)
+to_option = click.option("--to", "target", default="US", show_default=True, help="Destination place.")
+
+
+def open_store(store_path: Path | None) -> Store:
+    """The store named on this command, else the one the top-level `kg` options point at."""
+    if store_path is None:
+        root = click.get_current_context().find_root().obj
+        store_path = getattr(root, "store", None) or DEFAULT_STORE
+    try:
+        return EmbeddedStore(store_path)
+    except StoreMissing as error:
+        fail(str(error))
+        raise
+
+
+def open_view_to(store_path: Path | None, substance: str | None, target: str) -> tuple[FlowView, str]:
+    """The flows of `substance` and the key of the destination `target`; an unknown one ends the command."""
+    view = open_view(store_path, substance)
+    try:
+        return view, resolve_place(view.network, target)
+    except UnknownName as error:
+        fail(str(error))
+        raise
+
+
+def fail(message: str) -> None:
+    """End the command with `message` as a bad-input error."""
+    fail_with(message, EXIT_BAD_INPUT)
+
+
+def emit(data: object, text: str, output_format: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else text)
+
+
+def write(output: Path, content: bytes) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(content)
+    click.echo(f"wrote {output} ({len(content):,} bytes)", err=True)
+
+
+def open_view(store_path: Path | None, substance: str | None) -> FlowView:
+    """The flows of `substance`; an unknown substance, or one without flows, ends the command."""
+    try:
+        view = flow_view(open_store(store_path), substance)
+    except UnknownName as error:
+        fail(str(error))
+        raise
+    if view.network.number_of_edges() == 0:
+        fail(f"the graph holds no trafficking flow of {substance}")
+    return view
+
+
+@click.group("network")
+def network() -> None:
+    """Trafficking routes as a network: routes, choke points, what-if cuts, pictures and exports."""
+
+
+@network.command("paths")
+@substance_option
+@to_option
+@click.option("--max-hops", type=int, default=DEFAULT_MAX_HOPS, show_default=True, help="Longest route.")
+@format_option
+@store_option
+def paths_command(
+    substance: str | None, target: str, max_hops: int, output_format: str, store_path: Path | None
+) -> None:
+    """Every route from an origin to the destination, the places passed through, and its evidence."""
+    view, place = open_view_to(store_path, substance, target)
+    routes = find_routes(view.network, place, max_hops=max_hops)
+    data = {"substance": view.substance, "destination": place, "routes": [r.as_dict() for r in routes]}
+    emit(data, routes_table(routes), output_format)
+
+
+@network.command("chokepoints")
+@substance_option
+@to_option
+@click.option("--sample", type=int, default=None, help="Estimate betweenness from this many origins.")
+@format_option
+@store_option
+def chokepoints_command(
+    substance: str | None, target: str, sample: int | None, output_format: str, store_path: Path | None
+) -> None:
+    """Transit places ranked by how much flow their loss would cut."""
+    view, place = open_view_to(store_path, substance, target)
+    result = chokepoints(view.network, place, sample=sample)
+    emit({"substance": view.substance, **result.as_dict()}, chokepoints_table(result), output_format)
+
+
+@network.command("what-if")
+@click.option("--remove", "places", multiple=True, help="A place to cut off (ISO code or name); repeatable.")
+@click.option("--remove-edge", "legs", multiple=True, help="Legs to cut, as FROM-TO (CN-US); repeatable.")
+@substance_option
+@to_option
+@format_option
+@store_option
+def what_if_command(
+    places: tuple[str, ...],
+    legs: tuple[str, ...],
+    substance: str | None,
+    target: str,
+    output_format: str,
+    store_path: Path | None,
+) -> None:
+    """Which substances still reach the destination, and by which routes, once places or legs are cut."""
+    view = open_view(store_path, substance)
+    try:
+        outcomes = what_if(view.network, target, places=places, legs=legs)
+    except UnknownName as error:
+        fail(str(error))
+    data = {
+        "destination": target,
+        "removed_places": list(places),
+        "removed_legs": list(legs),
+        "substances": [o.as_dict() for o in outcomes],
+    }
+    emit(data, what_if_table(outcomes, [*places, *legs]), output_format)
+
+
+@network.command("draw")
+@substance_option
+@network_option
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "html"]), default="svg", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@store_option
+def draw_command(substance: str | None, which: str, fmt: str, output: Path, store_path: Path | None) -> None:
+    """A left-to-right picture: SVG or PNG for memos, or an interactive HTML page that works offline."""
+    if which == "production":
+        if fmt == "html":
+            fail("the production chains are drawn as svg or png")
+        chain, title, caption = chain_view(open_store(store_path))
+        write(output, draw.draw_chain(chain, title=title, caption=caption, fmt=fmt))
+        return
+    write(output, flow_picture(open_view(store_path, substance), fmt))
+
+
+@network.command("export")
+@click.option("--format", "fmt", type=click.Choice(export.FORMATS), required=True, help="File format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@substance_option
+@network_option
+@store_option
+def export_command(
+    fmt: str, output: Path, substance: str | None, which: str, store_path: Path | None
+) -> None:
+    """A file for Gephi (graphml, gexf), Cytoscape (cytoscape) or Graphviz (dot)."""
+    if which == "production":
+        write(output, export.export(chain_view(open_store(store_path))[0], fmt))
+        return
+    write(output, export.export(open_view(store_path, substance).network, fmt))
+
+
+@click.command("chart")
+@click.argument("measures", nargs=-1, required=True)
+@click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
+@click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@store_option
+def chart(
+    measures: tuple[str, ...], area: str | None, fmt: str, output: Path, store_path: Path | None
+) -> None:
+    """Time series of one or more MEASURES (poppyCultivationArea poppyEradicationArea, …).
+
+    Axes carry the units, estimates are marked, and the caption names the
+    agencies the report attributes the figures to.
+    """
+    store = open_store(store_path)
+    found: list[series.Series] = []
+    try:
+        for name in measures:
+            found.extend(series.time_series(store, series.resolve_measure(store, name), area))
+    except series.UnknownMeasure as error:
+        fail(str(error))
+    if not found:
+        fail(f"no dated observations of {', '.join(measures)}" + (f" for {area}" if area else ""))
+    try:
+        write(output, charts.chart(found, fmt=fmt))
+    except ValueError as error:
+        fail(str(error))

@@ -1,0 +1,126 @@
+"""`kg queries` and `kg query`: the catalogue of named questions, answered from a store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
+from kg.store.base import StoreMissing
+from kg.store.opening import open_store
+
+
+@click.command("queries")
+@pass_context
+def queries_command(context: Context) -> None:
+    """List the catalogue of named questions in queries/, with their parameters."""
+    try:
+        catalogue = load_catalogue(context.project / "queries")
+    except CatalogueError as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    for query in catalogue.values():
+        click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
+        for parameter in query.parameters:
+            default = f" [default: {parameter.default}]" if parameter.default is not None else ""
+            allowed = f" (one of: {', '.join(parameter.enum)})" if parameter.enum else ""
+            click.echo(
+                f"    --param {parameter.name}=<{parameter.type}>{default}  {parameter.description}{allowed}"
+            )
+        click.echo()
+
+
+@click.command("query")
+@click.argument("name_or_file", required=False)
+@click.option("-e", "--expression", help="A SPARQL query given on the command line.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A typed parameter value (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", *SELECT_FORMATS, *GRAPH_FORMATS]),
+    default=None,
+    help="table|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml for graphs.",
+)
+@click.option(
+    "--max-rows",
+    type=int,
+    default=None,
+    help="Stop after this many rows (the answer says it was truncated).",
+)
+@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
+@pass_context
+def query_command(
+    context: Context,
+    name_or_file: str | None,
+    expression: str | None,
+    params: tuple[str, ...],
+    output_format: str | None,
+    max_rows: int | None,
+    store_path: str | None,
+) -> None:
+    """Answer a catalogue question by NAME, a query FILE.rq, or -e 'SPARQL'.
+
+    The default graph is the union of the dataset's named graphs. --param values
+    are checked against the parameter's declared type and bound as RDF terms,
+    never pasted into the query text.
+    """
+    if (name_or_file is None) == (expression is None):
+        fail("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)", EXIT_BAD_INPUT)
+    try:
+        text, bindings, source = _resolve_query(context, name_or_file, expression, params)
+        store = open_store(store_path or context.store)
+        result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+        chosen = output_format or ("turtle" if result.kind == "graph" else "table")
+        if chosen == "table":
+            click.echo(result.table())
+        else:
+            click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
+    except (CatalogueError, QueryError, StoreMissing) as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    if result.truncated:
+        click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
+
+
+def _resolve_query(
+    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
+) -> tuple[str, dict[str, tuple[str, str, str | None]], str]:
+    """The query text, its typed bindings, and a name for error messages."""
+    given: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CatalogueError(f"--param {item!r}: write NAME=VALUE")
+        given[name] = value
+    if expression is not None:
+        if given:
+            raise CatalogueError("--param needs a catalogue query or a .rq file with a header")
+        return expression, {}, "expression"
+    assert name_or_file is not None
+    path = Path(name_or_file)
+    named: NamedQuery
+    if path.suffix == ".rq":
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise CatalogueError(f"cannot read {path}: {error.strerror or error}") from None
+        if not text.lstrip().startswith("#+"):
+            if given:
+                raise CatalogueError(f"--param needs a '#+' header declaring the parameters in {path}")
+            return text, {}, str(path)
+        named = load_query(path)
+        source = str(path)
+    else:
+        catalogue = load_catalogue(context.project / "queries")
+        if name_or_file not in catalogue:
+            raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
+        named = catalogue[name_or_file]
+        source = str(named.path)
+    return named.text, named.bindings(given), source

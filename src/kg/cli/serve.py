@@ -1,0 +1,103 @@
+"""The `kg serve` command: the app behind waitress, or Flask's development server with --debug."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from kg.store.base import DEFAULT_STORE
+from kg.store.opening import open_store
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--store",
+    "store_path",
+    default=None,
+    help=f"Embedded store folder, or SPARQL endpoint URL, to serve [default: PROJECT/{DEFAULT_STORE}].",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds a query may run before its worker is stopped (answer 504).",
+)
+@click.option(
+    "--max-rows",
+    type=int,
+    default=DEFAULT_MAX_ROWS,
+    show_default=True,
+    help="Rows (or triples) an answer may hold; a capped answer says KG-Truncated: true.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=max(2, os.cpu_count() or 2),
+    show_default=True,
+    help="Query worker processes (queries that run at the same time).",
+)
+@click.option(
+    "--cache-mb",
+    type=int,
+    default=DEFAULT_CACHE_MB,
+    show_default=True,
+    help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
+)
+@click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
+@click.pass_obj
+def serve_command(
+    context: object,
+    host: str,
+    port: int,
+    store_path: str | None,
+    timeout: float,
+    max_rows: int,
+    workers: int,
+    cache_mb: int,
+    threads: int | None,
+    debug: bool,
+) -> None:
+    """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
+    from kg.server import create_app
+
+    project: Path = getattr(context, "project", Path("."))
+    spec = store_path if store_path is not None else str(project / DEFAULT_STORE)
+    remote = spec.startswith(("http://", "https://"))
+    if not remote:
+        if not (Path(spec) / "CURRENT").exists():
+            click.echo(f"error: no built store at {spec}; run `kg build` first", err=True)
+            sys.exit(2)
+        spec = str(Path(spec).resolve())
+    config = ServerConfig(
+        store_factory=functools.partial(open_store, spec),
+        project=project.resolve(),
+        timeout=timeout,
+        max_rows=max_rows,
+        workers=workers,
+        cache_mb=cache_mb,
+    )
+    app = create_app(config)
+    click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    import waitress
+
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads or 4 * workers,
+        ident="opioid-kg",
+        channel_timeout=max(30, int(timeout) * 3),
+        _quiet=True,
+    )

@@ -1,0 +1,203 @@
+"""`kg push`: make the target store's named graphs equal to the local ones, each whole or not at all.
+
+The push first counts the target's triples in each graph and works out what
+must change (`changes`): for a graph the target already holds, the difference;
+for one it does not, the whole graph. Then, in the cheapest way that keeps the
+live graphs whole:
+
+- the changes of every graph in one SPARQL Update request, when together they
+  fit in one (`--batch-size` triples). A store applies one update request as
+  one transaction, so all graphs change together or none does;
+- otherwise each graph in one request of its own: its changes by SPARQL Update,
+  or, with `--gsp`, a graph the target does not hold by one Graph Store POST,
+  which stores load in one transaction too (the body streams from the local
+  store as it is written);
+- and a graph whose changes fit in no single update request goes through a
+  staging graph (`urn:opioid-kg:staging:<graph IRI>`), by Graph Store PUT or by
+  `INSERT DATA` batches; when every staging graph holds exactly the local
+  number of triples, one update request copies them over the live graphs, and
+  a last one drops them.
+
+A push that fails says which graphs had changed (none, unless it failed after
+some graphs had gone in requests of their own) and leaves the others exactly
+as they were. Finally the target's counts are compared with the local ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kg.exchange.changes import GraphChange
+from kg.exchange.pusher import Pusher, PushError, Target, staging_iri
+from kg.store.base import Store, graph_name
+from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteError, RemoteQueryError
+
+__all__ = ["PushError", "PushReport", "Target", "push"]
+
+
+@dataclass
+class PushReport:
+    """Triples per graph, local and on the target after the push, and how each graph went."""
+
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # graph IRI: (local, remote)
+    methods: dict[str, str] = field(default_factory=dict)  # graph IRI: how its changes were sent
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what went wrong without stopping the push
+
+    @property
+    def verified(self) -> bool:
+        return all(local == remote for local, remote in self.counts.values())
+
+    def table(self) -> str:
+        lines = [f"{'named graph':<50} {'local':>9} {'target':>9}  sent"]
+        for iri, (local, remote) in self.counts.items():
+            mark = "" if local == remote else "  MISMATCH"
+            lines.append(f"{iri:<50} {local:>9} {remote:>9}  {self.methods.get(iri, '')}{mark}")
+        total = sum(local for local, _ in self.counts.values())
+        lines.append(f"{total} triples on the target, pushed in {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def local_graphs(store: Store, names: tuple[str, ...]) -> dict[str, int]:
+    """The graphs to push (all, or those named) with their local triple counts."""
+    counts = store.triples_per_graph()
+    unknown = [name for name in names if name not in {graph_name(iri) for iri in counts}]
+    if unknown:
+        known = ", ".join(graph_name(iri) for iri in counts)
+        raise PushError(f"no graph named {', '.join(unknown)} in the local store (it holds: {known})")
+    return {iri: n for iri, n in counts.items() if not names or graph_name(iri) in names}
+
+
+def push(
+    store: EmbeddedStore,
+    target: Target,
+    names: tuple[str, ...] = (),
+    progress: Callable[[int], None] = lambda n: None,
+) -> PushReport:
+    """Push the local graphs to `target`, each whole or not at all, and verify the counts there."""
+    started = time.perf_counter()
+    local = local_graphs(store, names)
+    pusher = Pusher(target, progress)
+    try:
+        methods = _push(store, local, pusher)
+        counts = pusher.counts(list(local))
+    finally:
+        pusher.client.close()
+    return PushReport(
+        {iri: (n, counts[iri]) for iri, n in local.items()},
+        methods,
+        time.perf_counter() - started,
+        pusher.notes,
+    )
+
+
+def _push(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> dict[str, str]:
+    """Send what must change; how each graph went."""
+    try:
+        live = pusher.counts(list(local))
+        changes = [pusher.change(store, iri, count, live[iri]) for iri, count in local.items()]
+    except (PushError, RemoteError, RemoteQueryError) as error:
+        raise PushError(f"push failed: {error}; nothing was written, the live graphs are unchanged") from None
+    methods = {change.iri: "unchanged" for change in changes if change.empty}
+    pusher.progress(sum(change.local for change in changes if change.empty))
+    pending = [change for change in changes if not change.empty]
+    limit = pusher.target.request_limit
+    if sum(change.size for change in pending) <= limit:
+        if pending:
+            try:
+                pusher.apply([pusher.filled(store, change) for change in pending])
+            except PushError as error:
+                raise PushError(
+                    f"push failed: {error}; every change went in one update request, which the store "
+                    "applies whole or not at all: the live graphs are unchanged"
+                ) from None
+        return methods | {change.iri: f"{change.size} triples in one request" for change in pending}
+    alone = [c for c in pending if c.size <= limit or (c.whole and pusher.target.gsp)]
+    staged = [c for c in pending if c not in alone]
+    _stage(store, staged, pusher)
+    done = _send_alone(store, alone, pusher, methods)
+    if staged:
+        _swap(staged, pusher, done)
+        methods |= {change.iri: "whole graph through a staging graph" for change in staged}
+    return methods
+
+
+def _send_alone(
+    store: EmbeddedStore, alone: list[GraphChange], pusher: Pusher, methods: dict[str, str]
+) -> list[GraphChange]:
+    """Each graph in one request of its own; the changes that went in, in order."""
+    done: list[GraphChange] = []
+    for change in alone:
+        try:
+            if change.whole and pusher.target.gsp:
+                pusher.load_whole(store, change)
+                methods[change.iri] = "whole graph by one Graph Store POST"
+            else:
+                pusher.apply([pusher.filled(store, change)])
+                methods[change.iri] = f"{change.size} triples in one request"
+        except PushError as error:
+            raise PushError(
+                f"push failed at graph {graph_name(change.iri)}: {error}. Each graph goes in one request, "
+                f"which the store applies whole or not at all: {_changed(done)}; the other live graphs "
+                f"are unchanged; {pusher.drop_staging()}."
+            ) from None
+        done.append(change)
+    return done
+
+
+def _changed(done: list[GraphChange], *, capital: bool = False) -> str:
+    """Which live graphs a failed push had changed, for its message."""
+    if not done:
+        said = "no live graph had changed"
+    else:
+        said = "live graphs " + ", ".join(graph_name(change.iri) for change in done) + " had changed"
+    return said[0].upper() + said[1:] if capital else said
+
+
+def _stage(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> None:
+    """Fill and check the staging graphs; no live graph changes here."""
+    if not staged:
+        return
+    try:
+        for change in staged:
+            pusher.stage(store, change.iri, change.local)
+        found = pusher.counts([staging_iri(change.iri) for change in staged])
+        short = [c for c in staged if found[staging_iri(c.iri)] != c.local]
+        if short:
+            listed = ", ".join(f"{graph_name(c.iri)} {found[staging_iri(c.iri)]} of {c.local}" for c in short)
+            raise PushError(f"the staging graphs do not hold what was sent ({listed})")
+    except PushError as error:
+        if not any(pusher.staged.values()):
+            raise PushError(
+                f"push failed: {error}; nothing was written, the live graphs are unchanged"
+            ) from None
+        wanted = {change.iri: change.local for change in staged}
+        sent = ", ".join(f"{graph_name(iri)} {n}/{wanted[iri]}" for iri, n in pusher.staged.items())
+        raise PushError(
+            f"push failed: {error}. Triples written into staging graphs before it stopped: {sent}; "
+            f"the live graphs are unchanged; {pusher.drop_staging()}."
+        ) from None
+
+
+def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) -> None:
+    """Copy the staging graphs over the live ones in one update request, then drop them.
+
+    Copying and dropping in separate requests keeps the one that must be atomic as small as it can
+    be: Oxigraph deletes a triple more slowly than it inserts one.
+    """
+    copies = [
+        f"DROP SILENT GRAPH <{c.iri}> ;\nADD GRAPH <{staging_iri(c.iri)}> TO GRAPH <{c.iri}>" for c in staged
+    ]
+    names = ", ".join(graph_name(change.iri) for change in staged)
+    try:
+        pusher.update(" ;\n".join(copies), retry=False)
+    except PushError as error:
+        raise PushError(
+            f"push failed at the final copy from the staging graphs: {error}. {_changed(done, capital=True)} "
+            f"before it; the store applies the copy as one update, so the staged graphs ({names}) are "
+            "either all as before or all new; run kg push again to be sure."
+        ) from None
+    pusher.drop_staging()  # a failure here is noted in the report: the live graphs are already new

@@ -1,0 +1,265 @@
+"""The requests of a push: retried HTTP calls to a store's update, Graph Store and query endpoints.
+
+Blank nodes are local to one request, so a batch never splits the triples that
+share a blank node; a retried request that duplicated blank nodes shows in the
+count that follows it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import pyoxigraph as ox
+
+from kg.exchange.changes import GraphChange, graph_change, insert_operation
+from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore
+
+STAGING_PREFIX = "urn:opioid-kg:staging:"
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+DEFAULT_BATCH = 10_000
+LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
+
+
+class PushError(RuntimeError):
+    """A push that stopped; the message is one line saying why and what was written."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that stopped it, if one did
+
+
+@dataclass
+class Target:
+    """Where and how to write: the store's endpoints, credentials and patience."""
+
+    endpoint: str
+    update: str
+    gsp: str | None = None
+    auth: httpx.Auth | None = None
+    token: str | None = None
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 0.5
+    batch_size: int | None = None
+
+    @property
+    def request_limit(self) -> int:
+        """The most triples one SPARQL Update request may carry."""
+        return self.batch_size or DEFAULT_BATCH
+
+
+def staging_iri(iri: str) -> str:
+    return STAGING_PREFIX + iri
+
+
+def local_triples(store: EmbeddedStore, iri: str) -> ox.QueryTriples:
+    answer = store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}", union_default_graph=False
+    )
+    assert isinstance(answer, ox.QueryTriples)
+    return answer
+
+
+def batches(triples: Iterable[ox.Triple], size: int) -> Iterator[list[str]]:
+    """N-Triples lines in batches of about `size`, the triples linked by a blank node kept together."""
+    batch: list[str] = []
+    linked: list[ox.Triple] = []
+    for triple in triples:
+        if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
+            linked.append(triple)
+            continue
+        batch.append(f"{triple} .")
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for triple in linked:
+        labels = [t.value for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)]
+        for label in labels[1:]:
+            parent[root(label)] = root(labels[0])
+    components: dict[str, list[str]] = {}
+    for triple in linked:
+        label = triple.subject.value if isinstance(triple.subject, ox.BlankNode) else triple.object.value
+        components.setdefault(root(label), []).append(f"{triple} .")
+    for lines in components.values():
+        if batch and len(batch) + len(lines) > size:
+            yield batch
+            batch = []
+        batch.extend(lines)
+    if batch:
+        yield batch
+
+
+class Pusher:
+    """One push's HTTP client, its retries, and a record of what reached the store."""
+
+    def __init__(self, target: Target, progress: Callable[[int], None] = lambda n: None) -> None:
+        """`progress` hears how many more local triples are settled on the target, as they are."""
+        self.target = target
+        self.progress = progress
+        headers = {"authorization": f"Bearer {target.token}"} if target.token else {}
+        self.client = httpx.Client(auth=target.auth, headers=headers, timeout=target.timeout)
+        self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
+        self.notes: list[str] = []  # what went wrong without stopping the push
+
+    def send(self, method: str, url: str, *, retry: bool = True, **kwargs: object) -> httpx.Response:
+        """One request, retried with back-off on transient failures; refusals become PushError."""
+        attempts = self.target.retries + 1 if retry else 1
+        for attempt in range(attempts):
+            try:
+                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            except httpx.TransportError as error:
+                problem = f"cannot reach {url}: {error or type(error).__name__}"
+            else:
+                if response.status_code < 300:
+                    return response
+                problem = f"{method} {url} answered {response.status_code} {response.reason_phrase}"
+                if response.status_code in (401, 403):
+                    raise PushError(f"{url} refused the credentials ({response.status_code})")
+                if response.status_code not in TRANSIENT_STATUS:
+                    detail = " ".join(response.text.split())[:300]
+                    raise PushError(f"{problem}: {detail}" if detail else problem, response.status_code)
+            if attempt + 1 < attempts:
+                time.sleep(self.target.backoff * 2**attempt)
+        raise PushError(problem + (f" (after {attempts} attempts)" if attempts > 1 else ""))
+
+    def update(self, sparql: str, *, retry: bool = True) -> None:
+        self.send(
+            "POST",
+            self.target.update,
+            content=sparql.encode("utf-8"),
+            headers={"content-type": "application/sparql-update"},
+            retry=retry,
+        )
+
+    def apply(self, changes: list[GraphChange]) -> None:
+        """Every change in one update request, which the store applies whole or not at all.
+
+        Applied twice it gives the same graphs (deletes and inserts of named triples; blank-node
+        triples cleared before they go in again), so a retry after a timeout is safe.
+        """
+        self.update(" ;\n".join(op for change in changes for op in change.operations()))
+        self.progress(sum(change.local for change in changes))
+
+    def load_whole(self, store: EmbeddedStore, change: GraphChange) -> None:
+        """A graph the target does not hold, in one Graph Store POST: loaded whole or not at all.
+
+        POST, not PUT: where a store creates the graph before loading, a failed PUT leaves it empty.
+        The body streams from the local store as it is written, except where it must be sent twice
+        (Digest authentication answers the first sending with a challenge) or where the store wants
+        a body with a length (Virtuoso answers 501 to one in chunks): then it is read first. Never
+        retried otherwise: a retry after a timeout could add blank nodes twice, and a second push
+        sends whatever is missing.
+        """
+        streamed = not isinstance(self.target.auth, httpx.DigestAuth)
+        try:
+            if streamed:
+                try:
+                    body = store.stream_graph(change.iri, change.local)
+                    self._graph_request("POST", change.iri, body, retry=False)
+                except PushError as error:
+                    if error.status not in LENGTH_WANTED:
+                        raise
+                    streamed = False
+            if not streamed:
+                self._graph_request("POST", change.iri, store.graph_ntriples(change.iri), retry=False)
+        except OSError as error:  # the local store, not the target: the request was cut short
+            raise PushError(f"reading the local graph failed: {error}") from None
+        self.progress(change.local)
+
+    def _graph_request(
+        self, method: str, iri: str, body: bytes | Iterator[bytes], *, retry: bool = True
+    ) -> None:
+        """PUT or POST an N-Triples body as graph `iri` on the Graph Store endpoint."""
+        assert self.target.gsp is not None
+        self.send(
+            method,
+            self.target.gsp,
+            params={_graph_parameter(self.target.gsp): iri},
+            content=body,
+            headers={"content-type": "application/n-triples"},
+            retry=retry,
+        )
+
+    def stage(self, store: EmbeddedStore, iri: str, count: int) -> None:
+        """Write the local graph `iri` (`count` triples) into its staging graph, replacing whatever a
+        failed push left there."""
+        staging = staging_iri(iri)
+        self.staged[iri] = 0
+        if self.target.gsp:
+            # Replaces a graph no one reads: safe to retry.
+            self._graph_request("PUT", staging, store.graph_ntriples(iri))
+            self.staged[iri] = count
+            self.progress(count)
+            return
+        self.update(f"DROP SILENT GRAPH <{staging}>")
+        for lines in batches(local_triples(store, iri), self.target.request_limit):
+            self.update(insert_operation(staging, lines))
+            self.staged[iri] += len(lines)
+            self.progress(len(lines))
+
+    def change(self, store: EmbeddedStore, iri: str, count: int, live: int) -> GraphChange:
+        """What must change in the target's graph `iri` (`count` triples here, `live` there). A graph
+        the target lacks is read when it is sent (`filled`); one it holds is read on both sides now."""
+        if live == 0:
+            return GraphChange(iri, count, 0)
+        local = store.graph_ntriples(iri)
+        remote = self.remote(iri).graph_ntriples(iri)
+        # A store that caps the size of answers sends fewer: then compare nothing, replace the graph.
+        complete = remote.count(b"\n") == live
+        return graph_change(iri, local, live, remote if complete else None)
+
+    @staticmethod
+    def filled(store: EmbeddedStore, change: GraphChange) -> GraphChange:
+        """The change with its content, read from the local store if it is a whole graph not yet read."""
+        return change.fill(store.graph_ntriples(change.iri)) if change.whole and not change.add else change
+
+    def remote(self, *graphs: str) -> RemoteStore:
+        return RemoteStore(
+            self.target.endpoint,
+            graphs=list(graphs),
+            auth=self.target.auth,
+            headers=self.client.headers,
+            timeout=self.target.timeout,
+        )
+
+    def counts(self, iris: list[str]) -> dict[str, int]:
+        try:
+            found = self.remote(*iris).triples_per_graph()
+        except (RemoteError, RemoteQueryError) as error:
+            raise PushError(str(error)) from None
+        return {iri: found.get(iri, 0) for iri in iris}
+
+    def drop_staging(self) -> str:
+        """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""
+        if not self.staged:
+            return "no staging graph was written"
+        try:
+            self.update(
+                " ;\n".join(f"DROP SILENT GRAPH <{staging_iri(iri)}>" for iri in self.staged), retry=False
+            )
+        except PushError:
+            self.notes.append("the staging graphs could not be dropped (the next push replaces them)")
+            return self.notes[-1]
+        return "the staging graphs were dropped"
+
+
+def _graph_parameter(gsp: str) -> str:
+    """Virtuoso's Graph Store endpoint names the graph `graph-uri`; the standard says `graph`."""
+    return (
+        "graph-uri"
+        if urlsplit(gsp).path.rstrip("/").endswith(("sparql-graph-crud", "sparql-graph-crud-auth"))
+        else "graph"
+    )

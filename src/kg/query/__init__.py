@@ -1,0 +1,1 @@
+"""Questions: the catalogue of named queries, running them on a store, and writing their results."""

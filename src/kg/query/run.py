@@ -1,0 +1,161 @@
+"""Running SPARQL against the store and writing answers in the standard result formats."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from kg.namespaces import PREFIXES
+from kg.query import results
+
+SELECT_FORMATS = ("json", "xml", "csv", "tsv")
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+
+
+class QueryError(ValueError):
+    """A query that cannot run: a syntax error (with line and column) or a bad request."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class QueryResult:
+    """The answer to one query: solutions, a boolean, or triples."""
+
+    kind: str  # "select", "ask" or "graph"
+    variables: list[str] = field(default_factory=list)
+    rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    truncated: bool = False
+
+    def serialize(self, output_format: str) -> bytes:
+        """The answer in one of SELECT_FORMATS (solutions, booleans) or GRAPH_FORMATS (triples)."""
+        if self.kind == "graph":
+            if output_format not in GRAPH_FORMATS:
+                raise QueryError(f"a graph answer is written as one of: {', '.join(GRAPH_FORMATS)}")
+            if output_format == "nquads":
+                quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.triples]
+                return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+            return ox.serialize(self.triples, format=GRAPH_FORMATS[output_format], prefixes=PREFIXES) or b""
+        if output_format not in SELECT_FORMATS:
+            raise QueryError(f"a {self.kind} answer is written as one of: table, {', '.join(SELECT_FORMATS)}")
+        if self.kind == "ask":
+            return results.boolean(bool(self.boolean), output_format)
+        return results.select(self.variables, self.rows, output_format)
+
+    def table(self) -> str:
+        """A plain-text table for people, IRIs shortened with the project's prefixes."""
+        if self.kind == "ask":
+            return "true" if self.boolean else "false"
+        if self.kind == "graph":
+            return self.serialize("turtle").decode("utf-8")
+        header = self.variables
+        body = [[short(row.get(name)) for name in header] for row in self.rows]
+        widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body]
+        footer = f"{len(self.rows)} row(s)" + (" (truncated)" if self.truncated else "")
+        return "\n".join(lines + [footer])
+
+
+def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    """A readable form of a term: prefixed IRIs, bare literal values."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
+            if term.value.startswith(namespace):
+                return f"{prefix}:{term.value[len(namespace) :]}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def binding_terms(
+    bindings: dict[str, tuple[str, str, str | None]],
+) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Oxigraph terms for typed parameter values from the catalogue."""
+    terms: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, (kind, lexical, datatype) in bindings.items():
+        if kind == "iri":
+            terms[name] = ox.NamedNode(lexical)
+        elif datatype is None:
+            terms[name] = ox.Literal(lexical)
+        else:
+            terms[name] = ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+    return terms
+
+
+def collect(
+    answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, max_rows: int | None
+) -> QueryResult:
+    """Read an Oxigraph answer into a QueryResult, stopping after `max_rows` rows or triples."""
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult(kind="ask", boolean=bool(answer))
+    if isinstance(answer, ox.QueryTriples):
+        triples: list[ox.Triple] = []
+        for triple in answer:
+            if max_rows is not None and len(triples) >= max_rows:
+                return QueryResult(kind="graph", triples=triples, truncated=True)
+            triples.append(triple)
+        return QueryResult(kind="graph", triples=triples)
+    variables = [variable.value for variable in answer.variables]
+    rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
+    for solution in answer:
+        if max_rows is not None and len(rows) >= max_rows:
+            return QueryResult(kind="select", variables=variables, rows=rows, truncated=True)
+        rows.append({name: solution[name] for name in variables if solution[name] is not None})
+    return QueryResult(kind="select", variables=variables, rows=rows)
+
+
+def syntax_error(error: SyntaxError, source: str = "query") -> QueryError:
+    """A QueryError naming where in the query Oxigraph's parser stopped."""
+    message = str(error.msg if hasattr(error, "msg") else error)
+    match = _POSITION.search(message)
+    if match:
+        line, column = int(match.group(1)), int(match.group(2))
+        detail = _POSITION.sub("", message, count=1).strip(" :")
+        return QueryError(f"{source}:{line}:{column}: SPARQL syntax error: {detail}", line, column)
+    return QueryError(f"{source}: SPARQL syntax error: {message}")
+
+
+class Queryable(Protocol):
+    """What run_query needs of a store: the embedded one, or a remote endpoint later."""
+
+    def query(
+        self, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+
+
+def run_query(
+    store: Queryable,
+    text: str,
+    bindings: dict[str, ox.NamedNode | ox.Literal] | None = None,
+    *,
+    max_rows: int | None = None,
+    source: str = "query",
+) -> QueryResult:
+    """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
+    try:
+        return collect(store.query(text, bindings), max_rows)
+    except SyntaxError as error:
+        raise syntax_error(error, source) from None
+    except (RuntimeError, ValueError) as error:
+        raise QueryError(f"{source}: {error}") from None

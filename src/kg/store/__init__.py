@@ -1,0 +1,3 @@
+"""The store: the `Store` interface every reader asks through, the embedded and remote stores,
+canonical N-Triples.
+"""

@@ -1,0 +1,98 @@
+"""The embedded Oxigraph store on disk: created by `kg build`, opened read-only by its readers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.store.base import DEFAULT_STORE, StoreMissing
+
+STREAM_CHUNK = 1 << 20
+
+
+def create_store(path: Path, nquads_file: Path) -> None:
+    """Create a new on-disk store at `path` holding the quads of `nquads_file`."""
+    store = ox.Store(str(path))
+    store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    store.optimize()
+    del store
+
+
+class EmbeddedStore:
+    """A read-only view of a built Oxigraph store on disk."""
+
+    def __init__(self, path: Path = DEFAULT_STORE) -> None:
+        if not (path / "CURRENT").exists():
+            raise StoreMissing(f"no built store at {path}; run `kg build` first")
+        self.path = path
+        # Opened by its real path: a build that switches the link later does not move this reader.
+        self._store = ox.Store.read_only(os.path.realpath(path))
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+        *,
+        union_default_graph: bool = True,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query; `bindings` are substituted as terms, never pasted into the text."""
+        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
+        return self._store.query(
+            sparql, use_default_graph_as_union=union_default_graph, substitutions=substitutions
+        )
+
+    def graph_ntriples(self, iri: str) -> bytes:
+        """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+
+    def stream_graph(self, iri: str, count: int) -> Iterator[bytes]:
+        """One named graph as N-Triples in chunks, as the store writes them into a pipe from another
+        thread, so that sending a large graph starts at once. The stream ends cleanly only if it held
+        `count` triples; otherwise it raises, so that a cut stream never passes for a whole graph."""
+        read_end, write_end = os.pipe()
+        writer = threading.Thread(target=self._dump_into, args=(iri, write_end), daemon=True)
+        writer.start()
+        lines = 0
+        with open(read_end, "rb") as source:
+            while chunk := source.read(STREAM_CHUNK):
+                lines += chunk.count(b"\n")
+                yield chunk
+        writer.join()
+        if lines != count:
+            raise OSError(f"the local store wrote {lines} of the {count} triples of {iri}")
+
+    def _dump_into(self, iri: str, write_end: int) -> None:
+        """Write graph `iri` into the pipe, by its path, so that the store writes without the GIL."""
+        try:
+            self._store.dump(
+                f"/dev/fd/{write_end}", format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)
+            )
+        except OSError:
+            pass  # a pipe cannot be synced at the end, nor written once its reader left: the count tells
+        finally:
+            os.close(write_end)
+
+    def quads(self) -> list[ox.Quad]:
+        """Every quad in the store."""
+        return list(self._store)
+
+    def triples_per_graph(self) -> dict[str, int]:
+        """The number of triples in each named graph."""
+        return self._counts(
+            "SELECT ?key (COUNT(*) AS ?n) WHERE { GRAPH ?key { ?s ?p ?o } } GROUP BY ?key ORDER BY ?key"
+        )
+
+    def instances_per_class(self) -> dict[str, int]:
+        """The number of distinct instances of each class, across all graphs."""
+        return self._counts(
+            "SELECT ?key (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?key } GROUP BY ?key ORDER BY DESC(?n) ?key"
+        )
+
+    def _counts(self, sparql: str) -> dict[str, int]:
+        """`?n` by `?key` for a grouping query, in the query's order."""
+        return {row["key"].value: int(row["n"].value) for row in self.query(sparql)}

@@ -1,0 +1,22 @@
+"""Opening a store by its spec: a folder for the embedded store, an http(s) URL for an endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.store.base import Store
+from kg.store.embedded import EmbeddedStore
+
+
+def open_store(spec: str | Path) -> Store:
+    """The store `spec` names: a SPARQL endpoint for an http(s) URL, else an embedded store's folder.
+
+    Every reader (kg query, kg serve) opens its store through this, so an
+    external triple store stands in for the embedded one without other changes.
+    """
+    text = str(spec)
+    if text.startswith(("http://", "https://")):
+        from kg.store.remote import RemoteStore  # imported here: httpx loads only for an endpoint
+
+        return RemoteStore(text)
+    return EmbeddedStore(Path(text))

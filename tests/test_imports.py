@@ -1,0 +1,118 @@
+"""The import contract: the layers of `src/kg/` import one way, with no cycles.
+
+Read from the source with `ast`, imports inside functions included, so that a
+lazy import cannot hide a cycle or a reader reaching into the build.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "kg"
+FOUNDATIONS = {"kg", "kg.namespaces", "kg.errors"}
+# What each layer may import of kg, besides itself and the foundations.
+LAYERS: dict[str, set[str]] = {
+    "store": set(),
+    "build": {"store"},
+    "query": {"store"},
+    "network": {"store", "query"},
+    "charts": {"store", "query", "network"},
+    "exchange": {"store", "query"},
+    "server": {"store", "query", "network", "charts", "exchange"},
+    "cli": {"store", "build", "query", "network", "charts", "exchange", "server"},
+}
+# Modules that serve web pages belong to the server's layer wherever they live.
+WEB_MODULES = {"kg.network.web"}
+WEB_AND_COMMAND_LINE = {"flask", "werkzeug", "click", "waitress"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """Every module `name` imports, anywhere in its text: kg modules by their own name, others by package."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & known
+            found |= submodules or {base}
+    return {item if item.split(".")[0] == "kg" else item.split(".")[0] for item in found}
+
+
+def layer(name: str) -> str | None:
+    if name in WEB_MODULES:
+        return "server"
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+@pytest.fixture(scope="module")
+def graph() -> nx.DiGraph:
+    found = modules()
+    graph = nx.DiGraph()
+    for name, path in found.items():
+        graph.add_node(name)
+        for target in imports(name, path, set(found)):
+            graph.add_edge(name, target)
+    return graph
+
+
+def test_no_module_imports_itself_back(graph: nx.DiGraph) -> None:
+    cycles = [sorted(part) for part in nx.strongly_connected_components(graph) if len(part) > 1]
+    assert cycles == []
+
+
+def test_layers_import_one_way(graph: nx.DiGraph) -> None:
+    wrong = []
+    for source, target in graph.edges:
+        if not target.startswith("kg") or target in FOUNDATIONS or source in FOUNDATIONS:
+            continue
+        here, there = layer(source), layer(target)
+        if here is not None and there is not None and there != here and there not in LAYERS[here]:
+            wrong.append(f"{source} -> {target}")
+    assert wrong == []
+
+
+def test_foundations_import_no_layer(graph: nx.DiGraph) -> None:
+    wrong = [f"{s} -> {t}" for s, t in graph.edges if s in FOUNDATIONS and layer(t) is not None and s != "kg"]
+    assert wrong == []
+
+
+def test_only_the_command_line_imports_the_build(graph: nx.DiGraph) -> None:
+    readers = [s for s, t in graph.edges if layer(t) == "build" and layer(s) not in {"build", "cli"}]
+    assert readers == []
+
+
+def test_only_the_server_and_the_command_line_speak_web_or_click(graph: nx.DiGraph) -> None:
+    wrong = [
+        f"{s} -> {t}"
+        for s, t in graph.edges
+        if t in WEB_AND_COMMAND_LINE and layer(s) not in {"server", "cli"}
+    ]
+    assert wrong == []
+
+
+def test_the_contract_sees_every_module(graph: nx.DiGraph) -> None:
+    """A module outside every layer and the foundations would escape the contract."""
+    assert [
+        name
+        for name in graph.nodes
+        if name.startswith("kg") and name not in FOUNDATIONS and layer(name) is None
+    ] == []
