@@ -79,7 +79,9 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
     assert EmbeddedStore(store).triples_per_graph() == counts
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "generations", "project", "store"]
     generations = tmp_path / "generations"
-    assert sorted(os.listdir(generations)) == sorted([".lock", "current", os.readlink(generations / "current")])
+    assert sorted(os.listdir(generations)) == sorted(
+        [".lock", "current", os.readlink(generations / "current")]
+    )
 
 
 def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: Path) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig
+from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, public_base
 from kg.store.base import DEFAULT_STORE
-from kg.store.opening import open_store
 
 
 @click.command("serve")
@@ -52,6 +50,12 @@ from kg.store.opening import open_store
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
 @click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Where clients reach this server, for the VoID and service descriptions [default: http://HOST:PORT/].",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @click.pass_obj
 def serve_command(
@@ -64,6 +68,7 @@ def serve_command(
     workers: int,
     cache_mb: int,
     threads: int | None,
+    base_url: str | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
@@ -76,9 +81,14 @@ def serve_command(
         if not (Path(spec) / "CURRENT").exists():
             click.echo(f"error: no built store at {spec}; run `kg build` first", err=True)
             sys.exit(2)
-        spec = str(Path(spec).resolve())
+        spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
+    try:
+        public = public_base(base_url, host, port)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
     config = ServerConfig(
-        store_factory=functools.partial(open_store, spec),
+        store=spec,
+        base_url=public,
         project=project.resolve(),
         timeout=timeout,
         max_rows=max_rows,
@@ -90,14 +100,13 @@ def serve_command(
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
-    import waitress
+    from kg.server.http import serve
 
-    waitress.serve(
+    serve(
         app,
         host=host,
         port=port,
         threads=threads or 4 * workers,
         ident="opioid-kg",
         channel_timeout=max(30, int(timeout) * 3),
-        _quiet=True,
     )

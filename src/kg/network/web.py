@@ -7,15 +7,15 @@ shipped inside the installed pyvis package.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.store.base import DEFAULT_STORE, Store
-from kg.store.embedded import EmbeddedStore
+from kg.server.headers import allow_inline
+from kg.server.services import services
+from kg.store.base import Store
 
 from . import interactive
 from .model import flow_network, production_network
@@ -33,28 +33,17 @@ SUGGESTED_CHARTS = (
     ("heroinSeizures", None),
 )
 MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
-_lock = threading.Lock()
 
 
 def store() -> Store:
-    """The app's store, opened once per process from the server's settings."""
-    extensions = current_app.extensions
-    with _lock:
-        if "kg.network.store" not in extensions:
-            services = extensions.get("kg")
-            factory: Callable[[], Store] | None = getattr(
-                getattr(services, "config", None), "store_factory", None
-            )
-            extensions["kg.network.store"] = factory() if factory else EmbeddedStore(DEFAULT_STORE)
-        return extensions["kg.network.store"]
+    """The store of the request's generation, opened once per generation."""
+    state = services()
+    return state.made(("network store",), state.store_factory)
 
 
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
-    """Pictures of a read-only store never change while the server runs: draw each once."""
-    cache: dict[tuple[str, ...], bytes] = current_app.extensions.setdefault("kg.network.pictures", {})
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
+    """Pictures of a generation's read-only store never change: draw each once."""
+    return services().made(key, make)
 
 
 def _substance() -> str | None:
@@ -97,7 +86,8 @@ def network_picture(fmt: str) -> Response:
         body = cached(("network", substance or "", fmt), make)
     except UnknownName as error:
         abort(404, str(error))
-    return Response(body, mimetype=MIME[fmt])
+    response = Response(body, mimetype=MIME[fmt])
+    return allow_inline(response, framed_by_site=True) if fmt == "html" else response
 
 
 @blueprint.get("/network/vis-network.min.js")

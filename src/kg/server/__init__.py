@@ -21,7 +21,7 @@ EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
 
 
 def create_app(config: ServerConfig) -> Flask:
-    """A Flask app answering from the store that `config.store_factory` opens in each worker.
+    """A Flask app answering from the current generation of the store at `config.store`.
 
     Flask and the blueprints are imported here, not at module level, so that query
     workers, which import this package, start without them.
@@ -29,7 +29,7 @@ def create_app(config: ServerConfig) -> Flask:
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException
 
-    from . import api, dataset, ontology, pages, resources, source, sparql
+    from . import api, dataset, generation, headers, ontology, pages, resources, source, sparql
     from .guard import Refused
     from .responses import error_response, from_exception
     from .services import Services
@@ -38,8 +38,8 @@ def create_app(config: ServerConfig) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["kg"] = Services(config)
-    for module in (sparql, api, dataset, ontology, source, pages, resources):
+    app.extensions["kg"] = generation.Generations(config, Services)
+    for module in (generation, headers, sparql, api, dataset, ontology, source, pages, resources):
         app.register_blueprint(module.blueprint)
     for spec in EXTRA_BLUEPRINTS:
         module_name, _, attribute = spec.partition(":")
@@ -65,7 +65,7 @@ def create_app(config: ServerConfig) -> Flask:
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count"
+        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count, KG-Generation"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 

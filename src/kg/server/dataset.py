@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -21,9 +19,8 @@ RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rd
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
-@cache
-def _dump(output_format: str, _store_id: int) -> bytes:
-    """The dataset in one format; the store is read-only, so each format is made once."""
+def _dump(output_format: str) -> bytes:
+    """The dataset in one format; a generation's store is read-only, so each format is made once."""
     state = services()
     quads: list[ox.Quad] = []
     for iri in state.graphs:
@@ -48,7 +45,8 @@ def data() -> Response:
     chosen = negotiate(DUMP_MEDIA, request.args.get("format"))
     if chosen is None:
         raise ServiceError(406, f"the dataset is offered as: {offered(DUMP_MEDIA)}")
-    response = Response(_dump(chosen, id(services())), content_type=FORMAT_MEDIA[chosen])
+    body = services().made(("dump", chosen), lambda: _dump(chosen))
+    response = Response(body, content_type=FORMAT_MEDIA[chosen])
     response.vary.add("Accept")
     return response
 
@@ -66,14 +64,13 @@ def void() -> Response:
     graph.bind("dcterms", DCTERMS)
     graph.bind("sd", SD)
     dataset = URIRef(base)
-    root = request.host_url
     graph.add((dataset, RDF.type, VOID.Dataset))
     graph.add(
         (dataset, DCTERMS.title, Literal("opioid-kg: a knowledge graph of the transnational opioid supply"))
     )
     graph.add((dataset, DCTERMS.license, URIRef("https://opensource.org/licenses/MIT")))
-    graph.add((dataset, VOID.sparqlEndpoint, URIRef(root + "sparql")))
-    graph.add((dataset, VOID.dataDump, URIRef(root + "data")))
+    graph.add((dataset, VOID.sparqlEndpoint, URIRef(state.public_url("sparql"))))
+    graph.add((dataset, VOID.dataDump, URIRef(state.public_url("data"))))
     graph.add((dataset, VOID.uriSpace, Literal(base + "id/")))
     graph.add((dataset, VOID.vocabulary, URIRef(base + "ontology#")))
     graph.add((dataset, VOID.triples, Literal(sum(state.graphs.values()), datatype=XSD.integer)))

@@ -6,21 +6,19 @@ always matches the data being served and is never written by hand.
 
 from __future__ import annotations
 
-import threading
 import warnings
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
+from .headers import allow_inline
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
 from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("ontology", __name__)
-_lock = threading.Lock()
-_pages: dict[int, str] = {}
 
 
 def ontology_graph() -> Graph:
@@ -59,10 +57,8 @@ def ontology() -> Response:
     state = services()
     if chosen != "html":
         return graph_answer(state.canonical("graph/ontology"), chosen)
-    with _lock:
-        if id(state) not in _pages:
-            _pages[id(state)] = documentation(ontology_graph())
-    return Response(_pages[id(state)], content_type="text/html; charset=utf-8")
+    page = state.made(("ontology page",), lambda: documentation(ontology_graph()))
+    return allow_inline(Response(page, content_type="text/html; charset=utf-8"))
 
 
 @blueprint.get("/ontology.<extension>")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -32,36 +31,36 @@ SELECT ?group ?s ?label WHERE {
   FILTER(lang(?label) = "" || langMatches(lang(?label), "en"))
 } ORDER BY ?group ?label
 """
-_home_lock = threading.Lock()
-_home: dict[int, dict[str, object]] = {}
 
 
 @blueprint.app_template_filter("href")
 def href(iri: str) -> str | None:
-    """Where a link to an IRI goes: dataset IRIs to this server, web IRIs out, anything else nowhere."""
+    """Where a link to an IRI goes: dataset IRIs to this server, absolute web IRIs out, anything else
+    (a relative or protocol-relative reference, another scheme) nowhere."""
     local = services().local_path(iri)
-    if local.startswith("/") or local.startswith(("http://", "https://")):
+    if local != iri:
         return local
-    return None
+    return iri if iri.startswith(("http://", "https://")) else None
 
 
 def home_data(state: Services) -> dict[str, object]:
-    """Counts and main entities; computed once, since the store is read-only."""
-    with _home_lock:
-        if id(state) not in _home:
-            classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for row in state.select(MAIN):
-                entries = groups.setdefault(row["group"].value, [])
-                if row["s"].value not in {iri for iri, _ in entries}:
-                    entries.append((row["s"].value, row["label"].value))
-            _home[id(state)] = {
-                "graphs": state.graphs,
-                "classes": classes,
-                "groups": groups,
-                "class_labels": state.labels({c for c, _ in classes}),
-            }
-        return _home[id(state)]
+    """Counts and main entities; computed once for each generation, whose store is read-only."""
+    return state.made(("home",), lambda: _home_data(state))
+
+
+def _home_data(state: Services) -> dict[str, object]:
+    classes = [(r["c"].value, int(r["n"].value)) for r in state.select(CLASS_COUNTS)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in state.select(MAIN):
+        entries = groups.setdefault(row["group"].value, [])
+        if row["s"].value not in {iri for iri, _ in entries}:
+            entries.append((row["s"].value, row["label"].value))
+    return {
+        "graphs": state.graphs,
+        "classes": classes,
+        "groups": groups,
+        "class_labels": state.labels({c for c, _ in classes}),
+    }
 
 
 @blueprint.get("/")

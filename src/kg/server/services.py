@@ -1,19 +1,23 @@
 """What every blueprint shares: the settings, the worker pool, the catalogue, and term helpers.
 
-Blueprints reach it through `services()`; it is built once by create_app.
+There is one Services for each build generation the server answers from;
+blueprints reach the one of their request's generation through `services()`.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-
-from flask import current_app
+from typing import Any
 
 from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.store.base import Store
 
 from .config import ServerConfig
+from .generation import pinned
 from .workers import Binding, WorkerPool
 
 LABELS = (
@@ -39,14 +43,30 @@ class Term:
 
 
 class Services:
-    """The server's shared state, read-only after start."""
+    """The state of the server for one generation of the build, read-only after start: its query
+    workers opening that generation's store, and whatever is derived from its answers."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, store_factory: Callable[[], Store]) -> None:
         self.config = config
-        self.pool = WorkerPool(config.store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
+        self.store_factory = store_factory
+        self.pool = WorkerPool(store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
+        self._made: dict[tuple[str, ...], Any] = {}
+        self._made_lock = threading.Lock()
+
+    def made(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        """A value derived from this generation's answers (a picture, a page's data), made once."""
+        with self._made_lock:
+            if key in self._made:
+                return self._made[key]
+        value = make()  # outside the lock: making one value may need another
+        with self._made_lock:
+            return self._made.setdefault(key, value)
+
+    def close(self) -> None:
+        self.pool.close()
 
     @cached_property
     def graphs(self) -> dict[str, int]:
@@ -70,11 +90,17 @@ class Services:
     def local_path(self, iri: str) -> str:
         """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
         base = self.config.canonical_base
-        if iri.startswith(base):
+        # A rest starting with a slash would make `//host/...`, which browsers read as another site.
+        if iri.startswith(base) and not iri[len(base) :].startswith(("/", "\\")):
             rest = iri[len(base) :]
             path, hash_, fragment = rest.partition("#")
             return "/" + path + (hash_ + fragment)
         return iri
+
+    def public_url(self, path: str) -> str:
+        """The absolute URL of a path on this server, from its configured base URL, never the Host
+        a request names."""
+        return self.config.base_url + path.lstrip("/")
 
     def canonical(self, path: str) -> str:
         """The dataset IRI served at a local path (the inverse of local_path)."""
@@ -97,5 +123,5 @@ class Services:
 
 
 def services() -> Services:
-    """The Services of the running app."""
-    return current_app.extensions["kg"]
+    """The Services of the generation the current request is answered from."""
+    return pinned()
