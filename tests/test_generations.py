@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from server_fixtures import RunningServer, start_server
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.generations import CURRENT, GENERATIONS, generation_id
@@ -106,6 +107,30 @@ def layout(built, tmp_path: Path) -> Layout:
     return Layout(tmp_path, built.dist / "graphs")
 
 
+def served_marker(server: RunningServer, generation: str, seconds: float = 60) -> str:
+    """The marker `server` answers once it answers from `generation` (it takes a new one up at once)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = server.get(
+            "/sparql", "application/sparql-results+json", query=f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
+        )
+        assert reply.status == 200, reply.text
+        if reply.headers["kg-generation"] == generation:
+            return reply.json()["results"]["bindings"][0]["m"]["value"]  # type: ignore[index]
+        assert time.monotonic() < deadline, f"still answering from {reply.headers['kg-generation']}"
+        time.sleep(0.2)
+
+
+def check_served(layout: Layout, running: RunningServer, shown: tuple[str, str], logs: Path) -> None:
+    """The running server takes up the generation shown, and a server started now answers from it."""
+    assert served_marker(running, shown[0]) == shown[1]
+    fresh = start_server(layout.store, logs, "--workers", "1")
+    try:
+        assert served_marker(fresh, shown[0], seconds=0) == shown[1]
+    finally:
+        fresh.stop()
+
+
 def test_a_build_is_one_generation_behind_links_and_the_next_cleans(layout: Layout) -> None:
     layout.publish("first")
     assert layout.dist.is_symlink() and layout.store.is_symlink()
@@ -133,32 +158,48 @@ def test_folders_of_a_build_before_generations_become_links(layout: Layout) -> N
     assert layout.leftovers() == []
 
 
-def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(layout: Layout) -> None:
+def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
+    layout: Layout, tmp_path: Path
+) -> None:
     """Before each file-system step of publishing, and at random instants: kill -9, then the user's
-    paths show the old or the new generation whole, and the next run removes what the killed one left."""
+    paths show the old or the new generation whole, a running `kg serve` takes it up, a `kg serve`
+    started then answers from it, and the next run removes what the killed one left."""
     layout.publish("old")
     steps, duration = layout.publish("probe")
     previous = layout.whole_generation()
-    # Every step but the fsync of each file inside the new generation (all alike), of which those next
-    # to another kind of step and the middle one are kept.
-    syncs = {number for number, line in enumerate(steps, 1) if " fsync " in line}
-    chosen = [n for n in range(1, len(steps) + 1) if n not in syncs or {n - 1, n + 1} - syncs]
-    chosen += [sorted(syncs)[len(syncs) // 2]]
-    outcomes: dict[str, int] = {}
-    for trial, step in enumerate(sorted(chosen)):
-        taken = layout.kill_at_step(f"trial-{trial}", step)
-        shown = layout.whole_generation()
-        assert shown in (previous, (shown[0], f"trial-{trial}")), f"after kill at {taken}: {shown}"
-        outcome = "old" if shown == previous else "new"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        previous = shown
-    rng = random.Random(20261130)
-    for trial in range(RANDOM_KILLS):
-        finished = layout.kill_after(f"random-{trial}", rng.uniform(0, duration))
-        shown = layout.whole_generation()
-        assert shown in (previous, (shown[0], f"random-{trial}"))
-        assert not finished or shown[1] == f"random-{trial}"
-        previous = shown
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    running = start_server(layout.store, logs, "--workers", "1")
+    try:
+        # Every step but the fsync of each file inside the new generation (all alike), of which those next
+        # to another kind of step and the middle one are kept.
+        syncs = {number for number, line in enumerate(steps, 1) if " fsync " in line}
+        chosen = [n for n in range(1, len(steps) + 1) if n not in syncs or {n - 1, n + 1} - syncs]
+        chosen += [sorted(syncs)[len(syncs) // 2]]
+        outcomes: dict[str, int] = {}
+        for trial, step in enumerate(sorted(chosen)):
+            taken = layout.kill_at_step(f"trial-{trial}", step)
+            shown = layout.whole_generation()
+            assert shown in (previous, (shown[0], f"trial-{trial}")), f"after kill at {taken}: {shown}"
+            check_served(layout, running, shown, logs)
+            outcome = "old" if shown == previous else "new"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            previous = shown
+        rng = random.Random(20261130)
+        for trial in range(RANDOM_KILLS):
+            finished = layout.kill_after(f"random-{trial}", rng.uniform(0, duration))
+            shown = layout.whole_generation()
+            assert shown in (previous, (shown[0], f"random-{trial}"))
+            assert not finished or shown[1] == f"random-{trial}"
+            check_served(layout, running, shown, logs)
+            outcome = "old" if shown == previous else "new"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            previous = shown
+    except (AssertionError, OSError):
+        print(running.log.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        running.stop()
     layout.publish("last")
     assert layout.whole_generation()[1] == "last"
     assert layout.leftovers() == []
