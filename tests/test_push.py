@@ -215,7 +215,7 @@ def test_a_new_graph_streams_or_goes_with_its_length_where_the_store_wants_one(b
 def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, server):
     before = seed_old_data(server)
     data = str(graph_iri("data"))
-    # The leftover check, counts, the live data graph read, its staging PUT, the staging count, one for each of
+    # Leftovers, counts, the live data graph read, its staging PUT, the staging count, one for each of
     # the four other graphs get through; the copy from the staging graph meets a 503.
     with FailingProxy(server.base, healthy=9) as proxy:
         target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
