@@ -67,6 +67,13 @@ def test_1_fentanyl_reaches_the_us_from_china_via_mexico_via_canada_and_by_direc
         (ID + "country/CN", None, ID + "mode/direct-mail"),
     }
     assert {row["status"] for row in rows} == {ID + "flow-status/reported"}
+    # What travels is clandestine-produced fentanyl, a form of fentanyl, not the licit medicine.
+    assert {row["carried"] for row in rows} == {ID + "substance/illicit-fentanyl"}
+    # "primarily are sourced from China" qualifies China as the source, on every route alike;
+    # the introduction's "manufacture or diversion" leaves open how it is sourced there.
+    assert grouped(rows, "flow", "originQualifier") == {
+        row["flow"]: {ID + "qualifier/primarily", ID + "qualifier/manufacture-or-diversion"} for row in rows
+    }
 
 
 def test_1_with_parameters_precursors_are_suspected_to_cross_from_the_us_into_mexico(
@@ -93,22 +100,38 @@ def test_2_fentanyl_analogues_and_precursors_come_from_china_precursors_also_fro
 ) -> None:
     rows = answer(store, "fentanyl-sources")
     assert grouped(rows, "item", "origin") == {
-        ID + "substance/fentanyl": {ID + "country/CN", ID + "country/MX"},
+        ID + "substance/illicit-fentanyl": {ID + "country/CN", ID + "country/MX"},
         ID + "substance/fentanyl-analogues": {ID + "country/CN"},
         ID + "substance/fentanyl-precursors": {ID + "country/CN", ID + "country/US"},
     }
     from_us = [row for row in rows if row["origin"] == ID + "country/US"]
-    assert [(row["status"], row["agency"]) for row in from_us] == [
+    assert {(row["status"], row["agency"]) for row in from_us} == {
         (ID + "flow-status/suspected", ID + "organization/dea")
-    ]
+    }
     made_in_mexico = [row for row in rows if row["origin"] == ID + "country/MX"]
-    assert [(row["how"], row["qualifier"], row["agency"]) for row in made_in_mexico] == [
-        ("made in", ID + "qualifier/suspected", ID + "organization/dea")
-    ]
-    from_china = {(row["how"], row.get("qualifier")) for row in rows if row["origin"] == ID + "country/CN"}
+    # "DEA suspects labs in Mexico may use precursor chemicals ...": suspected, and only possible.
+    assert {(row["how"], row["qualifier"], row["agency"]) for row in made_in_mexico} == {
+        ("made in", ID + "qualifier/suspected", ID + "organization/dea"),
+        ("made in", ID + "qualifier/possible", ID + "organization/dea"),
+    }
+    from_china = grouped([row for row in rows if row["origin"] == ID + "country/CN"], "item", "qualifier")
+    # "Clandestine-produced fentanyl, as well as most illicit fentanyl precursor chemicals and
+    # fentanyl analogues, primarily are sourced from China": most of those, not all of them.
     assert from_china == {
-        ("made in", ID + "qualifier/primarily"),
-        ("trafficked from", ID + "qualifier/primarily"),
+        ID + "substance/illicit-fentanyl": {
+            ID + "qualifier/primarily",
+            ID + "qualifier/manufacture-or-diversion",
+        },
+        ID + "substance/fentanyl-analogues": {
+            ID + "qualifier/primarily",
+            ID + "qualifier/manufacture-or-diversion",
+            ID + "qualifier/most",
+        },
+        ID + "substance/fentanyl-precursors": {
+            ID + "qualifier/primarily",
+            ID + "qualifier/manufacture-or-diversion",
+            ID + "qualifier/most",
+        },
     }
 
 
@@ -233,14 +256,18 @@ def test_8_border_heroin_seizures_doubled_declined_twice_and_exceeded_3925_kg_by
         if row["kind"] == KG + "StatedChange"
     }
     assert set(changes) == {
-        ("2010", "2015"),
+        ("year-2010", "year-2015"),
         ("fy2015", "fy2016"),
         ("fy2016", "fy2017"),
         ("fy2017", "fy2018"),
     }
-    assert changes[("2010", "2015")]["direction"] == ID + "direction/increase"
-    assert changes[("2010", "2015")]["changeFactor"] == Decimal(2)
-    assert changes[("2010", "2015")]["qualifier"] == ID + "qualifier/more-than"
+    doubled = changes[("year-2010", "year-2015")]
+    assert doubled["direction"] == ID + "direction/increase"
+    assert doubled["changeFactor"] == Decimal(2)
+    assert doubled["qualifier"] == ID + "qualifier/more-than"
+    # "From 2010 to 2015" does not say calendar or fiscal years; the series goes on in fiscal years.
+    assert doubled["periodKind"] == KG + "UnspecifiedYear"
+    assert {row["periodKind"] for row in rows if row["fact"] != doubled["fact"]} == {KG + "FiscalYear"}
     assert changes[("fy2015", "fy2016")]["direction"] == ID + "direction/decrease"
     assert changes[("fy2016", "fy2017")]["direction"] == ID + "direction/decrease"
     assert changes[("fy2016", "fy2017")]["trend"] == ID + "direction/increase"
@@ -267,6 +294,18 @@ def test_9_heroin_now_comes_from_mexico_and_latin_america_earlier_from_colombia_
         (Decimal(90), ID + "qualifier/more-than"),
     }
     assert {row["since"] for row in rows if row["origin"] == ID + "country/MX"} == {"since 2013"}
+    # The majority holds "since 2013"; more than 90 percent holds "now": two periods, not one.
+    shares = {(row["share"], row["sharePeriod"]) for row in rows if row["origin"] == ID + "country/MX"}
+    assert shares == {(Decimal(50), "since 2013"), (Decimal(90), "now (at the time of the report)")}
+    # Latin America is the main source "in recent decades"; Colombia and Guatemala "until recently".
+    [latin_america] = [row for row in rows if row["origin"] == ID + "region/latin-america"]
+    assert (latin_america["since"], latin_america["originQualifier"]) == (
+        "in recent decades",
+        ID + "qualifier/main",
+    )
+    assert {row["since"] for row in rows if row["origin"] in (ID + "country/CO", ID + "country/GT")} == {
+        "until recently"
+    }
     [guatemala] = [row for row in rows if row["origin"] == ID + "country/GT"]
     assert guatemala["relativeVolume"] == ID + "qualifier/much-lesser-extent"
 
@@ -324,7 +363,7 @@ def test_12_merida_activities_and_their_targets(store: EmbeddedStore) -> None:
         ("merida-data-improvement", "partner", ID + "organization/unodc"),
         ("merida-data-improvement", "targetsSubstance", ID + "substance/opium-poppy"),
         ("merida-training-and-equipment", "beneficiary", ID + "group/mexican-officials"),
-        ("merida-drug-control-system", "targetsSubstance", ID + "substance/fentanyl-precursors"),
+        ("merida-drug-control-system", "targetsSubstance", ID + "substance/chemical-precursors"),
         ("merida-canine-training", "targetsSubstance", ID + "substance/fentanyl"),
         ("merida-north-american-drug-dialogue", "forum", ID + "program/north-american-drug-dialogue"),
         ("merida-north-american-drug-dialogue", "partner", ID + "country/CA"),
@@ -370,6 +409,7 @@ def test_14_fentanyl_policies_requested_or_pursued_by_the_united_states(store: E
         ("international-control-of-anpp-and-npp", ID + "country/US", "requests"),
         ("china-scheduling-of-fentanyl-analogues", ID + "country/US", "pursues"),
         ("mexico-cooperation-on-fentanyl-seizures", ID + "country/US", "pursues"),
+        ("curbing-the-fentanyl-uptick", ID + "country/US", "pursues"),
     }
     targets = grouped(rows, "policy", "target")
     assert ID + "substance/carfentanil" in targets[ID + "policy/china-scheduling-of-fentanyl-analogues"]
@@ -384,7 +424,12 @@ def test_14_with_opium_poppy_decriminalization_is_proposed_by_advisers_and_likel
 ) -> None:
     rows = answer(store, "fentanyl-policies", substance=ID + "substance/opium-poppy")
     stances = {(row["actor"], row["stanceType"], row.get("stanceQualifier")) for row in rows}
-    assert (ID + "group/lopez-obrador-advisers", ID + "stance-type/proposes", None) in stances
+    # "Some of López Obrador's top advisers have proposed": some of them, not all.
+    assert (
+        ID + "group/lopez-obrador-advisers",
+        ID + "stance-type/proposes",
+        ID + "qualifier/some",
+    ) in stances
     assert (ID + "group/us-officials", ID + "stance-type/opposes", ID + "qualifier/likely") in stances
 
 
@@ -443,13 +488,26 @@ def test_17_evidence_quotes_the_report_verbatim_at_its_position(
 
 def test_17_a_flow_cites_two_excerpts_and_a_background_fact_its_document(store: EmbeddedStore) -> None:
     rows = answer(store, "evidence", fact=ID + "flow/china-mexico-us-fentanyl")
-    assert {row["excerpt"] for row in rows} == {
-        ID + "excerpt/fentanyl-sources",
-        ID + "excerpt/mexico-transshipment",
+    assert {(row["role"], row["excerpt"]) for row in rows} == {
+        ("quote", ID + "excerpt/fentanyl-sources"),
+        ("quote", ID + "excerpt/mexico-transshipment"),
+        ("context", ID + "excerpt/introduction"),
     }
     assert {row["agency"] for row in rows} == {ID + "organization/crs"}
     rows = answer(store, "evidence", fact=ID + "organization/incb")
+    assert [row.get("role") for row in rows] == [None]
     assert [(row["document"], row.get("exact")) for row in rows] == [(ID + "document/incb-red-list", None)]
+
+
+def test_17_evidence_shows_the_sentence_that_names_the_agency_beside_the_quote(store: EmbeddedStore) -> None:
+    """'Seizures declined in FY2016 ...' names neither CBP nor the border: its context sentence does."""
+    rows = answer(store, "evidence", fact=ID + "change/swb-heroin-seizures-fy2015-fy2016")
+    assert [(row["role"], row["excerpt"]) for row in rows] == [
+        ("quote", ID + "excerpt/swb-seizures-declined"),
+        ("context", ID + "excerpt/swb-seizures-doubled"),
+    ]
+    assert "U.S. Customs and Border Protection" in rows[1]["exact"]
+    assert {row["agency"] for row in rows} == {ID + "organization/cbp"}
 
 
 def _described(store: EmbeddedStore, iri: str) -> set[tuple[str, str, str]]:
@@ -465,7 +523,8 @@ def test_18_everything_about_fentanyl(store: EmbeddedStore) -> None:
     assert (fentanyl, KG + "morePotentThan", ID + "substance/heroin") in triples
     assert (fentanyl, KG + "memberOfGroup", ID + "substance/synthetic-opioids") in triples
     assert (ID + "substance/anpp", KG + "precursorOf", fentanyl) in triples
-    assert (ID + "flow/china-mexico-us-fentanyl", KG + "substance", fentanyl) in triples
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    assert (ID + "substance/illicit-fentanyl", skos + "broader", fentanyl) in triples
     assert (ID + "substance/heroin", "http://www.w3.org/2004/02/skos/core#prefLabel", "heroin") in triples
     assert all(fentanyl in (s, o) or p.endswith("label") or p.endswith("prefLabel") for s, p, o in triples)
 
@@ -495,7 +554,7 @@ def test_19_estimates_approximations_bounds_and_suspicions(store: EmbeddedStore)
     assert of("observation/mx-potential-heroin-production-2017") == {"estimate", "imprecise"}
     assert of("observation/swb-heroin-seizures-fy2018-to-july") == {"more-than", "partial-period"}
     assert of("change/swb-heroin-seizures-2010-2015") == {"more-than"}
-    assert of("flow/us-mexico-fentanyl-precursors") == {"suspected"}
+    assert of("flow/us-mexico-fentanyl-precursors") == {"suspected", "possible"}
     assert of("stance/us-officials-oppose-decriminalization") == {"likely"}
     assert of("flow/guatemala-us-heroin") == {"much-lesser-extent"}
     bounds = {(row["fact"], row.get("boundKind")) for row in rows}

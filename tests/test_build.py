@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from kg.build.parsing import InputError
 from kg.build.pipeline import BuildFailed, build
 from kg.cli import main
+from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
 
 
@@ -43,7 +44,7 @@ def test_summary_reports_counts_and_zero_violations(built) -> None:
 
 
 def test_store_holds_what_dist_holds(built) -> None:
-    per_graph = EmbeddedStore(built.store_path).triples_per_graph()
+    per_graph = triples_per_graph(EmbeddedStore(built.store_path))
     expected = {
         f"https://w3id.org/opioid-kg/graph/{name}": n for name, n in built.result.triples_per_graph.items()
     }
@@ -68,7 +69,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
     dist, store = tmp_path / "dist", tmp_path / "store"
     build(project_copy, dist, store)
     before = snapshot(dist)
-    counts = EmbeddedStore(store).triples_per_graph()
+    counts = triples_per_graph(EmbeddedStore(store))
 
     statistics = project_copy / "graph" / "data" / "statistics.ttl"
     statistics.write_text(statistics.read_text("utf-8").replace('"44100"', '"44100.5x"'), "utf-8")
@@ -76,7 +77,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
         build(project_copy, dist, store)
 
     assert snapshot(dist) == before
-    assert EmbeddedStore(store).triples_per_graph() == counts
+    assert triples_per_graph(EmbeddedStore(store)) == counts
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "generations", "project", "store"]
     generations = tmp_path / "generations"
     assert sorted(os.listdir(generations)) == sorted(

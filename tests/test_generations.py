@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from server_fixtures import RunningServer, start_server
 
+from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
 from kg.store.generations import CURRENT, GENERATIONS, generation_id
 
@@ -87,7 +88,7 @@ class Layout:
         assert store_real.parent.parent == self.home.resolve()
         lines = (self.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
         store = EmbeddedStore(self.store)
-        assert sum(store.triples_per_graph().values()) == len(lines)
+        assert sum(triples_per_graph(store).values()) == len(lines)
         [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
         marker = row["m"].value
         assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)

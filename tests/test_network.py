@@ -61,6 +61,37 @@ def test_heroin_comes_from_mexico_and_historically_from_colombia_and_guatemala(s
     assert "CN" not in flow_view(store, "heroin").network
 
 
+def test_paths_qualify_china_as_the_source_and_show_the_precursor_chain(built) -> None:
+    """'primarily are sourced from China' qualifies the source on every route alike, and the
+    suspected U.S.-to-Mexico precursor flow feeds the suspected Mexican labs."""
+    store = ["--store", str(built.store_path)]
+    answer = json.loads(run("network", "paths", "--substance", "fentanyl", "--format", "json", *store))
+    from_china = [r for r in answer["routes"] if r["origin"] == "CN"]
+    assert len(from_china) == 3
+    assert all(r["origin_qualifiers"] == ["manufacture or diversion", "primarily"] for r in from_china)
+    [chain] = answer["feeds"]
+    assert (chain["from"], chain["to"], chain["status"]) == ("US", "MX", "suspected")
+    assert chain["feeds"].startswith("labs in Mexico suspected of producing fentanyl")
+    table = run("network", "paths", "--substance", "fentanyl", *store)
+    assert "US -> MX: fentanyl precursor chemicals (suspected) feed labs in Mexico" in table
+
+
+def test_latin_america_does_not_double_count_its_member_countries(store) -> None:
+    """Latin America, the main source, is the region of Mexico, Colombia and Guatemala, whose own
+    flows carry the heroin: it is neither one more origin nor one more route."""
+    view = flow_view(store, "heroin")
+    assert "latin-america" not in origins(view.network)
+    assert {route.origin for route in find_routes(view.network, "US")} == {
+        "MX",
+        "CO",
+        "GT",
+        "southwest-asia",
+        "southeast-asia",
+    }
+    result = chokepoints(view.network, "US")
+    assert "latin-america" not in result.sources
+
+
 def test_what_if_mexico_is_cut_off(built) -> None:
     answer = json.loads(
         run(
@@ -77,7 +108,8 @@ def test_what_if_mexico_is_cut_off(built) -> None:
         )
     )
     by_substance = {entry["substance"]: entry for entry in answer["substances"]}
-    fentanyl = by_substance["fentanyl"]
+    # What is trafficked is clandestine-produced ("illicit") fentanyl, a kind of fentanyl.
+    fentanyl = by_substance["illicit-fentanyl"]
     assert fentanyl["still_reaches"]
     remaining = {(tuple(r["via"]), tuple(r["modes"])) for r in fentanyl["routes_after"]}
     assert remaining == {(("CA",), ("smuggled (means not stated)",)), ((), ("direct mail",))}

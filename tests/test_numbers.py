@@ -25,6 +25,7 @@ PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
 UNIT = "http://qudt.org/vocab/unit/"
 HA, KG_UNIT, TONNE, PERCENT, NUM = (URIRef(UNIT + u) for u in ("HA", "KiloGM", "TONNE", "PERCENT", "NUM"))
 USD = URIRef("http://qudt.org/vocab/currency/USD")
+PERIOD_KINDS = (KG.CalendarYear, KG.FiscalYear, KG.UnspecifiedYear, KG.Period)
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 QUANTITY = re.compile(
@@ -195,11 +196,11 @@ def _values_of(data: Dataset, node: URIRef, follow_observations: bool = True) ->
                 if months:
                     found.add(("months", int(months.group(1))))
     if (node, RDF.type, TIME.ProperInterval) in data or any(
-        (node, RDF.type, c) in data for c in (KG.CalendarYear, KG.FiscalYear, KG.Period)
+        (node, RDF.type, c) in data for c in PERIOD_KINDS
     ):
         found |= _period_values(data, node)
     for period in data.objects(node, None):
-        if any((period, RDF.type, c) in data for c in (KG.CalendarYear, KG.FiscalYear, KG.Period)):
+        if any((period, RDF.type, c) in data for c in PERIOD_KINDS):
             found |= _period_values(data, period)
     if follow_observations:
         for observation in list(data.objects(node, KG.fromObservation)) + list(
@@ -219,6 +220,8 @@ def _period_values(data: Dataset, period: URIRef) -> set[tuple]:
         found.add(("fiscal", int(str(end)[:4])))
     for fiscal in re.findall(r"FY(\d{4})", label):
         found.add(("fiscal", int(fiscal)))
+    for year in data.objects(period, KG.year):
+        found.add(("year", int(str(year))))
     if begin is not None:
         found.add(("year", int(str(begin)[:4])))
         if str(begin).endswith("-01-01") and end is not None and int(str(end)[:4]) == int(str(begin)[:4]) + 9:

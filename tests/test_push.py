@@ -21,6 +21,7 @@ from kg.cli import main
 from kg.exchange.push import PushError, Target, push
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
+from kg.query.counts import triples_per_graph
 from kg.query.run import binding_terms, run_query
 from kg.store.remote import RemoteStore
 
@@ -90,7 +91,7 @@ def test_push_by_graph_store_protocol(built, server):
     report = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
     assert report.verified
     assert {iri: remote for iri, (_, remote) in report.counts.items()} == expected_counts(built)
-    assert RemoteStore(server.query).triples_per_graph() == expected_counts(built)
+    assert triples_per_graph(RemoteStore(server.query)) == expected_counts(built)
     # Together they pass one update request, so each new graph goes whole in a request of its own.
     assert set(report.methods.values()) == {"whole graph by one Graph Store POST"}
     assert no_staging_graphs(server.query)
@@ -99,7 +100,7 @@ def test_push_by_graph_store_protocol(built, server):
 def test_push_by_update_in_small_batches_keeps_blank_nodes_together(built, server):
     """The shapes graph is mostly blank nodes; batches of 50 would cut many of them in two."""
     report = push(built.store(), Target(server.query, server.update, batch_size=50))
-    assert report.verified and RemoteStore(server.query).triples_per_graph() == expected_counts(built)
+    assert report.verified and triples_per_graph(RemoteStore(server.query)) == expected_counts(built)
     assert set(report.methods.values()) == {"whole graph through a staging graph"}
     shapes = str(graph_iri("shapes"))
     assert isomorphic(local_graph(built, shapes), graph_on(server.query, shapes))
@@ -110,7 +111,7 @@ def test_push_replaces_what_a_previous_push_left(built, server):
     push(built.store(), Target(server.query, server.update, server.gsp), ("data",))
     report = push(built.store(), Target(server.query, server.update, batch_size=1000), ("data", "background"))
     assert report.verified
-    assert RemoteStore(server.query).triples_per_graph() == {
+    assert triples_per_graph(RemoteStore(server.query)) == {
         iri: n for iri, n in expected_counts(built).items() if iri.endswith(("/data", "/background"))
     }
 
@@ -187,7 +188,7 @@ def test_server_killed_mid_push_leaves_live_graphs_unchanged(built, server):
     server.start()  # the same data folder, after a crash
     data = str(graph_iri("data"))
     assert isomorphic(graph_on(server.query, data), before)
-    assert RemoteStore(server.query).triples_per_graph() == {data: len(before)}
+    assert triples_per_graph(RemoteStore(server.query)) == {data: len(before)}
 
 
 def test_a_new_graph_streams_or_goes_with_its_length_where_the_store_wants_one(built, server):
@@ -274,7 +275,7 @@ def test_one_request_push_fails_whole(built, server):
     assert "live graphs are unchanged" in str(failure.value)
     assert isomorphic(graph_on(server.query, str(graph_iri("data"))), before)
     report = push(built.store(), Target(server.query, server.update))
-    assert report.verified and RemoteStore(server.query).triples_per_graph() == expected_counts(built)
+    assert report.verified and triples_per_graph(RemoteStore(server.query)) == expected_counts(built)
     assert no_staging_graphs(server.query)
 
 

@@ -27,6 +27,8 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
+from kg.query.counts import triples_per_graph
+
 KG = "https://w3id.org/opioid-kg/ontology#"
 ID = "https://w3id.org/opioid-kg/id/"
 DATA_GRAPH = "https://w3id.org/opioid-kg/graph/data"
@@ -174,12 +176,12 @@ def test_rdflib_sparqlstore_on_the_union_and_on_one_named_graph(server, countrie
         assert isinstance(label, Literal) and str(label) == "fentanyl"
         assert (fentanyl, None, None) in data_only
         count = int(next(iter(data_only.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))[0])
-        assert count == store.triples_per_graph()[DATA_GRAPH]
+        assert count == triples_per_graph(store)[DATA_GRAPH]
         remote.close()
 
 
 def test_default_and_named_graph_parameters(server, store) -> None:
-    per_graph = store.triples_per_graph()
+    per_graph = triples_per_graph(store)
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     union = server.get("/sparql", "text/csv", query=count).text.split()[1]
     assert int(union) == len(store.quads())
@@ -224,7 +226,7 @@ def test_service_description_for_rdf_clients_and_query_page_for_browsers(server,
     assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in description
     assert (service, URIRef(sd + "feature"), URIRef(sd + "UnionDefaultGraph")) in description
     names = {str(o) for o in description.objects(None, URIRef(sd + "name"))}
-    assert names == set(store.triples_per_graph())
+    assert names == set(triples_per_graph(store))
     page = server.get("/sparql", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
     assert page.status == 200 and page.content_type == "text/html"
     assert 'id="editor"' in page.text
@@ -335,6 +337,16 @@ def test_source_view_highlights_excerpts(server) -> None:
     assert page.status == 200
     assert page.text.count('<mark class="excerpt"') >= 50
     assert 'href="/id/excerpt/report-title"' in page.text and 'id="excerpt-report-title"' in page.text
+
+
+def test_a_resource_page_shows_the_context_sentence_beside_the_quote(server) -> None:
+    """'Seizures declined in FY2016 ...' is shown with the sentence naming CBP and the border."""
+    page = server.get("/id/change/swb-heroin-seizures-fy2015-fy2016", "text/html")
+    assert page.status == 200
+    quote = page.text.index("Seizures declined in FY2016")
+    context = page.text.index("according to data from U.S. Customs and Border Protection")
+    assert quote < context
+    assert page.text.count('<li class="context">') == 1
 
 
 def test_home_page_says_what_the_graph_holds(server) -> None:

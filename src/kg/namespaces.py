@@ -63,6 +63,7 @@ PREFIXES: dict[str, str] = {
             "flow": "flow",
             "site": "cultivation-site",
             "production": "production-site",
+            "finding": "finding",
             "situation": "situation",
             "program": "program",
             "activity": "activity",

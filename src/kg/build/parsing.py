@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,26 +12,22 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.build.literals import lexical_error
+from kg.errors import KgError
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-@dataclass
-class InputError(Exception):
-    """Bad input at a place a curator can go to."""
+class InputError(KgError):
+    """Bad input at a place a curator can go to: the message starts with file:line:column."""
 
-    path: Path
-    line: int | None
-    column: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.path)
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
+    def __init__(self, path: Path, line: int | None, column: int | None, problem: str) -> None:
+        where = str(path)
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {problem}", line=line, column=column)
+        self.path = path
 
 
 def parse_turtle(path: Path) -> Graph:

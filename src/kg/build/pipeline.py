@@ -25,12 +25,16 @@ from kg.store.embedded import create_store
 from kg.store.generations import Generations
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.errors import EXIT_FAILED, KgError
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
 
-class BuildFailed(Exception):
+class BuildFailed(KgError):
     """The build stopped; the message says where and why."""
+
+    exit_code = EXIT_FAILED
+    status = 422
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from kg.namespaces import KG
+from kg.errors import EXIT_FAILED, KgError
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,10 @@ class SourceText:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-class QuoteNotFound(ValueError):
+class QuoteNotFound(KgError, ValueError):
     """A quote that does not occur in the source text, or occurs ambiguously."""
+
+    exit_code = EXIT_FAILED
 
 
 def load_source_texts(provenance: Graph, sources_dir: Path) -> dict[URIRef, SourceText]:

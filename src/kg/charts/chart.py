@@ -13,17 +13,22 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from kg.charts.series import Series
+from kg.errors import KgError
 from kg.network.draw import save
 from kg.network.layout import PALETTE
+
+
+class ChartError(KgError, ValueError):
+    """Series that make no chart: none with observations, or more units than two axes hold."""
 
 
 def chart(series: list[Series], *, fmt: str = "svg", title: str | None = None) -> bytes:
     """One line per series; a second unit gets a second y axis on the right."""
     if not series or not any(s.points for s in series):
-        raise ValueError("no observations to chart")
+        raise ChartError("no observations to chart")
     units = list(dict.fromkeys(s.unit for s in series))
     if len(units) > 2:
-        raise ValueError(f"at most two units on one chart, not {', '.join(units)}")
+        raise ChartError(f"at most two units on one chart, not {', '.join(units)}")
     figure = Figure(figsize=(8, 5.2))
     left = figure.add_axes((0.1, 0.27, 0.78 if len(units) > 1 else 0.85, 0.6))
     axes = {units[0]: left}

@@ -7,6 +7,7 @@ from datetime import date
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.network.model import citation, place_key
 from kg.network.sparql import label_pattern, local_name, rows, short_label
 from kg.store.base import Store
@@ -45,8 +46,10 @@ SELECT * WHERE {
 """.replace("%AGENCY%", label_pattern("?agency", "agency"))
 
 
-class UnknownMeasure(LookupError):
+class UnknownMeasure(KgError, LookupError):
     """A measure name that the ontology does not declare."""
+
+    status = 404
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from kg import __version__
-from kg.cli.context import Context
+from kg.cli.context import Context, fail
+from kg.errors import KgError
 
 # Sub-command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -41,7 +42,15 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the sub-command; any error meant for the user ends it the one way `fail` does."""
+        try:
+            return super().invoke(ctx)
+        except KgError as error:
+            fail(error)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,15 +10,16 @@ from rdflib import Graph
 
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
-from kg.build.parsing import InputError, parse_turtle, rdflib_term
+from kg.build.parsing import parse_turtle, rdflib_term
 from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build
 from kg.build.project import load_project
-from kg.build.sources import QuoteNotFound, load_source_texts
+from kg.build.sources import load_source_texts
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
-from kg.cli.context import EXIT_BAD_INPUT, EXIT_VIOLATIONS, Context, fail, pass_context, store_option
-from kg.store.base import StoreMissing, graph_name
-from kg.store.embedded import EmbeddedStore
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import EXIT_FAILED, KgError
+from kg.query.counts import instances_per_class, triples_per_graph
+from kg.store.base import graph_name
 from kg.store.generations import GenerationError
 
 
@@ -29,23 +30,22 @@ from kg.store.generations import GenerationError
     default=None,
     help="Output folder [default: PROJECT/dist].",
 )
-@store_option
+@store_option("Embedded store to write")
 @pass_context
-def build_command(context: Context, dist: Path | None, store_path: Path | None) -> None:
+def build_command(context: Context, dist: Path | None, store_spec: str | None) -> None:
     """Parse, check and validate every file; write dist/ and load the embedded store.
 
     Nothing is replaced unless every check passes: a failed or killed build leaves
     the previous dist/ and store as they were. dist/ and the store of one build
     switch together, as one generation (PROJECT/.kg/generations/).
     """
+    store_path = context.store_path(store_spec, "kg build")
     try:
-        result = build(context.project, dist or context.dist, context.store_path(store_path))
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+        result = build(context.project, dist or context.dist, store_path)
     except BuildFailed as error:
-        fail(f"build failed; dist/ and the store are unchanged.\n{error}", EXIT_VIOLATIONS)
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     except GenerationError as error:
-        fail(f"build failed; dist/ and the store are unchanged: {error}", EXIT_BAD_INPUT)
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
 
 
@@ -59,30 +59,23 @@ def build_command(context: Context, dist: Path | None, store_path: Path | None) 
     show_default=True,
     help="Report for people (text) or machines (json, or the SHACL report as turtle).",
 )
-@store_option
+@store_option("Embedded store to validate")
 @pass_context
 def validate_command(
-    context: Context, files: tuple[Path, ...], output_format: str, store_path: Path | None
+    context: Context, files: tuple[Path, ...], output_format: str, store_spec: str | None
 ) -> None:
     """Validate the built dataset, or FILES together with the project's ontology.
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
-    try:
-        report = _validate_files(context, files) if files else _validate_store(context, store_path)
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    except BuildFailed as error:
-        fail(str(error), EXIT_VIOLATIONS)
+    report = _validate_files(context, files) if files else _validate_store(context, store_spec)
     if output_format == "json":
         click.echo(report.as_json())
     elif output_format == "turtle":
         click.echo(report.report_graph.serialize(format="turtle"))
     else:
         click.echo(report.as_text())
-    sys.exit(0 if report.conforms else EXIT_VIOLATIONS)
+    sys.exit(0 if report.conforms else EXIT_FAILED)
 
 
 def _validate_files(context: Context, files: tuple[Path, ...]) -> ValidationReport:
@@ -97,8 +90,8 @@ def _validate_files(context: Context, files: tuple[Path, ...]) -> ValidationRepo
     return validate(data + project.graphs["ontology"], project.graphs["shapes"], index)
 
 
-def _validate_store(context: Context, store_path: Path | None) -> ValidationReport:
-    store = EmbeddedStore(context.store_path(store_path))
+def _validate_store(context: Context, store_spec: str | None) -> ValidationReport:
+    store = context.embedded_store(store_spec, "kg validate")
     graphs: dict[str, Graph] = {}
     for quad in store.quads():
         name = graph_name(quad.graph_name.value)
@@ -112,21 +105,18 @@ def _validate_store(context: Context, store_path: Path | None) -> ValidationRepo
 
 
 @click.command("stats")
-@store_option
+@store_option()
 @pass_context
-def stats_command(context: Context, store_path: Path | None) -> None:
+def stats_command(context: Context, store_spec: str | None) -> None:
     """Triples per named graph and instances per class in the built store."""
-    try:
-        store = EmbeddedStore(context.store_path(store_path))
-    except StoreMissing as error:
-        fail(str(error), EXIT_BAD_INPUT)
-    per_graph = store.triples_per_graph()
+    store = context.open_store(store_spec)
+    per_graph = triples_per_graph(store)
     click.echo(f"{'named graph':<50} {'triples':>8}")
     for iri, count in per_graph.items():
         click.echo(f"{iri:<50} {count:>8}")
     click.echo(f"{'total':<50} {sum(per_graph.values()):>8}\n")
     click.echo(f"{'class':<70} {'instances':>9}")
-    for iri, count in store.instances_per_class().items():
+    for iri, count in instances_per_class(store).items():
         click.echo(f"{iri:<70} {count:>9}")
 
 
@@ -154,17 +144,11 @@ def excerpt_command(
     Paste the output into graph/provenance/excerpts.ttl and cite it from a fact
     with prov:wasDerivedFrom excerpt:SLUG.
     """
-    try:
-        project = load_project(context.project)
-    except InputError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+    project = load_project(context.project)
     texts = load_source_texts(project.graphs["provenance"], context.project / "sources")
     chosen = [t for t in texts.values() if text_file in (None, t.path.name)]
     if len(chosen) != 1:
         names = ", ".join(sorted(t.path.name for t in texts.values()))
-        fail(f"name one source with --source (one of: {names})", EXIT_BAD_INPUT)
+        raise KgError(f"name one source with --source (one of: {names})")
     source = chosen[0]
-    try:
-        click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))
-    except QuoteNotFound as error:
-        fail(str(error), EXIT_VIOLATIONS)
+    click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))

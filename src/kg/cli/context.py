@@ -1,16 +1,49 @@
-"""What every sub-command shares: where the project is, the exit codes, and how to fail."""
+"""What every sub-command shares: the project, the store it names, and the one way to fail.
+
+Every command reaches the context the same way (`pass_context`), names its
+store with the same `--store` option (an embedded store's folder or a SPARQL
+endpoint URL), and ends on an error the same way: a `KgError` raised anywhere
+reaches the root group, which prints its one-line message and exits with its
+status (`kg.errors`: 1 when the work failed, 2 when the input is wrong or missing).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import click
 
-from kg.store.base import DEFAULT_STORE
+from kg.errors import KgError
+from kg.store.base import DEFAULT_STORE, Store
+from kg.store.embedded import EmbeddedStore
+from kg.store.opening import is_endpoint, open_store
 
-EXIT_VIOLATIONS = 1
-EXIT_BAD_INPUT = 2
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class StoreSpec(click.ParamType):
+    """A store as the user names it: an embedded store's folder, or an http(s) SPARQL endpoint URL."""
+
+    name = "PATH|URL"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return str(value)
+
+
+def store_option(
+    help: str = "Store to read: an embedded store's folder or a SPARQL endpoint URL",
+) -> Callable[[F], F]:
+    """The one `--store` option of every command that reads or writes a store."""
+    return click.option(
+        "--store",
+        "store_spec",
+        type=StoreSpec(),
+        default=None,
+        help=f"{help} [default: PROJECT/{DEFAULT_STORE}].",
+    )
 
 
 class Context:
@@ -21,20 +54,29 @@ class Context:
         self.dist = project / "dist"
         self.store = project / DEFAULT_STORE
 
-    def store_path(self, given: Path | None) -> Path:
-        return given if given is not None else self.store
+    def store_spec(self, given: str | None) -> str:
+        """The store named on the command line, else the project's embedded store."""
+        return given if given is not None else str(self.store)
+
+    def open_store(self, given: str | None) -> Store:
+        """The store to read, embedded or remote."""
+        return open_store(self.store_spec(given))
+
+    def store_path(self, given: str | None, needs: str) -> Path:
+        """The folder of an embedded store, for a command that `needs` one (to write it, to stream it)."""
+        spec = self.store_spec(given)
+        if is_endpoint(spec):
+            raise KgError(f"{needs} needs an embedded store's folder, not the endpoint {spec}")
+        return Path(spec)
+
+    def embedded_store(self, given: str | None, needs: str) -> EmbeddedStore:
+        return EmbeddedStore(self.store_path(given, needs))
 
 
 pass_context = click.make_pass_decorator(Context)
-store_option = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help=f"Embedded store to read [default: PROJECT/{DEFAULT_STORE}].",
-)
 
 
-def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+def fail(error: KgError) -> NoReturn:
+    """End the command: the error's one line on stderr, its exit status."""
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(error.exit_code)

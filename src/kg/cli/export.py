@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from kg.exchange.export import FORMATS, ExportError, export
+from kg.cli.context import Context, pass_context
+from kg.exchange.export import FORMATS, export
 
 
 @click.command("export")
@@ -28,9 +27,9 @@ from kg.exchange.export import FORMATS, ExportError, export
 @click.option(
     "--dist", type=click.Path(path_type=Path), default=None, help="Built dataset [default: PROJECT/dist]."
 )
-@click.pass_obj
+@pass_context
 def export_command(
-    context: Any,
+    context: Context,
     output_format: str,
     names: tuple[str, ...],
     union: bool,
@@ -44,16 +43,6 @@ def export_command(
     graph: name one with --graph, or ask for the union with --union. A VoID/DCAT
     description is written beside the file as FILE.void.ttl.
     """
-    try:
-        result = export(
-            (dist or context.dist) / "opioid-kg.nq",
-            output,
-            output_format,
-            names,
-            union=union,
-            compress=compress,
-        )
-    except ExportError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    nquads = (dist or context.dist) / "opioid-kg.nq"
+    result = export(nquads, output, output_format, names, union=union, compress=compress)
     click.echo(result.summary())

@@ -9,15 +9,13 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import EXIT_BAD_INPUT, store_option
-from kg.cli.context import fail as fail_with
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import KgError
 from kg.network import draw, export
 from kg.network.chokepoints import chokepoints
-from kg.network.routes import DEFAULT_MAX_HOPS, UnknownName, find_routes, resolve_place, what_if
+from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resolve_place, what_if
 from kg.network.tables import chokepoints_table, routes_table, what_if_table
 from kg.network.views import FlowView, chain_view, flow_picture, flow_view
-from kg.store.base import DEFAULT_STORE, Store, StoreMissing
-from kg.store.embedded import EmbeddedStore
 
 format_option = click.option(
     "--format",
@@ -41,33 +39,6 @@ network_option = click.option(
 to_option = click.option("--to", "target", default="US", show_default=True, help="Destination place.")
 
 
-def open_store(store_path: Path | None) -> Store:
-    """The store named on this command, else the one the top-level `kg` options point at."""
-    if store_path is None:
-        root = click.get_current_context().find_root().obj
-        store_path = getattr(root, "store", None) or DEFAULT_STORE
-    try:
-        return EmbeddedStore(store_path)
-    except StoreMissing as error:
-        fail(str(error))
-        raise
-
-
-def open_view_to(store_path: Path | None, substance: str | None, target: str) -> tuple[FlowView, str]:
-    """The flows of `substance` and the key of the destination `target`; an unknown one ends the command."""
-    view = open_view(store_path, substance)
-    try:
-        return view, resolve_place(view.network, target)
-    except UnknownName as error:
-        fail(str(error))
-        raise
-
-
-def fail(message: str) -> None:
-    """End the command with `message` as a bad-input error."""
-    fail_with(message, EXIT_BAD_INPUT)
-
-
 def emit(data: object, text: str, output_format: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else text)
 
@@ -78,16 +49,20 @@ def write(output: Path, content: bytes) -> None:
     click.echo(f"wrote {output} ({len(content):,} bytes)", err=True)
 
 
-def open_view(store_path: Path | None, substance: str | None) -> FlowView:
+def open_view(context: Context, store_spec: str | None, substance: str | None) -> FlowView:
     """The flows of `substance`; an unknown substance, or one without flows, ends the command."""
-    try:
-        view = flow_view(open_store(store_path), substance)
-    except UnknownName as error:
-        fail(str(error))
-        raise
+    view = flow_view(context.open_store(store_spec), substance)
     if view.network.number_of_edges() == 0:
-        fail(f"the graph holds no trafficking flow of {substance}")
+        raise KgError(f"the graph holds no trafficking flow of {substance}")
     return view
+
+
+def open_view_to(
+    context: Context, store_spec: str | None, substance: str | None, target: str
+) -> tuple[FlowView, str]:
+    """The flows of `substance` and the key of the destination `target`."""
+    view = open_view(context, store_spec, substance)
+    return view, resolve_place(view.network, target)
 
 
 @click.group("network")
@@ -100,15 +75,27 @@ def network() -> None:
 @to_option
 @click.option("--max-hops", type=int, default=DEFAULT_MAX_HOPS, show_default=True, help="Longest route.")
 @format_option
-@store_option
+@store_option()
+@pass_context
 def paths_command(
-    substance: str | None, target: str, max_hops: int, output_format: str, store_path: Path | None
+    context: Context,
+    substance: str | None,
+    target: str,
+    max_hops: int,
+    output_format: str,
+    store_spec: str | None,
 ) -> None:
     """Every route from an origin to the destination, the places passed through, and its evidence."""
-    view, place = open_view_to(store_path, substance, target)
+    view, place = open_view_to(context, store_spec, substance, target)
     routes = find_routes(view.network, place, max_hops=max_hops)
-    data = {"substance": view.substance, "destination": place, "routes": [r.as_dict() for r in routes]}
-    emit(data, routes_table(routes), output_format)
+    feeding = feeding_legs(view.network)
+    data = {
+        "substance": view.substance,
+        "destination": place,
+        "routes": [r.as_dict() for r in routes],
+        "feeds": feeding,
+    }
+    emit(data, routes_table(routes, feeding), output_format)
 
 
 @network.command("chokepoints")
@@ -116,12 +103,18 @@ def paths_command(
 @to_option
 @click.option("--sample", type=int, default=None, help="Estimate betweenness from this many origins.")
 @format_option
-@store_option
+@store_option()
+@pass_context
 def chokepoints_command(
-    substance: str | None, target: str, sample: int | None, output_format: str, store_path: Path | None
+    context: Context,
+    substance: str | None,
+    target: str,
+    sample: int | None,
+    output_format: str,
+    store_spec: str | None,
 ) -> None:
     """Transit places ranked by how much flow their loss would cut."""
-    view, place = open_view_to(store_path, substance, target)
+    view, place = open_view_to(context, store_spec, substance, target)
     result = chokepoints(view.network, place, sample=sample)
     emit({"substance": view.substance, **result.as_dict()}, chokepoints_table(result), output_format)
 
@@ -132,21 +125,20 @@ def chokepoints_command(
 @substance_option
 @to_option
 @format_option
-@store_option
+@store_option()
+@pass_context
 def what_if_command(
+    context: Context,
     places: tuple[str, ...],
     legs: tuple[str, ...],
     substance: str | None,
     target: str,
     output_format: str,
-    store_path: Path | None,
+    store_spec: str | None,
 ) -> None:
     """Which substances still reach the destination, and by which routes, once places or legs are cut."""
-    view = open_view(store_path, substance)
-    try:
-        outcomes = what_if(view.network, target, places=places, legs=legs)
-    except UnknownName as error:
-        fail(str(error))
+    view = open_view(context, store_spec, substance)
+    outcomes = what_if(view.network, target, places=places, legs=legs)
     data = {
         "destination": target,
         "removed_places": list(places),
@@ -161,16 +153,19 @@ def what_if_command(
 @network_option
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "html"]), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
-@store_option
-def draw_command(substance: str | None, which: str, fmt: str, output: Path, store_path: Path | None) -> None:
+@store_option()
+@pass_context
+def draw_command(
+    context: Context, substance: str | None, which: str, fmt: str, output: Path, store_spec: str | None
+) -> None:
     """A left-to-right picture: SVG or PNG for memos, or an interactive HTML page that works offline."""
     if which == "production":
         if fmt == "html":
-            fail("the production chains are drawn as svg or png")
-        chain, title, caption = chain_view(open_store(store_path))
+            raise KgError("the production chains are drawn as svg or png")
+        chain, title, caption = chain_view(context.open_store(store_spec))
         write(output, draw.draw_chain(chain, title=title, caption=caption, fmt=fmt))
         return
-    write(output, flow_picture(open_view(store_path, substance), fmt))
+    write(output, flow_picture(open_view(context, store_spec, substance), fmt))
 
 
 @network.command("export")
@@ -178,15 +173,16 @@ def draw_command(substance: str | None, which: str, fmt: str, output: Path, stor
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
 @substance_option
 @network_option
-@store_option
+@store_option()
+@pass_context
 def export_command(
-    fmt: str, output: Path, substance: str | None, which: str, store_path: Path | None
+    context: Context, fmt: str, output: Path, substance: str | None, which: str, store_spec: str | None
 ) -> None:
     """A file for Gephi (graphml, gexf), Cytoscape (cytoscape) or Graphviz (dot)."""
     if which == "production":
-        write(output, export.export(chain_view(open_store(store_path))[0], fmt))
+        write(output, export.export(chain_view(context.open_store(store_spec))[0], fmt))
         return
-    write(output, export.export(open_view(store_path, substance).network, fmt))
+    write(output, export.export(open_view(context, store_spec, substance).network, fmt))
 
 
 @click.command("chart")
@@ -194,25 +190,25 @@ def export_command(
 @click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
-@store_option
+@store_option()
+@pass_context
 def chart(
-    measures: tuple[str, ...], area: str | None, fmt: str, output: Path, store_path: Path | None
+    context: Context,
+    measures: tuple[str, ...],
+    area: str | None,
+    fmt: str,
+    output: Path,
+    store_spec: str | None,
 ) -> None:
     """Time series of one or more MEASURES (poppyCultivationArea poppyEradicationArea, …).
 
     Axes carry the units, estimates are marked, and the caption names the
     agencies the report attributes the figures to.
     """
-    store = open_store(store_path)
+    store = context.open_store(store_spec)
     found: list[series.Series] = []
-    try:
-        for name in measures:
-            found.extend(series.time_series(store, series.resolve_measure(store, name), area))
-    except series.UnknownMeasure as error:
-        fail(str(error))
+    for name in measures:
+        found.extend(series.time_series(store, series.resolve_measure(store, name), area))
     if not found:
-        fail(f"no dated observations of {', '.join(measures)}" + (f" for {area}" if area else ""))
-    try:
-        write(output, charts.chart(found, fmt=fmt))
-    except ValueError as error:
-        fail(str(error))
+        raise KgError(f"no dated observations of {', '.join(measures)}" + (f" for {area}" if area else ""))
+    write(output, charts.chart(found, fmt=fmt))

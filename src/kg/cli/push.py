@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any
 
 import click
 import httpx
 
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import KgError
 from kg.exchange.push import PushError, Target, local_graphs, push
-from kg.store.base import StoreMissing
-from kg.store.embedded import EmbeddedStore
 
 
 @click.command("push")
@@ -55,12 +53,10 @@ from kg.store.embedded import EmbeddedStore
 @click.option(
     "--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries on transient errors."
 )
-@click.option(
-    "--store", "store_path", type=click.Path(path_type=Path), default=None, help="Embedded store to push."
-)
-@click.pass_obj
+@store_option("Embedded store to push")
+@pass_context
 def push_command(
-    context: Any,
+    context: Context,
     endpoint: str,
     update_url: str | None,
     gsp_url: str | None,
@@ -72,7 +68,7 @@ def push_command(
     token: str | None,
     timeout: float,
     retries: int,
-    store_path: Path | None,
+    store_spec: str | None,
 ) -> None:
     """Make the named graphs of a running SPARQL 1.1 store equal to the built ones.
 
@@ -83,30 +79,22 @@ def push_command(
     checked against the local one.
     """
     if update_url is None:
-        _fail("give --update URL: changes and the copies from staging graphs go through SPARQL Update")
+        raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")
     auth: httpx.Auth | None = None
     if user is not None:
         credentials = (user, password or "")
         auth = httpx.DigestAuth(*credentials) if scheme == "digest" else httpx.BasicAuth(*credentials)
     target = Target(endpoint, update_url, gsp_url, auth, token, timeout, retries, batch_size=batch_size)
-    try:
-        store = EmbeddedStore(store_path or context.store)
-        total = sum(local_graphs(store, names).values())
-        if sys.stderr.isatty():
-            label = "pushing by Graph Store and SPARQL Update" if gsp_url else "pushing by SPARQL Update"
-            with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-                report = push(store, target, names, bar.update)
-        else:
-            report = push(store, target, names)
-    except (PushError, StoreMissing) as error:
-        _fail(str(error))
+    store = context.embedded_store(store_spec, "kg push")
+    total = sum(local_graphs(store, names).values())
+    if sys.stderr.isatty():
+        label = "pushing by Graph Store and SPARQL Update" if gsp_url else "pushing by SPARQL Update"
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            report = push(store, target, names, bar.update)
+    else:
+        report = push(store, target, names)
     click.echo(report.table())
     for note in report.notes:
         click.echo(f"warning: {note}", err=True)
     if not report.verified:
-        _fail("the triple counts on the store differ from the local ones")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+        raise PushError("the triple counts on the store differ from the local ones")

@@ -6,21 +6,17 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import EXIT_BAD_INPUT, Context, fail, pass_context
+from kg.cli.context import Context, pass_context, store_option
+from kg.errors import KgError
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
-from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, QueryError, binding_terms, run_query
-from kg.store.base import StoreMissing
-from kg.store.opening import open_store
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, binding_terms, run_query
 
 
 @click.command("queries")
 @pass_context
 def queries_command(context: Context) -> None:
     """List the catalogue of named questions in queries/, with their parameters."""
-    try:
-        catalogue = load_catalogue(context.project / "queries")
-    except CatalogueError as error:
-        fail(str(error), EXIT_BAD_INPUT)
+    catalogue = load_catalogue(context.project / "queries")
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
@@ -55,7 +51,7 @@ def queries_command(context: Context) -> None:
     default=None,
     help="Stop after this many rows (the answer says it was truncated).",
 )
-@click.option("--store", "store_path", default=None, help="Embedded store folder or SPARQL endpoint URL.")
+@store_option()
 @pass_context
 def query_command(
     context: Context,
@@ -64,7 +60,7 @@ def query_command(
     params: tuple[str, ...],
     output_format: str | None,
     max_rows: int | None,
-    store_path: str | None,
+    store_spec: str | None,
 ) -> None:
     """Answer a catalogue question by NAME, a query FILE.rq, or -e 'SPARQL'.
 
@@ -73,18 +69,15 @@ def query_command(
     never pasted into the query text.
     """
     if (name_or_file is None) == (expression is None):
-        fail("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)", EXIT_BAD_INPUT)
-    try:
-        text, bindings, source = _resolve_query(context, name_or_file, expression, params)
-        store = open_store(store_path or context.store)
-        result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
-        chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-        if chosen == "table":
-            click.echo(result.table())
-        else:
-            click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
-    except (CatalogueError, QueryError, StoreMissing) as error:
-        fail(str(error), EXIT_BAD_INPUT)
+        raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
+    text, bindings, source = _resolve_query(context, name_or_file, expression, params)
+    store = context.open_store(store_spec)
+    result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+    chosen = output_format or ("turtle" if result.kind == "graph" else "table")
+    if chosen == "table":
+        click.echo(result.table())
+    else:
+        click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
     if result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
 

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
+from kg.cli.context import Context, pass_context, store_option
 from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, public_base
-from kg.store.base import DEFAULT_STORE
+from kg.store.embedded import check_built
+from kg.store.opening import is_endpoint
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on.")
-@click.option(
-    "--store",
-    "store_path",
-    default=None,
-    help=f"Embedded store folder, or SPARQL endpoint URL, to serve [default: PROJECT/{DEFAULT_STORE}].",
-)
+@store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL")
 @click.option(
     "--timeout",
     type=float,
@@ -57,12 +53,12 @@ from kg.store.base import DEFAULT_STORE
     help="Where clients reach this server, for the VoID and service descriptions [default: http://HOST:PORT/].",
 )
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
-@click.pass_obj
+@pass_context
 def serve_command(
-    context: object,
+    context: Context,
     host: str,
     port: int,
-    store_path: str | None,
+    store_spec: str | None,
     timeout: float,
     max_rows: int,
     workers: int,
@@ -74,13 +70,10 @@ def serve_command(
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
 
-    project: Path = getattr(context, "project", Path("."))
-    spec = store_path if store_path is not None else str(project / DEFAULT_STORE)
-    remote = spec.startswith(("http://", "https://"))
-    if not remote:
-        if not (Path(spec) / "CURRENT").exists():
-            click.echo(f"error: no built store at {spec}; run `kg build` first", err=True)
-            sys.exit(2)
+    project = context.project
+    spec = context.store_spec(store_spec)
+    if not is_endpoint(spec):
+        check_built(Path(spec))
         spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
     try:
         public = public_base(base_url, host, port)

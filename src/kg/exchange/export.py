@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.exchange.void import describe
 from kg.namespaces import GRAPH_NAMES, PREFIXES
 from kg.store.base import graph_name
@@ -34,7 +35,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
 LINE_FORMATS = {"nquads", "ntriples"}
 
 
-class ExportError(ValueError):
+class ExportError(KgError, ValueError):
     """An export that cannot be written as asked (unknown graph, graphs in a graph-less format)."""
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri
+from kg.query.counts import triples_per_graph
 from kg.store.base import Store, graph_name
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError
@@ -63,7 +64,7 @@ class PushReport:
 
 def local_graphs(store: Store, names: tuple[str, ...]) -> dict[str, int]:
     """The graphs to push (all, or those named) with their local triple counts."""
-    counts = store.triples_per_graph()
+    counts = triples_per_graph(store)
     unknown = [name for name in names if name not in {graph_name(iri) for iri in counts}]
     if unknown:
         known = ", ".join(graph_name(iri) for iri in counts)

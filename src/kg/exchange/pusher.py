@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pyoxigraph as ox
 
+from kg.errors import EXIT_FAILED, KgError
 from kg.exchange.changes import GraphChange, graph_change, insert_operation
+from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore
 
@@ -25,12 +27,15 @@ DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
 
 
-class PushError(RuntimeError):
+class PushError(KgError, RuntimeError):
     """A push that stopped; the message is one line saying why and what was written."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    exit_code = EXIT_FAILED
+    status = 502
+
+    def __init__(self, message: str, target_status: int | None = None) -> None:
         super().__init__(message)
-        self.status = status  # the HTTP status that stopped it, if one did
+        self.target_status = target_status  # the HTTP status of the store's answer that stopped it, if any
 
 
 @dataclass
@@ -170,7 +175,7 @@ class Pusher:
                     body = store.stream_graph(change.iri, change.local)
                     self._graph_request("POST", change.iri, body, retry=False)
                 except PushError as error:
-                    if error.status not in LENGTH_WANTED:
+                    if error.target_status not in LENGTH_WANTED:
                         raise
                     streamed = False
             if not streamed:
@@ -237,7 +242,7 @@ class Pusher:
 
     def counts(self, iris: list[str]) -> dict[str, int]:
         try:
-            found = self.remote(*iris).triples_per_graph()
+            found = triples_per_graph(self.remote(*iris))
         except (RemoteError, RemoteQueryError) as error:
             raise PushError(str(error)) from None
         return {iri: found.get(iri, 0) for iri in iris}

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from kg.errors import EXIT_FAILED, KgError
+
 from .layout import layered_positions, substance_colours, substance_labels
 
 VIS_VERSION = "9.1.2"
@@ -22,8 +24,11 @@ X_SPACING = 320
 Y_SPACING = 150
 
 
-class ScriptMissing(FileNotFoundError):
+class ScriptMissing(KgError, FileNotFoundError):
     """The package that ships vis-network is not installed."""
+
+    exit_code = EXIT_FAILED
+    status = 500
 
 
 def vis_network_path() -> Path:

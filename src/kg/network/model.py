@@ -18,10 +18,17 @@ from .sparql import label_pattern, local_name, long_label, rows, short_label
 
 PLACE_TYPES = ("Country", "Region", "CultivationZone", "AdministrativeArea")
 
+# A region's flow that its member countries' own flows of the same substance to the same
+# destination already carry ("Latin America" beside Mexico, Colombia, Guatemala) summarises
+# them: as a leg of its own it would count their supply twice in routes and choke points.
 LEGS_QUERY = """
 SELECT * WHERE {
   ?flow a kg:TraffickingFlow ; kg:hasLeg ?leg ; kg:substance ?substance ;
         kg:origin ?origin ; kg:destination ?destination .
+  FILTER NOT EXISTS {
+    ?origin kg:includesArea ?member .
+    ?other a kg:TraffickingFlow ; kg:origin ?member ; kg:destination ?destination ; kg:substance ?substance .
+  }
   ?leg kg:legIndex ?index ; kg:fromPlace ?from ; kg:toPlace ?to .
   OPTIONAL { ?flow rdfs:label ?flowLabel }
   OPTIONAL { ?leg kg:mode ?legMode }
@@ -30,6 +37,8 @@ SELECT * WHERE {
   OPTIONAL { ?flow kg:temporalStatus ?temporal }
   OPTIONAL { ?flow kg:period ?period . OPTIONAL { ?period rdfs:label ?periodLabel } }
   OPTIONAL { ?flow prov:wasAttributedTo ?agency . %AGENCY% }
+  OPTIONAL { ?flow kg:originQualifier ?originQualifier }
+  OPTIONAL { ?flow kg:feeds ?site . ?site rdfs:label ?feedsLabel }
   OPTIONAL { ?leg prov:wasDerivedFrom ?excerpt .
              OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?quote }
              OPTIONAL { ?excerpt oa:hasSource ?report } }
@@ -48,7 +57,8 @@ SELECT * WHERE {
 
 CONCEPT_LABELS_QUERY = """
 SELECT ?concept ?label WHERE {
-  { ?flow a kg:TraffickingFlow ; kg:substance|kg:mode|kg:flowStatus|kg:temporalStatus ?concept }
+  { ?flow a kg:TraffickingFlow ;
+          kg:substance|kg:mode|kg:flowStatus|kg:temporalStatus|kg:originQualifier ?concept }
   UNION { ?leg a kg:FlowLeg ; kg:mode ?concept }
   ?concept skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), 'en'))
 }
@@ -66,7 +76,7 @@ SELECT DISTINCT ?report ?title ?modified ?publisher ?publisherLabel WHERE {
 CHAIN_QUERY = """
 SELECT ?input ?relation ?product ?inputLabel ?productLabel ?inputType ?productType ?evidence WHERE {
   { ?product kg:derivedFrom ?input . BIND(kg:derivedFrom AS ?relation) BIND(?product AS ?subject) }
-  UNION { VALUES ?relation { kg:precursorOf kg:analogueOf kg:memberOfGroup }
+  UNION { VALUES ?relation { kg:precursorOf kg:analogueOf kg:memberOfGroup skos:broader }
           ?input ?relation ?product . BIND(?input AS ?subject) }
   ?input skos:prefLabel ?inputLabel . ?product skos:prefLabel ?productLabel .
   OPTIONAL { ?input a ?inputType FILTER(STRSTARTS(STR(?inputType), STR(kg:))) }
@@ -80,6 +90,7 @@ RELATION_LABELS = {
     "precursorOf": "precursor of",
     "analogueOf": "analogue of",
     "memberOfGroup": "member of",
+    "broader": "kind of",
 }
 
 
@@ -98,9 +109,12 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     legs: dict[tuple[str, str], dict[str, object]] = {}
     evidence: dict[str, set[str]] = defaultdict(set)
     quotes: dict[str, set[str]] = defaultdict(set)
+    origin_qualifiers: dict[str, set[str]] = defaultdict(set)
     reports: set[str] = set()
     for row in rows(store, LEGS_QUERY):
         leg = row["leg"]
+        if "originQualifier" in row:
+            origin_qualifiers[leg].add(labels.get(row["originQualifier"], local_name(row["originQualifier"])))
         if "excerpt" in row:
             evidence[leg].add(row["excerpt"])
         if "quote" in row:
@@ -127,12 +141,14 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
                 "temporal": local_name(row.get("temporal", "current")),
                 "period": row.get("periodLabel", ""),
                 "attributed_to": short_label(row, "agency"),
+                "feeds": row.get("feedsLabel", ""),
             },
         )
     for (leg, substance), edge in sorted(legs.items(), key=lambda item: item[0]):
         u, v = str(edge.pop("u")), str(edge.pop("v"))
         edge["evidence"] = " ".join(sorted(evidence[leg]))
         edge["evidence_text"] = " | ".join(sorted(quotes[leg]))
+        edge["origin_qualifiers"] = ", ".join(sorted(origin_qualifiers[leg]))
         network.add_edge(u, v, key=f"{local_name(leg)}/{local_name(substance)}", **edge)
     network.remove_nodes_from([n for n in list(network) if network.degree(n) == 0])
     network.graph["citation"] = citation(store, reports)

@@ -8,11 +8,15 @@ from itertools import islice
 
 import networkx as nx
 
+from kg.errors import KgError
+
 DEFAULT_MAX_HOPS = 8
 
 
-class UnknownName(LookupError):
+class UnknownName(KgError, LookupError):
     """A place, leg or substance that the network does not hold."""
+
+    status = 404
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Leg:
     period: str
     flow: str
     evidence: tuple[str, ...]
+    origin_qualifiers: tuple[str, ...] = ()
+    feeds: str = ""
 
     @classmethod
     def of(cls, key: str, data: dict) -> Leg:
@@ -41,6 +47,8 @@ class Leg:
             period=data.get("period", ""),
             flow=data.get("flow", ""),
             evidence=tuple(data.get("evidence", "").split()),
+            origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
+            feeds=data.get("feeds", ""),
         )
 
 
@@ -84,6 +92,11 @@ class Route:
     def evidence(self) -> list[str]:
         return sorted({iri for hop in self.hops for leg in hop for iri in leg.evidence})
 
+    @property
+    def origin_qualifiers(self) -> list[str]:
+        """How firm the source is about the origin ('primarily'): said of the source, not of this route."""
+        return sorted({q for leg in self.hops[0] for q in leg.origin_qualifiers}) if self.hops else []
+
     def as_dict(self) -> dict[str, object]:
         return {
             "origin": self.origin,
@@ -92,6 +105,7 @@ class Route:
             "places": [{"key": k, "label": label} for k, label in zip(self.places, self.labels, strict=True)],
             "substances": self.substances,
             "modes": self.modes,
+            "origin_qualifiers": self.origin_qualifiers,
             "status": self.status,
             "temporal": self.temporal,
             "legs": [
@@ -100,6 +114,7 @@ class Route:
                     "to": self.places[i + 1],
                     **leg.__dict__,
                     "evidence": list(leg.evidence),
+                    "origin_qualifiers": list(leg.origin_qualifiers),
                 }
                 for i, hop in enumerate(self.hops)
                 for leg in hop
@@ -158,6 +173,24 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
     wanted = set(substances)
     edges = [(u, v, k) for u, v, k, s in network.edges(keys=True, data="substance") if s in wanted]
     return network.edge_subgraph(edges).copy()
+
+
+def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:
+    """Legs whose substances feed a production site where they arrive: chains routes do not show."""
+    return [
+        {
+            "from": str(u),
+            "to": str(v),
+            "substance": data.get("substance_label", ""),
+            "status": data.get("status", "reported"),
+            "feeds": data["feeds"],
+            "flow": data.get("flow", ""),
+        }
+        for u, v, data in sorted(
+            network.edges(data=True), key=lambda e: (str(e[0]), str(e[1]), e[2].get("flow", ""))
+        )
+        if data.get("feeds")
+    ]
 
 
 def origins(network: nx.MultiDiGraph) -> set[str]:

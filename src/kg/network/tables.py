@@ -28,13 +28,20 @@ def route_path(route: Route) -> str:
     return " -> ".join(route.labels)
 
 
-def routes_table(routes: list[Route]) -> str:
+def routes_table(routes: list[Route], feeding: list[dict[str, str]] = ()) -> str:
+    chains = "".join(
+        f"\n{leg['from']} -> {leg['to']}: {leg['substance']} ({leg['status']}) feed {leg['feeds']}"
+        for leg in feeding
+    )
+    if chains:
+        chains = "\n\nchains into production:" + chains
     if not routes:
-        return "no route reaches the destination"
+        return "no route reaches the destination" + chains
     body = [
         [
             i,
             route_path(route),
+            ", ".join(route.origin_qualifiers) or "-",
             ", ".join(route.modes) or "not stated",
             route.status,
             route.temporal,
@@ -43,8 +50,8 @@ def routes_table(routes: list[Route]) -> str:
         ]
         for i, route in enumerate(routes, 1)
     ]
-    headers = ["#", "route", "mode", "status", "when", "substances", "evidence (excerpts)"]
-    return table(headers, body) + f"\n\n{len(routes)} route(s)"
+    headers = ["#", "route", "origin is", "mode", "status", "when", "substances", "evidence (excerpts)"]
+    return table(headers, body) + f"\n\n{len(routes)} route(s)" + chains
 
 
 def chokepoints_table(result: Chokepoints) -> str:

@@ -30,6 +30,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import yaml
 
+from kg.errors import KgError
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "year"}
 ANSWER_KINDS = {"select", "ask", "construct", "describe"}
@@ -42,7 +44,7 @@ _QUERY_FORM = re.compile(
 )
 
 
-class CatalogueError(ValueError):
+class CatalogueError(KgError, ValueError):
     """A catalogue file with a bad header, or a parameter value that does not fit its type."""
 
 

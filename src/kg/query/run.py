@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query import results
+from kg.store.base import Store, Term
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -22,14 +24,11 @@ GRAPH_FORMATS = {
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 
 
-class QueryError(ValueError):
+class QueryError(KgError, ValueError):
     """A query that cannot run: a syntax error (with line and column) or a bad request."""
 
     def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
+        super().__init__(message, line=line, column=column)
 
 
 @dataclass
@@ -136,25 +135,20 @@ def syntax_error(error: SyntaxError, source: str = "query") -> QueryError:
     return QueryError(f"{source}: SPARQL syntax error: {message}")
 
 
-class Queryable(Protocol):
-    """What run_query needs of a store: the embedded one, or a remote endpoint later."""
-
-    def query(
-        self, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
-
-
 def run_query(
-    store: Queryable,
+    store: Store,
     text: str,
-    bindings: dict[str, ox.NamedNode | ox.Literal] | None = None,
+    bindings: Mapping[str, Term] | None = None,
     *,
     max_rows: int | None = None,
     source: str = "query",
+    union_default_graph: bool = True,
 ) -> QueryResult:
     """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
     try:
-        return collect(store.query(text, bindings), max_rows)
+        return collect(store.query(text, bindings, union_default_graph=union_default_graph), max_rows)
+    except KgError:
+        raise  # already said for the user, by the store (a remote store's refusal, say)
     except SyntaxError as error:
         raise syntax_error(error, source) from None
     except (RuntimeError, ValueError) as error:

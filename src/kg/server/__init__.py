@@ -29,11 +29,11 @@ def create_app(config: ServerConfig) -> Flask:
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException
 
+    from kg.errors import KgError
+
     from . import api, dataset, generation, headers, ontology, pages, resources, source, sparql
-    from .guard import Refused
     from .responses import error_response, from_exception
     from .services import Services
-    from .workers import ServiceError
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
@@ -45,9 +45,8 @@ def create_app(config: ServerConfig) -> Flask:
         module_name, _, attribute = spec.partition(":")
         app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
 
-    @app.errorhandler(ServiceError)
-    @app.errorhandler(Refused)
-    def service_error(error: ServiceError | Refused) -> Response:
+    @app.errorhandler(KgError)
+    def known_error(error: KgError) -> Response:
         return from_exception(error)
 
     @app.errorhandler(HTTPException)

@@ -113,20 +113,18 @@ class Generations:
     def close(self) -> None:
         self.current.services.close()
 
-
-def pinned() -> Services:
-    """The Services of the generation the current request uses (the current one outside a request)."""
-    generations: Generations = current_app.extensions["kg"]
-    if not has_request_context():
-        return generations.current.services
-    if "kg_generation" not in g:
-        g.kg_generation = generations.pin()
-    return g.kg_generation.services
+    def services(self) -> Services:
+        """The Services of the generation the current request uses (the current one outside a request)."""
+        if not has_request_context():
+            return self.current.services
+        if "kg_generation" not in g:
+            g.kg_generation = self.pin()
+        return g.kg_generation.services
 
 
 @blueprint.before_app_request
 def pin_generation() -> None:
-    pinned()
+    current_app.extensions["kg"].services()
 
 
 @blueprint.after_app_request

@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
+from kg.errors import KgError
 from kg.query.catalogue import NamedQuery
 
 from .api import find, run_named
-from .guard import Refused, query_form
+from .guard import query_form
 from .services import Services, Term, services
 from .sparql import run_sparql
 from .workers import Answer, ServiceError
@@ -116,13 +117,8 @@ def table(answer: Answer) -> dict[str, object]:
     }
 
 
-def _error(error: ServiceError | Refused) -> dict[str, Any]:
-    return {
-        "status": error.status,
-        "message": error.message,
-        "line": getattr(error, "line", None),
-        "column": getattr(error, "column", None),
-    }
+def _error(error: KgError) -> dict[str, Any]:
+    return {"status": error.status, "message": error.message, "line": error.line, "column": error.column}
 
 
 @blueprint.get("/query")
@@ -139,7 +135,7 @@ def query_page() -> Response:
         try:
             form_format = "turtle" if query_form(text) == "graph" else "json"
             result = table(run_sparql(text, output_format=form_format))
-        except (ServiceError, Refused) as failure:
+        except KgError as failure:
             error = _error(failure)
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
     response = Response(

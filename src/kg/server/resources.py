@@ -24,12 +24,13 @@ SUPPORT = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
-SELECT ?s ?excerpt ?exact ?source ?agency WHERE {
-  ?s prov:wasDerivedFrom ?excerpt .
+SELECT ?s ?excerpt ?role ?exact ?source ?agency WHERE {
+  { ?s prov:wasDerivedFrom ?excerpt . BIND("quote" AS ?role) }
+  UNION { ?s kg:contextExcerpt ?excerpt . BIND("context" AS ?role) }
   ?excerpt a kg:Excerpt ; oa:hasSource ?source .
   OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?exact }
   OPTIONAL { ?s prov:wasAttributedTo ?agency }
-} ORDER BY ?excerpt ?agency
+} ORDER BY DESC(?role) ?excerpt ?agency
 """
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
@@ -75,6 +76,7 @@ def resource(rest: str) -> Response:
             row["excerpt"].value,
             {
                 "exact": row["exact"].value if "exact" in row else "",
+                "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
             },

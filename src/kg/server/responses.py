@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request
 
-from .guard import Refused
+from kg.errors import KgError
+
 from .workers import Answer, ServiceError
 
 SELECT_MEDIA = {
@@ -106,7 +107,5 @@ def error_response(status: int, message: str, line: int | None = None, column: i
     return response
 
 
-def from_exception(error: ServiceError | Refused) -> Response:
-    if isinstance(error, Refused):
-        return error_response(error.status, error.message)
+def from_exception(error: KgError) -> Response:
     return error_response(error.status, error.message, error.line, error.column)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from flask import current_app
+
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.store.base import Store
 
 from .config import ServerConfig
-from .generation import pinned
 from .workers import Binding, WorkerPool
 
 LABELS = (
@@ -123,5 +124,5 @@ class Services:
 
 
 def services() -> Services:
-    """The Services of the generation the current request is answered from."""
-    return pinned()
+    """The Services of the generation the current request is answered from (see `generation`)."""
+    return current_app.extensions["kg"].services()

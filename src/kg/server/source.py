@@ -33,7 +33,8 @@ SELECT ?doc ?excerpt ?start ?end ?exact WHERE {
 )
 FACTS = (
     PREFIXES
-    + "SELECT ?doc ?excerpt ?fact WHERE { ?excerpt oa:hasSource ?doc . ?fact prov:wasDerivedFrom ?excerpt }"
+    + "SELECT ?doc ?excerpt ?fact WHERE { ?excerpt oa:hasSource ?doc . "
+    + "?fact prov:wasDerivedFrom|kg:contextExcerpt ?excerpt }"
 )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kg.errors import EXIT_FAILED, KgError
 from kg.query.run import QueryError, binding_terms, collect, syntax_error
 from kg.store.base import Store
 
@@ -39,15 +40,13 @@ class Answer:
     count: int
 
 
-class ServiceError(Exception):
+class ServiceError(KgError):
     """A failure with an HTTP status, a message and, for syntax errors, a line and column."""
 
+    exit_code = EXIT_FAILED
+
     def __init__(self, status: int, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.line = line
-        self.column = column
+        super().__init__(message, status=status, line=line, column=column)
 
 
 def worker_main(fd: int) -> None:

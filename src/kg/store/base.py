@@ -13,6 +13,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
+
 DEFAULT_STORE = Path(".kg/store")
 
 
@@ -29,13 +31,11 @@ class Store(Protocol):
         """Run a read-only SPARQL query, `bindings` substituted as terms."""
         ...
 
-    def triples_per_graph(self) -> dict[str, int]:
-        """Triples in each named graph, by graph IRI."""
-        ...
 
-
-class StoreMissing(FileNotFoundError):
+class StoreMissing(KgError, FileNotFoundError):
     """No built store where one was expected."""
+
+    status = 503
 
 
 def graph_name(iri: str) -> str:

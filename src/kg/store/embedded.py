@@ -14,6 +14,12 @@ from kg.store.base import DEFAULT_STORE, StoreMissing
 STREAM_CHUNK = 1 << 20
 
 
+def check_built(path: Path) -> None:
+    """Raise StoreMissing unless a built store is at `path`, without opening it."""
+    if not (path / "CURRENT").exists():
+        raise StoreMissing(f"no built store at {path}; run `kg build` first")
+
+
 def create_store(path: Path, nquads_file: Path) -> None:
     """Create a new on-disk store at `path` holding the quads of `nquads_file`."""
     store = ox.Store(str(path))
@@ -27,8 +33,7 @@ class EmbeddedStore:
     """A read-only view of a built Oxigraph store on disk."""
 
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
-        if not (path / "CURRENT").exists():
-            raise StoreMissing(f"no built store at {path}; run `kg build` first")
+        check_built(path)
         self.path = path
         # Opened by its real path: a build that switches the link later does not move this reader.
         self._store = ox.Store.read_only(os.path.realpath(path))
@@ -80,19 +85,3 @@ class EmbeddedStore:
     def quads(self) -> list[ox.Quad]:
         """Every quad in the store."""
         return list(self._store)
-
-    def triples_per_graph(self) -> dict[str, int]:
-        """The number of triples in each named graph."""
-        return self._counts(
-            "SELECT ?key (COUNT(*) AS ?n) WHERE { GRAPH ?key { ?s ?p ?o } } GROUP BY ?key ORDER BY ?key"
-        )
-
-    def instances_per_class(self) -> dict[str, int]:
-        """The number of distinct instances of each class, across all graphs."""
-        return self._counts(
-            "SELECT ?key (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?key } GROUP BY ?key ORDER BY DESC(?n) ?key"
-        )
-
-    def _counts(self, sparql: str) -> dict[str, int]:
-        """`?n` by `?key` for a grouping query, in the query's order."""
-        return {row["key"].value: int(row["n"].value) for row in self.query(sparql)}

@@ -21,13 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.errors import KgError
+
 GENERATIONS = "generations"
 CURRENT = "current"
 _NAME = re.compile(r"^(\d{4,})-([0-9a-f]{12})$")
 
 
-class GenerationError(OSError):
-    """The generations folder cannot be used; the message says which path and why."""
+class GenerationError(KgError):
+    """The generations folder cannot be used now; the message says which path and why."""
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,19 @@ from kg.store.base import Store
 from kg.store.embedded import EmbeddedStore
 
 
+def is_endpoint(spec: str | Path) -> bool:
+    """Whether `spec` names a SPARQL endpoint rather than an embedded store's folder."""
+    return str(spec).startswith(("http://", "https://"))
+
+
 def open_store(spec: str | Path) -> Store:
     """The store `spec` names: a SPARQL endpoint for an http(s) URL, else an embedded store's folder.
 
-    Every reader (kg query, kg serve) opens its store through this, so an
-    external triple store stands in for the embedded one without other changes.
+    Every reader opens its store through this, so an external triple store
+    stands in for the embedded one without other changes.
     """
-    text = str(spec)
-    if text.startswith(("http://", "https://")):
+    if is_endpoint(spec):
         from kg.store.remote import RemoteStore  # imported here: httpx loads only for an endpoint
 
-        return RemoteStore(text)
-    return EmbeddedStore(Path(text))
+        return RemoteStore(str(spec))
+    return EmbeddedStore(Path(spec))

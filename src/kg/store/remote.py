@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
 from kg.store.base import Answer, Term
 from kg.store.ntriples import canonical_ntriples
@@ -38,11 +39,13 @@ _TOKEN = re.compile(
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 
-class RemoteError(RuntimeError):
+class RemoteError(KgError, RuntimeError):
     """The endpoint could not be reached or did not answer."""
 
+    status = 502
 
-class RemoteQueryError(ValueError):
+
+class RemoteQueryError(KgError, ValueError):
     """The endpoint refused the query (a 4xx answer): the message is the endpoint's."""
 
 
@@ -167,14 +170,3 @@ class RemoteStore:
         if response.status_code >= 300:
             raise RemoteError(f"{self.endpoint} answered {response.status_code} {response.reason_phrase}")
         return response
-
-    def triples_per_graph(self) -> dict[str, int]:
-        """The number of triples in each of the dataset's named graphs that the endpoint holds."""
-        values = " ".join(f"<{iri}>" for iri in self.graphs)
-        answer = self.query(
-            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-            "GROUP BY ?g ORDER BY ?g",
-            union_default_graph=False,
-        )
-        assert isinstance(answer, ox.QuerySolutions)
-        return {row["g"].value: int(row["n"].value) for row in answer}

@@ -1,0 +1,35 @@
+"""The one root of every error a user can see, and what it means to the command line and the server.
+
+Each error says in its class what it is to the two front ends: the exit status
+of `kg` and the HTTP status of `kg serve`. Both read these fields and nothing
+else, so a new error needs no new handler.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the input was understood but the work failed: violations, a push that did not verify
+EXIT_BAD_INPUT = 2  # the input is wrong or missing: a file, a name, a parameter, a store
+
+
+class KgError(Exception):
+    """An error meant for the user: a one-line message naming the place, an exit status and an HTTP
+    status; `line` and `column` locate a syntax error in the text the user gave."""
+
+    exit_code: int = EXIT_BAD_INPUT
+    status: int = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.line = line
+        self.column = column
