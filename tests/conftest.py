@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
+
+
+@pytest.fixture
+def project_copy(project_root: Path, tmp_path: Path) -> Path:
+    """A copy of the project's inputs that a test may break."""
+    copy = tmp_path / "project"
+    for folder in ("ontology", "graph", "sources", "queries"):
+        shutil.copytree(project_root / folder, copy / folder)
+    return copy

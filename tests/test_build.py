@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ def snapshot(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-@pytest.fixture
-def project_copy(project_root: Path, tmp_path: Path) -> Path:
-    """A copy of the project's inputs that a test may break."""
-    copy = tmp_path / "project"
-    for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(project_root / folder, copy / folder)
-    return copy
 
 
 def test_summary_reports_counts_and_zero_violations(built) -> None:

@@ -4,7 +4,6 @@ one clear line naming the file, and the line where it can be fixed."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ PREFIXES = (
     "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
     "@prefix substance: <https://w3id.org/opioid-kg/id/substance/> .\n"
 )
-
-
-@pytest.fixture
-def project_copy(project_root: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(project_root / folder, copy / folder)
-    return copy
 
 
 def test_an_undeclared_predicate_is_reported_where_it_is_used(project_copy: Path, tmp_path: Path) -> None:
