@@ -206,3 +206,35 @@ def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
     assert layout.leftovers() == []
     assert len(chosen) + RANDOM_KILLS >= 30
     print(f"kill trials: {len(chosen)} before steps, {RANDOM_KILLS} at random instants; outcomes {outcomes}")
+
+
+def test_kill_of_the_kg_build_command_while_it_publishes(project_copy: Path, tmp_path: Path) -> None:
+    """The `kg build` command itself, killed -9 at random instants once it has begun writing its new
+    generation: the project's own dist/ and .kg/store show one build whole (the previous one, unless
+    the kill came after the switch), and `kg serve` answers from it."""
+    command = [str(Path(sys.executable).with_name("kg")), "--project", str(project_copy), "build"]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    layout = Layout(project_copy, project_copy / "dist" / "graphs")
+    generations = project_copy / ".kg" / GENERATIONS
+    rng = random.Random(7)
+    for _ in range(2):
+        building = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not [name for name in os.listdir(generations) if name.startswith(".new-")]:
+            assert building.poll() is None, "the build ended before it wrote anything"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 1.5))
+        building.send_signal(signal.SIGKILL)
+        building.wait(30)
+        shown = os.readlink(generations / CURRENT)
+        store_real, dist_real = (Path(os.path.realpath(p)) for p in (layout.store, layout.dist))
+        assert store_real.parent == dist_real.parent == generations.resolve() / shown
+        lines = (layout.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
+        assert sum(triples_per_graph(EmbeddedStore(layout.store)).values()) == len(lines)
+        server = start_server(layout.store, tmp_path, "--workers", "1")
+        try:
+            reply = server.get("/sparql", "application/sparql-results+json", query="ASK {}")
+            assert reply.status == 200 and reply.headers["kg-generation"] == shown
+        finally:
+            server.stop()
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    assert [name for name in os.listdir(generations) if name.startswith(".new-")] == []

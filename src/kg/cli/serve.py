@@ -10,6 +10,7 @@ import click
 from kg.cli.context import Context, pass_context, store_option
 from kg.server.config import DEFAULT_CACHE_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, public_base
 from kg.store.embedded import check_built
+from kg.store.generations import generation_id
 from kg.store.opening import is_endpoint
 
 
@@ -89,7 +90,10 @@ def serve_command(
         cache_mb=cache_mb,
     )
     app = create_app(config)
-    click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    shown = (
+        spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; a new build is taken up)"
+    )
+    click.echo(f"serving {shown} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
