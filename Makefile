@@ -11,21 +11,25 @@ PY_DIRS := $(wildcard src tests benchmarks)
 .PHONY: setup build serve test lint format clean
 
 $(STAMP): pyproject.toml
+	@echo "== Creating $(VENV) and installing opioid-kg with its dependencies (first run only, 1-2 minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --progress-bar off -e '.[test]'
 	touch $(STAMP)
+	@echo "== Installed; kg is at $(BIN)/kg"
 
 setup: $(STAMP)
 
 # Rebuild when any input changes; the build is atomic, so a failure keeps the last good one.
 .kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' 2>/dev/null)
+	@echo "== Building the graph: checking every excerpt and shape, loading the store (about 10 s)"
 	$(BIN)/kg build
 
 build: $(STAMP)
 	$(BIN)/kg build
 
 serve: .kg/store/CURRENT
+	@echo "== Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
 	$(BIN)/kg serve --port $(PORT)
 
 test: $(STAMP)

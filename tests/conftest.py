@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rdflib import Dataset
 
 from kg.build.pipeline import BuildResult, build
 from kg.store.embedded import EmbeddedStore
@@ -42,6 +43,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
+
+
+@pytest.fixture(scope="session")
+def dataset(built: Built) -> Dataset:
+    """The built dataset as rdflib reads it from dist/, for checks written in Python."""
+    data = Dataset(default_union=True)
+    data.parse(built.dist / "opioid-kg.nq", format="nquads")
+    return data
+
+
+@pytest.fixture(scope="session")
+def source_text(project_root: Path) -> str:
+    """The text of the first source report."""
+    return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
 
 
 @pytest.fixture

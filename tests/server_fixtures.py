@@ -45,6 +45,13 @@ class Reply:
         return self.headers.get("content-type", "").split(";")[0].strip()
 
 
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    """Hand a redirect back as the reply instead of following it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 @dataclass
 class RunningServer:
     base: str
@@ -63,11 +70,14 @@ class RunningServer:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         timeout: float = 30,
+        follow: bool = True,
     ) -> Reply:
+        """One request; with `follow` False a redirect is the reply, as a client that looks at it sees it."""
         url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
         request = urllib.request.Request(url, data=data, headers=headers or {})
+        opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_KeepRedirects)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with opener.open(request, timeout=timeout) as response:
                 return Reply(
                     response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
                 )
@@ -77,6 +87,9 @@ class RunningServer:
 
     def get(self, path: str, accept: str | None = None, **params: str) -> Reply:
         return self.request(path, headers={"Accept": accept} if accept else {}, params=params or None)
+
+    def get_unfollowed(self, path: str, accept: str) -> Reply:
+        return self.request(path, headers={"Accept": accept}, follow=False)
 
     def post_form(self, path: str, fields: dict[str, str], accept: str | None = None) -> Reply:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -95,8 +108,11 @@ class RunningServer:
 
 
 def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
-    """`kg serve` on `store`; returns once /sparql answers, or fails with the server's log."""
+    """`kg serve` on `store` (and the build output beside it, where there is one); returns once /sparql
+    answers, or fails with the server's log."""
     port = free_port()
+    if (store.parent / "dist").is_dir():
+        options = ("--dist", str(store.parent / "dist"), *options)
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

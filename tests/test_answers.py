@@ -114,6 +114,10 @@ def test_2_fentanyl_analogues_and_precursors_come_from_china_precursors_also_fro
         ("made in", ID + "qualifier/suspected", ID + "organization/dea"),
         ("made in", ID + "qualifier/possible", ID + "organization/dea"),
     }
+    assert {row["how"] for row in rows if row["origin"] == ID + "country/CN"} == {
+        "made or diverted in",
+        "trafficked from",
+    }
     from_china = grouped([row for row in rows if row["origin"] == ID + "country/CN"], "item", "qualifier")
     # "Clandestine-produced fentanyl, as well as most illicit fentanyl precursor chemicals and
     # fentanyl analogues, primarily are sourced from China": most of those, not all of them.

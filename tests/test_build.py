@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -41,6 +42,15 @@ def test_store_holds_what_dist_holds(built) -> None:
     assert per_graph == expected
     lines = (built.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
     assert len(lines) == sum(expected.values())
+
+
+def test_store_dumps_the_very_bytes_of_dist(built) -> None:
+    """What is served is what was built: the store's sorted dump is dist/opioid-kg.nq, byte for byte."""
+    store = ox.Store.read_only(str(built.store_path))
+    lines = sorted(set(store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()))
+    dist = (built.dist / "opioid-kg.nq").read_bytes()
+    assert ("\n".join(lines) + "\n").encode("utf-8") == dist
+    assert b"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>" not in dist
 
 
 def test_two_builds_write_identical_dist(project_root: Path, tmp_path: Path, built) -> None:

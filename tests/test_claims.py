@@ -22,7 +22,6 @@ from kg.namespaces import KG, OA
 
 ID = "https://w3id.org/opioid-kg/id/"
 PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
-SOURCE = "000_1bdfefaeb44abb70.txt"
 CLAIMS = "claims-000_1bdfefaeb44abb70.toml"
 # What may fall between sentences: blank lines, headings, list markers, emphasis marks.
 BETWEEN = re.compile(r"(#{1,3} .*|[-#*]*)")
@@ -35,15 +34,8 @@ SENTENCES: list[tuple[str, list[str]]] = [
 
 
 @pytest.fixture(scope="module")
-def source_text(project_root) -> str:
-    return (project_root / "sources" / SOURCE).read_text("utf-8")
-
-
-@pytest.fixture(scope="module")
-def data(built) -> Dataset:
-    graph = Dataset(default_union=True)
-    graph.parse(built.dist / "opioid-kg.nq", format="nquads")
-    return graph
+def data(dataset: Dataset) -> Dataset:
+    return dataset
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

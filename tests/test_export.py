@@ -16,6 +16,7 @@ from kg.namespaces import graph_iri
 
 PROJECT = Path(__file__).resolve().parent.parent
 VOID = "http://rdfs.org/ns/void#"
+DATASET = "https://w3id.org/opioid-kg/id/dataset/opioid-kg"
 DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 
@@ -77,30 +78,45 @@ def test_gzip_round_trip_is_reproducible(built, tmp_path):
     assert gzip.decompress(data) == plain.path.read_bytes()
 
 
-def test_void_description_counts_each_graph_and_identifies_the_build(built, tmp_path):
+def test_export_description_is_the_built_one_with_the_exported_file(built, tmp_path):
     result = export(dataset(built), tmp_path / "data.nt", "ntriples", ("data", "background"), union=True)
-    description = ox.Store()
-    description.load(path=str(result.description), format=ox.RdfFormat.TURTLE)
+    described = set(ox.parse(path=str(result.description), format=ox.RdfFormat.TURTLE))
+    assert set(ox.parse(path=str(built.dist / "void.ttl"), format=ox.RdfFormat.TURTLE)) <= described
+    store = ox.Store()
+    store.extend(described)
 
     def values(subject: str | None, predicate: str) -> list[str]:
         node = ox.NamedNode(subject) if subject else None
-        return [q.object.value for q in description.quads_for_pattern(node, ox.NamedNode(predicate), None)]
+        return sorted(q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(predicate), None))
 
     for name, count in built.result.triples_per_graph.items():
         assert values(str(graph_iri(name)), VOID + "triples") == [str(count)]
     digest = hashlib.sha256(dataset(built).read_bytes()).hexdigest()
     assert values(None, DCT + "identifier") == [f"sha256:{digest}"]
     assert values(None, DCT + "modified") == ["2018-08-09"]
-    assert values(None, DCT + "license") == ["https://spdx.org/licenses/MIT"] * 2
-    assert "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico" in values(
-        None, DCT + "source"
-    )
-    assert values(None, DCAT + "byteSize") == [str(len(result.path.read_bytes()))]
-    assert values(None, "http://spdx.org/rdf/terms#checksumValue") == [
+    file = f"{DATASET}/distribution/data.nt"
+    assert file in values(DATASET, DCAT + "distribution")
+    assert values(file, DCAT + "byteSize") == [str(len(result.path.read_bytes()))]
+    assert values(file, DCAT + "mediaType") == [
+        "https://www.iana.org/assignments/media-types/application/n-triples"
+    ]
+    assert values(file, DCAT + "compressFormat") == []
+    assert values(file + "#sha256", "http://spdx.org/rdf/terms#checksumValue") == [
         hashlib.sha256(result.path.read_bytes()).hexdigest()
     ]
+    assert values(file, DCT + "hasPart") == [str(graph_iri("background")), str(graph_iri("data"))]
     chosen = built.result.triples_per_graph["data"] + built.result.triples_per_graph["background"]
-    assert str(chosen) in values(None, VOID + "triples")
+    assert values(file, VOID + "triples") == [str(chosen)]
+
+
+def test_a_gzipped_export_keeps_its_media_type_and_says_gzip(built, tmp_path):
+    result = export(dataset(built), tmp_path / "all.nq.gz", "nquads", compress=True)
+    store = ox.Store()
+    store.extend(ox.parse(path=str(result.description), format=ox.RdfFormat.TURTLE))
+    file = ox.NamedNode(f"{DATASET}/distribution/all.nq.gz")
+    media = {q.predicate.value: q.object.value for q in store.quads_for_pattern(file, None, None)}
+    assert media[DCAT + "mediaType"] == "https://www.iana.org/assignments/media-types/application/n-quads"
+    assert media[DCAT + "compressFormat"] == "https://www.iana.org/assignments/media-types/application/gzip"
 
 
 def test_cli_export_writes_file_and_description(built, tmp_path):

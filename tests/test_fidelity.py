@@ -222,10 +222,8 @@ QUALIFIER_WORDS: dict[str, str] = {
 
 
 @pytest.fixture(scope="module")
-def data(built) -> Dataset:
-    graph = Dataset(default_union=True)
-    graph.parse(built.dist / "opioid-kg.nq", format="nquads")
-    return graph
+def data(dataset: Dataset) -> Dataset:
+    return dataset
 
 
 @pytest.fixture(scope="module")

@@ -69,11 +69,14 @@ def test_paths_qualify_china_as_the_source_and_show_the_precursor_chain(built) -
     from_china = [r for r in answer["routes"] if r["origin"] == "CN"]
     assert len(from_china) == 3
     assert all(r["origin_qualifiers"] == ["manufacture or diversion", "primarily"] for r in from_china)
+    # The introduction's "manufacture or diversion" is shown as context beside the quoted evidence.
+    assert all(r["context"] == ["https://w3id.org/opioid-kg/id/excerpt/introduction"] for r in from_china)
     [chain] = answer["feeds"]
     assert (chain["from"], chain["to"], chain["status"]) == ("US", "MX", "suspected")
     assert chain["feeds"].startswith("labs in Mexico suspected of producing fentanyl")
     table = run("network", "paths", "--substance", "fentanyl", *store)
     assert "US -> MX: fentanyl precursor chemicals (suspected) feed labs in Mexico" in table
+    assert "fentanyl-sources; context: introduction" in table
 
 
 def test_latin_america_does_not_double_count_its_member_countries(store) -> None:

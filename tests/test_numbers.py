@@ -130,18 +130,6 @@ def quantities(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def dataset(built) -> Dataset:
-    data = Dataset(default_union=True)
-    data.parse(built.dist / "opioid-kg.nq", format="nquads")
-    return data
-
-
-@pytest.fixture(scope="module")
-def source_text(project_root) -> str:
-    return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
-
-
 def covering_excerpts(data: Dataset, position: int) -> list[URIRef]:
     excerpts = []
     for excerpt in data.subjects(RDF.type, KG.Excerpt):

@@ -221,7 +221,8 @@ def test_unknown_parameter_is_a_clear_error(built) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize(
     ("param", "message"),
     [
-        ("substance=fentanyl", "is not an absolute IRI"),
+        ("substance=fentanil", "nothing in the graph is named 'fentanil'; did you mean: fentanyl <"),
+        ("substance=substance:no-such-thing", "'substance:no-such-thing' is not in the graph"),
         ("substance=https://w3id.org/opioid-kg/id/x>}#", "is not a valid IRI"),
         ("param-without-value", "write NAME=VALUE"),
     ],

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from server_fixtures import RunningServer, start_server
 from SPARQLWrapper import (
@@ -32,6 +33,7 @@ from kg.query.counts import triples_per_graph
 KG = "https://w3id.org/opioid-kg/ontology#"
 ID = "https://w3id.org/opioid-kg/id/"
 DATA_GRAPH = "https://w3id.org/opioid-kg/graph/data"
+DATASET = "https://w3id.org/opioid-kg/id/dataset/opioid-kg"
 COUNTRIES = f"SELECT ?c WHERE {{ ?c a <{KG}Country> }} ORDER BY ?c"
 IS_FENTANYL = f"ASK {{ <{ID}substance/fentanyl> a ?type }}"
 CONSTRUCT = f"CONSTRUCT {{ ?c a <{KG}Country> }} WHERE {{ ?c a <{KG}Country> }}"
@@ -119,8 +121,7 @@ def test_ask_in_every_results_format(server, method, direct) -> None:
     assert xml.getElementsByTagName("boolean")[0].firstChild.data == "true"
     no = f"ASK {{ <{ID}substance/nothing> ?p ?o }}"
     assert converted(server, no, JSON, method, direct)["boolean"] is False
-    for fmt in (CSV, TSV):
-        assert converted(server, IS_FENTANYL, fmt, method, direct).decode().strip() == "true"
+    # CSV and TSV are SELECT formats: test_ask_is_not_answered_as_csv_or_tsv
 
 
 @pytest.mark.parametrize(("method", "direct"), METHODS, ids=["get", "post-form", "post-body"])
@@ -328,8 +329,29 @@ def test_ontology_data_and_void(server, store) -> None:
         assert reply.content_type == accept
         assert len(parse(reply.body, syntax)) == len(parsed)
     void = Graph().parse(data=server.get("/.well-known/void", "text/turtle").text, format="turtle")
-    triples = void.value(URIRef("https://w3id.org/opioid-kg/"), URIRef("http://rdfs.org/ns/void#triples"))
+    triples = void.value(URIRef(DATASET), URIRef("http://rdfs.org/ns/void#triples"))
     assert int(triples) == len(parsed)
+
+
+def test_served_description_is_the_built_one_with_its_endpoints(server, built) -> None:
+    """One description of the dataset: dist/void.ttl as built, plus only where this server answers."""
+    void = "http://rdfs.org/ns/void#"
+    built_description = Graph().parse(built.dist / "void.ttl")
+    reply = server.get("/.well-known/void", "text/turtle")
+    assert reply.status == 200 and "Accept" in reply.headers.get("vary", "")
+    served = Graph().parse(data=reply.text, format="turtle")
+    _, added, missing = graph_diff(to_isomorphic(served), to_isomorphic(built_description))
+    assert len(missing) == 0
+    assert sorted((str(s), str(p), str(o)) for s, p, o in added) == [
+        (DATASET, void + "dataDump", server.base + "/data"),
+        (DATASET, void + "sparqlEndpoint", server.base + "/sparql"),
+    ]
+    by_iri = server.get("/id/dataset/opioid-kg", "text/turtle")
+    assert by_iri.status == 200 and by_iri.content_type == "text/turtle"
+    assert isomorphic(Graph().parse(data=by_iri.text, format="turtle"), served)
+    for_browser = server.get_unfollowed("/id/dataset/opioid-kg", "text/html")
+    assert for_browser.status in (302, 303) and for_browser.headers["location"].endswith("/")
+    assert "Accept" in for_browser.headers.get("vary", "")
 
 
 def test_source_view_highlights_excerpts(server) -> None:
@@ -363,3 +385,42 @@ def test_sparqlwrapper_sees_update_refused(server) -> None:
         client.query()
     close_http_error(refused.value)
     assert "403" in str(refused.value) or "read-only" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/id/substance/fentanyl", "/ontology", "/graph/data", "/sparql", "/shapes", "/id/dataset/opioid-kg"],
+)
+def test_every_negotiated_html_answer_varies_by_accept(server, path) -> None:
+    """A cache must not hand a browser's page (or redirect) to an RDF client, nor the reverse."""
+    reply = server.get_unfollowed(path, "text/html")
+    assert reply.status in (200, 302, 303), (path, reply.status)
+    assert "accept" in reply.headers.get("vary", "").lower(), (path, reply.headers)
+
+
+def test_protocol_requests_without_exactly_one_utf8_query_are_400(server) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
+    body = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
+    cases = {
+        "empty form POST": server.request("/sparql", data=b"", headers=form),
+        "empty body POST": server.request("/sparql", data=b"", headers=body),
+        "two query parameters": server.get("/sparql?query=ASK%7B%7D&query=ASK%7B%7D", "application/json"),
+        "query in URL and in form": server.request(
+            "/sparql?query=ASK%7B%7D", data=b"query=ASK%7B%7D", headers=form
+        ),
+        "body not UTF-8": server.request("/sparql", data="ASK { ?s ?p 'é' }".encode("latin-1"), headers=body),
+        "form not UTF-8": server.request("/sparql", data=b"query=ASK%7B%3Fs%3Fp%27%E9%27%7D", headers=form),
+        "URL not UTF-8": server.get(
+            "/sparql?query=ASK%7B%3Fs%3Fp%27%E9%27%7D", "application/sparql-results+json"
+        ),
+    }
+    for name, reply in cases.items():
+        assert reply.status == 400, (name, reply.status, reply.body[:200])
+        assert "message" in reply.json()["error"], name  # type: ignore[index]
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/tab-separated-values"])
+def test_ask_is_not_answered_as_csv_or_tsv(server, accept) -> None:
+    assert server.get("/sparql", accept, query=IS_FENTANYL).status == 406
+    assert server.get("/sparql", None, query=IS_FENTANYL, format=accept.split("/")[1][:3]).status == 406
+    assert server.get("/sparql", accept, query=COUNTRIES).status == 200

@@ -419,15 +419,15 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "data set with two structures",
-        "INSERT DATA { id:dataset\\/crs-2018-opioid-statistics qb:structure id:dataset\\/other-structure }",
-        "dataset/crs-2018-opioid-statistics",
+        "INSERT DATA { id:dataset\\/crs-2018-heroin-seizures qb:structure id:dataset\\/other-structure }",
+        "dataset/crs-2018-heroin-seizures",
         "DataSetShape",
         "exactly one structure definition",
     ),
     (
         "measure missing from the structure",
         "DELETE WHERE { ?c qb:measure kg:drugLabsDestroyed }",
-        "dataset/opioid-statistics-structure",
+        "dataset/structure-drug-labs-destroyed",
         "DataStructureShape",
         "must be a component of its data set's structure",
     ),
@@ -479,7 +479,7 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "DELETE WHERE { id:period\\/fy2015 time:hasBeginning ?b }",
         "period/fy2015",
         "IntervalShape",
-        "only a year of unstated kind has none",
+        "only a year of unstated kind or a period without dates has none",
     ),
     (
         "period without dates given a beginning",

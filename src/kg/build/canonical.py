@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -44,12 +45,25 @@ def to_oxigraph(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 
 def _quads(name: str, graph: Graph) -> list[ox.Quad]:
-    """The triples of `graph` as quads in graph `name`, in a stable order."""
-    quads = [
+    """The triples of `graph` as quads in graph `name`, as the store keeps them, in a stable order."""
+    quads = stored_form(
         ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(graph_iri(name))))
         for s, p, o in graph
-    ]
+    )
     return sorted(quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+
+
+def stored_form(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads with every literal as Oxigraph stores it, so dist/ and the store agree term for term.
+
+    Oxigraph keeps values, not spellings: `xsd:nonNegativeInteger` and
+    `xsd:positiveInteger` become `xsd:integer`, `"1.50"^^xsd:decimal` becomes
+    `"1.5"`. Writing dist/ in that form makes every reader (the store, `/data`,
+    a pushed store) see exactly the bytes of `dist/opioid-kg.nq`.
+    """
+    store = ox.Store()
+    store.extend(quads)
+    return list(store)
 
 
 def _serialize(quads: list[ox.Quad] | list[ox.Triple], rdf_format: ox.RdfFormat) -> bytes:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from kg.namespaces import KG, OA
 from kg.build.sources import SourceText, locate_quote
+from kg.namespaces import KG, OA
 
 
 @dataclass(frozen=True)

@@ -7,25 +7,30 @@ the previous one untouched (see `generations`).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF
 
 from kg.build.canonical import canonical_graph, write_serializations
+from kg.build.cube import CHECKS, check_cube
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
-from kg.namespaces import KG
 from kg.build.project import ProjectFiles, load_project
 from kg.build.sources import load_source_texts
-from kg.store.embedded import create_store
-from kg.store.generations import Generations
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
 from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import KG
+from kg.store.base import graph_name
+from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
+from kg.store.embedded import create_store
+from kg.store.generations import Generations
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
@@ -66,7 +71,7 @@ def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
 
 
 def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
-    """Every check short of writing: vocabulary, source digests, excerpts, SHACL.
+    """Every check short of writing: vocabulary, source digests, excerpts, Data Cube, SHACL.
 
     Returns the SHACL report and the number of excerpts checked; raises BuildFailed
     for the checks SHACL cannot make.
@@ -77,8 +82,17 @@ def check_project(project: ProjectFiles) -> tuple[ValidationReport, int]:
     if unknown:
         raise BuildFailed(describe_undeclared(unknown, index))
     excerpt_count = _check_sources(project, index)
+    _check_data_cube(project, facts)
     report = validate(facts + project.graphs["ontology"], project.graphs["shapes"], index)
     return report, excerpt_count
+
+
+def _check_data_cube(project: ProjectFiles, facts: Graph) -> None:
+    """The Data Cube recommendation's integrity constraints hold on the data with its ontology."""
+    cube = check_cube(facts + project.graphs["ontology"], project.root / CHECKS)
+    if cube.violations:
+        lines = "\n".join(violation.message() for violation in cube.violations)
+        raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
 
 
 def _check_sources(project: ProjectFiles, index: SubjectIndex) -> int:
@@ -136,6 +150,7 @@ def publish(graphs: dict[str, Graph], generations: Generations) -> list[Path]:
         staging = generations.staging()
         try:
             written = write_serializations(graphs, staging.dist)
+            written += write_description(staging.dist)
             create_store(staging.store, staging.dist / "opioid-kg.nq")
             digest = hashlib.sha256((staging.dist / "opioid-kg.nq").read_bytes()).hexdigest()
             generations.publish(staging, digest)
@@ -143,6 +158,18 @@ def publish(graphs: dict[str, Graph], generations: Generations) -> list[Path]:
             generations.discard(staging)  # nothing left to remove once published
         generations.clean()
     return [path.relative_to(staging.dist) for path in written]
+
+
+def write_description(out: Path) -> list[Path]:
+    """The gzipped dump and the dataset's VoID/DCAT description, from the N-Quads just written."""
+    nquads = (out / "opioid-kg.nq").read_bytes()
+    dump = gzip.compress(nquads, compresslevel=9, mtime=0)  # no date or name inside: same data, same bytes
+    quads: dict[str, list[ox.Quad]] = {}
+    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        quads.setdefault(graph_name(quad.graph_name.value), []).append(quad)
+    (out / DUMP_FILE).write_bytes(dump)
+    (out / DESCRIPTION_FILE).write_bytes(describe_dataset(quads, nquads, dump))
+    return [out / DUMP_FILE, out / DESCRIPTION_FILE]
 
 
 def _graph_order(name: str) -> int:

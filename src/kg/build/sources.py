@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from kg.namespaces import KG
 from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import KG
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "excerpt": "kg.cli.build:excerpt_command",
     "queries": "kg.cli.query:queries_command",
     "query": "kg.cli.query:query_command",
+    "search": "kg.cli.search:search_command",
     "serve": "kg.cli.serve:serve_command",
     "export": "kg.cli.export:export_command",
     "push": "kg.cli.push:push_command",

@@ -8,8 +8,13 @@ import click
 
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
 from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, binding_terms, run_query
+from kg.readable.terminal import readable_text
+from kg.search.load import store_exists, store_index
+from kg.search.resolve import resolve_parameters
+from kg.store.base import Store
 
 
 @click.command("queries")
@@ -41,9 +46,10 @@ def queries_command(context: Context) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", *SELECT_FORMATS, *GRAPH_FORMATS]),
+    type=click.Choice(["table", "readable", *SELECT_FORMATS, *GRAPH_FORMATS]),
     default=None,
-    help="table|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml for graphs.",
+    help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
+    " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
 )
 @click.option(
     "--max-rows",
@@ -70,11 +76,13 @@ def query_command(
     """
     if (name_or_file is None) == (expression is None):
         raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
-    text, bindings, source = _resolve_query(context, name_or_file, expression, params)
     store = context.open_store(store_spec)
+    text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
     result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-    if chosen == "table":
+    if chosen == "readable" and result.kind == "select":
+        click.echo(readable_text(context.project / "sources", store, result))
+    elif chosen in ("table", "readable"):
         click.echo(result.table())
     else:
         click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
@@ -83,7 +91,7 @@ def query_command(
 
 
 def _resolve_query(
-    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...]
+    context: Context, name_or_file: str | None, expression: str | None, params: tuple[str, ...], store: Store
 ) -> tuple[str, dict[str, tuple[str, str, str | None]], str]:
     """The query text, its typed bindings, and a name for error messages."""
     given: dict[str, str] = {}
@@ -116,4 +124,6 @@ def _resolve_query(
             raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
         named = catalogue[name_or_file]
         source = str(named.path)
+    iri_parameters = {p.name: (p.default, p.enum) for p in named.parameters if p.type == "iri"}
+    given = resolve_parameters(iri_parameters, given, PREFIXES, store_exists(store), store_index(store))
     return named.text, named.bindings(given), source

@@ -53,6 +53,13 @@ from kg.store.opening import is_endpoint
     metavar="URL",
     help="Where clients reach this server, for the VoID and service descriptions [default: http://HOST:PORT/].",
 )
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist, or the "
+    "served generation's own].",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @pass_context
 def serve_command(
@@ -66,44 +73,49 @@ def serve_command(
     cache_mb: int,
     threads: int | None,
     base_url: str | None,
+    dist: Path | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
+    from kg.server.access import access_log, configure_logging
+    from kg.server.http import create_server, listen
 
     project = context.project
     spec = context.store_spec(store_spec)
     if not is_endpoint(spec):
         check_built(Path(spec))
         spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
+    listening = None if debug else listen(host, port)
+    bound = listening.getsockname()[1] if listening is not None else port
     try:
-        public = public_base(base_url, host, port)
+        public = public_base(base_url, host, bound)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--base-url") from None
     config = ServerConfig(
         store=spec,
         base_url=public,
         project=project.resolve(),
+        built=Path(os.path.abspath(dist)) if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,
         cache_mb=cache_mb,
     )
     app = create_app(config)
+    configure_logging()
     shown = (
-        spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; a new build is taken up)"
+        spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; new builds are taken up)"
     )
-    click.echo(f"serving {shown} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
-    if debug:
+    click.echo(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    if listening is None:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
-    from kg.server.http import serve
-
-    serve(
-        app,
-        host=host,
-        port=port,
+    server = create_server(
+        access_log(app),
+        listening,
         threads=threads or 4 * workers,
         ident="opioid-kg",
         channel_timeout=max(30, int(timeout) * 3),
     )
+    server.run()

@@ -1,10 +1,8 @@
 """`kg export`: the built dataset, or chosen named graphs, in one canonical file per run.
 
-It reads the build's canonical N-Quads (`dist/opioid-kg.nq`), not the embedded
-store: the store renames blank nodes and normalises literals as it loads
-(`xsd:nonNegativeInteger` becomes `xsd:integer`, `1.50` becomes `1.5`), while
-the build's file keeps every term as curated and validated, with blank nodes
-already labelled by content. Statements are written in sorted order, so the
+It reads the build's canonical N-Quads (`dist/opioid-kg.nq`), which the
+embedded store holds term for term (literals in the form the store keeps them,
+blank nodes labelled by content). Statements are written in sorted order, so the
 same build gives the same bytes on every run. A VoID/DCAT description of the
 file is written beside it.
 """
@@ -19,9 +17,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.exchange.void import describe
-from kg.namespaces import GRAPH_NAMES, PREFIXES
+from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from kg.store.base import graph_name
+from kg.store.description import DescriptionMissing, built_description, with_distribution
 
 FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
     # name: (Oxigraph format, holds named graphs)
@@ -127,21 +125,21 @@ def export(
         data = gzip.compress(data, compresslevel=9, mtime=0)
     content_sha256 = hashlib.sha256(nquads_file.read_bytes()).hexdigest()
     counts = {name: len(quads) for name, quads in chosen.items()}
-    turtle = describe(
-        every,
-        chosen=counts,
-        content_sha256=content_sha256,
+    try:
+        description = built_description(nquads_file.parent)
+    except DescriptionMissing as error:
+        raise ExportError(str(error)) from None
+    turtle = with_distribution(
+        description,
         file_name=path.name,
         file_bytes=data,
-        media_type=_media_type(output_format, compress),
+        media_type=FORMATS[output_format][0].media_type,
+        compressed=compress,
+        parts=[str(graph_iri(name)) for name in counts],
+        triples=sum(counts.values()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     description = description_path(path)
     description.write_bytes(turtle)
     return Export(path, description, counts, content_sha256)
-
-
-def _media_type(output_format: str, compress: bool) -> str:
-    media_type = FORMATS[output_format][0].media_type
-    return "application/gzip" if compress else media_type

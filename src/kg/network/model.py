@@ -38,6 +38,7 @@ SELECT * WHERE {
   OPTIONAL { ?flow kg:period ?period . OPTIONAL { ?period rdfs:label ?periodLabel } }
   OPTIONAL { ?flow prov:wasAttributedTo ?agency . %AGENCY% }
   OPTIONAL { ?flow kg:originQualifier ?originQualifier }
+  OPTIONAL { { ?leg kg:contextExcerpt ?context } UNION { ?flow kg:contextExcerpt ?context } }
   OPTIONAL { ?flow kg:feeds ?site . ?site rdfs:label ?feedsLabel }
   OPTIONAL { ?leg prov:wasDerivedFrom ?excerpt .
              OPTIONAL { ?excerpt oa:hasSelector/oa:exact ?quote }
@@ -110,9 +111,12 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     evidence: dict[str, set[str]] = defaultdict(set)
     quotes: dict[str, set[str]] = defaultdict(set)
     origin_qualifiers: dict[str, set[str]] = defaultdict(set)
+    context: dict[str, set[str]] = defaultdict(set)
     reports: set[str] = set()
     for row in rows(store, LEGS_QUERY):
         leg = row["leg"]
+        if "context" in row:
+            context[leg].add(row["context"])
         if "originQualifier" in row:
             origin_qualifiers[leg].add(labels.get(row["originQualifier"], local_name(row["originQualifier"])))
         if "excerpt" in row:
@@ -149,6 +153,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
         edge["evidence"] = " ".join(sorted(evidence[leg]))
         edge["evidence_text"] = " | ".join(sorted(quotes[leg]))
         edge["origin_qualifiers"] = ", ".join(sorted(origin_qualifiers[leg]))
+        edge["context"] = " ".join(sorted(context[leg]))
         network.add_edge(u, v, key=f"{local_name(leg)}/{local_name(substance)}", **edge)
     network.remove_nodes_from([n for n in list(network) if network.degree(n) == 0])
     network.graph["citation"] = citation(store, reports)

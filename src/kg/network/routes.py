@@ -34,6 +34,7 @@ class Leg:
     evidence: tuple[str, ...]
     origin_qualifiers: tuple[str, ...] = ()
     feeds: str = ""
+    context: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, key: str, data: dict) -> Leg:
@@ -49,6 +50,7 @@ class Leg:
             evidence=tuple(data.get("evidence", "").split()),
             origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
             feeds=data.get("feeds", ""),
+            context=tuple(data.get("context", "").split()),
         )
 
 
@@ -93,6 +95,11 @@ class Route:
         return sorted({iri for hop in self.hops for leg in hop for iri in leg.evidence})
 
     @property
+    def context(self) -> list[str]:
+        """Excerpts naming what the quoted ones leave to their context, shown beside the evidence."""
+        return sorted({iri for hop in self.hops for leg in hop for iri in leg.context})
+
+    @property
     def origin_qualifiers(self) -> list[str]:
         """How firm the source is about the origin ('primarily'): said of the source, not of this route."""
         return sorted({q for leg in self.hops[0] for q in leg.origin_qualifiers}) if self.hops else []
@@ -115,11 +122,13 @@ class Route:
                     **leg.__dict__,
                     "evidence": list(leg.evidence),
                     "origin_qualifiers": list(leg.origin_qualifiers),
+                    "context": list(leg.context),
                 }
                 for i, hop in enumerate(self.hops)
                 for leg in hop
             ],
             "evidence": self.evidence,
+            "context": self.context,
         }
 
 

@@ -46,7 +46,8 @@ def routes_table(routes: list[Route], feeding: list[dict[str, str]] = ()) -> str
             route.status,
             route.temporal,
             ", ".join(route.substances),
-            ", ".join(_short(e) for e in route.evidence),
+            ", ".join(_short(e) for e in route.evidence)
+            + "".join(f"; context: {_short(e)}" for e in route.context),
         ]
         for i, route in enumerate(routes, 1)
     ]

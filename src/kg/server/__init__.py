@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXTRA_BLUEPRINTS", "ServerConfig", "create_app"]
 
-EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint",)
+EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.search:blueprint")
 
 
 def create_app(config: ServerConfig) -> Flask:
@@ -32,7 +32,7 @@ def create_app(config: ServerConfig) -> Flask:
     from kg.errors import KgError
 
     from . import api, dataset, generation, headers, ontology, pages, resources, source, sparql
-    from .responses import error_response, from_exception
+    from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
 
     app = Flask(__name__)
@@ -57,6 +57,8 @@ def create_app(config: ServerConfig) -> Flask:
     def unexpected(error: Exception) -> Response:
         app.logger.exception("unexpected error")
         return error_response(500, "the server failed to answer; the error is logged")
+
+    app.after_request(vary_by_accept)
 
     @app.after_request
     def cors(response: Response) -> Response:

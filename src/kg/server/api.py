@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from kg.query.catalogue import CatalogueError, NamedQuery
+from kg.search.resolve import Unresolved
 
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .search import resolve_given
 from .services import services
 from .workers import Answer, ServiceError
 
@@ -53,10 +55,14 @@ def find(name: str) -> NamedQuery:
 
 
 def run_named(query: NamedQuery, given: dict[str, str], output_format: str | None) -> Answer:
-    """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter."""
+    """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter.
+
+    An IRI parameter may be given by IRI, short name (country:MX) or label (Mexico); one that names
+    nothing, or several things, is a 400 listing the candidates.
+    """
     try:
-        bindings = query.bindings(given)
-    except CatalogueError as error:
+        bindings = query.bindings(resolve_given(query, given))
+    except (CatalogueError, Unresolved) as error:
         raise ServiceError(400, str(error)) from None
     state = services()
     return state.pool.run(query.text, bindings, max_rows=state.config.max_rows, output_format=output_format)

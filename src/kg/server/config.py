@@ -29,6 +29,7 @@ class ServerConfig:
     store: str
     base_url: str = "http://127.0.0.1:5000/"
     project: Path = Path(".")
+    built: Path | None = None  # the build output holding the dataset's description; PROJECT/dist if None
     timeout: float = DEFAULT_TIMEOUT
     max_rows: int = DEFAULT_MAX_ROWS
     max_query_length: int = DEFAULT_MAX_QUERY_LENGTH
@@ -40,6 +41,10 @@ class ServerConfig:
     @property
     def queries(self) -> Path:
         return self.project / "queries"
+
+    @property
+    def dist(self) -> Path:
+        return self.built if self.built is not None else self.project / "dist"
 
     @property
     def sources(self) -> Path:

@@ -1,11 +1,11 @@
-"""The whole dataset at /data (N-Quads, TriG, JSON-LD) and its VoID description at /.well-known/void."""
+"""The whole dataset at /data (N-Quads, TriG, JSON-LD) and its VoID/DCAT description at /.well-known/void."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+
+from kg.store.description import DescriptionMissing, as_turtle, built_description, with_endpoints
 
 from ..namespaces import PREFIXES
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, negotiate, offered
@@ -15,8 +15,12 @@ from .workers import ServiceError
 blueprint = Blueprint("dataset", __name__)
 DUMP_MEDIA = {"application/n-quads": "nquads", "application/trig": "trig", "application/ld+json": "jsonld"}
 DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}
-RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "nquads": "nt"}
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+DESCRIPTION_FORMATS = {
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
 
 
 def _dump(output_format: str) -> bytes:
@@ -53,40 +57,27 @@ def data() -> Response:
 
 @blueprint.get("/.well-known/void")
 def void() -> Response:
-    """A VoID description: the dataset, its named graphs as subsets, its endpoint and dump."""
+    """The dataset's VoID/DCAT description as `kg build` wrote it, with this server's endpoints added."""
     chosen = negotiate(GRAPH_MEDIA, request.args.get("format"))
     if chosen is None:
         raise ServiceError(406, f"the description is offered as: {offered(GRAPH_MEDIA)}")
+    return description_response(chosen)
+
+
+def description_response(output_format: str) -> Response:
+    """The built description (dist/void.ttl) plus where this server answers queries and serves the dump."""
+    try:
+        built = built_description(services().dist)
+    except DescriptionMissing as error:
+        raise ServiceError(404, str(error)) from None
     state = services()
-    base = state.config.canonical_base
-    graph = Graph()
-    graph.bind("void", VOID)
-    graph.bind("dcterms", DCTERMS)
-    graph.bind("sd", SD)
-    dataset = URIRef(base)
-    graph.add((dataset, RDF.type, VOID.Dataset))
-    graph.add(
-        (dataset, DCTERMS.title, Literal("opioid-kg: a knowledge graph of the transnational opioid supply"))
+    statements = with_endpoints(
+        built, sparql_endpoint=state.public_url("sparql"), data_dump=state.public_url("data")
     )
-    graph.add((dataset, DCTERMS.license, URIRef("https://opensource.org/licenses/MIT")))
-    graph.add((dataset, VOID.sparqlEndpoint, URIRef(state.public_url("sparql"))))
-    graph.add((dataset, VOID.dataDump, URIRef(state.public_url("data"))))
-    graph.add((dataset, VOID.uriSpace, Literal(base + "id/")))
-    graph.add((dataset, VOID.vocabulary, URIRef(base + "ontology#")))
-    graph.add((dataset, VOID.triples, Literal(sum(state.graphs.values()), datatype=XSD.integer)))
-    for iri, count in state.graphs.items():
-        subset = URIRef(iri)
-        graph.add((dataset, VOID.subset, subset))
-        graph.add((subset, RDF.type, VOID.Dataset))
-        graph.add((subset, SD.name, subset))
-        graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
-    for row in state.select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"):
-        partition = BNode()
-        graph.add((dataset, VOID.classPartition, partition))
-        graph.add((partition, VOID["class"], URIRef(row["c"].value)))
-        graph.add((partition, VOID.entities, Literal(int(row["n"].value), datatype=XSD.integer)))
-    response = Response(
-        graph.serialize(format=RDFLIB_FORMATS[chosen], encoding="utf-8"), content_type=FORMAT_MEDIA[chosen]
-    )
+    if output_format == "turtle":
+        body = as_turtle(statements)
+    else:
+        body = ox.serialize(statements, format=DESCRIPTION_FORMATS[output_format]) or b""
+    response = Response(body, content_type=FORMAT_MEDIA[output_format])
     response.vary.add("Accept")
     return response

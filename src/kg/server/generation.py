@@ -17,16 +17,17 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
 
-from kg.store.generations import generation_id
-from kg.store.opening import open_store
+from kg.store.generations import GENERATIONS, generation_id
+from kg.store.opening import is_endpoint, open_store
+
+from .services import Served
 
 if TYPE_CHECKING:
-    from kg.store.base import Store
-
     from .config import ServerConfig
     from .services import Services
 
@@ -35,12 +36,14 @@ log = logging.getLogger(__name__)
 RETRY_FAILED_AFTER = 30.0  # seconds before a generation that failed to start is tried again
 
 
-def locate(spec: str) -> tuple[str, Callable[[], Store]]:
-    """The generation `spec` leads to now, and a store factory for exactly that generation."""
-    if spec.startswith(("http://", "https://")):
-        return "remote", functools.partial(open_store, spec)
-    real = os.path.realpath(spec)
-    return generation_id(real), functools.partial(open_store, real)
+def locate(config: ServerConfig) -> Served:
+    """The generation the configured store leads to now. A store inside a generation has its dist/
+    beside it; any other store is served with the configured dist/."""
+    if is_endpoint(config.store):
+        return Served("remote", functools.partial(open_store, config.store), config.dist)
+    real = Path(os.path.realpath(config.store))
+    own = real.parent / "dist" if real.parent.parent.name == GENERATIONS else config.dist
+    return Served(generation_id(real), functools.partial(open_store, str(real)), own)
 
 
 class Live:
@@ -55,12 +58,12 @@ class Live:
 class Generations:
     """The generation the server answers from now; a newer one takes over once it is ready."""
 
-    def __init__(self, config: ServerConfig, start: Callable[[ServerConfig, Callable[[], Store]], Services]):
+    def __init__(self, config: ServerConfig, start: Callable[[ServerConfig, Served], Services]) -> None:
         self.config = config
         self._start = start
         self._lock = threading.Lock()
-        generation, factory = locate(config.store)
-        self.current = Live(generation, start(config, factory))
+        served = locate(config)
+        self.current = Live(served.generation, start(config, served))
         self._switching: str | None = None
         self._failed: dict[str, float] = {}
 
@@ -81,7 +84,7 @@ class Generations:
 
     def _notice(self) -> None:
         """Start the generation the store's path leads to, if it is new, in the background."""
-        if self.config.store.startswith(("http://", "https://")):
+        if is_endpoint(self.config.store):
             return
         generation = generation_id(self.config.store)
         with self._lock:
@@ -93,9 +96,10 @@ class Generations:
         threading.Thread(target=self._switch, daemon=True).start()
 
     def _switch(self) -> None:
-        generation, factory = locate(self.config.store)
+        served = locate(self.config)
+        generation = served.generation
         try:
-            services = self._start(self.config, factory)
+            services = self._start(self.config, served)
             services.graphs  # noqa: B018 - the first query: its workers are up before any request uses it
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
             log.exception("generation %s could not start; still answering from %s", generation, self.current)

@@ -10,10 +10,12 @@ response.
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, create_server
+from waitress.server import BaseWSGIServer
+from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
 
 from .headers import security_headers
@@ -44,11 +46,19 @@ class ShapedChannel(HTTPChannel):
     error_task_class = ShapedErrorTask
 
 
-def serve(app: Any, **options: Any) -> None:
-    """Serve `app` with waitress (`options` are waitress's), its own errors in the project's shape."""
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the app is made, so that the address it names in its
+    descriptions is the one bound (port 0 takes a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024)
+
+
+def create_server(app: Any, listening: socket.socket, **options: Any) -> Any:
+    """waitress serving `app` on `listening` (`options` are waitress's), its own errors in the
+    project's shape."""
     sockets: dict[int, Any] = {}
-    server = create_server(app, map=sockets, **options)
+    server = create_waitress_server(app, map=sockets, sockets=[listening], **options)
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = ShapedChannel
-    server.run()
+    return server

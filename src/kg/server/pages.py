@@ -8,10 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
+from kg.evidence.facts import evidence_for
 from kg.query.catalogue import NamedQuery
+from kg.readable import readable
+from kg.search.resolve import Unresolved, kind_of
 
 from .api import find, run_named
 from .guard import query_form
+from .search import plain_rows, resolve_given, search_index
 from .services import Services, Term, services
 from .sparql import run_sparql
 from .workers import Answer, ServiceError
@@ -106,12 +110,17 @@ def table(answer: Answer) -> dict[str, object]:
         {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
         for row in data["results"]["bindings"]
     ]
-    labels = services().labels({t.value for row in rows for t in row.values() if t.is_iri})
+    state = services()
+    iris = {t.value for row in rows for t in row.values() if t.is_iri}
+    labels = state.labels(iris)
+    evidence = evidence_for(lambda sparql: plain_rows(state, sparql), iris)
     return {
         "kind": "select",
         "variables": data["head"]["vars"],
         "rows": rows,
         "labels": labels,
+        "readable": readable(data["head"]["vars"], rows, labels, evidence),
+        "base_url": state.config.base_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
     }
@@ -154,6 +163,13 @@ def query_page() -> Response:
     return response
 
 
+@blueprint.get("/downloads")
+def downloads() -> Response:
+    """What can be taken away, in which format, and what each file holds."""
+    state = services()
+    return Response(render_template("downloads.html", graphs=state.graphs))
+
+
 @blueprint.get("/queries")
 def named_list() -> Response:
     return Response(render_template("queries.html", catalogue=services().catalogue))
@@ -171,9 +187,27 @@ def named_page(name: str) -> Response:
             result = table(run_named(query, given, output))
         except ServiceError as failure:
             error = _error(failure)
+    state = services()
+    index = search_index(state)
+    try:
+        shown = resolve_given(query, given)
+    except Unresolved:
+        shown = given  # the error above says why; the form keeps what was typed
+    iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
+    labels = state.labels(
+        {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
+    )
     return Response(
         render_template(
-            "named.html", query=query, given=given, result=result, error=error, editor=editor_text(query)
+            "named.html",
+            query=query,
+            given=given,
+            result=result,
+            error=error,
+            editor=editor_text(query),
+            kinds={p.name: " ".join(sorted(kind_of(index, p.default))) for p in query.parameters},
+            chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
+            enum_labels=labels,
         ),
         status=error["status"] if error else 200,
     )

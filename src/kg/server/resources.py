@@ -12,6 +12,10 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.evidence.quotes import clean_quote
+from kg.store.description import DATASET
+
+from .dataset import description_response
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
 from .services import Term, services
 from .workers import ServiceError
@@ -32,6 +36,11 @@ SELECT ?s ?excerpt ?role ?exact ?source ?agency WHERE {
   OPTIONAL { ?s prov:wasAttributedTo ?agency }
 } ORDER BY DESC(?role) ?excerpt ?agency
 """
+OWN_QUOTE = """
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+SELECT ?s ?exact ?source WHERE { ?s a kg:Excerpt ; oa:hasSource ?source ; oa:hasSelector/oa:exact ?exact }
+"""
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
@@ -51,6 +60,8 @@ def resource(rest: str) -> Response:
     chosen = by_extension or negotiate(RESOURCE_MEDIA, request.args.get("format"), html=True)
     if chosen is None:
         raise ServiceError(406, f"a resource is offered as: {offered(RESOURCE_MEDIA, True)}")
+    if iri == DATASET:
+        return _dataset(chosen)
     subject = {"s": ("iri", iri, None)}
     if chosen != "html":
         answer = state.pool.run(DESCRIBE, subject, max_rows=state.config.max_rows, output_format=chosen)
@@ -62,12 +73,17 @@ def resource(rest: str) -> Response:
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
     support = state.select(SUPPORT, subject)
+    own = [
+        {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
+        for row in state.select(OWN_QUOTE, subject)
+    ]
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
     mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
     mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
+    mentioned |= {row["source"] for row in own}
     labels = state.labels(mentioned)
     types = [t for t, _ in properties.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
     excerpts: dict[str, dict[str, object]] = {}
@@ -75,7 +91,7 @@ def resource(rest: str) -> Response:
         entry = excerpts.setdefault(
             row["excerpt"].value,
             {
-                "exact": row["exact"].value if "exact" in row else "",
+                "exact": clean_quote(row["exact"].value) if "exact" in row else "",
                 "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
@@ -92,10 +108,21 @@ def resource(rest: str) -> Response:
             properties=properties,
             incoming=incoming,
             excerpts=excerpts,
+            own_quote=own[0] if own else None,
             labels=labels,
             downloads={name: f"/id/{path}.{ext}" for ext, name in EXTENSIONS.items() if name != "nquads"},
         )
     )
+
+
+def _dataset(output_format: str) -> Response:
+    """The dataset's own IRI: its description for RDF clients, the home page for browsers."""
+    if output_format == "html":
+        response = redirect(url_for("pages.home"))
+    else:
+        response = description_response(output_format)
+    response.vary.add("Accept")
+    return response  # type: ignore[return-value]
 
 
 @blueprint.get("/graph/<name>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, g, jsonify, render_template, request
 
 from kg.errors import KgError
 
@@ -17,6 +17,8 @@ SELECT_MEDIA = {
     "application/xml": "xml",
     "text/xml": "xml",
 }
+# The SPARQL 1.1 CSV and TSV result formats are defined for SELECT answers only.
+ASK_MEDIA = {media: name for media, name in SELECT_MEDIA.items() if name not in ("csv", "tsv")}
 GRAPH_MEDIA = {
     "text/turtle": "turtle",
     "application/n-triples": "ntriples",
@@ -67,6 +69,7 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
         if override in media.values() or (html and override == "html"):
             return override
         raise ServiceError(406, f"format {override!r} is not offered here; offered: {offered(media, html)}")
+    g.negotiated = True  # the answer depends on Accept: vary_by_accept says so to caches
     accept = request.accept_mimetypes
     if not accept:
         return next(iter(media.values()))
@@ -74,6 +77,13 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
     if best is None:
         return None
     return "html" if best == "text/html" else media[best]
+
+
+def vary_by_accept(response: Response) -> Response:
+    """Every answer whose form was chosen by Accept (a page, a redirect, RDF) carries Vary: Accept."""
+    if g.get("negotiated"):
+        response.vary.add("Accept")
+    return response
 
 
 def offered(media: dict[str, str], html: bool = False) -> str:

@@ -11,22 +11,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
 from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.readable.labels import labels_for
 from kg.store.base import Store
 
 from .config import ServerConfig
 from .workers import Binding, WorkerPool
-
-LABELS = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://purl.org/dc/terms/title",
-    "http://xmlns.com/foaf/0.1/name",
-)
 
 
 @dataclass(frozen=True)
@@ -43,14 +38,25 @@ class Term:
         return self.type == "uri"
 
 
+@dataclass(frozen=True)
+class Served:
+    """What one generation is answered from: its name, a factory opening exactly its store (picklable,
+    for the query workers), and its dist/ folder."""
+
+    generation: str
+    store_factory: Callable[[], Store]
+    dist: Path
+
+
 class Services:
     """The state of the server for one generation of the build, read-only after start: its query
     workers opening that generation's store, and whatever is derived from its answers."""
 
-    def __init__(self, config: ServerConfig, store_factory: Callable[[], Store]) -> None:
+    def __init__(self, config: ServerConfig, served: Served) -> None:
         self.config = config
-        self.store_factory = store_factory
-        self.pool = WorkerPool(store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
+        self.store_factory = served.store_factory
+        self.dist = served.dist  # this generation's build output (its dataset description)
+        self.pool = WorkerPool(served.store_factory, config.workers, config.timeout, config.cache_mb * 2**20)
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
@@ -109,18 +115,9 @@ class Services:
 
     def labels(self, iris: set[str]) -> dict[str, str]:
         """A readable label for each IRI that has one, by the first label property that is present."""
-        if not iris:
-            return {}
-        values = " ".join(f"<{iri}>" for iri in sorted(iris) if ">" not in iri and " " not in iri)
-        order = " ".join(f"(<{p}> {i})" for i, p in enumerate(LABELS))
-        rows = self.select(
-            f"SELECT ?s ?label ?rank WHERE {{ VALUES ?s {{ {values} }} VALUES (?p ?rank) {{ {order} }} "
-            "?s ?p ?label . FILTER(isLiteral(?label)) } ORDER BY ?s ?rank"
+        return labels_for(
+            lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
-        found: dict[str, str] = {}
-        for row in rows:
-            found.setdefault(row["s"].value, row["label"].value)
-        return found
 
 
 def services() -> Services:

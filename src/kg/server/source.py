@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, render_template
 
+from kg.evidence.quotes import clean_quote
+
 from .services import services
 from .workers import ServiceError
 
@@ -92,7 +94,7 @@ def source_view(document: str) -> Response:
     for row in state.select(EXCERPTS, bound):
         slug = row["excerpt"].value.rsplit("/", 1)[-1]
         spans.append((int(row["start"].value), int(row["end"].value), slug))
-        quotes[slug] = row["exact"].value if "exact" in row else ""
+        quotes[slug] = clean_quote(row["exact"].value) if "exact" in row else ""
     facts: dict[str, list[str]] = {}
     for row in state.select(FACTS, bound):
         facts.setdefault(row["excerpt"].value.rsplit("/", 1)[-1], []).append(row["fact"].value)

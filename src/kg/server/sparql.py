@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
 from . import guard
-from .responses import FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .responses import ASK_MEDIA, FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .services import services
 from .workers import Answer, ServiceError
 
@@ -41,7 +43,7 @@ def run_sparql(
     form = guard.query_form(text)
     chosen = output_format
     if chosen is None and form is not None:
-        media = GRAPH_MEDIA if form == "graph" else SELECT_MEDIA
+        media = {"graph": GRAPH_MEDIA, "ask": ASK_MEDIA}.get(form, SELECT_MEDIA)
         chosen = negotiate(media, request.args.get("format"))
         if chosen is None:
             raise ServiceError(
@@ -59,18 +61,54 @@ def _values(name: str) -> list[str]:
 def endpoint() -> Response:
     """Every operation of the protocol's query service; updates are refused with 403."""
     content_type = (request.mimetype or "").lower()
+    request.get_data(cache=True)  # kept, so the form is parsed from it and the raw bytes stay readable
     if content_type == "application/sparql-update" or "update" in request.values:
         raise guard.Refused("this endpoint is read-only: SPARQL Update is refused", 403)
+    text = _query_text(content_type)
+    if text is None and request.method == "GET":
+        return service_description()
+    if not (text or "").strip():
+        raise ServiceError(
+            400, "a POST to /sparql needs a query: an application/sparql-query body or a query= form"
+        )
+    answer = run_sparql(text or "", _values("default-graph-uri"), _values("named-graph-uri"))
+    return answer_response(answer)
+
+
+def _query_text(content_type: str) -> str | None:
+    """The request's one query, None when it has none; 400 for two, or for bytes that are not UTF-8."""
+    in_url = _utf8_pairs(request.query_string, "the URL")
     if request.method == "POST" and content_type == "application/sparql-query":
-        text: str | None = request.get_data(as_text=True)
+        queries = [_utf8(request.get_data(), "the request body")]
     elif request.method == "POST" and content_type not in ("application/x-www-form-urlencoded", ""):
         raise ServiceError(415, f"POST a query as application/sparql-query or a form, not {content_type}")
+    elif request.method == "POST":
+        queries = [value for name, value in _utf8_pairs(request.get_data(), "the form") if name == "query"]
     else:
-        text = request.values.get("query")
-    if text is None:
-        return service_description()
-    answer = run_sparql(text, _values("default-graph-uri"), _values("named-graph-uri"))
-    return answer_response(answer)
+        queries = []
+    queries += [value for name, value in in_url if name == "query"]
+    if len(queries) > 1:
+        raise ServiceError(
+            400, f"give one query, not {len(queries)} (a query parameter appears more than once)"
+        )
+    return queries[0] if queries else None
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ServiceError(400, f"{where} is not UTF-8 (byte {error.start})") from None
+
+
+def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
+    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8."""
+    pairs = []
+    for part in encoded.split(b"&"):
+        if part:
+            name, _, value = part.replace(b"+", b" ").partition(b"=")
+            pairs.append((_utf8(unquote_to_bytes(name), where), _utf8(unquote_to_bytes(value), where)))
+    return pairs
 
 
 def service_description() -> Response:

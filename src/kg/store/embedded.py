@@ -21,9 +21,10 @@ def check_built(path: Path) -> None:
 
 
 def create_store(path: Path, nquads_file: Path) -> None:
-    """Create a new on-disk store at `path` holding the quads of `nquads_file`."""
+    """Create a new on-disk store at `path` holding the quads of `nquads_file`, blank nodes keeping
+    their labels (the file's are labelled by content), so the store dumps the file's very lines."""
     store = ox.Store(str(path))
-    store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(ox.parse(path=str(nquads_file), format=ox.RdfFormat.N_QUADS))
     store.flush()
     store.optimize()
     del store

@@ -1,4 +1,4 @@
-// The query page's catalogue menu fills the editor; the source view lights up all pieces of an excerpt.
+// The site's behaviour: search autocomplete, copy citation, the query menu, the source view's highlights.
 "use strict";
 
 function lightUp(ids) {
@@ -12,15 +12,128 @@ function lightUpFromHash() {
   if (location.hash.startsWith("#excerpt-")) lightUp([decodeURIComponent(location.hash.slice(9))]);
 }
 
+// A list of matches under a search or parameter field, fed by /api/search; arrows and Enter choose.
+function autocomplete(input) {
+  const list = document.createElement("ul");
+  list.className = "suggestions";
+  list.id = input.id + "-suggestions";
+  list.setAttribute("role", "listbox");
+  list.hidden = true;
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-expanded", "false");
+  input.insertAdjacentElement("afterend", list);
+  let hits = [];
+  let active = -1;
+  let timer = null;
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    active = -1;
+  };
+  const choose = (hit) => {
+    close();
+    if (input.dataset.autocomplete === "param") {
+      input.value = hit.iri;
+      const note = document.getElementById(input.id + "-chosen");
+      if (note) note.textContent = hit.label;
+    } else {
+      location.href = hit.href;
+    }
+  };
+  const show = () => {
+    list.replaceChildren();
+    hits.forEach((hit, i) => {
+      const item = document.createElement("li");
+      item.id = `${list.id}-${i}`;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", i === active ? "true" : "false");
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = hit.kind;
+      item.append(kind, " ", hit.kind === "excerpt" ? hit.snippet : hit.label);
+      item.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        choose(hit);
+      });
+      list.append(item);
+    });
+    list.hidden = hits.length === 0;
+    input.setAttribute("aria-expanded", hits.length ? "true" : "false");
+    if (active >= 0) input.setAttribute("aria-activedescendant", `${list.id}-${active}`);
+    else input.removeAttribute("aria-activedescendant");
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const text = input.value.trim();
+    if (text.length < 2 || /^[a-z]+:\/\//i.test(text)) return close();
+    timer = setTimeout(async () => {
+      const kinds = (input.dataset.kinds || "").split(" ").filter(Boolean).map((k) => `&kind=${k}`).join("");
+      const response = await fetch(`/api/search?limit=8&q=${encodeURIComponent(text)}${kinds}`);
+      if (!response.ok) return close();
+      hits = (await response.json()).hits;
+      active = -1;
+      show();
+    }, 120);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      active = (active + step + hits.length) % hits.length;
+      show();
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      choose(hits[active]);
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 150));
+}
+
+// "Copy citation" buttons copy their data-citation text; the button says it did.
+function copyCitation(button) {
+  button.addEventListener("click", async () => {
+    const text = button.dataset.citation;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    button.textContent = "Copied";
+    setTimeout(() => (button.textContent = "Copy citation"), 2000);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[data-autocomplete]")) autocomplete(input);
+  for (const button of document.querySelectorAll("button[data-citation]")) copyCitation(button);
   const menu = document.getElementById("catalogue");
   const editor = document.getElementById("editor");
   const data = document.getElementById("catalogue-data");
   if (menu && editor && data) {
     const queries = JSON.parse(data.textContent);
+    let loaded = editor.value;
     menu.addEventListener("change", () => {
       const chosen = queries[menu.value];
-      if (chosen) editor.value = chosen.text;
+      if (!chosen) return;
+      if (editor.value !== loaded && !confirm("Replace the query you typed with this question?")) return;
+      editor.value = chosen.text;
+      loaded = editor.value;
+    });
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        editor.form.requestSubmit();
+      }
     });
     const load = document.getElementById("load");
     if (load) load.hidden = true;

@@ -1,0 +1,218 @@
+"""A SELECT answer as a reader's table: labels for IRIs, units and qualifiers beside values, rows grouped.
+
+The query's own columns stay as they are in the CSV and JSON twins; this is
+only how the page and the terminal show them. Label columns fold into the
+column they name (origin + originLabel -> origin), a unit column into the
+numbers it measures, a qualifier into the value it qualifies ("nearly
+$2.9 billion"), and rows that differ in one column only become one row that
+lists that column's values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kg.evidence.facts import Evidence
+from kg.readable.values import TermLike, as_number, literal_text, local_name, with_unit
+
+UNITLESS = re.compile(r"percent|factor|count|observations|statements|index|year", re.IGNORECASE)
+MAX_EVIDENCE = 3  # excerpts shown per row; the fact's page has them all
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value as shown: its words, the IRI it links to, the exact value behind it."""
+
+    text: str
+    iri: str | None = None
+    exact: str | None = None  # the raw value, shown on hover
+    numeric: bool = False
+
+
+@dataclass
+class Row:
+    cells: list[list[Cell]]
+    facts: list[str] = field(default_factory=list)  # the statements (or thing) the evidence is of
+    fact_labels: dict[str, str] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    more_evidence: int = 0
+
+
+@dataclass
+class ReadableTable:
+    columns: list[str]
+    headers: list[str]
+    rows: list[Row]
+
+
+def header(name: str) -> str:
+    """A variable name as a column heading: 'computedPercent' -> 'computed percent'."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).lower()
+
+
+def _layout(variables: list[str]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str]]:
+    """Which columns are shown, and which fold into another: label, unit and qualifier columns."""
+    names = set(variables)
+    label_of = {
+        v: v[: -len("Label")] for v in variables if v.endswith("Label") and v[: -len("Label")] in names
+    }
+    unit_of = {v: v[: -len("Unit")] for v in variables if v.endswith("Unit") and v[: -len("Unit")] in names}
+    qualifier_of = {
+        v: v[: -len("Qualifier")]
+        for v in variables
+        if v.endswith("Qualifier") and v[: -len("Qualifier")] in names
+    }
+    shown = [v for v in variables if v not in label_of and v not in unit_of and v not in qualifier_of]
+    return shown, label_of, unit_of, qualifier_of
+
+
+def _cell(term: TermLike | None, label: str | None, labels: Mapping[str, str]) -> Cell | None:
+    if term is None:
+        return None
+    if term.type == "uri":
+        return Cell(label or labels.get(term.value) or local_name(term.value), term.value, term.value)
+    if term.type == "bnode":
+        return Cell("(blank node)", None, f"_:{term.value}")
+    number = as_number(term)
+    return Cell(literal_text(term), None, term.value, numeric=number is not None)
+
+
+def _value_cell(
+    name: str, row: Mapping[str, TermLike], unit: TermLike | None, labels: Mapping[str, str]
+) -> Cell | None:
+    term = row.get(name)
+    number = as_number(term) if term is not None else None
+    if number is None:
+        return _cell(term, None, labels)
+    assert term is not None
+    if "percent" in name.lower():
+        return Cell(f"{literal_text(term)}%", None, term.value, numeric=True)
+    if unit is None or unit.type != "uri" or UNITLESS.search(name):
+        return Cell(literal_text(term), None, term.value, numeric=True)
+    return Cell(with_unit(number, unit.value, labels.get(unit.value)), None, term.value, numeric=True)
+
+
+def readable(
+    variables: list[str],
+    rows: list[Mapping[str, TermLike]],
+    labels: Mapping[str, str],
+    evidence: Mapping[str, list[Evidence]] | None = None,
+) -> ReadableTable:
+    """The answer as a reader's table, with each row's evidence when `evidence` is given."""
+    shown, label_of, unit_of, qualifier_of = _layout(variables)
+    numeric_columns = [v for v in shown if any(as_number(r[v]) is not None for r in rows if v in r)]
+    main_value = next((v for v in numeric_columns if not UNITLESS.search(v)), None)
+    if "qualifier" in shown and main_value:
+        qualifier_of["qualifier"] = main_value
+        shown.remove("qualifier")
+    shared_unit = "unit" if "unit" in shown and numeric_columns else None
+    if shared_unit:
+        shown.remove("unit")
+    relation_pairs = {
+        v: shown[i + 1] for i, v in enumerate(shown[:-1]) if v == "relation" or v.endswith("Relation")
+    }
+    for v in relation_pairs:
+        shown.remove(v)
+    table_rows = []
+    for row in rows:
+        own_labels = {row[c].value: row[lab].value for lab, c in label_of.items() if c in row and lab in row}
+        cells: list[list[Cell]] = []
+        for name in shown:
+            unit = row.get(next((u for u, of in unit_of.items() if of == name), "")) or (
+                row.get(shared_unit) if shared_unit else None
+            )
+            cell = _value_cell(name, row, unit, labels)
+            if cell and cell.iri:
+                cell = _cell(row[name], own_labels.get(cell.iri), labels)
+            words = [
+                labels.get(row[q].value, local_name(row[q].value)) if row[q].type == "uri" else row[q].value
+                for q, of in qualifier_of.items()
+                if of == name and q in row
+            ]
+            relation = next((r for r, of in relation_pairs.items() if of == name and r in row), None)
+            if relation:
+                words.insert(0, labels.get(row[relation].value, local_name(row[relation].value)) + ":")
+            if cell and words:
+                cell = Cell(" ".join([*words, cell.text]), cell.iri, cell.exact, cell.numeric)
+            cells.append([cell] if cell else [])
+        iris = [term.value for term in row.values() if term.type == "uri"]
+        table_rows.append(Row(cells, iris))
+    table_rows = _group(table_rows, len(shown))
+    if evidence is None:
+        return ReadableTable(shown, [header(v) for v in shown], table_rows)
+    _attach(table_rows, evidence, labels)
+    # A column of the report's statements only (observations, flows) is the row itself: the evidence
+    # cell names and links it, so the table does not repeat it as text.
+    statement_columns = [
+        i
+        for i in range(len(shown))
+        if any(row.cells[i] for row in table_rows)
+        and all(
+            cell.iri and any(e.statement for e in evidence.get(cell.iri, ()))
+            for row in table_rows
+            for cell in row.cells[i]
+        )
+        and len(shown) > 1
+    ]
+    keep = [i for i in range(len(shown)) if i not in statement_columns]
+    for row in table_rows:
+        row.cells = [row.cells[i] for i in keep]
+    columns = [shown[i] for i in keep]
+    return ReadableTable(columns, [header(v) for v in columns], table_rows)
+
+
+def _group(rows: list[Row], width: int, rounds: int = 2) -> list[Row]:
+    """Rows identical but for one column become one row listing that column's values (twice at most)."""
+    for _ in range(rounds):
+        best: tuple[int, int] | None = None
+        for column in range(width):
+            keys = {_key(row, column) for row in rows}
+            if len(keys) < len(rows) and (best is None or len(keys) < best[1]):
+                best = (column, len(keys))
+        if best is None:
+            return rows
+        column = best[0]
+        merged: dict[tuple, Row] = {}
+        for row in rows:
+            key = _key(row, column)
+            if key not in merged:
+                merged[key] = Row([list(cells) for cells in row.cells], list(row.facts))
+                continue
+            target = merged[key]
+            for cell in row.cells[column]:
+                if cell not in target.cells[column]:
+                    target.cells[column].append(cell)
+            target.facts += [iri for iri in row.facts if iri not in target.facts]
+        rows = list(merged.values())
+    return rows
+
+
+def _key(row: Row, skip: int) -> tuple:
+    return tuple(tuple(cells) for i, cells in enumerate(row.cells) if i != skip)
+
+
+def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], labels: Mapping[str, str]) -> None:
+    """Each row's evidence: its statements' excerpts; else those of its most row-specific thing."""
+    spread: dict[str, int] = {}
+    for row in rows:
+        for iri in row.facts:
+            spread[iri] = spread.get(iri, 0) + 1
+    for row in rows:
+        statements = [iri for iri in row.facts if any(e.statement for e in evidence.get(iri, ()))]
+        if not statements:
+            # Not a thing every row shares (a parameter, say): it says nothing of this row.
+            things = [
+                iri for iri in row.facts if evidence.get(iri) and (spread[iri] < len(rows) or len(rows) == 1)
+            ]
+            statements = sorted(things, key=lambda iri: spread[iri])[:1]
+        found: list[Evidence] = []
+        for iri in statements:
+            for item in evidence.get(iri, ()):
+                if all((item.excerpt, item.agency) != (e.excerpt, e.agency) for e in found):
+                    found.append(item)
+        row.evidence = found[:MAX_EVIDENCE]
+        row.more_evidence = max(0, len(found) - MAX_EVIDENCE)
+        row.facts = statements
+        row.fact_labels = {iri: labels.get(iri) or local_name(iri) for iri in statements}

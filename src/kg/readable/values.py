@@ -1,0 +1,100 @@
+"""Values as a reader writes them: "$2.9 billion", "44,100 ha", "9 August 2018", "yes".
+
+SPARQL answers carry datatypes, language tags and bare numbers; an answer
+page and `kg query --format readable` show them in words, with the unit
+beside the number and the exact value a hover or a click away.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {
+    XSD + name
+    for name in (
+        "integer decimal double float int long short nonNegativeInteger positiveInteger "
+        "nonPositiveInteger negativeInteger unsignedInt unsignedLong"
+    ).split()
+}
+MONEY_UNITS = {"http://qudt.org/vocab/currency/USD"}
+# Unit IRIs as symbols beside a number; a unit not listed here is written by its label.
+UNIT_SYMBOLS = {
+    "http://qudt.org/vocab/unit/HA": "ha",
+    "http://qudt.org/vocab/unit/KiloGM": "kg",
+    "http://qudt.org/vocab/unit/TONNE": "metric tons",
+    "http://qudt.org/vocab/unit/PERCENT": "%",
+    "http://qudt.org/vocab/unit/NUM": "",
+}
+
+
+class TermLike(Protocol):
+    """A term of a SPARQL JSON answer: type uri, literal or bnode, and its value."""
+
+    type: str
+    value: str
+    datatype: str | None
+    lang: str | None
+
+
+def plain_number(number: Decimal) -> str:
+    """Thousands separated, no trailing zeros: 44100 -> '44,100', 7.50 -> '7.5'."""
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    text = f"{number:,.6f}".rstrip("0").rstrip(".")
+    return text
+
+
+def money(number: Decimal) -> str:
+    """U.S. dollars the way the report writes them: '$2.9 billion', '$59 million', '$1,500'."""
+    for size, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+        if abs(number) >= size:
+            return f"${plain_number((number / size).quantize(Decimal('0.01')).normalize())} {word}"
+    return f"${plain_number(number)}"
+
+
+def as_number(term: TermLike) -> Decimal | None:
+    if term.type != "literal" or term.datatype not in NUMERIC:
+        return None
+    try:
+        return Decimal(term.value)
+    except InvalidOperation:
+        return None
+
+
+def with_unit(number: Decimal, unit: str | None, unit_label: str | None = None) -> str:
+    """A number and its unit as one phrase: '$2.9 billion', '44,100 ha', '38%'."""
+    if unit in MONEY_UNITS:
+        return money(number)
+    symbol = UNIT_SYMBOLS.get(unit or "", unit_label or "")
+    if symbol == "%":
+        return f"{plain_number(number)}%"
+    return f"{plain_number(number)} {symbol}".strip()
+
+
+def literal_text(term: TermLike) -> str:
+    """A literal in words: numbers separated, dates spelled, booleans as yes/no, tags dropped."""
+    number = as_number(term)
+    if number is not None:
+        return plain_number(number)
+    if term.datatype == XSD + "boolean":
+        return "yes" if term.value in ("true", "1") else "no"
+    if term.datatype == XSD + "date":
+        try:
+            day = date.fromisoformat(term.value)
+        except ValueError:
+            return term.value
+        return f"{day.day} {day:%B %Y}"
+    return term.value
+
+
+def local_name(iri: str) -> str:
+    """The last part of an IRI, for a thing without a label: '…#heroinSeizures' -> 'heroinSeizures'."""
+    tail = iri.rstrip("/#")
+    for mark in ("#", "/"):
+        if mark in tail:
+            tail = tail.rsplit(mark, 1)[-1]
+            break
+    return tail.replace("-", " ") if "/id/" in iri else tail

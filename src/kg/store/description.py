@@ -1,0 +1,244 @@
+"""The one VoID/DCAT description of the dataset, written by `kg build` as dist/void.ttl.
+
+Every reader starts from this file: `kg serve` adds only its endpoint URLs, and
+`kg export` only the distribution it writes. Its date is not the clock's:
+`dcterms:modified` is the newest date of the source reports the dataset holds,
+and the build is identified by the SHA-256 of its canonical N-Quads
+(`dcterms:identifier "sha256:…"`). The same data therefore gives the same
+description, byte for byte, on any day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from kg.namespaces import BASE, ID, KG, graph_iri
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SPDX = "http://spdx.org/rdf/terms#"
+DCT = "http://purl.org/dc/terms/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+DATASET = f"{ID}dataset/opioid-kg"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+# Predicates whose object is a class or property: its vocabulary is used too.
+TERM_POSITIONS = {RDF_TYPE} | {RDFS + name for name in ("subClassOf", "subPropertyOf", "domain", "range")}
+LICENCE = "https://spdx.org/licenses/MIT"
+DESCRIPTION_FILE = "void.ttl"
+DUMP_FILE = "opioid-kg.nq.gz"
+DESCRIPTION_PREFIXES = {
+    "dcat": DCAT,
+    "dcterms": DCT,
+    "sd": SD,
+    "spdx": SPDX,
+    "void": VOID,
+    "xsd": XSD,
+    "document": f"{ID}document/",
+}
+
+
+def _iri(value: str) -> ox.NamedNode:
+    return ox.NamedNode(value)
+
+
+def _integer(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_iri(XSD + "integer"))
+
+
+def source_reports(graphs: dict[str, list[ox.Quad]]) -> list[tuple[str, str | None]]:
+    """The reports whose text the dataset quotes (IRI, newest date), from the provenance graph."""
+    by_subject: dict[str, dict[str, list[str]]] = {}
+    for quad in graphs.get("provenance", []):
+        values = by_subject.setdefault(quad.subject.value, {})
+        values.setdefault(quad.predicate.value, []).append(quad.object.value)
+    reports = []
+    for subject, values in sorted(by_subject.items()):
+        if f"{KG}Report" in values.get(RDF_TYPE, []) and f"{KG}textFile" in values:
+            dates = values.get(DCT + "modified", []) + values.get(DCT + "issued", [])
+            reports.append((subject, max(dates) if dates else None))
+    return reports
+
+
+def vocabularies(graphs: dict[str, list[ox.Quad]]) -> list[str]:
+    """The namespace of every property, class and datatype the dataset uses, as VoID asks."""
+    used: set[str] = set()
+    for quads in graphs.values():
+        for quad in quads:
+            used.add(quad.predicate.value)
+            if isinstance(quad.object, ox.Literal):
+                used.add(quad.object.datatype.value)
+            elif isinstance(quad.object, ox.NamedNode) and quad.predicate.value in TERM_POSITIONS:
+                used.add(quad.object.value)
+    return sorted({_namespace(term) for term in used})
+
+
+def _namespace(term: str) -> str:
+    cut = max(term.rfind("#"), term.rfind("/"))
+    return term[: cut + 1]
+
+
+def distribution_triples(
+    file_name: str, file_bytes: bytes, media_type: str, compressed: bool, triples: int
+) -> tuple[ox.NamedNode, list[ox.Triple]]:
+    """A DCAT distribution of one file: media type (and gzip), size, checksum, licence, size in triples."""
+    distribution = _iri(f"{DATASET}/distribution/{quote(file_name)}")
+    checksum = _iri(f"{DATASET}/distribution/{quote(file_name)}#sha256")
+    a = _iri(RDF_TYPE)
+    statements = [
+        ox.Triple(distribution, a, _iri(DCAT + "Distribution")),
+        ox.Triple(distribution, _iri(DCT + "title"), ox.Literal(file_name)),
+        ox.Triple(distribution, _iri(DCAT + "mediaType"), _iri(MEDIA_TYPES + media_type)),
+        ox.Triple(distribution, _iri(DCAT + "byteSize"), _integer(len(file_bytes))),
+        ox.Triple(distribution, _iri(DCT + "license"), _iri(LICENCE)),
+        ox.Triple(distribution, _iri(VOID + "triples"), _integer(triples)),
+        ox.Triple(distribution, _iri(SPDX + "checksum"), checksum),
+        ox.Triple(checksum, a, _iri(SPDX + "Checksum")),
+        ox.Triple(checksum, _iri(SPDX + "algorithm"), _iri(SPDX + "checksumAlgorithm_sha256")),
+        ox.Triple(
+            checksum,
+            _iri(SPDX + "checksumValue"),
+            ox.Literal(hashlib.sha256(file_bytes).hexdigest(), datatype=_iri(XSD + "hexBinary")),
+        ),
+    ]
+    if compressed:
+        statements.append(
+            ox.Triple(distribution, _iri(DCAT + "compressFormat"), _iri(MEDIA_TYPES + "application/gzip"))
+        )
+    return distribution, statements
+
+
+def describe_dataset(graphs: dict[str, list[ox.Quad]], nquads: bytes, dump: bytes) -> bytes:
+    """Turtle describing the dataset, its named graphs, vocabularies and classes, and the gzipped dump."""
+    dataset = _iri(DATASET)
+    a = _iri(RDF_TYPE)
+    total = sum(len(quads) for quads in graphs.values())
+    distribution, statements = distribution_triples(DUMP_FILE, dump, "application/n-quads", True, total)
+    statements += [
+        ox.Triple(dataset, a, _iri(VOID + "Dataset")),
+        ox.Triple(dataset, a, _iri(DCAT + "Dataset")),
+        ox.Triple(dataset, _iri(DCT + "title"), ox.Literal("opioid-kg", language="en")),
+        ox.Triple(
+            dataset,
+            _iri(DCT + "description"),
+            ox.Literal(
+                "A knowledge graph of the transnational opioid supply, every fact traced to a verbatim "
+                "excerpt of its source report.",
+                language="en",
+            ),
+        ),
+        ox.Triple(dataset, _iri(DCT + "license"), _iri(LICENCE)),
+        ox.Triple(
+            dataset,
+            _iri(DCT + "rights"),
+            ox.Literal(
+                "Code and curated data: MIT. The source reports are works of the United States "
+                "Government, not subject to copyright protection in the United States.",
+                language="en",
+            ),
+        ),
+        ox.Triple(
+            dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{hashlib.sha256(nquads).hexdigest()}")
+        ),
+        ox.Triple(dataset, _iri(VOID + "uriSpace"), ox.Literal(BASE)),
+        ox.Triple(dataset, _iri(VOID + "triples"), _integer(total)),
+        ox.Triple(dataset, _iri(DCAT + "distribution"), distribution),
+    ]
+    statements += [ox.Triple(dataset, _iri(VOID + "vocabulary"), _iri(v)) for v in vocabularies(graphs)]
+    reports = source_reports(graphs)
+    dates = [date for _, date in reports if date]
+    if dates:
+        statements.append(
+            ox.Triple(dataset, _iri(DCT + "modified"), ox.Literal(max(dates), datatype=_iri(XSD + "date")))
+        )
+    statements += [ox.Triple(dataset, _iri(DCT + "source"), _iri(report)) for report, _ in reports]
+    for name, quads in graphs.items():
+        subset = _iri(str(graph_iri(name)))
+        statements += [
+            ox.Triple(dataset, _iri(VOID + "subset"), subset),
+            ox.Triple(subset, a, _iri(VOID + "Dataset")),
+            ox.Triple(subset, a, _iri(SD + "NamedGraph")),
+            ox.Triple(subset, _iri(SD + "name"), subset),
+            ox.Triple(subset, _iri(VOID + "triples"), _integer(len(quads))),
+        ]
+    statements += _class_partitions(dataset, graphs)
+    statements.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return as_turtle(statements)
+
+
+def _class_partitions(dataset: ox.NamedNode, graphs: dict[str, list[ox.Quad]]) -> list[ox.Triple]:
+    """One void:classPartition per class, with the number of its instances in the union of the graphs."""
+    members = {
+        (q.subject.value, q.object.value)
+        for quads in graphs.values()
+        for q in quads
+        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode)
+    }
+    counts = Counter(cls for _, cls in members)
+    statements = []
+    for index, (cls, count) in enumerate(sorted(counts.items())):
+        partition = ox.BlankNode(f"class{index}")
+        statements += [
+            ox.Triple(dataset, _iri(VOID + "classPartition"), partition),
+            ox.Triple(partition, _iri(VOID + "class"), _iri(cls)),
+            ox.Triple(partition, _iri(VOID + "entities"), _integer(count)),
+        ]
+    return statements
+
+
+class DescriptionMissing(FileNotFoundError):
+    """No built description where one was looked for."""
+
+
+def built_description(dist: Path) -> bytes:
+    """The description `kg build` wrote into `dist`."""
+    path = dist / DESCRIPTION_FILE
+    if not path.exists():
+        raise DescriptionMissing(f"no dataset description at {path}; run `kg build` first")
+    return path.read_bytes()
+
+
+def extended(description: bytes, extra: list[ox.Triple]) -> list[ox.Triple]:
+    """The description's triples and `extra`, sorted, so the same input gives the same bytes."""
+    statements = {quad.triple for quad in ox.parse(description, format=ox.RdfFormat.TURTLE)} | set(extra)
+    return sorted(statements, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def as_turtle(statements: list[ox.Triple]) -> bytes:
+    return ox.serialize(statements, format=ox.RdfFormat.TURTLE, prefixes=DESCRIPTION_PREFIXES) or b""
+
+
+def with_distribution(
+    description: bytes,
+    *,
+    file_name: str,
+    file_bytes: bytes,
+    media_type: str,
+    compressed: bool,
+    parts: list[str],
+    triples: int,
+) -> bytes:
+    """The dataset's description with one more distribution: an exported file and the graphs it holds."""
+    distribution, statements = distribution_triples(file_name, file_bytes, media_type, compressed, triples)
+    statements.append(ox.Triple(_iri(DATASET), _iri(DCAT + "distribution"), distribution))
+    statements += [ox.Triple(distribution, _iri(DCT + "hasPart"), _iri(part)) for part in parts]
+    return as_turtle(extended(description, statements))
+
+
+def with_endpoints(description: bytes, sparql_endpoint: str, data_dump: str) -> list[ox.Triple]:
+    """The dataset's description with where a server answers queries and serves the dump."""
+    dataset = _iri(DATASET)
+    return extended(
+        description,
+        [
+            ox.Triple(dataset, _iri(VOID + "sparqlEndpoint"), _iri(sparql_endpoint)),
+            ox.Triple(dataset, _iri(VOID + "dataDump"), _iri(data_dump)),
+        ],
+    )

@@ -1,0 +1,224 @@
+"""Eight everyday questions of an analyst, asked in a real browser as a person would, on a real `kg serve`.
+
+Each test types, clicks and reads what is on the screen: the right answer and
+the sentence of the report that says it. Then three pages at a phone's width,
+and axe-core (vendored under tests/vendor, injected into the page) on every
+kind of page: no serious or critical violation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
+from server_fixtures import RunningServer, start_server
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(server, browser) -> Iterator[object]:
+    """A desktop window that fails the test on any request leaving the server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    context.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
+    yield context.new_page()
+    context.close()
+    assert outside == []
+
+
+def search_box(page, text: str) -> None:
+    page.fill("#site-search-q", text)
+    page.press("#site-search-q", "Enter")
+    page.wait_for_selector("main h1:has-text('Search')")
+
+
+def run_question(page, server, title: str) -> None:
+    page.goto(server.base + "/")
+    page.click("nav >> text=Questions")
+    page.click(f"text={title}")
+    page.click("#run")
+    page.wait_for_selector("table.readable")
+
+
+def row_with(page, text: str):  # type: ignore[no-untyped-def]
+    """The answer row holding `text` and the evidence row under it, as one locator's texts."""
+    row = page.locator("table.readable tbody tr:not(.evidence-row)", has_text=text).first
+    evidence = row.locator("xpath=following-sibling::tr[1][contains(@class, 'evidence-row')]")
+    return row.inner_text(), evidence.inner_text()
+
+
+def test_1_where_us_fentanyl_comes_from_and_by_which_routes(server, page) -> None:
+    run_question(page, server, "Routes by which a substance reaches a destination")
+    answer = page.inner_text("table.readable")
+    for place in ("China", "Mexico", "Canada"):
+        assert place in answer
+    assert "https://" not in answer and "@en" not in answer
+    _, evidence = row_with(page, "China")
+    assert "primarily are sourced from China" in evidence
+
+
+def test_2_how_mexican_poppy_cultivation_changed_and_who_says_so(server, page) -> None:
+    run_question(page, server, "Year-to-year change of opium poppy cultivation")
+    row, evidence = row_with(page, "44,100 ha")
+    assert "32,000 ha" in row and "37.8%" in row and "38%" in row
+    assert "ONDCP" in evidence
+    assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in evidence
+
+
+def test_3_what_congress_gave_the_merida_initiative(server, page) -> None:
+    page.goto(server.base + "/")
+    page.fill("#site-search-q", "Merida")
+    page.wait_for_selector("ul.suggestions li")
+    assert "Mérida Initiative" in page.inner_text("ul.suggestions")
+    search_box(page, "Merida")
+    page.click("ol.hits >> text=Mérida Initiative funding, Mexico, FY2008 to FY2018")
+    page.wait_for_url("**/id/observation/merida-initiative-funding-fy2008-fy2018")
+    quote = page.inner_text("ul.excerpts")
+    assert "Congress provided nearly $2.9 billion from FY2008 to FY2018" in quote
+    assert "\\$" not in quote
+    run_question(page, server, "Programmes funding U.S.-Mexico counter-opioid work")
+    row, evidence = row_with(page, "Mérida Initiative")
+    assert "nearly $2.9 billion" in row and "FY2008 to FY2018" in row
+    assert "nearly $2.9 billion from FY2008 to FY2018" in evidence
+
+
+def test_4_which_cartels_are_named(server, page) -> None:
+    page.goto(server.base + "/")
+    search_box(page, "cartel")
+    nearby = page.inner_text(".nearby")
+    assert "No thing in the graph is named “cartel”" in nearby
+    page.click(".nearby >> text=crime groups in Mexico")
+    page.wait_for_url("**/id/organization/crime-groups")
+    assert "crime groups vie for control of heroin production" in page.inner_text("ul.excerpts")
+
+
+def test_5_options_the_report_puts_before_congress(server, page) -> None:
+    run_question(page, server, "The issues the report puts to Congress")
+    assert "20 row(s), shown as 5 grouped row(s)" in page.inner_text("p.count")
+    row, evidence = row_with(page, "how current bilateral efforts may be impacted")
+    assert "concerns actor: Andrés Manuel López Obrador" in row
+    assert "the policies of Mexico's President-elect" in evidence
+    assert "how current bilateral efforts may be impacted by the policies" in evidence
+    assert page.locator("tr.evidence-row button[data-citation]").count() >= 5
+    citation = page.locator("tr.evidence-row button[data-citation]").first.get_attribute("data-citation")
+    assert (
+        "Transnational Crime Issues" in citation and "9 August 2018" in citation and server.base in citation
+    )
+
+
+def test_6_a_supply_chain_picture_for_a_memo(server, page) -> None:
+    page.goto(server.base + "/")
+    page.click("nav >> text=Network")
+    page.wait_for_url("**/network")
+    page.select_option("#substance", "fentanyl")
+    page.click("main button:has-text('Show')")
+    page.wait_for_url("**/network?substance=fentanyl")
+    link = page.locator("main a:has-text('PNG')").first.get_attribute("href")
+    reply = server.get(link)
+    assert reply.status == 200 and reply.content_type.startswith("image/png")
+    assert reply.body.startswith(b"\x89PNG")
+
+
+def test_7_a_chart_of_border_heroin_seizures(server, page) -> None:
+    page.goto(server.base + "/")
+    page.click("nav >> text=Charts")
+    page.wait_for_url("**/charts")
+    images = page.locator("main figure img")
+    assert images.count() >= 1
+    sources = [images.nth(i).get_attribute("src") for i in range(images.count())]
+    heroin = next(src for src in sources if src.startswith("/charts/heroinSeizures.svg"))
+    reply = server.get(heroin)
+    assert reply.status == 200 and b"<svg" in reply.body
+
+
+def test_8_which_sentence_says_china_is_the_main_source(server, page) -> None:
+    page.goto(server.base + "/")
+    search_box(page, "sourced from China")
+    first = page.locator("ol.hits li").first
+    assert "primarily are sourced from China" in first.inner_text()
+    first.locator("blockquote a").click()
+    page.wait_for_url("**/id/excerpt/fentanyl-sources")
+    assert "primarily are sourced from China" in page.inner_text("main blockquote.quote")
+    page.click("#own-context")
+    page.wait_for_url("**/source/crs-2018-heroin-fentanyl-mexico#excerpt-fentanyl-sources")
+    marked = page.locator("mark.excerpt.active").all_inner_texts()
+    assert "primarily are sourced from China" in " ".join(marked)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=heroin",
+        "/queries/congress-questions?run=1",
+        "/queries/programme-funding?run=1",
+        "/id/country/MX",
+        "/query",
+    ],
+)
+def test_a_phone_width_page_does_not_scroll_sideways(server, browser, path: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server.base + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+PAGE_TYPES = [
+    "/",
+    "/search?q=fentanyl",
+    "/search?q=cartel",
+    "/queries",
+    "/queries/poppy-cultivation-change?run=1",
+    "/query",
+    "/id/country/MX",
+    "/source",
+    "/source/crs-2018-heroin-fentanyl-mexico",
+    "/downloads",
+    "/network",
+    "/charts",
+    "/graph/data",
+    "/id/no-such-thing",
+]
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_no_serious_accessibility_violation(server, browser, path: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server.base + path)
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
+    )
+    context.close()
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)

@@ -1,0 +1,67 @@
+"""`kg build` writes the one VoID/DCAT description of the dataset: every vocabulary, the gzipped dump."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import pyoxigraph as ox
+from rdflib import Dataset, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DATASET = "https://w3id.org/opioid-kg/id/dataset/opioid-kg"
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+
+
+def described(built) -> dict[tuple[str, str], list[str]]:
+    """The description's objects by (subject, predicate)."""
+    values: dict[tuple[str, str], list[str]] = {}
+    for quad in ox.parse(path=str(built.dist / "void.ttl"), format=ox.RdfFormat.TURTLE):
+        values.setdefault((quad.subject.value, quad.predicate.value), []).append(quad.object.value)
+    return values
+
+
+def namespace(term: str) -> str:
+    return term[: max(term.rfind("#"), term.rfind("/")) + 1]
+
+
+def test_every_vocabulary_used_is_listed(built) -> None:
+    data = Dataset()
+    data.parse(built.dist / "opioid-kg.nq", format="nquads")
+    used = set()
+    for _, p, o, _ in data.quads():
+        used.add(namespace(str(p)))
+        if isinstance(o, Literal) and o.datatype:
+            used.add(namespace(str(o.datatype)))
+        if p in (RDF.type, RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range) and isinstance(
+            o, URIRef
+        ):
+            used.add(namespace(str(o)))
+    listed = set(described(built)[(DATASET, VOID + "vocabulary")])
+    assert listed == used
+    assert {
+        "http://www.w3.org/ns/prov#",
+        "http://purl.org/linked-data/cube#",
+        "https://schema.org/",
+    } <= listed
+
+
+def test_the_dump_is_a_gzipped_n_quads_distribution(built) -> None:
+    values = described(built)
+    (distribution,) = values[(DATASET, DCAT + "distribution")]
+    dump = (built.dist / "opioid-kg.nq.gz").read_bytes()
+    assert gzip.decompress(dump) == (built.dist / "opioid-kg.nq").read_bytes()
+    assert values[(distribution, DCAT + "mediaType")] == [MEDIA_TYPES + "application/n-quads"]
+    assert values[(distribution, DCAT + "compressFormat")] == [MEDIA_TYPES + "application/gzip"]
+    assert values[(distribution, DCAT + "byteSize")] == [str(len(dump))]
+    (checksum,) = values[(distribution, "http://spdx.org/rdf/terms#checksum")]
+    assert values[(checksum, "http://spdx.org/rdf/terms#checksumValue")] == [hashlib.sha256(dump).hexdigest()]
+
+
+def test_class_partitions_count_instances(built) -> None:
+    values = described(built)
+    partitions = values[(DATASET, VOID + "classPartition")]
+    counts = {values[(p, VOID + "class")][0]: int(values[(p, VOID + "entities")][0]) for p in partitions}
+    assert counts["http://purl.org/linked-data/cube#Observation"] == 24

@@ -1,0 +1,125 @@
+"""Answers in words: values with units and qualifiers, clean quotes, evidence per row, names as parameters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.evidence import clean_quote
+from kg.evidence.facts import evidence_for
+from kg.namespaces import PREFIXES
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
+from kg.readable import readable
+from kg.readable.labels import labels_for
+from kg.readable.terminal import Value
+from kg.readable.values import money, plain_number
+from kg.search import index_from_store
+from kg.search.load import store_exists, store_select
+from kg.search.resolve import Unresolved, resolve_iri
+
+ID = "https://w3id.org/opioid-kg/id/"
+
+
+def test_money_and_numbers_as_the_report_writes_them() -> None:
+    assert money(Decimal(2900000000)) == "$2.9 billion"
+    assert money(Decimal(59000000)) == "$59 million"
+    assert money(Decimal(1500)) == "$1,500"
+    assert plain_number(Decimal(44100)) == "44,100"
+    assert plain_number(Decimal("7.50")) == "7.5"
+
+
+def test_quotes_lose_the_reports_markup_and_keep_their_words() -> None:
+    assert clean_quote("nearly \\$2.9 billion (see **Figure 1**).") == "nearly $2.9 billion (see Figure 1)."
+    assert (
+        clean_quote("the 2017 *National Drug Threat Assessment*.")
+        == "the 2017 National Drug Threat Assessment."
+    )
+    assert clean_quote("## Background\nfentanyl_analogues stay") == "Background fentanyl_analogues stay"
+    assert clean_quote("3 * 4 = 12") == "3 * 4 = 12"
+
+
+def _answer(store, name: str) -> tuple[list[str], list[dict[str, Value]]]:
+    query = load_catalogue(Path(__file__).resolve().parent.parent / "queries")[name]
+    result = run_query(store, query.text, binding_terms(query.bindings({})))
+    return result.variables, [{k: Value(v) for k, v in row.items()} for row in result.rows]
+
+
+def _readable(store, name: str):
+    variables, rows = _answer(store, name)
+    select = store_select(store)
+    iris = {v.value for row in rows for v in row.values() if v.type == "uri"}
+    return readable(variables, rows, labels_for(select, iris), evidence_for(select, iris))
+
+
+def test_funding_reads_nearly_2_9_billion_with_congress_and_the_quote(store) -> None:
+    table = _readable(store, "programme-funding")
+    texts = [" | ".join(c.text for cells in row.cells for c in cells) for row in table.rows]
+    merida = next(t for t in texts if "Mérida Initiative" in t)
+    assert "nearly $2.9 billion" in merida
+    assert "amount" in table.headers and "program label" not in table.headers and "unit" not in table.headers
+    row = table.rows[texts.index(merida)]
+    assert any("nearly $2.9 billion from FY2008 to FY2018" in e.quote for e in row.evidence)
+    assert all("\\$" not in e.quote for e in row.evidence)
+
+
+def test_poppy_change_names_ondcp_beside_the_2017_value(store) -> None:
+    table = _readable(store, "poppy-cultivation-change")
+    row = next(r for r in table.rows if any(c.text == "44,100 ha" for cells in r.cells for c in cells))
+    assert [e.agency_label for e in row.evidence][0] == "ONDCP"
+    assert "44,100 hectares" in row.evidence[0].quote
+    assert row.evidence[0].context_path().startswith("/source/crs-2018-heroin-fentanyl-mexico#excerpt-")
+    citation = row.evidence[0].citation("http://x/source")
+    assert "9 August 2018" in citation and "Transnational Crime Issues" in citation
+
+
+def test_congress_questions_group_into_one_row_per_question(store) -> None:
+    variables, rows = _answer(store, "congress-questions")
+    table = _readable(store, "congress-questions")
+    assert len(rows) > len(table.rows) == 5
+    assert all(row.evidence for row in table.rows)
+
+
+@pytest.fixture(scope="module")
+def resolver(store):
+    index = index_from_store(store_select(store))
+    exists = store_exists(store)
+    return lambda raw, like=None: resolve_iri(raw, PREFIXES, exists, lambda: index, like)
+
+
+def test_a_parameter_by_iri_short_name_or_label(resolver) -> None:
+    mexico = ID + "country/MX"
+    assert resolver(mexico) == resolver("country:MX") == resolver("Mexico") == resolver("méxico") == mexico
+
+
+def test_an_unknown_parameter_is_refused_with_candidates(resolver) -> None:
+    with pytest.raises(Unresolved, match="did you mean: Mexico <https://w3id.org/opioid-kg/id/country/MX>"):
+        resolver("Mexco", ID + "country/US")
+    with pytest.raises(Unresolved, match="'country:XX' is not in the graph"):
+        resolver("country:XX")
+
+
+def test_kg_query_takes_a_label_and_refuses_a_typo(built) -> None:
+    runner = CliRunner()
+    args = ["query", "poppy-cultivation-change", "--store", str(built.store_path)]
+    by_label = runner.invoke(main, [*args, "--param", "area=Mexico", "--format", "csv"])
+    by_short = runner.invoke(main, [*args, "--param", "area=country:MX", "--format", "csv"])
+    assert by_label.exit_code == by_short.exit_code == 0
+    assert by_label.output == by_short.output and by_label.output.count("\n") > 2
+    typo = runner.invoke(main, [*args, "--param", "area=Mexco"])
+    assert typo.exit_code == 2
+    assert "did you mean: Mexico" in typo.output
+
+
+def test_kg_query_readable_shows_who_says_it_and_where(built) -> None:
+    result = CliRunner().invoke(
+        main, ["query", "programme-funding", "--format", "readable", "--store", str(built.store_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "nearly $2.9 billion" in result.output
+    assert "CRS, cited by the report:" in result.output
+    assert "000_1bdfefaeb44abb70.txt:" in result.output

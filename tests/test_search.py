@@ -1,0 +1,83 @@
+"""Finding things by name on the built store: accents, misspellings, kinds, and an honest empty answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.search import SearchIndex, index_from_store, normalize
+from kg.search.index import edit_distance
+from kg.search.load import store_select
+
+ID = "https://w3id.org/opioid-kg/id/"
+
+
+@pytest.fixture(scope="module")
+def index(store) -> SearchIndex:
+    return index_from_store(store_select(store))
+
+
+def test_normalize_drops_accents_case_and_punctuation() -> None:
+    assert normalize("Mérida-Initiative’s  FUNDING") == "merida initiative s funding"
+
+
+def test_edit_distance_counts_a_swap_once_and_stops_past_the_limit() -> None:
+    assert edit_distance("fentanil", "fentanyl", 2) == 1
+    assert edit_distance("fetnanyl", "fentanyl", 2) == 1
+    assert edit_distance("heroin", "fentanyl", 2) == 3
+
+
+def test_a_name_without_its_accent_finds_the_programme_first(index) -> None:
+    hits = index.search("Merida").hits
+    assert hits[0].iri == ID + "program/merida-initiative"
+    assert hits[0].kind == "programme"
+
+
+def test_a_misspelling_is_read_as_the_word_the_graph_holds(index) -> None:
+    result = index.search("fentanil")
+    assert result.read_as == {"fentanil": "fentanyl"}
+    assert result.hits[0].iri == ID + "substance/fentanyl"
+
+
+def test_kinds_narrow_the_answer(index) -> None:
+    hits = index.search("Sinaloa", ["place"]).hits
+    assert [hit.iri for hit in hits] == [ID + "state/MX-SIN", ID + "region/golden-triangle"]
+    assert {hit.kind for hit in index.search("Sinaloa", ["excerpt"]).hits} == {"excerpt"}
+
+
+def test_excerpt_text_is_searched_clean(index) -> None:
+    hits = index.search("sourced from China", ["excerpt"]).hits
+    assert hits[0].iri == ID + "excerpt/fentanyl-sources"
+    assert "primarily are sourced from China" in hits[0].snippet
+    merida = index.search("2.9 billion", ["excerpt"]).hits[0]
+    assert "nearly $2.9 billion" in merida.snippet and "\\$" not in merida.snippet
+
+
+def test_a_word_the_report_never_uses_points_to_what_the_graph_holds(index) -> None:
+    result = index.search("cartel")
+    assert not [hit for hit in result.hits if hit.kind != "term"]
+    [(term, instances)] = result.nearby
+    assert term.label == "criminal group"
+    assert [hit.label for hit in instances] == ["crime groups in Mexico"]
+
+
+def test_nothing_at_all_says_what_the_graph_holds(index) -> None:
+    result = index.search("xyzzyq")
+    assert result.hits == [] and result.nearby == []
+    assert result.holdings["substance"] >= 10 and result.holdings["excerpt"] >= 50
+
+
+def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
+    runner = CliRunner()
+    found = runner.invoke(main, ["search", "Merida", "--store", str(built.store_path), "--format", "json"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.output)["hits"][0]["label"] == "Mérida Initiative"
+    cartel = runner.invoke(main, ["search", "cartel", "--store", str(built.store_path)])
+    assert cartel.exit_code == 1
+    assert "crime groups in Mexico" in cartel.output
+    unknown = runner.invoke(main, ["search", "xyzzyq", "--kind", "place", "--store", str(built.store_path)])
+    assert unknown.exit_code == 1
+    assert "nothing in the graph matches 'xyzzyq'" in unknown.output
