@@ -57,8 +57,8 @@ from kg.store.opening import is_endpoint
     "--dist",
     type=click.Path(path_type=Path),
     default=None,
-    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist, or the "
-    "served generation's own].",
+    help="Build output whose dataset description (void.ttl) is served [default: the served generation's "
+    "own, else PROJECT/dist].",
 )
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @pass_context

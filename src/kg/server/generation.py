@@ -37,12 +37,13 @@ RETRY_FAILED_AFTER = 30.0  # seconds before a generation that failed to start is
 
 
 def locate(config: ServerConfig) -> Served:
-    """The generation the configured store leads to now. A store inside a generation has its dist/
-    beside it; any other store is served with the configured dist/."""
+    """The generation the configured store leads to now. A store inside a generation is served with
+    its own dist/ beside it, unless a dist/ was given; any other store with the configured one."""
     if is_endpoint(config.store):
         return Served("remote", functools.partial(open_store, config.store), config.dist)
     real = Path(os.path.realpath(config.store))
-    own = real.parent / "dist" if real.parent.parent.name == GENERATIONS else config.dist
+    inside = real.parent.parent.name == GENERATIONS and config.built is None
+    own = real.parent / "dist" if inside else config.dist
     return Served(generation_id(real), functools.partial(open_store, str(real)), own)
 
 
