@@ -99,11 +99,16 @@ class Generations:
     def _switch(self) -> None:
         served = locate(self.config)
         generation = served.generation
+        services: Services | None = None
         try:
             services = self._start(self.config, served)
             services.graphs  # noqa: B018 - the first query: its workers are up before any request uses it
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
-            log.exception("generation %s could not start; still answering from %s", generation, self.current)
+            if services is not None:
+                services.close()
+            log.exception(
+                "generation %s could not start; still answering from %s", generation, self.current.generation
+            )
             with self._lock:
                 self._failed[generation] = time.monotonic()
                 self._switching = None
