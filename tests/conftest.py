@@ -3,7 +3,7 @@ server's app over it with a test client (its query workers are real processes, s
 
 from __future__ import annotations
 
-import functools
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +77,7 @@ def source_text(project_root: Path) -> str:
 def app(built: Built) -> Iterator[Flask]:
     """The server's app over the session's build, as `kg serve` makes it (workers start on first use)."""
     config = ServerConfig(
-        store_factory=functools.partial(EmbeddedStore, built.store_path),
+        store=str(built.store_path),
         project=PROJECT,
         built=built.dist,
         workers=2,
@@ -85,7 +85,7 @@ def app(built: Built) -> Iterator[Flask]:
     application = create_app(config)
     application.config["TESTING"] = True
     yield application
-    application.extensions["kg"].pool.close()
+    application.extensions["kg"].close()
 
 
 @pytest.fixture()
@@ -99,3 +99,12 @@ def listener() -> Iterator[Listener]:
     running = Listener()
     yield running
     running.close()
+
+
+@pytest.fixture
+def project_copy(project_root: Path, tmp_path: Path) -> Path:
+    """A copy of the project's inputs that a test may break."""
+    copy = tmp_path / "project"
+    for folder in ("ontology", "graph", "sources", "queries"):
+        shutil.copytree(project_root / folder, copy / folder)
+    return copy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -24,15 +25,6 @@ def snapshot(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-@pytest.fixture
-def project_copy(project_root: Path, tmp_path: Path) -> Path:
-    """A copy of the project's inputs that a test may break."""
-    copy = tmp_path / "project"
-    for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(project_root / folder, copy / folder)
-    return copy
 
 
 def test_summary_reports_counts_and_zero_violations(built) -> None:
@@ -89,7 +81,8 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
 
     assert snapshot(dist) == before
     assert triples_per_graph(EmbeddedStore(store)) == counts
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project", "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "generations", "project", "store"]
+    assert os.listdir(tmp_path / "generations") == [".lock"], "the failed build left its generation"
 
 
 def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -174,7 +177,7 @@ def seed_old_data(server: OxigraphServer) -> Graph:
 
 def test_server_killed_mid_push_leaves_live_graphs_unchanged(built, server):
     before = seed_old_data(server)
-    with FailingProxy(server.base, healthy=8, on_failure=server.kill) as proxy:
+    with FailingProxy(server.base, healthy=9, on_failure=server.kill) as proxy:
         target = Target(proxy.url("/query"), proxy.url("/update"), batch_size=200, backoff=0.01)
         with pytest.raises(PushError) as failure:
             push(built.store(), target)
@@ -213,10 +216,10 @@ def test_a_new_graph_streams_or_goes_with_its_length_where_the_store_wants_one(b
 def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, server):
     before = seed_old_data(server)
     data = str(graph_iri("data"))
-    # Counts, the live data graph read, the probe of the unusual literals about to go out (write, read
-    # back, drop), its staging PUT, the staging count, and one request for each of the four other graphs
-    # get through; the copy from the staging graph meets a 503.
-    with FailingProxy(server.base, healthy=11) as proxy:
+    # Leftovers, counts, the live data graph read, the probe of the unusual literals about to go out
+    # (write, read back, drop), its staging PUT, the staging count, and one request for each of the four
+    # other graphs get through; the copy from the staging graph meets a 503.
+    with FailingProxy(server.base, healthy=12) as proxy:
         target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
         with pytest.raises(PushError, match="final copy") as failure:
             push(built.store(), target)
@@ -234,21 +237,23 @@ def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, t
     """The copy goes through, the request dropping the staging graphs meets a 503: the push is done
     and verified, and says what it left."""
     seed_old_data(server)
-    with FailingProxy(server.base, healthy=12, outage=1) as proxy:  # the copy, after the probe's 3
+    # The copy meets the outage, after the leftovers, the counts and the probe's 3 requests.
+    with FailingProxy(server.base, healthy=13, outage=1) as proxy:
         target = Target(
             proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, backoff=0.01
         )
         report = push(built.store(), target)
         assert proxy.failed == 1
     assert report.verified and report.methods[str(graph_iri("data"))] == "whole graph through a staging graph"
-    assert report.notes == ["the staging graphs could not be dropped (the next push replaces them)"]
+    assert report.notes == ["the staging graphs could not be dropped (the next push drops them)"]
     assert [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
 
 
 def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, server):
-    """The counts, the literal probe (write, read back, drop) and the background graph's POST get
-    through; half of the data graph's POST reaches the store, which is killed while it waits for the rest."""
-    with FailingProxy(server.base, healthy=5, on_failure=server.kill, cut=True) as proxy:
+    """The leftovers, the counts, the literal probe (write, read back, drop) and the background graph's
+    POST get through; half of the data graph's POST reaches the store, which is killed while it waits for
+    the rest."""
+    with FailingProxy(server.base, healthy=6, on_failure=server.kill, cut=True) as proxy:
         target = Target(
             proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, retries=0
         )
@@ -266,8 +271,9 @@ def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, 
 def test_one_request_push_fails_whole(built, server):
     """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
     before = seed_old_data(server)
-    # The counts, the live data graph's triples, and the literal probe (write, read back, drop).
-    with FailingProxy(server.base, healthy=5) as proxy:
+    # The leftovers, the counts, the live data graph's triples, and the literal probe (write, read back,
+    # drop).
+    with FailingProxy(server.base, healthy=6) as proxy:
         with pytest.raises(PushError, match="one update request") as failure:
             push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
         assert proxy.failed == 2  # the request and its one retry
@@ -314,3 +320,34 @@ def test_remote_store_parses_oxigraph_terms(pushed):
     )
     assert isinstance(answer, ox.QuerySolutions)
     assert all(isinstance(row["label"], ox.Literal) for row in answer)
+
+
+def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, tmp_path):
+    """`kg push` killed -9 while it fills its staging graphs leaves them on the store; the next push
+    finds them (and one left for a graph the dataset no longer has), drops them and says so."""
+    command = [str(Path(sys.executable).with_name("kg")), "--project", str(PROJECT), "push"]
+    command += ["--store", str(built.store_path), "--endpoint", server.query, "--update", server.update]
+    pushing = subprocess.Popen(
+        [*command, "--batch-size", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while not [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:https")][1:]:
+        assert pushing.poll() is None and time.monotonic() < deadline, "the push ended before staging"
+        time.sleep(0.05)
+    pushing.kill()
+    pushing.wait(30)
+    pushing.stderr.close()  # type: ignore[union-attr]
+    retired = "urn:opioid-kg:staging:https://w3id.org/opioid-kg/graph/retired"
+    httpx.put(
+        server.gsp,
+        params={"graph": retired},
+        content=OLD_DATA,
+        headers={"content-type": "application/n-triples"},
+    ).raise_for_status()
+    left = sorted(g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:"))
+    assert retired in left and len(left) >= 2
+    report = push(built.store(), Target(server.query, server.update, batch_size=50))
+    assert report.verified
+    assert no_staging_graphs(server.query)
+    [note] = [n for n in report.notes if "an earlier push left" in n]
+    assert note.startswith(f"dropped {len(left)} staging graph(s)") and "graph/retired" in note

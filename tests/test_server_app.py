@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 
 import pytest
@@ -10,14 +9,13 @@ import pytest
 from kg.server import ServerConfig, create_app
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
-from kg.store.embedded import EmbeddedStore
 
 
 def test_create_app_starts_nothing(built) -> None:
     started = time.perf_counter()
-    app = create_app(ServerConfig(store_factory=functools.partial(EmbeddedStore, built.store_path)))
+    app = create_app(ServerConfig(store=str(built.store_path)))
     elapsed = time.perf_counter() - started
-    pool = app.extensions["kg"].pool
+    pool = app.extensions["kg"].current.services.pool
     assert not pool.started, "no worker may start before the first query"
     print(f"\ncreate_app: {elapsed * 1000:.0f} ms")
 
@@ -32,14 +30,14 @@ def test_a_query_through_the_test_client(client) -> None:
 
 
 def test_every_page_reads_through_the_bounded_store(app, client) -> None:
-    state = app.extensions["kg"]
+    state = app.extensions["kg"].current.services
     assert isinstance(state.store, BoundedStore)
     for path in ("/network", "/charts", "/network.svg"):
         assert client.get(path).status_code == 200, path
 
 
 def test_a_chart_is_kept_once_however_its_measure_is_spelled(app, client) -> None:
-    cache = app.extensions["kg"].cache
+    cache = app.extensions["kg"].current.services.cache
     svg = [
         client.get(f"/charts/{name}.svg?area=MX")
         for name in ("heroinSeizures", "heroin-seizures", "HeroinSeizures")

@@ -82,3 +82,30 @@ def test_a_bad_query_shows_its_error_in_place(server, page) -> None:
     message = page.inner_text(".error")
     assert "400" in message and "line 2" in message  # where the unfinished triple pattern starts
     assert page.input_value("#editor").startswith("SELECT ?x WHERE")
+
+
+def test_every_page_works_under_the_content_security_policy(server) -> None:
+    """The home, query, named-question, network, chart, ontology and source pages, and the interactive
+    network picture inside its frame, with not one script or style refused by the policy."""
+    from playwright.sync_api import sync_playwright
+
+    refused: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        for path in ("/", "/queries", "/charts", "/ontology", "/source", "/id/substance/fentanyl"):
+            page.goto(server.base + path)
+            page.wait_for_load_state("networkidle")
+        page.goto(server.base + "/query")
+        page.select_option("#catalogue", "fentanyl-routes")  # site.js fills the editor
+        assert "kg:TraffickingFlow" in page.input_value("#editor")
+        page.goto(server.base + "/network")
+        frame = page.frame_locator("iframe.network")
+        frame.locator("#network canvas").wait_for()  # vis-network drew the picture inside the frame
+        assert page.locator("iframe.network").bounding_box()["height"] > 500  # type: ignore[index]
+        assert page.locator("img.chart").count() == 0
+        page.goto(server.base + "/charts")
+        assert page.locator("img.chart").first.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
+        browser.close()
+    assert refused == []

@@ -1,7 +1,8 @@
 """Finding the file and line where a resource is described, for error messages.
 
 Parsers do not report positions of triples, so this reads the Turtle text:
-a statement about a subject starts with that subject's name at the start of a line.
+a statement about a subject starts with that subject's name at the start of a line,
+and a term is used where its name (prefixed, or a full IRI) stands as a token.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Location:
 
 
 class SubjectIndex:
-    """Where each subject IRI's description starts, across a set of Turtle files.
+    """Where each subject IRI's description starts, and where a term is used, across Turtle files.
 
     Files are read only when an error asks where something is, and only until it is
     found: a build that succeeds reads none of them twice.
@@ -32,11 +33,14 @@ class SubjectIndex:
 
     def __init__(self, paths: list[Path]) -> None:
         self._where: dict[str, Location] = {}
+        self._files: list[tuple[Path, list[str], dict[str, str]]] = []
         self._unread = list(reversed(paths))
 
     def _index(self, path: Path) -> None:
         prefixes: dict[str, str] = {}
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        lines = path.read_text("utf-8-sig").splitlines()
+        self._files.append((path, lines, prefixes))
+        for number, line in enumerate(lines, start=1):
             declared = _PREFIX.match(line)
             if declared:
                 prefixes[declared.group(1) or ""] = declared.group(2)
@@ -52,6 +56,24 @@ class SubjectIndex:
         while iri not in self._where and self._unread:
             self._index(self._unread.pop())
         return self._where.get(iri)
+
+    def find_use(self, iri: str) -> Location | None:
+        """The first line, in file order, where `iri` stands as a token (a predicate, a class, an object)."""
+        while self._unread:
+            self._index(self._unread.pop())
+        for path, lines, prefixes in self._files:
+            names = [f"<{iri}>"] + [
+                f"{prefix}:{iri[len(namespace) :]}"
+                for prefix, namespace in prefixes.items()
+                if iri.startswith(namespace) and len(iri) > len(namespace)
+            ]
+            token = re.compile(
+                r"(?<![\w:.<-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w:>-]|\.[\w-])"
+            )
+            for number, line in enumerate(lines, start=1):
+                if not _PREFIX.match(line) and token.search(line):
+                    return Location(path, number)
+        return None
 
 
 def _expand(name: str, prefixes: dict[str, str]) -> str | None:

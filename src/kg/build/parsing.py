@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,8 +42,9 @@ def parse_turtle(path: Path) -> Graph:
 def checked_triples(path: Path) -> Iterator[ox.Triple]:
     """The triples of one Turtle file, read by Oxigraph's parser, with the lexical form of every
     XSD-typed literal checked; the first problem raises an InputError naming the file and line."""
+    text = read_input(path)
     try:
-        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+        for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
             term = triple.object
             if isinstance(term, ox.Literal) and not term.language:
                 problem = lexical_error(term.value, term.datatype.value)
@@ -52,8 +55,19 @@ def checked_triples(path: Path) -> Iterator[ox.Triple]:
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file, without the byte-order mark some editors put first; what stands in
+    the way of reading it (a folder, a link to nothing, a permission) is said in words."""
+    if path.is_symlink() and not path.exists():
+        raise InputError(path, None, None, f"a link to {os.readlink(path)}, which does not exist")
+    if path.is_dir():
+        raise InputError(path, None, None, "is a folder, not a Turtle file")
+    try:
+        return path.read_bytes().removeprefix(codecs.BOM_UTF8)
     except OSError as error:
-        raise InputError(path, None, None, f"cannot read: {error.strerror}") from None
+        raise InputError(path, None, None, f"cannot read: {error.strerror or error}") from None
 
 
 def rdflib_term(term: object) -> Node:
@@ -74,7 +88,7 @@ def rdflib_term(term: object) -> Node:
 def _line_of(path: Path, lexical: str) -> int | None:
     """The first line of `path` that holds the quoted lexical form (the parser gives no positions)."""
     needle = f'"{lexical}"'
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text("utf-8-sig").splitlines(), start=1):
         if needle in line:
             return number
     return None

@@ -3,17 +3,18 @@
 The files are streamed into one sorted N-Quads dump (see `streaming`), the
 store is bulk-loaded from it, every check is a query on that store (see
 `checks`), and the other files of dist/ are streamed from the dump. Everything
-is written to fresh folders first and swapped into place only when the whole
-build has succeeded, so a failed build leaves the previous one untouched.
+is written into a new generation folder first and made current in one step only
+when the whole build has succeeded, so a failed or killed build leaves the
+previous one untouched (see `kg.store.generations`).
 """
 
 from __future__ import annotations
 
 import gzip
-import os
+import hashlib
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,9 @@ from kg.build.project import ProjectFiles, input_files
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.validation import ValidationReport
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
+from kg.store.generations import Generation, Generations
 
-__all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged"]
+__all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
 
 @dataclass
@@ -82,40 +84,75 @@ class _Phases(dict[str, float]):
             self[name] = self.get(name, 0.0) + time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What a build wrote into its staging generation: counts, checks, and the paths under dist/."""
+
+    triples_per_graph: dict[str, int]
+    report: ValidationReport
+    excerpts_checked: int
+    written: list[Path]
+
+
 def build(root: Path, dist: Path, store: Path) -> BuildResult:
-    """Parse, check, validate, then write dist/ and the store; raise BuildFailed or InputError."""
+    """Parse, check, validate, then write dist/ and the store as a new generation; raise BuildFailed
+    or InputError."""
     started = time.perf_counter()
     phases = _Phases()
     files = input_files(root)
-    index = SubjectIndex([path for paths in files.values() for path in paths])
-    staging_dist = _staging(dist)
-    staging_store = _staging(store)
-    dump = staging_dist / "opioid-kg.nq.sorted"
-    try:
-        with phases("parse"):
-            write_sorted_nquads(files, dump)
-            split = staging_dist / ".graphs"
-            counts = split_by_graph(dump, split)
-        report, excerpt_count = _load_and_check(split, list(counts), staging_store, root, index, phases)
-        with phases("write"):
-            written = write_serializations(dump, split, list(counts), staging_dist)
-            written += write_description(staging_dist, split, list(counts))
-            shutil.rmtree(split)
-        _swap_into_place(staging_dist, dist)
-        _swap_into_place(staging_store, store)
-    finally:
-        for leftover in (staging_dist, staging_store):
-            shutil.rmtree(leftover, ignore_errors=True)
+    staged = publish(Generations(store, dist), lambda staging: stage(root, files, staging, phases))
     return BuildResult(
-        triples_per_graph=counts,
-        violations=len(report.violations),
-        excerpts_checked=excerpt_count,
+        triples_per_graph=staged.triples_per_graph,
+        violations=len(staged.report.violations),
+        excerpts_checked=staged.excerpts_checked,
         seconds=time.perf_counter() - started,
         dist=dist,
         store=store,
-        written=[dist / path.relative_to(staging_dist) for path in written],
+        written=[dist / path for path in staged.written],
         phases=dict(phases),
     )
+
+
+def publish(generations: Generations, make: Callable[[Generation], Staged]) -> Staged:
+    """Write dist/ and the store into a new generation with `make` and make it current.
+
+    One build at a time: the lock also makes it safe to remove what a killed build left.
+    """
+    with generations.locked():
+        generations.clean()
+        staging = generations.staging()
+        try:
+            staged = make(staging)
+            generations.publish(staging, _sha256(staging.dist / "opioid-kg.nq"))
+        finally:
+            generations.discard(staging)  # nothing left to remove once published
+        generations.clean()
+    return staged
+
+
+def stage(
+    root: Path, files: dict[str, list[Path]], staging: Generation, phases: _Phases | None = None
+) -> Staged:
+    """The build of the input `files` (by graph name) into a staging generation, checked against the
+    project at `root` (its sources and data-cube checks)."""
+    phases = _Phases() if phases is None else phases
+    index = SubjectIndex([path for paths in files.values() for path in paths])
+    dump = staging.dist / "opioid-kg.nq.sorted"
+    with phases("parse"):
+        write_sorted_nquads(files, dump)
+        split = staging.dist / ".graphs"
+        counts = split_by_graph(dump, split)
+    report, excerpt_count = _load_and_check(split, list(counts), staging.store, root, index, phases)
+    with phases("write"):
+        written = write_serializations(dump, split, list(counts), staging.dist)
+        written += write_description(staging.dist, split, list(counts))
+        shutil.rmtree(split)
+    return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written])
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def _load_and_check(
@@ -160,26 +197,3 @@ def write_description(out: Path, split: Path, names: list[str]) -> list[Path]:
     description = describe_dataset(quads, nquads, (out / DUMP_FILE).read_bytes())
     (out / DESCRIPTION_FILE).write_bytes(description)
     return [out / DUMP_FILE, out / DESCRIPTION_FILE]
-
-
-def _staging(target: Path) -> Path:
-    """A fresh empty folder beside `target`, on the same file system so renames are atomic."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    return staging
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with renames, keeping the old one until the new one is in place."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        target.rename(old)
-    try:
-        new.rename(target)
-    except OSError:
-        if old.exists():
-            old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

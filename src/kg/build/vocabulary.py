@@ -73,7 +73,8 @@ def undeclared_terms(
 def describe_undeclared(unknown: list[UndeclaredTerm], index: SubjectIndex) -> str:
     """One line per undeclared term, starting with the file and line where it is used."""
     lines = [
-        f"{index.find(str(t.example_subject)) or 'graph/'}: undeclared {t.role} {t.term} "
+        f"{index.find_use(str(t.term)) or index.find(str(t.example_subject)) or 'graph/'}: "
+        f"undeclared {t.role} {t.term} "
         f"(used on {t.example_subject})"
         for t in unknown
     ]

@@ -20,6 +20,7 @@ from kg.cli.context import Context, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
+from kg.store.generations import GenerationError
 
 
 @click.command("build")
@@ -34,14 +35,17 @@ from kg.query.sources import sources
 def build_command(context: Context, dist: Path | None, store_spec: str | None) -> None:
     """Parse, check and validate every file; write dist/ and load the embedded store.
 
-    Nothing is replaced unless every check passes: a failed build leaves the
-    previous dist/ and store as they were.
+    Nothing is replaced unless every check passes: a failed or killed build leaves
+    the previous dist/ and store as they were. dist/ and the store of one build
+    switch together, as one generation (PROJECT/.kg/generations/).
     """
     store_path = context.store_path(store_spec, "kg build")
     try:
         result = build(context.project, dist or context.dist, store_path)
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
+    except GenerationError as error:
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 from pathlib import Path
@@ -18,9 +17,11 @@ from kg.server.config import (
     DEFAULT_TIMEOUT,
     DEFAULT_WORKER_MEMORY_MB,
     ServerConfig,
+    public_base,
 )
 from kg.store.embedded import check_built
-from kg.store.opening import is_endpoint, open_store
+from kg.store.generations import generation_id
+from kg.store.opening import is_endpoint
 
 
 @click.command("serve")
@@ -103,10 +104,17 @@ from kg.store.opening import is_endpoint, open_store
     help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
 )
 @click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Where clients reach this server, for the VoID and service descriptions [default: http://HOST:PORT/].",
+)
+@click.option(
     "--dist",
     type=click.Path(path_type=Path),
     default=None,
-    help="Build output whose dataset description (void.ttl) is served [default: PROJECT/dist].",
+    help="Build output whose dataset description (void.ttl) is served [default: the served generation's "
+    "own, else PROJECT/dist].",
 )
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @pass_context
@@ -127,22 +135,31 @@ def serve_command(
     connection_limit: int,
     idle_timeout: int,
     trusted_proxy: str | None,
+    base_url: str | None,
     dist: Path | None,
     debug: bool,
 ) -> None:
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
     from kg.server.access import access_log, configure_logging
+    from kg.server.http import create_server, listen
 
     project = context.project
     spec = context.store_spec(store_spec)
     if not is_endpoint(spec):
         check_built(Path(spec))
-        spec = str(Path(spec).resolve())
+        spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
+    listening = None if debug else listen(host, port)
+    bound = listening.getsockname()[1] if listening is not None else port
+    try:
+        public = public_base(base_url, host, bound)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
     config = ServerConfig(
-        store_factory=functools.partial(open_store, spec),
+        store=spec,
+        base_url=public,
         project=project.resolve(),
-        built=dist.resolve() if dist is not None else None,
+        built=Path(os.path.abspath(dist)) if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,
@@ -154,20 +171,21 @@ def serve_command(
         isolate_network=not is_endpoint(spec),
     )
     app = create_app(config)
-    protections = app.extensions["kg"].pool.start()
+    generations = app.extensions["kg"]
+    protections = generations.current.services.pool.start()
     click.echo(protections.describe(), err=True)
     configure_logging()
-    if debug:
-        click.echo(f"serving {spec} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    shown = (
+        spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; new builds are taken up)"
+    )
+    click.echo(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    if listening is None:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
-    import waitress
-
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
-    server = waitress.create_server(  # type: ignore[attr-defined]  # in waitress, not in its stubs
+    server = create_server(
         access_log(app),
-        host=host,
-        port=port,
+        listening,
         threads=threads or 4 * workers,
         ident="opioid-kg",
         connection_limit=connection_limit,
@@ -176,13 +194,11 @@ def serve_command(
         asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
         **(proxy if trusted_proxy else {}),
     )
-    bound = getattr(server, "effective_port", port)
-    click.echo(f"serving {spec} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
     signal.signal(signal.SIGTERM, _exit)
     try:
         server.run()
     finally:
-        app.extensions["kg"].pool.close()  # a worker in the middle of a query would run on otherwise
+        generations.close()  # a worker in the middle of a query would run on otherwise
 
 
 def _exit(signum: int, frame: object) -> None:

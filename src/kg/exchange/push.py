@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kg.exchange.changes import GraphChange
-from kg.exchange.pusher import Pusher, PushError, Target, staging_iri
+from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri
 from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
 from kg.query.counts import triples_per_graph
 from kg.store.base import Store, graph_name
@@ -88,6 +88,7 @@ def push(
     local = local_graphs(store, names)
     pusher = Pusher(target, progress)
     try:
+        _drop_leftovers(local, pusher)
         changes = _changes(store, local, pusher)
         withheld = _unkept(store, changes, pusher)
         if withheld is None:
@@ -151,6 +152,23 @@ def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> d
         _swap(staged, pusher, done)
         methods |= {change.iri: "whole graph through a staging graph" for change in staged}
     return methods
+
+
+def _drop_leftovers(local: dict[str, int], pusher: Pusher) -> None:
+    """Drop the staging graphs an earlier, stopped push left on the target, and say so; a push that
+    cannot drop them stops before writing anything."""
+    try:
+        stale = pusher.leftover_staging(list(local))
+        if stale:
+            pusher.drop(stale)
+    except (PushError, RemoteError, RemoteQueryError) as error:
+        raise PushError(
+            f"push failed: staging graphs left by an earlier push could not be found or dropped: {error}; "
+            "nothing was written, the live graphs are unchanged"
+        ) from None
+    if stale:
+        names = ", ".join(iri.removeprefix(STAGING_PREFIX) for iri in stale)
+        pusher.notes.append(f"dropped {len(stale)} staging graph(s) an earlier push left behind: {names}")
 
 
 def _send_alone(

@@ -247,16 +247,32 @@ class Pusher:
             raise PushError(str(error)) from None
         return {iri: found.get(iri, 0) for iri in iris}
 
+    def leftover_staging(self, local: list[str]) -> list[str]:
+        """Staging graphs an earlier push left on the target (it stopped before dropping them): every
+        graph named under the staging prefix, in one request; where a store cannot list its graphs,
+        the staging graphs of the graphs being pushed."""
+        named = f'FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}"))'
+        try:
+            listed = self.remote().query(
+                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} {named} }}", union_default_graph=False
+            )
+            return sorted(row["g"].value for row in listed)  # type: ignore[union-attr]
+        except (RemoteError, RemoteQueryError):
+            ours = self.counts([staging_iri(iri) for iri in local])
+            return sorted(iri for iri, count in ours.items() if count)
+
+    def drop(self, iris: list[str]) -> None:
+        """Drop graphs in one update request, not retried (a retry could drop what a later request wrote)."""
+        self.update(" ;\n".join(f"DROP SILENT GRAPH <{iri}>" for iri in iris), retry=False)
+
     def drop_staging(self) -> str:
         """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""
         if not self.staged:
             return "no staging graph was written"
         try:
-            self.update(
-                " ;\n".join(f"DROP SILENT GRAPH <{staging_iri(iri)}>" for iri in self.staged), retry=False
-            )
+            self.drop([staging_iri(iri) for iri in self.staged])
         except PushError:
-            self.notes.append("the staging graphs could not be dropped (the next push replaces them)")
+            self.notes.append("the staging graphs could not be dropped (the next push drops them)")
             return self.notes[-1]
         return "the staging graphs were dropped"
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 
 from kg.charts import chart as charts
 from kg.charts import series
+from kg.server.headers import allow_inline
 from kg.server.services import services
 from kg.store.base import Store
 
@@ -99,7 +100,8 @@ def network_picture(fmt: str) -> Response:
         abort(404, str(error))
     script = url_for("network.vis_script") if fmt == "html" else None
     body = cached(("network", view.substance or "", fmt), lambda: flow_picture(view, fmt, script_url=script))
-    return Response(body, mimetype=MIME[fmt])
+    response = Response(body, mimetype=MIME[fmt])
+    return allow_inline(response, framed_by_site=True) if fmt == "html" else response
 
 
 @blueprint.get("/network/vis-network.min.js")

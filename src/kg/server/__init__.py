@@ -21,7 +21,7 @@ EXTRA_BLUEPRINTS: tuple[str, ...] = ("kg.network.web:blueprint", "kg.server.sear
 
 
 def create_app(config: ServerConfig) -> Flask:
-    """A Flask app answering from the store that `config.store_factory` opens in each worker.
+    """A Flask app answering from the current generation of the store at `config.store`.
 
     Building it is cheap: the query workers start on the first query, or when
     `kg serve` starts them to report their protections. Flask and the
@@ -33,15 +33,15 @@ def create_app(config: ServerConfig) -> Flask:
 
     from kg.errors import KgError
 
-    from . import api, dataset, ontology, pages, resources, source, sparql
+    from . import api, dataset, generation, headers, ontology, pages, resources, source, sparql
     from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider's setting
-    app.extensions["kg"] = Services(config)
-    for module in (sparql, api, dataset, ontology, source, pages, resources):
+    app.extensions["kg"] = generation.Generations(config, Services)
+    for module in (generation, headers, sparql, api, dataset, ontology, source, pages, resources):
         app.register_blueprint(module.blueprint)
     for spec in EXTRA_BLUEPRINTS:
         module_name, _, attribute = spec.partition(":")
@@ -68,7 +68,7 @@ def create_app(config: ServerConfig) -> Flask:
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count"
+        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count, KG-Generation"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 

@@ -42,8 +42,8 @@ def describe(query: NamedQuery) -> dict[str, object]:
             }
             for p in query.parameters
         ],
-        "url": url_for("api.run_named_query", name=query.name, _external=True),
-        "page": url_for("pages.named_page", name=query.name, _external=True),
+        "url": services().public_url(url_for("api.run_named_query", name=query.name)),
+        "page": services().public_url(url_for("pages.named_page", name=query.name)),
         "sparql": query.text,
     }
 
@@ -163,7 +163,7 @@ def openapi() -> Response:
             "version": "1",
             "description": "Named questions over the opioid-kg knowledge graph.",
         },
-        servers=[{"url": request.host_url.rstrip("/")}],
+        servers=[{"url": services().config.base_url.rstrip("/")}],
         paths=paths,
         components={"schemas": {"Error": _error_schema}},
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kg.query.run import MAX_NESTING
-from kg.store.base import Store
 
 from ..namespaces import BASE
 
@@ -27,12 +26,14 @@ DEFAULT_HTML_ROWS = 500
 class ServerConfig:
     """Everything create_app needs; the limits are reported by the service description and /api.
 
-    `store_factory` is called once in each query worker process, so it must be
-    picklable (a class or functools.partial) and return anything that follows
-    the Store protocol.
+    `store` is an embedded store's folder (or the link to the current generation
+    of one, which the server follows to each new build) or a SPARQL endpoint's
+    URL. `base_url` is where clients reach this server, written into the VoID
+    and service descriptions instead of whatever Host a request names.
     """
 
-    store_factory: Callable[[], Store]
+    store: str
+    base_url: str = "http://127.0.0.1:5000/"
     project: Path = Path(".")
     built: Path | None = None  # the build output holding the dataset's description; PROJECT/dist if None
     timeout: float = DEFAULT_TIMEOUT
@@ -81,3 +82,17 @@ class ServerConfig:
             "html_rows": self.html_rows,
             "cache_mb": self.cache_mb,
         }
+
+
+def public_base(given: str | None, host: str, port: int) -> str:
+    """The server's public base URL, ending in `/`: the one given, or the address it listens on.
+
+    Raises ValueError for anything but an absolute http(s) URL without query or fragment.
+    """
+    if given is None:
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/"
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"{given!r} is not an absolute http(s) URL without query or fragment")
+    return given if given.endswith("/") else given + "/"

@@ -65,11 +65,13 @@ def void() -> Response:
 def description_response(output_format: str) -> Response:
     """The built description (dist/void.ttl) plus where this server answers queries and serves the dump."""
     try:
-        built = built_description(services().config.dist)
+        built = built_description(services().dist)
     except DescriptionMissing as error:
         raise ServiceError(404, str(error)) from None
-    root = request.host_url
-    statements = with_endpoints(built, sparql_endpoint=root + "sparql", data_dump=root + "data")
+    state = services()
+    statements = with_endpoints(
+        built, sparql_endpoint=state.public_url("sparql"), data_dump=state.public_url("data")
+    )
     if output_format == "turtle":
         body = as_turtle(statements)
     else:

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
+from .headers import allow_inline
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
 from .services import services
@@ -53,7 +54,7 @@ def ontology() -> Response:
     if chosen != "html":
         return graph_answer(state.canonical("graph/ontology"), chosen)
     page = state.cache.get_or_make(("ontology page",), lambda: documentation(ontology_graph()).encode())
-    return Response(page, content_type="text/html; charset=utf-8")
+    return allow_inline(Response(page, content_type="text/html; charset=utf-8"))
 
 
 @blueprint.get("/ontology.<extension>")

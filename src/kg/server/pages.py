@@ -31,11 +31,12 @@ HOME_CLASSES = 15  # the commonest classes the home page lists
 
 @blueprint.app_template_filter("href")
 def href(iri: str) -> str | None:
-    """Where a link to an IRI goes: dataset IRIs to this server, web IRIs out, anything else nowhere."""
+    """Where a link to an IRI goes: dataset IRIs to this server, absolute web IRIs out, anything else
+    (a relative or protocol-relative reference, another scheme) nowhere."""
     local = services().local_path(iri)
-    if local.startswith("/") or local.startswith(("http://", "https://")):
+    if local != iri:
         return local
-    return None
+    return iri if iri.startswith(("http://", "https://")) else None
 
 
 def home_data(state: Services) -> dict[str, object]:
@@ -99,7 +100,7 @@ def table(answer: Answer) -> dict[str, object]:
         "rows": rows,
         "labels": labels,
         "readable": readable(data["head"]["vars"], rows, labels, evidence),
-        "base_url": request.host_url.rstrip("/"),
+        "base_url": state.config.base_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
     }

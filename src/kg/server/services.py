@@ -1,15 +1,18 @@
 """What every blueprint shares: the settings, the worker pool and the store over it, the one cache,
 the catalogue, and term helpers.
 
-Blueprints reach it through `services()`; create_app builds it without
-starting anything, and the workers start on the first query (or in `kg serve`).
+There is one Services for each build generation the server answers from; blueprints reach the one
+of their request's generation through `services()`. Building one starts nothing: its workers start
+on its first query (or in `kg serve`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from flask import current_app, has_request_context, request
 
@@ -17,6 +20,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.query.run import Bindings
 from kg.readable.labels import labels_for
+from kg.store.base import Store
 
 from .bounded import BoundedStore
 from .cache import BudgetCache
@@ -39,14 +43,26 @@ class Term:
         return self.type == "uri"
 
 
-class Services:
-    """The server's shared state, read-only after start."""
+@dataclass(frozen=True)
+class Served:
+    """What one generation is answered from: its name, a factory opening exactly its store (picklable,
+    for the query workers), and its dist/ folder."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    generation: str
+    store_factory: Callable[[], Store]
+    dist: Path
+
+
+class Services:
+    """The state of the server for one generation of the build, read-only after start: its query
+    workers opening that generation's store, the bounded store over them, and its one cache."""
+
+    def __init__(self, config: ServerConfig, served: Served) -> None:
         self.config = config
+        self.dist = served.dist  # this generation's build output (its dataset description)
         self.cache = BudgetCache(config.cache_mb * 2**20)
         self.pool = WorkerPool(
-            config.store_factory,
+            served.store_factory,
             config.workers,
             config.timeout,
             cache=self.cache if config.cache_mb > 0 else None,
@@ -59,6 +75,9 @@ class Services:
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
+
+    def close(self) -> None:
+        self.pool.close()
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
@@ -89,11 +108,17 @@ class Services:
     def local_path(self, iri: str) -> str:
         """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
         base = self.config.canonical_base
-        if iri.startswith(base):
+        # A rest starting with a slash would make `//host/...`, which browsers read as another site.
+        if iri.startswith(base) and not iri[len(base) :].startswith(("/", "\\")):
             rest = iri[len(base) :]
             path, hash_, fragment = rest.partition("#")
             return "/" + path + (hash_ + fragment)
         return iri
+
+    def public_url(self, path: str) -> str:
+        """The absolute URL of a path on this server, from its configured base URL, never the Host
+        a request names."""
+        return self.config.base_url + path.lstrip("/")
 
     def canonical(self, path: str) -> str:
         """The dataset IRI served at a local path (the inverse of local_path)."""
@@ -112,6 +137,6 @@ def client() -> str | None:
 
 
 def services() -> Services:
-    """The Services of the running app."""
-    state: Services = current_app.extensions["kg"]
+    """The Services of the generation the current request is answered from (see `generation`)."""
+    state: Services = current_app.extensions["kg"].services()
     return state

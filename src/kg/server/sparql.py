@@ -137,7 +137,7 @@ def service_description() -> Response:
     if chosen is None:
         raise ServiceError(406, f"the service description is offered as: {offered(GRAPH_MEDIA, True)}")
     state = services()
-    endpoint_iri = URIRef(request.base_url)
+    endpoint_iri = URIRef(state.public_url(request.path))
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("void", VOID)

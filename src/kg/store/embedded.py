@@ -37,7 +37,8 @@ class EmbeddedStore:
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         check_built(path)
         self.path = path
-        self._store = ox.Store.read_only(str(path))
+        # Opened by its real path: a build that switches the link later does not move this reader.
+        self._store = ox.Store.read_only(os.path.realpath(path))
 
     def query(
         self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True

@@ -1,0 +1,180 @@
+"""Builds as generations: dist/ and the store of one build become visible together, by one rename.
+
+Every build writes a folder `generations/NNNN-HASH/` holding its `dist/` and
+`store/` beside the store's path, then points the link `generations/current`
+at it with one `os.replace`. The paths users know are fixed links through
+`current` (`.kg/store -> generations/current/store`, `dist ->
+.kg/generations/current/dist`), so they switch together, and a build killed
+at any instant leaves `current` on the old generation or the new one, each
+whole. The next build removes what a killed one left, and every generation
+but the current and the previous one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KgError
+
+GENERATIONS = "generations"
+CURRENT = "current"
+_NAME = re.compile(r"^(\d{4,})-([0-9a-f]{12})$")
+
+
+class GenerationError(KgError):
+    """The generations folder cannot be used now; the message says which path and why."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One build's outputs: `dist/` and `store/` in one folder named `NNNN-HASH`."""
+
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def dist(self) -> Path:
+        return self.path / "dist"
+
+    @property
+    def store(self) -> Path:
+        return self.path / "store"
+
+
+def generation_id(store: Path | str) -> str:
+    """The generation a store path opens today (its folder's name), or the folder's own name for a
+    store written outside generations."""
+    real = Path(os.path.realpath(store))
+    if real.name == "store" and real.parent.parent.name == GENERATIONS:
+        return real.parent.name
+    return real.name
+
+
+class Generations:
+    """The generations of builds whose store is reached at `store_link` and dist/ at `dist_link`."""
+
+    def __init__(self, store_link: Path, dist_link: Path) -> None:
+        self.store_link = store_link
+        self.dist_link = dist_link
+        self.home = store_link.parent / GENERATIONS
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One build at a time in one generations folder; the kernel drops the lock of a killed build."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise GenerationError(f"another kg build is writing into {self.home}") from None
+            yield
+
+    def staging(self) -> Generation:
+        """A fresh folder for the next generation; it is not a generation until `publish` names it."""
+        staging = Generation(self.home / f".new-{os.getpid()}")
+        shutil.rmtree(staging.path, ignore_errors=True)
+        staging.dist.mkdir(parents=True)
+        return staging
+
+    def discard(self, staging: Generation) -> None:
+        _remove(staging.path)
+
+    def publish(self, staging: Generation, content_sha256: str) -> Generation:
+        """Name the staging folder as the next generation and make it current in one step."""
+        _sync_tree(staging.path)
+        generation = Generation(self.home / f"{self._next_number():04d}-{content_sha256[:12]}")
+        os.rename(staging.path, generation.path)
+        _sync_directory(self.home)
+        pointer = self.home / f".{CURRENT}-{os.getpid()}"
+        _remove(pointer)
+        os.symlink(generation.id, pointer)
+        os.replace(pointer, self.home / CURRENT)  # the one step that switches dist/ and the store together
+        _sync_directory(self.home)
+        self._link(self.store_link, self.home / CURRENT / "store")
+        self._link(self.dist_link, self.home / CURRENT / "dist")
+        return generation
+
+    def current(self) -> Generation | None:
+        target = self.home / CURRENT
+        return Generation(self.home / os.readlink(target)) if target.is_symlink() else None
+
+    def clean(self) -> list[Path]:
+        """Remove what killed builds left and every generation but the current and the previous one."""
+        current = self.current()
+        keep = set()
+        if current is not None:
+            keep.add(current.id)
+            older = [name for name in os.listdir(self.home) if 0 < _number(name) < _number(current.id)]
+            if older:
+                keep.add(max(older, key=_number))
+        removed = []
+        for path in self.home.iterdir():
+            if path.name in keep or path.name in (CURRENT, ".lock"):
+                continue
+            _remove(path)
+            removed.append(path)
+        for link in (self.store_link, self.dist_link):
+            for leftover in link.parent.glob(f".{link.name}.*-*"):  # folders of builds before generations
+                _remove(leftover)
+                removed.append(leftover)
+        return removed
+
+    def _next_number(self) -> int:
+        return max(map(_number, os.listdir(self.home)), default=0) + 1
+
+    def _link(self, link: Path, target: Path) -> None:
+        """Make `link` a relative link to `target`, replacing an older link in one step, or moving a
+        folder of a build made before generations out of the way."""
+        wanted = os.path.relpath(target, link.parent)
+        if link.is_symlink() and os.readlink(link) == wanted:
+            return
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.exists() and not link.is_symlink():
+            link.rename(link.parent / f".{link.name}.old-{os.getpid()}")
+        pointer = link.parent / f".{link.name}.link-{os.getpid()}"
+        _remove(pointer)
+        os.symlink(wanted, pointer)
+        os.replace(pointer, link)
+
+
+def _number(name: str) -> int:
+    """The sequence number of a generation folder's name; 0 for any other name."""
+    match = _NAME.match(name)
+    return int(match.group(1)) if match else 0
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _sync_tree(root: Path) -> None:
+    """Flush every file and folder under `root` to disk, so a crash never names a half-written one."""
+    for folder, _subfolders, files in os.walk(root):
+        for name in files:
+            descriptor = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        _sync_directory(Path(folder))
+
+
+def _sync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,87 @@
+"""Input files a curator gets wrong in ways Turtle cannot see: each stops the build (or is accepted) with
+one clear line naming the file, and the line where it can be fixed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kg.build.parsing import InputError, parse_turtle
+from kg.build.pipeline import BuildFailed, build
+
+PREFIXES = (
+    "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+    "@prefix substance: <https://w3id.org/opioid-kg/id/substance/> .\n"
+)
+
+
+def test_an_undeclared_predicate_is_reported_where_it_is_used(project_copy: Path, tmp_path: Path) -> None:
+    """The subject is described first in substances.ttl; the typo is in a file of its own, line 4."""
+    extra = project_copy / "graph" / "data" / "zz-extra.ttl"
+    extra.write_text(PREFIXES + "\nsubstance:fentanyl kg:misspeltProperty 3 .\n", "utf-8")
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"{extra}:4: undeclared predicate https://w3id.org/opioid-kg/ontology#misspeltProperty" in str(
+        error.value
+    )
+
+
+def test_an_undeclared_class_written_as_a_full_iri_is_reported_where_it_is_used(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    extra = project_copy / "graph" / "data" / "zz-extra.ttl"
+    extra.write_text(
+        PREFIXES + "\n\nsubstance:fentanyl\n    a <https://w3id.org/opioid-kg/ontology#NoSuchClass> .\n",
+        "utf-8",
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"{extra}:6: undeclared class https://w3id.org/opioid-kg/ontology#NoSuchClass" in str(error.value)
+
+
+def test_a_folder_named_like_a_turtle_file_is_named_as_a_folder(project_copy: Path, tmp_path: Path) -> None:
+    folder = project_copy / "graph" / "data" / "x.ttl"
+    folder.mkdir()
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(error.value) == f"{folder}: is a folder, not a Turtle file"
+
+
+def test_a_dangling_link_names_its_missing_target(project_copy: Path, tmp_path: Path) -> None:
+    link = project_copy / "graph" / "data" / "gone.ttl"
+    os.symlink(project_copy / "nowhere" / "gone.ttl", link)
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert (
+        str(error.value) == f"{link}: a link to {project_copy / 'nowhere' / 'gone.ttl'}, which does not exist"
+    )
+
+
+def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.ttl"
+    locked.write_text(PREFIXES, "utf-8")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("this user reads every file (root)")
+    with pytest.raises(InputError) as error:
+        parse_turtle(locked)
+    assert str(error.value) == f"{locked}: cannot read: Permission denied"
+
+
+def test_a_byte_order_mark_is_accepted(project_copy: Path, tmp_path: Path) -> None:
+    """Editors on Windows start UTF-8 files with U+FEFF; the file reads as without it, and errors in it
+    still name the right line and column."""
+    places = project_copy / "graph" / "data" / "places.ttl"
+    places.write_bytes(b"\xef\xbb\xbf" + places.read_bytes())
+    graph = parse_turtle(places)
+    assert len(graph) > 10
+    broken = tmp_path / "broken.ttl"
+    broken.write_bytes(b"\xef\xbb\xbf" + PREFIXES.encode() + b"substance:x kg:y .\n")
+    with pytest.raises(InputError) as error:
+        parse_turtle(broken)
+    assert str(error.value).startswith(f"{broken}:3:")
+    assert "\ufeff" not in str(error.value)
+    result = build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert result.violations == 0

@@ -1,0 +1,240 @@
+"""A build is one generation: dist/ and the store switch together, and a kill -9 at any instant of the
+publishing step leaves the old generation or the new one whole, never a mix and never nothing.
+
+The publishing step runs in a process of its own (`publish_driver.py`), killed
+before each of its file-system steps in turn and at random instants; after each
+kill the paths users know are opened as a user would, and the next run cleans up.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from server_fixtures import RunningServer, start_server
+
+from kg.query.counts import triples_per_graph
+from kg.store.embedded import EmbeddedStore
+from kg.store.generations import CURRENT, GENERATIONS, generation_id
+
+DRIVER = Path(__file__).with_name("publish_driver.py")
+MARKER = "https://w3id.org/opioid-kg/id/build-marker"
+RANDOM_KILLS = 20
+
+
+class Layout:
+    """The paths a user knows, in a temporary folder: `dist` and `.kg/store`."""
+
+    def __init__(self, root: Path, graphs: Path) -> None:
+        self.root = root
+        self.graphs = graphs
+        self.dist = root / "dist"
+        self.store = root / ".kg" / "store"
+        self.home = root / ".kg" / GENERATIONS
+
+    def command(self, marker: str, stop_at: int = 0) -> list[str]:
+        args = [str(self.graphs), str(self.store), str(self.dist), marker, str(stop_at)]
+        return [sys.executable, str(DRIVER), *args]
+
+    def publish(self, marker: str) -> tuple[list[str], float]:
+        """Run the publishing step through; the steps it took and the seconds it took them."""
+        process = subprocess.Popen(self.command(marker), stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        with process.stdout:
+            assert process.stdout.readline() == "ready\n"
+            started = time.monotonic()
+            lines = process.stdout.read().splitlines()
+        duration = time.monotonic() - started
+        assert process.wait(300) == 0 and lines[-1] == "done"
+        return lines[:-1], duration
+
+    def kill_at_step(self, marker: str, step: int) -> str:
+        """Kill -9 the publishing step just before its `step`-th file-system step; that step."""
+        process = subprocess.Popen(self.command(marker, step), stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        line = ""
+        for line in process.stdout:
+            if line.startswith(f"{step} "):
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        process.stdout.close()
+        return line.strip()
+
+    def kill_after(self, marker: str, seconds: float) -> bool:
+        """Kill -9 the publishing step `seconds` after it starts; whether it had finished by then."""
+        process = subprocess.Popen(self.command(marker), stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        with process.stdout:  # its few further lines fit in the pipe unread
+            assert process.stdout.readline() == "ready\n"
+            try:
+                return process.wait(seconds) == 0
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
+                return False
+
+    def whole_generation(self) -> tuple[str, str]:
+        """The generation the user's paths show, checked whole: dist/ and the store of the same
+        generation, holding the same quads. Returns its id and marker."""
+        store_real, dist_real = Path(os.path.realpath(self.store)), Path(os.path.realpath(self.dist))
+        assert store_real.parent == dist_real.parent, f"store {store_real} and dist {dist_real} differ"
+        assert store_real.parent.parent == self.home.resolve()
+        lines = (self.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
+        store = EmbeddedStore(self.store)
+        assert sum(triples_per_graph(store).values()) == len(lines)
+        [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
+        marker = row["m"].value
+        assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
+        assert generation_id(self.store) == store_real.parent.name
+        return store_real.parent.name, marker
+
+    def leftovers(self) -> list[str]:
+        names = set(os.listdir(self.home)) - {CURRENT, ".lock"}
+        generations = [name for name in names if not name.startswith(".")]
+        assert len(generations) <= 2, f"more than the current and previous generation: {sorted(names)}"
+        hidden = [name for name in names if name.startswith(".")]
+        return hidden + [name for name in os.listdir(self.root / ".kg") if name.startswith(".")]
+
+
+@pytest.fixture
+def layout(built, tmp_path: Path) -> Layout:
+    return Layout(tmp_path, built.dist / "graphs")
+
+
+def served_marker(server: RunningServer, generation: str, seconds: float = 60) -> str:
+    """The marker `server` answers once it answers from `generation` (it takes a new one up at once)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = server.get(
+            "/sparql", "application/sparql-results+json", query=f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
+        )
+        assert reply.status == 200, reply.text
+        if reply.headers["kg-generation"] == generation:
+            return reply.json()["results"]["bindings"][0]["m"]["value"]  # type: ignore[index]
+        assert time.monotonic() < deadline, f"still answering from {reply.headers['kg-generation']}"
+        time.sleep(0.2)
+
+
+def check_served(layout: Layout, running: RunningServer, shown: tuple[str, str], logs: Path) -> None:
+    """The running server takes up the generation shown, and a server started now answers from it."""
+    assert served_marker(running, shown[0]) == shown[1]
+    fresh = start_server(layout.store, logs, "--workers", "1")
+    try:
+        assert served_marker(fresh, shown[0], seconds=0) == shown[1]
+    finally:
+        fresh.stop()
+
+
+def test_a_build_is_one_generation_behind_links_and_the_next_cleans(layout: Layout) -> None:
+    layout.publish("first")
+    assert layout.dist.is_symlink() and layout.store.is_symlink()
+    first, marker = layout.whole_generation()
+    assert marker == "first" and first.startswith("0001-")
+    (layout.home / ".new-99999").mkdir()  # what a killed build leaves
+    (layout.root / ".kg" / ".store.new-12345").mkdir()  # and a build from before generations
+    layout.publish("second")
+    layout.publish("third")
+    third, marker = layout.whole_generation()
+    assert marker == "third" and third.startswith("0003-")
+    kept = sorted(name for name in os.listdir(layout.home) if not name.startswith("."))
+    assert [name[:5] for name in kept] == ["0002-", "0003-", CURRENT[:5]]  # the first is gone
+    assert layout.leftovers() == []
+
+
+def test_folders_of_a_build_before_generations_become_links(layout: Layout) -> None:
+    layout.store.mkdir(parents=True)
+    (layout.store / "CURRENT").write_text("an old store")
+    layout.dist.mkdir()
+    (layout.dist / "opioid-kg.nq").write_text("old\n")
+    layout.publish("new")
+    assert layout.whole_generation()[1] == "new"
+    layout.publish("newer")
+    assert layout.leftovers() == []
+
+
+def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
+    layout: Layout, tmp_path: Path
+) -> None:
+    """Before each file-system step of publishing, and at random instants: kill -9, then the user's
+    paths show the old or the new generation whole, a running `kg serve` takes it up, a `kg serve`
+    started then answers from it, and the next run removes what the killed one left."""
+    layout.publish("old")
+    steps, duration = layout.publish("probe")
+    previous = layout.whole_generation()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    running = start_server(layout.store, logs, "--workers", "1")
+    try:
+        # Every step but the fsync of each file inside the new generation (all alike), of which those next
+        # to another kind of step and the middle one are kept.
+        syncs = {number for number, line in enumerate(steps, 1) if " fsync " in line}
+        chosen = [n for n in range(1, len(steps) + 1) if n not in syncs or {n - 1, n + 1} - syncs]
+        chosen += [sorted(syncs)[len(syncs) // 2]]
+        outcomes: dict[str, int] = {}
+        for trial, step in enumerate(sorted(chosen)):
+            taken = layout.kill_at_step(f"trial-{trial}", step)
+            shown = layout.whole_generation()
+            assert shown in (previous, (shown[0], f"trial-{trial}")), f"after kill at {taken}: {shown}"
+            check_served(layout, running, shown, logs)
+            outcome = "old" if shown == previous else "new"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            previous = shown
+        rng = random.Random(20261130)
+        for trial in range(RANDOM_KILLS):
+            finished = layout.kill_after(f"random-{trial}", rng.uniform(0, duration))
+            shown = layout.whole_generation()
+            assert shown in (previous, (shown[0], f"random-{trial}"))
+            assert not finished or shown[1] == f"random-{trial}"
+            check_served(layout, running, shown, logs)
+            outcome = "old" if shown == previous else "new"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            previous = shown
+    except (AssertionError, OSError):
+        print(running.log.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        running.stop()
+    layout.publish("last")
+    assert layout.whole_generation()[1] == "last"
+    assert layout.leftovers() == []
+    assert len(chosen) + RANDOM_KILLS >= 30
+    print(f"kill trials: {len(chosen)} before steps, {RANDOM_KILLS} at random instants; outcomes {outcomes}")
+
+
+def test_kill_of_the_kg_build_command_while_it_publishes(project_copy: Path, tmp_path: Path) -> None:
+    """The `kg build` command itself, killed -9 at random instants once it has begun writing its new
+    generation: the project's own dist/ and .kg/store show one build whole (the previous one, unless
+    the kill came after the switch), and `kg serve` answers from it."""
+    command = [str(Path(sys.executable).with_name("kg")), "--project", str(project_copy), "build"]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    layout = Layout(project_copy, project_copy / "dist" / "graphs")
+    generations = project_copy / ".kg" / GENERATIONS
+    rng = random.Random(7)
+    for _ in range(2):
+        building = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not [name for name in os.listdir(generations) if name.startswith(".new-")]:
+            assert building.poll() is None, "the build ended before it wrote anything"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 1.5))
+        building.send_signal(signal.SIGKILL)
+        building.wait(30)
+        shown = os.readlink(generations / CURRENT)
+        store_real, dist_real = (Path(os.path.realpath(p)) for p in (layout.store, layout.dist))
+        assert store_real.parent == dist_real.parent == generations.resolve() / shown
+        lines = (layout.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
+        assert sum(triples_per_graph(EmbeddedStore(layout.store)).values()) == len(lines)
+        server = start_server(layout.store, tmp_path, "--workers", "1")
+        try:
+            reply = server.get("/sparql", "application/sparql-results+json", query="ASK {}")
+            assert reply.status == 200 and reply.headers["kg-generation"] == shown
+        finally:
+            server.stop()
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    assert [name for name in os.listdir(generations) if name.startswith(".new-")] == []

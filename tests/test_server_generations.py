@@ -1,0 +1,125 @@
+"""`kg serve` follows the build: a new generation takes over for every worker and cache at once, no
+answer mixes two generations, and every response names the generation that answered it.
+
+A real `kg serve` runs on the user's path `.kg/store` of a temporary layout, and
+the build's real publishing step (`publish_driver.py`) makes new generations while
+clients ask; each generation's data carries its own marker label.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from server_fixtures import RunningServer, start_server
+from test_generations import MARKER, Layout
+
+from kg.store.generations import generation_id
+
+MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
+MARKER_PAGE = "/id/build-marker"
+JSON = "application/sparql-results+json"
+
+
+@pytest.fixture
+def layout(built, tmp_path: Path) -> Layout:
+    return Layout(tmp_path, built.dist / "graphs")
+
+
+def marker_answer(server: RunningServer) -> tuple[str, str]:
+    """The generation a /sparql answer names, and the marker the answer holds."""
+    reply = server.get("/sparql", JSON, query=MARKER_QUERY)
+    assert reply.status == 200, reply.text
+    [row] = reply.json()["results"]["bindings"]  # type: ignore[index]
+    return reply.headers["kg-generation"], row["m"]["value"]
+
+
+def page_markers(server: RunningServer) -> tuple[str, set[str]]:
+    """The generation a resource page (several queries: the description, labels, support) names,
+    and every marker the page shows."""
+    reply = server.get(MARKER_PAGE, "text/html")
+    assert reply.status == 200, reply.text
+    return reply.headers["kg-generation"], set(re.findall(r"generation-[A-Z]\d*", reply.text))
+
+
+def wait_for_generation(server: RunningServer, generation: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while server.get("/sparql", JSON, query="ASK {}").headers["kg-generation"] != generation:
+        assert time.monotonic() < deadline, f"the server did not take up generation {generation}"
+        time.sleep(0.2)
+
+
+def test_every_response_names_its_generation_and_a_repeat_is_not_modified(layout: Layout, tmp_path) -> None:
+    layout.publish("generation-A")
+    generation = generation_id(layout.store)
+    server = start_server(layout.store, tmp_path, "--workers", "1")
+    try:
+        for path in ("/sparql?query=ASK%7B%7D", "/", "/no/such/page", "/static/site.css", "/api/queries"):
+            assert server.request(path).headers["kg-generation"] == generation, path
+        first = server.get("/sparql", JSON, query=MARKER_QUERY)
+        assert first.headers["etag"] == f'W/"{generation}"'
+        again = server.request(
+            "/sparql",
+            params={"query": MARKER_QUERY},
+            headers={"Accept": JSON, "If-None-Match": first.headers["etag"]},
+        )
+        assert again.status == 304
+        layout.publish("generation-B")
+        wait_for_generation(server, generation_id(layout.store))
+        changed = server.request(
+            "/sparql",
+            params={"query": MARKER_QUERY},
+            headers={"Accept": JSON, "If-None-Match": first.headers["etag"]},
+        )
+        assert changed.status == 200 and "generation-B" in changed.text
+    finally:
+        server.stop()
+
+
+def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, tmp_path) -> None:
+    """Eight clients ask the same question and a several-query page over and over while three builds
+    take over one after the other: each answer holds the marker of the generation it names."""
+    markers: dict[str, str] = {}
+    layout.publish("generation-A")
+    markers[generation_id(layout.store)] = "generation-A"
+    server = start_server(layout.store, tmp_path, "--workers", "2")
+    answers: list[tuple[int, str, set[str]]] = []  # client, generation named, markers shown
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def client(number: int) -> None:
+        while not stop.is_set():
+            try:
+                if number % 2:
+                    generation, found = marker_answer(server)
+                    answers.append((number, generation, {found}))
+                else:
+                    answers.append((number, *page_markers(server)))
+            except (OSError, AssertionError) as error:
+                failures.append(f"client {number}: {error}")
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    try:
+        for thread in clients:
+            thread.start()
+        for name in ("generation-B", "generation-C", "generation-D"):
+            time.sleep(2)
+            layout.publish(name)
+            markers[generation_id(layout.store)] = name
+            wait_for_generation(server, generation_id(layout.store))
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(60)
+        server.stop()
+    mixed = [answer for answer in answers if answer[2] != {markers[answer[1]]}]
+    seen = {generation: sum(1 for a in answers if a[1] == generation) for generation in markers}
+    print(f"answers by generation: {seen}")
+    assert failures == [] and mixed == []
+    assert len(seen) == 4 and all(count > 0 for count in seen.values())
+    assert os.path.realpath(layout.store).startswith(str(layout.home.resolve()))

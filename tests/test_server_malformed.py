@@ -1,0 +1,149 @@
+"""Malformed requests over raw sockets against a real `kg serve`: none causes a 5xx, every refusal is in
+the project's error shape with the headers of every response, and the server keeps answering.
+
+HTTP lets a server read some of these leniently (a folded header line, a request
+line without a version); those may be answered, but never with a 5xx. The one
+5xx is the standard's own answer to a transfer coding the server does not know:
+501 Not Implemented (RFC 9112, section 6.1), in the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+from server_fixtures import RunningServer, start_server
+
+HOST = b"Host: 127.0.0.1\r\n"
+# Name: the raw bytes of a request that HTTP or the app must refuse.
+CORPUS: dict[str, bytes] = {
+    "bad bytes in the path": b"GET /\xff\xfe%ZZ HTTP/1.1\r\n" + HOST + b"\r\n",
+    "a bad percent escape in the path": b"GET /id/%zz%%% HTTP/1.1\r\n" + HOST + b"\r\n",
+    "a NUL byte in the path": b"GET /sparql\x00 HTTP/1.1\r\n" + HOST + b"\r\n",
+    "a NUL byte in a header": b"GET / HTTP/1.1\r\n" + HOST + b"X-Test: a\x00b\r\n\r\n",
+    "a header without a colon": b"GET / HTTP/1.1\r\n" + HOST + b"Broken header\r\n\r\n",
+    "a space before a header's colon": b"GET / HTTP/1.1\r\n" + HOST + b"Accept : */*\r\n\r\n",
+    "a header name with a bad byte": b"GET / HTTP/1.1\r\n" + HOST + b"X-\xff: 1\r\n\r\n",
+    "a folded header line": b"GET / HTTP/1.1\r\n" + HOST + b"X-Test: a\r\n b\r\n\r\n",
+    "a letter in Content-Length": b"POST /sparql HTTP/1.1\r\n"
+    + HOST
+    + b"Content-Length: 12a\r\n\r\nquery=ASK{}",
+    "a negative Content-Length": b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Length: -5\r\n\r\n",
+    "two different Content-Lengths": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+    ),
+    "a Content-Length past the body limit": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Length: 99999999999\r\n\r\nquery="
+    ),
+    "a bad chunk size": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+    ),
+    "a chunk not terminated": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"
+    ),
+    "a bad chunk extension": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n3;\x01\r\nabc\r\n0\r\n\r\n"
+    ),
+    "an unknown transfer coding": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+    ),
+    "chunked and a Content-Length": (
+        b"POST /sparql HTTP/1.1\r\n"
+        + HOST
+        + b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
+    ),
+    "headers too large (431)": b"GET / HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 263_000,
+    "a bad HTTP version": b"GET / HTTP/9.9\r\n" + HOST + b"\r\n",
+    "a request line without a version": b"GET /\r\n" + HOST + b"\r\n",
+    "an unknown method": b"BREW /sparql HTTP/1.1\r\n" + HOST + b"\r\n",
+    "a query string of bad bytes": b"GET /sparql?query=\xff\xfe\x00 HTTP/1.1\r\n" + HOST + b"\r\n",
+    "a form body of bad bytes": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 10\r\nAccept: application/json\r\n\r\nquery=\xff\xfe\x00\xc3("
+    ),
+    "a direct query body of bad bytes": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Type: application/sparql-query\r\n"
+        b"Content-Length: 4\r\n\r\n\xff\xfe\x00\xc3"
+    ),
+    "a bad Accept header": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n"
+    + HOST
+    + b"Accept: ;;;q=x,\xff/\r\n\r\n",
+    "a bad Host header": b"GET / HTTP/1.1\r\nHost: \xff\xfe:99999\r\n\r\n",
+}
+SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "referrer-policy")
+REFUSED = {  # what must be refused, and how
+    "a NUL byte in a header": 400,
+    "a header without a colon": 400,
+    "a space before a header's colon": 400,
+    "a letter in Content-Length": 400,
+    "a negative Content-Length": 400,
+    "two different Content-Lengths": 400,
+    "a Content-Length past the body limit": 413,
+    "a bad chunk size": 400,
+    "a chunk not terminated": 400,
+    "a bad chunk extension": 400,
+    "an unknown transfer coding": 501,
+    "headers too large (431)": 431,
+}
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"), "--workers", "1")
+    yield running
+    running.stop()
+
+
+def exchange(server: RunningServer, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `raw` on a fresh connection; the status, headers and body of the answer."""
+    port = int(server.base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)
+    }
+    if headers.get("transfer-encoding") == "chunked":
+        body = dechunk(body)
+    return int(status_line.split()[1]), headers, body
+
+
+def dechunk(body: bytes) -> bytes:
+    whole = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        whole, body = whole + body[:size], body[size + 2 :]
+    return whole
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_a_malformed_request_never_gets_a_5xx_and_a_refusal_has_the_error_shape(server, name: str) -> None:
+    status, headers, body = exchange(server, CORPUS[name])
+    assert status == REFUSED.get(name, status), f"{name}: {status} {body[:300]!r}"
+    assert status < 500 or name in REFUSED, f"{name}: {status} {body[:300]!r}"
+    if status >= 400:
+        assert headers.get("content-type", "").split(";")[0] in ("application/json", "text/html"), name
+        if headers["content-type"].startswith("application/json"):
+            error = json.loads(body)["error"]
+            assert error["status"] == status and error["message"].strip(), name
+            assert "generated by" not in error["message"]
+    for header in SECURITY_HEADERS:
+        assert header in headers, f"{name}: no {header}"
+
+
+def test_the_server_answers_after_the_whole_corpus(server) -> None:
+    for raw in CORPUS.values():
+        exchange(server, raw)
+    reply = server.get("/sparql", "application/sparql-results+json", query="ASK {}")
+    assert reply.status == 200
+    assert "Traceback" not in server.log.read_text(errors="replace")
