@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/generations.py [--switches 4] [--clients 4]
 
 It builds the project once into a temporary folder, starts `kg serve` on its
 `.kg/store` link, and then publishes `--switches` new generations (the build's
-real publishing step, each with its own marker triple) while `--clients`
+real build of each new generation, each with its own marker triple) while `--clients`
 threads ask a small question over and over. For each generation it prints the
 seconds the publishing took, the seconds from the switch of the `current` link
 to the first answer naming the new generation, and the p50/p99 latency and
@@ -27,17 +27,13 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from kg.build.canonical import canonical_graph
-from rdflib import Literal, URIRef
-from rdflib.namespace import RDFS
-
-from kg.build.pipeline import build, publish
-from kg.build.project import load_project
+from kg.build.pipeline import build, publish, stage
+from kg.build.project import input_files
 from kg.store.generations import Generations, generation_id
 
 PROJECT = Path(__file__).resolve().parent.parent
 KG = Path(sys.executable).with_name("kg")
-MARKER = URIRef("https://w3id.org/opioid-kg/id/build-marker")
+MARKER = "https://w3id.org/opioid-kg/id/build-marker"
 QUESTION = urllib.parse.urlencode({"query": f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"})
 
 
@@ -68,7 +64,9 @@ def main() -> None:
         root = Path(folder)
         store, dist = root / ".kg" / "store", root / "dist"
         build(PROJECT, dist, store)
-        graphs = {name: canonical_graph(name, graph) for name, graph in load_project(PROJECT).graphs.items()}
+        files = input_files(PROJECT)
+        marking = root / "marker.ttl"
+        files["data"].append(marking)
         port = free_port()
         with (root / "serve.log").open("wb") as log:
             server = subprocess.Popen(
@@ -96,9 +94,12 @@ def main() -> None:
                 f"{header[0]:<20} {header[1]:>9} {header[2]:>10} {header[3]:>7} {header[4]:>7} {header[5]:>6}"
             )
             for number in range(options.switches):
-                graphs["data"].add((MARKER, RDFS.label, Literal(f"switch {number}")))
+                label = f'"switch {number}"'
+                marking.write_text(
+                    f"<{MARKER}> <http://www.w3.org/2000/01/rdf-schema#label> {label} .\n", "utf-8"
+                )
                 started = time.monotonic()
-                publish(graphs, Generations(store, dist))
+                publish(Generations(store, dist), lambda staging: stage(PROJECT, files, staging))
                 switched = time.monotonic()
                 new = generation_id(store)
                 while not [a for a in answers[-50:] if a[2] == new]:
@@ -111,7 +112,6 @@ def main() -> None:
                     f"{new:<20} {switched - started:>9.2f} {taken:>10.2f} "
                     f"{statistics.median(window) * 1000:>7.0f} {p99 * 1000:>7.0f} {errors:>6}"
                 )
-                graphs["data"].remove((MARKER, None, None))
                 time.sleep(1)
             stop.set()
             for thread in threads:

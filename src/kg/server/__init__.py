@@ -40,7 +40,7 @@ def create_app(config: ServerConfig) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider's setting
-    app.extensions["kg"] = generation.Generations(config, Services)
+    app.extensions["kg"] = generation.ServedGenerations(config, Services)
     for module in (generation, headers, sparql, api, dataset, ontology, source, pages, resources):
         app.register_blueprint(module.blueprint)
     for spec in EXTRA_BLUEPRINTS:

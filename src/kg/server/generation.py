@@ -56,7 +56,7 @@ class Live:
         self.users = 0
 
 
-class Generations:
+class ServedGenerations:
     """The generation the server answers from now; a newer one takes over once it is ready."""
 
     def __init__(self, config: ServerConfig, start: Callable[[ServerConfig, Served], Services]) -> None:
