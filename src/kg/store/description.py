@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import BASE, ID, KG, graph_iri
 
 VOID = "http://rdfs.org/ns/void#"
@@ -193,8 +194,10 @@ def _class_partitions(dataset: ox.NamedNode, graphs: dict[str, list[ox.Quad]]) -
     return statements
 
 
-class DescriptionMissing(FileNotFoundError):
-    """No built description where one was looked for."""
+class DescriptionMissing(KgError, FileNotFoundError):
+    """No built description where one was looked for: run `kg build`."""
+
+    status = 404
 
 
 def built_description(dist: Path) -> bytes:
