@@ -198,7 +198,7 @@ def _class_partitions(dataset: ox.NamedNode, graphs: dict[str, list[ox.Quad]]) -
 
 
 class DescriptionMissing(KgError, FileNotFoundError):
-    """No built description where one was looked for."""
+    """No built description where one was looked for: run `kg build`."""
 
     status = 404
 
