@@ -141,7 +141,7 @@ def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
         try:
             if server.get("/sparql", "application/sparql-results+json", query="ASK {}").status == 200:
                 return server
-        except OSError:
+        except (OSError, http.client.HTTPException):  # not listening yet: the port may even answer itself
             pass
         time.sleep(0.2)
     server.stop()

@@ -86,7 +86,10 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
     markers: dict[str, str] = {}
     layout.publish("generation-A")
     markers[generation_id(layout.store)] = "generation-A"
-    server = start_server(layout.store, tmp_path, "--workers", "2")
+    # The clients share one address: the per-client limit lets all eight ask at once.
+    server = start_server(
+        layout.store, tmp_path, "--workers", "2", "--queries-per-client", "8", "--queue-wait", "30"
+    )
     answers: list[tuple[int, str, set[str]]] = []  # client, generation named, markers shown
     failures: list[str] = []
     stop = threading.Event()
