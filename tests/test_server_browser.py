@@ -84,39 +84,41 @@ def test_a_bad_query_shows_its_error_in_place(server, page) -> None:
     assert page.input_value("#editor").startswith("SELECT ?x WHERE")
 
 
-def test_every_page_works_under_the_content_security_policy(server) -> None:
-    """The home, query, named-question, network, chart, ontology and source pages, and the interactive
-    network picture inside its frame, with not one script or style refused by the policy."""
-    from playwright.sync_api import sync_playwright
-
+def test_every_page_works_under_the_content_security_policy(server, page) -> None:
+    """The home, question, search, download, shape, chart, ontology and source pages, an IRI's page,
+    the editor and the interactive network picture inside its frame, with not one script or style
+    refused by the policy."""
     refused: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page()
-        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
-        for path in (
-            "/",
-            "/queries",
-            "/queries/fentanyl-routes",
-            "/search?q=fentanyl",
-            "/downloads",
-            "/shapes",
-            "/charts",
-            "/ontology",
-            "/source",
-            "/id/substance/fentanyl",
-        ):
-            page.goto(server.base + path)
-            page.wait_for_load_state("networkidle")
-        page.goto(server.base + "/query")
-        page.select_option("#catalogue", "fentanyl-routes")  # site.js fills the editor
-        assert "kg:TraffickingFlow" in page.input_value("#editor")
-        page.goto(server.base + "/network")
-        frame = page.frame_locator("iframe.network")
-        frame.locator("#network canvas").wait_for()  # vis-network drew the picture inside the frame
-        assert page.locator("iframe.network").bounding_box()["height"] > 500  # type: ignore[index]
-        page.goto(server.base + "/charts")
-        chart = page.locator("figure.chart img").first
-        assert chart.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
-        browser.close()
+
+    def note(message: object) -> None:
+        text = message.text  # type: ignore[attr-defined]
+        if "Content Security Policy" in text:
+            refused.append(text)
+
+    page.on("console", note)
+    for path in (
+        "/",
+        "/queries",
+        "/queries/fentanyl-routes",
+        "/search?q=fentanyl",
+        "/downloads",
+        "/shapes",
+        "/charts",
+        "/ontology",
+        "/source",
+        "/id/substance/fentanyl",
+    ):
+        page.goto(server.base + path)
+        page.wait_for_load_state("networkidle")
+    page.goto(server.base + "/query")
+    page.select_option("#catalogue", "fentanyl-routes")  # site.js fills the editor
+    assert "kg:TraffickingFlow" in page.input_value("#editor")
+    page.goto(server.base + "/network")
+    frame = page.frame_locator("iframe.network")
+    frame.locator("#network canvas").wait_for()  # vis-network drew the picture inside the frame
+    assert page.locator("iframe.network").bounding_box()["height"] > 500
+    page.goto(server.base + "/charts")
+    chart = page.locator("figure.chart img").first
+    assert chart.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
+    page.remove_listener("console", note)
     assert refused == []

@@ -63,6 +63,8 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
         parsed = _parser().parseQuery(text)
     except _ServiceMet:
         raise Refused(SERVICE_REFUSED) from None
+    except MemoryError:
+        raise  # the worker's memory limit, answered as such, never as a syntax error
     except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
         if _is_update(text):
             raise Refused(READ_ONLY, 403) from None
