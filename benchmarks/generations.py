@@ -70,7 +70,9 @@ def main() -> None:
         port = free_port()
         with (root / "serve.log").open("wb") as log:
             server = subprocess.Popen(
-                [str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", str(port)],
+                # The clients share one address: the per-client limit lets them all ask at once.
+                [str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", str(port)]
+                + ["--queries-per-client", str(options.clients)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
