@@ -117,7 +117,7 @@ def served_marker(server: RunningServer, generation: str, seconds: float = 60) -
         )
         assert reply.status == 200, reply.text
         if reply.headers["kg-generation"] == generation:
-            return reply.json()["results"]["bindings"][0]["m"]["value"]  # type: ignore[index]
+            return reply.json()["results"]["bindings"][0]["m"]["value"]  # type: ignore[index]  # JSON of the SPARQL results format
         assert time.monotonic() < deadline, f"still answering from {reply.headers['kg-generation']}"
         time.sleep(0.2)
 

@@ -336,7 +336,7 @@ def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, 
         time.sleep(0.05)
     pushing.kill()
     pushing.wait(30)
-    pushing.stderr.close()  # type: ignore[union-attr]
+    pushing.stderr.close()  # type: ignore[union-attr]  # started with stderr=PIPE, so never None
     retired = "urn:opioid-kg:staging:https://w3id.org/opioid-kg/graph/retired"
     httpx.put(
         server.gsp,

@@ -91,7 +91,7 @@ def test_every_page_works_under_the_content_security_policy(server, page) -> Non
     refused: list[str] = []
 
     def note(message: object) -> None:
-        text = message.text  # type: ignore[attr-defined]
+        text = message.text  # type: ignore[attr-defined]  # a Playwright ConsoleMessage, typed as object here
         if "Content Security Policy" in text:
             refused.append(text)
 

@@ -34,7 +34,7 @@ def marker_answer(server: RunningServer) -> tuple[str, str]:
     """The generation a /sparql answer names, and the marker the answer holds."""
     reply = server.get("/sparql", JSON, query=MARKER_QUERY)
     assert reply.status == 200, reply.text
-    [row] = reply.json()["results"]["bindings"]  # type: ignore[index]
+    [row] = reply.json()["results"]["bindings"]  # type: ignore[index]  # JSON of the SPARQL results format
     return reply.headers["kg-generation"], row["m"]["value"]
 
 

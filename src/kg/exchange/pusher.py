@@ -251,12 +251,12 @@ class Pusher:
         """Staging graphs an earlier push left on the target (it stopped before dropping them): every
         graph named under the staging prefix, in one request; where a store cannot list its graphs,
         the staging graphs of the graphs being pushed."""
-        named = f'FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}"))'
         try:
             listed = self.remote().query(
-                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} {named} }}", union_default_graph=False
+                *bound("graphs-under-prefix", prefix=STAGING_PREFIX), union_default_graph=False
             )
-            return sorted(row["g"].value for row in listed)  # type: ignore[union-attr]
+            assert isinstance(listed, ox.QuerySolutions)  # a SELECT answers solutions
+            return sorted(row["g"].value for row in listed)
         except (RemoteError, RemoteQueryError):
             ours = self.counts([staging_iri(iri) for iri in local])
             return sorted(iri for iri, count in ours.items() if count)
