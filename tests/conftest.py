@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from listener import Listener
 from rdflib import Dataset, Graph
+from server_fixtures import RunningServer, start_server
 
 from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
 from kg.build.project import load_project
@@ -108,3 +109,12 @@ def project_copy(project_root: Path, tmp_path: Path) -> Path:
     for folder in ("ontology", "graph", "sources", "queries"):
         shutil.copytree(project_root / folder, copy / folder)
     return copy
+
+
+@pytest.fixture(scope="module")
+def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A real `kg serve` with default settings, one per test module; a module needing other settings
+    defines its own."""
+    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"))
+    yield running
+    running.stop()

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from xml.etree import ElementTree
 
-import pytest
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(built.store_path, tmp_path_factory.mktemp("serve-network"))
-    yield running
-    running.stop()
 
 
 def svg_text(body: bytes) -> str:

@@ -10,16 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS
-from server_fixtures import RunningServer, start_server
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"))
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
