@@ -137,6 +137,9 @@ def test_6_a_supply_chain_picture_for_a_memo(server, page) -> None:
     page.select_option("#substance", "fentanyl")
     page.click("main button:has-text('Show')")
     page.wait_for_url("**/network?substance=fentanyl")
+    routes = page.inner_text("#routes")  # the picture's text alternative, with its evidence
+    assert "through Mexico to the United States" in routes and "through Canada" in routes
+    assert "primarily are sourced from China" in routes
     link = page.locator("main a:has-text('PNG')").first.get_attribute("href")
     reply = server.get(link)
     assert reply.status == 200 and reply.content_type.startswith("image/png")
@@ -222,3 +225,36 @@ def test_no_serious_accessibility_violation(server, browser, path: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)
+
+
+def test_a_missing_prefix_is_explained_on_the_query_page(server) -> None:
+    reply = server.get("/query", "text/html", query="SELECT ?s WHERE { ?s rdfs:label ?label } LIMIT 1")
+    assert reply.status == 400
+    assert (
+        "unknown prefix rdfs: — add PREFIX rdfs: &lt;http://www.w3.org/2000/01/rdf-schema#&gt;" in reply.text
+    )
+
+
+def test_the_sparql_editor_completes_prefixes_runs_on_ctrl_enter_and_never_overwrites_silently(
+    server, page
+) -> None:
+    page.goto(server.base + "/query")
+    assert page.locator(".CodeMirror").count() == 1  # the vendored editor, from this server
+    typing = page.locator(".CodeMirror textarea")
+    typing.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("SELECT ?s WHERE { ?s a kg")
+    page.wait_for_selector(".CodeMirror-hints li")
+    assert "kg:" in page.locator(".CodeMirror-hints li").all_inner_texts()
+    page.keyboard.press("Escape")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.select_option("#catalogue", "heroin-sources")
+    assert asked == ["Replace the query you typed?"]
+    assert page.input_value("#editor").startswith("SELECT ?s WHERE { ?s a kg")
+    typing.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?class }")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("table.readable")
+    assert page.locator("#history option").count() >= 2  # the query just run is in the history

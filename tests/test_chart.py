@@ -32,9 +32,11 @@ def test_potential_heroin_production_is_marked_as_an_estimate(built, tmp_path: P
     text = texts(chart(built, tmp_path, "svg", "potentialHeroinProduction", "--area", "MX"))
     assert "Metric tons" in text
     assert "2016" in text and "2017" in text
-    assert any(t.startswith("111 (") and "estimate" in t for t in text)
+    assert any(t.startswith("111 t (") and "estimate" in t for t in text)
     assert "estimate" in text
-    caption = " ".join(text[next(i for i, t in enumerate(text) if t.startswith("Source:")) :])
+    caption = " ".join(
+        text[next(i for i, t in enumerate(text) if "The report states" in t or "Source:" in t) :]
+    )
     assert "ONDCP" in caption and "Congressional Research Service" in caption
     assert "Hollow markers are estimates" in caption
 
@@ -44,8 +46,10 @@ def test_cultivation_against_eradication_shares_one_axis_in_hectares(built, tmp_
         chart(built, tmp_path, "svg", "poppy-cultivation-area", "poppyEradicationArea", "--area", "MX")
     )
     assert text.count("Hectares") == 1
-    assert {"44,100", "32,000", "28,750", "22,235"} <= set(text)
-    caption = " ".join(text[next(i for i, t in enumerate(text) if t.startswith("Source:")) :])
+    assert {"44,100 ha", "32,000 ha", "28,750 ha", "22,235 ha"} <= set(text)
+    caption = " ".join(
+        text[next(i for i, t in enumerate(text) if "The report states" in t or "Source:" in t) :]
+    )
     # The ministry is named as the report names it where it gives its data ("Mexican defense ministry").
     assert "ONDCP" in caption and "Mexican defense ministry" in caption
     assert "estimate" not in text

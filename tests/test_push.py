@@ -213,9 +213,10 @@ def test_a_new_graph_streams_or_goes_with_its_length_where_the_store_wants_one(b
 def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, server):
     before = seed_old_data(server)
     data = str(graph_iri("data"))
-    # Counts, the live data graph read, its staging PUT, the staging count, and one request for each of
-    # the four other graphs get through; the copy from the staging graph meets a 503.
-    with FailingProxy(server.base, healthy=8) as proxy:
+    # Counts, the live data graph read, the probe of the unusual literals about to go out (write, read
+    # back, drop), its staging PUT, the staging count, and one request for each of the four other graphs
+    # get through; the copy from the staging graph meets a 503.
+    with FailingProxy(server.base, healthy=11) as proxy:
         target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
         with pytest.raises(PushError, match="final copy") as failure:
             push(built.store(), target)
@@ -233,7 +234,7 @@ def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, t
     """The copy goes through, the request dropping the staging graphs meets a 503: the push is done
     and verified, and says what it left."""
     seed_old_data(server)
-    with FailingProxy(server.base, healthy=9, outage=1) as proxy:
+    with FailingProxy(server.base, healthy=12, outage=1) as proxy:  # the copy, after the probe's 3
         target = Target(
             proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, backoff=0.01
         )
@@ -245,9 +246,9 @@ def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, t
 
 
 def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, server):
-    """The counts and the background graph's POST get through; half of the data graph's POST reaches
-    the store, which is killed while it waits for the rest."""
-    with FailingProxy(server.base, healthy=2, on_failure=server.kill, cut=True) as proxy:
+    """The counts, the literal probe (write, read back, drop) and the background graph's POST get
+    through; half of the data graph's POST reaches the store, which is killed while it waits for the rest."""
+    with FailingProxy(server.base, healthy=5, on_failure=server.kill, cut=True) as proxy:
         target = Target(
             proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, retries=0
         )
@@ -265,7 +266,8 @@ def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, 
 def test_one_request_push_fails_whole(built, server):
     """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
     before = seed_old_data(server)
-    with FailingProxy(server.base, healthy=2) as proxy:  # the counts and the live data graph's triples
+    # The counts, the live data graph's triples, and the literal probe (write, read back, drop).
+    with FailingProxy(server.base, healthy=5) as proxy:
         with pytest.raises(PushError, match="one update request") as failure:
             push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
         assert proxy.failed == 2  # the request and its one retry

@@ -73,9 +73,12 @@ def test_a_question_from_home_page_to_highlighted_source(server, page) -> None:
 
 def test_a_bad_query_shows_its_error_in_place(server, page) -> None:
     page.goto(server.base + "/query")
-    page.fill("#editor", "SELECT ?x WHERE {\n  ?x ?y\n}")
+    page.locator(".CodeMirror textarea").focus()  # the editor, as a person types into it
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text("SELECT ?x WHERE {\n  ?x ?y\n}")
     page.click("#run")
     page.wait_for_selector(".error")
     message = page.inner_text(".error")
-    assert "400" in message and "line 3" in message
+    assert "400" in message and "line 2" in message  # where the unfinished triple pattern starts
     assert page.input_value("#editor").startswith("SELECT ?x WHERE")

@@ -425,3 +425,26 @@ def test_ask_is_not_answered_as_csv_or_tsv(server, accept) -> None:
     assert server.get("/sparql", accept, query=IS_FENTANYL).status == 406
     assert server.get("/sparql", None, query=IS_FENTANYL, format=accept.split("/")[1][:3]).status == 406
     assert server.get("/sparql", accept, query=COUNTRIES).status == 200
+
+
+def test_rdflib_dataset_quads_by_the_documented_way(server, store) -> None:
+    """rdflib's Dataset over SPARQLStore names its own default graph, `urn:x-rdflib:default`, in
+    `default-graph-uri`; no endpoint holds it, so kg serve answers 400 and Dataset.quads() raises. The
+    documented way reads each named graph the endpoint lists, and gets its quads."""
+    refused = server.get(
+        "/sparql",
+        "application/sparql-results+json",
+        query=COUNTRIES,
+        **{"default-graph-uri": "urn:x-rdflib:default"},
+    )
+    assert refused.status == 400 and "urn:x-rdflib:default" in refused.json()["error"]["message"]  # type: ignore[index]
+    remote = SPARQLStore(query_endpoint=server.endpoint, returnFormat="json")
+    quads = {
+        (s, p, o, URIRef(name))
+        for name in remote.contexts()
+        for s, p, o in Graph(store=remote, identifier=name).triples((None, None, None))
+    }
+    per_graph = {name: sum(1 for *_, g in quads if str(g) == name) for name in triples_per_graph(store)}
+    # Every graph whole, up to the server's row cap (this test server caps answers at MAX_ROWS).
+    assert per_graph == {name: min(n, MAX_ROWS) for name, n in triples_per_graph(store).items()}
+    remote.close()

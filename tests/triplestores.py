@@ -149,6 +149,9 @@ MaxQueryExecutionTime = 60
 """
 
 
+COST_LIMIT = "MaxQueryCostEstimationTime = 400\n"
+
+
 class VirtuosoServer:
     """OpenLink Virtuoso with its own virtuoso.ini, database and ports in a temporary folder.
 
@@ -156,8 +159,10 @@ class VirtuosoServer:
     ending in -auth accept by HTTP Digest authentication.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, cost_limit: bool = True) -> None:
+        """`cost_limit` False leaves out MaxQueryCostEstimationTime, as Debian's default virtuoso.ini does."""
         self.directory = directory
+        self.cost_limit = cost_limit
         self.sql_port = free_port()
         self.http_port = free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
@@ -172,9 +177,8 @@ class VirtuosoServer:
         assert VIRTUOSO is not None
         self.directory.mkdir(parents=True, exist_ok=True)
         ini = self.directory / "virtuoso.ini"
-        ini.write_text(
-            VIRTUOSO_INI.format(dir=self.directory, sql_port=self.sql_port, http_port=self.http_port)
-        )
+        settings = VIRTUOSO_INI if self.cost_limit else VIRTUOSO_INI.replace(COST_LIMIT, "")
+        ini.write_text(settings.format(dir=self.directory, sql_port=self.sql_port, http_port=self.http_port))
         log = self.directory / "stdout.log"
         with log.open("ab") as out:
             self.process = subprocess.Popen(

@@ -1,99 +1,251 @@
-"""Charts of the statistics over time, with units on the axes and every qualifier in sight.
+"""Charts of the statistics over time that cannot mislead, on screen and at memo size.
 
-Estimates are drawn with hollow markers and labelled; bounds and partial
-periods are written beside their values; the caption names the agencies the
-report cites and the report itself.
+A line joins only whole-period values: a bound ("more than 3,925 kg") or a
+partial period (FY2018 through July) is an open marker with an arrow and its
+words beside it, never the end of a line that would read as a level. Fiscal
+and calendar years never share an axis: each kind of period gets its own
+panel. The changes the report states are written under the chart, and the
+caption names the agencies and the report. The memo preset is 6.5 inches
+wide with no text under 9 points and the legend below the plot.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
+from dataclasses import dataclass
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from kg.charts.series import Series
-from kg.errors import KgError
+from kg.charts.series import Point, Series
 from kg.network.draw import save
 from kg.network.layout import PALETTE
 
+SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
+PANEL_TITLES = {
+    "fiscal year": "U.S. fiscal years (1 October to 30 September)",
+    "calendar year": "Calendar years",
+    "period": "Periods",
+}
 
-class ChartError(KgError, ValueError):
-    """Series that make no chart: none with observations, or more units than two axes hold."""
+
+@dataclass(frozen=True)
+class Preset:
+    """Sizes in inches and points."""
+
+    width: float
+    panel_height: float
+    text: float  # tick labels, value labels, legend
+    title: float
+    caption: float
 
 
-def chart(series: list[Series], *, fmt: str = "svg", title: str | None = None) -> bytes:
-    """One line per series; a second unit gets a second y axis on the right."""
+PRESETS = {
+    "screen": Preset(width=8.0, panel_height=3.2, text=8.0, title=12.0, caption=7.5),
+    "memo": Preset(width=6.5, panel_height=2.6, text=9.0, title=10.5, caption=9.0),
+}
+
+
+def value_words(point: Point, unit: str) -> str:
+    """'> 3,925 kg (Oct–Jul)', '44,100 ha', '111 t (estimate)'."""
+    number = f"{point.value:,.0f}" if point.value == int(point.value) else f"{point.value:,}"
+    short = SHORT_UNITS.get(unit, unit)
+    text = f"{number}{short}" if short == "%" else f"{number} {short}".strip()
+    if point.bound:
+        text = ("> " if point.bound == "lower" else "< ") + text
+    notes = []
+    if point.partial:
+        last = point.as_of or point.end
+        notes.append(f"{point.begin:%b}–{last:%b}")
+    notes += sorted(
+        q
+        for q in point.qualifiers
+        if q not in ("more than", "less than", "nearly", "partial period", "majority")
+    )
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def describe(series: list[Series]) -> str:
+    """The chart in words, for alt text and screen readers."""
+    parts = []
+    for one in series:
+        values = "; ".join(f"{p.period}: {value_words(p, one.unit)}" for p in one.points)
+        parts.append(f"{one.measure.label.capitalize()}, {one.area_label}: {values}.")
+        if one.changes:
+            parts.append(f"The report states: {'; '.join(one.changes)}.")
+    return " ".join(parts)
+
+
+def chart(
+    series: list[Series], *, fmt: str = "svg", title: str | None = None, preset: str = "screen"
+) -> bytes:
+    """One panel per kind of period; in each, one line per series (a second unit on a right axis)."""
     if not series or not any(s.points for s in series):
-        raise ChartError("no observations to chart")
+        raise ValueError("no observations to chart")
     units = list(dict.fromkeys(s.unit for s in series))
     if len(units) > 2:
-        raise ChartError(f"at most two units on one chart, not {', '.join(units)}")
-    figure = Figure(figsize=(8, 5.2))
-    left = figure.add_axes((0.1, 0.27, 0.78 if len(units) > 1 else 0.85, 0.6))
-    axes = {units[0]: left}
-    if len(units) > 1:
-        axes[units[1]] = left.twinx()
-    ticks: dict[float, str] = {}
-    handles = []
-    any_estimate = False
-    highest: dict[str, float] = {}
-    for i, one in enumerate(series):
-        ax = axes[one.unit]
-        colour = PALETTE[i % len(PALETTE)]
-        xs = [p.middle for p in one.points]
-        ys = [p.value for p in one.points]
-        label = f"{one.measure.label}, {one.area_label}"
-        ax.plot(xs, ys, color=colour, lw=1.8, ls="--" if len(units) > 1 and one.unit == units[1] else "-")
-        for point, x, y in zip(one.points, xs, ys, strict=True):
-            ticks[round(x, 3)] = point.period
-            any_estimate |= point.is_estimate
-            face = "white" if point.is_estimate else colour
-            ax.plot([x], [y], marker="o", ms=7, color=colour, markerfacecolor=face, zorder=3)
-            note = f"{y:,.0f}" if y == int(y) else f"{y:,}"
-            if point.qualifiers:
-                note += f" ({'; '.join(sorted(point.qualifiers))})"
-            below = len(units) > 1 and one.unit == units[1]
-            ax.annotate(
-                note,
-                (x, y),
-                textcoords="offset points",
-                xytext=(0, -15 if below else 8),
-                ha="center",
-                fontsize=7.5,
-                color=colour if below else "black",
-            )
-        handles.append(Line2D([], [], color=colour, marker="o", label=f"{label} ({one.unit})"))
-        highest[one.unit] = max([highest.get(one.unit, 0.0), *ys])
-    for unit, top in highest.items():
-        axes[unit].set_ylim(bottom=0, top=top * 1.25 if top > 0 else 1)
-    if any_estimate:
-        handles.append(
-            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="", label="estimate")
-        )
-    left.set_ylabel(units[0].capitalize())
-    if len(units) > 1:
-        axes[units[1]].set_ylabel(units[1].capitalize())
-    positions = sorted(ticks)
-    # Calendar and fiscal years overlap: a tick close to the one before drops to a second line.
-    names = [("\n" if i and x - positions[i - 1] < 0.5 else "") + ticks[x] for i, x in enumerate(positions)]
-    left.set_xticks(positions, names)
-    left.set_xlim(positions[0] - 0.7, positions[-1] + 0.7)
-    left.set_xlabel("Period")
-    left.spines["top"].set_visible(False)
-    left.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=8
-    )
+        raise ValueError(f"at most two units on one chart, not {', '.join(units)}")
+    size = PRESETS[preset]
+    kinds = [
+        k
+        for k in ("calendar year", "fiscal year", "period")
+        if any(p.kind == k for s in series for p in s.points)
+    ]
     measures = list(dict.fromkeys(s.measure.label for s in series))
     areas = list(dict.fromkeys(s.area_label for s in series))
     heading = title or f"{' and '.join(measures).capitalize()}, {', '.join(areas)}"
-    figure.suptitle("\n".join(textwrap.wrap(heading, 80)), fontsize=12)
-    figure.text(0.02, 0.015, "\n".join(textwrap.wrap(caption(series), 140)), fontsize=7, va="bottom")
+    characters = int(size.width * 72 / (size.caption * 0.55))
+    notes = textwrap.wrap(caption(series), characters)
+    colours = {id(one): PALETTE[i % len(PALETTE)] for i, one in enumerate(series)}
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=colours[id(one)],
+            marker="o",
+            label=f"{one.measure.label}, {one.area_label} ({one.unit})",
+        )
+        for one in series
+    ]
+    if any(p.is_estimate and p.firm for s in series for p in s.points):
+        handles.append(
+            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="", label="estimate")
+        )
+    if any(not p.firm for s in series for p in s.points):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#444444",
+                marker="^",
+                markerfacecolor="white",
+                ls="",
+                label="bound or part of a period: not joined",
+            )
+        )
+    legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
+    line = 1.45 / 72  # inches per point of text, with leading
+    title_h = (
+        len(textwrap.wrap(heading, int(size.width * 72 / (size.title * 0.6)))) * size.title * line + 0.15
+    )
+    legend_h = legend_rows * size.text * line + 0.1
+    caption_h = len(notes) * size.caption * line + 0.1
+    axis_h = 2.4 * size.text * line  # tick labels and the axis title under each panel
+    height = title_h + len(kinds) * (size.panel_height + axis_h) + legend_h + caption_h + 0.1
+    figure = Figure(figsize=(size.width, height))
+    figure.suptitle(
+        "\n".join(textwrap.wrap(heading, int(size.width * 72 / (size.title * 0.6)))),
+        fontsize=size.title,
+        y=1 - 0.08 / height,
+        va="top",
+    )
+    left_margin, right_margin = 0.75 / size.width, (0.75 if len(units) > 1 else 0.25) / size.width
+    top = height - title_h
+    for kind in kinds:
+        bottom = top - size.panel_height
+        ax = figure.add_axes(
+            (left_margin, bottom / height, 1 - left_margin - right_margin, size.panel_height / height)
+        )
+        _panel(ax, [s for s in series], kind, units, colours, size)
+        ax.set_xlabel(PANEL_TITLES[kind], fontsize=size.text)
+        top = bottom - axis_h
+    legend_top = top
+    figure.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, legend_top / height),
+        ncol=1 if preset == "memo" else 2,
+        frameon=False,
+        fontsize=size.text,
+    )
+    figure.text(0.02, 0.05 / height, "\n".join(notes), fontsize=size.caption, va="bottom", ha="left")
     return save(figure, fmt)
 
 
+def _panel(
+    ax: Axes, series: list[Series], kind: str, units: list[str], colours: dict[int, str], size: Preset
+) -> None:
+    """The points of one kind of period: lines between whole-period values only, bounds marked as such."""
+    axes = {units[0]: ax}
+    if len(units) > 1:
+        axes[units[1]] = ax.twinx()
+    ticks: dict[float, str] = {}
+    highest: dict[str, float] = {}
+    for one in series:
+        target = axes[one.unit]
+        colour = colours[id(one)]
+        points = [p for p in one.points if p.kind == kind]
+        dashed = len(units) > 1 and one.unit == units[1]
+        run: list[Point] = []
+        for point in [*points, None]:
+            if point is not None and point.firm:
+                run.append(point)
+                continue
+            if len(run) > 1:
+                target.plot(
+                    [p.middle for p in run],
+                    [p.value for p in run],
+                    color=colour,
+                    lw=1.8,
+                    ls="--" if dashed else "-",
+                    gid="series-line",
+                )
+            run = []
+        for point in points:
+            ticks[round(point.middle, 3)] = point.period
+            x, y = point.middle, point.value
+            if point.firm:
+                face = "white" if point.is_estimate else colour
+                target.plot(
+                    [x],
+                    [y],
+                    marker="o",
+                    ms=6,
+                    color=colour,
+                    markerfacecolor=face,
+                    ls="",
+                    zorder=3,
+                    gid="value-marker",
+                )
+            else:
+                marker = "^" if point.bound == "lower" else "v" if point.bound == "upper" else "o"
+                target.plot(
+                    [x],
+                    [y],
+                    marker=marker,
+                    ms=8,
+                    color=colour,
+                    markerfacecolor="white",
+                    ls="",
+                    zorder=3,
+                    gid="bound-marker",
+                )
+            target.annotate(
+                value_words(point, one.unit),
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, -size.text * 1.9 if dashed else size.text * 0.9),
+                ha="center",
+                fontsize=size.text,
+                color="black",
+            )
+            highest[one.unit] = max(highest.get(one.unit, 0.0), y)
+    for unit, top in highest.items():
+        axes[unit].set_ylim(bottom=0, top=top * 1.3 if top > 0 else 1)
+        axes[unit].set_ylabel(unit.capitalize(), fontsize=size.text)
+        axes[unit].tick_params(labelsize=size.text)
+    positions = sorted(ticks)
+    if positions:
+        ax.set_xticks(positions, [ticks[x] for x in positions])
+        ax.set_xlim(positions[0] - 0.8, positions[-1] + 0.8)
+    ax.tick_params(labelsize=size.text)
+    ax.spines["top"].set_visible(False)
+
+
 def caption(series: list[Series]) -> str:
-    """Who the report says measured each value, and which report says so."""
+    """The changes the report states, who the report says measured each value, and which report says so."""
     agencies: dict[str, list[str]] = {}
     for one in series:
         for point in one.points:
@@ -101,9 +253,11 @@ def caption(series: list[Series]) -> str:
                 agencies.setdefault(agency, [])
                 if one.measure.label not in agencies[agency]:
                     agencies[agency].append(one.measure.label)
+    stated = [f"{one.area_label}: {'; '.join(one.changes)}" for one in series if one.changes]
+    text = f"The report states: {' | '.join(stated)}. " if stated else ""
     cited = "; ".join(f"{agency} ({', '.join(labels)})" for agency, labels in agencies.items())
     reports = "; ".join(sorted({one.citation for one in series if one.citation}))
-    text = f"Source: {reports}." if reports else "Source: the knowledge graph."
+    text += f"Source: {reports}." if reports else "Source: the knowledge graph."
     if cited:
         text += f" Data attributed to {cited}."
     if any(p.is_estimate for one in series for p in one.points):

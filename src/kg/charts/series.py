@@ -39,11 +39,27 @@ SELECT * WHERE {
   OPTIONAL { ?obs kg:unit ?unit }
   OPTIONAL { ?area kg:isoCode ?iso }
   OPTIONAL { ?area skos:prefLabel ?areaLabel }
-  OPTIONAL { ?obs kg:qualifier ?qualifier . ?qualifier skos:prefLabel ?qualifierLabel }
+  OPTIONAL { ?obs kg:qualifier ?qualifier . ?qualifier skos:prefLabel ?qualifierLabel
+             OPTIONAL { ?qualifier kg:boundKind ?boundKind } }
+  OPTIONAL { ?obs kg:asOf ?asOf }
+  OPTIONAL { ?period a ?periodKind . FILTER (?periodKind IN (kg:FiscalYear, kg:CalendarYear)) }
   OPTIONAL { ?obs prov:wasAttributedTo ?agency . %AGENCY% }
   OPTIONAL { ?obs prov:wasDerivedFrom/oa:hasSource ?report }
 }
 """.replace("%AGENCY%", label_pattern("?agency", "agency"))
+
+CHANGES_QUERY = """
+SELECT ?measure ?change ?area ?iso ?direction ?factor ?percent ?qualifierLabel ?fromLabel ?toLabel WHERE {
+  ?change a kg:StatedChange ; kg:measure ?measure ; kg:refArea ?area ; kg:direction ?direction .
+  OPTIONAL { ?change kg:changeFactor ?factor }
+  OPTIONAL { ?change kg:percentChange ?percent }
+  OPTIONAL { ?change kg:qualifier/skos:prefLabel ?qualifierLabel }
+  OPTIONAL { ?change kg:fromPeriod/rdfs:label ?fromLabel }
+  OPTIONAL { ?change kg:toPeriod/rdfs:label ?toLabel }
+  OPTIONAL { ?area kg:isoCode ?iso }
+} ORDER BY ?fromLabel ?toLabel
+"""
+FACTOR_WORDS = {2: "doubled", 3: "tripled", 4: "quadrupled"}
 
 
 class UnknownMeasure(KgError, LookupError):
@@ -72,6 +88,18 @@ class Point:
     unit: str
     qualifiers: set[str] = field(default_factory=set)
     agencies: set[str] = field(default_factory=set)
+    bound: str | None = None  # "lower" or "upper" when the value is a bound, not the value itself
+    as_of: date | None = None  # for a partial period: the last month it counts
+    kind: str = "period"  # "fiscal year", "calendar year" or "period": never two on one axis
+
+    @property
+    def partial(self) -> bool:
+        return "partial period" in self.qualifiers or self.as_of is not None
+
+    @property
+    def firm(self) -> bool:
+        """A whole period's value, neither a bound nor a part: the only points a line may join."""
+        return self.bound is None and not self.partial
 
     @property
     def middle(self) -> float:
@@ -94,6 +122,7 @@ class Series:
     area_label: str
     points: list[Point] = field(default_factory=list)
     citation: str = ""
+    changes: list[str] = field(default_factory=list)  # the changes the report states, in words
 
     @property
     def unit(self) -> str:
@@ -149,11 +178,49 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
             series.points.append(point)
         if "qualifierLabel" in row:
             point.qualifiers.add(row["qualifierLabel"])
+        if "boundKind" in row:
+            point.bound = local_name(row["boundKind"])
+        if "asOf" in row:
+            year, month = row["asOf"][:7].split("-")
+            point.as_of = date(int(year), int(month), 1)
+        if "periodKind" in row:
+            point.kind = "fiscal year" if row["periodKind"].endswith("FiscalYear") else "calendar year"
         if "agency" in row:
             point.agencies.add(short_label(row, "agency"))
         if "report" in row:
             reports.setdefault(key, set()).add(row["report"])
+    changes: dict[str, dict[str, str]] = {}
+    qualifiers: dict[str, set[str]] = {}
+    for row in rows(store, CHANGES_QUERY, {"measure": ox.NamedNode(measure.iri)}):
+        changes.setdefault(row["change"], row)
+        qualifiers.setdefault(row["change"], set()).update(
+            [row["qualifierLabel"]] if "qualifierLabel" in row else []
+        )
+    for change, row in changes.items():
+        key = place_key(row["area"], row.get("iso"))
+        if key in found:
+            found[key].changes.append(change_words(row, qualifiers[change]))
     for key, series in found.items():
         series.points.sort(key=lambda p: (p.begin, p.end))
         series.citation = citation(store, reports.get(key, set()))
     return [found[key] for key in sorted(found)]
+
+
+def change_words(row: dict[str, str], qualifiers: set[str]) -> str:
+    """A stated change as the report puts it: 'more than doubled, 2010 to 2015', 'rose 38%, 2016 to 2017'."""
+    rising = row["direction"].endswith("increase")
+    if "factor" in row and float(row["factor"]) in FACTOR_WORDS:
+        verb = FACTOR_WORDS[int(float(row["factor"]))]
+    elif "factor" in row:
+        verb = f"grew {float(row['factor']):g}-fold"
+    else:
+        verb = "rose" if rising else "fell"
+        if "percent" in row:
+            verb += f" {float(row['percent']):g}%"
+    bounds = sorted(qualifiers & {"more than", "less than", "nearly", "approximately"})
+    if bounds:
+        verb = f"{bounds[0]} {verb}"
+    if "partial period" in qualifiers:
+        verb += " (partial period)"
+    span = " to ".join(label for label in (row.get("fromLabel"), row.get("toLabel")) if label)
+    return f"{verb}, {span}" if span else verb

@@ -190,6 +190,13 @@ def export_command(
 @click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(charts.PRESETS)),
+    default="screen",
+    show_default=True,
+    help="memo: 6.5 in wide, no text under 9 pt, legend below; the same picture as /charts?preset=memo.",
+)
 @store_option()
 @pass_context
 def chart(
@@ -198,12 +205,14 @@ def chart(
     area: str | None,
     fmt: str,
     output: Path,
+    preset: str,
     store_spec: str | None,
 ) -> None:
     """Time series of one or more MEASURES (poppyCultivationArea poppyEradicationArea, …).
 
-    Axes carry the units, estimates are marked, and the caption names the
-    agencies the report attributes the figures to.
+    Axes carry the units; bounds and partial periods are open markers that no
+    line joins; fiscal and calendar years get panels of their own; the caption
+    gives the changes the report states and the agencies it cites.
     """
     store = context.open_store(store_spec)
     found: list[series.Series] = []
@@ -211,4 +220,4 @@ def chart(
         found.extend(series.time_series(store, series.resolve_measure(store, name), area))
     if not found:
         raise KgError(f"no dated observations of {', '.join(measures)}" + (f" for {area}" if area else ""))
-    write(output, charts.chart(found, fmt=fmt))
+    write(output, charts.chart(found, fmt=fmt, preset=preset))

@@ -18,6 +18,10 @@ live graphs whole:
   number of triples, one update request copies them over the live graphs, and
   a last one drops them.
 
+Literals the target cannot keep as sent (a datatype it refuses, or a value it
+changes) are found first by a probe and not sent; the push says so once, naming
+the triples (`roundtrip`).
+
 A push that fails says which graphs had changed (none, unless it failed after
 some graphs had gone in requests of their own) and leaves the others exactly
 as they were. Finally the target's counts are compared with the local ones.
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import Pusher, PushError, Target, staging_iri
+from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
 from kg.query.counts import triples_per_graph
 from kg.store.base import Store, graph_name
 from kg.store.embedded import EmbeddedStore
@@ -83,7 +88,16 @@ def push(
     local = local_graphs(store, names)
     pusher = Pusher(target, progress)
     try:
-        methods = _push(store, local, pusher)
+        changes = _changes(store, local, pusher)
+        withheld = _unkept(store, changes, pusher)
+        if withheld is None:
+            methods = _push(store, changes, pusher)
+        else:
+            pusher.notes.append(withheld.note())
+            pusher.progress(len(withheld.quads))
+            with without(store, withheld) as kept:
+                local = local_graphs(kept, names)
+                methods = _push(kept, _changes(kept, local, pusher), pusher)
         counts = pusher.counts(list(local))
     finally:
         pusher.client.close()
@@ -95,13 +109,26 @@ def push(
     )
 
 
-def _push(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> dict[str, str]:
-    """Send what must change; how each graph went."""
+def _changes(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> list[GraphChange]:
+    """What must change in each graph on the target."""
     try:
         live = pusher.counts(list(local))
-        changes = [pusher.change(store, iri, count, live[iri]) for iri, count in local.items()]
+        return [pusher.change(store, iri, count, live[iri]) for iri, count in local.items()]
     except (PushError, RemoteError, RemoteQueryError) as error:
         raise PushError(f"push failed: {error}; nothing was written, the live graphs are unchanged") from None
+
+
+def _unkept(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> Withheld | None:
+    """The literals to be sent that the target cannot keep; probed only where unusual ones go out."""
+    sending = [change.iri for change in changes if change.whole or any(map(unusual_line, change.add))]
+    try:
+        return unkept_literals(store, sending, pusher) if sending else None
+    except PushError as error:
+        raise PushError(f"push failed: {error}; nothing was written, the live graphs are unchanged") from None
+
+
+def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> dict[str, str]:
+    """Send what must change; how each graph went."""
     methods = {change.iri: "unchanged" for change in changes if change.empty}
     pusher.progress(sum(change.local for change in changes if change.empty))
     pending = [change for change in changes if not change.empty]

@@ -31,6 +31,7 @@ SUGGESTED_CHARTS = (
     ("opiumGumSeizures", "MX"),
     ("heroinSeizures", None),
 )
+ROUTES_QUESTION = "fentanyl-routes"  # routes of a substance to a destination; its default is fentanyl
 MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
 
 
@@ -66,11 +67,26 @@ def network_page() -> str:
     roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
     return render_template(
         "network/network.html",
+        routes=routes_in_words(view.substance),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
         pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
     )
+
+
+def routes_in_words(substance: str | None) -> dict[str, object] | None:
+    """The routes of the picture as the readable answer of the catalogue's routes question: the text
+    alternative of the network, each route with who says it and the sentence of the report."""
+    from kg.server.api import run_named
+    from kg.server.pages import table
+    from kg.server.services import services
+
+    question = services().catalogue.get(ROUTES_QUESTION)
+    if question is None:
+        return None
+    given = {"substance": f"substance:{substance}"} if substance else {}
+    return table(run_named(question, given, "json"))
 
 
 @blueprint.get("/network.<any(svg, png, html):fmt>")
@@ -91,28 +107,67 @@ def vis_script() -> Response:
     return response
 
 
+def _series(names: str, area: str | None) -> list[series.Series]:
+    found: list[series.Series] = []
+    for name in names.replace(",", "+").split("+"):
+        found.extend(series.time_series(store(), series.resolve_measure(store(), name), area))
+    return found
+
+
+def _described(names: str, area: str | None, preset: str) -> dict[str, object]:
+    """One chart of the page: its picture URLs and the same chart in words."""
+    args = {"names": names, "area": area, "preset": preset if preset != "screen" else None}
+    try:
+        words = charts.describe(_series(names, area))
+    except series.UnknownMeasure:
+        words = ""
+    return {
+        "names": names,
+        "area": area,
+        "svg": url_for("network.chart_picture", fmt="svg", **args),
+        "png": url_for("network.chart_picture", fmt="png", **args),
+        "words": words,
+    }
+
+
 @blueprint.get("/charts")
 def charts_page() -> str:
+    """Suggested charts, and any measure for any place picked from the menus, each with its words."""
     known = series.measures(store())
-    shown = [
-        {
-            "names": names,
-            "area": area,
-            "svg": url_for("network.chart_picture", names=names, fmt="svg", area=area),
-            "png": url_for("network.chart_picture", names=names, fmt="png", area=area),
-        }
-        for names, area in SUGGESTED_CHARTS
-    ]
-    return render_template("network/charts.html", charts=shown, measures=known)
+    areas = sorted(
+        {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
+        key=lambda pair: pair[1].casefold(),
+    )
+    preset = request.args.get("preset") if request.args.get("preset") in charts.PRESETS else "screen"
+    picked = request.args.get("measure")
+    chosen = None
+    if picked and picked in {m.key for m in known}:
+        chosen = _described(picked, request.args.get("area") or None, preset)
+    shown = [_described(names, area, preset) for names, area in SUGGESTED_CHARTS]
+    return render_template(
+        "network/charts.html",
+        charts=shown,
+        chosen=chosen,
+        measures=known,
+        areas=areas,
+        presets=sorted(charts.PRESETS),
+        preset=preset,
+        picked=picked,
+        picked_area=request.args.get("area", ""),
+    )
 
 
 @blueprint.get("/charts/<names>.<any(svg, png):fmt>")
 def chart_picture(names: str, fmt: str) -> Response:
-    """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow.
+    """Measures joined by `+` (`poppyCultivationArea+poppyEradicationArea.svg`), `?area=MX` to narrow,
+    `?preset=memo` for a memo's width and type sizes.
 
     The picture is kept under the measures' IRIs, so every spelling of a measure shares one entry.
     """
     area = request.args.get("area") or None
+    preset = request.args.get("preset") or "screen"
+    if preset not in charts.PRESETS:
+        abort(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
     try:
         chosen = {
             m.iri: m for m in (series.resolve_measure(store(), n) for n in names.replace(",", "+").split("+"))
@@ -124,10 +179,10 @@ def chart_picture(names: str, fmt: str) -> Response:
         found: list[series.Series] = []
         for measure in chosen.values():
             found.extend(series.time_series(store(), measure, area))
-        return charts.chart(found, fmt=fmt)
+        return charts.chart(found, fmt=fmt, preset=preset)
 
     try:
-        body = cached(("chart", *chosen, (area or "").casefold(), fmt), make)
+        body = cached(("chart", *chosen, (area or "").casefold(), fmt, preset), make)
     except ValueError as error:
         abort(404, f"nothing to chart: {error}")
     return Response(body, mimetype=MIME[fmt])

@@ -17,7 +17,13 @@ WIDTH = 100
 
 
 def evidence_lines(item: Evidence, where: Callable[[Evidence], str]) -> list[str]:
-    who = f"{item.agency_label}, cited by the report" if item.agency_label else "the report"
+    who = (
+        "context, the sentence naming what the quote leaves to it"
+        if item.is_context
+        else f"{item.agency_label}, cited by the report"
+        if item.agency_label
+        else "the report"
+    )
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
     return [f"  {who}:", *quote, f"    in context: {where(item)}"]
 

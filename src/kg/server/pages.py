@@ -9,7 +9,9 @@ from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
+from kg.namespaces import PREFIXES
 from kg.query.catalogue import NamedQuery
+from kg.query.explain import explain
 from kg.readable import readable
 from kg.search.resolve import Unresolved, kind_of
 
@@ -142,6 +144,7 @@ def query_page() -> Response:
             )
         except KgError as failure:
             error = _error(failure)
+            error["message"] = explain(text, error["message"])
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
     response = Response(
         render_template(
@@ -152,6 +155,7 @@ def query_page() -> Response:
             catalogue=state.catalogue,
             chosen=chosen,
             editors=editors,
+            prefixes=PREFIXES,
         )
     )
     if error:
@@ -166,9 +170,35 @@ def downloads() -> Response:
     return Response(render_template("downloads.html", graphs=state.graphs))
 
 
+# Topics of the catalogue, by a question's first tag, in the order an analyst reads them.
+TOPICS = {
+    "flows": "Routes and sources",
+    "statistics": "Statistics over time",
+    "seizures": "Statistics over time",
+    "programmes": "Programmes and cooperation",
+    "cooperation": "Programmes and cooperation",
+    "policy": "Policy and Congress",
+    "congress": "Policy and Congress",
+    "precursors": "Policy and Congress",
+    "places": "Places, actors and substances",
+    "security": "Places, actors and substances",
+    "substances": "Places, actors and substances",
+}
+OTHER_TOPIC = "Evidence and the graph itself"
+
+
+def by_topic(catalogue: dict[str, NamedQuery]) -> dict[str, list[tuple[str, NamedQuery]]]:
+    """The catalogue's questions grouped by topic, topics in TOPICS order, the rest last."""
+    order = list(dict.fromkeys([*TOPICS.values(), OTHER_TOPIC]))
+    groups: dict[str, list[tuple[str, NamedQuery]]] = {topic: [] for topic in order}
+    for name, query in catalogue.items():
+        groups[TOPICS.get(query.tags[0] if query.tags else "", OTHER_TOPIC)].append((name, query))
+    return {topic: found for topic, found in groups.items() if found}
+
+
 @blueprint.get("/queries")
 def named_list() -> Response:
-    return Response(render_template("queries.html", catalogue=services().catalogue))
+    return Response(render_template("queries.html", topics=by_topic(services().catalogue)))
 
 
 @blueprint.get("/queries/<name>")

@@ -18,6 +18,7 @@ from kg.store.description import DATASET
 from .dataset import description_response
 from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
+from .search import search_index
 from .services import Term, services
 from .workers import ServiceError
 
@@ -42,6 +43,24 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
 SELECT ?s ?exact ?source WHERE { ?s a kg:Excerpt ; oa:hasSource ?source ; oa:hasSelector/oa:exact ?exact }
 """
+# "Links to here" grouped by what links: the kinds of the search index, as headings.
+KIND_HEADINGS = {
+    "statistic": "Statistics",
+    "route": "Routes",
+    "fact": "Facts",
+    "policy": "Policies and questions",
+    "programme": "Programmes",
+    "substance": "Substances",
+    "place": "Places",
+    "agency": "Agencies",
+    "actor": "Groups and people",
+    "excerpt": "Excerpts",
+    "document": "Documents",
+    "period": "Periods",
+    "term": "Terms of the ontology",
+    "other": "Other things",
+}
+HEADING_ORDER = list(dict.fromkeys(KIND_HEADINGS.values()))
 DESCRIBE = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
@@ -104,6 +123,19 @@ def resource(rest: str) -> Response:
         )
         if "agency" in row and row["agency"].value not in entry["agencies"]:  # type: ignore[operator]
             entry["agencies"].append(row["agency"].value)  # type: ignore[attr-defined]
+    index = search_index(state)
+    linked: dict[str, list[dict[str, Term]]] = defaultdict(list)
+    for row in incoming:
+        entry = index.entries.get(row["s"].value)
+        linked[KIND_HEADINGS.get(entry.kind if entry else "other", "Other things")].append(row)
+    own_entry = index.entries.get(iri)
+    summary = {
+        "kind": own_entry.kind if own_entry else None,
+        "names": [f.text for f in own_entry.fields if f.kind == "alternative name"] if own_entry else [],
+        "definition": next((f.text for f in own_entry.fields if f.kind == "definition"), None)
+        if own_entry
+        else None,
+    }
     return Response(
         render_template(
             "resource.html",
@@ -112,6 +144,8 @@ def resource(rest: str) -> Response:
             types=types,
             properties=properties,
             incoming=incoming,
+            linked=dict(sorted(linked.items(), key=lambda item: HEADING_ORDER.index(item[0]))),
+            summary=summary,
             excerpts=excerpts,
             own_quote=own[0] if own else None,
             labels=labels,

@@ -200,7 +200,7 @@ class WorkerPool:
         self.timeout = timeout
         self.queue_wait = queue_wait
         self.cache = cache
-        self.slots = ClientSlots(client_limit)
+        self.slots = ClientSlots(client_limit, queue_wait)
         self.protections: Protections | None = None
         self._store_factory = store_factory
         self._isolate = isolate_network
@@ -259,7 +259,9 @@ class WorkerPool:
                     cached = self._run(query)
             except TooMany:
                 raise ServiceError(
-                    429, f"this client already runs {self.slots.limit} queries; wait for an answer first"
+                    429,
+                    f"this client already runs {self.slots.limit} queries and waits for as many; "
+                    "wait for an answer first",
                 ) from None
             if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
                 size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)

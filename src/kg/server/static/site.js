@@ -1,4 +1,4 @@
-// The site's behaviour: search autocomplete, copy citation, the query menu, the source view's highlights.
+// The site's behaviour: search autocomplete, copy citation, the source view's highlights (query.js: the editor).
 "use strict";
 
 function lightUp(ids) {
@@ -116,28 +116,6 @@ function copyCitation(button) {
 document.addEventListener("DOMContentLoaded", () => {
   for (const input of document.querySelectorAll("input[data-autocomplete]")) autocomplete(input);
   for (const button of document.querySelectorAll("button[data-citation]")) copyCitation(button);
-  const menu = document.getElementById("catalogue");
-  const editor = document.getElementById("editor");
-  const data = document.getElementById("catalogue-data");
-  if (menu && editor && data) {
-    const queries = JSON.parse(data.textContent);
-    let loaded = editor.value;
-    menu.addEventListener("change", () => {
-      const chosen = queries[menu.value];
-      if (!chosen) return;
-      if (editor.value !== loaded && !confirm("Replace the query you typed with this question?")) return;
-      editor.value = chosen.text;
-      loaded = editor.value;
-    });
-    editor.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault();
-        editor.form.requestSubmit();
-      }
-    });
-    const load = document.getElementById("load");
-    if (load) load.hidden = true;
-  }
   for (const mark of document.querySelectorAll("mark.excerpt")) {
     mark.addEventListener("mouseenter", () => lightUp(mark.dataset.excerpts.trim().split(" ")));
   }

@@ -1,0 +1,133 @@
+"""Literals a target store cannot keep as sent, found by asking it, and withheld from the push.
+
+Some stores refuse a datatype or store another value: with the default
+configuration of Debian's Virtuoso, an update holding `"P2M"^^xsd:duration`
+fails (SR553), and with `MaxQueryCostEstimationTime` set it is stored as `"2"`,
+so every later push would find it changed and send it again. Before a push, the
+literals of datatypes beyond the common core are written into a probe graph
+and read back (one request each way, and the probe graph dropped); those refused or changed are not sent,
+and the push says so once, naming the triples.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.exchange.changes import comparison_key, insert_operation
+from kg.exchange.pusher import Pusher, PushError
+from kg.store.embedded import EmbeddedStore
+
+PROBE_GRAPH = "urn:opioid-kg:probe"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value).
+CORE_DATATYPES = {
+    XSD + name for name in ("string", "boolean", "integer", "decimal", "double", "dateTime", "date", "anyURI")
+}
+CORE_DATATYPES.add("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
+UNUSUAL_LITERALS = """
+SELECT DISTINCT ?o WHERE {{
+  VALUES ?g {{ {graphs} }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER (isLiteral(?o) && DATATYPE(?o) NOT IN ({core}))
+}}
+"""
+
+
+def unusual_line(line: str) -> bool:
+    """Whether an N-Triples line's object is a literal of a datatype outside the common core."""
+    typed = line.rfind('"^^<')
+    return typed >= 0 and line.endswith("> .") and line[typed + 4 : -3] not in CORE_DATATYPES
+
+
+@dataclass
+class Withheld:
+    """The literals the target cannot keep, and the local triples that hold them."""
+
+    literals: dict[str, str]  # N-Triples spelling: what the target did with it
+    quads: list[ox.Quad]
+
+    def note(self) -> str:
+        why = "; ".join(f"{literal} {what}" for literal, what in sorted(self.literals.items()))
+        triples = " ".join(f"{quad.triple} ." for quad in self.quads)
+        return (
+            f"the target cannot keep {len(self.literals)} literal(s) as sent ({why}), so "
+            f"{len(self.quads)} triple(s) were not sent and stay only in the local store: {triples}"
+        )
+
+
+def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> Withheld | None:
+    """Probe the target with every unusual literal of `graphs`; None when it keeps them all.
+
+    One request writes them all and one reads them back; only when the target refuses that request
+    is each datatype tried on its own, to find which it refuses.
+    """
+    core = ", ".join(f"<{datatype}>" for datatype in sorted(CORE_DATATYPES))
+    named = " ".join(f"<{graph}>" for graph in graphs)
+    found = sorted(
+        (row["o"] for row in store.query(UNUSUAL_LITERALS.format(core=core, graphs=named))), key=str
+    )
+    if not found:
+        return None
+    try:
+        unkept = _probe(pusher, found)
+        if any(why.startswith("is refused") for why in unkept.values()):
+            by_datatype: dict[str, list[ox.Literal]] = {}
+            for literal in found:
+                by_datatype.setdefault(literal.datatype.value, []).append(literal)
+            unkept = {}
+            for literals in by_datatype.values():
+                unkept |= _probe(pusher, literals)
+    finally:
+        pusher.update(f"DROP SILENT GRAPH <{PROBE_GRAPH}>")
+    quads = [
+        quad
+        for quad in store.quads()
+        if quad.graph_name.value in graphs
+        and isinstance(quad.object, ox.Literal)
+        and str(quad.object) in unkept
+    ]
+    return Withheld(unkept, quads) if quads else None
+
+
+def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
+    """Write the literals into a fresh probe graph, in one request, and read them back."""
+    subjects = [ox.NamedNode(f"{PROBE_GRAPH}:{index}") for index in range(len(literals))]
+    value = ox.NamedNode(f"{PROBE_GRAPH}:value")
+    lines = [f"{ox.Triple(s, value, literal)} ." for s, literal in zip(subjects, literals, strict=True)]
+    try:
+        pusher.update(
+            f"DROP SILENT GRAPH <{PROBE_GRAPH}> ;\n" + insert_operation(PROBE_GRAPH, lines), retry=False
+        )
+    except PushError as error:
+        return {str(literal): f"is refused ({error})" for literal in literals}
+    kept = pusher.remote(PROBE_GRAPH).graph_ntriples(PROBE_GRAPH).decode("utf-8")
+    back = {line.split(" ", 1)[0]: line for line in kept.splitlines() if line}
+    unkept = {}
+    for subject, literal, line in zip(subjects, literals, lines, strict=True):
+        stored = back.get(str(subject))
+        if stored is None or comparison_key(stored) != comparison_key(line):
+            now = stored.split(" ", 2)[2][:-2] if stored else "nothing"
+            unkept[str(literal)] = f"is stored as {now}"
+    return unkept
+
+
+@contextmanager
+def without(store: EmbeddedStore, withheld: Withheld) -> Iterator[EmbeddedStore]:
+    """A temporary local store holding everything but the withheld triples."""
+    folder = Path(tempfile.mkdtemp(prefix="kg-push-"))
+    try:
+        skipped = set(withheld.quads)
+        copy = ox.Store(str(folder))
+        copy.bulk_extend(quad for quad in store.quads() if quad not in skipped)
+        copy.flush()
+        del copy
+        yield EmbeddedStore(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

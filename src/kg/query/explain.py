@@ -1,0 +1,35 @@
+"""Syntax errors in words a SPARQL beginner can act on: "unknown prefix rdfs: — add PREFIX rdfs: <…>".
+
+The engine's message for a prefix it does not know lists the characters it
+expected; the fix is one line, so say that line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.namespaces import PREFIXES
+
+_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_IRIS = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+_COMMENTS = re.compile(r"#[^\n]*")
+_DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
+_USED = re.compile(r"(?<![\w?$:.-])([A-Za-z][\w-]*(?:\.[\w-]+)*)?:(?=[\w%])")
+
+
+def missing_prefixes(text: str) -> list[str]:
+    """Prefixes the query uses without declaring them, in the order of first use."""
+    plain = _COMMENTS.sub(" ", _IRIS.sub(" ", _STRINGS.sub(" ", text)))
+    declared = {name or "" for name in _DECLARED.findall(plain)}
+    used = [name or "" for name in _USED.findall(_DECLARED.sub(" ", plain))]
+    return [name for name in dict.fromkeys(used) if name not in declared]
+
+
+def explain(text: str, message: str) -> str:
+    """`message`, or what to add when the query uses a prefix it does not declare."""
+    missing = missing_prefixes(text)
+    if not missing:
+        return message
+    fixes = [f"PREFIX {name}: <{PREFIXES.get(name, '…')}>" for name in missing]
+    names = ", ".join(f"{name}:" for name in missing)
+    return f"unknown prefix {names} — add {'; '.join(fixes)} at the top of the query"
