@@ -71,7 +71,7 @@ def dataset(built: Built) -> Dataset:
 @pytest.fixture(scope="session")
 def source_text(project_root: Path) -> str:
     """The text of the first source report."""
-    return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+    return (project_root / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8")
 
 
 @pytest.fixture(scope="session")

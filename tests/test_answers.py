@@ -482,7 +482,7 @@ def test_16_us_mexico_and_canada_in_the_north_american_drug_dialogue_last_held_1
 def test_17_evidence_quotes_the_report_verbatim_at_its_position(
     store: EmbeddedStore, project_root: Path
 ) -> None:
-    report = next((project_root / "sources").glob("*.txt")).read_text("utf-8")
+    report = next((project_root / "sources").glob("*/text.txt")).read_text("utf-8")
     [row] = answer(store, "evidence")
     assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in row["exact"]
     assert report[int(row["start"]) : int(row["end"])] == row["exact"]
