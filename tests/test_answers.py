@@ -628,8 +628,9 @@ def test_22_sinaloa_and_guerrero_crime_groups_and_kingpins_tied_to_violence(stor
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_every_question_has_an_answer(store: EmbeddedStore, name: str) -> None:
-    """No catalogue question comes back empty on the built graph."""
+def test_every_question_has_an_answer(library_built, name: str) -> None:
+    """No catalogue question comes back empty on the built library (the report and a test fixture
+    that disagrees with it: the one report alone has nothing to disagree with)."""
     query = CATALOGUE[name]
-    result = run_query(store, query.text, binding_terms(query.bindings({})), source=name)
+    result = run_query(library_built.store(), query.text, binding_terms(query.bindings({})), source=name)
     assert result.rows or result.triples or result.boolean

@@ -13,7 +13,10 @@ from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.cli import main
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
 
+PROJECT = Path(__file__).resolve().parent.parent
 REPORT = "000_1bdfefaeb44abb70"
 
 
@@ -104,3 +107,72 @@ def test_build_of_an_unknown_source_names_the_known_ones(project_copy: Path) -> 
     result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", "nope"])
     assert result.exit_code == 2
     assert f"sources/nope: no such source (one of: {REPORT})" in result.output
+
+
+FIXTURE = "fixture-poppy-estimate"
+ID = "https://w3id.org/opioid-kg/id/"
+
+
+def _answer(store, name: str, **given: str) -> list[dict[str, str]]:
+    query = load_catalogue(PROJECT / "queries")[name]
+    result = run_query(store, query.text, binding_terms(query.bindings(given)), source=name)
+    return [{key: term.value for key, term in row.items() if term is not None} for row in result.rows]
+
+
+def test_sources_that_disagree_are_found_each_with_its_evidence(library_built) -> None:
+    rows = _answer(library_built.store(), "source-disagreements")
+    assert {(row["source"], row["value"], row["agency"]) for row in rows} == {
+        (ID + "document/crs-2018-heroin-fentanyl-mexico", "44100", ID + "organization/ondcp"),
+        (ID + "document/fixture-poppy-estimate", "40000", ID + "organization/fixture-estimates-desk"),
+    }
+    assert {(row["area"], row["period"], row["unit"]) for row in rows} == {
+        (ID + "country/MX", ID + "period/2017", "http://qudt.org/vocab/unit/HA")
+    }
+    assert any(
+        "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in row["exact"] for row in rows
+    )
+    assert any("in 2017 at 40,000 hectares" in row["exact"] for row in rows)
+
+
+def test_one_report_alone_disagrees_with_nothing(store) -> None:
+    assert _answer(store, "source-disagreements") == []
+
+
+def test_each_source_says_its_own_figure_about_a_thing(library_built) -> None:
+    rows = _answer(library_built.store(), "source-statements", subject=ID + "country/MX")
+    said = {(row["source"], row["fact"]) for row in rows}
+    assert (
+        ID + "document/crs-2018-heroin-fentanyl-mexico",
+        ID + "observation/mx-poppy-cultivation-2017",
+    ) in said
+    assert (
+        ID + "document/fixture-poppy-estimate",
+        ID + "observation/fixture-mx-poppy-cultivation-2017",
+    ) in said
+    fixture = [row for row in rows if row["source"] == ID + "document/fixture-poppy-estimate"]
+    assert {row["predicate"] for row in fixture} == {"https://w3id.org/opioid-kg/ontology#refArea"}
+    assert {row["sourceTitle"] for row in fixture} == {
+        "Test fixture: a poppy cultivation estimate that differs from the report's"
+    }
+
+
+def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
+    result = CliRunner().invoke(main, ["sources", "--store", str(library_built.store_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith(f"{REPORT}   2018-08-09")
+    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        2      3  Test fixture")
+    assert lines[2].endswith(f"(revises {ID}document/fixture-poppy-estimate-draft)")
+    assert result.output.rstrip().endswith("2 source(s)")
+
+
+def test_build_of_the_fixture_source_takes_only_the_evidence_common_cites(library_root: Path) -> None:
+    """graph/common/ rests on the report's excerpts: a build of the fixture alone takes those, and not
+    the report's other excerpts (which only the report's own facts cite)."""
+    result = CliRunner().invoke(main, ["--project", str(library_root), "build", "--source", FIXTURE])
+    assert result.exit_code == 0, result.output
+    quads = (library_root / ".kg" / "sources" / FIXTURE / "dist" / "opioid-kg.nq").read_text("utf-8")
+    assert "<https://w3id.org/opioid-kg/id/observation/fixture-mx-poppy-cultivation-2017>" in quads
+    assert "<https://w3id.org/opioid-kg/id/excerpt/cultivation-2017>" in quads  # cited by organization:ondcp
+    assert "<https://w3id.org/opioid-kg/id/observation/mx-poppy-cultivation-2017>" not in quads
+    assert "<https://w3id.org/opioid-kg/id/excerpt/disclaimer-reliance>" not in quads

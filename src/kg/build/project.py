@@ -77,16 +77,6 @@ def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
     return by_graph
 
 
-def one_source_files(root: Path, source: str) -> dict[str, list[Path]]:
-    """What a build of one source reads: the ontology, graph/common/, that source, and the evidence
-    graph/common/ may cite from the others (their metadata and provenance, not their data)."""
-    by_graph = input_files(root, source)
-    for other in source_ids(root):
-        if other != source:
-            by_graph.setdefault("provenance", []).extend(source_files(root, other).get("provenance", []))
-    return by_graph
-
-
 def _concern_files(folder: Path) -> dict[str, list[Path]]:
     """The Turtle files under `folder` by the concern sub-folder they sit in."""
     by_graph: dict[str, list[Path]] = {}

@@ -149,12 +149,17 @@ def stats_command(context: Context, store_spec: str | None) -> None:
 @store_option()
 @pass_context
 def sources_command(context: Context, store_spec: str | None) -> None:
-    """The source reports in the built store: text file, date, excerpts and the facts citing them."""
+    """The sources in the built store: id (folder under sources/), date, excerpts and the facts citing
+    them, title, and the earlier report each revises."""
     found = sources(context.open_store(store_spec))
-    click.echo(f"{'text file':<28} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
+    width = max([len("source"), *(len(found_source.id) for found_source in found)])
+    click.echo(f"{'source':<{width}} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
     for found_source in found:
         counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
-        click.echo(f"{found_source.text_file:<28} {found_source.modified:<10} {counts}  {found_source.title}")
+        revises = f" (revises {found_source.revises})" if found_source.revises else ""
+        click.echo(
+            f"{found_source.id:<{width}} {found_source.modified:<10} {counts}  {found_source.title}{revises}"
+        )
     click.echo(f"{len(found)} source(s)")
 
 
