@@ -35,8 +35,9 @@ from kg.build.checks import (
 from kg.build.cube import CHECKS
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
-from kg.build.project import ProjectFiles, input_files
+from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
 from kg.store.generations import Generation, Generations
@@ -103,6 +104,9 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     phases = _Phases()
     with tempfile.TemporaryDirectory(prefix="kg-build-") as scratch:
         files = input_files(root) if source is None else one_source_files(root, source, Path(scratch))
+        ids = source_ids(root) if source is None else [source]
+        for name, paths in write_tables([root / "graph" / found for found in ids], Path(scratch)).items():
+            files.setdefault(name, []).extend(paths)
         staged = publish(Generations(store, dist), lambda staging: stage(root, files, staging, phases))
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,

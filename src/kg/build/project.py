@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.build.parsing import InputError, parse_turtle
+from kg.build.parsing import InputError, parse_turtle, rdflib_term
+from kg.build.tables import TableTriples, table_descriptions, table_triples
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
 COMMON = "common"
@@ -108,4 +109,11 @@ def load_project(root: Path) -> ProjectFiles:
         for path in paths:
             graph += parse_turtle(path)
         project.graphs[name] = graph
+    tables = TableTriples()
+    for source in source_ids(root):
+        for metadata in table_descriptions(root / "graph" / source):
+            table_triples(metadata, tables)
+    for name in ("data", "provenance"):
+        for triple in tables.triples(name):
+            project.graphs[name].add(tuple(rdflib_term(term) for term in triple))  # type: ignore[arg-type]
     return project
