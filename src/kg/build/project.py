@@ -115,5 +115,7 @@ def load_project(root: Path) -> ProjectFiles:
             table_triples(metadata, tables)
     for name in ("data", "provenance"):
         for triple in tables.triples(name):
-            project.graphs[name].add(tuple(rdflib_term(term) for term in triple))  # type: ignore[arg-type]
+            project.graphs[name].add(
+                (rdflib_term(triple.subject), rdflib_term(triple.predicate), rdflib_term(triple.object))
+            )
     return project
