@@ -24,6 +24,8 @@ from kg.network.draw import save
 from kg.network.layout import PALETTE
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
+STYLES = ("line", "bar")
+BAR_WIDTH = 0.7  # of a year, shared by the series of one period
 PANEL_TITLES = {
     "fiscal year": "U.S. fiscal years (1 October to 30 September)",
     "calendar year": "Calendar years",
@@ -79,11 +81,20 @@ def describe(series: list[Series]) -> str:
 
 
 def chart(
-    series: list[Series], *, fmt: str = "svg", title: str | None = None, preset: str = "screen"
+    series: list[Series],
+    *,
+    fmt: str = "svg",
+    title: str | None = None,
+    preset: str = "screen",
+    style: str = "line",
+    note: str = "",
 ) -> bytes:
-    """One panel per kind of period; in each, one line per series (a second unit on a right axis)."""
+    """One panel per kind of period; in each, one line (or bars, `style="bar"`) per series, a second
+    unit on a right axis; `note` is added to the caption."""
     if not series or not any(s.points for s in series):
         raise ValueError("no observations to chart")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}")
     units = list(dict.fromkeys(s.unit for s in series))
     if len(units) > 2:
         raise ValueError(f"at most two units on one chart, not {', '.join(units)}")
@@ -97,14 +108,16 @@ def chart(
     areas = list(dict.fromkeys(s.area_label for s in series))
     heading = title or f"{' and '.join(measures).capitalize()}, {', '.join(areas)}"
     characters = int(size.width * 72 / (size.caption * 0.55))
-    notes = textwrap.wrap(caption(series), characters)
+    notes = textwrap.wrap(" ".join(filter(None, [note, caption(series)])), characters)
     colours = {id(one): PALETTE[i % len(PALETTE)] for i, one in enumerate(series)}
     handles = [
         Line2D(
             [],
             [],
             color=colours[id(one)],
-            marker="o",
+            marker="o" if style == "line" else "s",
+            ms=6 if style == "line" else 9,
+            ls="-" if style == "line" else "",
             label=f"{one.measure.label}, {one.area_label} ({one.unit})",
         )
         for one in series
@@ -122,7 +135,7 @@ def chart(
                 marker="^",
                 markerfacecolor="white",
                 ls="",
-                label="bound or part of a period: not joined",
+                label="bound or part of a period: " + ("not joined" if style == "line" else "open bar"),
             )
         )
     legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
@@ -148,7 +161,7 @@ def chart(
         ax = figure.add_axes(
             (left_margin, bottom / height, 1 - left_margin - right_margin, size.panel_height / height)
         )
-        _panel(ax, [s for s in series], kind, units, colours, size)
+        _panel(ax, [s for s in series], kind, units, colours, size, style)
         ax.set_xlabel(PANEL_TITLES[kind], fontsize=size.text)
         top = bottom - axis_h
     legend_top = top
@@ -165,9 +178,16 @@ def chart(
 
 
 def _panel(
-    ax: Axes, series: list[Series], kind: str, units: list[str], colours: dict[int, str], size: Preset
+    ax: Axes,
+    series: list[Series],
+    kind: str,
+    units: list[str],
+    colours: dict[int, str],
+    size: Preset,
+    style: str = "line",
 ) -> None:
-    """The points of one kind of period: lines between whole-period values only, bounds marked as such."""
+    """The points of one kind of period: lines between whole-period values only, bounds marked as such;
+    as bars, a bound or a part of a period is an open bar with the arrow of its bound on top."""
     axes = {units[0]: ax}
     if len(units) > 1:
         axes[units[1]] = ax.twinx()
@@ -179,7 +199,7 @@ def _panel(
         points = [p for p in one.points if p.kind == kind]
         dashed = len(units) > 1 and one.unit == units[1]
         run: list[Point] = []
-        for point in [*points, None]:
+        for point in [*points, None] if style == "line" else []:
             if point is not None and point.firm:
                 run.append(point)
                 continue
@@ -196,7 +216,11 @@ def _panel(
         for point in points:
             ticks[round(point.middle, 3)] = point.period
             x, y = point.middle, point.value
-            if point.firm:
+            if style == "bar":
+                width = BAR_WIDTH / len(series)
+                x += width * (series.index(one) - (len(series) - 1) / 2)
+                _bar(target, point, x, colour, width)
+            if point.firm and style == "line":
                 face = "white" if point.is_estimate else colour
                 target.plot(
                     [x],
@@ -209,7 +233,7 @@ def _panel(
                     zorder=3,
                     gid="value-marker",
                 )
-            else:
+            elif not point.firm:
                 marker = "^" if point.bound == "lower" else "v" if point.bound == "upper" else "o"
                 target.plot(
                     [x],
@@ -242,6 +266,24 @@ def _panel(
         ax.set_xlim(positions[0] - 0.8, positions[-1] + 0.8)
     ax.tick_params(labelsize=size.text)
     ax.spines["top"].set_visible(False)
+
+
+def _bar(target: Axes, point: Point, x: float, colour: str, width: float) -> None:
+    """A whole period's value is a filled bar (hollow for an estimate); a bound or a part of a period
+    an open, hatched bar with a dashed edge, so it never reads as the period's level."""
+    filled = point.firm and not point.is_estimate
+    target.bar(
+        [x],
+        [point.value],
+        width=width,
+        color=colour if filled else "white",
+        edgecolor=colour,
+        linewidth=1.2,
+        linestyle="-" if point.firm else "--",
+        hatch=None if point.firm else "//",
+        zorder=2,
+        gid="value-bar" if point.firm else "bound-bar",
+    )
 
 
 def caption(series: list[Series]) -> str:

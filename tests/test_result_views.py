@@ -1,0 +1,117 @@
+"""Result views of a SELECT answer: which apply, decided from the answer of the real store, and the
+pictures drawn from it, read back from the SVG."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import kg
+from kg.charts.chart import chart
+from kg.readable.labels import labels_for
+from kg.readable.terminal import Value
+from kg.readable.views import views_of
+from kg.search.load import store_select
+from kg.server.answer_pictures import chart_series, draw_network, edges, observations_in
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def answer(store, name: str, **given: str):
+    result = kg.ask(store, name, **given)
+    rows = [{column: Value(term) for column, term in row.items()} for row in result.rows]
+    iris = {v.value for row in rows for v in row.values() if v.type == "uri"}
+    return result.variables, rows, labels_for(store_select(store), iris)
+
+
+def ids(root: ET.Element, gid: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if g.get("id") == gid]
+
+
+def test_a_statistics_question_can_be_charted_by_fiscal_year_as_a_line(store) -> None:
+    variables, rows, labels = answer(store, "border-heroin-seizures")
+    views = views_of(variables, rows, labels)
+    assert views.chart is not None and views.applies("chart")
+    assert (views.chart.value, views.chart.period, views.chart.style) == ("value", "period", "line")
+
+
+def test_a_chain_question_is_a_network_and_not_a_chart(store) -> None:
+    variables, rows, labels = answer(store, "production-chains")
+    views = views_of(variables, rows, labels)
+    assert views.chart is None and views.reasons["chart"] == "no numeric column"
+    assert views.network is not None
+    assert (views.network.source, views.network.target, views.network.label) == (
+        "input",
+        "output",
+        "relation",
+    )
+
+
+def test_numbers_without_periods_are_no_chart_and_single_entities_no_network(store) -> None:
+    # Which agency stands behind which measure: numbers (counts), but no period beside them.
+    variables, rows, labels = answer(store, "statistics-agencies")
+    views = views_of(variables, rows, labels)
+    assert views.chart is None and views.reasons["chart"].startswith("no period column")
+    # A single entity column per row: nothing to join.
+    one_column = [{"agency": row["agency"], "n": row["observations"]} for row in rows]
+    views = views_of(["agency", "n"], one_column, labels)
+    assert not views.applies("chart") and not views.applies("network")
+    assert views.reasons == {"chart": views.reasons["chart"], "network": "needs two entity columns per row"}
+
+
+def test_years_as_plain_literals_are_periods_and_dates_give_bars(store) -> None:
+    variables, rows, labels = answer(store, "programme-funding")
+    views = views_of(variables, rows, labels)
+    assert views.chart is not None and views.chart.style == "bar" and views.chart.period == "begin"
+
+
+def test_the_chart_of_an_answer_keeps_the_bound_and_the_partial_period_apart(store) -> None:
+    variables, rows, labels = answer(store, "border-heroin-seizures")
+    plan = views_of(variables, rows, labels).chart
+    assert plan is not None
+    series, note = chart_series(store, plan, rows, labels, observations_in(store_select(store), rows))
+    assert note == ""  # every value is an observation of the graph, drawn by the graph's rules
+    points = {p.period: p for one in series for p in one.points}
+    assert set(points) == {"FY2017", "FY2018"}
+    assert points["FY2017"].firm and not points["FY2018"].firm
+    root = ET.fromstring(chart(series, style=plan.style))
+    assert len(ids(root, "value-marker")) == 1 and len(ids(root, "bound-marker")) == 1
+    assert ids(root, "series-line") == []  # one whole-period value: nothing to join
+
+
+def test_values_the_answer_alone_gives_are_never_joined(store) -> None:
+    variables, rows, labels = answer(store, "mexico-seizures")
+    plain = [{k: v for k, v in row.items() if k in ("measure", "periodLabel", "value")} for row in rows]
+    plan = views_of(["measure", "periodLabel", "value"], plain, labels).chart
+    assert plan is not None and plan.period == "periodLabel"
+    series, note = chart_series(store, plan, plain, labels, observations_in(store_select(store), plain))
+    assert "none is joined" in note
+    assert len(series) == 3  # one per measure
+    root = ET.fromstring(chart(series, style=plan.style, note=note))
+    assert ids(root, "series-line") == []
+    assert len(ids(root, "bound-marker")) == len(rows) == 9
+
+
+@pytest.mark.parametrize("name", ["mexico-seizures", "programme-funding"])
+def test_bars_count_the_answers_values(store, name: str) -> None:
+    variables, rows, labels = answer(store, name)
+    plan = views_of(variables, rows, labels).chart
+    assert plan is not None
+    series, _ = chart_series(store, plan, rows, labels, observations_in(store_select(store), rows))
+    values = {(r[plan.period].value, r[plan.value].value) for r in rows if plan.value in r}
+    root = ET.fromstring(chart(series, style="bar"))
+    assert len(ids(root, "value-bar")) + len(ids(root, "bound-bar")) == len(values)
+
+
+def test_the_network_of_an_answer_draws_each_entity_once(store) -> None:
+    variables, rows, labels = answer(store, "production-chains")
+    plan = views_of(variables, rows, labels).network
+    assert plan is not None
+    found = edges(plan, rows, labels)
+    names = {e.source_label for e in found} | {e.target_label for e in found}
+    assert "heroin" in names and "fentanyl" in names
+    root = ET.fromstring(draw_network(plan, found, "", "svg"))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert all(texts.count(name) >= 1 for name in names)
+    assert {e.label for e in found} <= set(texts)
