@@ -115,3 +115,64 @@ def test_the_network_of_an_answer_draws_each_entity_once(store) -> None:
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert all(texts.count(name) >= 1 for name in names)
     assert {e.label for e in found} <= set(texts)
+
+
+# The views on the answer pages of a real app over the real store, its query workers included.
+
+
+def test_a_named_answer_offers_its_views_as_links_and_refuses_one_that_does_not_apply(client) -> None:
+    page = client.get("/queries/production-chains?run=1").get_data(as_text=True)
+    assert 'href="/queries/production-chains?run=1&amp;view=network" id="view-network"' in page
+    assert (
+        '<span class="disabled" id="view-chart" aria-disabled="true">Chart <small>(no numeric column)' in page
+    )
+    refused = client.get("/queries/production-chains?run=1&view=chart")
+    assert refused.status_code == 200
+    text = refused.get_data(as_text=True)
+    assert (
+        "No chart view of this answer: no numeric column." in text
+        and 'table class="results readable"' in text
+    )
+    picture = client.get("/queries/production-chains/view.svg?run=1&view=chart")
+    assert picture.status_code == 404 and "no numeric column" in picture.get_json()["error"]["message"]
+
+
+def test_the_network_view_has_its_picture_downloads_and_arrows_in_words(client) -> None:
+    page = client.get("/queries/production-chains?run=1&view=network").get_data(as_text=True)
+    assert 'src="/queries/production-chains/view.svg?run=1&amp;view=network"' in page
+    assert 'href="/queries/production-chains/view.png?run=1&amp;view=network" download' in page
+    arrows = page.split('id="view-edges"')[1].split("</table>")[0]
+    assert arrows.count("<tr>") == 1 + 7  # the header and one row per arrow
+    assert "opium poppy" in arrows and "derived from" in arrows
+    svg = client.get("/queries/production-chains/view.svg?run=1&view=network")
+    png = client.get("/queries/production-chains/view.png?run=1&view=network")
+    assert svg.mimetype == "image/svg+xml" and png.mimetype == "image/png" and png.data[:4] == b"\x89PNG"
+    assert "<script" not in svg.get_data(as_text=True)
+
+
+def test_a_typed_query_gets_the_same_views(client) -> None:
+    pattern = (
+        "PREFIX kg: <https://w3id.org/opioid-kg/ontology#> PREFIX qb: <http://purl.org/linked-data/cube#>\n"
+        "SELECT {} WHERE {{ ?o qb:measureType kg:poppyCultivationArea ; "
+        "kg:poppyCultivationArea ?value ; kg:refPeriod ?period ; kg:refArea ?area . "
+        "FILTER(STRENDS(STR(?area), '/MX')) }}"
+    )
+    # Naming the observations: drawn from them, by the graph's units and rules.
+    page = client.get("/query", query_string={"query": pattern.format("?o ?period ?value"), "view": "chart"})
+    text = page.get_data(as_text=True)
+    assert 'id="view-chart" aria-current="page"' in text
+    assert "44,100 ha" in text and "none is joined" not in text
+    assert '<span class="disabled" id="view-network"' in text
+    # Numbers and periods alone: drawn, but no value is joined to another.
+    alone = pattern.format("?period ?value")
+    text = client.get("/query", query_string={"query": alone, "view": "chart"}).get_data(as_text=True)
+    assert "none is joined" in text
+    svg = client.get("/query/view.svg", query_string={"query": alone, "view": "chart"})
+    root = ET.fromstring(svg.data)
+    assert len(ids(root, "bound-marker")) == 2 and ids(root, "series-line") == []
+
+
+def test_answers_that_are_not_tables_have_no_views(client) -> None:
+    page = client.get("/queries/describe-resource?run=1").get_data(as_text=True)
+    assert "view-tabs" not in page
+    assert client.get("/queries/describe-resource/view.svg?run=1&view=chart").status_code == 404

@@ -258,7 +258,7 @@ def _panel(
             highest[one.unit] = max(highest.get(one.unit, 0.0), y)
     for unit, top in highest.items():
         axes[unit].set_ylim(bottom=0, top=top * 1.3 if top > 0 else 1)
-        axes[unit].set_ylabel(unit.capitalize(), fontsize=size.text)
+        axes[unit].set_ylabel(unit[:1].upper() + unit[1:], fontsize=size.text)
         axes[unit].tick_params(labelsize=size.text)
     positions = sorted(ticks)
     if positions:

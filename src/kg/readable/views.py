@@ -111,7 +111,7 @@ def views_of(
     """Which views the answer allows, from its columns' datatypes and kinds of terms."""
     reasons: dict[str, str] = {}
     chart, reasons["chart"] = _chart_plan(variables, rows, labels)
-    network, reasons["network"] = _network_plan(variables, rows)
+    network, reasons["network"] = _network_plan(variables, rows, labels)
     return Views(chart, network, {view: why for view, why in reasons.items() if why})
 
 
@@ -137,14 +137,16 @@ def _chart_plan(
 
 
 def _network_plan(
-    variables: Sequence[str], rows: Sequence[Mapping[str, TermLike]]
+    variables: Sequence[str], rows: Sequence[Mapping[str, TermLike]], labels: Mapping[str, str]
 ) -> tuple[NetworkPlan | None, str]:
     """The first two entity columns are the edges' ends; the first other column that is not an end's
-    label (a relation, a mode, a number) names the edge."""
+    label (a relation, a mode, a number) names the edge. Periods say when, so they are no ends."""
     entity_columns = [
         v
         for v in variables
-        if any(v in row for row in rows) and all(is_entity(row[v]) for row in rows if v in row)
+        if any(v in row for row in rows)
+        and all(is_entity(row[v]) for row in rows if v in row)
+        and not all(period_of(row[v], labels) for row in rows if v in row)
     ]
     if len(entity_columns) < 2 or not any(all(c in row for c in entity_columns[:2]) for row in rows):
         return None, "needs two entity columns per row"
@@ -153,6 +155,6 @@ def _network_plan(
     if len(nodes) > MAX_NODES:
         return None, f"{len(nodes)} entities are more than a picture can show ({MAX_NODES}); narrow the query"
     # Label columns of other columns (originLabel beside origin) name a thing, not the edge.
-    labels = {v for v in variables if v.endswith("Label") and v[: -len("Label")] in variables}
-    label = next((v for v in variables if v not in labels and v not in entity_columns), None)
+    label_columns = {v for v in variables if v.endswith("Label") and v[: -len("Label")] in variables}
+    label = next((v for v in variables if v not in label_columns and v not in entity_columns), None)
     return NetworkPlan(source, target, label), ""
