@@ -176,3 +176,24 @@ def test_answers_that_are_not_tables_have_no_views(client) -> None:
     page = client.get("/queries/describe-resource?run=1").get_data(as_text=True)
     assert "view-tabs" not in page
     assert client.get("/queries/describe-resource/view.svg?run=1&view=chart").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def capped_client(built):
+    """An app that shows three rows of an answer, as `kg serve --html-rows 3`."""
+    from kg.server import create_app
+    from kg.server.config import ServerConfig
+
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, html_rows=3))
+    app.config["TESTING"] = True
+    yield app.test_client()
+    app.extensions["kg"].close()
+
+
+def test_a_picture_of_a_capped_answer_says_so(capped_client) -> None:
+    page = capped_client.get("/queries/production-chains?run=1&view=network").get_data(as_text=True)
+    assert "Drawn from the first 3 rows of a truncated answer." in page
+    assert page.split('id="view-edges"')[1].split("</table>")[0].count("<tr>") == 1 + 3
+    svg = capped_client.get("/queries/production-chains/view.svg?run=1&view=network")
+    caption = " ".join(t.text or "" for t in ET.fromstring(svg.data).iter(f"{SVG}text"))
+    assert "truncated answer" in caption
