@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM, CHROMIUM_ARGS, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 SVG = "{http://www.w3.org/2000/svg}"
 # Mexico's seizures by year: numbers, years and two entities (the country, the observation) a row.
 TYPED = (
@@ -118,20 +116,7 @@ VIEW_PAGES = [
 
 @pytest.mark.parametrize("path", VIEW_PAGES)
 def test_no_serious_accessibility_violation_on_a_view(server, browser, path: str) -> None:
-    # axe is the test's own script, put into the page inline: the page's policy would refuse it.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto(server.base + path)
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
-    )
-    context.close()
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(browser, server.base + path)
     assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)
 
 
