@@ -197,3 +197,12 @@ def test_a_picture_of_a_capped_answer_says_so(capped_client) -> None:
     svg = capped_client.get("/queries/production-chains/view.svg?run=1&view=network")
     caption = " ".join(t.text or "" for t in ET.fromstring(svg.data).iter(f"{SVG}text"))
     assert "truncated answer" in caption
+
+
+def test_the_chart_of_an_answer_comes_at_memo_size(client) -> None:
+    page = client.get("/queries/mexico-seizures?run=1&view=chart").get_data(as_text=True)
+    link = "/queries/mexico-seizures/view.png?run=1&amp;view=chart&amp;preset=memo"
+    assert f'href="{link}" download id="picture-memo"' in page
+    png = client.get(link.replace("&amp;", "&")).data
+    assert int.from_bytes(png[16:20], "big") == round(6.5 * 150)  # 6.5 inches at 150 dpi
+    assert client.get("/queries/mexico-seizures/view.png?run=1&view=chart&preset=poster").status_code == 404

@@ -79,6 +79,8 @@ def view_context(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return shown
     picture = f"{request.path.rstrip('/')}/view"
     shown["pictures"] = {fmt: _link(f"{picture}.{fmt}", view=shown["view"]) for fmt in MIME}
+    if shown["view"] == "chart":
+        shown["pictures"]["memo"] = _link(f"{picture}.png", view="chart", preset="memo")
     note = pictures.truncation_note(result["count"], result["truncated"])
     if shown["view"] == "chart":
         series, caveat = _series(result, views)
@@ -130,6 +132,9 @@ def _picture(answer: Answer, key: tuple[object, ...], fmt: str) -> Response:
     if not views.applies(view):
         raise ServiceError(404, f"no {view} view of this answer: {views.reasons[view]}")
     note = pictures.truncation_note(result["count"], result["truncated"])
+    preset = request.args.get("preset") or "screen"
+    if view == "chart" and preset not in charts.PRESETS:
+        raise ServiceError(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
 
     def make() -> bytes:
         if view == "network":
@@ -140,12 +145,16 @@ def _picture(answer: Answer, key: tuple[object, ...], fmt: str) -> Response:
         series, caveat = _series(result, views)
         try:
             return charts.chart(
-                series, fmt=fmt, style=views.chart.style, note=" ".join(filter(None, [caveat, note]))
+                series,
+                fmt=fmt,
+                style=views.chart.style,
+                preset=preset,
+                note=" ".join(filter(None, [caveat, note])),
             )
         except ValueError as error:
             raise ServiceError(404, f"nothing to chart: {error}") from None
 
-    body = services().cache.get_or_make(("answer-view", *key, view, fmt), make)
+    body = services().cache.get_or_make(("answer-view", *key, view, fmt, preset), make)
     return Response(body, mimetype=MIME[fmt])
 
 
