@@ -162,6 +162,15 @@ def edges(plan: NetworkPlan, rows: Sequence[Mapping[str, TermLike]], labels: Map
     return found
 
 
+def network_words(found: list[Edge], shown: int = 20) -> str:
+    """The network in words, for its alt text: how many entities and arrows, and the first arrows."""
+    entities = len({e.source for e in found} | {e.target for e in found})
+    arrows = "; ".join(f"{e.source_label} to {e.target_label}" for e in found[:shown])
+    return f"A network of {entities} entities and {len(found)} arrows: {arrows}" + (
+        " …" if len(found) > shown else "."
+    )
+
+
 def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str) -> bytes:
     """The edges left to right, from the source column's entities to the target column's; an edge
     label column with a few values colours the arrows, with a legend."""

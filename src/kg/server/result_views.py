@@ -79,23 +79,17 @@ def view_context(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return shown
     picture = f"{request.path.rstrip('/')}/view"
     shown["pictures"] = {fmt: _link(f"{picture}.{fmt}", view=shown["view"]) for fmt in MIME}
-    if shown["view"] == "chart":
-        shown["pictures"]["memo"] = _link(f"{picture}.png", view="chart", preset="memo")
     note = pictures.truncation_note(result["count"], result["truncated"])
     if shown["view"] == "chart":
+        shown["pictures"]["memo"] = _link(f"{picture}.png", view="chart", preset="memo")
         series, caveat = _series(result, views)
         shown["words"] = " ".join(filter(None, [charts.describe(series), caveat, note]))
     else:
-        assert views.network is not None
-        found = pictures.edges(views.network, result["rows"], result["labels"])
-        shown["edges"] = found
         plan = views.network
+        assert plan is not None
+        shown["edges"] = pictures.edges(plan, result["rows"], result["labels"])
         shown["headers"] = [header(c) for c in (plan.source, plan.target, plan.label) if c]
-        shown["words"] = (
-            f"A network of {len({e.source for e in found} | {e.target for e in found})} entities and "
-            f"{len(found)} arrows: " + "; ".join(f"{e.source_label} to {e.target_label}" for e in found[:20])
-        )
-        shown["words"] += (" …" if len(found) > 20 else ".") + (f" {note}" if note else "")
+        shown["words"] = " ".join(filter(None, [pictures.network_words(shown["edges"]), note]))
     return shown
 
 
