@@ -9,11 +9,13 @@ import pytest
 
 import kg
 from kg.charts.chart import chart
+from kg.namespaces import XSD
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
-from kg.readable.views import views_of
+from kg.readable.views import period_of, views_of
 from kg.search.load import store_select
 from kg.server.answer_pictures import chart_series, draw_network, edges, observations_in
+from kg.server.services import Term
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -206,3 +208,26 @@ def test_the_chart_of_an_answer_comes_at_memo_size(client) -> None:
     png = client.get(link.replace("&amp;", "&")).data
     assert int.from_bytes(png[16:20], "big") == round(6.5 * 150)  # 6.5 inches at 150 dpi
     assert client.get("/queries/mexico-seizures/view.png?run=1&view=chart&preset=poster").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("value", "datatype", "lang", "kind", "begin", "end"),
+    [
+        ("2017", XSD + "gYear", None, "calendar year", "2017-01-01", "2017-12-31"),
+        ("FY2018", None, "en", "fiscal year", "2017-10-01", "2018-09-30"),
+        ("2018-07", XSD + "gYearMonth", None, "period", "2018-07-01", "2018-07-31"),
+        ("2018-08-09", XSD + "date", None, "period", "2018-08-09", "2018-08-09"),
+        ("2017", XSD + "string", None, "calendar year", "2017-01-01", "2017-12-31"),
+    ],
+)
+def test_periods_are_read_from_their_datatype_or_their_words(value, datatype, lang, kind, begin, end) -> None:
+    period = period_of(Term("literal", value, datatype, lang), {})
+    assert period is not None
+    assert (period.kind, period.begin.isoformat(), period.end.isoformat()) == (kind, begin, end)
+
+
+@pytest.mark.parametrize(
+    ("value", "datatype"), [("2017", XSD + "integer"), ("2015 (calendar or fiscal year not stated)", None)]
+)
+def test_a_number_or_a_vague_year_is_no_period(value, datatype) -> None:
+    assert period_of(Term("literal", value, datatype), {}) is None

@@ -86,7 +86,7 @@ def period_of(term: TermLike | None, labels: Mapping[str, str]) -> Period | None
             return None
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
         return Period(f"{first:%b %Y}", "period", first, last)
-    elif term.datatype == XSD + "gYear" or term.datatype is None or term.lang:
+    elif term.datatype in (None, XSD + "string", XSD + "gYear") or term.lang:
         text = term.value
     else:
         return None
