@@ -231,3 +231,9 @@ def test_periods_are_read_from_their_datatype_or_their_words(value, datatype, la
 )
 def test_a_number_or_a_vague_year_is_no_period(value, datatype) -> None:
     assert period_of(Term("literal", value, datatype), {}) is None
+
+
+def test_running_again_keeps_the_view(client) -> None:
+    page = client.get("/queries/mexico-seizures?run=1&view=chart").get_data(as_text=True)
+    form = page.split('<form method="get" class="parameters">')[1].split("</form>")[0]
+    assert '<input type="hidden" name="view" value="chart">' in form
