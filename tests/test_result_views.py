@@ -93,6 +93,8 @@ def test_values_the_answer_alone_gives_are_never_joined(store) -> None:
     root = ET.fromstring(chart(series, style=plan.style, note=note))
     assert ids(root, "series-line") == []
     assert len(ids(root, "bound-marker")) == len(rows) == 9
+    legend = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "whole period or not, unknown: not joined" in legend and "bound or part" not in legend
 
 
 @pytest.mark.parametrize("name", ["mexico-seizures", "programme-funding"])

@@ -126,7 +126,7 @@ def chart(
         handles.append(
             Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="", label="estimate")
         )
-    if any(not p.firm for s in series for p in s.points):
+    if any(not p.firm and not p.unchecked for s in series for p in s.points):
         handles.append(
             Line2D(
                 [],
@@ -136,6 +136,18 @@ def chart(
                 markerfacecolor="white",
                 ls="",
                 label="bound or part of a period: " + ("not joined" if style == "line" else "open bar"),
+            )
+        )
+    if any(p.unchecked for s in series for p in s.points):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#444444",
+                marker="o",
+                markerfacecolor="white",
+                ls="",
+                label="whole period or not, unknown: " + ("not joined" if style == "line" else "open bar"),
             )
         )
     legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
