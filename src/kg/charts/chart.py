@@ -122,34 +122,14 @@ def chart(
         )
         for one in series
     ]
-    if any(p.is_estimate and p.firm for s in series for p in s.points):
-        handles.append(
-            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="", label="estimate")
-        )
-    if any(not p.firm and not p.unchecked for s in series for p in s.points):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#444444",
-                marker="^",
-                markerfacecolor="white",
-                ls="",
-                label="bound or part of a period: " + ("not joined" if style == "line" else "open bar"),
-            )
-        )
-    if any(p.unchecked for s in series for p in s.points):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#444444",
-                marker="o",
-                markerfacecolor="white",
-                ls="",
-                label="whole period or not, unknown: " + ("not joined" if style == "line" else "open bar"),
-            )
-        )
+    apart = "not joined" if style == "line" else "open bar"
+    points = [p for s in series for p in s.points]
+    if any(p.is_estimate and p.firm for p in points):
+        handles.append(_hollow("o", "estimate"))
+    if any(not p.firm and not p.unchecked for p in points):
+        handles.append(_hollow("^", f"bound or part of a period: {apart}"))
+    if any(p.unchecked for p in points):
+        handles.append(_hollow("o", f"whole period or not, unknown: {apart}"))
     legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
     line = 1.45 / 72  # inches per point of text, with leading
     title_h = (
@@ -187,6 +167,11 @@ def chart(
     )
     figure.text(0.02, 0.05 / height, "\n".join(notes), fontsize=size.caption, va="bottom", ha="left")
     return save(figure, fmt)
+
+
+def _hollow(marker: str, label: str) -> Line2D:
+    """A legend entry for a kind of point drawn open: an estimate, a bound, a value of unknown firmness."""
+    return Line2D([], [], color="#444444", marker=marker, markerfacecolor="white", ls="", label=label)
 
 
 def _panel(
