@@ -239,3 +239,16 @@ def test_running_again_keeps_the_view(client) -> None:
     page = client.get("/queries/mexico-seizures?run=1&view=chart").get_data(as_text=True)
     form = page.split('<form method="get" class="parameters">')[1].split("</form>")[0]
     assert '<input type="hidden" name="view" value="chart">' in form
+
+
+def test_a_chart_that_cannot_be_drawn_says_why_and_shows_the_table(client) -> None:
+    # Every value of Mexico by calendar year: hectares, tonnes, kilograms, counts.
+    text = (
+        "PREFIX kg: <https://w3id.org/opioid-kg/ontology#> PREFIX qb: <http://purl.org/linked-data/cube#>\n"
+        "SELECT ?o ?period ?value WHERE { ?o a qb:Observation ; qb:measureType ?m ; ?m ?value ; "
+        "kg:refPeriod ?period ; kg:refArea <https://w3id.org/opioid-kg/id/country/MX> . "
+        "?period a kg:CalendarYear . }"
+    )
+    page = client.get("/query", query_string={"query": text, "view": "chart"}).get_data(as_text=True)
+    assert "No chart of this answer: at most two units on one chart" in page
+    assert 'table class="results readable"' in page and "view-picture" not in page

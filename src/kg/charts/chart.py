@@ -80,6 +80,16 @@ def describe(series: list[Series]) -> str:
     return " ".join(parts)
 
 
+def problem(series: list[Series]) -> str:
+    """Why these series cannot be one chart, in words; empty when they can."""
+    if not series or not any(s.points for s in series):
+        return "no observations to chart"
+    units = list(dict.fromkeys(s.unit for s in series))
+    if len(units) > 2:
+        return f"at most two units on one chart, not {', '.join(units)}"
+    return ""
+
+
 def chart(
     series: list[Series],
     *,
@@ -91,13 +101,11 @@ def chart(
 ) -> bytes:
     """One panel per kind of period; in each, one line (or bars, `style="bar"`) per series, a second
     unit on a right axis; `note` is added to the caption."""
-    if not series or not any(s.points for s in series):
-        raise ValueError("no observations to chart")
+    if problem(series):
+        raise ValueError(problem(series))
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
     units = list(dict.fromkeys(s.unit for s in series))
-    if len(units) > 2:
-        raise ValueError(f"at most two units on one chart, not {', '.join(units)}")
     size = PRESETS[preset]
     kinds = [
         k

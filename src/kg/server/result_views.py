@@ -83,6 +83,12 @@ def view_context(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if shown["view"] == "chart":
         shown["pictures"]["memo"] = _link(f"{picture}.png", view="chart", preset="memo")
         series, caveat = _series(result, views)
+        if charts.problem(series):
+            return {
+                **shown,
+                "view": "table",
+                "refused": f"No chart of this answer: {charts.problem(series)}.",
+            }
         shown["words"] = " ".join(filter(None, [charts.describe(series), caveat, note]))
     else:
         plan = views.network
