@@ -118,7 +118,7 @@ def _answer_series(
         if one is None:
             label = labels.get(key) or local_name(key) if key else header(plan.value)
             measure = charts_series.Measure(key, plan.value, label, unit)
-            one = found[key] = charts_series.Series(measure, key, header(plan.period))
+            one = found[key] = charts_series.Series(measure, key, "from the answer")
         period = period_of(row[plan.period], labels)
         value = float(as_number(row[plan.value]) or 0)
         if period is None or (key, period.label, value) in seen:
