@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import kg
-from kg.charts.chart import chart
+from kg.charts.chart import chart, problem
 from kg.namespaces import XSD
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
@@ -252,3 +252,29 @@ def test_a_chart_that_cannot_be_drawn_says_why_and_shows_the_table(client) -> No
     page = client.get("/query", query_string={"query": text, "view": "chart"}).get_data(as_text=True)
     assert "No chart of this answer: at most two units on one chart" in page
     assert 'table class="results readable"' in page and "view-picture" not in page
+
+
+def test_a_network_past_what_a_picture_can_show_is_refused_with_the_count() -> None:
+    rows = [
+        {
+            "a": Term("uri", f"https://w3id.org/opioid-kg/id/place/p{i % 10}"),
+            "b": Term("uri", f"https://w3id.org/opioid-kg/id/place/q{i % 20}"),
+            "n": Term("literal", str(i), XSD + "integer"),
+        }
+        for i in range(200)
+    ]
+    views = views_of(["a", "b", "n"], rows, {})
+    assert views.reasons["network"] == "200 arrows are more than a picture can show (150); narrow the query"
+    wide = [
+        {**row, "b": Term("uri", f"https://w3id.org/opioid-kg/id/place/q{i}")} for i, row in enumerate(rows)
+    ]
+    assert views_of(["a", "b", "n"], wide, {}).reasons["network"].startswith("210 entities are more than")
+
+
+def test_more_series_than_colours_are_no_chart(store) -> None:
+    variables, rows, labels = answer(store, "mexico-seizures")
+    plan = views_of(variables, rows, labels).chart
+    assert plan is not None
+    series, _ = chart_series(store, plan, rows, labels, observations_in(store_select(store), rows))
+    assert problem(series) == ""
+    assert problem(series * 3) == "9 series are more than one chart can tell apart (8); narrow the query"

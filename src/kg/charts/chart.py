@@ -87,6 +87,10 @@ def problem(series: list[Series]) -> str:
     units = list(dict.fromkeys(s.unit for s in series))
     if len(units) > 2:
         return f"at most two units on one chart, not {', '.join(units)}"
+    if len(series) > len(PALETTE):
+        return (
+            f"{len(series)} series are more than one chart can tell apart ({len(PALETTE)}); narrow the query"
+        )
     return ""
 
 

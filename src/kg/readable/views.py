@@ -20,6 +20,7 @@ from kg.readable.values import TermLike, as_number
 
 VIEWS = ("table", "chart", "network")
 MAX_NODES = 60  # entities a network picture can show legibly; past it the view says so
+MAX_ARROWS = 150  # and arrows
 # Vocabulary terms (classes, properties, units) are what rows say about entities, not entities.
 VOCABULARIES = tuple(sorted({ns for ns in PREFIXES.values() if not ns.startswith(str(ID))}))
 YEAR = re.compile(r"^(\d{4})$")
@@ -157,4 +158,11 @@ def _network_plan(
     # Label columns of other columns (originLabel beside origin) name a thing, not the edge.
     label_columns = {v for v in variables if v.endswith("Label") and v[: -len("Label")] in variables}
     label = next((v for v in variables if v not in label_columns and v not in entity_columns), None)
+    arrows = {
+        tuple(row[c].value if c in row else "" for c in (source, target, label or source))
+        for row in rows
+        if source in row and target in row
+    }
+    if len(arrows) > MAX_ARROWS:
+        return None, f"{len(arrows)} arrows are more than a picture can show ({MAX_ARROWS}); narrow the query"
     return NetworkPlan(source, target, label), ""
