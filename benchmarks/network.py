@@ -19,7 +19,7 @@ from pathlib import Path
 import networkx as nx
 
 from kg.network.chokepoints import chokepoints, cut_off_by, minimum_cut
-from kg.network.draw import draw_flows
+from kg.network.draw import Words, draw_flows
 from kg.network.export import export
 from kg.network.model import flow_network, production_network
 from kg.network.routes import find_routes, origins, what_if
@@ -65,9 +65,7 @@ def real_graph(rows: list[tuple[str, str, float, str]], store_path: Path) -> Non
     timed(rows, "report", "chokepoints fentanyl -> US", lambda: chokepoints(fentanyl, "US").ranked)
     timed(rows, "report", "what-if without MX", lambda: what_if(everything, "US", places=["MX"]))
     rows.append(("report", "total, build and every analysis", time.perf_counter() - start, ""))
-    timed(
-        rows, "report", "draw fentanyl SVG", lambda: draw_flows(fentanyl, title="t", caption="c", fmt="svg")
-    )
+    timed(rows, "report", "draw fentanyl SVG", lambda: draw_flows(fentanyl, Words("t", "c"), fmt="svg"))
     timed(rows, "report", "export GraphML", lambda: export(everything, "graphml"))
 
 
