@@ -61,3 +61,34 @@ def test_charts_page_and_chart_pictures(server: RunningServer) -> None:
 def test_unknown_substance_or_measure_is_404(server: RunningServer) -> None:
     assert server.get("/network", substance="unobtainium").status == 404
     assert server.get("/charts/noSuchMeasure.svg").status == 404
+
+
+def test_the_memo_picture_on_the_web_is_the_one_the_cli_draws(server: RunningServer, built, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    output = tmp_path / "memo.svg"
+    args = ["network", "draw", "--substance", "fentanyl", "--preset", "memo", "-o", str(output)]
+    result = CliRunner().invoke(main, [*args, "--store", str(built.store_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    web = server.get("/network.svg", substance="fentanyl", preset="memo")
+    assert web.status == 200 and web.body == output.read_bytes()
+    assert server.get("/network.svg", preset="poster").status == 404
+
+
+def test_the_network_page_shows_the_memo_picture_with_its_words_and_the_routes_table(
+    server: RunningServer,
+) -> None:
+    import html
+    import re
+
+    page = server.get("/network", substance="fentanyl")
+    image = re.search(r'<img[^>]*src="([^"]*network\.svg[^"]*)"[^>]*alt="([^"]*)"', page.text)
+    assert image is not None, "no network picture with alt text on the page"
+    source, alt = html.unescape(image.group(1)), html.unescape(image.group(2))
+    assert "preset=memo" in source and "substance=fentanyl" in source
+    described = ElementTree.fromstring(server.get(source).body).find("{http://www.w3.org/2000/svg}desc")
+    assert described is not None and alt == described.text
+    assert "China → United States (direct mail)" in alt and "Canada" in alt
+    assert 'id="routes"' in page.text and "<table" in page.text.split('id="routes"')[1]
