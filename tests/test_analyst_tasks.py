@@ -195,7 +195,9 @@ PAGE_TYPES = [
     "/source/crs-2018-heroin-fentanyl-mexico",
     "/downloads",
     "/network",
+    "/network?substance=fentanyl",
     "/charts",
+    "/ontology",
     "/graph/data",
     "/id/no-such-thing",
 ]
