@@ -37,13 +37,16 @@ def test_network_pictures_are_embeddable(server: RunningServer) -> None:
     assert png.status == 200 and png.content_type == "image/png" and png.body.startswith(PNG_MAGIC)
 
 
-def test_interactive_network_loads_its_script_from_the_server(server: RunningServer) -> None:
+def test_interactive_network_loads_its_script_and_stylesheet_from_the_server(server: RunningServer) -> None:
     page = server.get("/network.html", substance="heroin")
     assert page.status == 200
     assert "/network/vis-network.min.js" in page.text
+    assert '<link rel="stylesheet" href="/network/vis-network.css">' in page.text
     assert 'src="http' not in page.text and "cdn" not in page.text.lower()
     script = server.get("/network/vis-network.min.js")
     assert script.status == 200 and len(script.body) > 100_000
+    style = server.get("/network/vis-network.css")
+    assert style.status == 200 and style.content_type == "text/css" and b"div.vis-tooltip" in style.body
 
 
 def test_charts_page_and_chart_pictures(server: RunningServer) -> None:

@@ -25,7 +25,14 @@ from matplotlib.patches import FancyArrowPatch
 
 from kg.charts.presets import PRESETS, Preset
 
-from .layout import Positions, generation_positions, layered_positions, substance_colours, substance_labels
+from .layout import (
+    Positions,
+    generation_positions,
+    layered_positions,
+    line_kinds,
+    substance_colours,
+    substance_labels,
+)
 
 FORMATS = ("svg", "png")
 RELATION_COLOURS = {
@@ -92,16 +99,12 @@ def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", pres
         for u, v, k, d in network.edges(keys=True, data=True)
     }
     legend = [Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in colours]
-    drawn = set(styles.values())
-    kinds = [
-        (any(not s.dashed for s in drawn), Line2D([], [], color="#444444", lw=1.5, label="reported")),
-        (any(s.dashed for s in drawn), Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected")),
-        (
-            any(s.faded for s in drawn),
-            Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
-        ),
-    ]
-    legend += [handle for shown, handle in kinds if shown]
+    looks = {
+        "reported": Line2D([], [], color="#444444", lw=1.5, label="reported"),
+        "suspected": Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"),
+        "historical": Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
+    }
+    legend += [looks[kind] for kind in line_kinds(network)]
     return _render(network, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 

@@ -9,6 +9,7 @@ import networkx as nx
 from kg.store.base import Store
 
 from . import draw, interactive
+from .layout import line_kinds
 from .model import flow_network, production_network, substance_family
 from .routes import UnknownName, substance_view
 from .words import describe_chain, describe_flows
@@ -68,12 +69,8 @@ def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGr
         )
         if related:
             parts.append(f"Includes {', '.join(related)}.")
-    drawn = [("suspected", "dashed"), ("historical", "faded")]
-    shown = [
-        f"{look}: {kind}"
-        for kind, look in drawn
-        if any(kind in (d.get("status"), d.get("temporal")) for _u, _v, d in network.edges(data=True))
-    ]
+    looks = {"suspected": "dashed", "historical": "faded"}
+    shown = [f"{looks[kind]}: {kind}" for kind in line_kinds(network) if kind in looks]
     parts.append("; ".join(["Each arrow is a leg of a route the report describes", *shown]) + ".")
     if network.graph.get("citation"):
         parts.append(f"Source: {network.graph['citation']}")
@@ -99,12 +96,18 @@ def flow_words(view: FlowView) -> draw.Words:
     return draw.Words(view.title, view.caption, describe_flows(view.network, view.title))
 
 
-def flow_picture(view: FlowView, fmt: str, script_url: str | None = None, preset: str = "screen") -> bytes:
-    """The view as SVG or PNG at a preset's size, or an interactive HTML page (its script inlined unless
-    `script_url`)."""
+def flow_picture(
+    view: FlowView,
+    fmt: str,
+    script_url: str | None = None,
+    preset: str = "screen",
+    style_url: str | None = None,
+) -> bytes:
+    """The view as SVG or PNG at a preset's size, or an interactive HTML page (vis-network's script and
+    stylesheet inlined unless `script_url` and `style_url`)."""
     if fmt == "html":
         page = interactive.interactive_html(
-            view.network, title=view.title, caption=view.caption, script_url=script_url
+            view.network, title=view.title, caption=view.caption, script_url=script_url, style_url=style_url
         )
         return page.encode("utf-8")
     return draw.draw_flows(view.network, flow_words(view), fmt=fmt, preset=preset)

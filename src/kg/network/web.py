@@ -1,8 +1,8 @@
 """Pages of `kg serve`: the trafficking network with a substance filter, and charts of the statistics.
 
 Every picture also has its own `.svg` and `.png` URL to embed elsewhere; the
-interactive view loads vis-network from this blueprint, which serves the file
-shipped inside the installed pyvis package.
+interactive view loads vis-network's script and stylesheet from this blueprint,
+which serves the files shipped inside the installed pyvis package.
 """
 
 from __future__ import annotations
@@ -115,9 +115,10 @@ def network_picture(fmt: str) -> Response:
     except UnknownName as error:
         abort(404, str(error))
     script = url_for("network.vis_script") if fmt == "html" else None
+    style = url_for("network.vis_style") if fmt == "html" else None
     body = cached(
         ("network", view.substance or "", fmt, preset),
-        lambda: flow_picture(view, fmt, script_url=script, preset=preset),
+        lambda: flow_picture(view, fmt, script_url=script, preset=preset, style_url=style),
     )
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
@@ -125,8 +126,13 @@ def network_picture(fmt: str) -> Response:
 
 @blueprint.get("/network/vis-network.min.js")
 def vis_script() -> Response:
-    response = send_file(interactive.vis_network_path(), mimetype="text/javascript", max_age=86400)
-    return response
+    return send_file(interactive.vis_network_path("min.js"), mimetype="text/javascript", max_age=86400)
+
+
+@blueprint.get("/network/vis-network.css")
+def vis_style() -> Response:
+    """vis-network's stylesheet: without it the evidence tooltip sits hidden under the picture."""
+    return send_file(interactive.vis_network_path("css"), mimetype="text/css", max_age=86400)
 
 
 def _series(names: str, area: str | None) -> list[series.Series]:
