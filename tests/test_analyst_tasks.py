@@ -196,6 +196,7 @@ PAGE_TYPES = [
     "/downloads",
     "/network",
     "/network?substance=fentanyl",
+    "/network.html?substance=fentanyl",
     "/charts",
     "/ontology",
     "/graph/data",
