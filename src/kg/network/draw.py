@@ -138,7 +138,15 @@ def _render(
     title_h = len(title_lines) * size.title * LINE + 0.15
     header_h = size.text * LINE + 0.05
     row_h = 1.0  # inches between places in a column
-    drawing_h = (rows + 0.2) * row_h
+    # a place's name wraps to four fifths of a column, so neighbours' names never run into each other
+    column_width = 0.98 * size.width / (len(columns) - 0.2)
+    name_width = max(8, int(0.8 * column_width * 72 / (size.text * 0.6)))
+    names = {
+        key: textwrap.wrap(str(network.nodes[key].get("label", key)), name_width, break_long_words=False)
+        for key in positions
+    }
+    below = 0.25 + max((len(lines) for lines in names.values()), default=1) * size.text * LINE / row_h
+    drawing_h = (rows - 0.6 + below) * row_h
     legend_h = legend_rows * size.text * LINE * 1.1 + 0.1
     caption_h = len(caption_lines) * size.caption * LINE + 0.1
     height = title_h + header_h + drawing_h + legend_h + caption_h + 0.1
@@ -150,7 +158,7 @@ def _render(
     axes = figure.add_axes((0.01, bottom / height, 0.98, (drawing_h + header_h) / height))
     axes.set_axis_off()
     axes.set_xlim(-0.4, len(columns) - 0.6)
-    axes.set_ylim(-0.6, rows - 0.4 + header_h / row_h)
+    axes.set_ylim(-below, rows - 0.4 + header_h / row_h)
     for column, name in enumerate(columns):
         axes.text(
             column,
@@ -167,7 +175,7 @@ def _render(
     for key, (x, y) in positions.items():
         axes.scatter([x], [y], s=node**2, color="white", edgecolors="#333333", linewidths=1.2, zorder=3)
         axes.annotate(
-            network.nodes[key].get("label", key),
+            "\n".join(names[key]),
             (x, y),
             xytext=(0, -node / 2 - 2),
             textcoords="offset points",
