@@ -18,10 +18,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from kg.charts.presets import PRESETS, Preset
 from kg.charts.series import Point, Series
 from kg.network.draw import save
 from kg.network.layout import PALETTE
+from kg.network.presets import PRESETS, Preset
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
 PANEL_TITLES = {

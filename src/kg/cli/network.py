@@ -9,11 +9,11 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.charts.presets import PRESETS
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
 from kg.network import draw, export
 from kg.network.chokepoints import chokepoints
+from kg.network.presets import PRESETS
 from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resolve_place, what_if
 from kg.network.tables import chokepoints_table, routes_table, what_if_table
 from kg.network.views import FlowView, chain_view, flow_picture, flow_view, flow_words

@@ -23,8 +23,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from kg.charts.presets import PRESETS, Preset
-
 from .layout import (
     Positions,
     generation_positions,
@@ -33,6 +31,7 @@ from .layout import (
     substance_colours,
     substance_labels,
 )
+from .presets import PRESETS, Preset
 
 FORMATS = ("svg", "png")
 RELATION_COLOURS = {

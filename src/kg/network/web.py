@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.charts.presets import PRESETS
+from kg.network.presets import PRESETS
 from kg.server.headers import allow_inline
 from kg.server.services import services
 from kg.store.base import Store
