@@ -18,10 +18,10 @@ from kg.server.headers import allow_inline
 from kg.server.services import services
 from kg.store.base import Store
 
-from . import interactive
+from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import flow_picture, flow_view
+from .views import FlowView, flow_picture, flow_view
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -74,7 +74,20 @@ def network_page() -> str:
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
         pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
+        world_map=map_links(view, substance),
     )
+
+
+def map_links(view: FlowView, substance: str | None) -> dict[str, str]:
+    """The map's URLs on screen and for memos, the map in words for its alt text, and its caption."""
+    links = {
+        f"{fmt}{'' if preset == 'screen' else '_' + preset}": url_for(
+            "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
+        )
+        for fmt in ("svg", "png")
+        for preset in worldmap.PRESETS
+    }
+    return {**links, "alt": worldmap.map_in_words(view), "caption": worldmap.map_caption(view)}
 
 
 def routes_in_words(substance: str | None) -> dict[str, object] | None:
@@ -102,6 +115,22 @@ def network_picture(fmt: str) -> Response:
     body = cached(("network", view.substance or "", fmt), lambda: flow_picture(view, fmt, script_url=script))
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
+
+
+@blueprint.get("/network/map.<any(svg, png):fmt>")
+def map_picture(fmt: str) -> Response:
+    """The flows on a world map; `?substance=` narrows as on /network, `?preset=memo` for a memo."""
+    preset = request.args.get("preset") or "screen"
+    if preset not in worldmap.PRESETS:
+        abort(404, f"no map preset {preset!r}; presets: {', '.join(sorted(worldmap.PRESETS))}")
+    try:
+        view = flow_view(store(), _substance())
+    except UnknownName as error:
+        abort(404, str(error))
+    body = cached(
+        ("map", view.substance or "", fmt, preset), lambda: worldmap.draw_map(view, fmt=fmt, preset=preset)
+    )
+    return Response(body, mimetype=MIME[fmt])
 
 
 @blueprint.get("/network/vis-network.min.js")
