@@ -108,6 +108,15 @@ def test_the_words_name_the_places_and_those_that_could_not_be_drawn(built, tmp_
     root = ET.parse(map_file(built, tmp_path, "--substance", "heroin")).getroot()
     caption = " ".join(t.strip() for t in root.itertext() if t.strip())
     assert "Southeast Asia" in caption and "Southwest Asia" in caption and "Not drawn" in caption
+    assert "historical" in caption  # Colombia's and Guatemala's heroin legs
+
+
+def test_the_legend_and_caption_name_only_what_is_drawn(built, tmp_path: Path) -> None:
+    root = ET.parse(map_file(built, tmp_path, "--substance", "fentanyl")).getroot()
+    text = [t.strip() for t in root.itertext() if t.strip()]
+    assert "suspected" in text  # the legend's entry for the dashed precursor leg, United States to Mexico
+    assert not any("historical" in line for line in text)  # no fentanyl leg is historical
+    assert "heroin" not in " ".join(text)
 
 
 def test_the_map_is_drawn_with_the_network_unavailable(built, tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ class MapPreset:
 
 
 PRESETS = {
-    "screen": MapPreset(width=10.0, text=8.0, title=12.0, caption=8.0),
+    "screen": MapPreset(width=10.0, text=9.0, title=12.0, caption=9.0),
     "memo": MapPreset(width=6.5, text=9.0, title=10.5, caption=9.0),
 }
 
@@ -139,9 +139,11 @@ def _corridor_words(legs: list[tuple[str, dict[str, object]]]) -> str:
 def map_caption(view: FlowView) -> str:
     """What the fills and arrows mean, what could not be drawn, and the source with its date."""
     shown = plan(view.network)
+    styles = {"suspected": "dashed: suspected", "historical": "faded: historical"}
+    used = [words for hedge, words in styles.items() if any(hedge in _hedges(d) for *_e, d in shown.legs)]
     parts = [
         "Countries filled by the role they mostly play in these flows; each arrow is a leg of a route the "
-        "report describes, in the colour of its substance; dashed: suspected; faded: historical."
+        f"report describes, in the colour of its substance{''.join('; ' + words for words in used)}."
     ]
     if shown.undrawn:
         parts.append(f"Not drawn, as they are not countries: {', '.join(shown.undrawn)}.")
@@ -221,14 +223,16 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
 
 
 def _frame(axes: Axes, extent: tuple[float, float, float, float], ratio: float) -> None:
-    """Limits around the flows with a margin, widened on one side so that a degree is as long north to
-    south as east to west within the axes' box of height/width `ratio`."""
+    """Limits around the flows with a margin, widened so that a degree is as long north to south as east
+    to west within the axes' box of height/width `ratio`; not past the poles where it can be helped."""
     west, east, south, north = extent
     width, height = (east - west) * (1 + 2 * MARGIN), (north - south) * (1 + 2 * MARGIN)
     width, height = max(width, height / ratio), max(height, width * ratio)
-    middle_x, middle_y = (west + east) / 2, (south + north) / 2
+    pole = float(geo.outline()[:, 1].max())
+    top = min((south + north) / 2 + height / 2, max(pole, north))
+    middle_x = (west + east) / 2
     axes.set_xlim(middle_x - width / 2, middle_x + width / 2)
-    axes.set_ylim(middle_y - height / 2, middle_y + height / 2)
+    axes.set_ylim(top - height, top)
 
 
 def _countries(axes: Axes, known: dict[str, geo.Country], fills: dict[str, str], centre: float) -> None:
