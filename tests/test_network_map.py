@@ -4,20 +4,24 @@ words for the places it cannot draw; drawn without the network; on the network p
 from __future__ import annotations
 
 import csv
+import math
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import networkx as nx
+import numpy as np
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS
 from click.testing import CliRunner
 from server_fixtures import RunningServer
 
 from kg.cli import main
+from kg.network import geo
 from kg.network.views import flow_view
-from kg.network.worldmap import NO_ROLE, ROLE_COLOURS, map_in_words
+from kg.network.worldmap import NO_ROLE, ROLE_COLOURS, map_in_words, plan
 
 SVG = "{http://www.w3.org/2000/svg}"
 BOUNDARY_CODES = Path(__file__).resolve().parent.parent / "src/kg/network/boundaries/iso3166-numeric.tsv"
@@ -178,3 +182,52 @@ def test_the_map_shows_on_the_network_page_in_a_browser(server: RunningServer) -
                 page.close()
         finally:
             browser.close()
+
+
+def test_a_country_missing_from_the_boundary_set_is_named_apart_from_regions() -> None:
+    network = nx.MultiDiGraph()
+    network.add_node("HK", label="Hong Kong", type="Country", iso="HK")  # too small for 1:110m
+    network.add_node("MX", label="Mexico", type="Country", iso="MX")
+    network.add_node("asia", label="Asia", type="Region", iso="")
+    network.add_edge("HK", "MX", key="a/heroin", substance="heroin", origin="HK", destination="MX")
+    network.add_edge("asia", "MX", key="b/heroin", substance="heroin", origin="asia", destination="MX")
+    shown = plan(network)
+    assert shown.undrawn == {
+        "they are not in the 1:110m boundary set": ["Hong Kong"],
+        "they are not countries": ["Asia"],
+    }
+    assert shown.legs == [] and shown.roles == {"MX": "destination"}
+
+
+def test_the_boundaries_decode_to_the_right_place_and_equal_earth_keeps_areas() -> None:
+    mexico = geo.countries()["MX"].main_ring
+    west, south = mexico.min(axis=0)
+    east, north = mexico.max(axis=0)
+    assert -118 < west < -116 and -87.5 < east < -86 and 14 < south < 15.5 and 32 < north < 33.5
+    assert geo.countries()["US"].numeric == "840" and geo.countries()["CN"].numeric == "156"
+
+    def projected_area(lon: float, lat: float) -> float:
+        cell = np.array([[lon, lat], [lon + 1, lat], [lon + 1, lat + 1], [lon, lat + 1]], dtype=float)
+        x, y = geo.project(cell).T
+        return abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))) / 2
+
+    def sphere_area(lat: float) -> float:
+        return math.radians(1) * (math.sin(math.radians(lat + 1)) - math.sin(math.radians(lat)))
+
+    for lat in (0.0, 30.0, 60.0):  # one-degree cells: their areas keep the sphere's proportions
+        assert projected_area(-100, lat) / projected_area(-100, 0) == pytest.approx(
+            sphere_area(lat) / sphere_area(0), rel=1e-3
+        )
+    assert geo.project(np.array([[180.0, 0.0]]))[0, 0] == pytest.approx(
+        2.7066, abs=1e-3
+    )  # the equator's half
+
+
+def test_the_map_is_centred_so_that_china_to_the_americas_crosses_the_pacific() -> None:
+    rings = [geo.countries()[code].main_ring for code in ("CN", "US", "MX", "CA")]
+    centre = geo.central_meridian(rings)
+    assert 150 < centre % 360 < 230  # over the Pacific
+    china, united_states = (
+        geo.project(geo.unwrap(geo.countries()[c].main_ring, centre)) for c in ("CN", "US")
+    )
+    assert china[:, 0].max() < united_states[:, 0].min()  # China west of the United States, nothing between

@@ -31,6 +31,8 @@ ROLE_NAMES = {"sources": "source", "transit": "transit", "destination": "destina
 ROLE_COLOURS = {"sources": "#F3C98B", "transit": "#CDBFE3", "destination": "#A9CCE3"}
 NO_ROLE = "#ECECEC"
 BORDER = "#FFFFFF"
+UNDRAWN_PLACE = "they are not countries"
+UNDRAWN_COUNTRY = "they are not in the 1:110m boundary set"
 MARGIN = 0.08  # of the flows' extent, on every side
 BEND = 0.2  # how far arcs bow out, as a share of their length
 LINE_SPACING = 1.3  # of the font size, in the key and the caption
@@ -60,7 +62,7 @@ class Plan:
     roles: dict[str, str]  # place key -> its main role (a column of the network picture)
     all_roles: dict[str, list[str]]  # place key -> every role it plays
     legs: list[tuple[str, str, str, dict[str, object]]]  # u, v, key, data: both ends drawable
-    undrawn: list[str]  # labels of places that are not countries of the boundary set
+    undrawn: dict[str, list[str]]  # why not drawn -> labels of the places
     labels: dict[str, str]
 
 
@@ -77,8 +79,11 @@ def plan(network: nx.MultiDiGraph) -> Plan:
         for u, v, k, d in sorted(network.edges(keys=True, data=True), key=lambda e: str(e[2]))
         if u in drawable and v in drawable
     ]
-    undrawn = sorted((labels[n] for n in network if n not in drawable), key=str.casefold)
-    return Plan(roles, all_roles, legs, undrawn, labels)
+    undrawn: dict[str, list[str]] = defaultdict(list)
+    for node, kind in sorted(network.nodes(data="type", default=""), key=lambda n: labels[n[0]].casefold()):
+        if node not in drawable:
+            undrawn[UNDRAWN_COUNTRY if kind == "Country" else UNDRAWN_PLACE].append(labels[node])
+    return Plan(roles, all_roles, legs, dict(undrawn), labels)
 
 
 def map_in_words(view: FlowView) -> str:
@@ -97,8 +102,7 @@ def map_in_words(view: FlowView) -> str:
     ]
     if words:
         parts.append(f"Arrows: {'; '.join(words)}.")
-    if shown.undrawn:
-        parts.append(f"Not drawn, as they are not countries: {', '.join(shown.undrawn)}.")
+    parts += [f"Not drawn, as {why}: {', '.join(places)}." for why, places in shown.undrawn.items()]
     return " ".join(parts)
 
 
@@ -145,8 +149,7 @@ def map_caption(view: FlowView) -> str:
         "Countries filled by the role they mostly play in these flows; each arrow is a leg of a route the "
         f"report describes, in the colour of its substance{''.join('; ' + words for words in used)}."
     ]
-    if shown.undrawn:
-        parts.append(f"Not drawn, as they are not countries: {', '.join(shown.undrawn)}.")
+    parts += [f"Not drawn, as {why}: {', '.join(places)}." for why, places in shown.undrawn.items()]
     parts.append(source_line(view.network))
     parts.append("Boundaries: Natural Earth 1:110m (public domain), Equal Earth projection.")
     return " ".join(p for p in parts if p)
