@@ -89,7 +89,7 @@ def plan(network: nx.MultiDiGraph) -> Plan:
 def map_in_words(view: FlowView) -> str:
     """The map as a sentence for alt text: the places by role, the legs drawn, the places left out."""
     shown = plan(view.network)
-    parts = [f"Map: {view.title.lower() if view.title[0].isupper() else view.title}."]
+    parts = [f"World map: {view.title}."]
     for role in COLUMNS:
         places = sorted((n for n, r in shown.roles.items() if r == role), key=lambda n: shown.labels[n])
         if places:
