@@ -55,6 +55,7 @@ def flow_view(store: Store, substance: str | None = None) -> FlowView:
 
 def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGraph) -> str:
     """What the picture shows and where it comes from."""
+    agencies = sorted({str(a) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
     parts = []
     if substance is not None:
         related = sorted(
@@ -67,17 +68,11 @@ def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGr
         if related:
             parts.append(f"Includes {', '.join(related)}.")
     parts.append("Each arrow is a leg of a route the report describes; dashed: suspected; faded: historical.")
-    parts.append(source_line(network))
-    return " ".join(p for p in parts if p)
-
-
-def source_line(network: nx.MultiDiGraph) -> str:
-    """The report the flows come from, with its date, and the agencies it attributes them to."""
-    agencies = sorted({str(a) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
-    line = f"Source: {network.graph['citation']}" if network.graph.get("citation") else ""
+    if network.graph.get("citation"):
+        parts.append(f"Source: {network.graph['citation']}")
     if agencies:
-        line += f", attributing the routes to {', '.join(agencies)}."
-    return line
+        parts[-1] += f", attributing the routes to {', '.join(agencies)}."
+    return " ".join(parts)
 
 
 def chain_view(store: Store) -> tuple[nx.DiGraph, str, str]:

@@ -21,7 +21,7 @@ from kg.store.base import Store
 from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import FlowView, flow_picture, flow_view
+from .views import flow_picture, flow_view
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -69,25 +69,13 @@ def network_page() -> str:
     roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
     return render_template(
         "network/network.html",
+        world_map={**map_urls(substance), **worldmap.map_words(view)},
         routes=routes_in_words(view.substance),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
         pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
-        world_map=map_links(view, substance),
     )
-
-
-def map_links(view: FlowView, substance: str | None) -> dict[str, str]:
-    """The map's URLs on screen and for memos, the map in words for its alt text, and its caption."""
-    links = {
-        f"{fmt}{'' if preset == 'screen' else '_' + preset}": url_for(
-            "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
-        )
-        for fmt in ("svg", "png")
-        for preset in worldmap.PRESETS
-    }
-    return {**links, "alt": worldmap.map_in_words(view), "caption": worldmap.map_caption(view)}
 
 
 def routes_in_words(substance: str | None) -> dict[str, object] | None:
@@ -115,6 +103,17 @@ def network_picture(fmt: str) -> Response:
     body = cached(("network", view.substance or "", fmt), lambda: flow_picture(view, fmt, script_url=script))
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
+
+
+def map_urls(substance: str | None) -> dict[str, str]:
+    """The map's URLs at screen size (`svg`, `png`) and for memos (`svg_memo`, `png_memo`)."""
+    return {
+        fmt + ("" if preset == "screen" else f"_{preset}"): url_for(
+            "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
+        )
+        for fmt in ("svg", "png")
+        for preset in worldmap.PRESETS
+    }
 
 
 @blueprint.get("/network/map.<any(svg, png):fmt>")

@@ -25,7 +25,7 @@ from matplotlib.path import Path
 from . import geo
 from .draw import save
 from .layout import COLUMNS, column_of, flow_roles, substance_colours, substance_labels
-from .views import FlowView, source_line
+from .views import FlowView
 
 ROLE_NAMES = {"sources": "source", "transit": "transit", "destination": "destination"}
 ROLE_COLOURS = {"sources": "#F3C98B", "transit": "#CDBFE3", "destination": "#A9CCE3"}
@@ -140,6 +140,11 @@ def _corridor_words(legs: list[tuple[str, dict[str, object]]]) -> str:
     )
 
 
+def map_words(view: FlowView) -> dict[str, str]:
+    """The map in words (its alt text) and its caption, for a page that shows it."""
+    return {"alt": map_in_words(view), "caption": map_caption(view)}
+
+
 def map_caption(view: FlowView) -> str:
     """What the fills and arrows mean, what could not be drawn, and the source with its date."""
     shown = plan(view.network)
@@ -150,9 +155,15 @@ def map_caption(view: FlowView) -> str:
         f"report describes, in the colour of its substance{''.join('; ' + words for words in used)}."
     ]
     parts += [f"Not drawn, as {why}: {', '.join(places)}." for why, places in shown.undrawn.items()]
-    parts.append(source_line(view.network))
+    parts.append(source_line(view.caption))
     parts.append("Boundaries: Natural Earth 1:110m (public domain), Equal Earth projection.")
     return " ".join(p for p in parts if p)
+
+
+def source_line(caption: str) -> str:
+    """The source sentence a flow view's caption ends with: the report, its date, the agencies cited."""
+    start = caption.find("Source: ")
+    return caption[start:] if start >= 0 else ""
 
 
 def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> bytes:
