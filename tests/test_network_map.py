@@ -48,10 +48,11 @@ def map_file(built, tmp_path: Path, *options: str, fmt: str = "svg") -> Path:
 
 
 def fill_of(root: ET.Element, numeric: str) -> str:
-    """The fill colour of the country whose boundary id is `numeric`."""
+    """The fill colour of the country whose boundary id is `numeric` (a country is one path)."""
     (group,) = [g for g in root.iter(f"{SVG}g") if g.get("id") == f"country-{numeric}"]
-    style = group.find(f"{SVG}path").get("style", "")  # type: ignore[union-attr]  # a country is one path
-    return re.search(r"fill:\s*(#[0-9a-fA-F]{6})", style).group(1).upper()  # type: ignore[union-attr]
+    (path,) = group.iter(f"{SVG}path")
+    (colour,) = re.findall(r"fill:\s*(#[0-9a-fA-F]{6})", path.get("style", ""))
+    return colour.upper()
 
 
 def arrows(root: ET.Element) -> dict[str, str]:
