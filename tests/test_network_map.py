@@ -232,3 +232,28 @@ def test_the_map_is_centred_so_that_china_to_the_americas_crosses_the_pacific() 
         geo.project(geo.unwrap(geo.countries()[c].main_ring, centre)) for c in ("CN", "US")
     )
     assert china[:, 0].max() < united_states[:, 0].min()  # China west of the United States, nothing between
+
+
+def numbers_in(d: str) -> list[tuple[float, float]]:
+    values = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    return list(zip(values[::2], values[1::2], strict=False))
+
+
+@pytest.mark.parametrize("substance", ["fentanyl", "heroin"])
+def test_countries_are_clipped_to_the_map_in_the_svg_itself(built, tmp_path: Path, substance: str) -> None:
+    """An SVG viewer applies one clip path per element: it must hold the map's box, not only the world's
+    edge, or land runs out under the legend."""
+    root = ET.parse(map_file(built, tmp_path, "--substance", substance)).getroot()
+    clips = {c.get("id"): c for c in root.iter(f"{SVG}clipPath")}
+    (legend,) = [g for g in root.iter(f"{SVG}g") if g.get("id") == "legend_1"]
+    legend_top = min(y for p in legend.iter(f"{SVG}path") for _x, y in numbers_in(p.get("d", "")))
+    width = float(root.get("width", "0").removesuffix("pt"))
+    used = {
+        re.fullmatch(r"url\(#(.+)\)", path.get("clip-path", "")).group(1)  # every country path is clipped
+        for g in root.iter(f"{SVG}g")
+        if g.get("id", "").startswith("country-")
+        for path in g.iter(f"{SVG}path")
+    }
+    for clip in used:
+        points = [xy for p in clips[clip].iter(f"{SVG}path") for xy in numbers_in(p.get("d", ""))]
+        assert all(0 <= x <= width and y < legend_top for x, y in points), clip

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
 from matplotlib.path import Path
+from matplotlib.transforms import Bbox
 
 from . import geo
 from .draw import save
@@ -254,7 +255,9 @@ def _countries(axes: Axes, known: dict[str, geo.Country], fills: dict[str, str],
     the id `country-<ISO numeric>`. Called once the limits are set; countries beyond them are left out of
     the file."""
     (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
-    frame = PathPatch(Path(geo.outline(), closed=True), facecolor="#F8FBFD", edgecolor="#BBBBBB", lw=0.6)
+    # One path for both edges, the world's and the map's: an SVG element takes a single clip path.
+    edge = Path(geo.outline(), closed=True).clip_to_bbox(Bbox.from_extents(x0, y0, x1, y1))
+    frame = PathPatch(edge, facecolor="#F8FBFD", edgecolor="#BBBBBB", lw=0.6)
     axes.add_patch(frame)
     for code, country in known.items():
         pieces = [
