@@ -11,7 +11,7 @@ from kg.charts import chart as charts
 from kg.charts import series
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
-from kg.network import draw, export
+from kg.network import draw, export, worldmap
 from kg.network.chokepoints import chokepoints
 from kg.network.presets import PRESETS
 from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resolve_place, what_if
@@ -187,6 +187,31 @@ def draw_command(
     view = open_view(context, store_spec, substance)
     write(output, flow_picture(view, fmt, preset=preset))
     click.echo(flow_words(view).description)
+
+
+@network.command("map")
+@substance_option
+@click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(worldmap.PRESETS)),
+    default="screen",
+    show_default=True,
+    help="memo: 6.5 in wide, no text under 9 pt, legend below; the same map as /network/map.svg?preset=memo.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@store_option()
+@pass_context
+def map_command(
+    context: Context, substance: str | None, fmt: str, preset: str, output: Path, store_spec: str | None
+) -> None:
+    """The flows on a world map: countries filled as source, transit or destination, an arrow per leg.
+
+    Drawn from the boundary set inside the package, without the network; places
+    that are not countries (regions) are named in the caption as not drawn.
+    """
+    view = open_view(context, store_spec, substance)
+    write(output, worldmap.draw_map(view, fmt=fmt, preset=preset))
 
 
 @network.command("export")

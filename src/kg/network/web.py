@@ -19,7 +19,7 @@ from kg.server.headers import allow_inline
 from kg.server.services import services
 from kg.store.base import Store
 
-from . import interactive
+from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
 from .views import flow_picture, flow_view, flow_words
@@ -70,6 +70,7 @@ def network_page() -> str:
     roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
     return render_template(
         "network/network.html",
+        world_map={**map_urls(substance), **worldmap.map_words(view)},
         routes=routes_in_words(view.substance),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
@@ -122,6 +123,33 @@ def network_picture(fmt: str) -> Response:
     )
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
+
+
+def map_urls(substance: str | None) -> dict[str, str]:
+    """The map's URLs at screen size (`svg`, `png`) and for memos (`svg_memo`, `png_memo`)."""
+    return {
+        fmt + ("" if preset == "screen" else f"_{preset}"): url_for(
+            "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
+        )
+        for fmt in ("svg", "png")
+        for preset in worldmap.PRESETS
+    }
+
+
+@blueprint.get("/network/map.<any(svg, png):fmt>")
+def map_picture(fmt: str) -> Response:
+    """The flows on a world map; `?substance=` narrows as on /network, `?preset=memo` for a memo."""
+    preset = request.args.get("preset") or "screen"
+    if preset not in worldmap.PRESETS:
+        abort(404, f"no map preset {preset!r}; presets: {', '.join(sorted(worldmap.PRESETS))}")
+    try:
+        view = flow_view(store(), _substance())
+    except UnknownName as error:
+        abort(404, str(error))
+    body = cached(
+        ("map", view.substance or "", fmt, preset), lambda: worldmap.draw_map(view, fmt=fmt, preset=preset)
+    )
+    return Response(body, mimetype=MIME[fmt])
 
 
 @blueprint.get("/network/vis-network.min.js")
