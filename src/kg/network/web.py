@@ -139,9 +139,7 @@ def map_urls(substance: str | None) -> dict[str, str]:
 @blueprint.get("/network/map.<any(svg, png):fmt>")
 def map_picture(fmt: str) -> Response:
     """The flows on a world map; `?substance=` narrows as on /network, `?preset=memo` for a memo."""
-    preset = request.args.get("preset") or "screen"
-    if preset not in worldmap.PRESETS:
-        abort(404, f"no map preset {preset!r}; presets: {', '.join(sorted(worldmap.PRESETS))}")
+    preset = _preset()
     try:
         view = flow_view(store(), _substance())
     except UnknownName as error:
