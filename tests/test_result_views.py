@@ -278,3 +278,11 @@ def test_more_series_than_colours_are_no_chart(store) -> None:
     series, _ = chart_series(store, plan, rows, labels, observations_in(store_select(store), rows))
     assert problem(series) == ""
     assert problem(series * 3) == "9 series are more than one chart can tell apart (8); narrow the query"
+
+
+def test_the_network_of_an_answer_comes_at_memo_size(client) -> None:
+    page = client.get("/queries/production-chains?run=1&view=network").get_data(as_text=True)
+    link = "/queries/production-chains/view.png?run=1&amp;view=network&amp;preset=memo"
+    assert f'href="{link}" download id="picture-memo"' in page
+    png = client.get(link.replace("&amp;", "&")).data
+    assert int.from_bytes(png[16:20], "big") == round(6.5 * 150)

@@ -17,8 +17,9 @@ from matplotlib.lines import Line2D
 
 from kg.charts import series as charts_series
 from kg.evidence.facts import Select
-from kg.network.draw import EdgeStyle, _render
+from kg.network.draw import EdgeStyle, Words, _render
 from kg.network.layout import PALETTE, layered_positions
+from kg.network.presets import PRESETS
 from kg.query.internal import standalone
 from kg.readable.table import header
 from kg.readable.values import TermLike, as_number, literal_text, local_name
@@ -171,7 +172,7 @@ def network_words(found: list[Edge], shown: int = 20) -> str:
     )
 
 
-def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str) -> bytes:
+def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str, preset: str = "screen") -> bytes:
     """The edges left to right, from the source column's entities to the target column's; an edge
     label column with a few values colours the arrows, with a legend."""
     network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
@@ -205,4 +206,5 @@ def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str) -> b
         )
     )
     title = f"{header(plan.source).capitalize()} to {header(plan.target)}"
-    return _render(network, positions, [names[c] for c in used], styles, legend, title, caption, fmt)
+    words = Words(title, caption, network_words(found))
+    return _render(network, positions, [names[c] for c in used], styles, legend, words, fmt, PRESETS[preset])

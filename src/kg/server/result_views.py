@@ -80,8 +80,8 @@ def view_context(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     picture = f"{request.path.rstrip('/')}/view"
     shown["pictures"] = {fmt: _link(f"{picture}.{fmt}", view=shown["view"]) for fmt in MIME}
     note = pictures.truncation_note(result["count"], result["truncated"])
+    shown["pictures"]["memo"] = _link(f"{picture}.png", view=shown["view"], preset="memo")
     if shown["view"] == "chart":
-        shown["pictures"]["memo"] = _link(f"{picture}.png", view="chart", preset="memo")
         series, caveat = _series(result, views)
         if charts.problem(series):
             return {
@@ -133,14 +133,14 @@ def _picture(answer: Answer, key: tuple[object, ...], fmt: str) -> Response:
         raise ServiceError(404, f"no {view} view of this answer: {views.reasons[view]}")
     note = pictures.truncation_note(result["count"], result["truncated"])
     preset = request.args.get("preset") or "screen"
-    if view == "chart" and preset not in charts.PRESETS:
-        raise ServiceError(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
+    if preset not in charts.PRESETS:
+        raise ServiceError(404, f"no picture preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
 
     def make() -> bytes:
         if view == "network":
             assert views.network is not None
             found = pictures.edges(views.network, result["rows"], result["labels"])
-            return pictures.draw_network(views.network, found, note, fmt)
+            return pictures.draw_network(views.network, found, note, fmt, preset)
         assert views.chart is not None
         series, caveat = _series(result, views)
         try:
