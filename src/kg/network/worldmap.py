@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
@@ -26,6 +26,7 @@ from matplotlib.transforms import Bbox
 from . import geo
 from .draw import save
 from .layout import COLUMNS, column_of, flow_roles, substance_colours, substance_labels
+from .presets import PRESETS, Preset
 from .views import FlowView
 
 ROLE_NAMES = {"sources": "source", "transit": "transit", "destination": "destination"}
@@ -37,22 +38,7 @@ UNDRAWN_COUNTRY = "they are not in the 1:110m boundary set"
 MARGIN = 0.08  # of the flows' extent, on every side
 BEND = 0.2  # how far arcs bow out, as a share of their length
 LINE_SPACING = 1.3  # of the font size, in the key and the caption
-
-
-@dataclass(frozen=True)
-class MapPreset:
-    """Sizes in inches and points."""
-
-    width: float
-    text: float  # legend, labels on the arrows
-    title: float
-    caption: float
-
-
-PRESETS = {
-    "screen": MapPreset(width=10.0, text=9.0, title=12.0, caption=9.0),
-    "memo": MapPreset(width=6.5, text=9.0, title=10.5, caption=9.0),
-}
+SCREEN_WIDTH = 10.0  # inches: on screen a world map wants more width than the network picture
 
 
 @dataclass(frozen=True)
@@ -172,7 +158,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
 
     Top to bottom: title, map, legend, the numbered pairs of places in words, caption.
     """
-    size = PRESETS[preset]
+    size = map_size(preset)
     shown = plan(view.network)
     known = geo.countries()
     isos = {n: str(view.network.nodes[n]["iso"]) for n in shown.roles}
@@ -235,6 +221,12 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
         linespacing=LINE_SPACING,
     )
     return save(figure, fmt)
+
+
+def map_size(preset: str) -> Preset:
+    """The shared preset, wider on screen, where a world map needs the room; a memo's is the memo's."""
+    size = PRESETS[preset]
+    return replace(size, width=SCREEN_WIDTH) if preset == "screen" else size
 
 
 def _frame(axes: Axes, extent: tuple[float, float, float, float], ratio: float) -> None:
@@ -306,7 +298,7 @@ def _arrows(
     shown: Plan,
     anchors: dict[str, tuple[float, float]],
     colours: dict[str, str],
-    size: MapPreset,
+    size: Preset,
 ) -> None:
     """One arrow per drawable leg and substance (group id `leg-<leg>.<substance>`); parallel arrows bend
     apart. Each pair of places gets a number on its arcs, which the key under the map spells out; on a
