@@ -220,7 +220,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
         ha="left",
         linespacing=LINE_SPACING,
     )
-    return save(figure, fmt)
+    return save(figure, fmt, view.title, map_in_words(view))
 
 
 def map_size(preset: str) -> Preset:
