@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,3 +147,10 @@ def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
         time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"kg serve did not answer within 60 s: {log.read_text(errors='replace')}")
+
+
+def serving(store: Path, log_dir: Path, *options: str) -> Iterator[RunningServer]:
+    """A fixture's body: `kg serve` on `store` with `options` while the fixture lasts (`yield from`)."""
+    running = start_server(store, log_dir, *options)
+    yield running
+    running.stop()
