@@ -68,10 +68,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
     Every test reads the build only (the store is opened read-only), so one copy serves all workers."""
 
-    def make(out: Path) -> Built:
-        return Built(build(PROJECT, out / "dist", out / "store"), out / "dist", out / "store")
-
-    return once_per_run(tmp_path_factory, "build", make)
+    result = once_per_run(tmp_path_factory, "build", lambda out: build(PROJECT, out / "dist", out / "store"))
+    return Built(result, result.dist, result.store)
 
 
 @pytest.fixture(scope="session")
