@@ -73,6 +73,34 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="session")
+def library_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with a second source beside the report: a test fixture (tests/data/library/) whose
+    one figure differs from the report's, so that questions across sources have something to find
+    (one copy per test run, shared by the workers)."""
+
+    def make(folder: Path) -> Path:
+        root = folder / "library"
+        for name in ("ontology", "graph", "sources", "queries"):
+            shutil.copytree(PROJECT / name, root / name)
+        for name in ("graph", "sources"):
+            shutil.copytree(PROJECT / "tests" / "data" / "library" / name, root / name, dirs_exist_ok=True)
+        return root
+
+    return once_per_run(tmp_path_factory, "library", make)
+
+
+@pytest.fixture(scope="session")
+def library_built(library_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The library of two sources built once per test run, by the real pipeline."""
+    result = once_per_run(
+        tmp_path_factory,
+        "library-build",
+        lambda _: build(library_root, library_root / "dist", library_root / ".kg" / "store"),
+    )
+    return Built(result, result.dist, result.store)
+
+
+@pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
 
@@ -111,7 +139,7 @@ def dataset(built: Built) -> Dataset:
 @pytest.fixture(scope="session")
 def source_text(project_root: Path) -> str:
     """The text of the first source report."""
-    return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+    return (project_root / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8")
 
 
 @pytest.fixture(scope="session")
