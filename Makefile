@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 PY_DIRS := $(wildcard src tests benchmarks)
-# Test processes: most tests wait on servers and subprocesses, so more than the cores pays.
-TEST_WORKERS ?= 4
+# Test processes, one per core; on an idle machine more pay (most tests wait on servers and subprocesses).
+TEST_WORKERS ?= 2
 
 .PHONY: setup build serve test lint format clean
 
