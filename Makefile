@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 PY_DIRS := $(wildcard src tests benchmarks)
+# Test processes, one per core; on an idle machine more pay (most tests wait on servers and subprocesses).
+TEST_WORKERS ?= 2
 
 .PHONY: setup build serve test lint format clean
 
@@ -36,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)

@@ -288,8 +288,9 @@ def catalogue_timings(project: Path, runs: int) -> None:
     the same text natively on the same store; then the time to read the flow network."""
     from kg.network.model import flow_network, production_network
     from kg.query.catalogue import load_catalogue
-    from kg.query.run import binding_terms, run_query
+    from kg.query.run import run_query
     from kg.store.embedded import EmbeddedStore
+    from kg.store.queryfiles import binding_terms
 
     store = EmbeddedStore(project / ".kg" / "store")
     native = ox.Store.read_only(str(project / ".kg" / "store"))

@@ -14,16 +14,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.queries import sparql
+
 CHECKS = Path("queries") / "checks"
 _TEMPLATE = "<$p>"
-_PREFIXES = "PREFIX qb: <http://purl.org/linked-data/cube#> PREFIX owl: <http://www.w3.org/2002/07/owl#> "
 # IC-20 uses each parent-child property of a hierarchical code list, IC-21 each inverse one.
-_HIERARCHY_PROPERTIES = {
-    "ic-20": "SELECT DISTINCT ?p WHERE { ?l a qb:HierarchicalCodeList ; qb:parentChildProperty ?p . "
-    "FILTER isIRI(?p) }",
-    "ic-21": "SELECT DISTINCT ?p WHERE { ?l a qb:HierarchicalCodeList ; "
-    "qb:parentChildProperty [ owl:inverseOf ?p ] }",
-}
+_HIERARCHY_PROPERTIES = {"ic-20": "hierarchy-properties", "ic-21": "inverse-hierarchy-properties"}
 
 
 @dataclass(frozen=True)
@@ -73,14 +69,14 @@ def _instances(store: ox.Store, name: str, text: str) -> list[str]:
     """The query itself, or for a template one query per hierarchy property the data declares."""
     if _TEMPLATE not in text:
         return [text]
-    found = store.query(_PREFIXES + _HIERARCHY_PROPERTIES[name[:5]])
+    found = store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]))
     assert isinstance(found, ox.QuerySolutions)  # a SELECT
     return [text.replace(_TEMPLATE, f"<{row['p'].value}>") for row in found]
 
 
 def _witness(store: ox.Store, ask: str) -> dict[str, str]:
     """The IRIs of one failing match: the ASK run as a SELECT whose groups also project their keys."""
-    select = _project_group_keys(re.sub(r"\bASK\s*\{", "SELECT * WHERE {", ask, count=1)) + "\nLIMIT 1"
+    select = _project_group_keys(re.sub(r"\bASK\b", "SELECT *", ask, count=1)) + "\nLIMIT 1"
     solutions = store.query(select)
     assert isinstance(solutions, ox.QuerySolutions)  # a SELECT, made from the ASK above
     for row in solutions:

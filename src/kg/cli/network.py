@@ -9,7 +9,7 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, choice_option, pass_context, store_option
 from kg.errors import KgError
 from kg.network import draw, export, worldmap
 from kg.network.chokepoints import chokepoints
@@ -18,24 +18,18 @@ from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resol
 from kg.network.tables import chokepoints_table, routes_table, what_if_table
 from kg.network.views import FlowView, chain_view, flow_picture, flow_view, flow_words
 
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A readable table, or JSON for machines.",
+format_option = choice_option(
+    "--format", "output_format", ["table", "json"], "table", "A readable table, or JSON for machines."
 )
 substance_option = click.option(
     "--substance", default=None, help="A substance key or label; its precursors and analogues come along."
 )
-network_option = click.option(
+network_option = choice_option(
     "--network",
     "which",
-    type=click.Choice(["flows", "production"]),
-    default="flows",
-    show_default=True,
-    help="Trafficking routes, or the production chains of the substances.",
+    ["flows", "production"],
+    "flows",
+    "Trafficking routes, or the production chains of the substances.",
 )
 preset_option = click.option(
     "--preset",

@@ -13,10 +13,10 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
 from kg.query.internal import internal, typed
-from kg.query.run import binding_terms
 from kg.readable import readable
 from kg.readable.views import views_of
 from kg.search.resolve import Unresolved, kind_of
+from kg.store.queryfiles import binding_terms
 from kg.store.sparql import values_block
 
 from .api import find, run_named
