@@ -11,6 +11,7 @@ import click
 from kg.cli.context import Context, pass_context, store_option
 from kg.server.config import (
     DEFAULT_CACHE_MB,
+    DEFAULT_CLIENT_BUDGET,
     DEFAULT_HTML_ROWS,
     DEFAULT_MAX_ROWS,
     DEFAULT_QUEUE_WAIT,
@@ -77,6 +78,13 @@ from kg.store.opening import is_endpoint
     help="Seconds a query waits for a free worker before the answer is 503.",
 )
 @click.option(
+    "--client-budget",
+    type=float,
+    default=DEFAULT_CLIENT_BUDGET,
+    show_default=True,
+    help="Worker-seconds a client may have used lately (halving each minute); past it, 429 with Retry-After.",
+)
+@click.option(
     "--html-rows",
     type=int,
     default=DEFAULT_HTML_ROWS,
@@ -130,6 +138,7 @@ def serve_command(
     worker_memory_mb: int,
     queries_per_client: int,
     queue_wait: float,
+    client_budget: float,
     html_rows: int,
     threads: int | None,
     connection_limit: int,
@@ -167,6 +176,7 @@ def serve_command(
         worker_memory_mb=worker_memory_mb,
         client_queries=queries_per_client,
         queue_wait=queue_wait,
+        client_budget=client_budget,
         html_rows=html_rows,
         isolate_network=not is_endpoint(spec),
     )
