@@ -107,6 +107,20 @@ from kg.store.opening import is_endpoint
     help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
 )
 @click.option(
+    "--request-timeout",
+    type=float,
+    default=30,
+    show_default=True,
+    help="Seconds a request (head and body) may take to arrive whole, however steadily it trickles in.",
+)
+@click.option(
+    "--connections-per-client",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Open HTTP connections one address may hold; the trusted proxy is exempt.",
+)
+@click.option(
     "--trusted-proxy",
     default=None,
     help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
@@ -143,6 +157,8 @@ def serve_command(
     threads: int | None,
     connection_limit: int,
     idle_timeout: int,
+    request_timeout: float,
+    connections_per_client: int,
     trusted_proxy: str | None,
     base_url: str | None,
     dist: Path | None,
@@ -200,7 +216,9 @@ def serve_command(
         ident="opioid-kg",
         connection_limit=connection_limit,
         channel_timeout=idle_timeout,
-        cleanup_interval=max(1, min(idle_timeout // 2, 5)),
+        request_deadline=request_timeout,
+        per_address=connections_per_client,
+        cleanup_interval=max(1, int(min(idle_timeout / 2, request_timeout / 2, 5))),
         asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
         **(proxy if trusted_proxy else {}),
     )
