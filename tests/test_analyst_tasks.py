@@ -195,7 +195,10 @@ PAGE_TYPES = [
     "/source/crs-2018-heroin-fentanyl-mexico",
     "/downloads",
     "/network",
+    "/network?substance=fentanyl",
+    "/network.html?substance=fentanyl",
     "/charts",
+    "/ontology",
     "/graph/data",
     "/id/no-such-thing",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -22,29 +21,13 @@ from matplotlib.lines import Line2D
 from kg.charts.series import Point, Series
 from kg.network.draw import save
 from kg.network.layout import PALETTE
+from kg.network.presets import PRESETS, Preset
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
 PANEL_TITLES = {
     "fiscal year": "U.S. fiscal years (1 October to 30 September)",
     "calendar year": "Calendar years",
     "period": "Periods",
-}
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Sizes in inches and points."""
-
-    width: float
-    panel_height: float
-    text: float  # tick labels, value labels, legend
-    title: float
-    caption: float
-
-
-PRESETS = {
-    "screen": Preset(width=8.0, panel_height=3.2, text=8.0, title=12.0, caption=7.5),
-    "memo": Preset(width=6.5, panel_height=2.6, text=9.0, title=10.5, caption=9.0),
 }
 
 
