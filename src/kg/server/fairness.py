@@ -8,8 +8,9 @@ waiter with the smallest charge puts a light client ahead of every heavy one.
 That alone is not enough when heavy queries hold every worker until the time
 limit kills them and each killed worker must be replaced: a worker rarely
 frees, and a client on a new address is as light as the bystander. So a few
-idle workers are reserved for light clients (a heavy client, charged more than
-a threshold lately, only gets a worker while more than the reserve are idle);
+idle workers are reserved for light clients (a heavy client, one that ran a
+query longer than a threshold lately, only gets a worker while more than the
+reserve are idle);
 clients known to be light go before clients not seen lately (a new address is
 where an attacker's next query comes from); and a client known to be light
 that has waited its patience may have the longest-running query of a heavier
@@ -33,27 +34,40 @@ MAX_CLIENTS = 10_000
 
 
 class Usage:
-    """Worker-seconds each client used, halving every `half_life` seconds; None (the server) uses none."""
+    """Worker-seconds each client used, and its longest query, both halving every `half_life` seconds;
+    None (the server) uses none.
+
+    Whether a client is heavy is read from its longest query, not its total:
+    on a busy machine many cheap queries add up to seconds of wall time, while
+    a query run to the time limit is long however busy the machine is.
+    """
 
     def __init__(self, half_life: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.half_life = half_life
         self._clock = clock
-        self._charged: dict[str, tuple[float, float]] = {}
+        self._charged: dict[str, tuple[float, float, float]] = {}  # total, longest, when
         self._lock = threading.Lock()
 
     def of(self, client: str | None) -> float:
         if client is None:
             return 0.0
         with self._lock:
-            return self._now(client)
+            return self._now(client)[0]
+
+    def longest(self, client: str | None) -> float:
+        if client is None:
+            return 0.0
+        with self._lock:
+            return self._now(client)[1]
 
     def charge(self, client: str | None, seconds: float) -> None:
         if client is None:
             return
         with self._lock:
-            self._charged[client] = (self._now(client) + seconds, self._clock())
+            total, longest = self._now(client)
+            self._charged[client] = (total + seconds, max(longest, seconds), self._clock())
             if len(self._charged) > MAX_CLIENTS:
-                lightest = sorted(self._charged, key=self._now)[: MAX_CLIENTS // 2]
+                lightest = sorted(self._charged, key=lambda key: self._now(key)[0])[: MAX_CLIENTS // 2]
                 for key in lightest:
                     del self._charged[key]
 
@@ -66,9 +80,10 @@ class Usage:
         used = self.of(client)
         return 0.0 if used <= budget else self.half_life * math.log2(used / budget)
 
-    def _now(self, client: str) -> float:
-        value, since = self._charged.get(client, (0.0, 0.0))
-        return value * 0.5 ** ((self._clock() - since) / self.half_life) if value else 0.0
+    def _now(self, client: str) -> tuple[float, float]:
+        total, longest, since = self._charged.get(client, (0.0, 0.0, 0.0))
+        kept = 0.5 ** ((self._clock() - since) / self.half_life) if total else 0.0
+        return total * kept, longest * kept
 
 
 @dataclass
@@ -125,26 +140,26 @@ class FairQueue(Generic[T]):
                 if now >= deadline:
                     self._waiters.remove(waiter)
                     raise queue.Empty
-                if now >= impatient and self.preempt and self._rank(client, self.usage.of(client))[0] == 0:
+                if now >= impatient and self.preempt and self._rank(client)[0] == 0:
                     impatient = math.inf  # one stopped query per wait, at most
                     waiter.owed = self.preempt(client)
                 self._changed.wait(min(deadline, impatient) - now)
             return waiter.item
 
-    def _rank(self, client: str | None, used: float) -> tuple[int, float]:
-        """Clients known to be light first, then clients not seen lately, then heavy ones, lightest first."""
-        if used > self.heavy:
+    def _rank(self, client: str | None) -> tuple[int, float]:
+        """Clients known to be light first, then clients not seen lately, then heavy ones (that ran a
+        query longer than `heavy` lately); the least used first within each."""
+        used = self.usage.of(client)
+        if self.usage.longest(client) > self.heavy:
             return 2, used
         return (0 if self.usage.known(client) else 1), used
 
     def _dispatch(self) -> None:
         """Hand idle items to the lightest waiters (call with the lock held)."""
         while self._idle and self._waiters:
-            used = {id(w): self.usage.of(w.client) for w in self._waiters}
-            chosen = min(
-                self._waiters, key=lambda w: (not w.owed, self._rank(w.client, used[id(w)]), w.arrived)
-            )
-            if used[id(chosen)] > self.heavy and len(self._idle) <= self.reserve:
+            ranks = {id(w): self._rank(w.client) for w in self._waiters}
+            chosen = min(self._waiters, key=lambda w: (not w.owed, ranks[id(w)], w.arrived))
+            if ranks[id(chosen)][0] == 2 and len(self._idle) <= self.reserve:
                 return  # only heavy clients wait: the reserve stays for a light one
             self._waiters.remove(chosen)
             chosen.item = self._idle.pop()

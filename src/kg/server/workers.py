@@ -186,7 +186,7 @@ class WorkerPool:
 
     Each client is charged the worker-seconds its queries take: a freed worker
     goes to the waiting client that used the least lately, a quarter of the
-    workers stays for clients that did not use half a time limit lately, a
+    workers stays for clients that ran no query of half a time limit lately, a
     light client that waited half the queue wait has the longest-running query
     of a heavier client stopped (503, its worker replaced by the spare) and
     gets that worker, and a client past `client_budget` worker-seconds is
@@ -221,8 +221,8 @@ class WorkerPool:
         self._store_factory = store_factory
         self._isolate = isolate_network
         self._memory_mb = memory_mb
-        # A client that used half a time limit lately is heavy; a quarter of the workers, at least one,
-        # stays free for the others.
+        # A client that ran a query of half a time limit lately is heavy; a quarter of the workers, at
+        # least one, stays free for the others.
         reserve = max(1, size // 4) if size > 1 else 0
         self._idle: FairQueue[_Worker] = FairQueue(
             self.usage, reserve, heavy=timeout / 2, preempt=self._preempt, patience=queue_wait / 2
