@@ -26,6 +26,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from processes import children, rss_mb
+
 from kg.server import guard
 from kg.server.config import DEFAULT_MAX_NESTING
 
@@ -169,21 +171,6 @@ def bystander_table(port: int, seconds: float) -> None:
                 f"{max(latencies):>9.0f}{answers if phase == 'attack' else '':>34}"
             )
         time.sleep(4)  # the pool replaces the workers the runaways cost
-
-
-def children(pid: int) -> list[int]:
-    found = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(x) for x in found.read_text().split()] if found.exists() else []
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def memory_table(server: subprocess.Popen[bytes], port: int) -> None:
