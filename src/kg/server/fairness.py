@@ -8,9 +8,9 @@ waiter with the smallest charge puts a light client ahead of every heavy one.
 That alone is not enough when heavy queries hold every worker until the time
 limit kills them and each killed worker must be replaced: a worker rarely
 frees, and a client on a new address is as light as the bystander. So a few
-idle workers are reserved for clients known to be light (a heavy client, one
-that ran a query longer than a threshold lately, or a client not seen lately
-only gets a worker while more than the reserve are idle);
+idle workers are reserved for light clients (a heavy client, one that ran a
+query longer than a threshold lately, only gets a worker while more than the
+reserve are idle);
 clients known to be light go before clients not seen lately (a new address is
 where an attacker's next query comes from); and a client known to be light
 that has waited its patience may have the longest-running query of a heavier
@@ -100,8 +100,8 @@ Preempt = Callable[[str | None], bool]
 
 class FairQueue(Generic[T]):
     """Idle items (workers) and the requests waiting for one; an item goes to the waiter whose client
-    ranks first, the earliest arrival among equals, and the last `reserve` idle items only to clients
-    known to be light (seen lately, no query longer than `heavy`)."""
+    has the least usage, the earliest arrival among equals, and the last `reserve` idle items only to
+    clients whose usage is at most `heavy`."""
 
     def __init__(
         self,
@@ -159,8 +159,8 @@ class FairQueue(Generic[T]):
         while self._idle and self._waiters:
             ranks = {id(w): self._rank(w.client) for w in self._waiters}
             chosen = min(self._waiters, key=lambda w: (not w.owed, ranks[id(w)], w.arrived))
-            if ranks[id(chosen)][0] != 0 and len(self._idle) <= self.reserve:
-                return  # no client known to be light waits: the reserve stays for one
+            if ranks[id(chosen)][0] == 2 and len(self._idle) <= self.reserve:
+                return  # only heavy clients wait: the reserve stays for a light one
             self._waiters.remove(chosen)
             chosen.item = self._idle.pop()
             self._changed.notify_all()

@@ -186,7 +186,7 @@ class WorkerPool:
 
     Each client is charged the worker-seconds its queries take: a freed worker
     goes to the waiting client that used the least lately, a quarter of the
-    workers stays for clients seen lately that ran no query of half a time limit, a
+    workers stays for clients that ran no query of half a time limit lately, a
     light client that waited half the queue wait has the longest-running query
     of a heavier client stopped (503, its worker replaced by the spare) and
     gets that worker, and a client past `client_budget` worker-seconds is
