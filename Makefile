@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Rebuild when any input changes; the build is atomic, so a failure keeps the last good one.
-.kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' 2>/dev/null)
+.kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' -o -name '*.csv' -o -name '*.json' 2>/dev/null)
 	@echo "== Building the graph: checking every excerpt and shape, loading the store (about 10 s)"
 	$(BIN)/kg build
 

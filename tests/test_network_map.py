@@ -257,3 +257,14 @@ def test_countries_are_clipped_to_the_map_in_the_svg_itself(built, tmp_path: Pat
     for clip in used:
         points = [xy for p in clips[clip].iter(f"{SVG}path") for xy in numbers_in(p.get("d", ""))]
         assert all(0 <= x <= width and y < legend_top for x, y in points), clip
+
+
+def test_the_map_file_carries_its_title_and_its_words(built, tmp_path: Path) -> None:
+    view = flow_view(built.store(), "fentanyl")
+    root = ET.parse(map_file(built, tmp_path, "--substance", "fentanyl", "--preset", "memo")).getroot()
+    title, description = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
+    assert title is not None and title.text == view.title
+    assert description is not None and description.text == map_in_words(view)
+    assert "China" in description.text and "Arrows:" in description.text
+    png = map_file(built, tmp_path, "--substance", "fentanyl", fmt="png").read_bytes()
+    assert view.title.encode() in png and b"Description" in png

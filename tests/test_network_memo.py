@@ -179,3 +179,24 @@ def test_the_picture_in_words_names_the_places_and_the_flows(built, tmp_path: Pa
         "United States → Mexico (smuggled over the land border, suspected)",
     ):
         assert words in printed, words
+
+
+def baseline(text: ET.Element) -> float:
+    """Where a line of SVG text stands: its `y`, or the y of the `translate` matplotlib writes instead."""
+    if text.get("y") is not None:
+        return float(text.get("y", "0"))
+    (y,) = re.findall(r"translate\([-\d.e]+ ([-\d.e]+)\)", text.get("transform", ""))
+    return float(y)
+
+
+@pytest.mark.parametrize("options", [(), ("--substance", "fentanyl"), ("--substance", "heroin")])
+def test_the_caption_follows_the_legend_without_a_blank_band(built, tmp_path: Path, options) -> None:
+    root, _ = memo(built, tmp_path, *options)
+    legend = max(baseline(t) for g in group(root, "legend") for t in g.iter(f"{SVG}text"))
+    (caption,) = [g for g in group(root, "text_") if "Source: " in " ".join(texts(g))]
+    lines = sorted(baseline(t) for t in caption.iter(f"{SVG}text"))
+    size = float(re.findall(r"font-size:\s*([\d.]+)px", ET.tostring(caption, encoding="unicode"))[0])
+    gap = lines[0] - size - legend  # from the legend's last baseline to the top of the caption's capitals
+    assert 0 < gap < 1.5 * size, (gap, size)
+    height = float(root.get("height", "0").removesuffix("pt"))
+    assert height - lines[-1] < 1.5 * size  # and no band under the caption either

@@ -171,3 +171,27 @@ def test_every_legs_evidence_is_reachable_by_keyboard(built, tmp_path: Path) -> 
         "primarily are sourced from China" in reached["china-us-fentanyl-direct-mail-leg-1/illicit-fentanyl"]
     )
     assert "direct mail" in reached["china-us-fentanyl-direct-mail-leg-1/illicit-fentanyl"]
+
+
+def test_the_production_chain_links_substances_only(built, tmp_path: Path) -> None:
+    """Qualifier words and transport modes have broader concepts too ('nearly' is a kind of
+    'approximately'); they are no substances and have no place in the production chain."""
+    substances = {
+        str(row["label"].value)
+        for row in built.store().query(
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?label WHERE { ?s skos:inScheme "
+            "<https://w3id.org/opioid-kg/id/scheme/substances> ; skos:prefLabel ?label }"
+        )
+    }
+    root = ET.parse(draw(built, tmp_path, "svg", "--network", "production")).getroot()
+    description = root.find(f"{SVG}desc")
+    assert description is not None and description.text
+    links = description.text.split(". ", 1)[1].removesuffix(".").split("; ")
+    relations = ("processed into", "precursor of", "analogue of", "member of", "kind of")
+    assert len(links) > 10
+    for link in links:
+        (relation,) = [r for r in relations if f" {r} " in link]
+        ends = link.split(f" {relation} ")
+        assert all(end in substances for end in ends), link
+    words = set(svg_text(draw(built, tmp_path, "svg", "--network", "production")).splitlines())
+    assert not words & {"nearly", "approximately", "primarily", "more than", "smuggled over the land border"}

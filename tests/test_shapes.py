@@ -374,6 +374,29 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "SHA-256 digest",
     ),
     (
+        "report revising a text, not a report",
+        'INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico prov:wasRevisionOf "an earlier one" }',
+        "document/crs-2018-heroin-fentanyl-mexico",
+        "ReportShape",
+        "revises at most one earlier report",
+    ),
+    (
+        "table of no source",
+        "DELETE WHERE { <https://w3id.org/opioid-kg/id/table/000_1bdfefaeb44abb70/poppy-cultivation>"
+        " dcterms:source ?s }",
+        "table/000_1bdfefaeb44abb70/poppy-cultivation",
+        "TableShape",
+        "exactly one source report",
+    ),
+    (
+        "row of no number",
+        "DELETE WHERE { <https://w3id.org/opioid-kg/id/table/000_1bdfefaeb44abb70/poppy-cultivation/row/2>"
+        " <http://www.w3.org/ns/csvw#rownum> ?n }",
+        "table/000_1bdfefaeb44abb70/poppy-cultivation/row/2",
+        "RowShape",
+        "exactly one row number",
+    ),
+    (
         "figure without number",
         "DELETE WHERE { id:figure\\/crs-2018-heroin-fentanyl-mexico-figure-1 kg:figureNumber ?n }",
         "figure/crs-2018-heroin-fentanyl-mexico-figure-1",

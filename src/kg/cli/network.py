@@ -192,13 +192,7 @@ def draw_command(
 @network.command("map")
 @substance_option
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(worldmap.PRESETS)),
-    default="screen",
-    show_default=True,
-    help="memo: 6.5 in wide, no text under 9 pt, legend below; the same map as /network/map.svg?preset=memo.",
-)
+@preset_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
 @store_option()
 @pass_context

@@ -12,11 +12,13 @@ import io
 import math
 import textwrap
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import networkx as nx
 from matplotlib import rc_context
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -42,6 +44,7 @@ RELATION_COLOURS = {
     "broader": "#CC79A7",
 }
 LINE = 1.45 / 72  # inches a line of text takes per point of type, with leading
+CAPTION_SPACING = 1.25  # a caption line's height, in points per point of type: drawn so, counted so
 FADED = 0.4
 
 
@@ -133,7 +136,7 @@ def _render(
     rows = max((y for _x, y in positions.values()), default=0) + 1
     title_lines = textwrap.wrap(words.title, int(size.width * 72 / (size.title * 0.6)))
     caption_lines = textwrap.wrap(words.caption, int(size.width * 72 / (size.caption * 0.58)))
-    ncol, legend_rows = _legend_grid(legend, size)
+    ncol = legend_columns(legend, size)
     title_h = len(title_lines) * size.title * LINE + 0.15
     header_h = size.text * LINE + 0.05
     row_h = 1.0  # inches between places in a column
@@ -146,8 +149,8 @@ def _render(
     }
     below = 0.25 + max((len(lines) for lines in names.values()), default=1) * size.text * LINE / row_h
     drawing_h = (rows - 0.6 + below) * row_h
-    legend_h = legend_rows * size.text * LINE * 1.1 + 0.1
-    caption_h = len(caption_lines) * size.caption * LINE + 0.1
+    legend_h = legend_height(legend, ncol, size)
+    caption_h = len(caption_lines) * size.caption * CAPTION_SPACING / 72 + 0.1
     height = title_h + header_h + drawing_h + legend_h + caption_h + 0.1
     figure = Figure(figsize=(size.width, height))
     figure.suptitle(
@@ -186,27 +189,53 @@ def _render(
         code = network.nodes[key].get("iso", "")
         if code:
             axes.text(x, y, code, ha="center", va="center", fontsize=size.text, color="#333333", zorder=4)
+    add_legend(figure, legend, ncol, size, (legend_h + caption_h + 0.05) / height)
+    add_caption(figure, 0.02, caption_lines, size)
+    return save(figure, fmt, words.title, words.description)
+
+
+def add_legend(figure: Figure, handles: Sequence[Artist], ncol: int, size: Preset, top: float) -> None:
+    """The legend below a drawing, centred, its top at `top` (a fraction of the figure's height)."""
     figure.legend(
-        handles=legend,
+        handles=handles,
         loc="upper center",
-        bbox_to_anchor=(0.5, (legend_h + caption_h + 0.1) / height),
+        bbox_to_anchor=(0.5, top),
         ncol=ncol,
         frameon=False,
         fontsize=size.text,
         handlelength=2.2,
         columnspacing=1.2,
     )
+
+
+def add_caption(figure: Figure, left: float, lines: list[str], size: Preset) -> None:
+    """The caption at the foot of the figure, `len(lines) * size.caption * CAPTION_SPACING` points high."""
+    height = figure.get_figheight()
     figure.text(
-        0.02, 0.05 / height, "\n".join(caption_lines), fontsize=size.caption, va="bottom", color="#333333"
+        left,
+        0.05 / height,
+        "\n".join(lines),
+        fontsize=size.caption,
+        va="bottom",
+        ha="left",
+        color="#333333",
+        linespacing=CAPTION_SPACING,
     )
-    return save(figure, fmt, words.title, words.description)
 
 
-def _legend_grid(legend: list[Line2D], size: Preset) -> tuple[int, int]:
+def legend_height(handles: Sequence[Artist], ncol: int, size: Preset) -> float:
+    """The legend's height in inches, measured as drawn on a figure as wide as the picture: counting
+    rows of text left a blank band between the legend and what follows it."""
+    figure = Figure(figsize=(size.width, 2.0))
+    add_legend(figure, handles, ncol, size, 1.0)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    return float(figure.legends[0].get_window_extent(renderer).height / figure.dpi)
+
+
+def legend_columns(legend: Sequence[Artist], size: Preset) -> int:
     """As many legend columns as the width holds, so the legend spreads under the drawing."""
     widest = max((len(str(h.get_label())) for h in legend), default=1) * size.text * 0.6 + 3.4 * size.text
-    ncol = max(1, min(len(legend), int(size.width * 72 * 0.96 // widest)))
-    return ncol, math.ceil(len(legend) / ncol)
+    return max(1, min(len(legend), int(size.width * 72 * 0.96 // widest)))
 
 
 def _draw_edges(

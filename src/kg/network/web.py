@@ -132,7 +132,7 @@ def map_urls(substance: str | None) -> dict[str, str]:
             "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
         )
         for fmt in ("svg", "png")
-        for preset in worldmap.PRESETS
+        for preset in PRESETS
     }
 
 

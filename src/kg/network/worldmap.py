@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
@@ -24,8 +24,9 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
 from . import geo
-from .draw import save
+from .draw import CAPTION_SPACING, add_caption, add_legend, legend_columns, legend_height, save
 from .layout import COLUMNS, column_of, flow_roles, substance_colours, substance_labels
+from .presets import PRESETS, Preset
 from .views import FlowView
 
 ROLE_NAMES = {"sources": "source", "transit": "transit", "destination": "destination"}
@@ -36,23 +37,8 @@ UNDRAWN_PLACE = "they are not countries"
 UNDRAWN_COUNTRY = "they are not in the 1:110m boundary set"
 MARGIN = 0.08  # of the flows' extent, on every side
 BEND = 0.2  # how far arcs bow out, as a share of their length
-LINE_SPACING = 1.3  # of the font size, in the key and the caption
-
-
-@dataclass(frozen=True)
-class MapPreset:
-    """Sizes in inches and points."""
-
-    width: float
-    text: float  # legend, labels on the arrows
-    title: float
-    caption: float
-
-
-PRESETS = {
-    "screen": MapPreset(width=10.0, text=9.0, title=12.0, caption=9.0),
-    "memo": MapPreset(width=6.5, text=9.0, title=10.5, caption=9.0),
-}
+LINE_SPACING = 1.3  # of the font size, in the key
+SCREEN_WIDTH = 10.0  # inches: on screen a world map wants more width than the network picture
 
 
 @dataclass(frozen=True)
@@ -172,7 +158,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
 
     Top to bottom: title, map, legend, the numbered pairs of places in words, caption.
     """
-    size = PRESETS[preset]
+    size = map_size(preset)
     shown = plan(view.network)
     known = geo.countries()
     isos = {n: str(view.network.nodes[n]["iso"]) for n in shown.roles}
@@ -191,13 +177,13 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
     ]
     notes = textwrap.wrap(map_caption(view), characters)
     handles = _legend(view.network, shown)
-    columns = 3 if preset == "memo" else 4
+    columns = legend_columns(handles, size)
     title_h = len(heading) * size.title * line + 0.15
     map_w = size.width - 0.2
     map_h = map_w * ratio
-    legend_h = -(-len(handles) // columns) * size.text * 1.55 / 72 + 0.2
+    legend_h = legend_height(handles, columns, size) + 0.05
     key_h = len(key) * size.text * line + 0.1
-    caption_h = len(notes) * size.caption * line + 0.1
+    caption_h = len(notes) * size.caption * CAPTION_SPACING / 72 + 0.1
     height = title_h + map_h + legend_h + key_h + caption_h + 0.1
     left = 0.1 / size.width
 
@@ -208,14 +194,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
     _frame(axes, (west, east, south, north), map_h / map_w)
     _countries(axes, known, {isos[n]: ROLE_COLOURS[r] for n, r in shown.roles.items()}, centre)
     _arrows(axes, shown, {n: _centroid(r) for n, r in rings.items()}, substance_colours(view.network), size)
-    figure.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, (caption_h + key_h + legend_h) / height),
-        ncol=columns,
-        frameon=False,
-        fontsize=size.text,
-    )
+    add_legend(figure, handles, columns, size, (caption_h + key_h + legend_h) / height)
     figure.text(
         left,
         (caption_h + 0.05) / height,
@@ -225,16 +204,14 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
         ha="left",
         linespacing=LINE_SPACING,
     )
-    figure.text(
-        left,
-        0.05 / height,
-        "\n".join(notes),
-        fontsize=size.caption,
-        va="bottom",
-        ha="left",
-        linespacing=LINE_SPACING,
-    )
-    return save(figure, fmt)
+    add_caption(figure, left, notes, size)
+    return save(figure, fmt, view.title, map_in_words(view))
+
+
+def map_size(preset: str) -> Preset:
+    """The shared preset, wider on screen, where a world map needs the room; a memo's is the memo's."""
+    size = PRESETS[preset]
+    return replace(size, width=SCREEN_WIDTH) if preset == "screen" else size
 
 
 def _frame(axes: Axes, extent: tuple[float, float, float, float], ratio: float) -> None:
@@ -306,7 +283,7 @@ def _arrows(
     shown: Plan,
     anchors: dict[str, tuple[float, float]],
     colours: dict[str, str],
-    size: MapPreset,
+    size: Preset,
 ) -> None:
     """One arrow per drawable leg and substance (group id `leg-<leg>.<substance>`); parallel arrows bend
     apart. Each pair of places gets a number on its arcs, which the key under the map spells out; on a
