@@ -8,8 +8,10 @@ It builds the project once into a temporary folder, starts `kg serve` on its
 real build of each new generation, each with its own marker triple) while `--clients`
 threads ask a small question over and over. For each generation it prints the
 seconds the publishing took, the seconds from the switch of the `current` link
-to the first answer naming the new generation, and the p50/p99 latency and
-error count of the clients' answers during that time.
+to the first answer naming the new generation, the p50/p99 latency and
+error count of the clients' answers during that time, and the peak resident
+memory of the server with all its query workers (both generations' while the
+new one starts and the old one drains).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from processes import tree_rss_mb
 
 from kg.build.pipeline import build, publish, stage
 from kg.build.project import input_files
@@ -88,12 +92,22 @@ def main() -> None:
                     seconds, generation = ask(base)
                     answers.append((time.monotonic(), seconds, generation))
 
+            peak = [tree_rss_mb(server.pid)]
+
+            def sample() -> None:
+                while not stop.is_set():
+                    peak[0] = max(peak[0], tree_rss_mb(server.pid))
+                    time.sleep(0.05)
+
             threads = [threading.Thread(target=client) for _ in range(options.clients)]
+            threads.append(threading.Thread(target=sample))
             for thread in threads:
                 thread.start()
-            header = ("generation", "publish s", "taken up s", "p50 ms", "p99 ms", "errors")
+            print(f"server and workers at rest: {peak[0]:.0f} MB resident")
+            header = ("generation", "publish s", "taken up s", "p50 ms", "p99 ms", "errors", "peak MB")
             print(
                 f"{header[0]:<20} {header[1]:>9} {header[2]:>10} {header[3]:>7} {header[4]:>7} {header[5]:>6}"
+                f" {header[6]:>8}"
             )
             for number in range(options.switches):
                 label = f'"switch {number}"'
@@ -101,6 +115,7 @@ def main() -> None:
                     f"<{MARKER}> <http://www.w3.org/2000/01/rdf-schema#label> {label} .\n", "utf-8"
                 )
                 started = time.monotonic()
+                peak[0] = tree_rss_mb(server.pid)
                 publish(Generations(store, dist), lambda staging: stage(PROJECT, files, staging))
                 switched = time.monotonic()
                 new = generation_id(store)
@@ -110,11 +125,12 @@ def main() -> None:
                 window = sorted(a[1] for a in answers if started <= a[0])
                 errors = sum(1 for a in answers if started <= a[0] and a[2] is None)
                 p99 = window[min(len(window) - 1, int(len(window) * 0.99))]
+                time.sleep(1)  # the old generation's workers stop once its last request is answered
                 print(
                     f"{new:<20} {switched - started:>9.2f} {taken:>10.2f} "
                     f"{statistics.median(window) * 1000:>7.0f} {p99 * 1000:>7.0f} {errors:>6}"
+                    f" {peak[0]:>8.0f}"
                 )
-                time.sleep(1)
             stop.set()
             for thread in threads:
                 thread.join()

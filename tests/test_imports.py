@@ -132,10 +132,6 @@ def test_the_contract_sees_every_module(graph: nx.DiGraph) -> None:
     ] == []
 
 
-# The server's query guard keeps its own tokenizer until it reads queries through kg.store.sparql.
-SHARED_NAMES_NOT_YET = {"Token"}
-
-
 def test_no_two_types_share_a_name() -> None:
     """A class or type alias name means one thing across the package."""
     places: dict[str, list[str]] = {}
@@ -148,4 +144,4 @@ def test_no_two_types_share_a_name() -> None:
                 if isinstance(target, ast.Name) and target.id[:1].isupper() and not target.id.isupper():
                     places.setdefault(target.id, []).append(name)
     shared = {name: where for name, where in places.items() if len(where) > 1}
-    assert set(shared) <= SHARED_NAMES_NOT_YET, shared
+    assert shared == {}, shared

@@ -18,6 +18,7 @@ class KgError(Exception):
 
     exit_code: int = EXIT_BAD_INPUT
     status: int = 400
+    retry_after: int | None = None  # seconds before asking again is worth it (HTTP Retry-After)
 
     def __init__(
         self,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from exposed_limits import CONNECTIONS_PER_CLIENT, REQUEST_TIMEOUT, TIMEOUT
 from server_fixtures import RunningServer, serving
-
-TIMEOUT = 3.0
 
 
 @pytest.fixture(scope="package")
@@ -23,4 +22,8 @@ def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         "4",
         "--worker-memory-mb",
         "1024",
+        "--request-timeout",
+        str(REQUEST_TIMEOUT),
+        "--connections-per-client",
+        str(CONNECTIONS_PER_CLIENT),
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from itertools import count
 
 import pytest
+from exposed_limits import CONNECTIONS_PER_CLIENT, REQUEST_TIMEOUT
 from server_fixtures import KG, PROJECT, Reply, RunningServer
 
 ATTACKER = "127.0.0.2"
@@ -39,6 +40,21 @@ def bystander_waits(server: RunningServer) -> float:
     assert asked.status == 200 and asked.json()["boolean"] is True
     assert listed.status == 200
     return time.monotonic() - started
+
+
+def closed(connections: list[socket.socket]) -> int:
+    """How many of `connections` the server closed (a read finds the end, or a reset); one still open
+    makes the read wait and is not counted."""
+    count = 0
+    for connection in connections:
+        connection.settimeout(0.5)
+        try:
+            count += connection.recv(1) == b""
+        except TimeoutError:
+            pass
+        except OSError:
+            count += 1
+    return count
 
 
 def alive(server: RunningServer) -> bool:
@@ -127,14 +143,7 @@ def test_slow_header_connections_do_not_lock_others_out(exposed) -> None:
             idle.append(connection)
         assert bystander_waits(exposed) < 2.0
         time.sleep(16)  # past the idle timeout (10 s) and a cleanup pass
-        closed = 0
-        for connection in idle:
-            connection.settimeout(1)
-            try:
-                closed += connection.recv(1) == b""
-            except OSError:
-                closed += 1
-        assert closed == len(idle)
+        assert closed(idle) == len(idle)
     finally:
         for connection in idle:
             connection.close()
@@ -151,3 +160,52 @@ def test_kg_query_refuses_deep_nesting_without_crashing(built) -> None:
     )
     assert result.returncode == 2, result.stderr
     assert "nests brackets 20000 deep; the limit is 64" in result.stderr
+
+
+def _trickle(server: RunningServer, seconds: float) -> tuple[bool, float]:
+    """A client that sends a header line every second, never finishing its request: whether the server
+    closed it, and after how long."""
+    parsed = urllib.parse.urlsplit(server.base)
+    started = time.monotonic()
+    with socket.create_connection((parsed.hostname, parsed.port), source_address=(ATTACKER, 0)) as slow:
+        slow.sendall(b"GET /sparql HTTP/1.1\r\nHost: x\r\n")
+        slow.settimeout(1)
+        while time.monotonic() - started < seconds:
+            try:
+                slow.sendall(b"X-Slow: 1\r\n")
+                slow.recv(1024)  # the connection closed, or a 408 before it closes
+                return True, time.monotonic() - started
+            except TimeoutError:
+                continue
+            except OSError:
+                return True, time.monotonic() - started
+    return False, seconds
+
+
+def test_a_request_trickled_in_is_cut_at_the_request_deadline(exposed) -> None:
+    results: list[tuple[bool, float]] = []
+    thread = threading.Thread(target=lambda: results.append(_trickle(exposed, 40)))
+    thread.start()
+    time.sleep(1)
+    while thread.is_alive():
+        assert bystander_waits(exposed) < 2.0  # a normal client is served meanwhile
+        time.sleep(1)
+    closed, after = results[0]
+    assert closed, "a client trickling its headers was still connected after 40 s"
+    assert after < REQUEST_TIMEOUT + 10, after
+
+
+def test_one_address_cannot_take_every_connection(exposed) -> None:
+    parsed = urllib.parse.urlsplit(exposed.base)
+    held = [
+        socket.create_connection((parsed.hostname, parsed.port), source_address=(ATTACKER, 0))
+        for _ in range(CONNECTIONS_PER_CLIENT + 10)
+    ]
+    try:
+        time.sleep(1)
+        dropped = closed(held)
+        assert dropped >= 10, dropped
+        assert bystander_waits(exposed) < 2.0
+    finally:
+        for connection in held:
+            connection.close()

@@ -11,6 +11,7 @@ import click
 from kg.cli.context import Context, pass_context, store_option
 from kg.server.config import (
     DEFAULT_CACHE_MB,
+    DEFAULT_CLIENT_BUDGET,
     DEFAULT_HTML_ROWS,
     DEFAULT_MAX_ROWS,
     DEFAULT_QUEUE_WAIT,
@@ -77,6 +78,13 @@ from kg.store.opening import is_endpoint
     help="Seconds a query waits for a free worker before the answer is 503.",
 )
 @click.option(
+    "--client-budget",
+    type=float,
+    default=DEFAULT_CLIENT_BUDGET,
+    show_default=True,
+    help="Worker-seconds a client may have used lately (halving each minute); past it, 429 with Retry-After.",
+)
+@click.option(
     "--html-rows",
     type=int,
     default=DEFAULT_HTML_ROWS,
@@ -97,6 +105,20 @@ from kg.store.opening import is_endpoint
     default=10,
     show_default=True,
     help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
+)
+@click.option(
+    "--request-timeout",
+    type=float,
+    default=30,
+    show_default=True,
+    help="Seconds a request (head and body) may take to arrive whole, however steadily it trickles in.",
+)
+@click.option(
+    "--connections-per-client",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Open HTTP connections one address may hold; the trusted proxy is exempt.",
 )
 @click.option(
     "--trusted-proxy",
@@ -130,10 +152,13 @@ def serve_command(
     worker_memory_mb: int,
     queries_per_client: int,
     queue_wait: float,
+    client_budget: float,
     html_rows: int,
     threads: int | None,
     connection_limit: int,
     idle_timeout: int,
+    request_timeout: float,
+    connections_per_client: int,
     trusted_proxy: str | None,
     base_url: str | None,
     dist: Path | None,
@@ -167,6 +192,7 @@ def serve_command(
         worker_memory_mb=worker_memory_mb,
         client_queries=queries_per_client,
         queue_wait=queue_wait,
+        client_budget=client_budget,
         html_rows=html_rows,
         isolate_network=not is_endpoint(spec),
     )
@@ -190,7 +216,9 @@ def serve_command(
         ident="opioid-kg",
         connection_limit=connection_limit,
         channel_timeout=idle_timeout,
-        cleanup_interval=max(1, min(idle_timeout // 2, 5)),
+        request_deadline=request_timeout,
+        per_address=connections_per_client,
+        cleanup_interval=max(1, int(min(idle_timeout / 2, request_timeout / 2, 5))),
         asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
         **(proxy if trusted_proxy else {}),
     )

@@ -19,6 +19,7 @@ DEFAULT_CACHE_MB = 64
 DEFAULT_MAX_NESTING = MAX_NESTING
 DEFAULT_WORKER_MEMORY_MB = 1024
 DEFAULT_QUEUE_WAIT = 2.0
+DEFAULT_CLIENT_BUDGET = 60.0
 DEFAULT_HTML_ROWS = 500
 
 
@@ -47,6 +48,7 @@ class ServerConfig:
     worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB
     queue_wait: float = DEFAULT_QUEUE_WAIT
     client_queries: int = 0  # 0: half the workers, at least one
+    client_budget: float = DEFAULT_CLIENT_BUDGET  # worker-seconds, halving every minute
     html_rows: int = DEFAULT_HTML_ROWS
     isolate_network: bool = True
 
@@ -79,6 +81,7 @@ class ServerConfig:
             "worker_memory_mb": self.worker_memory_mb,
             "queries_per_client": self.queries_per_client,
             "queue_wait_s": self.queue_wait,
+            "client_budget_s": self.client_budget,
             "html_rows": self.html_rows,
             "cache_mb": self.cache_mb,
         }

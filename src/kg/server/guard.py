@@ -12,13 +12,13 @@ of the dataset, and a text the parser cannot read is refused (fail closed).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
 from kg.errors import KgError
 from kg.query.run import nesting_depth
+from kg.store.sparql import tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -143,43 +143,6 @@ def _nodes(root: object) -> Iterator[object]:
             pending.extend(node.values())
         elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
             pending.extend(node)  # type: ignore[arg-type]  # ParseResults is iterable
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-
-
-# One alternative per token kind, each matching from where it starts without backtracking into a
-# longer scan, so tokenizing is linear in the text: a word and a prefixed name are one run of name
-# characters, told apart afterwards by whether it holds a colon.
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<name>[A-Za-z_:][\w.:%-]*)
-  | (?P<var>[?$]\w+)
-  | (?P<punct>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def tokens(text: str) -> list[Token]:
-    """The query's tokens, comments dropped; used only to place a protocol dataset clause."""
-    found = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind == "name":
-            kind = "pname" if ":" in match.group() else "word"
-        if kind != "comment":
-            found.append(Token(kind, match.group(), match.start(), match.end()))
-    return found
 
 
 def with_dataset(text: str, default: list[str], named: list[str]) -> str:

@@ -5,12 +5,18 @@ chunk size, headers too large) never reaches the app: waitress answers it
 alone, by default in plain text. Here those answers get the body every other
 error has (`{"error": {"status": …, "message": …}}`) and the headers of every
 response.
+
+waitress closes a connection only when it sends nothing for the idle timeout,
+so a client that trickles a byte now and then holds it for ever. Here a request
+(head and body) must arrive whole within a deadline, and one address may hold
+only so many connections; the trusted proxy, which carries everyone's, is exempt.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -47,7 +53,42 @@ class ShapedErrorTask(ErrorTask):
 
 
 class ShapedChannel(HTTPChannel):
+    """A connection with the project's errors, a deadline for each request and a cap per address."""
+
     error_task_class = ShapedErrorTask
+    request_deadline: float = 30.0
+    per_address: int = 100
+    exempt: str | None = None  # the trusted proxy's address
+    request_started = 0.0
+
+    def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
+        super().__init__(server, sock, addr, adj, map)
+        if addr and addr[0] != self.exempt:
+            same = sum(1 for other in server.active_channels.values() if other.addr[:1] == addr[:1])
+            if same > self.per_address:
+                self.will_close = True  # closed by the next loop, before it reads anything
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None:
+            self.request_started = time.time()  # these bytes begin a request
+        return super().received(data)
+
+    def overdue(self, now: float) -> bool:
+        """Whether a request began arriving longer ago than the deadline and is still not whole."""
+        return self.request is not None and now - self.request_started > self.request_deadline
+
+
+def _maintenance(listener: BaseWSGIServer) -> Any:
+    """waitress's cleanup pass, also closing connections whose request is overdue."""
+    idle_cleanup = listener.maintenance
+
+    def maintenance(now: float) -> None:
+        idle_cleanup(now)
+        for channel in list(listener.active_channels.values()):
+            if isinstance(channel, ShapedChannel) and channel.overdue(now):
+                channel.will_close = True
+
+    return maintenance
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -57,12 +98,30 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=1024)
 
 
-def create_server(app: Any, listening: socket.socket, **options: Any) -> Any:
+def create_server(
+    app: Any,
+    listening: socket.socket,
+    *,
+    request_deadline: float = 30.0,
+    per_address: int = 100,
+    **options: Any,
+) -> Any:
     """waitress serving `app` on `listening` (`options` are waitress's), its own errors in the
-    project's shape."""
+    project's shape, each request due whole within `request_deadline` seconds and at most
+    `per_address` connections from one address."""
     sockets: dict[int, Any] = {}
     server = create_waitress_server(app, map=sockets, sockets=[listening], **options)
+    channel = type(
+        "Channel",
+        (ShapedChannel,),
+        {
+            "request_deadline": request_deadline,
+            "per_address": per_address,
+            "exempt": options.get("trusted_proxy"),
+        },
+    )
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = ShapedChannel
+            listener.channel_class = channel
+            listener.maintenance = _maintenance(listener)  # type: ignore[method-assign]  # per listener
     return server

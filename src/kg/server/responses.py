@@ -100,7 +100,13 @@ def answer_response(answer: Answer) -> Response:
     return response
 
 
-def error_response(status: int, message: str, line: int | None = None, column: int | None = None) -> Response:
+def error_response(
+    status: int,
+    message: str,
+    line: int | None = None,
+    column: int | None = None,
+    retry_after: int | None = None,
+) -> Response:
     """The error shape of every endpoint: JSON for clients, the same fields on a page for browsers."""
     body: dict[str, object] = {"status": status, "message": message}
     if line is not None:
@@ -113,10 +119,10 @@ def error_response(status: int, message: str, line: int | None = None, column: i
     else:
         response = jsonify(error=body)
     response.status_code = status
-    if status == 503:
-        response.headers["Retry-After"] = "1"
+    if retry_after is not None or status == 503:
+        response.headers["Retry-After"] = str(retry_after or 1)
     return response
 
 
 def from_exception(error: KgError) -> Response:
-    return error_response(error.status, error.message, error.line, error.column)
+    return error_response(error.status, error.message, error.line, error.column, error.retry_after)

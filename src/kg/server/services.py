@@ -68,6 +68,7 @@ class Services:
             cache=self.cache if config.cache_mb > 0 else None,
             queue_wait=config.queue_wait,
             client_limit=config.queries_per_client,
+            client_budget=config.client_budget,
             isolate_network=config.isolate_network,
             memory_mb=config.worker_memory_mb or None,
         )

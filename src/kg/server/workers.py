@@ -11,12 +11,14 @@ worker is busy or being replaced. Workers start on first use (or when
 
 from __future__ import annotations
 
+import math
 import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from kg.errors import EXIT_FAILED, KgError
@@ -27,6 +29,7 @@ from kg.store.queryfiles import binding_terms
 from . import guard
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
+from .fairness import FairQueue, Usage
 from .messages import Answer, Failure, Query, Ready, Setup
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
@@ -145,6 +148,7 @@ class _Worker:
         theirs.close()
         self.connection = Connection(ours.detach())
         self.connection.send(setup)
+        self.preempted = False  # killed to free it for a lighter client
 
     def ready(self, seconds: float = 60) -> Ready | None:
         """The worker's protections once it opened its store; None if it could not."""
@@ -181,6 +185,14 @@ class WorkerPool:
     time, or gets 503. A worker that must go (time limit, memory, crash) is replaced by the spare at
     once, so a query that kills workers does not leave the pool short while a new one starts.
 
+    Each client is charged the worker-seconds its queries take: a freed worker
+    goes to the waiting client that used the least lately, a quarter of the
+    workers stays for clients that ran no query of half a time limit lately, a
+    light client that waited half the queue wait has the longest-running query
+    of a heavier client stopped (503, its worker replaced by the spare) and
+    gets that worker, and a client past `client_budget` worker-seconds is
+    answered 429 until its use decays.
+
     A failure that cost a worker (memory, crash) is remembered like an answer,
     so the same question asked again costs nothing.
     """
@@ -196,22 +208,35 @@ class WorkerPool:
         client_limit: int = 1,
         isolate_network: bool = True,
         memory_mb: int | None = None,
+        client_budget: float = 60.0,
+        usage: Usage | None = None,
     ) -> None:
         self.size = size
         self.timeout = timeout
         self.queue_wait = queue_wait
         self.cache = cache
         self.slots = ClientSlots(client_limit, queue_wait)
+        self.client_budget = client_budget
+        self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
         self._store_factory = store_factory
         self._isolate = isolate_network
         self._memory_mb = memory_mb
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        # A client that ran a query of half a time limit lately is heavy; a quarter of the workers, at
+        # least one, stays free for the others.
+        reserve = max(1, size // 4) if size > 1 else 0
+        self._idle: FairQueue[_Worker] = FairQueue(
+            self.usage, reserve, heavy=timeout / 2, preempt=self._preempt, patience=queue_wait / 2
+        )
+        self._running: dict[_Worker, tuple[str | None, float]] = {}
+        self._running_lock = threading.Lock()
         self._spares: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while the first workers start
+        self._members = threading.Lock()  # held briefly: `_all`, `_started`; never while a worker starts
         self._started = False
         self._probe: socket.socket | None = None
+        self._probe_port: int | None = None
 
     @property
     def started(self) -> bool:
@@ -222,42 +247,57 @@ class WorkerPool:
         with self._lock:
             if not self._started:
                 self._probe = socket.create_server(("127.0.0.1", 0))
+                self._probe_port = self._probe.getsockname()[1]
                 for _ in range(self.size):
-                    self._idle.put(self._launch())
-                self._started = True
+                    worker = self._launch()
+                    with self._members:
+                        self._all.add(worker)
+                    self._idle.put(worker)
+                with self._members:
+                    self._started = True
                 threading.Thread(target=self._refill, args=(None, self._spares), daemon=True).start()
         assert self.protections is not None
         return self.protections
 
     def _launch(self) -> _Worker:
-        """A new worker, once it opened its store (call with the lock held)."""
-        port = self._probe.getsockname()[1] if self._probe else None
-        setup = Setup(self._store_factory, self._isolate, port, self._memory_mb, 2 * self.timeout + 5)
+        """A new worker, once it opened its store."""
+        setup = Setup(
+            self._store_factory, self._isolate, self._probe_port, self._memory_mb, 2 * self.timeout + 5
+        )
         worker = _Worker(setup)
         ready = worker.ready()
         if ready is None:
             worker.stop()
             raise RuntimeError(f"a query worker could not open the store (exit {worker.process.returncode})")
         self.protections = ready.protections
-        self._all.add(worker)
         return worker
 
-    def _refill(self, old: _Worker | None, into: queue.Queue[_Worker]) -> None:
+    def _refill(self, old: _Worker | None, into: FairQueue[_Worker] | queue.Queue[_Worker]) -> None:
         """Stop `old` and start a worker into `into` (the idle workers, or the spare)."""
         if old is not None:
             old.stop()
-        with self._lock:
-            if self._started:
-                into.put(self._launch())
+        if not self._started:
+            return
+        # Started outside any lock, so that retiring other workers meanwhile never waits for it.
+        worker = self._launch()
+        with self._members:
+            keep = self._started
+            if keep:
+                self._all.add(worker)
+        if keep:
+            into.put(worker)
+        else:
+            worker.stop()
 
     def run(self, query: Query, client: str | None = None) -> Answer:
         """Answer `query` within the limits, from the cache when asked before; `client` is who asks
         (None: the server itself)."""
         cached = self.cache.get(query) if self.cache else None
         if cached is None:
+            self._within_budget(client)
             try:
                 with self.slots.slot(client):
-                    cached = self._run(query)
+                    cached = self._run(query, client)
             except TooMany:
                 raise ServiceError(
                     429,
@@ -271,13 +311,57 @@ class WorkerPool:
             raise ServiceError.of(cached)
         return cached
 
-    def _run(self, query: Query) -> Answer | Failure:
+    def _within_budget(self, client: str | None) -> None:
+        wait = self.usage.wait_for(client, self.client_budget)
+        if wait > 0:
+            refused = ServiceError(
+                429,
+                f"this client used more than {self.client_budget:g} worker-seconds lately; "
+                f"ask again in {math.ceil(wait)} s",
+            )
+            refused.retry_after = math.ceil(wait)
+            raise refused
+
+    def _run(self, query: Query, client: str | None) -> Answer | Failure:
         if not self._started:
             self.start()
         try:
-            worker = self._idle.get(timeout=self.queue_wait)
+            worker = self._idle.get(client, self.queue_wait)
         except queue.Empty:
             raise ServiceError(503, "every query worker is busy; try again shortly") from None
+        started = time.monotonic()
+        with self._running_lock:
+            self._running[worker] = (client, started)
+        try:
+            return self._ask(worker, query)
+        finally:
+            with self._running_lock:
+                del self._running[worker]
+            self.usage.charge(client, time.monotonic() - started)
+
+    def _preempt(self, client: str | None) -> bool:
+        """Stop the longest-running query of a client heavier than `client`, if a spare can take its
+        worker's place at once; whether one was stopped."""
+        if self._spares.empty():
+            return False
+        mine, now = self.usage.of(client), time.monotonic()
+        with self._running_lock:
+            heavier = [
+                (started, worker)
+                for worker, (owner, started) in self._running.items()
+                if owner != client
+                and owner is not None
+                and not worker.preempted
+                and self.usage.of(owner) + now - started > mine + self._idle.heavy
+            ]
+            if not heavier:
+                return False
+            victim = min(heavier, key=lambda pair: pair[0])[1]
+            victim.preempted = True
+            victim.process.kill()
+        return True
+
+    def _ask(self, worker: _Worker, query: Query) -> Answer | Failure:
         try:
             worker.connection.send(query)
             if not worker.connection.poll(self.timeout):
@@ -287,8 +371,12 @@ class WorkerPool:
         except (EOFError, OSError):
             reason = worker.death()
             self._retire(worker)
+            if worker.preempted:
+                return Failure(
+                    503, "the query was stopped so that lighter clients could be answered; ask later"
+                )
             return Failure(503, reason, spent=True)
-        if isinstance(reply, Failure) and reply.spent:
+        if worker.preempted or (isinstance(reply, Failure) and reply.spent):
             self._retire(worker)
         else:
             self._idle.put(worker)
@@ -297,7 +385,7 @@ class WorkerPool:
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker by the spare at once (starting a new spare), or by a new worker as soon as
         it has started; the caller is answered meanwhile."""
-        with self._lock:
+        with self._members:
             self._all.discard(worker)
         try:
             self._idle.put(self._spares.get_nowait())
@@ -307,10 +395,10 @@ class WorkerPool:
         threading.Thread(target=self._refill, args=(worker, into), daemon=True).start()
 
     def close(self) -> None:
-        with self._lock:
+        with self._members:
             workers, self._all = list(self._all), set()
             self._started = False
-            if self._probe is not None:
-                self._probe.close()
+        if self._probe is not None:
+            self._probe.close()
         for worker in workers:
             worker.stop()

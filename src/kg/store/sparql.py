@@ -14,15 +14,19 @@ from dataclasses import dataclass
 from kg.errors import KgError
 from kg.store.base import Bound
 
+# One alternative per token kind, each matching from where it starts without backtracking into a
+# longer scan (the quantifiers are possessive), so tokenizing is linear in the text: the server reads
+# clients' queries with it. A word and a prefixed name are one run of name characters, dots only
+# inside it as SPARQL allows, told apart afterwards by whether it holds a colon. A comment ends at a
+# line feed or a carriage return.
 _TOKEN = re.compile(
     r"""
-    (?P<comment>\#[^\n]*)
+    (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<pname>[A-Za-z][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
+  | (?P<name>[A-Za-z_:][\w:%-]*+(?:\.++[\w:%-]++)*+)
   | (?P<var>[?$]\w+)
-  | (?P<word>[A-Za-z_]\w*)
   | (?P<punct>\S)
     """,
     re.VERBOSE | re.DOTALL,
@@ -45,11 +49,14 @@ class Token:
 
 def tokens(text: str) -> list[Token]:
     """The query's tokens, comments dropped."""
-    return [
-        Token(match.lastgroup or "punct", match.group(), match.start(), match.end())
-        for match in _TOKEN.finditer(text)
-        if match.lastgroup != "comment"
-    ]
+    found = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        if kind == "name":
+            kind = "pname" if ":" in match.group() else "word"
+        if kind != "comment":
+            found.append(Token(kind, match.group(), match.start(), match.end()))
+    return found
 
 
 def query_form(text: str) -> str:

@@ -1,0 +1,54 @@
+"""Attackers on many addresses cannot starve a bystander: a real `kg serve` with two workers, eight
+clients on eight loopback addresses each keeping a time-limit query running, and a bystander on a
+ninth address whose cheap queries must all be answered.
+
+A per-client limit alone does not help here, since every attacker stays within
+it; what protects the bystander is that a freed worker goes to the client that
+has used the workers least lately.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from test_exhaustion import BYSTANDER, CROSS, SIMPLE, tagged
+
+ATTACKERS = [f"127.0.0.{20 + i}" for i in range(8)]
+
+
+def test_a_bystander_is_answered_while_attackers_on_eight_addresses_saturate_the_workers(exposed) -> None:
+    stop = threading.Event()
+    statuses: list[int] = []
+    answered_once: set[str] = set()
+
+    def attack(source: str) -> None:
+        while not stop.is_set():
+            reply = exposed.post_form("/sparql", {"query": tagged(CROSS)}, source=source)
+            statuses.append(reply.status)
+            if reply.status == 504:
+                answered_once.add(source)
+            if reply.status == 429:
+                time.sleep(float(reply.headers.get("retry-after", "1")))
+
+    threads = [threading.Thread(target=attack, args=(source,)) for source in ATTACKERS]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 90
+        while len(answered_once) < len(ATTACKERS) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the attack under way: every attacker ran a query to the time limit once
+        answered = []
+        for _ in range(6):
+            reply = exposed.get(
+                "/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER
+            )
+            answered.append(reply.status)
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert answered == [200] * 6, answered
+    assert 504 in statuses, statuses  # the attackers did keep the workers busy
+    assert set(statuses) <= {429, 503, 504}, statuses
