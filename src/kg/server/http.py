@@ -83,8 +83,9 @@ def _maintenance(listener: BaseWSGIServer) -> Any:
     idle_cleanup = listener.maintenance
 
     def maintenance(now: float) -> None:
-        idle_cleanup(now)
-        for channel in list(listener.active_channels.values()):
+        idle_cleanup(now)  # type: ignore[arg-type]  # waitress passes time.time(); its stubs say int
+        channels: dict[int, Any] = listener.active_channels  # type: ignore[assignment]  # a dict, not one channel as the stubs say
+        for channel in list(channels.values()):
             if isinstance(channel, ShapedChannel) and channel.overdue(now):
                 channel.will_close = True
 

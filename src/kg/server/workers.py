@@ -31,7 +31,7 @@ from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
 from .fairness import FairQueue, Usage
 from .messages import Answer, Failure, Query, Ready, Setup
-from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
+from .sandbox import Protections, isolate_network, limit_cpu, limit_memory, worker_environment
 
 # A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
 # second whatever program embeds the server, and a replacement never inherits a busy thread's locks.
@@ -144,6 +144,7 @@ class _Worker:
             [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
+            env=worker_environment(),
         )
         theirs.close()
         self.connection = Connection(ours.detach())
@@ -387,6 +388,7 @@ class WorkerPool:
         it has started; the caller is answered meanwhile."""
         with self._members:
             self._all.discard(worker)
+        into: FairQueue[_Worker] | queue.Queue[_Worker]
         try:
             self._idle.put(self._spares.get_nowait())
             into = self._spares
