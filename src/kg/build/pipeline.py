@@ -171,7 +171,7 @@ def _load_and_check(
         with phases("check"):
             check_terms(store, index)
             excerpt_count = check_sources(store, root / "sources", index)
-            check_data_cube(split, [name for name in names if name != "shapes"], root / CHECKS)
+            check_data_cube(store, root / CHECKS)
         with phases("validate"):
             report = check_shapes(store, shapes, index, only_data=True)
         if not report.conforms:
