@@ -270,7 +270,8 @@ CASES: list[tuple[str, str, str, str, str]] = [
     (
         "last leg not to the destination",
         "DELETE { ?l kg:toPlace ?p } INSERT { ?l kg:toPlace id:country\\/GT } "
-        "WHERE { BIND(id:flow\\/china-mexico-us-fentanyl-precursors-and-analogues-leg-2 AS ?l) ?l kg:toPlace ?p }",
+        "WHERE { BIND(id:flow\\/china-mexico-us-fentanyl-precursors-and-analogues-leg-2 AS ?l) "
+        "?l kg:toPlace ?p }",
         "flow/china-mexico-us-fentanyl-precursors-and-analogues",
         "TraffickingFlowShape",
         "legs must be numbered 1..n",
