@@ -36,7 +36,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.project import ProjectFiles, input_files
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.validation import ValidationReport
-from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, describe_dataset
+from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
@@ -145,7 +145,7 @@ def stage(
     report, excerpt_count = _load_and_check(split, list(counts), staging.store, root, index, phases)
     with phases("write"):
         written = write_serializations(dump, split, list(counts), staging.dist)
-        written += write_description(staging.dist, split, list(counts))
+        written += write_description(staging.dist, staging.store)
         shutil.rmtree(split)
     return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written])
 
@@ -186,14 +186,14 @@ def _load_and_check(
         del store  # closed before it is moved or removed
 
 
-def write_description(out: Path, split: Path, names: list[str]) -> list[Path]:
-    """The gzipped dump and the dataset's VoID/DCAT description, from the N-Quads just written."""
+def write_description(out: Path, store: Path) -> list[Path]:
+    """The gzipped dump and the dataset's VoID/DCAT description: the dump streamed from the N-Quads just
+    written, the description's counts asked of the store by aggregate queries."""
     with (out / "opioid-kg.nq").open("rb") as source, (out / DUMP_FILE).open("wb") as target:
         # mtime=0 and no file name inside: the same data gives the same bytes
         with gzip.GzipFile(filename="", mode="wb", fileobj=target, compresslevel=9, mtime=0) as packed:
             shutil.copyfileobj(source, packed)
-    quads = {name: list(graph_quads(split, name)) for name in names}
-    nquads = (out / "opioid-kg.nq").read_bytes()
-    description = describe_dataset(quads, nquads, (out / DUMP_FILE).read_bytes())
+    facts = dataset_facts(ox.Store.read_only(str(store)))
+    description = describe_dataset(facts, _sha256(out / "opioid-kg.nq"), file_digest(out / DUMP_FILE))
     (out / DESCRIPTION_FILE).write_bytes(description)
     return [out / DUMP_FILE, out / DESCRIPTION_FILE]
