@@ -493,6 +493,13 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "stands beside a quoting excerpt",
     ),
     (
+        "quoting excerpt that is also a context one",
+        "INSERT DATA { id:observation\\/mx-drug-labs-destroyed-2017 kg:contextExcerpt id:excerpt\\/labs-destroyed }",
+        "observation/mx-drug-labs-destroyed-2017",
+        "ContextExcerptShape",
+        "stands beside a quoting excerpt",
+    ),
+    (
         "calendar and fiscal years in one series",
         "DELETE { ?c kg:fromPeriod ?p } INSERT { ?c kg:fromPeriod id:period\\/2013 } "
         "WHERE { BIND(id:change\\/swb-heroin-seizures-2010-2015 AS ?c) ?c kg:fromPeriod ?p }",
