@@ -1,11 +1,13 @@
 """How the build grows with the number of sources: a generator of synthetic sources, and timings.
 
-Each synthetic source replicates the curated report: its citation metadata, its
-excerpts and its facts, every resource of its own renamed (`id/flow/x` becomes
-`id/flow/s0001-x`), with its own copy of the source text, so the excerpts and
-the recorded digest stay valid and every copy conforms to the shapes. The
-ontology, the background knowledge and the original report stay as they are,
-so the catalogue's questions still have their answers.
+Each synthetic source replicates the curated report's folders (sources/<id>/ and
+graph/<id>/): its citation metadata, its excerpts and its facts, every resource
+of its own renamed (`id/flow/x` becomes `id/flow/s0001-x`), with its own copy of
+the source text, so the excerpts and the recorded digest stay valid and every
+copy conforms to the shapes. The entities of graph/common/ (countries, agencies,
+substances, periods) are shared, as they are in a real library; the ontology
+and the original report stay as they are, so the catalogue's questions still
+have their answers.
 
     .venv/bin/python benchmarks/scale.py --sources 1 10 100          # build at each size
     .venv/bin/python benchmarks/scale.py --sources 250 --jena         # and Jena SHACL beside it
@@ -71,53 +73,62 @@ def subjects(paths: list[Path]) -> set[str]:
 
 @dataclass(frozen=True)
 class SourceTemplate:
-    """One report's files with TOKEN where each synthetic copy puts its own name."""
+    """One source's folders with TOKEN where each synthetic copy puts its own name."""
 
     files: dict[str, str]  # path relative to the project, with TOKEN -> Turtle with TOKEN
-    text_name: str  # the text file's name under sources/
     text: bytes
 
 
 def source_template(root: Path) -> SourceTemplate:
-    """The report's own files renamed by token: every resource its curated files describe (not the
-    ontology's terms) gets the token, and a copy holds every statement about its resources, those
-    of the background included (a background file contributes only those)."""
-    shared = subjects(turtle_files(root, "ontology"))
-    background = turtle_files(root, "graph/background")
-    own_files = [
-        p for p in turtle_files(root, "graph") + turtle_files(root, "sources") if p not in background
-    ]
+    """The report's own folders (sources/<id>/ and graph/<id>/) renamed by token: every resource
+    they describe gets the token; what graph/common/ and the ontology describe is shared by all."""
+    ids = sorted(path.name for path in (root / "sources").iterdir())
+    if len(ids) != 1:
+        raise SystemExit(f"the generator replicates one source; found {len(ids)}")
+    source = ids[0]
+    shared = subjects(turtle_files(root, "ontology") + turtle_files(root, "graph/common"))
+    own_files = turtle_files(root, f"sources/{source}") + turtle_files(root, f"graph/{source}")
     renamed = subjects(own_files) - shared
-    text_files = sorted((root / "sources").rglob("*.txt"))
-    if len(text_files) != 1:
-        raise SystemExit(f"the generator replicates one report; found {len(text_files)} texts")
-    text_name = text_files[0].name
+    text_file = f"{source}/text.txt"
 
     def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         if isinstance(node, ox.NamedNode) and node.value in renamed:
             head, _, tail = node.value.rpartition("/")
             return ox.NamedNode(f"{head}/{TOKEN}-{tail}")
-        if isinstance(node, ox.Literal) and node.value == text_name:
-            return ox.Literal(f"{TOKEN}.txt")
+        if isinstance(node, ox.Literal) and node.value == text_file:
+            return ox.Literal(f"{TOKEN}/text.txt")
         return node
 
+    unused = _excerpts_only_common_cites(own_files)
     files: dict[str, str] = {}
-    for path in own_files + background:
+    for path in own_files:
         triples = [
             ox.Triple(term(t.subject), term(t.predicate), term(t.object))
             for t in ox.parse(path=str(path))
-            if path not in background or t.subject.value in renamed
+            if t.subject.value not in unused
         ]
-        if not triples:
-            continue
-        relative = path.relative_to(root)
-        target = relative.with_name(f"{relative.stem}-{TOKEN}.ttl")
-        files[str(target)] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
-    return SourceTemplate(files, text_name, text_files[0].read_bytes())
+        relative = str(path.relative_to(root)).replace(source, TOKEN, 1)
+        files[relative] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+    return SourceTemplate(files, (root / "sources" / text_file).read_bytes())
+
+
+def _excerpts_only_common_cites(paths: list[Path]) -> set[str]:
+    """The excerpts (and their selectors) that only graph/common/ cites: a copy would not cite them."""
+    triples = [t for path in paths for t in ox.parse(path=str(path))]
+    excerpts = {t.subject.value for t in triples if t.object.value == PREFIXES["kg"] + "Excerpt"}
+    selector = PREFIXES["oa"] + "hasSelector"
+    cited = {
+        t.object.value for t in triples if t.predicate.value != selector and t.subject.value not in excerpts
+    }
+    unused = excerpts - cited
+    return unused | {
+        t.object.value for t in triples if t.subject.value in unused and t.predicate.value == selector
+    }
 
 
 def generate(root: Path, out: Path, sources: int) -> None:
-    """A project at `out` holding the report of `root` and `sources - 1` synthetic copies of it."""
+    """A project at `out` holding the report of `root` and `sources - 1` synthetic copies of it, each
+    a source of its own (sources/sNNNN/, graph/sNNNN/) citing the entities of graph/common/."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -131,7 +142,7 @@ def generate(root: Path, out: Path, sources: int) -> None:
             target = out / relative.replace(TOKEN, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(turtle.replace(TOKEN, name), "utf-8")
-        (out / "sources" / f"{name}.txt").write_bytes(template.text)
+        (out / "sources" / name / "text.txt").write_bytes(template.text)
 
 
 @dataclass

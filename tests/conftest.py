@@ -49,6 +49,25 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="session")
+def library_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with a second source beside the report: a test fixture (tests/data/library/) whose
+    one figure differs from the report's, so that questions across sources have something to find."""
+    root = tmp_path_factory.mktemp("library")
+    for folder in ("ontology", "graph", "sources", "queries"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    for folder in ("graph", "sources"):
+        shutil.copytree(PROJECT / "tests" / "data" / "library" / folder, root / folder, dirs_exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def library_built(library_root: Path) -> Built:
+    """The library of two sources built once, by the real pipeline."""
+    result = build(library_root, library_root / "dist", library_root / ".kg" / "store")
+    return Built(result, library_root / "dist", library_root / ".kg" / "store")
+
+
+@pytest.fixture(scope="session")
 def store(built: Built) -> EmbeddedStore:
     return built.store()
 
@@ -71,7 +90,7 @@ def dataset(built: Built) -> Dataset:
 @pytest.fixture(scope="session")
 def source_text(project_root: Path) -> str:
     """The text of the first source report."""
-    return (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+    return (project_root / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8")
 
 
 @pytest.fixture(scope="session")

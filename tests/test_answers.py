@@ -482,7 +482,7 @@ def test_16_us_mexico_and_canada_in_the_north_american_drug_dialogue_last_held_1
 def test_17_evidence_quotes_the_report_verbatim_at_its_position(
     store: EmbeddedStore, project_root: Path
 ) -> None:
-    report = next((project_root / "sources").glob("*.txt")).read_text("utf-8")
+    report = next((project_root / "sources").glob("*/text.txt")).read_text("utf-8")
     [row] = answer(store, "evidence")
     assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in row["exact"]
     assert report[int(row["start"]) : int(row["end"])] == row["exact"]
@@ -628,8 +628,9 @@ def test_22_sinaloa_and_guerrero_crime_groups_and_kingpins_tied_to_violence(stor
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_every_question_has_an_answer(store: EmbeddedStore, name: str) -> None:
-    """No catalogue question comes back empty on the built graph."""
+def test_every_question_has_an_answer(library_built, name: str) -> None:
+    """No catalogue question comes back empty on the built library (the report and a test fixture
+    that disagrees with it: the one report alone has nothing to disagree with)."""
     query = CATALOGUE[name]
-    result = run_query(store, query.text, binding_terms(query.bindings({})), source=name)
+    result = run_query(library_built.store(), query.text, binding_terms(query.bindings({})), source=name)
     assert result.rows or result.triples or result.boolean

@@ -74,7 +74,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
     before = snapshot(dist)
     counts = triples_per_graph(EmbeddedStore(store))
 
-    statistics = project_copy / "graph" / "data" / "statistics.ttl"
+    statistics = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "statistics.ttl"
     statistics.write_text(statistics.read_text("utf-8").replace('"44100"', '"44100.5x"'), "utf-8")
     with pytest.raises(InputError):
         build(project_copy, dist, store)
@@ -86,7 +86,7 @@ def test_failed_build_leaves_previous_build_in_place(project_copy: Path, tmp_pat
 
 
 def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: Path) -> None:
-    flows = project_copy / "graph" / "data" / "flows.ttl"
+    flows = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "flows.ttl"
     lines = flows.read_text("utf-8").splitlines()
     broken_line = next(i for i, line in enumerate(lines) if line.startswith("flow:colombia-us-heroin a"))
     lines[broken_line] = lines[broken_line].replace(
@@ -114,7 +114,7 @@ def test_syntax_error_names_file_line_and_column(project_copy: Path, tmp_path: P
 def test_ill_typed_literal_is_an_error(
     project_copy: Path, tmp_path: Path, original: str, replacement: str, message: str
 ) -> None:
-    changes = project_copy / "graph" / "data" / "changes.ttl"
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
     text = changes.read_text("utf-8")
     assert original in text
     changes.write_text(text.replace(original, replacement, 1), "utf-8")
@@ -125,7 +125,7 @@ def test_ill_typed_literal_is_an_error(
 
 
 def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) -> None:
-    places = project_copy / "graph" / "data" / "places.ttl"
+    places = project_copy / "graph" / "common" / "data" / "places.ttl"
     places.write_text(
         places.read_text("utf-8").replace(
             "kg:withinCountry country:US ;", "kg:withinCountri country:US ;", 1
@@ -139,7 +139,7 @@ def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) ->
 
 
 def test_undeclared_class_is_an_error(project_copy: Path, tmp_path: Path) -> None:
-    actors = project_copy / "graph" / "data" / "actors.ttl"
+    actors = project_copy / "graph" / "common" / "data" / "actors.ttl"
     actors.write_text(
         actors.read_text("utf-8").replace(
             "organization:esri a kg:Company ;", "organization:esri a kg:Firm ;"
@@ -152,7 +152,7 @@ def test_undeclared_class_is_an_error(project_copy: Path, tmp_path: Path) -> Non
 
 
 def test_excerpt_not_in_source_is_an_error(project_copy: Path, tmp_path: Path) -> None:
-    excerpts = project_copy / "graph" / "provenance" / "excerpts.ttl"
+    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
     text = excerpts.read_text("utf-8")
     excerpts.write_text(text.replace('"Mexican farmers may be', '"Mexican farmers must be', 1), "utf-8")
     with pytest.raises(BuildFailed) as error:
@@ -162,7 +162,7 @@ def test_excerpt_not_in_source_is_an_error(project_copy: Path, tmp_path: Path) -
 
 
 def test_changed_source_text_is_an_error(project_copy: Path, tmp_path: Path) -> None:
-    source = project_copy / "sources" / "000_1bdfefaeb44abb70.txt"
+    source = project_copy / "sources" / "000_1bdfefaeb44abb70" / "text.txt"
     source.write_text(source.read_text("utf-8") + "\n", "utf-8")
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
@@ -170,7 +170,7 @@ def test_changed_source_text_is_an_error(project_copy: Path, tmp_path: Path) -> 
 
 
 def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, tmp_path: Path) -> None:
-    changes = project_copy / "graph" / "data" / "changes.ttl"
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
     changes.write_text(
         changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
     )

@@ -19,7 +19,7 @@ PREFIXES = (
 
 def test_an_undeclared_predicate_is_reported_where_it_is_used(project_copy: Path, tmp_path: Path) -> None:
     """The subject is described first in substances.ttl; the typo is in a file of its own, line 4."""
-    extra = project_copy / "graph" / "data" / "zz-extra.ttl"
+    extra = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "zz-extra.ttl"
     extra.write_text(PREFIXES + "\nsubstance:fentanyl kg:misspeltProperty 3 .\n", "utf-8")
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
@@ -31,7 +31,7 @@ def test_an_undeclared_predicate_is_reported_where_it_is_used(project_copy: Path
 def test_an_undeclared_class_written_as_a_full_iri_is_reported_where_it_is_used(
     project_copy: Path, tmp_path: Path
 ) -> None:
-    extra = project_copy / "graph" / "data" / "zz-extra.ttl"
+    extra = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "zz-extra.ttl"
     extra.write_text(
         PREFIXES + "\n\nsubstance:fentanyl\n    a <https://w3id.org/opioid-kg/ontology#NoSuchClass> .\n",
         "utf-8",
@@ -42,7 +42,7 @@ def test_an_undeclared_class_written_as_a_full_iri_is_reported_where_it_is_used(
 
 
 def test_a_folder_named_like_a_turtle_file_is_named_as_a_folder(project_copy: Path, tmp_path: Path) -> None:
-    folder = project_copy / "graph" / "data" / "x.ttl"
+    folder = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "x.ttl"
     folder.mkdir()
     with pytest.raises(InputError) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
@@ -50,7 +50,7 @@ def test_a_folder_named_like_a_turtle_file_is_named_as_a_folder(project_copy: Pa
 
 
 def test_a_dangling_link_names_its_missing_target(project_copy: Path, tmp_path: Path) -> None:
-    link = project_copy / "graph" / "data" / "gone.ttl"
+    link = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "gone.ttl"
     os.symlink(project_copy / "nowhere" / "gone.ttl", link)
     with pytest.raises(InputError) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
@@ -73,7 +73,7 @@ def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
 def test_a_byte_order_mark_is_accepted(project_copy: Path, tmp_path: Path) -> None:
     """Editors on Windows start UTF-8 files with U+FEFF; the file reads as without it, and errors in it
     still name the right line and column."""
-    places = project_copy / "graph" / "data" / "places.ttl"
+    places = project_copy / "graph" / "common" / "data" / "places.ttl"
     places.write_bytes(b"\xef\xbb\xbf" + places.read_bytes())
     graph = parse_turtle(places)
     assert len(graph) > 10

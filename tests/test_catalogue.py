@@ -18,6 +18,12 @@ FILES = sorted(QUERIES.glob("*.rq"))
 
 # The questions of the issue that asked for the catalogue, and the file that answers each.
 QUESTIONS = {
+    "source-statements": (
+        "What does each source say about a given thing (a country, a substance, an agency, a programme)?"
+    ),
+    "source-disagreements": (
+        "Which sources disagree, giving different values for the same measure, place and period?"
+    ),
     "fentanyl-routes": (
         "By which routes, through which countries and by which means does fentanyl reach the United States?"
     ),

@@ -102,7 +102,7 @@ def test_excerpt_prints_turtle_at_the_right_position(project_root: Path) -> None
         "@prefix excerpt: <https://w3id.org/opioid-kg/id/excerpt/> .\n" + output,
         format="turtle",
     )
-    text = (project_root / "sources" / "000_1bdfefaeb44abb70.txt").read_text("utf-8")
+    text = (project_root / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8")
     start = int(next(graph.objects(None, URIRef("http://www.w3.org/ns/oa#start"))))
     assert text[start : start + len(quote)] == quote
 

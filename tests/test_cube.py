@@ -127,7 +127,7 @@ def test_the_grouped_constraints_give_the_recommendations_verdict(
 def test_an_observation_without_a_dimension_stops_the_build(project_root: Path, tmp_path: Path) -> None:
     for folder in ("ontology", "graph", "sources", "queries"):
         shutil.copytree(project_root / folder, tmp_path / folder)
-    statistics = tmp_path / "graph" / "data" / "statistics.ttl"
+    statistics = tmp_path / "graph" / "000_1bdfefaeb44abb70" / "data" / "statistics.ttl"
     text = statistics.read_text("utf-8")
     block = text.index("obs:mx-drug-labs-destroyed-2016 a qb:Observation")
     period = text.index("    kg:refPeriod period:2016 ;\n", block)

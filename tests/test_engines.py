@@ -64,10 +64,17 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-def dataset(built) -> Dataset:
+def store(library_built) -> EmbeddedStore:
+    """The library of two sources (the report and a test fixture), so that questions across sources
+    have answers to compare too."""
+    return library_built.store()
+
+
+@pytest.fixture(scope="module")
+def dataset(library_built) -> Dataset:
     """The built dataset in rdflib's memory store, the default graph being the union of the named ones."""
     loaded = Dataset(default_union=True)
-    loaded.parse(built.dist / "opioid-kg.nq", format="nquads")
+    loaded.parse(library_built.dist / "opioid-kg.nq", format="nquads")
     return loaded
 
 

@@ -122,7 +122,7 @@ def test_kg_query_readable_shows_who_says_it_and_where(built) -> None:
     assert result.exit_code == 0, result.output
     assert "nearly $2.9 billion" in result.output
     assert "CRS, cited by the report:" in result.output
-    assert "000_1bdfefaeb44abb70.txt:" in result.output
+    assert "000_1bdfefaeb44abb70/text.txt:" in result.output
 
 
 def test_a_decline_shows_beside_its_quote_the_sentence_naming_cbp(store) -> None:

@@ -494,7 +494,8 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "quoting excerpt that is also a context one",
-        "INSERT DATA { id:observation\\/mx-drug-labs-destroyed-2017 kg:contextExcerpt id:excerpt\\/labs-destroyed }",
+        "INSERT DATA { id:observation\\/mx-drug-labs-destroyed-2017 "
+        "kg:contextExcerpt id:excerpt\\/labs-destroyed }",
         "observation/mx-drug-labs-destroyed-2017",
         "ContextExcerptShape",
         "stands beside a quoting excerpt",

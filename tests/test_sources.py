@@ -10,7 +10,7 @@ from kg.query.sources import sources
 
 def test_the_report_is_listed_with_its_counts(store) -> None:
     (report,) = sources(store)
-    assert report.text_file == "000_1bdfefaeb44abb70.txt"
+    assert report.text_file == "000_1bdfefaeb44abb70/text.txt"
     assert report.modified == "2018-08-09"
     assert report.title.startswith("Transnational Crime Issues")
     excerpts = store.query(
@@ -25,5 +25,5 @@ def test_command_prints_one_row_per_source(built, project_root) -> None:
         main, ["--project", str(project_root), "sources", "--store", str(built.store_path)]
     )
     assert result.exit_code == 0, result.output
-    assert "000_1bdfefaeb44abb70.txt" in result.output
+    assert result.output.splitlines()[1].startswith("000_1bdfefaeb44abb70 2018-08-09")
     assert result.output.rstrip().endswith("1 source(s)")

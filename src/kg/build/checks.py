@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from kg.build.cube import check_cube_store
 from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
-from kg.build.sources import source_texts
+from kg.build.project import METADATA_FILE
+from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import describe_undeclared, undeclared_terms
@@ -48,6 +49,11 @@ def check_terms(store: ox.Store, index: SubjectIndex) -> None:
 def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> int:
     """Source texts match their recorded digests and every excerpt its text; returns the excerpt count."""
     texts = source_texts(store, named("provenance"), sources_dir)
+    misplaced = _misplaced_texts(texts, index)
+    if misplaced:
+        raise BuildFailed(
+            "source metadata names a text file that is not in its folder:\n" + "\n".join(misplaced)
+        )
     try:
         problems = [
             f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {text.recorded_sha256}"
@@ -64,6 +70,19 @@ def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> in
     if problems:
         raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
     return count
+
+
+def _misplaced_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> list[str]:
+    """A source's text exists, beside the metadata that names it when that is a source's
+    sources/<id>/source.ttl (a build from other files, such as dist/'s, only needs the text)."""
+    problems = []
+    for document, text in texts.items():
+        where = index.find(str(document))
+        beside = where is None or where.path.name != METADATA_FILE or text.path.parent == where.path.parent
+        if not beside or not text.path.is_file():
+            folder = where.path.parent if where is not None else text.path.parent
+            problems.append(f"{where or document}: {document}: no text file {text.path.name} in {folder}/")
+    return problems
 
 
 def check_data_cube(store: ox.Store, checks: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from kg.build.checks import (
 )
 from kg.build.cube import CHECKS
 from kg.build.locate import SubjectIndex
+from kg.build.one_source import one_source_files
 from kg.build.project import ProjectFiles, input_files
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.validation import ValidationReport
@@ -94,13 +96,14 @@ class Staged:
     written: list[Path]
 
 
-def build(root: Path, dist: Path, store: Path) -> BuildResult:
+def build(root: Path, dist: Path, store: Path, source: str | None = None) -> BuildResult:
     """Parse, check, validate, then write dist/ and the store as a new generation; raise BuildFailed
-    or InputError."""
+    or InputError. With `source`, only that source (see `kg.build.one_source`)."""
     started = time.perf_counter()
     phases = _Phases()
-    files = input_files(root)
-    staged = publish(Generations(store, dist), lambda staging: stage(root, files, staging, phases))
+    with tempfile.TemporaryDirectory(prefix="kg-build-") as scratch:
+        files = input_files(root) if source is None else one_source_files(root, source, Path(scratch))
+        staged = publish(Generations(store, dist), lambda staging: stage(root, files, staging, phases))
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,
         violations=len(staged.report.violations),

@@ -1,4 +1,10 @@
-"""The project's input files, and which named graph each one feeds."""
+"""The project's input files, and which named graph each one feeds.
+
+A source is a folder `sources/<id>/` (its text and its citation metadata,
+`source.ttl`) and a folder `graph/<id>/` (its curated Turtle, by concern);
+what several sources share lives once in `graph/common/`. Inside `graph/<id>/`
+and `graph/common/` the sub-folder names the named graph its files feed.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,13 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.build.parsing import parse_turtle
+from kg.build.parsing import InputError, parse_turtle
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
-
-# Folder (relative to the project root) -> named graph its Turtle files feed.
-GRAPH_FOLDERS: tuple[tuple[str, str], ...] = (
-    ("ontology", "ontology"),
-    ("graph/data", "data"),
-    ("graph/provenance", "provenance"),
-    ("sources", "provenance"),
-    ("graph/background", "background"),
-)
+COMMON = "common"
+METADATA_FILE = "source.ttl"
+# Sub-folder of graph/<id>/ or graph/common/ -> the named graph its Turtle files feed.
+CONCERNS = ("data", "provenance", "background")
 
 
 @dataclass
@@ -34,14 +35,69 @@ class ProjectFiles:
         return [path for paths in self.files_by_graph.values() for path in paths]
 
 
-def input_files(root: Path) -> dict[str, list[Path]]:
-    """The Turtle files of the project under `root`, by named graph, in a stable order."""
-    by_graph: dict[str, list[Path]] = {}
-    for folder, graph_name in GRAPH_FOLDERS:
-        for path in sorted((root / folder).rglob("*.ttl")):
-            name = "shapes" if path == root / SHAPES_FILE else graph_name
-            by_graph.setdefault(name, []).append(path)
+def source_ids(root: Path) -> list[str]:
+    """The ids of the project's sources: the folders under sources/, in a stable order."""
+    folder = root / "sources"
+    strays = sorted(path for path in folder.glob("*") if not path.is_dir()) if folder.is_dir() else []
+    if strays:
+        raise InputError(strays[0], None, None, "a source is a folder sources/<id>/; move this file into one")
+    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def source_files(root: Path, source: str) -> dict[str, list[Path]]:
+    """The Turtle files of one source by named graph: its metadata and its curated graph/<id>/."""
+    metadata = root / "sources" / source / METADATA_FILE
+    if not metadata.is_file():
+        raise InputError(
+            metadata.parent, None, None, f"a source folder needs its citation metadata, {METADATA_FILE}"
+        )
+    extra = sorted(set((root / "sources" / source).glob("*.ttl")) - {metadata})
+    if extra:
+        raise InputError(extra[0], None, None, f"a source's citation metadata is its one {METADATA_FILE}")
+    by_graph = _concern_files(root / "graph" / source)
+    by_graph.setdefault("provenance", []).insert(0, metadata)
     return by_graph
+
+
+def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
+    """The Turtle files of the project under `root` by named graph, in a stable order: the
+    ontology, graph/common/ and every source (or only `source`)."""
+    ids = source_ids(root)
+    if source is not None and source not in ids:
+        raise InputError(root / "sources" / source, None, None, f"no such source (one of: {', '.join(ids)})")
+    _check_graph_folders(root, ids)
+    by_graph: dict[str, list[Path]] = {}
+    for path in sorted((root / "ontology").rglob("*.ttl")):
+        by_graph.setdefault("shapes" if path == root / SHAPES_FILE else "ontology", []).append(path)
+    for part in [_concern_files(root / "graph" / COMMON)] + [
+        source_files(root, found) for found in ids if source in (None, found)
+    ]:
+        for name, paths in part.items():
+            by_graph.setdefault(name, []).extend(paths)
+    return by_graph
+
+
+def _concern_files(folder: Path) -> dict[str, list[Path]]:
+    """The Turtle files under `folder` by the concern sub-folder they sit in."""
+    by_graph: dict[str, list[Path]] = {}
+    for path in sorted(folder.rglob("*.ttl")) if folder.is_dir() else []:
+        concern = path.relative_to(folder).parts[0]
+        if concern not in CONCERNS:
+            raise InputError(
+                path, None, None, f"curated Turtle sits in one of {', '.join(CONCERNS)}/ under {folder}"
+            )
+        by_graph.setdefault(concern, []).append(path)
+    return by_graph
+
+
+def _check_graph_folders(root: Path, ids: list[str]) -> None:
+    """Every folder under graph/ is graph/common/ or the curated graph of a source under sources/."""
+    folder = root / "graph"
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.name not in (COMMON, *ids):
+            raise InputError(
+                path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
+            )
 
 
 def load_project(root: Path) -> ProjectFiles:

@@ -31,22 +31,49 @@ from kg.store.generations import GenerationError
     help="Output folder [default: PROJECT/dist].",
 )
 @store_option("Embedded store to write")
+@click.option(
+    "--source",
+    "source_id",
+    default=None,
+    help="Build only this source (its folder under sources/) with graph/common/, into "
+    "PROJECT/.kg/sources/ID/ unless --dist and --store say where; never into the project's build.",
+)
 @pass_context
-def build_command(context: Context, dist: Path | None, store_spec: str | None) -> None:
+def build_command(context: Context, dist: Path | None, store_spec: str | None, source_id: str | None) -> None:
     """Parse, check and validate every file; write dist/ and load the embedded store.
 
     Nothing is replaced unless every check passes: a failed or killed build leaves
     the previous dist/ and store as they were. dist/ and the store of one build
     switch together, as one generation (PROJECT/.kg/generations/).
     """
-    store_path = context.store_path(store_spec, "kg build")
+    if source_id is None:
+        store_path, dist = context.store_path(store_spec, "kg build"), dist or context.dist
+    else:
+        store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
     try:
-        result = build(context.project, dist or context.dist, store_path)
+        result = build(context.project, dist, store_path, source_id)
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     except GenerationError as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
+
+
+def _one_source_outputs(
+    context: Context, source_id: str, store_spec: str | None, dist: Path | None
+) -> tuple[Path, Path]:
+    """Where a build of one source writes: beside the project's build, never over it."""
+    home = context.project / ".kg" / "sources" / source_id
+    store_path = Path(store_spec) if store_spec is not None else home / "store"
+    dist = dist if dist is not None else home / "dist"
+    project_outputs = {context.store.absolute(), context.dist.absolute()}
+    for chosen in (store_path, dist):
+        if (
+            chosen.absolute() in project_outputs
+            or chosen.absolute().parent == context.store.absolute().parent
+        ):
+            raise KgError(f"kg build --source writes beside the project's build, not into {chosen}")
+    return store_path, dist
 
 
 @click.command("validate")
@@ -122,12 +149,17 @@ def stats_command(context: Context, store_spec: str | None) -> None:
 @store_option()
 @pass_context
 def sources_command(context: Context, store_spec: str | None) -> None:
-    """The source reports in the built store: text file, date, excerpts and the facts citing them."""
+    """The sources in the built store: id (folder under sources/), date, excerpts and the facts citing
+    them, title, and the earlier report each revises."""
     found = sources(context.open_store(store_spec))
-    click.echo(f"{'text file':<28} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
+    width = max([len("source"), *(len(found_source.id) for found_source in found)])
+    click.echo(f"{'source':<{width}} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
     for found_source in found:
         counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
-        click.echo(f"{found_source.text_file:<28} {found_source.modified:<10} {counts}  {found_source.title}")
+        revises = f" (revises {found_source.revises})" if found_source.revises else ""
+        click.echo(
+            f"{found_source.id:<{width}} {found_source.modified:<10} {counts}  {found_source.title}{revises}"
+        )
     click.echo(f"{len(found)} source(s)")
 
 
@@ -136,9 +168,9 @@ def sources_command(context: Context, store_spec: str | None) -> None:
 @click.argument("quote")
 @click.option(
     "--source",
-    "text_file",
+    "source_id",
     default=None,
-    help="File name under sources/ of the report to quote (needed when there are several).",
+    help="Id of the source to quote, its folder under sources/ (needed when there are several).",
 )
 @click.option(
     "--occurrence",
@@ -148,18 +180,18 @@ def sources_command(context: Context, store_spec: str | None) -> None:
 )
 @pass_context
 def excerpt_command(
-    context: Context, slug: str, quote: str, text_file: str | None, occurrence: int | None
+    context: Context, slug: str, quote: str, source_id: str | None, occurrence: int | None
 ) -> None:
     """Print the Turtle of excerpt SLUG quoting QUOTE verbatim from a source report.
 
-    Paste the output into graph/provenance/excerpts.ttl and cite it from a fact
+    Paste the output into graph/ID/provenance/excerpts.ttl and cite it from a fact
     with prov:wasDerivedFrom excerpt:SLUG.
     """
-    provenance = load_files({"provenance": input_files(context.project)["provenance"]})
+    provenance = load_files({"provenance": input_files(context.project, source_id)["provenance"]})
     texts = source_texts(provenance, named("provenance"), context.project / "sources")
-    chosen = [t for t in texts.values() if text_file in (None, t.path.name)]
+    chosen = [t for t in texts.values() if source_id in (None, t.path.parent.name)]
     if len(chosen) != 1:
-        names = ", ".join(sorted(t.path.name for t in texts.values()))
+        names = ", ".join(sorted(t.path.parent.name for t in texts.values()))
         raise KgError(f"name one source with --source (one of: {names})")
     source = chosen[0]
     click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))

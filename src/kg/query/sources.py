@@ -18,6 +18,12 @@ class Source:
     modified: str
     excerpts: int
     facts: int
+    revises: str = ""
+
+    @property
+    def id(self) -> str:
+        """The source's id: its folder under sources/, where its text file lies."""
+        return self.text_file.split("/", 1)[0]
 
 
 def sources(store: Store) -> list[Source]:
@@ -30,6 +36,7 @@ def sources(store: Store) -> list[Source]:
             modified=row["modified"].value if "modified" in row else "",
             excerpts=int(row["excerpts"].value),
             facts=int(row["facts"].value),
+            revises=row["revises"].value if "revises" in row else "",
         )
         for row in ask(store, "source-reports").rows
     ]

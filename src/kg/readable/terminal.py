@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.evidence.facts import Evidence, evidence_for
+from kg.evidence.texts import source_text_path
 from kg.query.run import QueryResult
 from kg.readable.labels import labels_for
 from kg.readable.table import readable
@@ -46,7 +47,9 @@ def readable_text(sources: Path, store: Store, result: QueryResult) -> str:
     def where(item: Evidence) -> str:
         if not item.file or item.start is None:
             return item.excerpt
-        path = sources / Path(item.file).name
+        path = source_text_path(sources, item.file)
+        if path is None:
+            return item.excerpt
         if item.file not in texts:
             texts[item.file] = path.read_text("utf-8") if path.is_file() else ""
         line = texts[item.file].count("\n", 0, item.start) + 1

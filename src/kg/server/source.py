@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Blueprint, Response, render_template
 
 from kg.evidence.quotes import clean_quote
+from kg.evidence.texts import source_text_path
 from kg.query.internal import typed
 
 from .services import services
@@ -60,8 +60,8 @@ def source_view(document: str) -> Response:
     if document not in known:
         raise ServiceError(404, f"no source document {document!r}; /source lists them")
     iri, file_name, title = known[document]
-    path = state.config.sources / Path(file_name).name
-    if not path.is_file():
+    path = source_text_path(state.config.sources, file_name)
+    if path is None or not path.is_file():
         raise ServiceError(404, f"the text of {document} ({file_name}) is not under {state.config.sources}")
     text = path.read_text("utf-8")
     spans: list[tuple[int, int, str]] = []

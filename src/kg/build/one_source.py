@@ -1,0 +1,61 @@
+"""What a build of one source reads: graph/common/ cites evidence that other sources hold.
+
+The shared entities of graph/common/ rest on excerpts of whichever source first
+named them. A build of one source takes, besides that source and graph/common/,
+only what graph/common/ reaches in the other sources' provenance (those
+excerpts, their selectors, their reports and what those cite), so it checks
+exactly what the full build checks for that source, and no other source's
+unused evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.build.parsing import checked_triples
+from kg.build.project import COMMON, input_files, source_files, source_ids
+
+CITED_EVIDENCE = "cited-evidence.ttl"
+
+
+def one_source_files(root: Path, source: str, scratch: Path) -> dict[str, list[Path]]:
+    """The input files of a build of `source`, by named graph; the evidence graph/common/ cites from
+    other sources is written to `scratch` as one file."""
+    by_graph = input_files(root, source)
+    others = [
+        path
+        for other in source_ids(root)
+        if other != source
+        for path in source_files(root, other).get("provenance", [])
+    ]
+    if others:
+        common = sorted((root / "graph" / COMMON).rglob("*.ttl"))
+        evidence = scratch / CITED_EVIDENCE
+        write_reached(common, others, evidence)
+        by_graph.setdefault("provenance", []).append(evidence)
+    return by_graph
+
+
+def write_reached(citing: list[Path], held: list[Path], out: Path) -> None:
+    """Write to `out` (as N-Triples, which is Turtle) every triple of the files `held` about a
+    resource that the files `citing` reach, directly or through other such triples."""
+    triples: dict[str, list[ox.Triple]] = {}
+    for path in held:
+        for triple in checked_triples(path):
+            triples.setdefault(_key(triple.subject), []).append(triple)
+    reached: set[str] = set()
+    waiting = [_key(t.object) for path in citing for t in checked_triples(path)]
+    while waiting:
+        node = waiting.pop()
+        if node in reached or node not in triples:
+            continue
+        reached.add(node)
+        waiting += [_key(triple.object) for triple in triples[node]]
+    kept = [triple for node in sorted(reached) for triple in triples[node]]
+    out.write_bytes(ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+def _key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    return str(term)

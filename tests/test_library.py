@@ -1,0 +1,178 @@
+"""The library layout: a source is sources/<id>/ beside graph/<id>/, shared entities live in graph/common/,
+and `kg build --source ID` builds one source beside the project's build, never over it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.build.checks import BuildFailed
+from kg.build.parsing import InputError
+from kg.build.pipeline import build
+from kg.cli import main
+from kg.query.catalogue import load_catalogue
+from kg.query.run import binding_terms, run_query
+
+PROJECT = Path(__file__).resolve().parent.parent
+REPORT = "000_1bdfefaeb44abb70"
+
+
+def _build_error(project: Path, tmp_path: Path) -> str:
+    with pytest.raises((BuildFailed, InputError)) as error:
+        build(project, tmp_path / "dist", tmp_path / "store")
+    return str(error.value)
+
+
+def test_a_text_directly_under_sources_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    (project_copy / "sources" / "loose.txt").write_text("a report\n", "utf-8")
+    assert "sources/loose.txt: a source is a folder sources/<id>/" in _build_error(project_copy, tmp_path)
+
+
+def test_a_source_folder_without_its_metadata_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    (project_copy / "sources" / REPORT / "source.ttl").unlink()
+    message = _build_error(project_copy, tmp_path)
+    assert f"sources/{REPORT}: a source folder needs its citation metadata, source.ttl" in message
+
+
+def test_a_graph_folder_without_its_source_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    shutil.copytree(project_copy / "graph" / REPORT, project_copy / "graph" / "unknown-source")
+    message = _build_error(project_copy, tmp_path)
+    assert "graph/unknown-source: no source sources/unknown-source/" in message
+
+
+def test_turtle_outside_a_concern_folder_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    stray = project_copy / "graph" / REPORT / "facts.ttl"
+    shutil.copy(project_copy / "graph" / REPORT / "data" / "findings.ttl", stray)
+    message = _build_error(project_copy, tmp_path)
+    assert f"graph/{REPORT}/facts.ttl: curated Turtle sits in one of data, provenance, background/" in message
+
+
+def test_metadata_naming_a_text_outside_its_folder_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    elsewhere = project_copy / "sources" / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(project_copy / "sources" / REPORT / "text.txt", elsewhere / "text.txt")
+    shutil.move(metadata, elsewhere / "source.ttl")  # a folder of its own with a metadata file
+    (project_copy / "sources" / REPORT).rmdir()
+    shutil.move(project_copy / "graph" / REPORT, project_copy / "graph" / "elsewhere")
+    message = _build_error(project_copy, tmp_path)
+    assert "sources/elsewhere/source.ttl:" in message
+    assert "no text file text.txt in" in message
+
+
+def test_metadata_without_its_publisher_names_the_file_and_line(project_copy: Path, tmp_path: Path) -> None:
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    text = metadata.read_text("utf-8")
+    metadata.write_text(text.replace("    dcterms:publisher organization:crs ;\n", ""), "utf-8")
+    message = _build_error(project_copy, tmp_path)
+    assert "needs its publisher, its authors, its date" in message
+    assert f"sources/{REPORT}/source.ttl:" in message
+
+
+def test_a_revision_names_one_earlier_report_by_its_iri(project_copy: Path, tmp_path: Path) -> None:
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    text = metadata.read_text("utf-8")
+    metadata.write_text(
+        text.replace(
+            "    dcterms:language", '    prov:wasRevisionOf "an earlier one" ;\n    dcterms:language'
+        )
+    )
+    assert "A report revises at most one earlier report" in _build_error(project_copy, tmp_path)
+
+
+def test_build_of_one_source_writes_beside_the_project_build(project_copy: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["--project", str(project_copy), "build", "--source", REPORT])
+    assert result.exit_code == 0, result.output
+    home = project_copy / ".kg" / "sources" / REPORT
+    assert f"wrote {home / 'dist'}/" in result.output
+    assert (home / "dist" / "opioid-kg.nq").stat().st_size > 0
+    assert not (project_copy / "dist").exists() and not (project_copy / ".kg" / "store").exists()
+
+
+@pytest.mark.parametrize("option", ["--store", "--dist"])
+def test_build_of_one_source_refuses_the_project_outputs(project_copy: Path, option: str) -> None:
+    target = {"--store": project_copy / ".kg" / "store", "--dist": project_copy / "dist"}[option]
+    result = CliRunner().invoke(
+        main, ["--project", str(project_copy), "build", "--source", REPORT, option, str(target)]
+    )
+    assert result.exit_code == 2
+    assert "kg build --source writes beside the project's build" in result.output
+
+
+def test_build_of_an_unknown_source_names_the_known_ones(project_copy: Path) -> None:
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", "nope"])
+    assert result.exit_code == 2
+    assert f"sources/nope: no such source (one of: {REPORT})" in result.output
+
+
+FIXTURE = "fixture-poppy-estimate"
+ID = "https://w3id.org/opioid-kg/id/"
+
+
+def _answer(store, name: str, **given: str) -> list[dict[str, str]]:
+    query = load_catalogue(PROJECT / "queries")[name]
+    result = run_query(store, query.text, binding_terms(query.bindings(given)), source=name)
+    return [{key: term.value for key, term in row.items() if term is not None} for row in result.rows]
+
+
+def test_sources_that_disagree_are_found_each_with_its_evidence(library_built) -> None:
+    rows = _answer(library_built.store(), "source-disagreements")
+    assert {(row["source"], row["value"], row["agency"]) for row in rows} == {
+        (ID + "document/crs-2018-heroin-fentanyl-mexico", "44100", ID + "organization/ondcp"),
+        (ID + "document/fixture-poppy-estimate", "40000", ID + "organization/fixture-estimates-desk"),
+    }
+    assert {(row["area"], row["period"], row["unit"]) for row in rows} == {
+        (ID + "country/MX", ID + "period/2017", "http://qudt.org/vocab/unit/HA")
+    }
+    assert any(
+        "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in row["exact"] for row in rows
+    )
+    assert any("in 2017 at 40,000 hectares" in row["exact"] for row in rows)
+
+
+def test_one_report_alone_disagrees_with_nothing(store) -> None:
+    assert _answer(store, "source-disagreements") == []
+
+
+def test_each_source_says_its_own_figure_about_a_thing(library_built) -> None:
+    rows = _answer(library_built.store(), "source-statements", subject=ID + "country/MX")
+    said = {(row["source"], row["fact"]) for row in rows}
+    assert (
+        ID + "document/crs-2018-heroin-fentanyl-mexico",
+        ID + "observation/mx-poppy-cultivation-2017",
+    ) in said
+    assert (
+        ID + "document/fixture-poppy-estimate",
+        ID + "observation/fixture-mx-poppy-cultivation-2017",
+    ) in said
+    fixture = [row for row in rows if row["source"] == ID + "document/fixture-poppy-estimate"]
+    assert {row["predicate"] for row in fixture} == {"https://w3id.org/opioid-kg/ontology#refArea"}
+    assert {row["sourceTitle"] for row in fixture} == {
+        "Test fixture: a poppy cultivation estimate that differs from the report's"
+    }
+
+
+def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
+    result = CliRunner().invoke(main, ["sources", "--store", str(library_built.store_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith(f"{REPORT}   2018-08-09")
+    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        2      3  Test fixture")
+    assert lines[2].endswith(f"(revises {ID}document/fixture-poppy-estimate-draft)")
+    assert result.output.rstrip().endswith("2 source(s)")
+
+
+def test_build_of_the_fixture_source_takes_only_the_evidence_common_cites(library_root: Path) -> None:
+    """graph/common/ rests on the report's excerpts: a build of the fixture alone takes those, and not
+    the report's other excerpts (which only the report's own facts cite)."""
+    result = CliRunner().invoke(main, ["--project", str(library_root), "build", "--source", FIXTURE])
+    assert result.exit_code == 0, result.output
+    quads = (library_root / ".kg" / "sources" / FIXTURE / "dist" / "opioid-kg.nq").read_text("utf-8")
+    assert "<https://w3id.org/opioid-kg/id/observation/fixture-mx-poppy-cultivation-2017>" in quads
+    assert "<https://w3id.org/opioid-kg/id/excerpt/cultivation-2017>" in quads  # cited by organization:ondcp
+    assert "<https://w3id.org/opioid-kg/id/observation/mx-poppy-cultivation-2017>" not in quads
+    assert "<https://w3id.org/opioid-kg/id/excerpt/disclaimer-reliance>" not in quads
