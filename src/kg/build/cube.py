@@ -133,8 +133,8 @@ def _project_group_keys(query: str) -> str:
         else:
             position = next(end for level, end in reversed(selects) if level == depth)
             projected = re.split(r"\bWHERE\b|\{", query[position:], maxsplit=1)[0].split()
-            keys = [key for key in match.group(1).split() if key not in projected]
-            inserts.append((position, "".join(" " + key for key in keys)))
+            missing = "".join(f" {key}" for key in match.group(1).split() if key not in projected)
+            inserts.append((position, missing))
     for position, keys in sorted(inserts, reverse=True):
         query = query[:position] + keys + query[position:]
     return query
