@@ -163,7 +163,7 @@ def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) 
     killed: list[str] = []
 
     def watch() -> None:
-        while process.poll() is None:
+        while _running(process.pid):
             if time.perf_counter() - started > limit_s:
                 killed.append(f"stopped after {limit_s:.0f} s")
             elif _rss_mb(process.pid) > limit_mb:
@@ -189,6 +189,12 @@ def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) 
         state,
         last if state == "ok" else output[-2000:],
     )
+
+
+def _running(pid: int) -> bool:
+    """Whether the child `pid` is still running, without reaping it (`Popen.poll` would, and the
+    `os.wait4` that reads its resource usage would then find no child)."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
 
 
 def _rss_mb(pid: int) -> float:
