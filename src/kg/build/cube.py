@@ -15,9 +15,10 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.namespaces import graph_iri
-from kg.query.internal import internal
+from kg.store.query_files import query_file
 
 CHECKS = Path("queries") / "checks"
+QUERIES = Path(__file__).resolve().parent / "queries"
 _TEMPLATE = "<$p>"
 # Where the normalisation's inferences are kept while the constraints run.
 NORMALISED = ox.NamedNode(str(graph_iri("data-cube-normalisation")))
@@ -64,7 +65,7 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
 
     The normalisation's inferences go into a graph of their own, removed afterwards, so the store
     is checked in place, with no copy. `grouped` runs the constraints that compare observations
-    pairwise (and IC-3) as the grouped queries of the same name among the internal queries, whose
+    pairwise (and IC-3) as the grouped queries of the same name in kg/build/queries/, whose
     cost grows with the data rather than with its square.
     """
     try:
@@ -77,7 +78,7 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
         violations = []
         for path in files:
             text = path.read_text(encoding="utf-8")
-            asked = internal(GROUPED[path.stem]).text if grouped and path.stem in GROUPED else text
+            asked = query_file(QUERIES, GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
             for query in _instances(store, path.stem, asked):
                 if store.query(query, use_default_graph_as_union=True):
                     title = text.splitlines()[0].lstrip("# ").split(" (")[0]

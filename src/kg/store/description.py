@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import BASE, ID, SD, XSD
-from kg.query.internal import internal
+from kg.store.query_files import query_file
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -30,6 +30,7 @@ MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 DATASET = f"{ID}dataset/opioid-kg"
 LICENCE = "https://spdx.org/licenses/MIT"
 DESCRIPTION_FILE = "void.ttl"
+QUERIES = Path(__file__).resolve().parent / "queries"
 DUMP_FILE = "opioid-kg.nq.gz"
 DESCRIPTION_PREFIXES = {
     "dcat": DCAT,
@@ -63,7 +64,9 @@ class DatasetFacts:
 def dataset_facts(store: ox.Store) -> DatasetFacts:
     """The counts, vocabularies and source reports of the named graphs of `store`, each by one query
     over the store, so that nothing of the data is held in memory."""
-    counts = {row["graph"].value: int(row["triples"].value) for row in _select(store, "triples-per-graph")}
+    counts = {
+        row["graph"].value: int(row["triples"].value) for row in _select(store, "void-triples-per-graph")
+    }
     terms = {row["term"].value for row in _select(store, "void-vocabulary-terms")}
     reports = sorted(
         (row["report"].value, row["newest"].value if row["newest"] else None)
@@ -76,8 +79,8 @@ def dataset_facts(store: ox.Store) -> DatasetFacts:
 
 
 def _select(store: ox.Store, name: str) -> ox.QuerySolutions:
-    solutions = store.query(internal(name).text)
-    assert isinstance(solutions, ox.QuerySolutions)  # the internal query is a SELECT
+    solutions = store.query(query_file(QUERIES, name))
+    assert isinstance(solutions, ox.QuerySolutions)  # each of these queries is a SELECT
     return solutions
 
 
