@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 PY_DIRS := $(wildcard src tests benchmarks)
+# Test processes, one per core; on an idle machine more pay (most tests wait on servers and subprocesses).
+TEST_WORKERS ?= 2
 
 .PHONY: setup build serve test lint format clean
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Rebuild when any input changes; the build is atomic, so a failure keeps the last good one.
-.kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' 2>/dev/null)
+.kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' -o -name '*.csv' -o -name '*.json' 2>/dev/null)
 	@echo "== Building the graph: checking every excerpt and shape, loading the store (about 10 s)"
 	$(BIN)/kg build
 
@@ -36,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)

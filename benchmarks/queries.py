@@ -25,8 +25,9 @@ from rdflib.term import Identifier
 
 from kg.build.pipeline import build
 from kg.query.catalogue import NamedQuery, load_catalogue
-from kg.query.run import binding_terms, run_query
+from kg.query.run import run_query
 from kg.store.embedded import EmbeddedStore
+from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORE_TARGET_MS = 5.0

@@ -21,6 +21,9 @@ reports, and the child's peak resident memory.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import os
 import re
 import shutil
@@ -36,6 +39,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.build.tables import TableTriples, table_descriptions, table_triples
 from queries import median_ms  # benchmarks/queries.py, beside this script
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -88,7 +92,10 @@ def source_template(root: Path) -> SourceTemplate:
     source = ids[0]
     shared = subjects(turtle_files(root, "ontology") + turtle_files(root, "graph/common"))
     own_files = turtle_files(root, f"sources/{source}") + turtle_files(root, f"graph/{source}")
-    renamed = subjects(own_files) - shared
+    tables = TableTriples()
+    for metadata in table_descriptions(root / "graph" / source):
+        table_triples(metadata, tables)
+    renamed = (subjects(own_files) | {t.subject.value for t in tables.triples("data")}) - shared
     text_file = f"{source}/text.txt"
 
     def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -109,7 +116,43 @@ def source_template(root: Path) -> SourceTemplate:
         ]
         relative = str(path.relative_to(root)).replace(source, TOKEN, 1)
         files[relative] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+    for metadata in table_descriptions(root / "graph" / source):
+        files.update(_table_template(root, metadata, source, renamed))
     return SourceTemplate(files, (root / "sources" / text_file).read_bytes())
+
+
+def _table_template(root: Path, metadata: Path, source: str, renamed: set[str]) -> dict[str, str]:
+    """A table and its CSVW metadata with TOKEN in every IRI of the source's own: in the metadata's
+    IRIs, and in the cells whose column template (`valueUrl`, or the table's `aboutUrl`) makes them
+    one of those IRIs."""
+    description = json.loads(metadata.read_text("utf-8"))
+    schema = description["tableSchema"]
+    prefixes = {}
+    for column in schema["columns"]:
+        for template in (column.get("valueUrl", ""), schema.get("aboutUrl", "")):
+            if "{" + column["name"] + "}" in template:
+                prefixes[column["name"]] = template.split("{", 1)[0]
+    text = metadata.read_text("utf-8")
+    for iri in sorted(renamed, key=len, reverse=True):
+        head, _, tail = iri.rpartition("/")
+        text = text.replace(f'"{iri}"', f'"{head}/{TOKEN}-{tail}"')
+    table = metadata.with_name(description["url"])
+    with table.open(newline="", encoding="utf-8") as readable:
+        rows = list(csv.DictReader(readable))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                name: f"{TOKEN}-{cell}" if prefixes.get(name, "\0") + cell in renamed else cell
+                for name, cell in row.items()
+            }
+        )
+    return {
+        str(path.relative_to(root)).replace(source, TOKEN, 1): content
+        for path, content in ((metadata, text), (table, out.getvalue()))
+    }
 
 
 def _excerpts_only_common_cites(paths: list[Path]) -> set[str]:
@@ -256,8 +299,9 @@ def catalogue_timings(project: Path, runs: int) -> None:
     the same text natively on the same store; then the time to read the flow network."""
     from kg.network.model import flow_network, production_network
     from kg.query.catalogue import load_catalogue
-    from kg.query.run import binding_terms, run_query
+    from kg.query.run import run_query
     from kg.store.embedded import EmbeddedStore
+    from kg.store.queryfiles import binding_terms
 
     store = EmbeddedStore(project / ".kg" / "store")
     native = ox.Store.read_only(str(project / ".kg" / "store"))

@@ -3,24 +3,31 @@ server's app over it with a test client (its query workers are real processes, s
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from listener import Listener
 from rdflib import Dataset, Graph
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer, serving
+from shacl_cases import broken_graph
 
 from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
 from kg.build.project import load_project
+from kg.build.validation import Violation, validate
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,31 +47,57 @@ def project_root() -> Path:
     return PROJECT
 
 
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """`make(folder)` computed once per test run and shared by its pytest-xdist workers: the first
+    worker to ask makes it under a lock, in a folder of the run's temporary folder, and the others read
+    what it wrote (the value is pickled)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"shared-{name}"
+    folder.mkdir(exist_ok=True)
+    made = folder / "value.pickle"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            made.write_bytes(pickle.dumps(make(folder)))
+    return cast(T, pickle.loads(made.read_bytes()))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The project built once, by the real pipeline, into a temporary dist/ and store."""
-    out = tmp_path_factory.mktemp("build")
-    result = build(PROJECT, out / "dist", out / "store")
-    return Built(result, out / "dist", out / "store")
+    """The project built once per test run, by the real pipeline, into a temporary dist/ and store.
+
+    Every test reads the build only (the store is opened read-only), so one copy serves all workers."""
+
+    result = once_per_run(tmp_path_factory, "build", lambda out: build(PROJECT, out / "dist", out / "store"))
+    return Built(result, result.dist, result.store)
 
 
 @pytest.fixture(scope="session")
 def library_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project with a second source beside the report: a test fixture (tests/data/library/) whose
-    one figure differs from the report's, so that questions across sources have something to find."""
-    root = tmp_path_factory.mktemp("library")
-    for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(PROJECT / folder, root / folder)
-    for folder in ("graph", "sources"):
-        shutil.copytree(PROJECT / "tests" / "data" / "library" / folder, root / folder, dirs_exist_ok=True)
-    return root
+    one figure differs from the report's, so that questions across sources have something to find
+    (one copy per test run, shared by the workers)."""
+
+    def make(folder: Path) -> Path:
+        root = folder / "library"
+        for name in ("ontology", "graph", "sources", "queries"):
+            shutil.copytree(PROJECT / name, root / name)
+        for name in ("graph", "sources"):
+            shutil.copytree(PROJECT / "tests" / "data" / "library" / name, root / name, dirs_exist_ok=True)
+        return root
+
+    return once_per_run(tmp_path_factory, "library", make)
 
 
 @pytest.fixture(scope="session")
-def library_built(library_root: Path) -> Built:
-    """The library of two sources built once, by the real pipeline."""
-    result = build(library_root, library_root / "dist", library_root / ".kg" / "store")
-    return Built(result, library_root / "dist", library_root / ".kg" / "store")
+def library_built(library_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The library of two sources built once per test run, by the real pipeline."""
+    result = once_per_run(
+        tmp_path_factory,
+        "library-build",
+        lambda _: build(library_root, library_root / "dist", library_root / ".kg" / "store"),
+    )
+    return Built(result, result.dist, result.store)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +110,22 @@ def graphs(project_root: Path) -> tuple[Graph, Graph]:
     """The curated data with the ontology merged in, and the shapes: what SHACL validates."""
     project = load_project(project_root)
     return merged(project, ("ontology", *DATA_GRAPHS)), project.graphs["shapes"]
+
+
+@pytest.fixture(scope="session")
+def broken_reference(
+    graphs: tuple[Graph, Graph], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[bool, list[Violation]]:
+    """pyshacl, the reference engine, on the curated graph broken by every negative case of
+    `shacl_cases` at once: whether it conforms, and its violations (computed once per run, as the
+    most costly validation of the tests)."""
+
+    def make(_: Path) -> tuple[bool, list[Violation]]:
+        data, shapes = graphs
+        report = validate(broken_graph(data), shapes)
+        return report.conforms, report.violations
+
+    return once_per_run(tmp_path_factory, "broken-reference", make)
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +183,4 @@ def project_copy(project_root: Path, tmp_path: Path) -> Path:
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A real `kg serve` with default settings, one per test module; a module needing other settings
     defines its own."""
-    running = start_server(built.store_path, tmp_path_factory.mktemp("serve"))
-    yield running
-    running.stop()
+    yield from serving(built.store_path, tmp_path_factory.mktemp("serve"))

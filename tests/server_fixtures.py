@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 KG = Path(sys.executable).with_name("kg")
+
+
+# The line `kg serve` writes once it listens: "serving … on http://127.0.0.1:PORT/ (SPARQL at /sparql)".
+_SERVING = re.compile(r" on (http://127\.0\.0\.1:\d+)/ \(SPARQL at /sparql\)")
 
 
 def free_port() -> int:
@@ -118,31 +126,45 @@ class RunningServer:
 
 
 def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
-    """`kg serve` on `store` (and the build output beside it, where there is one); returns once /sparql
-    answers, or fails with the server's log."""
-    port = free_port()
+    """`kg serve` on `store` (and the build output beside it, where there is one) on a port the system
+    picks (`--port 0`, read back from its log, so that parallel tests never race for one); returns once
+    /sparql answers, or fails with the server's log."""
     if (store.parent / "dist").is_dir():
         options = ("--dist", str(store.parent / "dist"), *options)
-    log = log_dir / f"serve-{port}.log"
-    with log.open("wb") as output:
+    handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=log_dir)
+    log = Path(name)
+    with os.fdopen(handle, "wb") as output:
         process = subprocess.Popen(
-            [str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", str(port)]
+            [str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", "0"]
             + list(options),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = RunningServer(f"http://127.0.0.1:{port}", process, log)
+    server: RunningServer | None = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
                 f"kg serve exited with {process.returncode}: {log.read_text(errors='replace')}"
             )
-        try:
-            if server.get("/sparql", "application/sparql-results+json", query="ASK {}").status == 200:
-                return server
-        except (OSError, http.client.HTTPException):  # not listening yet: the port may even answer itself
-            pass
+        if server is None:
+            found = _SERVING.search(log.read_text(errors="replace"))
+            if found:
+                server = RunningServer(found.group(1), process, log)
+        if server is not None:
+            try:
+                if server.get("/sparql", "application/sparql-results+json", query="ASK {}").status == 200:
+                    return server
+            except (OSError, http.client.HTTPException):  # not listening yet
+                pass
         time.sleep(0.2)
-    server.stop()
+    process.terminate()
+    process.wait(15)
     raise RuntimeError(f"kg serve did not answer within 60 s: {log.read_text(errors='replace')}")
+
+
+def serving(store: Path, log_dir: Path, *options: str) -> Iterator[RunningServer]:
+    """A fixture's body: `kg serve` on `store` with `options` while the fixture lasts (`yield from`)."""
+    running = start_server(store, log_dir, *options)
+    yield running
+    running.stop()

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM, CHROMIUM_ARGS, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +193,10 @@ PAGE_TYPES = [
     "/source/crs-2018-heroin-fentanyl-mexico",
     "/downloads",
     "/network",
+    "/network?substance=fentanyl",
+    "/network.html?substance=fentanyl",
     "/charts",
+    "/ontology",
     "/graph/data",
     "/id/no-such-thing",
 ]
@@ -203,20 +204,7 @@ PAGE_TYPES = [
 
 @pytest.mark.parametrize("path", PAGE_TYPES)
 def test_no_serious_accessibility_violation(server, browser, path: str) -> None:
-    # axe is the test's own script, put into the page inline: the page's policy would refuse it.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto(server.base + path)
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
-    )
-    context.close()
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(browser, server.base + path)
     assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)
 
 

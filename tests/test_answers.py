@@ -14,8 +14,9 @@ import pyoxigraph as ox
 import pytest
 
 from kg.query.catalogue import load_catalogue
-from kg.query.run import binding_terms, run_query
+from kg.query.run import run_query
 from kg.store.embedded import EmbeddedStore
+from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOGUE = load_catalogue(PROJECT / "queries")

@@ -8,8 +8,9 @@ import pytest
 from rdflib.plugins.sparql import prepareQuery
 
 from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query
-from kg.query.run import QueryError, binding_terms, run_query
+from kg.query.run import QueryError, run_query
 from kg.store.embedded import EmbeddedStore
+from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, query_form
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -43,6 +43,7 @@ NEEDS = {
     "network chokepoints": [],
     "network what-if": ["--remove", "MX"],
     "network draw": ["-o", "{tmp}/out.svg"],
+    "network map": ["-o", "{tmp}/map.svg"],
     "network export": ["--format", "graphml", "-o", "{tmp}/out.graphml"],
     "chart": ["poppyCultivationArea", "-o", "{tmp}/out.svg"],
 }

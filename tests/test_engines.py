@@ -1,5 +1,5 @@
-"""Every catalogue query, public or internal, gives the same answer on rdflib's own SPARQL engine and
-on the embedded store.
+"""Every catalogue query, public, internal or the build's, gives the same answer on rdflib's own SPARQL
+engine and on the embedded store.
 
 rdflib reads the built canonical N-Quads into a Dataset whose default graph is the
 union of the named graphs, as the store's is; parameters are bound with rdflib's
@@ -21,15 +21,19 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.term import Identifier
 
+from kg.build.queries import build_queries
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import internal_queries
-from kg.query.run import binding_terms, is_several, run_query
+from kg.query.run import run_query
 from kg.store.embedded import EmbeddedStore
+from kg.store.queryfiles import binding_terms, is_several
 from kg.store.sparql import with_values
 
 PROJECT = Path(__file__).resolve().parent.parent
 PUBLIC = load_catalogue(PROJECT / "queries")
-CATALOGUE = {**PUBLIC, **internal_queries()}
+CATALOGUE = {**PUBLIC, **internal_queries(), **build_queries()}
+# The graph has no hierarchical code list, so the Data Cube checks' questions about them answer nothing.
+EMPTY_ON_THIS_GRAPH = {"hierarchy-properties", "inverse-hierarchy-properties"}
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC = {
     XSD + name
@@ -144,7 +148,8 @@ def test_same_answer_on_rdflib_and_on_the_embedded_store(
     query = CATALOGUE[name]
     embedded = run_query(store, query.text, binding_terms(query.bindings(given)), source=name)
     in_memory = dataset.query(rdflib_text(query, given), initBindings=rdflib_bindings(query, given))
-    assert embedded.rows or embedded.triples or embedded.kind == "ask", f"{name} answers nothing"
+    if name not in EMPTY_ON_THIS_GRAPH:
+        assert embedded.rows or embedded.triples or embedded.kind == "ask", f"{name} answers nothing"
 
     if query.answer in ("construct", "describe"):
         assert embedded.kind == "graph"

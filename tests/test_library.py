@@ -14,7 +14,8 @@ from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.cli import main
 from kg.query.catalogue import load_catalogue
-from kg.query.run import binding_terms, run_query
+from kg.query.run import run_query
+from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
 REPORT = "000_1bdfefaeb44abb70"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,95 @@ def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Pa
     assert dashed == ["USMX"]
     assert painted > 1000
     assert requested == [page_file.as_uri()]
+
+
+@contextmanager
+def interactive_page(built, tmp_path: Path, substance: str) -> Iterator[object]:
+    """The interactive page of `substance`, drawn by the CLI, open in Chromium once its network is placed."""
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    page_file = draw(built, tmp_path, "html", "--substance", substance)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(page_file.as_uri())
+            page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
+            yield page
+        finally:
+            browser.close()
+
+
+def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path: Path) -> None:
+    with interactive_page(built, tmp_path, "heroin") as page:
+        leg = "mexico-us-heroin-leg-1/heroin"
+        x, y = page.evaluate(
+            """id => { const n = window.network, p = n.body.edges[id].edgeType.getPoint(0.5);
+                       const d = n.canvasToDOM(p);
+                       const box = document.querySelector('#network').getBoundingClientRect();
+                       return [box.left + d.x, box.top + d.y]; }""",
+            leg,
+        )
+        page.mouse.move(x - 20, y - 20)
+        page.mouse.move(x, y, steps=5)
+        page.wait_for_timeout(600)
+        shown = page.evaluate(
+            """() => { const t = document.querySelector('div.vis-tooltip');
+                       if (!t) return null;
+                       const r = t.getBoundingClientRect(), s = getComputedStyle(t);
+                       t.style.pointerEvents = 'auto';  // so that elementFromPoint can find it
+                       const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                       return {text: t.innerText, visibility: s.visibility, position: s.position,
+                               onTop: t === top || t.contains(top),
+                               inView: r.top >= 0 && r.bottom <= innerHeight && r.width > 0};
+                     }"""
+        )
+    assert shown is not None
+    assert shown["visibility"] == "visible" and shown["position"] == "absolute"
+    assert shown["inView"] and shown["onTop"], shown
+    assert "heroin" in shown["text"] and "\u201c" in shown["text"]
+
+
+def test_every_legs_evidence_is_reachable_by_keyboard(built, tmp_path: Path) -> None:
+    with interactive_page(built, tmp_path, "fentanyl") as page:
+        legs = page.evaluate("window.network.body.data.edges.getIds()")
+        reached: dict[str, str] = {}
+        for _ in range(len(legs) + 10):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                """() => { const e = document.activeElement, n = window.network;
+                           return [e.dataset.leg || '', e.innerText, n.getSelectedEdges()]; }"""
+            )
+            if focused[0]:
+                reached[focused[0]] = focused[1]
+                assert focused[2] == [focused[0]]  # the picture shows which leg has the focus
+    assert sorted(reached) == sorted(legs)
+    assert (
+        "primarily are sourced from China" in reached["china-us-fentanyl-direct-mail-leg-1/illicit-fentanyl"]
+    )
+    assert "direct mail" in reached["china-us-fentanyl-direct-mail-leg-1/illicit-fentanyl"]
+
+
+def test_the_production_chain_links_substances_only(built, tmp_path: Path) -> None:
+    """Qualifier words and transport modes have broader concepts too ('nearly' is a kind of
+    'approximately'); they are no substances and have no place in the production chain."""
+    substances = {
+        str(row["label"].value)
+        for row in built.store().query(
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?label WHERE { ?s skos:inScheme "
+            "<https://w3id.org/opioid-kg/id/scheme/substances> ; skos:prefLabel ?label }"
+        )
+    }
+    root = ET.parse(draw(built, tmp_path, "svg", "--network", "production")).getroot()
+    description = root.find(f"{SVG}desc")
+    assert description is not None and description.text
+    links = description.text.split(". ", 1)[1].removesuffix(".").split("; ")
+    relations = ("processed into", "precursor of", "analogue of", "member of", "kind of")
+    assert len(links) > 10
+    for link in links:
+        (relation,) = [r for r in relations if f" {r} " in link]
+        ends = link.split(f" {relation} ")
+        assert all(end in substances for end in ends), link
+    words = set(svg_text(draw(built, tmp_path, "svg", "--network", "production")).splitlines())
+    assert not words & {"nearly", "approximately", "primarily", "more than", "smuggled over the land border"}

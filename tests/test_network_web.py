@@ -37,13 +37,16 @@ def test_network_pictures_are_embeddable(server: RunningServer) -> None:
     assert png.status == 200 and png.content_type == "image/png" and png.body.startswith(PNG_MAGIC)
 
 
-def test_interactive_network_loads_its_script_from_the_server(server: RunningServer) -> None:
+def test_interactive_network_loads_its_script_and_stylesheet_from_the_server(server: RunningServer) -> None:
     page = server.get("/network.html", substance="heroin")
     assert page.status == 200
     assert "/network/vis-network.min.js" in page.text
+    assert '<link rel="stylesheet" href="/network/vis-network.css">' in page.text
     assert 'src="http' not in page.text and "cdn" not in page.text.lower()
     script = server.get("/network/vis-network.min.js")
     assert script.status == 200 and len(script.body) > 100_000
+    style = server.get("/network/vis-network.css")
+    assert style.status == 200 and style.content_type == "text/css" and b"div.vis-tooltip" in style.body
 
 
 def test_charts_page_and_chart_pictures(server: RunningServer) -> None:
@@ -61,3 +64,34 @@ def test_charts_page_and_chart_pictures(server: RunningServer) -> None:
 def test_unknown_substance_or_measure_is_404(server: RunningServer) -> None:
     assert server.get("/network", substance="unobtainium").status == 404
     assert server.get("/charts/noSuchMeasure.svg").status == 404
+
+
+def test_the_memo_picture_on_the_web_is_the_one_the_cli_draws(server: RunningServer, built, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    output = tmp_path / "memo.svg"
+    args = ["network", "draw", "--substance", "fentanyl", "--preset", "memo", "-o", str(output)]
+    result = CliRunner().invoke(main, [*args, "--store", str(built.store_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    web = server.get("/network.svg", substance="fentanyl", preset="memo")
+    assert web.status == 200 and web.body == output.read_bytes()
+    assert server.get("/network.svg", preset="poster").status == 404
+
+
+def test_the_network_page_shows_the_memo_picture_with_its_words_and_the_routes_table(
+    server: RunningServer,
+) -> None:
+    import html
+    import re
+
+    page = server.get("/network", substance="fentanyl")
+    image = re.search(r'<img[^>]*src="([^"]*network\.svg[^"]*)"[^>]*alt="([^"]*)"', page.text)
+    assert image is not None, "no network picture with alt text on the page"
+    source, alt = html.unescape(image.group(1)), html.unescape(image.group(2))
+    assert "preset=memo" in source and "substance=fentanyl" in source
+    described = ElementTree.fromstring(server.get(source).body).find("{http://www.w3.org/2000/svg}desc")
+    assert described is not None and alt == described.text
+    assert "China → United States (direct mail)" in alt and "Canada" in alt
+    assert 'id="routes"' in page.text and "<table" in page.text.split('id="routes"')[1]

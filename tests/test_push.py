@@ -22,7 +22,8 @@ from kg.exchange.push import PushError, Target, push
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
-from kg.query.run import binding_terms, run_query
+from kg.query.run import run_query
+from kg.store.queryfiles import binding_terms
 from kg.store.remote import RemoteStore
 
 PROJECT = Path(__file__).resolve().parent.parent

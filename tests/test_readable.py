@@ -13,7 +13,7 @@ from kg.evidence import clean_quote
 from kg.evidence.facts import evidence_for
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import load_catalogue
-from kg.query.run import binding_terms, run_query
+from kg.query.run import run_query
 from kg.readable import readable
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
@@ -21,6 +21,7 @@ from kg.readable.values import money, plain_number
 from kg.search import index_from_store
 from kg.search.load import store_exists, store_select
 from kg.search.resolve import Unresolved, resolve_iri
+from kg.store.queryfiles import binding_terms
 
 ID = "https://w3id.org/opioid-kg/id/"
 

@@ -27,10 +27,10 @@ def test_every_serve_option_is_documented() -> None:
 def test_every_route_is_documented() -> None:
     from flask import Flask
 
-    from kg.server import api, dataset, ontology, pages, resources, source, sparql
+    from kg.server import api, dataset, ontology, pages, resources, result_views, source, sparql
 
     probe = Flask("probe")
-    for module in (sparql, api, dataset, ontology, source, pages, resources):
+    for module in (sparql, api, dataset, ontology, source, pages, resources, result_views):
         probe.register_blueprint(module.blueprint)
     rules = {rule.rule for rule in probe.url_map.iter_rules() if rule.endpoint != "static"}
     assert len(rules) >= 15

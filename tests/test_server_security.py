@@ -8,7 +8,7 @@ import urllib.error
 from collections.abc import Iterator
 
 import pytest
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer, serving, start_server
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 
 from kg.store.embedded import create_store
@@ -24,7 +24,7 @@ SCRIPT_LABEL = "<script>alert('label')</script>"
 
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(
+    yield from serving(
         built.store_path,
         tmp_path_factory.mktemp("serve"),
         "--timeout",
@@ -36,8 +36,6 @@ def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "--queue-wait",
         str(3 * TIMEOUT),
     )
-    yield running
-    running.stop()
 
 
 def close_http_error(error: BaseException | None) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer, serving
 
 TIMEOUT = 3.0
 
 
 @pytest.fixture(scope="package")
 def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(
+    yield from serving(
         built.store_path,
         tmp_path_factory.mktemp("exposed"),
         "--workers",
@@ -24,5 +24,3 @@ def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         "--worker-memory-mb",
         "1024",
     )
-    yield running
-    running.stop()

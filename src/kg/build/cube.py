@@ -14,24 +14,17 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.queries import sparql
 from kg.namespaces import graph_iri
-from kg.store.query_files import query_file
 
 CHECKS = Path("queries") / "checks"
-QUERIES = Path(__file__).resolve().parent / "queries"
 _TEMPLATE = "<$p>"
 # Where the normalisation's inferences are kept while the constraints run.
 NORMALISED = ox.NamedNode(str(graph_iri("data-cube-normalisation")))
 # The constraints that compare observations pairwise (and IC-3), by the grouped query run instead.
 GROUPED = {"ic-03": "cube-ic-03", "ic-12": "cube-ic-12", "ic-17": "cube-ic-17"}
-_PREFIXES = "PREFIX qb: <http://purl.org/linked-data/cube#> PREFIX owl: <http://www.w3.org/2002/07/owl#> "
 # IC-20 uses each parent-child property of a hierarchical code list, IC-21 each inverse one.
-_HIERARCHY_PROPERTIES = {
-    "ic-20": "SELECT DISTINCT ?p WHERE { ?l a qb:HierarchicalCodeList ; qb:parentChildProperty ?p . "
-    "FILTER isIRI(?p) }",
-    "ic-21": "SELECT DISTINCT ?p WHERE { ?l a qb:HierarchicalCodeList ; "
-    "qb:parentChildProperty [ owl:inverseOf ?p ] }",
-}
+_HIERARCHY_PROPERTIES = {"ic-20": "hierarchy-properties", "ic-21": "inverse-hierarchy-properties"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
         violations = []
         for path in files:
             text = path.read_text(encoding="utf-8")
-            asked = query_file(QUERIES, GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
+            asked = sparql(GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
             for query in _instances(store, path.stem, asked):
                 if store.query(query, use_default_graph_as_union=True):
                     title = text.splitlines()[0].lstrip("# ").split(" (")[0]
@@ -102,14 +95,14 @@ def _instances(store: ox.Store, name: str, text: str) -> list[str]:
     """The query itself, or for a template one query per hierarchy property the data declares."""
     if _TEMPLATE not in text:
         return [text]
-    found = store.query(_PREFIXES + _HIERARCHY_PROPERTIES[name[:5]], use_default_graph_as_union=True)
+    found = store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]), use_default_graph_as_union=True)
     assert isinstance(found, ox.QuerySolutions)  # a SELECT
     return [text.replace(_TEMPLATE, f"<{row['p'].value}>") for row in found]
 
 
 def _witness(store: ox.Store, ask: str) -> dict[str, str]:
     """The IRIs of one failing match: the ASK run as a SELECT whose groups also project their keys."""
-    select = _project_group_keys(re.sub(r"\bASK\s*\{", "SELECT * WHERE {", ask, count=1)) + "\nLIMIT 1"
+    select = _project_group_keys(re.sub(r"\bASK\b", "SELECT *", ask, count=1)) + "\nLIMIT 1"
     solutions = store.query(select, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)  # a SELECT, made from the ASK above
     for row in solutions:

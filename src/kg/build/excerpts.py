@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
+from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
-from kg.namespaces import KG, OA
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,7 @@ def check_excerpts(
 ) -> tuple[int, list[ExcerptProblem]]:
     """The number of excerpts, and every excerpt whose quote is not at its stated position in its
     source's text. Excerpts come from the store in source order, so one text is in memory at a time."""
-    rows = store.query(
-        f"""SELECT ?excerpt ?source ?exact ?start ?end WHERE {{ GRAPH {provenance} {{
-            ?excerpt a <{KG.Excerpt}> .
-            OPTIONAL {{ ?excerpt <{OA.hasSource}> ?source }}
-            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.exact}> ?exact }}
-            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.start}> ?start }}
-            OPTIONAL {{ ?excerpt <{OA.hasSelector}>/<{OA.end}> ?end }}
-        }} }} ORDER BY ?source ?excerpt"""
-    )
+    rows = store.query(sparql("excerpt-selectors", graph=provenance.value))
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     problems: list[ExcerptProblem] = []
     count = 0

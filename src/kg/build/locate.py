@@ -13,6 +13,8 @@ from pathlib import Path
 
 _PREFIX = re.compile(r"@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(<[^>]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)\s")
+# A generated file (a table's triples) says where the statements that follow come from.
+ORIGIN = "#@ "
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,12 @@ class SubjectIndex:
         prefixes: dict[str, str] = {}
         lines = path.read_text("utf-8-sig").splitlines()
         self._files.append((path, lines, prefixes))
+        origin: Location | None = None
         for number, line in enumerate(lines, start=1):
+            file_name, _, at = line[len(ORIGIN) :].rpartition(":")
+            if line.startswith(ORIGIN) and file_name and at.isdigit():
+                origin = Location(Path(file_name), int(at))
+                continue
             declared = _PREFIX.match(line)
             if declared:
                 prefixes[declared.group(1) or ""] = declared.group(2)
@@ -50,7 +57,7 @@ class SubjectIndex:
                 continue
             iri = _expand(match.group(1), prefixes)
             if iri is not None:
-                self._where.setdefault(iri, Location(path, number))
+                self._where.setdefault(iri, origin or Location(path, number))
 
     def find(self, iri: str) -> Location | None:
         while iri not in self._where and self._unread:

@@ -41,21 +41,22 @@ def one_source_files(root: Path, source: str, scratch: Path) -> dict[str, list[P
 def write_reached(citing: list[Path], held: list[Path], out: Path) -> None:
     """Write to `out` (as N-Triples, which is Turtle) every triple of the files `held` about a
     resource that the files `citing` reach, directly or through other such triples."""
-    triples: dict[str, list[ox.Triple]] = {}
+    triples: dict[str, list[tuple[Path, ox.Triple]]] = {}
     for path in held:
         for triple in checked_triples(path):
-            triples.setdefault(_key(triple.subject), []).append(triple)
+            triples.setdefault(_key(triple.subject, path), []).append((path, triple))
     reached: set[str] = set()
-    waiting = [_key(t.object) for path in citing for t in checked_triples(path)]
+    waiting = [_key(t.object, path) for path in citing for t in checked_triples(path)]
     while waiting:
         node = waiting.pop()
         if node in reached or node not in triples:
             continue
         reached.add(node)
-        waiting += [_key(triple.object) for triple in triples[node]]
-    kept = [triple for node in sorted(reached) for triple in triples[node]]
+        waiting += [_key(triple.object, path) for path, triple in triples[node]]
+    kept = [triple for node in sorted(reached) for _, triple in triples[node]]
     out.write_bytes(ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES) or b"")
 
 
-def _key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    return str(term)
+def _key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, path: Path) -> str:
+    """A term as a key; a blank node's label means something only within its own file."""
+    return f"{path}#{term}" if isinstance(term, ox.BlankNode) else str(term)

@@ -36,11 +36,15 @@ from kg.build.checks import (
 from kg.build.cube import CHECKS
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
-from kg.build.project import ProjectFiles, input_files
+from kg.build.parsed import ParsedFiles
+from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
+
+PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
@@ -121,7 +125,14 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     phases = _Phases()
     with tempfile.TemporaryDirectory(prefix="kg-build-") as scratch:
         files = input_files(root) if source is None else one_source_files(root, source, Path(scratch))
-        staged = publish(Generations(store, dist), lambda staging: stage(root, files, staging, phases))
+        ids = source_ids(root) if source is None else [source]
+        for name, paths in write_tables([root / "graph" / found for found in ids], Path(scratch)).items():
+            files.setdefault(name, []).extend(paths)
+        parsed = ParsedFiles(store.parent / PARSED)
+        staged = publish(
+            Generations(store, dist), lambda staging: stage(root, files, staging, phases, parsed)
+        )
+        parsed.prune()
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,
         violations=len(staged.report.violations),
@@ -153,15 +164,19 @@ def publish(generations: Generations, make: Callable[[Generation], Staged]) -> S
 
 
 def stage(
-    root: Path, files: dict[str, list[Path]], staging: Generation, phases: _Phases | None = None
+    root: Path,
+    files: dict[str, list[Path]],
+    staging: Generation,
+    phases: _Phases | None = None,
+    parsed: ParsedFiles | None = None,
 ) -> Staged:
     """The build of the input `files` (by graph name) into a staging generation, checked against the
-    project at `root` (its sources and data-cube checks)."""
+    project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds."""
     phases = _Phases() if phases is None else phases
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
     with phases("parse"):
-        write_sorted_nquads(files, dump)
+        write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
         split = staging.dist / ".graphs"
         counts = split_by_graph(dump, split)
     report, excerpt_count = _load_and_check(split, list(counts), staging.store, root, index, phases)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.build.parsing import InputError, parse_turtle
+from kg.build.parsing import InputError, parse_turtle, rdflib_term
+from kg.build.tables import TableTriples, table_descriptions, table_triples
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
 COMMON = "common"
@@ -108,4 +109,13 @@ def load_project(root: Path) -> ProjectFiles:
         for path in paths:
             graph += parse_turtle(path)
         project.graphs[name] = graph
+    tables = TableTriples()
+    for source in source_ids(root):
+        for metadata in table_descriptions(root / "graph" / source):
+            table_triples(metadata, tables)
+    for name in ("data", "provenance"):
+        for triple in tables.triples(name):
+            project.graphs[name].add(
+                (rdflib_term(triple.subject), rdflib_term(triple.predicate), rdflib_term(triple.object))
+            )
     return project

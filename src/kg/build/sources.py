@@ -9,8 +9,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from kg.build.queries import sparql
 from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import KG
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,7 @@ class QuoteNotFound(KgError, ValueError):
 
 def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -> dict[URIRef, SourceText]:
     """Every report in the graph `provenance` that names a text file, with its recorded digest."""
-    rows = store.query(
-        f"SELECT ?document ?file ?digest WHERE {{ GRAPH {provenance} {{ ?document <{KG.textFile}> ?file "
-        f"OPTIONAL {{ ?document <{KG.sha256}> ?digest }} }} }}"
-    )
+    rows = store.query(sparql("source-text-files", graph=provenance.value))
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     return {
         URIRef(row["document"].value): SourceText(

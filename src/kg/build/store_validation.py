@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
+from kg.build.queries import sparql
 from kg.build.shape_queries import ShapeQuery, Unsupported, compile_shapes, shape_classes
 from kg.build.validation import ValidationReport, read_report, validate
 
@@ -65,12 +66,8 @@ def _subclasses(
     """Each class with itself and all its subclasses in the validated graphs (one query)."""
     found: dict[URIRef, set[URIRef]] = {c: {c} for c in classes}
     if classes:
-        values = " ".join(f"<{c}>" for c in sorted(classes))
-        sparql = (
-            "SELECT ?class ?sub WHERE { VALUES ?class { " + values + " } "
-            "?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?class }"
-        )
-        for row in _query(store, graphs, sparql):
+        text = sparql("subclasses", **{"class": sorted(map(str, classes))})
+        for row in _query(store, graphs, text):
             if isinstance(row["sub"], ox.NamedNode):
                 found[URIRef(row["class"].value)].add(URIRef(row["sub"].value))
     return found

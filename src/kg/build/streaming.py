@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
@@ -67,13 +67,16 @@ def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
     return [ox.Quad(subject(q.subject), q.predicate, term(q.object), q.graph_name) for q in dataset]
 
 
-def write_sorted_nquads(files_by_graph: dict[str, list[Path]], target: Path) -> None:
-    """Every input file's quads into `target`, as sorted, distinct N-Quads lines."""
+def write_sorted_nquads(
+    files_by_graph: dict[str, list[Path]], target: Path, parse: Callable[[Path, str], bytes] | None = None
+) -> None:
+    """Every input file's quads into `target`, as sorted, distinct N-Quads lines; `parse` turns one
+    file into its N-Quads (`file_nquads`, or a cache of it)."""
     unsorted = target.with_name(target.name + ".unsorted")
     with unsorted.open("wb") as out:
         for name, paths in files_by_graph.items():
             for path in paths:
-                out.write(file_nquads(path, name))
+                out.write((parse or file_nquads)(path, name))
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
     command = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(target), str(unsorted)]
     subprocess.run(command, check=True, env=environment)

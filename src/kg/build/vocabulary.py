@@ -13,21 +13,13 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import RDF, RDFS
 
 from kg.build.locate import SubjectIndex
+from kg.build.queries import sparql
 
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
-
-_DECLARATION_TYPES = (
-    OWL.Class,
-    RDFS.Class,
-    OWL.ObjectProperty,
-    OWL.DatatypeProperty,
-    OWL.AnnotationProperty,
-    RDF.Property,
-)
 
 
 @dataclass(frozen=True)
@@ -41,9 +33,7 @@ class UndeclaredTerm:
 
 def declared_terms(store: ox.Store, ontology: ox.NamedNode) -> set[URIRef]:
     """Every class and property the ontology graph declares."""
-    kinds = " ".join(f"<{kind}>" for kind in _DECLARATION_TYPES)
-    sparql = f"SELECT DISTINCT ?term {{ VALUES ?kind {{ {kinds} }} GRAPH {ontology} {{ ?term a ?kind }} }}"
-    answer = store.query(sparql)
+    answer = store.query(sparql("declared-terms", graph=ontology.value))
     assert isinstance(answer, ox.QuerySolutions)  # a SELECT
     return {URIRef(row["term"].value) for row in answer}
 
@@ -54,17 +44,16 @@ def undeclared_terms(
     """Classes and predicates of `graphs` that the ontology does not declare, one example each."""
     declared = declared_terms(store, ontology) | _BUILT_IN
     found: list[UndeclaredTerm] = []
-    for role, pattern in (("predicate", "?s ?term ?o"), ("class", "?s a ?term")):
-        used = store.query(f"SELECT DISTINCT ?term WHERE {{ {pattern} }}", default_graph=list(graphs))
+    for role, used_query, example_query in (
+        ("predicate", "predicates-used", "predicate-example"),
+        ("class", "classes-used", "class-example"),
+    ):
+        used = store.query(sparql(used_query), default_graph=list(graphs))
         assert isinstance(used, ox.QuerySolutions)  # a SELECT
         for row in used:
             term = URIRef(row["term"].value)
             if term not in declared:
-                example = store.query(
-                    f"SELECT ?s ?term WHERE {{ {pattern} }} LIMIT 1",
-                    default_graph=list(graphs),
-                    substitutions={ox.Variable("term"): row["term"]},
-                )
+                example = store.query(sparql(example_query, term=term), default_graph=list(graphs))
                 assert isinstance(example, ox.QuerySolutions)  # a SELECT
                 found.append(UndeclaredTerm(term, role, URIRef(next(iter(example))["s"].value)))
     return sorted({t.term: t for t in found}.values(), key=lambda term: str(term.term))

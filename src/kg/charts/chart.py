@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -22,29 +21,15 @@ from matplotlib.lines import Line2D
 from kg.charts.series import Point, Series
 from kg.network.draw import save
 from kg.network.layout import PALETTE
+from kg.network.presets import PRESETS, Preset
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
+STYLES = ("line", "bar")
+BAR_WIDTH = 0.7  # of a year, shared by the series of one period
 PANEL_TITLES = {
     "fiscal year": "U.S. fiscal years (1 October to 30 September)",
     "calendar year": "Calendar years",
     "period": "Periods",
-}
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Sizes in inches and points."""
-
-    width: float
-    panel_height: float
-    text: float  # tick labels, value labels, legend
-    title: float
-    caption: float
-
-
-PRESETS = {
-    "screen": Preset(width=8.0, panel_height=3.2, text=8.0, title=12.0, caption=7.5),
-    "memo": Preset(width=6.5, panel_height=2.6, text=9.0, title=10.5, caption=9.0),
 }
 
 
@@ -78,15 +63,36 @@ def describe(series: list[Series]) -> str:
     return " ".join(parts)
 
 
-def chart(
-    series: list[Series], *, fmt: str = "svg", title: str | None = None, preset: str = "screen"
-) -> bytes:
-    """One panel per kind of period; in each, one line per series (a second unit on a right axis)."""
+def problem(series: list[Series]) -> str:
+    """Why these series cannot be one chart, in words; empty when they can."""
     if not series or not any(s.points for s in series):
-        raise ValueError("no observations to chart")
+        return "no observations to chart"
     units = list(dict.fromkeys(s.unit for s in series))
     if len(units) > 2:
-        raise ValueError(f"at most two units on one chart, not {', '.join(units)}")
+        return f"at most two units on one chart, not {', '.join(units)}"
+    if len(series) > len(PALETTE):
+        return (
+            f"{len(series)} series are more than one chart can tell apart ({len(PALETTE)}); narrow the query"
+        )
+    return ""
+
+
+def chart(
+    series: list[Series],
+    *,
+    fmt: str = "svg",
+    title: str | None = None,
+    preset: str = "screen",
+    style: str = "line",
+    note: str = "",
+) -> bytes:
+    """One panel per kind of period; in each, one line (or bars, `style="bar"`) per series, a second
+    unit on a right axis; `note` is added to the caption."""
+    if problem(series):
+        raise ValueError(problem(series))
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}")
+    units = list(dict.fromkeys(s.unit for s in series))
     size = PRESETS[preset]
     kinds = [
         k
@@ -97,34 +103,28 @@ def chart(
     areas = list(dict.fromkeys(s.area_label for s in series))
     heading = title or f"{' and '.join(measures).capitalize()}, {', '.join(areas)}"
     characters = int(size.width * 72 / (size.caption * 0.55))
-    notes = textwrap.wrap(caption(series), characters)
+    notes = textwrap.wrap(" ".join(filter(None, [note, caption(series)])), characters)
     colours = {id(one): PALETTE[i % len(PALETTE)] for i, one in enumerate(series)}
     handles = [
         Line2D(
             [],
             [],
             color=colours[id(one)],
-            marker="o",
+            marker="o" if style == "line" else "s",
+            ms=6 if style == "line" else 9,
+            ls="-" if style == "line" else "",
             label=f"{one.measure.label}, {one.area_label} ({one.unit})",
         )
         for one in series
     ]
-    if any(p.is_estimate and p.firm for s in series for p in s.points):
-        handles.append(
-            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", ls="", label="estimate")
-        )
-    if any(not p.firm for s in series for p in s.points):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#444444",
-                marker="^",
-                markerfacecolor="white",
-                ls="",
-                label="bound or part of a period: not joined",
-            )
-        )
+    apart = "not joined" if style == "line" else "open bar"
+    points = [p for s in series for p in s.points]
+    if any(p.is_estimate and p.firm for p in points):
+        handles.append(_hollow("o", "estimate"))
+    if any(not p.firm and not p.unchecked for p in points):
+        handles.append(_hollow("^", f"bound or part of a period: {apart}"))
+    if any(p.unchecked for p in points):
+        handles.append(_hollow("o", f"whole period or not, unknown: {apart}"))
     legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
     line = 1.45 / 72  # inches per point of text, with leading
     title_h = (
@@ -148,7 +148,7 @@ def chart(
         ax = figure.add_axes(
             (left_margin, bottom / height, 1 - left_margin - right_margin, size.panel_height / height)
         )
-        _panel(ax, [s for s in series], kind, units, colours, size)
+        _panel(ax, [s for s in series], kind, units, colours, size, style)
         ax.set_xlabel(PANEL_TITLES[kind], fontsize=size.text)
         top = bottom - axis_h
     legend_top = top
@@ -164,10 +164,22 @@ def chart(
     return save(figure, fmt)
 
 
+def _hollow(marker: str, label: str) -> Line2D:
+    """A legend entry for a kind of point drawn open: an estimate, a bound, a value of unknown firmness."""
+    return Line2D([], [], color="#444444", marker=marker, markerfacecolor="white", ls="", label=label)
+
+
 def _panel(
-    ax: Axes, series: list[Series], kind: str, units: list[str], colours: dict[int, str], size: Preset
+    ax: Axes,
+    series: list[Series],
+    kind: str,
+    units: list[str],
+    colours: dict[int, str],
+    size: Preset,
+    style: str = "line",
 ) -> None:
-    """The points of one kind of period: lines between whole-period values only, bounds marked as such."""
+    """The points of one kind of period: lines between whole-period values only, bounds marked as such;
+    as bars, a bound or a part of a period is an open bar with the arrow of its bound on top."""
     axes = {units[0]: ax}
     if len(units) > 1:
         axes[units[1]] = ax.twinx()
@@ -179,7 +191,7 @@ def _panel(
         points = [p for p in one.points if p.kind == kind]
         dashed = len(units) > 1 and one.unit == units[1]
         run: list[Point] = []
-        for point in [*points, None]:
+        for point in [*points, None] if style == "line" else []:
             if point is not None and point.firm:
                 run.append(point)
                 continue
@@ -196,7 +208,11 @@ def _panel(
         for point in points:
             ticks[round(point.middle, 3)] = point.period
             x, y = point.middle, point.value
-            if point.firm:
+            if style == "bar":
+                width = BAR_WIDTH / len(series)
+                x += width * (series.index(one) - (len(series) - 1) / 2)
+                _bar(target, point, x, colour, width)
+            if point.firm and style == "line":
                 face = "white" if point.is_estimate else colour
                 target.plot(
                     [x],
@@ -209,7 +225,7 @@ def _panel(
                     zorder=3,
                     gid="value-marker",
                 )
-            else:
+            elif not point.firm:
                 marker = "^" if point.bound == "lower" else "v" if point.bound == "upper" else "o"
                 target.plot(
                     [x],
@@ -234,7 +250,7 @@ def _panel(
             highest[one.unit] = max(highest.get(one.unit, 0.0), y)
     for unit, top in highest.items():
         axes[unit].set_ylim(bottom=0, top=top * 1.3 if top > 0 else 1)
-        axes[unit].set_ylabel(unit.capitalize(), fontsize=size.text)
+        axes[unit].set_ylabel(unit[:1].upper() + unit[1:], fontsize=size.text)
         axes[unit].tick_params(labelsize=size.text)
     positions = sorted(ticks)
     if positions:
@@ -242,6 +258,24 @@ def _panel(
         ax.set_xlim(positions[0] - 0.8, positions[-1] + 0.8)
     ax.tick_params(labelsize=size.text)
     ax.spines["top"].set_visible(False)
+
+
+def _bar(target: Axes, point: Point, x: float, colour: str, width: float) -> None:
+    """A whole period's value is a filled bar (hollow for an estimate); a bound or a part of a period
+    an open, hatched bar with a dashed edge, so it never reads as the period's level."""
+    filled = point.firm and not point.is_estimate
+    target.bar(
+        [x],
+        [point.value],
+        width=width,
+        color=colour if filled else "white",
+        edgecolor=colour,
+        linewidth=1.2,
+        linestyle="-" if point.firm else "--",
+        hatch=None if point.firm else "//",
+        zorder=2,
+        gid="value-bar" if point.firm else "bound-bar",
+    )
 
 
 def caption(series: list[Series]) -> str:

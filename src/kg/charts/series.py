@@ -52,6 +52,7 @@ class Point:
     bound: str | None = None  # "lower" or "upper" when the value is a bound, not the value itself
     as_of: date | None = None  # for a partial period: the last month it counts
     kind: str = "period"  # "fiscal year", "calendar year" or "period": never two on one axis
+    unchecked: bool = False  # read from an answer alone: whether it is a bound or a part is not known
 
     @property
     def partial(self) -> bool:
@@ -60,7 +61,7 @@ class Point:
     @property
     def firm(self) -> bool:
         """A whole period's value, neither a bound nor a part: the only points a line may join."""
-        return self.bound is None and not self.partial
+        return self.bound is None and not self.partial and not self.unchecked
 
     @property
     def middle(self) -> float:

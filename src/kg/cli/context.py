@@ -33,6 +33,11 @@ class StoreSpec(click.ParamType):
         return str(value)
 
 
+def choice_option(flag: str, name: str, choices: list[str], default: str, help: str) -> Callable[[F], F]:
+    """An option that takes one of `choices`, its default shown in --help."""
+    return click.option(flag, name, type=click.Choice(choices), default=default, show_default=True, help=help)
+
+
 def store_option(
     help: str = "Store to read: an embedded store's folder or a SPARQL endpoint URL",
 ) -> Callable[[F], F]:

@@ -9,32 +9,34 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, choice_option, pass_context, store_option
 from kg.errors import KgError
-from kg.network import draw, export
+from kg.network import draw, export, worldmap
 from kg.network.chokepoints import chokepoints
+from kg.network.presets import PRESETS
 from kg.network.routes import DEFAULT_MAX_HOPS, feeding_legs, find_routes, resolve_place, what_if
 from kg.network.tables import chokepoints_table, routes_table, what_if_table
-from kg.network.views import FlowView, chain_view, flow_picture, flow_view
+from kg.network.views import FlowView, chain_view, flow_picture, flow_view, flow_words
 
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A readable table, or JSON for machines.",
+format_option = choice_option(
+    "--format", "output_format", ["table", "json"], "table", "A readable table, or JSON for machines."
 )
 substance_option = click.option(
     "--substance", default=None, help="A substance key or label; its precursors and analogues come along."
 )
-network_option = click.option(
+network_option = choice_option(
     "--network",
     "which",
-    type=click.Choice(["flows", "production"]),
-    default="flows",
+    ["flows", "production"],
+    "flows",
+    "Trafficking routes, or the production chains of the substances.",
+)
+preset_option = click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    default="screen",
     show_default=True,
-    help="Trafficking routes, or the production chains of the substances.",
+    help="memo: 6.5 in wide, no text under 9 pt, legend below; the web's ?preset=memo draws the same.",
 )
 to_option = click.option("--to", "target", default="US", show_default=True, help="Destination place.")
 
@@ -153,19 +155,51 @@ def what_if_command(
 @network_option
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "html"]), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@preset_option
 @store_option()
 @pass_context
 def draw_command(
-    context: Context, substance: str | None, which: str, fmt: str, output: Path, store_spec: str | None
+    context: Context,
+    substance: str | None,
+    which: str,
+    fmt: str,
+    output: Path,
+    preset: str,
+    store_spec: str | None,
 ) -> None:
-    """A left-to-right picture: SVG or PNG for memos, or an interactive HTML page that works offline."""
+    """A left-to-right picture: SVG or PNG for memos, or an interactive HTML page that works offline.
+
+    The picture in words (its alt text, also inside the SVG and PNG) is printed.
+    """
     if which == "production":
         if fmt == "html":
             raise KgError("the production chains are drawn as svg or png")
-        chain, title, caption = chain_view(context.open_store(store_spec))
-        write(output, draw.draw_chain(chain, title=title, caption=caption, fmt=fmt))
+        chain, words = chain_view(context.open_store(store_spec))
+        write(output, draw.draw_chain(chain, words, fmt=fmt, preset=preset))
+        click.echo(words.description)
         return
-    write(output, flow_picture(open_view(context, store_spec, substance), fmt))
+    view = open_view(context, store_spec, substance)
+    write(output, flow_picture(view, fmt, preset=preset))
+    click.echo(flow_words(view).description)
+
+
+@network.command("map")
+@substance_option
+@click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
+@preset_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@store_option()
+@pass_context
+def map_command(
+    context: Context, substance: str | None, fmt: str, preset: str, output: Path, store_spec: str | None
+) -> None:
+    """The flows on a world map: countries filled as source, transit or destination, an arrow per leg.
+
+    Drawn from the boundary set inside the package, without the network; places
+    that are not countries (regions) are named in the caption as not drawn.
+    """
+    view = open_view(context, store_spec, substance)
+    write(output, worldmap.draw_map(view, fmt=fmt, preset=preset))
 
 
 @network.command("export")
@@ -190,13 +224,7 @@ def export_command(
 @click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(charts.PRESETS)),
-    default="screen",
-    show_default=True,
-    help="memo: 6.5 in wide, no text under 9 pt, legend below; the same picture as /charts?preset=memo.",
-)
+@preset_option
 @store_option()
 @pass_context
 def chart(

@@ -7,7 +7,7 @@ import sys
 import click
 import httpx
 
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, choice_option, pass_context, store_option
 from kg.errors import KgError
 from kg.exchange.push import PushError, Target, local_graphs, push
 
@@ -34,13 +34,12 @@ from kg.exchange.push import PushError, Target, local_graphs, push
 )
 @click.option("--user", default=None, help="User name for HTTP authentication.")
 @click.option("--password", default=None, help="Password for HTTP authentication.")
-@click.option(
+@choice_option(
     "--auth",
     "scheme",
-    type=click.Choice(["basic", "digest"]),
-    default="basic",
-    show_default=True,
-    help="How --user and --password are sent (Virtuoso's -auth endpoints want digest).",
+    ["basic", "digest"],
+    "basic",
+    "How --user and --password are sent (Virtuoso's -auth endpoints want digest).",
 )
 @click.option("--token", default=None, help="A bearer token, sent as 'Authorization: Bearer TOKEN'.")
 @click.option(

@@ -11,11 +11,12 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
 from kg.query.internal import internal_queries
-from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, Bindings, binding_terms, run_query
+from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, run_query
 from kg.readable.terminal import readable_text
 from kg.search.load import store_exists, store_index
 from kg.search.resolve import resolve_parameters
 from kg.store.base import Store
+from kg.store.queryfiles import Bindings, binding_terms
 
 
 @click.command("queries")

@@ -27,18 +27,12 @@ from kg.query.internal import bound
 from kg.store.embedded import EmbeddedStore
 
 PROBE_GRAPH = "urn:opioid-kg:probe"
-# Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value).
+# Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value); the internal
+# query unusual-literals lists the same.
 CORE_DATATYPES = {
     XSD + name for name in ("string", "boolean", "integer", "decimal", "double", "dateTime", "date", "anyURI")
 }
 CORE_DATATYPES.add("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
-UNUSUAL_LITERALS = """
-SELECT DISTINCT ?o WHERE {{
-  VALUES ?g {{ {graphs} }}
-  GRAPH ?g {{ ?s ?p ?o }}
-  FILTER (isLiteral(?o) && DATATYPE(?o) NOT IN ({core}))
-}}
-"""
 
 
 def unusual_line(line: str) -> bool:
@@ -69,9 +63,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
     One request writes them all and one reads them back; only when the target refuses that request
     is each datatype tried on its own, to find which it refuses.
     """
-    core = ", ".join(f"<{datatype}>" for datatype in sorted(CORE_DATATYPES))
-    named = " ".join(f"<{graph}>" for graph in graphs)
-    answer = store.query(UNUSUAL_LITERALS.format(core=core, graphs=named))
+    answer = store.query(*bound("unusual-literals", graph=graphs))
     assert isinstance(answer, ox.QuerySolutions)  # a SELECT
     found = sorted((row["o"] for row in answer), key=str)
     if not found:

@@ -1,25 +1,39 @@
-"""Static pictures of the networks for memos: SVG keeps its text as text, PNG for slides.
+"""Static pictures of the networks for screens and memos: SVG keeps its text as text, PNG for slides.
 
 Figures are drawn on the Agg canvas directly, without pyplot, so drawing holds
-no global state and is safe inside a web server.
+no global state and is safe inside a web server. Sizes come from the presets
+the charts use: at memo size the picture is 6.5 inches wide, no text is under
+9 points, and the legend lies below the drawing, naming only what is drawn.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import networkx as nx
 from matplotlib import rc_context
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .layout import Positions, generation_positions, layered_positions, substance_colours, substance_labels
+from .layout import (
+    Positions,
+    generation_positions,
+    layered_positions,
+    line_kinds,
+    substance_colours,
+    substance_labels,
+)
+from .presets import PRESETS, Preset
 
 FORMATS = ("svg", "png")
 RELATION_COLOURS = {
@@ -29,6 +43,9 @@ RELATION_COLOURS = {
     "memberOfGroup": "#999999",
     "broader": "#CC79A7",
 }
+LINE = 1.45 / 72  # inches a line of text takes per point of type, with leading
+CAPTION_SPACING = 1.25  # a caption line's height, in points per point of type: drawn so, counted so
+FADED = 0.4
 
 
 @dataclass(frozen=True)
@@ -39,20 +56,37 @@ class EdgeStyle:
     note: str = ""
 
 
-def save(figure: Figure, fmt: str) -> bytes:
-    """The figure as SVG (text kept as text, stable ids) or PNG bytes."""
+@dataclass(frozen=True)
+class Words:
+    """What the picture says in text: its title, caption and description (alt text)."""
+
+    title: str
+    caption: str
+    description: str = ""
+
+
+def save(figure: Figure, fmt: str, title: str = "", description: str = "") -> bytes:
+    """The figure as SVG (text kept as text, stable ids) or PNG bytes, carrying its title and description
+    (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Text stays text in SVG (searchable, editable); a fixed salt keeps element ids stable across runs.
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
-        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+        metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
+        if fmt == "png" and title:
+            metadata |= {"Title": title, "Description": description}
         figure.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if fmt == "svg" and title:
+        opening = data.index(b">", data.index(b"<svg")) + 1
+        described = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
+        data = data[:opening] + described.encode("utf-8") + data[opening:]
+    return data
 
 
-def draw_flows(network: nx.MultiDiGraph, *, title: str, caption: str, fmt: str = "svg") -> bytes:
+def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:
     """Routes left to right, one colour per substance, suspected legs dashed, historical faded."""
     positions, columns = layered_positions(network)
     colours = substance_colours(network)
@@ -67,15 +101,16 @@ def draw_flows(network: nx.MultiDiGraph, *, title: str, caption: str, fmt: str =
         for u, v, k, d in network.edges(keys=True, data=True)
     }
     legend = [Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in colours]
-    legend += [
-        Line2D([], [], color="#444444", lw=1.5, label="reported"),
-        Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"),
-        Line2D([], [], color="#444444", lw=1.5, alpha=0.35, label="historical"),
-    ]
-    return _render(network, positions, columns, styles, legend, title, caption, fmt)
+    looks = {
+        "reported": Line2D([], [], color="#444444", lw=1.5, label="reported"),
+        "suspected": Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"),
+        "historical": Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
+    }
+    legend += [looks[kind] for kind in line_kinds(network)]
+    return _render(network, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
-def draw_chain(chain: nx.DiGraph, *, title: str, caption: str, fmt: str = "svg") -> bytes:
+def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:
     """How substances are made from one another, inputs on the left."""
     positions, columns = generation_positions(chain)
     styles: dict[tuple[str, str, object], EdgeStyle] = {
@@ -84,7 +119,7 @@ def draw_chain(chain: nx.DiGraph, *, title: str, caption: str, fmt: str = "svg")
     used = sorted({d["relation"] for _u, _v, d in chain.edges(data=True)})
     relation_labels = {d["relation"]: d["relation_label"] for _u, _v, d in chain.edges(data=True)}
     legend = [Line2D([], [], color=RELATION_COLOURS[r], lw=2, label=relation_labels[r]) for r in used]
-    return _render(chain, positions, columns, styles, legend, title, caption, fmt)
+    return _render(chain, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
 def _render(
@@ -93,80 +128,198 @@ def _render(
     columns: list[str],
     styles: dict[tuple[str, str, object], EdgeStyle],
     legend: list[Line2D],
-    title: str,
-    caption: str,
+    words: Words,
     fmt: str,
+    size: Preset,
 ) -> bytes:
+    """Title, column names, the drawing across the whole width, then the legend and the caption below."""
     rows = max((y for _x, y in positions.values()), default=0) + 1
-    figure = Figure(figsize=(4 + 2.6 * len(columns), 2.6 + 1.1 * rows))
-    axes = figure.add_axes((0.03, 0.2, 0.68, 0.68))
+    title_lines = textwrap.wrap(words.title, int(size.width * 72 / (size.title * 0.6)))
+    caption_lines = textwrap.wrap(words.caption, int(size.width * 72 / (size.caption * 0.58)))
+    ncol = legend_columns(legend, size)
+    title_h = len(title_lines) * size.title * LINE + 0.15
+    header_h = size.text * LINE + 0.05
+    row_h = 1.0  # inches between places in a column
+    # a place's name wraps to four fifths of a column, so neighbours' names never run into each other
+    column_width = 0.98 * size.width / (len(columns) - 0.2)
+    name_width = max(8, int(0.8 * column_width * 72 / (size.text * 0.6)))
+    names = {
+        key: textwrap.wrap(str(network.nodes[key].get("label", key)), name_width, break_long_words=False)
+        for key in positions
+    }
+    below = 0.25 + max((len(lines) for lines in names.values()), default=1) * size.text * LINE / row_h
+    drawing_h = (rows - 0.6 + below) * row_h
+    legend_h = legend_height(legend, ncol, size)
+    caption_h = len(caption_lines) * size.caption * CAPTION_SPACING / 72 + 0.1
+    height = title_h + header_h + drawing_h + legend_h + caption_h + 0.1
+    figure = Figure(figsize=(size.width, height))
+    figure.suptitle(
+        "\n".join(title_lines), fontsize=size.title, x=0.02, y=1 - 0.08 / height, ha="left", va="top"
+    )
+    bottom = legend_h + caption_h + 0.1
+    axes = figure.add_axes((0.01, bottom / height, 0.98, (drawing_h + header_h) / height))
     axes.set_axis_off()
-    axes.set_xlim(-0.6, len(columns) - 0.4)
-    axes.set_ylim(-0.7, rows - 0.2)
+    axes.set_xlim(-0.4, len(columns) - 0.6)
+    axes.set_ylim(-below, rows - 0.4 + header_h / row_h)
     for column, name in enumerate(columns):
         axes.text(
-            column, rows - 0.25, name, ha="center", va="bottom", fontsize=10, color="#555555", style="italic"
+            column,
+            rows - 0.4,
+            name,
+            ha="center",
+            va="bottom",
+            fontsize=size.text,
+            color="#555555",
+            style="italic",
         )
-    _draw_edges(axes, positions, styles)
-    for node, (x, y) in positions.items():
-        axes.scatter([x], [y], s=900, color="white", edgecolors="#333333", linewidths=1.2, zorder=3)
-        axes.text(
-            x, y - 0.32, network.nodes[node].get("label", node), ha="center", va="top", fontsize=9, zorder=4
+    node = 2.6 * size.text  # a node's diameter in points: room for a two-letter code
+    _draw_edges(axes, positions, styles, size, node)
+    for key, (x, y) in positions.items():
+        axes.scatter([x], [y], s=node**2, color="white", edgecolors="#333333", linewidths=1.2, zorder=3)
+        axes.annotate(
+            "\n".join(names[key]),
+            (x, y),
+            xytext=(0, -node / 2 - 2),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=size.text,
+            zorder=4,
         )
-        code = network.nodes[node].get("iso", "")
+        code = network.nodes[key].get("iso", "")
         if code:
-            axes.text(x, y, code, ha="center", va="center", fontsize=7, color="#333333", zorder=4)
-    axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
-    figure.suptitle(title, fontsize=13, x=0.03, ha="left")
-    figure.text(
-        0.03, 0.02, "\n".join(textwrap.wrap(caption, 130)), fontsize=7.5, va="bottom", color="#333333"
+            axes.text(x, y, code, ha="center", va="center", fontsize=size.text, color="#333333", zorder=4)
+    add_legend(figure, legend, ncol, size, (legend_h + caption_h + 0.05) / height)
+    add_caption(figure, 0.02, caption_lines, size)
+    return save(figure, fmt, words.title, words.description)
+
+
+def add_legend(figure: Figure, handles: Sequence[Artist], ncol: int, size: Preset, top: float) -> None:
+    """The legend below a drawing, centred, its top at `top` (a fraction of the figure's height)."""
+    figure.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, top),
+        ncol=ncol,
+        frameon=False,
+        fontsize=size.text,
+        handlelength=2.2,
+        columnspacing=1.2,
     )
-    return save(figure, fmt)
 
 
-def _draw_edges(axes: Axes, positions: Positions, styles: dict[tuple[str, str, object], EdgeStyle]) -> None:
+def add_caption(figure: Figure, left: float, lines: list[str], size: Preset) -> None:
+    """The caption at the foot of the figure, `len(lines) * size.caption * CAPTION_SPACING` points high."""
+    height = figure.get_figheight()
+    figure.text(
+        left,
+        0.05 / height,
+        "\n".join(lines),
+        fontsize=size.caption,
+        va="bottom",
+        ha="left",
+        color="#333333",
+        linespacing=CAPTION_SPACING,
+    )
+
+
+def legend_height(handles: Sequence[Artist], ncol: int, size: Preset) -> float:
+    """The legend's height in inches, measured as drawn on a figure as wide as the picture: counting
+    rows of text left a blank band between the legend and what follows it."""
+    figure = Figure(figsize=(size.width, 2.0))
+    add_legend(figure, handles, ncol, size, 1.0)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    return float(figure.legends[0].get_window_extent(renderer).height / figure.dpi)
+
+
+def legend_columns(legend: Sequence[Artist], size: Preset) -> int:
+    """As many legend columns as the width holds, so the legend spreads under the drawing."""
+    widest = max((len(str(h.get_label())) for h in legend), default=1) * size.text * 0.6 + 3.4 * size.text
+    return max(1, min(len(legend), int(size.width * 72 * 0.96 // widest)))
+
+
+def _draw_edges(
+    axes: Axes,
+    positions: Positions,
+    styles: dict[tuple[str, str, object], EdgeStyle],
+    size: Preset,
+    node: float,
+) -> None:
+    """Each leg an arc (parallel legs fanned out, backward legs bowed); a mode label on the middle of its
+    own arc, once for the parallel legs it names, with the legs it names in its id."""
     parallel: dict[tuple[str, str], list[tuple[str, str, object]]] = defaultdict(list)
     for edge in sorted(styles, key=str):
         parallel[(edge[0], edge[1])].append(edge)
-    notes: set[tuple[str, str, str]] = set()
     for (u, v), edges in parallel.items():
-        (x1, y1), (x2, y2) = positions[u], positions[v]
-        backwards = x2 <= x1
+        bends = {}
+        bow = _clearer_side(axes, positions, u, v) if positions[v][0] <= positions[u][0] else 0.0
         for i, edge in enumerate(edges):
             style = styles[edge]
-            bend = 0.12 * (i - (len(edges) - 1) / 2) + (0.45 if backwards else 0.0)
+            bends[edge] = 0.12 * (i - (len(edges) - 1) / 2) + bow
             axes.add_patch(
                 FancyArrowPatch(
-                    (x1, y1),
-                    (x2, y2),
-                    connectionstyle=f"arc3,rad={bend}",
+                    positions[u],
+                    positions[v],
+                    connectionstyle=f"arc3,rad={bends[edge]}",
                     arrowstyle="-|>",
                     mutation_scale=14,
-                    shrinkA=17,
-                    shrinkB=17,
+                    shrinkA=node / 2 + 1,
+                    shrinkB=node / 2 + 1,
                     lw=1.8,
                     color=style.colour,
                     linestyle=(0, (4, 3)) if style.dashed else "-",
-                    alpha=0.4 if style.faded else 0.9,
+                    alpha=FADED if style.faded else 0.9,
                     zorder=2,
+                    gid=f"leg_{_name(edge)}",
                 )
             )
-            if style.note and (u, v, style.note) not in notes:
-                notes.add((u, v, style.note))
-                lift = 0.35 if backwards else -0.12
-                axes.text(
-                    (x1 + x2) / 2,
-                    (y1 + y2) / 2 + lift,
-                    style.note,
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="#333333",
-                    zorder=5,
-                    bbox={
-                        "boxstyle": "round,pad=0.15",
-                        "facecolor": "white",
-                        "edgecolor": "none",
-                        "alpha": 0.85,
-                    },
-                )
+        notes: dict[str, list[tuple[str, str, object]]] = defaultdict(list)
+        for edge in edges:
+            if styles[edge].note:
+                notes[styles[edge].note].append(edge)
+        for note, named in notes.items():
+            middle = named[len(named) // 2]
+            axes.text(
+                *_arc_middle(axes, positions[u], positions[v], bends[middle]),
+                "\n".join(textwrap.wrap(note, 16)),
+                ha="center",
+                va="center",
+                fontsize=size.text,
+                color="#333333",
+                zorder=5,
+                gid="mode_" + "+".join(_name(e) for e in named),
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            )
+
+
+def _clearer_side(axes: Axes, positions: Positions, u: str, v: str) -> float:
+    """How far a leg running backwards bows, and to which side: the side whose middle is farther from
+    every other place, so the leg and its label keep out of the others' way."""
+    others = [p for key, p in positions.items() if key not in (u, v)]
+    if not others:
+        return 0.45
+    on_page = axes.transData.transform(others)
+
+    def room(rad: float) -> float:
+        middle = axes.transData.transform(_arc_middle(axes, positions[u], positions[v], rad))
+        return float(min(math.dist(middle, place) for place in on_page))
+
+    return max((0.45, -0.45), key=room)
+
+
+def _arc_middle(
+    axes: Axes, start: tuple[float, float], end: tuple[float, float], rad: float
+) -> tuple[float, float]:
+    """The middle of matplotlib's `arc3` curve from `start` to `end`, in data coordinates.
+
+    The arc is a quadratic Bézier whose control point lies off the chord's middle by `rad` times the chord,
+    measured on the page, so the middle is found on the page and brought back into the data."""
+    (x1, y1), (x2, y2) = axes.transData.transform([start, end])
+    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+    middle = (0.25 * x1 + 0.5 * cx + 0.25 * x2, 0.25 * y1 + 0.5 * cy + 0.25 * y2)
+    x, y = axes.transData.inverted().transform(middle)
+    return float(x), float(y)
+
+
+def _name(edge: tuple[str, str, object]) -> str:
+    return f"{edge[0]}-{edge[1]}-{edge[2]}"

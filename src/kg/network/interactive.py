@@ -17,7 +17,7 @@ import networkx as nx
 
 from kg.errors import EXIT_FAILED, KgError
 
-from .layout import layered_positions, substance_colours, substance_labels
+from .layout import layered_positions, line_kinds, substance_colours, substance_labels
 
 VIS_VERSION = "9.1.2"
 X_SPACING = 320
@@ -31,22 +31,22 @@ class ScriptMissing(KgError, FileNotFoundError):
     status = 500
 
 
-def vis_network_path() -> Path:
-    """vis-network's minified script inside the installed pyvis package (found without importing it)."""
+def vis_network_path(suffix: str = "min.js") -> Path:
+    """vis-network's minified script (or, with suffix "css", its stylesheet) inside the installed pyvis
+    package, found without importing it."""
     spec = importlib.util.find_spec("pyvis")
     if spec is None or not spec.submodule_search_locations:
         raise ScriptMissing("interactive pages need the pyvis package, which ships vis-network")
-    path = (
-        Path(list(spec.submodule_search_locations)[0]) / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js"
-    )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "lib" / f"vis-{VIS_VERSION}"
+    path = folder / f"vis-network.{suffix}"
     if not path.exists():
-        raise ScriptMissing(f"no vis-network script at {path}")
+        raise ScriptMissing(f"no vis-network file at {path}")
     return path
 
 
 @cache
-def vis_network_script() -> str:
-    return vis_network_path().read_text(encoding="utf-8")
+def vis_network_file(suffix: str) -> str:
+    return vis_network_path(suffix).read_text(encoding="utf-8")
 
 
 def network_data(network: nx.MultiDiGraph) -> dict[str, list[dict[str, object]]]:
@@ -111,28 +111,70 @@ def _evidence_text(data: dict) -> str:
 
 
 def interactive_html(
-    network: nx.MultiDiGraph, *, title: str, caption: str, script_url: str | None = None
+    network: nx.MultiDiGraph,
+    *,
+    title: str,
+    caption: str,
+    script_url: str | None = None,
+    style_url: str | None = None,
 ) -> str:
-    """A whole HTML page; without `script_url` the script is inlined so the file works on its own."""
+    """A whole HTML page; without `script_url` and `style_url` vis-network's script and stylesheet (which
+    shows the evidence tooltip above the picture) are inlined so the file works on its own."""
     colours = substance_colours(network)
     names = substance_labels(network)
     legend = "".join(
         f'<li><span class="swatch" style="background:{colour}"></span>{html.escape(names[s])}</li>'
         for s, colour in colours.items()
     )
-    legend += (
-        '<li><span class="swatch"></span>reported</li>'
-        '<li><span class="swatch dashed"></span>suspected</li>'
-        '<li><span class="swatch faded"></span>historical</li>'
+    looks = {"reported": "", "suspected": " dashed", "historical": " faded"}
+    legend += "".join(
+        f'<li><span class="swatch{looks[kind]}"></span>{kind}</li>' for kind in line_kinds(network)
     )
-    data = json.dumps(network_data(network), ensure_ascii=False).replace("</", "<\\/")
+    graph = network_data(network)
+    data = json.dumps(graph, ensure_ascii=False).replace("</", "<\\/")
     if script_url is None:
-        script = "<script>" + vis_network_script().replace("</script", "<\\/script") + "</script>"
+        script = "<script>" + vis_network_file("min.js").replace("</script", "<\\/script") + "</script>"
     else:
         script = f'<script src="{html.escape(script_url)}"></script>'
+    if style_url is None:
+        style = "<style>" + vis_network_file("css").replace("</style", "<\\/style") + "</style>"
+    else:
+        style = f'<link rel="stylesheet" href="{html.escape(style_url)}">'
     return PAGE.format(
-        title=html.escape(title), caption=html.escape(caption), legend=legend, script=script, data=data
+        title=html.escape(title),
+        caption=html.escape(caption),
+        legend=legend,
+        script=script,
+        style=style,
+        data=data,
+        rows=evidence_rows(network),
     )
+
+
+def evidence_rows(network: nx.MultiDiGraph) -> str:
+    """One focusable table row a leg, in the picture's order: what a tooltip shows, for the keyboard
+    and for screen readers."""
+    label = {node: str(data.get("label", node)) for node, data in network.nodes(data=True)}
+    rows = []
+    for u, v, key, data in sorted(network.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
+        quotes = "".join(
+            f"<q>{html.escape(quote)}</q> "
+            for quote in filter(None, data.get("evidence_text", "").split(" | "))
+        )
+        cells = [
+            html.escape(str(data.get("substance_label", data["substance"]))),
+            html.escape(f"{label[u]} \u2192 {label[v]}"),
+            html.escape(data.get("mode_label") or "not stated"),
+            html.escape(f"{data.get('status')}, {data.get('temporal')}"),
+            html.escape(str(data.get("attributed_to", ""))),
+            quotes.strip(),
+        ]
+        rows.append(
+            f'<tr tabindex="0" data-leg="{html.escape(str(key))}">'
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + "</tr>"
+        )
+    return "\n".join(rows)
 
 
 PAGE = """<!doctype html>
@@ -150,15 +192,29 @@ body {{ font-family: sans-serif; margin: 1rem 2rem; color: #222; }}
 .swatch.dashed {{ border-top-style: dashed; }}
 .swatch.faded {{ opacity: 0.4; }}
 .caption {{ font-size: 0.85rem; color: #444; }}
-div.vis-tooltip {{ white-space: pre-wrap; max-width: 460px; font-size: 0.8rem; }}
+div.vis-tooltip {{ white-space: pre-wrap; max-width: 460px; font-size: 0.8rem; font-family: sans-serif; }}
+table {{ border-collapse: collapse; font-size: 0.85rem; margin-top: 1rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }}
+tr[data-leg]:focus {{ outline: 3px solid #0072B2; outline-offset: -3px; background: #eef5fb; }}
+q {{ display: block; }}
 </style>
+{style}
 {script}
 </head>
 <body>
 <h1>{title}</h1>
 <ul class="legend">{legend}</ul>
 <div id="network"></div>
-<p class="caption">{caption} Drag to move places, scroll to zoom, hover over a leg for its evidence.</p>
+<p class="caption">{caption} Drag to move places, scroll to zoom, hover over a leg for its evidence;
+with the keyboard, move through the legs in the table below (the picture selects the leg in focus).</p>
+<table>
+<caption>Each leg and its evidence</caption>
+<thead><tr><th scope="col">Substance</th><th scope="col">Leg</th><th scope="col">Mode</th>
+<th scope="col">Status</th><th scope="col">Attributed to</th><th scope="col">Evidence</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
 <script>
 const data = {data};
 const nodes = new vis.DataSet(data.nodes);
@@ -168,6 +224,9 @@ window.network = new vis.Network(document.getElementById("network"), {{nodes, ed
   interaction: {{hover: true, tooltipDelay: 100}},
   nodes: {{font: {{size: 14}}}},
 }});
+for (const row of document.querySelectorAll("tr[data-leg]")) {{
+  row.addEventListener("focus", () => window.network.selectEdges([row.dataset.leg]));
+}}
 </script>
 </body>
 </html>

@@ -11,6 +11,7 @@ from collections import defaultdict
 import networkx as nx
 
 COLUMNS = ("sources", "transit", "destination")
+LINE_KINDS = ("reported", "suspected", "historical")
 
 # Colour-blind-safe palette (Okabe and Ito), in the order substances are met.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -78,3 +79,14 @@ def substance_labels(network: nx.MultiDiGraph) -> dict[str, str]:
     return {
         d["substance"]: d.get("substance_label", d["substance"]) for _u, _v, d in network.edges(data=True)
     }
+
+
+def line_kinds(network: nx.MultiDiGraph) -> list[str]:
+    """The kinds of line a picture of `network` draws (solid reported, dashed suspected, faded historical
+    legs), so that legends and captions name only what is there."""
+    found = set()
+    for _u, _v, data in network.edges(data=True):
+        found.add("suspected" if data.get("status") == "suspected" else "reported")
+        if data.get("temporal") == "historical":
+            found.add("historical")
+    return [kind for kind in LINE_KINDS if kind in found]

@@ -9,8 +9,10 @@ import networkx as nx
 from kg.store.base import Store
 
 from . import draw, interactive
+from .layout import line_kinds
 from .model import flow_network, production_network, substance_family
 from .routes import UnknownName, substance_view
+from .words import describe_chain, describe_flows
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGr
         )
         if related:
             parts.append(f"Includes {', '.join(related)}.")
-    parts.append("Each arrow is a leg of a route the report describes; dashed: suspected; faded: historical.")
+    looks = {"suspected": "dashed", "historical": "faded"}
+    shown = [f"{looks[kind]}: {kind}" for kind in line_kinds(network) if kind in looks]
+    parts.append("; ".join(["Each arrow is a leg of a route the report describes", *shown]) + ".")
     if network.graph.get("citation"):
         parts.append(f"Source: {network.graph['citation']}")
     if agencies:
@@ -75,22 +79,35 @@ def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGr
     return " ".join(parts)
 
 
-def chain_view(store: Store) -> tuple[nx.DiGraph, str, str]:
-    """The production network with its title and caption."""
+def chain_view(store: Store) -> tuple[nx.DiGraph, draw.Words]:
+    """The production network with its title, caption and description."""
     chain = production_network(store)
     caption = (
         "How substances are made from one another (processed into, precursor of), stand in for one another "
         "(analogue of), or are grouped (member of). Each link carries its evidence: an excerpt of the "
         "report, or the own source of a background fact."
     )
-    return chain, "Production chains of heroin and fentanyl", caption
+    title = "Production chains of heroin and fentanyl"
+    return chain, draw.Words(title, caption, describe_chain(chain, title))
 
 
-def flow_picture(view: FlowView, fmt: str, script_url: str | None = None) -> bytes:
-    """The view as SVG, PNG or an interactive HTML page (its script inlined unless `script_url`)."""
+def flow_words(view: FlowView) -> draw.Words:
+    """The view's title, caption and its description in words (the pictures' alt text)."""
+    return draw.Words(view.title, view.caption, describe_flows(view.network, view.title))
+
+
+def flow_picture(
+    view: FlowView,
+    fmt: str,
+    script_url: str | None = None,
+    preset: str = "screen",
+    style_url: str | None = None,
+) -> bytes:
+    """The view as SVG or PNG at a preset's size, or an interactive HTML page (vis-network's script and
+    stylesheet inlined unless `script_url` and `style_url`)."""
     if fmt == "html":
         page = interactive.interactive_html(
-            view.network, title=view.title, caption=view.caption, script_url=script_url
+            view.network, title=view.title, caption=view.caption, script_url=script_url, style_url=style_url
         )
         return page.encode("utf-8")
-    return draw.draw_flows(view.network, title=view.title, caption=view.caption, fmt=fmt)
+    return draw.draw_flows(view.network, flow_words(view), fmt=fmt, preset=preset)

@@ -1,8 +1,8 @@
 """Pages of `kg serve`: the trafficking network with a substance filter, and charts of the statistics.
 
 Every picture also has its own `.svg` and `.png` URL to embed elsewhere; the
-interactive view loads vis-network from this blueprint, which serves the file
-shipped inside the installed pyvis package.
+interactive view loads vis-network's script and stylesheet from this blueprint,
+which serves the files shipped inside the installed pyvis package.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 
 from kg.charts import chart as charts
 from kg.charts import series
+from kg.network.presets import PRESETS
 from kg.server.headers import allow_inline
 from kg.server.services import services
 from kg.store.base import Store
 
-from . import interactive
+from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import flow_picture, flow_view
+from .views import flow_picture, flow_view, flow_words
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -69,11 +70,17 @@ def network_page() -> str:
     roots = [(key, chain.nodes[key]["label"]) for key in ("fentanyl", "heroin") if key in chain]
     return render_template(
         "network/network.html",
+        world_map={**map_urls(substance), **worldmap.map_words(view)},
         routes=routes_in_words(view.substance),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
         pictures={fmt: url_for("network.network_picture", fmt=fmt, substance=substance) for fmt in MIME},
+        memo={
+            fmt: url_for("network.network_picture", fmt=fmt, substance=substance, preset="memo")
+            for fmt in ("svg", "png")
+        },
+        words=flow_words(view).description,
     )
 
 
@@ -91,23 +98,67 @@ def routes_in_words(substance: str | None) -> dict[str, object] | None:
     return table(run_named(question, given, "json"))
 
 
+def _preset() -> str:
+    """`?preset=memo` for a memo's width and type sizes; an unknown preset is a 404 naming the known ones."""
+    preset = request.args.get("preset") or "screen"
+    if preset not in PRESETS:
+        abort(404, f"no picture preset {preset!r}; presets: {', '.join(sorted(PRESETS))}")
+    return preset
+
+
 @blueprint.get("/network.<any(svg, png, html):fmt>")
 def network_picture(fmt: str) -> Response:
-    """The picture is kept under the substance key the name resolves to, one entry for every spelling."""
+    """`?preset=memo` draws the memo picture `kg network draw --preset memo` draws. The picture is kept
+    under the substance key the name resolves to, one entry for every spelling."""
+    preset = _preset()
     try:
         view = flow_view(store(), _substance())
     except UnknownName as error:
         abort(404, str(error))
     script = url_for("network.vis_script") if fmt == "html" else None
-    body = cached(("network", view.substance or "", fmt), lambda: flow_picture(view, fmt, script_url=script))
+    style = url_for("network.vis_style") if fmt == "html" else None
+    body = cached(
+        ("network", view.substance or "", fmt, preset),
+        lambda: flow_picture(view, fmt, script_url=script, preset=preset, style_url=style),
+    )
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
 
 
+def map_urls(substance: str | None) -> dict[str, str]:
+    """The map's URLs at screen size (`svg`, `png`) and for memos (`svg_memo`, `png_memo`)."""
+    return {
+        fmt + ("" if preset == "screen" else f"_{preset}"): url_for(
+            "network.map_picture", fmt=fmt, substance=substance, preset=None if preset == "screen" else preset
+        )
+        for fmt in ("svg", "png")
+        for preset in PRESETS
+    }
+
+
+@blueprint.get("/network/map.<any(svg, png):fmt>")
+def map_picture(fmt: str) -> Response:
+    """The flows on a world map; `?substance=` narrows as on /network, `?preset=memo` for a memo."""
+    preset = _preset()
+    try:
+        view = flow_view(store(), _substance())
+    except UnknownName as error:
+        abort(404, str(error))
+    body = cached(
+        ("map", view.substance or "", fmt, preset), lambda: worldmap.draw_map(view, fmt=fmt, preset=preset)
+    )
+    return Response(body, mimetype=MIME[fmt])
+
+
 @blueprint.get("/network/vis-network.min.js")
 def vis_script() -> Response:
-    response = send_file(interactive.vis_network_path(), mimetype="text/javascript", max_age=86400)
-    return response
+    return send_file(interactive.vis_network_path("min.js"), mimetype="text/javascript", max_age=86400)
+
+
+@blueprint.get("/network/vis-network.css")
+def vis_style() -> Response:
+    """vis-network's stylesheet: without it the evidence tooltip sits hidden under the picture."""
+    return send_file(interactive.vis_network_path("css"), mimetype="text/css", max_age=86400)
 
 
 def _series(names: str, area: str | None) -> list[series.Series]:
@@ -141,7 +192,7 @@ def charts_page() -> str:
         {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
         key=lambda pair: pair[1].casefold(),
     )
-    preset = request.args.get("preset") if request.args.get("preset") in charts.PRESETS else "screen"
+    preset = request.args.get("preset") if request.args.get("preset") in PRESETS else "screen"
     picked = request.args.get("measure")
     chosen = None
     if picked and picked in {m.key for m in known}:
@@ -153,7 +204,7 @@ def charts_page() -> str:
         chosen=chosen,
         measures=known,
         areas=areas,
-        presets=sorted(charts.PRESETS),
+        presets=sorted(PRESETS),
         preset=preset,
         picked=picked,
         picked_area=request.args.get("area", ""),
@@ -168,9 +219,7 @@ def chart_picture(names: str, fmt: str) -> Response:
     The picture is kept under the measures' IRIs, so every spelling of a measure shares one entry.
     """
     area = request.args.get("area") or None
-    preset = request.args.get("preset") or "screen"
-    if preset not in charts.PRESETS:
-        abort(404, f"no chart preset {preset!r}; presets: {', '.join(sorted(charts.PRESETS))}")
+    preset = _preset()
     try:
         chosen = {
             m.iri: m for m in (series.resolve_measure(store(), n) for n in names.replace(",", "+").split("+"))

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue
-from kg.query.run import QueryResult, binding_terms, run_query
+from kg.query.run import QueryResult, run_query
 from kg.store.base import Store
+from kg.store.queryfiles import binding_terms
 
 QUERIES = Path("queries")
 

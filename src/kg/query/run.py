@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import sub
-from typing import TypeGuard, cast
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query import results
-from kg.store.base import Bound, BoundTerm, Store, StoreAnswer
+from kg.store.base import Bound, Store, StoreAnswer
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -24,12 +23,6 @@ GRAPH_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
-# A typed value ready to bind, as the catalogue checks it and the query workers receive it:
-# ("iri" or "literal", lexical form, datatype or None).
-Binding = tuple[str, str, str | None]
-# Typed values by variable name; a tuple of them binds a variable to each of several values.
-# Tuples all the way, so that bindings are hashable (the server caches answers by them).
-Bindings = dict[str, Binding | tuple[Binding, ...]]
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 # Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
 # levels (a crash, not an error), so a query is refused well before that.
@@ -109,28 +102,6 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return term.value
-
-
-def binding_terms(bindings: Bindings) -> dict[str, Bound]:
-    """Oxigraph terms for typed parameter values from the catalogue; a list becomes a tuple of terms."""
-    return {
-        name: tuple(_term(item) for item in value) if is_several(value) else _term(cast(Binding, value))
-        for name, value in bindings.items()
-    }
-
-
-def is_several(value: Binding | tuple[Binding, ...]) -> TypeGuard[tuple[Binding, ...]]:
-    """Whether `value` is several bindings rather than one (whose parts are strings)."""
-    return not value or isinstance(value[0], tuple)
-
-
-def _term(binding: Binding) -> BoundTerm:
-    kind, lexical, datatype = binding
-    if kind == "iri":
-        return ox.NamedNode(lexical)
-    if datatype is None:
-        return ox.Literal(lexical)
-    return ox.Literal(lexical, datatype=ox.NamedNode(datatype))
 
 
 def collect(answer: StoreAnswer, max_rows: int | None) -> QueryResult:

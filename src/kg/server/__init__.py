@@ -33,7 +33,7 @@ def create_app(config: ServerConfig) -> Flask:
 
     from kg.errors import KgError
 
-    from . import api, dataset, generation, headers, ontology, pages, resources, source, sparql
+    from . import api, dataset, generation, headers, ontology, pages, resources, result_views, source, sparql
     from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
 
@@ -41,7 +41,18 @@ def create_app(config: ServerConfig) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider's setting
     app.extensions["kg"] = generation.ServedGenerations(config, Services)
-    for module in (generation, headers, sparql, api, dataset, ontology, source, pages, resources):
+    for module in (
+        generation,
+        headers,
+        sparql,
+        api,
+        dataset,
+        ontology,
+        source,
+        pages,
+        resources,
+        result_views,
+    ):
         app.register_blueprint(module.blueprint)
     for spec in EXTRA_BLUEPRINTS:
         module_name, _, attribute = spec.partition(":")

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 
 import pyoxigraph as ox
 
-from kg.query.run import Binding, Bindings
 from kg.store.base import Bound, BoundTerm, StoreAnswer
+from kg.store.queryfiles import Binding, Bindings
 
 from .messages import Query
 from .workers import ServiceError, WorkerPool

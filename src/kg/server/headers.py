@@ -2,10 +2,11 @@
 link out tells the site it leads to.
 
 The site's own pages load scripts and styles only from this server (`/static/`),
-so their policy allows nothing inline. Two pages are written by other generators
-with inline parts: pyLODE's ontology page and the interactive network picture;
-`allow_inline` lets each run exactly its own inline scripts (by their SHA-256)
-and use inline styles, and lets the network page frame the picture.
+so their policy allows nothing inline (the ontology page too: pyLODE's body is
+shown in the site's frame, with the site's stylesheet). The interactive network
+picture is written by another generator with inline parts: `allow_inline` lets
+it run exactly its own inline scripts (by their SHA-256) and use inline styles,
+and lets the network page frame it.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kg.query.run import Binding, Bindings
 from kg.store.base import Store
+from kg.store.queryfiles import Binding, Bindings
 
 from .sandbox import Protections
 

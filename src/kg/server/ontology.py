@@ -1,18 +1,23 @@
 """/ontology: documentation generated from the ontology graph by pyLODE, and its RDF by Accept.
 
 The page is made from the store's ontology graph once, on first request, so it
-always matches the data being served and is never written by hand.
+always matches the data being served and is never written by hand. pyLODE's
+body is shown inside the site's frame (header, menu, search) and styled by the
+site's stylesheet, so the page needs no inline style or script.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
 
-from flask import Blueprint, Response, request
-from rdflib import Graph
-from rdflib.namespace import RDF, SKOS
+from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
 
-from .headers import allow_inline
+from kg.namespaces import ID, PREFIXES
+
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
 from .services import services
@@ -30,18 +35,57 @@ def ontology_graph() -> Graph:
 
 
 def documentation(graph: Graph) -> str:
-    """pyLODE's page for the ontology (imported here: only this page needs it)."""
+    """pyLODE's documentation of the ontology, as the contents of a page in the site's frame (pyLODE is
+    imported here: only this page needs it)."""
     from pylode import OntPub
 
     # pyLODE takes each SKOS concept scheme for an ontology of its own; the page is about the OWL one.
     described = Graph()
+    for prefix, namespace in PREFIXES.items():
+        if not namespace.startswith(str(ID)):  # vocabularies only: the data's prefixes name no term here
+            described.bind(prefix, namespace)
+    described.bind("qudt", "http://qudt.org/schema/qudt/")
     schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
     for triple in graph:
         if triple[0] not in schemes:
             described.add(triple)
+    tell_apart(described)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return str(OntPub(ontology=described).make_html())
+        page = str(OntPub(ontology=described).make_html())
+    return framed(page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")])
+
+
+def framed(body: str) -> str:
+    """pyLODE's body reordered for the site: the title, then the contents as a navigation list, then
+    the documentation (pyLODE places the contents last and pins it beside the page with its own style)."""
+    start = body.index('<div id="toc">')
+    end = body.index("</div>", start) + len("</div>")
+    contents = body[start + len('<div id="toc">') : end - len("</div>")]
+    contents = contents.replace("<h3>Table of Contents</h3>", "<h2>Contents</h2>")
+    contents = contents.replace("<h4>", '<span class="toc-part">').replace("</h4>", "</span>")
+    rest = body[:start] + body[end:]
+    title_start = rest.index("<h1>")
+    title_end = rest.index("</h1>", title_start) + len("</h1>")
+    title = rest[title_start:title_end]
+    rest = rest[:title_start] + rest[title_end:]
+    return f'{title}\n<nav id="toc" aria-label="Contents">{contents}</nav>\n{rest}'
+
+
+def tell_apart(graph: Graph) -> None:
+    """Terms that share a label (the ontology's person and the persons of PROV and FOAF it refines) get
+    their prefixed name beside it, so no two entries of the contents read the same."""
+    terms: dict[str, set[URIRef]] = defaultdict(set)
+    for term, label in graph.subject_objects(RDFS.label):
+        if isinstance(term, URIRef):
+            terms[str(label)].add(term)
+    for shared in (found for found in terms.values() if len(found) > 1):
+        for term in shared:
+            for label in list(graph.objects(term, RDFS.label)):
+                graph.remove((term, RDFS.label, label))
+                name = graph.namespace_manager.normalizeUri(term)
+                language = label.language if isinstance(label, Literal) else None
+                graph.add((term, RDFS.label, Literal(f"{label} ({name})", lang=language)))
 
 
 @blueprint.get("/ontology")
@@ -53,8 +97,11 @@ def ontology() -> Response:
     state = services()
     if chosen != "html":
         return graph_answer(state.canonical("graph/ontology"), chosen)
-    page = state.cache.get_or_make(("ontology page",), lambda: documentation(ontology_graph()).encode())
-    return allow_inline(Response(page, content_type="text/html; charset=utf-8"))
+    contents = state.cache.get_or_make(("ontology page",), lambda: documentation(ontology_graph()).encode())
+    return Response(
+        render_template("ontology.html", contents=Markup(contents.decode("utf-8"))),
+        content_type="text/html; charset=utf-8",
+    )
 
 
 @blueprint.get("/ontology.<extension>")

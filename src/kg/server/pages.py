@@ -13,15 +13,17 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
 from kg.query.internal import internal, typed
-from kg.query.run import binding_terms
 from kg.readable import readable
+from kg.readable.views import views_of
 from kg.search.resolve import Unresolved, kind_of
+from kg.store.queryfiles import binding_terms
 from kg.store.sparql import values_block
 
 from .api import find, run_named
 from .messages import Answer
+from .result_views import terms_of, view_context
 from .search import plain_rows, resolve_given, search_index
-from .services import Services, Term, services
+from .services import Services, services
 from .sparql import run_sparql
 from .workers import ServiceError
 
@@ -86,20 +88,18 @@ def table(answer: Answer) -> dict[str, object]:
     data = json.loads(answer.body)
     if "boolean" in data:
         return {"kind": "ask", "boolean": data["boolean"]}
-    rows = [
-        {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
-        for row in data["results"]["bindings"]
-    ]
+    variables, rows = terms_of(data)
     state = services()
     iris = {t.value for row in rows for t in row.values() if t.is_iri}
     labels = state.labels(iris)
     evidence = evidence_for(lambda sparql: plain_rows(state, sparql), iris)
     return {
         "kind": "select",
-        "variables": data["head"]["vars"],
+        "variables": variables,
         "rows": rows,
         "labels": labels,
-        "readable": readable(data["head"]["vars"], rows, labels, evidence),
+        "readable": readable(variables, rows, labels, evidence),
+        "views": views_of(variables, rows, labels),
         "base_url": state.config.base_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
@@ -134,6 +134,7 @@ def query_page() -> Response:
             "query.html",
             text=text,
             result=result,
+            shown=view_context(result),
             error=error,
             catalogue=state.catalogue,
             chosen=chosen,
@@ -212,6 +213,7 @@ def named_page(name: str) -> Response:
             query=query,
             given=given,
             result=result,
+            shown=view_context(result),
             error=error,
             editor=editor_text(query),
             kinds={p.name: " ".join(sorted(kind_of(index, p.default))) for p in query.parameters},

@@ -18,9 +18,9 @@ from flask import current_app, has_request_context, request
 
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
-from kg.query.run import Bindings
 from kg.readable.labels import labels_for
 from kg.store.base import Store
+from kg.store.queryfiles import Bindings
 
 from .bounded import BoundedStore
 from .cache import BudgetCache

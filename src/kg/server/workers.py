@@ -20,8 +20,9 @@ import threading
 from collections.abc import Callable
 
 from kg.errors import EXIT_FAILED, KgError
-from kg.query.run import QueryError, binding_terms, collect, syntax_error
+from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Store
+from kg.store.queryfiles import binding_terms
 
 from . import guard
 from .admission import ClientSlots, TooMany

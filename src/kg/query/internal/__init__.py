@@ -14,9 +14,9 @@ from pathlib import Path
 
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.questions import answer
-from kg.query.run import Bindings, QueryResult, binding_terms
+from kg.query.run import QueryResult
 from kg.store.base import Bound, Store
-from kg.store.sparql import with_values
+from kg.store.queryfiles import Bindings, binding_terms
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -46,8 +46,7 @@ def bound(name: str, **given: str | Sequence[str]) -> tuple[str, dict[str, Bound
 def standalone(name: str, **given: str | Sequence[str]) -> str:
     """Internal query `name` with its typed values joined in as VALUES: one text, for an asker that
     takes text only (the server's worker pool, a select callable)."""
-    text, terms = bound(name, **given)
-    return with_values(text, terms)
+    return internal(name).standalone(given)
 
 
 def ask(

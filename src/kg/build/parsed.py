@@ -1,0 +1,52 @@
+"""Parsed input files kept by content hash, so that a rebuild re-parses only the files that changed.
+
+A file's N-Quads depend only on its bytes, the named graph it feeds and the code that parses
+it, so those three make the key: an unchanged file of an unchanged project is read from the
+cache, and the build's output is byte for byte what a clean build writes. Entries that the
+last build did not use are removed, so the cache holds one build's worth of files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from kg.build import literals, parsing, streaming
+from kg.build.parsing import read_input
+
+
+def _code_digest() -> bytes:
+    """The parsing code itself: a change to it invalidates every entry."""
+    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in (literals, parsing, streaming))
+    return hashlib.sha256(sources).digest()
+
+
+class ParsedFiles:
+    """The N-Quads of each input file, from the cache folder when its content was parsed before."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parsed = 0  # files parsed by this build (the others came from the cache)
+        self._used: set[str] = set()
+        self._code = _code_digest()
+
+    def nquads(self, path: Path, name: str) -> bytes:
+        key = hashlib.sha256(self._code + name.encode() + b"\0" + read_input(path)).hexdigest()
+        self._used.add(key)
+        cached = self.folder / f"{key}.nq"
+        if cached.is_file():
+            return cached.read_bytes()
+        data = streaming.file_nquads(path, name)
+        self.parsed += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{key}.{os.getpid()}")
+        partial.write_bytes(data)
+        os.replace(partial, cached)  # a killed build leaves no half-written entry under its name
+        return data
+
+    def prune(self) -> None:
+        """Remove the entries this build did not use."""
+        for entry in self.folder.glob("*.nq") if self.folder.is_dir() else []:
+            if entry.stem not in self._used:
+                entry.unlink(missing_ok=True)

@@ -1,0 +1,28 @@
+"""The build's own questions of its store, kept as SPARQL files beside this module.
+
+They check the build before any reader exists (excerpts, source texts, declared
+terms, the Data Cube hierarchies, the shapes' classes), so they live in the build's
+package; the same loader as the public catalogue reads them, binds their typed
+parameters, and the tests run them on both engines.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+from kg.store.queryfiles import NamedQuery, load_catalogue
+
+FOLDER = Path(__file__).resolve().parent
+
+
+@functools.cache
+def build_queries() -> dict[str, NamedQuery]:
+    """Every query of the build, by name (loaded once: the files ship with the package)."""
+    return load_catalogue(FOLDER)
+
+
+def sparql(name: str, **given: str | Sequence[str]) -> str:
+    """Build query `name` with `given` values, checked against its parameters' types, as VALUES."""
+    return build_queries()[name].standalone(given)

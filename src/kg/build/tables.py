@@ -1,0 +1,154 @@
+"""Tabular sources: a CSV table and its W3C CSVW metadata, turned into RDF like a curated file.
+
+A source's tables sit in `graph/<id>/tables/` as `NAME.csv` beside `NAME.csv-metadata.json`.
+The metadata's column descriptions are the declarative mapping (CSV on the Web: `aboutUrl`,
+`propertyUrl`, `valueUrl`, `datatype`, `lang`, virtual columns); the csvw library reads the
+table and types and checks every cell against them. Each row gives the triples of its subject
+(for a time series, one Data Cube observation) into the data graph, and is itself a `csvw:Row`
+of a `csvw:Table` in the provenance graph that says which subject it describes, so every value
+traces to its table and row as well as to the excerpt its row cites. The triples then go
+through every check a curated Turtle file goes through.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from csvw import Table
+
+from kg.build.locate import ORIGIN
+from kg.errors import KgError
+from kg.namespaces import BASE
+
+METADATA_SUFFIX = ".csv-metadata.json"
+CSVW = "http://www.w3.org/ns/csvw#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DCTERMS = "http://purl.org/dc/terms/"
+
+
+class TableError(KgError):
+    """A table that does not match its description; the message names the file, line and column."""
+
+
+@dataclass
+class TableTriples:
+    """What the tables of a project give: triples for the data graph and for the provenance graph,
+    each block of them with the file and line (a table's row) it comes from."""
+
+    data: list[tuple[str, list[ox.Triple]]] = field(default_factory=list)
+    provenance: list[tuple[str, list[ox.Triple]]] = field(default_factory=list)
+
+    def triples(self, name: str) -> list[ox.Triple]:
+        return [triple for _, block in getattr(self, name) for triple in block]
+
+
+def table_descriptions(graph_folder: Path) -> list[Path]:
+    """The CSVW metadata files of one source's curated folder (`graph/<id>/`), in a stable order."""
+    return sorted((graph_folder / "tables").glob(f"*{METADATA_SUFFIX}"))
+
+
+def table_triples(metadata: Path, into: TableTriples) -> None:
+    """Add the triples of the table that `metadata` describes to `into`; raise TableError."""
+    try:
+        table = Table.from_file(metadata)
+        rows = list(table.iterdicts(with_metadata=True))
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
+        raise TableError(f"{metadata}: {error}") from None
+    except OSError as error:
+        raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+    source = metadata.parent.parent.name
+    iri = ox.NamedNode(f"{BASE}id/table/{source}/{metadata.name.removesuffix(METADATA_SUFFIX)}")
+    into.provenance.append((f"{metadata}:1", _described(table, iri)))
+    about = table.tableSchema.aboutUrl
+    if about is None:
+        raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
+    for number, (file_name, line, row) in enumerate(rows, start=1):
+        subject = ox.NamedNode(table.expand(about, row, _row=number))
+        facts: list[ox.Triple] = []
+        for column in table.tableSchema.columns:
+            value = row.get(column.name)
+            if column.suppressOutput or value is None or column.propertyUrl is None:
+                continue
+            predicate = ox.NamedNode(table.expand(column.propertyUrl, row, _row=number, _name=column.name))
+            if column.valueUrl is not None:
+                cell: ox.NamedNode | ox.Literal = ox.NamedNode(
+                    table.expand(column.valueUrl, row, _row=number, _name=column.name)
+                )
+            else:
+                cell = _literal(value, column, f"{file_name}:{line}")
+            facts.append(ox.Triple(subject, predicate, cell))
+        row_iri = ox.NamedNode(f"{iri.value}/row/{number}")
+        into.data.append((f"{file_name}:{line}", facts))
+        into.provenance.append(
+            (
+                f"{file_name}:{line}",
+                [
+                    ox.Triple(iri, ox.NamedNode(CSVW + "row"), row_iri),
+                    ox.Triple(row_iri, RDF_TYPE, ox.NamedNode(CSVW + "Row")),
+                    ox.Triple(
+                        row_iri,
+                        ox.NamedNode(CSVW + "rownum"),
+                        ox.Literal(str(number), datatype=_xsd("integer")),
+                    ),
+                    ox.Triple(row_iri, ox.NamedNode(CSVW + "describes"), subject),
+                ],
+            )
+        )
+
+
+def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
+    """The table as a csvw:Table, with the title and source its metadata gives (`dc:title`, `dc:source`)."""
+    described = [
+        ox.Triple(iri, RDF_TYPE, ox.NamedNode(CSVW + "Table")),
+        ox.Triple(iri, ox.NamedNode(CSVW + "url"), ox.Literal(str(table.url))),
+    ]
+    for name, value in table.common_props.items():
+        if name in ("dc:title", "dc:source"):
+            term = ox.NamedNode(value) if name == "dc:source" else ox.Literal(value, language="en")
+            described.append(ox.Triple(iri, ox.NamedNode(DCTERMS + name[3:]), term))
+    return described
+
+
+def _literal(value: object, column: Any, where: str) -> ox.Literal:
+    """The cell's typed value as a literal: its datatype's lexical form, or a string in the column's
+    language."""
+    datatype, language = column.datatype, column.lang
+    if datatype is None or datatype.base in ("string", "any"):
+        if language and language != "und":
+            return ox.Literal(str(value), language=language)
+        return ox.Literal(str(value))
+    try:
+        lexical = datatype.formatted(value)
+    except (ValueError, TypeError) as error:
+        raise TableError(f"{where}: {column.name}: {error}") from None
+    return ox.Literal(str(lexical), datatype=_xsd(datatype.base))
+
+
+def _xsd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(XSD + name)
+
+
+def write_tables(graph_folders: list[Path], out: Path) -> dict[str, list[Path]]:
+    """Convert the tables of the given curated folders into one N-Triples file (which is Turtle) per
+    named graph under `out`, each row's triples after a comment naming the table's file and line
+    (where an error about them points); the files by graph name, none when there is no table."""
+    triples = TableTriples()
+    for folder in graph_folders:
+        for metadata in table_descriptions(folder):
+            table_triples(metadata, triples)
+    written: dict[str, list[Path]] = {}
+    for name in ("data", "provenance"):
+        blocks: list[tuple[str, list[ox.Triple]]] = getattr(triples, name)
+        if blocks:
+            path = out / f"tables-{name}.ttl"
+            with path.open("wb") as target:
+                for origin, block in blocks:
+                    target.write(f"{ORIGIN}{origin}\n".encode())
+                    target.write(ox.serialize(block, format=ox.RdfFormat.N_TRIPLES) or b"")
+            written[name] = [path]
+    return written

@@ -1,0 +1,316 @@
+"""SPARQL files with a grlc-style header: the one loader for every query the project asks.
+
+The public questions (queries/), the readers' internal queries (kg/query/internal)
+and the build's checks (kg/build/queries) are all such files; this module lives in
+the store layer, which imports nothing of the others, so that the build and the
+readers share it without importing each other.
+
+A header is YAML in `#+ ` comment lines at the top of the file:
+
+    #+ summary: Routes by which a substance reaches a destination
+    #+ description: By which routes, through which countries and by which means ...?
+    #+ answer: select            (select, ask, construct or describe)
+    #+ tags: [flows]
+    #+ params:
+    #+   - name: substance       (binds ?substance in the query)
+    #+     type: iri             (iri, string, integer, decimal, date or year)
+    #+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
+    #+     enum: [...]           (optional list of allowed values)
+    #+     many: false           (true: a list of values, bound as a VALUES block)
+    #+     description: The substance that travels.
+
+Parameter values are bound as RDF terms to the query's variables, never pasted
+into its text. The loader also checks that the declared answer kind is the query's
+form, that every default and allowed value fits its type, and, for SELECT, that
+every parameter bound by substitution is projected (Oxigraph substitutes only
+projected variables).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeGuard, cast
+
+import pyoxigraph as ox
+import yaml
+
+from kg.errors import KgError
+from kg.namespaces import XSD
+from kg.store.base import Bound, BoundTerm
+from kg.store.sparql import NotAQuery, query_form, with_values
+
+# A typed value ready to bind, as the loader checks it and the server's query workers receive it:
+# ("iri" or "literal", lexical form, datatype or None).
+Binding = tuple[str, str, str | None]
+# Typed values by variable name; a tuple of them binds a variable to each of several values.
+# Tuples all the way, so that bindings are hashable (the server caches answers by them).
+Bindings = dict[str, Binding | tuple[Binding, ...]]
+PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "year"}
+ANSWER_KINDS = {"select", "ask", "construct", "describe"}
+_HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CatalogueError(KgError, ValueError):
+    """A catalogue file with a bad header, or a parameter value that does not fit its type."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str
+    default: str | None = None
+    enum: tuple[str, ...] = ()
+    many: bool = False
+    defaults: tuple[str, ...] = ()  # a `many` parameter's default values
+
+    @property
+    def fallback(self) -> str | tuple[str, ...] | None:
+        """The value used when none is given: the default, or a `many` parameter's defaults."""
+        return (self.defaults or None) if self.many else self.default
+
+    def bind(self, raw: str | Sequence[str]) -> Binding | tuple[Binding, ...]:
+        """One typed value, or for a `many` parameter a list of them."""
+        if self.many:
+            values = [raw] if isinstance(raw, str) else list(raw)
+            return tuple(self.term(value) for value in values)
+        if not isinstance(raw, str):
+            raise CatalogueError(f"parameter {self.name} takes one value, not {len(raw)}")
+        return self.term(raw)
+
+    def term(self, raw: str) -> Binding:
+        """`raw` checked against the type: (kind, lexical form, datatype) for binding.
+
+        kind is "iri" or "literal"; the datatype is None for plain strings.
+        """
+        if self.enum and raw not in self.enum:
+            allowed = ", ".join(self.enum)
+            raise CatalogueError(f"parameter {self.name}: {raw!r} is not one of: {allowed}")
+        if self.type == "iri":
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", raw):
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not an absolute IRI")
+            try:
+                ox.NamedNode(raw)
+            except ValueError as error:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a valid IRI ({error})") from None
+            return "iri", raw, None
+        if self.type == "string":
+            return "literal", raw, None
+        if self.type == "integer":
+            if not re.fullmatch(r"[+-]?\d+", raw):
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not an integer")
+            return "literal", str(int(raw)), XSD + "integer"
+        if self.type == "decimal":
+            try:
+                Decimal(raw)
+            except InvalidOperation:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a decimal") from None
+            return "literal", raw, XSD + "decimal"
+        if self.type == "date":
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                raise CatalogueError(f"parameter {self.name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+            return "literal", raw, XSD + "date"
+        if not re.fullmatch(r"\d{4}", raw):
+            raise CatalogueError(f"parameter {self.name}: {raw!r} is not a year (YYYY)")
+        return "literal", raw, XSD + "gYear"
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One question of the catalogue."""
+
+    name: str
+    path: Path
+    summary: str
+    description: str
+    answer: str
+    text: str
+    parameters: tuple[Parameter, ...] = ()
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise CatalogueError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
+
+    def bindings(self, given: Mapping[str, str | Sequence[str]]) -> Bindings:
+        """Typed values for every parameter: the given ones, else the defaults."""
+        for name in given:
+            self.parameter(name)
+        values: Bindings = {}
+        for parameter in self.parameters:
+            raw = given.get(parameter.name, parameter.fallback)
+            if raw is None:
+                raise CatalogueError(f"query {self.name} needs a value for parameter {parameter.name}")
+            values[parameter.name] = parameter.bind(raw)
+        return values
+
+    def standalone(self, given: Mapping[str, str | Sequence[str]] | None = None) -> str:
+        """The query with its typed values joined in as a VALUES block: one text, for an engine that
+        takes text only (the build's scratch store, the server's worker pool)."""
+        return with_values(self.text, binding_terms(self.bindings(given or {})))
+
+
+def parse_header(path: Path, text: str) -> dict:
+    """The YAML mapping in the `#+` lines at the top of a query file."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        match = _HEADER_LINE.match(line)
+        if not match:
+            break
+        lines.append(match.group(1))
+    if not lines:
+        raise CatalogueError(f"{path}:1: no '#+' header; a catalogue query starts with '#+ summary: ...'")
+    try:
+        header = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise CatalogueError(f"{path}{line}: header is not valid YAML: {error}") from None
+    if not isinstance(header, dict):
+        raise CatalogueError(f"{path}:1: header must be a YAML mapping")
+    return header
+
+
+def load_query(path: Path) -> NamedQuery:
+    """Read and check one catalogue file."""
+    text = path.read_text("utf-8")
+    header = parse_header(path, text)
+    for key in ("summary", "description", "answer"):
+        if not isinstance(header.get(key), str) or not header[key].strip():
+            raise CatalogueError(f"{path}: header needs a non-empty '{key}'")
+    unknown = set(header) - {"summary", "description", "answer", "params", "tags"}
+    if unknown:
+        raise CatalogueError(f"{path}: unknown header keys: {', '.join(sorted(unknown))}")
+    if header["answer"] not in ANSWER_KINDS:
+        raise CatalogueError(f"{path}: answer must be one of {', '.join(sorted(ANSWER_KINDS))}")
+    name = path.stem
+    if not _NAME.match(name):
+        raise CatalogueError(f"{path}: file names are lower-case words joined by '-'")
+    try:
+        form = query_form(text)
+    except NotAQuery as error:
+        raise CatalogueError(f"{path}: {error}") from None
+    if form != header["answer"]:
+        raise CatalogueError(f"{path}: header says the answer is {header['answer']}, but the query is {form}")
+    raw_parameters = header.get("params") or []
+    if not isinstance(raw_parameters, list):
+        raise CatalogueError(f"{path}: params must be a list of mappings")
+    parameters = tuple(_parameter(path, raw) for raw in raw_parameters)
+    names = [parameter.name for parameter in parameters]
+    if len(set(names)) != len(names):
+        raise CatalogueError(f"{path}: a parameter is declared twice")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for parameter in parameters:
+        if not re.search(rf"[?$]{parameter.name}\b", body):
+            raise CatalogueError(f"{path}: parameter {parameter.name} is not a variable of the query")
+    if header["answer"] == "select":
+        _check_projected(path, text, parameters)
+    tags = header.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise CatalogueError(f"{path}: tags must be a list of words")
+    return NamedQuery(
+        name=name,
+        path=path,
+        summary=header["summary"].strip(),
+        description=header["description"].strip(),
+        answer=header["answer"],
+        text=text,
+        parameters=parameters,
+        tags=tuple(tags),
+    )
+
+
+def _parameter(path: Path, raw: object) -> Parameter:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: each entry of params is a mapping with name, type, description")
+    name, kind = raw.get("name"), raw.get("type")
+    if not isinstance(name, str) or not _VARIABLE.match(name):
+        raise CatalogueError(f"{path}: parameter name {name!r} is not a SPARQL variable name")
+    if kind not in PARAM_TYPES:
+        raise CatalogueError(
+            f"{path}: parameter {name} has type {kind!r}; use one of {', '.join(sorted(PARAM_TYPES))}"
+        )
+    if not isinstance(raw.get("description"), str):
+        raise CatalogueError(f"{path}: parameter {name} needs a description")
+    unknown = set(raw) - {"name", "type", "default", "enum", "many", "description"}
+    if unknown:
+        raise CatalogueError(f"{path}: parameter {name} has unknown keys: {', '.join(sorted(unknown))}")
+    many = raw.get("many", False)
+    if not isinstance(many, bool):
+        raise CatalogueError(f"{path}: parameter {name}: many is true or false")
+    default = raw.get("default")
+    defaults: tuple[str, ...] = ()
+    if many:
+        defaults = tuple(
+            str(value) for value in (default if isinstance(default, list) else [default] if default else [])
+        )
+        default = None
+    elif default is not None:
+        default = str(default)
+    enum_values = raw.get("enum") or []
+    if not isinstance(enum_values, list):
+        raise CatalogueError(f"{path}: parameter {name}: enum must be a list of values")
+    enum = tuple(str(value) for value in enum_values)
+    parameter = Parameter(name, kind, raw["description"], default, enum, many, defaults)
+    for value in enum:
+        try:
+            Parameter(name, kind, parameter.description).term(value)
+        except CatalogueError as error:
+            raise CatalogueError(f"{path}: allowed value does not fit: {error}") from None
+    if parameter.fallback is not None:
+        try:
+            parameter.bind(parameter.fallback)
+        except CatalogueError as error:
+            raise CatalogueError(f"{path}: default does not fit: {error}") from None
+    return parameter
+
+
+def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -> None:
+    """Parameters are bound by substitution, which needs each one in the SELECT clause."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    match = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", body, re.IGNORECASE | re.DOTALL)
+    projection = match.group(1) if match else ""
+    if "*" in projection:
+        return
+    for parameter in parameters:
+        if not parameter.many and not re.search(rf"\?{parameter.name}\b", projection):
+            raise CatalogueError(f"{path}: parameter ?{parameter.name} must appear in the SELECT clause")
+
+
+def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
+    """Every query in `folder`, by name."""
+    return {query.name: query for query in map(load_query, sorted(folder.glob("*.rq")))}
+
+
+def binding_terms(bindings: Bindings) -> dict[str, Bound]:
+    """Oxigraph terms for typed parameter values from the catalogue; a list becomes a tuple of terms."""
+    return {
+        name: tuple(_term(item) for item in value) if is_several(value) else _term(cast(Binding, value))
+        for name, value in bindings.items()
+    }
+
+
+def is_several(value: Binding | tuple[Binding, ...]) -> TypeGuard[tuple[Binding, ...]]:
+    """Whether `value` is several bindings rather than one (whose parts are strings)."""
+    return not value or isinstance(value[0], tuple)
+
+
+def _term(binding: Binding) -> BoundTerm:
+    kind, lexical, datatype = binding
+    if kind == "iri":
+        return ox.NamedNode(lexical)
+    if datatype is None:
+        return ox.Literal(lexical)
+    return ox.Literal(lexical, datatype=ox.NamedNode(datatype))

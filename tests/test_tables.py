@@ -1,0 +1,81 @@
+"""Tabular sources: the report's poppy cultivation table (graph/<id>/tables/, CSV with CSVW metadata)
+becomes Data Cube observations traced to the table, the row and the sentence that states each value,
+and is checked like a curated file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.build.checks import BuildFailed
+from kg.build.pipeline import build
+from kg.build.tables import TableError
+
+REPORT = "000_1bdfefaeb44abb70"
+ID = "https://w3id.org/opioid-kg/id/"
+ROWS = """
+PREFIX csvw: <http://www.w3.org/ns/csvw#>
+PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?table ?source ?rownum ?observation ?year ?hectares ?exact WHERE {
+  ?table a csvw:Table ; dcterms:source ?source ; csvw:row ?row .
+  ?row csvw:rownum ?rownum ; csvw:describes ?observation .
+  ?observation kg:poppyCultivationArea ?hectares ; kg:refPeriod ?year ;
+               prov:wasDerivedFrom/oa:hasSelector/oa:exact ?exact .
+} ORDER BY ?rownum
+"""
+
+
+def _table(root: Path) -> Path:
+    return root / "graph" / REPORT / "tables" / "poppy-cultivation.csv"
+
+
+def test_each_row_is_an_observation_traced_to_table_row_and_sentence(store) -> None:
+    names = ("table", "source", "rownum", "observation", "year", "hectares", "exact")
+    rows = [{name: row[name].value for name in names} for row in store.query(ROWS)]
+    assert [(row["rownum"], row["year"], row["hectares"]) for row in rows] == [
+        ("1", ID + "period/2016", "32000"),
+        ("2", ID + "period/2017", "44100"),
+    ]
+    for row in rows:
+        assert row["table"] == ID + f"table/{REPORT}/poppy-cultivation"
+        assert row["source"] == ID + "document/crs-2018-heroin-fentanyl-mexico"
+        # the verbatim sentence states the row's value for the row's year
+        stated = f"{int(row['hectares']):,}"
+        assert stated in row["exact"] and row["year"].rsplit("/", 1)[-1] in row["exact"]
+
+
+def test_the_table_holds_only_values_the_text_states(project_root: Path, source_text: str) -> None:
+    lines = _table(project_root).read_text("utf-8").splitlines()[1:]
+    for line in lines:
+        hectares = line.split(",")[-3]
+        assert f"{int(hectares):,}" in source_text
+
+
+def _failed_build(root: Path, tmp_path: Path, old: str, new: str, error: type[Exception]) -> str:
+    """The message of the build of `root` once the table's `old` text reads `new`."""
+    table = _table(root)
+    table.write_text(table.read_text("utf-8").replace(old, new, 1), "utf-8")
+    with pytest.raises(error) as failure:
+        build(root, tmp_path / "dist", tmp_path / "store")
+    return str(failure.value)
+
+
+def test_an_ill_typed_cell_names_the_table_line_and_column(project_copy: Path, tmp_path: Path) -> None:
+    message = _failed_build(project_copy, tmp_path, ",44100,", ",44100x,", TableError)
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:5 hectares" in message
+
+
+def test_a_missing_required_cell_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    message = _failed_build(project_copy, tmp_path, ",ondcp,cultivation-2017\n", ",ondcp,\n", TableError)
+    assert "poppy-cultivation.csv:2:7 excerpt" in message
+
+
+def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_path: Path) -> None:
+    """A row naming a country the graph does not know breaks the shapes, as a curated fact would."""
+    message = _failed_build(project_copy, tmp_path, ",2017,MX,", ",2017,XX,", BuildFailed)
+    assert f"focus node: {ID}observation/mx-poppy-cultivation-2017" in message
+    assert f"written at: {_table(project_copy)}:3" in message
