@@ -253,6 +253,39 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "legs must be numbered 1..n",
     ),
     (
+        "first leg not from the origin",
+        "DELETE { ?l kg:fromPlace ?p } INSERT { ?l kg:fromPlace id:country\\/MX } "
+        "WHERE { BIND(id:flow\\/china-mexico-us-fentanyl-leg-1 AS ?l) ?l kg:fromPlace ?p }",
+        "flow/china-mexico-us-fentanyl",
+        "TraffickingFlowShape",
+        "legs must be numbered 1..n",
+    ),
+    (
+        "last leg not to the destination",
+        "DELETE { ?l kg:toPlace ?p } INSERT { ?l kg:toPlace id:country\\/GT } "
+        "WHERE { BIND(id:flow\\/china-mexico-us-fentanyl-precursors-and-analogues-leg-2 AS ?l) "
+        "?l kg:toPlace ?p }",
+        "flow/china-mexico-us-fentanyl-precursors-and-analogues",
+        "TraffickingFlowShape",
+        "legs must be numbered 1..n",
+    ),
+    (
+        "a stop that is not a transit place",
+        "DELETE { ?f kg:transit ?p } INSERT { ?f kg:transit id:country\\/GT } "
+        "WHERE { BIND(id:flow\\/china-canada-us-fentanyl-precursors-and-analogues AS ?f) ?f kg:transit ?p }",
+        "flow/china-canada-us-fentanyl-precursors-and-analogues",
+        "TraffickingFlowShape",
+        "legs must be numbered 1..n",
+    ),
+    (
+        "legs numbered with a gap",
+        "DELETE { ?l kg:legIndex ?i } INSERT { ?l kg:legIndex 3 } "
+        "WHERE { BIND(id:flow\\/china-us-fentanyl-direct-mail-leg-1 AS ?l) ?l kg:legIndex ?i }",
+        "flow/china-us-fentanyl-direct-mail",
+        "TraffickingFlowShape",
+        "legs must be numbered 1..n",
+    ),
+    (
         "leg without index",
         "DELETE WHERE { id:flow\\/latin-america-us-heroin-leg-1 kg:legIndex ?i }",
         "flow/latin-america-us-heroin-leg-1",
@@ -472,6 +505,14 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "context excerpt without a quoting one",
         "DELETE WHERE { id:observation\\/mx-heroin-seizures-2016 prov:wasDerivedFrom ?e }",
         "observation/mx-heroin-seizures-2016",
+        "ContextExcerptShape",
+        "stands beside a quoting excerpt",
+    ),
+    (
+        "quoting excerpt that is also a context one",
+        "INSERT DATA { id:observation\\/mx-drug-labs-destroyed-2017 "
+        "kg:contextExcerpt id:excerpt\\/labs-destroyed }",
+        "observation/mx-drug-labs-destroyed-2017",
         "ContextExcerptShape",
         "stands beside a quoting excerpt",
     ),

@@ -65,3 +65,27 @@ def test_class_partitions_count_instances(built) -> None:
     partitions = values[(DATASET, VOID + "classPartition")]
     counts = {values[(p, VOID + "class")][0]: int(values[(p, VOID + "entities")][0]) for p in partitions}
     assert counts["http://purl.org/linked-data/cube#Observation"] == 24
+
+
+def test_the_counts_are_those_of_the_dump(built) -> None:
+    """Each graph's triples and each class's instances, as the description gives them, counted again
+    from the canonical N-Quads by another parser."""
+    data = Dataset()
+    data.parse(built.dist / "opioid-kg.nq", format="nquads")
+    per_graph: dict[str, int] = {}
+    members: set[tuple[str, str]] = set()
+    for s, p, o, g in data.quads():
+        per_graph[str(g)] = per_graph.get(str(g), 0) + 1
+        if p == RDF.type and isinstance(o, URIRef):
+            members.add((str(s), str(o)))
+    classes: dict[str, int] = {}
+    for _, cls in members:
+        classes[cls] = classes.get(cls, 0) + 1
+    values = described(built)
+    subsets = values[(DATASET, VOID + "subset")]
+    assert {g: int(values[(g, VOID + "triples")][0]) for g in subsets} == per_graph
+    assert values[(DATASET, VOID + "triples")] == [str(sum(per_graph.values()))]
+    partitions = values[(DATASET, VOID + "classPartition")]
+    assert {
+        values[(p, VOID + "class")][0]: int(values[(p, VOID + "entities")][0]) for p in partitions
+    } == classes

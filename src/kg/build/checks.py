@@ -85,17 +85,10 @@ def _misplaced_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> li
     return problems
 
 
-def check_data_cube(split: Path, names: list[str], checks: Path) -> None:
-    """The Data Cube recommendation's integrity constraints hold on the data with its ontology.
-
-    The recommendation's normalisation adds triples to the default graph it checks, so this runs on
-    a scratch copy of the graphs `names` (one sorted N-Quads file each under `split`) in memory.
-    """
-    scratch = ox.Store()
-    for name in names:
-        quads = ox.parse(path=str(split / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
-        scratch.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-    cube = check_cube_store(scratch, checks)
+def check_data_cube(store: ox.Store, checks: Path) -> None:
+    """The Data Cube recommendation's integrity constraints hold on the data with its ontology: the
+    union of the store's graphs, checked in place by the grouped form of the constraints."""
+    cube = check_cube_store(store, checks, grouped=True)
     if cube.violations:
         lines = "\n".join(violation.message() for violation in cube.violations)
         raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")

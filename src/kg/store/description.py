@@ -11,14 +11,15 @@ description, byte for byte, on any day.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.namespaces import BASE, ID, KG, SD, XSD, graph_iri
+from kg.namespaces import BASE, ID, SD, XSD
+from kg.store.query_files import query_file
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -27,11 +28,9 @@ DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 DATASET = f"{ID}dataset/opioid-kg"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-# Predicates whose object is a class or property: its vocabulary is used too.
-TERM_POSITIONS = {RDF_TYPE} | {RDFS + name for name in ("subClassOf", "subPropertyOf", "domain", "range")}
 LICENCE = "https://spdx.org/licenses/MIT"
 DESCRIPTION_FILE = "void.ttl"
+QUERIES = Path(__file__).resolve().parent / "queries"
 DUMP_FILE = "opioid-kg.nq.gz"
 DESCRIPTION_PREFIXES = {
     "dcat": DCAT,
@@ -52,36 +51,37 @@ def _integer(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_iri(XSD + "integer"))
 
 
-def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    """A term's value (a quoted triple, which has none, as its N-Triples form)."""
-    return str(term) if isinstance(term, ox.Triple) else term.value
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What the description says of the data, asked of the store by aggregate queries."""
+
+    triples_per_graph: dict[str, int]  # graph IRI -> triples
+    vocabularies: list[str]  # the namespace of every property, class and datatype used
+    reports: list[tuple[str, str | None]]  # the reports quoted: IRI, newest date
+    classes: dict[str, int]  # class IRI -> distinct instances in the union of the graphs
 
 
-def source_reports(graphs: dict[str, list[ox.Quad]]) -> list[tuple[str, str | None]]:
-    """The reports whose text the dataset quotes (IRI, newest date), from the provenance graph."""
-    by_subject: dict[str, dict[str, list[str]]] = {}
-    for quad in graphs.get("provenance", []):
-        values = by_subject.setdefault(_text(quad.subject), {})
-        values.setdefault(quad.predicate.value, []).append(_text(quad.object))
-    reports = []
-    for subject, values in sorted(by_subject.items()):
-        if f"{KG}Report" in values.get(RDF_TYPE, []) and f"{KG}textFile" in values:
-            dates = values.get(DCT + "modified", []) + values.get(DCT + "issued", [])
-            reports.append((subject, max(dates) if dates else None))
-    return reports
+def dataset_facts(store: ox.Store) -> DatasetFacts:
+    """The counts, vocabularies and source reports of the named graphs of `store`, each by one query
+    over the store, so that nothing of the data is held in memory."""
+    counts = {
+        row["graph"].value: int(row["triples"].value) for row in _select(store, "void-triples-per-graph")
+    }
+    terms = {row["term"].value for row in _select(store, "void-vocabulary-terms")}
+    reports = sorted(
+        (row["report"].value, row["newest"].value if row["newest"] else None)
+        for row in _select(store, "void-source-reports")
+    )
+    classes = {
+        row["class"].value: int(row["entities"].value) for row in _select(store, "void-class-entities")
+    }
+    return DatasetFacts(counts, sorted({_namespace(term) for term in terms}), reports, classes)
 
 
-def vocabularies(graphs: dict[str, list[ox.Quad]]) -> list[str]:
-    """The namespace of every property, class and datatype the dataset uses, as VoID asks."""
-    used: set[str] = set()
-    for quads in graphs.values():
-        for quad in quads:
-            used.add(quad.predicate.value)
-            if isinstance(quad.object, ox.Literal):
-                used.add(quad.object.datatype.value)
-            elif isinstance(quad.object, ox.NamedNode) and quad.predicate.value in TERM_POSITIONS:
-                used.add(quad.object.value)
-    return sorted({_namespace(term) for term in used})
+def _select(store: ox.Store, name: str) -> ox.QuerySolutions:
+    solutions = store.query(query_file(QUERIES, name))
+    assert isinstance(solutions, ox.QuerySolutions)  # each of these queries is a SELECT
+    return solutions
 
 
 def _namespace(term: str) -> str:
@@ -89,10 +89,22 @@ def _namespace(term: str) -> str:
     return term[: cut + 1]
 
 
+def file_digest(path: Path) -> tuple[int, str]:
+    """A file's size and SHA-256, read in blocks."""
+    with path.open("rb") as data:
+        return path.stat().st_size, hashlib.file_digest(data, "sha256").hexdigest()
+
+
 def distribution_triples(
-    file_name: str, file_bytes: bytes, media_type: str, compressed: bool, triples: int
+    file_name: str, file_bytes: bytes | tuple[int, str], media_type: str, compressed: bool, triples: int
 ) -> tuple[ox.NamedNode, list[ox.Triple]]:
-    """A DCAT distribution of one file: media type (and gzip), size, checksum, licence, size in triples."""
+    """A DCAT distribution of one file: media type (and gzip), size, checksum, licence, size in triples.
+    `file_bytes` is the file, or its size and SHA-256 (see `file_digest`)."""
+    size, sha256 = (
+        (len(file_bytes), hashlib.sha256(file_bytes).hexdigest())
+        if isinstance(file_bytes, bytes)
+        else file_bytes
+    )
     distribution = _iri(f"{DATASET}/distribution/{quote(file_name)}")
     checksum = _iri(f"{DATASET}/distribution/{quote(file_name)}#sha256")
     a = _iri(RDF_TYPE)
@@ -100,7 +112,7 @@ def distribution_triples(
         ox.Triple(distribution, a, _iri(DCAT + "Distribution")),
         ox.Triple(distribution, _iri(DCT + "title"), ox.Literal(file_name)),
         ox.Triple(distribution, _iri(DCAT + "mediaType"), _iri(MEDIA_TYPES + media_type)),
-        ox.Triple(distribution, _iri(DCAT + "byteSize"), _integer(len(file_bytes))),
+        ox.Triple(distribution, _iri(DCAT + "byteSize"), _integer(size)),
         ox.Triple(distribution, _iri(DCT + "license"), _iri(LICENCE)),
         ox.Triple(distribution, _iri(VOID + "triples"), _integer(triples)),
         ox.Triple(distribution, _iri(SPDX + "checksum"), checksum),
@@ -109,7 +121,7 @@ def distribution_triples(
         ox.Triple(
             checksum,
             _iri(SPDX + "checksumValue"),
-            ox.Literal(hashlib.sha256(file_bytes).hexdigest(), datatype=_iri(XSD + "hexBinary")),
+            ox.Literal(sha256, datatype=_iri(XSD + "hexBinary")),
         ),
     ]
     if compressed:
@@ -119,11 +131,12 @@ def distribution_triples(
     return distribution, statements
 
 
-def describe_dataset(graphs: dict[str, list[ox.Quad]], nquads: bytes, dump: bytes) -> bytes:
-    """Turtle describing the dataset, its named graphs, vocabularies and classes, and the gzipped dump."""
+def describe_dataset(facts: DatasetFacts, nquads_sha256: str, dump: tuple[int, str]) -> bytes:
+    """Turtle describing the dataset, its named graphs, vocabularies and classes, and the gzipped dump
+    (its size and SHA-256); the dataset is identified by the SHA-256 of its canonical N-Quads."""
     dataset = _iri(DATASET)
     a = _iri(RDF_TYPE)
-    total = sum(len(quads) for quads in graphs.values())
+    total = sum(facts.triples_per_graph.values())
     distribution, statements = distribution_triples(DUMP_FILE, dump, "application/n-quads", True, total)
     statements += [
         ox.Triple(dataset, a, _iri(VOID + "Dataset")),
@@ -148,46 +161,37 @@ def describe_dataset(graphs: dict[str, list[ox.Quad]], nquads: bytes, dump: byte
                 language="en",
             ),
         ),
-        ox.Triple(
-            dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{hashlib.sha256(nquads).hexdigest()}")
-        ),
+        ox.Triple(dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{nquads_sha256}")),
         ox.Triple(dataset, _iri(VOID + "uriSpace"), ox.Literal(BASE)),
         ox.Triple(dataset, _iri(VOID + "triples"), _integer(total)),
         ox.Triple(dataset, _iri(DCAT + "distribution"), distribution),
     ]
-    statements += [ox.Triple(dataset, _iri(VOID + "vocabulary"), _iri(v)) for v in vocabularies(graphs)]
-    reports = source_reports(graphs)
+    statements += [ox.Triple(dataset, _iri(VOID + "vocabulary"), _iri(v)) for v in facts.vocabularies]
+    reports = facts.reports
     dates = [date for _, date in reports if date]
     if dates:
         statements.append(
             ox.Triple(dataset, _iri(DCT + "modified"), ox.Literal(max(dates), datatype=_iri(XSD + "date")))
         )
     statements += [ox.Triple(dataset, _iri(DCT + "source"), _iri(report)) for report, _ in reports]
-    for name, quads in graphs.items():
-        subset = _iri(str(graph_iri(name)))
+    for graph, triples in facts.triples_per_graph.items():
+        subset = _iri(graph)
         statements += [
             ox.Triple(dataset, _iri(VOID + "subset"), subset),
             ox.Triple(subset, a, _iri(VOID + "Dataset")),
             ox.Triple(subset, a, _iri(SD + "NamedGraph")),
             ox.Triple(subset, _iri(SD + "name"), subset),
-            ox.Triple(subset, _iri(VOID + "triples"), _integer(len(quads))),
+            ox.Triple(subset, _iri(VOID + "triples"), _integer(triples)),
         ]
-    statements += _class_partitions(dataset, graphs)
+    statements += _class_partitions(dataset, facts.classes)
     statements.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     return as_turtle(statements)
 
 
-def _class_partitions(dataset: ox.NamedNode, graphs: dict[str, list[ox.Quad]]) -> list[ox.Triple]:
+def _class_partitions(dataset: ox.NamedNode, classes: dict[str, int]) -> list[ox.Triple]:
     """One void:classPartition per class, with the number of its instances in the union of the graphs."""
-    members = {
-        (_text(q.subject), _text(q.object))
-        for quads in graphs.values()
-        for q in quads
-        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode)
-    }
-    counts = Counter(cls for _, cls in members)
     statements = []
-    for index, (cls, count) in enumerate(sorted(counts.items())):
+    for index, (cls, count) in enumerate(sorted(classes.items())):
         partition = ox.BlankNode(f"class{index}")
         statements += [
             ox.Triple(dataset, _iri(VOID + "classPartition"), partition),
