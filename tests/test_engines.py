@@ -25,13 +25,14 @@ from kg.build.queries import build_queries
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import internal_queries
 from kg.query.run import run_query
+from kg.store.description import QUERIES as DESCRIPTION_QUERIES
 from kg.store.embedded import EmbeddedStore
-from kg.store.queryfiles import binding_terms, is_several
+from kg.store.queryfiles import binding_terms, is_several, packaged_queries
 from kg.store.sparql import with_values
 
 PROJECT = Path(__file__).resolve().parent.parent
 PUBLIC = load_catalogue(PROJECT / "queries")
-CATALOGUE = {**PUBLIC, **internal_queries(), **build_queries()}
+CATALOGUE = {**PUBLIC, **internal_queries(), **build_queries(), **packaged_queries(DESCRIPTION_QUERIES)}
 # The graph has no hierarchical code list, so the Data Cube checks' questions about them answer nothing.
 EMPTY_ON_THIS_GRAPH = {"hierarchy-properties", "inverse-hierarchy-properties"}
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -1,5 +1,5 @@
-"""Every SPARQL query the code asks is a catalogue file (kg/query/internal, kg/build/queries), not text
-in Python."""
+"""Every SPARQL query the code asks is a catalogue file (kg/query/internal, kg/build/queries,
+kg/store/queries), not text in Python."""
 
 from __future__ import annotations
 

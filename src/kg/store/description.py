@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import BASE, ID, SD, XSD
-from kg.store.query_files import query_file
+from kg.store.queryfiles import packaged_queries
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -79,7 +79,7 @@ def dataset_facts(store: ox.Store) -> DatasetFacts:
 
 
 def _select(store: ox.Store, name: str) -> ox.QuerySolutions:
-    solutions = store.query(query_file(QUERIES, name))
+    solutions = store.query(packaged_queries(QUERIES)[name].standalone())
     assert isinstance(solutions, ox.QuerySolutions)  # each of these queries is a SELECT
     return solutions
 

@@ -28,6 +28,7 @@ projected variables).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -292,6 +293,12 @@ def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -
 def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
     """Every query in `folder`, by name."""
     return {query.name: query for query in map(load_query, sorted(folder.glob("*.rq")))}
+
+
+@functools.cache
+def packaged_queries(folder: Path) -> dict[str, NamedQuery]:
+    """The queries a package ships in `folder`, by name: loaded once, as they never change."""
+    return load_catalogue(folder)
 
 
 def binding_terms(bindings: Bindings) -> dict[str, Bound]:

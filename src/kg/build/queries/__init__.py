@@ -8,19 +8,17 @@ parameters, and the tests run them on both engines.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.store.queryfiles import NamedQuery, load_catalogue
+from kg.store.queryfiles import NamedQuery, packaged_queries
 
 FOLDER = Path(__file__).resolve().parent
 
 
-@functools.cache
 def build_queries() -> dict[str, NamedQuery]:
-    """Every query of the build, by name (loaded once: the files ship with the package)."""
-    return load_catalogue(FOLDER)
+    """Every query of the build, by name."""
+    return packaged_queries(FOLDER)
 
 
 def sparql(name: str, **given: str | Sequence[str]) -> str:

@@ -8,23 +8,21 @@ but are not offered as questions to users.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.catalogue import NamedQuery
 from kg.query.questions import answer
 from kg.query.run import QueryResult
 from kg.store.base import Bound, Store
-from kg.store.queryfiles import Bindings, binding_terms
+from kg.store.queryfiles import Bindings, binding_terms, packaged_queries
 
 FOLDER = Path(__file__).resolve().parent
 
 
-@functools.cache
 def internal_queries() -> dict[str, NamedQuery]:
-    """Every internal query, by name (loaded once: the files ship with the package)."""
-    return load_catalogue(FOLDER)
+    """Every internal query, by name."""
+    return packaged_queries(FOLDER)
 
 
 def internal(name: str) -> NamedQuery:
