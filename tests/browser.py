@@ -1,5 +1,6 @@
 """Where the browser tests find Chromium, and how they start it: the system's, never a download."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,28 @@ CHROMIUM_ARGS = [
 ]
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def launched_chromium() -> Iterator[Any]:
+    """A fixture's body: the system's Chromium, headless, while the fixture lasts (`yield from`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+def desktop_page(browser: Any, base: str) -> Iterator[Any]:
+    """A fixture's body: a desktop window that fails the test on any request leaving `base`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    context.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    yield context.new_page()
+    context.close()
+    assert outside == []
 
 
 def serious_violations(browser: Any, url: str) -> list[str]:

@@ -12,32 +12,19 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, serious_violations
+from browser import CHROMIUM, desktop_page, launched_chromium, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def page(server, browser) -> Iterator[object]:
-    """A desktop window that fails the test on any request leaving the server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-    context.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
-    yield context.new_page()
-    context.close()
-    assert outside == []
+    yield from desktop_page(browser, server.base)
 
 
 def search_box(page, text: str) -> None:
