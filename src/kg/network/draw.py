@@ -107,7 +107,7 @@ def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", pres
         "historical": Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
     }
     legend += [looks[kind] for kind in line_kinds(network)]
-    return _render(network, positions, columns, styles, legend, words, fmt, PRESETS[preset])
+    return render_columns(network, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
 def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:
@@ -119,10 +119,10 @@ def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str
     used = sorted({d["relation"] for _u, _v, d in chain.edges(data=True)})
     relation_labels = {d["relation"]: d["relation_label"] for _u, _v, d in chain.edges(data=True)}
     legend = [Line2D([], [], color=RELATION_COLOURS[r], lw=2, label=relation_labels[r]) for r in used]
-    return _render(chain, positions, columns, styles, legend, words, fmt, PRESETS[preset])
+    return render_columns(chain, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
-def _render(
+def render_columns(
     network: nx.Graph,
     positions: Positions,
     columns: list[str],

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 
 from kg.charts import series as charts_series
 from kg.evidence.facts import Select
-from kg.network.draw import EdgeStyle, Words, _render
+from kg.network.draw import EdgeStyle, Words, render_columns
 from kg.network.layout import PALETTE, layered_positions
 from kg.network.presets import PRESETS
 from kg.query.internal import standalone
@@ -207,4 +207,6 @@ def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str, pres
     )
     title = f"{header(plan.source).capitalize()} to {header(plan.target)}"
     words = Words(title, caption, network_words(found))
-    return _render(network, positions, [names[c] for c in used], styles, legend, words, fmt, PRESETS[preset])
+    return render_columns(
+        network, positions, [names[c] for c in used], styles, legend, words, fmt, PRESETS[preset]
+    )
