@@ -1,19 +1,22 @@
-"""Load test: `kg serve` next to a plain Oxigraph server holding the same data, in one run.
+"""Load test: `kg serve` next to `oxigraph serve-read-only` on the same store, in one run.
 
-Drives each server with N concurrent keep-alive clients on loopback, bounded in
+Drives each server with N concurrent keep-alive clients, each from its own loopback address, bounded in
 requests and in time, asking the same catalogue question (its parameters' defaults
 written into the query as a VALUES clause for the servers that take plain SPARQL),
 and prints requests per second, p50 and p99 latency and the error count:
 
     .venv/bin/python benchmarks/server.py [--clients 32] [--requests 3000] [--seconds 60]
+        [--project DIR] [--query NAME]
 
-It needs a build (`kg build`) and the `oxigraph` binary beside the Python interpreter
-(`pip install oxigraph`).
+It needs a build (`kg build`, or a kept synthetic project: `benchmarks/scale.py --sources 600
+--keep DIR`, then `--project DIR`) and the `oxigraph` binary beside the Python interpreter
+(`pip install oxigraph`). Both servers open the very store folder the build wrote, read-only.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import json
 import shutil
@@ -76,6 +79,7 @@ class Run:
     name: str
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    refusals: collections.Counter[int] = field(default_factory=collections.Counter)  # by HTTP status
     seconds: float = 0.0
     rows: int = -1
 
@@ -108,8 +112,11 @@ def drive(
     deadline = time.monotonic() + seconds
     headers = {"Accept": ACCEPT, **({"Content-Type": content_type} if content_type else {})}
 
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def client(address: str) -> None:
+        def connect() -> http.client.HTTPConnection:
+            return http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(address, 0))
+
+        connection = connect()
         while time.monotonic() < deadline:
             with lock:
                 if remaining[0] <= 0:
@@ -120,22 +127,24 @@ def drive(
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
-                ok = response.status == 200
+                status = response.status
             except (OSError, http.client.HTTPException):
-                ok, payload = False, b""
+                status, payload = 0, b""
                 connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection = connect()
             elapsed = time.perf_counter() - started
             with lock:
-                if ok:
+                if status == 200:
                     run.latencies.append(elapsed)
                     if run.rows < 0:
                         run.rows = len(json.loads(payload)["results"]["bindings"])
                 else:
                     run.errors += 1
+                    run.refusals[status] += 1
         connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    # Each client from its own loopback address, as 32 users are 32 clients to a per-client limit.
+    threads = [threading.Thread(target=client, args=(f"127.0.1.{1 + n}",)) for n in range(clients)]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -153,36 +162,30 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per target")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per target")
     parser.add_argument("--query", default="fentanyl-routes", help="catalogue question to ask")
-    parser.add_argument("--store", type=Path, default=PROJECT / ".kg" / "store")
-    parser.add_argument("--nquads", type=Path, default=PROJECT / "dist" / "opioid-kg.nq")
+    parser.add_argument("--project", type=Path, default=PROJECT, help="a built project")
     parser.add_argument("--workers", type=int, default=None, help="kg serve query workers")
     args = parser.parse_args()
-    if not (args.store / "CURRENT").exists() or not args.nquads.exists():
-        raise SystemExit("run `kg build` first")
-    query = load_catalogue(PROJECT / "queries")[args.query]
+    store = args.project / ".kg" / "store"
+    if not (store / "CURRENT").exists():
+        raise SystemExit(f"no store in {args.project}: run `kg build` first")
+    query = load_catalogue(args.project / "queries")[args.query]
     text = standalone(query)
     form = urllib.parse.urlencode({"query": text}).encode()
 
     scratch = Path(tempfile.mkdtemp(prefix="kg-bench-"))
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        oxigraph_dir = scratch / "oxigraph"
-        subprocess.run(
-            [str(BIN / "oxigraph"), "load", "--location", str(oxigraph_dir), "--file", str(args.nquads)],
-            check=True,
-            capture_output=True,
-        )
         log = (scratch / "servers.log").open("wb")
         ox_port = free_port()
-        ox_command = [str(BIN / "oxigraph"), "serve", "--location", str(oxigraph_dir)]
+        ox_command = [str(BIN / "oxigraph"), "serve-read-only", "--location", str(store)]
         ox_command += ["--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"]
         processes.append(subprocess.Popen(ox_command, stdout=log, stderr=subprocess.STDOUT))
         wait_for(ox_port, "/query?query=ASK%7B%7D", processes[-1])
         form_type = "application/x-www-form-urlencoded"
-        targets = [("oxigraph serve  POST /query", ox_port, "POST", "/query", form, form_type)]
+        targets = [("oxigraph serve-read-only  POST /query", ox_port, "POST", "/query", form, form_type)]
         for label, options in (("kg serve", []), ("kg serve --cache-mb 0", ["--cache-mb", "0"])):
             port = free_port()
-            command = [str(BIN / "kg"), "--project", str(PROJECT), "serve", "--store", str(args.store)]
+            command = [str(BIN / "kg"), "--project", str(args.project), "serve", "--store", str(store)]
             command += ["--port", str(port), *options]
             command += ["--workers", str(args.workers)] if args.workers else []
             processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
@@ -217,7 +220,8 @@ def main() -> None:
     base = statistics.median(runs[0].latencies)
     for run in runs[1:]:
         ratio = statistics.median(run.latencies) / base
-        print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors}")
+        refused = ", ".join(f"{count} × {status or 'no answer'}" for status, count in run.refusals.items())
+        print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors} {refused}")
     errors = sum(run.errors for run in runs)
     rows = {run.rows for run in runs}
     print(
