@@ -236,8 +236,12 @@ def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) 
 
 def _running(pid: int) -> bool:
     """Whether the child `pid` is still running, without reaping it (`Popen.poll` would, and the
-    `os.wait4` that reads its resource usage would then find no child)."""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    `os.wait4` that reads its resource usage would then find no child); not once that `os.wait4`
+    has reaped it."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
+        return False
 
 
 def _rss_mb(pid: int) -> float:

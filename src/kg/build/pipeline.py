@@ -41,6 +41,7 @@ from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
+from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
 
@@ -204,7 +205,7 @@ def _load_and_check(
             shapes = quads_graph(split / "shapes.nq") if "shapes" in names else Graph()
             for name in names:
                 if name != "shapes":
-                    store.bulk_extend(graph_quads(split, name))
+                    bulk_load(store, graph_quads(split, name))
         with phases("check"):
             check_terms(store, index)
             excerpt_count = check_sources(store, root / "sources", index)
@@ -215,7 +216,7 @@ def _load_and_check(
             raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
         with phases("load"):
             if "shapes" in names:
-                store.bulk_extend(graph_quads(split, "shapes"))
+                bulk_load(store, graph_quads(split, "shapes"))
             store.flush()
             store.optimize()
         return report, excerpt_count

@@ -24,6 +24,7 @@ from kg.exchange.changes import comparison_key, insert_operation
 from kg.exchange.pusher import Pusher, PushError
 from kg.namespaces import XSD
 from kg.query.internal import bound
+from kg.store.bulk import bulk_load
 from kg.store.embedded import EmbeddedStore
 
 PROBE_GRAPH = "urn:opioid-kg:probe"
@@ -119,7 +120,7 @@ def without(store: EmbeddedStore, withheld: Withheld) -> Iterator[EmbeddedStore]
     try:
         skipped = set(withheld.quads)
         copy = ox.Store(str(folder))
-        copy.bulk_extend(quad for quad in store.quads() if quad not in skipped)
+        bulk_load(copy, (quad for quad in store.quads() if quad not in skipped))
         copy.flush()
         del copy
         yield EmbeddedStore(folder)

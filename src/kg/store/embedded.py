@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.store.base import DEFAULT_STORE, Bound, StoreAnswer, StoreMissing
+from kg.store.bulk import bulk_load
 from kg.store.sparql import with_values
 
 STREAM_CHUNK = 1 << 20
@@ -25,7 +26,7 @@ def create_store(path: Path, nquads_file: Path) -> None:
     """Create a new on-disk store at `path` holding the quads of `nquads_file`, blank nodes keeping
     their labels (the file's are labelled by content), so the store dumps the file's very lines."""
     store = ox.Store(str(path))
-    store.bulk_extend(ox.parse(path=str(nquads_file), format=ox.RdfFormat.N_QUADS))
+    bulk_load(store, ox.parse(path=str(nquads_file), format=ox.RdfFormat.N_QUADS))
     store.flush()
     store.optimize()
     del store
