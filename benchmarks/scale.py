@@ -295,10 +295,14 @@ def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tu
     return run, results
 
 
-def catalogue_timings(project: Path, runs: int, catalogue: Path | None = None) -> None:
+def catalogue_timings(
+    project: Path, runs: int, catalogue: Path | None = None, only: list[str] | None = None
+) -> None:
     """p50 of every catalogue query on the built store, as `kg query` runs it and as pyoxigraph runs
     the same text natively on the same store; then the time to read the flow network. The questions
-    are the project's own unless `catalogue` names another folder of them (this checkout's, say)."""
+    are the project's own unless `catalogue` names another folder of them (this checkout's, say), and
+    all of them unless `only` names some (an answer that grows with the square of the sources takes
+    hours at a million triples)."""
     from kg.network.model import flow_network, production_network
     from kg.query.catalogue import load_catalogue
     from kg.query.run import run_query
@@ -309,6 +313,8 @@ def catalogue_timings(project: Path, runs: int, catalogue: Path | None = None) -
     native = ox.Store.read_only(str(project / ".kg" / "store"))
     print(f"{'query':<28} {'kg p50 ms':>10} {'native p50 ms':>14} {'rows':>6}")
     for query in load_catalogue(catalogue or project / "queries").values():
+        if only and query.name not in only:
+            continue
         bindings = binding_terms(query.bindings({}))
         ours = partial(run_query, store, query.text, bindings)
         theirs = partial(native_answer, native, query.standalone())
@@ -342,9 +348,10 @@ def main() -> None:
     parser.add_argument(
         "--time-store", type=Path, metavar="DIR", help="only time this checkout's catalogue on a kept build"
     )
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="with --time-store: these questions")
     options = parser.parse_args()
     if options.time_store:
-        catalogue_timings(options.time_store, options.queries or 5, PROJECT / "queries")
+        catalogue_timings(options.time_store, options.queries or 5, PROJECT / "queries", options.only)
         return
     if options.generate:
         generate(PROJECT, options.out, options.generate)
