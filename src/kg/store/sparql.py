@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kg.errors import KgError
 from kg.store.base import Bound
@@ -61,10 +62,15 @@ def tokens(text: str) -> list[Token]:
 
 def query_form(text: str) -> str:
     """select, ask, construct or describe: the first keyword after the prologue."""
-    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    return _form_keyword(tokens(text)).text.lower()
+
+
+def _form_keyword(found: list[Token]) -> Token:
+    """The first keyword after the prologue, which must be a query form."""
+    first = next((t for t in found if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
     if first is None or first.text.lower() not in FORMS:
         raise NotAQuery("not a SPARQL query: it does not start with SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return first.text.lower()
+    return first
 
 
 def values_block(bindings: Mapping[str, Bound]) -> str:
@@ -84,24 +90,40 @@ def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
     if not bindings:
         return sparql
     values = values_block(bindings)
+    where = _where(sparql)
+    if where.body is None:
+        return sparql[: where.opening] + values + sparql[where.opening :]
+    body = sparql[where.body[0] : where.body[1]]
+    return sparql[: where.opening] + f"{{{body}}} WHERE {{{values}{body}}}" + sparql[where.rest :]
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a VALUES block goes: just inside the brace opening the WHERE pattern (`opening`), or, for
+    the short form `CONSTRUCT WHERE { P }`, from `opening` (the WHERE keyword) to `rest` is rewritten
+    around P (`body`, its start and end)."""
+
+    opening: int
+    rest: int = 0
+    body: tuple[int, int] | None = None
+
+
+@lru_cache(maxsize=256)
+def _where(sparql: str) -> _Where:
+    """One pass of the tokenizer per text: the same catalogue questions are asked again and again,
+    and tokenizing cost as much as answering a small one."""
     found = tokens(sparql)
-    form = query_form(sparql)
-    start = 1 + next(i for i, t in enumerate(found) if t.kind == "word" and t.text.lower() == form)
-    if form == "construct" and start < len(found):
+    first = _form_keyword(found)
+    start = found.index(first) + 1
+    if first.text.lower() == "construct" and start < len(found):
         following = found[start]
         if following.text == "{":
             start = _closing(found, start) + 1
         elif following.text.upper() == "WHERE":
             open_at = _next_brace(found, start)
             close_at = _closing(found, open_at)
-            body = sparql[found[open_at].end : found[close_at].start]
-            return (
-                sparql[: following.start]
-                + f"{{{body}}} WHERE {{{values}{body}}}"
-                + sparql[found[close_at].end :]
-            )
-    open_brace = found[_next_brace(found, start)]
-    return sparql[: open_brace.end] + values + sparql[open_brace.end :]
+            return _Where(following.start, found[close_at].end, (found[open_at].end, found[close_at].start))
+    return _Where(found[_next_brace(found, start)].end)
 
 
 def _next_brace(found: list[Token], start: int) -> int:
