@@ -2,7 +2,8 @@
 
 Drives each server with N concurrent keep-alive clients, each from its own loopback address, bounded in
 requests and in time, asking the same catalogue question (its parameters' defaults
-written into the query as a VALUES clause for the servers that take plain SPARQL),
+written into the query as the VALUES block opening its WHERE pattern, the very text kg serve's
+query workers run),
 and prints requests per second, p50 and p99 latency and the error count:
 
     .venv/bin/python benchmarks/server.py [--clients 32] [--requests 3000] [--seconds 60]
@@ -31,7 +32,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.catalogue import load_catalogue
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,21 +43,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def standalone(query: NamedQuery) -> str:
-    """The catalogue query with its default parameters as a trailing VALUES clause."""
-    pairs = []
-    for name, (kind, lexical, datatype) in query.bindings({}).items():
-        if kind == "iri":
-            pairs.append((name, f"<{lexical}>"))
-        else:
-            literal = json.dumps(lexical)
-            pairs.append((name, f"{literal}^^<{datatype}>" if datatype else literal))
-    if not pairs:
-        return query.text
-    names = " ".join(f"?{name}" for name, _ in pairs)
-    return f"{query.text}\nVALUES ({names}) {{ ({' '.join(term for _, term in pairs)}) }}\n"
 
 
 def wait_for(port: int, path: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -169,7 +155,7 @@ def main() -> None:
     if not (store / "CURRENT").exists():
         raise SystemExit(f"no store in {args.project}: run `kg build` first")
     query = load_catalogue(args.project / "queries")[args.query]
-    text = standalone(query)
+    text = query.standalone()  # the text kg serve's workers run: the defaults as a VALUES block
     form = urllib.parse.urlencode({"query": text}).encode()
 
     scratch = Path(tempfile.mkdtemp(prefix="kg-bench-"))
@@ -217,9 +203,9 @@ def main() -> None:
     print(f"|{'-' * 58}|----------|--------|----------|---------|---------|")
     for run in runs:
         print(run.line())
-    base = statistics.median(runs[0].latencies)
+    base = statistics.median(runs[0].latencies) if runs[0].latencies else float("nan")
     for run in runs[1:]:
-        ratio = statistics.median(run.latencies) / base
+        ratio = statistics.median(run.latencies) / base if run.latencies else float("nan")
         refused = ", ".join(f"{count} × {status or 'no answer'}" for status, count in run.refusals.items())
         print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors} {refused}")
     errors = sum(run.errors for run in runs)
