@@ -7,6 +7,7 @@ excerpt in the graph against the source text again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -42,10 +43,14 @@ def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrenc
 
 
 def check_excerpts(
-    store: ox.Store, provenance: ox.NamedNode, texts: dict[URIRef, SourceText]
+    store: ox.Store,
+    provenance: ox.NamedNode,
+    texts: dict[URIRef, SourceText],
+    keep: Callable[[URIRef, URIRef | None], bool] | None = None,
 ) -> tuple[int, list[ExcerptProblem]]:
     """The number of excerpts, and every excerpt whose quote is not at its stated position in its
-    source's text. Excerpts come from the store in source order, so one text is in memory at a time."""
+    source's text. Excerpts come from the store in source order, so one text is in memory at a time.
+    With `keep`, only the excerpts it keeps (given the excerpt and its source) are compared."""
     rows = store.query(sparql("excerpt-selectors", graph=provenance.value))
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     problems: list[ExcerptProblem] = []
@@ -55,6 +60,8 @@ def check_excerpts(
         count += 1
         excerpt = URIRef(row["excerpt"].value)
         source = URIRef(row["source"].value) if row["source"] is not None else None
+        if keep is not None and not keep(excerpt, source):
+            continue
         if source not in texts:
             problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
             continue
