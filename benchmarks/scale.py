@@ -267,7 +267,7 @@ def triples_in(summary: str) -> str:
 def phases_in(summary: str) -> str:
     """The build's phases, wall seconds then CPU seconds: `parse 0.2/0.1, load ...`."""
     wall = re.search(r" s \((parse [^)]*)\); CPU", summary)
-    cpu = re.search(r"; CPU [\d.]+ s \((parse [^)]*)\)$", summary)
+    cpu = re.search(r"; CPU [\d.]+ s \((parse [^)]*)\)", summary)
     if not wall or not cpu:
         return "-"
     pairs = zip(wall.group(1).split(", "), cpu.group(1).split(", "), strict=True)

@@ -50,20 +50,18 @@ def check_terms(store: ox.Store, index: SubjectIndex) -> None:
 
 @dataclass(frozen=True)
 class Reached:
-    """The documents (their metadata and text) and excerpts a change reached: what a rebuild re-checks."""
+    """The documents (their metadata and text) and the excerpts a change reached: what a rebuild
+    re-checks of the sources."""
 
     documents: set[URIRef]
     excerpts: set[URIRef]
-
-    def keeps(self, excerpt: URIRef, source: URIRef | None) -> bool:
-        return excerpt in self.excerpts or source in self.documents
 
 
 def check_sources(
     store: ox.Store, sources_dir: Path, index: SubjectIndex, reached: Reached | None = None
 ) -> int:
     """Source texts match their recorded digests and every excerpt its text (only what `reached`
-    names, when given); returns the excerpt count."""
+    names, when given); returns the number of excerpts compared."""
     every = source_texts(store, named("provenance"), sources_dir)
     texts = every if reached is None else {d: t for d, t in every.items() if d in reached.documents}
     misplaced = _misplaced_texts(texts, index)
@@ -77,8 +75,8 @@ def check_sources(
             for document, text in texts.items()
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]
-        keep = reached.keeps if reached is not None else None
-        count, excerpt_problems = check_excerpts(store, named("provenance"), every, keep)
+        only = reached.excerpts if reached is not None else None
+        count, excerpt_problems = check_excerpts(store, named("provenance"), every, only)
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
     problems += [

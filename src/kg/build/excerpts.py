@@ -7,7 +7,6 @@ excerpt in the graph against the source text again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -15,6 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
+from kg.store.sparql import with_values
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,17 @@ def check_excerpts(
     store: ox.Store,
     provenance: ox.NamedNode,
     texts: dict[URIRef, SourceText],
-    keep: Callable[[URIRef, URIRef | None], bool] | None = None,
+    only: set[URIRef] | None = None,
 ) -> tuple[int, list[ExcerptProblem]]:
-    """The number of excerpts, and every excerpt whose quote is not at its stated position in its
-    source's text. Excerpts come from the store in source order, so one text is in memory at a time.
-    With `keep`, only the excerpts it keeps (given the excerpt and its source) are compared."""
-    rows = store.query(sparql("excerpt-selectors", graph=provenance.value))
+    """The number of excerpts compared, and every excerpt whose quote is not at its stated position in
+    its source's text: all of them, or `only` these. Excerpts come from the store in source order, so one
+    text is in memory at a time."""
+    text = sparql("excerpt-selectors", graph=provenance.value)
+    if only is not None:
+        if not only:
+            return 0, []
+        text = with_values(text, {"excerpt": tuple(ox.NamedNode(str(e)) for e in sorted(only))})
+    rows = store.query(text)
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     problems: list[ExcerptProblem] = []
     count = 0
@@ -60,8 +65,6 @@ def check_excerpts(
         count += 1
         excerpt = URIRef(row["excerpt"].value)
         source = URIRef(row["source"].value) if row["source"] is not None else None
-        if keep is not None and not keep(excerpt, source):
-            continue
         if source not in texts:
             problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
             continue

@@ -31,6 +31,7 @@ from kg.store.generations import Generation
 STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
 _WHOLE_GRAPHS = {"ontology": "the ontology changed", "shapes": "the shapes changed"}
 _HAS_SELECTOR = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
+_HAS_SOURCE = ox.NamedNode("http://www.w3.org/ns/oa#hasSource")
 _MOST = 0.25  # past this share of the quads changed, loading everything again is cheaper
 
 
@@ -125,7 +126,7 @@ def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
 
 def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
     """The documents whose metadata or text changed since the digests `before`, and the excerpts
-    whose triples or selectors changed."""
+    whose triples or selectors changed or that quote those documents."""
     provenance = ox.NamedNode(str(graph_iri("provenance")))
     subjects = change.subjects("provenance")
     now = text_digests(store, sources_dir)
@@ -135,8 +136,9 @@ def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: 
         if ox.NamedNode(str(document)) in subjects or now[str(text.path)] != before.get(str(text.path))
     }
     excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
-    for node in subjects:
-        for quad in store.quads_for_pattern(None, _HAS_SELECTOR, node, provenance):
+    cited = subjects | {ox.NamedNode(str(document)) for document in documents}  # a removed one, too
+    for node, link in [(node, _HAS_SELECTOR) for node in subjects] + [(node, _HAS_SOURCE) for node in cited]:
+        for quad in store.quads_for_pattern(None, link, node, provenance):
             if isinstance(quad.subject, ox.NamedNode):
                 excerpts.add(URIRef(quad.subject.value))
     return Reached(documents, excerpts)
