@@ -237,7 +237,10 @@ def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) 
 def _running(pid: int) -> bool:
     """Whether the child `pid` is still running, without reaping it (`Popen.poll` would, and the
     `os.wait4` that reads its resource usage would then find no child)."""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:  # reaped by the `os.wait4` that waits for it
+        return False
 
 
 def _rss_mb(pid: int) -> float:
