@@ -93,9 +93,23 @@ def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> N
     assert Revalidation(store, unrelated, Analyses(tmp_path / "reach.json")).neighbours.focus(reach) == set()
 
 
-def test_open_predicates_and_repeated_paths_run_whole() -> None:
+def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
+    """`p+` matches chains of any length: a change at the far end of a chain reaches its start."""
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p>+ ?x }"
+    )
+    store = ox.Store()
+    a, b, c, d = (ox.NamedNode(f"urn:{name}") for name in "abcd")
+    p = ox.NamedNode("urn:p")
+    for quad in (ox.Quad(a, p, b), ox.Quad(b, p, c), ox.Quad(c, p, d)):
+        store.add(quad)
+    asked = Revalidation(store, [ox.Quad(c, p, d)], Analyses(tmp_path / "reach.json"))
+    assert asked.neighbours.focus(reach) == {a, b, c, d}
+
+
+def test_open_predicates_and_unjoined_patterns_run_whole() -> None:
     focus = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:C> } }"
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o }}").patterns is None
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p>+ ?o }}").patterns is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p> ?o }}").patterns is None
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").patterns is None  # not joined
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None

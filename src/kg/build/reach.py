@@ -8,8 +8,10 @@ a solution: the patterns between `?this` and it match unchanged triples, which
 the new store holds. So F lies within (depth − 1) steps of that triple's end
 nearer `?this`, where depth is the pattern's distance from `?this`, walking
 only triples whose predicates the query names. A query whose patterns do not
-all connect to `?this`, that leaves a predicate open (a variable, a negated
-set) or repeats a path (`*`, `+`, `?`) cannot be bounded so: it runs whole.
+all connect to `?this` or that leaves a predicate open (a variable, a negated
+set) cannot be bounded so: it runs whole. A repeated path (`p*`, `p+`, `p?`)
+matches chains of any length, so walks follow its predicates without counting
+the steps.
 
 Walks do not pass through `rdf:type` triples (a class joins all its
 instances); a query whose patterns connect only through one runs whole too.
@@ -31,7 +33,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS
-from rdflib.paths import AlternativePath, InvPath, SequencePath
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -53,6 +55,7 @@ class Pattern:
     depth: int
     near_subject: bool
     near_object: bool
+    repeated: bool = False  # a repeated path: its changed triple may lie anywhere along the chain
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class Reach:
         """The predicates a walk may follow: every one the query names, but rdf:type."""
         return frozenset(p for pattern in self.patterns or () for p in pattern.predicates if p != TYPE)
 
+    @property
+    def free(self) -> frozenset[str]:
+        """The predicates of repeated paths, which a walk follows without counting the steps."""
+        return frozenset(p for pattern in self.patterns or () if pattern.repeated for p in pattern.predicates)
+
 
 WHOLE = Reach(None)
 
@@ -78,7 +86,7 @@ def analyse(text: str) -> Reach:
     """The reach of one query text (see the module's docstring)."""
     try:
         algebra = prepareQuery(text).algebra
-        triples: list[tuple[str, tuple[str, ...], str]] = []
+        triples: list[_Triple] = []
         _collect(algebra, _Scope(None, []), triples, count(), top=True)
     except _Open:
         return WHOLE
@@ -99,7 +107,10 @@ class _Scope:
         return self.parent.name(variable) if variable in self.projected else f"?{variable}@{self.id}"
 
 
-def _collect(node: Any, scope: _Scope, out: list[tuple[str, tuple[str, ...], str]], fresh: count[int],
+_Triple = tuple[str, tuple[str, ...], str, bool]  # subject, predicates, object, repeated
+
+
+def _collect(node: Any, scope: _Scope, out: list[_Triple], fresh: count[int],
              *, top: bool = False) -> None:  # fmt: skip
     """Every triple pattern under `node`, its variables named by their scope."""
     if isinstance(node, CompValue):
@@ -130,11 +141,11 @@ def _term(term: Any, scope: _Scope) -> str:
     raise _Open
 
 
-def _edges(s: str, path: Any, o: str, scope: _Scope, out: list[tuple[str, tuple[str, ...], str]],
+def _edges(s: str, path: Any, o: str, scope: _Scope, out: list[_Triple],
            fresh: count[int]) -> None:  # fmt: skip
     """The triple patterns a (possibly complex) predicate stands for between `s` and `o`."""
     if isinstance(path, URIRef):
-        out.append((s, (str(path),), o))
+        out.append((s, (str(path),), o, False))
     elif isinstance(path, InvPath):
         _edges(o, path.arg, s, scope, out, fresh)
     elif isinstance(path, SequencePath):
@@ -144,14 +155,27 @@ def _edges(s: str, path: Any, o: str, scope: _Scope, out: list[tuple[str, tuple[
     elif isinstance(path, AlternativePath):
         for part in path.args:
             _edges(s, part, o, scope, out, fresh)
+    elif isinstance(path, MulPath):
+        out.append((s, tuple(sorted(_predicates(path.path))), o, True))
     else:
-        raise _Open  # a variable, a negated set, or a repeated path
+        raise _Open  # a variable or a negated set
 
 
-def _reach(triples: list[tuple[str, tuple[str, ...], str]]) -> Reach:
+def _predicates(path: Any) -> set[str]:
+    """Every predicate a path names."""
+    if isinstance(path, URIRef):
+        return {str(path)}
+    if isinstance(path, InvPath | MulPath):
+        return _predicates(path.arg if isinstance(path, InvPath) else path.path)
+    if isinstance(path, SequencePath | AlternativePath):
+        return {p for part in path.args for p in _predicates(part)}
+    raise _Open
+
+
+def _reach(triples: list[_Triple]) -> Reach:
     """Distances from ?this over the patterns (not through rdf:type), and each pattern's depth."""
     links: dict[str, list[str]] = {}
-    for s, predicates, o in triples:
+    for s, predicates, o, _ in triples:
         if predicates != (TYPE,):
             links.setdefault(s, []).append(o)
             links.setdefault(o, []).append(s)
@@ -164,7 +188,7 @@ def _reach(triples: list[tuple[str, tuple[str, ...], str]]) -> Reach:
                 distance[other] = distance[node] + 1
                 queue.append(other)
     patterns = set()
-    for s, predicates, o in triples:
+    for s, predicates, o, repeated in triples:
         near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if predicates != (TYPE,) else 1 << 30)
         if near >= 1 << 30:
             return WHOLE  # not connected to ?this but through a class
@@ -172,11 +196,15 @@ def _reach(triples: list[tuple[str, tuple[str, ...], str]]) -> Reach:
             Pattern(
                 predicates,
                 near + 1,
-                distance.get(s) == near,
-                distance.get(o) == near and predicates != (TYPE,),
+                repeated or distance.get(s) == near,
+                repeated or (distance.get(o) == near and predicates != (TYPE,)),
+                repeated,
             )
         )
     return Reach(tuple(sorted(patterns, key=repr)))
+
+
+_CODE = Path(__file__).read_bytes()  # an analysis is kept for the code that made it
 
 
 class Analyses:
@@ -188,7 +216,7 @@ class Analyses:
         self._used: dict[str, Any] = {}
 
     def reach(self, text: str) -> Reach:
-        key = hashlib.sha256(text.encode()).hexdigest()
+        key = hashlib.sha256(_CODE + text.encode()).hexdigest()
         if key not in self._kept:
             found = analyse(text)
             self._kept[key] = (
@@ -232,23 +260,35 @@ class Neighbours:
                         ends.add(quad.object)
         found: set[Term] = set()
         for depth, ends in anchors.items():
-            reached = self.walk(ends, reach.walked, depth - 1)
+            reached = self.walk(ends, reach.walked, depth - 1, reach.free)
             if reached is None:
                 return None
             found |= reached
         return found
 
-    def walk(self, start: set[Term], predicates: frozenset[str], steps: int) -> set[Term] | None:
-        """The nodes within `steps` triples of `start` over `predicates`; None past the limit or at a
-        blank node (which a query cannot name)."""
-        reached, frontier = set(start), set(start)
-        for _ in range(steps):
-            self._ask([node for node in frontier if node not in self._known])
-            frontier = {n for node in frontier for p, n in self._known[node] if p in predicates} - reached
-            reached |= frontier
-            if len(reached) > WALK_LIMIT:
-                return None
+    def walk(
+        self, start: set[Term], predicates: frozenset[str], steps: int, free: frozenset[str] = frozenset()
+    ) -> set[Term] | None:
+        """The nodes within `steps` triples of `start` over `predicates`, triples over `free` not
+        counted; None past the limit or at a blank node (which a query cannot name)."""
+        reached: set[Term] = set()
+        frontier = set(start)
+        for step in range(steps + 1):
+            while frontier:  # the new nodes, closed over the free predicates
+                reached |= frontier
+                if len(reached) > WALK_LIMIT:
+                    return None
+                frontier = self._next(frontier, free) - reached
+            if step < steps:
+                frontier = self._next(reached, predicates) - reached
         return None if any(isinstance(node, ox.BlankNode) for node in reached) else reached
+
+    def _next(self, nodes: set[Term], predicates: frozenset[str]) -> set[Term]:
+        """The neighbours of `nodes` over `predicates`."""
+        if not predicates:
+            return set()
+        self._ask([node for node in nodes if node not in self._known])
+        return {n for node in nodes for p, n in self._known[node] if p in predicates}
 
     def _ask(self, nodes: list[Term]) -> None:
         for node in nodes:
