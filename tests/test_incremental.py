@@ -164,3 +164,20 @@ def test_a_changed_source_text_is_checked_again(library: Path, tmp_path: Path) -
         _clean(library, tmp_path)
     assert "SHA-256" in str(clean.value)
     assert str(incremental.value) == str(clean.value)
+
+
+def test_excerpts_citing_a_document_no_longer_described_are_checked_again(
+    library: Path, tmp_path: Path
+) -> None:
+    """The fixture's report renamed in its metadata: its excerpts, unchanged, now cite a document without
+    a text, which a rebuild must find as a clean build does."""
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    metadata = library / "sources" / FIXTURE / "source.ttl"
+    _edit(metadata, "document:fixture-poppy-estimate a kg:Report ;", "document:fixture-renamed a kg:Report ;")
+    with pytest.raises(BuildFailed) as incremental:
+        build(library, dist, store)
+    with pytest.raises(BuildFailed) as clean:
+        _clean(library, tmp_path)
+    assert "has no text under sources/" in str(clean.value)
+    assert str(incremental.value) == str(clean.value)
