@@ -17,7 +17,7 @@ from rdflib import Graph
 from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
-from kg.build.reach import Analyses, Revalidation, analyse
+from kg.build.reach import Analyses, Revalidation, analyse, restricted
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
 
@@ -113,3 +113,15 @@ def test_open_predicates_and_unjoined_patterns_run_whole() -> None:
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p> ?o }}").patterns is None
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").patterns is None  # not joined
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None
+
+
+def test_a_focus_pattern_that_binds_this_is_not_restricted() -> None:
+    """`sh:targetNode` binds ?this with BIND, which a VALUES block before it would make an error."""
+    node = {ox.NamedNode("urn:a")}
+    assert restricted("SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } }", node)
+    assert (
+        restricted(
+            "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { { BIND(<urn:a> AS ?this) } } } }", node
+        )
+        is None
+    )

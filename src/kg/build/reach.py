@@ -309,7 +309,7 @@ class Neighbours:
 def restricted(text: str, focus: set[Term]) -> str | None:
     """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
     no focus pattern to restrict."""
-    if FOCUS not in text:
+    if FOCUS not in text or "AS ?this)" in text:  # no focus pattern, or one that binds ?this itself
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
     return text.replace(FOCUS, FOCUS + values, 1)
