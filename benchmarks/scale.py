@@ -239,11 +239,10 @@ def run_bounded(command: list[str], cwd: Path, limit_s: float, limit_mb: float) 
 
 def _running(pid: int) -> bool:
     """Whether the child `pid` is still running, without reaping it (`Popen.poll` would, and the
-    `os.wait4` that reads its resource usage would then find no child); not once that `os.wait4`
-    has reaped it."""
+    `os.wait4` that reads its resource usage would then find no child)."""
     try:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
-    except ChildProcessError:
+    except ChildProcessError:  # reaped by the `os.wait4` that waits for it
         return False
 
 
@@ -274,7 +273,7 @@ def triples_in(summary: str) -> str:
 def phases_in(summary: str) -> str:
     """The build's phases, wall seconds then CPU seconds: `parse 0.2/0.1, load ...`."""
     wall = re.search(r" s \((parse [^)]*)\); CPU", summary)
-    cpu = re.search(r"; CPU [\d.]+ s \((parse [^)]*)\)$", summary)
+    cpu = re.search(r"; CPU [\d.]+ s \((parse [^)]*)\)", summary)
     if not wall or not cpu:
         return "-"
     pairs = zip(wall.group(1).split(", "), cpu.group(1).split(", "), strict=True)

@@ -173,9 +173,13 @@ def listener() -> Iterator[Listener]:
 @pytest.fixture
 def project_copy(project_root: Path, tmp_path: Path) -> Path:
     """A copy of the project's inputs that a test may break."""
-    copy = tmp_path / "project"
+    return copy_inputs(project_root, tmp_path / "project")
+
+
+def copy_inputs(root: Path, copy: Path) -> Path:
+    """The input folders of the project at `root` copied to `copy`."""
     for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(project_root / folder, copy / folder)
+        shutil.copytree(root / folder, copy / folder)
     return copy
 
 

@@ -10,6 +10,8 @@ import re
 
 from rdflib import Graph
 
+from kg.build.validation import Violation
+
 PREFIXES = """
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
@@ -568,6 +570,17 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "no fact cites",
     ),
 ]
+
+
+def case_violations(violations: list[Violation], focus: str, shape: str, message: str) -> list[Violation]:
+    """The violations that show one case: its shape, its message, on its focus node (when it names one)."""
+    return [
+        v
+        for v in violations
+        if v.shape.endswith("#" + shape)
+        and message in v.message
+        and (not focus or v.focus_node == ID + focus)
+    ]
 
 
 def broken_graph(data: Graph) -> Graph:

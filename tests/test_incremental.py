@@ -1,13 +1,21 @@
-"""Incremental rebuilds: each input file's parse is kept by content hash beside the store, so a rebuild
-after one file changed parses that file alone, and writes dist/ byte for byte as a clean build does."""
+"""Incremental rebuilds: a rebuild starts from the previous generation, re-checks what the change reaches,
+and writes dist/ and the store exactly as a clean build of the same inputs does."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from kg.build.pipeline import PARSED, build
+import pyoxigraph as ox
+import pytest
+from conftest import copy_inputs
+
+from kg.build.checks import BuildFailed
+from kg.build.pipeline import PARSED, BuildResult, build
 
 REPORT = "000_1bdfefaeb44abb70"
+FIXTURE = "fixture-poppy-estimate"
 
 
 def _files(dist: Path) -> dict[str, bytes]:
@@ -17,28 +25,158 @@ def _files(dist: Path) -> dict[str, bytes]:
     }
 
 
+def _quads(store: Path) -> list[str]:
+    return sorted(str(quad) for quad in ox.Store.read_only(str(store)))
+
+
+def _clean(project: Path, tmp_path: Path) -> BuildResult:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    return build(project, clean / "dist", clean / "store")
+
+
+def _same_as_clean(project: Path, tmp_path: Path, rebuilt: BuildResult) -> None:
+    clean = _clean(project, tmp_path)
+    incremental, fresh = _files(rebuilt.dist), _files(clean.dist)
+    assert incremental.keys() == fresh.keys()
+    assert [name for name in fresh if incremental[name] != fresh[name]] == []
+    assert _quads(rebuilt.store) == _quads(clean.store)
+
+
+def _rebuild_fails_as_clean(project: Path, tmp_path: Path) -> str:
+    """The rebuild in tmp_path/work fails, with the message a clean build of the same inputs fails with."""
+    work = tmp_path / "work"
+    with pytest.raises(BuildFailed) as incremental:
+        build(project, work / "dist", work / "store")
+    with pytest.raises(BuildFailed) as clean:
+        _clean(project, tmp_path)
+    assert str(incremental.value) == str(clean.value)
+    return str(clean.value)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.fixture
+def library(library_root: Path, tmp_path: Path) -> Path:
+    """A copy of the two-source library that a test may change."""
+    return copy_inputs(library_root, tmp_path / "library")
+
+
 def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_build(
     project_copy: Path, tmp_path: Path
 ) -> None:
     store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(project_copy, dist, store)
+    assert build(project_copy, dist, store).how.startswith("full build (no previous build)")
     cache = store.parent / PARSED
     first = {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.nq")}
     assert len(first) > 20  # one entry per input file
 
     findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
-    text = findings.read_text("utf-8")
-    findings.write_text(
-        text.replace('"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
-    )
-    build(project_copy, dist, store)
+    _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
+    rebuilt = build(project_copy, dist, store)
     second = {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.nq")}
     assert len(set(first) - set(second)) == 1 and len(set(second) - set(first)) == 1  # the changed file
     assert all(second[name] == first[name] for name in set(first) & set(second))  # read, not rewritten
+    assert rebuilt.how.startswith("rebuilt from generation 0001-"), rebuilt.how
+    assert "1 quads removed, 1 added" in rebuilt.how and " skipped" in rebuilt.how
+    _same_as_clean(project_copy, tmp_path, rebuilt)
+    assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
 
-    clean = tmp_path / "clean"
-    build(project_copy, clean / "dist", clean / "store")
-    incremental, fresh = _files(dist), _files(clean / "dist")
-    assert incremental.keys() == fresh.keys()
-    assert [name for name in fresh if incremental[name] != fresh[name]] == []
-    assert b"the continuing opioid overdose epidemic" in fresh["opioid-kg.nq"]
+
+def _move_fixture(library: Path, aside: Path) -> None:
+    for folder in ("graph", "sources"):
+        shutil.move(library / folder / FIXTURE, aside / folder)
+
+
+def _restore_fixture(library: Path, aside: Path) -> None:
+    for folder in ("graph", "sources"):
+        shutil.move(aside / folder, library / folder / FIXTURE)
+
+
+def _common_edit(library: Path) -> None:
+    _edit(
+        library / "graph" / "common" / "data" / "periods.ttl",
+        "period:2017 a kg:CalendarYear ;",
+        'period:2017 a kg:CalendarYear ;\n    rdfs:comment "The calendar year 2017."@en ;',
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "how"),
+    [
+        ("source removed", "rebuilt from generation"),
+        ("source added", "rebuilt from generation"),
+        ("common changed", "rebuilt from generation"),
+        ("ontology changed", "full build (the ontology changed)"),
+        ("shapes changed", "full build (the shapes changed)"),
+    ],
+)
+def test_each_kind_of_change_matches_a_clean_build(
+    library: Path, tmp_path: Path, change: str, how: str
+) -> None:
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    if change == "source added":
+        _move_fixture(library, aside)
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    changes: dict[str, Callable[[], None]] = {
+        "source removed": lambda: _move_fixture(library, aside),
+        "source added": lambda: _restore_fixture(library, aside),
+        "common changed": lambda: _common_edit(library),
+        "ontology changed": lambda: _edit(
+            library / "ontology" / "opioid-kg.ttl",
+            "owl:Ontology ;",
+            'owl:Ontology ;\n    rdfs:comment "A comment."@en ;',
+        ),
+        "shapes changed": lambda: _edit(
+            library / "ontology" / "shapes.ttl",
+            'rdfs:label "Every fact has evidence"@en ;',
+            'rdfs:label "Every fact has evidence"@en ;\n    rdfs:comment "A comment."@en ;',
+        ),
+    }
+    changes[change]()
+    rebuilt = build(library, dist, store)
+    assert rebuilt.how.startswith(how), rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+def test_a_violation_seen_only_through_another_source_is_found(library: Path, tmp_path: Path) -> None:
+    """The fixture's figure moved to a fiscal year makes the report's calendar-year figures of the same
+    series (one measure, one area) violate the series rule: their own triples did not change."""
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    _common_edit(library)
+    assert build(library, dist, store).how.startswith("rebuilt from generation")
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    _edit(statistics, "kg:refPeriod period:2017 ;", "kg:refPeriod period:fy2017 ;")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    focus = [line.split(": ", 1)[1] for line in failure.splitlines() if "focus node:" in line]
+    assert "SeriesPeriodKindShape" in failure
+    assert focus and not [node for node in focus if "fixture" in node]  # all the report's
+
+
+def test_a_changed_source_text_is_checked_again(library: Path, tmp_path: Path) -> None:
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    text = library / "sources" / FIXTURE / "text.txt"
+    text.write_text(text.read_text("utf-8") + "\n", "utf-8")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "SHA-256" in failure
+
+
+def test_excerpts_citing_a_document_no_longer_described_are_checked_again(
+    library: Path, tmp_path: Path
+) -> None:
+    """The fixture's report renamed in its metadata: its excerpts, unchanged, now cite a document without
+    a text, which a rebuild must find as a clean build does."""
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    metadata = library / "sources" / FIXTURE / "source.ttl"
+    _edit(metadata, "document:fixture-poppy-estimate a kg:Report ;", "document:fixture-renamed a kg:Report ;")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "has no text under sources/" in failure

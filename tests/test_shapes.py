@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
-from shacl_cases import CASES, ID
+from shacl_cases import CASES, case_violations
 
 from kg.build.pipeline import DATA_GRAPHS, merged
 from kg.build.project import load_project
@@ -37,13 +37,7 @@ def test_broken_graph_is_rejected(
 ) -> None:
     conforms, violations = broken_reference
     assert not conforms
-    matching = [
-        v
-        for v in violations
-        if v.shape.endswith("#" + shape)
-        and message in v.message
-        and (not focus or v.focus_node == ID + focus)
-    ]
+    matching = case_violations(violations, focus, shape, message)
     assert matching, f"{case}: no {shape} violation mentioning {message!r} on {focus}"
 
 

@@ -7,7 +7,8 @@ looked up in the Turtle files only for what an error names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +19,7 @@ from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
+from kg.build.shape_queries import ShapeQuery
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, validate
@@ -46,9 +48,22 @@ def check_terms(store: ox.Store, index: SubjectIndex) -> None:
         raise BuildFailed(describe_undeclared(unknown, index))
 
 
-def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> int:
-    """Source texts match their recorded digests and every excerpt its text; returns the excerpt count."""
-    texts = source_texts(store, named("provenance"), sources_dir)
+@dataclass(frozen=True)
+class Reached:
+    """The documents (their metadata and text) and the excerpts a change reached: what a rebuild
+    re-checks of the sources."""
+
+    documents: set[URIRef]
+    excerpts: set[URIRef]
+
+
+def check_sources(
+    store: ox.Store, sources_dir: Path, index: SubjectIndex, reached: Reached | None = None
+) -> int:
+    """Source texts match their recorded digests and every excerpt its text (only what `reached`
+    names, when given); returns the number of excerpts compared."""
+    every = source_texts(store, named("provenance"), sources_dir)
+    texts = every if reached is None else {d: t for d, t in every.items() if d in reached.documents}
     misplaced = _misplaced_texts(texts, index)
     if misplaced:
         raise BuildFailed(
@@ -60,7 +75,8 @@ def check_sources(store: ox.Store, sources_dir: Path, index: SubjectIndex) -> in
             for document, text in texts.items()
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]
-        count, excerpt_problems = check_excerpts(store, named("provenance"), texts)
+        only = reached.excerpts if reached is not None else None
+        count, excerpt_problems = check_excerpts(store, named("provenance"), every, only)
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
     problems += [
@@ -118,12 +134,13 @@ def check_shapes(
     engine: str = "store",
     *,
     only_data: bool = False,
+    asked: Callable[[ShapeQuery], str | None] | None = None,
 ) -> ValidationReport:
     """SHACL over the data with the ontology merged in, so subclass links count: by queries on the
     store, or (`engine="pyshacl"`) by the reference engine on an rdflib copy of the same graphs.
     `only_data` says the store holds nothing but those graphs (not the shapes), so the queries
-    may read its union."""
+    may read its union. `asked` restricts the store's queries (see `validate_store`)."""
     if engine == "pyshacl":
         return validate(rdflib_graph(store, ("ontology", *DATA_GRAPHS)), shapes, index)
     graphs = None if only_data else [named("ontology"), *(named(name) for name in DATA_GRAPHS)]
-    return validate_store(store, graphs, shapes, index)
+    return validate_store(store, graphs, shapes, index, asked)

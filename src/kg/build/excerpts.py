@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
+from kg.store.sparql import with_values
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,20 @@ def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrenc
 
 
 def check_excerpts(
-    store: ox.Store, provenance: ox.NamedNode, texts: dict[URIRef, SourceText]
+    store: ox.Store,
+    provenance: ox.NamedNode,
+    texts: dict[URIRef, SourceText],
+    only: set[URIRef] | None = None,
 ) -> tuple[int, list[ExcerptProblem]]:
-    """The number of excerpts, and every excerpt whose quote is not at its stated position in its
-    source's text. Excerpts come from the store in source order, so one text is in memory at a time."""
-    rows = store.query(sparql("excerpt-selectors", graph=provenance.value))
+    """The number of excerpts compared, and every excerpt whose quote is not at its stated position in
+    its source's text: all of them, or `only` these. Excerpts come from the store in source order, so one
+    text is in memory at a time."""
+    text = sparql("excerpt-selectors", graph=provenance.value)
+    if only is not None:
+        if not only:
+            return 0, []
+        text = with_values(text, {"excerpt": tuple(ox.NamedNode(str(e)) for e in sorted(only))})
+    rows = store.query(text)
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     problems: list[ExcerptProblem] = []
     count = 0

@@ -10,6 +10,7 @@ previous one untouched (see `kg.store.generations`).
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import os
@@ -27,17 +28,29 @@ from rdflib import Graph
 from kg.build.checks import (
     DATA_GRAPHS,
     BuildFailed,
+    Reached,
     check_data_cube,
     check_shapes,
     check_sources,
     check_terms,
+    named,
     quads_graph,
 )
 from kg.build.cube import CHECKS
+from kg.build.incremental import (
+    Change,
+    change_since,
+    copy_store,
+    previous_texts,
+    reached_sources,
+    text_digests,
+    write_state,
+)
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
+from kg.build.reach import Analyses, Revalidation
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
@@ -46,6 +59,7 @@ from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, des
 from kg.store.generations import Generation, Generations
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
+REACH = "reach.json"  # beside the store: what each shape query reads (see `kg.build.reach`)
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
@@ -61,6 +75,7 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     cpu_phases: dict[str, float] = field(default_factory=dict)
+    how: str = ""  # a full build and why, or what a rebuild reused
 
     def summary(self) -> str:
         counts = ", ".join(f"{name} {count}" for name, count in self.triples_per_graph.items())
@@ -69,7 +84,7 @@ class BuildResult:
             f"built {total} triples ({counts}); "
             f"excerpts checked: {self.excerpts_checked}; violations: {self.violations}; "
             f"wrote {self.dist}/ and {self.store}; {self.seconds:.1f} s ({_listed(self.phases)}); "
-            f"CPU {sum(self.cpu_phases.values()):.1f} s ({_listed(self.cpu_phases)})"
+            f"CPU {sum(self.cpu_phases.values()):.1f} s ({_listed(self.cpu_phases)}); {self.how}"
         )
 
 
@@ -117,6 +132,7 @@ class Staged:
     report: ValidationReport
     excerpts_checked: int
     written: list[Path]
+    how: str
 
 
 def build(root: Path, dist: Path, store: Path, source: str | None = None) -> BuildResult:
@@ -130,8 +146,11 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         for name, paths in write_tables([root / "graph" / found for found in ids], Path(scratch)).items():
             files.setdefault(name, []).extend(paths)
         parsed = ParsedFiles(store.parent / PARSED)
+        generations = Generations(store, dist)
+        reach = Analyses(store.parent / REACH)
         staged = publish(
-            Generations(store, dist), lambda staging: stage(root, files, staging, phases, parsed)
+            generations,
+            lambda staging: stage(root, files, staging, phases, parsed, (generations.current(), reach)),
         )
         parsed.prune()
     return BuildResult(
@@ -144,6 +163,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         written=[dist / path for path in staged.written],
         phases=dict(phases),
         cpu_phases=dict(phases.cpu),
+        how=staged.how,
     )
 
 
@@ -170,9 +190,11 @@ def stage(
     staging: Generation,
     phases: _Phases | None = None,
     parsed: ParsedFiles | None = None,
+    previous: tuple[Generation | None, Analyses] | None = None,
 ) -> Staged:
     """The build of the input `files` (by graph name) into a staging generation, checked against the
-    project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds."""
+    project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds,
+    and `previous` is the generation a rebuild may start from, with the analyses of its queries."""
     phases = _Phases() if phases is None else phases
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
@@ -180,12 +202,22 @@ def stage(
         write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
         split = staging.dist / ".graphs"
         counts = split_by_graph(dump, split)
-    report, excerpt_count = _load_and_check(split, list(counts), staging.store, root, index, phases)
+        change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
+    if change is None or previous is None or previous[0] is None:
+        report, excerpt_count, texts = _load_and_check(
+            split, list(counts), staging.store, root, index, phases
+        )
+        how = f"full build ({why})"
+    else:
+        report, excerpt_count, texts, how = _update_and_check(
+            split, (previous[0], change, previous[1]), staging.store, root, index, phases
+        )
+    write_state(staging, texts)
     with phases("write"):
         written = write_serializations(dump, split, list(counts), staging.dist)
         written += write_description(staging.dist, staging.store)
         shutil.rmtree(split)
-    return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written])
+    return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written], how)
 
 
 def _sha256(path: Path) -> str:
@@ -195,33 +227,96 @@ def _sha256(path: Path) -> str:
 
 def _load_and_check(
     split: Path, names: list[str], path: Path, root: Path, index: SubjectIndex, phases: _Phases
-) -> tuple[ValidationReport, int]:
+) -> tuple[ValidationReport, int, dict[str, str]]:
     """Bulk-load the store at `path` from the per-graph files and run every check on it; the shapes
     are loaded last, so that validation reads the store's union of exactly the data graphs. The quads
-    go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps dist/'s lines."""
+    go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps dist/'s lines.
+    Returns the report, the excerpt count and the digests of the source texts."""
     store = ox.Store(str(path))
     try:
         with phases("load"):
-            shapes = quads_graph(split / "shapes.nq") if "shapes" in names else Graph()
             for name in names:
                 if name != "shapes":
                     bulk_load(store, graph_quads(split, name))
-        with phases("check"):
-            check_terms(store, index)
-            excerpt_count = check_sources(store, root / "sources", index)
-            check_data_cube(store, root / CHECKS)
-        with phases("validate"):
-            report = check_shapes(store, shapes, index, only_data=True)
-        if not report.conforms:
-            raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+        report, excerpt_count = _check(store, split, root, index, phases, store, None, None)
         with phases("load"):
             if "shapes" in names:
                 bulk_load(store, graph_quads(split, "shapes"))
             store.flush()
             store.optimize()
-        return report, excerpt_count
+        return report, excerpt_count, text_digests(store, root / "sources")
     finally:
         del store  # closed before it is moved or removed
+
+
+def _update_and_check(
+    split: Path,
+    previous: tuple[Generation, Change, Analyses],
+    path: Path,
+    root: Path,
+    index: SubjectIndex,
+    phases: _Phases,
+) -> tuple[ValidationReport, int, dict[str, str], str]:
+    """The previous generation's store copied to `path`, the change applied, and the checks asked about
+    what the change reaches: the new terms, the excerpts and texts it touched, the focus nodes it
+    reaches (see `kg.build.reach`); the Data Cube constraints run whole. Returns as `_load_and_check`
+    does, and what was reused."""
+    generation, change, analyses = previous
+    with phases("load"):
+        store = copy_store(generation, path)
+    try:
+        with phases("load"):
+            store.remove_graph(named("shapes"))  # validation reads the union of the data graphs
+            for quad in change.removed:
+                store.remove(quad)
+            store.extend(change.added)
+            terms = ox.Store()  # the ontology is unchanged: only added quads can bring new terms
+            terms.extend(store.quads_for_pattern(None, None, None, named("ontology")))
+            terms.extend(change.added)
+        with phases("check"):
+            reached = reached_sources(store, change, root / "sources", previous_texts(generation))
+        revalidation = Revalidation(store, change.quads, analyses)
+        report, excerpt_count = _check(store, split, root, index, phases, terms, reached, revalidation)
+        summary = revalidation.summary()
+        del revalidation  # it holds the store
+        with phases("load"):
+            store.extend(graph_quads(split, "shapes"))
+            store.flush()
+        analyses.save()
+        how = (
+            f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
+            f"{len(change.added)} added; {len(reached.documents)} documents and {len(reached.excerpts)} "
+            f"excerpts re-checked; shape queries {summary}"
+        )
+        return report, excerpt_count, text_digests(store, root / "sources"), how
+    finally:
+        del store
+        # rdflib's SPARQL parser (`kg.build.reach`) leaves caught exceptions whose frames hold the store
+        # in reference cycles: collected now, so the store is closed before it is moved.
+        gc.collect()
+
+
+def _check(
+    store: ox.Store,
+    split: Path,
+    root: Path,
+    index: SubjectIndex,
+    phases: _Phases,
+    terms: ox.Store,
+    reached: Reached | None,
+    asked: Revalidation | None,
+) -> tuple[ValidationReport, int]:
+    """Every check of a build on `store` (the terms on `terms`); raises BuildFailed."""
+    with phases("check"):
+        check_terms(terms, index)
+        excerpt_count = check_sources(store, root / "sources", index, reached)
+        check_data_cube(store, root / CHECKS)
+    with phases("validate"):
+        shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
+        report = check_shapes(store, shapes, index, only_data=True, asked=asked)
+    if not report.conforms:
+        raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+    return report, excerpt_count
 
 
 def write_description(out: Path, store: Path) -> list[Path]:

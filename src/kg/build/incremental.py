@@ -1,0 +1,144 @@
+"""What changed since the previous generation, and whether a rebuild may start from it.
+
+A rebuild compares its sorted dump with the previous generation's
+`dist/opioid-kg.nq` line by line (`comm`, both sorted in byte order): the lines
+only the old one has are the quads to remove, those only the new one has the
+quads to add. The previous store, copied by hard links (`Store.backup`), with
+those quads removed and added, holds what a clean load of the new dump holds.
+The checks and the validation then ask only about what the change reaches,
+which is sound because the previous generation passed every check with the
+same code, ontology and shapes: so a change to any of these rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+import kg.build
+from kg.build.checks import Reached
+from kg.build.sources import source_texts
+from kg.namespaces import graph_iri
+from kg.store.generations import Generation
+
+STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
+_WHOLE_GRAPHS = {"ontology": "the ontology changed", "shapes": "the shapes changed"}
+_HAS_SELECTOR = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
+_HAS_SOURCE = ox.NamedNode("http://www.w3.org/ns/oa#hasSource")
+_MOST = 0.25  # past this share of the quads changed, loading everything again is cheaper
+
+
+@dataclass(frozen=True)
+class Change:
+    """The quads a rebuild removes from and adds to the previous generation's store."""
+
+    removed: list[ox.Quad]
+    added: list[ox.Quad]
+
+    @property
+    def quads(self) -> list[ox.Quad]:
+        return self.removed + self.added
+
+    def subjects(self, graph: str) -> set[ox.NamedNode | ox.BlankNode]:
+        """The subjects of the changed quads in the named graph `graph`."""
+        name = ox.NamedNode(str(graph_iri(graph)))
+        return {quad.subject for quad in self.quads if quad.graph_name == name}  # type: ignore[misc]
+
+
+def code_digest() -> str:
+    """The build's code and its queries: a generation checked by other code is not reused."""
+    folder = Path(kg.build.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".py", ".rq"):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_state(generation: Generation) -> dict[str, object] | None:
+    path = generation.path / STATE
+    try:
+        state = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def previous_texts(generation: Generation) -> dict[str, str]:
+    """The digests of the source texts `generation` was checked with."""
+    texts = (read_state(generation) or {}).get("texts")
+    return {str(path): str(digest) for path, digest in texts.items()} if isinstance(texts, dict) else {}
+
+
+def write_state(generation: Generation, texts: dict[str, str]) -> None:
+    """What the next build needs to start from this one: the code that checked it, its texts' digests."""
+    state = {"code": code_digest(), "texts": texts}
+    (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+
+
+def change_since(previous: Generation | None, dump: Path, total: int) -> tuple[Change | None, str]:
+    """The quads `dump` (sorted N-Quads of `total` lines) adds to and removes from the `previous`
+    generation, or None and why the build starts from nothing."""
+    if previous is None or not (previous.dist / "opioid-kg.nq").is_file() or not previous.store.is_dir():
+        return None, "no previous build"
+    state = read_state(previous)
+    if state is None or state.get("code") != code_digest():
+        return None, "the previous build was made by other code"
+    environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in
+    lines = subprocess.run(
+        ["comm", "-3", str(previous.dist / "opioid-kg.nq"), str(dump)],
+        check=True, env=environment, capture_output=True,
+    ).stdout.splitlines(keepends=True)  # fmt: skip
+    for name, reason in _WHOLE_GRAPHS.items():
+        ending = f" <{graph_iri(name)}> .\n".encode()
+        if any(line.endswith(ending) for line in lines):
+            return None, reason
+    if len(lines) > _MOST * total:
+        return None, f"{len(lines)} of {total} quads changed"
+    removed = b"".join(line for line in lines if not line.startswith(b"\t"))
+    added = b"".join(line[1:] for line in lines if line.startswith(b"\t"))
+    return Change(_quads(removed), _quads(added)), ""
+
+
+def _quads(nquads: bytes) -> list[ox.Quad]:
+    return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)) if nquads else []
+
+
+def copy_store(previous: Generation, target: Path) -> ox.Store:
+    """The previous generation's store copied to `target` (hard links where the file system allows),
+    opened for writing."""
+    ox.Store.read_only(str(previous.store)).backup(str(target))
+    return ox.Store(str(target))
+
+
+def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
+    """The SHA-256 of every source text the store's reports name ("" for a missing file)."""
+    texts = source_texts(store, ox.NamedNode(str(graph_iri("provenance"))), sources_dir)
+    return {str(text.path): text.sha256 if text.path.is_file() else "" for text in texts.values()}
+
+
+def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
+    """The documents whose metadata or text changed since the digests `before`, and the excerpts
+    whose triples or selectors changed or that quote those documents."""
+    provenance = ox.NamedNode(str(graph_iri("provenance")))
+    subjects = change.subjects("provenance")
+    now = text_digests(store, sources_dir)
+    documents = {
+        document
+        for document, text in source_texts(store, provenance, sources_dir).items()
+        if ox.NamedNode(str(document)) in subjects or now[str(text.path)] != before.get(str(text.path))
+    }
+    excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
+    cited = subjects | {ox.NamedNode(str(document)) for document in documents}  # a removed one, too
+    for node, link in [(node, _HAS_SELECTOR) for node in subjects] + [(node, _HAS_SOURCE) for node in cited]:
+        for quad in store.quads_for_pattern(None, link, node, provenance):
+            if isinstance(quad.subject, ox.NamedNode):
+                excerpts.add(URIRef(quad.subject.value))
+    return Reached(documents, excerpts)

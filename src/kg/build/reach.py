@@ -1,0 +1,339 @@
+"""Which focus nodes a change can reach, for each compiled shape query: what a rebuild re-validates.
+
+A published generation conforms, so no shape query found a row in it. After a
+change, a query can find a row for a focus node F only if its evaluation at F
+reads a triple that was added or removed. The query's triple patterns form a
+graph over its terms, rooted at `?this`; take the changed triple nearest F in
+a solution: the patterns between `?this` and it match unchanged triples, which
+the new store holds. So F lies within (depth − 1) steps of that triple's end
+nearer `?this`, where depth is the pattern's distance from `?this`, walking
+only triples whose predicates the query names. A query whose patterns do not
+all connect to `?this` or that leaves a predicate open (a variable, a negated
+set) cannot be bounded so: it runs whole. A repeated path (`p*`, `p+`, `p?`)
+matches chains of any length, so walks follow its predicates without counting
+the steps.
+
+Walks do not pass through `rdf:type` triples (a class joins all its
+instances); a query whose patterns connect only through one runs whole too.
+Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
+each analysis is kept on disk by the digest of the query's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.namespace import RDF, RDFS
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from kg.build.shape_queries import ShapeQuery
+
+TYPE = str(RDF.type)
+SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
+FOCUS = "{ SELECT DISTINCT ?this WHERE { "  # how `shape_queries` opens the focus nodes' pattern
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A triple pattern of a query as the walk needs it: its predicates, its distance from `?this`,
+    and which of its ends (subject, object) is the nearer."""
+
+    predicates: tuple[str, ...]
+    depth: int
+    near_subject: bool
+    near_object: bool
+    repeated: bool = False  # a repeated path: its changed triple may lie anywhere along the chain
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A query's patterns, or None when the query must run whole."""
+
+    patterns: tuple[Pattern, ...] | None
+
+    @property
+    def walked(self) -> frozenset[str]:
+        """The predicates a walk may follow: every one the query names, but rdf:type."""
+        return frozenset(p for pattern in self.patterns or () for p in pattern.predicates if p != TYPE)
+
+    @property
+    def free(self) -> frozenset[str]:
+        """The predicates of repeated paths, which a walk follows without counting the steps."""
+        return frozenset(p for pattern in self.patterns or () if pattern.repeated for p in pattern.predicates)
+
+
+WHOLE = Reach(None)
+
+
+class _Open(Exception):
+    """The query leaves a predicate open or repeats a path."""
+
+
+def analyse(text: str) -> Reach:
+    """The reach of one query text (see the module's docstring)."""
+    try:
+        algebra = prepareQuery(text).algebra
+        triples: list[_Triple] = []
+        _collect(algebra, _Scope(None, []), triples, count(), top=True)
+    except _Open:
+        return WHOLE
+    return _reach(triples)
+
+
+class _Scope:
+    """Variable names of one sub-SELECT: those it projects are its parent's, the others its own."""
+
+    ids = count()
+
+    def __init__(self, parent: _Scope | None, projected: Iterable[Variable]) -> None:
+        self.parent, self.projected, self.id = parent, set(projected), next(self.ids)
+
+    def name(self, variable: Variable) -> str:
+        if self.parent is None:
+            return f"?{variable}"
+        return self.parent.name(variable) if variable in self.projected else f"?{variable}@{self.id}"
+
+
+_Triple = tuple[str, tuple[str, ...], str, bool]  # subject, predicates, object, repeated
+
+
+def _collect(node: Any, scope: _Scope, out: list[_Triple], fresh: count[int],
+             *, top: bool = False) -> None:  # fmt: skip
+    """Every triple pattern under `node`, its variables named by their scope."""
+    if isinstance(node, CompValue):
+        if node.name == "SubSelect":
+            raise _Open  # an unparsed sub-SELECT (inside EXISTS): its scope is not read here
+        if node.name == "Project" and not top:
+            scope = _Scope(scope, node.get("PV") or [])
+        for key, value in node.items():
+            if key == "triples":  # (s, p, o) in a BGP; s, p, o, s, p, o… in a block EXISTS holds
+                for flat in value:
+                    for at in range(0, len(flat), 3):
+                        s, p, o = flat[at : at + 3]
+                        _edges(_term(s, scope), p, _term(o, scope), scope, out, fresh)
+            elif not key.startswith("_"):
+                _collect(value, scope, out, fresh, top=top and node.name != "Project")
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _collect(item, scope, out, fresh, top=top)
+
+
+def _term(term: Any, scope: _Scope) -> str:
+    if isinstance(term, Variable):
+        return scope.name(term)
+    if isinstance(term, BNode):
+        return f"?_{term}@{scope.id}"  # `[]` in a pattern is a variable
+    if isinstance(term, URIRef | Literal):
+        return term.n3()
+    raise _Open
+
+
+def _edges(s: str, path: Any, o: str, scope: _Scope, out: list[_Triple],
+           fresh: count[int]) -> None:  # fmt: skip
+    """The triple patterns a (possibly complex) predicate stands for between `s` and `o`."""
+    if isinstance(path, URIRef):
+        out.append((s, (str(path),), o, False))
+    elif isinstance(path, InvPath):
+        _edges(o, path.arg, s, scope, out, fresh)
+    elif isinstance(path, SequencePath):
+        ends = [s] + [f"?_step{next(fresh)}" for _ in path.args[1:]] + [o]
+        for step, part in enumerate(path.args):
+            _edges(ends[step], part, ends[step + 1], scope, out, fresh)
+    elif isinstance(path, AlternativePath):
+        for part in path.args:
+            _edges(s, part, o, scope, out, fresh)
+    elif isinstance(path, MulPath):
+        out.append((s, tuple(sorted(_predicates(path.path))), o, True))
+    else:
+        raise _Open  # a variable or a negated set
+
+
+def _predicates(path: Any) -> set[str]:
+    """Every predicate a path names."""
+    if isinstance(path, URIRef):
+        return {str(path)}
+    if isinstance(path, InvPath | MulPath):
+        return _predicates(path.arg if isinstance(path, InvPath) else path.path)
+    if isinstance(path, SequencePath | AlternativePath):
+        return {p for part in path.args for p in _predicates(part)}
+    raise _Open
+
+
+def _reach(triples: list[_Triple]) -> Reach:
+    """Distances from ?this over the patterns (not through rdf:type), and each pattern's depth."""
+    links: dict[str, list[str]] = {}
+    for s, predicates, o, _ in triples:
+        if predicates != (TYPE,):
+            links.setdefault(s, []).append(o)
+            links.setdefault(o, []).append(s)
+    distance = {"?this": 0}
+    queue = deque(["?this"])
+    while queue:
+        node = queue.popleft()
+        for other in links.get(node, []):
+            if other not in distance:
+                distance[other] = distance[node] + 1
+                queue.append(other)
+    patterns = set()
+    for s, predicates, o, repeated in triples:
+        near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if predicates != (TYPE,) else 1 << 30)
+        if near >= 1 << 30:
+            return WHOLE  # not connected to ?this but through a class
+        patterns.add(
+            Pattern(
+                predicates,
+                near + 1,
+                repeated or distance.get(s) == near,
+                repeated or (distance.get(o) == near and predicates != (TYPE,)),
+                repeated,
+            )
+        )
+    return Reach(tuple(sorted(patterns, key=repr)))
+
+
+_CODE = Path(__file__).read_bytes()  # an analysis is kept for the code that made it
+
+
+class Analyses:
+    """Each query text's reach, kept in a file by the digest of the text between builds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._kept: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+        self._used: dict[str, Any] = {}
+
+    def reach(self, text: str) -> Reach:
+        key = hashlib.sha256(_CODE + text.encode()).hexdigest()
+        if key not in self._kept:
+            found = analyse(text)
+            self._kept[key] = (
+                None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
+            )
+        self._used[key] = self._kept[key]
+        kept = self._used[key]
+        return WHOLE if kept is None else Reach(tuple(Pattern(tuple(p[0]), *p[1:]) for p in kept))
+
+    def save(self) -> None:
+        """Keep the analyses this build used (and only those)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(self._used, sort_keys=True))
+        partial.replace(self.path)
+
+
+class Neighbours:
+    """Walks over the new store from the changed triples, each node's neighbours asked once."""
+
+    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad]) -> None:
+        self.store = store
+        self.by_predicate: dict[str, list[ox.Quad]] = {}
+        for quad in changed:
+            self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
+        self._known: dict[Term, list[tuple[str, Term]]] = {}
+        self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
+
+    def focus(self, reach: Reach) -> set[Term] | None:
+        """The focus nodes whose result the change may have changed; None when the query runs whole."""
+        if reach.patterns is None or self.whole:
+            return None
+        anchors: dict[int, set[Term]] = {}
+        for pattern in reach.patterns:
+            for predicate in pattern.predicates:
+                for quad in self.by_predicate.get(predicate, []):
+                    ends = anchors.setdefault(pattern.depth, set())
+                    if pattern.near_subject:
+                        ends.add(quad.subject)
+                    if pattern.near_object:
+                        ends.add(quad.object)
+        found: set[Term] = set()
+        for depth, ends in anchors.items():
+            reached = self.walk(ends, reach.walked, depth - 1, reach.free)
+            if reached is None:
+                return None
+            found |= reached
+        return found
+
+    def walk(
+        self, start: set[Term], predicates: frozenset[str], steps: int, free: frozenset[str] = frozenset()
+    ) -> set[Term] | None:
+        """The nodes within `steps` triples of `start` over `predicates`, triples over `free` not
+        counted; None past the limit or at a blank node (which a query cannot name)."""
+        reached: set[Term] = set()
+        frontier = set(start)
+        for step in range(steps + 1):
+            while frontier:  # the new nodes, closed over the free predicates
+                reached |= frontier
+                if len(reached) > WALK_LIMIT:
+                    return None
+                frontier = self._next(frontier, free) - reached
+            if step < steps:
+                frontier = self._next(reached, predicates) - reached
+        return None if any(isinstance(node, ox.BlankNode) for node in reached) else reached
+
+    def _next(self, nodes: set[Term], predicates: frozenset[str]) -> set[Term]:
+        """The neighbours of `nodes` over `predicates`."""
+        if not predicates:
+            return set()
+        self._ask([node for node in nodes if node not in self._known])
+        return {n for node in nodes for p, n in self._known[node] if p in predicates}
+
+    def _ask(self, nodes: list[Term]) -> None:
+        for node in nodes:
+            self._known[node] = []
+        usable = [node for node in nodes if not isinstance(node, ox.BlankNode)]
+        for start in range(0, len(usable), 500):
+            values = " ".join(str(node) for node in usable[start : start + 500])
+            rows = self.store.query(
+                f"SELECT ?a ?p ?n WHERE {{ VALUES ?a {{ {values} }} {{ ?a ?p ?n }} UNION {{ ?n ?p ?a }} "
+                f"FILTER (?p != <{TYPE}>) }}",
+                use_default_graph_as_union=True,
+            )
+            assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+            for row in rows:
+                self._known[row["a"]].append((row["p"].value, row["n"]))
+
+
+def restricted(text: str, focus: set[Term]) -> str | None:
+    """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
+    no focus pattern to restrict."""
+    if FOCUS not in text or "AS ?this)" in text:  # no focus pattern, or one that binds ?this itself
+        return None
+    values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
+    return text.replace(FOCUS, FOCUS + values, 1)
+
+
+def _sorted(nodes: set[Term]) -> Iterator[Term]:
+    return iter(sorted(nodes, key=str))
+
+
+class Revalidation:
+    """What a rebuild asks of each compiled constraint: nothing when the change reaches none of its
+    focus nodes, the query on the reached ones, or the whole query; counted for the build's summary."""
+
+    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad], analyses: Analyses) -> None:
+        self.neighbours = Neighbours(store, changed)
+        self.analyses = analyses
+        self.counts = {"skipped": 0, "restricted": 0, "whole": 0}
+
+    def __call__(self, query: ShapeQuery) -> str | None:
+        focus = self.neighbours.focus(self.analyses.reach(query.sparql))
+        text = restricted(query.sparql, focus) if focus else None
+        kind = "skipped" if focus == set() else "whole" if text is None else "restricted"
+        self.counts[kind] += 1
+        return None if kind == "skipped" else text or query.sparql
+
+    def summary(self) -> str:
+        return ", ".join(f"{count} {kind}" for kind, count in self.counts.items())

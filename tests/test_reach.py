@@ -1,0 +1,127 @@
+"""A rebuild re-validates only the focus nodes a change reaches, and reports what a whole validation does.
+
+The change is the difference between the curated graph (which conforms, as a
+published generation does) and the graph broken by the negative cases of
+`shacl_cases`: asked only about what that difference reaches, the store's
+validation must report every case's violation, and all of them together must
+be the reference engine's results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violations
+from test_store_validation import GRAPH, in_store, results
+
+from kg.build.reach import Analyses, Revalidation, analyse, restricted
+from kg.build.store_validation import validate_store
+from kg.build.validation import Violation
+
+
+@pytest.fixture(scope="module")
+def analyses(tmp_path_factory: pytest.TempPathFactory) -> Analyses:
+    return Analyses(tmp_path_factory.mktemp("reach") / "reach.json")
+
+
+def changed(before: ox.Store, after: ox.Store) -> list[ox.Quad]:
+    """The quads only one of the two stores holds."""
+    old, new = set(before), set(after)
+    return sorted(old ^ new, key=str)
+
+
+def revalidated(
+    data: Graph, broken: Graph, shapes: Graph, analyses: Analyses
+) -> tuple[list[Violation], dict[str, int]]:
+    """The violations of `broken` found by asking only what its difference from `data` reaches, and
+    how many queries were skipped, restricted and run whole."""
+    store = in_store(broken)
+    asked = Revalidation(store, changed(in_store(data), store), analyses)
+    report = validate_store(store, [GRAPH], shapes, asked=asked)
+    return report.violations, asked.counts
+
+
+def test_all_cases_at_once_give_the_reference_results(
+    graphs: tuple[Graph, Graph], broken_reference: tuple[bool, list[Violation]], analyses: Analyses
+) -> None:
+    data, shapes = graphs
+    violations, counts = revalidated(data, broken_graph(data), shapes, analyses)
+    assert results(violations) == results(broken_reference[1])
+    assert counts["skipped"] > 0  # the change does not reach every constraint
+    assert counts["restricted"] > 0  # the focus pattern of the compiled queries is found
+
+
+@pytest.mark.parametrize(("case", "update", "focus", "shape", "message"), CASES, ids=[c[0] for c in CASES])
+def test_each_case_alone_is_found_from_its_change(
+    graphs: tuple[Graph, Graph],
+    analyses: Analyses,
+    case: str,
+    update: str,
+    focus: str,
+    shape: str,
+    message: str,
+) -> None:
+    data, shapes = graphs
+    broken = Graph()
+    broken += data
+    broken.update(PREFIXES + _full_iris(update))
+    violations, counts = revalidated(data, broken, shapes, analyses)
+    assert case_violations(violations, focus, shape, message), f"{case}: not found ({counts})"
+
+
+def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> None:
+    """A query that joins through a shared node reaches focus nodes whose own triples did not change."""
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
+        "?this <urn:area> ?area . ?other <urn:area> ?area ; <urn:kind> <urn:fiscal> }"
+    )
+    store = ox.Store()
+    a, b, area = ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:mx")
+    for quad in (
+        ox.Quad(a, ox.NamedNode("urn:area"), area),
+        ox.Quad(b, ox.NamedNode("urn:area"), area),
+        ox.Quad(a, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("urn:C")),
+    ):
+        store.add(quad)
+    change = [ox.Quad(b, ox.NamedNode("urn:kind"), ox.NamedNode("urn:fiscal"))]
+    asked = Revalidation(store, change, Analyses(tmp_path / "reach.json"))
+    assert asked.neighbours.focus(reach) == {a, b, area}
+    unrelated = [ox.Quad(b, ox.NamedNode("urn:label"), ox.Literal("b"))]
+    assert Revalidation(store, unrelated, Analyses(tmp_path / "reach.json")).neighbours.focus(reach) == set()
+
+
+def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
+    """`p+` matches chains of any length: a change at the far end of a chain reaches its start."""
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p>+ ?x }"
+    )
+    store = ox.Store()
+    a, b, c, d = (ox.NamedNode(f"urn:{name}") for name in "abcd")
+    p = ox.NamedNode("urn:p")
+    for quad in (ox.Quad(a, p, b), ox.Quad(b, p, c), ox.Quad(c, p, d)):
+        store.add(quad)
+    asked = Revalidation(store, [ox.Quad(c, p, d)], Analyses(tmp_path / "reach.json"))
+    assert asked.neighbours.focus(reach) == {a, b, c, d}
+
+
+def test_open_predicates_and_unjoined_patterns_run_whole() -> None:
+    focus = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:C> } }"
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o }}").patterns is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p> ?o }}").patterns is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").patterns is None  # not joined
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None
+
+
+def test_a_focus_pattern_that_binds_this_is_not_restricted() -> None:
+    """`sh:targetNode` binds ?this with BIND, which a VALUES block before it would make an error."""
+    node = {ox.NamedNode("urn:a")}
+    assert restricted("SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } }", node)
+    assert (
+        restricted(
+            "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { { BIND(<urn:a> AS ?this) } } } }", node
+        )
+        is None
+    )
