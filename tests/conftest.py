@@ -15,6 +15,7 @@ from typing import TypeVar, cast
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from inputs import copy_inputs
 from listener import Listener
 from rdflib import Dataset, Graph
 from server_fixtures import RunningServer, serving
@@ -174,13 +175,6 @@ def listener() -> Iterator[Listener]:
 def project_copy(project_root: Path, tmp_path: Path) -> Path:
     """A copy of the project's inputs that a test may break."""
     return copy_inputs(project_root, tmp_path / "project")
-
-
-def copy_inputs(root: Path, copy: Path) -> Path:
-    """The input folders of the project at `root` copied to `copy`."""
-    for folder in ("ontology", "graph", "sources", "queries"):
-        shutil.copytree(root / folder, copy / folder)
-    return copy
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import copy_inputs
+from inputs import copy_inputs
 
 from kg.build.checks import BuildFailed
 from kg.build.pipeline import PARSED, BuildResult, build

@@ -49,7 +49,7 @@ class Change:
     def subjects(self, graph: str) -> set[ox.NamedNode | ox.BlankNode]:
         """The subjects of the changed quads in the named graph `graph`."""
         name = ox.NamedNode(str(graph_iri(graph)))
-        return {quad.subject for quad in self.quads if quad.graph_name == name}  # type: ignore[misc]
+        return {quad.subject for quad in self.quads if quad.graph_name == name}  # type: ignore[misc]  # a data quad's subject is never a quoted triple
 
 
 def code_digest() -> str:

@@ -37,12 +37,14 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.build.shape_queries import ShapeQuery
+from kg.build.queries import build_queries
+from kg.build.shape_queries import FOCUS_OPENING, ShapeQuery
+from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
-FOCUS = "{ SELECT DISTINCT ?this WHERE { "  # how `shape_queries` opens the focus nodes' pattern
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+FOCUS = FOCUS_OPENING
+ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
 
 
@@ -242,14 +244,14 @@ class Neighbours:
         self.by_predicate: dict[str, list[ox.Quad]] = {}
         for quad in changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
-        self._known: dict[Term, list[tuple[str, Term]]] = {}
+        self._known: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
 
-    def focus(self, reach: Reach) -> set[Term] | None:
+    def focus(self, reach: Reach) -> set[ReachedNode] | None:
         """The focus nodes whose result the change may have changed; None when the query runs whole."""
         if reach.patterns is None or self.whole:
             return None
-        anchors: dict[int, set[Term]] = {}
+        anchors: dict[int, set[ReachedNode]] = {}
         for pattern in reach.patterns:
             for predicate in pattern.predicates:
                 for quad in self.by_predicate.get(predicate, []):
@@ -258,7 +260,7 @@ class Neighbours:
                         ends.add(quad.subject)
                     if pattern.near_object:
                         ends.add(quad.object)
-        found: set[Term] = set()
+        found: set[ReachedNode] = set()
         for depth, ends in anchors.items():
             reached = self.walk(ends, reach.walked, depth - 1, reach.free)
             if reached is None:
@@ -267,11 +269,15 @@ class Neighbours:
         return found
 
     def walk(
-        self, start: set[Term], predicates: frozenset[str], steps: int, free: frozenset[str] = frozenset()
-    ) -> set[Term] | None:
+        self,
+        start: set[ReachedNode],
+        predicates: frozenset[str],
+        steps: int,
+        free: frozenset[str] = frozenset(),
+    ) -> set[ReachedNode] | None:
         """The nodes within `steps` triples of `start` over `predicates`, triples over `free` not
         counted; None past the limit or at a blank node (which a query cannot name)."""
-        reached: set[Term] = set()
+        reached: set[ReachedNode] = set()
         frontier = set(start)
         for step in range(steps + 1):
             while frontier:  # the new nodes, closed over the free predicates
@@ -283,30 +289,27 @@ class Neighbours:
                 frontier = self._next(reached, predicates) - reached
         return None if any(isinstance(node, ox.BlankNode) for node in reached) else reached
 
-    def _next(self, nodes: set[Term], predicates: frozenset[str]) -> set[Term]:
+    def _next(self, nodes: set[ReachedNode], predicates: frozenset[str]) -> set[ReachedNode]:
         """The neighbours of `nodes` over `predicates`."""
         if not predicates:
             return set()
         self._ask([node for node in nodes if node not in self._known])
         return {n for node in nodes for p, n in self._known[node] if p in predicates}
 
-    def _ask(self, nodes: list[Term]) -> None:
+    def _ask(self, nodes: list[ReachedNode]) -> None:
         for node in nodes:
             self._known[node] = []
-        usable = [node for node in nodes if not isinstance(node, ox.BlankNode)]
+        # Blank nodes cannot be named in a query; the data holds no quoted triples.
+        usable = [node for node in nodes if isinstance(node, ox.NamedNode | ox.Literal)]
         for start in range(0, len(usable), 500):
-            values = " ".join(str(node) for node in usable[start : start + 500])
-            rows = self.store.query(
-                f"SELECT ?a ?p ?n WHERE {{ VALUES ?a {{ {values} }} {{ ?a ?p ?n }} UNION {{ ?n ?p ?a }} "
-                f"FILTER (?p != <{TYPE}>) }}",
-                use_default_graph_as_union=True,
-            )
+            asked = with_values(build_queries()["neighbours"].text, {"a": tuple(usable[start : start + 500])})
+            rows = self.store.query(asked, use_default_graph_as_union=True)
             assert isinstance(rows, ox.QuerySolutions)  # a SELECT
             for row in rows:
                 self._known[row["a"]].append((row["p"].value, row["n"]))
 
 
-def restricted(text: str, focus: set[Term]) -> str | None:
+def restricted(text: str, focus: set[ReachedNode]) -> str | None:
     """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
     no focus pattern to restrict."""
     if FOCUS not in text or "AS ?this)" in text:  # no focus pattern, or one that binds ?this itself
@@ -315,7 +318,7 @@ def restricted(text: str, focus: set[Term]) -> str | None:
     return text.replace(FOCUS, FOCUS + values, 1)
 
 
-def _sorted(nodes: set[Term]) -> Iterator[Term]:
+def _sorted(nodes: set[ReachedNode]) -> Iterator[ReachedNode]:
     return iter(sorted(nodes, key=str))
 
 

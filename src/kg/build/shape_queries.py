@@ -66,6 +66,7 @@ _HEADER = (
     "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 )
+FOCUS_OPENING = "{ SELECT DISTINCT ?this WHERE { "  # how a focus nodes' pattern opens (read by `reach`)
 _COUNTED = (
     "SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?value {test}}} }} "
     "GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {comparison})"
@@ -129,7 +130,7 @@ class _Compiler:
         parts += [f"{{ BIND({_n3(n)} AS ?this) }}" for n in self.shapes.objects(shape, SH.targetNode)]
         parts += [f"{{ ?this {_n3(p)} [] }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
         parts += [f"{{ [] {_n3(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)]
-        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }" if parts else ""
+        return FOCUS_OPENING + " UNION ".join(parts) + " } }" if parts else ""
 
     def query(self, shape: Node, component: URIRef, sparql: str, *, path: Node | None = None,
               message: str | None = None, severity: Node | None = None) -> ShapeQuery:  # fmt: skip
