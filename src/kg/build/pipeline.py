@@ -264,6 +264,7 @@ def _update_and_check(
     generation, change, analyses = previous
     with phases("load"):
         store = copy_store(generation, path)
+    revalidation: Revalidation | None = None
     try:
         with phases("load"):
             store.remove_graph(named("shapes"))  # validation reads the union of the data graphs
@@ -278,7 +279,7 @@ def _update_and_check(
         revalidation = Revalidation(store, change.quads, analyses)
         report, excerpt_count = _check(store, split, root, index, phases, terms, reached, revalidation)
         summary = revalidation.summary()
-        del revalidation  # it holds the store
+        revalidation = None  # it holds the store
         with phases("load"):
             store.extend(graph_quads(split, "shapes"))
             store.flush()
@@ -290,6 +291,8 @@ def _update_and_check(
         )
         return report, excerpt_count, text_digests(store, root / "sources"), how
     finally:
+        # A failed check's exception keeps this frame alive: nothing in it may still hold the store.
+        revalidation = None
         del store
         # rdflib's SPARQL parser (`kg.build.reach`) leaves caught exceptions whose frames hold the store
         # in reference cycles: collected now, so the store is closed before it is moved.
