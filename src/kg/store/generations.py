@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,9 +81,10 @@ class Generations:
             yield
 
     def staging(self) -> Generation:
-        """A fresh folder for the next generation; it is not a generation until `publish` names it."""
-        staging = Generation(self.home / f".new-{os.getpid()}")
-        shutil.rmtree(staging.path, ignore_errors=True)
+        """A fresh folder for the next generation; it is not a generation until `publish` names it.
+        Its name is new to every build, so a store an earlier build in this process left open (its lock
+        is kept by path) cannot stand in the way."""
+        staging = Generation(self.home / f".new-{os.getpid()}-{secrets.token_hex(4)}")
         staging.dist.mkdir(parents=True)
         return staging
 
