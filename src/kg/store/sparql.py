@@ -33,6 +33,7 @@ _TOKEN = re.compile(
 )
 FORMS = ("select", "ask", "construct", "describe")
 PROLOGUE = {"PREFIX", "BASE"}
+UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
 
 
 class NotAQuery(KgError, ValueError):
@@ -67,6 +68,14 @@ def query_form(text: str) -> str:
     return first.text.lower()
 
 
+def update_form(text: str) -> str:
+    """The form "update", when the first keyword after the prologue starts a SPARQL Update operation."""
+    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    if first is None or first.text.upper() not in UPDATES:
+        raise NotAQuery("not a SPARQL update: it does not start with an update operation")
+    return "update"
+
+
 def values_block(bindings: Mapping[str, Bound]) -> str:
     """`VALUES (?a ?b) { (x y) … }`: one row per combination of the bound terms."""
     names = " ".join(f"?{name}" for name in bindings)
@@ -78,9 +87,12 @@ def values_block(bindings: Mapping[str, Bound]) -> str:
 def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
     """`sparql` with a VALUES block binding `bindings` opening its WHERE pattern.
 
-    The short form `CONSTRUCT WHERE { P }` becomes `CONSTRUCT { P } WHERE { VALUES … P }`,
-    because a template cannot hold VALUES.
+    A variable the query gives an empty block of its own (`VALUES ?x { }`) is bound there
+    instead: the block stays in its group, so a list of no values empties that group only,
+    not the whole query. The short form `CONSTRUCT WHERE { P }` becomes
+    `CONSTRUCT { P } WHERE { VALUES … P }`, because a template cannot hold VALUES.
     """
+    sparql, bindings = _fill_blocks(sparql, bindings)
     if not bindings:
         return sparql
     values = values_block(bindings)
@@ -102,6 +114,45 @@ def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
             )
     open_brace = found[_next_brace(found, start)]
     return sparql[: open_brace.end] + values + sparql[open_brace.end :]
+
+
+def substitute(sparql: str, variable: str, text: str) -> str:
+    """`sparql` with the placeholder `$variable` (or `<$variable>`) replaced by `text` wherever it occurs.
+
+    For the places SPARQL takes no variable, where the recommendations write templates: SHACL's
+    validators write `$PATH` for a property shape's path, the Data Cube's IC-20 and IC-21 `<$p>`
+    for a property inside a path's closure, and SPARQL Update takes none in `DROP GRAPH` or in the
+    data of `INSERT DATA`. `text` is a path or a term in SPARQL syntax, or N-Triples lines.
+    """
+    placeholders = {f"${variable}", f"<${variable}>"}
+    found = [t for t in tokens(sparql) if t.kind in ("var", "iri") and t.text in placeholders]
+    for token in reversed(found):
+        sparql = sparql[: token.start] + text + sparql[token.end :]
+    return sparql
+
+
+def _fill_blocks(sparql: str, bindings: Mapping[str, Bound]) -> tuple[str, dict[str, Bound]]:
+    """`sparql` with the values of each variable that has an empty block of its own written into it,
+    and the bindings left to bind at the top."""
+    found = tokens(sparql)
+    blocks: dict[str, int] = {}  # variable name -> offset inside its empty block
+    for index in range(len(found) - 3):
+        keyword, variable, opening, closing = found[index : index + 4]
+        if (
+            keyword.kind == "word"
+            and keyword.text.upper() == "VALUES"
+            and variable.kind == "var"
+            and (opening.text, closing.text) == ("{", "}")
+            and variable.text[1:] in bindings
+        ):
+            if variable.text[1:] in blocks:
+                raise NotAQuery(f"the query has two blocks of values for {variable.text}")
+            blocks[variable.text[1:]] = opening.end
+    for name, offset in sorted(blocks.items(), key=lambda item: -item[1]):
+        value = bindings[name]
+        terms = value if isinstance(value, tuple) else (value,)
+        sparql = sparql[:offset] + "".join(f" {term}" for term in terms) + " " + sparql[offset:]
+    return sparql, {name: value for name, value in bindings.items() if name not in blocks}
 
 
 def _next_brace(found: list[Token], start: int) -> int:
