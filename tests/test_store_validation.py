@@ -49,7 +49,7 @@ def broken(graphs: tuple[Graph, Graph]) -> Graph:
 
 def test_the_shapes_compile_without_falling_back(graphs: tuple[Graph, Graph]) -> None:
     _, shapes = graphs
-    assert len(compile_shapes(shapes)) > 100
+    assert len(compile_shapes(shapes, {})) > 100
 
 
 def test_curated_graph_same_verdict(graphs: tuple[Graph, Graph]) -> None:
@@ -80,7 +80,7 @@ def test_a_feature_it_cannot_compile_is_named() -> None:
         format="turtle",
     )
     with pytest.raises(Unsupported, match="equals"):
-        compile_shapes(shapes)
+        compile_shapes(shapes, {})
 
 
 def test_shapes_it_cannot_compile_are_validated_by_pyshacl() -> None:

@@ -1,12 +1,15 @@
-"""SHACL validation on the store: every constraint one query over all its focus nodes.
+"""SHACL validation on the store: every constraint answered by validators over all its focus nodes.
 
-The build validates here (see `shape_queries`); pyshacl stays the reference
+The build validates here (see `shape_queries`, which says what each constraint runs; the answers of
+qualified value shapes and of sh:or, sh:and, sh:not and sh:xone are combined here as sets); pyshacl
+stays the reference
 engine, used when the shapes need a feature the compiler does not translate,
 and by the tests, which require both engines to report the same results.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import pyoxigraph as ox
@@ -17,7 +20,7 @@ from rdflib.term import Node
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
-from kg.build.shape_queries import ShapeQuery, Unsupported, compile_shapes, shape_classes
+from kg.build.shape_queries import Plan, Qualified, ShapeQuery, Unsupported, compile_shapes, shape_classes
 from kg.build.validation import ValidationReport, read_report, validate
 
 
@@ -73,21 +76,50 @@ def _subclasses(
     return found
 
 
+Pair = tuple[ox.NamedNode | ox.BlankNode | ox.Literal, ox.NamedNode | ox.BlankNode | ox.Literal | None]
+
+
 def _violations(
     store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: ShapeQuery
 ) -> set[tuple[Node, Node | None]]:
-    """The distinct (focus node, value) pairs the query finds."""
+    """The distinct (focus node, value) pairs the constraint's plan finds."""
     found: set[tuple[Node, Node | None]] = set()
-    solutions = _query(store, graphs, query.sparql)
-    projects_value = ox.Variable("value") in solutions.variables
-    for row in solutions:
-        focus = rdflib_term(row["this"])
-        value = row["value"] if projects_value else None
-        if value is not None:
-            found.add((focus, rdflib_term(value)))
-        else:
-            found.add((focus, focus if query.value_is_focus else None))
+    for focus, value in _evaluate(store, graphs, query.plan):
+        if value is None and query.value_is_focus:
+            value = focus
+        found.add((rdflib_term(focus), None if value is None else rdflib_term(value)))
     return found
+
+
+def _evaluate(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, plan: Plan) -> set[Pair]:
+    """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
+    if isinstance(plan, str):
+        solutions = _query(store, graphs, plan)
+        projects_value = ox.Variable("value") in solutions.variables
+        return {(row["this"], row["value"] if projects_value else None) for row in solutions}
+    if isinstance(plan, Qualified):
+        failing = set().union(*(_evaluate(store, graphs, query) for query in plan.failing))
+        counts = Counter(focus for focus, value in _evaluate(store, graphs, plan.values) - failing)
+        focus_nodes = _focus_nodes(store, graphs, plan.focus)
+        low = {node for node in focus_nodes if plan.minimum is not None and counts[node] < plan.minimum}
+        high = {node for node in focus_nodes if plan.maximum is not None and counts[node] > plan.maximum}
+        return {(node, None) for node in low | high}
+    fails = [{focus for p in member for focus, _ in _evaluate(store, graphs, p)} for member in plan.members]
+    if plan.operator == "or":
+        failed = set.intersection(*fails) if fails else set()
+    elif plan.operator == "and":
+        failed = set().union(*fails)
+    else:  # not, xone: the focus nodes conforming to none, or to other than one, of the members
+        focus_nodes = _focus_nodes(store, graphs, plan.focus)
+        wanted = 0 if plan.operator == "not" else 1
+        failed = {node for node in focus_nodes if sum(node not in f for f in fails) != wanted}
+    return {(node, None) for node in failed}
+
+
+def _focus_nodes(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: str
+) -> set[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    return {row["this"] for row in _query(store, graphs, query)}
 
 
 def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> None:
