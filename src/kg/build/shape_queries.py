@@ -14,19 +14,20 @@ recommendation substitutes it. The focus nodes are the same fixed pattern in
 every file, the shape's targets typed parameters too.
 
 What combines shapes is not one query: a qualified value shape (the values that
-conform to a shape, counted) and sh:or, sh:and, sh:not and sh:xone on a node
-shape. The compiler gives their members' validators as a `Qualified` or
-`Combined` plan, and `store_validation` combines the answers as sets, so no query
-is composed. A SPARQL-based constraint (sh:sparql) brings its own SELECT: the
-focus query opens its WHERE group, where SHACL pre-binds `$this`, behind the
-prefixes the shapes declare for it. A shape that uses any other feature raises
+conform to a shape, counted; one query when that shape is one sh:class) and
+sh:or, sh:and, sh:not and sh:xone on a node shape. The compiler gives their
+members' validators as a `Qualified` or `Combined` plan, and `store_validation`
+combines the answers as sets, so no query is composed. A SPARQL-based
+constraint (sh:sparql) brings its own SELECT: the focus query opens its WHERE
+group, where SHACL pre-binds `$this`, behind the prefixes the shapes declare for
+it. A shape that uses any other feature raises
 `Unsupported`, and the caller falls back to pyshacl, the reference engine, so the
 verdict never depends on which engine ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
@@ -37,7 +38,7 @@ from rdflib.term import Node
 from kg.build.queries import shacl_queries
 from kg.errors import KgError
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import substitute, tokens
+from kg.store.sparql import tokens
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -69,7 +70,7 @@ _NODE_KINDS = {SH.IRI, SH.BlankNode, SH.Literal, SH.BlankNodeOrIRI, SH.BlankNode
 _LOGICAL = {SH["or"]: "or", SH["and"]: "and", SH["not"]: "not", SH.xone: "xone"}
 _QUALIFIED = {SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint}
 
-Given = dict[str, str | list[str]]
+Given = dict[str, str | Sequence[str]]
 
 
 class Unsupported(KgError):
@@ -96,6 +97,9 @@ class Combined:
     operator: str  # or, and, not, xone
     focus: str
     members: tuple[tuple[Plan, ...], ...]
+    # Member `i`'s plans for the focus nodes given (IRIs) alone, as SHACL pre-binds `$this`: sh:or
+    # asks a member only about the nodes that failed the members before it.
+    on_nodes: Callable[[int, Sequence[str]], tuple[Plan, ...]]
 
 
 # A query whose rows are the violations, or answers to combine.
@@ -140,10 +144,9 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
 def validator(name: str, given: Given, path: str = "") -> str:
     """Validator `name` with its parameters bound to `given` as terms, and `$PATH` written as `path`."""
     try:
-        text = shacl_queries()[name].standalone(given)
+        return shacl_queries()[name].standalone(given, {"PATH": path} if path else None)
     except CatalogueError as error:
         raise Unsupported(f"{name}: {error}") from None
-    return substitute(text, "PATH", path) if path else text
 
 
 class _Compiler:
@@ -250,6 +253,19 @@ class _Compiler:
             raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
         if self.shapes.value(inner, SH.path) is not None:
             raise Unsupported(f"{shape}: a qualified value shape with a path")
+        classes = list(self.shapes.objects(inner, SH["class"]))
+        if set(self.shapes.predicates(inner)) - _SHAPE_KEYS == {SH["class"]} and len(classes) == 1:
+            # One sh:class, the common case: one query counts the values of the class.
+            for bound, name in ((SH.qualifiedMinCount, "min"), (SH.qualifiedMaxCount, "max")):
+                count = self.shapes.value(shape, bound)
+                if count is not None:
+                    given = {
+                        **targets,
+                        "class": self.with_subclasses(classes),
+                        _parameter(bound): str(_int(count)),
+                    }
+                    yield _component(bound), validator(f"qualified-{name}-count-class", given, path)
+            return
         failing = []
         for key in sorted(set(self.shapes.predicates(inner)) - _SHAPE_KEYS, key=str):
             if key not in _VALUE_FILES and key != SH.flags:
@@ -263,19 +279,27 @@ class _Compiler:
         for key in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
             count = self.shapes.value(shape, key)
             if count is not None:
-                bound = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
-                yield _component(key), Qualified(focus, values, tuple(failing), **bound)
+                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
+                yield _component(key), Qualified(focus, values, tuple(failing), **limit)
 
     def combined(self, shape: Node, key: Node, targets: Given) -> Combined:
         """A node-level sh:or, sh:and, sh:not or sh:xone: each member a property shape."""
         listed = self.shapes.value(shape, key)
         members = [listed] if key == SH["not"] else self._list(listed)
-        plans = []
+        shapes = []
         for member in members:
             if member is None or self.shapes.value(member, SH.path) is None:
                 raise Unsupported(f"{shape}: {key} with a member shape without a path")
-            plans.append(tuple(plan for _, plan in self.property_plans(member, targets)))
-        return Combined(_LOGICAL[URIRef(str(key))], validator("focus", targets), tuple(plans))
+            shapes.append(member)
+
+        def plans(index: int, nodes: Sequence[str] | None = None) -> tuple[Plan, ...]:
+            on: Given = targets if nodes is None else {name: [] for name in _TARGETS.values()}
+            if nodes is not None:
+                on["targetNode"] = nodes
+            return tuple(plan for _, plan in self.property_plans(shapes[index], on))
+
+        every = tuple(plans(index) for index in range(len(shapes)))
+        return Combined(_LOGICAL[URIRef(str(key))], validator("focus", targets), every, plans)
 
     def sparql_constraint(self, constraint: Node, targets: Given) -> str:
         """The constraint's own SELECT, run once for every focus node instead of once per node.
@@ -326,6 +350,11 @@ class _Compiler:
 
     def _list(self, head: Node | None) -> list[Node]:
         return list(Collection(self.shapes, head)) if head is not None else []
+
+
+def _parameter(key: Node) -> str:
+    """A SHACL parameter's name, as the validators name its variable (sh:minCount: minCount)."""
+    return str(key).rsplit("#", 1)[-1]
 
 
 def _component(key: Node) -> URIRef:

@@ -20,7 +20,15 @@ from rdflib.term import Node
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
-from kg.build.shape_queries import Plan, Qualified, ShapeQuery, Unsupported, compile_shapes, shape_classes
+from kg.build.shape_queries import (
+    Combined,
+    Plan,
+    Qualified,
+    ShapeQuery,
+    Unsupported,
+    compile_shapes,
+    shape_classes,
+)
 from kg.build.validation import ValidationReport, read_report, validate
 
 
@@ -42,8 +50,9 @@ def validate_store(
         return _with_pyshacl(store, graphs, shapes, index)
     report = Graph()
     conforms = True
+    answers = _Answers(store, graphs)
     for query in queries:
-        for focus, value in _violations(store, graphs, query):
+        for focus, value in _violations(answers, query):
             conforms = False
             _add_result(report, shapes, query, focus, value)
     root = BNode()
@@ -76,50 +85,87 @@ def _subclasses(
     return found
 
 
-Pair = tuple[ox.NamedNode | ox.BlankNode | ox.Literal, ox.NamedNode | ox.BlankNode | ox.Literal | None]
+# How many focus nodes a member of an sh:or is asked about by name rather than by the shape's targets.
+_FEW = 1_000
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Pair = tuple[Term, Term | None]
 
 
-def _violations(
-    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: ShapeQuery
-) -> set[tuple[Node, Node | None]]:
+def _violations(answers: _Answers, query: ShapeQuery) -> set[tuple[Node, Node | None]]:
     """The distinct (focus node, value) pairs the constraint's plan finds."""
     found: set[tuple[Node, Node | None]] = set()
-    for focus, value in _evaluate(store, graphs, query.plan):
+    for focus, value in answers.evaluate(query.plan):
         if value is None and query.value_is_focus:
             value = focus
         found.add((rdflib_term(focus), None if value is None else rdflib_term(value)))
     return found
 
 
-def _evaluate(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, plan: Plan) -> set[Pair]:
-    """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
-    if isinstance(plan, str):
-        solutions = _query(store, graphs, plan)
-        projects_value = ox.Variable("value") in solutions.variables
-        return {(row["this"], row["value"] if projects_value else None) for row in solutions}
-    if isinstance(plan, Qualified):
-        failing = set().union(*(_evaluate(store, graphs, query) for query in plan.failing))
-        counts = Counter(focus for focus, value in _evaluate(store, graphs, plan.values) - failing)
-        focus_nodes = _focus_nodes(store, graphs, plan.focus)
-        low = {node for node in focus_nodes if plan.minimum is not None and counts[node] < plan.minimum}
-        high = {node for node in focus_nodes if plan.maximum is not None and counts[node] > plan.maximum}
-        return {(node, None) for node in low | high}
-    fails = [{focus for p in member for focus, _ in _evaluate(store, graphs, p)} for member in plan.members]
-    if plan.operator == "or":
-        failed = set.intersection(*fails) if fails else set()
-    elif plan.operator == "and":
-        failed = set().union(*fails)
-    else:  # not, xone: the focus nodes conforming to none, or to other than one, of the members
-        focus_nodes = _focus_nodes(store, graphs, plan.focus)
-        wanted = 0 if plan.operator == "not" else 1
-        failed = {node for node in focus_nodes if sum(node not in f for f in fails) != wanted}
-    return {(node, None) for node in failed}
+class _Answers:
+    """The answers of the plans on one store, each distinct query asked once (a shape's focus nodes
+    and value nodes serve several of its constraints)."""
 
+    def __init__(self, store: ox.Store, graphs: Sequence[ox.NamedNode] | None) -> None:
+        self.store = store
+        self.graphs = graphs
+        self.asked: dict[str, frozenset[Pair]] = {}
 
-def _focus_nodes(
-    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: str
-) -> set[ox.NamedNode | ox.BlankNode | ox.Literal]:
-    return {row["this"] for row in _query(store, graphs, query)}
+    def pairs(self, sparql: str) -> frozenset[Pair]:
+        """The (?this, ?value or None) pairs of a query's rows."""
+        if sparql not in self.asked:
+            solutions = _query(self.store, self.graphs, sparql)
+            names = [variable.value for variable in solutions.variables]
+            this = names.index("this")
+            if "value" in names:
+                value = names.index("value")
+                self.asked[sparql] = frozenset((row[this], row[value]) for row in solutions)
+            else:
+                self.asked[sparql] = frozenset((row[this], None) for row in solutions)
+        return self.asked[sparql]
+
+    def focus_nodes(self, sparql: str) -> set[Term]:
+        return {focus for focus, _ in self.pairs(sparql)}
+
+    def evaluate(self, plan: Plan) -> set[Pair] | frozenset[Pair]:
+        """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
+        if isinstance(plan, str):
+            return self.pairs(plan)
+        if isinstance(plan, Qualified):
+            failing = set().union(*(self.pairs(query) for query in plan.failing))
+            counts = Counter(focus for focus, value in self.pairs(plan.values) - failing)
+            found: set[Pair] = set()
+            if plan.minimum is not None:
+                found |= {(n, None) for n in self.focus_nodes(plan.focus) if counts[n] < plan.minimum}
+            if plan.maximum is not None:
+                found |= {(n, None) for n, count in counts.items() if count > plan.maximum}
+            return found
+        if plan.operator == "or":
+            return {(node, None) for node in self.failing_every(plan)}
+        fails = [{focus for p in member for focus, _ in self.evaluate(p)} for member in plan.members]
+        if plan.operator == "and":
+            failed = set().union(*fails)
+        else:  # not, xone: the focus nodes conforming to none, or to other than one, of the members
+            wanted = 0 if plan.operator == "not" else 1
+            failed = {n for n in self.focus_nodes(plan.focus) if sum(n not in f for f in fails) != wanted}
+        return {(node, None) for node in failed}
+
+    def failing_every(self, plan: Combined) -> set[Term]:
+        """The focus nodes that fail every member of an sh:or: each member after the first is asked
+        only about the nodes that failed those before it, when they are few and named by IRIs."""
+        failed: set[Term] | None = None
+        for index, member in enumerate(plan.members):
+            plans = member
+            if (
+                failed is not None
+                and len(failed) <= _FEW
+                and all(isinstance(n, ox.NamedNode) for n in failed)
+            ):
+                plans = plan.on_nodes(index, sorted(node.value for node in failed))
+            found = {focus for p in plans for focus, _ in self.evaluate(p)}
+            failed = found if failed is None else failed & found
+            if not failed:
+                break
+        return failed or set()
 
 
 def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> None:
