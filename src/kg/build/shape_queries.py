@@ -96,14 +96,14 @@ class Combined:
 
     operator: str  # or, and, not, xone
     focus: str
-    members: tuple[tuple[Plan, ...], ...]
+    members: tuple[tuple[ValidationPlan, ...], ...]
     # Member `i`'s plans for the focus nodes given (IRIs) alone, as SHACL pre-binds `$this`: sh:or
     # asks a member only about the nodes that failed the members before it.
-    on_nodes: Callable[[int, Sequence[str]], tuple[Plan, ...]]
+    on_nodes: Callable[[int, Sequence[str]], tuple[ValidationPlan, ...]]
 
 
 # A query whose rows are the violations, or answers to combine.
-Plan = str | Qualified | Combined
+ValidationPlan = str | Qualified | Combined
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class ShapeQuery:
     path: Node | None  # the property shape's path, as written in the shapes graph
     message: str | None
     severity: URIRef
-    plan: Plan
+    plan: ValidationPlan
     value_is_focus: bool  # node-level constraints report the focus node as the value
 
 
@@ -168,7 +168,7 @@ class _Compiler:
         given["targetClass"] = self.with_subclasses(classes)
         return given if any(given.values()) else {}
 
-    def query(self, shape: Node, component: URIRef, plan: Plan, *, path: Node | None = None,
+    def query(self, shape: Node, component: URIRef, plan: ValidationPlan, *, path: Node | None = None,
               message: str | None = None) -> ShapeQuery:  # fmt: skip
         return ShapeQuery(
             source_shape=shape,
@@ -198,7 +198,7 @@ class _Compiler:
             plan = self.sparql_constraint(constraint, targets)
             yield self.query(shape, SH.SPARQLConstraintComponent, plan, message=message)
 
-    def property_plans(self, shape: Node, targets: Given) -> Iterator[tuple[URIRef, Plan]]:
+    def property_plans(self, shape: Node, targets: Given) -> Iterator[tuple[URIRef, ValidationPlan]]:
         """Each constraint of a property shape with the plan that finds its violations."""
         path_node = self.shapes.value(shape, SH.path)
         if path_node is None:
@@ -247,7 +247,9 @@ class _Compiler:
             given[parameter] = str(_iri(value))
         return validator(name, given, path)
 
-    def qualified(self, shape: Node, inner: Node, targets: Given, path: str) -> Iterator[tuple[URIRef, Plan]]:
+    def qualified(
+        self, shape: Node, inner: Node, targets: Given, path: str
+    ) -> Iterator[tuple[URIRef, ValidationPlan]]:
         """sh:qualifiedMinCount and sh:qualifiedMaxCount: the values conforming to `inner` counted."""
         if self.shapes.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
             raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
@@ -292,7 +294,7 @@ class _Compiler:
                 raise Unsupported(f"{shape}: {key} with a member shape without a path")
             shapes.append(member)
 
-        def plans(index: int, nodes: Sequence[str] | None = None) -> tuple[Plan, ...]:
+        def plans(index: int, nodes: Sequence[str] | None = None) -> tuple[ValidationPlan, ...]:
             on: Given = targets if nodes is None else {name: [] for name in _TARGETS.values()}
             if nodes is not None:
                 on["targetNode"] = nodes

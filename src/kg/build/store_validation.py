@@ -22,10 +22,10 @@ from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
 from kg.build.shape_queries import (
     Combined,
-    Plan,
     Qualified,
     ShapeQuery,
     Unsupported,
+    ValidationPlan,
     compile_shapes,
     shape_classes,
 )
@@ -87,8 +87,8 @@ def _subclasses(
 
 # How many focus nodes a member of an sh:or is asked about by name rather than by the shape's targets.
 _FEW = 1_000
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Pair = tuple[Term, Term | None]
+StoreNode = ox.NamedNode | ox.BlankNode | ox.Literal
+Pair = tuple[StoreNode, StoreNode | None]
 
 
 def _violations(answers: _Answers, query: ShapeQuery) -> set[tuple[Node, Node | None]]:
@@ -123,10 +123,10 @@ class _Answers:
                 self.asked[sparql] = frozenset((row[this], None) for row in solutions)
         return self.asked[sparql]
 
-    def focus_nodes(self, sparql: str) -> set[Term]:
+    def focus_nodes(self, sparql: str) -> set[StoreNode]:
         return {focus for focus, _ in self.pairs(sparql)}
 
-    def evaluate(self, plan: Plan) -> set[Pair] | frozenset[Pair]:
+    def evaluate(self, plan: ValidationPlan) -> set[Pair] | frozenset[Pair]:
         """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
         if isinstance(plan, str):
             return self.pairs(plan)
@@ -149,10 +149,10 @@ class _Answers:
             failed = {n for n in self.focus_nodes(plan.focus) if sum(n not in f for f in fails) != wanted}
         return {(node, None) for node in failed}
 
-    def failing_every(self, plan: Combined) -> set[Term]:
+    def failing_every(self, plan: Combined) -> set[StoreNode]:
         """The focus nodes that fail every member of an sh:or: each member after the first is asked
         only about the nodes that failed those before it, when they are few and named by IRIs."""
-        failed: set[Term] | None = None
+        failed: set[StoreNode] | None = None
         for index, member in enumerate(plan.members):
             plans = member
             if (
