@@ -18,6 +18,7 @@ from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violatio
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.reach import Analyses, Revalidation, analyse, restricted
+from kg.build.shape_queries import validator
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
 
@@ -115,13 +116,38 @@ def test_open_predicates_and_unjoined_patterns_run_whole() -> None:
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None
 
 
-def test_a_focus_pattern_that_binds_this_is_not_restricted() -> None:
-    """`sh:targetNode` binds ?this with BIND, which a VALUES block before it would make an error."""
-    node = {ox.NamedNode("urn:a")}
-    assert restricted("SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } }", node)
-    assert (
-        restricted(
-            "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { { BIND(<urn:a> AS ?this) } } } }", node
-        )
-        is None
-    )
+def _focus(**targets: list[str]) -> str:
+    """The focus query of a shape with these targets (and no others), as the compiler writes it."""
+    given: dict[str, str | list[str]] = {
+        "targetClass": [],
+        "targetNode": [],
+        "targetSubjectsOf": [],
+        "targetObjectsOf": [],
+    }
+    return validator("focus", {**given, **targets})
+
+
+def test_a_target_node_is_restricted_like_any_other_focus_node() -> None:
+    """The focus query binds `sh:targetNode` in a group of its own, so the VALUES block a rebuild writes
+    before it restricts it, on the real store, to the reached nodes it targets."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("x")))
+    focus = _focus(targetNode=["urn:a", "urn:b"])
+    answers = {
+        tuple(sorted(reached)): {
+            row["this"].value for row in store.query(restricted(focus, set(map(ox.NamedNode, reached))))
+        }
+        for reached in (["urn:a"], ["urn:c"], ["urn:a", "urn:b"])
+    }
+    assert answers == {("urn:a",): {"urn:a"}, ("urn:c",): set(), ("urn:a", "urn:b"): {"urn:a", "urn:b"}}
+
+
+def test_a_block_of_values_names_the_predicates_of_a_variable() -> None:
+    """A validator's targets are variables bound by blocks of values: an empty block leaves its branch
+    out of the reach, one that binds a predicate variable makes that pattern follow those predicates,
+    and a predicate variable nothing binds makes the query run whole."""
+    reach = analyse(_focus(targetSubjectsOf=["urn:p", "urn:q"]))
+    assert reach.patterns is not None
+    assert {pattern.predicates for pattern in reach.patterns} == {("urn:p", "urn:q")}
+    assert analyse(_focus(targetClass=["urn:C"])).patterns is not None
+    assert analyse("SELECT ?this WHERE { ?this ?p ?o }").patterns is None

@@ -134,7 +134,7 @@ def check_shapes(
     engine: str = "store",
     *,
     only_data: bool = False,
-    asked: Callable[[ShapeQuery], str | None] | None = None,
+    asked: Callable[[ShapeQuery], ValidationPlan | None] | None = None,
 ) -> ValidationReport:
     """SHACL over the data with the ontology merged in, so subclass links count: by queries on the
     store, or (`engine="pyshacl"`) by the reference engine on an rdflib copy of the same graphs.

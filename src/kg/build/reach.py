@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
-from kg.build.shape_queries import FOCUS_OPENING, ShapeQuery
+from kg.build.shape_queries import FOCUS_OPENING, ShapeQuery, ValidationPlan
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -87,12 +87,11 @@ class _Open(Exception):
 def analyse(text: str) -> Reach:
     """The reach of one query text (see the module's docstring)."""
     try:
-        algebra = prepareQuery(text).algebra
-        triples: list[_Triple] = []
-        _collect(algebra, _Scope(None, []), triples, count(), top=True)
+        found = _Found()
+        _collect(prepareQuery(text).algebra, _Scope(None, []), found, top=True)
     except _Open:
         return WHOLE
-    return _reach(triples)
+    return _reach(found.triples)
 
 
 class _Scope:
@@ -112,12 +111,28 @@ class _Scope:
 _Triple = tuple[str, tuple[str, ...], str, bool]  # subject, predicates, object, repeated
 
 
-def _collect(node: Any, scope: _Scope, out: list[_Triple], fresh: count[int],
-             *, top: bool = False) -> None:  # fmt: skip
+@dataclass
+class _Found:
+    """What a walk over a query's algebra found: its triple patterns, and the terms a block of values
+    written before them binds a variable to (a validator's parameters, such as the predicates of
+    sh:targetSubjectsOf, are variables so bound)."""
+
+    triples: list[_Triple] = field(default_factory=list)
+    bound: dict[str, set[Any]] = field(default_factory=dict)
+    fresh: count[int] = field(default_factory=count)
+
+
+def _collect(node: Any, scope: _Scope, found: _Found, *, top: bool = False) -> None:
     """Every triple pattern under `node`, its variables named by their scope."""
     if isinstance(node, CompValue):
         if node.name == "SubSelect":
             raise _Open  # an unparsed sub-SELECT (inside EXISTS): its scope is not read here
+        if node.name == "Join" and any(_no_rows(side) for side in (node.p1, node.p2)):
+            return  # joined with an empty block of values (a target the shape does not use): no rows
+        if node.name == "ToMultiSet" and isinstance(node.p, CompValue) and node.p.name == "values":
+            for row in node.p.res:
+                for variable, term in row.items():
+                    found.bound.setdefault(scope.name(variable), set()).add(term)
         if node.name == "Project" and not top:
             scope = _Scope(scope, node.get("PV") or [])
         for key, value in node.items():
@@ -125,12 +140,17 @@ def _collect(node: Any, scope: _Scope, out: list[_Triple], fresh: count[int],
                 for flat in value:
                     for at in range(0, len(flat), 3):
                         s, p, o = flat[at : at + 3]
-                        _edges(_term(s, scope), p, _term(o, scope), scope, out, fresh)
+                        _edges(_term(s, scope), p, _term(o, scope), scope, found)
             elif not key.startswith("_"):
-                _collect(value, scope, out, fresh, top=top and node.name != "Project")
+                _collect(value, scope, found, top=top and node.name != "Project")
     elif isinstance(node, list | tuple):
         for item in node:
-            _collect(item, scope, out, fresh, top=top)
+            _collect(item, scope, found, top=top)
+
+
+def _no_rows(node: Any) -> bool:
+    """An empty block of values, which no solution passes."""
+    return isinstance(node, CompValue) and node.name == "ToMultiSet" and node.p == []
 
 
 def _term(term: Any, scope: _Scope) -> str:
@@ -143,35 +163,40 @@ def _term(term: Any, scope: _Scope) -> str:
     raise _Open
 
 
-def _edges(s: str, path: Any, o: str, scope: _Scope, out: list[_Triple],
-           fresh: count[int]) -> None:  # fmt: skip
+def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found) -> None:
     """The triple patterns a (possibly complex) predicate stands for between `s` and `o`."""
     if isinstance(path, URIRef):
-        out.append((s, (str(path),), o, False))
+        found.triples.append((s, (str(path),), o, False))
+    elif isinstance(path, Variable) and scope.name(path) in found.bound:
+        found.triples.append((s, tuple(sorted(_predicates(*found.bound[scope.name(path)]))), o, False))
     elif isinstance(path, InvPath):
-        _edges(o, path.arg, s, scope, out, fresh)
+        _edges(o, path.arg, s, scope, found)
     elif isinstance(path, SequencePath):
-        ends = [s] + [f"?_step{next(fresh)}" for _ in path.args[1:]] + [o]
+        ends = [s] + [f"?_step{next(found.fresh)}" for _ in path.args[1:]] + [o]
         for step, part in enumerate(path.args):
-            _edges(ends[step], part, ends[step + 1], scope, out, fresh)
+            _edges(ends[step], part, ends[step + 1], scope, found)
     elif isinstance(path, AlternativePath):
         for part in path.args:
-            _edges(s, part, o, scope, out, fresh)
+            _edges(s, part, o, scope, found)
     elif isinstance(path, MulPath):
-        out.append((s, tuple(sorted(_predicates(path.path))), o, True))
+        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True))
     else:
-        raise _Open  # a variable or a negated set
+        raise _Open  # a variable no block of values binds, or a negated set
 
 
-def _predicates(path: Any) -> set[str]:
-    """Every predicate a path names."""
-    if isinstance(path, URIRef):
-        return {str(path)}
-    if isinstance(path, InvPath | MulPath):
-        return _predicates(path.arg if isinstance(path, InvPath) else path.path)
-    if isinstance(path, SequencePath | AlternativePath):
-        return {p for part in path.args for p in _predicates(part)}
-    raise _Open
+def _predicates(*paths: Any) -> set[str]:
+    """Every predicate the paths name."""
+    found: set[str] = set()
+    for path in paths:
+        if isinstance(path, URIRef):
+            found.add(str(path))
+        elif isinstance(path, InvPath | MulPath):
+            found |= _predicates(path.arg if isinstance(path, InvPath) else path.path)
+        elif isinstance(path, SequencePath | AlternativePath):
+            found |= _predicates(*path.args)
+        else:
+            raise _Open  # a variable, a negated set, or a literal where a predicate goes
+    return found
 
 
 def _reach(triples: list[_Triple]) -> Reach:
@@ -312,7 +337,7 @@ class Neighbours:
 def restricted(text: str, focus: set[ReachedNode]) -> str | None:
     """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
     no focus pattern to restrict."""
-    if FOCUS not in text or "AS ?this)" in text:  # no focus pattern, or one that binds ?this itself
+    if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
     return text.replace(FOCUS, FOCUS + values, 1)
@@ -331,12 +356,15 @@ class Revalidation:
         self.analyses = analyses
         self.counts = {"skipped": 0, "restricted": 0, "whole": 0}
 
-    def __call__(self, query: ShapeQuery) -> str | None:
-        focus = self.neighbours.focus(self.analyses.reach(query.sparql))
-        text = restricted(query.sparql, focus) if focus else None
+    def __call__(self, query: ShapeQuery) -> ValidationPlan | None:
+        if not isinstance(query.plan, str):  # answers combined from several queries: asked whole
+            self.counts["whole"] += 1
+            return query.plan
+        focus = self.neighbours.focus(self.analyses.reach(query.plan))
+        text = restricted(query.plan, focus) if focus else None
         kind = "skipped" if focus == set() else "whole" if text is None else "restricted"
         self.counts[kind] += 1
-        return None if kind == "skipped" else text or query.sparql
+        return None if kind == "skipped" else text or query.plan
 
     def summary(self) -> str:
         return ", ".join(f"{count} {kind}" for kind, count in self.counts.items())

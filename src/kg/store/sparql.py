@@ -6,11 +6,11 @@ literal or a comment is never mistaken for the query's own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from kg.errors import KgError
 from kg.store.base import Bound
@@ -34,6 +34,7 @@ _TOKEN = re.compile(
 )
 FORMS = ("select", "ask", "construct", "describe")
 PROLOGUE = {"PREFIX", "BASE"}
+UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
 
 
 class NotAQuery(KgError, ValueError):
@@ -62,15 +63,22 @@ def tokens(text: str) -> list[Token]:
 
 def query_form(text: str) -> str:
     """select, ask, construct or describe: the first keyword after the prologue."""
-    return _form_keyword(tokens(text)).text.lower()
+    return _form(tokens(text))
 
 
-def _form_keyword(found: list[Token]) -> Token:
-    """The first keyword after the prologue, which must be a query form."""
+def _form(found: list[Token]) -> str:
     first = next((t for t in found if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
     if first is None or first.text.lower() not in FORMS:
         raise NotAQuery("not a SPARQL query: it does not start with SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return first
+    return first.text.lower()
+
+
+def update_form(text: str) -> str:
+    """The form "update", when the first keyword after the prologue starts a SPARQL Update operation."""
+    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    if first is None or first.text.upper() not in UPDATES:
+        raise NotAQuery("not a SPARQL update: it does not start with an update operation")
+    return "update"
 
 
 def values_block(bindings: Mapping[str, Bound]) -> str:
@@ -81,49 +89,103 @@ def values_block(bindings: Mapping[str, Bound]) -> str:
     return f" VALUES ({names}) {{ {rows} }} "
 
 
-def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
+def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str, str] | None = None) -> str:
     """`sparql` with a VALUES block binding `bindings` opening its WHERE pattern.
 
-    The short form `CONSTRUCT WHERE { P }` becomes `CONSTRUCT { P } WHERE { VALUES … P }`,
-    because a template cannot hold VALUES.
+    A variable the query gives an empty block of its own (`VALUES ?x { }`) is bound there
+    instead: the block stays in its group, so a list of no values empties that group only,
+    not the whole query. The short form `CONSTRUCT WHERE { P }` becomes
+    `CONSTRUCT { P } WHERE { VALUES … P }`, because a template cannot hold VALUES. `written`
+    replaces placeholders as `substitute` does, in the same pass.
     """
-    if not bindings:
-        return sparql
-    values = values_block(bindings)
-    where = _where(sparql)
-    if where.body is None:
-        return sparql[: where.opening] + values + sparql[where.opening :]
-    body = sparql[where.body[0] : where.body[1]]
-    return sparql[: where.opening] + f"{{{body}}} WHERE {{{values}{body}}}" + sparql[where.rest :]
-
-
-@dataclass(frozen=True)
-class _Where:
-    """Where a VALUES block goes: just inside the brace opening the WHERE pattern (`opening`), or, for
-    the short form `CONSTRUCT WHERE { P }`, from `opening` (the WHERE keyword) to `rest` is rewritten
-    around P (`body`, its start and end)."""
-
-    opening: int
-    rest: int = 0
-    body: tuple[int, int] | None = None
-
-
-@lru_cache(maxsize=256)
-def _where(sparql: str) -> _Where:
-    """One pass of the tokenizer per text: the same catalogue questions are asked again and again,
-    and tokenizing cost as much as answering a small one."""
-    found = tokens(sparql)
-    first = _form_keyword(found)
-    start = found.index(first) + 1
-    if first.text.lower() == "construct" and start < len(found):
+    found = _tokens(sparql)
+    edits = _placeholder_edits(found, written or {})
+    blocks = _empty_blocks(found, bindings)
+    top: dict[str, Bound] = {}
+    for name, value in bindings.items():
+        if name in blocks:
+            terms = value if isinstance(value, tuple) else (value,)
+            edits.append((blocks[name], blocks[name], "".join(f" {term}" for term in terms) + " "))
+        else:
+            top[name] = value
+    if not top:
+        return _edited(sparql, edits)
+    values = values_block(top)
+    form = _form(found)
+    start = 1 + next(i for i, t in enumerate(found) if t.kind == "word" and t.text.lower() == form)
+    if form == "construct" and start < len(found):
         following = found[start]
         if following.text == "{":
             start = _closing(found, start) + 1
         elif following.text.upper() == "WHERE":
+            if edits:
+                return with_values(_edited(sparql, edits), top)
             open_at = _next_brace(found, start)
             close_at = _closing(found, open_at)
-            return _Where(following.start, found[close_at].end, (found[open_at].end, found[close_at].start))
-    return _Where(found[_next_brace(found, start)].end)
+            body = sparql[found[open_at].end : found[close_at].start]
+            return (
+                sparql[: following.start]
+                + f"{{{body}}} WHERE {{{values}{body}}}"
+                + sparql[found[close_at].end :]
+            )
+    open_brace = found[_next_brace(found, start)]
+    return _edited(sparql, [*edits, (open_brace.end, open_brace.end, values)])
+
+
+def substitute(sparql: str, variable: str, text: str) -> str:
+    """`sparql` with the placeholder `$variable` (or `<$variable>`) replaced by `text` wherever it occurs.
+
+    For the places SPARQL takes no variable, where the recommendations write templates: SHACL's
+    validators write `$PATH` for a property shape's path, the Data Cube's IC-20 and IC-21 `<$p>`
+    for a property inside a path's closure, and SPARQL Update takes none in `DROP GRAPH` or in the
+    data of `INSERT DATA`. `text` is a path or a term in SPARQL syntax, or N-Triples lines.
+    """
+    return _edited(sparql, _placeholder_edits(_tokens(sparql), {variable: text}))
+
+
+# An edit of a text: the span from start to end (equal for an insertion) replaced by a string.
+Edit = tuple[int, int, str]
+
+
+def _tokens(sparql: str) -> list[Token]:
+    """The tokens of a text, kept for short texts the code binds again and again (the SHACL
+    validators, the push's updates); not to be changed."""
+    return _kept_tokens(sparql) if len(sparql) <= 16_384 else tokens(sparql)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_tokens(sparql: str) -> list[Token]:
+    return tokens(sparql)
+
+
+def _placeholder_edits(found: list[Token], written: Mapping[str, str]) -> list[Edit]:
+    texts = {form: text for name, text in written.items() for form in (f"${name}", f"<${name}>")}
+    return [(t.start, t.end, texts[t.text]) for t in found if t.kind in ("var", "iri") and t.text in texts]
+
+
+def _empty_blocks(found: list[Token], bindings: Mapping[str, Bound]) -> dict[str, int]:
+    """For each bound variable with an empty block of its own (`VALUES ?x { }`), the offset inside it."""
+    blocks: dict[str, int] = {}
+    for index in range(len(found) - 3):
+        keyword, variable, opening, closing = found[index : index + 4]
+        if (
+            keyword.kind == "word"
+            and keyword.text.upper() == "VALUES"
+            and variable.kind == "var"
+            and (opening.text, closing.text) == ("{", "}")
+            and variable.text[1:] in bindings
+        ):
+            if variable.text[1:] in blocks:
+                raise NotAQuery(f"the query has two blocks of values for {variable.text}")
+            blocks[variable.text[1:]] = opening.end
+    return blocks
+
+
+def _edited(text: str, edits: list[Edit]) -> str:
+    """`text` with `edits` (spans that do not overlap) made, from its end back."""
+    for start, end, replacement in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
 
 
 def _next_brace(found: list[Token], start: int) -> int:
