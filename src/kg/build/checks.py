@@ -19,7 +19,7 @@ from kg.build.excerpts import check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
-from kg.build.shape_queries import ShapeQuery
+from kg.build.shape_queries import ShapeQuery, ValidationPlan
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, validate
