@@ -1,5 +1,5 @@
-"""Every catalogue query, public, internal or the build's, gives the same answer on rdflib's own SPARQL
-engine and on the embedded store.
+"""Every catalogue query, public, internal or the build's (its SHACL validators too), gives the same
+answer on rdflib's own SPARQL engine and on the embedded store.
 
 rdflib reads the built canonical N-Quads into a Dataset whose default graph is the
 union of the named graphs, as the store's is; parameters are bound with rdflib's
@@ -21,7 +21,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.term import Identifier
 
-from kg.build.queries import build_queries
+from kg.build.queries import build_queries, shacl_queries
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import internal_queries
 from kg.query.run import run_query
@@ -32,7 +32,15 @@ from kg.store.sparql import with_values
 
 PROJECT = Path(__file__).resolve().parent.parent
 PUBLIC = load_catalogue(PROJECT / "queries")
-CATALOGUE = {**PUBLIC, **internal_queries(), **build_queries(), **packaged_queries(DESCRIPTION_QUERIES)}
+# The SHACL validators run as written, `$PATH` a variable (any predicate), on their default targets.
+SHACL = {f"shacl/{name}": query for name, query in shacl_queries().items()}
+CATALOGUE = {
+    **PUBLIC,
+    **internal_queries(),
+    **build_queries(),
+    **packaged_queries(DESCRIPTION_QUERIES),
+    **SHACL,
+}
 # The graph has no hierarchical code list, so the Data Cube checks' questions about them answer nothing.
 EMPTY_ON_THIS_GRAPH = {"hierarchy-properties", "inverse-hierarchy-properties"}
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -7,7 +7,7 @@ import pytest
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
-from kg.store.sparql import NotAQuery, query_form, with_values
+from kg.store.sparql import NotAQuery, query_form, substitute, with_values
 
 FENTANYL = ox.NamedNode("https://w3id.org/opioid-kg/id/substance/fentanyl")
 DATA = """
@@ -47,6 +47,35 @@ def test_values_bind_like_substitution(sparql):
     rows = sorted(str(item) for item in substituted)
     assert answers(sparql, bindings) == rows
     assert len(rows) == 1 and "heroin" not in rows[0]
+
+
+def test_a_list_fills_the_query_s_own_block_and_an_empty_one_empties_only_its_group():
+    sparql = (
+        "SELECT ?s WHERE { { VALUES ?named { } BIND (?named AS ?s) } "
+        "UNION { VALUES ?labelled { } ?s <http://e/label> ?labelled } }"
+    )
+    store = ox.Store()
+    store.load(DATA, format=ox.RdfFormat.N_TRIPLES)
+
+    def found(bindings: dict) -> list[str]:
+        return sorted(row["s"].value for row in store.query(with_values(sparql, bindings)))
+
+    heroin = ox.NamedNode("http://e/heroin")
+    assert found({"named": (heroin,), "labelled": ()}) == ["http://e/heroin"]
+    assert found({"named": (), "labelled": (ox.Literal("heroin"),)}) == ["http://e/heroin"]
+    assert found({"named": (), "labelled": ()}) == []
+    assert found({"named": (heroin, FENTANYL), "labelled": ()}) == ["http://e/heroin", FENTANYL.value]
+
+
+def test_a_placeholder_is_replaced_where_it_is_a_token_only():
+    sparql = 'SELECT ?v WHERE { ?s $PATH ?v FILTER (?v != "$PATH") } # $PATH'
+    assert substitute(sparql, "PATH", "<http://e/label>/<http://e/x>") == (
+        'SELECT ?v WHERE { ?s <http://e/label>/<http://e/x> ?v FILTER (?v != "$PATH") } # $PATH'
+    )
+    assert substitute("ASK { ?l <http://e/root>/<$p>* ?v }", "p", "<http://e/narrower>") == (
+        "ASK { ?l <http://e/root>/<http://e/narrower>* ?v }"
+    )
+    assert substitute("SELECT ?PATHS { ?s ?p ?PATHS }", "PATH", "x") == "SELECT ?PATHS { ?s ?p ?PATHS }"
 
 
 def test_query_form_skips_comments_strings_and_iris():

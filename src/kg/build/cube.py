@@ -16,9 +16,9 @@ from rdflib import Graph
 
 from kg.build.queries import sparql
 from kg.namespaces import graph_iri
+from kg.store.sparql import substitute
 
 CHECKS = Path("queries") / "checks"
-_TEMPLATE = "<$p>"
 # Where the normalisation's inferences are kept while the constraints run.
 NORMALISED = ox.NamedNode(str(graph_iri("data-cube-normalisation")))
 # The constraints that compare observations pairwise (and IC-3), by the grouped query run instead.
@@ -92,12 +92,14 @@ def _constructs(update: str) -> list[str]:
 
 
 def _instances(store: ox.Store, name: str, text: str) -> list[str]:
-    """The query itself, or for a template one query per hierarchy property the data declares."""
-    if _TEMPLATE not in text:
+    """The query itself, or for the templates IC-20 and IC-21 one query per hierarchy property the data
+    declares: the property is inside a path's closure, where SPARQL takes no variable, so its term (an
+    IRI the store gives) is written where the recommendation writes `<$p>`."""
+    if name[:5] not in _HIERARCHY_PROPERTIES:
         return [text]
     found = store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]), use_default_graph_as_union=True)
     assert isinstance(found, ox.QuerySolutions)  # a SELECT
-    return [text.replace(_TEMPLATE, f"<{row['p'].value}>") for row in found]
+    return [substitute(text, "p", str(row["p"])) for row in found]
 
 
 def _witness(store: ox.Store, ask: str) -> dict[str, str]:

@@ -1,27 +1,44 @@
-"""SHACL shapes compiled into SPARQL queries, each run once over the whole store.
+"""SHACL shapes compiled into validators: fixed queries run once each over the whole store.
 
 pyshacl evaluates a constraint once per focus node, which grows as (nodes ×
-constraints) with a query parse each time. Here every constraint of every
-shape becomes one SELECT over the store, its focus nodes a pattern of the
-query (as RDF4J and Jena validate in bulk), returning the offending
-(focus node, value) pairs. The constraint components the project's shapes use
-are compiled; a shape that uses any other raises `Unsupported`, and the caller
-falls back to pyshacl, the reference engine, so the verdict never depends on
-which engine ran.
+constraints) with a query parse each time. Here every constraint of every shape
+is answered by queries over all its focus nodes at once (as RDF4J and Jena
+validate in bulk), returning the offending (focus node, value) pairs.
+
+The queries are files, one per constraint component, in kg/build/queries/shacl/,
+written as SHACL §6 writes the validators of SPARQL-based constraint components:
+a SELECT in which `?this` is the focus node, `?value` the value node, and the
+component's parameters variables bound to typed terms; `$PATH` is the one place
+text is substituted, the property shape's path in SPARQL syntax, as the
+recommendation substitutes it. The focus nodes are the same fixed pattern in
+every file, the shape's targets typed parameters too.
+
+What combines shapes is not one query: a qualified value shape (the values that
+conform to a shape, counted; one query when that shape is one sh:class) and
+sh:or, sh:and, sh:not and sh:xone on a node shape. The compiler gives their
+members' validators as a `Qualified` or `Combined` plan, and `store_validation`
+combines the answers as sets, so no query is composed. A SPARQL-based
+constraint (sh:sparql) brings its own SELECT: the focus query opens its WHERE
+group, where SHACL pre-binds `$this`, behind the prefixes the shapes declare for
+it. A shape that uses any other feature raises
+`Unsupported`, and the caller falls back to pyshacl, the reference engine, so the
+verdict never depends on which engine ran.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from kg.build.queries import shacl_queries
 from kg.errors import KgError
+from kg.store.queryfiles import CatalogueError
+from kg.store.sparql import tokens
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -31,18 +48,29 @@ _RETYPED = {
         "unsignedLong unsignedInt unsignedShort unsignedByte"
     ).split()
 }
-_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+_NUMBERS = {XSD.integer, XSD.decimal} | _RETYPED
+_TARGETS = {
+    SH.targetClass: "targetClass",
+    SH.targetNode: "targetNode",
+    SH.targetSubjectsOf: "targetSubjectsOf",
+    SH.targetObjectsOf: "targetObjectsOf",
+}
 _SHAPE_KEYS = {
     RDF.type, RDFS.label, RDFS.comment, SH.message, SH.severity, SH.name, SH.description, SH.order,
     SH.group, SH.property, SH.sparql, SH.path, SH.prefixes, SH.declare, *_TARGETS,
 }  # fmt: skip
-_RANGE = {
-    SH.minInclusive: ">=",
-    SH.maxInclusive: "<=",
-    SH.minExclusive: ">",
-    SH.maxExclusive: "<",
-}
-_LOGICAL = (SH["or"], SH["and"], SH["not"], SH.xone)
+# The components tested on each value node, by the parameter that names them: the validator file.
+_VALUE_FILES = {
+    SH["class"]: "class", SH.datatype: "datatype", SH.nodeKind: "node-kind", SH.pattern: "pattern",
+    SH.minLength: "min-length", SH.maxLength: "max-length", SH.minInclusive: "min-inclusive",
+    SH.maxInclusive: "max-inclusive", SH.minExclusive: "min-exclusive", SH.maxExclusive: "max-exclusive",
+    SH.languageIn: "language-in", SH["in"]: "in",
+}  # fmt: skip
+_NODE_KINDS = {SH.IRI, SH.BlankNode, SH.Literal, SH.BlankNodeOrIRI, SH.BlankNodeOrLiteral, SH.IRIOrLiteral}
+_LOGICAL = {SH["or"]: "or", SH["and"]: "and", SH["not"]: "not", SH.xone: "xone"}
+_QUALIFIED = {SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint}
+
+Given = dict[str, str | Sequence[str]]
 
 
 class Unsupported(KgError):
@@ -50,42 +78,60 @@ class Unsupported(KgError):
 
 
 @dataclass(frozen=True)
+class Qualified:
+    """sh:qualifiedMinCount or sh:qualifiedMaxCount: count, for each focus node, the values that are
+    not among those the inner shape's validators report, and report the counts out of bounds."""
+
+    focus: str  # the focus nodes, each once (a node without values counts none)
+    values: str  # each focus node with each value of the path
+    failing: tuple[str, ...]  # the (focus node, value) pairs whose value does not conform
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class Combined:
+    """sh:or, sh:and, sh:not or sh:xone on a node shape: a focus node fails a member shape when any
+    of the member's plans reports it; the operator says which combinations of failures fail."""
+
+    operator: str  # or, and, not, xone
+    focus: str
+    members: tuple[tuple[ValidationPlan, ...], ...]
+    # Member `i`'s plans for the focus nodes given (IRIs) alone, as SHACL pre-binds `$this`: sh:or
+    # asks a member only about the nodes that failed the members before it.
+    on_nodes: Callable[[int, Sequence[str]], tuple[ValidationPlan, ...]]
+
+
+# A query whose rows are the violations, or answers to combine.
+ValidationPlan = str | Qualified | Combined
+
+
+@dataclass(frozen=True)
 class ShapeQuery:
-    """One constraint as a query: its rows are the violations, `?this` and (when bound) `?value`."""
+    """One constraint and how to find its violations: rows with `?this` and (when bound) `?value`."""
 
     source_shape: Node  # the shape that holds the constraint, as the report names it
     component: URIRef  # the SHACL constraint component
     path: Node | None  # the property shape's path, as written in the shapes graph
     message: str | None
     severity: URIRef
-    sparql: str
+    plan: ValidationPlan
     value_is_focus: bool  # node-level constraints report the focus node as the value
-
-
-_HEADER = (
-    "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-)
-_COUNTED = (
-    "SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?value {test}}} }} "
-    "GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {comparison})"
-)
 
 
 def shape_classes(shapes: Graph) -> set[URIRef]:
     """Every class the shapes target or require, whose subclasses the compiler must know."""
     classes = set(shapes.objects(None, SH.targetClass)) | set(shapes.objects(None, SH["class"]))
+    classes |= set(shapes.subjects(RDF.type, RDFS.Class)) & set(shapes.subjects(RDF.type, SH.NodeShape))
     return {c for c in classes if isinstance(c, URIRef)}
 
 
-def compile_shapes(
-    shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None = None
-) -> list[ShapeQuery]:
-    """One query per constraint of every node shape with a target; raises Unsupported.
+def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]]) -> list[ShapeQuery]:
+    """The constraints of every node shape with a target, each with its plan; raises Unsupported.
 
     `subclasses` gives, for each class of `shape_classes`, that class and every subclass of it in
-    the data: an instance test then is an index lookup per class (`?x a ?c`, ?c among them) rather
-    than a property path walked for every node. Without it the queries walk `rdfs:subClassOf*`.
+    the data (a class it does not give stands for itself alone): an instance test then is an index
+    lookup per class (`?x a ?c`, ?c among them) rather than a property path walked for every node.
     """
     compiler = _Compiler(shapes, subclasses)
     queries: list[ShapeQuery] = []
@@ -95,232 +141,194 @@ def compile_shapes(
     return queries
 
 
+def validator(name: str, given: Given, path: str = "") -> str:
+    """Validator `name` with its parameters bound to `given` as terms, and `$PATH` written as `path`."""
+    try:
+        return shacl_queries()[name].standalone(given, {"PATH": path} if path else None)
+    except CatalogueError as error:
+        raise Unsupported(f"{name}: {error}") from None
+
+
 class _Compiler:
-    def __init__(self, shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]] | None) -> None:
+    def __init__(self, shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]]) -> None:
         self.shapes = shapes
-        self.subclasses: dict[Node, list[URIRef]] = {
-            c: sorted(set(subs), key=str) for c, subs in (subclasses or {}).items()
-        }
-        self.names = itertools.count()
+        self.subclasses = {c: sorted(set(subs) | {c}, key=str) for c, subs in subclasses.items()}
 
-    def instance_of(self, var: str, classes: list[Node]) -> str:
-        """A pattern matching when `var` is an instance of any of `classes` or of their subclasses."""
-        if not all(c in self.subclasses for c in classes):
-            kind = self.fresh()
-            values = " ".join(_n3(c) for c in classes)
-            return f"VALUES {kind} {{ {values} }} {var} rdf:type/rdfs:subClassOf* {kind} ."
-        members = sorted({sub for c in classes for sub in self.subclasses[c]}, key=str)
-        if len(members) == 1:
-            return f"{var} a {_n3(members[0])} ."
-        kind = self.fresh()
-        return f"VALUES {kind} {{ {' '.join(_n3(m) for m in members)} }} {var} a {kind} ."
+    def with_subclasses(self, classes: Iterable[Node]) -> list[str]:
+        return sorted({str(sub) for c in classes for sub in self.subclasses.get(_iri(c), [_iri(c)])})
 
-    def fresh(self) -> str:
-        return f"?v{next(self.names)}"
-
-    def focus(self, shape: Node) -> str:
-        """A group pattern binding ?this to each focus node of `shape` once."""
-        parts = []
-        classes = sorted(self.shapes.objects(shape, SH.targetClass), key=str)
+    def targets(self, shape: Node) -> Given:
+        """The shape's targets as the validators' parameters; empty when it has none."""
+        given: Given = {name: [] for name in _TARGETS.values()}
+        for key, name in _TARGETS.items():
+            given[name] = sorted(str(_iri(node)) for node in self.shapes.objects(shape, key))
+        classes = list(self.shapes.objects(shape, SH.targetClass))
         if (shape, RDF.type, RDFS.Class) in self.shapes:
             classes.append(shape)
-        if classes:
-            parts.append(f"{{ {self.instance_of('?this', classes)} }}")
-        parts += [f"{{ BIND({_n3(n)} AS ?this) }}" for n in self.shapes.objects(shape, SH.targetNode)]
-        parts += [f"{{ ?this {_n3(p)} [] }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
-        parts += [f"{{ [] {_n3(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)]
-        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }" if parts else ""
+        given["targetClass"] = self.with_subclasses(classes)
+        return given if any(given.values()) else {}
 
-    def query(self, shape: Node, component: URIRef, sparql: str, *, path: Node | None = None,
-              message: str | None = None, severity: Node | None = None) -> ShapeQuery:  # fmt: skip
+    def query(self, shape: Node, component: URIRef, plan: ValidationPlan, *, path: Node | None = None,
+              message: str | None = None) -> ShapeQuery:  # fmt: skip
         return ShapeQuery(
             source_shape=shape,
             component=component,
             path=path,
             message=message or self.message(shape),
-            severity=URIRef(str(severity or self.shapes.value(shape, SH.severity) or SH.Violation)),
-            sparql=_HEADER + sparql,
+            severity=URIRef(str(self.shapes.value(shape, SH.severity) or SH.Violation)),
+            plan=plan,
             value_is_focus=path is None,
         )
 
     def node_shape(self, shape: Node) -> Iterator[ShapeQuery]:
-        focus = self.focus(shape)
-        if not focus:
+        targets = self.targets(shape)
+        if not targets:
             return
-        for key in set(self.shapes.predicates(shape)) - _SHAPE_KEYS:
-            if key in _LOGICAL:
-                failing = self.logical(shape, key)
-            else:
-                failing = f"!({self.value_condition(shape, key, '?this')})"
-            yield self.query(shape, _component(key), f"SELECT ?this WHERE {{ {focus} FILTER ({failing}) }}")
+        for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
+            if key not in _LOGICAL:
+                raise Unsupported(f"{shape}: {key} on a node shape")
+            yield self.query(shape, _component(key), self.combined(shape, key, targets))
         for property_shape in self.shapes.objects(shape, SH.property):
-            yield from self.property_shape(shape, property_shape, focus)
+            path = self.shapes.value(property_shape, SH.path)
+            message = self.message(property_shape) or self.message(shape)
+            for component, plan in self.property_plans(property_shape, targets):
+                yield self.query(property_shape, component, plan, path=path, message=message)
         for constraint in self.shapes.objects(shape, SH.sparql):
-            yield self.sparql_constraint(shape, constraint, focus)
+            message = self.message(constraint) or self.message(shape)
+            plan = self.sparql_constraint(constraint, targets)
+            yield self.query(shape, SH.SPARQLConstraintComponent, plan, message=message)
 
-    def property_shape(self, node_shape: Node, shape: Node, focus: str) -> Iterator[ShapeQuery]:
+    def property_plans(self, shape: Node, targets: Given) -> Iterator[tuple[URIRef, ValidationPlan]]:
+        """Each constraint of a property shape with the plan that finds its violations."""
         path_node = self.shapes.value(shape, SH.path)
         if path_node is None:
             raise Unsupported(f"{shape}: a property shape without sh:path")
         path = self.path(path_node)
-        message = self.message(shape) or self.message(node_shape)
-        where = f"{focus} ?this {path} ?value ."
-
-        def emit(component: URIRef, sparql: str) -> ShapeQuery:
-            return self.query(shape, component, sparql, path=path_node, message=message)
-
         for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
-            value = self.shapes.value(shape, key)
-            if key in (SH.minCount, SH.maxCount):
-                comparison = f"< {_int(value)}" if key == SH.minCount else f"> {_int(value)}"
-                counted = _COUNTED.format(focus=focus, path=path, test="", comparison=comparison)
-                yield emit(_component(key), counted)
-            elif key == SH.uniqueLang:
-                if value == Literal(True):
-                    yield emit(
-                        SH.UniqueLangConstraintComponent,
-                        f'SELECT ?this WHERE {{ {where} FILTER (LANG(?value) != "") }} GROUP BY ?this '
-                        "(LCASE(LANG(?value)) AS ?language) HAVING (COUNT(DISTINCT ?value) > 1)",
-                    )
-            elif key == SH.qualifiedValueShape:
-                if self.shapes.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
-                    raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
-                test = f"FILTER ({self.conforms(value, '?value')}) "
-                for bound, op in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
-                    count = self.shapes.value(shape, bound)
-                    if count is not None:
-                        counted = _COUNTED.format(
-                            focus=focus, path=path, test=test, comparison=f"{op} {_int(count)}"
-                        )
-                        yield emit(_component(bound), counted)
-            elif key in (SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint):
-                continue  # compiled with sh:qualifiedValueShape
-            elif key in _LOGICAL:
-                raise Unsupported(f"{shape}: {key} on a property shape")
-            else:
-                condition = self.value_condition(shape, key, "?value")
-                yield emit(
-                    _component(key), f"SELECT ?this ?value WHERE {{ {where} FILTER (!({condition})) }}"
-                )
+            for value in sorted(self.shapes.objects(shape, key), key=str):
+                if key in (SH.minCount, SH.maxCount):
+                    name = "min-count" if key == SH.minCount else "max-count"
+                    parameter = "minCount" if key == SH.minCount else "maxCount"
+                    yield _component(key), validator(name, {**targets, parameter: str(_int(value))}, path)
+                elif key == SH.uniqueLang:
+                    if value == Literal(True):
+                        yield SH.UniqueLangConstraintComponent, validator("unique-lang", targets, path)
+                elif key == SH.qualifiedValueShape:
+                    yield from self.qualified(shape, value, targets, path)
+                elif key in _VALUE_FILES:
+                    yield _component(key), self.value_validator(shape, key, value, targets, path)
+                elif key not in _QUALIFIED and key != SH.flags:  # read with their companions
+                    raise Unsupported(f"{shape}: {key} on a property shape")
 
-    def logical(self, shape: Node, key: Node) -> str:
-        """The condition under which a focus node fails a node-level sh:or, sh:and, sh:not or sh:xone."""
-        if key == SH["not"]:
-            return self.conforms(self.shapes.value(shape, key), "?this")
-        members = [self.conforms(member, "?this") for member in self._list(self.shapes.value(shape, key))]
-        if key == SH["or"]:
-            return "!(" + " || ".join(members) + ")"
-        if key == SH["and"]:
-            return "!(" + " && ".join(members) + ")"
-        return "(" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") != 1"
+    def value_validator(self, shape: Node, key: Node, value: Node, targets: Given, path: str) -> str:
+        """The validator of the component `key` of `shape` with the parameter `value`."""
+        name = _VALUE_FILES[URIRef(str(key))]
+        parameter = "".join(part.capitalize() if i else part for i, part in enumerate(name.split("-")))
+        given: Given = dict(targets)
+        if key == SH["class"]:
+            given["class"] = self.with_subclasses([value])
+        elif key == SH.nodeKind and value not in _NODE_KINDS:
+            raise Unsupported(f"{shape}: sh:nodeKind {value}")
+        elif key == SH.datatype and value in _RETYPED:
+            raise Unsupported(f"{shape}: sh:datatype {value} (the store re-types it)")
+        elif key == SH.pattern:
+            given |= {"pattern": str(value), "flags": str(self.shapes.value(shape, SH.flags) or "")}
+        elif key in (SH.minLength, SH.maxLength):
+            given[parameter] = str(_int(value))
+        elif key in (SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive):
+            if not isinstance(value, Literal) or value.datatype not in _NUMBERS:
+                raise Unsupported(f"{shape}: {key} {value}, which is not an integer or a decimal")
+            given[parameter] = str(value)
+        elif key == SH.languageIn:
+            given[parameter] = [str(tag) for tag in self._list(value)]
+        elif key == SH["in"]:
+            given[parameter] = [str(_iri(member)) for member in self._list(value)]
+        else:
+            given[parameter] = str(_iri(value))
+        return validator(name, given, path)
 
-    def sparql_constraint(self, shape: Node, constraint: Node, focus: str) -> ShapeQuery:
+    def qualified(
+        self, shape: Node, inner: Node, targets: Given, path: str
+    ) -> Iterator[tuple[URIRef, ValidationPlan]]:
+        """sh:qualifiedMinCount and sh:qualifiedMaxCount: the values conforming to `inner` counted."""
+        if self.shapes.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
+            raise Unsupported(f"{shape}: sh:qualifiedValueShapesDisjoint")
+        if self.shapes.value(inner, SH.path) is not None:
+            raise Unsupported(f"{shape}: a qualified value shape with a path")
+        classes = list(self.shapes.objects(inner, SH["class"]))
+        if set(self.shapes.predicates(inner)) - _SHAPE_KEYS == {SH["class"]} and len(classes) == 1:
+            # One sh:class, the common case: one query counts the values of the class.
+            for bound, name in ((SH.qualifiedMinCount, "min"), (SH.qualifiedMaxCount, "max")):
+                count = self.shapes.value(shape, bound)
+                if count is not None:
+                    given = {
+                        **targets,
+                        "class": self.with_subclasses(classes),
+                        _parameter(bound): str(_int(count)),
+                    }
+                    yield _component(bound), validator(f"qualified-{name}-count-class", given, path)
+            return
+        failing = []
+        for key in sorted(set(self.shapes.predicates(inner)) - _SHAPE_KEYS, key=str):
+            if key not in _VALUE_FILES and key != SH.flags:
+                raise Unsupported(f"{inner}: {key} in a qualified value shape")
+            failing += [
+                self.value_validator(inner, key, value, targets, path)
+                for value in self.shapes.objects(inner, key)
+                if key != SH.flags
+            ]
+        focus, values = validator("focus", targets), validator("value-nodes", targets, path)
+        for key in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
+            count = self.shapes.value(shape, key)
+            if count is not None:
+                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
+                yield _component(key), Qualified(focus, values, tuple(failing), **limit)
+
+    def combined(self, shape: Node, key: Node, targets: Given) -> Combined:
+        """A node-level sh:or, sh:and, sh:not or sh:xone: each member a property shape."""
+        listed = self.shapes.value(shape, key)
+        members = [listed] if key == SH["not"] else self._list(listed)
+        shapes = []
+        for member in members:
+            if member is None or self.shapes.value(member, SH.path) is None:
+                raise Unsupported(f"{shape}: {key} with a member shape without a path")
+            shapes.append(member)
+
+        def plans(index: int, nodes: Sequence[str] | None = None) -> tuple[ValidationPlan, ...]:
+            on: Given = targets if nodes is None else {name: [] for name in _TARGETS.values()}
+            if nodes is not None:
+                on["targetNode"] = nodes
+            return tuple(plan for _, plan in self.property_plans(shapes[index], on))
+
+        every = tuple(plans(index) for index in range(len(shapes)))
+        return Combined(_LOGICAL[URIRef(str(key))], validator("focus", targets), every, plans)
+
+    def sparql_constraint(self, constraint: Node, targets: Given) -> str:
         """The constraint's own SELECT, run once for every focus node instead of once per node.
 
-        SHACL pre-binds `$this` to one focus node; here the focus nodes' pattern opens the
-        SELECT's own WHERE group, so `$this` is bound before that group's filters are evaluated,
-        as it is when pre-bound (a constraint may bind `$this` in a FILTER NOT EXISTS only).
+        SHACL pre-binds `$this` to one focus node; here the focus query opens the SELECT's own
+        WHERE group, so `$this` is bound before that group's filters are evaluated, as it is
+        when pre-bound (a constraint may bind `$this` in a FILTER NOT EXISTS only).
         """
-        text = self.shapes.value(constraint, SH.select)
-        if text is None:
-            raise Unsupported(f"{constraint}: a SPARQL constraint without sh:select")
-        opening = str(text).find("{")
-        if opening < 0 or "$this" not in str(text)[opening:]:
-            raise Unsupported(f"{constraint}: a SELECT without a WHERE group that uses $this")
-        select = f"{str(text)[: opening + 1]} {focus} {str(text)[opening + 1 :]}"
+        text = str(self.shapes.value(constraint, SH.select) or "")
+        found = tokens(text)
+        opening = next((t for t in found if t.text == "{"), None)
+        if opening is None or not any(t.text == "$this" and t.start > opening.start for t in found):
+            raise Unsupported(f"{constraint}: no sh:select whose WHERE group uses $this")
+        focus = "\n".join(
+            line for line in validator("focus", targets).splitlines() if not line.startswith("#")
+        )
         prefixes = "".join(
             f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"
             for holder in self.shapes.objects(constraint, SH.prefixes)
             for d in self.shapes.objects(holder, SH.declare)
         )
-        sparql = f"{prefixes}SELECT DISTINCT ?this ?value WHERE {{ {{ {select} }} }}"
-        message = self.message(constraint) or self.message(shape)
-        return self.query(shape, SH.SPARQLConstraintComponent, sparql, message=message)
-
-    def value_condition(self, shape: Node, key: Node, var: str) -> str:
-        """The SPARQL expression true when the value `var` meets constraint `key` of `shape`."""
-        value = self.shapes.value(shape, key)
-        if key == SH["class"]:
-            classes = list(self.shapes.objects(shape, key))
-            return " && ".join(f"EXISTS {{ {self.instance_of(var, [c])} }}" for c in classes)
-        if key == SH.datatype:
-            if value == RDF.langString:
-                return f'isLiteral({var}) && LANG({var}) != ""'
-            if value in _RETYPED:
-                raise Unsupported(f"{shape}: sh:datatype {value} (the store re-types it)")
-            return f"isLiteral({var}) && DATATYPE({var}) = {_n3(value)}"
-        if key == SH.nodeKind:
-            kinds = {
-                SH.IRI: f"isIRI({var})",
-                SH.BlankNode: f"isBlank({var})",
-                SH.Literal: f"isLiteral({var})",
-                SH.BlankNodeOrIRI: f"!isLiteral({var})",
-                SH.BlankNodeOrLiteral: f"!isIRI({var})",
-                SH.IRIOrLiteral: f"!isBlank({var})",
-            }
-            return kinds[URIRef(str(value))]
-        if key == SH.pattern:
-            flags = self.shapes.value(shape, SH.flags)
-            extra = f", {Literal(str(flags)).n3()}" if flags is not None else ""
-            return f"!isBlank({var}) && REGEX(STR({var}), {Literal(str(value)).n3()}{extra})"
-        if key == SH.flags:
-            return "true"  # read with sh:pattern
-        if key in (SH.minLength, SH.maxLength):
-            op = ">=" if key == SH.minLength else "<="
-            return f"!isBlank({var}) && STRLEN(STR({var})) {op} {_int(value)}"
-        if key in _RANGE:
-            return f"COALESCE({var} {_RANGE[URIRef(str(key))]} {_n3(value)}, false)"
-        if key == SH.languageIn:
-            languages = [str(tag).lower() for tag in self._list(value)]
-            if "*" in languages:
-                return f'isLiteral({var}) && LANG({var}) != ""'
-            tests = " || ".join(f"LANGMATCHES(LANG({var}), {Literal(tag).n3()})" for tag in languages)
-            return f'isLiteral({var}) && LANG({var}) != "" && ({tests})'
-        if key == SH.hasValue:
-            raise Unsupported(f"{shape}: sh:hasValue")
-        if key == SH["in"]:
-            members = ", ".join(_n3(m) for m in self._list(value))
-            return f"{var} IN ({members})"
-        raise Unsupported(f"{shape}: {key}")
-
-    def conforms(self, shape: Node | None, var: str) -> str:
-        assert shape is not None, "a shape reference names a shape"
-        """An expression true when the node `var` conforms to `shape` (used inside sh:or, sh:xone, …)."""
-        tests = []
-        path_node = self.shapes.value(shape, SH.path)
-        for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
-            value = self.shapes.value(shape, key)
-            if path_node is None:
-                tests.append(self.value_condition(shape, key, var))
-                continue
-            path = self.path(path_node)
-            other, second = self.fresh(), self.fresh()
-            if key == SH.minCount and _int(value) <= 1:
-                tests.append(f"EXISTS {{ {var} {path} {other} }}" if _int(value) == 1 else "true")
-            elif key == SH.maxCount and _int(value) <= 1:
-                extra = f" , {second} FILTER (!sameTerm({other}, {second}))" if _int(value) == 1 else ""
-                tests.append(f"NOT EXISTS {{ {var} {path} {other}{extra} }}")
-            elif key == SH.qualifiedValueShape:
-                inner = self.conforms(value, other)
-                minimum = self.shapes.value(shape, SH.qualifiedMinCount)
-                maximum = self.shapes.value(shape, SH.qualifiedMaxCount)
-                if maximum is not None or (minimum is not None and _int(minimum) > 1):
-                    raise Unsupported(f"{shape}: a nested qualified count other than a minimum of 1")
-                if minimum is not None and _int(minimum) == 1:
-                    tests.append(f"EXISTS {{ {var} {path} {other} FILTER ({inner}) }}")
-            elif key in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
-                continue
-            elif key in (SH.minCount, SH.maxCount, SH.uniqueLang) or key in _LOGICAL:
-                raise Unsupported(f"{shape}: nested {key}")
-            else:
-                condition = self.value_condition(shape, key, other)
-                tests.append(f"NOT EXISTS {{ {var} {path} {other} FILTER (!({condition})) }}")
-        return "(" + " && ".join(tests or ["true"]) + ")"
+        return f"{prefixes}{text[: opening.end]}\n{{ {focus} }}\n{text[opening.end :]}"
 
     def path(self, node: Node) -> str:
         """A SHACL path as a SPARQL property path."""
         if isinstance(node, URIRef):
-            return _n3(node)
+            return node.n3()
         inverse = self.shapes.value(node, SH.inversePath)
         if inverse is not None:
             return f"^({self.path(inverse)})"
@@ -346,16 +354,21 @@ class _Compiler:
         return list(Collection(self.shapes, head)) if head is not None else []
 
 
+def _parameter(key: Node) -> str:
+    """A SHACL parameter's name, as the validators name its variable (sh:minCount: minCount)."""
+    return str(key).rsplit("#", 1)[-1]
+
+
 def _component(key: Node) -> URIRef:
     name = str(key).rsplit("#", 1)[-1]
     return SH[name[0].upper() + name[1:] + "ConstraintComponent"]
 
 
-def _n3(node: Node | None) -> str:
-    assert node is not None, "a shape's value is given"
-    if isinstance(node, BNode):
-        raise Unsupported(f"a blank node {node} where a constant is needed")
-    return node.n3()
+def _iri(node: Node | None) -> URIRef:
+    """An IRI a shape gives, where a validator's parameter needs one."""
+    if not isinstance(node, URIRef):
+        raise Unsupported(f"{node!r} where an IRI is needed")
+    return node
 
 
 def _int(node: Node | None) -> int:

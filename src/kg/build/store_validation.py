@@ -1,12 +1,15 @@
-"""SHACL validation on the store: every constraint one query over all its focus nodes.
+"""SHACL validation on the store: every constraint answered by validators over all its focus nodes.
 
-The build validates here (see `shape_queries`); pyshacl stays the reference
+The build validates here (see `shape_queries`, which says what each constraint runs; the answers of
+qualified value shapes and of sh:or, sh:and, sh:not and sh:xone are combined here as sets); pyshacl
+stays the reference
 engine, used when the shapes need a feature the compiler does not translate,
 and by the tests, which require both engines to report the same results.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import pyoxigraph as ox
@@ -17,7 +20,15 @@ from rdflib.term import Node
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
-from kg.build.shape_queries import ShapeQuery, Unsupported, compile_shapes, shape_classes
+from kg.build.shape_queries import (
+    Combined,
+    Qualified,
+    ShapeQuery,
+    Unsupported,
+    ValidationPlan,
+    compile_shapes,
+    shape_classes,
+)
 from kg.build.validation import ValidationReport, read_report, validate
 
 
@@ -39,8 +50,9 @@ def validate_store(
         return _with_pyshacl(store, graphs, shapes, index)
     report = Graph()
     conforms = True
+    answers = _Answers(store, graphs)
     for query in queries:
-        for focus, value in _violations(store, graphs, query):
+        for focus, value in _violations(answers, query):
             conforms = False
             _add_result(report, shapes, query, focus, value)
     root = BNode()
@@ -73,21 +85,87 @@ def _subclasses(
     return found
 
 
-def _violations(
-    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, query: ShapeQuery
-) -> set[tuple[Node, Node | None]]:
-    """The distinct (focus node, value) pairs the query finds."""
+# How many focus nodes a member of an sh:or is asked about by name rather than by the shape's targets.
+_FEW = 1_000
+StoreNode = ox.NamedNode | ox.BlankNode | ox.Literal
+Pair = tuple[StoreNode, StoreNode | None]
+
+
+def _violations(answers: _Answers, query: ShapeQuery) -> set[tuple[Node, Node | None]]:
+    """The distinct (focus node, value) pairs the constraint's plan finds."""
     found: set[tuple[Node, Node | None]] = set()
-    solutions = _query(store, graphs, query.sparql)
-    projects_value = ox.Variable("value") in solutions.variables
-    for row in solutions:
-        focus = rdflib_term(row["this"])
-        value = row["value"] if projects_value else None
-        if value is not None:
-            found.add((focus, rdflib_term(value)))
-        else:
-            found.add((focus, focus if query.value_is_focus else None))
+    for focus, value in answers.evaluate(query.plan):
+        if value is None and query.value_is_focus:
+            value = focus
+        found.add((rdflib_term(focus), None if value is None else rdflib_term(value)))
     return found
+
+
+class _Answers:
+    """The answers of the plans on one store, each distinct query asked once (a shape's focus nodes
+    and value nodes serve several of its constraints)."""
+
+    def __init__(self, store: ox.Store, graphs: Sequence[ox.NamedNode] | None) -> None:
+        self.store = store
+        self.graphs = graphs
+        self.asked: dict[str, frozenset[Pair]] = {}
+
+    def pairs(self, sparql: str) -> frozenset[Pair]:
+        """The (?this, ?value or None) pairs of a query's rows."""
+        if sparql not in self.asked:
+            solutions = _query(self.store, self.graphs, sparql)
+            names = [variable.value for variable in solutions.variables]
+            this = names.index("this")
+            if "value" in names:
+                value = names.index("value")
+                self.asked[sparql] = frozenset((row[this], row[value]) for row in solutions)
+            else:
+                self.asked[sparql] = frozenset((row[this], None) for row in solutions)
+        return self.asked[sparql]
+
+    def focus_nodes(self, sparql: str) -> set[StoreNode]:
+        return {focus for focus, _ in self.pairs(sparql)}
+
+    def evaluate(self, plan: ValidationPlan) -> set[Pair] | frozenset[Pair]:
+        """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
+        if isinstance(plan, str):
+            return self.pairs(plan)
+        if isinstance(plan, Qualified):
+            failing = set().union(*(self.pairs(query) for query in plan.failing))
+            counts = Counter(focus for focus, value in self.pairs(plan.values) - failing)
+            found: set[Pair] = set()
+            if plan.minimum is not None:
+                found |= {(n, None) for n in self.focus_nodes(plan.focus) if counts[n] < plan.minimum}
+            if plan.maximum is not None:
+                found |= {(n, None) for n, count in counts.items() if count > plan.maximum}
+            return found
+        if plan.operator == "or":
+            return {(node, None) for node in self.failing_every(plan)}
+        fails = [{focus for p in member for focus, _ in self.evaluate(p)} for member in plan.members]
+        if plan.operator == "and":
+            failed = set().union(*fails)
+        else:  # not, xone: the focus nodes conforming to none, or to other than one, of the members
+            wanted = 0 if plan.operator == "not" else 1
+            failed = {n for n in self.focus_nodes(plan.focus) if sum(n not in f for f in fails) != wanted}
+        return {(node, None) for node in failed}
+
+    def failing_every(self, plan: Combined) -> set[StoreNode]:
+        """The focus nodes that fail every member of an sh:or: each member after the first is asked
+        only about the nodes that failed those before it, when they are few and named by IRIs."""
+        failed: set[StoreNode] | None = None
+        for index, member in enumerate(plan.members):
+            plans = member
+            if (
+                failed is not None
+                and len(failed) <= _FEW
+                and all(isinstance(n, ox.NamedNode) for n in failed)
+            ):
+                plans = plan.on_nodes(index, sorted(node.value for node in failed))
+            found = {focus for p in plans for focus, _ in self.evaluate(p)}
+            failed = found if failed is None else failed & found
+            if not failed:
+                break
+        return failed or set()
 
 
 def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> None:

@@ -28,7 +28,8 @@ def queries_command(context: Context, internal: bool) -> None:
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
-            shown = ", ".join(parameter.defaults) if parameter.many else parameter.default
+            fallback = parameter.fallback
+            shown = ", ".join(fallback) if isinstance(fallback, tuple) else fallback
             default = f" [default: {shown}]" if shown is not None else ""
             allowed = f" (one of: {', '.join(parameter.enum)})" if parameter.enum else ""
             kind = f"<{parameter.type}>" + ("..." if parameter.many else "")

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
+from kg.exchange.updates import update
 from kg.namespaces import XSD
 
 DECIMALS = {
@@ -66,29 +67,23 @@ class GraphChange:
 
     def operations(self) -> list[str]:
         """SPARQL Update operations carrying out the change, to be sent in one request."""
-        iri = self.iri
         operations = []
         if self.clear == "all":
-            operations.append(f"DROP SILENT GRAPH <{iri}>")
+            operations.append(update("drop-graph", graph=self.iri))
         if self.clear == "blank":
-            operations.append(
-                f"DELETE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o "
-                "FILTER(isBlank(?s) || isBlank(?o)) } }"
-            )
+            operations.append(update("delete-blank-nodes", graph=self.iri))
         if self.remove:
-            operations.append(f"DELETE DATA {{ GRAPH <{iri}> {{\n" + "\n".join(self.remove) + "\n} }")
+            operations.append(update("delete-data", self.remove, graph=self.iri))
         if self.add:
-            operations.append(insert_operation(iri, self.add))
+            operations.append(insert_operation(self.iri, self.add))
         return operations
 
 
 def insert_operation(graph: str, lines: list[str]) -> str:
-    """The update operation adding N-Triples `lines` to `graph`."""
-    body = "\n".join(lines)
-    if any(has_blank_node(line) for line in lines):
-        # Virtuoso refuses blank nodes in INSERT DATA; a template with an empty WHERE takes them.
-        return f"INSERT {{ GRAPH <{graph}> {{\n{body}\n}} }} WHERE {{}}"
-    return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}"
+    """The update operation adding N-Triples `lines` to `graph`: a template with an empty WHERE when
+    a line has a blank node (Virtuoso refuses them in INSERT DATA)."""
+    blank = any(has_blank_node(line) for line in lines)
+    return update("insert-template" if blank else "insert-data", lines, graph=graph)
 
 
 def has_blank_node(line: str) -> bool:

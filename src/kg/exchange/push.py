@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri
 from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
+from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.store.base import Store, graph_name
 from kg.store.embedded import EmbeddedStore
@@ -234,9 +235,7 @@ def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) ->
     Copying and dropping in separate requests keeps the one that must be atomic as small as it can
     be: Oxigraph deletes a triple more slowly than it inserts one.
     """
-    copies = [
-        f"DROP SILENT GRAPH <{c.iri}> ;\nADD GRAPH <{staging_iri(c.iri)}> TO GRAPH <{c.iri}>" for c in staged
-    ]
+    copies = [update("replace-from-staging", graph=c.iri, staging=staging_iri(c.iri)) for c in staged]
     names = ", ".join(graph_name(change.iri) for change in staged)
     try:
         pusher.update(" ;\n".join(copies), retry=False)

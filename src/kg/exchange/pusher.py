@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from kg.errors import EXIT_FAILED, KgError
 from kg.exchange.changes import GraphChange, graph_change, insert_operation
+from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
 from kg.store.embedded import EmbeddedStore
@@ -209,7 +210,7 @@ class Pusher:
             self.staged[iri] = count
             self.progress(count)
             return
-        self.update(f"DROP SILENT GRAPH <{staging}>")
+        self.update(update("drop-graph", graph=staging))
         for lines in batches(local_triples(store, iri), self.target.request_limit):
             self.update(insert_operation(staging, lines))
             self.staged[iri] += len(lines)
@@ -263,7 +264,7 @@ class Pusher:
 
     def drop(self, iris: list[str]) -> None:
         """Drop graphs in one update request, not retried (a retry could drop what a later request wrote)."""
-        self.update(" ;\n".join(f"DROP SILENT GRAPH <{iri}>" for iri in iris), retry=False)
+        self.update(" ;\n".join(update("drop-graph", graph=iri) for iri in iris), retry=False)
 
     def drop_staging(self) -> str:
         """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from kg.exchange.changes import comparison_key, insert_operation
 from kg.exchange.pusher import Pusher, PushError
+from kg.exchange.updates import update
 from kg.namespaces import XSD
 from kg.query.internal import bound
 from kg.store.bulk import bulk_load
@@ -79,7 +80,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
             for literals in by_datatype.values():
                 unkept |= _probe(pusher, literals)
     finally:
-        pusher.update(f"DROP SILENT GRAPH <{PROBE_GRAPH}>")
+        pusher.update(update("drop-graph", graph=PROBE_GRAPH))
     quads = [
         quad
         for quad in store.quads()
@@ -98,7 +99,8 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
     lines = [f"{ox.Triple(s, value, literal)} ." for s, literal in zip(subjects, literals, strict=True)]
     try:
         pusher.update(
-            f"DROP SILENT GRAPH <{PROBE_GRAPH}> ;\n" + insert_operation(PROBE_GRAPH, lines), retry=False
+            update("drop-graph", graph=PROBE_GRAPH) + " ;\n" + insert_operation(PROBE_GRAPH, lines),
+            retry=False,
         )
     except PushError as error:
         return {str(literal): f"is refused ({error})" for literal in literals}

@@ -1,9 +1,10 @@
 """SPARQL files with a grlc-style header: the one loader for every query the project asks.
 
-The public questions (queries/), the readers' internal queries (kg/query/internal)
-and the build's checks (kg/build/queries) are all such files; this module lives in
-the store layer, which imports nothing of the others, so that the build and the
-readers share it without importing each other.
+The public questions (queries/), the readers' internal queries (kg/query/internal),
+the build's checks (kg/build/queries) and SHACL validators (kg/build/queries/shacl)
+are all such files, and so are the push's update operations (kg/exchange/updates,
+`.ru`); this module lives in the store layer, which imports nothing of the others,
+so that the build and the readers share it without importing each other.
 
 A header is YAML in `#+ ` comment lines at the top of the file:
 
@@ -16,7 +17,8 @@ A header is YAML in `#+ ` comment lines at the top of the file:
     #+     type: iri             (iri, string, integer, decimal, date or year)
     #+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
     #+     enum: [...]           (optional list of allowed values)
-    #+     many: false           (true: a list of values, bound as a VALUES block)
+    #+     many: false           (true: a list of values, bound as a VALUES block: the query's
+    #+                            own empty `VALUES ?name { }` if it has one; `default: []` is none)
     #+     description: The substance that travels.
 
 Parameter values are bound as RDF terms to the query's variables, never pasted
@@ -30,12 +32,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TypeGuard, cast
+from typing import TypeGuard, TypeVar, cast
 
 import pyoxigraph as ox
 import yaml
@@ -43,7 +45,7 @@ import yaml
 from kg.errors import KgError
 from kg.namespaces import XSD
 from kg.store.base import Bound, BoundTerm
-from kg.store.sparql import NotAQuery, query_form, with_values
+from kg.store.sparql import NotAQuery, query_form, substitute, update_form, with_values
 
 # A typed value ready to bind, as the loader checks it and the server's query workers receive it:
 # ("iri" or "literal", lexical form, datatype or None).
@@ -56,6 +58,9 @@ ANSWER_KINDS = {"select", "ask", "construct", "describe"}
 _HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# libyaml's safe loader where PyYAML was built with it: the same YAML, read several times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Loaded = TypeVar("Loaded", bound="NamedQuery")
 
 
 class CatalogueError(KgError, ValueError):
@@ -70,12 +75,12 @@ class Parameter:
     default: str | None = None
     enum: tuple[str, ...] = ()
     many: bool = False
-    defaults: tuple[str, ...] = ()  # a `many` parameter's default values
+    defaults: tuple[str, ...] | None = None  # a `many` parameter's default values (`[]`: none)
 
     @property
     def fallback(self) -> str | tuple[str, ...] | None:
         """The value used when none is given: the default, or a `many` parameter's defaults."""
-        return (self.defaults or None) if self.many else self.default
+        return self.defaults if self.many else self.default
 
     def bind(self, raw: str | Sequence[str]) -> Binding | tuple[Binding, ...]:
         """One typed value, or for a `many` parameter a list of them."""
@@ -157,10 +162,30 @@ class NamedQuery:
             values[parameter.name] = parameter.bind(raw)
         return values
 
-    def standalone(self, given: Mapping[str, str | Sequence[str]] | None = None) -> str:
+    def standalone(
+        self, given: Mapping[str, str | Sequence[str]] | None = None, written: Mapping[str, str] | None = None
+    ) -> str:
         """The query with its typed values joined in as a VALUES block: one text, for an engine that
-        takes text only (the build's scratch store, the server's worker pool)."""
-        return with_values(self.text, binding_terms(self.bindings(given or {})))
+        takes text only (the build's scratch store, the server's worker pool). `written` replaces
+        placeholders where SPARQL takes no variable (SHACL's `$PATH`), as `substitute` does."""
+        return with_values(self.text, binding_terms(self.bindings(given or {})), written)
+
+
+@dataclass(frozen=True)
+class NamedUpdate(NamedQuery):
+    """One SPARQL Update operation a package ships, its parameters typed like a query's.
+
+    SPARQL Update takes no variable where the operations write a graph's name (`DROP GRAPH`,
+    `INSERT DATA`) nor in the data it adds or removes, so each `$name` is written in place as
+    its checked term, and `$data` as the N-Triples lines the store's serializer wrote.
+    """
+
+    def operation(self, given: Mapping[str, str], data: Sequence[str] = ()) -> str:
+        """The operation with the `given` values, and `data` (N-Triples lines) where `$data` is."""
+        text = "\n".join(line for line in self.text.splitlines() if not line.startswith("#"))
+        for name, term in binding_terms(self.bindings(given)).items():
+            text = substitute(text, name, str(term))
+        return substitute(text, "data", "\n".join(data))
 
 
 def parse_header(path: Path, text: str) -> dict:
@@ -174,7 +199,7 @@ def parse_header(path: Path, text: str) -> dict:
     if not lines:
         raise CatalogueError(f"{path}:1: no '#+' header; a catalogue query starts with '#+ summary: ...'")
     try:
-        header = yaml.safe_load("\n".join(lines))
+        header = yaml.load("\n".join(lines), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -186,6 +211,15 @@ def parse_header(path: Path, text: str) -> dict:
 
 def load_query(path: Path) -> NamedQuery:
     """Read and check one catalogue file."""
+    return _load(path, ANSWER_KINDS, query_form, NamedQuery)
+
+
+def load_update(path: Path) -> NamedUpdate:
+    """Read and check one update file (`#+ answer: update`)."""
+    return _load(path, {"update"}, update_form, NamedUpdate)
+
+
+def _load(path: Path, kinds: set[str], form_of: Callable[[str], str], kind: type[Loaded]) -> Loaded:
     text = path.read_text("utf-8")
     header = parse_header(path, text)
     for key in ("summary", "description", "answer"):
@@ -194,13 +228,13 @@ def load_query(path: Path) -> NamedQuery:
     unknown = set(header) - {"summary", "description", "answer", "params", "tags"}
     if unknown:
         raise CatalogueError(f"{path}: unknown header keys: {', '.join(sorted(unknown))}")
-    if header["answer"] not in ANSWER_KINDS:
-        raise CatalogueError(f"{path}: answer must be one of {', '.join(sorted(ANSWER_KINDS))}")
+    if header["answer"] not in kinds:
+        raise CatalogueError(f"{path}: answer must be one of {', '.join(sorted(kinds))}")
     name = path.stem
     if not _NAME.match(name):
         raise CatalogueError(f"{path}: file names are lower-case words joined by '-'")
     try:
-        form = query_form(text)
+        form = form_of(text)
     except NotAQuery as error:
         raise CatalogueError(f"{path}: {error}") from None
     if form != header["answer"]:
@@ -221,7 +255,7 @@ def load_query(path: Path) -> NamedQuery:
     tags = header.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise CatalogueError(f"{path}: tags must be a list of words")
-    return NamedQuery(
+    return kind(
         name=name,
         path=path,
         summary=header["summary"].strip(),
@@ -252,11 +286,10 @@ def _parameter(path: Path, raw: object) -> Parameter:
     if not isinstance(many, bool):
         raise CatalogueError(f"{path}: parameter {name}: many is true or false")
     default = raw.get("default")
-    defaults: tuple[str, ...] = ()
+    defaults: tuple[str, ...] | None = None
     if many:
-        defaults = tuple(
-            str(value) for value in (default if isinstance(default, list) else [default] if default else [])
-        )
+        if default is not None:
+            defaults = tuple(str(value) for value in (default if isinstance(default, list) else [default]))
         default = None
     elif default is not None:
         default = str(default)
@@ -299,6 +332,12 @@ def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
 def packaged_queries(folder: Path) -> dict[str, NamedQuery]:
     """The queries a package ships in `folder`, by name: loaded once, as they never change."""
     return load_catalogue(folder)
+
+
+@functools.cache
+def packaged_updates(folder: Path) -> dict[str, NamedUpdate]:
+    """The update operations (`.ru` files) a package ships in `folder`, by name, loaded once."""
+    return {update.name: update for update in map(load_update, sorted(folder.glob("*.ru")))}
 
 
 def binding_terms(bindings: Bindings) -> dict[str, Bound]:

@@ -6,6 +6,7 @@ literal or a comment is never mistaken for the query's own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ _TOKEN = re.compile(
 )
 FORMS = ("select", "ask", "construct", "describe")
 PROLOGUE = {"PREFIX", "BASE"}
+UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
 
 
 class NotAQuery(KgError, ValueError):
@@ -61,10 +63,22 @@ def tokens(text: str) -> list[Token]:
 
 def query_form(text: str) -> str:
     """select, ask, construct or describe: the first keyword after the prologue."""
-    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    return _form(tokens(text))
+
+
+def _form(found: list[Token]) -> str:
+    first = next((t for t in found if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
     if first is None or first.text.lower() not in FORMS:
         raise NotAQuery("not a SPARQL query: it does not start with SELECT, ASK, CONSTRUCT or DESCRIBE")
     return first.text.lower()
+
+
+def update_form(text: str) -> str:
+    """The form "update", when the first keyword after the prologue starts a SPARQL Update operation."""
+    first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
+    if first is None or first.text.upper() not in UPDATES:
+        raise NotAQuery("not a SPARQL update: it does not start with an update operation")
+    return "update"
 
 
 def values_block(bindings: Mapping[str, Bound]) -> str:
@@ -75,23 +89,37 @@ def values_block(bindings: Mapping[str, Bound]) -> str:
     return f" VALUES ({names}) {{ {rows} }} "
 
 
-def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
+def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str, str] | None = None) -> str:
     """`sparql` with a VALUES block binding `bindings` opening its WHERE pattern.
 
-    The short form `CONSTRUCT WHERE { P }` becomes `CONSTRUCT { P } WHERE { VALUES … P }`,
-    because a template cannot hold VALUES.
+    A variable the query gives an empty block of its own (`VALUES ?x { }`) is bound there
+    instead: the block stays in its group, so a list of no values empties that group only,
+    not the whole query. The short form `CONSTRUCT WHERE { P }` becomes
+    `CONSTRUCT { P } WHERE { VALUES … P }`, because a template cannot hold VALUES. `written`
+    replaces placeholders as `substitute` does, in the same pass.
     """
-    if not bindings:
-        return sparql
-    values = values_block(bindings)
-    found = tokens(sparql)
-    form = query_form(sparql)
+    found = _tokens(sparql)
+    edits = _placeholder_edits(found, written or {})
+    blocks = _empty_blocks(found, bindings)
+    top: dict[str, Bound] = {}
+    for name, value in bindings.items():
+        if name in blocks:
+            terms = value if isinstance(value, tuple) else (value,)
+            edits.append((blocks[name], blocks[name], "".join(f" {term}" for term in terms) + " "))
+        else:
+            top[name] = value
+    if not top:
+        return _edited(sparql, edits)
+    values = values_block(top)
+    form = _form(found)
     start = 1 + next(i for i, t in enumerate(found) if t.kind == "word" and t.text.lower() == form)
     if form == "construct" and start < len(found):
         following = found[start]
         if following.text == "{":
             start = _closing(found, start) + 1
         elif following.text.upper() == "WHERE":
+            if edits:
+                return with_values(_edited(sparql, edits), top)
             open_at = _next_brace(found, start)
             close_at = _closing(found, open_at)
             body = sparql[found[open_at].end : found[close_at].start]
@@ -101,7 +129,63 @@ def with_values(sparql: str, bindings: Mapping[str, Bound]) -> str:
                 + sparql[found[close_at].end :]
             )
     open_brace = found[_next_brace(found, start)]
-    return sparql[: open_brace.end] + values + sparql[open_brace.end :]
+    return _edited(sparql, [*edits, (open_brace.end, open_brace.end, values)])
+
+
+def substitute(sparql: str, variable: str, text: str) -> str:
+    """`sparql` with the placeholder `$variable` (or `<$variable>`) replaced by `text` wherever it occurs.
+
+    For the places SPARQL takes no variable, where the recommendations write templates: SHACL's
+    validators write `$PATH` for a property shape's path, the Data Cube's IC-20 and IC-21 `<$p>`
+    for a property inside a path's closure, and SPARQL Update takes none in `DROP GRAPH` or in the
+    data of `INSERT DATA`. `text` is a path or a term in SPARQL syntax, or N-Triples lines.
+    """
+    return _edited(sparql, _placeholder_edits(_tokens(sparql), {variable: text}))
+
+
+# An edit of a text: the span from start to end (equal for an insertion) replaced by a string.
+Edit = tuple[int, int, str]
+
+
+def _tokens(sparql: str) -> list[Token]:
+    """The tokens of a text, kept for short texts the code binds again and again (the SHACL
+    validators, the push's updates); not to be changed."""
+    return _kept_tokens(sparql) if len(sparql) <= 16_384 else tokens(sparql)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_tokens(sparql: str) -> list[Token]:
+    return tokens(sparql)
+
+
+def _placeholder_edits(found: list[Token], written: Mapping[str, str]) -> list[Edit]:
+    texts = {form: text for name, text in written.items() for form in (f"${name}", f"<${name}>")}
+    return [(t.start, t.end, texts[t.text]) for t in found if t.kind in ("var", "iri") and t.text in texts]
+
+
+def _empty_blocks(found: list[Token], bindings: Mapping[str, Bound]) -> dict[str, int]:
+    """For each bound variable with an empty block of its own (`VALUES ?x { }`), the offset inside it."""
+    blocks: dict[str, int] = {}
+    for index in range(len(found) - 3):
+        keyword, variable, opening, closing = found[index : index + 4]
+        if (
+            keyword.kind == "word"
+            and keyword.text.upper() == "VALUES"
+            and variable.kind == "var"
+            and (opening.text, closing.text) == ("{", "}")
+            and variable.text[1:] in bindings
+        ):
+            if variable.text[1:] in blocks:
+                raise NotAQuery(f"the query has two blocks of values for {variable.text}")
+            blocks[variable.text[1:]] = opening.end
+    return blocks
+
+
+def _edited(text: str, edits: list[Edit]) -> str:
+    """`text` with `edits` (spans that do not overlap) made, from its end back."""
+    for start, end, replacement in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
 
 
 def _next_brace(found: list[Token], start: int) -> int:

@@ -14,11 +14,18 @@ from pathlib import Path
 from kg.store.queryfiles import NamedQuery, packaged_queries
 
 FOLDER = Path(__file__).resolve().parent
+# The validators of the SHACL constraint components the build compiles shapes into (see shape_queries).
+SHACL = FOLDER / "shacl"
 
 
 def build_queries() -> dict[str, NamedQuery]:
     """Every query of the build, by name."""
     return packaged_queries(FOLDER)
+
+
+def shacl_queries() -> dict[str, NamedQuery]:
+    """Every SHACL validator, by name."""
+    return packaged_queries(SHACL)
 
 
 def sparql(name: str, **given: str | Sequence[str]) -> str:
