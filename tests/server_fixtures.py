@@ -125,11 +125,11 @@ class RunningServer:
                 self.process.wait(5)
 
 
-def start_server(store: Path, log_dir: Path, *options: str) -> RunningServer:
-    """`kg serve` on `store` (and the build output beside it, where there is one) on a port the system
-    picks (`--port 0`, read back from its log, so that parallel tests never race for one); returns once
-    /sparql answers, or fails with the server's log."""
-    if (store.parent / "dist").is_dir():
+def start_server(store: Path | str, log_dir: Path, *options: str) -> RunningServer:
+    """`kg serve` on `store`, a folder (with the build output beside it, where there is one) or an
+    endpoint's URL, on a port the system picks (`--port 0`, read back from its log, so that parallel
+    tests never race for one); returns once /sparql answers, or fails with the server's log."""
+    if isinstance(store, Path) and (store.parent / "dist").is_dir():
         options = ("--dist", str(store.parent / "dist"), *options)
     handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=log_dir)
     log = Path(name)

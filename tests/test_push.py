@@ -13,7 +13,7 @@ import pytest
 from answers import same_answer
 from click.testing import CliRunner
 from rdflib import BNode, Graph
-from rdflib.compare import isomorphic
+from rdflib.compare import isomorphic, to_canonical_graph
 from triplestores import FailingProxy, OxigraphServer
 
 from kg.build.parsing import rdflib_term
@@ -352,3 +352,82 @@ def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, 
     assert no_staging_graphs(server.query)
     [note] = [n for n in report.notes if "an earlier push left" in n]
     assert note.startswith(f"dropped {len(left)} staging graph(s)") and "graph/retired" in note
+
+
+def canonical_ntriples(graph: Graph) -> list[str]:
+    """The graph's N-Triples lines with its blank nodes named by their place in it, sorted."""
+    return sorted(line for line in to_canonical_graph(graph).serialize(format="nt").splitlines() if line)
+
+
+def bulk_target(base: str, **options: object) -> Target:
+    return Target(f"{base}/query", f"{base}/update", f"{base}/store", batch_size=1000, bulk=True, **options)  # type: ignore[arg-type]  # Target's own fields
+
+
+def test_bulk_push_fills_the_graphs_as_a_transactional_push_does(built, server, tmp_path):
+    """Each new graph goes in one POST to the bulk loader, blank nodes and all, and the store ends up
+    with the very triples a push in transactions gives."""
+    with FailingProxy(server.base, healthy=100) as proxy:
+        report = push(built.store(), bulk_target(proxy.base))
+        posts = [
+            path for method, path, _, _ in proxy.requests if method == "POST" and path.startswith("/store")
+        ]
+    assert report.verified
+    assert set(report.methods.values()) == {"whole graph by one Graph Store POST to the bulk loader"}
+    assert len(posts) == len(expected_counts(built)) and all("no_transaction" in path for path in posts)
+    other = OxigraphServer(tmp_path / "transactional").start()
+    try:
+        push(built.store(), Target(other.query, other.update, other.gsp, batch_size=1000))
+        for iri in expected_counts(built):
+            bulk, transactional = graph_on(server.query, iri), graph_on(other.query, iri)
+            assert canonical_ntriples(bulk) == canonical_ntriples(transactional)
+            assert canonical_ntriples(bulk) == canonical_ntriples(local_graph(built, iri))
+    finally:
+        other.stop()
+    shapes = local_graph(built, str(graph_iri("shapes")))
+    assert any(isinstance(term, BNode) for triple in shapes for term in triple)
+
+
+def test_bulk_load_cut_short_is_dropped_and_said(built, server):
+    """The store reads half the data graph's POST and then loses the connection; the push drops what
+    of the graph was written, says so, and the graph is not on the store."""
+    with FailingProxy(
+        server.base,
+        healthy=6,
+        cut=True,
+        outage=1,
+        on_failure=lambda: proxy.half_sent.close(),  # type: ignore[union-attr]  # set just before
+    ) as proxy:
+        with pytest.raises(PushError, match="at graph data") as failure:
+            push(built.store(), bulk_target(proxy.base, retries=0))
+    message = str(failure.value)
+    assert "what of it was written has been dropped" in message and "\n" not in message
+    assert "live graphs background had changed" in message
+    assert all_graphs(server.query) == {str(graph_iri("background"))}
+
+
+def test_server_killed_mid_bulk_load_says_so_and_the_next_push_finishes(built, server):
+    """Killed while its bulk loader reads the data graph, the store can be neither cleaned nor counted:
+    the push says so; after a restart the next bulk push makes every graph equal to the local one."""
+    with FailingProxy(server.base, healthy=6, on_failure=server.kill, cut=True) as proxy:
+        with pytest.raises(PushError, match="at graph data") as failure:
+            push(built.store(), bulk_target(proxy.base, retries=0))
+    message = str(failure.value)
+    assert "could not be dropped" in message and "could not be counted" in message
+    assert "the next push sends what it lacks" in message and "live graphs background had changed" in message
+    assert server.process is not None and server.process.poll() is not None  # really killed
+    server.start()
+    report = push(built.store(), bulk_target(server.base))
+    assert report.verified
+    for iri in expected_counts(built):
+        assert canonical_ntriples(graph_on(server.query, iri)) == canonical_ntriples(local_graph(built, iri))
+
+
+@pytest.mark.parametrize(
+    ("gsp", "said"),
+    [(None, "give --gsp URL"), ("http://127.0.0.1:9/sparql-graph-crud-auth", "ld_dir and rdf_loader_run")],
+)
+def test_bulk_push_without_a_bulk_loader_is_refused_before_writing(built, gsp, said):
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--bulk"]
+    arguments += ["--endpoint", "http://127.0.0.1:9/sparql", "--update", "http://127.0.0.1:9/sparql"]
+    refused = CliRunner().invoke(main, [*arguments, *(["--gsp", gsp] if gsp else [])])
+    assert refused.exit_code == 1 and said in refused.stderr and "Traceback" not in refused.output

@@ -24,6 +24,12 @@ from kg.exchange.push import PushError, Target, local_graphs, push
     "--gsp", "gsp_url", metavar="URL", help="Its Graph Store endpoint: new graphs by POST, staging by PUT."
 )
 @click.option(
+    "--bulk",
+    is_flag=True,
+    help="Send a graph the store lacks to its bulk loader (Oxigraph): faster, not atomic; "
+    "a failed load is dropped.",
+)
+@click.option(
     "--graph", "names", multiple=True, metavar="NAME", help="Push only this named graph (repeatable)."
 )
 @click.option(
@@ -59,6 +65,7 @@ def push_command(
     endpoint: str,
     update_url: str | None,
     gsp_url: str | None,
+    bulk: bool,
     names: tuple[str, ...],
     batch_size: int | None,
     user: str | None,
@@ -74,8 +81,9 @@ def push_command(
     Only what differs is sent, each graph whole or not at all: all changes in one
     update request when they fit, else a request per graph (a new graph by one
     Graph Store POST with --gsp), else through a staging graph copied over the
-    live one in one update. Then the triple count of every graph on the store is
-    checked against the local one.
+    live one in one update. With --bulk a new graph goes to the store's bulk
+    loader, not atomically: a failed load is dropped. Then the triple count of
+    every graph on the store is checked against the local one.
     """
     if update_url is None:
         raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")
@@ -83,7 +91,9 @@ def push_command(
     if user is not None:
         credentials = (user, password or "")
         auth = httpx.DigestAuth(*credentials) if scheme == "digest" else httpx.BasicAuth(*credentials)
-    target = Target(endpoint, update_url, gsp_url, auth, token, timeout, retries, batch_size=batch_size)
+    target = Target(
+        endpoint, update_url, gsp_url, auth, token, timeout, retries, batch_size=batch_size, bulk=bulk
+    )
     store = context.embedded_store(store_spec, "kg push")
     total = sum(local_graphs(store, names).values())
     if sys.stderr.isatty():

@@ -11,7 +11,9 @@ live graphs whole:
 - otherwise each graph in one request of its own: its changes by SPARQL Update,
   or, with `--gsp`, a graph the target does not hold by one Graph Store POST,
   which stores load in one transaction too (the body streams from the local
-  store as it is written);
+  store as it is written); with `bulk`, Oxigraph loads it through its bulk
+  loader instead, not atomically: if that load fails, the push drops the
+  graph (the target did not hold it) or says what is left of it;
 - and a graph whose changes fit in no single update request goes through a
   staging graph (`urn:opioid-kg:staging:<graph IRI>`), by Graph Store PUT or by
   `INSERT DATA` batches; when every staging graph holds exactly the local
@@ -34,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kg.exchange.changes import GraphChange
-from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri
+from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri, virtuoso_graph_store
 from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
@@ -86,6 +88,7 @@ def push(
 ) -> PushReport:
     """Push the local graphs to `target`, each whole or not at all, and verify the counts there."""
     started = time.perf_counter()
+    _check_bulk(target)
     local = local_graphs(store, names)
     pusher = Pusher(target, progress)
     try:
@@ -109,6 +112,20 @@ def push(
         time.perf_counter() - started,
         pusher.notes,
     )
+
+
+def _check_bulk(target: Target) -> None:
+    """A bulk push needs a Graph Store endpoint with a bulk loader behind it: refused before anything is
+    written where there is none."""
+    if not target.bulk:
+        return
+    if target.gsp is None:
+        raise PushError("a bulk push sends new graphs by Graph Store POST: give --gsp URL")
+    if virtuoso_graph_store(target.gsp):
+        raise PushError(
+            "Virtuoso's Graph Store endpoint has no bulk load over HTTP: push without --bulk, or load "
+            "the export with ld_dir and rdf_loader_run (docs/triple-stores.md)"
+        )
 
 
 def _changes(store: EmbeddedStore, local: dict[str, int], pusher: Pusher) -> list[GraphChange]:
@@ -181,14 +198,23 @@ def _send_alone(
         try:
             if change.whole and pusher.target.gsp:
                 pusher.load_whole(store, change)
-                methods[change.iri] = "whole graph by one Graph Store POST"
+                bulk = " to the bulk loader" if pusher.target.bulk else ""
+                methods[change.iri] = f"whole graph by one Graph Store POST{bulk}"
             else:
                 pusher.apply([pusher.filled(store, change)])
                 methods[change.iri] = f"{change.size} triples in one request"
         except PushError as error:
+            name = graph_name(change.iri)
+            if change.whole and pusher.target.gsp and pusher.target.bulk:
+                how = (
+                    f"Graph {name} went to the bulk loader, which writes without a transaction: "
+                    f"{pusher.drop_partial(change.iri, change.local)}. The others go in one request each, "
+                    "whole or not at all"
+                )
+            else:
+                how = "Each graph goes in one request, which the store applies whole or not at all"
             raise PushError(
-                f"push failed at graph {graph_name(change.iri)}: {error}. Each graph goes in one request, "
-                f"which the store applies whole or not at all: {_changed(done)}; the other live graphs "
+                f"push failed at graph {name}: {error}. {how}: {_changed(done)}; the other live graphs "
                 f"are unchanged; {pusher.drop_staging()}."
             ) from None
         done.append(change)

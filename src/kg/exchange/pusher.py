@@ -53,6 +53,7 @@ class Target:
     retries: int = 3
     backoff: float = 0.5
     batch_size: int | None = None
+    bulk: bool = False  # a graph the store lacks goes through its bulk loader: faster, not atomic
 
     @property
     def request_limit(self) -> int:
@@ -167,33 +168,37 @@ class Pusher:
         (Digest authentication answers the first sending with a challenge) or where the store wants
         a body with a length (Virtuoso answers 501 to one in chunks): then it is read first. Never
         retried otherwise: a retry after a timeout could add blank nodes twice, and a second push
-        sends whatever is missing.
+        sends whatever is missing. With `bulk` the store loads it through its bulk loader
+        (Oxigraph's `no_transaction`), which writes as it reads: a failed load may leave part of it.
         """
         streamed = not isinstance(self.target.auth, httpx.DigestAuth)
         try:
             if streamed:
                 try:
                     body = store.stream_graph(change.iri, change.local)
-                    self._graph_request("POST", change.iri, body, retry=False)
+                    self._graph_request("POST", change.iri, body, retry=False, bulk=self.target.bulk)
                 except PushError as error:
                     if error.target_status not in LENGTH_WANTED:
                         raise
                     streamed = False
             if not streamed:
-                self._graph_request("POST", change.iri, store.graph_ntriples(change.iri), retry=False)
+                whole = store.graph_ntriples(change.iri)
+                self._graph_request("POST", change.iri, whole, retry=False, bulk=self.target.bulk)
         except OSError as error:  # the local store, not the target: the request was cut short
             raise PushError(f"reading the local graph failed: {error}") from None
         self.progress(change.local)
 
     def _graph_request(
-        self, method: str, iri: str, body: bytes | Iterator[bytes], *, retry: bool = True
+        self, method: str, iri: str, body: bytes | Iterator[bytes], *, retry: bool = True, bulk: bool = False
     ) -> None:
-        """PUT or POST an N-Triples body as graph `iri` on the Graph Store endpoint."""
+        """PUT or POST an N-Triples body as graph `iri` on the Graph Store endpoint; with `bulk`, asking
+        the store to load it without a transaction."""
         assert self.target.gsp is not None
+        params = {_graph_parameter(self.target.gsp): iri} | ({"no_transaction": ""} if bulk else {})
         self.send(
             method,
             self.target.gsp,
-            params={_graph_parameter(self.target.gsp): iri},
+            params=params,
             content=body,
             headers={"content-type": "application/n-triples"},
             retry=retry,
@@ -266,6 +271,19 @@ class Pusher:
         """Drop graphs in one update request, not retried (a retry could drop what a later request wrote)."""
         self.update(" ;\n".join(update("drop-graph", graph=iri) for iri in iris), retry=False)
 
+    def drop_partial(self, iri: str, local: int) -> str:
+        """After a failed bulk load of a graph the store did not hold: drop whatever of it was written,
+        and say so; where the drop fails, say what the store holds of it, as far as it can be counted."""
+        try:
+            self.drop([iri])
+        except PushError as error:
+            try:
+                held = f"it holds {self.counts([iri])[iri]} of its {local} triples"
+            except PushError:
+                held = f"how many of its {local} triples it holds could not be counted"
+            return f"it could not be dropped ({error}): {held}; the next push sends what it lacks"
+        return "what of it was written has been dropped, as the store did not hold it before"
+
     def drop_staging(self) -> str:
         """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""
         if not self.staged:
@@ -278,10 +296,11 @@ class Pusher:
         return "the staging graphs were dropped"
 
 
+def virtuoso_graph_store(gsp: str) -> bool:
+    """Whether `gsp` is Virtuoso's Graph Store endpoint."""
+    return urlsplit(gsp).path.rstrip("/").endswith(("sparql-graph-crud", "sparql-graph-crud-auth"))
+
+
 def _graph_parameter(gsp: str) -> str:
     """Virtuoso's Graph Store endpoint names the graph `graph-uri`; the standard says `graph`."""
-    return (
-        "graph-uri"
-        if urlsplit(gsp).path.rstrip("/").endswith(("sparql-graph-crud", "sparql-graph-crud-auth"))
-        else "graph"
-    )
+    return "graph-uri" if virtuoso_graph_store(gsp) else "graph"

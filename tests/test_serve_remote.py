@@ -1,0 +1,77 @@
+"""`kg serve --store URL` in front of a real Oxigraph server keeps the limits it keeps for the embedded
+store: the time limit, the row cap, read-only, and no SERVICE (which the store behind it would follow)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from listener import Listener
+from server_fixtures import RunningServer, start_server
+from triplestores import OxigraphServer
+
+from kg.exchange.push import Target, push
+from kg.query.counts import triples_per_graph
+from kg.store.remote import RemoteStore
+
+MAX_ROWS = 7
+TIMEOUT = 2.0
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+# Never ends on the served graph: three unrelated patterns, a filter no row passes.
+ENDLESS = (
+    "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+    "FILTER (STRLEN(STR(?c)) + STRLEN(STR(?f)) + STRLEN(STR(?i)) < 0) }"
+)
+
+
+@pytest.fixture(scope="module")
+def behind(built, tmp_path_factory) -> Iterator[OxigraphServer]:
+    store = OxigraphServer(tmp_path_factory.mktemp("behind") / "oxigraph").start()
+    assert push(built.store(), Target(store.query, store.update, store.gsp)).verified
+    yield store
+    store.stop()
+
+
+@pytest.fixture(scope="module")
+def front(behind, tmp_path_factory) -> Iterator[RunningServer]:
+    logs = tmp_path_factory.mktemp("front")
+    running = start_server(
+        behind.query, logs, "--workers", "2", "--max-rows", str(MAX_ROWS), "--timeout", str(TIMEOUT)
+    )
+    yield running
+    running.stop()
+
+
+def test_rows_are_capped(front) -> None:
+    reply = front.get("/sparql", "application/sparql-results+json", query="SELECT * WHERE { ?s ?p ?o }")
+    assert reply.status == 200, reply.text
+    assert len(reply.json()["results"]["bindings"]) == MAX_ROWS  # type: ignore[index]  # a results document
+    assert reply.headers["kg-truncated"] == "true"
+
+
+def test_updates_are_refused_and_the_store_behind_unchanged(front, behind, built) -> None:
+    before = triples_per_graph(RemoteStore(behind.query))
+    insert = "INSERT DATA { GRAPH <https://w3id.org/opioid-kg/graph/data> { <urn:x> <urn:y> 1 } }"
+    for update in (insert, "CLEAR ALL", "DROP DEFAULT"):
+        assert front.post_form("/sparql", {"update": update}).status == 403, update
+        sent = front.request(
+            "/sparql", data=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
+        assert sent.status == 403
+    assert triples_per_graph(RemoteStore(behind.query)) == before
+    assert sum(before.values()) == len(built.store().quads())
+
+
+def test_service_is_refused_before_it_reaches_the_store(front, listener: Listener) -> None:
+    for text in (
+        f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"ASK {{ ?x ?y ?z OPTIONAL {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }} }}",
+    ):
+        assert front.get("/sparql", "application/sparql-results+json", query=text).status in (400, 403), text
+    assert listener.count_after(0, settle=0.5) == 0
+
+
+def test_a_query_past_the_time_limit_is_stopped(front) -> None:
+    reply = front.get("/sparql", "application/sparql-results+json", query=ENDLESS)
+    assert reply.status == 504, reply.text
+    assert front.get("/sparql", "text/csv", query=COUNT).status == 200  # and the server answers on
