@@ -476,6 +476,13 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "exactly one structure definition",
     ),
     (
+        "data set without its source",
+        "DELETE WHERE { id:dataset\\/crs-2018-heroin-seizures dcterms:source ?source }",
+        "dataset/crs-2018-heroin-seizures",
+        "DataSetShape",
+        "exactly one source report",
+    ),
+    (
         "measure missing from the structure",
         "DELETE WHERE { ?c qb:measure kg:drugLabsDestroyed }",
         "dataset/structure-drug-labs-destroyed",
