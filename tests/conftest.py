@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import pytest
+from browser import CHROMIUM, launched_chromium
 from flask import Flask
 from flask.testing import FlaskClient
 from listener import Listener
@@ -179,8 +180,53 @@ def project_copy(project_root: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A real `kg serve` with default settings, one per test module; a module needing other settings
-    defines its own."""
+    """A real `kg serve` with default settings, one per test process (the store is read-only, so the
+    modules share it); a module needing other settings defines its own."""
     yield from serving(built.store_path, tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The system's Chromium, launched once per test process; each test opens its own context."""
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    yield from launched_chromium()
+
+
+# Test files (or groups) that take longest, started first so that no worker is left with one at the end.
+LONGEST_FIRST = (
+    "tests/test_generations.py",
+    "exposed-server",
+    "tests/test_analyst_tasks.py",
+    "tests/test_push.py",
+    "tests/test_server_generations.py",
+    "tests/test_push_virtuoso.py",
+    "pyshacl-broken",
+    "tests/test_store_validation.py",
+)
+# Tests using one of these costly fixtures of the session run on one worker, which makes it once.
+SHARED_FIXTURE_GROUPS = {"exposed": "exposed-server", "broken_reference": "pyshacl-broken"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (as `make test` runs), each test file is one unit of work for the
+    pytest-xdist workers, so that a module's server or browser starts once, not on each worker; tests
+    of a costly shared fixture form one unit whatever their file; the longest units go first."""
+    for item in items:
+        if any(item.iter_markers("xdist_group")):
+            continue
+        shared = [
+            SHARED_FIXTURE_GROUPS[name]
+            for name in getattr(item, "fixturenames", ())
+            if name in SHARED_FIXTURE_GROUPS
+        ]
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+
+    def rank(item: pytest.Item) -> int:
+        group = next(item.iter_markers("xdist_group")).args[0]
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the collection order stays within a rank
