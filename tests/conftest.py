@@ -195,38 +195,52 @@ def browser() -> Iterator[object]:
     yield from launched_chromium()
 
 
-# Test files (or groups) that take longest, started first so that no worker is left with one at the end.
+# Files whose tests share a costly fixture of the session run as one unit, on one worker, which makes it
+# once: the security suite's server (`exposed`), and pyshacl's validation of the broken graph.
+SHARED_UNITS = {
+    "tests/security/test_exhaustion.py": "exposed-server",
+    "tests/security/test_fairness.py": "exposed-server",
+    "tests/security/test_ssrf_server.py": "exposed-server",
+    "tests/test_shapes.py": "pyshacl",
+    "tests/test_store_validation.py": "pyshacl",
+}
+# Units that take longest, started first so that no worker is left with one at the end.
 LONGEST_FIRST = (
     "tests/test_generations.py",
     "exposed-server",
+    "pyshacl",
     "tests/test_analyst_tasks.py",
     "tests/test_push.py",
     "tests/test_server_generations.py",
     "tests/test_push_virtuoso.py",
-    "pyshacl-broken",
-    "tests/test_store_validation.py",
 )
-# Tests using one of these costly fixtures of the session run on one worker, which makes it once.
-SHARED_FIXTURE_GROUPS = {"exposed": "exposed-server", "broken_reference": "pyshacl-broken"}
 
 
-@pytest.hookimpl(tryfirst=True)
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the unit its file shares."""
+    path = nodeid.split("::")[0]
+    return SHARED_UNITS.get(path, path)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With `--dist loadgroup` (as `make test` runs), each unit of work goes whole to one pytest-xdist
+    worker, so that a module's server or browser starts once, not on each worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return ByUnit(config, log)  # type: ignore[arg-type]  # xdist's Producer, passed through
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (as `make test` runs), each test file is one unit of work for the
-    pytest-xdist workers, so that a module's server or browser starts once, not on each worker; tests
-    of a costly shared fixture form one unit whatever their file; the longest units go first."""
-    for item in items:
-        if any(item.iter_markers("xdist_group")):
-            continue
-        shared = [
-            SHARED_FIXTURE_GROUPS[name]
-            for name in getattr(item, "fixturenames", ())
-            if name in SHARED_FIXTURE_GROUPS
-        ]
-        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+    """The longest units first (pytest-xdist keeps this order with `--no-loadscope-reorder`)."""
 
     def rank(item: pytest.Item) -> int:
-        group = next(item.iter_markers("xdist_group")).args[0]
-        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+        unit = unit_of(item.nodeid)
+        return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the collection order stays within a rank
