@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import pytest
+from browser import CHROMIUM, launched_chromium
 from flask import Flask
 from flask.testing import FlaskClient
 from inputs import copy_inputs
@@ -177,8 +178,67 @@ def project_copy(project_root: Path, tmp_path: Path) -> Path:
     return copy_inputs(project_root, tmp_path / "project")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A real `kg serve` with default settings, one per test module; a module needing other settings
-    defines its own."""
+    """A real `kg serve` with default settings, one per test process (the store is read-only, so the
+    modules share it); a module needing other settings defines its own."""
     yield from serving(built.store_path, tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The system's Chromium, launched once per test process; each test opens its own context."""
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    yield from launched_chromium()
+
+
+# Files whose tests share a costly fixture of the session run as one unit, on one worker, which makes it
+# once: the security suite's server (`exposed`), and pyshacl's validation of the broken graph.
+SHARED_UNITS = {
+    "tests/security/test_exhaustion.py": "exposed-server",
+    "tests/security/test_fairness.py": "exposed-server",
+    "tests/security/test_ssrf_server.py": "exposed-server",
+    "tests/test_shapes.py": "pyshacl",
+    "tests/test_store_validation.py": "pyshacl",
+}
+# Units that take longest, started first so that no worker is left with one at the end.
+LONGEST_FIRST = (
+    "tests/test_generations.py",
+    "exposed-server",
+    "pyshacl",
+    "tests/test_analyst_tasks.py",
+    "tests/test_push.py",
+    "tests/test_server_generations.py",
+    "tests/test_push_virtuoso.py",
+)
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the unit its file shares."""
+    path = nodeid.split("::")[0]
+    return SHARED_UNITS.get(path, path)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With `--dist loadgroup` (as `make test` runs), each unit of work goes whole to one pytest-xdist
+    worker, so that a module's server or browser starts once, not on each worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return ByUnit(config, log)  # type: ignore[arg-type]  # xdist's Producer, passed through
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest units first (pytest-xdist keeps this order with `--no-loadscope-reorder`)."""
+
+    def rank(item: pytest.Item) -> int:
+        unit = unit_of(item.nodeid)
+        return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the collection order stays within a rank

@@ -12,14 +12,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, desktop_page, launched_chromium, serious_violations
+from browser import CHROMIUM, desktop_page, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM
 from click.testing import CliRunner
 from server_fixtures import RunningServer
 
@@ -164,25 +164,20 @@ def test_the_map_is_served_for_embedding_and_on_the_network_page(server: Running
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
-def test_the_map_shows_on_the_network_page_in_a_browser(server: RunningServer) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def test_the_map_shows_on_the_network_page_in_a_browser(server: RunningServer, browser) -> None:
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
         try:
-            for width in (1280, 390):
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                page.goto(server.base + "/network?substance=fentanyl")
-                image = page.locator("#map img")
-                image.scroll_into_view_if_needed()
-                page.wait_for_function("document.querySelector('#map img').complete")
-                assert page.evaluate("document.querySelector('#map img').naturalWidth") > 0
-                box = image.bounding_box()
-                assert box is not None and 0 < box["width"] <= width
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
-                page.close()
+            page.goto(server.base + "/network?substance=fentanyl")
+            image = page.locator("#map img")
+            image.scroll_into_view_if_needed()
+            page.wait_for_function("document.querySelector('#map img').complete")
+            assert page.evaluate("document.querySelector('#map img').naturalWidth") > 0
+            box = image.bounding_box()
+            assert box is not None and 0 < box["width"] <= width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
         finally:
-            browser.close()
+            page.close()
 
 
 def test_a_country_missing_from_the_boundary_set_is_named_apart_from_regions() -> None:

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
 from click.testing import CliRunner
 from PIL import Image
 
@@ -65,39 +63,34 @@ def test_the_production_chain_is_an_svg_with_its_substances(built, tmp_path: Pat
     assert "processed into" in text and "precursor of" in text and "analogue of" in text
 
 
-def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Path, browser) -> None:
     page_file = draw(built, tmp_path, "html", "--substance", "fentanyl")
     html = page_file.read_text(encoding="utf-8")
     assert "<script src" not in html and '<link rel="stylesheet" href' not in html
     requested: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda request: requested.append(request.url))
-            page.goto(page_file.as_uri())
-            page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
-            placed = page.evaluate("Object.keys(window.network.getPositions()).sort()")
-            on_screen = page.evaluate(
-                """() => Object.entries(window.network.getPositions()).map(([id, p]) => {
-                       const dom = window.network.canvasToDOM(p);
-                       const box = document.querySelector('#network canvas').getBoundingClientRect();
-                       return [id, dom.x >= 0 && dom.x <= box.width && dom.y >= 0 && dom.y <= box.height];
-                   })"""
-            )
-            dashed = page.evaluate(
-                "window.network.body.data.edges.get({filter: e => e.dashes}).map(e => e.from + e.to)"
-            )
-            painted = page.evaluate(
-                """() => { const c = document.querySelector('#network canvas');
-                           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                           let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
-            )
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
+        placed = page.evaluate("Object.keys(window.network.getPositions()).sort()")
+        on_screen = page.evaluate(
+            """() => Object.entries(window.network.getPositions()).map(([id, p]) => {
+                   const dom = window.network.canvasToDOM(p);
+                   const box = document.querySelector('#network canvas').getBoundingClientRect();
+                   return [id, dom.x >= 0 && dom.x <= box.width && dom.y >= 0 && dom.y <= box.height];
+               })"""
+        )
+        dashed = page.evaluate(
+            "window.network.body.data.edges.get({filter: e => e.dashes}).map(e => e.from + e.to)"
+        )
+        painted = page.evaluate(
+            """() => { const c = document.querySelector('#network canvas');
+                       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                       let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+        )
+    finally:
+        page.close()
     assert placed == ["CA", "CN", "MX", "US"]
     assert all(visible for _id, visible in on_screen)
     assert dashed == ["USMX"]
@@ -106,25 +99,20 @@ def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Pa
 
 
 @contextmanager
-def interactive_page(built, tmp_path: Path, substance: str) -> Iterator[object]:
+def interactive_page(built, tmp_path: Path, browser, substance: str) -> Iterator[object]:
     """The interactive page of `substance`, drawn by the CLI, open in Chromium once its network is placed."""
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
     page_file = draw(built, tmp_path, "html", "--substance", substance)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(page_file.as_uri())
-            page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
-            yield page
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto(page_file.as_uri())
+        page.wait_for_function("window.network && Object.keys(window.network.getPositions()).length > 0")
+        yield page
+    finally:
+        page.close()
 
 
-def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path: Path) -> None:
-    with interactive_page(built, tmp_path, "heroin") as page:
+def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path: Path, browser) -> None:
+    with interactive_page(built, tmp_path, browser, "heroin") as page:
         leg = "mexico-us-heroin-leg-1/heroin"
         x, y = page.evaluate(
             """id => { const n = window.network, p = n.body.edges[id].edgeType.getPoint(0.5);
@@ -153,8 +141,8 @@ def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path
     assert "heroin" in shown["text"] and "\u201c" in shown["text"]
 
 
-def test_every_legs_evidence_is_reachable_by_keyboard(built, tmp_path: Path) -> None:
-    with interactive_page(built, tmp_path, "fentanyl") as page:
+def test_every_legs_evidence_is_reachable_by_keyboard(built, tmp_path: Path, browser) -> None:
+    with interactive_page(built, tmp_path, browser, "fentanyl") as page:
         legs = page.evaluate("window.network.body.data.edges.getIds()")
         reached: dict[str, str] = {}
         for _ in range(len(legs) + 10):

@@ -35,10 +35,25 @@ VIRTUOSO_DEVIATIONS = {
 
 
 @pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso")).start()
-    yield server
-    server.stop()
+def virtuosos(tmp_path_factory):
+    """Two fresh servers, started at once: one with the cost limit of the tests' virtuoso.ini, and one
+    without it, as Debian's default virtuoso.ini has it (for its own test only)."""
+    servers = (
+        VirtuosoServer(tmp_path_factory.mktemp("virtuoso")),
+        VirtuosoServer(tmp_path_factory.mktemp("virtuoso-debian"), cost_limit=False),
+    )
+    try:
+        for server in servers:
+            server.launch()
+        yield tuple(server.wait() for server in servers)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def virtuoso(virtuosos):
+    return virtuosos[0]
 
 
 def target(server: VirtuosoServer, **options) -> Target:
@@ -100,19 +115,16 @@ def test_each_way_of_pushing_verifies(built, pushed):
         assert DURATION in note and "is stored as" in note and "periodRemaining" in note
 
 
-def test_push_succeeds_on_debians_default_configuration(built, tmp_path):
+def test_push_succeeds_on_debians_default_configuration(built, virtuosos):
     """Without MaxQueryCostEstimationTime Virtuoso refuses any update holding the duration (SR553)."""
-    server = VirtuosoServer(tmp_path / "virtuoso", cost_limit=False).start()
-    try:
-        first = push(built.store(), target(server, gsp=server.gsp, batch_size=500))
-        again = push(built.store(), target(server, batch_size=500))
-        assert first.verified and again.verified
-        assert triples_per_graph(remote(server)) == expected_counts(built)
-        assert set(again.methods.values()) == {"unchanged"}
-        (note,) = [note for note in first.notes if "cannot keep" in note]
-        assert DURATION in note and "is refused" in note
-    finally:
-        server.stop()
+    server = virtuosos[1]
+    first = push(built.store(), target(server, gsp=server.gsp, batch_size=500))
+    again = push(built.store(), target(server, batch_size=500))
+    assert first.verified and again.verified
+    assert triples_per_graph(remote(server)) == expected_counts(built)
+    assert set(again.methods.values()) == {"unchanged"}
+    (note,) = [note for note in first.notes if "cannot keep" in note]
+    assert DURATION in note and "is refused" in note
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))

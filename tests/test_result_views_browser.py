@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, desktop_page, launched_chromium, serious_violations
+from browser import CHROMIUM, desktop_page, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -20,11 +20,6 @@ TYPED = (
     "?observation qb:measureType kg:heroinSeizures ; kg:heroinSeizures ?value ;\n"
     "kg:refArea ?area ; kg:refPeriod ?period .\n"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -9,25 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def page(server) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context()
-        # Everything the pages need comes from the server itself: any other request fails the test.
-        outside: list[str] = []
-        context.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
-        yield context.new_page()
-        context.close()
-        browser.close()
-        assert outside == []
+def page(server, browser) -> Iterator[object]:
+    context = browser.new_context()
+    # Everything the pages need comes from the server itself: any other request fails the test.
+    outside: list[str] = []
+    context.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
+    yield context.new_page()
+    context.close()
+    assert outside == []
 
 
 def test_a_question_from_home_page_to_highlighted_source(server, page) -> None:

@@ -53,6 +53,14 @@ def wait_for_generation(server: RunningServer, generation: str, seconds: float =
         time.sleep(0.2)
 
 
+def answered_from(answers: list[tuple[int, str, set[str]]], generation: str, seconds: float = 60) -> None:
+    """Wait until a /sparql client and a page client have each had an answer from `generation`."""
+    deadline = time.monotonic() + seconds
+    while {number % 2 for number, named, _ in list(answers) if named == generation} != {0, 1}:
+        assert time.monotonic() < deadline, f"no answer of both kinds from generation {generation}"
+        time.sleep(0.05)
+
+
 def test_every_response_names_its_generation_and_a_repeat_is_not_modified(layout: Layout, tmp_path) -> None:
     layout.publish("generation-A")
     generation = generation_id(layout.store)
@@ -110,11 +118,11 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
         for thread in clients:
             thread.start()
         for name in ("generation-B", "generation-C", "generation-D"):
-            time.sleep(2)
+            answered_from(answers, generation_id(layout.store))
             layout.publish(name)
             markers[generation_id(layout.store)] = name
             wait_for_generation(server, generation_id(layout.store))
-        time.sleep(2)
+        answered_from(answers, generation_id(layout.store))
     finally:
         stop.set()
         for thread in clients:

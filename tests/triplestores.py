@@ -174,13 +174,16 @@ class VirtuosoServer:
     credentials = ("dba", "dba")
 
     def start(self) -> VirtuosoServer:
+        return self.launch().wait()
+
+    def launch(self) -> VirtuosoServer:
+        """Start the server without waiting for it (several can start at once); `wait` follows."""
         assert VIRTUOSO is not None
         self.directory.mkdir(parents=True, exist_ok=True)
         ini = self.directory / "virtuoso.ini"
         settings = VIRTUOSO_INI if self.cost_limit else VIRTUOSO_INI.replace(COST_LIMIT, "")
         ini.write_text(settings.format(dir=self.directory, sql_port=self.sql_port, http_port=self.http_port))
-        log = self.directory / "stdout.log"
-        with log.open("ab") as out:
+        with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [VIRTUOSO, "+foreground", "+configfile", str(ini)],
                 cwd=self.directory,
@@ -188,7 +191,25 @@ class VirtuosoServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_until_answers(f"{self.base}/sparql?query=ASK%7B%7D", self.process, 120, log)
+        return self
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "stdout.log"
+
+    def wait(self, attempts: int = 3) -> VirtuosoServer:
+        """Return once the server answers. A port taken by another program between `free_port` and
+        the server's start (it takes seconds) is not the server's fault: it starts again on new ports."""
+        assert self.process is not None
+        try:
+            wait_until_answers(f"{self.base}/sparql?query=ASK%7B%7D", self.process, 120, self.log)
+        except RuntimeError:
+            if attempts <= 1 or "Address already in use" not in self.log.read_text(errors="replace"):
+                raise
+            (self.directory / "virtuoso.lck").unlink(missing_ok=True)  # the exited server's
+            self.sql_port, self.http_port = free_port(), free_port()
+            self.base = f"http://127.0.0.1:{self.http_port}"
+            return self.launch().wait(attempts - 1)
         return self
 
     def stop(self) -> None:

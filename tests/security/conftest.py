@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from exposed_limits import CONNECTIONS_PER_CLIENT, REQUEST_TIMEOUT, TIMEOUT
+from exposed_limits import CONNECTIONS_PER_CLIENT, IDLE_TIMEOUT, REQUEST_TIMEOUT, TIMEOUT
 from server_fixtures import RunningServer, serving
 
 
@@ -24,6 +24,8 @@ def exposed(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         "1024",
         "--request-timeout",
         str(REQUEST_TIMEOUT),
+        "--idle-timeout",
+        str(IDLE_TIMEOUT),
         "--connections-per-client",
         str(CONNECTIONS_PER_CLIENT),
     )

@@ -1,7 +1,8 @@
 """Static pictures of the networks for screens and memos: SVG keeps its text as text, PNG for slides.
 
-Figures are drawn on the Agg canvas directly, without pyplot, so drawing holds
-no global state and is safe inside a web server. Sizes come from the presets
+Figures are drawn on the Agg canvas directly, without pyplot; saving needs two
+of matplotlib's global settings, so it holds a lock while they are set, and is
+safe on a web server's threads. Sizes come from the presets
 the charts use: at memo size the picture is 6.5 inches wide, no text is under
 9 points, and the legend lies below the drawing, naming only what is drawn.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ RELATION_COLOURS = {
     "memberOfGroup": "#999999",
     "broader": "#CC79A7",
 }
+_SETTINGS = threading.Lock()  # held while matplotlib's global settings are changed for a save
 LINE = 1.45 / 72  # inches a line of text takes per point of type, with leading
 CAPTION_SPACING = 1.25  # a caption line's height, in points per point of type: drawn so, counted so
 FADED = 0.4
@@ -73,7 +76,8 @@ def save(figure: Figure, fmt: str, title: str = "", description: str = "") -> by
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Text stays text in SVG (searchable, editable); a fixed salt keeps element ids stable across runs.
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
+    # The settings are global: another thread leaving its own context would reset them mid-save.
+    with _SETTINGS, rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
         metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
         if fmt == "png" and title:
             metadata |= {"Title": title, "Description": description}
