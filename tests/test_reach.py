@@ -17,7 +17,8 @@ from rdflib import Graph
 from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
-from kg.build.reach import Analyses, Revalidation, analyse, restricted
+from kg.build.queries import shacl_queries
+from kg.build.reach import FOCUS, Analyses, Revalidation, analyse, restricted
 from kg.build.shape_queries import validator
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
@@ -151,3 +152,10 @@ def test_a_block_of_values_names_the_predicates_of_a_variable() -> None:
     assert {pattern.predicates for pattern in reach.patterns} == {("urn:p", "urn:q")}
     assert analyse(_focus(targetClass=["urn:C"])).patterns is not None
     assert analyse("SELECT ?this WHERE { ?this ?p ?o }").patterns is None
+
+
+def test_every_validator_opens_its_focus_nodes_as_a_rebuild_restricts_them() -> None:
+    """A validator whose focus sub-SELECT were written otherwise would run whole on every rebuild."""
+    assert {name: query.text.count(FOCUS) for name, query in shacl_queries().items()} == {
+        name: 1 for name in shacl_queries()
+    }

@@ -25,7 +25,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from kg.build.shape_queries import compile_shapes, shape_classes
+from kg.build.shape_queries import Qualified, ValidationPlan, compile_shapes, shape_classes
 
 Triple = tuple[Node, Node, Node]
 # The algebra nodes whose solutions are those of the pattern `p` they wrap, filtered or extended.
@@ -97,11 +97,22 @@ def test_a_pattern_meeting_at_an_object_from_two_sides_is_caught() -> None:
     assert [walked_forward(t) for t in optionals(every_triple.algebra)] == [False]
 
 
+def _texts(plan: ValidationPlan) -> list[str]:
+    """Every query a plan asks: its own, or those of the answers it combines."""
+    if isinstance(plan, str):
+        return [plan]
+    if isinstance(plan, Qualified):
+        return [plan.focus, plan.values, *plan.failing]
+    return [plan.focus, *(text for member in plan.members for inner in member for text in _texts(inner))]
+
+
 @pytest.fixture(scope="module")
 def shape_sparql(graphs: tuple[Graph, Graph]) -> list[tuple[str, str]]:
     shapes = graphs[1]
     queries = compile_shapes(shapes, {c: {c} for c in shape_classes(shapes)})
-    return [(f"{query.source_shape} {query.component}", query.sparql) for query in queries]
+    return [
+        (f"{query.source_shape} {query.component}", text) for query in queries for text in _texts(query.plan)
+    ]
 
 
 def test_every_optional_of_a_validation_query_is_walked_forward(shape_sparql: list[tuple[str, str]]) -> None:

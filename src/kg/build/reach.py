@@ -38,12 +38,12 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
-from kg.build.shape_queries import FOCUS_OPENING, ShapeQuery, ValidationPlan
+from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
-FOCUS = FOCUS_OPENING
+FOCUS = focus_opening()
 ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
 

@@ -71,9 +71,6 @@ _LOGICAL = {SH["or"]: "or", SH["and"]: "and", SH["not"]: "not", SH.xone: "xone"}
 _QUALIFIED = {SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint}
 
 Given = dict[str, str | Sequence[str]]
-# How the focus nodes' sub-SELECT of every validator opens (focus.rq): a rebuild restricts it by a
-# VALUES block written just inside it (see `kg.build.reach`).
-FOCUS_OPENING = "SELECT DISTINCT ?this WHERE {"
 
 
 class Unsupported(KgError):
@@ -142,6 +139,15 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
         if shapes.value(node_shape, SH.deactivated) != Literal(True):
             queries.extend(compiler.node_shape(node_shape))
     return queries
+
+
+def focus_opening() -> str:
+    """How the focus nodes' sub-SELECT opens in every validator: focus.rq's query up to its first brace.
+    A rebuild restricts the focus nodes by a VALUES block written just after it (see `kg.build.reach`)."""
+    found = tokens(shacl_queries()["focus"].text)
+    form = next(index for index, token in enumerate(found) if token.text.upper() == "SELECT")
+    brace = next(index for index, token in enumerate(found) if token.text == "{")
+    return " ".join(token.text for token in found[form : brace + 1])
 
 
 def validator(name: str, given: Given, path: str = "") -> str:
