@@ -161,8 +161,7 @@ def required_after_optional(node: object) -> list[str]:
 
 
 # Rewritten, this question would give its rows that tie on every ORDER BY key in another order, and
-# what it reads after its OPTIONAL (the period's kind and label) is small; its answer grows with the
-# square of the sources whatever its plan (docs/scale.md).
+# what it reads after its OPTIONAL (the period's kind and label) is small (docs/scale.md).
 ORDER_KEPT = {"poppy-cultivation-change"}
 
 
