@@ -16,12 +16,14 @@ reports the part spent validating, after its store is loaded. The machine is
 shared, so each run waits for a quiet moment and the table gives the load
 average beside it. Then the verdicts are compared as sets of (focus node,
 shape, path, value); blank nodes are compared as `[]`, since each engine labels
-them its own way.
+them its own way. `--broken` first breaks the data by every negative case of
+the shape tests, so that there are results to compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -38,6 +40,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.build.checks import check_shapes, quads_graph
+from kg.build.parsing import rdflib_term
 from kg.namespaces import graph_iri
 from kg.store.bulk import bulk_load
 
@@ -56,20 +59,50 @@ class Run:
     validating: str  # wall / CPU seconds of the validation alone, where the engine tells them apart
     conforms: str
     results: set[Key] | None  # None when the engine failed
+    loaded_mb: float | None = None  # the build's engine: peak resident MB once its store was loaded
 
 
-def split_dump(nquads: Path, work: Path) -> tuple[Path, Path, int]:
-    """The data (every graph but the shapes) as one file of distinct N-Triples, the shapes graph as
-    another, and the number of data triples: what both engines read."""
+def split_dump(nquads: Path, work: Path, shapes_file: Path | None) -> tuple[Path, Path, int]:
+    """The data (every graph but the shapes) as one file of distinct N-Triples, the shapes graph (or
+    `shapes_file`, for a project built with older shapes) as another, and the number of data triples:
+    what both engines read."""
     data, shapes = work / "data.nt", work / "shapes.nt"
     with (work / "data.unsorted.nt").open("wb") as out, shapes.open("wb") as shape_out:
         for quad in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS):
-            (shape_out if quad.graph_name == SHAPES else out).write(f"{quad.triple} .\n".encode())
+            if quad.graph_name != SHAPES:
+                out.write(f"{quad.triple} .\n".encode())
+            elif shapes_file is None:
+                shape_out.write(f"{quad.triple} .\n".encode())
+        if shapes_file is not None:
+            ox.serialize(ox.parse(path=str(shapes_file)), shape_out, format=ox.RdfFormat.N_TRIPLES)
     env = {**os.environ, "LC_ALL": "C"}
     subprocess.run(["sort", "-u", "-o", str(data), str(work / "data.unsorted.nt")], check=True, env=env)
     (work / "data.unsorted.nt").unlink()
     with data.open("rb") as lines:
         return data, shapes, sum(1 for _ in lines)
+
+
+def broken_dump(nquads: Path, work: Path) -> Path:
+    """The project's graphs broken by every negative case of the shape tests (`tests/shacl_cases.py`),
+    written as one data graph beside the shapes: verdicts with results in them to compare."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    broken_graph = importlib.import_module("shacl_cases").broken_graph
+    data = Graph()
+    shapes: list[ox.Quad] = []
+    for quad in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS):
+        if quad.graph_name == SHAPES:
+            shapes.append(quad)
+        else:
+            data.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+    broken = broken_graph(data).serialize(format="nt", encoding="utf-8")
+    graph = ox.NamedNode(str(graph_iri("data")))
+    quads = [
+        ox.Quad(t.subject, t.predicate, t.object, graph)
+        for t in ox.parse(broken, format=ox.RdfFormat.N_TRIPLES)
+    ]
+    out = work / "broken.nq"
+    ox.serialize(quads + shapes, out, format=ox.RdfFormat.N_QUADS)
+    return out
 
 
 def load_average() -> float:
@@ -106,15 +139,24 @@ def kg_validate(nquads: Path, shapes: Path, store: Path, report: Path) -> None:
     oxigraph = ox.Store(str(store))
     quads = ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     bulk_load(oxigraph, (quad for quad in quads if quad.graph_name != SHAPES))
-    loaded, loaded_cpu = time.perf_counter(), time.process_time()
+    loaded, loaded_cpu, loaded_mb = time.perf_counter(), time.process_time(), peak_mb()
     result = check_shapes(oxigraph, quads_graph(shapes), None, only_data=True)
     done, done_cpu = time.perf_counter(), time.process_time()
     result.report_graph.serialize(report, format="turtle")
     timings = {
         "load": [loaded - started, loaded_cpu - cpu],
         "validate": [done - loaded, done_cpu - loaded_cpu],
+        "loaded_mb": loaded_mb,
     }
     print(json.dumps(timings))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far (VmHWM), to tell loading's share from validating's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def run_kg(nquads: Path, shapes: Path, work: Path) -> Run:
@@ -131,7 +173,7 @@ def run_kg(nquads: Path, shapes: Path, work: Path) -> Run:
     phases = json.loads((work / "kg.out").read_text())
     conforms, keys = read_verdict(report)
     validating = "{:.1f} / {:.1f}".format(*phases["validate"])
-    return Run("kg (Oxigraph)", load, seconds, cpu, peak, validating, conforms, keys)
+    return Run("kg (Oxigraph)", load, seconds, cpu, peak, validating, conforms, keys, phases["loaded_mb"])
 
 
 def jena_classpath() -> str:
@@ -216,9 +258,10 @@ def print_table(runs: list[Run], triples: int, header: bool = True) -> None:
         )
     for run in runs:
         results = "-" if run.results is None else f"{len(run.results):,}"
+        peak = f"{run.peak_mb:,.0f}" + ("" if run.loaded_mb is None else f" ({run.loaded_mb:,.0f} loaded)")
         print(
             f"| {run.engine} | {triples:,} | {run.load} | {run.seconds:.1f} | {run.cpu_seconds:.1f} "
-            f"| {run.validating} | {run.peak_mb:,.0f} | {run.conforms} | {results} |"
+            f"| {run.validating} | {peak} | {run.conforms} | {results} |"
         )
 
 
@@ -245,6 +288,8 @@ def compare(runs: list[Run], shown: int = 20) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, help="a built project (its dist/opioid-kg.nq is read)")
+    parser.add_argument("--broken", action="store_true", help="break the data by the shape tests' cases")
+    parser.add_argument("--shapes", type=Path, help="Turtle shapes to use instead of the project's")
     parser.add_argument("--runs", type=int, default=2, help="runs of each engine")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new one under /tmp)")
     parser.add_argument("--below", type=float, default=2.5, help="1-minute load to wait for before a run")
@@ -262,7 +307,9 @@ def main() -> None:
         raise SystemExit(f"{nquads}: no such file (build the project first)")
     work = options.work or Path(tempfile.mkdtemp(prefix="shacl-engines-"))
     work.mkdir(parents=True, exist_ok=True)
-    data, shapes, triples = split_dump(nquads, work)
+    if options.broken:
+        nquads = broken_dump(nquads, work)
+    data, shapes, triples = split_dump(nquads, work, options.shapes)
     print(f"{triples:,} distinct data triples in {data}; shapes in {shapes}", flush=True)
     classpath = jena_classpath()
     runs: list[Run] = []
