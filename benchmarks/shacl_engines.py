@@ -9,6 +9,8 @@ their distinct triples, the build's engine as the same quads loaded into a fresh
 store whose union it reads), and the shapes graph as the build parsed it.
 
     .venv/bin/python benchmarks/shacl_engines.py --project /work/bench/s600 --runs 2
+    .venv/bin/python benchmarks/shacl_engines.py --project /work/bench/s600 --shapes ontology/shapes.ttl
+    .venv/bin/python benchmarks/shacl_engines.py --project . --broken
 
 Each run is a child process, so its wall time, CPU time (every thread, from
 `os.wait4`) and peak resident memory are its own; the build's engine also
@@ -16,8 +18,9 @@ reports the part spent validating, after its store is loaded. The machine is
 shared, so each run waits for a quiet moment and the table gives the load
 average beside it. Then the verdicts are compared as sets of (focus node,
 shape, path, value); blank nodes are compared as `[]`, since each engine labels
-them its own way. `--broken` first breaks the data by every negative case of
-the shape tests, so that there are results to compare.
+them its own way. `--shapes` validates with other shapes than the project was
+built with (a kept build, today's shapes); `--broken` first breaks the data by
+every negative case of the shape tests, so that there are results to compare.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Run:
     validating: str  # wall / CPU seconds of the validation alone, where the engine tells them apart
     conforms: str
     results: set[Key] | None  # None when the engine failed
+    reported: int = 0  # results in the report, the same one listed twice included
     loaded_mb: float | None = None  # the build's engine: peak resident MB once its store was loaded
 
 
@@ -171,9 +175,11 @@ def run_kg(nquads: Path, shapes: Path, work: Path) -> Run:
         print((work / "kg.err").read_text()[-2000:], file=sys.stderr)
         return Run("kg (Oxigraph)", load, seconds, cpu, peak, "-", f"failed: exit {code}", None)
     phases = json.loads((work / "kg.out").read_text())
-    conforms, keys = read_verdict(report)
+    conforms, keys, reported = read_verdict(report)
     validating = "{:.1f} / {:.1f}".format(*phases["validate"])
-    return Run("kg (Oxigraph)", load, seconds, cpu, peak, validating, conforms, keys, phases["loaded_mb"])
+    return Run(
+        "kg (Oxigraph)", load, seconds, cpu, peak, validating, conforms, keys, reported, phases["loaded_mb"]
+    )
 
 
 def jena_classpath() -> str:
@@ -202,8 +208,8 @@ def run_jena(data: Path, shapes: Path, work: Path, classpath: str) -> Run:
     if code != 0:
         print((work / "jena.err").read_text()[-2000:], file=sys.stderr)
         return Run("Jena SHACL 4.5", load, seconds, cpu, peak, "-", f"failed: exit {code}", None)
-    conforms, keys = read_verdict(report)
-    return Run("Jena SHACL 4.5", load, seconds, cpu, peak, "-", conforms, keys)
+    conforms, keys, reported = read_verdict(report)
+    return Run("Jena SHACL 4.5", load, seconds, cpu, peak, "-", conforms, keys, reported)
 
 
 def run_jena_parse(data: Path, work: Path, classpath: str) -> Run:
@@ -215,8 +221,10 @@ def run_jena_parse(data: Path, work: Path, classpath: str) -> Run:
     return Run("Jena, parse only", load, seconds, cpu, peak, "-", "-" if code == 0 else f"exit {code}", None)
 
 
-def read_verdict(report_file: Path) -> tuple[str, set[Key]]:
-    """Whether a SHACL report (Turtle) conforms, and its results as comparable keys."""
+def read_verdict(report_file: Path) -> tuple[str, set[Key], int]:
+    """Whether a SHACL report (Turtle) conforms, its results as comparable keys, and how many results
+    it lists (Jena lists a SPARQL constraint's result once per row of its SELECT, the same row twice
+    included; the build's engine once)."""
     report = Graph().parse(report_file, format="turtle")
     conforms = next(report.objects(None, SH.conforms), None)
     keys = {
@@ -228,7 +236,7 @@ def read_verdict(report_file: Path) -> tuple[str, set[Key]]:
         )
         for result in report.subjects(RDF.type, SH.ValidationResult)
     }
-    return str(conforms).lower(), keys
+    return str(conforms).lower(), keys, len(set(report.subjects(RDF.type, SH.ValidationResult)))
 
 
 def term_text(graph: Graph, node: Node | None) -> str:
@@ -257,7 +265,7 @@ def print_table(runs: list[Run], triples: int, header: bool = True) -> None:
             f"| conforms | results |\n|{'---|' * 9}"
         )
     for run in runs:
-        results = "-" if run.results is None else f"{len(run.results):,}"
+        results = "-" if run.results is None else f"{run.reported:,} ({len(run.results):,} distinct)"
         peak = f"{run.peak_mb:,.0f}" + ("" if run.loaded_mb is None else f" ({run.loaded_mb:,.0f} loaded)")
         print(
             f"| {run.engine} | {triples:,} | {run.load} | {run.seconds:.1f} | {run.cpu_seconds:.1f} "
@@ -271,16 +279,17 @@ def compare(runs: list[Run], shown: int = 20) -> None:
     if reference is None or reference.results is None:
         print("\nno verdict of the build's engine to compare with")
         return
-    for run in runs:
+    for number, run in enumerate(runs, 1):
         if run is reference or run.results is None:
             continue
+        name = f"run {number} ({run.engine})"
         only_kg, only_other = reference.results - run.results, run.results - reference.results
         if not only_kg and not only_other and run.conforms == reference.conforms:
-            print(f"{run.engine}: same verdict as kg ({len(run.results):,} results)")
+            print(f"{name}: same verdict as kg's first run ({len(run.results):,} distinct results)")
             continue
-        print(f"{run.engine}: conforms {run.conforms} (kg {reference.conforms}); ", end="")
-        print(f"{len(only_kg):,} results only kg reports, {len(only_other):,} only {run.engine}")
-        for label, keys in (("only kg", only_kg), (f"only {run.engine}", only_other)):
+        print(f"{name}: conforms {run.conforms} (kg {reference.conforms}); ", end="")
+        print(f"{len(only_kg):,} results only kg reports, {len(only_other):,} only this run")
+        for label, keys in (("only kg", only_kg), ("only this run", only_other)):
             for key in sorted(keys)[:shown]:
                 print(f"  {label}: " + " | ".join(key))
 
