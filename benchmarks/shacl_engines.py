@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,21 @@ from kg.build.parsing import rdflib_term
 from kg.namespaces import graph_iri
 from kg.store.bulk import bulk_load
 
-JENA_ENV = "/work/shared/tools/jena-env.sh"  # puts Debian's libapache-jena-java on JENA_CP
+JAVA = Path("/usr/share/java")  # where Debian's libapache-jena-java puts its jars
+JARS = (
+    "jena-arq jena-base jena-cmds jena-core jena-iri jena-shacl jena-shex jena-rdfconnection "
+    "jena-dboe-base jena-dboe-index jena-dboe-storage jena-dboe-trans-data jena-dboe-transaction jena-tdb "
+    "jena-tdb2 slf4j-api slf4j-simple jcl-over-slf4j commons-cli commons-codec commons-compress commons-csv "
+    "commons-io commons-lang3 dexx.collection gson guava httpclient httpclient-cache httpcore jackson-core "
+    "jackson-databind jackson-annotations jakarta.json-api jsonld-java titanium-json-ld protobuf thrift"
+).split()
+# Debian's jena-core jar leaves these resources where its bundled Xerces does not look for them.
+XERCES = "org/apache/jena/ext/"
+MESSAGES = [
+    "xerces/impl/xpath/regex/message.properties",
+    "xerces/impl/msg/DatatypeMessages.properties",
+    "xerces/impl/msg/XMLSchemaMessages.properties",
+]
 SHAPES = ox.NamedNode(str(graph_iri("shapes")))
 Key = tuple[str, str, str, str]  # focus node, shape, path, value
 
@@ -182,10 +197,17 @@ def run_kg(nquads: Path, shapes: Path, work: Path) -> Run:
     )
 
 
-def jena_classpath() -> str:
-    """JENA_CP as the project's Jena environment script sets it."""
-    script = f'source {JENA_ENV} >/dev/null 2>&1 && printf %s "$JENA_CP"'
-    return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout
+def jena_classpath(work: Path) -> str:
+    """The class path of Debian's libapache-jena-java, with the resources its Xerces misses put in `work`."""
+    if not (JAVA / "jena-core.jar").is_file():
+        sys.exit(f"{JAVA / 'jena-core.jar'} is missing: install Debian's libapache-jena-java")
+    resources = work / "jena-resources"
+    with zipfile.ZipFile(JAVA / "jena-core.jar") as jar:
+        for placed in MESSAGES:
+            target = resources / placed
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(jar.read(XERCES + placed))
+    return ":".join([str(resources), *(str(JAVA / f"{name}.jar") for name in JARS)])
 
 
 def run_jena(data: Path, shapes: Path, work: Path, classpath: str) -> Run:
@@ -320,7 +342,7 @@ def main() -> None:
         nquads = broken_dump(nquads, work)
     data, shapes, triples = split_dump(nquads, work, options.shapes)
     print(f"{triples:,} distinct data triples in {data}; shapes in {shapes}", flush=True)
-    classpath = jena_classpath()
+    classpath = jena_classpath(work)
     runs: list[Run] = []
     for _ in range(options.runs):
         for measure in (
