@@ -167,3 +167,20 @@ def test_a_value_reached_early_through_an_optional_pattern_is_walked_from_far_en
     )
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert "every publisher" in failure
+
+
+def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_text(
+    library: Path, tmp_path: Path
+) -> None:
+    """An excerpt without an IRI, well formed but quoting what its source does not say at its position."""
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    _append(
+        library / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
+        "obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom [ a kg:Excerpt ;\n"
+        "    oa:hasSource document:fixture-poppy-estimate ;\n"
+        '    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "Test fixture, not a repor!" ] ,\n'
+        '        [ a oa:TextPositionSelector ; oa:start "0"^^xsd:nonNegativeInteger ;\n'
+        '          oa:end "26"^^xsd:nonNegativeInteger ] ] .\n',
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "not the quoted 'Test fixture, not a repor!'" in failure
