@@ -159,3 +159,23 @@ def test_every_validator_opens_its_focus_nodes_as_a_rebuild_restricts_them() -> 
     assert {name: query.text.count(FOCUS) for name, query in shacl_queries().items()} == {
         name: 1 for name in shacl_queries()
     }
+
+
+@pytest.mark.parametrize(
+    ("beside", "depth"),
+    [
+        ("OPTIONAL { ?this <urn:near> ?v }", 2),  # a solution need not match an OPTIONAL pattern
+        ("FILTER NOT EXISTS { ?this <urn:near> ?v }", 2),  # nor one under NOT EXISTS
+        ("{ ?this <urn:near> ?v } UNION { ?v <urn:other> ?w }", 2),  # nor the branch it did not take
+        ("{ ?this <urn:near> ?v } UNION { ?this <urn:other> ?v }", 1),  # one step in every branch
+    ],
+)
+def test_a_pattern_is_counted_from_the_focus_over_what_every_solution_matches(
+    beside: str, depth: int
+) -> None:
+    """?v is two required steps from ?this (through ?d); a pattern beside them that names ?v one step
+    away does not bring ?v nearer unless every solution matches such a step."""
+    reach = analyse(f"SELECT ?this WHERE {{ ?this <urn:a> ?d . ?d <urn:b> ?v . ?v <urn:c> ?x . {beside} }}")
+    assert reach.patterns is not None
+    far = next(p for p in reach.patterns if p.predicates == ("urn:c",))
+    assert far.depth == depth + 1

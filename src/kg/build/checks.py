@@ -54,7 +54,7 @@ class Reached:
     re-checks of the sources."""
 
     documents: set[URIRef]
-    excerpts: set[URIRef]
+    excerpts: set[URIRef] | None  # None: every excerpt (one without an IRI cannot be named in a query)
 
 
 def check_sources(

@@ -126,7 +126,8 @@ def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
 
 def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
     """The documents whose metadata or text changed since the digests `before`, and the excerpts
-    whose triples or selectors changed or that quote those documents."""
+    whose triples or selectors changed or that quote those documents; every excerpt when one of them,
+    or a node of a changed triple, is a blank node, which the check cannot ask about by name."""
     provenance = ox.NamedNode(str(graph_iri("provenance")))
     subjects = change.subjects("provenance")
     now = text_digests(store, sources_dir)
@@ -136,9 +137,11 @@ def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: 
         if ox.NamedNode(str(document)) in subjects or now[str(text.path)] != before.get(str(text.path))
     }
     excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
+    blank = len(excerpts) < len(subjects)
     cited = subjects | {ox.NamedNode(str(document)) for document in documents}  # a removed one, too
     for node, link in [(node, _HAS_SELECTOR) for node in subjects] + [(node, _HAS_SOURCE) for node in cited]:
         for quad in store.quads_for_pattern(None, link, node, provenance):
             if isinstance(quad.subject, ox.NamedNode):
                 excerpts.add(URIRef(quad.subject.value))
-    return Reached(documents, excerpts)
+            blank = blank or isinstance(quad.subject, ox.BlankNode)
+    return Reached(documents, None if blank else excerpts)

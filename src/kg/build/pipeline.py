@@ -286,8 +286,9 @@ def _update_and_check(
         analyses.save()
         how = (
             f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
-            f"{len(change.added)} added; {len(reached.documents)} documents and {len(reached.excerpts)} "
-            f"excerpts re-checked; shape queries {summary}"
+            f"{len(change.added)} added; {len(reached.documents)} documents and "
+            f"{'all' if reached.excerpts is None else len(reached.excerpts)} excerpts re-checked; "
+            f"shape queries {summary}"
         )
         return report, excerpt_count, text_digests(store, root / "sources"), how
     finally:

@@ -7,7 +7,10 @@ graph over its terms, rooted at `?this`; take the changed triple nearest F in
 a solution: the patterns between `?this` and it match unchanged triples, which
 the new store holds. So F lies within (depth − 1) steps of that triple's end
 nearer `?this`, where depth is the pattern's distance from `?this`, walking
-only triples whose predicates the query names. A query whose patterns do not
+only triples whose predicates the query names. A solution that matches a
+pattern need not match the patterns of an OPTIONAL, UNION, MINUS or EXISTS
+group beside it, so a pattern's distance is counted over the patterns of its
+own group and of the groups enclosing it only. A query whose patterns do not
 all connect to `?this` or that leaves a predicate open (a variable, a negated
 set) cannot be bounded so: it runs whole. A repeated path (`p*`, `p+`, `p?`)
 matches chains of any length, so walks follow its predicates without counting
@@ -91,7 +94,7 @@ def analyse(text: str) -> Reach:
         _collect(prepareQuery(text).algebra, _Scope(None, []), found, top=True)
     except _Open:
         return WHOLE
-    return _reach(found.triples)
+    return _reach(found.triples, found.unions)
 
 
 class _Scope:
@@ -108,7 +111,14 @@ class _Scope:
         return self.parent.name(variable) if variable in self.projected else f"?{variable}@{self.id}"
 
 
-_Triple = tuple[str, tuple[str, ...], str, bool]  # subject, predicates, object, repeated
+_Triple = tuple[
+    str, tuple[str, ...], str, bool, tuple[int, ...]
+]  # subject, predicates, object, repeated, group
+# The parts of an algebra node that a solution matching the node's other parts need not match.
+_APART = {
+    ("LeftJoin", "p2"), ("LeftJoin", "expr"), ("Union", "p1"), ("Union", "p2"), ("Minus", "p2"),
+    ("Builtin_EXISTS", "graph"), ("Builtin_NOTEXISTS", "graph"),
+}  # fmt: skip
 
 
 @dataclass
@@ -120,10 +130,15 @@ class _Found:
     triples: list[_Triple] = field(default_factory=list)
     bound: dict[str, set[Any]] = field(default_factory=dict)
     fresh: count[int] = field(default_factory=count)
+    groups: dict[tuple[int, bool], int] = field(default_factory=dict)  # (algebra node, second part): group
+    unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # group, branches
 
 
-def _collect(node: Any, scope: _Scope, found: _Found, *, top: bool = False) -> None:
-    """Every triple pattern under `node`, its variables named by their scope."""
+def _collect(
+    node: Any, scope: _Scope, found: _Found, *, top: bool = False, group: tuple[int, ...] = ()
+) -> None:
+    """Every triple pattern under `node`, its variables named by their scope, with the `group` it lies
+    in: the path of OPTIONAL, UNION, MINUS and EXISTS groups from the query's own."""
     if isinstance(node, CompValue):
         if node.name == "SubSelect":
             raise _Open  # an unparsed sub-SELECT (inside EXISTS): its scope is not read here
@@ -140,12 +155,18 @@ def _collect(node: Any, scope: _Scope, found: _Found, *, top: bool = False) -> N
                 for flat in value:
                     for at in range(0, len(flat), 3):
                         s, p, o = flat[at : at + 3]
-                        _edges(_term(s, scope), p, _term(o, scope), scope, found)
+                        _edges(_term(s, scope), p, _term(o, scope), scope, found, group)
             elif not key.startswith("_"):
-                _collect(value, scope, found, top=top and node.name != "Project")
+                inner = group
+                if (node.name, key) in _APART:  # an OPTIONAL's filter and pattern are one group
+                    inner = (*group, found.groups.setdefault((id(node), key != "p1"), len(found.groups)))
+                _collect(value, scope, found, top=top and node.name != "Project", group=inner)
+        if node.name == "Union":
+            branches = tuple(found.groups[(id(node), second)] for second in (False, True))
+            found.unions.append((group, branches))
     elif isinstance(node, list | tuple):
         for item in node:
-            _collect(item, scope, found, top=top)
+            _collect(item, scope, found, top=top, group=group)
 
 
 def _no_rows(node: Any) -> bool:
@@ -163,23 +184,23 @@ def _term(term: Any, scope: _Scope) -> str:
     raise _Open
 
 
-def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found) -> None:
+def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple[int, ...]) -> None:
     """The triple patterns a (possibly complex) predicate stands for between `s` and `o`."""
     if isinstance(path, URIRef):
-        found.triples.append((s, (str(path),), o, False))
+        found.triples.append((s, (str(path),), o, False, group))
     elif isinstance(path, Variable) and scope.name(path) in found.bound:
-        found.triples.append((s, tuple(sorted(_predicates(*found.bound[scope.name(path)]))), o, False))
+        found.triples.append((s, tuple(sorted(_predicates(*found.bound[scope.name(path)]))), o, False, group))
     elif isinstance(path, InvPath):
-        _edges(o, path.arg, s, scope, found)
+        _edges(o, path.arg, s, scope, found, group)
     elif isinstance(path, SequencePath):
         ends = [s] + [f"?_step{next(found.fresh)}" for _ in path.args[1:]] + [o]
         for step, part in enumerate(path.args):
-            _edges(ends[step], part, ends[step + 1], scope, found)
+            _edges(ends[step], part, ends[step + 1], scope, found, group)
     elif isinstance(path, AlternativePath):
         for part in path.args:
-            _edges(s, part, o, scope, found)
+            _edges(s, part, o, scope, found, group)
     elif isinstance(path, MulPath):
-        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True))
+        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group))
     else:
         raise _Open  # a variable no block of values binds, or a negated set
 
@@ -199,26 +220,59 @@ def _predicates(*paths: Any) -> set[str]:
     return found
 
 
-def _reach(triples: list[_Triple]) -> Reach:
-    """Distances from ?this over the patterns (not through rdf:type), and each pattern's depth."""
+def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> Reach:
+    """Each pattern's depth: its distance from ?this over the patterns of its group and of the groups
+    enclosing it (not through rdf:type), and through a UNION beside them the longer of its branches'."""
+    patterns: set[Pattern] = set()
+    for group in {found[4] for found in triples}:
+        seen = [found for found in triples if _within(group, found[4])]
+        distance = _distances(seen, {"?this": 0})
+        through = dict(distance)
+        for parent, branches in unions:
+            if _within(group, parent) and not any(_within(group, (*parent, b)) for b in branches):
+                each = [
+                    _distances(seen + [found for found in triples if found[4] == (*parent, b)], distance)
+                    for b in branches
+                ]
+                for name in set(each[0]) & set(each[1]):
+                    through[name] = min(through.get(name, 1 << 30), max(each[0][name], each[1][name]))
+        placed = _placed([found for found in triples if found[4] == group], _distances(seen, through))
+        if placed is None:
+            return WHOLE
+        patterns |= placed
+    return Reach(tuple(sorted(patterns, key=repr)))
+
+
+def _within(group: tuple[int, ...], enclosing: tuple[int, ...]) -> bool:
+    """Whether `group` is `enclosing` or lies in it."""
+    return group[: len(enclosing)] == enclosing
+
+
+def _distances(triples: list[_Triple], start: dict[str, int]) -> dict[str, int]:
+    """Distances over the patterns (not through rdf:type) from the terms `start` gives, at theirs."""
     links: dict[str, list[str]] = {}
-    for s, predicates, o, _ in triples:
+    for s, predicates, o, *_ in triples:
         if predicates != (TYPE,):
             links.setdefault(s, []).append(o)
             links.setdefault(o, []).append(s)
-    distance = {"?this": 0}
-    queue = deque(["?this"])
+    distance = dict(start)
+    queue = deque(sorted(distance, key=distance.__getitem__))
     while queue:
         node = queue.popleft()
         for other in links.get(node, []):
-            if other not in distance:
+            if distance[node] + 1 < distance.get(other, 1 << 30):
                 distance[other] = distance[node] + 1
                 queue.append(other)
+    return distance
+
+
+def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | None:
+    """The patterns at their depths, or None when one is not connected to ?this but through a class."""
     patterns = set()
-    for s, predicates, o, repeated in triples:
+    for s, predicates, o, repeated, _ in triples:
         near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if predicates != (TYPE,) else 1 << 30)
         if near >= 1 << 30:
-            return WHOLE  # not connected to ?this but through a class
+            return None
         patterns.add(
             Pattern(
                 predicates,
@@ -228,7 +282,7 @@ def _reach(triples: list[_Triple]) -> Reach:
                 repeated,
             )
         )
-    return Reach(tuple(sorted(patterns, key=repr)))
+    return patterns
 
 
 _CODE = Path(__file__).read_bytes()  # an analysis is kept for the code that made it

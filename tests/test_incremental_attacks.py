@@ -1,0 +1,186 @@
+"""Changes chosen to find a rebuild that misses what a clean build of the same inputs finds: each is
+built once, changed, and rebuilt; the rebuild must fail with the clean build's message, or succeed with
+its dist/ and store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from inputs import copy_inputs
+from test_incremental import FIXTURE, _edit, _rebuild_fails_as_clean, _same_as_clean
+
+from kg.build.pipeline import build
+
+COMMON = Path("graph") / "common"
+STATISTICS = Path("graph") / FIXTURE / "data" / "statistics.ttl"
+METADATA = Path("sources") / FIXTURE / "source.ttl"
+DESK = "organization:fixture-estimates-desk"
+OBSERVATION_END = "prov:wasDerivedFrom excerpt:fixture-cultivation-2017 .\n"
+
+
+@pytest.fixture
+def library(library_root: Path, tmp_path: Path) -> Path:
+    """A copy of the two-source library that a test may change."""
+    return copy_inputs(library_root, tmp_path / "library")
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text("utf-8") + text, "utf-8")
+
+
+def _observation(root: Path, triples: str) -> None:
+    """More triples on the fixture's observation (its block is the last of its file)."""
+    statistics = root / STATISTICS
+    text = statistics.read_text("utf-8")
+    assert text.endswith(OBSERVATION_END)
+    statistics.write_text(text[: -len(" .\n")] + " ;\n    " + triples + " .\n", "utf-8")
+
+
+def _publisher_and_label(root: Path) -> None:
+    """Two files at once: the report's publisher another agent, and the desk renamed so that the
+    excerpt quoting the observation no longer names it."""
+    _edit(root / METADATA, f"dcterms:publisher {DESK} ;", "dcterms:publisher organization:ondcp ;")
+    _edit(root / STATISTICS, '"Fixture Estimates Desk"@en', '"Fixture Desk"@en')
+
+
+FAILING: dict[str, Callable[[Path], None]] = {
+    # reached only through rdf:type, on a period every source shares
+    "a shared period typed a fiscal year": lambda root: _append(
+        root / STATISTICS, "period:2017 a kg:FiscalYear .\n"
+    ),
+    # a type removed: the agent the observation is attributed to is no longer an agent
+    "an agent's type removed": lambda root: _edit(
+        root / STATISTICS, f"{DESK} a kg:GovernmentAgency ;", f"{DESK}"
+    ),
+    # a removal seen through FILTER NOT EXISTS
+    "a period's beginning removed": lambda root: _edit(
+        root / COMMON / "data" / "periods.ttl", "time:hasBeginning instant:2013-01-01 ;", ""
+    ),
+    # a literal two steps from the focus nodes, shared by the areas within the country
+    "a country's code changed": lambda root: _edit(
+        root / COMMON / "background" / "iso-3166.ttl",
+        'country:MX kg:isoCode "MX"',
+        'country:MX kg:isoCode "MQ"',
+    ),
+    # a new focus node of sh:targetSubjectsOf
+    "a context excerpt that is also the quote": lambda root: _observation(
+        root, "kg:contextExcerpt excerpt:fixture-cultivation-2017"
+    ),
+    # a blank node as a value
+    "a blank node attributed": lambda root: _observation(root, "prov:wasAttributedTo [ a kg:Report ]"),
+    "the only citation of an excerpt removed": lambda root: _edit(
+        root / METADATA, " ;\n    prov:wasDerivedFrom excerpt:fixture-not-a-report .", " ."
+    ),
+    # the data set moved to a structure without the observation's measure (a sub-pattern under NOT EXISTS)
+    "a data set's structure changed": lambda root: _edit(
+        root / STATISTICS,
+        "qb:structure dataset:structure-poppy-cultivation-area",
+        "qb:structure dataset:structure-heroin-seizures",
+    ),
+    # a cycle closed through a repeated path, in a file other than the chain's
+    "a derivation cycle": lambda root: _append(
+        root / STATISTICS,
+        "@prefix substance: <https://w3id.org/opioid-kg/id/substance/> .\n"
+        "substance:opium-poppy kg:derivedFrom substance:morphine .\n",
+    ),
+    # the report's publisher and the agent's label changed in two files
+    "attribution broken by two files": _publisher_and_label,
+    # a second English label on a concept scheme in common
+    "a second English label": lambda root: _append(
+        root / STATISTICS,
+        "@prefix scheme: <https://w3id.org/opioid-kg/id/scheme/> .\n"
+        'organization:fixture-estimates-desk skos:prefLabel "Another desk"@en .\n',
+    ),
+    # a row of a table changed to an area of no country
+    "a table's row moved to a fiscal year": lambda root: _edit(
+        root / "graph" / "000_1bdfefaeb44abb70" / "tables" / "poppy-cultivation.csv",
+        'mx-poppy-cultivation-2016,"Opium poppy cultivation area, Mexico, 2016",2016,',
+        'mx-poppy-cultivation-2016,"Opium poppy cultivation area, Mexico, 2016",fy2016,',
+    ),
+}
+
+
+@pytest.mark.parametrize("change", FAILING, ids=list(FAILING))
+def test_a_change_a_clean_build_rejects_is_rejected_by_a_rebuild(
+    library: Path, tmp_path: Path, change: str
+) -> None:
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    FAILING[change](library)
+    _rebuild_fails_as_clean(library, tmp_path)
+
+
+PASSING: dict[str, Callable[[Path], None]] = {
+    "a blank node added": lambda root: _observation(root, 'rdfs:comment [ rdfs:label "a note"@en ]'),
+    "a table's figure changed": lambda root: _edit(
+        root / "graph" / "000_1bdfefaeb44abb70" / "tables" / "poppy-cultivation.csv",
+        ",2016,MX,32000,",
+        ",2016,MX,32001,",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", PASSING, ids=list(PASSING))
+def test_a_change_a_clean_build_accepts_is_rebuilt_as_a_clean_build(
+    library: Path, tmp_path: Path, change: str
+) -> None:
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(library, dist, store)
+    PASSING[change](library)
+    rebuilt = build(library, dist, store)
+    assert rebuilt.how.startswith("rebuilt from generation"), rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+# A rule whose OPTIONAL names a variable (?value) one step from the focus node that its required
+# patterns reach only in three: the observation is attributed to every publisher of its data set's source.
+EVERY_PUBLISHER = '''
+kgsh:EveryPublisherShape a sh:NodeShape ;
+    sh:targetNode <https://w3id.org/opioid-kg/id/observation/fixture-mx-poppy-cultivation-2017> ;
+    sh:sparql [
+        a sh:SPARQLConstraint ;
+        sh:message "An observation is attributed to every publisher of its data set's source."@en ;
+        sh:prefixes kgsh: ;
+        sh:select """
+            SELECT $this ?value WHERE {
+                $this qb:dataSet ?dataset .
+                ?dataset <http://purl.org/dc/terms/source> ?document .
+                ?document <http://purl.org/dc/terms/publisher> ?value .
+                OPTIONAL { $this <http://www.w3.org/ns/prov#wasAttributedTo> ?value . BIND (true AS ?same) }
+                FILTER (!BOUND(?same))
+            }
+        """ ;
+    ] .
+'''
+
+
+def test_a_value_reached_early_through_an_optional_pattern_is_walked_from_far_enough(
+    library: Path, tmp_path: Path
+) -> None:
+    """A second publisher of the fixture's report: three required steps from the observation, one
+    through the OPTIONAL pattern that does not match."""
+    _append(library / "ontology" / "shapes.ttl", EVERY_PUBLISHER)
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    _edit(
+        library / METADATA, f"dcterms:publisher {DESK} ;", f"dcterms:publisher {DESK} , organization:ondcp ;"
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "every publisher" in failure
+
+
+def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_text(
+    library: Path, tmp_path: Path
+) -> None:
+    """An excerpt without an IRI, well formed but quoting what its source does not say at its position."""
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    _append(
+        library / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
+        "obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom [ a kg:Excerpt ;\n"
+        "    oa:hasSource document:fixture-poppy-estimate ;\n"
+        '    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "Test fixture, not a repor!" ] ,\n'
+        '        [ a oa:TextPositionSelector ; oa:start "0"^^xsd:nonNegativeInteger ;\n'
+        '          oa:end "26"^^xsd:nonNegativeInteger ] ] .\n',
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "not the quoted 'Test fixture, not a repor!'" in failure
