@@ -4,6 +4,7 @@ its dist/ and store."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,3 +185,6 @@ def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_tex
     )
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert "not the quoted 'Test fixture, not a repor!'" in failure
+    # Named by the fact that cites it, where that fact is written, not by a label the parser made up.
+    line = next(line for line in failure.splitlines() if "repor!" in line)
+    assert re.match(r"\S+\.ttl:\d+: the excerpt \S+fixture-mx-poppy-cultivation-2017 cites: ", line), line

@@ -57,6 +57,24 @@ class Reached:
     excerpts: set[URIRef] | None  # None: every excerpt (one without an IRI cannot be named in a query)
 
 
+def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode | ox.BlankNode) -> str:
+    """Where an excerpt is written, and its name: an excerpt without an IRI (a blank node, whose label
+    the parser made up) by the fact that cites it."""
+    if isinstance(excerpt, ox.NamedNode):
+        return f"{index.find(excerpt.value) or excerpt.value}: excerpt {excerpt.value}"
+    citing = next(
+        (
+            q.subject
+            for q in store.quads_for_pattern(None, None, excerpt)
+            if isinstance(q.subject, ox.NamedNode)
+        ),
+        None,
+    )
+    if citing is None:
+        return "an excerpt that no fact cites"
+    return f"{index.find(citing.value) or citing.value}: the excerpt {citing.value} cites"
+
+
 def check_sources(
     store: ox.Store, sources_dir: Path, index: SubjectIndex, reached: Reached | None = None
 ) -> int:
@@ -79,10 +97,7 @@ def check_sources(
         count, excerpt_problems = check_excerpts(store, named("provenance"), every, only)
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
-    problems += [
-        f"{index.find(str(p.excerpt)) or p.excerpt}: excerpt {p.excerpt}: {p.message}"
-        for p in excerpt_problems
-    ]
+    problems += [f"{_excerpt_place(store, index, p.excerpt)}: {p.message}" for p in excerpt_problems]
     if problems:
         raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
     return count

@@ -21,7 +21,7 @@ from kg.store.sparql import with_values
 class ExcerptProblem:
     """An excerpt whose quote or position does not match its source."""
 
-    excerpt: URIRef
+    excerpt: ox.NamedNode | ox.BlankNode  # as the store holds it
     message: str
 
 
@@ -63,7 +63,7 @@ def check_excerpts(
     reading: tuple[URIRef | None, str] = (None, "")
     for row in rows:
         count += 1
-        excerpt = URIRef(row["excerpt"].value)
+        excerpt = row["excerpt"]
         source = URIRef(row["source"].value) if row["source"] is not None else None
         if source not in texts:
             problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
