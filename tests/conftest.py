@@ -173,6 +173,12 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture
+def library(library_root: Path, tmp_path: Path) -> Path:
+    """A copy of the two-source library that a test may change."""
+    return copy_inputs(library_root, tmp_path / "library")
+
+
+@pytest.fixture
 def project_copy(project_root: Path, tmp_path: Path) -> Path:
     """A copy of the project's inputs that a test may break."""
     return copy_inputs(project_root, tmp_path / "project")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from inputs import copy_inputs
 
 from kg.build.checks import BuildFailed
 from kg.build.pipeline import PARSED, BuildResult, build
@@ -58,12 +57,6 @@ def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), "utf-8")
-
-
-@pytest.fixture
-def library(library_root: Path, tmp_path: Path) -> Path:
-    """A copy of the two-source library that a test may change."""
-    return copy_inputs(library_root, tmp_path / "library")
 
 
 def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_build(
