@@ -16,13 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.query.counts import triples_per_graph
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore, check_built
-from kg.store.generations import CURRENT, GENERATIONS, generation_id
+from kg.store.generations import CURRENT, GENERATIONS, Generations, generation_id
 
 DRIVER = Path(__file__).with_name("publish_driver.py")
 MARKER = "https://w3id.org/opioid-kg/id/build-marker"
@@ -254,3 +255,16 @@ def test_kill_of_the_kg_build_command_while_it_publishes(project_copy: Path, tmp
             server.stop()
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     assert [name for name in os.listdir(generations) if name.startswith(".new-")] == []
+
+
+def test_each_staging_of_one_process_has_a_folder_of_its_own(tmp_path: Path) -> None:
+    """A store an earlier build of this process left open keeps its lock by path: the next build's
+    staging folder must not be the same path, or its store cannot be opened."""
+    generations = Generations(tmp_path / ".kg" / "store", tmp_path / "dist")
+    with generations.locked():
+        first = generations.staging()
+        left_open = ox.Store(str(first.store))
+        second = generations.staging()
+        assert second.path != first.path
+        assert len(ox.Store(str(second.store))) == 0  # opened beside the one left open
+        del left_open
