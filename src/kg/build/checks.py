@@ -71,7 +71,7 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode |
         None,
     )
     if citing is None:
-        return "an excerpt that no fact cites"
+        return "an excerpt written as a blank node, cited by no fact with an IRI"
     return f"{index.find(citing.value) or citing.value}: the excerpt {citing.value} cites"
 
 

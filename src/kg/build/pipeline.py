@@ -279,7 +279,6 @@ def _update_and_check(
         revalidation = Revalidation(store, change.quads, analyses)
         report, excerpt_count = _check(store, split, root, index, phases, terms, reached, revalidation)
         summary = revalidation.summary()
-        revalidation = None  # it holds the store
         with phases("load"):
             store.extend(graph_quads(split, "shapes"))
             store.flush()
