@@ -24,6 +24,7 @@ from shacl_cases import broken_graph
 
 from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
 from kg.build.project import load_project
+from kg.build.reach import CACHE_VARIABLE
 from kg.build.validation import Violation, validate
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
@@ -62,6 +63,21 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Call
         if not made.exists():
             made.write_bytes(pickle.dumps(make(folder)))
     return cast(T, pickle.loads(made.read_bytes()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_analyses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder of shape-query analyses for the whole run, its workers and the builds they start
+    (`kg.build.reach`: each analysis is keyed by its query and the code, so any build may reuse it)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-analyses"
+    before = os.environ.get(CACHE_VARIABLE)
+    os.environ[CACHE_VARIABLE] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ[CACHE_VARIABLE]
+    else:
+        os.environ[CACHE_VARIABLE] = before
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,16 @@ from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violatio
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.queries import shacl_queries
-from kg.build.reach import FOCUS, Analyses, Revalidation, analyse, restricted
+from kg.build.reach import (
+    CACHE_VARIABLE,
+    FOCUS,
+    WHOLE,
+    Analyses,
+    Revalidation,
+    analyse,
+    analyses_folder,
+    restricted,
+)
 from kg.build.shape_queries import validator
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
@@ -26,7 +35,8 @@ from kg.build.validation import Violation
 
 @pytest.fixture(scope="module")
 def analyses(tmp_path_factory: pytest.TempPathFactory) -> Analyses:
-    return Analyses(tmp_path_factory.mktemp("reach") / "reach.json")
+    """The analyses kept for the test run (its shared folder, see conftest), else for this module."""
+    return Analyses(analyses_folder(tmp_path_factory.mktemp("reach")))
 
 
 def changed(before: ox.Store, after: ox.Store) -> list[ox.Quad]:
@@ -89,10 +99,10 @@ def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> N
     ):
         store.add(quad)
     change = [ox.Quad(b, ox.NamedNode("urn:kind"), ox.NamedNode("urn:fiscal"))]
-    asked = Revalidation(store, change, Analyses(tmp_path / "reach.json"))
+    asked = Revalidation(store, change, Analyses(tmp_path))
     assert asked.neighbours.focus(reach) == {a, b, area}
     unrelated = [ox.Quad(b, ox.NamedNode("urn:label"), ox.Literal("b"))]
-    assert Revalidation(store, unrelated, Analyses(tmp_path / "reach.json")).neighbours.focus(reach) == set()
+    assert Revalidation(store, unrelated, Analyses(tmp_path)).neighbours.focus(reach) == set()
 
 
 def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
@@ -105,7 +115,7 @@ def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
     p = ox.NamedNode("urn:p")
     for quad in (ox.Quad(a, p, b), ox.Quad(b, p, c), ox.Quad(c, p, d)):
         store.add(quad)
-    asked = Revalidation(store, [ox.Quad(c, p, d)], Analyses(tmp_path / "reach.json"))
+    asked = Revalidation(store, [ox.Quad(c, p, d)], Analyses(tmp_path))
     assert asked.neighbours.focus(reach) == {a, b, c, d}
 
 
@@ -179,3 +189,31 @@ def test_a_pattern_is_counted_from_the_focus_over_what_every_solution_matches(
     assert reach.patterns is not None
     far = next(p for p in reach.patterns if p.predicates == ("urn:c",))
     assert far.depth == depth + 1
+
+
+def test_an_analysis_is_kept_once_and_read_back_by_the_next_build(tmp_path: Path) -> None:
+    text = "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p> ?x }"
+    assert Analyses(tmp_path).reach(text) != WHOLE
+    entries = list(tmp_path.rglob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_text("null")  # what the next build reads is the entry, not the query again
+    assert Analyses(tmp_path).reach(text) == WHOLE
+
+
+def test_pruning_keeps_the_analyses_of_this_code_only(tmp_path: Path) -> None:
+    other_code = tmp_path / "0123456789abcdef"
+    other_code.mkdir()
+    (other_code / "kept.json").write_text("null")
+    analyses = Analyses(tmp_path)
+    analyses.reach("SELECT ?this WHERE { ?this <urn:p> ?x }")
+    analyses.prune()
+    assert [folder.name for folder in tmp_path.iterdir()] == [analyses.folder.name]
+
+
+def test_analyses_are_shared_where_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "shared"))
+    assert analyses_folder(tmp_path / "project") == tmp_path / "shared" / "reach"
+    monkeypatch.delenv(CACHE_VARIABLE)
+    assert analyses_folder(tmp_path / "project") == tmp_path / "project"

@@ -50,7 +50,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
-from kg.build.reach import Analyses, Revalidation
+from kg.build.reach import Analyses, Revalidation, analyses_folder
 from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
@@ -59,7 +59,7 @@ from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, des
 from kg.store.generations import Generation, Generations
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
-REACH = "reach.json"  # beside the store: what each shape query reads (see `kg.build.reach`)
+REACH = "reach"  # beside the store unless shared: what each shape query reads (see `kg.build.reach`)
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
@@ -147,12 +147,13 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
             files.setdefault(name, []).extend(paths)
         parsed = ParsedFiles(store.parent / PARSED)
         generations = Generations(store, dist)
-        reach = Analyses(store.parent / REACH)
+        reach = Analyses(analyses_folder(store.parent / REACH))
         staged = publish(
             generations,
             lambda staging: stage(root, files, staging, phases, parsed, (generations.current(), reach)),
         )
         parsed.prune()
+        reach.prune()
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,
         violations=len(staged.report.violations),
@@ -282,7 +283,6 @@ def _update_and_check(
         with phases("load"):
             store.extend(graph_quads(split, "shapes"))
             store.flush()
-        analyses.save()
         how = (
             f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
             f"{len(change.added)} added; {len(reached.documents)} documents and "

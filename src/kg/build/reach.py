@@ -19,13 +19,16 @@ the steps.
 Walks do not pass through `rdf:type` triples (a class joins all its
 instances); a query whose patterns connect only through one runs whole too.
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
-each analysis is kept on disk by the digest of the query's text.
+each analysis is kept on disk by the digest of the query's text and of this
+code, in a folder that projects may share ($KG_CACHE_DIR).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -286,33 +289,51 @@ def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | 
 
 
 _CODE = Path(__file__).read_bytes()  # an analysis is kept for the code that made it
+CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
+
+
+def analyses_folder(default: Path) -> Path:
+    """Where analyses are kept: under $KG_CACHE_DIR when it is set (every project may share them, as
+    each is keyed by the query's text and the code), else in `default`, beside the project's store."""
+    shared = os.environ.get(CACHE_VARIABLE)
+    return Path(shared) / "reach" if shared else default
 
 
 class Analyses:
-    """Each query text's reach, kept in a file by the digest of the text between builds."""
+    """Each query text's reach, kept as one file per digest of the text and of this code, so that a
+    query is read once, whichever build, killed or not, first asked about it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._kept: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
-        self._used: dict[str, Any] = {}
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / hashlib.sha256(_CODE).hexdigest()[:16]
+        self._kept: dict[str, Any] = {}
 
     def reach(self, text: str) -> Reach:
         key = hashlib.sha256(_CODE + text.encode()).hexdigest()
         if key not in self._kept:
-            found = analyse(text)
-            self._kept[key] = (
-                None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
-            )
-        self._used[key] = self._kept[key]
-        kept = self._used[key]
+            self._kept[key] = self._read(key, text)
+        kept = self._kept[key]
         return WHOLE if kept is None else Reach(tuple(Pattern(tuple(p[0]), *p[1:]) for p in kept))
 
-    def save(self) -> None:
-        """Keep the analyses this build used (and only those)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps(self._used, sort_keys=True))
-        partial.replace(self.path)
+    def _read(self, key: str, text: str) -> Any:
+        """The kept analysis of `text` (JSON), made and written first when there is none."""
+        entry = self.folder / f"{key}.json"
+        try:
+            return json.loads(entry.read_text("utf-8"))
+        except (OSError, ValueError):
+            pass
+        found = analyse(text)
+        kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = entry.with_name(f".{key}.{os.getpid()}")
+        partial.write_text(json.dumps(kept), "utf-8")
+        os.replace(partial, entry)  # builds sharing the folder never read a half-written entry
+        return kept
+
+    def prune(self) -> None:
+        """Remove the analyses other versions of this code made."""
+        for other in self.folder.parent.iterdir() if self.folder.parent.is_dir() else []:
+            if other != self.folder and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
 
 
 class Neighbours:
