@@ -11,6 +11,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
+from kg.build.prepared import prepared_queries
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ class ValidationReport:
 
 def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
     """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
-    conforms, report_graph, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
-    )
+    with prepared_queries():
+        conforms, report_graph, _ = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
+        )
     return read_report(bool(conforms), report_graph, shapes, index)
 
 
