@@ -2,7 +2,7 @@
 
     python publish_driver.py GRAPHS STORE_LINK DIST_LINK MARKER [STOP_AT]
 
-GRAPHS is a folder of per-graph Turtle files (a build's `dist/graphs/`), built
+GRAPHS is a folder of per-graph Turtle files (named as graphs, such as `data.ttl`), built
 as the project's inputs; a triple labelled MARKER is added to the data graph
 (from a file beside the links), so each generation can be told apart. With
 STOP_AT = k, the process prints the k-th file-system step it is about to take
