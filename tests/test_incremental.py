@@ -67,6 +67,8 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     cache = store.parent / PARSED
     first = {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.nq")}
     assert len(first) > 20  # one entry per input file
+    tables = {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.json")}
+    assert len(tables) == 1  # the report's one table, converted
 
     findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
     _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
@@ -74,6 +76,7 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     second = {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.nq")}
     assert len(set(first) - set(second)) == 1 and len(set(second) - set(first)) == 1  # the changed file
     assert all(second[name] == first[name] for name in set(first) & set(second))  # read, not rewritten
+    assert {entry.name: entry.stat().st_mtime_ns for entry in cache.glob("*.json")} == tables  # not again
     assert rebuilt.how.startswith("rebuilt from generation 0001-"), rebuilt.how
     assert "1 quads removed, 1 added" in rebuilt.how and " skipped" in rebuilt.how
     _same_as_clean(project_copy, tmp_path, rebuilt)

@@ -2,23 +2,28 @@
 
 A file's N-Quads depend only on its bytes, the named graph it feeds and the code that parses
 it, so those three make the key: an unchanged file of an unchanged project is read from the
-cache, and the build's output is byte for byte what a clean build writes. Entries that the
-last build did not use are removed, so the cache holds one build's worth of files.
+cache, and the build's output is byte for byte what a clean build writes. A table's triples
+depend on its metadata, its CSV and their paths (which its lines' comments name), and are
+kept the same way. Entries that the last build did not use are removed, so the cache holds
+one build's worth of files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
-from kg.build import literals, parsing, streaming
+from kg.build import literals, parsing, streaming, tables
 from kg.build.parsing import read_input
 
 
 def _code_digest() -> bytes:
     """The parsing code itself: a change to it invalidates every entry."""
-    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in (literals, parsing, streaming))
+    sources = b"".join(
+        Path(module.__file__ or "").read_bytes() for module in (literals, parsing, streaming, tables)
+    )
     return hashlib.sha256(sources).digest()
 
 
@@ -39,14 +44,33 @@ class ParsedFiles:
             return cached.read_bytes()
         data = streaming.file_nquads(path, name)
         self.parsed += 1
+        self._keep(cached, data)
+        return data
+
+    def table(self, metadata: Path) -> dict[str, bytes]:
+        """The N-Triples of the table `metadata` describes, by graph name (see `tables.table_nquads`)."""
+        inputs = tables.table_inputs(metadata)
+        if inputs is None:
+            return tables.table_nquads(metadata)
+        key = hashlib.sha256(
+            self._code + b"".join(str(path).encode() + b"\0" + path.read_bytes() for path in inputs)
+        ).hexdigest()
+        self._used.add(key)
+        cached = self.folder / f"{key}.json"
+        if cached.is_file():
+            return {name: text.encode() for name, text in json.loads(cached.read_bytes()).items()}
+        converted = tables.table_nquads(metadata)
+        self._keep(cached, json.dumps({name: data.decode() for name, data in converted.items()}).encode())
+        return converted
+
+    def _keep(self, cached: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f".{key}.{os.getpid()}")
+        partial = cached.with_name(f".{cached.stem}.{os.getpid()}")
         partial.write_bytes(data)
         os.replace(partial, cached)  # a killed build leaves no half-written entry under its name
-        return data
 
     def prune(self) -> None:
         """Remove the entries this build did not use."""
-        for entry in self.folder.glob("*.nq") if self.folder.is_dir() else []:
-            if entry.stem not in self._used:
+        for entry in self.folder.iterdir() if self.folder.is_dir() else []:
+            if entry.suffix in (".nq", ".json") and entry.stem not in self._used:
                 entry.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ previous one untouched (see `kg.store.generations`).
 from __future__ import annotations
 
 import gc
-import gzip
 import hashlib
 import os
 import shutil
@@ -51,7 +50,13 @@ from kg.build.one_source import one_source_files
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Analyses, Revalidation, analyses_folder
-from kg.build.streaming import graph_quads, split_by_graph, write_serializations, write_sorted_nquads
+from kg.build.streaming import (
+    Compressing,
+    graph_quads,
+    split_by_graph,
+    write_serializations,
+    write_sorted_nquads,
+)
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.bulk import bulk_load
@@ -143,9 +148,10 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     with tempfile.TemporaryDirectory(prefix="kg-build-") as scratch:
         files = input_files(root) if source is None else one_source_files(root, source, Path(scratch))
         ids = source_ids(root) if source is None else [source]
-        for name, paths in write_tables([root / "graph" / found for found in ids], Path(scratch)).items():
-            files.setdefault(name, []).extend(paths)
         parsed = ParsedFiles(store.parent / PARSED)
+        folders = [root / "graph" / found for found in ids]
+        for name, paths in write_tables(folders, Path(scratch), parsed.table).items():
+            files.setdefault(name, []).extend(paths)
         generations = Generations(store, dist)
         reach = Analyses(analyses_folder(store.parent / REACH))
         staged = publish(
@@ -201,23 +207,29 @@ def stage(
     dump = staging.dist / "opioid-kg.nq.sorted"
     with phases("parse"):
         write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
-        split = staging.dist / ".graphs"
-        counts = split_by_graph(dump, split)
-        change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
-    if change is None or previous is None or previous[0] is None:
-        report, excerpt_count, texts = _load_and_check(
-            split, list(counts), staging.store, root, index, phases
-        )
-        how = f"full build ({why})"
-    else:
-        report, excerpt_count, texts, how = _update_and_check(
-            split, (previous[0], change, previous[1]), staging.store, root, index, phases
-        )
-    write_state(staging, texts)
-    with phases("write"):
-        written = write_serializations(dump, split, list(counts), staging.dist)
-        written += write_description(staging.dist, staging.store)
-        shutil.rmtree(split)
+    packing = Compressing(dump, staging.dist / DUMP_FILE)
+    try:
+        with phases("parse"):
+            split = staging.dist / ".graphs"
+            counts = split_by_graph(dump, split)
+            change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
+        if change is None or previous is None or previous[0] is None:
+            report, excerpt_count, texts = _load_and_check(
+                split, list(counts), staging.store, root, index, phases
+            )
+            how = f"full build ({why})"
+        else:
+            report, excerpt_count, texts, how = _update_and_check(
+                split, (previous[0], change, previous[1]), staging.store, root, index, phases
+            )
+        write_state(staging, texts)
+        with phases("write"):
+            written = write_serializations(dump, split, list(counts), staging.dist)
+            packing.wait()
+            written += write_description(staging.dist, staging.store)
+            shutil.rmtree(split)
+    finally:
+        packing.join()  # nothing writes into the staging folder once the build has stopped
     return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written], how)
 
 
@@ -323,12 +335,8 @@ def _check(
 
 
 def write_description(out: Path, store: Path) -> list[Path]:
-    """The gzipped dump and the dataset's VoID/DCAT description: the dump streamed from the N-Quads just
-    written, the description's counts asked of the store by aggregate queries."""
-    with (out / "opioid-kg.nq").open("rb") as source, (out / DUMP_FILE).open("wb") as target:
-        # mtime=0 and no file name inside: the same data gives the same bytes
-        with gzip.GzipFile(filename="", mode="wb", fileobj=target, compresslevel=9, mtime=0) as packed:
-            shutil.copyfileobj(source, packed)
+    """The dataset's VoID/DCAT description of the N-Quads and the gzipped dump just written, its counts
+    asked of the store by aggregate queries; the two files."""
     facts = dataset_facts(ox.Store.read_only(str(store)))
     description = describe_dataset(facts, _sha256(out / "opioid-kg.nq"), file_digest(out / DUMP_FILE))
     (out / DESCRIPTION_FILE).write_bytes(description)

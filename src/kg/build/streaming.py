@@ -10,9 +10,12 @@ are streamed from it graph by graph.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from pathlib import Path
@@ -141,3 +144,35 @@ def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
         for path in paths:
             store.load(file_nquads(path, name), format=ox.RdfFormat.N_QUADS)
     return store
+
+
+class Compressing:
+    """`source` gzipped into `target` by a thread while the build goes on (zlib compresses without
+    Python's lock, so on a second core): the same bytes for the same data (no name, time 0)."""
+
+    def __init__(self, source: Path, target: Path) -> None:
+        self._source, self._target = source.open("rb"), target.open("wb")  # before `source` moves
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"gzip {target.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._source, self._target:
+                packing = gzip.GzipFile(
+                    filename="", mode="wb", fileobj=self._target, compresslevel=9, mtime=0
+                )
+                with packing:
+                    shutil.copyfileobj(self._source, packing, 1 << 20)
+        except BaseException as error:  # closing fails too on a full disk; raised again by `wait`
+            self._error = error
+
+    def wait(self) -> None:
+        """Return once the file is written; raise what stopped it."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        """Return once the thread has stopped, written or not."""
+        self._thread.join()

@@ -13,6 +13,7 @@ through every check a curated Turtle file goes through.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,22 +134,43 @@ def _xsd(name: str) -> ox.NamedNode:
     return ox.NamedNode(XSD + name)
 
 
-def write_tables(graph_folders: list[Path], out: Path) -> dict[str, list[Path]]:
-    """Convert the tables of the given curated folders into one N-Triples file (which is Turtle) per
-    named graph under `out`, each row's triples after a comment naming the table's file and line
-    (where an error about them points); the files by graph name, none when there is no table."""
+def table_nquads(metadata: Path) -> dict[str, bytes]:
+    """The table `metadata` describes as N-Triples per graph name ("data", "provenance"), each row's
+    triples after a comment naming the table's file and line (where an error about them points);
+    raises TableError."""
     triples = TableTriples()
-    for folder in graph_folders:
-        for metadata in table_descriptions(folder):
-            table_triples(metadata, triples)
+    table_triples(metadata, triples)
+    return {
+        name: b"".join(
+            f"{ORIGIN}{origin}\n".encode() + (ox.serialize(block, format=ox.RdfFormat.N_TRIPLES) or b"")
+            for origin, block in getattr(triples, name)
+        )
+        for name in ("data", "provenance")
+    }
+
+
+def table_inputs(metadata: Path) -> list[Path] | None:
+    """The files a table's triples are made from: its metadata and the CSV its `url` names, or None when
+    the metadata does not name one that can be read (its conversion then says why)."""
+    try:
+        url = json.loads(metadata.read_text("utf-8")).get("url")
+    except (OSError, ValueError, AttributeError):
+        return None
+    table = metadata.parent / url if isinstance(url, str) and ":" not in url else None
+    return [metadata, table] if table is not None and table.is_file() else None
+
+
+def write_tables(
+    graph_folders: list[Path], out: Path, convert: Callable[[Path], dict[str, bytes]] = table_nquads
+) -> dict[str, list[Path]]:
+    """The tables of the given curated folders as one N-Triples file (which is Turtle) per named graph
+    under `out`; the files by graph name, none when there is no table. `convert` turns one table into
+    its N-Triples (`table_nquads`, or a cache of it)."""
+    converted = [convert(metadata) for folder in graph_folders for metadata in table_descriptions(folder)]
     written: dict[str, list[Path]] = {}
     for name in ("data", "provenance"):
-        blocks: list[tuple[str, list[ox.Triple]]] = getattr(triples, name)
+        blocks = b"".join(table[name] for table in converted)
         if blocks:
-            path = out / f"tables-{name}.ttl"
-            with path.open("wb") as target:
-                for origin, block in blocks:
-                    target.write(f"{ORIGIN}{origin}\n".encode())
-                    target.write(ox.serialize(block, format=ox.RdfFormat.N_TRIPLES) or b"")
-            written[name] = [path]
+            written[name] = [out / f"tables-{name}.ttl"]
+            written[name][0].write_bytes(blocks)
     return written
