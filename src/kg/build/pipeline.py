@@ -50,13 +50,8 @@ from kg.build.one_source import one_source_files
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Analyses, Revalidation, analyses_folder
-from kg.build.streaming import (
-    Compressing,
-    graph_quads,
-    split_by_graph,
-    write_serializations,
-    write_sorted_nquads,
-)
+from kg.build.serializations import Serializing, graph_quads
+from kg.build.streaming import Compressing, split_by_graph, write_sorted_nquads
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.bulk import bulk_load
@@ -208,10 +203,12 @@ def stage(
     with phases("parse"):
         write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
     packing = Compressing(dump, staging.dist / DUMP_FILE)
+    serializing: Serializing | None = None
     try:
         with phases("parse"):
             split = staging.dist / ".graphs"
             counts = split_by_graph(dump, split)
+            serializing = Serializing(split, list(counts), staging.dist)
             change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(
@@ -224,12 +221,16 @@ def stage(
             )
         write_state(staging, texts)
         with phases("write"):
-            written = write_serializations(dump, split, list(counts), staging.dist)
+            written = [staging.dist / "opioid-kg.nq"]
+            os.replace(dump, written[0])
+            written += serializing.wait()
             packing.wait()
             written += write_description(staging.dist, staging.store)
             shutil.rmtree(split)
-    finally:
-        packing.join()  # nothing writes into the staging folder once the build has stopped
+    finally:  # nothing writes into the staging folder once the build has stopped
+        if serializing is not None:
+            serializing.stop()
+        packing.join()
     return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written], how)
 
 

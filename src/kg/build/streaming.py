@@ -5,7 +5,7 @@ blank nodes labelled by content), written out as N-Quads lines and forgotten;
 the lines are sorted outside Python (`sort`, which spills to disk), so memory
 holds one file at a time, never the dataset. The sorted file is the build's
 canonical dump: the store is bulk-loaded from it, and the other serializations
-are streamed from it graph by graph.
+are streamed from it graph by graph (`kg.build.serializations`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from kg.build.parsing import checked_triples
-from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
+from kg.namespaces import GRAPH_NAMES, graph_iri
 
 SORT_MEMORY = "256M"
 
@@ -109,32 +108,6 @@ def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
 
 def _graph_order(name: str) -> tuple[int, str]:
     return (GRAPH_NAMES.index(name) if name in GRAPH_NAMES else len(GRAPH_NAMES), name)
-
-
-def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
-    return ox.parse(path=str(folder / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
-
-
-def write_serializations(nquads: Path, split: Path, names: list[str], out: Path) -> list[Path]:
-    """The whole dataset (N-Quads, TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`,
-    streamed from the sorted per-graph files, so the same data gives the same bytes."""
-    (out / "graphs").mkdir(parents=True, exist_ok=True)
-    written = [out / "opioid-kg.nq"]
-    os.replace(nquads, written[0])
-    for file_name, rdf_format in (
-        ("opioid-kg.trig", ox.RdfFormat.TRIG),
-        ("opioid-kg.jsonld", ox.RdfFormat.JSON_LD),
-    ):
-        every = chain.from_iterable(graph_quads(split, name) for name in names)
-        ox.serialize(every, str(out / file_name), format=rdf_format, prefixes=PREFIXES)
-        written.append(out / file_name)
-    for name in names:
-        for suffix, rdf_format in ((".ttl", ox.RdfFormat.TURTLE), (".jsonld", ox.RdfFormat.JSON_LD)):
-            path = out / "graphs" / f"{name}{suffix}"
-            triples = (quad.triple for quad in graph_quads(split, name))
-            ox.serialize(triples, str(path), format=rdf_format, prefixes=PREFIXES)
-            written.append(path)
-    return written
 
 
 def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
