@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+import kg
 from kg.namespaces import PREFIXES
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -60,7 +61,12 @@ class Serializing:
 
     def __init__(self, split: Path, names: list[str], out: Path) -> None:
         command = [sys.executable, "-m", __name__, str(os.getpid()), str(split), str(out), *names]
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # the child imports this very copy of kg, wherever the build found it
+        found = str(Path(kg.__file__).resolve().parent.parent)
+        path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
+        )
 
     def wait(self) -> list[Path]:
         """The paths written, once the child has finished; raise RuntimeError with its error if it failed."""
