@@ -4,6 +4,7 @@ its dist/ and store."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from test_incremental import FIXTURE, REPORT, _edit, _rebuild_fails_as_clean, _same_as_clean
 
 from kg.build.pipeline import build
+from kg.build.tables import TableError
 
 COMMON = Path("graph") / "common"
 STATISTICS = Path("graph") / FIXTURE / "data" / "statistics.ttl"
@@ -195,3 +197,23 @@ def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_tex
     # Named by the fact that cites it, where that fact is written, not by a label the parser made up.
     line = next(line for line in failure.splitlines() if "repor!" in line)
     assert re.match(r"\S+\.ttl:\d+: the excerpt \S+fixture-mx-poppy-cultivation-2017 cites: ", line), line
+
+
+def test_a_table_whose_dialect_is_a_file_of_its_own_is_read_again_when_that_file_changes(
+    library: Path, tmp_path: Path
+) -> None:
+    """A table's description that names another file (its dialect here) is converted on every build,
+    so a change to that file alone is seen."""
+    metadata = library / POPPY_TABLE.with_name("poppy-cultivation.csv-metadata.json")
+    dialect = metadata.with_name("dialect.json")
+    dialect.write_text('{"delimiter": ","}', "utf-8")
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps({**description, "dialect": str(dialect)}), "utf-8")
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    dialect.write_text('{"delimiter": ";"}', "utf-8")  # the CSV no longer reads with it
+    with pytest.raises(TableError) as rebuilt:
+        build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    with pytest.raises(TableError) as clean:
+        build(library, tmp_path / "clean" / "dist", tmp_path / "clean" / "store")
+    assert str(rebuilt.value) == str(clean.value)
+    assert "poppy-cultivation.csv is missing required columns" in str(clean.value)

@@ -4,13 +4,17 @@ and is checked like a curated file."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from kg.build.checks import BuildFailed
 from kg.build.pipeline import build
-from kg.build.tables import TableError
+from kg.build.tables import TableError, table_inputs
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 REPORT = "000_1bdfefaeb44abb70"
 ID = "https://w3id.org/opioid-kg/id/"
@@ -79,3 +83,32 @@ def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_p
     message = _failed_build(project_copy, tmp_path, ",2017,MX,", ",2017,XX,", BuildFailed)
     assert f"focus node: {ID}observation/mx-poppy-cultivation-2017" in message
     assert f"written at: {_table(project_copy)}:3" in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "@context": ["http://www.w3.org/ns/csvw", {"@base": "elsewhere/"}]
+        },  # the CSV read from another folder
+        {"dialect": "dialect.json"},  # a dialect of its own file
+        {"tableSchema": "schema.json"},  # a schema of its own file
+        {"url": "file:///tmp/other.csv"},
+        {"url": "poppy-cultivation.csv?version=2"},
+        {"tables": []},  # a group of tables
+    ],
+    ids=["base", "dialect file", "schema file", "absolute url", "url with a query", "table group"],
+)
+def test_a_table_read_from_more_than_its_two_files_is_not_kept_between_builds(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    """A table's triples are kept by the bytes of its description and its CSV, so only a description
+    that reads nothing else may be kept; any other is converted again on every build."""
+    folder = PROJECT / "graph" / "000_1bdfefaeb44abb70" / "tables"
+    for name in ("poppy-cultivation.csv", "poppy-cultivation.csv-metadata.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    metadata = tmp_path / "poppy-cultivation.csv-metadata.json"
+    assert table_inputs(metadata) == [metadata, tmp_path / "poppy-cultivation.csv"]
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps({**description, **change}), "utf-8")
+    assert table_inputs(metadata) is None

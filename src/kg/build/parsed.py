@@ -15,16 +15,19 @@ import json
 import os
 from pathlib import Path
 
-from kg.build import literals, parsing, streaming, tables
+import csvw
+
+from kg import namespaces
+from kg.build import literals, locate, parsing, streaming, tables
 from kg.build.parsing import read_input
 
 
 def _code_digest() -> bytes:
-    """The parsing code itself: a change to it invalidates every entry."""
-    sources = b"".join(
-        Path(module.__file__ or "").read_bytes() for module in (literals, parsing, streaming, tables)
-    )
-    return hashlib.sha256(sources).digest()
+    """The parsing code itself and the libraries it reads tables with: a change to any of them
+    invalidates every entry."""
+    modules = (literals, parsing, streaming, tables, locate, namespaces)
+    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in modules)
+    return hashlib.sha256(sources + f"csvw {csvw.__version__}".encode()).digest()
 
 
 class ParsedFiles:

@@ -149,15 +149,30 @@ def table_nquads(metadata: Path) -> dict[str, bytes]:
     }
 
 
+CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
+# What a table's description may hold and still be read from these two files alone: its context
+# (no base that would move the CSV), the CSV's relative path, and a schema and dialect written inline.
+_SELF_CONTAINED = {"@context", "@type", "url", "tableSchema", "dialect"}
+
+
 def table_inputs(metadata: Path) -> list[Path] | None:
-    """The files a table's triples are made from: its metadata and the CSV its `url` names, or None when
-    the metadata does not name one that can be read (its conversion then says why)."""
+    """The files a table's triples are made from (its metadata and the CSV its `url` names), or None
+    unless the description is self-contained: a plain relative `url`, the CSVW context without a base,
+    an inline schema without foreign keys, an inline dialect (the conversion then reads what it reads)."""
     try:
-        url = json.loads(metadata.read_text("utf-8")).get("url")
-    except (OSError, ValueError, AttributeError):
+        description = json.loads(metadata.read_text("utf-8"))
+    except (OSError, ValueError):
         return None
-    table = metadata.parent / url if isinstance(url, str) and ":" not in url else None
-    return [metadata, table] if table is not None and table.is_file() else None
+    if not isinstance(description, dict) or description.get("@context") != CSVW_CONTEXT:
+        return None
+    keys_known = all(key in _SELF_CONTAINED or (":" in key and "@" not in key) for key in description)
+    schema, dialect = description.get("tableSchema"), description.get("dialect", {})
+    inline = isinstance(schema, dict) and "foreignKeys" not in schema and isinstance(dialect, dict)
+    url = description.get("url")
+    if not (isinstance(url, str) and url and not any(mark in url for mark in ":?#%\\")):
+        return None
+    table = metadata.parent / url
+    return [metadata, table] if keys_known and inline and table.is_file() else None
 
 
 def write_tables(
