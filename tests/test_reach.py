@@ -200,14 +200,28 @@ def test_an_analysis_is_kept_once_and_read_back_by_the_next_build(tmp_path: Path
     assert Analyses(tmp_path).reach(text) == WHOLE
 
 
-def test_pruning_keeps_the_analyses_of_this_code_only(tmp_path: Path) -> None:
+def test_pruning_keeps_the_analyses_of_this_code_only_unless_the_folder_is_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other_code = tmp_path / "0123456789abcdef"
     other_code.mkdir()
     (other_code / "kept.json").write_text("null")
     analyses = Analyses(tmp_path)
     analyses.reach("SELECT ?this WHERE { ?this <urn:p> ?x }")
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path))  # another project's code may still use them
+    analyses.prune()
+    assert sorted(folder.name for folder in tmp_path.iterdir()) == sorted(
+        [other_code.name, analyses.folder.name]
+    )
+    monkeypatch.delenv(CACHE_VARIABLE)
     analyses.prune()
     assert [folder.name for folder in tmp_path.iterdir()] == [analyses.folder.name]
+
+
+def test_an_analysis_that_cannot_be_kept_is_still_made(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("a file where the folder would be")
+    text = "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p> ?x }"
+    assert Analyses(tmp_path / "not-a-folder").reach(text) == Analyses(tmp_path / "kept").reach(text) != WHOLE
 
 
 def test_analyses_are_shared_where_the_environment_says(

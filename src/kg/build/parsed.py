@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import csvw
@@ -20,6 +19,7 @@ import csvw
 from kg import namespaces
 from kg.build import literals, locate, parsing, streaming, tables
 from kg.build.parsing import read_input
+from kg.build.whole_files import write_whole
 
 
 def _code_digest() -> bytes:
@@ -47,7 +47,7 @@ class ParsedFiles:
             return cached.read_bytes()
         data = streaming.file_nquads(path, name)
         self.parsed += 1
-        self._keep(cached, data)
+        write_whole(cached, data)
         return data
 
     def table(self, metadata: Path) -> dict[str, bytes]:
@@ -63,14 +63,8 @@ class ParsedFiles:
         if cached.is_file():
             return {name: text.encode() for name, text in json.loads(cached.read_bytes()).items()}
         converted = tables.table_nquads(metadata)
-        self._keep(cached, json.dumps({name: data.decode() for name, data in converted.items()}).encode())
+        write_whole(cached, json.dumps({name: data.decode() for name, data in converted.items()}).encode())
         return converted
-
-    def _keep(self, cached: Path, data: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f".{cached.stem}.{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, cached)  # a killed build leaves no half-written entry under its name
 
     def prune(self) -> None:
         """Remove the entries this build did not use."""

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+import rdflib
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
@@ -45,6 +46,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
 from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening
+from kg.build.whole_files import write_whole
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -288,7 +290,8 @@ def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | 
     return patterns
 
 
-_CODE = Path(__file__).read_bytes()  # an analysis is kept for the code that made it
+# an analysis is kept for the code and the parser that made it
+_CODE = Path(__file__).read_bytes() + f"rdflib {rdflib.__version__}".encode()
 CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
 
 
@@ -301,7 +304,8 @@ def analyses_folder(default: Path) -> Path:
 
 class Analyses:
     """Each query text's reach, kept as one file per digest of the text and of this code, so that a
-    query is read once, whichever build, killed or not, first asked about it."""
+    query is read once, whichever build, killed or not, first asked about it. Builds sharing the
+    folder write each file whole under its name, and a file that cannot be written is only not kept."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder / hashlib.sha256(_CODE).hexdigest()[:16]
@@ -323,15 +327,18 @@ class Analyses:
             pass
         found = analyse(text)
         kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = entry.with_name(f".{key}.{os.getpid()}")
-        partial.write_text(json.dumps(kept), "utf-8")
-        os.replace(partial, entry)  # builds sharing the folder never read a half-written entry
+        try:
+            write_whole(entry, json.dumps(kept).encode())
+        except OSError:
+            pass  # the folder removed or full: the analysis is made again next time
         return kept
 
     def prune(self) -> None:
-        """Remove the analyses other versions of this code made."""
-        for other in self.folder.parent.iterdir() if self.folder.parent.is_dir() else []:
+        """Remove the analyses other versions of this code made, unless the folder is shared (another
+        project's code may be another version, and still in use)."""
+        if os.environ.get(CACHE_VARIABLE) or not self.folder.parent.is_dir():
+            return
+        for other in self.folder.parent.iterdir():
             if other != self.folder and other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)
 
