@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef, plugin
 from rdflib.plugin import get
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.query import Processor
@@ -25,3 +25,17 @@ def test_a_query_asked_for_each_focus_node_is_parsed_once_and_answers_as_rdflib_
     assert prepared == plain
     assert [len(rows) for rows in plain] == [0, 0, 1, 1, 1]
     assert get("sparql", Processor) is SPARQLProcessor  # rdflib's own again after the block
+
+
+class _Custom(SPARQLProcessor):
+    """A processor some other code registered before."""
+
+
+def test_the_processor_registered_before_the_block_is_registered_again_after_it() -> None:
+    plugin.register("sparql", Processor, __name__, _Custom.__qualname__)
+    try:
+        with prepared_queries():
+            assert get("sparql", Processor) is PreparedProcessor
+        assert get("sparql", Processor) is _Custom
+    finally:
+        plugin.register("sparql", Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor")

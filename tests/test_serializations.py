@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from kg.build import pipeline
 from kg.build.pipeline import BuildFailed, build
+from kg.build.serializations import Serializing, serialization_paths
 
 WRITER = "kg.build.serializations"
 
@@ -30,17 +32,44 @@ def writers(out: Path) -> list[int]:
     return found
 
 
-def test_a_build_that_fails_after_the_writer_started_leaves_no_writer(
-    project_copy: Path, tmp_path: Path
+def test_a_build_that_fails_while_the_writer_runs_stops_it(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The writer is kept waiting (its input a pipe nobody writes) while the build fails its checks: the
+    build ends it before removing the staging folder it writes into."""
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    os.mkfifo(blocked / "data.nq")
+    outs: list[Path] = []
+
+    def waiting_writer(split: Path, names: list[str], out: Path) -> Serializing:
+        outs.append(out)
+        return Serializing(blocked, ["data"], out)
+
+    monkeypatch.setattr(pipeline, "Serializing", waiting_writer)
     changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
     changes.write_text(
         changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
     )
     with pytest.raises(BuildFailed, match="percentage change does not agree"):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
-    assert writers(tmp_path) == []
+    assert len(outs) == 1 and writers(outs[0]) == []
     assert os.listdir(tmp_path / "generations") == [".lock"]  # its staging folder removed
+
+
+def test_the_writer_runs_the_build_s_own_code_whatever_the_working_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "kg").mkdir()
+    (tmp_path / "kg" / "__init__.py").write_text("raise SystemExit('not the build')\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "data.nq").write_text('<urn:s> <urn:p> "o" <https://w3id.org/opioid-kg/graph/data> .\n', "utf-8")
+    written = Serializing(split, ["data"], tmp_path / "out").wait()
+    assert written == serialization_paths(["data"], tmp_path / "out")
+    assert all(path.is_file() for path in written)
+    assert "<urn:s>" in (tmp_path / "out" / "graphs" / "data.ttl").read_text("utf-8")
 
 
 def test_the_writer_dies_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:

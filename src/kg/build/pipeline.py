@@ -230,7 +230,7 @@ def stage(
     finally:  # nothing writes into the staging folder once the build has stopped
         if serializing is not None:
             serializing.stop()
-        packing.join()
+        packing.stop()
     return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written], how)
 
 

@@ -49,9 +49,11 @@ def prepared_query(text: str, base: str | None, namespaces: tuple[tuple[str, Any
 
 @contextmanager
 def prepared_queries() -> Iterator[None]:
-    """rdflib's graphs query through `PreparedProcessor` inside the block, as before after it."""
+    """rdflib's graphs query through `PreparedProcessor` inside the block, and through the processor
+    registered before it after it."""
+    before = plugin.get(_NAME, Processor)
     plugin.register(_NAME, Processor, __name__, PreparedProcessor.__name__)
     try:
         yield
     finally:
-        plugin.register(_NAME, Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor")
+        plugin.register(_NAME, Processor, before.__module__, before.__qualname__)

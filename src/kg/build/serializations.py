@@ -35,59 +35,65 @@ def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
     return ox.parse(path=str(folder / f"{name}.nq"), format=ox.RdfFormat.N_QUADS)
 
 
-def write_serializations(split: Path, names: list[str], out: Path) -> list[Path]:
+def serialization_paths(names: list[str], out: Path) -> list[Path]:
+    """The files `write_serializations` writes under `out`, in the order it writes them."""
+    whole = [out / "opioid-kg.trig", out / "opioid-kg.jsonld"]
+    return whole + [out / "graphs" / f"{name}{suffix}" for name in names for suffix in (".ttl", ".jsonld")]
+
+
+def write_serializations(split: Path, names: list[str], out: Path) -> None:
     """The whole dataset (TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`, streamed from
-    the sorted per-graph files under `split`, in the graph order `names`; the paths written."""
+    the sorted per-graph files under `split`, in the graph order `names`."""
     (out / "graphs").mkdir(parents=True, exist_ok=True)
-    written = []
-    for file_name, rdf_format in (
-        ("opioid-kg.trig", ox.RdfFormat.TRIG),
-        ("opioid-kg.jsonld", ox.RdfFormat.JSON_LD),
-    ):
+    formats = {".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".ttl": ox.RdfFormat.TURTLE}
+    paths = serialization_paths(names, out)
+    for path in paths[:2]:  # the whole dataset
         every = chain.from_iterable(graph_quads(split, name) for name in names)
-        ox.serialize(every, str(out / file_name), format=rdf_format, prefixes=PREFIXES)
-        written.append(out / file_name)
-    for name in names:
-        for suffix, rdf_format in ((".ttl", ox.RdfFormat.TURTLE), (".jsonld", ox.RdfFormat.JSON_LD)):
-            path = out / "graphs" / f"{name}{suffix}"
-            triples = (quad.triple for quad in graph_quads(split, name))
-            ox.serialize(triples, str(path), format=rdf_format, prefixes=PREFIXES)
-            written.append(path)
-    return written
+        ox.serialize(every, str(path), format=formats[path.suffix], prefixes=PREFIXES)
+    for path in paths[2:]:  # each graph, named by its file
+        triples = (quad.triple for quad in graph_quads(split, path.stem))
+        ox.serialize(triples, str(path), format=formats[path.suffix], prefixes=PREFIXES)
 
 
 class Serializing:
     """`write_serializations` running in a child process; `wait` for its paths, `stop` to end it."""
 
     def __init__(self, split: Path, names: list[str], out: Path) -> None:
-        command = [sys.executable, "-m", __name__, str(os.getpid()), str(split), str(out), *names]
-        # the child imports this very copy of kg, wherever the build found it
+        self.paths = serialization_paths(names, out)
+        # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
+        # never a `kg` of the working folder
+        command = [sys.executable, "-P", "-m", __name__, str(os.getpid()), str(split), str(out), *names]
         found = str(Path(kg.__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
         )
 
     def wait(self) -> list[Path]:
-        """The paths written, once the child has finished; raise RuntimeError with its error if it failed."""
-        output, errors = self._process.communicate()
-        if self._process.returncode != 0:
-            reason = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        """The paths written, once the child has finished; raise RuntimeError with its error if it failed
+        or did not write them all."""
+        _, errors = self._process.communicate()
+        missing = [path.name for path in self.paths if not path.is_file()]
+        if self._process.returncode != 0 or missing:
+            reason = errors.decode(errors="replace").strip().splitlines()[-1:] or [f"no {', '.join(missing)}"]
             raise RuntimeError(f"writing the serializations failed ({self._process.returncode}): {reason[0]}")
-        return [Path(line) for line in output.decode().splitlines()]
+        return self.paths
 
     def stop(self) -> None:
         """End the child, finished or not, and wait for it."""
         if self._process.poll() is None:
             self._process.kill()
-        self._process.communicate()
+        self._process.wait()
+        if self._process.stderr is not None:
+            self._process.stderr.close()
 
 
 def _die_with(parent: int) -> None:
-    """Be killed when the build that started this process dies, even by kill -9 (Linux); exit at once
-    if it died already."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    """Be killed when the build that started this process dies, even by kill -9, and exit at once if it
+    died already (Linux's prctl; elsewhere the child outlives a killed build and finishes its files)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         sys.exit(1)
 
@@ -95,8 +101,7 @@ def _die_with(parent: int) -> None:
 def main(arguments: list[str]) -> None:
     parent, split, out, *names = arguments
     _die_with(int(parent))
-    for path in write_serializations(Path(split), names, Path(out)):
-        print(path)
+    write_serializations(Path(split), names, Path(out))
 
 
 if __name__ == "__main__":

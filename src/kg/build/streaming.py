@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterable
@@ -126,6 +125,7 @@ class Compressing:
     def __init__(self, source: Path, target: Path) -> None:
         self._source, self._target = source.open("rb"), target.open("wb")  # before `source` moves
         self._error: BaseException | None = None
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"gzip {target.name}", daemon=True)
         self._thread.start()
 
@@ -136,16 +136,19 @@ class Compressing:
                     filename="", mode="wb", fileobj=self._target, compresslevel=9, mtime=0
                 )
                 with packing:
-                    shutil.copyfileobj(self._source, packing, 1 << 20)
+                    while (block := self._source.read(1 << 20)) and not self._stopping.is_set():
+                        packing.write(block)
         except BaseException as error:  # closing fails too on a full disk; raised again by `wait`
             self._error = error
 
     def wait(self) -> None:
         """Return once the file is written; raise what stopped it."""
-        self.join()
+        self._thread.join()
         if self._error is not None:
             raise self._error
 
-    def join(self) -> None:
-        """Return once the thread has stopped, written or not."""
+    def stop(self) -> None:
+        """Return once the thread has stopped, at the next block if the file is not written yet (a
+        failed build does not wait for it)."""
+        self._stopping.set()
         self._thread.join()
