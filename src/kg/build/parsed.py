@@ -19,7 +19,7 @@ import csvw
 from kg import namespaces
 from kg.build import literals, locate, parsing, streaming, tables
 from kg.build.parsing import read_input
-from kg.build.whole_files import write_whole
+from kg.build.whole_files import remove_stale_partials, write_whole
 
 
 def _code_digest() -> bytes:
@@ -67,7 +67,8 @@ class ParsedFiles:
         return converted
 
     def prune(self) -> None:
-        """Remove the entries this build did not use."""
+        """Remove the entries this build did not use, and what killed builds left half-written."""
+        remove_stale_partials(self.folder)
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
             if entry.suffix in (".nq", ".json") and entry.stem not in self._used:
                 entry.unlink(missing_ok=True)

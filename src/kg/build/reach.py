@@ -46,7 +46,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
 from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening
-from kg.build.whole_files import write_whole
+from kg.build.whole_files import remove_stale_partials, write_whole
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -335,7 +335,8 @@ class Analyses:
 
     def prune(self) -> None:
         """Remove the analyses other versions of this code made, unless the folder is shared (another
-        project's code may be another version, and still in use)."""
+        project's code may be another version, and still in use); and what killed builds left."""
+        remove_stale_partials(self.folder)
         if os.environ.get(CACHE_VARIABLE) or not self.folder.parent.is_dir():
             return
         for other in self.folder.parent.iterdir():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -19,3 +20,15 @@ def write_whole(path: Path, data: bytes) -> None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_partials(folder: Path, older_than: float = 3600) -> None:
+    """Remove what writes killed halfway left in `folder`: partial files untouched for `older_than`
+    seconds (a write in progress renames its own within moments)."""
+    now = time.time()
+    for partial in folder.glob(".*.partial") if folder.is_dir() else []:
+        try:
+            if now - partial.stat().st_mtime > older_than:
+                partial.unlink()
+        except OSError:
+            pass  # removed meanwhile by another build
