@@ -22,9 +22,9 @@ from rdflib import Dataset, Graph
 from server_fixtures import RunningServer, serving
 from shacl_cases import broken_graph
 
+from kg.build.analyses import CACHE_VARIABLE
 from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
 from kg.build.project import load_project
-from kg.build.reach import CACHE_VARIABLE
 from kg.build.validation import Violation, validate
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore

@@ -17,17 +17,9 @@ from rdflib import Graph
 from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
+from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.queries import shacl_queries
-from kg.build.reach import (
-    CACHE_VARIABLE,
-    FOCUS,
-    WHOLE,
-    Analyses,
-    Revalidation,
-    analyse,
-    analyses_folder,
-    restricted,
-)
+from kg.build.reach import FOCUS, WHOLE, Revalidation, analyse, restricted
 from kg.build.shape_queries import validator
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
@@ -51,7 +43,7 @@ def revalidated(
     """The violations of `broken` found by asking only what its difference from `data` reaches, and
     how many queries were skipped, restricted and run whole."""
     store = in_store(broken)
-    asked = Revalidation(store, changed(in_store(data), store), analyses)
+    asked = Revalidation(store, changed(in_store(data), store), analyses.reach)
     report = validate_store(store, [GRAPH], shapes, asked=asked)
     return report.violations, asked.counts
 
@@ -99,10 +91,10 @@ def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> N
     ):
         store.add(quad)
     change = [ox.Quad(b, ox.NamedNode("urn:kind"), ox.NamedNode("urn:fiscal"))]
-    asked = Revalidation(store, change, Analyses(tmp_path))
+    asked = Revalidation(store, change, analyse)
     assert asked.neighbours.focus(reach) == {a, b, area}
     unrelated = [ox.Quad(b, ox.NamedNode("urn:label"), ox.Literal("b"))]
-    assert Revalidation(store, unrelated, Analyses(tmp_path)).neighbours.focus(reach) == set()
+    assert Revalidation(store, unrelated, analyse).neighbours.focus(reach) == set()
 
 
 def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
@@ -115,7 +107,7 @@ def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
     p = ox.NamedNode("urn:p")
     for quad in (ox.Quad(a, p, b), ox.Quad(b, p, c), ox.Quad(c, p, d)):
         store.add(quad)
-    asked = Revalidation(store, [ox.Quad(c, p, d)], Analyses(tmp_path))
+    asked = Revalidation(store, [ox.Quad(c, p, d)], analyse)
     assert asked.neighbours.focus(reach) == {a, b, c, d}
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.analyses import Analyses, analyses_folder
 from kg.build.checks import (
     DATA_GRAPHS,
     BuildFailed,
@@ -49,7 +50,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
-from kg.build.reach import Analyses, Revalidation, analyses_folder
+from kg.build.reach import Revalidation
 from kg.build.serializations import Serializing, graph_quads
 from kg.build.streaming import Compressing, split_by_graph, write_sorted_nquads
 from kg.build.tables import write_tables
@@ -290,7 +291,7 @@ def _update_and_check(
             terms.extend(change.added)
         with phases("check"):
             reached = reached_sources(store, change, root / "sources", previous_texts(generation))
-        revalidation = Revalidation(store, change.quads, analyses)
+        revalidation = Revalidation(store, change.quads, analyses.reach)
         report, excerpt_count = _check(store, split, root, index, phases, terms, reached, revalidation)
         summary = revalidation.summary()
         with phases("load"):

@@ -19,25 +19,18 @@ the steps.
 Walks do not pass through `rdf:type` triples (a class joins all its
 instances); a query whose patterns connect only through one runs whole too.
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
-each analysis is kept on disk by the digest of the query's text and of this
-code, in a folder that projects may share ($KG_CACHE_DIR).
+the analyses are kept on disk between builds (`kg.build.analyses`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import rdflib
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
@@ -46,7 +39,6 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
 from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening
-from kg.build.whole_files import remove_stale_partials, write_whole
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -290,60 +282,6 @@ def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | 
     return patterns
 
 
-# an analysis is kept for the code and the parser that made it
-_CODE = Path(__file__).read_bytes() + f"rdflib {rdflib.__version__}".encode()
-CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
-
-
-def analyses_folder(default: Path) -> Path:
-    """Where analyses are kept: under $KG_CACHE_DIR when it is set (every project may share them, as
-    each is keyed by the query's text and the code), else in `default`, beside the project's store."""
-    shared = os.environ.get(CACHE_VARIABLE)
-    return Path(shared) / "reach" if shared else default
-
-
-class Analyses:
-    """Each query text's reach, kept as one file per digest of the text and of this code, so that a
-    query is read once, whichever build, killed or not, first asked about it. Builds sharing the
-    folder write each file whole under its name, and a file that cannot be written is only not kept."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / hashlib.sha256(_CODE).hexdigest()[:16]
-        self._kept: dict[str, Any] = {}
-
-    def reach(self, text: str) -> Reach:
-        key = hashlib.sha256(_CODE + text.encode()).hexdigest()
-        if key not in self._kept:
-            self._kept[key] = self._read(key, text)
-        kept = self._kept[key]
-        return WHOLE if kept is None else Reach(tuple(Pattern(tuple(p[0]), *p[1:]) for p in kept))
-
-    def _read(self, key: str, text: str) -> Any:
-        """The kept analysis of `text` (JSON), made and written first when there is none."""
-        entry = self.folder / f"{key}.json"
-        try:
-            return json.loads(entry.read_text("utf-8"))
-        except (OSError, ValueError):
-            pass
-        found = analyse(text)
-        kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
-        try:
-            write_whole(entry, json.dumps(kept).encode())
-        except OSError:
-            pass  # the folder removed or full: the analysis is made again next time
-        return kept
-
-    def prune(self) -> None:
-        """Remove the analyses other versions of this code made, unless the folder is shared (another
-        project's code may be another version, and still in use); and what killed builds left."""
-        remove_stale_partials(self.folder)
-        if os.environ.get(CACHE_VARIABLE) or not self.folder.parent.is_dir():
-            return
-        for other in self.folder.parent.iterdir():
-            if other != self.folder and other.is_dir():
-                shutil.rmtree(other, ignore_errors=True)
-
-
 class Neighbours:
     """Walks over the new store from the changed triples, each node's neighbours asked once."""
 
@@ -434,16 +372,16 @@ class Revalidation:
     """What a rebuild asks of each compiled constraint: nothing when the change reaches none of its
     focus nodes, the query on the reached ones, or the whole query; counted for the build's summary."""
 
-    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad], analyses: Analyses) -> None:
+    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad], reach: Callable[[str], Reach]) -> None:
         self.neighbours = Neighbours(store, changed)
-        self.analyses = analyses
+        self.reach = reach  # a query text's reach: `analyse`, or the analyses kept (`kg.build.analyses`)
         self.counts = {"skipped": 0, "restricted": 0, "whole": 0}
 
     def __call__(self, query: ShapeQuery) -> ValidationPlan | None:
         if not isinstance(query.plan, str):  # answers combined from several queries: asked whole
             self.counts["whole"] += 1
             return query.plan
-        focus = self.neighbours.focus(self.analyses.reach(query.plan))
+        focus = self.neighbours.focus(self.reach(query.plan))
         text = restricted(query.plan, focus) if focus else None
         kind = "skipped" if focus == set() else "whole" if text is None else "restricted"
         self.counts[kind] += 1

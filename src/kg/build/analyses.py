@@ -1,0 +1,75 @@
+"""Each shape query's reach (see `kg.build.reach`), kept on disk between builds.
+
+Reading a query's patterns takes rdflib's SPARQL parser, which is slow (about 30 ms a query), so
+each analysis is kept in a file of its own, named by the digest of the query's text, of the code
+that read it and of the parser's version. That key holds for any project, so a folder may be
+shared ($KG_CACHE_DIR); files are written whole, so builds sharing it never read half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import rdflib
+
+from kg.build import reach as reach_analysis
+from kg.build.reach import WHOLE, Pattern, Reach, analyse
+from kg.build.whole_files import remove_stale_partials, write_whole
+
+# an analysis is kept for the code and the parser that made it
+_CODE = Path(reach_analysis.__file__).read_bytes() + f"rdflib {rdflib.__version__}".encode()
+CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
+
+
+def analyses_folder(default: Path) -> Path:
+    """Where analyses are kept: under $KG_CACHE_DIR when it is set (every project may share them, as
+    each is keyed by the query's text and the code), else in `default`, beside the project's store."""
+    shared = os.environ.get(CACHE_VARIABLE)
+    return Path(shared) / "reach" if shared else default
+
+
+class Analyses:
+    """Each query text's reach, kept as one file per digest of the text and of this code, so that a
+    query is read once, whichever build, killed or not, first asked about it. Builds sharing the
+    folder write each file whole under its name, and a file that cannot be written is only not kept."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / hashlib.sha256(_CODE).hexdigest()[:16]
+        self._kept: dict[str, Any] = {}
+
+    def reach(self, text: str) -> Reach:
+        key = hashlib.sha256(_CODE + text.encode()).hexdigest()
+        if key not in self._kept:
+            self._kept[key] = self._read(key, text)
+        kept = self._kept[key]
+        return WHOLE if kept is None else Reach(tuple(Pattern(tuple(p[0]), *p[1:]) for p in kept))
+
+    def _read(self, key: str, text: str) -> Any:
+        """The kept analysis of `text` (JSON), made and written first when there is none."""
+        entry = self.folder / f"{key}.json"
+        try:
+            return json.loads(entry.read_text("utf-8"))
+        except (OSError, ValueError):
+            pass
+        found = analyse(text)
+        kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
+        try:
+            write_whole(entry, json.dumps(kept).encode())
+        except OSError:
+            pass  # the folder removed or full: the analysis is made again next time
+        return kept
+
+    def prune(self) -> None:
+        """Remove the analyses other versions of this code made, unless the folder is shared (another
+        project's code may be another version, and still in use); and what killed builds left."""
+        remove_stale_partials(self.folder)
+        if os.environ.get(CACHE_VARIABLE) or not self.folder.parent.is_dir():
+            return
+        for other in self.folder.parent.iterdir():
+            if other != self.folder and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
