@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import csvw
@@ -35,40 +36,43 @@ class ParsedFiles:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.parsed = 0  # files parsed by this build (the others came from the cache)
         self._used: set[str] = set()
         self._code = _code_digest()
 
     def nquads(self, path: Path, name: str) -> bytes:
         key = hashlib.sha256(self._code + name.encode() + b"\0" + read_input(path)).hexdigest()
-        self._used.add(key)
-        cached = self.folder / f"{key}.nq"
-        if cached.is_file():
-            return cached.read_bytes()
-        data = streaming.file_nquads(path, name)
-        self.parsed += 1
-        write_whole(cached, data)
-        return data
+        return self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name))
 
     def table(self, metadata: Path) -> dict[str, bytes]:
-        """The N-Triples of the table `metadata` describes, by graph name (see `tables.table_nquads`)."""
+        """The N-Triples of the table `metadata` describes, by graph name (see `tables.table_ntriples`)."""
         inputs = tables.table_inputs(metadata)
         if inputs is None:
-            return tables.table_nquads(metadata)
+            return tables.table_ntriples(metadata)
         key = hashlib.sha256(
             self._code + b"".join(str(path).encode() + b"\0" + path.read_bytes() for path in inputs)
         ).hexdigest()
-        self._used.add(key)
-        cached = self.folder / f"{key}.json"
+
+        def converted() -> bytes:
+            blocks = tables.table_ntriples(metadata)
+            return json.dumps({name: data.decode() for name, data in blocks.items()}).encode()
+
+        return {
+            name: text.encode() for name, text in json.loads(self._kept(f"{key}.json", converted)).items()
+        }
+
+    def _kept(self, entry: str, make: Callable[[], bytes]) -> bytes:
+        """The entry's bytes from the folder, or made by `make` and kept there."""
+        self._used.add(entry)
+        cached = self.folder / entry
         if cached.is_file():
-            return {name: text.encode() for name, text in json.loads(cached.read_bytes()).items()}
-        converted = tables.table_nquads(metadata)
-        write_whole(cached, json.dumps({name: data.decode() for name, data in converted.items()}).encode())
-        return converted
+            return cached.read_bytes()
+        data = make()
+        write_whole(cached, data)
+        return data
 
     def prune(self) -> None:
         """Remove the entries this build did not use, and what killed builds left half-written."""
         remove_stale_partials(self.folder)
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
-            if entry.suffix in (".nq", ".json") and entry.stem not in self._used:
+            if entry.suffix in (".nq", ".json") and entry.name not in self._used:
                 entry.unlink(missing_ok=True)

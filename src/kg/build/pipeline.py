@@ -11,7 +11,6 @@ previous one untouched (see `kg.store.generations`).
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import shutil
 import tempfile
@@ -60,7 +59,7 @@ from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, des
 from kg.store.generations import Generation, Generations
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
-REACH = "reach"  # beside the store unless shared: what each shape query reads (see `kg.build.reach`)
+REACH = "reach"  # beside the store unless shared: what each shape query reads (see `kg.build.analyses`)
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
@@ -127,13 +126,15 @@ def _cpu_seconds() -> float:
 
 @dataclass(frozen=True)
 class Staged:
-    """What a build wrote into its staging generation: counts, checks, and the paths under dist/."""
+    """What a build wrote into its staging generation: counts, checks, the paths under dist/ and the
+    digest of its N-Quads."""
 
     triples_per_graph: dict[str, int]
     report: ValidationReport
     excerpts_checked: int
     written: list[Path]
     how: str
+    sha256: str  # of dist/opioid-kg.nq: the generation's name
 
 
 def build(root: Path, dist: Path, store: Path, source: str | None = None) -> BuildResult:
@@ -180,7 +181,7 @@ def publish(generations: Generations, make: Callable[[Generation], Staged]) -> S
         staging = generations.staging()
         try:
             staged = make(staging)
-            generations.publish(staging, _sha256(staging.dist / "opioid-kg.nq"))
+            generations.publish(staging, staged.sha256)
         finally:
             generations.discard(staging)  # nothing left to remove once published
         generations.clean()
@@ -225,19 +226,15 @@ def stage(
             written = [staging.dist / "opioid-kg.nq"]
             os.replace(dump, written[0])
             written += serializing.wait()
-            packing.wait()
-            written += write_description(staging.dist, staging.store)
+            sha256 = packing.wait()
+            written += write_description(staging.dist, staging.store, sha256)
             shutil.rmtree(split)
     finally:  # nothing writes into the staging folder once the build has stopped
         if serializing is not None:
             serializing.stop()
         packing.stop()
-    return Staged(counts, report, excerpt_count, [path.relative_to(staging.dist) for path in written], how)
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as data:
-        return hashlib.file_digest(data, "sha256").hexdigest()
+    relative = [path.relative_to(staging.dist) for path in written]
+    return Staged(counts, report, excerpt_count, relative, how, sha256)
 
 
 def _load_and_check(
@@ -336,10 +333,10 @@ def _check(
     return report, excerpt_count
 
 
-def write_description(out: Path, store: Path) -> list[Path]:
-    """The dataset's VoID/DCAT description of the N-Quads and the gzipped dump just written, its counts
-    asked of the store by aggregate queries; the two files."""
+def write_description(out: Path, store: Path, nquads_sha256: str) -> list[Path]:
+    """The dataset's VoID/DCAT description of the N-Quads (whose digest is given) and the gzipped dump
+    just written, its counts asked of the store by aggregate queries; the two files."""
     facts = dataset_facts(ox.Store.read_only(str(store)))
-    description = describe_dataset(facts, _sha256(out / "opioid-kg.nq"), file_digest(out / DUMP_FILE))
+    description = describe_dataset(facts, nquads_sha256, file_digest(out / DUMP_FILE))
     (out / DESCRIPTION_FILE).write_bytes(description)
     return [out / DUMP_FILE, out / DESCRIPTION_FILE]

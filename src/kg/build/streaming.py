@@ -120,10 +120,12 @@ def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
 
 class Compressing:
     """`source` gzipped into `target` by a thread while the build goes on (zlib compresses without
-    Python's lock, so on a second core): the same bytes for the same data (no name, time 0)."""
+    Python's lock, so on a second core): the same bytes for the same data (no name, time 0). The
+    source's SHA-256 is taken in the same pass (`sha256`), so the build reads the dump once."""
 
     def __init__(self, source: Path, target: Path) -> None:
         self._source, self._target = source.open("rb"), target.open("wb")  # before `source` moves
+        self._digest = hashlib.sha256()
         self._error: BaseException | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"gzip {target.name}", daemon=True)
@@ -137,15 +139,17 @@ class Compressing:
                 )
                 with packing:
                     while (block := self._source.read(1 << 20)) and not self._stopping.is_set():
+                        self._digest.update(block)
                         packing.write(block)
         except BaseException as error:  # closing fails too on a full disk; raised again by `wait`
             self._error = error
 
-    def wait(self) -> None:
-        """Return once the file is written; raise what stopped it."""
+    def wait(self) -> str:
+        """The source's SHA-256, once the file is written; raise what stopped it."""
         self._thread.join()
         if self._error is not None:
             raise self._error
+        return self._digest.hexdigest()
 
     def stop(self) -> None:
         """Return once the thread has stopped, at the next block if the file is not written yet (a

@@ -134,7 +134,7 @@ def _xsd(name: str) -> ox.NamedNode:
     return ox.NamedNode(XSD + name)
 
 
-def table_nquads(metadata: Path) -> dict[str, bytes]:
+def table_ntriples(metadata: Path) -> dict[str, bytes]:
     """The table `metadata` describes as N-Triples per graph name ("data", "provenance"), each row's
     triples after a comment naming the table's file and line (where an error about them points);
     raises TableError."""
@@ -176,11 +176,11 @@ def table_inputs(metadata: Path) -> list[Path] | None:
 
 
 def write_tables(
-    graph_folders: list[Path], out: Path, convert: Callable[[Path], dict[str, bytes]] = table_nquads
+    graph_folders: list[Path], out: Path, convert: Callable[[Path], dict[str, bytes]] = table_ntriples
 ) -> dict[str, list[Path]]:
     """The tables of the given curated folders as one N-Triples file (which is Turtle) per named graph
     under `out`; the files by graph name, none when there is no table. `convert` turns one table into
-    its N-Triples (`table_nquads`, or a cache of it)."""
+    its N-Triples (`table_ntriples`, or a cache of it)."""
     converted = [convert(metadata) for folder in graph_folders for metadata in table_descriptions(folder)]
     written: dict[str, list[Path]] = {}
     for name in ("data", "provenance"):
