@@ -14,7 +14,7 @@ import pytest
 
 from kg.build import pipeline
 from kg.build.pipeline import BuildFailed, build
-from kg.build.serializations import Serializing, serialization_paths
+from kg.build.serializations import SerializationFailed, Serializing, serialization_paths
 
 WRITER = "kg.build.serializations"
 
@@ -96,3 +96,12 @@ def test_the_writer_dies_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
     while writers(out):
         assert time.monotonic() < deadline, f"writer {writer} outlived the build killed by SIGKILL"
         time.sleep(0.05)
+
+
+def test_a_writer_that_fails_fails_the_build_with_its_reason(tmp_path: Path) -> None:
+    split = tmp_path / "split"
+    split.mkdir()  # no data.nq: the writer cannot read the graph it is asked for
+    with pytest.raises(
+        SerializationFailed, match=r"writing the serializations into .* failed \(1\): .*No such file"
+    ):
+        Serializing(split, ["data"], tmp_path / "out").wait()

@@ -25,6 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 import kg
+from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import PREFIXES
 
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
@@ -55,6 +56,12 @@ def write_serializations(split: Path, names: list[str], out: Path) -> None:
         ox.serialize(triples, str(path), format=formats[path.suffix], prefixes=PREFIXES)
 
 
+class SerializationFailed(KgError):
+    """The child writing the serializations failed (a full disk, a kill): the build fails whole."""
+
+    exit_code = EXIT_FAILED
+
+
 class Serializing:
     """`write_serializations` running in a child process; `wait` for its paths, `stop` to end it."""
 
@@ -70,13 +77,16 @@ class Serializing:
         )
 
     def wait(self) -> list[Path]:
-        """The paths written, once the child has finished; raise RuntimeError with its error if it failed
-        or did not write them all."""
+        """The paths written, once the child has finished; raise SerializationFailed with its error if
+        it failed or did not write them all."""
         _, errors = self._process.communicate()
         missing = [path.name for path in self.paths if not path.is_file()]
         if self._process.returncode != 0 or missing:
             reason = errors.decode(errors="replace").strip().splitlines()[-1:] or [f"no {', '.join(missing)}"]
-            raise RuntimeError(f"writing the serializations failed ({self._process.returncode}): {reason[0]}")
+            code = self._process.returncode
+            raise SerializationFailed(
+                f"writing the serializations into {self.paths[0].parent} failed ({code}): {reason[0]}"
+            )
         return self.paths
 
     def stop(self) -> None:
