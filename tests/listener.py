@@ -12,20 +12,34 @@ EMPTY_RESULTS = b'{"head":{"vars":["s","p","o"]},"results":{"bindings":[]}}'
 
 
 class Listener:
-    """Counts connections (not requests: a connection that sends nothing counts too)."""
+    """Counts connections (not requests: a connection that sends nothing counts too), keeps the path
+    of every request, and counts the connections that sent no request at all."""
 
     def __init__(self) -> None:
         self.connections = 0
+        self.silent = 0
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            requested = False
+
             def setup(self) -> None:
                 with outer._lock:
                     outer.connections += 1
                 super().setup()
 
+            def finish(self) -> None:
+                if not self.requested:
+                    with outer._lock:
+                        outer.silent += 1
+                super().finish()
+
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                self.requested = True
+                with outer._lock:
+                    outer.paths.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(EMPTY_RESULTS)))

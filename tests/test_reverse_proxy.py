@@ -62,7 +62,7 @@ def behind(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ru
         "--workers",
         "2",
         "--timeout",
-        "3",
+        "1.5",
         "--queue-wait",
         "4",
         "--queries-per-client",

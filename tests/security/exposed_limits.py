@@ -1,6 +1,6 @@
 """The limits the security suite's server runs with, shared by its fixture and the tests that probe them."""
 
-TIMEOUT = 3.0
-REQUEST_TIMEOUT = 6
+TIMEOUT = 1.5
+REQUEST_TIMEOUT = 3
 CONNECTIONS_PER_CLIENT = 200
-IDLE_TIMEOUT = 4
+IDLE_TIMEOUT = 2
