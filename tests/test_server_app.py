@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
 import time
 
 import pytest
@@ -9,6 +12,9 @@ import pytest
 from kg.server import ServerConfig, create_app
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
+from kg.server.messages import Setup
+from kg.server.workers import Worker
+from kg.store.embedded import EmbeddedStore
 
 
 def test_create_app_starts_nothing(built) -> None:
@@ -18,6 +24,29 @@ def test_create_app_starts_nothing(built) -> None:
     pool = app.extensions["kg"].current.services.pool
     assert not pool.started, "no worker may start before the first query"
     print(f"\ncreate_app: {elapsed * 1000:.0f} ms")
+
+
+def test_create_app_leaves_matplotlib_until_a_picture_is_drawn(built) -> None:
+    """matplotlib costs half a second to import: a server that has drawn nothing has not paid it."""
+    script = (
+        "import sys\n"
+        "from kg.server import ServerConfig, create_app\n"
+        f"app = create_app(ServerConfig(store={str(built.store_path)!r}))\n"
+        "before = 'matplotlib' in sys.modules\n"
+        "reply = app.test_client().get('/network.svg')\n"
+        "print(before, reply.status_code, 'matplotlib' in sys.modules)\n"
+        "app.extensions['kg'].close()\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert shown.stdout.split() == ["False", "200", "True"], shown.stderr
+
+
+def test_a_worker_whose_server_went_away_while_it_started_exits_quietly(built, capfd) -> None:
+    """A spare still starting when its server stops finds its pipe closed when it reports ready."""
+    worker = Worker(Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30.0))
+    worker.connection.close()
+    assert worker.process.wait(60) == 0
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_query_through_the_test_client(client) -> None:

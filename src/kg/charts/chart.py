@@ -14,11 +14,8 @@ from __future__ import annotations
 import math
 import textwrap
 
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-
 from kg.charts.series import Point, Series
+from kg.network import canvas
 from kg.network.draw import save
 from kg.network.layout import PALETTE
 from kg.network.presets import PRESETS, Preset
@@ -106,7 +103,7 @@ def chart(
     notes = textwrap.wrap(" ".join(filter(None, [note, caption(series)])), characters)
     colours = {id(one): PALETTE[i % len(PALETTE)] for i, one in enumerate(series)}
     handles = [
-        Line2D(
+        canvas.Line2D(
             [],
             [],
             color=colours[id(one)],
@@ -134,7 +131,7 @@ def chart(
     caption_h = len(notes) * size.caption * line + 0.1
     axis_h = 2.4 * size.text * line  # tick labels and the axis title under each panel
     height = title_h + len(kinds) * (size.panel_height + axis_h) + legend_h + caption_h + 0.1
-    figure = Figure(figsize=(size.width, height))
+    figure = canvas.Figure(figsize=(size.width, height))
     figure.suptitle(
         "\n".join(textwrap.wrap(heading, int(size.width * 72 / (size.title * 0.6)))),
         fontsize=size.title,
@@ -164,13 +161,13 @@ def chart(
     return save(figure, fmt)
 
 
-def _hollow(marker: str, label: str) -> Line2D:
+def _hollow(marker: str, label: str) -> canvas.Line2D:
     """A legend entry for a kind of point drawn open: an estimate, a bound, a value of unknown firmness."""
-    return Line2D([], [], color="#444444", marker=marker, markerfacecolor="white", ls="", label=label)
+    return canvas.Line2D([], [], color="#444444", marker=marker, markerfacecolor="white", ls="", label=label)
 
 
 def _panel(
-    ax: Axes,
+    ax: canvas.Axes,
     series: list[Series],
     kind: str,
     units: list[str],
@@ -260,7 +257,7 @@ def _panel(
     ax.spines["top"].set_visible(False)
 
 
-def _bar(target: Axes, point: Point, x: float, colour: str, width: float) -> None:
+def _bar(target: canvas.Axes, point: Point, x: float, colour: str, width: float) -> None:
     """A whole period's value is a filled bar (hollow for an estimate); a bound or a part of a period
     an open, hatched bar with a dashed edge, so it never reads as the period's level."""
     filled = point.firm and not point.is_estimate

@@ -19,14 +19,8 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import networkx as nx
-from matplotlib import rc_context
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch
 
+from . import canvas
 from .layout import (
     Positions,
     generation_positions,
@@ -68,16 +62,16 @@ class Words:
     description: str = ""
 
 
-def save(figure: Figure, fmt: str, title: str = "", description: str = "") -> bytes:
+def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = "") -> bytes:
     """The figure as SVG (text kept as text, stable ids) or PNG bytes, carrying its title and description
     (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    FigureCanvasAgg(figure)
+    canvas.FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Text stays text in SVG (searchable, editable); a fixed salt keeps element ids stable across runs.
     # The settings are global: another thread leaving its own context would reset them mid-save.
-    with _SETTINGS, rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
+    with _SETTINGS, canvas.rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
         metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
         if fmt == "png" and title:
             metadata |= {"Title": title, "Description": description}
@@ -104,11 +98,11 @@ def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", pres
         )
         for u, v, k, d in network.edges(keys=True, data=True)
     }
-    legend = [Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in colours]
+    legend = [canvas.Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in colours]
     looks = {
-        "reported": Line2D([], [], color="#444444", lw=1.5, label="reported"),
-        "suspected": Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"),
-        "historical": Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
+        "reported": canvas.Line2D([], [], color="#444444", lw=1.5, label="reported"),
+        "suspected": canvas.Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"),
+        "historical": canvas.Line2D([], [], color="#444444", lw=1.5, alpha=FADED, label="historical"),
     }
     legend += [looks[kind] for kind in line_kinds(network)]
     return render_columns(network, positions, columns, styles, legend, words, fmt, PRESETS[preset])
@@ -122,7 +116,7 @@ def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str
     }
     used = sorted({d["relation"] for _u, _v, d in chain.edges(data=True)})
     relation_labels = {d["relation"]: d["relation_label"] for _u, _v, d in chain.edges(data=True)}
-    legend = [Line2D([], [], color=RELATION_COLOURS[r], lw=2, label=relation_labels[r]) for r in used]
+    legend = [canvas.Line2D([], [], color=RELATION_COLOURS[r], lw=2, label=relation_labels[r]) for r in used]
     return render_columns(chain, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
@@ -131,7 +125,7 @@ def render_columns(
     positions: Positions,
     columns: list[str],
     styles: dict[tuple[str, str, object], EdgeStyle],
-    legend: list[Line2D],
+    legend: list[canvas.Line2D],
     words: Words,
     fmt: str,
     size: Preset,
@@ -156,7 +150,7 @@ def render_columns(
     legend_h = legend_height(legend, ncol, size)
     caption_h = len(caption_lines) * size.caption * CAPTION_SPACING / 72 + 0.1
     height = title_h + header_h + drawing_h + legend_h + caption_h + 0.1
-    figure = Figure(figsize=(size.width, height))
+    figure = canvas.Figure(figsize=(size.width, height))
     figure.suptitle(
         "\n".join(title_lines), fontsize=size.title, x=0.02, y=1 - 0.08 / height, ha="left", va="top"
     )
@@ -198,7 +192,9 @@ def render_columns(
     return save(figure, fmt, words.title, words.description)
 
 
-def add_legend(figure: Figure, handles: Sequence[Artist], ncol: int, size: Preset, top: float) -> None:
+def add_legend(
+    figure: canvas.Figure, handles: Sequence[canvas.Artist], ncol: int, size: Preset, top: float
+) -> None:
     """The legend below a drawing, centred, its top at `top` (a fraction of the figure's height)."""
     figure.legend(
         handles=handles,
@@ -212,7 +208,7 @@ def add_legend(figure: Figure, handles: Sequence[Artist], ncol: int, size: Prese
     )
 
 
-def add_caption(figure: Figure, left: float, lines: list[str], size: Preset) -> None:
+def add_caption(figure: canvas.Figure, left: float, lines: list[str], size: Preset) -> None:
     """The caption at the foot of the figure, `len(lines) * size.caption * CAPTION_SPACING` points high."""
     height = figure.get_figheight()
     figure.text(
@@ -227,23 +223,23 @@ def add_caption(figure: Figure, left: float, lines: list[str], size: Preset) -> 
     )
 
 
-def legend_height(handles: Sequence[Artist], ncol: int, size: Preset) -> float:
+def legend_height(handles: Sequence[canvas.Artist], ncol: int, size: Preset) -> float:
     """The legend's height in inches, measured as drawn on a figure as wide as the picture: counting
     rows of text left a blank band between the legend and what follows it."""
-    figure = Figure(figsize=(size.width, 2.0))
+    figure = canvas.Figure(figsize=(size.width, 2.0))
     add_legend(figure, handles, ncol, size, 1.0)
-    renderer = FigureCanvasAgg(figure).get_renderer()
+    renderer = canvas.FigureCanvasAgg(figure).get_renderer()
     return float(figure.legends[0].get_window_extent(renderer).height / figure.dpi)
 
 
-def legend_columns(legend: Sequence[Artist], size: Preset) -> int:
+def legend_columns(legend: Sequence[canvas.Artist], size: Preset) -> int:
     """As many legend columns as the width holds, so the legend spreads under the drawing."""
     widest = max((len(str(h.get_label())) for h in legend), default=1) * size.text * 0.6 + 3.4 * size.text
     return max(1, min(len(legend), int(size.width * 72 * 0.96 // widest)))
 
 
 def _draw_edges(
-    axes: Axes,
+    axes: canvas.Axes,
     positions: Positions,
     styles: dict[tuple[str, str, object], EdgeStyle],
     size: Preset,
@@ -261,7 +257,7 @@ def _draw_edges(
             style = styles[edge]
             bends[edge] = 0.12 * (i - (len(edges) - 1) / 2) + bow
             axes.add_patch(
-                FancyArrowPatch(
+                canvas.FancyArrowPatch(
                     positions[u],
                     positions[v],
                     connectionstyle=f"arc3,rad={bends[edge]}",
@@ -296,7 +292,7 @@ def _draw_edges(
             )
 
 
-def _clearer_side(axes: Axes, positions: Positions, u: str, v: str) -> float:
+def _clearer_side(axes: canvas.Axes, positions: Positions, u: str, v: str) -> float:
     """How far a leg running backwards bows, and to which side: the side whose middle is farther from
     every other place, so the leg and its label keep out of the others' way."""
     others = [p for key, p in positions.items() if key not in (u, v)]
@@ -312,7 +308,7 @@ def _clearer_side(axes: Axes, positions: Positions, u: str, v: str) -> float:
 
 
 def _arc_middle(
-    axes: Axes, start: tuple[float, float], end: tuple[float, float], rad: float
+    axes: canvas.Axes, start: tuple[float, float], end: tuple[float, float], rad: float
 ) -> tuple[float, float]:
     """The middle of matplotlib's `arc3` curve from `start` to `end`, in data coordinates.
 

@@ -16,14 +16,8 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
-from matplotlib.path import Path
-from matplotlib.transforms import Bbox
 
-from . import geo
+from . import canvas, geo
 from .draw import CAPTION_SPACING, add_caption, add_legend, legend_columns, legend_height, save
 from .layout import COLUMNS, column_of, flow_roles, substance_colours, substance_labels
 from .presets import PRESETS, Preset
@@ -187,7 +181,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
     height = title_h + map_h + legend_h + key_h + caption_h + 0.1
     left = 0.1 / size.width
 
-    figure = Figure(figsize=(size.width, height))
+    figure = canvas.Figure(figsize=(size.width, height))
     figure.suptitle("\n".join(heading), fontsize=size.title, x=left, ha="left", y=1 - 0.08 / height, va="top")
     axes = figure.add_axes((left, (height - title_h - map_h) / height, map_w / size.width, map_h / height))
     axes.set_axis_off()
@@ -214,7 +208,7 @@ def map_size(preset: str) -> Preset:
     return replace(size, width=SCREEN_WIDTH) if preset == "screen" else size
 
 
-def _frame(axes: Axes, extent: tuple[float, float, float, float], ratio: float) -> None:
+def _frame(axes: canvas.Axes, extent: tuple[float, float, float, float], ratio: float) -> None:
     """Limits around the flows with a margin, widened so that a degree is as long north to south as east
     to west within the axes' box of height/width `ratio`; not past the poles where it can be helped."""
     west, east, south, north = extent
@@ -227,14 +221,16 @@ def _frame(axes: Axes, extent: tuple[float, float, float, float], ratio: float) 
     axes.set_ylim(top - height, top)
 
 
-def _countries(axes: Axes, known: dict[str, geo.Country], fills: dict[str, str], centre: float) -> None:
+def _countries(
+    axes: canvas.Axes, known: dict[str, geo.Country], fills: dict[str, str], centre: float
+) -> None:
     """The countries within the map's limits, grey unless the flows give them a role; each a group with
     the id `country-<ISO numeric>`. Called once the limits are set; countries beyond them are left out of
     the file."""
     (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
     # One path for both edges, the world's and the map's: an SVG element takes a single clip path.
-    edge = Path(geo.outline(), closed=True).clip_to_bbox(Bbox.from_extents(x0, y0, x1, y1))
-    frame = PathPatch(edge, facecolor="#F8FBFD", edgecolor="#BBBBBB", lw=0.6)
+    edge = canvas.Path(geo.outline(), closed=True).clip_to_bbox(canvas.Bbox.from_extents(x0, y0, x1, y1))
+    frame = canvas.PathPatch(edge, facecolor="#F8FBFD", edgecolor="#BBBBBB", lw=0.6)
     axes.add_patch(frame)
     for code, country in known.items():
         pieces = [
@@ -245,9 +241,13 @@ def _countries(axes: Axes, known: dict[str, geo.Country], fills: dict[str, str],
         ]
         if not any(_overlaps(piece, (x0, x1, y0, y1)) for piece in pieces):
             continue
-        codes = [step for piece in pieces for step in [Path.MOVETO] + [Path.LINETO] * (len(piece) - 1)]
-        patch = PathPatch(
-            Path(np.concatenate(pieces), codes),
+        codes = [
+            step
+            for piece in pieces
+            for step in [canvas.Path.MOVETO] + [canvas.Path.LINETO] * (len(piece) - 1)
+        ]
+        patch = canvas.PathPatch(
+            canvas.Path(np.concatenate(pieces), codes),
             facecolor=fills.get(code, NO_ROLE),
             edgecolor=BORDER,
             lw=0.4,
@@ -279,7 +279,7 @@ def _copies(ring: np.ndarray) -> list[np.ndarray]:
 
 
 def _arrows(
-    axes: Axes,
+    axes: canvas.Axes,
     shown: Plan,
     anchors: dict[str, tuple[float, float]],
     colours: dict[str, str],
@@ -292,7 +292,7 @@ def _arrows(
     for number, ((u, v), legs) in enumerate(_corridors(shown).items(), start=1):
         (x1, y1), (x2, y2) = anchors[u], anchors[v]
         for i, (key, data) in enumerate(legs):
-            arrow = FancyArrowPatch(
+            arrow = canvas.FancyArrowPatch(
                 (x1, y1),
                 (x2, y2),
                 connectionstyle=f"arc3,rad={BEND + 0.08 * (i - (len(legs) - 1) / 2)}",
@@ -334,21 +334,21 @@ def route_key(shown: Plan) -> list[str]:
     ]
 
 
-def _legend(network: nx.MultiDiGraph, shown: Plan) -> list[Patch | Line2D]:
+def _legend(network: nx.MultiDiGraph, shown: Plan) -> list[canvas.Patch | canvas.Line2D]:
     """Only what the map shows: the roles present, the substances drawn, the hedges used."""
-    handles: list[Patch | Line2D] = [
-        Patch(facecolor=ROLE_COLOURS[r], edgecolor="#999999", lw=0.5, label=ROLE_NAMES[r])
+    handles: list[canvas.Patch | canvas.Line2D] = [
+        canvas.Patch(facecolor=ROLE_COLOURS[r], edgecolor="#999999", lw=0.5, label=ROLE_NAMES[r])
         for r in COLUMNS
         if r in shown.roles.values()
     ]
     colours, labels = substance_colours(network), substance_labels(network)
     drawn = dict.fromkeys(str(d["substance"]) for _u, _v, _k, d in shown.legs)
-    handles += [Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in sorted(drawn)]
+    handles += [canvas.Line2D([], [], color=colours[s], lw=2, label=labels[s]) for s in sorted(drawn)]
     hedges = {(str(d.get("status")), str(d.get("temporal"))) for _u, _v, _k, d in shown.legs}
     if any(status == "suspected" for status, _t in hedges):
-        handles.append(Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"))
+        handles.append(canvas.Line2D([], [], color="#444444", lw=1.5, ls="--", label="suspected"))
     if any(temporal == "historical" for _s, temporal in hedges):
-        handles.append(Line2D([], [], color="#444444", lw=1.5, alpha=0.4, label="historical"))
+        handles.append(canvas.Line2D([], [], color="#444444", lw=1.5, alpha=0.4, label="historical"))
     return handles
 
 

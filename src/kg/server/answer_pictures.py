@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
-from matplotlib.lines import Line2D
 
 from kg.charts import series as charts_series
 from kg.evidence.facts import Select
+from kg.network import canvas
 from kg.network.draw import EdgeStyle, Words, render_columns
 from kg.network.layout import PALETTE, layered_positions
 from kg.network.presets import PRESETS
@@ -189,9 +189,9 @@ def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str, pres
     positions, used = layered_positions(network)
     names = {"sources": header(plan.source), "transit": "both", "destination": header(plan.target)}
     legend = (
-        [Line2D([], [], color=colours[kind], lw=2, label=kind) for kind in kinds]
+        [canvas.Line2D([], [], color=colours[kind], lw=2, label=kind) for kind in kinds]
         if categorical
-        else [Line2D([], [], color=ONE_COLOUR, lw=2, label="a row of the answer")]
+        else [canvas.Line2D([], [], color=ONE_COLOUR, lw=2, label="a row of the answer")]
     )
     described = f", labelled with its {header(plan.label)}" if plan.label else ""
     caption = " ".join(

@@ -59,23 +59,23 @@ def worker_main(fd: int) -> None:
     from multiprocessing.connection import Connection
 
     connection = Connection(fd)
-    setup: Setup = connection.recv()
-    network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
-    sys.setrecursionlimit(_RECURSION_LIMIT)
-    store = setup.store_factory()
-    guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
-    memory = limit_memory(setup.memory_mb)
-    connection.send(Ready(Protections(network, memory)))
-    while True:
-        try:
+    try:
+        setup: Setup = connection.recv()
+        network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+        store = setup.store_factory()
+        guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
+        memory = limit_memory(setup.memory_mb)
+        connection.send(Ready(Protections(network, memory)))
+        while True:
             query: Query = connection.recv()
-        except EOFError:
-            return
-        limit_cpu(setup.query_cpu_s)
-        reply = answer(store, query)
-        connection.send(reply)
-        if isinstance(reply, Failure) and reply.spent:
-            return
+            limit_cpu(setup.query_cpu_s)
+            reply = answer(store, query)
+            connection.send(reply)
+            if isinstance(reply, Failure) and reply.spent:
+                return
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the server closed its end (it stopped, perhaps while this worker started): nothing to answer
 
 
 def answer(store: Store, query: Query) -> Answer | Failure:
@@ -135,7 +135,10 @@ def admit(
     return text, False
 
 
-class _Worker:
+class Worker:
+    """One query worker process and the pipe to it; it starts with `setup` and is ready once `ready`
+    says so."""
+
     def __init__(self, setup: Setup) -> None:
         from multiprocessing.connection import Connection
 
@@ -226,13 +229,13 @@ class WorkerPool:
         # A client that ran a query of half a time limit lately is heavy; a quarter of the workers, at
         # least one, stays free for the others.
         reserve = max(1, size // 4) if size > 1 else 0
-        self._idle: FairQueue[_Worker] = FairQueue(
+        self._idle: FairQueue[Worker] = FairQueue(
             self.usage, reserve, heavy=timeout / 2, preempt=self._preempt, patience=queue_wait / 2
         )
-        self._running: dict[_Worker, tuple[str | None, float]] = {}
+        self._running: dict[Worker, tuple[str | None, float]] = {}
         self._running_lock = threading.Lock()
-        self._spares: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._spares: queue.Queue[Worker] = queue.Queue()
+        self._all: set[Worker] = set()
         self._lock = threading.Lock()  # held while the first workers start
         self._members = threading.Lock()  # held briefly: `_all`, `_started`; never while a worker starts
         self._started = False
@@ -260,12 +263,12 @@ class WorkerPool:
         assert self.protections is not None
         return self.protections
 
-    def _launch(self) -> _Worker:
+    def _launch(self) -> Worker:
         """A new worker, once it opened its store."""
         setup = Setup(
             self._store_factory, self._isolate, self._probe_port, self._memory_mb, 2 * self.timeout + 5
         )
-        worker = _Worker(setup)
+        worker = Worker(setup)
         ready = worker.ready()
         if ready is None:
             worker.stop()
@@ -273,7 +276,7 @@ class WorkerPool:
         self.protections = ready.protections
         return worker
 
-    def _refill(self, old: _Worker | None, into: FairQueue[_Worker] | queue.Queue[_Worker]) -> None:
+    def _refill(self, old: Worker | None, into: FairQueue[Worker] | queue.Queue[Worker]) -> None:
         """Stop `old` and start a worker into `into` (the idle workers, or the spare)."""
         if old is not None:
             old.stop()
@@ -362,7 +365,7 @@ class WorkerPool:
             victim.process.kill()
         return True
 
-    def _ask(self, worker: _Worker, query: Query) -> Answer | Failure:
+    def _ask(self, worker: Worker, query: Query) -> Answer | Failure:
         try:
             worker.connection.send(query)
             if not worker.connection.poll(self.timeout):
@@ -383,12 +386,12 @@ class WorkerPool:
             self._idle.put(worker)
         return reply
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: Worker) -> None:
         """Replace a worker by the spare at once (starting a new spare), or by a new worker as soon as
         it has started; the caller is answered meanwhile."""
         with self._members:
             self._all.discard(worker)
-        into: FairQueue[_Worker] | queue.Queue[_Worker]
+        into: FairQueue[Worker] | queue.Queue[Worker]
         try:
             self._idle.put(self._spares.get_nowait())
             into = self._spares

@@ -1,0 +1,50 @@
+"""matplotlib's drawing classes, imported when a picture is first drawn.
+
+Importing matplotlib costs about half a second of CPU, which every `kg serve`
+process, query worker host and `create_app` would otherwise pay at start-up
+whether or not it ever draws. The drawing modules reach matplotlib through this
+module (`canvas.Figure`, `canvas.Line2D`, ...); the type checker sees the real
+classes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib import rc_context as rc_context
+    from matplotlib.artist import Artist as Artist
+    from matplotlib.axes import Axes as Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvasAgg
+    from matplotlib.figure import Figure as Figure
+    from matplotlib.lines import Line2D as Line2D
+    from matplotlib.patches import FancyArrowPatch as FancyArrowPatch
+    from matplotlib.patches import Patch as Patch
+    from matplotlib.patches import PathPatch as PathPatch
+    from matplotlib.path import Path as Path
+    from matplotlib.transforms import Bbox as Bbox
+
+# Each name this module gives, and the matplotlib module that defines it.
+_MODULE_OF = {
+    "rc_context": "matplotlib",
+    "Artist": "matplotlib.artist",
+    "Axes": "matplotlib.axes",
+    "FigureCanvasAgg": "matplotlib.backends.backend_agg",
+    "Figure": "matplotlib.figure",
+    "Line2D": "matplotlib.lines",
+    "FancyArrowPatch": "matplotlib.patches",
+    "Patch": "matplotlib.patches",
+    "PathPatch": "matplotlib.patches",
+    "Path": "matplotlib.path",
+    "Bbox": "matplotlib.transforms",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The matplotlib object `name`, imported on first use and kept."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
