@@ -7,6 +7,8 @@ outlines, which a reader cannot search and a screen reader cannot read.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 from matplotlib.figure import Figure
@@ -41,3 +43,36 @@ def test_pictures_saved_on_many_threads_at_once_keep_their_text_as_text() -> Non
     assert len(drawn) == THREADS * PICTURES
     outlined = [number for number, svg in drawn if f">picture {number}</text>".encode() not in svg]
     assert outlined == []
+
+
+# A fresh interpreter in which threads ask for different matplotlib names at once, as a page's pictures
+# do on a server that has drawn nothing yet; prints how many failed, and the first failure.
+FIRST_DRAWINGS = """
+import threading
+from kg.network import canvas
+NAMES = ["Line2D", "Bbox", "Figure", "PathPatch", "FigureCanvasAgg", "Axes", "Path", "rc_context"]
+start = threading.Barrier(len(NAMES))
+failures = []
+def take(name):
+    start.wait()
+    try:
+        getattr(canvas, name)
+    except Exception as error:
+        failures.append(repr(error))
+threads = [threading.Thread(target=take, args=(name,)) for name in NAMES]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(len(failures), failures[:1])
+"""
+
+
+def test_the_first_pictures_of_a_fresh_server_drawn_at_once_all_import_matplotlib() -> None:
+    """matplotlib's modules import one another: imported from several threads at once, one thread saw
+    a module another had begun, and every picture of the page failed."""
+    shown = subprocess.run(
+        [sys.executable, "-c", FIRST_DRAWINGS], capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "0 []", shown.stdout

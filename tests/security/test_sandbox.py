@@ -86,15 +86,18 @@ def address_space_mb(pid: int) -> int:
     raise AssertionError(f"no VmSize for process {pid}")
 
 
-def children_of(pid: int) -> list[int]:
+def workers_of(pid: int) -> list[int]:
+    """The query workers `pid` started, once each runs the worker's own program: a child caught between
+    fork and exec still has its parent's address space."""
     children = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"worker_main" in command:
                 children.append(int(entry))
     return children
 
@@ -103,12 +106,12 @@ def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built) -> No
     """Under an address-space limit, reserved space counts: with glibc's default arenas a worker
     reserved 394 of its 1,024 MB after one query (202 MB with two arenas), and more under load, when
     contended threads get arenas of their own; queries failed for memory they never used."""
-    others = set(children_of(os.getpid()))  # servers other tests of this process keep running
+    others = set(workers_of(os.getpid()))  # workers of servers other tests of this process keep running
     pool = pool_over(built, isolate=True, memory_mb=1024)
     try:
         pool.start()
         pool.run(Query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
-        workers = set(children_of(os.getpid())) - others
+        workers = set(workers_of(os.getpid())) - others
         assert workers
         sizes = {pid: address_space_mb(pid) for pid in workers}
         assert all(size < 300 for size in sizes.values()), sizes

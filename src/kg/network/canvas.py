@@ -10,6 +10,7 @@ classes.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,10 +42,14 @@ _MODULE_OF = {
 }
 
 
+_IMPORTING = threading.Lock()  # matplotlib's modules import one another: two threads must not start at once
+
+
 def __getattr__(name: str) -> Any:
-    """The matplotlib object `name`, imported on first use and kept."""
+    """The matplotlib object `name`; the first use imports every one of them, once, and keeps them."""
     if name not in _MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-    globals()[name] = value
-    return value
+    with _IMPORTING:
+        for each, module in _MODULE_OF.items():
+            globals()[each] = getattr(importlib.import_module(module), each)
+    return globals()[name]
