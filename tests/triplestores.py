@@ -62,8 +62,12 @@ class OxigraphServer:
     update = property(lambda self: f"{self.base}/update")
     gsp = property(lambda self: f"{self.base}/store")
 
-    def start(self) -> OxigraphServer:
+    def start(self, attempts: int = 3) -> OxigraphServer:
+        """Start on the data folder and return once it answers. A port another program took since
+        (between a kill and this start, or since `free_port`) is not the server's fault: it starts
+        again on a new port, and the URLs follow."""
         log = self.location.with_suffix(".log")
+        written = log.stat().st_size if log.exists() else 0
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [
@@ -77,7 +81,16 @@ class OxigraphServer:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_until_answers(f"{self.query}?query=ASK%7B%7D", self.process, 30, log)
+        try:
+            wait_until_answers(f"{self.query}?query=ASK%7B%7D", self.process, 30, log)
+        except RuntimeError:
+            with log.open("rb") as told:
+                told.seek(written)
+                if attempts <= 1 or b"Address already in use" not in told.read():
+                    raise
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+            return self.start(attempts - 1)
         return self
 
     def kill(self) -> None:
