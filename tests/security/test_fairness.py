@@ -39,16 +39,16 @@ def test_a_bystander_is_answered_while_attackers_on_eight_addresses_saturate_the
         while len(answered_once) < len(ATTACKERS) and time.monotonic() < deadline:
             time.sleep(0.2)  # the attack under way: every attacker ran a query to the time limit once
         answered = []
-        for _ in range(6):
+        for _ in range(4):
             reply = exposed.get(
                 "/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER
             )
             answered.append(reply.status)
-            time.sleep(0.5)
+            time.sleep(0.25)
     finally:
         stop.set()
         for thread in threads:
             thread.join(60)
-    assert answered == [200] * 6, answered
+    assert answered == [200] * 4, answered
     assert 504 in statuses, statuses  # the attackers did keep the workers busy
     assert set(statuses) <= {429, 503, 504}, statuses
