@@ -176,3 +176,25 @@ def test_excerpts_citing_a_document_no_longer_described_are_checked_again(
     _edit(metadata, "document:fixture-poppy-estimate a kg:Report ;", "document:fixture-renamed a kg:Report ;")
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert "has no text under sources/" in failure
+
+
+def test_a_build_of_one_source_is_rebuilt_from_its_own_generation_and_a_whole_build_from_it(
+    library: Path, tmp_path: Path
+) -> None:
+    """`kg build --source` rebuilds from its previous one-source build; and a build of every source
+    over a one-source build (the same outputs given to both) starts from it too. Each equals a clean
+    build of the same inputs, byte for byte."""
+    work = tmp_path / "work"
+    assert build(library, work / "dist", work / "store", FIXTURE).how.startswith("full build")
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    _edit(statistics, '"Fixture Estimates Desk"@en', '"Fixture Estimates Office"@en')
+    one = build(library, work / "dist", work / "store", FIXTURE)
+    assert one.how.startswith("rebuilt from generation 0001-"), one.how
+    clean_one = build(library, tmp_path / "clean-one" / "dist", tmp_path / "clean-one" / "store", FIXTURE)
+    assert _files(one.dist) == _files(clean_one.dist)
+    assert _quads(one.store) == _quads(clean_one.store)
+    assert b"Fixture Estimates Office" in _files(one.dist)["opioid-kg.nq"]
+
+    whole = build(library, work / "dist", work / "store")
+    assert whole.how.startswith("rebuilt from generation 0002-"), whole.how
+    _same_as_clean(library, tmp_path, whole)
