@@ -17,6 +17,7 @@ class Listener:
 
     def __init__(self) -> None:
         self.connections = 0
+        self.finished = 0  # connections whose handler is done: every other one is still open
         self.silent = 0
         self.paths: list[str] = []
         self._lock = threading.Lock()
@@ -31,9 +32,9 @@ class Listener:
                 super().setup()
 
             def finish(self) -> None:
-                if not self.requested:
-                    with outer._lock:
-                        outer.silent += 1
+                with outer._lock:
+                    outer.finished += 1
+                    outer.silent += not self.requested
                 super().finish()
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server API

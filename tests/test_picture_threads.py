@@ -7,12 +7,16 @@ outlines, which a reader cannot search and a screen reader cannot read.
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import subprocess
 import sys
 import threading
 
 from matplotlib.figure import Figure
 
+from kg.network import canvas
 from kg.network.draw import save
 
 THREADS = 8
@@ -76,3 +80,19 @@ def test_the_first_pictures_of_a_fresh_server_drawn_at_once_all_import_matplotli
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "0 []", shown.stdout
+
+
+def test_the_names_the_type_checker_reads_are_the_names_given_when_drawing() -> None:
+    """kg.network.canvas names its matplotlib objects twice, for the type checker (imports it reads
+    only) and for the first drawing (where each is imported from): the two lists agree, object for
+    object."""
+    tree = ast.parse(inspect.getsource(canvas))
+    checked = {
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("matplotlib")
+        for alias in node.names
+    }
+    assert checked == {name: (module, name) for name, module in canvas.MODULE_OF.items()}
+    for name, (module, original) in checked.items():
+        assert getattr(canvas, name) is getattr(importlib.import_module(module), original)

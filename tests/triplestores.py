@@ -49,6 +49,37 @@ def wait_until_answers(url: str, process: subprocess.Popen[bytes], seconds: floa
     )
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on TCP `port` (from /proc, Linux)."""
+    listening = {
+        fields[9]
+        for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
+    held = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(descriptor)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[len("socket:[") : -1])
+    return bool(listening & held)
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, seconds: float, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not listens_on(process.pid, port):
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"server did not listen on port {port} within {seconds} s")
+        time.sleep(0.05)
+
+
 class OxigraphServer:
     """`oxigraph serve` on a data folder; it can be killed and started again on the same data."""
 
@@ -82,6 +113,8 @@ class OxigraphServer:
                 stderr=subprocess.STDOUT,
             )
         try:
+            # Another program listening on the port would answer in its place: wait for this one's socket.
+            wait_until_listening(self.process, self.port, 30, log)
             wait_until_answers(f"{self.query}?query=ASK%7B%7D", self.process, 30, log)
         except RuntimeError:
             with log.open("rb") as told:

@@ -49,6 +49,7 @@ def test_every_spelling_that_reaches_the_network_is_refused(listener: Listener) 
     for spelling, text in zip(corpus, texts, strict=True):
         run_on_plain_pyoxigraph(spelling, text)
     listener.count_after(0, settle=0.5)
+    assert listener.finished == listener.connections, "a connection is still open, its request unread"
     assert listener.silent == 0, "a connection sent no request, so it cannot be traced to its spelling"
     connecting = sorted({int(path.split("/")[1]) for path in listener.paths})
     let_through = [corpus[n].name for n in connecting if refused(texts[n]) is None]

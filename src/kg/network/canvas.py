@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.transforms import Bbox as Bbox
 
 # Each name this module gives, and the matplotlib module that defines it.
-_MODULE_OF = {
+MODULE_OF = {
     "rc_context": "matplotlib",
     "Artist": "matplotlib.artist",
     "Axes": "matplotlib.axes",
@@ -44,12 +44,13 @@ _MODULE_OF = {
 
 _IMPORTING = threading.Lock()  # matplotlib's modules import one another: two threads must not start at once
 
+if not TYPE_CHECKING:  # the type checker reads the imports above, so that a misspelt name is an error
 
-def __getattr__(name: str) -> Any:
-    """The matplotlib object `name`; the first use imports every one of them, once, and keeps them."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _IMPORTING:
-        for each, module in _MODULE_OF.items():
-            globals()[each] = getattr(importlib.import_module(module), each)
-    return globals()[name]
+    def __getattr__(name: str) -> Any:
+        """The matplotlib object `name`; the first use imports every one of them, once, and keeps them."""
+        if name not in MODULE_OF:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        with _IMPORTING:
+            for each, module in MODULE_OF.items():
+                globals()[each] = getattr(importlib.import_module(module), each)
+        return globals()[name]
