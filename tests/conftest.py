@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from inputs import copy_inputs
 from listener import Listener
+from publishing import Driver
 from rdflib import Dataset, Graph
 from server_fixtures import RunningServer, serving
 from shacl_cases import broken_graph
@@ -178,6 +179,14 @@ def app(built: Built) -> Iterator[Flask]:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def driver() -> Iterator[Driver]:
+    """The driver of the build's publishing step, which forks a process for each trial (one per worker)."""
+    running = Driver()
+    yield running
+    running.close()
 
 
 @pytest.fixture()

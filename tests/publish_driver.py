@@ -1,13 +1,22 @@
-"""Run the build's real publishing step in a process of its own, for the kill tests.
+"""Run the build's real publishing step in processes of its own, for the kill tests.
 
-    python publish_driver.py GRAPHS STORE_LINK DIST_LINK MARKER [STOP_AT]
+    python publish_driver.py
+
+reads one request a line on stdin, its fields separated by tabs:
+
+    GRAPHS STORE_LINK DIST_LINK MARKER STOP_AT
 
 GRAPHS is a folder of per-graph Turtle files (named as graphs, such as `data.ttl`), built
 as the project's inputs; a triple labelled MARKER is added to the data graph
-(from a file beside the links), so each generation can be told apart. With
-STOP_AT = k, the process prints the k-th file-system step it is about to take
-and waits there to be killed; with STOP_AT = 0 it runs through and prints every
-step it took. Nothing is imitated: the steps are the real ones.
+(from a file beside the links), so each generation can be told apart. For each
+request a process forked from this one publishes, so a trial costs its own work
+and not the import of the build (this process imports it once and opens no
+store, so nothing a fork cannot copy). On stdout the driver says `pid N`, then
+passes on the forked process's lines, then says `exit CODE` once it has reaped
+it. The forked process prints `ready`, then each file-system step it takes; with
+STOP_AT = k it prints the k-th step it is about to take and waits there to be
+killed; with STOP_AT = 0 it runs through and prints `done`. Nothing is
+imitated: the steps are the real ones.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from kg.build.pipeline import publish, stage
@@ -51,9 +61,8 @@ def watch(stop_at: int) -> None:
         setattr(module, name, step)
 
 
-def main() -> None:
-    graphs_folder, store_link, dist_link, marker = sys.argv[1:5]
-    stop_at = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+def publish_marked(graphs_folder: str, store_link: str, dist_link: str, marker: str, stop_at: int) -> None:
+    """One publishing step of the graphs in `graphs_folder` and a marker triple, watched."""
     files = {path.stem: [path] for path in sorted(Path(graphs_folder).glob("*.ttl"))}
     marking = Path(store_link).parent.parent / "markers" / f"{os.getpid()}.ttl"
     marking.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +74,39 @@ def main() -> None:
     generations = Generations(Path(store_link), Path(dist_link))
     publish(generations, lambda staging: stage(PROJECT, files, staging))
     print("done", flush=True)
+
+
+def run_forked(fields: list[str]) -> None:
+    """Publish in a forked process whose stdout is a pipe; pass its lines on, then its exit code."""
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        os.dup2(write_end, 1)
+        os.close(write_end)
+        code = 1
+        try:
+            publish_marked(*fields[:4], int(fields[4]))
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    os.close(write_end)
+    print("pid", pid, flush=True)
+    with os.fdopen(read_end, "rb") as output:
+        for line in output:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+    _, status = os.waitpid(pid, 0)
+    print("exit", os.waitstatus_to_exitcode(status), flush=True)
+
+
+def main() -> None:
+    for request in sys.stdin:
+        run_forked(request.rstrip("\n").split("\t"))
 
 
 if __name__ == "__main__":

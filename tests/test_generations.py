@@ -1,13 +1,14 @@
 """A build is one generation: dist/ and the store switch together, and a kill -9 at any instant of the
 publishing step leaves the old generation or the new one whole, never a mix and never nothing.
 
-The publishing step runs in a process of its own (`publish_driver.py`), killed
+The publishing step runs in a process of its own (forked by `publish_driver.py`), killed
 before each of its file-system steps in turn and at random instants; after each
 kill the paths users know are opened as a user would, and the next run cleans up.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -18,102 +19,26 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from publishing import MARKER, Driver, Layout
 from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.query.counts import triples_per_graph
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore, check_built
-from kg.store.generations import CURRENT, GENERATIONS, Generations, generation_id
+from kg.store.generations import CURRENT, GENERATIONS, Generations
 
-DRIVER = Path(__file__).with_name("publish_driver.py")
-MARKER = "https://w3id.org/opioid-kg/id/build-marker"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RANDOM_KILLS = 6
 
 
-class Layout:
-    """The paths a user knows, in a temporary folder: `dist` and `.kg/store`."""
-
-    def __init__(self, root: Path, graphs: Path) -> None:
-        self.root = root
-        self.graphs = graphs
-        self.dist = root / "dist"
-        self.store = root / ".kg" / "store"
-        self.home = root / ".kg" / GENERATIONS
-
-    def command(self, marker: str, stop_at: int = 0) -> list[str]:
-        args = [str(self.graphs), str(self.store), str(self.dist), marker, str(stop_at)]
-        return [sys.executable, str(DRIVER), *args]
-
-    def publish(self, marker: str) -> tuple[list[str], float]:
-        """Run the publishing step through; the steps it took and the seconds it took them."""
-        process = subprocess.Popen(self.command(marker), stdout=subprocess.PIPE, text=True)
-        assert process.stdout is not None
-        with process.stdout:
-            assert process.stdout.readline() == "ready\n"
-            started = time.monotonic()
-            lines = process.stdout.read().splitlines()
-        duration = time.monotonic() - started
-        assert process.wait(300) == 0 and lines[-1] == "done"
-        return lines[:-1], duration
-
-    def kill_at_step(self, marker: str, step: int) -> str:
-        """Kill -9 the publishing step just before its `step`-th file-system step; that step."""
-        process = subprocess.Popen(self.command(marker, step), stdout=subprocess.PIPE, text=True)
-        assert process.stdout is not None
-        line = ""
-        for line in process.stdout:
-            if line.startswith(f"{step} "):
-                break
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-        process.stdout.close()
-        return line.strip()
-
-    def kill_after(self, marker: str, seconds: float) -> bool:
-        """Kill -9 the publishing step `seconds` after it starts; whether it had finished by then."""
-        process = subprocess.Popen(self.command(marker), stdout=subprocess.PIPE, text=True)
-        assert process.stdout is not None
-        with process.stdout:  # its few further lines fit in the pipe unread
-            assert process.stdout.readline() == "ready\n"
-            try:
-                return process.wait(seconds) == 0
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-                process.wait(30)
-                return False
-
-    def whole_generation(self) -> tuple[str, str]:
-        """The generation the user's paths show, checked whole: dist/ and the store of the same
-        generation, holding the same quads. Returns its id and marker."""
-        store_real, dist_real = Path(os.path.realpath(self.store)), Path(os.path.realpath(self.dist))
-        assert store_real.parent == dist_real.parent, f"store {store_real} and dist {dist_real} differ"
-        assert store_real.parent.parent == self.home.resolve()
-        lines = (self.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
-        store = EmbeddedStore(self.store)
-        assert sum(triples_per_graph(store).values()) == len(lines)
-        [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
-        marker = row["m"].value
-        assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
-        assert generation_id(self.store) == store_real.parent.name
-        return store_real.parent.name, marker
-
-    def leftovers(self) -> list[str]:
-        names = set(os.listdir(self.home)) - {CURRENT, ".lock"}
-        generations = [name for name in names if not name.startswith(".")]
-        assert len(generations) <= 2, f"more than the current and previous generation: {sorted(names)}"
-        hidden = [name for name in names if name.startswith(".")]
-        return hidden + [name for name in os.listdir(self.root / ".kg") if name.startswith(".")]
-
-
 @pytest.fixture
-def layout(tmp_path: Path) -> Layout:
+def layout(tmp_path: Path, driver: Driver) -> Layout:
     """A layout whose builds hold one data triple besides their marker: what publishing does, step by
     step, does not depend on how much it publishes (the `kg build` test below publishes the project)."""
     graphs = tmp_path / "inputs"
     graphs.mkdir()
     (graphs / "data.ttl").write_text(f'<{MARKER}-source> <{RDFS_LABEL}> "one data triple" .\n', "utf-8")
-    return Layout(tmp_path / "project", graphs)
+    return Layout(tmp_path / "project", graphs, driver)
 
 
 def served_marker(server: RunningServer, generation: str, seconds: float = 60) -> str:
@@ -182,33 +107,53 @@ def test_folders_of_a_build_before_generations_become_links(layout: Layout) -> N
     assert layout.leftovers() == []
 
 
+def representative_steps(steps: list[str]) -> list[int]:
+    """The numbers of the steps to kill before: of each run of steps of one kind (the fsync of every
+    file of the new generation, the unlink of every file of the oldest), the first, middle and last."""
+    chosen: set[int] = set()
+    for _, run in itertools.groupby(enumerate(steps, 1), key=lambda numbered: numbered[1].split()[1]):
+        numbers = [number for number, _ in run]
+        chosen |= {numbers[0], numbers[len(numbers) // 2], numbers[-1]}
+    return sorted(chosen)
+
+
+def tidy(layout: Layout) -> None:
+    """Remove what a killed trial left, as the next run's first step would: so that each trial killed
+    at a step starts where the probe started and takes the same steps (the trials killed at random
+    instants leave this to the next run)."""
+    generations = Generations(layout.store, layout.dist)
+    with generations.locked():
+        generations.clean()
+
+
 def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
     layout: Layout, tmp_path: Path
 ) -> None:
     """Before each file-system step of publishing, and at random instants: kill -9, then the user's
     paths show the old or the new generation whole, a running `kg serve` takes it up, a server
     started then answers from it, and the next run removes what the killed one left."""
+    layout.publish("first")
     layout.publish("old")
-    steps, duration = layout.publish("probe")
+    steps, duration = layout.publish("probe")  # as every trial runs: it removes the oldest generation
     previous = layout.whole_generation()
     logs = tmp_path / "logs"
     logs.mkdir()
     running = start_server(layout.store, logs, "--workers", "1")
     try:
-        # Every step but the fsync of each file inside the new generation (all alike), of which those next
-        # to another kind of step and the middle one are kept.
-        syncs = {number for number, line in enumerate(steps, 1) if " fsync " in line}
-        chosen = [n for n in range(1, len(steps) + 1) if n not in syncs or {n - 1, n + 1} - syncs]
-        chosen += [sorted(syncs)[len(syncs) // 2]]
+        chosen = representative_steps(steps)
         outcomes: dict[str, int] = {}
-        for trial, step in enumerate(sorted(chosen)):
+        for trial, step in enumerate(chosen):
             taken = layout.kill_at_step(f"trial-{trial}", step)
+            assert taken.split()[:2] == steps[step - 1].split()[:2], (
+                f"{taken} is not the probe's {steps[step - 1]}"
+            )
             shown = layout.whole_generation()
             assert shown in (previous, (shown[0], f"trial-{trial}")), f"after kill at {taken}: {shown}"
             check_served(layout, running, shown)
             outcome = "old" if shown == previous else "new"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             previous = shown
+            tidy(layout)
         rng = random.Random(20261130)
         for trial in range(RANDOM_KILLS):
             finished = layout.kill_after(f"random-{trial}", rng.uniform(0, duration))
@@ -233,17 +178,19 @@ def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
         == kinds
         >= {"mkdir", "replace", "fsync", "symlink"}
     )
-    assert len(chosen) >= 15 and RANDOM_KILLS >= 5
+    assert outcomes.get("new", 0) >= 4 and len(chosen) >= 15 and RANDOM_KILLS >= 5
     print(f"kill trials: {len(chosen)} before steps, {RANDOM_KILLS} at random instants; outcomes {outcomes}")
 
 
-def test_kill_of_the_kg_build_command_while_it_publishes(project_copy: Path, tmp_path: Path) -> None:
+def test_kill_of_the_kg_build_command_while_it_publishes(
+    project_copy: Path, tmp_path: Path, driver: Driver
+) -> None:
     """The `kg build` command itself, killed -9 at random instants once it has begun writing its new
     generation: the project's own dist/ and .kg/store show one build whole (the previous one, unless
     the kill came after the switch), and `kg serve` answers from it."""
     command = [str(Path(sys.executable).with_name("kg")), "--project", str(project_copy), "build"]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
-    layout = Layout(project_copy, project_copy / "dist" / "graphs")
+    layout = Layout(project_copy, project_copy / "dist" / "graphs", driver)
     generations = project_copy / ".kg" / GENERATIONS
     rng = random.Random(7)
     for _ in range(2):

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from publishing import MARKER, Driver, Layout
 from server_fixtures import RunningServer, start_server
-from test_generations import MARKER, Layout
 
 from kg.store.generations import generation_id
 
@@ -26,8 +26,8 @@ JSON = "application/sparql-results+json"
 
 
 @pytest.fixture
-def layout(built, tmp_path: Path) -> Layout:
-    return Layout(tmp_path, built.dist / "graphs")
+def layout(built, tmp_path: Path, driver: Driver) -> Layout:
+    return Layout(tmp_path, built.dist / "graphs", driver)
 
 
 def marker_answer(server: RunningServer) -> tuple[str, str]:

@@ -1,0 +1,144 @@
+"""The build's publishing step as the kill tests drive it: the driver process (`publish_driver.py`)
+that forks one process per trial, and the paths a user knows, checked whole after each trial."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kg.query.counts import triples_per_graph
+from kg.store.embedded import EmbeddedStore
+from kg.store.generations import CURRENT, GENERATIONS, generation_id
+
+DRIVER = Path(__file__).with_name("publish_driver.py")
+MARKER = "https://w3id.org/opioid-kg/id/build-marker"
+
+
+class Driver:
+    """The publishing driver (`publish_driver.py`), one process for many trials: each trial is a
+    process it forks, which the test reads line by line and may kill."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(DRIVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
+        )
+        self.pending = b""
+        self.running = 0  # the trial's process, until its exit is read
+
+    def start(self, fields: list[str]) -> None:
+        """Start a trial; its process says `ready` before it publishes."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(("\t".join(fields) + "\n").encode())
+        self.running = int(self.line().removeprefix("pid "))
+        assert self.line() == "ready"
+
+    def line(self, seconds: float | None = None) -> str | None:
+        """The next line the trial or the driver prints, or None when none came within `seconds`."""
+        assert self.process.stdout is not None
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while b"\n" not in self.pending:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self.process.stdout], [], [], left)[0]:
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            assert chunk, "the publishing driver ended"
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode()
+
+    def until_exit(self, seconds: float | None = None) -> tuple[list[str], int | None]:
+        """The trial's further lines, and its exit code once the driver reaped it (None if it runs on
+        after `seconds`)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        lines = []
+        while True:
+            line = self.line(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if line is None:
+                return lines, None
+            if line.startswith("exit "):
+                self.running = 0
+                return lines, int(line.removeprefix("exit "))
+            lines.append(line)
+
+    def kill(self) -> None:
+        """Kill -9 the trial's process, and wait until the driver has reaped it."""
+        os.kill(self.running, signal.SIGKILL)
+        assert self.until_exit(30)[1] == -signal.SIGKILL
+
+    def close(self) -> None:
+        if self.running:
+            os.kill(self.running, signal.SIGKILL)
+        self.process.kill()
+        self.process.wait(30)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+class Layout:
+    """The paths a user knows, in a temporary folder: `dist` and `.kg/store`."""
+
+    def __init__(self, root: Path, graphs: Path, driver: Driver) -> None:
+        self.root = root
+        self.graphs = graphs
+        self.driver = driver
+        self.dist = root / "dist"
+        self.store = root / ".kg" / "store"
+        self.home = root / ".kg" / GENERATIONS
+
+    def start(self, marker: str, stop_at: int = 0) -> None:
+        self.driver.start([str(self.graphs), str(self.store), str(self.dist), marker, str(stop_at)])
+
+    def publish(self, marker: str) -> tuple[list[str], float]:
+        """Run the publishing step through; the steps it took and the seconds it took them."""
+        self.start(marker)
+        started = time.monotonic()
+        lines, code = self.driver.until_exit()
+        duration = time.monotonic() - started
+        assert code == 0 and lines[-1] == "done", lines
+        return lines[:-1], duration
+
+    def kill_at_step(self, marker: str, step: int) -> str:
+        """Kill -9 the publishing step just before its `step`-th file-system step; that step."""
+        self.start(marker, step)
+        line = ""
+        while not line.startswith(f"{step} "):
+            line = self.driver.line() or ""
+            assert not line.startswith("exit "), f"the trial ended before step {step}"
+        self.driver.kill()
+        return line.strip()
+
+    def kill_after(self, marker: str, seconds: float) -> bool:
+        """Kill -9 the publishing step `seconds` after it starts; whether it had finished by then."""
+        self.start(marker)
+        code = self.driver.until_exit(seconds)[1]
+        if code is None:
+            self.driver.kill()
+        return code == 0
+
+    def whole_generation(self) -> tuple[str, str]:
+        """The generation the user's paths show, checked whole: dist/ and the store of the same
+        generation, holding the same quads. Returns its id and marker."""
+        store_real, dist_real = Path(os.path.realpath(self.store)), Path(os.path.realpath(self.dist))
+        assert store_real.parent == dist_real.parent, f"store {store_real} and dist {dist_real} differ"
+        assert store_real.parent.parent == self.home.resolve()
+        lines = (self.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
+        store = EmbeddedStore(self.store)
+        assert sum(triples_per_graph(store).values()) == len(lines)
+        [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
+        marker = row["m"].value
+        assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
+        assert generation_id(self.store) == store_real.parent.name
+        return store_real.parent.name, marker
+
+    def leftovers(self) -> list[str]:
+        names = set(os.listdir(self.home)) - {CURRENT, ".lock"}
+        generations = [name for name in names if not name.startswith(".")]
+        assert len(generations) <= 2, f"more than the current and previous generation: {sorted(names)}"
+        hidden = [name for name in names if name.startswith(".")]
+        return hidden + [name for name in os.listdir(self.root / ".kg") if name.startswith(".")]
