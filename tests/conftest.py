@@ -204,6 +204,19 @@ def library(library_root: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def library_work(library: Path, library_built: Built, tmp_path: Path) -> Path:
+    """`tmp_path/work`, holding the session's build of the library as `kg build` left it (generations,
+    store and dist/ links, kept parses): for a test that changes its `library` copy and rebuilds, the
+    same as building the copy there first, at the cost of a copy."""
+    work = tmp_path / "work"
+    shutil.copytree(library_built.store_path.parent, work, symlinks=True)
+    os.symlink(
+        os.path.relpath(os.path.realpath(library_built.dist), library_built.store_path.parent), work / "dist"
+    )
+    return work
+
+
+@pytest.fixture
 def project_copy(project_root: Path, tmp_path: Path) -> Path:
     """A copy of the project's inputs that a test may break."""
     return copy_inputs(project_root, tmp_path / "project")

@@ -141,11 +141,12 @@ def test_each_kind_of_change_matches_a_clean_build(
     _same_as_clean(library, tmp_path, rebuilt)
 
 
-def test_a_violation_seen_only_through_another_source_is_found(library: Path, tmp_path: Path) -> None:
+def test_a_violation_seen_only_through_another_source_is_found(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
     """The fixture's figure moved to a fiscal year makes the report's calendar-year figures of the same
     series (one measure, one area) violate the series rule: their own triples did not change."""
-    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(library, dist, store)
+    store, dist = library_work / "store", library_work / "dist"
     _common_edit(library)
     assert build(library, dist, store).how.startswith("rebuilt from generation")
     statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
@@ -156,9 +157,7 @@ def test_a_violation_seen_only_through_another_source_is_found(library: Path, tm
     assert focus and not [node for node in focus if "fixture" in node]  # all the report's
 
 
-def test_a_changed_source_text_is_checked_again(library: Path, tmp_path: Path) -> None:
-    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(library, dist, store)
+def test_a_changed_source_text_is_checked_again(library: Path, library_work: Path, tmp_path: Path) -> None:
     text = library / "sources" / FIXTURE / "text.txt"
     text.write_text(text.read_text("utf-8") + "\n", "utf-8")
     failure = _rebuild_fails_as_clean(library, tmp_path)
@@ -166,12 +165,10 @@ def test_a_changed_source_text_is_checked_again(library: Path, tmp_path: Path) -
 
 
 def test_excerpts_citing_a_document_no_longer_described_are_checked_again(
-    library: Path, tmp_path: Path
+    library: Path, library_work: Path, tmp_path: Path
 ) -> None:
     """The fixture's report renamed in its metadata: its excerpts, unchanged, now cite a document without
     a text, which a rebuild must find as a clean build does."""
-    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(library, dist, store)
     metadata = library / "sources" / FIXTURE / "source.ttl"
     _edit(metadata, "document:fixture-poppy-estimate a kg:Report ;", "document:fixture-renamed a kg:Report ;")
     failure = _rebuild_fails_as_clean(library, tmp_path)

@@ -118,9 +118,8 @@ REJECTED_FOR = {
 
 @pytest.mark.parametrize("change", FAILING, ids=list(FAILING))
 def test_a_change_a_clean_build_rejects_is_rejected_by_a_rebuild(
-    library: Path, tmp_path: Path, change: str
+    library: Path, library_work: Path, tmp_path: Path, change: str
 ) -> None:
-    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
     FAILING[change](library)
     assert REJECTED_FOR[change] in _rebuild_fails_as_clean(library, tmp_path)
 
@@ -133,10 +132,9 @@ PASSING: dict[str, Callable[[Path], None]] = {
 
 @pytest.mark.parametrize("change", PASSING, ids=list(PASSING))
 def test_a_change_a_clean_build_accepts_is_rebuilt_as_a_clean_build(
-    library: Path, tmp_path: Path, change: str
+    library: Path, library_work: Path, tmp_path: Path, change: str
 ) -> None:
-    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(library, dist, store)
+    store, dist = library_work / "store", library_work / "dist"
     PASSING[change](library)
     rebuilt = build(library, dist, store)
     assert rebuilt.how.startswith("rebuilt from generation"), rebuilt.how
@@ -180,10 +178,9 @@ def test_a_value_reached_early_through_an_optional_pattern_is_walked_from_far_en
 
 
 def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_text(
-    library: Path, tmp_path: Path
+    library: Path, library_work: Path, tmp_path: Path
 ) -> None:
     """An excerpt without an IRI, well formed but quoting what its source does not say at its position."""
-    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
     _append(
         library / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
         "obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom [ a kg:Excerpt ;\n"
