@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from algebra import algebra_nodes
 from rdflib import Variable
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -43,21 +44,15 @@ def branches(node: object) -> list[object]:
 
 def unjoinable_unions(node: object) -> Iterator[str]:
     """Each UNION joined to a pattern on variables none of which all its branches bind."""
-    if isinstance(node, CompValue):
-        if node.name in _JOINS:
-            for union, other in ((node.p1, node.p2), (node.p2, node.p1)):
-                if isinstance(union, CompValue) and union.name == "Union":
-                    shared = variables(union) & variables(other)
-                    bound = [sorted(str(v) for v in variables(b) & shared) for b in branches(union)]
-                    if shared and not set.intersection(*map(set, bound)):
-                        yield f"joined on {sorted(map(str, shared))}, its branches bind {bound}"
-        children: list[object] = list(node.values())
-    elif isinstance(node, list | tuple):
-        children = list(node)
-    else:
-        return
-    for child in children:
-        yield from unjoinable_unions(child)
+    for join in algebra_nodes(node):
+        if join.name not in _JOINS:
+            continue
+        for union, other in ((join.p1, join.p2), (join.p2, join.p1)):
+            if isinstance(union, CompValue) and union.name == "Union":
+                shared = variables(union) & variables(other)
+                bound = [sorted(str(v) for v in variables(b) & shared) for b in branches(union)]
+                if shared and not set.intersection(*map(set, bound)):
+                    yield f"joined on {sorted(map(str, shared))}, its branches bind {bound}"
 
 
 def test_a_union_whose_branches_bind_different_variables_is_caught() -> None:

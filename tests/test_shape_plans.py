@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from algebra import algebra_nodes
 from rdflib import Graph, URIRef, Variable
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
@@ -55,16 +56,9 @@ def alternatives(pattern: object) -> list[list[Triple]]:
 
 def optionals(node: object) -> Iterator[list[Triple]]:
     """The triple patterns of every OPTIONAL (each UNION branch of it apart), at any depth."""
-    if isinstance(node, CompValue):
-        if node.name == "LeftJoin":
-            yield from (triples for triples in alternatives(node.p2) if triples)
-        children: list[object] = list(node.values())
-    elif isinstance(node, list | tuple):
-        children = list(node)
-    else:
-        return
-    for child in children:
-        yield from optionals(child)
+    for found in algebra_nodes(node):
+        if found.name == "LeftJoin":
+            yield from (triples for triples in alternatives(found.p2) if triples)
 
 
 def walked_forward(triples: list[Triple]) -> bool:
