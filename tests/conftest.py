@@ -24,11 +24,12 @@ from server_fixtures import RunningServer, serving
 from shacl_cases import broken_graph
 
 from kg.build.analyses import CACHE_VARIABLE
-from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
+from kg.build.pipeline import DATA_GRAPHS, PARSED, BuildResult, build, merged
 from kg.build.project import load_project
 from kg.build.validation import Violation, validate
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
+from kg.store.generations import CURRENT, GENERATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -181,9 +182,10 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def driver() -> Iterator[Driver]:
-    """The driver of the build's publishing step, which forks a process for each trial (one per worker)."""
+    """The driver of the build's publishing step, which forks a process for each trial (one per test, so
+    that a trial a failing test left behind cannot be read by the next)."""
     running = Driver()
     yield running
     running.close()
@@ -205,14 +207,17 @@ def library(library_root: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def library_work(library: Path, library_built: Built, tmp_path: Path) -> Path:
-    """`tmp_path/work`, holding the session's build of the library as `kg build` left it (generations,
-    store and dist/ links, kept parses): for a test that changes its `library` copy and rebuilds, the
-    same as building the copy there first, at the cost of a copy."""
+    """`tmp_path/work`, holding the session's build of the library as `kg build` leaves it (its
+    generations, the store and dist/ links to the current one, its kept parses): for a test that changes
+    its `library` copy and rebuilds, the same as building the copy there first, at the cost of a copy.
+    Only what the whole build wrote is copied: other tests build single sources beside it meanwhile."""
     work = tmp_path / "work"
-    shutil.copytree(library_built.store_path.parent, work, symlinks=True)
-    os.symlink(
-        os.path.relpath(os.path.realpath(library_built.dist), library_built.store_path.parent), work / "dist"
-    )
+    built = library_built.store_path.parent
+    work.mkdir()
+    for name in (GENERATIONS, PARSED):
+        shutil.copytree(built / name, work / name, symlinks=True)
+    for link in ("store", "dist"):
+        os.symlink(f"{GENERATIONS}/{CURRENT}/{link}", work / link)
     return work
 
 

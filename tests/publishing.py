@@ -3,6 +3,7 @@ that forks one process per trial, and the paths a user knows, checked whole afte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -19,8 +20,11 @@ DRIVER = Path(__file__).with_name("publish_driver.py")
 MARKER = "https://w3id.org/opioid-kg/id/build-marker"
 
 
+WAIT = 300  # seconds a trial may take before the test gives up on it
+
+
 class Driver:
-    """The publishing driver (`publish_driver.py`), one process for many trials: each trial is a
+    """The publishing driver (`publish_driver.py`), one process for a test's trials: each trial is a
     process it forks, which the test reads line by line and may kill."""
 
     def __init__(self) -> None:
@@ -34,41 +38,42 @@ class Driver:
         """Start a trial; its process says `ready` before it publishes."""
         assert self.process.stdin is not None
         self.process.stdin.write(("\t".join(fields) + "\n").encode())
-        self.running = int(self.line().removeprefix("pid "))
-        assert self.line() == "ready"
+        self.running = int(self.line(WAIT).removeprefix("pid "))
+        assert self.line(WAIT) == "ready"
 
-    def line(self, seconds: float | None = None) -> str | None:
-        """The next line the trial or the driver prints, or None when none came within `seconds`."""
+    def line(self, seconds: float) -> str:
+        """The next line the trial or the driver prints, or "" when none came within `seconds`."""
         assert self.process.stdout is not None
-        deadline = None if seconds is None else time.monotonic() + seconds
+        deadline = time.monotonic() + seconds
         while b"\n" not in self.pending:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not select.select([self.process.stdout], [], [], left)[0]:
-                return None
+            if not select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return ""
             chunk = os.read(self.process.stdout.fileno(), 65536)
             assert chunk, "the publishing driver ended"
             self.pending += chunk
         line, _, self.pending = self.pending.partition(b"\n")
         return line.decode()
 
-    def until_exit(self, seconds: float | None = None) -> tuple[list[str], int | None]:
+    def until_exit(self, seconds: float = WAIT) -> tuple[list[str], int | None]:
         """The trial's further lines, and its exit code once the driver reaped it (None if it runs on
         after `seconds`)."""
-        deadline = None if seconds is None else time.monotonic() + seconds
+        deadline = time.monotonic() + seconds
         lines = []
         while True:
-            line = self.line(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            if line is None:
+            line = self.line(max(0.0, deadline - time.monotonic()))
+            if not line:
                 return lines, None
             if line.startswith("exit "):
                 self.running = 0
                 return lines, int(line.removeprefix("exit "))
             lines.append(line)
 
-    def kill(self) -> None:
-        """Kill -9 the trial's process, and wait until the driver has reaped it."""
-        os.kill(self.running, signal.SIGKILL)
-        assert self.until_exit(30)[1] == -signal.SIGKILL
+    def kill(self) -> int | None:
+        """Kill -9 the trial's process; its exit code once the driver has reaped it (0 when it finished
+        just before the kill)."""
+        with contextlib.suppress(ProcessLookupError):  # it ended, and the driver reaped it, meanwhile
+            os.kill(self.running, signal.SIGKILL)
+        return self.until_exit(30)[1]
 
     def close(self) -> None:
         if self.running:
@@ -108,9 +113,9 @@ class Layout:
         self.start(marker, step)
         line = ""
         while not line.startswith(f"{step} "):
-            line = self.driver.line() or ""
-            assert not line.startswith("exit "), f"the trial ended before step {step}"
-        self.driver.kill()
+            line = self.driver.line(WAIT)
+            assert line and not line.startswith("exit "), f"the trial ended or hung before step {step}"
+        assert self.driver.kill() == -signal.SIGKILL
         return line.strip()
 
     def kill_after(self, marker: str, seconds: float) -> bool:
@@ -118,7 +123,7 @@ class Layout:
         self.start(marker)
         code = self.driver.until_exit(seconds)[1]
         if code is None:
-            self.driver.kill()
+            code = self.driver.kill()
         return code == 0
 
     def whole_generation(self) -> tuple[str, str]:

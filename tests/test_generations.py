@@ -131,7 +131,9 @@ def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
 ) -> None:
     """Before each file-system step of publishing, and at random instants: kill -9, then the user's
     paths show the old or the new generation whole, a running `kg serve` takes it up, a server
-    started then answers from it, and the next run removes what the killed one left."""
+    started then answers from it, and the next run removes what the killed one left (after a kill at
+    a step, `tidy` does, as the next run's first step would; after a kill at a random instant, the
+    next trial does)."""
     layout.publish("first")
     layout.publish("old")
     steps, duration = layout.publish("probe")  # as every trial runs: it removes the oldest generation
