@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 from rdflib.plugins.sparql.parserutils import CompValue
 
+# Nodes whose solutions are those of the pattern `p` they wrap: filtered, extended, in a graph, as a set.
+WRAPPERS = ("Filter", "Extend", "Graph", "ToMultiSet", "Distinct", "Reduced")
+
 
 def algebra_nodes(node: object) -> Iterator[CompValue]:
     """Every node of the algebra under `node`, itself first, at any depth."""

@@ -28,10 +28,11 @@ import time
 import traceback
 from pathlib import Path
 
+from publishing import MARKER
+
 from kg.build.pipeline import publish, stage
 from kg.store.generations import Generations
 
-MARKER = "https://w3id.org/opioid-kg/id/build-marker"
 PROJECT = Path(__file__).resolve().parent.parent
 STEPS = (
     (os, "mkdir"),

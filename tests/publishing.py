@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
-from kg.store.generations import CURRENT, GENERATIONS, generation_id
+from kg.store.generations import CURRENT, Generations, generation_id
 
 DRIVER = Path(__file__).with_name("publish_driver.py")
 MARKER = "https://w3id.org/opioid-kg/id/build-marker"
@@ -94,7 +94,13 @@ class Layout:
         self.driver = driver
         self.dist = root / "dist"
         self.store = root / ".kg" / "store"
-        self.home = root / ".kg" / GENERATIONS
+        self.generations = Generations(self.store, self.dist)
+        self.home = self.generations.home
+
+    def tidy(self) -> None:
+        """Remove what a killed trial left, as the next run's first step would."""
+        with self.generations.locked():
+            self.generations.clean()
 
     def start(self, marker: str, stop_at: int = 0) -> None:
         self.driver.start([str(self.graphs), str(self.store), str(self.dist), marker, str(stop_at)])

@@ -117,22 +117,13 @@ def representative_steps(steps: list[str]) -> list[int]:
     return sorted(chosen)
 
 
-def tidy(layout: Layout) -> None:
-    """Remove what a killed trial left, as the next run's first step would: so that each trial killed
-    at a step starts where the probe started and takes the same steps (the trials killed at random
-    instants leave this to the next run)."""
-    generations = Generations(layout.store, layout.dist)
-    with generations.locked():
-        generations.clean()
-
-
 def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
     layout: Layout, tmp_path: Path
 ) -> None:
     """Before each file-system step of publishing, and at random instants: kill -9, then the user's
     paths show the old or the new generation whole, a running `kg serve` takes it up, a server
     started then answers from it, and the next run removes what the killed one left (after a kill at
-    a step, `tidy` does, as the next run's first step would; after a kill at a random instant, the
+    a step, `Layout.tidy` does, as the next run's first step would; after a kill at a random instant, the
     next trial does)."""
     layout.publish("first")
     layout.publish("old")
@@ -155,7 +146,7 @@ def test_kill_at_every_step_and_at_random_instants_leaves_one_whole_generation(
             outcome = "old" if shown == previous else "new"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             previous = shown
-            tidy(layout)
+            layout.tidy()  # so the next trial starts where the probe started and takes its steps
         rng = random.Random(20261130)
         for trial in range(RANDOM_KILLS):
             finished = layout.kill_after(f"random-{trial}", rng.uniform(0, duration))

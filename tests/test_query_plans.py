@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from algebra import algebra_nodes
+from algebra import WRAPPERS, algebra_nodes
 from rdflib import Variable
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from test_engines import CATALOGUE
 
 _JOINS = ("Join", "LeftJoin", "Minus")
-# Nodes whose solutions are those of the pattern `p` they wrap, filtered, extended or in a graph.
-_WRAPPERS = ("Filter", "Extend", "Graph", "ToMultiSet", "Distinct", "Reduced")
 
 
 def variables(node: object) -> set[Variable]:
@@ -53,14 +51,14 @@ def binds(node: object, every: bool) -> set[Variable]:
         return set(node.PV) & binds(node.p, every)
     if node.name == "Extend":
         return binds(node.p, every) | {node.var}
-    if node.name in _WRAPPERS:
+    if node.name in WRAPPERS:
         return binds(node.p, every)
     return variables(node)  # VALUES, aggregates: taken as binding what they name
 
 
 def unwrapped(node: object) -> object:
     """The pattern under filters, extensions and graphs: a UNION with a FILTER beside it is a UNION."""
-    while isinstance(node, CompValue) and node.name in _WRAPPERS:
+    while isinstance(node, CompValue) and node.name in WRAPPERS:
         node = node.p
     return node
 

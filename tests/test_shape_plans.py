@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from algebra import algebra_nodes
+from algebra import WRAPPERS, algebra_nodes
 from rdflib import Graph, URIRef, Variable
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
@@ -31,8 +31,8 @@ from kg.build.shape_queries import Qualified, ValidationPlan, compile_shapes, sh
 from kg.store.sparql import tokens
 
 Triple = tuple[Node, Node, Node]
-# The algebra nodes whose solutions are those of the pattern `p` they wrap, filtered or extended.
-_WRAPPERS = ("Filter", "Extend", "Graph", "Project", "Distinct", "ToMultiSet")
+# The algebra nodes whose solutions are those of the pattern `p` they wrap, a sub-SELECT's too.
+_WRAPPERS = (*WRAPPERS, "Project")
 # An absolute IRI written whole: what the tokenizer calls an IRI but a comparison such as `?a<?b` is not.
 _ABSOLUTE_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\s]*>")
 
