@@ -57,8 +57,9 @@ def binds(node: object, every: bool) -> set[Variable]:
 
 
 def unwrapped(node: object) -> object:
-    """The pattern under filters, extensions and graphs: a UNION with a FILTER beside it is a UNION."""
-    while isinstance(node, CompValue) and node.name in WRAPPERS:
+    """The pattern under filters, extensions, graphs and sub-SELECTs: a UNION with a FILTER beside it,
+    or alone in a sub-SELECT, is joined as a UNION."""
+    while isinstance(node, CompValue) and node.name in (*WRAPPERS, "Project"):
         node = node.p
     return node
 
@@ -82,7 +83,10 @@ def test_a_union_whose_branches_bind_different_variables_is_caught() -> None:
     whole = start + "{ ?f <urn:leg> ?l ; <urn:c> ?x } UNION { ?f <urn:leg> ?l . ?l <urn:c> ?x } } }"
     filtered = start + "?f <urn:leg> ?l . { ?l <urn:c> ?x } UNION { ?f <urn:c> ?x } FILTER(BOUND(?x)) } }"
     checked = start + "?f <urn:leg> ?l . { ?l <urn:c> ?x FILTER(BOUND(?f)) } UNION { ?f <urn:c> ?x } } }"
-    for caught in (split, filtered, checked):
+    selected = (
+        start + "?f <urn:leg> ?l . { SELECT * WHERE { { ?l <urn:c> ?x } UNION { ?f <urn:c> ?x } } } } }"
+    )
+    for caught in (split, filtered, checked, selected):
         assert len(list(unjoinable_unions(prepareQuery(caught).algebra))) == 1, caught
     assert list(unjoinable_unions(prepareQuery(whole).algebra)) == []
 
