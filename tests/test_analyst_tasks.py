@@ -190,6 +190,12 @@ def test_no_serious_accessibility_violation(server, browser, path: str) -> None:
     assert serious == [], json.dumps(serious, ensure_ascii=False, indent=1)
 
 
+def test_the_accessibility_check_reports_what_a_page_gets_wrong(browser) -> None:
+    unlabelled = "data:text/html,<html><body><img src='x.png'><input type='text'></body></html>"
+    found = {line.split(" ", 1)[0] for line in serious_violations(browser, unlabelled)}
+    assert {"html-has-lang", "image-alt", "label"} <= found, found
+
+
 def test_a_missing_prefix_is_explained_on_the_query_page(server) -> None:
     reply = server.get("/query", "text/html", query="SELECT ?s WHERE { ?s rdfs:label ?label } LIMIT 1")
     assert reply.status == 400
