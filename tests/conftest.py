@@ -16,7 +16,7 @@ import pytest
 from browser import CHROMIUM, launched_chromium
 from flask import Flask
 from flask.testing import FlaskClient
-from inputs import copy_inputs
+from inputs import copy_build, copy_inputs
 from listener import Listener
 from publishing import Driver
 from rdflib import Dataset, Graph
@@ -24,12 +24,11 @@ from server_fixtures import RunningServer, serving
 from shacl_cases import broken_graph
 
 from kg.build.analyses import CACHE_VARIABLE
-from kg.build.pipeline import DATA_GRAPHS, PARSED, BuildResult, build, merged
+from kg.build.pipeline import DATA_GRAPHS, BuildResult, build, merged
 from kg.build.project import load_project
 from kg.build.validation import Violation, validate
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore
-from kg.store.generations import CURRENT, GENERATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -210,14 +209,9 @@ def library_work(library: Path, library_built: Built, tmp_path: Path) -> Path:
     """`tmp_path/work`, holding the session's build of the library as `kg build` leaves it (its
     generations, the store and dist/ links to the current one, its kept parses): for a test that changes
     its `library` copy and rebuilds, the same as building the copy there first, at the cost of a copy.
-    Only what the whole build wrote is copied: other tests build single sources beside it meanwhile."""
+    """
     work = tmp_path / "work"
-    built = library_built.store_path.parent
-    work.mkdir()
-    for name in (GENERATIONS, PARSED):
-        shutil.copytree(built / name, work / name, symlinks=True)
-    for link in ("store", "dist"):
-        os.symlink(f"{GENERATIONS}/{CURRENT}/{link}", work / link)
+    copy_build(library_built.store_path.parent, work, work / "dist")
     return work
 
 
@@ -246,7 +240,6 @@ def browser() -> Iterator[object]:
 # once: the security suite's server (`exposed`), and pyshacl's validation of the broken graph.
 SHARED_UNITS = {
     "tests/security/test_exhaustion.py": "exposed-server",
-    "tests/security/test_fairness.py": "exposed-server",
     "tests/security/test_ssrf_server.py": "exposed-server",
     "tests/test_shapes.py": "pyshacl",
     "tests/test_store_validation.py": "pyshacl",
