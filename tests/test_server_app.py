@@ -12,6 +12,7 @@ import pytest
 from kg.server import ServerConfig, create_app
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
+from kg.server.forkserver import ForkServer
 from kg.server.messages import Setup
 from kg.server.workers import Worker
 from kg.store.embedded import EmbeddedStore
@@ -43,9 +44,13 @@ def test_create_app_leaves_matplotlib_until_a_picture_is_drawn(built) -> None:
 
 def test_a_worker_whose_server_went_away_while_it_started_exits_quietly(built, capfd) -> None:
     """A spare still starting when its server stops finds its pipe closed when it reports ready."""
-    worker = Worker(Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30.0))
+    forks = ForkServer()
+    worker = Worker(Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30.0), forks)
     worker.connection.close()
-    assert worker.process.wait(60) == 0
+    try:
+        assert worker.process.wait(60) == 0
+    finally:
+        forks.close()
     assert "Traceback" not in capfd.readouterr().err
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from listener import Listener
+from processes import workers_of
 
 from kg.server.messages import Query
 from kg.server.workers import ServiceError, WorkerPool
@@ -84,22 +85,6 @@ def address_space_mb(pid: int) -> int:
         if line.startswith("VmSize:"):
             return int(line.split()[1]) // 1024
     raise AssertionError(f"no VmSize for process {pid}")
-
-
-def workers_of(pid: int) -> list[int]:
-    """The query workers `pid` started, once each runs the worker's own program: a child caught between
-    fork and exec still has its parent's address space."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                command = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"worker_main" in command:
-                children.append(int(entry))
-    return children
 
 
 def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built) -> None:

@@ -15,7 +15,6 @@ import math
 import queue
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -30,12 +29,10 @@ from . import guard
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
 from .fairness import FairQueue, Usage
+from .forkserver import ForkServer
 from .messages import Answer, Failure, Query, Ready, Setup
-from .sandbox import Protections, isolate_network, limit_cpu, limit_memory, worker_environment
+from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
-# A worker is a fresh interpreter that imports only this module, so it starts in a fraction of a
-# second whatever program embeds the server, and a replacement never inherits a busy thread's locks.
-_WORKER_MAIN = "import sys; from kg.server.workers import worker_main; worker_main(int(sys.argv[1]))"
 # The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
 _RECURSION_LIMIT = 60_000
 
@@ -139,17 +136,20 @@ class Worker:
     """One query worker process and the pipe to it; it starts with `setup` and is ready once `ready`
     says so."""
 
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, forks: ForkServer) -> None:
         from multiprocessing.connection import Connection
 
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-            env=worker_environment(),
-        )
-        theirs.close()
+        for attempt in (1, 2):  # a fork server that died is started again, once, on a new pipe
+            ours, theirs = socket.socketpair()
+            try:
+                self.process = forks.fork(theirs)
+                break
+            except OSError:
+                ours.close()
+                if attempt == 2:
+                    raise
+            finally:
+                theirs.close()
         self.connection = Connection(ours.detach())
         self.connection.send(setup)
         self.preempted = False  # killed to free it for a lighter client
@@ -171,9 +171,8 @@ class Worker:
 
     def death(self) -> str:
         """Why a worker that stopped answering stopped."""
-        try:
-            code = self.process.wait(2)
-        except subprocess.TimeoutExpired:
+        code = self.process.wait(2)
+        if code is None:
             return "the query worker stopped answering"
         if code == -signal.SIGXCPU:
             return "the query used more CPU time than a query may; the worker was replaced"
@@ -241,6 +240,7 @@ class WorkerPool:
         self._started = False
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
+        self._forks = ForkServer()
 
     @property
     def started(self) -> bool:
@@ -268,7 +268,7 @@ class WorkerPool:
         setup = Setup(
             self._store_factory, self._isolate, self._probe_port, self._memory_mb, 2 * self.timeout + 5
         )
-        worker = Worker(setup)
+        worker = Worker(setup, self._forks)
         ready = worker.ready()
         if ready is None:
             worker.stop()
@@ -283,7 +283,12 @@ class WorkerPool:
         if not self._started:
             return
         # Started outside any lock, so that retiring other workers meanwhile never waits for it.
-        worker = self._launch()
+        try:
+            worker = self._launch()
+        except OSError:
+            if self._started:
+                raise
+            return  # the pool closed meanwhile
         with self._members:
             keep = self._started
             if keep:
@@ -407,3 +412,4 @@ class WorkerPool:
             self._probe.close()
         for worker in workers:
             worker.stop()
+        self._forks.close()
