@@ -1,4 +1,4 @@
-"""The query workers of a pool are forked from one fork server: a fresh interpreter that has loaded the
+"""The query workers are forked from a fork server: a fresh interpreter that has loaded the
 worker's code and built rdflib's SPARQL grammar once.
 
 Started as a new interpreter, a worker cost about 0.2 s of CPU before it could answer (importing
@@ -11,6 +11,7 @@ tells the pool how each one ended, which only a parent can learn.
 
 from __future__ import annotations
 
+import atexit
 import os
 import selectors
 import signal
@@ -37,7 +38,7 @@ _REPORT = struct.Struct("!cii")
 
 class ForkServer:
     """The pool's side: asks for workers, learns how they ended; a fork server that died is started
-    again on the next fork."""
+    again on the next fork. Pools use the process's `shared` one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one fork at a time: the next "forked" report is its pid
@@ -68,6 +69,21 @@ class ForkServer:
             self._closed = True
             if self._running is not None:
                 self._running.stop()
+
+
+_shared: ForkServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> ForkServer:
+    """The process's fork server, started on first use and stopped when the process exits: every pool
+    of the process forks from it, so a new generation's workers start in milliseconds too."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ForkServer()
+            atexit.register(_shared.close)
+        return _shared
 
 
 class _Running:

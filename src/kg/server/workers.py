@@ -25,7 +25,7 @@ from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Store
 from kg.store.queryfiles import binding_terms
 
-from . import guard
+from . import forkserver, guard
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
 from .fairness import FairQueue, Usage
@@ -240,7 +240,6 @@ class WorkerPool:
         self._started = False
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
-        self._forks = ForkServer()
 
     @property
     def started(self) -> bool:
@@ -268,7 +267,7 @@ class WorkerPool:
         setup = Setup(
             self._store_factory, self._isolate, self._probe_port, self._memory_mb, 2 * self.timeout + 5
         )
-        worker = Worker(setup, self._forks)
+        worker = Worker(setup, forkserver.shared())
         ready = worker.ready()
         if ready is None:
             worker.stop()
@@ -412,4 +411,3 @@ class WorkerPool:
             self._probe.close()
         for worker in workers:
             worker.stop()
-        self._forks.close()
