@@ -3,6 +3,7 @@ and writes dist/ and the store exactly as a clean build of the same inputs does.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checks import BuildFailed
 from kg.build.pipeline import PARSED, BuildResult, build
 
@@ -81,6 +83,22 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     assert "1 quads removed, 1 added" in rebuilt.how and " skipped" in rebuilt.how
     _same_as_clean(project_copy, tmp_path, rebuilt)
     assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
+
+
+def test_a_rebuild_after_no_change_asks_no_shape_query_and_reads_none(
+    library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every answer of the previous generation, which conforms, stands: not one query is asked, nor
+    read for its patterns (which costs seconds on a new project), no text is checked again (in a copy
+    of the project and its build, too), and the output is the same."""
+    analyses = tmp_path / "analyses"
+    monkeypatch.setenv(CACHE_VARIABLE, str(analyses))
+    before = _files(library_work / "dist")
+    rebuilt = build(library, library_work / "dist", library_work / "store")
+    assert "0 quads removed, 0 added; 0 documents and 0 excerpts re-checked" in rebuilt.how, rebuilt.how
+    assert re.search(r"shape queries \d+ skipped, 0 restricted, 0 whole$", rebuilt.how), rebuilt.how
+    assert not list(analyses.rglob("*.json"))
+    assert _files(library_work / "dist") == before
 
 
 def _move_fixture(library: Path, aside: Path) -> None:

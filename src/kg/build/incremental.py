@@ -119,9 +119,17 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
 
 
 def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
-    """The SHA-256 of every source text the store's reports name ("" for a missing file)."""
+    """The SHA-256 of every source text the store's reports name ("" for a missing file), by its path
+    under `sources_dir`: a project moved or copied with its build re-checks none."""
     texts = source_texts(store, ox.NamedNode(str(graph_iri("provenance"))), sources_dir)
-    return {str(text.path): text.sha256 if text.path.is_file() else "" for text in texts.values()}
+    return {
+        _text_key(text.path, sources_dir): text.sha256 if text.path.is_file() else ""
+        for text in texts.values()
+    }
+
+
+def _text_key(path: Path, sources_dir: Path) -> str:
+    return path.relative_to(sources_dir).as_posix()
 
 
 def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
@@ -134,7 +142,8 @@ def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: 
     documents = {
         document
         for document, text in source_texts(store, provenance, sources_dir).items()
-        if ox.NamedNode(str(document)) in subjects or now[str(text.path)] != before.get(str(text.path))
+        if ox.NamedNode(str(document)) in subjects
+        or now[_text_key(text.path, sources_dir)] != before.get(_text_key(text.path, sources_dir))
     }
     excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
     blank = len(excerpts) < len(subjects)
