@@ -12,7 +12,7 @@ from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_q
 from kg.query.run import QueryError, run_query
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
-from kg.store.sparql import NotAQuery, query_form
+from kg.store.sparql import NotAQuery, iris_named, query_form
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "queries"
@@ -298,6 +298,19 @@ def test_query_form_reads_past_comments_and_prologue() -> None:
     assert query_form("PREFIX : <http://x/>\nDESCRIBE :a") == "describe"
     with pytest.raises(NotAQuery):
         query_form("INSERT DATA { }")
+
+
+def test_the_iris_a_text_names_are_read_past_strings_and_comments() -> None:
+    text = (
+        "PREFIX ex: <http://x/>\n# ex:inComment\n"
+        'SELECT * WHERE { ?s a ex:Class ; <http://y/p> "ex:inString" ; other:undeclared ?o }'
+    )
+    assert iris_named(text) == {
+        "http://x/",
+        "http://x/Class",
+        "http://y/p",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    }
 
 
 @pytest.mark.parametrize(

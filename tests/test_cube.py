@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import XSD, Graph, Literal, URIRef
+from algebra import algebra_nodes
+from rdflib import XSD, Graph, Literal, URIRef, Variable
+from rdflib.paths import SequencePath
+from rdflib.plugins.sparql import prepareQuery, prepareUpdate
+from rdflib.plugins.sparql.algebra import triples
 
-from kg.build.cube import CHECKS, check_cube
+from kg.build.cube import CHECKS, GROUPED, check_cube
 from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build, merged
 from kg.build.project import load_project
+from kg.build.queries import sparql
+from kg.store.sparql import iris_named
 
 OBSERVATION = "https://w3id.org/opioid-kg/id/observation/"
 
@@ -138,3 +145,47 @@ def test_an_observation_without_a_dimension_stops_the_build(project_root: Path, 
     assert "IC-11. All dimensions required" in message
     assert f"<{OBSERVATION}mx-drug-labs-destroyed-2016>" in message
     assert "refPeriod" in message
+
+
+def _triples(node: object) -> Iterator[tuple[object, object, object]]:
+    """The triple patterns under an algebra node, those of FILTER (NOT) EXISTS too (left as parsed)."""
+    for part in algebra_nodes(node):
+        if part.name == "BGP":
+            yield from part.triples
+        elif part.name == "TriplesBlock":
+            yield from triples(part.triples)
+
+
+def test_the_checks_read_through_a_variable_only_the_properties_a_rebuild_watches(project_root: Path) -> None:
+    """A rebuild skips the Data Cube checks when no changed triple has a predicate or class their texts
+    name, or a property `cube-read-properties` lists (`change_reaches_checks`). That holds only if
+    each variable in a predicate position is bound, in the same query, as the object of a property
+    that query lists (or of a path ending in one)."""
+    watched = {URIRef(iri) for iri in iris_named(sparql("cube-read-properties"))}
+    checks = project_root / CHECKS
+    patterns = [
+        (path.name, prepareQuery(path.read_text("utf-8").replace("<$p>", "<urn:x:p>")).algebra)
+        for path in sorted(checks.glob("ic-*.rq"))
+    ]
+    patterns += [(name, prepareQuery(sparql(name)).algebra) for name in GROUPED.values()]
+    patterns += [
+        (path.name, operation.get("where"))
+        for path in sorted(checks.glob("*.ru"))
+        for operation in prepareUpdate(path.read_text("utf-8")).algebra
+    ]
+    unwatched = []
+    variables = 0
+    for name, pattern in patterns:
+        found = list(_triples(pattern))
+        bound = {
+            value
+            for _, predicate, value in found
+            if predicate in watched or isinstance(predicate, SequencePath) and predicate.args[-1] in watched
+        }
+        for _, predicate, _ in found:
+            if isinstance(predicate, Variable):
+                variables += 1
+                if predicate not in bound:
+                    unwatched.append((name, str(predicate)))
+    assert variables >= 10  # the walk sees the patterns under NOT EXISTS and the updates' WHERE too
+    assert unwatched == []

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_incremental import FIXTURE, REPORT, _edit, _rebuild_fails_as_clean, _same_as_clean
 
+from kg.build.cube import CHECKS
 from kg.build.pipeline import build
 from kg.build.tables import TableError
 
@@ -90,6 +91,15 @@ FAILING: dict[str, Callable[[Path], None]] = {
         "@prefix scheme: <https://w3id.org/opioid-kg/id/scheme/> .\n"
         'organization:fixture-estimates-desk skos:prefLabel "Another desk"@en .\n',
     ),
+    # a dimension's value removed from an observation: read by the Data Cube checks only through
+    # a variable bound to the structure's components (IC-11)
+    "an observation's dimension removed": lambda root: _edit(
+        root / STATISTICS, "    kg:refPeriod period:2017 ;\n", ""
+    ),
+    # a Data Cube check itself changed, and no quad: the rebuild must run the checks again
+    "a Data Cube check changed": lambda root: (root / CHECKS / "ic-01.rq").write_text(
+        (root / CHECKS / "ic-01.rq").read_text("utf-8").split("ASK")[0] + "ASK {}\n", "utf-8"
+    ),
     # a row of a table moved to a fiscal year
     "a table's row moved to a fiscal year": lambda root: _edit(
         root / POPPY_TABLE,
@@ -113,6 +123,8 @@ REJECTED_FOR = {
     "attribution broken by two files": "needs an excerpt (quoting or kg:contextExcerpt) that names the agent",
     "a second English label": "Needs exactly one English skos:prefLabel",
     "a table's row moved to a fiscal year": "must not mix calendar and fiscal years",
+    "an observation's dimension removed": "IC-11. All dimensions required",
+    "a Data Cube check changed": "IC-1. Unique DataSet",
 }
 
 

@@ -8,6 +8,7 @@ queries/checks/, so any SPARQL engine can re-run them on the published data.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rdflib import Graph
 
 from kg.build.queries import sparql
 from kg.namespaces import graph_iri
-from kg.store.sparql import substitute
+from kg.store.sparql import RDF_TYPE, iris_named, substitute
 
 CHECKS = Path("queries") / "checks"
 # Where the normalisation's inferences are kept while the constraints run.
@@ -52,6 +53,28 @@ def check_cube(graph: Graph, checks: Path, *, grouped: bool = False) -> CubeRepo
     store = ox.Store()
     store.load(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
     return check_cube_store(store, checks, grouped=grouped)
+
+
+def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> bool:
+    """Whether the checks in `checks` may answer otherwise on `store` than before the `changed` quads.
+
+    The checks read triples through the predicates and classes their texts name, and through the
+    properties the data declares as components, measure types or parent-child links (their only
+    patterns with a variable predicate; `tests/test_cube.py` holds them to that). A change of no
+    such triple leaves every answer as it was.
+    """
+    texts = [path.read_text("utf-8") for path in sorted(checks.glob("*.r[qu]"))]
+    named = set().union(*(iris_named(text) for text in texts + [sparql(name) for name in GROUPED.values()]))
+    rows = store.query(sparql("cube-read-properties"), use_default_graph_as_union=True)
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    read = named | {row["p"].value for row in rows}
+    for quad in changed:
+        predicate = quad.predicate.value
+        if predicate in read and (
+            predicate != RDF_TYPE or isinstance(quad.object, ox.NamedNode) and quad.object.value in named
+        ):
+            return True
+    return False
 
 
 def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) -> CubeReport:

@@ -77,9 +77,24 @@ def previous_texts(generation: Generation) -> dict[str, str]:
     return {str(path): str(digest) for path, digest in texts.items()} if isinstance(texts, dict) else {}
 
 
-def write_state(generation: Generation, texts: dict[str, str]) -> None:
-    """What the next build needs to start from this one: the code that checked it, its texts' digests."""
-    state = {"code": code_digest(), "texts": texts}
+def previous_checks(generation: Generation) -> str | None:
+    """The digest of the Data Cube checks `generation` passed (`checks_digest`)."""
+    checks = (read_state(generation) or {}).get("checks")
+    return checks if isinstance(checks, str) else None
+
+
+def checks_digest(checks: Path) -> str:
+    """The SHA-256 of the Data Cube checks' files in `checks`, names and texts."""
+    digest = hashlib.sha256()
+    for path in sorted(checks.glob("*.r[qu]")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def write_state(generation: Generation, texts: dict[str, str], checks: str) -> None:
+    """What the next build needs to start from this one: the code that checked it, its texts' digests
+    and its Data Cube checks' digest."""
+    state = {"code": code_digest(), "texts": texts, "checks": checks}
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
 
 

@@ -35,11 +35,13 @@ from kg.build.checks import (
     named,
     quads_graph,
 )
-from kg.build.cube import CHECKS
+from kg.build.cube import CHECKS, change_reaches_checks
 from kg.build.incremental import (
     Change,
     change_since,
+    checks_digest,
     copy_store,
+    previous_checks,
     previous_texts,
     reached_sources,
     text_digests,
@@ -221,7 +223,7 @@ def stage(
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases
             )
-        write_state(staging, texts)
+        write_state(staging, texts, checks_digest(root / CHECKS))
         with phases("write"):
             written = [staging.dist / "opioid-kg.nq"]
             os.replace(dump, written[0])
@@ -271,8 +273,8 @@ def _update_and_check(
 ) -> tuple[ValidationReport, int, dict[str, str], str]:
     """The previous generation's store copied to `path`, the change applied, and the checks asked about
     what the change reaches: the new terms, the excerpts and texts it touched, the focus nodes it
-    reaches (see `kg.build.reach`); the Data Cube constraints run whole. Returns as `_load_and_check`
-    does, and what was reused."""
+    reaches (see `kg.build.reach`), and the Data Cube constraints, whole, when the change reaches them.
+    Returns as `_load_and_check` does, and what was reused."""
     generation, change, analyses = previous
     with phases("load"):
         store = copy_store(generation, path)
@@ -288,8 +290,13 @@ def _update_and_check(
             terms.extend(change.added)
         with phases("check"):
             reached = reached_sources(store, change, root / "sources", previous_texts(generation))
+            cube = previous_checks(generation) != checks_digest(root / CHECKS) or change_reaches_checks(
+                store, change.quads, root / CHECKS
+            )
         revalidation = Revalidation(store, change.quads, analyses.reach)
-        report, excerpt_count = _check(store, split, root, index, phases, terms, reached, revalidation)
+        report, excerpt_count = _check(
+            store, split, root, index, phases, terms, reached, revalidation, cube=cube
+        )
         summary = revalidation.summary()
         with phases("load"):
             store.extend(graph_quads(split, "shapes"))
@@ -298,7 +305,7 @@ def _update_and_check(
             f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
             f"{len(change.added)} added; {len(reached.documents)} documents and "
             f"{'all' if reached.excerpts is None else len(reached.excerpts)} excerpts re-checked; "
-            f"shape queries {summary}"
+            f"shape queries {summary}; Data Cube checks {'run' if cube else 'skipped'}"
         )
         return report, excerpt_count, text_digests(store, root / "sources"), how
     finally:
@@ -319,12 +326,16 @@ def _check(
     terms: ox.Store,
     reached: Reached | None,
     asked: Revalidation | None,
+    *,
+    cube: bool = True,
 ) -> tuple[ValidationReport, int]:
-    """Every check of a build on `store` (the terms on `terms`); raises BuildFailed."""
+    """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
+    raises BuildFailed."""
     with phases("check"):
         check_terms(terms, index)
         excerpt_count = check_sources(store, root / "sources", index, reached)
-        check_data_cube(store, root / CHECKS)
+        if cube:
+            check_data_cube(store, root / CHECKS)
     with phases("validate"):
         shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
         report = check_shapes(store, shapes, index, only_data=True, asked=asked)

@@ -33,6 +33,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 FORMS = ("select", "ask", "construct", "describe")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROLOGUE = {"PREFIX", "BASE"}
 UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
 
@@ -59,6 +60,29 @@ def tokens(text: str) -> list[Token]:
         if kind != "comment":
             found.append(Token(kind, match.group(), match.start(), match.end()))
     return found
+
+
+def iris_named(text: str) -> set[str]:
+    """Every IRI the text names: written whole, as a prefixed name of a prefix it declares, or as the
+    keyword `a` (rdf:type). Whatever triple the query reads through a constant predicate or class has
+    that IRI among them."""
+    found = tokens(text)
+    prefixes = {
+        name.text: iri.text[1:-1]
+        for keyword, name, iri in zip(found, found[1:], found[2:], strict=False)
+        if keyword.text.upper() == "PREFIX" and name.kind == "pname" and iri.kind == "iri"
+    }
+    named = set()
+    for token in found:
+        if token.kind == "iri":
+            named.add(token.text[1:-1])
+        elif token.kind == "pname" and token.text not in prefixes:
+            prefix, _, local = token.text.partition(":")
+            if prefix + ":" in prefixes:
+                named.add(prefixes[prefix + ":"] + local)
+        elif token.kind == "word" and token.text == "a":
+            named.add(RDF_TYPE)
+    return named
 
 
 def query_form(text: str) -> str:
