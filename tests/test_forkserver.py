@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from processes import fork_servers_of, workers_of
+from processes import children_of, fork_servers_of
 
 from kg.server.forkserver import ForkServer
 from kg.server.messages import Query, Setup
@@ -17,6 +19,10 @@ from kg.server.workers import ServiceError, Worker, WorkerPool
 from kg.store.embedded import EmbeddedStore
 
 RUNAWAY = Query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+
+
+def forked_by(server: int) -> list[int]:
+    return [pid for pid, _ in children_of(server)]
 
 
 def gone(pids: list[int], seconds: float = 10) -> bool:
@@ -53,28 +59,108 @@ def test_the_signal_that_ended_a_worker_reaches_its_pool(built, sent: signal.Sig
         assert worker.ready() is not None
         os.kill(worker.process.pid, sent)
         assert worker.process.wait(30) == -sent
-        assert reason in worker.death()
+        assert reason in worker.death().message
     finally:
         forks.close()
 
 
-def test_a_fork_server_that_died_is_started_again_and_a_closed_pool_leaves_no_worker(built) -> None:
+def test_a_fork_server_that_died_takes_its_workers_and_the_next_query_is_answered(built) -> None:
+    """Its workers die with it (no process is left that could reap them or report how they ended),
+    the pool skips the dead idle ones, and a new fork server forks their replacements."""
     pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 1.0, queue_wait=30)
     try:
         pool.start()
         [first] = fork_servers_of(os.getpid())  # the process's one fork server, shared by its pools
-        workers = workers_of(first)
+        deadline = time.monotonic() + 30
+        while len(workers := forked_by(first)) < 2:  # the worker, and the spare started meanwhile
+            assert time.monotonic() < deadline, workers
+            time.sleep(0.05)
         os.kill(first, signal.SIGKILL)
-        with pytest.raises(ServiceError) as stopped:
-            pool.run(RUNAWAY)  # the worker is replaced: by the spare, then a new one is forked
-        assert stopped.value.status == 504
+        assert gone(workers), workers
         assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
-        with pytest.raises(ServiceError):
-            pool.run(RUNAWAY)  # the spare is spent: a worker is forked now
+        with pytest.raises(ServiceError) as stopped:
+            pool.run(RUNAWAY)
+        assert stopped.value.status == 504
         assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
         [second] = fork_servers_of(os.getpid())
         assert second != first
-        workers += workers_of(second)
+        workers += forked_by(second)
     finally:
         pool.close()
     assert gone(workers), workers
+
+
+PIDS = Path("/sys/fs/cgroup/pids")
+
+
+@pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
+def test_a_fork_that_fails_leaves_the_fork_server_serving(built, tmp_path: Path) -> None:
+    """With no process left to it, the fork server reports the failure and goes on; the next fork,
+    once processes are allowed again, comes from the same fork server."""
+    forks = ForkServer()
+    group = PIDS / f"kg-test-{os.getpid()}"
+    setup = Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
+    try:
+        first = Worker(setup, forks)
+        assert first.ready() is not None
+        [server] = [
+            pid for pid in fork_servers_of(os.getpid()) if first.process.pid in dict(children_of(pid))
+        ]
+        group.mkdir()
+        (group / "pids.max").write_text("1")
+        (group / "cgroup.procs").write_text(str(server))
+        with pytest.raises(OSError, match="could not fork"):
+            Worker(setup, forks)
+        (PIDS / "cgroup.procs").write_text(str(server))
+        second = Worker(setup, forks)
+        assert second.ready() is not None
+        assert second.process.pid in forked_by(server)
+        first.stop()
+        second.stop()
+    finally:
+        forks.close()
+        if group.exists():
+            for pid in (group / "cgroup.procs").read_text().split():
+                (PIDS / "cgroup.procs").write_text(pid)
+            group.rmdir()
+
+
+LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
+
+
+@pytest.mark.skipif(not os.access(LAST_PID, os.W_OK), reason="cannot choose the next pid (not root)")
+def test_a_worker_is_killed_by_what_names_it_never_by_a_pid_another_process_took(built) -> None:
+    """A worker that died with its fork server leaves a pid the system may give to anyone; the pool
+    killing that worker afterwards must not reach the new holder."""
+    forks = ForkServer()
+    setup = Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
+    try:
+        worker = Worker(setup, forks)
+        assert worker.ready() is not None
+        [server] = [pid for pid in fork_servers_of(os.getpid()) if worker.process.pid in forked_by(pid)]
+    finally:
+        forks.close()
+    assert gone([server, worker.process.pid])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker.process.pid}").exists():  # a zombie until init reaps it
+        if time.monotonic() > deadline:
+            pytest.skip("the dead worker was not reaped within 10 s")
+        time.sleep(0.05)
+    holder = None
+    for _ in range(50):  # other processes may take the pid first: try again
+        LAST_PID.write_text(str(worker.process.pid - 1))
+        started = subprocess.Popen(["sleep", "60"])
+        if started.pid == worker.process.pid:
+            holder = started
+            break
+        started.kill()
+        started.wait()
+    if holder is None:
+        pytest.skip("the pid went to other processes 50 times")
+    try:
+        worker.stop()
+        with pytest.raises(subprocess.TimeoutExpired):  # a signal sent would have ended it by then
+            holder.wait(1)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import selectors
 import signal
 import socket
@@ -25,15 +26,20 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from . import guard
-from .sandbox import worker_environment
+from .sandbox import die_with_parent, worker_environment
 
 _MAIN = (
     "import sys; from kg.server.forkserver import serve; from kg.server.workers import worker_main; "
     "serve(int(sys.argv[1]), worker_main)"
 )
-# A report of the fork server: b"f" with the pid of a worker it forked, or b"x" with the pid and exit
-# code (negative: the signal that killed it) of a worker that ended.
+# A report of the fork server: b"f" with the pid of a worker it forked (and a pidfd of it), b"e" with
+# the errno of a fork that failed, or b"x" with the pid and exit code (negative: the signal that
+# killed it) of a worker that ended.
 _REPORT = struct.Struct("!cii")
+
+
+class ForkFailed(OSError):
+    """The fork server is well but could not fork (no memory or process left): it goes on serving."""
 
 
 class ForkServer:
@@ -47,8 +53,8 @@ class ForkServer:
 
     def fork(self, connection: socket.socket) -> Forked:
         """A new worker process that will run `kg.server.workers.worker_main` over `connection` (the
-        caller closes its copy); OSError if the fork server could not fork it. A fork server that
-        ended meanwhile may have forked it: the caller must not give the same connection again."""
+        caller closes its copy); OSError if it could not be forked. A fork server that ended meanwhile
+        may have forked it: the caller must not give the same connection again."""
         with self._lock:
             if self._closed:
                 raise OSError("the pool is closed")
@@ -59,12 +65,14 @@ class ForkServer:
                 self._running = _Running()
             try:
                 return self._running.fork(connection)
+            except ForkFailed:
+                raise
             except OSError:
                 self._running.stop()
                 raise
 
     def close(self) -> None:
-        """Stop the fork server for good; workers it forked stop when their pool closes their pipes."""
+        """Stop the fork server for good; its workers die with it (see `serve`)."""
         with self._lock:
             self._closed = True
             if self._running is not None:
@@ -100,18 +108,22 @@ class _Running:
         theirs.close()
         self.control = ours
         self.reported = threading.Condition()
-        self.forked: list[int] = []
+        self.forked: list[tuple[int, int | None]] = []  # pid and pidfd of each worker not yet claimed
+        self.failed: list[int] = []  # the errno of each fork that failed
         self.codes: dict[int, int] = {}  # exit codes of ended workers, until their owner reads them
         threading.Thread(target=self._read, daemon=True).start()
 
     def fork(self, connection: socket.socket) -> Forked:
         socket.send_fds(self.control, [b"f"], [connection.fileno()])
         with self.reported:
-            if not self.reported.wait_for(lambda: self.forked or self.ended, timeout=30):
+            if not self.reported.wait_for(lambda: self.forked or self.failed or self.ended, timeout=30):
                 raise OSError("the fork server did not answer within 30 s")
+            if self.failed:
+                number = self.failed.pop()
+                raise ForkFailed(number, f"the fork server could not fork: {os.strerror(number)}")
             if not self.forked:
                 raise OSError(f"the fork server ended (exit {self.process.poll()})")
-            return Forked(self, self.forked.pop())
+            return Forked(self, *self.forked.pop())
 
     @property
     def ended(self) -> bool:
@@ -138,11 +150,17 @@ class _Running:
     def _read(self) -> None:
         """Hand each report of the fork server to whoever waits for it, until it ends."""
         with suppress(OSError):
-            while report := self.control.recv(_REPORT.size):
+            while True:
+                report, fds, _, _ = socket.recv_fds(self.control, _REPORT.size, 1)
+                if not report:
+                    break
                 kind, pid, code = _REPORT.unpack(report)
                 with self.reported:
                     if kind == b"f":
-                        self.forked.append(pid)
+                        self.codes.pop(pid, None)  # an earlier process's code, if its pid came back
+                        self.forked.append((pid, fds[0] if fds else None))
+                    elif kind == b"e":
+                        self.failed.append(code)
                     else:
                         self.codes[pid] = code
                     self.reported.notify_all()
@@ -154,29 +172,46 @@ class _Running:
 
 class Forked:
     """A worker process forked by a fork server: what `subprocess.Popen` offers of a child, for a
-    process that is not the pool's own child."""
+    process that is not the pool's own child. It is signalled through a pidfd, which names this
+    process and no later one that gets its pid."""
 
-    def __init__(self, parent: _Running, pid: int) -> None:
+    def __init__(self, parent: _Running, pid: int, pidfd: int | None) -> None:
         self.parent = parent
         self.pid = pid
+        self.pidfd = pidfd
         self.returncode: int | None = None
 
     def wait(self, seconds: float) -> int | None:
-        """The exit code once the worker ended, waiting at most `seconds`; None if it still runs."""
+        """The exit code once the worker ended, waiting at most `seconds`; None if it still runs, or
+        if it outlived its fork server, which alone could tell."""
         if self.returncode is None:
             self.returncode = self.parent.exit_code(self.pid, seconds)
         return self.returncode
 
+    def alive(self) -> bool:
+        """Whether the process still runs (a pidfd becomes readable when it ends)."""
+        if self.pidfd is None:
+            return self.wait(0) is None
+        return not select.select([self.pidfd], [], [], 0)[0]
+
     def kill(self) -> None:
-        if self.wait(0) is None:  # not reaped yet, so its pid is still its own
-            with suppress(ProcessLookupError):
+        with suppress(ProcessLookupError):
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            elif self.wait(0) is None:  # without a pidfd: only while its exit is not reported
                 os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Let go of the pidfd (after `kill` and `wait`)."""
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def serve(fd: int, worker_main: Callable[[int], None]) -> None:
     """The fork server's loop over its control socket `fd`: fork a worker running `worker_main` for
-    each socket received, report its pid, and report each worker's exit as it is reaped; return when
-    the pool closes."""
+    each socket received, report its pid (with a pidfd) or why it could not fork, and report each
+    worker's exit as it is reaped; return when the pool closes. Its workers die with it."""
     guard.read("ASK {}", frozenset())  # rdflib's SPARQL grammar is built once, for every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
     control = socket.socket(fileno=fd)
@@ -188,32 +223,64 @@ def serve(fd: int, worker_main: Callable[[int], None]) -> None:
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(woken, selectors.EVENT_READ)
+    server = os.getpid()
     while True:
         for key, _ in selector.select():
             if key.fileobj is control:
                 message, fds, _, _ = socket.recv_fds(control, 1, 1)
                 if not message:
                     return
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError as error:
+                    os.close(fds[0])
+                    control.send(_REPORT.pack(b"e", 0, error.errno or 0))
+                    continue
                 if pid == 0:
-                    selector.close()
-                    for open_fd in (woken, wake, control.fileno()):
-                        os.close(open_fd)
-                    _run_worker(worker_main, fds[0])
+                    _run_worker(worker_main, fds[0], server, (selector, woken, wake, control))
                 os.close(fds[0])
-                control.send(_REPORT.pack(b"f", pid, 0))
+                _report_fork(control, pid)
             else:
                 with suppress(BlockingIOError):
                     os.read(woken, 4096)
                 _reap(control)
 
 
-def _run_worker(main: Callable[[int], None], fd: int) -> None:
-    """In a forked child: undo the fork server's signal set-up, run the worker, and never return."""
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+def _report_fork(control: socket.socket, pid: int) -> None:
+    """Report a new worker, with a pidfd of it where the system has them: taken before it is reaped
+    (only this process reaps it, and not before this returns), so it names that worker."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        control.send(_REPORT.pack(b"f", pid, 0))
+        return
+    try:
+        socket.send_fds(control, [_REPORT.pack(b"f", pid, 0)], [pidfd])
+    finally:
+        os.close(pidfd)
+
+
+def _run_worker(
+    main: Callable[[int], None],
+    fd: int,
+    server: int,
+    inherited: tuple[selectors.BaseSelector, int, int, socket.socket],
+) -> None:
+    """In a forked child: die with the fork server (so no worker outlives the one process that can
+    reap it), let go of what the fork server holds, reset the signals it handles (SIGINT stays
+    ignored: the server stops its workers), run the worker; never return."""
     code = 0
     try:
+        die_with_parent()
+        if os.getppid() != server:
+            os._exit(1)  # the fork server died before the line above took effect
+        selector, woken, wake, control = inherited
+        selector.close()
+        control.close()
+        os.close(woken)
+        os.close(wake)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         main(fd)
     except BaseException:  # noqa: BLE001 - whatever ends the worker, the process must end here
         traceback.print_exc()

@@ -151,8 +151,12 @@ class Worker:
             finally:
                 theirs.close()
         self.connection = Connection(ours.detach())
-        self.connection.send(setup)
         self.preempted = False  # killed to free it for a lighter client
+        try:
+            self.connection.send(setup)
+        except OSError:
+            self.stop()
+            raise
 
     def ready(self, seconds: float = 60) -> Ready | None:
         """The worker's protections once it opened its store; None if it could not."""
@@ -167,20 +171,24 @@ class Worker:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(5)
+        self.process.close()
         self.connection.close()
 
-    def death(self) -> str:
-        """Why a worker that stopped answering stopped."""
+    def death(self) -> Failure:
+        """Why a worker that stopped answering stopped, as its query's answer: one to remember (the
+        same query would do it again) when the exit code says what the query did, else not."""
         code = self.process.wait(2)
         if code is None:
-            return "the query worker stopped answering"
+            return Failure(503, "the query worker stopped answering; it was replaced")
         if code == -signal.SIGXCPU:
-            return "the query used more CPU time than a query may; the worker was replaced"
-        if code in (-signal.SIGABRT, -signal.SIGKILL):
-            return "the query needed more memory than a query worker may use; the worker was replaced"
-        if code < 0:
-            return f"the query crashed its worker ({signal.Signals(-code).name}); the worker was replaced"
-        return f"the query worker exited with status {code}; it was replaced"
+            reason = "the query used more CPU time than a query may; the worker was replaced"
+        elif code in (-signal.SIGABRT, -signal.SIGKILL):
+            reason = "the query needed more memory than a query worker may use; the worker was replaced"
+        elif code < 0:
+            reason = f"the query crashed its worker ({signal.Signals(-code).name}); the worker was replaced"
+        else:
+            reason = f"the query worker exited with status {code}; it was replaced"
+        return Failure(503, reason, spent=True)
 
 
 class WorkerPool:
@@ -281,13 +289,19 @@ class WorkerPool:
             old.stop()
         if not self._started:
             return
-        # Started outside any lock, so that retiring other workers meanwhile never waits for it.
-        try:
-            worker = self._launch()
-        except OSError:
-            if self._started:
-                raise
-            return  # the pool closed meanwhile
+        # Started outside any lock, so that retiring other workers meanwhile never waits for it; tried
+        # again while the pool is open, so a failure to start one never leaves the pool short for good.
+        pause = 0.1
+        while True:
+            try:
+                worker = self._launch()
+                break
+            except (OSError, RuntimeError) as failure:
+                if not self._started:
+                    return  # the pool closed meanwhile
+                print(f"a query worker could not start ({failure}); trying again", file=sys.stderr)
+                time.sleep(pause)
+                pause = min(2 * pause, 5.0)
         with self._members:
             keep = self._started
             if keep:
@@ -333,8 +347,12 @@ class WorkerPool:
     def _run(self, query: Query, client: str | None) -> Answer | Failure:
         if not self._started:
             self.start()
+        deadline = time.monotonic() + self.queue_wait
         try:
             worker = self._idle.get(client, self.queue_wait)
+            while not worker.process.alive():  # it died idle (its fork server died): never asked
+                self._retire(worker)
+                worker = self._idle.get(client, max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise ServiceError(503, "every query worker is busy; try again shortly") from None
         started = time.monotonic()
@@ -377,13 +395,13 @@ class WorkerPool:
                 raise ServiceError(504, f"the query was stopped at the time limit of {self.timeout:g} s")
             reply: Answer | Failure = worker.connection.recv()
         except (EOFError, OSError):
-            reason = worker.death()
+            failure = worker.death()
             self._retire(worker)
             if worker.preempted:
                 return Failure(
                     503, "the query was stopped so that lighter clients could be answered; ask later"
                 )
-            return Failure(503, reason, spent=True)
+            return failure
         if worker.preempted or (isinstance(reply, Failure) and reply.spent):
             self._retire(worker)
         else:
