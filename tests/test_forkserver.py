@@ -125,6 +125,30 @@ def test_a_fork_that_fails_leaves_the_fork_server_serving(built, tmp_path: Path)
             group.rmdir()
 
 
+@pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
+def test_a_pool_whose_workers_cannot_start_for_a_while_is_whole_again_afterwards(built) -> None:
+    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 0.5, queue_wait=30)
+    group = PIDS / f"kg-test-pool-{os.getpid()}"
+    try:
+        pool.start()
+        [server] = fork_servers_of(os.getpid())
+        group.mkdir()
+        (group / "pids.max").write_text("1")
+        (group / "cgroup.procs").write_text(str(server))
+        for _ in range(2):  # the worker, then the spare that took its place, stopped at the time limit
+            with pytest.raises(ServiceError):
+                pool.run(RUNAWAY)
+        time.sleep(1)  # the replacements fail to start meanwhile
+        (PIDS / "cgroup.procs").write_text(str(server))
+        assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
+    finally:
+        pool.close()
+        if group.exists():
+            for pid in (group / "cgroup.procs").read_text().split():
+                (PIDS / "cgroup.procs").write_text(pid)
+            group.rmdir()
+
+
 LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
 
 
