@@ -38,7 +38,7 @@ _MAIN = (
 _REPORT = struct.Struct("!cii")
 
 
-class ForkFailed(OSError):
+class _ForkFailed(OSError):
     """The fork server is well but could not fork (no memory or process left): it goes on serving."""
 
 
@@ -65,7 +65,7 @@ class ForkServer:
                 self._running = _Running()
             try:
                 return self._running.fork(connection)
-            except ForkFailed:
+            except _ForkFailed:
                 raise
             except OSError:
                 self._running.stop()
@@ -120,7 +120,7 @@ class _Running:
                 raise OSError("the fork server did not answer within 30 s")
             if self.failed:
                 number = self.failed.pop()
-                raise ForkFailed(number, f"the fork server could not fork: {os.strerror(number)}")
+                raise _ForkFailed(number, f"the fork server could not fork: {os.strerror(number)}")
             if not self.forked:
                 raise OSError(f"the fork server ended (exit {self.process.poll()})")
             return Forked(self, *self.forked.pop())
