@@ -151,7 +151,7 @@ class _Running:
         """Hand each report of the fork server to whoever waits for it, until it ends."""
         with suppress(OSError):
             while True:
-                report, fds, _, _ = socket.recv_fds(self.control, _REPORT.size, 1)
+                report, fds, _, _ = socket.recv_fds(self.control, _REPORT.size, 1, socket.MSG_CMSG_CLOEXEC)
                 if not report:
                     break
                 kind, pid, code = _REPORT.unpack(report)
