@@ -13,9 +13,7 @@ too), and a failed build stops it before its staging folder is removed.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,8 +25,7 @@ import pyoxigraph as ox
 import kg
 from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import PREFIXES
-
-_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+from kg.processes import die_with
 
 
 def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
@@ -98,19 +95,10 @@ class Serializing:
             self._process.stderr.close()
 
 
-def _die_with(parent: int) -> None:
-    """Be killed when the build that started this process dies, even by kill -9, and exit at once if it
-    died already (Linux's prctl; elsewhere the child outlives a killed build and finishes its files)."""
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        sys.exit(1)
-
-
 def main(arguments: list[str]) -> None:
     parent, split, out, *names = arguments
-    _die_with(int(parent))
+    if not die_with(int(parent)):
+        sys.exit(1)  # the build died already
     write_serializations(Path(split), names, Path(out))
 
 

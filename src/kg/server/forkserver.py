@@ -25,8 +25,10 @@ import traceback
 from collections.abc import Callable
 from contextlib import suppress
 
+from kg.processes import die_with
+
 from . import guard
-from .sandbox import die_with_parent, worker_environment
+from .sandbox import worker_environment
 
 _MAIN = (
     "import sys; from kg.server.forkserver import serve; from kg.server.workers import worker_main; "
@@ -271,9 +273,8 @@ def _run_worker(
     ignored: the server stops its workers), run the worker; never return."""
     code = 0
     try:
-        die_with_parent()
-        if os.getppid() != server:
-            os._exit(1)  # the fork server died before the line above took effect
+        if not die_with(server):
+            os._exit(1)  # the fork server died already
         selector, woken, wake, control = inherited
         selector.close()
         control.close()

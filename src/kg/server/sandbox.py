@@ -15,13 +15,11 @@ import ctypes
 import errno
 import os
 import resource
-import signal
 import socket
 from dataclasses import dataclass
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
-_PR_SET_PDEATHSIG = 1
 
 
 def worker_environment() -> dict[str, str]:
@@ -65,14 +63,6 @@ def _unshare(flags: int) -> int:
     if libc.unshare(flags) == 0:
         return 0
     return ctypes.get_errno()
-
-
-def die_with_parent() -> None:
-    """Have the kernel kill this process when its parent (the fork server) dies: prctl(2)
-    PR_SET_PDEATHSIG, where libc has it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if hasattr(libc, "prctl"):
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def isolate_network(probe_port: int | None) -> str:
