@@ -32,7 +32,8 @@ from pathlib import Path
 from processes import tree_rss_mb
 
 from kg.build.pipeline import build, publish, stage
-from kg.build.project import input_files
+from kg.build.project import input_files, source_ids
+from kg.build.tables import write_tables
 from kg.store.generations import Generations, generation_id
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,9 @@ def main() -> None:
         store, dist = root / ".kg" / "store", root / "dist"
         build(PROJECT, dist, store)
         files = input_files(PROJECT)
+        tables = write_tables([PROJECT / "graph" / found for found in source_ids(PROJECT)], root)
+        for name, paths in tables.items():  # as `kg build` adds them
+            files.setdefault(name, []).extend(paths)
         marking = root / "marker.ttl"
         files["data"].append(marking)
         port = free_port()
