@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -144,21 +143,28 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     or InputError. With `source`, only that source (see `kg.build.one_source`)."""
     started = time.perf_counter()
     phases = _Phases()
-    with tempfile.TemporaryDirectory(prefix="kg-build-") as scratch:
-        files = input_files(root) if source is None else one_source_files(root, source, Path(scratch))
-        ids = source_ids(root) if source is None else [source]
-        parsed = ParsedFiles(store.parent / PARSED)
-        folders = [root / "graph" / found for found in ids]
-        for name, paths in write_tables(folders, Path(scratch), parsed.table).items():
-            files.setdefault(name, []).extend(paths)
-        generations = Generations(store, dist)
-        reach = Analyses(analyses_folder(store.parent / REACH))
-        staged = publish(
-            generations,
-            lambda staging: stage(root, files, staging, phases, parsed, (generations.current(), reach)),
-        )
-        parsed.prune()
-        reach.prune()
+    parsed = ParsedFiles(store.parent / PARSED)
+    generations = Generations(store, dist)
+    reach = Analyses(analyses_folder(store.parent / REACH))
+
+    def make(staging: Generation) -> Staged:
+        # What the build writes besides its inputs goes into the staging folder, which the next build
+        # removes if this one is killed.
+        scratch = staging.path / "inputs"
+        scratch.mkdir()
+        try:
+            files = input_files(root) if source is None else one_source_files(root, source, scratch)
+            ids = source_ids(root) if source is None else [source]
+            folders = [root / "graph" / found for found in ids]
+            for name, paths in write_tables(folders, scratch, parsed.table).items():
+                files.setdefault(name, []).extend(paths)
+            return stage(root, files, staging, phases, parsed, (generations.current(), reach))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    staged = publish(generations, make)
+    parsed.prune()
+    reach.prune()
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,
         violations=len(staged.report.violations),
