@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from algebra import algebra_nodes
 from rdflib import XSD, Graph, Literal, URIRef, Variable
@@ -14,11 +15,11 @@ from rdflib.paths import SequencePath
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.plugins.sparql.algebra import triples
 
-from kg.build.cube import CHECKS, GROUPED, check_cube
+from kg.build.cube import CHECKS, GROUPED, change_reaches_checks, check_cube
 from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build, merged
 from kg.build.project import load_project
 from kg.build.queries import sparql
-from kg.store.sparql import iris_named
+from kg.store.sparql import RDF_TYPE, iris_named
 
 OBSERVATION = "https://w3id.org/opioid-kg/id/observation/"
 
@@ -189,3 +190,37 @@ def test_the_checks_read_through_a_variable_only_the_properties_a_rebuild_watche
                     unwatched.append((name, str(predicate)))
     assert variables >= 10  # the walk sees the patterns under NOT EXISTS and the updates' WHERE too
     assert unwatched == []
+
+
+def test_every_property_the_hierarchy_templates_are_filled_with_is_watched_by_a_rebuild() -> None:
+    """IC-20 and IC-21 read through the parent-child property of each hierarchical code list (or its
+    inverse) written into the template where it says `<$p>`: each must be among the properties that
+    `cube-read-properties` lists."""
+    store = ox.Store()
+    store.load(
+        b"""@prefix qb: <http://purl.org/linked-data/cube#> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        <urn:x:areas> a qb:HierarchicalCodeList ; qb:parentChildProperty <urn:x:has> .
+        <urn:x:regions> a qb:HierarchicalCodeList ; qb:parentChildProperty [ owl:inverseOf <urn:x:in> ] .""",
+        ox.RdfFormat.TURTLE,
+    )
+
+    def selected(name: str) -> set[str]:
+        rows = store.query(sparql(name), use_default_graph_as_union=True)
+        assert isinstance(rows, ox.QuerySolutions)
+        return {row["p"].value for row in rows}
+
+    filled = selected("hierarchy-properties") | selected("inverse-hierarchy-properties")
+    assert filled == {"urn:x:has", "urn:x:in"}
+    assert filled <= selected("cube-read-properties")
+
+
+def test_a_type_is_watched_by_its_class_unless_the_data_reads_types_as_a_component(
+    project_root: Path,
+) -> None:
+    typed = ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode(RDF_TYPE), ox.NamedNode("urn:x:AnyClass"))
+    store = ox.Store()
+    assert not change_reaches_checks(store, [typed], project_root / CHECKS)
+    observation = ox.Quad(typed.subject, typed.predicate, ox.NamedNode(QB + "Observation"))
+    assert change_reaches_checks(store, [observation], project_root / CHECKS)
+    store.add(ox.Quad(ox.NamedNode("urn:x:spec"), ox.NamedNode(QB + "dimension"), ox.NamedNode(RDF_TYPE)))
+    assert change_reaches_checks(store, [typed], project_root / CHECKS)

@@ -226,3 +226,75 @@ def test_a_table_whose_dialect_is_a_file_of_its_own_is_read_again_when_that_file
         build(library, tmp_path / "clean" / "dist", tmp_path / "clean" / "store")
     assert str(rebuilt.value) == str(clean.value)
     assert "poppy-cultivation.csv is missing required columns" in str(clean.value)
+
+
+# A hierarchical code list for the areas: IC-20 and IC-21 read it through the property it names.
+HIERARCHY_TERMS = """
+kg:inArea a owl:ObjectProperty ; rdfs:label "in area"@en ; skos:definition "A place lies within another."@en .
+kg:hasArea a owl:ObjectProperty ; rdfs:label "has area"@en ; skos:definition "A place contains another."@en .
+qb:codeList a owl:ObjectProperty ; rdfs:label "code list"@en ; skos:definition "Its codes."@en .
+qb:hierarchyRoot a owl:ObjectProperty ; rdfs:label "hierarchy root"@en ; skos:definition "Its root."@en .
+qb:parentChildProperty a owl:ObjectProperty ;
+    rdfs:label "parent-child property"@en ; skos:definition "Its link."@en .
+qb:HierarchicalCodeList a owl:Class ;
+    rdfs:label "hierarchical code list"@en ; skos:definition "A code list of a hierarchy."@en .
+"""
+PREFIXES = """@prefix kg: <https://w3id.org/opioid-kg/ontology#> .
+@prefix qb: <http://purl.org/linked-data/cube#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix country: <https://w3id.org/opioid-kg/id/country/> .
+@prefix region: <https://w3id.org/opioid-kg/id/region/> .
+"""
+CODE_LIST = """
+kg:refArea qb:codeList kg:areaHierarchy .
+kg:areaHierarchy a qb:HierarchicalCodeList ;
+    qb:hierarchyRoot <https://w3id.org/opioid-kg/id/region/world> ;
+    qb:parentChildProperty LINK .
+"""
+LINKS = """
+country:MX kg:inArea region:world .
+country:US kg:inArea region:world .
+country:AF kg:inArea region:world .
+region:us-southwest-border kg:inArea country:US .
+region:world kg:hasArea country:MX , country:US , country:AF .
+country:US kg:hasArea region:us-southwest-border .
+"""
+
+
+def _with_areas(root: Path, link: str, in_ontology: bool) -> Path:
+    """The library with the areas as a hierarchical code list linked by `link` (declared in the
+    ontology, or in graph/common/ beside the links), built once; the file of the links."""
+    code_list = CODE_LIST.replace("LINK", link)
+    _append(root / "ontology" / "opioid-kg.ttl", HIERARCHY_TERMS + (code_list if in_ontology else ""))
+    areas = root / COMMON / "background" / "areas.ttl"
+    areas.write_text(PREFIXES + ("" if in_ontology else code_list) + LINKS, "utf-8")
+    build(root, root.parent / "work" / "dist", root.parent / "work" / "store")
+    return areas
+
+
+@pytest.mark.parametrize(
+    ("link", "in_ontology", "old", "new", "failing"),
+    [
+        # IC-21 reads the inverse of a parent-child link through a template: a link removed
+        ("[ owl:inverseOf kg:inArea ]", True, "country:MX kg:inArea region:world .\n", "", "IC-21."),
+        # IC-20: the parent-child property itself replaced
+        ("kg:hasArea", False, "parentChildProperty kg:hasArea", "parentChildProperty kg:inArea", "IC-20."),
+    ],
+    ids=["an inverse link removed", "the parent-child property replaced"],
+)
+def test_a_hierarchy_broken_is_rejected_by_a_rebuild(
+    library: Path, tmp_path: Path, link: str, in_ontology: bool, old: str, new: str, failing: str
+) -> None:
+    areas = _with_areas(library, link, in_ontology)
+    _edit(areas, old, new)
+    assert failing in _rebuild_fails_as_clean(library, tmp_path)
+
+
+def test_a_text_file_outside_the_sources_is_refused_by_a_rebuild(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    metadata = library / METADATA
+    outside.write_bytes((metadata.parent / "text.txt").read_bytes())
+    _edit(metadata, f'kg:textFile "{FIXTURE}/text.txt"', f'kg:textFile "{outside}"')
+    assert "not in its folder" in _rebuild_fails_as_clean(library, tmp_path)

@@ -58,19 +58,24 @@ def check_cube(graph: Graph, checks: Path, *, grouped: bool = False) -> CubeRepo
 def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> bool:
     """Whether the checks in `checks` may answer otherwise on `store` than before the `changed` quads.
 
-    The checks read triples through the predicates and classes their texts name, and through the
-    properties the data declares as components, measure types or parent-child links (their only
-    patterns with a variable predicate; `tests/test_cube.py` holds them to that). A change of no
-    such triple leaves every answer as it was.
+    The checks read triples through the predicates and classes their texts name (with the queries
+    that fill in the hierarchy templates), and through the properties the data declares as
+    components, measure types or parent-child links, or inverses of those (their only patterns with
+    a variable predicate; `tests/test_cube.py` holds them to that). A change of no such triple leaves
+    every answer as it was.
     """
     texts = [path.read_text("utf-8") for path in sorted(checks.glob("*.r[qu]"))]
-    named = set().union(*(iris_named(text) for text in texts + [sparql(name) for name in GROUPED.values()]))
+    texts += [sparql(name) for name in (*GROUPED.values(), *_HIERARCHY_PROPERTIES.values())]
+    named = set().union(*(iris_named(text) for text in texts))
     rows = store.query(sparql("cube-read-properties"), use_default_graph_as_union=True)
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
-    read = named | {row["p"].value for row in rows}
+    declared = {row["p"].value for row in rows}
     for quad in changed:
         predicate = quad.predicate.value
-        if predicate in read and (
+        if predicate in declared:
+            return True
+        # rdf:type is read only with the classes the texts name (unless the data made it a component)
+        if predicate in named and (
             predicate != RDF_TYPE or isinstance(quad.object, ox.NamedNode) and quad.object.value in named
         ):
             return True

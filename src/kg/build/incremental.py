@@ -144,7 +144,8 @@ def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
 
 
 def _text_key(path: Path, sources_dir: Path) -> str:
-    return path.relative_to(sources_dir).as_posix()
+    """A text's path under `sources_dir`; a path outside it (which the checks then refuse) whole."""
+    return path.relative_to(sources_dir).as_posix() if path.is_relative_to(sources_dir) else str(path)
 
 
 def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
