@@ -182,6 +182,7 @@ class Forked:
         self.pid = pid
         self.pidfd = pidfd
         self.returncode: int | None = None
+        self.released = False
 
     def wait(self, seconds: float) -> int | None:
         """The exit code once the worker ended, waiting at most `seconds`; None if it still runs, or
@@ -197,6 +198,8 @@ class Forked:
         return not select.select([self.pidfd], [], [], 0)[0]
 
     def kill(self) -> None:
+        if self.released:
+            return  # stopped already: its pid may be another process's by now
         with suppress(ProcessLookupError):
             if self.pidfd is not None:
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
@@ -204,7 +207,8 @@ class Forked:
                 os.kill(self.pid, signal.SIGKILL)
 
     def close(self) -> None:
-        """Let go of the pidfd (after `kill` and `wait`)."""
+        """Let go of the pidfd (after `kill` and `wait`); the process is not signalled again."""
+        self.released = True
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
