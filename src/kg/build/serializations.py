@@ -8,7 +8,7 @@ another process rather than a thread: on a second core, it is done by the time
 the checks are. The process dies with the build (a kill -9 of the build kills it
 too), and a failed build stops it before its staging folder is removed.
 
-    python -m kg.build.serializations SPLIT OUT NAME...
+    python -m kg.build.serializations PARENT-PID whole|graphs SPLIT OUT NAME...
 """
 
 from __future__ import annotations
@@ -39,16 +39,20 @@ def serialization_paths(names: list[str], out: Path) -> list[Path]:
     return whole + [out / "graphs" / f"{name}{suffix}" for name in names for suffix in (".ttl", ".jsonld")]
 
 
-def write_serializations(split: Path, names: list[str], out: Path) -> None:
-    """The whole dataset (TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`, streamed from
-    the sorted per-graph files under `split`, in the graph order `names`."""
+# What one writing process writes: the whole dataset's files, or each graph's (about half each).
+PARTS = ("whole", "graphs")
+
+
+def write_serializations(split: Path, names: list[str], out: Path, parts: tuple[str, ...] = PARTS) -> None:
+    """The whole dataset (TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`, or those of
+    `parts` only, streamed from the sorted per-graph files under `split`, in the graph order `names`."""
     (out / "graphs").mkdir(parents=True, exist_ok=True)
     formats = {".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".ttl": ox.RdfFormat.TURTLE}
     paths = serialization_paths(names, out)
-    for path in paths[:2]:  # the whole dataset
+    for path in paths[:2] if "whole" in parts else []:
         every = chain.from_iterable(graph_quads(split, name) for name in names)
         ox.serialize(every, str(path), format=formats[path.suffix], prefixes=PREFIXES)
-    for path in paths[2:]:  # each graph, named by its file
+    for path in paths[2:] if "graphs" in parts else []:  # each graph, named by its file
         triples = (quad.triple for quad in graph_quads(split, path.stem))
         ox.serialize(triples, str(path), format=formats[path.suffix], prefixes=PREFIXES)
 
@@ -60,46 +64,57 @@ class SerializationFailed(KgError):
 
 
 class Serializing:
-    """`write_serializations` running in a child process; `wait` for its paths, `stop` to end it."""
+    """`write_serializations` running in child processes, one per part (a rebuild's checks are done
+    long before one process would be, so the two parts use both cores); `wait` for the paths, `stop`
+    to end them."""
 
     def __init__(self, split: Path, names: list[str], out: Path) -> None:
         self.paths = serialization_paths(names, out)
         # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
         # never a `kg` of the working folder
-        command = [sys.executable, "-P", "-m", __name__, str(os.getpid()), str(split), str(out), *names]
         found = str(Path(kg.__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path}
-        )
+        self._processes = [
+            subprocess.Popen(
+                [sys.executable, "-P", "-m", __name__, str(os.getpid()), part, str(split), str(out), *names],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": path},
+            )
+            for part in PARTS
+        ]
 
     def wait(self) -> list[Path]:
-        """The paths written, once the child has finished; raise SerializationFailed with its error if
-        it failed or did not write them all."""
-        _, errors = self._process.communicate()
+        """The paths written, once the children have finished; raise SerializationFailed with the
+        first error if one failed or a path was not written."""
+        errors = [process.communicate()[1] for process in self._processes]
         missing = [path.name for path in self.paths if not path.is_file()]
-        if self._process.returncode != 0 or missing:
-            reason = errors.decode(errors="replace").strip().splitlines()[-1:] or [f"no {', '.join(missing)}"]
-            code = self._process.returncode
+        failed = [
+            (p.returncode, e) for p, e in zip(self._processes, errors, strict=True) if p.returncode != 0
+        ]
+        if failed or missing:
+            code, error = failed[0] if failed else (0, b"")
+            reason = error.decode(errors="replace").strip().splitlines()[-1:] or [f"no {', '.join(missing)}"]
             raise SerializationFailed(
                 f"writing the serializations into {self.paths[0].parent} failed ({code}): {reason[0]}"
             )
         return self.paths
 
     def stop(self) -> None:
-        """End the child, finished or not, and wait for it."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        if self._process.stderr is not None:
-            self._process.stderr.close()
+        """End the children, finished or not, and wait for them."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stderr is not None:
+                process.stderr.close()
 
 
 def main(arguments: list[str]) -> None:
-    parent, split, out, *names = arguments
+    parent, part, split, out, *names = arguments
     if not die_with(int(parent)):
         sys.exit(1)  # the build died already
-    write_serializations(Path(split), names, Path(out))
+    write_serializations(Path(split), names, Path(out), (part,))
 
 
 if __name__ == "__main__":
