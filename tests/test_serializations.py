@@ -14,7 +14,13 @@ import pytest
 
 from kg.build import pipeline
 from kg.build.pipeline import BuildFailed, build
-from kg.build.serializations import PARTS, SerializationFailed, Serializing, serialization_paths
+from kg.build.serializations import (
+    ONE_WRITER_BELOW,
+    PARTS,
+    SerializationFailed,
+    Serializing,
+    serialization_paths,
+)
 
 WRITER = "kg.build.serializations"
 
@@ -42,7 +48,7 @@ def test_a_build_that_fails_while_the_writer_runs_stops_it(
     os.mkfifo(blocked / "data.nq")
     outs: list[Path] = []
 
-    def waiting_writer(split: Path, names: list[str], out: Path) -> Serializing:
+    def waiting_writer(split: Path, names: list[str], out: Path, quads: int) -> Serializing:
         outs.append(out)
         return Serializing(blocked, ["data"], out)
 
@@ -104,3 +110,24 @@ def test_a_writer_that_fails_fails_the_build_with_its_reason(tmp_path: Path) -> 
         SerializationFailed, match=r"writing the serializations into .* failed \(1\): .*No such file"
     ):
         Serializing(split, ["data"], tmp_path / "out").wait()
+
+
+@pytest.mark.parametrize(("quads", "processes"), [(ONE_WRITER_BELOW - 1, 1), (ONE_WRITER_BELOW, len(PARTS))])
+def test_a_small_dataset_is_written_by_one_process_and_a_large_one_by_one_per_part(
+    tmp_path: Path, quads: int, processes: int
+) -> None:
+    split = tmp_path / "split"
+    split.mkdir()
+    os.mkfifo(split / "data.nq")  # never written: the writers wait on it
+    out = tmp_path / "out"
+    writing = Serializing(split, ["data"], out, quads)
+    try:
+        deadline = time.monotonic() + 10
+        while len(writers(out)) < processes:
+            assert time.monotonic() < deadline, writers(out)
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert len(writers(out)) == processes
+    finally:
+        writing.stop()
+    assert writers(out) == []

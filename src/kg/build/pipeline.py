@@ -218,7 +218,7 @@ def stage(
         with phases("parse"):
             split = staging.dist / ".graphs"
             counts = split_by_graph(dump, split)
-            serializing = Serializing(split, list(counts), staging.dist)
+            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()))
             change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(

@@ -8,7 +8,7 @@ another process rather than a thread: on a second core, it is done by the time
 the checks are. The process dies with the build (a kill -9 of the build kills it
 too), and a failed build stops it before its staging folder is removed.
 
-    python -m kg.build.serializations PARENT-PID whole|graphs SPLIT OUT NAME...
+    python -m kg.build.serializations PARENT-PID whole|graphs|whole,graphs SPLIT OUT NAME...
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def serialization_paths(names: list[str], out: Path) -> list[Path]:
 
 # What one writing process writes: the whole dataset's files, or each graph's (about half each).
 PARTS = ("whole", "graphs")
+# Below this many quads one process writes both parts: a second would cost more to start than it saves.
+ONE_WRITER_BELOW = 100_000
 
 
 def write_serializations(split: Path, names: list[str], out: Path, parts: tuple[str, ...] = PARTS) -> None:
@@ -64,12 +66,13 @@ class SerializationFailed(KgError):
 
 
 class Serializing:
-    """`write_serializations` running in child processes, one per part (a rebuild's checks are done
-    long before one process would be, so the two parts use both cores); `wait` for the paths, `stop`
-    to end them."""
+    """`write_serializations` running in child processes, one per part when there are `quads` enough
+    (a rebuild's checks are done long before one process would be, so the two parts use both cores);
+    `wait` for the paths, `stop` to end them."""
 
-    def __init__(self, split: Path, names: list[str], out: Path) -> None:
+    def __init__(self, split: Path, names: list[str], out: Path, quads: int = ONE_WRITER_BELOW) -> None:
         self.paths = serialization_paths(names, out)
+        parts = list(PARTS) if quads >= ONE_WRITER_BELOW else [",".join(PARTS)]
         # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
         # never a `kg` of the working folder
         found = str(Path(kg.__file__).resolve().parent.parent)
@@ -81,7 +84,7 @@ class Serializing:
                 stderr=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": path},
             )
-            for part in PARTS
+            for part in parts
         ]
 
     def wait(self) -> list[Path]:
@@ -114,7 +117,7 @@ def main(arguments: list[str]) -> None:
     parent, part, split, out, *names = arguments
     if not die_with(int(parent)):
         sys.exit(1)  # the build died already
-    write_serializations(Path(split), names, Path(out), (part,))
+    write_serializations(Path(split), names, Path(out), tuple(part.split(",")))
 
 
 if __name__ == "__main__":
