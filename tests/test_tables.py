@@ -59,9 +59,12 @@ def test_the_table_holds_only_values_the_text_states(project_root: Path, source_
         assert f"{int(hectares):,}" in source_text
 
 
-def _failed_build(root: Path, tmp_path: Path, old: str, new: str, error: type[Exception]) -> str:
-    """The message of the build of `root` once the table's `old` text reads `new`."""
-    table = _table(root)
+def _failed_build(
+    root: Path, tmp_path: Path, old: str, new: str, error: type[Exception], suffix: str = ""
+) -> str:
+    """The message of the build of `root` once the table's `old` text (or its metadata's, with the
+    `suffix` "-metadata.json") reads `new`."""
+    table = _table(root).with_name(_table(root).name + suffix)
     table.write_text(table.read_text("utf-8").replace(old, new, 1), "utf-8")
     with pytest.raises(error) as failure:
         build(root, tmp_path / "dist", tmp_path / "store")
@@ -83,6 +86,15 @@ def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_p
     message = _failed_build(project_copy, tmp_path, ",2017,MX,", ",2017,XX,", BuildFailed)
     assert f"focus node: {ID}observation/mx-poppy-cultivation-2017" in message
     assert f"written at: {_table(project_copy)}:3" in message
+
+
+def test_an_undeclared_term_in_a_table_s_mapping_names_the_table_and_row(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The converted rows are a file of the build's own, gone once it ends: the error names the row."""
+    area = 'ontology#poppyCultivationArea"'
+    message = _failed_build(project_copy, tmp_path, area, area[:-1] + 'X"', BuildFailed, "-metadata.json")
+    assert f"{_table(project_copy)}:2: undeclared predicate" in message, message
 
 
 @pytest.mark.parametrize(

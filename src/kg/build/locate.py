@@ -44,9 +44,8 @@ class SubjectIndex:
         self._files.append((path, lines, prefixes))
         origin: Location | None = None
         for number, line in enumerate(lines, start=1):
-            file_name, _, at = line[len(ORIGIN) :].rpartition(":")
-            if line.startswith(ORIGIN) and file_name and at.isdigit():
-                origin = Location(Path(file_name), int(at))
+            if found := _origin(line):
+                origin = found
                 continue
             declared = _PREFIX.match(line)
             if declared:
@@ -77,10 +76,21 @@ class SubjectIndex:
             token = re.compile(
                 r"(?<![\w:.<-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w:>-]|\.[\w-])"
             )
+            origin: Location | None = None
             for number, line in enumerate(lines, start=1):
+                origin = _origin(line) or origin
                 if not _PREFIX.match(line) and token.search(line):
-                    return Location(path, number)
+                    return origin or Location(path, number)
         return None
+
+
+def _origin(line: str) -> Location | None:
+    """The place a generated line names as its origin (`#@ FILE:LINE`, written before the triples of
+    a table's row), if it is such a line."""
+    file_name, _, at = line[len(ORIGIN) :].rpartition(":")
+    if line.startswith(ORIGIN) and file_name and at.isdigit():
+        return Location(Path(file_name), int(at))
+    return None
 
 
 def _expand(name: str, prefixes: dict[str, str]) -> str | None:

@@ -77,15 +77,30 @@ class Serializing:
         # never a `kg` of the working folder
         found = str(Path(kg.__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
-        self._processes = [
-            subprocess.Popen(
-                [sys.executable, "-P", "-m", __name__, str(os.getpid()), part, str(split), str(out), *names],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": path},
-            )
-            for part in parts
-        ]
+        self._processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for part in parts:
+                self._processes.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-P",
+                            "-m",
+                            __name__,
+                            str(os.getpid()),
+                            part,
+                            str(split),
+                            str(out),
+                            *names,
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        env={**os.environ, "PYTHONPATH": path},
+                    )
+                )
+        except OSError:
+            self.stop()  # the one started, if the second could not be
+            raise
 
     def wait(self) -> list[Path]:
         """The paths written, once the children have finished; raise SerializationFailed with the

@@ -183,6 +183,7 @@ class Forked:
         self.pidfd = pidfd
         self.returncode: int | None = None
         self.released = False
+        self._signalling = threading.Lock()  # a kill from another thread never uses a closed pidfd
 
     def wait(self, seconds: float) -> int | None:
         """The exit code once the worker ended, waiting at most `seconds`; None if it still runs, or
@@ -198,9 +199,9 @@ class Forked:
         return not select.select([self.pidfd], [], [], 0)[0]
 
     def kill(self) -> None:
-        if self.released:
-            return  # stopped already: its pid may be another process's by now
-        with suppress(ProcessLookupError):
+        with self._signalling, suppress(ProcessLookupError):
+            if self.released:
+                return  # stopped already: its pid (or the number of its pidfd) may be another's by now
             if self.pidfd is not None:
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             elif self.wait(0) is None:  # without a pidfd: only while its exit is not reported
@@ -208,10 +209,11 @@ class Forked:
 
     def close(self) -> None:
         """Let go of the pidfd (after `kill` and `wait`); the process is not signalled again."""
-        self.released = True
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
+        with self._signalling:
+            self.released = True
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None
 
 
 def serve(fd: int, worker_main: Callable[[int], None]) -> None:
