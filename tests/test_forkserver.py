@@ -7,12 +7,14 @@ import functools
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from processes import children_of, fork_servers_of
 
+from kg.server.cache import BudgetCache
 from kg.server.forkserver import ForkServer
 from kg.server.messages import Query, Setup
 from kg.server.workers import ServiceError, Worker, WorkerPool
@@ -188,3 +190,33 @@ def test_a_worker_is_killed_by_what_names_it_never_by_a_pid_another_process_took
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_worker_that_died_with_its_fork_server_mid_query_is_not_taken_for_the_query_s_fault(
+    built,
+) -> None:
+    """How it ended is unknown (only its fork server could tell), so the answer is not remembered:
+    asking again runs the query again."""
+    cache = BudgetCache(2**20)
+    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 30.0, cache=cache, queue_wait=30)
+    failures: list[ServiceError] = []
+
+    def ask() -> None:
+        try:
+            pool.run(RUNAWAY)
+        except ServiceError as error:
+            failures.append(error)
+
+    try:
+        pool.start()
+        [server] = fork_servers_of(os.getpid())
+        asking = threading.Thread(target=ask)
+        asking.start()
+        time.sleep(0.5)  # the query under way
+        os.kill(server, signal.SIGKILL)
+        asking.join(60)
+        assert [error.status for error in failures] == [503], failures
+        assert "stopped answering" in failures[0].message
+        assert cache.get(RUNAWAY) is None
+    finally:
+        pool.close()
