@@ -31,7 +31,7 @@ from . import guard
 from .sandbox import worker_environment
 
 _MAIN = (
-    "import sys; from kg.server.forkserver import serve; from kg.server.workers import worker_main; "
+    "import sys; from kg.server.forkserver import serve; from kg.server.worker import worker_main; "
     "serve(int(sys.argv[1]), worker_main)"
 )
 # A report of the fork server: b"f" with the pid of a worker it forked (and a pidfd of it), b"e" with
@@ -54,7 +54,7 @@ class ForkServer:
         self._closed = False
 
     def fork(self, connection: socket.socket) -> Forked:
-        """A new worker process that will run `kg.server.workers.worker_main` over `connection` (the
+        """A new worker process that will run `kg.server.worker.worker_main` over `connection` (the
         caller closes its copy); OSError if it could not be forked. A fork server that ended meanwhile
         may have forked it: the caller must not give the same connection again."""
         with self._lock:

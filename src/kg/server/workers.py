@@ -6,7 +6,8 @@ stops the work needs a process: each worker opens the store once, answers one
 query at a time over a pipe, and is killed and replaced when a query overruns,
 runs out of memory or crashes. The server's threads keep answering while a
 worker is busy or being replaced. Workers start on first use (or when
-`kg serve` starts them), so building the app costs nothing.
+`kg serve` starts them), so building the app costs nothing. What a worker
+process runs is in `kg.server.worker`; it is forked by `kg.server.forkserver`.
 """
 
 from __future__ import annotations
@@ -21,20 +22,15 @@ import time
 from collections.abc import Callable
 
 from kg.errors import EXIT_FAILED, KgError
-from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Store
-from kg.store.queryfiles import binding_terms
 
-from . import forkserver, guard
+from . import forkserver
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
 from .fairness import FairQueue, Usage
 from .forkserver import ForkServer
 from .messages import Answer, Failure, Query, Ready, Setup
-from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
-
-# The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
-_RECURSION_LIMIT = 60_000
+from .sandbox import Protections
 
 
 class ServiceError(KgError):
@@ -48,88 +44,6 @@ class ServiceError(KgError):
     @classmethod
     def of(cls, failure: Failure) -> ServiceError:
         return cls(failure.status, failure.message, failure.line, failure.column)
-
-
-def worker_main(fd: int) -> None:
-    """Entry point of a worker process: protect itself, open the store, then answer until the pipe
-    closes."""
-    from multiprocessing.connection import Connection
-
-    connection = Connection(fd)
-    try:
-        setup: Setup = connection.recv()
-        network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
-        sys.setrecursionlimit(_RECURSION_LIMIT)
-        store = setup.store_factory()
-        guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
-        memory = limit_memory(setup.memory_mb)
-        connection.send(Ready(Protections(network, memory)))
-        while True:
-            query: Query = connection.recv()
-            limit_cpu(setup.query_cpu_s)
-            reply = answer(store, query)
-            connection.send(reply)
-            if isinstance(reply, Failure) and reply.spent:
-                return
-    except (EOFError, BrokenPipeError, ConnectionResetError):
-        return  # the server closed its end (it stopped, perhaps while this worker started): nothing to answer
-
-
-def answer(store: Store, query: Query) -> Answer | Failure:
-    """One query answered, or the reason it was not; nothing a query does makes the worker raise."""
-    try:
-        text, union = query.text, query.union_default_graph
-        if query.client is not None:
-            text, union = admit(query.text, query.client.graphs, query.client.default, query.client.named)
-        result = collect(
-            store.query(text, binding_terms(dict(query.bindings)), union_default_graph=union), query.max_rows
-        )
-        chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
-        if chosen is None:
-            kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
-            return Failure(406, query.not_acceptable.format(kind=kind))
-        body = result.serialize(chosen)
-        count = len(result.triples) if result.kind == "graph" else len(result.rows)
-        return Answer(result.kind, chosen, body, result.truncated, count)
-    except guard.Refused as refused:
-        return Failure(refused.status, refused.message, refused.line, refused.column)
-    except SyntaxError as error:
-        failed = syntax_error(error)
-        return Failure(400, failed.message, failed.line, failed.column)
-    except QueryError as error:
-        return Failure(400, error.message, error.line, error.column)
-    except MemoryError:
-        return Failure(503, "the query needed more memory than a query worker may use", spent=True)
-    except OSError:
-        # Never the error's text: it could carry another server's reply or say whether a port is open.
-        return Failure(500, "the query failed while it ran")
-    except (RuntimeError, ValueError) as error:
-        return Failure(400, f"the query failed: {str(error).splitlines()[0][:200] if str(error) else ''}")
-    except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input
-        return Failure(500, f"the query failed: {type(error).__name__}")
-
-
-def admit(
-    text: str, graphs: frozenset[str], default: tuple[str, ...], named: tuple[str, ...]
-) -> tuple[str, bool]:
-    """A client's text as it may run, and whether the default graph is the union of the named graphs.
-
-    The protocol's dataset (default-graph-uri, named-graph-uri) is written into
-    the text as FROM clauses, and the result is read again, so what runs is
-    always what the guard read.
-    """
-    reading = guard.read(text, graphs)
-    if not (default or named):
-        return text, not reading.dataset
-    for iri in default + named:
-        if iri not in graphs:
-            raise guard.Refused(f"graph <{iri}> is not in this dataset")
-    if reading.dataset:
-        raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
-    text = guard.with_dataset(text, list(default), list(named))
-    if guard.read(text, graphs).dataset != default + named:
-        raise guard.Refused("the request's dataset cannot be applied to this query")
-    return text, False
 
 
 class Worker:
