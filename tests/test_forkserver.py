@@ -9,6 +9,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,60 +97,64 @@ def test_a_fork_server_that_died_takes_its_workers_and_the_next_query_is_answere
 PIDS = Path("/sys/fs/cgroup/pids")
 
 
+@contextmanager
+def one_process_only(pid: int) -> Iterator[Callable[[], None]]:
+    """Process `pid` in a cgroup of the pids controller that allows one process, so that it cannot
+    fork, until the function given is called; the cgroup is removed afterwards."""
+    group = PIDS / f"kg-test-{os.getpid()}-{pid}"
+    group.mkdir()
+
+    def release() -> None:
+        for held in (group / "cgroup.procs").read_text().split():
+            (PIDS / "cgroup.procs").write_text(held)
+
+    try:
+        (group / "pids.max").write_text("1")
+        (group / "cgroup.procs").write_text(str(pid))
+        yield release
+    finally:
+        release()
+        group.rmdir()
+
+
 @pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
 def test_a_fork_that_fails_leaves_the_fork_server_serving(built, tmp_path: Path) -> None:
     """With no process left to it, the fork server reports the failure and goes on; the next fork,
     once processes are allowed again, comes from the same fork server."""
     forks = ForkServer()
-    group = PIDS / f"kg-test-{os.getpid()}"
     setup = Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
     try:
         first = Worker(setup, forks)
         assert first.ready() is not None
-        [server] = [
-            pid for pid in fork_servers_of(os.getpid()) if first.process.pid in dict(children_of(pid))
-        ]
-        group.mkdir()
-        (group / "pids.max").write_text("1")
-        (group / "cgroup.procs").write_text(str(server))
-        with pytest.raises(OSError, match="could not fork"):
-            Worker(setup, forks)
-        (PIDS / "cgroup.procs").write_text(str(server))
-        second = Worker(setup, forks)
+        [server] = [pid for pid in fork_servers_of(os.getpid()) if first.process.pid in forked_by(pid)]
+        with one_process_only(server) as release:
+            with pytest.raises(OSError, match="could not fork"):
+                Worker(setup, forks)
+            release()
+            second = Worker(setup, forks)
         assert second.ready() is not None
         assert second.process.pid in forked_by(server)
         first.stop()
         second.stop()
     finally:
         forks.close()
-        if group.exists():
-            for pid in (group / "cgroup.procs").read_text().split():
-                (PIDS / "cgroup.procs").write_text(pid)
-            group.rmdir()
 
 
 @pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
 def test_a_pool_whose_workers_cannot_start_for_a_while_is_whole_again_afterwards(built) -> None:
     pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 0.5, queue_wait=30)
-    group = PIDS / f"kg-test-pool-{os.getpid()}"
     try:
         pool.start()
         [server] = fork_servers_of(os.getpid())
-        group.mkdir()
-        (group / "pids.max").write_text("1")
-        (group / "cgroup.procs").write_text(str(server))
-        for _ in range(2):  # the worker, then the spare that took its place, stopped at the time limit
-            with pytest.raises(ServiceError):
-                pool.run(RUNAWAY)
-        time.sleep(1)  # the replacements fail to start meanwhile
-        (PIDS / "cgroup.procs").write_text(str(server))
-        assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
+        with one_process_only(server) as release:
+            for _ in range(2):  # the worker, then the spare that took its place, stopped at the time limit
+                with pytest.raises(ServiceError):
+                    pool.run(RUNAWAY)
+            time.sleep(1)  # the replacements fail to start meanwhile
+            release()
+            assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
     finally:
         pool.close()
-        if group.exists():
-            for pid in (group / "cgroup.procs").read_text().split():
-                (PIDS / "cgroup.procs").write_text(pid)
-            group.rmdir()
 
 
 LAST_PID = Path("/proc/sys/kernel/ns_last_pid")

@@ -24,7 +24,7 @@ from rdflib import URIRef
 
 import kg.build
 from kg.build.checks import Reached
-from kg.build.sources import source_texts
+from kg.build.sources import SourceText, source_texts
 from kg.namespaces import graph_iri
 from kg.store.generations import Generation
 
@@ -136,7 +136,10 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
 def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
     """The SHA-256 of every source text the store's reports name ("" for a missing file), by its path
     under `sources_dir`: a project moved or copied with its build re-checks none."""
-    texts = source_texts(store, ox.NamedNode(str(graph_iri("provenance"))), sources_dir)
+    return _digests(source_texts(store, ox.NamedNode(str(graph_iri("provenance"))), sources_dir), sources_dir)
+
+
+def _digests(texts: dict[URIRef, SourceText], sources_dir: Path) -> dict[str, str]:
     return {
         _text_key(text.path, sources_dir): text.sha256 if text.path.is_file() else ""
         for text in texts.values()
@@ -148,18 +151,22 @@ def _text_key(path: Path, sources_dir: Path) -> str:
     return path.relative_to(sources_dir).as_posix() if path.is_relative_to(sources_dir) else str(path)
 
 
-def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]) -> Reached:
+def reached_sources(
+    store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]
+) -> tuple[Reached, dict[str, str]]:
     """The documents whose metadata or text changed since the digests `before`, and the excerpts
     whose triples or selectors changed or that quote those documents; every excerpt when one of them,
-    or a node of a changed triple, is a blank node, which the check cannot ask about by name."""
+    or a node of a changed triple, is a blank node, which the check cannot ask about by name. With
+    them, the texts' digests now (as `text_digests`)."""
     provenance = ox.NamedNode(str(graph_iri("provenance")))
     subjects = change.subjects("provenance")
-    now = text_digests(store, sources_dir)
+    texts = source_texts(store, provenance, sources_dir)
+    now = _digests(texts, sources_dir)
     documents = {
         document
-        for document, text in source_texts(store, provenance, sources_dir).items()
+        for document, text in texts.items()
         if ox.NamedNode(str(document)) in subjects
-        or now[_text_key(text.path, sources_dir)] != before.get(_text_key(text.path, sources_dir))
+        or now[key := _text_key(text.path, sources_dir)] != before.get(key)
     }
     excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
     blank = len(excerpts) < len(subjects)
@@ -169,4 +176,4 @@ def reached_sources(store: ox.Store, change: Change, sources_dir: Path, before: 
             if isinstance(quad.subject, ox.NamedNode):
                 excerpts.add(URIRef(quad.subject.value))
             blank = blank or isinstance(quad.subject, ox.BlankNode)
-    return Reached(documents, None if blank else excerpts)
+    return Reached(documents, None if blank else excerpts), now

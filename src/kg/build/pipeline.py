@@ -220,6 +220,7 @@ def stage(
             counts = split_by_graph(dump, split)
             serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()))
             change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
+        checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(
                 split, list(counts), staging.store, root, index, phases
@@ -227,9 +228,9 @@ def stage(
             how = f"full build ({why})"
         else:
             report, excerpt_count, texts, how = _update_and_check(
-                split, (previous[0], change, previous[1]), staging.store, root, index, phases
+                split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
-        write_state(staging, texts, checks_digest(root / CHECKS))
+        write_state(staging, texts, checks)
         with phases("write"):
             written = [staging.dist / "opioid-kg.nq"]
             os.replace(dump, written[0])
@@ -276,11 +277,12 @@ def _update_and_check(
     root: Path,
     index: SubjectIndex,
     phases: _Phases,
+    checks: str,
 ) -> tuple[ValidationReport, int, dict[str, str], str]:
     """The previous generation's store copied to `path`, the change applied, and the checks asked about
     what the change reaches: the new terms, the excerpts and texts it touched, the focus nodes it
-    reaches (see `kg.build.reach`), and the Data Cube constraints, whole, when the change reaches them.
-    Returns as `_load_and_check` does, and what was reused."""
+    reaches (see `kg.build.reach`), and the Data Cube constraints, whole, when the change or their
+    files (digest `checks`) reach them. Returns as `_load_and_check` does, and what was reused."""
     generation, change, analyses = previous
     with phases("load"):
         store = copy_store(generation, path)
@@ -295,8 +297,8 @@ def _update_and_check(
             terms.extend(store.quads_for_pattern(None, None, None, named("ontology")))
             terms.extend(change.added)
         with phases("check"):
-            reached = reached_sources(store, change, root / "sources", previous_texts(generation))
-            cube = previous_checks(generation) != checks_digest(root / CHECKS) or change_reaches_checks(
+            reached, texts = reached_sources(store, change, root / "sources", previous_texts(generation))
+            cube = previous_checks(generation) != checks or change_reaches_checks(
                 store, change.quads, root / CHECKS
             )
         revalidation = Revalidation(store, change.quads, analyses.reach)
@@ -313,7 +315,7 @@ def _update_and_check(
             f"{'all' if reached.excerpts is None else len(reached.excerpts)} excerpts re-checked; "
             f"shape queries {summary}; Data Cube checks {'run' if cube else 'skipped'}"
         )
-        return report, excerpt_count, text_digests(store, root / "sources"), how
+        return report, excerpt_count, texts, how
     finally:
         # A failed check's exception keeps this frame alive: nothing in it may still hold the store.
         revalidation = None

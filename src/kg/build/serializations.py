@@ -78,21 +78,12 @@ class Serializing:
         found = str(Path(kg.__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
         self._processes: list[subprocess.Popen[bytes]] = []
+        command = [sys.executable, "-P", "-m", __name__, str(os.getpid())]
         try:
             for part in parts:
                 self._processes.append(
                     subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-P",
-                            "-m",
-                            __name__,
-                            str(os.getpid()),
-                            part,
-                            str(split),
-                            str(out),
-                            *names,
-                        ],
+                        [*command, part, str(split), str(out), *names],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
                         env={**os.environ, "PYTHONPATH": path},

@@ -20,12 +20,12 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.namespaces import BASE, ID, SD, XSD
 from kg.store.queryfiles import packaged_queries
+from kg.store.sparql import RDF_TYPE
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 SPDX = "http://spdx.org/rdf/terms#"
 DCT = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 DATASET = f"{ID}dataset/opioid-kg"
 LICENCE = "https://spdx.org/licenses/MIT"
