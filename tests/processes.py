@@ -1,4 +1,5 @@
-"""The processes a test's pools run, read from /proc: the fork servers and the workers they forked."""
+"""The processes tests start, read from /proc: a pool's fork servers and the workers they forked, a
+build's writers."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import os
 from pathlib import Path
 
 
-def children_of(pid: int) -> list[tuple[int, bytes]]:
-    """The processes whose parent is `pid`, each with its command line."""
-    children = []
+def running() -> list[tuple[int, int, bytes]]:
+    """Every process: its pid, its parent's pid and its command line (arguments joined by NULs)."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -16,9 +17,13 @@ def children_of(pid: int) -> list[tuple[int, bytes]]:
                 command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append((int(entry), command))
-    return children
+            found.append((int(entry), int(stat.rsplit(")", 1)[1].split()[1]), command))
+    return found
+
+
+def children_of(pid: int) -> list[tuple[int, bytes]]:
+    """The processes whose parent is `pid`, each with its command line."""
+    return [(child, command) for child, parent, command in running() if parent == pid]
 
 
 def fork_servers_of(pid: int) -> list[int]:

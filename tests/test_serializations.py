@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import running
 
 from kg.build import pipeline
 from kg.build.pipeline import BuildFailed, build
@@ -27,15 +28,11 @@ WRITER = "kg.build.serializations"
 
 def writers(out: Path) -> list[int]:
     """The processes writing serializations into `out`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if WRITER.encode() in command and any(str(out).encode() in part for part in command):
-            found.append(int(entry.name))
-    return found
+    return [
+        pid
+        for pid, _, command in running()
+        if WRITER.encode() in command.split(b"\0") and str(out).encode() in command
+    ]
 
 
 def test_a_build_that_fails_while_the_writer_runs_stops_it(
