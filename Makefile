@@ -24,7 +24,7 @@ setup: $(STAMP)
 
 # Rebuild when any input changes; the build is atomic, so a failure keeps the last good one.
 .kg/store/CURRENT: $(STAMP) $(shell find ontology graph sources -name '*.ttl' -o -name '*.txt' -o -name '*.csv' -o -name '*.json' 2>/dev/null)
-	@echo "== Building the graph: checking every excerpt and shape, loading the store (about 10 s)"
+	@echo "== Building the graph: checking every excerpt and shape, loading the store (a second or two for the report)"
 	$(BIN)/kg build
 
 build: $(STAMP)
