@@ -3,17 +3,17 @@
 Stores write the same value differently (Virtuoso and Oxigraph lower-case
 language tags and canonicalise numbers) and label blank nodes as they please,
 so answers are compared as multisets of value keys, and graphs up to blank
-node renaming.
+node renaming: by their canonical forms (RDFC-1.0, as pyoxigraph computes it), which are equal
+exactly when the graphs are isomorphic.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import isomorphic
-from rdflib.term import Node
+from rdflib import Graph
 
 from kg.query.run import QueryResult
 
@@ -55,21 +55,33 @@ def solutions(result: QueryResult) -> list[tuple[Key, ...]]:
     return sorted(tuple(value_key(row.get(name)) for name in result.variables) for row in result.rows)
 
 
-def _node(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
-    key = value_key(term)
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    return Literal("|".join(key))
+def _valued(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The term with a literal replaced by its value key, so that graphs compare by value."""
+    if isinstance(term, ox.Literal):
+        return ox.Literal("|".join(value_key(term)))
+    return term
 
 
-def graph(result: QueryResult) -> Graph:
-    """A graph answer with every literal replaced by its value key, ready for an isomorphism check."""
-    answer = Graph()
-    for triple in result.triples:
-        answer.add((_node(triple.subject), _node(triple.predicate), _node(triple.object)))
-    return answer
+def _canonical(triples: Iterable[ox.Triple] | Iterable[ox.Quad]) -> ox.Dataset:
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return dataset
+
+
+def _valued_graph(result: QueryResult) -> ox.Dataset:
+    """A graph answer with every literal replaced by its value key, in canonical form."""
+    return _canonical(
+        ox.Triple(_valued(t.subject), _valued(t.predicate), _valued(t.object)) for t in result.triples
+    )
+
+
+def same_graph(one: Graph, other: Graph) -> bool:
+    """Whether two rdflib graphs are the same up to blank node renaming (terms compared as spelt)."""
+    return _canonical(_parsed(one)) == _canonical(_parsed(other))
+
+
+def _parsed(graph: Graph) -> Iterable[ox.Quad]:
+    return ox.parse(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
 
 
 def same_answer(expected: QueryResult, actual: QueryResult) -> bool:
@@ -78,5 +90,5 @@ def same_answer(expected: QueryResult, actual: QueryResult) -> bool:
     if expected.kind == "ask":
         return expected.boolean == actual.boolean
     if expected.kind == "graph":
-        return isomorphic(graph(expected), graph(actual))
+        return _valued_graph(expected) == _valued_graph(actual)
     return expected.variables == actual.variables and solutions(expected) == solutions(actual)
