@@ -9,6 +9,9 @@ be the reference engine's results.
 
 from __future__ import annotations
 
+import multiprocessing
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -227,3 +230,27 @@ def test_analyses_are_shared_where_the_environment_says(
     assert analyses_folder(tmp_path / "project") == tmp_path / "shared" / "reach"
     monkeypatch.delenv(CACHE_VARIABLE)
     assert analyses_folder(tmp_path / "project") == tmp_path / "project"
+
+
+def _analyse_all(folder: Path, texts: list[str], start: Barrier, made: Queue) -> None:
+    start.wait()
+    analyses = Analyses(folder)
+    for text in texts:
+        analyses.reach(text)
+    made.put(analyses.made)
+
+
+def test_builds_started_together_make_each_analysis_once_between_them(tmp_path: Path) -> None:
+    """Two processes sharing the folder, released at the same instant over the same queries, split the
+    analyses instead of each making them all; and each reads every one."""
+    texts = [f"SELECT ?this WHERE {{ ?this <urn:p{n}> ?x . ?x <urn:q> ?y }}" for n in range(30)]
+    context = multiprocessing.get_context("fork")
+    start, made = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_analyse_all, args=(tmp_path, texts, start, made)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    counts = [made.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join()
+    assert sum(counts) == len(texts), counts
+    assert len(list(tmp_path.rglob("*.json"))) == len(texts)

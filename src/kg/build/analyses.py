@@ -3,15 +3,19 @@
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow (about 30 ms a query), so
 each analysis is kept in a file of its own, named by the digest of the query's text, of the code
 that read it and of the parser's version. That key holds for any project, so a folder may be
-shared ($KG_CACHE_DIR); files are written whole, so builds sharing it never read half of one.
+shared ($KG_CACHE_DIR); files are written whole, so builds sharing it never read half of one, and
+made under the folder's lock, so builds started together never make the same one twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,17 @@ def analyses_folder(default: Path) -> Path:
     return Path(shared) / "reach" if shared else default
 
 
+_MISSING = object()
+
+
+def _kept(entry: Path) -> Any:
+    """The analysis kept in `entry`, or _MISSING."""
+    try:
+        return json.loads(entry.read_text("utf-8"))
+    except (OSError, ValueError):
+        return _MISSING
+
+
 class Analyses:
     """Each query text's reach, kept as one file per digest of the text and of this code, so that a
     query is read once, whichever build, killed or not, first asked about it. Builds sharing the
@@ -41,6 +56,7 @@ class Analyses:
     def __init__(self, folder: Path) -> None:
         self.folder = folder / hashlib.sha256(_CODE).hexdigest()[:16]
         self._kept: dict[str, Any] = {}
+        self.made = 0  # analyses this object made rather than read
 
     def reach(self, text: str) -> Reach:
         key = hashlib.sha256(_CODE + text.encode()).hexdigest()
@@ -52,17 +68,35 @@ class Analyses:
     def _read(self, key: str, text: str) -> Any:
         """The kept analysis of `text` (JSON), made and written first when there is none."""
         entry = self.folder / f"{key}.json"
+        kept = _kept(entry)
+        if kept is not _MISSING:
+            return kept
+        with self._making():
+            kept = _kept(entry)  # made meanwhile by another build
+            if kept is not _MISSING:
+                return kept
+            found = analyse(text)
+            self.made += 1
+            kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
+            try:
+                write_whole(entry, json.dumps(kept).encode())
+            except OSError:
+                pass  # the folder removed or full: the analysis is made again next time
+            return kept
+
+    @contextmanager
+    def _making(self) -> Iterator[None]:
+        """Held while one analysis is made: one build at a time makes them, so that builds sharing the
+        folder split the work instead of each doing all of it. Without a lock file, builds go unlocked."""
         try:
-            return json.loads(entry.read_text("utf-8"))
-        except (OSError, ValueError):
-            pass
-        found = analyse(text)
-        kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
-        try:
-            write_whole(entry, json.dumps(kept).encode())
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = (self.folder / ".lock").open("a")
         except OSError:
-            pass  # the folder removed or full: the analysis is made again next time
-        return kept
+            yield
+            return
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def prune(self) -> None:
         """Remove the analyses other versions of this code made, unless the folder is shared (another
