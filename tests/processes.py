@@ -34,3 +34,12 @@ def fork_servers_of(pid: int) -> list[int]:
 def workers_of(pid: int) -> list[int]:
     """The query workers of the pools `pid` runs: the processes their fork servers forked."""
     return [worker for server in fork_servers_of(pid) for worker, _ in children_of(server)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process `pid` used so far (user and system), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

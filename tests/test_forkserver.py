@@ -4,21 +4,23 @@ that died is started again, and no worker outlives a closed pool. Real processes
 from __future__ import annotations
 
 import functools
+import json
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
-from processes import children_of, fork_servers_of
+from processes import children_of, cpu_seconds, fork_servers_of
 
 from kg.server.cache import BudgetCache
 from kg.server.forkserver import ForkServer
-from kg.server.messages import Query, Setup
+from kg.server.messages import Answer, Query, Setup
 from kg.server.workers import ServiceError, Worker, WorkerPool
 from kg.store.embedded import EmbeddedStore
 
@@ -92,6 +94,57 @@ def test_a_fork_server_that_died_takes_its_workers_and_the_next_query_is_answere
     finally:
         pool.close()
     assert gone(workers), workers
+
+
+CROSS = Query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }")  # seconds of work on the report
+
+
+def kill_fork_server_mid_query() -> int:
+    """Kill the process's fork server once one of its workers is at a query (has used half a second
+    of CPU), and wait for its workers to die with it; the fork server's pid."""
+    [server] = fork_servers_of(os.getpid())
+    deadline = time.monotonic() + 30
+    workers = forked_by(server)
+    while not any(cpu_seconds(pid) > 0.5 for pid in workers):
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.05)
+        workers = forked_by(server)
+    os.kill(server, signal.SIGKILL)
+    assert gone(workers), workers
+    return server
+
+
+def asked_while_fork_servers_die(built, kills: int) -> tuple[Answer | ServiceError, list[int], BudgetCache]:
+    """CROSS asked of a pool of one worker whose fork server is killed `kills` times while the query is
+    under way: its answer or refusal, the pids of the fork servers killed, and the pool's cache."""
+    cache = BudgetCache(2**20)
+    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 60.0, cache=cache, queue_wait=30)
+    try:
+        pool.start()
+        with ThreadPoolExecutor(1) as asking:
+            reply = asking.submit(_reply, pool, CROSS)
+            killed = [kill_fork_server_mid_query() for _ in range(kills)]
+            return reply.result(120), killed, cache
+    finally:
+        pool.close()
+
+
+def _reply(pool: WorkerPool, query: Query) -> Answer | ServiceError:
+    try:
+        return pool.run(query)
+    except ServiceError as refused:
+        return refused
+
+
+def test_a_query_whose_worker_died_with_its_fork_server_is_asked_again_of_another(built) -> None:
+    """The worker died of nothing the query did, so the query is answered, not refused: asked again of
+    a worker of a new fork server."""
+    answer, [first], cache = asked_while_fork_servers_die(built, 1)
+    assert isinstance(answer, Answer), answer
+    assert first not in fork_servers_of(os.getpid())
+    quads = len(ox.Store.read_only(str(built.store_path)))  # the union default graph keeps each graph's
+    assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == str(quads**2)
+    assert cache.get(CROSS) == answer
 
 
 PIDS = Path("/sys/fs/cgroup/pids")
@@ -198,31 +251,13 @@ def test_a_worker_is_killed_by_what_names_it_never_by_a_pid_another_process_took
         holder.wait()
 
 
-def test_a_worker_that_died_with_its_fork_server_mid_query_is_not_taken_for_the_query_s_fault(
+def test_a_query_whose_workers_died_twice_with_their_fork_servers_is_refused_and_not_remembered(
     built,
 ) -> None:
-    """How it ended is unknown (only its fork server could tell), so the answer is not remembered:
-    asking again runs the query again."""
-    cache = BudgetCache(2**20)
-    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 30.0, cache=cache, queue_wait=30)
-    failures: list[ServiceError] = []
-
-    def ask() -> None:
-        try:
-            pool.run(RUNAWAY)
-        except ServiceError as error:
-            failures.append(error)
-
-    try:
-        pool.start()
-        [server] = fork_servers_of(os.getpid())
-        asking = threading.Thread(target=ask)
-        asking.start()
-        time.sleep(0.5)  # the query under way
-        os.kill(server, signal.SIGKILL)
-        asking.join(60)
-        assert [error.status for error in failures] == [503], failures
-        assert "stopped answering" in failures[0].message
-        assert cache.get(RUNAWAY) is None
-    finally:
-        pool.close()
+    """Asked again once, the query's worker died again with its fork server: how it ended is unknown
+    (only its fork server could tell), so the refusal is not remembered: asking again runs the query."""
+    refused, [first, second], cache = asked_while_fork_servers_die(built, 2)
+    assert first != second
+    assert isinstance(refused, ServiceError), refused
+    assert refused.status == 503 and "stopped answering" in refused.message
+    assert cache.get(CROSS) is None

@@ -193,7 +193,10 @@ class Forked:
         return self.returncode
 
     def alive(self) -> bool:
-        """Whether the process still runs (a pidfd becomes readable when it ends)."""
+        """Whether the process still runs and will: one whose fork server ended is dying with it, though
+        it may not have ended yet (a pidfd becomes readable when it has)."""
+        if self.parent.ended:
+            return False
         if self.pidfd is None:
             return self.wait(0) is None
         return not select.select([self.pidfd], [], [], 0)[0]

@@ -88,6 +88,10 @@ class Worker:
         self.process.close()
         self.connection.close()
 
+    def orphaned(self) -> bool:
+        """Whether the worker ended with its fork server (see `death`): nothing the query did."""
+        return self.process.returncode is None and self.process.parent.ended
+
     def death(self) -> Failure:
         """Why a worker that stopped answering stopped, as its query's answer: one to remember (the
         same query would do it again) when the exit code says what the query did, else not."""
@@ -261,23 +265,32 @@ class WorkerPool:
     def _run(self, query: Query, client: str | None) -> Answer | Failure:
         if not self._started:
             self.start()
+        for _ in range(2):  # a worker that died with its fork server says nothing of the query: once more
+            worker = self._borrow(client)
+            started = time.monotonic()
+            with self._running_lock:
+                self._running[worker] = (client, started)
+            try:
+                reply = self._ask(worker, query)
+            finally:
+                with self._running_lock:
+                    del self._running[worker]
+                self.usage.charge(client, time.monotonic() - started)
+            if reply is not None:
+                return reply
+        return Failure(503, "the query worker stopped answering; it was replaced")
+
+    def _borrow(self, client: str | None) -> Worker:
+        """An idle worker for `client` within the queue wait, passing over those that died idle."""
         deadline = time.monotonic() + self.queue_wait
         try:
             worker = self._idle.get(client, self.queue_wait)
-            while not worker.process.alive():  # it died idle (its fork server died): never asked
+            while not worker.process.alive():  # it died idle, or dies with its fork server: never asked
                 self._retire(worker)
                 worker = self._idle.get(client, max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             raise ServiceError(503, "every query worker is busy; try again shortly") from None
-        started = time.monotonic()
-        with self._running_lock:
-            self._running[worker] = (client, started)
-        try:
-            return self._ask(worker, query)
-        finally:
-            with self._running_lock:
-                del self._running[worker]
-            self.usage.charge(client, time.monotonic() - started)
+        return worker
 
     def _preempt(self, client: str | None) -> bool:
         """Stop the longest-running query of a client heavier than `client`, if a spare can take its
@@ -301,7 +314,8 @@ class WorkerPool:
             victim.process.kill()
         return True
 
-    def _ask(self, worker: Worker, query: Query) -> Answer | Failure:
+    def _ask(self, worker: Worker, query: Query) -> Answer | Failure | None:
+        """The worker's reply, or the failure that cost it; None if it died with its fork server."""
         try:
             worker.connection.send(query)
             if not worker.connection.poll(self.timeout):
@@ -315,7 +329,7 @@ class WorkerPool:
                 return Failure(
                     503, "the query was stopped so that lighter clients could be answered; ask later"
                 )
-            return failure
+            return None if worker.orphaned() else failure
         if worker.preempted or (isinstance(reply, Failure) and reply.spent):
             self._retire(worker)
         else:
