@@ -14,8 +14,6 @@ import subprocess
 import sys
 import threading
 
-from matplotlib.figure import Figure
-
 from kg.network import canvas
 from kg.network.draw import save
 
@@ -24,7 +22,7 @@ PICTURES = 4
 
 
 def picture(number: int) -> bytes:
-    figure = Figure(figsize=(3, 2))
+    figure = canvas.Figure(figsize=(3, 2))
     figure.add_subplot().set_title(f"picture {number}")
     return save(figure, "svg", title=f"picture {number}")
 
