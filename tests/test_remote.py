@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+import subprocess
+import threading
+from contextlib import suppress
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
+from kg.store.remote import RemoteError, RemoteStore
 from kg.store.sparql import NotAQuery, query_form, substitute, with_values
 
 FENTANYL = ox.NamedNode("https://w3id.org/opioid-kg/id/substance/fentanyl")
@@ -92,3 +100,27 @@ def test_open_store_chooses_by_spec(built):
     assert isinstance(open_store(built.store_path), EmbeddedStore)
     remote = open_store("http://127.0.0.1:9/sparql")
     assert type(remote).__name__ == "RemoteStore" and remote.endpoint == "http://127.0.0.1:9/sparql"
+
+
+def test_an_https_endpoint_whose_certificate_no_authority_signed_is_refused(tmp_path: Path) -> None:
+    """Every client of the process shares one TLS context, made once: it still verifies certificates."""
+    key, certificate = tmp_path / "key.pem", tmp_path / "certificate.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(certificate, key)
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        port = listening.getsockname()[1]
+
+        def accept() -> None:
+            connection, _ = listening.accept()
+            with connection, suppress(OSError), served.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(1)  # not reached: the client gives up in the handshake
+
+        threading.Thread(target=accept, daemon=True).start()
+        with pytest.raises(RemoteError, match="CERTIFICATE_VERIFY_FAILED"):
+            RemoteStore(f"https://127.0.0.1:{port}/sparql", timeout=10).query("ASK {}")

@@ -21,7 +21,7 @@ from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore
+from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore, tls_context
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -117,7 +117,9 @@ class Pusher:
         self.target = target
         self.progress = progress
         headers = {"authorization": f"Bearer {target.token}"} if target.token else {}
-        self.client = httpx.Client(auth=target.auth, headers=headers, timeout=target.timeout)
+        self.client = httpx.Client(
+            auth=target.auth, headers=headers, timeout=target.timeout, verify=tls_context()
+        )
         self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
         self.notes: list[str] = []  # what went wrong without stopping the push
 
