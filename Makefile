@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml
 	@echo "== Creating $(VENV) and installing opioid-kg with its dependencies (first run only, 1-2 minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# Bytecode is written as modules are first imported, for the few the project uses, not for every file.
-	$(BIN)/pip install --progress-bar off --no-compile -e '.[test]'
+	$(BIN)/pip install --progress-bar off -e '.[test]'
 	touch $(STAMP)
 	@echo "== Installed; kg is at $(BIN)/kg"
 
