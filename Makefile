@@ -9,7 +9,7 @@ PORT ?= 5000
 PY_DIRS := $(wildcard src tests benchmarks)
 # Test processes: one per core and one more, as many tests wait on servers, subprocesses and the browser
 # (on two cores, three took the suite from about 175 s to about 160 s).
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 
 .PHONY: setup build serve test lint format clean
 

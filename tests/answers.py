@@ -76,7 +76,8 @@ def _valued_graph(result: QueryResult) -> ox.Dataset:
 
 
 def same_graph(one: Graph, other: Graph) -> bool:
-    """Whether two rdflib graphs are the same up to blank node renaming (terms compared as spelt)."""
+    """Whether two rdflib graphs are the same up to blank node renaming, terms compared as pyoxigraph
+    reads them: language tags in lower case (RDF compares them so), `xsd:string` literals as plain."""
     return _canonical(_parsed(one)) == _canonical(_parsed(other))
 
 

@@ -114,24 +114,32 @@ def kill_fork_server_mid_query() -> int:
     return server
 
 
-def asked_while_fork_servers_die(built, kills: int) -> tuple[Answer | ServiceError, list[int], BudgetCache]:
-    """CROSS asked of a pool of one worker whose fork server is killed `kills` times while the query is
-    under way: its answer or refusal, the pids of the fork servers killed, and the pool's cache."""
-    cache = BudgetCache(2**20)
-    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 60.0, cache=cache, queue_wait=30)
+def asked_while_fork_servers_die(
+    built, kills: int, query: Query = CROSS, timeout: float = 60.0
+) -> tuple[Answer | ServiceError, list[int], WorkerPool]:
+    """`query` asked by client "c" of a pool of one worker whose fork server is killed `kills` times
+    while the query is under way: its answer or refusal, the pids of the fork servers killed, and the
+    pool (closed)."""
+    pool = WorkerPool(
+        functools.partial(EmbeddedStore, built.store_path),
+        1,
+        timeout,
+        cache=BudgetCache(2**20),
+        queue_wait=30,
+    )
     try:
         pool.start()
         with ThreadPoolExecutor(1) as asking:
-            reply = asking.submit(_reply, pool, CROSS)
+            reply = asking.submit(_reply, pool, query)
             killed = [kill_fork_server_mid_query() for _ in range(kills)]
-            return reply.result(120), killed, cache
+            return reply.result(120), killed, pool
     finally:
         pool.close()
 
 
 def _reply(pool: WorkerPool, query: Query) -> Answer | ServiceError:
     try:
-        return pool.run(query)
+        return pool.run(query, "c")
     except ServiceError as refused:
         return refused
 
@@ -139,12 +147,34 @@ def _reply(pool: WorkerPool, query: Query) -> Answer | ServiceError:
 def test_a_query_whose_worker_died_with_its_fork_server_is_asked_again_of_another(built) -> None:
     """The worker died of nothing the query did, so the query is answered, not refused: asked again of
     a worker of a new fork server."""
-    answer, [first], cache = asked_while_fork_servers_die(built, 1)
+    answer, [first], pool = asked_while_fork_servers_die(built, 1)
     assert isinstance(answer, Answer), answer
     assert first not in fork_servers_of(os.getpid())
     quads = len(ox.Store.read_only(str(built.store_path)))  # the union default graph keeps each graph's
     assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == str(quads**2)
-    assert cache.get(CROSS) == answer
+    assert pool.cache is not None and pool.cache.get(CROSS) == answer
+
+
+def test_a_query_asked_again_keeps_its_one_time_limit_and_its_lost_run_is_not_charged(built) -> None:
+    """The second worker gets what is left of the time limit, not a new one, and the client is charged
+    the worker-seconds of that run only: the first was lost to nothing it did."""
+    refused, _, pool = asked_while_fork_servers_die(built, 1, RUNAWAY, timeout=3.0)
+    assert isinstance(refused, ServiceError) and refused.status == 504, refused
+    assert 0 < pool.usage.of("c") < 3.0
+
+
+def test_a_worker_that_died_before_reading_its_setup_is_not_ready(built) -> None:
+    """Its pipe is reset, not closed: the pool is told it did not start (and stops it), not an error."""
+    forks = ForkServer()
+    try:
+        worker = Worker(
+            Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30), forks
+        )
+        worker.process.kill()
+        assert worker.ready(30) is None
+        worker.stop()
+    finally:
+        forks.close()
 
 
 PIDS = Path("/sys/fs/cgroup/pids")
@@ -256,8 +286,8 @@ def test_a_query_whose_workers_died_twice_with_their_fork_servers_is_refused_and
 ) -> None:
     """Asked again once, the query's worker died again with its fork server: how it ended is unknown
     (only its fork server could tell), so the refusal is not remembered: asking again runs the query."""
-    refused, [first, second], cache = asked_while_fork_servers_die(built, 2)
+    refused, [first, second], pool = asked_while_fork_servers_die(built, 2)
     assert first != second
     assert isinstance(refused, ServiceError), refused
     assert refused.status == 503 and "stopped answering" in refused.message
-    assert cache.get(CROSS) is None
+    assert pool.cache is not None and pool.cache.get(CROSS) is None

@@ -6,6 +6,7 @@ import socket
 import ssl
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
-from kg.store.remote import RemoteError, RemoteStore
+from kg.store.remote import RemoteError, RemoteStore, tls_context
 from kg.store.sparql import NotAQuery, query_form, substitute, with_values
 
 FENTANYL = ox.NamedNode("https://w3id.org/opioid-kg/id/substance/fentanyl")
@@ -124,3 +125,14 @@ def test_an_https_endpoint_whose_certificate_no_authority_signed_is_refused(tmp_
         threading.Thread(target=accept, daemon=True).start()
         with pytest.raises(RemoteError, match="CERTIFICATE_VERIFY_FAILED"):
             RemoteStore(f"https://127.0.0.1:{port}/sparql", timeout=10).query("ASK {}")
+
+
+def test_each_thread_has_a_tls_context_of_its_own_made_once() -> None:
+    """A connection sets its context's protocols: a context shared by threads would be changed by one
+    while another connects."""
+    mine = tls_context()
+    assert tls_context() is mine
+    with ThreadPoolExecutor(1) as other:
+        theirs = other.submit(lambda: (tls_context(), tls_context())).result()
+    assert theirs[0] is theirs[1] and theirs[0] is not mine
+    assert mine.verify_mode == ssl.CERT_REQUIRED and mine.check_hostname

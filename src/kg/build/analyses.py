@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -87,16 +87,20 @@ class Analyses:
     @contextmanager
     def _making(self) -> Iterator[None]:
         """Held while one analysis is made: one build at a time makes them, so that builds sharing the
-        folder split the work instead of each doing all of it. Without a lock file, builds go unlocked."""
+        folder split the work instead of each doing all of it. Where the folder cannot hold a lock (not
+        writable, or a file system without locks), builds go unlocked."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            lock = (self.folder / ".lock").open("a")
+            lock = os.open(self.folder / ".lock", os.O_RDONLY | os.O_CREAT, 0o666)
         except OSError:
             yield
             return
-        with lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with suppress(OSError):  # no lock to be had (ENOLCK): made unlocked, as without a lock file
+                fcntl.flock(lock, fcntl.LOCK_EX)
             yield
+        finally:
+            os.close(lock)
 
     def prune(self) -> None:
         """Remove the analyses other versions of this code made, unless the folder is shared (another

@@ -113,12 +113,13 @@ class _Running:
         self.forked: list[tuple[int, int | None]] = []  # pid and pidfd of each worker not yet claimed
         self.failed: list[int] = []  # the errno of each fork that failed
         self.codes: dict[int, int] = {}  # exit codes of ended workers, until their owner reads them
+        self.finished = False  # every report read: the fork server ended and told all it will tell
         threading.Thread(target=self._read, daemon=True).start()
 
     def fork(self, connection: socket.socket) -> Forked:
         socket.send_fds(self.control, [b"f"], [connection.fileno()])
         with self.reported:
-            if not self.reported.wait_for(lambda: self.forked or self.failed or self.ended, timeout=30):
+            if not self.reported.wait_for(lambda: self.forked or self.failed or self.finished, timeout=30):
                 raise OSError("the fork server did not answer within 30 s")
             if self.failed:
                 number = self.failed.pop()
@@ -133,9 +134,10 @@ class _Running:
 
     def exit_code(self, pid: int, seconds: float) -> int | None:
         """The exit code of worker `pid` once reported, waiting at most `seconds`; None meanwhile, or
-        if this fork server ended first (given once: `Forked` keeps it)."""
+        if this fork server ended first and every report it sent is read (given once: `Forked` keeps
+        it)."""
         with self.reported:
-            self.reported.wait_for(lambda: pid in self.codes or self.ended, timeout=seconds)
+            self.reported.wait_for(lambda: pid in self.codes or self.finished, timeout=seconds)
             return self.codes.pop(pid, None)
 
     def stop(self) -> None:
@@ -169,6 +171,7 @@ class _Running:
         with suppress(subprocess.TimeoutExpired):
             self.process.wait(5)  # so that `ended` holds for whoever waits on a report
         with self.reported:
+            self.finished = True
             self.reported.notify_all()
 
 

@@ -77,7 +77,7 @@ class Worker:
         if self.connection.poll(seconds):
             try:
                 message = self.connection.recv()
-            except EOFError:
+            except (EOFError, OSError):  # it died before it read its setup (reset), or after
                 return None
             return message if isinstance(message, Ready) else None
         return None
@@ -90,7 +90,7 @@ class Worker:
 
     def orphaned(self) -> bool:
         """Whether the worker ended with its fork server (see `death`): nothing the query did."""
-        return self.process.returncode is None and self.process.parent.ended
+        return self.process.returncode is None and self.process.parent.finished
 
     def death(self) -> Failure:
         """Why a worker that stopped answering stopped, as its query's answer: one to remember (the
@@ -265,19 +265,24 @@ class WorkerPool:
     def _run(self, query: Query, client: str | None) -> Answer | Failure:
         if not self._started:
             self.start()
+        ran = 0.0  # seconds the query ran on workers lost meanwhile: one time limit for all its runs
         for _ in range(2):  # a worker that died with its fork server says nothing of the query: once more
             worker = self._borrow(client)
             started = time.monotonic()
             with self._running_lock:
                 self._running[worker] = (client, started)
+            lost = False  # with its fork server: not the client's doing, so not charged
             try:
-                reply = self._ask(worker, query)
+                reply = self._ask(worker, query, max(0.0, self.timeout - ran))
+                lost = reply is None
             finally:
                 with self._running_lock:
                     del self._running[worker]
-                self.usage.charge(client, time.monotonic() - started)
+                if not lost:
+                    self.usage.charge(client, time.monotonic() - started)
             if reply is not None:
                 return reply
+            ran += time.monotonic() - started
         return Failure(503, "the query worker stopped answering; it was replaced")
 
     def _borrow(self, client: str | None) -> Worker:
@@ -314,11 +319,12 @@ class WorkerPool:
             victim.process.kill()
         return True
 
-    def _ask(self, worker: Worker, query: Query) -> Answer | Failure | None:
-        """The worker's reply, or the failure that cost it; None if it died with its fork server."""
+    def _ask(self, worker: Worker, query: Query, seconds: float) -> Answer | Failure | None:
+        """The worker's reply within `seconds` (what is left of the time limit), or the failure that
+        cost it; None if it died with its fork server."""
         try:
             worker.connection.send(query)
-            if not worker.connection.poll(self.timeout):
+            if not worker.connection.poll(seconds):
                 self._retire(worker)
                 raise ServiceError(504, f"the query was stopped at the time limit of {self.timeout:g} s")
             reply: Answer | Failure = worker.connection.recv()

@@ -12,8 +12,8 @@ Two things the embedded store does natively are done here by the protocol:
 
 from __future__ import annotations
 
-import functools
 import ssl
+import threading
 from collections.abc import Mapping, Sequence
 
 import httpx
@@ -29,11 +29,18 @@ RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xm
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def tls_context() -> ssl.SSLContext:
-    """httpx's default TLS settings, made once per process and shared by every client: loading the
-    certificate authorities costs about 18 ms of CPU, which a client per query would pay each time."""
-    return httpx.create_ssl_context()
+    """httpx's default TLS settings, made once per thread and shared by its clients: loading the
+    certificate authorities costs about 18 ms of CPU, which a client per query would pay each time.
+    Not shared across threads: each connection sets the context's protocols (ALPN), and a context
+    changed by one thread while another connects is unsafe (CPython issue 141012)."""
+    if not hasattr(_per_thread, "context"):
+        _per_thread.context = httpx.create_ssl_context()
+    context: ssl.SSLContext = _per_thread.context
+    return context
 
 
 class RemoteError(KgError, RuntimeError):
