@@ -57,3 +57,10 @@ def serious_violations(browser: Any, url: str) -> list[str]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def answered(page: Any) -> None:
+    """Wait for the answer page a run opened: its results table, then its load event, so that the page's
+    scripts (the history, the views) have run; the table alone is there before them."""
+    page.wait_for_selector("table.readable")
+    page.wait_for_load_state("load")

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, desktop_page, serious_violations
+from browser import CHROMIUM, answered, desktop_page, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
 
@@ -33,7 +33,7 @@ def run_question(page, server, title: str) -> None:
     page.click("nav >> text=Questions")
     page.click(f"text={title}")
     page.click("#run")
-    page.wait_for_selector("table.readable")
+    answered(page)
 
 
 def row_with(page, text: str):
@@ -225,5 +225,5 @@ def test_the_sparql_editor_completes_prefixes_runs_on_ctrl_enter_and_never_overw
     page.keyboard.press("Control+a")
     page.keyboard.type("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?class }")
     page.keyboard.press("Control+Enter")
-    page.wait_for_selector("table.readable")
+    answered(page)
     assert page.locator("#history option").count() >= 2  # the query just run is in the history

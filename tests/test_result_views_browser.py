@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, desktop_page, serious_violations
+from browser import CHROMIUM, answered, desktop_page, serious_violations
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -51,7 +51,7 @@ def test_a_typed_query_switched_to_its_chart_and_its_network(server, page) -> No
     page.keyboard.type(TYPED)
     page.keyboard.type("}")
     page.click("#run")
-    page.wait_for_selector("table.readable")
+    answered(page)
     rows = page.locator("table.readable tbody tr:not(.evidence-row)").count()
     assert rows == 5  # heroin seized in Mexico (2015 to 2017) and at the southwest border (FY2017, FY2018)
 
@@ -76,13 +76,13 @@ def test_a_typed_query_switched_to_its_chart_and_its_network(server, page) -> No
     for link in ("#picture-svg", "#picture-png"):
         assert page.get_attribute(link, "download") is not None
     page.click("#view-table")
-    page.wait_for_selector("table.readable")
+    answered(page)
 
 
 def test_a_view_that_does_not_apply_is_disabled_with_its_reason(server, page) -> None:
     page.goto(server.base + "/queries/production-chains")
     page.click("#run")
-    page.wait_for_selector("table.readable")
+    answered(page)
     disabled = page.locator("#view-chart")
     assert disabled.get_attribute("aria-disabled") == "true" and "no numeric column" in disabled.inner_text()
     page.click("#view-network")
