@@ -4,7 +4,8 @@ Reading a query's patterns takes rdflib's SPARQL parser, which is slow (about 30
 each analysis is kept in a file of its own, named by the digest of the query's text, of the code
 that read it and of the parser's version. That key holds for any project, so a folder may be
 shared ($KG_CACHE_DIR); files are written whole, so builds sharing it never read half of one, and
-made under the folder's lock, so builds started together never make the same one twice.
+made under the folder's lock where it can hold one, so builds started together do not make the same
+one twice.
 """
 
 from __future__ import annotations
