@@ -223,6 +223,16 @@ def test_an_analysis_that_cannot_be_kept_is_still_made(tmp_path: Path) -> None:
     assert Analyses(tmp_path / "not-a-folder").reach(text) == Analyses(tmp_path / "kept").reach(text) != WHOLE
 
 
+def test_an_analysis_is_made_and_kept_where_the_folder_cannot_hold_a_lock(tmp_path: Path) -> None:
+    """Builds then go unlocked, as before there was a lock: the analysis is still made and kept."""
+    analyses = Analyses(tmp_path)
+    (analyses.folder / ".lock").mkdir(parents=True)  # a folder where the lock file would be
+    text = "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p> ?x }"
+    assert analyses.reach(text) != WHOLE and analyses.made == 1
+    assert Analyses(tmp_path).reach(text) == analyses.reach(text)
+    assert len(list(analyses.folder.glob("*.json"))) == 1
+
+
 def test_analyses_are_shared_where_the_environment_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
