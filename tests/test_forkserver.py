@@ -48,6 +48,28 @@ def gone(pids: list[int], seconds: float = 10) -> bool:
     return False
 
 
+@pytest.fixture
+def forks() -> Iterator[ForkServer]:
+    """A fork server of the test's own, stopped at its end (its workers with it)."""
+    server = ForkServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def setup(built) -> Setup:
+    """A worker's setup over the session's build: no network isolation, no memory limit, 30 s of CPU."""
+    return Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
+
+
+def ready_worker(setup: Setup, forks: ForkServer) -> tuple[Worker, int]:
+    """A worker that opened its store, and the pid of the fork server that forked it."""
+    worker = Worker(setup, forks)
+    assert worker.ready() is not None
+    [server] = [pid for pid in fork_servers_of(os.getpid()) if worker.process.pid in forked_by(pid)]
+    return worker, server
+
+
 @pytest.mark.parametrize(
     ("sent", "reason"),
     [
@@ -56,18 +78,13 @@ def gone(pids: list[int], seconds: float = 10) -> bool:
         (signal.SIGSEGV, "crashed its worker (SIGSEGV)"),
     ],
 )
-def test_the_signal_that_ended_a_worker_reaches_its_pool(built, sent: signal.Signals, reason: str) -> None:
-    forks = ForkServer()
-    try:
-        worker = Worker(
-            Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30), forks
-        )
-        assert worker.ready() is not None
-        os.kill(worker.process.pid, sent)
-        assert worker.process.wait(30) == -sent
-        assert reason in worker.death().message
-    finally:
-        forks.close()
+def test_the_signal_that_ended_a_worker_reaches_its_pool(
+    setup: Setup, forks: ForkServer, sent: signal.Signals, reason: str
+) -> None:
+    worker, _ = ready_worker(setup, forks)
+    os.kill(worker.process.pid, sent)
+    assert worker.process.wait(30) == -sent
+    assert reason in worker.death().message
 
 
 def test_a_fork_server_that_died_takes_its_workers_and_the_next_query_is_answered(built) -> None:
@@ -163,18 +180,12 @@ def test_a_query_asked_again_keeps_its_one_time_limit_and_its_lost_run_is_not_ch
     assert 0 < pool.usage.of("c") < 3.0
 
 
-def test_a_worker_that_died_before_reading_its_setup_is_not_ready(built) -> None:
+def test_a_worker_that_died_before_reading_its_setup_is_not_ready(setup: Setup, forks: ForkServer) -> None:
     """Its pipe is reset, not closed: the pool is told it did not start (and stops it), not an error."""
-    forks = ForkServer()
-    try:
-        worker = Worker(
-            Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30), forks
-        )
-        worker.process.kill()
-        assert worker.ready(30) is None
-        worker.stop()
-    finally:
-        forks.close()
+    worker = Worker(setup, forks)
+    worker.process.kill()
+    assert worker.ready(30) is None
+    worker.stop()
 
 
 PIDS = Path("/sys/fs/cgroup/pids")
@@ -201,26 +212,19 @@ def one_process_only(pid: int) -> Iterator[Callable[[], None]]:
 
 
 @pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
-def test_a_fork_that_fails_leaves_the_fork_server_serving(built, tmp_path: Path) -> None:
+def test_a_fork_that_fails_leaves_the_fork_server_serving(setup: Setup, forks: ForkServer) -> None:
     """With no process left to it, the fork server reports the failure and goes on; the next fork,
     once processes are allowed again, comes from the same fork server."""
-    forks = ForkServer()
-    setup = Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
-    try:
-        first = Worker(setup, forks)
-        assert first.ready() is not None
-        [server] = [pid for pid in fork_servers_of(os.getpid()) if first.process.pid in forked_by(pid)]
-        with one_process_only(server) as release:
-            with pytest.raises(OSError, match="could not fork"):
-                Worker(setup, forks)
-            release()
-            second = Worker(setup, forks)
-        assert second.ready() is not None
-        assert second.process.pid in forked_by(server)
-        first.stop()
-        second.stop()
-    finally:
-        forks.close()
+    first, server = ready_worker(setup, forks)
+    with one_process_only(server) as release:
+        with pytest.raises(OSError, match="could not fork"):
+            Worker(setup, forks)
+        release()
+        second = Worker(setup, forks)
+    assert second.ready() is not None
+    assert second.process.pid in forked_by(server)
+    first.stop()
+    second.stop()
 
 
 @pytest.mark.skipif(not os.access(PIDS, os.W_OK), reason="no writable cgroup pids controller")
@@ -244,17 +248,13 @@ LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
 
 
 @pytest.mark.skipif(not os.access(LAST_PID, os.W_OK), reason="cannot choose the next pid (not root)")
-def test_a_worker_is_killed_by_what_names_it_never_by_a_pid_another_process_took(built) -> None:
+def test_a_worker_is_killed_by_what_names_it_never_by_a_pid_another_process_took(
+    setup: Setup, forks: ForkServer
+) -> None:
     """A worker that died with its fork server leaves a pid the system may give to anyone; the pool
     killing that worker afterwards must not reach the new holder."""
-    forks = ForkServer()
-    setup = Setup(functools.partial(EmbeddedStore, built.store_path), False, None, None, 30)
-    try:
-        worker = Worker(setup, forks)
-        assert worker.ready() is not None
-        [server] = [pid for pid in fork_servers_of(os.getpid()) if worker.process.pid in forked_by(pid)]
-    finally:
-        forks.close()
+    worker, server = ready_worker(setup, forks)
+    forks.close()
     assert gone([server, worker.process.pid])
     deadline = time.monotonic() + 10
     while Path(f"/proc/{worker.process.pid}").exists():  # a zombie until init reaps it
