@@ -26,7 +26,6 @@ every negative case of the shape tests, so that there are results to compare.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import shutil
@@ -34,37 +33,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph
-from rdflib.namespace import RDF, SH
-from rdflib.term import Node
+from rdflib import Graph
 
 from kg.build.checks import check_shapes, quads_graph
 from kg.build.parsing import rdflib_term
 from kg.namespaces import graph_iri
 from kg.store.bulk import bulk_load
 
-JAVA = Path("/usr/share/java")  # where Debian's libapache-jena-java puts its jars
-JARS = (
-    "jena-arq jena-base jena-cmds jena-core jena-iri jena-shacl jena-shex jena-rdfconnection "
-    "jena-dboe-base jena-dboe-index jena-dboe-storage jena-dboe-trans-data jena-dboe-transaction jena-tdb "
-    "jena-tdb2 slf4j-api slf4j-simple jcl-over-slf4j commons-cli commons-codec commons-compress commons-csv "
-    "commons-io commons-lang3 dexx.collection gson guava httpclient httpclient-cache httpcore jackson-core "
-    "jackson-databind jackson-annotations jakarta.json-api jsonld-java titanium-json-ld protobuf thrift"
-).split()
-# Debian's jena-core jar leaves these resources where its bundled Xerces does not look for them.
-XERCES = "org/apache/jena/ext/"
-MESSAGES = [
-    "xerces/impl/xpath/regex/message.properties",
-    "xerces/impl/msg/DatatypeMessages.properties",
-    "xerces/impl/msg/XMLSchemaMessages.properties",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from jena import Key, jena_classpath, read_verdict, shacl_command  # noqa: E402  (a module of the tests)
+from shacl_cases import broken_graph  # noqa: E402
+
 SHAPES = ox.NamedNode(str(graph_iri("shapes")))
-Key = tuple[str, str, str, str]  # focus node, shape, path, value
 
 
 @dataclass(frozen=True)
@@ -104,8 +88,6 @@ def split_dump(nquads: Path, work: Path, shapes_file: Path | None) -> tuple[Path
 def broken_dump(nquads: Path, work: Path) -> Path:
     """The project's graphs broken by every negative case of the shape tests (`tests/shacl_cases.py`),
     written as one data graph beside the shapes: verdicts with results in them to compare."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    broken_graph = importlib.import_module("shacl_cases").broken_graph
     data = Graph()
     shapes: list[ox.Quad] = []
     for quad in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS):
@@ -190,47 +172,24 @@ def run_kg(nquads: Path, shapes: Path, work: Path) -> Run:
         print((work / "kg.err").read_text()[-2000:], file=sys.stderr)
         return Run("kg (Oxigraph)", load, seconds, cpu, peak, "-", f"failed: exit {code}", None)
     phases = json.loads((work / "kg.out").read_text())
-    conforms, keys, reported = read_verdict(report)
+    conforms, keys, reported = read_verdict(Graph().parse(report, format="turtle"))
     validating = "{:.1f} / {:.1f}".format(*phases["validate"])
     return Run(
         "kg (Oxigraph)", load, seconds, cpu, peak, validating, conforms, keys, reported, phases["loaded_mb"]
     )
 
 
-def jena_classpath(work: Path) -> str:
-    """The class path of Debian's libapache-jena-java, with the resources its Xerces misses put in `work`."""
-    if not (JAVA / "jena-core.jar").is_file():
-        sys.exit(f"{JAVA / 'jena-core.jar'} is missing: install Debian's libapache-jena-java")
-    resources = work / "jena-resources"
-    with zipfile.ZipFile(JAVA / "jena-core.jar") as jar:
-        for placed in MESSAGES:
-            target = resources / placed
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(jar.read(XERCES + placed))
-    return ":".join([str(resources), *(str(JAVA / f"{name}.jar") for name in JARS)])
-
-
 def run_jena(data: Path, shapes: Path, work: Path, classpath: str) -> Run:
     """Jena's `shacl validate` (JVM start and parsing included: the command does not time them apart)."""
     report = work / "jena-report.ttl"
-    command = [
-        "java",
-        "-cp",
-        classpath,
-        "shacl.shacl",
-        "validate",
-        "--shapes",
-        str(shapes),
-        "--data",
-        str(data),
-    ]
+    command = shacl_command(classpath, data, shapes)
     before = load_average()
     code, seconds, cpu, peak = child(command, report, work / "jena.err")
     load = f"{before:.2f}→{load_average():.2f}"
     if code != 0:
         print((work / "jena.err").read_text()[-2000:], file=sys.stderr)
         return Run("Jena SHACL 4.5", load, seconds, cpu, peak, "-", f"failed: exit {code}", None)
-    conforms, keys, reported = read_verdict(report)
+    conforms, keys, reported = read_verdict(Graph().parse(report, format="turtle"))
     return Run("Jena SHACL 4.5", load, seconds, cpu, peak, "-", conforms, keys, reported)
 
 
@@ -241,43 +200,6 @@ def run_jena_parse(data: Path, work: Path, classpath: str) -> Run:
     code, seconds, cpu, peak = child(command, work / "riot.out", work / "riot.err")
     load = f"{before:.2f}→{load_average():.2f}"
     return Run("Jena, parse only", load, seconds, cpu, peak, "-", "-" if code == 0 else f"exit {code}", None)
-
-
-def read_verdict(report_file: Path) -> tuple[str, set[Key], int]:
-    """Whether a SHACL report (Turtle) conforms, its results as comparable keys, and how many results
-    it lists (Jena lists a SPARQL constraint's result once per row of its SELECT, the same row twice
-    included; the build's engine once)."""
-    report = Graph().parse(report_file, format="turtle")
-    conforms = next(report.objects(None, SH.conforms), None)
-    keys = {
-        (
-            term_text(report, report.value(result, SH.focusNode)),
-            term_text(report, report.value(result, SH.sourceShape)),
-            term_text(report, report.value(result, SH.resultPath)),
-            term_text(report, report.value(result, SH.value)),
-        )
-        for result in report.subjects(RDF.type, SH.ValidationResult)
-    }
-    return str(conforms).lower(), keys, len(set(report.subjects(RDF.type, SH.ValidationResult)))
-
-
-def term_text(graph: Graph, node: Node | None) -> str:
-    """A term as both engines' reports can agree on it: IRIs and literals as N-Triples, a SHACL path
-    written out (`^p`, `(p/q)`, `(p|q)`), any other blank node as `[]`."""
-    if node is None:
-        return "-"
-    if not isinstance(node, BNode):
-        return node.n3()
-    if (inverse := graph.value(node, SH.inversePath)) is not None:
-        return "^" + term_text(graph, inverse)
-    if (alternatives := graph.value(node, SH.alternativePath)) is not None:
-        return "(" + "|".join(term_text(graph, item) for item in graph.items(alternatives)) + ")"
-    for repeat, mark in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
-        if (inner := graph.value(node, repeat)) is not None:
-            return term_text(graph, inner) + mark
-    if graph.value(node, RDF.first) is not None:
-        return "(" + "/".join(term_text(graph, item) for item in graph.items(node)) + ")"
-    return "[]"
 
 
 def print_table(runs: list[Run], triples: int, header: bool = True) -> None:
@@ -342,7 +264,10 @@ def main() -> None:
         nquads = broken_dump(nquads, work)
     data, shapes, triples = split_dump(nquads, work, options.shapes)
     print(f"{triples:,} distinct data triples in {data}; shapes in {shapes}", flush=True)
-    classpath = jena_classpath(work)
+    try:
+        classpath = jena_classpath(work)
+    except FileNotFoundError as missing:
+        sys.exit(str(missing))
     runs: list[Run] = []
     for _ in range(options.runs):
         for measure in (

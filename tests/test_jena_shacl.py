@@ -1,0 +1,52 @@
+"""The build's validation gives Apache Jena's SHACL verdict, on the curated graph and on the graph
+broken by every negative case of `test_shapes`: the same (focus node, shape, path, value) results.
+
+Jena reads what the build's engine reads: the store's triples (literals as the store spells them)
+as N-Triples, and the shapes as Turtle. Blank nodes compare as `[]` (each engine labels its own).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from jena import JENA_CORE, Key, jena_report, read_verdict
+from rdflib import Graph
+from shacl_cases import broken_graph
+
+from kg.build.store_validation import validate_store
+
+pytestmark = pytest.mark.skipif(
+    not JENA_CORE.is_file() or shutil.which("java") is None,
+    reason="Apache Jena or Java is not installed (apt-get install libapache-jena-java default-jre-headless)",
+)
+GRAPH = ox.NamedNode("urn:test:data")
+Verdict = tuple[str, set[Key]]  # conforms, distinct results
+
+
+def both_verdicts(data: Graph, shapes: Graph, work: Path) -> tuple[Verdict, Verdict]:
+    """The build's engine's verdict and Jena's."""
+    store = ox.Store()
+    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=GRAPH)
+    data_file, shapes_file = work / "data.nt", work / "shapes.ttl"
+    store.dump(data_file, format=ox.RdfFormat.N_TRIPLES, from_graph=GRAPH)
+    shapes.serialize(shapes_file, format="turtle")
+    kg_conforms, kg_results, _ = read_verdict(validate_store(store, [GRAPH], shapes).report_graph)
+    jena_conforms, jena_results, _ = read_verdict(jena_report(data_file, shapes_file, work))
+    return (kg_conforms, kg_results), (jena_conforms, jena_results)
+
+
+def test_curated_graph_conforms_for_both(graphs: tuple[Graph, Graph], tmp_path: Path) -> None:
+    kg, jena = both_verdicts(*graphs, tmp_path)
+    assert kg == jena == ("true", set())
+
+
+def test_broken_graph_same_results(graphs: tuple[Graph, Graph], tmp_path: Path) -> None:
+    data, shapes = graphs
+    kg, jena = both_verdicts(broken_graph(data), shapes, tmp_path)
+    assert kg[0] == jena[0] == "false"
+    assert len(kg[1]) > 80, "the negative cases break the graph in many places"
+    assert kg[1] - jena[1] == set(), "reported by the build's engine only"
+    assert jena[1] - kg[1] == set(), "reported by Jena only"
