@@ -23,7 +23,7 @@ from test_store_validation import GRAPH, in_store, results
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.queries import shacl_queries
 from kg.build.reach import FOCUS, WHOLE, Revalidation, analyse, restricted
-from kg.build.shape_queries import validator
+from kg.build.shape_queries import Combined, ShapeQuery, ValidationPlan, plan_texts, validator
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
 
@@ -81,6 +81,34 @@ def test_each_case_alone_is_found_from_its_change(
     broken.update(PREFIXES + _full_iris(update))
     violations, counts = revalidated(curated, broken, shapes, analyses)
     assert case_violations(violations, focus, shape, message), f"{case}: not found ({counts})"
+
+
+def test_a_combined_plan_is_asked_of_the_nodes_its_queries_reach(
+    graphs: tuple[Graph, Graph], curated: frozenset[ox.Quad], analyses: Analyses
+) -> None:
+    """The evidence rule's sh:or combines several queries' answers: a change to one fact's evidence
+    asks each of them about the nodes the change reaches, not about every fact, and the fact is found."""
+    data, shapes = graphs
+    case, update, focus, shape, message = next(c for c in CASES if c[0] == "fact without evidence")
+    broken = Graph()
+    broken += data
+    broken.update(PREFIXES + _full_iris(update))
+    store = in_store(broken)
+    revalidation = Revalidation(store, sorted(curated ^ set(store), key=str), analyses.reach)
+    plans: list[ValidationPlan | None] = []
+
+    def asked(query: ShapeQuery) -> ValidationPlan | None:
+        plan = revalidation(query)
+        if isinstance(query.plan, Combined) and str(query.source_shape).endswith("#EvidenceShape"):
+            plans.append(plan)
+        return plan
+
+    report = validate_store(store, [GRAPH], shapes, asked=asked)
+    assert case_violations(report.violations, focus, shape, message), case
+    [plan] = plans
+    assert plan is not None
+    texts = list(plan_texts(plan))
+    assert len(texts) > 2 and all(FOCUS + "VALUES ?this { <" in text for text in texts)
 
 
 def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
-from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening
+from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening, plan_texts, with_texts
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -378,17 +378,30 @@ class Revalidation:
         self.counts = {"skipped": 0, "restricted": 0, "whole": 0}
 
     def __call__(self, query: ShapeQuery) -> ValidationPlan | None:
+        """The plan to ask for `query`: None to skip it, its queries restricted to the focus nodes the
+        change reaches, or the plan whole. A plan that combines several queries' answers (qualified
+        counts, sh:or and the like) judges each focus node by their rows for that node alone, so it
+        is asked of the nodes any of its queries reaches."""
         if not self.neighbours.by_predicate:  # no quad changed: each answer is the previous one, empty
             self.counts["skipped"] += 1
             return None
-        if not isinstance(query.plan, str):  # answers combined from several queries: asked whole
+        texts = set(plan_texts(query.plan))
+        focus: set[ReachedNode] = set()
+        for text in texts:
+            reached = self.neighbours.focus(self.reach(text))
+            if reached is None:
+                self.counts["whole"] += 1
+                return query.plan
+            focus |= reached
+        if not focus:
+            self.counts["skipped"] += 1
+            return None
+        asked = {text: restricted(text, focus) for text in texts}
+        if None in asked.values():
             self.counts["whole"] += 1
             return query.plan
-        focus = self.neighbours.focus(self.reach(query.plan))
-        text = restricted(query.plan, focus) if focus else None
-        kind = "skipped" if focus == set() else "whole" if text is None else "restricted"
-        self.counts[kind] += 1
-        return None if kind == "skipped" else text or query.plan
+        self.counts["restricted"] += 1
+        return with_texts(query.plan, lambda text: asked[text] or text)
 
     def summary(self) -> str:
         return ", ".join(f"{count} {kind}" for kind, count in self.counts.items())

@@ -28,7 +28,7 @@ verdict never depends on which engine ran.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -104,6 +104,32 @@ class Combined:
 
 # A query whose rows are the violations, or answers to combine.
 ValidationPlan = str | Qualified | Combined
+
+
+def plan_texts(plan: ValidationPlan) -> Iterator[str]:
+    """Every query a plan asks: itself, or the focus, value and inner queries it combines (the plans
+    `Combined.on_nodes` makes are its members' plans asked of fewer nodes)."""
+    if isinstance(plan, str):
+        yield plan
+    elif isinstance(plan, Qualified):
+        yield from (plan.focus, plan.values, *plan.failing)
+    else:
+        yield plan.focus
+        for member in plan.members:
+            for member_plan in member:
+                yield from plan_texts(member_plan)
+
+
+def with_texts(plan: ValidationPlan, text: Callable[[str], str]) -> ValidationPlan:
+    """The plan with each of its queries replaced by `text(query)`, combined as before."""
+    if isinstance(plan, str):
+        return text(plan)
+    if isinstance(plan, Qualified):
+        return replace(
+            plan, focus=text(plan.focus), values=text(plan.values), failing=tuple(map(text, plan.failing))
+        )
+    members = tuple(tuple(with_texts(p, text) for p in member) for member in plan.members)
+    return replace(plan, focus=text(plan.focus), members=members)
 
 
 @dataclass(frozen=True)
