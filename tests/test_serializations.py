@@ -45,7 +45,7 @@ def test_a_build_that_fails_while_the_writer_runs_stops_it(
     os.mkfifo(blocked / "data.nq")
     outs: list[Path] = []
 
-    def waiting_writer(split: Path, names: list[str], out: Path, quads: int) -> Serializing:
+    def waiting_writer(split: Path, names: list[str], out: Path, *_: object) -> Serializing:
         outs.append(out)
         return Serializing(blocked, ["data"], out)
 

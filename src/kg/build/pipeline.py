@@ -218,7 +218,8 @@ def stage(
         with phases("parse"):
             split = staging.dist / ".graphs"
             counts = split_by_graph(dump, split)
-            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()))
+            earlier = previous[0].path if previous and previous[0] else None
+            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()), earlier)
             change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
         checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:

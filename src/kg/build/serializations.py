@@ -8,7 +8,9 @@ another process rather than a thread: on a second core, it is done by the time
 the checks are. The process dies with the build (a kill -9 of the build kills it
 too), and a failed build stops it before its staging folder is removed.
 
-    python -m kg.build.serializations PARENT-PID whole|graphs|whole,graphs SPLIT OUT NAME...
+    python -m kg.build.serializations PARENT-PID whole|graphs|whole,graphs SPLIT OUT PREVIOUS NAME...
+
+PREVIOUS is the folder of the generation whose files' pieces may be copied, or "" for none.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from itertools import chain
 from pathlib import Path
 
 import pyoxigraph as ox
 
 import kg
+from kg.build.pieces import JSON_LD, JSON_LD_DATASET, TRIG, TURTLE, previous_pieces, write_index, write_pieces
 from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import PREFIXES
 from kg.processes import die_with
 
 
@@ -45,18 +46,25 @@ PARTS = ("whole", "graphs")
 ONE_WRITER_BELOW = 100_000
 
 
-def write_serializations(split: Path, names: list[str], out: Path, parts: tuple[str, ...] = PARTS) -> None:
+def write_serializations(
+    split: Path, names: list[str], out: Path, parts: tuple[str, ...] = PARTS, previous: Path | None = None
+) -> None:
     """The whole dataset (TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`, or those of
-    `parts` only, streamed from the sorted per-graph files under `split`, in the graph order `names`."""
+    `parts` only, streamed from the sorted per-graph files under `split`, in the graph order `names`;
+    written in pieces (see `kg.build.pieces`), those the `previous` generation's files hold copied
+    from them. Their index goes beside `out`, in the generation's folder."""
     (out / "graphs").mkdir(parents=True, exist_ok=True)
-    formats = {".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".ttl": ox.RdfFormat.TURTLE}
+    kept = previous_pieces(previous)
     paths = serialization_paths(names, out)
-    for path in paths[:2] if "whole" in parts else []:
-        every = chain.from_iterable(graph_quads(split, name) for name in names)
-        ox.serialize(every, str(path), format=formats[path.suffix], prefixes=PREFIXES)
-    for path in paths[2:] if "graphs" in parts else []:  # each graph, named by its file
-        triples = (quad.triple for quad in graph_quads(split, path.stem))
-        ox.serialize(triples, str(path), format=formats[path.suffix], prefixes=PREFIXES)
+    sources = [split / f"{name}.nq" for name in names]
+    entries: dict[str, object] = {}
+    if "whole" in parts:
+        entries |= write_pieces(sources, [(paths[0], TRIG), (paths[1], JSON_LD_DATASET)], kept, out)
+    if "graphs" in parts:
+        for number, source in enumerate(sources):
+            turtle, json_ld = paths[2 + 2 * number : 4 + 2 * number]
+            entries |= write_pieces([source], [(turtle, TURTLE), (json_ld, JSON_LD)], kept, out)
+    write_index(out.parent, "-".join(parts), entries)
 
 
 class SerializationFailed(KgError):
@@ -70,7 +78,14 @@ class Serializing:
     (a rebuild's checks are done long before one process would be, so the two parts use both cores);
     `wait` for the paths, `stop` to end them."""
 
-    def __init__(self, split: Path, names: list[str], out: Path, quads: int = ONE_WRITER_BELOW) -> None:
+    def __init__(
+        self,
+        split: Path,
+        names: list[str],
+        out: Path,
+        quads: int = ONE_WRITER_BELOW,
+        previous: Path | None = None,
+    ) -> None:
         self.paths = serialization_paths(names, out)
         parts = list(PARTS) if quads >= ONE_WRITER_BELOW else [",".join(PARTS)]
         # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
@@ -83,7 +98,7 @@ class Serializing:
             for part in parts:
                 self._processes.append(
                     subprocess.Popen(
-                        [*command, part, str(split), str(out), *names],
+                        [*command, part, str(split), str(out), str(previous or ""), *names],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
                         env={**os.environ, "PYTHONPATH": path},
@@ -120,10 +135,11 @@ class Serializing:
 
 
 def main(arguments: list[str]) -> None:
-    parent, part, split, out, *names = arguments
+    parent, part, split, out, previous, *names = arguments
     if not die_with(int(parent)):
         sys.exit(1)  # the build died already
-    write_serializations(Path(split), names, Path(out), tuple(part.split(",")))
+    earlier = Path(previous) if previous else None
+    write_serializations(Path(split), names, Path(out), tuple(part.split(",")), earlier)
 
 
 if __name__ == "__main__":

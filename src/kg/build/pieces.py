@@ -1,0 +1,264 @@
+"""dist/'s serializations written in pieces, so that a rebuild copies what did not change.
+
+Each graph's sorted quads are cut into chunks where the content says: before a subject whose hash
+has its low bits zero, about one subject in 512. Oxigraph's Turtle, TriG and JSON-LD writers group a
+subject's triples and carry nothing from one subject to the next but the prefixes (written once,
+first) and, in TriG and JSON-LD, the graph around them. So a file is its frame (the prefixes, each
+graph's opening and closing, the commas of JSON) around each chunk serialized on its own: byte for
+byte what one serialization of the whole stream writes (tested). A change to some quads moves no
+cut but at the subjects it touches, so every other chunk keeps its bytes, and a rebuild reads them
+from the previous generation's file at the offsets that file's index gives (`pieces-*.json` in the
+generation's folder) instead of serializing them again. Each piece's bytes are checked against the
+digest the index holds for them, so a file changed since is serialized again where it changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from kg.build.whole_files import write_whole
+from kg.namespaces import PREFIXES
+
+CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
+INDEX = "pieces-{part}.json"  # in the generation's folder, beside dist/
+
+
+def chunks(path: Path, mask: int = CUT_MASK) -> Iterator[bytes]:
+    """The lines of a sorted N-Quads file in chunks, each cut before a subject chosen by its hash,
+    so that a subject's lines stay together and cuts do not move when other subjects change."""
+    lines: list[bytes] = []
+    subject = b""
+    with path.open("rb") as data:
+        for line in data:
+            key = line[: line.index(b" ")]
+            if key != subject:
+                subject = key
+                if lines and zlib.crc32(key) & mask == 0:
+                    yield b"".join(lines)
+                    lines = []
+            lines.append(line)
+    if lines:
+        yield b"".join(lines)
+
+
+def _after_prefixes(text: bytes) -> int:
+    """Where the statements start in a Turtle or TriG text, after its `@prefix` lines."""
+    start = 0
+    while text.startswith(b"@prefix ", start):
+        start = text.index(b"\n", start) + 1
+    return start
+
+
+_PROBE = ox.NamedNode("urn:probe")
+
+
+def _serialized(quads: list[ox.Quad], format: ox.RdfFormat, graphs: bool) -> bytes:
+    """The quads in `format`, in their graphs or (`graphs` false) as triples."""
+    data = quads if graphs else [quad.triple for quad in quads]
+    return ox.serialize(data, format=format, prefixes=PREFIXES) or b""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """How one kind of file is framed around its chunks' serializations."""
+
+    format: ox.RdfFormat
+    start: bytes  # first in the file
+    header: bytes  # before the first chunk only (the prefixes)
+    graphs: bool  # each graph framed by `opening` and `closing` (the whole dataset's files)
+    between_chunks: bytes
+    between_graphs: bytes
+    closing: bytes
+    end: bytes
+
+    def opening(self, graph: ox.NamedNode) -> bytes:
+        """A graph's opening, as the writer writes it before the graph's first subject."""
+        if not self.graphs:
+            return b""
+        text = _serialized([ox.Quad(_PROBE, _PROBE, _PROBE, graph)], self.format, graphs=True)
+        if self.format == ox.RdfFormat.TRIG:
+            start = _after_prefixes(text)
+            return text[start : text.index(b"\n", start) + 1]
+        return text[len(self.start) : text.index(self.body([ox.Quad(_PROBE, _PROBE, _PROBE, graph)]))]
+
+    def body(self, quads: list[ox.Quad]) -> bytes:
+        """One chunk's serialization without the frame around it."""
+        if self.format == ox.RdfFormat.JSON_LD:  # node objects, written alike in a graph and alone
+            return _serialized(quads, self.format, graphs=False)[1:-1]
+        text = _serialized(quads, self.format, self.graphs)
+        start = _after_prefixes(text)
+        if self.format == ox.RdfFormat.TRIG:
+            start = text.index(b"\n", start) + 1
+            return text[start : -len(self.closing)]
+        return text[start:]
+
+
+def _frame(format: ox.RdfFormat, graphs: bool) -> Frame:
+    probe = [ox.Quad(_PROBE, _PROBE, _PROBE, ox.NamedNode("urn:graph") if graphs else ox.DefaultGraph())]
+    if format == ox.RdfFormat.JSON_LD:
+        return Frame(format, b"[", b"", graphs, b",", b",", b"]}" if graphs else b"", b"]")
+    text = _serialized(probe, format, graphs)
+    header = text[: _after_prefixes(text)]
+    return Frame(format, b"", header, graphs, b"", b"", b"}\n" if graphs else b"", b"")
+
+
+TURTLE = _frame(ox.RdfFormat.TURTLE, graphs=False)
+JSON_LD = _frame(ox.RdfFormat.JSON_LD, graphs=False)
+TRIG = _frame(ox.RdfFormat.TRIG, graphs=True)
+JSON_LD_DATASET = _frame(ox.RdfFormat.JSON_LD, graphs=True)
+
+
+def code_digest() -> str:
+    """What a piece's bytes depend on besides its quads: this code, Oxigraph's writers, the prefixes."""
+    code = Path(__file__).read_bytes() + ox.__version__.encode() + json.dumps(PREFIXES).encode()
+    return hashlib.sha256(code).hexdigest()
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A previous file's pieces: for each chunk's digest, the offset, length and digest of its bytes."""
+
+    path: Path
+    pieces: dict[str, tuple[int, int, str]]
+
+    def read(self, source: BinaryIO, digest: str) -> bytes | None:
+        """The chunk's bytes in the previous file `source`, or None when it has none or they are not
+        what was indexed (a file changed since, or cut short): those are serialized again."""
+        if digest not in self.pieces:
+            return None
+        at, length, expected = self.pieces[digest]
+        source.seek(at)
+        body = source.read(length)
+        return body if hashlib.sha256(body).hexdigest() == expected else None
+
+
+def previous_pieces(generation: Path | None) -> dict[str, Kept]:
+    """The pieces of the files of `generation` (its folder) by file name under dist/, from its indexes;
+    an index written by other code offers none."""
+    found: dict[str, Kept] = {}
+    if generation is None:
+        return found
+    for index in sorted(generation.glob(INDEX.format(part="*"))):
+        try:
+            listed = json.loads(index.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(listed, dict) or listed.get("code") != code_digest():
+            continue
+        for name, entry in listed.get("files", {}).items():
+            pieces = {digest: (at, length, body) for digest, at, length, body in entry["pieces"]}
+            found[name] = Kept(generation / "dist" / name, pieces)
+    return found
+
+
+class PieceFile:
+    """One output file written frame and chunk by chunk; a chunk whose bytes the previous file holds
+    is read from it, any other serialized. `close` gives where each chunk's bytes are, for the next
+    build."""
+
+    def __init__(self, path: Path, frame: Frame, kept: Kept | None) -> None:
+        self.path, self.frame, self.kept = path, frame, kept
+        self._out = path.open("wb")
+        self._source = _opened(kept.path) if kept else None
+        self._offset = 0
+        self._pieces: list[tuple[str, int, int, str]] = []
+        self._chunks_in_graph = self._graphs = 0
+        self._graph: ox.NamedNode | None = None
+        self.serialized = 0  # chunks serialized; the others are read from the previous file
+        self._write(frame.start)
+
+    def begin_graph(self, graph: ox.NamedNode) -> None:
+        self._chunks_in_graph = 0
+        self._graph = graph
+
+    def add(self, digest: str, quads: Callable[[], list[ox.Quad]]) -> None:
+        """The next chunk of the graph begun: its digest, and its quads for when it is serialized."""
+        frame = self.frame
+        if self._chunks_in_graph == 0 and self._graph is not None:
+            before = frame.header if self._graphs == 0 else frame.between_graphs
+            self._write(before + frame.opening(self._graph))
+            self._graphs += 1
+        else:
+            self._write(frame.between_chunks)
+        self._chunks_in_graph += 1
+        body = self.kept.read(self._source, digest) if self.kept and self._source else None
+        if body is None:
+            self.serialized += 1
+            body = frame.body(quads())
+        self._pieces.append((digest, self._offset, len(body), hashlib.sha256(body).hexdigest()))
+        self._write(body)
+
+    def end_graph(self) -> None:
+        if self._chunks_in_graph:
+            self._write(self.frame.closing)
+
+    def close(self) -> dict[str, object]:
+        """Finish the file; its entry in the index."""
+        try:
+            self._write(self.frame.end)
+        finally:
+            self._out.close()
+            if self._source is not None:
+                self._source.close()
+        return {"pieces": self._pieces, "serialized": self.serialized}
+
+    def _write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._offset += len(data)
+
+
+def _opened(path: Path) -> BinaryIO | None:
+    try:
+        return path.open("rb")
+    except OSError:
+        return None
+
+
+def write_pieces(
+    sources: list[Path], outputs: list[tuple[Path, Frame]], kept: dict[str, Kept], dist: Path
+) -> dict[str, object]:
+    """Write each of `outputs` (a file and its frame) from `sources`, the sorted N-Quads files of
+    graphs in their order (a frame without graphs is given one); their index entries by name under
+    `dist`."""
+    files = [PieceFile(path, frame, kept.get(str(path.relative_to(dist)))) for path, frame in outputs]
+    entries: dict[str, object] = {}
+    try:
+        for source in sources:
+            with source.open("rb") as lines:
+                first = lines.readline()
+            graph = next(ox.parse(first, format=ox.RdfFormat.N_QUADS)).graph_name if first else None
+            if not isinstance(graph, ox.NamedNode):
+                continue  # an empty file; the dataset has no default graph
+            for file in files:
+                file.begin_graph(graph)
+            for chunk in chunks(source):
+                parsed: list[ox.Quad] = []
+
+                def quads(chunk: bytes = chunk, parsed: list[ox.Quad] = parsed) -> list[ox.Quad]:
+                    if not parsed:
+                        parsed.extend(ox.parse(chunk, format=ox.RdfFormat.N_QUADS))
+                    return parsed
+
+                digest = hashlib.sha256(chunk).hexdigest()
+                for file in files:
+                    file.add(digest, quads)
+            for file in files:
+                file.end_graph()
+    finally:
+        for file in files:
+            entries[str(file.path.relative_to(dist))] = file.close()
+    return entries
+
+
+def write_index(generation: Path, part: str, entries: dict[str, object]) -> None:
+    """The index of the files a writer wrote, for the next build to copy their pieces from."""
+    index = {"code": code_digest(), "files": entries}
+    write_whole(generation / INDEX.format(part=part), json.dumps(index, sort_keys=True).encode())

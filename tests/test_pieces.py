@@ -1,0 +1,142 @@
+"""dist/'s serializations written in pieces are the bytes of one serialization of the whole stream,
+wherever the chunks are cut, and a rebuild copies the pieces that did not change."""
+
+from __future__ import annotations
+
+import json
+import os
+from itertools import chain
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import Built
+
+from kg.build import pieces
+from kg.build.serializations import graph_quads, serialization_paths, write_serializations
+from kg.build.streaming import split_by_graph
+from kg.namespaces import PREFIXES
+
+FORMATS = {".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".ttl": ox.RdfFormat.TURTLE}
+
+
+def whole_serializations(split: Path, names: list[str], out: Path) -> dict[str, bytes]:
+    """Each file as one serialization of its whole stream writes it, by its path under `out`."""
+    paths = serialization_paths(names, out)
+    expected = {}
+    for path in paths[:2]:
+        every = chain.from_iterable(graph_quads(split, name) for name in names)
+        expected[str(path.relative_to(out))] = ox.serialize(
+            every, format=FORMATS[path.suffix], prefixes=PREFIXES
+        )
+    for path in paths[2:]:
+        triples = (quad.triple for quad in graph_quads(split, path.stem))
+        expected[str(path.relative_to(out))] = ox.serialize(
+            triples, format=FORMATS[path.suffix], prefixes=PREFIXES
+        )
+    return expected
+
+
+def written(names: list[str], out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in serialization_paths(names, out)}
+
+
+def index(generation: Path) -> dict[str, dict]:
+    [found] = generation.glob("pieces-*.json")
+    return json.loads(found.read_text("utf-8"))["files"]
+
+
+@pytest.fixture
+def split(built: Built, tmp_path: Path) -> tuple[Path, list[str]]:
+    """The curated build's dump split by graph, and the graphs' names in the dataset's order."""
+    return tmp_path / "split", list(split_by_graph(built.dist / "opioid-kg.nq", tmp_path / "split"))
+
+
+@pytest.mark.parametrize("mask", [pieces.CUT_MASK, 0x3, 0], ids=["default", "every-4th", "every-subject"])
+def test_pieces_are_one_serialization_of_the_whole_stream(
+    split: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mask: int
+) -> None:
+    folder, names = split
+    monkeypatch.setattr(pieces, "CUT_MASK", mask)
+    monkeypatch.setattr(pieces.chunks, "__defaults__", (mask,))
+    out = tmp_path / "generation" / "dist"
+    write_serializations(folder, names, out)
+    assert written(names, out) == whole_serializations(folder, names, out)
+    assert sum(len(entry["pieces"]) for entry in index(out.parent).values()) > 2 * len(names)
+
+
+def test_chunks_cut_between_subjects_only(split: tuple[Path, list[str]]) -> None:
+    folder, _ = split
+    found = list(pieces.chunks(folder / "data.nq", mask=0x3))
+    subjects = [{line.split(b" ")[0] for line in chunk.splitlines()} for chunk in found]
+    assert len(found) > 10
+    assert b"".join(found) == (folder / "data.nq").read_bytes()
+    assert all(a.isdisjoint(b) for a, b in zip(subjects, subjects[1:], strict=False))
+
+
+def changed_split(folder: Path, names: list[str], target: Path) -> None:
+    """The split files with one data quad's literal changed, still sorted."""
+    target.mkdir()
+    for name in names:
+        lines = (folder / f"{name}.nq").read_bytes().splitlines(keepends=True)
+        if name == "data":
+            number = next(i for i, line in enumerate(lines) if b'"@en' in line)
+            lines[number] = lines[number].replace(b'"@en', b' (changed)"@en', 1)
+            lines.sort()
+        (target / f"{name}.nq").write_bytes(b"".join(lines))
+
+
+def test_a_rebuild_copies_the_pieces_that_did_not_change(
+    split: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    changed_split(folder, names, tmp_path / "changed")
+    second = tmp_path / "second"
+    write_serializations(tmp_path / "changed", names, second / "dist", previous=first)
+    assert written(names, second / "dist") == whole_serializations(
+        tmp_path / "changed", names, second / "dist"
+    )
+    entries = index(second)
+    # the changed chunk in the data graph's files and the whole dataset's files; all else copied
+    assert {name: entry["serialized"] for name, entry in entries.items() if entry["serialized"]} == {
+        "opioid-kg.trig": 1,
+        "opioid-kg.jsonld": 1,
+        "graphs/data.ttl": 1,
+        "graphs/data.jsonld": 1,
+    }
+
+
+def test_pieces_a_previous_file_no_longer_holds_are_serialized_again(
+    split: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """A previous file changed or cut short since it was indexed gives what it still holds as indexed;
+    the rest is serialized again, and the new files are right."""
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    turtle = first / "dist" / "graphs" / "data.ttl"
+    turtle.write_bytes(turtle.read_bytes().replace(b"@en", b"@fr", 1))
+    trig = first / "dist" / "opioid-kg.trig"
+    os.truncate(trig, trig.stat().st_size // 2)
+    second = tmp_path / "second"
+    write_serializations(folder, names, second / "dist", previous=first)
+    assert written(names, second / "dist") == whole_serializations(folder, names, second / "dist")
+    entries = index(second)
+    assert entries["graphs/data.ttl"]["serialized"] == 1
+    assert 0 < entries["opioid-kg.trig"]["serialized"] < len(entries["opioid-kg.trig"]["pieces"])
+    assert entries["graphs/data.jsonld"]["serialized"] == 0
+
+
+def test_pieces_indexed_by_other_code_are_not_copied(split: tuple[Path, list[str]], tmp_path: Path) -> None:
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    [found] = first.glob("pieces-*.json")
+    listed = json.loads(found.read_text("utf-8"))
+    found.write_text(json.dumps({**listed, "code": "other"}), "utf-8")
+    second = tmp_path / "second"
+    write_serializations(folder, names, second / "dist", previous=first)
+    assert all(entry["serialized"] == len(entry["pieces"]) for entry in index(second).values())
+    assert written(names, second / "dist") == written(names, first / "dist")
