@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -14,7 +13,6 @@ from click.testing import CliRunner
 
 from kg.build.parsing import InputError
 from kg.build.pipeline import BuildFailed, build
-from kg.build.streaming import Compressing
 from kg.cli import main
 from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
@@ -194,15 +192,3 @@ def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, 
     assert "change/mx-poppy-cultivation-2016-2017" in result.output
     assert f"{changes}:" in result.output
     assert not (tmp_path / "d").exists()
-
-
-def test_the_dump_is_compressed_beside_the_build_and_a_failure_is_raised(tmp_path: Path) -> None:
-    source = tmp_path / "dump.nq"
-    source.write_bytes(b"<urn:a> <urn:b> <urn:c> <urn:g> .\n" * 50_000)
-    packing = Compressing(source, tmp_path / "dump.nq.gz")
-    source.rename(tmp_path / "moved.nq")  # as the build moves the dump into dist/ meanwhile
-    packing.wait()
-    assert gzip.decompress((tmp_path / "dump.nq.gz").read_bytes()) == (tmp_path / "moved.nq").read_bytes()
-    full_disk = Compressing(tmp_path / "moved.nq", Path("/dev/full"))  # every write fails: no space
-    with pytest.raises(OSError, match="No space left"):
-        full_disk.wait()

@@ -3,19 +3,22 @@ wherever the chunks are cut, and a rebuild copies the pieces that did not change
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from conftest import Built
 
-from kg.build import pieces
-from kg.build.serializations import graph_quads, serialization_paths, write_serializations
+from kg.build import described, pieces
+from kg.build.described import dump_facts
+from kg.build.serializations import DUMP_PART, graph_quads, serialization_paths, write_serializations
 from kg.build.streaming import split_by_graph
 from kg.namespaces import PREFIXES
+from kg.store.description import DUMP_FILE, dataset_facts
 
 FORMATS = {".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".ttl": ox.RdfFormat.TURTLE}
 
@@ -47,7 +50,7 @@ def index(generation: Path) -> dict[str, dict]:
 
 
 @pytest.fixture
-def split(built: Built, tmp_path: Path) -> tuple[Path, list[str]]:
+def split(built: Any, tmp_path: Path) -> tuple[Path, list[str]]:
     """The curated build's dump split by graph, and the graphs' names in the dataset's order."""
     return tmp_path / "split", list(split_by_graph(built.dist / "opioid-kg.nq", tmp_path / "split"))
 
@@ -140,3 +143,43 @@ def test_pieces_indexed_by_other_code_are_not_copied(split: tuple[Path, list[str
     write_serializations(folder, names, second / "dist", previous=first)
     assert all(entry["serialized"] == len(entry["pieces"]) for entry in index(second).values())
     assert written(names, second / "dist") == written(names, first / "dist")
+
+
+@pytest.mark.parametrize("mask", [pieces.CUT_MASK, 0], ids=["default", "every-subject"])
+def test_the_dump_s_facts_summed_from_its_chunks_are_the_whole_dump_s(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mask: int
+) -> None:
+    """The description's queries asked of each chunk alone and summed answer what they answer over
+    the whole dump, and the gzipped dump, one member per chunk, holds the dump."""
+    monkeypatch.setattr(pieces.chunks, "__defaults__", (mask,))
+    dump = built.dist / "opioid-kg.nq"
+    out = tmp_path / "generation" / "dist"
+    write_serializations(tmp_path, [], out, (DUMP_PART,), dump=dump)
+    whole = ox.Store()
+    whole.load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    assert dump_facts(out.parent) == dataset_facts(whole)
+    assert gzip.decompress((out / DUMP_FILE).read_bytes()) == dump.read_bytes()
+    assert index(out.parent)[DUMP_FILE]["serialized"] > 1
+
+
+def test_a_rebuild_asks_the_facts_of_the_changed_chunks_only(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks, one changed
+    dump = built.dist / "opioid-kg.nq"
+    first = tmp_path / "first" / "dist"
+    write_serializations(tmp_path, [], first, (DUMP_PART,), dump=dump)
+    assert len(index(first.parent)[DUMP_FILE]["pieces"]) > 100
+    lines = dump.read_bytes().splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if b"/graph/data>" in line and b'"@en' in line)
+    changed = tmp_path / "changed.nq"
+    changed.write_bytes(b"".join(sorted([*lines[:number], *lines[number + 1 :]])))
+    asked: list[str] = []
+    monkeypatch.setattr(described, "dataset_facts", lambda store: asked.append("") or dataset_facts(store))
+    second = tmp_path / "second" / "dist"
+    write_serializations(tmp_path, [], second, (DUMP_PART,), previous=first.parent, dump=changed)
+    whole = ox.Store()
+    whole.load(path=str(changed), format=ox.RdfFormat.N_QUADS)
+    assert dump_facts(second.parent) == dataset_facts(whole)
+    assert len(asked) == 1 and index(second.parent)[DUMP_FILE]["serialized"] == 1
+    assert gzip.decompress((second / DUMP_FILE).read_bytes()) == changed.read_bytes()

@@ -16,8 +16,10 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -98,28 +100,52 @@ def write_state(generation: Generation, texts: dict[str, str], checks: str) -> N
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
 
 
-def change_since(previous: Generation | None, dump: Path, total: int) -> tuple[Change | None, str]:
-    """The quads `dump` (sorted N-Quads of `total` lines) adds to and removes from the `previous`
-    generation, or None and why the build starts from nothing."""
-    if previous is None or not (previous.dist / "opioid-kg.nq").is_file() or not previous.store.is_dir():
-        return None, "no previous build"
-    state = read_state(previous)
-    if state is None or state.get("code") != code_digest():
-        return None, "the previous build was made by other code"
-    environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in
-    lines = subprocess.run(
-        ["comm", "-3", str(previous.dist / "opioid-kg.nq"), str(dump)],
-        check=True, env=environment, capture_output=True,
-    ).stdout.splitlines(keepends=True)  # fmt: skip
-    for name, reason in _WHOLE_GRAPHS.items():
-        ending = f" <{graph_iri(name)}> .\n".encode()
-        if any(line.endswith(ending) for line in lines):
-            return None, reason
-    if len(lines) > _MOST * total:
-        return None, f"{len(lines)} of {total} quads changed"
-    removed = b"".join(line for line in lines if not line.startswith(b"\t"))
-    added = b"".join(line[1:] for line in lines if line.startswith(b"\t"))
-    return Change(_quads(removed), _quads(added)), ""
+class Comparison:
+    """The sorted `dump` compared with the `previous` generation's by `comm`, which runs while the
+    build splits the dump; `change` waits for it, `stop` ends it (a failed build)."""
+
+    def __init__(self, previous: Generation | None, dump: Path) -> None:
+        self._why = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: IO[bytes] | None = None
+        if previous is None or not (previous.dist / "opioid-kg.nq").is_file() or not previous.store.is_dir():
+            self._why = "no previous build"
+            return
+        state = read_state(previous)
+        if state is None or state.get("code") != code_digest():
+            self._why = "the previous build was made by other code"
+            return
+        environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in
+        self._output = tempfile.TemporaryFile(dir=dump.parent)  # any size, and the pipe never fills
+        command = ["comm", "-3", str(previous.dist / "opioid-kg.nq"), str(dump)]
+        self._process = subprocess.Popen(command, stdout=self._output, env=environment)
+
+    def change(self, total: int) -> tuple[Change | None, str]:
+        """The quads the dump (of `total` lines) adds to and removes from the previous generation, or
+        None and why the build starts from nothing."""
+        if self._process is None or self._output is None:
+            return None, self._why
+        with self._output:
+            if self._process.wait() != 0:
+                raise subprocess.CalledProcessError(self._process.returncode, self._process.args)
+            self._output.seek(0)
+            lines = self._output.read().splitlines(keepends=True)
+        for name, reason in _WHOLE_GRAPHS.items():
+            ending = f" <{graph_iri(name)}> .\n".encode()
+            if any(line.endswith(ending) for line in lines):
+                return None, reason
+        if len(lines) > _MOST * total:
+            return None, f"{len(lines)} of {total} quads changed"
+        removed = b"".join(line for line in lines if not line.startswith(b"\t"))
+        added = b"".join(line[1:] for line in lines if line.startswith(b"\t"))
+        return Change(_quads(removed), _quads(added)), ""
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._output is not None:
+            self._output.close()
 
 
 def _quads(nquads: bytes) -> list[ox.Quad]:

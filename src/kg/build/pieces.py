@@ -14,6 +14,7 @@ digest the index holds for them, so a file changed since is serialized again whe
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import zlib
@@ -66,11 +67,25 @@ def _serialized(quads: list[ox.Quad], format: ox.RdfFormat, graphs: bool) -> byt
     return ox.serialize(data, format=format, prefixes=PREFIXES) or b""
 
 
+class Chunk:
+    """A chunk of sorted N-Quads lines, parsed when first asked for its quads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.digest = hashlib.sha256(data).hexdigest()
+        self._quads: list[ox.Quad] | None = None
+
+    def quads(self) -> list[ox.Quad]:
+        if self._quads is None:
+            self._quads = list(ox.parse(self.data, format=ox.RdfFormat.N_QUADS))
+        return self._quads
+
+
 @dataclass(frozen=True)
 class Frame:
     """How one kind of file is framed around its chunks' serializations."""
 
-    format: ox.RdfFormat
+    format: ox.RdfFormat | None  # None: the chunk's N-Quads gzipped, a gzip member of its own
     start: bytes  # first in the file
     header: bytes  # before the first chunk only (the prefixes)
     graphs: bool  # each graph framed by `opening` and `closing` (the whole dataset's files)
@@ -81,16 +96,20 @@ class Frame:
 
     def opening(self, graph: ox.NamedNode) -> bytes:
         """A graph's opening, as the writer writes it before the graph's first subject."""
-        if not self.graphs:
+        if not self.graphs or self.format is None:
             return b""
-        text = _serialized([ox.Quad(_PROBE, _PROBE, _PROBE, graph)], self.format, graphs=True)
+        probe = [ox.Quad(_PROBE, _PROBE, _PROBE, graph)]
+        text = _serialized(probe, self.format, graphs=True)
         if self.format == ox.RdfFormat.TRIG:
             start = _after_prefixes(text)
             return text[start : text.index(b"\n", start) + 1]
-        return text[len(self.start) : text.index(self.body([ox.Quad(_PROBE, _PROBE, _PROBE, graph)]))]
+        return text[len(self.start) : text.index(self.body(probe))]
 
-    def body(self, quads: list[ox.Quad]) -> bytes:
-        """One chunk's serialization without the frame around it."""
+    def body(self, quads: list[ox.Quad], data: bytes = b"") -> bytes:
+        """One chunk's serialization without the frame around it, from its quads (or its N-Quads
+        `data`, which a gzip member compresses)."""
+        if self.format is None:  # the same bytes for the same data: no name, time 0
+            return gzip.compress(data, compresslevel=9, mtime=0)
         if self.format == ox.RdfFormat.JSON_LD:  # node objects, written alike in a graph and alone
             return _serialized(quads, self.format, graphs=False)[1:-1]
         text = _serialized(quads, self.format, self.graphs)
@@ -110,6 +129,7 @@ def _frame(format: ox.RdfFormat, graphs: bool) -> Frame:
     return Frame(format, b"", header, graphs, b"", b"", b"}\n" if graphs else b"", b"")
 
 
+GZIP = Frame(None, b"", b"", False, b"", b"", b"", b"")  # a gzip file may hold several members (RFC 1952)
 TURTLE = _frame(ox.RdfFormat.TURTLE, graphs=False)
 JSON_LD = _frame(ox.RdfFormat.JSON_LD, graphs=False)
 TRIG = _frame(ox.RdfFormat.TRIG, graphs=True)
@@ -179,8 +199,8 @@ class PieceFile:
         self._chunks_in_graph = 0
         self._graph = graph
 
-    def add(self, digest: str, quads: Callable[[], list[ox.Quad]]) -> None:
-        """The next chunk of the graph begun: its digest, and its quads for when it is serialized."""
+    def add(self, chunk: Chunk) -> None:
+        """The next chunk of the graph begun."""
         frame = self.frame
         if self._chunks_in_graph == 0 and self._graph is not None:
             before = frame.header if self._graphs == 0 else frame.between_graphs
@@ -189,11 +209,11 @@ class PieceFile:
         else:
             self._write(frame.between_chunks)
         self._chunks_in_graph += 1
-        body = self.kept.read(self._source, digest) if self.kept and self._source else None
+        body = self.kept.read(self._source, chunk.digest) if self.kept and self._source else None
         if body is None:
             self.serialized += 1
-            body = frame.body(quads())
-        self._pieces.append((digest, self._offset, len(body), hashlib.sha256(body).hexdigest()))
+            body = frame.body([] if frame.format is None else chunk.quads(), chunk.data)
+        self._pieces.append((chunk.digest, self._offset, len(body), hashlib.sha256(body).hexdigest()))
         self._write(body)
 
     def end_graph(self) -> None:
@@ -223,11 +243,15 @@ def _opened(path: Path) -> BinaryIO | None:
 
 
 def write_pieces(
-    sources: list[Path], outputs: list[tuple[Path, Frame]], kept: dict[str, Kept], dist: Path
+    sources: list[Path],
+    outputs: list[tuple[Path, Frame]],
+    kept: dict[str, Kept],
+    dist: Path,
+    each: Callable[[Chunk], None] | None = None,
 ) -> dict[str, object]:
     """Write each of `outputs` (a file and its frame) from `sources`, the sorted N-Quads files of
-    graphs in their order (a frame without graphs is given one); their index entries by name under
-    `dist`."""
+    graphs in their order (a frame without graphs is given one), showing `each` every chunk; their
+    index entries by name under `dist`."""
     files = [PieceFile(path, frame, kept.get(str(path.relative_to(dist)))) for path, frame in outputs]
     entries: dict[str, object] = {}
     try:
@@ -239,17 +263,11 @@ def write_pieces(
                 continue  # an empty file; the dataset has no default graph
             for file in files:
                 file.begin_graph(graph)
-            for chunk in chunks(source):
-                parsed: list[ox.Quad] = []
-
-                def quads(chunk: bytes = chunk, parsed: list[ox.Quad] = parsed) -> list[ox.Quad]:
-                    if not parsed:
-                        parsed.extend(ox.parse(chunk, format=ox.RdfFormat.N_QUADS))
-                    return parsed
-
-                digest = hashlib.sha256(chunk).hexdigest()
+            for chunk in map(Chunk, chunks(source)):
                 for file in files:
-                    file.add(digest, quads)
+                    file.add(chunk)
+                if each is not None:
+                    each(chunk)
             for file in files:
                 file.end_graph()
     finally:

@@ -35,9 +35,10 @@ from kg.build.checks import (
     quads_graph,
 )
 from kg.build.cube import CHECKS, change_reaches_checks
+from kg.build.described import dump_facts
 from kg.build.incremental import (
     Change,
-    change_since,
+    Comparison,
     checks_digest,
     copy_store,
     previous_checks,
@@ -52,11 +53,11 @@ from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import Serializing, graph_quads
-from kg.build.streaming import Compressing, split_by_graph, write_sorted_nquads
+from kg.build.streaming import split_by_graph, write_sorted_nquads
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.bulk import bulk_load
-from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, dataset_facts, describe_dataset, file_digest
+from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
@@ -212,15 +213,15 @@ def stage(
     dump = staging.dist / "opioid-kg.nq.sorted"
     with phases("parse"):
         write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
-    packing = Compressing(dump, staging.dist / DUMP_FILE)
     serializing: Serializing | None = None
+    comparison = Comparison(previous[0] if previous else None, dump)
     try:
         with phases("parse"):
             split = staging.dist / ".graphs"
             counts = split_by_graph(dump, split)
             earlier = previous[0].path if previous and previous[0] else None
-            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()), earlier)
-            change, why = change_since(previous[0] if previous else None, dump, sum(counts.values()))
+            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()), earlier, dump)
+            change, why = comparison.change(sum(counts.values()))
         checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(
@@ -233,16 +234,15 @@ def stage(
             )
         write_state(staging, texts, checks)
         with phases("write"):
-            written = [staging.dist / "opioid-kg.nq"]
+            written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])
-            written += serializing.wait()
-            sha256 = packing.wait()
-            written += write_description(staging.dist, staging.store, sha256)
+            sha256 = file_digest(written[0])[1]
+            written.append(write_description(staging.dist, dump_facts(staging.path), sha256))
             shutil.rmtree(split)
     finally:  # nothing writes into the staging folder once the build has stopped
+        comparison.stop()
         if serializing is not None:
             serializing.stop()
-        packing.stop()
     relative = [path.relative_to(staging.dist) for path in written]
     return Staged(counts, report, excerpt_count, relative, how, sha256)
 
@@ -353,10 +353,9 @@ def _check(
     return report, excerpt_count
 
 
-def write_description(out: Path, store: Path, nquads_sha256: str) -> list[Path]:
+def write_description(out: Path, facts: DatasetFacts, nquads_sha256: str) -> Path:
     """The dataset's VoID/DCAT description of the N-Quads (whose digest is given) and the gzipped dump
-    just written, its counts asked of the store by aggregate queries; the two files."""
-    facts = dataset_facts(ox.Store.read_only(str(store)))
+    beside it in `out`, saying `facts` of the data; its path."""
     description = describe_dataset(facts, nquads_sha256, file_digest(out / DUMP_FILE))
     (out / DESCRIPTION_FILE).write_bytes(description)
-    return [out / DUMP_FILE, out / DESCRIPTION_FILE]
+    return out / DESCRIPTION_FILE

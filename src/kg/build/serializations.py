@@ -1,16 +1,17 @@
-"""The dataset's other serializations (TriG, JSON-LD, each graph as Turtle and JSON-LD), written by a
-process of its own beside the load and the checks.
+"""The dataset's other serializations (TriG, JSON-LD, each graph as Turtle and JSON-LD) and its gzipped
+dump with the description's facts, written by processes of their own beside the load and the checks.
 
-They are streamed from the sorted per-graph N-Quads files of the build (see
-`kg.build.streaming`), so the same data gives the same bytes. Serializing is
+They are streamed from the sorted N-Quads files of the build (see `kg.build.streaming`), so the
+same data gives the same bytes, in pieces a rebuild reuses (see `kg.build.pieces`). Serializing is
 Python driving Oxigraph quad by quad, which holds Python's lock, so it goes to
 another process rather than a thread: on a second core, it is done by the time
 the checks are. The process dies with the build (a kill -9 of the build kills it
 too), and a failed build stops it before its staging folder is removed.
 
-    python -m kg.build.serializations PARENT-PID whole|graphs|whole,graphs SPLIT OUT PREVIOUS NAME...
+    python -m kg.build.serializations PARENT-PID PARTS SPLIT OUT PREVIOUS DUMP NAME...
 
-PREVIOUS is the folder of the generation whose files' pieces may be copied, or "" for none.
+PARTS is whole, graphs or dump, or several joined by commas; PREVIOUS the folder of the generation
+whose files' pieces may be read, or "" for none; DUMP the sorted dump, or "" without the dump part.
 """
 
 from __future__ import annotations
@@ -24,9 +25,20 @@ from pathlib import Path
 import pyoxigraph as ox
 
 import kg
-from kg.build.pieces import JSON_LD, JSON_LD_DATASET, TRIG, TURTLE, previous_pieces, write_index, write_pieces
+from kg.build.described import ChunkFacts
+from kg.build.pieces import (
+    GZIP,
+    JSON_LD,
+    JSON_LD_DATASET,
+    TRIG,
+    TURTLE,
+    previous_pieces,
+    write_index,
+    write_pieces,
+)
 from kg.errors import EXIT_FAILED, KgError
 from kg.processes import die_with
+from kg.store.description import DUMP_FILE
 
 
 def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
@@ -40,19 +52,27 @@ def serialization_paths(names: list[str], out: Path) -> list[Path]:
     return whole + [out / "graphs" / f"{name}{suffix}" for name in names for suffix in (".ttl", ".jsonld")]
 
 
-# What one writing process writes: the whole dataset's files, or each graph's (about half each).
+# What one writing process writes: the whole dataset's files, or each graph's (about half each); and
+# the gzipped dump with the description's facts, when the dump is given.
 PARTS = ("whole", "graphs")
-# Below this many quads one process writes both parts: a second would cost more to start than it saves.
+DUMP_PART = "dump"
+# Below this many quads one process writes every part: another would cost more to start than it saves.
 ONE_WRITER_BELOW = 100_000
 
 
 def write_serializations(
-    split: Path, names: list[str], out: Path, parts: tuple[str, ...] = PARTS, previous: Path | None = None
+    split: Path,
+    names: list[str],
+    out: Path,
+    parts: tuple[str, ...] = PARTS,
+    previous: Path | None = None,
+    dump: Path | None = None,
 ) -> None:
     """The whole dataset (TriG, JSON-LD) and each graph (Turtle, JSON-LD) under `out`, or those of
     `parts` only, streamed from the sorted per-graph files under `split`, in the graph order `names`;
-    written in pieces (see `kg.build.pieces`), those the `previous` generation's files hold copied
-    from them. Their index goes beside `out`, in the generation's folder."""
+    with the `dump` part, the sorted `dump` gzipped and its facts for the description (see
+    `kg.build.described`). All is written in pieces (see `kg.build.pieces`), those the `previous`
+    generation's files hold read from them; the indexes go beside `out`, in the generation's folder."""
     (out / "graphs").mkdir(parents=True, exist_ok=True)
     kept = previous_pieces(previous)
     paths = serialization_paths(names, out)
@@ -64,6 +84,12 @@ def write_serializations(
         for number, source in enumerate(sources):
             turtle, json_ld = paths[2 + 2 * number : 4 + 2 * number]
             entries |= write_pieces([source], [(turtle, TURTLE), (json_ld, JSON_LD)], kept, out)
+    if DUMP_PART in parts:
+        if dump is None:
+            raise ValueError("the dump part needs the sorted dump")
+        facts = ChunkFacts(previous)
+        entries |= write_pieces([dump], [(out / DUMP_FILE, GZIP)], kept, out, each=facts)
+        facts.write(out.parent)
     write_index(out.parent, "-".join(parts), entries)
 
 
@@ -85,9 +111,11 @@ class Serializing:
         out: Path,
         quads: int = ONE_WRITER_BELOW,
         previous: Path | None = None,
+        dump: Path | None = None,
     ) -> None:
-        self.paths = serialization_paths(names, out)
-        parts = list(PARTS) if quads >= ONE_WRITER_BELOW else [",".join(PARTS)]
+        self.paths = serialization_paths(names, out) + ([out / DUMP_FILE] if dump else [])
+        every = [*PARTS, DUMP_PART] if dump else list(PARTS)
+        parts = every if quads >= ONE_WRITER_BELOW else [",".join(every)]
         # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
         # never a `kg` of the working folder
         found = str(Path(kg.__file__).resolve().parent.parent)
@@ -98,7 +126,7 @@ class Serializing:
             for part in parts:
                 self._processes.append(
                     subprocess.Popen(
-                        [*command, part, str(split), str(out), str(previous or ""), *names],
+                        [*command, part, str(split), str(out), str(previous or ""), str(dump or ""), *names],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
                         env={**os.environ, "PYTHONPATH": path},
@@ -135,11 +163,11 @@ class Serializing:
 
 
 def main(arguments: list[str]) -> None:
-    parent, part, split, out, previous, *names = arguments
+    parent, part, split, out, previous, dump, *names = arguments
     if not die_with(int(parent)):
         sys.exit(1)  # the build died already
-    earlier = Path(previous) if previous else None
-    write_serializations(Path(split), names, Path(out), tuple(part.split(",")), earlier)
+    earlier, sorted_dump = (Path(path) if path else None for path in (previous, dump))
+    write_serializations(Path(split), names, Path(out), tuple(part.split(",")), earlier, sorted_dump)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,9 @@ are streamed from it graph by graph (`kg.build.serializations`).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import subprocess
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -116,43 +114,3 @@ def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
         for path in paths:
             store.load(file_nquads(path, name), format=ox.RdfFormat.N_QUADS)
     return store
-
-
-class Compressing:
-    """`source` gzipped into `target` by a thread while the build goes on (zlib compresses without
-    Python's lock, so on a second core): the same bytes for the same data (no name, time 0). The
-    source's SHA-256 is taken in the same pass (`sha256`), so the build reads the dump once."""
-
-    def __init__(self, source: Path, target: Path) -> None:
-        self._source, self._target = source.open("rb"), target.open("wb")  # before `source` moves
-        self._digest = hashlib.sha256()
-        self._error: BaseException | None = None
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"gzip {target.name}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            with self._source, self._target:
-                packing = gzip.GzipFile(
-                    filename="", mode="wb", fileobj=self._target, compresslevel=9, mtime=0
-                )
-                with packing:
-                    while (block := self._source.read(1 << 20)) and not self._stopping.is_set():
-                        self._digest.update(block)
-                        packing.write(block)
-        except BaseException as error:  # closing fails too on a full disk; raised again by `wait`
-            self._error = error
-
-    def wait(self) -> str:
-        """The source's SHA-256, once the file is written; raise what stopped it."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._digest.hexdigest()
-
-    def stop(self) -> None:
-        """Return once the thread has stopped, at the next block if the file is not written yet (a
-        failed build does not wait for it)."""
-        self._stopping.set()
-        self._thread.join()

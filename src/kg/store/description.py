@@ -11,8 +11,11 @@ description, byte for byte, on any day.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -59,6 +62,36 @@ class DatasetFacts:
     vocabularies: list[str]  # the namespace of every property, class and datatype used
     reports: list[tuple[str, str | None]]  # the reports quoted: IRI, newest date
     classes: dict[str, int]  # class IRI -> distinct instances in the union of the graphs
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "triples_per_graph": self.triples_per_graph,
+            "vocabularies": self.vocabularies,
+            "reports": self.reports,
+            "classes": self.classes,
+        }
+
+    @staticmethod
+    def from_json(value: dict[str, Any]) -> DatasetFacts:
+        reports = [(str(report), None if date is None else str(date)) for report, date in value["reports"]]
+        return DatasetFacts(
+            dict(value["triples_per_graph"]), list(value["vocabularies"]), reports, dict(value["classes"])
+        )
+
+
+def summed_facts(parts: Iterable[DatasetFacts]) -> DatasetFacts:
+    """The facts of data made of parts that share no subject: counts added, the rest joined. Each
+    fact is asked of one subject's triples at a time, so it is what the whole data answers."""
+    graphs: Counter[str] = Counter()
+    classes: Counter[str] = Counter()
+    vocabularies: set[str] = set()
+    reports: list[tuple[str, str | None]] = []
+    for part in parts:
+        graphs.update(part.triples_per_graph)
+        classes.update(part.classes)
+        vocabularies.update(part.vocabularies)
+        reports += part.reports
+    return DatasetFacts(dict(sorted(graphs.items())), sorted(vocabularies), sorted(reports), dict(classes))
 
 
 def dataset_facts(store: ox.Store) -> DatasetFacts:

@@ -1,0 +1,63 @@
+"""The facts the dataset's description gives (`kg.store.description`), made of the dump's chunks.
+
+Each chunk of the sorted dump (see `kg.build.pieces`) is put in a store of its own and asked the
+description's queries; the answers are kept by the chunk's digest in the generation's folder, so a
+rebuild asks them of the chunks a change touched only, and summed. Every one of those queries reads
+one subject's triples at a time (triples per graph, the terms used, a report's dates, a class's
+distinct instances), and all the quads of a subject fall in one chunk, so the sum is what the
+queries answer over the whole dump (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.build.pieces import Chunk
+from kg.build.whole_files import write_whole
+from kg.store import description
+from kg.store.description import QUERIES, DatasetFacts, dataset_facts, summed_facts
+
+FACTS = "facts.json"  # in the generation's folder, beside dist/
+
+
+def _code_digest() -> str:
+    """What a chunk's facts depend on besides its quads: the queries and the code that reads them."""
+    code = [Path(__file__), Path(description.__file__ or ""), *sorted(QUERIES.glob("void-*.rq"))]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in code) + ox.__version__.encode()).hexdigest()
+
+
+class ChunkFacts:
+    """Each chunk's facts, those of the `previous` generation's chunks read back rather than asked."""
+
+    def __init__(self, previous: Path | None) -> None:
+        self._code = _code_digest()
+        self._kept: dict[str, dict[str, object]] = {}
+        try:
+            listed = json.loads((previous / FACTS).read_text("utf-8")) if previous else {}
+        except (OSError, ValueError):
+            listed = {}
+        if isinstance(listed, dict) and listed.get("code") == self._code:
+            self._kept = listed.get("chunks", {})
+        self.found: dict[str, dict[str, object]] = {}
+
+    def __call__(self, chunk: Chunk) -> None:
+        facts = self._kept.get(chunk.digest)
+        if facts is None:
+            store = ox.Store()
+            store.load(chunk.data, format=ox.RdfFormat.N_QUADS)
+            facts = dataset_facts(store).as_json()
+        self.found[chunk.digest] = facts
+
+    def write(self, generation: Path) -> None:
+        facts = {"code": self._code, "chunks": self.found}
+        write_whole(generation / FACTS, json.dumps(facts, sort_keys=True).encode())
+
+
+def dump_facts(generation: Path) -> DatasetFacts:
+    """The description's facts of a generation's dump, summed from its chunks' facts."""
+    chunks = json.loads((generation / FACTS).read_text("utf-8"))["chunks"]
+    return summed_facts(DatasetFacts.from_json(facts) for facts in chunks.values())
