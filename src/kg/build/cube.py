@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
 from kg.namespaces import graph_iri
 from kg.store.sparql import RDF_TYPE, iris_named, substitute
@@ -97,16 +98,18 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
                 assert isinstance(inferred, ox.QueryTriples)  # a CONSTRUCT
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, NORMALISED) for t in inferred)
         files = sorted(checks.glob("ic-*.rq"))
-        violations = []
+        asks = []  # each constraint's queries: itself, or one per hierarchy property (the templates)
         for path in files:
             text = path.read_text(encoding="utf-8")
             asked = sparql(GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
-            for query in _instances(store, path.stem, asked):
-                if store.query(query, use_default_graph_as_union=True):
-                    title = text.splitlines()[0].lstrip("# ").split(" (")[0]
-                    violations.append(CubeViolation(title, path, _witness(store, query)))
-                    break
-        return CubeReport(len(files), violations)
+            asks += [(path, text, query) for query in _instances(store, path.stem, asked)]
+        failed = each_at_once(lambda ask: bool(store.query(ask[2], use_default_graph_as_union=True)), asks)
+        violations: dict[Path, CubeViolation] = {}
+        for (path, text, query), fails in zip(asks, failed, strict=True):
+            if fails and path not in violations:  # the first failing query of a constraint
+                title = text.splitlines()[0].lstrip("# ").split(" (")[0]
+                violations[path] = CubeViolation(title, path, _witness(store, query))
+        return CubeReport(len(files), list(violations.values()))
     finally:
         store.remove_graph(NORMALISED)
 

@@ -1,7 +1,8 @@
 """SHACL validation on the store: every constraint answered by validators over all its focus nodes.
 
 The build validates here (see `shape_queries`, which says what each constraint runs; the answers of
-qualified value shapes and of sh:or, sh:and, sh:not and sh:xone are combined here as sets); pyshacl
+qualified value shapes and of sh:or, sh:and, sh:not and sh:xone are combined here as sets), the
+constraints asked from several threads at once (see `kg.build.parallel`); pyshacl
 stays the reference
 engine, used when the shapes need a feature the compiler does not translate,
 and by the tests, which require both engines to report the same results.
@@ -9,10 +10,8 @@ and by the tests, which require both engines to report the same results.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -20,6 +19,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
+from kg.build.parallel import each_at_once
 from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
 from kg.build.shape_queries import (
@@ -56,12 +56,16 @@ def validate_store(
     conforms = True
     answers = _Answers(store, graphs)
     plans = [query.plan if asked is None else asked(query) for query in queries]  # `asked` walks: one thread
-    with ThreadPoolExecutor(_THREADS) as pool:  # Oxigraph answers without Python's lock
-        found = pool.map(lambda q, p: set() if p is None else _violations(answers, q, p), queries, plans)
-        for query, violations in zip(queries, list(found), strict=True):
-            for focus, value in violations:
-                conforms = False
-                _add_result(report, shapes, query, focus, value)
+
+    def violations(pair: tuple[ShapeQuery, ValidationPlan | None]) -> set[tuple[Node, Node | None]]:
+        query, plan = pair
+        return set() if plan is None else _violations(answers, query, plan)
+
+    found = each_at_once(violations, zip(queries, plans, strict=True))
+    for query, pairs in zip(queries, found, strict=True):
+        for focus, value in pairs:
+            conforms = False
+            _add_result(report, shapes, query, focus, value)
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
     report.add((root, SH.conforms, Literal(conforms)))
@@ -92,8 +96,6 @@ def _subclasses(
     return found
 
 
-# Queries asked at once: one per usable CPU, a few at most, as the store's reads scale that far.
-_THREADS = min(4, len(os.sched_getaffinity(0)))
 # How many focus nodes a member of an sh:or is asked about by name rather than by the shape's targets.
 _FEW = 1_000
 StoreNode = ox.NamedNode | ox.BlankNode | ox.Literal
