@@ -1,5 +1,6 @@
 """Apache Jena's SHACL engine (Debian's libapache-jena-java), run as a program, and SHACL reports
-read as sets both engines can agree on: the tests and `benchmarks/shacl_engines.py` hold the build's
+read as sets both engines can agree on (shapes that are blank nodes told apart by their
+constraint component and path): the tests and `benchmarks/shacl_engines.py` hold the build's
 verdict against Jena's with this one reading."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MESSAGES = [
     "xerces/impl/msg/DatatypeMessages.properties",
     "xerces/impl/msg/XMLSchemaMessages.properties",
 ]
-Key = tuple[str, str, str, str]  # focus node, shape, path, value
+Key = tuple[str, str, str, str, str]  # focus node, shape, constraint component, path, value
 
 
 def jena_classpath(work: Path) -> str:
@@ -69,6 +70,7 @@ def read_verdict(report: Graph) -> tuple[str, set[Key], int]:
         (
             term_text(report, report.value(result, SH.focusNode)),
             term_text(report, report.value(result, SH.sourceShape)),
+            term_text(report, report.value(result, SH.sourceConstraintComponent)),
             term_text(report, report.value(result, SH.resultPath)),
             term_text(report, report.value(result, SH.value)),
         )

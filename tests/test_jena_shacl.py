@@ -1,5 +1,6 @@
 """The build's validation gives Apache Jena's SHACL verdict, on the curated graph and on the graph
-broken by every negative case of `test_shapes`: the same (focus node, shape, path, value) results.
+broken by every negative case of `test_shapes`: the same (focus node, shape, constraint component,
+path, value) results. And Jena reads the build's gzipped dump, a gzip member per chunk, whole.
 
 Jena reads what the build's engine reads: the store's triples (literals as the store spells them)
 as N-Triples, and the shapes as Turtle. Blank nodes compare as `[]` (each engine labels its own).
@@ -8,15 +9,21 @@ as N-Triples, and the shapes as Turtle. Blank nodes compare as `[]` (each engine
 from __future__ import annotations
 
 import shutil
+import subprocess
+import zlib
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from jena import JENA_CORE, Key, jena_report, read_verdict
+from jena import JENA_CORE, Key, jena_classpath, jena_report, read_verdict
 from rdflib import Graph
 from shacl_cases import broken_graph
 
+from kg.build import pieces
+from kg.build.serializations import DUMP_PART, write_serializations
 from kg.build.store_validation import validate_store
+from kg.store.description import DUMP_FILE
 
 pytestmark = pytest.mark.skipif(
     not JENA_CORE.is_file() or shutil.which("java") is None,
@@ -50,3 +57,39 @@ def test_broken_graph_same_results(graphs: tuple[Graph, Graph], tmp_path: Path) 
     assert len(kg[1]) > 80, "the negative cases break the graph in many places"
     assert kg[1] - jena[1] == set(), "reported by the build's engine only"
     assert jena[1] - kg[1] == set(), "reported by Jena only"
+
+
+def gzip_members(data: bytes) -> int:
+    count = 0
+    while data:
+        reader = zlib.decompressobj(wbits=31)  # one gzip member
+        reader.decompress(data)
+        data, count = reader.unused_data, count + 1
+    return count
+
+
+def test_jena_reads_a_gzipped_dump_of_many_members_whole(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dump is written as one gzip member per chunk (RFC 1952 allows several); Jena's reader, Java's
+    GZIPInputStream, reads them all."""
+    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks
+    out = tmp_path / "generation" / "dist"
+    write_serializations(tmp_path, [], out, (DUMP_PART,), dump=built.dist / "opioid-kg.nq")
+    assert gzip_members((out / DUMP_FILE).read_bytes()) > 100
+    command = [
+        "java",
+        "-cp",
+        jena_classpath(tmp_path),
+        "riotcmd.riot",
+        "--output=nquads",
+        str(out / DUMP_FILE),
+    ]
+    done = subprocess.run(command, capture_output=True, check=True, timeout=120)
+    read, written = (
+        ox.Dataset(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+        for data in (done.stdout, (built.dist / "opioid-kg.nq").read_bytes())
+    )
+    for dataset in (read, written):
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)  # Jena names blank nodes its own way
+    assert read == written

@@ -17,13 +17,21 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
-from shacl_cases import CASES, PREFIXES, _full_iris, broken_graph, case_violations
+from shacl_cases import CASES, ID, PREFIXES, _full_iris, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.queries import shacl_queries
 from kg.build.reach import FOCUS, WHOLE, Revalidation, analyse, restricted
-from kg.build.shape_queries import Combined, ShapeQuery, ValidationPlan, plan_texts, validator
+from kg.build.shape_queries import (
+    Combined,
+    Qualified,
+    ShapeQuery,
+    ValidationPlan,
+    plan_texts,
+    validator,
+    with_texts,
+)
 from kg.build.store_validation import validate_store
 from kg.build.validation import Violation
 
@@ -109,6 +117,24 @@ def test_a_combined_plan_is_asked_of_the_nodes_its_queries_reach(
     assert plan is not None
     texts = list(plan_texts(plan))
     assert len(texts) > 2 and all(FOCUS + "VALUES ?this { <" in text for text in texts)
+    asked_of = {
+        node for text in texts for node in text.split("VALUES ?this { ", 1)[1].split(" } ")[0].split()
+    }
+    facts = {str(q.subject) for q in store if q.predicate.value == "http://www.w3.org/ns/prov#wasDerivedFrom"}
+    assert f"<{ID}{focus}>" in asked_of and len(asked_of) < len(facts) / 10, (len(asked_of), len(facts))
+
+
+def test_every_query_of_a_plan_is_restricted_and_combined_as_before() -> None:
+    """plan_texts lists, and with_texts replaces, the queries of qualified counts and of combinations
+    nested in combinations, keeping how their answers combine."""
+    qualified = Qualified("focus", "values", ("inner-1", "inner-2"), minimum=1)
+    combined = Combined("xone", "focus", (("member-1",), (qualified,)), lambda index, nodes: ())
+    assert list(plan_texts(qualified)) == ["focus", "values", "inner-1", "inner-2"]
+    assert list(plan_texts(combined)) == ["focus", "member-1", "focus", "values", "inner-1", "inner-2"]
+    changed = with_texts(combined, str.upper)
+    assert isinstance(changed, Combined) and changed.operator == "xone"
+    assert changed.members[1] == (Qualified("FOCUS", "VALUES", ("INNER-1", "INNER-2"), minimum=1),)
+    assert list(plan_texts(changed)) == [text.upper() for text in plan_texts(combined)]
 
 
 def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> None:

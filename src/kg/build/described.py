@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.build.pieces import Chunk
 from kg.build.whole_files import write_whole
-from kg.store import description
+from kg.store import description, queryfiles
 from kg.store.description import QUERIES, DatasetFacts, dataset_facts, summed_facts
 
 FACTS = "facts.json"  # in the generation's folder, beside dist/
@@ -26,7 +26,8 @@ FACTS = "facts.json"  # in the generation's folder, beside dist/
 
 def _code_digest() -> str:
     """What a chunk's facts depend on besides its quads: the queries and the code that reads them."""
-    code = [Path(__file__), Path(description.__file__ or ""), *sorted(QUERIES.glob("void-*.rq"))]
+    modules = (description, queryfiles)
+    code = [Path(__file__), *(Path(m.__file__ or "") for m in modules), *sorted(QUERIES.glob("void-*.rq"))]
     return hashlib.sha256(b"".join(path.read_bytes() for path in code) + ox.__version__.encode()).hexdigest()
 
 
@@ -43,8 +44,10 @@ class ChunkFacts:
         if isinstance(listed, dict) and listed.get("code") == self._code:
             self._kept = listed.get("chunks", {})
         self.found: dict[str, dict[str, object]] = {}
+        self._dump = hashlib.sha256()  # the chunks in order are the dump, byte for byte
 
     def __call__(self, chunk: Chunk) -> None:
+        self._dump.update(chunk.data)
         facts = self._kept.get(chunk.digest)
         if facts is None:
             store = ox.Store()
@@ -53,11 +56,14 @@ class ChunkFacts:
         self.found[chunk.digest] = facts
 
     def write(self, generation: Path) -> None:
-        facts = {"code": self._code, "chunks": self.found}
+        facts = {"code": self._code, "chunks": self.found, "sha256": self._dump.hexdigest()}
         write_whole(generation / FACTS, json.dumps(facts, sort_keys=True).encode())
 
 
-def dump_facts(generation: Path) -> DatasetFacts:
-    """The description's facts of a generation's dump, summed from its chunks' facts."""
-    chunks = json.loads((generation / FACTS).read_text("utf-8"))["chunks"]
-    return summed_facts(DatasetFacts.from_json(facts) for facts in chunks.values())
+def dump_facts(generation: Path) -> tuple[DatasetFacts, str]:
+    """The description's facts of a generation's dump, summed from its chunks' facts, and the dump's
+    SHA-256, taken as its chunks were read."""
+    listed = json.loads((generation / FACTS).read_text("utf-8"))
+    return summed_facts(DatasetFacts.from_json(facts) for facts in listed["chunks"].values()), listed[
+        "sha256"
+    ]

@@ -118,7 +118,13 @@ class Comparison:
         environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in
         self._output = tempfile.TemporaryFile(dir=dump.parent)  # any size, and the pipe never fills
         command = ["comm", "-3", str(previous.dist / "opioid-kg.nq"), str(dump)]
-        self._process = subprocess.Popen(command, stdout=self._output, env=environment)
+        try:
+            self._process = subprocess.Popen(
+                command, stdout=self._output, stderr=subprocess.PIPE, env=environment
+            )
+        except BaseException:
+            self._output.close()
+            raise
 
     def change(self, total: int) -> tuple[Change | None, str]:
         """The quads the dump (of `total` lines) adds to and removes from the previous generation, or
@@ -126,8 +132,11 @@ class Comparison:
         if self._process is None or self._output is None:
             return None, self._why
         with self._output:
-            if self._process.wait() != 0:
-                raise subprocess.CalledProcessError(self._process.returncode, self._process.args)
+            _, error = self._process.communicate()  # its messages are a line or two
+            if self._process.returncode != 0:
+                raise subprocess.CalledProcessError(
+                    self._process.returncode, self._process.args, stderr=error
+                )
             self._output.seek(0)
             lines = self._output.read().splitlines(keepends=True)
         for name, reason in _WHOLE_GRAPHS.items():

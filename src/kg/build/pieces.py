@@ -19,6 +19,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -137,9 +138,10 @@ JSON_LD_DATASET = _frame(ox.RdfFormat.JSON_LD, graphs=True)
 
 
 def code_digest() -> str:
-    """What a piece's bytes depend on besides its quads: this code, Oxigraph's writers, the prefixes."""
-    code = Path(__file__).read_bytes() + ox.__version__.encode() + json.dumps(PREFIXES).encode()
-    return hashlib.sha256(code).hexdigest()
+    """What a piece's bytes depend on besides its quads: this code, Oxigraph's writers, the prefixes
+    and the compressor."""
+    writers = f"{ox.__version__} {zlib.ZLIB_RUNTIME_VERSION} {json.dumps(PREFIXES)}"
+    return hashlib.sha256(Path(__file__).read_bytes() + writers.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,11 @@ class Kept:
         if digest not in self.pieces:
             return None
         at, length, expected = self.pieces[digest]
-        source.seek(at)
-        body = source.read(length)
+        try:
+            source.seek(at)
+            body = source.read(length)
+        except (OSError, ValueError):  # an offset no file has
+            return None
         return body if hashlib.sha256(body).hexdigest() == expected else None
 
 
@@ -173,8 +178,11 @@ def previous_pieces(generation: Path | None) -> dict[str, Kept]:
             continue
         if not isinstance(listed, dict) or listed.get("code") != code_digest():
             continue
-        for name, entry in listed.get("files", {}).items():
-            pieces = {digest: (at, length, body) for digest, at, length, body in entry["pieces"]}
+        for name, entry in dict(listed.get("files", {})).items():
+            try:
+                pieces = {str(d): (int(at), int(size), str(body)) for d, at, size, body in entry["pieces"]}
+            except (KeyError, TypeError, ValueError):
+                continue  # an index this code did not write: its file offers nothing
             found[name] = Kept(generation / "dist" / name, pieces)
     return found
 
@@ -193,7 +201,11 @@ class PieceFile:
         self._chunks_in_graph = self._graphs = 0
         self._graph: ox.NamedNode | None = None
         self.serialized = 0  # chunks serialized; the others are read from the previous file
-        self._write(frame.start)
+        try:
+            self._write(frame.start)
+        except BaseException:
+            self._close_files()
+            raise
 
     def begin_graph(self, graph: ox.NamedNode) -> None:
         self._chunks_in_graph = 0
@@ -223,12 +235,17 @@ class PieceFile:
     def close(self) -> dict[str, object]:
         """Finish the file; its entry in the index."""
         try:
+            if self.frame.format is None and not self._pieces:  # a gzip file holds one member at least
+                self._write(gzip.compress(b"", compresslevel=9, mtime=0))
             self._write(self.frame.end)
         finally:
-            self._out.close()
-            if self._source is not None:
-                self._source.close()
+            self._close_files()
         return {"pieces": self._pieces, "serialized": self.serialized}
+
+    def _close_files(self) -> None:
+        self._out.close()
+        if self._source is not None:
+            self._source.close()
 
     def _write(self, data: bytes) -> None:
         self._out.write(data)
@@ -252,9 +269,14 @@ def write_pieces(
     """Write each of `outputs` (a file and its frame) from `sources`, the sorted N-Quads files of
     graphs in their order (a frame without graphs is given one), showing `each` every chunk; their
     index entries by name under `dist`."""
-    files = [PieceFile(path, frame, kept.get(str(path.relative_to(dist)))) for path, frame in outputs]
     entries: dict[str, object] = {}
-    try:
+    with ExitStack() as closing:  # every file opened is closed, whatever fails
+        files = []
+        for path, frame in outputs:
+            name = str(path.relative_to(dist))
+            file = PieceFile(path, frame, kept.get(name))
+            closing.callback(_closed, file, name, entries)
+            files.append(file)
         for source in sources:
             with source.open("rb") as lines:
                 first = lines.readline()
@@ -270,10 +292,11 @@ def write_pieces(
                     each(chunk)
             for file in files:
                 file.end_graph()
-    finally:
-        for file in files:
-            entries[str(file.path.relative_to(dist))] = file.close()
     return entries
+
+
+def _closed(file: PieceFile, name: str, entries: dict[str, object]) -> None:
+    entries[name] = file.close()
 
 
 def write_index(generation: Path, part: str, entries: dict[str, object]) -> None:

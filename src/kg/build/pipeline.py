@@ -236,8 +236,8 @@ def stage(
         with phases("write"):
             written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])
-            sha256 = file_digest(written[0])[1]
-            written.append(write_description(staging.dist, dump_facts(staging.path), sha256))
+            facts, sha256 = dump_facts(staging.path)
+            written.append(write_description(staging.dist, facts, sha256))
             shutil.rmtree(split)
     finally:  # nothing writes into the staging folder once the build has stopped
         comparison.stop()

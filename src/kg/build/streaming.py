@@ -14,6 +14,7 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
@@ -83,28 +84,24 @@ def write_sorted_nquads(
 
 
 def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
-    """The sorted dump split into one sorted N-Quads file per named graph under `folder`; triple counts
-    by graph name, in the dataset's graph order."""
+    """The sorted dump split into one sorted N-Quads file per named graph under `folder`, each holding
+    that graph alone (the serializations rely on it); triple counts by graph name, in the dataset's
+    graph order. Raises ValueError on a quad outside the dataset's graphs."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = {f"<{graph_iri(name)}>": name for name in GRAPH_NAMES}
-    outputs: dict[str, BinaryIO] = {}
-    counts: dict[str, int] = {}
-    with nquads.open("rb") as lines:
+    names = {f"<{graph_iri(name)}>".encode(): name for name in GRAPH_NAMES}
+    counts = dict.fromkeys(GRAPH_NAMES, 0)
+    with ExitStack() as files, nquads.open("rb") as lines:
+        outputs: dict[str, BinaryIO] = {}
         for line in lines:
-            iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3].decode()
-            name = names.get(iri) or iri.rsplit("/", 1)[-1].rstrip(">")
+            iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
+            name = names.get(iri)
+            if name is None:
+                raise ValueError(f"{nquads}: {iri.decode()} is not a graph of the dataset")
             if name not in outputs:
-                outputs[name] = (folder / f"{name}.nq").open("wb")
-                counts[name] = 0
+                outputs[name] = files.enter_context((folder / f"{name}.nq").open("wb"))
             outputs[name].write(line)
             counts[name] += 1
-    for output in outputs.values():
-        output.close()
-    return {name: counts[name] for name in sorted(counts, key=_graph_order)}
-
-
-def _graph_order(name: str) -> tuple[int, str]:
-    return (GRAPH_NAMES.index(name) if name in GRAPH_NAMES else len(GRAPH_NAMES), name)
+    return {name: count for name, count in counts.items() if count}
 
 
 def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
