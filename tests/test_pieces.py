@@ -7,12 +7,14 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from triplestores import OXIGRAPH
 
 from kg.build import described, pieces
 from kg.build.described import dump_facts
@@ -220,3 +222,19 @@ def test_an_empty_dump_is_still_a_gzip_file(tmp_path: Path) -> None:
     out = tmp_path / "generation" / "dist"
     write_serializations(tmp_path, [], out, (DUMP_PART,), dump=empty)
     assert gzip.decompress((out / DUMP_FILE).read_bytes()) == b""
+
+
+def test_oxigraph_loads_a_gzipped_dump_of_many_members_whole(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`oxigraph load` of the gzipped dump, one member per chunk, loads every quad of the dump."""
+    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks
+    out = tmp_path / "generation" / "dist"
+    dump = built.dist / "opioid-kg.nq"
+    write_serializations(tmp_path, [], out, (DUMP_PART,), dump=dump)
+    store = tmp_path / "store"
+    subprocess.run(
+        [OXIGRAPH, "load", "--location", store, "--file", out / DUMP_FILE], check=True, timeout=120
+    )
+    loaded = ox.Store.read_only(str(store))
+    assert len(loaded) == dump.read_bytes().count(b"\n") > 4000
