@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from kg.build.parallel import QUERY_THREADS, each_at_once
+from kg.build.parallel import THREADS_VARIABLE, each_at_once, query_threads
+from kg.cli import main
+from kg.errors import KgError
 
 
 def test_results_come_in_the_items_order() -> None:
@@ -32,4 +36,41 @@ def test_a_failure_is_raised_and_the_items_not_started_are_not_asked() -> None:
 
     with pytest.raises(ValueError, match="the first query failed"):
         each_at_once(ask, range(40))
-    assert 0 in started and len(started) <= 2 * QUERY_THREADS + 1, started
+    assert 0 in started and len(started) <= 2 * query_threads() + 1, started
+
+
+def test_the_environment_sets_how_many_queries_are_asked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    names: set[str] = set()
+
+    def ask(number: int) -> int:
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return number
+
+    monkeypatch.setenv(THREADS_VARIABLE, "1")
+    assert each_at_once(ask, range(20)) == list(range(20)) and len(names) == 1
+    for wrong in ("0", "two", "-1"):
+        monkeypatch.setenv(THREADS_VARIABLE, wrong)
+        with pytest.raises(KgError, match=f"{THREADS_VARIABLE}='{wrong}': give a whole number"):
+            query_threads()
+
+
+def test_a_build_with_a_wrong_thread_count_fails_before_it_starts(
+    project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(THREADS_VARIABLE, "many")
+    result = CliRunner().invoke(
+        main,
+        [
+            "--project",
+            str(project_root),
+            "build",
+            "--dist",
+            str(tmp_path / "d"),
+            "--store",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"{THREADS_VARIABLE}='many': give a whole number of threads" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "d").exists()

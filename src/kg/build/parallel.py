@@ -1,5 +1,9 @@
 """Queries asked of one store from several threads at once: Oxigraph evaluates a query without
-holding Python's lock, so the threads use as many cores."""
+holding Python's lock, so the threads use as many cores.
+
+`KG_QUERY_THREADS` sets how many (1 asks one query at a time, which holds one query's working set
+in memory rather than several); by default one per usable CPU, four at most.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,27 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from kg.errors import KgError
 
-def _usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-# One thread per usable CPU, a few at most: the store's reads scale that far.
-QUERY_THREADS = min(4, _usable_cpus())
+THREADS_VARIABLE = "KG_QUERY_THREADS"
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+def query_threads() -> int:
+    """How many queries are asked at once: `KG_QUERY_THREADS`, or one per usable CPU up to four (the
+    store's reads scale that far); raises KgError when the variable is not a positive integer."""
+    given = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not given:
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return min(4, usable or 1)
+    if not given.isdigit() or int(given) < 1:
+        raise KgError(f"{THREADS_VARIABLE}={given!r}: give a whole number of threads, 1 or more")
+    return int(given)
+
+
 def each_at_once(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """`function` of each item, asked from `QUERY_THREADS` threads; the results in the items' order.
+    """`function` of each item, asked from `query_threads()` threads; the results in the items' order.
     The first failure is raised once the queries already running end: the others are cancelled."""
-    with ThreadPoolExecutor(QUERY_THREADS) as pool:
+    with ThreadPoolExecutor(query_threads()) as pool:
         return list(pool.map(function, items))

@@ -49,6 +49,7 @@ from kg.build.incremental import (
 )
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
+from kg.build.parallel import query_threads
 from kg.build.parsed import ParsedFiles
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
@@ -143,6 +144,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     """Parse, check, validate, then write dist/ and the store as a new generation; raise BuildFailed
     or InputError. With `source`, only that source (see `kg.build.one_source`)."""
     started = time.perf_counter()
+    query_threads()  # a wrong KG_QUERY_THREADS fails the build before it starts
     phases = _Phases()
     parsed = ParsedFiles(store.parent / PARSED)
     generations = Generations(store, dist)
