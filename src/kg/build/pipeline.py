@@ -105,8 +105,9 @@ def merged(project: ProjectFiles, names: tuple[str, ...]) -> Graph:
 
 class _Phases(dict[str, float]):
     """Seconds spent in each step of the build, for its summary and the benchmarks: wall time, and in
-    `cpu` the CPU time of the process and the children it waited for (`sort`), which a busy machine
-    disturbs less."""
+    `cpu` the CPU time of the process (all its threads) and of the children it waited for (`sort`,
+    `comm`, the writing processes, counted in the phase that waited), which a busy machine disturbs
+    less."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -5,8 +5,8 @@ They are streamed from the sorted N-Quads files of the build (see `kg.build.stre
 same data gives the same bytes, in pieces a rebuild reuses (see `kg.build.pieces`). Serializing is
 Python driving Oxigraph quad by quad, which holds Python's lock, so it goes to
 another process rather than a thread: on a second core, it is done by the time
-the checks are. The process dies with the build (a kill -9 of the build kills it
-too), and a failed build stops it before its staging folder is removed.
+the checks are. The processes die with the build (a kill -9 of the build kills
+them too), and a failed build stops them before its staging folder is removed.
 
     python -m kg.build.serializations PARENT-PID PARTS SPLIT OUT PREVIOUS DUMP NAME...
 
@@ -101,8 +101,8 @@ class SerializationFailed(KgError):
 
 class Serializing:
     """`write_serializations` running in child processes, one per part when there are `quads` enough
-    (a rebuild's checks are done long before one process would be, so the two parts use both cores);
-    `wait` for the paths, `stop` to end them."""
+    (so that a clean build's parts use the cores its queries leave, and a rebuild's end with its
+    checks); `wait` for the paths, `stop` to end them."""
 
     def __init__(
         self,
@@ -133,7 +133,7 @@ class Serializing:
                     )
                 )
         except OSError:
-            self.stop()  # the one started, if the second could not be
+            self.stop()  # those started, if another could not be
             raise
 
     def wait(self) -> list[Path]:

@@ -10,6 +10,7 @@ and by the tests, which require both engines to report the same results.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -114,24 +115,29 @@ def _violations(answers: _Answers, query: ShapeQuery, plan: ValidationPlan) -> s
 
 class _Answers:
     """The answers of the plans on one store, each distinct query asked once (a shape's focus nodes
-    and value nodes serve several of its constraints)."""
+    and value nodes serve several of its constraints), whichever thread asks it first: the others
+    asking it meanwhile wait for its answer."""
 
     def __init__(self, store: ox.Store, graphs: Sequence[ox.NamedNode] | None) -> None:
         self.store = store
         self.graphs = graphs
         self.asked: dict[str, frozenset[Pair]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards `_locks`
 
     def pairs(self, sparql: str) -> frozenset[Pair]:
         """The (?this, ?value or None) pairs of a query's rows."""
-        if sparql not in self.asked:
-            solutions = _query(self.store, self.graphs, sparql)
-            names = [variable.value for variable in solutions.variables]
-            this = names.index("this")
-            if "value" in names:
-                value = names.index("value")
-                self.asked[sparql] = frozenset((row[this], row[value]) for row in solutions)
-            else:
-                self.asked[sparql] = frozenset((row[this], None) for row in solutions)
+        with self._lock:
+            asking = self._locks.setdefault(sparql, threading.Lock())
+        with asking:
+            if sparql not in self.asked:
+                solutions = _query(self.store, self.graphs, sparql)
+                names = [variable.value for variable in solutions.variables]
+                this = names.index("this")
+                value = names.index("value") if "value" in names else None
+                self.asked[sparql] = frozenset(
+                    (row[this], None if value is None else row[value]) for row in solutions
+                )
         return self.asked[sparql]
 
     def focus_nodes(self, sparql: str) -> set[StoreNode]:

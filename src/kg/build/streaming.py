@@ -1,11 +1,11 @@
-"""The project's files streamed into one sorted, canonical N-Quads file, and the dist/ files from it.
+"""The project's files streamed into one sorted, canonical N-Quads file, and that file split by graph.
 
 Each input file is parsed on its own (its literals checked as they pass, its
 blank nodes labelled by content), written out as N-Quads lines and forgotten;
 the lines are sorted outside Python (`sort`, which spills to disk), so memory
 holds one file at a time, never the dataset. The sorted file is the build's
-canonical dump: the store is bulk-loaded from it, and the other serializations
-are streamed from it graph by graph (`kg.build.serializations`).
+canonical dump: the store is bulk-loaded from its graphs' files, and the rest of
+dist/ is written from them and from it in pieces (`kg.build.serializations`).
 """
 
 from __future__ import annotations

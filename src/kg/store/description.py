@@ -56,7 +56,8 @@ def _integer(value: int) -> ox.Literal:
 
 @dataclass(frozen=True)
 class DatasetFacts:
-    """What the description says of the data, asked of the store by aggregate queries."""
+    """What the description says of the data, asked of a store by aggregate queries (the build asks them
+    of each chunk of its dump and sums them, see `kg.build.described`)."""
 
     triples_per_graph: dict[str, int]  # graph IRI -> triples
     vocabularies: list[str]  # the namespace of every property, class and datatype used
@@ -96,7 +97,8 @@ def summed_facts(parts: Iterable[DatasetFacts]) -> DatasetFacts:
 
 def dataset_facts(store: ox.Store) -> DatasetFacts:
     """The counts, vocabularies and source reports of the named graphs of `store`, each by one query
-    over the store, so that nothing of the data is held in memory."""
+    over the store, so that nothing of the data is held in memory (the build asks them of each chunk
+    of its dump, see `kg.build.described`)."""
     counts = {
         row["graph"].value: int(row["triples"].value) for row in _select(store, "void-triples-per-graph")
     }
