@@ -299,6 +299,16 @@ def _closed(file: PieceFile, name: str, entries: dict[str, object]) -> None:
     entries[name] = file.close()
 
 
+def counted_pieces(generation: Path) -> tuple[int, int]:
+    """How many pieces the files of `generation` hold, and how many of them were serialized rather
+    than read from the previous generation's files (from its indexes)."""
+    serialized = total = 0
+    for index in generation.glob(INDEX.format(part="*")):
+        for entry in json.loads(index.read_text("utf-8"))["files"].values():
+            serialized, total = serialized + entry["serialized"], total + len(entry["pieces"])
+    return serialized, total
+
+
 def write_index(generation: Path, part: str, entries: dict[str, object]) -> None:
     """The index of the files a writer wrote, for the next build to copy their pieces from."""
     index = {"code": code_digest(), "files": entries}

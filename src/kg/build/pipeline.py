@@ -51,6 +51,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parallel import query_threads
 from kg.build.parsed import ParsedFiles
+from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import Serializing, graph_quads
@@ -242,6 +243,9 @@ def stage(
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
             shutil.rmtree(split)
+        if change is not None:
+            serialized, pieces = counted_pieces(staging.path)
+            how += f"; dist/ pieces {serialized} of {pieces} written again"
     finally:  # nothing writes into the staging folder once the build has stopped
         comparison.stop()
         if serializing is not None:
