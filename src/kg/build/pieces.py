@@ -1,4 +1,5 @@
-"""dist/'s serializations written in pieces, so that a rebuild copies what did not change.
+"""dist/'s serializations and gzipped dump written in pieces, so that a rebuild reuses what did not
+change.
 
 Each graph's sorted quads are cut into chunks where the content says: before a subject whose hash
 has its low bits zero, about one subject in 512. Oxigraph's Turtle, TriG and JSON-LD writers group a
@@ -10,6 +11,7 @@ cut but at the subjects it touches, so every other chunk keeps its bytes, and a 
 from the previous generation's file at the offsets that file's index gives (`pieces-*.json` in the
 generation's folder) instead of serializing them again. Each piece's bytes are checked against the
 digest the index holds for them, so a file changed since is serialized again where it changed.
+The gzipped dump is framed by nothing: each chunk of the dump is a gzip member of its own.
 """
 
 from __future__ import annotations
