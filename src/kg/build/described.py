@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.build.made_by import code_digest
 from kg.build.pieces import Chunk
 from kg.build.whole_files import write_whole
 from kg.store import description, queryfiles
@@ -26,9 +28,8 @@ FACTS = "facts.json"  # in the generation's folder, beside dist/
 
 def _code_digest() -> str:
     """What a chunk's facts depend on besides its quads: the queries and the code that reads them."""
-    modules = (description, queryfiles)
-    code = [Path(__file__), *(Path(m.__file__ or "") for m in modules), *sorted(QUERIES.glob("void-*.rq"))]
-    return hashlib.sha256(b"".join(path.read_bytes() for path in code) + ox.__version__.encode()).hexdigest()
+    modules = [Path(__file__), *(Path(module.__file__ or "") for module in (description, queryfiles))]
+    return code_digest([*modules, *sorted(QUERIES.glob("void-*.rq"))], f"oxigraph {ox.__version__}")
 
 
 class ChunkFacts:
@@ -52,7 +53,7 @@ class ChunkFacts:
         if facts is None:
             store = ox.Store()
             store.load(chunk.data, format=ox.RdfFormat.N_QUADS)
-            facts = dataset_facts(store).as_json()
+            facts = asdict(dataset_facts(store))
         self.found[chunk.digest] = facts
 
     def write(self, generation: Path) -> None:

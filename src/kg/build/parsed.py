@@ -19,6 +19,7 @@ import csvw
 
 from kg import namespaces
 from kg.build import literals, locate, parsing, streaming, tables
+from kg.build.made_by import code_digest
 from kg.build.parsing import read_input
 from kg.build.whole_files import remove_stale_partials, write_whole
 
@@ -27,8 +28,9 @@ def _code_digest() -> bytes:
     """The parsing code itself and the libraries it reads tables with: a change to any of them
     invalidates every entry."""
     modules = (literals, parsing, streaming, tables, locate, namespaces)
-    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in modules)
-    return hashlib.sha256(sources + f"csvw {csvw.__version__}".encode()).digest()
+    return code_digest(
+        (Path(module.__file__ or "") for module in modules), f"csvw {csvw.__version__}"
+    ).encode()
 
 
 class ParsedFiles:

@@ -23,11 +23,13 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from kg.build import made_by
 from kg.build.whole_files import write_whole
 from kg.namespaces import PREFIXES
 
@@ -139,11 +141,12 @@ TRIG = _frame(ox.RdfFormat.TRIG, graphs=True)
 JSON_LD_DATASET = _frame(ox.RdfFormat.JSON_LD, graphs=True)
 
 
+@cache
 def code_digest() -> str:
     """What a piece's bytes depend on besides its quads: this code, Oxigraph's writers, the prefixes
     and the compressor."""
-    writers = f"{ox.__version__} {zlib.ZLIB_RUNTIME_VERSION} {json.dumps(PREFIXES)}"
-    return hashlib.sha256(Path(__file__).read_bytes() + writers.encode()).hexdigest()
+    writers = (f"oxigraph {ox.__version__}", f"zlib {zlib.ZLIB_RUNTIME_VERSION}", json.dumps(PREFIXES))
+    return made_by.code_digest([Path(__file__)], *writers)
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,10 @@ class Kept:
     path: Path
     pieces: dict[str, tuple[int, int, str]]
 
-    def read(self, source: BinaryIO, digest: str) -> bytes | None:
-        """The chunk's bytes in the previous file `source`, or None when it has none or they are not
-        what was indexed (a file changed since, or cut short): those are serialized again."""
+    def read(self, source: BinaryIO, digest: str) -> tuple[bytes, str] | None:
+        """The chunk's bytes in the previous file `source` and their digest, or None when it has none
+        or they are not what was indexed (a file changed since, or cut short): those are serialized
+        again."""
         if digest not in self.pieces:
             return None
         at, length, expected = self.pieces[digest]
@@ -164,7 +168,7 @@ class Kept:
             body = source.read(length)
         except (OSError, ValueError):  # an offset no file has
             return None
-        return body if hashlib.sha256(body).hexdigest() == expected else None
+        return (body, expected) if hashlib.sha256(body).hexdigest() == expected else None
 
 
 def previous_pieces(generation: Path | None) -> dict[str, Kept]:
@@ -223,11 +227,13 @@ class PieceFile:
         else:
             self._write(frame.between_chunks)
         self._chunks_in_graph += 1
-        body = self.kept.read(self._source, chunk.digest) if self.kept and self._source else None
-        if body is None:
+        read = self.kept.read(self._source, chunk.digest) if self.kept and self._source else None
+        if read is None:
             self.serialized += 1
             body = frame.body([] if frame.format is None else chunk.quads(), chunk.data)
-        self._pieces.append((chunk.digest, self._offset, len(body), hashlib.sha256(body).hexdigest()))
+            read = body, hashlib.sha256(body).hexdigest()
+        body, body_digest = read
+        self._pieces.append((chunk.digest, self._offset, len(body), body_digest))
         self._write(body)
 
     def end_graph(self) -> None:

@@ -396,12 +396,14 @@ class Revalidation:
         if not focus:
             self.counts["skipped"] += 1
             return None
-        asked = {text: restricted(text, focus) for text in texts}
-        if None in asked.values():
-            self.counts["whole"] += 1
-            return query.plan
+        asked: dict[str, str] = {}
+        for text in texts:
+            if (narrowed := restricted(text, focus)) is None:
+                self.counts["whole"] += 1
+                return query.plan
+            asked[text] = narrowed
         self.counts["restricted"] += 1
-        return with_texts(query.plan, lambda text: asked[text] or text)
+        return with_texts(query.plan, asked.__getitem__)
 
     def summary(self) -> str:
         return ", ".join(f"{count} {kind}" for kind, count in self.counts.items())

@@ -64,14 +64,6 @@ class DatasetFacts:
     reports: list[tuple[str, str | None]]  # the reports quoted: IRI, newest date
     classes: dict[str, int]  # class IRI -> distinct instances in the union of the graphs
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "triples_per_graph": self.triples_per_graph,
-            "vocabularies": self.vocabularies,
-            "reports": self.reports,
-            "classes": self.classes,
-        }
-
     @staticmethod
     def from_json(value: dict[str, Any]) -> DatasetFacts:
         reports = [(str(report), None if date is None else str(date)) for report, date in value["reports"]]
