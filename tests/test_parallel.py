@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.build.parallel import THREADS_VARIABLE, each_at_once, query_threads
+from kg.build.parallel import THREADS_VARIABLE, each_at_once, query_threads, turn
 from kg.cli import main
 from kg.errors import KgError
 
@@ -74,3 +74,33 @@ def test_a_build_with_a_wrong_thread_count_fails_before_it_starts(
     assert result.exit_code == 2
     assert f"{THREADS_VARIABLE}='many': give a whole number of threads" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "d").exists()
+
+
+def test_work_from_several_pools_at_once_takes_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pools asking at the same time still run no more calls at once than the threads allowed,
+    and a block holding a turn counts as one of them."""
+    monkeypatch.setenv(THREADS_VARIABLE, "2")
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def ask(number: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return number
+
+    def holding_a_turn() -> None:
+        with turn():
+            ask(-1)
+
+    pools = [threading.Thread(target=each_at_once, args=(ask, range(10))) for _ in range(2)]
+    pools.append(threading.Thread(target=holding_a_turn))
+    for pool in pools:
+        pool.start()
+    for pool in pools:
+        pool.join()
+    assert most == 2

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ from kg.build.incremental import (
 )
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
-from kg.build.parallel import query_threads
+from kg.build.parallel import query_threads, turn
 from kg.build.parsed import ParsedFiles
 from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
@@ -347,14 +348,23 @@ def _check(
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
     raises BuildFailed."""
-    with phases("check"):
-        check_terms(terms, index)
-        excerpt_count = check_sources(store, root / "sources", index, reached)
+
+    def checks() -> int:
+        with turn():
+            check_terms(terms, index)
+            excerpt_count = check_sources(store, root / "sources", index, reached)
         if cube:
-            check_data_cube(store, root / CHECKS)
-    with phases("validate"):
+            check_data_cube(store, root / CHECKS)  # each of its queries takes a turn
+        return excerpt_count
+
+    # The checks run beside validation, taking turns with its queries (`kg.build.parallel`): together
+    # they keep every core busy, where each alone leaves one idle at times. A check's failure is
+    # reported before validation's, as when they ran one after the other.
+    with phases("check"), ThreadPoolExecutor(1) as beside:
+        checked = beside.submit(checks)
         shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
         report = check_shapes(store, shapes, index, only_data=True, asked=asked)
+        excerpt_count = checked.result()
     if not report.conforms:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
     return report, excerpt_count

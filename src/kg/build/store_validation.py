@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
-from kg.build.parallel import each_at_once
+from kg.build.parallel import each_at_once, turn
 from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
 from kg.build.shape_queries import (
@@ -56,7 +56,8 @@ def validate_store(
     report = Graph()
     conforms = True
     answers = _Answers(store, graphs)
-    plans = [query.plan if asked is None else asked(query) for query in queries]  # `asked` walks: one thread
+    with turn():  # `asked` walks the store from this thread alone
+        plans = [query.plan if asked is None else asked(query) for query in queries]
 
     def violations(pair: tuple[ShapeQuery, ValidationPlan | None]) -> set[tuple[Node, Node | None]]:
         query, plan = pair
