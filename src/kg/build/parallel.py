@@ -31,11 +31,16 @@ def query_threads() -> int:
     store's reads scale that far); raises KgError when the variable is not a positive integer."""
     given = os.environ.get(THREADS_VARIABLE, "").strip()
     if not given:
-        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return min(4, usable or 1)
+        return usable_cpus()
     if not given.isdigit() or int(given) < 1:
         raise KgError(f"{THREADS_VARIABLE}={given!r}: give a whole number of threads, 1 or more")
     return int(given)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on, four at most: the most the build's work divides into."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(4, usable or 1)
 
 
 @contextmanager

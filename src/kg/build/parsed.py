@@ -38,7 +38,7 @@ class ParsedFiles:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._used: set[str] = set()
+        self.used: set[str] = set()  # the entries this build read or wrote, which `prune` keeps
         self._code = _code_digest()
 
     def nquads(self, path: Path, name: str) -> bytes:
@@ -64,7 +64,7 @@ class ParsedFiles:
 
     def _kept(self, entry: str, make: Callable[[], bytes]) -> bytes:
         """The entry's bytes from the folder, or made by `make` and kept there."""
-        self._used.add(entry)
+        self.used.add(entry)
         cached = self.folder / entry
         if cached.is_file():
             return cached.read_bytes()
@@ -76,5 +76,5 @@ class ParsedFiles:
         """Remove the entries this build did not use, and what killed builds left half-written."""
         remove_stale_partials(self.folder)
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
-            if entry.suffix in (".nq", ".json") and entry.name not in self._used:
+            if entry.suffix in (".nq", ".json") and entry.name not in self.used:
                 entry.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ class InputError(KgError):
                 where += f":{column}"
         super().__init__(f"{where}: {problem}", line=line, column=column)
         self.path = path
+        self.problem = problem
 
 
 def parse_turtle(path: Path) -> Graph:

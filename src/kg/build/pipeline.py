@@ -51,12 +51,13 @@ from kg.build.incremental import (
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parallel import query_threads, turn
+from kg.build.parse_workers import parse_all
 from kg.build.parsed import ParsedFiles
 from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import Serializing, graph_quads
-from kg.build.streaming import split_by_graph, write_sorted_nquads
+from kg.build.streaming import sort_nquads, split_by_graph
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.store.bulk import bulk_load
@@ -217,7 +218,8 @@ def stage(
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
     with phases("parse"):
-        write_sorted_nquads(files, dump, parsed.nquads if parsed is not None else None)
+        jobs = [(path, name) for name, paths in files.items() for path in paths]
+        sort_nquads(parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed), dump)
     serializing: Serializing | None = None
     comparison = Comparison(previous[0] if previous else None, dump)
     try:

@@ -16,7 +16,6 @@ whose files' pieces may be read, or "" for none; DUMP the sorted dump, or "" wit
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-import kg
 from kg.build.described import ChunkFacts
 from kg.build.pieces import (
     GZIP,
@@ -37,7 +35,7 @@ from kg.build.pieces import (
     write_pieces,
 )
 from kg.errors import EXIT_FAILED, KgError
-from kg.processes import die_with
+from kg.processes import die_with, python_child
 from kg.store.description import DUMP_FILE
 
 
@@ -116,20 +114,15 @@ class Serializing:
         self.paths = serialization_paths(names, out) + ([out / DUMP_FILE] if dump else [])
         every = [*PARTS, DUMP_PART] if dump else list(PARTS)
         parts = every if quads >= ONE_WRITER_BELOW else [",".join(every)]
-        # -P and PYTHONPATH: the child imports this very copy of kg, wherever the build found it, and
-        # never a `kg` of the working folder
-        found = str(Path(kg.__file__).resolve().parent.parent)
-        path = os.pathsep.join(filter(None, (found, os.environ.get("PYTHONPATH"))))
         self._processes: list[subprocess.Popen[bytes]] = []
-        command = [sys.executable, "-P", "-m", __name__, str(os.getpid())]
         try:
             for part in parts:
                 self._processes.append(
-                    subprocess.Popen(
-                        [*command, part, str(split), str(out), str(previous or ""), str(dump or ""), *names],
+                    python_child(
+                        __name__,
+                        *(part, str(split), str(out), str(previous or ""), str(dump or ""), *names),
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
-                        env={**os.environ, "PYTHONPATH": path},
                     )
                 )
         except OSError:

@@ -1,8 +1,9 @@
 """The project's files streamed into one sorted, canonical N-Quads file, and that file split by graph.
 
 Each input file is parsed on its own (its literals checked as they pass, its
-blank nodes labelled by content), written out as N-Quads lines and forgotten;
-the lines are sorted outside Python (`sort`, which spills to disk), so memory
+blank nodes labelled by content), written out as N-Quads lines and forgotten
+(by several processes at once, see `kg.build.parse_workers`); the lines are
+sorted outside Python (`sort`, which spills to disk), so memory
 holds one file at a time, never the dataset. The sorted file is the build's
 canonical dump: the store is bulk-loaded from its graphs' files, and the rest of
 dist/ is written from them and from it in pieces (`kg.build.serializations`).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
@@ -67,20 +68,23 @@ def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
     return [ox.Quad(subject(q.subject), q.predicate, term(q.object), q.graph_name) for q in dataset]
 
 
-def write_sorted_nquads(
-    files_by_graph: dict[str, list[Path]], target: Path, parse: Callable[[Path, str], bytes] | None = None
-) -> None:
-    """Every input file's quads into `target`, as sorted, distinct N-Quads lines; `parse` turns one
-    file into its N-Quads (`file_nquads`, or a cache of it)."""
-    unsorted = target.with_name(target.name + ".unsorted")
-    with unsorted.open("wb") as out:
-        for name, paths in files_by_graph.items():
-            for path in paths:
-                out.write((parse or file_nquads)(path, name))
+def sort_nquads(unsorted: list[Path], target: Path) -> None:
+    """The N-Quads lines of the `unsorted` files (removed then) into `target`, sorted and distinct."""
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
-    command = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(target), str(unsorted)]
+    command = [
+        "sort",
+        "-u",
+        "-S",
+        SORT_MEMORY,
+        "-T",
+        str(target.parent),
+        "-o",
+        str(target),
+        *map(str, unsorted),
+    ]
     subprocess.run(command, check=True, env=environment)
-    unsorted.unlink()
+    for path in unsorted:
+        path.unlink()
 
 
 def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:

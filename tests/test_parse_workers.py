@@ -1,0 +1,76 @@
+"""Input files parsed by worker processes beside the build's own: the same lines, the same dataset,
+the same error for the same bad file, and the parse cache kept whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.build import parse_workers
+from kg.build.parse_workers import parse_all
+from kg.build.parsing import InputError
+from kg.build.pipeline import build
+from kg.build.project import input_files
+from tests.conftest import Built
+
+SHARES = 3  # more shares than this machine may have cores: they still run, only slower
+
+
+def jobs_of(root: Path) -> list[tuple[Path, str]]:
+    return [(path, name) for name, paths in input_files(root).items() for path in paths]
+
+
+def lines(paths: list[Path]) -> list[bytes]:
+    return sorted(line for path in paths for line in path.read_bytes().splitlines())
+
+
+@pytest.fixture
+def shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing shared among SHARES processes, however small the input."""
+    monkeypatch.setattr(parse_workers, "usable_cpus", lambda: SHARES)
+    monkeypatch.setattr(parse_workers, "SHARED_FROM", 0)
+
+
+def test_shares_give_the_lines_one_process_gives(project_root: Path, tmp_path: Path, shared: None) -> None:
+    jobs = jobs_of(project_root)
+    one = parse_all(jobs, tmp_path / "one.nq", None, shared_from=10**12)
+    several = parse_all(jobs, tmp_path / "several.nq", None)
+    assert len(one) == 1 and len(several) == SHARES
+    assert all(path.stat().st_size > 0 for path in several)
+    assert lines(several) == lines(one)
+
+
+def test_a_build_parsed_in_shares_writes_the_same_dataset_and_keeps_its_cache(
+    project_root: Path, built: Built, tmp_path: Path, shared: None
+) -> None:
+    build(project_root, tmp_path / "dist", tmp_path / "store")
+    expected = sorted(path.relative_to(built.dist) for path in built.dist.rglob("*") if path.is_file())
+    written = sorted(
+        path.relative_to(tmp_path / "dist") for path in (tmp_path / "dist").rglob("*") if path.is_file()
+    )
+    assert written == expected
+    for relative in expected:
+        assert (tmp_path / "dist" / relative).read_bytes() == (built.dist / relative).read_bytes(), relative
+    # what the workers parsed is kept for the next build, as what the build's own process parsed
+    kept = {path.name for path in (tmp_path / "parsed").iterdir()}
+    assert kept == {path.name for path in (built.store_path.parent / "parsed").iterdir()}
+
+
+@pytest.mark.parametrize(
+    "broken", [(-1,), (5, -1), (0, -1)], ids=["last", "middle-and-last", "first-and-last"]
+)
+def test_the_first_bad_file_is_named_as_one_process_names_it(
+    project_copy: Path, tmp_path: Path, shared: None, broken: tuple[int, ...]
+) -> None:
+    jobs = jobs_of(project_copy)
+    for at in broken:
+        path = jobs[at][0]
+        path.write_text(path.read_text("utf-8") + "\nthis is not Turtle .\n", "utf-8")
+    with pytest.raises(InputError) as alone:
+        parse_all(jobs, tmp_path / "one.nq", None, shared_from=10**12)
+    with pytest.raises(InputError) as in_shares:
+        parse_all(jobs, tmp_path / "several.nq", None)
+    assert str(jobs[broken[0]][0]) in str(alone.value)
+    assert str(in_shares.value) == str(alone.value)
+    assert (in_shares.value.line, in_shares.value.column) == (alone.value.line, alone.value.column)
