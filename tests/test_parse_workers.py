@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import Built
 
 from kg.build import parse_workers
 from kg.build.parse_workers import parse_all
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.build.project import input_files
-from tests.conftest import Built
 
 SHARES = 3  # more shares than this machine may have cores: they still run, only slower
 
