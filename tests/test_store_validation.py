@@ -13,8 +13,8 @@ import pytest
 from rdflib import Graph
 from shacl_cases import CASES, broken_graph
 
-from kg.build.shape_queries import Unsupported, compile_shapes
-from kg.build.store_validation import validate_store
+from kg.build.shape_queries import Qualified, Unsupported, compile_shapes
+from kg.build.store_validation import _Answers, validate_store
 from kg.build.validation import Violation, validate
 
 GRAPH = ox.NamedNode("urn:test:data")
@@ -138,3 +138,24 @@ def test_shapes_the_project_does_not_use_same_verdict() -> None:
     reference = validate(data, shapes)
     assert results(fast.violations) == results(reference.violations)
     assert {v.message for v in fast.violations} == {"one integer from 2", "and", "not", "or", "objects"}
+
+
+def test_an_answer_is_kept_until_the_last_plan_that_asks_it_is_done() -> None:
+    """A shape's focus query serves several of its constraints: asked once, kept while a plan still
+    wants it, then forgotten, so validation holds the answers still wanted rather than all of them."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.NamedNode("urn:b"), GRAPH))
+    focus = "SELECT ?this WHERE { ?this <urn:p> ?any }"
+    values = "SELECT ?this ?value WHERE { ?this <urn:p> ?value }"
+    failing = "SELECT ?this ?value WHERE { ?this <urn:none> ?value }"
+    qualified = Qualified(focus=focus, values=values, failing=(failing,), minimum=2)
+    answers = _Answers(store, None, [focus, qualified])
+    assert answers.pairs(focus) == {(ox.NamedNode("urn:a"), None)}
+    answers.done(focus)
+    assert set(answers.asked) == {focus}  # the qualified count still wants it
+    assert answers.evaluate(qualified) == {(ox.NamedNode("urn:a"), None)}  # one value, two wanted
+    answers.done(qualified)
+    assert answers.asked == {}
+    unplanned = "SELECT ?this WHERE { ?this ?p <urn:b> }"  # a query of fewer nodes, asked once
+    assert answers.pairs(unplanned) == {(ox.NamedNode("urn:a"), None)}
+    assert answers.asked == {}

@@ -30,6 +30,7 @@ from kg.build.shape_queries import (
     Unsupported,
     ValidationPlan,
     compile_shapes,
+    plan_texts,
     shape_classes,
 )
 from kg.build.validation import ValidationReport, read_report, validate
@@ -55,13 +56,17 @@ def validate_store(
         return _with_pyshacl(store, graphs, shapes, index)
     report = Graph()
     conforms = True
-    answers = _Answers(store, graphs)
     with turn():  # `asked` walks the store from this thread alone
         plans = [query.plan if asked is None else asked(query) for query in queries]
+    answers = _Answers(store, graphs, [plan for plan in plans if plan is not None])
 
     def violations(pair: tuple[ShapeQuery, ValidationPlan | None]) -> set[tuple[Node, Node | None]]:
         query, plan = pair
-        return set() if plan is None else _violations(answers, query, plan)
+        if plan is None:
+            return set()
+        found = _violations(answers, query, plan)
+        answers.done(plan)
+        return found
 
     found = each_at_once(violations, zip(queries, plans, strict=True))
     for query, pairs in zip(queries, found, strict=True):
@@ -117,29 +122,47 @@ def _violations(answers: _Answers, query: ShapeQuery, plan: ValidationPlan) -> s
 class _Answers:
     """The answers of the plans on one store, each distinct query asked once (a shape's focus nodes
     and value nodes serve several of its constraints), whichever thread asks it first: the others
-    asking it meanwhile wait for its answer."""
+    asking it meanwhile wait for its answer. An answer is kept only until the last plan that asks it
+    is done, so memory holds the answers still wanted, not all of them."""
 
-    def __init__(self, store: ox.Store, graphs: Sequence[ox.NamedNode] | None) -> None:
+    def __init__(
+        self, store: ox.Store, graphs: Sequence[ox.NamedNode] | None, plans: list[ValidationPlan]
+    ) -> None:
         self.store = store
         self.graphs = graphs
         self.asked: dict[str, frozenset[Pair]] = {}
+        self.wanted = Counter(text for plan in plans for text in set(plan_texts(plan)))  # plans not done
         self._locks: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()  # guards `_locks`
+        self._lock = threading.Lock()  # guards `_locks`, `asked` and `wanted`
 
     def pairs(self, sparql: str) -> frozenset[Pair]:
         """The (?this, ?value or None) pairs of a query's rows."""
         with self._lock:
             asking = self._locks.setdefault(sparql, threading.Lock())
         with asking:
-            if sparql not in self.asked:
-                solutions = _query(self.store, self.graphs, sparql)
-                names = [variable.value for variable in solutions.variables]
-                this = names.index("this")
-                value = names.index("value") if "value" in names else None
-                self.asked[sparql] = frozenset(
-                    (row[this], None if value is None else row[value]) for row in solutions
-                )
-        return self.asked[sparql]
+            with self._lock:
+                if sparql in self.asked:
+                    return self.asked[sparql]
+            solutions = _query(self.store, self.graphs, sparql)
+            names = [variable.value for variable in solutions.variables]
+            this = names.index("this")
+            value = names.index("value") if "value" in names else None
+            answer = frozenset((row[this], None if value is None else row[value]) for row in solutions)
+            with self._lock:
+                if self.wanted.get(sparql, 0) > 0:  # not a query of fewer nodes that `on_nodes` made
+                    self.asked[sparql] = answer
+                else:
+                    self._locks.pop(sparql, None)
+        return answer
+
+    def done(self, plan: ValidationPlan) -> None:
+        """The plan is answered: forget the answers no other plan still wants."""
+        with self._lock:
+            for text in set(plan_texts(plan)):
+                self.wanted[text] -= 1
+                if self.wanted[text] <= 0:
+                    self.asked.pop(text, None)
+                    self._locks.pop(text, None)
 
     def focus_nodes(self, sparql: str) -> set[StoreNode]:
         return {focus for focus, _ in self.pairs(sparql)}
