@@ -349,24 +349,25 @@ def _check(
     cube: bool = True,
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
-    raises BuildFailed."""
+    raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes."""
 
     def checks() -> int:
         with turn():
             check_terms(terms, index)
-            excerpt_count = check_sources(store, root / "sources", index, reached)
-        if cube:
-            check_data_cube(store, root / CHECKS)  # each of its queries takes a turn
-        return excerpt_count
+            return check_sources(store, root / "sources", index, reached)
 
-    # The checks run beside validation, taking turns with its queries (`kg.build.parallel`): together
-    # they keep every core busy, where each alone leaves one idle at times. A check's failure is
-    # reported before validation's, as when they ran one after the other.
-    with phases("check"), ThreadPoolExecutor(1) as beside:
-        checked = beside.submit(checks)
-        shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
-        report = check_shapes(store, shapes, index, only_data=True, asked=asked)
-        excerpt_count = checked.result()
+    # The terms and excerpts are checked beside validation, taking turns with its queries
+    # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle at
+    # times. The Data Cube check runs alone: it adds its inferences to the store while it runs (they
+    # must not reach validation), and its queries hold the largest working sets of the build.
+    with phases("check"):
+        with ThreadPoolExecutor(1) as beside:
+            checked = beside.submit(checks)
+            shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
+            report = check_shapes(store, shapes, index, only_data=True, asked=asked)
+            excerpt_count = checked.result()
+        if cube:
+            check_data_cube(store, root / CHECKS)
     if not report.conforms:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
     return report, excerpt_count
