@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.build.parallel import THREADS_VARIABLE, each_at_once, query_threads, turn
+from kg.build.parallel import THREADS_VARIABLE, Stopped, each_at_once, query_threads, turn
 from kg.cli import main
 from kg.errors import KgError
 
@@ -104,3 +104,12 @@ def test_work_from_several_pools_at_once_takes_turns(monkeypatch: pytest.MonkeyP
     for pool in pools:
         pool.join()
     assert most == 2
+
+
+def test_once_stopped_no_call_is_made() -> None:
+    stop = threading.Event()
+    stop.set()
+    made: list[int] = []
+    with pytest.raises(Stopped):
+        each_at_once(made.append, range(5), stop)
+    assert made == []

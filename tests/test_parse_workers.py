@@ -3,13 +3,14 @@ the same error for the same bad file, and the parse cache kept whole."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from conftest import Built
 
 from kg.build import parse_workers
-from kg.build.parse_workers import parse_all
+from kg.build.parse_workers import _shares, parse_all
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.build.project import input_files
@@ -57,20 +58,51 @@ def test_a_build_parsed_in_shares_writes_the_same_dataset_and_keeps_its_cache(
     assert kept == {path.name for path in (built.store_path.parent / "parsed").iterdir()}
 
 
+def boundaries(jobs: list[tuple[Path, str]]) -> dict[str, int]:
+    """The positions, in the files' order, of the files at the edges of the workers' shares."""
+    sizes = [path.stat().st_size for path, _ in jobs]
+    first, second, _ = (len(share) for share in _shares(jobs, sizes, SHARES))
+    return {
+        "first": 0,
+        "worker-1-start": first,
+        "worker-1-end": first + second - 1,
+        "worker-2-start": first + second,
+        "last": len(jobs) - 1,
+    }
+
+
 @pytest.mark.parametrize(
-    "broken", [(-1,), (5, -1), (0, -1)], ids=["last", "middle-and-last", "first-and-last"]
+    "broken",
+    [("last",), ("worker-1-end", "worker-2-start"), ("worker-1-start", "last"), ("first", "last")],
+    ids="+".join,
 )
 def test_the_first_bad_file_is_named_as_one_process_names_it(
-    project_copy: Path, tmp_path: Path, shared: None, broken: tuple[int, ...]
+    project_copy: Path, tmp_path: Path, shared: None, broken: tuple[str, ...]
 ) -> None:
+    """The workers finish in any order; the bad file reported is the first in the files' order."""
     jobs = jobs_of(project_copy)
-    for at in broken:
-        path = jobs[at][0]
+    at = boundaries(jobs)
+    for edge in broken:
+        path = jobs[at[edge]][0]
         path.write_text(path.read_text("utf-8") + "\nthis is not Turtle .\n", "utf-8")
     with pytest.raises(InputError) as alone:
         parse_all(jobs, tmp_path / "one.nq", None, shared_from=10**12)
     with pytest.raises(InputError) as in_shares:
         parse_all(jobs, tmp_path / "several.nq", None)
-    assert str(jobs[broken[0]][0]) in str(alone.value)
+    assert str(jobs[at[broken[0]]][0]) in str(alone.value)
     assert str(in_shares.value) == str(alone.value)
     assert (in_shares.value.line, in_shares.value.column) == (alone.value.line, alone.value.column)
+    assert children() == []  # every worker ended and waited for
+
+
+def children() -> list[int]:
+    """The processes this one started that are still there (zombies included)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found

@@ -7,6 +7,7 @@ looked up in the Turtle files only for what an error names.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,12 +151,13 @@ def check_shapes(
     *,
     only_data: bool = False,
     asked: Callable[[ShapeQuery], ValidationPlan | None] | None = None,
+    stop: threading.Event | None = None,
 ) -> ValidationReport:
     """SHACL over the data with the ontology merged in, so subclass links count: by queries on the
     store, or (`engine="pyshacl"`) by the reference engine on an rdflib copy of the same graphs.
     `only_data` says the store holds nothing but those graphs (not the shapes), so the queries
-    may read its union. `asked` restricts the store's queries (see `validate_store`)."""
+    may read its union. `asked` and `stop` are `validate_store`'s."""
     if engine == "pyshacl":
         return validate(rdflib_graph(store, ("ontology", *DATA_GRAPHS)), shapes, index)
     graphs = None if only_data else [named("ontology"), *(named(name) for name in DATA_GRAPHS)]
-    return validate_store(store, graphs, shapes, index, asked)
+    return validate_store(store, graphs, shapes, index, asked, stop)

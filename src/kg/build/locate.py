@@ -8,6 +8,7 @@ and a term is used where its name (prefixed, or a full IRI) stands as a token.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +31,15 @@ class SubjectIndex:
     """Where each subject IRI's description starts, and where a term is used, across Turtle files.
 
     Files are read only when an error asks where something is, and only until it is
-    found: a build that succeeds reads none of them twice.
+    found: a build that succeeds reads none of them twice. The build's checks and its validation ask
+    from two threads, so one asks at a time.
     """
 
     def __init__(self, paths: list[Path]) -> None:
         self._where: dict[str, Location] = {}
         self._files: list[tuple[Path, list[str], dict[str, str]]] = []
         self._unread = list(reversed(paths))
+        self._reading = threading.Lock()
 
     def _index(self, path: Path) -> None:
         prefixes: dict[str, str] = {}
@@ -59,15 +62,17 @@ class SubjectIndex:
                 self._where.setdefault(iri, origin or Location(path, number))
 
     def find(self, iri: str) -> Location | None:
-        while iri not in self._where and self._unread:
-            self._index(self._unread.pop())
-        return self._where.get(iri)
+        with self._reading:
+            while iri not in self._where and self._unread:
+                self._index(self._unread.pop())
+            return self._where.get(iri)
 
     def find_use(self, iri: str) -> Location | None:
         """The first line, in file order, where `iri` stands as a token (a predicate, a class, an object)."""
-        while self._unread:
-            self._index(self._unread.pop())
-        for path, lines, prefixes in self._files:
+        with self._reading:
+            while self._unread:
+                self._index(self._unread.pop())
+        for path, lines, prefixes in self._files:  # complete, and no longer written
             names = [f"<{iri}>"] + [
                 f"{prefix}:{iri[len(namespace) :]}"
                 for prefix, namespace in prefixes.items()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -54,14 +54,35 @@ def turn() -> Iterator[None]:
         yield
 
 
-def each_at_once(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+class Stopped(Exception):
+    """Work not done because other work has failed: the reason is that failure, raised elsewhere."""
+
+
+def each_at_once(
+    function: Callable[[T], R], items: Iterable[T], stop: threading.Event | None = None
+) -> list[R]:
     """`function` of each item, asked from `query_threads()` threads, each call in a `turn`; the results
-    in the items' order. The first failure is raised once the calls already running end: the others
-    are cancelled."""
+    in the items' order. The first failure is raised once the calls already running end; the others
+    are not made. Once `stop` is set (another part of the work failed), no call is made either, and
+    Stopped is raised."""
+    failed = threading.Event()
 
     def in_turn(item: T) -> R:
         with turn():
-            return function(item)
+            if failed.is_set() or (stop is not None and stop.is_set()):
+                raise Stopped
+            try:
+                return function(item)
+            except BaseException:
+                failed.set()
+                raise
 
     with ThreadPoolExecutor(query_threads()) as pool:
-        return list(pool.map(in_turn, items))
+        futures = [pool.submit(in_turn, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            future.cancel()  # those not started; the pool waits for those running
+    errors = [error for future in futures if not future.cancelled() if (error := future.exception())]
+    if errors:  # the first real failure in the items' order, not a call it stopped
+        raise next((error for error in errors if not isinstance(error, Stopped)), errors[0])
+    return [future.result() for future in futures]

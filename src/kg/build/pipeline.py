@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -351,10 +352,16 @@ def _check(
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
     raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes."""
 
+    failed = threading.Event()  # the checks failed: validation stops asking
+
     def checks() -> int:
-        with turn():
-            check_terms(terms, index)
-            return check_sources(store, root / "sources", index, reached)
+        try:
+            with turn():
+                check_terms(terms, index)
+                return check_sources(store, root / "sources", index, reached)
+        except BaseException:
+            failed.set()
+            raise
 
     # The terms and excerpts are checked beside validation, taking turns with its queries
     # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle at
@@ -363,8 +370,14 @@ def _check(
     with phases("check"):
         with ThreadPoolExecutor(1) as beside:
             checked = beside.submit(checks)
-            shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
-            report = check_shapes(store, shapes, index, only_data=True, asked=asked)
+            try:
+                shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
+                report = check_shapes(store, shapes, index, only_data=True, asked=asked, stop=failed)
+            except BaseException:
+                checked.exception()  # a check's failure comes first, as when they ran in turn
+                if failed.is_set():
+                    checked.result()
+                raise
             excerpt_count = checked.result()
         if cube:
             check_data_cube(store, root / CHECKS)

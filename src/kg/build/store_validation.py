@@ -42,22 +42,24 @@ def validate_store(
     shapes: Graph,
     index: SubjectIndex | None = None,
     asked: Callable[[ShapeQuery], ValidationPlan | None] | None = None,
+    stop: threading.Event | None = None,
 ) -> ValidationReport:
     """Validate the union of `graphs` in `store` (ontology included) against `shapes`; `asked` gives the
     plan to ask for each constraint instead of its own, or None to skip it (see `kg.build.reach`).
+    Raises `kg.build.parallel.Stopped` once `stop` is set (other checks failed).
 
     `graphs=None` validates every graph of the store: Oxigraph answers a query over its union
     default graph several times faster than over a list of graphs, so the build validates before
     the shapes themselves are loaded.
     """
-    try:
-        queries = compile_shapes(shapes, _subclasses(store, graphs, shape_classes(shapes)))
-    except Unsupported:
-        return _with_pyshacl(store, graphs, shapes, index)
+    with turn():  # the queries asked from this thread alone, then those `asked` walks
+        try:
+            queries = compile_shapes(shapes, _subclasses(store, graphs, shape_classes(shapes)))
+        except Unsupported:
+            return _with_pyshacl(store, graphs, shapes, index)
+        plans = [query.plan if asked is None else asked(query) for query in queries]
     report = Graph()
     conforms = True
-    with turn():  # `asked` walks the store from this thread alone
-        plans = [query.plan if asked is None else asked(query) for query in queries]
     answers = _Answers(store, graphs, [plan for plan in plans if plan is not None])
 
     def violations(pair: tuple[ShapeQuery, ValidationPlan | None]) -> set[tuple[Node, Node | None]]:
@@ -68,7 +70,7 @@ def validate_store(
         answers.done(plan)
         return found
 
-    found = each_at_once(violations, zip(queries, plans, strict=True))
+    found = each_at_once(violations, zip(queries, plans, strict=True), stop)
     for query, pairs in zip(queries, found, strict=True):
         for focus, value in pairs:
             conforms = False
