@@ -15,7 +15,6 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
 from kg.namespaces import graph_iri
 from kg.store.sparql import RDF_TYPE, iris_named, substitute
@@ -103,7 +102,9 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
             text = path.read_text(encoding="utf-8")
             asked = sparql(GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
             asks += [(path, text, query) for query in _instances(store, path.stem, asked)]
-        failed = each_at_once(lambda ask: bool(store.query(ask[2], use_default_graph_as_union=True)), asks)
+        # One at a time: the grouped constraints hold every observation's key (IC-12 about 80 MB a
+        # million triples), and two at once were no faster (measured at 1 M triples).
+        failed = [bool(store.query(query, use_default_graph_as_union=True)) for _, _, query in asks]
         violations: dict[Path, CubeViolation] = {}
         for (path, text, query), fails in zip(asks, failed, strict=True):
             if fails and path not in violations:  # the first failing query of a constraint

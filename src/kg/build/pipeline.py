@@ -351,8 +351,7 @@ def _check(
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
     raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes."""
-
-    failed = threading.Event()  # the checks failed: validation stops asking
+    failed = threading.Event()  # a check failed: validation stops asking
 
     def checks() -> int:
         try:
@@ -363,24 +362,33 @@ def _check(
             failed.set()
             raise
 
-    # The terms and excerpts are checked beside validation, taking turns with its queries
-    # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle at
-    # times. The Data Cube check runs alone: it adds its inferences to the store while it runs (they
-    # must not reach validation), and its queries hold the largest working sets of the build.
     with phases("check"):
+        # The Data Cube check runs first and alone: it adds its inferences to the store while it runs
+        # (they must not reach validation), and its queries hold the largest working sets of the build.
+        cube_failure: BuildFailed | None = None
+        if cube:
+            try:
+                check_data_cube(store, root / CHECKS)
+            except BuildFailed as failure:
+                cube_failure = failure
+                failed.set()
+        # The terms and excerpts are checked beside validation, taking turns with its queries
+        # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle
+        # at times.
         with ThreadPoolExecutor(1) as beside:
             checked = beside.submit(checks)
             try:
                 shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
                 report = check_shapes(store, shapes, index, only_data=True, asked=asked, stop=failed)
             except BaseException:
-                checked.exception()  # a check's failure comes first, as when they ran in turn
-                if failed.is_set():
+                if checked.exception() is not None:  # the checks' failure comes first
                     checked.result()
+                if cube_failure is not None:
+                    raise cube_failure from None
                 raise
             excerpt_count = checked.result()
-        if cube:
-            check_data_cube(store, root / CHECKS)
+    if cube_failure is not None:
+        raise cube_failure
     if not report.conforms:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
     return report, excerpt_count
