@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Built
 
 from kg.build import parse_workers
 from kg.build.parse_workers import _shares, parse_all
@@ -43,7 +42,7 @@ def test_shares_give_the_lines_one_process_gives(project_root: Path, tmp_path: P
 
 
 def test_a_build_parsed_in_shares_writes_the_same_dataset_and_keeps_its_cache(
-    project_root: Path, built: Built, tmp_path: Path, shared: None
+    project_root: Path, built, tmp_path: Path, shared: None
 ) -> None:
     build(project_root, tmp_path / "dist", tmp_path / "store")
     expected = sorted(path.relative_to(built.dist) for path in built.dist.rglob("*") if path.is_file())

@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
-from kg.errors import KgError
+from kg.errors import EXIT_FAILED, KgError
 
 THREADS_VARIABLE = "KG_QUERY_THREADS"
 T = TypeVar("T")
@@ -54,8 +54,14 @@ def turn() -> Iterator[None]:
         yield
 
 
-class Stopped(Exception):
-    """Work not done because other work has failed: the reason is that failure, raised elsewhere."""
+class Stopped(KgError):
+    """Work not done because other work has failed: the reason is that failure, which the caller
+    reports instead."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self) -> None:
+        super().__init__("stopped: another part of the build failed")
 
 
 def each_at_once(
