@@ -152,10 +152,15 @@ def test_undeclared_class_is_an_error(project_copy: Path, tmp_path: Path) -> Non
     assert "undeclared class https://w3id.org/opioid-kg/ontology#Firm" in str(error.value)
 
 
-def test_excerpt_not_in_source_is_an_error(project_copy: Path, tmp_path: Path) -> None:
-    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
+def misquote_an_excerpt(project: Path) -> None:
+    """Change one quoted word, so that the excerpt no longer matches its source text."""
+    excerpts = project / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
     text = excerpts.read_text("utf-8")
     excerpts.write_text(text.replace('"Mexican farmers may be', '"Mexican farmers must be', 1), "utf-8")
+
+
+def test_excerpt_not_in_source_is_an_error(project_copy: Path, tmp_path: Path) -> None:
+    misquote_an_excerpt(project_copy)
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "excerpt https://w3id.org/opioid-kg/id/excerpt/multiple-harvests" in str(error.value)
@@ -171,9 +176,7 @@ def test_a_check_failing_beside_validation_is_reported_first(project_copy: Path,
     )
     with pytest.raises(BuildFailed, match="SHACL validation failed"):  # this change alone fails validation
         build(project_copy, tmp_path / "dist", tmp_path / "store")
-    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
-    text = excerpts.read_text("utf-8")
-    excerpts.write_text(text.replace('"Mexican farmers may be', '"Mexican farmers must be', 1), "utf-8")
+    misquote_an_excerpt(project_copy)
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "not the quoted 'Mexican farmers must be" in str(error.value)

@@ -71,17 +71,8 @@ def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
 def sort_nquads(unsorted: list[Path], target: Path) -> None:
     """The N-Quads lines of the `unsorted` files (removed then) into `target`, sorted and distinct."""
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
-    command = [
-        "sort",
-        "-u",
-        "-S",
-        SORT_MEMORY,
-        "-T",
-        str(target.parent),
-        "-o",
-        str(target),
-        *map(str, unsorted),
-    ]
+    command = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(target)]
+    command += map(str, unsorted)
     subprocess.run(command, check=True, env=environment)
     for path in unsorted:
         path.unlink()
