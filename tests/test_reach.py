@@ -9,6 +9,7 @@ be the reference engine's results.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -17,22 +18,25 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
+from rdflib.namespace import SH
 from shacl_cases import CASES, ID, PREFIXES, _full_iris, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.queries import shacl_queries
-from kg.build.reach import FOCUS, WHOLE, Revalidation, analyse, restricted
+from kg.build.reach import FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
 from kg.build.shape_queries import (
     Combined,
     Qualified,
     ShapeQuery,
     ValidationPlan,
+    compile_shapes,
     plan_texts,
+    shape_classes,
     validator,
     with_texts,
 )
-from kg.build.store_validation import validate_store
+from kg.build.store_validation import _subclasses, validate_store
 from kg.build.validation import Violation
 
 
@@ -318,3 +322,41 @@ def test_builds_started_together_make_each_analysis_once_between_them(tmp_path: 
         worker.join()
     assert sum(counts) == len(texts), counts
     assert len(list(tmp_path.rglob("*.json"))) == len(texts)
+
+
+def test_a_compiled_validator_restricted_in_its_values_answers_as_whole_for_those_nodes(
+    graphs: tuple[Graph, Graph],
+) -> None:
+    """A rebuild restricts a compiled validator's sub-SELECT of values with the focus nodes: on the graph
+    broken by every negative case, each validator asked of half the failing nodes (and of nodes that do
+    not fail) answers exactly the rows its whole answer has for those nodes."""
+    data, shapes = graphs
+    store = in_store(broken_graph(data))
+    queries = compile_shapes(shapes, _subclasses(store, [GRAPH], shape_classes(shapes)))
+    compared = 0
+    for query in queries:
+        if query.component == SH.SPARQLConstraintComponent:
+            continue
+        for text in plan_texts(query.plan):
+            if VALUES_OPENING not in text:
+                continue
+            whole = {tuple(map(str, row)) for row in store.query(text, default_graph=GRAPH)}
+            failing = sorted({row[0] for row in whole})
+            asked = {ox.NamedNode(iri[1:-1]) for iri in failing[::2] if iri.startswith("<")}
+            asked |= {q.subject for q in itertools.islice(store, 40) if isinstance(q.subject, ox.NamedNode)}
+            narrowed = restricted(text, asked, compiled=True)
+            assert narrowed is not None and narrowed.count("VALUES ?this") == 2, text
+            expected = {row for row in whole if row[0] in {str(node) for node in asked}}
+            assert {tuple(map(str, row)) for row in store.query(narrowed, default_graph=GRAPH)} == expected
+            compared += len(expected)
+    assert compared > 20  # violations, not empty answers, were compared
+
+
+def test_every_validator_that_reads_values_opens_them_as_a_rebuild_restricts_them() -> None:
+    """A validator whose sub-SELECT of values were written otherwise would read every node's values on
+    every rebuild."""
+    reading = {name for name, query in shacl_queries().items() if "$PATH" in query.text}
+    assert len(reading) > 10
+    assert {name: shacl_queries()[name].text.count(VALUES_OPENING) for name in reading} == {
+        name: 1 for name in reading
+    }

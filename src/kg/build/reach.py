@@ -32,18 +32,26 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
-from kg.build.shape_queries import ShapeQuery, ValidationPlan, focus_opening, plan_texts, with_texts
+from kg.build.shape_queries import (
+    ShapeQuery,
+    ValidationPlan,
+    focus_opening,
+    plan_texts,
+    values_opening,
+    with_texts,
+)
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
 FOCUS = focus_opening()
+VALUES_OPENING = values_opening()
 ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
 
@@ -355,13 +363,19 @@ class Neighbours:
                 self._known[row["a"]].append((row["p"].value, row["n"]))
 
 
-def restricted(text: str, focus: set[ReachedNode]) -> str | None:
+def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) -> str | None:
     """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
-    no focus pattern to restrict."""
+    no focus pattern to restrict.
+
+    A `compiled` validator reads the path's values in a sub-SELECT that projects `?this` into the
+    group the focus nodes bind, so the same VALUES there changes no answer and reads only the reached
+    nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern only: its
+    sub-SELECTs are its author's, and a `?this` in one need not be the focus node."""
     if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
-    return text.replace(FOCUS, FOCUS + values, 1)
+    narrowed = text.replace(FOCUS, FOCUS + values, 1)
+    return narrowed.replace(VALUES_OPENING, VALUES_OPENING + " " + values) if compiled else narrowed
 
 
 def _sorted(nodes: set[ReachedNode]) -> Iterator[ReachedNode]:
@@ -398,7 +412,8 @@ class Revalidation:
             return None
         asked: dict[str, str] = {}
         for text in texts:
-            if (narrowed := restricted(text, focus)) is None:
+            compiled = query.component != SH.SPARQLConstraintComponent
+            if (narrowed := restricted(text, focus, compiled=compiled)) is None:
                 self.counts["whole"] += 1
                 return query.plan
             asked[text] = narrowed
