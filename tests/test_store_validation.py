@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph
 from shacl_cases import CASES, broken_graph
 
-from kg.build.shape_queries import Qualified, Unsupported, compile_shapes
+from kg.build.shape_queries import InvalidShape, Qualified, Unsupported, compile_shapes
 from kg.build.store_validation import _Answers, validate_store
 from kg.build.validation import Violation, validate
 
@@ -159,3 +159,47 @@ def test_an_answer_is_kept_until_the_last_plan_that_asks_it_is_done() -> None:
     unplanned = "SELECT ?this WHERE { ?this ?p <urn:b> }"  # a query of fewer nodes, asked once
     assert answers.pairs(unplanned) == {(ox.NamedNode("urn:a"), None)}
     assert answers.asked == {}
+
+
+def test_a_property_shapes_own_select_is_validated_as_pyshacl_does() -> None:
+    """sh:sparql on a property shape, which the compiler does not translate: the shape falls back to
+    pyshacl rather than being left out."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path <urn:p> ; sh:sparql [ a sh:SPARQLConstraint ; sh:message "p is 2" ;
+                sh:select "SELECT $this ?value WHERE { $this $PATH ?value FILTER (?value = 2) }" ] ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(data="<urn:x> a <urn:C> ; <urn:p> 1, 2 .", format="turtle")
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    assert [(v.focus_node, v.message) for v in fast.violations] == [("urn:x", "p is 2")]
+    assert results(fast.violations) == results(validate(data, shapes).violations)
+
+
+@pytest.mark.parametrize(
+    ("select", "problem"),
+    [
+        ("SELECT $this WHERE { $this <urn:p> ?v MINUS { ?v a <urn:D> } }", "MINUS"),
+        ("SELECT $this WHERE { $this <urn:p> ?v VALUES ?v { 1 } }", "VALUES"),
+        ("SELECT $this WHERE { $this <urn:p> ?v BIND (?v AS $this) }", "AS"),
+    ],
+)
+def test_a_select_shacl_forbids_is_refused_by_both_engines(select: str, problem: str) -> None:
+    """SHACL pre-binds `$this`, so a constraint's SELECT must not use MINUS, VALUES or SERVICE, nor bind
+    `$this` with AS (SHACL 5.3.1): both engines refuse it, naming the shape."""
+    shapes = Graph().parse(
+        data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:sparql [ a sh:SPARQLConstraint ; sh:select "{select}" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(data="<urn:x> a <urn:C> ; <urn:p> 1 .", format="turtle")
+    with pytest.raises(InvalidShape, match=f"urn:S.*{problem}"):
+        validate_store(in_store(data), [GRAPH], shapes)
+    with pytest.raises(InvalidShape, match=f"urn:S.*{problem}"):
+        validate(data, shapes)

@@ -45,7 +45,7 @@ from rdflib.term import Node
 from kg.build.queries import shacl_queries
 from kg.errors import KgError
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import tokens
+from kg.store.sparql import Token, tokens
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -82,6 +82,32 @@ Given = dict[str, str | Sequence[str]]
 
 class Unsupported(KgError):
     """A shape uses a SHACL feature this compiler does not translate."""
+
+
+class InvalidShape(KgError):
+    """A shape SHACL does not allow, which no engine validates with."""
+
+
+# What a SELECT whose `$this` SHACL pre-binds must not use (SHACL 5.3.1).
+_NOT_PRE_BINDABLE = ("MINUS", "VALUES", "SERVICE")
+
+
+def check_pre_binding(shapes: Graph) -> None:
+    """Raise `InvalidShape` naming the first shape whose sh:select uses what SHACL forbids where it
+    pre-binds `$this` (5.3.1): MINUS, VALUES or SERVICE, or `AS $this`. Both engines check it first,
+    so they refuse the same shapes with the same message."""
+    for shape, constraint in sorted(shapes.subject_objects(SH.sparql), key=str):
+        if problem := _pre_binding_problem(tokens(str(shapes.value(constraint, SH.select) or ""))):
+            raise InvalidShape(f"{shape}: its sh:select {problem}, which SHACL forbids as it pre-binds $this")
+
+
+def _pre_binding_problem(found: Sequence[Token]) -> str | None:
+    for index, token in enumerate(found):
+        if token.kind == "word" and token.text.upper() in _NOT_PRE_BINDABLE:
+            return f"uses {token.text.upper()}"
+        if token.text.upper() == "AS" and index + 1 < len(found) and found[index + 1].text[1:] == "this":
+            return "binds $this with AS"
+    return None
 
 
 @dataclass(frozen=True)
@@ -166,6 +192,7 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
     the data (a class it does not give stands for itself alone): an instance test then is an index
     lookup per class (`?x a ?c`, ?c among them) rather than a property path walked for every node.
     """
+    check_pre_binding(shapes)
     compiler = _Compiler(shapes, subclasses)
     queries: list[ShapeQuery] = []
     for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
@@ -256,6 +283,9 @@ class _Compiler:
         if path_node is None:
             raise Unsupported(f"{shape}: a property shape without sh:path")
         path = self.path(path_node)
+        for key in (SH.sparql, SH.property):
+            if (shape, key, None) in self.shapes:
+                raise Unsupported(f"{shape}: {key} on a property shape")
         for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
             for value in sorted(self.shapes.objects(shape, key), key=str):
                 if key in (SH.minCount, SH.maxCount):

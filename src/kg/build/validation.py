@@ -6,12 +6,14 @@ import json
 from dataclasses import asdict, dataclass
 
 import pyshacl
+from pyshacl.errors import ValidationFailure
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
 from kg.build.prepared import prepared_queries
+from kg.build.shape_queries import InvalidShape, check_pre_binding
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,13 @@ class ValidationReport:
 
 def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
     """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
+    check_pre_binding(shapes)
     with prepared_queries():
         conforms, report_graph, _ = pyshacl.validate(
             data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
         )
+    if isinstance(report_graph, ValidationFailure):  # pyshacl returns, not raises, a shape it refuses
+        raise InvalidShape(f"shapes: {report_graph.message}")
     return read_report(bool(conforms), report_graph, shapes, index)
 
 
