@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.heap import give_back
 from kg.build.queries import sparql
 from kg.namespaces import graph_iri
 from kg.store.sparql import RDF_TYPE, iris_named, substitute
@@ -104,7 +105,7 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
             asks += [(path, text, query) for query in _instances(store, path.stem, asked)]
         # One at a time: the grouped constraints hold every observation's key (IC-12 about 80 MB a
         # million triples), and two at once were no faster (measured at 1 M triples).
-        failed = [bool(store.query(query, use_default_graph_as_union=True)) for _, _, query in asks]
+        failed = [_fails(store, query) for _, _, query in asks]
         violations: dict[Path, CubeViolation] = {}
         for (path, text, query), fails in zip(asks, failed, strict=True):
             if fails and path not in violations:  # the first failing query of a constraint
@@ -113,6 +114,13 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
         return CubeReport(len(files), list(violations.values()))
     finally:
         store.remove_graph(NORMALISED)
+
+
+def _fails(store: ox.Store, ask: str) -> bool:
+    try:
+        return bool(store.query(ask, use_default_graph_as_union=True))
+    finally:
+        give_back()  # the grouped constraint's keys, before the next constraint's
 
 
 def _constructs(update: str) -> list[str]:

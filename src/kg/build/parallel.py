@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
+from kg.build.heap import give_back
 from kg.errors import EXIT_FAILED, KgError
 
 THREADS_VARIABLE = "KG_QUERY_THREADS"
@@ -82,6 +83,8 @@ def each_at_once(
             except BaseException:
                 failed.set()
                 raise
+            finally:
+                give_back()  # what the call freed, before the next call's working set
 
     with ThreadPoolExecutor(query_threads()) as pool:
         futures = [pool.submit(in_turn, item) for item in items]

@@ -283,9 +283,9 @@ class _Compiler:
         if path_node is None:
             raise Unsupported(f"{shape}: a property shape without sh:path")
         path = self.path(path_node)
-        for key in (SH.sparql, SH.property):
-            if (shape, key, None) in self.shapes:
-                raise Unsupported(f"{shape}: {key} on a property shape")
+        for nested in (SH.sparql, SH.property):
+            if (shape, nested, None) in self.shapes:
+                raise Unsupported(f"{shape}: {nested} on a property shape")
         for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
             for value in sorted(self.shapes.objects(shape, key), key=str):
                 if key in (SH.minCount, SH.maxCount):
