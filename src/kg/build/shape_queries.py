@@ -62,10 +62,13 @@ _TARGETS = {
     SH.targetSubjectsOf: "targetSubjectsOf",
     SH.targetObjectsOf: "targetObjectsOf",
 }
-_SHAPE_KEYS = {
+# What a shape may say that constrains nothing by itself.
+_DESCRIPTIVE = {
     RDF.type, RDFS.label, RDFS.comment, SH.message, SH.severity, SH.name, SH.description, SH.order,
-    SH.group, SH.property, SH.sparql, SH.path, SH.prefixes, SH.declare, *_TARGETS,
+    SH.group, SH.prefixes, SH.declare,
 }  # fmt: skip
+# What a node shape says that the compiler reads apart from its constraint components.
+_SHAPE_KEYS = _DESCRIPTIVE | {SH.property, SH.sparql, SH.path, *_TARGETS}
 # The components tested on each value node, by the parameter that names them: the validator file.
 _VALUE_FILES = {
     SH["class"]: "class", SH.datatype: "datatype", SH.nodeKind: "node-kind", SH.pattern: "pattern",
@@ -88,14 +91,16 @@ class InvalidShape(KgError):
     """A shape SHACL does not allow, which no engine validates with."""
 
 
-# What a SELECT whose `$this` SHACL pre-binds must not use (SHACL 5.3.1).
+# What a SELECT whose `$this` SHACL pre-binds must not use (SHACL 5.3.1), and the variables it may
+# pre-bind, which the SELECT must not bind with AS.
 _NOT_PRE_BINDABLE = ("MINUS", "VALUES", "SERVICE")
+_PRE_BOUND = ("this", "shapesGraph", "currentShape")
 
 
 def check_pre_binding(shapes: Graph) -> None:
     """Raise `InvalidShape` naming the first shape whose sh:select uses what SHACL forbids where it
-    pre-binds `$this` (5.3.1): MINUS, VALUES or SERVICE, or `AS $this`. Both engines check it first,
-    so they refuse the same shapes with the same message."""
+    pre-binds `$this` (5.3.1): MINUS, VALUES or SERVICE, or AS on a pre-bound variable. Both engines
+    check it first, so they refuse these shapes with the same message."""
     for shape, constraint in sorted(shapes.subject_objects(SH.sparql), key=str):
         if problem := _pre_binding_problem(tokens(str(shapes.value(constraint, SH.select) or ""))):
             raise InvalidShape(f"{shape}: its sh:select {problem}, which SHACL forbids as it pre-binds $this")
@@ -103,10 +108,13 @@ def check_pre_binding(shapes: Graph) -> None:
 
 def _pre_binding_problem(found: Sequence[Token]) -> str | None:
     for index, token in enumerate(found):
-        if token.kind == "word" and token.text.upper() in _NOT_PRE_BINDABLE:
-            return f"uses {token.text.upper()}"
-        if token.text.upper() == "AS" and index + 1 < len(found) and found[index + 1].text[1:] == "this":
-            return "binds $this with AS"
+        # A keyword may follow a literal's dot in one name token (`true.MINUS`); after `@` the
+        # first part is a language tag.
+        parts = token.text.split(".")[1 if index and found[index - 1].text == "@" else 0 :]
+        if token.kind == "word" and (used := {part.upper() for part in parts} & set(_NOT_PRE_BINDABLE)):
+            return f"uses {min(used)}"
+        if token.text.upper() == "AS" and index + 1 < len(found) and found[index + 1].text[1:] in _PRE_BOUND:
+            return f"binds {found[index + 1].text} with AS"
     return None
 
 
@@ -195,9 +203,14 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
     check_pre_binding(shapes)
     compiler = _Compiler(shapes, subclasses)
     queries: list[ShapeQuery] = []
-    for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
-        if shapes.value(node_shape, SH.deactivated) != Literal(True):
-            queries.extend(compiler.node_shape(node_shape))
+    # A shape is validated on its targets whether or not it is typed (SHACL 2.1).
+    targeted = {shape for key in _TARGETS for shape in shapes.subjects(key, None)}
+    for shape in sorted(targeted | set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
+        if shapes.value(shape, SH.deactivated) == Literal(True):
+            continue
+        if (shape, SH.path, None) in shapes:
+            raise Unsupported(f"{shape}: a property shape with targets of its own")
+        queries.extend(compiler.node_shape(shape))
     return queries
 
 
@@ -338,7 +351,7 @@ class _Compiler:
         if self.shapes.value(inner, SH.path) is not None:
             raise Unsupported(f"{shape}: a qualified value shape with a path")
         classes = list(self.shapes.objects(inner, SH["class"]))
-        if set(self.shapes.predicates(inner)) - _SHAPE_KEYS == {SH["class"]} and len(classes) == 1:
+        if set(self.shapes.predicates(inner)) - _DESCRIPTIVE == {SH["class"]} and len(classes) == 1:
             # One sh:class, the common case: one query counts the values of the class.
             for bound, name in ((SH.qualifiedMinCount, "min"), (SH.qualifiedMaxCount, "max")):
                 count = self.shapes.value(shape, bound)
@@ -351,7 +364,7 @@ class _Compiler:
                     yield _component(bound), validator(f"qualified-{name}-count-class", given, path)
             return
         failing = []
-        for key in sorted(set(self.shapes.predicates(inner)) - _SHAPE_KEYS, key=str):
+        for key in sorted(set(self.shapes.predicates(inner)) - _DESCRIPTIVE, key=str):
             if key not in _VALUE_FILES and key != SH.flags:
                 raise Unsupported(f"{inner}: {key} in a qualified value shape")
             failing += [

@@ -68,7 +68,7 @@ def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> V
             data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
         )
     if isinstance(report_graph, ValidationFailure):  # pyshacl returns, not raises, a shape it refuses
-        raise InvalidShape(f"shapes: {report_graph.message}")
+        raise InvalidShape(f"shapes: the reference engine (pyshacl) refuses them: {report_graph.message}")
     return read_report(bool(conforms), report_graph, shapes, index)
 
 
