@@ -13,7 +13,8 @@ text is substituted, the property shape's path in SPARQL syntax, as the
 recommendation substitutes it. The focus nodes are the same fixed pattern in
 every file, the shape's targets typed parameters too.
 
-Each validator reads the path's values in a sub-SELECT of its own, and tests a
+Each validator reads the path's values in a sub-SELECT of its own (DISTINCT: value
+nodes are a set, and a triple in two graphs of the union is one), and tests a
 value's class with MINUS rather than FILTER NOT EXISTS. Oxigraph joins a triple
 pattern to the rows before it by one index lookup per row and evaluates an EXISTS
 once per row; a sub-SELECT and a MINUS it joins by hash, reading each pattern
