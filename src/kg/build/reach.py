@@ -411,8 +411,8 @@ class Revalidation:
             self.counts["skipped"] += 1
             return None
         asked: dict[str, str] = {}
+        compiled = query.component != SH.SPARQLConstraintComponent
         for text in texts:
-            compiled = query.component != SH.SPARQLConstraintComponent
             if (narrowed := restricted(text, focus, compiled=compiled)) is None:
                 self.counts["whole"] += 1
                 return query.plan

@@ -218,20 +218,24 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
 def focus_opening() -> str:
     """How the focus nodes' sub-SELECT opens in every validator: focus.rq's query up to its first brace.
     A rebuild restricts the focus nodes by a VALUES block written just after it (see `kg.build.reach`)."""
-    found = tokens(shacl_queries()["focus"].text)
-    form = next(index for index, token in enumerate(found) if token.text.upper() == "SELECT")
-    brace = next(index for index, token in enumerate(found) if token.text == "{")
-    return " ".join(token.text for token in found[form : brace + 1])
+    return _opening("focus", first=True)
 
 
 def values_opening() -> str:
     """How the sub-SELECT of the path's values opens in the validators: value-nodes.rq's last group,
     from its brace to the brace of its WHERE. A rebuild restricts it as it restricts the focus nodes,
     so that it reads the values of the reached nodes only (see `kg.build.reach`)."""
-    found = tokens(shacl_queries()["value-nodes"].text)
-    form = max(index for index, token in enumerate(found) if token.text.upper() == "SELECT")
-    brace = next(index for index in range(form, len(found)) if found[index].text == "{")
-    return " ".join(token.text for token in found[form - 1 : brace + 1])
+    return _opening("value-nodes", first=False)
+
+
+def _opening(name: str, *, first: bool) -> str:
+    """Validator `name`'s first SELECT up to its brace, or its last one from the brace before it."""
+    found = tokens(shacl_queries()[name].text)
+    selects = [index for index, token in enumerate(found) if token.text.upper() == "SELECT"]
+    select = selects[0] if first else selects[-1]
+    brace = next(index for index in range(select, len(found)) if found[index].text == "{")
+    form = select if first else select - 1
+    return " ".join(token.text for token in found[form : brace + 1])
 
 
 def validator(name: str, given: Given, path: str = "") -> str:
