@@ -208,6 +208,30 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "direction of change does not agree",
     ),
     (
+        "observation that a stated direction contradicts",
+        "DELETE { ?o kg:poppyEradicationArea ?v } INSERT { ?o kg:poppyEradicationArea 1.0 } "
+        "WHERE { BIND(id:observation\\/mx-poppy-eradication-2017 AS ?o) ?o kg:poppyEradicationArea ?v }",
+        "change/mx-poppy-eradication-2016-2017",
+        "StatedChangeShape",
+        "direction of change does not agree",
+    ),
+    (
+        "observation that a stated percentage contradicts",
+        "DELETE { ?o kg:potentialHeroinProduction ?v } INSERT { ?o kg:potentialHeroinProduction 121.0 } "
+        "WHERE { BIND(id:observation\\/mx-potential-heroin-production-2017 AS ?o) "
+        "?o kg:potentialHeroinProduction ?v }",
+        "change/mx-potential-heroin-production-2016-2017",
+        "StatedChangeShape",
+        "percentage change does not agree",
+    ),
+    (
+        "observation with a second value",
+        "INSERT DATA { id:observation\\/mx-opium-gum-seizures-2017 kg:opiumGumSeizures 5.0 }",
+        "observation/mx-opium-gum-seizures-2017",
+        "ObservationShape",
+        "exactly one numeric value",
+    ),
+    (
         "change comparing another measure",
         "DELETE { ?c kg:fromObservation ?o } "
         "INSERT { ?c kg:fromObservation id:observation\\/mx-heroin-seizures-2015 } "
