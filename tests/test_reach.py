@@ -24,7 +24,7 @@ from test_store_validation import GRAPH, in_store, results
 
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.queries import shacl_queries
-from kg.build.reach import FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
+from kg.build.reach import ANY, FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
 from kg.build.shape_queries import (
     Combined,
     Qualified,
@@ -176,12 +176,58 @@ def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
     assert asked.neighbours.focus(reach) == {a, b, c, d}
 
 
-def test_open_predicates_and_unjoined_patterns_run_whole() -> None:
+def test_unjoined_patterns_and_repeated_open_predicates_run_whole() -> None:
     focus = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:C> } }"
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o }}").patterns is None
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p> ?o }}").patterns is None
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").patterns is None  # not joined
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p>+ ?o }}").patterns is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o . ?p <urn:q> ?x }}").patterns is None
     assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None
+
+
+@pytest.mark.parametrize("open_predicate", ["?p", "!<urn:p>", "!^<urn:p>"])
+def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predicate: str) -> None:
+    """A predicate that is a variable no block of values binds (an observation's measure), or a negated
+    set, may stand for any predicate: every changed triple is a candidate, and the walk follows every
+    triple, rdf:type too, which a class joins to its instances."""
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
+        f"?this <urn:from> ?e . ?e {open_predicate} ?v . ?v <urn:far> ?x }}"
+    )
+    assert reach.patterns is not None
+    store = ox.Store()
+    this, e, v, other = (ox.NamedNode(f"urn:{name}") for name in ("this", "e", "v", "other"))
+    kind = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for quad in (
+        ox.Quad(this, ox.NamedNode("urn:from"), e),
+        ox.Quad(e, kind, v),  # the open predicate may be rdf:type: ?v a class, ?e its instance
+        ox.Quad(v, ox.NamedNode("urn:far"), ox.Literal("x")),
+        ox.Quad(other, ox.NamedNode("urn:label"), ox.Literal("o")),
+    ):
+        store.add(quad)
+    at_the_value = Revalidation(store, [ox.Quad(e, ox.NamedNode("urn:m"), v)], analyse).neighbours
+    assert this in (at_the_value.focus(reach) or set())
+    through_a_class = Revalidation(store, [ox.Quad(v, ox.NamedNode("urn:far"), ox.Literal("y"))], analyse)
+    assert this in (through_a_class.neighbours.focus(reach) or set())
+    elsewhere = Revalidation(store, [ox.Quad(other, ox.NamedNode("urn:label"), ox.Literal("p"))], analyse)
+    assert this not in (elsewhere.neighbours.focus(reach) or {this})
+
+
+def test_a_change_that_no_rule_reads_runs_no_rule_whole(
+    graphs: tuple[Graph, Graph], curated: frozenset[ox.Quad], analyses: Analyses
+) -> None:
+    """The observation and stated-change rules read an observation's value under its measure (a
+    predicate variable): a finding's label changed is asked of what it reaches, not of every fact."""
+    data, shapes = graphs
+    broken = Graph()
+    broken += data
+    broken.update(
+        PREFIXES + 'DELETE { ?f rdfs:label ?l } INSERT { ?f rdfs:label "the continuing opioid overdose '
+        'epidemic in the United States"@en } WHERE { ?f rdfs:label ?l FILTER (STR(?l) = '
+        '"the ongoing opioid overdose epidemic in the United States") }'
+    )
+    violations, counts = revalidated(curated, broken, shapes, analyses)
+    assert violations == []
+    assert counts["whole"] == 0 and counts["restricted"] > 0, counts
 
 
 def _focus(**targets: list[str]) -> str:
@@ -213,12 +259,13 @@ def test_a_target_node_is_restricted_like_any_other_focus_node() -> None:
 def test_a_block_of_values_names_the_predicates_of_a_variable() -> None:
     """A validator's targets are variables bound by blocks of values: an empty block leaves its branch
     out of the reach, one that binds a predicate variable makes that pattern follow those predicates,
-    and a predicate variable nothing binds makes the query run whole."""
+    and a predicate variable nothing binds may be any predicate."""
     reach = analyse(_focus(targetSubjectsOf=["urn:p", "urn:q"]))
     assert reach.patterns is not None
     assert {pattern.predicates for pattern in reach.patterns} == {("urn:p", "urn:q")}
     assert analyse(_focus(targetClass=["urn:C"])).patterns is not None
-    assert analyse("SELECT ?this WHERE { ?this ?p ?o }").patterns is None
+    anything = analyse("SELECT ?this WHERE { ?this ?p ?o }").patterns
+    assert anything is not None and {pattern.predicates for pattern in anything} == {(ANY,)}
 
 
 def test_every_validator_opens_its_focus_nodes_as_a_rebuild_restricts_them() -> None:

@@ -11,13 +11,16 @@ only triples whose predicates the query names. A solution that matches a
 pattern need not match the patterns of an OPTIONAL, UNION, MINUS or EXISTS
 group beside it, so a pattern's distance is counted over the patterns of its
 own group and of the groups enclosing it only. A query whose patterns do not
-all connect to `?this` or that leaves a predicate open (a variable, a negated
-set) cannot be bounded so: it runs whole. A repeated path (`p*`, `p+`, `p?`)
-matches chains of any length, so walks follow its predicates without counting
-the steps.
+all connect to `?this` cannot be bounded so: it runs whole. A repeated path
+(`p*`, `p+`, `p?`) matches chains of any length, so walks follow its
+predicates without counting the steps. A predicate left open (a variable no
+block of values binds, such as an observation's measure, or a negated set)
+may be any predicate: every changed triple may match its pattern, and a walk
+through it follows every triple.
 
 Walks do not pass through `rdf:type` triples (a class joins all its
-instances); a query whose patterns connect only through one runs whole too.
+instances), but where an open predicate may be `rdf:type`; a query whose
+patterns connect only through a named `rdf:type` runs whole too.
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
 the analyses are kept on disk between builds (`kg.build.analyses`).
 """
@@ -33,7 +36,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
-from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -54,6 +57,7 @@ FOCUS = focus_opening()
 VALUES_OPENING = values_opening()
 ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
+ANY = "*"  # the predicates of an open pattern: any at all (no IRI is spelled so)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class Reach:
 
     @property
     def walked(self) -> frozenset[str]:
-        """The predicates a walk may follow: every one the query names, but rdf:type."""
+        """The predicates a walk may follow: every one the query names, but rdf:type; ANY for all."""
         return frozenset(p for pattern in self.patterns or () for p in pattern.predicates if p != TYPE)
 
     @property
@@ -89,7 +93,8 @@ WHOLE = Reach(None)
 
 
 class _Open(Exception):
-    """The query leaves a predicate open or repeats a path."""
+    """The query reads what its patterns cannot bound: an unparsed sub-SELECT, an open predicate
+    repeated, a term that is not a node."""
 
 
 def analyse(text: str) -> Reach:
@@ -206,8 +211,12 @@ def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple
             _edges(s, part, o, scope, found, group)
     elif isinstance(path, MulPath):
         found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group))
+    elif isinstance(path, Variable | NegatedPath):  # open: either way round for a negated inverse
+        found.triples.append((s, (ANY,), o, False, group))
+        if isinstance(path, NegatedPath):
+            found.triples.append((o, (ANY,), s, False, group))
     else:
-        raise _Open  # a variable no block of values binds, or a negated set
+        raise _Open
 
 
 def _predicates(*paths: Any) -> set[str]:
@@ -295,10 +304,12 @@ class Neighbours:
 
     def __init__(self, store: ox.Store, changed: Iterable[ox.Quad]) -> None:
         self.store = store
-        self.by_predicate: dict[str, list[ox.Quad]] = {}
+        self.by_predicate: dict[str, list[ox.Quad]] = {ANY: []}
         for quad in changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
+            self.by_predicate[ANY].append(quad)
         self._known: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}
+        self._typed: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}  # over rdf:type, asked apart
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
 
     def focus(self, reach: Reach) -> set[ReachedNode] | None:
@@ -344,23 +355,29 @@ class Neighbours:
         return None if any(isinstance(node, ox.BlankNode) for node in reached) else reached
 
     def _next(self, nodes: set[ReachedNode], predicates: frozenset[str]) -> set[ReachedNode]:
-        """The neighbours of `nodes` over `predicates`."""
+        """The neighbours of `nodes` over `predicates` (over every triple, rdf:type too, for ANY)."""
         if not predicates:
             return set()
-        self._ask([node for node in nodes if node not in self._known])
-        return {n for node in nodes for p, n in self._known[node] if p in predicates}
+        self._ask("neighbours", [node for node in nodes if node not in self._known], self._known)
+        if ANY not in predicates:
+            return {n for node in nodes for p, n in self._known[node] if p in predicates}
+        self._ask("typed", [node for node in nodes if node not in self._typed], self._typed)
+        return {n for node in nodes for known in (self._known, self._typed) for _, n in known[node]}
 
-    def _ask(self, nodes: list[ReachedNode]) -> None:
+    def _ask(
+        self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[tuple[str, ReachedNode]]]
+    ) -> None:
+        """The (?p, ?n) rows of the build's query `name` about `nodes`, kept in `known` by node."""
         for node in nodes:
-            self._known[node] = []
+            known[node] = []
         # Blank nodes cannot be named in a query; the data holds no quoted triples.
         usable = [node for node in nodes if isinstance(node, ox.NamedNode | ox.Literal)]
         for start in range(0, len(usable), 500):
-            asked = with_values(build_queries()["neighbours"].text, {"a": tuple(usable[start : start + 500])})
+            asked = with_values(build_queries()[name].text, {"a": tuple(usable[start : start + 500])})
             rows = self.store.query(asked, use_default_graph_as_union=True)
             assert isinstance(rows, ox.QuerySolutions)  # a SELECT
             for row in rows:
-                self._known[row["a"]].append((row["p"].value, row["n"]))
+                known[row["a"]].append((row["p"].value, row["n"]))
 
 
 def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) -> str | None:
@@ -396,7 +413,7 @@ class Revalidation:
         change reaches, or the plan whole. A plan that combines several queries' answers (qualified
         counts, sh:or and the like) judges each focus node by their rows for that node alone, so it
         is asked of the nodes any of its queries reaches."""
-        if not self.neighbours.by_predicate:  # no quad changed: each answer is the previous one, empty
+        if not self.neighbours.by_predicate[ANY]:  # no quad changed: each answer is the previous one, empty
             self.counts["skipped"] += 1
             return None
         texts = set(plan_texts(query.plan))
