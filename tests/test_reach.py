@@ -212,6 +212,40 @@ def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predic
     assert this not in (elsewhere.neighbours.focus(reach) or {this})
 
 
+@pytest.mark.parametrize(
+    ("path", "data", "change"),
+    [
+        # one branch three steps long, the other one: the change three steps from the focus node
+        (
+            "(<urn:p>/<urn:q>/<urn:t>|<urn:r>)",
+            "<urn:this> <urn:p> <urn:a> . <urn:a> <urn:q> <urn:b> .",
+            "<urn:b> <urn:t> <urn:o>",
+        ),
+        # rdf:type beside another predicate: a walk does not follow rdf:type
+        ("(rdf:type|<urn:a>)/<urn:q>", "", "<urn:C> <urn:q> <urn:o>"),
+        ("(rdf:type|<urn:a>)*/<urn:q>", "", "<urn:C> <urn:q> <urn:o>"),
+    ],
+    ids=["branches-of-other-lengths", "type-beside-another", "type-beside-another-repeated"],
+)
+def test_an_alternative_path_reaches_the_focus_through_any_branch(path: str, data: str, change: str) -> None:
+    """A solution may take either branch of an alternative path, as of a UNION: the focus node is
+    found from a change reached through the branch the walk would not count (or the query runs whole)."""
+    query = (
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> SELECT ?this WHERE { "
+        "{ SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
+        f"?this {path} ?o }}"
+    )
+    store = ox.Store()
+    store.load(f"<urn:this> a <urn:C> . {data}", format=ox.RdfFormat.TURTLE)
+    changed = next(iter(ox.parse(f"{change} .", format=ox.RdfFormat.N_TRIPLES)))
+    store.add(ox.Quad(changed.subject, changed.predicate, changed.object))
+    found = {row["this"] for row in store.query(query)}
+    assert ox.NamedNode("urn:this") in found  # the whole query finds it
+    focus = Revalidation(store, [ox.Quad(changed.subject, changed.predicate, changed.object)], analyse)
+    reached = focus.neighbours.focus(analyse(query))
+    assert reached is None or ox.NamedNode("urn:this") in reached
+
+
 def test_a_change_that_no_rule_reads_runs_no_rule_whole(
     graphs: tuple[Graph, Graph], curated: frozenset[ox.Quad], analyses: Analyses
 ) -> None:

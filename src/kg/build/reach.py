@@ -20,7 +20,10 @@ through it follows every triple.
 
 Walks do not pass through `rdf:type` triples (a class joins all its
 instances), but where an open predicate may be `rdf:type`; a query whose
-patterns connect only through a named `rdf:type` runs whole too.
+patterns connect only through a pattern that may name `rdf:type` (alone, in
+a block of values or in a repeated path) runs whole too. A solution may take
+any branch of an alternative path, as of a UNION, so one whose branches are
+not all single steps that a walk follows runs whole.
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
 the analyses are kept on disk between builds (`kg.build.analyses`).
 """
@@ -207,6 +210,11 @@ def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple
         for step, part in enumerate(path.args):
             _edges(ends[step], part, ends[step + 1], scope, found, group)
     elif isinstance(path, AlternativePath):
+        # A solution may take any branch, as of a UNION: the branches are patterns of their own only
+        # when each is one step that a walk follows (a longer branch, or rdf:type, would be counted
+        # by a shorter one that the solution did not take).
+        if not all(_one_step(part) for part in path.args):
+            raise _Open
         for part in path.args:
             _edges(s, part, o, scope, found, group)
     elif isinstance(path, MulPath):
@@ -217,6 +225,13 @@ def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple
             found.triples.append((o, (ANY,), s, False, group))
     else:
         raise _Open
+
+
+def _one_step(path: Any) -> bool:
+    """Whether `path` is one step of a walk: a predicate but rdf:type, its inverse, or a negated set."""
+    if isinstance(path, InvPath):
+        path = path.arg
+    return (isinstance(path, URIRef) and str(path) != TYPE) or isinstance(path, NegatedPath)
 
 
 def _predicates(*paths: Any) -> set[str]:
@@ -266,7 +281,7 @@ def _distances(triples: list[_Triple], start: dict[str, int]) -> dict[str, int]:
     """Distances over the patterns (not through rdf:type) from the terms `start` gives, at theirs."""
     links: dict[str, list[str]] = {}
     for s, predicates, o, *_ in triples:
-        if predicates != (TYPE,):
+        if TYPE not in predicates:  # a walk does not follow rdf:type
             links.setdefault(s, []).append(o)
             links.setdefault(o, []).append(s)
     distance = dict(start)
@@ -284,7 +299,8 @@ def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | 
     """The patterns at their depths, or None when one is not connected to ?this but through a class."""
     patterns = set()
     for s, predicates, o, repeated, _ in triples:
-        near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if predicates != (TYPE,) else 1 << 30)
+        typed = TYPE in predicates  # its object may be a class, which a walk does not leave
+        near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if not typed else 1 << 30)
         if near >= 1 << 30:
             return None
         patterns.add(
@@ -292,7 +308,7 @@ def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | 
                 predicates,
                 near + 1,
                 repeated or distance.get(s) == near,
-                repeated or (distance.get(o) == near and predicates != (TYPE,)),
+                repeated or (distance.get(o) == near and not typed),
                 repeated,
             )
         )
@@ -304,10 +320,10 @@ class Neighbours:
 
     def __init__(self, store: ox.Store, changed: Iterable[ox.Quad]) -> None:
         self.store = store
-        self.by_predicate: dict[str, list[ox.Quad]] = {ANY: []}
-        for quad in changed:
+        self.changed = list(changed)
+        self.by_predicate: dict[str, list[ox.Quad]] = {ANY: self.changed}  # an open pattern's: all
+        for quad in self.changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
-            self.by_predicate[ANY].append(quad)
         self._known: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}
         self._typed: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}  # over rdf:type, asked apart
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
@@ -413,7 +429,7 @@ class Revalidation:
         change reaches, or the plan whole. A plan that combines several queries' answers (qualified
         counts, sh:or and the like) judges each focus node by their rows for that node alone, so it
         is asked of the nodes any of its queries reaches."""
-        if not self.neighbours.by_predicate[ANY]:  # no quad changed: each answer is the previous one, empty
+        if not self.neighbours.changed:  # no quad changed: each answer is the previous one, empty
             self.counts["skipped"] += 1
             return None
         texts = set(plan_texts(query.plan))
