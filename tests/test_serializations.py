@@ -17,7 +17,6 @@ from kg.build import pipeline
 from kg.build.pipeline import BuildFailed, build
 from kg.build.serializations import (
     ONE_WRITER_BELOW,
-    PARTS,
     SerializationFailed,
     Serializing,
     serialization_paths,
@@ -88,7 +87,7 @@ def test_the_writer_dies_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
     parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None and parent.stdout.readline() == "started\n"
     deadline = time.monotonic() + 10
-    while len(writers(out)) < len(PARTS):  # one writer for each part
+    while len(writers(out)) < 1:  # one writer for the dataset's and the graphs' files
         assert time.monotonic() < deadline, f"the writers never started: {writers(out)}"
         time.sleep(0.05)
     parent.send_signal(signal.SIGKILL)
@@ -109,15 +108,16 @@ def test_a_writer_that_fails_fails_the_build_with_its_reason(tmp_path: Path) -> 
         Serializing(split, ["data"], tmp_path / "out").wait()
 
 
-@pytest.mark.parametrize(("quads", "processes"), [(ONE_WRITER_BELOW - 1, 1), (ONE_WRITER_BELOW, len(PARTS))])
-def test_a_small_dataset_is_written_by_one_process_and_a_large_one_by_one_per_part(
+@pytest.mark.parametrize(("quads", "processes"), [(ONE_WRITER_BELOW - 1, 1), (ONE_WRITER_BELOW, 2)])
+def test_a_small_dataset_is_written_by_one_process_and_a_large_one_s_dump_by_another(
     tmp_path: Path, quads: int, processes: int
 ) -> None:
     split = tmp_path / "split"
     split.mkdir()
     os.mkfifo(split / "data.nq")  # never written: the writers wait on it
+    os.mkfifo(tmp_path / "dump.nq")
     out = tmp_path / "out"
-    writing = Serializing(split, ["data"], out, quads)
+    writing = Serializing(split, ["data"], out, quads, dump=tmp_path / "dump.nq")
     try:
         deadline = time.monotonic() + 10
         while len(writers(out)) < processes:

@@ -269,38 +269,43 @@ def _opened(path: Path) -> BinaryIO | None:
         return None
 
 
+# An output: its file, its frame, and the one source it is written from (None: every source).
+Output = tuple[Path, Frame, Path | None]
+
+
 def write_pieces(
     sources: list[Path],
-    outputs: list[tuple[Path, Frame]],
+    outputs: list[Output],
     kept: dict[str, Kept],
     dist: Path,
     each: Callable[[Chunk], None] | None = None,
 ) -> dict[str, object]:
-    """Write each of `outputs` (a file and its frame) from `sources`, the sorted N-Quads files of
-    graphs in their order (a frame without graphs is given one), showing `each` every chunk; their
-    index entries by name under `dist`."""
+    """Write each of `outputs` from `sources`, the sorted N-Quads files of graphs in their order (a
+    frame without graphs is given one), reading each source once for all the outputs it feeds and
+    showing `each` every chunk; their index entries by name under `dist`."""
     entries: dict[str, object] = {}
     with ExitStack() as closing:  # every file opened is closed, whatever fails
-        files = []
-        for path, frame in outputs:
+        files: list[tuple[PieceFile, Path | None]] = []
+        for path, frame, only in outputs:
             name = str(path.relative_to(dist))
             file = PieceFile(path, frame, kept.get(name))
             closing.callback(_closed, file, name, entries)
-            files.append(file)
+            files.append((file, only))
         for source in sources:
             with source.open("rb") as lines:
                 first = lines.readline()
             graph = next(ox.parse(first, format=ox.RdfFormat.N_QUADS)).graph_name if first else None
             if not isinstance(graph, ox.NamedNode):
                 continue  # an empty file; the dataset has no default graph
-            for file in files:
+            fed = [file for file, only in files if only in (None, source)]
+            for file in fed:
                 file.begin_graph(graph)
             for chunk in map(Chunk, chunks(source)):
-                for file in files:
+                for file in fed:
                     file.add(chunk)
                 if each is not None:
                     each(chunk)
-            for file in files:
+            for file in fed:
                 file.end_graph()
     return entries
 

@@ -30,6 +30,7 @@ from kg.build.pieces import (
     JSON_LD_DATASET,
     TRIG,
     TURTLE,
+    Output,
     previous_pieces,
     write_index,
     write_pieces,
@@ -50,11 +51,12 @@ def serialization_paths(names: list[str], out: Path) -> list[Path]:
     return whole + [out / "graphs" / f"{name}{suffix}" for name in names for suffix in (".ttl", ".jsonld")]
 
 
-# What one writing process writes: the whole dataset's files, or each graph's (about half each); and
-# the gzipped dump with the description's facts, when the dump is given.
+# What `write_serializations` writes: the whole dataset's files and each graph's, both from one
+# reading of the graphs' files; and the gzipped dump with the description's facts, from the dump.
 PARTS = ("whole", "graphs")
 DUMP_PART = "dump"
 # Below this many quads one process writes every part: another would cost more to start than it saves.
+# Above, the dump has a process of its own beside the one writing the other files.
 ONE_WRITER_BELOW = 100_000
 
 
@@ -75,18 +77,19 @@ def write_serializations(
     kept = previous_pieces(previous)
     paths = serialization_paths(names, out)
     sources = [split / f"{name}.nq" for name in names]
-    entries: dict[str, object] = {}
+    outputs: list[Output] = []
     if "whole" in parts:
-        entries |= write_pieces(sources, [(paths[0], TRIG), (paths[1], JSON_LD_DATASET)], kept, out)
+        outputs += [(paths[0], TRIG, None), (paths[1], JSON_LD_DATASET, None)]
     if "graphs" in parts:
         for number, source in enumerate(sources):
             turtle, json_ld = paths[2 + 2 * number : 4 + 2 * number]
-            entries |= write_pieces([source], [(turtle, TURTLE), (json_ld, JSON_LD)], kept, out)
+            outputs += [(turtle, TURTLE, source), (json_ld, JSON_LD, source)]
+    entries = write_pieces(sources, outputs, kept, out) if outputs else {}  # each graph read once
     if DUMP_PART in parts:
         if dump is None:
             raise ValueError("the dump part needs the sorted dump")
         facts = ChunkFacts(previous)
-        entries |= write_pieces([dump], [(out / DUMP_FILE, GZIP)], kept, out, each=facts)
+        entries |= write_pieces([dump], [(out / DUMP_FILE, GZIP, None)], kept, out, each=facts)
         facts.write(out.parent)
     write_index(out.parent, "-".join(parts), entries)
 
@@ -98,9 +101,10 @@ class SerializationFailed(KgError):
 
 
 class Serializing:
-    """`write_serializations` running in child processes, one per part when there are `quads` enough
-    (so that a clean build's parts use the cores its queries leave, and a rebuild's end with its
-    checks); `wait` for the paths, `stop` to end them."""
+    """`write_serializations` running in child processes: with `quads` enough, one for the dataset's
+    and the graphs' files and one for the dump (so that a clean build's writing uses the cores its
+    queries leave, and a rebuild's ends with its checks), else one for all; `wait` for the paths,
+    `stop` to end them."""
 
     def __init__(
         self,
@@ -112,8 +116,9 @@ class Serializing:
         dump: Path | None = None,
     ) -> None:
         self.paths = serialization_paths(names, out) + ([out / DUMP_FILE] if dump else [])
-        every = [*PARTS, DUMP_PART] if dump else list(PARTS)
-        parts = every if quads >= ONE_WRITER_BELOW else [",".join(every)]
+        parts = [",".join(PARTS)] + ([DUMP_PART] if dump else [])
+        if quads < ONE_WRITER_BELOW:
+            parts = [",".join(parts)]
         self._processes: list[subprocess.Popen[bytes]] = []
         try:
             for part in parts:
