@@ -238,3 +238,14 @@ def test_oxigraph_loads_a_gzipped_dump_of_many_members_whole(
     )
     loaded = ox.Store.read_only(str(store))
     assert len(loaded) == dump.read_bytes().count(b"\n") > 4000
+
+
+def test_a_file_of_one_graph_is_not_fed_several_graphs(tmp_path: Path) -> None:
+    """A Turtle file has no graphs to frame: fed every graph's file, it would merge them silently."""
+    sources = []
+    for name in ("data", "provenance"):
+        sources.append(tmp_path / f"{name}.nq")
+        sources[-1].write_text(f'<urn:s> <urn:p> "o" <https://w3id.org/opioid-kg/graph/{name}> .\n', "utf-8")
+    with pytest.raises(ValueError, match="holds one graph but would be fed 2 files"):
+        pieces.write_pieces(sources, [(tmp_path / "both.ttl", pieces.TURTLE, None)], {}, tmp_path)
+    assert not (tmp_path / "both.ttl").exists()

@@ -74,20 +74,21 @@ def test_the_writer_runs_the_build_s_own_code_whatever_the_working_folder_holds(
     assert "<urn:s>" in (tmp_path / "out" / "graphs" / "data.ttl").read_text("utf-8")
 
 
-def test_the_writer_dies_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
+def test_the_writers_die_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
     split = tmp_path / "split"
     split.mkdir()
-    os.mkfifo(split / "data.nq")  # never written: the writer waits on it for as long as it lives
-    out = tmp_path / "out"
+    os.mkfifo(split / "data.nq")  # never written: the writers wait on them for as long as they live
+    out, dump = tmp_path / "out", tmp_path / "dump.nq"
+    os.mkfifo(dump)
     starter = (
         "import sys, time; from pathlib import Path; from kg.build.serializations import Serializing; "
-        f"Serializing(Path({str(split)!r}), ['data'], Path({str(out)!r})); print('started', flush=True); "
-        "time.sleep(60)"
+        f"Serializing(Path({str(split)!r}), ['data'], Path({str(out)!r}), dump=Path({str(dump)!r})); "
+        "print('started', flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None and parent.stdout.readline() == "started\n"
     deadline = time.monotonic() + 10
-    while len(writers(out)) < 1:  # one writer for the dataset's and the graphs' files
+    while len(writers(out)) < 2:  # the dataset's and the graphs' files, and the dump
         assert time.monotonic() < deadline, f"the writers never started: {writers(out)}"
         time.sleep(0.05)
     parent.send_signal(signal.SIGKILL)

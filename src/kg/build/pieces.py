@@ -145,10 +145,11 @@ JSON_LD_DATASET = _frame(ox.RdfFormat.JSON_LD, graphs=True)
 
 @cache
 def code_digest() -> str:
-    """What a piece's bytes depend on besides its quads: this code, Oxigraph's writers, the prefixes
-    and the compressor."""
+    """What a piece's bytes depend on besides its quads: this code and the files' layout, Oxigraph's
+    writers, the prefixes and the compressor."""
     writers = (f"oxigraph {ox.__version__}", f"zlib {zlib.ZLIB_RUNTIME_VERSION}", json.dumps(PREFIXES))
-    return made_by.code_digest([Path(__file__)], *writers)
+    # serializations.py says which frame and which graphs each file has
+    return made_by.code_digest([Path(__file__), Path(__file__).with_name("serializations.py")], *writers)
 
 
 @dataclass(frozen=True)
@@ -280,9 +281,13 @@ def write_pieces(
     dist: Path,
     each: Callable[[Chunk], None] | None = None,
 ) -> dict[str, object]:
-    """Write each of `outputs` from `sources`, the sorted N-Quads files of graphs in their order (a
-    frame without graphs is given one), reading each source once for all the outputs it feeds and
-    showing `each` every chunk; their index entries by name under `dist`."""
+    """Write each of `outputs` from `sources`, the sorted N-Quads files of graphs in their order,
+    reading each source once for all the outputs it feeds and showing `each` every chunk; their index
+    entries by name under `dist`. A frame without graphs (Turtle, JSON-LD of one graph, the gzipped
+    dump) is fed one source."""
+    for path, frame, only in outputs:
+        if not frame.graphs and only is None and len(sources) > 1:
+            raise ValueError(f"{path} holds one graph but would be fed {len(sources)} files")
     entries: dict[str, object] = {}
     with ExitStack() as closing:  # every file opened is closed, whatever fails
         files: list[tuple[PieceFile, Path | None]] = []
