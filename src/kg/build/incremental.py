@@ -1,9 +1,10 @@
 """What changed since the previous generation, and whether a rebuild may start from it.
 
-A rebuild compares its sorted dump with the previous generation's
-`dist/opioid-kg.nq` line by line (`comm`, both sorted in byte order): the lines
-only the old one has are the quads to remove, those only the new one has the
-quads to add. The previous store, copied by hard links (`Store.backup`), with
+A rebuild knows what changed from the files that changed (`kg.build.patched`),
+or, where the previous generation cannot say, by comparing its sorted dump with
+the previous generation's `dist/opioid-kg.nq` line by line (`comm`, both sorted
+in byte order): the lines only the old one has are the quads to remove, those
+only the new one has the quads to add. The previous store, copied by hard links (`Store.backup`), with
 those quads removed and added, holds what a clean load of the new dump holds.
 The checks and the validation then ask only about what the change reaches,
 which is sound because the previous generation passed every check with the
@@ -32,6 +33,8 @@ from kg.store.generations import Generation
 
 STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
 _WHOLE_GRAPHS = {"ontology": "the ontology changed", "shapes": "the shapes changed"}
+# How a line of a graph whose change rebuilds everything ends.
+WHOLE_GRAPH_ENDINGS = tuple(f" <{graph_iri(name)}> .\n".encode() for name in _WHOLE_GRAPHS)
 _HAS_SELECTOR = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
 _HAS_SOURCE = ox.NamedNode("http://www.w3.org/ns/oa#hasSource")
 _MOST = 0.25  # past this share of the quads changed, loading everything again is cheaper
@@ -93,11 +96,36 @@ def checks_digest(checks: Path) -> str:
     return digest.hexdigest()
 
 
-def write_state(generation: Generation, texts: dict[str, str], checks: str) -> None:
-    """What the next build needs to start from this one: the code that checked it, its texts' digests
-    and its Data Cube checks' digest."""
-    state = {"code": code_digest(), "texts": texts, "checks": checks}
+def same_code(generation: Generation) -> bool:
+    """Whether `generation` was checked by this code (and its store is there to start from)."""
+    state = read_state(generation)
+    return state is not None and state.get("code") == code_digest() and generation.store.is_dir()
+
+
+def write_state(
+    generation: Generation,
+    texts: dict[str, str],
+    checks: str,
+    inputs: list[str] | None = None,
+    repeated: dict[bytes, int] | None = None,
+) -> None:
+    """What the next build needs to start from this one: the code that checked it, its texts' digests,
+    its Data Cube checks' digest, and for patching its dump (`kg.build.patched`) the keys of its input
+    files' N-Quads and the lines several files gave."""
+    state: dict[str, object] = {"code": code_digest(), "texts": texts, "checks": checks}
+    if inputs is not None and repeated is not None:
+        state |= {"inputs": inputs, "repeated": {line.decode(): times for line, times in repeated.items()}}
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+
+
+def change_of(removed: bytes, added: bytes) -> Change:
+    """The change that takes away the N-Quads lines `removed` and puts in `added`."""
+    return Change(_quads(removed), _quads(added))
+
+
+def too_many(changed: int, total: int) -> str | None:
+    """Why a change of `changed` quads of `total` is loaded whole, or None when a rebuild pays."""
+    return f"{changed} of {total} quads changed" if changed > _MOST * total else None
 
 
 class Comparison:
@@ -111,8 +139,7 @@ class Comparison:
         if previous is None or not (previous.dist / "opioid-kg.nq").is_file() or not previous.store.is_dir():
             self._why = "no previous build"
             return
-        state = read_state(previous)
-        if state is None or state.get("code") != code_digest():
+        if not same_code(previous):
             self._why = "the previous build was made by other code"
             return
         environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in
@@ -139,15 +166,14 @@ class Comparison:
                 )
             self._output.seek(0)
             lines = self._output.read().splitlines(keepends=True)
-        for name, reason in _WHOLE_GRAPHS.items():
-            ending = f" <{graph_iri(name)}> .\n".encode()
+        for ending, reason in zip(WHOLE_GRAPH_ENDINGS, _WHOLE_GRAPHS.values(), strict=True):
             if any(line.endswith(ending) for line in lines):
                 return None, reason
-        if len(lines) > _MOST * total:
-            return None, f"{len(lines)} of {total} quads changed"
+        if why := too_many(len(lines), total):
+            return None, why
         removed = b"".join(line for line in lines if not line.startswith(b"\t"))
         added = b"".join(line[1:] for line in lines if line.startswith(b"\t"))
-        return Change(_quads(removed), _quads(added)), ""
+        return change_of(removed, added), ""
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

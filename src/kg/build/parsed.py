@@ -41,9 +41,25 @@ class ParsedFiles:
         self.used: set[str] = set()  # the entries this build read or wrote, which `prune` keeps
         self._code = _code_digest()
 
+    def key(self, path: Path, name: str) -> str:
+        """What the N-Quads of the file at `path`, in graph `name`, are kept under: its bytes, the
+        graph and the code. Raises InputError for a file that cannot be read."""
+        return hashlib.sha256(self._code + name.encode() + b"\0" + read_input(path)).hexdigest()
+
     def nquads(self, path: Path, name: str) -> bytes:
-        key = hashlib.sha256(self._code + name.encode() + b"\0" + read_input(path)).hexdigest()
-        return self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name))
+        return self._kept(f"{self.key(path, name)}.nq", lambda: streaming.file_nquads(path, name))
+
+    def keep(self, keys: list[str]) -> None:
+        """Keep the N-Quads of these keys for the next build, as entries this one used unread."""
+        self.used.update(f"{key}.nq" for key in keys)
+
+    def kept_nquads(self, key: str) -> bytes | None:
+        """The N-Quads kept under `key` by the last build, or None when the folder no longer holds them
+        (this build does not keep them for the next)."""
+        try:
+            return (self.folder / f"{key}.nq").read_bytes()
+        except OSError:
+            return None
 
     def table(self, metadata: Path) -> dict[str, bytes]:
         """The N-Triples of the table `metadata` describes, by graph name (see `tables.table_ntriples`)."""

@@ -47,6 +47,7 @@ from kg.build.incremental import (
     previous_texts,
     reached_sources,
     text_digests,
+    too_many,
     write_state,
 )
 from kg.build.locate import SubjectIndex
@@ -54,6 +55,8 @@ from kg.build.one_source import one_source_files
 from kg.build.parallel import query_threads, turn
 from kg.build.parse_workers import parse_all
 from kg.build.parsed import ParsedFiles
+from kg.build.parsing import InputError
+from kg.build.patched import patched_dump
 from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
@@ -218,18 +221,34 @@ def stage(
     phases = _Phases() if phases is None else phases
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
+    earlier = previous[0] if previous else None
     with phases("parse"):
         jobs = [(path, name) for name, paths in files.items() for path in paths]
-        sort_nquads(parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed), dump)
+        keys = _keys(jobs, parsed)
+        patch = (
+            patched_dump(earlier, jobs, keys, parsed, dump)
+            if parsed is not None and keys is not None
+            else None
+        )
+        if patch is None:
+            repeated = sort_nquads(parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed), dump)
+        else:
+            repeated = patch.repeated
     serializing: Serializing | None = None
-    comparison = Comparison(previous[0] if previous else None, dump)
+    comparison = Comparison(earlier, dump) if patch is None else None
     try:
         with phases("parse"):
             split = staging.dist / ".graphs"
             counts = split_by_graph(dump, split)
-            earlier = previous[0].path if previous and previous[0] else None
-            serializing = Serializing(split, list(counts), staging.dist, sum(counts.values()), earlier, dump)
-            change, why = comparison.change(sum(counts.values()))
+            total = sum(counts.values())
+            earlier_path = earlier.path if earlier else None
+            serializing = Serializing(split, list(counts), staging.dist, total, earlier_path, dump)
+            if comparison is not None:
+                change, why = comparison.change(total)
+            else:
+                assert patch is not None
+                why = too_many(len(patch.change.quads), total) or ""
+                change = None if why else patch.change
         checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(
@@ -240,7 +259,7 @@ def stage(
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
-        write_state(staging, texts, checks)
+        write_state(staging, texts, checks, keys, repeated)
         with phases("write"):
             written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])
@@ -250,12 +269,26 @@ def stage(
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"
+        if patch is not None:
+            how += f"; dump patched: {patch.taken_out} input files out, {patch.put_in} in"
     finally:  # nothing writes into the staging folder once the build has stopped
-        comparison.stop()
+        if comparison is not None:
+            comparison.stop()
         if serializing is not None:
             serializing.stop()
     relative = [path.relative_to(staging.dist) for path in written]
     return Staged(counts, report, excerpt_count, relative, how, sha256)
+
+
+def _keys(jobs: list[tuple[Path, str]], parsed: ParsedFiles | None) -> list[str] | None:
+    """The key of each job's N-Quads in the parse cache, or None without a cache or when a file cannot
+    be read (parsing then reports it, in the files' order)."""
+    if parsed is None:
+        return None
+    try:
+        return [parsed.key(path, name) for path, name in jobs]
+    except InputError:
+        return None
 
 
 def _load_and_check(

@@ -68,14 +68,28 @@ def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
     return [ox.Quad(subject(q.subject), q.predicate, term(q.object), q.graph_name) for q in dataset]
 
 
-def sort_nquads(unsorted: list[Path], target: Path) -> None:
-    """The N-Quads lines of the `unsorted` files (removed then) into `target`, sorted and distinct."""
+def sort_nquads(unsorted: list[Path], target: Path) -> dict[bytes, int]:
+    """The N-Quads lines of the `unsorted` files (removed then) into `target`, sorted and distinct;
+    the lines given more than once, each with how many times (an input file gives a line once, so
+    this is how many files give it: what a rebuild needs to tell whether a line a file no longer
+    gives is still given by another, see `kg.build.patched`)."""
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
-    command = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(target)]
-    command += map(str, unsorted)
-    subprocess.run(command, check=True, env=environment)
+    every = target.with_name(target.name + ".every")
+    command = ["sort", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(every)]
+    subprocess.run([*command, *map(str, unsorted)], check=True, env=environment)
     for path in unsorted:
         path.unlink()
+    distinct = subprocess.Popen(["uniq", str(every), str(target)], env=environment)  # beside the count
+    counted = subprocess.run(["uniq", "-cd", str(every)], env=environment, capture_output=True)
+    for finished in (distinct.wait(), counted.returncode):
+        if finished != 0:
+            raise subprocess.CalledProcessError(finished, "uniq")
+    every.unlink()
+    repeated: dict[bytes, int] = {}
+    for entry in counted.stdout.splitlines(keepends=True):  # "<spaces><count> <line>"
+        count, line = entry.lstrip(b" ").split(b" ", 1)
+        repeated[line] = int(count)
+    return repeated
 
 
 def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
