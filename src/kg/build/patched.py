@@ -18,6 +18,8 @@ put in: byte for byte what sorting every file's lines gives.
 from __future__ import annotations
 
 import mmap
+import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from pathlib import Path
 from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, read_state, same_code
 from kg.build.parse_workers import Job
 from kg.build.parsed import ParsedFiles
+from kg.namespaces import GRAPH_NAMES, graph_iri
 from kg.store.generations import Generation
 
 
@@ -35,17 +38,23 @@ class Patched:
 
     change: Change
     repeated: dict[bytes, int]
+    counts: dict[str, int]  # triples by graph name, in the dataset's graph order
     taken_out: int  # files whose N-Quads were taken out (gone, or as they were before a change)
     put_in: int  # files whose N-Quads were put in (new, or as they are after a change)
 
 
 def patched_dump(
-    previous: Generation | None, jobs: list[Job], keys: list[str], parsed: ParsedFiles, dump: Path
+    previous: Generation | None,
+    jobs: list[Job],
+    keys: list[str],
+    parsed: ParsedFiles,
+    out: tuple[Path, Path],
 ) -> Patched | None:
-    """The sorted dump of `jobs` (whose keys are `keys`) written at `dump` from the previous generation's,
-    or None when that generation cannot serve: none, built by other code, without the list of its
-    inputs, its files' N-Quads no longer kept, or a change to the ontology or the shapes (which
-    rebuilds everything). Raises InputError for the first bad file among those that changed."""
+    """The sorted dump of `jobs` (whose keys are `keys`) and its graphs' files written at `out` (a file,
+    a folder) from the previous generation's, or None when that generation cannot serve: none, built
+    by other code, without the list of its inputs, its files' N-Quads no longer kept, or a change to
+    the ontology or the shapes (which rebuilds everything). Raises InputError for the first bad file
+    among those that changed."""
     if previous is None or not same_code(previous):
         return None
     state = read_state(previous) or {}
@@ -53,15 +62,17 @@ def patched_dump(
     old_dump = previous.dist / "opioid-kg.nq"
     if not isinstance(inputs, list) or not isinstance(listed, dict) or not old_dump.is_file():
         return None
+    if not previous.graphs.is_dir():
+        return None
     old_inputs, new_inputs = Counter(map(str, inputs)), Counter(keys)
-    counts = _line_counts(jobs, keys, old_inputs, parsed)
-    if counts is None or old_dump.stat().st_size == 0:
+    differences = _line_counts(jobs, keys, old_inputs, parsed)
+    if differences is None or old_dump.stat().st_size == 0:
         return None
     repeated = {line.encode(): int(times) for line, times in listed.items()}
     removed: list[bytes] = []
     added: list[bytes] = []
     with old_dump.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as old:
-        for line, difference in counts.items():
+        for line, difference in differences.items():
             before = repeated.get(line) or int(_holds(old, line))
             after = before + difference
             if after < 0:  # the previous generation's lists disagree with its dump
@@ -78,10 +89,13 @@ def patched_dump(
             return None
         removed.sort()
         added.sort()
-        _write_patched(old, removed, added, dump)
+        triples = _patched_graphs(previous.graphs, removed, added, out[1])
+        if triples is None:
+            return None
+        _write_patched(old, removed, added, out[0])
     parsed.keep(keys)  # the files that did not change are the next build's inputs too
     taken_out, put_in = sum((old_inputs - new_inputs).values()), sum((new_inputs - old_inputs).values())
-    return Patched(change_of(b"".join(removed), b"".join(added)), repeated, taken_out, put_in)
+    return Patched(change_of(b"".join(removed), b"".join(added)), repeated, triples, taken_out, put_in)
 
 
 def _line_counts(
@@ -104,6 +118,54 @@ def _line_counts(
             for line in parsed.nquads(*job).splitlines(keepends=True):
                 counts[line] += 1
     return Counter({line: difference for line, difference in counts.items() if difference})
+
+
+def _patched_graphs(
+    before: Path, removed: list[bytes], added: list[bytes], split: Path
+) -> dict[str, int] | None:
+    """Each graph's file of the previous generation (in `before`) written into `split` without the lines
+    `removed` and with the lines `added` that end with its name, or linked there unchanged; the triple
+    counts by graph, empty graphs left out as `split_by_graph` leaves them; None for a line of no
+    graph of the dataset."""
+    by_ending = {f" <{graph_iri(name)}> .\n".encode(): name for name in GRAPH_NAMES}
+    edits: dict[str, tuple[list[bytes], list[bytes]]] = {name: ([], []) for name in GRAPH_NAMES}
+    for taken_out, lines in ((True, removed), (False, added)):
+        for line in lines:
+            name = by_ending.get(line[line.rindex(b" <") :])
+            if name is None:
+                return None
+            edits[name][0 if taken_out else 1].append(line)
+    split.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for name, (gone, new) in edits.items():
+        old_file, new_file = before / f"{name}.nq", split / f"{name}.nq"
+        if old_file.is_file() and not gone and not new:
+            _link_or_copy(old_file, new_file)
+        elif old_file.is_file():
+            with old_file.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as old:
+                _write_patched(old, gone, new, new_file)
+        elif new:
+            new_file.write_bytes(b"".join(new))
+        if new_file.is_file():
+            counts[name] = _line_count(new_file)
+            if not counts[name]:
+                del counts[name]
+                new_file.unlink()
+    return counts
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """`source` at `target` too: linked (no build writes into a graph's file once written), or copied
+    where the file system has no links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _line_count(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(block.count(b"\n") for block in iter(lambda: lines.read(1 << 20), b""))
 
 
 def _lower_bound(data: mmap.mmap, line: bytes) -> int:

@@ -225,8 +225,9 @@ def stage(
     with phases("parse"):
         jobs = [(path, name) for name, paths in files.items() for path in paths]
         keys = _keys(jobs, parsed)
+        split = staging.graphs
         patch = (
-            patched_dump(earlier, jobs, keys, parsed, dump)
+            patched_dump(earlier, jobs, keys, parsed, (dump, split))
             if parsed is not None and keys is not None
             else None
         )
@@ -238,8 +239,7 @@ def stage(
     comparison = Comparison(earlier, dump) if patch is None else None
     try:
         with phases("parse"):
-            split = staging.dist / ".graphs"
-            counts = split_by_graph(dump, split)
+            counts = split_by_graph(dump, split) if patch is None else patch.counts
             total = sum(counts.values())
             earlier_path = earlier.path if earlier else None
             serializing = Serializing(split, list(counts), staging.dist, total, earlier_path, dump)
@@ -265,7 +265,6 @@ def stage(
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
-            shutil.rmtree(split)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"

@@ -51,6 +51,11 @@ class Generation:
     def store(self) -> Path:
         return self.path / "store"
 
+    @property
+    def graphs(self) -> Path:
+        """Each graph of the dump as a sorted N-Quads file of its own, which the next build patches."""
+        return self.path / "graphs"
+
 
 def generation_id(store: Path | str) -> str:
     """The generation a store path opens today (its folder's name), or the folder's own name for a
