@@ -34,8 +34,8 @@ def shared(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_shares_give_the_lines_one_process_gives(project_root: Path, tmp_path: Path, shared: None) -> None:
     jobs = jobs_of(project_root)
-    one = parse_all(jobs, tmp_path / "one.nq", None, shared_from=10**12)
-    several = parse_all(jobs, tmp_path / "several.nq", None)
+    one, _ = parse_all(jobs, tmp_path / "one.nq", None, shared_from=10**12)
+    several, _ = parse_all(jobs, tmp_path / "several.nq", None)
     assert len(one) == 1 and len(several) == SHARES
     assert all(path.stat().st_size > 0 for path in several)
     assert lines(several) == lines(one)

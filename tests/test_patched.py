@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from test_incremental import _edit, _files, _same_as_clean
 
+from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
 from kg.build.pipeline import PARSED, build
 
@@ -89,4 +90,65 @@ def test_a_line_two_files_gave_a_clean_build_stays_when_one_no_longer_does(
     rebuilt = build(library, dist, store)
     assert "0 quads removed, 0 added" in rebuilt.how and "dump patched" in rebuilt.how, rebuilt.how
     assert QUAD in _files(dist)["opioid-kg.nq"]
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+OTHER = COMMENT.replace("The calendar year 2017.", "Another comment.")
+
+
+def test_a_file_saved_while_a_build_reads_it_leads_no_later_build_astray(
+    library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's key and its N-Quads are of one reading: a file saved after the build took its key makes
+    the build read every file again, so the next builds take out what the dump holds."""
+    store, dist = library_work / "store", library_work / "dist"
+    data = library / "graph" / "common" / "data"
+    (data / "again.ttl").write_text(COMMENT, "utf-8")
+    build(library, dist, store)
+    twice = data / "aaa.ttl"  # read before again.ttl, whose key it has
+    twice.write_text(COMMENT, "utf-8")
+    keyed = ParsedFiles.key
+
+    def key_then_save(self: ParsedFiles, path: Path, name: str) -> str:
+        key = keyed(self, path, name)
+        if path == twice:
+            twice.write_text(OTHER, "utf-8")  # saved again once its key was read
+        return key
+
+    monkeypatch.setattr(ParsedFiles, "key", key_then_save)
+    saved_meanwhile = build(library, dist, store)
+    monkeypatch.undo()
+    assert "dump patched" not in saved_meanwhile.how, saved_meanwhile.how
+    _same_as_clean(library, tmp_path, saved_meanwhile)
+    rebuilt = build(library, dist, store)
+    assert "dump patched" in rebuilt.how, rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+def test_a_graph_file_of_the_previous_generation_gone_makes_a_rebuild_sort_every_file(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    (library_work / "generations" / "current" / "graphs" / "background.nq").unlink()
+    _edit(
+        library / "graph" / "common" / "data" / "periods.ttl",
+        PERIOD,
+        f'{PERIOD}\n    rdfs:comment "2017."@en ;',
+    )
+    rebuilt = build(library, library_work / "dist", library_work / "store")
+    assert "rebuilt from generation" in rebuilt.how and "dump patched" not in rebuilt.how, rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+def test_a_kept_parse_cut_short_makes_a_rebuild_sort_every_file(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """The N-Quads of a file removed are taken out only when they are what its build kept."""
+    again = library / "graph" / "common" / "data" / "again.ttl"
+    again.write_text(COMMENT, "utf-8")
+    build(library, library_work / "dist", library_work / "store")
+    kept = library_work / PARSED / f"{ParsedFiles(library_work / PARSED).key(again, 'data')}.nq"
+    kept.write_bytes(b"")
+    again.unlink()
+    rebuilt = build(library, library_work / "dist", library_work / "store")
+    assert "1 quads removed" in rebuilt.how and "dump patched" not in rebuilt.how, rebuilt.how
     _same_as_clean(library, tmp_path, rebuilt)

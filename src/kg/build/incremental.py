@@ -102,19 +102,25 @@ def same_code(generation: Generation) -> bool:
     return state is not None and state.get("code") == code_digest() and generation.store.is_dir()
 
 
-def write_state(
-    generation: Generation,
-    texts: dict[str, str],
-    checks: str,
-    inputs: list[str] | None = None,
-    repeated: dict[bytes, int] | None = None,
-) -> None:
+# What the next build patches its dump from (`kg.build.patched`): each input file's key and N-Quads'
+# size (None without a parse cache), the lines several files gave with how many, the triples by
+# graph, and the sorted dump.
+Patchable = tuple[list[tuple[str, int]] | None, dict[bytes, int], dict[str, int], Path]
+
+
+def write_state(generation: Generation, texts: dict[str, str], checks: str, dump: Patchable) -> None:
     """What the next build needs to start from this one: the code that checked it, its texts' digests,
-    its Data Cube checks' digest, and for patching its dump (`kg.build.patched`) the keys of its input
-    files' N-Quads and the lines several files gave."""
+    its Data Cube checks' digest, and what patching its dump needs, with the sizes of the dump and of
+    each graph's file (in `generation.graphs`) to check them by."""
     state: dict[str, object] = {"code": code_digest(), "texts": texts, "checks": checks}
-    if inputs is not None and repeated is not None:
-        state |= {"inputs": inputs, "repeated": {line.decode(): times for line, times in repeated.items()}}
+    inputs, repeated, counts, sorted_dump = dump
+    if inputs is not None:
+        graphs = {name: (generation.graphs / f"{name}.nq").stat().st_size for name in counts}
+        state |= {
+            "inputs": inputs,
+            "repeated": {line.decode(): times for line, times in repeated.items()},
+            "sizes": {"dump": sorted_dump.stat().st_size, "graphs": graphs},
+        }
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
 
 

@@ -24,6 +24,7 @@ from kg.errors import EXIT_FAILED, KgError
 from kg.processes import die_with, python_child
 
 Job = tuple[Path, str]  # an input file and the name of the graph it feeds
+Input = tuple[str, int]  # what a file's N-Quads are kept under in the parse cache, and their size
 
 BAD_FILE = 3  # a worker's exit status when a file is bad; its last line on stderr says where, in JSON
 
@@ -41,10 +42,11 @@ SHARED_FROM = 8_000_000
 
 def parse_all(
     jobs: list[Job], out: Path, parsed: ParsedFiles | None, shared_from: int | None = None
-) -> list[Path]:
+) -> tuple[list[Path], list[Input] | None]:
     """Every job's N-Quads lines, written into `out` and, when the input has `shared_from` bytes or
     more (`SHARED_FROM` unless given), into files beside it that worker processes write; the files
-    written. Raises InputError for the first bad file."""
+    written, and with a parse cache each job's key in it and size (of the bytes parsed, whatever
+    the file holds now). Raises InputError for the first bad file."""
     sizes = [path.stat().st_size if path.is_file() else 0 for path, _ in jobs]
     least = SHARED_FROM if shared_from is None else shared_from
     shares = _shares(jobs, sizes, usable_cpus() if sum(sizes) >= least else 1)
@@ -53,10 +55,10 @@ def parse_all(
         for number, share in enumerate(shares[1:], 1):
             workers.append(_Worker(share, out.with_name(f"{out.name}.{number}"), parsed))
         with out.open("wb") as written:
-            _write(shares[0], written, parsed)
+            inputs = _write(shares[0], written, parsed)
         for worker in workers:
-            worker.wait()
-        return [out, *(worker.out for worker in workers)]
+            inputs += worker.wait()
+        return [out, *(worker.out for worker in workers)], inputs if parsed is not None else None
     finally:
         for worker in workers:
             worker.stop()
@@ -75,13 +77,21 @@ def _shares(jobs: list[Job], sizes: list[int], count: int) -> list[list[Job]]:
     return shares
 
 
-def _write(jobs: list[Job], out: BinaryIO, parsed: ParsedFiles | None) -> None:
+def _write(jobs: list[Job], out: BinaryIO, parsed: ParsedFiles | None) -> list[Input]:
+    inputs: list[Input] = []
     for path, name in jobs:
-        out.write(parsed.nquads(path, name) if parsed is not None else file_nquads(path, name))
+        if parsed is None:
+            out.write(file_nquads(path, name))
+            continue
+        key, data = parsed.keyed_nquads(path, name)
+        out.write(data)
+        inputs.append((key, len(data)))
+    return inputs
 
 
 class _Worker:
-    """A process parsing one share into the file `out`; it says on stdout which cache entries it used."""
+    """A process parsing one share into the file `out`; it says on stdout which cache entries it used,
+    and its jobs' keys and sizes."""
 
     def __init__(self, jobs: list[Job], out: Path, parsed: ParsedFiles | None) -> None:
         self.out = out
@@ -93,9 +103,9 @@ class _Worker:
             __name__, str(self.jobs), str(out), cache, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
 
-    def wait(self) -> None:
-        """Once the worker has finished: raise InputError for its bad file, ParsingFailed if it failed
-        otherwise."""
+    def wait(self) -> list[Input]:
+        """Once the worker has finished, its jobs' keys and sizes; raise InputError for its bad file,
+        ParsingFailed if it failed otherwise."""
         said, error = self.process.communicate()
         last = error.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
         if self.process.returncode == BAD_FILE:
@@ -103,8 +113,10 @@ class _Worker:
             raise InputError(Path(bad["path"]), bad["line"], bad["column"], bad["problem"])
         if self.process.returncode != 0:
             raise ParsingFailed(f"parsing into {self.out} failed ({self.process.returncode}): {last[0]}")
+        told = json.loads(said)
         if self.parsed is not None:
-            self.parsed.used.update(json.loads(said))
+            self.parsed.used.update(told["used"])
+        return [(key, size) for key, size in told["inputs"]]
 
     def stop(self) -> None:
         """End the worker, finished or not, and wait for it."""
@@ -125,12 +137,14 @@ def main(arguments: list[str]) -> None:
     parsed = ParsedFiles(Path(cache)) if cache else None
     try:
         with Path(out).open("wb") as written:
-            _write(jobs, written, parsed)
+            inputs = _write(jobs, written, parsed)
     except InputError as bad:
         place = {"path": str(bad.path), "line": bad.line, "column": bad.column, "problem": bad.problem}
         sys.stderr.write("\n" + json.dumps(place) + "\n")
         sys.exit(BAD_FILE)
-    sys.stdout.write(json.dumps(sorted(parsed.used) if parsed is not None else []))
+    sys.stdout.write(
+        json.dumps({"used": sorted(parsed.used) if parsed is not None else [], "inputs": inputs})
+    )
 
 
 if __name__ == "__main__":

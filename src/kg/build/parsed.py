@@ -44,10 +44,17 @@ class ParsedFiles:
     def key(self, path: Path, name: str) -> str:
         """What the N-Quads of the file at `path`, in graph `name`, are kept under: its bytes, the
         graph and the code. Raises InputError for a file that cannot be read."""
-        return hashlib.sha256(self._code + name.encode() + b"\0" + read_input(path)).hexdigest()
+        return self._key(read_input(path), name)
 
-    def nquads(self, path: Path, name: str) -> bytes:
-        return self._kept(f"{self.key(path, name)}.nq", lambda: streaming.file_nquads(path, name))
+    def keyed_nquads(self, path: Path, name: str) -> tuple[str, bytes]:
+        """The file's key and its N-Quads, both of one reading of it (a file saved meanwhile is not
+        kept under the key of its other version)."""
+        text = read_input(path)
+        key = self._key(text, name)
+        return key, self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name, text))
+
+    def _key(self, text: bytes, name: str) -> str:
+        return hashlib.sha256(self._code + name.encode() + b"\0" + text).hexdigest()
 
     def keep(self, keys: list[str]) -> None:
         """Keep the N-Quads of these keys for the next build, as entries this one used unread."""

@@ -40,10 +40,11 @@ def parse_turtle(path: Path) -> Graph:
     return graph
 
 
-def checked_triples(path: Path) -> Iterator[ox.Triple]:
-    """The triples of one Turtle file, read by Oxigraph's parser, with the lexical form of every
-    XSD-typed literal checked; the first problem raises an InputError naming the file and line."""
-    text = read_input(path)
+def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple]:
+    """The triples of one Turtle file (its bytes `text` when they were read already), read by
+    Oxigraph's parser, with the lexical form of every XSD-typed literal checked; the first problem
+    raises an InputError naming the file and line."""
+    text = read_input(path) if text is None else text
     try:
         for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
             term = triple.object

@@ -1,18 +1,21 @@
-"""A rebuild's sorted dump patched from the previous generation's, from the input files that changed.
+"""A rebuild's sorted dump and graphs' files patched from the previous generation's, from the input
+files that changed.
 
-A clean build parses every input file, sorts all their lines and compares the
-result with the previous dump (`kg.build.incremental.Comparison`); each of
-these reads the whole dataset. A rebuild knows which files changed without
-that: each file's N-Quads are kept by a key of its content
+A clean build parses every input file, sorts all their lines and splits them by
+graph; each of these reads the whole dataset. A rebuild knows which files
+changed without that: each file's N-Quads are kept by a key of its content
 (`kg.build.parsed`), and the previous generation lists the keys it was built
-from. The lines of the files gone or changed are taken away, those of the files
+from. The lines of the files gone or changed are taken out, those of the files
 new or changed are put in, and a line leaves the dataset only when no file
 gives it any more: the previous generation also lists the lines that several
 files gave, with how many (a file gives a line once; a line it does not list is
 given by one file if the previous dump holds it, else by none). The previous
-dump is sorted, so each line is found, and each added line placed, by binary
-search, and the new dump is the old one copied with those lines taken out and
-put in: byte for byte what sorting every file's lines gives.
+dump and graphs' files are sorted, so each line is found, and each added line
+placed, by binary search, and the new files are the old ones copied with those
+lines taken out and put in: byte for byte what sorting every file's lines
+gives. Whatever does not add up (a file or a kept entry of another size than
+the previous generation recorded, a file saved while the build read it) makes
+the build sort every file instead.
 """
 
 from __future__ import annotations
@@ -21,24 +24,32 @@ import mmap
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, read_state, same_code
-from kg.build.parse_workers import Job
+from kg.build.parse_workers import Input, Job
 from kg.build.parsed import ParsedFiles
-from kg.namespaces import GRAPH_NAMES, graph_iri
+from kg.build.streaming import graph_of
+from kg.namespaces import GRAPH_NAMES
 from kg.store.generations import Generation
+
+LineEdit = tuple[
+    int, bool, bytes
+]  # where in the old file, whether the line is taken out (else put in), the line
 
 
 @dataclass(frozen=True)
 class Patched:
-    """What patching found: the change from the previous generation, and the lines now given by more
-    than one file, with how many."""
+    """What patching found: the change from the previous generation, the inputs now (each file's key
+    and its N-Quads' size), the lines several files give with how many, and the triples by graph."""
 
     change: Change
+    inputs: list[Input]
     repeated: dict[bytes, int]
-    counts: dict[str, int]  # triples by graph name, in the dataset's graph order
+    counts: dict[str, int]  # in the dataset's graph order, empty graphs left out
     taken_out: int  # files whose N-Quads were taken out (gone, or as they were before a change)
     put_in: int  # files whose N-Quads were put in (new, or as they are after a change)
 
@@ -48,66 +59,64 @@ def patched_dump(
     jobs: list[Job],
     keys: list[str],
     parsed: ParsedFiles,
-    out: tuple[Path, Path],
+    dump: Path,
+    split: Path,
 ) -> Patched | None:
-    """The sorted dump of `jobs` (whose keys are `keys`) and its graphs' files written at `out` (a file,
-    a folder) from the previous generation's, or None when that generation cannot serve: none, built
-    by other code, without the list of its inputs, its files' N-Quads no longer kept, or a change to
-    the ontology or the shapes (which rebuilds everything). Raises InputError for the first bad file
-    among those that changed."""
-    if previous is None or not same_code(previous):
+    """The sorted dump of `jobs` (whose keys are `keys`) written at `dump` and its graphs' files into
+    `split` from the previous generation's, or None when that generation cannot serve: none, built by
+    other code, its lists or files missing or not what it recorded, a file saved while this build read
+    it, or a change to the ontology or the shapes (which rebuilds everything). Raises InputError for
+    the first bad file among those that changed."""
+    state = read_state(previous) if previous is not None and same_code(previous) else None
+    if previous is None or state is None or not _as_recorded(previous, state.get("sizes")):
         return None
-    state = read_state(previous) or {}
     inputs, listed = state.get("inputs"), state.get("repeated")
-    old_dump = previous.dist / "opioid-kg.nq"
-    if not isinstance(inputs, list) or not isinstance(listed, dict) or not old_dump.is_file():
+    if not isinstance(inputs, list) or not isinstance(listed, dict):
         return None
-    if not previous.graphs.is_dir():
+    sizes = {str(key): int(size) for key, size in inputs}
+    new = _new_inputs(jobs, keys, Counter(str(key) for key, _ in inputs), parsed, sizes)
+    if new is None:
         return None
-    old_inputs, new_inputs = Counter(map(str, inputs)), Counter(keys)
-    differences = _line_counts(jobs, keys, old_inputs, parsed)
-    if differences is None or old_dump.stat().st_size == 0:
+    differences, taken_out, put_in = new
+    if any(line.endswith(WHOLE_GRAPH_ENDINGS) for line in differences):
         return None
     repeated = {line.encode(): int(times) for line, times in listed.items()}
-    removed: list[bytes] = []
-    added: list[bytes] = []
-    with old_dump.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as old:
-        for line, difference in differences.items():
-            before = repeated.get(line) or int(_holds(old, line))
-            after = before + difference
-            if after < 0:  # the previous generation's lists disagree with its dump
-                return None
-            if after > 1:
-                repeated[line] = after
-            else:
-                repeated.pop(line, None)
-            if before == 0 and after > 0:
-                added.append(line)
-            elif before > 0 and after == 0:
-                removed.append(line)
-        if any(line.endswith(WHOLE_GRAPH_ENDINGS) for line in removed + added):
+    with _mapped(previous.dist / "opioid-kg.nq") as old:
+        edits = _edits(old, differences, repeated)
+        if edits is None:
             return None
-        removed.sort()
-        added.sort()
-        triples = _patched_graphs(previous.graphs, removed, added, out[1])
-        if triples is None:
+        counts = _patched_graphs(previous.graphs, edits, split)
+        if counts is None:
             return None
-        _write_patched(old, removed, added, out[0])
-    parsed.keep(keys)  # the files that did not change are the next build's inputs too
-    taken_out, put_in = sum((old_inputs - new_inputs).values()), sum((new_inputs - old_inputs).values())
-    return Patched(change_of(b"".join(removed), b"".join(added)), repeated, triples, taken_out, put_in)
+        _write_patched(old, edits, dump)
+    removed = b"".join(line for _, taken, line in edits if taken)
+    added = b"".join(line for _, taken, line in edits if not taken)
+    inputs_now = [(key, sizes[key]) for key in keys]
+    return Patched(change_of(removed, added), inputs_now, repeated, counts, taken_out, put_in)
 
 
-def _line_counts(
-    jobs: list[Job], keys: list[str], before: Counter[str], parsed: ParsedFiles
-) -> Counter[bytes] | None:
+def _as_recorded(previous: Generation, recorded: object) -> bool:
+    """Whether the previous dump and graphs' files are there, of the sizes its build recorded."""
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("graphs"), dict):
+        return False
+    files = {previous.dist / "opioid-kg.nq": recorded.get("dump")} | {
+        previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
+    }
+    return all(path.is_file() and path.stat().st_size == size for path, size in files.items())
+
+
+def _new_inputs(
+    jobs: list[Job], keys: list[str], before: Counter[str], parsed: ParsedFiles, sizes: dict[str, int]
+) -> tuple[Counter[bytes], int, int] | None:
     """How many more (or fewer) files give each line than the previous build's inputs (`before`, its
-    files' keys) gave; None when the N-Quads of a file gone are no longer kept."""
+    files' keys, whose N-Quads' `sizes` it recorded) gave, and how many files' N-Quads were taken out
+    and put in; `sizes` gets the new files'. None when a kept entry is gone or not of its size, or a
+    file was saved since its key was read."""
     after = Counter(keys)
     counts: Counter[bytes] = Counter()
     for key, times in (before - after).items():
         data = parsed.kept_nquads(key)
-        if data is None:
+        if data is None or len(data) != sizes.get(key):
             return None
         for line in data.splitlines(keepends=True):
             counts[line] -= times
@@ -115,43 +124,76 @@ def _line_counts(
     for job, key in zip(jobs, keys, strict=True):
         if new[key] > 0:  # in the files' order: the first bad file is the one reported
             new[key] -= 1
-            for line in parsed.nquads(*job).splitlines(keepends=True):
-                counts[line] += 1
-    return Counter({line: difference for line, difference in counts.items() if difference})
-
-
-def _patched_graphs(
-    before: Path, removed: list[bytes], added: list[bytes], split: Path
-) -> dict[str, int] | None:
-    """Each graph's file of the previous generation (in `before`) written into `split` without the lines
-    `removed` and with the lines `added` that end with its name, or linked there unchanged; the triple
-    counts by graph, empty graphs left out as `split_by_graph` leaves them; None for a line of no
-    graph of the dataset."""
-    by_ending = {f" <{graph_iri(name)}> .\n".encode(): name for name in GRAPH_NAMES}
-    edits: dict[str, tuple[list[bytes], list[bytes]]] = {name: ([], []) for name in GRAPH_NAMES}
-    for taken_out, lines in ((True, removed), (False, added)):
-        for line in lines:
-            name = by_ending.get(line[line.rindex(b" <") :])
-            if name is None:
+            read, data = parsed.keyed_nquads(*job)
+            if read != key:
                 return None
-            edits[name][0 if taken_out else 1].append(line)
+            sizes[key] = len(data)
+            for line in data.splitlines(keepends=True):
+                counts[line] += 1
+    differences = Counter({line: difference for line, difference in counts.items() if difference})
+    return differences, sum((before - after).values()), sum((after - before).values())
+
+
+def _edits(old: mmap.mmap, differences: Counter[bytes], repeated: dict[bytes, int]) -> list[LineEdit] | None:
+    """The lines the dataset loses and gains, where each is in (or goes into) the `old` dump, sorted;
+    `repeated` updated. None when the counts disagree with the dump."""
+    edits: list[LineEdit] = []
+    for line, difference in differences.items():
+        at = _lower_bound(old, line)
+        before = repeated.get(line) or int(old[at : at + len(line)] == line)
+        after = before + difference
+        if after < 0:
+            return None
+        if after > 1:
+            repeated[line] = after
+        else:
+            repeated.pop(line, None)
+        if before == 0 and after > 0:
+            edits.append((at, False, line))
+        elif before > 0 and after == 0:
+            edits.append((at, True, line))
+    return sorted(edits)  # at one place, a line put in goes before the line taken out
+
+
+def _patched_graphs(before: Path, edits: list[LineEdit], split: Path) -> dict[str, int] | None:
+    """Each graph's file of the previous generation (in `before`) written into `split` with the dump's
+    `edits` of its lines, or linked there when none; the triple counts by graph, empty graphs left
+    out as `split_by_graph` leaves them. None for a line of no graph of the dataset, or a line taken
+    out of a graph the previous generation had no file for."""
+    lines: dict[str, list[tuple[bool, bytes]]] = {name: [] for name in GRAPH_NAMES}
+    for _, taken, line in edits:
+        name = graph_of(line)
+        if name is None:
+            return None
+        lines[name].append((taken, line))
     split.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for name, (gone, new) in edits.items():
+    for name, changed in lines.items():
         old_file, new_file = before / f"{name}.nq", split / f"{name}.nq"
-        if old_file.is_file() and not gone and not new:
+        if old_file.is_file() and not changed:
             _link_or_copy(old_file, new_file)
         elif old_file.is_file():
-            with old_file.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as old:
-                _write_patched(old, gone, new, new_file)
-        elif new:
-            new_file.write_bytes(b"".join(new))
+            with _mapped(old_file) as old:
+                _write_patched(
+                    old, sorted((_lower_bound(old, line), taken, line) for taken, line in changed), new_file
+                )
+        elif any(taken for taken, _ in changed):
+            return None
+        elif changed:
+            new_file.write_bytes(b"".join(line for _, line in changed))
         if new_file.is_file():
             counts[name] = _line_count(new_file)
             if not counts[name]:
                 del counts[name]
                 new_file.unlink()
     return counts
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[mmap.mmap]:
+    """The file's bytes, mapped (a file of the dataset is never empty)."""
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        yield data
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -169,12 +211,13 @@ def _line_count(path: Path) -> int:
 
 
 def _lower_bound(data: mmap.mmap, line: bytes) -> int:
-    """Where the first line of the sorted `data` not below `line` starts (its end when none)."""
+    """Where the first line of the sorted `data` (each line ending in a newline) not below `line`
+    starts; its end when none."""
     low, high = 0, len(data)
     while low < high:  # both at the start of a line
         middle = (low + high) // 2
         start = data.rfind(b"\n", 0, middle) + 1
-        end = data.find(b"\n", start) + 1
+        end = data.find(b"\n", start) + 1 or high  # a last line without its newline ends the data
         if data[start:end] < line:  # no line is the start of another, so the newline decides nothing
             low = end
         else:
@@ -182,23 +225,13 @@ def _lower_bound(data: mmap.mmap, line: bytes) -> int:
     return low
 
 
-def _holds(data: mmap.mmap, line: bytes) -> bool:
-    at = _lower_bound(data, line)
-    return data[at : at + len(line)] == line
-
-
-def _write_patched(old: mmap.mmap, removed: list[bytes], added: list[bytes], target: Path) -> None:
-    """`old` written at `target` without the lines `removed` and with the lines `added` in their
-    places (both sorted)."""
-    edits = sorted(
-        [(_lower_bound(old, line), 1, line) for line in removed]
-        + [(_lower_bound(old, line), 0, line) for line in added]  # before a line removed at its place
-    )
+def _write_patched(old: mmap.mmap, edits: list[LineEdit], target: Path) -> None:
+    """`old` written at `target` with the `edits` (sorted by place): each line taken out or put in."""
     with target.open("wb") as out, memoryview(old) as view:
         at = 0
-        for position, taken_out, line in edits:
+        for position, taken, line in edits:
             out.write(view[at:position])
-            if taken_out:
+            if taken:
                 at = position + len(line)
             else:
                 out.write(line)

@@ -224,17 +224,20 @@ def stage(
     earlier = previous[0] if previous else None
     with phases("parse"):
         jobs = [(path, name) for name, paths in files.items() for path in paths]
-        keys = _keys(jobs, parsed)
+        keys = _keys(jobs, parsed) if earlier is not None else None
         split = staging.graphs
         patch = (
-            patched_dump(earlier, jobs, keys, parsed, (dump, split))
+            patched_dump(earlier, jobs, keys, parsed, dump, split)
             if parsed is not None and keys is not None
             else None
         )
         if patch is None:
-            repeated = sort_nquads(parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed), dump)
+            unsorted, inputs = parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed)
+            repeated = sort_nquads(unsorted, dump)
         else:
-            repeated = patch.repeated
+            inputs, repeated = patch.inputs, patch.repeated
+            if parsed is not None:
+                parsed.keep([key for key, _ in inputs])  # the files that did not change: read next time
     serializing: Serializing | None = None
     comparison = Comparison(earlier, dump) if patch is None else None
     try:
@@ -259,7 +262,7 @@ def stage(
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
-        write_state(staging, texts, checks, keys, repeated)
+        write_state(staging, texts, checks, (inputs, repeated, counts, dump))
         with phases("write"):
             written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])

@@ -27,11 +27,11 @@ from kg.namespaces import GRAPH_NAMES, graph_iri
 SORT_MEMORY = "256M"
 
 
-def file_nquads(path: Path, name: str) -> bytes:
-    """One input file as N-Quads lines in graph `name`, every literal as the store keeps it;
-    raises InputError on bad input."""
+def file_nquads(path: Path, name: str, text: bytes | None = None) -> bytes:
+    """One input file (its bytes `text` when they were read already) as N-Quads lines in graph `name`,
+    every literal as the store keeps it; raises InputError on bad input."""
     graph = ox.NamedNode(str(graph_iri(name)))
-    triples = list(checked_triples(path))
+    triples = list(checked_triples(path, text))
     quads = stored_form(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
         quads = _labelled_by_content(quads, name)
@@ -92,19 +92,27 @@ def sort_nquads(unsorted: list[Path], target: Path) -> dict[bytes, int]:
     return repeated
 
 
+_GRAPH_NAMES = {f"<{graph_iri(name)}>".encode(): name for name in GRAPH_NAMES}
+
+
+def graph_of(line: bytes) -> str | None:
+    """The name of the graph an N-Quads line (ending ` .\n`) is in, or None for a graph outside the
+    dataset's (the last ` <` of a line opens its graph: nothing but the graph follows it)."""
+    return _GRAPH_NAMES.get(line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3])
+
+
 def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
     """The sorted dump split into one sorted N-Quads file per named graph under `folder`, each holding
     that graph alone (the serializations rely on it); triple counts by graph name, in the dataset's
     graph order. Raises ValueError on a quad outside the dataset's graphs."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = {f"<{graph_iri(name)}>".encode(): name for name in GRAPH_NAMES}
     counts = dict.fromkeys(GRAPH_NAMES, 0)
     with ExitStack() as files, nquads.open("rb") as lines:
         outputs: dict[str, BinaryIO] = {}
         for line in lines:
-            iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
-            name = names.get(iri)
+            name = graph_of(line)
             if name is None:
+                iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
                 raise ValueError(f"{nquads}: {iri.decode()} is not a graph of the dataset")
             if name not in outputs:
                 outputs[name] = files.enter_context((folder / f"{name}.nq").open("wb"))
