@@ -68,27 +68,45 @@ def _labelled_by_content(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
     return [ox.Quad(subject(q.subject), q.predicate, term(q.object), q.graph_name) for q in dataset]
 
 
+# Each sorted line written once, and a line given n > 1 times written as "n line" into the file
+# `repeated` names: `uniq` and `uniq -cd` in one pass over `sort`'s output (N-Quads lines never
+# look like numbers, so awk compares them as strings).
+_DISTINCT = (
+    "n && $0 == last { n++; next } "
+    "{ if (n > 1) print n, last > repeated; if (n) print last; last = $0; n = 1 } "
+    "END { if (n > 1) print n, last > repeated; if (n) print last }"
+)
+
+
 def sort_nquads(unsorted: list[Path], target: Path) -> dict[bytes, int]:
     """The N-Quads lines of the `unsorted` files (removed then) into `target`, sorted and distinct;
     the lines given more than once, each with how many times (an input file gives a line once, so
     this is how many files give it: what a rebuild needs to tell whether a line a file no longer
     gives is still given by another, see `kg.build.patched`)."""
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
-    every = target.with_name(target.name + ".every")
-    command = ["sort", "-S", SORT_MEMORY, "-T", str(target.parent), "-o", str(every)]
-    subprocess.run([*command, *map(str, unsorted)], check=True, env=environment)
+    repeated_file = target.with_name(target.name + ".repeated")
+    command = ["sort", "-S", SORT_MEMORY, "-T", str(target.parent), *map(str, unsorted)]
+    with target.open("wb") as out:
+        sorting = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
+        assert sorting.stdout is not None
+        with sorting.stdout:
+            distinct = subprocess.run(
+                ["awk", "-v", f"repeated={repeated_file}", _DISTINCT],
+                stdin=sorting.stdout,
+                stdout=out,
+                env=environment,
+            )
+        for finished, step in ((sorting.wait(), "sort"), (distinct.returncode, "awk")):
+            if finished != 0:
+                raise subprocess.CalledProcessError(finished, step)
     for path in unsorted:
         path.unlink()
-    distinct = subprocess.Popen(["uniq", str(every), str(target)], env=environment)  # beside the count
-    counted = subprocess.run(["uniq", "-cd", str(every)], env=environment, capture_output=True)
-    for finished in (distinct.wait(), counted.returncode):
-        if finished != 0:
-            raise subprocess.CalledProcessError(finished, "uniq")
-    every.unlink()
     repeated: dict[bytes, int] = {}
-    for entry in counted.stdout.splitlines(keepends=True):  # "<spaces><count> <line>"
-        count, line = entry.lstrip(b" ").split(b" ", 1)
-        repeated[line] = int(count)
+    if repeated_file.is_file():
+        for entry in repeated_file.read_bytes().splitlines(keepends=True):  # "<count> <line>"
+            count, line = entry.split(b" ", 1)
+            repeated[line] = int(count)
+        repeated_file.unlink()
     return repeated
 
 
