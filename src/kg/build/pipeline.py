@@ -53,10 +53,10 @@ from kg.build.incremental import (
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
 from kg.build.parallel import query_threads, turn
-from kg.build.parse_workers import parse_all
+from kg.build.parse_workers import Input, Job, parse_all
 from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
-from kg.build.patched import patched_dump
+from kg.build.patched import Patched, patched_dump
 from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
@@ -222,22 +222,10 @@ def stage(
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
     earlier = previous[0] if previous else None
+    split = staging.graphs
     with phases("parse"):
         jobs = [(path, name) for name, paths in files.items() for path in paths]
-        keys = _keys(jobs, parsed) if earlier is not None else None
-        split = staging.graphs
-        patch = (
-            patched_dump(earlier, jobs, keys, parsed, dump, split)
-            if parsed is not None and keys is not None
-            else None
-        )
-        if patch is None:
-            unsorted, inputs = parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed)
-            repeated = sort_nquads(unsorted, dump)
-        else:
-            inputs, repeated = patch.inputs, patch.repeated
-            if parsed is not None:
-                parsed.keep([key for key, _ in inputs])  # the files that did not change: read next time
+        patch, inputs, repeated = _sorted_dump(jobs, parsed, earlier, dump, split)
     serializing: Serializing | None = None
     comparison = Comparison(earlier, dump) if patch is None else None
     try:
@@ -282,7 +270,26 @@ def stage(
     return Staged(counts, report, excerpt_count, relative, how, sha256)
 
 
-def _keys(jobs: list[tuple[Path, str]], parsed: ParsedFiles | None) -> list[str] | None:
+def _sorted_dump(
+    jobs: list[Job], parsed: ParsedFiles | None, earlier: Generation | None, dump: Path, split: Path
+) -> tuple[Patched | None, list[Input] | None, dict[bytes, int]]:
+    """The sorted dump of `jobs` written at `dump`: patched from the `earlier` generation's (with its
+    graphs' files, into `split`) where that generation can serve, else every file parsed and sorted.
+    Returns the patch or None, each file's key and size in the parse cache, and the lines several
+    files give with how many."""
+    keys = _keys(jobs, parsed) if earlier is not None else None
+    patch = None
+    if parsed is not None and keys is not None:
+        patch = patched_dump(earlier, jobs, keys, parsed, dump, split)
+    if patch is None:
+        unsorted, inputs = parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed)
+        return None, inputs, sort_nquads(unsorted, dump)
+    assert parsed is not None  # a patch reads the parse cache
+    parsed.keep([key for key, _ in patch.inputs])  # the files that did not change: read next time
+    return patch, patch.inputs, patch.repeated
+
+
+def _keys(jobs: list[Job], parsed: ParsedFiles | None) -> list[str] | None:
     """The key of each job's N-Quads in the parse cache, or None without a cache or when a file cannot
     be read (parsing then reports it, in the files' order)."""
     if parsed is None:
