@@ -96,10 +96,11 @@ def checks_digest(checks: Path) -> str:
     return digest.hexdigest()
 
 
-def same_code(generation: Generation) -> bool:
-    """Whether `generation` was checked by this code (and its store is there to start from)."""
+def usable_state(generation: Generation) -> dict[str, object] | None:
+    """The state of `generation` when this code checked it and its store is there to start from."""
     state = read_state(generation)
-    return state is not None and state.get("code") == code_digest() and generation.store.is_dir()
+    usable = state is not None and state.get("code") == code_digest() and generation.store.is_dir()
+    return state if usable else None
 
 
 # What the next build patches its dump from (`kg.build.patched`): each input file's key and N-Quads'
@@ -120,6 +121,7 @@ def write_state(generation: Generation, texts: dict[str, str], checks: str, dump
             "inputs": inputs,
             "repeated": {line.decode(): times for line, times in repeated.items()},
             "sizes": {"dump": sorted_dump.stat().st_size, "graphs": graphs},
+            "triples": counts,
         }
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
 
@@ -145,7 +147,7 @@ class Comparison:
         if previous is None or not (previous.dist / "opioid-kg.nq").is_file() or not previous.store.is_dir():
             self._why = "no previous build"
             return
-        if not same_code(previous):
+        if usable_state(previous) is None:
             self._why = "the previous build was made by other code"
             return
         environment = {**os.environ, "LC_ALL": "C"}  # the byte order `sort` wrote both in

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, read_state, same_code
+from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, usable_state
 from kg.build.parse_workers import Input, Job
 from kg.build.parsed import ParsedFiles
 from kg.build.streaming import graph_of
@@ -67,11 +67,11 @@ def patched_dump(
     other code, its lists or files missing or not what it recorded, a file saved while this build read
     it, or a change to the ontology or the shapes (which rebuilds everything). Raises InputError for
     the first bad file among those that changed."""
-    state = read_state(previous) if previous is not None and same_code(previous) else None
+    state = usable_state(previous) if previous is not None else None
     if previous is None or state is None or not _as_recorded(previous, state.get("sizes")):
         return None
-    inputs, listed = state.get("inputs"), state.get("repeated")
-    if not isinstance(inputs, list) or not isinstance(listed, dict):
+    inputs, listed, triples = state.get("inputs"), state.get("repeated"), state.get("triples")
+    if not isinstance(inputs, list) or not isinstance(listed, dict) or not isinstance(triples, dict):
         return None
     sizes = {str(key): int(size) for key, size in inputs}
     new = _new_inputs(jobs, keys, Counter(str(key) for key, _ in inputs), parsed, sizes)
@@ -85,7 +85,7 @@ def patched_dump(
         edits = _edits(old, differences, repeated)
         if edits is None:
             return None
-        counts = _patched_graphs(previous.graphs, edits, split)
+        counts = _patched_graphs(previous.graphs, {str(n): int(c) for n, c in triples.items()}, edits, split)
         if counts is None:
             return None
         _write_patched(old, edits, dump)
@@ -155,11 +155,13 @@ def _edits(old: mmap.mmap, differences: Counter[bytes], repeated: dict[bytes, in
     return sorted(edits)  # at one place, a line put in goes before the line taken out
 
 
-def _patched_graphs(before: Path, edits: list[LineEdit], split: Path) -> dict[str, int] | None:
-    """Each graph's file of the previous generation (in `before`) written into `split` with the dump's
-    `edits` of its lines, or linked there when none; the triple counts by graph, empty graphs left
-    out as `split_by_graph` leaves them. None for a line of no graph of the dataset, or a line taken
-    out of a graph the previous generation had no file for."""
+def _patched_graphs(
+    before: Path, triples: dict[str, int], edits: list[LineEdit], split: Path
+) -> dict[str, int] | None:
+    """Each graph's file of the previous generation (in `before`, with `triples` by graph) written
+    into `split` with the dump's `edits` of its lines, or linked there when none; the triple counts
+    by graph, empty graphs left out as `split_by_graph` leaves them. None for a line of no graph of
+    the dataset, or a line taken out of a graph the previous generation had no file for."""
     lines: dict[str, list[tuple[bool, bytes]]] = {name: [] for name in GRAPH_NAMES}
     for _, taken, line in edits:
         name = graph_of(line)
@@ -181,11 +183,11 @@ def _patched_graphs(before: Path, edits: list[LineEdit], split: Path) -> dict[st
             return None
         elif changed:
             new_file.write_bytes(b"".join(line for _, line in changed))
-        if new_file.is_file():
-            counts[name] = _line_count(new_file)
-            if not counts[name]:
-                del counts[name]
-                new_file.unlink()
+        count = triples.get(name, 0) + sum(-1 if taken else 1 for taken, _ in changed)
+        if count:
+            counts[name] = count
+        elif new_file.is_file():  # a graph emptied
+            new_file.unlink()
     return counts
 
 
@@ -203,11 +205,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
-
-
-def _line_count(path: Path) -> int:
-    with path.open("rb") as lines:
-        return sum(block.count(b"\n") for block in iter(lambda: lines.read(1 << 20), b""))
 
 
 def _lower_bound(data: mmap.mmap, line: bytes) -> int:

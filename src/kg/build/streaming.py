@@ -115,8 +115,13 @@ _GRAPH_NAMES = {f"<{graph_iri(name)}>".encode(): name for name in GRAPH_NAMES}
 
 def graph_of(line: bytes) -> str | None:
     """The name of the graph an N-Quads line (ending ` .\n`) is in, or None for a graph outside the
-    dataset's (the last ` <` of a line opens its graph: nothing but the graph follows it)."""
-    return _GRAPH_NAMES.get(line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3])
+    dataset's."""
+    return _GRAPH_NAMES.get(_graph_term(line))
+
+
+def _graph_term(line: bytes) -> bytes:
+    """The graph term of an N-Quads line: the last ` <` of a line opens it, nothing but it follows."""
+    return line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
 
 
 def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
@@ -130,8 +135,7 @@ def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
         for line in lines:
             name = graph_of(line)
             if name is None:
-                iri = line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
-                raise ValueError(f"{nquads}: {iri.decode()} is not a graph of the dataset")
+                raise ValueError(f"{nquads}: {_graph_term(line).decode()} is not a graph of the dataset")
             if name not in outputs:
                 outputs[name] = files.enter_context((folder / f"{name}.nq").open("wb"))
             outputs[name].write(line)
