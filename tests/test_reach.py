@@ -27,6 +27,7 @@ from kg.build.queries import shacl_queries
 from kg.build.reach import ANY, FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
 from kg.build.shape_queries import (
     Combined,
+    Counted,
     Qualified,
     ShapeQuery,
     ValidationPlan,
@@ -132,12 +133,17 @@ def test_every_query_of_a_plan_is_restricted_and_combined_as_before() -> None:
     """plan_texts lists, and with_texts replaces, the queries of qualified counts and of combinations
     nested in combinations, keeping how their answers combine."""
     qualified = Qualified("focus", "values", ("inner-1", "inner-2"), minimum=1)
-    combined = Combined("xone", "focus", (("member-1",), (qualified,)), lambda index, nodes: ())
+    counted = Counted("counts", maximum=2)
+    combined = Combined("xone", "focus", (("member-1",), (qualified, counted)), lambda index, nodes: ())
     assert list(plan_texts(qualified)) == ["focus", "values", "inner-1", "inner-2"]
-    assert list(plan_texts(combined)) == ["focus", "member-1", "focus", "values", "inner-1", "inner-2"]
+    texts = ["focus", "member-1", "focus", "values", "inner-1", "inner-2", "counts"]
+    assert list(plan_texts(combined)) == texts
     changed = with_texts(combined, str.upper)
     assert isinstance(changed, Combined) and changed.operator == "xone"
-    assert changed.members[1] == (Qualified("FOCUS", "VALUES", ("INNER-1", "INNER-2"), minimum=1),)
+    assert changed.members[1] == (
+        Qualified("FOCUS", "VALUES", ("INNER-1", "INNER-2"), minimum=1),
+        Counted("COUNTS", maximum=2),
+    )
     assert list(plan_texts(changed)) == [text.upper() for text in plan_texts(combined)]
 
 

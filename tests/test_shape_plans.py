@@ -27,7 +27,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from kg.build.shape_queries import Qualified, ValidationPlan, compile_shapes, shape_classes
+from kg.build.shape_queries import compile_shapes, plan_texts, shape_classes
 from kg.store.sparql import tokens
 
 Triple = tuple[Node, Node, Node]
@@ -95,15 +95,6 @@ def test_a_pattern_meeting_at_an_object_from_two_sides_is_caught() -> None:
     assert [walked_forward(t) for t in optionals(every_triple.algebra)] == [False]
 
 
-def _texts(plan: ValidationPlan) -> list[str]:
-    """Every query a plan asks: its own, or those of the answers it combines."""
-    if isinstance(plan, str):
-        return [plan]
-    if isinstance(plan, Qualified):
-        return [plan.focus, plan.values, *plan.failing]
-    return [plan.focus, *(text for member in plan.members for inner in member for text in _texts(inner))]
-
-
 def structure(text: str) -> tuple[str, ...]:
     """The query's tokens with every constant term (IRI, prefixed name, string) made alike: two texts of
     one structure differ in constants only, so their patterns have the same variables in the same places
@@ -139,7 +130,7 @@ def shape_sparql(graphs: tuple[Graph, Graph]) -> dict[tuple[str, ...], list[tupl
     shapes = graphs[1]
     grouped: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for query in compile_shapes(shapes, {c: {c} for c in shape_classes(shapes)}):
-        for text in _texts(query.plan):
+        for text in plan_texts(query.plan):
             grouped.setdefault(structure(text), []).append((f"{query.source_shape} {query.component}", text))
     return grouped
 

@@ -8,12 +8,14 @@ message) must be equal. Literal values are compared as the store spells them
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from shacl_cases import CASES, broken_graph
 
-from kg.build.shape_queries import InvalidShape, Qualified, Unsupported, compile_shapes
+from kg.build.shape_queries import InvalidShape, Qualified, Unsupported, compile_shapes, plan_texts
 from kg.build.store_validation import _Answers, validate_store
 from kg.build.validation import Violation, validate
 
@@ -138,6 +140,52 @@ def test_shapes_the_project_does_not_use_same_verdict() -> None:
     reference = validate(data, shapes)
     assert results(fast.violations) == results(reference.violations)
     assert {v.message for v in fast.violations} == {"one integer from 2", "and", "not", "or", "objects"}
+
+
+# Both bounds of a count on one property shape, plain and qualified by a class; the second pair is
+# contradictory (3 at least, 1 at most), so that a node with two values breaks both at once.
+BOUNDED_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix e: <urn:e:> .
+e:Bounded a sh:NodeShape ; sh:targetClass e:C ;
+    sh:property [ sh:path e:p ; sh:minCount 1 ; sh:maxCount 2 ; sh:message "one or two" ] ;
+    sh:property [ sh:path e:q ; sh:minCount 3 ; sh:maxCount 1 ; sh:message "never" ] ;
+    sh:property [ sh:path e:p ; sh:qualifiedValueShape [ sh:class e:D ] ;
+                  sh:qualifiedMinCount 1 ; sh:qualifiedMaxCount 1 ; sh:message "one D" ] .
+"""
+BOUNDED_DATA = """
+@prefix e: <urn:e:> .
+e:none a e:C .
+e:one a e:C ; e:p e:d1 ; e:q 1 .
+e:two a e:C ; e:p e:d1, e:d2 ; e:q 1, 2 .
+e:three a e:C ; e:p e:x, e:y, e:z .
+e:d1 a e:D . e:d2 a e:D .
+"""
+
+
+def test_both_bounds_of_a_count_are_one_query_with_each_bound_reported() -> None:
+    """sh:minCount and sh:maxCount of one property shape (and the qualified pair of one class) are
+    answered by one query that counts the values once; each constraint still reports the nodes
+    outside its own bound, as often as pyshacl does (a node may break both)."""
+    shapes = Graph().parse(data=BOUNDED_SHAPES, format="turtle")
+    data = Graph().parse(data=BOUNDED_DATA, format="turtle")
+    queries = compile_shapes(shapes, {})
+    texts = {}
+    for query in queries:
+        texts.setdefault((query.source_shape, query.path), set()).update(plan_texts(query.plan))
+    assert len(queries) == 6
+    assert sorted(len(asked) for asked in texts.values()) == [1, 1, 1]
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    reference = validate(data, shapes)
+
+    def counted(violations: list[Violation]) -> Counter[tuple[str, str | None, str]]:
+        return Counter((v.focus_node, v.path, v.message) for v in violations)
+
+    assert counted(fast.violations) == counted(reference.violations)
+    assert counted(fast.violations)[("urn:e:two", "urn:e:q", "never")] == 2  # below 3 and above 1
+    assert counted(fast.violations)[("urn:e:three", "urn:e:p", "one or two")] == 1
+    assert counted(fast.violations)[("urn:e:none", "urn:e:p", "one D")] == 1
+    assert counted(fast.violations)[("urn:e:two", "urn:e:p", "one D")] == 1
 
 
 def test_an_answer_is_kept_until_the_last_plan_that_asks_it_is_done() -> None:

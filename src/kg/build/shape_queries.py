@@ -132,6 +132,24 @@ class Qualified:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """sh:minCount or sh:maxCount of a property shape that has both (or their qualified forms, of one
+    class): one query gives the focus nodes whose count of values lies outside either bound, with
+    the count, and each constraint takes those outside its own. Each validator alone reads every
+    value of the path; together they read them once."""
+
+    query: str  # rows: ?this and ?count
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def outside(self, count: int) -> bool:
+        """Whether `count` values break this constraint's bound."""
+        return (self.minimum is not None and count < self.minimum) or (
+            self.maximum is not None and count > self.maximum
+        )
+
+
+@dataclass(frozen=True)
 class Combined:
     """sh:or, sh:and, sh:not or sh:xone on a node shape: a focus node fails a member shape when any
     of the member's plans reports it; the operator says which combinations of failures fail."""
@@ -145,7 +163,7 @@ class Combined:
 
 
 # A query whose rows are the violations, or answers to combine.
-ValidationPlan = str | Qualified | Combined
+ValidationPlan = str | Counted | Qualified | Combined
 
 
 def plan_texts(plan: ValidationPlan) -> Iterator[str]:
@@ -153,6 +171,8 @@ def plan_texts(plan: ValidationPlan) -> Iterator[str]:
     `Combined.on_nodes` makes are its members' plans asked of fewer nodes)."""
     if isinstance(plan, str):
         yield plan
+    elif isinstance(plan, Counted):
+        yield plan.query
     elif isinstance(plan, Qualified):
         yield from (plan.focus, plan.values, *plan.failing)
     else:
@@ -166,6 +186,8 @@ def with_texts(plan: ValidationPlan, text: Callable[[str], str]) -> ValidationPl
     """The plan with each of its queries replaced by `text(query)`, combined as before."""
     if isinstance(plan, str):
         return text(plan)
+    if isinstance(plan, Counted):
+        return replace(plan, query=text(plan.query))
     if isinstance(plan, Qualified):
         return replace(
             plan, focus=text(plan.focus), values=text(plan.values), failing=tuple(map(text, plan.failing))
@@ -304,12 +326,18 @@ class _Compiler:
         for nested in (SH.sparql, SH.property):
             if (shape, nested, None) in self.shapes:
                 raise Unsupported(f"{shape}: {nested} on a property shape")
+        bounds = self.bounds(shape, (SH.minCount, SH.maxCount))
+        if bounds:
+            counts = validator("count-bounds", {**targets, **bounds}, path)
+            yield SH.MinCountConstraintComponent, Counted(counts, minimum=int(bounds["minCount"]))
+            yield SH.MaxCountConstraintComponent, Counted(counts, maximum=int(bounds["maxCount"]))
         for key in sorted(set(self.shapes.predicates(shape)) - _SHAPE_KEYS, key=str):
             for value in sorted(self.shapes.objects(shape, key), key=str):
                 if key in (SH.minCount, SH.maxCount):
-                    name = "min-count" if key == SH.minCount else "max-count"
-                    parameter = "minCount" if key == SH.minCount else "maxCount"
-                    yield _component(key), validator(name, {**targets, parameter: str(_int(value))}, path)
+                    if not bounds:  # a bound alone: its own validator
+                        name = "min-count" if key == SH.minCount else "max-count"
+                        parameter = _parameter(key)
+                        yield _component(key), validator(name, {**targets, parameter: str(_int(value))}, path)
                 elif key == SH.uniqueLang:
                     if value == Literal(True):
                         yield SH.UniqueLangConstraintComponent, validator("unique-lang", targets, path)
@@ -358,6 +386,14 @@ class _Compiler:
         classes = list(self.shapes.objects(inner, SH["class"]))
         if set(self.shapes.predicates(inner)) - _DESCRIPTIVE == {SH["class"]} and len(classes) == 1:
             # One sh:class, the common case: one query counts the values of the class.
+            bounds = self.bounds(shape, (SH.qualifiedMinCount, SH.qualifiedMaxCount))
+            if bounds:
+                given = {**targets, "class": self.with_subclasses(classes), **bounds}
+                counts = validator("qualified-count-bounds-class", given, path)
+                low, high = int(bounds["qualifiedMinCount"]), int(bounds["qualifiedMaxCount"])
+                yield SH.QualifiedMinCountConstraintComponent, Counted(counts, minimum=low)
+                yield SH.QualifiedMaxCountConstraintComponent, Counted(counts, maximum=high)
+                return
             for bound, name in ((SH.qualifiedMinCount, "min"), (SH.qualifiedMaxCount, "max")):
                 count = self.shapes.value(shape, bound)
                 if count is not None:
@@ -383,6 +419,14 @@ class _Compiler:
             if count is not None:
                 limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
                 yield _component(key), Qualified(focus, values, tuple(failing), **limit)
+
+    def bounds(self, shape: Node, keys: tuple[URIRef, URIRef]) -> dict[str, str]:
+        """The lower and upper bound `keys` of `shape` as the parameters of one query of both, when it
+        gives each once; else none."""
+        values = [list(self.shapes.objects(shape, key)) for key in keys]
+        if any(len(given) != 1 for given in values):
+            return {}
+        return {_parameter(key): str(_int(given[0])) for key, given in zip(keys, values, strict=True)}
 
     def combined(self, shape: Node, key: Node, targets: Given) -> Combined:
         """A node-level sh:or, sh:and, sh:not or sh:xone: each member a property shape."""

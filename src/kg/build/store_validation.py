@@ -25,6 +25,7 @@ from kg.build.parsing import rdflib_term
 from kg.build.queries import sparql
 from kg.build.shape_queries import (
     Combined,
+    Counted,
     Qualified,
     ShapeQuery,
     Unsupported,
@@ -138,7 +139,7 @@ class _Answers:
         self._lock = threading.Lock()  # guards `_locks`, `asked` and `wanted`
 
     def pairs(self, sparql: str) -> frozenset[Pair]:
-        """The (?this, ?value or None) pairs of a query's rows."""
+        """The (?this, ?value or ?count or None) pairs of a query's rows."""
         with self._lock:
             asking = self._locks.setdefault(sparql, threading.Lock())
         with asking:
@@ -148,7 +149,7 @@ class _Answers:
             solutions = _query(self.store, self.graphs, sparql)
             names = [variable.value for variable in solutions.variables]
             this = names.index("this")
-            value = names.index("value") if "value" in names else None
+            value = next((names.index(name) for name in ("value", "count") if name in names), None)
             answer = frozenset((row[this], None if value is None else row[value]) for row in solutions)
             with self._lock:
                 if self.wanted.get(sparql, 0) > 0:  # not a query of fewer nodes that `on_nodes` made
@@ -173,6 +174,9 @@ class _Answers:
         """The (focus node, value or None) pairs a plan reports: a query's rows, or answers combined."""
         if isinstance(plan, str):
             return self.pairs(plan)
+        if isinstance(plan, Counted):
+            counted = self.pairs(plan.query)
+            return {(n, None) for n, count in counted if count is not None and plan.outside(int(count.value))}
         if isinstance(plan, Qualified):
             failing = set().union(*(self.pairs(query) for query in plan.failing))
             counts = Counter(focus for focus, value in self.pairs(plan.values) - failing)
