@@ -25,7 +25,9 @@ What combines shapes is not one query: a qualified value shape (the values that
 conform to a shape, counted; one query when that shape is one sh:class) and
 sh:or, sh:and, sh:not and sh:xone on a node shape. The compiler gives their
 members' validators as a `Qualified` or `Combined` plan, and `store_validation`
-combines the answers as sets, so no query is composed. A SPARQL-based
+combines the answers as sets, so no query is composed. The two bounds of one
+count (sh:minCount with sh:maxCount, or the qualified pair of one class) share
+one query of the counts outside either (`Counted`), which reads the values once. A SPARQL-based
 constraint (sh:sparql) brings its own SELECT: the focus query opens its WHERE
 group, where SHACL pre-binds `$this`, behind the prefixes the shapes declare for
 it. A shape that uses any other feature raises
