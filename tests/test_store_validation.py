@@ -188,6 +188,45 @@ def test_both_bounds_of_a_count_are_one_query_with_each_bound_reported() -> None
     assert counted(fast.violations)[("urn:e:two", "urn:e:p", "one D")] == 1
 
 
+def test_a_rule_that_projects_a_count_reports_the_focus_node_as_its_value() -> None:
+    """A SPARQL-based constraint's own `?count` is not a value: only a `Counted` plan reads that
+    column, so the rule's result names the focus node as its value, as pyshacl's does."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:e:S> a sh:NodeShape ; sh:targetClass <urn:e:C> ; sh:sparql [ sh:message "too many" ;
+            sh:select '''SELECT $this (COUNT(?v) AS ?count) WHERE { $this <urn:e:p> ?v }
+                GROUP BY $this HAVING (COUNT(?v) > 1)''' ] ;
+            sh:sparql [ sh:message "each" ;
+                sh:select "SELECT $this ?count WHERE { $this <urn:e:p> ?count }" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(data="<urn:e:n> a <urn:e:C> ; <urn:e:p> <urn:e:a>, <urn:e:b> .", format="turtle")
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    focus = "<urn:e:n>"
+    assert {(v.value, v.message) for v in fast.violations} == {(focus, "too many"), (focus, "each")}
+    assert results(fast.violations) == results(validate(data, shapes).violations)
+
+
+def test_a_bound_that_is_not_an_integer_is_refused_as_pyshacl_refuses_it() -> None:
+    """A pair of count bounds is asked as one query only when both are integers: otherwise each is read
+    on its own, and a shape the compiler cannot translate reaches pyshacl's own refusal."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:e:S> a sh:NodeShape ; sh:targetClass <urn:e:C> ;
+            sh:property [ sh:path <urn:e:p> ; sh:minCount "x" ; sh:maxCount 1 ; sh:equals <urn:e:q> ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(data="<urn:e:n> a <urn:e:C> .", format="turtle")
+    with pytest.raises(Exception, match="sh:minCount must be a literal with datatype xsd:integer"):
+        validate(data, shapes)
+    with pytest.raises(Exception, match="sh:minCount must be a literal with datatype xsd:integer"):
+        validate_store(in_store(data), [GRAPH], shapes)
+
+
 def test_an_answer_is_kept_until_the_last_plan_that_asks_it_is_done() -> None:
     """A shape's focus query serves several of its constraints: asked once, kept while a plan still
     wants it, then forgotten, so validation holds the answers still wanted rather than all of them."""

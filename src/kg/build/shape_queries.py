@@ -140,7 +140,7 @@ class Counted:
     the count, and each constraint takes those outside its own. Each validator alone reads every
     value of the path; together they read them once."""
 
-    query: str  # rows: ?this and ?count
+    query: str  # rows: ?this, the bounds, and ?count
     minimum: int | None = None
     maximum: int | None = None
 
@@ -424,11 +424,11 @@ class _Compiler:
 
     def bounds(self, shape: Node, keys: tuple[URIRef, URIRef]) -> dict[str, str]:
         """The lower and upper bound `keys` of `shape` as the parameters of one query of both, when it
-        gives each once; else none."""
+        gives each once, as an integer; else none (each bound is then read, or refused, on its own)."""
         values = [list(self.shapes.objects(shape, key)) for key in keys]
-        if any(len(given) != 1 for given in values):
+        if any(len(given) != 1 or not str(given[0]).isdigit() for given in values):
             return {}
-        return {_parameter(key): str(_int(given[0])) for key, given in zip(keys, values, strict=True)}
+        return {_parameter(key): str(given[0]) for key, given in zip(keys, values, strict=True)}
 
     def combined(self, shape: Node, key: Node, targets: Given) -> Combined:
         """A node-level sh:or, sh:and, sh:not or sh:xone: each member a property shape."""

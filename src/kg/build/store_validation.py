@@ -138,8 +138,9 @@ class _Answers:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()  # guards `_locks`, `asked` and `wanted`
 
-    def pairs(self, sparql: str) -> frozenset[Pair]:
-        """The (?this, ?value or ?count or None) pairs of a query's rows."""
+    def pairs(self, sparql: str, second: str = "value") -> frozenset[Pair]:
+        """The (?this, ?value or None) pairs of a query's rows; the pairs' second member is the column
+        `second` names (a `Counted` plan's ?count)."""
         with self._lock:
             asking = self._locks.setdefault(sparql, threading.Lock())
         with asking:
@@ -149,7 +150,7 @@ class _Answers:
             solutions = _query(self.store, self.graphs, sparql)
             names = [variable.value for variable in solutions.variables]
             this = names.index("this")
-            value = next((names.index(name) for name in ("value", "count") if name in names), None)
+            value = names.index(second) if second in names else None
             answer = frozenset((row[this], None if value is None else row[value]) for row in solutions)
             with self._lock:
                 if self.wanted.get(sparql, 0) > 0:  # not a query of fewer nodes that `on_nodes` made
@@ -175,8 +176,12 @@ class _Answers:
         if isinstance(plan, str):
             return self.pairs(plan)
         if isinstance(plan, Counted):
-            counted = self.pairs(plan.query)
-            return {(n, None) for n, count in counted if count is not None and plan.outside(int(count.value))}
+            outside: set[Pair] = set()
+            for node, count in self.pairs(plan.query, "count"):
+                assert count is not None  # a COUNT is always bound
+                if plan.outside(int(count.value)):
+                    outside.add((node, None))
+            return outside
         if isinstance(plan, Qualified):
             failing = set().union(*(self.pairs(query) for query in plan.failing))
             counts = Counter(focus for focus, value in self.pairs(plan.values) - failing)
