@@ -61,6 +61,7 @@ from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import Serializing, graph_quads
+from kg.build.store_validation import validation_texts
 from kg.build.streaming import sort_nquads, split_by_graph
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
@@ -243,7 +244,7 @@ def stage(
         checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:
             report, excerpt_count, texts = _load_and_check(
-                split, list(counts), staging.store, root, index, phases
+                split, list(counts), staging.store, root, index, phases, previous[1] if previous else None
             )
             how = f"full build ({why})"
         else:
@@ -301,11 +302,18 @@ def _keys(jobs: list[Job], parsed: ParsedFiles | None) -> list[str] | None:
 
 
 def _load_and_check(
-    split: Path, names: list[str], path: Path, root: Path, index: SubjectIndex, phases: _Phases
+    split: Path,
+    names: list[str],
+    path: Path,
+    root: Path,
+    index: SubjectIndex,
+    phases: _Phases,
+    analyses: Analyses | None,
 ) -> tuple[ValidationReport, int, dict[str, str]]:
     """Bulk-load the store at `path` from the per-graph files and run every check on it; the shapes
     are loaded last, so that validation reads the store's union of exactly the data graphs. The quads
     go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps dist/'s lines.
+    `analyses` keeps what each validation query reaches, for the rebuild after this build.
     Returns the report, the excerpt count and the digests of the source texts."""
     store = ox.Store(str(path))
     try:
@@ -313,7 +321,7 @@ def _load_and_check(
             for name in names:
                 if name != "shapes":
                     bulk_load(store, graph_quads(split, name))
-        report, excerpt_count = _check(store, split, root, index, phases, store, None, None)
+        report, excerpt_count = _check(store, split, root, index, phases, store, None, None, ahead=analyses)
         with phases("load"):
             if "shapes" in names:
                 bulk_load(store, graph_quads(split, "shapes"))
@@ -390,9 +398,11 @@ def _check(
     asked: Revalidation | None,
     *,
     cube: bool = True,
+    ahead: Analyses | None = None,
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
-    raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes."""
+    raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes.
+    `ahead` keeps the reach of every validation query, read beside validation, for the next rebuild."""
     failed = threading.Event()  # a check failed: validation stops asking
 
     def checks() -> int:
@@ -417,12 +427,15 @@ def _check(
         # The terms and excerpts are checked beside validation, taking turns with its queries
         # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle
         # at times.
+        shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
         with ThreadPoolExecutor(1) as beside:
             checked = beside.submit(checks)
+            if ahead is not None:  # after the checks, in their thread
+                beside.submit(_analyse_ahead, store, shapes, ahead, failed)
             try:
-                shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
                 report = check_shapes(store, shapes, index, only_data=True, asked=asked, stop=failed)
             except BaseException:
+                failed.set()  # nothing more to read ahead
                 if checked.exception() is not None:  # the checks' failure comes first
                     checked.result()
                 if cube_failure is not None:
@@ -434,6 +447,17 @@ def _check(
     if not report.conforms:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
     return report, excerpt_count
+
+
+def _analyse_ahead(store: ox.Store, shapes: Graph, analyses: Analyses, stop: threading.Event) -> None:
+    """The reach of every query validation asks of `store` (see `kg.build.reach`), read now, taking turns
+    with validation's queries, so that the first rebuild after a clean build need not: reading them
+    costs seconds (about 30 ms a query). Stops once `stop` is set."""
+    with turn():
+        for text in validation_texts(store, shapes):
+            if stop.is_set():
+                return
+            analyses.reach(text)
 
 
 def write_description(out: Path, facts: DatasetFacts, nquads_sha256: str) -> Path:

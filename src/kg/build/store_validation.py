@@ -84,6 +84,16 @@ def validate_store(
     return read_report(conforms, report, shapes, index)
 
 
+def validation_texts(store: ox.Store, shapes: Graph) -> list[str]:
+    """Every query `validate_store` asks of the union of `store`'s graphs for `shapes`, in the order it
+    compiles them; none when the shapes fall back to pyshacl."""
+    try:
+        queries = compile_shapes(shapes, _subclasses(store, None, shape_classes(shapes)))
+    except Unsupported:
+        return []
+    return [text for query in queries for text in plan_texts(query.plan)]
+
+
 def _query(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, sparql: str) -> ox.QuerySolutions:
     if graphs is None:
         answer = store.query(sparql, use_default_graph_as_union=True)
