@@ -89,24 +89,6 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
 
 
-def test_a_clean_build_reads_ahead_what_the_first_rebuild_asks(
-    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A clean build keeps the reach of every validation query, read beside validation, so that the
-    rebuild after it reads none of them again (about 30 ms each: seconds on a new project)."""
-    analyses = tmp_path / "analyses"
-    monkeypatch.setenv(CACHE_VARIABLE, str(analyses))
-    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
-    build(project_copy, dist, store)
-    kept = sorted(path.name for path in analyses.rglob("*.json"))
-    assert len(kept) > 100  # one per distinct validation query
-    findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
-    _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
-    rebuilt = build(project_copy, dist, store)
-    assert re.search(r"shape queries \d+ skipped, [1-9]\d* restricted", rebuilt.how), rebuilt.how
-    assert sorted(path.name for path in analyses.rglob("*.json")) == kept
-
-
 def test_a_rebuild_after_no_change_asks_no_shape_query_and_reads_none(
     library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

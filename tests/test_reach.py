@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import threading
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -23,6 +24,7 @@ from shacl_cases import CASES, ID, PREFIXES, _full_iris, broken_graph, case_viol
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
+from kg.build.pipeline import _analyse_ahead
 from kg.build.queries import shacl_queries
 from kg.build.reach import ANY, FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
 from kg.build.shape_queries import (
@@ -37,7 +39,7 @@ from kg.build.shape_queries import (
     validator,
     with_texts,
 )
-from kg.build.store_validation import _subclasses, validate_store
+from kg.build.store_validation import _subclasses, validate_store, validation_texts
 from kg.build.validation import Violation
 
 
@@ -385,6 +387,27 @@ def test_analyses_are_shared_where_the_environment_says(
     assert analyses_folder(tmp_path / "project") == tmp_path / "shared" / "reach"
     monkeypatch.delenv(CACHE_VARIABLE)
     assert analyses_folder(tmp_path / "project") == tmp_path / "project"
+
+
+def test_a_clean_build_reads_ahead_what_a_rebuild_asks_until_validation_ends(
+    graphs: tuple[Graph, Graph], tmp_path: Path
+) -> None:
+    """A clean build reads the reach of every validation query while validation runs
+    (`_analyse_ahead`), so the rebuild after it reads none of them again; once validation has ended
+    it stops, and the build does not wait for the rest."""
+    data, shapes = graphs
+    store = in_store(data)
+    texts = validation_texts(store, shapes)
+    assert len(set(texts)) > 100
+    _analyse_ahead(store, shapes, Analyses(tmp_path / "ahead"), threading.Event())
+    rebuild = Analyses(tmp_path / "ahead")
+    for text in texts:
+        rebuild.reach(text)
+    assert rebuild.made == 0
+    ended = threading.Event()
+    ended.set()
+    _analyse_ahead(store, shapes, Analyses(tmp_path / "ended"), ended)
+    assert not list((tmp_path / "ended").rglob("*.json"))
 
 
 def _analyse_all(folder: Path, texts: list[str], start: Barrier, made: Queue) -> None:

@@ -330,6 +330,9 @@ def _load_and_check(
         return report, excerpt_count, text_digests(store, root / "sources")
     finally:
         del store  # closed before it is moved or removed
+        # rdflib's SPARQL parser, reading ahead (`_analyse_ahead`), leaves caught exceptions whose frames
+        # hold the store in reference cycles: collected now.
+        gc.collect()
 
 
 def _update_and_check(
@@ -402,7 +405,8 @@ def _check(
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
     raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes.
-    `ahead` keeps the reach of every validation query, read beside validation, for the next rebuild."""
+    `ahead` keeps, for the next rebuild, the reach of the validation queries read while validation
+    runs (all of them, unless validation ends first: the build does not wait for the rest)."""
     failed = threading.Event()  # a check failed: validation stops asking
 
     def checks() -> int:
@@ -427,20 +431,22 @@ def _check(
         # The terms and excerpts are checked beside validation, taking turns with its queries
         # (`kg.build.parallel`): together they keep every core busy, where each alone leaves one idle
         # at times.
-        shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
+        validated = threading.Event()  # validation has ended: the build reads no more ahead
         with ThreadPoolExecutor(1) as beside:
             checked = beside.submit(checks)
-            if ahead is not None:  # after the checks, in their thread
-                beside.submit(_analyse_ahead, store, shapes, ahead, failed)
             try:
+                shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
+                if ahead is not None:  # after the checks, in their thread
+                    beside.submit(_analyse_ahead, store, shapes, ahead, validated)
                 report = check_shapes(store, shapes, index, only_data=True, asked=asked, stop=failed)
             except BaseException:
-                failed.set()  # nothing more to read ahead
                 if checked.exception() is not None:  # the checks' failure comes first
                     checked.result()
                 if cube_failure is not None:
                     raise cube_failure from None
                 raise
+            finally:
+                validated.set()
             excerpt_count = checked.result()
     if cube_failure is not None:
         raise cube_failure
@@ -450,13 +456,14 @@ def _check(
 
 
 def _analyse_ahead(store: ox.Store, shapes: Graph, analyses: Analyses, stop: threading.Event) -> None:
-    """The reach of every query validation asks of `store` (see `kg.build.reach`), read now, taking turns
-    with validation's queries, so that the first rebuild after a clean build need not: reading them
-    costs seconds (about 30 ms a query). Stops once `stop` is set."""
-    with turn():
-        for text in validation_texts(store, shapes):
-            if stop.is_set():
-                return
+    """The reach of every query validation asks of `store` (see `kg.build.reach`), each read in a turn
+    of its own (taking turns with validation's queries) until `stop` is set, so that the first rebuild
+    after a clean build need not read them: about 30 ms a query, seconds in all. A text that cannot be
+    read is left to that rebuild, which reports it."""
+    for text in validation_texts(store, shapes):
+        if stop.is_set():
+            return
+        with turn():
             analyses.reach(text)
 
 

@@ -54,9 +54,8 @@ def validate_store(
     the shapes themselves are loaded.
     """
     with turn():  # the queries asked from this thread alone, then those `asked` walks
-        try:
-            queries = compile_shapes(shapes, _subclasses(store, graphs, shape_classes(shapes)))
-        except Unsupported:
+        queries = _compiled(store, graphs, shapes)
+        if queries is None:
             return _with_pyshacl(store, graphs, shapes, index)
         plans = [query.plan if asked is None else asked(query) for query in queries]
     report = Graph()
@@ -87,11 +86,19 @@ def validate_store(
 def validation_texts(store: ox.Store, shapes: Graph) -> list[str]:
     """Every query `validate_store` asks of the union of `store`'s graphs for `shapes`, in the order it
     compiles them; none when the shapes fall back to pyshacl."""
-    try:
-        queries = compile_shapes(shapes, _subclasses(store, None, shape_classes(shapes)))
-    except Unsupported:
-        return []
+    queries = _compiled(store, None, shapes) or []
     return [text for query in queries for text in plan_texts(query.plan)]
+
+
+def _compiled(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None, shapes: Graph
+) -> list[ShapeQuery] | None:
+    """The shapes compiled into queries on `store`, or None when they use what the compiler cannot
+    translate (pyshacl then validates)."""
+    try:
+        return compile_shapes(shapes, _subclasses(store, graphs, shape_classes(shapes)))
+    except Unsupported:
+        return None
 
 
 def _query(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, sparql: str) -> ox.QuerySolutions:
