@@ -13,7 +13,7 @@ import pytest
 
 from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checks import BuildFailed
-from kg.build.pipeline import PARSED, BuildResult, build
+from kg.build.pipeline import PARSED, READ_AHEAD_FROM, BuildResult, build
 
 REPORT = "000_1bdfefaeb44abb70"
 FIXTURE = "fixture-poppy-estimate"
@@ -87,6 +87,23 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     assert re.search(r"; dist/ pieces 5 of \d+ written again; " + patched, rebuilt.how), rebuilt.how
     _same_as_clean(project_copy, tmp_path, rebuilt)
     assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
+
+
+def test_a_small_clean_build_does_not_read_ahead(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below `READ_AHEAD_FROM` triples validation takes a second or two, which the read-ahead's Python
+    work would make several times longer: the clean build reads none, and the first rebuild reads
+    what it asks."""
+    analyses = tmp_path / "analyses"
+    monkeypatch.setenv(CACHE_VARIABLE, str(analyses))
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    assert sum(build(project_copy, dist, store).triples_per_graph.values()) < READ_AHEAD_FROM
+    assert not list(analyses.rglob("*.json"))
+    findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
+    _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
+    build(project_copy, dist, store)
+    assert list(analyses.rglob("*.json"))
 
 
 def test_a_rebuild_after_no_change_asks_no_shape_query_and_reads_none(
