@@ -11,8 +11,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.build import pipeline
 from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checks import BuildFailed
+from kg.build.parallel import THREADS_VARIABLE
 from kg.build.pipeline import PARSED, READ_AHEAD_FROM, BuildResult, build
 
 REPORT = "000_1bdfefaeb44abb70"
@@ -104,6 +106,19 @@ def test_a_small_clean_build_does_not_read_ahead(
     _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
     build(project_copy, dist, store)
     assert list(analyses.rglob("*.json"))
+
+
+def test_a_clean_build_with_one_turn_does_not_read_ahead(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one query thread the read-ahead would hold the only turn and validation would wait for it:
+    whatever the size, the clean build then reads none ahead."""
+    analyses = tmp_path / "analyses"
+    monkeypatch.setenv(CACHE_VARIABLE, str(analyses))
+    monkeypatch.setenv(THREADS_VARIABLE, "1")
+    monkeypatch.setattr(pipeline, "READ_AHEAD_FROM", 0)  # the curated project counts as large
+    build(project_copy, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    assert not list(analyses.rglob("*.json"))
 
 
 def test_a_rebuild_after_no_change_asks_no_shape_query_and_reads_none(

@@ -247,7 +247,9 @@ def stage(
                 change = None if why else patch.change
         checks = checks_digest(root / CHECKS)
         if change is None or previous is None or previous[0] is None:
-            ahead = previous[1] if previous and total >= READ_AHEAD_FROM else None
+            # with one turn (one CPU, or KG_QUERY_THREADS=1) the read-ahead would only delay validation
+            spare = query_threads() > 1
+            ahead = previous[1] if previous and total >= READ_AHEAD_FROM and spare else None
             report, excerpt_count, texts = _load_and_check(
                 split, list(counts), staging.store, root, index, phases, ahead
             )
