@@ -76,6 +76,25 @@ def test_a_list_fills_the_query_s_own_block_and_an_empty_one_empties_only_its_gr
     assert found({"named": (heroin, FENTANYL), "labelled": ()}) == ["http://e/heroin", FENTANYL.value]
 
 
+def test_every_block_of_a_variable_is_filled_so_each_group_planned_apart_sees_the_value():
+    """A parameter used in two UNION branches and a sub-SELECT is written into a block in each."""
+    sparql = (
+        "SELECT ?s ?kind WHERE { { VALUES ?s { } ?s <http://e/label> ?l BIND ('label' AS ?kind) } "
+        "UNION { SELECT ?s ?kind WHERE { VALUES ?s { } ?s ?p ?o BIND ('any' AS ?kind) } } }"
+    )
+    fentanyl = ox.NamedNode("http://e/fentanyl")
+    store = ox.Store()
+    store.load(DATA, format=ox.RdfFormat.N_TRIPLES)
+
+    def found(bindings: dict) -> list[tuple[str, str]]:
+        solutions = store.query(with_values(sparql, bindings))
+        return sorted((row["s"].value, row["kind"].value) for row in solutions)
+
+    assert found({"s": (fentanyl,)}) == [(fentanyl.value, "any"), (fentanyl.value, "label")]
+    assert found({"s": ()}) == []
+    assert with_values(sparql, {"s": (fentanyl,)}).count(str(fentanyl)) == 2
+
+
 def test_a_placeholder_is_replaced_where_it_is_a_token_only():
     sparql = 'SELECT ?v WHERE { ?s $PATH ?v FILTER (?v != "$PATH") } # $PATH'
     assert substitute(sparql, "PATH", "<http://e/label>/<http://e/x>") == (

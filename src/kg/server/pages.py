@@ -16,8 +16,6 @@ from kg.query.internal import internal, typed
 from kg.readable import readable
 from kg.readable.views import views_of
 from kg.search.resolve import Unresolved, kind_of
-from kg.store.queryfiles import binding_terms
-from kg.store.sparql import values_block
 
 from .api import find, run_named
 from .messages import Answer
@@ -69,11 +67,10 @@ def home() -> Response:
 
 
 def editor_text(query: NamedQuery) -> str:
-    """A catalogue query as standalone SPARQL: its parameters' defaults appended as a VALUES clause."""
-    defaults = {p.name: p.fallback for p in query.parameters if p.fallback is not None}
-    if not defaults:
-        return query.text
-    return f"{query.text.rstrip()}\n{values_block(binding_terms(query.bindings(defaults))).strip()}\n"
+    """A catalogue query as standalone SPARQL, its parameters' defaults written in as `kg query` binds
+    them: in the query's own blocks of values where it has them, else in a VALUES block opening its
+    WHERE pattern (a clause appended after the query would leave the own blocks empty)."""
+    return query.standalone()
 
 
 def table(answer: Answer) -> dict[str, object]:

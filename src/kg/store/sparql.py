@@ -118,7 +118,9 @@ def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str
 
     A variable the query gives an empty block of its own (`VALUES ?x { }`) is bound there
     instead: the block stays in its group, so a list of no values empties that group only,
-    not the whole query. The short form `CONSTRUCT WHERE { P }` becomes
+    not the whole query. Every such block of the variable is filled, one per group that Oxigraph
+    plans apart (a UNION branch, a sub-SELECT), so that each group starts from the value rather
+    than from every node its patterns match. The short form `CONSTRUCT WHERE { P }` becomes
     `CONSTRUCT { P } WHERE { VALUES … P }`, because a template cannot hold VALUES. `written`
     replaces placeholders as `substitute` does, in the same pass.
     """
@@ -129,7 +131,8 @@ def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str
     for name, value in bindings.items():
         if name in blocks:
             terms = value if isinstance(value, tuple) else (value,)
-            edits.append((blocks[name], blocks[name], "".join(f" {term}" for term in terms) + " "))
+            written_terms = "".join(f" {term}" for term in terms) + " "
+            edits.extend((offset, offset, written_terms) for offset in blocks[name])
         else:
             top[name] = value
     if not top:
@@ -187,9 +190,9 @@ def _placeholder_edits(found: list[Token], written: Mapping[str, str]) -> list[E
     return [(t.start, t.end, texts[t.text]) for t in found if t.kind in ("var", "iri") and t.text in texts]
 
 
-def _empty_blocks(found: list[Token], bindings: Mapping[str, Bound]) -> dict[str, int]:
-    """For each bound variable with an empty block of its own (`VALUES ?x { }`), the offset inside it."""
-    blocks: dict[str, int] = {}
+def _empty_blocks(found: list[Token], bindings: Mapping[str, Bound]) -> dict[str, list[int]]:
+    """For each bound variable with empty blocks of its own (`VALUES ?x { }`), the offset inside each."""
+    blocks: dict[str, list[int]] = {}
     for index in range(len(found) - 3):
         keyword, variable, opening, closing = found[index : index + 4]
         if (
@@ -199,9 +202,7 @@ def _empty_blocks(found: list[Token], bindings: Mapping[str, Bound]) -> dict[str
             and (opening.text, closing.text) == ("{", "}")
             and variable.text[1:] in bindings
         ):
-            if variable.text[1:] in blocks:
-                raise NotAQuery(f"the query has two blocks of values for {variable.text}")
-            blocks[variable.text[1:]] = opening.end
+            blocks.setdefault(variable.text[1:], []).append(opening.end)
     return blocks
 
 
