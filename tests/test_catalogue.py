@@ -10,6 +10,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query
 from kg.query.run import QueryError, run_query
+from kg.server.pages import editor_text
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, iris_named, query_form
@@ -365,3 +366,15 @@ def test_a_syntax_error_names_line_and_column(tmp_path: Path, store: EmbeddedSto
     assert str(caught.value).startswith(
         f"{path}:{caught.value.line}:{caught.value.column}: SPARQL syntax error"
     )
+
+
+def test_the_editor_opens_a_question_with_a_required_parameter_with_its_defaults_only(tmp_path: Path) -> None:
+    """A parameter without a default stays a variable for the analyst to bind; the others are written in."""
+    required = "#+   - name: destination\n#+     type: iri\n#+     description: Where to.\n"
+    body = GOOD_BODY.replace("?substance ?flow WHERE", "?substance ?destination ?flow WHERE").replace(
+        "?flow kg:substance ?substance }", "?flow kg:substance ?substance ; kg:destination ?destination }"
+    )
+    query = load_query(write(tmp_path, GOOD_HEADER + required + body))
+    text = editor_text(query)
+    assert "VALUES (?substance) { (<https://w3id.org/opioid-kg/id/substance/fentanyl>) }" in text
+    assert "?destination" in text and "VALUES (?destination" not in text

@@ -16,6 +16,8 @@ from kg.query.internal import internal, typed
 from kg.readable import readable
 from kg.readable.views import views_of
 from kg.search.resolve import Unresolved, kind_of
+from kg.store.queryfiles import binding_terms
+from kg.store.sparql import with_values
 
 from .api import find, run_named
 from .messages import Answer
@@ -69,8 +71,10 @@ def home() -> Response:
 def editor_text(query: NamedQuery) -> str:
     """A catalogue query as standalone SPARQL, its parameters' defaults written in as `kg query` binds
     them: in the query's own blocks of values where it has them, else in a VALUES block opening its
-    WHERE pattern (a clause appended after the query would leave the own blocks empty)."""
-    return query.standalone()
+    WHERE pattern (a clause appended after the query would leave the own blocks empty). A parameter
+    without a default stays a variable, for the analyst to bind."""
+    defaults = {p.name: p.bind(p.fallback) for p in query.parameters if p.fallback is not None}
+    return with_values(query.text, binding_terms(defaults))
 
 
 def table(answer: Answer) -> dict[str, object]:
