@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pyoxigraph as ox
 
 from kg.query.internal import bound
-from kg.store.base import Store
+from kg.store.base import Store, value_rows
 
 
 def rows(store: Store, name: str, **given: str | Sequence[str]) -> list[dict[str, str]]:
@@ -16,10 +16,7 @@ def rows(store: Store, name: str, **given: str | Sequence[str]) -> list[dict[str
     answer = store.query(text, terms)
     if not isinstance(answer, ox.QuerySolutions):
         raise TypeError(f"{name} is not a SELECT query")
-    names = [variable.value for variable in answer.variables]
-    return [
-        {name: solution[name].value for name in names if solution[name] is not None} for solution in answer
-    ]
+    return list(value_rows(answer))
 
 
 def local_name(iri: str) -> str:

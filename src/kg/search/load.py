@@ -12,7 +12,7 @@ from kg.evidence.quotes import clean_quote
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal
 from kg.search.index import Entry, Field, SearchIndex, normalize
-from kg.store.base import Store
+from kg.store.base import Store, value_rows
 
 # What a thing is, in the words of the search box; the first kind that fits wins.
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -89,9 +89,7 @@ def store_select(store: Store) -> Select:
         solutions = store.query(sparql)
         if not isinstance(solutions, ox.QuerySolutions):
             raise TypeError("a select callable runs SELECT queries only")
-        names = [variable.value for variable in solutions.variables]
-        for row in solutions:
-            yield {name: row[name].value for name in names if row[name] is not None}
+        yield from value_rows(solutions)
 
     return select
 

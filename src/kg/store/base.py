@@ -7,7 +7,7 @@ interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +39,15 @@ class StoreMissing(KgError, FileNotFoundError):
     """No built store where one was expected."""
 
     status = 503
+
+
+def value_rows(solutions: ox.QuerySolutions) -> Iterator[dict[str, str]]:
+    """A SELECT answer's rows as the lexical value of each bound variable. A solution iterates its
+    terms in the order of the variables: reading them so costs a third of looking each up by name,
+    which for a large answer cost more than the query."""
+    names = [variable.value for variable in solutions.variables]
+    for solution in solutions:
+        yield {name: term.value for name, term in zip(names, solution, strict=True) if term is not None}
 
 
 def graph_name(iri: str) -> str:
