@@ -97,3 +97,33 @@ def test_a_query_too_deep_or_too_long_is_refused_before_any_worker(client, text:
     reply = client.post("/sparql", data={"query": text})
     assert reply.status_code in (400, 413)
     assert reply.json["error"]["status"] == reply.status_code
+
+
+@pytest.fixture(scope="module")
+def small_cap(built):
+    """An app whose clients' answers are capped at five rows, fewer than the network pictures read."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, max_rows=5))
+    yield app.test_client()
+    app.extensions["kg"].close()
+
+
+def test_the_server_s_own_pictures_are_not_held_to_the_clients_row_cap(small_cap) -> None:
+    """At a million triples the flow network reads 24,600 rows: the pictures failed on a cap of 10,000
+    meant for what one client may make a worker send."""
+    for path in ("/network", "/network.svg", "/charts"):
+        assert small_cap.get(path).status_code == 200, path
+    answer = small_cap.post(
+        "/sparql", data={"query": "SELECT * { ?s ?p ?o }"}, headers={"Accept": "text/csv"}
+    )
+    assert answer.headers["KG-Truncated"] == "true"
+    assert len(answer.get_data(as_text=True).strip().splitlines()) == 1 + 5
+
+
+def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=5))
+    try:
+        reply = app.test_client().get("/network")
+        assert reply.status_code == 500
+        assert "reached the row cap of 5 rows" in reply.get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()

@@ -14,6 +14,7 @@ from kg.server.config import (
     DEFAULT_CLIENT_BUDGET,
     DEFAULT_HTML_ROWS,
     DEFAULT_MAX_ROWS,
+    DEFAULT_OWN_MAX_ROWS,
     DEFAULT_QUEUE_WAIT,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKER_MEMORY_MB,
@@ -42,6 +43,14 @@ from kg.store.opening import is_endpoint
     default=DEFAULT_MAX_ROWS,
     show_default=True,
     help="Rows (or triples) an answer may hold; a capped answer says KG-Truncated: true.",
+)
+@click.option(
+    "--own-max-rows",
+    type=int,
+    default=DEFAULT_OWN_MAX_ROWS,
+    show_default=True,
+    help="Rows an answer to the server's own queries (network pictures, charts, search) may hold; "
+    "one past it is an error, never a partial picture.",
 )
 @click.option(
     "--workers",
@@ -147,6 +156,7 @@ def serve_command(
     store_spec: str | None,
     timeout: float,
     max_rows: int,
+    own_max_rows: int,
     workers: int,
     cache_mb: int,
     worker_memory_mb: int,
@@ -187,6 +197,7 @@ def serve_command(
         built=Path(os.path.abspath(dist)) if dist is not None else None,
         timeout=timeout,
         max_rows=max_rows,
+        own_max_rows=own_max_rows,
         workers=workers,
         cache_mb=cache_mb,
         worker_memory_mb=worker_memory_mb,

@@ -72,7 +72,7 @@ class Services:
             isolate_network=config.isolate_network,
             memory_mb=config.worker_memory_mb or None,
         )
-        self.store = BoundedStore(self.pool, config.max_rows, client)
+        self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
@@ -96,8 +96,8 @@ class Services:
         return {row["graph"].value: int(row["triples"].value) for row in rows}
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
-        """Rows of a SELECT the server itself asks, capped like any other query."""
-        answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=self.config.max_rows))
+        """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""
+        answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=self.config.own_max_rows))
         return [
             {
                 name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
