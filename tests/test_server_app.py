@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from kg.query.internal import internal
 from kg.server import ServerConfig, create_app
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
@@ -127,3 +128,26 @@ def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
         assert "reached the row cap of 5 rows" in reply.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
+
+
+def test_the_network_models_are_made_once_per_generation(app, client) -> None:
+    """At a million triples reading the flow network takes seconds: the page, its picture and its map
+    share one model, made on the first view, and a page seen before is kept whole."""
+    pool = app.extensions["kg"].current.services.pool
+    legs = internal("network-legs").text
+    asked: list[str] = []
+    run = pool.run
+
+    def counting(query, client=None):
+        asked.append(query.text)
+        return run(query, client)
+
+    assert client.get("/network").status_code == 200
+    pool.run = counting
+    try:
+        for path in ("/network", "/network.svg?substance=heroin", "/network/map.svg", "/network"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        del pool.run
+    assert legs not in asked
+    assert asked == [], "a page seen before, and the pictures of a model made, ask the workers nothing"

@@ -40,8 +40,11 @@ def resolve_substance(chain: nx.DiGraph, network: nx.MultiDiGraph, name: str) ->
 
 def flow_view(store: Store, substance: str | None = None) -> FlowView:
     """The flows of `substance` and of what goes into it or stands in for it (all flows when None)."""
-    network = flow_network(store)
-    chain = production_network(store)
+    return flow_view_of(flow_network(store), production_network(store), substance)
+
+
+def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | None = None) -> FlowView:
+    """`flow_view` of models already read (the server keeps them for each build it serves)."""
     if substance is None:
         title = "Opioid trafficking routes"
         family: set[str] | None = None

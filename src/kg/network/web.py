@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import networkx as nx
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
 from kg.charts import chart as charts
@@ -22,7 +23,7 @@ from kg.store.base import Store
 from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import flow_picture, flow_view, flow_words
+from .views import FlowView, flow_picture, flow_view_of, flow_words
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -43,6 +44,24 @@ def store() -> Store:
     return services().store
 
 
+def models() -> tuple[nx.MultiDiGraph, nx.DiGraph]:
+    """The flow and production networks of the build served: read once (seconds at a million triples),
+    shared by the page, its pictures and its map."""
+    state = services()
+    return (
+        state.derived(("flow-network",), lambda: flow_network(store())),
+        state.derived(("production-network",), lambda: production_network(store())),
+    )
+
+
+def view_of(substance: str | None) -> FlowView:
+    """The flows of `substance` from the kept models; an unknown name is a 404 naming the known ones."""
+    try:
+        return flow_view_of(*models(), substance)
+    except UnknownName as error:
+        abort(404, str(error))
+
+
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
     """Pictures of a read-only store never change while the server runs: each is drawn once and kept in
     the server's one cache, under a key naming what it shows."""
@@ -54,14 +73,17 @@ def _substance() -> str | None:
 
 
 @blueprint.get("/network")
-def network_page() -> str:
+def network_page() -> Response:
+    """The page is kept whole once drawn, as the pictures are: at a million triples its route table
+    alone is a catalogue answer of 1,800 rows."""
     substance = _substance()
-    try:
-        view = flow_view(store(), substance)
-    except UnknownName as error:
-        abort(404, str(error))
-    network = flow_network(store())
-    chain = production_network(store())
+    view = view_of(substance)
+    body = cached(("network-page", substance or ""), lambda: _network_page(view, substance).encode())
+    return Response(body, mimetype="text/html")
+
+
+def _network_page(view: FlowView, substance: str | None) -> str:
+    network, chain = models()
     choices = sorted(
         {
             d["substance"]: d.get("substance_label", d["substance"]) for _u, _v, d in network.edges(data=True)
@@ -111,10 +133,7 @@ def network_picture(fmt: str) -> Response:
     """`?preset=memo` draws the memo picture `kg network draw --preset memo` draws. The picture is kept
     under the substance key the name resolves to, one entry for every spelling."""
     preset = _preset()
-    try:
-        view = flow_view(store(), _substance())
-    except UnknownName as error:
-        abort(404, str(error))
+    view = view_of(_substance())
     script = url_for("network.vis_script") if fmt == "html" else None
     style = url_for("network.vis_style") if fmt == "html" else None
     body = cached(
@@ -140,10 +159,7 @@ def map_urls(substance: str | None) -> dict[str, str]:
 def map_picture(fmt: str) -> Response:
     """The flows on a world map; `?substance=` narrows as on /network, `?preset=memo` for a memo."""
     preset = _preset()
-    try:
-        view = flow_view(store(), _substance())
-    except UnknownName as error:
-        abort(404, str(error))
+    view = view_of(_substance())
     body = cached(
         ("map", view.substance or "", fmt, preset), lambda: worldmap.draw_map(view, fmt=fmt, preset=preset)
     )

@@ -9,10 +9,12 @@ on its first query (or in `kg serve`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar, cast
 
 from flask import current_app, has_request_context, request
 
@@ -27,6 +29,8 @@ from .cache import BudgetCache
 from .config import ServerConfig
 from .messages import Answer, Query
 from .workers import WorkerPool
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,24 @@ class Services:
             memory_mb=config.worker_memory_mb or None,
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
+        self._derived: dict[Hashable, object] = {}
+        self._deriving = threading.Lock()
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
 
     def close(self) -> None:
         self.pool.close()
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """An object computed from this generation's read-only store (a network model), made once and
+        kept while the generation is served. A few such objects exist, so unlike answers and pictures
+        they are not held to the cache's budget; requests that need one while it is made wait for it
+        rather than make it again."""
+        with self._deriving:
+            if key not in self._derived:
+                self._derived[key] = make()
+            return cast(T, self._derived[key])
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
