@@ -378,3 +378,16 @@ def test_the_editor_opens_a_question_with_a_required_parameter_with_its_defaults
     text = editor_text(query)
     assert "VALUES (?substance) { (<https://w3id.org/opioid-kg/id/substance/fentanyl>) }" in text
     assert "?destination" in text and "VALUES (?destination" not in text
+
+
+def test_the_editor_opens_a_question_without_a_where_pattern_with_its_values_after_it(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    """`DESCRIBE ?r` has no group to open: the values close the query, and the text runs as the question."""
+    header = GOOD_HEADER.replace("answer: select", "answer: describe").replace("name: substance", "name: r")
+    query = load_query(write(tmp_path, header + "DESCRIBE ?r\n"))
+    text = editor_text(query)
+    assert text.rstrip().endswith("VALUES (?r) { (<https://w3id.org/opioid-kg/id/substance/fentanyl>) }")
+    described = run_query(store, text)
+    assert described.triples
+    assert described.triples == run_query(store, query.text, binding_terms(query.bindings({}))).triples

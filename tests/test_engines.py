@@ -2,9 +2,9 @@
 answer on rdflib's own SPARQL engine and on the embedded store.
 
 rdflib reads the built canonical N-Quads into a Dataset whose default graph is the
-union of the named graphs, as the store's is; parameters are bound with rdflib's
-initBindings on one side and Oxigraph's substitutions on the other (a list of values
-as a VALUES block on both). Answers are
+union of the named graphs, as the store's is; parameters are joined in as VALUES blocks
+on both sides, the same text `kg query` asks (a question may write a parameter into
+blocks of its own, which rdflib's initBindings would leave empty). Answers are
 compared as multisets of rows whose terms are compared by value, or as isomorphic
 graphs.
 """
@@ -135,8 +135,7 @@ def rdflib_bindings(query: NamedQuery, given: dict[str, str]) -> dict[str, Ident
 
 
 def rdflib_text(query: NamedQuery, given: dict[str, str]) -> str:
-    """The query with its parameters joined in as VALUES, as the embedded store does: the lists, and
-    the values a query writes into blocks of its own (which rdflib's initBindings would leave empty)."""
+    """The query with its parameters joined in as VALUES, as the embedded store does."""
     return query.standalone(given)
 
 
@@ -156,7 +155,7 @@ def test_same_answer_on_rdflib_and_on_the_embedded_store(
 ) -> None:
     query = CATALOGUE[name]
     embedded = run_query(store, query.text, binding_terms(query.bindings(given)), source=name)
-    in_memory = dataset.query(rdflib_text(query, given), initBindings=rdflib_bindings(query, given))
+    in_memory = dataset.query(rdflib_text(query, given))
     if name not in EMPTY_ON_THIS_GRAPH:
         assert embedded.rows or embedded.triples or embedded.kind == "ask", f"{name} answers nothing"
 
@@ -183,6 +182,8 @@ def test_the_editor_s_text_of_a_question_gives_the_question_s_answer(store: Embe
     query = PUBLIC[name]
     asked = run_query(store, query.text, binding_terms(query.bindings({})), source=name)
     edited = run_query(store, editor_text(query), source=name)
+    if name not in EMPTY_ON_THIS_GRAPH:
+        assert edited.rows or edited.triples or edited.kind == "ask", f"{name} answers nothing"
     assert (edited.kind, edited.variables, edited.rows, edited.triples, edited.boolean) == (
         asked.kind,
         asked.variables,

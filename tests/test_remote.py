@@ -95,6 +95,22 @@ def test_every_block_of_a_variable_is_filled_so_each_group_planned_apart_sees_th
     assert with_values(sparql, {"s": (fentanyl,)}).count(str(fentanyl)) == 2
 
 
+def test_the_values_open_the_where_pattern_not_a_group_of_the_projection():
+    sparql = "SELECT ?s ?has WHERE { ?s <http://e/label> ?l BIND (EXISTS { ?s ?p ?o } AS ?has) }"
+    projected = "SELECT ?s (EXISTS { ?s ?p ?o } AS ?has) WHERE { ?s <http://e/label> ?l }"
+    fentanyl = ox.NamedNode("http://e/fentanyl")
+    assert answers(projected, {"s": fentanyl}) == answers(sparql, {"s": fentanyl})
+    assert len(answers(projected, {"s": fentanyl})) == 1
+
+
+def test_a_query_without_a_group_pattern_takes_its_values_after_it():
+    """`DESCRIBE ?s` has no WHERE pattern: the values come as the query's closing VALUES clause."""
+    fentanyl = ox.NamedNode("http://e/fentanyl")
+    assert answers("DESCRIBE ?s", {"s": fentanyl}) == answers("DESCRIBE ?s WHERE { }", {"s": fentanyl})
+    described = f'{fentanyl} <http://e/label> "fentanyl {{not a brace}}"'
+    assert answers("DESCRIBE ?s", {"s": fentanyl}) == [described]
+
+
 def test_a_placeholder_is_replaced_where_it_is_a_token_only():
     sparql = 'SELECT ?v WHERE { ?s $PATH ?v FILTER (?v != "$PATH") } # $PATH'
     assert substitute(sparql, "PATH", "<http://e/label>/<http://e/x>") == (

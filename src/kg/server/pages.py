@@ -17,7 +17,7 @@ from kg.readable import readable
 from kg.readable.views import views_of
 from kg.search.resolve import Unresolved, kind_of
 from kg.store.queryfiles import binding_terms
-from kg.store.sparql import with_values
+from kg.store.sparql import NotAQuery, with_values
 
 from .api import find, run_named
 from .messages import Answer
@@ -72,9 +72,13 @@ def editor_text(query: NamedQuery) -> str:
     """A catalogue query as standalone SPARQL, its parameters' defaults written in as `kg query` binds
     them: in the query's own blocks of values where it has them, else in a VALUES block opening its
     WHERE pattern (a clause appended after the query would leave the own blocks empty). A parameter
-    without a default stays a variable, for the analyst to bind."""
+    without a default is left for the analyst to bind: unbound, its own blocks empty. A text that
+    takes no values opens as written: one such question must not take the editor from the others."""
     defaults = {p.name: p.bind(p.fallback) for p in query.parameters if p.fallback is not None}
-    return with_values(query.text, binding_terms(defaults))
+    try:
+        return with_values(query.text, binding_terms(defaults))
+    except NotAQuery:
+        return query.text
 
 
 def table(answer: Answer) -> dict[str, object]:

@@ -17,15 +17,15 @@ A header is YAML in `#+ ` comment lines at the top of the file:
     #+     type: iri             (iri, string, integer, decimal, date or year)
     #+     default: https://w3id.org/opioid-kg/id/substance/fentanyl
     #+     enum: [...]           (optional list of allowed values)
-    #+     many: false           (true: a list of values, bound as a VALUES block: the query's
-    #+                            own empty `VALUES ?name { }` if it has one; `default: []` is none)
+    #+     many: false           (true: a list of values; `default: []` is none)
     #+     description: The substance that travels.
 
 Parameter values are bound as RDF terms to the query's variables, never pasted
-into its text. The loader also checks that the declared answer kind is the query's
-form, that every default and allowed value fits its type, and, for SELECT, that
-every parameter bound by substitution is projected (Oxigraph substitutes only
-projected variables).
+into its text as text: as a VALUES block opening the WHERE pattern, or in each
+of the query's own empty `VALUES ?name { }` blocks where it has them. The loader
+also checks that the declared answer kind is the query's form, that every
+default and allowed value fits its type, and, for SELECT, that every parameter
+is projected.
 """
 
 from __future__ import annotations

@@ -155,7 +155,10 @@ def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str
                 + f"{{{body}}} WHERE {{{values}{body}}}"
                 + sparql[found[close_at].end :]
             )
-    open_brace = found[_next_brace(found, start)]
+    try:
+        open_brace = found[_next_brace(found, start)]
+    except NotAQuery:  # `DESCRIBE ?x` has no pattern: the values close the query, as SPARQL allows
+        return _edited(sparql, edits).rstrip() + f"\n{values.strip()}\n"
     return _edited(sparql, [*edits, (open_brace.end, open_brace.end, values)])
 
 
@@ -214,8 +217,13 @@ def _edited(text: str, edits: list[Edit]) -> str:
 
 
 def _next_brace(found: list[Token], start: int) -> int:
+    """The first brace from `start` outside brackets: a projection's `(EXISTS { … } AS ?x)` is not
+    the WHERE pattern."""
+    depth = 0
     for index in range(start, len(found)):
-        if found[index].text == "{":
+        text = found[index].text
+        depth += {"(": 1, ")": -1}.get(text, 0)
+        if text == "{" and depth == 0:
             return index
     raise NotAQuery("the query has no group pattern to bind values in")
 
