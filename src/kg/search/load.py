@@ -69,16 +69,18 @@ def index_from_store(select: Select) -> SearchIndex:
             entry = entries.setdefault(row["s"], Entry(row["s"]))
             entry.fields.append(Field(row["field"], text, words, frozenset(words.split())))
     classes: dict[str, set[str]] = defaultdict(set)
-    instances: dict[str, list[str]] = defaultdict(list)
+    members: dict[str, set[str]] = defaultdict(set)  # a set: a list's `in` made a library's index quadratic
     for row in select(internal("search-types").text):
         classes[row["s"]].add(row["class"])
-        if row["s"] in entries and row["s"] not in instances[row["class"]]:
-            instances[row["class"]].append(row["s"])
+        if row["s"] in entries:
+            members[row["class"]].add(row["s"])
     order = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
     for iri, entry in entries.items():
         entry.kind = next((kind for kind, wanted in order if classes[iri] & wanted), "other")
-    for members in instances.values():
-        members.sort(key=lambda iri: entries[iri].label.casefold())
+    instances = {
+        class_iri: sorted(found, key=lambda iri: (entries[iri].label.casefold(), iri))
+        for class_iri, found in members.items()
+    }
     return SearchIndex(entries.values(), instances)
 
 
