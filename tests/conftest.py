@@ -7,6 +7,7 @@ import fcntl
 import os
 import pickle
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,21 @@ def library_built(library_root: Path, tmp_path_factory: pytest.TempPathFactory) 
         lambda _: build(library_root, library_root / "dist", library_root / ".kg" / "store"),
     )
     return Built(result, result.dist, result.store)
+
+
+@pytest.fixture(scope="session")
+def copied(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
+    """The report and one synthetic copy of it (every resource of its own renamed `s0001-…`, as
+    `benchmarks/scale.py` generates one), built once per test run."""
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
+    from scale import generate  # benchmarks/ is not a package
+
+    def make(folder: Path) -> Path:
+        root = folder / "copied"
+        generate(PROJECT, root, 2)
+        return build(root, root / "dist", root / ".kg" / "store").store
+
+    return EmbeddedStore(once_per_run(tmp_path_factory, "copied", make))
 
 
 @pytest.fixture(scope="session")

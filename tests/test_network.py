@@ -192,3 +192,22 @@ def test_each_export_reads_back_with_the_same_nodes_and_edges(built, store, tmp_
     assert len(edges) == network.number_of_edges() > 20
     if fmt != "dot":
         assert "precursors-from-us" in output.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("substance", [None, "fentanyl", "heroin"])
+def test_a_route_two_sources_state_alike_is_drawn_once_with_the_evidence_of_both(
+    store, copied, substance
+) -> None:
+    """A library restates routes (a report's revisions, its copies): each drawn once, not a fan of
+    parallel arrows per source (12,600 legs between eight places at 600 sources)."""
+    one = flow_view(store, substance).network
+    two = flow_view(copied, substance).network
+    assert sorted((u, v, d["substance"], d["leg_index"]) for u, v, d in two.edges(data=True)) == sorted(
+        (u, v, d["substance"], d["leg_index"]) for u, v, d in one.edges(data=True)
+    )
+    alone = {(u, v, d["substance"], d["leg_index"]): d for u, v, d in one.edges(data=True)}
+    for u, v, data in two.edges(data=True):
+        evidence = data["evidence"].split()
+        assert len(evidence) == 2 * len(alone[u, v, data["substance"], data["leg_index"]]["evidence"].split())
+        assert sum("/s0001-" in iri for iri in evidence) == len(evidence) // 2
+        assert data["flows"] == 2

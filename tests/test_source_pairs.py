@@ -6,21 +6,17 @@ second source disagrees with the report on one figure."""
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from kg.build.pipeline import build
 from kg.query.catalogue import load_catalogue
 from kg.query.run import run_query
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT / "benchmarks"))
-from scale import generate  # noqa: E402  (benchmarks/ is not a package)
 
 ID = "https://w3id.org/opioid-kg/id/"
 REPORT = ID + "document/crs-2018-heroin-fentanyl-mexico"
@@ -59,15 +55,6 @@ def excerpt_sources(store: EmbeddedStore) -> dict[str, set[str]]:
     for row in run_query(store, SOURCES_OF, {}).rows:
         sources[row["fact"].value].add(row["source"].value)
     return sources
-
-
-@pytest.fixture(scope="module")
-def copied(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
-    """The report and one synthetic copy of it (every resource of its own renamed `s0001-…`), built."""
-    root = tmp_path_factory.mktemp("copied") / "project"
-    generate(PROJECT, root, 2)
-    result = build(root, root / "dist", root / ".kg" / "store")
-    return EmbeddedStore(result.store)
 
 
 def unrenamed(row: Row) -> Row:

@@ -187,6 +187,47 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
     return network.edge_subgraph(edges).copy()  # type: ignore[arg-type]  # stubs: pairs only, not (u, v, key)
 
 
+# The evidence of a leg, as the model writes it: the values of each field, joined.
+EVIDENCE_FIELDS = {"evidence": " ", "evidence_text": " | ", "context": " ", "origin_qualifiers": ", "}
+# What else two flows' legs must share to draw as one (besides their places and number).
+_ROUTE = ("origin", "destination", "mode", "status", "temporal")
+
+
+def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """One route for the flows that state the same one: a library restates routes (a report's
+    revisions, other reports), and drawn per flow they fanned into a sheaf of parallel arrows per source.
+    Flows state the same route when their substance, origin, destination and every leg (its places,
+    number, mode, status and time) agree; the route kept is the first flow's, with the evidence of all
+    and `flows`, how many state it. A copy."""
+    flows: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for u, v, key, data in network.edges(keys=True, data=True):
+        flows.setdefault((data["flow"], data["substance"]), []).append((u, v, key))
+    same: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+    for flow, edges in flows.items():
+        legs = sorted(
+            (network.edges[e]["leg_index"], e[0], e[1], *(network.edges[e].get(f, "") for f in _ROUTE))
+            for e in edges
+        )
+        same.setdefault((flow[1], *legs), []).append(flow)
+    merged = network.copy()
+    for stating in same.values():
+        kept, *others = sorted(stating)
+        by_index = {network.edges[e]["leg_index"]: merged.edges[e] for e in flows[kept]}
+        for other in others:
+            for edge in flows[other]:
+                into = by_index[network.edges[edge]["leg_index"]]
+                for name, joint in EVIDENCE_FIELDS.items():
+                    values = {
+                        *into.get(name, "").split(joint),
+                        *network.edges[edge].get(name, "").split(joint),
+                    }
+                    into[name] = joint.join(sorted(value for value in values if value))
+                merged.remove_edge(*edge)
+        for into in by_index.values():
+            into["flows"] = len(stating)
+    return merged
+
+
 def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:
     """Legs whose substances feed a production site where they arrive: chains routes do not show."""
     return [

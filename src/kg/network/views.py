@@ -11,7 +11,7 @@ from kg.store.base import Store
 from . import draw, interactive
 from .layout import line_kinds
 from .model import flow_network, production_network, substance_family
-from .routes import UnknownName, substance_view
+from .routes import UnknownName, restated_once, substance_view
 from .words import describe_chain, describe_flows
 
 
@@ -53,7 +53,7 @@ def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | N
         family = substance_family(chain, substance)
         label = chain.nodes[substance]["label"] if substance in chain else substance
         title = f"Trafficking routes of {label}"
-    view = substance_view(network, family)
+    view = restated_once(substance_view(network, family))
     view.graph.update(network.graph)
     return FlowView(view, substance, title, flow_caption(view, substance, chain))
 

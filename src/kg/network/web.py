@@ -23,7 +23,7 @@ from kg.store.base import Store
 from . import interactive, worldmap
 from .model import flow_network, production_network
 from .routes import UnknownName
-from .views import FlowView, flow_picture, flow_view_of, flow_words
+from .views import FlowView, flow_picture, flow_view_of, flow_words, resolve_substance
 
 blueprint = Blueprint("network", __name__, template_folder="templates")
 
@@ -55,11 +55,15 @@ def models() -> tuple[nx.MultiDiGraph, nx.DiGraph]:
 
 
 def view_of(substance: str | None) -> FlowView:
-    """The flows of `substance` from the kept models; an unknown name is a 404 naming the known ones."""
+    """The flows of `substance` from the kept models, kept too under the substance the name resolves
+    to (routes stated alike are merged across the library's sources: seconds at a million triples);
+    an unknown name is a 404 naming the known ones."""
+    network, chain = models()
     try:
-        return flow_view_of(*models(), substance)
+        resolved = resolve_substance(chain, network, substance) if substance else None
     except UnknownName as error:
         abort(404, str(error))
+    return services().derived(("flow-view", resolved), lambda: flow_view_of(network, chain, resolved))
 
 
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
