@@ -123,9 +123,10 @@ def test_the_server_s_own_pictures_are_not_held_to_the_clients_row_cap(small_cap
 def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
     app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=5))
     try:
-        reply = app.test_client().get("/network")
-        assert reply.status_code == 500
-        assert "reached the row cap of 5 rows" in reply.get_data(as_text=True)
+        for path in ("/network", "/search?q=fentanyl"):  # no partial picture, no partial index
+            reply = app.test_client().get(path)
+            assert reply.status_code == 500, path
+            assert "reached the row cap of 5 rows" in reply.get_data(as_text=True), path
     finally:
         app.extensions["kg"].close()
 

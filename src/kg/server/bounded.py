@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.store.base import Bound, BoundTerm, StoreAnswer
 from kg.store.queryfiles import Binding, Bindings
 
-from .messages import Query
+from .messages import Answer, Query
 from .workers import ServiceError, WorkerPool
 
 
@@ -26,6 +26,14 @@ def binding(term: BoundTerm) -> Binding:
     if term.language:
         raise ValueError("a language-tagged literal cannot be passed as a binding")
     return ("literal", term.value, term.datatype.value)
+
+
+def whole(answer: Answer, max_rows: int) -> Answer:
+    """An answer to one of the server's own queries, which must be whole: one cut by the row cap is an
+    error, never a silently partial picture or index."""
+    if answer.truncated:
+        raise ServiceError(500, f"a query of the server reached the row cap of {max_rows} rows")
+    return answer
 
 
 class BoundedStore:
@@ -56,9 +64,7 @@ class BoundedStore:
             graph_format="ntriples",
             union_default_graph=union_default_graph,
         )
-        answer = self.pool.run(request, self.client())
-        if answer.truncated:
-            raise ServiceError(500, f"a query of the server reached the row cap of {self.max_rows} rows")
+        answer = whole(self.pool.run(request, self.client()), self.max_rows)
         if answer.kind == "graph":
             return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
         return ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)

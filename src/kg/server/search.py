@@ -7,8 +7,6 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
-import threading
-import weakref
 from collections.abc import Iterable
 from typing import cast
 
@@ -26,24 +24,20 @@ from .workers import ServiceError
 
 blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
-_lock = threading.Lock()
-_indexes: weakref.WeakKeyDictionary[Services, SearchIndex] = weakref.WeakKeyDictionary()  # one per app
 
 
 def plain_rows(state: Services, sparql: str) -> Iterable[dict[str, str]]:
-    """Every row of a SELECT the server asks itself, values as strings, uncapped."""
-    answer = state.run(Query(sparql))
-    for row in json.loads(answer.body)["results"]["bindings"]:
-        yield {name: value["value"] for name, value in row.items()}
+    """Every row of a SELECT the server asks itself, values as strings, under its own row cap."""
+    for row in state.select(sparql):
+        yield {name: term.value for name, term in row.items()}
 
 
 def search_index(state: Services | None = None) -> SearchIndex:
-    """The served store's search index, built once per app."""
+    """The served store's search index, built once for each build served."""
     state = state or services()
-    with _lock:
-        if state not in _indexes:
-            _indexes[state] = index_from_store(lambda sparql: plain_rows(state, sparql))
-        return _indexes[state]
+    return state.derived(
+        ("search-index",), lambda: index_from_store(lambda sparql: plain_rows(state, sparql))
+    )
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from kg.readable.labels import labels_for
 from kg.store.base import Store
 from kg.store.queryfiles import Bindings
 
-from .bounded import BoundedStore
+from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
 from .messages import Answer, Query
@@ -78,7 +78,8 @@ class Services:
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self._derived: dict[Hashable, object] = {}
-        self._deriving = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}  # one lock per object: one is made at a time
+        self._deriving = threading.Lock()  # guards `_making`
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
@@ -90,8 +91,10 @@ class Services:
         """An object computed from this generation's read-only store (a network model), made once and
         kept while the generation is served. A few such objects exist, so unlike answers and pictures
         they are not held to the cache's budget; requests that need one while it is made wait for it
-        rather than make it again."""
+        rather than make it again, and requests for another object do not wait."""
         with self._deriving:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
             if key not in self._derived:
                 self._derived[key] = make()
             return cast(T, self._derived[key])
@@ -113,7 +116,8 @@ class Services:
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""
-        answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=self.config.own_max_rows))
+        cap = self.config.own_max_rows
+        answer = whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap)
         return [
             {
                 name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
