@@ -205,8 +205,14 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
 
 
 @blueprint.get("/charts")
-def charts_page() -> str:
-    """Suggested charts, and any measure for any place picked from the menus, each with its words."""
+def charts_page() -> Response:
+    """Suggested charts, and any measure for any place picked from the menus, each with its words; kept
+    whole like the pictures (at a million triples its series and words take seconds)."""
+    key = tuple(request.args.get(name, "") for name in ("measure", "area", "preset"))
+    return Response(cached(("charts-page", *key), lambda: _charts_page().encode()), mimetype="text/html")
+
+
+def _charts_page() -> str:
     known = series.measures(store())
     areas = sorted(
         {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
