@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.network.chokepoints import chokepoints
 from kg.network.layout import layered_positions
-from kg.network.routes import find_routes, origins
+from kg.network.model import flow_network
+from kg.network.routes import find_routes, origins, remove, restated_once
 from kg.network.views import flow_view
 
 
@@ -211,3 +212,29 @@ def test_a_route_two_sources_state_alike_is_drawn_once_with_the_evidence_of_both
         assert len(evidence) == 2 * len(alone[u, v, data["substance"], data["leg_index"]]["evidence"].split())
         assert sum("/s0001-" in iri for iri in evidence) == len(evidence) // 2
         assert data["flows"] == 2
+
+
+def test_routes_merge_only_where_the_sources_say_the_same_and_keep_every_leg_s_name(copied) -> None:
+    """A copy that attributes one leg to another agency states another route: both stay, each with its
+    own attribution. A merged leg is still found by the copy's name, and cutting it cuts the route."""
+    network = flow_network(copied)
+    (u, v, key), *_ = sorted(
+        (u, v, k) for u, v, k, f in network.edges(keys=True, data="flow") if "/flow/s0001-" in f
+    )
+    network.edges[u, v, key]["attributed_to"] = "someone else"
+    network.edges[u, v, key]["evidence_text"] = "a quote | with the joint in it"
+    merged = restated_once(network)
+    flow = network.edges[u, v, key]["flow"]
+    apart = [d for _u, _v, d in merged.edges(data=True) if d["flow"] == flow]
+    assert apart and all(d["flows"] == 1 for d in apart)
+    assert merged.edges[u, v, key]["evidence_text"] == "a quote | with the joint in it"
+    assert merged.edges[u, v, key]["attributed_to"] == "someone else"
+    together = [(a, b, k, d) for a, b, k, d in merged.edges(keys=True, data=True) if d["flows"] == 2]
+    assert together
+    for *_, kept, data in together:  # the other source's statement of the same leg
+        assert data["restated"] != kept and data["restated"].replace("s0001-", "") == kept.replace(
+            "s0001-", ""
+        )
+    a, b, kept, data = together[0]
+    other_name = data["restated"].split("/")[0]
+    assert not remove(merged, legs=[other_name]).has_edge(a, b, kept)

@@ -154,3 +154,16 @@ def test_the_network_models_are_made_once_per_generation(app, client) -> None:
         del pool.run
     assert legs not in asked
     assert asked == [], "a page seen before, and the pictures of a model made, ask the workers nothing"
+
+
+def test_the_network_page_is_kept_once_however_its_substance_is_spelled(app, client) -> None:
+    """Kept under the substance a name resolves to, so that spellings cannot fill the cache."""
+    cache = app.extensions["kg"].current.services.cache
+    pages = [client.get(f"/network?substance={name}") for name in ("fentanyl", "FENTANYL", "Fentanyl")]
+    assert {r.status_code for r in pages} == {200}
+    assert len({r.data for r in pages}) == 1
+    kept = [key for key in cache.keys() if isinstance(key, tuple) and key[:2] == ("network-page", "fentanyl")]
+    assert kept == [("network-page", "fentanyl")]
+    assert not [key for key in cache.keys() if isinstance(key, tuple) and key[0] == "charts-page" and key[1:]]
+    assert client.get("/charts?area=anything-at-all").status_code == 200
+    assert not [key for key in cache.keys() if isinstance(key, tuple) and key[0] == "charts-page" and key[1:]]

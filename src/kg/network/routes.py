@@ -188,44 +188,54 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
 
 
 # The evidence of a leg, as the model writes it: the values of each field, joined.
-EVIDENCE_FIELDS = {"evidence": " ", "evidence_text": " | ", "context": " ", "origin_qualifiers": ", "}
-# What else two flows' legs must share to draw as one (besides their places and number).
-_ROUTE = ("origin", "destination", "mode", "status", "temporal")
+EVIDENCE_FIELDS = {"evidence": " ", "evidence_text": " | ", "context": " "}
+# What names one flow's statement of a leg rather than the leg: it differs from source to source.
+_OWN_NAMES = ("flow", "leg", "restated", "flows")
 
 
 def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """One route for the flows that state the same one: a library restates routes (a report's
-    revisions, other reports), and drawn per flow they fanned into a sheaf of parallel arrows per source.
-    Flows state the same route when their substance, origin, destination and every leg (its places,
-    number, mode, status and time) agree; the route kept is the first flow's, with the evidence of all
-    and `flows`, how many state it. A copy."""
+    """One route for the flows that state it alike: a library restates routes (a report's revisions,
+    its copies), and drawn per flow they fanned into a sheaf of parallel arrows, one per source.
+
+    Flows state a route alike when their legs agree in everything but their names and evidence: the
+    same places and numbers, substance, mode, status, time, period, qualifiers, attribution and what
+    they feed. The route kept is the first flow's (by IRI), with the evidence of all, `flows` (how many
+    state it) and `restated` (the other flows' leg keys, by which `what_if` still finds a leg). A
+    copy."""
     flows: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for u, v, key, data in network.edges(keys=True, data=True):
         flows.setdefault((data["flow"], data["substance"]), []).append((u, v, key))
     same: dict[tuple[object, ...], list[tuple[str, str]]] = {}
     for flow, edges in flows.items():
-        legs = sorted(
-            (network.edges[e]["leg_index"], e[0], e[1], *(network.edges[e].get(f, "") for f in _ROUTE))
-            for e in edges
-        )
-        same.setdefault((flow[1], *legs), []).append(flow)
+        legs = sorted((u, v, *sorted(_described(network.edges[u, v, key]).items())) for u, v, key in edges)
+        same.setdefault(tuple(legs), []).append(flow)
     merged = network.copy()
     for stating in same.values():
         kept, *others = sorted(stating)
-        by_index = {network.edges[e]["leg_index"]: merged.edges[e] for e in flows[kept]}
+        into = {_place(network, edge): merged.edges[edge] for edge in flows[kept]}
         for other in others:
             for edge in flows[other]:
-                into = by_index[network.edges[edge]["leg_index"]]
+                leg = into[_place(network, edge)]
                 for name, joint in EVIDENCE_FIELDS.items():
-                    values = {
-                        *into.get(name, "").split(joint),
-                        *network.edges[edge].get(name, "").split(joint),
-                    }
-                    into[name] = joint.join(sorted(value for value in values if value))
+                    pieces = [leg.get(name, ""), network.edges[edge].get(name, "")]
+                    leg[name] = joint.join(dict.fromkeys(piece for piece in pieces if piece))
+                leg["restated"] = " ".join(filter(None, [leg.get("restated", ""), edge[2]]))
                 merged.remove_edge(*edge)
-        for into in by_index.values():
-            into["flows"] = len(stating)
+        for leg in into.values():
+            leg["flows"] = len(stating)
     return merged
+
+
+def _described(data: dict[str, Any]) -> dict[str, Any]:
+    """What a leg says, without its names and evidence."""
+    return {
+        name: value for name, value in data.items() if name not in EVIDENCE_FIELDS and name not in _OWN_NAMES
+    }
+
+
+def _place(network: nx.MultiDiGraph, edge: tuple[str, str, str]) -> tuple[object, str, str]:
+    """A leg's place in its route: its number and its two places."""
+    return (network.edges[edge]["leg_index"], edge[0], edge[1])
 
 
 def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:
@@ -326,7 +336,12 @@ def remove(network: nx.MultiDiGraph, places: Iterable[str] = (), legs: Iterable[
 
 
 def _legs_named(network: nx.MultiDiGraph, name: str) -> list[tuple[str, str, str]]:
-    by_key = [(u, v, k) for u, v, k in network.edges(keys=True) if k.split("/")[0] == name or k == name]
+    by_key = [
+        (u, v, k)
+        for u, v, k, restated in network.edges(keys=True, data="restated", default="")
+        if name in (k, k.split("/")[0])
+        or name in {*restated.split(), *(r.split("/")[0] for r in restated.split())}
+    ]
     if by_key:
         return by_key
     for split in range(1, len(name)):

@@ -80,9 +80,10 @@ def _substance() -> str | None:
 def network_page() -> Response:
     """The page is kept whole once drawn, as the pictures are: at a million triples its route table
     alone is a catalogue answer of 1,800 rows."""
-    substance = _substance()
-    view = view_of(substance)
-    body = cached(("network-page", substance or ""), lambda: _network_page(view, substance).encode())
+    view = view_of(_substance())  # kept under the substance the name resolves to, as the pictures are
+    body = cached(
+        ("network-page", view.substance or ""), lambda: _network_page(view, view.substance).encode()
+    )
     return Response(body, mimetype="text/html")
 
 
@@ -206,10 +207,12 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
 
 @blueprint.get("/charts")
 def charts_page() -> Response:
-    """Suggested charts, and any measure for any place picked from the menus, each with its words; kept
-    whole like the pictures (at a million triples its series and words take seconds)."""
-    key = tuple(request.args.get(name, "") for name in ("measure", "area", "preset"))
-    return Response(cached(("charts-page", *key), lambda: _charts_page().encode()), mimetype="text/html")
+    """Suggested charts, and any measure for any place picked from the menus, each with its words. The
+    page as first opened is kept whole like the pictures (at a million triples its series and words
+    take seconds); one with choices is drawn again, so that no spelling of them takes cache space."""
+    if request.args:
+        return Response(_charts_page(), mimetype="text/html")
+    return Response(cached(("charts-page",), lambda: _charts_page().encode()), mimetype="text/html")
 
 
 def _charts_page() -> str:
