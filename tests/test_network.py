@@ -238,3 +238,43 @@ def test_routes_merge_only_where_the_sources_say_the_same_and_keep_every_leg_s_n
     a, b, kept, data = together[0]
     other_name = data["restated"].split("/")[0]
     assert not remove(merged, legs=[other_name]).has_edge(a, b, kept)
+
+
+def test_three_flows_alike_merge_with_each_piece_of_evidence_once_and_twin_legs_kept_apart() -> None:
+    """A flow may state two legs between the same places (by air, by sea); three flows that state the
+    route alike give two legs, each with its own evidence once, whatever the flows' labels."""
+
+    def leg(network: nx.MultiDiGraph, flow: str, mode: str, quote: str, excerpt: str) -> None:
+        network.add_edge(
+            "CN",
+            "US",
+            key=f"{flow}-{mode}/fentanyl",
+            flow=flow,
+            flow_label=f"{flow}'s label",
+            leg=f"{flow}-{mode}",
+            leg_index=1,
+            substance="fentanyl",
+            mode=mode,
+            attributed_to=None,
+            evidence=excerpt,
+            evidence_text=quote,
+            context="",
+        )
+
+    network = nx.MultiDiGraph()
+    for flow, quote in (("a", "A | with the joint"), ("b", "B"), ("c", "A | with the joint")):
+        for mode in ("air", "sea"):
+            leg(network, flow, mode, f"{quote} ({mode})", f"excerpt/{flow}-{mode} excerpt/shared")
+    merged = restated_once(network)
+    assert sorted(merged.edges(keys=True)) == [("CN", "US", "a-air/fentanyl"), ("CN", "US", "a-sea/fentanyl")]
+    for mode in ("air", "sea"):
+        data = merged.edges["CN", "US", f"a-{mode}/fentanyl"]
+        assert data["evidence_text"] == f"A | with the joint ({mode}) | B ({mode})"
+        assert data["evidence"].split() == [
+            f"excerpt/a-{mode}",
+            "excerpt/shared",
+            f"excerpt/b-{mode}",
+            f"excerpt/c-{mode}",
+        ]
+        assert data["flows"] == 3 and data["restated"] == f"b-{mode}/fentanyl c-{mode}/fentanyl"
+    assert list(restated_once(merged).edges(keys=True, data=True)) == list(merged.edges(keys=True, data=True))

@@ -187,10 +187,13 @@ def substance_view(network: nx.MultiDiGraph, substances: Iterable[str] | None) -
     return network.edge_subgraph(edges).copy()  # type: ignore[arg-type]  # stubs: pairs only, not (u, v, key)
 
 
-# The evidence of a leg, as the model writes it: the values of each field, joined.
+# The evidence of a leg, as the model writes it: the values of each field, joined; IRIs (split at
+# the joint when merged) or quotes (kept whole: a quote may hold the joint).
 EVIDENCE_FIELDS = {"evidence": " ", "evidence_text": " | ", "context": " "}
+_WHOLE = {"evidence_text"}
 # What names one flow's statement of a leg rather than the leg: it differs from source to source.
-_OWN_NAMES = ("flow", "leg", "restated", "flows")
+_OWN_NAMES = ("flow", "flow_label", "leg", "restated", "flows")
+Edge = tuple[str, str, str]
 
 
 def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -199,43 +202,63 @@ def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
     Flows state a route alike when their legs agree in everything but their names and evidence: the
     same places and numbers, substance, mode, status, time, period, qualifiers, attribution and what
-    they feed. The route kept is the first flow's (by IRI), with the evidence of all, `flows` (how many
-    state it) and `restated` (the other flows' leg keys, by which `what_if` still finds a leg). A
-    copy."""
-    flows: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    they feed (a flow's label is a name). The route kept is the first flow's (by IRI), with the
+    evidence of all, `flows` (how many state it) and `restated` (the other flows' leg keys, by which
+    `what_if` still finds a leg). A copy; a network merged already is returned as it is."""
+    if any("flows" in data for _u, _v, data in network.edges(data=True)):
+        return network.copy()
+    flows: dict[tuple[str, str], list[Edge]] = {}
     for u, v, key, data in network.edges(keys=True, data=True):
         flows.setdefault((data["flow"], data["substance"]), []).append((u, v, key))
-    same: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+    same: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for flow, edges in flows.items():
-        legs = sorted((u, v, *sorted(_described(network.edges[u, v, key]).items())) for u, v, key in edges)
-        same.setdefault(tuple(legs), []).append(flow)
+        same.setdefault(tuple(sorted(_said(network, edge) for edge in edges)), []).append(flow)
     merged = network.copy()
     for stating in same.values():
         kept, *others = sorted(stating)
-        into = {_place(network, edge): merged.edges[edge] for edge in flows[kept]}
+        # the legs of the kept flow by what they say, in order: a flow may state a leg twice
+        into: dict[str, list[Edge]] = {}
+        for edge in sorted(flows[kept]):
+            into.setdefault(_said(network, edge), []).append(edge)
+        evidence = {edge: _pieces(network.edges[edge]) for edge in flows[kept]}
         for other in others:
-            for edge in flows[other]:
-                leg = into[_place(network, edge)]
-                for name, joint in EVIDENCE_FIELDS.items():
-                    pieces = [leg.get(name, ""), network.edges[edge].get(name, "")]
-                    leg[name] = joint.join(dict.fromkeys(piece for piece in pieces if piece))
-                leg["restated"] = " ".join(filter(None, [leg.get("restated", ""), edge[2]]))
+            taken: dict[str, int] = {}
+            for edge in sorted(flows[other]):
+                said = _said(network, edge)
+                target = into[said][taken.get(said, 0)]
+                taken[said] = taken.get(said, 0) + 1
+                for name, pieces in _pieces(network.edges[edge]).items():
+                    evidence[target][name].update(pieces)
+                merged.edges[target]["restated"] = " ".join(
+                    filter(None, [merged.edges[target].get("restated"), edge[2]])
+                )
                 merged.remove_edge(*edge)
-        for leg in into.values():
-            leg["flows"] = len(stating)
+        for edge, fields in evidence.items():
+            for name, pieces in fields.items():
+                merged.edges[edge][name] = EVIDENCE_FIELDS[name].join(pieces)
+            merged.edges[edge]["flows"] = len(stating)
     return merged
 
 
-def _described(data: dict[str, Any]) -> dict[str, Any]:
-    """What a leg says, without its names and evidence."""
-    return {
-        name: value for name, value in data.items() if name not in EVIDENCE_FIELDS and name not in _OWN_NAMES
+def _said(network: nx.MultiDiGraph, edge: Edge) -> str:
+    """What a leg says, without its names and evidence, as one comparable text."""
+    data = network.edges[edge]
+    described = {
+        name: data[name] for name in sorted(data) if name not in EVIDENCE_FIELDS and name not in _OWN_NAMES
     }
+    return repr((edge[0], edge[1], described))
 
 
-def _place(network: nx.MultiDiGraph, edge: tuple[str, str, str]) -> tuple[object, str, str]:
-    """A leg's place in its route: its number and its two places."""
-    return (network.edges[edge]["leg_index"], edge[0], edge[1])
+def _pieces(data: dict[str, Any]) -> dict[str, dict[str, None]]:
+    """A leg's evidence, field by field, as ordered sets of IRIs or of whole quotes."""
+    return {
+        name: dict.fromkeys(
+            piece
+            for piece in ([data.get(name, "")] if name in _WHOLE else data.get(name, "").split(joint))
+            if piece
+        )
+        for name, joint in EVIDENCE_FIELDS.items()
+    }
 
 
 def feeding_legs(network: nx.MultiDiGraph) -> list[dict[str, str]]:

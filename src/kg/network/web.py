@@ -73,7 +73,7 @@ def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
 
 
 def _substance() -> str | None:
-    return request.args.get("substance") or None
+    return (request.args.get("substance") or "").strip() or None
 
 
 @blueprint.get("/network")
@@ -207,36 +207,54 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
 
 @blueprint.get("/charts")
 def charts_page() -> Response:
-    """Suggested charts, and any measure for any place picked from the menus, each with its words. The
-    page as first opened is kept whole like the pictures (at a million triples its series and words
-    take seconds); one with choices is drawn again, so that no spelling of them takes cache space."""
-    if request.args:
-        return Response(_charts_page(), mimetype="text/html")
-    return Response(cached(("charts-page",), lambda: _charts_page().encode()), mimetype="text/html")
-
-
-def _charts_page() -> str:
-    known = series.measures(store())
-    areas = sorted(
-        {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
-        key=lambda pair: pair[1].casefold(),
-    )
+    """Suggested charts, and any measure for any place picked from the menus, each with its words. Kept
+    whole like the pictures (at a million triples its series and words take seconds), under the
+    choices as the menus know them: a choice they do not offer is no choice, so spellings take no
+    cache space."""
+    measures, areas = _chart_menus()
     preset = request.args.get("preset") if request.args.get("preset") in PRESETS else "screen"
-    picked = request.args.get("measure")
-    chosen = None
-    if picked and picked in {m.key for m in known}:
-        chosen = _described(picked, request.args.get("area") or None, preset)
-    shown = [_described(names, area, preset) for names, area in SUGGESTED_CHARTS]
+    picked = request.args.get("measure") if request.args.get("measure") in {m.key for m in measures} else None
+    area = request.args.get("area") if picked and request.args.get("area") in dict(areas) else None
+    body = cached(
+        ("charts-page", picked or "", area or "", preset or "screen"),
+        lambda: _charts_page(measures, areas, picked, area, preset or "screen").encode(),
+    )
+    return Response(body, mimetype="text/html")
+
+
+def _chart_menus() -> tuple[list[series.Measure], list[tuple[str, str]]]:
+    """The measures and the places the charts page offers, read once for each build served."""
+
+    def read() -> tuple[list[series.Measure], list[tuple[str, str]]]:
+        known = series.measures(store())
+        areas = sorted(
+            {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
+            key=lambda pair: pair[1].casefold(),
+        )
+        return known, areas
+
+    return services().derived(("chart-menus",), read)
+
+
+def _charts_page(
+    measures: list[series.Measure],
+    areas: list[tuple[str, str]],
+    picked: str | None,
+    area: str | None,
+    preset: str,
+) -> str:
+    chosen = _described(picked, area, preset) if picked else None
+    shown = [_described(names, suggested_area, preset) for names, suggested_area in SUGGESTED_CHARTS]
     return render_template(
         "network/charts.html",
         charts=shown,
         chosen=chosen,
-        measures=known,
+        measures=measures,
         areas=areas,
         presets=sorted(PRESETS),
         preset=preset,
         picked=picked,
-        picked_area=request.args.get("area", ""),
+        picked_area=area or "",
     )
 
 
