@@ -193,7 +193,7 @@ EVIDENCE_FIELDS = {"evidence": " ", "evidence_text": " | ", "context": " "}
 _WHOLE = {"evidence_text"}
 # What names one flow's statement of a leg rather than the leg: it differs from source to source.
 _OWN_NAMES = ("flow", "flow_label", "leg", "restated", "flows")
-Edge = tuple[str, str, str]
+LegKey = tuple[str, str, str]  # (from, to, key) of one leg in the network
 
 
 def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -207,7 +207,7 @@ def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
     `what_if` still finds a leg). A copy; a network merged already is returned as it is."""
     if any("flows" in data for _u, _v, data in network.edges(data=True)):
         return network.copy()
-    flows: dict[tuple[str, str], list[Edge]] = {}
+    flows: dict[tuple[str, str], list[LegKey]] = {}
     for u, v, key, data in network.edges(keys=True, data=True):
         flows.setdefault((data["flow"], data["substance"]), []).append((u, v, key))
     same: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -217,7 +217,7 @@ def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
     for stating in same.values():
         kept, *others = sorted(stating)
         # the legs of the kept flow by what they say, in order: a flow may state a leg twice
-        into: dict[str, list[Edge]] = {}
+        into: dict[str, list[LegKey]] = {}
         for edge in sorted(flows[kept]):
             into.setdefault(_said(network, edge), []).append(edge)
         evidence = {edge: _pieces(network.edges[edge]) for edge in flows[kept]}
@@ -240,7 +240,7 @@ def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return merged
 
 
-def _said(network: nx.MultiDiGraph, edge: Edge) -> str:
+def _said(network: nx.MultiDiGraph, edge: LegKey) -> str:
     """What a leg says, without its names and evidence, as one comparable text."""
     data = network.edges[edge]
     described = {
