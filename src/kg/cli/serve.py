@@ -178,6 +178,7 @@ def serve_command(
     from kg.server import create_app
     from kg.server.access import access_log, configure_logging
     from kg.server.http import create_server, listen
+    from kg.server.read_ahead import read_ahead
 
     project = context.project
     spec = context.store_spec(store_spec)
@@ -219,6 +220,7 @@ def serve_command(
     if listening is None:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
+    read_ahead(app)
     proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
     server = create_server(
         access_log(app),

@@ -211,7 +211,7 @@ def charts_page() -> Response:
     whole like the pictures (at a million triples its series and words take seconds), under the
     choices as the menus know them: a choice they do not offer is no choice, so spellings take no
     cache space."""
-    measures, areas = _chart_menus()
+    measures, areas = chart_menus()
     preset = request.args.get("preset") if request.args.get("preset") in PRESETS else "screen"
     picked = request.args.get("measure") if request.args.get("measure") in {m.key for m in measures} else None
     area = request.args.get("area") if picked and request.args.get("area") in dict(areas) else None
@@ -222,7 +222,7 @@ def charts_page() -> Response:
     return Response(body, mimetype="text/html")
 
 
-def _chart_menus() -> tuple[list[series.Measure], list[tuple[str, str]]]:
+def chart_menus() -> tuple[list[series.Measure], list[tuple[str, str]]]:
     """The measures and the places the charts page offers, read once for each build served."""
 
     def read() -> tuple[list[series.Measure], list[tuple[str, str]]]:
