@@ -81,13 +81,12 @@ def network_page() -> Response:
     """The page is kept whole once drawn, as the pictures are: at a million triples its route table
     alone is a catalogue answer of 1,800 rows."""
     view = view_of(_substance())  # kept under the substance the name resolves to, as the pictures are
-    body = cached(
-        ("network-page", view.substance or ""), lambda: _network_page(view, view.substance).encode()
-    )
+    body = cached(("network-page", view.substance or ""), lambda: _network_page(view).encode())
     return Response(body, mimetype="text/html")
 
 
-def _network_page(view: FlowView, substance: str | None) -> str:
+def _network_page(view: FlowView) -> str:
+    substance = view.substance
     network, chain = models()
     choices = sorted(
         {
