@@ -210,33 +210,34 @@ def restated_once(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
     flows: dict[tuple[str, str], list[LegKey]] = {}
     for u, v, key, data in network.edges(keys=True, data=True):
         flows.setdefault((data["flow"], data["substance"]), []).append((u, v, key))
+    said = {edge: _said(network, edge) for edges in flows.values() for edge in edges}
     same: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for flow, edges in flows.items():
-        same.setdefault(tuple(sorted(_said(network, edge) for edge in edges)), []).append(flow)
+        same.setdefault(tuple(sorted(said[edge] for edge in edges)), []).append(flow)
     merged = network.copy()
     for stating in same.values():
         kept, *others = sorted(stating)
-        # the legs of the kept flow by what they say, in order: a flow may state a leg twice
-        into: dict[str, list[LegKey]] = {}
-        for edge in sorted(flows[kept]):
-            into.setdefault(_said(network, edge), []).append(edge)
-        evidence = {edge: _pieces(network.edges[edge]) for edge in flows[kept]}
+        evidence = {edge: _pieces(network.edges[edge]) for edge in sorted(flows[kept])}
+        restated: dict[LegKey, list[str]] = {edge: [] for edge in evidence}
         for other in others:
-            taken: dict[str, int] = {}
+            # each leg of the other flow onto the kept flow's leg that says the same, in order: a flow
+            # may state one leg twice
+            slots: dict[str, list[LegKey]] = {}
+            for edge in evidence:
+                slots.setdefault(said[edge], []).append(edge)
             for edge in sorted(flows[other]):
-                said = _said(network, edge)
-                target = into[said][taken.get(said, 0)]
-                taken[said] = taken.get(said, 0) + 1
+                target = slots[said[edge]].pop(0)
                 for name, pieces in _pieces(network.edges[edge]).items():
                     evidence[target][name].update(pieces)
-                merged.edges[target]["restated"] = " ".join(
-                    filter(None, [merged.edges[target].get("restated"), edge[2]])
-                )
+                restated[target].append(edge[2])
                 merged.remove_edge(*edge)
         for edge, fields in evidence.items():
+            leg = merged.edges[edge]
             for name, pieces in fields.items():
-                merged.edges[edge][name] = EVIDENCE_FIELDS[name].join(pieces)
-            merged.edges[edge]["flows"] = len(stating)
+                leg[name] = EVIDENCE_FIELDS[name].join(pieces)
+            leg["flows"] = len(stating)
+            if restated[edge]:
+                leg["restated"] = " ".join(restated[edge])
     return merged
 
 
@@ -359,11 +360,10 @@ def remove(network: nx.MultiDiGraph, places: Iterable[str] = (), legs: Iterable[
 
 
 def _legs_named(network: nx.MultiDiGraph, name: str) -> list[tuple[str, str, str]]:
-    by_key = [
+    by_key = [  # a leg by its key, by its name without the substance, or by another flow's of it
         (u, v, k)
         for u, v, k, restated in network.edges(keys=True, data="restated", default="")
-        if name in (k, k.split("/")[0])
-        or name in {*restated.split(), *(r.split("/")[0] for r in restated.split())}
+        if any(name in (key, key.split("/")[0]) for key in (k, *restated.split()))
     ]
     if by_key:
         return by_key
