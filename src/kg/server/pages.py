@@ -22,7 +22,7 @@ from kg.store.sparql import NotAQuery, with_values
 from .api import find, run_named
 from .messages import Answer
 from .result_views import terms_of, view_context
-from .search import plain_rows, resolve_given, search_index
+from .search import resolve_given, search_index
 from .services import Services, services
 from .sparql import run_sparql
 from .workers import ServiceError
@@ -97,7 +97,7 @@ def table(answer: Answer) -> dict[str, object]:
     state = services()
     iris = {t.value for row in rows for t in row.values() if t.is_iri}
     labels = state.labels(iris)
-    evidence = evidence_for(lambda sparql: plain_rows(state, sparql), iris)
+    evidence = evidence_for(state.values, iris)
     return {
         "kind": "select",
         "variables": variables,

@@ -24,7 +24,6 @@ from kg.readable.views import VIEWS, Views, views_of
 from . import answer_pictures as pictures
 from .api import find, run_named
 from .messages import Answer
-from .search import plain_rows
 from .services import Term, services
 from .sparql import run_sparql
 from .workers import ServiceError
@@ -51,7 +50,7 @@ def _series(result: Mapping[str, Any], views: Views) -> tuple[list[Series], str]
     assert views.chart is not None
     state = services()
     rows: list[dict[str, Term]] = result["rows"]
-    found = pictures.observations_in(lambda sparql: plain_rows(state, sparql), rows)
+    found = pictures.observations_in(state.values, rows)
     return pictures.chart_series(state.store, views.chart, rows, result["labels"], found)
 
 

@@ -7,7 +7,6 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import cast
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -26,18 +25,10 @@ blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
 
 
-def plain_rows(state: Services, sparql: str) -> Iterable[dict[str, str]]:
-    """Every row of a SELECT the server asks itself, values as strings, under its own row cap."""
-    for row in state.select(sparql):
-        yield {name: term.value for name, term in row.items()}
-
-
 def search_index(state: Services | None = None) -> SearchIndex:
     """The served store's search index, built once for each build served."""
     state = state or services()
-    return state.derived(
-        ("search-index",), lambda: index_from_store(lambda sparql: plain_rows(state, sparql))
-    )
+    return state.derived(("search-index",), lambda: index_from_store(state.values))
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:

@@ -116,15 +116,26 @@ class Services:
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""
-        cap = self.config.own_max_rows
-        answer = whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap)
         return [
             {
                 name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
                 for name, value in row.items()
             }
-            for row in json.loads(answer.body)["results"]["bindings"]
+            for row in self._solutions(text, bindings)
         ]
+
+    def values(self, text: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
+        """`select`'s rows as each term's value alone: what the search index and evidence read, without
+        a term object per value (a library's index reads hundreds of thousands)."""
+        return [
+            {name: value["value"] for name, value in row.items()} for row in self._solutions(text, bindings)
+        ]
+
+    def _solutions(self, text: str, bindings: Bindings | None) -> list[dict[str, dict[str, str]]]:
+        cap = self.config.own_max_rows
+        answer = whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap)
+        solutions: list[dict[str, dict[str, str]]] = json.loads(answer.body)["results"]["bindings"]
+        return solutions
 
     def local_path(self, iri: str) -> str:
         """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
