@@ -8,6 +8,7 @@ clients ask; each generation's data carries its own marker label.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from publishing import MARKER, Driver, Layout
-from server_fixtures import RunningServer, start_server
+from server_fixtures import PROJECT, RunningServer, start_server
 
+from kg.server import ServerConfig, create_app
+from kg.server.generation import Live
 from kg.store.generations import generation_id
 
 MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
@@ -134,3 +137,71 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
     assert failures == [] and mixed == []
     assert len(seen) == 4 and all(count > 0 for count in seen.values())
     assert os.path.realpath(layout.store).startswith(str(layout.home.resolve()))
+
+
+def test_a_new_generation_is_read_ahead_before_it_takes_over(layout: Layout, tmp_path) -> None:
+    """A build published while the server runs has its network and charts pages and search index read
+    before it answers a request, the one before answering meanwhile: its first visitors do not wait
+    for them (13 s for the first view of /network at a million triples)."""
+    layout.publish("generation-A")
+    server = start_server(layout.store, tmp_path, "--workers", "1")
+    try:
+        layout.publish("generation-B")
+        published = generation_id(layout.store)
+        wait_for_generation(server, published)
+        # Asked by the first request that named it: read before that request's answer.
+        read = f"read ahead of generation {published}: /network, /charts and the search index in"
+        assert read in server.log.read_text(errors="replace"), server.log.read_text(errors="replace")
+        for path in ("/network", "/charts", "/search?q=fentanyl"):
+            reply = server.request(path)
+            assert reply.status == 200 and reply.headers["kg-generation"] == published, path
+    finally:
+        server.stop()
+
+
+def test_a_generation_published_while_another_is_read_ahead_is_the_one_that_takes_over(
+    layout: Layout, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-ahead takes seconds at a million triples; a build published meanwhile is newer, so the
+    generation being read gives way to it rather than take over after it (answers never go back to
+    an older build). Generation B is read ahead while C is published, and C's own reading is held
+    until B's outcome is known."""
+    caplog.set_level(logging.INFO, logger="kg.server.generation")
+    layout.publish("generation-A")
+    served = generation_id(layout.store)
+    app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1))
+    generations = app.extensions["kg"]
+    published: dict[str, str] = {}
+    release_c = threading.Event()
+
+    def reading(live: Live) -> None:
+        if live.generation == published["B"]:
+            layout.publish("generation-C")
+            published["C"] = generation_id(layout.store)
+        else:
+            release_c.wait(60)
+
+    def notice() -> None:
+        with app.test_request_context("/"):
+            generations.services()
+
+    generations.read_ahead = reading
+    try:
+        layout.publish("generation-B")
+        published["B"] = generation_id(layout.store)
+        notice()
+        deadline = time.monotonic() + 60
+        while "C" not in published or not any("did not take over" in r.message for r in caplog.records):
+            assert time.monotonic() < deadline, caplog.text
+            notice()  # notices C once it is published
+            time.sleep(0.1)
+        assert generations.current.generation == served
+        release_c.set()
+        while generations.current.generation != published["C"]:
+            assert time.monotonic() < deadline, caplog.text
+            notice()
+            time.sleep(0.1)
+        assert f"generation {published['B']} did not take over" in caplog.text
+    finally:
+        release_c.set()
+        generations.close()

@@ -65,14 +65,19 @@ class ServedGenerations:
         self._lock = threading.Lock()
         served = locate(config)
         self.current = Live(served.generation, start(config, served))
-        self._switching: str | None = None
+        self._starting: set[str] = set()  # generations started in the background, not yet taken over
         self._failed: dict[str, float] = {}
+        # what a new generation reads before it takes over (`kg.server.read_ahead`); nothing by default
+        self.read_ahead: Callable[[Live], None] = lambda _live: None
 
     def pin(self) -> Live:
         """The generation a request uses from its start to its end; a newer one found here is started."""
         self._notice()
+        return self.hold(self.current)
+
+    def hold(self, live: Live) -> Live:
+        """Count one more user of `live`, which is not closed before `release` says the last is done."""
         with self._lock:
-            live = self.current
             live.users += 1
             return live
 
@@ -89,15 +94,23 @@ class ServedGenerations:
             return
         generation = generation_id(self.config.store)
         with self._lock:
-            if generation in (self.current.generation, self._switching):
+            if generation == self.current.generation or generation in self._starting:
                 return
             if time.monotonic() - self._failed.get(generation, -RETRY_FAILED_AFTER) < RETRY_FAILED_AFTER:
                 return
-            self._switching = generation
-        threading.Thread(target=self._switch, daemon=True).start()
+            self._starting.add(generation)
+        threading.Thread(target=self._switch, args=(generation,), daemon=True).start()
 
-    def _switch(self) -> None:
-        served = locate(self.config)
+    def _switch(self, noticed: str) -> None:
+        try:
+            self._start_and_take_over(locate(self.config))
+        finally:
+            with self._lock:
+                self._starting.discard(noticed)
+
+    def _start_and_take_over(self, served: Served) -> None:
+        """Start `served`, read it ahead, and make it current unless a newer build was published
+        meanwhile: a generation started later never gives way to one started earlier."""
         generation = served.generation
         services: Services | None = None
         try:
@@ -111,14 +124,23 @@ class ServedGenerations:
             )
             with self._lock:
                 self._failed[generation] = time.monotonic()
-                self._switching = None
             return
+        new = self.hold(Live(generation, services))
+        try:
+            self.read_ahead(new)
+        except Exception:  # noqa: BLE001 - a page that cannot be read is read again when asked
+            log.exception("generation %s could not be read ahead; it takes over unread", generation)
+        retired: Live | None = None
         with self._lock:
-            old, self.current = self.current, Live(generation, services)
-            self._switching = None
-            retired = old.users == 0
-        if retired:
-            old.services.close()
+            outdated = generation_id(self.config.store) != generation
+            if not outdated:
+                old, self.current = self.current, new
+                retired = old if old.users == 0 else None
+        self.release(new)  # closes it if it did not take over
+        if outdated:
+            log.info("generation %s did not take over: a newer build was published meanwhile", generation)
+        if retired is not None:
+            retired.services.close()
 
     def close(self) -> None:
         self.current.services.close()

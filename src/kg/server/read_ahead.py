@@ -1,11 +1,13 @@
-"""What a build's first visitors would wait for, read when `kg serve` starts.
+"""What a build's first visitors would wait for, read before they ask.
 
 At a million triples the flow network, the search index and the pages drawn from them take seconds
 each to read through a query worker (the first view of /network took 13 s, the first search 16 s).
-The server reads them in a thread of its own as soon as it listens, through the same per-build memo
-and cache the pages use, so a page asked meanwhile waits for the one read rather than reading it
-again. Its queries are counted under a client address of their own, `read-ahead`, so that no
-visitor's budget pays for them.
+`kg serve` reads them for the generation it starts with in a thread of its own as soon as it
+listens, and for each generation a new build publishes before that generation takes over, while the
+one before keeps answering. The reading goes through the same per-generation memo and cache the
+pages use, so a page asked meanwhile waits for the one read rather than reading it again. Its
+queries are counted under a client address of their own, `read-ahead`, so that no visitor's budget
+pays for them.
 """
 
 from __future__ import annotations
@@ -13,37 +15,58 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask import Flask, g
 
 from kg.errors import KgError
 
+if TYPE_CHECKING:
+    from .generation import Live
+
 log = logging.getLogger(__name__)
-PAGES = ("/network", "/charts")
+PAGES = ("/network", "/charts", "/search")  # the last stands for the search index
 READER = "read-ahead"  # the client address its queries are counted under
 
 
 def read_ahead(app: Flask) -> threading.Thread:
-    """Start reading the current build's search index and network and charts pages."""
-
-    def run() -> None:
-        from kg.network.web import charts_page, network_page
-        from kg.server.search import search_index
-
-        started = time.perf_counter()
-        try:
-            for path, page in zip(PAGES, (network_page, charts_page), strict=True):
-                with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
-                    page()
-            with app.app_context():
-                search_index()
-        except KgError as error:  # a refused query (row cap, time limit): its page says so in turn
-            log.warning("read ahead stopped: %s", error)
-            return
-        log.info(
-            "read ahead: %s and the search index in %.1f s", ", ".join(PAGES), time.perf_counter() - started
-        )
-
-    thread = threading.Thread(target=run, name="read-ahead", daemon=True)
+    """Start reading the current generation's pages and search index, and read each new one's before
+    it takes over."""
+    generations = app.extensions["kg"]
+    generations.read_ahead = lambda live: read(app, live)
+    live = generations.hold(generations.current)
+    thread = threading.Thread(target=_read_then_release, args=(app, live), name="read-ahead", daemon=True)
     thread.start()
     return thread
+
+
+def _read_then_release(app: Flask, live: Live) -> None:
+    try:
+        read(app, live)
+    finally:
+        app.extensions["kg"].release(live)
+
+
+def read(app: Flask, live: Live) -> None:
+    """Read the network and charts pages and the search index of generation `live`, which the caller
+    holds. A refused query (row cap, time limit) stops the reading with a warning: its page says so
+    in turn when asked."""
+    from kg.network.web import charts_page, network_page
+    from kg.server.search import search_index
+
+    readers: tuple[Callable[[], object], ...] = (network_page, charts_page, search_index)
+    started = time.perf_counter()
+    try:
+        for path, page in zip(PAGES, readers, strict=True):
+            with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
+                g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
+                page()
+    except KgError as error:
+        log.warning("read ahead of generation %s stopped: %s", live.generation, error)
+        return
+    log.info(
+        "read ahead of generation %s: /network, /charts and the search index in %.1f s",
+        live.generation,
+        time.perf_counter() - started,
+    )
