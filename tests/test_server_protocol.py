@@ -7,6 +7,7 @@ import io
 import re
 import time
 import urllib.error
+import uuid
 import warnings
 from collections.abc import Iterator
 
@@ -463,3 +464,15 @@ def test_the_server_reads_ahead_what_first_visitors_would_wait_for(server: Runni
     assert re.search(r"read ahead of generation \S+: /network, /charts and the search index in", line), line
     for path in ("/network", "/charts", "/search?q=fentanyl"):
         assert server.request(path).status == 200, path
+
+
+def test_cache_status_says_whether_the_answer_was_run_or_kept(server: RunningServer) -> None:
+    """RFC 9211: `kg; fwd=miss` when the query ran, `kg; hit` when the same question came from the
+    answer cache; a response that needed no query says nothing."""
+    fresh = f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'
+    first = server.get("/sparql", "application/sparql-results+json", query=fresh)
+    again = server.get("/sparql", "application/sparql-results+json", query=fresh)
+    assert (first.status, first.headers["cache-status"]) == (200, "kg; fwd=miss")
+    assert (again.status, again.headers["cache-status"]) == (200, "kg; hit")
+    assert "cache-status" in first.headers["access-control-expose-headers"].lower()
+    assert "cache-status" not in server.request("/static/site.css").headers

@@ -33,7 +33,19 @@ def create_app(config: ServerConfig) -> Flask:
 
     from kg.errors import KgError
 
-    from . import api, dataset, generation, headers, ontology, pages, resources, result_views, source, sparql
+    from . import (
+        api,
+        cache_status,
+        dataset,
+        generation,
+        headers,
+        ontology,
+        pages,
+        resources,
+        result_views,
+        source,
+        sparql,
+    )
     from .responses import error_response, from_exception, vary_by_accept
     from .services import Services
 
@@ -44,6 +56,7 @@ def create_app(config: ServerConfig) -> Flask:
     for module in (
         generation,
         headers,
+        cache_status,
         sparql,
         api,
         dataset,
@@ -79,7 +92,9 @@ def create_app(config: ServerConfig) -> Flask:
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        response.headers["Access-Control-Expose-Headers"] = "KG-Truncated, KG-Result-Count, KG-Generation"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "KG-Truncated, KG-Result-Count, KG-Generation, Cache-Status"
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 

@@ -24,6 +24,7 @@ from kg.readable.labels import labels_for
 from kg.store.base import Store
 from kg.store.queryfiles import Bindings
 
+from . import cache_status
 from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
@@ -101,7 +102,9 @@ class Services:
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
-        return self.pool.run(query, client())
+        answer, from_cache = self.pool.answer(query, client())
+        cache_status.note(from_cache)
+        return answer
 
     def graph(self, iri: str, output_format: str) -> Answer:
         """Every triple of one named graph of the dataset (the caller checks `iri` is one)."""

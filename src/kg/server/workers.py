@@ -232,7 +232,12 @@ class WorkerPool:
     def run(self, query: Query, client: str | None = None) -> Answer:
         """Answer `query` within the limits, from the cache when asked before; `client` is who asks
         (None: the server itself)."""
+        return self.answer(query, client)[0]
+
+    def answer(self, query: Query, client: str | None = None) -> tuple[Answer, bool]:
+        """`run`'s answer, and whether it came from the cache."""
         cached = self.cache.get(query) if self.cache else None
+        from_cache = cached is not None
         if cached is None:
             self._within_budget(client)
             try:
@@ -249,7 +254,7 @@ class WorkerPool:
                 self.cache.put(query, cached, size + len(query.text) + 256)
         if isinstance(cached, Failure):
             raise ServiceError.of(cached)
-        return cached
+        return cached, from_cache
 
     def _within_budget(self, client: str | None) -> None:
         wait = self.usage.wait_for(client, self.client_budget)
