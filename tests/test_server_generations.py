@@ -8,11 +8,13 @@ clients ask; each generation's data carries its own marker label.
 
 from __future__ import annotations
 
-import logging
+import gc
 import os
 import re
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,9 @@ from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.server import ServerConfig, create_app
 from kg.server.generation import Live
-from kg.store.generations import generation_id
+from kg.server.read_ahead import read_ahead
+from kg.server.services import Services
+from kg.store.generations import generation_id, leased
 
 MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
 MARKER_PAGE = "/id/build-marker"
@@ -140,18 +144,22 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
 
 
 def test_a_new_generation_is_read_ahead_before_it_takes_over(layout: Layout, tmp_path) -> None:
-    """A build published while the server runs has its network and charts pages and search index read
-    before it answers a request, the one before answering meanwhile: its first visitors do not wait
-    for them (13 s for the first view of /network at a million triples)."""
+    """A build published while the server runs has its network and charts pages, search index and
+    catalogue answers read before it answers a request, the one before answering meanwhile: its
+    first visitors do not wait for them (13 s for the first view of /network at a million triples),
+    and its first question page is answered from the cache."""
     layout.publish("generation-A")
     server = start_server(layout.store, tmp_path, "--workers", "1")
     try:
         layout.publish("generation-B")
         published = generation_id(layout.store)
         wait_for_generation(server, published)
-        # Asked by the first request that named it: read before that request's answer.
-        read = f"read ahead of generation {published}: /network, /charts and the search index in"
+        # The log says so before the generation takes over.
+        read = f"read ahead of generation {published}: /network, /charts, the search index and"
         assert read in server.log.read_text(errors="replace"), server.log.read_text(errors="replace")
+        question = server.request("/queries/fentanyl-sources", params={"run": "1"})
+        assert question.headers["kg-generation"] == published
+        assert (question.status, question.headers["cache-status"]) == (200, "kg; hit")
         for path in ("/network", "/charts", "/search?q=fentanyl"):
             reply = server.request(path)
             assert reply.status == 200 and reply.headers["kg-generation"] == published, path
@@ -159,49 +167,93 @@ def test_a_new_generation_is_read_ahead_before_it_takes_over(layout: Layout, tmp
         server.stop()
 
 
-def test_a_generation_published_while_another_is_read_ahead_is_the_one_that_takes_over(
-    layout: Layout, caplog: pytest.LogCaptureFixture
+class Following:
+    """An app over `layout` as `kg serve` makes it, whose read-ahead of each new generation is the
+    test's `reading` (called with the generation read and the one current meanwhile)."""
+
+    def __init__(self, layout: Layout, reading: Callable[[Live], None] = lambda _live: None) -> None:
+        self.app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1))
+        self.generations = self.app.extensions["kg"]
+        self.generations.read_ahead = reading
+
+    def notice(self) -> None:
+        """What a request's start does: a new build found is started."""
+        with self.app.test_request_context("/"):
+            self.generations.services()
+
+    def until_current(self, generation: str, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while self.generations.current.generation != generation:
+            assert time.monotonic() < deadline, f"{generation} did not take over"
+            self.notice()
+            time.sleep(0.1)
+
+
+def test_builds_published_while_one_is_read_ahead_wait_and_the_newest_takes_over_next(
+    layout: Layout,
 ) -> None:
-    """A read-ahead takes seconds at a million triples; a build published meanwhile is newer, so the
-    generation being read gives way to it rather than take over after it (answers never go back to
-    an older build). Generation B is read ahead while C is published, and C's own reading is held
-    until B's outcome is known."""
-    caplog.set_level(logging.INFO, logger="kg.server.generation")
+    """A read-ahead takes seconds at a million triples, and builds may come faster. One generation at
+    a time is started: C and D, published while B is read, are not started until B took over (so
+    at most two generations' workers run); then the next request starts the newest, D. A, still
+    answering, keeps its folder though the builds after it would remove it (its lease)."""
     layout.publish("generation-A")
-    served = generation_id(layout.store)
-    app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1))
-    generations = app.extensions["kg"]
-    published: dict[str, str] = {}
-    release_c = threading.Event()
+    served = {"A": generation_id(layout.store)}
+    read: list[tuple[str, str]] = []  # (generation read, generation current meanwhile)
+    release_b = threading.Event()
 
     def reading(live: Live) -> None:
-        if live.generation == published["B"]:
-            layout.publish("generation-C")
-            published["C"] = generation_id(layout.store)
-        else:
-            release_c.wait(60)
+        read.append((live.generation, following.generations.current.generation))
+        if live.generation == served["B"]:
+            release_b.wait(60)
 
-    def notice() -> None:
-        with app.test_request_context("/"):
-            generations.services()
-
-    generations.read_ahead = reading
+    following = Following(layout, reading)
     try:
         layout.publish("generation-B")
-        published["B"] = generation_id(layout.store)
-        notice()
+        served["B"] = generation_id(layout.store)
+        following.notice()
         deadline = time.monotonic() + 60
-        while "C" not in published or not any("did not take over" in r.message for r in caplog.records):
-            assert time.monotonic() < deadline, caplog.text
-            notice()  # notices C once it is published
-            time.sleep(0.1)
-        assert generations.current.generation == served
-        release_c.set()
-        while generations.current.generation != published["C"]:
-            assert time.monotonic() < deadline, caplog.text
-            notice()
-            time.sleep(0.1)
-        assert f"generation {published['B']} did not take over" in caplog.text
+        while not read:
+            assert time.monotonic() < deadline, "B was not started"
+            time.sleep(0.05)
+        for name in ("C", "D"):
+            layout.publish(f"generation-{name}")
+            served[name] = generation_id(layout.store)
+            following.notice()
+        assert read == [(served["B"], served["A"])]  # neither C nor D started meanwhile
+        # A answers and B is read: both kept, though D's build keeps only C besides itself
+        assert (layout.home / served["A"]).is_dir() and (layout.home / served["B"]).is_dir()
+        release_b.set()
+        following.until_current(served["D"])
+        assert read == [(served["B"], served["A"]), (served["D"], served["B"])]
+        layout.publish("generation-E")  # A is no longer served: this build's clean-up removes it
+        assert not (layout.home / served["A"]).exists()
     finally:
-        release_c.set()
-        generations.close()
+        release_b.set()
+        following.generations.close()
+
+
+def test_what_a_served_build_kept_is_frozen_and_freed_once_it_is_no_longer_served(layout: Layout) -> None:
+    """The read-ahead leaves what it read out of the cyclic collector's passes (`gc.freeze`); a build
+    that stops being served has its objects unfrozen and freed, whether it was the first served or
+    one that took over later, so a server that follows many builds does not keep them all."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    kept: list[weakref.ref[Services]] = []
+    folders: list[Path] = []
+    try:
+        read_ahead(following.app).join(60)
+        assert gc.get_freeze_count() > 0
+        for name in ("B", "C"):
+            kept.append(weakref.ref(following.generations.current.services))
+            folders.append(layout.home / following.generations.current.generation)
+            layout.publish(f"generation-{name}")
+            following.until_current(generation_id(layout.store))
+        deadline = time.monotonic() + 60
+        # retired by the thread of the take-over, just after: freed, its workers stopped, its lease let go
+        while any(ref() is not None for ref in kept) or any(leased(folder) for folder in folders):
+            assert time.monotonic() < deadline, "a build no longer served is still in memory or leased"
+            time.sleep(0.1)
+        assert gc.get_freeze_count() > 0
+    finally:
+        following.generations.close()
+        gc.unfreeze()

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
 
-from kg.store.generations import GENERATIONS, generation_id
+from kg.store.generations import GENERATIONS, Lease, generation_id
 from kg.store.opening import is_endpoint, open_store
 
+from . import frozen
 from .services import Served
 
 if TYPE_CHECKING:
@@ -36,36 +37,45 @@ log = logging.getLogger(__name__)
 RETRY_FAILED_AFTER = 30.0  # seconds before a generation that failed to start is tried again
 
 
-def locate(config: ServerConfig) -> Served:
-    """The generation the configured store leads to now. A store inside a generation is served with
-    its own dist/ beside it, unless a dist/ was given; any other store with the configured one."""
+def locate(config: ServerConfig) -> tuple[Served, Lease]:
+    """The generation the configured store leads to now, leased while it is served. A store inside a
+    generation is served with its own dist/ beside it, unless a dist/ was given; any other store with
+    the configured one."""
     if is_endpoint(config.store):
-        return Served("remote", functools.partial(open_store, config.store), config.dist)
+        return Served("remote", functools.partial(open_store, config.store), config.dist), Lease(None)
     real = Path(os.path.realpath(config.store))
+    lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
     inside = real.parent.parent.name == GENERATIONS and config.built is None
     own = real.parent / "dist" if inside else config.dist
-    return Served(generation_id(real), functools.partial(open_store, str(real)), own)
+    return Served(generation_id(real), functools.partial(open_store, str(real)), own), lease
 
 
 class Live:
-    """One generation being served: its Services and how many requests still use it."""
+    """One generation being served: its Services, how many requests still use it, and its lease."""
 
-    def __init__(self, generation: str, services: Services) -> None:
+    def __init__(self, generation: str, services: Services, lease: Lease) -> None:
         self.generation = generation
         self.services = services
         self.users = 0
+        self.lease = lease
 
 
 class ServedGenerations:
-    """The generation the server answers from now; a newer one takes over once it is ready."""
+    """The generation the server answers from now; a newer one takes over once it is ready.
+
+    One generation at a time is started and read ahead (`read_ahead`, set by `kg serve`) while the
+    current one answers; builds published meanwhile wait, and the next request after the take-over
+    starts the newest. So at most two generations' workers run, a generation that takes over is
+    always the newest the server has seen, and builds that come faster than the reading cannot keep
+    every one of them from taking over."""
 
     def __init__(self, config: ServerConfig, start: Callable[[ServerConfig, Served], Services]) -> None:
         self.config = config
         self._start = start
         self._lock = threading.Lock()
-        served = locate(config)
-        self.current = Live(served.generation, start(config, served))
-        self._starting: set[str] = set()  # generations started in the background, not yet taken over
+        served, lease = locate(config)
+        self.current = Live(served.generation, start(config, served), lease)
+        self._starting = False
         self._failed: dict[str, float] = {}
         # what a new generation reads before it takes over (`kg.server.read_ahead`); nothing by default
         self.read_ahead: Callable[[Live], None] = lambda _live: None
@@ -73,44 +83,50 @@ class ServedGenerations:
     def pin(self) -> Live:
         """The generation a request uses from its start to its end; a newer one found here is started."""
         self._notice()
-        return self.hold(self.current)
+        return self.hold()
 
-    def hold(self, live: Live) -> Live:
-        """Count one more user of `live`, which is not closed before `release` says the last is done."""
+    def hold(self, live: Live | None = None) -> Live:
+        """Count one more user of `live` (the current generation by default), which is not closed
+        before `release` says the last is done."""
         with self._lock:
-            live.users += 1
-            return live
+            held = live or self.current
+            held.users += 1
+            return held
 
     def release(self, live: Live) -> None:
         with self._lock:
             live.users -= 1
             retired = live is not self.current and live.users == 0
         if retired:
-            live.services.close()
+            _retire(live)
 
     def _notice(self) -> None:
-        """Start the generation the store's path leads to, if it is new, in the background."""
+        """Start the generation the store's path leads to, if it is new and none is starting."""
         if is_endpoint(self.config.store):
             return
         generation = generation_id(self.config.store)
         with self._lock:
-            if generation == self.current.generation or generation in self._starting:
+            if generation == self.current.generation or self._starting:
                 return
             if time.monotonic() - self._failed.get(generation, -RETRY_FAILED_AFTER) < RETRY_FAILED_AFTER:
                 return
-            self._starting.add(generation)
-        threading.Thread(target=self._switch, args=(generation,), daemon=True).start()
+            self._starting = True
+        threading.Thread(target=self._switch, daemon=True).start()
 
-    def _switch(self, noticed: str) -> None:
+    def _switch(self) -> None:
         try:
-            self._start_and_take_over(locate(self.config))
+            self._start_and_take_over()
         finally:
             with self._lock:
-                self._starting.discard(noticed)
+                self._starting = False
 
-    def _start_and_take_over(self, served: Served) -> None:
-        """Start `served`, read it ahead, and make it current unless a newer build was published
-        meanwhile: a generation started later never gives way to one started earlier."""
+    def _start_and_take_over(self) -> None:
+        """Lease, start and read ahead the generation the store's path leads to, then make it current."""
+        try:
+            served, lease = locate(self.config)
+        except OSError as error:  # removed between the look and the lease: the next request looks again
+            log.warning("the new generation could not be leased: %s", error)
+            return
         generation = served.generation
         services: Services | None = None
         try:
@@ -119,31 +135,28 @@ class ServedGenerations:
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
             if services is not None:
                 services.close()
+            lease.release()
             log.exception(
                 "generation %s could not start; still answering from %s", generation, self.current.generation
             )
             with self._lock:
                 self._failed[generation] = time.monotonic()
             return
-        new = self.hold(Live(generation, services))
+        new = self.hold(Live(generation, services, lease))
         try:
             self.read_ahead(new)
         except Exception:  # noqa: BLE001 - a page that cannot be read is read again when asked
             log.exception("generation %s could not be read ahead; it takes over unread", generation)
-        retired: Live | None = None
         with self._lock:
-            outdated = generation_id(self.config.store) != generation
-            if not outdated:
-                old, self.current = self.current, new
-                retired = old if old.users == 0 else None
-        self.release(new)  # closes it if it did not take over
-        if outdated:
-            log.info("generation %s did not take over: a newer build was published meanwhile", generation)
-        if retired is not None:
-            retired.services.close()
+            old, self.current = self.current, new
+            retired = old.users == 0
+        self.release(new)
+        if retired:
+            _retire(old)
 
     def close(self) -> None:
         self.current.services.close()
+        self.current.lease.release()
 
     def services(self) -> Services:
         """The Services of the generation the current request uses (the current one outside a request)."""
@@ -153,6 +166,14 @@ class ServedGenerations:
             g.kg_generation = self.pin()
         live: Live = g.kg_generation
         return live.services
+
+
+def _retire(live: Live) -> None:
+    """Stop a generation no longer served, let a build remove it, and let the collector see what it
+    kept (`frozen`)."""
+    live.services.close()
+    live.lease.release()
+    frozen.refreeze()
 
 
 @blueprint.before_app_request

@@ -116,7 +116,8 @@ class Generations:
         return Generation(self.home / os.readlink(target)) if target.is_symlink() else None
 
     def clean(self) -> list[Path]:
-        """Remove what killed builds left and every generation but the current and the previous one."""
+        """Remove what killed builds left and every generation but the current and the previous one,
+        and those a server still answers from (`Lease`)."""
         current = self.current()
         keep = set()
         if current is not None:
@@ -126,7 +127,7 @@ class Generations:
                 keep.add(max(older, key=_number))
         removed = []
         for path in self.home.iterdir():
-            if path.name in keep or path.name in (CURRENT, ".lock"):
+            if path.name in keep or path.name in (CURRENT, ".lock") or leased(path):
                 continue
             _remove(path)
             removed.append(path)
@@ -152,6 +153,39 @@ class Generations:
         _remove(pointer)
         os.symlink(wanted, pointer)
         os.replace(pointer, link)
+
+
+class Lease:
+    """A shared lock on a generation's folder, held while a server answers from that generation, so
+    that `clean` leaves it: a server takes up a new build only once it has read it ahead, and builds
+    may come faster. The kernel drops the lock of a server that ends, however it ends."""
+
+    def __init__(self, store: Path | None) -> None:
+        """Lease the generation whose store is `store` (a resolved path); a store outside generations,
+        or none (an endpoint), needs none."""
+        self._descriptor: int | None = None
+        if store is not None and store.name == "store" and store.parent.parent.name == GENERATIONS:
+            self._descriptor = os.open(store.parent, os.O_RDONLY | os.O_DIRECTORY)  # not inherited
+            fcntl.flock(self._descriptor, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+def leased(folder: Path) -> bool:
+    """Whether a server holds a `Lease` on a generation's folder."""
+    if _number(folder.name) == 0 or not folder.is_dir():
+        return False
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 def _number(name: str) -> int:
