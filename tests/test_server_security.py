@@ -145,6 +145,7 @@ def test_explosive_query_is_stopped_while_others_are_answered(server) -> None:
     reply = outcome["reply"]
     assert reply.status == 504
     assert reply.json()["error"]["status"] == 504
+    assert reply.headers["cache-status"] == "kg; fwd=miss"  # it ran, though it got no answer
     assert TIMEOUT <= outcome["seconds"] < TIMEOUT + 3
     after = server.get("/sparql", "application/sparql-results+json", query=SIMPLE)
     assert after.status == 200 and after.json()["boolean"] is True
@@ -215,3 +216,11 @@ def test_keywords_inside_strings_iris_and_comments_are_harmless(server) -> None:
     )
     reply = server.get("/sparql", "application/sparql-results+json", query=query)
     assert reply.status == 200, reply.text
+
+
+def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) -> None:
+    """A chart's picture reads its series through the server's own bounded store, not through a page's
+    query; with no answer cache (this server's `--cache-mb 0`) each drawing runs them, and says so."""
+    for preset in ("screen", "memo"):
+        reply = server.request("/charts/shareOfSeizedHeroin.svg", params={"area": "US", "preset": preset})
+        assert (reply.status, reply.headers.get("cache-status")) == (200, "kg; fwd=miss"), preset

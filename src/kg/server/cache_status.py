@@ -3,7 +3,9 @@
 An answer from the cache costs microseconds; the same question asked afresh can cost seconds at a
 million triples. `Cache-Status: kg; hit` says every query a response needed was answered from the
 cache (a question the server read ahead, or asked before), `kg; fwd=miss` that at least one was
-run. A response that needed no query (a static file, a page kept whole) carries no such header.
+sent to a query worker, whether it then answered or failed (a time limit). The query worker pool
+tells of each query (`WorkerPool(on_answer=note)`), the pages' and the pictures' alike. A response
+that needed no query (a static file, a page kept whole) carries no such header.
 """
 
 from __future__ import annotations

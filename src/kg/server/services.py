@@ -76,6 +76,7 @@ class Services:
             client_budget=config.client_budget,
             isolate_network=config.isolate_network,
             memory_mb=config.worker_memory_mb or None,
+            on_answer=cache_status.note,
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self._derived: dict[Hashable, object] = {}
@@ -102,9 +103,7 @@ class Services:
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
-        answer, from_cache = self.pool.answer(query, client())
-        cache_status.note(from_cache)
-        return answer
+        return self.pool.run(query, client())
 
     def graph(self, iri: str, output_format: str) -> Answer:
         """Every triple of one named graph of the dataset (the caller checks `iri` is one)."""

@@ -139,6 +139,7 @@ class WorkerPool:
         memory_mb: int | None = None,
         client_budget: float = 60.0,
         usage: Usage | None = None,
+        on_answer: Callable[[bool], None] = lambda _from_cache: None,
     ) -> None:
         self.size = size
         self.timeout = timeout
@@ -151,6 +152,9 @@ class WorkerPool:
         self._store_factory = store_factory
         self._isolate = isolate_network
         self._memory_mb = memory_mb
+        # told of each query as it is taken from the cache (True) or sent to a worker (False), whether
+        # it then answers or fails: what `Cache-Status` says
+        self._on_answer = on_answer
         # A client that ran a query of half a time limit lately is heavy; a quarter of the workers, at
         # least one, stays free for the others.
         reserve = max(1, size // 4) if size > 1 else 0
@@ -232,16 +236,14 @@ class WorkerPool:
     def run(self, query: Query, client: str | None = None) -> Answer:
         """Answer `query` within the limits, from the cache when asked before; `client` is who asks
         (None: the server itself)."""
-        return self.answer(query, client)[0]
-
-    def answer(self, query: Query, client: str | None = None) -> tuple[Answer, bool]:
-        """`run`'s answer, and whether it came from the cache."""
         cached = self.cache.get(query) if self.cache else None
-        from_cache = cached is not None
-        if cached is None:
+        if cached is not None:
+            self._on_answer(True)
+        else:
             self._within_budget(client)
             try:
                 with self.slots.slot(client):
+                    self._on_answer(False)
                     cached = self._run(query, client)
             except TooMany:
                 raise ServiceError(
@@ -254,7 +256,7 @@ class WorkerPool:
                 self.cache.put(query, cached, size + len(query.text) + 256)
         if isinstance(cached, Failure):
             raise ServiceError.of(cached)
-        return cached, from_cache
+        return cached
 
     def _within_budget(self, client: str | None) -> None:
         wait = self.usage.wait_for(client, self.client_budget)
