@@ -24,7 +24,6 @@ from server_fixtures import PROJECT, RunningServer, start_server
 from kg.server import ServerConfig, create_app
 from kg.server.generation import Live
 from kg.server.read_ahead import read_ahead
-from kg.server.services import Services
 from kg.store.generations import generation_id, leased
 
 MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
@@ -234,26 +233,38 @@ def test_builds_published_while_one_is_read_ahead_wait_and_the_newest_takes_over
 
 def test_what_a_served_build_kept_is_frozen_and_freed_once_it_is_no_longer_served(layout: Layout) -> None:
     """The read-ahead leaves what it read out of the cyclic collector's passes (`gc.freeze`); a build
-    that stops being served has its objects unfrozen and freed, whether it was the first served or
-    one that took over later, so a server that follows many builds does not keep them all."""
+    that stops being served has its workers stopped, its lease let go and what it kept (its network
+    models among them) unfrozen and freed, whether it was the first served or one that took over
+    later, so a server that follows many builds keeps only what it serves."""
     layout.publish("generation-A")
     following = Following(layout)
-    kept: list[weakref.ref[Services]] = []
+    kept: list[weakref.ref[object]] = []
     folders: list[Path] = []
     try:
         read_ahead(following.app).join(60)
-        assert gc.get_freeze_count() > 0
         for name in ("B", "C"):
-            kept.append(weakref.ref(following.generations.current.services))
-            folders.append(layout.home / following.generations.current.generation)
+            current = following.generations.current
+            models = current.services.derived(("flow-network",), lambda: None)
+            assert models is not None, "the read-ahead made the network models"
+            deadline = time.monotonic() + 60
+            while not frozen(models):  # unfrozen a moment while the build before is ended
+                assert time.monotonic() < deadline, f"{current.generation}'s models are not frozen"
+                time.sleep(0.1)
+            kept += [weakref.ref(current.services), weakref.ref(models)]
+            folders.append(layout.home / current.generation)
+            del current, models
             layout.publish(f"generation-{name}")
             following.until_current(generation_id(layout.store))
         deadline = time.monotonic() + 60
-        # retired by the thread of the take-over, just after: freed, its workers stopped, its lease let go
+        # ended by a thread of its own just after the take-over
         while any(ref() is not None for ref in kept) or any(leased(folder) for folder in folders):
             assert time.monotonic() < deadline, "a build no longer served is still in memory or leased"
             time.sleep(0.1)
-        assert gc.get_freeze_count() > 0
     finally:
         following.generations.close()
         gc.unfreeze()
+
+
+def frozen(thing: object) -> bool:
+    """Whether `thing` is left out of the collector's passes: tracked, yet in none of its generations."""
+    return gc.is_tracked(thing) and not any(found is thing for found in gc.get_objects())

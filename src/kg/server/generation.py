@@ -59,6 +59,14 @@ class Live:
         self.users = 0
         self.lease = lease
 
+    def end(self) -> None:
+        """Stop its workers, let go of its lease, and drop what it kept, for the collector to free."""
+        try:
+            self.services.close()
+        finally:
+            self.lease.release()
+            del self.services
+
 
 class ServedGenerations:
     """The generation the server answers from now; a newer one takes over once it is ready.
@@ -111,14 +119,47 @@ class ServedGenerations:
             if time.monotonic() - self._failed.get(generation, -RETRY_FAILED_AFTER) < RETRY_FAILED_AFTER:
                 return
             self._starting = True
-        threading.Thread(target=self._switch, daemon=True).start()
+        self._in_background(self._start_and_take_over, "switch")
 
-    def _switch(self) -> None:
+    def read_current_ahead(self) -> threading.Thread:
+        """Read the current generation ahead (`read_ahead`) in a thread of its own, as `kg serve`
+        starts; like a new generation's reading, no other generation starts meanwhile."""
+        with self._lock:
+            self._starting = True
+        live = self.hold()
+
+        def read() -> None:
+            try:
+                self._read(live)
+            finally:
+                self.release(live)
+
+        return self._in_background(read, "read-ahead")
+
+    def _in_background(self, work: Callable[[], None], name: str) -> threading.Thread:
+        """Run `work` in a thread of its own, and let the next generation start once it is done."""
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self._lock:
+                    self._starting = False
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
         try:
-            self._start_and_take_over()
-        finally:
+            thread.start()
+        except RuntimeError:  # no thread to be had: the next request tries again
             with self._lock:
                 self._starting = False
+            raise
+        return thread
+
+    def _read(self, live: Live) -> None:
+        try:
+            self.read_ahead(live)
+        except Exception:  # noqa: BLE001 - a page that cannot be read is read again when asked
+            log.exception("generation %s could not be read ahead", live.generation)
 
     def _start_and_take_over(self) -> None:
         """Lease, start and read ahead the generation the store's path leads to, then make it current."""
@@ -143,10 +184,7 @@ class ServedGenerations:
                 self._failed[generation] = time.monotonic()
             return
         new = self.hold(Live(generation, services, lease))
-        try:
-            self.read_ahead(new)
-        except Exception:  # noqa: BLE001 - a page that cannot be read is read again when asked
-            log.exception("generation %s could not be read ahead; it takes over unread", generation)
+        self._read(new)
         with self._lock:
             old, self.current = self.current, new
             retired = old.users == 0
@@ -169,11 +207,17 @@ class ServedGenerations:
 
 
 def _retire(live: Live) -> None:
-    """Stop a generation no longer served, let a build remove it, and let the collector see what it
-    kept (`frozen`)."""
-    live.services.close()
-    live.lease.release()
-    frozen.refreeze()
+    """End a generation no longer served, in a thread of its own: stopping its workers and the
+    collector's pass over what the server keeps (`frozen`) take half a second or more at a million
+    triples, which the request that happened to be its last user should not wait for."""
+
+    def end() -> None:
+        try:
+            live.end()
+        finally:
+            frozen.refreeze()
+
+    threading.Thread(target=end, name=f"retire-{live.generation}", daemon=True).start()
 
 
 @blueprint.before_app_request

@@ -27,7 +27,7 @@ from kg.errors import KgError
 from . import frozen
 
 if TYPE_CHECKING:
-    from .generation import Live
+    from .generation import Live, ServedGenerations
 
 log = logging.getLogger(__name__)
 FIRST = ("/network", "/charts", "/search")  # the last stands for the search index
@@ -35,21 +35,11 @@ READER = "read-ahead"  # the client address its queries are counted under
 
 
 def read_ahead(app: Flask) -> threading.Thread:
-    """Start reading the current generation's pages and search index, and read each new one's before
-    it takes over."""
-    generations = app.extensions["kg"]
+    """Start reading the current generation's pages, search index and questions, and read each new
+    one's before it takes over."""
+    generations: ServedGenerations = app.extensions["kg"]
     generations.read_ahead = lambda live: read(app, live)
-    live = generations.hold()
-    thread = threading.Thread(target=_read_then_release, args=(app, live), name="read-ahead", daemon=True)
-    thread.start()
-    return thread
-
-
-def _read_then_release(app: Flask, live: Live) -> None:
-    try:
-        read(app, live)
-    finally:
-        app.extensions["kg"].release(live)
+    return generations.read_current_ahead()
 
 
 def read(app: Flask, live: Live) -> None:

@@ -13,6 +13,7 @@ but the current and the previous one.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import secrets
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import KgError
+
+log = logging.getLogger(__name__)
 
 GENERATIONS = "generations"
 CURRENT = "current"
@@ -166,7 +169,13 @@ class Lease:
         self._descriptor: int | None = None
         if store is not None and store.name == "store" and store.parent.parent.name == GENERATIONS:
             self._descriptor = os.open(store.parent, os.O_RDONLY | os.O_DIRECTORY)  # not inherited
-            fcntl.flock(self._descriptor, fcntl.LOCK_SH)
+            try:
+                fcntl.flock(self._descriptor, fcntl.LOCK_SH)
+            except OSError as error:  # a file system without locks (some network mounts)
+                log.warning(
+                    "no lease on %s (%s): a build may remove it while it is served", store.parent, error
+                )
+                self.release()
 
     def release(self) -> None:
         if self._descriptor is not None:
