@@ -134,7 +134,11 @@ class ServedGenerations:
             finally:
                 self.release(live)
 
-        return self._in_background(read, "read-ahead")
+        try:
+            return self._in_background(read, "read-ahead")
+        except RuntimeError:
+            self.release(live)
+            raise
 
     def _in_background(self, work: Callable[[], None], name: str) -> threading.Thread:
         """Run `work` in a thread of its own, and let the next generation start once it is done."""
@@ -190,7 +194,7 @@ class ServedGenerations:
             retired = old.users == 0
         self.release(new)
         if retired:
-            _retire(old)
+            _end(old)  # before the next generation may start: at most two generations' workers
 
     def close(self) -> None:
         self.current.services.close()
@@ -207,17 +211,17 @@ class ServedGenerations:
 
 
 def _retire(live: Live) -> None:
-    """End a generation no longer served, in a thread of its own: stopping its workers and the
-    collector's pass over what the server keeps (`frozen`) take half a second or more at a million
-    triples, which the request that happened to be its last user should not wait for."""
+    """End a generation its last request let go of, in a thread of its own: stopping its workers and
+    the collector's pass over what the server keeps (`frozen`) take half a second or more at a
+    million triples, which that request should not wait for."""
+    threading.Thread(target=_end, args=(live,), name=f"retire-{live.generation}", daemon=True).start()
 
-    def end() -> None:
-        try:
-            live.end()
-        finally:
-            frozen.refreeze()
 
-    threading.Thread(target=end, name=f"retire-{live.generation}", daemon=True).start()
+def _end(live: Live) -> None:
+    try:
+        live.end()
+    finally:
+        frozen.refreeze()
 
 
 @blueprint.before_app_request

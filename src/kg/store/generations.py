@@ -172,9 +172,7 @@ class Lease:
             try:
                 fcntl.flock(self._descriptor, fcntl.LOCK_SH)
             except OSError as error:  # a file system without locks (some network mounts)
-                log.warning(
-                    "no lease on %s (%s): a build may remove it while it is served", store.parent, error
-                )
+                log.warning("serving %s without a lease on it: %s", store.parent, error)
                 self.release()
 
     def release(self) -> None:
