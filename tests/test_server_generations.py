@@ -231,6 +231,38 @@ def test_builds_published_while_one_is_read_ahead_wait_and_the_newest_takes_over
         following.generations.close()
 
 
+def test_a_build_published_during_the_first_read_ahead_waits_for_it(layout: Layout) -> None:
+    """The read-ahead `kg serve` starts with counts as the one generation starting: B, published
+    while A is read, is started only once A's reading is done, so no third set of workers runs."""
+    layout.publish("generation-A")
+    served = generation_id(layout.store)
+    read: list[str] = []
+    release_a = threading.Event()
+
+    def reading(live: Live) -> None:
+        read.append(live.generation)
+        if live.generation == served:
+            release_a.wait(60)
+
+    following = Following(layout, reading)
+    try:
+        first = following.generations.read_current_ahead()
+        layout.publish("generation-B")
+        published = generation_id(layout.store)
+        following.notice()
+        waited = time.monotonic() + 5  # what starting B and reaching its reading takes, several times over
+        while len(read) == 1 and time.monotonic() < waited:
+            time.sleep(0.1)
+        assert read == [served], "B started while A was still read"
+        release_a.set()
+        first.join(60)
+        following.until_current(published)
+        assert read == [served, published]
+    finally:
+        release_a.set()
+        following.generations.close()
+
+
 def test_what_a_served_build_kept_is_frozen_and_freed_once_it_is_no_longer_served(layout: Layout) -> None:
     """The read-ahead leaves what it read out of the cyclic collector's passes (`gc.freeze`); a build
     that stops being served has its workers stopped, its lease let go and what it kept (its network
