@@ -18,14 +18,8 @@ _lock = threading.Lock()
 
 
 def freeze_kept() -> None:
-    """Leave every object alive now out of the collector's passes, garbage collected first."""
-    with _lock:
-        gc.collect()
-        gc.freeze()
-
-
-def refreeze() -> None:
-    """Collect what was frozen with a build no longer served, then freeze what is still alive."""
+    """Collect, then leave every object still alive out of the collector's passes. What was frozen
+    before is collected too: a build no longer served, frozen with it, is freed by this pass."""
     with _lock:
         gc.unfreeze()
         gc.collect()

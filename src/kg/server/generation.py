@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
 
-from kg.store.generations import GENERATIONS, Lease, generation_id
+from kg.store.generations import Lease, generation_folder, generation_id
 from kg.store.opening import is_endpoint, open_store
 
 from . import frozen
@@ -45,8 +45,8 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
         return Served("remote", functools.partial(open_store, config.store), config.dist), Lease(None)
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
-    inside = real.parent.parent.name == GENERATIONS and config.built is None
-    own = real.parent / "dist" if inside else config.dist
+    folder = generation_folder(real)
+    own = folder / "dist" if folder is not None and config.built is None else config.dist
     return Served(generation_id(real), functools.partial(open_store, str(real)), own), lease
 
 
@@ -197,8 +197,7 @@ class ServedGenerations:
             _end(old)  # before the next generation may start: at most two generations' workers
 
     def close(self) -> None:
-        self.current.services.close()
-        self.current.lease.release()
+        self.current.end()
 
     def services(self) -> Services:
         """The Services of the generation the current request uses (the current one outside a request)."""
@@ -221,7 +220,7 @@ def _end(live: Live) -> None:
     try:
         live.end()
     finally:
-        frozen.refreeze()
+        frozen.freeze_kept()
 
 
 @blueprint.before_app_request

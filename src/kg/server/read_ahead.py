@@ -62,7 +62,7 @@ def read(app: Flask, live: Live) -> None:
     log.info(
         "read ahead of generation %s: /network, /charts, the search index and %d questions in %.1f s",
         live.generation,
-        len(pages) - len(FIRST),
+        len(live.services.catalogue),
         time.perf_counter() - started,
     )
 

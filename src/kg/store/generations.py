@@ -64,9 +64,13 @@ def generation_id(store: Path | str) -> str:
     """The generation a store path opens today (its folder's name), or the folder's own name for a
     store written outside generations."""
     real = Path(os.path.realpath(store))
-    if real.name == "store" and real.parent.parent.name == GENERATIONS:
-        return real.parent.name
-    return real.name
+    folder = generation_folder(real)
+    return folder.name if folder is not None else real.name
+
+
+def generation_folder(store: Path) -> Path | None:
+    """The generation folder a resolved store path lies in; None for a store outside generations."""
+    return store.parent if store.name == "store" and store.parent.parent.name == GENERATIONS else None
 
 
 class Generations:
@@ -167,12 +171,13 @@ class Lease:
         """Lease the generation whose store is `store` (a resolved path); a store outside generations,
         or none (an endpoint), needs none."""
         self._descriptor: int | None = None
-        if store is not None and store.name == "store" and store.parent.parent.name == GENERATIONS:
-            self._descriptor = os.open(store.parent, os.O_RDONLY | os.O_DIRECTORY)  # not inherited
+        folder = generation_folder(store) if store is not None else None
+        if folder is not None:
+            self._descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # not inherited
             try:
                 fcntl.flock(self._descriptor, fcntl.LOCK_SH)
             except OSError as error:  # a file system without locks (some network mounts)
-                log.warning("serving %s without a lease on it: %s", store.parent, error)
+                log.warning("serving %s without a lease on it: %s", folder, error)
                 self.release()
 
     def release(self) -> None:
