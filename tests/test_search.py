@@ -8,9 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
 from kg.search.index import edit_distance
-from kg.search.load import store_select
+from kg.search.load import kinds_of, store_select
+from kg.search.resolve import kind_of
 
 ID = "https://w3id.org/opioid-kg/id/"
 
@@ -81,3 +83,21 @@ def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
     unknown = runner.invoke(main, ["search", "xyzzyq", "--kind", "place", "--store", str(built.store_path)])
     assert unknown.exit_code == 1
     assert "nothing in the graph matches 'xyzzyq'" in unknown.output
+
+
+def test_the_kind_of_a_few_things_is_read_without_the_index(store, index, project_root) -> None:
+    """A question's form needs only the kind of each default value: reading it for a few IRIs gives the
+    kind the whole index gives, for every IRI a catalogue question offers and for one never named."""
+    offered = {
+        value
+        for query in load_catalogue(project_root / "queries").values()
+        for parameter in query.parameters
+        if parameter.type == "iri"
+        for value in (parameter.default, *parameter.enum)
+        if value
+    }
+    unknown = ID + "country/nowhere"
+    read = kinds_of(store_select(store), offered | {unknown})
+    assert len(offered) > 15
+    assert read == {iri: next(iter(kind_of(index, iri))) for iri in offered if kind_of(index, iri)}
+    assert unknown not in read

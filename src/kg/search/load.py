@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from kg.evidence.facts import Select
 from kg.evidence.quotes import clean_quote
 from kg.query.catalogue import CatalogueError
-from kg.query.internal import bound, internal
+from kg.query.internal import bound, internal, standalone
 from kg.search.index import Entry, Field, SearchIndex, normalize
 from kg.store.base import Store, value_rows
 
@@ -59,6 +59,25 @@ def _expand(curie: str) -> str:
     return NAMESPACES[prefix + ":"] + local
 
 
+_KIND_CLASSES = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
+
+
+def kind_for(classes: set[str]) -> str:
+    """The kind of a thing of these classes (IRIs, superclasses included): the first of KINDS that fits."""
+    return next((kind for kind, wanted in _KIND_CLASSES if classes & wanted), "other")
+
+
+def kinds_of(select: Select, iris: Iterable[str]) -> dict[str, str]:
+    """The kind of each of a few IRIs that has a class, as the index would give it, read without the
+    index: a question's form needs only its defaults' kinds, and at ten million triples the whole index
+    takes longer to read than a query may run."""
+    wanted = sorted(set(iris))
+    classes: dict[str, set[str]] = defaultdict(set)
+    for row in select(standalone("classes-of", s=wanted)) if wanted else ():
+        classes[row["s"]].add(row["class"])
+    return {iri: kind_for(found) for iri, found in classes.items()}
+
+
 def index_from_store(select: Select) -> SearchIndex:
     """Every named or quoted thing in the store, kinded by its classes (subclasses included)."""
     entries: dict[str, Entry] = {}
@@ -74,9 +93,8 @@ def index_from_store(select: Select) -> SearchIndex:
         classes[row["s"]].add(row["class"])
         if row["s"] in entries:
             members[row["class"]].add(row["s"])
-    order = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
     for iri, entry in entries.items():
-        entry.kind = next((kind for kind, wanted in order if classes[iri] & wanted), "other")
+        entry.kind = kind_for(classes[iri])
     instances = {
         class_iri: sorted(found, key=lambda iri: (entries[iri].label.casefold(), iri))
         for class_iri, found in members.items()

@@ -15,14 +15,15 @@ from kg.query.explain import explain
 from kg.query.internal import internal, typed
 from kg.readable import readable
 from kg.readable.views import views_of
-from kg.search.resolve import Unresolved, kind_of
+from kg.search.load import kinds_of
+from kg.search.resolve import Unresolved
 from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, with_values
 
 from .api import find, run_named
 from .messages import Answer
 from .result_views import terms_of, view_context
-from .search import resolve_given, search_index
+from .search import resolve_given
 from .services import Services, services
 from .sparql import run_sparql
 from .workers import ServiceError
@@ -203,12 +204,12 @@ def named_page(name: str) -> Response:
         except ServiceError as failure:
             error = _error(failure)
     state = services()
-    index = search_index(state)
     try:
         shown = resolve_given(query, given)
     except Unresolved:
         shown = given  # the error above says why; the form keeps what was typed
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
+    kinds = kinds_of(state.values, {p.default for p in query.parameters if p.type == "iri" and p.default})
     labels = state.labels(
         {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
     )
@@ -221,7 +222,7 @@ def named_page(name: str) -> Response:
             shown=view_context(result),
             error=error,
             editor=editor_text(query),
-            kinds={p.name: " ".join(sorted(kind_of(index, p.default))) for p in query.parameters},
+            kinds={p.name: kinds.get(p.default or "", "") for p in query.parameters},
             chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
             enum_labels=labels,
         ),
