@@ -492,3 +492,25 @@ def test_cache_status_says_whether_the_answer_was_run_or_kept(server: RunningSer
     assert (again.status, again.headers["cache-status"]) == (200, "kg; hit")
     assert "cache-status" in first.headers["access-control-expose-headers"].lower()
     assert "cache-status" not in server.request("/static/site.css").headers
+
+
+def test_a_page_refused_in_the_read_ahead_does_not_stop_it(built, tmp_path) -> None:
+    """At 10 M triples the network's answer took longer than a query may run, and the read-ahead stopped
+    there: no question was read ahead, though most could be. An own row cap that the network and the
+    search index do not fit in stands in for that limit here; the reading goes on past them and the log
+    names what was refused."""
+    server = start_server(built.store_path, tmp_path, "--own-max-rows", "50")
+    try:
+        deadline = time.monotonic() + 60
+        while "questions in" not in server.log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.2)  # the summary, which follows the warnings
+        log = server.log.read_text(errors="replace")
+        summary = next(line for line in log.splitlines() if "questions in" in line)
+        refused = summary.partition("; refused: ")[2].split(", ")
+        assert {"/network", "/search"} <= set(refused), summary
+        assert re.search(r"read ahead of generation \S+: /network refused: .*row cap of 50 rows", log), log
+        reply = server.request("/queries/cooperation-forums", params={"run": "1"})
+        assert (reply.status, reply.headers["cache-status"]) == (200, "kg; hit"), reply.text[:300]
+        assert server.request("/network").status == 500
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, g
+from flask import Flask, Response, g
 
 from kg.errors import KgError
 
@@ -44,27 +44,40 @@ def read_ahead(app: Flask) -> threading.Thread:
 
 def read(app: Flask, live: Live) -> None:
     """Read the network and charts pages, the search index and each catalogue question's answer to
-    its default parameters (as its page asks it) of generation `live`, which the caller holds. A
-    refused query (row cap, time limit) stops the reading with a warning: its page says so in turn
-    when asked. A question's page shows its own refusal, so a refused question does not stop it."""
+    its default parameters (as its page asks it) of generation `live`, which the caller holds. A page
+    refused (row cap, time limit) is logged and the reading goes on: at ten million triples the network
+    is out of reach while most questions are not, and the refused page says why when asked."""
     started = time.perf_counter()
-    pages = _pages(live)
+    refused: list[str] = []
     try:
-        for path, page in pages:
+        for path, page in _pages(live):
             with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
                 g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
-                page()
-    except KgError as error:
-        log.warning("read ahead of generation %s stopped: %s", live.generation, error)
-        return
+                reason = _refusal(page)
+            if reason:
+                refused.append(path)
+                log.warning("read ahead of generation %s: %s refused: %s", live.generation, path, reason)
     finally:
         frozen.freeze_kept()
     log.info(
-        "read ahead of generation %s: /network, /charts, the search index and %d questions in %.1f s",
+        "read ahead of generation %s: /network, /charts, the search index and %d questions in %.1f s%s",
         live.generation,
         len(live.services.catalogue),
         time.perf_counter() - started,
+        "; refused: " + ", ".join(refused) if refused else "",
     )
+
+
+def _refusal(page: Callable[[], object]) -> str | None:
+    """Why reading a page failed: a refused query raised, or a page that shows its refusal (a question's)
+    answered with an error status; None when it was read."""
+    try:
+        answer = page()
+    except KgError as error:
+        return str(error)
+    if isinstance(answer, Response) and answer.status_code >= 400:
+        return f"answered {answer.status}"
+    return None
 
 
 def _pages(live: Live) -> list[tuple[str, Callable[[], object]]]:
