@@ -113,7 +113,23 @@ def table(answer: Answer) -> dict[str, object]:
 
 
 def _error(error: KgError) -> dict[str, Any]:
-    return {"status": error.status, "message": error.message, "line": error.line, "column": error.column}
+    return {
+        "status": error.status,
+        "message": error.message,
+        "line": error.line,
+        "column": error.column,
+        "retry_after": error.retry_after,
+    }
+
+
+def _shown(response: Response, error: dict[str, Any] | None) -> Response:
+    """A page that shows a refusal in place, with the refusal's status and, as every other refusal for
+    a client's budget has it, when to ask again."""
+    if error:
+        response.status_code = error["status"]
+        if error["retry_after"] is not None:
+            response.headers["Retry-After"] = str(error["retry_after"])
+    return response
 
 
 @blueprint.get("/query")
@@ -135,22 +151,22 @@ def query_page() -> Response:
             error = _error(failure)
             error["message"] = explain(text, error["message"])
     editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
-    response = Response(
-        render_template(
-            "query.html",
-            text=text,
-            result=result,
-            shown=view_context(result),
-            error=error,
-            catalogue=state.catalogue,
-            chosen=chosen,
-            editors=editors,
-            prefixes=PREFIXES,
-        )
+    return _shown(
+        Response(
+            render_template(
+                "query.html",
+                text=text,
+                result=result,
+                shown=view_context(result),
+                error=error,
+                catalogue=state.catalogue,
+                chosen=chosen,
+                editors=editors,
+                prefixes=PREFIXES,
+            )
+        ),
+        error,
     )
-    if error:
-        response.status_code = error["status"]
-    return response
 
 
 @blueprint.get("/downloads")
@@ -213,18 +229,20 @@ def named_page(name: str) -> Response:
     labels = state.labels(
         {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
     )
-    return Response(
-        render_template(
-            "named.html",
-            query=query,
-            given=given,
-            result=result,
-            shown=view_context(result),
-            error=error,
-            editor=editor_text(query),
-            kinds={p.name: kinds.get(p.default or "", "") for p in query.parameters},
-            chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
-            enum_labels=labels,
+    return _shown(
+        Response(
+            render_template(
+                "named.html",
+                query=query,
+                given=given,
+                result=result,
+                shown=view_context(result),
+                error=error,
+                editor=editor_text(query),
+                kinds={p.name: kinds.get(p.default or "", "") for p in query.parameters},
+                chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
+                enum_labels=labels,
+            )
         ),
-        status=error["status"] if error else 200,
+        error,
     )
