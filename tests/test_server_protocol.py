@@ -514,3 +514,21 @@ def test_a_page_refused_in_the_read_ahead_does_not_stop_it(built, tmp_path) -> N
         assert server.request("/network").status == 500
     finally:
         server.stop()
+
+
+def test_the_read_ahead_waits_for_its_client_budget_rather_than_give_up(built, tmp_path) -> None:
+    """The read-ahead is held to the budget of worker-seconds like any client. At 10 M triples the
+    charts used it up and every question after them was refused at once; it now waits as long as each
+    refusal says and reads them all. A budget a few times smaller than the reading uses stands in."""
+    server = start_server(built.store_path, tmp_path, "--client-budget", "0.3")
+    try:
+        deadline = time.monotonic() + 180
+        while "questions in" not in server.log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        summary = next(line for line in server.log.read_text().splitlines() if "questions in" in line)
+        assert "refused" not in summary, summary
+        for name in ("qualified-facts", "violence-competition"):
+            reply = server.request(f"/queries/{name}", params={"run": "1"})
+            assert (reply.status, reply.headers["cache-status"]) == (200, "kg; hit"), name
+    finally:
+        server.stop()
