@@ -68,9 +68,10 @@ def kind_for(classes: set[str]) -> str:
 
 
 def kinds_of(select: Select, iris: Iterable[str]) -> dict[str, str]:
-    """The kind of each of a few IRIs that has a class, as the index would give it, read without the
-    index: a question's form needs only its defaults' kinds, and at ten million triples the whole index
-    takes longer to read than a query may run."""
+    """The kind its classes give each of a few IRIs that has a class, read without the index: a
+    question's form needs only its defaults' kinds, and at ten million triples the whole index takes
+    longer to read than a query may run. The index gives the same kind to a thing with a name; it has
+    no entry, so no kind, for a thing without one, and kinds a thing with a name but no class `other`."""
     wanted = sorted(set(iris))
     classes: dict[str, set[str]] = defaultdict(set)
     for row in select(standalone("classes-of", s=wanted)) if wanted else ():

@@ -15,7 +15,8 @@ clients known to be light go before clients not seen lately (a new address is
 where an attacker's next query comes from); and a client known to be light
 that has waited its patience may have the longest-running query of a heavier
 client stopped, the freed worker going to it first. A client whose charge is
-past the budget is told when to come back instead of queueing at all.
+past the budget is told when to come back instead of queueing at all, except
+the server's own reading ahead (`patient`), which waits for its budget instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -84,6 +87,41 @@ class Usage:
         total, longest, since = self._charged.get(client, (0.0, 0.0, 0.0))
         kept = 0.5 ** ((self._clock() - since) / self.half_life) if total else 0.0
         return total * kept, longest * kept
+
+
+@dataclass
+class Patience:
+    """How long the queries asked within `patient` waited for their client's budget, in seconds."""
+
+    waited: float = 0.0
+
+
+_PATIENCE: ContextVar[Patience | None] = ContextVar("patience", default=None)
+
+
+@contextmanager
+def patient() -> Iterator[Patience]:
+    """Queries asked within, in this thread, wait until their client is back within its budget rather
+    than be refused: for the server's own reading ahead, which no visitor waits for and which would
+    otherwise give up every page after the one that spent its budget. A visitor is never patient, so
+    no request thread sleeps on a visitor's behalf."""
+    patience = Patience()
+    token = _PATIENCE.set(patience)
+    try:
+        yield patience
+    finally:
+        _PATIENCE.reset(token)
+
+
+def wait_patiently(usage: Usage, client: str | None, budget: float) -> float:
+    """Seconds `client` must still wait for `budget`: 0 once a patient asker (`patient`) has waited."""
+    wait = usage.wait_for(client, budget)
+    patience = _PATIENCE.get()
+    while wait > 0 and patience is not None:
+        time.sleep(wait)
+        patience.waited += wait
+        wait = usage.wait_for(client, budget)
+    return wait
 
 
 @dataclass

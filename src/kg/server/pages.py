@@ -22,6 +22,7 @@ from kg.store.sparql import NotAQuery, with_values
 
 from .api import find, run_named
 from .messages import Answer
+from .responses import refusal_status
 from .result_views import terms_of, view_context
 from .search import resolve_given
 from .services import Services, services
@@ -123,13 +124,8 @@ def _error(error: KgError) -> dict[str, Any]:
 
 
 def _shown(response: Response, error: dict[str, Any] | None) -> Response:
-    """A page that shows a refusal in place, with the refusal's status and, as every other refusal for
-    a client's budget has it, when to ask again."""
-    if error:
-        response.status_code = error["status"]
-        if error["retry_after"] is not None:
-            response.headers["Retry-After"] = str(error["retry_after"])
-    return response
+    """A page that shows a refusal in place, with the refusal's status and headers."""
+    return refusal_status(response, error["status"], error["retry_after"]) if error else response
 
 
 @blueprint.get("/query")
@@ -222,7 +218,7 @@ def named_page(name: str) -> Response:
     state = services()
     try:
         shown = resolve_given(query, given)
-    except Unresolved:
+    except (Unresolved, ServiceError):  # a name looked up needs the search index, which may be refused
         shown = given  # the error above says why; the form keeps what was typed
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
     kinds = kinds_of(state.values, {p.default for p in query.parameters if p.type == "iri" and p.default})

@@ -8,7 +8,8 @@ listens, and for each generation a new build publishes before that generation ta
 one before keeps answering. The reading goes through the same per-generation memo and cache the
 pages use, so a page asked meanwhile waits for the one read rather than reading it again. Its
 queries are counted under a client address of their own, `read-ahead`, so that no visitor's budget
-pays for them.
+pays for them, and wait for that address's budget rather than be refused, so that the reading cannot
+crowd visitors out of the workers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from flask import Flask, Response, g
 from kg.errors import KgError
 
 from . import frozen
+from .fairness import patient
 
 if TYPE_CHECKING:
     from .generation import Live, ServedGenerations
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST = ("/network", "/charts", "/search")  # the last stands for the search index
 READER = "read-ahead"  # the client address its queries are counted under
-PATIENCE = 30  # times one page is asked again after a refusal for the budget, each after the wait it says
 
 
 def read_ahead(app: Flask) -> threading.Thread:
@@ -45,60 +46,45 @@ def read_ahead(app: Flask) -> threading.Thread:
 
 def read(app: Flask, live: Live) -> None:
     """Read the network and charts pages, the search index and each catalogue question's answer to
-    its default parameters (as its page asks it) of generation `live`, which the caller holds. A page
-    refused (row cap, time limit) is logged and the reading goes on: at ten million triples the network
-    is out of reach while most questions are not, and the refused page says why when asked."""
+    its default parameters (as its page asks it) of generation `live`, which the caller holds.
+
+    Its queries wait for the read-ahead's budget of worker-seconds (`patient`) rather than be refused:
+    at 10 M triples the charts alone took 96 worker-seconds, and every question after them was refused
+    at once. A page refused otherwise (row cap, time limit) is logged and the reading goes on: at that
+    size the network is out of reach while most questions are not, and the page says why when asked."""
     started = time.perf_counter()
     refused: list[str] = []
-    waited = 0
     try:
-        for path, page in _pages(live):
-            reason, wait = _read_page(app, live, path, page)
-            waited += wait
-            if reason:
-                refused.append(path)
-                log.warning("read ahead of generation %s: %s refused: %s", live.generation, path, reason)
+        with patient() as patience:
+            for path, page in _pages(live):
+                with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
+                    g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
+                    reason = _refusal(page)
+                if reason:
+                    refused.append(path)
+                    log.warning("read ahead of generation %s: %s refused: %s", live.generation, path, reason)
     finally:
         frozen.freeze_kept()
     log.info(
-        "read ahead of generation %s: /network, /charts, the search index and %d questions in %.1f s%s%s",
+        "read ahead of generation %s in %.1f s%s: /network, /charts, the search index and %d questions%s",
         live.generation,
-        len(live.services.catalogue),
         time.perf_counter() - started,
-        f", {waited} s of it waiting for the client budget" if waited else "",
+        f" ({patience.waited:.0f} s of it waiting for the client budget)" if patience.waited else "",
+        len(live.services.catalogue),
         "; refused: " + ", ".join(refused) if refused else "",
     )
 
 
-def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) -> tuple[str | None, int]:
-    """Read one page of `live`, waiting as long as each refusal for the client budget says: the
-    read-ahead is held to the budget like any client, so that it cannot crowd visitors out of the
-    workers (at 10 M triples the charts alone took 96 worker-seconds, and every question after them was
-    refused). Why it was refused in the end (None when it was read), and the seconds it waited."""
-    waited = 0
-    for _ in range(PATIENCE):
-        with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
-            g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
-            reason, wait = _refusal(page)
-        if wait is None:
-            break
-        time.sleep(wait)
-        waited += wait
-    return reason, waited
-
-
-def _refusal(page: Callable[[], object]) -> tuple[str | None, int | None]:
-    """Why reading a page failed (a refused query raised, or a page that shows its refusal, a
-    question's, answered with an error status) and, for a refusal for the budget, the seconds to wait
-    before asking again; (None, None) when it was read."""
+def _refusal(page: Callable[[], object]) -> str | None:
+    """Why reading a page failed: a refused query raised, or a page that shows its refusal (a
+    question's) answered with an error status; None when it was read."""
     try:
         answer = page()
     except KgError as error:
-        return str(error), error.retry_after if error.status == 429 else None
+        return str(error)
     if isinstance(answer, Response) and answer.status_code >= 400:
-        wait = answer.headers.get("Retry-After") if answer.status_code == 429 else None
-        return f"answered {answer.status}", int(wait) if wait else None
-    return None, None
+        return f"answered {answer.status}"
+    return None
 
 
 def _pages(live: Live) -> list[tuple[str, Callable[[], object]]]:

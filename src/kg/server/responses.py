@@ -118,6 +118,12 @@ def error_response(
         )
     else:
         response = jsonify(error=body)
+    return refusal_status(response, status, retry_after)
+
+
+def refusal_status(response: Response, status: int, retry_after: int | None = None) -> Response:
+    """`response` with a refusal's status and, for a refusal that passes (the client's budget, a busy
+    server), when to ask again; shared by the pages that show a refusal in place."""
     response.status_code = status
     if retry_after is not None or status == 503:
         response.headers["Retry-After"] = str(retry_after or 1)

@@ -1,0 +1,122 @@
+"""The budget of worker-seconds and the queue wait, as pages that show a refusal in place and the
+server's own read-ahead meet them: in-process apps over the built store, with real worker processes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from kg.server import ServerConfig, create_app
+from kg.server.fairness import patient
+from kg.server.messages import Query
+from kg.server.read_ahead import READER, read_ahead
+from kg.server.workers import ServiceError
+
+# A query that runs past any time limit the tests set: a three-way cross product of the report graph.
+HEAVY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+HTML = {"Accept": "text/html"}
+
+
+def _app(built, **limits: float):
+    return create_app(ServerConfig(store=str(built.store_path), built=built.dist, **limits))
+
+
+def _editor(text: str) -> str:
+    return "/query?query=" + urllib.parse.quote(text)
+
+
+def test_a_question_page_refused_for_the_client_s_budget_says_when_to_ask_again(built) -> None:
+    """Every other refusal for the budget carries Retry-After; a question's page and the editor, which
+    show their refusal in place, did not, so a client could not know when to ask again."""
+    app = _app(built, workers=2, timeout=1, client_budget=0.5)
+    try:
+        client = app.test_client()
+        assert client.get("/queries/cooperation-forums").status_code == 200  # its form's own queries
+        spent = client.post("/sparql", data={"query": HEAVY})
+        assert spent.status_code == 504  # a second of the workers' time, past the budget
+        for path in ("/queries/cooperation-forums?run=1", _editor("ASK { ?s ?p ?o }")):
+            refused = client.get(path, headers=HTML)
+            assert refused.status_code == 429, (path, refused.get_data(as_text=True)[-300:])
+            assert int(refused.headers["Retry-After"]) >= 1, path
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_question_page_refused_for_want_of_a_worker_says_when_to_ask_again(built) -> None:
+    """A query that waited longer than --queue-wait for a worker is 503 with `Retry-After: 1` at
+    /sparql; shown in place on a question's page or in the editor it had no Retry-After."""
+    app = _app(built, workers=1, timeout=5, queue_wait=0.2)
+    try:
+        client = app.test_client()
+        assert client.get("/queries/cooperation-forums").status_code == 200  # its form's own queries
+        busy = threading.Thread(
+            target=lambda: app.test_client().post(
+                "/sparql", data={"query": HEAVY}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+            )
+        )
+        busy.start()
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # until the one worker is taken by the heavy query
+                probe = client.get(_editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'), headers=HTML)
+                if probe.status_code == 503:
+                    break
+            for path in ("/queries/cooperation-forums?run=1", _editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}')):
+                refused = client.get(path, headers=HTML)
+                assert refused.status_code == 503, (path, refused.get_data(as_text=True)[-300:])
+                assert refused.headers["Retry-After"] == "1", path
+        finally:
+            busy.join()
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_patient_asker_waits_for_its_budget_where_a_visitor_is_refused(built) -> None:
+    """The server's own read-ahead waits until its budget allows its next query; a visitor past the
+    budget is refused at once (429), so that no request thread sleeps on a visitor's behalf."""
+    app = _app(built, workers=2, timeout=1, client_budget=0.95)
+    try:
+        pool = app.extensions["kg"].current.services.pool
+        for client in ("10.0.0.1", "10.0.0.2"):
+            with pytest.raises(ServiceError) as stopped:
+                pool.run(Query(HEAVY), client)
+            assert stopped.value.status == 504  # a second of the workers' time, past the budget
+        small = Query("ASK { ?s ?p ?o }")
+        with pytest.raises(ServiceError) as refused:
+            pool.run(small, "10.0.0.1")
+        assert refused.value.status == 429 and (refused.value.retry_after or 0) >= 1
+        with patient() as patience:
+            answer = pool.run(small, "10.0.0.2")
+        assert json.loads(answer.body)["boolean"] is True
+        assert patience.waited > 0
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_the_read_ahead_waits_for_its_budget_rather_than_give_up(built, caplog) -> None:
+    """The read-ahead is held to the budget like any client. At 10 M triples the charts used it up and
+    every question after them was refused at once; it now waits for the budget before each query and
+    reads them all. Its budget is spent here before it starts."""
+    app = _app(built, workers=2, timeout=5, client_budget=5)
+    try:
+        pool = app.extensions["kg"].current.services.pool
+        with pytest.raises(ServiceError) as stopped:
+            pool.run(Query(HEAVY), READER)
+        assert stopped.value.status == 504
+        with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
+            read_ahead(app).join(300)
+        summary = [r.getMessage() for r in caplog.records if "questions" in r.getMessage()]
+        assert len(summary) == 1 and "waiting for the client budget" in summary[0], summary
+        assert "refused" not in summary[0], summary
+        client = app.test_client()
+        for name in app.extensions["kg"].current.services.catalogue:
+            reply = client.get(f"/queries/{name}?run=1")
+            assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+    finally:
+        app.extensions["kg"].close()
