@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 
 from kg.cli import COMMANDS, main
+from kg.server.fairness import Usage
 
 PREFIXES = """@prefix kg: <https://w3id.org/opioid-kg/ontology#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -119,3 +121,31 @@ def test_every_command_has_help(command: str) -> None:
     code, output = run(command, "--help")
     assert code == 0
     assert "Usage:" in output
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--client-budget", "0"),  # every client's second query failed with a division by zero (500)
+        ("--client-budget", "-1"),  # every query failed, the first too
+        ("--client-budget", "nan"),  # the budget silently off
+        ("--timeout", "inf"),
+        ("--queue-wait", "-2"),
+        ("--request-timeout", "0"),
+        ("--workers", "0"),
+        ("--max-rows", "0"),
+        ("--cache-mb", "-1"),
+        ("--port", "70000"),
+    ],
+)
+def test_kg_serve_refuses_a_limit_that_would_break_or_turn_off(option: str, value: str) -> None:
+    code, output = run("serve", option, value)
+    assert code == 2 and f"Invalid value for '{option}'" in output, output
+
+
+def test_a_tiny_budget_gives_a_long_wait_not_an_overflow() -> None:
+    """used / budget overflowed to infinity for a budget of 1e-320, and so did the Retry-After."""
+    usage = Usage(half_life=60, clock=lambda: 0.0)
+    usage.charge("client", 10.0)
+    wait = usage.wait_for("client", 1e-320)
+    assert math.isfinite(wait) and wait > 60 * 1000

@@ -9,10 +9,11 @@ status (`kg.errors`: 1 when the work failed, 2 when the input is wrong or missin
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TypeVar, cast
 
 import click
 
@@ -31,6 +32,29 @@ class StoreSpec(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
         return str(value)
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds (or worker-seconds), above 0 unless `zero` is allowed: a negative
+    number, a NaN or an infinity would break a limit or turn it off without a word."""
+
+    name = "SECONDS"
+
+    def __init__(self, zero: bool = False) -> None:
+        self.zero = zero
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(cast(str, value))
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number < 0 or (number == 0 and not self.zero):
+            self.fail(
+                f"{value!r} is not a number of seconds {'of 0 or more' if self.zero else 'above 0'}",
+                param,
+                ctx,
+            )
+        return number
 
 
 def choice_option(flag: str, name: str, choices: list[str], default: str, help: str) -> Callable[[F], F]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, Seconds, pass_context, store_option
 from kg.server.config import (
     DEFAULT_CACHE_MB,
     DEFAULT_CLIENT_BUDGET,
@@ -28,25 +28,27 @@ from kg.store.opening import is_endpoint
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port to listen on."
+)
 @store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL")
 @click.option(
     "--timeout",
-    type=float,
+    type=Seconds(),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     help="Seconds a query may run before its worker is stopped (answer 504).",
 )
 @click.option(
     "--max-rows",
-    type=int,
+    type=click.IntRange(min=1),
     default=DEFAULT_MAX_ROWS,
     show_default=True,
     help="Rows (or triples) an answer may hold; a capped answer says KG-Truncated: true.",
 )
 @click.option(
     "--own-max-rows",
-    type=int,
+    type=click.IntRange(min=1),
     default=DEFAULT_OWN_MAX_ROWS,
     show_default=True,
     help="Rows an answer to the server's own queries (network pictures, charts, search) may hold; "
@@ -54,77 +56,79 @@ from kg.store.opening import is_endpoint
 )
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=max(2, os.cpu_count() or 2),
     show_default=True,
     help="Query worker processes (queries that run at the same time).",
 )
 @click.option(
     "--cache-mb",
-    type=int,
+    type=click.IntRange(min=0),
     default=DEFAULT_CACHE_MB,
     show_default=True,
     help="Memory for recent answers (the store is read-only, so they stay right); 0 turns it off.",
 )
 @click.option(
     "--worker-memory-mb",
-    type=int,
+    type=click.IntRange(min=1),
     default=DEFAULT_WORKER_MEMORY_MB,
     show_default=True,
     help="Address space a query worker may use; a query past it is answered 503 and its worker replaced.",
 )
 @click.option(
     "--queries-per-client",
-    type=int,
+    type=click.IntRange(min=0),
     default=0,
     help="Queries one client address may run at once; more are answered 429 [default: half the workers].",
 )
 @click.option(
     "--queue-wait",
-    type=float,
+    type=Seconds(zero=True),
     default=DEFAULT_QUEUE_WAIT,
     show_default=True,
     help="Seconds a query waits for a free worker before the answer is 503.",
 )
 @click.option(
     "--client-budget",
-    type=float,
+    type=Seconds(),
     default=DEFAULT_CLIENT_BUDGET,
     show_default=True,
     help="Worker-seconds a client may have used lately (halving each minute); past it, 429 with Retry-After.",
 )
 @click.option(
     "--html-rows",
-    type=int,
+    type=click.IntRange(min=1),
     default=DEFAULT_HTML_ROWS,
     show_default=True,
     help="Rows a web page shows of an answer; the page links the whole answer as CSV and JSON.",
 )
-@click.option("--threads", type=int, default=None, help="HTTP threads [default: 4 x workers].")
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=None, help="HTTP threads [default: 4 x workers]."
+)
 @click.option(
     "--connection-limit",
-    type=int,
+    type=click.IntRange(min=1),
     default=1000,
     show_default=True,
     help="Open HTTP connections at once; idle and slow-header ones count too.",
 )
 @click.option(
     "--idle-timeout",
-    type=int,
+    type=click.IntRange(min=1),
     default=10,
     show_default=True,
     help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
 )
 @click.option(
     "--request-timeout",
-    type=float,
+    type=Seconds(),
     default=30,
     show_default=True,
     help="Seconds a request (head and body) may take to arrive whole, however steadily it trickles in.",
 )
 @click.option(
     "--connections-per-client",
-    type=int,
+    type=click.IntRange(min=1),
     default=100,
     show_default=True,
     help="Open HTTP connections one address may hold; the trusted proxy is exempt.",

@@ -15,8 +15,8 @@ clients known to be light go before clients not seen lately (a new address is
 where an attacker's next query comes from); and a client known to be light
 that has waited its patience may have the longest-running query of a heavier
 client stopped, the freed worker going to it first. A client whose charge is
-past the budget is told when to come back instead of queueing at all, except
-the server's own reading ahead (`patient`), which waits for its budget instead.
+past the budget is told when to come back instead of queueing at all (the
+server's own reading ahead, `in_background`, is charged but never refused).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class Usage:
     def wait_for(self, client: str | None, budget: float) -> float:
         """Seconds until `client`'s charge is back within `budget`; 0 if it is now."""
         used = self.of(client)
-        return 0.0 if used <= budget else self.half_life * math.log2(used / budget)
+        # A difference of logarithms: used / budget overflows to infinity for a tiny budget.
+        return 0.0 if used <= budget else self.half_life * (math.log2(used) - math.log2(budget))
 
     def _now(self, client: str) -> tuple[float, float]:
         total, longest, since = self._charged.get(client, (0.0, 0.0, 0.0))
@@ -89,39 +90,27 @@ class Usage:
         return total * kept, longest * kept
 
 
-@dataclass
-class Patience:
-    """How long the queries asked within `patient` waited for their client's budget, in seconds."""
-
-    waited: float = 0.0
-
-
-_PATIENCE: ContextVar[Patience | None] = ContextVar("patience", default=None)
+_BACKGROUND: ContextVar[bool] = ContextVar("background", default=False)
 
 
 @contextmanager
-def patient() -> Iterator[Patience]:
-    """Queries asked within, in this thread, wait until their client is back within its budget rather
-    than be refused: for the server's own reading ahead, which no visitor waits for and which would
-    otherwise give up every page after the one that spent its budget. A visitor is never patient, so
-    no request thread sleeps on a visitor's behalf."""
-    patience = Patience()
-    token = _PATIENCE.set(patience)
+def in_background() -> Iterator[None]:
+    """Queries asked within, in this thread, are the server's own reading ahead: not refused for their
+    client's budget, since they are read once per build and no visitor waits for them, but charged
+    to that client like any, so that the queue hands each freed worker to a visitor first, keeps the
+    reserve for light clients and lets a visitor who waited stop the longest of them. Nothing here
+    sleeps: a budget wait inside a page would hold the lock of what the page makes (the network
+    models, the search index), and every visitor asking for it would wait too."""
+    token = _BACKGROUND.set(True)
     try:
-        yield patience
+        yield
     finally:
-        _PATIENCE.reset(token)
+        _BACKGROUND.reset(token)
 
 
-def wait_patiently(usage: Usage, client: str | None, budget: float) -> float:
-    """Seconds `client` must still wait for `budget`: 0 once a patient asker (`patient`) has waited."""
-    wait = usage.wait_for(client, budget)
-    patience = _PATIENCE.get()
-    while wait > 0 and patience is not None:
-        time.sleep(wait)
-        patience.waited += wait
-        wait = usage.wait_for(client, budget)
-    return wait
+def held_to_budget() -> bool:
+    """Whether the query asked now is a client's, held to the budget (not the server's reading ahead)."""
+    return not _BACKGROUND.get()
 
 
 @dataclass

@@ -218,8 +218,11 @@ def named_page(name: str) -> Response:
     state = services()
     try:
         shown = resolve_given(query, given)
-    except (Unresolved, ServiceError):  # a name looked up needs the search index, which may be refused
+    except Unresolved:
         shown = given  # the error above says why; the form keeps what was typed
+    except ServiceError as failure:  # a name is looked up in the search index, which may be refused
+        shown = given
+        error = error or _error(failure)
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
     kinds = kinds_of(state.values, {p.default for p in query.parameters if p.type == "iri" and p.default})
     labels = state.labels(

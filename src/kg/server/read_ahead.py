@@ -8,8 +8,8 @@ listens, and for each generation a new build publishes before that generation ta
 one before keeps answering. The reading goes through the same per-generation memo and cache the
 pages use, so a page asked meanwhile waits for the one read rather than reading it again. Its
 queries are counted under a client address of their own, `read-ahead`, so that no visitor's budget
-pays for them, and wait for that address's budget rather than be refused, so that the reading cannot
-crowd visitors out of the workers.
+pays for them; they are charged to it, so that every visitor is handed a worker before the reading
+is, but never refused for its budget.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from flask import Flask, Response, g
 from kg.errors import KgError
 
 from . import frozen
-from .fairness import patient
+from .fairness import in_background
 
 if TYPE_CHECKING:
     from .generation import Live, ServedGenerations
@@ -48,14 +48,14 @@ def read(app: Flask, live: Live) -> None:
     """Read the network and charts pages, the search index and each catalogue question's answer to
     its default parameters (as its page asks it) of generation `live`, which the caller holds.
 
-    Its queries wait for the read-ahead's budget of worker-seconds (`patient`) rather than be refused:
-    at 10 M triples the charts alone took 96 worker-seconds, and every question after them was refused
+    Its queries are not refused for the read-ahead's budget of worker-seconds (`in_background`): at
+    10 M triples the charts alone took 96 worker-seconds, and every question after them was refused
     at once. A page refused otherwise (row cap, time limit) is logged and the reading goes on: at that
     size the network is out of reach while most questions are not, and the page says why when asked."""
     started = time.perf_counter()
     refused: list[str] = []
     try:
-        with patient() as patience:
+        with in_background():
             for path, page in _pages(live):
                 with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
                     g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
@@ -66,10 +66,9 @@ def read(app: Flask, live: Live) -> None:
     finally:
         frozen.freeze_kept()
     log.info(
-        "read ahead of generation %s in %.1f s%s: /network, /charts, the search index and %d questions%s",
+        "read ahead of generation %s in %.1f s: /network, /charts, the search index and %d questions%s",
         live.generation,
         time.perf_counter() - started,
-        f" ({patience.waited:.0f} s of it waiting for the client budget)" if patience.waited else "",
         len(live.services.catalogue),
         "; refused: " + ", ".join(refused) if refused else "",
     )

@@ -27,7 +27,7 @@ from kg.store.base import Store
 from . import forkserver
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
-from .fairness import FairQueue, Usage, wait_patiently
+from .fairness import FairQueue, Usage, held_to_budget
 from .forkserver import ForkServer
 from .messages import Answer, Failure, Query, Ready, Setup
 from .sandbox import Protections
@@ -259,7 +259,9 @@ class WorkerPool:
         return cached
 
     def _within_budget(self, client: str | None) -> None:
-        wait = wait_patiently(self.usage, client, self.client_budget)
+        if not held_to_budget():
+            return
+        wait = self.usage.wait_for(client, self.client_budget)
         if wait > 0:
             refused = ServiceError(
                 429,
