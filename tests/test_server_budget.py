@@ -34,7 +34,7 @@ def _editor(text: str) -> str:
 def test_a_question_page_refused_for_the_client_s_budget_says_when_to_ask_again(built) -> None:
     """Every other refusal for the budget carries Retry-After; a question's page and the editor, which
     show their refusal in place, did not, so a client could not know when to ask again."""
-    app = _app(built, workers=2, timeout=1, client_budget=0.5)
+    app = _app(built, workers=2, timeout=1, client_budget=0.9)  # above what the form's queries use
     try:
         client = app.test_client()
         assert client.get("/queries/cooperation-forums").status_code == 200  # its form's own queries
@@ -121,5 +121,35 @@ def test_the_read_ahead_reads_on_past_its_budget(built, caplog) -> None:
         for name in app.extensions["kg"].current.services.catalogue:
             reply = client.get(f"/queries/{name}?run=1")
             assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_page_refused_while_every_worker_was_busy_is_read_again_at_the_end(built, caplog) -> None:
+    """Visitors go first: at 10 M triples a visitor's query held a worker while the read-ahead asked for
+    the charts, which waited past --queue-wait and were refused (503) for the build's whole life.
+    Here the one worker is held by a visitor's query for the first seconds of the reading."""
+    app = _app(built, workers=1, timeout=4, queue_wait=0.2)
+    try:
+        client = app.test_client()
+        busy = threading.Thread(
+            target=lambda: app.test_client().post(
+                "/sparql", data={"query": HEAVY}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+            )
+        )
+        busy.start()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # until the one worker is taken by the heavy query
+            if client.get(_editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'), headers=HTML).status_code == 503:
+                break
+        with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
+            read_ahead(app).join(300)
+        busy.join()
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("/network 503" in m and "read again at the end" in m for m in messages), messages
+        summary = [m for m in messages if " questions" in m]
+        assert len(summary) == 1 and "refused" not in summary[0], summary
+        for path in ("/network", "/charts"):
+            assert client.get(path).headers.get("Cache-Status") in (None, "kg; hit"), path
     finally:
         app.extensions["kg"].close()

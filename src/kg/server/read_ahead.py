@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST = ("/network", "/charts", "/search")  # the last stands for the search index
 READER = "read-ahead"  # the client address its queries are counted under
+BUSY = "503"  # the status of a query that found every worker busy, or needed more memory than one has
 
 
 def read_ahead(app: Flask) -> threading.Thread:
@@ -50,19 +51,34 @@ def read(app: Flask, live: Live) -> None:
 
     Its queries are not refused for the read-ahead's budget of worker-seconds (`in_background`): at
     10 M triples the charts alone took 96 worker-seconds, and every question after them was refused
-    at once. A page refused otherwise (row cap, time limit) is logged and the reading goes on: at that
+    at once. A page refused because every worker was busy (visitors go first) is read once more at the
+    end. A page refused otherwise (row cap, time limit) is logged and the reading goes on: at that
     size the network is out of reach while most questions are not, and the page says why when asked."""
     started = time.perf_counter()
     refused: list[str] = []
+    again: list[tuple[str, Callable[[], object]]] = []
+
+    def refuse(path: str, reason: str) -> None:
+        refused.append(path)
+        log.warning("read ahead of generation %s: %s refused: %s", live.generation, path, reason)
+
     try:
         with in_background():
             for path, page in _pages(live):
-                with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
-                    g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
-                    reason = _refusal(page)
-                if reason:
-                    refused.append(path)
-                    log.warning("read ahead of generation %s: %s refused: %s", live.generation, path, reason)
+                reason = _read_page(app, live, path, page)
+                if reason and reason.startswith(BUSY):
+                    again.append((path, page))
+                    log.info(
+                        "read ahead of generation %s: %s %s; read again at the end",
+                        live.generation,
+                        path,
+                        reason,
+                    )
+                elif reason:
+                    refuse(path, reason)
+            for path, page in again:
+                if reason := _read_page(app, live, path, page):
+                    refuse(path, reason)
     finally:
         frozen.freeze_kept()
     log.info(
@@ -74,16 +90,20 @@ def read(app: Flask, live: Live) -> None:
     )
 
 
-def _refusal(page: Callable[[], object]) -> str | None:
-    """Why reading a page failed: a refused query raised, or a page that shows its refusal (a
-    question's) answered with an error status; None when it was read."""
-    try:
-        answer = page()
-    except KgError as error:
-        return str(error)
-    if isinstance(answer, Response) and answer.status_code >= 400:
-        return f"answered {answer.status}"
-    return None
+def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) -> str | None:
+    """Read one page of `live` as a request of the read-ahead's: why it was refused, None when read.
+
+    A refusal is a refused query raised, or a page that shows its refusal (a question's) answered
+    with an error status; either way it starts with its status."""
+    with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
+        g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
+        try:
+            answer = page()
+        except KgError as error:
+            return f"{error.status} {error}"
+        if isinstance(answer, Response) and answer.status_code >= 400:
+            return f"{answer.status} (the page says why)"
+        return None
 
 
 def _pages(live: Live) -> list[tuple[str, Callable[[], object]]]:
