@@ -153,3 +153,19 @@ def test_a_page_refused_while_every_worker_was_busy_is_read_again_at_the_end(bui
             assert client.get(path).headers.get("Cache-Status") in (None, "kg; hit"), path
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_query_sure_to_fail_again_does_not_say_when_to_ask_again(built) -> None:
+    """Past a worker's memory a query is answered 503 and that answer is kept: asking again gives the
+    same. Every 503 said `Retry-After: 1`; only those that may pass (a busy server) still do."""
+    values = " ".join(f"<urn:x:{i}>" for i in range(3000))
+    hungry = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY ?a ?b"
+    app = _app(built, workers=1, worker_memory_mb=1024, timeout=30)
+    try:
+        client = app.test_client()
+        for attempt in ("first", "kept"):
+            failed = client.post("/sparql", data={"query": hungry})
+            assert failed.status_code == 503 and b"memory" in failed.data, attempt
+            assert "Retry-After" not in failed.headers, attempt
+    finally:
+        app.extensions["kg"].close()

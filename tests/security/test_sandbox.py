@@ -72,6 +72,7 @@ def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built
             pool.run(hungry)
         assert failed.value.status == 503
         assert "memory" in failed.value.message
+        assert failed.value.retry_after is None  # the same query fails again: no Retry-After
         assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
         with pytest.raises(ServiceError) as again:
             pool.run(hungry)

@@ -123,10 +123,11 @@ def error_response(
 
 def refusal_status(response: Response, status: int, retry_after: int | None = None) -> Response:
     """`response` with a refusal's status and, for a refusal that passes (the client's budget, a busy
-    server), when to ask again; shared by the pages that show a refusal in place."""
+    server), when to ask again; shared by the pages that show a refusal in place. A query sure to fail
+    again (past a worker's memory) says nothing of asking again."""
     response.status_code = status
-    if retry_after is not None or status == 503:
-        response.headers["Retry-After"] = str(retry_after or 1)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -38,12 +38,23 @@ class ServiceError(KgError):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, status: int, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message, status=status, line=line, column=column)
+        self.retry_after = retry_after
 
     @classmethod
     def of(cls, failure: Failure) -> ServiceError:
-        return cls(failure.status, failure.message, failure.line, failure.column)
+        """The error of a failed query; one that may pass (a worker lost, not a query that is sure to
+        fail again, which is `spent` and kept) says to ask again in a second."""
+        passes = failure.status == 503 and not failure.spent
+        return cls(failure.status, failure.message, failure.line, failure.column, 1 if passes else None)
 
 
 class Worker:
@@ -263,13 +274,12 @@ class WorkerPool:
             return
         wait = self.usage.wait_for(client, self.client_budget)
         if wait > 0:
-            refused = ServiceError(
+            raise ServiceError(
                 429,
                 f"this client used more than {self.client_budget:g} worker-seconds lately; "
                 f"ask again in {math.ceil(wait)} s",
+                retry_after=math.ceil(wait),
             )
-            refused.retry_after = math.ceil(wait)
-            raise refused
 
     def _run(self, query: Query, client: str | None) -> Answer | Failure:
         if not self._started:
@@ -303,7 +313,7 @@ class WorkerPool:
                 self._retire(worker)
                 worker = self._idle.get(client, max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            raise ServiceError(503, "every query worker is busy; try again shortly") from None
+            raise ServiceError(503, "every query worker is busy; try again shortly", retry_after=1) from None
         return worker
 
     def _preempt(self, client: str | None) -> bool:

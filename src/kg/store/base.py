@@ -39,6 +39,7 @@ class StoreMissing(KgError, FileNotFoundError):
     """No built store where one was expected."""
 
     status = 503
+    retry_after = 1  # a build may be about to publish one
 
 
 def value_rows(solutions: ox.QuerySolutions) -> Iterator[dict[str, str]]:
