@@ -130,6 +130,7 @@ def test_every_command_has_help(command: str) -> None:
         ("--client-budget", "-1"),  # every query failed, the first too
         ("--client-budget", "nan"),  # the budget silently off
         ("--timeout", "inf"),
+        ("--timeout", "1e10"),  # past the longest wait a thread takes: every query failed (500)
         ("--queue-wait", "-2"),
         ("--request-timeout", "0"),
         ("--workers", "0"),

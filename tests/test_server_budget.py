@@ -31,6 +31,15 @@ def _editor(text: str) -> str:
     return "/query?query=" + urllib.parse.quote(text)
 
 
+def _until_busy(client) -> bool:
+    """Whether a fresh question was refused for want of a worker within 3 s: the one worker is taken."""
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if client.get(_editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'), headers=HTML).status_code == 503:
+            return True
+    return False
+
+
 def test_a_question_page_refused_for_the_client_s_budget_says_when_to_ask_again(built) -> None:
     """Every other refusal for the budget carries Retry-After; a question's page and the editor, which
     show their refusal in place, did not, so a client could not know when to ask again."""
@@ -62,11 +71,7 @@ def test_a_question_page_refused_for_want_of_a_worker_says_when_to_ask_again(bui
         )
         busy.start()
         try:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:  # until the one worker is taken by the heavy query
-                probe = client.get(_editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'), headers=HTML)
-                if probe.status_code == 503:
-                    break
+            assert _until_busy(client)
             for path in ("/queries/cooperation-forums?run=1", _editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}')):
                 refused = client.get(path, headers=HTML)
                 assert refused.status_code == 503, (path, refused.get_data(as_text=True)[-300:])
@@ -138,10 +143,7 @@ def test_a_page_refused_while_every_worker_was_busy_is_read_again_at_the_end(bui
             )
         )
         busy.start()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:  # until the one worker is taken by the heavy query
-            if client.get(_editor(f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'), headers=HTML).status_code == 503:
-                break
+        assert _until_busy(client)
         with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
             read_ahead(app).join(300)
         busy.join()
@@ -167,5 +169,20 @@ def test_a_query_sure_to_fail_again_does_not_say_when_to_ask_again(built) -> Non
             failed = client.post("/sparql", data={"query": hungry})
             assert failed.status_code == 503 and b"memory" in failed.data, attempt
             assert "Retry-After" not in failed.headers, attempt
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_question_s_form_refused_for_the_budget_keeps_what_was_typed(built) -> None:
+    """The form's own reading (the kinds of its defaults, the labels) asked past the budget raised,
+    and the visitor got a bare error page: the form and the value typed were lost."""
+    app = _app(built, workers=2, client_budget=0.5)
+    try:
+        client = app.test_client()
+        app.extensions["kg"].current.services.pool.usage.charge("127.0.0.1", 10)  # the test client's
+        refused = client.get("/queries/describe-resource?resource=fentanyl", headers=HTML)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert "<form" in page and 'value="fentanyl"' in page and "worker-seconds" in page
     finally:
         app.extensions["kg"].close()

@@ -9,8 +9,8 @@ status (`kg.errors`: 1 when the work failed, 2 when the input is wrong or missin
 
 from __future__ import annotations
 
-import math
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar, cast
@@ -35,8 +35,9 @@ class StoreSpec(click.ParamType):
 
 
 class Seconds(click.ParamType):
-    """A finite number of seconds (or worker-seconds), above 0 unless `zero` is allowed: a negative
-    number, a NaN or an infinity would break a limit or turn it off without a word."""
+    """A number of seconds (or worker-seconds), above 0 unless `zero` is allowed, and at most the
+    longest wait Python's threads take: a negative number, a NaN, an infinity or a longer wait would
+    break a limit or turn it off without a word."""
 
     name = "SECONDS"
 
@@ -48,12 +49,10 @@ class Seconds(click.ParamType):
             number = float(cast(str, value))
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(number) or number < 0 or (number == 0 and not self.zero):
-            self.fail(
-                f"{value!r} is not a number of seconds {'of 0 or more' if self.zero else 'above 0'}",
-                param,
-                ctx,
-            )
+        if not 0 <= number <= threading.TIMEOUT_MAX or (number == 0 and not self.zero):
+            least = "0 or more" if self.zero else "above 0"
+            most = f"{threading.TIMEOUT_MAX:.0f}"
+            self.fail(f"{value!r} is not a number of seconds {least}, at most {most}", param, ctx)
         return number
 
 

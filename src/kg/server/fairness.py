@@ -167,9 +167,10 @@ class FairQueue(Generic[T]):
                 if now >= deadline:
                     self._waiters.remove(waiter)
                     raise queue.Empty
-                if now >= impatient and self.preempt and self._rank(client)[0] == 0:
-                    impatient = math.inf  # one stopped query per wait, at most
-                    waiter.owed = self.preempt(client)
+                if now >= impatient:
+                    impatient = math.inf  # one chance per wait: a wait already past it would spin
+                    if self.preempt and self._rank(client)[0] == 0:  # one stopped query, at most
+                        waiter.owed = self.preempt(client)
                 self._changed.wait(min(deadline, impatient) - now)
             return waiter.item
 

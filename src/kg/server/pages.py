@@ -224,10 +224,15 @@ def named_page(name: str) -> Response:
         shown = given
         error = error or _error(failure)
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
-    kinds = kinds_of(state.values, {p.default for p in query.parameters if p.type == "iri" and p.default})
-    labels = state.labels(
-        {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
-    )
+    kinds: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    try:  # the form's own reading: refused (the budget, a busy server), the form shows without it
+        kinds = kinds_of(state.values, {p.default for p in query.parameters if p.type == "iri" and p.default})
+        labels = state.labels(
+            {v for v in iri_values.values() if v} | {v for p in query.parameters for v in p.enum}
+        )
+    except ServiceError as failure:
+        error = error or _error(failure)
     return _shown(
         Response(
             render_template(

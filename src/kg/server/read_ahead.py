@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST = ("/network", "/charts", "/search")  # the last stands for the search index
 READER = "read-ahead"  # the client address its queries are counted under
-BUSY = "503"  # the status of a query that found every worker busy, or needed more memory than one has
+PASSES = " (it may pass)"  # ends a refusal that says to ask again: a busy server, a lost worker
 
 
 def read_ahead(app: Flask) -> threading.Thread:
@@ -51,9 +51,10 @@ def read(app: Flask, live: Live) -> None:
 
     Its queries are not refused for the read-ahead's budget of worker-seconds (`in_background`): at
     10 M triples the charts alone took 96 worker-seconds, and every question after them was refused
-    at once. A page refused because every worker was busy (visitors go first) is read once more at the
-    end. A page refused otherwise (row cap, time limit) is logged and the reading goes on: at that
-    size the network is out of reach while most questions are not, and the page says why when asked."""
+    at once. A page refused in a way that may pass (every worker busy: visitors go first) is read
+    once more at the end. A page refused otherwise (row cap, time limit) is logged and the reading
+    goes on: at that size the network is out of reach while most questions are not, and the page
+    says why when asked."""
     started = time.perf_counter()
     refused: list[str] = []
     again: list[tuple[str, Callable[[], object]]] = []
@@ -66,10 +67,10 @@ def read(app: Flask, live: Live) -> None:
         with in_background():
             for path, page in _pages(live):
                 reason = _read_page(app, live, path, page)
-                if reason and reason.startswith(BUSY):
+                if reason and reason.endswith(PASSES):
                     again.append((path, page))
                     log.info(
-                        "read ahead of generation %s: %s %s; read again at the end",
+                        "read ahead of generation %s: %s %s, read again at the end",
                         live.generation,
                         path,
                         reason,
@@ -94,15 +95,17 @@ def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) ->
     """Read one page of `live` as a request of the read-ahead's: why it was refused, None when read.
 
     A refusal is a refused query raised, or a page that shows its refusal (a question's) answered
-    with an error status; either way it starts with its status."""
+    with an error status; either way it starts with its status, and ends with PASSES when it says
+    to ask again (a busy server), not for a query sure to fail again."""
     with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
         g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
         try:
             answer = page()
         except KgError as error:
-            return f"{error.status} {error}"
+            return f"{error.status} {error}" + (PASSES if error.retry_after is not None else "")
         if isinstance(answer, Response) and answer.status_code >= 400:
-            return f"{answer.status} (the page says why)"
+            passes = PASSES if "Retry-After" in answer.headers else ""
+            return f"{answer.status} (the page says why){passes}"
         return None
 
 

@@ -261,6 +261,7 @@ class WorkerPool:
                     429,
                     f"this client already runs {self.slots.limit} queries and waits for as many; "
                     "wait for an answer first",
+                    retry_after=1,
                 ) from None
             if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
                 size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)
