@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from flask import Flask, Response, g
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST = ("/network", "/charts", "/search")  # the last stands for the search index
 READER = "read-ahead"  # the client address its queries are counted under
-PASSES = " (it may pass)"  # ends a refusal that says to ask again: a busy server, a lost worker
 
 
 def read_ahead(app: Flask) -> threading.Thread:
@@ -66,20 +65,20 @@ def read(app: Flask, live: Live) -> None:
     try:
         with in_background():
             for path, page in _pages(live):
-                reason = _read_page(app, live, path, page)
-                if reason and reason.endswith(PASSES):
+                refusal = _read_page(app, live, path, page)
+                if refusal and refusal.passes:
                     again.append((path, page))
                     log.info(
-                        "read ahead of generation %s: %s %s, read again at the end",
+                        "read ahead of generation %s: %s %s; read again at the end",
                         live.generation,
                         path,
-                        reason,
+                        refusal.reason,
                     )
-                elif reason:
-                    refuse(path, reason)
+                elif refusal:
+                    refuse(path, refusal.reason)
             for path, page in again:
-                if reason := _read_page(app, live, path, page):
-                    refuse(path, reason)
+                if refusal := _read_page(app, live, path, page):
+                    refuse(path, refusal.reason)
     finally:
         frozen.freeze_kept()
     log.info(
@@ -91,21 +90,25 @@ def read(app: Flask, live: Live) -> None:
     )
 
 
-def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) -> str | None:
-    """Read one page of `live` as a request of the read-ahead's: why it was refused, None when read.
+class Refusal(NamedTuple):
+    """Why a page could not be read (its status first), and whether it said to ask again (a busy
+    server, a lost worker) rather than failed as it would again."""
 
-    A refusal is a refused query raised, or a page that shows its refusal (a question's) answered
-    with an error status; either way it starts with its status, and ends with PASSES when it says
-    to ask again (a busy server), not for a query sure to fail again."""
+    reason: str
+    passes: bool
+
+
+def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) -> Refusal | None:
+    """Read one page of `live` as a request of the read-ahead's; None when it was read. A refusal is
+    a refused query raised, or a page that shows its refusal (a question's) with an error status."""
     with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
         g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
         try:
             answer = page()
         except KgError as error:
-            return f"{error.status} {error}" + (PASSES if error.retry_after is not None else "")
+            return Refusal(f"{error.status} {error}", error.retry_after is not None)
         if isinstance(answer, Response) and answer.status_code >= 400:
-            passes = PASSES if "Retry-After" in answer.headers else ""
-            return f"{answer.status} (the page says why){passes}"
+            return Refusal(f"{answer.status} (the page says why)", "Retry-After" in answer.headers)
         return None
 
 
