@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.query.catalogue import CatalogueError, Parameter, load_catalogue, load_query
 from kg.query.run import QueryError, run_query
+from kg.server.bounded import binding
 from kg.server.pages import editor_text
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
@@ -317,6 +319,7 @@ def test_the_iris_a_text_names_are_read_past_strings_and_comments() -> None:
             ("iri", "https://w3id.org/opioid-kg/id/country/MX", None),
         ),
         ("string", 'China" } #', ("literal", 'China" } #', None)),
+        ("english", 'China"@en } #', ("literal", 'China"@en } #', "@en")),
         ("integer", "+42", ("literal", "42", "http://www.w3.org/2001/XMLSchema#integer")),
         ("decimal", "37.8", ("literal", "37.8", "http://www.w3.org/2001/XMLSchema#decimal")),
         ("date", "2017-12-01", ("literal", "2017-12-01", "http://www.w3.org/2001/XMLSchema#date")),
@@ -325,6 +328,14 @@ def test_the_iris_a_text_names_are_read_past_strings_and_comments() -> None:
 )
 def test_parameter_values_are_typed(kind: str, raw: str, expected: tuple[str, str, str | None]) -> None:
     assert Parameter("p", kind, "a parameter").term(raw) == expected
+
+
+def test_an_english_text_is_bound_tagged_and_crosses_the_pipe_unchanged() -> None:
+    """The graph gives its names in English: a plain literal would never equal one."""
+    typed = Parameter("p", "english", "a parameter").term('Mexico" } #')
+    term = binding_terms({"p": typed})["p"]
+    assert term == ox.Literal('Mexico" } #', language="en")
+    assert binding(term) == typed
 
 
 @pytest.mark.parametrize(

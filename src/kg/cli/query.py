@@ -13,8 +13,8 @@ from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_
 from kg.query.internal import internal_queries
 from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, run_query
 from kg.readable.terminal import readable_text
-from kg.search.load import store_exists, store_index
-from kg.search.resolve import resolve_parameters
+from kg.search.load import store_exists, store_index, store_select
+from kg.search.resolve import Lookups, resolve_parameters
 from kg.store.base import Store
 from kg.store.queryfiles import Bindings, binding_terms
 
@@ -132,5 +132,6 @@ def _resolve_query(
         source = str(named.path)
     iri_parameters = {p.name: (p.default, p.enum) for p in named.parameters if p.type == "iri" and not p.many}
     single = {name: value for name, value in given.items() if isinstance(value, str)}
-    resolved = resolve_parameters(iri_parameters, single, PREFIXES, store_exists(store), store_index(store))
+    lookups = Lookups(store_exists(store), store_select(store), store_index(store))
+    resolved = resolve_parameters(iri_parameters, single, PREFIXES, lookups)
     return named.text, named.bindings({**given, **resolved}), source

@@ -79,6 +79,12 @@ def kinds_of(select: Select, iris: Iterable[str]) -> dict[str, str]:
     return {iri: kind_for(found) for iri, found in classes.items()}
 
 
+def named_exactly(select: Select, spelt: str) -> list[str]:
+    """The IRIs whose name or alternative name is `spelt`, written exactly so, plain or in English: the
+    names the index reads, looked up in the store rather than read whole."""
+    return sorted({row["s"] for row in select(standalone("named-exactly", spelt=spelt, english=spelt))})
+
+
 def index_from_store(select: Select) -> SearchIndex:
     """Every named or quoted thing in the store, kinded by its classes (subclasses included)."""
     entries: dict[str, Entry] = {}

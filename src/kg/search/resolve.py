@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.evidence.facts import Select
 from kg.search.index import SearchIndex, normalize
+from kg.search.load import kinds_of, named_exactly
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
@@ -29,16 +32,23 @@ def _candidates(index: SearchIndex, text: str, kinds: set[str]) -> str:
     return "; did you mean: " + "; ".join(f"{hit.label} <{hit.iri}>" for hit in hits)
 
 
-def resolve_iri(
-    raw: str,
-    prefixes: Mapping[str, str],
-    exists: Callable[[str], bool],
-    index: Callable[[], SearchIndex],
-    like: str | None = None,
-) -> str:
+@dataclass(frozen=True)
+class Lookups:
+    """What resolving a value may ask of the graph, cheapest first: whether it mentions an IRI, what
+    bears a name spelt exactly as typed (an index lookup of the store, as fast at any size), and only
+    then the whole search index, for a name spelt otherwise or the candidates of a refusal."""
+
+    exists: Callable[[str], bool]
+    select: Select
+    index: Callable[[], SearchIndex]
+
+
+def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: str | None = None) -> str:
     """The IRI `raw` names, preferring things of the same kind as `like` (a parameter's default).
 
-    `exists` says whether the graph mentions an IRI; `index` is built only when a name must be looked up.
+    A name spelt exactly as the graph writes it (plain or English) names what bears it, whatever else
+    bears it spelt otherwise ("MEXICO", "México"); only a name found so nowhere is looked up in the
+    search index, accent- and case-blind.
     """
     text = raw.strip()
     iri: str | None = None
@@ -53,27 +63,36 @@ def resolve_iri(
             ox.NamedNode(iri)
         except ValueError:
             return iri  # not an IRI at all: the parameter's type check says why
-        if exists(iri):
+        if lookups.exists(iri):
             return iri
         local = re.split(r"[/#:]", iri.rstrip("/#"))[-1]
-        found = index()
+        found = lookups.index()
         raise Unresolved(f"{text!r} is not in the graph{_candidates(found, local, kind_of(found, like))}")
-    found = index()
+    if spelt := named_exactly(lookups.select, text):
+        kind_by_iri = kinds_of(lookups.select, [*spelt, *([like] if like else [])])
+        like_kind = {kind_by_iri[like]} if like in kind_by_iri else set()
+        return _one(text, [(iri, text, kind_by_iri.get(iri, "other")) for iri in spelt], like_kind)
+    found = lookups.index()
     kinds = kind_of(found, like)
-    wanted = normalize(text)
+    normalized = normalize(text)
     named = [
-        entry
+        (entry.iri, entry.label, entry.kind)
         for entry in found.entries.values()
-        if any(f.normalized == wanted for f in entry.fields if f.kind in ("name", "alternative name"))
+        if any(f.normalized == normalized for f in entry.fields if f.kind in ("name", "alternative name"))
     ]
+    if not named:
+        raise Unresolved(f"nothing in the graph is named {text!r}{_candidates(found, text, kinds)}")
+    return _one(text, named, kinds)
+
+
+def _one(text: str, named: list[tuple[str, str, str]], kinds: set[str]) -> str:
+    """The one of the things (IRI, label, kind) named `text`, of the kinds wanted if more than one is."""
     if len(named) > 1 and kinds:
-        named = [entry for entry in named if entry.kind in kinds] or named
-    if len(named) == 1:
-        return named[0].iri
+        named = [thing for thing in named if thing[2] in kinds] or named
     if len(named) > 1:
-        listed = "; ".join(f"{entry.label} ({entry.kind}) <{entry.iri}>" for entry in named[:8])
+        listed = "; ".join(f"{label} ({kind}) <{iri}>" for iri, label, kind in named[:8])
         raise Unresolved(f"{text!r} names {len(named)} things: {listed}; give one IRI")
-    raise Unresolved(f"nothing in the graph is named {text!r}{_candidates(found, text, kinds)}")
+    return named[0][0]
 
 
 def kind_of(index: SearchIndex, iri: str | None) -> set[str]:
@@ -86,8 +105,7 @@ def resolve_parameters(
     parameters: Mapping[str, tuple[str | None, tuple[str, ...]]],
     given: Mapping[str, str],
     prefixes: Mapping[str, str],
-    exists: Callable[[str], bool],
-    index: Callable[[], SearchIndex],
+    lookups: Lookups,
 ) -> dict[str, str]:
     """`given` with every IRI parameter resolved to an IRI; `parameters` maps each to (default, enum).
 
@@ -97,7 +115,7 @@ def resolve_parameters(
     for name, (default, allowed) in parameters.items():
         if name in given:
             try:
-                resolved[name] = resolve_iri(given[name], prefixes, exists, index, default)
+                resolved[name] = resolve_iri(given[name], prefixes, lookups, default)
             except Unresolved as error:
                 if not allowed:
                     raise Unresolved(f"parameter {name}: {error}") from None

@@ -17,6 +17,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 SCHEMA_TYPES = {
     "iri": {"type": "string", "format": "iri"},
     "string": {"type": "string"},
+    "english": {"type": "string"},
     "integer": {"type": "integer"},
     "decimal": {"type": "number"},
     "date": {"type": "string", "format": "date"},

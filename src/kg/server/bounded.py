@@ -20,11 +20,11 @@ from .workers import ServiceError, WorkerPool
 
 
 def binding(term: BoundTerm) -> Binding:
-    """A term as the pipe carries it (kind, lexical form, datatype)."""
+    """A term as the pipe carries it (kind, lexical form, datatype or `@` and its language)."""
     if isinstance(term, ox.NamedNode):
         return ("iri", term.value, None)
     if term.language:
-        raise ValueError("a language-tagged literal cannot be passed as a binding")
+        return ("literal", term.value, "@" + term.language)
     return ("literal", term.value, term.datatype.value)
 
 

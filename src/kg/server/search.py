@@ -15,7 +15,7 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
 from kg.search import KINDS, SearchIndex, index_from_store
-from kg.search.resolve import resolve_parameters
+from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
 from .services import Services, services
@@ -44,7 +44,9 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
         return bool(json.loads(answer.body)["boolean"])
 
     iri_parameters = {p.name: (p.default, p.enum) for p in query.parameters if p.type == "iri"}
-    return resolve_parameters(iri_parameters, given, PREFIXES, exists, lambda: search_index(state))
+    return resolve_parameters(
+        iri_parameters, given, PREFIXES, Lookups(exists, state.values, lambda: search_index(state))
+    )
 
 
 def _arguments() -> tuple[str, list[str], int]:

@@ -48,12 +48,12 @@ from kg.store.base import Bound, BoundTerm
 from kg.store.sparql import NotAQuery, query_form, substitute, update_form, with_values
 
 # A typed value ready to bind, as the loader checks it and the server's query workers receive it:
-# ("iri" or "literal", lexical form, datatype or None).
+# ("iri" or "literal", lexical form, datatype, `@` and a language tag (`english`: "@en"), or None).
 Binding = tuple[str, str, str | None]
 # Typed values by variable name; a tuple of them binds a variable to each of several values.
 # Tuples all the way, so that bindings are hashable (the server caches answers by them).
 Bindings = dict[str, Binding | tuple[Binding, ...]]
-PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "year"}
+PARAM_TYPES = {"iri", "string", "english", "integer", "decimal", "date", "year"}
 ANSWER_KINDS = {"select", "ask", "construct", "describe"}
 _HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -94,7 +94,8 @@ class Parameter:
     def term(self, raw: str) -> Binding:
         """`raw` checked against the type: (kind, lexical form, datatype) for binding.
 
-        kind is "iri" or "literal"; the datatype is None for plain strings.
+        kind is "iri" or "literal"; the datatype is None for plain strings, and `@` and the language
+        for a text in a language (`english`: "@en").
         """
         if self.enum and raw not in self.enum:
             allowed = ", ".join(self.enum)
@@ -109,6 +110,8 @@ class Parameter:
             return "iri", raw, None
         if self.type == "string":
             return "literal", raw, None
+        if self.type == "english":
+            return "literal", raw, "@en"
         if self.type == "integer":
             if not re.fullmatch(r"[+-]?\d+", raw):
                 raise CatalogueError(f"parameter {self.name}: {raw!r} is not an integer")
@@ -359,4 +362,6 @@ def _term(binding: Binding) -> BoundTerm:
         return ox.NamedNode(lexical)
     if datatype is None:
         return ox.Literal(lexical)
+    if datatype.startswith("@"):
+        return ox.Literal(lexical, language=datatype[1:])
     return ox.Literal(lexical, datatype=ox.NamedNode(datatype))
