@@ -130,6 +130,7 @@ class SearchResult:
     read_as: dict[str, str] = field(default_factory=dict)
     nearby: list[tuple[Hit, list[Hit]]] = field(default_factory=list)  # a matching term and its instances
     holdings: dict[str, int] = field(default_factory=dict)  # entries per kind, said when nothing matched
+    partial: str = ""  # why only the things named exactly so were looked for, when the index was out of reach
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -141,6 +142,7 @@ class SearchResult:
                 for term, instances in self.nearby
             ],
             "holdings": self.holdings,
+            "partial": self.partial or None,
         }
 
 

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
-from kg.search import KINDS, SearchIndex, index_from_store
+from kg.search import KINDS, SearchIndex, SearchResult, index_from_store
+from kg.search.load import named_hits
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
@@ -63,12 +64,26 @@ def _arguments() -> tuple[str, list[str], int]:
     return text, kinds, limit
 
 
+def searched(state: Services, text: str, kinds: list[str], limit: int) -> SearchResult:
+    """The index's answer; where the index itself is refused (at ten million triples it takes longer
+    to read than a query may run), the things named exactly `text`, said to be only those, and why.
+    Where none is, the refusal stands: an empty answer would say the graph holds no such thing."""
+    try:
+        return search_index(state).search(text, kinds, limit)
+    except ServiceError as refused:
+        hits = named_hits(state.values, text, kinds, limit)
+        if not hits:
+            raise
+        why = f"the search index is out of reach ({refused.message})"
+        return SearchResult(text, hits, partial=f"only what is named exactly {text.strip()!r}: {why}")
+
+
 @blueprint.get("/api/search")
 def search_api() -> Response:
     """?q=TEXT[&kind=K…][&limit=N]: hits with label, kind, IRI, the local page, the matching text."""
     text, kinds, limit = _arguments()
     state = services()
-    result = search_index(state).search(text, kinds, limit)
+    result = searched(state, text, kinds, limit)
     body = result.as_json()
     hits = cast(list[dict[str, str]], body["hits"])  # as SearchResult.as_json writes them
     for hit in hits:
@@ -80,11 +95,11 @@ def search_api() -> Response:
 def search_page() -> Response:
     """The hits, facets by kind (each a link that narrows the search), and what is near when none."""
     text, kinds, limit = _arguments()
-    index = search_index()
-    result = index.search(text, kinds, max(limit, 50)) if text else None
+    state = services()
+    result = searched(state, text, kinds, max(limit, 50)) if text else None
     facets: dict[str, int] = {}
     if text:
-        for hit in index.search(text, (), MAX_LIMIT).hits:
+        for hit in searched(state, text, [], MAX_LIMIT).hits:
             facets[hit.kind] = facets.get(hit.kind, 0) + 1
     return Response(
         render_template(
