@@ -11,8 +11,7 @@ from kg.evidence.facts import Select
 from kg.evidence.quotes import clean_quote
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal, standalone
-from kg.readable.labels import labels_for
-from kg.search.index import TERM_WEIGHT, Entry, Field, Hit, SearchIndex, normalize
+from kg.search.index import Entry, Field, SearchIndex, normalize
 from kg.store.base import Store, value_rows
 
 # What a thing is, in the words of the search box; the first kind that fits wins.
@@ -84,22 +83,6 @@ def named_exactly(select: Select, spelt: str) -> list[str]:
     """The IRIs whose name or alternative name is `spelt`, written exactly so, plain or in English: the
     names the index reads, looked up in the store rather than read whole."""
     return sorted({row["s"] for row in select(standalone("named-exactly", spelt=spelt, english=spelt))})
-
-
-def named_hits(select: Select, text: str, kinds: Iterable[str] = (), limit: int = 20) -> list[Hit]:
-    """The things named `text` exactly, as the index would show them (the kinds wanted only), found
-    without the index: what a search can still answer where the whole index is out of reach."""
-    iris = named_exactly(select, text.strip())
-    kind_by_iri = kinds_of(select, iris)
-    labels = labels_for(select, iris)
-    wanted = set(kinds)
-    hits = []
-    for iri in iris:
-        kind = kind_by_iri.get(iri, "other")
-        if not wanted or kind in wanted:
-            score = 100.0 * (TERM_WEIGHT if kind == "term" else 1.0)
-            hits.append(Hit(iri, labels.get(iri, text), kind, score, "name", text))
-    return sorted(hits, key=lambda hit: (-hit.score, hit.label, hit.iri))[:limit]
 
 
 def index_from_store(select: Select) -> SearchIndex:

@@ -7,6 +7,7 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import cast
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -14,8 +15,9 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
-from kg.search import KINDS, SearchIndex, SearchResult, index_from_store
-from kg.search.load import named_hits
+from kg.search import KINDS, Hit, SearchIndex, SearchResult, index_from_store
+from kg.search.index import TERM_WEIGHT
+from kg.search.load import kinds_of, named_exactly
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
@@ -64,6 +66,22 @@ def _arguments() -> tuple[str, list[str], int]:
     return text, kinds, limit
 
 
+def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
+    """The things named `text` exactly, as the index would show them (the kinds wanted only), found
+    without the index: what a search can still answer where the whole index is out of reach."""
+    iris = named_exactly(state.values, text.strip())
+    kind_by_iri = kinds_of(state.values, iris)
+    labels = state.labels(set(iris))
+    wanted = set(kinds)
+    hits = []
+    for iri in iris:
+        kind = kind_by_iri.get(iri, "other")
+        if not wanted or kind in wanted:
+            score = 100.0 * (TERM_WEIGHT if kind == "term" else 1.0)
+            hits.append(Hit(iri, labels.get(iri, text), kind, score, "name", text))
+    return sorted(hits, key=lambda hit: (-hit.score, hit.label, hit.iri))[:limit]
+
+
 def searched(state: Services, text: str, kinds: list[str], limit: int) -> SearchResult:
     """The index's answer; where the index itself is refused (at ten million triples it takes longer
     to read than a query may run), the things named exactly `text`, said to be only those, and why.
@@ -71,7 +89,7 @@ def searched(state: Services, text: str, kinds: list[str], limit: int) -> Search
     try:
         return search_index(state).search(text, kinds, limit)
     except ServiceError as refused:
-        hits = named_hits(state.values, text, kinds, limit)
+        hits = named_hits(state, text, kinds, limit)
         if not hits:
             raise
         why = f"the search index is out of reach ({refused.message})"
