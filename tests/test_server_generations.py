@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 from publishing import MARKER, Driver, Layout
 from server_fixtures import PROJECT, RunningServer, start_server
@@ -180,6 +181,17 @@ class Following:
         with self.app.test_request_context("/"):
             self.generations.services()
 
+    def start(self, layout: Layout, served: dict[str, str], name: str, reached: Callable[[], object]) -> None:
+        """Publish build `name`, note its generation in `served` and have a request start it; wait
+        until its reading has `reached` the point the test holds it at."""
+        layout.publish(f"generation-{name}")
+        served[name] = generation_id(layout.store)
+        self.notice()
+        deadline = time.monotonic() + 60
+        while not reached():
+            assert time.monotonic() < deadline, f"{name} was not started"
+            time.sleep(0.05)
+
     def until_current(self, generation: str, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
         while self.generations.current.generation != generation:
@@ -207,13 +219,7 @@ def test_builds_published_while_one_is_read_ahead_wait_and_the_newest_takes_over
 
     following = Following(layout, reading)
     try:
-        layout.publish("generation-B")
-        served["B"] = generation_id(layout.store)
-        following.notice()
-        deadline = time.monotonic() + 60
-        while not read:
-            assert time.monotonic() < deadline, "B was not started"
-            time.sleep(0.05)
+        following.start(layout, served, "B", lambda: read)
         for name in ("C", "D"):
             layout.publish(f"generation-{name}")
             served[name] = generation_id(layout.store)
@@ -260,6 +266,41 @@ def test_a_build_published_during_the_first_read_ahead_waits_for_it(layout: Layo
         assert read == [served, published]
     finally:
         release_a.set()
+        following.generations.close()
+
+
+def test_closing_while_a_new_generation_is_read_ahead_ends_it_and_it_never_takes_over(layout: Layout) -> None:
+    """Closing the server ended the current generation only: one being read ahead kept its lease and
+    its workers, and once its reading was done it took over a closed server and ran on. Now closing
+    ends both, and what was started for the new one is ended when its start or reading returns."""
+    layout.publish("generation-A")
+    served = {"A": generation_id(layout.store)}
+    reading_b: list[Live] = []
+    release_b = threading.Event()
+
+    def reading(live: Live) -> None:
+        if live.generation == served.get("B"):
+            reading_b.append(live)
+            release_b.wait(60)
+
+    following = Following(layout, reading)
+    try:
+        following.start(layout, served, "B", lambda: reading_b)
+        workers = [worker.process.pid for worker in reading_b[0].services.pool._all]
+        assert workers and all(psutil.pid_exists(pid) for pid in workers)
+        following.generations.close()
+        assert not leased(layout.home / served["B"]) and not leased(layout.home / served["A"])
+        assert not any(psutil.pid_exists(pid) for pid in workers), "B's workers outlived the server"
+        release_b.set()
+        switching = [thread for thread in threading.enumerate() if thread.name == "switch"]
+        for thread in switching:
+            thread.join(60)
+        assert following.generations.current.generation == served["A"], "B took over a closed server"
+        late = following.app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+        assert late.status_code == 503 and "the server is closing" in late.get_data(as_text=True)
+        assert not any(thread.name == "switch" for thread in threading.enumerate()), "started after closing"
+    finally:
+        release_b.set()
         following.generations.close()
 
 

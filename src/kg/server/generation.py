@@ -27,6 +27,7 @@ from kg.store.opening import is_endpoint, open_store
 
 from . import frozen
 from .services import Served
+from .workers import ServiceError
 
 if TYPE_CHECKING:
     from .config import ServerConfig
@@ -55,17 +56,33 @@ class Live:
 
     def __init__(self, generation: str, services: Services, lease: Lease) -> None:
         self.generation = generation
-        self.services = services
+        self._services: Services | None = services
         self.users = 0
         self.lease = lease
+        self._ending = threading.Lock()
+        self._ended = False
+
+    @property
+    def services(self) -> Services:
+        """Its Services, until it is ended: a request that comes after is refused, not answered
+        from stopped workers."""
+        if self._services is None:
+            closing = f"generation {self.generation} is no longer served: the server is closing"
+            raise ServiceError(503, closing)
+        return self._services
 
     def end(self) -> None:
-        """Stop its workers, let go of its lease, and drop what it kept, for the collector to free."""
+        """Stop its workers, let go of its lease, and drop what it kept, for the collector to free;
+        once, whoever asks first (closing the server, the end of its reading, its last request)."""
+        with self._ending:
+            if self._ended:
+                return
+            self._ended = True
         try:
             self.services.close()
         finally:
             self.lease.release()
-            del self.services
+            self._services = None
 
 
 class ServedGenerations:
@@ -84,6 +101,9 @@ class ServedGenerations:
         served, lease = locate(config)
         self.current = Live(served.generation, start(config, served), lease)
         self._starting = False
+        self._closed = False
+        self._reading: Live | None = None  # a new generation being read ahead, not yet current
+        self._retiring: set[threading.Thread] = set()
         self._failed: dict[str, float] = {}
         # what a new generation reads before it takes over (`kg.server.read_ahead`); nothing by default
         self.read_ahead: Callable[[Live], None] = lambda _live: None
@@ -106,7 +126,24 @@ class ServedGenerations:
             live.users -= 1
             retired = live is not self.current and live.users == 0
         if retired:
-            _retire(live)
+            self._retire(live)
+
+    def _retire(self, live: Live) -> None:
+        """End a generation its last request let go of, in a thread of its own: stopping its workers
+        and the collector's pass over what the server keeps (`frozen`) take half a second or more at
+        a million triples, which that request should not wait for. Closing waits for it."""
+
+        def end() -> None:
+            try:
+                _end(live)
+            finally:
+                with self._lock:
+                    self._retiring.discard(threading.current_thread())
+
+        thread = threading.Thread(target=end, name=f"retire-{live.generation}", daemon=True)
+        with self._lock:
+            self._retiring.add(thread)
+        thread.start()
 
     def _notice(self) -> None:
         """Start the generation the store's path leads to, if it is new and none is starting."""
@@ -114,7 +151,7 @@ class ServedGenerations:
             return
         generation = generation_id(self.config.store)
         with self._lock:
-            if generation == self.current.generation or self._starting:
+            if generation == self.current.generation or self._starting or self._closed:
                 return
             if time.monotonic() - self._failed.get(generation, -RETRY_FAILED_AFTER) < RETRY_FAILED_AFTER:
                 return
@@ -187,17 +224,39 @@ class ServedGenerations:
             with self._lock:
                 self._failed[generation] = time.monotonic()
             return
-        new = self.hold(Live(generation, services, lease))
+        new = self.hold(Live(generation, services, lease))  # its reading's requests let go, not ending it
+        with self._lock:
+            closed = self._closed
+            self._reading = None if closed else new
+        if closed:  # closed while it started
+            new.end()
+            return
         self._read(new)
         with self._lock:
-            old, self.current = self.current, new
-            retired = old.users == 0
+            self._reading = None
+            closed = self._closed
+            if not closed:
+                old, self.current = self.current, new
+                retired = old.users == 0
+        if closed:  # closed while it was read: never takes over
+            new.end()
+            return
         self.release(new)
         if retired:
             _end(old)  # before the next generation may start: at most two generations' workers
 
-    def close(self) -> None:
+    def close(self, wait: float = 30) -> None:
+        """End the current generation, the one being read ahead if any, and the retired ones still
+        ending (waiting for them up to `wait` seconds); no generation starts after."""
+        with self._lock:
+            self._closed = True
+            reading, retiring = self._reading, list(self._retiring)
         self.current.end()
+        if reading is not None:
+            reading.end()
+        deadline = time.monotonic() + wait
+        for thread in retiring:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def services(self) -> Services:
         """The Services of the generation the current request uses (the current one outside a request)."""
@@ -207,13 +266,6 @@ class ServedGenerations:
             g.kg_generation = self.pin()
         live: Live = g.kg_generation
         return live.services
-
-
-def _retire(live: Live) -> None:
-    """End a generation its last request let go of, in a thread of its own: stopping its workers and
-    the collector's pass over what the server keeps (`frozen`) take half a second or more at a
-    million triples, which that request should not wait for."""
-    threading.Thread(target=_end, args=(live,), name=f"retire-{live.generation}", daemon=True).start()
 
 
 def _end(live: Live) -> None:
