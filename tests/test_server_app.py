@@ -229,3 +229,34 @@ def test_a_search_the_index_is_refused_for_still_finds_what_is_named_so(built) -
             assert refused.status_code == 500 and "row cap of 50 rows" in refused.get_data(as_text=True), path
     finally:
         app.extensions["kg"].close()
+
+
+def test_an_index_refused_for_good_is_not_read_again_by_each_search(built) -> None:
+    """At 10 M triples reading the index takes the 10 s a query may run before it is refused: each
+    search waited that long again before its answer. A refusal that would come again (the row cap,
+    the time limit, a worker's memory) is kept for the generation; one that may pass is not."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    try:
+        client = app.test_client()
+        pool = app.extensions["kg"].current.services.pool
+        texts = internal("search-texts").text
+        asked: list[str] = []
+        run = pool.run
+
+        def counting(query, client=None):
+            asked.append(query.text)
+            return run(query, client)
+
+        pool.run = counting
+        assert client.get("/api/search?q=Mexico").get_json()["partial"]
+        assert asked.count(texts) == 1
+        for path in (
+            "/api/search?q=Mexico",
+            "/search?q=Mexico",
+            "/search?q=mexico",
+            "/queries/heroin-sources?destination=mexico",
+        ):
+            client.get(path)
+        assert asked.count(texts) == 1, "the index was read again after its refusal"
+    finally:
+        app.extensions["kg"].close()

@@ -186,3 +186,20 @@ def test_a_question_s_form_refused_for_the_budget_keeps_what_was_typed(built) ->
         assert "<form" in page and 'value="fentanyl"' in page and "worker-seconds" in page
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_search_index_refused_for_the_budget_is_read_again_for_the_next_search(built) -> None:
+    """A refusal of the index that would come again is kept for the generation, lest each search wait
+    out the time limit again; one that may pass (the asker's budget) is not, and the next asker with
+    time left gets the whole index."""
+    app = _app(built, workers=2, client_budget=0.5)
+    try:
+        client = app.test_client()
+        app.extensions["kg"].current.services.pool.usage.charge("127.0.0.1", 10)  # the test client's
+        refused = client.get("/api/search?q=fentanil")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        other = client.get("/api/search?q=fentanil", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 200, other.get_data(as_text=True)[-300:]
+        assert other.get_json()["hits"][0]["label"] == "fentanyl" and other.get_json()["partial"] is None
+    finally:
+        app.extensions["kg"].close()

@@ -29,9 +29,23 @@ MAX_LIMIT = 100
 
 
 def search_index(state: Services | None = None) -> SearchIndex:
-    """The served store's search index, built once for each build served."""
+    """The served store's search index, built once for each build served. A refusal that would come
+    again (one without Retry-After: the row cap, the time limit, a worker's memory) is kept in its
+    place: at 10 M triples each search would otherwise wait out the time limit again."""
     state = state or services()
-    return state.derived(("search-index",), lambda: index_from_store(state.values))
+    made = state.derived(("search-index",), lambda: _index_or_lasting_refusal(state))
+    if isinstance(made, ServiceError):
+        raise ServiceError(made.status, made.message)  # a new one: a raise adds to its traceback
+    return made
+
+
+def _index_or_lasting_refusal(state: Services) -> SearchIndex | ServiceError:
+    try:
+        return index_from_store(state.values)
+    except ServiceError as refused:
+        if refused.retry_after is not None:
+            raise  # it may pass (a busy server, the client's budget): the next search reads again
+        return refused
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
