@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -131,12 +133,10 @@ def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
         app.extensions["kg"].close()
 
 
-def test_the_network_models_are_made_once_per_generation(app, client) -> None:
-    """At a million triples reading the flow network takes seconds: the page, its picture and its map
-    share one model, made on the first view, and a page seen before (the network's, the charts') is
-    kept whole."""
+@contextlib.contextmanager
+def asked_of(app) -> Iterator[list[str]]:
+    """The text of every query the current generation's workers are asked meanwhile."""
     pool = app.extensions["kg"].current.services.pool
-    legs = internal("network-legs").text
     asked: list[str] = []
     run = pool.run
 
@@ -144,14 +144,23 @@ def test_the_network_models_are_made_once_per_generation(app, client) -> None:
         asked.append(query.text)
         return run(query, client)
 
-    assert client.get("/network").status_code == 200
-    assert client.get("/charts").status_code == 200
     pool.run = counting
     try:
-        for path in ("/network", "/network.svg?substance=heroin", "/network/map.svg", "/network", "/charts"):
-            assert client.get(path).status_code == 200, path
+        yield asked
     finally:
         del pool.run
+
+
+def test_the_network_models_are_made_once_per_generation(app, client) -> None:
+    """At a million triples reading the flow network takes seconds: the page, its picture and its map
+    share one model, made on the first view, and a page seen before (the network's, the charts') is
+    kept whole."""
+    legs = internal("network-legs").text
+    assert client.get("/network").status_code == 200
+    assert client.get("/charts").status_code == 200
+    with asked_of(app) as asked:
+        for path in ("/network", "/network.svg?substance=heroin", "/network/map.svg", "/network", "/charts"):
+            assert client.get(path).status_code == 200, path
     assert legs not in asked
     assert asked == [], "a page seen before, and the pictures of a model made, ask the workers nothing"
 
@@ -238,25 +247,17 @@ def test_an_index_refused_for_good_is_not_read_again_by_each_search(built) -> No
     app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
     try:
         client = app.test_client()
-        pool = app.extensions["kg"].current.services.pool
         texts = internal("search-texts").text
-        asked: list[str] = []
-        run = pool.run
-
-        def counting(query, client=None):
-            asked.append(query.text)
-            return run(query, client)
-
-        pool.run = counting
-        assert client.get("/api/search?q=Mexico").get_json()["partial"]
-        assert asked.count(texts) == 1
-        for path in (
-            "/api/search?q=Mexico",
-            "/search?q=Mexico",
-            "/search?q=mexico",
-            "/queries/heroin-sources?destination=mexico",
-        ):
-            client.get(path)
+        with asked_of(app) as asked:
+            assert client.get("/api/search?q=Mexico").get_json()["partial"]
+            assert asked.count(texts) == 1
+            for path in (
+                "/api/search?q=Mexico",
+                "/search?q=Mexico",
+                "/search?q=mexico",
+                "/queries/heroin-sources?destination=mexico",
+            ):
+                client.get(path)
         assert asked.count(texts) == 1, "the index was read again after its refusal"
     finally:
         app.extensions["kg"].close()
