@@ -25,6 +25,7 @@ from server_fixtures import PROJECT, RunningServer, start_server
 from kg.server import ServerConfig, create_app
 from kg.server.generation import Live
 from kg.server.read_ahead import read_ahead
+from kg.server.workers import ServiceError
 from kg.store.generations import generation_id, leased
 
 MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
@@ -286,7 +287,7 @@ def test_closing_while_a_new_generation_is_read_ahead_ends_it_and_it_never_takes
     following = Following(layout, reading)
     try:
         following.start(layout, served, "B", lambda: reading_b)
-        workers = [worker.process.pid for worker in reading_b[0].services.pool._all]
+        workers = _pids(reading_b[0])
         assert workers and all(psutil.pid_exists(pid) for pid in workers)
         following.generations.close()
         assert not leased(layout.home / served["B"]) and not leased(layout.home / served["A"])
@@ -301,6 +302,83 @@ def test_closing_while_a_new_generation_is_read_ahead_ends_it_and_it_never_takes
         assert not any(thread.name == "switch" for thread in threading.enumerate()), "started after closing"
     finally:
         release_b.set()
+        following.generations.close()
+
+
+def _pids(live: Live) -> list[int]:
+    return [worker.process.pid for worker in live.services.pool._all]
+
+
+def test_closing_ends_a_generation_taken_over_from_that_a_request_still_uses(layout: Layout) -> None:
+    """Closing ended the current generation and the one being read; one taken over from while a
+    request still held it was ended by no one: its workers ran on and its folder stayed leased."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    try:
+        held = following.generations.hold()
+        assert held.services.graphs  # its workers started
+        workers = _pids(held)
+        assert workers
+        layout.publish("generation-B")
+        following.until_current(generation_id(layout.store))
+        assert leased(layout.home / held.generation), "A is still held by its request"
+        following.generations.close()
+        assert not leased(layout.home / held.generation)
+        assert not any(psutil.pid_exists(pid) for pid in workers), "A's workers outlived the server"
+        following.generations.release(held)
+    finally:
+        following.generations.close()
+
+
+def test_closing_while_a_generation_starts_waits_for_its_start_and_ends_it(layout: Layout) -> None:
+    """Closed while a new generation's workers were starting, the server returned at once and the
+    generation's workers started after it had closed, its folder still leased."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    generations = following.generations
+    release = threading.Event()
+    begun = threading.Event()
+    start = generations._start
+
+    def slow_start(config, served):
+        begun.set()
+        release.wait(60)
+        return start(config, served)
+
+    generations._start = slow_start
+    try:
+        layout.publish("generation-B")
+        following.notice()
+        assert begun.wait(60), "B did not start"
+        closing = threading.Thread(target=generations.close)
+        closing.start()
+        time.sleep(0.5)
+        assert closing.is_alive(), "close returned while B was still starting"
+        release.set()
+        closing.join(60)
+        assert not closing.is_alive()
+        assert not leased(layout.home / generation_id(layout.store)), "B still leased after closing"
+        assert generations.current.generation != generation_id(layout.store)
+    finally:
+        release.set()
+        generations.close()
+
+
+def test_a_page_still_running_when_the_server_closes_starts_no_worker(layout: Layout) -> None:
+    """A page that held its generation's Services when the server closed ran its next query on a
+    pool that started its workers again, and they ran on after the server had closed."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    try:
+        with following.app.test_request_context("/"):
+            state = following.generations.services()
+            assert state.values("SELECT * { ?s ?p ?o } LIMIT 1")
+            following.generations.close()
+            with pytest.raises(ServiceError) as refused:  # another query: not one from the cache
+                state.values("SELECT * { ?s ?p ?o } LIMIT 2")
+            assert refused.value.status == 503 and "closing" in refused.value.message
+            assert not state.pool._all
+    finally:
         following.generations.close()
 
 

@@ -103,7 +103,8 @@ class ServedGenerations:
         self._starting = False
         self._closed = False
         self._reading: Live | None = None  # a new generation being read ahead, not yet current
-        self._retiring: set[threading.Thread] = set()
+        self._replaced: set[Live] = set()  # generations taken over from that requests still use
+        self._threads: set[threading.Thread] = set()  # starting, reading ahead, ending: closing waits
         self._failed: dict[str, float] = {}
         # what a new generation reads before it takes over (`kg.server.read_ahead`); nothing by default
         self.read_ahead: Callable[[Live], None] = lambda _live: None
@@ -125,6 +126,8 @@ class ServedGenerations:
         with self._lock:
             live.users -= 1
             retired = live is not self.current and live.users == 0
+            if retired:
+                self._replaced.discard(live)
         if retired:
             self._retire(live)
 
@@ -132,18 +135,7 @@ class ServedGenerations:
         """End a generation its last request let go of, in a thread of its own: stopping its workers
         and the collector's pass over what the server keeps (`frozen`) take half a second or more at
         a million triples, which that request should not wait for. Closing waits for it."""
-
-        def end() -> None:
-            try:
-                _end(live)
-            finally:
-                with self._lock:
-                    self._retiring.discard(threading.current_thread())
-
-        thread = threading.Thread(target=end, name=f"retire-{live.generation}", daemon=True)
-        with self._lock:
-            self._retiring.add(thread)
-        thread.start()
+        self._in_background(lambda: _end(live), f"retire-{live.generation}", starting=False)
 
     def _notice(self) -> None:
         """Start the generation the store's path leads to, if it is new and none is starting."""
@@ -177,22 +169,29 @@ class ServedGenerations:
             self.release(live)
             raise
 
-    def _in_background(self, work: Callable[[], None], name: str) -> threading.Thread:
-        """Run `work` in a thread of its own, and let the next generation start once it is done."""
+    def _in_background(self, work: Callable[[], None], name: str, starting: bool = True) -> threading.Thread:
+        """Run `work` in a thread of its own, which closing waits for; if it is `starting` a
+        generation, let the next one start once it is done."""
 
         def run() -> None:
             try:
                 work()
             finally:
                 with self._lock:
-                    self._starting = False
+                    self._threads.discard(threading.current_thread())
+                    if starting:
+                        self._starting = False
 
         thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            self._threads.add(thread)
         try:
             thread.start()
         except RuntimeError:  # no thread to be had: the next request tries again
             with self._lock:
-                self._starting = False
+                self._threads.discard(thread)
+                if starting:
+                    self._starting = False
             raise
         return thread
 
@@ -238,6 +237,8 @@ class ServedGenerations:
             if not closed:
                 old, self.current = self.current, new
                 retired = old.users == 0
+                if not retired:
+                    self._replaced.add(old)
         if closed:  # closed while it was read: never takes over
             new.end()
             return
@@ -246,16 +247,18 @@ class ServedGenerations:
             _end(old)  # before the next generation may start: at most two generations' workers
 
     def close(self, wait: float = 30) -> None:
-        """End the current generation, the one being read ahead if any, and the retired ones still
-        ending (waiting for them up to `wait` seconds); no generation starts after."""
+        """End every generation the server holds: the current one, the one being read ahead, those
+        taken over from that requests still use; then wait up to `wait` seconds for the threads that
+        start, read or end one (a generation still starting is ended as its start returns). No
+        generation starts after, and a request still running is refused rather than served."""
         with self._lock:
             self._closed = True
-            reading, retiring = self._reading, list(self._retiring)
-        self.current.end()
-        if reading is not None:
-            reading.end()
+            held = [self.current, *([self._reading] if self._reading else []), *self._replaced]
+            threads = list(self._threads)
+        for live in held:
+            live.end()
         deadline = time.monotonic() + wait
-        for thread in retiring:
+        for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def services(self) -> Services:

@@ -179,6 +179,7 @@ class WorkerPool:
         self._lock = threading.Lock()  # held while the first workers start
         self._members = threading.Lock()  # held briefly: `_all`, `_started`; never while a worker starts
         self._started = False
+        self._closed = False  # for good: a page still running when the server closes starts no worker
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
 
@@ -188,14 +189,22 @@ class WorkerPool:
 
     def start(self) -> Protections:
         """Start every worker (once), and a spare in the background; the protections they report."""
+        closing = "the query workers are stopped: the server is closing"
         with self._lock:
+            if self._closed:
+                raise ServiceError(503, closing)
             if not self._started:
                 self._probe = socket.create_server(("127.0.0.1", 0))
                 self._probe_port = self._probe.getsockname()[1]
                 for _ in range(self.size):
                     worker = self._launch()
                     with self._members:
-                        self._all.add(worker)
+                        closed = self._closed
+                        if not closed:
+                            self._all.add(worker)
+                    if closed:  # closed while this one started
+                        worker.stop()
+                        raise ServiceError(503, closing)
                     self._idle.put(worker)
                 with self._members:
                     self._started = True
@@ -379,6 +388,7 @@ class WorkerPool:
         with self._members:
             workers, self._all = list(self._all), set()
             self._started = False
+            self._closed = True
         if self._probe is not None:
             self._probe.close()
         for worker in workers:
