@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from kg.query.internal import internal
-from kg.server import ServerConfig, create_app
+from kg.server import ServerConfig, create_app, search
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
 from kg.server.forkserver import ForkServer
 from kg.server.messages import Setup
-from kg.server.workers import Worker
+from kg.server.workers import ServiceError, Worker
 from kg.store.embedded import EmbeddedStore
 
 
@@ -259,5 +259,58 @@ def test_an_index_refused_for_good_is_not_read_again_by_each_search(built) -> No
             ):
                 client.get(path)
         assert asked.count(texts) == 1, "the index was read again after its refusal"
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_kept_refusal_of_the_index_is_tried_again_after_a_while(built, monkeypatch) -> None:
+    """A time limit is wall-clock: an index refused on a loaded machine may be read on an idle one,
+    so a refusal is kept for a while (INDEX_RETRY_AFTER), not for as long as the build is served."""
+    monkeypatch.setattr(search, "INDEX_RETRY_AFTER", 0.0)
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    try:
+        client = app.test_client()
+        with asked_of(app) as asked:
+            for _ in range(2):
+                assert client.get("/api/search?q=Mexico").get_json()["partial"]
+        assert asked.count(internal("search-texts").text) == 2
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_partial_search_is_never_kept_nor_revalidated(built) -> None:
+    """The answer of exact names only carried the generation's ETag, as the whole answer later does,
+    so a client revalidating it kept the partial answer for as long as the build was served."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    try:
+        client = app.test_client()
+        for path in ("/api/search?q=Mexico", "/search?q=Mexico"):
+            partial = client.get(path)
+            assert partial.status_code == 200 and "out of reach" in partial.get_data(as_text=True), path
+            assert "ETag" not in partial.headers and partial.headers["Cache-Control"] == "no-store", path
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_search_refused_in_a_way_that_may_pass_is_not_answered_in_part(built) -> None:
+    """Every worker busy for the index's reading is a refusal that may pass: it is said as such (503,
+    Retry-After), not turned into an answer of exact names only."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2))
+    try:
+        pool = app.extensions["kg"].current.services.pool
+        texts = internal("search-texts").text
+        run = pool.run
+
+        def busy_for_the_index(query, client=None):
+            if query.text == texts:
+                raise ServiceError(503, "every query worker is busy; try again shortly", retry_after=1)
+            return run(query, client)
+
+        pool.run = busy_for_the_index
+        refused = app.test_client().get("/api/search?q=Mexico")
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+        del pool.run
+        whole = app.test_client().get("/api/search?q=Mexico").get_json()
+        assert whole["partial"] is None and whole["hits"][0]["label"] == "Mexico"
     finally:
         app.extensions["kg"].close()

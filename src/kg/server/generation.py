@@ -285,12 +285,14 @@ def pin_generation() -> None:
 
 @blueprint.after_app_request
 def name_generation(response: Response) -> Response:
-    """Say which generation answered; a client holding this generation's answer gets 304."""
+    """Say which generation answered; a client holding this generation's answer gets 304 (but for an
+    answer not to be kept: `no-store`)."""
     live: Live | None = g.get("kg_generation")
     if live is None:
         return response
     response.headers["KG-Generation"] = live.generation
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and "ETag" not in response.headers:
+    kept = "no-store" not in response.headers.get("Cache-Control", "") and "ETag" not in response.headers
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and kept:
         response.set_etag(live.generation, weak=True)
         response.make_conditional(request)
     return response

@@ -7,7 +7,9 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import cast
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -28,24 +30,39 @@ blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
 
 
+INDEX_RETRY_AFTER = 600.0  # seconds a lasting refusal of the search index is kept before it is read again
+
+
+class KeptIndex:
+    """The search index of one generation once read; until then, the last refusal that would come
+    again (one without Retry-After: the row cap, the time limit, a worker's memory), kept for
+    INDEX_RETRY_AFTER seconds: at 10 M triples each search would otherwise wait out the time limit
+    again. The time limit is wall-clock, so a read refused on a loaded machine is tried again later."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one reading at a time; searches meanwhile wait for it
+        self._index: SearchIndex | None = None
+        self._refused: tuple[int, str, float] | None = None  # status, message, when
+
+    def get(self, read: Callable[[], SearchIndex]) -> SearchIndex:
+        with self._lock:
+            if self._index is not None:
+                return self._index
+            if self._refused and time.monotonic() - self._refused[2] < INDEX_RETRY_AFTER:
+                raise ServiceError(*self._refused[:2])
+            try:
+                self._index = read()
+            except ServiceError as refused:
+                if refused.retry_after is None:  # one that may pass (busy, the budget) is not kept
+                    self._refused = (refused.status, refused.message, time.monotonic())
+                raise
+            return self._index
+
+
 def search_index(state: Services | None = None) -> SearchIndex:
-    """The served store's search index, built once for each build served. A refusal that would come
-    again (one without Retry-After: the row cap, the time limit, a worker's memory) is kept in its
-    place: at 10 M triples each search would otherwise wait out the time limit again."""
+    """The served store's search index, read once for each build served (see KeptIndex)."""
     state = state or services()
-    made = state.derived(("search-index",), lambda: _index_or_lasting_refusal(state))
-    if isinstance(made, ServiceError):
-        raise ServiceError(made.status, made.message)  # a new one: a raise adds to its traceback
-    return made
-
-
-def _index_or_lasting_refusal(state: Services) -> SearchIndex | ServiceError:
-    try:
-        return index_from_store(state.values)
-    except ServiceError as refused:
-        if refused.retry_after is not None:
-            raise  # it may pass (a busy server, the client's budget): the next search reads again
-        return refused
+    return state.derived(("search-index",), KeptIndex).get(lambda: index_from_store(state.values))
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
@@ -103,6 +120,8 @@ def searched(state: Services, text: str, kinds: list[str], limit: int) -> Search
     try:
         return search_index(state).search(text, kinds, limit)
     except ServiceError as refused:
+        if refused.retry_after is not None:
+            raise  # it may pass: said as such, not answered in part
         hits = named_hits(state, text, kinds, limit)
         if not hits:
             raise
@@ -120,7 +139,15 @@ def search_api() -> Response:
     hits = cast(list[dict[str, str]], body["hits"])  # as SearchResult.as_json writes them
     for hit in hits:
         hit["href"] = state.local_path(hit["iri"])
-    return jsonify(body)
+    return unkept(jsonify(body), result)
+
+
+def unkept(response: Response, result: SearchResult | None) -> Response:
+    """An answer in part is not to be kept nor revalidated: the whole answer, once the index is read,
+    comes from the same generation, so its tag (`generation.name_generation`) would be the same."""
+    if result is not None and result.partial:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/search")
@@ -133,13 +160,16 @@ def search_page() -> Response:
     if text:
         for hit in searched(state, text, [], MAX_LIMIT).hits:
             facets[hit.kind] = facets.get(hit.kind, 0) + 1
-    return Response(
-        render_template(
-            "search.html",
-            text=text,
-            kinds=kinds,
-            result=result,
-            facets=facets,
-            all_kinds=[k for k, _ in KINDS],
-        )
+    return unkept(
+        Response(
+            render_template(
+                "search.html",
+                text=text,
+                kinds=kinds,
+                result=result,
+                facets=facets,
+                all_kinds=[k for k, _ in KINDS],
+            )
+        ),
+        result,
     )
