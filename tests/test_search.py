@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -12,7 +14,8 @@ from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
 from kg.search.index import edit_distance
 from kg.search.load import kinds_of, store_select
-from kg.search.resolve import kind_of
+from kg.search.resolve import Lookups, kind_of, resolve_iri
+from kg.store.base import value_rows
 
 ID = "https://w3id.org/opioid-kg/id/"
 
@@ -101,3 +104,31 @@ def test_the_kind_of_a_few_things_is_read_without_the_index(store, index, projec
     assert len(offered) > 15
     assert read == {iri: next(iter(kind_of(index, iri))) for iri in offered if kind_of(index, iri)}
     assert unknown not in read
+
+
+def test_a_name_spelt_exactly_by_a_thing_of_another_kind_leaves_the_choice_to_the_kind() -> None:
+    """The exact spelling answered first even when it named a thing of another kind than the
+    parameter's default, while the index, accent- and case-blind, found one of the default's kind:
+    a substance parameter given "fentanyl" got a control class of that spelling, not the substance
+    spelt "Fentanyl". An exact spelling now decides only among things of the default's kind."""
+    store = ox.Store()
+    store.load(
+        b"""@prefix kg: <https://w3id.org/opioid-kg/ontology#> .
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        <https://example.org/substance/fentanyl> a kg:Substance ; skos:prefLabel "Fentanyl"@en .
+        <https://example.org/substance/heroin> a kg:Substance ; skos:prefLabel "heroin"@en .
+        <https://example.org/control-class/fentanyl> a skos:Concept ; skos:prefLabel "fentanyl" .
+        """,
+        ox.RdfFormat.TURTLE,
+    )
+
+    def select(sparql: str):
+        return value_rows(store.query(sparql))
+
+    index = index_from_store(select)
+    lookups = Lookups(lambda iri: True, select, lambda: index)
+    resolve = functools.partial(resolve_iri, prefixes={}, lookups=lookups)
+    heroin = "https://example.org/substance/heroin"
+    assert resolve("fentanyl", like=heroin) == "https://example.org/substance/fentanyl"
+    assert resolve("fentanyl") == "https://example.org/control-class/fentanyl"  # no kind asked: exact
+    assert resolve("Fentanyl", like=heroin) == "https://example.org/substance/fentanyl"

@@ -47,8 +47,9 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
     """The IRI `raw` names, preferring things of the same kind as `like` (a parameter's default).
 
     A name spelt exactly as the graph writes it (plain or English) names what bears it, whatever else
-    bears it spelt otherwise ("MEXICO", "México"); only a name found so nowhere is looked up in the
-    search index, accent- and case-blind.
+    bears it spelt otherwise ("MEXICO", "México"), so long as one that bears it is of the kind of
+    `like` (or `like` has none); otherwise the name is looked up in the search index, accent- and
+    case-blind, where the kind decides.
     """
     text = raw.strip()
     iri: str | None = None
@@ -71,7 +72,10 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
     if spelt := named_exactly(lookups.select, text):
         kind_by_iri = kinds_of(lookups.select, [*spelt, *([like] if like else [])])
         like_kind = {kind_by_iri[like]} if like in kind_by_iri else set()
-        return _one(text, [(iri, text, kind_by_iri.get(iri, "other")) for iri in spelt], like_kind)
+        things = [(iri, text, kind_by_iri.get(iri, "other")) for iri in spelt]
+        if not like_kind or any(kind in like_kind for _, _, kind in things):
+            return _one(text, things, like_kind)
+        # spelt so only by things of other kinds: the index may know one of the kind wanted
     found = lookups.index()
     kinds = kind_of(found, like)
     normalized = normalize(text)
