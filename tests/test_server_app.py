@@ -314,3 +314,26 @@ def test_a_search_refused_in_a_way_that_may_pass_is_not_answered_in_part(built) 
         assert whole["partial"] is None and whole["hits"][0]["label"] == "Mexico"
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_resource_page_does_not_need_the_search_index(built) -> None:
+    """Each resource page read the whole search index for the kinds of the things linking to it and
+    its own names and definition: at 10 M triples, past the time limit, every page of a thing
+    failed. It now reads the kinds of the resource and its links only, as their classes give them."""
+    whole = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2))
+    capped = create_app(
+        ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=600)
+    )
+    try:
+        for path in ("/id/country/MX", "/id/substance/fentanyl", "/id/program/merida-initiative"):
+            pages = [app.test_client().get(path, headers={"Accept": "text/html"}) for app in (whole, capped)]
+            assert [page.status_code for page in pages] == [200, 200], path
+            assert pages[0].data == pages[1].data, path
+        assert capped.test_client().get("/search?q=fentanil").status_code == 500  # the index is out of reach
+        us = whole.test_client().get("/id/country/US", headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert '<span class="kind">place</span>' in us and "Also called" in us
+        # a stance has no name, so no entry in the index: its kind is now read all the same
+        assert "<summary>Facts (4)</summary>" in us
+    finally:
+        whole.extensions["kg"].close()
+        capped.extensions["kg"].close()

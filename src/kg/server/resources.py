@@ -14,13 +14,14 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kg.evidence.quotes import clean_quote
+from kg.namespaces import PREFIXES
 from kg.query.internal import typed
+from kg.search.load import kinds_of
 from kg.store.description import DATASET
 
 from .dataset import description_response
 from .messages import Query
 from .responses import EXTENSIONS, GRAPH_MEDIA, answer_response, negotiate, offered
-from .search import search_index
 from .services import Term, services
 from .workers import ServiceError
 
@@ -108,18 +109,18 @@ def resource(rest: str) -> Response:
         )
         if "agency" in row and row["agency"].value not in entry["agencies"]:
             entry["agencies"].append(row["agency"].value)
-    index = search_index(state)
+    # The kinds of this resource and of what links to it, read for these only: the whole search index
+    # takes longer to read at 10 M triples than a query may run.
+    kinds = kinds_of(state.values, {iri} | {row["s"].value for row in incoming})
     linked: dict[str, list[dict[str, Term]]] = defaultdict(list)
     for row in incoming:
-        linker = index.entries.get(row["s"].value)
-        linked[KIND_HEADINGS.get(linker.kind if linker else "other", "Other things")].append(row)
-    own_entry = index.entries.get(iri)
+        linked[KIND_HEADINGS.get(kinds.get(row["s"].value, "other"), "Other things")].append(row)
+    skos, rdfs = PREFIXES["skos"], PREFIXES["rdfs"]
+    definitions = [*english(properties, skos + "definition"), *english(properties, rdfs + "comment")]
     summary = {
-        "kind": own_entry.kind if own_entry else None,
-        "names": [f.text for f in own_entry.fields if f.kind == "alternative name"] if own_entry else [],
-        "definition": next((f.text for f in own_entry.fields if f.kind == "definition"), None)
-        if own_entry
-        else None,
+        "kind": kind if (kind := kinds.get(iri)) != "other" or labels.get(iri) else None,
+        "names": english(properties, skos + "altLabel"),
+        "definition": definitions[0] if definitions else None,
     }
     return Response(
         render_template(
@@ -188,3 +189,12 @@ def shapes() -> Response:
     if chosen == "html":
         return redirect(url_for("resources.named_graph", name="shapes"))  # type: ignore[return-value]  # werkzeug's redirect Response
     return graph_answer(iri, chosen)
+
+
+def english(properties: dict[str, list[tuple[Term, str]]], predicate: str) -> list[str]:
+    """The texts of a property in English or in no language, as the search index reads names."""
+    return [
+        term.value.strip()
+        for term, _ in properties.get(predicate, [])
+        if term.type == "literal" and (not term.lang or term.lang.lower().split("-")[0] == "en")
+    ]
