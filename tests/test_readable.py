@@ -115,6 +115,7 @@ def test_a_name_spelt_as_the_graph_writes_it_needs_no_search_index(resolver, ind
     assert resolver("Mexico") == ID + "country/MX"
     assert resolver("Mérida Initiative") == ID + "program/merida-initiative"
     assert resolver("  United States ") == ID + "country/US"
+    assert resolver("mexico") == resolver("MEXICO") == ID + "country/MX"  # in another case
     with pytest.raises(Unresolved, match=r"'person' names 3 things: .*Person.*; give one IRI"):
         resolver("person")  # three vocabularies' classes share the label
     assert index_reads == []

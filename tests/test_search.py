@@ -14,7 +14,7 @@ from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
 from kg.search.index import edit_distance
 from kg.search.load import kinds_of, store_select
-from kg.search.resolve import Lookups, kind_of, resolve_iri
+from kg.search.resolve import Lookups, Unresolved, kind_of, resolve_iri
 from kg.store.base import value_rows
 
 ID = "https://w3id.org/opioid-kg/id/"
@@ -130,5 +130,6 @@ def test_a_name_spelt_exactly_by_a_thing_of_another_kind_leaves_the_choice_to_th
     resolve = functools.partial(resolve_iri, prefixes={}, lookups=lookups)
     heroin = "https://example.org/substance/heroin"
     assert resolve("fentanyl", like=heroin) == "https://example.org/substance/fentanyl"
-    assert resolve("fentanyl") == "https://example.org/control-class/fentanyl"  # no kind asked: exact
+    with pytest.raises(Unresolved, match="'fentanyl' names 2 things"):
+        resolve("fentanyl")  # no kind asked: both bear the name, in one case or another
     assert resolve("Fentanyl", like=heroin) == "https://example.org/substance/fentanyl"

@@ -79,10 +79,18 @@ def kinds_of(select: Select, iris: Iterable[str]) -> dict[str, str]:
     return {iri: kind_for(found) for iri, found in classes.items()}
 
 
-def named_exactly(select: Select, spelt: str) -> list[str]:
-    """The IRIs whose name or alternative name is `spelt`, written exactly so, plain or in English: the
-    names the index reads, looked up in the store rather than read whole."""
-    return sorted({row["s"] for row in select(standalone("named-exactly", spelt=spelt, english=spelt))})
+def named_exactly(select: Select, spellings: Iterable[str]) -> list[str]:
+    """The IRIs whose name or alternative name is one of `spellings`, written exactly so, plain or in
+    English: the names the index reads, looked up in the store rather than read whole."""
+    wanted = sorted(set(spellings))
+    return sorted({row["s"] for row in select(standalone("named-exactly", spelt=wanted, english=wanted))})
+
+
+def case_spellings(text: str) -> list[str]:
+    """`text` as typed and as a name is commonly cased ("mexico": "Mexico", "MEXICO"), so that a name
+    typed in another case is looked up in the store too; accents and punctuation are the index's."""
+    text = text.strip()
+    return list(dict.fromkeys([text, text.lower(), text[:1].upper() + text[1:], text.title(), text.upper()]))
 
 
 def index_from_store(select: Select) -> SearchIndex:

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.evidence.facts import Select
 from kg.search.index import SearchIndex, normalize
-from kg.search.load import kinds_of, named_exactly
+from kg.search.load import case_spellings, kinds_of, named_exactly
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
@@ -46,10 +46,10 @@ class Lookups:
 def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: str | None = None) -> str:
     """The IRI `raw` names, preferring things of the same kind as `like` (a parameter's default).
 
-    A name spelt exactly as the graph writes it (plain or English) names what bears it, whatever else
-    bears it spelt otherwise ("MEXICO", "México"), so long as one that bears it is of the kind of
-    `like` (or `like` has none); otherwise the name is looked up in the search index, accent- and
-    case-blind, where the kind decides.
+    A name written as the graph writes it (plain or English), or differing only in case ("mexico"),
+    names what bears it, one of the kind of `like` first, whatever else bears it spelt otherwise
+    ("México"): a parameter that takes any resource must not need the index for a plain name. Only a
+    name found so nowhere is looked up in the search index, accent- and punctuation-blind.
     """
     text = raw.strip()
     iri: str | None = None
@@ -69,13 +69,11 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
         local = re.split(r"[/#:]", iri.rstrip("/#"))[-1]
         found = lookups.index()
         raise Unresolved(f"{text!r} is not in the graph{_candidates(found, local, kind_of(found, like))}")
-    if spelt := named_exactly(lookups.select, text):
+    if spelt := named_exactly(lookups.select, case_spellings(text)):
         kind_by_iri = kinds_of(lookups.select, [*spelt, *([like] if like else [])])
         like_kind = {kind_by_iri[like]} if like in kind_by_iri else set()
         things = [(iri, text, kind_by_iri.get(iri, "other")) for iri in spelt]
-        if not like_kind or any(kind in like_kind for _, _, kind in things):
-            return _one(text, things, like_kind)
-        # spelt so only by things of other kinds: the index may know one of the kind wanted
+        return _one(text, [thing for thing in things if thing[2] in like_kind] or things, like_kind)
     found = lookups.index()
     kinds = kind_of(found, like)
     normalized = normalize(text)

@@ -19,7 +19,7 @@ from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
 from kg.search import KINDS, Hit, SearchIndex, SearchResult, index_from_store
 from kg.search.index import TERM_WEIGHT
-from kg.search.load import kinds_of, named_exactly
+from kg.search.load import case_spellings, kinds_of, named_exactly
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
@@ -100,7 +100,7 @@ def _arguments() -> tuple[str, list[str], int]:
 def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
     """The things named `text` exactly, as the index would show them (the kinds wanted only), found
     without the index: what a search can still answer where the whole index is out of reach."""
-    iris = named_exactly(state.values, text.strip())
+    iris = named_exactly(state.values, case_spellings(text))
     kind_by_iri = kinds_of(state.values, iris)
     labels = state.labels(set(iris))
     wanted = set(kinds)
@@ -126,7 +126,8 @@ def searched(state: Services, text: str, kinds: list[str], limit: int) -> Search
         if not hits:
             raise
         why = f"the search index is out of reach ({refused.message})"
-        return SearchResult(text, hits, partial=f"only what is named exactly {text.strip()!r}: {why}")
+        named = f"only what bears the name {text.strip()!r}, in that case or another: {why}"
+        return SearchResult(text, hits, partial=named)
 
 
 @blueprint.get("/api/search")
