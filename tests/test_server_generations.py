@@ -330,6 +330,33 @@ def test_closing_ends_a_generation_taken_over_from_that_a_request_still_uses(lay
         following.generations.close()
 
 
+def test_closing_before_a_released_generation_s_ending_begins_still_ends_it(layout: Layout) -> None:
+    """The last request let go of a generation taken over from; closing came before the thread that
+    ends it was recorded, saw it nowhere, and returned with its folder leased and its workers up."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    generations = following.generations
+    background = generations._in_background
+    delayed: list[tuple] = []
+    try:
+        held = generations.hold()
+        assert held.services.graphs
+        workers = _pids(held)
+        layout.publish("generation-B")
+        following.until_current(generation_id(layout.store))
+        generations._in_background = lambda *args, **options: delayed.append((args, options))
+        generations.release(held)  # its ending is held back, as if the thread had not yet started
+        assert delayed, "releasing the last user did not end A"
+        generations.close()
+        assert not leased(layout.home / held.generation), "A still leased after closing"
+        assert not any(psutil.pid_exists(pid) for pid in workers)
+    finally:
+        generations._in_background = background
+        for args, options in delayed:
+            background(*args, **options).join(30)
+        generations.close()
+
+
 def test_closing_while_a_generation_starts_waits_for_its_start_and_ends_it(layout: Layout) -> None:
     """Closed while a new generation's workers were starting, the server returned at once and the
     generation's workers started after it had closed, its folder still leased."""

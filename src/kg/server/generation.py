@@ -126,16 +126,21 @@ class ServedGenerations:
         with self._lock:
             live.users -= 1
             retired = live is not self.current and live.users == 0
-            if retired:
-                self._replaced.discard(live)
         if retired:
             self._retire(live)
 
     def _retire(self, live: Live) -> None:
         """End a generation its last request let go of, in a thread of its own: stopping its workers
         and the collector's pass over what the server keeps (`frozen`) take half a second or more at
-        a million triples, which that request should not wait for. Closing waits for it."""
-        self._in_background(lambda: _end(live), f"retire-{live.generation}", starting=False)
+        a million triples, which that request should not wait for. It stays among the replaced until
+        it is ended, so that closing meanwhile ends it too."""
+
+        def end() -> None:
+            _end(live)
+            with self._lock:
+                self._replaced.discard(live)
+
+        self._in_background(end, f"retire-{live.generation}", starting=False)
 
     def _notice(self) -> None:
         """Start the generation the store's path leads to, if it is new and none is starting."""
@@ -259,7 +264,8 @@ class ServedGenerations:
             live.end()
         deadline = time.monotonic() + wait
         for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.ident is not None:  # one recorded but not yet started has nothing to wait for
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def services(self) -> Services:
         """The Services of the generation the current request uses (the current one outside a request)."""

@@ -207,7 +207,10 @@ class WorkerPool:
                         raise ServiceError(503, closing)
                     self._idle.put(worker)
                 with self._members:
-                    self._started = True
+                    closed = self._closed
+                    self._started = not closed
+                if closed:  # closed as the last one started: its workers were stopped with it
+                    raise ServiceError(503, closing)
                 threading.Thread(target=self._refill, args=(None, self._spares), daemon=True).start()
         assert self.protections is not None
         return self.protections
