@@ -118,9 +118,13 @@ CROSS = Query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }")  # second
 
 def kill_fork_server_mid_query() -> int:
     """Kill the process's fork server once one of its workers is at a query (has used half a second
-    of CPU), and wait for its workers to die with it; the fork server's pid."""
-    [server] = fork_servers_of(os.getpid())
+    of CPU), and wait for its workers to die with it; the fork server's pid. After a kill the pool
+    starts the next fork server only as it asks again, a moment later on a loaded machine."""
     deadline = time.monotonic() + 30
+    while not (servers := fork_servers_of(os.getpid())):
+        assert time.monotonic() < deadline, "no fork server was started again"
+        time.sleep(0.05)
+    [server] = servers
     workers = forked_by(server)
     while not any(cpu_seconds(pid) > 0.5 for pid in workers):
         assert time.monotonic() < deadline, workers
