@@ -357,6 +357,21 @@ def test_closing_before_a_released_generation_s_ending_begins_still_ends_it(layo
         generations.close()
 
 
+def test_closing_just_after_a_thread_is_recorded_and_before_it_starts_does_not_fail(layout: Layout) -> None:
+    """A background thread is recorded, then started: closing in between joined a thread not yet
+    started, which raises: the server's shutdown ended in an error, and later threads went unwaited."""
+    layout.publish("generation-A")
+    following = Following(layout)
+    unstarted = threading.Thread(target=lambda: None)
+    try:
+        with following.generations._lock:
+            following.generations._threads.add(unstarted)  # the gap between recording and starting
+        following.generations.close()
+        assert not leased(layout.home / following.generations.current.generation)
+    finally:
+        following.generations.close()
+
+
 def test_closing_while_a_generation_starts_waits_for_its_start_and_ends_it(layout: Layout) -> None:
     """Closed while a new generation's workers were starting, the server returned at once and the
     generation's workers started after it had closed, its folder still leased."""
