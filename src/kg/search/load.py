@@ -86,6 +86,14 @@ def named_exactly(select: Select, spellings: Iterable[str]) -> list[str]:
     return sorted({row["s"] for row in select(standalone("named-exactly", spelt=wanted, english=wanted))})
 
 
+def named_as(select: Select, text: str) -> dict[str, str]:
+    """The things bearing `text` as a name, in that case or another, each with its kind: what a
+    name names without the whole index (a parameter's value, a search whose index is refused)."""
+    iris = named_exactly(select, case_spellings(text))
+    kind_by_iri = kinds_of(select, iris)
+    return {iri: kind_by_iri.get(iri, "other") for iri in iris}
+
+
 def case_spellings(text: str) -> list[str]:
     """`text` as typed and as a name is commonly cased ("mexico": "Mexico", "MEXICO"), so that a name
     typed in another case is looked up in the store too; accents and punctuation are the index's."""

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.evidence.facts import Select
 from kg.search.index import SearchIndex, normalize
-from kg.search.load import case_spellings, kinds_of, named_exactly
+from kg.search.load import kinds_of, named_as
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
 _CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
@@ -69,11 +69,9 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
         local = re.split(r"[/#:]", iri.rstrip("/#"))[-1]
         found = lookups.index()
         raise Unresolved(f"{text!r} is not in the graph{_candidates(found, local, kind_of(found, like))}")
-    if spelt := named_exactly(lookups.select, case_spellings(text)):
-        kind_by_iri = kinds_of(lookups.select, [*spelt, *([like] if like else [])])
-        like_kind = {kind_by_iri[like]} if like in kind_by_iri else set()
-        things = [(iri, text, kind_by_iri.get(iri, "other")) for iri in spelt]
-        return _one(text, [thing for thing in things if thing[2] in like_kind] or things, like_kind)
+    if spelt := named_as(lookups.select, text):
+        like_kind = set(kinds_of(lookups.select, [like]).values()) if like else set()
+        return _one(text, [(iri, text, kind) for iri, kind in spelt.items()], like_kind)
     found = lookups.index()
     kinds = kind_of(found, like)
     normalized = normalize(text)
