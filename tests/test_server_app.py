@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from kg.query.internal import internal
-from kg.server import ServerConfig, create_app, search
+from kg.server import ServerConfig, create_app, services
 from kg.server.bounded import BoundedStore
 from kg.server.cache import BudgetCache
 from kg.server.forkserver import ForkServer
@@ -269,10 +269,27 @@ def test_an_index_refused_for_good_is_not_read_again_by_each_search(built) -> No
         app.extensions["kg"].close()
 
 
+def test_a_network_refused_for_good_is_not_read_again_by_each_view(built) -> None:
+    """The flow network, as the search index, is made once per generation: at 10 M triples its
+    reading is refused at the time limit, and each view of /network waited that long again."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=5))
+    try:
+        client = app.test_client()
+        with asked_of(app) as asked:
+            first: list[str] = []
+            for path in ("/network", "/network", "/network.svg", "/network/map.svg"):
+                reply = client.get(path)
+                assert reply.status_code == 500 and "row cap of 5 rows" in reply.get_data(as_text=True), path
+                first = first or list(asked)
+        assert first and asked == first, "the network was read again after its refusal"
+    finally:
+        app.extensions["kg"].close()
+
+
 def test_a_kept_refusal_of_the_index_is_tried_again_after_a_while(built, monkeypatch) -> None:
     """A time limit is wall-clock: an index refused on a loaded machine may be read on an idle one,
-    so a refusal is kept for a while (INDEX_RETRY_AFTER), not for as long as the build is served."""
-    monkeypatch.setattr(search, "INDEX_RETRY_AFTER", 0.0)
+    so a refusal is kept for a while (REFUSAL_KEPT), not for as long as the build is served."""
+    monkeypatch.setattr(services, "REFUSAL_KEPT", 0.0)
     app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
     try:
         client = app.test_client()

@@ -7,9 +7,7 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import cast
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -19,7 +17,7 @@ from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
 from kg.search import KINDS, Hit, SearchIndex, SearchResult, index_from_store
 from kg.search.index import TERM_WEIGHT
-from kg.search.load import case_spellings, kinds_of, named_exactly
+from kg.search.load import named_as
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
@@ -30,39 +28,11 @@ blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
 
 
-INDEX_RETRY_AFTER = 600.0  # seconds a lasting refusal of the search index is kept before it is read again
-
-
-class KeptIndex:
-    """The search index of one generation once read; until then, the last refusal that would come
-    again (one without Retry-After: the row cap, the time limit, a worker's memory), kept for
-    INDEX_RETRY_AFTER seconds: at 10 M triples each search would otherwise wait out the time limit
-    again. The time limit is wall-clock, so a read refused on a loaded machine is tried again later."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # one reading at a time; searches meanwhile wait for it
-        self._index: SearchIndex | None = None
-        self._refused: tuple[int, str, float] | None = None  # status, message, when
-
-    def get(self, read: Callable[[], SearchIndex]) -> SearchIndex:
-        with self._lock:
-            if self._index is not None:
-                return self._index
-            if self._refused and time.monotonic() - self._refused[2] < INDEX_RETRY_AFTER:
-                raise ServiceError(*self._refused[:2])
-            try:
-                self._index = read()
-            except ServiceError as refused:
-                if refused.retry_after is None:  # one that may pass (busy, the budget) is not kept
-                    self._refused = (refused.status, refused.message, time.monotonic())
-                raise
-            return self._index
-
-
 def search_index(state: Services | None = None) -> SearchIndex:
-    """The served store's search index, read once for each build served (see KeptIndex)."""
+    """The served store's search index, read once for each build served; a lasting refusal of it is
+    kept a while (`Services.derived`), so that each search need not wait out the time limit."""
     state = state or services()
-    return state.derived(("search-index",), KeptIndex).get(lambda: index_from_store(state.values))
+    return state.derived(("search-index",), lambda: index_from_store(state.values))
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
@@ -100,13 +70,11 @@ def _arguments() -> tuple[str, list[str], int]:
 def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
     """The things named `text` exactly, as the index would show them (the kinds wanted only), found
     without the index: what a search can still answer where the whole index is out of reach."""
-    iris = named_exactly(state.values, case_spellings(text))
-    kind_by_iri = kinds_of(state.values, iris)
-    labels = state.labels(set(iris))
+    named = named_as(state.values, text)
+    labels = state.labels(set(named))
     wanted = set(kinds)
     hits = []
-    for iri in iris:
-        kind = kind_by_iri.get(iri, "other")
+    for iri, kind in named.items():
         if not wanted or kind in wanted:
             score = 100.0 * (TERM_WEIGHT if kind == "term" else 1.0)
             hits.append(Hit(iri, labels.get(iri, text), kind, score, "name", text))

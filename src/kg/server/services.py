@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,9 +30,10 @@ from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
 from .messages import Answer, Query
-from .workers import WorkerPool
+from .workers import ServiceError, WorkerPool
 
 T = TypeVar("T")
+REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Services:
         self._derived: dict[Hashable, object] = {}
         self._making: dict[Hashable, threading.Lock] = {}  # one lock per object: one is made at a time
         self._deriving = threading.Lock()  # guards `_making`
+        self._refused: dict[Hashable, tuple[int, str, float]] = {}  # status, message, when
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
@@ -90,16 +93,30 @@ class Services:
         self.pool.close()
 
     def derived(self, key: Hashable, make: Callable[[], T]) -> T:
-        """An object computed from this generation's read-only store (a network model), made once and
-        kept while the generation is served. A few such objects exist, so unlike answers and pictures
-        they are not held to the cache's budget; requests that need one while it is made wait for it
-        rather than make it again, and requests for another object do not wait."""
+        """An object computed from this generation's read-only store (a network model, the search
+        index), made once and kept while the generation is served. A few such objects exist, so unlike
+        answers and pictures they are not held to the cache's budget; requests that need one while it
+        is made wait for it rather than make it again, and requests for another object do not wait.
+
+        Making one refused in a way that would come again (no Retry-After: the row cap, the time limit,
+        a worker's memory) is refused at once for REFUSAL_KEPT seconds: at 10 M triples each request
+        would otherwise wait out the time limit again. The limit is wall-clock, so a making refused on
+        a loaded machine is tried again later; one that may pass (busy, the budget) is not kept."""
         with self._deriving:
             making = self._making.setdefault(key, threading.Lock())
         with making:
-            if key not in self._derived:
-                self._derived[key] = make()
-            return cast(T, self._derived[key])
+            if key in self._derived:
+                return cast(T, self._derived[key])
+            refused = self._refused.get(key)
+            if refused and time.monotonic() - refused[2] < REFUSAL_KEPT:
+                raise ServiceError(refused[0], refused[1])
+            try:
+                made = self._derived[key] = make()
+            except ServiceError as refusal:
+                if refusal.retry_after is None:
+                    self._refused[key] = (refusal.status, refusal.message, time.monotonic())
+                raise
+            return made
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
