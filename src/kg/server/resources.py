@@ -15,7 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from kg.evidence.quotes import clean_quote
 from kg.namespaces import PREFIXES
-from kg.query.internal import typed
+from kg.query.internal import standalone, typed
 from kg.search.load import kinds_of
 from kg.store.description import DATASET
 
@@ -45,6 +45,8 @@ KIND_HEADINGS = {
     "other": "Other things",
 }
 HEADING_ORDER = list(dict.fromkeys(KIND_HEADINGS.values()))
+# Links to here a page lists at most: a country may be linked to hundreds of thousands of times.
+SHOWN_LINKS = 500
 
 
 def _split_extension(path: str) -> tuple[str, str | None]:
@@ -79,9 +81,13 @@ def resource(rest: str) -> Response:
             raise ServiceError(404, f"<{iri}> is not in this dataset")
         return answer_response(answer)
     outgoing = state.select(*typed("resource-outgoing", s=iri))
-    incoming = state.select(*typed("resource-incoming", o=iri))
+    incoming, more = state.first(*typed("resource-incoming", o=iri), SHOWN_LINKS)
     if not outgoing and not incoming:
         raise ServiceError(404, f"<{iri}> is not in this dataset")
+    # Sorted as SPARQL orders them (blank nodes before IRIs): the first in the store's order, if more.
+    incoming.sort(key=lambda row: (row["p"].value, row["s"].is_iri, row["s"].value))
+    # Only where some are not shown: counting every link of a much-linked thing takes a moment.
+    links_by_property = state.select(*typed("resource-links-by-property", o=iri)) if more else []
     support = state.select(*typed("resource-evidence", s=iri))
     own = [
         {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
@@ -91,6 +97,7 @@ def resource(rest: str) -> Response:
     for row in outgoing:
         properties[row["p"].value].append((row["o"], row["g"].value))
     mentioned = {iri} | set(properties) | {r["s"].value for r in incoming} | {r["p"].value for r in incoming}
+    mentioned |= {row["p"].value for row in links_by_property}
     mentioned |= {t.value for values in properties.values() for t, _ in values if t.is_iri}
     mentioned |= {r[k].value for r in support for k in ("agency", "source") if k in r}
     mentioned |= {row["source"] for row in own}
@@ -130,6 +137,8 @@ def resource(rest: str) -> Response:
             types=types,
             properties=properties,
             incoming=incoming,
+            links_by_property=[(row["p"].value, int(row["links"].value)) for row in links_by_property],
+            all_links_query=standalone("resource-incoming", o=iri),
             linked=dict(sorted(linked.items(), key=lambda item: HEADING_ORDER.index(item[0]))),
             summary=summary,
             excerpts=excerpts,

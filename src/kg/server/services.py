@@ -135,13 +135,13 @@ class Services:
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""
-        return [
-            {
-                name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
-                for name, value in row.items()
-            }
-            for row in self._solutions(text, bindings)
-        ]
+        return _terms(self._solutions(text, bindings))
+
+    def first(self, text: str, bindings: Bindings | None, rows: int) -> tuple[list[dict[str, Term]], bool]:
+        """The first `rows` rows of a SELECT in the order the store makes them, and whether there are
+        more: a page that shows a few of many reads only those, where an ORDER BY would sort them all."""
+        answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=rows))
+        return _terms(json.loads(answer.body)["results"]["bindings"]), answer.truncated
 
     def values(self, text: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
         """`select`'s rows as each term's value alone: what the search index and evidence read, without
@@ -180,6 +180,17 @@ class Services:
         return labels_for(
             lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
+
+
+def _terms(solutions: list[dict[str, dict[str, str]]]) -> list[dict[str, Term]]:
+    """SPARQL JSON results' rows as terms."""
+    return [
+        {
+            name: Term(value["type"], value["value"], value.get("datatype"), value.get("xml:lang"))
+            for name, value in row.items()
+        }
+        for row in solutions
+    ]
 
 
 def client() -> str | None:
