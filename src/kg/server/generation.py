@@ -47,8 +47,11 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
     folder = generation_folder(real)
-    own = folder / "dist" if folder is not None and config.built is None else config.dist
-    return Served(generation_id(real), functools.partial(open_store, str(real)), own), lease
+    if folder is not None and config.built is None:
+        return Served(
+            generation_id(real), functools.partial(open_store, str(real)), folder / "dist", True
+        ), lease
+    return Served(generation_id(real), functools.partial(open_store, str(real)), config.dist), lease
 
 
 class Live:
@@ -217,7 +220,7 @@ class ServedGenerations:
         services: Services | None = None
         try:
             services = self._start(self.config, served)
-            services.graphs  # noqa: B018 - the first query: its workers are up before any request uses it
+            services.pool.start()  # its workers are up, its store opened, before any request uses it
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
             if services is not None:
                 services.close()

@@ -8,6 +8,7 @@ on its first query (or in `kg serve`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -23,6 +24,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
 from kg.store.base import Store
+from kg.store.description import DescriptionMissing, built_description, described_graphs
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
@@ -58,6 +60,7 @@ class Served:
     generation: str
     store_factory: Callable[[], Store]
     dist: Path
+    counted: bool = False  # dist/ is the one the build of this very store wrote: its counts are the store's
 
 
 class Services:
@@ -67,6 +70,7 @@ class Services:
     def __init__(self, config: ServerConfig, served: Served) -> None:
         self.config = config
         self.dist = served.dist  # this generation's build output (its dataset description)
+        self.counted = served.counted
         self.cache = BudgetCache(config.cache_mb * 2**20)
         self.pool = WorkerPool(
             served.store_factory,
@@ -129,7 +133,13 @@ class Services:
 
     @cached_property
     def graphs(self) -> dict[str, int]:
-        """Triples per named graph; the graphs a query may name in FROM or default-graph-uri."""
+        """Triples per named graph; the graphs a query may name in FROM or default-graph-uri.
+
+        Read from the description the build wrote beside this very store when there is one: counting
+        them took 5.5 s at 10 M triples, and every SPARQL query waits for it."""
+        if self.counted:
+            with contextlib.suppress(DescriptionMissing):
+                return described_graphs(built_description(self.dist))
         rows = self.select(*typed("triples-per-graph"))
         return {row["graph"].value: int(row["triples"].value) for row in rows}
 

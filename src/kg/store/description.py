@@ -242,6 +242,19 @@ def built_description(dist: Path) -> bytes:
     return path.read_bytes()
 
 
+def described_graphs(description: bytes) -> dict[str, int]:
+    """Triples per named graph, as a description `kg build` wrote counts them (its `sd:NamedGraph`
+    subsets and their `void:triples`)."""
+    triples = [quad.triple for quad in ox.parse(description, format=ox.RdfFormat.TURTLE)]
+    named_graph = _iri(SD + "NamedGraph")
+    named = {t.subject for t in triples if t.predicate.value == RDF_TYPE and t.object == named_graph}
+    return {
+        t.subject.value: int(t.object.value)
+        for t in triples
+        if t.subject in named and t.predicate.value == VOID + "triples"
+    }
+
+
 def extended(description: bytes, extra: list[ox.Triple]) -> list[ox.Triple]:
     """The description's triples and `extra`, sorted, so the same input gives the same bytes."""
     statements = {quad.triple for quad in ox.parse(description, format=ox.RdfFormat.TURTLE)} | set(extra)
