@@ -26,7 +26,11 @@ PATHS = (
     "/id/organization/dea",
     "/id/organization/crs",
     "/id/scheme/substances",
+    "/id/flow/s0001-china-mexico-us-fentanyl",
+    "/id/excerpt/s0001-fentanyl-sources",
     "/id/country/MX.ttl",
+    "/source",
+    "/ontology",
     "/graph/data",
     "/graph/shapes",
     "/query",
@@ -45,7 +49,7 @@ def main() -> None:
     config = ServerConfig(store=str(project / ".kg" / "store"), project=project)  # as `kg serve` opens it
     app = create_app(config)
     client = app.test_client()
-    print(f"{'path':<28} {'status':>6} {'first ms':>10} {'second ms':>10}")
+    print(f"{'path':<40} {'status':>6} {'first ms':>10} {'second ms':>10}")
     try:
         for path in args.paths:
             times, statuses = [], []
@@ -55,7 +59,7 @@ def main() -> None:
                 times.append((time.perf_counter() - started) * 1000)
                 statuses.append(reply.status_code)
             status = "/".join(str(s) for s in dict.fromkeys(statuses))
-            print(f"{path:<28} {status:>6} {times[0]:>10.1f} {times[1]:>10.1f}", flush=True)
+            print(f"{path:<40} {status:>6} {times[0]:>10.1f} {times[1]:>10.1f}", flush=True)
     finally:
         app.extensions["kg"].close()
 
