@@ -48,6 +48,7 @@ def main() -> None:
     project = args.project.resolve()
     config = ServerConfig(store=str(project / ".kg" / "store"), project=project)  # as `kg serve` opens it
     app = create_app(config)
+    app.extensions["kg"].current.services.pool.start()  # as `kg serve` does before it listens
     client = app.test_client()
     print(f"{'path':<40} {'status':>6} {'first ms':>10} {'second ms':>10}")
     try:

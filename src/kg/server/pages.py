@@ -45,8 +45,7 @@ def href(iri: str) -> str | None:
 
 def home_data(state: Services) -> dict[str, object]:
     """Counts and main entities; their queries' answers come from the one cache once asked."""
-    counted = state.select(*typed("instances-per-class"))[:HOME_CLASSES]
-    classes = [(r["class"].value, int(r["instances"].value)) for r in counted]
+    classes = list(state.classes.items())[:HOME_CLASSES]
     groups: dict[str, list[tuple[str, str]]] = {}
     for row in state.select(*typed("main-resources")):
         entries = groups.setdefault(row["group"].value, [])

@@ -8,7 +8,6 @@ on its first query (or in `kg serve`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -24,7 +23,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
 from kg.store.base import Store
-from kg.store.description import DescriptionMissing, built_description, described_graphs
+from kg.store.description import Counted, DescriptionMissing, built_description, described_counts
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
@@ -60,7 +59,7 @@ class Served:
     generation: str
     store_factory: Callable[[], Store]
     dist: Path
-    counted: bool = False  # dist/ is the one the build of this very store wrote: its counts are the store's
+    own_dist: bool = False  # dist/ is the one the build of this very store wrote: its counts are the store's
 
 
 class Services:
@@ -70,7 +69,7 @@ class Services:
     def __init__(self, config: ServerConfig, served: Served) -> None:
         self.config = config
         self.dist = served.dist  # this generation's build output (its dataset description)
-        self.counted = served.counted
+        self.own_dist = served.own_dist
         self.cache = BudgetCache(config.cache_mb * 2**20)
         self.pool = WorkerPool(
             served.store_factory,
@@ -133,15 +132,31 @@ class Services:
 
     @cached_property
     def graphs(self) -> dict[str, int]:
-        """Triples per named graph; the graphs a query may name in FROM or default-graph-uri.
-
-        Read from the description the build wrote beside this very store when there is one: counting
-        them took 5.5 s at 10 M triples, and every SPARQL query waits for it."""
-        if self.counted:
-            with contextlib.suppress(DescriptionMissing):
-                return described_graphs(built_description(self.dist))
+        """Triples per named graph; the graphs a query may name in FROM or default-graph-uri."""
+        if self._counted:
+            return self._counted.graphs
         rows = self.select(*typed("triples-per-graph"))
         return {row["graph"].value: int(row["triples"].value) for row in rows}
+
+    @cached_property
+    def classes(self) -> dict[str, int]:
+        """Instances per class in the union of the graphs, commonest first."""
+        if self._counted:
+            return dict(sorted(self._counted.classes.items(), key=lambda item: (-item[1], item[0])))
+        rows = self.select(*typed("instances-per-class"))
+        return {row["class"].value: int(row["instances"].value) for row in rows}
+
+    @cached_property
+    def _counted(self) -> Counted | None:
+        """The counts the build wrote beside this very store, if it did. Counting in the store took
+        5.5 s (graphs) and 1.2 s (classes) at 10 M triples, and every SPARQL query waits for the
+        graphs; None for a remote store or one served with another dist/, which are counted."""
+        if not self.own_dist:
+            return None
+        try:
+            return described_counts(built_description(self.dist))
+        except DescriptionMissing:
+            return None
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""

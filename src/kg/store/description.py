@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -242,17 +242,31 @@ def built_description(dist: Path) -> bytes:
     return path.read_bytes()
 
 
-def described_graphs(description: bytes) -> dict[str, int]:
-    """Triples per named graph, as a description `kg build` wrote counts them (its `sd:NamedGraph`
-    subsets and their `void:triples`)."""
+class Counted(NamedTuple):
+    """The counts a description `kg build` wrote: triples per named graph, instances per class."""
+
+    graphs: dict[str, int]
+    classes: dict[str, int]
+
+
+def described_counts(description: bytes) -> Counted:
+    """The counts of a description `kg build` wrote: its `sd:NamedGraph` subsets' `void:triples` and
+    its class partitions' `void:entities` (the instances of each class in the union of the graphs)."""
     triples = [quad.triple for quad in ox.parse(description, format=ox.RdfFormat.TURTLE)]
     named_graph = _iri(SD + "NamedGraph")
     named = {t.subject for t in triples if t.predicate.value == RDF_TYPE and t.object == named_graph}
-    return {
+    graphs = {
         t.subject.value: int(t.object.value)
         for t in triples
         if t.subject in named and t.predicate.value == VOID + "triples"
     }
+    of_partition = {t.subject: t.object.value for t in triples if t.predicate.value == VOID + "class"}
+    classes = {
+        of_partition[t.subject]: int(t.object.value)
+        for t in triples
+        if t.subject in of_partition and t.predicate.value == VOID + "entities"
+    }
+    return Counted(graphs, classes)
 
 
 def extended(description: bytes, extra: list[ox.Triple]) -> list[ox.Triple]:
