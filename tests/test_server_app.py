@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from kg.namespaces import BASE
 from kg.query.internal import internal
 from kg.server import ServerConfig, create_app, resources, services
 from kg.server.bounded import BoundedStore
@@ -397,13 +396,34 @@ def test_a_resource_linked_to_more_than_its_page_lists_says_how_many_and_where_a
         page = client.get("/id/country/MX?few", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert links_listed(page) == 5
         assert f"The first 5 of {total:,} links are listed." in page
-        for prop, count in links.items():
-            assert f'href="{prop.replace(BASE, "/")}"' in page or f'href="{prop}"' in page, prop
-            assert f"({count:,})" in page
-        editor = re.search(r'href="/query\?query=([^"]+)">Every link', page)
+        counted = page.partition("By property:")[2].partition("</p>")[0]
+        shown = {
+            prop: int(n.replace(",", ""))
+            for prop, n in re.findall(r'title="([^"]+)">[^<]*</a> \(([\d,]+)\)', counted)
+        }
+        assert shown == links
+        editor = re.search(r'href="/query\?query=([^"]+)">The query for all of them', page)
         assert editor is not None
+        # what the editor shows of an answer and what a download holds, as the page says
+        assert "the first 500 rows of an answer and a download up to 10,000" in " ".join(page.split())
         query = urllib.parse.unquote_plus(html.unescape(editor.group(1)))
         answer = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
         assert len(answer.get_data(as_text=True).strip().splitlines()) == 1 + total
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_links_to_here_keep_their_order_by_property_then_linking_thing(built) -> None:
+    """The links are read in the store's order and sorted on the page: under each heading, by property,
+    then by the thing that links (as `ORDER BY ?p ?s` gave them)."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2))
+    try:
+        page = app.test_client().get("/id/country/MX", headers={"Accept": "text/html"}).get_data(as_text=True)
+        headings = page.partition("<h2>Links to here</h2>")[2].split("<details")[1:]
+        assert len(headings) > 1
+        for heading in headings:
+            rows = re.findall(r'<tr><td>.*?title="([^"]+)".*?</td><td>.*?title="([^"]+)"', heading)
+            keys = [(prop, linking) for linking, prop in rows]
+            assert len(keys) == heading.count("<tr><td>") and keys == sorted(keys), heading[:80]
     finally:
         app.extensions["kg"].close()

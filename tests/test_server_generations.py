@@ -502,3 +502,45 @@ def test_a_generation_s_graphs_are_counted_by_its_build_not_by_a_query(layout: L
         following.generations.release(held)
     finally:
         following.generations.close()
+
+
+def test_with_another_dist_given_a_generation_is_counted_before_it_takes_over(layout: Layout) -> None:
+    """Served with a dist/ given (`kg serve --dist`), the counts of another build are not this store's:
+    they are counted by a query, as before, and before the new generation takes over, so that no
+    visitor's query waits for them."""
+    layout.publish("generation-A")
+    app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1, built=layout.dist))
+    generations = app.extensions["kg"]
+    try:
+        layout.publish("generation-B")
+        with app.test_request_context("/"):
+            generations.services()
+        deadline = time.monotonic() + 60
+        while generations.current.generation != generation_id(layout.store):
+            assert time.monotonic() < deadline, "B did not take over"
+            time.sleep(0.1)
+        held = generations.hold()
+        assert "graphs" in vars(held.services), "counted before it took over"
+        assert held.services.graphs == triples_per_graph(EmbeddedStore(layout.store))
+        generations.release(held)
+    finally:
+        generations.close()
+
+
+@pytest.mark.parametrize("description", [b"", b"@prefix broken", b"<a> <b> <c> ."])
+def test_a_description_that_cannot_be_read_or_names_no_graph_leaves_the_store_counted(
+    layout: Layout, description: bytes
+) -> None:
+    """The build never writes such a description; if one is found, the server counts the store
+    rather than refuse every FROM and every graph's page, or fail every SPARQL query."""
+    layout.publish("generation-A")
+    (layout.dist / "void.ttl").write_bytes(description)
+    app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1))
+    try:
+        client = app.test_client()
+        assert client.get("/graph/data", headers={"Accept": "text/html"}).status_code == 200
+        counted = app.extensions["kg"].current.services
+        assert counted.graphs == triples_per_graph(EmbeddedStore(layout.store))
+        assert list(counted.classes.items()) == list(instances_per_class(EmbeddedStore(layout.store)).items())
+    finally:
+        app.extensions["kg"].close()

@@ -221,6 +221,7 @@ class ServedGenerations:
         try:
             services = self._start(self.config, served)
             services.pool.start()  # its workers are up, its store opened, before any request uses it
+            services.graphs  # noqa: B018 - what every SPARQL query needs, read or counted before it serves
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
             if services is not None:
                 services.close()

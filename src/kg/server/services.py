@@ -9,6 +9,7 @@ on its first query (or in `kg serve`).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -23,7 +24,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
 from kg.store.base import Store
-from kg.store.description import Counted, DescriptionMissing, built_description, described_counts
+from kg.store.description import Counted, built_description, described_counts
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
@@ -34,6 +35,7 @@ from .messages import Answer, Query
 from .workers import ServiceError, WorkerPool
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
 
@@ -150,13 +152,16 @@ class Services:
     def _counted(self) -> Counted | None:
         """The counts the build wrote beside this very store, if it did. Counting in the store took
         5.5 s (graphs) and 1.2 s (classes) at 10 M triples, and every SPARQL query waits for the
-        graphs; None for a remote store or one served with another dist/, which are counted."""
+        graphs; None for a remote store, one served with another dist/, or a description that cannot be
+        read or names no graph: those are counted."""
         if not self.own_dist:
             return None
         try:
-            return described_counts(built_description(self.dist))
-        except DescriptionMissing:
+            counted = described_counts(built_description(self.dist))
+        except (OSError, SyntaxError, ValueError):  # missing (DescriptionMissing is one), unreadable
+            log.warning("the description in %s cannot be read; the store is counted instead", self.dist)
             return None
+        return counted if counted.graphs else None  # a store holds at least its ontology's graph
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[dict[str, Term]]:
         """Rows of a SELECT the server itself asks, within every limit but under its own row cap."""
