@@ -395,6 +395,9 @@ def test_a_resource_linked_to_more_than_its_page_lists_says_how_many_and_where_a
         assert total > 5
         page = client.get("/id/country/MX?few", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert links_listed(page) == 5
+        # each heading counts the links listed under it, and says so
+        headings = re.findall(r"<summary>[^<(]+\((\d+) listed\)</summary>", page)
+        assert sum(int(n) for n in headings) == 5
         assert f"The first 5 of {total:,} links are listed." in page
         counted = page.partition("By property:")[2].partition("</p>")[0]
         shown = {
