@@ -7,8 +7,9 @@ and so do most catalogue questions (0.2 to 3.6 s each).
 listens, and for each generation a new build publishes before that generation takes over, while the
 one before keeps answering. The reading goes through the same per-generation memo and cache the
 pages use, so a page asked meanwhile waits for the one read rather than reading it again. Its
-queries are counted under a client address of their own, `read-ahead`, so that no visitor's budget
-pays for them; they are charged to it, so that every visitor is handed a worker before the reading
+queries are counted under a client address of their own, `read-ahead` (what a page makes once for
+every visitor under the name of what is made, `Services.derived`), so that no visitor's budget pays for
+them; they are charged to it, so that every visitor is handed a worker before the reading
 is, but never refused for its budget.
 """
 

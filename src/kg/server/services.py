@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,11 +32,20 @@ from . import cache_status
 from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
+from .fairness import in_background
 from .messages import Answer, Query
 from .workers import ServiceError, WorkerPool
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# What an object made once for every visitor (a network model, the search index) asks is counted under
+# a name of its own, not the address of the visitor whose request happened to make it: that visitor
+# would be charged for work all share, and after one such reading at the time limit held to be heavy
+# and kept from the reserve of idle workers. The making is bounded without it: once per generation, a
+# lasting refusal kept REFUSAL_KEPT seconds. Its queries are still charged, to that name, so the queue
+# ranks them as it ranks any heavy client, and never refused for its budget (`in_background`).
+MAKER_PREFIX = "made for all: "
+_MAKER: ContextVar[str | None] = ContextVar("maker", default=None)
 REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
 
@@ -115,12 +125,16 @@ class Services:
             refused = self._refused.get(key)
             if refused and time.monotonic() - refused[2] < REFUSAL_KEPT:
                 raise ServiceError(refused[0], refused[1])
+            token = _MAKER.set(f"{MAKER_PREFIX}{key!r}")
             try:
-                made = self._derived[key] = make()
+                with in_background():
+                    made = self._derived[key] = make()
             except ServiceError as refusal:
                 if refusal.retry_after is None:
                     self._refused[key] = (refusal.status, refusal.message, time.monotonic())
                 raise
+            finally:
+                _MAKER.reset(token)
             return made
 
     def run(self, query: Query) -> Answer:
@@ -224,7 +238,10 @@ def _terms(solutions: list[dict[str, dict[str, str]]]) -> list[dict[str, Term]]:
 
 
 def client() -> str | None:
-    """Who asks: the address of the current request's client; None outside a request (the server)."""
+    """Who asks: the object being made for every visitor (`Services.derived`), else the address of the
+    current request's client; None outside a request (the server)."""
+    if (maker := _MAKER.get()) is not None:
+        return maker
     return (request.remote_addr or "unknown") if has_request_context() else None
 
 
