@@ -25,7 +25,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
 from kg.store.base import Store
-from kg.store.description import Counted, built_description, described_counts
+from kg.store.description import DescribedCounts, built_description, described_counts
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
@@ -163,7 +163,7 @@ class Services:
         return {row["class"].value: int(row["instances"].value) for row in rows}
 
     @cached_property
-    def _counted(self) -> Counted | None:
+    def _counted(self) -> DescribedCounts | None:
         """The counts the build wrote beside this very store, if it did. Counting in the store took
         5.5 s (graphs) and 1.2 s (classes) at 10 M triples, and every SPARQL query waits for the
         graphs; None for a remote store, one served with another dist/, or a description that cannot be

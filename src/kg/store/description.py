@@ -242,14 +242,14 @@ def built_description(dist: Path) -> bytes:
     return path.read_bytes()
 
 
-class Counted(NamedTuple):
+class DescribedCounts(NamedTuple):
     """The counts a description `kg build` wrote: triples per named graph, instances per class."""
 
     graphs: dict[str, int]
     classes: dict[str, int]
 
 
-def described_counts(description: bytes) -> Counted:
+def described_counts(description: bytes) -> DescribedCounts:
     """The counts of a description `kg build` wrote: its `sd:NamedGraph` subsets' `void:triples` and
     its class partitions' `void:entities` (the instances of each class in the union of the graphs)."""
     triples = [quad.triple for quad in ox.parse(description, format=ox.RdfFormat.TURTLE)]
@@ -266,7 +266,7 @@ def described_counts(description: bytes) -> Counted:
         for t in triples
         if t.subject in of_partition and t.predicate.value == VOID + "entities"
     }
-    return Counted(graphs, classes)
+    return DescribedCounts(graphs, classes)
 
 
 def extended(description: bytes, extra: list[ox.Triple]) -> list[ox.Triple]:
