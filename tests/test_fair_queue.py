@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kg.server.fairness import FairQueue, Usage
+from kg.server.fairness import MADE_FOR_ALL, FairQueue, Usage
 
 
 def test_a_waiter_that_may_not_stop_a_query_waits_without_spinning() -> None:
@@ -22,3 +22,20 @@ def test_a_waiter_that_may_not_stop_a_query_waits_without_spinning() -> None:
         with pytest.raises(queue.Empty):
             fair.get(client, 1.0)
         assert time.thread_time() - started < 0.2, client  # CPU of one second's wait: none to speak of
+
+
+def test_what_is_made_for_every_visitor_waits_behind_visitors_and_leaves_them_the_reserve() -> None:
+    """A making for every visitor (the search index, a network model) is counted under a name of its
+    own; new, it ranked as a new address, so it took the reserved idle worker and, once its use had
+    decayed, could stop a visitor's query. It ranks as heavy."""
+    usage = Usage(60)
+    maker = MADE_FOR_ALL + "('search-index',)"
+    stopped: list[str | None] = []
+    fair: FairQueue[str] = FairQueue(
+        usage, 1, heavy=1, preempt=lambda c: bool(stopped.append(c)), patience=0.05
+    )
+    fair.put("worker")
+    with pytest.raises(queue.Empty):
+        fair.get(maker, 0.2)  # the one idle worker is the reserve
+    assert stopped == []  # and it stopped nobody's query for it
+    assert fair.get("10.0.0.1", 0.2) == "worker"  # a visitor never seen before takes it

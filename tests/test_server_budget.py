@@ -13,10 +13,9 @@ import uuid
 import pytest
 
 from kg.server import ServerConfig, create_app
-from kg.server.fairness import in_background
+from kg.server.fairness import MADE_FOR_ALL, in_background
 from kg.server.messages import Query
 from kg.server.read_ahead import READER, read_ahead
-from kg.server.services import MAKER_PREFIX
 from kg.server.workers import ServiceError
 
 # A query that runs past any time limit the tests set: a three-way cross product of the report graph.
@@ -191,24 +190,53 @@ def test_a_question_s_form_refused_for_the_budget_keeps_what_was_typed(built) ->
 
 def test_what_is_made_once_for_every_visitor_is_not_charged_to_the_visitor_who_asked_first(built) -> None:
     """The search index, a network model: made once per generation, for every visitor. Its queries were
-    charged to the visitor whose request happened to make it, who was refused for the budget it
-    exhausted, or, after one reading at the time limit (10 M triples), held to be heavy and kept from
-    the reserve of idle workers: its next search waited the queue out and was refused 503. They are
-    counted under a name of their own, charged there, and not refused for a budget; the visitor's
-    own queries still are."""
+    charged to the visitor whose request happened to make it, who after one reading at the time limit
+    (10 M triples) was held to be heavy and kept from the reserve of idle workers: its next search
+    waited the queue out and was refused 503. They are counted under a name of their own and charged
+    there. A client past its budget still cannot start a making; once made, the object serves all."""
     app = _app(built, workers=2, client_budget=0.5)
     try:
         client = app.test_client()
         usage = app.extensions["kg"].current.services.pool.usage
-        usage.charge("127.0.0.1", 10)  # the test client, past the budget
-        spent, longest = usage.of("127.0.0.1"), usage.longest("127.0.0.1")
+        past = {"REMOTE_ADDR": "10.0.0.7"}
+        usage.charge("10.0.0.7", 10)
+        refused = client.get("/api/search?q=fentanil", environ_base=past)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert not [name for name in usage._charged if name.startswith(MADE_FOR_ALL)], "no making started"
         made = client.get("/api/search?q=fentanil")
         assert made.status_code == 200, made.get_data(as_text=True)[-300:]
         assert made.get_json()["hits"][0]["label"] == "fentanyl" and made.get_json()["partial"] is None
-        assert usage.of("127.0.0.1") <= spent and usage.longest("127.0.0.1") <= longest
-        makers = {name: usage.of(name) for name in usage._charged if name.startswith(MAKER_PREFIX)}
-        assert list(makers) == [MAKER_PREFIX + repr(("search-index",))] and makers[list(makers)[0]] > 0
-        own = client.get(_editor("ASK { ?s ?p ?o }"), headers=HTML)
-        assert own.status_code == 429 and int(own.headers["Retry-After"]) >= 1
+        assert usage.of("127.0.0.1") == 0 and usage.longest("127.0.0.1") == 0
+        assert usage.of(MADE_FOR_ALL + repr(("search-index",))) > 0
+        served = client.get("/api/search?q=fentanil", environ_base=past)
+        assert served.status_code == 200 and served.get_json()["partial"] is None
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_making_refused_in_a_way_that_may_pass_is_not_started_again_by_each_request(built) -> None:
+    """A long making stopped so that a lighter client could be answered (503, Retry-After) was not kept,
+    so each request started it again, uncharged, to be stopped again. Such a refusal is now given at
+    once for 1, 2, 4 … seconds after each in a row, saying when to ask again."""
+    app = _app(built, workers=2)
+    try:
+        state = app.extensions["kg"].current.services
+        tries: list[float] = []
+
+        def stopped() -> object:
+            tries.append(time.monotonic())
+            raise ServiceError(503, "stopped so that lighter clients could be answered", retry_after=1)
+
+        def ask() -> ServiceError:
+            with pytest.raises(ServiceError) as refusal:
+                state.derived(("a making",), stopped)
+            return refusal.value
+
+        for kept in (1, 2):
+            assert ask().status == 503
+            again = ask()
+            assert len(tries) == kept and again.status == 503 and again.retry_after == kept
+            time.sleep(kept + 0.05)
+        assert ask().status == 503 and len(tries) == 3 and tries[2] - tries[1] >= 2
     finally:
         app.extensions["kg"].close()

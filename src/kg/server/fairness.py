@@ -34,6 +34,9 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 # Clients remembered at most; past it the lightest half is forgotten (they would be first anyway).
 MAX_CLIENTS = 10_000
+# How the names of what the server makes once for every visitor begin (`Services.derived`): such
+# clients rank as heavy, so that visitors go first and no making stops a visitor's query.
+MADE_FOR_ALL = "made for all: "
 
 
 class Usage:
@@ -176,9 +179,10 @@ class FairQueue(Generic[T]):
 
     def _rank(self, client: str | None) -> tuple[int, float]:
         """Clients known to be light first, then clients not seen lately, then heavy ones (that ran a
-        query longer than `heavy` lately); the least used first within each."""
+        query longer than `heavy` lately, or that make something for every visitor); the least used
+        first within each."""
         used = self.usage.of(client)
-        if self.usage.longest(client) > self.heavy:
+        if self.usage.longest(client) > self.heavy or (client or "").startswith(MADE_FOR_ALL):
             return 2, used
         return (0 if self.usage.known(client) else 1), used
 

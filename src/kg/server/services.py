@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -32,19 +33,18 @@ from . import cache_status
 from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
-from .fairness import in_background
+from .fairness import MADE_FOR_ALL, held_to_budget, in_background
 from .messages import Answer, Query
 from .workers import ServiceError, WorkerPool
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 # What an object made once for every visitor (a network model, the search index) asks is counted under
-# a name of its own, not the address of the visitor whose request happened to make it: that visitor
-# would be charged for work all share, and after one such reading at the time limit held to be heavy
-# and kept from the reserve of idle workers. The making is bounded without it: once per generation, a
-# lasting refusal kept REFUSAL_KEPT seconds. Its queries are still charged, to that name, so the queue
-# ranks them as it ranks any heavy client, and never refused for its budget (`in_background`).
-MAKER_PREFIX = "made for all: "
+# a name of its own (`fairness.MADE_FOR_ALL`), not the address of the visitor whose request happened to
+# make it: that visitor would be charged for work all share, and after one such reading at the time
+# limit held to be heavy and kept from the reserve of idle workers. The making is bounded without it:
+# once per generation, a refusal kept a while, and started only by a client within its budget. Its
+# queries are charged to that name and ranked as a heavy client's, never refused for a budget.
 _MAKER: ContextVar[str | None] = ContextVar("maker", default=None)
 REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
@@ -99,7 +99,7 @@ class Services:
         self._derived: dict[Hashable, object] = {}
         self._making: dict[Hashable, threading.Lock] = {}  # one lock per object: one is made at a time
         self._deriving = threading.Lock()  # guards `_making`
-        self._refused: dict[Hashable, tuple[int, str, float]] = {}  # status, message, when
+        self._refused: dict[Hashable, _Refused] = {}
         self.catalogue: dict[str, NamedQuery] = (
             load_catalogue(config.queries) if config.queries.is_dir() else {}
         )
@@ -116,22 +116,30 @@ class Services:
         Making one refused in a way that would come again (no Retry-After: the row cap, the time limit,
         a worker's memory) is refused at once for REFUSAL_KEPT seconds: at 10 M triples each request
         would otherwise wait out the time limit again. The limit is wall-clock, so a making refused on
-        a loaded machine is tried again later; one that may pass (busy, the budget) is not kept."""
+        a loaded machine is tried again later. One refused in a way that may pass (every worker busy,
+        stopped for a lighter client) is refused at once for 1, 2, 4 … seconds after each such refusal
+        in a row, up to REFUSAL_KEPT: a long making stopped for every light visitor would otherwise be
+        started again, for nothing, by each request. A client past its budget does not start one."""
         with self._deriving:
             making = self._making.setdefault(key, threading.Lock())
         with making:
             if key in self._derived:
                 return cast(T, self._derived[key])
             refused = self._refused.get(key)
-            if refused and time.monotonic() - refused[2] < REFUSAL_KEPT:
-                raise ServiceError(refused[0], refused[1])
-            token = _MAKER.set(f"{MAKER_PREFIX}{key!r}")
+            if refused and (left := refused.left()) > 0:
+                raise ServiceError(refused.status, refused.message, retry_after=refused.retry_after(left))
+            if held_to_budget():
+                self.pool.within_budget(client())  # not charged for the making, but cannot start one
+            token = _MAKER.set(f"{MADE_FOR_ALL}{key!r}")
             try:
                 with in_background():
                     made = self._derived[key] = make()
             except ServiceError as refusal:
-                if refusal.retry_after is None:
-                    self._refused[key] = (refusal.status, refusal.message, time.monotonic())
+                passes = refusal.retry_after is not None
+                tries = refused.tries + 1 if refused and refused.passes and passes else 1
+                self._refused[key] = _Refused(
+                    refusal.status, refusal.message, time.monotonic(), passes, tries
+                )
                 raise
             finally:
                 _MAKER.reset(token)
@@ -224,6 +232,26 @@ class Services:
         return labels_for(
             lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """Why making a derived object was refused, when, whether it may pass, and how many such in a row."""
+
+    status: int
+    message: str
+    when: float
+    passes: bool
+    tries: int
+
+    def left(self) -> float:
+        """Seconds this refusal is still given at once."""
+        kept = min(REFUSAL_KEPT, 2.0 ** (self.tries - 1)) if self.passes else REFUSAL_KEPT
+        return self.when + kept - time.monotonic()
+
+    def retry_after(self, left: float) -> int | None:
+        """The Retry-After of a refusal that may pass; none for one that would come again."""
+        return max(1, math.ceil(left)) if self.passes else None
 
 
 def _terms(solutions: list[dict[str, dict[str, str]]]) -> list[dict[str, Term]]:

@@ -263,7 +263,7 @@ class WorkerPool:
         if cached is not None:
             self._on_answer(True)
         else:
-            self._within_budget(client)
+            self.within_budget(client)
             try:
                 with self.slots.slot(client):
                     self._on_answer(False)
@@ -282,7 +282,9 @@ class WorkerPool:
             raise ServiceError.of(cached)
         return cached
 
-    def _within_budget(self, client: str | None) -> None:
+    def within_budget(self, client: str | None) -> None:
+        """Refuse (429, with Retry-After) a client past its budget of worker-seconds, unless the query
+        asked now is the server's own reading (`in_background`)."""
         if not held_to_budget():
             return
         wait = self.usage.wait_for(client, self.client_budget)
