@@ -24,18 +24,24 @@ def test_a_waiter_that_may_not_stop_a_query_waits_without_spinning() -> None:
         assert time.thread_time() - started < 0.2, client  # CPU of one second's wait: none to speak of
 
 
-def test_what_is_made_for_every_visitor_waits_behind_visitors_and_leaves_them_the_reserve() -> None:
+def test_what_is_made_for_every_visitor_never_stops_a_visitor_s_query() -> None:
     """A making for every visitor (the search index, a network model) is counted under a name of its
-    own; new, it ranked as a new address, so it took the reserved idle worker and, once its use had
-    decayed, could stop a visitor's query. It ranks as heavy."""
+    own; once that name's use had decayed, it ranked as a known light client and, past its patience,
+    could have a visitor's query stopped for it. It ranks at best as an address not seen lately."""
     usage = Usage(60)
     maker = MADE_FOR_ALL + "('search-index',)"
+    usage.charge(maker, 0.01)  # known, and light
     stopped: list[str | None] = []
-    fair: FairQueue[str] = FairQueue(
-        usage, 1, heavy=1, preempt=lambda c: bool(stopped.append(c)), patience=0.05
-    )
-    fair.put("worker")
+
+    def preempt(client: str | None) -> bool:
+        stopped.append(client)
+        return False
+
+    fair: FairQueue[str] = FairQueue(usage, 1, heavy=1, preempt=preempt, patience=0.05)
     with pytest.raises(queue.Empty):
-        fair.get(maker, 0.2)  # the one idle worker is the reserve
-    assert stopped == []  # and it stopped nobody's query for it
-    assert fair.get("10.0.0.1", 0.2) == "worker"  # a visitor never seen before takes it
+        fair.get(maker, 0.2)
+    assert stopped == []
+    usage.charge("10.0.0.1", 0.01)
+    with pytest.raises(queue.Empty):
+        fair.get("10.0.0.1", 0.2)
+    assert stopped == ["10.0.0.1"]  # a visitor known to be light may

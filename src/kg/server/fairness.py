@@ -34,8 +34,9 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 # Clients remembered at most; past it the lightest half is forgotten (they would be first anyway).
 MAX_CLIENTS = 10_000
-# How the names of what the server makes once for every visitor begin (`Services.derived`): such
-# clients rank as heavy, so that visitors go first and no making stops a visitor's query.
+# How the names of what the server makes once for every visitor begin (`Services.derived`): such a
+# client ranks at best as an address not seen lately, behind every visitor known to be light, and
+# never stops a visitor's query.
 MADE_FOR_ALL = "made for all: "
 
 
@@ -178,12 +179,14 @@ class FairQueue(Generic[T]):
             return waiter.item
 
     def _rank(self, client: str | None) -> tuple[int, float]:
-        """Clients known to be light first, then clients not seen lately, then heavy ones (that ran a
-        query longer than `heavy` lately, or that make something for every visitor); the least used
-        first within each."""
+        """Clients known to be light first, then clients not seen lately and what is made for every
+        visitor, then heavy ones (that ran a query longer than `heavy` lately); the least used first
+        within each."""
         used = self.usage.of(client)
-        if self.usage.longest(client) > self.heavy or (client or "").startswith(MADE_FOR_ALL):
+        if self.usage.longest(client) > self.heavy:
             return 2, used
+        if (client or "").startswith(MADE_FOR_ALL):
+            return 1, used  # never a known light client's rank: a making stops no visitor's query
         return (0 if self.usage.known(client) else 1), used
 
     def _dispatch(self) -> None:
