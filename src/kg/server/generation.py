@@ -47,11 +47,9 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
     folder = generation_folder(real)
-    if folder is not None and config.built is None:
-        return Served(
-            generation_id(real), functools.partial(open_store, str(real)), folder / "dist", True
-        ), lease
-    return Served(generation_id(real), functools.partial(open_store, str(real)), config.dist), lease
+    own = folder / "dist" if folder is not None and config.built is None else None
+    opened = functools.partial(open_store, str(real))
+    return Served(generation_id(real), opened, own or config.dist, own_dist=own is not None), lease
 
 
 class Live:

@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 # make it: that visitor would be charged for work all share, and after one such reading at the time
 # limit held to be heavy and kept from the reserve of idle workers. The making is bounded without it:
 # once per generation, a refusal kept a while, and started only by a client within its budget. Its
-# queries are charged to that name and ranked as a heavy client's, never refused for a budget.
+# queries are charged to that name, ranked behind every visitor known to be light, and never refused
+# for a budget.
 _MAKER: ContextVar[str | None] = ContextVar("maker", default=None)
 REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
@@ -193,7 +194,7 @@ class Services:
         """The first `rows` rows of a SELECT in the order the store makes them, and whether there are
         more: a page that shows a few of many reads only those, where an ORDER BY would sort them all."""
         answer = self.run(Query(text, Query.sorted_bindings(bindings), max_rows=rows))
-        return _terms(json.loads(answer.body)["results"]["bindings"]), answer.truncated
+        return _terms(_solutions_of(answer)), answer.truncated
 
     def values(self, text: str, bindings: Bindings | None = None) -> list[dict[str, str]]:
         """`select`'s rows as each term's value alone: what the search index and evidence read, without
@@ -204,9 +205,7 @@ class Services:
 
     def _solutions(self, text: str, bindings: Bindings | None) -> list[dict[str, dict[str, str]]]:
         cap = self.config.own_max_rows
-        answer = whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap)
-        solutions: list[dict[str, dict[str, str]]] = json.loads(answer.body)["results"]["bindings"]
-        return solutions
+        return _solutions_of(whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap))
 
     def local_path(self, iri: str) -> str:
         """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
@@ -252,6 +251,12 @@ class _Refused:
     def retry_after(self, left: float) -> int | None:
         """The Retry-After of a refusal that may pass; none for one that would come again."""
         return max(1, math.ceil(left)) if self.passes else None
+
+
+def _solutions_of(answer: Answer) -> list[dict[str, dict[str, str]]]:
+    """The rows of a SELECT's answer in the SPARQL JSON results format."""
+    solutions: list[dict[str, dict[str, str]]] = json.loads(answer.body)["results"]["bindings"]
+    return solutions
 
 
 def _terms(solutions: list[dict[str, dict[str, str]]]) -> list[dict[str, Term]]:
