@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
-
-import csvw
 
 from kg import namespaces
 from kg.build import literals, locate, parsing, streaming, tables
@@ -29,7 +28,7 @@ def _code_digest() -> bytes:
     invalidates every entry."""
     modules = (literals, parsing, streaming, tables, locate, namespaces)
     return code_digest(
-        (Path(module.__file__ or "") for module in modules), f"csvw {csvw.__version__}"
+        (Path(module.__file__ or "") for module in modules), f"csvw {version('csvw')}"
     ).encode()
 
 

@@ -16,14 +16,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from csvw import Table
 
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
 from kg.namespaces import BASE
+
+if TYPE_CHECKING:
+    from csvw import Table
 
 METADATA_SUFFIX = ".csv-metadata.json"
 CSVW = "http://www.w3.org/ns/csvw#"
@@ -55,6 +57,8 @@ def table_descriptions(graph_folder: Path) -> list[Path]:
 
 def table_triples(metadata: Path, into: TableTriples) -> None:
     """Add the triples of the table that `metadata` describes to `into`; raise TableError."""
+    from csvw import Table  # imported here: a build whose tables are all kept never reads one
+
     try:
         table = Table.from_file(metadata)
         rows = list(table.iterdicts(with_metadata=True))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-import pyshacl
-from pyshacl.errors import ValidationFailure
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
@@ -62,6 +60,9 @@ class ValidationReport:
 
 def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
     """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
+    import pyshacl  # imported here: the build validates on the store, and pyshacl takes long to load
+    from pyshacl.errors import ValidationFailure
+
     check_pre_binding(shapes)
     with prepared_queries():
         conforms, report_graph, _ = pyshacl.validate(
