@@ -214,3 +214,31 @@ def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, 
     assert "change/mx-poppy-cultivation-2016-2017" in result.output
     assert f"{changes}:" in result.output
     assert not (tmp_path / "d").exists()
+
+
+def test_a_rebuild_keeps_the_previous_generation_until_its_checks_pass(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A build removes the generations older than the current one only once its checks have passed:
+    one that fails leaves the current and the previous generation, one that passes leaves itself and
+    the one it follows."""
+    dist, store = tmp_path / "dist", tmp_path / ".kg" / "store"
+    generations = store.parent / "generations"
+    data = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data"
+    statistics, findings = data / "statistics.ttl", data / "findings.ttl"
+    text = statistics.read_text("utf-8")
+
+    def kept() -> list[str]:
+        return sorted(name[:4] for name in os.listdir(generations) if name[:1].isdigit())
+
+    build(project_copy, dist, store)
+    findings.write_text(findings.read_text("utf-8").replace('"the ongoing opioid', '"the continuing opioid'))
+    build(project_copy, dist, store)
+    assert kept() == ["0001", "0002"]
+    statistics.write_text(text.replace('"111"', '"111.5x"', 1), "utf-8")
+    with pytest.raises(InputError):
+        build(project_copy, dist, store)
+    assert kept() == ["0001", "0002"]
+    statistics.write_text(text, "utf-8")
+    build(project_copy, dist, store)
+    assert kept() == ["0002", "0003"]

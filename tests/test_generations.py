@@ -26,7 +26,7 @@ from server_fixtures import PROJECT, RunningServer, start_server
 from kg.query.counts import triples_per_graph
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import EmbeddedStore, check_built
-from kg.store.generations import CURRENT, GENERATIONS, Generations
+from kg.store.generations import CURRENT, GENERATIONS, Generations, Lease
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RANDOM_KILLS = 6
@@ -221,3 +221,27 @@ def test_each_staging_of_one_process_has_a_folder_of_its_own(tmp_path: Path) -> 
         assert second.path != first.path
         assert len(ox.Store(str(second.store))) == 0  # opened beside the one left open
         del left_open
+
+
+def test_retiring_removes_only_unserved_generations_older_than_the_current(tmp_path: Path) -> None:
+    """What a build removes while its writers finish: the generations older than the current one, but
+    not one a server still answers from, nor the current, nor a newer or a staging folder."""
+    generations = Generations(tmp_path / ".kg" / "store", tmp_path / "dist")
+    home = generations.home
+    names = ["0001-aaaaaaaaaaaa", "0002-bbbbbbbbbbbb", "0003-cccccccccccc", "0004-dddddddddddd"]
+    for name in names:
+        (home / name / "store").mkdir(parents=True)
+        (home / name / "store" / "CURRENT").write_text("a store")
+    (home / ".new-1-00000000").mkdir()  # a build staging meanwhile
+    os.symlink(names[2], home / CURRENT)
+    served = Lease((home / names[1] / "store").resolve())
+    try:
+        with generations.locked():
+            removed = generations.retire_older()
+        assert removed == [home / names[0]]
+        assert sorted(os.listdir(home)) == [".lock", ".new-1-00000000", *names[1:], CURRENT]
+    finally:
+        served.release()
+    with generations.locked():
+        assert generations.retire_older() == [home / names[1]]  # no longer served
+        assert generations.retire_older() == []

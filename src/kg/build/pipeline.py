@@ -174,7 +174,8 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
             folders = [root / "graph" / found for found in ids]
             for name, paths in write_tables(folders, scratch, parsed.table).items():
                 files.setdefault(name, []).extend(paths)
-            return stage(root, files, staging, phases, parsed, (generations.current(), reach))
+            previous = (generations.current(), reach)
+            return stage(root, files, staging, phases, parsed, previous, generations.retire_older)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -219,10 +220,12 @@ def stage(
     phases: _Phases | None = None,
     parsed: ParsedFiles | None = None,
     previous: tuple[Generation | None, Analyses] | None = None,
+    while_writing: Callable[[], object] | None = None,
 ) -> Staged:
     """The build of the input `files` (by graph name) into a staging generation, checked against the
     project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds,
-    and `previous` is the generation a rebuild may start from, with the analyses of its queries."""
+    and `previous` is the generation a rebuild may start from, with the analyses of its queries.
+    `while_writing` runs once every check has passed, while the writing processes finish."""
     phases = _Phases() if phases is None else phases
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
@@ -260,6 +263,8 @@ def stage(
             )
         write_state(staging, texts, checks, (inputs, repeated, counts, dump))
         with phases("write"):
+            if while_writing is not None:
+                while_writing()
             written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)

@@ -7,7 +7,8 @@ at it with one `os.replace`. The paths users know are fixed links through
 .kg/generations/current/dist`), so they switch together, and a build killed
 at any instant leaves `current` on the old generation or the new one, each
 whole. The next build removes what a killed one left, and every generation
-but the current and the previous one.
+but the current and the previous one (those older than the current one while
+its writers finish, once its checks have passed).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class Generations:
         keep = set()
         if current is not None:
             keep.add(current.id)
-            older = [name for name in os.listdir(self.home) if 0 < _number(name) < _number(current.id)]
+            older = self._older_than(current)
             if older:
                 keep.add(max(older, key=_number))
         removed = []
@@ -143,6 +144,22 @@ class Generations:
                 _remove(leftover)
                 removed.append(leftover)
         return removed
+
+    def retire_older(self) -> list[Path]:
+        """Remove every generation older than the current one that no server answers from: those a
+        build that makes the next one current would no longer keep. A build calls it while its
+        writers finish, once its checks have passed, so their removal takes none of its time."""
+        current = self.current()
+        removed = []
+        for name in self._older_than(current) if current is not None else []:
+            path = self.home / name
+            if not leased(path):
+                _remove(path)
+                removed.append(path)
+        return removed
+
+    def _older_than(self, generation: Generation) -> list[str]:
+        return [name for name in os.listdir(self.home) if 0 < _number(name) < _number(generation.id)]
 
     def _next_number(self) -> int:
         return max(map(_number, os.listdir(self.home)), default=0) + 1
