@@ -8,6 +8,7 @@ import html
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -344,6 +345,53 @@ def test_a_search_refused_in_a_way_that_may_pass_is_not_answered_in_part(built) 
         whole = app.test_client().get("/api/search?q=Mexico").get_json()
         assert whole["partial"] is None and whole["hits"][0]["label"] == "Mexico"
     finally:
+        app.extensions["kg"].close()
+
+
+def test_a_search_does_not_wait_longer_than_the_queue_for_the_index_being_read(built) -> None:
+    """At a million triples the index took 16 s to read through a worker, and the first search waited
+    for all of it. A search now waits at most the queue wait: meanwhile it answers the things named
+    exactly as typed, said to be only those and not to be kept, or, with none, 503 with Retry-After;
+    the index is read once, in the background, and answers whole once read."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, queue_wait=0.5))
+    client = app.test_client()
+    release = threading.Event()
+    try:
+        pool = app.extensions["kg"].current.services.pool
+        texts = internal("search-texts").text
+        run = pool.run
+        read: list[str] = []
+
+        def slow_index(query, client=None):
+            if query.text == texts:
+                read.append(query.text)
+                release.wait(60)
+            return run(query, client)
+
+        pool.run = slow_index
+        started = time.monotonic()
+        named = client.get("/api/search?q=Mexico")
+        unnamed = client.get("/api/search?q=fentanil")
+        page = client.get("/search?q=Mexico")
+        waited = time.monotonic() - started
+        assert named.status_code == 200 and named.headers["Cache-Control"] == "no-store"
+        body = named.get_json()
+        assert body["hits"][0]["label"] == "Mexico" and "is being read" in body["partial"]
+        assert unnamed.status_code == 503 and int(unnamed.headers["Retry-After"]) >= 1
+        assert "is being read" in unnamed.get_json()["error"]["message"]
+        assert page.status_code == 200 and "is being read" in page.get_data(as_text=True)
+        assert waited < 20, waited  # four waits of half a second, not the minute the reading is held
+        assert read == [texts]  # one reading, however many searches
+        release.set()
+        deadline = time.monotonic() + 60
+        while (answer := client.get("/api/search?q=fentanil")).status_code != 200:
+            assert time.monotonic() < deadline, answer.get_data(as_text=True)
+            time.sleep(0.1)
+        whole = answer.get_json()
+        assert whole["partial"] is None and whole["hits"][0]["label"].startswith("fentanyl")
+        assert read == [texts]
+    finally:
+        release.set()
         app.extensions["kg"].close()
 
 

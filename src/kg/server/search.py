@@ -26,6 +26,7 @@ from .workers import ServiceError
 
 blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
+INDEX_RETRY = 5  # seconds a search refused while the index is read says to wait
 
 
 def search_index(state: Services | None = None) -> SearchIndex:
@@ -33,6 +34,14 @@ def search_index(state: Services | None = None) -> SearchIndex:
     kept a while (`Services.derived`), so that each search need not wait out the time limit."""
     state = state or services()
     return state.derived(("search-index",), lambda: index_from_store(state.values))
+
+
+def search_index_within(state: Services) -> SearchIndex | None:
+    """The search index, or None while it is still being read after the queue wait: a search then
+    answers what it can without it rather than wait for the whole reading."""
+    return state.derived_within(
+        ("search-index",), lambda: index_from_store(state.values), state.config.queue_wait
+    )
 
 
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
@@ -83,19 +92,34 @@ def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> 
 
 def searched(state: Services, text: str, kinds: list[str], limit: int) -> SearchResult:
     """The index's answer; where the index itself is refused (at ten million triples it takes longer
-    to read than a query may run), the things named exactly `text`, said to be only those, and why.
-    Where none is, the refusal stands: an empty answer would say the graph holds no such thing."""
+    to read than a query may run) or still being read, the things named exactly `text`, said to be
+    only those, and why. Where none is, the refusal stands (an empty answer would say the graph holds
+    no such thing); while the index is read, one that says when to ask again."""
     try:
-        return search_index(state).search(text, kinds, limit)
+        index = search_index_within(state)
     except ServiceError as refused:
         if refused.retry_after is not None:
             raise  # it may pass: said as such, not answered in part
-        hits = named_hits(state, text, kinds, limit)
-        if not hits:
-            raise
-        why = f"the search index is out of reach ({refused.message})"
-        named = f"only what bears the name {text.strip()!r}, in that case or another: {why}"
-        return SearchResult(text, hits, partial=named)
+        return _named_only(
+            state, text, kinds, limit, refused, f"the search index is out of reach ({refused.message})"
+        )
+    if index is None:
+        reading = ServiceError(
+            503, "the search index is being read; try again shortly", retry_after=INDEX_RETRY
+        )
+        return _named_only(state, text, kinds, limit, reading, "the search index is being read")
+    return index.search(text, kinds, limit)
+
+
+def _named_only(
+    state: Services, text: str, kinds: list[str], limit: int, refusal: ServiceError, why: str
+) -> SearchResult:
+    """The things named exactly `text`, said to be only those because `why`; `refusal` where none is."""
+    hits = named_hits(state, text, kinds, limit)
+    if not hits:
+        raise refusal
+    named = f"only what bears the name {text.strip()!r}, in that case or another: {why}"
+    return SearchResult(text, hits, partial=named)
 
 
 @blueprint.get("/api/search")
@@ -126,8 +150,14 @@ def search_page() -> Response:
     state = services()
     result = searched(state, text, kinds, max(limit, 50)) if text else None
     facets: dict[str, int] = {}
-    if text:
-        for hit in searched(state, text, [], MAX_LIMIT).hits:
+    if result is not None:
+        # in part, the index is out of reach or being read: the names alone, without a second wait
+        every = (
+            named_hits(state, text, [], MAX_LIMIT)
+            if result.partial
+            else searched(state, text, [], MAX_LIMIT).hits
+        )
+        for hit in every:
             facets[hit.kind] = facets.get(hit.kind, 0) + 1
     return unkept(
         Response(

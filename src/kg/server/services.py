@@ -8,6 +8,7 @@ on its first query (or in `kg serve`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -121,30 +122,78 @@ class Services:
         stopped for a lighter client) is refused at once for 1, 2, 4 … seconds after each such refusal
         in a row, up to REFUSAL_KEPT: a long making stopped for every light visitor would otherwise be
         started again, for nothing, by each request. A client past its budget does not start one."""
-        with self._deriving:
-            making = self._making.setdefault(key, threading.Lock())
+        making = self._making_lock(key)
         with making:
             if key in self._derived:
                 return cast(T, self._derived[key])
-            refused = self._refused.get(key)
-            if refused and (left := refused.left()) > 0:
-                raise ServiceError(refused.status, refused.message, retry_after=refused.retry_after(left))
-            if held_to_budget():
-                self.pool.within_budget(client())  # not charged for the making, but cannot start one
-            token = _MAKER.set(f"{MADE_FOR_ALL}{key!r}")
+            self._may_make(key)
+            return self._make(key, make)
+
+    def derived_within(self, key: Hashable, make: Callable[[], T], seconds: float) -> T | None:
+        """`derived`, waited for at most `seconds`: None while the making goes on after that, in the
+        background (started there by this request when no one is making it), so that a request which
+        can answer without the object is not held for the whole making (the search index took 16 s
+        at 1 M triples). A refusal is raised as `derived` raises it."""
+        making = self._making_lock(key)
+        if key not in self._derived and making.acquire(blocking=False):  # no one is making it
             try:
-                with in_background():
-                    made = self._derived[key] = make()
-            except ServiceError as refusal:
-                passes = refusal.retry_after is not None
-                tries = refused.tries + 1 if refused and refused.passes and passes else 1
-                self._refused[key] = _Refused(
-                    refusal.status, refusal.message, time.monotonic(), passes, tries
-                )
+                self._may_make(key)
+            except BaseException:
+                making.release()
                 raise
-            finally:
-                _MAKER.reset(token)
-            return made
+            # The thread is handed the lock held, so no request can take it first and make it itself.
+            threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
+        if not making.acquire(timeout=seconds):
+            return None
+        making.release()
+        if key in self._derived:
+            return cast(T, self._derived[key])
+        refused = self._refused.get(key)
+        if refused is None:  # the making failed otherwise (logged): made here, or its error raised
+            return self.derived(key, make)
+        # the outcome of the making waited for, even where a refusal is kept no longer (REFUSAL_KEPT)
+        raise ServiceError(refused.status, refused.message, retry_after=refused.retry_after(refused.left()))
+
+    def _making_lock(self, key: Hashable) -> threading.Lock:
+        with self._deriving:
+            return self._making.setdefault(key, threading.Lock())
+
+    def _may_make(self, key: Hashable) -> None:
+        """Raise the refusal of the object still kept, or the 429 of a client past its budget, which
+        is not charged for the making but cannot start one."""
+        refused = self._refused.get(key)
+        if refused and (left := refused.left()) > 0:
+            raise ServiceError(refused.status, refused.message, retry_after=refused.retry_after(left))
+        if held_to_budget():
+            self.pool.within_budget(client())
+
+    def _make(self, key: Hashable, make: Callable[[], T]) -> T:
+        """Make the object under its own name (`MADE_FOR_ALL`) and keep it, or keep its refusal; the
+        caller holds its making lock."""
+        refused = self._refused.get(key)
+        token = _MAKER.set(f"{MADE_FOR_ALL}{key!r}")
+        try:
+            with in_background():
+                made = self._derived[key] = make()
+        except ServiceError as refusal:
+            passes = refusal.retry_after is not None
+            tries = refused.tries + 1 if refused and refused.passes and passes else 1
+            self._refused[key] = _Refused(refusal.status, refusal.message, time.monotonic(), passes, tries)
+            raise
+        finally:
+            _MAKER.reset(token)
+        return made
+
+    def _make_holding(self, making: threading.Lock, key: Hashable, make: Callable[[], T]) -> None:
+        """`_make` in a thread of its own, releasing the making lock the request handed it; a refusal
+        is kept for the requests after."""
+        try:
+            with contextlib.suppress(ServiceError):
+                self._make(key, make)
+        except Exception:
+            log.exception("making %r for every visitor failed", key)
+        finally:
+            making.release()
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
