@@ -44,6 +44,19 @@ def search_index_within(state: Services) -> SearchIndex | None:
     )
 
 
+def index_being_read() -> ServiceError:
+    """The refusal of what needs the search index while it is read: it will pass."""
+    return ServiceError(503, "the search index is being read; try again shortly", retry_after=INDEX_RETRY)
+
+
+def search_index_now(state: Services) -> SearchIndex:
+    """The search index, or `index_being_read` raised when it is not read within the queue wait."""
+    index = search_index_within(state)
+    if index is None:
+        raise index_being_read()
+    return index
+
+
 def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
     """The given parameter values with each IRI parameter resolved from an IRI, short name or label."""
     state = services()
@@ -58,7 +71,7 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
 
     iri_parameters = {p.name: (p.default, p.enum) for p in query.parameters if p.type == "iri"}
     return resolve_parameters(
-        iri_parameters, given, PREFIXES, Lookups(exists, state.values, lambda: search_index(state))
+        iri_parameters, given, PREFIXES, Lookups(exists, state.values, lambda: search_index_now(state))
     )
 
 
@@ -104,10 +117,7 @@ def searched(state: Services, text: str, kinds: list[str], limit: int) -> Search
             state, text, kinds, limit, refused, f"the search index is out of reach ({refused.message})"
         )
     if index is None:
-        reading = ServiceError(
-            503, "the search index is being read; try again shortly", retry_after=INDEX_RETRY
-        )
-        return _named_only(state, text, kinds, limit, reading, "the search index is being read")
+        return _named_only(state, text, kinds, limit, index_being_read(), "the search index is being read")
     return index.search(text, kinds, limit)
 
 
