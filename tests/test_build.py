@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from kg.build.parsing import InputError
 from kg.build.pipeline import BuildFailed, build
+from kg.build.serializations import SerializationFailed, Serializing
 from kg.cli import main
 from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore
@@ -216,23 +217,24 @@ def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, 
     assert not (tmp_path / "d").exists()
 
 
-def test_a_rebuild_keeps_the_previous_generation_until_its_checks_pass(
-    project_copy: Path, tmp_path: Path
+def test_older_generations_go_once_a_build_s_checks_pass_and_the_current_one_stays_whatever_fails(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A build removes the generations older than the current one only once its checks have passed:
-    one that fails leaves the current and the previous generation, one that passes leaves itself and
-    the one it follows."""
+    """A build removes the generations older than the current one once its checks have passed, while
+    its writing processes finish: one that fails its checks leaves the current and the previous
+    generation; one whose writers are killed after that leaves the current one whole and no older;
+    one that passes leaves itself and the one it follows."""
     dist, store = tmp_path / "dist", tmp_path / ".kg" / "store"
     generations = store.parent / "generations"
     data = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data"
     statistics, findings = data / "statistics.ttl", data / "findings.ttl"
-    text = statistics.read_text("utf-8")
+    text, words = statistics.read_text("utf-8"), findings.read_text("utf-8")
 
     def kept() -> list[str]:
         return sorted(name[:4] for name in os.listdir(generations) if name[:1].isdigit())
 
     build(project_copy, dist, store)
-    findings.write_text(findings.read_text("utf-8").replace('"the ongoing opioid', '"the continuing opioid'))
+    findings.write_text(words.replace('"the ongoing opioid', '"the continuing opioid'), "utf-8")
     build(project_copy, dist, store)
     assert kept() == ["0001", "0002"]
     statistics.write_text(text.replace('"111"', '"111.5x"', 1), "utf-8")
@@ -240,5 +242,19 @@ def test_a_rebuild_keeps_the_previous_generation_until_its_checks_pass(
         build(project_copy, dist, store)
     assert kept() == ["0001", "0002"]
     statistics.write_text(text, "utf-8")
+    findings.write_text(words.replace('"the ongoing opioid', '"the lasting opioid'), "utf-8")
+    shown = snapshot(dist)
+    started = Serializing.__init__
+
+    def writers_killed(self: Serializing, *args: object, **options: object) -> None:
+        started(self, *args, **options)  # type: ignore[arg-type]  # as given
+        for process in self._processes:  # the real writing processes, killed as the kernel may
+            process.kill()
+
+    monkeypatch.setattr(Serializing, "__init__", writers_killed)
+    with pytest.raises(SerializationFailed):
+        build(project_copy, dist, store)
+    assert kept() == ["0002"] and snapshot(dist) == shown
+    monkeypatch.setattr(Serializing, "__init__", started)
     build(project_copy, dist, store)
     assert kept() == ["0002", "0003"]

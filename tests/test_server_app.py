@@ -137,6 +137,17 @@ def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
         app.extensions["kg"].close()
 
 
+def capped_app(built, rows: int):
+    """An app over the built store whose own row cap the search index cannot fit in: reading it is
+    refused, as the time limit refuses it at ten million triples. A search waits for the index at most
+    the queue wait, so that wait is long here: the refusal decides the answer, not the machine's load."""
+    return create_app(
+        ServerConfig(
+            store=str(built.store_path), built=built.dist, workers=2, own_max_rows=rows, queue_wait=30
+        )
+    )
+
+
 @contextlib.contextmanager
 def asked_of(app) -> Iterator[list[str]]:
     """The text of every query the current generation's workers are asked meanwhile."""
@@ -190,7 +201,7 @@ def test_a_question_s_page_does_not_wait_for_the_search_index(built) -> None:
     page failed with it, even one of 9 rows: its form needs only the kind of each default value. A row
     cap the index cannot fit in (981 rows) stands in for that limit here; the answers of larger questions
     need more than 50 rows for their evidence, so only a small one is asked."""
-    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    app = capped_app(built, 50)
     try:
         client = app.test_client()
         assert client.get("/search?q=fentanil").status_code == 500
@@ -229,7 +240,7 @@ def test_a_search_the_index_is_refused_for_still_finds_what_is_named_so(built) -
     """At 10 M triples the whole index is out of reach, and every search answered 504: what bears the
     name exactly as typed is a lookup of the store, shown as only that, with why; a search that needs
     the index (another spelling, words of a sentence) is still refused with the reason."""
-    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    app = capped_app(built, 50)
     try:
         client = app.test_client()
         found = client.get("/api/search?q=Mexico").get_json()
@@ -254,7 +265,7 @@ def test_an_index_refused_for_good_is_not_read_again_by_each_search(built) -> No
     """At 10 M triples reading the index takes the 10 s a query may run before it is refused: each
     search waited that long again before its answer. A refusal that would come again (the row cap,
     the time limit, a worker's memory) is kept for the generation; one that may pass is not."""
-    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    app = capped_app(built, 50)
     try:
         client = app.test_client()
         texts = internal("search-texts").text
@@ -294,7 +305,7 @@ def test_a_kept_refusal_of_the_index_is_tried_again_after_a_while(built, monkeyp
     """A time limit is wall-clock: an index refused on a loaded machine may be read on an idle one,
     so a refusal is kept for a while (REFUSAL_KEPT), not for as long as the build is served."""
     monkeypatch.setattr(services, "REFUSAL_KEPT", 0.0)
-    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    app = capped_app(built, 50)
     try:
         client = app.test_client()
         with asked_of(app) as asked:
@@ -308,7 +319,7 @@ def test_a_kept_refusal_of_the_index_is_tried_again_after_a_while(built, monkeyp
 def test_a_partial_search_is_never_kept_nor_revalidated(built) -> None:
     """The answer of exact names only carried the generation's ETag, as the whole answer later does,
     so a client revalidating it kept the partial answer for as long as the build was served."""
-    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=50))
+    app = capped_app(built, 50)
     try:
         client = app.test_client()
         for path in ("/api/search?q=Mexico", "/search?q=Mexico"):
@@ -406,9 +417,7 @@ def test_a_resource_page_does_not_need_the_search_index(built) -> None:
     its own names and definition: at 10 M triples, past the time limit, every page of a thing
     failed. It now reads the kinds of the resource and its links only, as their classes give them."""
     whole = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2))
-    capped = create_app(
-        ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=600)
-    )
+    capped = capped_app(built, 600)
     try:
         for path in ("/id/country/MX", "/id/substance/fentanyl", "/id/program/merida-initiative"):
             pages = [app.test_client().get(path, headers={"Accept": "text/html"}) for app in (whole, capped)]

@@ -133,26 +133,35 @@ class Services:
         """`derived`, waited for at most `seconds`: None while the making goes on after that, in the
         background (started there by this request when no one is making it), so that a request which
         can answer without the object is not held for the whole making (the search index took 16 s
-        at 1 M triples). A refusal is raised as `derived` raises it."""
+        at 1 M triples). A refusal is raised as `derived` raises it, and so is the refusal of a making
+        this request waited for; no request makes the object in its own thread."""
         making = self._making_lock(key)
-        if key not in self._derived and making.acquire(blocking=False):  # no one is making it
-            try:
-                self._may_make(key)
-            except BaseException:
-                making.release()
-                raise
-            # The thread is handed the lock held, so no request can take it first and make it itself.
-            threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
-        if not making.acquire(timeout=seconds):
-            return None
-        making.release()
-        if key in self._derived:
-            return cast(T, self._derived[key])
-        refused = self._refused.get(key)
-        if refused is None:  # the making failed otherwise (logged): made here, or its error raised
-            return self.derived(key, make)
-        # the outcome of the making waited for, even where a refusal is kept no longer (REFUSAL_KEPT)
-        raise ServiceError(refused.status, refused.message, retry_after=refused.retry_after(refused.left()))
+        waiting_since = time.monotonic()
+        deadline = waiting_since + seconds
+        while True:
+            if key in self._derived:
+                return cast(T, self._derived[key])
+            if making.acquire(blocking=False):  # no one is making it: start the making
+                try:
+                    if key in self._derived:  # made since the look above
+                        return cast(T, self._derived[key])
+                    self._may_make(key)
+                    # handed the lock held, so that no request can take it first and make it itself
+                    threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
+                except BaseException:
+                    making.release()
+                    raise
+            left = deadline - time.monotonic()
+            if left <= 0 or not making.acquire(timeout=left):
+                return None
+            making.release()
+            refused = self._refused.get(key)
+            if key not in self._derived and refused is not None and refused.when >= waiting_since:
+                # the outcome of a making waited for, even where it is kept no longer (REFUSAL_KEPT)
+                raise ServiceError(
+                    refused.status, refused.message, retry_after=refused.retry_after(refused.left())
+                )
+            # made, or the lock was held only a moment (a client past its budget asking): look again
 
     def _making_lock(self, key: Hashable) -> threading.Lock:
         with self._deriving:
@@ -185,13 +194,15 @@ class Services:
         return made
 
     def _make_holding(self, making: threading.Lock, key: Hashable, make: Callable[[], T]) -> None:
-        """`_make` in a thread of its own, releasing the making lock the request handed it; a refusal
-        is kept for the requests after."""
+        """`_make` in a thread of its own, releasing the making lock the request handed it; its refusal,
+        or any other failure, is kept for the requests after."""
         try:
             with contextlib.suppress(ServiceError):
                 self._make(key, make)
-        except Exception:
+        except Exception as error:  # kept as a lasting refusal: no request makes it again meanwhile
             log.exception("making %r for every visitor failed", key)
+            failed = f"it could not be made ({type(error).__name__})"
+            self._refused[key] = _Refused(500, failed, time.monotonic(), passes=False, tries=1)
         finally:
             making.release()
 

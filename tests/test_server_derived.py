@@ -1,0 +1,100 @@
+"""What is made once for every visitor, waited for a bounded time (`Services.derived_within`): the
+making runs in a thread of its own, once, and its outcome, whatever it is, reaches the requests that
+waited for it; no request makes it in its own thread. On the real Services of an app over the built
+store; the `make` given is the test's own object to make."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from kg.server import ServerConfig, create_app
+from kg.server.services import Services
+from kg.server.workers import ServiceError
+
+KEY = ("made-for-the-test",)
+
+
+@pytest.fixture
+def state(built) -> Iterator[Services]:
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=1))
+    try:
+        yield app.extensions["kg"].current.services
+    finally:
+        app.extensions["kg"].close()
+
+
+def recorded(made: object, seconds: float, threads: list[str]) -> Callable[[], object]:
+    """A making that takes `seconds` and records the thread it ran in."""
+
+    def make() -> object:
+        threads.append(threading.current_thread().name)
+        time.sleep(seconds)
+        return made
+
+    return make
+
+
+def test_a_request_waits_its_time_and_the_making_goes_on_once_in_the_background(state: Services) -> None:
+    threads: list[str] = []
+    make = recorded("made", 1.5, threads)
+    started = time.monotonic()
+    assert state.derived_within(KEY, make, 0.3) is None
+    assert state.derived_within(KEY, make, 0.3) is None  # still being made: not started again
+    assert time.monotonic() - started < 1.2
+    assert state.derived_within(KEY, make, 5) == "made"
+    assert threads and len(threads) == 1 and threads[0] != threading.current_thread().name
+
+
+def test_a_lock_held_a_moment_by_another_request_does_not_make_a_waiting_request_make_it(
+    state: Services,
+) -> None:
+    """A client past its budget holds the making lock while it is refused; the request that waited
+    for the lock then found nothing made and made the object in its own thread, unbounded."""
+    threads: list[str] = []
+    lock = state._making_lock(KEY)
+    lock.acquire()
+    releaser = threading.Timer(0.2, lock.release)
+    releaser.start()
+    started = time.monotonic()
+    answer = state.derived_within(KEY, recorded("made", 2.0, threads), 0.6)
+    waited = time.monotonic() - started
+    releaser.join()
+    assert answer is None and waited < 1.5, waited
+    assert len(threads) == 1 and threads[0] != threading.current_thread().name
+
+
+def test_a_making_that_fails_otherwise_is_refused_to_those_who_waited_and_kept(state: Services) -> None:
+    """Any failure of the making, not only a refusal, is its outcome: the request that waited is told,
+    and the next is refused at once rather than making it again in its own thread."""
+    calls: list[str] = []
+
+    def broken() -> object:
+        calls.append(threading.current_thread().name)
+        raise RuntimeError("a defect in the making")
+
+    for _ in range(2):
+        with pytest.raises(ServiceError) as refused:
+            state.derived_within(KEY, broken, 5)
+        assert refused.value.status == 500 and "RuntimeError" in refused.value.message
+    assert len(calls) == 1 and calls[0] != threading.current_thread().name
+
+
+def test_a_making_that_cannot_start_leaves_the_next_request_free_to_start_it(
+    state: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no thread can be started (the process is out of them), the request fails, and the
+    making's lock is not left held: later requests would otherwise wait for a making that never runs."""
+    start = threading.Thread.start
+
+    def refused(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    with pytest.raises(RuntimeError):
+        state.derived_within(KEY, lambda: "made", 0.3)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert state.derived_within(KEY, lambda: "made", 5) == "made"
