@@ -390,11 +390,25 @@ def test_a_search_does_not_wait_longer_than_the_queue_for_the_index_being_read(b
         assert unnamed.status_code == 503 and int(unnamed.headers["Retry-After"]) >= 1
         assert "is being read" in unnamed.get_json()["error"]["message"]
         assert page.status_code == 200 and "is being read" in page.get_data(as_text=True)
-        # a question's value spelt otherwise than the graph writes it needs the index too
+        # a question's value spelt otherwise than the graph writes it needs the index too, looked up
+        # once for the form and the answer; an IRI the graph lacks is not in it, index or none
+        state = app.extensions["kg"].current.services
+        within = state.derived_within
+        waits: list[object] = []
+
+        def counted(key, make, seconds):
+            waits.append(key)
+            return within(key, make, seconds)
+
+        state.derived_within = counted
         form = client.get("/queries/heroin-sources?run=1&destination=United-States")
         assert form.status_code == 503 and int(form.headers["Retry-After"]) >= 1
         assert "is being read" in form.get_data(as_text=True)
         assert 'value="United-States"' in form.get_data(as_text=True)
+        assert waits == [("search-index",)]
+        del state.derived_within
+        absent = client.get("/queries/heroin-sources?run=1&destination=country:ZZ")
+        assert absent.status_code == 400 and "is not in the graph" in absent.get_data(as_text=True)
         waited = time.monotonic() - started
         assert waited < 20, waited  # five waits of half a second, not the minute the reading is held
         assert read == [texts]  # one reading, however many searches

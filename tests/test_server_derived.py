@@ -5,6 +5,7 @@ store; the `make` given is the test's own object to make."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -98,3 +99,31 @@ def test_a_making_that_cannot_start_leaves_the_next_request_free_to_start_it(
         state.derived_within(KEY, lambda: "made", 0.3)
     monkeypatch.setattr(threading.Thread, "start", start)
     assert state.derived_within(KEY, lambda: "made", 5) == "made"
+
+
+def test_a_failure_of_a_making_a_blocking_request_started_is_told_to_those_who_waited(
+    state: Services,
+) -> None:
+    """The read-ahead makes the index with `derived`, which waits; a search waiting for that making
+    meanwhile was not told of its failure, started a second making and waited again."""
+    calls: list[str] = []
+    begun = threading.Event()
+
+    def broken() -> object:
+        calls.append(threading.current_thread().name)
+        begun.set()
+        time.sleep(0.3)
+        raise RuntimeError("a defect in the making")
+
+    def blocking() -> None:
+        with contextlib.suppress(RuntimeError):
+            state.derived(KEY, broken)
+
+    reader = threading.Thread(target=blocking)
+    reader.start()
+    assert begun.wait(10)
+    with pytest.raises(ServiceError) as refused:
+        state.derived_within(KEY, broken, 5)
+    reader.join()
+    assert refused.value.status == 500 and "RuntimeError" in refused.value.message
+    assert len(calls) == 1

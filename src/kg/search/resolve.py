@@ -66,8 +66,11 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
             return iri  # not an IRI at all: the parameter's type check says why
         if lookups.exists(iri):
             return iri
+        try:
+            found = lookups.index()
+        except KgError:  # the index out of reach now: an IRI not in the graph is not, candidates or none
+            raise Unresolved(f"{text!r} is not in the graph") from None
         local = re.split(r"[/#:]", iri.rstrip("/#"))[-1]
-        found = lookups.index()
         raise Unresolved(f"{text!r} is not in the graph{_candidates(found, local, kind_of(found, like))}")
     if spelt := named_as(lookups.select, text):
         like_kind = set(kinds_of(lookups.select, [like]).values()) if like else set()

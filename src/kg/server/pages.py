@@ -208,20 +208,23 @@ def named_page(name: str) -> Response:
     query = find(name)
     given = {p.name: request.args[p.name] for p in query.parameters if p.name in request.args}
     result = error = None
-    if request.args.get("run"):
+    state = services()
+    unresolved: ServiceError | None = None
+    try:  # once for the form and the answer: a name may need the search index, waited for each time
+        shown = resolve_given(query, given)
+    except Unresolved as failure:
+        shown, unresolved = given, ServiceError(400, str(failure))  # said when the question is asked
+    except ServiceError as failure:  # a name is looked up in the search index, which may be refused
+        shown = given  # the form keeps what was typed
+        error = _error(failure)
+    if request.args.get("run") and unresolved is not None:
+        error = _error(unresolved)
+    elif request.args.get("run") and error is None:
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output, services().config.html_rows))
+            result = table(run_named(query, shown, output, state.config.html_rows))
         except ServiceError as failure:
             error = _error(failure)
-    state = services()
-    try:
-        shown = resolve_given(query, given)
-    except Unresolved:
-        shown = given  # the error above says why; the form keeps what was typed
-    except ServiceError as failure:  # a name is looked up in the search index, which may be refused
-        shown = given
-        error = error or _error(failure)
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}
     kinds: dict[str, str] = {}
     labels: dict[str, str] = {}

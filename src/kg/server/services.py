@@ -142,15 +142,17 @@ class Services:
             if key in self._derived:
                 return cast(T, self._derived[key])
             if making.acquire(blocking=False):  # no one is making it: start the making
+                handed = False
                 try:
                     if key in self._derived:  # made since the look above
                         return cast(T, self._derived[key])
                     self._may_make(key)
                     # handed the lock held, so that no request can take it first and make it itself
                     threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
-                except BaseException:
-                    making.release()
-                    raise
+                    handed = True
+                finally:
+                    if not handed:
+                        making.release()
             left = deadline - time.monotonic()
             if left <= 0 or not making.acquire(timeout=left):
                 return None
@@ -177,32 +179,31 @@ class Services:
             self.pool.within_budget(client())
 
     def _make(self, key: Hashable, make: Callable[[], T]) -> T:
-        """Make the object under its own name (`MADE_FOR_ALL`) and keep it, or keep its refusal; the
-        caller holds its making lock."""
+        """Make the object under its own name (`MADE_FOR_ALL`) and keep it, or keep why not: its refusal,
+        or any other failure as a refusal that may pass (500); the caller holds its making lock."""
         refused = self._refused.get(key)
         token = _MAKER.set(f"{MADE_FOR_ALL}{key!r}")
         try:
             with in_background():
                 made = self._derived[key] = make()
-        except ServiceError as refusal:
-            passes = refusal.retry_after is not None
+        except Exception as failure:
+            if isinstance(failure, ServiceError):
+                status, message, passes = failure.status, failure.message, failure.retry_after is not None
+            else:  # a defect, or a passing fault: tried again after 1, 2, 4 … s, not by each request
+                log.exception("making %r for every visitor failed", key)
+                status, message, passes = 500, f"it could not be made ({type(failure).__name__})", True
             tries = refused.tries + 1 if refused and refused.passes and passes else 1
-            self._refused[key] = _Refused(refusal.status, refusal.message, time.monotonic(), passes, tries)
+            self._refused[key] = _Refused(status, message, time.monotonic(), passes, tries)
             raise
         finally:
             _MAKER.reset(token)
         return made
 
     def _make_holding(self, making: threading.Lock, key: Hashable, make: Callable[[], T]) -> None:
-        """`_make` in a thread of its own, releasing the making lock the request handed it; its refusal,
-        or any other failure, is kept for the requests after."""
+        """`_make` in a thread of its own, releasing the making lock the request handed it."""
         try:
-            with contextlib.suppress(ServiceError):
+            with contextlib.suppress(Exception):  # kept by `_make` for the requests after
                 self._make(key, make)
-        except Exception as error:  # kept as a lasting refusal: no request makes it again meanwhile
-            log.exception("making %r for every visitor failed", key)
-            failed = f"it could not be made ({type(error).__name__})"
-            self._refused[key] = _Refused(500, failed, time.monotonic(), passes=False, tries=1)
         finally:
             making.release()
 
