@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.errors import KgError
 from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
 from kg.search.index import edit_distance
@@ -133,3 +134,24 @@ def test_a_name_spelt_exactly_by_a_thing_of_another_kind_leaves_the_choice_to_th
     with pytest.raises(Unresolved, match="'fentanyl' names 2 things"):
         resolve("fentanyl")  # no kind asked: both bear the name, in one case or another
     assert resolve("Fentanyl", like=heroin) == "https://example.org/substance/fentanyl"
+
+
+def test_an_iri_the_graph_lacks_is_not_in_it_whether_or_not_the_index_can_suggest_others() -> None:
+    """An IRI that names nothing took its refusal from the search index, which only suggests other
+    names: while the index was being read or out of reach, the answer was the index's refusal."""
+    store = ox.Store()
+    store.load(
+        b"""<https://example.org/place/mx> <http://www.w3.org/2004/02/skos/core#prefLabel> "Mexico"@en .""",
+        ox.RdfFormat.TURTLE,
+    )
+
+    def select(sparql: str):
+        return value_rows(store.query(sparql))
+
+    def out_of_reach() -> SearchIndex:
+        raise KgError("the search index is being read; try again shortly")
+
+    for index in (out_of_reach, lambda: index_from_store(select)):
+        lookups = Lookups(lambda iri: False, select, index)
+        with pytest.raises(Unresolved, match="'<https://example.org/place/zz>' is not in the graph"):
+            resolve_iri("<https://example.org/place/zz>", {}, lookups)

@@ -426,6 +426,36 @@ def test_a_search_does_not_wait_longer_than_the_queue_for_the_index_being_read(b
         app.extensions["kg"].close()
 
 
+def test_a_search_still_answers_by_name_where_the_index_cannot_be_made(built) -> None:
+    """A defect in the index's making is out of reach like the time limit: a search answers what bears
+    the name as typed, in part and said so, and the index is not made again by each search; a question
+    whose typed value is not even an IRI says so, not the index's refusal."""
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, queue_wait=30))
+    try:
+        pool = app.extensions["kg"].current.services.pool
+        texts = internal("search-texts").text
+        run = pool.run
+        read: list[str] = []
+
+        def broken(query, client=None):
+            if query.text == texts:
+                read.append(query.text)
+                raise RuntimeError("a defect in the index's making")
+            return run(query, client)
+
+        pool.run = broken
+        client = app.test_client()
+        for _ in range(3):
+            answer = client.get("/api/search?q=Mexico")
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            assert "RuntimeError" in answer.get_json()["partial"]
+        assert read == [texts]
+        odd = client.get("/queries/heroin-sources?run=1&destination=%3Cnot%20an%20iri%3E")
+        assert odd.status_code == 400 and "is not an absolute IRI" in odd.get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()
+
+
 def test_a_resource_page_does_not_need_the_search_index(built) -> None:
     """Each resource page read the whole search index for the kinds of the things linking to it and
     its own names and definition: at 10 M triples, past the time limit, every page of a thing

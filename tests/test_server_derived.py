@@ -81,6 +81,7 @@ def test_a_making_that_fails_otherwise_is_refused_to_those_who_waited_and_kept(s
         with pytest.raises(ServiceError) as refused:
             state.derived_within(KEY, broken, 5)
         assert refused.value.status == 500 and "RuntimeError" in refused.value.message
+        assert refused.value.retry_after is None  # a defect would come again: kept, not asked again soon
     assert len(calls) == 1 and calls[0] != threading.current_thread().name
 
 
@@ -127,3 +128,23 @@ def test_a_failure_of_a_making_a_blocking_request_started_is_told_to_those_who_w
     reader.join()
     assert refused.value.status == 500 and "RuntimeError" in refused.value.message
     assert len(calls) == 1
+
+
+class _MadeMeanwhile(dict):
+    """Not there at a request's first look, there at its second: a making ended between the two."""
+
+    looks = 0
+
+    def __contains__(self, key: object) -> bool:
+        self.looks += 1
+        return self.looks > 1 and super().__contains__(key)
+
+
+def test_an_object_made_between_a_request_s_two_looks_leaves_the_lock_free(state: Services) -> None:
+    """Found made once the request held the lock, the object was returned with the lock still held:
+    every blocking `derived` of it (the read-ahead's) then waited for good."""
+    made = _MadeMeanwhile({KEY: "made"})
+    state._derived = made
+    assert state.derived_within(KEY, lambda: "again", 0.3) == "made"
+    assert not state._making_lock(KEY).locked()
+    assert state.derived(KEY, lambda: "again") == "made"

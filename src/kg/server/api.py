@@ -57,15 +57,20 @@ def find(name: str) -> NamedQuery:
 
 
 def run_named(
-    query: NamedQuery, given: dict[str, str], output_format: str | None, max_rows: int | None = None
+    query: NamedQuery,
+    given: dict[str, str],
+    output_format: str | None,
+    max_rows: int | None = None,
+    resolved: dict[str, str] | None = None,
 ) -> Answer:
     """Run a catalogue query with typed parameters; a bad value is a 400 naming the parameter.
 
     An IRI parameter may be given by IRI, short name (country:MX) or label (Mexico); one that names
-    nothing, or several things, is a 400 listing the candidates.
+    nothing, or several things, is a 400 listing the candidates. `resolved` is `resolve_given`'s
+    answer for `given` where the caller has it already (a name may need the search index).
     """
     try:
-        bindings = query.bindings(resolve_given(query, given))
+        bindings = query.bindings(resolve_given(query, given) if resolved is None else resolved)
     except (CatalogueError, Unresolved) as error:
         raise ServiceError(400, str(error)) from None
     state = services()

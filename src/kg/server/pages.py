@@ -222,7 +222,7 @@ def named_page(name: str) -> Response:
     elif request.args.get("run") and error is None:
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, shown, output, state.config.html_rows))
+            result = table(run_named(query, given, output, state.config.html_rows, resolved=shown))
         except ServiceError as failure:
             error = _error(failure)
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}

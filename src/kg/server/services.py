@@ -180,7 +180,7 @@ class Services:
 
     def _make(self, key: Hashable, make: Callable[[], T]) -> T:
         """Make the object under its own name (`MADE_FOR_ALL`) and keep it, or keep why not: its refusal,
-        or any other failure as a refusal that may pass (500); the caller holds its making lock."""
+        or any other failure as a refusal that would come again (500); the caller holds its making lock."""
         refused = self._refused.get(key)
         token = _MAKER.set(f"{MADE_FOR_ALL}{key!r}")
         try:
@@ -189,9 +189,9 @@ class Services:
         except Exception as failure:
             if isinstance(failure, ServiceError):
                 status, message, passes = failure.status, failure.message, failure.retry_after is not None
-            else:  # a defect, or a passing fault: tried again after 1, 2, 4 … s, not by each request
+            else:  # a defect: kept like a refusal that would come again, not met again by each request
                 log.exception("making %r for every visitor failed", key)
-                status, message, passes = 500, f"it could not be made ({type(failure).__name__})", True
+                status, message, passes = 500, f"it could not be made ({type(failure).__name__})", False
             tries = refused.tries + 1 if refused and refused.passes and passes else 1
             self._refused[key] = _Refused(status, message, time.monotonic(), passes, tries)
             raise
