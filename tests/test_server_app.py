@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -135,6 +135,24 @@ def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
             assert "reached the row cap of 5 rows" in reply.get_data(as_text=True), path
     finally:
         app.extensions["kg"].close()
+
+
+def on_reading_the_index(app, meanwhile: Callable[[], object]) -> list[str]:
+    """Each reading of the search index's texts by `app`'s query workers, recorded, `meanwhile` done
+    first (it may wait or raise); deleting the pool's `run` ends it."""
+    pool = app.extensions["kg"].current.services.pool
+    texts = internal("search-texts").text
+    run = pool.run
+    read: list[str] = []
+
+    def reading(query, client=None):
+        if query.text == texts:
+            read.append(query.text)
+            meanwhile()
+        return run(query, client)
+
+    pool.run = reading
+    return read
 
 
 def capped_app(built, rows: int):
@@ -337,14 +355,11 @@ def test_a_search_refused_in_a_way_that_may_pass_is_not_answered_in_part(built) 
     try:
         pool = app.extensions["kg"].current.services.pool
         texts = internal("search-texts").text
-        run = pool.run
 
-        def busy_for_the_index(query, client=None):
-            if query.text == texts:
-                raise ServiceError(503, "every query worker is busy; try again shortly", retry_after=1)
-            return run(query, client)
+        def busy() -> None:
+            raise ServiceError(503, "every query worker is busy; try again shortly", retry_after=1)
 
-        pool.run = busy_for_the_index
+        on_reading_the_index(app, busy)
         refused = app.test_client().get("/api/search?q=Mexico")
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
         del pool.run
@@ -368,18 +383,8 @@ def test_a_search_does_not_wait_longer_than_the_queue_for_the_index_being_read(b
     client = app.test_client()
     release = threading.Event()
     try:
-        pool = app.extensions["kg"].current.services.pool
         texts = internal("search-texts").text
-        run = pool.run
-        read: list[str] = []
-
-        def slow_index(query, client=None):
-            if query.text == texts:
-                read.append(query.text)
-                release.wait(60)
-            return run(query, client)
-
-        pool.run = slow_index
+        read = on_reading_the_index(app, lambda: release.wait(60))
         started = time.monotonic()
         named = client.get("/api/search?q=Mexico")
         unnamed = client.get("/api/search?q=fentanil")
@@ -432,18 +437,12 @@ def test_a_search_still_answers_by_name_where_the_index_cannot_be_made(built) ->
     whose typed value is not even an IRI says so, not the index's refusal."""
     app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, queue_wait=30))
     try:
-        pool = app.extensions["kg"].current.services.pool
         texts = internal("search-texts").text
-        run = pool.run
-        read: list[str] = []
 
-        def broken(query, client=None):
-            if query.text == texts:
-                read.append(query.text)
-                raise RuntimeError("a defect in the index's making")
-            return run(query, client)
+        def broken() -> None:
+            raise RuntimeError("a defect in the index's making")
 
-        pool.run = broken
+        read = on_reading_the_index(app, broken)
         client = app.test_client()
         for _ in range(3):
             answer = client.get("/api/search?q=Mexico")
