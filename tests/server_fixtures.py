@@ -1,4 +1,5 @@
-"""A real `kg serve` process on a free loopback port, and a plain HTTP client that never raises on status.
+"""A real `kg serve` process on a free loopback port, a plain HTTP client that never raises on status,
+and, for an app made in the test's process, the search index's reading delayed, broken or refused.
 
 The server tests start the command exactly as a user would (waitress, worker
 processes, a built store), so nothing here stands in for the server.
@@ -16,9 +17,11 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from kg.query.internal import internal
 
 PROJECT = Path(__file__).resolve().parent.parent
 KG = Path(sys.executable).with_name("kg")
@@ -168,3 +171,21 @@ def serving(store: Path, log_dir: Path, *options: str) -> Iterator[RunningServer
     running = start_server(store, log_dir, *options)
     yield running
     running.stop()
+
+
+def on_reading_the_index(app, meanwhile: Callable[[], object]) -> list[str]:
+    """Each reading of the search index's texts by `app`'s query workers, recorded, `meanwhile` done
+    first (it may wait or raise); deleting the pool's `run` ends it."""
+    pool = app.extensions["kg"].current.services.pool
+    texts = internal("search-texts").text
+    run = pool.run
+    read: list[str] = []
+
+    def reading(query, client=None):
+        if query.text == texts:
+            read.append(query.text)
+            meanwhile()
+        return run(query, client)
+
+    pool.run = reading
+    return read

@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from server_fixtures import on_reading_the_index
 
 from kg.query.internal import internal
 from kg.server import ServerConfig, create_app, resources, services
@@ -135,24 +136,6 @@ def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
             assert "reached the row cap of 5 rows" in reply.get_data(as_text=True), path
     finally:
         app.extensions["kg"].close()
-
-
-def on_reading_the_index(app, meanwhile: Callable[[], object]) -> list[str]:
-    """Each reading of the search index's texts by `app`'s query workers, recorded, `meanwhile` done
-    first (it may wait or raise); deleting the pool's `run` ends it."""
-    pool = app.extensions["kg"].current.services.pool
-    texts = internal("search-texts").text
-    run = pool.run
-    read: list[str] = []
-
-    def reading(query, client=None):
-        if query.text == texts:
-            read.append(query.text)
-            meanwhile()
-        return run(query, client)
-
-    pool.run = reading
-    return read
 
 
 def capped_app(built, rows: int):

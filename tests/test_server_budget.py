@@ -11,6 +11,7 @@ import urllib.parse
 import uuid
 
 import pytest
+from server_fixtures import on_reading_the_index
 
 from kg.server import ServerConfig, create_app
 from kg.server.fairness import MADE_FOR_ALL, in_background
@@ -122,6 +123,28 @@ def test_the_read_ahead_reads_on_past_its_budget(built, caplog) -> None:
             read_ahead(app).join(300)
         summary = [r.getMessage() for r in caplog.records if "questions" in r.getMessage()]
         assert len(summary) == 1 and "refused" not in summary[0], summary
+        client = app.test_client()
+        for name in app.extensions["kg"].current.services.catalogue:
+            reply = client.get(f"/queries/{name}?run=1")
+            assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_a_defect_in_one_page_does_not_stop_the_read_ahead_of_the_others(built, caplog) -> None:
+    """A page that fails otherwise than by a refusal (here the search index's making) ended the whole
+    reading: every question after it was left for its first visitor to wait for."""
+    app = _app(built, workers=2)
+    try:
+
+        def broken() -> None:
+            raise RuntimeError("a defect in the index's making")
+
+        on_reading_the_index(app, broken)
+        with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
+            read_ahead(app).join(300)
+        summary = [r.getMessage() for r in caplog.records if " questions" in r.getMessage()]
+        assert len(summary) == 1 and "refused: /search" in summary[0], summary
         client = app.test_client()
         for name in app.extensions["kg"].current.services.catalogue:
             reply = client.get(f"/queries/{name}?run=1")

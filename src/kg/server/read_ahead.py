@@ -101,13 +101,17 @@ class Refusal(NamedTuple):
 
 def _read_page(app: Flask, live: Live, path: str, page: Callable[[], object]) -> Refusal | None:
     """Read one page of `live` as a request of the read-ahead's; None when it was read. A refusal is
-    a refused query raised, or a page that shows its refusal (a question's) with an error status."""
+    a refused query raised, a page that shows its refusal (a question's) with an error status, or a
+    page that failed otherwise."""
     with app.test_request_context(path, environ_base={"REMOTE_ADDR": READER}):
         g.kg_generation = app.extensions["kg"].hold(live)  # released as the request ends
         try:
             answer = page()
         except KgError as error:
             return Refusal(f"{error.status} {error}", error.retry_after is not None)
+        except Exception as error:  # noqa: BLE001 - a defect in one page: logged, the others still read
+            log.exception("read ahead of generation %s: %s failed", live.generation, path)
+            return Refusal(f"500 {type(error).__name__}", passes=False)
         if isinstance(answer, Response) and answer.status_code >= 400:
             return Refusal(f"{answer.status} (the page says why)", "Retry-After" in answer.headers)
         return None
