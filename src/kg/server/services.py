@@ -121,7 +121,8 @@ class Services:
         a loaded machine is tried again later. One refused in a way that may pass (every worker busy,
         stopped for a lighter client) is refused at once for 1, 2, 4 … seconds after each such refusal
         in a row, up to REFUSAL_KEPT: a long making stopped for every light visitor would otherwise be
-        started again, for nothing, by each request. A client past its budget does not start one."""
+        started again, for nothing, by each request. A making that fails otherwise (a defect) is kept as
+        one that would come again, with status 500. A client past its budget does not start one."""
         making = self._making_lock(key)
         with making:
             if key in self._derived:
