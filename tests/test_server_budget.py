@@ -110,6 +110,23 @@ def test_the_server_s_own_reading_is_charged_but_not_refused_for_its_budget(buil
         app.extensions["kg"].close()
 
 
+def _read_ahead_summary(app, caplog) -> str:
+    """The one line the read-ahead of `app`'s current generation ends with, once it has ended."""
+    with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
+        read_ahead(app).join(300)
+    summary = [r.getMessage() for r in caplog.records if " questions" in r.getMessage()]
+    assert len(summary) == 1, summary
+    return summary[0]
+
+
+def _assert_every_question_read_ahead(app) -> None:
+    """Every catalogue question's page answers from the cache the read-ahead filled."""
+    client = app.test_client()
+    for name in app.extensions["kg"].current.services.catalogue:
+        reply = client.get(f"/queries/{name}?run=1")
+        assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+
+
 def test_the_read_ahead_reads_on_past_its_budget(built, caplog) -> None:
     """At 10 M triples the charts used up the read-ahead's budget of worker-seconds and every question
     after them was refused at once. Its budget is spent here before it starts: it reads them all."""
@@ -119,14 +136,8 @@ def test_the_read_ahead_reads_on_past_its_budget(built, caplog) -> None:
         with pytest.raises(ServiceError) as stopped:
             pool.run(Query(HEAVY), READER)
         assert stopped.value.status == 504
-        with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
-            read_ahead(app).join(300)
-        summary = [r.getMessage() for r in caplog.records if "questions" in r.getMessage()]
-        assert len(summary) == 1 and "refused" not in summary[0], summary
-        client = app.test_client()
-        for name in app.extensions["kg"].current.services.catalogue:
-            reply = client.get(f"/queries/{name}?run=1")
-            assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+        assert "refused" not in _read_ahead_summary(app, caplog)
+        _assert_every_question_read_ahead(app)
     finally:
         app.extensions["kg"].close()
 
@@ -141,14 +152,8 @@ def test_a_defect_in_one_page_does_not_stop_the_read_ahead_of_the_others(built, 
             raise RuntimeError("a defect in the index's making")
 
         on_reading_the_index(app, broken)
-        with caplog.at_level(logging.INFO, logger="kg.server.read_ahead"):
-            read_ahead(app).join(300)
-        summary = [r.getMessage() for r in caplog.records if " questions" in r.getMessage()]
-        assert len(summary) == 1 and "refused: /search" in summary[0], summary
-        client = app.test_client()
-        for name in app.extensions["kg"].current.services.catalogue:
-            reply = client.get(f"/queries/{name}?run=1")
-            assert (reply.status_code, reply.headers["Cache-Status"]) == (200, "kg; hit"), name
+        assert "refused: /search" in _read_ahead_summary(app, caplog)
+        _assert_every_question_read_ahead(app)
     finally:
         app.extensions["kg"].close()
 
