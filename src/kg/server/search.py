@@ -26,6 +26,7 @@ from .workers import ServiceError
 
 blueprint = Blueprint("search", __name__)
 MAX_LIMIT = 100
+INDEX = ("search-index",)  # what the search index is kept under (`Services.derived`)
 INDEX_RETRY = 5  # seconds a search refused while the index is read says to wait
 
 
@@ -33,15 +34,13 @@ def search_index(state: Services | None = None) -> SearchIndex:
     """The served store's search index, read once for each build served; a lasting refusal of it is
     kept a while (`Services.derived`), so that each search need not wait out the time limit."""
     state = state or services()
-    return state.derived(("search-index",), lambda: index_from_store(state.values))
+    return state.derived(INDEX, lambda: index_from_store(state.values))
 
 
 def search_index_within(state: Services) -> SearchIndex | None:
     """The search index, or None while it is still being read after the queue wait: a search then
     answers what it can without it rather than wait for the whole reading."""
-    return state.derived_within(
-        ("search-index",), lambda: index_from_store(state.values), state.config.queue_wait
-    )
+    return state.derived_within(INDEX, lambda: index_from_store(state.values), state.config.queue_wait)
 
 
 def index_being_read() -> ServiceError:

@@ -142,18 +142,8 @@ class Services:
         while True:
             if key in self._derived:
                 return cast(T, self._derived[key])
-            if making.acquire(blocking=False):  # no one is making it: start the making
-                handed = False
-                try:
-                    if key in self._derived:  # made since the look above
-                        return cast(T, self._derived[key])
-                    self._may_make(key)
-                    # handed the lock held, so that no request can take it first and make it itself
-                    threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
-                    handed = True
-                finally:
-                    if not handed:
-                        making.release()
+            if making.acquire(blocking=False):  # no one is making it
+                self._start_making(making, key, make)
             left = deadline - time.monotonic()
             if left <= 0 or not making.acquire(timeout=left):
                 return None
@@ -165,6 +155,20 @@ class Services:
                     refused.status, refused.message, retry_after=refused.retry_after(refused.left())
                 )
             # made, or the lock was held only a moment (a client past its budget asking): look again
+
+    def _start_making(self, making: threading.Lock, key: Hashable, make: Callable[[], T]) -> None:
+        """Make the object in a thread of its own, handed the lock the caller took, so that no request
+        can take it first and make it itself; where nothing is to be started (made meanwhile, a kept
+        refusal, a client past its budget, no thread to be had), release the lock, raising why."""
+        try:
+            if key not in self._derived:
+                self._may_make(key)
+                threading.Thread(target=self._make_holding, args=(making, key, make), daemon=True).start()
+                return
+        except BaseException:
+            making.release()
+            raise
+        making.release()
 
     def _making_lock(self, key: Hashable) -> threading.Lock:
         with self._deriving:
