@@ -73,7 +73,9 @@ def publish_marked(graphs_folder: str, store_link: str, dist_link: str, marker: 
     print("ready", flush=True)
     watch(stop_at)
     generations = Generations(Path(store_link), Path(dist_link))
-    publish(generations, lambda staging: stage(PROJECT, files, staging))
+    publish(
+        generations, lambda staging: stage(PROJECT, files, staging, while_writing=generations.retire_older)
+    )
     print("done", flush=True)
 
 

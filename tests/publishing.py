@@ -133,23 +133,38 @@ class Layout:
         return code == 0
 
     def whole_generation(self) -> tuple[str, str]:
-        """The generation the user's paths show, checked whole: dist/ and the store of the same
-        generation, holding the same quads. Returns its id and marker."""
+        """The generation the user's paths show, checked whole, and every other folder named as a
+        generation checked whole too (a removal cut short must not leave half of one under its name).
+        Returns the shown generation's id and marker."""
         store_real, dist_real = Path(os.path.realpath(self.store)), Path(os.path.realpath(self.dist))
         assert store_real.parent == dist_real.parent, f"store {store_real} and dist {dist_real} differ"
         assert store_real.parent.parent == self.home.resolve()
-        lines = (self.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
-        store = EmbeddedStore(self.store)
-        assert sum(triples_per_graph(store).values()) == len(lines)
-        [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
-        marker = row["m"].value
-        assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
         assert generation_id(self.store) == store_real.parent.name
-        return store_real.parent.name, marker
+        for name in self.named_generations():
+            _marker_of_whole(self.home / name)
+        return store_real.parent.name, _marker_of_whole(store_real.parent)
+
+    def named_generations(self) -> list[str]:
+        """The folders named as generations, oldest first."""
+        return sorted(name for name in os.listdir(self.home) if not name.startswith(".") and name != CURRENT)
 
     def leftovers(self) -> list[str]:
         names = set(os.listdir(self.home)) - {CURRENT, ".lock"}
-        generations = [name for name in names if not name.startswith(".")]
-        assert len(generations) <= 2, f"more than the current and previous generation: {sorted(names)}"
+        assert len(self.named_generations()) <= 2, (
+            f"more than the current and previous generation: {sorted(names)}"
+        )
         hidden = [name for name in names if name.startswith(".")]
         return hidden + [name for name in os.listdir(self.root / ".kg") if name.startswith(".")]
+
+
+def _marker_of_whole(folder: Path) -> str:
+    """The marker of the generation in `folder`, once its dist/ and its store hold the same quads."""
+    dump = folder / "dist" / "opioid-kg.nq"
+    assert dump.is_file(), f"{folder.name} is named as a generation but has no {dump.name}"
+    lines = dump.read_text("utf-8").splitlines()
+    store = EmbeddedStore(folder / "store")
+    assert sum(triples_per_graph(store).values()) == len(lines), f"{folder.name}: store and dist/ differ"
+    [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
+    marker: str = row["m"].value
+    assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
+    return marker

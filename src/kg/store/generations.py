@@ -137,7 +137,10 @@ class Generations:
         for path in self.home.iterdir():
             if path.name in keep or path.name in (CURRENT, ".lock") or leased(path):
                 continue
-            _remove(path)
+            if _number(path.name):
+                self._remove_generation(path)
+            else:
+                _remove(path)
             removed.append(path)
         for link in (self.store_link, self.dist_link):
             for leftover in link.parent.glob(f".{link.name}.*-*"):  # folders of builds before generations
@@ -154,9 +157,16 @@ class Generations:
         for name in self._older_than(current) if current is not None else []:
             path = self.home / name
             if not leased(path):
-                _remove(path)
+                self._remove_generation(path)
                 removed.append(path)
         return removed
+
+    def _remove_generation(self, path: Path) -> None:
+        """Remove a generation's folder, renamed out of the way first: a removal cut short then leaves a
+        hidden folder the next build removes, never part of a generation under a generation's name."""
+        hidden = self.home / f".retired-{path.name}-{os.getpid()}-{secrets.token_hex(4)}"
+        os.rename(path, hidden)
+        _remove(hidden)
 
     def _older_than(self, generation: Generation) -> list[str]:
         return [name for name in os.listdir(self.home) if 0 < _number(name) < _number(generation.id)]
