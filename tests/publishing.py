@@ -140,9 +140,14 @@ class Layout:
         assert store_real.parent == dist_real.parent, f"store {store_real} and dist {dist_real} differ"
         assert store_real.parent.parent == self.home.resolve()
         assert generation_id(self.store) == store_real.parent.name
-        for name in self.named_generations():
-            _marker_of_whole(self.home / name)
+        self.check_named_whole()
         return store_real.parent.name, _marker_of_whole(store_real.parent)
+
+    def check_named_whole(self) -> None:
+        """Every folder named as a generation is whole: a removal cut short must not leave part of one
+        under its name, where the next build would keep it as the previous generation."""
+        for name in self.named_generations():
+            whole_dump(self.home / name)
 
     def named_generations(self) -> list[str]:
         """The folders named as generations, oldest first."""
@@ -157,13 +162,19 @@ class Layout:
         return hidden + [name for name in os.listdir(self.root / ".kg") if name.startswith(".")]
 
 
-def _marker_of_whole(folder: Path) -> str:
-    """The marker of the generation in `folder`, once its dist/ and its store hold the same quads."""
+def whole_dump(folder: Path) -> tuple[list[str], EmbeddedStore]:
+    """The N-Quads lines of the generation in `folder`, and its store, once both hold the same quads."""
     dump = folder / "dist" / "opioid-kg.nq"
     assert dump.is_file(), f"{folder.name} is named as a generation but has no {dump.name}"
     lines = dump.read_text("utf-8").splitlines()
     store = EmbeddedStore(folder / "store")
     assert sum(triples_per_graph(store).values()) == len(lines), f"{folder.name}: store and dist/ differ"
+    return lines, store
+
+
+def _marker_of_whole(folder: Path) -> str:
+    """The marker of the whole generation in `folder`."""
+    lines, store = whole_dump(folder)
     [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
     marker: str = row["m"].value
     assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)

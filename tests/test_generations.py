@@ -20,12 +20,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from inputs import copy_build
-from publishing import MARKER, Driver, Layout
+from publishing import MARKER, Driver, Layout, whole_dump
 from server_fixtures import PROJECT, RunningServer, start_server
 
-from kg.query.counts import triples_per_graph
 from kg.server import ServerConfig, create_app
-from kg.store.embedded import EmbeddedStore, check_built
+from kg.store.embedded import check_built
 from kg.store.generations import CURRENT, GENERATIONS, Generations, Lease, leased
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -214,8 +213,8 @@ def test_kill_of_the_kg_build_command_while_it_publishes(
         shown = os.readlink(generations / CURRENT)
         store_real, dist_real = (Path(os.path.realpath(p)) for p in (layout.store, layout.dist))
         assert store_real.parent == dist_real.parent == generations.resolve() / shown
-        lines = (layout.dist / "opioid-kg.nq").read_text("utf-8").splitlines()
-        assert sum(triples_per_graph(EmbeddedStore(layout.store)).values()) == len(lines)
+        whole_dump(store_real.parent)
+        layout.check_named_whole()
         server = start_server(layout.store, tmp_path, "--workers", "1")
         try:
             reply = server.get("/sparql", "application/sparql-results+json", query="ASK {}")
