@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import random
+import tracemalloc
 
 import pyoxigraph as ox
 import pytest
@@ -13,7 +15,7 @@ from kg.cli import main
 from kg.errors import KgError
 from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
-from kg.search.index import edit_distance
+from kg.search.index import MAX_TEXT, TooLong, edit_distance
 from kg.search.load import kinds_of, store_select
 from kg.search.resolve import Lookups, Unresolved, kind_of, resolve_iri
 from kg.store.base import value_rows
@@ -76,6 +78,29 @@ def test_nothing_at_all_says_what_the_graph_holds(index) -> None:
     assert result.holdings["substance"] >= 10 and result.holdings["excerpt"] >= 50
 
 
+def test_a_long_word_costs_no_more_than_the_longest_word_the_index_holds(index) -> None:
+    """A word's misspellings were looked up by its deletions, made whatever its length: a search of
+    5,000 letters took the server's whole memory. A word longer than any the index holds by more than
+    the edits it allows is no misspelling of one, and is not taken apart."""
+    rng = random.Random(5)
+    word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(MAX_TEXT))
+    tracemalloc.start()
+    try:
+        result = index.search(word)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.hits == [] and result.read_as == {}
+    assert peak < 5_000_000, f"{peak:,} bytes for one word of {len(word)} letters"
+    assert index.search("fentanil").read_as == {"fentanil": "fentanyl"}  # a misspelling is still one
+
+
+def test_a_search_text_longer_than_the_index_reads_is_refused_saying_so(index) -> None:
+    assert index.search("heroin " * (MAX_TEXT // 7)).hits  # up to the bound, words are searched
+    with pytest.raises(TooLong, match=f"{MAX_TEXT + 1} characters long; at most {MAX_TEXT}"):
+        index.search("a" * (MAX_TEXT + 1))
+
+
 def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
     runner = CliRunner()
     found = runner.invoke(main, ["search", "Merida", "--store", str(built.store_path), "--format", "json"])
@@ -87,6 +112,8 @@ def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
     unknown = runner.invoke(main, ["search", "xyzzyq", "--kind", "place", "--store", str(built.store_path)])
     assert unknown.exit_code == 1
     assert "nothing in the graph matches 'xyzzyq'" in unknown.output
+    too_long = runner.invoke(main, ["search", "a" * (MAX_TEXT + 1), "--store", str(built.store_path)])
+    assert too_long.exit_code == 2 and f"at most {MAX_TEXT} are searched" in too_long.output
 
 
 def test_the_kind_of_a_few_things_is_read_without_the_index(store, index, project_root) -> None:

@@ -17,10 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kg.errors import KgError
+
 FIELD_WEIGHTS = {"name": 1.0, "alternative name": 0.9, "definition": 0.45, "text": 0.35}
 TERM_WEIGHT = 0.6  # ontology terms rank below the things of the graph
 PREFIX_LIMIT = 200  # vocabulary words a short prefix may stand for
 SNIPPET = 90  # characters either side of a match in a long text
+MAX_TEXT = 500  # characters of a search text: a visitor's text is searched in the server's own process
 _TOKEN = re.compile(r"[a-z0-9]+")
 # Words that say nothing of what is sought; dropped when the query has others.
 STOPWORDS = frozenset(
@@ -34,6 +37,15 @@ def normalize(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_TOKEN.findall(plain))
+
+
+class TooLong(KgError, ValueError):
+    """A search text longer than the index searches."""
+
+
+def check_length(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise TooLong(f"the search text is {len(text)} characters long; at most {MAX_TEXT} are searched")
 
 
 def tokens(text: str) -> list[str]:
@@ -158,6 +170,7 @@ class SearchIndex:
                 for word in item.words:
                     self.postings[word].add(entry.iri)
         self.vocabulary = sorted(self.postings)
+        self.longest = max(map(len, self.vocabulary), default=0)
         self.neighbours: dict[str, set[str]] = defaultdict(set)
         for word in self.vocabulary:
             for variant in _deletes(word, allowed_edits(word)):
@@ -180,7 +193,10 @@ class SearchIndex:
                 if not other.startswith(word):
                     break
                 found.setdefault(other, 0.75)
-        if word not in self.postings and (limit := allowed_edits(word)):
+        limit = allowed_edits(word)
+        # a word longer than every word of the index by more than its edits is no misspelling of one,
+        # and its deletions grow with the cube of its length
+        if word not in self.postings and limit and len(word) - limit <= self.longest:
             candidates = set()
             for variant in _deletes(word, limit):
                 candidates |= self.neighbours.get(variant, set())
@@ -191,7 +207,9 @@ class SearchIndex:
         return found
 
     def search(self, text: str, kinds: Iterable[str] = (), limit: int = 20) -> SearchResult:
-        """Entries matching every word of `text` (of the given kinds), best first."""
+        """Entries matching every word of `text` (of the given kinds), best first; TooLong past
+        MAX_TEXT characters."""
+        check_length(text)
         words = [w for w in tokens(text) if w not in STOPWORDS] or tokens(text)
         wanted = set(kinds)
         result = SearchResult(text, [])

@@ -16,7 +16,7 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
 from kg.search import KINDS, Hit, SearchIndex, SearchResult, index_from_store
-from kg.search.index import TERM_WEIGHT
+from kg.search.index import TERM_WEIGHT, check_length
 from kg.search.load import named_as
 from kg.search.resolve import Lookups, resolve_parameters
 
@@ -76,6 +76,7 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
 
 def _arguments() -> tuple[str, list[str], int]:
     text = request.args.get("q", "").strip()
+    check_length(text)  # TooLong, a KgError: 400
     kinds = [k for k in request.args.getlist("kind") if k]
     known = {kind for kind, _ in KINDS}
     unknown = [k for k in kinds if k not in known]
