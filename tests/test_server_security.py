@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import urllib.error
@@ -92,6 +93,8 @@ def test_service_never_calls_out(server, listener) -> None:
         f"SELECT * WHERE {{ BIND(<{target}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
         f"SELECT * WHERE {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ # a comment to a carriage return\r SERVICE <{target}> {{ ?s ?p ?o }} \n }}",
+        f"SELECT * WHERE {{ #\r SERVICE SILENT <{target}> {{ ?s ?p ?o }} \n }}",
     ]
     for query in disguises:
         reply = server.post_form("/sparql", {"query": query})
@@ -224,3 +227,16 @@ def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) 
     for preset in ("screen", "memo"):
         reply = server.request("/charts/shareOfSeizedHeroin.svg", params={"area": "US", "preset": preset})
         assert (reply.status, reply.headers.get("cache-status")) == (200, "kg; fwd=miss"), preset
+
+
+def test_a_search_or_a_name_longer_than_the_index_searches_is_refused_at_once(server) -> None:
+    """A search of 5,000 letters took the server's whole memory, and a question's value given as a
+    name of 1,000 letters a gigabyte: the index took every long word apart."""
+    rng = random.Random(7)
+    letters = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(5_000))
+    for path in ("/api/search", "/search"):
+        reply = server.get(path, q=letters)
+        assert reply.status == 400 and "at most 500 are searched" in reply.text, (path, reply.text[:300])
+    named = server.get("/api/queries/fentanyl-routes", substance=letters[:1_000])
+    assert named.status == 400 and "nothing in the graph is named" in named.text, named.text[:300]
+    assert "did you mean" not in named.text

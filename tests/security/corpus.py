@@ -22,6 +22,7 @@ class Spelling:
     name: str
     template: str
     update: bool = False
+    harmless: bool = False  # read as SPARQL 1.1 reads it (escapes expanded first), it calls nothing
 
     def text(self, url: str) -> str:
         return self.template.replace("{url}", url)
@@ -109,6 +110,30 @@ TRICKS = {
     "values-after": "SELECT * WHERE { SERVICE <{url}sparql> { ?s ?p ?o } } VALUES ?s { <urn:x> }",
     "bom-start": "\ufeffSELECT * WHERE { SERVICE <{url}sparql> { ?s ?p ?o } }",
     "nul-in-comment": "SELECT * WHERE { #\x00\nSERVICE <{url}sparql> { ?s ?p ?o } }",
+    # Each of these reads as a whole query both to a reader that ends comments at a line feed only, or
+    # expands escapes over the whole text, and to the engine, which does neither: the first sees no
+    # SERVICE, the engine runs one.
+    "comment-cr-balanced": "SELECT * WHERE { # look away\rSERVICE <{url}sparql> { ?s ?p ?o }\n}",
+    "comment-cr-balanced-silent": "SELECT * WHERE { #\r SERVICE SILENT <{url}sparql> { ?s ?p ?o } \n }",
+    "string-escaped-quote-balanced": (
+        'SELECT * WHERE { BIND("X\\u0022 AS ?y) BIND(1+" AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } '
+        'BIND(" AS ?w) BIND(\\u0022" AS ?z) }'
+    ),
+    "string-escaped-apos-balanced": (
+        "SELECT * WHERE { BIND('X\\u0027 AS ?y) BIND(1+' AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } "
+        "BIND(' AS ?w) BIND(\\u0027' AS ?z) }"
+    ),
+    "string-long-escape-balanced": (
+        'SELECT * WHERE { BIND("X\\U00000022 AS ?y) BIND(1+" AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } '
+        'BIND(" AS ?w) BIND(\\U00000022" AS ?z) }'
+    ),
+}
+# Those whose SERVICE lies in a string once the escapes are expanded, as SPARQL 1.1 expands them: the
+# server runs them so, and they answer.
+HARMLESS_EXPANDED = {
+    "string-escaped-quote-balanced",
+    "string-escaped-apos-balanced",
+    "string-long-escape-balanced",
 }
 # Queries that try to read a dataset from outside: FROM with every spelling of an IRI.
 DATASETS = {
@@ -120,6 +145,7 @@ DATASETS = {
     "from-escaped": "SELECT * FROM <{url}\\u0064ata> WHERE { ?s ?p ?o }",
     "from-base": "BASE <{url}>\nSELECT * FROM <data.ttl> WHERE { ?s ?p ?o }",
     "from-comment-cr": "SELECT * # x\rFROM <{url}data.ttl> WHERE { ?s ?p ?o }",
+    "from-comment-cr-then-lf": "SELECT * # x\rFROM <{url}data.ttl>\nWHERE { ?s ?p ?o }",
 }
 # Updates that fetch: LOAD in its spellings.
 LOADS = {
@@ -152,7 +178,9 @@ def spellings() -> list[Spelling]:
         found.append(
             Spelling(f"end:{end_name}/in:{wrap_name}", prologue + WRAPPERS[wrap_name].format(service=service))
         )
-    found += [Spelling(f"trick:{name}", text) for name, text in TRICKS.items()]
+    found += [
+        Spelling(f"trick:{name}", text, harmless=name in HARMLESS_EXPANDED) for name, text in TRICKS.items()
+    ]
     found += [Spelling(f"dataset:{name}", text) for name, text in DATASETS.items()]
     found += [Spelling(f"load:{name}", text, update=True) for name, text in LOADS.items()]
     return found

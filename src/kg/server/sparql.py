@@ -38,7 +38,7 @@ def run_sparql(
     """
     state = services()
     config = state.config
-    guard.precheck(text, config.max_query_length, config.max_nesting)
+    text = guard.precheck(text, config.max_query_length, config.max_nesting)
     select_format, ask_format, graph_format = formats or _accepted()
     return state.run(
         Query(

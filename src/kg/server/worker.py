@@ -81,10 +81,12 @@ def admit(
 ) -> tuple[str, bool]:
     """A client's text as it may run, and whether the default graph is the union of the named graphs.
 
-    The protocol's dataset (default-graph-uri, named-graph-uri) is written into
+    The text is made canonical (`guard.canonical`), so that the engine reads the tokens the guard
+    read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into
     the text as FROM clauses, and the result is read again, so what runs is
     always what the guard read.
     """
+    text = guard.canonical(text)
     reading = guard.read(text, graphs)
     if not (default or named):
         return text, not reading.dataset
