@@ -19,6 +19,7 @@ from kg.build.pipeline import PARSED, READ_AHEAD_FROM, BuildResult, build
 
 REPORT = "000_1bdfefaeb44abb70"
 FIXTURE = "fixture-poppy-estimate"
+ID = "https://w3id.org/opioid-kg/id/"
 
 
 def _files(dist: Path) -> dict[str, bytes]:
@@ -253,3 +254,29 @@ def test_a_build_of_one_source_is_rebuilt_from_its_own_generation_and_a_whole_bu
     whole = build(library, work / "dist", work / "store")
     assert whole.how.startswith("rebuilt from generation 0002-"), whole.how
     _same_as_clean(library, tmp_path, whole)
+
+
+def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """The evidence a thing needs follows from its class (`EvidenceShape`): a subject with no class
+    was reached by no shape, so a fact of it without any excerpt was published. A rebuild finds it
+    among the subjects the change reached, as a clean build does among them all: one added so, and
+    one whose class was taken away."""
+    extra = library / "graph" / FIXTURE / "data" / "zz-invented.ttl"
+    extra.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        '<https://w3id.org/opioid-kg/id/flow/invented> rdfs:label "heroin flows from Canada to Peru"@en .\n',
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f"{extra}:3: <https://w3id.org/opioid-kg/id/flow/invented> has no rdf:type" in failure, failure
+    extra.unlink()
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    _edit(
+        statistics,
+        "organization:fixture-estimates-desk a kg:GovernmentAgency ;",
+        "organization:fixture-estimates-desk",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f"{statistics}:19: <{ID}organization/fixture-estimates-desk> has no rdf:type" in failure, failure

@@ -24,7 +24,13 @@ from kg.build.shape_queries import ShapeQuery, ValidationPlan
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, validate
-from kg.build.vocabulary import describe_undeclared, undeclared_terms
+from kg.build.vocabulary import (
+    Subject,
+    describe_undeclared,
+    describe_untyped,
+    undeclared_terms,
+    untyped_subjects,
+)
 from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import graph_iri
 
@@ -49,13 +55,22 @@ def check_terms(store: ox.Store, index: SubjectIndex) -> None:
         raise BuildFailed(describe_undeclared(unknown, index))
 
 
+def check_typed(store: ox.Store, index: SubjectIndex, among: set[Subject] | None = None) -> None:
+    """Every thing of the data has a class, so that the shapes reach it; of `among` only, when given
+    (what a rebuild's change reached). Raises BuildFailed."""
+    untyped = untyped_subjects(store, [named(name) for name in DATA_GRAPHS], among)
+    if untyped:
+        raise BuildFailed(describe_untyped(untyped, index))
+
+
 @dataclass(frozen=True)
 class Reached:
-    """The documents (their metadata and text) and the excerpts a change reached: what a rebuild
-    re-checks of the sources."""
+    """The documents (their metadata and text), the excerpts and the subjects of the data a change
+    reached: what a rebuild re-checks of the sources and of the things' classes."""
 
     documents: set[URIRef]
     excerpts: set[URIRef] | None  # None: every excerpt (one without an IRI cannot be named in a query)
+    subjects: set[Subject] | None = None  # None: every subject
 
 
 def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode | ox.BlankNode) -> str:

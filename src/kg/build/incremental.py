@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg.build
-from kg.build.checks import Reached
+from kg.build.checks import DATA_GRAPHS, Reached
 from kg.build.sources import SourceText, source_texts
 from kg.namespaces import graph_iri
 from kg.store.generations import Generation
@@ -245,4 +245,5 @@ def reached_sources(
             if isinstance(quad.subject, ox.NamedNode):
                 excerpts.add(URIRef(quad.subject.value))
             blank = blank or isinstance(quad.subject, ox.BlankNode)
-    return Reached(documents, None if blank else excerpts), now
+    changed = set().union(*(change.subjects(name) for name in DATA_GRAPHS))
+    return Reached(documents, None if blank else excerpts, changed), now

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PREFIX = re.compile(r"@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.", re.IGNORECASE)
-_SUBJECT = re.compile(r"^(<[^>]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)\s")
+# A subject starts a line, followed by white space or by the end of the line (its predicates below).
+_SUBJECT = re.compile(r"^(<[^>]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)(?:\s|$)")
 # A generated file (a table's triples) says where the statements that follow come from.
 ORIGIN = "#@ "
 

@@ -33,6 +33,7 @@ from kg.build.checks import (
     check_shapes,
     check_sources,
     check_terms,
+    check_typed,
     named,
     quads_graph,
 )
@@ -425,6 +426,7 @@ def _check(
         try:
             with turn():
                 check_terms(terms, index)
+                check_typed(store, index, reached.subjects if reached else None)
                 return check_sources(store, root / "sources", index, reached)
         except BaseException:
             failed.set()

@@ -1,9 +1,13 @@
-"""Checks that the graph uses only terms the ontology declares.
+"""Checks that the graph uses only terms the ontology declares, and gives every thing a class.
 
 A typo in a predicate (`kg:refArae`) is valid RDF and passes every shape that
 does not mention it, so undeclared terms are an error of their own. The check
 asks the store for the distinct predicates and classes (answered from its
 indexes), so it costs the number of terms, not of triples.
+
+The shapes say what evidence a thing needs by its class, so a thing with no
+class is reached by none of them, and a fact of it without any excerpt would
+be published: such things are an error of their own too.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from rdflib.namespace import RDF, RDFS
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
 
+RDF_TYPE = ox.NamedNode(str(RDF.type))
+UNTYPED_SHOWN = 20  # things without a class named in one message, as `untyped-subjects.rq` limits them
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 
@@ -68,3 +74,38 @@ def describe_undeclared(unknown: list[UndeclaredTerm], index: SubjectIndex) -> s
         for t in unknown
     ]
     return "terms declared neither in ontology/ nor in a reused vocabulary:\n" + "\n".join(lines)
+
+
+Subject = ox.NamedNode | ox.BlankNode
+
+
+def untyped_subjects(
+    store: ox.Store, graphs: Sequence[ox.NamedNode], among: set[Subject] | None = None
+) -> list[ox.NamedNode]:
+    """Subjects of `graphs` named by an IRI with no rdf:type in any graph (the ontology types the
+    properties a data file may describe), in SPARQL's order, the first UNTYPED_SHOWN: of all, or of
+    `among` only (the subjects a rebuild's change reached). A blank node is part of the description of
+    what refers to it. The query asks for those without a type in `graphs` (one scan of them: a
+    test of each subject's kind or of every graph in the query costs three times as much at a million
+    triples); the few it finds are looked up one by one."""
+    if among is None:
+        answer = store.query(sparql("untyped-subjects"), default_graph=list(graphs))
+        assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+        among = {row["s"] for row in answer}
+    untyped = [
+        subject
+        for subject in among
+        if isinstance(subject, ox.NamedNode)
+        and any(next(store.quads_for_pattern(subject, None, None, graph), None) for graph in graphs)
+        and next(store.quads_for_pattern(subject, RDF_TYPE, None, None), None) is None
+    ]
+    return sorted(untyped, key=lambda node: node.value)[:UNTYPED_SHOWN]
+
+
+def describe_untyped(untyped: list[ox.NamedNode], index: SubjectIndex) -> str:
+    """One line per thing without a class, starting with the file and line where it is described."""
+    lines = [f"{index.find(node.value) or 'graph/'}: <{node.value}> has no rdf:type" for node in untyped]
+    return (
+        "things without a class, which no shape reaches (the class of a thing says what evidence it needs;"
+        " give each the class it is an instance of):\n" + "\n".join(lines)
+    )
