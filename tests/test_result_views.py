@@ -286,3 +286,33 @@ def test_the_network_of_an_answer_comes_at_memo_size(client) -> None:
     assert f'href="{link}" download id="picture-memo"' in page
     png = client.get(link.replace("&amp;", "&")).data
     assert int.from_bytes(png[16:20], "big") == round(6.5 * 150)
+
+
+def test_drawing_a_picture_is_charged_to_its_client(built) -> None:
+    """A chart is drawn in the web process, not in a query worker: a client asking for pictures of ever
+    new queries (a few seconds of drawing each, at 500 points) slowed every other page for free. The
+    drawing's CPU time is charged to the client as a query's worker-seconds are, and a client past its
+    budget gets 429 for a picture as for a query."""
+    from kg.server import create_app
+    from kg.server.config import ServerConfig
+
+    values = " ".join(f'("{1900 + n}"^^<{XSD}gYear> {n * 7 % 101})' for n in range(120))
+    text = f"SELECT ?period ?value WHERE {{ VALUES (?period ?value) {{ {values} }} }}"
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2))
+    try:
+        client = app.test_client()
+        usage = app.extensions["kg"].current.services.pool.usage
+        assert client.get("/query", query_string={"query": text, "view": "chart"}).status_code == 200
+        drawer = {"REMOTE_ADDR": "192.0.2.7"}  # a client that asked no query: its answer is the cache's
+        picture = client.get(
+            "/query/view.png", query_string={"query": text, "view": "chart"}, environ_base=drawer
+        )
+        assert picture.status_code == 200 and picture.data.startswith(b"\x89PNG")
+        assert usage.of("192.0.2.7") > 0, "only the drawing can have been charged"
+        usage.charge("192.0.2.7", 10_000)  # past any budget
+        other = client.get(
+            "/query/view.svg", query_string={"query": text + " LIMIT 5", "view": "chart"}, environ_base=drawer
+        )
+        assert other.status_code == 429 and "worker-seconds" in other.get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()

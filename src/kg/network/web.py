@@ -68,8 +68,9 @@ def view_of(substance: str | None) -> FlowView:
 
 def cached(key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
     """Pictures of a read-only store never change while the server runs: each is drawn once and kept in
-    the server's one cache, under a key naming what it shows."""
-    return services().cache.get_or_make(key, make)
+    the server's one cache, under a key naming what it shows, and its drawing is charged to the client
+    who asked first (`Services.picture`)."""
+    return services().picture(key, make)
 
 
 def _substance() -> str | None:

@@ -153,7 +153,7 @@ def _picture(answer: Answer, key: tuple[object, ...], fmt: str) -> Response:
         except ValueError as error:
             raise ServiceError(404, f"nothing to chart: {error}") from None
 
-    body = services().cache.get_or_make(("answer-view", *key, view, fmt, preset), make)
+    body = services().picture(("answer-view", *key, view, fmt, preset), make)
     return Response(body, mimetype=MIME[fmt])
 
 

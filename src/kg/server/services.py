@@ -212,6 +212,12 @@ class Services:
         finally:
             making.release()
 
+    def picture(self, key: Hashable, draw: Callable[[], bytes]) -> bytes:
+        """A picture kept in the cache under `key`, drawn when it is not there for the current request's
+        client, held to its budget and charged for the drawing (`WorkerPool.drawn`)."""
+        asking = client()
+        return self.cache.get_or_make(key, lambda: self.pool.drawn(asking, draw))
+
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
         return self.pool.run(query, client())

@@ -157,6 +157,7 @@ class WorkerPool:
         self.queue_wait = queue_wait
         self.cache = cache
         self.slots = ClientSlots(client_limit, queue_wait)
+        self.drawing_slots = ClientSlots(client_limit, queue_wait)
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
@@ -269,18 +270,35 @@ class WorkerPool:
                     self._on_answer(False)
                     cached = self._run(query, client)
             except TooMany:
-                raise ServiceError(
-                    429,
-                    f"this client already runs {self.slots.limit} queries and waits for as many; "
-                    "wait for an answer first",
-                    retry_after=1,
-                ) from None
+                raise self._too_many(f"runs {self.slots.limit} queries") from None
             if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
                 size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)
                 self.cache.put(query, cached, size + len(query.text) + 256)
         if isinstance(cached, Failure):
             raise ServiceError.of(cached)
         return cached
+
+    def drawn(self, client: str | None, draw: Callable[[], bytes]) -> bytes:
+        """A picture drawn in this process for `client`: held to its budget, as many drawings at once
+        as it may run queries (slots of their own, since a drawing may ask queries), and charged the
+        CPU time the drawing took, as a query is charged its worker's time. Drawing runs here, not in
+        a worker: a client asking for pictures of ever new queries (seconds of drawing each) slowed
+        every page for free."""
+        self.within_budget(client)
+        try:
+            with self.drawing_slots.slot(client):
+                started = time.thread_time()
+                try:
+                    return draw()
+                finally:
+                    self.usage.charge(client, time.thread_time() - started)
+        except TooMany:
+            raise self._too_many(f"has {self.slots.limit} pictures being drawn") from None
+
+    def _too_many(self, doing: str) -> ServiceError:
+        return ServiceError(
+            429, f"this client already {doing} and waits for as many; wait for an answer first", retry_after=1
+        )
 
     def within_budget(self, client: str | None) -> None:
         """Refuse (429, with Retry-After) a client past its budget of worker-seconds, unless the query
