@@ -16,7 +16,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from pathlib import Path
 
 import httpx
@@ -397,3 +399,131 @@ class FailingProxy:
     def sent(self, method: str, path: str) -> list[int]:
         """Body sizes of the requests recorded with this method and path (its query string aside)."""
         return [size for m, p, size, _ in self.requests if m == method and p.split("?")[0] == path]
+
+
+WRITE_PATHS = ("/update", "/store")  # Oxigraph's SPARQL Update and Graph Store endpoints; /query only reads
+
+
+class WriteFaultProxy:
+    """A loopback HTTP proxy that forwards every request to a real store but fails its `nth` write
+    (a request to the update or Graph Store endpoint) in one of three ways:
+
+    - "before": answers 500 without forwarding it, so the store applies nothing;
+    - "after": forwards it, lets the store apply it, then answers 500;
+    - "drop": forwards it, lets the store apply it, then closes the connection without an answer.
+
+    Every write is recorded as (method, path, answer status or 0 for none).
+    """
+
+    def __init__(self, upstream: str, nth: int, how: str) -> None:
+        assert how in ("before", "after", "drop")
+        self.upstream = httpx.URL(upstream)
+        self.nth = nth
+        self.how = how
+        self.writes: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _any(self) -> None:
+                chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+                body = read_body(self.rfile, self.headers.get("content-length"), chunked)
+                self.close_connection = True  # one request per connection
+                failing = proxy._count_write(self.command, self.path)
+                if failing and proxy.how == "before":
+                    proxy._record(self.command, self.path, 500)
+                    self._answer(500, "Internal Server Error", {"content-type": "text/plain"}, b"failed\n")
+                    return
+                status, reason, headers, content = forward(
+                    proxy.upstream, self.command, self.path, self.headers, body
+                )
+                if not failing:
+                    if _writes(self.path):
+                        proxy._record(self.command, self.path, status)
+                    self._answer(status, reason, headers, content)
+                elif proxy.how == "after":
+                    proxy._record(self.command, self.path, 500)
+                    self._answer(
+                        500, "Internal Server Error", {"content-type": "text/plain"}, b"failed late\n"
+                    )
+                else:  # "drop": the store applied it; its answer never comes back
+                    proxy._record(self.command, self.path, 0)
+
+            def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
+                self.send_response(status, reason)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(content)))
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._seen = 0
+
+    def _count_write(self, method: str, path: str) -> bool:
+        """Count a write; whether it is the one to fail."""
+        if not _writes(path):
+            return False
+        with self._lock:
+            self._seen += 1
+            return self._seen == self.nth
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.writes.append((method, path.split("?")[0], status))
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def __enter__(self) -> WriteFaultProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _writes(path: str) -> bool:
+    return path.split("?")[0] in WRITE_PATHS
+
+
+def read_body(rfile: BufferedIOBase, length: str | None, chunked: bool) -> bytes:
+    """A request body, whether its length is given or it comes in chunks."""
+    if not chunked:
+        return rfile.read(int(length or 0))
+    chunks = []
+    while size := int(rfile.readline().split(b";")[0], 16):
+        chunks.append(rfile.read(size))
+        rfile.readline()
+    while rfile.readline() not in (b"\r\n", b"\n", b""):  # trailer fields
+        pass
+    return b"".join(chunks)
+
+
+def forward(
+    upstream: httpx.URL, method: str, path: str, received: Message, body: bytes
+) -> tuple[int, str, dict[str, str], bytes]:
+    """Send a request on to the store, with its length rather than in chunks; its whole answer."""
+    dropped = ("host", "connection", "transfer-encoding", "content-length")
+    headers = {k: v for k, v in received.items() if k.lower() not in dropped}
+    headers["content-length"] = str(len(body))
+    connection = http.client.HTTPConnection(upstream.host, upstream.port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        kept = {k: v for k, v in response.getheaders() if k.lower() in ("content-type", "www-authenticate")}
+        return response.status, response.reason, kept, content
+    finally:
+        connection.close()
