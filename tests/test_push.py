@@ -13,7 +13,7 @@ import pytest
 from answers import same_answer, same_graph
 from click.testing import CliRunner
 from rdflib import BNode, Graph
-from triplestores import FailingProxy, OxigraphServer
+from triplestores import FailingProxy, OxigraphServer, WriteFaultProxy
 
 from kg.build.parsing import rdflib_term
 from kg.cli import main
@@ -218,15 +218,16 @@ def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, serv
     data = str(graph_iri("data"))
     # Leftovers, counts, the live data graph read, the probe of the unusual literals about to go out
     # (write, read back, drop), its staging PUT, the staging count, and one request for each of the four
-    # other graphs get through; the copy from the staging graph meets a 503.
-    with FailingProxy(server.base, healthy=12) as proxy:
+    # other graphs get through; the copy from the staging graph meets a 503, and what follows gets through.
+    with FailingProxy(server.base, healthy=12, outage=1) as proxy:
         target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
         with pytest.raises(PushError, match="final copy") as failure:
             push(built.store(), target)
         assert proxy.failed == 1  # the copy is never sent twice
     message = str(failure.value)
     assert "live graphs background, ontology, provenance, shapes had changed" in message.lower()
-    assert "staged graphs (data) are either all as before or all new" in message
+    assert "may have applied it: graphs data are unchanged (the store did not apply it)" in message
+    assert message.endswith("the staging graphs were dropped.")
     assert same_graph(graph_on(server.query, data), before)
     report = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
     assert report.verified and report.methods[data] == "whole graph through a staging graph"
@@ -245,7 +246,13 @@ def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, t
         report = push(built.store(), target)
         assert proxy.failed == 1
     assert report.verified and report.methods[str(graph_iri("data"))] == "whole graph through a staging graph"
-    assert report.notes == ["the staging graphs could not be dropped (the next push drops them)"]
+    [note] = report.notes
+    assert note.startswith("the staging graphs could not be dropped: ") and note.endswith(
+        "(the next push drops them)"
+    )
+    assert (
+        "the target holds urn:opioid-kg:staging:https://w3id.org/opioid-kg/graph/data (1940 triples)" in note
+    )
     assert [g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:")]
 
 
@@ -260,7 +267,9 @@ def test_server_killed_while_reading_a_whole_graph_leaves_no_trace_of_it(built, 
         with pytest.raises(PushError, match="at graph data") as failure:
             push(built.store(), target)
         assert proxy.sent("POST", "/store")[1] > 100_000  # the graph was on its way
-    assert "live graphs background had changed; the other live graphs are unchanged" in str(failure.value)
+    message = str(failure.value)
+    assert "live graphs background had changed; whether graph data changed is unknown" in message
+    assert message.endswith("the other live graphs are unchanged; no staging graph was written.")
     assert server.process is not None and server.process.poll() is not None  # really killed
     server.start()
     background = str(graph_iri("background"))
@@ -272,12 +281,12 @@ def test_one_request_push_fails_whole(built, server):
     """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
     before = seed_old_data(server)
     # The leftovers, the counts, the live data graph's triples, and the literal probe (write, read back,
-    # drop).
-    with FailingProxy(server.base, healthy=6) as proxy:
+    # drop). The request and its one retry fail; the graphs are read again after them.
+    with FailingProxy(server.base, healthy=6, outage=2) as proxy:
         with pytest.raises(PushError, match="one update request") as failure:
             push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
         assert proxy.failed == 2  # the request and its one retry
-    assert "live graphs are unchanged" in str(failure.value)
+    assert "the live graphs are unchanged (the store did not apply it)" in str(failure.value)
     assert same_graph(graph_on(server.query, str(graph_iri("data"))), before)
     report = push(built.store(), Target(server.query, server.update))
     assert report.verified and triples_per_graph(RemoteStore(server.query)) == expected_counts(built)
@@ -443,3 +452,103 @@ def test_bulk_push_without_a_bulk_loader_is_refused_before_writing(built, gsp, s
     arguments += ["--endpoint", "http://127.0.0.1:9/sparql", "--update", "http://127.0.0.1:9/sparql"]
     refused = CliRunner().invoke(main, [*arguments, *(["--gsp", gsp] if gsp else [])])
     assert refused.exit_code == 1 and said in refused.stderr and "Traceback" not in refused.output
+
+
+PROBE = "urn:opioid-kg:probe"
+
+
+def held(endpoint: str) -> dict[str, int]:
+    """Triples in every graph the store holds, the push's own staging and probe graphs among them."""
+    return triples_per_graph(RemoteStore(endpoint, graphs=sorted(all_graphs(endpoint))))
+
+
+def cli_push(built, proxy: WriteFaultProxy, *options: str) -> tuple[int, str]:
+    """`kg push` through the proxy, without retries: its exit status and its one line on stderr."""
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--retries", "0"]
+    arguments += ["--endpoint", proxy.url("/query"), "--update", proxy.url("/update"), *options]
+    result = CliRunner().invoke(main, arguments)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr.strip()
+
+
+@pytest.mark.parametrize("how", ["drop", "after"])
+def test_an_update_applied_without_an_answer_is_said_applied(built, server, how):
+    """The one update request carrying every change is applied, but its answer is lost (the connection
+    drops, or a 500 comes back): the push reads the graphs again and says what they hold."""
+    with WriteFaultProxy(server.base, 3, how) as proxy:  # the probe's write and drop, then the update
+        status, said = cli_push(built, proxy)
+        assert [path for _, path, _ in proxy.writes] == ["/update"] * 3
+    assert held(server.query) == expected_counts(built)  # the store applied it
+    assert status == 1 and "\n" not in said
+    assert "unchanged" not in said
+    assert "every live graph now equals the local one" in said
+
+
+def test_a_probe_graph_left_behind_is_named(built, server):
+    """The probe of the unusual literals is written, and the request dropping it fails: the message
+    names the probe graph the store still holds and how to drop it."""
+    with WriteFaultProxy(server.base, 2, "before") as proxy:
+        status, said = cli_push(built, proxy, "--batch-size", "500")
+    assert held(server.query) == {PROBE: 7}
+    assert status == 1 and "\n" not in said
+    assert "nothing was written" not in said
+    assert f"the probe graph {PROBE} holds 7 triples" in said
+    assert f"DROP SILENT GRAPH <{PROBE}>" in said
+
+
+def claims_hold(message: str, before: dict[str, int], after: dict[str, int], local: dict[str, int]) -> None:
+    """What a failed push says about the target agrees with what the target holds."""
+    live_before = {iri: n for iri, n in before.items() if iri in local}
+    live_after = {iri: n for iri, n in after.items() if iri in local}
+    if "nothing was written" in message:
+        assert after == before, message
+    if "the live graphs are unchanged" in message or "no live graph had changed" in message:
+        assert live_after == live_before, message
+    if "every live graph now equals the local one" in message:
+        assert live_after == local, message
+    for leftover in (iri for iri in after if iri not in local and iri not in before):
+        name = "staging graph" if leftover.startswith("urn:opioid-kg:staging:") else leftover
+        assert name in message and "were dropped" not in message.split(name)[-1][:80], message
+    assert "\n" not in message
+
+
+WRITES_BY_GRAPH_STORE = 9  # probe write and drop, the data graph's staging PUT, 4 POSTs, the copy, the drop
+
+
+@pytest.mark.parametrize("how", ["before", "after", "drop"])
+@pytest.mark.parametrize("nth", range(1, WRITES_BY_GRAPH_STORE + 1))
+def test_every_failed_write_is_reported_as_the_store_holds_it(built, server, nth, how):
+    """Each write of a push that stages a graph and posts the others, failed in each way in turn:
+    whatever the push says of the target is so, and the next push completes it."""
+    seed_old_data(server)
+    before = held(server.query)
+    with WriteFaultProxy(server.base, nth, how) as proxy:
+        target = Target(
+            proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000, retries=0
+        )
+        try:
+            report = push(built.store(), target)
+        except PushError as failure:
+            claims_hold(str(failure), before, held(server.query), expected_counts(built))
+        else:
+            assert report.verified
+        assert len(proxy.writes) >= min(nth, WRITES_BY_GRAPH_STORE)
+    again = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
+    assert again.verified and held(server.query) == expected_counts(built)
+
+
+@pytest.mark.parametrize("how", ["before", "after", "drop"])
+@pytest.mark.parametrize("nth", [1, 2, 3])
+def test_every_failed_write_of_a_one_request_push_is_reported_as_the_store_holds_it(built, server, nth, how):
+    """The probe's write, its drop and the one update request, failed in each way in turn."""
+    seed_old_data(server)
+    before = held(server.query)
+    with WriteFaultProxy(server.base, nth, how) as proxy:
+        try:
+            report = push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=0))
+        except PushError as failure:
+            claims_hold(str(failure), before, held(server.query), expected_counts(built))
+        else:
+            assert report.verified
+    again = push(built.store(), Target(server.query, server.update))
+    assert again.verified and held(server.query) == expected_counts(built)

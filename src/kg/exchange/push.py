@@ -26,7 +26,10 @@ the triples (`roundtrip`).
 
 A push that fails says which graphs had changed (none, unless it failed after
 some graphs had gone in requests of their own) and leaves the others exactly
-as they were. Finally the target's counts are compared with the local ones.
+as they were. Where a request's outcome is unknown (no answer, or a 5xx, which
+may come after the store applied it), the graphs it writes are read again
+before the push says what they hold. Finally the target's counts are compared
+with the local ones.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ def push(
             with without(store, withheld) as kept:
                 local = local_graphs(kept, names)
                 methods = _push(kept, _changes(kept, local, pusher), pusher)
-        counts = pusher.counts(list(local))
+        counts = _final_counts(local, pusher)
     finally:
         pusher.client.close()
     return PushReport(
@@ -143,7 +146,9 @@ def _unkept(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) ->
     try:
         return unkept_literals(store, sending, pusher) if sending else None
     except PushError as error:
-        raise PushError(f"push failed: {error}; nothing was written, the live graphs are unchanged") from None
+        raise PushError(
+            f"push failed: {error}; no live graph was written, the live graphs are unchanged"
+        ) from None
 
 
 def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> dict[str, str]:
@@ -159,7 +164,7 @@ def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> d
             except PushError as error:
                 raise PushError(
                     f"push failed: {error}; every change went in one update request, which the store "
-                    "applies whole or not at all: the live graphs are unchanged"
+                    f"applies whole or not at all: {_after_one_request(store, pending, pusher, error)}"
                 ) from None
         return methods | {change.iri: f"{change.size} triples in one request" for change in pending}
     alone = [c for c in pending if c.size <= limit or (c.whole and pusher.target.gsp)]
@@ -167,26 +172,34 @@ def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> d
     _stage(store, staged, pusher)
     done = _send_alone(store, alone, pusher, methods)
     if staged:
-        _swap(staged, pusher, done)
+        _swap(store, staged, pusher, done)
         methods |= {change.iri: "whole graph through a staging graph" for change in staged}
     return methods
 
 
 def _drop_leftovers(local: dict[str, int], pusher: Pusher) -> None:
     """Drop the staging graphs an earlier, stopped push left on the target, and say so; a push that
-    cannot drop them stops before writing anything."""
+    cannot drop them stops before writing anything else."""
     try:
         stale = pusher.leftover_staging(list(local))
-        if stale:
-            pusher.drop(stale)
     except (PushError, RemoteError, RemoteQueryError) as error:
         raise PushError(
-            f"push failed: staging graphs left by an earlier push could not be found or dropped: {error}; "
+            f"push failed: staging graphs left by an earlier push could not be found: {error}; "
             "nothing was written, the live graphs are unchanged"
         ) from None
-    if stale:
-        names = ", ".join(iri.removeprefix(STAGING_PREFIX) for iri in stale)
-        pusher.notes.append(f"dropped {len(stale)} staging graph(s) an earlier push left behind: {names}")
+    if not stale:
+        return
+    try:
+        pusher.drop(stale)
+    except PushError as error:
+        left = pusher.left_over(stale, error)
+        if left is not None:
+            raise PushError(
+                f"push failed: staging graphs left by an earlier push could not be dropped: {left}; "
+                "nothing else was written, the live graphs are unchanged"
+            ) from None
+    names = ", ".join(iri.removeprefix(STAGING_PREFIX) for iri in stale)
+    pusher.notes.append(f"dropped {len(stale)} staging graph(s) an earlier push left behind: {names}")
 
 
 def _send_alone(
@@ -198,14 +211,15 @@ def _send_alone(
         try:
             if change.whole and pusher.target.gsp:
                 pusher.load_whole(store, change)
-                bulk = " to the bulk loader" if pusher.target.bulk else ""
-                methods[change.iri] = f"whole graph by one Graph Store POST{bulk}"
+                loader = " to the bulk loader" if pusher.target.bulk else ""
+                methods[change.iri] = f"whole graph by one Graph Store POST{loader}"
             else:
                 pusher.apply([pusher.filled(store, change)])
                 methods[change.iri] = f"{change.size} triples in one request"
         except PushError as error:
             name = graph_name(change.iri)
-            if change.whole and pusher.target.gsp and pusher.target.bulk:
+            bulk = bool(change.whole and pusher.target.gsp and pusher.target.bulk)
+            if bulk:
                 how = (
                     f"Graph {name} went to the bulk loader, which writes without a transaction: "
                     f"{pusher.drop_partial(change.iri, change.local)}. The others go in one request each, "
@@ -213,9 +227,10 @@ def _send_alone(
                 )
             else:
                 how = "Each graph goes in one request, which the store applies whole or not at all"
+            unknown = _maybe_applied(store, change, pusher, done) if error.unsure and not bulk else ""
             raise PushError(
-                f"push failed at graph {name}: {error}. {how}: {_changed(done)}; the other live graphs "
-                f"are unchanged; {pusher.drop_staging()}."
+                f"push failed at graph {name}: {error}. {how}: {_changed(done)}{unknown}; the other live "
+                f"graphs are unchanged; {pusher.drop_staging()}."
             ) from None
         done.append(change)
     return done
@@ -243,19 +258,16 @@ def _stage(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> N
             listed = ", ".join(f"{graph_name(c.iri)} {found[staging_iri(c.iri)]} of {c.local}" for c in short)
             raise PushError(f"the staging graphs do not hold what was sent ({listed})")
     except PushError as error:
-        if not any(pusher.staged.values()):
-            raise PushError(
-                f"push failed: {error}; nothing was written, the live graphs are unchanged"
-            ) from None
         wanted = {change.iri: change.local for change in staged}
         sent = ", ".join(f"{graph_name(iri)} {n}/{wanted[iri]}" for iri, n in pusher.staged.items())
+        maybe = ", and perhaps those of the request that failed" if error.unsure else ""
         raise PushError(
-            f"push failed: {error}. Triples written into staging graphs before it stopped: {sent}; "
+            f"push failed: {error}. Triples written into staging graphs before it stopped: {sent}{maybe}; "
             f"the live graphs are unchanged; {pusher.drop_staging()}."
         ) from None
 
 
-def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) -> None:
+def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) -> None:
     """Copy the staging graphs over the live ones in one update request, then drop them.
 
     Copying and dropping in separate requests keeps the one that must be atomic as small as it can
@@ -266,9 +278,116 @@ def _swap(staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) ->
     try:
         pusher.update(" ;\n".join(copies), retry=False)
     except PushError as error:
+        if error.unsure:
+            held = _now_holds(store, staged, pusher)
+            now = f"applies the copy as one update, whole or not at all, and may have applied it: {held}"
+        else:
+            now = f"refused the copy, so the staged graphs ({names}) are as before"
         raise PushError(
             f"push failed at the final copy from the staging graphs: {error}. {_changed(done, capital=True)} "
-            f"before it; the store applies the copy as one update, so the staged graphs ({names}) are "
-            "either all as before or all new; run kg push again to be sure."
+            f"before it; the store {now}; {pusher.drop_staging()}."
         ) from None
     pusher.drop_staging()  # a failure here is noted in the report: the live graphs are already new
+
+
+def _after_one_request(
+    store: EmbeddedStore, pending: list[GraphChange], pusher: Pusher, error: PushError
+) -> str:
+    """What the live graphs hold after the one update request failed: unchanged if the store refused
+    it, else read again, as it may have applied it."""
+    if not error.unsure:
+        return "the live graphs are unchanged"
+    held = _now_holds(store, pending, pusher, every=True)
+    return f"it may have been applied, so the graphs were read again: {held}"
+
+
+def _reread(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> dict[str, GraphChange] | str:
+    """The graphs' differences from the local ones, read again after a write the store may have
+    carried out; where they cannot be read, why."""
+    try:
+        live = pusher.counts([change.iri for change in changes])
+        return {c.iri: pusher.change(store, c.iri, c.local, live[c.iri]) for c in changes}
+    except (PushError, RemoteError, RemoteQueryError) as error:
+        return str(error)
+
+
+def _maybe_applied(store: EmbeddedStore, change: GraphChange, pusher: Pusher, done: list[GraphChange]) -> str:
+    """After the request of one graph failed without a clear refusal: count it among the changed graphs
+    if it now equals the local one, and say what it holds if it is neither that nor as before."""
+    name = graph_name(change.iri)
+    now = _reread(store, [change], pusher)
+    if isinstance(now, str):
+        return (
+            f"; whether graph {name} changed is unknown, as it could not be read again ({now}): it is "
+            "either as before or equal to the local graph"
+        )
+    found = now[change.iri]
+    if found.empty:
+        done.append(change)  # the store applied it; its answer was lost
+    elif not _same_difference(change, found):
+        return f"; graph {name} holds {found.live} triples, neither as before nor the local graph"
+    return ""
+
+
+def _now_holds(
+    store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher, *, every: bool = False
+) -> str:
+    """After one request changing these graphs, which the store may have applied: read them again and
+    say what they hold (the local graphs, the graphs as before, or neither); where they cannot be read,
+    that it is unknown. `every`: these are all the graphs the push changes."""
+    names = ", ".join(graph_name(change.iri) for change in changes)
+    now = _reread(store, changes, pusher)
+    if isinstance(now, str):
+        return (
+            f"they could not be read again ({now}), so whether {names} changed is unknown: they are "
+            "either all as before or all equal to the local graphs; run kg push again, which sends only "
+            "what differs"
+        )
+    if all(change.empty for change in now.values()):
+        which = (
+            "every live graph now equals the local one"
+            if every
+            else f"graphs {names} now equal the local ones"
+        )
+        return f"{which} (the store applied it)"
+    if all(_same_difference(change, now[change.iri]) for change in changes):
+        return (
+            f"{'the live graphs' if every else f'graphs {names}'} are unchanged (the store did not apply it)"
+        )
+    said = []
+    for change in changes:
+        found = now[change.iri]
+        if found.empty:
+            held = "equals the local graph"
+        elif _same_difference(change, found):
+            held = "is as before"
+        else:
+            held = "is neither as before nor the local graph"
+        said.append(f"{graph_name(change.iri)} holds {found.live} triples and {held}")
+    return "; ".join(said)
+
+
+def _same_difference(before: GraphChange, now: GraphChange) -> bool:
+    """Whether the target's graph differs from the local one as it did before the push: then it is the
+    graph the push found there."""
+    if before.whole or now.whole:
+        return before.whole and now.whole
+    return (
+        now.live == before.live
+        and now.clear == before.clear
+        and set(now.add) == set(before.add)
+        and set(now.remove) == set(before.remove)
+    )
+
+
+def _final_counts(local: dict[str, int], pusher: Pusher) -> dict[str, int]:
+    """The target's counts once every change went through; where they cannot be read, say that every
+    request was acknowledged."""
+    try:
+        return pusher.counts(list(local))
+    except PushError as error:
+        raise PushError(
+            f"push failed counting the graphs on the target once every change had gone: {error}; the "
+            "store acknowledged every request, so the live graphs should equal the local ones; run kg push "
+            "again to check (it sends only what differs)"
+        ) from None

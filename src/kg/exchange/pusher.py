@@ -27,6 +27,8 @@ STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
+# Failures before a request left: the store cannot have seen it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class PushError(KgError, RuntimeError):
@@ -35,9 +37,12 @@ class PushError(KgError, RuntimeError):
     exit_code = EXIT_FAILED
     status = 502
 
-    def __init__(self, message: str, target_status: int | None = None) -> None:
+    def __init__(self, message: str, target_status: int | None = None, *, unsure: bool = False) -> None:
         super().__init__(message)
         self.target_status = target_status  # the HTTP status of the store's answer that stopped it, if any
+        # The store may have carried the request out: its answer was lost (the connection dropped, a
+        # timeout) or was a 5xx, which a store or a proxy in front of it may send after applying it.
+        self.unsure = unsure
 
 
 @dataclass
@@ -124,25 +129,32 @@ class Pusher:
         self.notes: list[str] = []  # what went wrong without stopping the push
 
     def send(self, method: str, url: str, *, retry: bool = True, **kwargs: object) -> httpx.Response:
-        """One request, retried with back-off on transient failures; refusals become PushError."""
+        """One request, retried with back-off on transient failures; refusals become PushError, which
+        says whether the store may have carried out any of the attempts."""
         attempts = self.target.retries + 1 if retry else 1
+        unsure = False
         for attempt in range(attempts):
             try:
                 response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]  # httpx's own options
-            except httpx.TransportError as error:
+            except NOT_SENT as error:
                 problem = f"cannot reach {url}: {error or type(error).__name__}"
+            except httpx.TransportError as error:
+                problem = f"no answer from {url}: {error or type(error).__name__}"
+                unsure = True
             else:
                 if response.status_code < 300:
                     return response
                 problem = f"{method} {url} answered {response.status_code} {response.reason_phrase}"
+                unsure = unsure or response.status_code >= 500
                 if response.status_code in (401, 403):
-                    raise PushError(f"{url} refused the credentials ({response.status_code})")
+                    raise PushError(f"{url} refused the credentials ({response.status_code})", unsure=unsure)
                 if response.status_code not in TRANSIENT_STATUS:
                     detail = " ".join(response.text.split())[:300]
-                    raise PushError(f"{problem}: {detail}" if detail else problem, response.status_code)
+                    message = f"{problem}: {detail}" if detail else problem
+                    raise PushError(message, response.status_code, unsure=unsure)
             if attempt + 1 < attempts:
                 time.sleep(self.target.backoff * 2**attempt)
-        raise PushError(problem + (f" (after {attempts} attempts)" if attempts > 1 else ""))
+        raise PushError(problem + (f" (after {attempts} attempts)" if attempts > 1 else ""), unsure=unsure)
 
     def update(self, sparql: str, *, retry: bool = True) -> None:
         self.send(
@@ -287,15 +299,30 @@ class Pusher:
         return "what of it was written has been dropped, as the store did not hold it before"
 
     def drop_staging(self) -> str:
-        """Best effort: drop the staging graphs, say whether it worked, and note it if it did not."""
+        """Best effort: drop the staging graphs and say what of them the target still holds; noted
+        in the report where any may remain."""
         if not self.staged:
             return "no staging graph was written"
         try:
             self.drop([staging_iri(iri) for iri in self.staged])
-        except PushError:
-            self.notes.append("the staging graphs could not be dropped (the next push drops them)")
+        except PushError as error:
+            left = self.left_over([staging_iri(iri) for iri in self.staged], error)
+            if left is None:
+                return "the staging graphs were dropped"
+            self.notes.append(f"the staging graphs could not be dropped: {left} (the next push drops them)")
             return self.notes[-1]
         return "the staging graphs were dropped"
+
+    def left_over(self, iris: list[str], error: PushError) -> str | None:
+        """After a failed drop of `iris`: None when the target holds none of them (the drop went
+        through, its answer lost), else what it holds of them, as far as it can be counted."""
+        try:
+            held = {iri: n for iri, n in self.counts(iris).items() if n}
+        except PushError as counting:
+            return f"{error}; whether they remain could not be counted ({counting})"
+        if not held:
+            return None
+        return f"{error}; the target holds " + ", ".join(f"{iri} ({n} triples)" for iri, n in held.items())
 
 
 def virtuoso_graph_store(gsp: str) -> bool:

@@ -27,6 +27,7 @@ from kg.namespaces import XSD
 from kg.query.internal import bound
 from kg.store.bulk import bulk_load
 from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteError, RemoteQueryError
 
 PROBE_GRAPH = "urn:opioid-kg:probe"
 # Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value); the internal
@@ -79,8 +80,12 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
             unkept = {}
             for literals in by_datatype.values():
                 unkept |= _probe(pusher, literals)
-    finally:
-        pusher.update(update("drop-graph", graph=PROBE_GRAPH))
+    except (PushError, RemoteError, RemoteQueryError) as error:
+        held = _drop_probe(pusher, len(found)) or "the probe graph was dropped"
+        raise PushError(f"probing the target with {len(found)} literal(s) failed: {error}; {held}") from None
+    left = _drop_probe(pusher, len(found))
+    if left:
+        raise PushError(left)
     quads = [
         quad
         for quad in store.quads()
@@ -90,6 +95,27 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
         and str(quad.object) in unkept
     ]
     return Withheld(unkept, quads) if quads else None
+
+
+def _drop_probe(pusher: Pusher, written: int) -> str | None:
+    """Drop the probe graph; None once the target holds none of it, else what it holds and how to drop it."""
+    try:
+        pusher.update(update("drop-graph", graph=PROBE_GRAPH))
+    except PushError as error:
+        how = f"drop it with the update DROP SILENT GRAPH <{PROBE_GRAPH}>"
+        try:
+            held = pusher.counts([PROBE_GRAPH])[PROBE_GRAPH]
+        except PushError as counting:
+            return (
+                f"dropping the probe graph {PROBE_GRAPH} failed ({error}) and it could not be counted "
+                f"({counting}): it may hold up to {written} triples; {how}"
+            )
+        if held:
+            return (
+                f"the probe graph {PROBE_GRAPH} holds {held} triples and stays on the target, as dropping "
+                f"it failed ({error}); {how}"
+            )
+    return None
 
 
 def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
