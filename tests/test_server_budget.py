@@ -14,6 +14,7 @@ import pytest
 from server_fixtures import on_reading_the_index
 
 from kg.server import ServerConfig, create_app
+from kg.server.admission import client_key
 from kg.server.fairness import MADE_FOR_ALL, in_background
 from kg.server.messages import Query
 from kg.server.read_ahead import READER, read_ahead
@@ -266,5 +267,26 @@ def test_a_making_refused_in_a_way_that_may_pass_is_not_started_again_by_each_re
             assert len(tries) == kept and again.status == 503 and again.retry_after == kept
             time.sleep(kept + 0.05)
         assert ask().status == 503 and len(tries) == 3 and tries[2] - tries[1] >= 2
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_the_addresses_of_one_ipv6_network_are_one_client(built) -> None:
+    """A host is commonly given a whole IPv6 /64: counted by address, one machine could ask as millions
+    of clients, each with a budget, query slots and connections of its own. An IPv4 address mapped into
+    IPv6 is that IPv4 client."""
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    assert client_key("fe80::1%eth0") == "fe80::/64" and client_key("unix-socket") == "unix-socket"
+    app = _app(built, workers=2)
+    try:
+        client = app.test_client()
+        app.extensions["kg"].current.services.pool.usage.charge(client_key("2001:db8:1:2::1"), 10_000)
+        for address, status in (("2001:db8:1:2::77", 429), ("2001:db8:1:9::77", 200)):
+            reply = client.get(
+                _editor("ASK { ?s ?p ?o }"), headers=HTML, environ_base={"REMOTE_ADDR": address}
+            )
+            assert reply.status_code == status, (address, reply.get_data(as_text=True)[-300:])
     finally:
         app.extensions["kg"].close()

@@ -5,17 +5,33 @@ Without it eight slow queries from one client hold every worker and every
 HTTP thread, and a bystander waits or is turned away. A browser's page that
 asks several things at once waits briefly for its own turn instead of being
 refused. A client is its address, as waitress reports it (behind a trusted
-reverse proxy, the address the proxy forwards).
+reverse proxy, the address the proxy forwards), or for IPv6 its /64 network (`client_key`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kg.errors import KgError
+
+
+def client_key(address: str) -> str:
+    """The client an address stands for, in budgets, query slots and connections: an IPv4 address
+    itself (also when mapped into IPv6); an IPv6 address its /64 network, since a host is commonly given
+    a whole /64 and could otherwise ask as millions of clients; anything else (a socket's name) as is."""
+    try:
+        ip = ipaddress.ip_address(address.partition("%")[0])  # without an IPv6 zone (`%eth0`)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class TooMany(KgError):

@@ -24,6 +24,7 @@ from waitress.server import BaseWSGIServer
 from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
 
+from .admission import client_key
 from .headers import security_headers
 
 
@@ -53,7 +54,8 @@ class ShapedErrorTask(ErrorTask):
 
 
 class ShapedChannel(HTTPChannel):
-    """A connection with the project's errors, a deadline for each request and a cap per address."""
+    """A connection with the project's errors, a deadline for each request and a cap per client (an
+    address, or an IPv6 /64: `client_key`)."""
 
     error_task_class = ShapedErrorTask
     request_deadline: float = 30.0
@@ -64,7 +66,12 @@ class ShapedChannel(HTTPChannel):
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
         if addr and addr[0] != self.exempt:
-            same = sum(1 for other in server.active_channels.values() if other.addr[:1] == addr[:1])
+            mine = client_key(str(addr[0]))
+            same = sum(
+                1
+                for other in server.active_channels.values()
+                if other.addr and client_key(str(other.addr[0])) == mine
+            )
             if same > self.per_address:
                 self.will_close = True  # closed by the next loop, before it reads anything
 

@@ -31,6 +31,7 @@ from kg.store.description import DescribedCounts, built_description, described_c
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
+from .admission import client_key
 from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
@@ -347,7 +348,7 @@ def client() -> str | None:
     current request's client; None outside a request (the server)."""
     if (maker := _MAKER.get()) is not None:
         return maker
-    return (request.remote_addr or "unknown") if has_request_context() else None
+    return client_key(request.remote_addr or "unknown") if has_request_context() else None
 
 
 def services() -> Services:
