@@ -7,7 +7,8 @@ reads one request a line on stdin, its fields separated by tabs:
     GRAPHS STORE_LINK DIST_LINK MARKER STOP_AT
 
 GRAPHS is a folder of per-graph Turtle files (named as graphs, such as `data.ttl`), built
-as the project's inputs; a triple labelled MARKER is added to the data graph
+as the project's inputs; a thing MARKER, labelled and of a class declared in the
+ontology graph, is added to the data graph
 (from a file beside the links), so each generation can be told apart. For each
 request a process forked from this one publishes, so a trial costs its own work
 and not the import of the build (this process imports it once and opens no
@@ -28,7 +29,7 @@ import time
 import traceback
 from pathlib import Path
 
-from publishing import MARKER
+from publishing import MARKER, MARKER_CLASS, RDFS_LABEL
 
 from kg.build.pipeline import publish, stage
 from kg.store.generations import Generations
@@ -68,8 +69,11 @@ def publish_marked(graphs_folder: str, store_link: str, dist_link: str, marker: 
     marking = Path(store_link).parent.parent / "markers" / f"{os.getpid()}.ttl"
     marking.parent.mkdir(parents=True, exist_ok=True)
     label = marker.replace("\\", "\\\\").replace('"', '\\"')
-    marking.write_text(f'<{MARKER}> <http://www.w3.org/2000/01/rdf-schema#label> "{label}" .\n', "utf-8")
+    marking.write_text(f'<{MARKER}> a <{MARKER_CLASS}> ; <{RDFS_LABEL}> "{label}" .\n', "utf-8")
     files["data"].append(marking)
+    declaring = marking.with_name(f"{os.getpid()}-class.ttl")
+    declaring.write_text(f"<{MARKER_CLASS}> a <http://www.w3.org/2002/07/owl#Class> .\n", "utf-8")
+    files.setdefault("ontology", []).append(declaring)
     print("ready", flush=True)
     watch(stop_at)
     generations = Generations(Path(store_link), Path(dist_link))

@@ -18,6 +18,10 @@ from kg.store.generations import CURRENT, Generations, generation_id
 
 DRIVER = Path(__file__).with_name("publish_driver.py")
 MARKER = "https://w3id.org/opioid-kg/id/build-marker"
+# The marker's class, declared by the publishing driver in the ontology graph: every thing has a class.
+MARKER_CLASS = "https://w3id.org/opioid-kg/id/build-marker-class"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> <{RDFS_LABEL}> ?m }}"
 
 
 WAIT = 300  # seconds a trial may take before the test gives up on it
@@ -175,7 +179,7 @@ def whole_dump(folder: Path) -> tuple[list[str], EmbeddedStore]:
 def _marker_of_whole(folder: Path) -> str:
     """The marker of the whole generation in `folder`."""
     lines, store = whole_dump(folder)
-    [row] = list(store.query(f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"))
+    [row] = list(store.query(MARKER_QUERY))
     marker: str = row["m"].value
     assert any(line.startswith(f"<{MARKER}>") and f'"{marker}"' in line for line in lines)
     return marker

@@ -20,14 +20,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from inputs import copy_build
-from publishing import MARKER, Driver, Layout, whole_dump
+from publishing import MARKER, MARKER_CLASS, MARKER_QUERY, RDFS_LABEL, Driver, Layout, whole_dump
 from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import check_built
 from kg.store.generations import CURRENT, GENERATIONS, Generations, Lease, leased
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RANDOM_KILLS = 6
 
 
@@ -37,7 +36,9 @@ def layout(tmp_path: Path, driver: Driver) -> Layout:
     step, does not depend on how much it publishes (the `kg build` test below publishes the project)."""
     graphs = tmp_path / "inputs"
     graphs.mkdir()
-    (graphs / "data.ttl").write_text(f'<{MARKER}-source> <{RDFS_LABEL}> "one data triple" .\n', "utf-8")
+    (graphs / "data.ttl").write_text(
+        f'<{MARKER}-source> a <{MARKER_CLASS}> ; <{RDFS_LABEL}> "one data triple" .\n', "utf-8"
+    )
     return Layout(tmp_path / "project", graphs, driver)
 
 
@@ -45,9 +46,7 @@ def served_marker(server: RunningServer, generation: str, seconds: float = 60) -
     """The marker `server` answers once it answers from `generation` (it takes a new one up at once)."""
     deadline = time.monotonic() + seconds
     while True:
-        reply = server.get(
-            "/sparql", "application/sparql-results+json", query=f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
-        )
+        reply = server.get("/sparql", "application/sparql-results+json", query=MARKER_QUERY)
         assert reply.status == 200, reply.text
         if reply.headers["kg-generation"] == generation:
             return reply.json()["results"]["bindings"][0]["m"]["value"]  # type: ignore[index]  # JSON of the SPARQL results format
@@ -64,7 +63,7 @@ def started_marker(store: Path) -> tuple[str, str]:
     try:
         reply = app.test_client().get(
             "/sparql",
-            query_string={"query": f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"},
+            query_string={"query": MARKER_QUERY},
             headers={"Accept": "application/sparql-results+json"},
         )
         assert reply.status_code == 200, reply.text

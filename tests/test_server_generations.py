@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from publishing import MARKER, Driver, Layout
+from publishing import MARKER_QUERY, Driver, Layout
 from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.query.counts import instances_per_class, triples_per_graph
@@ -31,7 +31,6 @@ from kg.server.workers import ServiceError, WorkerPool
 from kg.store.embedded import EmbeddedStore
 from kg.store.generations import generation_id, leased
 
-MARKER_QUERY = f"SELECT ?m WHERE {{ <{MARKER}> ?p ?m }}"
 MARKER_PAGE = "/id/build-marker"
 JSON = "application/sparql-results+json"
 

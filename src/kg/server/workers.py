@@ -120,6 +120,11 @@ class Worker:
         return Failure(503, reason, spent=True)
 
 
+# Pictures one client may have drawn at once, and as many waiting: a browser asks for every picture of
+# a page together (the charts page shows several), and one drawing at a time made the last of them 429.
+DRAWINGS_PER_CLIENT = 8
+
+
 class WorkerPool:
     """A fixed number of query workers and a started spare; a caller borrows a worker, waits a bounded
     time, or gets 503. A worker that must go (time limit, memory, crash) is replaced by the spare at
@@ -157,7 +162,7 @@ class WorkerPool:
         self.queue_wait = queue_wait
         self.cache = cache
         self.slots = ClientSlots(client_limit, queue_wait)
-        self.drawing_slots = ClientSlots(client_limit, queue_wait)
+        self.drawing_slots = ClientSlots(DRAWINGS_PER_CLIENT, queue_wait)
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
@@ -279,9 +284,9 @@ class WorkerPool:
         return cached
 
     def drawn(self, client: str | None, draw: Callable[[], bytes]) -> bytes:
-        """A picture drawn in this process for `client`: held to its budget, as many drawings at once
-        as it may run queries (slots of their own, since a drawing may ask queries), and charged the
-        CPU time the drawing took, as a query is charged its worker's time. Drawing runs here, not in
+        """A picture drawn in this process for `client`: held to its budget, at most DRAWINGS_PER_CLIENT
+        drawings at once (slots of their own, since a drawing may ask queries), and charged the CPU time
+        the drawing took, as a query is charged its worker's time. Drawing runs here, not in
         a worker: a client asking for pictures of ever new queries (seconds of drawing each) slowed
         every page for free."""
         self.within_budget(client)
@@ -293,7 +298,7 @@ class WorkerPool:
                 finally:
                     self.usage.charge(client, time.thread_time() - started)
         except TooMany:
-            raise self._too_many(f"has {self.slots.limit} pictures being drawn") from None
+            raise self._too_many(f"has {DRAWINGS_PER_CLIENT} pictures being drawn") from None
 
     def _too_many(self, doing: str) -> ServiceError:
         return ServiceError(
