@@ -126,7 +126,7 @@ def _misplaced_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> li
     for document, text in texts.items():
         where = index.find(str(document))
         beside = where is None or where.path.name != METADATA_FILE or text.path.parent == where.path.parent
-        if not beside or not text.path.is_file():
+        if not beside or not (text.path.exists() or text.path.is_symlink()):  # the reading says why else
             folder = where.path.parent if where is not None else text.path.parent
             problems.append(f"{where or document}: {document}: no text file {text.path.name} in {folder}/")
     return problems

@@ -17,8 +17,9 @@ from rdflib import Graph
 
 from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
+from kg.files import InputError, read_text
 from kg.namespaces import graph_iri
-from kg.store.sparql import RDF_TYPE, iris_named, substitute
+from kg.store.sparql import RDF_TYPE, iris_named, substitute, syntax_place
 
 CHECKS = Path("queries") / "checks"
 # Where the normalisation's inferences are kept while the constraints run.
@@ -28,6 +29,8 @@ NORMALISED = ox.NamedNode(str(graph_iri("data-cube-normalisation")))
 GROUPED = {"ic-03": "cube-ic-03", "ic-11": "cube-ic-11", "ic-12": "cube-ic-12", "ic-17": "cube-ic-17"}
 # IC-20 uses each parent-child property of a hierarchical code list, IC-21 each inverse one.
 _HIERARCHY_PROPERTIES = {"ic-20": "hierarchy-properties", "ic-21": "inverse-hierarchy-properties"}
+# What a template's `<$p>` stands for while its syntax is checked.
+_SOME_PROPERTY = "<urn:x-kg:some-property>"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: P
     a variable predicate; `tests/test_cube.py` holds them to that). A change of no such triple leaves
     every answer as it was.
     """
-    texts = [path.read_text("utf-8") for path in sorted(checks.glob("*.r[qu]"))]
+    texts = list(check_files(checks).values())
     texts += [sparql(name) for name in (*GROUPED.values(), *_HIERARCHY_PROPERTIES.values())]
     named = set().union(*(iris_named(text) for text in texts))
     rows = store.query(sparql("cube-read-properties"), use_default_graph_as_union=True)
@@ -92,15 +95,16 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
     cost grows with the data rather than with its square.
     """
     try:
-        for update in sorted(checks.glob("normalize-phase-*.ru")):
-            for construct in _constructs(update.read_text(encoding="utf-8")):
+        files = check_files(checks)
+        for update in sorted(path for path in files if path.name.startswith("normalize-phase-")):
+            for construct in _constructs(files[update]):
                 inferred = store.query(construct, use_default_graph_as_union=True)
                 assert isinstance(inferred, ox.QueryTriples)  # a CONSTRUCT
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, NORMALISED) for t in inferred)
-        files = sorted(checks.glob("ic-*.rq"))
+        constraints = sorted(path for path in files if path.name.startswith("ic-") and path.suffix == ".rq")
         asks = []  # each constraint's queries: itself, or one per hierarchy property (the templates)
-        for path in files:
-            text = path.read_text(encoding="utf-8")
+        for path in constraints:
+            text = files[path]
             asked = sparql(GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
             asks += [(path, text, query) for query in _instances(store, path.stem, asked)]
         # From the thread pool, in turns with any other queries: at 10 M triples the constraints took
@@ -112,9 +116,33 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
             if fails and path not in violations:  # the first failing query of a constraint
                 title = text.splitlines()[0].lstrip("# ").split(" (")[0]
                 violations[path] = CubeViolation(title, path, _witness(store, query))
-        return CubeReport(len(files), list(violations.values()))
+        return CubeReport(len(constraints), list(violations.values()))
     finally:
         store.remove_graph(NORMALISED)
+
+
+def check_files(checks: Path) -> dict[Path, str]:
+    """The text of every check file in `checks` (`*.rq` and `*.ru`), each read and its syntax checked
+    first, so that a broken file is named at its line and column before any check runs (a check the
+    build asks in its grouped form would otherwise never be parsed); raises InputError."""
+    return {path: _checked_text(path) for path in sorted(checks.glob("*.r[qu]"))}
+
+
+def _checked_text(path: Path) -> str:
+    """The text of one check file, parsed by asking it of an empty store (a template with a property
+    written for its `<$p>`)."""
+    text = read_text(path, "SPARQL file")
+    empty = ox.Store()
+    try:
+        if path.suffix == ".ru":
+            empty.update(text)
+        else:
+            asked = substitute(text, "p", _SOME_PROPERTY) if path.stem[:5] in _HIERARCHY_PROPERTIES else text
+            empty.query(asked)
+    except SyntaxError as error:
+        line, column, detail = syntax_place(error)
+        raise InputError(path, line, column, f"SPARQL syntax error: {detail}") from None
+    return text
 
 
 def _constructs(update: str) -> list[str]:

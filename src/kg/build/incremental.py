@@ -28,6 +28,7 @@ from rdflib import URIRef
 import kg.build
 from kg.build.checks import DATA_GRAPHS, Reached
 from kg.build.sources import SourceText, source_texts
+from kg.files import read_file
 from kg.namespaces import graph_iri
 from kg.store.generations import Generation
 
@@ -92,7 +93,7 @@ def checks_digest(checks: Path) -> str:
     """The SHA-256 of the Data Cube checks' files in `checks`, names and texts."""
     digest = hashlib.sha256()
     for path in sorted(checks.glob("*.r[qu]")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(path.name.encode() + b"\0" + read_file(path, "SPARQL file") + b"\0")
     return digest.hexdigest()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,23 +11,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.build.literals import lexical_error
-from kg.errors import KgError
+from kg.files import InputError, read_file, utf8_text
+
+__all__ = ["InputError", "checked_triples", "parse_turtle", "rdflib_term", "read_input"]
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-class InputError(KgError):
-    """Bad input at a place a curator can go to: the message starts with file:line:column."""
-
-    def __init__(self, path: Path, line: int | None, column: int | None, problem: str) -> None:
-        where = str(path)
-        if line is not None:
-            where += f":{line}"
-            if column is not None:
-                where += f":{column}"
-        super().__init__(f"{where}: {problem}", line=line, column=column)
-        self.path = path
-        self.problem = problem
 
 
 def parse_turtle(path: Path) -> Graph:
@@ -53,23 +39,19 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
                 if problem:
                     raise InputError(path, _line_of(path, term.value), None, f"ill-typed literal: {problem}")
             yield triple
+    except MemoryError as error:  # Oxigraph's parser holds one token at most in its buffer
+        raise _too_long(path, text, error) from None
     except SyntaxError as error:
+        utf8_text(path, text)  # the parser places bytes that are not UTF-8 at the file's start
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
 
 
 def read_input(path: Path) -> bytes:
-    """The bytes of an input file, without the byte-order mark some editors put first; what stands in
-    the way of reading it (a folder, a link to nothing, a permission) is said in words."""
-    if path.is_symlink() and not path.exists():
-        raise InputError(path, None, None, f"a link to {os.readlink(path)}, which does not exist")
-    if path.is_dir():
-        raise InputError(path, None, None, "is a folder, not a Turtle file")
-    try:
-        return path.read_bytes().removeprefix(codecs.BOM_UTF8)
-    except OSError as error:
-        raise InputError(path, None, None, f"cannot read: {error.strerror or error}") from None
+    """The bytes of a Turtle file, without the byte-order mark some editors put first; what stands in
+    the way of reading it (a folder, a FIFO, a link to nothing, a permission) is said in words."""
+    return read_file(path, "Turtle file")
 
 
 def rdflib_term(term: object) -> Node:
@@ -94,3 +76,18 @@ def _line_of(path: Path, lexical: str) -> int | None:
         if needle in line:
             return number
     return None
+
+
+def _too_long(path: Path, text: bytes, error: MemoryError) -> InputError:
+    """The error for a token (a literal, an IRI) longer than the parser's buffer, at the first line
+    longer than that where there is one (the parser gives no position)."""
+    found = re.search(r"\d+", str(error))
+    if found is None:
+        return InputError(path, None, None, f"too large for the Turtle parser: {error}")
+    limit = int(found.group())
+    lines = (number for number, line in enumerate(text.split(b"\n"), start=1) if len(line) > limit)
+    problem = (
+        "a literal or IRI longer than the Turtle parser reads at once; "
+        f"the limit is {limit:,} bytes ({limit / 2**20:g} MiB)"
+    )
+    return InputError(path, next(lines, None), None, problem)

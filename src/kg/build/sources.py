@@ -11,6 +11,7 @@ from rdflib import URIRef
 
 from kg.build.queries import sparql
 from kg.errors import EXIT_FAILED, KgError
+from kg.files import read_file, read_text
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,11 @@ class SourceText:
 
     @property
     def text(self) -> str:
-        return self.path.read_text("utf-8")
+        return read_text(self.path, "source text", whole=True)
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_file(self.path, "source text", whole=True)).hexdigest()
 
 
 class QuoteNotFound(KgError, ValueError):

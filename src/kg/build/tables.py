@@ -12,6 +12,7 @@ through every check a curated Turtle file goes through.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
+from kg.files import read_file, read_text, utf8_text
 from kg.namespaces import BASE
 
 if TYPE_CHECKING:
@@ -59,13 +61,14 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
     """Add the triples of the table that `metadata` describes to `into`; raise TableError."""
     from csvw import Table  # imported here: a build whose tables are all kept never reads one
 
+    read_text(metadata, "CSVW table description")  # what stands in the way of reading it, in words
     try:
         table = Table.from_file(metadata)
-        rows = list(table.iterdicts(with_metadata=True))
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
         raise TableError(f"{metadata}: {error}") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+    rows = _rows(table, metadata)
     source = metadata.parent.parent.name
     iri = ox.NamedNode(f"{BASE}id/table/{source}/{metadata.name.removesuffix(METADATA_SUFFIX)}")
     into.provenance.append((f"{metadata}:1", _described(table, iri)))
@@ -104,6 +107,42 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
                 ],
             )
         )
+
+
+def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]:
+    """The table's rows, typed and checked by csvw, each with its file and line; a CSV file that cannot
+    be read, or is not CSV, is named at its line."""
+    located = table.url.resolve(table.base)
+    data_file = Path(located) if isinstance(located, Path | str) and "://" not in str(located) else None
+    dialect = table._get_dialect()  # csvw's own rule: the table's dialect, else its group's, else CSV's
+    if data_file is not None:
+        data = read_file(data_file, "CSV table")  # a folder or a FIFO is refused, not waited on
+        if dialect.python_encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+            utf8_text(data_file, data)
+    try:
+        return list(table.iterdicts(with_metadata=True))
+    except csv.Error as error:
+        where = data_file or metadata
+        line = _record_start(data_file, dialect) if data_file is not None else None
+        raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise TableError(f"{metadata}: {error}") from None
+    except OSError as error:
+        raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+
+
+def _record_start(data_file: Path, dialect: Any) -> int | None:
+    """The line where the record Python's csv reader fails on starts (an unterminated quote fails only
+    at the end of the file)."""
+    with data_file.open(encoding=dialect.python_encoding, newline="") as lines:
+        reader = csv.reader(lines, **dialect.as_python_formatting_parameters())
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error:
+            return start
+    return None
 
 
 def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
@@ -163,9 +202,9 @@ def table_inputs(metadata: Path) -> list[Path] | None:
     """The files a table's triples are made from (its metadata and the CSV its `url` names), or None
     unless the description is self-contained: a plain relative `url`, the CSVW context without a base,
     an inline schema without foreign keys, an inline dialect (the conversion then reads what it reads)."""
-    try:
-        description = json.loads(metadata.read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # an unreadable description is reported by its conversion, as it is unkept
+        description = json.loads(read_text(metadata, "CSVW table description"))
+    except (KgError, ValueError):
         return None
     if not isinstance(description, dict) or description.get("@context") != CSVW_CONTEXT:
         return None

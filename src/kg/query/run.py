@@ -14,6 +14,7 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer
+from kg.store.sparql import syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -23,7 +24,6 @@ GRAPH_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
-_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 # Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
 # levels (a crash, not an error), so a query is refused well before that.
 MAX_NESTING = 64
@@ -128,13 +128,10 @@ def collect(answer: StoreAnswer, max_rows: int | None) -> QueryResult:
 
 def syntax_error(error: SyntaxError, source: str = "query") -> QueryError:
     """A QueryError naming where in the query Oxigraph's parser stopped."""
-    message = str(error.msg if hasattr(error, "msg") else error)
-    match = _POSITION.search(message)
-    if match:
-        line, column = int(match.group(1)), int(match.group(2))
-        detail = _POSITION.sub("", message, count=1).strip(" :")
+    line, column, detail = syntax_place(error)
+    if line is not None:
         return QueryError(f"{source}:{line}:{column}: SPARQL syntax error: {detail}", line, column)
-    return QueryError(f"{source}: SPARQL syntax error: {message}")
+    return QueryError(f"{source}: SPARQL syntax error: {detail}")
 
 
 def run_query(

@@ -35,6 +35,21 @@ _TOKEN = re.compile(
 FORMS = ("select", "ask", "construct", "describe")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROLOGUE = {"PREFIX", "BASE"}
+# Where Oxigraph's SPARQL parser says it stopped: "error at LINE:COLUMN: ...".
+_SYNTAX_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+
+
+def syntax_place(error: SyntaxError) -> tuple[int | None, int | None, str]:
+    """The line and column where Oxigraph's SPARQL parser stopped (None when it says none), and what it
+    expected there, so that a message names the place in the file rather than in the parser's words."""
+    message = str(error.msg if hasattr(error, "msg") else error)
+    match = _SYNTAX_POSITION.search(message)
+    if match is None:
+        return None, None, message
+    detail = _SYNTAX_POSITION.sub("", message, count=1).strip(" :")
+    return int(match.group(1)), int(match.group(2)), detail
+
+
 UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
 
 

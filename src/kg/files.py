@@ -1,0 +1,87 @@
+"""Reading the files a user curates or names: what stands in the way of reading one is said in words,
+at its place (file, line and column).
+
+Every input file (Turtle, CSV tables and their descriptions, source texts, SPARQL files) is read
+through here, so that a folder, a link to nothing, a FIFO or a device, a permission or bytes that are
+not UTF-8 stop the command with one line naming the file, never a traceback or a read that waits
+forever.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import os
+import stat
+from pathlib import Path
+
+from kg.errors import KgError
+
+
+class InputError(KgError):
+    """Bad input at a place a curator can go to: the message starts with file:line:column."""
+
+    def __init__(self, path: Path, line: int | None, column: int | None, problem: str) -> None:
+        where = str(path)
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {problem}", line=line, column=column)
+        self.path = path
+        self.problem = problem
+
+
+def read_file(path: Path, kind: str, *, whole: bool = False) -> bytes:
+    """The bytes of the input file `path` (a `kind` of file, for the message), without a UTF-8
+    byte-order mark unless `whole` (a source text is quoted and digested as it is). It is opened
+    without waiting, so a FIFO or a device is refused rather than read."""
+    if path.is_symlink() and not path.exists():
+        raise InputError(path, None, None, f"a link to {os.readlink(path)}, which does not exist")
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise _unreadable(path, kind, error) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise InputError(path, None, None, _not_regular(mode, kind))
+    os.set_blocking(descriptor, True)
+    with os.fdopen(descriptor, "rb") as file:
+        try:
+            data = file.read()
+        except OSError as error:
+            raise _unreadable(path, kind, error) from None
+    return data if whole else data.removeprefix(codecs.BOM_UTF8)
+
+
+def read_text(path: Path, kind: str, *, whole: bool = False) -> str:
+    """The text of the input file `path`, which must be UTF-8 (see `read_file` and `utf8_text`)."""
+    return utf8_text(path, read_file(path, kind, whole=whole))
+
+
+def utf8_text(path: Path, data: bytes) -> str:
+    """`data` (the bytes of `path`) as text; bytes that are not UTF-8 are named at their line and
+    column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        bad = data[error.start : error.end].hex(" ")
+        raise InputError(path, line, column, f"not UTF-8 text: byte {bad} ({error.reason})") from None
+
+
+def _not_regular(mode: int, kind: str) -> str:
+    """Why a file of this `mode` is not read as a `kind`."""
+    if stat.S_ISDIR(mode):
+        return f"is a folder, not a {kind}"
+    what = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"is {what}, not a regular file; a {kind} must be a regular file"
+
+
+def _unreadable(path: Path, kind: str, error: OSError) -> InputError:
+    if error.errno == errno.EISDIR:
+        return InputError(path, None, None, f"is a folder, not a {kind}")
+    return InputError(path, None, None, f"cannot read: {error.strerror or error}")
