@@ -258,9 +258,9 @@ def test_a_bad_header_is_refused_with_the_file_named(tmp_path: Path, header: str
     assert message in str(caught.value)
 
 
-def test_yaml_error_names_the_line(tmp_path: Path) -> None:
+def test_yaml_error_names_the_line_and_column_in_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "#+ summary: fine\n#+ description: [unclosed\n" + GOOD_BODY)
-    with pytest.raises(CatalogueError, match=rf"{path}:\d+: header is not valid YAML"):
+    with pytest.raises(CatalogueError, match=rf"^{path}:\d+:\d+: header is not valid YAML: [^\n]+$"):
         load_query(path)
 
 

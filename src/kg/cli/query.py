@@ -8,8 +8,9 @@ import click
 
 from kg.cli.context import Context, pass_context, store_option
 from kg.errors import KgError
+from kg.files import utf8_text
 from kg.namespaces import PREFIXES
-from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query
+from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
 from kg.query.internal import internal_queries
 from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, run_query
 from kg.readable.terminal import readable_text
@@ -114,8 +115,8 @@ def _resolve_query(
     path = Path(name_or_file)
     named: NamedQuery
     if path.suffix == ".rq":
-        try:
-            text = path.read_text("utf-8")
+        try:  # read as given: `kg query <(...)` names a pipe
+            text = utf8_text(path, path.read_bytes())
         except OSError as error:
             raise CatalogueError(f"cannot read {path}: {error.strerror or error}") from None
         if not text.lstrip().startswith("#+"):
@@ -125,10 +126,10 @@ def _resolve_query(
         named = load_query(path)
         source = str(path)
     else:
-        catalogue = load_catalogue(context.project / "queries")
-        if name_or_file not in catalogue:
+        found = named_query(context.project / "queries", name_or_file)
+        if found is None:
             raise CatalogueError(f"no query named {name_or_file!r}; `kg queries` lists them")
-        named = catalogue[name_or_file]
+        named = found
         source = str(named.path)
     iri_parameters = {p.name: (p.default, p.enum) for p in named.parameters if p.type == "iri" and not p.many}
     single = {name: value for name, value in given.items() if isinstance(value, str)}

@@ -6,6 +6,6 @@ build shares; these are its names as the readers and the public API know them.
 
 from __future__ import annotations
 
-from kg.store.queryfiles import CatalogueError, NamedQuery, Parameter, load_catalogue, load_query
+from kg.store.queryfiles import CatalogueError, NamedQuery, Parameter, load_catalogue, load_query, named_query
 
-__all__ = ["CatalogueError", "NamedQuery", "Parameter", "load_catalogue", "load_query"]
+__all__ = ["CatalogueError", "NamedQuery", "Parameter", "load_catalogue", "load_query", "named_query"]

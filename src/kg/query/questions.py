@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue
+from kg.query.catalogue import CatalogueError, NamedQuery, named_query
 from kg.query.run import QueryResult, run_query
 from kg.store.base import Store
 from kg.store.queryfiles import binding_terms
@@ -41,7 +41,7 @@ def ask(
     **given: str | Sequence[str],
 ) -> QueryResult:
     """Answer the catalogue question `name` (a file `queries/NAME.rq`) from `store`."""
-    catalogue = load_catalogue(queries)
-    if name not in catalogue:
+    named = named_query(queries, name)
+    if named is None:
         raise CatalogueError(f"no query named {name!r} in {queries}; `kg queries` lists them")
-    return answer(store, catalogue[name], given, max_rows=max_rows)
+    return answer(store, named, given, max_rows=max_rows)

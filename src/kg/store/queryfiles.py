@@ -43,6 +43,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg.errors import KgError
+from kg.files import InputError, read_text
 from kg.namespaces import XSD
 from kg.store.base import Bound, BoundTerm
 from kg.store.sparql import NotAQuery, query_form, substitute, update_form, with_values
@@ -194,19 +195,19 @@ class NamedUpdate(NamedQuery):
 def parse_header(path: Path, text: str) -> dict:
     """The YAML mapping in the `#+` lines at the top of a query file."""
     lines: list[str] = []
+    indents: list[int] = []  # the width of each line's `#+ `, for the columns of YAML's errors
     for line in text.splitlines():
         match = _HEADER_LINE.match(line)
         if not match:
             break
         lines.append(match.group(1))
+        indents.append(match.start(1))
     if not lines:
         raise CatalogueError(f"{path}:1: no '#+' header; a catalogue query starts with '#+ summary: ...'")
     try:
         header = yaml.load("\n".join(lines), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise CatalogueError(f"{path}{line}: header is not valid YAML: {error}") from None
+        raise _yaml_error(path, error, indents) from None
     if not isinstance(header, dict):
         raise CatalogueError(f"{path}:1: header must be a YAML mapping")
     return header
@@ -222,8 +223,32 @@ def load_update(path: Path) -> NamedUpdate:
     return _load(path, {"update"}, update_form, NamedUpdate)
 
 
+def _yaml_error(path: Path, error: yaml.YAMLError, indents: list[int]) -> CatalogueError:
+    """One line naming the file, line and column where the header's YAML went wrong (PyYAML's own
+    message spans several lines and names its own string, not the file)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = " ".join(str(getattr(error, "problem", None) or error).split())
+    if mark is None:
+        return CatalogueError(f"{path}: header is not valid YAML: {problem}")
+    line = min(mark.line, len(indents) - 1)
+    where = f"{path}:{line + 1}:{mark.column + 1 + indents[line]}"
+    return CatalogueError(f"{where}: header is not valid YAML: {problem}", line=line + 1)
+
+
+def named_query(folder: Path, name: str) -> NamedQuery | None:
+    """The catalogue question `name` (the file `folder/NAME.rq`) alone, or None when there is none, so
+    that a bad file elsewhere in the catalogue does not stop the question asked."""
+    path = folder / f"{name}.rq"
+    if not _NAME.match(name) or not (path.exists() or path.is_symlink()):
+        return None
+    return load_query(path)
+
+
 def _load(path: Path, kinds: set[str], form_of: Callable[[str], str], kind: type[Loaded]) -> Loaded:
-    text = path.read_text("utf-8")
+    try:
+        text = read_text(path, "SPARQL file")
+    except InputError as error:
+        raise CatalogueError(error.message, line=error.line, column=error.column) from None
     header = parse_header(path, text)
     for key in ("summary", "description", "answer"):
         if not isinstance(header.get(key), str) or not header[key].strip():
