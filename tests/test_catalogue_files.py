@@ -5,6 +5,7 @@ answer."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,9 @@ def answering(project_copy: Path) -> Path:
     ],
 )
 def test_a_bad_catalogue_file_is_named_and_other_questions_still_answer(
-    answering: Path, name: str, make: object, message: str
+    answering: Path, name: str, make: Callable[[Path], object], message: str
 ) -> None:
-    make(answering / "queries" / name)  # type: ignore[operator]
+    make(answering / "queries" / name)
     code, said = kg(answering, "queries", timeout=30)
     assert code == 2 and "Traceback" not in said and said.startswith(f"error: {message}")
     assert len(said.splitlines()) == 1

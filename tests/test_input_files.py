@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -175,10 +176,10 @@ def test_a_check_the_build_asks_in_another_form_is_still_parsed(project: Path) -
     ],
 )
 def test_a_check_file_that_cannot_be_read_is_named(
-    project: Path, name: str, make: object, message: str
+    project: Path, name: str, make: Callable[[Path], object], message: str
 ) -> None:
     path = project / "queries" / "checks" / name
-    make(path)  # type: ignore[operator]
+    make(path)
     code, said = kg(project, "build")
     assert code == 2 and "Traceback" not in said
     assert said.startswith(f"error: queries/checks/{name}{message}")
