@@ -123,6 +123,20 @@ TRICKS = {
         "SELECT * WHERE { BIND('X\\u0027 AS ?y) BIND(1+' AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } "
         "BIND(' AS ?w) BIND(\\u0027' AS ?z) }"
     ),
+    # A local name with dots in two places: rdflib reads one name, the engine ends it before the second
+    # dot and reads SERVICE after it.
+    "dotted-local-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b.SERVICE:x { } }"
+    ),
+    "dotted-local-escaped-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\.c.SERVICE:x { } }"
+    ),
+    "dotted-local-middle-dot-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a\u00b7.b.SERVICE:x { } }"
+    ),
+    "dotted-local-colon-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
+    ),
     "string-long-escape-balanced": (
         'SELECT * WHERE { BIND("X\\U00000022 AS ?y) BIND(1+" AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } '
         'BIND(" AS ?w) BIND(\\U00000022" AS ?z) }'

@@ -77,6 +77,21 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
+# A run of characters that no delimiter of SPARQL's grammar parts: names, numbers, variables and what
+# is glued to them.
+_RUN = re.compile(r"[^\s(){}\[\],;]+")
+
+
+def code_runs(text: str) -> list[re.Match[str]]:
+    """The runs of characters outside strings, IRIs and comments that no white space or bracket, comma
+    or semicolon parts: where two parsers may cut names differently."""
+    blanked = list(text)
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup in ("comment", "string", "iri"):
+            blanked[match.start() : match.end()] = " " * (match.end() - match.start())
+    return list(_RUN.finditer("".join(blanked)))
+
+
 def iris_named(text: str) -> set[str]:
     """Every IRI the text names: written whole, as a prefixed name of a prefix it declares, or as the
     keyword `a` (rdf:type). Whatever triple the query reads through a constant predicate or class has
