@@ -15,7 +15,7 @@ from kg.cli import main
 from kg.errors import KgError
 from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
-from kg.search.index import MAX_TEXT, TooLong, edit_distance
+from kg.search.index import MAX_TEXT, MAX_WORDS, TooLong, edit_distance
 from kg.search.load import kinds_of, store_select
 from kg.search.resolve import Lookups, Unresolved, kind_of, resolve_iri
 from kg.store.base import value_rows
@@ -96,7 +96,9 @@ def test_a_long_word_costs_no_more_than_the_longest_word_the_index_holds(index) 
 
 
 def test_a_search_text_longer_than_the_index_reads_is_refused_saying_so(index) -> None:
-    assert index.search("heroin " * (MAX_TEXT // 7)).hits  # up to the bound, words are searched
+    assert index.search("heroin " * MAX_WORDS).hits  # up to the bounds, words are searched
+    with pytest.raises(TooLong, match=f"{MAX_WORDS + 1} words; at most {MAX_WORDS}"):
+        index.search("heroin " * (MAX_WORDS + 1))
     with pytest.raises(TooLong, match=f"{MAX_TEXT + 1} characters long; at most {MAX_TEXT}"):
         index.search("a" * (MAX_TEXT + 1))
 

@@ -24,6 +24,7 @@ TERM_WEIGHT = 0.6  # ontology terms rank below the things of the graph
 PREFIX_LIMIT = 200  # vocabulary words a short prefix may stand for
 SNIPPET = 90  # characters either side of a match in a long text
 MAX_TEXT = 500  # characters of a search text: a visitor's text is searched in the server's own process
+MAX_WORDS = 32  # words of a search text
 _TOKEN = re.compile(r"[a-z0-9]+")
 # Words that say nothing of what is sought; dropped when the query has others.
 STOPWORDS = frozenset(
@@ -44,8 +45,12 @@ class TooLong(KgError, ValueError):
 
 
 def check_length(text: str) -> None:
+    """Refuse a text longer than MAX_TEXT characters or MAX_WORDS words: each word is looked up with its
+    prefixes and misspellings in every field, so a hundred short words cost a hundred searches."""
     if len(text) > MAX_TEXT:
         raise TooLong(f"the search text is {len(text)} characters long; at most {MAX_TEXT} are searched")
+    if (count := len(tokens(text))) > MAX_WORDS:
+        raise TooLong(f"the search text has {count} words; at most {MAX_WORDS} are searched")
 
 
 def tokens(text: str) -> list[str]:

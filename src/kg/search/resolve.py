@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.evidence.facts import Select
-from kg.search.index import MAX_TEXT, SearchIndex, normalize
+from kg.search.index import SearchIndex, TooLong, check_length, normalize
 from kg.search.load import kinds_of, named_as
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
@@ -26,7 +26,9 @@ class Unresolved(KgError, ValueError):
 
 
 def _candidates(index: SearchIndex, text: str, kinds: set[str]) -> str:
-    if len(text) > MAX_TEXT:
+    try:
+        check_length(text)
+    except TooLong:
         return ""  # longer than any text the index searches
     hits = index.search(text, sorted(kinds), 5).hits or index.search(text, (), 5).hits
     if not hits:

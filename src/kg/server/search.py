@@ -21,7 +21,7 @@ from kg.search.load import named_as
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
-from .services import Services, services
+from .services import Services, client, services
 from .workers import ServiceError
 
 blueprint = Blueprint("search", __name__)
@@ -69,9 +69,9 @@ def resolve_given(query: NamedQuery, given: dict[str, str]) -> dict[str, str]:
         return bool(json.loads(answer.body)["boolean"])
 
     iri_parameters = {p.name: (p.default, p.enum) for p in query.parameters if p.type == "iri"}
-    return resolve_parameters(
-        iri_parameters, given, PREFIXES, Lookups(exists, state.values, lambda: search_index_now(state))
-    )
+    lookups = Lookups(exists, state.values, lambda: search_index_now(state))
+    # a name spelt otherwise is searched in the index held here: charged as a search is
+    return state.pool.worked(client(), lambda: resolve_parameters(iri_parameters, given, PREFIXES, lookups))
 
 
 def _arguments() -> tuple[str, list[str], int]:
@@ -118,7 +118,7 @@ def searched(state: Services, text: str, kinds: list[str], limit: int) -> Search
         )
     if index is None:
         return _named_only(state, text, kinds, limit, index_being_read(), "the search index is being read")
-    return index.search(text, kinds, limit)
+    return state.pool.worked(client(), lambda: index.search(text, kinds, limit))
 
 
 def _named_only(

@@ -215,9 +215,9 @@ class Services:
 
     def picture(self, key: Hashable, draw: Callable[[], bytes]) -> bytes:
         """A picture kept in the cache under `key`, drawn when it is not there for the current request's
-        client, held to its budget and charged for the drawing (`WorkerPool.drawn`)."""
+        client, held to its budget and charged for the drawing (`WorkerPool.worked`)."""
         asking = client()
-        return self.cache.get_or_make(key, lambda: self.pool.drawn(asking, draw))
+        return self.cache.get_or_make(key, lambda: self.pool.worked(asking, draw))
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from kg.errors import EXIT_FAILED, KgError
 from kg.store.base import Store
@@ -120,9 +121,11 @@ class Worker:
         return Failure(503, reason, spent=True)
 
 
-# Pictures one client may have drawn at once, and as many waiting: a browser asks for every picture of
-# a page together (the charts page shows several), and one drawing at a time made the last of them 429.
-DRAWINGS_PER_CLIENT = 8
+# Pictures drawn or searches made in the web process one client may have under way at once, and as
+# many waiting: a browser asks for every picture of a page together (the charts page shows several),
+# and one at a time made the last of them 429.
+WORK_PER_CLIENT = 8
+T = TypeVar("T")
 
 
 class WorkerPool:
@@ -162,7 +165,7 @@ class WorkerPool:
         self.queue_wait = queue_wait
         self.cache = cache
         self.slots = ClientSlots(client_limit, queue_wait)
-        self.drawing_slots = ClientSlots(DRAWINGS_PER_CLIENT, queue_wait)
+        self.work_slots = ClientSlots(WORK_PER_CLIENT, queue_wait)
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
@@ -283,22 +286,22 @@ class WorkerPool:
             raise ServiceError.of(cached)
         return cached
 
-    def drawn(self, client: str | None, draw: Callable[[], bytes]) -> bytes:
-        """A picture drawn in this process for `client`: held to its budget, at most DRAWINGS_PER_CLIENT
-        drawings at once (slots of their own, since a drawing may ask queries), and charged the CPU time
-        the drawing took, as a query is charged its worker's time. Drawing runs here, not in
-        a worker: a client asking for pictures of ever new queries (seconds of drawing each) slowed
-        every page for free."""
+    def worked(self, client: str | None, work: Callable[[], T]) -> T:
+        """Work done in this process for `client`, not in a worker (a picture drawn, a search of the
+        index held here): held to its budget, at most WORK_PER_CLIENT pieces at once (slots of their
+        own, since a drawing may ask queries), and charged the CPU time it took, as a query is charged
+        its worker's time. Uncharged, a client asking for pictures of ever new queries (seconds of
+        drawing each), or searches of a hundred words, slowed every page for free."""
         self.within_budget(client)
         try:
-            with self.drawing_slots.slot(client):
+            with self.work_slots.slot(client):
                 started = time.thread_time()
                 try:
-                    return draw()
+                    return work()
                 finally:
                     self.usage.charge(client, time.thread_time() - started)
         except TooMany:
-            raise self._too_many(f"has {DRAWINGS_PER_CLIENT} pictures being drawn") from None
+            raise self._too_many(f"has {WORK_PER_CLIENT} pictures or searches under way") from None
 
     def _too_many(self, doing: str) -> ServiceError:
         return ServiceError(
