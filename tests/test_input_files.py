@@ -32,7 +32,7 @@ def current(project: Path) -> str:
     return dist
 
 
-def fails_cleanly(project: Path, expected: str) -> None:
+def assert_fails_cleanly(project: Path, expected: str) -> None:
     """`kg build` in `project` (built once before) stops with one line, `error: ` and `expected`, exit
     status 2, and leaves the previous generation current."""
     before = current(project)
@@ -56,13 +56,15 @@ def test_an_unterminated_quote_in_a_table_names_the_csv_file_and_line(project: P
     lines = table.read_text("utf-8").splitlines(keepends=True)
     lines[2] = lines[2].replace('2017",', "2017,")
     table.write_text("".join(lines), "utf-8")
-    fails_cleanly(project, f"graph/{SOURCE}/tables/poppy-cultivation.csv:3: not CSV: unexpected end of data")
+    assert_fails_cleanly(
+        project, f"graph/{SOURCE}/tables/poppy-cultivation.csv:3: not CSV: unexpected end of data"
+    )
 
 
 def test_a_table_that_is_not_utf8_is_named_at_its_line_and_column(project: Path) -> None:
     table = project / "graph" / SOURCE / "tables" / "poppy-cultivation.csv"
     table.write_bytes(table.read_bytes().replace(b"Mexico, 2016", b"M\xe9xico, 2016"))
-    fails_cleanly(
+    assert_fails_cleanly(
         project,
         f"graph/{SOURCE}/tables/poppy-cultivation.csv:2:59: "
         "not UTF-8 text: byte e9 (invalid continuation byte)",
@@ -81,7 +83,7 @@ def test_a_literal_longer_than_the_parser_reads_names_the_file_line_and_limit(pr
         f"graph/{SOURCE}/data/huge.ttl:3: a literal or IRI longer than the Turtle parser reads at once; "
         "the limit is 16,777,216 bytes (16 MiB)"
     )
-    fails_cleanly(project, expected)
+    assert_fails_cleanly(project, expected)
     code, said = kg(project, "build", "--dist", "other-dist", "--store", "other/store")
     assert (code, said) == (2, f"error: {expected}\n")
 
@@ -93,7 +95,7 @@ def test_a_turtle_file_that_is_not_utf8_is_named_where_the_byte_is(project: Path
     assert lines[62] == b'    skos:prefLabel "Mexico"@en ;\n'
     lines[62] = b'    skos:prefLabel "M\xe9xico"@en ;\n'
     places.write_bytes(b"".join(lines))
-    fails_cleanly(
+    assert_fails_cleanly(
         project, "graph/common/data/places.ttl:63:22: not UTF-8 text: byte e9 (invalid continuation byte)"
     )
 
@@ -101,7 +103,9 @@ def test_a_turtle_file_that_is_not_utf8_is_named_where_the_byte_is(project: Path
 @pytest.mark.parametrize("where", [f"graph/{SOURCE}/data/f.ttl", "ontology/f.ttl"])
 def test_a_fifo_named_like_a_turtle_file_is_refused_not_waited_on(project: Path, where: str) -> None:
     os.mkfifo(project / where)
-    fails_cleanly(project, f"{where}: is a FIFO, not a regular file; a Turtle file must be a regular file")
+    assert_fails_cleanly(
+        project, f"{where}: is a FIFO, not a regular file; a Turtle file must be a regular file"
+    )
 
 
 def test_a_fifo_as_a_table_or_its_description_is_refused(project: Path) -> None:
@@ -109,18 +113,20 @@ def test_a_fifo_as_a_table_or_its_description_is_refused(project: Path) -> None:
     original = table.read_bytes()
     table.unlink()
     os.mkfifo(table)
-    fails_cleanly(
+    assert_fails_cleanly(
         project,
         f"graph/{SOURCE}/tables/poppy-cultivation.csv: is a FIFO, not a regular file; "
         "a CSV table must be a regular file",
     )
     table.unlink()
     table.mkdir()
-    fails_cleanly(project, f"graph/{SOURCE}/tables/poppy-cultivation.csv: is a folder, not a CSV table")
+    assert_fails_cleanly(
+        project, f"graph/{SOURCE}/tables/poppy-cultivation.csv: is a folder, not a CSV table"
+    )
     table.rmdir()
     table.write_bytes(original)
     os.mkfifo(project / "graph" / SOURCE / "tables" / "x.csv-metadata.json")
-    fails_cleanly(
+    assert_fails_cleanly(
         project,
         f"graph/{SOURCE}/tables/x.csv-metadata.json: is a FIFO, not a regular file; "
         "a CSVW table description must be a regular file",
@@ -137,7 +143,7 @@ def test_a_source_text_that_is_not_utf8_or_not_a_file_is_named(project: Path) ->
     assert said.endswith(": not UTF-8 text: byte e9 (invalid continuation byte)\n")
     text.unlink()
     os.mkfifo(text)
-    fails_cleanly(
+    assert_fails_cleanly(
         project,
         f"sources/{SOURCE}/text.txt: is a FIFO, not a regular file; a source text must be a regular file",
     )
@@ -147,7 +153,7 @@ def test_a_syntax_error_in_a_data_cube_check_names_its_file_line_and_column(proj
     check = project / "queries" / "checks" / "ic-01.rq"
     check.write_text(check.read_text("utf-8").rstrip("\n") + " }}}\n", "utf-8")
     lines = len(check.read_text("utf-8").splitlines())
-    fails_cleanly(
+    assert_fails_cleanly(
         project,
         f"queries/checks/ic-01.rq:{lines + 1}:1: "
         "SPARQL syntax error: expected one of FILTER, OPTIONAL, VALUES, [_]",

@@ -20,6 +20,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -267,7 +268,49 @@ class VirtuosoServer:
                 self.process.wait(10)
 
 
-class FailingProxy:
+class _Handler(BaseHTTPRequestHandler):
+    """A proxy's request handler: quiet, one request per connection, and one way to answer."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def chunked(self) -> bool:
+        return self.headers.get("transfer-encoding", "").lower() == "chunked"
+
+    def answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
+        self.close_connection = True  # one request per connection: no handler outlives its answer
+        self.send_response(status, reason)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(content)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(content)
+
+
+class _LoopbackProxy:
+    """A proxy served on a loopback port by a handler class, in a thread of its own while in use."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FailingProxy(_LoopbackProxy):
     """A loopback HTTP proxy that forwards the first `healthy` requests, then calls `on_failure`
     once and answers every later request with 503, as a store under maintenance would.
 
@@ -301,98 +344,48 @@ class FailingProxy:
         self._lock = threading.Lock()
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(_Handler):
             def _any(self) -> None:
-                chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
-                body = self._body(chunked)
-                dropped = ("host", "connection", "transfer-encoding", "content-length")
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
-                headers["content-length"] = str(len(body))
+                chunked = self.chunked()
+                body = read_body(self.rfile, self.headers.get("content-length"), chunked)
                 with proxy._lock:
                     proxy.requests.append((self.command, self.path, len(body), chunked))
                 if chunked and proxy.refuse_chunked:
-                    self._answer(501, "Method Not Implemented", {"content-type": "text/plain"}, b"no\n")
+                    self.answer(501, "Method Not Implemented", {"content-type": "text/plain"}, b"no\n")
                     return
                 with proxy._lock:
                     over = proxy.outage is not None and proxy.failed >= proxy.outage
-                    forward = proxy.forwarded < proxy.healthy or over
-                    if forward:
+                    forwarding = proxy.forwarded < proxy.healthy or over
+                    if forwarding:
                         proxy.forwarded += 1
                     else:
                         if proxy.failed == 0:
                             if proxy.cut:
-                                self._send_half(headers, body)
+                                self._send_half(body)
                             proxy.on_failure()
                         proxy.failed += 1
-                if not forward:
-                    self._answer(503, "Service Unavailable", {"content-type": "text/plain"}, b"down\n")
+                if not forwarding:
+                    self.answer(503, "Service Unavailable", {"content-type": "text/plain"}, b"down\n")
                     return
-                connection = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port, timeout=60)
-                connection.request(self.command, self.path, body=body, headers=headers)
-                response = connection.getresponse()
-                content = response.read()
-                kept = {
-                    k: v
-                    for k, v in response.getheaders()
-                    if k.lower() in ("content-type", "www-authenticate")
-                }
-                self._answer(response.status, response.reason, kept, content)
-                connection.close()
+                self.answer(*forward(proxy.upstream, self.command, self.path, self.headers, body))
 
-            def _body(self, chunked: bool) -> bytes:
-                """The request body, whether its length is given or it comes in chunks."""
-                if not chunked:
-                    return self.rfile.read(int(self.headers.get("content-length") or 0))
-                chunks = []
-                while size := int(self.rfile.readline().split(b";")[0], 16):
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailer fields
-                    pass
-                return b"".join(chunks)
-
-            def _send_half(self, headers: dict[str, str], body: bytes) -> None:
+            def _send_half(self, body: bytes) -> None:
                 """The request line, every header (the full length among them) and half the body."""
                 connection = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port, timeout=60)
                 connection.putrequest(self.command, self.path, skip_accept_encoding=True)
-                for key, value in headers.items():
+                for key, value in forwarded_headers(self.headers, body).items():
                     connection.putheader(key, value)
                 connection.endheaders()
                 connection.send(body[: len(body) // 2])
                 time.sleep(0.5)  # the store is reading the body, inside its transaction
                 proxy.half_sent = connection  # kept open until the store dies
 
-            def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
-                self.close_connection = True  # one request per connection: no handler outlives its answer
-                self.send_response(status, reason)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("content-length", str(len(content)))
-                self.send_header("connection", "close")
-                self.end_headers()
-                self.wfile.write(content)
-
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def __enter__(self) -> FailingProxy:
-        self.thread.start()
-        return self
+        self._serve(Handler)
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
         if self.half_sent is not None:
             self.half_sent.close()
 
@@ -404,7 +397,7 @@ class FailingProxy:
 WRITE_PATHS = ("/update", "/store")  # Oxigraph's SPARQL Update and Graph Store endpoints; /query only reads
 
 
-class WriteFaultProxy:
+class WriteFaultProxy(_LoopbackProxy):
     """A loopback HTTP proxy that forwards every request to a real store but fails its `nth` write
     (a request to the update or Graph Store endpoint) in one of three ways:
 
@@ -422,22 +415,17 @@ class WriteFaultProxy:
         self.how = how
         self.writes: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
+        self._seen = 0
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(_Handler):
             def _any(self) -> None:
-                chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
-                body = read_body(self.rfile, self.headers.get("content-length"), chunked)
-                self.close_connection = True  # one request per connection
+                body = read_body(self.rfile, self.headers.get("content-length"), self.chunked())
+                self.close_connection = True  # one request per connection, answered or not
                 failing = proxy._count_write(self.command, self.path)
                 if failing and proxy.how == "before":
                     proxy._record(self.command, self.path, 500)
-                    self._answer(500, "Internal Server Error", {"content-type": "text/plain"}, b"failed\n")
+                    self.answer(500, "Internal Server Error", {"content-type": "text/plain"}, b"failed\n")
                     return
                 status, reason, headers, content = forward(
                     proxy.upstream, self.command, self.path, self.headers, body
@@ -445,30 +433,18 @@ class WriteFaultProxy:
                 if not failing:
                     if _writes(self.path):
                         proxy._record(self.command, self.path, status)
-                    self._answer(status, reason, headers, content)
+                    self.answer(status, reason, headers, content)
                 elif proxy.how == "after":
                     proxy._record(self.command, self.path, 500)
-                    self._answer(
+                    self.answer(
                         500, "Internal Server Error", {"content-type": "text/plain"}, b"failed late\n"
                     )
                 else:  # "drop": the store applied it; its answer never comes back
                     proxy._record(self.command, self.path, 0)
 
-            def _answer(self, status: int, reason: str, headers: dict[str, str], content: bytes) -> None:
-                self.send_response(status, reason)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("content-length", str(len(content)))
-                self.send_header("connection", "close")
-                self.end_headers()
-                self.wfile.write(content)
-
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._seen = 0
+        self._serve(Handler)
 
     def _count_write(self, method: str, path: str) -> bool:
         """Count a write; whether it is the one to fail."""
@@ -481,17 +457,6 @@ class WriteFaultProxy:
     def _record(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self.writes.append((method, path.split("?")[0], status))
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def __enter__(self) -> WriteFaultProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _writes(path: str) -> bool:
@@ -515,15 +480,20 @@ def forward(
     upstream: httpx.URL, method: str, path: str, received: Message, body: bytes
 ) -> tuple[int, str, dict[str, str], bytes]:
     """Send a request on to the store, with its length rather than in chunks; its whole answer."""
-    dropped = ("host", "connection", "transfer-encoding", "content-length")
-    headers = {k: v for k, v in received.items() if k.lower() not in dropped}
-    headers["content-length"] = str(len(body))
     connection = http.client.HTTPConnection(upstream.host, upstream.port, timeout=60)
     try:
-        connection.request(method, path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=forwarded_headers(received, body))
         response = connection.getresponse()
         content = response.read()
         kept = {k: v for k, v in response.getheaders() if k.lower() in ("content-type", "www-authenticate")}
         return response.status, response.reason, kept, content
     finally:
         connection.close()
+
+
+def forwarded_headers(received: Message, body: bytes) -> dict[str, str]:
+    """The headers a request goes on to the store with: its own, with the body's length, not chunked."""
+    dropped = ("host", "connection", "transfer-encoding", "content-length")
+    headers = {k: v for k, v in received.items() if k.lower() not in dropped}
+    headers["content-length"] = str(len(body))
+    return headers
