@@ -303,14 +303,16 @@ class Pusher:
         in the report where any may remain."""
         if not self.staged:
             return "no staging graph was written"
+        staging = [staging_iri(iri) for iri in self.staged]
         try:
-            self.drop([staging_iri(iri) for iri in self.staged])
+            self.drop(staging)
         except PushError as error:
-            left = self.left_over([staging_iri(iri) for iri in self.staged], error)
-            if left is None:
-                return "the staging graphs were dropped"
-            self.notes.append(f"the staging graphs could not be dropped: {left} (the next push drops them)")
-            return self.notes[-1]
+            left = self.left_over(staging, error)
+            if left is not None:
+                self.notes.append(
+                    f"the staging graphs could not be dropped: {left} (the next push drops them)"
+                )
+                return self.notes[-1]
         return "the staging graphs were dropped"
 
     def left_over(self, iris: list[str], error: PushError) -> str | None:

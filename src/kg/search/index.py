@@ -213,7 +213,7 @@ class SearchIndex:
 
     def search(self, text: str, kinds: Iterable[str] = (), limit: int = 20) -> SearchResult:
         """Entries matching every word of `text` (of the given kinds), best first; TooLong past
-        MAX_TEXT characters."""
+        MAX_TEXT characters or MAX_WORDS words."""
         check_length(text)
         words = [w for w in tokens(text) if w not in STOPWORDS] or tokens(text)
         wanted = set(kinds)

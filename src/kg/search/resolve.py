@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.evidence.facts import Select
-from kg.search.index import SearchIndex, TooLong, check_length, normalize
+from kg.search.index import SearchIndex, TooLong, normalize
 from kg.search.load import kinds_of, named_as
 
 _SCHEME = re.compile(r"^(https?|urn|ftp|mailto|file|tag):", re.IGNORECASE)
@@ -27,10 +27,9 @@ class Unresolved(KgError, ValueError):
 
 def _candidates(index: SearchIndex, text: str, kinds: set[str]) -> str:
     try:
-        check_length(text)
+        hits = index.search(text, sorted(kinds), 5).hits or index.search(text, (), 5).hits
     except TooLong:
         return ""  # longer than any text the index searches
-    hits = index.search(text, sorted(kinds), 5).hits or index.search(text, (), 5).hits
     if not hits:
         return ""
     return "; did you mean: " + "; ".join(f"{hit.label} <{hit.iri}>" for hit in hits)

@@ -72,6 +72,11 @@ def canonical(text: str) -> str:
     return runnable
 
 
+def _place(text: str, offset: int) -> tuple[int, int]:
+    """The line and column (from 1) of a character of the text."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
 def _names_cut_alike(text: str) -> None:
     """Refuse a prefixed name whose local part has dots in two places (`e:a.b.c`): SPARQL allows it and
     rdflib reads one name, but Oxigraph ends the name before the second dot, so what follows it
@@ -80,8 +85,7 @@ def _names_cut_alike(text: str) -> None:
     for run in code_runs(text):
         local = run.group().partition(":")[2]
         if local and _TWO_DOT_GROUPS.search(local):
-            line = text.count("\n", 0, run.start()) + 1
-            column = run.start() - (text.rfind("\n", 0, run.start()) + 1) + 1
+            line, column = _place(text, run.start())
             raise Refused(
                 f"query:{line}:{column}: the name {run.group()!r} has dots in two places after its colon,"
                 " which SPARQL engines cut differently; write it as a full IRI",
@@ -94,8 +98,7 @@ def _names_cut_alike(text: str) -> None:
 def _codepoint(text: str, match: re.Match[str]) -> str:
     value = int(match.group(1) or match.group(2), 16)
     if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-        line = text.count("\n", 0, match.start()) + 1
-        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        line, column = _place(text, match.start())
         raise Refused(f"query:{line}:{column}: {match.group()} is not a character", 400, line, column)
     return chr(value)
 

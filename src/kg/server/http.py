@@ -62,15 +62,16 @@ class ShapedChannel(HTTPChannel):
     per_address: int = 100
     exempt: str | None = None  # the trusted proxy's address
     request_started = 0.0
+    client: str | None = None  # the client this connection counts for, its key worked out once
 
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
         if addr and addr[0] != self.exempt:
-            mine = client_key(str(addr[0]))
+            self.client = client_key(str(addr[0]))
             same = sum(
                 1
                 for other in server.active_channels.values()
-                if other.addr and client_key(str(other.addr[0])) == mine
+                if getattr(other, "client", None) == self.client
             )
             if same > self.per_address:
                 self.will_close = True  # closed by the next loop, before it reads anything

@@ -85,11 +85,13 @@ _RUN = re.compile(r"[^\s(){}\[\],;]+")
 def code_runs(text: str) -> list[re.Match[str]]:
     """The runs of characters outside strings, IRIs and comments that no white space or bracket, comma
     or semicolon parts: where two parsers may cut names differently."""
-    blanked = list(text)
-    for match in _TOKEN.finditer(text):
-        if match.lastgroup in ("comment", "string", "iri"):
-            blanked[match.start() : match.end()] = " " * (match.end() - match.start())
-    return list(_RUN.finditer("".join(blanked)))
+    blanked = _TOKEN.sub(
+        lambda match: (
+            " " * len(match.group()) if match.lastgroup in ("comment", "string", "iri") else match.group()
+        ),
+        text,
+    )
+    return list(_RUN.finditer(blanked))
 
 
 def iris_named(text: str) -> set[str]:
