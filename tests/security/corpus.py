@@ -134,6 +134,15 @@ TRICKS = {
     "dotted-local-middle-dot-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a\u00b7.b.SERVICE:x { } }"
     ),
+    "dotted-local-escaped-paren-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\(x.SERVICE:y { } }"
+    ),
+    "dotted-local-escaped-comma-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\,x.SERVICE:y { } }"
+    ),
+    "dotted-local-escaped-semicolon-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\;x.SERVICE:y { } }"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

@@ -78,8 +78,8 @@ def tokens(text: str) -> list[Token]:
 
 
 # A run of characters that no delimiter of SPARQL's grammar parts: names, numbers, variables and what
-# is glued to them.
-_RUN = re.compile(r"[^\s(){}\[\],;]+")
+# is glued to them. An escaped character (`\(` in a local name) belongs to the run.
+_RUN = re.compile(r"(?:\\.|[^\s(){}\[\],;\\])+")
 
 
 def code_runs(text: str) -> list[re.Match[str]]:
