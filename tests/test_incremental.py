@@ -280,3 +280,22 @@ def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_wri
     )
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert f"{statistics}:19: <{ID}organization/fixture-estimates-desk> has no rdf:type" in failure, failure
+    # a class given in the shapes' file is no class of the data: validation reads the data without it
+    _edit(
+        statistics,
+        "organization:fixture-estimates-desk",
+        "organization:fixture-estimates-desk a kg:GovernmentAgency ;",
+    )
+    extra.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        '<https://w3id.org/opioid-kg/id/flow/invented> rdfs:label "heroin flows from Canada to Peru"@en .\n',
+        "utf-8",
+    )
+    shapes = library / "ontology" / "shapes.ttl"
+    shapes.write_text(
+        shapes.read_text("utf-8")
+        + "\n<https://w3id.org/opioid-kg/id/flow/invented> a <https://w3id.org/opioid-kg/ontology#TraffickingFlow> .\n",
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f"<{ID}flow/invented> has no rdf:type" in failure, failure
