@@ -294,7 +294,7 @@ def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_wri
     shapes = library / "ontology" / "shapes.ttl"
     shapes.write_text(
         shapes.read_text("utf-8")
-        + "\n<https://w3id.org/opioid-kg/id/flow/invented> a <https://w3id.org/opioid-kg/ontology#TraffickingFlow> .\n",
+        + f"\n<{ID}flow/invented> a <https://w3id.org/opioid-kg/ontology#TraffickingFlow> .\n",
         "utf-8",
     )
     failure = _rebuild_fails_as_clean(library, tmp_path)
