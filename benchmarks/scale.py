@@ -3,8 +3,9 @@
 Each synthetic source replicates the curated report's folders (sources/<id>/ and
 graph/<id>/): its citation metadata, its excerpts and its facts, every resource
 of its own renamed (`id/flow/x` becomes `id/flow/s0001-x`), with its own copy of
-the source text, so the excerpts and the recorded digest stay valid and every
-copy conforms to the shapes. The entities of graph/common/ (countries, agencies,
+the source text (and a last line naming the copy, so no two record one digest),
+so the excerpts and the recorded digest stay valid and every copy conforms to
+the shapes. The entities of graph/common/ (countries, agencies,
 substances, periods) are shared, as they are in a real library; the ontology
 and the original report stay as they are, so the catalogue's questions still
 have their answers.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -84,6 +86,13 @@ class SourceTemplate:
 
     files: dict[str, str]  # path relative to the project, with TOKEN -> Turtle with TOKEN
     text: bytes
+    sha256: str  # of `text`, as the metadata records it
+
+    def text_of(self, name: str) -> tuple[bytes, str]:
+        """The copy `name`'s text and its digest: the report's with a line naming the copy, since two
+        reports with one text would be one report described twice."""
+        text = self.text + f"\n[{name}: a synthetic copy of this report, for benchmarks]\n".encode()
+        return text, hashlib.sha256(text).hexdigest()
 
 
 def source_template(root: Path) -> SourceTemplate:
@@ -121,7 +130,8 @@ def source_template(root: Path) -> SourceTemplate:
         files[relative] = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
     for metadata in table_descriptions(root / "graph" / source):
         files.update(_table_template(root, metadata, source, renamed))
-    return SourceTemplate(files, (root / "sources" / text_file).read_bytes())
+    text = (root / "sources" / text_file).read_bytes()
+    return SourceTemplate(files, text, hashlib.sha256(text).hexdigest())
 
 
 def _table_template(root: Path, metadata: Path, source: str, renamed: set[str]) -> dict[str, str]:
@@ -184,11 +194,12 @@ def generate(root: Path, out: Path, sources: int) -> None:
     template = source_template(root)
     for number in range(1, sources):
         name = f"s{number:04d}"
+        text, sha256 = template.text_of(name)
         for relative, turtle in template.files.items():
             target = out / relative.replace(TOKEN, name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(turtle.replace(TOKEN, name), "utf-8")
-        (out / "sources" / name / "text.txt").write_bytes(template.text)
+            target.write_text(turtle.replace(TOKEN, name).replace(template.sha256, sha256), "utf-8")
+        (out / "sources" / name / "text.txt").write_bytes(text)
 
 
 @dataclass

@@ -297,4 +297,6 @@ def test_a_text_file_outside_the_sources_is_refused_by_a_rebuild(
     metadata = library / METADATA
     outside.write_bytes((metadata.parent / "text.txt").read_bytes())
     _edit(metadata, f'kg:textFile "{FIXTURE}/text.txt"', f'kg:textFile "{outside}"')
-    assert "not in its folder" in _rebuild_fails_as_clean(library, tmp_path)
+    assert f"describes no report whose text is in sources/{FIXTURE}/" in _rebuild_fails_as_clean(
+        library, tmp_path
+    )

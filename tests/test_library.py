@@ -60,8 +60,45 @@ def test_metadata_naming_a_text_outside_its_folder_is_refused(project_copy: Path
     (project_copy / "sources" / REPORT).rmdir()
     shutil.move(project_copy / "graph" / REPORT, project_copy / "graph" / "elsewhere")
     message = _build_error(project_copy, tmp_path)
-    assert "sources/elsewhere/source.ttl:" in message
-    assert "no text file text.txt in" in message
+    lines = (elsewhere / "source.ttl").read_text("utf-8").splitlines()
+    line = lines.index(f'    kg:textFile "{REPORT}/text.txt" ;') + 1
+    assert f"elsewhere/source.ttl:{line}: describes no report whose text is in sources/elsewhere/" in message
+    assert f"no text file text.txt in {project_copy}/sources/{REPORT}/" in message
+
+
+def _copy_source(project: Path, name: str) -> Path:
+    """The report's source folder copied as it is to sources/<name>/; returns the copy's metadata."""
+    shutil.copytree(project / "sources" / REPORT, project / "sources" / name)
+    return project / "sources" / name / "source.ttl"
+
+
+def test_a_copied_source_folder_is_refused_by_a_build_and_a_rebuild(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The copy's metadata repeats the report's triples, which the store holds once: only the folder
+    it sits in tells that it describes another folder's text."""
+    build(project_copy, tmp_path / "dist", tmp_path / "store")
+    before = (tmp_path / "dist" / "opioid-kg.nq").read_bytes()
+    metadata = _copy_source(project_copy, "copy")
+    line = metadata.read_text("utf-8").splitlines().index(f'    kg:textFile "{REPORT}/text.txt" ;') + 1
+    expected = f"sources/copy/source.ttl:{line}: describes no report whose text is in sources/copy/"
+    assert expected in _build_error(project_copy, tmp_path)  # a rebuild from the build above
+    assert (tmp_path / "dist" / "opioid-kg.nq").read_bytes() == before
+    assert expected in _build_error(project_copy, tmp_path / "clean")
+
+
+def test_two_reports_with_one_text_are_refused(project_copy: Path, tmp_path: Path) -> None:
+    metadata = _copy_source(project_copy, "copy")
+    text = metadata.read_text("utf-8").replace(f'"{REPORT}/text.txt"', '"copy/text.txt"')
+    metadata.write_text(
+        text.replace("document:crs-2018-heroin-fentanyl-mexico a", "document:copy a"), "utf-8"
+    )
+    message = _build_error(project_copy, tmp_path)
+    line = text.splitlines().index("document:crs-2018-heroin-fentanyl-mexico a kg:Report ;") + 1
+    assert (
+        f"sources/copy/source.ttl:{line}: {ID}document/copy records the same SHA-256 as "
+        f"{ID}document/crs-2018-heroin-fentanyl-mexico ({project_copy}/sources/{REPORT}/source.ttl:{line})"
+    ) in message
 
 
 def test_metadata_without_its_publisher_names_the_file_and_line(project_copy: Path, tmp_path: Path) -> None:

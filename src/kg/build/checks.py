@@ -32,7 +32,7 @@ from kg.build.vocabulary import (
     untyped_subjects,
 )
 from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import graph_iri
+from kg.namespaces import KG, graph_iri
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
@@ -98,11 +98,9 @@ def check_sources(
     names, when given); returns the number of excerpts compared."""
     every = source_texts(store, named("provenance"), sources_dir)
     texts = every if reached is None else {d: t for d, t in every.items() if d in reached.documents}
-    misplaced = _misplaced_texts(texts, index)
+    misplaced = _folders_not_their_reports(every, sources_dir, index) + _missing_texts(texts, index)
     if misplaced:
-        raise BuildFailed(
-            "source metadata names a text file that is not in its folder:\n" + "\n".join(misplaced)
-        )
+        raise BuildFailed("a source folder holds the text of one report, its own:\n" + "\n".join(misplaced))
     try:
         problems = [
             f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {text.recorded_sha256}"
@@ -119,17 +117,52 @@ def check_sources(
     return count
 
 
-def _misplaced_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> list[str]:
-    """A source's text exists, beside the metadata that names it when that is a source's
-    sources/<id>/source.ttl (a build from other files, such as dist/'s, only needs the text)."""
+def _folders_not_their_reports(
+    texts: dict[URIRef, SourceText], sources_dir: Path, index: SubjectIndex
+) -> list[str]:
+    """Each source folder built describes the one report whose text it holds, and no two reports
+    record one digest. A copied folder's metadata repeats its original's triples, which the store
+    holds once: only the folder the copy sits in, or the digest, shows it. Checked in every build,
+    rebuilds too (adding such a copy changes no triple); the files are read only to name a place."""
     problems = []
+    by_folder: dict[Path, list[str]] = {}
     for document, text in texts.items():
-        where = index.find(str(document))
-        beside = where is None or where.path.name != METADATA_FILE or text.path.parent == where.path.parent
-        if not beside or not (text.path.exists() or text.path.is_symlink()):  # the reading says why else
-            folder = where.path.parent if where is not None else text.path.parent
-            problems.append(f"{where or document}: {document}: no text file {text.path.name} in {folder}/")
+        by_folder.setdefault(text.path.parent, []).append(str(document))
+    for metadata in (path for path in index.files if path.name == METADATA_FILE):
+        folder = metadata.parent
+        if folder.parent != sources_dir:
+            continue  # not a source's own metadata
+        held = sorted(by_folder.get(folder, []))
+        if len(held) != 1:
+            where = index.find_use(str(KG.textFile), within=metadata) or metadata
+            shown = f"{folder.relative_to(sources_dir.parent)}/"
+            problems.append(
+                f"{where}: {len(held)} reports have their text in {shown}: {', '.join(held)}"
+                if held
+                else f"{where}: describes no report whose text is in {shown}"
+            )
+    by_digest: dict[str, list[str]] = {}
+    for document, text in texts.items():
+        if text.recorded_sha256 is not None:
+            by_digest.setdefault(text.recorded_sha256, []).append(str(document))
+    for documents in (documents for documents in by_digest.values() if len(documents) > 1):
+        placed = sorted((str(index.find(document) or document), document) for document in documents)
+        first_place, first = placed[0]
+        problems += [
+            f"{where}: {document} records the same SHA-256 as {first} ({first_place}): one text, one report"
+            for where, document in placed[1:]
+        ]
     return problems
+
+
+def _missing_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> list[str]:
+    """The reports whose text file does not exist (one that cannot be read is named when it is read)."""
+    return [
+        f"{index.find(str(document)) or document}: {document}: no text file {text.path.name} in "
+        f"{text.path.parent}/"
+        for document, text in texts.items()
+        if not (text.path.exists() or text.path.is_symlink())
+    ]
 
 
 def check_data_cube(store: ox.Store, checks: Path) -> None:

@@ -37,6 +37,7 @@ class SubjectIndex:
     """
 
     def __init__(self, paths: list[Path]) -> None:
+        self.files = tuple(paths)  # every file indexed, in the build's order
         self._where: dict[str, Location] = {}
         self._files: list[tuple[Path, list[str], dict[str, str]]] = []
         self._unread = list(reversed(paths))
@@ -68,12 +69,15 @@ class SubjectIndex:
                 self._index(self._unread.pop())
             return self._where.get(iri)
 
-    def find_use(self, iri: str) -> Location | None:
-        """The first line, in file order, where `iri` stands as a token (a predicate, a class, an object)."""
+    def find_use(self, iri: str, within: Path | None = None) -> Location | None:
+        """The first line, in file order, where `iri` stands as a token (a predicate, a class, an
+        object); in the file `within` only, when given."""
         with self._reading:
             while self._unread:
                 self._index(self._unread.pop())
         for path, lines, prefixes in self._files:  # complete, and no longer written
+            if within is not None and path != within:
+                continue
             names = [f"<{iri}>"] + [
                 f"{prefix}:{iri[len(namespace) :]}"
                 for prefix, namespace in prefixes.items()
