@@ -256,6 +256,24 @@ def test_a_build_of_one_source_is_rebuilt_from_its_own_generation_and_a_whole_bu
     _same_as_clean(library, tmp_path, whole)
 
 
+def test_a_thing_without_a_name_or_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """A blank node that nothing refers to is a thing of its own, not part of another's description:
+    without a class, no shape asks for its evidence either."""
+    extra = library / "graph" / FIXTURE / "data" / "zz-anonymous.ttl"
+    extra.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        '[] rdfs:label "heroin flows from Canada to Peru"@en .\n',
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert (
+        f'{extra}:3: [ <http://www.w3.org/2000/01/rdf-schema#label> "heroin flows from Canada to Peru"@en ]'
+        " has no rdf:type and nothing refers to it"
+    ) in failure, failure
+
+
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:

@@ -58,9 +58,10 @@ def check_terms(store: ox.Store, index: SubjectIndex) -> None:
 def check_typed(store: ox.Store, index: SubjectIndex, among: set[Subject] | None = None) -> None:
     """Every thing of the data has a class, so that the shapes reach it; of `among` only, when given
     (what a rebuild's change reached). Raises BuildFailed."""
-    untyped = untyped_subjects(store, [named(name) for name in DATA_GRAPHS], among)
+    graphs = [named(name) for name in DATA_GRAPHS]
+    untyped = untyped_subjects(store, graphs, among)
     if untyped:
-        raise BuildFailed(describe_untyped(untyped, index))
+        raise BuildFailed(describe_untyped(store, graphs, untyped, index))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,24 +73,40 @@ class SubjectIndex:
     def find_use(self, iri: str, within: Path | None = None) -> Location | None:
         """The first line, in file order, where `iri` stands as a token (a predicate, a class, an
         object); in the file `within` only, when given."""
+
+        def token(prefixes: dict[str, str]) -> Callable[[str], object]:
+            names = [f"<{iri}>"] + [
+                f"{prefix}:{iri[len(namespace) :]}"
+                for prefix, namespace in prefixes.items()
+                if iri.startswith(namespace) and len(iri) > len(namespace)
+            ]
+            found = re.compile(
+                r"(?<![\w:.<-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w:>-]|\.[\w-])"
+            )
+            return lambda line: not _PREFIX.match(line) and found.search(line)
+
+        return self._first_line(token, within)
+
+    def find_text(self, text: str) -> Location | None:
+        """The first line, in file order, that holds `text` (the one way to find what has no name)."""
+        return self._first_line(lambda _: lambda line: text in line)
+
+    def _first_line(
+        self, matcher: Callable[[dict[str, str]], Callable[[str], object]], within: Path | None = None
+    ) -> Location | None:
+        """The first line, in file order (of the file `within` only, when given), that the matcher a
+        file's prefixes give accepts."""
         with self._reading:
             while self._unread:
                 self._index(self._unread.pop())
         for path, lines, prefixes in self._files:  # complete, and no longer written
             if within is not None and path != within:
                 continue
-            names = [f"<{iri}>"] + [
-                f"{prefix}:{iri[len(namespace) :]}"
-                for prefix, namespace in prefixes.items()
-                if iri.startswith(namespace) and len(iri) > len(namespace)
-            ]
-            token = re.compile(
-                r"(?<![\w:.<-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w:>-]|\.[\w-])"
-            )
+            matches = matcher(prefixes)
             origin: Location | None = None
             for number, line in enumerate(lines, start=1):
                 origin = _origin(line) or origin
-                if not _PREFIX.match(line) and token.search(line):
+                if matches(line):
                     return origin or Location(path, number)
         return None
 

@@ -81,31 +81,55 @@ Subject = ox.NamedNode | ox.BlankNode
 
 def untyped_subjects(
     store: ox.Store, graphs: Sequence[ox.NamedNode], among: set[Subject] | None = None
-) -> list[ox.NamedNode]:
-    """Subjects of `graphs` named by an IRI with no rdf:type in any graph (the ontology types the
-    properties a data file may describe), in SPARQL's order, the first UNTYPED_SHOWN: of all, or of
-    `among` only (the subjects a rebuild's change reached). A blank node is part of the description of
-    what refers to it. The query asks for those without a type in `graphs` (one scan of them: a
-    test of each subject's kind or of every graph in the query costs three times as much at a million
-    triples); the few it finds are looked up one by one."""
+) -> list[Subject]:
+    """Things of `graphs` with no rdf:type in any graph (the ontology types the properties a data
+    file may describe), the first UNTYPED_SHOWN: of all, or of `among` only (the subjects a rebuild's
+    change reached). A thing is a subject named by an IRI, or a blank node that nothing in `graphs`
+    refers to: one referred to is part of the description of what refers to it. The query asks for
+    those without a type in `graphs` (one scan of them: a test of each subject's kind or of every
+    graph in the query costs three times as much at a million triples, so the few left are tested
+    after); they are then looked up one by one."""
     if among is None:
         answer = store.query(sparql("untyped-subjects"), default_graph=list(graphs))
         assert isinstance(answer, ox.QuerySolutions)  # a SELECT
         among = {row["s"] for row in answer}
-    untyped = [
-        subject
-        for subject in among
-        if isinstance(subject, ox.NamedNode)
-        and any(next(store.quads_for_pattern(subject, None, None, graph), None) for graph in graphs)
-        and next(store.quads_for_pattern(subject, RDF_TYPE, None, None), None) is None
-    ]
-    return sorted(untyped, key=lambda node: node.value)[:UNTYPED_SHOWN]
+    untyped = [subject for subject in among if _untyped(store, subject, graphs)]
+    return sorted(untyped, key=lambda node: (isinstance(node, ox.BlankNode), node.value))[:UNTYPED_SHOWN]
 
 
-def describe_untyped(untyped: list[ox.NamedNode], index: SubjectIndex) -> str:
-    """One line per thing without a class, starting with the file and line where it is described."""
-    lines = [f"{index.find(node.value) or 'graph/'}: <{node.value}> has no rdf:type" for node in untyped]
+def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) -> bool:
+    def held(subject: Subject | None, thing: Subject | None) -> bool:
+        return any(next(store.quads_for_pattern(subject, None, thing, graph), None) for graph in graphs)
+
+    if not held(subject, None) or next(store.quads_for_pattern(subject, RDF_TYPE, None, None), None):
+        return False
+    return isinstance(subject, ox.NamedNode) or not held(None, subject)
+
+
+def describe_untyped(
+    store: ox.Store, graphs: Sequence[ox.NamedNode], untyped: list[Subject], index: SubjectIndex
+) -> str:
+    """One line per thing without a class, starting with the file and line where it is described: a
+    blank node by its triples (its label is the parser's), found by the first text it gives."""
+    lines = []
+    for node in untyped:
+        if isinstance(node, ox.NamedNode):
+            lines.append(f"{index.find(node.value) or 'graph/'}: <{node.value}> has no rdf:type")
+            continue
+        triples = sorted(
+            {
+                (quad.predicate, quad.object)
+                for graph in graphs
+                for quad in store.quads_for_pattern(node, None, None, graph)
+            },
+            key=str,
+        )
+        text = next((str(value.value) for _, value in triples if isinstance(value, ox.Literal)), None)
+        where = index.find_text(f'"{text}') if text is not None else None
+        shown = " ; ".join(f"{predicate} {value}" for predicate, value in triples[:3])
+        more = " ; …" if len(triples) > 3 else ""
+        lines.append(f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it")
     return (
         "things without a class, which no shape reaches (the class of a thing says what evidence it needs;"
-        " give each the class it is an instance of):\n" + "\n".join(lines)
+        " give each the class it is an instance of):\n" + "\n".join(sorted(lines))
     )
