@@ -256,17 +256,22 @@ def test_a_build_of_one_source_is_rebuilt_from_its_own_generation_and_a_whole_bu
     _same_as_clean(library, tmp_path, whole)
 
 
+def _labelled(path: Path, subject: str) -> Path:
+    """A data file at `path` that gives `subject` a label and nothing else, on its line 3."""
+    path.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f'{subject} rdfs:label "heroin flows from Canada to Peru"@en .\n',
+        "utf-8",
+    )
+    return path
+
+
 def test_a_thing_without_a_name_or_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:
     """A blank node that nothing refers to is a thing of its own, not part of another's description:
     without a class, no shape asks for its evidence either."""
-    extra = library / "graph" / FIXTURE / "data" / "zz-anonymous.ttl"
-    extra.write_text(
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
-        '[] rdfs:label "heroin flows from Canada to Peru"@en .\n',
-        "utf-8",
-    )
+    extra = _labelled(library / "graph" / FIXTURE / "data" / "zz-anonymous.ttl", "[]")
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert (
         f'{extra}:3: [ <http://www.w3.org/2000/01/rdf-schema#label> "heroin flows from Canada to Peru"@en ]'
@@ -281,12 +286,7 @@ def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_wri
     was reached by no shape, so a fact of it without any excerpt was published. A rebuild finds it
     among the subjects the change reached, as a clean build does among them all: one added so, and
     one whose class was taken away."""
-    extra = library / "graph" / FIXTURE / "data" / "zz-invented.ttl"
-    extra.write_text(
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
-        '<https://w3id.org/opioid-kg/id/flow/invented> rdfs:label "heroin flows from Canada to Peru"@en .\n',
-        "utf-8",
-    )
+    extra = _labelled(library / "graph" / FIXTURE / "data" / "zz-invented.ttl", f"<{ID}flow/invented>")
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert f"{extra}:3: <https://w3id.org/opioid-kg/id/flow/invented> has no rdf:type" in failure, failure
     extra.unlink()
@@ -304,11 +304,7 @@ def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_wri
         "organization:fixture-estimates-desk",
         "organization:fixture-estimates-desk a kg:GovernmentAgency ;",
     )
-    extra.write_text(
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
-        '<https://w3id.org/opioid-kg/id/flow/invented> rdfs:label "heroin flows from Canada to Peru"@en .\n',
-        "utf-8",
-    )
+    _labelled(extra, f"<{ID}flow/invented>")
     shapes = library / "ontology" / "shapes.ttl"
     shapes.write_text(
         shapes.read_text("utf-8")
