@@ -66,6 +66,7 @@ from kg.build.store_validation import validation_texts
 from kg.build.streaming import sort_nquads, split_by_graph
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
+from kg.errors import EXIT_FAILED, KgError
 from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
@@ -204,14 +205,46 @@ def publish(generations: Generations, make: Callable[[Generation], Staged]) -> S
     """
     with generations.locked():
         generations.clean()
+        before = generations.current()
         staging = generations.staging()
         try:
             staged = make(staging)
             generations.publish(staging, staged.sha256)
+        except OSError as error:  # a full disk, a quota, a file system gone read-only
+            now = generations.current()
+            if now == before:
+                raise Unwritten(
+                    f"cannot write the build in {generations.home.parent}: {os_reason(error)}"
+                ) from None
+            published = now.id if now is not None else "none"
+            raise Unwritten(
+                f"the build is published (current generation: {published}), but then: {os_reason(error)}",
+                published=True,
+            ) from None
         finally:
             generations.discard(staging)  # nothing left to remove once published
         generations.clean()
     return staged
+
+
+class Unwritten(KgError):
+    """The build could not write (the disk is full, say): before its generation was published, which
+    leaves the previous one current, or, rarely, after."""
+
+    exit_code = EXIT_FAILED
+    status = 500
+
+    def __init__(self, message: str, *, published: bool = False) -> None:
+        super().__init__(message)
+        self.published = published
+
+
+def os_reason(error: OSError) -> str:
+    """What the system said, with the file it said it of: Python's errors carry both, the store's
+    (RocksDB's, through pyoxigraph) name the file in their text."""
+    if error.errno is None or not error.strerror:
+        return str(error)
+    return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
 
 
 def stage(

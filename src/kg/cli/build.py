@@ -11,8 +11,10 @@ import pyoxigraph as ox
 from kg.build.checks import BuildFailed, check_shapes, check_terms, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
-from kg.build.pipeline import build
+from kg.build.parse_workers import ParsingFailed
+from kg.build.pipeline import Unwritten, build
 from kg.build.project import input_files
+from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
@@ -54,7 +56,11 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         result = build(context.project, dist, store_path, source_id)
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
-    except GenerationError as error:
+    except Unwritten as error:
+        if error.published:
+            raise
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
+    except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
 

@@ -1,0 +1,84 @@
+"""A disk that fills while `kg build` writes: the build stops with one line that says so, exit status 1,
+the previous generation stays current, and nothing of the failed build is left taking space.
+
+The project sits on a small file system of its own (a tmpfs), filled to leave a given room before each
+rebuild; the sweep over that room stops builds in different writers (the patched dump, the store's
+files as it opens and as it loads), and the largest rooms let the build through."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from inputs import copy_inputs
+from test_input_files import SOURCE, current, kg
+
+from kg.store.generations import GENERATIONS
+
+ROOM_KB = range(0, 8000, 400)  # the room left on the disk for each rebuild; the project's build is ~7 MB
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A file system of 32 MB mounted for the test."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(disk)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a file system here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def _leave_room(disk: Path, kilobytes: int) -> Path:
+    """A file filling `disk` but for `kilobytes`."""
+    filler = disk / "filler"
+    free = os.statvfs(disk)
+    size = free.f_bavail * free.f_frsize - kilobytes * 1024
+    with filler.open("wb") as out:
+        os.posix_fallocate(out.fileno(), 0, max(size, 1))
+    return filler
+
+
+def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
+    project_copy: Path, small_disk: Path
+) -> None:
+    project = small_disk / "project"
+    copy_inputs(project_copy, project)
+    code, said = kg(project, "build")
+    assert code == 0, said
+    findings = project / "graph" / SOURCE / "data" / "findings.ttl"
+    outcomes = []
+    for room in ROOM_KB:
+        with findings.open("a", encoding="utf-8") as out:
+            out.write(f"# with {room} KB left\n")  # a change: the rebuild writes a new generation
+        before = current(project)
+        filler = _leave_room(small_disk, room)
+        code, said = kg(project, "build")
+        filler.unlink()
+        leftovers = [
+            path.name for path in (project / ".kg" / GENERATIONS).iterdir() if path.name.startswith(".")
+        ]
+        if code == 0:
+            outcomes.append("built")
+            continue
+        assert "Traceback" not in said, f"{room} KB: {said}"
+        assert said.count("\n") == 1 and said.startswith(
+            "error: build failed; dist/ and the store are unchanged"
+        ), f"{room} KB: {said}"
+        assert "No space left on device" in said, f"{room} KB: {said}"
+        assert code == 1
+        assert current(project) == before
+        assert leftovers in ([], [".lock"]), f"{room} KB: {leftovers}"
+        outcomes.append(re.sub(r"\.new-[\w-]+|\d+", "N", said))  # where it stopped, not which build
+    assert "built" in outcomes and len(set(outcomes)) > 2, outcomes  # stopped in two places or more
+    code, said = kg(project, "build")
+    assert code == 0, said
