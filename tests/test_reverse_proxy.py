@@ -148,3 +148,26 @@ def test_a_forged_forwarded_for_sent_straight_to_the_server_is_not_believed(behi
     _, server = behind
     replies = slow_queries(server, "127.0.0.5", [f"10.0.1.{n}" for n in range(4)])
     assert 429 in [reply.status for reply in replies], [reply.status for reply in replies]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["10.0.3.1", "::ffff:10.0.3.1", "::ffff:a00:301"],  # three spellings of 10.0.3.1
+        ["2001:db8:0:1::1", "2001:db8:0:1::2", "[2001:db8:0:1::3]:80", "[2001:db8:0:1::4]"],
+    ],
+    ids=["ipv4-and-mapped", "one-ipv6-network"],
+)
+def test_the_proxy_s_spellings_of_one_client_are_one_client(behind, spellings: list[str]) -> None:
+    _, server = behind
+    replies = slow_queries(server, "127.0.0.1", spellings)
+    assert 429 in [reply.status for reply in replies], [reply.status for reply in replies]
+
+
+def test_clients_the_proxy_names_by_mapped_or_embedded_ipv4_addresses_are_each_their_own(behind) -> None:
+    """An IPv6 address with an IPv4 part is not `host:port`: each is its own client (waitress read
+    them all as the one host `::ffff`)."""
+    _, server = behind
+    addresses = ["::ffff:10.0.4.1", "::ffff:10.0.4.2", "::ffff:10.0.4.3", "64:ff9b::10.0.4.4"]
+    replies = slow_queries(server, "127.0.0.1", addresses)
+    assert 429 not in [reply.status for reply in replies], [reply.status for reply in replies]

@@ -181,6 +181,7 @@ def serve_command(
     """Serve the built store: SPARQL at /sparql, the web UI at /, every dataset IRI under /id/."""
     from kg.server import create_app
     from kg.server.access import access_log, configure_logging
+    from kg.server.forwarded import forwarded_client
     from kg.server.http import create_server, listen
     from kg.server.read_ahead import read_ahead
 
@@ -225,9 +226,14 @@ def serve_command(
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     read_ahead(app)
-    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
+    # waitress removes X-Forwarded-For from every peer but the proxy; `forwarded_client` reads it
+    proxy = {
+        "trusted_proxy": trusted_proxy,
+        "trusted_proxy_headers": {"x-forwarded-for"},
+        "clear_untrusted_proxy_headers": True,
+    }
     server = create_server(
-        access_log(app),
+        access_log(forwarded_client(app) if trusted_proxy else app),
         listening,
         threads=threads or 4 * workers,
         ident="opioid-kg",
