@@ -221,6 +221,18 @@ def test_keywords_inside_strings_iris_and_comments_are_harmless(server) -> None:
     assert reply.status == 200, reply.text
 
 
+def test_a_quote_escaped_in_a_string_of_the_other_quote_is_read_as_sparql_has_it(server) -> None:
+    """SPARQL lets a string of either kind escape either quote (`"it\\'s"`); rdflib, which the guard
+    reads with, refused the other quote's escape, so valid queries were turned away."""
+    query = (
+        r"""ASK { FILTER ("it\'s" = "it's" && 'say \"hi\"' = 'say "hi"' && '''a \"b\"''' = 'a "b"'"""
+        r""" && """ + '"""' + r"""it\'s""" + '"""' + r""" = "it's" && 'a\\' = "a\\" && 'a\\"' = "a\\\"") }"""
+    )
+    reply = server.get("/sparql", "application/sparql-results+json", query=query)
+    assert reply.status == 200, reply.text
+    assert reply.json()["boolean"] is True, query
+
+
 def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) -> None:
     """A chart's picture reads its series through the server's own bounded store, not through a page's
     query; with no answer cache (this server's `--cache-mb 0`) each drawing runs them, and says so."""

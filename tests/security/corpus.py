@@ -150,13 +150,28 @@ TRICKS = {
         'SELECT * WHERE { BIND("X\\U00000022 AS ?y) BIND(1+" AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } '
         'BIND(" AS ?w) BIND(\\U00000022" AS ?z) }'
     ),
+    # A string that escapes the other quote (which the guard writes as the quote itself, since rdflib
+    # cannot read the escape): the SERVICE after it is a call, the one inside it is not.
+    "string-other-quote-apos": "SELECT * WHERE { BIND('a\\\"' AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }",
+    "string-other-quote-double": 'SELECT * WHERE { BIND("a\\\'" AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }',
+    "long-string-other-quote": (
+        "SELECT * WHERE { BIND('''a\\\"''' AS ?x) SERVICE <{url}sparql> { ?s ?p ?o } }"
+    ),
+    "string-other-quote-hides": (
+        "SELECT * WHERE { BIND(\"a\\' AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } BIND(\\'\" AS ?x) }"
+    ),
+    "string-other-quote-hides-apos": (
+        "SELECT * WHERE { BIND('a\\\" AS ?y) SERVICE <{url}sparql> { ?s ?p ?o } BIND(\\\"' AS ?x) }"
+    ),
 }
-# Those whose SERVICE lies in a string once the escapes are expanded, as SPARQL 1.1 expands them: the
-# server runs them so, and they answer.
+# Those whose SERVICE lies in a string as SPARQL 1.1 reads them (escapes expanded first, either quote
+# escaped in any string): the server runs them so, and they answer.
 HARMLESS_EXPANDED = {
     "string-escaped-quote-balanced",
     "string-escaped-apos-balanced",
     "string-long-escape-balanced",
+    "string-other-quote-hides",
+    "string-other-quote-hides-apos",
 }
 # Queries that try to read a dataset from outside: FROM with every spelling of an IRI.
 DATASETS = {

@@ -19,13 +19,14 @@ from types import ModuleType
 
 from kg.errors import KgError
 from kg.query.run import nesting_depth
-from kg.store.sparql import code_runs, tokens
+from kg.store.sparql import code_runs, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
 SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ESCAPE_LEFT = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what rdflib would still expand
+_STRING_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _TWO_DOT_GROUPS = re.compile(r"[^.]\.+[^.]+\.+[^.]")  # dots, something, dots again, something
 
 
@@ -59,7 +60,8 @@ def canonical(text: str) -> str:
     rdflib only at a line feed, so what follows `# …\\r` could be a comment for one and a pattern for
     the other. Here the escapes are expanded once, as SPARQL 1.1 has it, and every line ends with a line
     feed; a text left with anything rdflib would still expand (escapes spelt by escapes, which one
-    pass or two read otherwise; `\\U` with four digits, which rdflib takes as `\\u`) is refused.
+    pass or two read otherwise; `\\U` with four digits, which rdflib takes as `\\u`) is refused. A
+    string's escape of the other quote, which rdflib cannot read, is written as the quote itself.
     Applying it again changes nothing."""
     expanded = _CODEPOINT.sub(lambda match: _codepoint(text, match), text)
     if leftover := _ESCAPE_LEFT.search(expanded):
@@ -67,9 +69,16 @@ def canonical(text: str) -> str:
             f"{leftover.group()} in the query is read otherwise by other SPARQL parsers (an escape spelt"
             " by escapes, or \\U with four digits); write the character itself"
         )
-    runnable = expanded.replace("\r\n", "\n").replace("\r", "\n")
+    runnable = replace_tokens(expanded.replace("\r\n", "\n").replace("\r", "\n"), ("string",), _quotes_alike)
     _names_cut_alike(runnable)
     return runnable
+
+
+def _quotes_alike(string: str) -> str:
+    """A string with its escapes of the other quote (`"it\\'s"`, `'say \\"hi\\"'`) written as that
+    quote, which means the same: SPARQL lets a string escape either quote, rdflib only its own."""
+    other = '"' if string[0] == "'" else "'"
+    return _STRING_ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
 
 
 def _place(text: str, offset: int) -> tuple[int, int]:

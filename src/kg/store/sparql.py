@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kg.errors import KgError
@@ -85,13 +85,15 @@ _RUN = re.compile(r"(?:\\.|[^\s(){}\[\],;\\])+")
 def code_runs(text: str) -> list[re.Match[str]]:
     """The runs of characters outside strings, IRIs and comments that no white space or bracket, comma
     or semicolon parts: where two parsers may cut names differently."""
-    blanked = _TOKEN.sub(
-        lambda match: (
-            " " * len(match.group()) if match.lastgroup in ("comment", "string", "iri") else match.group()
-        ),
-        text,
-    )
+    blanked = replace_tokens(text, ("comment", "string", "iri"), lambda token: " " * len(token))
     return list(_RUN.finditer(blanked))
+
+
+def replace_tokens(text: str, kinds: tuple[str, ...], replace: Callable[[str], str]) -> str:
+    """The text with each token of `kinds` (comment, string, iri, name, var, punct) replaced."""
+    return _TOKEN.sub(
+        lambda match: replace(match.group()) if match.lastgroup in kinds else match.group(), text
+    )
 
 
 def iris_named(text: str) -> set[str]:
