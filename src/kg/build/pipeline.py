@@ -201,30 +201,39 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
 def publish(generations: Generations, make: Callable[[Generation], Staged]) -> Staged:
     """Write dist/ and the store into a new generation with `make` and make it current.
 
-    One build at a time: the lock also makes it safe to remove what a killed build left.
+    One build at a time: the lock also makes it safe to remove what a killed build left. A build that
+    cannot write (a full disk) or is interrupted (SIGINT, or SIGTERM as `kg build` receives it) raises
+    Unwritten, saying whether its generation was published.
     """
     with generations.locked():
-        generations.clean()
         before = generations.current()
-        staging = generations.staging()
+        staging: Generation | None = None
         try:
+            generations.clean()
+            staging = generations.staging()
             staged = make(staging)
             generations.publish(staging, staged.sha256)
-        except OSError as error:  # a full disk, a quota, a file system gone read-only
-            now = generations.current()
+            generations.clean()
+        except (OSError, KeyboardInterrupt) as error:
+            now, reason = generations.current(), stop_reason(error, generations)
             if now == before:
-                raise Unwritten(
-                    f"cannot write the build in {generations.home.parent}: {os_reason(error)}"
-                ) from None
+                raise Unwritten(reason) from None
             published = now.id if now is not None else "none"
             raise Unwritten(
-                f"the build is published (current generation: {published}), but then: {os_reason(error)}",
-                published=True,
+                f"the build is published (generation {published}), but then: {reason}", published=True
             ) from None
         finally:
-            generations.discard(staging)  # nothing left to remove once published
-        generations.clean()
+            if staging is not None:
+                generations.discard(staging)  # nothing left to remove once published
     return staged
+
+
+def stop_reason(error: OSError | KeyboardInterrupt, generations: Generations) -> str:
+    """Why the build stopped: the signal that interrupted it (SIGINT unless the handler named
+    another), or what the system said when it could not write."""
+    if isinstance(error, KeyboardInterrupt):
+        return f"interrupted ({error.args[0] if error.args else 'SIGINT'})"
+    return f"cannot write the build in {generations.home.parent}: {os_reason(error)}"
 
 
 class Unwritten(KgError):

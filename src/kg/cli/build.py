@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         store_path, dist = context.store_path(store_spec, "kg build"), dist or context.dist
     else:
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: what it wrote is removed
     try:
         result = build(context.project, dist, store_path, source_id)
     except BuildFailed as error:
@@ -63,6 +65,10 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _one_source_outputs(

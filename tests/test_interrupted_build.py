@@ -1,0 +1,68 @@
+"""A build stopped by a signal says what it leaves: while it writes, the previous generation, whole and
+current, with nothing of the stopped build left behind; after its switch, its own generation."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from test_input_files import KG, SOURCE, current, kg
+
+from kg.build.pipeline import Unwritten, build
+from kg.store.generations import GENERATIONS, Generations
+
+
+@pytest.fixture
+def project(project_copy: Path) -> Path:
+    """A copy of the project, built once, with a change for the next build to write."""
+    code, said = kg(project_copy, "build")
+    assert code == 0, said
+    with (project_copy / "graph" / SOURCE / "data" / "findings.ttl").open("a", encoding="utf-8") as out:
+        out.write("# a change\n")
+    return project_copy
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_the_build_writes_leaves_the_previous_build(
+    project: Path, sent: signal.Signals
+) -> None:
+    before = current(project)
+    generations = project / ".kg" / GENERATIONS
+    building = subprocess.Popen(
+        [str(KG), "build"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not any(path.name.startswith(".new-") for path in generations.iterdir()):
+        assert building.poll() is None and time.monotonic() < deadline, "the build never began to write"
+        time.sleep(0.005)
+    building.send_signal(sent)
+    _, said = building.communicate(timeout=60)
+    assert said == f"error: build failed; dist/ and the store are unchanged: interrupted ({sent.name})\n"
+    assert building.returncode == 1
+    assert current(project) == before
+    assert [path.name for path in generations.iterdir() if path.name.startswith(".new-")] == []
+
+
+def test_an_interrupt_just_after_the_switch_says_the_build_is_published(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signal arrives as the switch returns (the steps after it are the links' check and the
+    removal of older generations): the new generation is current, and the message says so."""
+    switch = Generations.publish
+
+    def switched_then_interrupted(self: Generations, *args: object) -> object:
+        switch(self, *args)
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(Generations, "publish", switched_then_interrupted)
+    with pytest.raises(Unwritten) as stopped:
+        build(project, project / "dist", project / ".kg" / "store")
+    now = Generations(project / ".kg" / "store", project / "dist").current()
+    assert now is not None and now.id.startswith("0002-")
+    assert stopped.value.published
+    assert (
+        str(stopped.value) == f"the build is published (generation {now.id}), but then: interrupted (SIGTERM)"
+    )
