@@ -14,7 +14,9 @@ reserve are idle);
 clients known to be light go before clients not seen lately (a new address is
 where an attacker's next query comes from); and a client known to be light
 that has waited its patience may have the longest-running query of a heavier
-client stopped, the freed worker going to it first. A client whose charge is
+client stopped, the freed worker going to it first (asking again every
+ASK_AGAIN seconds while none can be stopped, as while the spare worker that
+takes a stopped worker's place is itself being replaced). A client whose charge is
 past the budget is told when to come back instead of queueing at all (the
 server's own reading ahead, `in_background`, is charged but never refused).
 """
@@ -125,6 +127,8 @@ class _Waiter(Generic[T]):
     owed: bool = False  # it had a query stopped for it: the next item is its
 
 
+# How long a light waiter that could not have a query stopped for it waits before it asks again.
+ASK_AGAIN = 0.1
 # Given a light client that waited its patience: whether a heavier client's query was stopped for it.
 Preempt = Callable[[str | None], bool]
 
@@ -172,9 +176,11 @@ class FairQueue(Generic[T]):
                     self._waiters.remove(waiter)
                     raise queue.Empty
                 if now >= impatient:
-                    impatient = math.inf  # one chance per wait: a wait already past it would spin
+                    impatient = math.inf  # past it, a wait would spin
                     if self.preempt and self._rank(client)[0] == 0:  # one stopped query, at most
                         waiter.owed = self.preempt(client)
+                        if not waiter.owed:  # none could be stopped now (no spare yet): ask again soon
+                            impatient = now + ASK_AGAIN
                 self._changed.wait(min(deadline, impatient) - now)
             return waiter.item
 
