@@ -277,6 +277,17 @@ def test_a_thing_without_a_name_or_a_class_stops_the_build_and_the_rebuild_where
         f'{extra}:3: [ <http://www.w3.org/2000/01/rdf-schema#label> "heroin flows from Canada to Peru"@en ]'
         " has no rdf:type and nothing refers to it"
     ) in failure, failure
+    # without a text to find it by, by the first statement whose subject is written as a blank node
+    extra.write_text(
+        "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f'<{ID}country/MX> rdfs:seeAlso [ rdfs:label "part of what refers to it" ] .\n'
+        f"[ kg:refArea <{ID}country/MX> ] .\n",
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f"{extra}:4: [ <https://w3id.org/opioid-kg/ontology#refArea> <{ID}country/MX> ] has no" in failure
+    assert failure.count("has no rdf:type") == 1, failure
 
 
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(

@@ -91,6 +91,11 @@ class SubjectIndex:
         """The first line, in file order, that holds `text` (the one way to find what has no name)."""
         return self._first_line(lambda _: lambda line: text in line)
 
+    def find_anonymous(self) -> Location | None:
+        """The first statement, in file order, whose subject is written as a blank node (`[ … ]`,
+        `[]` or `_:name` starting a line)."""
+        return self._first_line(lambda _: lambda line: line.startswith(("[", "_:")))
+
     def _first_line(
         self, matcher: Callable[[dict[str, str]], Callable[[str], object]], within: Path | None = None
     ) -> Location | None:

@@ -110,7 +110,8 @@ def describe_untyped(
     store: ox.Store, graphs: Sequence[ox.NamedNode], untyped: list[Subject], index: SubjectIndex
 ) -> str:
     """One line per thing without a class, starting with the file and line where it is described: a
-    blank node by its triples (its label is the parser's), found by the first text it gives."""
+    blank node by its triples (its label is the parser's), found by the first text it gives, or else
+    as the first statement about a blank node."""
     lines = []
     for node in untyped:
         if isinstance(node, ox.NamedNode):
@@ -125,7 +126,7 @@ def describe_untyped(
             key=str,
         )
         text = next((str(value.value) for _, value in triples if isinstance(value, ox.Literal)), None)
-        where = index.find_text(f'"{text}') if text is not None else None
+        where = index.find_text(f'"{text}') if text is not None else index.find_anonymous()
         shown = " ; ".join(f"{predicate} {value}" for predicate, value in triples[:3])
         more = " ; …" if len(triples) > 3 else ""
         lines.append(f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it")
