@@ -233,6 +233,43 @@ def test_a_quote_escaped_in_a_string_of_the_other_quote_is_read_as_sparql_has_it
     assert reply.json()["boolean"] is True, query
 
 
+@pytest.mark.parametrize(
+    ("query", "values"),
+    [
+        (
+            r"""PREFIX e: <urn:e:> SELECT ?x WHERE { BIND(e:it\'s AS ?i) VALUES ?x { "a\" \"b" } } #'""",
+            ['a" "b'],
+        ),
+        (
+            r"""PREFIX e: <urn:e:> SELECT ?x WHERE { BIND(e:it\'s AS ?i) BIND("say \"hi\" it's" AS ?x) }""",
+            ['say "hi" it\'s'],
+        ),
+    ],
+    ids=["values", "bind"],
+)
+def test_an_escaped_quote_in_a_name_starts_no_string(server, query: str, values: list[str]) -> None:
+    """`e:it\\'s` is one name; read as the start of a string, it hid the rest of its line from the
+    guard's rules and had escapes rewritten there, which changed the answer."""
+    reply = server.get("/sparql", "application/sparql-results+json", query=query)
+    assert reply.status == 200, reply.text
+    assert [row["x"]["value"] for row in reply.json()["results"]["bindings"]] == values
+
+
+@pytest.mark.parametrize(
+    ("query", "place"),
+    [
+        ('SELECT * WHERE {\n  ?s ?p "abc }', "2:9"),
+        ("SELECT * WHERE { ?s ?p 'abc\n' }", "1:24"),
+        ("SELECT * WHERE { ?s ?p ?o } \\", "1:29"),
+    ],
+    ids=["double", "single-across-lines", "backslash"],
+)
+def test_a_string_that_does_not_end_is_refused_where_it_starts(server, query: str, place: str) -> None:
+    reply = server.get("/sparql", "application/sparql-results+json", query=query)
+    assert reply.status == 400, reply.text
+    assert reply.json()["error"]["message"].startswith(f"query:{place}: "), reply.text
+
+
 def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) -> None:
     """A chart's picture reads its series through the server's own bounded store, not through a page's
     query; with no answer cache (this server's `--cache-mb 0`) each drawing runs them, and says so."""

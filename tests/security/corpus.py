@@ -143,6 +143,12 @@ TRICKS = {
     "dotted-local-escaped-semicolon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\;x.SERVICE:y { } }"
     ),
+    # An escaped quote in a local name is no string: a reader that starts one there hides the rest
+    # of the line, and with it a dotted name the engine cuts before SERVICE.
+    "escaped-quote-local-dotted-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\n"
+        "SELECT * WHERE { ?s ?p e:q\\'r . ?s ?p e:a.b.SERVICE:x { } } #'"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

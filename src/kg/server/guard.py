@@ -61,17 +61,35 @@ def canonical(text: str) -> str:
     the other. Here the escapes are expanded once, as SPARQL 1.1 has it, and every line ends with a line
     feed; a text left with anything rdflib would still expand (escapes spelt by escapes, which one
     pass or two read otherwise; `\\U` with four digits, which rdflib takes as `\\u`) is refused. A
-    string's escape of the other quote, which rdflib cannot read, is written as the quote itself.
-    Applying it again changes nothing."""
+    string's escape of the other quote, which rdflib cannot read, is written as the quote itself; a
+    quote that starts no string that ends is refused, so that is where every string is. Applying it
+    again changes nothing (the web process and the worker each apply it)."""
     expanded = _CODEPOINT.sub(lambda match: _codepoint(text, match), text)
     if leftover := _ESCAPE_LEFT.search(expanded):
         raise Refused(
             f"{leftover.group()} in the query is read otherwise by other SPARQL parsers (an escape spelt"
             " by escapes, or \\U with four digits); write the character itself"
         )
-    runnable = replace_tokens(expanded.replace("\r\n", "\n").replace("\r", "\n"), ("string",), _quotes_alike)
+    lines = expanded.replace("\r\n", "\n").replace("\r", "\n")
+    _strings_end(lines)
+    runnable = replace_tokens(lines, ("string",), _quotes_alike)
     _names_cut_alike(runnable)
     return runnable
+
+
+def _strings_end(text: str) -> None:
+    """Refuse a quote that starts no whole string, and a backslash outside strings and names: neither
+    is SPARQL, and where readers disagree on where a string starts and ends, one may read as a pattern
+    what another reads as a string. So every quote the guard lets through starts a string that ends."""
+    for token in tokens(text):
+        if token.kind == "punct" and token.text in ("'", '"', "\\"):
+            line, column = _place(text, token.start)
+            what = (
+                "a backslash outside a string or a name"
+                if token.text == "\\"
+                else "a string that does not end (one in single quotes ends on its line)"
+            )
+            raise Refused(f"query:{line}:{column}: {what}", 400, line, column)
 
 
 def _quotes_alike(string: str) -> str:

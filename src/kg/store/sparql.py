@@ -17,16 +17,17 @@ from kg.store.base import Bound
 
 # One alternative per token kind, each matching from where it starts without backtracking into a
 # longer scan (the quantifiers are possessive), so tokenizing is linear in the text: the server reads
-# clients' queries with it. A word and a prefixed name are one run of name characters, dots only
-# inside it as SPARQL allows, told apart afterwards by whether it holds a colon. A comment ends at a
-# line feed or a carriage return.
+# clients' queries with it. A word and a prefixed name are one run of name characters, escaped
+# characters (`e:it\\'s`, SPARQL's PN_LOCAL_ESC) among them, dots only inside it as SPARQL allows,
+# told apart afterwards by whether it holds a colon. A comment ends at a line feed or a carriage return.
+_NAME_CHAR = r"(?:[\w:%-]|\\[_~.\-!$&'()*+,;=/?\#@%])"
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<name>[A-Za-z_:][\w:%-]*+(?:\.++[\w:%-]++)*+)
+  | (?P<iri><[^<>"{{}}|^`\\\s]*>)
+  | (?P<name>[A-Za-z_:]{_NAME_CHAR}*+(?:\.++{_NAME_CHAR}++)*+)
   | (?P<var>[?$]\w+)
   | (?P<punct>\S)
     """,
