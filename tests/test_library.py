@@ -3,6 +3,7 @@ and `kg build --source ID` builds one source beside the project's build, never o
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -99,6 +100,31 @@ def test_two_reports_with_one_text_are_refused(project_copy: Path, tmp_path: Pat
         f"sources/copy/source.ttl:{line}: {ID}document/copy records the same SHA-256 as "
         f"{ID}document/crs-2018-heroin-fentanyl-mexico ({project_copy}/sources/{REPORT}/source.ttl:{line})"
     ) in message
+
+
+@pytest.mark.parametrize("named", ["absolute", "relative"])
+def test_a_second_report_whose_text_lies_outside_the_sources_is_refused(
+    project_copy: Path, tmp_path: Path, named: str
+) -> None:
+    """Every folder still holds its one report's text, so only where the second report's text lies
+    tells: not in a source's folder."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("A text from elsewhere.\n", "utf-8")
+    path = str(outside) if named == "absolute" else f"{REPORT}/../../../outside.txt"
+    digest = hashlib.sha256(outside.read_bytes()).hexdigest()
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    metadata.write_text(
+        metadata.read_text("utf-8")
+        + "\ndocument:outside a kg:Report ;\n"
+        + '    dcterms:title "Outside"@en ;\n    rdfs:label "Outside"@en ;\n'
+        + '    dcterms:modified "2018-08-09"^^xsd:date ;\n    dcterms:publisher organization:crs ;\n'
+        + "    dcterms:creator person:liana-w-rosen ;\n"
+        + f'    kg:textFile "{path}" ;\n    kg:sha256 "{digest}" .\n',
+        "utf-8",
+    )
+    line = metadata.read_text("utf-8").splitlines().index("document:outside a kg:Report ;") + 1
+    message = _build_error(project_copy, tmp_path)
+    assert f"sources/{REPORT}/source.ttl:{line}: {ID}document/outside: its text {path} is not in a" in message
 
 
 def test_metadata_without_its_publisher_names_the_file_and_line(project_copy: Path, tmp_path: Path) -> None:

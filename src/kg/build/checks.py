@@ -129,6 +129,11 @@ def _folders_not_their_reports(
     by_folder: dict[Path, list[str]] = {}
     for document, text in texts.items():
         by_folder.setdefault(text.path.parent, []).append(str(document))
+        if text.path.parent.parent != sources_dir or ".." in text.path.parts:
+            problems.append(
+                f"{index.find(str(document)) or document}: {document}: its text {text.named(sources_dir)}"
+                " is not in a source's folder under sources/"
+            )
     for metadata in (path for path in index.files if path.name == METADATA_FILE):
         folder = metadata.parent
         if folder.parent != sources_dir:

@@ -210,15 +210,7 @@ def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:
 
 
 def _digests(texts: dict[URIRef, SourceText], sources_dir: Path) -> dict[str, str]:
-    return {
-        _text_key(text.path, sources_dir): text.sha256 if text.path.is_file() else ""
-        for text in texts.values()
-    }
-
-
-def _text_key(path: Path, sources_dir: Path) -> str:
-    """A text's path under `sources_dir`; a path outside it (which the checks then refuse) whole."""
-    return path.relative_to(sources_dir).as_posix() if path.is_relative_to(sources_dir) else str(path)
+    return {text.named(sources_dir): text.sha256 if text.path.is_file() else "" for text in texts.values()}
 
 
 def reached_sources(
@@ -235,8 +227,7 @@ def reached_sources(
     documents = {
         document
         for document, text in texts.items()
-        if ox.NamedNode(str(document)) in subjects
-        or now[key := _text_key(text.path, sources_dir)] != before.get(key)
+        if ox.NamedNode(str(document)) in subjects or now[key := text.named(sources_dir)] != before.get(key)
     }
     excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
     blank = len(excerpts) < len(subjects)

@@ -26,6 +26,15 @@ class SourceText:
     def text(self) -> str:
         return read_text(self.path, "source text", whole=True)
 
+    def named(self, sources_dir: Path) -> str:
+        """The text's path as recorded: under `sources_dir` relative to it, else (a path the checks
+        refuse) whole."""
+        return (
+            self.path.relative_to(sources_dir).as_posix()
+            if self.path.is_relative_to(sources_dir)
+            else str(self.path)
+        )
+
     @property
     def sha256(self) -> str:
         return hashlib.sha256(read_file(self.path, "source text", whole=True)).hexdigest()
