@@ -288,6 +288,24 @@ def test_a_thing_without_a_name_or_a_class_stops_the_build_and_the_rebuild_where
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert f"{extra}:4: [ <https://w3id.org/opioid-kg/ontology#refArea> <{ID}country/MX> ] has no" in failure
     assert failure.count("has no rdf:type") == 1, failure
+    # referred to only by one another, or by itself, they are no part of a named thing's description
+    extra.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        '_:a rdfs:seeAlso _:b ; rdfs:label "one of two" .\n_:b rdfs:seeAlso _:a .\n_:c rdfs:seeAlso _:c .\n',
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert failure.count("has no rdf:type") == 3, failure
+    assert f'{extra}:3: [ <http://www.w3.org/2000/01/rdf-schema#label> "one of two" ; <http' in failure
+    # a text given elsewhere first (here "en", a language the shapes name) does not mislead
+    extra.write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f'<{ID}country/MX> rdfs:seeAlso [ rdfs:label "part of what refers to it" ] .\n'
+        '[ rdfs:comment "en" ] .\n',
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f'{extra}:4: [ <http://www.w3.org/2000/01/rdf-schema#comment> "en" ] has no' in failure, failure
 
 
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(

@@ -87,14 +87,11 @@ class SubjectIndex:
 
         return self._first_line(token, within)
 
-    def find_text(self, text: str) -> Location | None:
-        """The first line, in file order, that holds `text` (the one way to find what has no name)."""
-        return self._first_line(lambda _: lambda line: text in line)
-
-    def find_anonymous(self) -> Location | None:
-        """The first statement, in file order, whose subject is written as a blank node (`[ … ]`,
-        `[]` or `_:name` starting a line)."""
-        return self._first_line(lambda _: lambda line: line.startswith(("[", "_:")))
+    def find_anonymous(self, holding: str = "") -> Location | None:
+        """The first statement, in file order, whose subject is written as a blank node (`[ … ]`, `[]`
+        or `_:name` starting a line) and whose first line holds `holding`: the one way to find what
+        has no name."""
+        return self._first_line(lambda _: lambda line: line.startswith(("[", "_:")) and holding in line)
 
     def _first_line(
         self, matcher: Callable[[dict[str, str]], Callable[[str], object]], within: Path | None = None

@@ -12,7 +12,7 @@ be published: such things are an error of their own too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -98,20 +98,36 @@ def untyped_subjects(
 
 
 def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) -> bool:
-    def held(subject: Subject | None, thing: Subject | None) -> bool:
-        return any(next(store.quads_for_pattern(subject, None, thing, graph), None) for graph in graphs)
+    def held(subject: Subject | None, thing: Subject | None) -> Iterator[ox.Quad]:
+        return (quad for graph in graphs for quad in store.quads_for_pattern(subject, None, thing, graph))
 
-    if not held(subject, None) or next(store.quads_for_pattern(subject, RDF_TYPE, None, None), None):
+    def typed(node: Subject) -> bool:
+        return next(store.quads_for_pattern(node, RDF_TYPE, None, None), None) is not None
+
+    if next(held(subject, None), None) is None or typed(subject):
         return False
-    return isinstance(subject, ox.NamedNode) or not held(None, subject)
+    if isinstance(subject, ox.NamedNode):
+        return True
+    # A blank node is part of a thing's description when a chain of blank nodes links it to something
+    # named or typed; one that only itself, or other such nodes, refer to is a thing of its own.
+    seen, waiting = {subject}, [subject]
+    while waiting:
+        for quad in held(None, waiting.pop()):
+            referrer = quad.subject
+            if isinstance(referrer, ox.NamedNode) or typed(referrer):  # type: ignore[arg-type]
+                return False
+            if referrer not in seen:
+                seen.add(referrer)  # type: ignore[arg-type]
+                waiting.append(referrer)  # type: ignore[arg-type]
+    return True
 
 
 def describe_untyped(
     store: ox.Store, graphs: Sequence[ox.NamedNode], untyped: list[Subject], index: SubjectIndex
 ) -> str:
     """One line per thing without a class, starting with the file and line where it is described: a
-    blank node by its triples (its label is the parser's), found by the first text it gives, or else
-    as the first statement about a blank node."""
+    blank node by its triples (its label is the parser's), found as the first statement about a blank
+    node that holds the first text it gives, or else the first statement about a blank node."""
     lines = []
     for node in untyped:
         if isinstance(node, ox.NamedNode):
@@ -126,7 +142,7 @@ def describe_untyped(
             key=str,
         )
         text = next((str(value.value) for _, value in triples if isinstance(value, ox.Literal)), None)
-        where = index.find_text(f'"{text}') if text is not None else index.find_anonymous()
+        where = (index.find_anonymous(f'"{text}') if text is not None else None) or index.find_anonymous()
         shown = " ; ".join(f"{predicate} {value}" for predicate, value in triples[:3])
         more = " ; …" if len(triples) > 3 else ""
         lines.append(f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it")
