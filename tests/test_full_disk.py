@@ -48,6 +48,26 @@ def _leave_room(disk: Path, kilobytes: int) -> Path:
     return filler
 
 
+def _build_with_room(project: Path, disk: Path, room: int) -> str:
+    """`kg build` in `project` with `room` KB left on `disk`: "built", or where it stopped, once the
+    failure is seen to be one line, exit status 1, with no staging folder left."""
+    filler = _leave_room(disk, room)
+    code, said = kg(project, "build")
+    filler.unlink()
+    if code == 0:
+        return "built"
+    generations = project / ".kg" / GENERATIONS
+    leftovers = [path.name for path in generations.iterdir() if path.name.startswith(".")]
+    assert "Traceback" not in said, f"{room} KB: {said}"
+    assert said.count("\n") == 1 and said.startswith(
+        "error: build failed; dist/ and the store are unchanged"
+    ), f"{room} KB: {said}"
+    assert "No space left on device" in said or "write failure" in said, f"{room} KB: {said}"
+    assert code == 1
+    assert leftovers in ([], [".lock"]), f"{room} KB: {leftovers}"
+    return re.sub(r"\.new-[\w-]+|\d+", "N", said)  # where it stopped, not which build
+
+
 def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
     project_copy: Path, small_disk: Path
 ) -> None:
@@ -61,24 +81,44 @@ def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
         with findings.open("a", encoding="utf-8") as out:
             out.write(f"# with {room} KB left\n")  # a change: the rebuild writes a new generation
         before = current(project)
-        filler = _leave_room(small_disk, room)
-        code, said = kg(project, "build")
-        filler.unlink()
-        leftovers = [
-            path.name for path in (project / ".kg" / GENERATIONS).iterdir() if path.name.startswith(".")
-        ]
-        if code == 0:
-            outcomes.append("built")
-            continue
-        assert "Traceback" not in said, f"{room} KB: {said}"
-        assert said.count("\n") == 1 and said.startswith(
-            "error: build failed; dist/ and the store are unchanged"
-        ), f"{room} KB: {said}"
-        assert "No space left on device" in said, f"{room} KB: {said}"
-        assert code == 1
-        assert current(project) == before
-        assert leftovers in ([], [".lock"]), f"{room} KB: {leftovers}"
-        outcomes.append(re.sub(r"\.new-[\w-]+|\d+", "N", said))  # where it stopped, not which build
+        outcomes.append(_build_with_room(project, small_disk, room))
+        assert outcomes[-1] == "built" or current(project) == before
     assert "built" in outcomes and len(set(outcomes)) > 2, outcomes  # stopped in two places or more
     code, said = kg(project, "build")
     assert code == 0, said
+
+
+def test_a_first_build_stopped_by_a_full_disk_says_so_and_leaves_nothing(
+    project_copy: Path, small_disk: Path
+) -> None:
+    """A first build sorts every file's lines with `sort` and `awk`, whose write failures came as a
+    traceback of the pipe between them (and awk's own line)."""
+    project = small_disk / "project"
+    copy_inputs(project_copy, project)
+    outcomes = []
+    for room in ROOM_KB:
+        outcomes.append(_build_with_room(project, small_disk, room))
+        if outcomes[-1] == "built":
+            break
+        assert not (project / ".kg" / GENERATIONS / "current").exists()
+    assert outcomes[-1] == "built" and len(set(outcomes)) > 2, outcomes
+
+
+def test_a_file_system_gone_read_only_stops_the_build_with_one_line(
+    project_copy: Path, small_disk: Path
+) -> None:
+    project = small_disk / "project"
+    copy_inputs(project_copy, project)
+    code, said = kg(project, "build")
+    assert code == 0, said
+    before = current(project)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        code, said = kg(project, "build")
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert (
+        said.startswith("error: build failed; dist/ and the store are unchanged: ") and said.count("\n") == 1
+    )
+    assert "Read-only file system" in said and code == 1
+    assert current(project) == before

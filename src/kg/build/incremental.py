@@ -169,10 +169,9 @@ class Comparison:
             return None, self._why
         with self._output:
             _, error = self._process.communicate()  # its messages are a line or two
-            if self._process.returncode != 0:
-                raise subprocess.CalledProcessError(
-                    self._process.returncode, self._process.args, stderr=error
-                )
+            if self._process.returncode != 0:  # `comm` could not write (a full disk): an OSError, as Python's
+                said = error.decode("utf-8", "replace").strip() or f"exit status {self._process.returncode}"
+                raise OSError(f"comparing the dump with the previous generation's failed: {said}")
             self._output.seek(0)
             lines = self._output.read().splitlines(keepends=True)
         for ending, reason in zip(WHOLE_GRAPH_ENDINGS, _WHOLE_GRAPHS.values(), strict=True):

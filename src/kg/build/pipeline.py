@@ -205,26 +205,34 @@ def publish(generations: Generations, make: Callable[[Generation], Staged]) -> S
     cannot write (a full disk) or is interrupted (SIGINT, or SIGTERM as `kg build` receives it) raises
     Unwritten, saying whether its generation was published.
     """
-    with generations.locked():
-        before = generations.current()
-        staging: Generation | None = None
-        try:
-            generations.clean()
-            staging = generations.staging()
-            staged = make(staging)
-            generations.publish(staging, staged.sha256)
-            generations.clean()
-        except (OSError, KeyboardInterrupt) as error:
-            now, reason = generations.current(), stop_reason(error, generations)
-            if now == before:
-                raise Unwritten(reason) from None
-            published = now.id if now is not None else "none"
-            raise Unwritten(
-                f"the build is published (generation {published}), but then: {reason}", published=True
-            ) from None
-        finally:
-            if staging is not None:
-                generations.discard(staging)  # nothing left to remove once published
+    try:
+        with generations.locked():
+            return _publish_locked(generations, make)
+    except OSError as error:  # the lock could not be taken (a file system gone read-only): nothing written
+        raise Unwritten(stop_reason(error, generations)) from None
+
+
+def _publish_locked(generations: Generations, make: Callable[[Generation], Staged]) -> Staged:
+    """`publish` once the lock is held."""
+    before = generations.current()
+    staging: Generation | None = None
+    try:
+        generations.clean()
+        staging = generations.staging()
+        staged = make(staging)
+        generations.publish(staging, staged.sha256)
+        generations.clean()
+    except (OSError, KeyboardInterrupt) as error:
+        now, reason = generations.current(), stop_reason(error, generations)
+        if now == before:
+            raise Unwritten(reason) from None
+        published = now.id if now is not None else "none"
+        raise Unwritten(
+            f"the build is published (generation {published}), but then: {reason}", published=True
+        ) from None
+    finally:
+        if staging is not None:
+            generations.discard(staging)  # nothing left to remove once published
     return staged
 
 

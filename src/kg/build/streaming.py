@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
@@ -86,19 +87,24 @@ def sort_nquads(unsorted: list[Path], target: Path) -> dict[bytes, int]:
     environment = {**os.environ, "LC_ALL": "C"}  # byte order: the order of code points in UTF-8
     repeated_file = target.with_name(target.name + ".repeated")
     command = ["sort", "-S", SORT_MEMORY, "-T", str(target.parent), *map(str, unsorted)]
-    with target.open("wb") as out:
-        sorting = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
+    with target.open("wb") as out, tempfile.TemporaryFile() as said:
+        sorting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=said, env=environment)
         assert sorting.stdout is not None
         with sorting.stdout:
             distinct = subprocess.run(
                 ["awk", "-v", f"repeated={repeated_file}", _DISTINCT],
                 stdin=sorting.stdout,
                 stdout=out,
+                stderr=said,
                 env=environment,
             )
-        for finished, step in ((sorting.wait(), "sort"), (distinct.returncode, "awk")):
-            if finished != 0:
-                raise subprocess.CalledProcessError(finished, step)
+        if sorting.wait() != 0 or distinct.returncode != 0:
+            said.seek(0)
+            reason = said.read().decode("utf-8", "replace").strip().splitlines()
+            # awk's write failure (a full disk) stops sort with SIGPIPE: what awk said comes first
+            raise OSError(
+                f"sorting the N-Quads into {target} failed: {'; '.join(reason) or 'no reason given'}"
+            )
     for path in unsorted:
         path.unlink()
     repeated: dict[bytes, int] = {}
