@@ -68,13 +68,24 @@ def _build_with_room(project: Path, disk: Path, room: int) -> str:
     return re.sub(r"\.new-[\w-]+|\d+", "N", said)  # where it stopped, not which build
 
 
-def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
-    project_copy: Path, small_disk: Path
-) -> None:
-    project = small_disk / "project"
-    copy_inputs(project_copy, project)
-    code, said = kg(project, "build")
+@pytest.fixture
+def on_disk(project_copy: Path, small_disk: Path) -> Path:
+    """A copy of the project's inputs on the small disk."""
+    return copy_inputs(project_copy, small_disk / "project")
+
+
+@pytest.fixture
+def built_on_disk(on_disk: Path) -> Path:
+    """The copy on the small disk, built once."""
+    code, said = kg(on_disk, "build")
     assert code == 0, said
+    return on_disk
+
+
+def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
+    built_on_disk: Path, small_disk: Path
+) -> None:
+    project = built_on_disk
     findings = project / "graph" / SOURCE / "data" / "findings.ttl"
     outcomes = []
     for room in ROOM_KB:
@@ -89,12 +100,11 @@ def test_a_build_stopped_by_a_full_disk_says_so_and_leaves_the_previous_build(
 
 
 def test_a_first_build_stopped_by_a_full_disk_says_so_and_leaves_nothing(
-    project_copy: Path, small_disk: Path
+    on_disk: Path, small_disk: Path
 ) -> None:
     """A first build sorts every file's lines with `sort` and `awk`, whose write failures came as a
     traceback of the pipe between them (and awk's own line)."""
-    project = small_disk / "project"
-    copy_inputs(project_copy, project)
+    project = on_disk
     outcomes = []
     for room in ROOM_KB:
         outcomes.append(_build_with_room(project, small_disk, room))
@@ -105,12 +115,9 @@ def test_a_first_build_stopped_by_a_full_disk_says_so_and_leaves_nothing(
 
 
 def test_a_file_system_gone_read_only_stops_the_build_with_one_line(
-    project_copy: Path, small_disk: Path
+    built_on_disk: Path, small_disk: Path
 ) -> None:
-    project = small_disk / "project"
-    copy_inputs(project_copy, project)
-    code, said = kg(project, "build")
-    assert code == 0, said
+    project = built_on_disk
     before = current(project)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     try:
