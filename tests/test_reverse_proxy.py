@@ -168,6 +168,6 @@ def test_clients_the_proxy_names_by_mapped_or_embedded_ipv4_addresses_are_each_t
     """An IPv6 address with an IPv4 part is not `host:port`: each is its own client (waitress read
     them all as the one host `::ffff`)."""
     _, server = behind
-    addresses = ["::ffff:10.0.4.1", "::ffff:10.0.4.2", "::ffff:10.0.4.3", "64:ff9b::10.0.4.4"]
+    addresses = ["::ffff:10.0.4.1", "::ffff:10.0.4.2", "64:ff9b::10.0.4.3", "64:ff9b::10.0.4.4"]
     replies = slow_queries(server, "127.0.0.1", addresses)
     assert 429 not in [reply.status for reply in replies], [reply.status for reply in replies]

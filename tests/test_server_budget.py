@@ -281,6 +281,8 @@ def test_the_addresses_of_one_ipv6_network_are_one_client(built) -> None:
     assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    # an IPv4 client as an IPv6-only server sees it through a translator (RFC 6052's prefix)
+    assert client_key("64:ff9b::192.0.2.7") == "192.0.2.7" != client_key("64:ff9b::192.0.2.8")
     assert client_key("fe80::1%eth0") == "fe80::/64" and client_key("unix-socket") == "unix-socket"
     app = _app(built, workers=2)
     try:

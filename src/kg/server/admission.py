@@ -18,11 +18,14 @@ from contextlib import contextmanager
 
 from kg.errors import KgError
 
+_TRANSLATED = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses as IPv4/IPv6 translators write them
+
 
 def client_key(address: str) -> str:
     """The client an address stands for, in budgets, query slots and connections: an IPv4 address
-    itself (also when mapped into IPv6); an IPv6 address its /64 network, since a host is commonly given
-    a whole /64 and could otherwise ask as millions of clients; anything else (a socket's name) as is."""
+    itself (also when mapped into IPv6, or translated into RFC 6052's `64:ff9b::/96`, as an IPv6-only
+    server sees IPv4 clients); an IPv6 address its /64 network, since a host is commonly given a whole
+    /64 and could otherwise ask as millions of clients; anything else (a socket's name) as is."""
     try:
         ip = ipaddress.ip_address(address.partition("%")[0])  # without an IPv6 zone (`%eth0`)
     except ValueError:
@@ -30,6 +33,8 @@ def client_key(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
+        if ip in _TRANSLATED:
+            return str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
 
