@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.error
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from server_fixtures import RunningServer, serving, start_server
@@ -276,6 +277,23 @@ def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) 
     for preset in ("screen", "memo"):
         reply = server.request("/charts/shareOfSeizedHeroin.svg", params={"area": "US", "preset": preset})
         assert (reply.status, reply.headers.get("cache-status")) == (200, "kg; fwd=miss"), preset
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["'" + "\\'" * 49_000, "\\'" * 49_999, '"' + '\\"' * 49_000, "'''" + "\\'" * 49_000],
+    ids=["quote-then-escapes", "escapes", "double-quote-then-escapes", "long-quote-then-escapes"],
+)
+def test_a_text_of_quotes_that_end_no_string_is_refused_at_once(server, text: str) -> None:
+    """Each quote that ends no string was read again to the end of the text, once per later quote:
+    100 KB of them held the web process for over two minutes before they were refused."""
+    reply = server.request(
+        "/sparql",
+        data=f"query={quote(text)}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+    )
+    refusals = ("a string that does not end", "a backslash outside a string")
+    assert reply.status == 400 and any(refusal in reply.text for refusal in refusals), reply.text[:300]
 
 
 def test_a_search_or_a_name_longer_than_the_index_searches_is_refused_at_once(server) -> None:

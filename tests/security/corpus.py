@@ -149,6 +149,22 @@ TRICKS = {
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\n"
         "SELECT * WHERE { ?s ?p e:q\\'r . ?s ?p e:a.b.SERVICE:x { } } #'"
     ),
+    # A Unicode space is a name character (U+1680) or an IRI character (U+00A0, U+3000) to both parsers;
+    # read as white space, it cut the name in two, or ended the IRI before a quote or `#` that then
+    # hid the rest of the line.
+    "dotted-local-ogham-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\u1680c.SERVICE:x { } }"
+    ),
+    "dotted-local-escaped-ogham": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a.b\\u1680c.SERVICE:x { } }"
+    ),
+    "iri-nbsp-quote-dotted-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\n"
+        "SELECT * WHERE { ?s <urn:h\u00a0'> e:a.b.SERVICE:x { } . ?s ?p <urn:h\u00a0'> }"
+    ),
+    "iri-ideographic-hash-dotted-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s <urn:h\u3000#> e:a.b.SERVICE:x { } }"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

@@ -120,3 +120,13 @@ def test_the_graphs_a_query_names_are_read_from_its_dataset_clause() -> None:
     assert guard.read(f"SELECT * FROM <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
     assert guard.read(f"SELECT * FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
     assert guard.read("SELECT * WHERE { ?s ?p ?o }", GRAPHS) == guard.Reading("select", ())
+
+
+def test_names_sparql_reads_whole_are_admitted() -> None:
+    """Escaped dots are no dots the engine cuts at, and SPARQL's name characters are not Python's `\\w`
+    (a middle dot, a combining accent, an undertie): each such name, which Oxigraph reads, was refused."""
+    names = ["e:a\\.b\\.c", "e:v1\\.2.3", "e:a\u00b7\\'s", "e:a\u0300\\'s", "e:a\u203f\\.b"]
+    for name in names:
+        text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ ?s ?p {name} }}"
+        ox.Store().query(text)  # the engine reads it
+        assert admitted(text) == text, name

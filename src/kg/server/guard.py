@@ -26,7 +26,7 @@ READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
 SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ESCAPE_LEFT = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what rdflib would still expand
-_STRING_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)  # a backslash and the character it escapes
 _TWO_DOT_GROUPS = re.compile(r"[^.]\.+[^.]+\.+[^.]")  # dots, something, dots again, something
 
 
@@ -82,11 +82,11 @@ def _strings_end(text: str) -> None:
     is SPARQL, and where readers disagree on where a string starts and ends, one may read as a pattern
     what another reads as a string. So every quote the guard lets through starts a string that ends."""
     for token in tokens(text):
-        if token.kind == "punct" and token.text in ("'", '"', "\\"):
+        if token.kind == "unended" or (token.kind == "punct" and token.text == "\\"):
             line, column = _place(text, token.start)
             what = (
                 "a backslash outside a string or a name"
-                if token.text == "\\"
+                if token.kind == "punct"
                 else "a string that does not end (one in single quotes ends on its line)"
             )
             raise Refused(f"query:{line}:{column}: {what}", 400, line, column)
@@ -96,7 +96,7 @@ def _quotes_alike(string: str) -> str:
     """A string with its escapes of the other quote (`"it\\'s"`, `'say \\"hi\\"'`) written as that
     quote, which means the same: SPARQL lets a string escape either quote, rdflib only its own."""
     other = '"' if string[0] == "'" else "'"
-    return _STRING_ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
+    return _ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
 
 
 def _place(text: str, offset: int) -> tuple[int, int]:
@@ -110,7 +110,7 @@ def _names_cut_alike(text: str) -> None:
     (`e:a.b.SERVICE:x`) was a SERVICE the guard never saw. Decided on every run of characters outside
     strings, IRIs and comments that holds a colon, whatever the characters around its dots."""
     for run in code_runs(text):
-        local = run.group().partition(":")[2]
+        local = _ESCAPE.sub("x", run.group().partition(":")[2])  # an escaped dot is no dot to cut at
         if local and _TWO_DOT_GROUPS.search(local):
             line, column = _place(text, run.start())
             raise Refused(

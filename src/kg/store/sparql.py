@@ -15,21 +15,35 @@ from dataclasses import dataclass
 from kg.errors import KgError
 from kg.store.base import Bound
 
+# SPARQL's characters, not Python's: its white space is space, tab, carriage return and line feed
+# only, while `\s` also takes Unicode spaces that SPARQL reads as characters of a name (U+1680) or of
+# an IRI (U+00A0, U+3000); and its names are made of PN_CHARS, not of what `\w` matches.
+_WHITE = " \t\r\n"
+_NAME_START = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff_"
+)
+_VARIABLE_CHARS = _NAME_START + "0-9\u00b7\u0300-\u036f\u203f-\u2040"
+# A name's characters, its escaped characters (`e:it\'s`, SPARQL's PN_LOCAL_ESC) among them.
+_NAME_CHAR = rf"(?:[{_VARIABLE_CHARS}\-:%]|\\[_~.\-!$&'()*+,;=/?\#@%])"
 # One alternative per token kind, each matching from where it starts without backtracking into a
 # longer scan (the quantifiers are possessive), so tokenizing is linear in the text: the server reads
-# clients' queries with it. A word and a prefixed name are one run of name characters, escaped
-# characters (`e:it\\'s`, SPARQL's PN_LOCAL_ESC) among them, dots only inside it as SPARQL allows,
-# told apart afterwards by whether it holds a colon. A comment ends at a line feed or a carriage return.
-_NAME_CHAR = r"(?:[\w:%-]|\\[_~.\-!$&'()*+,;=/?\#@%])"
+# clients' queries with it. A quote that starts no string that ends is a token of its own (`unended`)
+# that runs to where such a string would have to end (its line, or the text), so that no later quote
+# starts the same scan again. A word and a prefixed name are one run of name characters, dots only
+# inside it as SPARQL allows, told apart afterwards by whether it holds a colon. A comment ends at a
+# line feed or a carriage return.
 _TOKEN = re.compile(
     rf"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{{}}|^`\\\s]*>)
-  | (?P<name>[A-Za-z_:]{_NAME_CHAR}*+(?:\.++{_NAME_CHAR}++)*+)
-  | (?P<var>[?$]\w+)
-  | (?P<punct>\S)
+    (?P<comment>\#[^\n\r]*+)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*+\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*+'|"(?:[^"\\\n\r]|\\.)*+")
+  | (?P<unended>'''(?:[^'\\]|\\.|'(?!''))*+|\"\"\"(?:[^"\\]|\\.|"(?!""))*+
+                |'(?:[^'\\\n\r]|\\.)*+|"(?:[^"\\\n\r]|\\.)*+)
+  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*+>)
+  | (?P<name>[{_NAME_START}:]{_NAME_CHAR}*+(?:\.++{_NAME_CHAR}++)*+)
+  | (?P<var>[?$][{_VARIABLE_CHARS}]++)
+  | (?P<punct>[^{_WHITE}])
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -80,7 +94,7 @@ def tokens(text: str) -> list[Token]:
 
 # A run of characters that no delimiter of SPARQL's grammar parts: names, numbers, variables and what
 # is glued to them. An escaped character (`\(` in a local name) belongs to the run.
-_RUN = re.compile(r"(?:\\.|[^\s(){}\[\],;\\])+")
+_RUN = re.compile(rf"(?:\\.|[^{_WHITE}(){{}}\[\],;\\])+")
 
 
 def code_runs(text: str) -> list[re.Match[str]]:
