@@ -281,8 +281,24 @@ def test_cache_status_counts_the_queries_of_pictures_too(server: RunningServer) 
 
 @pytest.mark.parametrize(
     "text",
-    ["'" + "\\'" * 49_000, "\\'" * 49_999, '"' + '\\"' * 49_000, "'''" + "\\'" * 49_000],
-    ids=["quote-then-escapes", "escapes", "double-quote-then-escapes", "long-quote-then-escapes"],
+    [
+        "'" + "\\'" * 49_000,
+        "\\'" * 49_999,
+        '"' + '\\"' * 49_000,
+        "'''" + "\\'" * 49_000,
+        "\\'''\n" * 19_999,
+        "''\n\\'" * 19_999,
+        '\\"""\n' * 19_999,
+    ],
+    ids=[
+        "quote-then-escapes",
+        "escapes",
+        "double-quote-then-escapes",
+        "long-quote-then-escapes",
+        "escaped-long-quotes",
+        "empty-strings-and-escapes",
+        "escaped-long-double-quotes",
+    ],
 )
 def test_a_text_of_quotes_that_end_no_string_is_refused_at_once(server, text: str) -> None:
     """Each quote that ends no string was read again to the end of the text, once per later quote:

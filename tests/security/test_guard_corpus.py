@@ -130,3 +130,8 @@ def test_names_sparql_reads_whole_are_admitted() -> None:
         text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ ?s ?p {name} }}"
         ox.Store().query(text)  # the engine reads it
         assert admitted(text) == text, name
+    # operators glued to names and numbers part them: a decimal is no dot group of the name before it
+    for pattern in ["?s e:p ?x FILTER(?s=e:a||?x>1.5||?x<2.5)", "?s e:v1.0/e:v2.0 ?o"]:
+        text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ {pattern} }}"
+        ox.Store().query(text)
+        assert admitted(text) == text, pattern

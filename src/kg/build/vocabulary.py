@@ -114,11 +114,13 @@ def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) 
     while waiting:
         for quad in held(None, waiting.pop()):
             referrer = quad.subject
-            if isinstance(referrer, ox.NamedNode) or typed(referrer):  # type: ignore[arg-type]
+            if isinstance(referrer, ox.Triple):
+                continue  # a quoted triple is no subject of the data's graphs
+            if isinstance(referrer, ox.NamedNode) or typed(referrer):
                 return False
             if referrer not in seen:
-                seen.add(referrer)  # type: ignore[arg-type]
-                waiting.append(referrer)  # type: ignore[arg-type]
+                seen.add(referrer)
+                waiting.append(referrer)
     return True
 
 

@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
+import pyoxigraph as ox
+
 from kg.errors import KgError
 from kg.query.run import nesting_depth
-from kg.store.sparql import code_runs, replace_tokens, tokens
+from kg.store.sparql import code_runs, each_token, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -74,6 +76,7 @@ def canonical(text: str) -> str:
     _strings_end(lines)
     runnable = replace_tokens(lines, ("string",), _quotes_alike)
     _names_cut_alike(runnable)
+    _names_make_iris(runnable)
     return runnable
 
 
@@ -81,7 +84,7 @@ def _strings_end(text: str) -> None:
     """Refuse a quote that starts no whole string, and a backslash outside strings and names: neither
     is SPARQL, and where readers disagree on where a string starts and ends, one may read as a pattern
     what another reads as a string. So every quote the guard lets through starts a string that ends."""
-    for token in tokens(text):
+    for token in each_token(text):  # the first refused stops the reading
         if token.kind == "unended" or (token.kind == "punct" and token.text == "\\"):
             line, column = _place(text, token.start)
             what = (
@@ -97,6 +100,41 @@ def _quotes_alike(string: str) -> str:
     quote, which means the same: SPARQL lets a string escape either quote, rdflib only its own."""
     other = '"' if string[0] == "'" else "'"
     return _ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
+
+
+def _names_make_iris(text: str) -> None:
+    """Refuse a prefixed name whose prefix the query does not declare as an absolute IRI, or whose
+    prefix and local part make no IRI: Oxigraph, failing to read such a name, reads its prefix alone
+    and what follows as new tokens (with `PREFIX e: <http://h>`, `e:SERVICE:y` is `e:` then
+    `SERVICE :y`), where rdflib reads one name. Decided with Oxigraph's own IRI rules."""
+    found = tokens(text)
+    prefixes: dict[str, str] = {}
+    for index, token in enumerate(found):
+        if token.kind != "pname":
+            continue
+        prefix, _, local = token.text.partition(":")
+        declared = index > 0 and found[index - 1].kind == "word" and found[index - 1].text.upper() == "PREFIX"
+        if declared and index + 1 < len(found) and found[index + 1].kind == "iri":
+            prefixes[prefix] = found[index + 1].text[1:-1]
+            problem = None if _is_iri(prefixes[prefix]) else f"names {found[index + 1].text}, no absolute IRI"
+        elif prefix == "_" or declared:
+            continue  # a blank node's label, or a declaration the parser will refuse
+        elif prefix not in prefixes:
+            problem = "has a prefix the query does not declare"
+        else:
+            whole = prefixes[prefix] + _ESCAPE.sub(lambda escape: escape.group(1), local)
+            problem = None if _is_iri(whole) else f"makes <{whole}>, which is no IRI"
+        if problem is not None:
+            line, column = _place(text, token.start)
+            raise Refused(f"query:{line}:{column}: the name {token.text} {problem}", 400, line, column)
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _place(text: str, offset: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from kg.errors import KgError
@@ -30,16 +30,16 @@ _NAME_CHAR = rf"(?:[{_VARIABLE_CHARS}\-:%]|\\[_~.\-!$&'()*+,;=/?\#@%])"
 # longer scan (the quantifiers are possessive), so tokenizing is linear in the text: the server reads
 # clients' queries with it. A quote that starts no string that ends is a token of its own (`unended`)
 # that runs to where such a string would have to end (its line, or the text), so that no later quote
-# starts the same scan again. A word and a prefixed name are one run of name characters, dots only
-# inside it as SPARQL allows, told apart afterwards by whether it holds a colon. A comment ends at a
-# line feed or a carriage return.
+# starts the same scan again; three quotes start a long string, or an unended one. A word and a
+# prefixed name are one run of name characters, dots only inside it as SPARQL allows, told apart
+# afterwards by whether it holds a colon. A comment ends at a line feed or a carriage return.
 _TOKEN = re.compile(
     rf"""
     (?P<comment>\#[^\n\r]*+)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*+\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*+'|"(?:[^"\\\n\r]|\\.)*+")
-  | (?P<unended>'''(?:[^'\\]|\\.|'(?!''))*+|\"\"\"(?:[^"\\]|\\.|"(?!""))*+
-                |'(?:[^'\\\n\r]|\\.)*+|"(?:[^"\\\n\r]|\\.)*+)
+  | (?P<long>'''(?:[^'\\]|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*+\"\"\")
+  | (?P<long_unended>'''(?:[^'\\]|\\.|'(?!''))*+|\"\"\"(?:[^"\\]|\\.|"(?!""))*+)
+  | (?P<short>'(?:[^'\\\n\r]|\\.)*+'|"(?:[^"\\\n\r]|\\.)*+")
+  | (?P<short_unended>'(?:[^'\\\n\r]|\\.)*+|"(?:[^"\\\n\r]|\\.)*+)
   | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*+>)
   | (?P<name>[{_NAME_START}:]{_NAME_CHAR}*+(?:\.++{_NAME_CHAR}++)*+)
   | (?P<var>[?$][{_VARIABLE_CHARS}]++)
@@ -47,6 +47,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_KINDS = {"long": "string", "short": "string", "long_unended": "unended", "short_unended": "unended"}
 FORMS = ("select", "ask", "construct", "describe")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROLOGUE = {"PREFIX", "BASE"}
@@ -82,19 +83,29 @@ class Token:
 
 def tokens(text: str) -> list[Token]:
     """The query's tokens, comments dropped."""
-    found = []
+    return list(each_token(text))
+
+
+def each_token(text: str) -> Iterator[Token]:
+    """The query's tokens, comments dropped, one at a time (a reader may stop at the first it refuses)."""
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
+        kind = _kind(match)
         if kind == "name":
             kind = "pname" if ":" in match.group() else "word"
         if kind != "comment":
-            found.append(Token(kind, match.group(), match.start(), match.end()))
-    return found
+            yield Token(kind, match.group(), match.start(), match.end())
 
 
-# A run of characters that no delimiter of SPARQL's grammar parts: names, numbers, variables and what
-# is glued to them. An escaped character (`\(` in a local name) belongs to the run.
-_RUN = re.compile(rf"(?:\\.|[^{_WHITE}(){{}}\[\],;\\])+")
+def _kind(match: re.Match[str]) -> str:
+    """A token's kind: its group's name, long and short strings alike (`string`, or `unended`)."""
+    group = match.lastgroup or "punct"
+    return _KINDS.get(group, group)
+
+
+# A run of characters that no white space, bracket, comma, semicolon or operator parts (none is a
+# name's character unless escaped): names, numbers, variables and what is glued to them. An escaped
+# character (`\(` in a local name) belongs to the run.
+_RUN = re.compile(rf"(?:\\.|[^{_WHITE}(){{}}\[\],;\\|=<>/!^*+&?$])+")
 
 
 def code_runs(text: str) -> list[re.Match[str]]:
@@ -106,9 +117,7 @@ def code_runs(text: str) -> list[re.Match[str]]:
 
 def replace_tokens(text: str, kinds: tuple[str, ...], replace: Callable[[str], str]) -> str:
     """The text with each token of `kinds` (comment, string, iri, name, var, punct) replaced."""
-    return _TOKEN.sub(
-        lambda match: replace(match.group()) if match.lastgroup in kinds else match.group(), text
-    )
+    return _TOKEN.sub(lambda match: replace(match.group()) if _kind(match) in kinds else match.group(), text)
 
 
 def iris_named(text: str) -> set[str]:
