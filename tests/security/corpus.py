@@ -176,6 +176,21 @@ TRICKS = {
     "invalid-iri-name-base-balanced": (
         "BASE <http://h>\nPREFIX e: <>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:SERVICE:y { } }"
     ),
+    # A blank node's label, a language tag or a number ends where a prefixed name glued to it begins:
+    # read as one name, the prefixed name (here no IRI, so Oxigraph reads `:` then `1` then SERVICE)
+    # went unchecked.
+    "blank-label-glued-name-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { _:b:1SERVICE <{url}sparql> { } }"
+    ),
+    "blank-label-glued-true-balanced": (
+        "PREFIX : <http://h:1>\nSELECT * WHERE { _:b:trueSERVICE <{url}sparql> { } }"
+    ),
+    "language-tag-glued-name": (
+        'PREFIX en: <http://ok/>\nPREFIX : <http://h:>\nSELECT * WHERE { "x"@en:1SERVICE <{url}sparql> { } }'
+    ),
+    "double-glued-name": (
+        "PREFIX e5: <http://ok/>\nPREFIX : <http://h:>\nSELECT * WHERE { 1e5:1SERVICE <{url}sparql> { } }"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

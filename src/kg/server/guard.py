@@ -29,6 +29,7 @@ SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ESCAPE_LEFT = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what rdflib would still expand
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)  # a backslash and the character it escapes
+MAX_PREFIX_IRI = 1_024  # characters of a prefix's IRI: each prefixed name's IRI is checked whole
 _TWO_DOT_GROUPS = re.compile(r"[^.]\.+[^.]+\.+[^.]")  # dots, something, dots again, something
 
 
@@ -106,24 +107,33 @@ def _names_make_iris(text: str) -> None:
     """Refuse a prefixed name whose prefix the query does not declare as an absolute IRI, or whose
     prefix and local part make no IRI: Oxigraph, failing to read such a name, reads its prefix alone
     and what follows as new tokens (with `PREFIX e: <http://h>`, `e:SERVICE:y` is `e:` then
-    `SERVICE :y`), where rdflib reads one name. Decided with Oxigraph's own IRI rules."""
+    `SERVICE :y`), where rdflib reads one name. Decided with Oxigraph's own IRI rules, once per name;
+    a prefix's IRI is at most MAX_PREFIX_IRI characters, so that checking every name stays cheap."""
     found = tokens(text)
     prefixes: dict[str, str] = {}
+    made: set[tuple[str, str]] = set()  # the names found to make IRIs
     for index, token in enumerate(found):
         if token.kind != "pname":
             continue
         prefix, _, local = token.text.partition(":")
         declared = index > 0 and found[index - 1].kind == "word" and found[index - 1].text.upper() == "PREFIX"
+        problem = None
         if declared and index + 1 < len(found) and found[index + 1].kind == "iri":
-            prefixes[prefix] = found[index + 1].text[1:-1]
-            problem = None if _is_iri(prefixes[prefix]) else f"names {found[index + 1].text}, no absolute IRI"
-        elif prefix == "_" or declared:
-            continue  # a blank node's label, or a declaration the parser will refuse
+            iri = found[index + 1].text[1:-1]
+            if len(iri) > MAX_PREFIX_IRI:
+                problem = f"names an IRI of {len(iri)} characters; the limit is {MAX_PREFIX_IRI}"
+            elif not _is_iri(iri):
+                problem = f"names {found[index + 1].text}, no absolute IRI"
+            prefixes[prefix] = iri
+            made.clear()
+        elif declared:
+            continue  # a declaration the parser will refuse
         elif prefix not in prefixes:
             problem = "has a prefix the query does not declare"
-        else:
+        elif (prefix, local) not in made:
             whole = prefixes[prefix] + _ESCAPE.sub(lambda escape: escape.group(1), local)
             problem = None if _is_iri(whole) else f"makes <{whole}>, which is no IRI"
+            made.add((prefix, local))
         if problem is not None:
             line, column = _place(text, token.start)
             raise Refused(f"query:{line}:{column}: the name {token.text} {problem}", 400, line, column)

@@ -30,9 +30,11 @@ _NAME_CHAR = rf"(?:[{_VARIABLE_CHARS}\-:%]|\\[_~.\-!$&'()*+,;=/?\#@%])"
 # longer scan (the quantifiers are possessive), so tokenizing is linear in the text: the server reads
 # clients' queries with it. A quote that starts no string that ends is a token of its own (`unended`)
 # that runs to where such a string would have to end (its line, or the text), so that no later quote
-# starts the same scan again; three quotes start a long string, or an unended one. A word and a
-# prefixed name are one run of name characters, dots only inside it as SPARQL allows, told apart
-# afterwards by whether it holds a colon. A comment ends at a line feed or a carriage return.
+# starts the same scan again; three quotes start a long string, or an unended one. A blank node's
+# label, a language tag and a number are tokens of their own, which end where SPARQL ends them (a
+# prefixed name glued after one is a token of its own too). A word and a prefixed name are one run of
+# name characters, dots only inside it as SPARQL allows, told apart afterwards by whether it holds a
+# colon. A comment ends at a line feed or a carriage return.
 _TOKEN = re.compile(
     rf"""
     (?P<comment>\#[^\n\r]*+)
@@ -41,6 +43,10 @@ _TOKEN = re.compile(
   | (?P<short>'(?:[^'\\\n\r]|\\.)*+'|"(?:[^"\\\n\r]|\\.)*+")
   | (?P<short_unended>'(?:[^'\\\n\r]|\\.)*+|"(?:[^"\\\n\r]|\\.)*+)
   | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*+>)
+  | (?P<blank>_:[{_VARIABLE_CHARS}](?:[{_VARIABLE_CHARS}\-.]*[{_VARIABLE_CHARS}\-])?)
+  | (?P<language>@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+)
+  | (?P<number>[0-9]++\.[0-9]*+[eE][+-]?[0-9]++|\.[0-9]++[eE][+-]?[0-9]++|[0-9]++[eE][+-]?[0-9]++
+              |[0-9]*+\.[0-9]++|[0-9]++)
   | (?P<name>[{_NAME_START}:]{_NAME_CHAR}*+(?:\.++{_NAME_CHAR}++)*+)
   | (?P<var>[?$][{_VARIABLE_CHARS}]++)
   | (?P<punct>[^{_WHITE}])
