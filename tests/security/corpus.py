@@ -191,6 +191,21 @@ TRICKS = {
     "double-glued-name": (
         "PREFIX e5: <http://ok/>\nPREFIX : <http://h:>\nSELECT * WHERE { 1e5:1SERVICE <{url}sparql> { } }"
     ),
+    # A `<` the parsers read as less-than, which starts an IRI for a tokenizer: what follows it, to a
+    # `#` (a comment to the parsers) or a quote (a string), was hidden from the guard's checks.
+    "less-than-comment-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { FILTER(1<2)_:b:1SERVICE#>\n<{url}sparql> { } }"
+    ),
+    "less-than-variables-comment-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { FILTER(1<2)?s:1SERVICE#>\n<{url}sparql> { } }"
+    ),
+    "less-than-quote-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { FILTER(?a<'>') _:b :1SERVICE <{url}sparql> { } #'\n}"
+    ),
+    "less-than-quote-dotted-balanced": (
+        "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
+        "SELECT * WHERE { FILTER(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

@@ -130,6 +130,17 @@ def test_names_sparql_reads_whole_are_admitted() -> None:
         text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ ?s ?p {name} }}"
         ox.Store().query(text)  # the engine reads it
         assert admitted(text) == text, name
+    # IRIs holding `#` where `<` cannot be less-than: after an operator, a comma, a bracket, or in VALUES
+    rdf = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    for pattern in [
+        f"?s ?p ?o FILTER(?p = {rdf} || ?p IN ({rdf}, <urn:a#b>))",
+        f"?s ?p ?o BIND(IF(?o, {rdf}, <urn:a#b>) AS ?x) FILTER(?o > 1 && ?p != {rdf})",
+        f"VALUES (?p ?q) {{ ({rdf} <urn:a#b>) }} ?s ?p ?o",
+        '?s ?p ?o FILTER(?o = "1"^^<http://www.w3.org/2001/XMLSchema#int>)',
+    ]:
+        text = f"SELECT * WHERE {{ {pattern} }}"
+        ox.Store().query(text)
+        assert admitted(text) == text, pattern
     # operators glued to names and numbers part them: a decimal is no dot group of the name before it
     for pattern in ["?s e:p ?x FILTER(?s=e:a||?x>1.5||?x<2.5)", "?s e:v1.0/e:v2.0 ?o"]:
         text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ {pattern} }}"

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.query.run import nesting_depth
-from kg.store.sparql import code_runs, each_token, replace_tokens, tokens
+from kg.store.sparql import Token, code_runs, each_token, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -78,6 +78,7 @@ def canonical(text: str) -> str:
     runnable = replace_tokens(lines, ("string",), _quotes_alike)
     _names_cut_alike(runnable)
     _names_make_iris(runnable)
+    _less_than_kept_apart(runnable)
     return runnable
 
 
@@ -101,6 +102,48 @@ def _quotes_alike(string: str) -> str:
     quote, which means the same: SPARQL lets a string escape either quote, rdflib only its own."""
     other = '"' if string[0] == "'" else "'"
     return _ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
+
+
+def _less_than_kept_apart(text: str) -> None:
+    """Refuse an IRI holding `#` or a quote written where `<` could be less-than: after a value, inside
+    brackets (every SPARQL expression stands in brackets), outside a VALUES block. A tokenizer reads
+    `<…>` as an IRI wherever it can; a parser reads less-than there, and then what follows as code up to
+    a `#` it takes for a comment, or a quote it takes for a string, so `FILTER(1<2)_:b:1SERVICE#>` hid
+    a name from every check. An IRI that holds neither ends where the parsers' reading resumes."""
+    depth, values, previous = 0, "", None
+    for token in each_token(text):
+        if token.kind == "word" and token.text.upper() == "VALUES":
+            values = "coming"
+        elif token.text == "{" and values == "coming":
+            values = "inside"
+        elif token.text == "}" and values == "inside":
+            values = ""
+        elif token.text in ("(", ")") and token.kind == "punct":
+            depth = depth + 1 if token.text == "(" else max(0, depth - 1)
+        elif (
+            token.kind == "iri"
+            and depth > 0
+            and values != "inside"
+            and previous is not None
+            and _is_value(previous)
+            and ("#" in token.text or "'" in token.text)
+        ):
+            line, column = _place(text, token.start)
+            raise Refused(
+                f"query:{line}:{column}: {token.text} may be read as less-than followed by code; write a"
+                " space after `<` for less-than, or put the IRI where no value stands before it",
+                400,
+                line,
+                column,
+            )
+        previous = token
+
+
+def _is_value(token: Token) -> bool:
+    """Whether a token ends a value, after which `<` may be less-than."""
+    if token.kind in ("var", "number", "string", "language", "pname", "blank", "iri"):
+        return True
+    return token.text in (")", "]") or token.text.lower() in ("true", "false")
 
 
 def _names_make_iris(text: str) -> None:
