@@ -206,6 +206,14 @@ TRICKS = {
         "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
         "SELECT * WHERE { FILTER(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
     ),
+    # A first such IRI holding a bracket, which the guard's count of brackets then misses.
+    "less-than-bracket-hides-depth-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { FILTER(1<2&&(1>0)&&1<2)_:b:1SERVICE#>\n<{url}sparql> { } }"
+    ),
+    "less-than-variables-bracket-hides-depth-balanced": (
+        "PREFIX : <http://h:>\n"
+        "SELECT * WHERE { FILTER(?a<?b&&(?c>?d)&&1<2)_:b:1SERVICE#>\n<{url}sparql> { } }"
+    ),
     "dotted-local-colon-balanced": (
         "PREFIX e: <urn:e:>\nPREFIX : <{url}>\nSELECT * WHERE { ?s ?p e:a:b.c.SERVICE:x { } }"
     ),

@@ -105,11 +105,13 @@ def _quotes_alike(string: str) -> str:
 
 
 def _less_than_kept_apart(text: str) -> None:
-    """Refuse an IRI holding `#` or a quote written where `<` could be less-than: after a value, inside
-    brackets (every SPARQL expression stands in brackets), outside a VALUES block. A tokenizer reads
-    `<…>` as an IRI wherever it can; a parser reads less-than there, and then what follows as code up to
-    a `#` it takes for a comment, or a quote it takes for a string, so `FILTER(1<2)_:b:1SERVICE#>` hid
-    a name from every check. An IRI that holds neither ends where the parsers' reading resumes."""
+    """Refuse an IRI holding `#`, a quote or a bracket written where `<` could be less-than: after a
+    value, inside brackets (every SPARQL expression stands in brackets), outside a VALUES block. A
+    tokenizer reads `<…>` as an IRI wherever it can; a parser reads less-than there, and then what
+    follows as code up to a `#` it takes for a comment, or a quote it takes for a string, so
+    `FILTER(1<2)_:b:1SERVICE#>` hid a name from every check; a bracket in it would put this count of
+    brackets behind the parsers'. An IRI that holds none of these ends where the parsers' reading
+    resumes, at the same depth."""
     depth, values, previous = 0, "", None
     for token in each_token(text):
         if token.kind == "word" and token.text.upper() == "VALUES":
@@ -126,7 +128,7 @@ def _less_than_kept_apart(text: str) -> None:
             and values != "inside"
             and previous is not None
             and _is_value(previous)
-            and ("#" in token.text or "'" in token.text)
+            and any(character in token.text for character in "#'()")
         ):
             line, column = _place(text, token.start)
             raise Refused(
