@@ -77,8 +77,9 @@ def canonical(text: str) -> str:
     _strings_end(lines)
     runnable = replace_tokens(lines, ("string",), _quotes_alike)
     _names_cut_alike(runnable)
-    _names_make_iris(runnable)
-    _less_than_kept_apart(runnable)
+    found = tokens(runnable)  # read once for both rules below
+    _names_make_iris(runnable, found)
+    _less_than_kept_apart(runnable, found)
     return runnable
 
 
@@ -104,7 +105,7 @@ def _quotes_alike(string: str) -> str:
     return _ESCAPE.sub(lambda escape: other if escape.group(1) == other else escape.group(), string)
 
 
-def _less_than_kept_apart(text: str) -> None:
+def _less_than_kept_apart(text: str, found: list[Token]) -> None:
     """Refuse an IRI holding `#`, a quote or a bracket written where `<` could be less-than: after a
     value, inside brackets (every SPARQL expression stands in brackets), outside a VALUES block. A
     tokenizer reads `<…>` as an IRI wherever it can; a parser reads less-than there, and then what
@@ -113,7 +114,7 @@ def _less_than_kept_apart(text: str) -> None:
     brackets behind the parsers'. An IRI that holds none of these ends where the parsers' reading
     resumes, at the same depth."""
     depth, values, previous = 0, "", None
-    for token in each_token(text):
+    for token in found:
         if token.kind == "word" and token.text.upper() == "VALUES":
             values = "coming"
         elif token.text == "{" and values == "coming":
@@ -148,13 +149,12 @@ def _is_value(token: Token) -> bool:
     return token.text in (")", "]") or token.text.lower() in ("true", "false")
 
 
-def _names_make_iris(text: str) -> None:
+def _names_make_iris(text: str, found: list[Token]) -> None:
     """Refuse a prefixed name whose prefix the query does not declare as an absolute IRI, or whose
     prefix and local part make no IRI: Oxigraph, failing to read such a name, reads its prefix alone
     and what follows as new tokens (with `PREFIX e: <http://h>`, `e:SERVICE:y` is `e:` then
     `SERVICE :y`), where rdflib reads one name. Decided with Oxigraph's own IRI rules, once per name;
     a prefix's IRI is at most MAX_PREFIX_IRI characters, so that checking every name stays cheap."""
-    found = tokens(text)
     prefixes: dict[str, str] = {}
     made: set[tuple[str, str]] = set()  # the names found to make IRIs
     for index, token in enumerate(found):
