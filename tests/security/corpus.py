@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
+import pyoxigraph as ox
+
 
 @dataclass(frozen=True)
 class Spelling:
@@ -293,3 +295,17 @@ def spellings() -> list[Spelling]:
     found += [Spelling(f"dataset:{name}", text) for name, text in DATASETS.items()]
     found += [Spelling(f"load:{name}", text, update=True) for name, text in LOADS.items()]
     return found
+
+
+def run_on_plain_pyoxigraph(spelling: Spelling, text: str) -> None:
+    """Run the text on an in-memory pyoxigraph store, as the engine would without the guard."""
+    store = ox.Store()
+    try:
+        if spelling.update:
+            store.update(text)
+        else:
+            answer = store.query(text)
+            if not isinstance(answer, ox.QueryBoolean):
+                list(answer)
+    except (SyntaxError, OSError, RuntimeError, ValueError):
+        pass

@@ -9,27 +9,13 @@ guard reads it as the server's workers do.
 from __future__ import annotations
 
 import pyoxigraph as ox
-from corpus import Spelling, spellings
+from corpus import run_on_plain_pyoxigraph, spellings
 from listener import Listener
 
 from kg.server import guard
 from kg.server.config import DEFAULT_MAX_NESTING, DEFAULT_MAX_QUERY_LENGTH
 
 GRAPHS = frozenset({"https://w3id.org/opioid-kg/graph/data"})
-
-
-def run_on_plain_pyoxigraph(spelling: Spelling, text: str) -> None:
-    """Run the text on an in-memory pyoxigraph store, as the engine would without the guard."""
-    store = ox.Store()
-    try:
-        if spelling.update:
-            store.update(text)
-        else:
-            answer = store.query(text)
-            if not isinstance(answer, ox.QueryBoolean):
-                list(answer)
-    except (SyntaxError, OSError, RuntimeError, ValueError):
-        pass
 
 
 def admitted(text: str) -> str | None:

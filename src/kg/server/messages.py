@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kg.store.base import Store
 from kg.store.queryfiles import Binding, Bindings
 
+from .engine_plan import PlanCheck
 from .sandbox import Protections
 
 
@@ -25,6 +26,9 @@ class Setup:
     probe_port: int | None
     memory_mb: int | None
     query_cpu_s: float  # CPU time a query may use before the kernel stops the worker
+    # Where client queries are also planned by Oxigraph offline (a store reached over the network), or
+    # why they cannot be (then they are refused); None when the workers have no network to lose.
+    plans: PlanCheck | str | None = None
 
 
 @dataclass(frozen=True)

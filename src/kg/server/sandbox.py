@@ -40,6 +40,7 @@ class Protections:
 
     network: str  # "isolated" or why not
     memory_mb: int | None  # the address-space limit, None when there is none
+    plans: str | None = None  # "checked" when Oxigraph plans client queries offline, or why it cannot
 
     @property
     def network_isolated(self) -> bool:
@@ -52,7 +53,11 @@ class Protections:
             if self.network_isolated
             else f"network NOT isolated ({self.network})"
         )
-        return f"query workers: {network}; {memory}"
+        plans = {
+            None: "",
+            "checked": "; client queries also planned by Oxigraph without network, SERVICE refused",
+        }.get(self.plans, f"; client queries refused: they cannot be planned without network ({self.plans})")
+        return f"query workers: {network}; {memory}{plans}"
 
 
 def _unshare(flags: int) -> int:

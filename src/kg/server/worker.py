@@ -9,7 +9,8 @@ from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Store
 from kg.store.queryfiles import binding_terms
 
-from . import guard
+from . import engine_plan, guard
+from .engine_plan import PlanCheck
 from .messages import Answer, Failure, Query, Ready, Setup
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
@@ -30,11 +31,12 @@ def worker_main(fd: int) -> None:
         store = setup.store_factory()
         guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
         memory = limit_memory(setup.memory_mb)
-        connection.send(Ready(Protections(network, memory)))
+        plans = _try_plans(setup.plans)
+        connection.send(Ready(Protections(network, memory, plans)))
         while True:
             query: Query = connection.recv()
             limit_cpu(setup.query_cpu_s)
-            reply = answer(store, query)
+            reply = answer(store, query, setup.plans)
             connection.send(reply)
             if isinstance(reply, Failure) and reply.spent:
                 return
@@ -42,12 +44,29 @@ def worker_main(fd: int) -> None:
         return  # the server closed its end (it stopped, perhaps while this worker started): nothing to answer
 
 
-def answer(store: Store, query: Query) -> Answer | Failure:
-    """One query answered, or the reason it was not; nothing a query does makes the worker raise."""
+def _try_plans(plans: PlanCheck | str | None) -> str | None:
+    """Whether client queries can be planned offline here ("checked"), found by planning one; the
+    reason when they cannot; None when they need not be."""
+    if not isinstance(plans, PlanCheck):
+        return plans
+    try:
+        engine_plan.refuse_service(plans, "ASK {}", False)
+    except guard.Refused as refused:
+        return refused.message
+    return "checked"
+
+
+def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> Answer | Failure:
+    """One query answered, or the reason it was not; nothing a query does makes the worker raise.
+    `plans` is where a client's query is also planned by Oxigraph offline (`kg.server.engine_plan`)."""
     try:
         text, union = query.text, query.union_default_graph
         if query.client is not None:
             text, union = admit(query.text, query.client.graphs, query.client.default, query.client.named)
+            if isinstance(plans, str):
+                raise guard.Refused(f"the query cannot be checked: {plans}", 503)
+            if plans is not None:
+                engine_plan.refuse_service(plans, text, union)
         result = collect(
             store.query(text, binding_terms(dict(query.bindings)), union_default_graph=union), query.max_rows
         )

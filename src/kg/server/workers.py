@@ -25,9 +25,10 @@ from typing import TypeVar
 from kg.errors import EXIT_FAILED, KgError
 from kg.store.base import Store
 
-from . import forkserver
+from . import engine_plan, forkserver
 from .admission import ClientSlots, TooMany
 from .cache import BudgetCache
+from .engine_plan import PlanCheck
 from .fairness import FairQueue, Usage, held_to_budget
 from .forkserver import ForkServer
 from .messages import Answer, Failure, Query, Ready, Setup
@@ -191,6 +192,7 @@ class WorkerPool:
         self._closed = False  # for good: a page still running when the server closes starts no worker
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
+        self._plans: PlanCheck | str | None = None
 
     @property
     def started(self) -> bool:
@@ -205,6 +207,8 @@ class WorkerPool:
             if not self._started:
                 self._probe = socket.create_server(("127.0.0.1", 0))
                 self._probe_port = self._probe.getsockname()[1]
+                if not self._isolate:  # the store is reached over the network: the engine plans too
+                    self._plans = engine_plan.prepare(self._probe_port)
                 for _ in range(self.size):
                     worker = self._launch()
                     with self._members:
@@ -227,7 +231,12 @@ class WorkerPool:
     def _launch(self) -> Worker:
         """A new worker, once it opened its store."""
         setup = Setup(
-            self._store_factory, self._isolate, self._probe_port, self._memory_mb, 2 * self.timeout + 5
+            self._store_factory,
+            self._isolate,
+            self._probe_port,
+            self._memory_mb,
+            2 * self.timeout + 5,
+            self._plans,
         )
         worker = Worker(setup, forkserver.shared())
         ready = worker.ready()
@@ -424,3 +433,5 @@ class WorkerPool:
             self._probe.close()
         for worker in workers:
             worker.stop()
+        if isinstance(self._plans, PlanCheck):
+            engine_plan.remove(self._plans)

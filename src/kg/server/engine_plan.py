@@ -1,0 +1,138 @@
+"""Oxigraph's own reading of a client's query, for a store the query workers reach over the network.
+
+The guard decides on rdflib's reading of a canonical text, and that reading must agree with the
+engine's: every way past the guard found so far was a place where the two parsers read one text
+differently. Workers serving the embedded store have no network, so such a SERVICE fails there; a
+store behind `--store URL` would call it. So there the engine is asked as well: Oxigraph's command
+line plans the query on an empty store, in a process that has left the network before it starts,
+and writes its plan; a plan with a Service step is refused. Oxigraph plans a query only as it starts
+to run it (on an empty store: no data, and a SERVICE fails for want of a network), which is why the
+process must have no network, and why its time and memory are bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.processes import die_with
+
+from .guard import SERVICE_REFUSED, Refused
+from .sandbox import isolate_network
+
+CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
+CHECK_MEMORY_MB = 1_024  # address space of the planning process
+_SERVICE_STEP = "Service("  # how a plan names the step that calls a service (`Service(<iri>)`)
+_ISOLATION_FAILED = 97  # the planning process's exit status when it could not leave the network
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """Where to plan queries: Oxigraph's command line, a folder holding an empty store (opened read-only
+    by every check at once) and room for the plans, and a loopback port that must be unreachable."""
+
+    program: str
+    folder: str
+    probe_port: int | None
+
+    @property
+    def empty_store(self) -> str:
+        return os.path.join(self.folder, "empty-store")
+
+
+def prepare(probe_port: int | None) -> PlanCheck | str:
+    """A PlanCheck with its empty store made, or why there can be none. The caller removes its folder
+    (`remove`) when the pool closes."""
+    program = _program()
+    if program is None:
+        return "Oxigraph's command line (`oxigraph`, from the Python package oxigraph) is not installed"
+    try:
+        folder = tempfile.mkdtemp(prefix="kg-plans-")
+        store = ox.Store(os.path.join(folder, "empty-store"))
+        store.flush()
+        del store  # closed, so that every check may open it read-only
+    except OSError as error:
+        return f"no empty store could be made for it: {error}"
+    return PlanCheck(program, folder, probe_port)
+
+
+def remove(check: PlanCheck) -> None:
+    shutil.rmtree(check.folder, ignore_errors=True)
+
+
+def refuse_service(check: PlanCheck, text: str, union_default_graph: bool) -> None:
+    """Refused when Oxigraph's plan for `text` calls a service, or when it cannot be planned."""
+    plan_file = Path(check.folder) / f"plan-{os.getpid()}.json"
+    plan_file.unlink(missing_ok=True)
+    command = [check.program, "query", "--location", check.empty_store, "--results-format", "none"]
+    command += ["--explain-file", str(plan_file)] + (["--union-default-graph"] if union_default_graph else [])
+    parent = os.getpid()
+    try:
+        finished = subprocess.run(
+            command,
+            input=text.encode(),
+            capture_output=True,
+            timeout=CHECK_SECONDS,
+            preexec_fn=lambda: _offline(parent, check.probe_port),  # noqa: PLW1509 - a worker runs one thread
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise Refused(f"the query could not be checked within {CHECK_SECONDS} s", 503) from None
+    except OSError as error:  # the program gone, or no process or memory left to start it
+        raise Refused(f"the query cannot be checked: {error.strerror or error}", 503) from None
+    try:
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))["plan"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise _unplanned(finished) from None
+    finally:
+        plan_file.unlink(missing_ok=True)
+    if any(step.startswith(_SERVICE_STEP) for step in _steps(plan)):
+        raise Refused(SERVICE_REFUSED)
+
+
+def _offline(parent: int, probe_port: int | None) -> None:
+    """In the planning process before Oxigraph starts: leave the network, or end; die with the worker;
+    bound time and memory. Python code between fork and exec is safe here because a worker runs one
+    thread."""
+    if isolate_network(probe_port) != "isolated":
+        os._exit(_ISOLATION_FAILED)
+    if not die_with(parent):
+        os._exit(_ISOLATION_FAILED)
+    resource.setrlimit(resource.RLIMIT_CPU, (CHECK_SECONDS, CHECK_SECONDS))
+    limit = CHECK_MEMORY_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _unplanned(finished: subprocess.CompletedProcess[bytes]) -> Refused:
+    """Why Oxigraph made no plan: it could not leave the network, or could not read the query."""
+    if finished.returncode == _ISOLATION_FAILED:
+        return Refused("the query cannot be checked: the checking process could not leave the network", 503)
+    lines = finished.stderr.decode(errors="replace").splitlines()
+    reason = next((line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")), "")
+    return Refused(f"the query cannot be read by the engine: {reason[:200] or 'no plan was made'}")
+
+
+def _steps(plan: object) -> Iterator[str]:
+    """The name of every step of a plan, depth first, without recursion."""
+    pending = [plan]
+    while pending:
+        step = pending.pop()
+        if isinstance(step, dict):
+            yield str(step.get("name", ""))
+            pending.extend(step.get("children", []))
+
+
+def _program() -> str | None:
+    """The `oxigraph` command of this Python's environment, else of the PATH."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    return str(beside) if beside.is_file() else shutil.which("oxigraph")

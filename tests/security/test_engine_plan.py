@@ -1,0 +1,117 @@
+"""Oxigraph's own plan of a client's query, made offline, refuses every SERVICE the engine would call.
+
+The guard decides on rdflib's reading of a text; the plan check asks the engine itself, so it must
+catch the whole corpus on its own, as written, with no canonical text and no guard before it: each
+spelling that makes plain pyoxigraph connect is run through the check alone, aimed at a path of its
+own on a real listener, which must never be reached from the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from corpus import run_on_plain_pyoxigraph, spellings
+from listener import Listener
+
+from kg.server import engine_plan, guard
+from kg.server.messages import Answer, ClientText, Failure, Query
+from kg.server.worker import answer
+from kg.store.embedded import EmbeddedStore
+
+QUERIES = Path(__file__).resolve().parents[2] / "queries"
+
+
+@pytest.fixture(scope="module")
+def plans() -> Iterator[engine_plan.PlanCheck]:
+    check = engine_plan.prepare(None)
+    assert isinstance(check, engine_plan.PlanCheck), check
+    yield check
+    engine_plan.remove(check)
+
+
+def outcome(plans: engine_plan.PlanCheck, text: str) -> guard.Refused | None:
+    try:
+        engine_plan.refuse_service(plans, text, False)
+    except guard.Refused as refused:
+        return refused
+    return None
+
+
+def test_the_engines_plan_alone_refuses_every_spelling_that_connects(
+    plans: engine_plan.PlanCheck, listener: Listener
+) -> None:
+    corpus = spellings()
+    outcomes = []
+    for number, spelling in enumerate(corpus):
+        run_on_plain_pyoxigraph(spelling, spelling.text(f"{listener.url}raw-{number}/"))
+        outcomes.append(outcome(plans, spelling.text(f"{listener.url}plan-{number}/")))
+    listener.count_after(0, settle=0.5)
+    reached = {path.split("/")[1] for path in listener.paths}
+    assert not [name for name in reached if name.startswith("plan-")], "the check itself connected"
+    connecting = sorted(int(name.removeprefix("raw-")) for name in reached if name.startswith("raw-"))
+    assert len(connecting) >= 100, "the corpus must hold many spellings the engine really runs"
+    let_through = [corpus[number].name for number in connecting if outcomes[number] is None]
+    assert let_through == []
+    # A query the engine ran is one it plans: refused for its SERVICE, not as unreadable. An update (LOAD)
+    # is no query to the engine.
+    for number in connecting:
+        refused = outcomes[number]
+        assert refused is not None
+        expected = "cannot be read by the engine" if corpus[number].update else guard.SERVICE_REFUSED
+        assert expected in refused.message, (corpus[number].name, refused.message)
+
+
+def test_every_catalogue_question_is_planned_and_admitted(plans: engine_plan.PlanCheck) -> None:
+    files = sorted(QUERIES.glob("*.rq"))
+    assert len(files) >= 20
+    for file in files:
+        assert outcome(plans, file.read_text(encoding="utf-8")) is None, file.name
+    with_dataset = "SELECT * FROM <https://w3id.org/opioid-kg/graph/data> WHERE { ?s ?p ?o }"
+    assert outcome(plans, with_dataset) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * {} ORDER BY (EXISTS { SERVICE <http://127.0.0.1:9/> {} })",
+        "SELECT (COUNT(*) AS ?c) {} GROUP BY ?x HAVING (EXISTS { SERVICE <http://127.0.0.1:9/> {} })",
+        "SELECT (EXISTS { SERVICE <http://127.0.0.1:9/> {} } AS ?x) {}",
+        "SELECT * { BIND(<http://127.0.0.1:9/> AS ?u) SERVICE ?u { ?s ?p ?o } }",
+        "DESCRIBE ?s { { SELECT ?s { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } } } }",
+        "ASK { GRAPH ?g { ?s ?p ?o MINUS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } } }",
+    ],
+)
+def test_a_service_anywhere_in_the_plan_is_refused(plans: engine_plan.PlanCheck, text: str) -> None:
+    refused = outcome(plans, text)
+    assert refused is not None and refused.message == guard.SERVICE_REFUSED and refused.status == 400
+
+
+def test_a_text_the_engine_cannot_read_is_refused_with_its_reason(plans: engine_plan.PlanCheck) -> None:
+    refused = outcome(plans, "SELECT * { ?s ?p }")
+    assert refused is not None and refused.status == 400
+    assert refused.message.startswith("the query cannot be read by the engine: error at 1:")
+
+
+def test_a_check_that_cannot_run_refuses_with_503(plans: engine_plan.PlanCheck, built) -> None:
+    gone = engine_plan.PlanCheck("/nonexistent/oxigraph", plans.folder, None)
+    refused = outcome(gone, "ASK {}")
+    assert refused is not None and refused.status == 503
+    assert refused.message.startswith("the query cannot be checked: ")
+    # A worker whose store is reached over the network refuses every client query while its queries
+    # cannot be planned; its own (the server's) queries still run.
+    store = EmbeddedStore(built.store_path)
+    client = Query("ASK { ?s ?p ?o }", client=ClientText(frozenset()))
+    reason = "Oxigraph's command line is not installed"
+    failure = answer(store, client, reason)
+    assert isinstance(failure, Failure)
+    assert (failure.status, failure.message) == (503, f"the query cannot be checked: {reason}")
+    assert isinstance(answer(store, Query("ASK { ?s ?p ?o }"), reason), Answer)
+
+
+def test_a_worker_runs_a_client_query_its_plan_admits(plans: engine_plan.PlanCheck, built) -> None:
+    store = EmbeddedStore(built.store_path)
+    graphs = frozenset({"https://w3id.org/opioid-kg/graph/data"})
+    served = answer(store, Query("ASK { ?s ?p ?o }", client=ClientText(graphs)), plans)
+    assert isinstance(served, Answer) and served.body, served
