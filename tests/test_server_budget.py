@@ -314,3 +314,27 @@ def test_a_search_is_charged_to_its_client(built) -> None:
         assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
+
+
+def test_the_reading_of_a_client_s_query_in_the_web_process_is_charged_to_it(built) -> None:
+    """The web process reads every client query (its length, nesting and canonical text) before any
+    worker: 100 KB took it up to a third of a second of CPU, uncharged, and a text refused by that
+    reading (a string left open at its very end) cost the client nothing at all, so one client could
+    keep the web process busy for free. The reading is charged as a search is, and a client past its
+    budget gets 429 before its text is read."""
+    app = _app(built, workers=2)
+    try:
+        client = app.test_client()
+        sender = {"REMOTE_ADDR": "192.0.2.10"}
+        names = " ".join(f"?s <urn:p:{n}> ?o{n} ." for n in range(3_000))
+        refused_late = f'SELECT * WHERE {{ {names} ?s ?p "unended }}'
+        assert len(refused_late) > 60_000
+        reply = client.post("/sparql", data={"query": refused_late}, environ_base=sender)
+        assert reply.status_code == 400 and "does not end" in reply.get_data(as_text=True)
+        usage = app.extensions["kg"].current.services.pool.usage
+        assert usage.of("192.0.2.10") > 0
+        usage.charge("192.0.2.10", 10_000)
+        refused = client.post("/sparql", data={"query": refused_late}, environ_base=sender)
+        assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()

@@ -13,7 +13,7 @@ from kg.namespaces import SD
 from . import guard
 from .messages import Answer, ClientText, Query
 from .responses import ASK_MEDIA, FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
-from .services import services
+from .services import client, services
 from .workers import ServiceError
 
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -33,12 +33,16 @@ def run_sparql(
 ) -> Answer:
     """Run a client's query: checked here for length and nesting, read and checked by the worker.
 
+    The check here is work of the web process done for the client, held to its budget and charged to
+    it as a search is (up to a third of a second of CPU for 100 KB), whether or not it admits the text.
     The format comes from `formats` (select, ask, graph) or from ?format= and Accept;
     the worker picks the one for the kind of query the parser read.
     """
     state = services()
     config = state.config
-    text = guard.precheck(text, config.max_query_length, config.max_nesting)
+    text = state.pool.worked(
+        client(), lambda: guard.precheck(text, config.max_query_length, config.max_nesting)
+    )
     select_format, ask_format, graph_format = formats or _accepted()
     return state.run(
         Query(

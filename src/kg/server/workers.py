@@ -122,9 +122,9 @@ class Worker:
         return Failure(503, reason, spent=True)
 
 
-# Pictures drawn or searches made in the web process one client may have under way at once, and as
-# many waiting: a browser asks for every picture of a page together (the charts page shows several),
-# and one at a time made the last of them 429.
+# Pictures drawn, searches made or queries read in the web process one client may have under way at
+# once, and as many waiting: a browser asks for every picture of a page together (the charts page
+# shows several), and one at a time made the last of them 429.
 WORK_PER_CLIENT = 8
 T = TypeVar("T")
 
@@ -297,10 +297,11 @@ class WorkerPool:
 
     def worked(self, client: str | None, work: Callable[[], T]) -> T:
         """Work done in this process for `client`, not in a worker (a picture drawn, a search of the
-        index held here): held to its budget, at most WORK_PER_CLIENT pieces at once (slots of their
-        own, since a drawing may ask queries), and charged the CPU time it took, as a query is charged
-        its worker's time. Uncharged, a client asking for pictures of ever new queries (seconds of
-        drawing each), or searches of a hundred words, slowed every page for free."""
+        index held here, a client's query read before a worker reads it): held to its budget, at most
+        WORK_PER_CLIENT pieces at once (slots of their own, since a drawing may ask queries), and
+        charged the CPU time it took, as a query is charged its worker's time. Uncharged, a client
+        asking for pictures of ever new queries (seconds of drawing each), or searches of a hundred
+        words, slowed every page for free."""
         self.within_budget(client)
         try:
             with self.work_slots.slot(client):
@@ -310,7 +311,9 @@ class WorkerPool:
                 finally:
                     self.usage.charge(client, time.thread_time() - started)
         except TooMany:
-            raise self._too_many(f"has {WORK_PER_CLIENT} pictures or searches under way") from None
+            raise self._too_many(
+                f"has {WORK_PER_CLIENT} pictures, searches or readings of queries under way"
+            ) from None
 
     def _too_many(self, doing: str) -> ServiceError:
         return ServiceError(
