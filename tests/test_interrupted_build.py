@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_input_files import KG, SOURCE, current, kg
 
+from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
 from kg.store.generations import GENERATIONS, Generations
 
@@ -65,4 +66,24 @@ def test_an_interrupt_just_after_the_switch_says_the_build_is_published(
     assert stopped.value.published
     assert (
         str(stopped.value) == f"the build is published (generation {now.id}), but then: interrupted (SIGTERM)"
+    )
+
+
+def test_an_interrupt_while_unused_parses_are_removed_says_the_build_is_published(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the switch the build removes the parses and analyses no build uses any more; an interrupt
+    then ended `kg build` with click's bare "Aborted!", not saying the build was published."""
+
+    def interrupted(self: ParsedFiles) -> None:
+        raise KeyboardInterrupt("SIGINT")
+
+    monkeypatch.setattr(ParsedFiles, "prune", interrupted)
+    with pytest.raises(Unwritten) as stopped:
+        build(project, project / "dist", project / ".kg" / "store")
+    now = Generations(project / ".kg" / "store", project / "dist").current()
+    assert now is not None and now.id.startswith("0002-")
+    assert stopped.value.published
+    assert (
+        str(stopped.value) == f"the build is published (generation {now.id}), but then: interrupted (SIGINT)"
     )

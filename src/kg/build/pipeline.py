@@ -182,8 +182,11 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
             shutil.rmtree(scratch, ignore_errors=True)
 
     staged = publish(generations, make)
-    parsed.prune()
-    reach.prune()
+    try:
+        parsed.prune()
+        reach.prune()
+    except (OSError, KeyboardInterrupt) as error:  # what the next build may reuse, now unused
+        raise published_but(generations, error) from None
     return BuildResult(
         triples_per_graph=staged.triples_per_graph,
         violations=len(staged.report.violations),
@@ -223,17 +226,22 @@ def _publish_locked(generations: Generations, make: Callable[[Generation], Stage
         generations.publish(staging, staged.sha256)
         generations.clean()
     except (OSError, KeyboardInterrupt) as error:
-        now, reason = generations.current(), stop_reason(error, generations)
-        if now == before:
-            raise Unwritten(reason) from None
-        published = now.id if now is not None else "none"
-        raise Unwritten(
-            f"the build is published (generation {published}), but then: {reason}", published=True
-        ) from None
+        if generations.current() == before:
+            raise Unwritten(stop_reason(error, generations)) from None
+        raise published_but(generations, error) from None
     finally:
         if staging is not None:
             generations.discard(staging)  # nothing left to remove once published
     return staged
+
+
+def published_but(generations: Generations, error: OSError | KeyboardInterrupt) -> Unwritten:
+    """The build's generation is current, and then it stopped: the message says both."""
+    now = generations.current()
+    reason = stop_reason(error, generations)
+    return Unwritten(
+        f"the build is published (generation {now.id if now else 'none'}), but then: {reason}", published=True
+    )
 
 
 def stop_reason(error: OSError | KeyboardInterrupt, generations: Generations) -> str:
