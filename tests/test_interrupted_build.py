@@ -47,6 +47,17 @@ def test_a_signal_while_the_build_writes_leaves_the_previous_build(
     assert [path.name for path in generations.iterdir() if path.name.startswith(".new-")] == []
 
 
+def _stopped_once_published(project: Path, signal_name: str) -> None:
+    """A build of `project` stops with Unwritten, its new generation current, and says both."""
+    with pytest.raises(Unwritten) as stopped:
+        build(project, project / "dist", project / ".kg" / "store")
+    now = Generations(project / ".kg" / "store", project / "dist").current()
+    assert now is not None and now.id.startswith("0002-")
+    assert stopped.value.published
+    expected = f"the build is published (generation {now.id}), but then: interrupted ({signal_name})"
+    assert str(stopped.value) == expected
+
+
 def test_an_interrupt_just_after_the_switch_says_the_build_is_published(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,14 +70,7 @@ def test_an_interrupt_just_after_the_switch_says_the_build_is_published(
         raise KeyboardInterrupt("SIGTERM")
 
     monkeypatch.setattr(Generations, "publish", switched_then_interrupted)
-    with pytest.raises(Unwritten) as stopped:
-        build(project, project / "dist", project / ".kg" / "store")
-    now = Generations(project / ".kg" / "store", project / "dist").current()
-    assert now is not None and now.id.startswith("0002-")
-    assert stopped.value.published
-    assert (
-        str(stopped.value) == f"the build is published (generation {now.id}), but then: interrupted (SIGTERM)"
-    )
+    _stopped_once_published(project, "SIGTERM")
 
 
 def test_an_interrupt_while_unused_parses_are_removed_says_the_build_is_published(
@@ -79,11 +83,4 @@ def test_an_interrupt_while_unused_parses_are_removed_says_the_build_is_publishe
         raise KeyboardInterrupt("SIGINT")
 
     monkeypatch.setattr(ParsedFiles, "prune", interrupted)
-    with pytest.raises(Unwritten) as stopped:
-        build(project, project / "dist", project / ".kg" / "store")
-    now = Generations(project / ".kg" / "store", project / "dist").current()
-    assert now is not None and now.id.startswith("0002-")
-    assert stopped.value.published
-    assert (
-        str(stopped.value) == f"the build is published (generation {now.id}), but then: interrupted (SIGINT)"
-    )
+    _stopped_once_published(project, "SIGINT")
