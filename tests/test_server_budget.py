@@ -284,6 +284,9 @@ def test_the_addresses_of_one_ipv6_network_are_one_client(built) -> None:
     # an IPv4 client as an IPv6-only server sees it through a translator (RFC 6052's prefix)
     assert client_key("64:ff9b::192.0.2.7") == "192.0.2.7" != client_key("64:ff9b::192.0.2.8")
     assert client_key("fe80::1%eth0") == "fe80::/64" and client_key("unix-socket") == "unix-socket"
+    # an IPv4-compatible address (deprecated, RFC 4291) is its IPv4 client, not the /64 of IPv6 loopback
+    assert client_key("::192.0.2.7") == "192.0.2.7" != client_key("::192.0.2.8")
+    assert client_key("::1") == client_key("::") == "::/64"
     app = _app(built, workers=2)
     try:
         client = app.test_client()

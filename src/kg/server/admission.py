@@ -18,14 +18,17 @@ from contextlib import contextmanager
 
 from kg.errors import KgError
 
-_TRANSLATED = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses as IPv4/IPv6 translators write them
+# IPv6 prefixes whose last 32 bits are an IPv4 client: RFC 6052's, as IPv4/IPv6 translators write
+# them, and the deprecated IPv4-compatible addresses (RFC 4291), which `::` and `::1` are not.
+_IPV4_WITHIN = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
 
 
 def client_key(address: str) -> str:
     """The client an address stands for, in budgets, query slots and connections: an IPv4 address
-    itself (also when mapped into IPv6, or translated into RFC 6052's `64:ff9b::/96`, as an IPv6-only
-    server sees IPv4 clients); an IPv6 address its /64 network, since a host is commonly given a whole
-    /64 and could otherwise ask as millions of clients; anything else (a socket's name) as is."""
+    itself (also when mapped into IPv6, translated into RFC 6052's `64:ff9b::/96`, as an IPv6-only
+    server sees IPv4 clients, or written as an IPv4-compatible `::a.b.c.d`); an IPv6 address its /64
+    network, since a host is commonly given a whole /64 and could otherwise ask as millions of
+    clients; anything else (a socket's name) as is."""
     try:
         ip = ipaddress.ip_address(address.partition("%")[0])  # without an IPv6 zone (`%eth0`)
     except ValueError:
@@ -33,7 +36,7 @@ def client_key(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
-        if ip in _TRANSLATED:
+        if int(ip) > 1 and any(ip in prefix for prefix in _IPV4_WITHIN):
             return str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
