@@ -77,6 +77,17 @@ def test_validate_undeclared_term_in_files(project_root: Path, tmp_path: Path) -
     assert "undeclared predicate https://w3id.org/opioid-kg/ontology#nickname" in output
 
 
+def test_validate_files_finds_a_thing_without_a_name_or_a_class(project_root: Path, tmp_path: Path) -> None:
+    """A blank node that nothing refers to and that has no class, which no shape reaches, stops the build;
+    `kg validate FILE` said such a file conformed."""
+    anonymous = tmp_path / "anonymous.ttl"
+    anonymous.write_text(PREFIXES + '\n[] skos:prefLabel "nobody"@en .\n', "utf-8")
+    code, output = run("--project", str(project_root), "validate", str(anonymous))
+    assert code == 1, output
+    assert f'{anonymous}:6: [ <http://www.w3.org/2004/02/skos/core#prefLabel> "nobody"@en ]' in output
+    assert "has no rdf:type and nothing refers to it" in output
+
+
 def test_stats_counts_graphs_and_classes(built) -> None:
     code, output = run("stats", "--store", str(built.store_path))
     assert code == 0

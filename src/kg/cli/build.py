@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from kg.build.checks import BuildFailed, check_shapes, check_terms, named, rdflib_graph
+from kg.build.checks import BuildFailed, check_shapes, check_terms, check_typed, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
@@ -132,6 +132,7 @@ def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> V
     store = load_files({"ontology": project["ontology"], "shapes": project["shapes"], "data": list(files)})
     index = SubjectIndex(list(files))
     check_terms(store, index)
+    check_typed(store, index)  # as the build does: a thing without a class is reached by no shape
     return check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
 
 
