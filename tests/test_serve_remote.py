@@ -80,3 +80,22 @@ def test_a_query_past_the_time_limit_is_stopped(front) -> None:
     reply = front.get("/sparql", "application/sparql-results+json", query=ENDLESS)
     assert reply.status == 504, reply.text
     assert front.get("/sparql", "text/csv", query=COUNT).status == 200  # and the server answers on
+
+
+def test_a_query_naming_its_dataset_reads_those_graphs(front, built) -> None:
+    """The store behind is asked with the dataset's graphs as the protocol's named-graph-uri; a query
+    naming its own dataset (FROM, or the request's default-graph-uri, which the server writes as FROM)
+    then read an empty default graph: the protocol's graphs replace the query's, and none was default."""
+    data = "https://w3id.org/opioid-kg/graph/data"
+    expected = triples_per_graph(built.store())[data]
+    count = "SELECT (COUNT(*) AS ?n) {from} WHERE {{ ?s ?p ?o }}"
+    named = "SELECT (COUNT(*) AS ?n) FROM NAMED <{data}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    for text, params in (
+        (count.format(**{"from": f"FROM <{data}>"}), {}),
+        (count.format(**{"from": ""}), {"default-graph-uri": data}),
+        (named.format(data=data), {}),
+    ):
+        reply = front.get("/sparql", "application/sparql-results+json", query=text, **params)
+        assert reply.status == 200, reply.text
+        rows = reply.json()["results"]["bindings"]  # type: ignore[index]  # a results document
+        assert int(rows[0]["n"]["value"]) == expected, (text, params)

@@ -23,7 +23,7 @@ from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
 from kg.store.base import Bound, StoreAnswer
 from kg.store.ntriples import canonical_ntriples
-from kg.store.sparql import query_form, with_values
+from kg.store.sparql import names_its_dataset, query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
@@ -82,9 +82,7 @@ class RemoteStore:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
         graph_answer = query_form(sparql) in ("construct", "describe")
         text = with_values(sparql, bindings or {})
-        form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
-        if union_default_graph:
-            form["default-graph-uri"] = self.graphs
+        form = self._dataset(text, union_default_graph)
         response = self._post(form, GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT)
         if graph_answer:
             return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
@@ -96,9 +94,20 @@ class RemoteStore:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
         response's bytes without turning every triple into terms first: it may be a whole graph."""
         text = with_values(sparql, bindings or {})
-        form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
-        response = self._post(form, GRAPH_ACCEPT)
+        response = self._post(self._dataset(text, False), GRAPH_ACCEPT)
         return canonical_ntriples(response.content, _rdf_format(response))
+
+    def _dataset(self, text: str, union_default_graph: bool) -> dict[str, str | list[str]]:
+        """The request's form: the query, and the dataset it reads. The protocol's graph parameters
+        replace a query's own FROM and FROM NAMED, so a query that names its dataset is sent without
+        them; any other reads the project's graphs as named graphs (and, with `union_default_graph`,
+        as its default graph), not whatever else the store holds."""
+        if names_its_dataset(text):
+            return {"query": text}
+        form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
+        if union_default_graph:
+            form["default-graph-uri"] = self.graphs
+        return form
 
     def _post(self, form: dict[str, str | list[str]], accept: str) -> httpx.Response:
         """POST as an HTML form, the one request shape every store accepts (Virtuoso 7 waits forever

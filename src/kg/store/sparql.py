@@ -154,6 +154,11 @@ def query_form(text: str) -> str:
     return _form(tokens(text))
 
 
+def names_its_dataset(text: str) -> bool:
+    """Whether the query names its own dataset: FROM is a keyword of dataset clauses only."""
+    return any(token.kind == "word" and token.text.upper() == "FROM" for token in each_token(text))
+
+
 def _form(found: list[Token]) -> str:
     first = next((t for t in found if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
     if first is None or first.text.lower() not in FORMS:
