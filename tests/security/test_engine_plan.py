@@ -8,19 +8,26 @@ own on a real listener, which must never be reached from the check.
 
 from __future__ import annotations
 
+import functools
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from corpus import run_on_plain_pyoxigraph, spellings
 from listener import Listener
+from processes import workers_of
 
 from kg.server import engine_plan, guard
 from kg.server.messages import Answer, ClientText, Failure, Query
 from kg.server.worker import answer
+from kg.server.workers import ServiceError, WorkerPool
 from kg.store.embedded import EmbeddedStore
 
 QUERIES = Path(__file__).resolve().parents[2] / "queries"
+# Past any time limit of these tests: a three-way cross product of the report graph.
+HEAVY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +122,45 @@ def test_a_worker_runs_a_client_query_its_plan_admits(plans: engine_plan.PlanChe
     graphs = frozenset({"https://w3id.org/opioid-kg/graph/data"})
     served = answer(store, Query("ASK { ?s ?p ?o }", client=ClientText(graphs)), plans)
     assert isinstance(served, Answer) and served.body, served
+
+
+def test_a_plan_past_its_size_is_refused_and_leaves_no_file(plans: engine_plan.PlanCheck) -> None:
+    """The optimizer copies a filter into every branch of a UNION: 27 KB of query make a plan past
+    8 MB (54 KB made 46 MB), which filled the disk where a worker was stopped before it removed it."""
+    condition = " || ".join(['?a = "' + "x" * 90 + '"'] * 100)
+    text = "ASK { { " + " UNION ".join(["{ ?a ?b ?c }"] * 1000) + f" FILTER({condition}) }} }}"
+    refused = outcome(plans, text)
+    assert refused is not None, "the plan was read whole"
+    assert (
+        refused.message
+        == f"the query cannot be checked: its plan is larger than {engine_plan.MAX_PLAN_MB} MB"
+    )
+    assert sorted(os.listdir(plans.folder)) == ["empty-store"]
+
+
+def test_the_plan_file_of_a_worker_stopped_at_the_time_limit_is_removed(built) -> None:
+    """A worker stopped while it read its plan leaves the file; the pool removes it as it replaces the
+    worker, and the whole folder when it closes."""
+    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 1.0, isolate_network=False)
+    try:
+        assert "client queries also planned by Oxigraph" in pool.start().describe()
+        assert isinstance(pool.plans, engine_plan.PlanCheck)
+        workers = workers_of(os.getpid())
+        assert workers
+        left = {worker: engine_plan.plan_file(pool.plans, worker) for worker in workers}
+        for file in left.values():
+            file.write_text("{}", encoding="utf-8")  # as a worker stopped mid-reading would leave it
+        with pytest.raises(ServiceError) as stopped:
+            pool.run(Query(HEAVY, client=ClientText(frozenset())))
+        assert stopped.value.status == 504
+        deadline = time.monotonic() + 10
+        while all(file.exists() for file in left.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running = set(workers_of(os.getpid()))
+        for worker, file in left.items():
+            assert file.exists() == (worker in running), worker
+        assert not all(file.exists() for file in left.values())
+        folder = Path(pool.plans.folder)
+    finally:
+        pool.close()
+    assert not folder.exists()

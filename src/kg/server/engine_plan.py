@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,9 @@ from .sandbox import isolate_network
 
 CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
 CHECK_MEMORY_MB = 1_024  # address space of the planning process
+# A plan's file may grow far past its query: the optimizer copies a filter into every branch of a
+# UNION, so 54 KB of query made a plan of 46 MB. A catalogue question's plan takes at most 7 KB.
+MAX_PLAN_MB = 8
 _SERVICE_STEP = "Service("  # how a plan names the step that calls a service (`Service(<iri>)`)
 _ISOLATION_FAILED = 97  # the planning process's exit status when it could not leave the network
 
@@ -70,12 +74,18 @@ def remove(check: PlanCheck) -> None:
     shutil.rmtree(check.folder, ignore_errors=True)
 
 
+def plan_file(check: PlanCheck, worker: int) -> Path:
+    """Where the worker with pid `worker` has its plans written; the pool removes it when it replaces
+    that worker, which may have been stopped before it removed the file itself."""
+    return Path(check.folder) / f"plan-{worker}.json"
+
+
 def refuse_service(check: PlanCheck, text: str, union_default_graph: bool) -> None:
     """Refused when Oxigraph's plan for `text` calls a service, or when it cannot be planned."""
-    plan_file = Path(check.folder) / f"plan-{os.getpid()}.json"
-    plan_file.unlink(missing_ok=True)
+    written = plan_file(check, os.getpid())
+    written.unlink(missing_ok=True)
     command = [check.program, "query", "--location", check.empty_store, "--results-format", "none"]
-    command += ["--explain-file", str(plan_file)] + (["--union-default-graph"] if union_default_graph else [])
+    command += ["--explain-file", str(written)] + (["--union-default-graph"] if union_default_graph else [])
     parent = os.getpid()
     try:
         finished = subprocess.run(
@@ -91,11 +101,11 @@ def refuse_service(check: PlanCheck, text: str, union_default_graph: bool) -> No
     except OSError as error:  # the program gone, or no process or memory left to start it
         raise Refused(f"the query cannot be checked: {error.strerror or error}", 503) from None
     try:
-        plan = json.loads(plan_file.read_text(encoding="utf-8"))["plan"]
-    except (OSError, ValueError, KeyError, TypeError):
+        plan = json.loads(written.read_text(encoding="utf-8"))["plan"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         raise _unplanned(finished) from None
     finally:
-        plan_file.unlink(missing_ok=True)
+        written.unlink(missing_ok=True)
     if any(step.startswith(_SERVICE_STEP) for step in _steps(plan)):
         raise Refused(SERVICE_REFUSED)
 
@@ -109,14 +119,20 @@ def _offline(parent: int, probe_port: int | None) -> None:
     if not die_with(parent):
         os._exit(_ISOLATION_FAILED)
     resource.setrlimit(resource.RLIMIT_CPU, (CHECK_SECONDS, CHECK_SECONDS))
-    limit = CHECK_MEMORY_MB * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for kind, megabytes in (
+        (resource.RLIMIT_AS, CHECK_MEMORY_MB),
+        (resource.RLIMIT_FSIZE, MAX_PLAN_MB),  # the plan: past it, SIGXFSZ ends the process
+        (resource.RLIMIT_CORE, 0),  # an abort at the memory limit leaves no core of a gigabyte
+    ):
+        resource.setrlimit(kind, (megabytes * 2**20, megabytes * 2**20))
 
 
 def _unplanned(finished: subprocess.CompletedProcess[bytes]) -> Refused:
     """Why Oxigraph made no plan: it could not leave the network, or could not read the query."""
     if finished.returncode == _ISOLATION_FAILED:
         return Refused("the query cannot be checked: the checking process could not leave the network", 503)
+    if finished.returncode == -signal.SIGXFSZ:
+        return Refused(f"the query cannot be checked: its plan is larger than {MAX_PLAN_MB} MB")
     lines = finished.stderr.decode(errors="replace").splitlines()
     reason = next((line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")), "")
     return Refused(f"the query cannot be read by the engine: {reason[:200] or 'no plan was made'}")

@@ -192,7 +192,8 @@ class WorkerPool:
         self._closed = False  # for good: a page still running when the server closes starts no worker
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
-        self._plans: PlanCheck | str | None = None
+        # where client queries are also planned by Oxigraph, once started (`kg.server.engine_plan`)
+        self.plans: PlanCheck | str | None = None
 
     @property
     def started(self) -> bool:
@@ -208,7 +209,7 @@ class WorkerPool:
                 self._probe = socket.create_server(("127.0.0.1", 0))
                 self._probe_port = self._probe.getsockname()[1]
                 if not self._isolate:  # the store is reached over the network: the engine plans too
-                    self._plans = engine_plan.prepare(self._probe_port)
+                    self.plans = engine_plan.prepare(self._probe_port)
                 for _ in range(self.size):
                     worker = self._launch()
                     with self._members:
@@ -236,7 +237,7 @@ class WorkerPool:
             self._probe_port,
             self._memory_mb,
             2 * self.timeout + 5,
-            self._plans,
+            self.plans,
         )
         worker = Worker(setup, forkserver.shared())
         ready = worker.ready()
@@ -250,6 +251,8 @@ class WorkerPool:
         """Stop `old` and start a worker into `into` (the idle workers, or the spare)."""
         if old is not None:
             old.stop()
+            if isinstance(self.plans, PlanCheck):  # stopped, perhaps before it removed its plan
+                engine_plan.plan_file(self.plans, old.process.pid).unlink(missing_ok=True)
         if not self._started:
             return
         # Started outside any lock, so that retiring other workers meanwhile never waits for it; tried
@@ -436,5 +439,5 @@ class WorkerPool:
             self._probe.close()
         for worker in workers:
             worker.stop()
-        if isinstance(self._plans, PlanCheck):
-            engine_plan.remove(self._plans)
+        if isinstance(self.plans, PlanCheck):
+            engine_plan.remove(self.plans)
