@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +166,20 @@ def test_the_plan_file_of_a_worker_stopped_at_the_time_limit_is_removed(built) -
     finally:
         pool.close()
     assert not folder.exists()
+
+
+def test_the_folder_of_a_server_killed_before_it_removed_it_is_removed() -> None:
+    """A server killed with `kill -9` leaves its folder (an empty store, perhaps plans); the next
+    server removes the folders whose server is gone, and no other."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    gone = Path(tempfile.mkdtemp(prefix=f"kg-plans-{ended.pid}-"))
+    mine = Path(tempfile.mkdtemp(prefix=f"kg-plans-{os.getpid()}-"))
+    unnamed = Path(tempfile.mkdtemp(prefix="kg-plans-other-"))
+    check = engine_plan.prepare(None)
+    assert isinstance(check, engine_plan.PlanCheck)
+    engine_plan.remove(check)
+    assert not gone.exists()
+    assert mine.exists() and unnamed.exists()
+    mine.rmdir()
+    unnamed.rmdir()

@@ -37,6 +37,7 @@ CHECK_MEMORY_MB = 1_024  # address space of the planning process
 # UNION, so 54 KB of query made a plan of 46 MB. A catalogue question's plan takes at most 7 KB.
 MAX_PLAN_MB = 8
 _SERVICE_STEP = "Service("  # how a plan names the step that calls a service (`Service(<iri>)`)
+_FOLDER_PREFIX = "kg-plans-"  # then the server's pid: tempfile's kg-plans-PID-XXXXXXXX
 _ISOLATION_FAILED = 97  # the planning process's exit status when it could not leave the network
 
 
@@ -60,8 +61,9 @@ def prepare(probe_port: int | None) -> PlanCheck | str:
     program = _program()
     if program is None:
         return "Oxigraph's command line (`oxigraph`, from the Python package oxigraph) is not installed"
+    _remove_abandoned()
     try:
-        folder = tempfile.mkdtemp(prefix="kg-plans-")
+        folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
         store = ox.Store(os.path.join(folder, "empty-store"))
         store.flush()
         del store  # closed, so that every check may open it read-only
@@ -72,6 +74,25 @@ def prepare(probe_port: int | None) -> PlanCheck | str:
 
 def remove(check: PlanCheck) -> None:
     shutil.rmtree(check.folder, ignore_errors=True)
+
+
+def _remove_abandoned() -> None:
+    """Remove the folders of servers that were killed before they could (`kill -9`): each is named
+    by its server's pid, and one whose process is gone is no one's."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*"):
+        owner = folder.name.removeprefix(_FOLDER_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def plan_file(check: PlanCheck, worker: int) -> Path:
