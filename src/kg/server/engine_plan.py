@@ -49,6 +49,7 @@ class PlanCheck:
     program: str
     folder: str
     probe_port: int | None
+    version: str  # as the program names itself: "oxigraph 0.5.13"
 
     @property
     def empty_store(self) -> str:
@@ -61,6 +62,11 @@ def prepare(probe_port: int | None) -> PlanCheck | str:
     program = _program()
     if program is None:
         return "Oxigraph's command line (`oxigraph`, from the Python package oxigraph) is not installed"
+    try:
+        named = subprocess.run([program, "--version"], capture_output=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"`{program} --version` failed: {error}"
+    version = named.stdout.decode(errors="replace").strip() or program
     _remove_abandoned()
     try:
         folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
@@ -69,7 +75,7 @@ def prepare(probe_port: int | None) -> PlanCheck | str:
         del store  # closed, so that every check may open it read-only
     except OSError as error:
         return f"no empty store could be made for it: {error}"
-    return PlanCheck(program, folder, probe_port)
+    return PlanCheck(program, folder, probe_port, version)
 
 
 def remove(check: PlanCheck) -> None:

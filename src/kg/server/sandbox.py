@@ -40,7 +40,10 @@ class Protections:
 
     network: str  # "isolated" or why not
     memory_mb: int | None  # the address-space limit, None when there is none
-    plans: str | None = None  # "checked" when Oxigraph plans client queries offline, or why it cannot
+    # What plans client queries offline ("oxigraph 0.5.13") where a remote store needs it, else None;
+    # `unplanned` is why they cannot be planned (and are refused) where they must be.
+    planner: str | None = None
+    unplanned: str | None = None
 
     @property
     def network_isolated(self) -> bool:
@@ -53,10 +56,11 @@ class Protections:
             if self.network_isolated
             else f"network NOT isolated ({self.network})"
         )
-        plans = {
-            None: "",
-            "checked": "; client queries also planned by Oxigraph without network, SERVICE refused",
-        }.get(self.plans, f"; client queries refused: they cannot be planned without network ({self.plans})")
+        plans = ""
+        if self.planner:
+            plans = f"; client queries also planned by {self.planner} without network, SERVICE refused"
+        elif self.unplanned:
+            plans = f"; client queries refused: they cannot be planned without network ({self.unplanned})"
         return f"query workers: {network}; {memory}{plans}"
 
 

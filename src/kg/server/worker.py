@@ -31,8 +31,8 @@ def worker_main(fd: int) -> None:
         store = setup.store_factory()
         guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
         memory = limit_memory(setup.memory_mb)
-        plans = _try_plans(setup.plans)
-        connection.send(Ready(Protections(network, memory, plans)))
+        planner, unplanned = _try_plans(setup.plans)
+        connection.send(Ready(Protections(network, memory, planner, unplanned)))
         while True:
             query: Query = connection.recv()
             limit_cpu(setup.query_cpu_s)
@@ -44,16 +44,16 @@ def worker_main(fd: int) -> None:
         return  # the server closed its end (it stopped, perhaps while this worker started): nothing to answer
 
 
-def _try_plans(plans: PlanCheck | str | None) -> str | None:
-    """Whether client queries can be planned offline here ("checked"), found by planning one; the
-    reason when they cannot; None when they need not be."""
+def _try_plans(plans: PlanCheck | str | None) -> tuple[str | None, str | None]:
+    """What plans client queries offline here, found by planning one, or why none can (then they are
+    refused); (None, None) where they need not be."""
     if not isinstance(plans, PlanCheck):
-        return plans
+        return None, plans
     try:
         engine_plan.refuse_service(plans, "ASK {}", False)
     except guard.Refused as refused:
-        return refused.message
-    return "checked"
+        return None, refused.message
+    return plans.version, None
 
 
 def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> Answer | Failure:
