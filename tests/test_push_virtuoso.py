@@ -19,6 +19,7 @@ from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
 from kg.query.run import run_query
+from kg.store.base import Dataset
 from kg.store.queryfiles import binding_terms
 from kg.store.remote import RemoteStore
 
@@ -145,3 +146,25 @@ def test_refused_credentials_say_so_in_one_line(built, pushed):
         push(built.store(), wrong)
     assert "\n" not in str(failure.value)
     assert triples_per_graph(remote(server)) == expected_counts(built)
+
+
+def test_a_query_on_a_given_dataset_reads_no_other_graph(pushed) -> None:
+    """`kg serve --store URL` gives a client's query the graphs the guard read as the protocol's
+    parameters. Sent without them, a query with FROM and no FROM NAMED let GRAPH ?g reach every graph
+    of Virtuoso, its system graphs and any other's graph included; with FROM only, the named graphs are
+    none (a graph that holds nothing stands for the empty list the protocol cannot send)."""
+    server, _ = pushed
+    data = str(graph_iri("data"))
+    secret = 'INSERT DATA { GRAPH <urn:private> { <urn:s> <urn:p> "SECRET" } }'
+    auth = httpx.DigestAuth(*server.credentials)
+    httpx.post(server.update, data={"update": secret}, auth=auth).raise_for_status()
+    try:
+        every_graph = f"SELECT DISTINCT ?g FROM <{data}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+        assert [
+            row["g"].value for row in remote(server).query(every_graph, dataset=Dataset((data,), ()))
+        ] == []
+        named = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        found = {row["g"].value for row in remote(server).query(named, dataset=Dataset((), (data,)))}
+        assert found == {data}
+    finally:
+        httpx.post(server.update, data={"update": "DROP SILENT GRAPH <urn:private>"}, auth=auth)

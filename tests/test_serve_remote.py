@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from listener import Listener
 from server_fixtures import RunningServer, start_server
@@ -101,3 +102,32 @@ def test_a_query_naming_its_dataset_reads_those_graphs(front, built) -> None:
         assert reply.status == 200, reply.text
         rows = reply.json()["results"]["bindings"]  # type: ignore[index]  # a results document
         assert int(rows[0]["n"]["value"]) == expected, (text, params)
+
+
+def test_a_query_reads_no_graph_of_the_store_outside_the_dataset(front, behind) -> None:
+    """The store behind may hold other graphs. A query naming its dataset reads the graphs the guard
+    read, whatever the store makes of its text: rdflib and Oxigraph resolve `FROM <private//../data>`
+    against a BASE differently (rdflib drops the empty segment first), and a store may let `GRAPH ?g`
+    reach every graph of a query with FROM and no FROM NAMED (Virtuoso does)."""
+    private = "https://w3id.org/opioid-kg/graph/private/data"
+    secret = f'INSERT DATA {{ GRAPH <{private}> {{ <urn:s> <urn:p> "SECRET" }} }}'
+    httpx.post(behind.update, data={"update": secret}, timeout=30).raise_for_status()
+    try:
+        _reads_no_private_graph(front)
+    finally:  # the store behind is shared by this module's tests
+        httpx.post(behind.update, data={"update": f"DROP GRAPH <{private}>"}, timeout=30).raise_for_status()
+
+
+def _reads_no_private_graph(front) -> None:
+    base = "BASE <https://w3id.org/opioid-kg/graph/>\n"
+    for text in (
+        f"{base}SELECT ?o FROM <private//../data> WHERE {{ ?s ?p ?o }}",
+        f"{base}SELECT ?g ?o FROM NAMED <private//../data> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"{base}SELECT ?o FROM <data?> WHERE {{ ?s ?p ?o }}",
+        "SELECT ?g ?o FROM <https://w3id.org/opioid-kg/graph/data> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    ):
+        reply = front.get("/sparql", "application/sparql-results+json", query=text)
+        assert "SECRET" not in reply.text and "private" not in reply.text.replace(text, ""), (
+            text,
+            reply.text,
+        )

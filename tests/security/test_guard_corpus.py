@@ -103,9 +103,13 @@ def test_deep_nesting_is_refused_before_any_parser() -> None:
 
 def test_the_graphs_a_query_names_are_read_from_its_dataset_clause() -> None:
     data = next(iter(GRAPHS))
-    assert guard.read(f"SELECT * FROM <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
-    assert guard.read(f"SELECT * FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS).dataset == (data,)
-    assert guard.read("SELECT * WHERE { ?s ?p ?o }", GRAPHS) == guard.Reading("select", ())
+    assert guard.read(f"SELECT * FROM <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS) == guard.Reading(
+        "select", (data,), ()
+    )
+    assert guard.read(f"SELECT * FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}", GRAPHS) == guard.Reading(
+        "select", (), (data,)
+    )
+    assert guard.read("SELECT * WHERE { ?s ?p ?o }", GRAPHS) == guard.Reading("select", (), ())
 
 
 def test_names_sparql_reads_whole_are_admitted() -> None:

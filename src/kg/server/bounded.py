@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 import pyoxigraph as ox
 
-from kg.store.base import Bound, BoundTerm, StoreAnswer
+from kg.store.base import Bound, BoundTerm, Dataset, StoreAnswer
 from kg.store.queryfiles import Binding, Bindings
 
 from .messages import Answer, Query
@@ -51,7 +51,10 @@ class BoundedStore:
         bindings: Mapping[str, Bound] | None = None,
         *,
         union_default_graph: bool = True,
+        dataset: Dataset | None = None,
     ) -> StoreAnswer:
+        if dataset is not None:  # only a client's query names one, and it goes through `run_sparql`
+            raise ValueError("the server's own queries read the union of the graphs or the default graph")
         typed: Bindings = {
             name: tuple(binding(term) for term in value) if isinstance(value, tuple) else binding(value)
             for name, value in (bindings or {}).items()

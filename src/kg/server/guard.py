@@ -228,7 +228,12 @@ class Reading:
     """What the parser read: the query's form (select, ask or graph) and the graphs it names itself."""
 
     form: str
-    dataset: tuple[str, ...]
+    default: tuple[str, ...]  # the graphs of its FROM clauses, as the guard resolved them
+    named: tuple[str, ...]  # of its FROM NAMED clauses
+
+    @property
+    def dataset(self) -> tuple[str, ...]:
+        return self.default + self.named
 
 
 def read(text: str, graphs: frozenset[str]) -> Reading:
@@ -257,15 +262,16 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
         raise Refused(f"the query cannot be read: {_first_line(error)}") from None
     clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
-    named = tuple(str(c["default"] if "default" in c else c["named"]) for c in clauses or [])
-    for iri in named:
+    default = tuple(str(c["default"]) for c in clauses or [] if "default" in c)
+    named = tuple(str(c["named"]) for c in clauses or [] if "default" not in c)
+    for iri in default + named:
         if iri not in graphs:
             raise Refused(
                 f"graph <{iri}> is not in this dataset; its graphs are: {', '.join(sorted(graphs))}"
             )
     if query.name not in FORMS:
         raise Refused(f"the query cannot be read: {query.name} is not a query form")
-    return Reading(FORMS[query.name], named)
+    return Reading(FORMS[query.name], default, named)
 
 
 class _ServiceMet(Exception):

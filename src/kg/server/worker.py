@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from kg.query.run import QueryError, collect, syntax_error
-from kg.store.base import Store
+from kg.store.base import Dataset, Store
 from kg.store.queryfiles import binding_terms
 
 from . import engine_plan, guard
@@ -60,15 +60,17 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
     """One query answered, or the reason it was not; nothing a query does makes the worker raise.
     `plans` is where a client's query is also planned by Oxigraph offline (`kg.server.engine_plan`)."""
     try:
-        text, union = query.text, query.union_default_graph
+        text, union, dataset = query.text, query.union_default_graph, None
         if query.client is not None:
-            text, union = admit(query.text, query.client.graphs, query.client.default, query.client.named)
+            text, dataset = admit(query.text, query.client.graphs, query.client.default, query.client.named)
+            union = dataset is None
             if isinstance(plans, str):
                 raise guard.Refused(f"the query cannot be checked: {plans}", 503)
             if plans is not None:
                 engine_plan.refuse_service(plans, text, union)
+        bindings = binding_terms(dict(query.bindings))
         result = collect(
-            store.query(text, binding_terms(dict(query.bindings)), union_default_graph=union), query.max_rows
+            store.query(text, bindings, union_default_graph=union, dataset=dataset), query.max_rows
         )
         chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
         if chosen is None:
@@ -97,24 +99,25 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
 
 def admit(
     text: str, graphs: frozenset[str], default: tuple[str, ...], named: tuple[str, ...]
-) -> tuple[str, bool]:
-    """A client's text as it may run, and whether the default graph is the union of the named graphs.
+) -> tuple[str, Dataset | None]:
+    """A client's text as it may run, and the dataset it reads: None for the union of the named graphs.
 
     The text is made canonical (`guard.canonical`), so that the engine reads the tokens the guard
     read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into
-    the text as FROM clauses, and the result is read again, so what runs is
-    always what the guard read.
+    the text as FROM clauses, and the result is read again. A dataset the text names is given to the
+    store as the graphs the guard read, which replace whatever the store makes of the text's clauses:
+    stores resolve a relative `FROM <private//../data>` against a BASE otherwise than rdflib does.
     """
     text = guard.canonical(text)
     reading = guard.read(text, graphs)
-    if not (default or named):
-        return text, not reading.dataset
-    for iri in default + named:
-        if iri not in graphs:
-            raise guard.Refused(f"graph <{iri}> is not in this dataset")
-    if reading.dataset:
-        raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
-    text = guard.with_dataset(text, list(default), list(named))
-    if guard.read(text, graphs).dataset != default + named:
-        raise guard.Refused("the request's dataset cannot be applied to this query")
-    return text, False
+    if default or named:
+        for iri in default + named:
+            if iri not in graphs:
+                raise guard.Refused(f"graph <{iri}> is not in this dataset")
+        if reading.dataset:
+            raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
+        text = guard.with_dataset(text, list(default), list(named))
+        reading = guard.read(text, graphs)
+        if (reading.default, reading.named) != (default, named):
+            raise guard.Refused("the request's dataset cannot be applied to this query")
+    return text, Dataset(reading.default, reading.named) if reading.dataset else None

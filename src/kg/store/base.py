@@ -8,6 +8,7 @@ interface.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -25,13 +26,28 @@ Bound = BoundTerm | tuple[BoundTerm, ...]
 StoreAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """The graphs a query reads, as the SPARQL protocol names them (default-graph-uri, named-graph-uri):
+    given with a query, they replace whatever dataset its text names, as the store would read it."""
+
+    default: tuple[str, ...]
+    named: tuple[str, ...]
+
+
 class Store(Protocol):
     """What every reader needs of a store, embedded or remote."""
 
     def query(
-        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+        self,
+        sparql: str,
+        bindings: Mapping[str, Bound] | None = None,
+        *,
+        union_default_graph: bool = True,
+        dataset: Dataset | None = None,
     ) -> StoreAnswer:
-        """Run a read-only SPARQL query, `bindings` bound as terms, never pasted in as text."""
+        """Run a read-only SPARQL query, `bindings` bound as terms, never pasted in as text; on
+        `dataset`'s graphs, when given."""
         ...
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.base import DEFAULT_STORE, Bound, StoreAnswer, StoreMissing
+from kg.store.base import DEFAULT_STORE, Bound, Dataset, StoreAnswer, StoreMissing
 from kg.store.bulk import bulk_load
 from kg.store.sparql import with_values
 
@@ -42,7 +42,12 @@ class EmbeddedStore:
         self._store = ox.Store.read_only(os.path.realpath(path))
 
     def query(
-        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+        self,
+        sparql: str,
+        bindings: Mapping[str, Bound] | None = None,
+        *,
+        union_default_graph: bool = True,
+        dataset: Dataset | None = None,
     ) -> StoreAnswer:
         """Run a SPARQL query with `bindings` joined in as a VALUES block, as every store takes them.
 
@@ -50,9 +55,14 @@ class EmbeddedStore:
         plans as if the parameters were free and starts from the least selective patterns (a question
         about one area read every observation of the graph). A VALUES block is a pattern it sees.
         """
-        return self._store.query(
-            with_values(sparql, bindings or {}), use_default_graph_as_union=union_default_graph
-        )
+        text = with_values(sparql, bindings or {})
+        if dataset is not None:
+            return self._store.query(
+                text,
+                default_graph=[ox.NamedNode(iri) for iri in dataset.default],
+                named_graphs=[ox.NamedNode(iri) for iri in dataset.named],
+            )
+        return self._store.query(text, use_default_graph_as_union=union_default_graph)
 
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""

@@ -21,12 +21,13 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
-from kg.store.base import Bound, StoreAnswer
+from kg.store.base import Bound, Dataset, StoreAnswer
 from kg.store.ntriples import canonical_ntriples
 from kg.store.sparql import names_its_dataset, query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+NO_GRAPH = str(graph_iri("none"))  # a graph name the dataset never gives a graph: an empty list's stand-in
 
 
 _per_thread = threading.local()
@@ -53,6 +54,18 @@ class RemoteQueryError(KgError, ValueError):
     """The endpoint refused the query (a 4xx answer): the message is the endpoint's."""
 
 
+def _protocol(text: str, dataset: Dataset) -> dict[str, str | list[str]]:
+    """The request's form for a query on exactly `dataset`'s graphs, however the store would read the
+    dataset its text names. The protocol has no way to say "none": an empty list is sent as a graph
+    that holds nothing (`NO_GRAPH`), since a store may read an absent list as "every graph" (Virtuoso
+    lets GRAPH ?g reach every graph of a query that names no FROM NAMED)."""
+    return {
+        "query": text,
+        "default-graph-uri": list(dataset.default) or [NO_GRAPH],
+        "named-graph-uri": list(dataset.named) or [NO_GRAPH],
+    }
+
+
 def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
     media_type = response.headers.get("content-type", "").split(";")[0].strip()
     return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
@@ -77,12 +90,17 @@ class RemoteStore:
         self.timeout = timeout
 
     def query(
-        self, sparql: str, bindings: Mapping[str, Bound] | None = None, *, union_default_graph: bool = True
+        self,
+        sparql: str,
+        bindings: Mapping[str, Bound] | None = None,
+        *,
+        union_default_graph: bool = True,
+        dataset: Dataset | None = None,
     ) -> StoreAnswer:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
         graph_answer = query_form(sparql) in ("construct", "describe")
         text = with_values(sparql, bindings or {})
-        form = self._dataset(text, union_default_graph)
+        form = self._dataset(text, union_default_graph) if dataset is None else _protocol(text, dataset)
         response = self._post(form, GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT)
         if graph_answer:
             return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
