@@ -287,6 +287,8 @@ def test_the_addresses_of_one_ipv6_network_are_one_client(built) -> None:
     # an IPv4-compatible address (deprecated, RFC 4291) is its IPv4 client, not the /64 of IPv6 loopback
     assert client_key("::192.0.2.7") == "192.0.2.7" != client_key("::192.0.2.8")
     assert client_key("::1") == client_key("::") == "::/64"
+    # and so is an IPv4-translated one (RFC 2765)
+    assert client_key("::ffff:0:192.0.2.7") == "192.0.2.7" != client_key("::ffff:0:192.0.2.8")
     app = _app(built, workers=2)
     try:
         client = app.test_client()

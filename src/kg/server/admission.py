@@ -19,14 +19,16 @@ from contextlib import contextmanager
 from kg.errors import KgError
 
 # IPv6 prefixes whose last 32 bits are an IPv4 client: RFC 6052's, as IPv4/IPv6 translators write
-# them, and the deprecated IPv4-compatible addresses (RFC 4291), which `::` and `::1` are not.
-_IPV4_WITHIN = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# them, RFC 2765's IPv4-translated addresses, and the deprecated IPv4-compatible addresses (RFC 4291),
+# which `::` and `::1` are not.
+_IPV4_WITHIN = tuple(ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
 
 
 def client_key(address: str) -> str:
     """The client an address stands for, in budgets, query slots and connections: an IPv4 address
     itself (also when mapped into IPv6, translated into RFC 6052's `64:ff9b::/96`, as an IPv6-only
-    server sees IPv4 clients, or written as an IPv4-compatible `::a.b.c.d`); an IPv6 address its /64
+    server sees IPv4 clients, or written as an IPv4-translated `::ffff:0:a.b.c.d` or an
+    IPv4-compatible `::a.b.c.d`); an IPv6 address its /64
     network, since a host is commonly given a whole /64 and could otherwise ask as millions of
     clients; anything else (a socket's name) as is."""
     try:
