@@ -186,3 +186,16 @@ def test_the_folder_of_a_server_killed_before_it_removed_it_is_removed() -> None
     assert mine.exists() and unnamed.exists()
     mine.rmdir()
     unnamed.rmdir()
+
+
+def test_a_plan_past_the_checking_process_s_memory_is_refused_as_the_server_s_limit(
+    plans: engine_plan.PlanCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Oxigraph aborts at its address-space limit; that was answered 400, "cannot be read by the
+    engine", blaming a text it could read. Here the limit is made too small for any plan."""
+    monkeypatch.setattr(engine_plan, "CHECK_MEMORY_MB", 64)
+    refused = outcome(plans, "ASK { ?s ?p ?o }")
+    assert refused is not None and refused.status == 503
+    assert refused.message == (
+        "the query cannot be checked: planning it passed the checking process's limits (SIGABRT)"
+    )

@@ -160,6 +160,11 @@ def _unplanned(finished: subprocess.CompletedProcess[bytes]) -> Refused:
         return Refused("the query cannot be checked: the checking process could not leave the network", 503)
     if finished.returncode == -signal.SIGXFSZ:
         return Refused(f"the query cannot be checked: its plan is larger than {MAX_PLAN_MB} MB")
+    if finished.returncode < 0:  # stopped at its CPU time or memory (an abort)
+        ended = signal.Signals(-finished.returncode).name
+        return Refused(
+            f"the query cannot be checked: planning it passed the checking process's limits ({ended})", 503
+        )
     lines = finished.stderr.decode(errors="replace").splitlines()
     reason = next((line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")), "")
     return Refused(f"the query cannot be read by the engine: {reason[:200] or 'no plan was made'}")
