@@ -55,7 +55,10 @@ def test_the_engines_plan_alone_refuses_every_spelling_that_connects(
     outcomes = []
     for number, spelling in enumerate(corpus):
         run_on_plain_pyoxigraph(spelling, spelling.text(f"{listener.url}raw-{number}/"))
-        outcomes.append(outcome(plans, spelling.text(f"{listener.url}plan-{number}/")))
+        first = outcome(plans, spelling.text(f"{listener.url}plan-{number}/"))
+        if first is not None and first.status == 503:  # the check could not run (its limits): once more
+            first = outcome(plans, spelling.text(f"{listener.url}plan-{number}/"))
+        outcomes.append(first)
     listener.count_after(0, settle=0.5)
     reached = {path.split("/")[1] for path in listener.paths}
     assert not [name for name in reached if name.startswith("plan-")], "the check itself connected"

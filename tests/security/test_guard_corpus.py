@@ -136,3 +136,34 @@ def test_names_sparql_reads_whole_are_admitted() -> None:
         text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ {pattern} }}"
         ox.Store().query(text)
         assert admitted(text) == text, pattern
+
+
+def test_a_dataset_clause_names_a_graph_by_its_whole_iri() -> None:
+    """Stores resolve a relative IRI against a BASE as RFC 3986 has it, rdflib otherwise: the guard read
+    `FROM <private//../data>` as the data graph, and Virtuoso, whose query text overrides the
+    protocol's graph parameters, read `…/graph/private/data`. A dataset clause must name one of the
+    dataset's graphs as written, whole; a prefixed name is refused too, as no store need agree."""
+    data = next(iter(GRAPHS))
+    base = "BASE <https://w3id.org/opioid-kg/graph/>\nPREFIX g: <https://w3id.org/opioid-kg/graph/>\n"
+    for clause in ("FROM <private//../data>", "FROM NAMED <data>", "FROM g:data", "FROM <./data>"):
+        refusal = refused(f"{base}SELECT * {clause} WHERE {{ ?s ?p ?o }}")
+        assert refusal is not None and "write the graph's whole IRI" in refusal.message, clause
+    assert admitted(f"{base}SELECT * FROM <{data}> FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}") is not None
+
+
+def test_only_sparql_s_own_functions_and_xsd_casts_are_called() -> None:
+    """A function named by an IRI runs whatever the store behind has under that name: Virtuoso's
+    `bif:http_get` made the store send a request (and read every graph through its own endpoint),
+    which neither the guard nor Oxigraph's plan saw, as neither knows the function."""
+    xsd = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+    for call in (
+        '<bif:http_get>("http://127.0.0.1:9/")',
+        "<urn:f>(1)",
+        "<http://jena.apache.org/ARQ/function#sha1sum>(1)",
+    ):
+        for text in (f"SELECT ({call} AS ?x) {{}}", f"ASK {{ FILTER(BOUND(?x) || {call}) }}"):
+            refusal = refused(text)
+            assert refusal is not None and "only SPARQL's own functions and XSD casts" in refusal.message, (
+                text
+            )
+    assert admitted(f'{xsd}SELECT (xsd:integer("1") AS ?n) (STRLEN("a") AS ?l) {{}}') is not None

@@ -30,6 +30,7 @@ _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ESCAPE_LEFT = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what rdflib would still expand
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)  # a backslash and the character it escapes
 MAX_PREFIX_IRI = 1_024  # characters of a prefix's IRI: each prefixed name's IRI is checked whole
+_XSD = "http://www.w3.org/2001/XMLSchema#"  # the namespace of the casts, the only functions named by IRIs
 _TWO_DOT_GROUPS = re.compile(r"[^.]\.+[^.]+\.+[^.]")  # dots, something, dots again, something
 
 
@@ -257,10 +258,18 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
     for node in _nodes(parsed):
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
+        if isinstance(node, CompValue) and node.name == "DatasetClause":
+            _named_whole(node["default"] if "default" in node else node["named"], graphs)
     try:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
         raise Refused(f"the query cannot be read: {_first_line(error)}") from None
+    for node in _nodes(query):
+        if isinstance(node, CompValue) and node.name == "Function" and not str(node.iri).startswith(_XSD):
+            raise Refused(
+                f"the function <{node.iri}> is refused: this endpoint calls only SPARQL's own functions and"
+                " XSD casts (a function named by an IRI runs whatever the store has under that name)"
+            )
     clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
     default = tuple(str(c["default"]) for c in clauses or [] if "default" in c)
     named = tuple(str(c["named"]) for c in clauses or [] if "default" not in c)
@@ -272,6 +281,19 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
     if query.name not in FORMS:
         raise Refused(f"the query cannot be read: {query.name} is not a query form")
     return Reading(FORMS[query.name], default, named)
+
+
+def _named_whole(written: object, graphs: frozenset[str]) -> None:
+    """Refuse a dataset clause that does not write one of the dataset's graphs whole: a relative IRI is
+    resolved against a BASE otherwise by rdflib than by RFC 3986's stores (`FROM <private//../data>`
+    was the data graph to the guard, `…/graph/private/data` to Virtuoso, whose text overrides the
+    protocol's graph parameters), and a prefixed name needs every store to join it alike."""
+    from rdflib import URIRef
+
+    if not (isinstance(written, URIRef) and str(written) in graphs):
+        shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
+        whole = ", ".join(sorted(graphs))
+        raise Refused(f"FROM {shown}: write the graph's whole IRI in FROM and FROM NAMED, one of: {whole}")
 
 
 class _ServiceMet(Exception):
