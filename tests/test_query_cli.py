@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from rdflib import Dataset, Graph, URIRef
 
 from kg.cli import main
+from kg.query.counts import triples_per_graph
 
 PROJECT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/opioid-kg/id/"
@@ -90,6 +91,20 @@ def test_csv_and_tsv(built) -> None:
     assert lines[0].split("\t")[:2] == ["?substance", "?destination"]
     assert len(lines) == 4
     assert f"<{ID}country/CN>" in lines[1]
+
+
+def test_a_query_naming_its_dataset_reads_those_graphs(built) -> None:
+    """The embedded store reads the union of the graphs as its default graph, which overrode a query's
+    own FROM: counting the data graph counted every graph."""
+    data = "https://w3id.org/opioid-kg/graph/data"
+    expected = triples_per_graph(built.store())[data]
+    for text in (
+        f"SELECT (COUNT(*) AS ?n) FROM <{data}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT (COUNT(*) AS ?n) FROM NAMED <{data}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    ):
+        result = kg(built, "query", "-e", text, "--format", "csv")
+        assert result.exit_code == 0, result.output
+        assert int(result.output.split()[1]) == expected, text
 
 
 def test_json(built) -> None:

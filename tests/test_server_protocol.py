@@ -202,6 +202,10 @@ def test_default_and_named_graph_parameters(server, store) -> None:
     assert int(server.get("/sparql", "text/csv", query=in_query).text.split()[1]) == per_graph[DATA_GRAPH]
     outside = server.get("/sparql", "text/csv", query=count, **{"default-graph-uri": "http://example.org/g"})
     assert outside.status == 400
+    # the dataset's clause goes after the projection, even one holding a group pattern of its own
+    exists = "SELECT (EXISTS { ?s ?p ?o } AS ?e) WHERE { }"
+    reply = server.get("/sparql", "text/csv", query=exists, **{"default-graph-uri": DATA_GRAPH})
+    assert reply.status == 200 and reply.text.split()[1] == "true", reply.text
 
 
 def test_unacceptable_formats_get_406(server) -> None:

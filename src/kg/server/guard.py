@@ -369,8 +369,12 @@ def with_dataset(text: str, default: list[str], named: list[str]) -> str:
         return text
     skip_template = found[index].text.upper() == "CONSTRUCT"
     depth = 0
+    brackets = 0  # of the projection's expressions, which may hold group patterns (`EXISTS { … }`)
     previous = found[index]
     for token in found[index + 1 :]:
+        brackets += {"(": 1, ")": -1}.get(token.text, 0) if token.kind == "punct" else 0
+        if brackets:
+            continue
         if token.text == "{" and skip_template and depth == 0 and previous.text.upper() != "WHERE":
             depth = 1
             previous = token

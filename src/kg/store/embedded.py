@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kg.store.base import DEFAULT_STORE, Bound, Dataset, StoreAnswer, StoreMissing
 from kg.store.bulk import bulk_load
-from kg.store.sparql import with_values
+from kg.store.sparql import names_its_dataset, with_values
 
 STREAM_CHUNK = 1 << 20
 
@@ -62,7 +62,9 @@ class EmbeddedStore:
                 default_graph=[ox.NamedNode(iri) for iri in dataset.default],
                 named_graphs=[ox.NamedNode(iri) for iri in dataset.named],
             )
-        return self._store.query(text, use_default_graph_as_union=union_default_graph)
+        # A query that names its dataset reads it: the union default graph would override its FROM.
+        union = union_default_graph and not names_its_dataset(text)
+        return self._store.query(text, use_default_graph_as_union=union)
 
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
