@@ -37,7 +37,7 @@ CHECK_MEMORY_MB = 1_024  # address space of the planning process
 # UNION, so 54 KB of query made a plan of 46 MB. A catalogue question's plan takes at most 7 KB.
 MAX_PLAN_MB = 8
 _SERVICE_STEP = "Service("  # how a plan names the step that calls a service (`Service(<iri>)`)
-_FOLDER_PREFIX = "kg-plans-"  # then the server's pid: tempfile's kg-plans-PID-XXXXXXXX
+_FOLDER_PREFIX = "kg-plans-"  # followed by the server's pid, a dash and tempfile's random letters
 _ISOLATION_FAILED = 97  # the planning process's exit status when it could not leave the network
 
 
@@ -50,6 +50,7 @@ class PlanCheck:
     folder: str
     probe_port: int | None
     version: str  # as the program names itself: "oxigraph 0.5.13"
+    tried: bool = False  # a worker planned a query with it: the next workers need not try again
 
     @property
     def empty_store(self) -> str:

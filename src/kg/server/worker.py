@@ -45,10 +45,12 @@ def worker_main(fd: int) -> None:
 
 
 def _try_plans(plans: PlanCheck | str | None) -> tuple[str | None, str | None]:
-    """What plans client queries offline here, found by planning one, or why none can (then they are
-    refused); (None, None) where they need not be."""
+    """What plans client queries offline here, found by planning one (the pool's first worker does),
+    or why none can (then they are refused); (None, None) where they need not be."""
     if not isinstance(plans, PlanCheck):
         return None, plans
+    if plans.tried:
+        return plans.version, None
     try:
         engine_plan.refuse_service(plans, "ASK {}", False)
     except guard.Refused as refused:

@@ -12,6 +12,7 @@ process runs is in `kg.server.worker`; it is forked by `kg.server.forkserver`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import signal
@@ -245,6 +246,12 @@ class WorkerPool:
             worker.stop()
             raise RuntimeError(f"a query worker could not open the store (exit {worker.process.returncode})")
         self.protections = ready.protections
+        if isinstance(self.plans, PlanCheck) and not self.plans.tried:  # what one worker found holds for all
+            if ready.protections.planner:
+                self.plans = dataclasses.replace(self.plans, tried=True)
+            else:
+                engine_plan.remove(self.plans)
+                self.plans = ready.protections.unplanned
         return worker
 
     def _refill(self, old: Worker | None, into: FairQueue[Worker] | queue.Queue[Worker]) -> None:

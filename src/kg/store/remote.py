@@ -54,18 +54,6 @@ class RemoteQueryError(KgError, ValueError):
     """The endpoint refused the query (a 4xx answer): the message is the endpoint's."""
 
 
-def _protocol(text: str, dataset: Dataset) -> dict[str, str | list[str]]:
-    """The request's form for a query on exactly `dataset`'s graphs, however the store would read the
-    dataset its text names. The protocol has no way to say "none": an empty list is sent as a graph
-    that holds nothing (`NO_GRAPH`), since a store may read an absent list as "every graph" (Virtuoso
-    lets GRAPH ?g reach every graph of a query that names no FROM NAMED)."""
-    return {
-        "query": text,
-        "default-graph-uri": list(dataset.default) or [NO_GRAPH],
-        "named-graph-uri": list(dataset.named) or [NO_GRAPH],
-    }
-
-
 def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
     media_type = response.headers.get("content-type", "").split(";")[0].strip()
     return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
@@ -100,8 +88,9 @@ class RemoteStore:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
         graph_answer = query_form(sparql) in ("construct", "describe")
         text = with_values(sparql, bindings or {})
-        form = self._dataset(text, union_default_graph) if dataset is None else _protocol(text, dataset)
-        response = self._post(form, GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT)
+        response = self._post(
+            self._form(text, union_default_graph, dataset), GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT
+        )
         if graph_answer:
             return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
@@ -112,14 +101,24 @@ class RemoteStore:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
         response's bytes without turning every triple into terms first: it may be a whole graph."""
         text = with_values(sparql, bindings or {})
-        response = self._post(self._dataset(text, False), GRAPH_ACCEPT)
+        response = self._post(self._form(text, False, None), GRAPH_ACCEPT)
         return canonical_ntriples(response.content, _rdf_format(response))
 
-    def _dataset(self, text: str, union_default_graph: bool) -> dict[str, str | list[str]]:
-        """The request's form: the query, and the dataset it reads. The protocol's graph parameters
-        replace a query's own FROM and FROM NAMED, so a query that names its dataset is sent without
-        them; any other reads the project's graphs as named graphs (and, with `union_default_graph`,
-        as its default graph), not whatever else the store holds."""
+    def _form(
+        self, text: str, union_default_graph: bool, dataset: Dataset | None
+    ) -> dict[str, str | list[str]]:
+        """The request's form: the query, and the dataset it reads.
+
+        Given `dataset`, exactly its graphs, however the store would read the clauses of the text. The
+        protocol has no way to say "none": an empty list is sent as a graph that holds nothing
+        (`NO_GRAPH`), since a store may read an absent list as "every graph" (Virtuoso lets GRAPH ?g
+        reach every graph of a query that names no FROM NAMED). Otherwise the protocol's graph
+        parameters would replace a query's own FROM and FROM NAMED, so a query that names its dataset
+        is sent without them, and any other reads the project's graphs as named graphs (and, with
+        `union_default_graph`, as its default graph), not whatever else the store holds."""
+        if dataset is not None:
+            default, named = list(dataset.default) or [NO_GRAPH], list(dataset.named) or [NO_GRAPH]
+            return {"query": text, "default-graph-uri": default, "named-graph-uri": named}
         if names_its_dataset(text):
             return {"query": text}
         form: dict[str, str | list[str]] = {"query": text, "named-graph-uri": self.graphs}
