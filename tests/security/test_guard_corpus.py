@@ -167,3 +167,20 @@ def test_only_sparql_s_own_functions_and_xsd_casts_are_called() -> None:
                 text
             )
     assert admitted(f'{xsd}SELECT (xsd:integer("1") AS ?n) (STRLEN("a") AS ?l) {{}}') is not None
+
+
+def test_a_function_is_refused_wherever_it_is_called() -> None:
+    """Wherever the call stands, and however its IRI is written: the functions of an EXISTS pattern
+    were missed on the translated query, where rdflib moves its filter out of the walked tree."""
+    for text in (
+        "SELECT * { ?s ?p ?o FILTER EXISTS { ?s ?p ?v FILTER(<sql:x>(?v)) } }",
+        "SELECT * { ?s ?p ?o FILTER NOT EXISTS { ?s ?p ?v FILTER(<sql:x>(?v)) } }",
+        'SELECT ?s { ?s ?p ?o } ORDER BY <bif:http_get>("http://127.0.0.1:9/")',
+        "SELECT ?k (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY (<bif:f>(STR(?o)) AS ?k)",
+        "SELECT (<bif:sum>(DISTINCT ?o) AS ?x) { ?s ?p ?o }",
+        'PREFIX xsd: <bif:>\nSELECT (xsd:http_get("http://127.0.0.1:9/") AS ?x) {}',
+        "PREFIX x: <http://www.w3.org/2001/XMLSchema#>\nPREFIX x: <bif:>\nSELECT (x:f(1) AS ?y) {}",
+        "BASE <http://www.w3.org/2001/XMLSchema#>\nSELECT (<integer>(1) AS ?y) {}",
+    ):
+        refusal = refused(text)
+        assert refusal is not None and "only SPARQL's own functions and XSD casts" in refusal.message, text

@@ -255,21 +255,22 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
         if _is_update(text):
             raise Refused(READ_ONLY, 403) from None
         raise _unreadable(error) from None
+    declared: dict[str, list[str]] = {}  # each prefix's IRIs, as the prologue declares them
+    for declaration in parsed[0]:
+        if declaration.name == "PrefixDecl":
+            prefix = declaration["prefix"] if "prefix" in declaration else ""
+            declared.setdefault(prefix, []).append(str(declaration["iri"]))
     for node in _nodes(parsed):
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
         if isinstance(node, CompValue) and node.name == "DatasetClause":
             _named_whole(node["default"] if "default" in node else node["named"], graphs)
+        if isinstance(node, CompValue) and node.name == "Function":
+            _only_casts(node["iri"], declared)
     try:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
         raise Refused(f"the query cannot be read: {_first_line(error)}") from None
-    for node in _nodes(query):
-        if isinstance(node, CompValue) and node.name == "Function" and not str(node.iri).startswith(_XSD):
-            raise Refused(
-                f"the function <{node.iri}> is refused: this endpoint calls only SPARQL's own functions and"
-                " XSD casts (a function named by an IRI runs whatever the store has under that name)"
-            )
     clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
     default = tuple(str(c["default"]) for c in clauses or [] if "default" in c)
     named = tuple(str(c["named"]) for c in clauses or [] if "default" not in c)
@@ -294,6 +295,29 @@ def _named_whole(written: object, graphs: frozenset[str]) -> None:
         shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
         whole = ", ".join(sorted(graphs))
         raise Refused(f"FROM {shown}: write the graph's whole IRI in FROM and FROM NAMED, one of: {whole}")
+
+
+def _only_casts(written: object, declared: dict[str, list[str]]) -> None:
+    """Refuse a function named by an IRI unless it is an XSD cast: it runs whatever the store behind has
+    under that name (Virtuoso's `bif:http_get` sent a request). Decided on the parse as written, where
+    the functions of an EXISTS pattern are still in place, and a prefixed name under every IRI its
+    prefix is declared with."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    iris = [str(written)]
+    if isinstance(written, CompValue):  # a prefixed name
+        prefix = written["prefix"] if "prefix" in written else ""
+        local = written["localname"] if "localname" in written else ""
+        iris = [iri + local for iri in declared.get(prefix, [""])]
+    elif not isinstance(written, URIRef):
+        iris = [""]  # nothing an IRI is made of: refused
+    for iri in iris:
+        if not iri.startswith(_XSD):
+            raise Refused(
+                f"the function <{iri}> is refused: this endpoint calls only SPARQL's own functions and"
+                " XSD casts (a function named by an IRI runs whatever the store has under that name)"
+            )
 
 
 class _ServiceMet(Exception):
