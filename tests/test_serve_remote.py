@@ -79,6 +79,17 @@ def test_client_queries_are_also_planned_by_oxigraph_without_network(front) -> N
     ), said
 
 
+def test_only_predicates_the_dataset_holds_reach_the_store(front) -> None:
+    """A store may run code under a predicate's IRI (Jena's property functions); the server asks the store
+    behind which predicates the dataset holds or declares, and refuses a client's query naming another."""
+    split = "http://jena.apache.org/ARQ/property#splitIRI"
+    text = f"SELECT * WHERE {{ <http://example.org/ns#local> <{split}> (?namespace ?local) }}"
+    reply = front.get("/sparql", "application/sparql-results+json", query=text)
+    assert reply.status == 400 and f"the predicate <{split}> is not one this dataset holds" in reply.text
+    held = "SELECT ?o WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?o } LIMIT 1"
+    assert front.get("/sparql", "application/sparql-results+json", query=held).status == 200
+
+
 def test_a_query_past_the_time_limit_is_stopped(front) -> None:
     reply = front.get("/sparql", "application/sparql-results+json", query=ENDLESS)
     assert reply.status == 504, reply.text

@@ -220,6 +220,7 @@ class ServedGenerations:
             services = self._start(self.config, served)
             services.pool.start()  # its workers are up, its store opened, before any request uses it
             services.graphs  # noqa: B018 - what every SPARQL query needs, read or counted before it serves
+            services.predicates  # noqa: B018 - likewise, in front of a remote store
         except Exception:  # noqa: BLE001 - a generation that cannot start leaves the current one serving
             if services is not None:
                 services.close()

@@ -237,9 +237,10 @@ class Reading:
         return self.default + self.named
 
 
-def read(text: str, graphs: frozenset[str]) -> Reading:
+def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = None) -> Reading:
     """What the query is, once the parsed query passes every rule; else Refused.
 
+    `predicates`, where given, are the only ones its patterns may name (see `_only_held`).
     Call it only on a text that passed `precheck`: the parser recurses once per nesting level.
     """
     from rdflib.plugins.sparql import algebra
@@ -267,6 +268,10 @@ def read(text: str, graphs: frozenset[str]) -> Reading:
             _named_whole(node["default"] if "default" in node else node["named"], graphs)
         if isinstance(node, CompValue) and node.name == "Function":
             _only_casts(node["iri"], declared)
+        if predicates is not None and isinstance(node, CompValue) and node.name == "TriplesBlock":
+            for triples in node["triples"]:
+                for predicate in list(triples)[1::3]:  # each block is flat: subject, predicate, object …
+                    _only_held(predicate, declared, predicates)
     try:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
@@ -300,24 +305,50 @@ def _named_whole(written: object, graphs: frozenset[str]) -> None:
 def _only_casts(written: object, declared: dict[str, list[str]]) -> None:
     """Refuse a function named by an IRI unless it is an XSD cast: it runs whatever the store behind has
     under that name (Virtuoso's `bif:http_get` sent a request). Decided on the parse as written, where
-    the functions of an EXISTS pattern are still in place, and a prefixed name under every IRI its
-    prefix is declared with."""
-    from rdflib import URIRef
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    iris = [str(written)]
-    if isinstance(written, CompValue):  # a prefixed name
-        prefix = written["prefix"] if "prefix" in written else ""
-        local = written["localname"] if "localname" in written else ""
-        iris = [iri + local for iri in declared.get(prefix, [""])]
-    elif not isinstance(written, URIRef):
-        iris = [""]  # nothing an IRI is made of: refused
-    for iri in iris:
+    the functions of an EXISTS pattern are still in place."""
+    for iri in _meanings(written, declared):
         if not iri.startswith(_XSD):
             raise Refused(
                 f"the function <{iri}> is refused: this endpoint calls only SPARQL's own functions and"
                 " XSD casts (a function named by an IRI runs whatever the store has under that name)"
             )
+
+
+def _only_held(predicate: object, declared: dict[str, list[str]], predicates: frozenset[str]) -> None:
+    """Refuse a pattern's predicate (or any IRI of its property path) that the dataset neither holds nor
+    declares: a store may run code under a predicate's IRI (Jena's property functions, `java:` class
+    names among them; Virtuoso's `bif:contains`), which matches no triple of the dataset anyway. A
+    relative IRI is refused as written, as stores resolve it against a BASE otherwise than rdflib."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    for node in _nodes(predicate):
+        if isinstance(node, CompValue) and node.name == "InversePath" and not node:
+            raise Refused(  # rdflib's parser keeps no IRI for `^<p>` in `!( … )`: there is none to check
+                "an inverse in a negated property set (`?s !(^<p>) ?o`) cannot be checked in front of"
+                " this store: write `?o !(<p>) ?s`"
+            )
+        if isinstance(node, URIRef) or (isinstance(node, CompValue) and node.name == "pname"):
+            for iri in _meanings(node, declared):
+                if iri not in predicates:
+                    raise Refused(
+                        f"the predicate <{iri}> is not one this dataset holds or declares: in front of"
+                        " this store a query names only those, by their whole IRIs or prefixed names (a"
+                        " store may run code under a predicate's IRI)"
+                    )
+
+
+def _meanings(written: object, declared: dict[str, list[str]]) -> list[str]:
+    """What a name as written may stand for: an IRI itself, a prefixed name under every IRI its
+    prefix is declared with (the parsers may keep either of two declarations); "" for anything else."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(written, CompValue) and written.name == "pname":
+        prefix = written["prefix"] if "prefix" in written else ""
+        local = written["localname"] if "localname" in written else ""
+        return [iri + local for iri in declared.get(prefix, [""])]
+    return [str(written)] if isinstance(written, URIRef) else [""]
 
 
 class _ServiceMet(Exception):

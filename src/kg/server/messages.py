@@ -45,6 +45,7 @@ class ClientText:
     graphs: frozenset[str]
     default: tuple[str, ...] = ()  # the protocol's default-graph-uri values
     named: tuple[str, ...] = ()  # the protocol's named-graph-uri values
+    predicates: frozenset[str] | None = None  # the only ones its patterns may name; None: any
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from kg.query.internal import typed
 from kg.readable.labels import labels_for
 from kg.store.base import Store
 from kg.store.description import DescribedCounts, built_description, described_counts
+from kg.store.opening import is_endpoint
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
@@ -235,6 +236,15 @@ class Services:
             return self._counted.graphs
         rows = self.select(*typed("triples-per-graph"))
         return {row["graph"].value: int(row["triples"].value) for row in rows}
+
+    @cached_property
+    def predicates(self) -> frozenset[str] | None:
+        """The only predicates a client's query may name in front of a remote store: those the dataset
+        holds or declares, asked of the store once. A store may run code under a predicate's IRI (Jena's
+        property functions); the embedded store does not: None there, any predicate."""
+        if not is_endpoint(self.config.store):
+            return None
+        return frozenset(row["predicate"].value for row in self.select(*typed("predicates")))
 
     @cached_property
     def classes(self) -> dict[str, int]:

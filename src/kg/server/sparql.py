@@ -51,7 +51,9 @@ def run_sparql(
             select_format=select_format,
             ask_format=ask_format,
             graph_format=graph_format,
-            client=ClientText(frozenset(state.graphs), tuple(default or ()), tuple(named or ())),
+            client=ClientText(
+                frozenset(state.graphs), tuple(default or ()), tuple(named or ()), state.predicates
+            ),
             not_acceptable=(
                 f"cannot answer {{kind}} query in {request.headers.get('Accept')}; offered: "
                 f"{offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "

@@ -11,7 +11,7 @@ from kg.store.queryfiles import binding_terms
 
 from . import engine_plan, guard
 from .engine_plan import PlanCheck
-from .messages import Answer, Failure, Query, Ready, Setup
+from .messages import Answer, ClientText, Failure, Query, Ready, Setup
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
 # The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
@@ -64,7 +64,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
     try:
         text, union, dataset = query.text, query.union_default_graph, None
         if query.client is not None:
-            text, dataset = admit(query.text, query.client.graphs, query.client.default, query.client.named)
+            text, dataset = admit(query.text, query.client)
             union = dataset is None
             if isinstance(plans, str):
                 raise guard.Refused(f"the query cannot be checked: {plans}", 503)
@@ -99,9 +99,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         return Failure(500, f"the query failed: {type(error).__name__}")
 
 
-def admit(
-    text: str, graphs: frozenset[str], default: tuple[str, ...], named: tuple[str, ...]
-) -> tuple[str, Dataset | None]:
+def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
     """A client's text as it may run, and the dataset it reads: None for the union of the named graphs.
 
     The text is made canonical (`guard.canonical`), so that the engine reads the tokens the guard
@@ -110,8 +108,9 @@ def admit(
     store as the graphs the guard read, which replace whatever the store makes of the text's clauses:
     stores resolve a relative `FROM <private//../data>` against a BASE otherwise than rdflib does.
     """
+    graphs, default, named = client.graphs, client.default, client.named
     text = guard.canonical(text)
-    reading = guard.read(text, graphs)
+    reading = guard.read(text, graphs, client.predicates)
     if default or named:
         for iri in default + named:
             if iri not in graphs:
@@ -119,7 +118,7 @@ def admit(
         if reading.dataset:
             raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
         text = guard.with_dataset(text, list(default), list(named))
-        reading = guard.read(text, graphs)
+        reading = guard.read(text, graphs, client.predicates)
         if (reading.default, reading.named) != (default, named):
             raise guard.Refused("the request's dataset cannot be applied to this query")
     return text, Dataset(reading.default, reading.named) if reading.dataset else None
