@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from corpus import run_on_plain_pyoxigraph, spellings
+from foreign_predicates import ADMITTED, FOREIGN, HELD, NOT_HELD, PREDICATES, forms
 from listener import Listener
 from processes import workers_of
 
@@ -40,9 +41,11 @@ def plans() -> Iterator[engine_plan.PlanCheck]:
     engine_plan.remove(check)
 
 
-def outcome(plans: engine_plan.PlanCheck, text: str) -> guard.Refused | None:
+def outcome(
+    plans: engine_plan.PlanCheck, text: str, predicates: frozenset[str] | None = None
+) -> guard.Refused | None:
     try:
-        engine_plan.refuse_service(plans, text, False)
+        engine_plan.check_plan(plans, text, False, predicates)
     except guard.Refused as refused:
         return refused
     return None
@@ -82,6 +85,36 @@ def test_every_catalogue_question_is_planned_and_admitted(plans: engine_plan.Pla
         assert outcome(plans, file.read_text(encoding="utf-8")) is None, file.name
     with_dataset = "SELECT * FROM <https://w3id.org/opioid-kg/graph/data> WHERE { ?s ?p ?o }"
     assert outcome(plans, with_dataset) is None
+
+
+@pytest.mark.parametrize("pattern", FOREIGN)
+def test_the_engines_plan_alone_refuses_a_predicate_the_dataset_does_not_hold(
+    plans: engine_plan.PlanCheck, pattern: str
+) -> None:
+    """The engine's reading, as the guard's: where rdflib's parser drops an IRI (`^<p>` inside
+    `!( … )`), Oxigraph's plan still names it."""
+    for text in forms(pattern):
+        refused = outcome(plans, text, PREDICATES)
+        assert refused is not None and NOT_HELD in refused.message and "<urn:p>" in refused.message, text
+        assert outcome(plans, text) is None, text  # no predicates given: any
+
+
+def test_the_engines_plan_names_the_inverse_rdflib_drops(plans: engine_plan.PlanCheck) -> None:
+    """rdflib's parser keeps no IRI for `^<p>` inside `!( … )` (so the guard refuses the form whole);
+    Oxigraph's plan names it."""
+    for text in ("SELECT * { ?s !(^<urn:p>) ?o }", f"SELECT * {{ ?s !(<{HELD}>|^<urn:p>) ?o }}"):
+        refused = outcome(plans, text, PREDICATES)
+        assert refused is not None and "<urn:p>" in refused.message, text
+
+
+def test_the_engines_plan_admits_held_predicates_and_templates(plans: engine_plan.PlanCheck, built) -> None:
+    from kg.query.internal import ask
+
+    for text in ADMITTED + ('SELECT * { ?s <urn:q> "a <urn:p> \\" b"@en-GB , "1"^^<urn:p> , <urn:p> }',):
+        assert outcome(plans, text, PREDICATES | {"urn:q"}) is None, text
+    held = frozenset(row["predicate"].value for row in ask(built.store(), "predicates").rows)
+    for file in sorted(QUERIES.glob("*.rq")):
+        assert outcome(plans, file.read_text(encoding="utf-8"), held) is None, file.name
 
 
 @pytest.mark.parametrize(

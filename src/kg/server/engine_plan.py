@@ -5,9 +5,11 @@ engine's: every way past the guard found so far was a place where the two parser
 differently. Workers serving the embedded store have no network, so such a SERVICE fails there; a
 store behind `--store URL` would call it. So there the engine is asked as well: Oxigraph's command
 line plans the query on an empty store, in a process that has left the network before it starts,
-and writes its plan; a plan with a Service step is refused. Oxigraph plans a query only as it starts
-to run it (on an empty store: no data, and a SERVICE fails for want of a network), which is why the
-process must have no network, and why its time and memory are bounded.
+and writes its plan; a plan with a Service step is refused, and so is one matching a predicate the
+dataset does not hold (a store may run code under a predicate's IRI; see `guard._only_held`).
+Oxigraph plans a query only as it starts to run it (on an empty store: no data, and a SERVICE fails
+for want of a network), which is why the process must have no network, and why its time and memory
+are bounded.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.processes import die_with
+from kg.store.sparql import Token, tokens
 
-from .guard import SERVICE_REFUSED, Refused
+from .guard import SERVICE_REFUSED, Refused, not_held
 from .sandbox import isolate_network
 
 CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
@@ -108,8 +111,11 @@ def plan_file(check: PlanCheck, worker: int) -> Path:
     return Path(check.folder) / f"plan-{worker}.json"
 
 
-def refuse_service(check: PlanCheck, text: str, union_default_graph: bool) -> None:
-    """Refused when Oxigraph's plan for `text` calls a service, or when it cannot be planned."""
+def check_plan(
+    check: PlanCheck, text: str, union_default_graph: bool, predicates: frozenset[str] | None = None
+) -> None:
+    """Refused when Oxigraph's plan for `text` calls a service, matches a predicate outside
+    `predicates` (where given), or cannot be made."""
     written = plan_file(check, os.getpid())
     written.unlink(missing_ok=True)
     command = [check.program, "query", "--location", check.empty_store, "--results-format", "none"]
@@ -134,8 +140,13 @@ def refuse_service(check: PlanCheck, text: str, union_default_graph: bool) -> No
         raise _unplanned(finished) from None
     finally:
         written.unlink(missing_ok=True)
-    if any(step.startswith(_SERVICE_STEP) for step in _steps(plan)):
-        raise Refused(SERVICE_REFUSED)
+    for step in _steps(plan):
+        if step.startswith(_SERVICE_STEP):
+            raise Refused(SERVICE_REFUSED)
+        if predicates is not None:
+            for iri in _matched_predicates(step):
+                if iri not in predicates:
+                    raise Refused(not_held(iri))
 
 
 def _offline(parent: int, probe_port: int | None) -> None:
@@ -179,6 +190,52 @@ def _steps(plan: object) -> Iterator[str]:
         if isinstance(step, dict):
             yield str(step.get("name", ""))
             pending.extend(step.get("children", []))
+
+
+def _matched_predicates(step: str) -> list[str]:
+    """The IRIs a plan's step matches as predicates: the predicate of a `QuadPattern(s p o [g])`, every
+    IRI of the path of a `Path(s path o)`. A step holding a triple term (`<<( … )>>`) gives every IRI
+    but datatypes: only the fixed shape of the other two is read, never a guess."""
+    kind = step.split("(", 1)[0]
+    if kind not in ("QuadPattern", "Path"):
+        return []
+    found = tokens(step)[2:-1]  # within the step's brackets
+    iris = [i for i, t in enumerate(found) if t.kind == "iri" and not _is_datatype(found, i)]
+    if any(t.text == "<" for t in found if t.kind == "punct"):
+        return [found[i].text[1:-1] for i in iris]
+    first = _term_end(found, 0)
+    if kind == "QuadPattern":
+        return [found[first].text[1:-1]] if found[first].kind == "iri" else []
+    last = _term_start(found)
+    return [found[i].text[1:-1] for i in iris if first <= i < last]
+
+
+def _is_datatype(found: list[Token], index: int) -> bool:
+    """Whether the IRI at `index` is a literal's datatype: a string, `^^`, then the IRI."""
+    before = found[max(index - 3, 0) : index]
+    return len(before) == 3 and before[0].kind == "string" and before[1].text == before[2].text == "^"
+
+
+def _term_end(found: list[Token], start: int) -> int:
+    """Where the term starting at `start` ends (the index after it): a literal is its string with its
+    language tag or `^^` and datatype."""
+    if found[start].kind != "string":
+        return start + 1
+    if start + 1 < len(found) and found[start + 1].kind == "language":
+        return start + 2
+    if start + 3 < len(found) and _is_datatype(found, start + 3):
+        return start + 4
+    return start + 1
+
+
+def _term_start(found: list[Token]) -> int:
+    """Where the last term begins."""
+    end = len(found) - 1
+    if found[end].kind == "language":
+        return end - 1
+    if found[end].kind == "iri" and _is_datatype(found, end):
+        return end - 3
+    return end
 
 
 def _program() -> str | None:

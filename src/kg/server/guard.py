@@ -331,11 +331,16 @@ def _only_held(predicate: object, declared: dict[str, list[str]], predicates: fr
         if isinstance(node, URIRef) or (isinstance(node, CompValue) and node.name == "pname"):
             for iri in _meanings(node, declared):
                 if iri not in predicates:
-                    raise Refused(
-                        f"the predicate <{iri}> is not one this dataset holds or declares: in front of"
-                        " this store a query names only those, by their whole IRIs or prefixed names (a"
-                        " store may run code under a predicate's IRI)"
-                    )
+                    raise Refused(not_held(iri))
+
+
+def not_held(iri: str) -> str:
+    """Why a query naming the predicate `iri` is refused in front of a remote store."""
+    return (
+        f"the predicate <{iri}> is not one this dataset holds or declares: in front of this store a query"
+        " names only those, by their whole IRIs or prefixed names (a store may run code under a"
+        " predicate's IRI)"
+    )
 
 
 def _meanings(written: object, declared: dict[str, list[str]]) -> list[str]:

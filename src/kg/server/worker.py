@@ -52,7 +52,7 @@ def _try_plans(plans: PlanCheck | str | None) -> tuple[str | None, str | None]:
     if plans.tried:
         return plans.version, None
     try:
-        engine_plan.refuse_service(plans, "ASK {}", False)
+        engine_plan.check_plan(plans, "ASK {}", False)
     except guard.Refused as refused:
         return None, refused.message
     return plans.version, None
@@ -69,7 +69,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
             if isinstance(plans, str):
                 raise guard.Refused(f"the query cannot be checked: {plans}", 503)
             if plans is not None:
-                engine_plan.refuse_service(plans, text, union)
+                engine_plan.check_plan(plans, text, union, query.client.predicates)
         bindings = binding_terms(dict(query.bindings))
         result = collect(
             store.query(text, bindings, union_default_graph=union, dataset=dataset), query.max_rows
