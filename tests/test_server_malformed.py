@@ -37,6 +37,11 @@ CORPUS: dict[str, bytes] = {
     "a Content-Length past the body limit": (
         b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Length: 99999999999\r\n\r\nquery="
     ),
+    # Within waitress's own limit (1 GB), past the app's: refused on the header, before any body is
+    # buffered (waitress had taken a whole body into a temporary file before the app refused it).
+    "a Content-Length past the app's body limit": (
+        b"POST /sparql HTTP/1.1\r\n" + HOST + b"Content-Length: 300000000\r\n\r\nquery="
+    ),
     "a bad chunk size": (
         b"POST /sparql HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
     ),
@@ -81,6 +86,7 @@ REFUSED = {  # what must be refused, and how
     "a negative Content-Length": 400,
     "two different Content-Lengths": 400,
     "a Content-Length past the body limit": 413,
+    "a Content-Length past the app's body limit": 413,
     "a bad chunk size": 400,
     "a chunk not terminated": 400,
     "a bad chunk extension": 400,

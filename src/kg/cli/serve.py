@@ -243,6 +243,8 @@ def serve_command(
         per_address=connections_per_client,
         cleanup_interval=max(1, int(min(idle_timeout / 2, request_timeout / 2, 5))),
         asyncore_use_poll=True,  # select() cannot watch more than 1024 connections
+        # refused on its header: waitress's own limit (1 GB) buffers a body to disk before the app sees it
+        max_request_body_size=config.max_body,
         **(proxy if trusted_proxy else {}),
     )
     signal.signal(signal.SIGTERM, _exit)
