@@ -77,45 +77,49 @@ def _accepted() -> tuple[str | None, str | None, str | None]:
     return chosen[0], chosen[1], chosen[2]
 
 
-def _values(name: str) -> list[str]:
-    return request.args.getlist(name) + (request.form.getlist(name) if request.method == "POST" else [])
+_FORMS = ("application/x-www-form-urlencoded", "")  # a POST's body read as a form (none: as one too)
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     """Every operation of the protocol's query service; updates are refused with 403."""
     content_type = (request.mimetype or "").lower()
-    request.get_data(cache=True)  # kept, so the form is parsed from it and the raw bytes stay readable
-    if content_type == "application/sparql-update" or "update" in request.values:
-        raise guard.Refused("this endpoint is read-only: SPARQL Update is refused", 403)
-    text = _query_text(content_type)
-    if text is None and request.method == "GET":
-        return service_description()
-    if not (text or "").strip():
-        raise ServiceError(
-            400, "a POST to /sparql needs a query: an application/sparql-query body or a query= form"
-        )
-    answer = run_sparql(text or "", _values("default-graph-uri"), _values("named-graph-uri"))
-    return answer_response(answer)
-
-
-def _query_text(content_type: str) -> str | None:
-    """The request's one query, None when it has none; 400 for two, or for bytes that are not UTF-8."""
-    in_url = _utf8_pairs(request.query_string, "the URL")
-    if request.method == "POST" and content_type == "application/sparql-query":
-        queries = [_utf8(request.get_data(), "the request body")]
-    elif request.method == "POST" and content_type not in ("application/x-www-form-urlencoded", ""):
+    if content_type == "application/sparql-update":
+        raise guard.Refused(guard.READ_ONLY, 403)
+    parameters = _parameters(content_type)
+    if "update" in parameters:
+        raise guard.Refused(guard.READ_ONLY, 403)
+    if request.method == "POST" and content_type not in (*_FORMS, "application/sparql-query"):
         raise ServiceError(415, f"POST a query as application/sparql-query or a form, not {content_type}")
-    elif request.method == "POST":
-        queries = [value for name, value in _utf8_pairs(request.get_data(), "the form") if name == "query"]
-    else:
-        queries = []
-    queries += [value for name, value in in_url if name == "query"]
+    queries = parameters.get("query", [])
+    if request.method == "POST" and content_type == "application/sparql-query":
+        queries = [_utf8(request.get_data(), "the request body"), *queries]
     if len(queries) > 1:
         raise ServiceError(
             400, f"give one query, not {len(queries)} (a query parameter appears more than once)"
         )
-    return queries[0] if queries else None
+    if not queries and request.method == "GET":
+        return service_description()
+    if not "".join(queries).strip():
+        raise ServiceError(
+            400, "a POST to /sparql needs a query: an application/sparql-query body or a query= form"
+        )
+    default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
+    return answer_response(run_sparql(queries[0], default, named))
+
+
+def _parameters(content_type: str) -> dict[str, list[str]]:
+    """Every parameter of the request by name, read once, strictly as UTF-8 (400 otherwise): the URL's
+    and, for a POST of a form or of no content type (read as a form), the body's. The graph parameters
+    had been read from the form werkzeug parses, which a POST without a content type does not have, so
+    they were dropped while its query was read."""
+    pairs = _utf8_pairs(request.query_string, "the URL")
+    if request.method == "POST" and content_type in _FORMS:
+        pairs = _utf8_pairs(request.get_data(), "the form") + pairs
+    parameters: dict[str, list[str]] = {}
+    for name, value in pairs:
+        parameters.setdefault(name, []).append(value)
+    return parameters
 
 
 def _utf8(data: bytes, where: str) -> str:
