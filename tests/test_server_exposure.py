@@ -54,6 +54,17 @@ def test_the_host_a_request_names_is_not_written_into_descriptions(server, publi
         assert base.rstrip("/") in reply.text, f"{path} does not name {base}"
 
 
+@pytest.mark.parametrize(
+    "path", ["/id//substance/fentanyl", "/api//queries", "/queries//x", "//source", "/network//map.svg"]
+)
+def test_the_host_a_request_names_is_not_written_into_a_redirect(server, path) -> None:
+    """Routing merged a path's double slashes with a 308 to an absolute URL on the request's Host, which
+    a shared cache could keep for every client (werkzeug's redirect, not the project's)."""
+    reply = server.request(path, headers={"Host": EVIL_HOST}, follow=False)
+    assert EVIL_HOST not in reply.headers.get("location", ""), (path, reply.status, reply.headers)
+    assert EVIL_HOST not in reply.text
+
+
 def test_void_names_the_configured_endpoint(public) -> None:
     reply = public.request("/.well-known/void", headers={"Host": EVIL_HOST, "Accept": "text/turtle"})
     assert f"<{PUBLIC}sparql>" in reply.text and f"<{PUBLIC}data>" in reply.text

@@ -430,6 +430,15 @@ def test_every_negotiated_html_answer_varies_by_accept(server, path) -> None:
     assert "accept" in reply.headers.get("vary", "").lower(), (path, reply.headers)
 
 
+@pytest.mark.parametrize("path", ["/nonexistent", "/queries/nope", "/source/nope", "/search?limit=x"])
+def test_an_error_shown_as_a_page_or_as_json_varies_by_accept(server, path) -> None:
+    """An error is a page for a browser and JSON for a client; a shared cache may keep a 404."""
+    for accept in ("text/html", "application/json"):
+        reply = server.get_unfollowed(path, accept)
+        assert reply.status >= 400, (path, reply.status)
+        assert "accept" in reply.headers.get("vary", "").lower(), (path, accept, reply.headers)
+
+
 def test_protocol_requests_without_exactly_one_utf8_query_are_400(server) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
     body = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}

@@ -52,6 +52,9 @@ def create_app(config: ServerConfig) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider's setting
+    # werkzeug redirects a path with double slashes to an absolute URL on the request's Host (a 308 a
+    # shared cache may keep for everyone); such a path is answered 404 instead, as any unknown path
+    app.url_map.merge_slashes = False
     app.extensions["kg"] = generation.ServedGenerations(config, Services)
     for module in (
         generation,

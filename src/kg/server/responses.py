@@ -111,13 +111,16 @@ def error_response(
     body: dict[str, object] = {"status": status, "message": message}
     if line is not None:
         body.update(line=line, column=column)
+    chosen_by_accept = not request.path.startswith(("/api/", "/sparql"))  # those answer JSON alone
     wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-    if wants_html and not request.path.startswith(("/api/", "/sparql")):
+    if wants_html and chosen_by_accept:
         response = Response(
             render_template("error.html", error=body), content_type="text/html; charset=utf-8"
         )
     else:
         response = jsonify(error=body)
+    if chosen_by_accept:
+        response.vary.add("Accept")  # a page for a browser, JSON for a client: a cache may keep either
     return refusal_status(response, status, retry_after)
 
 
