@@ -13,6 +13,7 @@ from kg.server.config import (
     DEFAULT_CACHE_MB,
     DEFAULT_CLIENT_BUDGET,
     DEFAULT_HTML_ROWS,
+    DEFAULT_MAX_ANSWER_MB,
     DEFAULT_MAX_ROWS,
     DEFAULT_OWN_MAX_ROWS,
     DEFAULT_QUEUE_WAIT,
@@ -96,6 +97,13 @@ from kg.store.opening import is_endpoint
     help="Worker-seconds a client may have used lately (halving each minute); past it, 429 with Retry-After.",
 )
 @click.option(
+    "--max-answer-mb",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_ANSWER_MB,
+    show_default=True,
+    help="Size a SPARQL query's answer may take as written; a larger one is cut to fewer rows, flagged.",
+)
+@click.option(
     "--html-rows",
     type=click.IntRange(min=1),
     default=DEFAULT_HTML_ROWS,
@@ -167,6 +175,7 @@ def serve_command(
     queries_per_client: int,
     queue_wait: float,
     client_budget: float,
+    max_answer_mb: int,
     html_rows: int,
     threads: int | None,
     connection_limit: int,
@@ -211,6 +220,7 @@ def serve_command(
         queue_wait=queue_wait,
         client_budget=client_budget,
         html_rows=html_rows,
+        max_answer_mb=max_answer_mb,
         isolate_network=not is_endpoint(spec),
     )
     app = create_app(config)

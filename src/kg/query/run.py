@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import sub
 
@@ -74,6 +74,17 @@ class QueryResult:
             return results.boolean(bool(self.boolean), output_format)
         return results.select(self.variables, self.rows, output_format)
 
+    def within(self, max_bytes: int, output_format: str) -> tuple[QueryResult, bytes]:
+        """This answer, and its serialization, cut to its first rows (or triples) that take at most
+        `max_bytes` in `output_format`; flagged truncated when cut. Each try keeps the share of rows that
+        fitted the last one, so a few tries suffice, and no row leaves no row."""
+        answer, body = self, self.serialize(output_format)
+        while len(body) > max_bytes and (answer.rows or answer.triples):
+            kept = int(len(answer.rows or answer.triples) * max_bytes / len(body))
+            answer = replace(answer, rows=answer.rows[:kept], triples=answer.triples[:kept], truncated=True)
+            body = answer.serialize(output_format)
+        return answer, body
+
     def table(self) -> str:
         """A plain-text table for people, IRIs shortened with the project's prefixes."""
         if self.kind == "ask":
@@ -104,26 +115,36 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     return term.value
 
 
-def collect(answer: StoreAnswer, max_rows: int | None) -> QueryResult:
-    """Read an Oxigraph answer into a QueryResult, stopping after `max_rows` rows or triples."""
+def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = None) -> QueryResult:
+    """Read an Oxigraph answer into a QueryResult, stopping after `max_rows` rows or triples, or once
+    their terms' text passes `max_bytes` (the answer is cut to size when written: `QueryResult.within`),
+    so that a few values of megabytes are not all read first."""
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
+    read = 0  # characters of the terms read so far
     if isinstance(answer, ox.QueryTriples | list):
         triples: list[ox.Triple] = []
         for triple in answer:
-            if max_rows is not None and len(triples) >= max_rows:
+            if _full(len(triples), read, max_rows, max_bytes):
                 return QueryResult(kind="graph", triples=triples, truncated=True)
             triples.append(triple)
+            read += len(str(triple)) if max_bytes is not None else 0
         return QueryResult(kind="graph", triples=triples)
     variables = [variable.value for variable in answer.variables]
     rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
     for solution in answer:
-        if max_rows is not None and len(rows) >= max_rows:
+        if _full(len(rows), read, max_rows, max_bytes):
             return QueryResult(kind="select", variables=variables, rows=rows, truncated=True)
         # A solution iterates its terms in the order of the variables: a third of the cost of
         # looking each one up by name, twice, which made large answers cost more than the query.
-        rows.append({name: term for name, term in zip(variables, solution, strict=True) if term is not None})
+        row = {name: term for name, term in zip(variables, solution, strict=True) if term is not None}
+        rows.append(row)
+        read += sum(len(str(term)) for term in row.values()) if max_bytes is not None else 0
     return QueryResult(kind="select", variables=variables, rows=rows)
+
+
+def _full(count: int, read: int, max_rows: int | None, max_bytes: int | None) -> bool:
+    return (max_rows is not None and count >= max_rows) or (max_bytes is not None and read > max_bytes)
 
 
 def syntax_error(error: SyntaxError, source: str = "query") -> QueryError:

@@ -24,6 +24,7 @@ DEFAULT_WORKER_MEMORY_MB = 1024
 DEFAULT_QUEUE_WAIT = 2.0
 DEFAULT_CLIENT_BUDGET = 60.0
 DEFAULT_HTML_ROWS = 500
+DEFAULT_MAX_ANSWER_MB = 16  # of a client's query's answer as written: a short text makes long values
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ServerConfig:
     client_queries: int = 0  # 0: half the workers, at least one
     client_budget: float = DEFAULT_CLIENT_BUDGET  # worker-seconds, halving every minute
     html_rows: int = DEFAULT_HTML_ROWS
+    max_answer_mb: int = DEFAULT_MAX_ANSWER_MB
     isolate_network: bool = True
 
     @property
@@ -78,6 +80,7 @@ class ServerConfig:
         return {
             "timeout_s": self.timeout,
             "max_rows": self.max_rows,
+            "max_answer_mb": self.max_answer_mb,
             "own_max_rows": self.own_max_rows,
             "max_query_length": self.max_query_length,
             "max_nesting": self.max_nesting,

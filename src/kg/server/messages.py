@@ -61,6 +61,7 @@ class Query:
     text: str
     bindings: tuple[tuple[str, Binding | tuple[Binding, ...]], ...] = ()
     max_rows: int | None = None
+    max_bytes: int | None = None  # of the answer as written; past it, cut to fewer rows and flagged
     select_format: str | None = "json"
     ask_format: str | None = "json"
     graph_format: str | None = "turtle"

@@ -28,6 +28,8 @@ from .services import Term, services
 from .sparql import run_sparql
 from .workers import ServiceError
 
+SHOWN_CHARACTERS = 2_000  # of one value on a page or in a picture; the answer's CSV and JSON hold it whole
+
 blueprint = Blueprint("views", __name__)
 MIME = {"svg": "image/svg+xml", "png": "image/png"}
 TAB_NAMES = {"table": "Table", "chart": "Chart", "network": "Network"}
@@ -99,12 +101,22 @@ def view_context(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def terms_of(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Term]]]:
-    """The variables and rows of a SPARQL JSON select answer, each value a Term."""
+    """The variables and rows of a SPARQL JSON select answer, each value a Term, as pages and pictures
+    show them: a value longer than SHOWN_CHARACTERS is cut there and ends in "…". A query of a few
+    hundred characters makes values of megabytes, which a page showed whole and a picture wrapped into
+    a label thousands of lines high."""
     rows = [
-        {name: Term(v["type"], v["value"], v.get("datatype"), v.get("xml:lang")) for name, v in row.items()}
+        {
+            name: Term(v["type"], _shown(v["value"]), v.get("datatype"), v.get("xml:lang"))
+            for name, v in row.items()
+        }
         for row in data["results"]["bindings"]
     ]
     return list(data["head"]["vars"]), rows
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…"
 
 
 def _select(answer: Answer) -> dict[str, Any]:

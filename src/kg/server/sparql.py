@@ -48,6 +48,7 @@ def run_sparql(
         Query(
             text,
             max_rows=max_rows or config.max_rows,
+            max_bytes=config.max_answer_mb * 2**20,
             select_format=select_format,
             ask_format=ask_format,
             graph_format=graph_format,

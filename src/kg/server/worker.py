@@ -72,13 +72,18 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
                 engine_plan.check_plan(plans, text, union, query.client.predicates)
         bindings = binding_terms(dict(query.bindings))
         result = collect(
-            store.query(text, bindings, union_default_graph=union, dataset=dataset), query.max_rows
+            store.query(text, bindings, union_default_graph=union, dataset=dataset),
+            query.max_rows,
+            query.max_bytes,
         )
         chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
         if chosen is None:
             kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
             return Failure(406, query.not_acceptable.format(kind=kind))
-        body = result.serialize(chosen)
+        if query.max_bytes is None:
+            body = result.serialize(chosen)
+        else:
+            result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
     except guard.Refused as refused:
