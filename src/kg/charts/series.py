@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -104,15 +105,20 @@ def unit_label(iri: str) -> str:
     return UNIT_LABELS.get(name, name)
 
 
-def resolve_measure(store: Store, name: str) -> Measure:
-    """The measure a user means: `poppyCultivationArea`, `poppy-cultivation-area` or its label."""
-    wanted = name.replace("-", "").replace("_", "").replace(" ", "").casefold()
+def resolve_measures(store: Store, names: Iterable[str]) -> list[Measure]:
+    """The measures a user means (`poppyCultivationArea`, `poppy-cultivation-area` or a label), each
+    once, in the order first named; the known measures are read once for all the names."""
     known = measures(store)
-    for measure in known:
-        forms = {measure.key.casefold(), measure.label.replace(" ", "").casefold()}
-        if wanted in forms:
-            return measure
-    raise UnknownMeasure(f"no measure {name!r}; known: {', '.join(m.key for m in known)}")
+    chosen: dict[str, Measure] = {}
+    for name in names:
+        wanted = name.replace("-", "").replace("_", "").replace(" ", "").casefold()
+        found = next(
+            (m for m in known if wanted in {m.key.casefold(), m.label.replace(" ", "").casefold()}), None
+        )
+        if found is None:
+            raise UnknownMeasure(f"no measure {name!r}; known: {', '.join(m.key for m in known)}")
+        chosen.setdefault(found.iri, found)
+    return list(chosen.values())
 
 
 def time_series(store: Store, measure: Measure, area: str | None = None) -> list[Series]:

@@ -244,8 +244,8 @@ def chart(
     """
     store = context.open_store(store_spec)
     found: list[series.Series] = []
-    for name in measures:
-        found.extend(series.time_series(store, series.resolve_measure(store, name), area))
+    for measure in series.resolve_measures(store, measures):
+        found.extend(series.time_series(store, measure, area))
     if not found:
         raise KgError(f"no dated observations of {', '.join(measures)}" + (f" for {area}" if area else ""))
     write(output, charts.chart(found, fmt=fmt, preset=preset))

@@ -46,7 +46,7 @@ def create_app(config: ServerConfig) -> Flask:
         source,
         sparql,
     )
-    from .responses import error_response, from_exception, vary_by_accept
+    from .responses import error_response, from_exception, refuse_long_accept, vary_by_accept
     from .services import Services
 
     app = Flask(__name__)
@@ -87,6 +87,7 @@ def create_app(config: ServerConfig) -> Flask:
         app.logger.exception("unexpected error")
         return error_response(500, "the server failed to answer; the error is logged")
 
+    app.before_request(refuse_long_accept)
     app.after_request(vary_by_accept)
 
     @app.after_request
