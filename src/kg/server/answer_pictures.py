@@ -27,6 +27,7 @@ from kg.readable.views import ChartPlan, NetworkPlan, period_of
 from kg.store.base import Store
 
 ONE_COLOUR = PALETTE[0]
+DRAWN_CHARACTERS = 80  # of a label in a picture: a node's name, an arrow's label, a legend's entry
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Edge:
     target: str
     target_label: str
     label: str
+
+
+def drawn(text: str) -> str:
+    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…". Sixty labels of 2,000
+    characters each took 24 s to draw as PNG; the routes table beside the picture gives each whole."""
+    return text if len(text) <= DRAWN_CHARACTERS else text[: DRAWN_CHARACTERS - 1] + "…"
 
 
 def truncation_note(shown: int, truncated: bool) -> str:
@@ -117,7 +124,7 @@ def _answer_series(
         unit = charts_series.unit_label(unit_term.value) if unit_term and unit_term.type == "uri" else ""
         one = found.get(key)
         if one is None:
-            label = labels.get(key) or local_name(key) if key else header(plan.value)
+            label = drawn(labels.get(key) or local_name(key) if key else header(plan.value))
             measure = charts_series.Measure(key, plan.value, label, unit)
             one = found[key] = charts_series.Series(measure, key, "from the answer")
         period = period_of(row[plan.period], labels)
@@ -175,6 +182,9 @@ def network_words(found: list[Edge], shown: int = 20) -> str:
 def draw_network(plan: NetworkPlan, found: list[Edge], note: str, fmt: str, preset: str = "screen") -> bytes:
     """The edges left to right, from the source column's entities to the target column's; an edge
     label column with a few values colours the arrows, with a legend."""
+    found = [
+        Edge(e.source, drawn(e.source_label), e.target, drawn(e.target_label), drawn(e.label)) for e in found
+    ]
     network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for edge in found:
         network.add_node(edge.source, label=edge.source_label)
