@@ -35,12 +35,8 @@ HOME_CLASSES = 15  # the commonest classes the home page lists
 
 @blueprint.app_template_filter("href")
 def href(iri: str) -> str | None:
-    """Where a link to an IRI goes: dataset IRIs to this server, absolute web IRIs out, anything else
-    (a relative or protocol-relative reference, another scheme) nowhere."""
-    local = services().local_path(iri)
-    if local != iri:
-        return local
-    return iri if iri.startswith(("http://", "https://")) else None
+    """Where a page links an IRI (`Services.link`)."""
+    return services().link(iri)
 
 
 def home_data(state: Services) -> dict[str, object]:

@@ -134,14 +134,15 @@ def _named_only(
 
 @blueprint.get("/api/search")
 def search_api() -> Response:
-    """?q=TEXT[&kind=K…][&limit=N]: hits with label, kind, IRI, the local page, the matching text."""
+    """?q=TEXT[&kind=K…][&limit=N]: hits with label, kind, IRI, where its link goes (the local page, a web
+    IRI, or null), the matching text."""
     text, kinds, limit = _arguments()
     state = services()
     result = searched(state, text, kinds, limit)
     body = result.as_json()
-    hits = cast(list[dict[str, str]], body["hits"])  # as SearchResult.as_json writes them
+    hits = cast(list[dict[str, str | None]], body["hits"])  # as SearchResult.as_json writes them
     for hit in hits:
-        hit["href"] = state.local_path(hit["iri"])
+        hit["href"] = state.link(str(hit["iri"]))
     return unkept(jsonify(body), result)
 
 

@@ -290,6 +290,14 @@ class Services:
         cap = self.config.own_max_rows
         return _solutions_of(whole(self.run(Query(text, Query.sorted_bindings(bindings), max_rows=cap)), cap))
 
+    def link(self, iri: str) -> str | None:
+        """Where a link to an IRI goes: dataset IRIs to this server, absolute web IRIs out, anything else
+        (a relative or protocol-relative reference, another scheme such as `javascript:`) nowhere."""
+        local = self.local_path(iri)
+        if local != iri:
+            return local
+        return iri if iri.startswith(("http://", "https://")) else None
+
     def local_path(self, iri: str) -> str:
         """Where a dataset IRI resolves on this server: the canonical base maps onto '/'."""
         base = self.config.canonical_base

@@ -38,7 +38,7 @@ function autocomplete(input) {
       input.value = hit.iri;
       const note = document.getElementById(input.id + "-chosen");
       if (note) note.textContent = hit.label;
-    } else {
+    } else if (hit.href) {
       location.href = hit.href;
     }
   };
