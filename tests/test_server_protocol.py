@@ -533,6 +533,16 @@ def test_cache_status_says_whether_the_answer_was_run_or_kept(server: RunningSer
     assert "cache-status" not in server.request("/static/site.css").headers
 
 
+def test_an_answer_is_kept_once_however_its_format_is_asked_for(server: RunningServer) -> None:
+    """The Accept header's text was part of the cache's key (for the message a 406 would give), so each
+    spelling of one format ran the query again and kept the answer again."""
+    fresh = f'SELECT ?s {{ ?s ?p "{uuid.uuid4()}" }}'
+    spellings = ("text/csv", "text/csv;q=1", "text/csv, text/html;q=0.1", "TEXT/CSV")
+    replies = [server.get("/sparql", accept, query=fresh) for accept in spellings]
+    assert [r.status for r in replies] == [200] * 4
+    assert [r.headers["cache-status"] for r in replies] == ["kg; fwd=miss"] + ["kg; hit"] * 3
+
+
 def test_a_page_refused_in_the_read_ahead_does_not_stop_it(built, tmp_path) -> None:
     """At 10 M triples the network's answer took longer than a query may run, and the read-ahead stopped
     there: no question was read ahead, though most could be. An own row cap that the network and the

@@ -1,14 +1,14 @@
 """What the web process and a query worker say to each other over their pipe: typed, frozen messages.
 
-A request is also its own cache key: every field is part of what the answer
-depends on, in one canonical spelling (bindings sorted, formats resolved), so
-two spellings of the same question share one entry.
+A request is also its own cache key: every field but the message of a 406 is part
+of what the answer depends on, in one canonical spelling (bindings sorted,
+formats resolved), so two spellings of the same question share one entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kg.store.base import Store
 from kg.store.queryfiles import Binding, Bindings
@@ -67,7 +67,8 @@ class Query:
     graph_format: str | None = "turtle"
     union_default_graph: bool = True
     client: ClientText | None = None
-    not_acceptable: str = ""
+    # not part of the cache's key: it names the request's Accept header, which many spellings may give
+    not_acceptable: str = field(default="", compare=False)
 
     @staticmethod
     def sorted_bindings(bindings: Bindings | None) -> tuple[tuple[str, Binding | tuple[Binding, ...]], ...]:
