@@ -127,11 +127,18 @@ def _chart_plan(
     ]
     if not numeric:
         return None, "no numeric column"
+    read: dict[str, list[Period | None]] = {}  # each column's periods, row by row, read once
+
+    def periods_of(column: str) -> list[Period | None]:
+        if column not in read:
+            read[column] = [period_of(row.get(column), labels) for row in rows]
+        return read[column]
+
     for value in numeric:
-        valued = [row for row in rows if value in row]
+        valued = [i for i, row in enumerate(rows) if value in row]
         for column in variables:
-            periods = [period_of(row.get(column), labels) for row in valued]
-            if column != value and all(periods):
+            periods = [periods_of(column)[i] for i in valued] if column != value else []
+            if periods and all(periods):
                 years = all(p is not None and p.kind != "period" for p in periods)
                 return ChartPlan(value, column, "line" if years else "bar"), ""
     return None, f"no period column (a year, fiscal year or date) beside the numbers of {header(numeric[0])}"

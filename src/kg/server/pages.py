@@ -23,7 +23,7 @@ from kg.store.sparql import NotAQuery, with_values
 from .api import find, run_named
 from .messages import Answer
 from .responses import refusal_status
-from .result_views import terms_of, view_context
+from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, terms_of, view_context
 from .search import resolve_given
 from .services import Services, services
 from .sparql import run_sparql
@@ -81,16 +81,19 @@ def editor_text(query: NamedQuery) -> str:
 def table(answer: Answer) -> dict[str, object]:
     """An answer as the page shows it: variables and rows of Terms, a boolean, or RDF text."""
     if answer.kind == "graph":
+        text = answer.body.decode("utf-8")
         return {
             "kind": "graph",
-            "text": answer.body.decode("utf-8"),
+            "text": text[:SHOWN_GRAPH_CHARACTERS],
+            "cut_at": SHOWN_GRAPH_CHARACTERS if len(text) > SHOWN_GRAPH_CHARACTERS else None,
             "truncated": answer.truncated,
             "count": answer.count,
         }
     data = json.loads(answer.body)
     if "boolean" in data:
         return {"kind": "ask", "boolean": data["boolean"]}
-    variables, rows = terms_of(data)
+    every, rows = terms_of(data)
+    variables = every[:SHOWN_VARIABLES]
     state = services()
     iris = {t.value for row in rows for t in row.values() if t.is_iri}
     labels = state.labels(iris)
@@ -105,6 +108,8 @@ def table(answer: Answer) -> dict[str, object]:
         "base_url": state.config.base_url.rstrip("/"),
         "truncated": answer.truncated,
         "count": answer.count,
+        "columns": len(every),
+        "shown_columns": len(variables),
     }
 
 
