@@ -107,6 +107,19 @@ def test_the_engines_plan_names_the_inverse_rdflib_drops(plans: engine_plan.Plan
         assert refused is not None and "<urn:p>" in refused.message, text
 
 
+@pytest.mark.parametrize(
+    "subject",
+    ['"x"@en--ltr', '"x"@en-GB--rtl', '"x"^^<urn:dt>', "<<( <urn:a> <urn:b> <urn:c> )>>", "_:b", "1"],
+)
+def test_the_engines_plan_reads_the_predicate_after_any_subject(
+    plans: engine_plan.PlanCheck, subject: str
+) -> None:
+    """A language tag with a base direction (`@en--ltr`, RDF 1.2) is one term to Oxigraph; read as a tag
+    and then `--ltr`, it hid the predicate after it."""
+    refused = outcome(plans, f"SELECT * {{ {subject} <urn:p> ?o }}", PREDICATES)
+    assert refused is not None and NOT_HELD in refused.message, subject
+
+
 def test_the_engines_plan_admits_held_predicates_and_templates(plans: engine_plan.PlanCheck, built) -> None:
     from kg.query.internal import ask
 

@@ -205,6 +205,8 @@ def _matched_predicates(step: str) -> list[str]:
         return [found[i].text[1:-1] for i in iris]
     first = _term_end(found, 0)
     if kind == "QuadPattern":
+        if first >= len(found) or found[first].kind not in ("iri", "var"):  # a subject not read whole
+            return [found[i].text[1:-1] for i in iris]
         return [found[first].text[1:-1]] if found[first].kind == "iri" else []
     last = _term_start(found)
     return [found[i].text[1:-1] for i in iris if first <= i < last]
@@ -222,7 +224,10 @@ def _term_end(found: list[Token], start: int) -> int:
     if found[start].kind != "string":
         return start + 1
     if start + 1 < len(found) and found[start + 1].kind == "language":
-        return start + 2
+        end = start + 2  # and a base direction glued to the tag (`@en--ltr`), read as tokens of its own
+        while end < len(found) and found[end].start == found[end - 1].end:
+            end += 1
+        return end
     if start + 3 < len(found) and _is_datatype(found, start + 3):
         return start + 4
     return start + 1
