@@ -43,7 +43,8 @@ class Edge:
 
 def drawn(text: str) -> str:
     """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…". Sixty labels of 2,000
-    characters each took 24 s to draw as PNG; the routes table beside the picture gives each whole."""
+    characters each took 24 s to draw as PNG; the routes table beside the picture gives each as the page
+    does."""
     return text if len(text) <= DRAWN_CHARACTERS else text[: DRAWN_CHARACTERS - 1] + "…"
 
 

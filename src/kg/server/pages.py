@@ -23,7 +23,7 @@ from kg.store.sparql import NotAQuery, with_values
 from .api import find, run_named
 from .messages import Answer
 from .responses import refusal_status
-from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, terms_of, view_context
+from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, iris_shown, terms_of, view_context
 from .search import resolve_given
 from .services import Services, services
 from .sparql import run_sparql
@@ -95,7 +95,7 @@ def table(answer: Answer) -> dict[str, object]:
     every, rows = terms_of(data)
     variables = every[:SHOWN_VARIABLES]
     state = services()
-    iris = {t.value for row in rows for t in row.values() if t.is_iri}
+    iris = iris_shown(variables, rows)
     labels = state.labels(iris)
     evidence = evidence_for(state.values, iris)
     return {

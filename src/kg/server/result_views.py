@@ -119,6 +119,11 @@ def terms_of(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Term]]]
     return list(data["head"]["vars"]), rows
 
 
+def iris_shown(variables: list[str], rows: list[dict[str, Term]]) -> set[str]:
+    """The IRIs of the columns shown, whose labels a page or picture looks up."""
+    return {row[v].value for row in rows for v in variables if v in row and row[v].is_iri}
+
+
 def _shown(value: str) -> str:
     return value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…"
 
@@ -127,12 +132,13 @@ def _select(answer: Answer) -> dict[str, Any]:
     """The answer's rows as Terms, with the labels and views the page computes for the same answer."""
     if answer.kind != "select":
         raise ServiceError(404, "pictures are drawn of SELECT answers only")
-    variables, rows = terms_of(json.loads(answer.body))
-    labels = services().labels({t.value for row in rows for t in row.values() if t.is_iri})
+    every, rows = terms_of(json.loads(answer.body))
+    variables = every[:SHOWN_VARIABLES]
+    labels = services().labels(iris_shown(variables, rows))
     return {
         "rows": rows,
         "labels": labels,
-        "views": views_of(variables[:SHOWN_VARIABLES], rows, labels),
+        "views": views_of(variables, rows, labels),
         "truncated": answer.truncated,
         "count": answer.count,
     }
