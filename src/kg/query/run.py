@@ -74,12 +74,12 @@ class QueryResult:
             return results.boolean(bool(self.boolean), output_format)
         return results.select(self.variables, self.rows, output_format)
 
-    def within(self, max_bytes: int, output_format: str) -> tuple[QueryResult, bytes]:
+    def within(self, max_bytes: int | None, output_format: str) -> tuple[QueryResult, bytes]:
         """This answer, and its serialization, cut to its first rows (or triples) that take at most
-        `max_bytes` in `output_format`; flagged truncated when cut. Each try keeps the share of rows that
-        fitted the last one, so a few tries suffice, and no row leaves no row."""
+        `max_bytes` (None: any) in `output_format`; flagged truncated when cut. Each try keeps the share
+        of rows that fitted the last one, so a few tries suffice, and no row leaves no row."""
         answer, body = self, self.serialize(output_format)
-        while len(body) > max_bytes and (answer.rows or answer.triples):
+        while max_bytes is not None and len(body) > max_bytes and (answer.rows or answer.triples):
             kept = int(len(answer.rows or answer.triples) * max_bytes / len(body))
             answer = replace(answer, rows=answer.rows[:kept], triples=answer.triples[:kept], truncated=True)
             body = answer.serialize(output_format)

@@ -80,10 +80,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         if chosen is None:
             kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
             return Failure(406, query.not_acceptable.format(kind=kind))
-        if query.max_bytes is None:
-            body = result.serialize(chosen)
-        else:
-            result, body = result.within(query.max_bytes, chosen)
+        result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
     except guard.Refused as refused:
