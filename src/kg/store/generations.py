@@ -13,13 +13,15 @@ its writers finish, once its checks have passed).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,13 +245,35 @@ def _remove(path: Path) -> None:
 def _sync_tree(root: Path) -> None:
     """Flush every file and folder under `root` to disk, so a crash never names a half-written one."""
     for folder, _subfolders, files in os.walk(root):
-        for name in files:
-            descriptor = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+        flush(Path(folder, name) for name in files)
         _sync_directory(Path(folder))
+
+
+def flush(paths: Iterable[Path]) -> None:
+    """Write the data of the files `paths` to disk. The processes that write a generation's large files
+    flush them as soon as they are whole, beside the checks, so that `publish`, which flushes every
+    file again, finds them on disk already and waits for little (at 1 M triples, about 600 MB are
+    rewritten by a rebuild: 1.2 s of waiting when all was flushed at the end)."""
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def flush_beside(paths: list[Path]) -> threading.Thread:
+    """`flush` the files `paths` in a thread of their own (the wait for the disk releases Python's
+    lock); nothing needs to join it, since `publish` flushes every file again."""
+    thread = threading.Thread(target=_flush_if_there, args=(paths,), name="flush", daemon=True)
+    thread.start()
+    return thread
+
+
+def _flush_if_there(paths: list[Path]) -> None:
+    """`flush`, saying nothing of a file a failed build has removed meanwhile."""
+    with contextlib.suppress(OSError):
+        flush(paths)
 
 
 def _sync_directory(path: Path) -> None:
