@@ -43,6 +43,16 @@ def _publisher_and_label(root: Path) -> None:
     _edit(root / STATISTICS, '"Fixture Estimates Desk"@en', '"Fixture Desk"@en')
 
 
+def _misquote_in_both_sources(root: Path) -> None:
+    """A named excerpt of each source quoting a word its text does not have."""
+    _edit(root / "graph" / FIXTURE / "provenance" / "excerpts.ttl", "cultivated in Mexico", "grown in Mexico")
+    _edit(
+        root / "graph" / REPORT / "provenance" / "excerpts.ttl",
+        '"Mexican farmers may be',
+        '"Mexican farmers must be',
+    )
+
+
 FAILING: dict[str, Callable[[Path], None]] = {
     # reached only through rdf:type, on a period every source shares
     "a shared period typed a fiscal year": lambda root: _append(
@@ -187,6 +197,18 @@ def test_a_value_reached_early_through_an_optional_pattern_is_walked_from_far_en
     )
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert "every publisher" in failure
+
+
+def test_named_excerpts_misquoted_in_two_sources_are_reported_by_a_rebuild_in_source_order(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """A rebuild reads again only the excerpts the change names (`excerpt-selectors-of`), a clean build
+    every excerpt: both report each misquote, by source (the report's IRI sorts before the fixture's)."""
+    _misquote_in_both_sources(library)
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    report = failure.index("not the quoted 'Mexican farmers must be")
+    fixture = failure.index("not the quoted 'The Fixture Estimates Desk puts the opium poppy grown")
+    assert report < fixture, failure
 
 
 def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_text(

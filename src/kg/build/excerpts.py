@@ -14,8 +14,6 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
-from kg.errors import KgError
-from kg.store.sparql import with_values
 
 
 @dataclass(frozen=True)
@@ -50,43 +48,68 @@ def check_excerpts(
     only: set[URIRef] | None = None,
 ) -> tuple[int, list[ExcerptProblem]]:
     """The number of excerpts compared, and every excerpt whose quote is not at its stated position in
-    its source's text: all of them, or `only` these. Excerpts come from the store in source order, so one
+    its source's text: all of them, or `only` these. The excerpts are compared in source order, so one
     text is in memory at a time."""
-    text = sparql("excerpt-selectors", graph=provenance.value)
-    if only is not None:
-        if not only:
-            return 0, []
-        text = with_values(text, {"excerpt": tuple(ox.NamedNode(str(e)) for e in sorted(only))})
-    rows = store.query(text)
-    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    if only is None:
+        text = sparql("excerpt-selectors", graph=provenance.value)
+    elif only:
+        text = sparql("excerpt-selectors-of", graph=provenance.value, excerpt=sorted(map(str, only)))
+    else:
+        return 0, []
+    rows = sorted(_selectors(store, text), key=_Selectors.order)
     problems: list[ExcerptProblem] = []
-    count = 0
-    reading: tuple[URIRef | None, str] = (None, "")
+    reading: tuple[str | None, str] = (None, "")
     for row in rows:
-        count += 1
-        excerpt = row["excerpt"]
-        source = URIRef(row["source"].value) if row["source"] is not None else None
+        source = URIRef(row.source) if row.source is not None else None
         if source not in texts:
-            problems.append(ExcerptProblem(excerpt, f"its source {source} has no text under sources/"))
+            problems.append(ExcerptProblem(row.excerpt, f"its source {source} has no text under sources/"))
             continue
-        if None in (row["exact"], row["start"], row["end"]):
-            problems.append(ExcerptProblem(excerpt, "needs a quote selector and a position selector"))
+        if row.exact is None or row.start is None or row.end is None:
+            problems.append(ExcerptProblem(row.excerpt, "needs a quote selector and a position selector"))
             continue
         if reading[0] != source:
-            try:
-                reading = (source, texts[source].text)
-            except KgError:
-                # Oxigraph frees an answer only in the thread that asked for it: not held by the
-                # error's frame, which the build's main thread drops
-                del rows, row
-                raise
-        exact, start, end = row["exact"].value, int(row["start"].value), int(row["end"].value)
-        found = reading[1][start:end]
-        if found != exact:
+            reading = (source, texts[source].text)
+        found = reading[1][row.start : row.end]
+        if found != row.exact:
             problems.append(
                 ExcerptProblem(
-                    excerpt,
-                    f"the source text at {start}-{end} is {found[:60]!r}, not the quoted {exact[:60]!r}",
+                    row.excerpt,
+                    f"the source text at {row.start}-{row.end} is {found[:60]!r}, "
+                    f"not the quoted {row.exact[:60]!r}",
                 )
             )
-    return count, problems
+    return len(rows), problems
+
+
+@dataclass(frozen=True)
+class _Selectors:
+    """One excerpt's row: its source and its selectors' values, None where missing."""
+
+    excerpt: ox.NamedNode | ox.BlankNode
+    source: str | None
+    exact: str | None
+    start: int | None
+    end: int | None
+
+    @classmethod
+    def of(cls, row: ox.QuerySolution) -> _Selectors:
+        source, exact, start, end = (row[name] for name in ("source", "exact", "start", "end"))
+        return cls(
+            row["excerpt"],
+            source.value if source is not None else None,
+            exact.value if exact is not None else None,
+            int(start.value) if start is not None else None,
+            int(end.value) if end is not None else None,
+        )
+
+    def order(self) -> tuple[str, bool, str]:
+        """By source, then excerpt (blank nodes first), as SPARQL's ORDER BY would put them."""
+        return (self.source or "", isinstance(self.excerpt, ox.NamedNode), self.excerpt.value)
+
+
+def _selectors(store: ox.Store, text: str) -> list[_Selectors]:
+    """Every row of the SELECT `text`, read whole in this thread: Oxigraph frees an answer only in the
+    thread that asked for it, so none may outlive the call (in an error's frame, say)."""
+    rows = store.query(text)
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    return [_Selectors.of(row) for row in rows]
