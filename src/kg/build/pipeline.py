@@ -298,7 +298,7 @@ def stage(
     try:
         with phases("parse"):
             counts = split_by_graph(dump, split) if patch is None else patch.counts
-            flush_beside([dump, *(split / f"{name}.nq" for name in counts)])
+            flushing = flush_beside([dump, *(split / f"{name}.nq" for name in counts)])
             total = sum(counts.values())
             earlier_path = earlier.path if earlier else None
             serializing = Serializing(split, list(counts), staging.dist, total, earlier_path, dump)
@@ -331,6 +331,7 @@ def stage(
             written.append(write_description(staging.dist, facts, sha256))
             if meanwhile is not None:
                 meanwhile.result()
+            flushing.wait()
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"

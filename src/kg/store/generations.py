@@ -13,7 +13,6 @@ its writers finish, once its checks have passed).
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
@@ -262,18 +261,37 @@ def flush(paths: Iterable[Path]) -> None:
             os.close(descriptor)
 
 
-def flush_beside(paths: list[Path]) -> threading.Thread:
+def flush_beside(paths: list[Path]) -> Flushing:
     """`flush` the files `paths` in a thread of their own (the wait for the disk releases Python's
-    lock); nothing needs to join it, since `publish` flushes every file again."""
-    thread = threading.Thread(target=_flush_if_there, args=(paths,), name="flush", daemon=True)
-    thread.start()
-    return thread
+    lock); the build waits for it before it publishes (`Flushing.wait`)."""
+    return Flushing(paths)
 
 
-def _flush_if_there(paths: list[Path]) -> None:
-    """`flush`, saying nothing of a file a failed build has removed meanwhile."""
-    with contextlib.suppress(OSError):
-        flush(paths)
+class Flushing:
+    """Files being flushed by a thread. A file gone meanwhile (renamed, or its failed build's folder
+    removed) is passed over; any other error is kept for `wait`, since the kernel reports a failed
+    write-back to one fsync only, and `publish`'s later flush of the same file may then succeed."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._flush, args=(paths,), name="flush", daemon=True)
+        self._thread.start()
+
+    def _flush(self, paths: list[Path]) -> None:
+        for path in paths:
+            try:
+                flush([path])
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                self._error = error
+                return
+
+    def wait(self) -> None:
+        """Once the files are flushed; raises the error the flush met."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _sync_directory(path: Path) -> None:
