@@ -324,6 +324,9 @@ def test_the_iris_a_text_names_are_read_past_strings_and_comments() -> None:
         ("decimal", "37.8", ("literal", "37.8", "http://www.w3.org/2001/XMLSchema#decimal")),
         ("date", "2017-12-01", ("literal", "2017-12-01", "http://www.w3.org/2001/XMLSchema#date")),
         ("year", "2017", ("literal", "2017", "http://www.w3.org/2001/XMLSchema#gYear")),
+        # IRIs may hold Unicode's other spaces (RFC 3987's ucschar), which a Unicode \s would refuse
+        ("iri", "https://x.example/a\u00a0b", ("iri", "https://x.example/a\u00a0b", None)),
+        ("iri", "https://x.example/a\u3000b", ("iri", "https://x.example/a\u3000b", None)),
     ],
 )
 def test_parameter_values_are_typed(kind: str, raw: str, expected: tuple[str, str, str | None]) -> None:
@@ -344,6 +347,9 @@ def test_an_english_text_is_bound_tagged_and_crosses_the_pipe_unchanged() -> Non
         ("iri", "fentanyl"),
         ("iri", "https://w3id.org/opioid-kg/id/x> } ; DROP ALL ; #"),
         ("iri", "http://x/a{b"),
+        ("iri", "http://x/a b"),
+        ("iri", "http://x/a\tb"),
+        ("iri", "http://x/a\n"),
         ("integer", "4.2"),
         ("decimal", "many"),
         ("date", "2017-13-01"),

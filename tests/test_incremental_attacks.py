@@ -43,6 +43,37 @@ def _publisher_and_label(root: Path) -> None:
     _edit(root / STATISTICS, '"Fixture Estimates Desk"@en', '"Fixture Desk"@en')
 
 
+def _excerpt_named_with_a_no_break_space(root: Path) -> None:
+    """A valid excerpt whose IRI holds U+00A0, which IRIs allow and both parsers read, cited by a fact."""
+    excerpt = "<https://w3id.org/opioid-kg/id/excerpt/fixture\u00a0title>"
+    _append(
+        root / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
+        f"{excerpt} a kg:Excerpt ;\n"
+        "    oa:hasSource document:fixture-poppy-estimate ;\n"
+        "    oa:hasSelector excerpt:fixture-not-a-report-quote , excerpt:fixture-not-a-report-position .\n"
+        f"obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom {excerpt} .\n",
+    )
+
+
+def _excerpt_quoted_twice_at_two_places(root: Path) -> None:
+    """One excerpt with two quote and two position selectors, none matching: its four rows tie on
+    source and excerpt."""
+    _append(
+        root / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
+        "excerpt:fixture-twice a kg:Excerpt ;\n"
+        "    oa:hasSource document:fixture-poppy-estimate ;\n"
+        "    oa:hasSelector excerpt:fixture-twice-q1 , excerpt:fixture-twice-q2 ,\n"
+        "        excerpt:fixture-twice-p1 , excerpt:fixture-twice-p2 .\n"
+        'excerpt:fixture-twice-q1 a oa:TextQuoteSelector ; oa:exact "zeta" .\n'
+        'excerpt:fixture-twice-q2 a oa:TextQuoteSelector ; oa:exact "alpha" .\n'
+        "excerpt:fixture-twice-p1 a oa:TextPositionSelector ;\n"
+        '    oa:start "0"^^xsd:nonNegativeInteger ; oa:end "4"^^xsd:nonNegativeInteger .\n'
+        "excerpt:fixture-twice-p2 a oa:TextPositionSelector ;\n"
+        '    oa:start "5"^^xsd:nonNegativeInteger ; oa:end "12"^^xsd:nonNegativeInteger .\n'
+        "obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom excerpt:fixture-twice .\n",
+    )
+
+
 def _misquote_in_both_sources(root: Path) -> None:
     """A named excerpt of each source quoting a word its text does not have."""
     _edit(root / "graph" / FIXTURE / "provenance" / "excerpts.ttl", "cultivated in Mexico", "grown in Mexico")
@@ -149,6 +180,8 @@ def test_a_change_a_clean_build_rejects_is_rejected_by_a_rebuild(
 PASSING: dict[str, Callable[[Path], None]] = {
     "a blank node added": lambda root: _observation(root, 'rdfs:comment [ rdfs:label "a note"@en ]'),
     "a table's figure changed": lambda root: _edit(root / POPPY_TABLE, ",2016,MX,32000,", ",2016,MX,32001,"),
+    # read again by a rebuild as a parameter of `excerpt-selectors-of`
+    "an excerpt named with a no-break space": _excerpt_named_with_a_no_break_space,
 }
 
 
@@ -209,6 +242,33 @@ def test_named_excerpts_misquoted_in_two_sources_are_reported_by_a_rebuild_in_so
     report = failure.index("not the quoted 'Mexican farmers must be")
     fixture = failure.index("not the quoted 'The Fixture Estimates Desk puts the opium poppy grown")
     assert report < fixture, failure
+
+
+def test_the_rows_of_one_excerpt_are_reported_alike_by_a_rebuild_and_a_clean_build(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """The rebuild and the clean build read the excerpts by different queries, whose rows come in
+    different orders: each problem is reported in one order however they came."""
+    _excerpt_quoted_twice_at_two_places(library)
+    assert "not the quoted 'alpha'" in _rebuild_fails_as_clean(library, tmp_path)
+
+
+@pytest.mark.parametrize("start", ["0.5", '"zero"', "-1"])
+def test_a_position_that_is_not_a_whole_number_is_reported_at_its_excerpt(
+    library: Path, library_work: Path, tmp_path: Path, start: str
+) -> None:
+    """Before its datatype is validated, the excerpt check reads a position: one that is no whole number
+    is a problem of its excerpt, with or without a quote, not a crash."""
+    _append(
+        library / "graph" / FIXTURE / "provenance" / "excerpts.ttl",
+        "excerpt:fixture-decimal a kg:Excerpt ;\n"
+        "    oa:hasSource document:fixture-poppy-estimate ;\n"
+        "    oa:hasSelector excerpt:fixture-not-a-report-quote , excerpt:fixture-decimal-position .\n"
+        f"excerpt:fixture-decimal-position a oa:TextPositionSelector ; oa:start {start} ; oa:end 26 .\n"
+        "obs:fixture-mx-poppy-cultivation-2017 prov:wasDerivedFrom excerpt:fixture-decimal .\n",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert "fixture-decimal" in failure and "a position of whole numbers" in failure, failure
 
 
 def test_a_misquoting_excerpt_written_as_a_blank_node_is_checked_against_its_text(

@@ -58,53 +58,70 @@ def check_excerpts(
         return 0, []
     rows = sorted(_selectors(store, text), key=_Selectors.order)
     problems: list[ExcerptProblem] = []
-    reading: tuple[str | None, str] = (None, "")
+    reading: tuple[URIRef | None, str] = (None, "")
     for row in rows:
-        source = URIRef(row.source) if row.source is not None else None
+        source = URIRef(row.source.value) if row.source is not None else None
         if source not in texts:
             problems.append(ExcerptProblem(row.excerpt, f"its source {source} has no text under sources/"))
             continue
         if row.exact is None or row.start is None or row.end is None:
             problems.append(ExcerptProblem(row.excerpt, "needs a quote selector and a position selector"))
             continue
+        start, end = _whole(row.start), _whole(row.end)
+        if start is None or end is None:
+            shown = f"start {row.start}, end {row.end}"
+            problems.append(ExcerptProblem(row.excerpt, f"needs a position of whole numbers, not {shown}"))
+            continue
         if reading[0] != source:
             reading = (source, texts[source].text)
-        found = reading[1][row.start : row.end]
-        if found != row.exact:
+        found, exact = reading[1][start:end], row.exact.value
+        if found != exact:
             problems.append(
                 ExcerptProblem(
                     row.excerpt,
-                    f"the source text at {row.start}-{row.end} is {found[:60]!r}, "
-                    f"not the quoted {row.exact[:60]!r}",
+                    f"the source text at {start}-{end} is {found[:60]!r}, not the quoted {exact[:60]!r}",
                 )
             )
     return len(rows), problems
 
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
 @dataclass(frozen=True)
 class _Selectors:
-    """One excerpt's row: its source and its selectors' values, None where missing."""
+    """One row of an excerpt: its source and its selectors' values as the store gives them, None where
+    missing. An excerpt with several selectors of a kind has a row for each combination."""
 
     excerpt: ox.NamedNode | ox.BlankNode
-    source: str | None
-    exact: str | None
-    start: int | None
-    end: int | None
+    source: Term | None
+    exact: Term | None
+    start: Term | None
+    end: Term | None
 
     @classmethod
     def of(cls, row: ox.QuerySolution) -> _Selectors:
-        source, exact, start, end = (row[name] for name in ("source", "exact", "start", "end"))
-        return cls(
-            row["excerpt"],
-            source.value if source is not None else None,
-            exact.value if exact is not None else None,
-            int(start.value) if start is not None else None,
-            int(end.value) if end is not None else None,
-        )
+        return cls(*(row[name] for name in ("excerpt", "source", "exact", "start", "end")))
 
-    def order(self) -> tuple[str, bool, str]:
-        """By source, then excerpt (blank nodes first), as SPARQL's ORDER BY would put them."""
-        return (self.source or "", isinstance(self.excerpt, ox.NamedNode), self.excerpt.value)
+    def order(self) -> tuple[tuple[int, str, str], ...]:
+        """By source, then excerpt, as SPARQL's ORDER BY puts them (unbound, blank nodes, IRIs, literals),
+        then by their selectors' values: one order for the rows of both queries, which the store
+        answers in orders of its own."""
+        return tuple(map(_rank, (self.source, self.excerpt, self.exact, self.start, self.end)))
+
+
+def _rank(term: Term | None) -> tuple[int, str, str]:
+    if term is None:
+        return (0, "", "")
+    if isinstance(term, ox.Literal):
+        return (3, term.value, str(term))
+    return (1 if isinstance(term, ox.BlankNode) else 2, term.value, "")
+
+
+def _whole(term: Term) -> int | None:
+    """A position's value, where it is a whole number; None for any other term."""
+    value = term.value if isinstance(term, ox.Literal) else ""
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _selectors(store: ox.Store, text: str) -> list[_Selectors]:
@@ -112,4 +129,7 @@ def _selectors(store: ox.Store, text: str) -> list[_Selectors]:
     thread that asked for it, so none may outlive the call (in an error's frame, say)."""
     rows = store.query(text)
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
-    return [_Selectors.of(row) for row in rows]
+    try:
+        return [_Selectors.of(row) for row in rows]
+    finally:
+        del rows

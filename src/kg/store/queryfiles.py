@@ -102,7 +102,9 @@ class Parameter:
             allowed = ", ".join(self.enum)
             raise CatalogueError(f"parameter {self.name}: {raw!r} is not one of: {allowed}")
         if self.type == "iri":
-            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", raw):
+            # ASCII's spaces only: an IRI may hold Unicode's others (RFC 3987), as the store's parser
+            # checks below
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S+", raw, re.ASCII):
                 raise CatalogueError(f"parameter {self.name}: {raw!r} is not an absolute IRI")
             try:
                 ox.NamedNode(raw)
