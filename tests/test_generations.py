@@ -8,7 +8,6 @@ kill the paths users know are opened as a user would, and the next run cleans up
 
 from __future__ import annotations
 
-import errno
 import itertools
 import os
 import random
@@ -26,7 +25,7 @@ from server_fixtures import PROJECT, RunningServer, start_server
 
 from kg.server import ServerConfig, create_app
 from kg.store.embedded import check_built
-from kg.store.generations import CURRENT, GENERATIONS, Generations, Lease, flush_beside, leased
+from kg.store.generations import CURRENT, GENERATIONS, Generations, Lease, leased
 
 RANDOM_KILLS = 6
 
@@ -260,23 +259,3 @@ def test_retiring_removes_only_unserved_generations_older_than_the_current(tmp_p
     with generations.locked():
         assert generations.retire_older() == [home / names[1]]  # no longer served
         assert generations.retire_older() == []
-
-
-def test_an_error_flushing_beside_the_build_is_raised_where_the_build_waits_for_it(tmp_path: Path) -> None:
-    """The kernel reports a failed write-back to one fsync only: one the early flush met must fail the
-    build, since `publish`'s own flush of the same file may then succeed. The kernel refuses to flush a
-    file of /proc (EINVAL), a real failure of fsync."""
-    flushing = flush_beside([Path("/proc/self/status")])
-    with pytest.raises(OSError) as error:
-        flushing.wait()
-    assert error.value.errno == errno.EINVAL
-
-
-def test_a_file_removed_before_the_early_flush_reaches_it_leaves_the_others_flushed(tmp_path: Path) -> None:
-    """A file gone meanwhile (renamed, or its failed build's folder removed) is no error, and the files
-    after it are still flushed (the flush of /proc after it would fail if it were reached)."""
-    kept = tmp_path / "kept"
-    kept.write_bytes(b"data")
-    flush_beside([tmp_path / "gone", kept]).wait()
-    with pytest.raises(OSError):
-        flush_beside([tmp_path / "gone", Path("/proc/self/status")]).wait()

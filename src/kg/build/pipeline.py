@@ -69,7 +69,7 @@ from kg.build.validation import ValidationReport
 from kg.errors import EXIT_FAILED, KgError
 from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
-from kg.store.generations import Generation, Generations, flush_beside
+from kg.store.generations import Generation, Generations
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
 # From this many triples a clean build reads ahead what its validation queries reach, for the rebuild
@@ -298,7 +298,6 @@ def stage(
     try:
         with phases("parse"):
             counts = split_by_graph(dump, split) if patch is None else patch.counts
-            flushing = flush_beside([dump, *(split / f"{name}.nq" for name in counts)])
             total = sum(counts.values())
             earlier_path = earlier.path if earlier else None
             serializing = Serializing(split, list(counts), staging.dist, total, earlier_path, dump)
@@ -322,16 +321,13 @@ def stage(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
         write_state(staging, texts, checks, (inputs, repeated, counts, dump))
-        with phases("write"), ThreadPoolExecutor(1) as beside:
-            # in a thread, as removing a generation's files mostly waits for the disk
-            meanwhile = beside.submit(while_writing) if while_writing is not None else None
+        with phases("write"):
+            if while_writing is not None:
+                while_writing()
             written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
-            if meanwhile is not None:
-                meanwhile.result()
-            flushing.wait()
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"

@@ -38,7 +38,6 @@ from kg.build.pieces import (
 from kg.errors import EXIT_FAILED, KgError
 from kg.processes import die_with, python_child
 from kg.store.description import DUMP_FILE
-from kg.store.generations import flush
 
 
 def graph_quads(folder: Path, name: str) -> Iterator[ox.Quad]:
@@ -92,9 +91,7 @@ def write_serializations(
         facts = ChunkFacts(previous)
         entries |= write_pieces([dump], [(out / DUMP_FILE, GZIP, None)], kept, out, each=facts)
         facts.write(out.parent)
-        outputs.append((out / DUMP_FILE, GZIP, None))
     write_index(out.parent, "-".join(parts), entries)
-    flush(path for path, _form, _source in outputs)  # beside the checks, rather than at publishing
 
 
 class SerializationFailed(KgError):

@@ -19,8 +19,7 @@ import os
 import re
 import secrets
 import shutil
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,54 +243,13 @@ def _remove(path: Path) -> None:
 def _sync_tree(root: Path) -> None:
     """Flush every file and folder under `root` to disk, so a crash never names a half-written one."""
     for folder, _subfolders, files in os.walk(root):
-        flush(Path(folder, name) for name in files)
-        _sync_directory(Path(folder))
-
-
-def flush(paths: Iterable[Path]) -> None:
-    """Write the data of the files `paths` to disk. The processes that write a generation's large files
-    flush them as soon as they are whole, beside the checks, so that `publish`, which flushes every
-    file again, finds them on disk already and waits for little (at 1 M triples, about 600 MB are
-    rewritten by a rebuild: 1.2 s of waiting when all was flushed at the end)."""
-    for path in paths:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def flush_beside(paths: list[Path]) -> Flushing:
-    """`flush` the files `paths` in a thread of their own (the wait for the disk releases Python's
-    lock); the build waits for it before it publishes (`Flushing.wait`)."""
-    return Flushing(paths)
-
-
-class Flushing:
-    """Files being flushed by a thread. A file gone meanwhile (renamed, or its failed build's folder
-    removed) is passed over; any other error is kept for `wait`, since the kernel reports a failed
-    write-back to one fsync only, and `publish`'s later flush of the same file may then succeed."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self._error: OSError | None = None
-        self._thread = threading.Thread(target=self._flush, args=(paths,), name="flush", daemon=True)
-        self._thread.start()
-
-    def _flush(self, paths: list[Path]) -> None:
-        for path in paths:
+        for name in files:
+            descriptor = os.open(os.path.join(folder, name), os.O_RDONLY)
             try:
-                flush([path])
-            except FileNotFoundError:
-                continue
-            except OSError as error:
-                self._error = error
-                return
-
-    def wait(self) -> None:
-        """Once the files are flushed; raises the error the flush met."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        _sync_directory(Path(folder))
 
 
 def _sync_directory(path: Path) -> None:
