@@ -85,7 +85,7 @@ def check_excerpts(
     return len(rows), problems
 
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
+SelectorValue = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ class _Selectors:
     missing. An excerpt with several selectors of a kind has a row for each combination."""
 
     excerpt: ox.NamedNode | ox.BlankNode
-    source: Term | None
-    exact: Term | None
-    start: Term | None
-    end: Term | None
+    source: SelectorValue | None
+    exact: SelectorValue | None
+    start: SelectorValue | None
+    end: SelectorValue | None
 
     @classmethod
     def of(cls, row: ox.QuerySolution) -> _Selectors:
@@ -110,7 +110,7 @@ class _Selectors:
         return tuple(map(_rank, (self.source, self.excerpt, self.exact, self.start, self.end)))
 
 
-def _rank(term: Term | None) -> tuple[int, str, str]:
+def _rank(term: SelectorValue | None) -> tuple[int, str, str]:
     if term is None:
         return (0, "", "")
     if isinstance(term, ox.Literal):
@@ -118,7 +118,7 @@ def _rank(term: Term | None) -> tuple[int, str, str]:
     return (1 if isinstance(term, ox.BlankNode) else 2, term.value, "")
 
 
-def _whole(term: Term) -> int | None:
+def _whole(term: SelectorValue) -> int | None:
     """A position's value, where it is a whole number; None for any other term."""
     value = term.value if isinstance(term, ox.Literal) else ""
     return int(value) if value.isascii() and value.isdigit() else None
