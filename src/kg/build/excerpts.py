@@ -111,6 +111,8 @@ class _Selectors:
 
 
 def _rank(term: SelectorValue | None) -> tuple[int, str, str]:
+    """Where a value sorts: by its kind in SPARQL's order, then its text (a literal's datatype or
+    language last)."""
     if term is None:
         return (0, "", "")
     if isinstance(term, ox.Literal):
