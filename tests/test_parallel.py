@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parallel import THREADS_VARIABLE, Stopped, each_at_once, query_threads, turn
 from kg.cli import main
 from kg.errors import KgError
@@ -55,10 +56,11 @@ def test_the_environment_sets_how_many_queries_are_asked_at_once(monkeypatch: py
             query_threads()
 
 
-def test_a_build_with_a_wrong_thread_count_fails_before_it_starts(
-    project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("variable", "unit"), [(THREADS_VARIABLE, "threads"), (MEMORY_VARIABLE, "quads")])
+def test_a_build_with_a_wrong_setting_fails_before_it_starts(
+    project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, unit: str
 ) -> None:
-    monkeypatch.setenv(THREADS_VARIABLE, "many")
+    monkeypatch.setenv(variable, "many")
     result = CliRunner().invoke(
         main,
         [
@@ -72,7 +74,7 @@ def test_a_build_with_a_wrong_thread_count_fails_before_it_starts(
         ],
     )
     assert result.exit_code == 2
-    assert f"{THREADS_VARIABLE}='many': give a whole number of threads" in result.output
+    assert f"{variable}='many': give a whole number of {unit}" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "d").exists()
 
 

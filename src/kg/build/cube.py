@@ -19,6 +19,7 @@ from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
 from kg.files import InputError, read_text
 from kg.namespaces import graph_iri
+from kg.store.base import term_order
 from kg.store.sparql import RDF_TYPE, iris_named, substitute, syntax_place
 
 CHECKS = Path("queries") / "checks"
@@ -166,14 +167,19 @@ def _instances(store: ox.Store, name: str, text: str) -> list[str]:
 
 
 def _witness(store: ox.Store, ask: str) -> dict[str, str]:
-    """The IRIs of one failing match: the ASK run as a SELECT whose groups also project their keys."""
-    select = _project_group_keys(re.sub(r"\bASK\b", "SELECT *", ask, count=1)) + "\nLIMIT 1"
+    """The IRIs of one failing match: the ASK run as a SELECT whose groups also project their keys,
+    and of its rows the first in SPARQL's order of their values, so that a check of the store on
+    disk and one of its copy in memory (`kg.build.checked_store`), which answer in orders of their
+    own, name the same match. Every row is read, on a failure only."""
+    select = _project_group_keys(re.sub(r"\bASK\b", "SELECT *", ask, count=1))
     solutions = store.query(select, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)  # a SELECT, made from the ASK above
-    for row in solutions:
-        values = {variable.value: row[variable] for variable in solutions.variables}
-        return {name: term.value for name, term in values.items() if isinstance(term, ox.NamedNode)}
-    return {}
+    names = [variable.value for variable in solutions.variables]
+    first = min(solutions, key=lambda row: tuple(map(term_order, row)), default=None)
+    if first is None:
+        return {}
+    named = zip(names, first, strict=True)
+    return {name: term.value for name, term in named if isinstance(term, ox.NamedNode)}
 
 
 def _project_group_keys(query: str) -> str:

@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
+from kg.store.base import term_order
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,7 @@ class _Selectors:
         """By source, then excerpt, as SPARQL's ORDER BY puts them (unbound, blank nodes, IRIs, literals),
         then by their selectors' values: one order for the rows of both queries, which the store
         answers in orders of its own."""
-        return tuple(map(_rank, (self.source, self.excerpt, self.exact, self.start, self.end)))
-
-
-def _rank(term: SelectorValue | None) -> tuple[int, str, str]:
-    """Where a value sorts: by its kind in SPARQL's order, then its text (a literal's datatype or
-    language last)."""
-    if term is None:
-        return (0, "", "")
-    if isinstance(term, ox.Literal):
-        return (3, term.value, str(term))
-    return (1 if isinstance(term, ox.BlankNode) else 2, term.value, "")
+        return tuple(map(term_order, (self.source, self.excerpt, self.exact, self.start, self.end)))
 
 
 def _whole(term: SelectorValue) -> int | None:

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.build.analyses import Analyses, analyses_folder
+from kg.build.checked_store import checks_in_memory, in_memory_up_to
 from kg.build.checks import (
     DATA_GRAPHS,
     BuildFailed,
@@ -160,6 +161,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     or InputError. With `source`, only that source (see `kg.build.one_source`)."""
     started = time.perf_counter()
     query_threads()  # a wrong KG_QUERY_THREADS fails the build before it starts
+    in_memory_up_to()  # and so does a wrong KG_CHECK_IN_MEMORY_QUADS
     phases = _Phases()
     parsed = ParsedFiles(store.parent / PARSED)
     generations = Generations(store, dist)
@@ -312,10 +314,11 @@ def stage(
             # with one turn (one CPU, or KG_QUERY_THREADS=1) the read-ahead would only delay validation
             spare = query_threads() > 1
             ahead = previous[1] if previous and total >= READ_AHEAD_FROM and spare else None
+            in_memory = checks_in_memory(total)
             report, excerpt_count, texts = _load_and_check(
-                split, list(counts), staging.store, root, index, phases, ahead
+                split, counts, staging.store, root, index, phases, ahead, in_memory=in_memory
             )
-            how = f"full build ({why})"
+            how = f"full build ({why}), checked {'in memory' if in_memory else 'on disk'}"
         else:
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
@@ -374,32 +377,42 @@ def _keys(jobs: list[Job], parsed: ParsedFiles | None) -> list[str] | None:
 
 def _load_and_check(
     split: Path,
-    names: list[str],
+    counts: dict[str, int],
     path: Path,
     root: Path,
     index: SubjectIndex,
     phases: _Phases,
     analyses: Analyses | None,
+    *,
+    in_memory: bool,
 ) -> tuple[ValidationReport, int, dict[str, str]]:
-    """Bulk-load the store at `path` from the per-graph files and run every check on it; the shapes
-    are loaded last, so that validation reads the store's union of exactly the data graphs. The quads
-    go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps dist/'s lines.
-    `analyses` keeps what each validation query reaches, for the rebuild after this build.
+    """Bulk-load the store at `path` from the per-graph files (triple `counts` by graph name) and run
+    every check on it, or, `in_memory`, on a copy in memory (see `kg.build.checked_store`);
+    the shapes are loaded last, so that validation reads the store's union of exactly the data graphs.
+    The quads go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps
+    dist/'s lines. `analyses` keeps what each validation query reaches, for the rebuild after this build.
     Returns the report, the excerpt count and the digests of the source texts."""
     store = ox.Store(str(path))
+    copy = ox.Store() if in_memory else None
+    checked: ox.Store | None = None
     try:
         with phases("load"):
-            for name in names:
+            for name in counts:
                 if name != "shapes":
-                    bulk_load(store, graph_quads(split, name))
-        report, excerpt_count = _check(store, split, root, index, phases, store, None, None, ahead=analyses)
+                    bulk_load(store, graph_quads(split, name), copy=copy)
+        checked = store if copy is None else copy
+        report, excerpt_count = _check(
+            checked, split, root, index, phases, checked, None, None, ahead=analyses
+        )
+        checked = copy = None  # the copy's memory given back before the store is finished
         with phases("load"):
-            if "shapes" in names:
+            if "shapes" in counts:
                 bulk_load(store, graph_quads(split, "shapes"))
             store.flush()
             store.optimize()
         return report, excerpt_count, text_digests(store, root / "sources")
     finally:
+        checked = copy = None
         del store  # closed before it is moved or removed
         # rdflib's SPARQL parser, reading ahead (`_analyse_ahead`), leaves caught exceptions whose frames
         # hold the store in reference cycles: collected now.

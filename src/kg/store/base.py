@@ -67,6 +67,19 @@ def value_rows(solutions: ox.QuerySolutions) -> Iterator[dict[str, str]]:
         yield {name: term.value for name, term in zip(names, solution, strict=True) if term is not None}
 
 
+def term_order(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> tuple[int, str, str]:
+    """Where a term sorts: by its kind in SPARQL's ORDER BY (unbound, blank nodes, IRIs, literals,
+    then quoted triples), then its text (a literal's datatype or language last). Two stores answer
+    in orders of their own; rows sorted by this come out alike from both."""
+    if term is None:
+        return (0, "", "")
+    if isinstance(term, ox.Literal):
+        return (3, term.value, str(term))
+    if isinstance(term, ox.Triple):
+        return (4, str(term), "")
+    return (1 if isinstance(term, ox.BlankNode) else 2, term.value, "")
+
+
 def graph_name(iri: str) -> str:
     """The short name of one of the dataset's named graphs (`…/graph/data` -> `data`)."""
     return iri.rsplit("/", 1)[-1]
