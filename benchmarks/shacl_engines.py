@@ -39,6 +39,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.checked_store import checks_in_memory
 from kg.build.checks import check_shapes, quads_graph
 from kg.build.parsing import rdflib_term
 from kg.namespaces import graph_iri
@@ -134,10 +135,13 @@ def child(command: list[str], stdout: Path, stderr: Path) -> tuple[int, float, f
 
 def kg_validate(nquads: Path, shapes: Path, store: Path, report: Path) -> None:
     """The build's validation, in this (child) process: the quads of every graph but the shapes
-    bulk-loaded into a fresh store, then `check_shapes` over its union as the build asks it (see
+    bulk-loaded into a fresh store (in memory up to the size a clean build checks there, see
+    `kg.build.checked_store`), then `check_shapes` over its union as the build asks it (see
     `kg.build.pipeline._check`); the report as Turtle, the timings as JSON on stdout."""
     started, cpu = time.perf_counter(), time.process_time()
-    oxigraph = ox.Store(str(store))
+    with nquads.open("rb") as lines:
+        in_memory = checks_in_memory(sum(1 for _ in lines))
+    oxigraph = ox.Store() if in_memory else ox.Store(str(store))
     quads = ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     bulk_load(oxigraph, (quad for quad in quads if quad.graph_name != SHAPES))
     loaded, loaded_cpu, loaded_mb = time.perf_counter(), time.process_time(), peak_mb()
