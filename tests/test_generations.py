@@ -230,8 +230,10 @@ def test_each_staging_of_one_process_has_a_folder_of_its_own(tmp_path: Path) -> 
     generations = Generations(tmp_path / ".kg" / "store", tmp_path / "dist")
     with generations.locked():
         first = generations.staging()
+        generations.begin(first)
         left_open = ox.Store(str(first.store))
         second = generations.staging()
+        generations.begin(second)
         assert second.path != first.path
         assert len(ox.Store(str(second.store))) == 0  # opened beside the one left open
         del left_open

@@ -3,14 +3,20 @@ current, with nothing of the stopped build left behind; after its switch, its ow
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from test_input_files import KG, SOURCE, current, kg
 
+from kg.build import pipeline
+from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
 from kg.store.generations import GENERATIONS, Generations
@@ -85,3 +91,51 @@ def test_an_interrupt_while_unused_parses_are_removed_says_the_build_is_publishe
     stopped, now = _stopped_once_published(project)
     assert now.startswith("0002-") and stopped.published
     assert str(stopped) == f"the build is published (generation {now}), but then: interrupted (SIGINT)"
+
+
+def _stores() -> set[int]:
+    """The Oxigraph stores this process holds open."""
+    return {id(found) for found in gc.get_objects() if type(found) is ox.Store}
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["checked in memory", "checked on disk"])
+def test_an_interrupt_while_loading_closes_the_stores_before_their_folder_is_removed(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool
+) -> None:
+    """The interrupt's frames (the loader's, holding the store) are not what keeps a store open while
+    the staging folder is removed: an open store writes files into the folder being removed."""
+    monkeypatch.setenv(MEMORY_VARIABLE, str(10**9) if in_memory else "0")
+    read = pipeline.graph_quads
+
+    def interrupted(split: Path, name: str) -> Iterator[ox.Quad]:
+        for number, quad in enumerate(read(split, name)):
+            if name == "data" and number == 100:
+                raise KeyboardInterrupt
+            yield quad
+
+    monkeypatch.setattr(pipeline, "graph_quads", interrupted)
+    open_before = _stores()
+    with pytest.raises(Unwritten, match="interrupted"):
+        build(project_copy, project_copy / "dist", project_copy / ".kg" / "store")  # a clean build
+    assert _stores() - open_before == set()
+    staged = (project_copy / ".kg" / GENERATIONS).iterdir()
+    assert [path.name for path in staged if path.name.startswith(".new-")] == []
+
+
+def test_an_interrupt_just_after_the_staging_folder_is_made_leaves_none(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal may land between the folder's creation and the build's knowing its name: the build
+    names it first, so that it removes whatever it made."""
+    make = Path.mkdir
+
+    def interrupted(path: Path, *args: Any, **options: Any) -> None:
+        make(path, *args, **options)
+        if any(part.startswith(".new-") for part in path.parts):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", interrupted)
+    with pytest.raises(Unwritten, match="interrupted"):
+        build(project_copy, project_copy / "dist", project_copy / ".kg" / "store")
+    staged = (project_copy / ".kg" / GENERATIONS).iterdir()
+    assert [path.name for path in staged if path.name.startswith(".new-")] == []

@@ -220,10 +220,10 @@ def publish(generations: Generations, make: Callable[[Generation], Staged]) -> S
 def _publish_locked(generations: Generations, make: Callable[[Generation], Staged]) -> Staged:
     """`publish` once the lock is held."""
     before = generations.current()
-    staging: Generation | None = None
+    staging = generations.staging()
     try:
         generations.clean()
-        staging = generations.staging()
+        generations.begin(staging)
         staged = make(staging)
         generations.publish(staging, staged.sha256)
         generations.clean()
@@ -232,8 +232,7 @@ def _publish_locked(generations: Generations, make: Callable[[Generation], Stage
             raise Unwritten(stop_reason(error, generations)) from None
         raise published_but(generations, error) from None
     finally:
-        if staging is not None:
-            generations.discard(staging)  # nothing left to remove once published
+        generations.discard(staging)  # nothing left to remove once published
     return staged
 
 
@@ -404,7 +403,8 @@ def _load_and_check(
         report, excerpt_count = _check(
             checked, split, root, index, phases, checked, None, None, ahead=analyses
         )
-        checked = copy = None  # the copy's memory given back before the store is finished
+        checked = copy = None  # the copy's memory given back before the store is finished:
+        gc.collect()  # the read-ahead's frames, in rdflib's reference cycles, hold it otherwise
         with phases("load"):
             if "shapes" in counts:
                 bulk_load(store, graph_quads(split, "shapes"))

@@ -94,12 +94,15 @@ class Generations:
             yield
 
     def staging(self) -> Generation:
-        """A fresh folder for the next generation; it is not a generation until `publish` names it.
-        Its name is new to every build, so a store an earlier build in this process left open (its lock
-        is kept by path) cannot stand in the way."""
-        staging = Generation(self.home / f".new-{os.getpid()}-{secrets.token_hex(4)}")
+        """The name of a fresh folder for the next generation, which `begin` makes; it is not a
+        generation until `publish` names it. Its name is new to every build, so a store an earlier
+        build in this process left open (its lock is kept by path) cannot stand in the way."""
+        return Generation(self.home / f".new-{os.getpid()}-{secrets.token_hex(4)}")
+
+    def begin(self, staging: Generation) -> None:
+        """Make the staging folder: named first, so that a signal landing as it is made leaves
+        nothing that `discard` does not remove."""
         staging.dist.mkdir(parents=True)
-        return staging
 
     def discard(self, staging: Generation) -> None:
         _remove(staging.path)
