@@ -50,7 +50,7 @@ def test_the_environment_sets_how_many_queries_are_asked_at_once(monkeypatch: py
 
     monkeypatch.setenv(THREADS_VARIABLE, "1")
     assert each_at_once(ask, range(20)) == list(range(20)) and len(names) == 1
-    for wrong in ("0", "two", "-1"):
+    for wrong in ("0", "two", "-1", "²", "١٢"):
         monkeypatch.setenv(THREADS_VARIABLE, wrong)
         with pytest.raises(KgError, match=f"{THREADS_VARIABLE}='{wrong}': give a whole number"):
             query_threads()

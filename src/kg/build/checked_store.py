@@ -24,7 +24,7 @@ def in_memory_up_to() -> int:
     given = os.environ.get(MEMORY_VARIABLE, "").strip()
     if not given:
         return IN_MEMORY_UP_TO
-    if not given.isdigit():
+    if not (given.isascii() and given.isdigit()):
         raise KgError(f"{MEMORY_VARIABLE}={given!r}: give a whole number of quads, 0 or more")
     return int(given)
 

@@ -79,13 +79,11 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode |
     the parser made up) by the fact that cites it."""
     if isinstance(excerpt, ox.NamedNode):
         return f"{index.find(excerpt.value) or excerpt.value}: excerpt {excerpt.value}"
-    citing = next(
-        (
-            q.subject
-            for q in store.quads_for_pattern(None, None, excerpt)
-            if isinstance(q.subject, ox.NamedNode)
-        ),
-        None,
+    cited_by = (quad.subject for quad in store.quads_for_pattern(None, None, excerpt))
+    citing = min(  # the first by IRI, not in the store's own order
+        (subject for subject in cited_by if isinstance(subject, ox.NamedNode)),
+        key=lambda subject: subject.value,
+        default=None,
     )
     if citing is None:
         return "an excerpt written as a blank node, cited by no fact with an IRI"

@@ -163,7 +163,7 @@ def _instances(store: ox.Store, name: str, text: str) -> list[str]:
         return [text]
     found = store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]), use_default_graph_as_union=True)
     assert isinstance(found, ox.QuerySolutions)  # a SELECT
-    return [substitute(text, "p", str(row["p"])) for row in found]
+    return [substitute(text, "p", p) for p in sorted(str(row["p"]) for row in found)]  # not the store's order
 
 
 def _witness(store: ox.Store, ask: str) -> dict[str, str]:

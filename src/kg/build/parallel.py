@@ -33,7 +33,7 @@ def query_threads() -> int:
     given = os.environ.get(THREADS_VARIABLE, "").strip()
     if not given:
         return usable_cpus()
-    if not given.isdigit() or int(given) < 1:
+    if not (given.isascii() and given.isdigit()) or int(given) < 1:
         raise KgError(f"{THREADS_VARIABLE}={given!r}: give a whole number of threads, 1 or more")
     return int(given)
 

@@ -12,6 +12,7 @@ from rdflib import URIRef
 from kg.build.queries import sparql
 from kg.errors import EXIT_FAILED, KgError
 from kg.files import read_file, read_text
+from kg.store.base import term_order
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,18 @@ class QuoteNotFound(KgError, ValueError):
 
 
 def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -> dict[URIRef, SourceText]:
-    """Every report in the graph `provenance` that names a text file, with its recorded digest."""
+    """Every report in the graph `provenance` that names a text file, with its recorded digest, in the
+    order of the reports' IRIs (of several files or digests, the first by value): the store's own
+    order differs from one store to another (see `kg.build.checked_store`)."""
     rows = store.query(sparql("source-text-files", graph=provenance.value))
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
-    return {
-        URIRef(row["document"].value): SourceText(
-            URIRef(row["document"].value),
-            sources_dir / row["file"].value,
-            row["digest"].value if row["digest"] is not None else None,
-        )
-        for row in rows
-    }
+    texts: dict[URIRef, SourceText] = {}
+    parts = [(row["document"], row["file"], row["digest"]) for row in rows]
+    for document, file, digest in sorted(parts, key=lambda part: tuple(map(term_order, part))):
+        named = URIRef(document.value)
+        recorded = digest.value if digest is not None else None
+        texts.setdefault(named, SourceText(named, sources_dir / file.value, recorded))
+    return texts
 
 
 def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[int, int]:
