@@ -32,17 +32,21 @@ def project(project_copy: Path) -> Path:
     return project_copy
 
 
+def _staging(project: Path) -> list[str]:
+    """The staging folders of builds under way (or left behind) in the project."""
+    return [path.name for path in (project / ".kg" / GENERATIONS).iterdir() if path.name.startswith(".new-")]
+
+
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_while_the_build_writes_leaves_the_previous_build(
     project: Path, sent: signal.Signals
 ) -> None:
     before = current(project)
-    generations = project / ".kg" / GENERATIONS
     building = subprocess.Popen(
         [str(KG), "build"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
-    while not any(path.name.startswith(".new-") for path in generations.iterdir()):
+    while not _staging(project):
         assert building.poll() is None and time.monotonic() < deadline, "the build never began to write"
         time.sleep(0.005)
     building.send_signal(sent)
@@ -50,7 +54,7 @@ def test_a_signal_while_the_build_writes_leaves_the_previous_build(
     assert said == f"error: build failed; dist/ and the store are unchanged: interrupted ({sent.name})\n"
     assert building.returncode == 1
     assert current(project) == before
-    assert [path.name for path in generations.iterdir() if path.name.startswith(".new-")] == []
+    assert _staging(project) == []
 
 
 def _stopped_once_published(project: Path) -> tuple[Unwritten, str]:
@@ -118,8 +122,7 @@ def test_an_interrupt_while_loading_closes_the_stores_before_their_folder_is_rem
     with pytest.raises(Unwritten, match="interrupted"):
         build(project_copy, project_copy / "dist", project_copy / ".kg" / "store")  # a clean build
     assert _stores() - open_before == set()
-    staged = (project_copy / ".kg" / GENERATIONS).iterdir()
-    assert [path.name for path in staged if path.name.startswith(".new-")] == []
+    assert _staging(project_copy) == []
 
 
 def test_an_interrupt_just_after_the_staging_folder_is_made_leaves_none(
@@ -137,5 +140,4 @@ def test_an_interrupt_just_after_the_staging_folder_is_made_leaves_none(
     monkeypatch.setattr(Path, "mkdir", interrupted)
     with pytest.raises(Unwritten, match="interrupted"):
         build(project_copy, project_copy / "dist", project_copy / ".kg" / "store")
-    staged = (project_copy / ".kg" / GENERATIONS).iterdir()
-    assert [path.name for path in staged if path.name.startswith(".new-")] == []
+    assert _staging(project_copy) == []

@@ -10,9 +10,7 @@ the store on disk, as a rebuild always does.
 
 from __future__ import annotations
 
-import os
-
-from kg.errors import KgError
+from kg.build.settings import whole_number
 
 MEMORY_VARIABLE = "KG_CHECK_IN_MEMORY_QUADS"
 IN_MEMORY_UP_TO = 2_500_000  # quads: about 600 MB held by the copy
@@ -21,12 +19,7 @@ IN_MEMORY_UP_TO = 2_500_000  # quads: about 600 MB held by the copy
 def in_memory_up_to() -> int:
     """How many quads a clean build checks in memory at most: `KG_CHECK_IN_MEMORY_QUADS`, or the
     default; raises KgError when the variable is not a whole number."""
-    given = os.environ.get(MEMORY_VARIABLE, "").strip()
-    if not given:
-        return IN_MEMORY_UP_TO
-    if not (given.isascii() and given.isdigit()):
-        raise KgError(f"{MEMORY_VARIABLE}={given!r}: give a whole number of quads, 0 or more")
-    return int(given)
+    return whole_number(MEMORY_VARIABLE, IN_MEMORY_UP_TO, least=0, unit="quads")
 
 
 def checks_in_memory(quads: int) -> bool:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from kg.build.heap import give_back
+from kg.build.settings import whole_number
 from kg.errors import EXIT_FAILED, KgError
 
 THREADS_VARIABLE = "KG_QUERY_THREADS"
@@ -30,12 +31,7 @@ _turns_lock = threading.Lock()
 def query_threads() -> int:
     """How many queries are asked at once: `KG_QUERY_THREADS`, or one per usable CPU up to four (the
     store's reads scale that far); raises KgError when the variable is not a positive integer."""
-    given = os.environ.get(THREADS_VARIABLE, "").strip()
-    if not given:
-        return usable_cpus()
-    if not (given.isascii() and given.isdigit()) or int(given) < 1:
-        raise KgError(f"{THREADS_VARIABLE}={given!r}: give a whole number of threads, 1 or more")
-    return int(given)
+    return whole_number(THREADS_VARIABLE, usable_cpus(), least=1, unit="threads")
 
 
 def usable_cpus() -> int:
