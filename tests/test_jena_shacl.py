@@ -73,7 +73,7 @@ def test_jena_reads_a_gzipped_dump_of_many_members_whole(
 ) -> None:
     """The dump is written as one gzip member per chunk (RFC 1952 allows several); Jena's reader, Java's
     GZIPInputStream, reads them all."""
-    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks
+    monkeypatch.setattr(pieces, "CUT_MASK", 0x3)  # many chunks
     out = tmp_path / "generation" / "dist"
     write_serializations(tmp_path, [], out, (DUMP_PART,), dump=built.dist / "opioid-kg.nq")
     assert gzip_members((out / DUMP_FILE).read_bytes()) > 100

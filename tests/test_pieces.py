@@ -7,10 +7,12 @@ import gzip
 import hashlib
 import json
 import os
+import random
 import subprocess
+from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 import pytest
@@ -64,7 +66,6 @@ def test_pieces_are_one_serialization_of_the_whole_stream(
 ) -> None:
     folder, names = split
     monkeypatch.setattr(pieces, "CUT_MASK", mask)
-    monkeypatch.setattr(pieces.chunks, "__defaults__", (mask,))
     out = tmp_path / "generation" / "dist"
     write_serializations(folder, names, out)
     assert written(names, out) == whole_serializations(folder, names, out)
@@ -72,13 +73,103 @@ def test_pieces_are_one_serialization_of_the_whole_stream(
         assert len(index(out.parent)["graphs/data.ttl"]["pieces"]) > 50
 
 
-def test_chunks_cut_between_subjects_only(split: tuple[Path, list[str]]) -> None:
+def test_chunks_cut_between_subjects_only(
+    split: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder, _ = split
-    found = list(pieces.chunks(folder / "data.nq", mask=0x3))
+    monkeypatch.setattr(pieces, "CUT_MASK", 0x3)
+    found = [chunk.data for chunk in pieces.chunks(folder / "data.nq")]
     subjects = [{line.split(b" ")[0] for line in chunk.splitlines()} for chunk in found]
     assert len(found) > 10
     assert b"".join(found) == (folder / "data.nq").read_bytes()
     assert all(a.isdisjoint(b) for a, b in zip(subjects, subjects[1:], strict=False))
+
+
+def listed(path: Path, earlier: list[pieces.Listed] | None = None) -> list[pieces.Listed]:
+    return [(chunk.digest, len(chunk.data)) for chunk in pieces.chunks(path, earlier)]
+
+
+def edited(lines: list[bytes], rng: random.Random) -> list[bytes]:
+    """The lines with a few changed, removed and added (new subjects among them), sorted again."""
+    lines = list(lines)
+    for _ in range(rng.randint(1, 4)):
+        if not lines:
+            lines = [b"<urn:s> <urn:p> <urn:o> <urn:g> .\n"]
+        at = rng.randrange(len(lines))
+        action = rng.choice(["change", "remove", "remove-subject", "add-subject", "add-line"])
+        subject = lines[at].split(b" ", 1)[0]
+        if action == "change":
+            lines[at] = lines[at].replace(b" <", b" <urn:changed:", 1)
+        elif action == "remove":
+            del lines[at]
+        elif action == "remove-subject":
+            lines = [line for line in lines if not line.startswith(subject + b" ")]
+        elif action == "add-subject":
+            lines += [f"<urn:new:{rng.random()}> <urn:p> <urn:o> <urn:g> .\n".encode() for _ in range(3)]
+        else:
+            lines.append(subject + b' <urn:p> "added" <urn:g> .\n')
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize("mask", [0x3, 0x1F, pieces.CUT_MASK], ids=["every-4th", "every-32nd", "default"])
+def test_chunks_found_again_are_the_chunks_read_line_by_line(
+    split: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mask: int
+) -> None:
+    """Given the chunks of an earlier version of a file, the chunks of the file are the same as read
+    line by line, whatever changed: lines changed, removed or added, subjects that cut or not, at the
+    start, the end or several places; and of an unchanged file no line is read."""
+    folder, _ = split
+    monkeypatch.setattr(pieces, "CUT_MASK", mask)
+    original = (folder / "data.nq").read_bytes().splitlines(keepends=True)
+    rng = random.Random(mask)
+    before, after = tmp_path / "before.nq", tmp_path / "after.nq"
+    variants = [original, original[1:], original[:-1], original[:1], [], original[: len(original) // 2]]
+    variants += [edited(original, rng) for _ in range(60)]
+    for first in variants:
+        before.write_bytes(b"".join(first))
+        earlier = listed(before)
+        for second in (first, edited(first or original, rng), original):
+            after.write_bytes(b"".join(second))
+            assert listed(after, earlier) == listed(after), (len(first), len(second))
+
+    read: list[int] = []
+    by_lines = pieces._read_lines
+    monkeypatch.setattr(
+        pieces, "_read_lines", lambda data, offset: read.append(offset) or by_lines(data, offset)
+    )
+    after.write_bytes(b"".join(original))
+    earlier = listed(after)
+    assert read == [0] and len(earlier) > (0 if mask == pieces.CUT_MASK else 50)
+    read.clear()
+    assert listed(after, earlier) == earlier and read == []
+
+
+def test_a_rebuild_reads_line_by_line_only_around_a_change(
+    split: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One literal changed in the middle of the data graph: the chunks before and after it are found
+    again by their digests, and the lines are read from one cut before the change to one cut after."""
+    folder, names = split
+    monkeypatch.setattr(pieces, "CUT_MASK", 0x3)
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    changed_split(folder, names, tmp_path / "changed")
+    read: list[bytes] = []
+    by_lines = pieces._read_lines
+
+    def reading(data: BinaryIO, offset: int) -> Iterator[pieces.Chunk]:
+        for chunk in by_lines(data, offset):
+            read.append(chunk.data)
+            yield chunk
+
+    monkeypatch.setattr(pieces, "_read_lines", reading)
+    write_serializations(tmp_path / "changed", names, tmp_path / "second" / "dist", previous=first)
+    data = (tmp_path / "changed" / "data.nq").read_bytes()
+    assert b" (changed)" in b"".join(read)
+    assert 0 < len(b"".join(read)) < len(data) / 4
+    assert written(names, tmp_path / "second" / "dist") == whole_serializations(
+        tmp_path / "changed", names, tmp_path / "second" / "dist"
+    )
 
 
 def changed_split(folder: Path, names: list[str], target: Path) -> None:
@@ -155,7 +246,7 @@ def test_the_dump_s_facts_summed_from_its_chunks_are_the_whole_dump_s(
 ) -> None:
     """The description's queries asked of each chunk alone and summed answer what they answer over
     the whole dump, and the gzipped dump, one member per chunk, holds the dump."""
-    monkeypatch.setattr(pieces.chunks, "__defaults__", (mask,))
+    monkeypatch.setattr(pieces, "CUT_MASK", mask)
     dump = built.dist / "opioid-kg.nq"
     out = tmp_path / "generation" / "dist"
     write_serializations(tmp_path, [], out, (DUMP_PART,), dump=dump)
@@ -169,7 +260,7 @@ def test_the_dump_s_facts_summed_from_its_chunks_are_the_whole_dump_s(
 def test_a_rebuild_asks_the_facts_of_the_changed_chunks_only(
     built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks, one changed
+    monkeypatch.setattr(pieces, "CUT_MASK", 0x3)  # many chunks, one changed
     dump = built.dist / "opioid-kg.nq"
     first = tmp_path / "first" / "dist"
     write_serializations(tmp_path, [], first, (DUMP_PART,), dump=dump)
@@ -228,7 +319,7 @@ def test_oxigraph_loads_a_gzipped_dump_of_many_members_whole(
     built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`oxigraph load` of the gzipped dump, one member per chunk, loads every quad of the dump."""
-    monkeypatch.setattr(pieces.chunks, "__defaults__", (0x3,))  # many chunks
+    monkeypatch.setattr(pieces, "CUT_MASK", 0x3)  # many chunks
     out = tmp_path / "generation" / "dist"
     dump = built.dist / "opioid-kg.nq"
     write_serializations(tmp_path, [], out, (DUMP_PART,), dump=dump)
@@ -247,5 +338,7 @@ def test_a_file_of_one_graph_is_not_fed_several_graphs(tmp_path: Path) -> None:
         sources.append(tmp_path / f"{name}.nq")
         sources[-1].write_text(f'<urn:s> <urn:p> "o" <https://w3id.org/opioid-kg/graph/{name}> .\n', "utf-8")
     with pytest.raises(ValueError, match="holds one graph but would be fed 2 files"):
-        pieces.write_pieces(sources, [(tmp_path / "both.ttl", pieces.TURTLE, None)], {}, tmp_path)
+        pieces.write_pieces(
+            sources, [(tmp_path / "both.ttl", pieces.TURTLE, None)], pieces.Previous(), tmp_path
+        )
     assert not (tmp_path / "both.ttl").exists()

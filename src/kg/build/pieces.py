@@ -19,10 +19,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
@@ -39,22 +40,92 @@ INDEX = "pieces-{part}.json"  # in the generation's folder, beside dist/
 GZIP_LEVEL = 6
 
 
-def chunks(path: Path, mask: int = CUT_MASK) -> Iterator[bytes]:
-    """The lines of a sorted N-Quads file in chunks, each cut before a subject chosen by its hash,
-    so that a subject's lines stay together and cuts do not move when other subjects change."""
+class Chunk:
+    """A chunk of sorted N-Quads lines, parsed when first asked for its quads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.digest = hashlib.sha256(data).hexdigest()
+        self._quads: list[ox.Quad] | None = None
+
+    def quads(self) -> list[ox.Quad]:
+        if self._quads is None:
+            self._quads = list(ox.parse(self.data, format=ox.RdfFormat.N_QUADS))
+        return self._quads
+
+
+# A chunk as the index lists it: the SHA-256 of its lines and their length in bytes.
+Listed = tuple[str, int]
+
+
+def chunks(path: Path, earlier: list[Listed] | None = None) -> Iterator[Chunk]:
+    """The lines of a sorted N-Quads file in chunks, each cut before a subject chosen by its hash
+    (`CUT_MASK`), so that a subject's lines stay together and cuts do not move when other subjects
+    change.
+
+    With the `earlier` chunks of a previous version of the file, a run of them found again byte for
+    byte (by digest) is taken whole rather than read line by line: a cut depends only on the line
+    after it and the line before, so between two chunks found again, and at the end of the file, it
+    is where reading line by line would put it. Elsewhere the lines are read, and a chunk read so
+    that is an earlier one says where the earlier chunks may be found again. The chunks are the same
+    either way (tested); a rebuild reads line by line only around what changed."""
+    with path.open("rb") as data:
+        size = os.fstat(data.fileno()).st_size
+        listed = earlier or []
+        following = {digest: number + 1 for number, (digest, _) in enumerate(listed)}
+        offset, expected = 0, 0 if listed else None  # a cut, and the earlier chunk that may start there
+        while offset < size:
+            if expected is not None and expected < len(listed):
+                for chunk in _found_again(data, offset, listed[expected:], size):
+                    yield chunk
+                    offset += len(chunk.data)
+                if offset == size:
+                    return
+            expected = None
+            for chunk in _read_lines(data, offset):
+                yield chunk
+                offset += len(chunk.data)
+                expected = following.get(chunk.digest)
+                if expected is not None:
+                    break  # the next chunk may be an earlier one
+
+
+def _found_again(data: BinaryIO, offset: int, listed: list[Listed], size: int) -> Iterator[Chunk]:
+    """The chunks at `offset` (a cut) that are the `listed` earlier chunks, each taken once the next
+    is found too (so the cut after it is one) or it ends the file; the last one found is left to be
+    read line by line, as its end may not be a cut now."""
+    held: Chunk | None = None
+    data.seek(offset)
+    for digest, length in listed:
+        if offset + length > size:
+            return
+        chunk = Chunk(data.read(length))
+        if chunk.digest != digest:
+            return
+        if held is not None:
+            yield held
+        held, offset = chunk, offset + length
+        if offset == size:  # the end of the file ends a chunk
+            yield held
+            return
+
+
+def _read_lines(data: BinaryIO, offset: int) -> Iterator[Chunk]:
+    """The chunks of the file from `offset`, a cut, to its end, read line by line."""
+    data.seek(offset)
     lines: list[bytes] = []
     subject = b""
-    with path.open("rb") as data:
-        for line in data:
-            key = line[: line.index(b" ")]
-            if key != subject:
-                subject = key
-                if lines and zlib.crc32(key) & mask == 0:
-                    yield b"".join(lines)
-                    lines = []
-            lines.append(line)
+    mask = CUT_MASK
+    for line in data:
+        key = line[: line.index(b" ")]
+        if key != subject:
+            subject = key
+            if lines and zlib.crc32(key) & mask == 0:
+                yield Chunk(b"".join(lines))
+                lines = []
+        lines.append(line)
     if lines:
-        yield b"".join(lines)
+        yield Chunk(b"".join(lines))
 
 
 def _after_prefixes(text: bytes) -> int:
@@ -72,20 +143,6 @@ def _serialized(quads: list[ox.Quad], format: ox.RdfFormat, graphs: bool) -> byt
     """The quads in `format`, in their graphs or (`graphs` false) as triples."""
     data = quads if graphs else [quad.triple for quad in quads]
     return ox.serialize(data, format=format, prefixes=PREFIXES) or b""
-
-
-class Chunk:
-    """A chunk of sorted N-Quads lines, parsed when first asked for its quads."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.digest = hashlib.sha256(data).hexdigest()
-        self._quads: list[ox.Quad] | None = None
-
-    def quads(self) -> list[ox.Quad]:
-        if self._quads is None:
-            self._quads = list(ox.parse(self.data, format=ox.RdfFormat.N_QUADS))
-        return self._quads
 
 
 @dataclass(frozen=True)
@@ -174,10 +231,19 @@ class Kept:
         return (body, expected) if hashlib.sha256(body).hexdigest() == expected else None
 
 
-def previous_pieces(generation: Path | None) -> dict[str, Kept]:
-    """The pieces of the files of `generation` (its folder) by file name under dist/, from its indexes;
-    an index written by other code offers none."""
-    found: dict[str, Kept] = {}
+@dataclass
+class Previous:
+    """What a previous generation's indexes offer: each file's pieces by its name under dist/, and
+    each source's chunks by the source's file name (see `chunks`)."""
+
+    files: dict[str, Kept] = field(default_factory=dict)
+    sources: dict[str, list[Listed]] = field(default_factory=dict)
+
+
+def previous_pieces(generation: Path | None) -> Previous:
+    """What the indexes of `generation` (its folder) offer; an index written by other code, or with
+    other cuts, offers nothing."""
+    found = Previous()
     if generation is None:
         return found
     for index in sorted(generation.glob(INDEX.format(part="*"))):
@@ -192,7 +258,14 @@ def previous_pieces(generation: Path | None) -> dict[str, Kept]:
                 pieces = {str(d): (int(at), int(size), str(body)) for d, at, size, body in entry["pieces"]}
             except (KeyError, TypeError, ValueError):
                 continue  # an index this code did not write: its file offers nothing
-            found[name] = Kept(generation / "dist" / name, pieces)
+            found.files[name] = Kept(generation / "dist" / name, pieces)
+        if listed.get("cut") != CUT_MASK:
+            continue
+        for name, entry in dict(listed.get("sources", {})).items():
+            try:
+                found.sources[name] = [(str(digest), int(length)) for digest, length in entry]
+            except (TypeError, ValueError):
+                continue
     return found
 
 
@@ -274,27 +347,41 @@ def _opened(path: Path) -> BinaryIO | None:
 Output = tuple[Path, Frame, Path | None]
 
 
+@dataclass
+class Index:
+    """What a writer wrote, for the next build: each file's pieces by its name under dist/, and each
+    source's chunks by the source's file name."""
+
+    files: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, list[Listed]] = field(default_factory=dict)
+
+    def __ior__(self, other: Index) -> Index:
+        self.files |= other.files
+        self.sources |= other.sources
+        return self
+
+
 def write_pieces(
     sources: list[Path],
     outputs: list[Output],
-    kept: dict[str, Kept],
+    previous: Previous,
     dist: Path,
     each: Callable[[Chunk], None] | None = None,
-) -> dict[str, object]:
+) -> Index:
     """Write each of `outputs` from `sources`, the sorted N-Quads files of graphs in their order,
     reading each source once for all the outputs it feeds and showing `each` every chunk; their index
-    entries by name under `dist`. A frame without graphs (Turtle, JSON-LD of one graph, the gzipped
-    dump) is fed one source."""
+    under `dist`. A frame without graphs (Turtle, JSON-LD of one graph, the gzipped dump) is fed one
+    source."""
     for path, frame, only in outputs:
         if not frame.graphs and only is None and len(sources) > 1:
             raise ValueError(f"{path} holds one graph but would be fed {len(sources)} files")
-    entries: dict[str, object] = {}
+    index = Index()
     with ExitStack() as closing:  # every file opened is closed, whatever fails
         files: list[tuple[PieceFile, Path | None]] = []
         for path, frame, only in outputs:
             name = str(path.relative_to(dist))
-            file = PieceFile(path, frame, kept.get(name))
-            closing.callback(_closed, file, name, entries)
+            file = PieceFile(path, frame, previous.files.get(name))
+            closing.callback(_closed, file, name, index.files)
             files.append((file, only))
         for source in sources:
             with source.open("rb") as lines:
@@ -305,14 +392,16 @@ def write_pieces(
             fed = [file for file, only in files if only in (None, source)]
             for file in fed:
                 file.begin_graph(graph)
-            for chunk in map(Chunk, chunks(source)):
+            listed = index.sources[source.name] = []
+            for chunk in chunks(source, previous.sources.get(source.name)):
+                listed.append((chunk.digest, len(chunk.data)))
                 for file in fed:
                     file.add(chunk)
                 if each is not None:
                     each(chunk)
             for file in fed:
                 file.end_graph()
-    return entries
+    return index
 
 
 def _closed(file: PieceFile, name: str, entries: dict[str, object]) -> None:
@@ -329,7 +418,7 @@ def counted_pieces(generation: Path) -> tuple[int, int]:
     return serialized, total
 
 
-def write_index(generation: Path, part: str, entries: dict[str, object]) -> None:
-    """The index of the files a writer wrote, for the next build to copy their pieces from."""
-    index = {"code": code_digest(), "files": entries}
-    write_whole(generation / INDEX.format(part=part), json.dumps(index, sort_keys=True).encode())
+def write_index(generation: Path, part: str, index: Index) -> None:
+    """The index of what a writer wrote, for the next build to copy its pieces and find its chunks."""
+    listed = {"code": code_digest(), "cut": CUT_MASK, "files": index.files, "sources": index.sources}
+    write_whole(generation / INDEX.format(part=part), json.dumps(listed, sort_keys=True).encode())

@@ -30,6 +30,7 @@ from kg.build.pieces import (
     JSON_LD_DATASET,
     TRIG,
     TURTLE,
+    Index,
     Output,
     previous_pieces,
     write_index,
@@ -74,7 +75,7 @@ def write_serializations(
     `kg.build.described`). All is written in pieces (see `kg.build.pieces`), those the `previous`
     generation's files hold read from them; the indexes go beside `out`, in the generation's folder."""
     (out / "graphs").mkdir(parents=True, exist_ok=True)
-    kept = previous_pieces(previous)
+    earlier = previous_pieces(previous)
     paths = serialization_paths(names, out)
     sources = [split / f"{name}.nq" for name in names]
     outputs: list[Output] = []
@@ -84,14 +85,14 @@ def write_serializations(
         for number, source in enumerate(sources):
             turtle, json_ld = paths[2 + 2 * number : 4 + 2 * number]
             outputs += [(turtle, TURTLE, source), (json_ld, JSON_LD, source)]
-    entries = write_pieces(sources, outputs, kept, out) if outputs else {}  # each graph read once
+    index = write_pieces(sources, outputs, earlier, out) if outputs else Index()  # each graph read once
     if DUMP_PART in parts:
         if dump is None:
             raise ValueError("the dump part needs the sorted dump")
         facts = ChunkFacts(previous)
-        entries |= write_pieces([dump], [(out / DUMP_FILE, GZIP, None)], kept, out, each=facts)
+        index |= write_pieces([dump], [(out / DUMP_FILE, GZIP, None)], earlier, out, each=facts)
         facts.write(out.parent)
-    write_index(out.parent, "-".join(parts), entries)
+    write_index(out.parent, "-".join(parts), index)
 
 
 class SerializationFailed(KgError):
