@@ -33,7 +33,6 @@ import pyoxigraph as ox
 from kg.build import made_by
 from kg.build.whole_files import write_whole
 from kg.namespaces import PREFIXES
-from kg.store.generations import sync_file
 
 CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
 INDEX = "pieces-{part}.json"  # in the generation's folder, beside dist/
@@ -323,8 +322,6 @@ class PieceFile:
             if self.frame.format is None and not self._pieces:  # a gzip file holds one member at least
                 self._write(gzip.compress(b"", compresslevel=GZIP_LEVEL, mtime=0))
             self._write(self.frame.end)
-            self._out.flush()
-            os.fsync(self._out.fileno())  # here, beside the checks, rather than when the build publishes
         finally:
             self._close_files()
         return {"pieces": self._pieces, "serialized": self.serialized}
@@ -404,7 +401,6 @@ def write_pieces(
                     each(chunk)
             for file in fed:
                 file.end_graph()
-            sync_file(source)  # a file of the generation too, flushed beside the checks
     return index
 
 

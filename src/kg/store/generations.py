@@ -247,18 +247,12 @@ def _sync_tree(root: Path) -> None:
     """Flush every file and folder under `root` to disk, so a crash never names a half-written one."""
     for folder, _subfolders, files in os.walk(root):
         for name in files:
-            sync_file(Path(folder, name))
+            descriptor = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         _sync_directory(Path(folder))
-
-
-def sync_file(path: Path) -> None:
-    """Flush the file at `path` to disk (whoever wrote it): a generation's writers flush theirs
-    while the build checks, so that publishing finds little left to flush."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _sync_directory(path: Path) -> None:
