@@ -72,10 +72,11 @@ def chunks(path: Path, earlier: list[Listed] | None = None) -> Iterator[Chunk]:
     with path.open("rb") as data:
         size = os.fstat(data.fileno()).st_size
         listed = earlier or []
-        following = {digest: number + 1 for number, (digest, _) in enumerate(listed)}
+        # an earlier chunk by the digest of the one before it (none follows the last)
+        following = {digest: number + 1 for number, (digest, _) in enumerate(listed[:-1])}
         offset, expected = 0, 0 if listed else None  # a cut, and the earlier chunk that may start there
         while offset < size:
-            if expected is not None and expected < len(listed):
+            if expected is not None:
                 for chunk in _found_again(data, offset, listed[expected:], size):
                     yield chunk
                     offset += len(chunk.data)
