@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from algebra import algebra_nodes
-from rdflib import XSD, Graph, Literal, URIRef, Variable
+from rdflib import XSD, Graph, Literal, Namespace, URIRef, Variable
 from rdflib.paths import SequencePath
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.plugins.sparql.algebra import triples
@@ -205,14 +205,41 @@ def test_every_property_the_hierarchy_templates_are_filled_with_is_watched_by_a_
         ox.RdfFormat.TURTLE,
     )
 
-    def selected(name: str) -> set[str]:
-        rows = store.query(sparql(name), use_default_graph_as_union=True)
+    def selected(name: str, **given: list[str]) -> set[str]:
+        rows = store.query(sparql(name, **given), use_default_graph_as_union=True)
         assert isinstance(rows, ox.QuerySolutions)
-        return {row["p"].value for row in rows}
+        return {row[rows.variables[0]].value for row in rows}
 
     filled = selected("hierarchy-properties") | selected("inverse-hierarchy-properties")
     assert filled == {"urn:x:has", "urn:x:in"}
-    assert filled <= selected("cube-read-properties")
+    asked = sorted(filled | {"urn:x:areas", "urn:x:other"})
+    assert selected("cube-read-properties", property=asked) == filled
+
+
+def test_the_properties_asked_about_are_those_of_the_whole_graphs_declarations(cube: Graph) -> None:
+    """A rebuild asks `cube-read-properties` about its changed predicates only: asked about every IRI
+    of the report's graph, it names exactly the properties its declarations name (some of them)."""
+    store = ox.Store()
+    store.load(cube.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+    qb, inverse_of = Namespace(QB), URIRef("http://www.w3.org/2002/07/owl#inverseOf")
+    links = [
+        qb.componentProperty,
+        qb.dimension,
+        qb.measure,
+        qb.attribute,
+        qb.measureType,
+        qb.parentChildProperty,
+    ]
+    named = [o for link in links for o in cube.objects(None, link)]
+    named += [
+        o for node in cube.objects(None, qb.parentChildProperty) for o in cube.objects(node, inverse_of)
+    ]
+    declared = {str(node) for node in named if isinstance(node, URIRef)}
+    every_iri = sorted({str(term) for triple in cube for term in triple if isinstance(term, URIRef)})
+    rows = store.query(sparql("cube-read-properties", property=every_iri))
+    assert isinstance(rows, ox.QuerySolutions)
+    assert {row["property"].value for row in rows} == declared
+    assert len(declared) >= 5
 
 
 def test_a_type_is_watched_by_its_class_unless_the_data_reads_types_as_a_component(

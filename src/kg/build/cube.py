@@ -72,9 +72,11 @@ def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: P
     texts = list(check_files(checks).values())
     texts += [sparql(name) for name in (*GROUPED.values(), *_HIERARCHY_PROPERTIES.values())]
     named = set().union(*(iris_named(text) for text in texts))
-    rows = store.query(sparql("cube-read-properties"), use_default_graph_as_union=True)
+    changed = list(changed)
+    asked = sorted({quad.predicate.value for quad in changed})
+    rows = store.query(sparql("cube-read-properties", property=asked), use_default_graph_as_union=True)
     assert isinstance(rows, ox.QuerySolutions)  # a SELECT
-    declared = {row["p"].value for row in rows}
+    declared = {row["property"].value for row in rows}
     for quad in changed:
         predicate = quad.predicate.value
         if predicate in declared:
