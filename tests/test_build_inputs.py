@@ -10,6 +10,7 @@ import pytest
 
 from kg.build.parsing import InputError, parse_turtle
 from kg.build.pipeline import BuildFailed, build
+from kg.build.project import turtle_files
 
 PREFIXES = (
     "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
@@ -85,3 +86,26 @@ def test_a_byte_order_mark_is_accepted(project_copy: Path, tmp_path: Path) -> No
     assert "\ufeff" not in str(error.value)
     result = build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert result.violations == 0
+
+
+def test_the_turtle_files_are_found_and_ordered_as_pathlib_finds_them(tmp_path: Path) -> None:
+    """`turtle_files` walks the tree once instead of pathlib's `rglob`: the same entries (a folder
+    named like a Turtle file, a hidden file, a dangling link, a link to a folder, which is not
+    followed), in the same order, where a name that sorts before `/` sits beside a folder."""
+    for name in ["a/x.ttl", "a-b/y.ttl", "a.ttl/z.ttl", ".hidden.ttl", "B/c.ttl", "b/c.ttl", "d/1/2/3.ttl"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("", "utf-8")
+    (tmp_path / "notes.txt").write_text("", "utf-8")
+    (tmp_path / "folder-link.ttl").symlink_to(tmp_path / "a")
+    (tmp_path / "link").symlink_to(tmp_path / "d")
+    (tmp_path / "gone.ttl").symlink_to(tmp_path / "nowhere.ttl")
+    found = turtle_files(tmp_path)
+    assert found == sorted(tmp_path.rglob("*.ttl"))
+    assert [path.relative_to(tmp_path).as_posix() for path in found[:3]] == [
+        ".hidden.ttl",
+        "B/c.ttl",
+        "a/x.ttl",
+    ]
+    assert len(found) == 10
+    assert turtle_files(tmp_path, deep=False) == sorted(tmp_path.glob("*.ttl"))
+    assert turtle_files(tmp_path / "missing") == []

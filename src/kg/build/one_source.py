@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.build.parsing import checked_triples
-from kg.build.project import COMMON, input_files, source_files, source_ids
+from kg.build.project import COMMON, input_files, source_files, source_ids, turtle_files
 
 CITED_EVIDENCE = "cited-evidence.ttl"
 
@@ -31,7 +31,7 @@ def one_source_files(root: Path, source: str, scratch: Path) -> dict[str, list[P
         for path in source_files(root, other).get("provenance", [])
     ]
     if others:
-        common = sorted((root / "graph" / COMMON).rglob("*.ttl"))
+        common = turtle_files(root / "graph" / COMMON)
         evidence = scratch / CITED_EVIDENCE
         write_reached(common, others, evidence)
         by_graph.setdefault("provenance", []).append(evidence)

@@ -8,6 +8,7 @@ and `graph/common/` the sub-folder names the named graph its files feed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def source_files(root: Path, source: str) -> dict[str, list[Path]]:
         raise InputError(
             metadata.parent, None, None, f"a source folder needs its citation metadata, {METADATA_FILE}"
         )
-    extra = sorted(set((root / "sources" / source).glob("*.ttl")) - {metadata})
+    extra = sorted(set(turtle_files(root / "sources" / source, deep=False)) - {metadata})
     if extra:
         raise InputError(extra[0], None, None, f"a source's citation metadata is its one {METADATA_FILE}")
     by_graph = _concern_files(root / "graph" / source)
@@ -68,7 +69,7 @@ def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
         raise InputError(root / "sources" / source, None, None, f"no such source (one of: {', '.join(ids)})")
     _check_graph_folders(root, ids)
     by_graph: dict[str, list[Path]] = {}
-    for path in sorted((root / "ontology").rglob("*.ttl")):
+    for path in turtle_files(root / "ontology"):
         by_graph.setdefault("shapes" if path == root / SHAPES_FILE else "ontology", []).append(path)
     for part in [_concern_files(root / "graph" / COMMON)] + [
         source_files(root, found) for found in ids if source in (None, found)
@@ -81,14 +82,26 @@ def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
 def _concern_files(folder: Path) -> dict[str, list[Path]]:
     """The Turtle files under `folder` by the concern sub-folder they sit in."""
     by_graph: dict[str, list[Path]] = {}
-    for path in sorted(folder.rglob("*.ttl")) if folder.is_dir() else []:
-        concern = path.relative_to(folder).parts[0]
+    for path in turtle_files(folder):
+        concern = path.parts[len(folder.parts)]
         if concern not in CONCERNS:
             raise InputError(
                 path, None, None, f"curated Turtle sits in one of {', '.join(CONCERNS)}/ under {folder}"
             )
         by_graph.setdefault(concern, []).append(path)
     return by_graph
+
+
+def turtle_files(folder: Path, *, deep: bool = True) -> list[Path]:
+    """The entries named `*.ttl` in `folder`, and `deep` in its sub-folders, in path order (a folder
+    so named too, which parsing then names); links to folders are not followed, as by pathlib's
+    `rglob`, which takes longer to walk the tree."""
+    found: list[Path] = []
+    for top, folders, files in os.walk(folder):
+        found += [Path(top, name) for name in (*folders, *files) if name.endswith(".ttl")]
+        if not deep:
+            break
+    return sorted(found)
 
 
 def _check_graph_folders(root: Path, ids: list[str]) -> None:
