@@ -5,7 +5,8 @@ it, so those three make the key: an unchanged file of an unchanged project is re
 cache, and the build's output is byte for byte what a clean build writes. A table's triples
 depend on its metadata, its CSV and their paths (which its lines' comments name), and are
 kept the same way. Entries that the last build did not use are removed, so the cache holds
-one build's worth of files.
+one build's worth of files. The digests of the files' bytes are read from their stat where they
+have not changed (`kg.build.file_digests`): a rebuild need not read every input file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from kg import namespaces
 from kg.build import literals, locate, parsing, streaming, tables
+from kg.build.file_digests import FileDigests
 from kg.build.made_by import code_digest
 from kg.build.parsing import read_input
 from kg.build.whole_files import remove_stale_partials, write_whole
@@ -32,28 +34,33 @@ def _code_digest() -> bytes:
     ).encode()
 
 
+DIGESTS = "digests.json"  # the input files' digests by their stat (`kg.build.file_digests`)
+
+
 class ParsedFiles:
     """The N-Quads of each input file, from the cache folder when its content was parsed before."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.used: set[str] = set()  # the entries this build read or wrote, which `prune` keeps
+        self.used: set[str] = {DIGESTS}  # the entries this build read or wrote, which `prune` keeps
         self._code = _code_digest()
+        self.digests = FileDigests(folder / DIGESTS)
 
     def key(self, path: Path, name: str) -> str:
         """What the N-Quads of the file at `path`, in graph `name`, are kept under: its bytes, the
         graph and the code. Raises InputError for a file that cannot be read."""
-        return self._key(read_input(path), name)
+        return self._key(self.digests.digest(path, read_input), name)
 
     def keyed_nquads(self, path: Path, name: str) -> tuple[str, bytes]:
         """The file's key and its N-Quads, both of one reading of it (a file saved meanwhile is not
         kept under the key of its other version)."""
         text = read_input(path)
-        key = self._key(text, name)
+        key = self._key(hashlib.sha256(text).hexdigest(), name)
         return key, self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name, text))
 
-    def _key(self, text: bytes, name: str) -> str:
-        return hashlib.sha256(self._code + name.encode() + b"\0" + text).hexdigest()
+    def _key(self, digest: str, name: str) -> str:
+        """The key of a file whose bytes have the SHA-256 `digest`."""
+        return hashlib.sha256(self._code + name.encode() + b"\0" + digest.encode()).hexdigest()
 
     def keep(self, keys: list[str]) -> None:
         """Keep the N-Quads of these keys for the next build, as entries this one used unread."""
@@ -72,9 +79,8 @@ class ParsedFiles:
         inputs = tables.table_inputs(metadata)
         if inputs is None:
             return tables.table_ntriples(metadata)
-        key = hashlib.sha256(
-            self._code + b"".join(str(path).encode() + b"\0" + path.read_bytes() for path in inputs)
-        ).hexdigest()
+        digests = "".join(f"{path}\0{self.digests.digest(path, Path.read_bytes)}\0" for path in inputs)
+        key = hashlib.sha256(self._code + digests.encode()).hexdigest()
 
         def converted() -> bytes:
             blocks = tables.table_ntriples(metadata)
@@ -97,6 +103,7 @@ class ParsedFiles:
     def prune(self) -> None:
         """Remove the entries this build did not use, and what killed builds left half-written."""
         remove_stale_partials(self.folder)
+        self.digests.save()
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
             if entry.suffix in (".nq", ".json") and entry.name not in self.used:
                 entry.unlink(missing_ok=True)
