@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from kg.build.file_digests import FileDigests, _file_system_time
+from kg.build.file_digests import REAL_CHANGE_TIME, FileDigests, _file_system_time, _file_system_type
 from kg.build.parsed import DIGESTS
 from kg.build.parsing import InputError
 from kg.build.pipeline import PARSED, build
@@ -20,10 +21,18 @@ from kg.build.pipeline import PARSED, build
 REPORT = "000_1bdfefaeb44abb70"
 
 
+@pytest.fixture(autouse=True)
+def _a_file_system_with_a_change_time(tmp_path: Path) -> None:
+    """The record is kept only on a file system whose change time is one (see `kg.build.file_digests`)."""
+    kind = _file_system_type(tmp_path.stat().st_dev)
+    if kind not in REAL_CHANGE_TIME:
+        pytest.skip(f"the temporary folder is on {kind or 'an unlisted file system'}: no record is kept")
+
+
 def settled(path: Path) -> Path:
     """`path`, once the file system's clock has moved past its last change."""
     changed = path.stat().st_ctime_ns
-    while _file_system_time(path.parent) <= changed:
+    while _file_system_time(path.parent)[0] <= changed:
         time.sleep(0.005)
     return path
 
@@ -53,7 +62,7 @@ def remembered(record: Path, path: Path) -> str:
 
 
 def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
-    record, path = tmp_path / "cache" / "digests.json", written(tmp_path / "a.ttl", b"first")
+    record, path = tmp_path / "cache" / "digests", written(tmp_path / "a.ttl", b"first")
     assert remembered(record, path) == hashlib.sha256(b"first").hexdigest()
     reads = Reads()
     again = FileDigests(record)
@@ -62,7 +71,7 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
 
 
 def test_a_file_rewritten_at_its_length_with_its_times_set_back_is_read_again(tmp_path: Path) -> None:
-    record, path = tmp_path / "digests.json", written(tmp_path / "a.ttl", b"first")
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
     remembered(record, path)
     before = path.stat()
     path.write_bytes(b"other")
@@ -75,7 +84,7 @@ def test_a_file_rewritten_at_its_length_with_its_times_set_back_is_read_again(tm
 
 
 def test_another_file_moved_in_its_place_is_read_again(tmp_path: Path) -> None:
-    record, path = tmp_path / "digests.json", written(tmp_path / "a.ttl", b"first")
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
     remembered(record, path)
     other = tmp_path / "b.ttl"
     other.write_bytes(b"other")
@@ -87,9 +96,9 @@ def test_another_file_moved_in_its_place_is_read_again(tmp_path: Path) -> None:
 def test_a_file_not_settled_when_the_build_looked_is_not_remembered(tmp_path: Path) -> None:
     """Its times are not older than the build's first look, so it might change again unseen within
     the same tick of the clock: the next build reads it again."""
-    record, path = tmp_path / "digests.json", tmp_path / "a.ttl"
+    record, path = tmp_path / "digests", tmp_path / "a.ttl"
     path.write_bytes(b"first")
-    ahead = _file_system_time(tmp_path) + 3_600 * 10**9
+    ahead = _file_system_time(tmp_path)[0] + 3_600 * 10**9
     os.utime(path, ns=(ahead, ahead))
     remembered(record, path)
     reads = Reads()
@@ -97,13 +106,99 @@ def test_a_file_not_settled_when_the_build_looked_is_not_remembered(tmp_path: Pa
     assert reads.paths == [path]
 
 
-def test_a_record_that_cannot_be_read_reads_every_file(tmp_path: Path) -> None:
-    record, path = tmp_path / "digests.json", written(tmp_path / "a.ttl", b"first")
-    for broken in [b"{", b"[]", b'{"x": 1}', b'{"a": [1, 2]}', b"\xff"]:
-        record.write_bytes(broken)
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"{",
+        b"[]",
+        b"\xff",
+        b'{"x": 1}',
+        b'{"x": [1, 2]}',
+        b"[" * 100_000,
+        b'{"PATH": [Infinity, 0, 0, 0, 0, "DIGEST"]}',
+        b'{"PATH": [5.0, 0, 0, 0, 0, "DIGEST"]}',
+        b'{"PATH": [-5, 0, 0, 0, 0, "DIGEST"]}',
+        b'{"PATH": [SIZE, MTIME, CTIME, INODE, DEVICE, "not a digest"]}',
+    ],
+)
+def test_a_record_that_cannot_be_read_reads_every_file(tmp_path: Path, broken: bytes) -> None:
+    """A malformed record (cut short, of the wrong shape or types, nested past Python's limit) is no
+    record: every file is read, nothing fails."""
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
+    status = path.stat()
+    for name, value in [
+        ("PATH", json.dumps(str(path))[1:-1]),
+        ("DIGEST", hashlib.sha256(b"other").hexdigest()),
+        ("SIZE", str(status.st_size)),
+        ("MTIME", str(status.st_mtime_ns)),
+        ("CTIME", str(status.st_ctime_ns)),
+        ("INODE", str(status.st_ino)),
+        ("DEVICE", str(status.st_dev)),
+    ]:
+        broken = broken.replace(name.encode(), value.encode())
+    record.write_bytes(broken)
+    reads = Reads()
+    assert FileDigests(record).digest(path, reads) == hashlib.sha256(b"first").hexdigest()
+    assert reads.paths == [path]
+
+
+def test_a_record_of_the_right_shape_is_read(tmp_path: Path) -> None:
+    """The other side of the test above: the same record, well formed, is used (so that the broken
+    ones were refused for what is wrong with them)."""
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
+    status = path.stat()
+    entry = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev]
+    record.write_text(json.dumps({str(path): [*entry, hashlib.sha256(b"other").hexdigest()]}), "utf-8")
+    assert FileDigests(record).digest(path, Reads()) == hashlib.sha256(b"other").hexdigest()
+
+
+def test_a_link_retargeted_while_it_was_read_is_not_remembered(tmp_path: Path) -> None:
+    """The link pointed at one file when the build looked at it and at another when it read it, then
+    back: the stat after the read is not the one before, so the digest of the other file's bytes is
+    not recorded under the first file's stat."""
+    first, other = written(tmp_path / "first.ttl", b"first"), written(tmp_path / "other.ttl", b"other")
+    link = tmp_path / "a.ttl"
+    link.symlink_to(first)
+
+    def point(target: Path) -> None:
+        (tmp_path / "next").symlink_to(target)
+        os.replace(tmp_path / "next", link)
+
+    def read_retargeted(path: Path) -> bytes:
+        point(other)
+        return path.read_bytes()
+
+    record = tmp_path / "digests"
+    digests = FileDigests(record)
+    assert digests.digest(link, read_retargeted) == hashlib.sha256(b"other").hexdigest()
+    digests.save()
+    point(first)
+    reads = Reads()
+    assert FileDigests(record).digest(link, reads) == hashlib.sha256(b"first").hexdigest()
+    assert reads.paths == [link]
+
+
+def test_a_file_on_another_file_system_than_the_record_is_not_remembered(tmp_path: Path) -> None:
+    """Its clock is not the one the record's time was read from."""
+    elsewhere = Path("/dev/shm")
+    if not elsewhere.is_dir() or elsewhere.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system to write on")
+    with tempfile.TemporaryDirectory(dir=elsewhere) as folder:
+        path = written(Path(folder) / "a.ttl", b"first")
+        remembered(tmp_path / "digests", path)
         reads = Reads()
-        assert FileDigests(record).digest(path, reads) == hashlib.sha256(b"first").hexdigest()
+        FileDigests(tmp_path / "digests").digest(path, reads)
         assert reads.paths == [path]
+
+
+def test_a_digest_is_forgotten_when_the_bytes_read_since_disagree(tmp_path: Path) -> None:
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
+    digests = FileDigests(record)
+    digests.digest(path, Path.read_bytes)
+    digests.forget_unless(path, hashlib.sha256(b"first").hexdigest())
+    assert str(path) in digests.seen
+    digests.forget_unless(path, hashlib.sha256(b"other").hexdigest())
+    assert digests.seen == {}
 
 
 def test_a_file_that_cannot_be_read_is_named_though_it_was_remembered(

@@ -15,7 +15,6 @@ from kg.build import pipeline
 from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checks import BuildFailed
 from kg.build.parallel import THREADS_VARIABLE
-from kg.build.parsed import DIGESTS
 from kg.build.pipeline import PARSED, READ_AHEAD_FROM, BuildResult, build
 
 REPORT = "000_1bdfefaeb44abb70"
@@ -60,8 +59,8 @@ def _rebuild_fails_as_clean(project: Path, tmp_path: Path) -> str:
 
 
 def _entries(cache: Path, pattern: str) -> dict[str, int]:
-    """The parse cache's entries (not its record of the files' digests), with when each was written."""
-    return {entry.name: entry.stat().st_mtime_ns for entry in cache.glob(pattern) if entry.name != DIGESTS}
+    """The parse cache's entries, with when each was written."""
+    return {entry.name: entry.stat().st_mtime_ns for entry in cache.glob(pattern)}
 
 
 def _edit(path: Path, old: str, new: str) -> None:

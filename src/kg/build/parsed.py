@@ -34,7 +34,7 @@ def _code_digest() -> bytes:
     ).encode()
 
 
-DIGESTS = "digests.json"  # the input files' digests by their stat (`kg.build.file_digests`)
+DIGESTS = "digests"  # the input files' digests by their stat (`kg.build.file_digests`), as JSON
 
 
 class ParsedFiles:
@@ -42,7 +42,7 @@ class ParsedFiles:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.used: set[str] = {DIGESTS}  # the entries this build read or wrote, which `prune` keeps
+        self.used: set[str] = set()  # the entries this build read or wrote, which `prune` keeps
         self._code = _code_digest()
         self.digests = FileDigests(folder / DIGESTS)
 
@@ -55,7 +55,9 @@ class ParsedFiles:
         """The file's key and its N-Quads, both of one reading of it (a file saved meanwhile is not
         kept under the key of its other version)."""
         text = read_input(path)
-        key = self._key(hashlib.sha256(text).hexdigest(), name)
+        digest = hashlib.sha256(text).hexdigest()
+        self.digests.forget_unless(path, digest)  # a file saved since its key was looked up
+        key = self._key(digest, name)
         return key, self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name, text))
 
     def _key(self, digest: str, name: str) -> str:
