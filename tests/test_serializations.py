@@ -3,6 +3,7 @@ what it writes is what the build publishes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,27 +12,31 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import running
+from processes import children_of, running
 
 from kg.build import pipeline
-from kg.build.pipeline import BuildFailed, build
+from kg.build.incremental import STATE
+from kg.build.pipeline import BuildFailed, _writers_ready, build
 from kg.build.serializations import (
     ONE_WRITER_BELOW,
     SerializationFailed,
     Serializing,
     serialization_paths,
 )
+from kg.store.generations import Generation
 
 WRITER = "kg.build.serializations"
 
 
-def writers(out: Path) -> list[int]:
-    """The processes writing serializations into `out`."""
-    return [
-        pid
-        for pid, _, command in running()
-        if WRITER.encode() in command.split(b"\0") and str(out).encode() in command
-    ]
+def writers(parent: int | None = None) -> list[int]:
+    """The writing processes `parent` (this process by default) started."""
+    started_by = os.getpid() if parent is None else parent
+    return [pid for pid, command in children_of(started_by) if WRITER.encode() in command.split(b"\0")]
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of the writing processes `pids` still running."""
+    return [pid for pid, _, command in running() if pid in pids and WRITER.encode() in command.split(b"\0")]
 
 
 def test_a_build_that_fails_while_the_writer_runs_stops_it(
@@ -44,18 +49,19 @@ def test_a_build_that_fails_while_the_writer_runs_stops_it(
     os.mkfifo(blocked / "data.nq")
     outs: list[Path] = []
 
-    def waiting_writer(split: Path, names: list[str], out: Path, *_: object) -> Serializing:
-        outs.append(out)
-        return Serializing(blocked, ["data"], out)
+    class WaitingWriters(Serializing):
+        def start(self, split: Path, names: list[str], out: Path, *_: object, **__: object) -> Serializing:
+            outs.append(out)
+            return super().start(blocked, ["data"], out)
 
-    monkeypatch.setattr(pipeline, "Serializing", waiting_writer)
+    monkeypatch.setattr(pipeline, "Serializing", WaitingWriters)
     changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
     changes.write_text(
         changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
     )
     with pytest.raises(BuildFailed, match="percentage change does not agree"):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
-    assert len(outs) == 1 and writers(outs[0]) == []
+    assert len(outs) == 1 and writers() == []
     assert os.listdir(tmp_path / "generations") == [".lock"]  # its staging folder removed
 
 
@@ -68,7 +74,7 @@ def test_the_writer_runs_the_build_s_own_code_whatever_the_working_folder_holds(
     split = tmp_path / "split"
     split.mkdir()
     (split / "data.nq").write_text('<urn:s> <urn:p> "o" <https://w3id.org/opioid-kg/graph/data> .\n', "utf-8")
-    written = Serializing(split, ["data"], tmp_path / "out").wait()
+    written = Serializing().start(split, ["data"], tmp_path / "out").wait()
     assert written == serialization_paths(["data"], tmp_path / "out")
     assert all(path.is_file() for path in written)
     assert "<urn:s>" in (tmp_path / "out" / "graphs" / "data.ttl").read_text("utf-8")
@@ -82,21 +88,22 @@ def test_the_writers_die_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
     os.mkfifo(dump)
     starter = (
         "import sys, time; from pathlib import Path; from kg.build.serializations import Serializing; "
-        f"Serializing(Path({str(split)!r}), ['data'], Path({str(out)!r}), dump=Path({str(dump)!r})); "
+        f"Serializing().start(Path({str(split)!r}), ['data'], Path({str(out)!r}), dump=Path({str(dump)!r})); "
         "print('started', flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None and parent.stdout.readline() == "started\n"
     deadline = time.monotonic() + 10
-    while len(writers(out)) < 2:  # the dataset's and the graphs' files, and the dump
-        assert time.monotonic() < deadline, f"the writers never started: {writers(out)}"
+    while len(writers(parent.pid)) < 2:  # the dataset's and the graphs' files, and the dump
+        assert time.monotonic() < deadline, f"the writers never started: {writers(parent.pid)}"
         time.sleep(0.05)
+    started = writers(parent.pid)
     parent.send_signal(signal.SIGKILL)
     parent.wait(10)
     parent.stdout.close()
     deadline = time.monotonic() + 10
-    while writers(out):
-        assert time.monotonic() < deadline, f"writers {writers(out)} outlived the build killed by SIGKILL"
+    while alive(started):
+        assert time.monotonic() < deadline, f"writers {alive(started)} outlived the build killed by SIGKILL"
         time.sleep(0.05)
 
 
@@ -106,7 +113,7 @@ def test_a_writer_that_fails_fails_the_build_with_its_reason(tmp_path: Path) -> 
     with pytest.raises(
         SerializationFailed, match=r"writing the serializations into .* failed \(1\): .*No such file"
     ):
-        Serializing(split, ["data"], tmp_path / "out").wait()
+        Serializing().start(split, ["data"], tmp_path / "out").wait()
 
 
 @pytest.mark.parametrize(("quads", "processes"), [(ONE_WRITER_BELOW - 1, 1), (ONE_WRITER_BELOW, 2)])
@@ -118,14 +125,51 @@ def test_a_small_dataset_is_written_by_one_process_and_a_large_one_s_dump_by_ano
     os.mkfifo(split / "data.nq")  # never written: the writers wait on it
     os.mkfifo(tmp_path / "dump.nq")
     out = tmp_path / "out"
-    writing = Serializing(split, ["data"], out, quads, dump=tmp_path / "dump.nq")
+    writing = Serializing().start(split, ["data"], out, quads, dump=tmp_path / "dump.nq")
     try:
         deadline = time.monotonic() + 10
-        while len(writers(out)) < processes:
-            assert time.monotonic() < deadline, writers(out)
+        while len(writers()) < processes:
+            assert time.monotonic() < deadline, writers()
             time.sleep(0.05)
         time.sleep(0.2)
-        assert len(writers(out)) == processes
+        assert len(writers()) == processes
     finally:
         writing.stop()
-    assert writers(out) == []
+    assert writers() == []
+
+
+def test_a_writer_started_early_and_given_no_work_ends_and_the_other_writes_everything(
+    tmp_path: Path,
+) -> None:
+    """Two writers started before the build knew its size, which turned out small: one writes every
+    file, the other ends without writing, and the build goes on."""
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "data.nq").write_text('<urn:s> <urn:p> "o" <https://w3id.org/opioid-kg/graph/data> .\n', "utf-8")
+    (tmp_path / "dump.nq").write_bytes((split / "data.nq").read_bytes())
+    writing = Serializing(2)
+    assert len(writers()) == 2
+    written = writing.start(split, ["data"], tmp_path / "out", 1, dump=tmp_path / "dump.nq").wait()
+    assert all(path.is_file() for path in written) and len(written) == 5
+    assert writers() == []
+
+
+@pytest.mark.parametrize(
+    ("state", "ready"),
+    [
+        (None, 1),
+        ({"triples": {"data": ONE_WRITER_BELOW - 1}}, 1),
+        ({"triples": {"data": ONE_WRITER_BELOW // 2, "provenance": ONE_WRITER_BELOW // 2}}, 2),
+        ({"triples": {"data": "many"}}, 1),
+        ({"triples": [ONE_WRITER_BELOW]}, 1),
+    ],
+)
+def test_two_writers_are_started_early_after_a_generation_large_enough_for_two(
+    tmp_path: Path, state: dict[str, object] | None, ready: int
+) -> None:
+    generation = Generation(tmp_path / "0001-x")
+    generation.path.mkdir()
+    if state is not None:
+        (generation.path / STATE).write_text(json.dumps(state), "utf-8")
+    assert _writers_ready(generation) == ready
+    assert _writers_ready(None) == 1

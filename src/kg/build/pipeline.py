@@ -48,6 +48,7 @@ from kg.build.incremental import (
     previous_checks,
     previous_texts,
     reached_sources,
+    read_state,
     text_digests,
     too_many,
     write_state,
@@ -62,7 +63,7 @@ from kg.build.patched import Patched, patched_dump
 from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, input_files, source_ids
 from kg.build.reach import Revalidation
-from kg.build.serializations import Serializing, graph_quads
+from kg.build.serializations import ONE_WRITER_BELOW, Serializing, graph_quads
 from kg.build.store_validation import validation_texts
 from kg.build.streaming import sort_nquads, split_by_graph
 from kg.build.tables import write_tables
@@ -172,6 +173,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         # removes if this one is killed.
         scratch = staging.path / "inputs"
         scratch.mkdir()
+        writers = Serializing(_writers_ready(generations.current()))
         try:
             files = input_files(root) if source is None else one_source_files(root, source, scratch)
             ids = source_ids(root) if source is None else [source]
@@ -179,8 +181,9 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
             for name, paths in write_tables(folders, scratch, parsed.table).items():
                 files.setdefault(name, []).extend(paths)
             previous = (generations.current(), reach)
-            return stage(root, files, staging, phases, parsed, previous, generations.retire_older)
+            return stage(root, files, staging, phases, parsed, previous, generations.retire_older, writers)
         finally:
+            writers.stop()
             shutil.rmtree(scratch, ignore_errors=True)
 
     staged = publish(generations, make)
@@ -281,11 +284,13 @@ def stage(
     parsed: ParsedFiles | None = None,
     previous: tuple[Generation | None, Analyses] | None = None,
     while_writing: Callable[[], object] | None = None,
+    writers: Serializing | None = None,
 ) -> Staged:
     """The build of the input `files` (by graph name) into a staging generation, checked against the
     project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds,
     and `previous` is the generation a rebuild may start from, with the analyses of its queries.
-    `while_writing` runs once every check has passed, while the writing processes finish."""
+    `while_writing` runs once every check has passed, while the writing processes finish; `writers` are
+    those processes, started before the build's size was known (else they start here)."""
     phases = _Phases() if phases is None else phases
     index = SubjectIndex([path for paths in files.values() for path in paths])
     dump = staging.dist / "opioid-kg.nq.sorted"
@@ -301,7 +306,8 @@ def stage(
             counts = split_by_graph(dump, split) if patch is None else patch.counts
             total = sum(counts.values())
             earlier_path = earlier.path if earlier else None
-            serializing = Serializing(split, list(counts), staging.dist, total, earlier_path, dump)
+            serializing = writers or Serializing()
+            serializing.start(split, list(counts), staging.dist, total, earlier_path, dump)
             if comparison is not None:
                 change, why = comparison.change(total)
             else:
@@ -342,6 +348,14 @@ def stage(
             serializing.stop()
     relative = [path.relative_to(staging.dist) for path in written]
     return Staged(counts, report, excerpt_count, relative, how, sha256)
+
+
+def _writers_ready(previous: Generation | None) -> int:
+    """How many writing processes to start before the build knows its size: two where the previous
+    generation was large enough for two, else one (for a small build a second costs only its start)."""
+    triples = (read_state(previous) or {}).get("triples") if previous is not None else None
+    counts = triples.values() if isinstance(triples, dict) else []
+    return 2 if sum(count for count in counts if isinstance(count, int)) >= ONE_WRITER_BELOW else 1
 
 
 def _sorted_dump(

@@ -8,14 +8,17 @@ another process rather than a thread: on a second core, it is done by the time
 the checks are. The processes die with the build (a kill -9 of the build kills
 them too), and a failed build stops them before its staging folder is removed.
 
-    python -m kg.build.serializations PARENT-PID PARTS SPLIT OUT PREVIOUS DUMP NAME...
+    python -m kg.build.serializations PARENT-PID
 
+reads its work from its input, one line, a JSON list: PARTS, SPLIT, OUT, PREVIOUS, DUMP, NAME...
 PARTS is whole, graphs or dump, or several joined by commas; PREVIOUS the folder of the generation
 whose files' pieces may be read, or "" for none; DUMP the sorted dump, or "" without the dump part.
+An empty line is no work.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,9 +108,18 @@ class Serializing:
     """`write_serializations` running in child processes: with `quads` enough, one for the dataset's
     and the graphs' files and one for the dump (so that a clean build's writing uses the cores its
     queries leave, and a rebuild's ends with its checks), else one for all; `wait` for the paths,
-    `stop` to end them."""
+    `stop` to end them.
 
-    def __init__(
+    The processes are started `ready` before their work is known (`start` gives it): each takes about
+    0.35 s to start Python and import its modules, which then overlaps the build's parsing rather than
+    delaying the writing that a rebuild's checks wait for. A process given no work ends at once."""
+
+    def __init__(self, ready: int = 1) -> None:
+        self.paths: list[Path] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._add(ready)
+
+    def start(
         self,
         split: Path,
         names: list[str],
@@ -115,30 +127,22 @@ class Serializing:
         quads: int = ONE_WRITER_BELOW,
         previous: Path | None = None,
         dump: Path | None = None,
-    ) -> None:
+    ) -> Serializing:
+        """Give the processes their work (starting more if it needs more); this object."""
         self.paths = serialization_paths(names, out) + ([out / DUMP_FILE] if dump else [])
         parts = [",".join(PARTS)] + ([DUMP_PART] if dump else [])
         if quads < ONE_WRITER_BELOW:
             parts = [",".join(parts)]
-        self._processes: list[subprocess.Popen[bytes]] = []
-        try:
-            for part in parts:
-                self._processes.append(
-                    python_child(
-                        __name__,
-                        *(part, str(split), str(out), str(previous or ""), str(dump or ""), *names),
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE,
-                    )
-                )
-        except OSError:
-            self.stop()  # those started, if another could not be
-            raise
+        self._add(len(parts) - len(self._processes))
+        given = [str(split), str(out), str(previous or ""), str(dump or ""), *names]
+        for number, process in enumerate(self._processes):
+            _send(process, json.dumps([parts[number], *given]) if number < len(parts) else "")
+        return self
 
     def wait(self) -> list[Path]:
         """The paths written, once the children have finished; raise SerializationFailed with the
         first error if one failed or a path was not written."""
-        errors = [process.communicate()[1] for process in self._processes]
+        errors = [_error_output(process) for process in self._processes]
         missing = [path.name for path in self.paths if not path.is_file()]
         failed = [
             (p.returncode, e) for p, e in zip(self._processes, errors, strict=True) if p.returncode != 0
@@ -157,14 +161,52 @@ class Serializing:
             if process.poll() is None:
                 process.kill()
             process.wait()
-            if process.stderr is not None:
-                process.stderr.close()
+            for pipe in (process.stdin, process.stderr):
+                if pipe is not None:
+                    pipe.close()
+
+    def _add(self, count: int) -> None:
+        """Start `count` more processes, waiting for their work."""
+        try:
+            for _ in range(count):
+                self._processes.append(
+                    python_child(
+                        __name__, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                    )
+                )
+        except OSError:
+            self.stop()  # those started, if another could not be
+            raise
+
+
+def _error_output(process: subprocess.Popen[bytes]) -> bytes:
+    """What the process wrote on its standard error, once it has ended."""
+    assert process.stderr is not None
+    with process.stderr:
+        error = process.stderr.read()
+    process.wait()
+    return error
+
+
+def _send(process: subprocess.Popen[bytes], work: str) -> None:
+    """The process's work as one line, then the end of its input; a process that has died meanwhile
+    is reported by `wait`."""
+    assert process.stdin is not None
+    try:
+        process.stdin.write(work.encode() + b"\n")
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
 
 
 def main(arguments: list[str]) -> None:
-    parent, part, split, out, previous, dump, *names = arguments
+    (parent,) = arguments
     if not die_with(int(parent)):
         sys.exit(1)  # the build died already
+    line = sys.stdin.buffer.readline()
+    if not line.strip():
+        return  # no work: another process writes everything
+    part, split, out, previous, dump, *names = json.loads(line)
     earlier, sorted_dump = (Path(path) if path else None for path in (previous, dump))
     write_serializations(Path(split), names, Path(out), tuple(part.split(",")), earlier, sorted_dump)
 
