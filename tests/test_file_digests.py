@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.build import file_digests
 from kg.build.file_digests import REAL_CHANGE_TIME, FileDigests, _file_system_time, _file_system_type
 from kg.build.parsed import DIGESTS
 from kg.build.parsing import InputError
@@ -236,3 +237,22 @@ def test_a_rebuild_after_a_change_that_keeps_the_files_length_and_times_matches_
     dump = "opioid-kg.nq"
     assert (work / "dist" / dump).read_bytes() == (clean / "dist" / dump).read_bytes()
     assert b"the present opioid overdose epidemic" in (clean / "dist" / dump).read_bytes()
+
+
+def test_no_record_is_kept_on_a_file_system_whose_stat_may_not_be_the_files_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network mount's stat may be cached, FAT's change time is its creation time: where the record
+    would sit on a file system not known to keep a real change time, every file is read."""
+    monkeypatch.setattr(file_digests, "REAL_CHANGE_TIME", set())
+    record, path = tmp_path / "digests", written(tmp_path / "a.ttl", b"first")
+    remembered(record, path)
+    assert json.loads(record.read_bytes()) == {}
+    reads = Reads()
+    FileDigests(record).digest(path, reads)
+    assert reads.paths == [path]
+
+
+def test_the_file_system_is_named_as_the_kernel_lists_it() -> None:
+    assert _file_system_type(os.stat("/proc").st_dev) == "proc"
+    assert _file_system_type(-1 & 0xFFFFFFFF) is None  # a device no file system has

@@ -47,6 +47,7 @@ class FileDigests:
         self._kept: dict[str, tuple[Status, str]] | None = None  # read when first asked, if trusted
         self._now = 0  # the file system's time when this build first looked a digest up
         self._device = -1  # and the file system's device
+        self._trusted = False  # whether that file system's stat can stand for a file's bytes
         self.seen: dict[str, tuple[Status, str]] = {}  # what `save` keeps: the entries this build saw
 
     def digest(self, path: Path, read: Callable[[Path], bytes]) -> str:
@@ -54,9 +55,9 @@ class FileDigests:
         be read), or the recorded one when the file has not changed since."""
         if self._kept is None:
             self._now, self._device = _file_system_time(self.path.parent)
-            trusted = _file_system_type(self._device) in REAL_CHANGE_TIME
-            self._kept = _load_record(self.path) if trusted else {}
-        before = self._status(path)
+            self._trusted = _file_system_type(self._device) in REAL_CHANGE_TIME
+            self._kept = _load_record(self.path) if self._trusted else {}
+        before = self._status(path) if self._trusted else None
         name = str(path)
         kept = self._kept.get(name)
         if before is not None and kept is not None and kept[0] == before:
