@@ -173,3 +173,22 @@ def test_two_writers_are_started_early_after_a_generation_large_enough_for_two(
         (generation.path / STATE).write_text(json.dumps(state), "utf-8")
     assert _writers_ready(generation) == ready
     assert _writers_ready(None) == 1
+
+
+def test_a_writer_killed_before_its_work_came_fails_the_writing_and_is_stopped_quietly(
+    tmp_path: Path,
+) -> None:
+    """Its input is a closed pipe by then: giving it its work raises nothing, waiting says it was
+    killed, and stopping it raises nothing either."""
+    writing = Serializing(1)
+    (killed,) = writers()
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while alive([killed]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    writing.start(tmp_path / "split", ["data"], tmp_path / "out")
+    with pytest.raises(SerializationFailed, match=r"failed \(-9\)"):
+        writing.wait()
+    writing.stop()
+    assert writers() == []

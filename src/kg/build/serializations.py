@@ -19,6 +19,7 @@ An empty line is no work.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -192,11 +193,11 @@ def _send(process: subprocess.Popen[bytes], work: str) -> None:
     """The process's work as one line, then the end of its input; a process that has died meanwhile
     is reported by `wait`."""
     assert process.stdin is not None
-    try:
-        process.stdin.write(work.encode() + b"\n")
-        process.stdin.close()
+    try:  # written past the buffer, so that closing it has nothing left to write to a closed pipe
+        os.write(process.stdin.fileno(), work.encode() + b"\n")
     except BrokenPipeError:
         pass
+    process.stdin.close()
 
 
 def main(arguments: list[str]) -> None:
