@@ -40,8 +40,6 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.build.queries import build_queries
 from kg.build.shape_queries import (
@@ -101,7 +99,11 @@ class _Open(Exception):
 
 
 def analyse(text: str) -> Reach:
-    """The reach of one query text (see the module's docstring)."""
+    """The reach of one query text (see the module's docstring). rdflib's SPARQL parser is imported
+    here, not with the module: a steady rebuild finds every analysis kept, and its import takes a
+    tenth of a second of the build's start."""
+    from rdflib.plugins.sparql import prepareQuery
+
     try:
         found = _Found()
         _collect(prepareQuery(text).algebra, _Scope(None, []), found, top=True)
@@ -152,6 +154,8 @@ def _collect(
 ) -> None:
     """Every triple pattern under `node`, its variables named by their scope, with the `group` it lies
     in: the path of OPTIONAL, UNION, MINUS and EXISTS groups from the query's own."""
+    from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
+
     if isinstance(node, CompValue):
         if node.name == "SubSelect":
             raise _Open  # an unparsed sub-SELECT (inside EXISTS): its scope is not read here
@@ -184,6 +188,8 @@ def _collect(
 
 def _no_rows(node: Any) -> bool:
     """An empty block of values, which no solution passes."""
+    from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
+
     return isinstance(node, CompValue) and node.name == "ToMultiSet" and node.p == []
 
 

@@ -10,7 +10,6 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
-from kg.build.prepared import prepared_queries
 from kg.build.shape_queries import InvalidShape, check_pre_binding
 
 
@@ -62,6 +61,8 @@ def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> V
     """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
     import pyshacl  # imported here: the build validates on the store, and pyshacl takes long to load
     from pyshacl.errors import ValidationFailure
+
+    from kg.build.prepared import prepared_queries  # rdflib's SPARQL processor, as slow to load
 
     check_pre_binding(shapes)
     with prepared_queries():
