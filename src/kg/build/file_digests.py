@@ -68,15 +68,10 @@ class FileDigests:
             self.seen[name] = (before, digest)  # settled before this build looked, unchanged since
         return digest
 
-    def forget_unless(self, path: Path, digest: str) -> None:
-        """Forget the digest of `path` unless it is `digest`, that of bytes just read from it."""
-        seen = self.seen.get(str(path))
-        if seen is not None and seen[1] != digest:
-            del self.seen[str(path)]
-
     def save(self) -> None:
-        """Keep the entries this build saw for the next one (the others' files are gone or changed)."""
-        if self._kept is not None:
+        """Keep the entries this build saw for the next one (the others' files are gone or changed);
+        a record that would not change is not written again."""
+        if self._kept is not None and self.seen != self._kept:
             entries = {name: [*status, digest] for name, (status, digest) in sorted(self.seen.items())}
             write_whole(self.path, json.dumps(entries, separators=(",", ":")).encode())
 

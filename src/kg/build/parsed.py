@@ -55,9 +55,7 @@ class ParsedFiles:
         """The file's key and its N-Quads, both of one reading of it (a file saved meanwhile is not
         kept under the key of its other version)."""
         text = read_input(path)
-        digest = hashlib.sha256(text).hexdigest()
-        self.digests.forget_unless(path, digest)  # a file saved since its key was looked up
-        key = self._key(digest, name)
+        key = self._key(hashlib.sha256(text).hexdigest(), name)
         return key, self._kept(f"{key}.nq", lambda: streaming.file_nquads(path, name, text))
 
     def _key(self, digest: str, name: str) -> str:

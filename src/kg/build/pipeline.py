@@ -173,14 +173,15 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         # removes if this one is killed.
         scratch = staging.path / "inputs"
         scratch.mkdir()
-        writers = Serializing(_writers_ready(generations.current()))
+        current = generations.current()
+        writers = Serializing(_writers_ready(current))
         try:
             files = input_files(root) if source is None else one_source_files(root, source, scratch)
             ids = source_ids(root) if source is None else [source]
             folders = [root / "graph" / found for found in ids]
             for name, paths in write_tables(folders, scratch, parsed.table).items():
                 files.setdefault(name, []).extend(paths)
-            previous = (generations.current(), reach)
+            previous = (current, reach)
             return stage(root, files, staging, phases, parsed, previous, generations.retire_older, writers)
         finally:
             writers.stop()
