@@ -80,7 +80,9 @@ def test_the_writer_runs_the_build_s_own_code_whatever_the_working_folder_holds(
     assert "<urn:s>" in (tmp_path / "out" / "graphs" / "data.ttl").read_text("utf-8")
 
 
-def test_the_writers_die_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given_work", [True, False], ids=["writing", "waiting-for-work"])
+def test_the_writers_die_with_a_build_killed_by_sigkill(tmp_path: Path, given_work: bool) -> None:
+    """Killed while they write, or while they still wait for their work (started early)."""
     split = tmp_path / "split"
     split.mkdir()
     os.mkfifo(split / "data.nq")  # never written: the writers wait on them for as long as they live
@@ -88,8 +90,13 @@ def test_the_writers_die_with_a_build_killed_by_sigkill(tmp_path: Path) -> None:
     os.mkfifo(dump)
     starter = (
         "import sys, time; from pathlib import Path; from kg.build.serializations import Serializing; "
-        f"Serializing().start(Path({str(split)!r}), ['data'], Path({str(out)!r}), dump=Path({str(dump)!r})); "
-        "print('started', flush=True); time.sleep(60)"
+        + (
+            f"Serializing().start(Path({str(split)!r}), ['data'], Path({str(out)!r}), "
+            f"dump=Path({str(dump)!r})); "
+            if given_work
+            else "writing = Serializing(2); "
+        )
+        + "print('started', flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None and parent.stdout.readline() == "started\n"
