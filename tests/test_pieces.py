@@ -9,7 +9,7 @@ import json
 import os
 import random
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -204,6 +204,51 @@ def test_a_rebuild_copies_the_pieces_that_did_not_change(
         "graphs/data.ttl": 1,
         "graphs/data.jsonld": 1,
     }
+    # a file whose every byte is the previous one's is that file, linked: nothing is written again
+    shared = {
+        name
+        for name in written(names, second / "dist")
+        if same_file(first / "dist" / name, second / "dist" / name)
+    }
+    assert shared == {
+        f"graphs/{name}{suffix}" for name in names if name != "data" for suffix in (".ttl", ".jsonld")
+    }
+
+
+def same_file(one: Path, other: Path) -> bool:
+    return one.stat().st_ino == other.stat().st_ino
+
+
+@pytest.mark.parametrize(
+    ("damage", "pieces_intact"),
+    [
+        (lambda data: bytes([data[0] ^ 0x20]) + data[1:], True),  # the first byte is the frame's
+        (lambda data: data + b"\n", True),  # bytes past the end
+        (lambda data: data[:-1], False),  # cut short
+    ],
+    ids=["frame", "appended", "cut"],
+)
+def test_a_previous_file_not_whole_as_written_is_not_linked(
+    split: tuple[Path, list[str]], tmp_path: Path, damage: Callable[[bytes], bytes], pieces_intact: bool
+) -> None:
+    """Only a previous file that is byte for byte what this build writes is linked: one changed in its
+    frame, or longer or shorter than written, gives its pieces and the rest is written anew."""
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    damaged = {}
+    for name in ("graphs/provenance.ttl", "graphs/provenance.jsonld"):
+        path = first / "dist" / name
+        damaged[name] = damage(path.read_bytes())
+        path.write_bytes(damaged[name])
+    second = tmp_path / "second"
+    write_serializations(folder, names, second / "dist", previous=first)
+    assert written(names, second / "dist") == whole_serializations(folder, names, second / "dist")
+    for name, data in damaged.items():
+        assert not same_file(first / "dist" / name, second / "dist" / name)
+        assert (first / "dist" / name).read_bytes() == data
+        if pieces_intact:  # the damage is outside every piece: each is still read from the file
+            assert index(second)[name]["serialized"] == 0
 
 
 def test_pieces_a_previous_file_no_longer_holds_are_serialized_again(

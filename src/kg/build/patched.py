@@ -21,8 +21,6 @@ the build sort every file instead.
 from __future__ import annotations
 
 import mmap
-import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +31,7 @@ from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, usable_
 from kg.build.parse_workers import Input, Job
 from kg.build.parsed import ParsedFiles
 from kg.build.streaming import graph_of
+from kg.build.whole_files import link_or_copy
 from kg.namespaces import GRAPH_NAMES
 from kg.store.generations import Generation
 
@@ -173,7 +172,7 @@ def _patched_graphs(
     for name, changed in lines.items():
         old_file, new_file = before / f"{name}.nq", split / f"{name}.nq"
         if old_file.is_file() and not changed:
-            _link_or_copy(old_file, new_file)
+            link_or_copy(old_file, new_file)
         elif old_file.is_file():
             with _mapped(old_file) as old:
                 _write_patched(
@@ -196,15 +195,6 @@ def _mapped(path: Path) -> Iterator[mmap.mmap]:
     """The file's bytes, mapped (a file of the dataset is never empty)."""
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         yield data
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """`source` at `target` too: linked (no build writes into a graph's file once written), or copied
-    where the file system has no links."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _lower_bound(data: mmap.mmap, line: bytes) -> int:

@@ -31,7 +31,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg.build import made_by
-from kg.build.whole_files import write_whole
+from kg.build.whole_files import link_or_copy, write_whole
 from kg.namespaces import PREFIXES
 
 CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
@@ -277,7 +277,7 @@ class PieceFile:
 
     def __init__(self, path: Path, frame: Frame, kept: Kept | None) -> None:
         self.path, self.frame, self.kept = path, frame, kept
-        self._out = path.open("wb")
+        self._out = SameOrNew(path, kept.path if kept else None)
         self._source = _opened(kept.path) if kept else None
         self._offset = 0
         self._pieces: list[tuple[str, int, int, str]] = []
@@ -335,6 +335,56 @@ class PieceFile:
     def _write(self, data: bytes) -> None:
         self._out.write(data)
         self._offset += len(data)
+
+
+class SameOrNew:
+    """The file at `path`, written; while its bytes are those of the `previous` file from its start,
+    they are only compared with them, and a file that ends the same is the previous file, linked (see
+    `link_or_copy`): a graph that did not change keeps its files, neither written nor flushed again.
+    Where the bytes first differ, those found the same are copied from the previous file."""
+
+    def __init__(self, path: Path, previous: Path | None) -> None:
+        self.path, self._previous_path = path, previous
+        self._previous = _opened(previous) if previous else None
+        self._out: BinaryIO | None = None if self._previous else path.open("wb")
+        self._same = 0  # bytes found the same, from the start
+
+    def write(self, data: bytes) -> None:
+        if self._out is None:
+            assert self._previous is not None
+            if self._previous.read(len(data)) == data:
+                self._same += len(data)
+                return
+            self._write_anew()
+        assert self._out is not None
+        self._out.write(data)
+
+    def close(self) -> None:
+        """The file whole: linked when every byte was the previous file's, which ends there too."""
+        try:
+            if self._out is None and self._previous is not None and not self._previous.read(1):
+                self._previous.close()
+                assert self._previous_path is not None
+                link_or_copy(self._previous_path, self.path)
+            elif self._out is None:
+                self._write_anew()
+        finally:
+            for file in (self._out, self._previous):
+                if file is not None:
+                    file.close()
+
+    def _write_anew(self) -> None:
+        """Start writing the file: the bytes found the same so far, copied from the previous file."""
+        assert self._previous is not None
+        self._out = self.path.open("wb")
+        self._previous.seek(0)
+        left = self._same
+        while left:
+            block = self._previous.read(min(left, 1 << 20))
+            if not block:
+                raise OSError(f"{self._previous_path} was cut short while it was read")
+            self._out.write(block)
+            left -= len(block)
 
 
 def _opened(path: Path) -> BinaryIO | None:

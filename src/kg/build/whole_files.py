@@ -1,9 +1,11 @@
 """Files written whole: under a temporary name of their own in the same folder, then renamed, so a
-reader (another build sharing a cache folder, or the next one after a kill) never sees half a file."""
+reader (another build sharing a cache folder, or the next one after a kill) never sees half a file;
+and a generation's files shared whole with the next."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -32,3 +34,12 @@ def remove_stale_partials(folder: Path, older_than: float = 3600) -> None:
                 partial.unlink()
         except OSError:
             pass  # removed meanwhile by another build
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """`source` at `target` too: linked (no build writes into a generation's file once written), or
+    copied where the file system has no links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
