@@ -9,7 +9,9 @@ import json
 import os
 import random
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -225,14 +227,21 @@ def same_file(one: Path, other: Path) -> bool:
         (lambda data: bytes([data[0] ^ 0x20]) + data[1:], True),  # the first byte is the frame's
         (lambda data: data + b"\n", True),  # bytes past the end
         (lambda data: data[:-1], False),  # cut short
+        (
+            lambda data: (
+                data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1 :]
+            ),
+            False,
+        ),
     ],
-    ids=["frame", "appended", "cut"],
+    ids=["frame", "appended", "cut", "middle"],
 )
-def test_a_previous_file_not_whole_as_written_is_not_linked(
+def test_a_previous_file_that_differs_anywhere_is_not_linked(
     split: tuple[Path, list[str]], tmp_path: Path, damage: Callable[[bytes], bytes], pieces_intact: bool
 ) -> None:
     """Only a previous file that is byte for byte what this build writes is linked: one changed in its
-    frame, or longer or shorter than written, gives its pieces and the rest is written anew."""
+    frame or in a piece, or longer or shorter than written, gives the pieces it still holds and the
+    rest is written anew."""
     folder, names = split
     first = tmp_path / "first"
     write_serializations(folder, names, first / "dist")
@@ -249,6 +258,82 @@ def test_a_previous_file_not_whole_as_written_is_not_linked(
         assert (first / "dist" / name).read_bytes() == data
         if pieces_intact:  # the damage is outside every piece: each is still read from the file
             assert index(second)[name]["serialized"] == 0
+
+
+@contextmanager
+def released_after(path: Path, seconds: float) -> Iterator[list[bool]]:
+    """While the block runs: after `seconds`, whoever waits to read the FIFO `path` is released (a
+    writer opens it and closes it at once), so that a fault makes the test fail rather than hang;
+    the list yielded holds True once someone was."""
+    released: list[bool] = []
+    done = threading.Event()
+
+    def release() -> None:
+        if done.wait(seconds):
+            return
+        while not done.wait(0.1):
+            try:  # fails while no reader waits
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                continue
+            released.append(True)
+
+    releaser = threading.Thread(target=release, daemon=True)
+    releaser.start()
+    try:
+        yield released
+    finally:
+        done.set()
+        releaser.join()
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "folder"])
+def test_a_previous_file_that_is_no_regular_file_is_neither_linked_nor_waited_on(
+    split: tuple[Path, list[str]], tmp_path: Path, kind: str
+) -> None:
+    """In place of a previous file, a link to a file of the same bytes outside the generation, a FIFO
+    or a folder offers nothing: the file is written anew, sharing nothing with what is outside."""
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    previous = first / "dist" / "graphs" / "provenance.ttl"
+    outside = tmp_path / "outside.ttl"
+    previous.rename(outside)
+    if kind == "link":
+        previous.symlink_to(outside)
+    elif kind == "fifo":
+        os.mkfifo(previous)  # opened by a reader that waits, it would hold the build forever
+    else:
+        previous.mkdir()
+    second = tmp_path / "second"
+    with released_after(previous, seconds=10) as released:
+        write_serializations(folder, names, second / "dist", previous=first)
+    assert not released, "the writing waited on the FIFO until a writer came"
+    assert written(names, second / "dist") == whole_serializations(folder, names, second / "dist")
+    assert not same_file(outside, second / "dist" / "graphs" / "provenance.ttl")
+    assert index(second)["graphs/provenance.ttl"]["serialized"] == len(
+        index(second)["graphs/provenance.ttl"]["pieces"]
+    )
+
+
+def test_a_failed_writing_does_not_write_the_files_it_only_compared(
+    split: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error in the middle of a rebuild's writing ends it: the files whose bytes were so far only
+    compared with the previous ones are neither linked nor copied (the staging folder goes whole)."""
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    changed_split(folder, names, tmp_path / "changed")
+
+    def failing(*_: object) -> bytes:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(pieces.Frame, "body", failing)  # the first chunk to serialize, the changed one
+    second = tmp_path / "second" / "dist"
+    with pytest.raises(OSError, match="no space left"):
+        write_serializations(tmp_path / "changed", names, second, previous=first)
+    assert sorted(str(path.relative_to(second)) for path in second.rglob("*") if path.is_file()) == []
 
 
 def test_pieces_a_previous_file_no_longer_holds_are_serialized_again(

@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -31,7 +32,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg.build import made_by
-from kg.build.whole_files import link_or_copy, write_whole
+from kg.build.whole_files import link_open_file, write_whole
 from kg.namespaces import PREFIXES
 
 CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
@@ -287,7 +288,7 @@ class PieceFile:
         try:
             self._write(frame.start)
         except BaseException:
-            self._close_files()
+            self.abandon()
             raise
 
     def begin_graph(self, graph: ox.NamedNode) -> None:
@@ -323,12 +324,14 @@ class PieceFile:
             if self.frame.format is None and not self._pieces:  # a gzip file holds one member at least
                 self._write(gzip.compress(b"", compresslevel=GZIP_LEVEL, mtime=0))
             self._write(self.frame.end)
+            self._out.close()
         finally:
-            self._close_files()
+            self.abandon()
         return {"pieces": self._pieces, "serialized": self.serialized}
 
-    def _close_files(self) -> None:
-        self._out.close()
+    def abandon(self) -> None:
+        """Close the files without finishing the one written (see `SameOrNew.abandon`)."""
+        self._out.abandon()
         if self._source is not None:
             self._source.close()
 
@@ -339,21 +342,27 @@ class PieceFile:
 
 class SameOrNew:
     """The file at `path`, written; while its bytes are those of the `previous` file from its start,
-    they are only compared with them, and a file that ends the same is the previous file, linked (see
-    `link_or_copy`): a graph that did not change keeps its files, neither written nor flushed again.
-    Where the bytes first differ, those found the same are copied from the previous file."""
+    they are only compared with them, and a file that ends the same is the previous file, hard linked
+    (see `link_open_file`): a graph that did not change keeps its files, not written again. Where the
+    bytes first differ, those found the same are copied from the previous file, and checked against
+    the bytes compared. The previous file is linked, or copied, through the descriptor it was
+    compared through, so a file put in its place meanwhile is not taken for it. (`PieceFile` opens the
+    previous file once more, to read its pieces at their offsets.)"""
 
     def __init__(self, path: Path, previous: Path | None) -> None:
-        self.path, self._previous_path = path, previous
+        self.path = path
         self._previous = _opened(previous) if previous else None
         self._out: BinaryIO | None = None if self._previous else path.open("wb")
-        self._same = 0  # bytes found the same, from the start
+        self._same = hashlib.sha256()  # of the bytes found the same, from the start
+        self._same_length = 0
+        self._differed = False  # once true, the file is written, whatever came of it
+        self._closed = False
 
     def write(self, data: bytes) -> None:
-        if self._out is None:
-            assert self._previous is not None
+        if not self._differed and self._previous is not None:
             if self._previous.read(len(data)) == data:
-                self._same += len(data)
+                self._same.update(data)
+                self._same_length += len(data)
                 return
             self._write_anew()
         assert self._out is not None
@@ -361,37 +370,53 @@ class SameOrNew:
 
     def close(self) -> None:
         """The file whole: linked when every byte was the previous file's, which ends there too."""
+        if self._closed:
+            return
         try:
-            if self._out is None and self._previous is not None and not self._previous.read(1):
-                self._previous.close()
-                assert self._previous_path is not None
-                link_or_copy(self._previous_path, self.path)
-            elif self._out is None:
-                self._write_anew()
+            if not self._differed and self._previous is not None:
+                if self._previous.read(1) or not link_open_file(self._previous, self.path):
+                    self._write_anew()  # longer than written, or not linked: written whole
         finally:
-            for file in (self._out, self._previous):
-                if file is not None:
-                    file.close()
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Close the files without finishing: a file not yet begun is not written (a failed build's
+        staging folder is removed whole)."""
+        self._closed = True
+        for file in (self._out, self._previous):
+            if file is not None:
+                file.close()
 
     def _write_anew(self) -> None:
         """Start writing the file: the bytes found the same so far, copied from the previous file."""
         assert self._previous is not None
+        self._differed = True
         self._out = self.path.open("wb")
         self._previous.seek(0)
-        left = self._same
+        copied, left = hashlib.sha256(), self._same_length
         while left:
             block = self._previous.read(min(left, 1 << 20))
             if not block:
-                raise OSError(f"{self._previous_path} was cut short while it was read")
+                break
             self._out.write(block)
+            copied.update(block)
             left -= len(block)
+        if left or copied.digest() != self._same.digest():
+            raise OSError(f"{self.path.name}: the previous generation's file changed while it was read")
 
 
 def _opened(path: Path) -> BinaryIO | None:
+    """The previous generation's file at `path` open for reading, or None when there is no regular
+    file there: a link, a folder or a FIFO (which is not waited on) offers nothing."""
     try:
-        return path.open("rb")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        return None
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
 
 
 # An output: its file, its frame, and the one source it is written from (None: every source).
@@ -432,7 +457,7 @@ def write_pieces(
         for path, frame, only in outputs:
             name = str(path.relative_to(dist))
             file = PieceFile(path, frame, previous.files.get(name))
-            closing.callback(_closed, file, name, index.files)
+            closing.push(_ending(file, name, index.files))
             files.append((file, only))
         for source in sources:
             with source.open("rb") as lines:
@@ -455,8 +480,18 @@ def write_pieces(
     return index
 
 
-def _closed(file: PieceFile, name: str, entries: dict[str, object]) -> None:
-    entries[name] = file.close()
+def _ending(file: PieceFile, name: str, entries: dict[str, object]) -> Callable[..., bool]:
+    """How `file` ends as `write_pieces` does: finished, its entry under `name` in `entries`, or
+    abandoned when an error ends the writing."""
+
+    def end(error: type[BaseException] | None, *_: object) -> bool:
+        if error is None:
+            entries[name] = file.close()
+        else:
+            file.abandon()
+        return False  # the error, if any, goes on
+
+    return end
 
 
 def counted_pieces(generation: Path) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """Files written whole: under a temporary name of their own in the same folder, then renamed, so a
 reader (another build sharing a cache folder, or the next one after a kill) never sees half a file;
-and a generation's files shared whole with the next."""
+and a generation's files shared with the next by hard links (into its staging folder, which is
+published only once whole, so a copy where there are no links may be written in place)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_whole(path: Path, data: bytes) -> None:
@@ -43,3 +45,20 @@ def link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def link_open_file(file: BinaryIO, target: Path) -> bool:
+    """The file open as `file` linked at `target`, by its descriptor (Linux's `/proc/self/fd`, as
+    linkat(2) describes), so it is the file read, whatever its path names now; whether it could be
+    (no `/proc`, or a file system without links, cannot)."""
+    try:
+        folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        os.link(f"/proc/self/fd/{file.fileno()}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+    except OSError:
+        return False
+    finally:
+        os.close(folder)
+    return True
