@@ -355,7 +355,7 @@ class SameOrNew:
         self._out: BinaryIO | None = None if self._previous else path.open("wb")
         self._same = hashlib.sha256()  # of the bytes found the same, from the start
         self._same_length = 0
-        self._differed = False  # once true, the file is written, whatever came of it
+        self._differed = False  # once true, every byte goes to the file written anew
         self._closed = False
 
     def write(self, data: bytes) -> None:
