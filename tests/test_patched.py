@@ -4,6 +4,7 @@ is a clean build's."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -151,4 +152,30 @@ def test_a_kept_parse_cut_short_makes_a_rebuild_sort_every_file(
     again.unlink()
     rebuilt = build(library, library_work / "dist", library_work / "store")
     assert "1 quads removed" in rebuilt.how and "dump patched" not in rebuilt.how, rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
+
+
+@pytest.mark.parametrize("name", ["graphs/background.nq", "dist/opioid-kg.nq"])
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_previous_file_that_is_no_regular_file_makes_a_rebuild_sort_every_file(
+    library: Path, library_work: Path, tmp_path: Path, name: str, kind: str
+) -> None:
+    """A link (to the same bytes outside the generation) or a FIFO in place of the previous dump or
+    a graph's file is not patched from, nor linked into the new generation, nor waited on."""
+    previous = library_work / "generations" / "current" / name
+    outside = tmp_path / "outside.nq"
+    previous.rename(outside)
+    if kind == "link":
+        previous.symlink_to(outside)
+    else:
+        os.mkfifo(previous)
+    _edit(
+        library / "graph" / "common" / "data" / "periods.ttl",
+        PERIOD,
+        f'{PERIOD}\n    rdfs:comment "2017."@en ;',
+    )
+    rebuilt = build(library, library_work / "dist", library_work / "store")
+    assert "dump patched" not in rebuilt.how, rebuilt.how  # a FIFO for the dump: no previous build at all
+    graphs = library_work / "generations" / "current" / "graphs"
+    assert all(path.is_file() and not path.is_symlink() for path in graphs.iterdir())
     _same_as_clean(library, tmp_path, rebuilt)

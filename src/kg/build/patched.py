@@ -14,13 +14,15 @@ dump and graphs' files are sorted, so each line is found, and each added line
 placed, by binary search, and the new files are the old ones copied with those
 lines taken out and put in: byte for byte what sorting every file's lines
 gives. Whatever does not add up (a file or a kept entry of another size than
-the previous generation recorded, a file saved while the build read it) makes
-the build sort every file instead.
+the previous generation recorded, a file of the generation that is no regular
+file, a file saved while the build read it) makes the build sort every file
+instead.
 """
 
 from __future__ import annotations
 
 import mmap
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,13 +97,24 @@ def patched_dump(
 
 
 def _as_recorded(previous: Generation, recorded: object) -> bool:
-    """Whether the previous dump and graphs' files are there, of the sizes its build recorded."""
+    """Whether the previous dump and graphs' files are there, regular files of the sizes its build
+    recorded."""
     if not isinstance(recorded, dict) or not isinstance(recorded.get("graphs"), dict):
         return False
     files = {previous.dist / "opioid-kg.nq": recorded.get("dump")} | {
         previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
     }
-    return all(path.is_file() and path.stat().st_size == size for path, size in files.items())
+    return all(_regular_size(path) == size for path, size in files.items())
+
+
+def _regular_size(path: Path) -> int | None:
+    """The size of the regular file at `path`; None for anything else (a link, which would carry
+    what it points to into the new generation, a FIFO, which would be waited on) or nothing."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return None
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 def _new_inputs(
