@@ -13,6 +13,7 @@ from test_incremental import _edit, _files, _same_as_clean
 
 from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
+from kg.build.patched import _patched_graphs
 from kg.build.pipeline import PARSED, build
 
 COMMENT = (
@@ -155,15 +156,19 @@ def test_a_kept_parse_cut_short_makes_a_rebuild_sort_every_file(
     _same_as_clean(library, tmp_path, rebuilt)
 
 
-@pytest.mark.parametrize("name", ["graphs/background.nq", "dist/opioid-kg.nq"])
-@pytest.mark.parametrize("kind", ["link", "fifo"])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [(name, kind) for name in ("graphs/background.nq", "dist/opioid-kg.nq") for kind in ("link", "fifo")]
+    + [("graphs", "link")],
+)
 def test_a_previous_file_that_is_no_regular_file_makes_a_rebuild_sort_every_file(
     library: Path, library_work: Path, tmp_path: Path, name: str, kind: str
 ) -> None:
     """A link (to the same bytes outside the generation) or a FIFO in place of the previous dump or
-    a graph's file is not patched from, nor linked into the new generation, nor waited on."""
+    a graph's file, or a link in place of the graphs' folder, is not patched from, nor linked into
+    the new generation, nor waited on."""
     previous = library_work / "generations" / "current" / name
-    outside = tmp_path / "outside.nq"
+    outside = tmp_path / "outside"
     previous.rename(outside)
     if kind == "link":
         previous.symlink_to(outside)
@@ -179,3 +184,16 @@ def test_a_previous_file_that_is_no_regular_file_makes_a_rebuild_sort_every_file
     graphs = library_work / "generations" / "current" / "graphs"
     assert all(path.is_file() and not path.is_symlink() for path in graphs.iterdir())
     _same_as_clean(library, tmp_path, rebuilt)
+
+
+def test_a_graph_file_the_previous_generation_did_not_record_is_not_read(tmp_path: Path) -> None:
+    """A file found in the previous generation for a graph it counted no triples of (so recorded no
+    file for) is not patched from: the new file holds the lines put in, and only those."""
+    before, split = tmp_path / "before", tmp_path / "split"
+    before.mkdir()
+    planted = b"<urn:planted> <urn:p> <urn:o> <https://w3id.org/opioid-kg/graph/background> .\n"
+    (before / "background.nq").write_bytes(planted)
+    line = b"<urn:s> <urn:p> <urn:o> <https://w3id.org/opioid-kg/graph/background> .\n"
+    counts = _patched_graphs(before, {}, [(0, False, line)], split)
+    assert counts == {"background": 1}
+    assert (split / "background.nq").read_bytes() == line

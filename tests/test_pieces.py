@@ -218,7 +218,12 @@ def test_a_rebuild_copies_the_pieces_that_did_not_change(
 
 
 def same_file(one: Path, other: Path) -> bool:
-    return one.stat().st_ino == other.stat().st_ino
+    return os.path.samefile(one, other)
+
+
+def middle_byte_flipped(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
 
 
 @pytest.mark.parametrize(
@@ -227,12 +232,7 @@ def same_file(one: Path, other: Path) -> bool:
         (lambda data: bytes([data[0] ^ 0x20]) + data[1:], True),  # the first byte is the frame's
         (lambda data: data + b"\n", True),  # bytes past the end
         (lambda data: data[:-1], False),  # cut short
-        (
-            lambda data: (
-                data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1 :]
-            ),
-            False,
-        ),
+        (middle_byte_flipped, False),  # a piece's byte
     ],
     ids=["frame", "appended", "cut", "middle"],
 )
@@ -316,6 +316,41 @@ def test_a_previous_file_that_is_no_regular_file_is_neither_linked_nor_waited_on
     )
 
 
+def test_a_previous_folder_that_is_a_link_offers_nothing(
+    split: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """The previous generation's dist/graphs a link to a folder outside it holding the same files:
+    none of them is read or linked into the new generation."""
+    folder, names = split
+    first = tmp_path / "first"
+    write_serializations(folder, names, first / "dist")
+    outside = tmp_path / "outside"
+    (first / "dist" / "graphs").rename(outside)
+    (first / "dist" / "graphs").symlink_to(outside)
+    second = tmp_path / "second"
+    write_serializations(folder, names, second / "dist", previous=first)
+    assert written(names, second / "dist") == whole_serializations(folder, names, second / "dist")
+    for path in outside.iterdir():
+        assert not same_file(path, second / "dist" / "graphs" / path.name)
+        assert index(second)[f"graphs/{path.name}"]["serialized"] > 0
+
+
+def test_a_previous_file_changed_while_compared_fails_the_writing(tmp_path: Path) -> None:
+    """The bytes found the same are copied from the previous file where the new file first differs;
+    if they are no longer what was compared, the writing fails rather than write them."""
+    previous = tmp_path / "previous"
+    previous.write_bytes(b"same start, then an end")
+    target = tmp_path / "new"
+    with previous.open("rb") as opened:
+        file = pieces.SameOrNew(target, opened)
+        file.write(b"same start, ")
+        with previous.open("r+b") as writer:  # changed in place, as nothing in a build does
+            writer.write(b"SAME")
+        with pytest.raises(OSError, match="changed while it was read"):
+            file.write(b"and another end")
+        file.abandon()
+
+
 def test_a_failed_writing_does_not_write_the_files_it_only_compared(
     split: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,10 +361,14 @@ def test_a_failed_writing_does_not_write_the_files_it_only_compared(
     write_serializations(folder, names, first / "dist")
     changed_split(folder, names, tmp_path / "changed")
 
-    def failing(*_: object) -> bytes:
-        raise OSError("no space left on device")
+    serialized = pieces.Frame.body
 
-    monkeypatch.setattr(pieces.Frame, "body", failing)  # the first chunk to serialize, the changed one
+    def failing(frame: pieces.Frame, quads: list[ox.Quad], data: bytes = b"") -> bytes:
+        if b"(changed)" in data:  # the changed chunk: every graph before it was compared whole
+            raise OSError("no space left on device")
+        return serialized(frame, quads, data)
+
+    monkeypatch.setattr(pieces.Frame, "body", failing)
     second = tmp_path / "second" / "dist"
     with pytest.raises(OSError, match="no space left"):
         write_serializations(tmp_path / "changed", names, second, previous=first)

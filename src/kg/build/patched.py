@@ -24,7 +24,7 @@ from __future__ import annotations
 import mmap
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +69,11 @@ def patched_dump(
     it, or a change to the ontology or the shapes (which rebuilds everything). Raises InputError for
     the first bad file among those that changed."""
     state = usable_state(previous) if previous is not None else None
-    if previous is None or state is None or not _as_recorded(previous, state.get("sizes")):
+    if (
+        previous is None
+        or state is None
+        or not _as_recorded(previous, state.get("sizes"), state.get("triples"))
+    ):
         return None
     inputs, listed, triples = state.get("inputs"), state.get("repeated"), state.get("triples")
     if not isinstance(inputs, list) or not isinstance(listed, dict) or not isinstance(triples, dict):
@@ -96,25 +100,31 @@ def patched_dump(
     return Patched(change_of(removed, added), inputs_now, repeated, counts, taken_out, put_in)
 
 
-def _as_recorded(previous: Generation, recorded: object) -> bool:
+def _as_recorded(previous: Generation, recorded: object, triples: object) -> bool:
     """Whether the previous dump and graphs' files are there, regular files of the sizes its build
-    recorded."""
+    recorded, in folders of the generation's own, one file for each graph it counted triples of. A
+    link, to a file or to a folder, would carry what it points to into the new generation; a FIFO
+    would be waited on."""
     if not isinstance(recorded, dict) or not isinstance(recorded.get("graphs"), dict):
         return False
+    if not isinstance(triples, dict) or set(triples) != set(recorded["graphs"]):
+        return False
+    folders = [previous.dist, previous.graphs]
     files = {previous.dist / "opioid-kg.nq": recorded.get("dump")} | {
         previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
     }
-    return all(_regular_size(path) == size for path, size in files.items())
+    return all(_size_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
+        _size_if(path, stat.S_ISREG) == size for path, size in files.items()
+    )
 
 
-def _regular_size(path: Path) -> int | None:
-    """The size of the regular file at `path`; None for anything else (a link, which would carry
-    what it points to into the new generation, a FIFO, which would be waited on) or nothing."""
+def _size_if(path: Path, kind: Callable[[int], bool]) -> int | None:
+    """The size of what is at `path`, itself not a link, when it is of the `kind`; else None."""
     try:
         found = path.lstat()
     except OSError:
         return None
-    return found.st_size if stat.S_ISREG(found.st_mode) else None
+    return found.st_size if kind(found.st_mode) else None
 
 
 def _new_inputs(
@@ -184,9 +194,10 @@ def _patched_graphs(
     counts: dict[str, int] = {}
     for name, changed in lines.items():
         old_file, new_file = before / f"{name}.nq", split / f"{name}.nq"
-        if old_file.is_file() and not changed:
+        had_file = name in triples  # and its file was found as recorded; any other is not read
+        if had_file and not changed:
             link_or_copy(old_file, new_file)
-        elif old_file.is_file():
+        elif had_file:
             with _mapped(old_file) as old:
                 _write_patched(
                     old, sorted((_lower_bound(old, line), taken, line) for taken, line in changed), new_file

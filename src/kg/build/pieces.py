@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -37,6 +38,7 @@ from kg.namespaces import PREFIXES
 
 CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
 INDEX = "pieces-{part}.json"  # in the generation's folder, beside dist/
+_NO_LINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC  # a previous generation's file is read through no link
 # gzip's own default: half the CPU of level 9 for 4 % more bytes (measured on the 1 M-triple dump)
 GZIP_LEVEL = 6
 
@@ -213,10 +215,36 @@ def code_digest() -> str:
 
 @dataclass(frozen=True)
 class Kept:
-    """A previous file's pieces: for each chunk's digest, the offset, length and digest of its bytes."""
+    """A previous file's pieces: for each chunk's digest, the offset, length and digest of its bytes;
+    the file is `name` under the `generation`'s dist/."""
 
-    path: Path
+    generation: Path
+    name: str
     pieces: dict[str, tuple[int, int, str]]
+
+    def opened(self) -> BinaryIO | None:
+        """The file open for reading, or None when it is no regular file of the generation: a link
+        (to the file, or to a folder on its way), a folder or a FIFO (which is not waited on) offers
+        nothing, so nothing outside the generation is read or linked for it."""
+        parts = ["dist", *self.name.split("/")]
+        try:
+            folder = os.open(self.generation, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            for part in parts[:-1]:
+                inner = os.open(part, _NO_LINK | os.O_DIRECTORY, dir_fd=folder)
+                os.close(folder)
+                folder = inner
+            descriptor = os.open(parts[-1], _NO_LINK | os.O_NONBLOCK, dir_fd=folder)
+        except OSError:
+            return None
+        finally:
+            os.close(folder)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            return None
+        return os.fdopen(descriptor, "rb")
 
     def read(self, source: BinaryIO, digest: str) -> tuple[bytes, str] | None:
         """The chunk's bytes in the previous file `source` and their digest, or None when it has none
@@ -260,7 +288,7 @@ def previous_pieces(generation: Path | None) -> Previous:
                 pieces = {str(d): (int(at), int(size), str(body)) for d, at, size, body in entry["pieces"]}
             except (KeyError, TypeError, ValueError):
                 continue  # an index this code did not write: its file offers nothing
-            found.files[name] = Kept(generation / "dist" / name, pieces)
+            found.files[name] = Kept(generation, name, pieces)
         if listed.get("cut") != CUT_MASK:
             continue
         for name, entry in dict(listed.get("sources", {})).items():
@@ -278,8 +306,8 @@ class PieceFile:
 
     def __init__(self, path: Path, frame: Frame, kept: Kept | None) -> None:
         self.path, self.frame, self.kept = path, frame, kept
-        self._out = SameOrNew(path, kept.path if kept else None)
-        self._source = _opened(kept.path) if kept else None
+        self._out = SameOrNew(path, kept.opened() if kept else None)
+        self._source = kept.opened() if kept else None
         self._offset = 0
         self._pieces: list[tuple[str, int, int, str]] = []
         self._chunks_in_graph = self._graphs = 0
@@ -341,27 +369,25 @@ class PieceFile:
 
 
 class SameOrNew:
-    """The file at `path`, written; while its bytes are those of the `previous` file from its start,
-    they are only compared with them, and a file that ends the same is the previous file, hard linked
-    (see `link_open_file`): a graph that did not change keeps its files, not written again. Where the
-    bytes first differ, those found the same are copied from the previous file, and checked against
-    the bytes compared. The previous file is linked, or copied, through the descriptor it was
-    compared through, so a file put in its place meanwhile is not taken for it. (`PieceFile` opens the
-    previous file once more, to read its pieces at their offsets.)"""
+    """The file at `path`, written; while its bytes are those of the `previous` file (open, see
+    `Kept.opened`) from its start, they are only compared, and a file that ends the same is the
+    previous file, hard linked through that descriptor (`link_open_file`): a graph that did not change
+    keeps its files rather than having them written, and flushed, again. Where the bytes first
+    differ, those found the same are copied from the previous file; a copy that is not what was
+    compared (the file changed meanwhile) fails the writing rather than write something else."""
 
-    def __init__(self, path: Path, previous: Path | None) -> None:
+    def __init__(self, path: Path, previous: BinaryIO | None) -> None:
         self.path = path
-        self._previous = _opened(previous) if previous else None
-        self._out: BinaryIO | None = None if self._previous else path.open("wb")
-        self._same = hashlib.sha256()  # of the bytes found the same, from the start
+        self._previous = previous
+        self._out: BinaryIO | None = None if previous else path.open("wb")
+        self._same_digest = hashlib.sha256()  # of the bytes found the same, from the start
         self._same_length = 0
         self._differed = False  # once true, every byte goes to the file written anew
-        self._closed = False
 
     def write(self, data: bytes) -> None:
         if not self._differed and self._previous is not None:
             if self._previous.read(len(data)) == data:
-                self._same.update(data)
+                self._same_digest.update(data)
                 self._same_length += len(data)
                 return
             self._write_anew()
@@ -369,20 +395,18 @@ class SameOrNew:
         self._out.write(data)
 
     def close(self) -> None:
-        """The file whole: linked when every byte was the previous file's, which ends there too."""
-        if self._closed:
-            return
+        """The file whole: linked when every byte was the previous file's, which ends there too, else
+        (a longer file, or no links here) written."""
         try:
             if not self._differed and self._previous is not None:
                 if self._previous.read(1) or not link_open_file(self._previous, self.path):
-                    self._write_anew()  # longer than written, or not linked: written whole
+                    self._write_anew()
         finally:
             self.abandon()
 
     def abandon(self) -> None:
         """Close the files without finishing: a file not yet begun is not written (a failed build's
         staging folder is removed whole)."""
-        self._closed = True
         for file in (self._out, self._previous):
             if file is not None:
                 file.close()
@@ -401,24 +425,12 @@ class SameOrNew:
             self._out.write(block)
             copied.update(block)
             left -= len(block)
-        if left or copied.digest() != self._same.digest():
+        if left or copied.digest() != self._same_digest.digest():
             raise OSError(f"{self.path.name}: the previous generation's file changed while it was read")
 
 
-def _opened(path: Path) -> BinaryIO | None:
-    """The previous generation's file at `path` open for reading, or None when there is no regular
-    file there: a link, a folder or a FIFO (which is not waited on) offers nothing."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.close(descriptor)
-        return None
-    os.set_blocking(descriptor, True)
-    return os.fdopen(descriptor, "rb")
-
-
+# What an ExitStack calls as a context manager's exit: with the error's type, the error, its traceback.
+ExitCallback = Callable[[type[BaseException] | None, BaseException | None, TracebackType | None], bool]
 # An output: its file, its frame, and the one source it is written from (None: every source).
 Output = tuple[Path, Frame, Path | None]
 
@@ -480,11 +492,11 @@ def write_pieces(
     return index
 
 
-def _ending(file: PieceFile, name: str, entries: dict[str, object]) -> Callable[..., bool]:
+def _ending(file: PieceFile, name: str, entries: dict[str, object]) -> ExitCallback:
     """How `file` ends as `write_pieces` does: finished, its entry under `name` in `entries`, or
     abandoned when an error ends the writing."""
 
-    def end(error: type[BaseException] | None, *_: object) -> bool:
+    def end(error: type[BaseException] | None, _: BaseException | None, __: TracebackType | None) -> bool:
         if error is None:
             entries[name] = file.close()
         else:
