@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,14 @@ from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
 from kg.store.generations import GENERATIONS, Generations
+
+# The build as a shell starts a command in the foreground: SIGINT neither blocked nor ignored, so that
+# Python turns it into KeyboardInterrupt. A process passes both on to what it starts, and a test
+# process may be left with them by other tests run in it (the build then never saw the signal).
+FOREGROUND = (
+    "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 @pytest.fixture
@@ -49,7 +58,11 @@ def test_a_signal_while_the_build_writes_leaves_the_previous_build(
     for _ in range(5):  # a build that ended before the signal came (a busy machine) proves nothing
         before = current(project)
         building = subprocess.Popen(
-            [str(KG), "build"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", FOREGROUND, str(KG), "build"],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 60
         while not _staging(project) and building.poll() is None:
@@ -60,7 +73,9 @@ def test_a_signal_while_the_build_writes_leaves_the_previous_build(
         if building.returncode != 0 or current(project) == before:
             break
         _change(project)  # it was published whole: again, with another change
-    assert said == f"error: build failed; dist/ and the store are unchanged: interrupted ({sent.name})\n"
+    assert said == f"error: build failed; dist/ and the store are unchanged: interrupted ({sent.name})\n", (
+        f"exit {building.returncode}"
+    )
     assert building.returncode == 1
     assert current(project) == before
     assert _staging(project) == []
