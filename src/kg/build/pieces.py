@@ -253,10 +253,9 @@ class Kept:
         if digest not in self.pieces:
             return None
         at, length, expected = self.pieces[digest]
-        try:
-            source.seek(at)
-            body = source.read(length)
-        except (OSError, ValueError):  # an offset no file has
+        try:  # at its offset, leaving the file's position to the one reading it in order
+            body = os.pread(source.fileno(), length, at)
+        except (OSError, ValueError, OverflowError):  # an offset no file has
             return None
         return (body, expected) if hashlib.sha256(body).hexdigest() == expected else None
 
@@ -306,8 +305,8 @@ class PieceFile:
 
     def __init__(self, path: Path, frame: Frame, kept: Kept | None) -> None:
         self.path, self.frame, self.kept = path, frame, kept
-        self._out = SameOrNew(path, kept.opened() if kept else None)
-        self._source = kept.opened() if kept else None
+        self._previous = kept.opened() if kept else None  # closed by `_out`
+        self._out = SameOrNew(path, self._previous)
         self._offset = 0
         self._pieces: list[tuple[str, int, int, str]] = []
         self._chunks_in_graph = self._graphs = 0
@@ -333,7 +332,7 @@ class PieceFile:
         else:
             self._write(frame.between_chunks)
         self._chunks_in_graph += 1
-        read = self.kept.read(self._source, chunk.digest) if self.kept and self._source else None
+        read = self.kept.read(self._previous, chunk.digest) if self.kept and self._previous else None
         if read is None:
             self.serialized += 1
             body = frame.body([] if frame.format is None else chunk.quads(), chunk.data)
@@ -360,8 +359,6 @@ class PieceFile:
     def abandon(self) -> None:
         """Close the files without finishing the one written (see `SameOrNew.abandon`)."""
         self._out.abandon()
-        if self._source is not None:
-            self._source.close()
 
     def _write(self, data: bytes) -> None:
         self._out.write(data)
