@@ -22,12 +22,14 @@ from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
 from kg.store.generations import GENERATIONS, Generations
 
-# The build as a shell starts a command in the foreground: SIGINT neither blocked nor ignored, so that
-# Python turns it into KeyboardInterrupt. A process passes both on to what it starts, and a test
-# process may be left with them by other tests run in it (the build then never saw the signal).
+# The build as a shell starts a command in the foreground: SIGINT and SIGTERM neither blocked nor
+# ignored, so that Python turns SIGINT into KeyboardInterrupt and the build's handler sees SIGTERM. A
+# process passes both states on to what it starts, and a test process may be left with them by other
+# tests run in it (the build then never saw the signal).
 FOREGROUND = (
-    "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
-    "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    "import os, signal, sys; stopping = {signal.SIGINT, signal.SIGTERM}; "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping); "
+    "[signal.signal(sent, signal.SIG_DFL) for sent in stopping]; os.execv(sys.argv[1], sys.argv[1:])"
 )
 
 
