@@ -22,13 +22,18 @@ from typing import Any
 
 import rdflib
 
+from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
 from kg.build.reach import WHOLE, Pattern, Reach, analyse
 from kg.build.whole_files import remove_stale_partials, write_whole
+from kg.store import sparql as sparql_tokens
 
 # an analysis is kept for the code and the parser that made it
-_CODE = code_digest([Path(reach_analysis.__file__)], f"rdflib {rdflib.__version__}").encode()
+_CODE = code_digest(
+    [Path(module.__file__ or "") for module in (reach_analysis, query_template, sparql_tokens)],
+    f"rdflib {rdflib.__version__}",
+).encode()
 CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
 
 

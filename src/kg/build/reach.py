@@ -25,14 +25,17 @@ a block of values or in a repeated path) runs whole too. A solution may take
 any branch of an alternative path, as of a UNION, so one whose branches are
 not all single steps that a walk follows runs whole.
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
-the analyses are kept on disk between builds (`kg.build.analyses`).
+texts that differ in the IRIs they name alone share one reading
+(`kg.build.query_template`), and the analyses are kept on disk between
+builds (`kg.build.analyses`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 from typing import Any
 
@@ -42,6 +45,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
 
 from kg.build.queries import build_queries
+from kg.build.query_template import template
 from kg.build.shape_queries import (
     ShapeQuery,
     ValidationPlan,
@@ -99,9 +103,24 @@ class _Open(Exception):
 
 
 def analyse(text: str) -> Reach:
-    """The reach of one query text (see the module's docstring). rdflib's SPARQL parser is imported
-    here, not with the module: a steady rebuild finds every analysis kept, and its import takes a
-    tenth of a second of the build's start."""
+    """The reach of one query text (see the module's docstring): that of its template (see
+    `kg.build.query_template`), read once for every text of the same template, with the template's
+    numbered IRIs named again."""
+    shared = template(text)
+    if shared is None:
+        return _analysed(text)
+    found = _analysed(shared.text)
+    if found.patterns is None:
+        return WHOLE
+    patterns = {replace(p, predicates=tuple(sorted(map(shared.named, p.predicates)))) for p in found.patterns}
+    return Reach(tuple(sorted(patterns, key=repr)))
+
+
+@functools.lru_cache(maxsize=512)
+def _analysed(text: str) -> Reach:
+    """The reach of one query text, read by rdflib's SPARQL parser. The parser is imported here, not
+    with the module: a steady rebuild finds every analysis kept, and its import takes a tenth of a
+    second of the build's start."""
     from rdflib.plugins.sparql import prepareQuery
 
     try:
