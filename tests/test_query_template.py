@@ -3,12 +3,15 @@ one a reading of that very text finds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from rdflib import Graph
 from test_store_validation import in_store
 
 from kg.build import reach
 from kg.build.query_template import NUMBERED, template
+from kg.build.reach import Reach
 from kg.build.store_validation import validation_texts
 
 PROLOGUE = "PREFIX ex: <urn:ex:> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
@@ -61,6 +64,71 @@ def test_the_reach_of_a_template_is_named_back_as_its_text_reads(text: str) -> N
     assert reach.analyse(PROLOGUE + text) == reach._analysed.__wrapped__(PROLOGUE + text)
 
 
+EX = "PREFIX ex: <urn:ex:> "
+
+
+def outcome(analysis: Callable[[str], Reach], text: str) -> Reach | str:
+    """The reach an analysis finds, or the error it raises."""
+    try:
+        return analysis(text)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
+# Texts that rdflib reads otherwise than the tokens say, or refuses where a template would not.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # rdflib replaces \u and \U escapes before it parses: a comment or a string ends elsewhere
+        "PREFIX schema: <urn:my-schema:> "
+        "SELECT ?this WHERE { ?this schema:p ?x # n\\u000A . ?x schema:name ?y\n }",
+        "SELECT ?this WHERE { ?this <urn:p> ?x # \\u000A . ?x <urn:x-opioid-kg:iri:0> ?y\n }",
+        "SELECT ?this WHERE { ?this <urn:p> ?x # \\U0000000A . ?x <urn:x-opioid-kg:iri:0> ?y\n }",
+        'SELECT ?this WHERE { ?this <urn:p> ?x . ?x <urn:q> "\\u0022 . ?x <urn:x-opioid-kg:iri:0> ?y #"\n }',
+        "PREFIX foaf: <urn:f:> "
+        'SELECT ?this WHERE { ?this foaf:p ?x . ?x foaf:q "\\u0022 . ?x foaf:knows ?y #"\n }',
+        'SELECT ?this WHERE { ?this <urn:p> \\u0022<urn:a>\\u0022 . ?y <urn:q> "<urn:x-opioid-kg:iri:1>" . '
+        "?y <urn:r> ?z }",
+        EX + "SELECT ?this WHERE { ?this ex:p\\u0041 ?x }",
+        "PREFIX urn: <urn:> SELECT ?this WHERE { ?this <urn:a\\u0062> ?x }",
+        # a less-than glued to an IRI-like run: two comparisons to rdflib
+        EX + "SELECT ?this WHERE { ?this ex:p ?x . ?x ex:q ?z FILTER(?x<ex:b&&ex:c>?z) }",
+        EX + "SELECT ?this WHERE { ?this ex:p ?a FILTER(?a<=<urn:b>) FILTER(?a <= <urn:b>) FILTER(?a<?b) }",
+        # names outside SPARQL's grammar
+        EX + "SELECT ?this WHERE { ?this ex:p ex:.ex:s ex:q ?y }",
+        "PREFIX _a: <urn:u:> SELECT ?this WHERE { ?this _a:p ?x }",
+        EX + "SELECT ?this WHERE { ?this ex:a%zz ?x }",
+        EX + "SELECT ?this WHERE { ?this ex:p ex:-1 }",
+        EX + "SELECT ?this WHERE { ?this ex:p ?x FILTER(?x = ex:-1) }",
+        # two prefixes of one namespace (rdflib keeps the last), a declaration after the query
+        "PREFIX a: <urn:x#> PREFIX b: <urn:x#> SELECT ?this WHERE { ?this a:p ?x }",
+        "PREFIX o: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> SELECT ?this WHERE { ?this o:type ?x }",
+        "SELECT ?this WHERE { ?this <urn:p> ?x } PREFIX ex: <urn:ex:>",
+        "SELECT ?this WHERE { ?this <urn:p> ?x } PREFIX",
+        # a syntax error is reported in the text's own terms
+        EX + "SELECT ?this WHERE { ?this ex:p }",
+        # and what a template serves as the text does
+        EX + "SELECT ?this WHERE { ?this a ex:C ; ex:p ?x . ?o a ex:C . ?o ex:q ?z }",
+        "PREFIX : <urn:e:> SELECT ?this WHERE { ?this :p ?x . ?x : ?y . ?y :p.ex ?z . }",
+        "prefix ex: <urn:ex:> select ?this where { ?this ex:p ?x }",
+        "PREFIX ex: <urn:a:> PREFIX EX: <urn:b:> SELECT ?this WHERE { ?this ex:p ?x . ?x EX:p ?y }",
+        EX + 'SELECT ?this WHERE { ?this ex:p "01"^^ex:dt . ?y ex:q "1"^^ex:dt . ?y ex:r ?z }',
+        EX + 'SELECT ?this WHERE { ?this ex:p "a"@EN . ?y ex:q "a"@en . ?y ex:r ?z }',
+        EX + "SELECT ?this WHERE { VALUES (?p ?o) { (ex:a ex:o) (<urn:b> UNDEF) } ?this ?p ?o . ?o ex:c ?z }",
+        EX + "SELECT ?this WHERE { ?this !(ex:a|^ex:b) ?x . ?x ^ex:c/ex:d* ?y . "
+        "?y (ex:e|ex:f)+ ?z . ?z ex:g? ?w }",
+        EX + "SELECT ?this WHERE { ?this ex:a%41 ?x . ?x <urn:ex:aA> ?y }",
+        EX + "SELECT ?this WHERE { ?this ex:p ex:o.ex:q . ex:o.ex:q ex:r ?z }",
+        EX + "SELECT ?this WHERE { GRAPH ex:g { ?this ex:p ex:g } . ex:g ex:q ?z }",
+        EX + 'SELECT ?this WHERE { ?this ex:p "\\u0041" . ?y ex:q "A" . ?y ex:r ?z }',
+        "SELECT ?this WHERE { ?this <urn:x-opioid-kg:iri:1> ?x . ?x <urn:x-opioid-kg:iri:0> ?y }",
+    ],
+)
+def test_a_text_rdflib_might_read_otherwise_has_the_reach_or_the_error_of_its_own_reading(text: str) -> None:
+    assert outcome(reach.analyse, text) == outcome(reach._analysed.__wrapped__, text)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -70,6 +138,12 @@ def test_the_reach_of_a_template_is_named_back_as_its_text_reads(text: str) -> N
         "PREFIX ex: <urn:a:> PREFIX ex: <urn:b:> SELECT ?this WHERE { ?this ex:p ?x }",  # declared twice
         r"PREFIX ex: <urn:a:> SELECT ?this WHERE { ?this ex:p\-q ?x }",  # an escaped character
         "PREFIX ex: <rel/> SELECT ?this WHERE { ?this ex:p ?x }",  # a relative prefix
+        "PREFIX a: <urn:x#> PREFIX b: <urn:x#> SELECT ?this WHERE { ?this a:p ?x }",  # one namespace twice
+        "SELECT ?this WHERE { ?this <urn:p> ?x } PREFIX ex: <urn:ex:>",  # after the query
+        r"SELECT ?this WHERE { ?this <urn:p> ?x # \u000A . ?x <urn:q> ?y }",  # a Unicode escape
+        "SELECT ?this WHERE { ?this <urn:p> ?x FILTER(?x<urn:b&&urn:c>?x) }",  # glued, not plain
+        "SELECT ?this WHERE { ?this <urn:p>?x }",  # a path's `?`, or a variable
+        "PREFIX ex: <urn:ex:> SELECT ?this WHERE { ?this ex:-1 ?x }",  # outside the grammar
     ],
 )
 def test_a_text_whose_iris_cannot_be_told_plainly_is_read_as_it_is(text: str) -> None:

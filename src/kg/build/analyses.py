@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import pyparsing
 import rdflib
 
 from kg.build import query_template
@@ -31,8 +32,9 @@ from kg.store import sparql as sparql_tokens
 
 # an analysis is kept for the code and the parser that made it
 _CODE = code_digest(
-    [Path(module.__file__ or "") for module in (reach_analysis, query_template, sparql_tokens)],
+    [Path(reach_analysis.__file__), Path(query_template.__file__), Path(sparql_tokens.__file__)],
     f"rdflib {rdflib.__version__}",
+    f"pyparsing {pyparsing.__version__}",
 ).encode()
 CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
 

@@ -6,6 +6,9 @@ text with rdflib's SPARQL parser costs about 30 ms, so `kg.build.reach` reads ea
 and names its IRIs again in what it found. The IRIs of RDF, RDFS, XSD, OWL and SHACL are kept as
 they are: rdflib gives some of them a meaning of its own (a literal's datatype, `rdf:type`), while
 the others are only names to it.
+
+A template is made only where this module's tokens are sure to be rdflib's: a text with anything
+rdflib might read otherwise is read as it is (see `template`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.store.sparql import Token, tokens
+from kg.store.sparql import PREFIXED_NAME, Token, tokens
 
 # rdflib reads these; any other IRI is opaque to it, so numbering one changes nothing but its name
 KEPT = (
@@ -24,7 +27,15 @@ KEPT = (
     "http://www.w3.org/ns/shacl#",
 )
 NUMBERED = "urn:x-opioid-kg:iri:"  # a numbered IRI is this and its number
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # a scheme: the IRI is not relative
+# rdflib replaces \uXXXX and \UXXXXXXXX everywhere before it parses, in comments and strings too
+_ESCAPE = re.compile(r"\\[uU]")
+# An IRI as the compiled queries write them: a scheme, then characters that no expression is made of.
+# An IRI holding others (`<a:b&&c:d>` may be two comparisons to rdflib) is left to rdflib.
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9:/#._~%@\-]*")
+# What may stand right before and right after an IRI written in a pattern, a list or a path
+_BEFORE = " \t\r\n{([,;^/|!"
+_AFTER = " \t\r\n})],;.^/|*+"
+_VARIABLE_AFTER = re.compile(r"\?[^ \t\r\n{}()\[\],;.]")  # `<p>?x`: a path's `?`, or a variable?
 
 
 @dataclass(frozen=True)
@@ -36,36 +47,36 @@ class Template:
 
     def named(self, iri: str) -> str:
         """The IRI a numbered IRI of the template stands for; any other IRI as it is."""
-        if iri.startswith(NUMBERED):
-            number = iri[len(NUMBERED) :]
-            if number.isdigit() and int(number) < len(self.iris):
-                return self.iris[int(number)]
+        number = iri.removeprefix(NUMBERED)
+        if number != iri and number.isascii() and number.isdigit() and int(number) < len(self.iris):
+            return self.iris[int(number)]
         return iri
 
 
 def template(text: str) -> Template | None:
     """The template of a query text: its prefix declarations left out and every IRI written whole,
-    numbered by first appearance unless it is `KEPT`. None where the text is not plain enough to be
-    sure of the IRIs it names (a BASE, a relative IRI, an undeclared or twice-declared prefix, an
-    escaped character in a prefixed name): such a text is read as it is."""
+    numbered by first appearance unless it is `KEPT`. None where rdflib might read the text's tokens
+    otherwise than `kg.store.sparql` does, or its names otherwise than written: a Unicode escape, a
+    BASE or a relative IRI, a prefix declared after the prologue, twice, or for a namespace another
+    prefix has, a prefixed name outside SPARQL's grammar or with an escaped character, an IRI holding
+    characters an expression is made of, or glued to what stands beside it. Such a text is read as
+    it is."""
+    if _ESCAPE.search(text):
+        return None
     found = tokens(text)
-    declared = _prefixes(found)
+    declared = _prologue(found)
     if declared is None:
         return None
-    prefixes, declarations = declared
+    prefixes, body = declared
     parts: list[str] = []
     numbers: dict[str, int] = {}
-    written = 0
-    for at, token in enumerate(found):
-        if at in declarations:
-            parts.append(text[written : token.start])
-            written = token.end
-            continue
-        if token.kind == "word" and token.text.upper() == "BASE":
+    written = found[body].start if body < len(found) else len(text)
+    for token in found[body:]:
+        if token.kind == "word" and token.text.upper() in ("PREFIX", "BASE"):
             return None
         if token.kind not in ("iri", "pname"):
             continue
-        iri = _iri(token, prefixes)
+        iri = _iri(token, prefixes) if token.kind == "pname" else _plain_iri(text, token)
         if iri is None:
             return None
         parts.append(text[written : token.start])
@@ -77,31 +88,45 @@ def template(text: str) -> Template | None:
     return Template("".join(parts), tuple(numbers))
 
 
-def _prefixes(found: list[Token]) -> tuple[dict[str, str], set[int]] | None:
-    """Each prefix the text declares (with its colon) and the positions of the declarations' tokens;
-    None when a declaration is not a prefix and an absolute IRI, or declares a prefix again."""
+def _prologue(found: list[Token]) -> tuple[dict[str, str], int] | None:
+    """Each prefix the prologue declares (with its colon), and where the query after it starts; None
+    when a declaration is not a prefixed name and a plain IRI, or repeats a prefix or a namespace."""
     prefixes: dict[str, str] = {}
-    declarations: set[int] = set()
-    for at, token in enumerate(found):
-        if token.kind != "word" or token.text.upper() != "PREFIX":
-            continue
+    at = 0
+    while at < len(found) and found[at].kind == "word" and found[at].text.upper() == "PREFIX":
         if at + 2 >= len(found):
             return None
         name, iri = found[at + 1], found[at + 2]
-        declared = name.kind == "pname" and name.text.endswith(":") and name.text.count(":") == 1
-        if not declared or iri.kind != "iri" or not _ABSOLUTE.match(iri.text[1:-1]) or name.text in prefixes:
+        namespace = iri.text[1:-1]
+        if (
+            name.kind != "pname"
+            or not name.text.endswith(":")
+            or not PREFIXED_NAME.fullmatch(name.text)
+            or iri.kind != "iri"
+            or not _PLAIN_IRI.fullmatch(namespace)
+            or name.text in prefixes
+            or namespace in prefixes.values()
+        ):
             return None
-        prefixes[name.text] = iri.text[1:-1]
-        declarations |= {at, at + 1, at + 2}
-    return prefixes, declarations
+        prefixes[name.text] = namespace
+        at += 3
+    return prefixes, at
 
 
 def _iri(token: Token, prefixes: dict[str, str]) -> str | None:
-    """The absolute IRI an IRI or prefixed-name token names, or None when it cannot be told here."""
-    if token.kind == "iri":
-        iri = token.text[1:-1]
-        return iri if _ABSOLUTE.match(iri) else None
+    """The IRI a prefixed name names, or None when it is not one SPARQL's grammar allows here."""
     prefix, _, local = token.text.partition(":")
-    if "\\" in local or prefix + ":" not in prefixes:
+    if not PREFIXED_NAME.fullmatch(token.text) or prefix + ":" not in prefixes:
         return None
     return prefixes[prefix + ":"] + local
+
+
+def _plain_iri(text: str, token: Token) -> str | None:
+    """The IRI an IRI token writes, or None unless it is plain and stands apart from its neighbours."""
+    iri = token.text[1:-1]
+    before = text[token.start - 1] if token.start > 0 else " "
+    after = text[token.end] if token.end < len(text) else " "
+    apart = before in _BEFORE and (
+        after in _AFTER or after == "?" and not _VARIABLE_AFTER.match(text, token.end)
+    )
+    return iri if apart and _PLAIN_IRI.fullmatch(iri) else None

@@ -109,7 +109,10 @@ def analyse(text: str) -> Reach:
     shared = template(text)
     if shared is None:
         return _analysed(text)
-    found = _analysed(shared.text)
+    try:
+        found = _analysed(shared.text)
+    except Exception:  # rdflib read the template otherwise: the text's own reading says what and where
+        return _analysed(text)
     if found.patterns is None:
         return WHOLE
     patterns = {replace(p, predicates=tuple(sorted(map(shared.named, p.predicates)))) for p in found.patterns}

@@ -19,10 +19,11 @@ from kg.store.base import Bound
 # only, while `\s` also takes Unicode spaces that SPARQL reads as characters of a name (U+1680) or of
 # an IRI (U+00A0, U+3000); and its names are made of PN_CHARS, not of what `\w` matches.
 _WHITE = " \t\r\n"
-_NAME_START = (
+_BASE_CHARS = (  # PN_CHARS_BASE
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
-    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff_"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
 )
+_NAME_START = _BASE_CHARS + "_"
 _VARIABLE_CHARS = _NAME_START + "0-9\u00b7\u0300-\u036f\u203f-\u2040"
 # A name's characters, its escaped characters (`e:it\'s`, SPARQL's PN_LOCAL_ESC) among them.
 _NAME_CHAR = rf"(?:[{_VARIABLE_CHARS}\-:%]|\\[_~.\-!$&'()*+,;=/?\#@%])"
@@ -52,6 +53,14 @@ _TOKEN = re.compile(
   | (?P<punct>[^{_WHITE}])
     """,
     re.VERBOSE | re.DOTALL,
+)
+# A prefixed name as SPARQL's grammar spells it (PNAME_NS or PNAME_LN), without escaped characters:
+# the tokenizer's `name` is looser, taking any run of name characters, as a reader of clients' text.
+_PN_CHARS = _VARIABLE_CHARS + "\\-"
+_PERCENT = "%[0-9A-Fa-f]{2}"
+PREFIXED_NAME = re.compile(
+    rf"(?:[{_BASE_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
+    rf"(?:(?:[{_NAME_START}:0-9]|{_PERCENT})(?:(?:[{_PN_CHARS}.:]|{_PERCENT})*(?:[{_PN_CHARS}:]|{_PERCENT}))?)?"
 )
 _KINDS = {"long": "string", "short": "string", "long_unended": "unended", "short_unended": "unended"}
 FORMS = ("select", "ask", "construct", "describe")
