@@ -106,6 +106,17 @@ def outcome(analysis: Callable[[str], Reach], text: str) -> Reach | str:
         "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> SELECT ?this WHERE { ?this o:type ?x }",
         "SELECT ?this WHERE { ?this <urn:p> ?x } PREFIX ex: <urn:ex:>",
         "SELECT ?this WHERE { ?this <urn:p> ?x } PREFIX",
+        # a comment ends at a line feed to rdflib, not at a lone carriage return
+        "PREFIX ex: <urn:ex:> #\rPREFIX foaf: <urn:f:>\nSELECT ?this WHERE { ?this foaf:knows ?x }",
+        "PREFIX ex: <urn:ex:> #\rPREFIX ey: <urn:ey:>\nSELECT ?this WHERE { ?this ey:p ?x }",
+        "PREFIX ex: <urn:ex:> #\rSELECT ?this WHERE { ?this ex:p ?x }\n",
+        'PREFIX foaf: <urn:f:> SELECT ?this WHERE { ?this foaf:p ?x . # \r"""\n ?x foaf:knows ?y . # """\n }',
+        'SELECT ?this WHERE { ?this <urn:a> ?x . # \r"""\n ?x <urn:x-opioid-kg:iri:0> ?y . # """\n }',
+        # a keyword is compared in ASCII capitals: PRE\ufb01X is none
+        "PRE\ufb01X ex: <urn:ex:> SELECT ?this WHERE { ?this ex:p ?x }",
+        # a tab becomes spaces to the next column stop, in a string too
+        'PREFIX ex: <urn:ex:> SELECT ?this WHERE { ?this ex:p "\t" .     ?y <urn:q> "\t" . ?y ex:r ?z }',
+        'PREFIX ex: <urn:ex:>\nSELECT ?this WHERE {\n?this ex:p "\t" .\n?y <urn:q> "\t" .\n?y ex:r ?z }',
         # a syntax error is reported in the text's own terms
         EX + "SELECT ?this WHERE { ?this ex:p }",
         # and what a template serves as the text does

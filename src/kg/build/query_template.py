@@ -27,8 +27,10 @@ KEPT = (
     "http://www.w3.org/ns/shacl#",
 )
 NUMBERED = "urn:x-opioid-kg:iri:"  # a numbered IRI is this and its number
-# rdflib replaces \uXXXX and \UXXXXXXXX everywhere before it parses, in comments and strings too
-_ESCAPE = re.compile(r"\\[uU]")
+# rdflib replaces \uXXXX and \UXXXXXXXX everywhere before it parses, in comments and strings too;
+# pyparsing turns each tab into spaces to the next column stop (so a tab in a string depends on where
+# the string stands); and a comment ends at a line feed only, not at a carriage return as here
+_READ_OTHERWISE = re.compile(r"\\[uU]|[\t\r]")
 # An IRI as the compiled queries write them: a scheme, then characters that no expression is made of.
 # An IRI holding others (`<a:b&&c:d>` may be two comparisons to rdflib) is left to rdflib.
 _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9:/#._~%@\-]*")
@@ -57,11 +59,11 @@ def template(text: str) -> Template | None:
     """The template of a query text: its prefix declarations left out and every IRI written whole,
     numbered by first appearance unless it is `KEPT`. None where rdflib might read the text's tokens
     otherwise than `kg.store.sparql` does, or its names otherwise than written: a Unicode escape, a
-    BASE or a relative IRI, a prefix declared after the prologue, twice, or for a namespace another
-    prefix has, a prefixed name outside SPARQL's grammar or with an escaped character, an IRI holding
-    characters an expression is made of, or glued to what stands beside it. Such a text is read as
-    it is."""
-    if _ESCAPE.search(text):
+    tab or a carriage return, a BASE or a relative IRI, a prefix declared after the prologue, twice,
+    or for a namespace another prefix has, a prefixed name outside SPARQL's grammar or with an
+    escaped character, an IRI holding characters an expression is made of, or glued to what stands
+    beside it. Such a text is read as it is."""
+    if _READ_OTHERWISE.search(text):
         return None
     found = tokens(text)
     declared = _prologue(found)
@@ -72,7 +74,7 @@ def template(text: str) -> Template | None:
     numbers: dict[str, int] = {}
     written = found[body].start if body < len(found) else len(text)
     for token in found[body:]:
-        if token.kind == "word" and token.text.upper() in ("PREFIX", "BASE"):
+        if token.kind == "word" and _keyword(token) in ("PREFIX", "BASE"):
             return None
         if token.kind not in ("iri", "pname"):
             continue
@@ -93,7 +95,7 @@ def _prologue(found: list[Token]) -> tuple[dict[str, str], int] | None:
     when a declaration is not a prefixed name and a plain IRI, or repeats a prefix or a namespace."""
     prefixes: dict[str, str] = {}
     at = 0
-    while at < len(found) and found[at].kind == "word" and found[at].text.upper() == "PREFIX":
+    while at < len(found) and found[at].kind == "word" and _keyword(found[at]) == "PREFIX":
         if at + 2 >= len(found):
             return None
         name, iri = found[at + 1], found[at + 2]
@@ -111,6 +113,12 @@ def _prologue(found: list[Token]) -> tuple[dict[str, str], int] | None:
         prefixes[name.text] = namespace
         at += 3
     return prefixes, at
+
+
+def _keyword(token: Token) -> str:
+    """A word as a keyword, in capitals: ASCII only, as pyparsing compares it (`PREﬁX` is no keyword,
+    though Python's capitals of it are `PREFIX`)."""
+    return token.text.upper() if token.text.isascii() else ""
 
 
 def _iri(token: Token, prefixes: dict[str, str]) -> str | None:
