@@ -17,10 +17,10 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import pyparsing
 import rdflib
 
 from kg.build import query_template
@@ -34,7 +34,7 @@ from kg.store import sparql as sparql_tokens
 _CODE = code_digest(
     [Path(reach_analysis.__file__), Path(query_template.__file__), Path(sparql_tokens.__file__)],
     f"rdflib {rdflib.__version__}",
-    f"pyparsing {pyparsing.__version__}",
+    f"pyparsing {version('pyparsing')}",  # rdflib's parser; read from its metadata, not imported
 ).encode()
 CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
 
