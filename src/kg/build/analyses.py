@@ -1,11 +1,11 @@
 """Each shape query's reach (see `kg.build.reach`), kept on disk between builds.
 
-Reading a query's patterns takes rdflib's SPARQL parser, which is slow (about 30 ms a query), so
-each analysis is kept in a file of its own, named by the digest of the query's text, of the code
-that read it and of the parser's version. That key holds for any project, so a folder may be
-shared ($KG_CACHE_DIR); files are written whole, so builds sharing it never read half of one, and
-made under the folder's lock where it can hold one, so builds started together do not make the same
-one twice.
+Reading a query's patterns takes rdflib's SPARQL parser, which is slow (about 30 ms a query, read
+once for the texts of one template: see `kg.build.query_template`), so each analysis is kept in a
+file of its own, named by the digest of the query's text, of the code that read it and of the
+parser's version. That key holds for any project, so a folder may be shared ($KG_CACHE_DIR); files
+are written whole, so builds sharing it never read half of one, and made under the folder's lock
+where it can hold one, so builds started together do not make the same one twice.
 """
 
 from __future__ import annotations

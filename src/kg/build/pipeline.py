@@ -557,10 +557,10 @@ def _check(
 
 def _analyse_ahead(store: ox.Store, shapes: Graph, analyses: Analyses, stop: threading.Event) -> None:
     """The reach of every query validation asks of `store` (see `kg.build.reach`), read until `stop` is
-    set, so that the first rebuild after a clean build need not read them: about 30 ms a query,
-    seconds in all. It holds one of the process's turns throughout (one turn a text would seldom be
-    given one while validation's threads take theirs). A text that cannot be read is left to that
-    rebuild, which reports it."""
+    set, so that the first rebuild after a clean build need not read them: about 30 ms a template
+    (see `kg.build.query_template`), seconds in all. It holds one of the process's turns throughout
+    (one turn a text would seldom be given one while validation's threads take theirs). A text that
+    cannot be read is left to that rebuild, which reports it."""
     with turn():
         for text in validation_texts(store, shapes):
             if stop.is_set():
