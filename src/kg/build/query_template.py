@@ -27,17 +27,19 @@ KEPT = (
     "http://www.w3.org/ns/shacl#",
 )
 NUMBERED = "urn:x-opioid-kg:iri:"  # a numbered IRI is this and its number
-# rdflib replaces \uXXXX and \UXXXXXXXX everywhere before it parses, in comments and strings too;
-# pyparsing turns each tab into spaces to the next column stop (so a tab in a string depends on where
-# the string stands); and a comment ends at a line feed only, not at a carriage return as here
+# rdflib replaces each \u escape (four hex digits) and \U escape (eight) everywhere before it parses,
+# in comments and strings too; pyparsing turns each tab into spaces to the next column stop (so a tab
+# in a string depends on where the string stands); and a comment ends at a line feed only, not at a
+# carriage return as here
 _READ_OTHERWISE = re.compile(r"\\[uU]|[\t\r]")
 # An IRI as the compiled queries write them: a scheme, then characters that no expression is made of.
 # An IRI holding others (`<a:b&&c:d>` may be two comparisons to rdflib) is left to rdflib.
 _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9:/#._~%@\-]*")
-# What may stand right before and right after an IRI written in a pattern, a list or a path
-_BEFORE = " \t\r\n{([,;^/|!"
-_AFTER = " \t\r\n})],;.^/|*+"
-_VARIABLE_AFTER = re.compile(r"\?[^ \t\r\n{}()\[\],;.]")  # `<p>?x`: a path's `?`, or a variable?
+# What may stand right before and right after an IRI written in a pattern, a list or a path (a text
+# with a tab or a carriage return has no template)
+_BEFORE = " \n{([,;^/|!"
+_AFTER = " \n})],;.^/|*+"
+_VARIABLE_AFTER = re.compile(r"\?[^ \n{}()\[\],;.]")  # `<p>?x`: a path's `?`, or a variable?
 
 
 @dataclass(frozen=True)
