@@ -25,6 +25,7 @@ from kg.exchange.pusher import Pusher, PushError
 from kg.exchange.updates import update
 from kg.namespaces import XSD
 from kg.query.internal import bound
+from kg.store.base import Solutions
 from kg.store.bulk import bulk_load
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError
@@ -67,8 +68,8 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
     is each datatype tried on its own, to find which it refuses.
     """
     answer = store.query(*bound("unusual-literals", graph=graphs))
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    found = sorted((row["o"] for row in answer), key=str)
+    assert isinstance(answer, Solutions)  # a SELECT
+    found = sorted((term for row in answer if isinstance(term := row["o"], ox.Literal)), key=str)
     if not found:
         return None
     try:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import pyoxigraph as ox
-
 from kg.query.internal import bound
-from kg.store.base import Store, value_rows
+from kg.store.base import Solutions, Store, value_rows
 
 
 def rows(store: Store, name: str, **given: str | Sequence[str]) -> list[dict[str, str]]:
     """Internal query `name` answered as dictionaries of strings, so callers never touch term objects."""
     text, terms = bound(name, **given)
     answer = store.query(text, terms)
-    if not isinstance(answer, ox.QuerySolutions):
+    if not isinstance(answer, Solutions):
         raise TypeError(f"{name} is not a SELECT query")
     return list(value_rows(answer))
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-import pyoxigraph as ox
-
 from kg.evidence.facts import Select
 from kg.evidence.quotes import clean_quote
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal, standalone
 from kg.search.index import Entry, Field, SearchIndex, normalize
-from kg.store.base import Store, value_rows
+from kg.store.base import Solutions, Store, value_rows
 
 # What a thing is, in the words of the search box; the first kind that fits wins.
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -130,7 +128,7 @@ def store_select(store: Store) -> Select:
 
     def select(sparql: str) -> Iterable[dict[str, str]]:
         solutions = store.query(sparql)
-        if not isinstance(solutions, ox.QuerySolutions):
+        if not isinstance(solutions, Solutions):
             raise TypeError("a select callable runs SELECT queries only")
         yield from value_rows(solutions)
 

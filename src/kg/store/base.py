@@ -22,8 +22,53 @@ DEFAULT_STORE = Path(".kg/store")
 BoundTerm = ox.NamedNode | ox.Literal
 # A variable is bound to one term, or to several (a VALUES block, one row each).
 Bound = BoundTerm | tuple[BoundTerm, ...]
+# A term of a solution: what a variable of a SELECT's answer is bound to.
+SolutionTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+class SortedRow:
+    """One solution of a SortedSolutions whose keys were projected only to sort on: its terms, read
+    by position, by name or by variable, as a QuerySolution's are."""
+
+    __slots__ = ("_names", "_terms")
+
+    def __init__(self, variables: list[ox.Variable], terms: tuple[SolutionTerm | None, ...]) -> None:
+        self._names = [variable.value for variable in variables]
+        self._terms = terms
+
+    def __iter__(self) -> Iterator[SolutionTerm | None]:
+        return iter(self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __getitem__(self, key: int | str | ox.Variable) -> SolutionTerm | None:
+        if isinstance(key, int):
+            return self._terms[key]
+        return self._terms[self._names.index(key.value if isinstance(key, ox.Variable) else key)]
+
+
+class SortedSolutions:
+    """A SELECT's answer the embedded store sorted itself (`kg.store.ordering`): its variables and its
+    solutions, read as Oxigraph's are."""
+
+    def __init__(
+        self, variables: list[ox.Variable], solutions: list[ox.QuerySolution] | list[SortedRow]
+    ) -> None:
+        self.variables = variables
+        self._solutions = solutions
+
+    def __iter__(self) -> Iterator[ox.QuerySolution | SortedRow]:
+        return iter(self._solutions)
+
+    def __len__(self) -> int:
+        return len(self._solutions)
+
+
+# A SELECT's answer is Oxigraph's stream of solutions, or the embedded store's sorted list of them.
+Solutions = ox.QuerySolutions | SortedSolutions
 # A graph answer is Oxigraph's stream of triples, or the list of triples a remote store sent.
-StoreAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
+StoreAnswer = Solutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
 
 @dataclass(frozen=True)
@@ -58,7 +103,7 @@ class StoreMissing(KgError, FileNotFoundError):
     retry_after = 1  # a build may be about to publish one
 
 
-def value_rows(solutions: ox.QuerySolutions) -> Iterator[dict[str, str]]:
+def value_rows(solutions: Solutions) -> Iterator[dict[str, str]]:
     """A SELECT answer's rows as the lexical value of each bound variable. A solution iterates its
     terms in the order of the variables: reading them so costs a third of looking each up by name,
     which for a large answer cost more than the query."""

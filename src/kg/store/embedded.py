@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from kg.store.base import DEFAULT_STORE, Bound, Dataset, StoreAnswer, StoreMissing
 from kg.store.bulk import bulk_load
+from kg.store.ordering import order_tail, sorted_answer
 from kg.store.sparql import names_its_dataset, with_values
 
 STREAM_CHUNK = 1 << 20
@@ -56,6 +57,19 @@ class EmbeddedStore:
         about one area read every observation of the graph). A VALUES block is a pattern it sees.
         """
         text = with_values(sparql, bindings or {})
+        tail = order_tail(text)
+        if tail is not None:
+            try:
+                unordered = self._run(tail.without(text), union_default_graph, dataset)
+            except SyntaxError:
+                unordered = None  # the text as written says where
+            if isinstance(unordered, ox.QuerySolutions):
+                ordered = sorted_answer(unordered, tail)
+                if ordered is not None:
+                    return ordered
+        return self._run(text, union_default_graph, dataset)
+
+    def _run(self, text: str, union_default_graph: bool, dataset: Dataset | None) -> StoreAnswer:
         if dataset is not None:
             return self._store.query(
                 text,

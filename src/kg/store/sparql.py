@@ -160,7 +160,7 @@ def iris_named(text: str) -> set[str]:
 
 def query_form(text: str) -> str:
     """select, ask, construct or describe: the first keyword after the prologue."""
-    return _form(tokens(text))
+    return form_of(tokens(text))
 
 
 def names_its_dataset(text: str) -> bool:
@@ -184,7 +184,8 @@ def names_its_dataset(text: str) -> bool:
     return False
 
 
-def _form(found: list[Token]) -> str:
+def form_of(found: list[Token]) -> str:
+    """select, ask, construct or describe, read from a text's tokens."""
     first = next((t for t in found if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
     if first is None or first.text.lower() not in FORMS:
         raise NotAQuery("not a SPARQL query: it does not start with SELECT, ASK, CONSTRUCT or DESCRIBE")
@@ -232,7 +233,7 @@ def with_values(sparql: str, bindings: Mapping[str, Bound], written: Mapping[str
     if not top:
         return _edited(sparql, edits)
     values = values_block(top)
-    form = _form(found)
+    form = form_of(found)
     start = 1 + next(i for i, t in enumerate(found) if t.kind == "word" and t.text.lower() == form)
     if form == "construct" and start < len(found):
         following = found[start]

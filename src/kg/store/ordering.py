@@ -1,0 +1,292 @@
+"""A SELECT's final ORDER BY done in Python, each row's keys computed once.
+
+pyoxigraph 0.5 sorts an answer by evaluating both rows' keys again at every comparison, reading IRIs
+and long strings back from the store's string table each time: n log n lookups. At a million triples
+that was half or more of the dearest catalogue questions (`qualified-facts`, 30,612 rows: 4.3 s with
+its ORDER BY, 1.8 s without it and sorted here). So the embedded store runs such a query without its
+final ORDER BY, LIMIT and OFFSET and does them here, where SPARQL's order is Oxigraph's order.
+
+Only where that is sure: keys that are projected variables, and in each key column literals of one
+kind whose order Python's comparison gives exactly (strings and language-tagged strings, integers and
+decimals, doubles, dates and times written in full without a time zone). Anything else (an expression
+as a key, booleans, a column mixing numbers and strings, more rows than `MAX_SORTED_ROWS`) is left to
+Oxigraph, which runs the query as written. Rows whose keys are all equal keep the order the engine gave
+them; SPARQL leaves their order open, and Oxigraph's own sort does not keep it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+
+import pyoxigraph as ox
+
+from kg.store.base import SolutionTerm, SortedRow, SortedSolutions
+from kg.store.sparql import NotAQuery, Token, form_of, tokens
+
+# More rows than this are sorted by Oxigraph: each row held here costs several times its size there.
+MAX_SORTED_ROWS = 200_000
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_TEXT = {_XSD + "string", _RDF_LANG_STRING}
+# A literal's lexical form that both sorts by its value and whose value Python reads exactly. Dates and
+# times written in full, in years of four digits, without a time zone or fractions of a second, sort
+# as their text does (whether Oxigraph reads them as dates or, when it cannot, as text). An hour of
+# 24 is midnight of the next day, so it is not among them.
+_INTEGER = r"[+-]?[0-9]{1,18}"
+_DECIMAL = rf"{_INTEGER}(?:\.[0-9]{{0,18}})?|[+-]?\.[0-9]{{1,18}}"
+_DOUBLE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_LEXICAL = {
+    _XSD + "integer": (re.compile(_INTEGER), "exact"),
+    _XSD + "decimal": (re.compile(_DECIMAL), "exact"),
+    _XSD + "double": (re.compile(_DOUBLE), "double"),
+    _XSD + "date": (re.compile(_DATE), "date"),
+    _XSD + "dateTime": (re.compile(rf"{_DATE}T(?:[01][0-9]|2[0-3]):[0-9]{{2}}:[0-9]{{2}}"), "dateTime"),
+    _XSD + "gYear": (re.compile(r"[0-9]{4}"), "gYear"),
+    _XSD + "gYearMonth": (re.compile(r"[0-9]{4}-[0-9]{2}"), "gYearMonth"),
+}
+_MODIFIERS = {"LIMIT", "OFFSET"}
+
+SortKey = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class OrderTail:
+    """A query's final ORDER BY on variables, and the LIMIT and OFFSET that follow it."""
+
+    keys: tuple[tuple[str, bool], ...]  # each key's variable, and whether it sorts descending
+    limit: int | None
+    offset: int
+    start: int  # where ORDER BY starts in the text
+    end: int  # where its LIMIT or OFFSET (or its last key) ends
+    hidden: tuple[str, ...] = ()  # keys the query does not project, projected last to sort on
+    projection_end: int = 0  # where they are projected
+
+    def without(self, text: str) -> str:
+        """The query without its ORDER BY, LIMIT and OFFSET, projecting the keys it did not."""
+        blanked = re.sub(r"[^\n]", " ", text[self.start : self.end])  # every other line where it was
+        hidden = "".join(f" ?{name}" for name in self.hidden)
+        middle = text[self.projection_end : self.start]
+        return text[: self.projection_end] + hidden + middle + blanked + text[self.end :]
+
+
+def order_tail(text: str) -> OrderTail | None:
+    """The final ORDER BY of a SELECT when every key is a variable (`?x`, `ASC(?x)`, `DESC(?x)`), with
+    its LIMIT and OFFSET; None for any other query, or one with a key it does not project and cannot
+    (DISTINCT or REDUCED, a group or an expression in its projection). A text with `\\u` or `\\U`
+    escapes is left alone: Oxigraph reads those escapes where this tokenizer may not."""
+    if "\\u" in text or "\\U" in text:
+        return None
+    found = tokens(text)
+    try:
+        if form_of(found) != "select":
+            return None
+    except NotAQuery:  # the store says what is wrong with it
+        return None
+    at = _top_level(found, "ORDER")
+    if at is None or not _follows(found, at, "BY"):
+        return None
+    keys, index = _keys(found, at + 2)
+    if not keys:
+        return None
+    modifiers: dict[str, int] = {}
+    end = found[index - 1].end
+    while index + 1 < len(found) and _word(found[index]) in _MODIFIERS and found[index + 1].kind == "number":
+        name, number = _word(found[index]), found[index + 1].text
+        if name in modifiers or not number.isdigit():
+            return None
+        modifiers[name] = int(number)
+        end = found[index + 1].end
+        index += 2
+    if index < len(found) and _word(found[index]) != "VALUES":
+        return None
+    projection = _projection(found)
+    if projection is None:
+        return None
+    projected, projection_end, extendable = projection
+    hidden = tuple(dict.fromkeys(name for name, _ in keys if projected is not None and name not in projected))
+    if hidden and (not extendable or _top_level(found, "GROUP") is not None):
+        return None
+    limit, offset = modifiers.get("LIMIT"), modifiers.get("OFFSET", 0)
+    return OrderTail(tuple(keys), limit, offset, found[at].start, end, hidden, projection_end)
+
+
+def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions | None:
+    """The answer sorted by `tail`'s keys, its OFFSET and LIMIT applied, without the keys it projected
+    only to sort on; None when a key is not among the answer's variables, when a key column holds terms
+    this cannot order as Oxigraph does, or when the answer has more than MAX_SORTED_ROWS rows."""
+    variables = list(answer.variables)
+    names = [variable.value for variable in variables]
+    if any(name not in names for name, _ in tail.keys):
+        return None
+    solutions = list(islice(answer, MAX_SORTED_ROWS + 1))
+    if len(solutions) > MAX_SORTED_ROWS:
+        return None
+    for name, descending in reversed(tail.keys):
+        column = names.index(name)
+        order = column_order([solution[column] for solution in solutions])
+        if order is None:
+            return None
+        # Python's sort is stable, also reversed: sorting on the last key first sorts on them all.
+        solutions.sort(key=_by(order, column), reverse=descending)
+    stop = None if tail.limit is None else tail.offset + tail.limit
+    kept = solutions[tail.offset : stop]
+    if not tail.hidden:
+        return SortedSolutions(variables, kept)
+    shown = len(variables) - len(tail.hidden)
+    return SortedSolutions(
+        variables[:shown], [SortedRow(variables[:shown], tuple(row)[:shown]) for row in kept]
+    )
+
+
+def column_order(column: list[SolutionTerm | None]) -> Callable[[SolutionTerm | None], SortKey] | None:
+    """A key that orders one column's terms as SPARQL's ORDER BY does in Oxigraph (unbound, blank
+    nodes, IRIs, then literals), or None when its literals are not all of one kind this orders."""
+    kinds = {_literal_kind(term) for term in column if isinstance(term, ox.Literal)}
+    if len(kinds) > 1 or any(isinstance(term, ox.Triple) for term in column):
+        return None
+    kind = next(iter(kinds), "text")
+    return None if kind is None else _KEYS[kind]
+
+
+def _by(
+    order: Callable[[SolutionTerm | None], SortKey], column: int
+) -> Callable[[ox.QuerySolution], SortKey]:
+    return lambda solution: order(solution[column])
+
+
+def _literal_kind(literal: ox.Literal) -> str | None:
+    datatype = literal.datatype.value
+    if datatype in _TEXT:
+        return "text"
+    pattern, kind = _LEXICAL.get(datatype, (None, None))
+    if pattern is None or not pattern.fullmatch(literal.value):
+        return None
+    return kind
+
+
+def _text_key(term: SolutionTerm | None) -> SortKey:
+    """Strings by their characters, then datatype and language: Oxigraph compares two strings (or two
+    strings of one language) by their text, and any other two by (text, datatype, language)."""
+    if isinstance(term, ox.Literal):
+        return (3, term.value, term.datatype.value, term.language or "")
+    return _node_key(term)
+
+
+def _node_key(term: SolutionTerm | None) -> SortKey:
+    if term is None:
+        return (0,)
+    assert isinstance(term, ox.NamedNode | ox.BlankNode)  # no quoted triple reaches here
+    return (1 if isinstance(term, ox.BlankNode) else 2, term.value)
+
+
+def _value_key(read: Callable[[str], object]) -> Callable[[SolutionTerm | None], SortKey]:
+    def key(term: SolutionTerm | None) -> SortKey:
+        return (3, read(term.value)) if isinstance(term, ox.Literal) else _node_key(term)
+
+    return key
+
+
+def _lexical(value: str) -> str:
+    return value
+
+
+_KEYS: dict[str, Callable[[SolutionTerm | None], SortKey]] = {
+    "text": _text_key,
+    "exact": _value_key(Decimal),
+    "double": _value_key(float),
+    **{kind: _value_key(_lexical) for kind in ("date", "dateTime", "gYear", "gYearMonth")},
+}
+
+
+def _word(token: Token) -> str:
+    return token.text.upper() if token.kind == "word" else ""
+
+
+def _top_level(found: list[Token], keyword: str) -> int | None:
+    """The index of the one `keyword` outside every bracket, or None (none, or more than one)."""
+    depth = 0
+    at = None
+    for index, token in enumerate(found):
+        if token.kind == "punct":
+            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(token.text, 0)
+        elif depth == 0 and _word(token) == keyword:
+            if at is not None:
+                return None
+            at = index
+    return at
+
+
+def _follows(found: list[Token], index: int, keyword: str) -> bool:
+    return index + 1 < len(found) and _word(found[index + 1]) == keyword
+
+
+def _projection(found: list[Token]) -> tuple[frozenset[str] | None, int, bool] | None:
+    """The SELECT's projected variables (None for `*`), where its projection ends, and whether a
+    variable may be added to it: not under DISTINCT or REDUCED (another column changes which rows are
+    the same), nor beside an expression (it may be an aggregate, which allows no other variable)."""
+    select = next(index for index, token in enumerate(found) if _word(token) == "SELECT")
+    index = select + 1
+    extendable = _word(found[index]) not in ("DISTINCT", "REDUCED") if index < len(found) else False
+    projected: set[str] = set()
+    everything = False
+    while index < len(found) and _word(found[index]) not in ("WHERE", "FROM") and found[index].text != "{":
+        token = found[index]
+        if token.text == "(":
+            extendable = False
+            close = _closing_bracket(found, index)
+            if close is None:
+                return None
+            if found[close - 1].kind != "var":  # `( … AS ?name )`
+                return None
+            projected.add(found[close - 1].text[1:])
+            index = close
+        elif token.text == "*":
+            everything = True
+        elif token.kind == "var":
+            projected.add(token.text[1:])
+        index += 1
+    if index >= len(found):
+        return None
+    return (None if everything else frozenset(projected)), found[index - 1].end, extendable
+
+
+def _closing_bracket(found: list[Token], open_at: int) -> int | None:
+    depth = 0
+    for index in range(open_at, len(found)):
+        depth += {"(": 1, ")": -1}.get(found[index].text, 0) if found[index].kind == "punct" else 0
+        if depth == 0:
+            return index
+    return None
+
+
+def _keys(found: list[Token], index: int) -> tuple[list[tuple[str, bool]], int]:
+    """The variables of an ORDER BY from `index`, and the index after them. Any other kind of key
+    (an expression, a function call) gives no keys."""
+    keys: list[tuple[str, bool]] = []
+    while index < len(found):
+        token = found[index]
+        if token.kind == "var":
+            keys.append((token.text[1:], False))
+            index += 1
+        elif _word(token) in ("ASC", "DESC") and _is_bracketed_variable(found, index + 1):
+            keys.append((found[index + 2].text[1:], _word(token) == "DESC"))
+            index += 4
+        elif _word(token) in _MODIFIERS or _word(token) == "VALUES":
+            break
+        else:
+            return [], index
+    return keys, index
+
+
+def _is_bracketed_variable(found: list[Token], index: int) -> bool:
+    return (
+        index + 2 < len(found)
+        and found[index].text == "("
+        and found[index + 1].kind == "var"
+        and found[index + 2].text == ")"
+    )
