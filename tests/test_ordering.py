@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -280,3 +281,31 @@ def test_every_catalogue_question_sorts_here_as_oxigraph(name: str, request: pyt
         if way == "here":
             sorted_here.add(query.name)
     assert len(sorted_here) == 22
+
+
+class Counted:
+    """A real answer of the store, counting the solutions read from it."""
+
+    def __init__(self, answer: ox.QuerySolutions) -> None:
+        self.variables = answer.variables
+        self.answer = answer
+        self.read = 0
+
+    def __iter__(self) -> Iterator[ox.QuerySolution]:
+        for solution in self.answer:
+            self.read += 1
+            yield solution
+
+
+def test_a_column_it_cannot_order_stops_the_reading_where_it_shows(tmp_path: Path) -> None:
+    """A number after a string: the reading stops there and Oxigraph answers the query again."""
+    values = [ox.Literal("a"), typed("1", "integer"), *(ox.Literal(f"s{n}") for n in range(50))]
+    store = store_of(tmp_path / "store", [{"key": value} for value in values])
+    text = columns_query(["key"], "?key ?s")
+    tail = order_tail(text)
+    assert tail is not None
+    on_disk = ox.Store.read_only(os.path.realpath(store.path))
+    counted = Counted(on_disk.query(tail.without(text), use_default_graph_as_union=True))
+    assert ordering.sorted_answer(counted, tail) is None  # type: ignore[arg-type]
+    assert counted.read < 10
+    assert answered(store, text) == ("oxigraph", native(store, text))

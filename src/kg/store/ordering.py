@@ -16,11 +16,11 @@ them; SPARQL leaves their order open, and Oxigraph's own sort does not keep it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 
 import pyoxigraph as ox
 
@@ -75,6 +75,17 @@ class OrderTail:
 
 
 def order_tail(text: str) -> OrderTail | None:
+    """`read_order_tail`, kept for short texts: the store asks it of every query, and the catalogue's
+    and the server's own come again and again (tokenizing one costs as much as a small answer)."""
+    return _kept_order_tail(text) if len(text) <= 16_384 else read_order_tail(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_order_tail(text: str) -> OrderTail | None:
+    return read_order_tail(text)
+
+
+def read_order_tail(text: str) -> OrderTail | None:
     """The final ORDER BY of a SELECT when every key is a variable (`?x`, `ASC(?x)`, `DESC(?x)`), with
     its LIMIT and OFFSET; None for any other query, or one with a key it does not project and cannot
     (DISTINCT or REDUCED, a group or an expression in its projection). A text with `\\u` or `\\U`
@@ -118,39 +129,37 @@ def order_tail(text: str) -> OrderTail | None:
 def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions | None:
     """The answer sorted by `tail`'s keys, its OFFSET and LIMIT applied, without the keys it projected
     only to sort on; None when a key is not among the answer's variables, when a key column holds terms
-    this cannot order as Oxigraph does, or when the answer has more than MAX_SORTED_ROWS rows."""
+    this cannot order as Oxigraph does, or when the answer has more than MAX_SORTED_ROWS rows. It stops
+    reading at the first row that says so: Oxigraph then answers the query again, as written."""
     variables = list(answer.variables)
     names = [variable.value for variable in variables]
     if any(name not in names for name, _ in tail.keys):
         return None
-    solutions = list(islice(answer, MAX_SORTED_ROWS + 1))
-    if len(solutions) > MAX_SORTED_ROWS:
-        return None
-    for name, descending in reversed(tail.keys):
-        column = names.index(name)
-        order = column_order([solution[column] for solution in solutions])
-        if order is None:
+    columns = [names.index(name) for name, _ in tail.keys]
+    kinds: list[str | None] = [None] * len(columns)  # the kind of literal each key column holds
+    solutions: list[ox.QuerySolution] = []
+    for solution in answer:
+        if len(solutions) == MAX_SORTED_ROWS:
             return None
+        for index, column in enumerate(columns):
+            term = solution[column]
+            if isinstance(term, ox.Literal):
+                kind = _literal_kind(term)
+                if kind is None or kinds[index] not in (None, kind):
+                    return None
+                kinds[index] = kind
+            elif isinstance(term, ox.Triple):
+                return None
+        solutions.append(solution)
+    for (_, descending), column, kind in reversed(list(zip(tail.keys, columns, kinds, strict=True))):
         # Python's sort is stable, also reversed: sorting on the last key first sorts on them all.
-        solutions.sort(key=_by(order, column), reverse=descending)
+        solutions.sort(key=_by(_KEYS[kind or "text"], column), reverse=descending)
     stop = None if tail.limit is None else tail.offset + tail.limit
     kept = solutions[tail.offset : stop]
     if not tail.hidden:
         return SortedSolutions(variables, kept)
-    shown = len(variables) - len(tail.hidden)
-    return SortedSolutions(
-        variables[:shown], [SortedRow(variables[:shown], tuple(row)[:shown]) for row in kept]
-    )
-
-
-def column_order(column: list[SolutionTerm | None]) -> Callable[[SolutionTerm | None], SortKey] | None:
-    """A key that orders one column's terms as SPARQL's ORDER BY does in Oxigraph (unbound, blank
-    nodes, IRIs, then literals), or None when its literals are not all of one kind this orders."""
-    kinds = {_literal_kind(term) for term in column if isinstance(term, ox.Literal)}
-    if len(kinds) > 1 or any(isinstance(term, ox.Triple) for term in column):
-        return None
-    kind = next(iter(kinds), "text")
-    return None if kind is None else _KEYS[kind]
+    shown = variables[: len(variables) - len(tail.hidden)]
+    return SortedSolutions(shown, [SortedRow(shown, tuple(row)[: len(shown)]) for row in kept])
 
 
 def _by(
