@@ -306,6 +306,6 @@ def test_a_column_it_cannot_order_stops_the_reading_where_it_shows(tmp_path: Pat
     assert tail is not None
     on_disk = ox.Store.read_only(os.path.realpath(store.path))
     counted = Counted(on_disk.query(tail.without(text), use_default_graph_as_union=True))
-    assert ordering.sorted_answer(counted, tail) is None  # type: ignore[arg-type]
+    assert ordering.sorted_answer(counted, tail) is None  # type: ignore[arg-type]  # read as an answer is
     assert counted.read < 10
     assert answered(store, text) == ("oxigraph", native(store, text))
