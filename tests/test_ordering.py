@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -145,12 +145,13 @@ def test_several_keys_limits_and_offsets_as_oxigraph(kinds: EmbeddedStore, seed:
     keys = " ".join(pick.choice(["?{}", "DESC(?{})", "ASC(?{})"]).format(kind) for kind in chosen)
     tail = pick.choice(["", "LIMIT 7", "OFFSET 5", "LIMIT 9 OFFSET 3", "OFFSET 50 LIMIT 20", "LIMIT 0"])
     text = columns_query(chosen, f"{keys} DESC(?s)", tail=tail)
-    assert answered(kinds, text) == ("here", native(kinds, text))
+    # With a LIMIT, Oxigraph turns only the rows it keeps into Python's: it sorts.
+    assert answered(kinds, text) == ("oxigraph" if "LIMIT" in tail else "here", native(kinds, text))
 
 
 def test_keys_the_query_does_not_project_are_sorted_on_and_not_shown(kinds: EmbeddedStore) -> None:
     text = columns_query(
-        ["numbers", "dates"], "DESC(?dates) ?numbers ?s", project="?numbers", tail="LIMIT 30"
+        ["numbers", "dates"], "DESC(?dates) ?numbers ?s", project="?numbers", tail="OFFSET 30"
     )
     way, rows = answered(kinds, text)
     assert way == "here"
@@ -217,29 +218,30 @@ def test_a_syntax_error_is_the_texts_own(kinds: EmbeddedStore) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a", ((("a", False),), None, 0, ())),
+        ("SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a", ((("a", False),), 0, ())),
         (
-            "select ?a where { ?a ?b ?c } order by desc(?a) asc(?b) limit 5 offset 2",
-            ((("a", True), ("b", False)), 5, 2, ("b",)),
+            "select ?a where { ?a ?b ?c } order by desc(?a) asc(?b) offset 2",
+            ((("a", True), ("b", False)), 2, ("b",)),
         ),
-        (
-            "SELECT * { ?a ?b ?c } ORDER BY ?c OFFSET 1 LIMIT 2 VALUES ?a { <x:y> }",
-            ((("c", False),), 2, 1, ()),
-        ),
+        ("SELECT * { ?a ?b ?c } ORDER BY ?c OFFSET 1 VALUES ?a { <x:y> }", ((("c", False),), 1, ())),
         (
             "SELECT ?a WHERE { ?a ?b ?c FILTER(?c != 'ORDER BY ?x') } # ORDER BY ?z\nORDER BY ?b",
-            ((("b", False),), None, 0, ("b",)),
+            ((("b", False),), 0, ("b",)),
         ),
         (
             "SELECT (COUNT(*) AS ?n) ?a WHERE { ?a ?b ?c } GROUP BY ?a ORDER BY ?a",
-            ((("a", False),), None, 0, ()),
+            ((("a", False),), 0, ()),
+        ),
+        (
+            "SELECT ?a WHERE { ?a <x:p> ?c FILTER (?c IN (<x:a>, <x:b>) && ?a != <x:c>) } ORDER BY ?a",
+            ((("a", False),), 0, ()),
         ),
     ],
 )
 def test_the_order_it_reads(text: str, expected: tuple[object, ...]) -> None:
     tail = order_tail(text)
     assert tail is not None
-    assert (tail.keys, tail.limit, tail.offset, tail.hidden) == expected
+    assert (tail.keys, tail.offset, tail.hidden) == expected
 
 
 @pytest.mark.parametrize(
@@ -258,10 +260,48 @@ def test_the_order_it_reads(text: str, expected: tuple[object, ...]) -> None:
         "SELECT REDUCED ?a WHERE { ?a ?b ?c } ORDER BY ?c",
         "SELECT ?a WHERE { ?a ?b ?c } GROUP BY ?a ORDER BY ?c",
         "not a query ORDER BY ?a",
+        "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a LIMIT 10",
+        "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a OFFSET 2 LIMIT 10",
     ],
 )
 def test_queries_it_leaves_as_written(text: str) -> None:
     assert order_tail(text) is None
+
+
+# Texts that a reading without a grammar took otherwise than Oxigraph: each must get Oxigraph's answer,
+# or its error.
+MISREAD = {
+    # `<(?n+1)#>` is `<` then a comment to Oxigraph, not an IRI: no ORDER BY, no LIMIT.
+    "a comparison read as an IRI": (
+        "SELECT ?s WHERE { ?s ex:row ?n FILTER(?n<(?n+1)#> ) } ORDER BY ?n VALUES\n) }"
+    ),
+    # The same hides a bracket, and a sub-SELECT's ORDER BY looked like the query's.
+    "a bracket hidden in an IRI": "SELECT ?s ?n WHERE { { SELECT ?s WHERE { ?s ex:row ?n "
+    "FILTER(?n<?n+1&&(?n>?n-1))FILTER(?n<?n+1&&(?n>?n-1)) } ORDER BY DESC(?s) OFFSET 1 VALUES ?n { UNDEF } }"
+    " ?s ex:row ?n }",
+    "no projection": "SELECT WHERE { ?s ex:row ?n } ORDER BY ?n",
+    "no projection before a pattern": "SELECT { ?s ex:row ?n } ORDER BY DESC(?n)",
+    "an offset too large": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n OFFSET 18446744073709551616",
+    "the largest offset": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n OFFSET 18446744073709551615",
+    "a dotless i in LIMIT": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n L\u0131MIT 1",
+    "a long s in DESC": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY DE\u017fC(?n)",
+    "a long s in OFFSET": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n OFF\u017fET 1",
+    "a Kelvin sign in SELECT": "SELEC\u212a ?s WHERE { ?s ex:row ?n } ORDER BY ?n",
+}
+
+
+def outcome(store: EmbeddedStore, text: str, ask: Callable[[EmbeddedStore, str], object]) -> object:
+    try:
+        return ask(store, text)
+    except SyntaxError as error:
+        return f"SyntaxError: {error}"
+
+
+@pytest.mark.parametrize("name", sorted(MISREAD))
+def test_texts_a_tokenizer_may_misread_get_oxigraphs_answer(kinds: EmbeddedStore, name: str) -> None:
+    text = PREFIX + MISREAD[name]
+    ours = outcome(kinds, text, lambda store, t: answered(store, t)[1])
+    assert ours == outcome(kinds, text, native)
 
 
 @pytest.mark.parametrize("name", ["built", "library_built", "copied"])

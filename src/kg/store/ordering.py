@@ -4,14 +4,16 @@ pyoxigraph 0.5 sorts an answer by evaluating both rows' keys again at every comp
 and long strings back from the store's string table each time: n log n lookups. At a million triples
 that was half or more of the dearest catalogue questions (`qualified-facts`, 30,612 rows: 4.3 s with
 its ORDER BY, 1.8 s without it and sorted here). So the embedded store runs such a query without its
-final ORDER BY, LIMIT and OFFSET and does them here, where SPARQL's order is Oxigraph's order.
+final ORDER BY and OFFSET and does them here, where SPARQL's order is Oxigraph's order.
 
-Only where that is sure: keys that are projected variables, and in each key column literals of one
+Only where that is sure and pays: keys that are variables, and in each key column literals of one
 kind whose order Python's comparison gives exactly (strings and language-tagged strings, integers and
-decimals, doubles, dates and times written in full without a time zone). Anything else (an expression
-as a key, booleans, a column mixing numbers and strings, more rows than `MAX_SORTED_ROWS`) is left to
-Oxigraph, which runs the query as written. Rows whose keys are all equal keep the order the engine gave
-them; SPARQL leaves their order open, and Oxigraph's own sort does not keep it.
+decimals, doubles, dates and times written in full without a time zone), in an answer read whole. A
+query with a LIMIT is left to Oxigraph, which then turns only the rows it keeps into Python's; so is
+anything else this cannot order (an expression as a key, booleans, a column mixing numbers and
+strings, more rows than `MAX_SORTED_ROWS`), and Oxigraph runs the query as written. Rows whose keys
+are all equal keep the order the engine gave them; SPARQL leaves their order open, and Oxigraph's own
+sort does not keep it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ import pyoxigraph as ox
 from kg.store.base import SolutionTerm, SortedRow, SortedSolutions
 from kg.store.sparql import NotAQuery, Token, form_of, tokens
 
-# More rows than this are sorted by Oxigraph: each row held here costs several times its size there.
-MAX_SORTED_ROWS = 200_000
+# More rows than this are sorted by Oxigraph, which then answers the query again: the bound is what
+# that may cost (about 0.3 s of reading at most), and each row held here costs more than there.
+MAX_SORTED_ROWS = 50_000
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _TEXT = {_XSD + "string", _RDF_LANG_STRING}
@@ -50,24 +53,26 @@ _LEXICAL = {
     _XSD + "gYearMonth": (re.compile(r"[0-9]{4}-[0-9]{2}"), "gYearMonth"),
 }
 _MODIFIERS = {"LIMIT", "OFFSET"}
+_LARGEST_COUNT = 2**64 - 1  # the largest OFFSET Oxigraph takes
+# What an IRI between brackets may follow: an opening bracket, a comma or an operator.
+_BEFORE_AN_OPERAND = {"(", ",", "=", "<", ">", "!", "&", "|", "+", "-", "*", "/", "^"}
 
 SortKey = tuple[object, ...]
 
 
 @dataclass(frozen=True)
 class OrderTail:
-    """A query's final ORDER BY on variables, and the LIMIT and OFFSET that follow it."""
+    """A query's final ORDER BY on variables, and the OFFSET that follows it."""
 
     keys: tuple[tuple[str, bool], ...]  # each key's variable, and whether it sorts descending
-    limit: int | None
     offset: int
     start: int  # where ORDER BY starts in the text
-    end: int  # where its LIMIT or OFFSET (or its last key) ends
+    end: int  # where its OFFSET (or its last key) ends
     hidden: tuple[str, ...] = ()  # keys the query does not project, projected last to sort on
     projection_end: int = 0  # where they are projected
 
     def without(self, text: str) -> str:
-        """The query without its ORDER BY, LIMIT and OFFSET, projecting the keys it did not."""
+        """The query without its ORDER BY and OFFSET, projecting the keys it did not."""
         blanked = re.sub(r"[^\n]", " ", text[self.start : self.end])  # every other line where it was
         hidden = "".join(f" ?{name}" for name in self.hidden)
         middle = text[self.projection_end : self.start]
@@ -87,8 +92,9 @@ def _kept_order_tail(text: str) -> OrderTail | None:
 
 def read_order_tail(text: str) -> OrderTail | None:
     """The final ORDER BY of a SELECT when every key is a variable (`?x`, `ASC(?x)`, `DESC(?x)`), with
-    its LIMIT and OFFSET; None for any other query, or one with a key it does not project and cannot
-    (DISTINCT or REDUCED, a group or an expression in its projection). A text with `\\u` or `\\U`
+    its OFFSET; None for any other query: one with a LIMIT, or with a key it does not project and
+    cannot (DISTINCT or REDUCED, a group or an expression in its projection), or whose IRIs may not be
+    Oxigraph's. A text with `\\u` or `\\U`
     escapes is left alone: Oxigraph reads those escapes where this tokenizer may not."""
     if "\\u" in text or "\\U" in text:
         return None
@@ -99,22 +105,18 @@ def read_order_tail(text: str) -> OrderTail | None:
     except NotAQuery:  # the store says what is wrong with it
         return None
     at = _top_level(found, "ORDER")
-    if at is None or not _follows(found, at, "BY"):
+    if at is None or not _follows(found, at, "BY") or not _iris_are_iris(found):
         return None
     keys, index = _keys(found, at + 2)
     if not keys:
         return None
-    modifiers: dict[str, int] = {}
-    end = found[index - 1].end
-    while index + 1 < len(found) and _word(found[index]) in _MODIFIERS and found[index + 1].kind == "number":
-        name, number = _word(found[index]), found[index + 1].text
-        if name in modifiers or not number.isdigit():
+    end, offset = found[index - 1].end, 0
+    if index + 1 < len(found) and _word(found[index]) == "OFFSET" and found[index + 1].kind == "number":
+        offset, end, index = int(found[index + 1].text), found[index + 1].end, index + 2
+        if not found[index - 1].text.isdigit() or offset > _LARGEST_COUNT:  # Oxigraph's to refuse
             return None
-        modifiers[name] = int(number)
-        end = found[index + 1].end
-        index += 2
     if index < len(found) and _word(found[index]) != "VALUES":
-        return None
+        return None  # a LIMIT (Oxigraph then reads only the rows it keeps), or what is not SPARQL
     projection = _projection(found)
     if projection is None:
         return None
@@ -122,12 +124,11 @@ def read_order_tail(text: str) -> OrderTail | None:
     hidden = tuple(dict.fromkeys(name for name, _ in keys if projected is not None and name not in projected))
     if hidden and (not extendable or _top_level(found, "GROUP") is not None):
         return None
-    limit, offset = modifiers.get("LIMIT"), modifiers.get("OFFSET", 0)
-    return OrderTail(tuple(keys), limit, offset, found[at].start, end, hidden, projection_end)
+    return OrderTail(tuple(keys), offset, found[at].start, end, hidden, projection_end)
 
 
 def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions | None:
-    """The answer sorted by `tail`'s keys, its OFFSET and LIMIT applied, without the keys it projected
+    """The answer sorted by `tail`'s keys, its OFFSET applied, without the keys it projected
     only to sort on; None when a key is not among the answer's variables, when a key column holds terms
     this cannot order as Oxigraph does, or when the answer has more than MAX_SORTED_ROWS rows. It stops
     reading at the first row that says so: Oxigraph then answers the query again, as written."""
@@ -154,8 +155,7 @@ def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions
     for (_, descending), column, kind in reversed(list(zip(tail.keys, columns, kinds, strict=True))):
         # Python's sort is stable, also reversed: sorting on the last key first sorts on them all.
         solutions.sort(key=_by(_KEYS[kind or "text"], column), reverse=descending)
-    stop = None if tail.limit is None else tail.offset + tail.limit
-    kept = solutions[tail.offset : stop]
+    kept = solutions[tail.offset :]
     if not tail.hidden:
         return SortedSolutions(variables, kept)
     shown = variables[: len(variables) - len(tail.hidden)]
@@ -204,16 +204,47 @@ def _lexical(value: str) -> str:
     return value
 
 
+def _exact(value: str) -> int | Decimal:
+    """An integer or a decimal's value: Python compares the two exactly, and reads an int faster."""
+    return Decimal(value) if "." in value else int(value)
+
+
 _KEYS: dict[str, Callable[[SolutionTerm | None], SortKey]] = {
     "text": _text_key,
-    "exact": _value_key(Decimal),
+    "exact": _value_key(_exact),
     "double": _value_key(float),
     **{kind: _value_key(_lexical) for kind in ("date", "dateTime", "gYear", "gYearMonth")},
 }
 
 
 def _word(token: Token) -> str:
-    return token.text.upper() if token.kind == "word" else ""
+    """A keyword in capitals. Oxigraph matches keywords without regard to case in ASCII only, and
+    Python's capitals of other letters may be ASCII (`ı` gives `I`)."""
+    return token.text.upper() if token.kind == "word" and token.text.isascii() else ""
+
+
+def _iris_are_iris(found: list[Token]) -> bool:
+    """Whether every IRI the tokenizer read is one to Oxigraph too. Between brackets, in an expression,
+    `<` after a term is a comparison: `?n<(?n+1)#>` is `?n` less than `(?n+1)`, then a comment, and the
+    tokenizer, reading without a grammar, takes `<(?n+1)#>` for an IRI. So an IRI inside brackets must
+    follow a bracket, a comma or an operator, where a comparison cannot stand; but for the rows of a
+    VALUES block, which hold terms one after another and no expression."""
+    opened: list[str] = []  # the open brackets, a VALUES block's brace and its rows' brackets marked
+    previous = ""
+    values = False  # a VALUES keyword whose block has not opened yet
+    for token in found:
+        if token.kind == "iri" and opened[-1:] == ["("] and previous not in _BEFORE_AN_OPERAND:
+            return False
+        if token.kind == "punct" and token.text in "({[":
+            inside_values = opened[-1:] in (["values {"], ["values ("])
+            mark = "values " if (values and token.text == "{") or inside_values else ""
+            opened.append(mark + token.text)
+            values = values and token.text != "{"
+        elif token.kind == "punct" and token.text in ")}]" and opened:
+            opened.pop()
+        values = values or _word(token) == "VALUES"
+        previous = token.text if token.kind == "punct" else token.kind
+    return True
 
 
 def _top_level(found: list[Token], keyword: str) -> int | None:
@@ -238,7 +269,9 @@ def _projection(found: list[Token]) -> tuple[frozenset[str] | None, int, bool] |
     """The SELECT's projected variables (None for `*`), where its projection ends, and whether a
     variable may be added to it: not under DISTINCT or REDUCED (another column changes which rows are
     the same), nor beside an expression (it may be an aggregate, which allows no other variable)."""
-    select = next(index for index, token in enumerate(found) if _word(token) == "SELECT")
+    select = next((index for index, token in enumerate(found) if _word(token) == "SELECT"), None)
+    if select is None:
+        return None
     index = select + 1
     extendable = _word(found[index]) not in ("DISTINCT", "REDUCED") if index < len(found) else False
     projected: set[str] = set()
@@ -259,8 +292,8 @@ def _projection(found: list[Token]) -> tuple[frozenset[str] | None, int, bool] |
         elif token.kind == "var":
             projected.add(token.text[1:])
         index += 1
-    if index >= len(found):
-        return None
+    if index >= len(found) or not (projected or everything):
+        return None  # no projection: Oxigraph's to refuse
     return (None if everything else frozenset(projected)), found[index - 1].end, extendable
 
 
