@@ -286,6 +286,12 @@ MISREAD = {
     "a dotless i in LIMIT": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n L\u0131MIT 1",
     "a long s in DESC": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY DE\u017fC(?n)",
     "a long s in OFFSET": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n OFF\u017fET 1",
+    # ORDER BY after a LIMIT, an OFFSET or VALUES: without it the text is valid.
+    "an offset before": "SELECT ?s ?n WHERE { ?s ex:row ?n } OFFSET 1 ORDER BY ?n",
+    "a limit before": "SELECT ?s ?n WHERE { ?s ex:row ?n } LIMIT 2 ORDER BY ?n",
+    "a limit and an offset before": "SELECT ?s WHERE { ?s ex:row ?n } LIMIT 3 OFFSET 1 ORDER BY DESC(?n)",
+    "values before": "SELECT ?s ?n WHERE { ?s ex:row ?n } VALUES ?n { 1 2 3 } ORDER BY DESC(?n)",
+    "an offset before and after": "SELECT ?s WHERE { ?s ex:row ?n } OFFSET 1 ORDER BY ?n OFFSET 2",
     "a Kelvin sign in SELECT": "SELEC\u212a ?s WHERE { ?s ex:row ?n } ORDER BY ?n",
 }
 

@@ -107,6 +107,8 @@ def read_order_tail(text: str) -> OrderTail | None:
     at = _top_level(found, "ORDER")
     if at is None or not _follows(found, at, "BY") or not _iris_are_iris(found):
         return None
+    if _top_level_words(found[:at]) & {"LIMIT", "OFFSET", "VALUES"}:
+        return None  # ORDER BY after them: Oxigraph's to refuse, and without it the text is valid
     keys, index = _keys(found, at + 2)
     if not keys:
         return None
@@ -245,6 +247,18 @@ def _iris_are_iris(found: list[Token]) -> bool:
         values = values or _word(token) == "VALUES"
         previous = token.text if token.kind == "punct" else token.kind
     return True
+
+
+def _top_level_words(found: list[Token]) -> set[str]:
+    """The keywords outside every bracket."""
+    depth = 0
+    words = set()
+    for token in found:
+        if token.kind == "punct":
+            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(token.text, 0)
+        elif depth == 0 and _word(token):
+            words.add(_word(token))
+    return words
 
 
 def _top_level(found: list[Token], keyword: str) -> int | None:
