@@ -261,6 +261,8 @@ def test_the_order_it_reads(text: str, expected: tuple[object, ...]) -> None:
         "SELECT ?a WHERE { ?a ?b ?c } GROUP BY ?a ORDER BY ?c",
         "not a query ORDER BY ?a",
         "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a LIMIT 10",
+        "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a OFFSET 1.5",
+        "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a OFFSET 1e0",
         "SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a OFFSET 2 LIMIT 10",
     ],
 )

@@ -94,8 +94,8 @@ def read_order_tail(text: str) -> OrderTail | None:
     """The final ORDER BY of a SELECT when every key is a variable (`?x`, `ASC(?x)`, `DESC(?x)`), with
     its OFFSET; None for any other query: one with a LIMIT, or with a key it does not project and
     cannot (DISTINCT or REDUCED, a group or an expression in its projection), or whose IRIs may not be
-    Oxigraph's. A text with `\\u` or `\\U`
-    escapes is left alone: Oxigraph reads those escapes where this tokenizer may not."""
+    Oxigraph's. A text with `\\u` or `\\U` escapes is left alone: Oxigraph reads those escapes where
+    this tokenizer may not."""
     if "\\u" in text or "\\U" in text:
         return None
     found = tokens(text)
@@ -114,9 +114,10 @@ def read_order_tail(text: str) -> OrderTail | None:
         return None
     end, offset = found[index - 1].end, 0
     if index + 1 < len(found) and _word(found[index]) == "OFFSET" and found[index + 1].kind == "number":
-        offset, end, index = int(found[index + 1].text), found[index + 1].end, index + 2
-        if not found[index - 1].text.isdigit() or offset > _LARGEST_COUNT:  # Oxigraph's to refuse
+        number = found[index + 1].text
+        if not number.isdigit() or int(number) > _LARGEST_COUNT:  # Oxigraph's to refuse
             return None
+        offset, end, index = int(number), found[index + 1].end, index + 2
     if index < len(found) and _word(found[index]) != "VALUES":
         return None  # a LIMIT (Oxigraph then reads only the rows it keeps), or what is not SPARQL
     projection = _projection(found)
