@@ -61,9 +61,6 @@ class SortedSolutions:
     def __iter__(self) -> Iterator[ox.QuerySolution | SortedRow]:
         return iter(self._solutions)
 
-    def __len__(self) -> int:
-        return len(self._solutions)
-
 
 # A SELECT's answer is Oxigraph's stream of solutions, or the embedded store's sorted list of them.
 Solutions = ox.QuerySolutions | SortedSolutions
