@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.store.sparql import PREFIXED_NAME, Token, tokens
+from kg.store.sparql import PREFIXED_NAME, Token, keyword, tokens
 
 # rdflib reads these; any other IRI is opaque to it, so numbering one changes nothing but its name
 KEPT = (
@@ -76,7 +76,7 @@ def template(text: str) -> Template | None:
     numbers: dict[str, int] = {}
     written = found[body].start if body < len(found) else len(text)
     for token in found[body:]:
-        if token.kind == "word" and _keyword(token) in ("PREFIX", "BASE"):
+        if keyword(token) in ("PREFIX", "BASE"):
             return None
         if token.kind not in ("iri", "pname"):
             continue
@@ -97,7 +97,7 @@ def _prologue(found: list[Token]) -> tuple[dict[str, str], int] | None:
     when a declaration is not a prefixed name and a plain IRI, or repeats a prefix or a namespace."""
     prefixes: dict[str, str] = {}
     at = 0
-    while at < len(found) and found[at].kind == "word" and _keyword(found[at]) == "PREFIX":
+    while at < len(found) and keyword(found[at]) == "PREFIX":
         if at + 2 >= len(found):
             return None
         name, iri = found[at + 1], found[at + 2]
@@ -115,12 +115,6 @@ def _prologue(found: list[Token]) -> tuple[dict[str, str], int] | None:
         prefixes[name.text] = namespace
         at += 3
     return prefixes, at
-
-
-def _keyword(token: Token) -> str:
-    """A word as a keyword, in capitals: ASCII only, as pyparsing compares it (`PREﬁX` is no keyword,
-    though Python's capitals of it are `PREFIX`)."""
-    return token.text.upper() if token.text.isascii() else ""
 
 
 def _iri(token: Token, prefixes: dict[str, str]) -> str | None:

@@ -32,8 +32,8 @@ class SortedRow:
 
     __slots__ = ("_names", "_terms")
 
-    def __init__(self, variables: list[ox.Variable], terms: tuple[SolutionTerm | None, ...]) -> None:
-        self._names = [variable.value for variable in variables]
+    def __init__(self, names: list[str], terms: tuple[SolutionTerm | None, ...]) -> None:
+        self._names = names  # the answer's variables, one list for all its rows
         self._terms = terms
 
     def __iter__(self) -> Iterator[SolutionTerm | None]:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pyoxigraph as ox
 
 from kg.store.base import SolutionTerm, SortedRow, SortedSolutions
-from kg.store.sparql import NotAQuery, Token, form_of, tokens
+from kg.store.sparql import NotAQuery, Token, form_of, keyword, tokens
 
 # More rows than this are sorted by Oxigraph, which then answers the query again: the bound is what
 # that may cost (about 0.3 s of reading at most), and each row held here costs more than there.
@@ -107,18 +107,18 @@ def read_order_tail(text: str) -> OrderTail | None:
     at = _top_level(found, "ORDER")
     if at is None or not _follows(found, at, "BY") or not _iris_are_iris(found):
         return None
-    if _top_level_words(found[:at]) & {"LIMIT", "OFFSET", "VALUES"}:
+    if {keyword(token) for _, token in _outside_brackets(found[:at])} & {"LIMIT", "OFFSET", "VALUES"}:
         return None  # ORDER BY after them: Oxigraph's to refuse, and without it the text is valid
     keys, index = _keys(found, at + 2)
     if not keys:
         return None
     end, offset = found[index - 1].end, 0
-    if index + 1 < len(found) and _word(found[index]) == "OFFSET" and found[index + 1].kind == "number":
+    if index + 1 < len(found) and keyword(found[index]) == "OFFSET" and found[index + 1].kind == "number":
         number = found[index + 1].text
         if not number.isdigit() or int(number) > _LARGEST_COUNT:  # Oxigraph's to refuse
             return None
         offset, end, index = int(number), found[index + 1].end, index + 2
-    if index < len(found) and _word(found[index]) != "VALUES":
+    if index < len(found) and keyword(found[index]) != "VALUES":
         return None  # a LIMIT (Oxigraph then reads only the rows it keeps), or what is not SPARQL
     projection = _projection(found)
     if projection is None:
@@ -162,7 +162,8 @@ def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions
     if not tail.hidden:
         return SortedSolutions(variables, kept)
     shown = variables[: len(variables) - len(tail.hidden)]
-    return SortedSolutions(shown, [SortedRow(shown, tuple(row)[: len(shown)]) for row in kept])
+    names = [variable.value for variable in shown]
+    return SortedSolutions(shown, [SortedRow(names, tuple(row)[: len(names)]) for row in kept])
 
 
 def _by(
@@ -220,12 +221,6 @@ _KEYS: dict[str, Callable[[SolutionTerm | None], SortKey]] = {
 }
 
 
-def _word(token: Token) -> str:
-    """A keyword in capitals. Oxigraph matches keywords without regard to case in ASCII only, and
-    Python's capitals of other letters may be ASCII (`ı` gives `I`)."""
-    return token.text.upper() if token.kind == "word" and token.text.isascii() else ""
-
-
 def _iris_are_iris(found: list[Token]) -> bool:
     """Whether every IRI the tokenizer read is one to Oxigraph too. Between brackets, in an expression,
     `<` after a term is a comparison: `?n<(?n+1)#>` is `?n` less than `(?n+1)`, then a comment, and the
@@ -245,53 +240,43 @@ def _iris_are_iris(found: list[Token]) -> bool:
             values = values and token.text != "{"
         elif token.kind == "punct" and token.text in ")}]" and opened:
             opened.pop()
-        values = values or _word(token) == "VALUES"
+        values = values or keyword(token) == "VALUES"
         previous = token.text if token.kind == "punct" else token.kind
     return True
 
 
-def _top_level_words(found: list[Token]) -> set[str]:
-    """The keywords outside every bracket."""
+def _outside_brackets(found: list[Token]) -> Iterator[tuple[int, Token]]:
+    """The tokens outside every bracket that are no bracket, with their index."""
     depth = 0
-    words = set()
-    for token in found:
-        if token.kind == "punct":
-            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(token.text, 0)
-        elif depth == 0 and _word(token):
-            words.add(_word(token))
-    return words
-
-
-def _top_level(found: list[Token], keyword: str) -> int | None:
-    """The index of the one `keyword` outside every bracket, or None (none, or more than one)."""
-    depth = 0
-    at = None
     for index, token in enumerate(found):
-        if token.kind == "punct":
-            depth += {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}.get(token.text, 0)
-        elif depth == 0 and _word(token) == keyword:
-            if at is not None:
-                return None
-            at = index
-    return at
+        if token.kind == "punct" and token.text in "{([)}]":
+            depth += 1 if token.text in "{([" else -1
+        elif depth == 0:
+            yield index, token
 
 
-def _follows(found: list[Token], index: int, keyword: str) -> bool:
-    return index + 1 < len(found) and _word(found[index + 1]) == keyword
+def _top_level(found: list[Token], word: str) -> int | None:
+    """The index of the one keyword `word` outside every bracket, or None (none, or more than one)."""
+    at = [index for index, token in _outside_brackets(found) if keyword(token) == word]
+    return at[0] if len(at) == 1 else None
+
+
+def _follows(found: list[Token], index: int, word: str) -> bool:
+    return index + 1 < len(found) and keyword(found[index + 1]) == word
 
 
 def _projection(found: list[Token]) -> tuple[frozenset[str] | None, int, bool] | None:
     """The SELECT's projected variables (None for `*`), where its projection ends, and whether a
     variable may be added to it: not under DISTINCT or REDUCED (another column changes which rows are
     the same), nor beside an expression (it may be an aggregate, which allows no other variable)."""
-    select = next((index for index, token in enumerate(found) if _word(token) == "SELECT"), None)
+    select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
     if select is None:
         return None
     index = select + 1
-    extendable = _word(found[index]) not in ("DISTINCT", "REDUCED") if index < len(found) else False
+    extendable = keyword(found[index]) not in ("DISTINCT", "REDUCED") if index < len(found) else False
     projected: set[str] = set()
     everything = False
-    while index < len(found) and _word(found[index]) not in ("WHERE", "FROM") and found[index].text != "{":
+    while index < len(found) and keyword(found[index]) not in ("WHERE", "FROM") and found[index].text != "{":
         token = found[index]
         if token.text == "(":
             extendable = False
@@ -330,10 +315,10 @@ def _keys(found: list[Token], index: int) -> tuple[list[tuple[str, bool]], int]:
         if token.kind == "var":
             keys.append((token.text[1:], False))
             index += 1
-        elif _word(token) in ("ASC", "DESC") and _is_bracketed_variable(found, index + 1):
-            keys.append((found[index + 2].text[1:], _word(token) == "DESC"))
+        elif keyword(token) in ("ASC", "DESC") and _is_bracketed_variable(found, index + 1):
+            keys.append((found[index + 2].text[1:], keyword(token) == "DESC"))
             index += 4
-        elif _word(token) in _MODIFIERS or _word(token) == "VALUES":
+        elif keyword(token) in _MODIFIERS or keyword(token) == "VALUES":
             break
         else:
             return [], index

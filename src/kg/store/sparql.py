@@ -192,6 +192,13 @@ def form_of(found: list[Token]) -> str:
     return first.text.lower()
 
 
+def keyword(token: Token) -> str:
+    """A word as a keyword, in capitals, or "" for any other token. ASCII only, as Oxigraph and
+    pyparsing compare keywords: Python's capitals of `ı`, `ſ` and `ﬁ` are ASCII (`LıMIT`, `PREﬁX`
+    are no keywords to either)."""
+    return token.text.upper() if token.kind == "word" and token.text.isascii() else ""
+
+
 def update_form(text: str) -> str:
     """The form "update", when the first keyword after the prologue starts a SPARQL Update operation."""
     first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)
