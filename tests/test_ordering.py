@@ -275,12 +275,12 @@ def test_queries_it_leaves_as_written(text: str) -> None:
 MISREAD = {
     # `<(?n+1)#>` is `<` then a comment to Oxigraph, not an IRI: no ORDER BY, no LIMIT.
     "a comparison read as an IRI": (
-        "SELECT ?s WHERE { ?s ex:row ?n FILTER(?n<(?n+1)#> ) } ORDER BY ?n VALUES\n) }"
+        "SELECT ?s WHERE { ?s ex:row ?n FILTER(?n<(?n+1)#> ) } ORDER BY ?n OFFSET 1 VALUES\n) }"
     ),
     # The same hides a bracket, and a sub-SELECT's ORDER BY looked like the query's.
-    "a bracket hidden in an IRI": "SELECT ?s ?n WHERE { { SELECT ?s WHERE { ?s ex:row ?n "
+    "a bracket hidden in an IRI": "SELECT ?s ?p WHERE { { SELECT ?s WHERE { ?s ex:row ?n "
     "FILTER(?n<?n+1&&(?n>?n-1))FILTER(?n<?n+1&&(?n>?n-1)) } ORDER BY DESC(?s) OFFSET 1 VALUES ?n { UNDEF } }"
-    " ?s ex:row ?n }",
+    " ?s ?p ?o }",
     "no projection": "SELECT WHERE { ?s ex:row ?n } ORDER BY ?n",
     "no projection before a pattern": "SELECT { ?s ex:row ?n } ORDER BY DESC(?n)",
     "an offset too large": "SELECT ?s WHERE { ?s ex:row ?n } ORDER BY ?n OFFSET 18446744073709551616",
