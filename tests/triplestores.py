@@ -26,6 +26,7 @@ import httpx
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 VIRTUOSO = shutil.which("virtuoso-t")
+ISQL = shutil.which("isql-vt")  # Virtuoso's SQL client, from the same Debian package
 
 
 def free_port() -> int:
@@ -257,6 +258,23 @@ class VirtuosoServer:
             self.base = f"http://127.0.0.1:{self.http_port}"
             return self.launch().wait(attempts - 1)
         return self
+
+    def sql(self, statements: str) -> str:
+        """Run SQL statements through isql, as an administrator would; what it printed, or
+        RuntimeError naming the statement that failed."""
+        assert ISQL is not None
+        user, password = self.credentials
+        ran = subprocess.run(
+            [ISQL, str(self.sql_port), user, password, f"exec={statements}"],
+            capture_output=True,
+            text=True,
+            timeout=3_600,
+            check=False,
+        )
+        printed = ran.stdout + ran.stderr
+        if ran.returncode != 0 or "*** Error" in printed:
+            raise RuntimeError(f"isql failed ({ran.returncode}) on {statements!r}: {printed}")
+        return printed
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

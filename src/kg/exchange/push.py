@@ -101,6 +101,7 @@ def push(
         if withheld is None:
             methods = _push(store, changes, pusher)
         else:
+            withheld.find_held(changes)
             pusher.notes.append(withheld.note())
             pusher.progress(len(withheld.quads))
             with without(store, withheld) as kept:

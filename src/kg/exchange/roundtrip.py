@@ -6,21 +6,24 @@ fails (SR553), and with `MaxQueryCostEstimationTime` set it is stored as `"2"`,
 so every later push would find it changed and send it again. Before a push, the
 literals of datatypes beyond the common core are written into a probe graph
 and read back (one request each way, and the probe graph dropped); those refused or changed are not sent,
-and the push says so once, naming the triples.
+and the push says so once, naming the triples. A copy of such a triple that the target already holds
+in its own form (its bulk loader stores the duration as `"2"` too) is left as it is: deleting it
+would lose the fact, and Virtuoso does not delete that `"2"`.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.exchange.changes import comparison_key, insert_operation
+from kg.exchange.changes import GraphChange, comparison_key, insert_operation
 from kg.exchange.pusher import Pusher, PushError
 from kg.exchange.updates import update
 from kg.namespaces import XSD
@@ -31,6 +34,7 @@ from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError
 
 PROBE_GRAPH = "urn:opioid-kg:probe"
+STORED_AS = "is stored as "  # what the probe says of a literal the target changes, before its form
 # Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value); the internal
 # query unusual-literals lists the same.
 CORE_DATATYPES = {
@@ -47,18 +51,51 @@ def unusual_line(line: str) -> bool:
 
 @dataclass
 class Withheld:
-    """The literals the target cannot keep, and the local triples that hold them."""
+    """The literals the target cannot keep, the local triples that hold them, and those of the triples
+    the target already holds in the form it stores them in (loaded by other means, such as its bulk
+    loader): that form is the target's copy of the local triple, which the push leaves as it is."""
 
     literals: dict[str, str]  # N-Triples spelling: what the target did with it
     quads: list[ox.Quad]
+    held: dict[ox.Quad, ox.Quad] = field(default_factory=dict)  # of `quads`: the target's own form
 
     def note(self) -> str:
         why = "; ".join(f"{literal} {what}" for literal, what in sorted(self.literals.items()))
-        triples = " ".join(f"{quad.triple} ." for quad in self.quads)
-        return (
-            f"the target cannot keep {len(self.literals)} literal(s) as sent ({why}), so "
-            f"{len(self.quads)} triple(s) were not sent and stay only in the local store: {triples}"
-        )
+        said = f"the target cannot keep {len(self.literals)} literal(s) as sent ({why})"
+        said += f", so {len(self.quads)} triple(s) were not sent"
+        if alone := [quad for quad in self.quads if quad not in self.held]:
+            said += f"; {len(alone)} stay only in the local store: {_listed(alone)}"
+        if self.held:
+            own = _listed(self.held.values())
+            said += f"; the target holds {len(self.held)} in its own form, left as it is: {own}"
+        return said
+
+    def find_held(self, changes: list[GraphChange]) -> None:
+        """Note the target's own form of each withheld triple among what the target holds and the local
+        store lacks (`changes`, worked out before the triples were withheld): the form the probe found
+        it stores the literal in, or, where it refuses the literal in an update, a literal of the same
+        datatype for the same subject and predicate (its bulk loader's form)."""
+        extra = {change.iri: set(change.remove) for change in changes}
+        for quad in self.quads:
+            if not isinstance(quad.graph_name, ox.NamedNode) or not isinstance(quad.object, ox.Literal):
+                continue
+            lines = extra.get(quad.graph_name.value, set())
+            what = self.literals[str(quad.object)]
+            start = f"{quad.subject} {quad.predicate} "
+            if what.startswith(STORED_AS):
+                stored = comparison_key(f"{start}{what.removeprefix(STORED_AS)} .")
+                found = [line for line in lines if comparison_key(line) == stored]
+            else:
+                typed = f"^^{quad.object.datatype} ."
+                found = sorted(line for line in lines if line.startswith(start) and line.endswith(typed))
+            if found:
+                lines.discard(found[0])
+                (triple,) = ox.parse(found[0], format=ox.RdfFormat.N_TRIPLES)
+                self.held[quad] = ox.Quad(triple.subject, triple.predicate, triple.object, quad.graph_name)
+
+
+def _listed(quads: Iterable[ox.Quad]) -> str:
+    return " ".join(f"{quad.triple} ." for quad in quads)
 
 
 def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> Withheld | None:
@@ -138,18 +175,21 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
         stored = back.get(str(subject))
         if stored is None or comparison_key(stored) != comparison_key(line):
             now = stored.split(" ", 2)[2][:-2] if stored else "nothing"
-            unkept[str(literal)] = f"is stored as {now}"
+            unkept[str(literal)] = f"{STORED_AS}{now}"
     return unkept
 
 
 @contextmanager
 def without(store: EmbeddedStore, withheld: Withheld) -> Iterator[EmbeddedStore]:
-    """A temporary local store holding everything but the withheld triples."""
+    """A temporary local store holding everything but the withheld triples, and the target's own form
+    of those it already holds."""
     folder = Path(tempfile.mkdtemp(prefix="kg-push-"))
     try:
         skipped = set(withheld.quads)
         copy = ox.Store(str(folder))
-        bulk_load(copy, (quad for quad in store.quads() if quad not in skipped))
+        bulk_load(
+            copy, chain((quad for quad in store.quads() if quad not in skipped), withheld.held.values())
+        )
         copy.flush()
         del copy
         yield EmbeddedStore(folder)
