@@ -17,11 +17,19 @@ bulk loader and the bulk push alone, for sizes at which a load in one
 transaction takes too long. Each server row gives the server's peak resident
 memory (the bulk loader's row, that of `oxigraph load`).
 The target is a push within 3x of the bulk loader's time.
+
+With `--virtuoso` (where virtuoso-opensource is installed), the same N-Quads file
+is also loaded into a fresh Virtuoso by its bulk loader, as docs/triple-stores.md
+says (`ld_dir`, `rdf_loader_run` and a checkpoint through isql, the file in a
+folder the server may read), with `--virtuoso-buffers` pages of cache; the row
+gives the server's peak memory, and the counts of its graphs are checked
+against the local ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import socket
 import subprocess
@@ -35,6 +43,7 @@ import httpx
 from kg.exchange.push import PushReport, Target, push
 from kg.query.counts import triples_per_graph
 from kg.store.embedded import EmbeddedStore, create_store
+from kg.store.remote import RemoteStore
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 TARGET_RATIO = 3.0
@@ -156,6 +165,12 @@ def main() -> None:
     parser.add_argument(
         "--bulk-only", action="store_true", help="Only the bulk loader and the push to it (no transactions)."
     )
+    parser.add_argument(
+        "--virtuoso", action="store_true", help="Also load the file into Virtuoso's bulk loader."
+    )
+    parser.add_argument(
+        "--virtuoso-buffers", type=int, default=170_000, help="Virtuoso's NumberOfBuffers (8 KB pages)."
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as temporary:
@@ -179,9 +194,45 @@ def main() -> None:
         )
         with Server(folder / "bulk-push") as server:
             rows.append(timed("kg push --gsp --bulk", server.push(store, True, bulk=True), server.peak_mb()))
+        if args.virtuoso:
+            rows.append(virtuoso_bulk_load(folder, store, args.virtuoso_buffers))
         if not args.bulk_only:
             rows += transactional_rows(folder, store, total, args)
     print_table(rows, total)
+
+
+def virtuoso_bulk_load(folder: Path, store: EmbeddedStore, buffers: int) -> Row:
+    """The N-Quads file loaded by Virtuoso's bulk loader into a fresh server (the tests' Virtuoso, in
+    tests/triplestores.py), its graphs' counts checked against the local ones."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from triplestores import VirtuosoServer
+
+    server = VirtuosoServer(folder / "virtuoso", buffers=buffers).start()
+    try:
+        data = server.directory / "local.nq"
+        os.link(folder / "local.nq", data)
+        started = time.perf_counter()
+        server.sql(
+            f"ld_dir('{server.directory}', '{data.name}', 'urn:unused'); rdf_loader_run(); checkpoint;"
+        )
+        seconds = time.perf_counter() - started
+        failed = server.sql("select ll_file, ll_error from DB.DBA.load_list where ll_error is not null;")
+        if "0 Rows." not in failed:
+            raise RuntimeError(f"Virtuoso's bulk loader failed: {failed}")
+        assert server.process is not None  # started
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        [line] = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+        auth = httpx.DigestAuth(*server.credentials)
+        counts = triples_per_graph(RemoteStore(server.query, graphs=list(GRAPHS), auth=auth, timeout=3600))
+        if counts != triples_per_graph(store):
+            raise RuntimeError(f"Virtuoso's graphs hold {counts}, not {triples_per_graph(store)}")
+    finally:
+        server.stop()
+    return (
+        f"Virtuoso ld_dir + rdf_loader_run, NumberOfBuffers {buffers:,}",
+        seconds,
+        int(line.split()[1]) / 1024,
+    )
 
 
 def transactional_rows(folder: Path, store: EmbeddedStore, total: int, args: argparse.Namespace) -> list[Row]:
