@@ -4,6 +4,7 @@ its dist/ and store."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -382,3 +383,35 @@ def test_a_text_file_outside_the_sources_is_refused_by_a_rebuild(
     assert f"describes no report whose text is in sources/{FIXTURE}/" in _rebuild_fails_as_clean(
         library, tmp_path
     )
+
+
+def _misquote(root: Path, folder: str) -> None:
+    _edit(
+        root / "graph" / FIXTURE / folder / "excerpts.ttl",
+        '"Test fixture, not a report"',
+        '"Test fixture, not a rePort"',
+    )
+
+
+def _text_changed(root: Path, folder: str) -> None:
+    """The source text says otherwise where an excerpt quotes it, with its new digest recorded."""
+    text = root / "sources" / FIXTURE / "text.txt"
+    old = hashlib.sha256(text.read_bytes()).hexdigest()
+    _edit(text, "Test fixture, not a report", "Test fixture, not a rePort")
+    _edit(root / METADATA, old, hashlib.sha256(text.read_bytes()).hexdigest())
+
+
+@pytest.mark.parametrize("folder", ["data", "background"])
+@pytest.mark.parametrize("change", [_misquote, _text_changed], ids=["quote changed", "text changed"])
+def test_excerpts_written_outside_the_provenance_folder_are_checked_again_by_a_rebuild(
+    library: Path, tmp_path: Path, folder: str, change: Callable[[Path, str], None]
+) -> None:
+    """A clean build checks every excerpt, in whichever graph it is written; a rebuild looked for the
+    excerpts a change reaches in the provenance graph alone, and published a misquote written under
+    data/."""
+    fixture = library / "graph" / FIXTURE
+    (fixture / folder).mkdir(exist_ok=True)
+    (fixture / "provenance" / "excerpts.ttl").rename(fixture / folder / "excerpts.ttl")
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")
+    change(library, folder)
+    assert "excerpts do not match their sources" in _rebuild_fails_as_clean(library, tmp_path)

@@ -107,7 +107,7 @@ def check_sources(
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]
         only = reached.excerpts if reached is not None else None
-        count, excerpt_problems = check_excerpts(store, named("provenance"), every, only)
+        count, excerpt_problems = check_excerpts(store, every, only)
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
     problems += [f"{_excerpt_place(store, index, p.excerpt)}: {p.message}" for p in excerpt_problems]

@@ -43,18 +43,15 @@ def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrenc
 
 
 def check_excerpts(
-    store: ox.Store,
-    provenance: ox.NamedNode,
-    texts: dict[URIRef, SourceText],
-    only: set[URIRef] | None = None,
+    store: ox.Store, texts: dict[URIRef, SourceText], only: set[URIRef] | None = None
 ) -> tuple[int, list[ExcerptProblem]]:
     """The number of excerpts compared, and every excerpt whose quote is not at its stated position in
-    its source's text: all of them, or `only` these. The excerpts are compared in source order, so one
-    text is in memory at a time."""
+    its source's text: all of them, or `only` these, in whichever graph they are written. The excerpts
+    are compared in source order, so one text is in memory at a time."""
     if only is None:
-        text = sparql("excerpt-selectors", graph=provenance.value)
+        text = sparql("excerpt-selectors")
     elif only:
-        text = sparql("excerpt-selectors-of", graph=provenance.value, excerpt=sorted(map(str, only)))
+        text = sparql("excerpt-selectors-of", excerpt=sorted(map(str, only)))
     else:
         return 0, []
     rows = sorted(_selectors(store, text), key=_Selectors.order)

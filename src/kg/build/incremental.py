@@ -216,25 +216,26 @@ def reached_sources(
     store: ox.Store, change: Change, sources_dir: Path, before: dict[str, str]
 ) -> tuple[Reached, dict[str, str]]:
     """The documents whose metadata or text changed since the digests `before`, and the excerpts
-    whose triples or selectors changed or that quote those documents; every excerpt when one of them,
-    or a node of a changed triple, is a blank node, which the check cannot ask about by name. With
-    them, the texts' digests now (as `text_digests`)."""
+    whose triples or selectors changed or that quote those documents, in whichever data graph they are
+    written (the check reads them in every graph); every excerpt when one of them, or a node of a
+    changed triple, is a blank node, which the check cannot ask about by name. With them, the texts'
+    digests now (as `text_digests`)."""
     provenance = ox.NamedNode(str(graph_iri("provenance")))
-    subjects = change.subjects("provenance")
+    changed = set().union(*(change.subjects(name) for name in DATA_GRAPHS))
     texts = source_texts(store, provenance, sources_dir)
     now = _digests(texts, sources_dir)
     documents = {
         document
         for document, text in texts.items()
-        if ox.NamedNode(str(document)) in subjects or now[key := text.named(sources_dir)] != before.get(key)
+        if ox.NamedNode(str(document)) in changed or now[key := text.named(sources_dir)] != before.get(key)
     }
-    excerpts = {URIRef(node.value) for node in subjects if isinstance(node, ox.NamedNode)}
-    blank = len(excerpts) < len(subjects)
-    cited = subjects | {ox.NamedNode(str(document)) for document in documents}  # a removed one, too
-    for node, link in [(node, _HAS_SELECTOR) for node in subjects] + [(node, _HAS_SOURCE) for node in cited]:
-        for quad in store.quads_for_pattern(None, link, node, provenance):
-            if isinstance(quad.subject, ox.NamedNode):
-                excerpts.add(URIRef(quad.subject.value))
-            blank = blank or isinstance(quad.subject, ox.BlankNode)
-    changed = set().union(*(change.subjects(name) for name in DATA_GRAPHS))
+    excerpts = {URIRef(node.value) for node in changed if isinstance(node, ox.NamedNode)}
+    blank = len(excerpts) < len(changed)
+    cited = changed | {ox.NamedNode(str(document)) for document in documents}  # a removed one, too
+    for node, link in [(node, _HAS_SELECTOR) for node in changed] + [(node, _HAS_SOURCE) for node in cited]:
+        for graph in DATA_GRAPHS:
+            for quad in store.quads_for_pattern(None, link, node, ox.NamedNode(str(graph_iri(graph)))):
+                if isinstance(quad.subject, ox.NamedNode):
+                    excerpts.add(URIRef(quad.subject.value))
+                blank = blank or isinstance(quad.subject, ox.BlankNode)
     return Reached(documents, None if blank else excerpts, changed), now
