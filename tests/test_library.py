@@ -167,10 +167,81 @@ def test_build_of_one_source_refuses_the_project_outputs(project_copy: Path, opt
     assert "kg build --source writes beside the project's build" in result.output
 
 
-def test_build_of_an_unknown_source_names_the_known_ones(project_copy: Path) -> None:
-    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", "nope"])
-    assert result.exit_code == 2
-    assert f"sources/nope: no such source (one of: {REPORT})" in result.output
+def _built_once(project: Path) -> str:
+    """The project built as `kg build` leaves it; the SHA-256 of its dump."""
+    result = CliRunner().invoke(main, ["--project", str(project), "build"])
+    assert result.exit_code == 0, result.output
+    return hashlib.sha256((project / "dist" / "opioid-kg.nq").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        ("graph/../dist", "graph/../.kg/store"),  # the project's own, spelt another way
+        (".kg/generations/current/dist", ".kg/generations/current/store"),  # inside its generation
+        ("linked/dist", "linked/store"),  # through a link to the project's .kg
+        ("dist/one", ".kg/sources/x/store"),  # inside the project's dist/
+        (".kg", ".kg/sources/x/store"),  # over the folder of its build
+    ],
+    ids=["dot-dot", "generation", "link", "inside-dist", "over-kg"],
+)
+def test_build_of_one_source_never_writes_over_the_project_build(project_copy: Path, outputs) -> None:
+    """Refused before anything is written, however the project's outputs are named."""
+    dump = _built_once(project_copy)
+    (project_copy / "linked").symlink_to(project_copy / ".kg")
+    generations = sorted(path.name for path in (project_copy / ".kg" / "generations").iterdir())
+    dist, store = (str(project_copy / path) for path in outputs)
+    result = CliRunner().invoke(
+        main, ["--project", str(project_copy), "build", "--source", REPORT, "--dist", dist, "--store", store]
+    )
+    assert result.exit_code == 2, result.output
+    assert "kg build --source writes beside the project's build" in result.output
+    assert hashlib.sha256((project_copy / "dist" / "opioid-kg.nq").read_bytes()).hexdigest() == dump
+    assert sorted(path.name for path in (project_copy / ".kg" / "generations").iterdir()) == generations
+
+
+@pytest.mark.parametrize("source", ["nope", "../../escaped", "/tmp/kg-absolute-source", ".", "..", ""])
+def test_build_of_an_unknown_source_names_the_known_ones_and_makes_no_folder(
+    project_copy: Path, source: str
+) -> None:
+    before = sorted(str(path) for path in project_copy.rglob("*"))
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", source])
+    assert result.exit_code == 2, result.output
+    assert f"no such source (one of: {REPORT})" in result.output
+    assert sorted(str(path) for path in project_copy.rglob("*")) == before
+    assert not Path("/tmp/kg-absolute-source").exists()
+    assert not (project_copy.parent / "escaped").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("with space", "letters, digits"),
+        ("a<b", "letters, digits"),
+        ("100%zz", "letters, digits"),
+        ("common", "names the shared graph/common/"),
+    ],
+)
+def test_a_source_id_that_cannot_stand_in_an_iri_is_refused(
+    project_copy: Path, tmp_path: Path, name: str, why: str
+) -> None:
+    (project_copy / "sources" / REPORT).rename(project_copy / "sources" / name)
+    message = _build_error(project_copy, tmp_path)
+    assert f"sources/{name}: " in message and why in message
+
+
+def test_hidden_entries_under_sources_are_not_sources(project_copy: Path, tmp_path: Path) -> None:
+    (project_copy / "sources" / ".hidden").mkdir()
+    (project_copy / "sources" / ".DS_Store").write_bytes(b"\0")
+    assert build(project_copy, tmp_path / "dist", tmp_path / "store").triples_per_graph["data"] > 0
+
+
+def test_a_folder_that_is_not_a_project_is_not_built(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["--project", str(tmp_path / "empty"), "build"])
+    assert result.exit_code == 2, result.output
+    assert "not an opioid-kg project: it has no ontology/" in result.output
+    assert sorted(path.name for path in (tmp_path / "empty").iterdir()) == []
 
 
 FIXTURE = "fixture-poppy-estimate"

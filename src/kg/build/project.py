@@ -9,6 +9,7 @@ and `graph/common/` the sub-folder names the named graph its files feed.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ COMMON = "common"
 METADATA_FILE = "source.ttl"
 # Sub-folder of graph/<id>/ or graph/common/ -> the named graph its Turtle files feed.
 CONCERNS = ("data", "provenance", "background")
+_SOURCE_ID = re.compile(r"[\w.~-]+")  # \w: letters and digits of any script, and "_"
 
 
 @dataclass
@@ -37,13 +39,33 @@ class ProjectFiles:
         return [path for paths in self.files_by_graph.values() for path in paths]
 
 
+def check_project(root: Path) -> None:
+    """`root` is a project: it has its ontology/ (a build elsewhere would write its .kg/ and dist/ there)."""
+    if not (root / "ontology").is_dir():
+        raise InputError(root, None, None, "not an opioid-kg project: it has no ontology/ folder")
+
+
 def source_ids(root: Path) -> list[str]:
-    """The ids of the project's sources: the folders under sources/, in a stable order."""
+    """The ids of the project's sources: the folders under sources/, in a stable order; entries whose
+    names start with a dot (`.git`, `.DS_Store`) are not sources. An id names the source in IRIs (its
+    tables'), so it is a name of letters, digits, '.', '_', '~' and '-'."""
     folder = root / "sources"
-    strays = sorted(path for path in folder.glob("*") if not path.is_dir()) if folder.is_dir() else []
-    if strays:
-        raise InputError(strays[0], None, None, "a source is a folder sources/<id>/; move this file into one")
-    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+    entries = (
+        sorted(path for path in folder.iterdir() if not path.name.startswith(".")) if folder.is_dir() else []
+    )
+    for path in entries:
+        if not path.is_dir():
+            raise InputError(path, None, None, "a source is a folder sources/<id>/; move this file into one")
+        if path.name == COMMON:
+            raise InputError(path, None, None, f"'{COMMON}' names the shared graph/{COMMON}/, not a source")
+        if not _SOURCE_ID.fullmatch(path.name):
+            raise InputError(
+                path,
+                None,
+                None,
+                "a source's id names it in IRIs: letters, digits, '.', '_', '~' and '-' only",
+            )
+    return [path.name for path in entries]
 
 
 def source_files(root: Path, source: str) -> dict[str, list[Path]]:
@@ -64,6 +86,7 @@ def source_files(root: Path, source: str) -> dict[str, list[Path]]:
 def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
     """The Turtle files of the project under `root` by named graph, in a stable order: the
     ontology, graph/common/ and every source (or only `source`)."""
+    check_project(root)
     ids = source_ids(root)
     if source is not None and source not in ids:
         raise InputError(root / "sources" / source, None, None, f"no such source (one of: {', '.join(ids)})")

@@ -13,8 +13,9 @@ from kg.build.checks import BuildFailed, check_shapes, check_terms, check_typed,
 from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
+from kg.build.parsing import InputError
 from kg.build.pipeline import Unwritten, build
-from kg.build.project import input_files
+from kg.build.project import input_files, source_ids
 from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
@@ -74,18 +75,46 @@ def _interrupt(signum: int, frame: object) -> None:
 def _one_source_outputs(
     context: Context, source_id: str, store_spec: str | None, dist: Path | None
 ) -> tuple[Path, Path]:
-    """Where a build of one source writes: beside the project's build, never over it."""
+    """Where a build of one source writes: beside the project's build, never over it. Checked before
+    anything is made: the source is one of the project's, and each output, its links and `..` followed,
+    is neither the project's build folder (.kg/) or one of its entries, nor in its dist/ or
+    generations, nor a folder holding them."""
+    known = source_ids(context.project)
+    if source_id not in known:
+        raise InputError(
+            context.project / "sources" / source_id,
+            None,
+            None,
+            f"no such source (one of: {', '.join(known)})",
+        )
     home = context.project / ".kg" / "sources" / source_id
     store_path = Path(store_spec) if store_spec is not None else home / "store"
     dist = dist if dist is not None else home / "dist"
-    project_outputs = {context.store.absolute(), context.dist.absolute()}
+    build_folder = _place(context.store).parent
+    kept = [
+        _place(context.dist),
+        context.dist.resolve(),
+        context.store.resolve(),
+        build_folder / "generations",
+    ]
     for chosen in (store_path, dist):
+        place = _place(chosen)
         if (
-            chosen.absolute() in project_outputs
-            or chosen.absolute().parent == context.store.absolute().parent
+            place.parent == build_folder
+            or any(place == path or path in place.parents or place in path.parents for path in kept)
+            or place in build_folder.parents
         ):
             raise KgError(f"kg build --source writes beside the project's build, not into {chosen}")
     return store_path, dist
+
+
+def _place(path: Path) -> Path:
+    """Where `path` is, its folder's links and `..` followed; not its own last link, which a build
+    replaces."""
+    whole = path.absolute()
+    if whole.name in ("", ".", ".."):
+        return whole.resolve()
+    return whole.parent.resolve() / whole.name
 
 
 @click.command("validate")
