@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kg.build.checks import BuildFailed
+from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.build.tables import TableError, table_inputs
 
@@ -124,3 +125,77 @@ def test_a_table_read_from_more_than_its_two_files_is_not_kept_between_builds(
     description = json.loads(metadata.read_text("utf-8"))
     metadata.write_text(json.dumps({**description, **change}), "utf-8")
     assert table_inputs(metadata) is None
+
+
+def test_a_cell_past_the_header_is_refused_at_its_line(project_copy: Path, tmp_path: Path) -> None:
+    message = _failed_build(
+        project_copy, tmp_path, ",ondcp,cultivation-2017\n", ",ondcp,cultivation-2017,EXTRA\n", TableError
+    )
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:2: 8 cells, where the table has 7 columns" in message
+
+
+def test_a_column_the_description_does_not_name_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    table = _table(project_copy)
+    lines = table.read_text("utf-8").splitlines()
+    table.write_text("\n".join([lines[0] + ",note", *(line + ",x" for line in lines[1:])]) + "\n", "utf-8")
+    with pytest.raises(TableError, match=r"poppy-cultivation.csv-metadata.json: Unspecified column \"note\""):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+def test_a_row_repeating_the_primary_key_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    table = _table(project_copy)
+    table.write_text(table.read_text("utf-8") + table.read_text("utf-8").splitlines()[-1] + "\n", "utf-8")
+    with pytest.raises(
+        TableError,
+        match=r"csv:4: the row repeats the primary key \(observation mx-poppy-cultivation-2017\) of line 3",
+    ):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('"url": "poppy-cultivation.csv"', '"url": "http://127.0.0.1:9/x.csv"', "which is never fetched"),
+        (
+            '"url": "poppy-cultivation.csv"',
+            '"url": "../../../../../../../../etc/hostname"',
+            "is not in the table's folder",
+        ),
+        (
+            '"tableSchema": {',
+            '"tableSchema": "http://127.0.0.1:9/schema.json", "dc:description": {',
+            "csv-metadata.json: ",
+        ),
+        (
+            '"aboutUrl": "https://w3id.org/opioid-kg/id/observation/{observation}"',
+            '"aboutUrl": "#obs-{observation}"',
+            "poppy-cultivation.csv:2: the description's mapping gives no RDF term here",
+        ),
+        (
+            '"dc:source": "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico"',
+            '"dc:source": "not an iri"',
+            "the description's mapping gives no RDF term here",
+        ),
+    ],
+    ids=["remote url", "file elsewhere", "remote schema", "relative aboutUrl", "source not an IRI"],
+)
+def test_a_description_that_reads_elsewhere_or_maps_to_no_iri_names_its_file(
+    project_copy: Path, tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """Refused with the file named, never fetched, never read outside the table's folder."""
+    message = _failed_build(project_copy, tmp_path, old, new, TableError, "-metadata.json")
+    assert said in message and "poppy-cultivation.csv" in message, message
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["graph/common/tables/poppy-cultivation.csv", f"graph/{REPORT}/data/stray.csv", "graph/common/notes.md"],
+)
+def test_a_file_the_build_would_leave_out_under_graph_is_refused(
+    project_copy: Path, tmp_path: Path, place: str
+) -> None:
+    stray = project_copy / place
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_table(project_copy), stray)
+    with pytest.raises(InputError, match="the build would leave this file out"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")

@@ -127,14 +127,27 @@ def turtle_files(folder: Path, *, deep: bool = True) -> list[Path]:
     return sorted(found)
 
 
+_UNREAD = (
+    "the build would leave this file out: graph/ holds Turtle, and a source's tables in graph/<id>/tables/"
+)
+
+
 def _check_graph_folders(root: Path, ids: list[str]) -> None:
-    """Every folder under graph/ is graph/common/ or the curated graph of a source under sources/."""
+    """Every folder under graph/ is graph/common/ or the curated graph of a source under sources/, and
+    holds Turtle, and a source's tables/ its tables: a file the build would not read is refused rather
+    than left out without a word (a table in graph/common/, a CSV under data/)."""
     folder = root / "graph"
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if path.name not in (COMMON, *ids):
             raise InputError(
                 path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
             )
+        for top, _, files in os.walk(path):
+            for name in sorted(files):
+                place = Path(top, name)
+                in_tables = place.parts[len(path.parts)] == "tables" and path.name != COMMON
+                if not (name.endswith(".ttl") or name.startswith(".") or in_tables):
+                    raise InputError(place, None, None, _UNREAD)
 
 
 def load_project(root: Path) -> ProjectFiles:

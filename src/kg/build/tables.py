@@ -12,9 +12,12 @@ through every check a curated Turtle file goes through.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,55 +61,91 @@ def table_descriptions(graph_folder: Path) -> list[Path]:
 
 
 def table_triples(metadata: Path, into: TableTriples) -> None:
-    """Add the triples of the table that `metadata` describes to `into`; raise TableError."""
+    """Add the triples of the table that `metadata` describes to `into`; raise TableError. The table
+    is read from its own folder only: csvw would fetch a URL or read a file elsewhere that the
+    description names, and here it cannot."""
     from csvw import Table  # imported here: a build whose tables are all kept never reads one
 
     read_text(metadata, "CSVW table description")  # what stands in the way of reading it, in words
+    _confine_csvw()
+    reading = _TABLE.set(metadata)
     try:
-        table = Table.from_file(metadata)
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
-        raise TableError(f"{metadata}: {error}") from None
-    except OSError as error:
-        raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
-    rows = _rows(table, metadata)
-    source = metadata.parent.parent.name
-    iri = ox.NamedNode(f"{BASE}id/table/{source}/{metadata.name.removesuffix(METADATA_SUFFIX)}")
-    into.provenance.append((f"{metadata}:1", _described(table, iri)))
-    about = table.tableSchema.aboutUrl
-    if about is None:
-        raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
-    for number, (file_name, line, row) in enumerate(rows, start=1):
-        subject = ox.NamedNode(table.expand(about, row, _row=number))
-        facts: list[ox.Triple] = []
-        for column in table.tableSchema.columns:
-            value = row.get(column.name)
-            if column.suppressOutput or value is None or column.propertyUrl is None:
-                continue
-            predicate = ox.NamedNode(table.expand(column.propertyUrl, row, _row=number, _name=column.name))
-            if column.valueUrl is not None:
-                cell: ox.NamedNode | ox.Literal = ox.NamedNode(
-                    table.expand(column.valueUrl, row, _row=number, _name=column.name)
-                )
-            else:
-                cell = _literal(value, column, f"{file_name}:{line}")
-            facts.append(ox.Triple(subject, predicate, cell))
-        row_iri = ox.NamedNode(f"{iri.value}/row/{number}")
-        into.data.append((f"{file_name}:{line}", facts))
-        into.provenance.append(
-            (
-                f"{file_name}:{line}",
-                [
-                    ox.Triple(iri, ox.NamedNode(CSVW + "row"), row_iri),
-                    ox.Triple(row_iri, RDF_TYPE, ox.NamedNode(CSVW + "Row")),
-                    ox.Triple(
-                        row_iri,
-                        ox.NamedNode(CSVW + "rownum"),
-                        ox.Literal(str(number), datatype=_xsd("integer")),
-                    ),
-                    ox.Triple(row_iri, ox.NamedNode(CSVW + "describes"), subject),
-                ],
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            try:
+                table = Table.from_file(metadata)
+            except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+                raise TableError(f"{metadata}: {error}") from None
+            except OSError as error:
+                raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+            rows = _rows(table, metadata)
+        if warned:  # what csvw leaves out with a warning (a property it ignores, a column not described)
+            raise TableError(f"{metadata}: {warned[0].message}")
+        _mapped(table, metadata, rows, into)
+    finally:
+        _TABLE.reset(reading)
+
+
+def _mapped(
+    table: Table, metadata: Path, rows: list[tuple[str, int, dict[str, Any]]], into: TableTriples
+) -> None:
+    """The rows' triples, by the description's mapping; a template that gives no IRI is named at its row."""
+    where = str(metadata)
+    try:
+        source = metadata.parent.parent.name
+        iri = ox.NamedNode(f"{BASE}id/table/{source}/{metadata.name.removesuffix(METADATA_SUFFIX)}")
+        into.provenance.append((f"{metadata}:1", _described(table, iri)))
+        about = table.tableSchema.aboutUrl
+        if about is None:
+            raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
+        for number, (file_name, line, row) in enumerate(rows, start=1):
+            where = f"{file_name}:{line}"
+            _row_triples(table, about, number, row, where, iri, into)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise TableError(f"{where}: the description's mapping gives no RDF term here: {error}") from None
+
+
+def _row_triples(
+    table: Table,
+    about: Any,
+    number: int,
+    row: dict[str, Any],
+    where: str,
+    iri: ox.NamedNode,
+    into: TableTriples,
+) -> None:
+    """One row's triples into the data graph, and its `csvw:Row` into the provenance graph."""
+    subject = ox.NamedNode(table.expand(about, row, _row=number))
+    facts: list[ox.Triple] = []
+    for column in table.tableSchema.columns:
+        value = row.get(column.name)
+        if column.suppressOutput or value is None or column.propertyUrl is None:
+            continue
+        predicate = ox.NamedNode(table.expand(column.propertyUrl, row, _row=number, _name=column.name))
+        if column.valueUrl is not None:
+            cell: ox.NamedNode | ox.Literal = ox.NamedNode(
+                table.expand(column.valueUrl, row, _row=number, _name=column.name)
             )
+        else:
+            cell = _literal(value, column, where)
+        facts.append(ox.Triple(subject, predicate, cell))
+    row_iri = ox.NamedNode(f"{iri.value}/row/{number}")
+    into.data.append((where, facts))
+    into.provenance.append(
+        (
+            where,
+            [
+                ox.Triple(iri, ox.NamedNode(CSVW + "row"), row_iri),
+                ox.Triple(row_iri, RDF_TYPE, ox.NamedNode(CSVW + "Row")),
+                ox.Triple(
+                    row_iri,
+                    ox.NamedNode(CSVW + "rownum"),
+                    ox.Literal(str(number), datatype=_xsd("integer")),
+                ),
+                ox.Triple(row_iri, ox.NamedNode(CSVW + "describes"), subject),
+            ],
         )
+    )
 
 
 def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]:
@@ -116,19 +155,85 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
     data_file = Path(located) if isinstance(located, Path | str) and "://" not in str(located) else None
     dialect = table._get_dialect()  # csvw's own rule: the table's dialect, else its group's, else CSV's
     if data_file is not None:
+        _in_table_folder(data_file)
         data = read_file(data_file, "CSV table")  # a folder or a FIFO is refused, not waited on
         if dialect.python_encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             utf8_text(data_file, data)
     try:
-        return list(table.iterdicts(with_metadata=True))
+        rows = list(table.iterdicts(with_metadata=True))
+        if data_file is not None:
+            _cells_as_described(table, data_file, dialect)
+        _keys_once(table, rows)
+        return rows
     except csv.Error as error:
         where = data_file or metadata
         line = _record_start(data_file, dialect) if data_file is not None else None
         raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise TableError(f"{metadata}: {error}") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+
+
+def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> None:
+    """Every record has as many cells as the first: csvw, once it has checked the table, drops a cell
+    past the header, which is data to lose without a word."""
+    with contextlib.ExitStack() as stack:
+        width = None
+        for line, record in table._get_csv_reader(data_file, dialect, stack):
+            width = len(record) if width is None else width
+            if record and len(record) != width:
+                raise TableError(
+                    f"{data_file}:{line}: {len(record)} cells, where the table has {width} columns"
+                )
+
+
+def _keys_once(table: Table, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
+    """No two rows share the values of the table's primaryKey, which csvw does not check."""
+    key = table.tableSchema.primaryKey or []
+    if not key:
+        return
+    first: dict[tuple[str, ...], str] = {}
+    for file_name, line, row in rows:
+        values = tuple(str(row.get(name)) for name in key)
+        if values in first:
+            shown = ", ".join(f"{name} {value}" for name, value in zip(key, values, strict=True))
+            raise TableError(
+                f"{file_name}:{line}: the row repeats the primary key ({shown}) of {first[values]}"
+            )
+        first[values] = f"line {line}"
+
+
+_TABLE: ContextVar[Path | None] = ContextVar("table", default=None)  # the description being read
+
+
+def _in_table_folder(path: Path | str) -> None:
+    """A file a table reads is in the folder of its description, links followed."""
+    metadata = _TABLE.get()
+    folder = metadata.parent.resolve() if metadata is not None else None
+    if folder is not None and not Path(path).resolve().is_relative_to(folder):
+        raise TableError(f"{metadata}: {path} is not in the table's folder, the only one a table reads")
+
+
+def _confine_csvw() -> None:
+    """csvw fetches a URL a description names (its CSV, schema, dialect or context) and opens any JSON
+    file; here it fetches nothing, and opens files of the table's folder only (`_TABLE`)."""
+    import csvw.utils
+
+    if getattr(csvw.utils, "_kg_confined", False):
+        return
+    json_open = csvw.utils.json_open
+
+    def no_network(url: object, *args: object, **kwargs: object) -> Any:
+        raise TableError(f"{_TABLE.get() or 'a table'}: it names {url}, which is never fetched")
+
+    def folder_json(filename: str, mode: str = "r", encoding: str = "utf-8") -> Any:
+        _in_table_folder(filename)
+        return json_open(filename, mode, encoding)
+
+    csvw.utils.urlopen = no_network
+    csvw.utils.json_open = folder_json
+    csvw.utils._kg_confined = True
 
 
 def _record_start(data_file: Path, dialect: Any) -> int | None:
