@@ -311,3 +311,21 @@ def test_build_of_the_fixture_source_takes_only_the_evidence_common_cites(librar
     assert "<https://w3id.org/opioid-kg/id/excerpt/cultivation-2017>" in quads  # cited by organization:ondcp
     assert "<https://w3id.org/opioid-kg/id/observation/mx-poppy-cultivation-2017>" not in quads
     assert "<https://w3id.org/opioid-kg/id/excerpt/disclaimer-reliance>" not in quads
+
+
+def test_a_text_whose_digest_differs_names_its_metadata_and_text(project_copy: Path, tmp_path: Path) -> None:
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    recorded = hashlib.sha256((project_copy / "sources" / REPORT / "text.txt").read_bytes()).hexdigest()
+    metadata.write_text(metadata.read_text("utf-8").replace(recorded, "0" * 64), "utf-8")
+    message = _build_error(project_copy, tmp_path)
+    assert f"sources/{REPORT}/source.ttl:" in message
+    assert f"the SHA-256 of {REPORT}/text.txt is {recorded}, not the recorded {'0' * 64}" in message
+
+
+def test_a_text_linked_to_a_file_elsewhere_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    text = project_copy / "sources" / REPORT / "text.txt"
+    elsewhere = tmp_path / "elsewhere.txt"
+    shutil.move(text, elsewhere)
+    text.symlink_to(elsewhere)
+    message = _build_error(project_copy, tmp_path)
+    assert "is not in a source's folder under sources/ (it is a link to a file elsewhere)" in message

@@ -102,7 +102,8 @@ def check_sources(
         raise BuildFailed("a source folder holds the text of one report, its own:\n" + "\n".join(misplaced))
     try:
         problems = [
-            f"{document}: the text file's SHA-256 is {text.sha256}, not the recorded {text.recorded_sha256}"
+            f"{index.find(str(document)) or document}: {document}: the SHA-256 of "
+            f"{text.named(sources_dir)} is {text.sha256}, not the recorded {text.recorded_sha256}"
             for document, text in texts.items()
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]
@@ -127,10 +128,16 @@ def _folders_not_their_reports(
     by_folder: dict[Path, list[str]] = {}
     for document, text in texts.items():
         by_folder.setdefault(text.path.parent, []).append(str(document))
-        if text.path.parent.parent != sources_dir or ".." in text.path.parts:
+        lies = text.path.resolve().parent if text.path.exists() else text.path.parent
+        if (
+            text.path.parent.parent != sources_dir
+            or ".." in text.path.parts
+            or lies != text.path.parent.resolve()
+        ):
             problems.append(
                 f"{index.find(str(document)) or document}: {document}: its text {text.named(sources_dir)}"
                 " is not in a source's folder under sources/"
+                + (" (it is a link to a file elsewhere)" if text.path.is_symlink() else "")
             )
     for metadata in (path for path in index.files if path.name == METADATA_FILE):
         folder = metadata.parent
