@@ -16,6 +16,7 @@ from kg.build.pipeline import build
 from kg.cli import main
 from kg.query.catalogue import load_catalogue
 from kg.query.run import run_query
+from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -329,3 +330,13 @@ def test_a_text_linked_to_a_file_elsewhere_is_refused(project_copy: Path, tmp_pa
     text.symlink_to(elsewhere)
     message = _build_error(project_copy, tmp_path)
     assert "is not in a source's folder under sources/ (it is a link to a file elsewhere)" in message
+
+
+@pytest.mark.parametrize("stated", ['"44100"^^xsd:integer', '"4.41E4"^^xsd:double', '"44100.0"^^xsd:decimal'])
+def test_figures_equal_as_numbers_do_not_disagree(library: Path, tmp_path: Path, stated: str) -> None:
+    """The fixture's figure written as the report's own value in another numeric type: the same
+    number, so no disagreement (they were counted as two values)."""
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    statistics.write_text(statistics.read_text("utf-8").replace('"40000"^^xsd:decimal', stated), "utf-8")
+    build(library, tmp_path / "dist", tmp_path / "store")
+    assert _answer(EmbeddedStore(tmp_path / "store"), "source-disagreements") == []
