@@ -535,6 +535,20 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "names the agent",
     ),
     (
+        "a report published by an agent described nowhere",
+        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico dcterms:publisher id:organization\\/nowhere }",
+        "document/crs-2018-heroin-fentanyl-mexico",
+        "ReportShape",
+        "publisher is an agent the graph describes",
+    ),
+    (
+        "a report derived from an excerpt described nowhere",
+        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico prov:wasDerivedFrom id:excerpt\\/nowhere }",
+        "document/crs-2018-heroin-fentanyl-mexico",
+        "DerivationShape",
+        "prov:wasDerivedFrom must point at an excerpt",
+    ),
+    (
         "context excerpt without a quoting one",
         "DELETE WHERE { id:observation\\/mx-heroin-seizures-2016 prov:wasDerivedFrom ?e }",
         "observation/mx-heroin-seizures-2016",

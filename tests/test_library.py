@@ -340,3 +340,12 @@ def test_figures_equal_as_numbers_do_not_disagree(library: Path, tmp_path: Path,
     statistics.write_text(statistics.read_text("utf-8").replace('"40000"^^xsd:decimal', stated), "utf-8")
     build(library, tmp_path / "dist", tmp_path / "store")
     assert _answer(EmbeddedStore(tmp_path / "store"), "source-disagreements") == []
+
+
+def test_a_source_whose_curated_folder_is_gone_is_refused(library: Path, tmp_path: Path) -> None:
+    """Its metadata still cites its excerpts and names its publisher, both described in the folder."""
+    shutil.rmtree(library / "graph" / FIXTURE)
+    message = _build_error(library, tmp_path)
+    assert "prov:wasDerivedFrom must point at an excerpt" in message
+    assert "publisher is an agent the graph describes" in message
+    assert f"sources/{FIXTURE}/source.ttl:" in message
