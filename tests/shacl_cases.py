@@ -536,14 +536,16 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "a report published by an agent described nowhere",
-        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico dcterms:publisher id:organization\\/nowhere }",
+        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico"
+        " dcterms:publisher id:organization\\/nowhere }",
         "document/crs-2018-heroin-fentanyl-mexico",
         "ReportShape",
         "publisher is an agent the graph describes",
     ),
     (
         "a report derived from an excerpt described nowhere",
-        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico prov:wasDerivedFrom id:excerpt\\/nowhere }",
+        "INSERT DATA { id:document\\/crs-2018-heroin-fentanyl-mexico"
+        " prov:wasDerivedFrom id:excerpt\\/nowhere }",
         "document/crs-2018-heroin-fentanyl-mexico",
         "DerivationShape",
         "prov:wasDerivedFrom must point at an excerpt",

@@ -258,3 +258,18 @@ def test_older_generations_go_once_a_build_s_checks_pass_and_the_current_one_sta
     monkeypatch.setattr(Serializing, "__init__", started)
     build(project_copy, dist, store)
     assert kept() == ["0002", "0003"]
+
+
+def test_a_misquote_past_the_first_words_shows_where_it_parts(project_copy: Path, tmp_path: Path) -> None:
+    """The two texts were shown by their first 60 characters, alike when the quote differs later."""
+    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    assert "44,100 hectares of opium poppy were cultivated" in text
+    excerpts.write_text(
+        text.replace("44,100 hectares of opium poppy were", "44,900 hectares of opium poppy were", 1)
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "is …'" in str(error.value) and "44,100 hectares" in str(error.value), str(error.value)
+    assert "not the quoted …'" in str(error.value) and "44,900 hectares" in str(error.value)
+    assert "they part at character" in str(error.value)

@@ -74,13 +74,23 @@ def check_excerpts(
             reading = (source, texts[source].text)
         found, exact = reading[1][start:end], row.exact.value
         if found != exact:
-            problems.append(
-                ExcerptProblem(
-                    row.excerpt,
-                    f"the source text at {start}-{end} is {found[:60]!r}, not the quoted {exact[:60]!r}",
-                )
-            )
+            problems.append(ExcerptProblem(row.excerpt, _mismatch(found, exact, start, end)))
     return len(rows), problems
+
+
+def _mismatch(found: str, exact: str, start: int, end: int) -> str:
+    """Where the source text and the quote part: both shown from their start, or from a little before
+    the first character that differs when that lies further on, so that two texts alike for their first
+    60 characters do not look the same."""
+    differs = next(
+        (i for i, (a, b) in enumerate(zip(found, exact, strict=False)) if a != b), min(len(found), len(exact))
+    )
+    at = differs - 20 if differs > 40 else 0
+    cut = "…" if at else ""
+    return (
+        f"the source text at {start}-{end} is {cut}{found[at : at + 60]!r}, not the quoted "
+        f"{cut}{exact[at : at + 60]!r} (they part at character {start + differs})"
+    )
 
 
 SelectorValue = ox.NamedNode | ox.BlankNode | ox.Literal
