@@ -17,7 +17,9 @@ from triplestores import FailingProxy, OxigraphServer, WriteFaultProxy
 
 from kg.build.parsing import rdflib_term
 from kg.cli import main
+from kg.exchange.changes import GraphChange
 from kg.exchange.push import PushError, Target, push
+from kg.exchange.roundtrip import Withheld
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
@@ -552,3 +554,25 @@ def test_every_failed_write_of_a_one_request_push_is_reported_as_the_store_holds
             assert report.verified
     again = push(built.store(), Target(server.query, server.update))
     assert again.verified and held(server.query) == expected_counts(built)
+
+
+DURATION_TYPE = "http://www.w3.org/2001/XMLSchema#duration"
+
+
+@pytest.mark.parametrize(
+    ("what", "held"),
+    [('is stored as "3"^^<' + DURATION_TYPE + ">", True), ("is refused (SR553)", False)],
+    ids=["stored in a form of its own", "refused"],
+)
+def test_only_the_form_the_probe_found_is_taken_for_a_withheld_triple(what: str, held: bool) -> None:
+    """The target holds "3" for a subject and predicate whose local value it cannot keep: the local
+    triple's own form when the probe found the target stores it so, else perhaps an older value."""
+    graph, subject, predicate = "urn:g", ox.NamedNode("urn:s"), ox.NamedNode("urn:p")
+    local = ox.Quad(
+        subject, predicate, ox.Literal("P3M", datatype=ox.NamedNode(DURATION_TYPE)), ox.NamedNode(graph)
+    )
+    withheld = Withheld({str(local.object): what}, [local])
+    remote = f'<urn:s> <urn:p> "3"^^<{DURATION_TYPE}> .'
+    withheld.find_held([GraphChange(graph, 1, 1, remove=[remote])])
+    assert (local in withheld.held) is held
+    assert ("in its own form" in withheld.note()) is held

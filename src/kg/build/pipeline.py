@@ -165,8 +165,9 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     query_threads()  # a wrong KG_QUERY_THREADS fails the build before it starts
     in_memory_up_to()  # and so does a wrong KG_CHECK_IN_MEMORY_QUADS
     phases = _Phases()
-    parsed = ParsedFiles(store.parent / PARSED)
     generations = Generations(store, dist)
+    generations.check_links()  # before anything is written beside them
+    parsed = ParsedFiles(store.parent / PARSED)
     reach = Analyses(analyses_folder(store.parent / REACH))
 
     def make(staging: Generation) -> Staged:

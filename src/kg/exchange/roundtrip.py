@@ -7,8 +7,8 @@ so every later push would find it changed and send it again. Before a push, the
 literals of datatypes beyond the common core are written into a probe graph
 and read back (one request each way, and the probe graph dropped); those refused or changed are not sent,
 and the push says so once, naming the triples. A copy of such a triple that the target already holds
-in its own form (its bulk loader stores the duration as `"2"` too) is left as it is: deleting it
-would lose the fact, and Virtuoso does not delete that `"2"`.
+in the form the probe found it stores (its bulk loader stores the duration as `"2"` too) is left as
+it is: deleting it would lose the fact, and Virtuoso does not delete that `"2"`.
 """
 
 from __future__ import annotations
@@ -73,24 +73,16 @@ class Withheld:
     def find_held(self, changes: list[GraphChange]) -> None:
         """Note the target's own form of each withheld triple among what the target holds and the local
         store lacks (`changes`, worked out before the triples were withheld): the form the probe found
-        it stores the literal in, or, where it refuses the literal in an update, a literal of the same
-        datatype for the same subject and predicate (its bulk loader's form)."""
-        extra = {change.iri: set(change.remove) for change in changes}
+        it stores the literal in, and only that. A literal the target refuses has no form to look for;
+        whatever it holds in its place may be an older value, so it is not taken for the local one."""
+        extra = {change.iri: {comparison_key(line) for line in change.remove} for change in changes}
         for quad in self.quads:
-            if not isinstance(quad.graph_name, ox.NamedNode) or not isinstance(quad.object, ox.Literal):
-                continue
-            lines = extra.get(quad.graph_name.value, set())
             what = self.literals[str(quad.object)]
-            start = f"{quad.subject} {quad.predicate} "
-            if what.startswith(STORED_AS):
-                stored = comparison_key(f"{start}{what.removeprefix(STORED_AS)} .")
-                found = [line for line in lines if comparison_key(line) == stored]
-            else:
-                typed = f"^^{quad.object.datatype} ."
-                found = sorted(line for line in lines if line.startswith(start) and line.endswith(typed))
-            if found:
-                lines.discard(found[0])
-                (triple,) = ox.parse(found[0], format=ox.RdfFormat.N_TRIPLES)
+            if not what.startswith(STORED_AS) or not isinstance(quad.graph_name, ox.NamedNode):
+                continue
+            line = f"{quad.subject} {quad.predicate} {what.removeprefix(STORED_AS)} ."
+            if comparison_key(line) in extra.get(quad.graph_name.value, set()):
+                (triple,) = ox.parse(line, format=ox.RdfFormat.N_TRIPLES)
                 self.held[quad] = ox.Quad(triple.subject, triple.predicate, triple.object, quad.graph_name)
 
 

@@ -82,6 +82,19 @@ class Generations:
         self.dist_link = dist_link
         self.home = store_link.parent / GENERATIONS
 
+    def check_links(self) -> None:
+        """The store and dist/ are links a build made, not yet there, or the folders of a build made
+        before generations: anything else in their place (a folder of the project's inputs, say) would
+        be moved aside and then removed, so it is refused before the build writes anything."""
+        for link in (self.store_link, self.dist_link):
+            if link.is_symlink() or not link.exists():
+                continue
+            if not (link.is_dir() and ((link / "CURRENT").is_file() or (link / "opioid-kg.nq").is_file())):
+                raise GenerationError(
+                    f"{link} is not a build's output: a build writes its store and dist/ where nothing is,"
+                    " or over its own; name another place"
+                )
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """One build at a time in one generations folder; the kernel drops the lock of a killed build."""
