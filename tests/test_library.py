@@ -349,3 +349,26 @@ def test_a_source_whose_curated_folder_is_gone_is_refused(library: Path, tmp_pat
     assert "prov:wasDerivedFrom must point at an excerpt" in message
     assert "publisher is an agent the graph describes" in message
     assert f"sources/{FIXTURE}/source.ttl:" in message
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--source", REPORT, "--dist", "sources"],
+        ["--source", REPORT, "--store", "ontology"],
+        ["--dist", "graph"],
+    ],
+    ids=["one source over sources/", "one source's store over ontology/", "dist over graph/"],
+)
+def test_a_build_never_writes_over_a_folder_it_did_not_make(project_copy: Path, arguments: list[str]) -> None:
+    """The folder was moved aside as if an older build had made it, then removed."""
+    before = sorted(str(path.relative_to(project_copy)) for path in project_copy.rglob("*"))
+    named = [
+        str(project_copy / value) if value in ("sources", "ontology", "graph") else value
+        for value in arguments
+    ]
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", *named])
+    assert result.exit_code != 0, result.output
+    assert "is not a build's output" in result.output
+    after = sorted(str(path.relative_to(project_copy)) for path in project_copy.rglob("*"))
+    assert [path for path in before if path not in after] == []
