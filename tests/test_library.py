@@ -372,3 +372,42 @@ def test_a_build_never_writes_over_a_folder_it_did_not_make(project_copy: Path, 
     assert "is not a build's output" in result.output
     after = sorted(str(path.relative_to(project_copy)) for path in project_copy.rglob("*"))
     assert [path for path in before if path not in after] == []
+
+
+def test_a_loop_of_links_as_an_output_is_a_one_line_error(project_copy: Path, tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    result = CliRunner().invoke(
+        main,
+        ["--project", str(project_copy), "build", "--source", REPORT, "--dist", str(tmp_path / "loop" / "x")],
+    )
+    assert result.exit_code == 2, result.output
+    assert "cannot follow the links of" in result.output and "Traceback" not in result.output
+
+
+def test_build_of_one_source_needs_an_embedded_store(project_copy: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--project", str(project_copy), "build", "--source", REPORT, "--store", "http://127.0.0.1:9/query"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "needs an embedded store's folder, not the endpoint" in result.output
+    assert not Path("http:").exists()
+
+
+def test_build_of_one_source_in_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--project", str(tmp_path), "build", "--source", "x"])
+    assert result.exit_code == 2, result.output
+    assert "not an opioid-kg project" in result.output
+
+
+def test_a_selector_written_in_another_graph_is_read_there(project_copy: Path, tmp_path: Path) -> None:
+    """Each triple of an excerpt is read in whichever graph it is written: a quote selector moved to a
+    data file still matches its source."""
+    excerpts = project_copy / "graph" / REPORT / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    start = text.index("excerpt:cultivation-2017-quote a oa:TextQuoteSelector")
+    end = text.index(" .\n", start) + 3
+    prefixes = "".join(line + "\n" for line in text.splitlines() if line.startswith("@prefix"))
+    excerpts.write_text(text[:start] + text[end:], "utf-8")
+    (project_copy / "graph" / REPORT / "data" / "split.ttl").write_text(prefixes + text[start:end], "utf-8")
+    assert build(project_copy, tmp_path / "dist", tmp_path / "store").excerpts_checked == 65

@@ -199,3 +199,54 @@ def test_a_file_the_build_would_leave_out_under_graph_is_refused(
     shutil.copy(_table(project_copy), stray)
     with pytest.raises(InputError, match="the build would leave this file out"):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            '"titles": "label", "required": true,',
+            '"titles": "label", "required": true, "separator": ";",',
+            "a cell holds one value",
+        ),
+        (
+            '"datatype": {"base": "decimal", "minimum": 0},',
+            '"datatype": {"base": "decimal", "minimum": 0}, "separator": ";",',
+            "a cell holds one value",
+        ),
+        ('"@context": "http://www.w3.org/ns/csvw",', '"@context": 5,', "csvw cannot read the description"),
+        ('"primaryKey": "observation",', '"primaryKey": "nope",', "names a column the table does not have"),
+    ],
+    ids=["list of strings", "list of decimals", "context not a string", "primary key of no column"],
+)
+def test_a_description_csvw_reads_otherwise_is_a_one_line_error(
+    project_copy: Path, tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    message = _failed_build(project_copy, tmp_path, old, new, TableError, "-metadata.json")
+    assert said in message and "csv" in message, message
+
+
+@pytest.mark.parametrize("place", ["sub/extra.csv", "stray.csv", "notes.json"])
+def test_a_file_of_the_tables_folder_no_description_names_is_refused(
+    project_copy: Path, tmp_path: Path, place: str
+) -> None:
+    stray = _table(project_copy).parent / place
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_table(project_copy), stray)
+    with pytest.raises(InputError, match="the build would leave this file out"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+def test_a_hidden_file_under_graph_is_not_a_source(project_copy: Path, tmp_path: Path) -> None:
+    (project_copy / "graph" / ".DS_Store").write_bytes(b"\0")
+    assert build(project_copy, tmp_path / "dist", tmp_path / "store").excerpts_checked == 65
+
+
+def test_csvw_fetches_as_before_outside_a_table_s_reading(project_copy: Path, tmp_path: Path) -> None:
+    """The confinement holds while a table is read; elsewhere in the process csvw is as it was."""
+    import csvw.utils
+
+    build(project_copy, tmp_path / "dist", tmp_path / "store")  # reads the report's table
+    with pytest.raises(OSError):  # refused by the port, not by the build
+        with csvw.utils.urlopen("http://127.0.0.1:9/"):
+            pass

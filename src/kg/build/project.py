@@ -16,7 +16,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.build.parsing import InputError, parse_turtle, rdflib_term
-from kg.build.tables import TableTriples, table_descriptions, table_triples
+from kg.build.tables import TableTriples, table_descriptions, table_files, table_triples
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
 COMMON = "common"
@@ -138,15 +138,22 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
     than left out without a word (a table in graph/common/, a CSV under data/)."""
     folder = root / "graph"
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.name.startswith("."):
+            continue
         if path.name not in (COMMON, *ids):
             raise InputError(
                 path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
             )
+        tables = path / "tables"
+        read = table_files(tables) if path.name != COMMON else set()
         for top, _, files in os.walk(path):
             for name in sorted(files):
                 place = Path(top, name)
-                in_tables = place.parts[len(path.parts)] == "tables" and path.name != COMMON
-                if not (name.endswith(".ttl") or name.startswith(".") or in_tables):
+                if not (
+                    name.startswith(".")
+                    or place in read
+                    or (name.endswith(".ttl") and tables not in place.parents)
+                ):
                     raise InputError(place, None, None, _UNREAD)
 
 

@@ -55,6 +55,24 @@ class TableTriples:
         return [triple for _, block in getattr(self, name) for triple in block]
 
 
+def table_files(tables: Path) -> set[Path]:
+    """The files a source's tables/ folder holds for its tables: each description, the CSV of its
+    name, and the files it names (its CSV, a dialect or schema of a file of its own); a description
+    that cannot be read is reported by its conversion."""
+    named = set()
+    for metadata in tables.glob(f"*{METADATA_SUFFIX}"):
+        named |= {metadata, metadata.with_name(metadata.name.removesuffix("-metadata.json"))}
+        try:
+            description = json.loads(metadata.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(description, dict):
+            for key in ("url", "dialect", "tableSchema"):
+                if isinstance(description.get(key), str):
+                    named.add(tables / description[key])
+    return named
+
+
 def table_descriptions(graph_folder: Path) -> list[Path]:
     """The CSVW metadata files of one source's curated folder (`graph/<id>/`), in a stable order."""
     return sorted((graph_folder / "tables").glob(f"*{METADATA_SUFFIX}"))
@@ -74,8 +92,15 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
             warnings.simplefilter("always")
             try:
                 table = Table.from_file(metadata)
-            except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
-                raise TableError(f"{metadata}: {error}") from None
+            except (
+                ValueError,
+                KeyError,
+                TypeError,
+                AttributeError,
+                AssertionError,
+                json.JSONDecodeError,
+            ) as error:
+                raise TableError(f"{metadata}: csvw cannot read the description: {error!r}") from None
             except OSError as error:
                 raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
             rows = _rows(table, metadata)
@@ -102,7 +127,14 @@ def _mapped(
             where = f"{file_name}:{line}"
             _row_triples(table, about, number, row, where, iri, into)
     except (ValueError, TypeError, AttributeError) as error:
-        raise TableError(f"{where}: the description's mapping gives no RDF term here: {error}") from None
+        hint = (
+            " (write aboutUrl, propertyUrl and valueUrl as absolute IRI templates)"
+            if isinstance(error, TypeError)
+            else ""
+        )
+        raise TableError(
+            f"{where}: the description's mapping gives no RDF term here: {error}{hint}"
+        ) from None
 
 
 def _row_triples(
@@ -193,6 +225,9 @@ def _keys_once(table: Table, rows: list[tuple[str, int, dict[str, Any]]]) -> Non
     key = table.tableSchema.primaryKey or []
     if not key:
         return
+    named = {column.name for column in table.tableSchema.columns}
+    if not all(isinstance(name, str) and name in named for name in key):
+        raise TableError(f"{_TABLE.get()}: the primaryKey {key} names a column the table does not have")
     first: dict[tuple[str, ...], str] = {}
     for file_name, line, row in rows:
         values = tuple(str(row.get(name)) for name in key)
@@ -217,15 +252,20 @@ def _in_table_folder(path: Path | str) -> None:
 
 def _confine_csvw() -> None:
     """csvw fetches a URL a description names (its CSV, schema, dialect or context) and opens any JSON
-    file; here it fetches nothing, and opens files of the table's folder only (`_TABLE`)."""
+    file; while a table is read (`_TABLE`) it fetches nothing and opens files of the table's folder
+    only, and otherwise it does as it did."""
     import csvw.utils
 
     if getattr(csvw.utils, "_kg_confined", False):
         return
     json_open = csvw.utils.json_open
 
+    fetch = csvw.utils.urlopen
+
     def no_network(url: object, *args: object, **kwargs: object) -> Any:
-        raise TableError(f"{_TABLE.get() or 'a table'}: it names {url}, which is never fetched")
+        if _TABLE.get() is None:  # csvw used otherwise in this process
+            return fetch(url, *args, **kwargs)
+        raise TableError(f"{_TABLE.get()}: it names {url}, which is never fetched")
 
     def folder_json(filename: str, mode: str = "r", encoding: str = "utf-8") -> Any:
         _in_table_folder(filename)
@@ -265,7 +305,9 @@ def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
 
 def _literal(value: object, column: Any, where: str) -> ox.Literal:
     """The cell's typed value as a literal: its datatype's lexical form, or a string in the column's
-    language."""
+    language. A cell is one value: a column with a `separator` (a list in each cell) is refused."""
+    if isinstance(value, list):
+        raise TableError(f"{where}: {column.name}: a cell holds one value; this column has a separator")
     datatype, language = column.datatype, column.lang
     if datatype is None or datatype.base in ("string", "any"):
         if language and language != "und":
@@ -273,7 +315,7 @@ def _literal(value: object, column: Any, where: str) -> ox.Literal:
         return ox.Literal(str(value))
     try:
         lexical = datatype.formatted(value)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, ArithmeticError) as error:
         raise TableError(f"{where}: {column.name}: {error}") from None
     return ox.Literal(str(lexical), datatype=_xsd(datatype.base))
 

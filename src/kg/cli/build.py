@@ -15,7 +15,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import Unwritten, build
-from kg.build.project import input_files, source_ids
+from kg.build.project import check_project, input_files, source_ids
 from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
@@ -79,6 +79,7 @@ def _one_source_outputs(
     anything is made: the source is one of the project's, and each output, its links and `..` followed,
     is neither the project's build folder (.kg/) or one of its entries, nor in its dist/ or
     generations, nor a folder holding them."""
+    check_project(context.project)
     known = source_ids(context.project)
     if source_id not in known:
         raise InputError(
@@ -88,7 +89,9 @@ def _one_source_outputs(
             f"no such source (one of: {', '.join(known)})",
         )
     home = context.project / ".kg" / "sources" / source_id
-    store_path = Path(store_spec) if store_spec is not None else home / "store"
+    store_path = (
+        context.store_path(store_spec, "kg build --source") if store_spec is not None else home / "store"
+    )
     dist = dist if dist is not None else home / "dist"
     build_folder = _place(context.store).parent
     kept = [
@@ -112,9 +115,10 @@ def _place(path: Path) -> Path:
     """Where `path` is, its folder's links and `..` followed; not its own last link, which a build
     replaces."""
     whole = path.absolute()
-    if whole.name in ("", ".", ".."):
-        return whole.resolve()
-    return whole.parent.resolve() / whole.name
+    try:
+        return whole.resolve() if whole.name in ("", ".", "..") else whole.parent.resolve() / whole.name
+    except (RuntimeError, OSError) as error:  # a loop of links
+        raise KgError(f"cannot follow the links of {path}: {error}") from None
 
 
 @click.command("validate")
