@@ -62,9 +62,9 @@ def table_files(tables: Path) -> set[Path]:
     named = set()
     for metadata in tables.glob(f"*{METADATA_SUFFIX}"):
         named |= {metadata, metadata.with_name(metadata.name.removesuffix("-metadata.json"))}
-        try:
-            description = json.loads(metadata.read_text("utf-8"))
-        except (OSError, ValueError):
+        try:  # a FIFO or a folder is refused, not waited on; the conversion says why
+            description = json.loads(read_text(metadata, "CSVW table description"))
+        except (KgError, ValueError):
             continue
         if isinstance(description, dict):
             for key in ("url", "dialect", "tableSchema"):
