@@ -411,3 +411,79 @@ def test_a_selector_written_in_another_graph_is_read_there(project_copy: Path, t
     excerpts.write_text(text[:start] + text[end:], "utf-8")
     (project_copy / "graph" / REPORT / "data" / "split.ttl").write_text(prefixes + text[start:end], "utf-8")
     assert build(project_copy, tmp_path / "dist", tmp_path / "store").excerpts_checked == 65
+
+
+def _files_under(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def _refused(project: Path, *arguments: str) -> str:
+    result = CliRunner().invoke(main, ["--project", str(project), "build", *arguments])
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+def test_a_build_leaves_a_folder_beside_its_store_that_it_did_not_make(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """Its generations, parsed and reach folders were emptied of whatever they held."""
+    out = tmp_path / "out"
+    for path in (
+        "generations/notes.txt",
+        "generations/mine/a.txt",
+        "reach/sub/b.txt",
+        "parsed/c.json",
+        ".store.bak-1",
+    ):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text("kept", "utf-8")
+    before = _files_under(out)
+    assert "is not a build's" in _refused(
+        project_copy, "--store", str(out / "store"), "--dist", str(out / "dist")
+    )
+    assert _files_under(out) == before
+
+
+def test_two_stores_in_one_folder_are_refused(project_copy: Path, tmp_path: Path) -> None:
+    """They shared one generations folder: the second project's store then showed the first's data."""
+    stores = tmp_path / "stores"
+    first = CliRunner().invoke(
+        main,
+        [
+            "--project",
+            str(project_copy),
+            "build",
+            "--store",
+            str(stores / "a"),
+            "--dist",
+            str(tmp_path / "a"),
+        ],
+    )
+    assert first.exit_code == 0, first.output
+    output = _refused(project_copy, "--store", str(stores / "b"), "--dist", str(tmp_path / "b"))
+    assert "holds the builds of the store" in output and "a store needs a folder of its own" in output
+
+
+@pytest.mark.parametrize(
+    ("kept", "option"),
+    [(("opioid-kg.nq", "thesis.docx", "photos/1.jpg"), "--dist"), (("CURRENT", "data.sst"), "--store")],
+    ids=["a folder holding a dump", "a folder holding a CURRENT file"],
+)
+def test_a_folder_with_files_a_build_never_writes_is_not_taken_for_an_old_build(
+    project_copy: Path, tmp_path: Path, kept: tuple[str, ...], option: str
+) -> None:
+    folder = tmp_path / "mine"
+    for name in kept:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("kept", "utf-8")
+    other = "--store" if option == "--dist" else "--dist"
+    output = _refused(project_copy, option, str(folder), other, str(tmp_path / "out" / "x"))
+    assert "is not a build's output" in output
+    assert _files_under(folder) == sorted(kept + (("photos",) if "photos/1.jpg" in kept else ()))
+
+
+@pytest.mark.parametrize("dist", ["o", "o/generations/mine", "o/parsed", "o/reach/x"])
+def test_dist_apart_from_the_build_s_own_folders(project_copy: Path, tmp_path: Path, dist: str) -> None:
+    output = _refused(project_copy, "--store", str(tmp_path / "o" / "store"), "--dist", str(tmp_path / dist))
+    assert "dist/ must stand apart from the store and the build's own folders" in output
+    assert not (tmp_path / "o" / "generations").exists()

@@ -166,7 +166,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     in_memory_up_to()  # and so does a wrong KG_CHECK_IN_MEMORY_QUADS
     phases = _Phases()
     generations = Generations(store, dist)
-    generations.check_links()  # before anything is written beside them
+    generations.check_place((PARSED, REACH))  # before anything is written beside them
     parsed = ParsedFiles(store.parent / PARSED)
     reach = Analyses(analyses_folder(store.parent / REACH))
 

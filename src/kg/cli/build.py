@@ -24,7 +24,7 @@ from kg.cli.context import Context, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
-from kg.store.generations import GenerationError
+from kg.store.generations import GenerationError, place
 
 
 @click.command("build")
@@ -93,32 +93,22 @@ def _one_source_outputs(
         context.store_path(store_spec, "kg build --source") if store_spec is not None else home / "store"
     )
     dist = dist if dist is not None else home / "dist"
-    build_folder = _place(context.store).parent
+    build_folder = place(context.store).parent
     kept = [
-        _place(context.dist),
+        place(context.dist),
         context.dist.resolve(),
         context.store.resolve(),
         build_folder / "generations",
     ]
     for chosen in (store_path, dist):
-        place = _place(chosen)
+        where = place(chosen)
         if (
-            place.parent == build_folder
-            or any(place == path or path in place.parents or place in path.parents for path in kept)
-            or place in build_folder.parents
+            where.parent == build_folder
+            or any(where == path or path in where.parents or where in path.parents for path in kept)
+            or where in build_folder.parents
         ):
             raise KgError(f"kg build --source writes beside the project's build, not into {chosen}")
     return store_path, dist
-
-
-def _place(path: Path) -> Path:
-    """Where `path` is, its folder's links and `..` followed; not its own last link, which a build
-    replaces."""
-    whole = path.absolute()
-    try:
-        return whole.resolve() if whole.name in ("", ".", "..") else whole.parent.resolve() / whole.name
-    except (RuntimeError, OSError) as error:  # a loop of links
-        raise KgError(f"cannot follow the links of {path}: {error}") from None
 
 
 @click.command("validate")

@@ -31,6 +31,28 @@ log = logging.getLogger(__name__)
 GENERATIONS = "generations"
 CURRENT = "current"
 _NAME = re.compile(r"^(\d{4,})-([0-9a-f]{12})$")
+_SERVED = ".store"  # in generations/: the name of the store link whose builds it holds
+# The files of a store or of dist/ that builds made before generations left in place of the links.
+_ROCKSDB_FILE = re.compile(
+    r"^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob))$"
+)
+_DIST_FILE = re.compile(r"^(graphs|opioid-kg\.(nq|nq\.gz|trig|jsonld)|void\.ttl)$")
+
+
+def _made_of(folder: Path, files: re.Pattern[str]) -> bool:
+    """`folder` is a folder holding files of those names only, at least one."""
+    names = [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
+    return bool(names) and all(files.match(name) for name in names)
+
+
+def place(path: Path) -> Path:
+    """Where `path` is, its folder's links and `..` followed; not its own last link, which a build
+    replaces. GenerationError on a loop of links."""
+    whole = path.absolute()
+    try:
+        return whole.resolve() if whole.name in ("", ".", "..") else whole.parent.resolve() / whole.name
+    except (RuntimeError, OSError) as error:
+        raise GenerationError(f"cannot follow the links of {path}: {error}") from None
 
 
 class GenerationError(KgError):
@@ -82,23 +104,49 @@ class Generations:
         self.dist_link = dist_link
         self.home = store_link.parent / GENERATIONS
 
-    def check_links(self) -> None:
-        """The store and dist/ are links a build made, not yet there, or the folders of a build made
-        before generations: anything else in their place (a folder of the project's inputs, say) would
-        be moved aside and then removed, so it is refused before the build writes anything."""
-        for link in (self.store_link, self.dist_link):
-            if link.is_symlink() or not link.exists():
-                continue
-            if not (link.is_dir() and ((link / "CURRENT").is_file() or (link / "opioid-kg.nq").is_file())):
+    def check_place(self, beside: tuple[str, ...]) -> None:
+        """The build may write where it is asked: its folders beside the store (`generations` and the
+        caches named in `beside`) are its own or not there yet, and serve this store alone; the store
+        and dist/ are links a build made, not there yet, or the folders of a build made before
+        generations; and dist/ is apart from the build's own folders. Anything else would be moved
+        aside and removed, or emptied, so it is refused before the build writes anything."""
+        home = self.store_link.parent
+        if self.home.exists() and not (self.home / ".lock").is_file():
+            raise GenerationError(f"{self.home} is not a build's: name a store in a folder of its own")
+        if not self.home.exists():
+            for taken in (home / name for name in beside if (home / name).exists()):
+                raise GenerationError(f"{taken} is not a build's: name a store in a folder of its own")
+        served = self.home / _SERVED
+        if served.is_file() and served.read_text("utf-8") != self.store_link.name:
+            raise GenerationError(
+                f"{home} holds the builds of the store {home / served.read_text('utf-8')}: a store needs a"
+                " folder of its own"
+            )
+        for link, made in ((self.store_link, _ROCKSDB_FILE), (self.dist_link, _DIST_FILE)):
+            if link.exists() and not link.is_symlink() and not _made_of(link, made):
                 raise GenerationError(
                     f"{link} is not a build's output: a build writes its store and dist/ where nothing is,"
                     " or over its own; name another place"
                 )
+        dist, store, folder = place(self.dist_link), place(self.store_link), place(home)
+        own = [folder / name for name in (GENERATIONS, *beside)]
+        if (
+            dist in (store, folder)
+            or dist in store.parents
+            or any(dist == o or o in dist.parents for o in own)
+        ):
+            raise GenerationError(
+                f"{self.dist_link}: dist/ must stand apart from the store and the build's own folders"
+                f" beside it ({', '.join(str(path) for path in own)})"
+            )
 
     @contextmanager
     def locked(self) -> Iterator[None]:
         """One build at a time in one generations folder; the kernel drops the lock of a killed build."""
         self.home.mkdir(parents=True, exist_ok=True)
+        served = self.home / _SERVED
+        if not served.is_file():
+            served.write_text(self.store_link.name, "utf-8")
         with open(self.home / ".lock", "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -151,7 +199,7 @@ class Generations:
                 keep.add(max(older, key=_number))
         removed = []
         for path in self.home.iterdir():
-            if path.name in keep or path.name in (CURRENT, ".lock") or leased(path):
+            if path.name in keep or path.name in (CURRENT, ".lock", _SERVED) or leased(path):
                 continue
             if _number(path.name):
                 self._remove_generation(path)
@@ -159,7 +207,15 @@ class Generations:
                 _remove(path)
             removed.append(path)
         for link in (self.store_link, self.dist_link):
-            for leftover in link.parent.glob(f".{link.name}.*-*"):  # folders of builds before generations
+            for leftover in (
+                path
+                for kind in (
+                    "old",
+                    "link",
+                    "new",
+                )  # what _link moved aside, or made; builds before generations
+                for path in link.parent.glob(f".{link.name}.{kind}-*")
+            ):
                 _remove(leftover)
                 removed.append(leftover)
         return removed
