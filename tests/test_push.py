@@ -576,3 +576,15 @@ def test_only_the_form_the_probe_found_is_taken_for_a_withheld_triple(what: str,
     withheld.find_held([GraphChange(graph, 1, 1, remove=[remote])])
     assert (local in withheld.held) is held
     assert ("in its own form" in withheld.note()) is held
+
+
+def test_one_target_triple_stands_for_one_withheld_triple() -> None:
+    duration = ox.NamedNode(DURATION_TYPE)
+    graph, subject, predicate = ox.NamedNode("urn:g"), ox.NamedNode("urn:s"), ox.NamedNode("urn:p")
+    local = [
+        ox.Quad(subject, predicate, ox.Literal(value, datatype=duration), graph) for value in ("P2M", "P2D")
+    ]
+    stored = f'is stored as "2"^^<{DURATION_TYPE}>'
+    withheld = Withheld({str(quad.object): stored for quad in local}, local)
+    withheld.find_held([GraphChange("urn:g", 2, 1, remove=[f'<urn:s> <urn:p> "2"^^<{DURATION_TYPE}> .'])])
+    assert len(withheld.held) == 1

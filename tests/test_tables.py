@@ -250,3 +250,45 @@ def test_csvw_fetches_as_before_outside_a_table_s_reading(project_copy: Path, tm
     with pytest.raises(OSError):  # refused by the port, not by the build
         with csvw.utils.urlopen("http://127.0.0.1:9/"):
             pass
+
+
+def test_a_list_cell_in_an_iri_column_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """A template joined the list into one IRI (`country/MX,US`)."""
+    message = _failed_build(
+        project_copy,
+        tmp_path,
+        '"titles": "area", "required": true,',
+        '"titles": "area", "required": true, "separator": ";",',
+        TableError,
+        "-metadata.json",
+    )
+    assert "poppy-cultivation.csv:2: area: a cell holds one value" in message
+
+
+def test_infinite_doubles_are_written_as_xsd_spells_them(project_copy: Path, tmp_path: Path) -> None:
+    from kg.build.tables import table_ntriples
+
+    metadata = _table(project_copy).with_name("poppy-cultivation.csv-metadata.json")
+    metadata.write_text(
+        metadata.read_text("utf-8").replace('{"base": "decimal", "minimum": 0}', '"double"'), "utf-8"
+    )
+    table = _table(project_copy)
+    table.write_text(
+        table.read_text("utf-8").replace(",32000,", ",INF,").replace(",44100,", ",NaN,"), "utf-8"
+    )
+    data = table_ntriples(metadata)["data"].decode()
+    assert '"INF"^^<http://www.w3.org/2001/XMLSchema#double>' in data
+    assert '"NaN"^^<http://www.w3.org/2001/XMLSchema#double>' in data
+
+
+@pytest.mark.parametrize("kind", ["a linked folder", "a file for a source's folder"])
+def test_what_a_build_would_not_follow_under_graph_is_refused(
+    project_copy: Path, tmp_path: Path, kind: str
+) -> None:
+    if kind == "a linked folder":
+        (project_copy / "graph" / REPORT / "data" / "more").symlink_to(tmp_path)
+    else:
+        shutil.rmtree(project_copy / "graph" / REPORT)
+        (project_copy / "graph" / REPORT).write_text("@prefix x: <urn:x#> .\n", "utf-8")
+    with pytest.raises(InputError, match="the build would leave this file out"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")

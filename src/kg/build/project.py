@@ -144,9 +144,13 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
             raise InputError(
                 path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
             )
+        if path.is_symlink() or not path.is_dir():
+            raise InputError(path, None, None, _UNREAD)
         tables = path / "tables"
         read = table_files(tables) if path.name != COMMON else set()
-        for top, _, files in os.walk(path):
+        for top, folders, files in os.walk(path):
+            for linked in (Path(top, name) for name in folders if Path(top, name).is_symlink()):
+                raise InputError(linked, None, None, "a link to a folder is not followed; " + _UNREAD)
             for name in sorted(files):
                 place = Path(top, name)
                 if not (

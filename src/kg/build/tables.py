@@ -146,7 +146,12 @@ def _row_triples(
     iri: ox.NamedNode,
     into: TableTriples,
 ) -> None:
-    """One row's triples into the data graph, and its `csvw:Row` into the provenance graph."""
+    """One row's triples into the data graph, and its `csvw:Row` into the provenance graph. A cell
+    is one value: a column with a `separator` (a list in each cell) is refused, as a template would
+    join the list into one IRI."""
+    for name, value in row.items():
+        if isinstance(value, list):
+            raise TableError(f"{where}: {name}: a cell holds one value; this column has a separator")
     subject = ox.NamedNode(table.expand(about, row, _row=number))
     facts: list[ox.Triple] = []
     for column in table.tableSchema.columns:
@@ -304,10 +309,8 @@ def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
 
 
 def _literal(value: object, column: Any, where: str) -> ox.Literal:
-    """The cell's typed value as a literal: its datatype's lexical form, or a string in the column's
-    language. A cell is one value: a column with a `separator` (a list in each cell) is refused."""
-    if isinstance(value, list):
-        raise TableError(f"{where}: {column.name}: a cell holds one value; this column has a separator")
+    """The cell's typed value as a literal: its datatype's lexical form (XSD's spelling of the
+    infinities and NaN, which csvw writes in lower case), or a string in the column's language."""
     datatype, language = column.datatype, column.lang
     if datatype is None or datatype.base in ("string", "any"):
         if language and language != "und":
@@ -317,7 +320,13 @@ def _literal(value: object, column: Any, where: str) -> ox.Literal:
         lexical = datatype.formatted(value)
     except (ValueError, TypeError, ArithmeticError) as error:
         raise TableError(f"{where}: {column.name}: {error}") from None
+    lexical = (
+        _XSD_SPECIAL.get(str(lexical), str(lexical)) if datatype.base in ("double", "float") else lexical
+    )
     return ox.Literal(str(lexical), datatype=_xsd(datatype.base))
+
+
+_XSD_SPECIAL = {"inf": "INF", "-inf": "-INF", "nan": "NaN"}
 
 
 def _xsd(name: str) -> ox.NamedNode:

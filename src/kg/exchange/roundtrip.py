@@ -81,7 +81,9 @@ class Withheld:
             if not what.startswith(STORED_AS) or not isinstance(quad.graph_name, ox.NamedNode):
                 continue
             line = f"{quad.subject} {quad.predicate} {what.removeprefix(STORED_AS)} ."
-            if comparison_key(line) in extra.get(quad.graph_name.value, set()):
+            lines = extra.get(quad.graph_name.value, set())
+            if comparison_key(line) in lines:
+                lines.discard(comparison_key(line))  # one target triple stands for one local triple
                 (triple,) = ox.parse(line, format=ox.RdfFormat.N_TRIPLES)
                 self.held[quad] = ox.Quad(triple.subject, triple.predicate, triple.object, quad.graph_name)
 
