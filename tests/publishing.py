@@ -158,7 +158,7 @@ class Layout:
         return sorted(name for name in os.listdir(self.home) if not name.startswith(".") and name != CURRENT)
 
     def leftovers(self) -> list[str]:
-        names = set(os.listdir(self.home)) - {CURRENT, ".lock", ".store"}  # .store: the store it serves
+        names = set(os.listdir(self.home)) - {CURRENT, ".lock"}
         assert len(self.named_generations()) <= 2, (
             f"more than the current and previous generation: {sorted(names)}"
         )

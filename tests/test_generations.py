@@ -255,7 +255,7 @@ def test_retiring_removes_only_unserved_generations_older_than_the_current(tmp_p
         with generations.locked():
             removed = generations.retire_older()
         assert removed == [home / names[0]]
-        assert sorted(os.listdir(home)) == [".lock", ".new-1-00000000", ".store", *names[1:], CURRENT]
+        assert sorted(os.listdir(home)) == [".lock", ".new-1-00000000", *names[1:], CURRENT]
     finally:
         served.release()
     with generations.locked():

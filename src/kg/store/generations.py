@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 GENERATIONS = "generations"
 CURRENT = "current"
 _NAME = re.compile(r"^(\d{4,})-([0-9a-f]{12})$")
-_SERVED = ".store"  # in generations/: the name of the store link whose builds it holds
 # The files of a store or of dist/ that builds made before generations left in place of the links.
 _ROCKSDB_FILE = re.compile(
     r"^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob))$"
@@ -116,11 +115,10 @@ class Generations:
         if not self.home.exists():
             for taken in (home / name for name in beside if (home / name).exists()):
                 raise GenerationError(f"{taken} is not a build's: name a store in a folder of its own")
-        served = self.home / _SERVED
-        if served.is_file() and served.read_text("utf-8") != self.store_link.name:
+        served = (self.home / ".lock").read_text("utf-8") if self.home.exists() else ""
+        if served and served != self.store_link.name:  # the lock of a build before this check is empty
             raise GenerationError(
-                f"{home} holds the builds of the store {home / served.read_text('utf-8')}: a store needs a"
-                " folder of its own"
+                f"{home} holds the builds of the store {home / served}: a store needs a folder of its own"
             )
         for link, made in ((self.store_link, _ROCKSDB_FILE), (self.dist_link, _DIST_FILE)):
             if link.exists() and not link.is_symlink() and not _made_of(link, made):
@@ -144,14 +142,15 @@ class Generations:
     def locked(self) -> Iterator[None]:
         """One build at a time in one generations folder; the kernel drops the lock of a killed build."""
         self.home.mkdir(parents=True, exist_ok=True)
-        served = self.home / _SERVED
-        if not served.is_file():
-            served.write_text(self.store_link.name, "utf-8")
-        with open(self.home / ".lock", "w") as lock:
+        with open(self.home / ".lock", "a+", encoding="utf-8") as lock:  # not emptied before it is held
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise GenerationError(f"another kg build is writing into {self.home}") from None
+            lock.seek(0)
+            lock.truncate()
+            lock.write(self.store_link.name)  # the one store these generations serve (`check_place`)
+            lock.flush()
             yield
 
     def staging(self) -> Generation:
@@ -199,7 +198,7 @@ class Generations:
                 keep.add(max(older, key=_number))
         removed = []
         for path in self.home.iterdir():
-            if path.name in keep or path.name in (CURRENT, ".lock", _SERVED) or leased(path):
+            if path.name in keep or path.name in (CURRENT, ".lock") or leased(path):
                 continue
             if _number(path.name):
                 self._remove_generation(path)
