@@ -35,6 +35,9 @@ _NAME = re.compile(r"^(\d{4,})-([0-9a-f]{12})$")
 _ROCKSDB_FILE = re.compile(
     r"^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob))$"
 )
+# What `_link` moves aside or makes beside a link (`.store.old-PID`, `.dist.link-PID`), and builds before
+# generations left (`.store.new-*`): what a build removes there, and nothing else.
+_LEFTOVERS = ("old", "link", "new")
 _DIST_FILE = re.compile(r"^(graphs|opioid-kg\.(nq|nq\.gz|trig|jsonld)|void\.ttl)$")
 
 
@@ -207,13 +210,7 @@ class Generations:
             removed.append(path)
         for link in (self.store_link, self.dist_link):
             for leftover in (
-                path
-                for kind in (
-                    "old",
-                    "link",
-                    "new",
-                )  # what _link moved aside, or made; builds before generations
-                for path in link.parent.glob(f".{link.name}.{kind}-*")
+                path for kind in _LEFTOVERS for path in link.parent.glob(f".{link.name}.{kind}-*")
             ):
                 _remove(leftover)
                 removed.append(leftover)
