@@ -60,17 +60,25 @@ def table_files(tables: Path) -> set[Path]:
     name, and the files it names (its CSV, a dialect or schema of a file of its own); a description
     that cannot be read is reported by its conversion."""
     named = set()
-    for metadata in tables.glob(f"*{METADATA_SUFFIX}"):
+    for metadata in table_descriptions(tables.parent):
         named |= {metadata, metadata.with_name(metadata.name.removesuffix("-metadata.json"))}
-        try:  # a FIFO or a folder is refused, not waited on; the conversion says why
-            description = json.loads(read_text(metadata, "CSVW table description"))
-        except (KgError, ValueError):
-            continue
-        if isinstance(description, dict):
-            for key in ("url", "dialect", "tableSchema"):
-                if isinstance(description.get(key), str):
-                    named.add(tables / description[key])
+        description = _description(metadata) or {}
+        named |= {
+            tables / description[key]
+            for key in ("url", "dialect", "tableSchema")
+            if isinstance(description.get(key), str)
+        }
     return named
+
+
+def _description(metadata: Path) -> dict[str, Any] | None:
+    """A table's description as JSON, None where it cannot be read (a FIFO or a folder is refused, not
+    waited on) or is no object: its conversion then says why."""
+    try:
+        description = json.loads(read_text(metadata, "CSVW table description"))
+    except (KgError, ValueError):
+        return None
+    return description if isinstance(description, dict) else None
 
 
 def table_descriptions(graph_folder: Path) -> list[Path]:
@@ -358,11 +366,8 @@ def table_inputs(metadata: Path) -> list[Path] | None:
     """The files a table's triples are made from (its metadata and the CSV its `url` names), or None
     unless the description is self-contained: a plain relative `url`, the CSVW context without a base,
     an inline schema without foreign keys, an inline dialect (the conversion then reads what it reads)."""
-    try:  # an unreadable description is reported by its conversion, as it is unkept
-        description = json.loads(read_text(metadata, "CSVW table description"))
-    except (KgError, ValueError):
-        return None
-    if not isinstance(description, dict) or description.get("@context") != CSVW_CONTEXT:
+    description = _description(metadata)  # one that cannot be read is reported by its conversion
+    if description is None or description.get("@context") != CSVW_CONTEXT:
         return None
     keys_known = all(key in _SELF_CONTAINED or (":" in key and "@" not in key) for key in description)
     schema, dialect = description.get("tableSchema"), description.get("dialect", {})

@@ -24,7 +24,7 @@ from kg.cli.context import Context, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
-from kg.store.generations import GenerationError, place
+from kg.store.generations import GENERATIONS, GenerationError, place
 
 
 @click.command("build")
@@ -98,7 +98,7 @@ def _one_source_outputs(
         place(context.dist),
         context.dist.resolve(),
         context.store.resolve(),
-        build_folder / "generations",
+        build_folder / GENERATIONS,
     ]
     for chosen in (store_path, dist):
         where = place(chosen)
