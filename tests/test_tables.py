@@ -292,3 +292,58 @@ def test_what_a_build_would_not_follow_under_graph_is_refused(
         (project_copy / "graph" / REPORT).write_text("@prefix x: <urn:x#> .\n", "utf-8")
     with pytest.raises(InputError, match="the build would leave this file out"):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+def _split_description(project: Path) -> tuple[Path, dict[str, object]]:
+    """The report's table description with its schema and dialect moved into files of their own,
+    named relatively as CSVW allows; the description (path) and the schema it had inline."""
+    metadata = _table(project).with_name("poppy-cultivation.csv-metadata.json")
+    description = json.loads(metadata.read_text("utf-8"))
+    schema = description.pop("tableSchema")
+    (metadata.parent / "schema.json").write_text(json.dumps(schema), "utf-8")
+    (metadata.parent / "dialect.json").write_text(json.dumps({"header": True}), "utf-8")
+    description |= {"tableSchema": "schema.json", "dialect": "dialect.json"}
+    metadata.write_text(json.dumps(description), "utf-8")
+    return metadata, schema
+
+
+def test_a_schema_and_dialect_in_files_of_their_own_are_read_beside_the_description(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CSVW resolves a relative name against the description's place, not the working directory,
+    and a schema named by its file is read as if written inline."""
+    from kg.build.tables import table_ntriples
+
+    metadata = _table(project_copy).with_name("poppy-cultivation.csv-metadata.json")
+    inline = table_ntriples(metadata)
+    _split_description(project_copy)
+    monkeypatch.chdir(tmp_path)  # a folder holding neither file
+    assert table_ntriples(metadata) == inline
+    build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "content", "said"),
+    [
+        ("tableSchema", "../../../schema.json", "{}", "is not in the table's folder"),
+        ("dialect", "http://127.0.0.1:9/dialect.json", None, "which is never fetched"),
+        ("tableSchema", "schema.json", "[1, 2", "schema.json:1: not JSON"),
+        ("dialect", "dialect.json", "[]", "dialect.json: not a JSON object"),
+        ("tableSchema", "missing.json", None, "missing.json"),
+    ],
+    ids=["outside the folder", "a URL", "not JSON", "not an object", "missing"],
+)
+def test_a_schema_or_dialect_file_that_cannot_be_read_names_it(
+    project_copy: Path, tmp_path: Path, key: str, name: str, content: str | None, said: str
+) -> None:
+    metadata, _ = _split_description(project_copy)
+    if content is not None:
+        (metadata.parent / name).write_text(content, "utf-8")
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps(description | {key: name}), "utf-8")
+    replaced = {"tableSchema": "schema.json", "dialect": "dialect.json"}[key]
+    if name != replaced:
+        (metadata.parent / replaced).unlink()  # a file no description names is refused otherwise
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert said in str(failure.value) and "poppy-cultivation.csv-metadata.json" in str(failure.value)

@@ -96,10 +96,11 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
     _confine_csvw()
     reading = _TABLE.set(metadata)
     try:
+        description = _description(metadata)  # one csvw cannot read either is reported by csvw
         with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("always")
             try:
-                table = Table.from_file(metadata)
+                table = Table.from_file(metadata, data=description and _inlined(metadata, description))
             except (
                 ValueError,
                 KeyError,
@@ -117,6 +118,32 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
         _mapped(table, metadata, rows, into)
     finally:
         _TABLE.reset(reading)
+
+
+def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
+    """The description with a schema or dialect it names by a file of its own written inline. CSVW
+    resolves such a name against the description's place; csvw reads a dialect's against the working
+    directory and a schema's not at all."""
+    inlined = dict(description)
+    for key in ("tableSchema", "dialect"):
+        name = description.get(key)
+        if not isinstance(name, str):
+            continue
+        if "://" in name or name.startswith(("file:", "http:", "https:")):
+            raise TableError(f"{metadata}: its {key} names {name}, which is never fetched")
+        path = metadata.parent / name
+        _in_table_folder(path)
+        named = f"the {key} {metadata.name} names"
+        try:
+            value = json.loads(read_text(path, f"CSVW {key}"))
+        except json.JSONDecodeError as error:
+            raise TableError(f"{path}:{error.lineno}: not JSON ({error.msg}), {named}") from None
+        except (KgError, ValueError) as error:
+            raise TableError(f"{metadata}: {named}: {error}") from None
+        if not isinstance(value, dict):
+            raise TableError(f"{path}: not a JSON object, as {named} must be")
+        inlined[key] = value
+    return inlined
 
 
 def _mapped(
