@@ -89,6 +89,23 @@ def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_p
     assert f"written at: {_table(project_copy)}:3" in message
 
 
+def test_a_curated_value_at_odds_with_a_row_names_both_places(project_copy: Path, tmp_path: Path) -> None:
+    """The observation is described by the table's row and by a Turtle statement; the violation is
+    written at both, so the curator sees which two disagree."""
+    findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
+    lines = len(findings.read_text("utf-8").splitlines())
+    with findings.open("a", encoding="utf-8") as turtle:
+        turtle.write(
+            f"\n<{ID}observation/mx-poppy-cultivation-2016>"
+            " <https://w3id.org/opioid-kg/ontology#poppyCultivationArea> 33000 .\n"
+        )
+    with pytest.raises(BuildFailed) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    shown = str(failure.value).split(f"focus node: {ID}observation/mx-poppy-cultivation-2016\n")[1]
+    assert f"written at: {findings}:{lines + 2}\n" in shown, shown
+    assert f"\n  also at:    {_table(project_copy)}:2\n" in shown, shown
+
+
 def test_an_undeclared_term_in_a_table_s_mapping_names_the_table_and_row(
     project_copy: Path, tmp_path: Path
 ) -> None:

@@ -39,17 +39,16 @@ class SubjectIndex:
 
     def __init__(self, paths: list[Path]) -> None:
         self.files = tuple(paths)  # every file indexed, in the build's order
-        self._where: dict[str, Location] = {}
-        self._files: list[tuple[Path, list[str], dict[str, str]]] = []
+        self._where: dict[str, list[Location]] = {}  # each subject's places, in file order
+        self._files: list[tuple[Path, dict[str, str]]] = []  # each file read, with its prefixes
         self._unread = list(reversed(paths))
         self._reading = threading.Lock()
 
     def _index(self, path: Path) -> None:
         prefixes: dict[str, str] = {}
-        lines = path.read_text("utf-8-sig").splitlines()
-        self._files.append((path, lines, prefixes))
+        self._files.append((path, prefixes))
         origin: Location | None = None
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(_lines(path), start=1):
             if found := _origin(line):
                 origin = found
                 continue
@@ -62,13 +61,28 @@ class SubjectIndex:
                 continue
             iri = _expand(match.group(1), prefixes)
             if iri is not None:
-                self._where.setdefault(iri, origin or Location(path, number))
+                places = self._where.setdefault(iri, [])
+                place = origin or Location(path, number)
+                if place not in places[-1:]:  # a table row's triples are all at the row
+                    places.append(place)
 
     def find(self, iri: str) -> Location | None:
+        """The first place, in file order, where a statement about `iri` starts."""
         with self._reading:
             while iri not in self._where and self._unread:
                 self._index(self._unread.pop())
-            return self._where.get(iri)
+            return self._where[iri][0] if iri in self._where else None
+
+    def find_all(self, iri: str) -> list[Location]:
+        """Every place a statement about `iri` starts, in file order: what a curator compares when
+        two of them disagree (a table's row and a Turtle file, say). Reads every file."""
+        self._read_all()
+        return list(self._where.get(iri, ()))
+
+    def _read_all(self) -> None:
+        with self._reading:
+            while self._unread:
+                self._index(self._unread.pop())
 
     def find_use(self, iri: str, within: Path | None = None) -> Location | None:
         """The first line, in file order, where `iri` stands as a token (a predicate, a class, an
@@ -98,19 +112,23 @@ class SubjectIndex:
     ) -> Location | None:
         """The first line, in file order (of the file `within` only, when given), that the matcher a
         file's prefixes give accepts."""
-        with self._reading:
-            while self._unread:
-                self._index(self._unread.pop())
-        for path, lines, prefixes in self._files:  # complete, and no longer written
+        self._read_all()
+        for path, prefixes in self._files:  # complete, and no longer written
             if within is not None and path != within:
                 continue
             matches = matcher(prefixes)
             origin: Location | None = None
-            for number, line in enumerate(lines, start=1):
+            for number, line in enumerate(_lines(path), start=1):
                 origin = _origin(line) or origin
                 if matches(line):
                     return origin or Location(path, number)
         return None
+
+
+def _lines(path: Path) -> list[str]:
+    """A file's lines, read again each time an error asks: kept, the lines of every file would hold
+    the whole graph's text."""
+    return path.read_text("utf-8-sig").splitlines()
 
 
 def _origin(line: str) -> Location | None:

@@ -24,6 +24,7 @@ class Violation:
     value: str | None = None
     severity: str = "Violation"
     location: str | None = None
+    also_at: tuple[str, ...] = ()  # the other places the focus node is described, a few at most
 
     def describe(self) -> str:
         lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
@@ -34,6 +35,7 @@ class Violation:
             lines.append(f"  value:      {self.value}")
         if self.location:
             lines.append(f"  written at: {self.location}")
+        lines.extend(f"  also at:    {place}" for place in self.also_at)
         return "\n".join(lines)
 
 
@@ -55,6 +57,9 @@ class ValidationReport:
             return "conforms: 0 violations"
         body = "\n\n".join(v.describe() for v in self.violations)
         return f"{body}\n\n{len(self.violations)} violation(s)"
+
+
+ALSO_AT = 5  # how many other places a violation names where its focus node is described
 
 
 def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
@@ -93,7 +98,9 @@ def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex |
     value = report.value(result, SH.value)
     message = report.value(result, SH.resultMessage)
     severity = report.value(result, SH.resultSeverity)
-    location = index.find(str(focus)) if index is not None else None
+    places = [str(place) for place in index.find_all(str(focus))] if index is not None else []
+    if len(places) > ALSO_AT + 1:
+        places[ALSO_AT + 1 :] = [f"and {len(places) - ALSO_AT - 1} more places"]
     return Violation(
         focus_node=str(focus),
         shape=_shape_name(shapes, source_shape),
@@ -101,7 +108,8 @@ def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex |
         path=_path_text(path),
         value=value.n3() if value is not None else None,
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-        location=str(location) if location else None,
+        location=places[0] if places else None,
+        also_at=tuple(places[1:]),
     )
 
 
