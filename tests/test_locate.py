@@ -1,0 +1,67 @@
+"""Where a thing is written: every place a statement about it starts, in the build's order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Graph
+
+from kg.build.locate import Location, SubjectIndex
+from kg.build.validation import ALSO_AT, validate
+
+PREFIXES = "@prefix ex: <https://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <https://example.org/> .
+ex:OneValue a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:property [ sh:path ex:value ; sh:maxCount 1 ] .
+"""
+
+
+def _files(folder: Path, count: int) -> list[Path]:
+    """`count` Turtle files, each giving ex:a a value of its own (the first also its class)."""
+    paths = []
+    for number in range(count):
+        path = folder / f"{number:02}.ttl"
+        typed = "a ex:Thing ; " if number == 0 else ""
+        path.write_text(f"{PREFIXES}\n# a comment\nex:b ex:value 0 .\nex:a {typed}ex:value {number} .\n")
+        paths.append(path)
+    return paths
+
+
+def test_every_place_is_found_in_file_order(tmp_path: Path) -> None:
+    paths = _files(tmp_path, 3)
+    table = tmp_path / "tables-data.ttl"  # a table's triples, each row's after the line naming it
+    table.write_text(
+        "#@ graph/x/tables/t.csv:2\n<https://example.org/a> <https://example.org/value> 7 .\n"
+        '<https://example.org/a> <https://example.org/label> "row" .\n'
+        "#@ graph/x/tables/t.csv:3\n<https://example.org/a> <https://example.org/value> 8 .\n"
+    )
+    index = SubjectIndex([*paths, table])
+    assert index.find("https://example.org/a") == Location(paths[0], 6)
+    assert index.find_all("https://example.org/a") == [
+        *(Location(path, 6) for path in paths),
+        Location(Path("graph/x/tables/t.csv"), 2),
+        Location(Path("graph/x/tables/t.csv"), 3),
+    ]
+    assert index.find_all("https://example.org/nothing") == []
+    assert index.find_use("https://example.org/value", within=table) == Location(
+        Path("graph/x/tables/t.csv"), 2
+    )
+
+
+def test_a_violation_names_a_few_more_places_and_counts_the_rest(tmp_path: Path) -> None:
+    paths = _files(tmp_path, ALSO_AT + 3)
+    data = Graph()
+    for path in paths:
+        data.parse(path, format="turtle")
+    report = validate(data, Graph().parse(data=SHAPES, format="turtle"), SubjectIndex(paths))
+    (violation,) = report.violations
+    assert violation.location == f"{paths[0]}:6"
+    assert violation.also_at == (*(f"{path}:6" for path in paths[1 : ALSO_AT + 1]), "and 2 more places")
+    shown = violation.describe().splitlines()
+    assert shown[-ALSO_AT - 2 :] == [
+        f"  written at: {paths[0]}:6",
+        *(f"  also at:    {path}:6" for path in paths[1 : ALSO_AT + 1]),
+        "  also at:    and 2 more places",
+    ]
