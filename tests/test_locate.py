@@ -31,13 +31,14 @@ def _files(folder: Path, count: int) -> list[Path]:
 
 def test_every_place_is_found_in_file_order(tmp_path: Path) -> None:
     paths = _files(tmp_path, 3)
-    table = tmp_path / "tables-data.ttl"  # a table's triples, each row's after the line naming it
+    (tmp_path / "inputs").mkdir()
+    table = tmp_path / "inputs" / "tables-data.ttl"  # a table's triples, each row's after its place
     table.write_text(
         "#@ graph/x/tables/t.csv:2\n<https://example.org/a> <https://example.org/value> 7 .\n"
         '<https://example.org/a> <https://example.org/label> "row" .\n'
         "#@ graph/x/tables/t.csv:3\n<https://example.org/a> <https://example.org/value> 8 .\n"
     )
-    index = SubjectIndex([*paths, table])
+    index = SubjectIndex([*paths, table], generated=tmp_path / "inputs")
     assert index.find("https://example.org/a") == Location(paths[0], 6)
     assert index.find_all("https://example.org/a") == [
         *(Location(path, 6) for path in paths),
@@ -58,10 +59,32 @@ def test_a_violation_names_a_few_more_places_and_counts_the_rest(tmp_path: Path)
     report = validate(data, Graph().parse(data=SHAPES, format="turtle"), SubjectIndex(paths))
     (violation,) = report.violations
     assert violation.location == f"{paths[0]}:6"
-    assert violation.also_at == (*(f"{path}:6" for path in paths[1 : ALSO_AT + 1]), "and 2 more places")
+    assert violation.also_at == tuple(f"{path}:6" for path in paths[1 : ALSO_AT + 1])
+    assert violation.more_places == 2
     shown = violation.describe().splitlines()
     assert shown[-ALSO_AT - 2 :] == [
         f"  written at: {paths[0]}:6",
         *(f"  also at:    {path}:6" for path in paths[1 : ALSO_AT + 1]),
         "  also at:    and 2 more places",
     ]
+
+
+def test_statements_are_found_however_their_names_are_written(tmp_path: Path) -> None:
+    written = tmp_path / "a.ttl"
+    written.write_text(
+        "@prefix ex: <http://ex.org/> . @prefix ew: <http://ex.org/> .\n"  # 1
+        "@base <http://ex.org/> .\n"  # 2
+        "ew:s1 ex:p 1 .\n"  # 3: the second prefix of line 1
+        "<s1> ex:p 2 .\n"  # 4: relative to the base
+        "<http://ex.org/\\u00731> ex:p 3 .\n"  # 5: a numeric escape
+        "ex:o ex:p ex:a ,\n"  # 6
+        "ex:s1 .\n"  # 7: an object, not a subject
+        "#@ see http://example.org:8080\n"  # 8: a curator's comment, not a place
+        "ex:s1 ex:p 4 .\n"  # 9
+        "PREFIX sp: <http://ex.org/> BASE <other/>\n"  # 10: SPARQL's spelling
+        "sp:s1 <p> ( 1 2 ).\n"  # 11
+        "<../s1> ex:p 5 .\n",  # 12: relative to the new base
+        "utf-8",
+    )
+    index = SubjectIndex([written, written])  # a file given twice is read once
+    assert index.find_all("http://ex.org/s1") == [Location(written, line) for line in (3, 4, 5, 9, 11, 12)]

@@ -364,3 +364,59 @@ def test_a_schema_or_dialect_file_that_cannot_be_read_names_it(
     with pytest.raises(TableError) as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert said in str(failure.value) and "poppy-cultivation.csv-metadata.json" in str(failure.value)
+
+
+@pytest.mark.parametrize("nested", ["schema.json", "poppy-cultivation.csv-metadata.json"])
+def test_json_nested_past_python_s_depth_is_a_one_line_error(
+    project_copy: Path, tmp_path: Path, nested: str
+) -> None:
+    metadata, _ = _split_description(project_copy)
+    (metadata.parent / nested).write_text("[" * 100_000, "utf-8")
+    with pytest.raises(TableError, match=f"{nested}: not JSON .nested too deeply"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize("name", ["sub/../schema.json", "./schema.json", "link.json"])
+def test_a_schema_named_by_another_path_to_its_file_is_read(
+    project_copy: Path, tmp_path: Path, name: str
+) -> None:
+    """The file the table reads counts as read, however the description names it."""
+    metadata, _ = _split_description(project_copy)
+    (metadata.parent / "sub").mkdir()
+    (metadata.parent / "sub" / ".keep").touch()
+    (metadata.parent / "link.json").symlink_to("schema.json")
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps(description | {"tableSchema": name}), "utf-8")
+    if name != "link.json":
+        (metadata.parent / "link.json").unlink()
+    build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize("name", ["urn:x:schema", "ftp:/schema.json", "data:application/json,{}"])
+def test_a_schema_named_by_any_url_is_never_read(project_copy: Path, tmp_path: Path, name: str) -> None:
+    metadata, _ = _split_description(project_copy)
+    (metadata.parent / "schema.json").unlink()
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps(description | {"tableSchema": name}), "utf-8")
+    with pytest.raises(TableError, match="which is never fetched"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+def test_a_table_that_gives_no_row_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """A dialect skipping every row, or a table of its header alone, would add nothing without a word."""
+    metadata, _ = _split_description(project_copy)
+    (metadata.parent / "dialect.json").write_text(json.dumps({"header": True, "skipRows": 10**12}), "utf-8")
+    with pytest.raises(TableError, match="poppy-cultivation.csv-metadata.json: the table gives no row"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+def test_what_csvw_leaves_out_of_a_schema_file_names_that_file(project_copy: Path, tmp_path: Path) -> None:
+    """Said before anything reads the table without it (the primary key of no column, here)."""
+    metadata, schema = _split_description(project_copy)
+    (metadata.parent / "schema.json").write_text(json.dumps(schema | {"columns": 5}), "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value).endswith(
+        "poppy-cultivation.csv-metadata.json (with its tableSchema schema.json and its dialect dialect.json):"
+        " Invalid value for property: 5"
+    ), failure.value

@@ -79,6 +79,7 @@ PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash
 # work holding the interpreter's lock, would slow it several times (the report alone: 0.2 s to 3 s).
 READ_AHEAD_FROM = 100_000
 REACH = "reach"  # beside the store unless shared: what each shape query reads (see `kg.build.analyses`)
+MADE_INPUTS = "inputs"  # in a staging generation: the files a build makes to read (its tables' triples)
 
 __all__ = ["DATA_GRAPHS", "BuildFailed", "BuildResult", "build", "merged", "publish", "stage"]
 
@@ -173,7 +174,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     def make(staging: Generation) -> Staged:
         # What the build writes besides its inputs goes into the staging folder, which the next build
         # removes if this one is killed.
-        scratch = staging.path / "inputs"
+        scratch = staging.path / MADE_INPUTS
         scratch.mkdir()
         current = generations.current()
         writers = Serializing(_writers_ready(current))
@@ -295,7 +296,9 @@ def stage(
     `while_writing` runs once every check has passed, while the writing processes finish; `writers` are
     those processes, started before the build's size was known (else they start here)."""
     phases = _Phases() if phases is None else phases
-    index = SubjectIndex([path for paths in files.values() for path in paths])
+    index = SubjectIndex(
+        [path for paths in files.values() for path in paths], generated=staging.path / MADE_INPUTS
+    )
     dump = staging.dist / "opioid-kg.nq.sorted"
     earlier = previous[0] if previous else None
     split = staging.graphs

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
+import re
 import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 METADATA_SUFFIX = ".csv-metadata.json"
 CSVW = "http://www.w3.org/ns/csvw#"
+_READ_INLINE = ("tableSchema", "dialect")  # what a description may name by a file of its own
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # a name with a scheme: a URL, never a file
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCTERMS = "http://purl.org/dc/terms/"
@@ -63,12 +67,20 @@ def table_files(tables: Path) -> set[Path]:
     for metadata in table_descriptions(tables.parent):
         named |= {metadata, metadata.with_name(metadata.name.removesuffix("-metadata.json"))}
         description = _description(metadata) or {}
-        named |= {
-            tables / description[key]
-            for key in ("url", "dialect", "tableSchema")
-            if isinstance(description.get(key), str)
-        }
+        for key in ("url", "dialect", "tableSchema"):
+            if isinstance(description.get(key), str):
+                named |= _paths_to(tables, description[key])
     return named
+
+
+def _paths_to(tables: Path, name: str) -> set[Path]:
+    """The file `name` in the folder `tables` names, as a file under the folder would be listed: the
+    name made plain (`sub/../x` is `x`), and the file a link in the folder leads to."""
+    path = Path(os.path.normpath(tables / name))
+    found = {path}
+    if path.is_symlink() and path.resolve().is_relative_to(tables.resolve()):
+        found.add(tables / path.resolve().relative_to(tables.resolve()))
+    return found
 
 
 def _description(metadata: Path) -> dict[str, Any] | None:
@@ -78,6 +90,8 @@ def _description(metadata: Path) -> dict[str, Any] | None:
         description = json.loads(read_text(metadata, "CSVW table description"))
     except (KgError, ValueError):
         return None
+    except RecursionError:
+        raise TableError(f"{metadata}: not JSON (nested too deeply)") from None
     return description if isinstance(description, dict) else None
 
 
@@ -97,6 +111,7 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
     reading = _TABLE.set(metadata)
     try:
         description = _description(metadata)  # one csvw cannot read either is reported by csvw
+        shown = f"{metadata}{_files_named(description or {})}"
         with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("always")
             try:
@@ -109,15 +124,31 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
                 AssertionError,
                 json.JSONDecodeError,
             ) as error:
-                raise TableError(f"{metadata}: csvw cannot read the description: {error!r}") from None
+                raise TableError(f"{shown}: csvw cannot read the description: {error!r}") from None
             except OSError as error:
                 raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+            _no_warning(warned, shown)
             rows = _rows(table, metadata)
-        if warned:  # what csvw leaves out with a warning (a property it ignores, a column not described)
-            raise TableError(f"{metadata}: {warned[0].message}")
+        _no_warning(warned, shown)
+        _keys_once(table, rows)
+        if not rows:  # a dialect skipping every row, say: nothing would be added, and nothing said
+            raise TableError(f"{metadata}: the table gives no row; a table stands for the facts of its rows")
         _mapped(table, metadata, rows, into)
     finally:
         _TABLE.reset(reading)
+
+
+def _no_warning(warned: list[warnings.WarningMessage], shown: str) -> None:
+    """What csvw leaves out with a warning (a property it ignores, a column not described) stops the
+    build before anything that would read the table without it."""
+    if warned:
+        raise TableError(f"{shown}: {warned[0].message}")
+
+
+def _files_named(description: dict[str, Any]) -> str:
+    """The schema and dialect files a description names, as a message shows them beside it."""
+    named = [f"its {key} {description[key]}" for key in _READ_INLINE if isinstance(description.get(key), str)]
+    return f" (with {' and '.join(named)})" if named else ""
 
 
 def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
@@ -125,11 +156,11 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
     resolves such a name against the description's place; csvw reads a dialect's against the working
     directory and a schema's not at all."""
     inlined = dict(description)
-    for key in ("tableSchema", "dialect"):
+    for key in _READ_INLINE:
         name = description.get(key)
         if not isinstance(name, str):
             continue
-        if "://" in name or name.startswith(("file:", "http:", "https:")):
+        if _URL.match(name) or name.startswith("//"):
             raise TableError(f"{metadata}: its {key} names {name}, which is never fetched")
         path = metadata.parent / name
         _in_table_folder(path)
@@ -138,6 +169,8 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
             value = json.loads(read_text(path, f"CSVW {key}"))
         except json.JSONDecodeError as error:
             raise TableError(f"{path}:{error.lineno}: not JSON ({error.msg}), {named}") from None
+        except RecursionError:
+            raise TableError(f"{path}: not JSON (nested too deeply), {named}") from None
         except (KgError, ValueError) as error:
             raise TableError(f"{metadata}: {named}: {error}") from None
         if not isinstance(value, dict):
@@ -235,7 +268,6 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
         rows = list(table.iterdicts(with_metadata=True))
         if data_file is not None:
             _cells_as_described(table, data_file, dialect)
-        _keys_once(table, rows)
         return rows
     except csv.Error as error:
         where = data_file or metadata

@@ -25,6 +25,7 @@ class Violation:
     severity: str = "Violation"
     location: str | None = None
     also_at: tuple[str, ...] = ()  # the other places the focus node is described, a few at most
+    more_places: int = 0  # and how many more there are
 
     def describe(self) -> str:
         lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
@@ -36,6 +37,8 @@ class Violation:
         if self.location:
             lines.append(f"  written at: {self.location}")
         lines.extend(f"  also at:    {place}" for place in self.also_at)
+        if self.more_places:
+            lines.append(f"  also at:    and {self.more_places} more place{'s' * (self.more_places > 1)}")
         return "\n".join(lines)
 
 
@@ -99,8 +102,6 @@ def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex |
     message = report.value(result, SH.resultMessage)
     severity = report.value(result, SH.resultSeverity)
     places = [str(place) for place in index.find_all(str(focus))] if index is not None else []
-    if len(places) > ALSO_AT + 1:
-        places[ALSO_AT + 1 :] = [f"and {len(places) - ALSO_AT - 1} more places"]
     return Violation(
         focus_node=str(focus),
         shape=_shape_name(shapes, source_shape),
@@ -109,7 +110,8 @@ def _violation(report: Graph, shapes: Graph, result: Node, index: SubjectIndex |
         value=value.n3() if value is not None else None,
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
         location=places[0] if places else None,
-        also_at=tuple(places[1:]),
+        also_at=tuple(places[1 : ALSO_AT + 1]),
+        more_places=max(len(places) - ALSO_AT - 1, 0),
     )
 
 
