@@ -319,6 +319,22 @@ def test_cli_push_reports_counts_and_errors_in_one_line(built, server, tmp_path)
     assert missing.stderr.strip().count("\n") == 0
 
 
+def test_a_password_in_a_store_s_url_is_never_printed(built, server, tmp_path):
+    """Neither where the store cannot be reached nor where it answers an error (a log keeps both)."""
+    runner = CliRunner()
+    base = ["--project", str(PROJECT), "push", "--store", str(built.store_path)]
+    closed = OxigraphServer(tmp_path / "never-started")
+    with_password = {
+        "unreached": (closed.query, closed.update),
+        "answered 404": (server.query, server.base + "/nothing"),
+    }
+    for what, (query, update) in with_password.items():
+        query, update = (url.replace("http://", "http://u:pw123@") for url in (query, update))
+        failed = runner.invoke(main, [*base, "--endpoint", query, "--update", update, "--retries", "0"])
+        assert failed.exit_code == 1 and "u:***@" in failed.stderr, (what, failed.output)
+        assert "pw123" not in failed.output, (what, failed.output)
+
+
 def test_remote_store_reaches_nothing_says_so(tmp_path):
     closed = OxigraphServer(tmp_path / "never-started")
     with pytest.raises(RuntimeError, match="cannot be reached"):

@@ -3,12 +3,14 @@ store: the time limit, the row cap, read-only, and no SERVICE (which the store b
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from listener import Listener
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer, free_port, start_server
 from triplestores import OxigraphServer
 
 from kg.exchange.push import Target, push
@@ -143,3 +145,58 @@ def _replies_with_private_data(front) -> list[tuple[str, str]]:
         (text, front.get("/sparql", "application/sparql-results+json", query=text).text) for text in texts
     ]
     return [(text, reply) for text, reply in replies if "SECRET" in reply or "graph/private/data" in reply]
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """A store that refuses every query with a reply of its own."""
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b"SECRET-REPLY: the store's own words"
+        self.send_response(400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+def test_a_store_s_refusal_reaches_the_client_without_its_reply_or_address() -> None:
+    """What a client is told never carries the store's reply, its address or the password in it."""
+    from kg.server.messages import Failure, Query
+    from kg.server.worker import answer
+
+    refusing = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=refusing.serve_forever, daemon=True).start()
+    port = refusing.server_address[1]
+    try:
+        for url, status in (
+            (f"http://user:s3cret@127.0.0.1:{port}/query", 400),
+            (f"http://user:s3cret@127.0.0.1:{free_port()}/q", 502),
+        ):
+            failed = answer(RemoteStore(url), Query("SELECT * WHERE { ?s ?p ?o }"))
+            assert isinstance(failed, Failure) and failed.status == status, failed
+            for secret in ("SECRET", "s3cret", "127.0.0.1", "Errno", "user"):
+                assert secret not in failed.message, failed.message
+    finally:
+        refusing.shutdown()
+        refusing.server_close()
+
+
+def test_a_store_s_password_is_never_shown(behind, tmp_path) -> None:
+    """Not in the messages of the store's failures (which `kg query --store` and the log show), nor in
+    the line `kg serve` starts with."""
+    from kg.store.remote import RemoteError
+
+    running = start_server(behind.query.replace("http://", "http://user:s3cret@"), tmp_path, "--workers", "1")
+    try:
+        said = running.log.read_text(errors="replace")
+        assert "serving http://user:***@127.0.0.1" in said and "s3cret" not in said, said
+    finally:
+        running.stop()
+
+    closed = f"http://user:s3cret@127.0.0.1:{free_port()}/query"
+    with pytest.raises(RemoteError) as failure:
+        RemoteStore(closed).query("ASK {}")
+    assert "s3cret" not in str(failure.value) and "user:***@127.0.0.1" in str(failure.value)

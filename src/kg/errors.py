@@ -34,3 +34,4 @@ class KgError(Exception):
             self.status = status
         self.line = line
         self.column = column
+        self.public = message  # what a client of the server may be told (see kg.store.base.StoreFailed)

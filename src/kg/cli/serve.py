@@ -22,6 +22,7 @@ from kg.server.config import (
     ServerConfig,
     public_base,
 )
+from kg.store.base import shown_url
 from kg.store.embedded import check_built
 from kg.store.generations import generation_id
 from kg.store.opening import is_endpoint
@@ -231,7 +232,7 @@ def serve_command(
     shown = (
         spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; new builds are taken up)"
     )
-    click.echo(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", err=True)
+    click.echo(shown_url(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)"), err=True)
     if listening is None:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return

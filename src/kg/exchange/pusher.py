@@ -20,8 +20,9 @@ from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
+from kg.store.base import shown_url
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import RemoteError, RemoteQueryError, RemoteStore, tls_context
+from kg.store.remote import REFUSED, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -38,7 +39,7 @@ class PushError(KgError, RuntimeError):
     status = 502
 
     def __init__(self, message: str, target_status: int | None = None, *, unsure: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(shown_url(message))
         self.target_status = target_status  # the HTTP status of the store's answer that stopped it, if any
         # The store may have carried the request out: its answer was lost (the connection dropped, a
         # timeout) or was a 5xx, which a store or a proxy in front of it may send after applying it.
@@ -147,7 +148,7 @@ class Pusher:
                 problem = f"{method} {url} answered {response.status_code} {response.reason_phrase}"
                 unsure = unsure or response.status_code >= 500
                 if response.status_code in (401, 403):
-                    raise PushError(f"{url} refused the credentials ({response.status_code})", unsure=unsure)
+                    raise PushError(f"{url} {REFUSED[response.status_code]}", unsure=unsure)
                 if response.status_code not in TRANSIENT_STATUS:
                     detail = " ".join(response.text.split())[:300]
                     message = f"{problem}: {detail}" if detail else problem

@@ -116,7 +116,7 @@ def table(answer: Answer) -> dict[str, object]:
 def _error(error: KgError) -> dict[str, Any]:
     return {
         "status": error.status,
-        "message": error.message,
+        "message": error.public,
         "line": error.line,
         "column": error.column,
         "retry_after": error.retry_after,

@@ -151,4 +151,4 @@ def refusal_status(response: Response, status: int, retry_after: int | None = No
 
 
 def from_exception(error: KgError) -> Response:
-    return error_response(error.status, error.message, error.line, error.column, error.retry_after)
+    return error_response(error.status, error.public, error.line, error.column, error.retry_after)

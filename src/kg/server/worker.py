@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from kg.query.run import QueryError, collect, syntax_error
-from kg.store.base import Dataset, Store
+from kg.store.base import Dataset, Store, StoreFailed
 from kg.store.queryfiles import binding_terms
 
 from . import engine_plan, guard
@@ -95,6 +95,8 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
     except OSError:
         # Never the error's text: it could carry another server's reply or say whether a port is open.
         return Failure(500, "the query failed while it ran")
+    except StoreFailed as error:
+        return Failure(error.status, error.public)
     except (RuntimeError, ValueError) as error:
         return Failure(400, f"the query failed: {str(error).splitlines()[0][:200] if str(error) else ''}")
     except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input

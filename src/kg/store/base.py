@@ -7,6 +7,7 @@ interface.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,27 @@ class Store(Protocol):
         """Run a read-only SPARQL query, `bindings` bound as terms, never pasted in as text; on
         `dataset`'s graphs, when given."""
         ...
+
+
+class StoreFailed(KgError):
+    """A store behind the server failed a query. The message, for its operator, names the store (its
+    password hidden) and what it answered; a client of the server is told `public` alone, with
+    `status`: never another server's reply, its address, or whether a port is open."""
+
+    status = 502
+
+    def __init__(self, message: str, public: str, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.public = public
+
+
+def shown_url(text: str) -> str:
+    """`text` with the password of every URL in it hidden (`user:***@host`): a message or a log
+    line shows where a store is, never its credentials."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
+_PASSWORD = re.compile(r"(//[^/@\s:]*):[^/@\s]*@")
 
 
 class StoreMissing(KgError, FileNotFoundError):

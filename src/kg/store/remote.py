@@ -19,9 +19,8 @@ from collections.abc import Mapping, Sequence
 import httpx
 import pyoxigraph as ox
 
-from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
-from kg.store.base import Bound, Dataset, StoreAnswer
+from kg.store.base import Bound, Dataset, StoreAnswer, StoreFailed, shown_url
 from kg.store.ntriples import canonical_ntriples
 from kg.store.sparql import names_its_dataset, query_form, with_values
 
@@ -44,14 +43,21 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
-class RemoteError(KgError, RuntimeError):
+class RemoteError(StoreFailed, RuntimeError):
     """The endpoint could not be reached or did not answer."""
 
-    status = 502
+
+class RemoteQueryError(StoreFailed, ValueError):
+    """The endpoint refused the query (a 4xx answer): the message holds the endpoint's reply."""
+
+    status = 400
 
 
-class RemoteQueryError(KgError, ValueError):
-    """The endpoint refused the query (a 4xx answer): the message is the endpoint's."""
+NO_ANSWER = "the store behind this server did not answer"
+REFUSED = {  # what a store's refusal of a request says
+    401: "refused the credentials (401)",
+    403: "refused the request (403): the credentials, or a store that takes no writes",
+}
 
 
 def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
@@ -136,14 +142,24 @@ class RemoteStore:
             ) as client:
                 response = client.post(self.endpoint, data=form, headers={"accept": accept})
         except httpx.TimeoutException:
-            raise RemoteError(f"{self.endpoint} did not answer within {self.timeout:g} s") from None
+            raise RemoteError(
+                shown_url(f"{self.endpoint} did not answer within {self.timeout:g} s"),
+                "the store behind this server did not answer in time",
+                504,
+            ) from None
         except httpx.HTTPError as error:
-            raise RemoteError(f"{self.endpoint} cannot be reached: {error}") from None
-        if response.status_code in (401, 403):
-            raise RemoteError(f"{self.endpoint} refused the credentials ({response.status_code})")
-        if 400 <= response.status_code < 500:
+            raise RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}"), NO_ANSWER) from None
+        status = response.status_code
+        if status in (401, 403):
+            raise RemoteError(shown_url(f"{self.endpoint} {REFUSED[status]}"), NO_ANSWER)
+        if 400 <= status < 500:
             detail = " ".join(response.text.split())[:300]
-            raise RemoteQueryError(f"{self.endpoint} rejected the query ({response.status_code}): {detail}")
-        if response.status_code >= 300:
-            raise RemoteError(f"{self.endpoint} answered {response.status_code} {response.reason_phrase}")
+            raise RemoteQueryError(
+                shown_url(f"{self.endpoint} rejected the query ({status}): {detail}"),
+                f"the store behind this server refused the query (HTTP {status})",
+            )
+        if status >= 300:
+            raise RemoteError(
+                shown_url(f"{self.endpoint} answered {status} {response.reason_phrase}"), NO_ANSWER
+            )
         return response
