@@ -18,7 +18,7 @@ from triplestores import FailingProxy, OxigraphServer, WriteFaultProxy
 from kg.build.parsing import rdflib_term
 from kg.cli import main
 from kg.exchange.changes import GraphChange
-from kg.exchange.push import PushError, Target, push
+from kg.exchange.push import PushError, PushReport, Target, push
 from kg.exchange.roundtrip import Withheld
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
@@ -514,6 +514,26 @@ def test_a_probe_graph_left_behind_is_named(built, server):
     assert f"DROP SILENT GRAPH <{PROBE}>" in said
 
 
+def test_a_probe_without_an_answer_stops_the_push_rather_than_withholding(built, server):
+    """A probe write that got no answer says nothing of the literals: the push stops and says so, where
+    it used to take the literals for refused and leave their triples out."""
+    seed_old_data(server)
+    before = held(server.query)
+    with WriteFaultProxy(server.base, 1, "drop") as proxy:
+        status, said = cli_push(built, proxy)
+    assert status == 1 and "probing the target with" in said and "no answer from" in said, said
+    assert "is refused" not in said and "cannot keep" not in said, said
+    assert held(server.query) == before
+
+
+def test_a_probe_write_the_store_applied_before_failing_is_read_back(built, server):
+    """The store kept the literals, then answered 500: reading the probe back finds them kept."""
+    with WriteFaultProxy(server.base, 1, "after") as proxy:
+        report = push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=0))
+    assert report.verified and not any("cannot keep" in note for note in report.notes), report.notes
+    assert held(server.query) == expected_counts(built)
+
+
 def claims_hold(message: str, before: dict[str, int], after: dict[str, int], local: dict[str, int]) -> None:
     """What a failed push says about the target agrees with what the target holds."""
     live_before = {iri: n for iri, n in before.items() if iri in local}
@@ -604,3 +624,25 @@ def test_one_target_triple_stands_for_one_withheld_triple() -> None:
     withheld = Withheld({str(quad.object): stored for quad in local}, local)
     withheld.find_held([GraphChange("urn:g", 2, 1, remove=[f'<urn:s> <urn:p> "2"^^<{DURATION_TYPE}> .'])])
     assert len(withheld.held) == 1
+
+
+def test_the_table_shows_the_local_count_and_what_was_withheld() -> None:
+    """The local column is what the local store holds, also where some of it was not sent; the check
+    compares what was sent with what the target holds."""
+    report = PushReport(
+        {"urn:g": (672, 672), "urn:h": (5, 5)}, {"urn:g": "replaced"}, 1.0, [], {"urn:g": 676}
+    )
+    lines = report.table().splitlines()
+    assert lines[1].split() == [
+        "urn:g",
+        "676",
+        "672",
+        "replaced",
+        "(4",
+        "withheld:",
+        "see",
+        "the",
+        "warning)",
+    ]
+    assert lines[2].split() == ["urn:h", "5", "5"]
+    assert report.verified and lines[-1].startswith("677 triples on the target")

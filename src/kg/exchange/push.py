@@ -54,10 +54,11 @@ __all__ = ["PushError", "PushReport", "Target", "push"]
 class PushReport:
     """Triples per graph, local and on the target after the push, and how each graph went."""
 
-    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # graph IRI: (local, remote)
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # graph IRI: (sent, remote)
     methods: dict[str, str] = field(default_factory=dict)  # graph IRI: how its changes were sent
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what went wrong without stopping the push
+    local: dict[str, int] = field(default_factory=dict)  # graph IRI: local triples, where not all sent
 
     @property
     def verified(self) -> bool:
@@ -65,10 +66,13 @@ class PushReport:
 
     def table(self) -> str:
         lines = [f"{'named graph':<50} {'local':>9} {'target':>9}  sent"]
-        for iri, (local, remote) in self.counts.items():
-            mark = "" if local == remote else "  MISMATCH"
+        for iri, (sent, remote) in self.counts.items():
+            local = self.local.get(iri, sent)
+            mark = "" if sent == remote else "  MISMATCH"
+            if local != sent:
+                mark += f"  ({local - sent} withheld: see the warning)"
             lines.append(f"{iri:<50} {local:>9} {remote:>9}  {self.methods.get(iri, '')}{mark}")
-        total = sum(local for local, _ in self.counts.values())
+        total = sum(remote for _, remote in self.counts.values())
         lines.append(f"{total} triples on the target, pushed in {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -92,7 +96,7 @@ def push(
     """Push the local graphs to `target`, each whole or not at all, and verify the counts there."""
     started = time.perf_counter()
     _check_bulk(target)
-    local = local_graphs(store, names)
+    local = whole = local_graphs(store, names)
     pusher = Pusher(target, progress)
     try:
         _drop_leftovers(local, pusher)
@@ -108,6 +112,12 @@ def push(
                 local = local_graphs(kept, names)
                 methods = _push(kept, _changes(kept, local, pusher), pusher)
         counts = _final_counts(local, pusher)
+    except PushError as error:
+        if pusher.notes:  # what was withheld is part of what the target now holds
+            raise PushError(
+                f"{error}; besides, {'; '.join(pusher.notes)}", error.target_status, unsure=error.unsure
+            ) from None
+        raise
     finally:
         pusher.client.close()
     return PushReport(
@@ -115,6 +125,7 @@ def push(
         methods,
         time.perf_counter() - started,
         pusher.notes,
+        {iri: n for iri, n in whole.items() if n != local[iri]},
     )
 
 

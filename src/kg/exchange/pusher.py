@@ -135,6 +135,7 @@ class Pusher:
         attempts = self.target.retries + 1 if retry else 1
         unsure = False
         for attempt in range(attempts):
+            answered: int | None = None  # the status of the last attempt's answer, if it had one
             try:
                 response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]  # httpx's own options
             except NOT_SENT as error:
@@ -143,6 +144,7 @@ class Pusher:
                 problem = f"no answer from {url}: {error or type(error).__name__}"
                 unsure = True
             else:
+                answered = response.status_code
                 if response.status_code < 300:
                     return response
                 problem = f"{method} {url} answered {response.status_code} {response.reason_phrase}"
@@ -155,7 +157,9 @@ class Pusher:
                     raise PushError(message, response.status_code, unsure=unsure)
             if attempt + 1 < attempts:
                 time.sleep(self.target.backoff * 2**attempt)
-        raise PushError(problem + (f" (after {attempts} attempts)" if attempts > 1 else ""), unsure=unsure)
+        raise PushError(
+            problem + (f" (after {attempts} attempts)" if attempts > 1 else ""), answered, unsure=unsure
+        )
 
     def update(self, sparql: str, *, retry: bool = True) -> None:
         self.send(
