@@ -12,9 +12,11 @@ Two things the embedded store does natively are done here by the protocol:
 
 from __future__ import annotations
 
+import io
 import ssl
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -94,14 +96,14 @@ class RemoteStore:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
         graph_answer = query_form(sparql) in ("construct", "describe")
         text = with_values(sparql, bindings or {})
-        response = self._post(
-            self._form(text, union_default_graph, dataset), GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT
-        )
+        form = self._form(text, union_default_graph, dataset)
         if graph_answer:
+            response = self._post(form, GRAPH_ACCEPT)
             return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
-        media_type = response.headers.get("content-type", "").split(";")[0].strip()
+        body = self._open(form, RESULTS_ACCEPT)  # read as the rows are asked for
+        media_type = body.response.headers.get("content-type", "").split(";")[0].strip()
         results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
-        return ox.parse_query_results(response.content, format=results_format)
+        return ox.parse_query_results(io.BufferedReader(body), format=results_format)
 
     def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
@@ -133,33 +135,90 @@ class RemoteStore:
         return form
 
     def _post(self, form: dict[str, str | list[str]], accept: str) -> httpx.Response:
-        """POST as an HTML form, the one request shape every store accepts (Virtuoso 7 waits forever
-        on a bare `application/sparql-query` body)."""
+        """The store's whole answer (see `_open`)."""
+        body = self._open(form, accept)
         try:
-            # A client per query: nothing stays open between questions, whoever holds the store.
-            with httpx.Client(
-                auth=self.auth, headers=self.headers, timeout=self.timeout, verify=tls_context()
-            ) as client:
-                response = client.post(self.endpoint, data=form, headers={"accept": accept})
-        except httpx.TimeoutException:
-            raise RemoteError(
-                shown_url(f"{self.endpoint} did not answer within {self.timeout:g} s"),
-                "the store behind this server did not answer in time",
-                504,
-            ) from None
+            body.response.read()
         except httpx.HTTPError as error:
-            raise RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}"), NO_ANSWER) from None
-        status = response.status_code
+            raise self._broken(error) from None
+        finally:
+            body.close()
+        return body.response
+
+    def _open(self, form: dict[str, str | list[str]], accept: str) -> _Body:
+        """The store's answer, its body read as it is asked for. POST as an HTML form, the one request
+        shape every store accepts (Virtuoso 7 waits forever on a bare `application/sparql-query` body).
+        A client per query: nothing stays open between questions, whoever holds the store."""
+        client = httpx.Client(
+            auth=self.auth, headers=self.headers, timeout=self.timeout, verify=tls_context()
+        )
+        try:
+            request = client.build_request("POST", self.endpoint, data=form, headers={"accept": accept})
+            body = _Body(client.send(request, stream=True), client, self._broken)
+        except httpx.HTTPError as error:
+            client.close()
+            raise self._broken(error) from None
+        status = body.response.status_code
+        if status < 300:
+            return body
+        try:
+            detail = " ".join(body.response.read().decode("utf-8", "replace").split())[:300]
+        except httpx.HTTPError:
+            detail = ""
+        finally:
+            body.close()
         if status in (401, 403):
             raise RemoteError(shown_url(f"{self.endpoint} {REFUSED[status]}"), NO_ANSWER)
         if 400 <= status < 500:
-            detail = " ".join(response.text.split())[:300]
             raise RemoteQueryError(
                 shown_url(f"{self.endpoint} rejected the query ({status}): {detail}"),
                 f"the store behind this server refused the query (HTTP {status})",
             )
-        if status >= 300:
-            raise RemoteError(
-                shown_url(f"{self.endpoint} answered {status} {response.reason_phrase}"), NO_ANSWER
-            )
-        return response
+        raise RemoteError(
+            shown_url(f"{self.endpoint} answered {status} {body.response.reason_phrase}"), NO_ANSWER
+        )
+
+    def _broken(self, error: httpx.HTTPError) -> RemoteError:
+        """The store did not answer, or its answer broke off."""
+        if isinstance(error, httpx.TimeoutException):
+            said = f"{self.endpoint} did not answer within {self.timeout:g} s"
+            return RemoteError(shown_url(said), "the store behind this server did not answer in time", 504)
+        return RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}"), NO_ANSWER)
+
+
+class _Body(io.RawIOBase):
+    """A store's answer read as its parser asks for it. Closing it (the reader done with it, or the
+    answer dropped) closes the connection: past a row cap, the rest of an answer the store streams is
+    never read, nor held."""
+
+    def __init__(
+        self, response: httpx.Response, client: httpx.Client, broken: Callable[[httpx.HTTPError], RemoteError]
+    ) -> None:
+        super().__init__()
+        self.response = response
+        self._client = client
+        self._broken = broken
+        self._chunks = response.iter_bytes()
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            try:
+                self._left = next(self._chunks)
+            except StopIteration:
+                return 0
+            except httpx.HTTPError as error:
+                raise OSError(str(self._broken(error))) from None
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            self.response.close()
+            self._client.close()
+        super().close()
