@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
+import pytest
 from rdflib import Graph
 
 from kg.build.locate import Location, SubjectIndex
@@ -88,3 +90,84 @@ def test_statements_are_found_however_their_names_are_written(tmp_path: Path) ->
     )
     index = SubjectIndex([written, written])  # a file given twice is read once
     assert index.find_all("http://ex.org/s1") == [Location(written, line) for line in (3, 4, 5, 9, 11, 12)]
+
+
+P = "@prefix ex: <http://ex.org/> .\n"
+# Turtle texts and, for each subject IRI Oxigraph reads in them, the lines its statements start on.
+WRITTEN = {
+    "a comment with a quote after a full stop": (
+        P + 'ex:a a ex:C .  # Smith\'s "main" <one>\nex:b a ex:C .\n',
+        {"a": [2], "b": [3]},
+    ),
+    "a long string holding statements and a prefix": (
+        P + 'ex:a ex:p """Use:\n@prefix ex: <http://other.org/> .\nex:z a ex:C .\n""" .\nex:b a ex:C .\n',
+        {"a": [2], "b": [6]},
+    ),
+    "a long string in single quotes": (
+        P + "ex:a ex:p '''Done.\nex:z x'''.\nex:b a ex:C .\n",
+        {"a": [2], "b": [4]},
+    ),
+    "two statements on a line, one after a directive": (
+        "@prefix ex: <http://ex.org/> . ex:a a ex:C . ex:b a ex:C .\n",
+        {"a": [1], "b": [1]},
+    ),
+    "an indented subject": (P + "ex:a a ex:C .\n  ex:b a ex:C .\n", {"a": [2], "b": [3]}),
+    "endings ;. and a bare prefix": (
+        P + "ex:a ex:p 1 ;.\nex:c ex:p ex:.\nex:b a ex:C .\n",
+        {"a": [2], "c": [3], "b": [4]},
+    ),
+    "an object list and a comment ending in a full stop": (
+        P + "ex:a ex:p ex:b , # v1.\nex:c ; # done.\n  ex:q 1 .\nex:d a ex:C .\n",
+        {"a": [2], "d": [5]},
+    ),
+    "escaped local names": (P + "ex:a\\,b a ex:C .\nex:c\\~d a ex:C .\n", {"a,b": [2], "c~d": [3]}),
+    "no space before the predicate": (
+        P + "ex:a<http://ex.org/p> 1 .\n<http://ex.org/b><http://ex.org/p> 1 .\n",
+        {"a": [2], "b": [3]},
+    ),
+    "prefixes named base and prefix": (
+        "@prefix base: <http://ex.org/> .\n@prefix prefix: <http://ex.org/x/> .\n"
+        "base:a a base:C .\nprefix:b a base:C .\n",
+        {"a": [3], "x/b": [4]},
+    ),
+    "a form feed in a literal": (P + 'ex:a ex:p """one\x0ctwo""" .\nex:b a ex:C .\n', {"a": [2], "b": [3]}),
+    "a directive over two lines, and RDF 1.2's version": (
+        'VERSION "1.2"\n@prefix ex:\n  <http://ex.org/> .\nex:a a ex:C .\n',
+        {"a": [4]},
+    ),
+    "an empty prefix for a fragment of the base, and <>": (
+        "@base <http://ex.org/onto> .\n@prefix : <#> .\n:a a :C .\n<> a :C .\n<#b> a :C .\n",
+        {"onto#a": [3], "onto": [4], "onto#b": [5]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WRITTEN, ids=list(WRITTEN))
+def test_each_statement_is_found_where_it_starts(tmp_path: Path, case: str) -> None:
+    text, expected = WRITTEN[case]
+    written = tmp_path / "a.ttl"
+    written.write_bytes(text.encode())
+    read = {
+        t.subject.value
+        for t in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)
+        if isinstance(t.subject, ox.NamedNode)
+    }
+    assert read == {"http://ex.org/" + name for name in expected}  # the case's subjects are the parser's
+    index = SubjectIndex([written])
+    for name, lines in expected.items():
+        assert index.find_all("http://ex.org/" + name) == [Location(written, line) for line in lines], name
+    assert index.find_all("http://ex.org/z") == []
+
+
+def test_a_use_or_a_blank_node_is_found_in_statements_not_in_comments_or_strings(tmp_path: Path) -> None:
+    written = tmp_path / "a.ttl"
+    written.write_text(
+        P + '# ex:value was renamed\nex:a ex:note "see ex:value" .\n'  # 1-3
+        'ex:b ex:p\n[ ex:q "orphan" ] .\n'  # 4-5: an object, not a statement
+        'ex:c ex:p """x\n[ "orphan" """ .\n'  # 6-7: a string
+        '[\n  ex:q "orphan" ;\n  ex:value 1\n] .\n',  # 8-11
+        "utf-8",
+    )
+    index = SubjectIndex([written])
+    assert index.find_use("http://ex.org/value") == Location(written, 10)
+    assert index.find_anonymous('"orphan') == Location(written, 8)

@@ -1,30 +1,46 @@
 """Finding the file and line where a resource is described, for error messages.
 
-Parsers do not report positions of triples, so this reads the Turtle text:
-a statement about a subject starts with that subject's name at the start of a line,
-and a term is used where its name (prefixed, or a full IRI) stands as a token.
+Parsers do not report positions of triples, so this reads the Turtle text with a scanner of its
+tokens: strings (long ones across lines too), IRIs, comments and punctuation. A statement starts
+with the first token after a directive or after a full stop outside brackets; its subject is that
+token, a name resolved as the parser resolves it (prefixes, bases, escapes). A term is used where
+its name stands as a token outside strings and comments.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
 
-# A line of directives: prefixes and bases, in Turtle's spelling (`@prefix p: <…> .`) or SPARQL's
-# (`PREFIX p: <…>`), several to a line.
-_DIRECTIVE = re.compile(r"\s*(@prefix|prefix|@base|base)\b", re.IGNORECASE)
-_PREFIX = re.compile(r"@?prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_BASE = re.compile(r"@?base\s*<([^>]*)>", re.IGNORECASE)
-# A subject starts a line, followed by white space or by the end of the line (its predicates below).
-_SUBJECT = re.compile(r"^(<[^>]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)(?:\s|$)")
-# A line that ends a statement: its last token a full stop, a comment after it (with no quote or IRI).
-_ENDS_STATEMENT = re.compile(r"(^|[\s>\])\"'\w)])\.\s*(#[^\"'<>]*)?$")
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+import pyoxigraph as ox
+
+# One token of Turtle: a word (a prefixed name, a keyword, a number, a language tag, a blank node's
+# label, its escapes kept), an IRI, a string (long, then short), a comment, or punctuation. What
+# shapes statements is named (`b` brackets, `d` the full stop, `c` comments); the rest is read only
+# at a statement's start, or where uses are asked for.
+_ENDS_WORD = r"\s.;,\[\]()<>\"'#{}|^\\"
+_TOKEN = re.compile(
+    rf"[^{_ENDS_WORD}]+(?:(?:\\.|\.(?=[^{_ENDS_WORD}]))[^{_ENDS_WORD}]*)*|\\.(?:[^{_ENDS_WORD}]|\\.)*"
+    r"|(?P<b><<|>>|\{\||\|\}|[\[\]()])"
+    r"|<(?:[^<>\"{}|^`\\\x00-\x20]|\\[uU][0-9A-Fa-f]{4,8})*>"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'(?:[^'\\\n]|\\.)*'?"
+    r"|(?P<c>#[^\n]*)"
+    r"|(?P<d>\.)"
+    r"|\^\^|[;,<>{}|]",
+    re.DOTALL,
+)
+_OPENS = {"[", "(", "<<", "{|"}
+_DIRECTIVES = {"@prefix", "@base", "@version", "prefix", "base", "version"}
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # A generated file (a table's triples) says where the statements that follow come from.
 ORIGIN = "#@ "
 
@@ -38,117 +54,225 @@ class Location:
         return f"{self.path}:{self.line}"
 
 
+@dataclass(frozen=True)
+class _Statement:
+    """One statement of a file: where it is, its subject (an IRI; None for a blank node or a
+    collection), and its text's span in the file."""
+
+    place: Location
+    subject: str | None
+    anonymous: bool
+    span: tuple[int, int]
+
+
 class SubjectIndex:
     """Where each subject IRI's description starts, and where a term is used, across Turtle files.
 
-    Files are read only when an error asks where something is, and only until it is
-    found: a build that succeeds reads none of them twice. The build's checks and its validation ask
-    from two threads, so one asks at a time. Only the files under `generated` (the build's own, a
-    table's triples) may name the place their statements come from (`#@ FILE:LINE`); in a curated
-    file such a line is a comment like any other.
+    Files are read only when an error asks where something is, and scanned only when their text may
+    name it (`_may_name`, a search for its spellings): a build that succeeds reads none of them. The
+    build's checks and its validation ask from two threads, so one asks at a time. Only the files
+    under `generated` (the build's own, a table's triples) may name the place their statements come
+    from (`#@ FILE:LINE`); in a curated file such a line is a comment like any other.
     """
 
-    def __init__(self, paths: Iterable[Path], generated: Path | None = None) -> None:
+    def __init__(self, paths: list[Path], generated: Path | None = None) -> None:
         self.files = tuple(dict.fromkeys(paths))  # every file indexed, in the build's order, once
         self._generated = generated
-        self._where: dict[str, dict[Location, None]] = {}  # each subject's places, in file order
-        self._files: list[tuple[Path, dict[str, str]]] = []  # each file read, with its prefixes
-        self._unread = list(reversed(self.files))
+        self._where: dict[Path, dict[str, dict[Location, None]]] = {}  # by file scanned: its subjects
         self._reading = threading.Lock()
+        self._searches = 0  # names looked for so far
+        self._declared: dict[Path, tuple[bool, list[tuple[str, str]]]] = {}  # see `_may_name`
 
-    def _index(self, path: Path) -> None:
-        prefixes: dict[str, str] = {}
-        self._files.append((path, prefixes))
-        base = ""
-        starts = True  # whether the next line may start a statement
-        for line, place in self._lines(path):
-            if place is None:
-                continue
-            if _DIRECTIVE.match(line):
-                base = _directives(line, prefixes, base)
-                starts = True
-                continue
-            content = line.strip()
-            if not content or content.startswith("#"):
-                continue
-            match = _SUBJECT.match(line) if starts else None
-            iri = _expand(match.group(1), prefixes) if match else None
-            if iri is not None:
-                iri = iri if _ABSOLUTE.match(iri) else urljoin(base, iri)
-                self._where.setdefault(iri, {})[place] = None
-            starts = bool(_ENDS_STATEMENT.search(content))
-
-    def _lines(self, path: Path) -> Iterable[tuple[str, Location | None]]:
-        """Each line of a file with the place its statements come from: its own, or the one a
-        generated file last named; None for a line that names one."""
+    def _statements(
+        self, path: Path, uses: Callable[[str, Location], None] | None = None
+    ) -> Iterator[_Statement]:
+        """The statements of one file, in order; `uses` hears every name outside a directive, resolved,
+        with the place it stands at."""
         made = self._generated is not None and path.is_relative_to(self._generated)
-        origin: Location | None = None
-        for number, line in enumerate(_lines(path), start=1):
-            named = _origin(line) if made else None
-            origin = named or origin
-            yield line, None if named else origin or Location(path, number)
+        return _scan(path, made, uses)
+
+    def _places(self, path: Path, iri: str) -> list[Location]:
+        """Where statements about `iri` start in one file, the file scanned once it may name it (or
+        once several names were looked for: each search reads every file not scanned yet)."""
+        with self._reading:
+            if path not in self._where:
+                if self._searches <= SEARCHES and not self._may_name(path, iri):
+                    return []
+                subjects: dict[str, dict[Location, None]] = {}
+                for statement in self._statements(path):
+                    if statement.subject is not None:
+                        subjects.setdefault(statement.subject, {})[statement.place] = None
+                self._where[path] = subjects
+            return list(self._where[path].get(iri, ()))
+
+    def _may_name(self, path: Path, iri: str) -> bool:
+        """Whether a file's text may name `iri`: it holds the IRI whole, or, its escapes taken out, a
+        prefixed name that stands for it (a prefix the file declares, by any spelling, for a
+        namespace of the IRI, then the rest). A text with numeric escapes or a base is always
+        scanned: what it names cannot be seen so. What a file declares is kept once read."""
+        text = _text(path)
+        if path not in self._declared:
+            unseen = "\\u" in text or "\\U" in text or bool(_BASE_WORD.search(text))
+            self._declared[path] = (unseen, _PREFIX_WORD.findall(text.replace("\\", "")))
+        unseen, declared = self._declared[path]
+        if unseen or iri in text:
+            return True
+        names = [
+            f"{prefix}:{iri[len(namespace) :]}" for prefix, namespace in declared if iri.startswith(namespace)
+        ]
+        plain = text.replace("\\", "") if names and "\\" in text else text
+        return any(name in plain for name in names)
 
     def find(self, iri: str) -> Location | None:
         """The first place, in file order, where a statement about `iri` starts."""
-        with self._reading:
-            while iri not in self._where and self._unread:
-                self._index(self._unread.pop())
-            return next(iter(self._where[iri])) if iri in self._where else None
+        self._searches += 1
+        return next((places[0] for path in self.files if (places := self._places(path, iri))), None)
 
     def find_all(self, iri: str) -> list[Location]:
         """Every place a statement about `iri` starts, in file order: what a curator compares when
-        two of them disagree (a table's row and a Turtle file, say). Reads every file."""
-        self._read_all()
-        return list(self._where.get(iri, ()))
-
-    def _read_all(self) -> None:
-        with self._reading:
-            while self._unread:
-                self._index(self._unread.pop())
+        two of them disagree (a table's row and a Turtle file, say)."""
+        self._searches += 1
+        return list(dict.fromkeys(place for path in self.files for place in self._places(path, iri)))
 
     def find_use(self, iri: str, within: Path | None = None) -> Location | None:
-        """The first line, in file order, where `iri` stands as a token (a predicate, a class, an
-        object); in the file `within` only, when given."""
+        """The first line, in file order, where `iri` stands as a name (a predicate, a class, an
+        object, a subject); in the file `within` only, when given."""
+        found: list[Location] = []
 
-        def token(prefixes: dict[str, str]) -> Callable[[str], object]:
-            names = [f"<{iri}>"] + [
-                f"{prefix}:{iri[len(namespace) :]}"
-                for prefix, namespace in prefixes.items()
-                if iri.startswith(namespace) and len(iri) > len(namespace)
-            ]
-            found = re.compile(
-                r"(?<![\w:.<-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w:>-]|\.[\w-])"
-            )
-            return lambda line: not _DIRECTIVE.match(line) and found.search(line)
+        def heard(name: str, place: Location) -> None:
+            if name == iri and not found:
+                found.append(place)
 
-        return self._first_line(token, within)
+        for path in self.files if within is None else [within]:
+            if not self._may_name(path, iri):
+                continue
+            for _ in self._statements(path, heard):
+                if found:
+                    break
+            if found:
+                return found[0]
+        return None
 
     def find_anonymous(self, holding: str = "") -> Location | None:
-        """The first statement, in file order, whose subject is written as a blank node (`[ … ]`, `[]`
-        or `_:name` starting a line) and whose first line holds `holding`: the one way to find what
-        has no name."""
-        return self._first_line(lambda _: lambda line: line.startswith(("[", "_:")) and holding in line)
-
-    def _first_line(
-        self, matcher: Callable[[dict[str, str]], Callable[[str], object]], within: Path | None = None
-    ) -> Location | None:
-        """The first line, in file order (of the file `within` only, when given), that the matcher a
-        file's prefixes give accepts."""
-        self._read_all()
-        for path, prefixes in self._files:  # complete, and no longer written
-            if within is not None and path != within:
+        """The first statement, in file order, whose subject is a blank node (`[ … ]`, `[]` or
+        `_:name`) and whose text holds `holding`: the one way to find what has no name."""
+        for path in self.files:
+            text = _text(path)
+            if holding not in text:
                 continue
-            matches = matcher(prefixes)
-            for line, place in self._lines(path):
-                if place is not None and matches(line):
-                    return place
+            for statement in self._statements(path):
+                start, end = statement.span
+                if statement.anonymous and holding in text[start:end]:
+                    return statement.place
         return None
 
 
-def _lines(path: Path) -> list[str]:
-    """A file's lines, read again each time an error asks: kept, the lines of every file would hold
-    the whole graph's text."""
-    return path.read_text("utf-8-sig").splitlines()
+_BASE_WORD = re.compile(r"(?:^|\s)@?base\s*<", re.IGNORECASE)
+_PREFIX_WORD = re.compile(r"prefix\s+([^\s:<]*):\s*<([^>]*)>", re.IGNORECASE)
+SEARCHES = 8  # names looked for in files that may name them, before every file is scanned
+
+
+def _text(path: Path) -> str:
+    """A file's text, read again each time an error asks: kept, the text of every file would hold
+    the whole graph."""
+    return path.read_text("utf-8-sig")
+
+
+def _scan(path: Path, made: bool, uses: Callable[[str, Location], None] | None) -> Iterator[_Statement]:
+    """The statements of the Turtle file `path` (see the module's docstring); `made` when its `#@`
+    lines name where its statements come from."""
+    text = _text(path)
+    prefixes: dict[str, str] = {}
+    base = ""
+    line, counted = 1, 0
+    origin: Location | None = None
+    depth = 0
+    directive: list[str] = []  # the tokens of a directive being read
+    start: tuple[int, Location, str | None, bool] | None = None  # the statement being read
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        if start is not None and uses is None and kind is None:
+            continue  # inside a statement: a word, an IRI or a string shapes nothing
+        value = token.group()
+        line += text.count("\n", counted, token.start())
+        counted = token.start()
+        if kind == "c":
+            if made and (named := _origin(value)):
+                origin = named
+            continue
+        if directive:
+            directive.append(value)
+            base = _directive(directive, prefixes, base)
+            if not directive[-1:] or directive[-1] == ".":
+                directive = []
+            continue
+        if start is None and depth == 0:
+            if value.lower() in _DIRECTIVES:
+                directive = [value]
+                continue
+            if kind == "d":
+                continue
+            start = (
+                token.start(),
+                origin or Location(path, line),
+                _name(value, prefixes, base),
+                value in ("[", "(") or value.startswith("_:"),
+            )
+        if uses is not None and (used := _name(value, prefixes, base)) is not None:
+            uses(used, origin or Location(path, line))
+        if kind == "b":
+            depth = depth + 1 if value in _OPENS else max(depth - 1, 0)
+        elif kind == "d" and depth == 0 and start is not None:
+            yield _Statement(start[1], start[2], start[3], (start[0], token.end()))
+            start = None
+    if start is not None:
+        yield _Statement(start[1], start[2], start[3], (start[0], len(text)))
+
+
+def _directive(tokens: list[str], prefixes: dict[str, str], base: str) -> str:
+    """Read a directive whose tokens so far are `tokens`, once it is whole: a prefix into `prefixes`,
+    resolved against the base then in force; the base after it. A whole directive in SPARQL's
+    spelling, which no full stop ends, leaves `tokens` empty."""
+    keyword = tokens[0].lower()
+    iri = tokens[-1]
+    if keyword == "version" and len(tokens) == 2:
+        tokens.clear()  # SPARQL's spelling of RDF 1.2's version: its string, and no full stop
+    if not (iri.startswith("<") and iri.endswith(">")):
+        return base
+    if keyword.endswith("prefix") and len(tokens) == 3:
+        prefixes[tokens[1].removesuffix(":")] = _resolved(_unescaped(iri[1:-1]), base)
+    elif keyword.endswith("base") and len(tokens) == 2:
+        base = _resolved(_unescaped(iri[1:-1]), base)
+    if not keyword.startswith("@"):
+        tokens.clear()  # SPARQL's spelling: no full stop follows
+    return base
+
+
+def _name(token: str, prefixes: dict[str, str], base: str) -> str | None:
+    """The IRI a token names: an IRI written whole, or a prefixed name; None for anything else."""
+    if token.startswith("<") and token.endswith(">") and token not in ("<<", ">>"):
+        return _resolved(_unescaped(token[1:-1]), base)
+    prefix, colon, local = token.partition(":")
+    if not colon or prefix.startswith(("_", "@")) or prefix not in prefixes:
+        return None
+    return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+
+
+def _unescaped(iri: str) -> str:
+    """An IRI as written with its numeric escapes (`\\u0073`) read."""
+    return _ESCAPE.sub(lambda found: chr(int(found.group(1) or found.group(2), 16)), iri)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(iri: str, base: str) -> str:
+    """`iri` resolved against `base` as the build's parser resolves it (RFC 3986)."""
+    if not base or _ABSOLUTE.match(iri):
+        return iri
+    try:
+        (triple,) = ox.parse(f"<{iri}> <urn:p> <urn:o> .", format=ox.RdfFormat.TURTLE, base_iri=base)
+    except (SyntaxError, ValueError):
+        return iri
+    return triple.subject.value if isinstance(triple.subject, ox.NamedNode) else iri
 
 
 def _origin(line: str) -> Location | None:
@@ -158,29 +282,3 @@ def _origin(line: str) -> Location | None:
     if line.startswith(ORIGIN) and file_name and at.isdigit():
         return Location(Path(file_name), int(at))
     return None
-
-
-def _directives(line: str, prefixes: dict[str, str], base: str) -> str:
-    """Read a line's prefixes into `prefixes`, in order, each resolved against the base then in force;
-    the base after the line."""
-    for directive in re.finditer(f"{_PREFIX.pattern}|{_BASE.pattern}", line, re.IGNORECASE):
-        prefix, namespace, new_base = directive.groups()
-        if new_base is not None:
-            base = urljoin(base, _unescaped(new_base))
-        else:
-            prefixes[prefix or ""] = urljoin(base, _unescaped(namespace))
-    return base
-
-
-def _unescaped(iri: str) -> str:
-    """An IRI as written with its numeric escapes (`\\u0073`) read."""
-    return _ESCAPE.sub(lambda found: chr(int(found.group(1) or found.group(2), 16)), iri)
-
-
-def _expand(name: str, prefixes: dict[str, str]) -> str | None:
-    if name.startswith("<"):
-        return _unescaped(name[1:-1])
-    prefix, _, local = name.partition(":")
-    if prefix not in prefixes:
-        return None
-    return prefixes[prefix] + local.replace("\\", "")
