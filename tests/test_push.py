@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -24,6 +27,8 @@ from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
 from kg.query.run import run_query
+from kg.store.base import StreamedSolutions
+from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 from kg.store.remote import RemoteStore
 
@@ -345,7 +350,7 @@ def test_remote_store_parses_oxigraph_terms(pushed):
     answer = RemoteStore(pushed.query).query(
         "SELECT ?label WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?label } LIMIT 1"
     )
-    assert isinstance(answer, ox.QuerySolutions)
+    assert isinstance(answer, StreamedSolutions)  # read as it is iterated
     assert all(isinstance(row["label"], ox.Literal) for row in answer)
 
 
@@ -646,3 +651,63 @@ def test_the_table_shows_the_local_count_and_what_was_withheld() -> None:
     ]
     assert lines[2].split() == ["urn:h", "5", "5"]
     assert report.verified and lines[-1].startswith("677 triples on the target")
+
+
+class _RefusingDurations(BaseHTTPRequestHandler):
+    """In front of a real store: an update holding a duration is answered `status` without being
+    forwarded, as a store that refuses that literal does; everything else is forwarded."""
+
+    upstream = ""
+    status = 400
+
+    def _any(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        if (
+            self.path.startswith("/update")
+            and b"duration" in urllib.parse.unquote_plus(body.decode()).encode()
+        ):
+            self.send_response(self.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = httpx.request(self.command, self.upstream + self.path, content=body, headers=headers)
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+@pytest.mark.parametrize("status", [400, 500, 404, 413])
+def test_a_graph_all_of_whose_triples_are_withheld_is_reported(tmp_path, server, status):
+    """A store that refuses a literal (400, or 500 with nothing written) has its triples withheld,
+    a whole graph of them too; an answer that does not refuse the literal (404, 413) stops the push."""
+    local = ox.Store(str(tmp_path / "local"))
+    kept, refused = ox.NamedNode("urn:test:kept"), ox.NamedNode("urn:test:refused")
+    subject, value = ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p")
+    duration = ox.Literal("P2M", datatype=ox.NamedNode(DURATION_TYPE))
+    local.extend([ox.Quad(subject, value, ox.Literal("x"), kept), ox.Quad(subject, value, duration, refused)])
+    local.flush()
+    del local
+    handler = type("Handler", (_RefusingDurations,), {"upstream": server.base, "status": status})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    try:
+        target = Target(url + "/query", url + "/update", retries=0)
+        if status in (404, 413):
+            with pytest.raises(PushError, match=f"probing the target with 1 literal.* answered {status}"):
+                push(EmbeddedStore(tmp_path / "local"), target)
+            return
+        report = push(EmbeddedStore(tmp_path / "local"), target)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert report.counts == {"urn:test:kept": (1, 1), "urn:test:refused": (0, 0)} and report.verified
+    assert "urn:test:refused" in report.table() and "(1 withheld: see the warning)" in report.table()

@@ -210,3 +210,79 @@ def test_a_store_s_password_is_never_shown(behind, tmp_path) -> None:
     with pytest.raises(RemoteError) as failure:
         RemoteStore(closed).query("ASK {}")
     assert "s3cret" not in str(failure.value) and "user:***@127.0.0.1" in str(failure.value)
+
+
+RESULTS = b'{"head":{"vars":["graph","triples"]},"results":{"bindings":[' + b",".join(
+    b'{"graph":{"type":"uri","value":"urn:g%d"},"triples":{"type":"literal","value":"1"}}' % number
+    for number in range(2000)
+)
+
+
+class _Answering(BaseHTTPRequestHandler):
+    """A store whose answer is `body`, cut after `sent` bytes where the header promised them all."""
+
+    protocol_version = "HTTP/1.1"
+    body = RESULTS + b"]}}"
+    sent = len(body)
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body[: self.sent])
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+GARBLED = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"SECRET-REPLY bad"}}]}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "sent"),
+    [(RESULTS + b"]}}", len(RESULTS) // 2), (GARBLED, len(GARBLED))],
+    ids=["broken off", "garbled"],
+)
+def test_an_answer_broken_off_or_garbled_is_the_store_s_failure(body: bytes, sent: int) -> None:
+    """Never the query's syntax error, nor a traceback of `kg query --store` or `kg push`, nor the
+    store's words to a client."""
+    from kg.server.messages import Failure, Query
+    from kg.server.worker import answer
+    from kg.store.remote import RemoteError
+
+    handler = type("Handler", (_Answering,), {"body": body, "sent": sent})
+    store = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=store.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{store.server_address[1]}/query"
+    try:
+        with pytest.raises(RemoteError):
+            list(RemoteStore(url).query("SELECT * WHERE { ?s ?p ?o }"))  # type: ignore[arg-type]  # a SELECT
+        failed = answer(RemoteStore(url), Query("SELECT * WHERE { ?s ?p ?o }"))
+        assert isinstance(failed, Failure) and failed.status == 502, failed
+        assert "SECRET" not in failed.message and "syntax" not in failed.message, failed.message
+    finally:
+        store.shutdown()
+        store.server_close()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://alice:s3cret@host/q", "http://alice:***@host/q"),
+        ("http://alice:p@ss@host:1/q", "http://alice:***@host:1/q"),
+        ("http://alice:top secret@host/q", "http://alice:***@host/q"),
+        ("https://TOKEN@host/q", "https://***@host/q"),
+        (
+            "see http://a:b@[::1]:80/q?x=http://c:d@e/ now",
+            "see http://a:***@[::1]:80/q?x=http://c:***@e/ now",
+        ),
+        ("http://host/q?user=a@b", "http://host/q?user=a@b"),
+    ],
+)
+def test_every_form_of_a_password_in_a_url_is_hidden(url: str, shown: str) -> None:
+    from kg.store.base import shown_url
+
+    assert shown_url(f"{url} cannot be reached") == f"{shown} cannot be reached"

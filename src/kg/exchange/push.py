@@ -109,7 +109,8 @@ def push(
             pusher.notes.append(withheld.note())
             pusher.progress(len(withheld.quads))
             with without(store, withheld) as kept:
-                local = local_graphs(kept, names)
+                sent = local_graphs(kept, names)
+                local = {iri: sent.get(iri, 0) for iri in whole}  # a graph all withheld is sent empty
                 methods = _push(kept, _changes(kept, local, pusher), pusher)
         counts = _final_counts(local, pusher)
     except PushError as error:

@@ -20,7 +20,7 @@ from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
-from kg.store.base import shown_url
+from kg.store.base import Solutions, shown_url, value_rows
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import REFUSED, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
@@ -280,8 +280,8 @@ class Pusher:
             listed = self.remote().query(
                 *bound("graphs-under-prefix", prefix=STAGING_PREFIX), union_default_graph=False
             )
-            assert isinstance(listed, ox.QuerySolutions)  # a SELECT answers solutions
-            return sorted(row["g"].value for row in listed)
+            assert isinstance(listed, Solutions)  # a SELECT answers solutions
+            return sorted(row["g"] for row in value_rows(listed) if "g" in row)
         except (RemoteError, RemoteQueryError):
             ours = self.counts([staging_iri(iri) for iri in local])
             return sorted(iri for iri, count in ours.items() if count)

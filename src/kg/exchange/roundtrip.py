@@ -150,15 +150,15 @@ def _drop_probe(pusher: Pusher, written: int) -> str | None:
     return None
 
 
-# Answers to the probe's write that say nothing of its literals: the request timed out, was rate
-# limited, or a gateway in front of the store failed. The push stops rather than guess.
-NO_VERDICT = {408, 429, 502, 503, 504}
+# The answers to the probe's write by which a store refuses what it holds (Oxigraph and Fuseki answer
+# 400, Virtuoso 500). Any other answer, or none, says nothing of the literals: the push stops.
+REFUSING = {400, 500}
 
 
 def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
     """Write the literals into a fresh probe graph, in one request, and read them back: what the store
-    holds decides, and a write it refused (a 4xx or 500 answer, nothing written) refuses them all. A
-    write without an answer raises PushError."""
+    holds decides, and a write it refused (a 400 or 500 answer, nothing written) refuses them all. A
+    write without such an answer raises PushError."""
     subjects = [ox.NamedNode(f"{PROBE_GRAPH}:{index}") for index in range(len(literals))]
     value = ox.NamedNode(f"{PROBE_GRAPH}:value")
     lines = [f"{ox.Triple(s, value, literal)} ." for s, literal in zip(subjects, literals, strict=True)]
@@ -169,8 +169,8 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
             retry=False,
         )
     except PushError as error:
-        if error.target_status is None or error.target_status in NO_VERDICT:
-            raise  # no answer, or a gateway's: it says nothing of the literals
+        if error.target_status not in REFUSING:
+            raise  # no answer, a gateway's, a wrong address, a body too large: nothing of the literals
         refused = error
     kept = pusher.remote(PROBE_GRAPH).construct_ntriples(*bound("graph", graph=PROBE_GRAPH)).decode("utf-8")
     back = {line.split(" ", 1)[0]: line for line in kept.splitlines() if line}

@@ -83,6 +83,8 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
+    except StoreFailed as error:  # before the others: the store's words are never a client's error
+        return Failure(error.status, error.public)
     except guard.Refused as refused:
         return Failure(refused.status, refused.message, refused.line, refused.column)
     except SyntaxError as error:
@@ -95,8 +97,6 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
     except OSError:
         # Never the error's text: it could carry another server's reply or say whether a port is open.
         return Failure(500, "the query failed while it ran")
-    except StoreFailed as error:
-        return Failure(error.status, error.public)
     except (RuntimeError, ValueError) as error:
         return Failure(400, f"the query failed: {str(error).splitlines()[0][:200] if str(error) else ''}")
     except Exception as error:  # noqa: BLE001 - a worker reports, it never dies on bad input

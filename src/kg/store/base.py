@@ -8,7 +8,8 @@ interface.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -63,8 +64,25 @@ class SortedSolutions:
         return iter(self._solutions)
 
 
-# A SELECT's answer is Oxigraph's stream of solutions, or the embedded store's sorted list of them.
-Solutions = ox.QuerySolutions | SortedSolutions
+class StreamedSolutions:
+    """A SELECT's answer as a remote store sends it, read as it is iterated; `readable` turns what
+    reading it raises into the store's failure (an answer broken off, or that cannot be read)."""
+
+    def __init__(
+        self, solutions: ox.QuerySolutions, readable: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        self.variables = solutions.variables
+        self._solutions = solutions
+        self._readable = readable
+
+    def __iter__(self) -> Iterator[ox.QuerySolution]:
+        with self._readable():
+            yield from self._solutions
+
+
+# A SELECT's answer is Oxigraph's stream of solutions, the embedded store's sorted list of them, or a
+# remote store's stream.
+Solutions = ox.QuerySolutions | SortedSolutions | StreamedSolutions
 # A graph answer is Oxigraph's stream of triples, or the list of triples a remote store sent.
 StoreAnswer = Solutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
@@ -107,12 +125,22 @@ class StoreFailed(KgError):
 
 
 def shown_url(text: str) -> str:
-    """`text` with the password of every URL in it hidden (`user:***@host`): a message or a log
-    line shows where a store is, never its credentials."""
-    return _PASSWORD.sub(r"\1:***@", text)
+    """`text` with what stands before the host of every URL in it hidden (`user:***@host`, `***@host`
+    for a token): a message or a log line shows where a store is, never its credentials. The user
+    information runs to the last `@` before the path, spaces and `@` in a password included."""
+
+    def hidden(found: re.Match[str]) -> str:
+        scheme, authority = found.groups()
+        if "@" not in authority:
+            return found.group()
+        userinfo, host = authority.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
+        return f"{scheme}{user}***@{host}"
+
+    return _AUTHORITY.sub(hidden, text)
 
 
-_PASSWORD = re.compile(r"(//[^/@\s:]*):[^/@\s]*@")
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)")
 
 
 class StoreMissing(KgError, FileNotFoundError):

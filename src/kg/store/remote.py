@@ -15,14 +15,15 @@ from __future__ import annotations
 import io
 import ssl
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pyoxigraph as ox
 
 from kg.namespaces import GRAPH_NAMES, graph_iri
-from kg.store.base import Bound, Dataset, StoreAnswer, StoreFailed, shown_url
+from kg.store.base import Bound, Dataset, StoreAnswer, StoreFailed, StreamedSolutions, shown_url
 from kg.store.ntriples import canonical_ntriples
 from kg.store.sparql import names_its_dataset, query_form, with_values
 
@@ -56,6 +57,7 @@ class RemoteQueryError(StoreFailed, ValueError):
 
 
 NO_ANSWER = "the store behind this server did not answer"
+DETAIL = 4096  # bytes of a refusal's body read for its message
 REFUSED = {  # what a store's refusal of a request says
     401: "refused the credentials (401)",
     403: "refused the request (403): the credentials, or a store that takes no writes",
@@ -99,18 +101,32 @@ class RemoteStore:
         form = self._form(text, union_default_graph, dataset)
         if graph_answer:
             response = self._post(form, GRAPH_ACCEPT)
-            return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
+            with self._readable():
+                return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
         body = self._open(form, RESULTS_ACCEPT)  # read as the rows are asked for
         media_type = body.response.headers.get("content-type", "").split(";")[0].strip()
         results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
-        return ox.parse_query_results(io.BufferedReader(body), format=results_format)
+        with self._readable():
+            answer = ox.parse_query_results(io.BufferedReader(body), format=results_format)
+        return StreamedSolutions(answer, self._readable) if isinstance(answer, ox.QuerySolutions) else answer
+
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        """An answer the store sent that cannot be read is the store's failure, never the query's
+        syntax error: its words go to the operator, not to a client."""
+        try:
+            yield
+        except SyntaxError as error:
+            said = f"{self.endpoint} sent an answer that cannot be read: {error}"
+            raise RemoteError(shown_url(said), NO_ANSWER) from None
 
     def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
         response's bytes without turning every triple into terms first: it may be a whole graph."""
         text = with_values(sparql, bindings or {})
         response = self._post(self._form(text, False, None), GRAPH_ACCEPT)
-        return canonical_ntriples(response.content, _rdf_format(response))
+        with self._readable():
+            return canonical_ntriples(response.content, _rdf_format(response))
 
     def _form(
         self, text: str, union_default_graph: bool, dataset: Dataset | None
@@ -162,8 +178,8 @@ class RemoteStore:
         if status < 300:
             return body
         try:
-            detail = " ".join(body.response.read().decode("utf-8", "replace").split())[:300]
-        except httpx.HTTPError:
+            detail = " ".join(body.read(DETAIL).decode("utf-8", "replace").split())[:300]
+        except RemoteError:
             detail = ""
         finally:
             body.close()
@@ -211,7 +227,7 @@ class _Body(io.RawIOBase):
             except StopIteration:
                 return 0
             except httpx.HTTPError as error:
-                raise OSError(str(self._broken(error))) from None
+                raise self._broken(error) from None  # through the parser to whoever reads the rows
         size = min(len(buffer), len(self._left))
         buffer[:size] = self._left[:size]
         self._left = self._left[size:]
