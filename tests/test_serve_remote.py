@@ -283,6 +283,67 @@ def test_an_answer_broken_off_or_garbled_is_the_store_s_failure(body: bytes, sen
     ],
 )
 def test_every_form_of_a_password_in_a_url_is_hidden(url: str, shown: str) -> None:
+    """Where the message's URL is known, as the store's own is, its user part is read exactly;
+    elsewhere as far as the first white space, so that a message's words are never taken for it."""
     from kg.store.base import shown_url
 
-    assert shown_url(f"{url} cannot be reached") == f"{shown} cannot be reached"
+    assert shown_url(f"{url} cannot be reached", url) == f"{shown} cannot be reached"
+    if " " not in url:
+        assert shown_url(f"{url} cannot be reached") == f"{shown} cannot be reached"
+    said = 'http://127.0.0.1:1 rejected the query near "x"@en; then http://v:s3cret@k/u'
+    assert shown_url(said) == 'http://127.0.0.1:1 rejected the query near "x"@en; then http://v:***@k/u'
+
+
+@pytest.mark.parametrize(
+    ("store", "said"),
+    [
+        ("HTTP://user:s3cret@127.0.0.1:{port}/q", "cannot be reached"),  # a scheme in capitals
+        ("http://user:s3/cret@127.0.0.1:{port}/q", "is not one a request can go to"),  # a slash in it
+    ],
+)
+def test_kg_query_on_a_store_it_cannot_reach_says_so_in_one_line(store: str, said: str) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    url = store.format(port=free_port())
+    result = CliRunner().invoke(main, ["query", "--store", url, "-e", "ASK {}"])
+    assert result.exit_code == 1 and said in result.stderr and "Traceback" not in result.output, result.output
+    assert "s3" not in result.output, result.output
+
+
+def test_a_command_that_needs_a_folder_hides_the_password_of_the_endpoint_it_was_given() -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["validate", "--store", "http://user:s3cret@host/q"])
+    assert "s3cret" not in result.output and "user:***@host" in result.output, result.output
+
+
+def test_a_count_that_is_no_number_is_the_store_s_failure() -> None:
+    from kg.query.counts import triples_per_graph
+    from kg.store.base import StoreFailed
+
+    counts = b'{"head":{"vars":["graph","triples"]},"results":{"bindings":[{"graph":{"type":"uri",'
+    counts += b'"value":"urn:g"},"triples":{"type":"literal","value":"abc"}}]}}'
+    handler = type("Handler", (_Answering,), {"body": counts, "sent": len(counts)})
+    store = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=store.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(StoreFailed, match="a count of"):
+            triples_per_graph(RemoteStore(f"http://127.0.0.1:{store.server_address[1]}/query"))
+    finally:
+        store.shutdown()
+        store.server_close()
+
+
+def test_a_store_that_did_not_answer_is_asked_again_in_a_few_seconds() -> None:
+    """A page the server makes once for every visitor is not kept refused for minutes."""
+    from kg.server.messages import Failure
+    from kg.server.workers import STORE_RETRY, ServiceError
+
+    assert (
+        ServiceError.of(Failure(502, "the store behind this server did not answer")).retry_after
+        == STORE_RETRY
+    )

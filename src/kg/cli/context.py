@@ -18,7 +18,7 @@ from typing import NoReturn, TypeVar, cast
 import click
 
 from kg.errors import KgError
-from kg.store.base import DEFAULT_STORE, Store
+from kg.store.base import DEFAULT_STORE, Store, shown_url
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import is_endpoint, open_store
 
@@ -94,7 +94,9 @@ class Context:
         """The folder of an embedded store, for a command that `needs` one (to write it, to stream it)."""
         spec = self.store_spec(given)
         if is_endpoint(spec):
-            raise KgError(f"{needs} needs an embedded store's folder, not the endpoint {spec}")
+            raise KgError(
+                shown_url(f"{needs} needs an embedded store's folder, not the endpoint {spec}", spec)
+            )
         return Path(spec)
 
     def embedded_store(self, given: str | None, needs: str) -> EmbeddedStore:

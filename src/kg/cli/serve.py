@@ -232,7 +232,7 @@ def serve_command(
     shown = (
         spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; new builds are taken up)"
     )
-    click.echo(shown_url(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)"), err=True)
+    click.echo(shown_url(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", spec), err=True)
     if listening is None:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return

@@ -134,23 +134,28 @@ class Pusher:
         says whether the store may have carried out any of the attempts."""
         attempts = self.target.retries + 1 if retry else 1
         unsure = False
+        shown = shown_url(url, url)  # the URL as messages show it
         for attempt in range(attempts):
             answered: int | None = None  # the status of the last attempt's answer, if it had one
             try:
                 response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]  # httpx's own options
+            except httpx.InvalidURL:  # its words may quote part of the password
+                raise PushError(  # not shown: what a password is in it cannot be told
+                    f"the URL of a {method} is not one a request can go to (its host, port or user part)"
+                ) from None
             except NOT_SENT as error:
-                problem = f"cannot reach {url}: {error or type(error).__name__}"
+                problem = f"cannot reach {shown}: {error or type(error).__name__}"
             except httpx.TransportError as error:
-                problem = f"no answer from {url}: {error or type(error).__name__}"
+                problem = f"no answer from {shown}: {error or type(error).__name__}"
                 unsure = True
             else:
                 answered = response.status_code
                 if response.status_code < 300:
                     return response
-                problem = f"{method} {url} answered {response.status_code} {response.reason_phrase}"
+                problem = f"{method} {shown} answered {response.status_code} {response.reason_phrase}"
                 unsure = unsure or response.status_code >= 500
                 if response.status_code in (401, 403):
-                    raise PushError(f"{url} {REFUSED[response.status_code]}", unsure=unsure)
+                    raise PushError(f"{shown} {REFUSED[response.status_code]}", unsure=unsure)
                 if response.status_code not in TRANSIENT_STATUS:
                     detail = " ".join(response.text.split())[:300]
                     message = f"{problem}: {detail}" if detail else problem

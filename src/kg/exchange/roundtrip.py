@@ -162,7 +162,7 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
     subjects = [ox.NamedNode(f"{PROBE_GRAPH}:{index}") for index in range(len(literals))]
     value = ox.NamedNode(f"{PROBE_GRAPH}:value")
     lines = [f"{ox.Triple(s, value, literal)} ." for s, literal in zip(subjects, literals, strict=True)]
-    refused: PushError | None = None
+    refused: str | None = None  # why the store refused the write; not the error, whose frames hold answers
     try:
         pusher.update(
             update("drop-graph", graph=PROBE_GRAPH) + " ;\n" + insert_operation(PROBE_GRAPH, lines),
@@ -171,11 +171,13 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
     except PushError as error:
         if error.target_status not in REFUSING:
             raise  # no answer, a gateway's, a wrong address, a body too large: nothing of the literals
-        refused = error
+        refused = str(error)
     kept = pusher.remote(PROBE_GRAPH).construct_ntriples(*bound("graph", graph=PROBE_GRAPH)).decode("utf-8")
     back = {line.split(" ", 1)[0]: line for line in kept.splitlines() if line}
     if refused is not None and not back:  # an answer that refused the write, and nothing was written
         return {str(literal): f"is refused ({refused})" for literal in literals}
+    if not back:  # acknowledged, yet nothing held: a store whose reads lag its writes, say
+        raise PushError("the target acknowledged the write of the probe graph but holds none of it")
     unkept = {}
     for subject, literal, line in zip(subjects, literals, lines, strict=True):
         stored = back.get(str(subject))

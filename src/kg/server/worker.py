@@ -84,6 +84,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
     except StoreFailed as error:  # before the others: the store's words are never a client's error
+        sys.stderr.write(f"the store behind: {error}\n")  # for the operator, in the server's log
         return Failure(error.status, error.public)
     except guard.Refused as refused:
         return Failure(refused.status, refused.message, refused.line, refused.column)

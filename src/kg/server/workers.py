@@ -35,6 +35,8 @@ from .forkserver import ForkServer
 from .messages import Answer, Failure, Query, Ready, Setup
 from .sandbox import Protections
 
+STORE_RETRY = 5  # seconds before asking again a store behind the server that did not answer
+
 
 class ServiceError(KgError):
     """A failure with an HTTP status, a message and, for syntax errors, a line and column."""
@@ -56,6 +58,8 @@ class ServiceError(KgError):
     def of(cls, failure: Failure) -> ServiceError:
         """The error of a failed query; one that may pass (a worker lost, not a query that is sure to
         fail again, which is `spent` and kept) says to ask again in a second."""
+        if failure.status == 502:  # the store behind did not answer: it may, in a few seconds
+            return cls(502, failure.message, retry_after=STORE_RETRY)
         passes = failure.status == 503 and not failure.spent
         return cls(failure.status, failure.message, failure.line, failure.column, 1 if passes else None)
 

@@ -13,10 +13,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
+from kg.errors import EXIT_FAILED, KgError
 
 DEFAULT_STORE = Path(".kg/store")
 
@@ -72,12 +73,21 @@ class StreamedSolutions:
         self, solutions: ox.QuerySolutions, readable: Callable[[], AbstractContextManager[None]]
     ) -> None:
         self.variables = solutions.variables
-        self._solutions = solutions
+        self._solutions: ox.QuerySolutions | None = solutions
         self._readable = readable
 
     def __iter__(self) -> Iterator[ox.QuerySolution]:
-        with self._readable():
-            yield from self._solutions
+        """The solutions, once. Oxigraph's answer is dropped as soon as the reading ends, however it
+        ends, in the thread that read it: dropped in another (by a garbage collection there, of an
+        exception's frames that held it), it is refused and leaks, its connection open."""
+        solutions, self._solutions = self._solutions, None
+        if solutions is None:
+            return
+        try:
+            with self._readable():
+                yield from solutions
+        finally:
+            del solutions
 
 
 # A SELECT's answer is Oxigraph's stream of solutions, the embedded store's sorted list of them, or a
@@ -117,6 +127,7 @@ class StoreFailed(KgError):
     password hidden) and what it answered; a client of the server is told `public` alone, with
     `status`: never another server's reply, its address, or whether a port is open."""
 
+    exit_code = EXIT_FAILED
     status = 502
 
     def __init__(self, message: str, public: str, status: int | None = None) -> None:
@@ -124,23 +135,28 @@ class StoreFailed(KgError):
         self.public = public
 
 
-def shown_url(text: str) -> str:
+def shown_url(text: str, *urls: str) -> str:
     """`text` with what stands before the host of every URL in it hidden (`user:***@host`, `***@host`
     for a token): a message or a log line shows where a store is, never its credentials. The user
-    information runs to the last `@` before the path, spaces and `@` in a password included."""
-
-    def hidden(found: re.Match[str]) -> str:
-        scheme, authority = found.groups()
-        if "@" not in authority:
-            return found.group()
-        userinfo, host = authority.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-        return f"{scheme}{user}***@{host}"
-
-    return _AUTHORITY.sub(hidden, text)
+    information of the `urls` the text is known to hold is read exactly (spaces and `@` in a password
+    included); of any other URL, as far as the first white space."""
+    for url in urls:  # the URLs the message is known to hold, user information read exactly
+        text = text.replace(url, _hidden(url, urlsplit(url).netloc))
+    return _AUTHORITY.sub(lambda found: _hidden(found.group(), found.group(2)), text)
 
 
-_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)")
+def _hidden(url: str, authority: str) -> str:
+    """`url` with the user information of its `authority` hidden, if it has any."""
+    if "@" not in authority:
+        return url
+    userinfo, host = authority.rsplit("@", 1)
+    user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
+    return url.replace(authority, f"{user}***@{host}", 1)
+
+
+# A URL's scheme and authority, as far as a message shows it: no white space (a password holding some
+# is hidden where the message's URLs are given to `shown_url`).
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)")
 
 
 class StoreMissing(KgError, FileNotFoundError):

@@ -10,7 +10,7 @@ from kg.store.embedded import EmbeddedStore
 
 def is_endpoint(spec: str | Path) -> bool:
     """Whether `spec` names a SPARQL endpoint rather than an embedded store's folder."""
-    return str(spec).startswith(("http://", "https://"))
+    return str(spec).lower().startswith(("http://", "https://"))
 
 
 def open_store(spec: str | Path) -> Store:

@@ -118,7 +118,7 @@ class RemoteStore:
             yield
         except SyntaxError as error:
             said = f"{self.endpoint} sent an answer that cannot be read: {error}"
-            raise RemoteError(shown_url(said), NO_ANSWER) from None
+            raise RemoteError(shown_url(said, self.endpoint), NO_ANSWER) from None
 
     def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
@@ -170,6 +170,11 @@ class RemoteStore:
         )
         try:
             request = client.build_request("POST", self.endpoint, data=form, headers={"accept": accept})
+        except httpx.InvalidURL:  # its words may quote part of the password
+            client.close()
+            said = "the store's URL is not one a request can go to (its host, port or user part)"
+            raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
+        try:
             body = _Body(client.send(request, stream=True), client, self._broken)
         except httpx.HTTPError as error:
             client.close()
@@ -184,22 +189,25 @@ class RemoteStore:
         finally:
             body.close()
         if status in (401, 403):
-            raise RemoteError(shown_url(f"{self.endpoint} {REFUSED[status]}"), NO_ANSWER)
+            raise RemoteError(shown_url(f"{self.endpoint} {REFUSED[status]}", self.endpoint), NO_ANSWER)
         if 400 <= status < 500:
             raise RemoteQueryError(
-                shown_url(f"{self.endpoint} rejected the query ({status}): {detail}"),
+                shown_url(f"{self.endpoint} rejected the query ({status}): {detail}", self.endpoint),
                 f"the store behind this server refused the query (HTTP {status})",
             )
         raise RemoteError(
-            shown_url(f"{self.endpoint} answered {status} {body.response.reason_phrase}"), NO_ANSWER
+            shown_url(f"{self.endpoint} answered {status} {body.response.reason_phrase}", self.endpoint),
+            NO_ANSWER,
         )
 
     def _broken(self, error: httpx.HTTPError) -> RemoteError:
         """The store did not answer, or its answer broke off."""
         if isinstance(error, httpx.TimeoutException):
             said = f"{self.endpoint} did not answer within {self.timeout:g} s"
-            return RemoteError(shown_url(said), "the store behind this server did not answer in time", 504)
-        return RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}"), NO_ANSWER)
+            return RemoteError(
+                shown_url(said, self.endpoint), "the store behind this server did not answer in time", 504
+            )
+        return RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}", self.endpoint), NO_ANSWER)
 
 
 class _Body(io.RawIOBase):
