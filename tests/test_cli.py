@@ -86,6 +86,12 @@ def test_validate_files_finds_a_thing_without_a_name_or_a_class(project_root: Pa
     assert code == 1, output
     assert f'{anonymous}:6: [ <http://www.w3.org/2004/02/skos/core#prefLabel> "nobody"@en ]' in output
     assert "has no rdf:type and nothing refers to it" in output
+    # found by its text however the text is quoted: here after another thing without a class
+    anonymous.write_text(
+        PREFIXES + "\n[] skos:altLabel 'other'@en .\n[] skos:prefLabel 'it\\'s nobody'@en .\n", "utf-8"
+    )
+    code, output = run("--project", str(project_root), "validate", str(anonymous))
+    assert code == 1 and f"{anonymous}:7: [ <http://www.w3.org/2004/02/skos/core#prefLabel>" in output, output
     # a thing named by an IRI may be typed in a file not given (here in graph/common/data/places.ttl)
     typed_elsewhere = project_root / "graph" / "common" / "background" / "iso-3166.ttl"
     code, output = run("--project", str(project_root), "validate", str(typed_elsewhere))

@@ -171,3 +171,34 @@ def test_a_use_or_a_blank_node_is_found_in_statements_not_in_comments_or_strings
     index = SubjectIndex([written])
     assert index.find_use("http://ex.org/value") == Location(written, 10)
     assert index.find_anonymous('"orphan') == Location(written, 8)
+
+
+def test_numbers_and_language_tags_end_where_the_parser_ends_them(tmp_path: Path) -> None:
+    written = tmp_path / "a.ttl"
+    written.write_text(
+        P + 'ex:s ex:p "x"@en.ex:t ex:p 2.\n'  # 2: a statement after a language tag and a full stop
+        "ex:u ex:p 1.@prefix e2: <http://ex.org/e2/> .\ne2:v ex:p 2 .\n"  # 3-4: a directive after a number
+        '[] ex:label "other" .\n[] ex:p .5 ; ex:label "hello" .\n',  # 5-6: a decimal without its zero
+        "utf-8",
+    )
+    read = {t.subject.value for t in ox.parse(path=str(written), format=ox.RdfFormat.TURTLE)}
+    assert {name for name in read if not name.startswith("_")} >= {"http://ex.org/t", "http://ex.org/e2/v"}
+    index = SubjectIndex([written])
+    assert index.find_all("http://ex.org/t") == [Location(written, 2)]
+    assert index.find_all("http://ex.org/e2/v") == [Location(written, 4)]
+    assert index.find_anonymous('"hello') == Location(written, 6)
+
+
+def test_a_file_whose_directives_hold_comments_is_not_passed_over(tmp_path: Path) -> None:
+    """A file is read only where its text may name what is looked for: its prefixes and bases however
+    they are spelt, comments between their parts too."""
+    written = tmp_path / "a.ttl"
+    written.write_text("@prefix ex: # the project's\n<http://ex.org/> .\nex:t ex:p 1 .\n", "utf-8")
+    based = tmp_path / "b.ttl"
+    based.write_text(
+        "<http://s.org/s> <http://p.org/p> 1.@base <http://ex.org/> .\n<u> <http://p.org/p> 1 .\n"
+    )
+    index = SubjectIndex([written, based])
+    assert index.find_all("http://ex.org/t") == [Location(written, 3)]
+    assert index.find_all("http://ex.org/u") == [Location(based, 2)]
+    assert index.find_use("http://ex.org/t") == Location(written, 3)

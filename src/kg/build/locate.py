@@ -24,7 +24,10 @@ import pyoxigraph as ox
 # at a statement's start, or where uses are asked for.
 _ENDS_WORD = r"\s.;,\[\]()<>\"'#{}|^\\"
 _TOKEN = re.compile(
-    rf"[^{_ENDS_WORD}]+(?:(?:\\.|\.(?=[^{_ENDS_WORD}]))[^{_ENDS_WORD}]*)*|\\.(?:[^{_ENDS_WORD}]|\\.)*"
+    r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)"
+    r"(?![^{_ENDS_WORD}])".replace("{_ENDS_WORD}", _ENDS_WORD)  # a number, whose full stop ends a statement
+    + r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # a language tag or a directive
+    + rf"|[^{_ENDS_WORD}]+(?:(?:\\.|\.(?=[^{_ENDS_WORD}@]))[^{_ENDS_WORD}]*)*|\\.(?:[^{_ENDS_WORD}]|\\.)*"
     r"|(?P<b><<|>>|\{\||\|\}|[\[\]()])"
     r"|<(?:[^<>\"{}|^`\\\x00-\x20]|\\[uU][0-9A-Fa-f]{4,8})*>"
     r'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
@@ -113,7 +116,7 @@ class SubjectIndex:
         text = _text(path)
         if path not in self._declared:
             unseen = "\\u" in text or "\\U" in text or bool(_BASE_WORD.search(text))
-            self._declared[path] = (unseen, _PREFIX_WORD.findall(text.replace("\\", "")))
+            self._declared[path] = (unseen, sorted(set(_PREFIX_WORD.findall(text.replace("\\", "")))))
         unseen, declared = self._declared[path]
         if unseen or iri in text:
             return True
@@ -167,15 +170,21 @@ class SubjectIndex:
         return None
 
 
-_BASE_WORD = re.compile(r"(?:^|\s)@?base\s*<", re.IGNORECASE)
-_PREFIX_WORD = re.compile(r"prefix\s+([^\s:<]*):\s*<([^>]*)>", re.IGNORECASE)
+# A base or a prefix declared, however spelt: comments may stand between the parts (over-reading a
+# string that looks like one only costs a scan).
+_BETWEEN = r"(?:\s|#[^\n]*)*"
+_BASE_WORD = re.compile(rf"base{_BETWEEN}<", re.IGNORECASE)
+_PREFIX_WORD = re.compile(rf"prefix{_BETWEEN}([^\s:<#]*):{_BETWEEN}<([^>]*)>", re.IGNORECASE)
 SEARCHES = 8  # names looked for in files that may name them, before every file is scanned
 
 
 def _text(path: Path) -> str:
     """A file's text, read again each time an error asks: kept, the text of every file would hold
     the whole graph."""
-    return path.read_text("utf-8-sig")
+    try:
+        return path.read_text("utf-8-sig", errors="replace")
+    except OSError:  # gone since it was parsed: nothing to find in it
+        return ""
 
 
 def _scan(path: Path, made: bool, uses: Callable[[str, Location], None] | None) -> Iterator[_Statement]:

@@ -12,6 +12,7 @@ be published: such things are an error of their own too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -124,6 +125,14 @@ def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) 
     return True
 
 
+def _spellings(text: str) -> list[str]:
+    """How a literal with this text may start in Turtle: quoted with either quote, its escapes
+    written or not, or bare (a number, a boolean)."""
+    escaped = json.dumps(text, ensure_ascii=False)[:-1]  # Turtle's escapes of a string are JSON's
+    single = "'" + escaped[1:].replace("'", "\\'")  # in single quotes, a single quote escaped
+    return list(dict.fromkeys([f'"{text}', escaped, f"'{text}", "'" + escaped[1:], single, text]))
+
+
 def describe_untyped(
     store: ox.Store, graphs: Sequence[ox.NamedNode], untyped: list[Subject], index: SubjectIndex
 ) -> str:
@@ -144,7 +153,8 @@ def describe_untyped(
             key=str,
         )
         text = next((str(value.value) for _, value in triples if isinstance(value, ox.Literal)), None)
-        where = (index.find_anonymous(f'"{text}') if text is not None else None) or index.find_anonymous()
+        found = (index.find_anonymous(spelt) for spelt in _spellings(text)) if text is not None else ()
+        where = next((place for place in found if place is not None), None) or index.find_anonymous()
         shown = " ; ".join(f"{predicate} {value}" for predicate, value in triples[:3])
         more = " ; …" if len(triples) > 3 else ""
         lines.append(f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it")
