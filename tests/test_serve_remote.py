@@ -173,7 +173,8 @@ class _Refusing(BaseHTTPRequestHandler):
 
 
 def test_a_store_s_refusal_reaches_the_client_without_its_reply_or_address() -> None:
-    """What a client is told never carries the store's reply, its address or the password in it."""
+    """What a client is told never carries the store's reply, its address or the password in it. A
+    query of the server's own (a page's) that the store refuses is the store's failure, 502."""
     from kg.server.messages import Failure, Query
     from kg.server.worker import answer
 
@@ -182,7 +183,7 @@ def test_a_store_s_refusal_reaches_the_client_without_its_reply_or_address() -> 
     port = refusing.server_address[1]
     try:
         for url, status in (
-            (f"http://user:s3cret@127.0.0.1:{port}/query", 400),
+            (f"http://user:s3cret@127.0.0.1:{port}/query", 502),
             (f"http://user:s3cret@127.0.0.1:{free_port()}/q", 502),
         ):
             failed = answer(RemoteStore(url), Query("SELECT * WHERE { ?s ?p ?o }"))
