@@ -380,8 +380,13 @@ def test_json_nested_past_python_s_depth_is_a_one_line_error(
 def test_a_schema_named_by_another_path_to_its_file_is_read(
     project_copy: Path, tmp_path: Path, name: str
 ) -> None:
-    """The file the table reads counts as read, however the description names it."""
-    metadata, _ = _split_description(project_copy)
+    """The file the table reads counts as read, however the description names it, and the table gives
+    the triples it gives with its schema inline."""
+    from kg.build.tables import table_ntriples
+
+    metadata = _table(project_copy).with_name("poppy-cultivation.csv-metadata.json")
+    inline = table_ntriples(metadata)
+    _split_description(project_copy)
     (metadata.parent / "sub").mkdir()
     (metadata.parent / "sub" / ".keep").touch()
     (metadata.parent / "link.json").symlink_to("schema.json")
@@ -389,7 +394,8 @@ def test_a_schema_named_by_another_path_to_its_file_is_read(
     metadata.write_text(json.dumps(description | {"tableSchema": name}), "utf-8")
     if name != "link.json":
         (metadata.parent / "link.json").unlink()
-    build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert table_ntriples(metadata) == inline
+    assert build(project_copy, tmp_path / "dist", tmp_path / "store").violations == 0
 
 
 @pytest.mark.parametrize("name", ["urn:x:schema", "ftp:/schema.json", "data:application/json,{}"])
