@@ -87,33 +87,33 @@ class SubjectIndex:
         self._declared: dict[Path, tuple[bool, list[tuple[str, str]]]] = {}  # see `_may_name`
 
     def _statements(
-        self, path: Path, uses: Callable[[str, Location], None] | None = None
+        self, path: Path, text: str, uses: Callable[[str, Location], None] | None = None
     ) -> Iterator[_Statement]:
-        """The statements of one file, in order; `uses` hears every name outside a directive, resolved,
-        with the place it stands at."""
+        """The statements of one file (its `text`), in order; `uses` hears every name outside a
+        directive, resolved, with the place it stands at."""
         made = self._generated is not None and path.is_relative_to(self._generated)
-        return _scan(path, made, uses)
+        return _scan(path, text, made, uses)
 
     def _places(self, path: Path, iri: str) -> list[Location]:
         """Where statements about `iri` start in one file, the file scanned once it may name it (or
         once several names were looked for: each search reads every file not scanned yet)."""
         with self._reading:
             if path not in self._where:
-                if self._searches <= SEARCHES and not self._may_name(path, iri):
+                text = _text(path)
+                if self._searches <= SEARCHES and not self._may_name(path, text, iri):
                     return []
                 subjects: dict[str, dict[Location, None]] = {}
-                for statement in self._statements(path):
+                for statement in self._statements(path, text):
                     if statement.subject is not None:
                         subjects.setdefault(statement.subject, {})[statement.place] = None
                 self._where[path] = subjects
             return list(self._where[path].get(iri, ()))
 
-    def _may_name(self, path: Path, iri: str) -> bool:
+    def _may_name(self, path: Path, text: str, iri: str) -> bool:
         """Whether a file's text may name `iri`: it holds the IRI whole, or, its escapes taken out, a
         prefixed name that stands for it (a prefix the file declares, by any spelling, for a
         namespace of the IRI, then the rest). A text with numeric escapes or a base is always
         scanned: what it names cannot be seen so. What a file declares is kept once read."""
-        text = _text(path)
         if path not in self._declared:
             unseen = "\\u" in text or "\\U" in text or bool(_BASE_WORD.search(text))
             self._declared[path] = (unseen, sorted(set(_PREFIX_WORD.findall(text.replace("\\", "")))))
@@ -147,9 +147,10 @@ class SubjectIndex:
                 found.append(place)
 
         for path in self.files if within is None else [within]:
-            if not self._may_name(path, iri):
+            text = _text(path)
+            if not self._may_name(path, text, iri):
                 continue
-            for _ in self._statements(path, heard):
+            for _ in self._statements(path, text, heard):
                 if found:
                     break
             if found:
@@ -163,7 +164,7 @@ class SubjectIndex:
             text = _text(path)
             if holding not in text:
                 continue
-            for statement in self._statements(path):
+            for statement in self._statements(path, text):
                 start, end = statement.span
                 if statement.anonymous and holding in text[start:end]:
                     return statement.place
@@ -187,10 +188,11 @@ def _text(path: Path) -> str:
         return ""
 
 
-def _scan(path: Path, made: bool, uses: Callable[[str, Location], None] | None) -> Iterator[_Statement]:
-    """The statements of the Turtle file `path` (see the module's docstring); `made` when its `#@`
-    lines name where its statements come from."""
-    text = _text(path)
+def _scan(
+    path: Path, text: str, made: bool, uses: Callable[[str, Location], None] | None
+) -> Iterator[_Statement]:
+    """The statements of the Turtle file `path`, whose text is `text` (see the module's docstring);
+    `made` when its `#@` lines name where its statements come from."""
     prefixes: dict[str, str] = {}
     base = ""
     line, counted = 1, 0

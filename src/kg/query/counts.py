@@ -22,9 +22,6 @@ def instances_per_class(store: Store) -> dict[str, int]:
 
 def _count(term: SolutionTerm) -> int:
     """A count a store answered; one that is not a whole number is the store's failure."""
-    try:
-        return int(term.value if not isinstance(term, ox.Triple) else "a triple")
-    except ValueError:
-        raise StoreFailed(
-            f"the store answered a count of {term}", "the store answered what cannot be read"
-        ) from None
+    if isinstance(term, ox.Literal) and term.value.isdigit():
+        return int(term.value)
+    raise StoreFailed(f"the store answered a count of {term}", "the store answered what cannot be read")

@@ -85,10 +85,8 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         return Answer(result.kind, chosen, body, result.truncated, count)
     except StoreFailed as error:  # before the others: the store's words are never a client's error
         sys.stderr.write(f"the store behind: {error}\n")  # for the operator, in the server's log
-        refused_own = (
-            error.status == 400 and query.client is None
-        )  # the server's query: not the client's fault
-        return Failure(502 if refused_own else error.status, error.public)
+        own = query.client is None  # the server's own query, which the store refusing is no client's fault
+        return Failure(502 if own and error.status == 400 else error.status, error.public)
     except guard.Refused as refused:
         return Failure(refused.status, refused.message, refused.line, refused.column)
     except SyntaxError as error:

@@ -59,9 +59,10 @@ class ServiceError(KgError):
         """The error of a failed query; one that may pass (a worker lost, not a query that is sure to
         fail again, which is `spent` and kept) says to ask again in a second."""
         if failure.status == 502:  # the store behind did not answer: it may, in a few seconds
-            return cls(502, failure.message, retry_after=STORE_RETRY)
-        passes = failure.status == 503 and not failure.spent
-        return cls(failure.status, failure.message, failure.line, failure.column, 1 if passes else None)
+            retry: int | None = STORE_RETRY
+        else:
+            retry = 1 if failure.status == 503 and not failure.spent else None
+        return cls(failure.status, failure.message, failure.line, failure.column, retry)
 
 
 class Worker:

@@ -117,8 +117,7 @@ class RemoteStore:
         try:
             yield
         except SyntaxError as error:
-            said = f"{self.endpoint} sent an answer that cannot be read: {error}"
-            raise RemoteError(shown_url(said, self.endpoint), NO_ANSWER) from None
+            raise RemoteError(self._said(f"sent an answer that cannot be read: {error}"), NO_ANSWER) from None
 
     def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
@@ -189,25 +188,24 @@ class RemoteStore:
         finally:
             body.close()
         if status in (401, 403):
-            raise RemoteError(shown_url(f"{self.endpoint} {REFUSED[status]}", self.endpoint), NO_ANSWER)
+            raise RemoteError(self._said(REFUSED[status]), NO_ANSWER)
         if 400 <= status < 500:
             raise RemoteQueryError(
-                shown_url(f"{self.endpoint} rejected the query ({status}): {detail}", self.endpoint),
+                self._said(f"rejected the query ({status}): {detail}"),
                 f"the store behind this server refused the query (HTTP {status})",
             )
-        raise RemoteError(
-            shown_url(f"{self.endpoint} answered {status} {body.response.reason_phrase}", self.endpoint),
-            NO_ANSWER,
-        )
+        raise RemoteError(self._said(f"answered {status} {body.response.reason_phrase}"), NO_ANSWER)
 
     def _broken(self, error: httpx.HTTPError) -> RemoteError:
         """The store did not answer, or its answer broke off."""
         if isinstance(error, httpx.TimeoutException):
-            said = f"{self.endpoint} did not answer within {self.timeout:g} s"
-            return RemoteError(
-                shown_url(said, self.endpoint), "the store behind this server did not answer in time", 504
-            )
-        return RemoteError(shown_url(f"{self.endpoint} cannot be reached: {error}", self.endpoint), NO_ANSWER)
+            said = self._said(f"did not answer within {self.timeout:g} s")
+            return RemoteError(said, "the store behind this server did not answer in time", 504)
+        return RemoteError(self._said(f"cannot be reached: {error}"), NO_ANSWER)
+
+    def _said(self, what: str) -> str:
+        """What the store did, for its operator: after its URL, the password hidden."""
+        return shown_url(f"{self.endpoint} {what}", self.endpoint)
 
 
 class _Body(io.RawIOBase):
@@ -223,7 +221,7 @@ class _Body(io.RawIOBase):
         self._client = client
         self._broken = broken
         self._chunks = response.iter_bytes()
-        self._left = b""
+        self._left = memoryview(b"")  # of the chunk being read: no copy of what is left of it
 
     def readable(self) -> bool:
         return True
@@ -231,7 +229,7 @@ class _Body(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         while not self._left:
             try:
-                self._left = next(self._chunks)
+                self._left = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
             except httpx.HTTPError as error:
