@@ -660,13 +660,15 @@ class _RefusingDurations(BaseHTTPRequestHandler):
     upstream = ""
     status = 400
 
+    def refusal(self, update: str) -> int | None:
+        """The status an update (its form decoded) is answered with, not forwarded; None: forwarded."""
+        return self.status if "duration" in update else None
+
     def _any(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        if (
-            self.path.startswith("/update")
-            and b"duration" in urllib.parse.unquote_plus(body.decode()).encode()
-        ):
-            self.send_response(self.status)
+        update = urllib.parse.unquote_plus(body.decode()) if self.path.startswith("/update") else ""
+        if (status := self.refusal(update)) is not None:
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -713,3 +715,39 @@ def test_a_graph_all_of_whose_triples_are_withheld_is_reported(tmp_path, server,
         proxy.server_close()
     assert report.counts == {"urn:test:kept": (1, 1), "urn:test:refused": (0, 0)} and report.verified
     assert "urn:test:refused" in report.table() and "(1 withheld: see the warning)" in report.table()
+
+
+class _RefusingDurationsThenKept(_RefusingDurations):
+    """Refuses a duration's update (the literal withheld), then fails with 503 every update that
+    writes the graph kept: a push that fails after it withheld a literal."""
+
+    def refusal(self, update: str) -> int | None:
+        if "urn:test:kept" in update and "duration" not in update:
+            return 503
+        return super().refusal(update)
+
+
+def test_a_push_that_fails_after_withholding_says_what_was_withheld(tmp_path, server):
+    """The failure's message says the literal was withheld as well as what failed: the target holds
+    neither the refused triple nor, after the failure, the rest."""
+    local = ox.Store(str(tmp_path / "local"))
+    kept, refused = ox.NamedNode("urn:test:kept"), ox.NamedNode("urn:test:refused")
+    subject, value = ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p")
+    duration = ox.Literal("P2M", datatype=ox.NamedNode(DURATION_TYPE))
+    local.extend([ox.Quad(subject, value, ox.Literal("x"), kept), ox.Quad(subject, value, duration, refused)])
+    local.flush()
+    del local
+    handler = type("Handler", (_RefusingDurationsThenKept,), {"upstream": server.base, "status": 400})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    try:
+        with pytest.raises(PushError) as failed:
+            push(EmbeddedStore(tmp_path / "local"), Target(url + "/query", url + "/update", retries=0))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    message = str(failed.value)
+    assert "503" in message, message
+    assert "besides, the target cannot keep 1 literal(s) as sent" in message, message
+    assert "1 stay only in the local store" in message, message
