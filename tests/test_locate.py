@@ -135,6 +135,13 @@ WRITTEN = {
         'VERSION "1.2"\n@prefix ex:\n  <http://ex.org/> .\nex:a a ex:C .\n',
         {"a": [4]},
     ),
+    "RDF 1.2 reifiers, named in an annotation and in a reified triple": (
+        P + "ex:a ex:p ex:o ~ ex:r {| ex:q 1 |} .\n"
+        "<< ex:b ex:p ex:o ~\n  ex:s >> ex:q 2 .\n"
+        "ex:c ex:p ex:o ~ex:t, ex:o2 ~ <http://ex.org/u> .\n"
+        "ex:d ex:p ex:o ~ {| ex:q 3 |} .\n",
+        {"a": [2], "r": [2], "s": [4], "c": [5], "t": [5], "u": [5], "d": [6]},
+    ),
     "an empty prefix for a fragment of the base, and <>": (
         "@base <http://ex.org/onto> .\n@prefix : <#> .\n:a a :C .\n<> a :C .\n<#b> a :C .\n",
         {"onto#a": [3], "onto": [4], "onto#b": [5]},

@@ -3,8 +3,9 @@
 Parsers do not report positions of triples, so this reads the Turtle text with a scanner of its
 tokens: strings (long ones across lines too), IRIs, comments and punctuation. A statement starts
 with the first token after a directive or after a full stop outside brackets; its subject is that
-token, a name resolved as the parser resolves it (prefixes, bases, escapes). A term is used where
-its name stands as a token outside strings and comments.
+token, a name resolved as the parser resolves it (prefixes, bases, escapes). An RDF 1.2 reifier
+named after a tilde (`~ ex:r`) is the subject of statements too, where its name stands. A term is
+used where its name stands as a token outside strings and comments.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pyoxigraph as ox
 
 # One token of Turtle: a word (a prefixed name, a keyword, a number, a language tag, a blank node's
 # label, its escapes kept), an IRI, a string (long, then short), a comment, or punctuation. What
-# shapes statements is named (`b` brackets, `d` the full stop, `c` comments); the rest is read only
-# at a statement's start, or where uses are asked for.
-_ENDS_WORD = r"\s.;,\[\]()<>\"'#{}|^\\"
+# shapes statements is named (`b` brackets, `d` the full stop, `c` comments, `r` the tilde before an
+# RDF 1.2 reifier's name); the rest is read only at a statement's start, after a tilde, or where uses
+# are asked for.
+_ENDS_WORD = r"\s.;,\[\]()<>\"'#{}|^~\\"
 _TOKEN = re.compile(
     r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)"
     r"(?![^{_ENDS_WORD}])".replace("{_ENDS_WORD}", _ENDS_WORD)  # a number, whose full stop ends a statement
@@ -36,6 +38,7 @@ _TOKEN = re.compile(
     r"|'(?:[^'\\\n]|\\.)*'?"
     r"|(?P<c>#[^\n]*)"
     r"|(?P<d>\.)"
+    r"|(?P<r>~)"
     r"|\^\^|[;,<>{}|]",
     re.DOTALL,
 )
@@ -200,9 +203,10 @@ def _scan(
     depth = 0
     directive: list[str] = []  # the tokens of a directive being read
     start: tuple[int, Location, str | None, bool] | None = None  # the statement being read
+    reifier = False  # the token after a tilde: a reifier's name, whose statements start there
     for token in _TOKEN.finditer(text):
         kind = token.lastgroup
-        if start is not None and uses is None and kind is None:
+        if start is not None and uses is None and kind is None and not reifier:
             continue  # inside a statement: a word, an IRI or a string shapes nothing
         value = token.group()
         line += text.count("\n", counted, token.start())
@@ -229,6 +233,9 @@ def _scan(
                 _name(value, prefixes, base),
                 value in ("[", "(") or value.startswith("_:"),
             )
+        if reifier and (reified := _name(value, prefixes, base)) is not None:
+            yield _Statement(origin or Location(path, line), reified, False, (token.start(), token.end()))
+        reifier = kind == "r"
         if uses is not None and (used := _name(value, prefixes, base)) is not None:
             uses(used, origin or Location(path, line))
         if kind == "b":
