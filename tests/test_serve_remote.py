@@ -348,3 +348,32 @@ def test_a_store_that_did_not_answer_is_asked_again_in_a_few_seconds() -> None:
         ServiceError.of(Failure(502, "the store behind this server did not answer")).retry_after
         == STORE_RETRY
     )
+
+
+BOOLEAN = b'{"head":{},"boolean":true}'
+ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"urn:s"}}]}}'
+
+
+@pytest.mark.parametrize(
+    ("query", "body"),
+    [("SELECT ?s WHERE { ?s ?p ?o }", BOOLEAN), ("ASK { ?s ?p ?o }", ROWS)],
+    ids=["a yes or no to a SELECT", "rows to an ASK"],
+)
+def test_an_answer_of_another_kind_than_the_query_is_the_store_s_failure(query: str, body: bytes) -> None:
+    """A page reading rows from a yes or no failed as the server's own fault (500); it is the store's."""
+    from kg.server.messages import Failure, Query
+    from kg.server.worker import answer
+    from kg.store.remote import RemoteError
+
+    handler = type("Handler", (_Answering,), {"body": body, "sent": len(body)})
+    store = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=store.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{store.server_address[1]}/query"
+    try:
+        with pytest.raises(RemoteError, match="sent .* to an? (SELECT|ASK)"):
+            RemoteStore(url).query(query)
+        failed = answer(RemoteStore(url), Query(query))
+        assert isinstance(failed, Failure) and failed.status == 502, failed
+    finally:
+        store.shutdown()
+        store.server_close()

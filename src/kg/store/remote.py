@@ -64,6 +64,11 @@ REFUSED = {  # what a store's refusal of a request says
 }
 
 
+def _article(form: str) -> str:
+    """A query form with its article: `an ASK`, `a SELECT`."""
+    return f"{'an' if form == 'ask' else 'a'} {form.upper()}"
+
+
 def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
     media_type = response.headers.get("content-type", "").split(";")[0].strip()
     return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
@@ -96,7 +101,8 @@ class RemoteStore:
         dataset: Dataset | None = None,
     ) -> StoreAnswer:
         """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
-        graph_answer = query_form(sparql) in ("construct", "describe")
+        form_asked = query_form(sparql)
+        graph_answer = form_asked in ("construct", "describe")
         text = with_values(sparql, bindings or {})
         form = self._form(text, union_default_graph, dataset)
         if graph_answer:
@@ -108,6 +114,13 @@ class RemoteStore:
         results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
         with self._readable():
             answer = ox.parse_query_results(io.BufferedReader(body), format=results_format)
+        if isinstance(answer, ox.QueryBoolean) != (form_asked == "ask"):  # what reads it would fail
+            sent = "a yes or no" if isinstance(answer, ox.QueryBoolean) else "rows"
+            del (
+                answer
+            )  # here, not with the error's frames in whichever thread drops them (see StreamedSolutions)
+            body.close()
+            raise RemoteError(self._said(f"sent {sent} to {_article(form_asked)}"), NO_ANSWER)
         return StreamedSolutions(answer, self._readable) if isinstance(answer, ox.QuerySolutions) else answer
 
     @contextmanager
