@@ -28,8 +28,36 @@ PREFIX id: <https://w3id.org/opioid-kg/id/>
 """
 ID = "https://w3id.org/opioid-kg/id/"
 
+
+def _other_source_excerpt(name: str) -> str:
+    """`id:excerpt/other-source-NAME`, quoting another report than the one whose facts the graph holds
+    (the background reading it cites); its selectors are left out, so that the case reaches few other
+    constraints (the rebuild's tests apply every case at once)."""
+    return f" id:excerpt\\/other-source-{name} oa:hasSource id:document\\/crs-if10578 ."
+
+
 # (case, SPARQL update that breaks the graph, focus node under id/, shape, part of the expected message)
 CASES: list[tuple[str, str, str, str, str]] = [
+    (
+        "an observation resting on another source's excerpt",
+        "INSERT DATA { id:observation\\/mx-poppy-eradication-2016"
+        + " prov:wasDerivedFrom id:excerpt\\/other-source-a ."
+        + _other_source_excerpt("a")
+        + " }",
+        "observation/mx-poppy-eradication-2016",
+        "ObservationShape",
+        "excerpts of its data set's source report only",
+    ),
+    (
+        "a stated change between another source's figures",
+        "INSERT DATA { id:change\\/mx-poppy-eradication-2016-2017"
+        + " prov:wasDerivedFrom id:excerpt\\/other-source-b ."
+        + _other_source_excerpt("b")
+        + " }",
+        "change/mx-poppy-eradication-2016-2017",
+        "StatedChangeShape",
+        "does not state a change between another's figures",
+    ),
     (
         "fact without evidence",
         "DELETE WHERE { id:substance\\/carfentanil prov:wasDerivedFrom ?e }",

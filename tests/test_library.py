@@ -487,3 +487,61 @@ def test_dist_apart_from_the_build_s_own_folders(project_copy: Path, tmp_path: P
     output = _refused(project_copy, "--store", str(tmp_path / "o" / "store"), "--dist", str(tmp_path / dist))
     assert "dist/ must stand apart from the store and the build's own folders" in output
     assert not (tmp_path / "o" / "generations").exists()
+
+
+def _second_estimate(name: str, source: str, value: str, agency: str, excerpt: str) -> str:
+    """Turtle of a second data set of `source` giving Mexico's 2017 cultivation as `value`, with
+    its one observation: a source may give two figures for one thing (a range's two ends, two
+    estimates), each in a data set of its own."""
+    return f"""
+dataset:{name} a qb:DataSet ;
+    rdfs:label "Opium poppy cultivation area: a second estimate ({name})"@en ;
+    qb:structure dataset:structure-poppy-cultivation-area ;
+    dcterms:source document:{source} .
+
+obs:{name}-mx-2017 a qb:Observation ;
+    rdfs:label "Opium poppy cultivation area, Mexico, 2017 ({name})"@en ;
+    qb:dataSet dataset:{name} ;
+    qb:measureType kg:poppyCultivationArea ;
+    kg:substance substance:opium-poppy ;
+    kg:poppyCultivationArea "{value}"^^xsd:decimal ;
+    kg:unit unit:HA ;
+    kg:refArea country:MX ;
+    kg:refPeriod period:2017 ;
+    prov:wasAttributedTo organization:{agency} ;
+    prov:wasDerivedFrom excerpt:{excerpt} .
+"""
+
+
+@pytest.mark.parametrize("both", [True, False], ids=["both give both figures", "one gives a second"])
+def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path, both: bool) -> None:
+    """Each source gives 40,000 and 44,100 for Mexico in 2017: they agree, though the group holds two
+    values (it was reported as a disagreement). With the report's second figure left out, the report
+    lacks one the fixture gives: a disagreement, every figure of the group a row."""
+    fixture = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    fixture.write_text(
+        fixture.read_text("utf-8")
+        + _second_estimate(
+            "fixture-second", FIXTURE, "44100", "fixture-estimates-desk", "fixture-cultivation-2017"
+        ),
+        "utf-8",
+    )
+    if both:
+        report = library / "graph" / REPORT / "data" / "statistics.ttl"
+        report.write_text(
+            report.read_text("utf-8")
+            + _second_estimate(
+                "report-second", "crs-2018-heroin-fentanyl-mexico", "40000", "ondcp", "cultivation-2017"
+            ),
+            "utf-8",
+        )
+    build(library, tmp_path / "dist", tmp_path / "store")
+    rows = _answer(EmbeddedStore(tmp_path / "store"), "source-disagreements")
+    if both:
+        assert rows == []
+    else:
+        assert sorted((row["source"].rsplit("/", 1)[1], row["value"]) for row in rows) == [
+            ("crs-2018-heroin-fentanyl-mexico", "44100"),
+            ("fixture-poppy-estimate", "40000"),
+            ("fixture-poppy-estimate", "44100"),
+        ]
