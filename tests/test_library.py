@@ -545,3 +545,33 @@ def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path,
             ("fixture-poppy-estimate", "40000"),
             ("fixture-poppy-estimate", "44100"),
         ]
+
+
+def test_a_stated_change_quoting_two_excerpts_of_its_source_is_one_row(library: Path, tmp_path: Path) -> None:
+    """A change without its observations, stated in two sentences of one source: one row for it (the
+    source was read through each excerpt, a row each)."""
+    fixture = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    fixture.write_text(
+        fixture.read_text("utf-8")
+        + """
+@prefix change: <https://w3id.org/opioid-kg/id/change/> .
+@prefix direction: <https://w3id.org/opioid-kg/id/direction/> .
+
+change:fixture-mx-poppy-cultivation-2016-2017 a kg:StatedChange ;
+    rdfs:label "Increase in opium poppy cultivation area, Mexico, 2016 to 2017 (test fixture)"@en ;
+    kg:measure kg:poppyCultivationArea ;
+    kg:refArea country:MX ;
+    kg:fromPeriod period:2016 ;
+    kg:toPeriod period:2017 ;
+    kg:direction direction:increase ;
+    prov:wasAttributedTo organization:fixture-estimates-desk ;
+    prov:wasDerivedFrom excerpt:fixture-cultivation-2017 , excerpt:fixture-not-a-report .
+""",
+        "utf-8",
+    )
+    build(library, tmp_path / "dist", tmp_path / "store")
+    rows = _answer(EmbeddedStore(tmp_path / "store"), "poppy-cultivation-change")
+    stated = [
+        row for row in rows if row.get("change") == ID + "change/fixture-mx-poppy-cultivation-2016-2017"
+    ]
+    assert [row["source"] for row in stated] == [ID + "document/fixture-poppy-estimate"]
