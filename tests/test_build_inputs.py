@@ -90,9 +90,11 @@ def test_a_byte_order_mark_is_accepted(project_copy: Path, tmp_path: Path) -> No
 
 def test_the_turtle_files_are_found_and_ordered_as_pathlib_finds_them(tmp_path: Path) -> None:
     """`turtle_files` walks the tree once instead of pathlib's `rglob`: the same entries (a folder
-    named like a Turtle file, a hidden file, a dangling link, a link to a folder, which is not
-    followed), in the same order, where a name that sorts before `/` sits beside a folder."""
-    for name in ["a/x.ttl", "a-b/y.ttl", "a.ttl/z.ttl", ".hidden.ttl", "B/c.ttl", "b/c.ttl", "d/1/2/3.ttl"]:
+    named like a Turtle file, a dangling link, a link to a folder, which is not followed), in the same
+    order, where a name that sorts before `/` sits beside a folder; but a file or a folder whose name
+    starts with a dot, which is passed over."""
+    names = ["a/x.ttl", "a-b/y.ttl", "a.ttl/z.ttl", ".hidden.ttl", "B/c.ttl", "b/c.ttl", "d/1/2/3.ttl"]
+    for name in [*names, ".git/x.ttl", "a/.#x.ttl"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("", "utf-8")
     (tmp_path / "notes.txt").write_text("", "utf-8")
@@ -100,12 +102,29 @@ def test_the_turtle_files_are_found_and_ordered_as_pathlib_finds_them(tmp_path: 
     (tmp_path / "link").symlink_to(tmp_path / "d")
     (tmp_path / "gone.ttl").symlink_to(tmp_path / "nowhere.ttl")
     found = turtle_files(tmp_path)
-    assert found == sorted(tmp_path.rglob("*.ttl"))
+    visible = [path for path in tmp_path.rglob("*.ttl") if not any(part[0] == "." for part in path.parts)]
+    assert found == sorted(visible)
     assert [path.relative_to(tmp_path).as_posix() for path in found[:3]] == [
-        ".hidden.ttl",
         "B/c.ttl",
         "a/x.ttl",
+        "a-b/y.ttl",
     ]
-    assert len(found) == 10
-    assert turtle_files(tmp_path, deep=False) == sorted(tmp_path.glob("*.ttl"))
+    assert len(found) == 9
+    assert turtle_files(tmp_path, deep=False) == sorted(p for p in tmp_path.glob("*.ttl") if p.name[0] != ".")
+
+
+def test_names_starting_with_a_dot_are_passed_over(project_copy: Path, tmp_path: Path) -> None:
+    """An editor's lock (a link to nowhere), a draft put aside and a hidden folder are not curated data:
+    the build is the one without them."""
+    data = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data"
+    build(project_copy, tmp_path / "one" / "dist", tmp_path / "one" / "store")
+    (data / ".#findings.ttl").symlink_to("user@host.4242:1700000000")
+    (data / ".draft.ttl").write_text(PREFIXES + "substance:draft kg:note 1 .\n", "utf-8")
+    (data / ".drafts").mkdir()
+    (data / ".drafts" / "x.ttl").write_text("not Turtle", "utf-8")
+    build(project_copy, tmp_path / "two" / "dist", tmp_path / "two" / "store")
+    for name in ("opioid-kg.nq", "opioid-kg.trig"):
+        assert (tmp_path / "two" / "dist" / name).read_bytes() == (
+            tmp_path / "one" / "dist" / name
+        ).read_bytes()
     assert turtle_files(tmp_path / "missing") == []

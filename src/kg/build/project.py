@@ -118,10 +118,12 @@ def _concern_files(folder: Path) -> dict[str, list[Path]]:
 def turtle_files(folder: Path, *, deep: bool = True) -> list[Path]:
     """The entries named `*.ttl` in `folder`, and `deep` in its sub-folders, in path order (a folder
     so named too, which parsing then names); links to folders are not followed, as by pathlib's
-    `rglob`, which takes longer to walk the tree."""
+    `rglob`, which takes longer to walk the tree. A name starting with a dot is passed over, a
+    folder's with all it holds: an editor's lock (`.#facts.ttl`), a draft put aside, `.git/`."""
     found: list[Path] = []
     for top, folders, files in os.walk(folder):
-        found += [Path(top, name) for name in (*folders, *files) if name.endswith(".ttl")]
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [Path(top, name) for name in (*folders, *files) if name.endswith(".ttl") and name[0] != "."]
         if not deep:
             break
     return sorted(found)
@@ -149,6 +151,7 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
         tables = path / "tables"
         read = table_files(tables) if path.name != COMMON else set()
         for top, folders, files in os.walk(path):
+            folders[:] = [name for name in folders if not name.startswith(".")]  # passed over, as files are
             for linked in (Path(top, name) for name in folders if Path(top, name).is_symlink()):
                 raise InputError(linked, None, None, "a link to a folder is not followed; " + _UNREAD)
             for name in sorted(files):
