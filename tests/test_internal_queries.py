@@ -20,6 +20,7 @@ from kg.query.catalogue import load_catalogue
 from kg.query.internal import FOLDER, bound, internal_queries
 from kg.store.embedded import EmbeddedStore, create_store
 from kg.store.queryfiles import CatalogueError
+from kg.store.sparql import projection, query_form
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "kg"
 PROJECT = PACKAGE.parent.parent
@@ -83,6 +84,16 @@ def test_internal_queries_load_and_stay_out_of_the_public_catalogue() -> None:
     assert not any(line.startswith(f"{name}  (") for name in internal for line in listed.splitlines())
     internal_listing = CliRunner().invoke(main, ["--project", str(PROJECT), "queries", "--internal"]).output
     assert all(f"{name}  (" in internal_listing for name in internal)
+
+
+def test_every_select_the_server_may_ask_names_its_variables() -> None:
+    """A store's answer is checked against the variables its query projects (a store behind `kg serve
+    --store` that answers with others fails as the store, 502, not as the page reading it): each
+    SELECT of the catalogue and of the code names them, `SELECT *` none."""
+    queries = {**internal_queries(), **load_catalogue(PROJECT / "queries")}
+    selects = {name: query.text for name, query in queries.items() if query_form(query.text) == "select"}
+    assert len(selects) > 40
+    assert [name for name, text in selects.items() if not projection(text)] == []
 
 
 def test_the_push_probes_exactly_the_literals_beyond_the_core(tmp_path: Path) -> None:

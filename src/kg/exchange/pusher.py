@@ -20,9 +20,9 @@ from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
-from kg.store.base import Solutions, shown_url, value_rows
+from kg.store.base import Solutions, StoreFailed, shown_url, value_rows
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import REFUSED, RemoteError, RemoteQueryError, RemoteStore, tls_context
+from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -30,6 +30,12 @@ DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
 # Failures before a request left: the store cannot have seen it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+ACKNOWLEDGED = 1 << 16  # bytes of a success's answer read (its words are not used): the rest is dropped
+
+
+def _reraised(error: httpx.HTTPError) -> httpx.HTTPError:
+    """A failure while an answer is read, as it came: `Pusher.send` says what it means."""
+    return error
 
 
 class PushError(KgError, RuntimeError):
@@ -138,7 +144,7 @@ class Pusher:
         for attempt in range(attempts):
             answered: int | None = None  # the status of the last attempt's answer, if it had one
             try:
-                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]  # httpx's own options
+                response, detail = self._answer(method, url, kwargs)
             except httpx.InvalidURL:  # its words may quote part of the password
                 raise PushError(  # not shown: what a password is in it cannot be told
                     f"the URL of a {method} is not one a request can go to (its host, port or user part)"
@@ -157,7 +163,6 @@ class Pusher:
                 if response.status_code in (401, 403):
                     raise PushError(f"{shown} {REFUSED[response.status_code]}", unsure=unsure)
                 if response.status_code not in TRANSIENT_STATUS:
-                    detail = " ".join(response.text.split())[:300]
                     message = f"{problem}: {detail}" if detail else problem
                     raise PushError(message, response.status_code, unsure=unsure)
             if attempt + 1 < attempts:
@@ -165,6 +170,22 @@ class Pusher:
         raise PushError(
             problem + (f" (after {attempts} attempts)" if attempts > 1 else ""), answered, unsure=unsure
         )
+
+    def _answer(self, method: str, url: str, options: dict[str, object]) -> tuple[httpx.Response, str]:
+        """One request's answer and, for a refusal, the first of its words. The answer is read within
+        `--timeout` from when it began, whole (a success's, at most `ACKNOWLEDGED` bytes) or as far as
+        a refusal's words go: a store that trickles, or sends without end, is not waited for nor held.
+        The request itself (a graph's upload) is bounded by each read's and write's wait only."""
+        request = self.client.build_request(method, url, **options)  # type: ignore[arg-type]  # httpx's own
+        response = self.client.send(request, stream=True)
+        body = Body(response, time.monotonic() + self.target.timeout, _reraised)
+        try:
+            if response.status_code < 300:
+                body.whole(ACKNOWLEDGED)
+                return response, ""
+            return response, body.said()
+        finally:
+            body.close()
 
     def update(self, sparql: str, *, retry: bool = True) -> None:
         self.send(
@@ -251,9 +272,12 @@ class Pusher:
         if live == 0:
             return GraphChange(iri, count, 0)
         local = store.graph_ntriples(iri)
-        remote = self.remote(iri).construct_ntriples(*bound("graph", graph=iri))
+        # Read as far as twice the local graph: one larger than that is replaced rather than compared.
+        remote = self.remote(iri).construct_ntriples(
+            *bound("graph", graph=iri), most=2 * len(local) + (1 << 20)
+        )
         # A store that caps the size of answers sends fewer: then compare nothing, replace the graph.
-        complete = remote.count(b"\n") == live
+        complete = remote is not None and remote.count(b"\n") == live
         return graph_change(iri, local, live, remote if complete else None)
 
     @staticmethod
@@ -273,7 +297,7 @@ class Pusher:
     def counts(self, iris: list[str]) -> dict[str, int]:
         try:
             found = triples_per_graph(self.remote(*iris))
-        except (RemoteError, RemoteQueryError) as error:
+        except StoreFailed as error:  # any: what was written before is said by whoever catches this
             raise PushError(str(error)) from None
         return {iri: found.get(iri, 0) for iri in iris}
 

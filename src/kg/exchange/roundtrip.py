@@ -34,6 +34,7 @@ from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError
 
 PROBE_GRAPH = "urn:opioid-kg:probe"
+PROBE_MOST = 1 << 20  # bytes of the probe graph read back: it holds a few literals
 STORED_AS = "is stored as "  # what the probe says of a literal the target changes, before its form
 # Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value); the internal
 # query unusual-literals lists the same.
@@ -60,7 +61,11 @@ class Withheld:
     held: dict[ox.Quad, ox.Quad] = field(default_factory=dict)  # of `quads`: the target's own form
 
     def note(self) -> str:
-        why = "; ".join(f"{literal} {what}" for literal, what in sorted(self.literals.items()))
+        """What was withheld and why, each reason once (a refusal is the same for every literal)."""
+        by_reason: dict[str, list[str]] = {}
+        for literal, what in sorted(self.literals.items()):
+            by_reason.setdefault(what, []).append(literal)
+        why = "; ".join(f"{', '.join(literals)} {what}" for what, literals in by_reason.items())
         said = f"the target cannot keep {len(self.literals)} literal(s) as sent ({why})"
         said += f", so {len(self.quads)} triple(s) were not sent"
         if alone := [quad for quad in self.quads if quad not in self.held]:
@@ -172,7 +177,12 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
         if error.target_status not in REFUSING:
             raise  # no answer, a gateway's, a wrong address, a body too large: nothing of the literals
         refused = str(error)
-    kept = pusher.remote(PROBE_GRAPH).construct_ntriples(*bound("graph", graph=PROBE_GRAPH)).decode("utf-8")
+    read = pusher.remote(PROBE_GRAPH).construct_ntriples(*bound("graph", graph=PROBE_GRAPH), most=PROBE_MOST)
+    if read is None:
+        raise PushError(
+            f"the target holds more than {PROBE_MOST} bytes in the probe graph, written {len(lines)} triples"
+        )
+    kept = read.decode("utf-8")
     back = {line.split(" ", 1)[0]: line for line in kept.splitlines() if line}
     if refused is not None and not back:  # an answer that refused the write, and nothing was written
         return {str(literal): f"is refused ({refused})" for literal in literals}

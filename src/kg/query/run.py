@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.namespaces import PREFIXES
 from kg.query import results
-from kg.store.base import Bound, Store, StoreAnswer
+from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
 from kg.store.sparql import syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
@@ -122,7 +122,7 @@ def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = N
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
     read = 0  # characters of the terms read so far
-    if isinstance(answer, ox.QueryTriples | list):
+    if isinstance(answer, ox.QueryTriples | StreamedTriples | list):
         triples: list[ox.Triple] = []
         for triple in answer:
             if _full(len(triples), read, max_rows, max_bytes):

@@ -24,9 +24,10 @@ from typing import TypeVar, cast
 from flask import current_app, has_request_context, request
 
 from kg.query.catalogue import NamedQuery, load_catalogue
+from kg.query.counts import counted
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
-from kg.store.base import Store
+from kg.store.base import Store, StoreFailed
 from kg.store.description import DescribedCounts, built_description, described_counts
 from kg.store.opening import is_endpoint
 from kg.store.queryfiles import Bindings
@@ -196,6 +197,10 @@ class Services:
         except Exception as failure:
             if isinstance(failure, ServiceError):
                 status, message, passes = failure.status, failure.message, failure.retry_after is not None
+            elif isinstance(
+                failure, StoreFailed
+            ):  # the store behind sent what cannot be read: it may not again
+                status, message, passes = failure.status, failure.public, True
             else:  # a defect: kept like a refusal that would come again, not met again by each request
                 log.exception("making %r for every visitor failed", key)
                 status, message, passes = 500, f"it could not be made ({type(failure).__name__})", False
@@ -234,8 +239,7 @@ class Services:
         """Triples per named graph; the graphs a query may name in FROM or default-graph-uri."""
         if self._counted:
             return self._counted.graphs
-        rows = self.select(*typed("triples-per-graph"))
-        return {row["graph"].value: int(row["triples"].value) for row in rows}
+        return counted(self.select(*typed("triples-per-graph")), "graph", "triples")
 
     @cached_property
     def predicates(self) -> frozenset[str] | None:
@@ -251,8 +255,7 @@ class Services:
         """Instances per class in the union of the graphs, commonest first."""
         if self._counted:
             return dict(sorted(self._counted.classes.items(), key=lambda item: (-item[1], item[0])))
-        rows = self.select(*typed("instances-per-class"))
-        return {row["class"].value: int(row["instances"].value) for row in rows}
+        return counted(self.select(*typed("instances-per-class")), "class", "instances")
 
     @cached_property
     def _counted(self) -> DescribedCounts | None:

@@ -90,11 +90,33 @@ class StreamedSolutions:
             del solutions
 
 
+class StreamedTriples:
+    """A CONSTRUCT's or DESCRIBE's answer as a remote store sends it, its triples parsed as they are
+    read: a reader that stops (at a row cap) never reads, nor holds, the rest. Dropped as
+    `StreamedSolutions` is."""
+
+    def __init__(self, quads: ox.QuadParser, readable: Callable[[], AbstractContextManager[None]]) -> None:
+        self._quads: ox.QuadParser | None = quads
+        self._readable = readable
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        quads, self._quads = self._quads, None
+        if quads is None:
+            return
+        try:
+            with self._readable():
+                for quad in quads:
+                    yield quad.triple
+        finally:
+            del quads
+
+
 # A SELECT's answer is Oxigraph's stream of solutions, the embedded store's sorted list of them, or a
 # remote store's stream.
 Solutions = ox.QuerySolutions | SortedSolutions | StreamedSolutions
-# A graph answer is Oxigraph's stream of triples, or the list of triples a remote store sent.
-StoreAnswer = Solutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
+# A graph answer is Oxigraph's stream of triples, a remote store's, or the triples the server's workers
+# sent.
+StoreAnswer = Solutions | ox.QueryBoolean | ox.QueryTriples | StreamedTriples | list[ox.Triple]
 
 
 @dataclass(frozen=True)

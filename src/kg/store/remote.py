@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,12 +24,23 @@ import httpx
 import pyoxigraph as ox
 
 from kg.namespaces import GRAPH_NAMES, graph_iri
-from kg.store.base import Bound, Dataset, StoreAnswer, StoreFailed, StreamedSolutions, shown_url
+from kg.store.base import (
+    Bound,
+    Dataset,
+    StoreAnswer,
+    StoreFailed,
+    StreamedSolutions,
+    StreamedTriples,
+    shown_url,
+)
 from kg.store.ntriples import canonical_ntriples
-from kg.store.sparql import names_its_dataset, query_form, with_values
+from kg.store.sparql import names_its_dataset, projection, query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
-GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+# Graphs in the line-based formats only: RDF/XML's entities expand without bound (a kilobyte of them
+# is gigabytes of text), and every store writes N-Triples.
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}
 NO_GRAPH = str(graph_iri("none"))  # a graph name the dataset never gives a graph: an empty list's stand-in
 
 
@@ -69,9 +81,20 @@ def _article(form: str) -> str:
     return f"{'an' if form == 'ask' else 'a'} {form.upper()}"
 
 
-def _rdf_format(response: httpx.Response) -> ox.RdfFormat:
-    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-    return ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
+def _misshapen(answer: ox.QuerySolutions | ox.QueryBoolean, form: str, text: str) -> str:
+    """What is wrong with the shape of a store's answer to the query `text` of `form`, or ""."""
+    if isinstance(answer, ox.QueryBoolean) != (form == "ask"):
+        return f"{'a yes or no' if isinstance(answer, ox.QueryBoolean) else 'rows'} to {_article(form)}"
+    projected = projection(text) if isinstance(answer, ox.QuerySolutions) else None
+    sent = [variable.value for variable in answer.variables] if isinstance(answer, ox.QuerySolutions) else []
+    if projected is not None and set(sent) != set(projected):
+        return f"the variables ({' '.join(sent)}) to a query for ({' '.join(projected)})"
+    return ""
+
+
+def _media_type(response: httpx.Response) -> str:
+    media_type: str = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type
 
 
 class RemoteStore:
@@ -100,28 +123,36 @@ class RemoteStore:
         union_default_graph: bool = True,
         dataset: Dataset | None = None,
     ) -> StoreAnswer:
-        """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES."""
+        """Run a read-only SPARQL query on the endpoint; `bindings` are joined in as VALUES. The answer is
+        read as it is asked for; one of another kind than the query, or a SELECT's with other variables
+        than it projects, is the store's failure (a page reading it would fail as if its own)."""
         form_asked = query_form(sparql)
-        graph_answer = form_asked in ("construct", "describe")
         text = with_values(sparql, bindings or {})
         form = self._form(text, union_default_graph, dataset)
-        if graph_answer:
-            response = self._post(form, GRAPH_ACCEPT)
-            with self._readable():
-                return [quad.triple for quad in ox.parse(response.content, format=_rdf_format(response))]
-        body = self._open(form, RESULTS_ACCEPT)  # read as the rows are asked for
-        media_type = body.response.headers.get("content-type", "").split(";")[0].strip()
-        results_format = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
+        if form_asked in ("construct", "describe"):
+            return StreamedTriples(self._graph(form), self._readable)
+        body = self._open(form, RESULTS_ACCEPT)
+        results_format = ox.QueryResultsFormat.from_media_type(_media_type(body.response))
         with self._readable():
-            answer = ox.parse_query_results(io.BufferedReader(body), format=results_format)
-        if isinstance(answer, ox.QueryBoolean) != (form_asked == "ask"):  # what reads it would fail
-            sent = "a yes or no" if isinstance(answer, ox.QueryBoolean) else "rows"
-            del (
-                answer
-            )  # here, not with the error's frames in whichever thread drops them (see StreamedSolutions)
+            answer = ox.parse_query_results(
+                io.BufferedReader(body), format=results_format or ox.QueryResultsFormat.JSON
+            )
+        wrong = _misshapen(answer, form_asked, sparql)
+        if wrong:
+            del answer  # dropped here, not with the frames of the error (see StreamedSolutions)
             body.close()
-            raise RemoteError(self._said(f"sent {sent} to {_article(form_asked)}"), NO_ANSWER)
+            raise RemoteError(self._said(f"sent {wrong}"), NO_ANSWER)
         return StreamedSolutions(answer, self._readable) if isinstance(answer, ox.QuerySolutions) else answer
+
+    def _graph(self, form: dict[str, str | list[str]]) -> ox.QuadParser:
+        """A graph answer's triples, parsed as they are read, in the formats `GRAPH_ACCEPT` names."""
+        body = self._open(form, GRAPH_ACCEPT)
+        media_type = _media_type(body.response)
+        if media_type not in GRAPH_FORMATS:
+            body.close()
+            raise RemoteError(self._said(f"sent a graph as {media_type or 'no media type'}"), NO_ANSWER)
+        with self._readable():
+            return ox.parse(io.BufferedReader(body), format=GRAPH_FORMATS[media_type])
 
     @contextmanager
     def _readable(self) -> Iterator[None]:
@@ -132,13 +163,23 @@ class RemoteStore:
         except SyntaxError as error:
             raise RemoteError(self._said(f"sent an answer that cannot be read: {error}"), NO_ANSWER) from None
 
-    def construct_ntriples(self, sparql: str, bindings: Mapping[str, Bound] | None = None) -> bytes:
+    def construct_ntriples(
+        self, sparql: str, bindings: Mapping[str, Bound] | None = None, most: int = 1 << 30
+    ) -> bytes | None:
         """The graph a CONSTRUCT answers, as canonical N-Triples (see `kg.store.ntriples`), made from the
-        response's bytes without turning every triple into terms first: it may be a whole graph."""
+        response's bytes without turning every triple into terms first: it may be a whole graph. None
+        for an answer of more than `most` bytes, which is not read further."""
         text = with_values(sparql, bindings or {})
-        response = self._post(self._form(text, False, None), GRAPH_ACCEPT)
+        body = self._open(self._form(text, False, None), GRAPH_ACCEPT)
+        try:
+            media_type = _media_type(body.response)
+            if media_type not in GRAPH_FORMATS:
+                raise RemoteError(self._said(f"sent a graph as {media_type or 'no media type'}"), NO_ANSWER)
+            content = body.whole(most)
+        finally:
+            body.close()
         with self._readable():
-            return canonical_ntriples(response.content, _rdf_format(response))
+            return None if content is None else canonical_ntriples(content, GRAPH_FORMATS[media_type])
 
     def _form(
         self, text: str, union_default_graph: bool, dataset: Dataset | None
@@ -162,18 +203,7 @@ class RemoteStore:
             form["default-graph-uri"] = self.graphs
         return form
 
-    def _post(self, form: dict[str, str | list[str]], accept: str) -> httpx.Response:
-        """The store's whole answer (see `_open`)."""
-        body = self._open(form, accept)
-        try:
-            body.response.read()
-        except httpx.HTTPError as error:
-            raise self._broken(error) from None
-        finally:
-            body.close()
-        return body.response
-
-    def _open(self, form: dict[str, str | list[str]], accept: str) -> _Body:
+    def _open(self, form: dict[str, str | list[str]], accept: str) -> Body:
         """The store's answer, its body read as it is asked for. POST as an HTML form, the one request
         shape every store accepts (Virtuoso 7 waits forever on a bare `application/sparql-query` body).
         A client per query: nothing stays open between questions, whoever holds the store."""
@@ -186,20 +216,17 @@ class RemoteStore:
             client.close()
             said = "the store's URL is not one a request can go to (its host, port or user part)"
             raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
+        until = time.monotonic() + self.timeout
         try:
-            body = _Body(client.send(request, stream=True), client, self._broken)
+            body = Body(client.send(request, stream=True), until, self._broken, client)
         except httpx.HTTPError as error:
             client.close()
             raise self._broken(error) from None
         status = body.response.status_code
         if status < 300:
             return body
-        try:
-            detail = " ".join(body.read(DETAIL).decode("utf-8", "replace").split())[:300]
-        except RemoteError:
-            detail = ""
-        finally:
-            body.close()
+        detail = body.said()
+        body.close()
         if status in (401, 403):
             raise RemoteError(self._said(REFUSED[status]), NO_ANSWER)
         if 400 <= status < 500:
@@ -221,18 +248,25 @@ class RemoteStore:
         return shown_url(f"{self.endpoint} {what}", self.endpoint)
 
 
-class _Body(io.RawIOBase):
-    """A store's answer read as its parser asks for it. Closing it (the reader done with it, or the
-    answer dropped) closes the connection: past a row cap, the rest of an answer the store streams is
-    never read, nor held."""
+class Body(io.RawIOBase):
+    """An HTTP answer's body, read as its reader asks for it and by `until` (a `time.monotonic()`):
+    the time limit is the whole answer's, not each read's, so a store that sends a byte every few
+    seconds is stopped at it (at the latest one read's wait after). Closing it (the reader done, or
+    the answer dropped) closes the response and `client`, if given: past a row cap, the rest of an
+    answer the store streams is never read, nor held."""
 
     def __init__(
-        self, response: httpx.Response, client: httpx.Client, broken: Callable[[httpx.HTTPError], RemoteError]
+        self,
+        response: httpx.Response,
+        until: float,
+        failed: Callable[[httpx.HTTPError], Exception],
+        client: httpx.Client | None = None,
     ) -> None:
         super().__init__()
         self.response = response
+        self._until = until
+        self._failed = failed
         self._client = client
-        self._broken = broken
         self._chunks = response.iter_bytes()
         self._left = memoryview(b"")  # of the chunk being read: no copy of what is left of it
 
@@ -241,19 +275,39 @@ class _Body(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while not self._left:
+            if time.monotonic() > self._until:
+                raise self._failed(httpx.ReadTimeout("the whole answer took longer than allowed"))
             try:
                 self._left = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
             except httpx.HTTPError as error:
-                raise self._broken(error) from None  # through the parser to whoever reads the rows
+                raise self._failed(error) from None  # through the parser to whoever reads the rows
         size = min(len(buffer), len(self._left))
         buffer[:size] = self._left[:size]
         self._left = self._left[size:]
         return size
 
+    def whole(self, most: int) -> bytes | None:
+        """The rest of the body, or None once it holds more than `most` bytes (then left unread)."""
+        read = bytearray()
+        while chunk := self.read(min(1 << 20, most + 1 - len(read))):
+            read += chunk
+            if len(read) > most:
+                return None
+        return bytes(read)
+
+    def said(self) -> str:
+        """The first `DETAIL` bytes of a refusal, in one line of at most 300 characters; what could not
+        be read of it is left out."""
+        try:
+            return " ".join(self.read(DETAIL).decode("utf-8", "replace").split())[:300]
+        except Exception:  # noqa: BLE001 - a refusal whose words broke off is still a refusal
+            return ""
+
     def close(self) -> None:
         if not self.closed:
             self.response.close()
-            self._client.close()
+            if self._client is not None:
+                self._client.close()
         super().close()

@@ -199,6 +199,29 @@ def keyword(token: Token) -> str:
     return token.text.upper() if token.kind == "word" and token.text.isascii() else ""
 
 
+def projection(text: str) -> list[str] | None:
+    """The variables a SELECT projects, by name, in order (`?x`, and `?y` of `(… AS ?y)`); None for
+    `SELECT *`, a text that is no SELECT, or one whose projection cannot be read so."""
+    found = tokens(text)
+    start = next((i for i, t in enumerate(found) if keyword(t) == "SELECT"), None)
+    if start is None:
+        return None
+    names: list[str] = []
+    depth = 0  # of brackets: an expression, whose variable is the one after its AS
+    for token, following in zip(found[start + 1 :], found[start + 2 :] + [None], strict=True):
+        if token.kind == "punct" and token.text in "(){":
+            if token.text == "{" and depth == 0:
+                break
+            depth += {"(": 1, ")": -1}.get(token.text, 0)
+        elif depth == 0 and token.kind == "var":
+            names.append(token.text[1:])
+        elif depth == 0 and (token.text == "*" or keyword(token) in ("WHERE", "FROM")):
+            return None if token.text == "*" else names
+        elif keyword(token) == "AS" and following is not None and following.kind == "var":
+            names.append(following.text[1:])
+    return names or None
+
+
 def update_form(text: str) -> str:
     """The form "update", when the first keyword after the prologue starts a SPARQL Update operation."""
     first = next((t for t in tokens(text) if t.kind == "word" and t.text.upper() not in PROLOGUE), None)

@@ -1,0 +1,263 @@
+"""A store that answers slowly, without end, or in the wrong shape, behind `kg query --store`, `kg push`
+and `kg serve --store`: each is stopped within its time limit and reads no more than it needs, and
+what the store did is its failure (one line, or a 502), never a traceback or the server's 500."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from server_fixtures import _SERVING, KG, PROJECT, RunningServer
+
+from kg.exchange.push import PushError, Target, push
+from kg.query.counts import triples_per_graph
+from kg.query.run import collect
+from kg.store.base import StoreFailed
+from kg.store.remote import RemoteError, RemoteStore
+from kg.store.sparql import projection
+
+ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":['
+ROW = b'{"s":{"type":"uri","value":"urn:s"}},'
+TRIPLE = b"<urn:s> <urn:p> <urn:o> .\n"
+
+
+def _counts(graph: bytes, triples: bytes) -> bytes:
+    """An answer to the count of triples per graph, with what the store put in its one row."""
+    return b'{"head":{"vars":["graph","triples"]},"results":{"bindings":[{' + graph + triples + b"}]}}"
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A store that answers every request with `status`, `media_type` and the chunks `body` yields,
+    one every `pause` seconds, in chunked encoding (so that it may never end)."""
+
+    protocol_version = "HTTP/1.1"
+    status = 200
+    media_type = "application/sparql-results+json"
+    pause = 0.0
+    body: Callable[[], Iterator[bytes]] = staticmethod(lambda: iter([ROWS + b"]}}"]))
+
+    def _any(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(self.status)
+        self.send_header("Content-Type", self.media_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for chunk in self.body():
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                time.sleep(self.pause)
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the reader left: what it did not read is never sent
+            pass
+        self.close_connection = True
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+class Store:
+    """A hostile store on a port of its own, for one test."""
+
+    def __init__(self, kind: type[_Hostile] = _Hostile, **behaviour: object) -> None:
+        if "body" in behaviour:
+            behaviour["body"] = staticmethod(behaviour["body"])  # type: ignore[arg-type]  # a callable
+        handler = type("Handler", (kind,), behaviour)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What a failure was, read in the thread that raised it: its frames may hold Oxigraph's answers,
+    which may be dropped in that thread only."""
+
+    kind: type[BaseException]
+    text: str
+    status: int | None
+
+
+def finished(work: Callable[[], object], seconds: float = 60) -> object:
+    """What `work` returned, or a `Raised`, once it ended; fails if it is still running after `seconds`
+    (it would never end: the bound is what is tested, not how fast)."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:  # noqa: BLE001 - handed to the test, which says what it expects
+            outcome.append(Raised(type(error), str(error), getattr(error, "status", None)))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
+def raised(outcome: object, kind: type[BaseException], *said: str) -> Raised:
+    """`outcome` as the failure of `kind` whose message holds each of `said`."""
+    assert isinstance(outcome, Raised) and issubclass(outcome.kind, kind), outcome
+    assert all(words in outcome.text for words in said), outcome.text
+    return outcome
+
+
+def endless(chunk: bytes, first: bytes = b"") -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        if first:  # an empty chunk would end the answer
+            yield first
+        while True:
+            yield chunk
+
+    return chunks
+
+
+def test_an_answer_trickled_a_byte_at_a_time_is_stopped_at_the_time_limit() -> None:
+    """Each byte comes well within the time a read may wait: the whole answer's limit stops it."""
+    with Store(pause=0.2, body=endless(b" ", ROWS)) as store:
+        failed = finished(
+            lambda: list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
+        )
+    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+
+
+class _RefusingUpdates(_Hostile):
+    """A store that holds nothing (every query's answer has its variables and no row) and answers every
+    update as its `status`, `body` and `pause` say."""
+
+    def _any(self) -> None:
+        if not self.path.startswith("/update"):
+            form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("content-length", 0))).decode())
+            names = projection(form["query"][0])
+            empty = b""  # a graph's answer, in N-Triples
+            if names is not None:
+                listed = ",".join(f'"{name}"' for name in names)
+                empty = f'{{"head":{{"vars":[{listed}]}},"results":{{"bindings":[]}}}}'.encode()
+            self.send_response(200)
+            self.send_header(
+                "Content-Type",
+                "application/n-triples" if names is None else "application/sparql-results+json",
+            )
+            self.send_header("Content-Length", str(len(empty)))
+            self.end_headers()
+            self.wfile.write(empty)
+            return
+        super()._any()
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+
+def test_a_push_to_a_store_that_trickles_its_answers_stops_at_its_time_limit(built) -> None:
+    """Queries answered at once, each update acknowledged a byte at a time: the push stops at its limit."""
+    with Store(_RefusingUpdates, pause=0.2, body=endless(b" ")) as store:
+        target = Target(store.url + "/query", store.url + "/update", timeout=1.0, retries=0)
+        failed = finished(lambda: push(built.store(), target))
+    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
+
+
+def test_a_refusal_without_end_is_read_no_further_than_its_first_words(built) -> None:
+    """`kg push` read a refusal's whole body: one that never ends held gigabytes within a minute."""
+    refusing = {"status": 400, "media_type": "text/plain", "body": endless(b"no " * 1000)}
+    with Store(_RefusingUpdates, **refusing) as store:
+        target = Target(store.url + "/query", store.url + "/update", timeout=30.0, retries=0)
+        failed = finished(lambda: push(built.store(), target))
+    said = raised(failed, PushError, "answered 400", "no no no").text
+    refusals = re.findall(r"(?:no )+", said)  # the update's, and the probe's once for all its literals
+    assert len(refusals) == 2 and max(len(words) for words in refusals) <= 300, said
+
+
+def test_a_graph_answer_is_read_as_far_as_the_row_cap() -> None:
+    """A CONSTRUCT's answer was read whole before its first triple was counted: one without end, never."""
+    with Store(media_type="application/n-triples", body=endless(TRIPLE * 100)) as store:
+        read = finished(lambda: collect(RemoteStore(store.url).query("CONSTRUCT WHERE { ?s ?p ?o }"), 5))
+    assert not isinstance(read, Exception), read
+    assert len(read.triples) == 5 and read.truncated  # type: ignore[attr-defined]  # a QueryResult
+
+
+@pytest.mark.parametrize("media_type", ["application/rdf+xml", "text/html", "application/ld+json"])
+def test_a_graph_answer_in_another_format_is_refused_unread(media_type: str) -> None:
+    """RDF/XML's entities expand without bound (a kilobyte of them, gigabytes): graphs are asked for, and
+    read, in N-Triples or Turtle only."""
+    laughs = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">]><r>&a;</r>'
+    with Store(media_type=media_type, body=lambda: iter([laughs])) as store:
+        failed = finished(lambda: RemoteStore(store.url).query("CONSTRUCT WHERE { ?s ?p ?o }"))
+    raised(failed, RemoteError, f"sent a graph as {media_type}")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            _counts(
+                b'"graph":{"type":"uri","value":"urn:g"},', b'"triples":{"type":"literal","value":"\xc2\xb2"}'
+            ),
+            "count",
+        ),
+        (_counts(b"", b'"triples":{"type":"literal","value":"1"}'), "count"),
+        (
+            b'{"head":{"vars":["s"]},"results":{"bindings":[]}}',
+            "the variables (s) to a query for (graph triples)",
+        ),
+    ],
+    ids=["a digit that is no digit", "a row without its graph", "other variables"],
+)
+def test_a_count_the_store_sent_in_the_wrong_shape_is_its_failure(answer: bytes, said: str) -> None:
+    """A count of "²" (a digit to `str.isdigit`, not to `int`) or a row without its graph was a
+    traceback of `kg push` after it had written; an answer of other variables than asked, a page's 500."""
+    with Store(body=lambda: iter([answer])) as store:
+        failed = finished(lambda: triples_per_graph(RemoteStore(store.url)))
+    raised(failed, StoreFailed, said)
+
+
+def _serving(store: str, logs: Path) -> RunningServer:
+    """`kg serve --store` in front of `store`, once it listens (its own pages may fail)."""
+    handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=logs)
+    with os.fdopen(handle, "wb") as output:
+        process = subprocess.Popen(
+            [str(KG), "--project", str(PROJECT), "serve", "--store", store, "--port", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if found := _SERVING.search(Path(name).read_text(errors="replace")):
+            return RunningServer(found.group(1), process, Path(name))
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(Path(name).read_text(errors="replace"))
+
+
+def test_pages_in_front_of_a_store_whose_counts_cannot_be_read_are_its_failure(tmp_path: Path) -> None:
+    """Every SELECT answered with a count of "abc": the SPARQL endpoint, the front page and the network
+    were 500s, the server's own fault; they are the store's, 502."""
+    count = _counts(b'"graph":{"type":"uri","value":"urn:g"},', b'"triples":{"type":"literal","value":"abc"}')
+    with Store(body=lambda: iter([count])) as store:
+        server = _serving(store.url + "/query", tmp_path)
+        try:
+            for path, query in [("/sparql", {"query": "ASK {}"}), ("/", {}), ("/network", {})]:
+                reply = server.get(path, "application/json", **query)
+                assert reply.status == 502, (path, reply.status, reply.text)
+                assert "abc" not in reply.text and "127.0.0.1" not in reply.text
+        finally:
+            server.stop()
