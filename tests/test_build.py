@@ -126,6 +126,32 @@ def test_ill_typed_literal_is_an_error(
     assert str(error.value) == f"{changes}:{line}: ill-typed literal: {message}"
 
 
+@pytest.mark.parametrize(
+    ("written", "before"),
+    [
+        ("'20x1'^^xsd:gYear", 'rdfs:comment "20x1"@en ;'),  # another quote; the same text in a comment
+        ('"""20x1"""^^xsd:gYear', '# "20x1"^^xsd:gYear in a comment\n'),
+        ('"20\\u0078\\u0031"^^<http://www.w3.org/2001/XMLSchema#gYear>', 'rdfs:comment "20x1" ;'),
+    ],
+    ids=["single quotes after a plain string", "long quotes after a comment", "escapes and a full IRI"],
+)
+def test_an_ill_typed_literal_is_named_where_it_is_written(
+    project_copy: Path, tmp_path: Path, written: str, before: str
+) -> None:
+    """The first line holding the quoted text was named, a plain string or a comment as well, and
+    none where the literal was written in other quotes."""
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    text = changes.read_text("utf-8")
+    original = 'kg:highestSince "2000"^^xsd:gYear'
+    assert original in text
+    lines = text[: text.index(original)].count("\n") + 1
+    changes.write_text(text.replace(original, f"{before}\n    kg:highestSince {written}", 1), "utf-8")
+    line = lines + 1 + before.count("\n")
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(error.value) == f'{changes}:{line}: ill-typed literal: "20x1" is not a valid xsd:gYear'
+
+
 def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) -> None:
     places = project_copy / "graph" / "common" / "data" / "places.ttl"
     places.write_text(

@@ -575,3 +575,33 @@ change:fixture-mx-poppy-cultivation-2016-2017 a kg:StatedChange ;
         row for row in rows if row.get("change") == ID + "change/fixture-mx-poppy-cultivation-2016-2017"
     ]
     assert [row["source"] for row in stated] == [ID + "document/fixture-poppy-estimate"]
+
+
+def test_a_source_build_names_another_source_s_evidence_where_it_is_written(library: Path) -> None:
+    """An excerpt of the report that graph/common/ cites, misquoted: the build of the fixture alone
+    names the report's file and line, as the full build does, not the copy it reads the evidence from
+    (a file gone once the build failed)."""
+    excerpts = library / "graph" / REPORT / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    excerpts.write_text(text.replace('"Mexican farmers may be', '"Mexican farmers must be'), "utf-8")
+    line = next(
+        n for n, row in enumerate(text.splitlines(), 1) if row.startswith("excerpt:multiple-harvests ")
+    )
+    result = CliRunner().invoke(main, ["--project", str(library), "build", "--source", FIXTURE])
+    assert result.exit_code == 1, result.output
+    assert f"{excerpts}:{line}:" in result.output, result.output
+    assert "cited-evidence" not in result.output
+
+
+def test_a_source_build_takes_the_evidence_its_own_facts_cite_in_another_source(library: Path) -> None:
+    """The fixture's agency also rests on an excerpt of the report that graph/common/ does not cite: the
+    full build passes, and the build of the fixture alone, which checks what the full build checks for
+    that source, passes too (it failed: the excerpt was not read)."""
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    text = statistics.read_text("utf-8")
+    cited = "    prov:wasDerivedFrom excerpt:fixture-cultivation-2017 .\n\ndataset:"
+    assert cited in text
+    statistics.write_text(text.replace(cited, cited.replace(" .", " , excerpt:disagreements .")), "utf-8")
+    for command in (["build"], ["build", "--source", FIXTURE]):
+        result = CliRunner().invoke(main, ["--project", str(library), *command])
+        assert result.exit_code == 0, (command, result.output)

@@ -143,21 +143,31 @@ class SubjectIndex:
     def find_use(self, iri: str, within: Path | None = None) -> Location | None:
         """The first line, in file order, where `iri` stands as a name (a predicate, a class, an
         object, a subject); in the file `within` only, when given."""
+        return self._first_heard(iri, self.files if within is None else (within,), self._may_name)
+
+    def find_literal(self, literal: ox.Literal, within: Path) -> Location | None:
+        """The first line of the file `within` where `literal` is written with its datatype (`"x"^^t`,
+        however its string is quoted and escaped), outside comments and other strings."""
+        return self._first_heard(str(literal), (within,), lambda path, text, term: True)
+
+    def _first_heard(
+        self, term: str, paths: tuple[Path, ...], may_hold: Callable[[Path, str, str], bool]
+    ) -> Location | None:
+        """Where the scanner first hears `term` (a name's IRI, a typed literal's N-Triples spelling)
+        in `paths`, those whose text `may_hold` it."""
         found: list[Location] = []
 
-        def heard(name: str, place: Location) -> None:
-            if name == iri and not found:
+        def heard(used: str, place: Location) -> None:
+            if used == term and not found:
                 found.append(place)
 
-        for path in self.files if within is None else [within]:
+        for path in paths:
             text = _text(path)
-            if not self._may_name(path, text, iri):
+            if not may_hold(path, text, term):
                 continue
             for _ in self._statements(path, text, heard):
                 if found:
-                    break
-            if found:
-                return found[0]
+                    return found[0]
         return None
 
     def find_anonymous(self, holding: str = "") -> Location | None:
@@ -204,6 +214,7 @@ def _scan(
     directive: list[str] = []  # the tokens of a directive being read
     start: tuple[int, Location, str | None, bool] | None = None  # the statement being read
     reifier = False  # the token after a tilde: a reifier's name, whose statements start there
+    string: tuple[str, Location, bool] | None = None  # the last string, and whether `^^` followed it
     for token in _TOKEN.finditer(text):
         kind = token.lastgroup
         if start is not None and uses is None and kind is None and not reifier:
@@ -236,8 +247,13 @@ def _scan(
         if reifier and (reified := _name(value, prefixes, base)) is not None:
             yield _Statement(origin or Location(path, line), reified, False, (token.start(), token.end()))
         reifier = kind == "r"
-        if uses is not None and (used := _name(value, prefixes, base)) is not None:
-            uses(used, origin or Location(path, line))
+        if uses is not None:
+            used = _name(value, prefixes, base)
+            if used is not None:
+                uses(used, origin or Location(path, line))
+            string = _typed(string, value, used, uses)
+            if value[:1] in ('"', "'"):
+                string = (value, origin or Location(path, line), False)
         if kind == "b":
             depth = depth + 1 if value in _OPENS else max(depth - 1, 0)
         elif kind == "d" and depth == 0 and start is not None:
@@ -245,6 +261,41 @@ def _scan(
             start = None
     if start is not None:
         yield _Statement(start[1], start[2], start[3], (start[0], len(text)))
+
+
+def _typed(
+    string: tuple[str, Location, bool] | None,
+    token: str,
+    named: str | None,
+    uses: Callable[[str, Location], None],
+) -> tuple[str, Location, bool] | None:
+    """After `token`, the string a datatype may yet follow: `uses` hears a typed literal, in its
+    N-Triples spelling, where its string stands."""
+    if string is None:
+        return None
+    if token == "^^" and not string[2]:
+        return (string[0], string[1], True)
+    if string[2] and named is not None:
+        uses(str(ox.Literal(_string_value(string[0]), datatype=ox.NamedNode(named))), string[1])
+    return None
+
+
+def _string_value(token: str) -> str:
+    """The text a string token holds, its escapes read (`\n`, `\"`, `\u00e9`)."""
+    quote = token[:3] if token[:3] in ('"""', "'''") else token[:1]
+    body = token[len(quote) :]
+    body = body[: -len(quote)] if body.endswith(quote) and len(body) >= len(quote) else body
+    return _STRING_ESCAPE.sub(_escaped, body)
+
+
+_STRING_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _escaped(found: re.Match[str]) -> str:
+    if found.group(3) is not None:
+        return _ECHAR.get(found.group(3), found.group(3))
+    return chr(int(found.group(1) or found.group(2), 16))
 
 
 def _directive(tokens: list[str], prefixes: dict[str, str], base: str) -> str:

@@ -11,6 +11,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.build.literals import lexical_error
+from kg.build.locate import SubjectIndex
 from kg.files import InputError, read_file, utf8_text
 
 __all__ = ["InputError", "checked_triples", "parse_turtle", "rdflib_term", "read_input"]
@@ -37,7 +38,9 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
             if isinstance(term, ox.Literal) and not term.language:
                 problem = lexical_error(term.value, term.datatype.value)
                 if problem:
-                    raise InputError(path, _line_of(path, term.value), None, f"ill-typed literal: {problem}")
+                    place = SubjectIndex([path]).find_literal(term, path)
+                    line = place.line if place is not None else None
+                    raise InputError(path, line, None, f"ill-typed literal: {problem}")
             yield triple
     except MemoryError as error:  # Oxigraph's parser holds one token at most in its buffer
         raise _too_long(path, text, error) from None
@@ -67,15 +70,6 @@ def rdflib_term(term: object) -> Node:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
-
-
-def _line_of(path: Path, lexical: str) -> int | None:
-    """The first line of `path` that holds the quoted lexical form (the parser gives no positions)."""
-    needle = f'"{lexical}"'
-    for number, line in enumerate(path.read_text("utf-8-sig").splitlines(), start=1):
-        if needle in line:
-            return number
-    return None
 
 
 def _too_long(path: Path, text: bytes, error: MemoryError) -> InputError:
