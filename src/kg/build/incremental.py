@@ -112,19 +112,31 @@ Patchable = tuple[list[tuple[str, int]] | None, dict[bytes, int], dict[str, int]
 
 def write_state(generation: Generation, texts: dict[str, str], checks: str, dump: Patchable) -> None:
     """What the next build needs to start from this one: the code that checked it, its texts' digests,
-    its Data Cube checks' digest, and what patching its dump needs, with the sizes of the dump and of
-    each graph's file (in `generation.graphs`) to check them by."""
+    its Data Cube checks' digest, and what patching its dump needs, with the signature of the dump and
+    of each graph's file (in `generation.graphs`, see `file_signature`) to check them by."""
     state: dict[str, object] = {"code": code_digest(), "texts": texts, "checks": checks}
     inputs, repeated, counts, sorted_dump = dump
     if inputs is not None:
-        graphs = {name: (generation.graphs / f"{name}.nq").stat().st_size for name in counts}
+        graphs = {name: file_signature(generation.graphs / f"{name}.nq") for name in counts}
         state |= {
             "inputs": inputs,
             "repeated": {line.decode(): times for line, times in repeated.items()},
-            "sizes": {"dump": sorted_dump.stat().st_size, "graphs": graphs},
+            "sizes": {"dump": file_signature(sorted_dump), "graphs": graphs},
             "triples": counts,
         }
     (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+
+
+def file_signature(path: Path) -> list[int]:
+    """What tells a file written by a build from the same file changed since: its size and its
+    modification time (written in place, even to the same size). Not its inode, which a copy of the
+    project changes, nor its change time, which the build's own links and permissions change."""
+    return signature(path.stat())
+
+
+def signature(found: os.stat_result) -> list[int]:
+    """`file_signature` of what `stat` found."""
+    return [found.st_size, found.st_mtime_ns]
 
 
 def change_of(removed: bytes, added: bytes) -> Change:

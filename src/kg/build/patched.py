@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, usable_state
+from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, signature, usable_state
 from kg.build.parse_workers import Input, Job
 from kg.build.parsed import ParsedFiles
 from kg.build.streaming import graph_of
@@ -101,10 +101,10 @@ def patched_dump(
 
 
 def _as_recorded(previous: Generation, recorded: object, triples: object) -> bool:
-    """Whether the previous dump and graphs' files are there, regular files of the sizes its build
-    recorded, in folders of the generation's own, one file for each graph it counted triples of. A
-    link, to a file or to a folder, would carry what it points to into the new generation; a FIFO
-    would be waited on."""
+    """Whether the previous dump and graphs' files are there, regular files as its build recorded them
+    (`file_signature`: not changed since, even in place to the same size), in folders of the
+    generation's own, one file for each graph it counted triples of. A link, to a file or to a folder,
+    would carry what it points to into the new generation; a FIFO would be waited on."""
     if not isinstance(recorded, dict) or not isinstance(recorded.get("graphs"), dict):
         return False
     if not isinstance(triples, dict) or set(triples) != set(recorded["graphs"]):
@@ -113,18 +113,19 @@ def _as_recorded(previous: Generation, recorded: object, triples: object) -> boo
     files = {previous.dist / "opioid-kg.nq": recorded.get("dump")} | {
         previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
     }
-    return all(_size_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
-        _size_if(path, stat.S_ISREG) == size for path, size in files.items()
+    return all(_signature_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
+        _signature_if(path, stat.S_ISREG) == signature for path, signature in files.items()
     )
 
 
-def _size_if(path: Path, kind: Callable[[int], bool]) -> int | None:
-    """The size of what is at `path`, itself not a link, when it is of the `kind`; else None."""
+def _signature_if(path: Path, kind: Callable[[int], bool]) -> list[int] | None:
+    """The `file_signature` of what is at `path`, itself not a link, when it is of the `kind`; else
+    None."""
     try:
         found = path.lstat()
     except OSError:
         return None
-    return found.st_size if kind(found.st_mode) else None
+    return signature(found) if kind(found.st_mode) else None
 
 
 def _new_inputs(
