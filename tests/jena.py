@@ -5,10 +5,12 @@ verdict against Jena's with this one reading."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
+import pytest
 from rdflib import BNode, Graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -29,6 +31,10 @@ MESSAGES = [
     "xerces/impl/msg/DatatypeMessages.properties",
     "xerces/impl/msg/XMLSchemaMessages.properties",
 ]
+needs_jena = pytest.mark.skipif(
+    not JENA_CORE.is_file() or shutil.which("java") is None,
+    reason="Apache Jena or Java is not installed (apt-get install libapache-jena-java default-jre-headless)",
+)
 Key = tuple[str, str, str, str, str]  # focus node, shape, constraint component, path, value
 
 

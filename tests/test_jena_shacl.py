@@ -8,7 +8,6 @@ as N-Triples, and the shapes as Turtle. Blank nodes compare as `[]` (each engine
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zlib
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from jena import JENA_CORE, Key, jena_classpath, jena_report, read_verdict
+from jena import Key, jena_classpath, jena_report, needs_jena, read_verdict
 from rdflib import Graph
 from shacl_cases import broken_graph
 
@@ -25,10 +24,7 @@ from kg.build.serializations import DUMP_PART, write_serializations
 from kg.build.store_validation import validate_store
 from kg.store.description import DUMP_FILE
 
-pytestmark = pytest.mark.skipif(
-    not JENA_CORE.is_file() or shutil.which("java") is None,
-    reason="Apache Jena or Java is not installed (apt-get install libapache-jena-java default-jre-headless)",
-)
+pytestmark = needs_jena
 GRAPH = ox.NamedNode("urn:test:data")
 Verdict = tuple[str, set[Key]]  # conforms, distinct results
 

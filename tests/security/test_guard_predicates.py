@@ -4,13 +4,12 @@ them; Virtuoso's `bif:contains`), which neither the guard nor Oxigraph's plan kn
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from foreign_predicates import ADMITTED, FOREIGN, HELD, NOT_HELD, PREDICATES, RDF, forms
-from jena import jena_classpath
+from jena import jena_classpath, needs_jena
 
 from kg.server import guard
 from kg.server.config import DEFAULT_MAX_NESTING, DEFAULT_MAX_QUERY_LENGTH
@@ -29,7 +28,7 @@ def refused(text: str, predicates: frozenset[str] | None = PREDICATES) -> guard.
     return None
 
 
-@pytest.mark.skipif(shutil.which("java") is None, reason="Java (for Apache Jena) is not installed")
+@needs_jena
 def test_jena_runs_code_named_by_a_predicate_and_the_guard_refuses_it(tmp_path: Path) -> None:
     """On an empty dataset, Jena's `arq` binds both variables of each query: the predicate ran as code.
     The guard refuses both texts, naming the predicate."""
