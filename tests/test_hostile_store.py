@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -17,13 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from certificate import self_signed
 from server_fixtures import _SERVING, KG, PROJECT, RunningServer
 
 from kg.exchange.push import PushError, Target, push
 from kg.query.counts import triples_per_graph
 from kg.query.run import collect
 from kg.store.base import StoreFailed
-from kg.store.remote import RemoteError, RemoteStore
+from kg.store.remote import RemoteError, RemoteStore, tls_context
 from kg.store.sparql import projection
 
 ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":['
@@ -71,14 +73,20 @@ class _Hostile(BaseHTTPRequestHandler):
 class Store:
     """A hostile store on a port of its own, for one test."""
 
-    def __init__(self, kind: type[_Hostile] = _Hostile, **behaviour: object) -> None:
+    def __init__(
+        self, kind: type[_Hostile] = _Hostile, tls: ssl.SSLContext | None = None, **behaviour: object
+    ) -> None:
+        """With `tls`, the store answers HTTPS with that context's certificate."""
         if "body" in behaviour:
             behaviour["body"] = staticmethod(behaviour["body"])  # type: ignore[arg-type]  # a callable
         handler = type("Handler", (kind,), behaviour)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> Store:
         return self
@@ -185,6 +193,68 @@ def test_a_refusal_without_end_is_read_no_further_than_its_first_words(built) ->
     said = raised(failed, PushError, "answered 400", "no no no").text
     refusals = re.findall(r"(?:no )+", said)  # the update's, and the probe's once for all its literals
     assert len(refusals) == 2 and max(len(words) for words in refusals) <= 300, said
+
+
+class _TrickledHeaders(_Hostile):
+    """A store whose status line comes at once and its headers a byte every `pause` seconds, `padding`
+    bytes of them (200 s of them, by default), before the whole of its `body`: each byte well within
+    a read's wait."""
+
+    padding = 1000
+
+    def _any(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b"".join(self.body())
+        head = b"HTTP/1.1 %d OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nX-Padding: " % (
+            self.status,
+            self.media_type.encode(),
+            len(body),
+        )
+        try:
+            self.wfile.write(head)
+            for _ in range(self.padding):
+                self.wfile.write(b".")
+                self.wfile.flush()
+                time.sleep(self.pause)
+            self.wfile.write(b"\r\n\r\n" + body)
+        except OSError:  # the reader left
+            pass
+        self.close_connection = True
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+
+class _RefusingUpdatesSlowly(_RefusingUpdates, _TrickledHeaders):
+    """Queries answered at once, each update's headers trickled."""
+
+
+def test_headers_trickled_a_byte_at_a_time_are_stopped_at_the_time_limit() -> None:
+    """The limit is the whole answer's from its first byte, headers too: httpx bounds each read only."""
+    with Store(_TrickledHeaders, pause=0.2) as store:
+        failed = finished(
+            lambda: list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
+        )
+    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+
+
+def test_headers_trickled_over_tls_are_stopped_at_the_time_limit(tmp_path: Path) -> None:
+    """Under TLS the plain socket is shut beneath the TLS object the reading thread holds."""
+    served, certificate = self_signed(tmp_path)
+
+    def query() -> object:  # in a thread of its own, whose TLS context (its own) trusts the certificate
+        tls_context().load_verify_locations(certificate)
+        return list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
+
+    with Store(_TrickledHeaders, tls=served, pause=0.2) as store:
+        failed = finished(query)
+    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+
+
+def test_a_push_to_a_store_that_trickles_its_headers_stops_at_its_time_limit(built) -> None:
+    with Store(_RefusingUpdatesSlowly, pause=0.2, body=lambda: iter([b"done"])) as store:
+        target = Target(store.url + "/query", store.url + "/update", timeout=1.0, retries=0)
+        failed = finished(lambda: push(built.store(), target))
+    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
 
 
 def test_a_graph_answer_is_read_as_far_as_the_row_cap() -> None:

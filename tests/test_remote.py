@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from certificate import self_signed
 
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
@@ -140,15 +140,7 @@ def test_open_store_chooses_by_spec(built):
 
 def test_an_https_endpoint_whose_certificate_no_authority_signed_is_refused(tmp_path: Path) -> None:
     """Every client of the process shares one TLS context, made once: it still verifies certificates."""
-    key, certificate = tmp_path / "key.pem", tmp_path / "certificate.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
-        check=True,
-        capture_output=True,
-    )
-    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    served.load_cert_chain(certificate, key)
+    served, certificate = self_signed(tmp_path)
     with socket.create_server(("127.0.0.1", 0)) as listening:
         port = listening.getsockname()[1]
 

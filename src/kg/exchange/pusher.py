@@ -21,6 +21,7 @@ from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
 from kg.store.base import Solutions, StoreFailed, shown_url, value_rows
+from kg.store.deadline import Connection, Deadline
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
@@ -132,6 +133,7 @@ class Pusher:
         self.client = httpx.Client(
             auth=target.auth, headers=headers, timeout=target.timeout, verify=tls_context()
         )
+        self.connection = Connection()  # the client's, which each request's deadline may shut
         self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
         self.notes: list[str] = []  # what went wrong without stopping the push
 
@@ -173,12 +175,18 @@ class Pusher:
 
     def _answer(self, method: str, url: str, options: dict[str, object]) -> tuple[httpx.Response, str]:
         """One request's answer and, for a refusal, the first of its words. The answer is read within
-        `--timeout` from when it began, whole (a success's, at most `ACKNOWLEDGED` bytes) or as far as
-        a refusal's words go: a store that trickles, or sends without end, is not waited for nor held.
-        The request itself (a graph's upload) is bounded by each read's and write's wait only."""
-        request = self.client.build_request(method, url, **options)  # type: ignore[arg-type]  # httpx's own
-        response = self.client.send(request, stream=True)
-        body = Body(response, time.monotonic() + self.target.timeout, _reraised)
+        `--timeout` from when the request was all sent, headers and body, whole (a success's, at most
+        `ACKNOWLEDGED` bytes) or as far as a refusal's words go: a store that trickles, or sends without
+        end, is not waited for nor held. The request itself (a graph's upload) is bounded by each
+        write's wait only: it takes as long as its size needs."""
+        deadline = Deadline(self.target.timeout, self.connection, after_upload=True)
+        request = self.client.build_request(method, url, extensions=deadline.extensions, **options)  # type: ignore[arg-type]  # httpx's own
+        try:
+            response = self.client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            deadline.cancel()
+            raise deadline.broken(error) from None
+        body = Body(response, deadline, _reraised)
         try:
             if response.status_code < 300:
                 body.whole(ACKNOWLEDGED)

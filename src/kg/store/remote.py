@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +32,7 @@ from kg.store.base import (
     StreamedTriples,
     shown_url,
 )
+from kg.store.deadline import PASSED, Deadline
 from kg.store.ntriples import canonical_ntriples
 from kg.store.sparql import names_its_dataset, projection, query_form, with_values
 
@@ -210,18 +210,22 @@ class RemoteStore:
         client = httpx.Client(
             auth=self.auth, headers=self.headers, timeout=self.timeout, verify=tls_context()
         )
+        deadline = Deadline(self.timeout)
         try:
-            request = client.build_request("POST", self.endpoint, data=form, headers={"accept": accept})
+            request = client.build_request(
+                "POST", self.endpoint, data=form, headers={"accept": accept}, extensions=deadline.extensions
+            )
         except httpx.InvalidURL:  # its words may quote part of the password
+            deadline.cancel()
             client.close()
             said = "the store's URL is not one a request can go to (its host, port or user part)"
             raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
-        until = time.monotonic() + self.timeout
         try:
-            body = Body(client.send(request, stream=True), until, self._broken, client)
+            body = Body(client.send(request, stream=True), deadline, self._broken, client)
         except httpx.HTTPError as error:
+            deadline.cancel()
             client.close()
-            raise self._broken(error) from None
+            raise self._broken(deadline.broken(error)) from None
         status = body.response.status_code
         if status < 300:
             return body
@@ -249,22 +253,22 @@ class RemoteStore:
 
 
 class Body(io.RawIOBase):
-    """An HTTP answer's body, read as its reader asks for it and by `until` (a `time.monotonic()`):
-    the time limit is the whole answer's, not each read's, so a store that sends a byte every few
-    seconds is stopped at it (at the latest one read's wait after). Closing it (the reader done, or
-    the answer dropped) closes the response and `client`, if given: past a row cap, the rest of an
-    answer the store streams is never read, nor held."""
+    """An HTTP answer's body, read as its reader asks for it and within its `deadline`, which holds
+    the whole answer's time limit, headers and body (`kg.store.deadline`): a store that sends a byte
+    every few seconds is stopped at it. Closing it (the reader done, or the answer dropped) closes the
+    response and `client`, if given: past a row cap, the rest of an answer the store streams is never
+    read, nor held."""
 
     def __init__(
         self,
         response: httpx.Response,
-        until: float,
+        deadline: Deadline,
         failed: Callable[[httpx.HTTPError], Exception],
         client: httpx.Client | None = None,
     ) -> None:
         super().__init__()
         self.response = response
-        self._until = until
+        self._deadline = deadline
         self._failed = failed
         self._client = client
         self._chunks = response.iter_bytes()
@@ -275,14 +279,14 @@ class Body(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while not self._left:
-            if time.monotonic() > self._until:
-                raise self._failed(httpx.ReadTimeout("the whole answer took longer than allowed"))
+            if self._deadline.over():
+                raise self._failed(httpx.ReadTimeout(PASSED))
             try:
                 self._left = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
-            except httpx.HTTPError as error:
-                raise self._failed(error) from None  # through the parser to whoever reads the rows
+            except httpx.HTTPError as error:  # through the parser to whoever reads the rows
+                raise self._failed(self._deadline.broken(error)) from None
         size = min(len(buffer), len(self._left))
         buffer[:size] = self._left[:size]
         self._left = self._left[size:]
@@ -307,6 +311,7 @@ class Body(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
+            self._deadline.cancel()
             self.response.close()
             if self._client is not None:
                 self._client.close()
