@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, URIRef
@@ -163,6 +165,46 @@ def test_every_command_has_help(command: str) -> None:
 def test_kg_serve_refuses_a_limit_that_would_break_or_turn_off(option: str, value: str) -> None:
     code, output = run("serve", option, value)
     assert code == 2 and f"Invalid value for '{option}'" in output, output
+
+
+def _every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None
+        if isinstance(command, click.Group):
+            yield from _every_command(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+def test_every_number_a_command_takes_has_its_range() -> None:
+    """A count or a limit of a plain int or float took -1 as a number: `kg network chokepoints
+    --sample -3` ended on a traceback, `kg query --max-rows -1` said its answer was truncated at -1 rows."""
+    unbounded = [
+        f"kg {name} {option.opts[0]}"
+        for name, command in _every_command(main)
+        for option in command.params
+        if type(option.type) in (click.types.IntParamType, click.types.FloatParamType)
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("query", "evidence", "--max-rows", "-1"),
+        ("query", "evidence", "--store-timeout", "nan"),
+        ("search", "heroin", "--limit", "0"),
+        ("network", "paths", "--max-hops", "0"),
+        ("network", "chokepoints", "--sample", "-3"),
+        ("excerpt", "x", "heroin", "--occurrence", "0"),
+        ("push", "--endpoint", "http://127.0.0.1:9/q", "--update", "http://127.0.0.1:9/u", "--timeout", "-1"),
+    ],
+)
+def test_a_number_out_of_its_range_is_refused_by_name(arguments: tuple[str, ...]) -> None:
+    code, output = run(*arguments)
+    assert code == 2 and f"Invalid value for '{arguments[-2]}'" in output, output
 
 
 def test_a_tiny_budget_gives_a_long_wait_not_an_overflow() -> None:

@@ -150,6 +150,24 @@ def test_an_answer_trickled_a_byte_at_a_time_is_stopped_at_the_time_limit() -> N
     assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
 
 
+def test_kg_query_waits_for_a_store_as_long_as_its_store_timeout() -> None:
+    """`kg query --store URL` waited 60 s for an endpoint, whatever its user needed."""
+    with Store(pause=0.2, body=endless(b" ", ROWS)) as store:
+        query = [
+            "query",
+            "--store",
+            store.url,
+            "--store-timeout",
+            "1.5",
+            "-e",
+            "SELECT ?s WHERE { ?s ?p ?o }",
+        ]
+        ran = subprocess.run(
+            [str(KG), "--project", str(PROJECT), *query], capture_output=True, text=True, timeout=60
+        )
+    assert ran.returncode == 1 and "did not answer within 1.5 s" in ran.stderr, ran.stderr
+
+
 class _RefusingUpdates(_Hostile):
     """A store that holds nothing (every query's answer has its variables and no row) and answers every
     update as its `status`, `body` and `pause` say."""

@@ -20,7 +20,7 @@ from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, count_option, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
@@ -34,7 +34,7 @@ from kg.store.generations import GENERATIONS, GenerationError, place
     default=None,
     help="Output folder [default: PROJECT/dist].",
 )
-@store_option("Embedded store to write")
+@store_option("Embedded store to write", endpoint_timeout=False)
 @click.option(
     "--source",
     "source_id",
@@ -128,7 +128,7 @@ def _one_source_outputs(
     show_default=True,
     help="SHACL by queries on the store (as kg build does), or by pyshacl, the reference engine.",
 )
-@store_option("Embedded store to validate")
+@store_option("Embedded store to validate", endpoint_timeout=False)
 @pass_context
 def validate_command(
     context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_spec: str | None
@@ -212,12 +212,7 @@ def sources_command(context: Context, store_spec: str | None) -> None:
     default=None,
     help="Id of the source to quote, its folder under sources/ (needed when there are several).",
 )
-@click.option(
-    "--occurrence",
-    type=int,
-    default=None,
-    help="Which match to cite when the quote occurs more than once.",
-)
+@count_option("--occurrence", None, "Which match to cite when the quote occurs more than once.")
 @pass_context
 def excerpt_command(
     context: Context, slug: str, quote: str, source_id: str | None, occurrence: int | None

@@ -20,7 +20,7 @@ import click
 from kg.errors import KgError
 from kg.store.base import DEFAULT_STORE, Store, shown_url
 from kg.store.embedded import EmbeddedStore
-from kg.store.opening import is_endpoint, open_store
+from kg.store.opening import ENDPOINT_TIMEOUT, is_endpoint, open_store
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -56,6 +56,12 @@ class Seconds(click.ParamType):
         return number
 
 
+def count_option(flag: str, default: int | None, help: str) -> Callable[[F], F]:
+    """An option that takes a whole number of at least 1: a count or a limit, never 0 or below."""
+    shown = default is not None
+    return click.option(flag, type=click.IntRange(min=1), default=default, show_default=shown, help=help)
+
+
 def choice_option(flag: str, name: str, choices: list[str], default: str, help: str) -> Callable[[F], F]:
     """An option that takes one of `choices`, its default shown in --help."""
     return click.option(flag, name, type=click.Choice(choices), default=default, show_default=True, help=help)
@@ -63,15 +69,35 @@ def choice_option(flag: str, name: str, choices: list[str], default: str, help: 
 
 def store_option(
     help: str = "Store to read: an embedded store's folder or a SPARQL endpoint URL",
+    *,
+    endpoint_timeout: bool = True,
 ) -> Callable[[F], F]:
-    """The one `--store` option of every command that reads or writes a store."""
-    return click.option(
+    """The one `--store` option of every command that reads or writes a store; with `endpoint_timeout`,
+    also `--store-timeout`, which the command reads through its `Context` (`open_store`)."""
+    store = click.option(
         "--store",
         "store_spec",
         type=StoreSpec(),
         default=None,
         help=f"{help} [default: PROJECT/{DEFAULT_STORE}].",
     )
+    if not endpoint_timeout:
+        return store
+    waits = click.option(
+        "--store-timeout",
+        type=Seconds(),
+        default=ENDPOINT_TIMEOUT,
+        show_default=True,
+        expose_value=False,
+        callback=_set_store_timeout,
+        help="Seconds a SPARQL endpoint's whole answer may take, from the request to its last byte "
+        "(a --store URL only: an embedded store's query runs to its end).",
+    )
+    return lambda command: store(waits(command))
+
+
+def _set_store_timeout(ctx: click.Context, param: click.Parameter, seconds: float) -> None:
+    ctx.ensure_object(Context).store_timeout = seconds
 
 
 class Context:
@@ -81,6 +107,7 @@ class Context:
         self.project = project
         self.dist = project / "dist"
         self.store = project / DEFAULT_STORE
+        self.store_timeout = ENDPOINT_TIMEOUT  # seconds an endpoint's answer may take (`--store-timeout`)
 
     def store_spec(self, given: str | None) -> str:
         """The store named on the command line, else the project's embedded store."""
@@ -88,7 +115,7 @@ class Context:
 
     def open_store(self, given: str | None) -> Store:
         """The store to read, embedded or remote."""
-        return open_store(self.store_spec(given))
+        return open_store(self.store_spec(given), self.store_timeout)
 
     def store_path(self, given: str | None, needs: str) -> Path:
         """The folder of an embedded store, for a command that `needs` one (to write it, to stream it)."""

@@ -9,7 +9,7 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import Context, choice_option, pass_context, store_option
+from kg.cli.context import Context, choice_option, count_option, pass_context, store_option
 from kg.errors import KgError
 from kg.network import draw, export, worldmap
 from kg.network.chokepoints import chokepoints
@@ -75,7 +75,7 @@ def network() -> None:
 @network.command("paths")
 @substance_option
 @to_option
-@click.option("--max-hops", type=int, default=DEFAULT_MAX_HOPS, show_default=True, help="Longest route.")
+@count_option("--max-hops", DEFAULT_MAX_HOPS, "Longest route.")
 @format_option
 @store_option()
 @pass_context
@@ -103,7 +103,7 @@ def paths_command(
 @network.command("chokepoints")
 @substance_option
 @to_option
-@click.option("--sample", type=int, default=None, help="Estimate betweenness from this many origins.")
+@count_option("--sample", None, "Estimate betweenness from this many origins.")
 @format_option
 @store_option()
 @pass_context

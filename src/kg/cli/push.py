@@ -7,9 +7,10 @@ import sys
 import click
 import httpx
 
-from kg.cli.context import Context, choice_option, pass_context, store_option
+from kg.cli.context import Context, Seconds, choice_option, pass_context, store_option
 from kg.errors import KgError
 from kg.exchange.push import PushError, Target, local_graphs, push
+from kg.store.opening import ENDPOINT_TIMEOUT
 
 
 @click.command("push")
@@ -50,15 +51,15 @@ from kg.exchange.push import PushError, Target, local_graphs, push
 @click.option("--token", default=None, help="A bearer token, sent as 'Authorization: Bearer TOKEN'.")
 @click.option(
     "--timeout",
-    type=float,
-    default=60.0,
+    type=Seconds(),
+    default=ENDPOINT_TIMEOUT,
     show_default=True,
     help="Seconds allowed per request; a graph of millions of triples in one request may need more.",
 )
 @click.option(
     "--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries on transient errors."
 )
-@store_option("Embedded store to push")
+@store_option("Embedded store to push", endpoint_timeout=False)
 @pass_context
 def push_command(
     context: Context,

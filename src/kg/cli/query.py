@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, count_option, pass_context, store_option
 from kg.errors import KgError
 from kg.files import utf8_text
 from kg.namespaces import PREFIXES
@@ -56,12 +56,7 @@ def queries_command(context: Context, internal: bool) -> None:
     help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
     " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
 )
-@click.option(
-    "--max-rows",
-    type=int,
-    default=None,
-    help="Stop after this many rows (the answer says it was truncated).",
-)
+@count_option("--max-rows", None, "Stop after this many rows (the answer says it was truncated).")
 @store_option()
 @pass_context
 def query_command(

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from kg.cli.context import Context, pass_context, store_option
+from kg.cli.context import Context, count_option, pass_context, store_option
 from kg.search.index import SearchResult
 from kg.search.load import KINDS, index_from_store, store_select
 
@@ -38,7 +38,7 @@ def describe(result: SearchResult) -> str:
     type=click.Choice([kind for kind, _ in KINDS]),
     help="Only things of this kind (repeatable).",
 )
-@click.option("--limit", type=int, default=20, show_default=True, help="At most this many hits.")
+@count_option("--limit", 20, "At most this many hits.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @store_option()
 @pass_context

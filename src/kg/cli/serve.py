@@ -33,7 +33,7 @@ from kg.store.opening import is_endpoint
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port to listen on."
 )
-@store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL")
+@store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL", endpoint_timeout=False)
 @click.option(
     "--timeout",
     type=Seconds(),

@@ -23,6 +23,7 @@ from kg.query.internal import bound
 from kg.store.base import Solutions, StoreFailed, shown_url, value_rows
 from kg.store.deadline import Connection, Deadline
 from kg.store.embedded import EmbeddedStore
+from kg.store.opening import ENDPOINT_TIMEOUT
 from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
@@ -62,7 +63,7 @@ class Target:
     gsp: str | None = None
     auth: httpx.Auth | None = None
     token: str | None = None
-    timeout: float = 60.0
+    timeout: float = ENDPOINT_TIMEOUT
     retries: int = 3
     backoff: float = 0.5
     batch_size: int | None = None

@@ -7,14 +7,17 @@ from pathlib import Path
 from kg.store.base import Store
 from kg.store.embedded import EmbeddedStore
 
+ENDPOINT_TIMEOUT = 60.0  # seconds a SPARQL endpoint's whole answer may take, unless told otherwise
+
 
 def is_endpoint(spec: str | Path) -> bool:
     """Whether `spec` names a SPARQL endpoint rather than an embedded store's folder."""
     return str(spec).lower().startswith(("http://", "https://"))
 
 
-def open_store(spec: str | Path) -> Store:
-    """The store `spec` names: a SPARQL endpoint for an http(s) URL, else an embedded store's folder.
+def open_store(spec: str | Path, timeout: float = ENDPOINT_TIMEOUT) -> Store:
+    """The store `spec` names: a SPARQL endpoint for an http(s) URL, whose whole answer to a request
+    may take `timeout` seconds, else an embedded store's folder.
 
     Every reader opens its store through this, so an external triple store
     stands in for the embedded one without other changes.
@@ -22,5 +25,5 @@ def open_store(spec: str | Path) -> Store:
     if is_endpoint(spec):
         from kg.store.remote import RemoteStore  # imported here: httpx loads only for an endpoint
 
-        return RemoteStore(str(spec))
+        return RemoteStore(str(spec), timeout=timeout)
     return EmbeddedStore(Path(spec))

@@ -34,6 +34,7 @@ from kg.store.base import (
 )
 from kg.store.deadline import PASSED, Deadline
 from kg.store.ntriples import canonical_ntriples
+from kg.store.opening import ENDPOINT_TIMEOUT
 from kg.store.sparql import names_its_dataset, projection, query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
@@ -107,7 +108,7 @@ class RemoteStore:
         graphs: Sequence[str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
+        timeout: float = ENDPOINT_TIMEOUT,
     ) -> None:
         self.endpoint = endpoint
         self.graphs = list(graphs) if graphs is not None else [str(graph_iri(name)) for name in GRAPH_NAMES]
