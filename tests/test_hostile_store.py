@@ -4,8 +4,11 @@ what the store did is its failure (one line, or a 502), never a traceback or the
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import select
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -22,6 +25,7 @@ from certificate import self_signed
 from server_fixtures import _SERVING, KG, PROJECT, RunningServer
 
 from kg.exchange.push import PushError, Target, push
+from kg.exchange.pusher import Pusher
 from kg.query.counts import triples_per_graph
 from kg.query.run import collect
 from kg.store.base import StoreFailed
@@ -266,6 +270,90 @@ def test_headers_trickled_over_tls_are_stopped_at_the_time_limit(tmp_path: Path)
     with Store(_TrickledHeaders, tls=served, pause=0.2) as store:
         failed = finished(query)
     assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+
+
+class _Tunnel(BaseHTTPRequestHandler):
+    """An HTTP proxy that tunnels each CONNECT to the port it names on 127.0.0.1, as HTTPS_PROXY does."""
+
+    def do_CONNECT(self) -> None:  # noqa: N802 - the http.server API
+        upstream = socket.create_connection(("127.0.0.1", int(self.path.rsplit(":", 1)[1])))
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        ends = [self.connection, upstream]
+        with upstream:
+            while True:
+                readable, _, _ = select.select(ends, [], [], 60)
+                data = readable[0].recv(1 << 16) if readable else b""
+                if not data:
+                    return
+                ends[readable[0] is self.connection].sendall(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+def test_headers_trickled_through_a_proxy_tunnel_are_stopped_at_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through an HTTPS_PROXY the TLS connection is made by the proxy's code (httpcore's "proxy."
+    events), which the time limit did not hear of: it shut the plain socket TLS had taken over."""
+    served, certificate = self_signed(tmp_path)
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Tunnel)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+
+    def query() -> object:
+        tls_context().load_verify_locations(certificate)
+        return list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
+
+    try:
+        with Store(_TrickledHeaders, tls=served, pause=0.2) as store:
+            failed = finished(query)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+
+
+class _KeptThenTrickled(_TrickledHeaders):
+    """Keeps each connection alive and answers at once, until its `trickle_from`-th request (counted by
+    `seen`, across connections): from then on, each answer's headers come a byte at a time."""
+
+    trickle_from = 2
+    seen: Iterator[int] = itertools.count(1)
+
+    def _any(self) -> None:
+        if next(self.seen) >= self.trickle_from:
+            super()._any()
+            return
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+
+def test_each_request_of_a_push_to_two_stores_is_held_to_its_own_time_limit() -> None:
+    """Update and Graph Store endpoints on two origins: the second update, on the connection kept from
+    the first, was never bounded, and its time limit shut the other origin's connection instead."""
+    with (
+        Store(_KeptThenTrickled, pause=0.2, seen=itertools.count(1)) as updates,
+        Store(_KeptThenTrickled, seen=itertools.count(1), trickle_from=10**9) as graphs,
+    ):
+        target = Target(updates.url + "/q", updates.url + "/u", gsp=graphs.url + "/g", timeout=1.0, retries=0)
+        pusher = Pusher(target)
+
+        def push_three() -> None:
+            pusher.update("INSERT DATA {}")
+            pusher.send("PUT", graphs.url + "/g", content=b"", retry=False)
+            pusher.update("INSERT DATA {}", retry=False)
+
+        failed = finished(push_three)
+    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
 
 
 def test_a_push_to_a_store_that_trickles_its_headers_stops_at_its_time_limit(built) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import ssl
 import threading
@@ -13,6 +14,9 @@ import pyoxigraph as ox
 import pytest
 from certificate import self_signed
 
+from kg.exchange.pusher import Target
+from kg.server.config import ServerConfig
+from kg.server.generation import locate
 from kg.store.embedded import EmbeddedStore
 from kg.store.opening import open_store
 from kg.store.remote import RemoteError, RemoteStore, tls_context
@@ -163,3 +167,20 @@ def test_each_thread_has_a_tls_context_of_its_own_made_once() -> None:
         theirs = other.submit(lambda: (tls_context(), tls_context())).result()
     assert theirs[0] is theirs[1] and theirs[0] is not mine
     assert mine.verify_mode == ssl.CERT_REQUIRED and mine.check_hostname
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, math.nan, math.inf, 1e12])
+def test_a_time_limit_that_would_break_or_turn_off_is_refused(seconds: float) -> None:
+    """`RemoteStore(url, timeout=nan)` and a push target's took it: a NaN or an infinity reached httpx
+    and the timer as a raw error, in a thread of its own."""
+    with pytest.raises(ValueError, match="give a number of seconds above 0"):
+        RemoteStore("http://127.0.0.1:9/sparql", timeout=seconds)
+    with pytest.raises(ValueError, match="give a number of seconds above 0"):
+        Target("http://127.0.0.1:9/q", "http://127.0.0.1:9/u", timeout=seconds)
+
+
+def test_kg_serve_waits_for_a_remote_store_as_long_as_a_query_may_run() -> None:
+    """A server given --timeout 300 still waited 60 s at most for the store behind it."""
+    served, _ = locate(ServerConfig(store="http://127.0.0.1:9/sparql", timeout=300))
+    store = served.store_factory()
+    assert isinstance(store, RemoteStore) and store.timeout == 300

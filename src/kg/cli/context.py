@@ -18,9 +18,9 @@ from typing import NoReturn, TypeVar, cast
 import click
 
 from kg.errors import KgError
-from kg.store.base import DEFAULT_STORE, Store, shown_url
+from kg.store.base import DEFAULT_STORE, ENDPOINT_TIMEOUT, Store, shown_url
 from kg.store.embedded import EmbeddedStore
-from kg.store.opening import ENDPOINT_TIMEOUT, is_endpoint, open_store
+from kg.store.opening import is_endpoint, open_store
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -10,7 +10,7 @@ import httpx
 from kg.cli.context import Context, Seconds, choice_option, pass_context, store_option
 from kg.errors import KgError
 from kg.exchange.push import PushError, Target, local_graphs, push
-from kg.store.opening import ENDPOINT_TIMEOUT
+from kg.store.base import ENDPOINT_TIMEOUT
 
 
 @click.command("push")

@@ -20,10 +20,9 @@ from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
-from kg.store.base import Solutions, StoreFailed, shown_url, value_rows
-from kg.store.deadline import Connection, Deadline
+from kg.store.base import ENDPOINT_TIMEOUT, Solutions, StoreFailed, shown_url, value_rows
+from kg.store.deadline import Deadline, checked_seconds
 from kg.store.embedded import EmbeddedStore
-from kg.store.opening import ENDPOINT_TIMEOUT
 from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
@@ -68,6 +67,9 @@ class Target:
     backoff: float = 0.5
     batch_size: int | None = None
     bulk: bool = False  # a graph the store lacks goes through its bulk loader: faster, not atomic
+
+    def __post_init__(self) -> None:
+        self.timeout = checked_seconds(self.timeout)
 
     @property
     def request_limit(self) -> int:
@@ -131,10 +133,13 @@ class Pusher:
         self.target = target
         self.progress = progress
         headers = {"authorization": f"Bearer {target.token}"} if target.token else {}
-        self.client = httpx.Client(
-            auth=target.auth, headers=headers, timeout=target.timeout, verify=tls_context()
+        self.client = httpx.Client(  # no connection kept alive: each request's deadline sees its own
+            auth=target.auth,
+            headers=headers,
+            timeout=target.timeout,
+            verify=tls_context(),
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
-        self.connection = Connection()  # the client's, which each request's deadline may shut
         self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
         self.notes: list[str] = []  # what went wrong without stopping the push
 
@@ -180,13 +185,15 @@ class Pusher:
         `ACKNOWLEDGED` bytes) or as far as a refusal's words go: a store that trickles, or sends without
         end, is not waited for nor held. The request itself (a graph's upload) is bounded by each
         write's wait only: it takes as long as its size needs."""
-        deadline = Deadline(self.target.timeout, self.connection, after_upload=True)
+        deadline = Deadline(self.target.timeout, after_upload=True)
         request = self.client.build_request(method, url, extensions=deadline.extensions, **options)  # type: ignore[arg-type]  # httpx's own
         try:
             response = self.client.send(request, stream=True)
-        except httpx.HTTPError as error:
+        except BaseException as error:  # an authentication flow's own failure too: nothing left running
             deadline.cancel()
-            raise deadline.broken(error) from None
+            if isinstance(error, httpx.HTTPError):
+                raise deadline.broken(error) from None
+            raise
         body = Body(response, deadline, _reraised)
         try:
             if response.status_code < 300:

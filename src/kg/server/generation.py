@@ -43,7 +43,8 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
     generation is served with its own dist/ beside it, unless a dist/ was given; any other store with
     the configured one."""
     if is_endpoint(config.store):
-        return Served("remote", functools.partial(open_store, config.store), config.dist), Lease(None)
+        remote = functools.partial(open_store, config.store, config.timeout)  # waited for as a worker is
+        return Served("remote", remote, config.dist), Lease(None)
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
     folder = generation_folder(real)

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from kg.errors import EXIT_FAILED, KgError
 
 DEFAULT_STORE = Path(".kg/store")
+ENDPOINT_TIMEOUT = 60.0  # seconds a SPARQL endpoint's whole answer may take, unless told otherwise
 
 
 BoundTerm = ox.NamedNode | ox.Literal

@@ -5,7 +5,9 @@ and headers a byte at a time, each within a read's wait, holds its reader for as
 (h11 takes up to 16 KB of headers). A `Deadline` goes with a request as httpx's `trace` extension,
 which hands it each connection as httpcore makes it; when the time is up it shuts that connection's
 socket, so the read waiting on it ends at once, whichever part of the answer it is in, and the reader
-tells the broken read for the time limit it is (`Deadline.broken`).
+tells the broken read for the time limit it is (`Deadline.broken`). A connection kept alive from an
+earlier request is not handed over again, so a client whose requests have deadlines makes a
+connection for each (a remote store's client serves one query; a push's keeps none alive).
 """
 
 from __future__ import annotations
@@ -18,51 +20,34 @@ from typing import Any
 
 import httpx
 
-CONNECTED = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
+# httpcore's events that hand over a connection's stream, whatever made it: directly ("connection."),
+# through an HTTP proxy's tunnel ("proxy.start_tls") or a SOCKS proxy ("socks.").
+CONNECTED = ("connect_tcp.complete", "start_tls.complete")
 SENT = "http11.send_request_body.complete"  # the request's body is all written
 PASSED = "the whole answer took longer than allowed"
 
 
-class Connection:
-    """The socket of the latest connection a client made, as its requests' traces tell it. A client
-    that keeps its connection from one request to the next (a push's) shares one among their
-    deadlines: a request on a kept connection makes none of its own."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-
-    def made(self, stream: Any) -> None:
-        """Hold the socket of httpcore's network `stream` (its TLS socket once TLS is started)."""
-        with self._lock:
-            self._socket = stream.get_extra_info("socket")
-
-    def shut(self) -> None:
-        """End every read and write waiting on the connection. `socket.shutdown` of the plain socket,
-        even under TLS: the TLS object stays whole for the thread reading through it, which sees the
-        connection end."""
-        with self._lock:
-            if self._socket is not None:
-                try:
-                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-                except OSError:  # closed already: its descriptor is -1, never another connection's
-                    pass
+def checked_seconds(seconds: float) -> float:
+    """`seconds` as a request's time limit: above 0 and at most the longest wait a thread takes, or
+    ValueError (a NaN, an infinity or a negative number would break the limit or turn it off)."""
+    if not 0 < seconds <= threading.TIMEOUT_MAX:
+        raise ValueError(f"a time limit of {seconds!r} s: give a number of seconds above 0")
+    return float(seconds)
 
 
 class Deadline:
     """`seconds` for a request's answer, from now or, with `after_upload`, from when its body is all
-    sent (an upload takes as long as its size needs; each write is bounded by httpx). Cancel it once
-    the answer is read: a deadline cancelled never shuts the connection after."""
+    sent (an upload takes as long as its size needs; each write is bounded by httpx). The request must
+    make its own connection (a client that keeps its connections alive reuses one without a word to
+    the trace). Cancel it once the answer is read: a deadline cancelled never shuts anything after."""
 
-    def __init__(
-        self, seconds: float, connection: Connection | None = None, *, after_upload: bool = False
-    ) -> None:
+    def __init__(self, seconds: float, *, after_upload: bool = False) -> None:
         self.seconds = seconds
-        self.connection = connection or Connection()
         self.until = math.inf  # by `time.monotonic()`
         self.passed = False
         self._after_upload = after_upload
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while the socket is set or shut, and by `cancel`
+        self._socket: socket.socket | None = None
         self._timer: threading.Timer | None = None
         self._cancelled = False
         if not after_upload:
@@ -74,10 +59,11 @@ class Deadline:
         return {"trace": self._trace}
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event in CONNECTED:
-            self.connection.made(info["return_value"])
-            if self.passed:  # made after the time was up: shut before anything is read from it
-                self.connection.shut()
+        if event.endswith(CONNECTED):
+            with self._lock:  # the TLS socket replaces the plain one it wraps (which it detaches)
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.passed and not self._cancelled:  # made after the time was up
+                    self._shut()
         elif event == SENT and self._after_upload:
             self._start()  # again for a request sent twice (Digest authentication's challenge)
 
@@ -92,12 +78,22 @@ class Deadline:
 
     def _cut(self) -> None:
         with self._lock:
-            if self._cancelled:
-                return
-            self.passed = True
-        self.connection.shut()
+            if not self._cancelled:
+                self.passed = True
+                self._shut()
+
+    def _shut(self) -> None:
+        """End every read and write waiting on the connection (the caller holds the lock).
+        `socket.shutdown` of the plain socket, even under TLS: the TLS object stays whole for the
+        thread reading through it, which sees the connection end."""
+        if self._socket is not None:
+            try:
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+            except OSError:  # closed already: its descriptor is -1, never another connection's
+                pass
 
     def cancel(self) -> None:
+        """Stop the clock; once this returns, the deadline shuts nothing."""
         with self._lock:
             self._cancelled = True
             if self._timer is not None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.store.base import Store
+from kg.store.base import ENDPOINT_TIMEOUT, Store
 from kg.store.embedded import EmbeddedStore
-
-ENDPOINT_TIMEOUT = 60.0  # seconds a SPARQL endpoint's whole answer may take, unless told otherwise
 
 
 def is_endpoint(spec: str | Path) -> bool:

@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from kg.namespaces import GRAPH_NAMES, graph_iri
 from kg.store.base import (
+    ENDPOINT_TIMEOUT,
     Bound,
     Dataset,
     StoreAnswer,
@@ -32,9 +33,8 @@ from kg.store.base import (
     StreamedTriples,
     shown_url,
 )
-from kg.store.deadline import PASSED, Deadline
+from kg.store.deadline import PASSED, Deadline, checked_seconds
 from kg.store.ntriples import canonical_ntriples
-from kg.store.opening import ENDPOINT_TIMEOUT
 from kg.store.sparql import names_its_dataset, projection, query_form, with_values
 
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
@@ -114,7 +114,7 @@ class RemoteStore:
         self.graphs = list(graphs) if graphs is not None else [str(graph_iri(name)) for name in GRAPH_NAMES]
         self.auth = auth
         self.headers = dict(headers or {})
-        self.timeout = timeout
+        self.timeout = checked_seconds(timeout)
 
     def query(
         self,
@@ -222,11 +222,14 @@ class RemoteStore:
             said = "the store's URL is not one a request can go to (its host, port or user part)"
             raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
         try:
-            body = Body(client.send(request, stream=True), deadline, self._broken, client)
-        except httpx.HTTPError as error:
+            response = client.send(request, stream=True)
+        except BaseException as error:  # an authentication flow's own failure too: nothing left running
             deadline.cancel()
             client.close()
-            raise self._broken(deadline.broken(error)) from None
+            if isinstance(error, httpx.HTTPError):
+                raise self._broken(deadline.broken(error)) from None
+            raise
+        body = Body(response, deadline, self._broken, client)
         status = body.response.status_code
         if status < 300:
             return body
