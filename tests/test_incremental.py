@@ -97,6 +97,44 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
 
 
+def test_a_kept_parse_changed_in_place_is_not_used(project_copy: Path, tmp_path: Path) -> None:
+    """An entry of the parse cache edited at its own size (or damaged on disk) went into the next
+    build's output as if its input file said so: each entry holds its digest, and one that does not
+    match is made again."""
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    build(project_copy, dist, store)
+    finding = b'"the ongoing opioid overdose epidemic'
+    [entry] = [entry for entry in (store.parent / PARSED).glob("*.nq") if finding in entry.read_bytes()]
+    entry.write_bytes(entry.read_bytes().replace(finding, finding.upper()))
+    # so that the next build parses every file, from the cache where it can
+    _edit(
+        project_copy / "ontology" / "opioid-kg.ttl",
+        "owl:Ontology ;",
+        'owl:Ontology ;\n    rdfs:comment "A."@en ;',
+    )
+    rebuilt = build(project_copy, dist, store)
+    assert rebuilt.how.startswith("full build (the ontology changed)"), rebuilt.how
+    _same_as_clean(project_copy, tmp_path, rebuilt)
+
+
+def test_a_kept_analysis_changed_is_not_used(
+    library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shape query's kept analysis rewritten to reach nothing: the rebuild after a change that
+    breaks a rule took the analyses at their word and asked no query again."""
+    analyses = tmp_path / "analyses"
+    monkeypatch.setenv(CACHE_VARIABLE, str(analyses))
+    _common_edit(library)
+    build(library, library_work / "dist", library_work / "store")  # made the analyses it needs
+    kept = list(analyses.rglob("*.json"))
+    assert kept
+    for entry in kept:
+        entry.write_bytes(b"[]")
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    _edit(statistics, "kg:refPeriod period:2017 ;", "kg:refPeriod period:fy2017 ;")
+    assert "SeriesPeriodKindShape" in _rebuild_fails_as_clean(library, tmp_path)
+
+
 def test_a_small_clean_build_does_not_read_ahead(
     project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -41,6 +41,7 @@ from kg.build.shape_queries import (
 )
 from kg.build.store_validation import _subclasses, validate_store, validation_texts
 from kg.build.validation import Violation
+from kg.build.whole_files import write_sealed
 
 
 @pytest.fixture(scope="module")
@@ -342,8 +343,10 @@ def test_an_analysis_is_kept_once_and_read_back_by_the_next_build(tmp_path: Path
     assert Analyses(tmp_path).reach(text) != WHOLE
     entries = list(tmp_path.rglob("*.json"))
     assert len(entries) == 1
-    entries[0].write_text("null")  # what the next build reads is the entry, not the query again
+    write_sealed(entries[0], b"null")  # what the next build reads is the entry, not the query again
     assert Analyses(tmp_path).reach(text) == WHOLE
+    entries[0].write_text("null")  # but not one that is not as it was written
+    assert Analyses(tmp_path).reach(text) != WHOLE
 
 
 def test_pruning_keeps_the_analyses_of_this_code_only_unless_the_folder_is_shared(

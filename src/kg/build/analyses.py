@@ -27,7 +27,7 @@ from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
 from kg.build.reach import WHOLE, Pattern, Reach, analyse
-from kg.build.whole_files import remove_stale_partials, write_whole
+from kg.build.whole_files import read_sealed, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
 # an analysis is kept for the code and the parser that made it
@@ -50,10 +50,11 @@ _MISSING = object()
 
 
 def _kept(entry: Path) -> Any:
-    """The analysis kept in `entry`, or _MISSING."""
+    """The analysis kept in `entry`, or _MISSING (also for one that is not what was written)."""
+    sealed = read_sealed(entry)
     try:
-        return json.loads(entry.read_text("utf-8"))
-    except (OSError, ValueError):
+        return _MISSING if sealed is None else json.loads(sealed)
+    except ValueError:
         return _MISSING
 
 
@@ -88,7 +89,7 @@ class Analyses:
             self.made += 1
             kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
             try:
-                write_whole(entry, json.dumps(kept).encode())
+                write_sealed(entry, json.dumps(kept).encode())
             except OSError:
                 pass  # the folder removed or full: the analysis is made again next time
             return kept

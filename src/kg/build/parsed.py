@@ -22,7 +22,7 @@ from kg.build import literals, locate, parsing, streaming, tables
 from kg.build.file_digests import FileDigests
 from kg.build.made_by import code_digest
 from kg.build.parsing import read_input
-from kg.build.whole_files import remove_stale_partials, write_whole
+from kg.build.whole_files import read_sealed, remove_stale_partials, write_sealed
 
 
 def _code_digest() -> bytes:
@@ -67,12 +67,9 @@ class ParsedFiles:
         self.used.update(f"{key}.nq" for key in keys)
 
     def kept_nquads(self, key: str) -> bytes | None:
-        """The N-Quads kept under `key` by the last build, or None when the folder no longer holds them
-        (this build does not keep them for the next)."""
-        try:
-            return (self.folder / f"{key}.nq").read_bytes()
-        except OSError:
-            return None
+        """The N-Quads kept under `key` by the last build, or None when the folder no longer holds them,
+        or not as they were written (this build does not keep them for the next)."""
+        return read_sealed(self.folder / f"{key}.nq")
 
     def table(self, metadata: Path) -> dict[str, bytes]:
         """The N-Triples of the table `metadata` describes, by graph name (see `tables.table_ntriples`)."""
@@ -91,13 +88,13 @@ class ParsedFiles:
         }
 
     def _kept(self, entry: str, make: Callable[[], bytes]) -> bytes:
-        """The entry's bytes from the folder, or made by `make` and kept there."""
+        """The entry's bytes from the folder, or made by `make` and kept there (also in place of one
+        that is not what was written)."""
         self.used.add(entry)
-        cached = self.folder / entry
-        if cached.is_file():
-            return cached.read_bytes()
-        data = make()
-        write_whole(cached, data)
+        data = read_sealed(self.folder / entry)
+        if data is None:
+            data = make()
+            write_sealed(self.folder / entry, data)
         return data
 
     def prune(self) -> None:

@@ -1,10 +1,13 @@
 """Files written whole: under a temporary name of their own in the same folder, then renamed, so a
 reader (another build sharing a cache folder, or the next one after a kill) never sees half a file;
 and a generation's files shared with the next by hard links (into its staging folder, which is
-published only once whole, so a copy where there are no links may be written in place)."""
+published only once whole, so a copy where there are no links may be written in place); and a cache's
+entries written sealed, with the digest of what they hold, so that one changed since (edited, or
+damaged on disk) is made again rather than believed."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -24,6 +27,25 @@ def write_whole(path: Path, data: bytes) -> None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+SEAL = b"sha256 "  # the first line of a sealed file, before the digest of the rest
+
+
+def write_sealed(path: Path, data: bytes) -> None:
+    """`data` as the file `path`, written whole (`write_whole`), after a line with its SHA-256."""
+    write_whole(path, SEAL + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+
+
+def read_sealed(path: Path) -> bytes | None:
+    """What the sealed file `path` holds, or None when it cannot be read or its digest does not match
+    (changed since it was written, or not written sealed)."""
+    try:
+        sealed = path.read_bytes()
+    except OSError:
+        return None
+    seal, _, data = sealed.partition(b"\n")
+    return data if seal == SEAL + hashlib.sha256(data).hexdigest().encode() else None
 
 
 def remove_stale_partials(folder: Path, older_than: float = 3600) -> None:
