@@ -241,6 +241,31 @@ def test_a_rebuild_after_a_change_that_keeps_the_files_length_and_times_matches_
     assert b"the present opioid overdose epidemic" in (clean / "dist" / dump).read_bytes()
 
 
+def test_a_record_giving_a_file_another_files_digest_is_caught_by_reading_both(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The record edited to give one file the digest of another of the same graph (the same length):
+    the rebuild read again only the first file of that key, took the other's N-Quads out, and failed
+    where a clean build passes, as did every rebuild after."""
+    work, clean = tmp_path / "work", tmp_path / "clean"
+    data = project_copy / "graph" / REPORT / "data"
+    first, second, third = (settled(path) for path in sorted(data.glob("*.ttl"))[:3])
+    build(project_copy, work / "dist", work / "store")
+    build(project_copy, work / "dist", work / "store")  # a rebuild: it records every file's digest
+    path = work / PARSED / DIGESTS
+    record = json.loads(path.read_bytes())
+    record[str(second)][-1] = record[str(first)][-1]
+    path.write_text(json.dumps(record, separators=(",", ":")), "utf-8")
+    third.write_text(third.read_text("utf-8") + "\n# a comment\n", "utf-8")
+    build(project_copy, work / "dist", work / "store")
+    build(project_copy, clean / "dist", clean / "store")
+    dump = "opioid-kg.nq"
+    assert (work / "dist" / dump).read_bytes() == (clean / "dist" / dump).read_bytes()
+    # and the record is mended: the next change is patched in again
+    third.write_text(third.read_text("utf-8") + "# another\n", "utf-8")
+    assert "dump patched: 1 input files out, 1 in" in build(project_copy, work / "dist", work / "store").how
+
+
 def test_no_record_is_kept_on_a_file_system_whose_stat_may_not_be_the_files_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

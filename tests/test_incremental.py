@@ -117,6 +117,37 @@ def test_a_kept_parse_changed_in_place_is_not_used(project_copy: Path, tmp_path:
     _same_as_clean(project_copy, tmp_path, rebuilt)
 
 
+GIVEN_TWICE = f'<{ID}substance/fentanyl> <http://www.w3.org/2000/01/rdf-schema#comment> "w"@en .'
+
+
+@pytest.mark.parametrize(
+    ("record", "old", "new"),
+    [
+        ("facts.json", b'/graph/shapes": 467}', b'/graph/shapes": 468}'),
+        ("build.json", b'/graph/data> .\\n": 2', b'/graph/data> .\\n": 3'),
+    ],
+)
+def test_a_generations_record_changed_in_place_is_not_used(
+    project_copy: Path, tmp_path: Path, record: str, old: bytes, new: bytes
+) -> None:
+    """What the previous generation recorded for the next build (each chunk's facts for the VoID
+    description; how many files give a line), edited at its own length: the rebuild copied it into
+    its own output (a count off by one, a line no file gives any more), and on into every generation
+    after."""
+    store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
+    data = [project_copy / "graph" / REPORT / "data" / name for name in ("findings.ttl", "flows.ttl")]
+    for path in data:  # a line two files give
+        path.write_text(path.read_text("utf-8") + f"\n{GIVEN_TWICE}\n", "utf-8")
+    build(project_copy, dist, store)
+    path = dist.resolve().parent / record
+    recorded = path.read_bytes()
+    assert recorded.count(old) == 1, recorded
+    path.write_bytes(recorded.replace(old, new))
+    for path in data:
+        _edit(path, GIVEN_TWICE, "")
+    _same_as_clean(project_copy, tmp_path, build(project_copy, dist, store))
+
+
 def test_a_kept_analysis_changed_is_not_used(
     library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,7 @@ from kg.build.serializations import (
     Serializing,
     serialization_paths,
 )
+from kg.build.whole_files import write_sealed
 from kg.store.generations import Generation
 
 WRITER = "kg.build.serializations"
@@ -177,7 +178,7 @@ def test_two_writers_are_started_early_after_a_generation_large_enough_for_two(
     generation = Generation(tmp_path / "0001-x")
     generation.path.mkdir()
     if state is not None:
-        (generation.path / STATE).write_text(json.dumps(state), "utf-8")
+        write_sealed(generation.path / STATE, json.dumps(state).encode())
     assert _writers_ready(generation) == ready
     assert _writers_ready(None) == 1
 

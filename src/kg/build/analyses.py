@@ -27,7 +27,7 @@ from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
 from kg.build.reach import WHOLE, Pattern, Reach, analyse
-from kg.build.whole_files import read_sealed, remove_stale_partials, write_sealed
+from kg.build.whole_files import ENTRY_FORMAT, read_sealed, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
 # an analysis is kept for the code and the parser that made it
@@ -35,6 +35,7 @@ _CODE = code_digest(
     [Path(reach_analysis.__file__), Path(query_template.__file__), Path(sparql_tokens.__file__)],
     f"rdflib {rdflib.__version__}",
     f"pyparsing {version('pyparsing')}",  # rdflib's parser; read from its metadata, not imported
+    ENTRY_FORMAT,
 ).encode()
 CACHE_VARIABLE = "KG_CACHE_DIR"  # a folder whose analyses every project and copy of it may share
 

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.build.made_by import code_digest
 from kg.build.pieces import Chunk
-from kg.build.whole_files import write_whole
+from kg.build.whole_files import read_sealed, write_sealed
 from kg.store import description, queryfiles
 from kg.store.description import QUERIES, DatasetFacts, dataset_facts, summed_facts
 
@@ -38,9 +38,10 @@ class ChunkFacts:
     def __init__(self, previous: Path | None) -> None:
         self._code = _code_digest()
         self._kept: dict[str, dict[str, object]] = {}
+        sealed = read_sealed(previous / FACTS) if previous else None  # None: changed since, or gone
         try:
-            listed = json.loads((previous / FACTS).read_text("utf-8")) if previous else {}
-        except (OSError, ValueError):
+            listed = json.loads(sealed) if sealed is not None else {}
+        except ValueError:
             listed = {}
         if isinstance(listed, dict) and listed.get("code") == self._code:
             self._kept = listed.get("chunks", {})
@@ -58,13 +59,16 @@ class ChunkFacts:
 
     def write(self, generation: Path) -> None:
         facts = {"code": self._code, "chunks": self.found, "sha256": self._dump.hexdigest()}
-        write_whole(generation / FACTS, json.dumps(facts, sort_keys=True).encode())
+        write_sealed(generation / FACTS, json.dumps(facts, sort_keys=True).encode())
 
 
 def dump_facts(generation: Path) -> tuple[DatasetFacts, str]:
     """The description's facts of a generation's dump, summed from its chunks' facts, and the dump's
     SHA-256, taken as its chunks were read."""
-    listed = json.loads((generation / FACTS).read_text("utf-8"))
+    sealed = read_sealed(generation / FACTS)
+    if sealed is None:  # written by this build a moment ago
+        raise OSError(f"{generation / FACTS} is not as this build wrote it")
+    listed = json.loads(sealed)
     return summed_facts(DatasetFacts.from_json(facts) for facts in listed["chunks"].values()), listed[
         "sha256"
     ]

@@ -68,6 +68,10 @@ class FileDigests:
             self.seen[name] = (before, digest)  # settled before this build looked, unchanged since
         return digest
 
+    def forget(self, path: Path) -> None:
+        """Keep no digest of `path` for the next build: the one recorded was found not to be its own."""
+        self.seen.pop(str(path), None)
+
     def save(self) -> None:
         """Keep the entries this build saw for the next one (the others' files are gone or changed);
         a record that would not change is not written again."""

@@ -28,6 +28,7 @@ from rdflib import URIRef
 import kg.build
 from kg.build.checks import DATA_GRAPHS, Reached
 from kg.build.sources import SourceText, source_texts
+from kg.build.whole_files import read_sealed, write_sealed
 from kg.files import read_file
 from kg.namespaces import graph_iri
 from kg.store.generations import Generation
@@ -69,10 +70,11 @@ def code_digest() -> str:
 
 
 def read_state(generation: Generation) -> dict[str, object] | None:
-    path = generation.path / STATE
+    """What `generation` recorded for the next build, or None when it is not as it was written."""
+    sealed = read_sealed(generation.path / STATE)
     try:
-        state = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+        state = None if sealed is None else json.loads(sealed)
+    except ValueError:
         return None
     return state if isinstance(state, dict) else None
 
@@ -124,7 +126,7 @@ def write_state(generation: Generation, texts: dict[str, str], checks: str, dump
             "sizes": {"dump": file_signature(sorted_dump), "graphs": graphs},
             "triples": counts,
         }
-    (generation.path / STATE).write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+    write_sealed(generation.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
 def file_signature(path: Path) -> list[int]:

@@ -22,7 +22,7 @@ from kg.build import literals, locate, parsing, streaming, tables
 from kg.build.file_digests import FileDigests
 from kg.build.made_by import code_digest
 from kg.build.parsing import read_input
-from kg.build.whole_files import read_sealed, remove_stale_partials, write_sealed
+from kg.build.whole_files import ENTRY_FORMAT, read_sealed, remove_stale_partials, write_sealed
 
 
 def _code_digest() -> bytes:
@@ -30,7 +30,7 @@ def _code_digest() -> bytes:
     invalidates every entry."""
     modules = (literals, parsing, streaming, tables, locate, namespaces)
     return code_digest(
-        (Path(module.__file__ or "") for module in modules), f"csvw {version('csvw')}"
+        (Path(module.__file__ or "") for module in modules), f"csvw {version('csvw')}", ENTRY_FORMAT
     ).encode()
 
 

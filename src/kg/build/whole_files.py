@@ -30,6 +30,8 @@ def write_whole(path: Path, data: bytes) -> None:
 
 
 SEAL = b"sha256 "  # the first line of a sealed file, before the digest of the rest
+# Part of a cache entry's key: code that reads entries written otherwise (unsealed) looks elsewhere.
+ENTRY_FORMAT = "entries sealed by their SHA-256"
 
 
 def write_sealed(path: Path, data: bytes) -> None:
