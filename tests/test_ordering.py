@@ -336,11 +336,22 @@ SECOND_AGENCY = ox.NamedNode("https://w3id.org/opioid-kg/id/organization/second-
 
 
 def doubled(store: EmbeddedStore, path: Path) -> EmbeddedStore:
-    """A copy of `store` in which every finding has a second agency and every excerpt a twin (the same
-    source and selectors, another IRI) that the same facts cite: what the shapes allow a curator to
-    write, which makes rows that differ only there."""
+    """A copy of `store` in which every finding has a second agency, every excerpt a twin (the same
+    source and selectors, another IRI) that the same facts cite, and every observation a twin (the
+    same figure of the same data set, another IRI): what the shapes allow a curator to write, which
+    makes rows that differ only there."""
     quads = store.quads()
-    added = []
+    observations = {
+        q.subject
+        for q in quads
+        if isinstance(q.subject, ox.NamedNode)
+        and q.object.value == "http://purl.org/linked-data/cube#Observation"
+    }
+    added = [
+        ox.Quad(ox.NamedNode(q.subject.value + "-twin"), q.predicate, q.object, q.graph_name)
+        for q in quads
+        if q.subject in observations
+    ]
     for quad in quads:
         if quad.predicate.value == PROV + "wasAttributedTo":
             added.append(ox.Quad(quad.subject, quad.predicate, SECOND_AGENCY, quad.graph_name))
@@ -368,9 +379,10 @@ def doubled(store: EmbeddedStore, path: Path) -> EmbeddedStore:
 
 
 def test_no_two_rows_of_a_question_tie(built, tmp_path: Path) -> None:
-    """Rows that differ only in a second agency or a second excerpt of a fact come in one order on
-    every engine: each question's ORDER BY goes on to what tells them apart (SPARQL leaves the order of
-    tied rows open). The one question whose first key is an expression is sorted by the engine."""
+    """Rows that differ only in a second agency, a second excerpt of a fact or a second observation
+    of the same figure come in one order on every engine: each question's ORDER BY goes on to what
+    tells them apart (SPARQL leaves the order of tied rows open). The one question whose first key is
+    an expression is sorted by the engine."""
     store = doubled(built.store(), tmp_path / "doubled")
     tied: dict[str, list[str]] = {}
     by_expression = set()
