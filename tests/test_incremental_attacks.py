@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -417,20 +418,23 @@ def test_excerpts_written_outside_the_provenance_folder_are_checked_again_by_a_r
     assert "excerpts do not match their sources" in _rebuild_fails_as_clean(library, tmp_path)
 
 
+@pytest.mark.parametrize("times_set_back", [False, True])
 @pytest.mark.parametrize("kept", ["dist/opioid-kg.nq", "graphs/data.nq"])
 def test_an_output_changed_in_place_is_not_carried_into_the_next_build(
-    library: Path, library_work: Path, tmp_path: Path, kept: str
+    library: Path, library_work: Path, tmp_path: Path, kept: str, times_set_back: bool
 ) -> None:
     """The current generation's dump (which dist/ links to) or a graph's file, changed in place to the
-    same size: the next build does not patch from it (it did, and published the change), but builds
-    as a clean build does."""
+    same size, its times then set back or not (as `cp -p`, `rsync -a` or `touch -r` set them): the next
+    build does not patch from it (it did, and published the change), but builds as a clean build does."""
     store, dist = library_work / "store", library_work / "dist"
     generation = (library_work / "generations" / "current").resolve()
     changed = generation / kept
-    text = changed.read_bytes()
+    text, before = changed.read_bytes(), changed.stat()
     assert b"Mexico" in text
     with changed.open("r+b") as written:  # in place: the same inode, the same size
         written.write(text.replace(b"Mexico", b"MEXICO", 1))
+    if times_set_back:
+        os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
     _observation(library, '    rdfs:comment "A second estimate may follow."@en ;\n')
     rebuilt = build(library, dist, store)
     _same_as_clean(library, tmp_path, rebuilt)

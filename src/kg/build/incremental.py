@@ -129,15 +129,18 @@ def write_state(generation: Generation, texts: dict[str, str], checks: str, dump
     write_sealed(generation.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
-def file_signature(path: Path) -> list[int]:
+def file_signature(path: Path) -> list[int | str]:
     """What tells a file written by a build from the same file changed since: its size and its
-    modification time (written in place, even to the same size). Not its inode, which a copy of the
-    project changes, nor its change time, which the build's own links and permissions change."""
-    return signature(path.stat())
+    modification time (written in place, even to the same size), and the SHA-256 of its bytes (the
+    times set back too, as `cp -p`, `rsync -a` or `touch -r` do). Not its inode, which a copy of the
+    project changes, nor its change time, which the build's own links and permissions change. A link
+    at `path` is not followed (OSError)."""
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+        return [*signature(os.fstat(file.fileno())), hashlib.file_digest(file, "sha256").hexdigest()]
 
 
-def signature(found: os.stat_result) -> list[int]:
-    """`file_signature` of what `stat` found."""
+def signature(found: os.stat_result) -> list[int | str]:
+    """The part of `file_signature` that `stat` tells, compared before the bytes are read."""
     return [found.st_size, found.st_mtime_ns]
 
 

@@ -29,7 +29,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.build.incremental import WHOLE_GRAPH_ENDINGS, Change, change_of, signature, usable_state
+from kg.build.incremental import (
+    WHOLE_GRAPH_ENDINGS,
+    Change,
+    change_of,
+    file_signature,
+    signature,
+    usable_state,
+)
 from kg.build.parse_workers import Input, Job
 from kg.build.parsed import ParsedFiles
 from kg.build.streaming import graph_of
@@ -114,13 +121,25 @@ def _as_recorded(previous: Generation, recorded: object, triples: object) -> boo
         previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
     }
     return all(_signature_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
-        _signature_if(path, stat.S_ISREG) == signature for path, signature in files.items()
+        _recorded_file(path, signature) for path, signature in files.items()
     )
 
 
-def _signature_if(path: Path, kind: Callable[[int], bool]) -> list[int] | None:
-    """The `file_signature` of what is at `path`, itself not a link, when it is of the `kind`; else
-    None."""
+def _recorded_file(path: Path, recorded: object) -> bool:
+    """Whether `path` is a regular file, itself not a link, of the `file_signature` `recorded`: what
+    `stat` tells first, then, where that agrees, its bytes' digest."""
+    found = _signature_if(path, stat.S_ISREG)
+    if found is None or not isinstance(recorded, list) or found != recorded[: len(found)]:
+        return False
+    try:
+        return file_signature(path) == recorded
+    except OSError:  # replaced by a link, or removed, since
+        return False
+
+
+def _signature_if(path: Path, kind: Callable[[int], bool]) -> list[int | str] | None:
+    """What `stat` tells of `file_signature` for what is at `path`, itself not a link, when it is of
+    the `kind`; else None."""
     try:
         found = path.lstat()
     except OSError:
