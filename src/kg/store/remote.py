@@ -211,16 +211,14 @@ class RemoteStore:
         client = httpx.Client(
             auth=self.auth, headers=self.headers, timeout=self.timeout, verify=tls_context()
         )
-        deadline = Deadline(self.timeout)
         try:
-            request = client.build_request(
-                "POST", self.endpoint, data=form, headers={"accept": accept}, extensions=deadline.extensions
-            )
+            request = client.build_request("POST", self.endpoint, data=form, headers={"accept": accept})
         except httpx.InvalidURL:  # its words may quote part of the password
-            deadline.cancel()
             client.close()
             said = "the store's URL is not one a request can go to (its host, port or user part)"
             raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
+        deadline = Deadline(self.timeout)
+        request.extensions.update(deadline.extensions)
         try:
             response = client.send(request, stream=True)
         except BaseException as error:  # an authentication flow's own failure too: nothing left running
