@@ -128,10 +128,9 @@ def finished(work: Callable[[], object], seconds: float = 60) -> object:
     return outcome[0]
 
 
-def raised(outcome: object, kind: type[BaseException], *said: str) -> Raised:
-    """`outcome` as the failure of `kind` whose message holds each of `said`."""
+def failure(outcome: object, kind: type[BaseException]) -> Raised:
+    """`outcome` as a failure of `kind`; else the test fails, showing what it was."""
     assert isinstance(outcome, Raised) and issubclass(outcome.kind, kind), outcome
-    assert all(words in outcome.text for words in said), outcome.text
     return outcome
 
 
@@ -151,7 +150,8 @@ def test_an_answer_trickled_a_byte_at_a_time_is_stopped_at_the_time_limit() -> N
         failed = finished(
             lambda: list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
         )
-    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+    stopped = failure(failed, RemoteError)
+    assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
 
 
 def test_kg_query_waits_for_a_store_as_long_as_its_store_timeout() -> None:
@@ -203,7 +203,8 @@ def test_a_push_to_a_store_that_trickles_its_answers_stops_at_its_time_limit(bui
     with Store(_RefusingUpdates, pause=0.2, body=endless(b" ")) as store:
         target = Target(store.url + "/query", store.url + "/update", timeout=1.0, retries=0)
         failed = finished(lambda: push(built.store(), target))
-    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
+    said = failure(failed, PushError).text
+    assert "no answer from" in said and "the whole answer took longer than allowed" in said, said
 
 
 def test_a_refusal_without_end_is_read_no_further_than_its_first_words(built) -> None:
@@ -212,7 +213,8 @@ def test_a_refusal_without_end_is_read_no_further_than_its_first_words(built) ->
     with Store(_RefusingUpdates, **refusing) as store:
         target = Target(store.url + "/query", store.url + "/update", timeout=30.0, retries=0)
         failed = finished(lambda: push(built.store(), target))
-    said = raised(failed, PushError, "answered 400", "no no no").text
+    said = failure(failed, PushError).text
+    assert "answered 400" in said and "no no no" in said, said
     refusals = re.findall(r"(?:no )+", said)  # the update's, and the probe's once for all its literals
     assert len(refusals) == 2 and max(len(words) for words in refusals) <= 300, said
 
@@ -256,7 +258,8 @@ def test_headers_trickled_a_byte_at_a_time_are_stopped_at_the_time_limit() -> No
         failed = finished(
             lambda: list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
         )
-    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+    stopped = failure(failed, RemoteError)
+    assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
 
 
 def test_headers_trickled_over_tls_are_stopped_at_the_time_limit(tmp_path: Path) -> None:
@@ -269,7 +272,8 @@ def test_headers_trickled_over_tls_are_stopped_at_the_time_limit(tmp_path: Path)
 
     with Store(_TrickledHeaders, tls=served, pause=0.2) as store:
         failed = finished(query)
-    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+    stopped = failure(failed, RemoteError)
+    assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
 
 
 class _Tunnel(BaseHTTPRequestHandler):
@@ -315,7 +319,8 @@ def test_headers_trickled_through_a_proxy_tunnel_are_stopped_at_the_time_limit(
     finally:
         proxy.shutdown()
         proxy.server_close()
-    assert raised(failed, RemoteError, "did not answer within 1 s").status == 504
+    stopped = failure(failed, RemoteError)
+    assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
 
 
 class _KeptThenTrickled(_TrickledHeaders):
@@ -353,14 +358,16 @@ def test_each_request_of_a_push_to_two_stores_is_held_to_its_own_time_limit() ->
             pusher.update("INSERT DATA {}", retry=False)
 
         failed = finished(push_three)
-    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
+    said = failure(failed, PushError).text
+    assert "no answer from" in said and "the whole answer took longer than allowed" in said, said
 
 
 def test_a_push_to_a_store_that_trickles_its_headers_stops_at_its_time_limit(built) -> None:
     with Store(_RefusingUpdatesSlowly, pause=0.2, body=lambda: iter([b"done"])) as store:
         target = Target(store.url + "/query", store.url + "/update", timeout=1.0, retries=0)
         failed = finished(lambda: push(built.store(), target))
-    raised(failed, PushError, "no answer from", "the whole answer took longer than allowed")
+    said = failure(failed, PushError).text
+    assert "no answer from" in said and "the whole answer took longer than allowed" in said, said
 
 
 def test_a_graph_answer_is_read_as_far_as_the_row_cap() -> None:
@@ -378,7 +385,8 @@ def test_a_graph_answer_in_another_format_is_refused_unread(media_type: str) -> 
     laughs = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">]><r>&a;</r>'
     with Store(media_type=media_type, body=lambda: iter([laughs])) as store:
         failed = finished(lambda: RemoteStore(store.url).query("CONSTRUCT WHERE { ?s ?p ?o }"))
-    raised(failed, RemoteError, f"sent a graph as {media_type}")
+    said = failure(failed, RemoteError).text
+    assert f"sent a graph as {media_type}" in said, said
 
 
 @pytest.mark.parametrize(
@@ -403,7 +411,8 @@ def test_a_count_the_store_sent_in_the_wrong_shape_is_its_failure(answer: bytes,
     traceback of `kg push` after it had written; an answer of other variables than asked, a page's 500."""
     with Store(body=lambda: iter([answer])) as store:
         failed = finished(lambda: triples_per_graph(RemoteStore(store.url)))
-    raised(failed, StoreFailed, said)
+    text = failure(failed, StoreFailed).text
+    assert said in text, text
 
 
 def _serving(store: str, logs: Path) -> RunningServer:

@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -686,33 +688,46 @@ class _RefusingDurations(BaseHTTPRequestHandler):
         return
 
 
-@pytest.mark.parametrize("status", [400, 500, 404, 413, 204])
-def test_a_graph_all_of_whose_triples_are_withheld_is_reported(tmp_path, server, status):
-    """A store that refuses a literal (400, or 500 with nothing written) has its triples withheld,
-    a whole graph of them too; an answer that does not refuse the literal (404, 413) stops the push,
-    and so does one that acknowledges the write (204) of what the store then does not hold."""
-    local = ox.Store(str(tmp_path / "local"))
+def _with_a_duration(folder: Path) -> EmbeddedStore:
+    """A local store of two graphs: `urn:test:kept` holds a plain literal, `urn:test:refused` an
+    xsd:duration, which the stores below refuse."""
+    local = ox.Store(str(folder))
     kept, refused = ox.NamedNode("urn:test:kept"), ox.NamedNode("urn:test:refused")
     subject, value = ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p")
     duration = ox.Literal("P2M", datatype=ox.NamedNode(DURATION_TYPE))
     local.extend([ox.Quad(subject, value, ox.Literal("x"), kept), ox.Quad(subject, value, duration, refused)])
     local.flush()
     del local
-    handler = type("Handler", (_RefusingDurations,), {"upstream": server.base, "status": status})
+    return EmbeddedStore(folder)
+
+
+@contextmanager
+def _proxy(kind: type[BaseHTTPRequestHandler], upstream: str, status: int) -> Iterator[str]:
+    """A store of `kind` in front of `upstream`, refusing with `status`, on a port of its own: its URL."""
+    handler = type("Handler", (kind,), {"upstream": upstream, "status": status})
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{proxy.server_address[1]}"
     try:
+        yield f"http://127.0.0.1:{proxy.server_address[1]}"
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+@pytest.mark.parametrize("status", [400, 500, 404, 413, 204])
+def test_a_graph_all_of_whose_triples_are_withheld_is_reported(tmp_path, server, status):
+    """A store that refuses a literal (400, or 500 with nothing written) has its triples withheld,
+    a whole graph of them too; an answer that does not refuse the literal (404, 413) stops the push,
+    and so does one that acknowledges the write (204) of what the store then does not hold."""
+    local = _with_a_duration(tmp_path / "local")
+    with _proxy(_RefusingDurations, server.base, status) as url:
         target = Target(url + "/query", url + "/update", retries=0)
         if status in (404, 413, 204):
             said = "holds none of it" if status == 204 else f"answered {status}"
             with pytest.raises(PushError, match=f"probing the target with 1 literal.*{said}"):
-                push(EmbeddedStore(tmp_path / "local"), target)
+                push(local, target)
             return
-        report = push(EmbeddedStore(tmp_path / "local"), target)
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
+        report = push(local, target)
     assert report.counts == {"urn:test:kept": (1, 1), "urn:test:refused": (0, 0)} and report.verified
     assert "urn:test:refused" in report.table() and "(1 withheld: see the warning)" in report.table()
 
@@ -730,23 +745,9 @@ class _RefusingDurationsThenKept(_RefusingDurations):
 def test_a_push_that_fails_after_withholding_says_what_was_withheld(tmp_path, server):
     """The failure's message says the literal was withheld as well as what failed: the target holds
     neither the refused triple nor, after the failure, the rest."""
-    local = ox.Store(str(tmp_path / "local"))
-    kept, refused = ox.NamedNode("urn:test:kept"), ox.NamedNode("urn:test:refused")
-    subject, value = ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p")
-    duration = ox.Literal("P2M", datatype=ox.NamedNode(DURATION_TYPE))
-    local.extend([ox.Quad(subject, value, ox.Literal("x"), kept), ox.Quad(subject, value, duration, refused)])
-    local.flush()
-    del local
-    handler = type("Handler", (_RefusingDurationsThenKept,), {"upstream": server.base, "status": 400})
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{proxy.server_address[1]}"
-    try:
-        with pytest.raises(PushError) as failed:
-            push(EmbeddedStore(tmp_path / "local"), Target(url + "/query", url + "/update", retries=0))
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
+    local = _with_a_duration(tmp_path / "local")
+    with _proxy(_RefusingDurationsThenKept, server.base, 400) as url, pytest.raises(PushError) as failed:
+        push(local, Target(url + "/query", url + "/update", retries=0))
     message = str(failed.value)
     assert "503" in message, message
     assert "besides, the target cannot keep 1 literal(s) as sent" in message, message

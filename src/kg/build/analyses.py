@@ -27,7 +27,7 @@ from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
 from kg.build.reach import WHOLE, Pattern, Reach, analyse
-from kg.build.whole_files import ENTRY_FORMAT, read_sealed, remove_stale_partials, write_sealed
+from kg.build.whole_files import ENTRY_FORMAT, read_sealed_json, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
 # an analysis is kept for the code and the parser that made it
@@ -52,11 +52,7 @@ _MISSING = object()
 
 def _kept(entry: Path) -> Any:
     """The analysis kept in `entry`, or _MISSING (also for one that is not what was written)."""
-    sealed = read_sealed(entry)
-    try:
-        return _MISSING if sealed is None else json.loads(sealed)
-    except ValueError:
-        return _MISSING
+    return read_sealed_json(entry, _MISSING)
 
 
 class Analyses:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.build.made_by import code_digest
 from kg.build.pieces import Chunk
-from kg.build.whole_files import read_sealed, write_sealed
+from kg.build.whole_files import read_sealed_json, write_sealed
 from kg.store import description, queryfiles
 from kg.store.description import QUERIES, DatasetFacts, dataset_facts, summed_facts
 
@@ -38,11 +38,7 @@ class ChunkFacts:
     def __init__(self, previous: Path | None) -> None:
         self._code = _code_digest()
         self._kept: dict[str, dict[str, object]] = {}
-        sealed = read_sealed(previous / FACTS) if previous else None  # None: changed since, or gone
-        try:
-            listed = json.loads(sealed) if sealed is not None else {}
-        except ValueError:
-            listed = {}
+        listed = read_sealed_json(previous / FACTS, {}) if previous else {}  # {}: changed since, or gone
         if isinstance(listed, dict) and listed.get("code") == self._code:
             self._kept = listed.get("chunks", {})
         self.found: dict[str, dict[str, object]] = {}
@@ -65,10 +61,9 @@ class ChunkFacts:
 def dump_facts(generation: Path) -> tuple[DatasetFacts, str]:
     """The description's facts of a generation's dump, summed from its chunks' facts, and the dump's
     SHA-256, taken as its chunks were read."""
-    sealed = read_sealed(generation / FACTS)
-    if sealed is None:  # written by this build a moment ago
+    listed = read_sealed_json(generation / FACTS)
+    if listed is None:  # written by this build a moment ago
         raise OSError(f"{generation / FACTS} is not as this build wrote it")
-    listed = json.loads(sealed)
     return summed_facts(DatasetFacts.from_json(facts) for facts in listed["chunks"].values()), listed[
         "sha256"
     ]

@@ -28,7 +28,7 @@ from rdflib import URIRef
 import kg.build
 from kg.build.checks import DATA_GRAPHS, Reached
 from kg.build.sources import SourceText, source_texts
-from kg.build.whole_files import read_sealed, write_sealed
+from kg.build.whole_files import read_sealed_json, write_sealed
 from kg.files import read_file
 from kg.namespaces import graph_iri
 from kg.store.generations import Generation
@@ -71,11 +71,7 @@ def code_digest() -> str:
 
 def read_state(generation: Generation) -> dict[str, object] | None:
     """What `generation` recorded for the next build, or None when it is not as it was written."""
-    sealed = read_sealed(generation.path / STATE)
-    try:
-        state = None if sealed is None else json.loads(sealed)
-    except ValueError:
-        return None
+    state = read_sealed_json(generation.path / STATE)
     return state if isinstance(state, dict) else None
 
 
@@ -112,10 +108,13 @@ def usable_state(generation: Generation) -> dict[str, object] | None:
 Patchable = tuple[list[tuple[str, int]] | None, dict[bytes, int], dict[str, int], Path]
 
 
-def write_state(generation: Generation, texts: dict[str, str], checks: str, dump: Patchable) -> None:
+def write_state(
+    generation: Generation, texts: dict[str, str], checks: str, dump: Patchable, dump_sha256: str
+) -> None:
     """What the next build needs to start from this one: the code that checked it, its texts' digests,
-    its Data Cube checks' digest, and what patching its dump needs, with the signature of the dump and
-    of each graph's file (in `generation.graphs`, see `file_signature`) to check them by."""
+    its Data Cube checks' digest, and what patching its dump needs, with the signature of the dump
+    (whose SHA-256, taken as it was described, is given) and of each graph's file (in
+    `generation.graphs`, see `file_signature`) to check them by."""
     state: dict[str, object] = {"code": code_digest(), "texts": texts, "checks": checks}
     inputs, repeated, counts, sorted_dump = dump
     if inputs is not None:
@@ -123,20 +122,21 @@ def write_state(generation: Generation, texts: dict[str, str], checks: str, dump
         state |= {
             "inputs": inputs,
             "repeated": {line.decode(): times for line, times in repeated.items()},
-            "sizes": {"dump": file_signature(sorted_dump), "graphs": graphs},
+            "sizes": {"dump": file_signature(sorted_dump, dump_sha256), "graphs": graphs},
             "triples": counts,
         }
     write_sealed(generation.path / STATE, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
-def file_signature(path: Path) -> list[int | str]:
+def file_signature(path: Path, sha256: str | None = None) -> list[int | str]:
     """What tells a file written by a build from the same file changed since: its size and its
     modification time (written in place, even to the same size), and the SHA-256 of its bytes (the
-    times set back too, as `cp -p`, `rsync -a` or `touch -r` do). Not its inode, which a copy of the
-    project changes, nor its change time, which the build's own links and permissions change. A link
-    at `path` is not followed (OSError)."""
+    times set back too, as `cp -p`, `rsync -a` or `touch -r` do), read unless given. Not its inode,
+    which a copy of the project changes, nor its change time, which the build's own links and
+    permissions change. A link at `path` is not followed (OSError)."""
     with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
-        return [*signature(os.fstat(file.fileno())), hashlib.file_digest(file, "sha256").hexdigest()]
+        digest = sha256 or hashlib.file_digest(file, "sha256").hexdigest()
+        return [*signature(os.fstat(file.fileno())), digest]
 
 
 def signature(found: os.stat_result) -> list[int | str]:

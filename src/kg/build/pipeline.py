@@ -334,7 +334,6 @@ def stage(
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
-        write_state(staging, texts, checks, (inputs, repeated, counts, dump))
         with phases("write"):
             if while_writing is not None:
                 while_writing()
@@ -342,6 +341,7 @@ def stage(
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
+        write_state(staging, texts, checks, (inputs, repeated, counts, written[0]), sha256)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"

@@ -8,12 +8,13 @@ damaged on disk) is made again rather than believed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 def write_whole(path: Path, data: bytes) -> None:
@@ -48,6 +49,16 @@ def read_sealed(path: Path) -> bytes | None:
         return None
     seal, _, data = sealed.partition(b"\n")
     return data if seal == SEAL + hashlib.sha256(data).hexdigest().encode() else None
+
+
+def read_sealed_json(path: Path, missing: Any = None) -> Any:
+    """The JSON value the sealed file `path` holds, or `missing` where `read_sealed` gives nothing or
+    what it gives is no JSON."""
+    sealed = read_sealed(path)
+    try:
+        return missing if sealed is None else json.loads(sealed)
+    except ValueError:
+        return missing
 
 
 def remove_stale_partials(folder: Path, older_than: float = 3600) -> None:

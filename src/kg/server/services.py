@@ -197,9 +197,8 @@ class Services:
         except Exception as failure:
             if isinstance(failure, ServiceError):
                 status, message, passes = failure.status, failure.message, failure.retry_after is not None
-            elif isinstance(
-                failure, StoreFailed
-            ):  # the store behind sent what cannot be read: it may not again
+            elif isinstance(failure, StoreFailed):
+                # the store behind sent what cannot be read: it may not again
                 status, message, passes = failure.status, failure.public, True
             else:  # a defect: kept like a refusal that would come again, not met again by each request
                 log.exception("making %r for every visitor failed", key)

@@ -86,9 +86,11 @@ def _misshapen(answer: ox.QuerySolutions | ox.QueryBoolean, form: str, text: str
     """What is wrong with the shape of a store's answer to the query `text` of `form`, or ""."""
     if isinstance(answer, ox.QueryBoolean) != (form == "ask"):
         return f"{'a yes or no' if isinstance(answer, ox.QueryBoolean) else 'rows'} to {_article(form)}"
-    projected = projection(text) if isinstance(answer, ox.QuerySolutions) else None
-    sent = [variable.value for variable in answer.variables] if isinstance(answer, ox.QuerySolutions) else []
-    if projected is not None and set(sent) != set(projected):
+    projected = projection(text)
+    if not isinstance(answer, ox.QuerySolutions) or projected is None:  # an ASK's, or a SELECT *'s
+        return ""
+    sent = [variable.value for variable in answer.variables]
+    if set(sent) != set(projected):
         return f"the variables ({' '.join(sent)}) to a query for ({' '.join(projected)})"
     return ""
 
@@ -148,12 +150,18 @@ class RemoteStore:
     def _graph(self, form: dict[str, str | list[str]]) -> ox.QuadParser:
         """A graph answer's triples, parsed as they are read, in the formats `GRAPH_ACCEPT` names."""
         body = self._open(form, GRAPH_ACCEPT)
+        rdf_format = self._graph_format(body)
+        with self._readable():
+            return ox.parse(io.BufferedReader(body), format=rdf_format)
+
+    def _graph_format(self, body: Body) -> ox.RdfFormat:
+        """The format of a graph answer, one `GRAPH_ACCEPT` names; any other is the store's failure
+        (the answer closed unread)."""
         media_type = _media_type(body.response)
         if media_type not in GRAPH_FORMATS:
             body.close()
             raise RemoteError(self._said(f"sent a graph as {media_type or 'no media type'}"), NO_ANSWER)
-        with self._readable():
-            return ox.parse(io.BufferedReader(body), format=GRAPH_FORMATS[media_type])
+        return GRAPH_FORMATS[media_type]
 
     @contextmanager
     def _readable(self) -> Iterator[None]:
@@ -172,15 +180,13 @@ class RemoteStore:
         for an answer of more than `most` bytes, which is not read further."""
         text = with_values(sparql, bindings or {})
         body = self._open(self._form(text, False, None), GRAPH_ACCEPT)
+        rdf_format = self._graph_format(body)
         try:
-            media_type = _media_type(body.response)
-            if media_type not in GRAPH_FORMATS:
-                raise RemoteError(self._said(f"sent a graph as {media_type or 'no media type'}"), NO_ANSWER)
             content = body.whole(most)
         finally:
             body.close()
         with self._readable():
-            return None if content is None else canonical_ntriples(content, GRAPH_FORMATS[media_type])
+            return None if content is None else canonical_ntriples(content, rdf_format)
 
     def _form(
         self, text: str, union_default_graph: bool, dataset: Dataset | None
