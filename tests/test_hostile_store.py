@@ -262,6 +262,32 @@ def test_headers_trickled_a_byte_at_a_time_are_stopped_at_the_time_limit() -> No
     assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
 
 
+class _EndlessContinue(_Hostile):
+    """A store that answers `100 Continue` every `pause` seconds, never a final status."""
+
+    def _any(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        try:
+            while True:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+                time.sleep(self.pause)
+        except OSError:  # the reader left
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server API
+
+
+def test_informational_answers_without_end_are_stopped_at_the_time_limit() -> None:
+    """An answer that never gets past its interim `100 Continue`s is still within the time limit."""
+    with Store(_EndlessContinue, pause=0.2) as store:
+        failed = finished(
+            lambda: list(RemoteStore(store.url, timeout=1.0).query("SELECT ?s WHERE { ?s ?p ?o }"))
+        )
+    stopped = failure(failed, RemoteError)
+    assert "did not answer within 1 s" in stopped.text and stopped.status == 504, stopped
+
+
 def test_headers_trickled_over_tls_are_stopped_at_the_time_limit(tmp_path: Path) -> None:
     """Under TLS the plain socket is shut beneath the TLS object the reading thread holds."""
     served, certificate = self_signed(tmp_path)
