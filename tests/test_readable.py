@@ -130,6 +130,41 @@ def test_an_unknown_parameter_is_refused_with_candidates(resolver) -> None:
         resolver("country:XX")
 
 
+CATALOGUE = sorted(load_catalogue(Path(__file__).resolve().parent.parent / "queries"))
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+def test_a_rows_evidence_is_that_of_a_statement_the_row_holds(store, name: str) -> None:
+    """Never the excerpts of a thing the row names: those say something of the thing, not the row."""
+    variables, rows = _answer(store, name)
+    select = store_select(store)
+    iris = {v.value for row in rows for v in row.values() if v.type == "uri"}
+    evidence = evidence_for(select, iris)
+    held = {v.value for row in rows for v in row.values() if v.type == "uri"}
+    for row in readable(variables, rows, labels_for(select, iris), evidence).rows:
+        for item in row.evidence:
+            assert item.fact in row.facts and item.fact in held, (name, item.fact, item.quote)
+            assert item.statement, (name, item.fact, "is a thing, not a statement of the report")
+
+
+def test_a_place_where_fentanyl_may_be_made_shows_its_own_quote(store) -> None:
+    table = _readable(store, "fentanyl-sources")
+    [row] = [
+        r
+        for r in table.rows
+        if [c.text for c in r.cells[table.columns.index("origin")]] == ["Mexico"]
+        and [c.text for c in r.cells[table.columns.index("how")]] == ["made in"]
+    ]
+    assert [e.slug for e in row.evidence] == ["precursors-from-us"]
+    assert [e.agency_label for e in row.evidence] == ["DEA"]
+
+
+def test_a_finding_is_a_statement_with_its_own_quote(store) -> None:
+    table = _readable(store, "qualified-facts")
+    findings = [r for r in table.rows if any("/finding/" in iri for iri in r.facts)]
+    assert findings and all(r.evidence for r in findings)
+
+
 def test_kg_query_takes_a_label_and_refuses_a_typo(built) -> None:
     runner = CliRunner()
     args = ["query", "poppy-cultivation-change", "--store", str(built.store_path)]

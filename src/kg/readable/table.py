@@ -194,19 +194,11 @@ def _key(row: Row, skip: int) -> tuple:
 
 
 def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], labels: Mapping[str, str]) -> None:
-    """Each row's evidence: its statements' excerpts; else those of its most row-specific thing."""
-    spread: dict[str, int] = {}
-    for row in rows:
-        for iri in row.facts:
-            spread[iri] = spread.get(iri, 0) + 1
+    """Each row's evidence: the excerpts of the report's statements in it. A row without one shows
+    none: the excerpts of a thing it names (a country, an agency) say something of that thing, not
+    what the row says of it."""
     for row in rows:
         statements = [iri for iri in row.facts if any(e.statement for e in evidence.get(iri, ()))]
-        if not statements:
-            # Not a thing every row shares (a parameter, say): it says nothing of this row.
-            things = [
-                iri for iri in row.facts if evidence.get(iri) and (spread[iri] < len(rows) or len(rows) == 1)
-            ]
-            statements = sorted(things, key=lambda iri: spread[iri])[:1]
         found: list[Evidence] = []
         for iri in statements:
             for item in evidence.get(iri, ()):
