@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from kg.cli import COMMANDS, main
 
@@ -83,3 +84,13 @@ def test_every_docs_page_is_linked_from_the_readme(project_root) -> None:
     linked = {target.partition("#")[0] for target in LINK.findall(readme)}
     pages = {f"docs/{path.name}" for path in (project_root / "docs").glob("*.md")}
     assert pages - linked == set()
+
+
+def test_the_readmes_first_answer_is_what_kg_prints(project_root, built, monkeypatch) -> None:
+    readme = (project_root / "README.md").read_text("utf-8")
+    shown = re.search(r"kg query (fentanyl-routes --format readable)\n```\n\n```\n(.*?)…\n```", readme, re.S)
+    assert shown, "the README no longer shows its first question's answer"
+    monkeypatch.chdir(project_root)
+    printed = CliRunner().invoke(main, ["query", *shown.group(1).split(), "--store", str(built.store_path)])
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.startswith(shown.group(2)), printed.output
