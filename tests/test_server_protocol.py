@@ -241,6 +241,20 @@ def test_unacceptable_formats_get_406(server) -> None:
     assert reply.json()["error"]["status"] == 406
 
 
+def test_a_406_says_nothing_of_the_accept_header_it_was_asked_with(server) -> None:
+    """The header's text was used as a format template: `{kind:>200000000}` answered 200 MB, `{0}` a
+    500. The message is kept with the answer for other clients too, so it holds nothing of the request."""
+    fresh = f'ASK {{ ?s ?p "{uuid.uuid4()}" }}'
+    messages = []
+    for accept in ("x/y{kind:>200000000}", "x/y{kind.__class__.__mro__}", "x/y{0}", "x/y <b>a</b>"):
+        reply = server.get("/sparql", accept, query=fresh)
+        assert reply.status == 406, (accept, reply.status)
+        assert len(reply.body) < 2000, (accept, len(reply.body))
+        messages.append(reply.json()["error"]["message"])
+    assert len(set(messages)) == 1 and "x/y" not in messages[0], messages
+    assert messages[0].startswith("cannot answer an ask query in a format the request accepts"), messages
+
+
 def test_default_format_without_accept_or_with_anything(server) -> None:
     for accept in (None, "*/*"):
         select = server.get("/sparql", accept, query=COUNTRIES)

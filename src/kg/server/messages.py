@@ -67,7 +67,7 @@ class Query:
     graph_format: str | None = "turtle"
     union_default_graph: bool = True
     client: ClientText | None = None
-    # not part of the cache's key: it names the request's Accept header, which many spellings may give
+    # not part of the cache's key, so it holds nothing of the request: a kept 406 is given to others too
     not_acceptable: str = field(default="", compare=False)
 
     @staticmethod

@@ -56,8 +56,8 @@ def run_sparql(
                 frozenset(state.graphs), tuple(default or ()), tuple(named or ()), state.predicates
             ),
             not_acceptable=(
-                f"cannot answer {{kind}} query in {request.headers.get('Accept')}; offered: "
-                f"{offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
+                "cannot answer {kind} query in a format the request accepts (its Accept header or "
+                f"format=); offered: {offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
                 f"{offered(GRAPH_MEDIA)} (construct, describe)"
             ),
         )

@@ -79,7 +79,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
         if chosen is None:
             kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
-            return Failure(406, query.not_acceptable.format(kind=kind))
+            return Failure(406, query.not_acceptable.replace("{kind}", kind))
         result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
