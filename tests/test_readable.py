@@ -194,3 +194,16 @@ def test_a_decline_shows_beside_its_quote_the_sentence_naming_cbp(store) -> None
     quotes = [(e.is_context, e.quote) for e in row.evidence]
     assert quotes[0][0] is False and "Seizures declined" in quotes[0][1]
     assert any(is_context and "U.S. Customs and Border Protection" in q for is_context, q in quotes)
+
+
+def test_the_iris_of_columns_not_shown_are_not_a_rows_facts() -> None:
+    """A page shows 40 columns; the IRIs of the others were each row's facts, and grouping 500 rows
+    into one compared every such IRI with all those kept before it."""
+
+    class Term:
+        def __init__(self, value: str) -> None:
+            self.type, self.value, self.lang, self.datatype = "uri", value, None, None
+
+    rows = [{"shown": Term("urn:x:same"), "hidden": Term(f"urn:x:{n}")} for n in range(500)]
+    [row] = readable(["shown"], rows, {}).rows
+    assert row.facts == ["urn:x:same"]

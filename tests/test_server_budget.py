@@ -343,3 +343,31 @@ def test_the_reading_of_a_client_s_query_in_the_web_process_is_charged_to_it(bui
         assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_page_of_an_answer_is_charged_to_its_client_even_from_the_cache(built) -> None:
+    """A page labels, groups and finds the evidence of up to 500 rows in the web process. It was
+    charged to no one, and an answer kept in the cache took no slot either: 5.7 KB of SPARQL whose rows
+    grouped into one row held an HTTP thread for 27 s on every ask, and eight at once kept every other
+    client waiting a minute. The page's making is charged as a search is, cache or not, and a client
+    past its budget gets 429 for it."""
+    app = _app(built, workers=2)
+    try:
+        client = app.test_client()
+        asker = {"REMOTE_ADDR": "192.0.2.11"}
+        columns = " ".join(f"?c{n}" for n in range(40))
+        binds = " ".join(f'BIND ("x" AS ?c{n})' for n in range(39))
+        text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} BIND (STR(?o) AS ?c39) }} LIMIT 500"
+        assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
+        usage = app.extensions["kg"].current.services.pool.usage
+        spent, started = usage.of("192.0.2.11"), time.thread_time()
+        again = client.get(_editor(text), headers=HTML, environ_base=asker)  # handled in this thread
+        used = time.thread_time() - started
+        assert again.status_code == 200 and again.headers["Cache-Status"] == "kg; hit"
+        charged = usage.of("192.0.2.11") - spent
+        assert charged > used / 2, (charged, used)  # the page's making, not only the text's reading
+        usage.charge("192.0.2.11", 10_000)
+        refused = client.get(_editor(text), headers=HTML, environ_base=asker)
+        assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()

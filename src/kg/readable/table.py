@@ -137,7 +137,8 @@ def readable(
             if cell and words:
                 cell = Cell(" ".join([*words, cell.text]), cell.iri, cell.exact, cell.numeric)
             cells.append([cell] if cell else [])
-        iris = [term.value for term in row.values() if term.type == "uri"]
+        # The IRIs of the columns given, not of every column the answer has: a page shows a few.
+        iris = list(dict.fromkeys(row[v].value for v in variables if v in row and row[v].type == "uri"))
         table_rows.append(Row(cells, iris))
     table_rows = _group(table_rows, len(shown))
     if evidence is None:
@@ -164,33 +165,46 @@ def readable(
 
 
 def _group(rows: list[Row], width: int, rounds: int = 2) -> list[Row]:
-    """Rows identical but for one column become one row listing that column's values (twice at most)."""
+    """Rows identical but for one column become one row listing that column's values (twice at most).
+    Linear in the cells: each column's cells are numbered once, so a row without one column is a
+    tuple of small numbers, and merged values and facts are kept as ordered sets."""
     for _ in range(rounds):
+        signatures = _signatures(rows, width)
         best: tuple[int, int] | None = None
         for column in range(width):
-            keys = {_key(row, column) for row in rows}
+            keys = {signature[:column] + signature[column + 1 :] for signature in signatures}
             if len(keys) < len(rows) and (best is None or len(keys) < best[1]):
                 best = (column, len(keys))
         if best is None:
             return rows
         column = best[0]
-        merged: dict[tuple, Row] = {}
-        for row in rows:
-            key = _key(row, column)
+        merged: dict[tuple[int, ...], tuple[Row, dict[Cell, None], dict[str, None]]] = {}
+        for row, signature in zip(rows, signatures, strict=True):
+            key = signature[:column] + signature[column + 1 :]
             if key not in merged:
-                merged[key] = Row([list(cells) for cells in row.cells], list(row.facts))
+                target = Row([list(cells) for cells in row.cells], list(row.facts))
+                merged[key] = (target, dict.fromkeys(target.cells[column]), dict.fromkeys(target.facts))
                 continue
-            target = merged[key]
+            target, values, facts = merged[key]
             for cell in row.cells[column]:
-                if cell not in target.cells[column]:
+                if cell not in values:
+                    values[cell] = None
                     target.cells[column].append(cell)
-            target.facts += [iri for iri in row.facts if iri not in target.facts]
-        rows = list(merged.values())
+            for iri in row.facts:
+                if iri not in facts:
+                    facts[iri] = None
+                    target.facts.append(iri)
+        rows = [target for target, _, _ in merged.values()]
     return rows
 
 
-def _key(row: Row, skip: int) -> tuple:
-    return tuple(tuple(cells) for i, cells in enumerate(row.cells) if i != skip)
+def _signatures(rows: list[Row], width: int) -> list[tuple[int, ...]]:
+    """Each row as a tuple of numbers, one per column, equal where the column's cells are equal."""
+    numbers: list[dict[tuple[Cell, ...], int]] = [{} for _ in range(width)]
+    return [
+        tuple(numbers[i].setdefault(tuple(cells), len(numbers[i])) for i, cells in enumerate(row.cells))
+        for row in rows
+    ]
 
 
 def _attach(rows: list[Row], evidence: Mapping[str, list[Evidence]], labels: Mapping[str, str]) -> None:

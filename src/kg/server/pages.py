@@ -25,7 +25,7 @@ from .messages import Answer
 from .responses import refusal_status
 from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, iris_shown, terms_of, view_context
 from .search import resolve_given
-from .services import Services, services
+from .services import Services, client, services
 from .sparql import run_sparql
 from .workers import ServiceError
 
@@ -79,7 +79,14 @@ def editor_text(query: NamedQuery) -> str:
 
 
 def table(answer: Answer) -> dict[str, object]:
-    """An answer as the page shows it: variables and rows of Terms, a boolean, or RDF text."""
+    """An answer as the page shows it, made for the client who asked and charged to it as a query is:
+    a few hundred rows of a few dozen columns, labelled, grouped and with their evidence, are work of
+    this process, which a client asking for many pages at once must not have for free."""
+    return services().pool.worked(client(), lambda: _shown_answer(answer))
+
+
+def _shown_answer(answer: Answer) -> dict[str, object]:
+    """Variables and rows of Terms, a boolean, or RDF text."""
     if answer.kind == "graph":
         text = answer.body.decode("utf-8")
         return {
