@@ -26,11 +26,14 @@ from kg.build.whole_files import ENTRY_FORMAT, read_sealed, remove_stale_partial
 
 
 def _code_digest() -> bytes:
-    """The parsing code itself and the libraries it reads tables with: a change to any of them
+    """The parsing code itself, the libraries it reads tables and Turtle with: a change to any of them
     invalidates every entry."""
     modules = (literals, parsing, streaming, tables, locate, namespaces)
     return code_digest(
-        (Path(module.__file__ or "") for module in modules), f"csvw {version('csvw')}", ENTRY_FORMAT
+        (Path(module.__file__ or "") for module in modules),
+        f"csvw {version('csvw')}",
+        f"pyoxigraph {version('pyoxigraph')}",
+        ENTRY_FORMAT,
     ).encode()
 
 
