@@ -7,6 +7,8 @@ appear for its focus node, from its shape.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
@@ -48,3 +50,24 @@ def test_every_class_the_graph_uses_is_targeted_by_a_shape(graphs: tuple[Graph, 
     used = set(merged(load_project(project_root), DATA_GRAPHS).objects(None, RDF.type))
     uncovered = [c for c in used if not targeted & set(data.transitive_objects(c, RDFS.subClassOf))]
     assert not uncovered, f"classes no shape covers: {sorted(uncovered)}"
+
+
+def test_no_pattern_ends_with_a_dollar_that_engines_read_differently(graphs: tuple[Graph, Graph]) -> None:
+    """XPath's `$` matches at the end of the text only; Python's (pyshacl) and Java's (Jena) also
+    before a last line break, so `"MX\\n"` passed `^[A-Z]{2}$` in two engines and failed in the store.
+    A pattern's end is bounded by sh:maxLength, or checked in SPARQL where a line break is refused by
+    name."""
+    _, shapes = graphs
+    patterns = [str(pattern) for pattern in shapes.objects(None, SH.pattern)]
+    assert patterns and not [p for p in patterns if p.endswith("$")], patterns
+
+
+def test_every_sub_select_of_a_shape_returns_this(graphs: tuple[Graph, Graph]) -> None:
+    """SHACL-SPARQL (5.3.1.1) requires a sub-SELECT to return every variable pre-bound, $this among
+    them, and a strict processor refuses a shape whose sub-SELECT does not."""
+    _, shapes = graphs
+    selects = [str(text) for text in shapes.objects(None, SH.select)]
+    assert selects
+    for text in selects:
+        for projection in re.findall(r"SELECT(.*?)WHERE", text, re.S | re.I)[1:]:
+            assert "$this" in projection, text
