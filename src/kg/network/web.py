@@ -16,7 +16,9 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 from kg.charts import chart as charts
 from kg.charts import series
 from kg.network.presets import PRESETS
+from kg.query.internal import typed
 from kg.server.headers import allow_inline
+from kg.server.messages import Query
 from kg.server.services import services
 from kg.store.base import Store
 
@@ -35,8 +37,7 @@ SUGGESTED_CHARTS = (
     ("opiumGumSeizures", "MX"),
     ("heroinSeizures", None),
 )
-ROUTES_QUESTION = "fentanyl-routes"  # routes of a substance to a destination; its default is fentanyl
-MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html; charset=utf-8"}
+MIME = {"svg": "image/svg+xml", "png": "image/png", "html": "text/html"}  # Flask adds the charset
 MAX_CHART_MEASURES = 12  # names in one chart's path: more than a chart can show apart
 
 
@@ -99,7 +100,7 @@ def _network_page(view: FlowView) -> str:
     return render_template(
         "network/network.html",
         world_map={**map_urls(substance), **worldmap.map_words(view)},
-        routes=routes_in_words(view.substance),
+        routes=routes_in_words(view),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
@@ -112,18 +113,17 @@ def _network_page(view: FlowView) -> str:
     )
 
 
-def routes_in_words(substance: str | None) -> dict[str, object] | None:
-    """The routes of the picture as the readable answer of the catalogue's routes question: the text
-    alternative of the network, each route with who says it and the sentence of the report."""
-    from kg.server.api import run_named
+def routes_in_words(view: FlowView) -> dict[str, object] | None:
+    """The routes the picture draws, every one, as a readable answer: the text alternative of the
+    network, each route with who says it and the sentence of the report."""
     from kg.server.pages import table
-    from kg.server.services import services
 
-    question = services().catalogue.get(ROUTES_QUESTION)
-    if question is None:
+    flows = sorted({data["flow"] for _u, _v, data in view.network.edges(data=True)})
+    if not flows:
         return None
-    given = {"substance": f"substance:{substance}"} if substance else {}
-    return table(run_named(question, given, "json"))
+    state = services()
+    text, bindings = typed("routes-in-words", flow=flows)
+    return table(state.run(Query(text, Query.sorted_bindings(bindings), max_rows=state.config.html_rows)))
 
 
 def _preset() -> str:
