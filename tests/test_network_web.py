@@ -133,3 +133,27 @@ def test_every_route_the_picture_draws_is_in_words_with_its_evidence(
 def test_the_interactive_picture_names_its_charset_once(server: RunningServer) -> None:
     reply = server.get("/network.html")
     assert reply.status == 200 and reply.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_every_measure_the_charts_menu_offers_draws_a_picture_that_loads(server: RunningServer) -> None:
+    """The menu offered every measure the ontology declares: `shareOfGlobalPoppyCultivation` and
+    `availability` gave a page whose picture answered 404, and a menu entry "availability ()"."""
+    import html
+    import re
+
+    menu = server.get("/charts").text.split('id="measure"')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="([^"]+)"', menu)
+    assert offered and "()" not in menu
+    for measure in offered:
+        page = server.get("/charts", measure=measure).text
+        chosen = page.split('class="chart-picker"')[1].split("</form>", 1)[1].split("<h2>")[0]
+        pictures = [html.unescape(src) for src in re.findall(r'<img src="([^"]+)"', chosen)]
+        assert pictures, (measure, chosen)
+        for picture in pictures:
+            assert server.get(picture).status == 200, (measure, picture)
+
+
+def test_a_measure_with_nothing_to_draw_in_a_place_is_said_in_words(server: RunningServer) -> None:
+    page = server.get("/charts", measure="opiumGumSeizures", area="us-southwest-border").text
+    chosen = page.split('class="chart-picker"')[1].split("</form>", 1)[1].split("<h2>")[0]
+    assert "<img" not in chosen and 'class="no-chart"' in chosen, chosen

@@ -205,13 +205,13 @@ def _measures(names: str) -> list[series.Measure]:
 def _described(names: str, area: str | None, preset: str | None) -> dict[str, object]:
     """One chart of the page: its picture URLs and the same chart in words."""
     args: dict[str, Any] = {"names": names, "area": area, "preset": preset if preset != "screen" else None}
-    try:
-        words = charts.describe(_series(names, area))
-    except series.UnknownMeasure:
-        words = ""
+    found = _series(names, area)
+    # A choice with nothing to draw is said in words, not shown as a picture that does not load.
+    words = charts.problem(found) or charts.describe(found)
     return {
         "names": names,
         "area": area,
+        "drawn": not charts.problem(found),
         "svg": url_for("network.chart_picture", fmt="svg", **args),
         "png": url_for("network.chart_picture", fmt="png", **args),
         "words": words,
@@ -239,9 +239,11 @@ def chart_menus() -> tuple[list[series.Measure], list[tuple[str, str]]]:
     """The measures and the places the charts page offers, read once for each build served."""
 
     def read() -> tuple[list[series.Measure], list[tuple[str, str]]]:
-        known = series.measures(store())
+        every = {m: series.time_series(store(), m) for m in series.measures(store())}
+        # Only the measures with a point to draw: the others gave a picture that did not load.
+        known = [m for m, found in every.items() if any(one.points for one in found)]
         areas = sorted(
-            {(one.area, one.area_label) for m in known for one in series.time_series(store(), m)},
+            {(one.area, one.area_label) for m in known for one in every[m]},
             key=lambda pair: pair[1].casefold(),
         )
         return known, areas
