@@ -1,7 +1,7 @@
 """How fast `kg push` fills an Oxigraph server, next to `oxigraph load` of the same N-Quads file.
 
 Run: .venv/bin/python benchmarks/push.py [--triples 1000000] [--changed 1000] [--graph-store-only]
-[--bulk-only]
+[--bulk-only] [--tls]
 
 It writes a synthetic dataset in a temporary folder (two named graphs, IRIs,
 typed and language-tagged literals, a few blank nodes), loads it into an
@@ -24,6 +24,11 @@ says (`ld_dir`, `rdf_loader_run` and a checkpoint through isql, the file in a
 folder the server may read), with `--virtuoso-buffers` pages of cache; the row
 gives the server's peak memory, and the counts of its graphs are checked
 against the local ones.
+
+With `--tls` (where nginx and openssl are installed), every server is reached
+through nginx terminating TLS on 127.0.0.1 with a certificate made for the run,
+which the push trusts through `SSL_CERT_FILE`: the cost of a handshake per
+request, since a push keeps no connection alive.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -81,11 +87,50 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Server:
-    """`oxigraph serve` on a fresh data folder, for as long as the `with` block lasts."""
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+TLS_PROXY = """daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {folder}/certificate.pem;
+        ssl_certificate_key {folder}/key.pem;
+        client_max_body_size 0;
+        proxy_request_buffering off;
+        proxy_buffering off;
+        proxy_read_timeout 3600s;
+        proxy_send_timeout 3600s;
+        proxy_http_version 1.1;
+        location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
+    }}
+}}
+"""
 
-    def __init__(self, location: Path) -> None:
+
+def trust_a_new_certificate(folder: Path) -> None:
+    """A certificate for 127.0.0.1 (the tests' own, made by openssl) in `folder`, which every TLS
+    client this process makes from now on trusts."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from certificate import self_signed
+
+    _, certificate = self_signed(folder)
+    os.environ["SSL_CERT_FILE"] = str(certificate)
+
+
+class Server:
+    """`oxigraph serve` on a fresh data folder, for as long as the `with` block lasts; with `tls`,
+    reached through nginx terminating TLS with the certificate in `tls`'s folder."""
+
+    def __init__(self, location: Path, tls: Path | None = None) -> None:
         self.location = location
+        self.tls = tls
+        self.proxy: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         port = free_port()
@@ -95,18 +140,39 @@ class Server:
             stderr=subprocess.DEVNULL,
         )
         self.base = f"http://127.0.0.1:{port}"
+        if self.tls is not None:
+            self.base = self._behind_tls(port)
         for _ in range(150):
             try:
-                httpx.get(f"{self.base}/query", params={"query": "ASK {}"}, timeout=2)
+                httpx.get(f"{self.base}/query", params={"query": "ASK {}"}, timeout=2).raise_for_status()
                 return self
             except httpx.HTTPError:
                 time.sleep(0.2)
-        self.process.kill()
+        self.__exit__()
         raise RuntimeError("the Oxigraph server did not start")
 
+    def _behind_tls(self, upstream: int) -> str:
+        """Start nginx terminating TLS in front of the server on `upstream`; the base URL it serves."""
+        assert self.tls is not None and NGINX is not None  # checked by main
+        folder = self.location.with_suffix(".nginx")
+        folder.mkdir()
+        for name in ("certificate.pem", "key.pem"):
+            os.link(self.tls / name, folder / name)
+        port = free_port()
+        config = folder / "nginx.conf"
+        config.write_text(TLS_PROXY.format(folder=folder, port=port, upstream=upstream), encoding="utf-8")
+        self.proxy = subprocess.Popen(
+            [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return f"https://127.0.0.1:{port}"
+
     def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(30)
+        for process in (self.proxy, self.process):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
 
     def peak_mb(self) -> float:
         """The server's peak resident memory so far, from /proc."""
@@ -171,10 +237,17 @@ def main() -> None:
     parser.add_argument(
         "--virtuoso-buffers", type=int, default=170_000, help="Virtuoso's NumberOfBuffers (8 KB pages)."
     )
+    parser.add_argument("--tls", action="store_true", help="Reach every server through nginx over TLS.")
     args = parser.parse_args()
+    if args.tls and NGINX is None:
+        parser.error("--tls needs nginx")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
+        tls = folder / "tls" if args.tls else None
+        if tls is not None:
+            tls.mkdir()
+            trust_a_new_certificate(tls)
         store = local_store(folder / "local", args.triples)
         total = sum(triples_per_graph(store).values())
         started = time.perf_counter()
@@ -192,13 +265,13 @@ def main() -> None:
                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             )
         )
-        with Server(folder / "bulk-push") as server:
+        with Server(folder / "bulk-push", tls) as server:
             rows.append(timed("kg push --gsp --bulk", server.push(store, True, bulk=True), server.peak_mb()))
         if args.virtuoso:
             rows.append(virtuoso_bulk_load(folder, store, args.virtuoso_buffers))
         if not args.bulk_only:
-            rows += transactional_rows(folder, store, total, args)
-    print_table(rows, total)
+            rows += transactional_rows(folder, store, total, args, tls)
+    print_table(rows, total, "through nginx over TLS" if args.tls else "over plain HTTP")
 
 
 def virtuoso_bulk_load(folder: Path, store: EmbeddedStore, buffers: int) -> Row:
@@ -235,32 +308,34 @@ def virtuoso_bulk_load(folder: Path, store: EmbeddedStore, buffers: int) -> Row:
     )
 
 
-def transactional_rows(folder: Path, store: EmbeddedStore, total: int, args: argparse.Namespace) -> list[Row]:
+def transactional_rows(
+    folder: Path, store: EmbeddedStore, total: int, args: argparse.Namespace, tls: Path | None
+) -> list[Row]:
     """The loads in transactions: plain POSTs, kg push --gsp (then again, unchanged and changed), and
     unless --graph-store-only the pushes by SPARQL Update."""
     rows: list[Row] = []
-    with Server(folder / "floor") as server:
+    with Server(folder / "floor", tls) as server:
         seconds = server.post_graphs(store)
         rows.append(("Oxigraph's own load of the same graphs, one POST each", seconds, server.peak_mb()))
-    with Server(folder / "gsp") as server:
+    with Server(folder / "gsp", tls) as server:
         rows.append(timed("kg push --gsp", server.push(store, True), server.peak_mb()))
         rows.append(timed("  again, nothing changed", server.push(store, True)))
         edited = local_store(folder / "edited", args.triples, args.changed)
         rows.append(timed(f"  again, {args.changed:,} triples changed", server.push(edited, True)))
     if args.graph_store_only:
         return rows
-    with Server(folder / "whole") as server:
+    with Server(folder / "whole", tls) as server:
         batch = total // len(GRAPHS) + 1
         report = server.push(store, False, batch)
         rows.append(timed(f"kg push --update --batch-size {batch:,}", report, server.peak_mb()))
-    with Server(folder / "staged") as server:
+    with Server(folder / "staged", tls) as server:
         rows.append(timed("kg push --update", server.push(store, False), server.peak_mb()))
     return rows
 
 
-def print_table(rows: list[Row], total: int) -> None:
+def print_table(rows: list[Row], total: int, reached: str) -> None:
     bulk = rows[0][1]
-    print(f"{total:,} triples in {len(GRAPHS)} named graphs; Oxigraph server on 127.0.0.1\n")
+    print(f"{total:,} triples in {len(GRAPHS)} named graphs; Oxigraph server on 127.0.0.1, {reached}\n")
     width = max(len(name) for name, _, _ in rows)
     print(
         f"| {'method':<{width}} | {'seconds':>8} | {'triples/s':>10} | {'× bulk load':>11} | {'peak MB':>8} |"
