@@ -4,6 +4,7 @@ pictures drawn from it, read back from the SVG."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,26 @@ def test_a_chain_question_is_a_network_and_not_a_chart(store) -> None:
         "output",
         "relation",
     )
+
+
+CATALOGUE = kg.load_catalogue(Path(__file__).resolve().parent.parent / "queries")
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_a_network_never_joins_a_questions_own_parameters(store, name: str) -> None:
+    """The first two entity columns of a route question were its own parameters, echoed in every row:
+    "fentanyl to United States" once, the origins and transits lost."""
+    variables, rows, labels = answer(store, name)
+    plan = views_of(variables, rows, labels).network
+    parameters = {p.name for p in CATALOGUE[name].parameters}
+    assert plan is None or not {plan.source, plan.target} <= parameters, (name, plan)
+
+
+def test_routes_are_drawn_from_their_origins_to_their_destinations(store) -> None:
+    for name in ("fentanyl-routes", "heroin-sources"):
+        variables, rows, labels = answer(store, name)
+        plan = views_of(variables, rows, labels).network
+        assert plan is not None and (plan.source, plan.target) == ("origin", "destination"), name
 
 
 def test_numbers_without_periods_are_no_chart_and_single_entities_no_network(store) -> None:

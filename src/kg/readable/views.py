@@ -144,11 +144,27 @@ def _chart_plan(
     return None, f"no period column (a year, fiscal year or date) beside the numbers of {header(numeric[0])}"
 
 
+ENDS = (("origin", "destination"), ("input", "output"), ("source", "target"), ("from", "to"))
+
+
+def _ends(columns: Sequence[str], rows: Sequence[Mapping[str, TermLike]]) -> tuple[str, str]:
+    """The two of the entity `columns` an arrow joins ("" where there are fewer than two)."""
+    for pair in ENDS:
+        if all(end in columns for end in pair) and any(all(end in row for end in pair) for row in rows):
+            return pair
+    varying = [c for c in columns if len({row[c].value for row in rows if c in row}) > 1]
+    first, second, *_ = [*varying, *(c for c in columns if c not in varying), "", ""]
+    return first, second
+
+
 def _network_plan(
     variables: Sequence[str], rows: Sequence[Mapping[str, TermLike]], labels: Mapping[str, str]
 ) -> tuple[NetworkPlan | None, str]:
-    """The first two entity columns are the edges' ends; the first other column that is not an end's
-    label (a relation, a mode, a number) names the edge. Periods say when, so they are no ends."""
+    """Two entity columns are the edges' ends: a pair named as one (origin and destination, input and
+    output, ...), else the first two whose values differ from row to row, before those that do not (a
+    question's own parameter, echoed in every row, drew "fentanyl to United States" for every route).
+    The first other column that is not an end's label (a relation, a mode, a number) names the edge.
+    Periods say when, so they are no ends."""
     entity_columns = [
         v
         for v in variables
@@ -156,9 +172,9 @@ def _network_plan(
         and all(is_entity(row[v]) for row in rows if v in row)
         and not all(period_of(row[v], labels) for row in rows if v in row)
     ]
-    if len(entity_columns) < 2 or not any(all(c in row for c in entity_columns[:2]) for row in rows):
+    source, target = _ends(entity_columns, rows)
+    if not source or not target or not any(source in row and target in row for row in rows):
         return None, "needs two entity columns per row"
-    source, target = entity_columns[:2]
     nodes = {row[c].value for row in rows for c in (source, target) if c in row}
     if len(nodes) > MAX_NODES:
         return None, f"{len(nodes)} entities are more than a picture can show ({MAX_NODES}); narrow the query"
