@@ -379,13 +379,15 @@ def _parser() -> ModuleType:
 
 
 def _is_update(text: str) -> bool:
+    """Whether `text` is an update with at least one operation: a text of a prologue or comments only is
+    an update of none by the grammar, and was refused as an update (403) where it asks for nothing."""
     try:
-        _parser().parseUpdate(text)
+        parsed = _parser().parseUpdate(text)
     except _ServiceMet:
         return True
     except Exception:  # noqa: BLE001 - not an update either
         return False
-    return True
+    return "request" in parsed
 
 
 def _unreadable(error: Exception) -> Refused:

@@ -103,7 +103,9 @@ def endpoint() -> Response:
         return service_description()
     if not "".join(queries).strip():
         raise ServiceError(
-            400, "a POST to /sparql needs a query: an application/sparql-query body or a query= form"
+            400,
+            "the query is empty: give it as query= (in the URL or a form) or as an "
+            "application/sparql-query body",
         )
     default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
     return answer_response(run_sparql(queries[0], default, named))
