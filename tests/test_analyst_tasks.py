@@ -169,6 +169,8 @@ PAGE_TYPES = [
     "/search?q=cartel",
     "/queries",
     "/queries/poppy-cultivation-change?run=1",
+    "/queries/describe-resource?run=1",  # an answer in RDF, scrolled by keyboard too
+    "/queries/fentanyl-routes?run=1&view=network",
     "/query",
     "/id/country/MX",
     "/source",
