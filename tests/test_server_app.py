@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from server_fixtures import on_reading_the_index
 
+from kg.namespaces import prefixed
 from kg.query.internal import internal
 from kg.server import ServerConfig, create_app, resources, services
 from kg.server.bounded import BoundedStore
@@ -524,3 +525,19 @@ def test_links_to_here_keep_their_order_by_property_then_linking_thing(built) ->
             assert len(keys) == heading.count("<tr><td>") and keys == sorted(keys), heading[:80]
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_page_names_a_thing_without_a_label_as_the_graph_s_files_do(client) -> None:
+    """Resource pages showed `http://www.w3.org/1999/02/22-rdf-syntax-ns#type` and an excerpt's heading
+    as its whole IRI; a thing without a label is named with its prefix, the IRI kept as its title."""
+    page = client.get("/id/organization/dea", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert ">rdf:type<" in page and ">http://www.w3.org/1999/02/22-rdf-syntax-ns#type<" not in page
+    excerpt = client.get("/id/excerpt/hsp-share", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h1>excerpt:hsp-share</h1>" in excerpt
+
+
+def test_prefixed_names_keep_to_the_longest_namespace_and_leave_other_iris_whole() -> None:
+    assert prefixed("https://w3id.org/opioid-kg/id/excerpt/hsp-share") == "excerpt:hsp-share"
+    assert prefixed("http://www.w3.org/2000/01/rdf-schema#label") == "rdfs:label"
+    assert prefixed("https://example.org/a/b") == "https://example.org/a/b"
+    assert prefixed("https://w3id.org/opioid-kg/id/flow/a/b") == "https://w3id.org/opioid-kg/id/flow/a/b"

@@ -92,3 +92,14 @@ PREFIXES: dict[str, str] = {
         }.items()
     },
 }
+_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda pair: -len(pair[1]))
+
+
+def prefixed(iri: str) -> str:
+    """The IRI as the graph's files write it (`rdf:type`, `excerpt:hsp-share`): a name for a page to
+    show where a thing has no label of its own; the IRI itself where no prefix fits."""
+    for prefix, namespace in _LONGEST_FIRST:
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and local and not any(c in local for c in "/#?"):
+            return f"{prefix}:{local}"
+    return iri

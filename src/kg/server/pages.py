@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, prefixed
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
 from kg.query.internal import internal, typed
@@ -37,6 +37,12 @@ HOME_CLASSES = 15  # the commonest classes the home page lists
 def href(iri: str) -> str | None:
     """Where a page links an IRI (`Services.link`)."""
     return services().link(iri)
+
+
+@blueprint.app_template_filter("prefixed")
+def prefixed_name(iri: str) -> str:
+    """An IRI without a label as a page shows it: `rdf:type` (`kg.namespaces.prefixed`)."""
+    return prefixed(iri)
 
 
 def home_data(state: Services) -> dict[str, object]:
