@@ -299,3 +299,20 @@ def test_a_misquote_past_the_first_words_shows_where_it_parts(project_copy: Path
     assert "is …'" in str(error.value) and "44,100 hectares" in str(error.value), str(error.value)
     assert "not the quoted …'" in str(error.value) and "44,900 hectares" in str(error.value)
     assert "they part at character" in str(error.value)
+
+
+def test_a_second_quote_given_in_another_file_is_named_where_it_is_written(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A second file gave an excerpt's selector a second quote; the error named the excerpt's own
+    file and line, where the quote is right."""
+    extra = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "second.ttl"
+    extra.write_text(
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix excerpt: <https://w3id.org/opioid-kg/id/excerpt/> .\n\n"
+        'excerpt:cultivation-2017-quote oa:exact "a quote the report does not hold" .\n',
+        "utf-8",
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"{extra}:4: excerpt https://w3id.org/opioid-kg/id/excerpt/cultivation-2017" in str(error.value)

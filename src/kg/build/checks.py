@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.build.cube import check_cube_store
-from kg.build.excerpts import check_excerpts
+from kg.build.excerpts import ExcerptProblem, check_excerpts
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
@@ -32,7 +32,7 @@ from kg.build.vocabulary import (
     untyped_subjects,
 )
 from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import KG, graph_iri
+from kg.namespaces import KG, OA, graph_iri
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
@@ -74,11 +74,26 @@ class Reached:
     subjects: set[Subject] | None = None  # None: every subject
 
 
-def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode | ox.BlankNode) -> str:
-    """Where an excerpt is written, and its name: an excerpt without an IRI (a blank node, whose label
-    the parser made up) by the fact that cites it."""
+OA_EXACT = ox.NamedNode(str(OA.exact))
+
+
+def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem) -> str:
+    """Where an excerpt is written, and its name: where its quote at fault is written, when that is
+    the problem (an excerpt may be described in several files, and one of them gave it a second
+    quote); an excerpt without an IRI (a blank node, whose label the parser made up) by the fact
+    that cites it."""
+    excerpt = problem.excerpt
     if isinstance(excerpt, ox.NamedNode):
-        return f"{index.find(excerpt.value) or excerpt.value}: excerpt {excerpt.value}"
+        places = index.find_all(excerpt.value)
+        if problem.quote is not None:  # written with the excerpt or with a selector of it, in any file
+            selectors = {quad.subject for quad in store.quads_for_pattern(None, OA_EXACT, problem.quote)}
+            places += [
+                place
+                for selector in sorted(s.value for s in selectors if isinstance(s, ox.NamedNode))
+                for place in index.find_all(selector)
+            ]
+            places = [place for place in places if _holds(place.path, problem.quote.value)] + places
+        return f"{places[0] if places else excerpt.value}: excerpt {excerpt.value}"
     cited_by = (quad.subject for quad in store.quads_for_pattern(None, None, excerpt))
     citing = min(  # the first by IRI, not in the store's own order
         (subject for subject in cited_by if isinstance(subject, ox.NamedNode)),
@@ -88,6 +103,14 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, excerpt: ox.NamedNode |
     if citing is None:
         return "an excerpt written as a blank node, cited by no fact with an IRI"
     return f"{index.find(citing.value) or citing.value}: the excerpt {citing.value} cites"
+
+
+def _holds(path: Path, quote: str) -> bool:
+    """Whether a file's text holds `quote` as written (a quote written with escapes is not seen)."""
+    try:
+        return quote in path.read_text("utf-8", errors="replace")
+    except OSError:
+        return False
 
 
 def check_sources(
@@ -111,7 +134,7 @@ def check_sources(
         count, excerpt_problems = check_excerpts(store, every, only)
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
-    problems += [f"{_excerpt_place(store, index, p.excerpt)}: {p.message}" for p in excerpt_problems]
+    problems += [f"{_excerpt_place(store, index, p)}: {p.message}" for p in excerpt_problems]
     if problems:
         raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
     return count

@@ -23,6 +23,7 @@ class ExcerptProblem:
 
     excerpt: ox.NamedNode | ox.BlankNode  # as the store holds it
     message: str
+    quote: ox.Literal | None = None  # the quote that does not match, where that is the problem
 
 
 def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrence: int | None = None) -> str:
@@ -74,7 +75,8 @@ def check_excerpts(
             reading = (source, texts[source].text)
         found, exact = reading[1][start:end], row.exact.value
         if found != exact:
-            problems.append(ExcerptProblem(row.excerpt, _mismatch(found, exact, start, end)))
+            quote = row.exact if isinstance(row.exact, ox.Literal) else None
+            problems.append(ExcerptProblem(row.excerpt, _mismatch(found, exact, start, end), quote))
     return len(rows), problems
 
 
