@@ -198,8 +198,9 @@ def test_a_check_failing_beside_validation_is_reported_first(project_copy: Path,
     """The checks run beside SHACL validation; when both find a fault, the build still reports the
     check's, as it did when they ran one after the other."""
     changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    # A figure its excerpt writes (44,100 hectares), so that the shapes' rule alone finds it wrong.
     changes.write_text(
-        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
+        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "44100"'), "utf-8"
     )
     with pytest.raises(BuildFailed, match="SHACL validation failed"):  # this change alone fails validation
         build(project_copy, tmp_path / "dist", tmp_path / "store")
@@ -221,8 +222,9 @@ def test_changed_source_text_is_an_error(project_copy: Path, tmp_path: Path) -> 
 
 def test_shacl_violation_stops_the_build_and_names_the_file(project_copy: Path, tmp_path: Path) -> None:
     changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    # A figure its excerpt writes (44,100 hectares), so that the shapes' rule alone finds it wrong.
     changes.write_text(
-        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "48"'), "utf-8"
+        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "44100"'), "utf-8"
     )
     result = CliRunner().invoke(
         main,

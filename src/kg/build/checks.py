@@ -17,6 +17,7 @@ from rdflib import Graph, URIRef
 
 from kg.build.cube import check_cube_store
 from kg.build.excerpts import ExcerptProblem, check_excerpts
+from kg.build.figures import describe_unwritten, unwritten_figures
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
@@ -197,6 +198,14 @@ def _missing_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> list
         for document, text in texts.items()
         if not (text.path.exists() or text.path.is_symlink())
     ]
+
+
+def check_figures(store: ox.Store, index: SubjectIndex) -> None:
+    """Every figure an observation, a stated change or a record gives is written in its excerpts
+    (`kg.build.figures`); raises BuildFailed."""
+    found = unwritten_figures(store)
+    if found:
+        raise BuildFailed(describe_unwritten(found, index))
 
 
 def check_data_cube(store: ox.Store, checks: Path) -> None:

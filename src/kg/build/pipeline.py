@@ -31,6 +31,7 @@ from kg.build.checks import (
     BuildFailed,
     Reached,
     check_data_cube,
+    check_figures,
     check_shapes,
     check_sources,
     check_terms,
@@ -518,7 +519,9 @@ def _check(
             with turn():
                 check_terms(terms, index)
                 check_typed(store, index, reached.subjects if reached else None)
-                return check_sources(store, root / "sources", index, reached)
+                checked = check_sources(store, root / "sources", index, reached)
+                check_figures(store, index)
+                return checked
         except BaseException:
             failed.set()
             raise
