@@ -318,3 +318,25 @@ def test_a_second_quote_given_in_another_file_is_named_where_it_is_written(
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert f"{extra}:4: excerpt https://w3id.org/opioid-kg/id/excerpt/cultivation-2017" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "quote",
+    ['"a \\"quoted\\" word the report does not hold"', '"According to the U.S. Office of National Drug"'],
+    ids=["written with escapes", "the start of the true quote"],
+)
+def test_a_second_quote_is_found_however_it_is_written(
+    project_copy: Path, tmp_path: Path, quote: str
+) -> None:
+    """A plain search of the files' text missed a quote written with escapes, and took the file of the
+    true quote for one that holds the start of it."""
+    extra = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "second.ttl"
+    extra.write_text(
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix excerpt: <https://w3id.org/opioid-kg/id/excerpt/> .\n\n"
+        f"excerpt:cultivation-2017-quote oa:exact {quote} .\n",
+        "utf-8",
+    )
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"{extra}:4: excerpt https://w3id.org/opioid-kg/id/excerpt/cultivation-2017" in str(error.value)

@@ -53,3 +53,40 @@ def test_a_curated_change_its_excerpt_does_not_write_stops_the_build(
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert f"{changes}:" in str(error.value) and "change/mx-poppy-cultivation-2016-2017" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("file", "written", "changed"),
+    [
+        ("changes.ttl", 'kg:highestSince "2000"^^xsd:gYear', 'kg:highestSince "1999"^^xsd:gYear'),
+        # 228 is a figure of the context excerpt (opium gum seized), which names who or where only
+        (
+            "statistics.ttl",
+            'kg:drugLabsDestroyed "185"^^xsd:decimal',
+            'kg:drugLabsDestroyed "228"^^xsd:decimal',
+        ),
+    ],
+    ids=["a record's year", "a figure only its context excerpt writes"],
+)
+def test_a_year_and_a_figure_of_the_context_are_checked_against_the_quote(
+    project_copy: Path, tmp_path: Path, file: str, written: str, changed: str
+) -> None:
+    data = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / file
+    text = data.read_text("utf-8")
+    assert text.count(written) == 1
+    data.write_text(text.replace(written, changed), "utf-8")
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(error.value).startswith("a figure is not written in its excerpts:"), error.value
+
+
+def test_figures_in_words_scales_and_ranges() -> None:
+    assert {Decimal(10**6), Decimal(2 * 10**9)} <= written_figures("one million, or two billion")
+    assert Decimal("1.5E9") in written_figures("$1.5-2 billion") and Decimal("1.5E9") in written_figures(
+        "$1.5 to $2 billion"
+    )
+    assert {Decimal(3), Decimal(10), Decimal(12), Decimal("0.5")} <= written_figures(
+        "threefold, tenfold, a dozen, .5"
+    )
+    assert Decimal(44100) in written_figures("44\u00a0100 hectares")
+    assert not written_figures("\u0661\u0662 and FY2008")  # other scripts' digits; a year in a name

@@ -297,7 +297,7 @@ def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].startswith(f"{REPORT}   2018-08-09")
-    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        2      3  Test fixture")
+    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        3      3  Test fixture")
     assert lines[2].endswith(f"(revises {ID}document/fixture-poppy-estimate-draft)")
     assert result.output.rstrip().endswith("2 source(s)")
 
@@ -337,7 +337,8 @@ def test_figures_equal_as_numbers_do_not_disagree(library: Path, tmp_path: Path,
     """The fixture's figure written as the report's own value in another numeric type: the same
     number, so no disagreement (they were counted as two values)."""
     statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
-    statistics.write_text(statistics.read_text("utf-8").replace('"40000"^^xsd:decimal', stated), "utf-8")
+    text = statistics.read_text("utf-8").replace('"40000"^^xsd:decimal', stated)
+    statistics.write_text(_citing_the_other_estimates(text), "utf-8")
     build(library, tmp_path / "dist", tmp_path / "store")
     assert _answer(EmbeddedStore(tmp_path / "store"), "source-disagreements") == []
 
@@ -489,6 +490,18 @@ def test_dist_apart_from_the_build_s_own_folders(project_copy: Path, tmp_path: P
     assert not (tmp_path / "o" / "generations").exists()
 
 
+def _citing_the_other_estimates(statistics: str) -> str:
+    """The fixture's observation derived from the sentence that writes 44,100 and 32,000, which the
+    build checks its figure against, in place of the one that writes 40,000."""
+    observation = statistics.index("kg:poppyCultivationArea")
+    cited = statistics.index("prov:wasDerivedFrom excerpt:fixture-cultivation-2017", observation)
+    return (
+        statistics[:cited]
+        + "prov:wasDerivedFrom excerpt:fixture-other-estimates"
+        + statistics[cited + len("prov:wasDerivedFrom excerpt:fixture-cultivation-2017") :]
+    )
+
+
 def _second_estimate(name: str, source: str, value: str, agency: str, excerpt: str) -> str:
     """Turtle of a second data set of `source` giving Mexico's 2017 cultivation as `value`, with
     its one observation: a source may give two figures for one thing (a range's two ends, two
@@ -515,14 +528,18 @@ obs:{name}-mx-2017 a qb:Observation ;
 
 @pytest.mark.parametrize("both", [True, False], ids=["both give both figures", "one gives a second"])
 def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path, both: bool) -> None:
-    """Each source gives 40,000 and 44,100 for Mexico in 2017: they agree, though the group holds two
-    values (it was reported as a disagreement). With the report's second figure left out, the report
-    lacks one the fixture gives: a disagreement, every figure of the group a row."""
+    """Each source gives 32,000 and 44,100 for Mexico in 2017 (figures their excerpts write, as the
+    build requires): they agree, though the group holds two values (it was reported as a
+    disagreement). With the report's second figure left out, the report lacks one the fixture gives:
+    a disagreement, every figure of the group a row."""
     fixture = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    first = _citing_the_other_estimates(
+        fixture.read_text("utf-8").replace('"40000"^^xsd:decimal', '"32000"^^xsd:decimal')
+    )
     fixture.write_text(
-        fixture.read_text("utf-8")
+        first
         + _second_estimate(
-            "fixture-second", FIXTURE, "44100", "fixture-estimates-desk", "fixture-cultivation-2017"
+            "fixture-second", FIXTURE, "44100", "fixture-estimates-desk", "fixture-other-estimates"
         ),
         "utf-8",
     )
@@ -531,7 +548,7 @@ def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path,
         report.write_text(
             report.read_text("utf-8")
             + _second_estimate(
-                "report-second", "crs-2018-heroin-fentanyl-mexico", "40000", "ondcp", "cultivation-2017"
+                "report-second", "crs-2018-heroin-fentanyl-mexico", "32000", "ondcp", "cultivation-2017"
             ),
             "utf-8",
         )
@@ -542,7 +559,7 @@ def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path,
     else:
         assert sorted((row["source"].rsplit("/", 1)[1], row["value"]) for row in rows) == [
             ("crs-2018-heroin-fentanyl-mexico", "44100"),
-            ("fixture-poppy-estimate", "40000"),
+            ("fixture-poppy-estimate", "32000"),
             ("fixture-poppy-estimate", "44100"),
         ]
 

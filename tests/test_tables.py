@@ -91,13 +91,14 @@ def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_p
 
 def test_a_curated_value_at_odds_with_a_row_names_both_places(project_copy: Path, tmp_path: Path) -> None:
     """The observation is described by the table's row and by a Turtle statement; the violation is
-    written at both, so the curator sees which two disagree."""
+    written at both, so the curator sees which two disagree. (The second value is a figure its excerpt
+    writes, 2017's, so that the shapes alone find it wrong.)"""
     findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
     lines = len(findings.read_text("utf-8").splitlines())
     with findings.open("a", encoding="utf-8") as turtle:
         turtle.write(
             f"\n<{ID}observation/mx-poppy-cultivation-2016>"
-            " <https://w3id.org/opioid-kg/ontology#poppyCultivationArea> 33000 .\n"
+            " <https://w3id.org/opioid-kg/ontology#poppyCultivationArea> 44100 .\n"
         )
     with pytest.raises(BuildFailed) as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")

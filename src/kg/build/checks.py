@@ -76,6 +76,7 @@ class Reached:
 
 
 OA_EXACT = ox.NamedNode(str(OA.exact))
+PROV_DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 
 
 def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem) -> str:
@@ -86,14 +87,15 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem
     excerpt = problem.excerpt
     if isinstance(excerpt, ox.NamedNode):
         places = index.find_all(excerpt.value)
-        if problem.quote is not None:  # written with the excerpt or with a selector of it, in any file
-            selectors = {quad.subject for quad in store.quads_for_pattern(None, OA_EXACT, problem.quote)}
+        quote = problem.quote
+        if quote is not None:  # written with the excerpt or with a selector of it, in any file
+            givers = {q.subject for q in store.quads_for_pattern(None, OA_EXACT, quote)} | {excerpt}
             places += [
                 place
-                for selector in sorted(s.value for s in selectors if isinstance(s, ox.NamedNode))
-                for place in index.find_all(selector)
+                for giver in sorted(g.value for g in givers if isinstance(g, ox.NamedNode) and g != excerpt)
+                for place in index.find_all(giver)
             ]
-            places = [place for place in places if _holds(place.path, problem.quote.value)] + places
+            places = [place for place in places if _gives(place.path, givers, quote)] + places
         return f"{places[0] if places else excerpt.value}: excerpt {excerpt.value}"
     cited_by = (quad.subject for quad in store.quads_for_pattern(None, None, excerpt))
     citing = min(  # the first by IRI, not in the store's own order
@@ -106,11 +108,13 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem
     return f"{index.find(citing.value) or citing.value}: the excerpt {citing.value} cites"
 
 
-def _holds(path: Path, quote: str) -> bool:
-    """Whether a file's text holds `quote` as written (a quote written with escapes is not seen)."""
+def _gives(path: Path, subjects: set[ox.NamedNode | ox.BlankNode | ox.Triple], quote: ox.Literal) -> bool:
+    """Whether the Turtle file at `path` gives one of `subjects` the oa:exact `quote`, however it is
+    written (escapes, long quotes): the file read again, only for an error's place."""
     try:
-        return quote in path.read_text("utf-8", errors="replace")
-    except OSError:
+        triples = ox.parse(path=path, format=ox.RdfFormat.TURTLE)
+        return any(t.predicate == OA_EXACT and t.object == quote and t.subject in subjects for t in triples)
+    except (OSError, SyntaxError):
         return False
 
 
@@ -200,10 +204,17 @@ def _missing_texts(texts: dict[URIRef, SourceText], index: SubjectIndex) -> list
     ]
 
 
-def check_figures(store: ox.Store, index: SubjectIndex) -> None:
-    """Every figure an observation, a stated change or a record gives is written in its excerpts
-    (`kg.build.figures`); raises BuildFailed."""
-    found = unwritten_figures(store)
+def check_figures(store: ox.Store, index: SubjectIndex, reached: Reached | None = None) -> None:
+    """Every figure an observation, a stated change or a record gives is written in its quotes
+    (`kg.build.figures`): of every statement, or of those a rebuild's change reached (those it
+    describes, and those citing an excerpt it reached); raises BuildFailed."""
+    only = None
+    if reached is not None and reached.subjects is not None and reached.excerpts is not None:
+        only = {subject.value for subject in reached.subjects if isinstance(subject, ox.NamedNode)}
+        for excerpt in reached.excerpts:
+            citing = store.quads_for_pattern(None, PROV_DERIVED_FROM, ox.NamedNode(str(excerpt)), None)
+            only.update(quad.subject.value for quad in citing if isinstance(quad.subject, ox.NamedNode))
+    found = unwritten_figures(store, only)
     if found:
         raise BuildFailed(describe_unwritten(found, index))
 

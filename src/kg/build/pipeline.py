@@ -520,7 +520,7 @@ def _check(
                 check_terms(terms, index)
                 check_typed(store, index, reached.subjects if reached else None)
                 checked = check_sources(store, root / "sources", index, reached)
-                check_figures(store, index)
+                check_figures(store, index, reached)
                 return checked
         except BaseException:
             failed.set()
