@@ -25,6 +25,9 @@ from kg.store.sparql import Token, code_runs, each_token, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+EMPTY = (
+    "the query asks for nothing: it has no SELECT, ASK, CONSTRUCT or DESCRIBE, only a prologue or comments"
+)
 SERVICE_REFUSED = "SERVICE is refused: this endpoint never calls other services"
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ESCAPE_LEFT = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what rdflib would still expand
@@ -253,8 +256,11 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     except MemoryError:
         raise  # the worker's memory limit, answered as such, never as a syntax error
     except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
-        if _is_update(text):
+        operations = _update_operations(text)
+        if operations:
             raise Refused(READ_ONLY, 403) from None
+        if operations == 0:
+            raise Refused(EMPTY, 400) from None
         raise _unreadable(error) from None
     declared: dict[str, list[str]] = {}  # each prefix's IRIs, as the prologue declares them
     for declaration in parsed[0]:
@@ -378,16 +384,17 @@ def _parser() -> ModuleType:
     return parser
 
 
-def _is_update(text: str) -> bool:
-    """Whether `text` is an update with at least one operation: a text of a prologue or comments only is
-    an update of none by the grammar, and was refused as an update (403) where it asks for nothing."""
+def _update_operations(text: str) -> int | None:
+    """How many operations `text` holds read as an update; None when it is not one. A text of a
+    prologue or comments only is an update of none by the grammar: it asks for nothing, and was
+    refused as an update (403)."""
     try:
         parsed = _parser().parseUpdate(text)
     except _ServiceMet:
-        return True
+        return 1
     except Exception:  # noqa: BLE001 - not an update either
-        return False
-    return "request" in parsed
+        return None
+    return len(parsed["request"]) if "request" in parsed else 0
 
 
 def _unreadable(error: Exception) -> Refused:
