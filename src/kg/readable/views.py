@@ -148,12 +148,12 @@ ENDS = (("origin", "destination"), ("input", "output"), ("source", "target"), ("
 
 
 def _ends(columns: Sequence[str], rows: Sequence[Mapping[str, TermLike]]) -> tuple[str, str]:
-    """The two of the entity `columns` an arrow joins ("" where there are fewer than two)."""
+    """The two of the entity `columns` an arrow joins: a pair named as one, else the first two ("" where
+    there are fewer)."""
     for pair in ENDS:
         if all(end in columns for end in pair) and any(all(end in row for end in pair) for row in rows):
             return pair
-    varying = [c for c in columns if len({row[c].value for row in rows if c in row}) > 1]
-    first, second, *_ = [*varying, *(c for c in columns if c not in varying), "", ""]
+    first, second, *_ = [*columns, "", ""]
     return first, second
 
 
@@ -161,10 +161,9 @@ def _network_plan(
     variables: Sequence[str], rows: Sequence[Mapping[str, TermLike]], labels: Mapping[str, str]
 ) -> tuple[NetworkPlan | None, str]:
     """Two entity columns are the edges' ends: a pair named as one (origin and destination, input and
-    output, ...), else the first two whose values differ from row to row, before those that do not (a
-    question's own parameter, echoed in every row, drew "fentanyl to United States" for every route).
-    The first other column that is not an end's label (a relation, a mode, a number) names the edge.
-    Periods say when, so they are no ends."""
+    output, ...), else the first two (a route question's first two, its own parameters echoed in every
+    row, drew "fentanyl to United States" for every route). The first other column that is not an
+    end's label (a relation, a mode, a number) names the edge. Periods say when, so they are no ends."""
     entity_columns = [
         v
         for v in variables
