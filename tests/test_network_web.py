@@ -157,3 +157,18 @@ def test_a_measure_with_nothing_to_draw_in_a_place_is_said_in_words(server: Runn
     page = server.get("/charts", measure="opiumGumSeizures", area="us-southwest-border").text
     chosen = page.split('class="chart-picker"')[1].split("</form>", 1)[1].split("<h2>")[0]
     assert "<img" not in chosen and 'class="no-chart"' in chosen, chosen
+
+
+def test_a_route_many_sources_state_says_its_words_show_one_flow_s_evidence(copied: EmbeddedStore) -> None:
+    """A library restates routes: the picture draws each once with every flow's evidence, and the
+    words list the route once, with the first flow's. The page says so, and where the rest is."""
+    from kg.server import ServerConfig, create_app
+
+    app = create_app(ServerConfig(store=str(copied.path), built=copied.path.parent.parent / "dist"))
+    try:
+        page = app.test_client().get("/network", headers={"Accept": "text/html"}).get_data(as_text=True)
+    finally:
+        app.extensions["kg"].close()
+    words = page.split('id="routes"')[1].split("</section>")[0]
+    assert "up to\n2 flows of the library's sources state one route alike" in words, words[:600]
+    assert 'href="/network.html' in words

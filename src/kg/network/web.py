@@ -101,6 +101,7 @@ def _network_page(view: FlowView) -> str:
         "network/network.html",
         world_map={**map_urls(substance), **worldmap.map_words(view)},
         routes=routes_in_words(view),
+        restated=max((data.get("flows", 1) for *_, data in view.network.edges(data=True)), default=1),
         view=view,
         choices=roots + [c for c in choices if c[0] not in dict(roots)],
         substance=substance,
