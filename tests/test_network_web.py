@@ -157,6 +157,7 @@ def test_a_measure_with_nothing_to_draw_in_a_place_is_said_in_words(server: Runn
     page = server.get("/charts", measure="opiumGumSeizures", area="us-southwest-border").text
     chosen = page.split('class="chart-picker"')[1].split("</form>", 1)[1].split("<h2>")[0]
     assert "<img" not in chosen and 'class="no-chart"' in chosen, chosen
+    assert "No chart of opium gum seizures in U.S. southwest border" in chosen.replace("\n", " "), chosen
 
 
 def test_a_route_many_sources_state_says_its_words_show_one_flow_s_evidence(copied: EmbeddedStore) -> None:

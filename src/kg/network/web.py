@@ -212,6 +212,8 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
     return {
         "names": names,
         "area": area,
+        "titled": " and ".join(m.label for m in _measures(names))
+        + (f" in {dict(chart_menus()[1]).get(area, area)}" if area else ""),
         "drawn": not charts.problem(found),
         "svg": url_for("network.chart_picture", fmt="svg", **args),
         "png": url_for("network.chart_picture", fmt="png", **args),
