@@ -207,3 +207,12 @@ def test_the_iris_of_columns_not_shown_are_not_a_rows_facts() -> None:
     rows = [{"shown": Term("urn:x:same"), "hidden": Term(f"urn:x:{n}")} for n in range(500)]
     [row] = readable(["shown"], rows, {}).rows
     assert row.facts == ["urn:x:same"]
+
+
+def test_a_column_of_quotes_reads_without_the_report_s_markup(store) -> None:
+    """`**Figure 1**` stood in the exact column of source-statements, as the text writes it."""
+    table = _readable(store, "source-statements")
+    column = table.columns.index("exact")
+    shown = [cell for row in table.rows for cell in row.cells[column]]
+    assert any(cell.exact and "**Figure 1**" in cell.exact for cell in shown)
+    assert not any("**" in cell.text for cell in shown)

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kg.evidence.facts import Evidence
+from kg.evidence.quotes import clean_quote
 from kg.readable.values import TermLike, as_number, literal_text, local_name, with_unit
 
 UNITLESS = re.compile(r"percent|factor|count|observations|statements|index|year", re.IGNORECASE)
 MAX_EVIDENCE = 3  # excerpts shown per row; the fact's page has them all
+QUOTE_COLUMNS = {"exact", "quote"}  # columns of an excerpt's words, as the catalogue names them
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ def _value_cell(
 ) -> Cell | None:
     term = row.get(name)
     number = as_number(term) if term is not None else None
+    if term is not None and term.type == "literal" and name in QUOTE_COLUMNS:
+        # A quote as the evidence beneath a row shows it, without the report's Markdown; the exact
+        # text stays the cell's hover and the CSV's and JSON's value.
+        return Cell(clean_quote(term.value), None, term.value)
     if number is None:
         return _cell(term, None, labels)
     assert term is not None
