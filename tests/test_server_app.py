@@ -541,3 +541,11 @@ def test_prefixed_names_keep_to_the_longest_namespace_and_leave_other_iris_whole
     assert prefixed("http://www.w3.org/2000/01/rdf-schema#label") == "rdfs:label"
     assert prefixed("https://example.org/a/b") == "https://example.org/a/b"
     assert prefixed("https://w3id.org/opioid-kg/id/flow/a/b") == "https://w3id.org/opioid-kg/id/flow/a/b"
+
+
+def test_a_flow_leg_s_page_names_the_agency_of_its_flow(client) -> None:
+    """A leg's page showed its quotes with no "attributed to": the flow it is a leg of is attributed."""
+    page = client.get("/id/flow/us-mexico-fentanyl-precursors-leg-1", headers={"Accept": "text/html"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "attributed to" in text
+    assert 'href="/id/organization/dea"' in text.split("attributed to", 1)[1][:400]
