@@ -190,8 +190,8 @@ def test_a_row_repeating_the_primary_key_is_refused(project_copy: Path, tmp_path
             "poppy-cultivation.csv:2: the description's mapping gives no RDF term here",
         ),
         (
-            '"dc:source": "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico"',
-            '"dc:source": "not an iri"',
+            '"dc:source": {"@id": "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico"}',
+            '"dc:source": {"@id": "not an iri"}',
             "the description's mapping gives no RDF term here",
         ),
     ],
@@ -427,3 +427,18 @@ def test_what_csvw_leaves_out_of_a_schema_file_names_that_file(project_copy: Pat
         "poppy-cultivation.csv-metadata.json (with its tableSchema schema.json and its dialect dialect.json):"
         " Invalid value for property: 5"
     ), failure.value
+
+
+def test_a_source_written_as_a_plain_string_is_a_literal_as_csvw_reads_it(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """CSVW reads a common property's plain string as a literal, so the description says `{"@id": …}`
+    for the report it comes from; a plain string was taken for an IRI, which no CSVW processor does."""
+    metadata = project_copy / "graph" / REPORT / "tables" / "poppy-cultivation.csv-metadata.json"
+    iri = "https://w3id.org/opioid-kg/id/document/crs-2018-heroin-fentanyl-mexico"
+    text = metadata.read_text("utf-8")
+    assert f'"dc:source": {{"@id": "{iri}"}}' in text
+    metadata.write_text(text.replace(f'"dc:source": {{"@id": "{iri}"}}', f'"dc:source": "{iri}"'), "utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "TableShape" in str(failure.value), failure.value

@@ -370,9 +370,20 @@ def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
     ]
     for name, value in table.common_props.items():
         if name in ("dc:title", "dc:source"):
-            term = ox.NamedNode(value) if name == "dc:source" else ox.Literal(value, language="en")
-            described.append(ox.Triple(iri, ox.NamedNode(DCTERMS + name[3:]), term))
+            described.append(ox.Triple(iri, ox.NamedNode(DCTERMS + name[3:]), _common_term(value)))
     return described
+
+
+def _common_term(value: object) -> ox.NamedNode | ox.Literal:
+    """A common property's value as CSVW's metadata reads it (tabular-metadata, 5.8): `{"@id": IRI}` an
+    IRI, `{"@value": text, "@language": tag}` a literal in that language, a plain string a plain
+    literal, so that any CSVW processor makes of the description what the build makes of it."""
+    if isinstance(value, dict) and isinstance(value.get("@id"), str):
+        return ox.NamedNode(value["@id"])
+    if isinstance(value, dict) and isinstance(value.get("@value"), str):
+        language = value.get("@language")
+        return ox.Literal(value["@value"], language=language if isinstance(language, str) else None)
+    return ox.Literal(str(value))
 
 
 def _literal(value: object, column: Any, where: str) -> ox.Literal:
