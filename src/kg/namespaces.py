@@ -95,11 +95,15 @@ PREFIXES: dict[str, str] = {
 _LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda pair: -len(pair[1]))
 
 
+def split_prefixed(iri: str) -> tuple[str, str] | None:
+    """The prefix whose namespace starts `iri`, the longest, and the rest; None where none does."""
+    return next(((prefix, iri[len(ns) :]) for prefix, ns in _LONGEST_FIRST if iri.startswith(ns)), None)
+
+
 def prefixed(iri: str) -> str:
     """The IRI as the graph's files write it (`rdf:type`, `excerpt:hsp-share`): a name for a page to
     show where a thing has no label of its own; the IRI itself where no prefix fits."""
-    for prefix, namespace in _LONGEST_FIRST:
-        local = iri[len(namespace) :]
-        if iri.startswith(namespace) and local and not any(c in local for c in "/#?"):
-            return f"{prefix}:{local}"
-    return iri
+    split = split_prefixed(iri)
+    if split is None or not split[1] or any(c in split[1] for c in "/#?"):
+        return iri
+    return f"{split[0]}:{split[1]}"

@@ -33,7 +33,7 @@ from kg.build.vocabulary import (
     untyped_subjects,
 )
 from kg.errors import EXIT_FAILED, KgError
-from kg.namespaces import KG, OA, graph_iri
+from kg.namespaces import KG, OA, PREFIXES, graph_iri
 
 DATA_GRAPHS = ("data", "provenance", "background")
 
@@ -76,7 +76,7 @@ class Reached:
 
 
 OA_EXACT = ox.NamedNode(str(OA.exact))
-PROV_DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+PROV_DERIVED_FROM = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
 
 
 def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem) -> str:

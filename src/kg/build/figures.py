@@ -19,34 +19,26 @@ import pyoxigraph as ox
 
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
+from kg.store.sparql import with_values
 
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80}
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 # Words that state a figure: a number, a factor of change, or a share in percent ("the majority": more
 # than 50; "half": 50% or a factor of 0.5).
 WORDS: dict[str, list[Decimal]] = {
-    **{word: [Decimal(number)] for number, word in enumerate(_ONES.split())},
-    **{word: [Decimal(number)] for word, number in _TENS.items()},
-    "sixteen": [Decimal(16)],
-    "seventeen": [Decimal(17)],
-    "eighteen": [Decimal(18)],
-    "nineteen": [Decimal(19)],
-    "ninety": [Decimal(90)],
-    "hundred": [Decimal(100)],
-    "dozen": [Decimal(12)],
-    "doubled": [Decimal(2)],
-    "double": [Decimal(2)],
-    "twice": [Decimal(2)],
-    "twofold": [Decimal(2)],
-    "tripled": [Decimal(3)],
-    "trebled": [Decimal(3)],
-    "triple": [Decimal(3)],
-    "threefold": [Decimal(3)],
-    "quadrupled": [Decimal(4)],
-    "fourfold": [Decimal(4)],
+    **{word: [Decimal(number)] for number, word in enumerate(_ONES)},
+    **{word: [Decimal(10 * tens)] for tens, word in enumerate(_TENS, start=2)},
+    **{word: [Decimal(2)] for word in ("doubled", "double", "twice", "twofold")},
+    **{word: [Decimal(3)] for word in ("tripled", "trebled", "triple", "threefold")},
+    **{word: [Decimal(4)] for word in ("quadrupled", "fourfold")},
     "fivefold": [Decimal(5)],
     "tenfold": [Decimal(10)],
+    "hundred": [Decimal(100)],
+    "dozen": [Decimal(12)],
     "halved": [Decimal("0.5")],
     "half": [Decimal(50), Decimal("0.5")],
     "majority": [Decimal(50)],
@@ -60,6 +52,7 @@ _NUMBER = re.compile(
 _WORD = re.compile(r"\b(" + "|".join(WORDS) + r")\b" + _SCALE, re.IGNORECASE)
 # Between the two ends of a range whose scale is written once: "$1.5-2 billion", "1.5 to 2 million".
 _RANGE = re.compile(r"\s*(?:-|\u2013|to)\s*\$?\s*")
+_YEAR = re.compile(r"(-?[0-9]{4,})(?:Z|[+-][0-9]{2}:[0-9]{2})?")  # a gYear's lexical form
 SHOWN = 20  # statements named in one error; a count of the rest
 
 
@@ -90,7 +83,7 @@ def written_figures(text: str) -> frozenset[Decimal]:
 
 def _figure(lexical: str) -> Decimal | None:
     """A number's value, or a year's number (`2000`, `-0044`, `2000Z`); None for NaN and INF."""
-    year = re.fullmatch(r"(-?[0-9]{4,})(?:Z|[+-][0-9]{2}:[0-9]{2})?", lexical)
+    year = _YEAR.fullmatch(lexical)
     try:
         value = Decimal(year.group(1) if year else lexical)
     except InvalidOperation:
@@ -122,7 +115,9 @@ def unwritten_figures(store: ox.Store, only: set[str] | None = None) -> list[Unw
     reached) that no quote of its writes, a year by its number."""
     if only is not None and not only:
         return []
-    text = sparql("stated-figures") if only is None else sparql("stated-figures-of", statement=sorted(only))
+    text = sparql("stated-figures")
+    if only is not None:  # the statements bound first, so the query starts from them
+        text = with_values(text, {"statement": tuple(ox.NamedNode(iri) for iri in sorted(only))})
     answer = store.query(text, use_default_graph_as_union=True)
     assert isinstance(answer, ox.QuerySolutions)  # a SELECT
     quotes: dict[tuple[str, str, str], frozenset[Decimal]] = {}

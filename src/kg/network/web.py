@@ -208,16 +208,16 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
     args: dict[str, Any] = {"names": names, "area": area, "preset": preset if preset != "screen" else None}
     found = _series(names, area)
     # A choice with nothing to draw is said in words, not shown as a picture that does not load.
-    words = charts.problem(found) or charts.describe(found)
+    problem = charts.problem(found)
     return {
         "names": names,
         "area": area,
         "titled": " and ".join(m.label for m in _measures(names))
         + (f" in {dict(chart_menus()[1]).get(area, area)}" if area else ""),
-        "drawn": not charts.problem(found),
+        "drawn": not problem,
         "svg": url_for("network.chart_picture", fmt="svg", **args),
         "png": url_for("network.chart_picture", fmt="png", **args),
-        "words": words,
+        "words": problem or charts.describe(found),
     }
 
 

@@ -11,7 +11,7 @@ from operator import sub
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
 from kg.store.sparql import syntax_place
@@ -106,10 +106,8 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-            if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace) :]}"
-        return f"<{term.value}>"
+        split = split_prefixed(term.value)
+        return f"{split[0]}:{split[1]}" if split else f"<{term.value}>"
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return term.value
