@@ -212,11 +212,18 @@ def check_figures(store: ox.Store, index: SubjectIndex, reached: Reached | None 
     if reached is not None and reached.subjects is not None and reached.excerpts is not None:
         only = {subject.value for subject in reached.subjects if isinstance(subject, ox.NamedNode)}
         for excerpt in reached.excerpts:
-            citing = store.quads_for_pattern(None, PROV_DERIVED_FROM, ox.NamedNode(str(excerpt)), None)
-            only.update(quad.subject.value for quad in citing if isinstance(quad.subject, ox.NamedNode))
+            only.update(_citing(store, excerpt))
     found = unwritten_figures(store, only)
     if found:
         raise BuildFailed(describe_unwritten(found, index))
+
+
+def _citing(store: ox.Store, excerpt: URIRef) -> list[str]:
+    """The IRIs of the facts derived from `excerpt`. The store's iterator ends here, in the thread that
+    made it: one left in a frame a failure's traceback keeps is freed later on another thread, which
+    Oxigraph refuses (the next build in the process then failed on it)."""
+    found = store.quads_for_pattern(None, PROV_DERIVED_FROM, ox.NamedNode(str(excerpt)), None)
+    return [quad.subject.value for quad in found if isinstance(quad.subject, ox.NamedNode)]
 
 
 def check_data_cube(store: ox.Store, checks: Path) -> None:
