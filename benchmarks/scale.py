@@ -14,6 +14,7 @@ have their answers.
     .venv/bin/python benchmarks/scale.py --sources 250 --jena         # and Jena SHACL beside it
     .venv/bin/python benchmarks/scale.py --generate 250 -o /tmp/p250  # only write the project
     .venv/bin/python benchmarks/scale.py --time-store /tmp/p250 --queries 5  # time a kept build
+    .venv/bin/python benchmarks/scale.py --time-store /tmp/p250 --in-memory  # on its copy in memory
 
 Every build runs in a child process (`kg build`, the real command) with a time
 limit and a memory limit; the table gives the wall time, the phases the build
@@ -312,21 +313,32 @@ def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tu
 
 
 def catalogue_timings(
-    project: Path, runs: int, catalogue: Path | None = None, only: list[str] | None = None
+    project: Path,
+    runs: int,
+    catalogue: Path | None = None,
+    only: list[str] | None = None,
+    in_memory: bool = False,
 ) -> None:
     """p50 of every catalogue query on the built store, as `kg query` runs it and as pyoxigraph runs
     the same text natively on the same store; then the time to read the flow network. The questions
     are the project's own unless `catalogue` names another folder of them (this checkout's, say), and
     all of them unless `only` names some (an answer that grows with the square of the sources takes
-    hours at a million triples)."""
+    hours at a million triples). With `in_memory`, both read the store copied into memory, as
+    `kg serve --in-memory` holds it."""
     from kg.network.model import flow_network, production_network
     from kg.query.catalogue import load_catalogue
     from kg.query.run import run_query
-    from kg.store.embedded import EmbeddedStore
+    from kg.store.embedded import EmbeddedStore, memory_copy
     from kg.store.queryfiles import binding_terms
 
-    store = EmbeddedStore(project / ".kg" / "store")
-    native = ox.Store.read_only(str(project / ".kg" / "store"))
+    if in_memory:
+        started = time.perf_counter()
+        native = memory_copy(project / ".kg" / "store")
+        store = EmbeddedStore(project / ".kg" / "store", native)
+        print(f"copied into memory in {time.perf_counter() - started:.1f} s", flush=True)
+    else:
+        store = EmbeddedStore(project / ".kg" / "store")
+        native = ox.Store.read_only(str(project / ".kg" / "store"))
     print(f"{'query':<28} {'kg p50 ms':>10} {'CPU':>8} {'native p50 ms':>14} {'CPU':>8} {'rows':>7}")
     for query in load_catalogue(catalogue or project / "queries").values():
         if only and query.name not in only:
@@ -383,9 +395,14 @@ def main() -> None:
         "--time-store", type=Path, metavar="DIR", help="only time this checkout's catalogue on a kept build"
     )
     parser.add_argument("--only", nargs="+", metavar="NAME", help="with --time-store: these questions")
+    parser.add_argument(
+        "--in-memory", action="store_true", help="with --time-store: the store copied into memory"
+    )
     options = parser.parse_args()
     if options.time_store:
-        catalogue_timings(options.time_store, options.queries or 5, PROJECT / "queries", options.only)
+        catalogue_timings(
+            options.time_store, options.queries or 5, PROJECT / "queries", options.only, options.in_memory
+        )
         return
     if options.generate:
         generate(PROJECT, options.out, options.generate)

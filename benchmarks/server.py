@@ -169,7 +169,12 @@ def main() -> None:
         wait_for(ox_port, "/query?query=ASK%7B%7D", processes[-1])
         form_type = "application/x-www-form-urlencoded"
         targets = [("oxigraph serve-read-only  POST /query", ox_port, "POST", "/query", form, form_type)]
-        for label, options in (("kg serve", []), ("kg serve --cache-mb 0", ["--cache-mb", "0"])):
+        uncached = ["--cache-mb", "0"]
+        for label, options in (
+            ("kg serve", []),
+            ("kg serve --cache-mb 0", uncached),
+            ("kg serve --cache-mb 0 --in-memory", [*uncached, "--in-memory"]),
+        ):
             port = free_port()
             command = [str(BIN / "kg"), "--project", str(args.project), "serve", "--store", str(store)]
             command += ["--port", str(port), *options]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from processes import fork_servers_of
 from publishing import MARKER_QUERY, Driver, Layout
 from server_fixtures import PROJECT, RunningServer, start_server
 
@@ -144,6 +145,26 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
     assert failures == [] and mixed == []
     assert len(seen) == 4 and all(count > 0 for count in seen.values())
     assert os.path.realpath(layout.store).startswith(str(layout.home.resolve()))
+
+
+def test_held_in_memory_each_generation_is_copied_and_the_old_copy_let_go(layout: Layout, tmp_path) -> None:
+    """With --in-memory, a new build is copied by a fork server of its own before it takes over, and
+    the old generation's fork server, with its copy, ends once no request uses it."""
+    layout.publish("generation-A")
+    server = start_server(layout.store, tmp_path, "--workers", "1", "--in-memory", "--cache-mb", "0")
+    try:
+        assert marker_answer(server) == (generation_id(layout.store), "generation-A")
+        assert len(fork_servers_of(server.process.pid)) == 1
+        layout.publish("generation-B")
+        wait_for_generation(server, generation_id(layout.store))
+        assert marker_answer(server) == (generation_id(layout.store), "generation-B")
+        deadline = time.monotonic() + 30
+        while len(fork_servers_of(server.process.pid)) != 1:
+            assert time.monotonic() < deadline, "the old generation's copy was kept"
+            time.sleep(0.2)
+        assert marker_answer(server)[1] == "generation-B"
+    finally:
+        server.stop()
 
 
 def test_a_new_generation_is_read_ahead_before_it_takes_over(layout: Layout, tmp_path) -> None:

@@ -9,34 +9,44 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from pathlib import Path
 
 import pytest
 from listener import Listener
 from processes import workers_of
 
+from kg.server.forkserver import ForkServer
+from kg.server.held import held_store
 from kg.server.messages import Query
 from kg.server.workers import ServiceError, WorkerPool
 from kg.store.embedded import EmbeddedStore
 
 
-def pool_over(built, *, isolate: bool, memory_mb: int | None = None) -> WorkerPool:
+def pool_over(built, *, isolate: bool, memory_mb: int | None = None, held: bool = False) -> WorkerPool:
+    """A pool of one worker over the built store: opened on disk by the worker, or (`held`) read from
+    the copy its own fork server holds in memory, as `kg serve --in-memory` runs it."""
     return WorkerPool(
-        functools.partial(EmbeddedStore, built.store_path),
+        held_store if held else functools.partial(EmbeddedStore, built.store_path),
         1,
         30,
         queue_wait=60,
         isolate_network=isolate,
         memory_mb=memory_mb,
+        forks=ForkServer(holding=str(built.store_path)) if held else None,
     )
+
+
+both_stores = pytest.mark.parametrize("held", [False, True], ids=["on-disk", "held-in-memory"])
 
 
 def service_call(listener: Listener) -> Query:
     return Query(f"SELECT * WHERE {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}")
 
 
-def test_an_isolated_worker_cannot_connect_even_without_the_guard(built, listener) -> None:
-    pool = pool_over(built, isolate=True)
+@both_stores
+def test_an_isolated_worker_cannot_connect_even_without_the_guard(built, listener, held: bool) -> None:
+    pool = pool_over(built, isolate=True, held=held)
     try:
         assert pool.start().network_isolated
         with pytest.raises(ServiceError) as failed:
@@ -60,12 +70,13 @@ def test_without_isolation_the_same_query_connects(built, listener) -> None:
     assert listener.count_after(0) >= 1
 
 
-def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built) -> None:
+@both_stores
+def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built, held: bool) -> None:
     values = " ".join(f"<urn:x:{i}>" for i in range(3000))
     hungry = Query(
         f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY ?a ?b"
     )
-    pool = pool_over(built, isolate=True, memory_mb=1024)
+    pool = pool_over(built, isolate=True, memory_mb=1024, held=held)
     try:
         assert pool.start().memory_mb == 1024
         with pytest.raises(ServiceError) as failed:
@@ -81,6 +92,15 @@ def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built
         pool.close()
 
 
+def address_space_limit_mb(pid: int) -> int | None:
+    """The address-space limit (RLIMIT_AS) process `pid` runs under, in MB; None while it has none."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max address space"):
+            soft = line.split()[3]
+            return None if soft == "unlimited" else int(soft) // 2**20
+    raise AssertionError(f"no address-space limit for process {pid}")
+
+
 def address_space_mb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmSize:"):
@@ -88,18 +108,26 @@ def address_space_mb(pid: int) -> int:
     raise AssertionError(f"no VmSize for process {pid}")
 
 
-def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built) -> None:
+@both_stores
+def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built, held: bool) -> None:
     """Under an address-space limit, reserved space counts: with glibc's default arenas a worker
     reserved 394 of its 1,024 MB after one query (202 MB with two arenas), and more under load, when
     contended threads get arenas of their own; queries failed for memory they never used."""
     others = set(workers_of(os.getpid()))  # workers of servers other tests of this process keep running
-    pool = pool_over(built, isolate=True, memory_mb=1024)
+    pool = pool_over(built, isolate=True, memory_mb=1024, held=held)
     try:
-        pool.start()
+        copy = pool.start().held_mb  # the held copy, which the limit is counted beyond
+        assert (copy > 0) == held
         pool.run(Query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
         workers = set(workers_of(os.getpid())) - others
         assert workers
-        sizes = {pid: address_space_mb(pid) for pid in workers}
+        sizes = {pid: address_space_mb(pid) - copy for pid in workers}
         assert all(size < 300 for size in sizes.values()), sizes
+        # the spare, started in the background, may not have limited itself yet
+        deadline = time.monotonic() + 10
+        while None in (limits := {pid: address_space_limit_mb(pid) for pid in workers}).values():
+            assert time.monotonic() < deadline, limits
+            time.sleep(0.05)
+        assert set(limits.values()) == {1024 + copy}
     finally:
         pool.close()

@@ -78,6 +78,12 @@ from kg.store.opening import is_endpoint
     help="Address space a query worker may use; a query past it is answered 503 and its worker replaced.",
 )
 @click.option(
+    "--in-memory",
+    is_flag=True,
+    help="Copy each build's store into memory once, for every worker to read: queries run 5-10x faster, "
+    "for about 400 MB per million triples (twice that while a new build is taken up).",
+)
+@click.option(
     "--queries-per-client",
     type=click.IntRange(min=0),
     default=0,
@@ -173,6 +179,7 @@ def serve_command(
     workers: int,
     cache_mb: int,
     worker_memory_mb: int,
+    in_memory: bool,
     queries_per_client: int,
     queue_wait: float,
     client_budget: float,
@@ -197,6 +204,10 @@ def serve_command(
 
     project = context.project
     spec = context.store_spec(store_spec)
+    if in_memory and is_endpoint(spec):
+        raise click.BadParameter(
+            "holds an embedded store; a SPARQL endpoint is read where it is", param_hint="--in-memory"
+        )
     if not is_endpoint(spec):
         check_built(Path(spec))
         spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
@@ -223,6 +234,7 @@ def serve_command(
         html_rows=html_rows,
         max_answer_mb=max_answer_mb,
         isolate_network=not is_endpoint(spec),
+        in_memory=in_memory,
     )
     app = create_app(config)
     generations = app.extensions["kg"]

@@ -57,6 +57,7 @@ class ServerConfig:
     html_rows: int = DEFAULT_HTML_ROWS
     max_answer_mb: int = DEFAULT_MAX_ANSWER_MB
     isolate_network: bool = True
+    in_memory: bool = False  # each generation's store copied into memory once, read by every worker
 
     @property
     def queries(self) -> Path:

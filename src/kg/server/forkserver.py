@@ -7,6 +7,11 @@ stopped at the time limit: a client sending such queries made the server pay tha
 A fork costs milliseconds. The fork server runs a single thread and opens no store, so a worker never
 inherits a lock another thread held, and opens its own store as before. It reaps the workers and
 tells the pool how each one ended, which only a parent can learn.
+
+A fork server may instead hold a store in memory (`kg serve --in-memory`, see `kg.server.held`): it
+copies the store before it forks, and its workers read that copy. Copying it opens the store on disk,
+whose engine leaves idle threads of its own behind; a worker never calls into that engine, and
+glibc's malloc is made safe across fork, so nothing they might hold is waited for in a worker.
 """
 
 from __future__ import annotations
@@ -27,16 +32,16 @@ from contextlib import suppress
 
 from kg.processes import die_with
 
-from . import guard
+from . import guard, held
 from .sandbox import worker_environment
 
 _MAIN = (
     "import sys; from kg.server.forkserver import serve; from kg.server.worker import worker_main; "
-    "serve(int(sys.argv[1]), worker_main)"
+    "serve(int(sys.argv[1]), worker_main, *sys.argv[2:])"
 )
-# A report of the fork server: b"f" with the pid of a worker it forked (and a pidfd of it), b"e" with
-# the errno of a fork that failed, or b"x" with the pid and exit code (negative: the signal that
-# killed it) of a worker that ended.
+# A report of the fork server: b"r" once it is ready to fork (its store held, if it holds one), b"f"
+# with the pid of a worker it forked (and a pidfd of it), b"e" with the errno of a fork that failed,
+# or b"x" with the pid and exit code (negative: the signal that killed it) of a worker that ended.
 _REPORT = struct.Struct("!cii")
 
 
@@ -46,12 +51,14 @@ class _ForkFailed(OSError):
 
 class ForkServer:
     """The pool's side: asks for workers, learns how they ended; a fork server that died is started
-    again on the next fork. Pools use the process's `shared` one."""
+    again on the next fork. Pools use the process's `shared` one, or one of their own holding their
+    store in memory (`holding`: the built store's path)."""
 
-    def __init__(self) -> None:
+    def __init__(self, holding: str | None = None) -> None:
         self._lock = threading.Lock()  # one fork at a time: the next "forked" report is its pid
         self._running: _Running | None = None
         self._closed = False
+        self.holding = holding
 
     def fork(self, connection: socket.socket) -> Forked:
         """A new worker process that will run `kg.server.worker.worker_main` over `connection` (the
@@ -64,7 +71,7 @@ class ForkServer:
                 self._running.stop()
                 self._running = None
             if self._running is None:
-                self._running = _Running()
+                self._running = _Running(self.holding)
             try:
                 return self._running.fork(connection)
             except _ForkFailed:
@@ -99,10 +106,10 @@ def shared() -> ForkServer:
 class _Running:
     """One fork server process, its control socket, and what it reported."""
 
-    def __init__(self) -> None:
+    def __init__(self, holding: str | None) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, str(theirs.fileno())],
+            [sys.executable, "-c", _MAIN, str(theirs.fileno()), *([holding] if holding else [])],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=worker_environment(),
@@ -110,6 +117,7 @@ class _Running:
         theirs.close()
         self.control = ours
         self.reported = threading.Condition()
+        self.ready = False  # it reported that it forks now (a held store takes a while to copy)
         self.forked: list[tuple[int, int | None]] = []  # pid and pidfd of each worker not yet claimed
         self.failed: list[int] = []  # the errno of each fork that failed
         self.codes: dict[int, int] = {}  # exit codes of ended workers, until their owner reads them
@@ -119,6 +127,8 @@ class _Running:
     def fork(self, connection: socket.socket) -> Forked:
         socket.send_fds(self.control, [b"f"], [connection.fileno()])
         with self.reported:
+            # as long as it takes to copy a held store; a fork server that dies doing it is finished
+            self.reported.wait_for(lambda: self.ready or self.finished)
             if not self.reported.wait_for(lambda: self.forked or self.failed or self.finished, timeout=30):
                 raise OSError("the fork server did not answer within 30 s")
             if self.failed:
@@ -160,7 +170,9 @@ class _Running:
                     break
                 kind, pid, code = _REPORT.unpack(report)
                 with self.reported:
-                    if kind == b"f":
+                    if kind == b"r":
+                        self.ready = True
+                    elif kind == b"f":
                         self.codes.pop(pid, None)  # an earlier process's code, if its pid came back
                         self.forked.append((pid, fds[0] if fds else None))
                     elif kind == b"e":
@@ -222,13 +234,21 @@ class Forked:
                 self.pidfd = None
 
 
-def serve(fd: int, worker_main: Callable[[int], None]) -> None:
+def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = None) -> None:
     """The fork server's loop over its control socket `fd`: fork a worker running `worker_main` for
     each socket received, report its pid (with a pidfd) or why it could not fork, and report each
-    worker's exit as it is reaped; return when the pool closes. Its workers die with it."""
+    worker's exit as it is reaped; return when the pool closes. Its workers die with it. With
+    `holding`, the store at that path is first copied into memory for every worker to read."""
     guard.read("ASK {}", frozenset())  # rdflib's SPARQL grammar is built once, for every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
     control = socket.socket(fileno=fd)
+    if holding is not None:
+        try:
+            held.hold(holding)
+        except (OSError, MemoryError) as error:  # ended unready: every fork waiting fails with why
+            sys.stderr.write(f"the store at {holding} could not be held in memory: {error}\n")
+            sys.exit(1)
+    control.send(_REPORT.pack(b"r", 0, 0))
     woken, wake = os.pipe()
     os.set_blocking(woken, False)
     os.set_blocking(wake, False)

@@ -50,7 +50,8 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
     folder = generation_folder(real)
     own = folder / "dist" if folder is not None and config.built is None else None
     opened = functools.partial(open_store, str(real))
-    return Served(generation_id(real), opened, own or config.dist, own_dist=own is not None), lease
+    served = Served(generation_id(real), opened, own or config.dist, own_dist=own is not None, local=real)
+    return served, lease
 
 
 class Live:

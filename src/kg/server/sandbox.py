@@ -44,6 +44,7 @@ class Protections:
     # `unplanned` is why they cannot be planned (and are refused) where they must be.
     planner: str | None = None
     unplanned: str | None = None
+    held_mb: int = 0  # the store held in memory, shared by the workers, which the memory limit is beyond
 
     @property
     def network_isolated(self) -> bool:
@@ -51,6 +52,8 @@ class Protections:
 
     def describe(self) -> str:
         memory = f"{self.memory_mb} MB address space" if self.memory_mb else "no memory limit"
+        if self.held_mb:
+            memory = f"the store held in memory ({self.held_mb} MB, shared); {memory} beyond it"
         network = (
             "no network (empty network namespace)"
             if self.network_isolated
@@ -102,12 +105,13 @@ def can_connect(host: str, port: int) -> bool:
         return False
 
 
-def limit_memory(megabytes: int | None) -> int | None:
-    """Cap this process's address space; an allocation past it fails (MemoryError, or an abort in native
-    code), which the pool reports as an answer over the memory limit and replaces the worker."""
+def limit_memory(megabytes: int | None, beyond_mb: int = 0) -> int | None:
+    """Cap this process's address space at `megabytes` beyond `beyond_mb` (a store held in memory); an
+    allocation past it fails (MemoryError, or an abort in native code), which the pool reports as an
+    answer over the memory limit and replaces the worker."""
     if not megabytes:
         return None
-    limit = megabytes * 2**20
+    limit = (megabytes + beyond_mb) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     return megabytes
 

@@ -38,6 +38,8 @@ from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
 from .fairness import MADE_FOR_ALL, held_to_budget, in_background
+from .forkserver import ForkServer
+from .held import held_store
 from .messages import Answer, Query
 from .workers import ServiceError, WorkerPool
 
@@ -77,6 +79,7 @@ class Served:
     store_factory: Callable[[], Store]
     dist: Path
     own_dist: bool = False  # dist/ is the one the build of this very store wrote: its counts are the store's
+    local: Path | None = None  # the embedded store's real folder; None for a remote store
 
 
 class Services:
@@ -88,8 +91,9 @@ class Services:
         self.dist = served.dist  # this generation's build output (its dataset description)
         self.own_dist = served.own_dist
         self.cache = BudgetCache(config.cache_mb * 2**20)
+        holding = config.in_memory and served.local is not None
         self.pool = WorkerPool(
-            served.store_factory,
+            held_store if holding else served.store_factory,
             config.workers,
             config.timeout,
             cache=self.cache if config.cache_mb > 0 else None,
@@ -99,6 +103,7 @@ class Services:
             isolate_network=config.isolate_network,
             memory_mb=config.worker_memory_mb or None,
             on_answer=cache_status.note,
+            forks=ForkServer(holding=str(served.local)) if holding else None,
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self._derived: dict[Hashable, object] = {}

@@ -9,7 +9,7 @@ from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Dataset, Store, StoreFailed
 from kg.store.queryfiles import binding_terms
 
-from . import engine_plan, guard
+from . import engine_plan, guard, held
 from .engine_plan import PlanCheck
 from .messages import Answer, ClientText, Failure, Query, Ready, Setup
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
@@ -30,9 +30,9 @@ def worker_main(fd: int) -> None:
         sys.setrecursionlimit(_RECURSION_LIMIT)
         store = setup.store_factory()
         guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
-        memory = limit_memory(setup.memory_mb)
+        memory = limit_memory(setup.memory_mb, beyond_mb=held.held_mb())
         planner, unplanned = _try_plans(setup.plans)
-        connection.send(Ready(Protections(network, memory, planner, unplanned)))
+        connection.send(Ready(Protections(network, memory, planner, unplanned, held.held_mb())))
         while True:
             query: Query = connection.recv()
             limit_cpu(setup.query_cpu_s)

@@ -166,6 +166,7 @@ class WorkerPool:
         client_budget: float = 60.0,
         usage: Usage | None = None,
         on_answer: Callable[[bool], None] = lambda _from_cache: None,
+        forks: ForkServer | None = None,
     ) -> None:
         self.size = size
         self.timeout = timeout
@@ -177,6 +178,7 @@ class WorkerPool:
         self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
         self._store_factory = store_factory
+        self._forks = forks  # the pool's own fork server (holding its store), closed with it; else shared
         self._isolate = isolate_network
         self._memory_mb = memory_mb
         # told of each query as it is taken from the cache (True) or sent to a worker (False), whether
@@ -217,7 +219,10 @@ class WorkerPool:
                 if not self._isolate:  # the store is reached over the network: the engine plans too
                     self.plans = engine_plan.prepare(self._probe_port)
                 for _ in range(self.size):
-                    worker = self._launch()
+                    try:
+                        worker = self._launch()
+                    except (OSError, RuntimeError) as failure:
+                        raise ServiceError(503, f"the query workers could not start: {failure}") from None
                     with self._members:
                         closed = self._closed
                         if not closed:
@@ -245,7 +250,7 @@ class WorkerPool:
             2 * self.timeout + 5,
             self.plans,
         )
-        worker = Worker(setup, forkserver.shared())
+        worker = Worker(setup, self._forks or forkserver.shared())
         ready = worker.ready()
         if ready is None:
             worker.stop()
@@ -451,5 +456,7 @@ class WorkerPool:
             self._probe.close()
         for worker in workers:
             worker.stop()
+        if self._forks is not None:
+            self._forks.close()
         if isinstance(self.plans, PlanCheck):
             engine_plan.remove(self.plans)

@@ -1,4 +1,5 @@
-"""The embedded Oxigraph store on disk: created by `kg build`, opened read-only by its readers."""
+"""The embedded Oxigraph store on disk: created by `kg build`, opened read-only by its readers, or
+copied into memory by a server that holds it there (`kg serve --in-memory`)."""
 
 from __future__ import annotations
 
@@ -33,14 +34,24 @@ def create_store(path: Path, nquads_file: Path) -> None:
     del store
 
 
-class EmbeddedStore:
-    """A read-only view of a built Oxigraph store on disk."""
+def memory_copy(path: Path) -> ox.Store:
+    """The built store at `path` copied into Oxigraph's in-memory store, quad by quad (blank nodes keep
+    their labels, so answers name them as the store on disk does), a batch at a time."""
+    check_built(path)
+    memory = ox.Store()
+    bulk_load(memory, ox.Store.read_only(os.path.realpath(path)).quads_for_pattern(None, None, None, None))
+    return memory
 
-    def __init__(self, path: Path = DEFAULT_STORE) -> None:
+
+class EmbeddedStore:
+    """A read-only view of a built Oxigraph store, on disk or copied into memory."""
+
+    def __init__(self, path: Path = DEFAULT_STORE, held: ox.Store | None = None) -> None:
+        """The store at `path`, opened read-only on disk, or read from `held`, its `memory_copy`."""
         check_built(path)
         self.path = path
         # Opened by its real path: a build that switches the link later does not move this reader.
-        self._store = ox.Store.read_only(os.path.realpath(path))
+        self._store = held if held is not None else ox.Store.read_only(os.path.realpath(path))
 
     def query(
         self,

@@ -1,0 +1,126 @@
+"""`kg serve --in-memory`: the store copied into memory once, by the fork server, and read by every
+query worker: the same answers as from the store on disk, under the same limits, and no worker reads
+a file of the store. A real `kg serve` on the real build, beside the session's server on disk."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from processes import fork_servers_of, workers_of
+from server_fixtures import KG, PROJECT, RunningServer, serving
+
+from kg.query.catalogue import load_catalogue
+
+JSON = "application/sparql-results+json"
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+TIMEOUT = 2.0
+
+
+@pytest.fixture(scope="module")
+def held(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    yield from serving(
+        built.store_path,
+        tmp_path_factory.mktemp("held"),
+        "--in-memory",
+        "--cache-mb",
+        "0",
+        "--workers",
+        "2",
+        "--timeout",
+        str(TIMEOUT),
+        "--queue-wait",
+        str(3 * TIMEOUT),
+    )
+
+
+def files_of_store(pid: int, store: Path) -> list[str]:
+    """The files under `store` that process `pid` holds open."""
+    folder = os.path.realpath(store) + os.sep
+    found = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith(folder):
+            found.append(target)
+    return found
+
+
+def test_every_catalogue_question_answers_as_from_the_store_on_disk(held, server) -> None:
+    """Rows byte for byte, in their order; a graph's triples (a set, in each store's own order) line
+    for line: the copy keeps blank nodes' labels."""
+    for name, query in load_catalogue(PROJECT / "queries").items():
+        accept = "application/n-triples" if query.answer in ("construct", "describe") else JSON
+        from_memory = held.get(f"/api/queries/{name}", accept)
+        from_disk = server.get(f"/api/queries/{name}", accept)
+        assert from_memory.status == from_disk.status == 200, (name, from_memory.text[:300])
+        if accept == JSON:
+            assert from_memory.body == from_disk.body, name
+        else:
+            assert sorted(from_memory.body.splitlines()) == sorted(from_disk.body.splitlines()), name
+        assert len(from_memory.body) > 100, name
+
+
+def test_the_workers_read_the_copy_and_no_file_of_the_store(held, server, built) -> None:
+    """The control, the server on disk, shows that the check sees a worker's files of the store."""
+    assert re.search(
+        r"the store held in memory \(\d+ MB, shared\); 1024 MB address space beyond it", held.log.read_text()
+    )
+    held.get("/sparql", JSON, query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    server.get("/sparql", JSON, query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    holding = fork_servers_of(held.process.pid)
+    workers = workers_of(held.process.pid)
+    assert len(holding) == 1 and len(workers) == 3  # two workers and the spare, forked from the copy
+    assert all(files_of_store(pid, built.store_path) == [] for pid in [*holding, *workers])
+    on_disk = workers_of(server.process.pid)
+    assert on_disk and all(files_of_store(pid, built.store_path) for pid in on_disk)
+
+
+def test_a_runaway_query_is_stopped_and_its_worker_forked_again_from_the_copy(held) -> None:
+    before = set(workers_of(held.process.pid))
+    stopped = held.get("/sparql", JSON, query=EXPLOSIVE)
+    assert stopped.status == 504, stopped.text
+    answered = held.get("/sparql", JSON, query="ASK { ?s ?p ?o }")
+    assert answered.status == 200 and answered.json()["boolean"] is True
+    after = set(workers_of(held.process.pid))
+    assert len(after) == len(before) and after != before
+    assert fork_servers_of(held.process.pid) and len(fork_servers_of(held.process.pid)) == 1
+
+
+def test_a_service_call_is_refused_in_memory_too(held) -> None:
+    reply = held.get(
+        "/sparql", JSON, query="SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    )
+    assert reply.status == 400 and "SERVICE" in reply.text
+
+
+def test_a_remote_store_is_not_held(tmp_path) -> None:
+    served = subprocess.run(
+        [str(KG), "--project", str(PROJECT), "serve", "--store", "http://127.0.0.1:9/sparql", "--in-memory"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.returncode == 2
+    assert "--in-memory" in served.stderr and "SPARQL endpoint" in served.stderr
+
+
+def test_a_store_that_cannot_be_copied_stops_the_server_saying_which_and_why(tmp_path) -> None:
+    broken = tmp_path / "store"
+    broken.mkdir()
+    (broken / "CURRENT").write_text("MANIFEST-000099\n")  # a built store's marker, naming no manifest
+    served = subprocess.run(
+        [str(KG), "--project", str(PROJECT), "serve", "--store", str(broken), "--in-memory", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served.returncode != 0
+    assert f"the store at {broken} could not be held in memory" in served.stderr
+    assert "Traceback" not in served.stderr
