@@ -328,7 +328,8 @@ def catalogue_timings(
     from kg.network.model import flow_network, production_network
     from kg.query.catalogue import load_catalogue
     from kg.query.run import run_query
-    from kg.store.embedded import EmbeddedStore, memory_copy
+    from kg.store.embedded import EmbeddedStore
+    from kg.store.memory import memory_copy
     from kg.store.queryfiles import binding_terms
 
     if in_memory:

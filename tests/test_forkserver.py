@@ -6,11 +6,15 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +23,7 @@ import pytest
 from processes import children_of, cpu_seconds, fork_servers_of
 
 from kg.server.cache import BudgetCache
-from kg.server.forkserver import ForkServer
+from kg.server.forkserver import Forked, ForkServer
 from kg.server.messages import Answer, Query, Setup
 from kg.server.workers import ServiceError, Worker, WorkerPool
 from kg.store.embedded import EmbeddedStore
@@ -295,3 +299,102 @@ def test_a_query_whose_workers_died_twice_with_their_fork_servers_is_refused_and
     assert isinstance(refused, ServiceError), refused
     assert refused.status == 503 and "stopped answering" in refused.message
     assert pool.cache is not None and pool.cache.get(CROSS) is None
+
+
+# --- a fork server holding its store in memory (`kg serve --in-memory`) ---
+
+
+@pytest.fixture
+def endless_store(built, tmp_path: Path) -> Path:
+    """A copy of the built store whose reading never ends: its CURRENT file is a FIFO no one writes,
+    so the process reading it for a fork server waits there until it is killed."""
+    store = tmp_path / "store"
+    shutil.copytree(built.store_path, store)
+    (store / "CURRENT").unlink()
+    os.mkfifo(store / "CURRENT")
+    return store
+
+
+def copying(parent: int) -> tuple[int, int]:
+    """The fork server `parent` started to hold a store, and the process reading the store for it,
+    once both run."""
+    deadline = time.monotonic() + 30
+    while True:
+        for server in fork_servers_of(parent):
+            readers = [pid for pid, command in children_of(server) if b"kg.store.memory" in command]
+            if readers:
+                return server, readers[0]
+        assert time.monotonic() < deadline, "no store is being copied"
+        time.sleep(0.05)
+
+
+@contextmanager
+def fork_in_background(forks: ForkServer) -> Iterator[Future[Forked]]:
+    """`forks.fork` asked in a thread of its own (it waits for the copy), its sockets closed after."""
+    ours, theirs = socket.socketpair()
+    executor = ThreadPoolExecutor(1)
+    try:
+        yield executor.submit(forks.fork, theirs)
+    finally:
+        forks.close()
+        executor.shutdown(wait=True)
+        ours.close()
+        theirs.close()
+
+
+def test_a_server_killed_while_its_store_is_copied_leaves_no_process_copying(endless_store: Path) -> None:
+    """kg serve killed (-9) while a fork server copied its store: the fork server, which reads no
+    request while it copies, and the process reading the store end with it."""
+    script = (
+        "import socket; from kg.server.forkserver import ForkServer; "
+        f"ForkServer(holding={str(endless_store)!r}).fork(socket.socketpair()[1])"
+    )
+    pool = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        server, reader = copying(pool.pid)
+    finally:
+        pool.kill()
+        pool.wait()
+    assert gone([server, reader]), "a copy outlived the server"
+
+
+def test_closing_a_pool_does_not_wait_for_its_store_to_be_copied(endless_store: Path) -> None:
+    forks = ForkServer(holding=str(endless_store))
+    with fork_in_background(forks) as forked:
+        server, reader = copying(os.getpid())
+        closing = threading.Thread(target=forks.close)
+        closing.start()
+        closing.join(15)
+        assert not closing.is_alive(), "closing waited for the copy"
+        with pytest.raises(OSError):
+            forked.result(15)
+        assert gone([server, reader])
+
+
+def test_a_store_that_could_not_be_held_says_how_and_is_not_copied_again_at_once(endless_store: Path) -> None:
+    """The copying fork server killed as the kernel kills for memory: the pool is told which store and
+    how, and the next worker asked for is refused with the same words, without a second copy."""
+    forks = ForkServer(holding=str(endless_store))
+    with fork_in_background(forks) as forked:
+        server, reader = copying(os.getpid())
+        os.kill(server, signal.SIGKILL)
+        with pytest.raises(OSError) as failed:
+            forked.result(30)
+        expected = f"the store at {endless_store} could not be held in memory (killed by SIGKILL"
+        assert str(failed.value).startswith(expected), failed.value
+        assert gone([server, reader])
+        ours, theirs = socket.socketpair()
+        with ours, theirs, pytest.raises(OSError) as again:
+            forks.fork(theirs)
+        assert str(again.value) == str(failed.value)
+        holding = [
+            pid for pid in fork_servers_of(os.getpid()) if str(endless_store).encode() in command_of(pid)
+        ]
+        assert holding == [], "the store was copied again at once"
+
+
+def command_of(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

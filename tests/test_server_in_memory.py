@@ -70,7 +70,7 @@ def test_every_catalogue_question_answers_as_from_the_store_on_disk(held, server
 def test_the_workers_read_the_copy_and_no_file_of_the_store(held, server, built) -> None:
     """The control, the server on disk, shows that the check sees a worker's files of the store."""
     assert re.search(
-        r"the store held in memory \(\d+ MB, shared\); 1024 MB address space beyond it", held.log.read_text()
+        r"the store copied into memory \(\d+ MB\); 1024 MB address space beyond it", held.log.read_text()
     )
     held.get("/sparql", JSON, query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     server.get("/sparql", JSON, query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
@@ -121,6 +121,10 @@ def test_a_store_that_cannot_be_copied_stops_the_server_saying_which_and_why(tmp
         text=True,
         timeout=120,
     )
-    assert served.returncode != 0
-    assert f"the store at {broken} could not be held in memory" in served.stderr
+    assert served.returncode == 1
+    assert (
+        served.stderr.count(f"the store at {broken} could not be held in memory") == 2
+    )  # the log, the error
+    assert f"the store at {broken} could not be read: " in served.stderr  # and the store's own words
+    assert served.stderr.rstrip().splitlines()[-1].startswith("error: the query workers could not start: ")
     assert "Traceback" not in served.stderr

@@ -117,7 +117,8 @@ def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built, held:
     pool = pool_over(built, isolate=True, memory_mb=1024, held=held)
     try:
         copy = pool.start().held_mb  # the held copy, which the limit is counted beyond
-        assert (copy > 0) == held
+        # the copy of a few thousand triples, not what reading the store on disk left behind (123 MB)
+        assert 0 < copy < 50 if held else copy == 0
         pool.run(Query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
         workers = set(workers_of(os.getpid())) - others
         assert workers

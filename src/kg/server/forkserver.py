@@ -4,14 +4,16 @@ worker's code and built rdflib's SPARQL grammar once.
 Started as a new interpreter, a worker cost about 0.2 s of CPU before it could answer (importing
 rdflib and building that grammar take most of it), and a pool starts a worker after every query
 stopped at the time limit: a client sending such queries made the server pay that on each request.
-A fork costs milliseconds. The fork server runs a single thread and opens no store, so a worker never
-inherits a lock another thread held, and opens its own store as before. It reaps the workers and
-tells the pool how each one ended, which only a parent can learn.
+A fork costs milliseconds. The fork server forks from a single thread and opens no store, so a worker
+never inherits a lock another thread held, and opens its own store as before. It reaps the workers
+and tells the pool how each one ended, which only a parent can learn.
 
 A fork server may instead hold a store in memory (`kg serve --in-memory`, see `kg.server.held`): it
-copies the store before it forks, and its workers read that copy. Copying it opens the store on disk,
-whose engine leaves idle threads of its own behind; a worker never calls into that engine, and
-glibc's malloc is made safe across fork, so nothing they might hold is waited for in a worker.
+copies the store before it forks any worker, and its workers read that copy. A child process reads
+the store on disk for it (`kg.store.memory`), so the store's engine never runs in the fork server;
+while it copies, one more thread ends the fork server at once if the pool hangs up (a copy of a large
+store takes minutes, and the fork server reads no request meanwhile), and that thread is gone before
+the first fork.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
@@ -49,16 +52,26 @@ class _ForkFailed(OSError):
     """The fork server is well but could not fork (no memory or process left): it goes on serving."""
 
 
+class _NeverReady(OSError):
+    """The fork server ended before it could fork: the store it was to hold could not be copied."""
+
+
+HOLD_RETRY = 30.0  # seconds before a store that could not be held is copied again
+
+
 class ForkServer:
     """The pool's side: asks for workers, learns how they ended; a fork server that died is started
     again on the next fork. Pools use the process's `shared` one, or one of their own holding their
-    store in memory (`holding`: the built store's path)."""
+    store in memory (`holding`: the built store's path). A store that could not be held is copied
+    again only HOLD_RETRY seconds later: each try reads the whole store, and every worker the pool
+    starts meanwhile asks for one."""
 
     def __init__(self, holding: str | None = None) -> None:
         self._lock = threading.Lock()  # one fork at a time: the next "forked" report is its pid
         self._running: _Running | None = None
         self._closed = False
-        self.holding = holding
+        self._holding = holding
+        self._unready: tuple[float, str] | None = None  # when holding the store last failed, and why
 
     def fork(self, connection: socket.socket) -> Forked:
         """A new worker process that will run `kg.server.worker.worker_main` over `connection` (the
@@ -71,21 +84,32 @@ class ForkServer:
                 self._running.stop()
                 self._running = None
             if self._running is None:
-                self._running = _Running(self.holding)
+                if self._unready is not None and time.monotonic() - self._unready[0] < HOLD_RETRY:
+                    raise _NeverReady(self._unready[1])
+                self._running = _Running(self._holding)
+                if self._closed:  # closed as it started: `close` may not have seen it
+                    self._running.stop()
+                    raise OSError("the pool is closed")
+            running = self._running
             try:
-                return self._running.fork(connection)
+                return running.fork(connection)
             except _ForkFailed:
                 raise
+            except _NeverReady as never:
+                self._unready = (time.monotonic(), str(never))
+                running.stop()
+                raise
             except OSError:
-                self._running.stop()
+                running.stop()
                 raise
 
     def close(self) -> None:
-        """Stop the fork server for good; its workers die with it (see `serve`)."""
-        with self._lock:
-            self._closed = True
-            if self._running is not None:
-                self._running.stop()
+        """Stop the fork server for good; its workers die with it (see `serve`). Without waiting for a
+        fork under way: one waiting for a store to be copied fails as the fork server ends."""
+        self._closed = True
+        running = self._running
+        if running is not None:
+            running.stop()
 
 
 _shared: ForkServer | None = None
@@ -107,6 +131,7 @@ class _Running:
     """One fork server process, its control socket, and what it reported."""
 
     def __init__(self, holding: str | None) -> None:
+        self.holding = holding
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [sys.executable, "-c", _MAIN, str(theirs.fileno()), *([holding] if holding else [])],
@@ -129,6 +154,8 @@ class _Running:
         with self.reported:
             # as long as it takes to copy a held store; a fork server that dies doing it is finished
             self.reported.wait_for(lambda: self.ready or self.finished)
+            if not self.ready:
+                raise _NeverReady(self._never_ready())
             if not self.reported.wait_for(lambda: self.forked or self.failed or self.finished, timeout=30):
                 raise OSError("the fork server did not answer within 30 s")
             if self.failed:
@@ -141,6 +168,19 @@ class _Running:
     @property
     def ended(self) -> bool:
         return self.process.poll() is not None
+
+    def _never_ready(self) -> str:
+        """Why a fork server ended before it could fork, from how it ended."""
+        code = self.process.poll()
+        if code is None or code >= 0:
+            how = f"exit {code}" if code is not None else "it stopped answering"
+        else:
+            name = signal.Signals(-code).name
+            likely = " (most likely out of memory)" if -code in (signal.SIGABRT, signal.SIGKILL) else ""
+            how = f"killed by {name}{likely}"
+        if self.holding is None:
+            return f"the fork server ended before it could fork ({how})"
+        return f"the store at {self.holding} could not be held in memory ({how}; the server's log says more)"
 
     def exit_code(self, pid: int, seconds: float) -> int | None:
         """The exit code of worker `pid` once reported, waiting at most `seconds`; None meanwhile, or
@@ -243,12 +283,11 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
     control = socket.socket(fileno=fd)
     if holding is not None:
-        try:
-            held.hold(holding)
-        except (OSError, MemoryError) as error:  # ended unready: every fork waiting fails with why
-            sys.stderr.write(f"the store at {holding} could not be held in memory: {error}\n")
-            sys.exit(1)
-    control.send(_REPORT.pack(b"r", 0, 0))
+        _hold(holding, control)
+    try:
+        control.send(_REPORT.pack(b"r", 0, 0))
+    except OSError:
+        return  # the pool hung up as the copy ended
     woken, wake = os.pipe()
     os.set_blocking(woken, False)
     os.set_blocking(wake, False)
@@ -278,6 +317,33 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
                 with suppress(BlockingIOError):
                     os.read(woken, 4096)
                 _reap(control)
+
+
+def _hold(path: str, control: socket.socket) -> None:
+    """Copy the store at `path` into memory for the workers to come; exit 1 saying why if it cannot be
+    copied (every fork waiting then fails with the exit), and at once if the pool hangs up meanwhile."""
+    copied = threading.Event()
+    watcher = threading.Thread(target=_end_on_hangup, args=(control, copied), daemon=True)
+    watcher.start()
+    try:
+        held.hold(path)
+    except (OSError, MemoryError) as error:
+        sys.stderr.write(f"the store at {path} could not be held in memory: {error}\n")
+        sys.exit(1)
+    finally:
+        copied.set()
+        watcher.join()  # before the first fork: a worker inherits a process of one thread
+
+
+def _end_on_hangup(control: socket.socket, copied: threading.Event) -> None:
+    """End this process if the pool's end of `control` closes before `copied` is set: the server
+    stopped or died while a store was copied, and nothing else would stop the copy."""
+    poller = select.poll()
+    poller.register(control, select.POLLRDHUP)  # a hang-up is reported whatever is asked
+    while not copied.is_set():
+        for _, events in poller.poll(200):
+            if events & (select.POLLHUP | select.POLLRDHUP | select.POLLERR):
+                os._exit(0)
 
 
 def _report_fork(control: socket.socket, pid: int) -> None:

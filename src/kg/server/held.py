@@ -1,11 +1,12 @@
 """The store a fork server holds in memory for its query workers (`kg serve --in-memory`).
 
 Oxigraph reads its store on disk at about 10 µs a lookup, and the catalogue's answers of thousands of
-rows make tens of thousands of lookups; the same quads in its in-memory store answer them 5 to 10 times
-faster (docs/scale.md). A worker copying the store for itself would read all of it at every start, and
+rows make tens of thousands of lookups; the same quads in its in-memory store cost 1.4 to 7 times less
+CPU (docs/scale.md). A worker copying the store for itself would read all of it at every start, and
 a pool starts one after every query stopped at the time limit. So the fork server copies the store
-once, before it forks any worker: every worker reads that one copy, whose pages the processes share
-(no query writes to a read-only store), and a new worker starts in milliseconds as before.
+once, before it forks any worker, and every worker starts with that copy in milliseconds. (They do
+not keep sharing its pages: a worker's queries write to the pages they read, even a COUNT, so each
+worker comes to hold a private copy of what it read; measured in docs/serving.md.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 from pathlib import Path
 
 from kg.store.base import StoreMissing
-from kg.store.embedded import EmbeddedStore, memory_copy
+from kg.store.embedded import EmbeddedStore
+from kg.store.memory import memory_copy
 
 _held: EmbeddedStore | None = None
 _held_mb = 0

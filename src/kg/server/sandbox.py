@@ -44,7 +44,9 @@ class Protections:
     # `unplanned` is why they cannot be planned (and are refused) where they must be.
     planner: str | None = None
     unplanned: str | None = None
-    held_mb: int = 0  # the store held in memory, shared by the workers, which the memory limit is beyond
+    held_mb: int = (
+        0  # the store's copy in memory the workers are forked with, which the memory limit is beyond
+    )
 
     @property
     def network_isolated(self) -> bool:
@@ -53,7 +55,7 @@ class Protections:
     def describe(self) -> str:
         memory = f"{self.memory_mb} MB address space" if self.memory_mb else "no memory limit"
         if self.held_mb:
-            memory = f"the store held in memory ({self.held_mb} MB, shared); {memory} beyond it"
+            memory = f"the store copied into memory ({self.held_mb} MB); {memory} beyond it"
         network = (
             "no network (empty network namespace)"
             if self.network_isolated

@@ -30,9 +30,10 @@ def worker_main(fd: int) -> None:
         sys.setrecursionlimit(_RECURSION_LIMIT)
         store = setup.store_factory()
         guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
-        memory = limit_memory(setup.memory_mb, beyond_mb=held.held_mb())
+        copy_mb = held.held_mb()  # 0 unless the fork server holds the store in memory
+        memory = limit_memory(setup.memory_mb, beyond_mb=copy_mb)
         planner, unplanned = _try_plans(setup.plans)
-        connection.send(Ready(Protections(network, memory, planner, unplanned, held.held_mb())))
+        connection.send(Ready(Protections(network, memory, planner, unplanned, copy_mb)))
         while True:
             query: Query = connection.recv()
             limit_cpu(setup.query_cpu_s)

@@ -34,24 +34,16 @@ def create_store(path: Path, nquads_file: Path) -> None:
     del store
 
 
-def memory_copy(path: Path) -> ox.Store:
-    """The built store at `path` copied into Oxigraph's in-memory store, quad by quad (blank nodes keep
-    their labels, so answers name them as the store on disk does), a batch at a time."""
-    check_built(path)
-    memory = ox.Store()
-    bulk_load(memory, ox.Store.read_only(os.path.realpath(path)).quads_for_pattern(None, None, None, None))
-    return memory
-
-
 class EmbeddedStore:
     """A read-only view of a built Oxigraph store, on disk or copied into memory."""
 
-    def __init__(self, path: Path = DEFAULT_STORE, held: ox.Store | None = None) -> None:
-        """The store at `path`, opened read-only on disk, or read from `held`, its `memory_copy`."""
+    def __init__(self, path: Path = DEFAULT_STORE, copy: ox.Store | None = None) -> None:
+        """The store at `path`, opened read-only on disk, or read from `copy`, its copy in memory
+        (`kg.store.memory.memory_copy`)."""
         check_built(path)
         self.path = path
         # Opened by its real path: a build that switches the link later does not move this reader.
-        self._store = held if held is not None else ox.Store.read_only(os.path.realpath(path))
+        self._store = copy if copy is not None else ox.Store.read_only(os.path.realpath(path))
 
     def query(
         self,
