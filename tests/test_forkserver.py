@@ -398,3 +398,24 @@ def command_of(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_query_whose_worker_the_closing_pool_stopped_is_told_so_not_that_it_ran_out_of_memory(
+    built,
+) -> None:
+    """A pool closing kills its workers, as the kernel kills one past its memory: the query under way
+    was answered "needed more memory" (and the server's read-ahead logged it so at every stop)."""
+    pool = WorkerPool(functools.partial(EmbeddedStore, built.store_path), 1, 60.0, queue_wait=30)
+    pool.start()
+    with ThreadPoolExecutor(1) as executor:
+        asked = executor.submit(pool.run, CROSS)
+        [server] = fork_servers_of(os.getpid())
+        deadline = time.monotonic() + 30
+        while not any(cpu_seconds(pid) > 0.3 for pid in forked_by(server)):  # the query under way
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        pool.close()
+        with pytest.raises(ServiceError) as stopped:
+            asked.result(30)
+    assert stopped.value.status == 503
+    assert stopped.value.message == "the query workers are stopped: the server is closing"

@@ -36,6 +36,7 @@ from .messages import Answer, Failure, Query, Ready, Setup
 from .sandbox import Protections
 
 STORE_RETRY = 5  # seconds before asking again a store behind the server that did not answer
+CLOSING = "the query workers are stopped: the server is closing"
 
 
 class ServiceError(KgError):
@@ -209,7 +210,7 @@ class WorkerPool:
 
     def start(self) -> Protections:
         """Start every worker (once), and a spare in the background; the protections they report."""
-        closing = "the query workers are stopped: the server is closing"
+        closing = CLOSING
         with self._lock:
             if self._closed:
                 raise ServiceError(503, closing)
@@ -421,6 +422,8 @@ class WorkerPool:
                 raise ServiceError(504, f"the query was stopped at the time limit of {self.timeout:g} s")
             reply: Answer | Failure = worker.connection.recv()
         except (EOFError, OSError):
+            if self._closed:  # stopped with the pool: its exit says nothing of the query (a kill is
+                return Failure(503, CLOSING)  # how a worker past its memory ends too)
             failure = worker.death()
             self._retire(worker)
             if worker.preempted:
