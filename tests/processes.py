@@ -4,6 +4,7 @@ build's writers."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -43,3 +44,33 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def gone(pids: list[int], seconds: float = 10) -> bool:
+    """Whether every process of `pids` has ended (or is a zombie) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        states = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                states.append("gone")
+        if all(state in ("gone", "Z") for state in states):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def copying(parent: int) -> tuple[int, int]:
+    """The fork server `parent` started to hold a store, and the process reading the store for it,
+    once both run."""
+    deadline = time.monotonic() + 30
+    while True:
+        for server in fork_servers_of(parent):
+            readers = [pid for pid, command in children_of(server) if b"kg.store.memory" in command]
+            if readers:
+                return server, readers[0]
+        assert time.monotonic() < deadline, "no store is being copied"
+        time.sleep(0.05)

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from processes import children_of, cpu_seconds, fork_servers_of
+from processes import children_of, copying, cpu_seconds, fork_servers_of, gone
 
+from kg.server import forkserver
 from kg.server.cache import BudgetCache
 from kg.server.forkserver import Forked, ForkServer
+from kg.server.held import held_store
 from kg.server.messages import Answer, Query, Setup
 from kg.server.workers import ServiceError, Worker, WorkerPool
 from kg.store.embedded import EmbeddedStore
@@ -33,23 +35,6 @@ RUNAWAY = Query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i 
 
 def forked_by(server: int) -> list[int]:
     return [pid for pid, _ in children_of(server)]
-
-
-def gone(pids: list[int], seconds: float = 10) -> bool:
-    """Whether every process of `pids` has ended (or is a zombie) within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        states = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
-            except OSError:
-                states.append("gone")
-        if all(state in ("gone", "Z") for state in states):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -315,19 +300,6 @@ def endless_store(built, tmp_path: Path) -> Path:
     return store
 
 
-def copying(parent: int) -> tuple[int, int]:
-    """The fork server `parent` started to hold a store, and the process reading the store for it,
-    once both run."""
-    deadline = time.monotonic() + 30
-    while True:
-        for server in fork_servers_of(parent):
-            readers = [pid for pid, command in children_of(server) if b"kg.store.memory" in command]
-            if readers:
-                return server, readers[0]
-        assert time.monotonic() < deadline, "no store is being copied"
-        time.sleep(0.05)
-
-
 @contextmanager
 def fork_in_background(forks: ForkServer) -> Iterator[Future[Forked]]:
     """`forks.fork` asked in a thread of its own (it waits for the copy), its sockets closed after."""
@@ -419,3 +391,43 @@ def test_a_query_whose_worker_the_closing_pool_stopped_is_told_so_not_that_it_ra
             asked.result(30)
     assert stopped.value.status == 503
     assert stopped.value.message == "the query workers are stopped: the server is closing"
+
+
+def test_a_held_store_whose_fork_server_died_at_once_is_not_copied_again_and_again(
+    built, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Its fork server killed (as by the kernel, for memory) soon after it copied the store: every
+    worker the pool then starts asked for a new copy at once, and every query was told that every
+    worker was busy while none could start, the log saying so for each try."""
+    monkeypatch.setattr(forkserver, "HOLD_RETRY", 6.0)
+    holding = str(built.store_path)
+    pool = WorkerPool(held_store, 1, 30.0, queue_wait=0.5, forks=ForkServer(holding=holding))
+    try:
+        pool.start()
+        [server] = [pid for pid in fork_servers_of(os.getpid()) if holding.encode() in command_of(pid)]
+        os.kill(server, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        refused = None
+        while refused is None or not refused.message.startswith("no query worker can start: "):
+            assert time.monotonic() < deadline, "never told why no worker starts"
+            try:
+                pool.run(Query("ASK { ?s ?p ?o }"))
+            except ServiceError as error:
+                refused = error
+            time.sleep(0.1)
+        assert f"the fork server holding the store at {holding} ended (killed by SIGKILL" in refused.message
+        assert refused.status == 503 and refused.retry_after
+        copies = [pid for pid in fork_servers_of(os.getpid()) if holding.encode() in command_of(pid)]
+        assert copies == [], "the store was copied again at once"
+        while True:  # the copy is made again once HOLD_RETRY has passed, and the pool answers
+            try:
+                assert pool.run(Query("ASK { ?s ?p ?o }")).body.startswith(b'{"head"')
+                break
+            except ServiceError:
+                assert time.monotonic() < deadline, "the pool never recovered"
+                time.sleep(0.2)
+    finally:
+        pool.close()
+    said = [line for line in capfd.readouterr().err.splitlines() if "a query worker could not start" in line]
+    assert said and len(said) == len(set(said)), said  # each reason once (a worker starting as its fork
+    # server died has a reason of its own), not once per try

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from processes import fork_servers_of
+from processes import copying, fork_servers_of, gone
 from publishing import MARKER_QUERY, Driver, Layout
 from server_fixtures import PROJECT, RunningServer, start_server
 
@@ -195,8 +195,11 @@ class Following:
     """An app over `layout` as `kg serve` makes it, whose read-ahead of each new generation is the
     test's `reading` (called with the generation read and the one current meanwhile)."""
 
-    def __init__(self, layout: Layout, reading: Callable[[Live], None] = lambda _live: None) -> None:
-        self.app = create_app(ServerConfig(store=str(layout.store), project=PROJECT, workers=1))
+    def __init__(
+        self, layout: Layout, reading: Callable[[Live], None] = lambda _live: None, in_memory: bool = False
+    ) -> None:
+        config = ServerConfig(store=str(layout.store), project=PROJECT, workers=1, in_memory=in_memory)
+        self.app = create_app(config)
         self.generations = self.app.extensions["kg"]
         self.generations.read_ahead = reading
 
@@ -426,6 +429,31 @@ def test_closing_while_a_generation_starts_waits_for_its_start_and_ends_it(layou
         assert generations.current.generation != generation_id(layout.store)
     finally:
         release.set()
+        generations.close()
+
+
+def test_closing_while_a_new_generation_is_copied_into_memory_ends_the_copy(layout: Layout) -> None:
+    """Held in memory, a new generation's workers start only once its store is copied, minutes at
+    10 M triples: closing the server waited for the whole copy. Its store here can never be read
+    whole (its CURRENT is a FIFO no one writes), so closing returns only if it ends the copy."""
+    layout.publish("generation-A")
+    following = Following(layout, in_memory=True)
+    generations = following.generations
+    try:
+        layout.publish("generation-B")
+        endless = Path(os.path.realpath(layout.store)) / "CURRENT"
+        endless.unlink()
+        os.mkfifo(endless)
+        following.notice()
+        server, reader = copying(os.getpid())
+        closing = threading.Thread(target=generations.close, kwargs={"wait": 600})
+        closing.start()
+        closing.join(60)
+        assert not closing.is_alive(), "closing waited for the copy"
+        assert gone([server, reader])
+        assert not leased(layout.home / generation_id(layout.store)), "B still leased after closing"
+        assert generations.current.generation != generation_id(layout.store)
+    finally:
         generations.close()
 
 

@@ -62,16 +62,18 @@ HOLD_RETRY = 30.0  # seconds before a store that could not be held is copied aga
 class ForkServer:
     """The pool's side: asks for workers, learns how they ended; a fork server that died is started
     again on the next fork. Pools use the process's `shared` one, or one of their own holding their
-    store in memory (`holding`: the built store's path). A store that could not be held is copied
-    again only HOLD_RETRY seconds later: each try reads the whole store, and every worker the pool
-    starts meanwhile asks for one."""
+    store in memory (`holding`: the built store's path). A store that could not be held, or whose
+    fork server died within HOLD_RETRY seconds of its start, is copied again only HOLD_RETRY seconds
+    later: each try reads the whole store, and every worker the pool starts meanwhile asks for one."""
 
     def __init__(self, holding: str | None = None) -> None:
         self._lock = threading.Lock()  # one fork at a time: the next "forked" report is its pid
         self._running: _Running | None = None
         self._closed = False
         self._holding = holding
-        self._unready: tuple[float, str] | None = None  # when holding the store last failed, and why
+        # when holding the store last failed (or the fork server holding it last started, if it ended
+        # since), and why: no copy is started again within HOLD_RETRY seconds of it
+        self._unready: tuple[float, str] | None = None
 
     def fork(self, connection: socket.socket) -> Forked:
         """A new worker process that will run `kg.server.worker.worker_main` over `connection` (the
@@ -81,8 +83,10 @@ class ForkServer:
             if self._closed:
                 raise OSError("the pool is closed")
             if self._running is not None and self._running.ended:
-                self._running.stop()
-                self._running = None
+                ended, self._running = self._running, None
+                ended.stop()
+                if self._holding is not None:  # a copy dying soon after it was made is not made again at once
+                    self._unready = (ended.started, ended.why_ended())
             if self._running is None:
                 if self._unready is not None and time.monotonic() - self._unready[0] < HOLD_RETRY:
                     raise _NeverReady(self._unready[1])
@@ -132,6 +136,7 @@ class _Running:
 
     def __init__(self, holding: str | None) -> None:
         self.holding = holding
+        self.started = time.monotonic()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [sys.executable, "-c", _MAIN, str(theirs.fileno()), *([holding] if holding else [])],
@@ -155,7 +160,7 @@ class _Running:
             # as long as it takes to copy a held store; a fork server that dies doing it is finished
             self.reported.wait_for(lambda: self.ready or self.finished)
             if not self.ready:
-                raise _NeverReady(self._never_ready())
+                raise _NeverReady(self.why_ended())
             if not self.reported.wait_for(lambda: self.forked or self.failed or self.finished, timeout=30):
                 raise OSError("the fork server did not answer within 30 s")
             if self.failed:
@@ -169,8 +174,8 @@ class _Running:
     def ended(self) -> bool:
         return self.process.poll() is not None
 
-    def _never_ready(self) -> str:
-        """Why a fork server ended before it could fork, from how it ended."""
+    def why_ended(self) -> str:
+        """Why this fork server ended, from how it ended and whether it was ready to fork."""
         code = self.process.poll()
         if code is None or code >= 0:
             how = f"exit {code}" if code is not None else "it stopped answering"
@@ -178,9 +183,13 @@ class _Running:
             name = signal.Signals(-code).name
             likely = " (most likely out of memory)" if -code in (signal.SIGABRT, signal.SIGKILL) else ""
             how = f"killed by {name}{likely}"
+        if self.ready:
+            holding = f" holding the store at {self.holding}" if self.holding else ""
+            return f"the fork server{holding} ended ({how})"
         if self.holding is None:
             return f"the fork server ended before it could fork ({how})"
-        return f"the store at {self.holding} could not be held in memory ({how}; the server's log says more)"
+        said = "; the server's log says why" if code is not None and code > 0 else ""
+        return f"the store at {self.holding} could not be held in memory ({how}{said})"
 
     def exit_code(self, pid: int, seconds: float) -> int | None:
         """The exit code of worker `pid` once reported, waiting at most `seconds`; None meanwhile, or

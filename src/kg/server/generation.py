@@ -106,6 +106,7 @@ class ServedGenerations:
         self._starting = False
         self._closed = False
         self._reading: Live | None = None  # a new generation being read ahead, not yet current
+        self._starting_services: Services | None = None  # a new generation's, while its workers start
         self._replaced: set[Live] = set()  # generations taken over from that requests still use
         self._threads: set[threading.Thread] = set()  # starting, reading ahead, ending: closing waits
         self._failed: dict[str, float] = {}
@@ -220,6 +221,11 @@ class ServedGenerations:
         services: Services | None = None
         try:
             services = self._start(self.config, served)
+            with self._lock:
+                self._starting_services = services  # closing stops it: a copy in memory takes minutes
+                closed = self._closed
+            if closed:
+                raise ServiceError(503, "the server is closing")
             services.pool.start()  # its workers are up, its store opened, before any request uses it
             services.graphs  # noqa: B018 - what every SPARQL query needs, read or counted before it serves
             services.predicates  # noqa: B018 - likewise, in front of a remote store
@@ -227,12 +233,19 @@ class ServedGenerations:
             if services is not None:
                 services.close()
             lease.release()
-            log.exception(
-                "generation %s could not start; still answering from %s", generation, self.current.generation
-            )
             with self._lock:
+                self._starting_services = None
+                closed = self._closed
                 self._failed[generation] = time.monotonic()
+            if not closed:
+                log.exception(
+                    "generation %s could not start; still answering from %s",
+                    generation,
+                    self.current.generation,
+                )
             return
+        with self._lock:
+            self._starting_services = None
         new = self.hold(Live(generation, services, lease))  # its reading's requests let go, not ending it
         with self._lock:
             closed = self._closed
@@ -258,13 +271,17 @@ class ServedGenerations:
 
     def close(self, wait: float = 30) -> None:
         """End every generation the server holds: the current one, the one being read ahead, those
-        taken over from that requests still use; then wait up to `wait` seconds for the threads that
-        start, read or end one (a generation still starting is ended as its start returns). No
-        generation starts after, and a request still running is refused rather than served."""
+        taken over from that requests still use, and one whose workers are starting (its start then
+        fails at once); then wait up to `wait` seconds for the threads that start, read or end one (a
+        generation still being made is ended as its making returns). No generation starts after, and
+        a request still running is refused rather than served."""
         with self._lock:
             self._closed = True
             held = [self.current, *([self._reading] if self._reading else []), *self._replaced]
+            starting = self._starting_services
             threads = list(self._threads)
+        if starting is not None:  # its start fails at once, rather than after copying a whole store
+            starting.close()
         for live in held:
             live.end()
         deadline = time.monotonic() + wait

@@ -37,6 +37,7 @@ from .sandbox import Protections
 
 STORE_RETRY = 5  # seconds before asking again a store behind the server that did not answer
 CLOSING = "the query workers are stopped: the server is closing"
+LOG_AGAIN = 60.0  # seconds before the same reason a worker cannot start is logged again
 
 
 class ServiceError(KgError):
@@ -199,6 +200,8 @@ class WorkerPool:
         self._members = threading.Lock()  # held briefly: `_all`, `_started`; never while a worker starts
         self._started = False
         self._closed = False  # for good: a page still running when the server closes starts no worker
+        self._cannot_start: str | None = None  # why workers to replace others fail to start, while they do
+        self._cannot_start_said = 0.0  # when that was last logged
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
         # where client queries are also planned by Oxigraph, once started (`kg.server.engine_plan`)
@@ -279,11 +282,12 @@ class WorkerPool:
         while True:
             try:
                 worker = self._launch()
+                self._cannot_start = None
                 break
             except (OSError, RuntimeError) as failure:
                 if not self._started:
                     return  # the pool closed meanwhile
-                print(f"a query worker could not start ({failure}); trying again", file=sys.stderr)
+                self._note_cannot_start(str(failure))
                 time.sleep(pause)
                 pause = min(2 * pause, 5.0)
         with self._members:
@@ -294,6 +298,17 @@ class WorkerPool:
             into.put(worker)
         else:
             worker.stop()
+
+    def _note_cannot_start(self, reason: str) -> None:
+        """Keep why no worker can start, for the queries that wait for one, and log it once a while:
+        every thread replacing a worker tries again and again."""
+        with self._members:
+            said = self._cannot_start == reason and time.monotonic() - self._cannot_start_said < LOG_AGAIN
+            self._cannot_start = reason
+            if not said:
+                self._cannot_start_said = time.monotonic()
+        if not said:
+            sys.stderr.write(f"a query worker could not start ({reason}); trying again\n")
 
     def run(self, query: Query, client: str | None = None) -> Answer:
         """Answer `query` within the limits, from the cache when asked before; `client` is who asks
@@ -387,6 +402,10 @@ class WorkerPool:
                 self._retire(worker)
                 worker = self._idle.get(client, max(0.0, deadline - time.monotonic()))
         except queue.Empty:
+            if self._cannot_start is not None:
+                raise ServiceError(
+                    503, f"no query worker can start: {self._cannot_start}", retry_after=5
+                ) from None
             raise ServiceError(503, "every query worker is busy; try again shortly", retry_after=1) from None
         return worker
 

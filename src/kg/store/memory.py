@@ -12,6 +12,7 @@ answers name them as the store on disk does.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def memory_copy(path: Path) -> ox.Store:
         reader.stdout.close()
         code = reader.wait()
     if code != 0 or broken is not None:
-        ended = f"exit {code}" if code >= 0 else f"killed by signal {-code}"
+        ended = f"exit {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
         raise OSError(f"the process reading it failed ({ended}{f'; {broken}' if broken else ''})")
     return memory
 
@@ -57,7 +58,7 @@ def main() -> None:
         # refuses, and that refusal would look like any failure to read
         with open(sys.stdout.fileno(), "wb", buffering=PIPE_BUFFER, closefd=False) as pipe:
             ox.Store.read_only(os.path.realpath(path)).dump(pipe, format=ox.RdfFormat.N_QUADS)
-    except OSError as error:
+    except Exception as error:  # noqa: BLE001 - a corrupt store raises RuntimeError: said, never a traceback
         sys.stderr.write(f"the store at {path} could not be read: {error}\n")
         sys.exit(1)
 
