@@ -201,7 +201,7 @@ class WorkerPool:
         self._started = False
         self._closed = False  # for good: a page still running when the server closes starts no worker
         self._cannot_start: str | None = None  # why workers to replace others fail to start, while they do
-        self._cannot_start_said = 0.0  # when that was last logged
+        self._cannot_start_said: dict[str, float] = {}  # when each such reason was last logged
         self._probe: socket.socket | None = None
         self._probe_port: int | None = None
         # where client queries are also planned by Oxigraph, once started (`kg.server.engine_plan`)
@@ -282,7 +282,9 @@ class WorkerPool:
         while True:
             try:
                 worker = self._launch()
-                self._cannot_start = None
+                with self._members:
+                    self._cannot_start = None
+                    self._cannot_start_said.clear()
                 break
             except (OSError, RuntimeError) as failure:
                 if not self._started:
@@ -302,11 +304,12 @@ class WorkerPool:
     def _note_cannot_start(self, reason: str) -> None:
         """Keep why no worker can start, for the queries that wait for one, and log it once a while:
         every thread replacing a worker tries again and again."""
+        now = time.monotonic()
         with self._members:
-            said = self._cannot_start == reason and time.monotonic() - self._cannot_start_said < LOG_AGAIN
+            said = now - self._cannot_start_said.get(reason, -LOG_AGAIN) < LOG_AGAIN
             self._cannot_start = reason
             if not said:
-                self._cannot_start_said = time.monotonic()
+                self._cannot_start_said[reason] = now
         if not said:
             sys.stderr.write(f"a query worker could not start ({reason}); trying again\n")
 
