@@ -399,14 +399,14 @@ def test_a_held_store_whose_fork_server_died_at_once_is_not_copied_again_and_aga
     """Its fork server killed (as by the kernel, for memory) soon after it copied the store: every
     worker the pool then starts asked for a new copy at once, and every query was told that every
     worker was busy while none could start, the log saying so for each try."""
-    monkeypatch.setattr(forkserver, "HOLD_RETRY", 6.0)
+    monkeypatch.setattr(forkserver, "HOLD_RETRY", 12.0)
     holding = str(built.store_path)
     pool = WorkerPool(held_store, 1, 30.0, queue_wait=0.5, forks=ForkServer(holding=holding))
     try:
         pool.start()
         [server] = [pid for pid in fork_servers_of(os.getpid()) if holding.encode() in command_of(pid)]
         os.kill(server, signal.SIGKILL)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         refused = None
         while refused is None or not refused.message.startswith("no query worker can start: "):
             assert time.monotonic() < deadline, "never told why no worker starts"
