@@ -95,7 +95,9 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem
                 for giver in sorted(g.value for g in givers if isinstance(g, ox.NamedNode) and g != excerpt)
                 for place in index.find_all(giver)
             ]
-            places = [place for place in places if _gives(place.path, givers, quote)] + places
+            # the first file that gives the quote, the files read again only until one does
+            giving = (place for place in places if _gives(place.path, givers, quote))
+            places = [next(giving, places[0])] if places else places
         return f"{places[0] if places else excerpt.value}: excerpt {excerpt.value}"
     cited_by = (quad.subject for quad in store.quads_for_pattern(None, None, excerpt))
     citing = min(  # the first by IRI, not in the store's own order

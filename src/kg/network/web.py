@@ -7,7 +7,7 @@ which serves the files shipped inside the installed pyvis package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import networkx as nx
@@ -184,9 +184,10 @@ def vis_style() -> Response:
     return send_file(interactive.vis_network_path("css"), mimetype="text/css", max_age=86400)
 
 
-def _series(names: str, area: str | None) -> list[series.Series]:
+def _series(measures: Iterable[series.Measure], area: str | None) -> list[series.Series]:
+    """The time series of `measures`, in `area` or everywhere."""
     found: list[series.Series] = []
-    for measure in _measures(names):
+    for measure in measures:
         found.extend(series.time_series(store(), measure, area))
     return found
 
@@ -206,13 +207,14 @@ def _measures(names: str) -> list[series.Measure]:
 def _described(names: str, area: str | None, preset: str | None) -> dict[str, object]:
     """One chart of the page: its picture URLs and the same chart in words."""
     args: dict[str, Any] = {"names": names, "area": area, "preset": preset if preset != "screen" else None}
-    found = _series(names, area)
+    measures = _measures(names)
+    found = _series(measures, area)
     # A choice with nothing to draw is said in words, not shown as a picture that does not load.
     problem = charts.problem(found)
     return {
         "names": names,
         "area": area,
-        "titled": " and ".join(m.label for m in _measures(names))
+        "titled": " and ".join(m.label for m in measures)
         + (f" in {dict(chart_menus()[1]).get(area, area)}" if area else ""),
         "drawn": not problem,
         "svg": url_for("network.chart_picture", fmt="svg", **args),
@@ -288,10 +290,7 @@ def chart_picture(names: str, fmt: str) -> Response:
     chosen = {m.iri: m for m in _measures(names)}
 
     def make() -> bytes:
-        found: list[series.Series] = []
-        for measure in chosen.values():
-            found.extend(series.time_series(store(), measure, area))
-        return charts.chart(found, fmt=fmt, preset=preset)
+        return charts.chart(_series(chosen.values(), area), fmt=fmt, preset=preset)
 
     try:
         body = cached(("chart", *chosen, (area or "").casefold(), fmt, preset), make)

@@ -234,7 +234,6 @@ class ServedGenerations:
                 services.close()
             lease.release()
             with self._lock:
-                self._starting_services = None
                 closed = self._closed
                 self._failed[generation] = time.monotonic()
             if not closed:
@@ -244,8 +243,9 @@ class ServedGenerations:
                     self.current.generation,
                 )
             return
-        with self._lock:
-            self._starting_services = None
+        finally:
+            with self._lock:
+                self._starting_services = None
         new = self.hold(Live(generation, services, lease))  # its reading's requests let go, not ending it
         with self._lock:
             closed = self._closed

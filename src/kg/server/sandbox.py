@@ -44,9 +44,8 @@ class Protections:
     # `unplanned` is why they cannot be planned (and are refused) where they must be.
     planner: str | None = None
     unplanned: str | None = None
-    held_mb: int = (
-        0  # the store's copy in memory the workers are forked with, which the memory limit is beyond
-    )
+    # the store's copy in memory the workers are forked with, which the memory limit is beyond
+    held_mb: int = 0
 
     @property
     def network_isolated(self) -> bool:

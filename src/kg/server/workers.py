@@ -213,10 +213,9 @@ class WorkerPool:
 
     def start(self) -> Protections:
         """Start every worker (once), and a spare in the background; the protections they report."""
-        closing = CLOSING
         with self._lock:
             if self._closed:
-                raise ServiceError(503, closing)
+                raise ServiceError(503, CLOSING)
             if not self._started:
                 self._probe = socket.create_server(("127.0.0.1", 0))
                 self._probe_port = self._probe.getsockname()[1]
@@ -233,13 +232,13 @@ class WorkerPool:
                             self._all.add(worker)
                     if closed:  # closed while this one started
                         worker.stop()
-                        raise ServiceError(503, closing)
+                        raise ServiceError(503, CLOSING)
                     self._idle.put(worker)
                 with self._members:
                     closed = self._closed
                     self._started = not closed
                 if closed:  # closed as the last one started: its workers were stopped with it
-                    raise ServiceError(503, closing)
+                    raise ServiceError(503, CLOSING)
                 threading.Thread(target=self._refill, args=(None, self._spares), daemon=True).start()
         assert self.protections is not None
         return self.protections
