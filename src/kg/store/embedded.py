@@ -44,6 +44,9 @@ class EmbeddedStore:
         self.path = path
         # Opened by its real path: a build that switches the link later does not move this reader.
         self._store = copy if copy is not None else ox.Store.read_only(os.path.realpath(path))
+        # On disk Oxigraph's sort reads each key back from the store at every comparison, so answers
+        # are sorted here; a copy in memory reads its keys cheaply and sorts faster than Python.
+        self._sorts_here = copy is None
 
     def query(
         self,
@@ -60,7 +63,7 @@ class EmbeddedStore:
         about one area read every observation of the graph). A VALUES block is a pattern it sees.
         """
         text = with_values(sparql, bindings or {})
-        tail = order_tail(text)
+        tail = order_tail(text) if self._sorts_here else None
         if tail is not None:
             try:
                 unordered = self._run(tail.without(text), union_default_graph, dataset)
