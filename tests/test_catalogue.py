@@ -12,8 +12,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.query.catalogue import CatalogueError, NamedQuery, Parameter, load_catalogue, load_query
 from kg.query.run import QueryError, run_query
+from kg.server.api import with_defaults
 from kg.server.bounded import binding
-from kg.server.pages import editor_text
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, iris_named, query_form
@@ -137,8 +137,12 @@ def test_file_parses_and_runs_on_the_store(path: Path, store: EmbeddedStore) -> 
 
 
 def own_blocks(text: str, names: list[str]) -> list[str]:
-    """The empty `VALUES ?name { }` blocks a query gives its parameters `names`."""
-    return [block for name in names for block in re.findall(rf"VALUES \?{name} \{{ \}}", text)]
+    """The empty `VALUES ?name { }` blocks a query gives its parameters `names`, however spaced."""
+    return [
+        block
+        for name in names
+        for block in re.findall(rf"VALUES\s+[?$]{name}\s*\{{\s*\}}", text, flags=re.IGNORECASE)
+    ]
 
 
 BLOCKED = [
@@ -147,9 +151,13 @@ BLOCKED = [
 
 
 # Other values of the blocked parameters that list none of their own, so that a block binding one where
-# the rows do not bind it would show: on the report every programme funds Mexico, every site grows poppy.
+# the rows do not bind it would show: on the report every programme funds Mexico, every site grows poppy,
+# so those values answer nothing; the border region answers rows where an area is asked.
 OTHER_VALUES = {
-    "area": ("https://w3id.org/opioid-kg/id/country/US",),
+    "area": (
+        "https://w3id.org/opioid-kg/id/country/US",
+        "https://w3id.org/opioid-kg/id/region/us-southwest-border",
+    ),
     "beneficiary": ("https://w3id.org/opioid-kg/id/country/US",),
     "substance": ("https://w3id.org/opioid-kg/id/substance/heroin",),
 }
@@ -417,6 +425,14 @@ def test_a_value_of_the_wrong_type_is_refused(kind: str, raw: str) -> None:
         Parameter("p", kind, "a parameter").term(raw)
 
 
+def test_a_value_given_twice_to_a_list_is_bound_once() -> None:
+    """A VALUES row given twice would give every answer row twice where the block opens the pattern,
+    and once where a question's own block sits inside a group: a list is bound as a set, in order."""
+    listed = Parameter("p", "iri", "a parameter", many=True)
+    mx, us = "https://w3id.org/opioid-kg/id/country/MX", "https://w3id.org/opioid-kg/id/country/US"
+    assert listed.bind([mx, us, mx]) == (listed.term(mx), listed.term(us))
+
+
 def test_unknown_and_missing_parameters_are_refused(tmp_path: Path) -> None:
     query = load_query(write(tmp_path, GOOD_HEADER + GOOD_BODY))
     with pytest.raises(CatalogueError, match="has no parameter 'drug'"):
@@ -448,7 +464,7 @@ def test_the_editor_opens_a_question_with_a_required_parameter_with_its_defaults
         "?flow kg:substance ?substance }", "?flow kg:substance ?substance ; kg:destination ?destination }"
     )
     query = load_query(write(tmp_path, GOOD_HEADER + required + body))
-    text = editor_text(query)
+    text = with_defaults(query)
     assert "VALUES (?substance) { (<https://w3id.org/opioid-kg/id/substance/fentanyl>) }" in text
     assert "?destination" in text and "VALUES (?destination" not in text
 
@@ -459,7 +475,7 @@ def test_the_editor_opens_a_question_without_a_where_pattern_with_its_values_aft
     """`DESCRIBE ?r` has no group to open: the values close the query, and the text runs as the question."""
     header = GOOD_HEADER.replace("answer: select", "answer: describe").replace("name: substance", "name: r")
     query = load_query(write(tmp_path, header + "DESCRIBE ?r\n"))
-    text = editor_text(query)
+    text = with_defaults(query)
     assert text.rstrip().endswith("VALUES (?r) { (<https://w3id.org/opioid-kg/id/substance/fentanyl>) }")
     described = run_query(store, text)
     assert described.triples

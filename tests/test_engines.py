@@ -25,7 +25,7 @@ from kg.build.queries import build_queries, shacl_queries
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.internal import internal_queries
 from kg.query.run import QueryResult, run_query
-from kg.server.pages import editor_text
+from kg.server.api import with_defaults
 from kg.store.description import QUERIES as DESCRIPTION_QUERIES
 from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms, is_several, packaged_queries
@@ -181,7 +181,7 @@ def test_the_editor_s_text_of_a_question_gives_the_question_s_answer(store: Embe
     """The query page opens a question as one text with its defaults written in, blocks of its own too."""
     query = PUBLIC[name]
     asked = run_query(store, query.text, binding_terms(query.bindings({})), source=name)
-    edited = run_query(store, editor_text(query), source=name)
+    edited = run_query(store, with_defaults(query), source=name)
     if name not in EMPTY_ON_THIS_GRAPH:
         assert edited.rows or edited.triples or edited.kind == "ask", f"{name} answers nothing"
     assert (edited.kind, edited.variables, edited.rows, edited.triples, edited.boolean) == (

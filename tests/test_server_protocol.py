@@ -336,6 +336,27 @@ def test_named_query_api_and_openapi(server, store) -> None:
     assert len(spec["paths"]) == len(names) + 1
 
 
+def test_each_listed_question_runs_as_listed_with_its_defaults(server) -> None:
+    """A client may paste a listed question's `sparql` into any SPARQL endpoint: it answers what the
+    question answers with its defaults. Its `template` is the file's text, whose parameters are free
+    variables or empty `VALUES` blocks, and is no query to run as it stands."""
+    unanswered = set()
+    for question in server.get("/api/queries").json()["queries"]:
+        name = question["name"]
+        select = question["answer"] == "select"
+        media = "application/sparql-results+json" if select else "application/n-triples"
+        asked = server.post_form("/sparql", {"query": question["sparql"]}, media)
+        named = server.get(f"/api/queries/{name}", media)
+        assert asked.status == named.status == 200, name
+        if select:
+            assert asked.json()["results"] == named.json()["results"], name
+            unanswered |= set() if named.json()["results"]["bindings"] else {name}
+        else:
+            assert sorted(asked.text.splitlines()) == sorted(named.text.splitlines()), name
+        assert question["template"].startswith("#+ summary:"), name
+    assert unanswered == {"source-disagreements"}  # the report disagrees with no source
+
+
 def test_named_query_page_has_a_form_and_a_table(server) -> None:
     page = server.get("/queries/fentanyl-routes", "text/html", run="1")
     assert page.status == 200

@@ -6,6 +6,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.search.resolve import Unresolved
+from kg.store.queryfiles import binding_terms
+from kg.store.sparql import NotAQuery, with_values
 
 from .messages import Answer, Query
 from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
@@ -45,8 +47,23 @@ def describe(query: NamedQuery) -> dict[str, object]:
         ],
         "url": services().public_url(url_for("api.run_named_query", name=query.name)),
         "page": services().public_url(url_for("pages.named_page", name=query.name)),
-        "sparql": query.text,
+        "sparql": with_defaults(query),
+        "template": query.text,
     }
+
+
+def with_defaults(query: NamedQuery) -> str:
+    """A catalogue query as standalone SPARQL, as the editor opens it and the listing gives it to run
+    anywhere: its parameters' defaults written in as `kg query` binds them, in the query's own blocks
+    of values where it has them, else in a VALUES block opening its WHERE pattern (a clause appended
+    after the query would leave the own blocks empty). A parameter without a default is left for the
+    analyst to bind: unbound, its own blocks empty. A text that takes no values stays as written: one
+    such question must not take the editor from the others."""
+    defaults = {p.name: p.bind(p.fallback) for p in query.parameters if p.fallback is not None}
+    try:
+        return with_values(query.text, binding_terms(defaults))
+    except NotAQuery:
+        return query.text
 
 
 def find(name: str) -> NamedQuery:

@@ -17,10 +17,8 @@ from kg.readable import readable
 from kg.readable.views import views_of
 from kg.search.load import kinds_of
 from kg.search.resolve import Unresolved
-from kg.store.queryfiles import binding_terms
-from kg.store.sparql import NotAQuery, with_values
 
-from .api import find, run_named
+from .api import find, run_named, with_defaults
 from .messages import Answer
 from .responses import refusal_status
 from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, iris_shown, terms_of, view_context
@@ -69,19 +67,6 @@ def home() -> Response:
             "home.html", **home_data(state), catalogue=state.catalogue, settings=state.config.settings()
         )
     )
-
-
-def editor_text(query: NamedQuery) -> str:
-    """A catalogue query as standalone SPARQL, its parameters' defaults written in as `kg query` binds
-    them: in the query's own blocks of values where it has them, else in a VALUES block opening its
-    WHERE pattern (a clause appended after the query would leave the own blocks empty). A parameter
-    without a default is left for the analyst to bind: unbound, its own blocks empty. A text that
-    takes no values opens as written: one such question must not take the editor from the others."""
-    defaults = {p.name: p.bind(p.fallback) for p in query.parameters if p.fallback is not None}
-    try:
-        return with_values(query.text, binding_terms(defaults))
-    except NotAQuery:
-        return query.text
 
 
 def table(answer: Answer) -> dict[str, object]:
@@ -149,7 +134,7 @@ def query_page() -> Response:
     text = None if "load" in request.args else request.args.get("query")
     if text is None:
         first = state.catalogue.get(chosen or "") or next(iter(state.catalogue.values()), None)
-        text = editor_text(first) if first else internal("editor-example").text
+        text = with_defaults(first) if first else internal("editor-example").text
     result = error = None
     if "query" in request.args and "load" not in request.args:
         try:
@@ -159,7 +144,7 @@ def query_page() -> Response:
         except KgError as failure:
             error = _error(failure)
             error["message"] = explain(text, error["message"])
-    editors = {name: {"summary": q.summary, "text": editor_text(q)} for name, q in state.catalogue.items()}
+    editors = {name: {"summary": q.summary, "text": with_defaults(q)} for name, q in state.catalogue.items()}
     return _shown(
         Response(
             render_template(
@@ -258,7 +243,7 @@ def named_page(name: str) -> Response:
                 result=result,
                 shown=view_context(result),
                 error=error,
-                editor=editor_text(query),
+                editor=with_defaults(query),
                 kinds={p.name: kinds.get(p.default or "", "") for p in query.parameters},
                 chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
                 enum_labels=labels,

@@ -84,10 +84,11 @@ class Parameter:
         return self.defaults if self.many else self.default
 
     def bind(self, raw: str | Sequence[str]) -> Binding | tuple[Binding, ...]:
-        """One typed value, or for a `many` parameter a list of them."""
+        """One typed value, or for a `many` parameter a list of them, each value once (a row given
+        twice to a VALUES block repeats every answer row it joins)."""
         if self.many:
             values = [raw] if isinstance(raw, str) else list(raw)
-            return tuple(self.term(value) for value in values)
+            return tuple(dict.fromkeys(self.term(value) for value in values))
         if not isinstance(raw, str):
             raise CatalogueError(f"parameter {self.name} takes one value, not {len(raw)}")
         return self.term(raw)
