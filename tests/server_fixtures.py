@@ -25,6 +25,8 @@ from kg.query.internal import internal
 
 PROJECT = Path(__file__).resolve().parent.parent
 KG = Path(sys.executable).with_name("kg")
+# A product of five patterns over the whole graph: a query that runs into any time limit a test sets.
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
 
 # The line `kg serve` writes once it listens: "serving … on http://127.0.0.1:PORT/ (SPARQL at /sparql)".

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from processes import fork_servers_of, workers_of
-from server_fixtures import KG, PROJECT, RunningServer, serving
+from server_fixtures import EXPLOSIVE, KG, PROJECT, RunningServer, serving
 
 from kg.query.catalogue import load_catalogue
 from kg.query.run import run_query
@@ -22,7 +22,6 @@ from kg.store.memory import memory_copy
 from kg.store.queryfiles import binding_terms
 
 JSON = "application/sparql-results+json"
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 TIMEOUT = 2.0
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from server_fixtures import RunningServer, serving, start_server
+from server_fixtures import EXPLOSIVE, RunningServer, serving, start_server
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 
 from kg.store.embedded import create_store
@@ -18,7 +18,6 @@ from kg.store.embedded import create_store
 ID = "https://w3id.org/opioid-kg/id/"
 KG = "https://w3id.org/opioid-kg/ontology#"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 SIMPLE = f"ASK {{ <{ID}substance/fentanyl> ?p ?o }}"
 TIMEOUT = 2.0
 SCRIPT_LABEL = "<script>alert('label')</script>"
