@@ -216,3 +216,53 @@ def test_a_column_of_quotes_reads_without_the_report_s_markup(store) -> None:
     shown = [cell for row in table.rows for cell in row.cells[column]]
     assert any(cell.exact and "**Figure 1**" in cell.exact for cell in shown)
     assert not any("**" in cell.text for cell in shown)
+
+
+def _row_texts(table) -> list[str]:
+    return [" | ".join(c.text for cells in row.cells for c in cells) for row in table.rows]
+
+
+def test_a_qualifier_stays_beside_the_value_it_qualifies_when_the_row_has_another(store) -> None:
+    """'More than doubled' is a change factor of 2 qualified 'more than'; the row has no value, and
+    the qualifier, folded into the value column, was dropped."""
+    texts = _row_texts(_readable(store, "border-heroin-seizures"))
+    doubled = next(t for t in texts if "2010" in t and "2015" in t)
+    assert "more than 2" in doubled
+
+
+def test_a_fact_with_two_qualifiers_shows_one_value_with_both(store) -> None:
+    """FY2018's seizures are more than 3,925 kg and a partial period: one value, not the value twice."""
+    table = _readable(store, "border-heroin-seizures")
+    column = table.columns.index("value")
+    fy2018 = next(r for r in table.rows if any("FY2018" == c.text for cells in r.cells for c in cells))
+    [value] = fy2018.cells[column]
+    assert "more than" in value.text and "partial period" in value.text and "3,925 kg" in value.text
+    yields = _readable(store, "heroin-production-yield")
+    column = yields.columns.index("production")
+    values = [cell.text for row in yields.rows for cell in row.cells[column]]
+    assert not any(
+        a != b and a.endswith("81 metric tons") and b.endswith("81 metric tons")
+        for a in values
+        for b in values
+    )
+
+
+def test_every_qualifier_of_a_fact_is_shown_in_its_row(store) -> None:
+    """qualified-facts asks which facts are estimates, bounds or suspicions: a row that does not
+    say which (20 of its 28 rows did not) does not answer it."""
+    variables, rows = _answer(store, "qualified-facts")
+    table = _readable(store, "qualified-facts")
+    texts = _row_texts(table)
+    for row in rows:
+        fact, qualifier = row["fact"].value, row["qualifierLabel"].value
+        shown = [text for text, r in zip(texts, table.rows, strict=True) if fact in r.facts]
+        assert shown, fact
+        assert any(qualifier in text for text in shown), (fact, qualifier, shown)
+
+
+def test_a_share_reads_as_a_percentage_with_its_qualifier(store) -> None:
+    """The majority of seized heroin is a lower bound of 50 percent: '50' alone reads as a count."""
+    table = _readable(store, "heroin-sources")
+    column = table.columns.index("share")
+    shares = {cell.text for row in table.rows for cell in row.cells[column]}
+    assert shares == {"majority 50%", "more than 90%"}

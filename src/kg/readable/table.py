@@ -110,9 +110,19 @@ def readable(
     shown, label_of, unit_of, qualifier_of = _layout(variables)
     numeric_columns = [v for v in shown if any(as_number(r[v]) is not None for r in rows if v in r)]
     main_value = next((v for v in numeric_columns if not UNITLESS.search(v)), None)
-    if "qualifier" in shown and main_value:
-        qualifier_of["qualifier"] = main_value
-        shown.remove("qualifier")
+    # Where each qualifier column may fold: its own value column, or (the plain `qualifier`) the
+    # row's first number, the main value first ("more than doubled" qualifies a change factor).
+    targets = {q: [of] for q, of in qualifier_of.items()}
+    if "qualifier" in shown and numeric_columns:
+        targets["qualifier"] = list(dict.fromkeys([v for v in [main_value] if v] + numeric_columns))
+    groups = _qualified_groups(rows, [*targets, *(lab for lab, of in label_of.items() if of in targets)])
+    # A qualifier column keeps a column of its own for the rows with no value to stand beside.
+    alone = [
+        q
+        for q, columns in targets.items()
+        if any(not any(c in group[0] for c in columns) for group in groups if any(q in r for r in group))
+    ]
+    shown = [v for v in shown if v not in targets or v in alone] + [q for q in alone if q not in shown]
     shared_unit = "unit" if "unit" in shown and numeric_columns else None
     if shared_unit:
         shown.remove("unit")
@@ -121,11 +131,27 @@ def readable(
     }
     for v in relation_pairs:
         shown.remove(v)
+    qualifier_columns = set(targets)
     table_rows = []
-    for row in rows:
-        own_labels = {row[c].value: row[lab].value for lab, c in label_of.items() if c in row and lab in row}
+    for group in groups:
+        row = group[0]
+        own_labels = {
+            r[c].value: r[lab].value for r in group for lab, c in label_of.items() if c in r and lab in r
+        }
+        qualifiers = {
+            q: list({r[q].value: r[q] for r in group if q in r}.values()) for q in qualifier_columns
+        }
+        beside = {
+            q: next((c for c in columns if c in row), None) for q, columns in targets.items() if qualifiers[q]
+        }
         cells: list[list[Cell]] = []
         for name in shown:
+            if name in qualifier_columns:
+                alone_here = qualifiers[name] if beside.get(name, "") is None else []
+                cells.append(
+                    [c for term in alone_here if (c := _cell(term, own_labels.get(term.value), labels))]
+                )
+                continue
             unit = row.get(next((u for u, of in unit_of.items() if of == name), "")) or (
                 row.get(shared_unit) if shared_unit else None
             )
@@ -133,18 +159,28 @@ def readable(
             if cell and cell.iri:
                 cell = _cell(row[name], own_labels.get(cell.iri), labels)
             words = [
-                labels.get(row[q].value, local_name(row[q].value)) if row[q].type == "uri" else row[q].value
-                for q, of in qualifier_of.items()
-                if of == name and q in row
+                own_labels.get(term.value) or labels.get(term.value) or local_name(term.value)
+                if term.type == "uri"
+                else term.value
+                for q, of in beside.items()
+                if of == name
+                for term in qualifiers[q]
             ]
             relation = next((r for r, of in relation_pairs.items() if of == name and r in row), None)
-            if relation:
-                words.insert(0, labels.get(row[relation].value, local_name(row[relation].value)) + ":")
-            if cell and words:
-                cell = Cell(" ".join([*words, cell.text]), cell.iri, cell.exact, cell.numeric)
+            prefix = (
+                [labels.get(row[relation].value, local_name(row[relation].value)) + ":"] if relation else []
+            )
+            if cell and (words or prefix):
+                # One value, however many qualifiers: the first reads before it, the others after.
+                text = " ".join([*prefix, *words[:1], cell.text])
+                if words[1:]:
+                    text += f" ({', '.join(words[1:])})"
+                cell = Cell(text, cell.iri, cell.exact, cell.numeric)
             cells.append([cell] if cell else [])
         # The IRIs of the columns given, not of every column the answer has: a page shows a few.
-        iris = list(dict.fromkeys(row[v].value for v in variables if v in row and row[v].type == "uri"))
+        iris = list(
+            dict.fromkeys(r[v].value for r in group for v in variables if v in r and r[v].type == "uri")
+        )
         table_rows.append(Row(cells, iris))
     table_rows = _group(table_rows, len(shown))
     if evidence is None:
@@ -168,6 +204,18 @@ def readable(
         table_row.cells = [table_row.cells[i] for i in keep]
     columns = [shown[i] for i in keep]
     return ReadableTable(columns, [header(v) for v in columns], table_rows)
+
+
+def _qualified_groups(
+    rows: Sequence[Mapping[str, TermLike]], qualifier_columns: list[str]
+) -> list[list[Mapping[str, TermLike]]]:
+    """The rows, those that differ in their qualifiers only (a fact more than 3,925 kg and of a
+    partial period comes as two rows) taken together, in the order of their first row."""
+    groups: dict[tuple[tuple[str, str, str], ...], list[Mapping[str, TermLike]]] = {}
+    for row in rows:
+        key = tuple((v, t.type, t.value) for v, t in row.items() if v not in qualifier_columns)
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
 
 
 def _group(rows: list[Row], width: int, rounds: int = 2) -> list[Row]:
