@@ -14,7 +14,9 @@ import pytest
 from rdflib import Dataset, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from kg.evidence.facts import evidence_for
 from kg.namespaces import KG, OA
+from kg.search.load import store_select
 
 ID = "https://w3id.org/opioid-kg/id/"
 PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
@@ -289,6 +291,21 @@ def test_facts_quoting_an_attribution_are_attributed_to_whom_it_names(data: Data
             f"{fact} quotes {slug}, which names {sorted(NAMED_AGENTS[slug])}, "
             f"but is attributed to {attributed}"
         )
+
+
+def test_statements_quoting_one_sentence_are_attributed_to_one_agency(data: Dataset, store) -> None:
+    """A reader asks whom to cite for a sentence: the heroin flow from Mexico quoted the Heroin
+    Signature Program's sentence as the report's own word, where the share it states is DEA's, and
+    an answer showed the one quote twice, credited to each. (A thing the sentence names, such as
+    the programme, is no statement of it.)"""
+    facts = {str(fact) for fact in data.subjects(PROV_DERIVED, None)}
+    voices: dict[str, set[str]] = {}
+    for items in evidence_for(store_select(store), facts).values():
+        for item in items:
+            if item.statement and not item.is_context and item.agency:
+                voices.setdefault(item.excerpt, set()).add(item.agency)
+    assert len(voices) > 40, "the report's statements quote their sentences"
+    assert {excerpt: agencies for excerpt, agencies in voices.items() if len(agencies) > 1} == {}
 
 
 def test_a_finding_from_a_cited_document_is_linked_to_it(data: Dataset) -> None:
