@@ -370,7 +370,7 @@ def test_a_build_never_writes_over_a_folder_it_did_not_make(project_copy: Path, 
     ]
     result = CliRunner().invoke(main, ["--project", str(project_copy), "build", *named])
     assert result.exit_code != 0, result.output
-    assert "is not a build's output" in result.output
+    assert "a build writes outside the folders it reads" in result.output
     after = sorted(str(path.relative_to(project_copy)) for path in project_copy.rglob("*"))
     assert [path for path in before if path not in after] == []
 
@@ -622,3 +622,16 @@ def test_a_source_build_takes_the_evidence_its_own_facts_cite_in_another_source(
     for command in (["build"], ["build", "--source", FIXTURE]):
         result = CliRunner().invoke(main, ["--project", str(library), *command])
         assert result.exit_code == 0, (command, result.output)
+
+
+@pytest.mark.parametrize("inside", ["graph/x/out", "sources/out", "ontology/out", "graph"])
+@pytest.mark.parametrize("option", ["--dist", "--store"])
+def test_a_build_writes_nothing_into_the_folders_it_reads(
+    project_copy: Path, tmp_path: Path, inside: str, option: str
+) -> None:
+    """`--dist graph/x/out` left a link under graph/ that every later build refused as an input."""
+    other = "--store" if option == "--dist" else "--dist"
+    before = _files_under(project_copy)
+    output = _refused(project_copy, option, str(project_copy / inside), other, str(tmp_path / "o" / "x"))
+    assert "outside the folders it reads" in output, output
+    assert _files_under(project_copy) == before

@@ -442,3 +442,43 @@ def test_a_source_written_as_a_plain_string_is_a_literal_as_csvw_reads_it(
     with pytest.raises(BuildFailed) as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "TableShape" in str(failure.value), failure.value
+
+
+@pytest.mark.parametrize(
+    ("datatype", "good", "bad"),
+    [("gYearMonth", "2016-12", "2017-13"), ("gYear", "2016", "2017x"), ("date", "2016-02-29", "2017-02-29")],
+)
+def test_a_cell_csvw_does_not_check_is_refused_at_its_line_and_column(
+    project_copy: Path, tmp_path: Path, datatype: str, good: str, bad: str
+) -> None:
+    """csvw reads a gYear, gYearMonth or date cell as a string: an ill-typed one was named at a
+    staging file the failed build had removed, not at the table."""
+    metadata = _table(project_copy).with_name(_table(project_copy).name + "-metadata.json")
+    description = json.loads(metadata.read_text("utf-8"))
+    label = next(c for c in description["tableSchema"]["columns"] if c["name"] == "label")
+    del label["lang"]
+    label["datatype"] = datatype
+    label["propertyUrl"] = "https://w3id.org/opioid-kg/ontology#asOf"
+    metadata.write_text(json.dumps(description), "utf-8")
+    table = _table(project_copy)
+    table.write_text(table.read_text("utf-8").replace('"Opium poppy cultivation area, Mexico, 2016"', good))
+    message = _failed_build(
+        project_copy, tmp_path, '"Opium poppy cultivation area, Mexico, 2017"', bad, TableError
+    )
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:2 label" in message, message
+    assert "staging" not in message and ".new-" not in message
+
+
+def test_a_csv_of_the_description_s_name_it_does_not_read_is_refused(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A description reading other.csv left poppy-cultivation.csv, beside it, out without a word."""
+    table = _table(project_copy)
+    shutil.copy(table, table.with_name("other.csv"))
+    metadata = table.with_name(table.name + "-metadata.json")
+    metadata.write_text(
+        metadata.read_text("utf-8").replace('"url": "poppy-cultivation.csv"', '"url": "other.csv"')
+    )
+    with pytest.raises(InputError, match="the build would leave this file out") as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "poppy-cultivation.csv" in str(failure.value)

@@ -62,7 +62,7 @@ from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
 from kg.build.patched import Patched, patched_dump
 from kg.build.pieces import counted_pieces
-from kg.build.project import ProjectFiles, check_project, input_files, source_ids
+from kg.build.project import ProjectFiles, check_outputs_apart, check_project, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import ONE_WRITER_BELOW, Serializing, graph_quads
 from kg.build.store_validation import validation_texts
@@ -164,6 +164,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     or InputError. With `source`, only that source (see `kg.build.one_source`)."""
     started = time.perf_counter()
     check_project(root)  # before the build's folders are made
+    check_outputs_apart(root, dist, store)
     query_threads()  # a wrong KG_QUERY_THREADS fails the build before it starts
     in_memory_up_to()  # and so does a wrong KG_CHECK_IN_MEMORY_QUADS
     phases = _Phases()

@@ -17,6 +17,7 @@ from rdflib import Graph
 
 from kg.build.parsing import InputError, parse_turtle, rdflib_term
 from kg.build.tables import TableTriples, table_descriptions, table_files, table_triples
+from kg.store.generations import place
 
 SHAPES_FILE = Path("ontology/shapes.ttl")
 COMMON = "common"
@@ -43,6 +44,26 @@ def check_project(root: Path) -> None:
     """`root` is a project: it has its ontology/ (a build elsewhere would write its .kg/ and dist/ there)."""
     if not (root / "ontology").is_dir():
         raise InputError(root, None, None, "not an opioid-kg project: it has no ontology/ folder")
+
+
+# The folders a build reads: what it writes (a link, a store, dist/) in one would be read next time.
+INPUT_FOLDERS = ("ontology", "graph", "sources")
+
+
+def check_outputs_apart(root: Path, *outputs: Path) -> None:
+    """Each of `outputs` (the store and dist/ a build is asked to write) stands outside the folders
+    the build reads: `--dist graph/x/out` left a link there that every later build refused."""
+    for output in outputs:
+        where = place(output)
+        for name in INPUT_FOLDERS:
+            folder = (root / name).resolve()
+            if where == folder or folder in where.parents:
+                raise InputError(
+                    output,
+                    None,
+                    None,
+                    f"a build writes outside the folders it reads ({name}/): name another place",
+                )
 
 
 def source_ids(root: Path) -> list[str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from kg.build.literals import lexical_error
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
 from kg.files import read_file, read_text, utf8_text
@@ -60,17 +61,27 @@ class TableTriples:
 
 
 def table_files(tables: Path) -> set[Path]:
-    """The files a source's tables/ folder holds for its tables: each description, the CSV of its
-    name, and the files it names (its CSV, a dialect or schema of a file of its own); a description
-    that cannot be read is reported by its conversion."""
+    """The files a source's tables/ folder holds for its tables: each description and the files it
+    names (its CSV, a dialect or schema of a file of its own). The CSV of the description's name
+    counts only where the description reads no other file of the folder (one that cannot be read,
+    or reads elsewhere, is reported by its conversion): one reading another CSV leaves it out."""
     named = set()
     for metadata in table_descriptions(tables.parent):
-        named |= {metadata, metadata.with_name(metadata.name.removesuffix("-metadata.json"))}
+        named.add(metadata)
         description = _description(metadata) or {}
+        url = description.get("url")
+        if not (isinstance(url, str) and _a_file_of(tables, url)):  # else its conversion says what is wrong
+            named.add(metadata.with_name(metadata.name.removesuffix("-metadata.json")))
         for key in ("url", "dialect", "tableSchema"):
             if isinstance(description.get(key), str):
                 named |= _paths_to(tables, description[key])
     return named
+
+
+def _a_file_of(tables: Path, name: str) -> bool:
+    """`name` is a file of the folder `tables`, not a URL or a file elsewhere."""
+    path = Path(os.path.normpath(tables / name))
+    return "://" not in name and path.is_file() and path.resolve().is_relative_to(tables.resolve())
 
 
 def _paths_to(tables: Path, name: str) -> set[Path]:
@@ -222,17 +233,19 @@ def _row_triples(
             raise TableError(f"{where}: {name}: a cell holds one value; this column has a separator")
     subject = ox.NamedNode(table.expand(about, row, _row=number))
     facts: list[ox.Triple] = []
-    for column in table.tableSchema.columns:
+    for index, column in enumerate(table.tableSchema.columns, start=1):
         value = row.get(column.name)
+        cell_at = f"{where}:{index}"  # as csvw names a cell: file, line, column
         if column.suppressOutput or value is None or column.propertyUrl is None:
             continue
         predicate = ox.NamedNode(table.expand(column.propertyUrl, row, _row=number, _name=column.name))
         if column.valueUrl is not None:
+            _lexical(value, column, cell_at)  # a typed cell is checked, whatever IRI it then makes
             cell: ox.NamedNode | ox.Literal = ox.NamedNode(
                 table.expand(column.valueUrl, row, _row=number, _name=column.name)
             )
         else:
-            cell = _literal(value, column, where)
+            cell = _literal(value, column, cell_at)
         facts.append(ox.Triple(subject, predicate, cell))
     row_iri = ox.NamedNode(f"{iri.value}/row/{number}")
     into.data.append((where, facts))
@@ -387,21 +400,34 @@ def _common_term(value: object) -> ox.NamedNode | ox.Literal:
 
 
 def _literal(value: object, column: Any, where: str) -> ox.Literal:
-    """The cell's typed value as a literal: its datatype's lexical form (XSD's spelling of the
-    infinities and NaN, which csvw writes in lower case), or a string in the column's language."""
-    datatype, language = column.datatype, column.lang
-    if datatype is None or datatype.base in ("string", "any"):
-        if language and language != "und":
-            return ox.Literal(str(value), language=language)
+    """The cell's typed value as a literal: its datatype's lexical form, or a string in the column's
+    language."""
+    lexical = _lexical(value, column, where)
+    if lexical is None:
+        if column.lang and column.lang != "und":
+            return ox.Literal(str(value), language=column.lang)
         return ox.Literal(str(value))
+    return ox.Literal(lexical, datatype=_xsd(column.datatype.base))
+
+
+def _lexical(value: object, column: Any, where: str) -> str | None:
+    """A typed cell's value as its datatype's lexical form (XSD's spelling of the infinities and NaN,
+    which csvw writes in lower case), checked as the build checks every literal, so that a bad cell
+    is named at its table's line and column: csvw reads a gYear, gYearMonth and the like as strings,
+    unchecked. None for a string column."""
+    datatype = column.datatype
+    if datatype is None or datatype.base in ("string", "any"):
+        return None
     try:
-        lexical = datatype.formatted(value)
+        lexical = str(datatype.formatted(value))
     except (ValueError, TypeError, ArithmeticError) as error:
-        raise TableError(f"{where}: {column.name}: {error}") from None
-    lexical = (
-        _XSD_SPECIAL.get(str(lexical), str(lexical)) if datatype.base in ("double", "float") else lexical
-    )
-    return ox.Literal(str(lexical), datatype=_xsd(datatype.base))
+        raise TableError(f"{where} {column.name}: {error}") from None
+    if datatype.base in ("double", "float"):
+        lexical = _XSD_SPECIAL.get(lexical, lexical)
+    wrong = lexical_error(lexical, XSD + datatype.base)
+    if wrong:
+        raise TableError(f"{where} {column.name}: {wrong}")
+    return lexical
 
 
 _XSD_SPECIAL = {"inf": "INF", "-inf": "-INF", "nan": "NaN"}
