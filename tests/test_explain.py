@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kg.query.explain import explain, missing_prefixes
 
 
@@ -22,3 +24,50 @@ def test_the_message_says_which_line_to_add() -> None:
         " at the top of the query"
     )
     assert explain("SELECT * WHERE { ?s ?p ?o", "expected }") == "expected }"
+
+
+def _steps(text: str) -> int:
+    """Lines of kg.query.explain run to read `text`: a count of work that does not depend on the
+    machine's speed."""
+    import sys
+
+    from kg.query import explain as module
+
+    count = 0
+
+    def trace(frame, event, arg):  # noqa: ANN001, ANN202
+        nonlocal count
+        if frame.f_code.co_filename == module.__file__:
+            count += event == "line"
+            return trace
+        return None
+
+    sys.settrace(trace)
+    try:
+        missing_prefixes(text)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+ATTACKS = {
+    "escaped quotes in a string left open": lambda n: '"' + '\\"' * n,
+    "single quotes too": lambda n: "'" + "\\'" * n,
+    "a string left open on each line": lambda n: '"a\n' * n,
+    "triple quotes left open": lambda n: '"""' + "x" * n + " ''' " * n,
+    "IRIs left open": lambda n: "<a " * n,
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
+def test_reading_a_text_takes_work_in_proportion_to_its_length(attack: str) -> None:
+    """A pattern per kind of token, tried at each quote, read to the end of the line from each quote of
+    a string left open: 100,000 characters of escaped quotes kept the web process for 31 s."""
+    text = ATTACKS[attack]
+    assert _steps(text(4_000)) < 2.5 * _steps(text(2_000))
+
+
+def test_strings_of_every_kind_are_read_past() -> None:
+    text = """SELECT * { ?s a:b 'c:d' ; e:f "g:h \\" i:j" ; k:l '''m:n
+    o:p''' ; q:r \"\"\"s:t\"\"\" ; u:v <w:x> } # y:z"""
+    assert missing_prefixes(text) == ["a", "e", "k", "q", "u"]

@@ -371,3 +371,25 @@ def test_a_page_of_an_answer_is_charged_to_its_client_even_from_the_cache(built)
         assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_refusal_is_explained_only_when_the_text_is_wrong_and_the_explaining_is_charged(built) -> None:
+    """The editor explained every refusal in the web process, uncharged: a client past its budget,
+    refused 429, still had its text read for the prefixes it did not declare, and was told to add
+    one. Only a syntax error is explained, and its reading is charged like the query's."""
+    app = _app(built, workers=2)
+    try:
+        client = app.test_client()
+        sender = {"REMOTE_ADDR": "192.0.2.11"}
+        undeclared = "SELECT * WHERE { ?s rdfs:label ?o } LIMIT 1"
+        explained = client.get(_editor(undeclared), headers=HTML, environ_base=sender)
+        assert explained.status_code == 400 and "add PREFIX rdfs:" in explained.get_data(as_text=True)
+        usage = app.extensions["kg"].current.services.pool.usage
+        charged = usage.of("192.0.2.11")
+        assert charged > 0
+        usage.charge("192.0.2.11", 10_000)
+        refused = client.get(_editor(undeclared), headers=HTML, environ_base=sender)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 429 and "worker-seconds" in page and "add PREFIX" not in page
+    finally:
+        app.extensions["kg"].close()

@@ -126,6 +126,15 @@ def _shown(response: Response, error: dict[str, Any] | None) -> Response:
     return refusal_status(response, error["status"], error["retry_after"]) if error else response
 
 
+def _explained(text: str, message: str) -> str:
+    """`message` in words a beginner can act on, read in this process and charged to the client as
+    the reading of its query is; the engine's own message where the client may not be charged more."""
+    try:
+        return services().pool.worked(client(), lambda: explain(text, message))
+    except KgError:
+        return message
+
+
 @blueprint.get("/query")
 def query_page() -> Response:
     """The editor, pre-filled from the catalogue menu or ?query=; the answer or the error in place."""
@@ -143,7 +152,8 @@ def query_page() -> Response:
             )
         except KgError as failure:
             error = _error(failure)
-            error["message"] = explain(text, error["message"])
+            if error["status"] == 400:  # a text the engine cannot read: which PREFIX it lacks
+                error["message"] = _explained(text, error["message"])
     editors = {name: {"summary": q.summary, "text": with_defaults(q)} for name, q in state.catalogue.items()}
     return _shown(
         Response(
