@@ -216,3 +216,36 @@ def test_one_address_cannot_take_every_connection(exposed) -> None:
     finally:
         for connection in held:
             connection.close()
+
+
+WHOLE = "SELECT * WHERE { ?s ?p ?o } # the whole graph, cached after its first answer"
+
+
+def test_clients_that_never_read_their_answers_do_not_hold_every_thread(exposed) -> None:
+    """Connections that ask for a large cached answer many times in one go and never read: once a
+    connection's unsent output passes waitress's high-water mark (16 MB), the thread writing it waits
+    for it to drain, and waitress's idle cleanup passes over a connection with a request under way.
+    Ten such connections held all eight HTTP threads, and no page answered, for as long as they stayed
+    open. A connection whose output has not moved for the idle timeout is closed."""
+    parsed = urllib.parse.urlsplit(exposed.base)
+    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
+    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
+    assert answer.status == 200
+    ahead = (24 << 20) // len(answer.body) + 1  # past the 16 MB mark on each connection
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+    readers = []
+    try:
+        for _ in range(10):
+            reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.bind((ATTACKER, 0))
+            reader.connect((parsed.hostname, parsed.port))
+            reader.sendall(request * ahead)
+            readers.append(reader)
+        # Past the idle timeout and a cleanup pass (every IDLE_TIMEOUT / 2 s), with room for a busy machine.
+        time.sleep(3 * IDLE_TIMEOUT + 4)
+        assert bystander_waits(exposed) < 2.0
+    finally:
+        for reader in readers:
+            reader.close()
+    assert alive(exposed)

@@ -132,7 +132,10 @@ from kg.store.opening import is_endpoint
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Seconds a connection may send nothing before it is closed (a query being answered is exempt).",
+    help=(
+        "Seconds a connection may send nothing, or leave its answer unread, before it is closed"
+        " (a query being answered is exempt)."
+    ),
 )
 @click.option(
     "--request-timeout",

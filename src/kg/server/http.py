@@ -10,6 +10,12 @@ waitress closes a connection only when it sends nothing for the idle timeout,
 so a client that trickles a byte now and then holds it for ever. Here a request
 (head and body) must arrive whole within a deadline, and one address may hold
 only so many connections; the trusted proxy, which carries everyone's, is exempt.
+
+Nor does waitress close a connection with a request under way, however long its
+answer waits to be read: past 16 MB of unsent output the thread writing it waits
+for the client, so a few clients asking for large answers and never reading held
+every thread. Here output that has not moved for the idle timeout closes the
+connection, which wakes its thread.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ class ShapedChannel(HTTPChannel):
     per_address: int = 100
     exempt: str | None = None  # the trusted proxy's address
     request_started = 0.0
+    output_waiting = 0.0  # when a cleanup pass first saw output waiting to be sent (0: none waits)
+    output_moved = 0.0  # when output was last sent
     client: str | None = None  # the client this connection counts for, its key worked out once
 
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
@@ -85,16 +93,37 @@ class ShapedChannel(HTTPChannel):
         """Whether a request began arriving longer ago than the deadline and is still not whole."""
         return self.request is not None and now - self.request_started > self.request_deadline
 
+    def _flush_some(self, do_close: bool = True) -> bool:
+        sent: bool = super()._flush_some(do_close=do_close)  # type: ignore[misc]  # private, not in the stubs
+        if sent:
+            self.output_moved = time.time()
+        return sent
+
+    def stalled(self, now: float, deadline: float) -> bool:
+        """Whether output has waited to be sent, and none of it gone, for `deadline` seconds."""
+        if not self.total_outbufs_len:
+            self.output_waiting = 0.0
+            return False
+        self.output_waiting = self.output_waiting or now  # first seen waiting by this pass
+        return now - max(self.output_waiting, self.output_moved) > deadline
+
 
 def _maintenance(listener: BaseWSGIServer) -> Any:
-    """waitress's cleanup pass, also closing connections whose request is overdue."""
+    """waitress's cleanup pass, also closing connections whose request is overdue, and those whose
+    output has not moved for the idle timeout. Such a connection's socket never becomes writable, and
+    waitress acts on `will_close` only when it writes, so it is closed here, on the loop's own thread;
+    closing it wakes the thread waiting for its output to drain."""
     idle_cleanup = listener.maintenance
 
     def maintenance(now: float) -> None:
         idle_cleanup(now)  # type: ignore[arg-type]  # waitress passes time.time(); its stubs say int
         channels: dict[int, Any] = listener.active_channels  # type: ignore[assignment]  # a dict, not one channel as the stubs say
         for channel in list(channels.values()):
-            if isinstance(channel, ShapedChannel) and channel.overdue(now):
+            if not isinstance(channel, ShapedChannel):
+                continue
+            if channel.stalled(now, listener.adj.channel_timeout):
+                channel.handle_close()
+            elif channel.overdue(now):
                 channel.will_close = True
 
     return maintenance
