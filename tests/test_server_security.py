@@ -6,6 +6,7 @@ import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -322,3 +323,26 @@ def test_a_search_or_a_name_longer_than_the_index_searches_is_refused_at_once(se
     named = server.get("/api/queries/fentanyl-routes", substance=letters[:1_000])
     assert named.status == 400 and "nothing in the graph is named" in named.text, named.text[:300]
     assert "did you mean" not in named.text
+
+
+def test_a_request_cannot_write_lines_or_terminal_controls_into_the_log(server) -> None:
+    """The access log wrote the path as waitress decoded it: `%0a` began a forged line of its own, and
+    an escape sequence reached the operator's terminal."""
+    import socket
+
+    forged = "2026-12-05 15:00:00 POST /sparql 200 42 1ms"
+    path = "/x%0a" + forged.replace(" ", "%20") + "%0a%1b[31mFORGED-RED%07"
+    address = urllib.parse.urlsplit(server.base)
+    with socket.create_connection((address.hostname, address.port)) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert connection.recv(100).startswith(b"HTTP/1.1 404")
+    deadline = time.monotonic() + 10
+    while (
+        "red" not in (logged := server.log.read_text("utf-8", errors="replace"))
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    [line] = [line for line in logged.splitlines() if "FORGED-RED" in line]
+    assert "\\x0a" in line and "\\x1b" in line and "\\x07" in line, line
+    assert not any(line.startswith(forged) for line in logged.splitlines())
+    assert "\x1b" not in logged and "\x07" not in logged

@@ -7,12 +7,16 @@ and how long it took, and not matplotlib's font cache at DEBUG level.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 log = logging.getLogger("kg.access")
+# What a log line must not hold as it is: line breaks and controls (a forged line, a terminal's
+# escape sequence), which waitress has decoded from the path's %0a and %1b.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 QUIET = ("matplotlib", "PIL", "fontTools", "urllib3", "waitress.queue")
 
 StartResponse = Callable[..., Any]
@@ -49,8 +53,12 @@ def access_log(app: WsgiApp) -> WsgiApp:
         finally:
             path = environ.get("PATH_INFO", "") + (f"?{q}" if (q := environ.get("QUERY_STRING")) else "")
             elapsed = (time.perf_counter() - started) * 1000
-            log.info(
-                "%s %s %s %d %.0fms", environ.get("REQUEST_METHOD"), path[:300], status[0], size, elapsed
-            )
+            method = str(environ.get("REQUEST_METHOD"))
+            log.info("%s %s %s %d %.0fms", _shown(method), _shown(path[:300]), status[0], size, elapsed)
 
     return logged
+
+
+def _shown(text: str) -> str:
+    """`text` with its control characters written as escapes (`\\x0a`)."""
+    return _CONTROLS.sub(lambda control: f"\\x{ord(control.group()):02x}", text)
