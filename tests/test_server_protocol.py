@@ -8,6 +8,7 @@ import io
 import re
 import time
 import urllib.error
+import urllib.parse
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -278,6 +279,23 @@ def test_service_description_for_rdf_clients_and_query_page_for_browsers(server,
     page = server.get("/sparql", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
     assert page.status == 200 and page.content_type == "text/html"
     assert 'id="editor"' in page.text
+
+
+def test_head_asks_what_get_answers_without_the_body(server) -> None:
+    """HEAD /sparql said "the query is empty" (400) where GET gives the service description."""
+    parsed = urllib.parse.urlsplit(server.base)
+    for path, accept in (("/sparql", "text/turtle"), ("/sparql", "text/html"), ("/", "text/html")):
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        try:
+            connection.request("HEAD", path, headers={"Accept": accept})
+            head = connection.getresponse()
+            assert head.read() == b""
+        finally:
+            connection.close()
+        got = server.get_unfollowed(path, accept)
+        assert (head.status, head.getheader("Content-Type")) == (got.status, got.headers["content-type"]), (
+            path
+        )
 
 
 def test_cors_headers_let_other_origins_query(server) -> None:

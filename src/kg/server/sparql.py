@@ -99,7 +99,7 @@ def endpoint() -> Response:
         raise ServiceError(
             400, f"give one query, not {len(queries)} (a query parameter appears more than once)"
         )
-    if not queries and request.method == "GET":
+    if not queries and request.method in ("GET", "HEAD"):  # Flask answers HEAD by GET
         return service_description()
     if not "".join(queries).strip():
         raise ServiceError(
