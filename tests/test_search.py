@@ -184,3 +184,27 @@ def test_an_iri_the_graph_lacks_is_not_in_it_whether_or_not_the_index_can_sugges
         lookups = Lookups(lambda iri: False, select, index)
         with pytest.raises(Unresolved, match="'<https://example.org/place/zz>' is not in the graph"):
             resolve_iri("<https://example.org/place/zz>", {}, lookups)
+
+
+def test_two_words_no_thing_holds_both_fall_back_to_the_things_holding_one(index) -> None:
+    """'Sinaloa cartel' found nothing: the fall-back to the things holding most of the words took
+    three words at least."""
+    hits = index.search("Sinaloa cartel").hits
+    assert ID + "state/MX-SIN" in [hit.iri for hit in hits]
+    assert index.search("Sinaloa Guerrero").hits[0].iri.startswith(ID)  # both words: as before
+
+
+def test_every_facet_of_a_search_page_answers(client) -> None:
+    """The facet 'other' (findings, data sets) linked to a page that answered 400, no kind 'other'."""
+    import re
+
+    page = client.get("/search?q=fentanyl").get_data(as_text=True)
+    facets = re.findall(r'href="(/search\?q=fentanyl&amp;kind=[^"]+)"', page)
+    assert any(facet.endswith("kind=other") for facet in facets), facets
+    for facet in facets:
+        answer = client.get(facet.replace("&amp;", "&"))
+        assert answer.status_code == 200, facet
+        kind = facet.rsplit("=", 1)[1]
+        assert {
+            hit["kind"] for hit in client.get(f"/api/search?q=fentanyl&kind={kind}").get_json()["hits"]
+        } == {kind}

@@ -8,7 +8,7 @@ import click
 
 from kg.cli.context import Context, count_option, pass_context, store_option
 from kg.search.index import SearchResult
-from kg.search.load import KINDS, index_from_store, store_select
+from kg.search.load import KIND_NAMES, index_from_store, store_select
 
 
 def describe(result: SearchResult) -> str:
@@ -35,7 +35,7 @@ def describe(result: SearchResult) -> str:
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice([kind for kind, _ in KINDS]),
+    type=click.Choice(KIND_NAMES),
     help="Only things of this kind (repeatable).",
 )
 @count_option("--limit", 20, "At most this many hits.")

@@ -232,8 +232,9 @@ class SearchIndex:
         weights = [math.log(1 + len(self.entries) / (1 + len(found))) for found in matching]
         weighted = [(found, weight) for found, weight in zip(variants, weights, strict=True)]
         hits = self._hits(set.intersection(*matching), query, weighted, wanted, len(words))
-        if len(words) > 2 and not any(hit.kind != "term" for hit in hits):
-            # No thing has every word: those with most of them, for a question typed as a sentence.
+        if len(words) > 1 and not any(hit.kind != "term" for hit in hits):
+            # No thing has every word: those with most of them (one of two), for a question typed as a
+            # sentence or a name with a word the graph does not use ("Sinaloa cartel").
             hits = self._hits(set.union(*matching), query, weighted, wanted, (len(words) + 1) // 2)
         result.hits = hits[:limit]
         if not any(hit.kind != "term" for hit in result.hits):

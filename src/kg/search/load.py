@@ -58,11 +58,13 @@ def _expand(curie: str) -> str:
 
 
 _KIND_CLASSES = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
+OTHER = "other"  # the kind of a thing no kind fits (a finding's data set, a table's row)
+KIND_NAMES = (*(kind for kind, _ in KINDS), OTHER)  # every kind a hit may have, and a search may ask for
 
 
 def kind_for(classes: set[str]) -> str:
     """The kind of a thing of these classes (IRIs, superclasses included): the first of KINDS that fits."""
-    return next((kind for kind, wanted in _KIND_CLASSES if classes & wanted), "other")
+    return next((kind for kind, wanted in _KIND_CLASSES if classes & wanted), OTHER)
 
 
 def kinds_of(select: Select, iris: Iterable[str]) -> dict[str, str]:

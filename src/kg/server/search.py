@@ -15,9 +15,9 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
-from kg.search import KINDS, Hit, SearchIndex, SearchResult, index_from_store
+from kg.search import Hit, SearchIndex, SearchResult, index_from_store
 from kg.search.index import TERM_WEIGHT, check_length
-from kg.search.load import named_as
+from kg.search.load import KIND_NAMES, named_as
 from kg.search.resolve import Lookups, resolve_parameters
 
 from .messages import Query
@@ -78,7 +78,7 @@ def _arguments() -> tuple[str, list[str], int]:
     text = request.args.get("q", "").strip()
     check_length(text)  # TooLong, a KgError: 400
     kinds = [k for k in request.args.getlist("kind") if k]
-    known = {kind for kind, _ in KINDS}
+    known = set(KIND_NAMES)
     unknown = [k for k in kinds if k not in known]
     if unknown:
         raise ServiceError(400, f"no kind {unknown[0]!r}; kinds: {', '.join(sorted(known))}")
@@ -178,7 +178,7 @@ def search_page() -> Response:
                 kinds=kinds,
                 result=result,
                 facets=facets,
-                all_kinds=[k for k, _ in KINDS],
+                all_kinds=list(KIND_NAMES),
             )
         ),
         result,
