@@ -266,3 +266,11 @@ def test_a_share_reads_as_a_percentage_with_its_qualifier(store) -> None:
     column = table.columns.index("share")
     shares = {cell.text for row in table.rows for cell in row.cells[column]}
     assert shares == {"majority 50%", "more than 90%"}
+
+
+def test_a_production_step_reads_from_its_input_to_its_output(store) -> None:
+    """'morphine | derived from: heroin' read backwards: heroin is derived from morphine."""
+    texts = _row_texts(_readable(store, "production-chains"))
+    assert any(t.startswith("morphine") and "processed into: heroin" in t for t in texts), texts
+    assert any(t.startswith("ANPP") and "precursor of: fentanyl" in t for t in texts), texts
+    assert not any("derived from" in t for t in texts)

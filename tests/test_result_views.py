@@ -168,7 +168,7 @@ def test_the_network_view_has_its_picture_downloads_and_arrows_in_words(client) 
     assert 'href="/queries/production-chains/view.png?run=1&amp;view=network" download' in page
     arrows = page.split('id="view-edges"')[1].split("</table>")[0]
     assert arrows.count("<tr>") == 1 + 7  # the header and one row per arrow
-    assert "opium poppy" in arrows and "derived from" in arrows
+    assert "opium poppy" in arrows and "processed into" in arrows
     svg = client.get("/queries/production-chains/view.svg?run=1&view=network")
     png = client.get("/queries/production-chains/view.png?run=1&view=network")
     assert svg.mimetype == "image/svg+xml" and png.mimetype == "image/png" and png.data[:4] == b"\x89PNG"
