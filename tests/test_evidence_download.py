@@ -1,0 +1,67 @@
+"""An answer downloaded with its evidence: the quote, the agency, the report and the place in its text of
+each row, as the page shows them beneath the row; the answer's own CSV and JSON carry the query's
+columns only, and a journalist who took one away had none of the evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from kg.query.catalogue import load_catalogue
+
+SELECTS = sorted(
+    name
+    for name, query in load_catalogue(Path(__file__).resolve().parent.parent / "queries").items()
+    if query.answer == "select"
+)
+
+
+def _evidence_csv(client, path: str) -> list[dict[str, str]]:
+    reply = client.get(path)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.content_type.startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(reply.get_data(as_text=True))))
+
+
+def test_each_row_of_an_answer_comes_with_the_quotes_the_page_shows(client, source_text: str) -> None:
+    answer = list(
+        csv.DictReader(
+            io.StringIO(client.get("/api/queries/fentanyl-routes?format=csv").get_data(as_text=True))
+        )
+    )
+    lines = _evidence_csv(client, "/api/queries/fentanyl-routes/evidence")
+    assert {int(line["row"]) for line in lines} == set(range(1, len(answer) + 1))
+    for line in lines:
+        row = answer[int(line["row"]) - 1]
+        assert all(line[name] == value for name, value in row.items()), line
+        assert (
+            line["quote"] and line["agencyLabel"] and line["title"].startswith("Transnational Crime Issues")
+        )
+        assert int(line["start"]) >= 0 and line["context"].endswith(
+            "#excerpt-" + line["excerpt"].rsplit("/", 1)[1]
+        )
+        assert line["role"] in ("quote", "context")
+    quoted = [line for line in lines if line["role"] == "quote"]
+    assert any("primarily are sourced from China" in line["quote"] for line in quoted)
+
+
+@pytest.mark.parametrize("name", SELECTS)
+def test_every_question_s_rows_have_the_evidence_its_page_shows(client, name: str) -> None:
+    """Each line's answer values are the row's, and a row of the report's statements has a quote."""
+    lines = _evidence_csv(client, f"/api/queries/{name}/evidence")
+    answer = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/queries/{name}?format=csv").get_data(as_text=True)))
+    )
+    assert {int(line["row"]) for line in lines} == set(range(1, len(answer) + 1))
+    json_reply = client.get(f"/api/queries/{name}/evidence?format=json").get_json()
+    assert len(json_reply["rows"]) == len(answer)
+    page = client.get(f"/queries/{name}?run=1").get_data(as_text=True)
+    assert f'href="/api/queries/{name}/evidence' in page
+
+
+def test_a_question_answering_a_graph_has_no_rows_to_give_evidence_for(client) -> None:
+    reply = client.get("/api/queries/describe-resource/evidence")
+    assert reply.status_code == 400 and "SELECT" in reply.get_data(as_text=True)
