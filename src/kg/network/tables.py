@@ -74,7 +74,7 @@ def chokepoints_table(result: Chokepoints) -> str:
         "place",
         "code",
         "betweenness",
-        "share",
+        "of shortest routes",
         "routes through",
         "origins cut off alone",
         "in min cut",
