@@ -173,3 +173,19 @@ def test_a_route_many_sources_state_says_its_words_show_one_flow_s_evidence(copi
     words = page.split('id="routes"')[1].split("</section>")[0]
     assert "up to\n2 flows of the library's sources state one route alike" in words, words[:600]
     assert 'href="/network.html' in words
+
+
+def test_the_routes_in_words_say_which_ran_once_as_the_picture_fades_them(server: RunningServer) -> None:
+    """Colombia's and Guatemala's heroin ("until recently") read as reported routes like Mexico's."""
+    import re
+
+    words = server.get("/network", substance="heroin").text.split('id="routes"')[1].split("</section>")[0]
+    rows = re.findall(r"<tr\b.*?</tr>", words, flags=re.DOTALL)
+    colombia = [row for row in rows if 'href="/id/country/CO"' in row]
+    mexico = [row for row in rows if 'href="/id/country/MX"' in row]
+
+    def said(word: str, row: str) -> bool:
+        return re.search(rf">\s*{word}\s*<", row) is not None
+
+    assert colombia and all(said("historical", row) for row in colombia), colombia
+    assert mexico and all(said("current", row) and not said("historical", row) for row in mexico)
