@@ -308,6 +308,18 @@ def test_statements_quoting_one_sentence_are_attributed_to_one_agency(data: Data
     assert {excerpt: agencies for excerpt, agencies in voices.items() if len(agencies) > 1} == {}
 
 
+def test_each_activity_of_a_programme_cites_a_sentence_naming_the_programme(data: Dataset, excerpts) -> None:
+    """Five of the Mérida Initiative's activities gave as their context "Recent efforts aim to", the
+    lead-in of the list they stand in, which names no programme: a reader saw nothing in the evidence
+    that tied the activity to the Mérida Initiative."""
+    activities = list(data.subject_objects(KG.hasActivity))
+    assert activities
+    for programme, activity in activities:
+        said = [excerpts[slug].lower() for slug in cited(data, URIRef(activity))]
+        named = [name.lower() for name in names(data, URIRef(programme))]
+        assert any(name in text for name in named for text in said), (activity, named)
+
+
 def test_a_finding_from_a_cited_document_is_linked_to_it(data: Dataset) -> None:
     """'according to the 2017 National Drug Threat Assessment': attributed to its publisher, and linked."""
     change = URIRef(ID + "change/us-fentanyl-availability")
