@@ -751,3 +751,21 @@ def test_a_push_that_fails_after_withholding_says_what_was_withheld(tmp_path, se
     assert "503" in message, message
     assert "besides, the target cannot keep 1 literal(s) as sent" in message, message
     assert "1 stay only in the local store" in message, message
+
+
+def test_a_store_killed_at_the_final_copy_is_said_once_to_hold_the_staging_graphs(built, server):
+    """Killed as the copy from the staging graph went out, the store could neither drop the staging
+    graphs nor be counted: the message said so twice, the second time after "besides"."""
+    seed_old_data(server)
+    try:
+        with FailingProxy(server.base, healthy=12, on_failure=server.kill, cut=True) as proxy:
+            target = Target(proxy.url("/query"), proxy.url("/update"), proxy.url("/store"), batch_size=1000)
+            with pytest.raises(PushError) as failure:
+                push(built.store(), target)
+    finally:
+        if server.process is None or server.process.poll() is not None:  # killed, as meant
+            server.start()
+    message = str(failure.value)
+    assert message.count("staging graphs could not be dropped") == 1, message
+    assert ".." not in message and ".;" not in message, message
+    assert push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000)).verified

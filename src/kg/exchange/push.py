@@ -114,9 +114,13 @@ def push(
                 methods = _push(kept, _changes(kept, local, pusher), pusher)
         counts = _final_counts(local, pusher)
     except PushError as error:
-        if pusher.notes:  # what was withheld is part of what the target now holds
+        # What was withheld is part of what the target now holds; a note the failure already gives
+        # (the staging graphs it could not drop) is not said twice.
+        besides = [note for note in pusher.notes if note not in str(error)]
+        if besides:
+            said = str(error).rstrip(".")
             raise PushError(
-                f"{error}; besides, {'; '.join(pusher.notes)}", error.target_status, unsure=error.unsure
+                f"{said}; besides, {'; '.join(besides)}", error.target_status, unsure=error.unsure
             ) from None
         raise
     finally:

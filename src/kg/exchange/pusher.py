@@ -371,10 +371,11 @@ class Pusher:
         try:
             held = {iri: n for iri, n in self.counts(iris).items() if n}
         except PushError as counting:
-            return f"{error}; whether they remain could not be counted ({counting})"
+            return f"{str(error).rstrip('.')}; whether they remain could not be counted ({counting})"
         if not held:
             return None
-        return f"{error}; the target holds " + ", ".join(f"{iri} ({n} triples)" for iri, n in held.items())
+        held_now = ", ".join(f"{iri} ({n} triples)" for iri, n in held.items())
+        return f"{str(error).rstrip('.')}; the target holds {held_now}"
 
 
 def virtuoso_graph_store(gsp: str) -> bool:
