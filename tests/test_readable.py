@@ -183,7 +183,7 @@ def test_kg_query_readable_shows_who_says_it_and_where(built) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "nearly $2.9 billion" in result.output
-    assert "CRS, cited by the report:" in result.output
+    assert "CRS, the report's author:" in result.output
     assert "000_1bdfefaeb44abb70/text.txt:" in result.output
 
 
@@ -274,3 +274,16 @@ def test_a_production_step_reads_from_its_input_to_its_output(store) -> None:
     assert any(t.startswith("morphine") and "processed into: heroin" in t for t in texts), texts
     assert any(t.startswith("ANPP") and "precursor of: fentanyl" in t for t in texts), texts
     assert not any("derived from" in t for t in texts)
+
+
+def test_a_quote_says_whether_it_is_the_report_s_own_word_or_an_agency_it_cites(store) -> None:
+    """Every quote of the report's own author read "CRS, cited by the report", as if the report cited
+    the agency that wrote it."""
+    table = _readable(store, "poppy-cultivation-change")
+    heads = {e.who() for row in table.rows for e in row.evidence}
+    assert "ONDCP, cited by the report" in heads
+    funding = _readable(store, "programme-funding")
+    assert "CRS, the report's author" in {e.who() for row in funding.rows for e in row.evidence}
+    assert not any(
+        "CRS, cited by the report" == e.who() for t in (table, funding) for r in t.rows for e in r.evidence
+    )

@@ -32,6 +32,7 @@ class Evidence:
     agency_label: str | None
     statement: bool  # the fact is a statement of the report, not a thing it names
     is_context: bool = False  # a sentence naming what the quote leaves to it (the agency, the place)
+    by_author: bool = False  # the agency published the report: the fact is the report's own word
 
     @property
     def slug(self) -> str:
@@ -45,9 +46,20 @@ class Evidence:
         """The source viewer's place for this excerpt, on the server that shows it."""
         return f"/source/{self.document_slug}#excerpt-{self.slug}"
 
+    def who(self) -> str:
+        """Whose word the quote is, as a page and the terminal head it: an agency the report cites, or
+        the report's own (its author's)."""
+        if self.is_context:
+            return "Context, the sentence naming what the quote leaves to it"
+        if self.agency_label and self.by_author:
+            return f"{self.agency_label}, the report's author"
+        if self.agency_label:
+            return f"{self.agency_label}, cited by the report"
+        return "The report"
+
     def citation(self, url: str) -> str:
         """Quote, report title, date and URL: what an analyst pastes into a memo."""
-        said = f"{self.agency_label}, cited in " if self.agency_label else ""
+        said = f"{self.agency_label}, cited in " if self.agency_label and not self.by_author else ""
         return f"“{self.quote}” — {said}{self.title} ({readable_date(self.date)}). {url}"
 
     def as_json(self, base_url: str = "") -> dict[str, object]:
@@ -102,6 +114,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 agency_label=label,
                 statement=row.get("statement") in ("true", "1"),
                 is_context=row.get("role") == "context",
+                by_author=row.get("author") in ("true", "1"),
             )
         )
     return found

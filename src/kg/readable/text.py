@@ -17,13 +17,7 @@ WIDTH = 100
 
 
 def evidence_lines(item: Evidence, where: Callable[[Evidence], str]) -> list[str]:
-    who = (
-        "context, the sentence naming what the quote leaves to it"
-        if item.is_context
-        else f"{item.agency_label}, cited by the report"
-        if item.agency_label
-        else "the report"
-    )
+    who = item.who()
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
     return [f"  {who}:", *quote, f"    in context: {where(item)}"]
 
