@@ -17,13 +17,22 @@ from kg.query.run import run_query
 from kg.readable import readable
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
-from kg.readable.values import money, plain_number
+from kg.readable.values import literal_text, money, plain_number
 from kg.search import SearchIndex, index_from_store
 from kg.search.load import store_exists, store_select
 from kg.search.resolve import Lookups, Unresolved, resolve_iri
 from kg.store.queryfiles import binding_terms
 
 ID = "https://w3id.org/opioid-kg/id/"
+
+
+def test_a_month_reads_as_a_month() -> None:
+    """'as of 2018-07' stood on the page as the graph writes it."""
+
+    class Month:
+        type, value, datatype = "literal", "2018-07", "http://www.w3.org/2001/XMLSchema#gYearMonth"
+
+    assert literal_text(Month()) == "July 2018"
 
 
 def test_money_and_numbers_as_the_report_writes_them() -> None:
@@ -287,3 +296,12 @@ def test_a_quote_says_whether_it_is_the_report_s_own_word_or_an_agency_it_cites(
     assert not any(
         "CRS, cited by the report" == e.who() for t in (table, funding) for r in t.rows for e in r.evidence
     )
+
+
+def test_a_document_s_title_names_its_column_once(store) -> None:
+    """source-statements showed a source column and a source title column, both the report's title."""
+    table = _readable(store, "source-statements")
+    assert "source" in table.columns and "sourceTitle" not in table.columns
+    column = table.columns.index("source")
+    titles = {c.text for row in table.rows for c in row.cells[column]}
+    assert len(titles) == 1 and titles.pop().startswith("Transnational Crime Issues: Heroin Production")

@@ -1,9 +1,9 @@
 """A SELECT answer as a reader's table: labels for IRIs, units and qualifiers beside values, rows grouped.
 
 The query's own columns stay as they are in the CSV and JSON twins; this is
-only how the page and the terminal show them. Label columns fold into the
-column they name (origin + originLabel -> origin), a unit column into the
-numbers it measures, a qualifier into the value it qualifies ("nearly
+only how the page and the terminal show them. Label columns (and a document's title) fold into
+the column they name (origin + originLabel -> origin, source + sourceTitle -> source), a unit
+column into the numbers it measures, a qualifier into the value it qualifies ("nearly
 $2.9 billion"), and rows that differ in one column only become one row that
 lists that column's values.
 """
@@ -57,8 +57,12 @@ def header(name: str) -> str:
 def _layout(variables: list[str]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str]]:
     """Which columns are shown, and which fold into another: label, unit and qualifier columns."""
     names = set(variables)
+    # A label or a title (a document's) names the thing of the column it follows.
     label_of = {
-        v: v[: -len("Label")] for v in variables if v.endswith("Label") and v[: -len("Label")] in names
+        v: v[: -len(suffix)]
+        for v in variables
+        for suffix in ("Label", "Title")
+        if v.endswith(suffix) and v[: -len(suffix)] in names
     }
     unit_of = {v: v[: -len("Unit")] for v in variables if v.endswith("Unit") and v[: -len("Unit")] in names}
     qualifier_of = {

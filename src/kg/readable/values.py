@@ -92,6 +92,12 @@ def literal_text(term: TermLike) -> str:
         except ValueError:
             return term.value
         return f"{day.day} {day:%B %Y}"
+    if term.datatype == XSD + "gYearMonth":  # "as of 2018-07": July 2018
+        try:
+            month = date.fromisoformat(term.value + "-01")
+        except ValueError:
+            return term.value
+        return f"{month:%B %Y}"
     return term.value
 
 
