@@ -183,3 +183,20 @@ def test_the_production_chain_links_substances_only(built, tmp_path: Path) -> No
         assert all(end in substances for end in ends), link
     words = set(svg_text(draw(built, tmp_path, "svg", "--network", "production")).splitlines())
     assert not words & {"nearly", "approximately", "primarily", "more than", "smuggled over the land border"}
+
+
+def test_the_interactive_page_without_javascript_says_where_its_evidence_is(
+    built, tmp_path: Path, browser
+) -> None:
+    """Without JavaScript the page showed an empty box 470 px high where the picture would be."""
+    page_file = draw(built, tmp_path, "html", "--substance", "heroin")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        assert page.locator("#network").bounding_box() is None  # not shown
+        said = page.locator("p.noscript")
+        assert said.is_visible() and "table below" in said.inner_text()
+        assert page.locator("tr[data-leg]").count() > 0
+    finally:
+        context.close()

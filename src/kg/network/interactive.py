@@ -205,6 +205,9 @@ q {{ display: block; }}
 <h1>{title}</h1>
 <ul class="legend">{legend}</ul>
 <div id="network"></div>
+<noscript><style>#network {{ display: none; }}</style>
+<p class="noscript">The picture is drawn by JavaScript, which is off here: each leg of the network and its
+evidence is in the table below.</p></noscript>
 <p class="caption">{caption} Drag to move places, scroll to zoom, hover over a leg for its evidence;
 with the keyboard, move through the legs in the table below (the picture selects the leg in focus).</p>
 <table>
