@@ -229,3 +229,24 @@ def test_the_sparql_editor_completes_prefixes_runs_on_ctrl_enter_and_never_overw
     page.keyboard.press("Control+Enter")
     answered(page)
     assert page.locator("#history option").count() >= 2  # the query just run is in the history
+
+
+@pytest.mark.parametrize("path", ["/", "/queries", "/network", "/search?q=fentanyl"])
+def test_a_page_asks_the_server_for_nothing_it_lacks(server, page, path: str) -> None:
+    """The browser asked for /favicon.ico, which answered 404: the one error in the console on `/`."""
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(server.base + path)
+    page.wait_for_load_state("networkidle")
+    assert failed == []
+
+
+def test_every_page_names_an_icon_the_server_has(server) -> None:
+    """Browsers asked for /favicon.ico, which answered 404: the one error in the console on `/`."""
+    import re
+
+    home = server.get("/", "text/html").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', home)
+    assert icon is not None
+    reply = server.get(icon.group(1))
+    assert reply.status == 200 and reply.content_type == "image/svg+xml" and b"<svg" in reply.body
