@@ -303,3 +303,25 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
         main, ["--project", str(PROJECT), "query", "fentanyl-routes", "--store", str(tmp_path / "none")]
     )
     assert_clean_failure(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?x", "SELECT * is not authorized with GROUP BY"),
+        ("SELECT ?x WHERE { ?s ?p ?o } GROUP BY ?s", "The SELECT contains a variable that is unbound"),
+        ("SELECT ?s WHERE { ?s ?p ?o ", 'expected one of ",", ".", ";", "{", "{|", "}", "~"'),
+    ],
+)
+def test_a_syntax_error_says_what_is_wrong_in_a_line(built, client, text: str, said: str) -> None:
+    """Oxigraph's message listed hundreds of characters of name classes, the reason in their midst."""
+    result = CliRunner().invoke(main, ["query", "--store", str(built.store_path), "-e", text])
+    assert result.exit_code == 2 and said in result.output and "\\u{" not in result.output, result.output
+    assert len(result.output.splitlines()) == 1
+    reply = client.post("/sparql", data={"query": text})
+    message = reply.get_json()["error"]["message"]
+    # The server reads a text with a second parser before the engine: one it cannot read is refused
+    # with that parser's words, at the same place.
+    where = result.output.split(": SPARQL")[0].removeprefix("error: expression:")
+    assert reply.status_code == 400 and "\\u{" not in message, message
+    assert said in message or message.startswith(f"query:{where}: "), message

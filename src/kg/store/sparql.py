@@ -78,7 +78,45 @@ def syntax_place(error: SyntaxError) -> tuple[int | None, int | None, str]:
     if match is None:
         return None, None, message
     detail = _SYNTAX_POSITION.sub("", message, count=1).strip(" :")
-    return int(match.group(1)), int(match.group(2)), detail
+    return int(match.group(1)), int(match.group(2)), plain_expectation(detail)
+
+
+def plain_expectation(detail: str) -> str:
+    """Oxigraph's "expected one of" in words: its list mixes the tokens it would take, character
+    classes of hundreds of characters (`['A' ..= 'Z' | '\\u{00C0}'..`) and, among them, the sentence
+    that says what is wrong ("SELECT * is not authorized with GROUP BY"). The sentence, where there is
+    one, is the message; otherwise the tokens, a class of name characters said as "a name"."""
+    if not detail.startswith(_EXPECTED):
+        return detail
+    items = _listed(detail[len(_EXPECTED) :])
+    sentences = [item for item in items if " " in item and item[0] not in "[\"'"]
+    if sentences:
+        return sentences[0]
+    tokens = [item for item in items if not item.startswith("[")]
+    if any(item.startswith("[") and "'A'" in item for item in items):
+        tokens.append("a name")
+    return _EXPECTED + ", ".join(tokens) if tokens else detail
+
+
+_EXPECTED = "expected one of "
+
+
+def _listed(text: str) -> list[str]:
+    """The items of a list Oxigraph writes with ", " between them, read past commas in quotes and
+    brackets."""
+    items, start, depth, quoted = [], 0, 0, False
+    for at, char in enumerate(text):
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif not quoted and char == "[":
+            depth += 1
+        elif not quoted and char == "]":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(", ", at):
+            items.append(text[start:at])
+            start = at + 2
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
 
 
 UPDATES = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "ADD", "COPY", "MOVE"}
