@@ -148,9 +148,12 @@ def test_a_revision_names_one_earlier_report_by_its_iri(project_copy: Path, tmp_
     assert "A report revises at most one earlier report" in _build_error(project_copy, tmp_path)
 
 
-def test_build_of_one_source_writes_beside_the_project_build(project_copy: Path) -> None:
+@pytest.mark.parametrize("named", [REPORT, f"{REPORT}/", f"sources/{REPORT}/"])
+def test_build_of_one_source_writes_beside_the_project_build(project_copy: Path, named: str) -> None:
+    """A source is named by its id, or by its folder as a shell completes it (`sources/ID/`), which
+    was "no such source"."""
     runner = CliRunner()
-    result = runner.invoke(main, ["--project", str(project_copy), "build", "--source", REPORT])
+    result = runner.invoke(main, ["--project", str(project_copy), "build", "--source", named])
     assert result.exit_code == 0, result.output
     home = project_copy / ".kg" / "sources" / REPORT
     assert f"wrote {home / 'dist'}/" in result.output

@@ -53,6 +53,8 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     if source_id is None:
         store_path, dist = context.store_path(store_spec, "kg build"), dist or context.dist
     else:
+        # As a shell completes it: `sources/ID/` names the source ID.
+        source_id = source_id.rstrip("/").removeprefix("sources/")
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
     signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: what it wrote is removed
     try:
