@@ -482,3 +482,17 @@ def test_a_csv_of_the_description_s_name_it_does_not_read_is_refused(
     with pytest.raises(InputError, match="the build would leave this file out") as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "poppy-cultivation.csv" in str(failure.value)
+
+
+def test_a_record_over_several_lines_is_named_where_it_starts(project_copy: Path, tmp_path: Path) -> None:
+    """A label quoting two line breaks spans lines 2 to 4; the row repeating its key was said to repeat
+    that 'of line 4', where csvw numbers a record by its last line."""
+    table = _table(project_copy)
+    text = table.read_text("utf-8").replace(
+        '"Opium poppy cultivation area, Mexico, 2016"', '"Opium poppy cultivation area,\nMexico,\n2016"'
+    )
+    table.write_text(text.replace("mx-poppy-cultivation-2017,", "mx-poppy-cultivation-2016,"), "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "poppy-cultivation.csv:5: the row repeats the primary key" in str(failure.value)
+    assert str(failure.value).endswith("of line 2"), failure.value

@@ -279,9 +279,11 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
             utf8_text(data_file, data)
     try:
         rows = list(table.iterdicts(with_metadata=True))
-        if data_file is not None:
-            _cells_as_described(table, data_file, dialect)
-        return rows
+        if data_file is None:
+            return rows
+        starts = _cells_as_described(table, data_file, dialect)
+        # csvw numbers a record by its last line; a record quoting line breaks is named where it starts.
+        return [(name, starts.get(line, line), row) for name, line, row in rows]
     except csv.Error as error:
         where = data_file or metadata
         line = _record_start(data_file, dialect) if data_file is not None else None
@@ -292,17 +294,21 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
 
 
-def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> None:
+def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
     """Every record has as many cells as the first: csvw, once it has checked the table, drops a cell
-    past the header, which is data to lose without a word."""
+    past the header, which is data to lose without a word. Returns the line each record starts on, by
+    the line it ends on."""
+    starts: dict[int, int] = {}
     with contextlib.ExitStack() as stack:
-        width = None
+        width, previous = None, 0
         for line, record in table._get_csv_reader(data_file, dialect, stack):
+            starts[line], previous = previous + 1, line
             width = len(record) if width is None else width
             if record and len(record) != width:
                 raise TableError(
-                    f"{data_file}:{line}: {len(record)} cells, where the table has {width} columns"
+                    f"{data_file}:{starts[line]}: {len(record)} cells, where the table has {width} columns"
                 )
+    return starts
 
 
 def _keys_once(table: Table, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
