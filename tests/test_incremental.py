@@ -277,6 +277,9 @@ def test_each_kind_of_change_matches_a_clean_build(
     changes[change]()
     rebuilt = build(library, dist, store)
     assert rebuilt.how.startswith(how), rebuilt.how
+    # One count of the excerpts compared again, in the summary's two places (it gave 10 and 2).
+    rechecked = re.search(r"and (\d+) excerpts re-checked", rebuilt.how)
+    assert rechecked is None or int(rechecked.group(1)) == rebuilt.excerpts_checked, rebuilt.how
     assert ("dump patched" in rebuilt.how) == how.startswith("rebuilt"), rebuilt.how  # else sorted whole
     _same_as_clean(library, tmp_path, rebuilt)
 

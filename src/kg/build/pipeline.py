@@ -483,7 +483,7 @@ def _update_and_check(
         how = (
             f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
             f"{len(change.added)} added; {len(reached.documents)} documents and "
-            f"{'all' if reached.excerpts is None else len(reached.excerpts)} excerpts re-checked; "
+            f"{excerpt_count} excerpts re-checked; "  # those compared, as the summary's count says
             f"shape queries {summary}; Data Cube checks {'run' if cube else 'skipped'}"
         )
         return report, excerpt_count, texts, how
