@@ -171,6 +171,18 @@ def test_build_of_one_source_refuses_the_project_outputs(project_copy: Path, opt
     assert "kg build --source writes beside the project's build" in result.output
 
 
+@pytest.mark.parametrize("option", ["--store", "--dist"])
+def test_build_of_one_source_refuses_another_source_s_build(project_copy: Path, option: str) -> None:
+    """`--source A --store .kg/sources/B/store` wrote A's build over B's."""
+    other = project_copy / ".kg" / "sources" / "another-source" / option.removeprefix("--")
+    result = CliRunner().invoke(
+        main, ["--project", str(project_copy), "build", "--source", REPORT, option, str(other)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "not into another source's build" in result.output
+    assert not other.exists()
+
+
 def _built_once(project: Path) -> str:
     """The project built as `kg build` leaves it; the SHA-256 of its dump."""
     result = CliRunner().invoke(main, ["--project", str(project), "build"])

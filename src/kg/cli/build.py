@@ -80,7 +80,7 @@ def _one_source_outputs(
     """Where a build of one source writes: beside the project's build, never over it. Checked before
     anything is made: the source is one of the project's, and each output, its links and `..` followed,
     is neither the project's build folder (.kg/) or one of its entries, nor in its dist/ or
-    generations, nor a folder holding them."""
+    generations, nor a folder holding them, nor in another source's build (.kg/sources/OTHER/)."""
     check_project(context.project)
     known = source_ids(context.project)
     if source_id not in known:
@@ -102,6 +102,7 @@ def _one_source_outputs(
         context.store.resolve(),
         build_folder / GENERATIONS,
     ]
+    builds_of_sources, own = build_folder / "sources", place(home)
     for chosen in (store_path, dist):
         where = place(chosen)
         if (
@@ -110,6 +111,11 @@ def _one_source_outputs(
             or where in build_folder.parents
         ):
             raise KgError(f"kg build --source writes beside the project's build, not into {chosen}")
+    for chosen in (store_path, dist):
+        if builds_of_sources in (where := place(chosen)).parents and own not in where.parents:
+            raise KgError(
+                f"kg build --source {source_id} writes into {home}, not into another source's build: {chosen}"
+            )
     return store_path, dist
 
 
