@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -337,12 +338,38 @@ def test_a_request_cannot_write_lines_or_terminal_controls_into_the_log(server) 
         connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         assert connection.recv(100).startswith(b"HTTP/1.1 404")
     deadline = time.monotonic() + 10
-    while (
-        "red" not in (logged := server.log.read_text("utf-8", errors="replace"))
-        and time.monotonic() < deadline
-    ):
+    while not re.search(r"FORGED-RED.*ms\n", logged := server.log.read_text("utf-8", errors="replace")):
+        assert time.monotonic() < deadline, "the request was logged"  # its whole line, written
         time.sleep(0.1)
     [line] = [line for line in logged.splitlines() if "FORGED-RED" in line]
     assert "\\x0a" in line and "\\x1b" in line and "\\x07" in line, line
     assert not any(line.startswith(forged) for line in logged.splitlines())
     assert "\x1b" not in logged and "\x07" not in logged
+
+
+@pytest.mark.parametrize(
+    ("query", "at"),
+    [
+        # the engine's error, after a string spelt with escapes
+        (
+            'SELECT * WHERE {\n  ?s ?p ?o\n  FILTER(?o = "' + "\\u0041" * 6 + 'x8") ?s ?p ?o ?x }',
+            "?x }",
+        ),
+        # the guard's own refusals after an escape, and after a line ended CR LF
+        ('SELECT * WHERE { ?s ?p "\\u0041" . ?s ?p "abc }', '"abc'),
+        ('SELECT *\r\nWHERE { ?s ?p "\\u0041\\u0041" . ?s ?p "abc }', '"abc'),
+        # after a string's escape of the other quote, which the engine reads as the quote itself
+        ('SELECT * WHERE { ?s ?p "it\\\'s" . ?s ?p ?o ?x }', "?x }"),
+    ],
+    ids=["engine", "guard", "guard-crlf", "other-quote"],
+)
+def test_a_syntax_error_is_placed_in_the_text_the_client_sent(server, query: str, at: str) -> None:
+    """Positions were of the text with its escapes expanded: an error after six `\\u0041` was said
+    to be 30 columns before where it stands."""
+    reply = server.get("/sparql", "application/sparql-results+json", query=query)
+    assert reply.status == 400, reply.text
+    error = reply.json()["error"]
+    before = query.replace("\r\n", "\n")[: query.replace("\r\n", "\n").index(at)]
+    line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+    assert error["message"].startswith(f"query:{line}:{column}: "), error
+    assert (error["line"], error["column"]) == (line, column)

@@ -78,13 +78,88 @@ def canonical(text: str) -> str:
             " by escapes, or \\U with four digits); write the character itself"
         )
     lines = expanded.replace("\r\n", "\n").replace("\r", "\n")
-    _strings_end(lines)
+    try:
+        _strings_end(lines)
+    except Refused as refused:
+        raise placed(refused, text, quotes=False) from None
     runnable = replace_tokens(lines, ("string",), _quotes_alike)
-    _names_cut_alike(runnable)
-    found = tokens(runnable)  # read once for both rules below
-    _names_make_iris(runnable, found)
-    _less_than_kept_apart(runnable, found)
+    try:
+        _names_cut_alike(runnable)
+        found = tokens(runnable)  # read once for both rules below
+        _names_make_iris(runnable, found)
+        _less_than_kept_apart(runnable, found)
+    except Refused as refused:
+        raise placed(refused, text) from None
     return runnable
+
+
+def placed(error: KgError, text: str, *, quotes: bool = True) -> KgError:
+    """`error`, its line and column (and the `query:LINE:COLUMN:` its message starts with) moved from
+    the canonical text (or, without `quotes`, the text before its strings' quotes are rewritten) to
+    the text the client sent, which the client reads: an error after six `\\u0041` was placed 30
+    columns before where it stands."""
+    if error.line is None or error.column is None:
+        return error
+    read, origins = _origins(text, quotes)
+    starts = [0] + [at + 1 for at, char in enumerate(read) if char == "\n"]
+    if not 1 <= error.line <= len(starts):
+        return error
+    offset = starts[error.line - 1] + error.column - 1
+    origin = origins[offset] if offset < len(origins) else len(text)
+    breaks = [match.end() for match in _LINE_BREAK.finditer(text, 0, origin)]
+    line, column = len(breaks) + 1, origin - (breaks[-1] if breaks else 0) + 1
+    old = f"query:{error.line}:{error.column}: "
+    for name in ("message", "public"):
+        said = getattr(error, name)
+        if said.startswith(old):
+            setattr(error, name, f"query:{line}:{column}: " + said[len(old) :])
+    error.args = (error.message,)
+    error.line, error.column = line, column
+    return error
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _origins(text: str, quotes: bool) -> tuple[str, list[int]]:
+    """The text as `canonical` makes it (without `quotes`, before its strings' quotes are rewritten),
+    and for each of its characters the offset in `text` it comes from."""
+    expanded: list[str] = []
+    origins: list[int] = []
+    at = 0
+    for match in _CODEPOINT.finditer(text):
+        expanded += text[at : match.start()]
+        origins += range(at, match.start())
+        expanded.append(chr(int(match.group(1) or match.group(2), 16)))
+        origins.append(match.start())
+        at = match.end()
+    expanded += text[at:]
+    origins += range(at, len(text))
+    joined = "".join(expanded)
+    kept = [i for i, char in enumerate(joined) if not (char == "\r" and joined.startswith("\n", i + 1))]
+    lines = "".join("\n" if joined[i] == "\r" else joined[i] for i in kept)
+    origins = [origins[i] for i in kept]
+    if not quotes:
+        return lines, origins
+    read: list[str] = []
+    moved: list[int] = []
+    at = 0
+    for token in each_token(lines):
+        if token.kind != "string":
+            continue
+        read += lines[at : token.start]
+        moved += origins[at : token.start]
+        rewritten, old = _quotes_alike(token.text), token.start
+        for char in rewritten:  # the rewriting drops a backslash before a quote: skip it
+            if lines[old] != char:
+                old += 1
+            read.append(char)
+            moved.append(origins[old])
+            old += 1
+        at = token.end
+    read += lines[at:]
+    moved += origins[at:]
+    return "".join(read), moved
 
 
 def _strings_end(text: str) -> None:

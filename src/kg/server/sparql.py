@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
+from kg.errors import KgError
 from kg.namespaces import SD
 
 from . import guard
@@ -40,28 +42,35 @@ def run_sparql(
     """
     state = services()
     config = state.config
+    sent = text
     text = state.pool.worked(
         client(), lambda: guard.precheck(text, config.max_query_length, config.max_nesting)
     )
     select_format, ask_format, graph_format = formats or _accepted()
-    return state.run(
-        Query(
-            text,
-            max_rows=max_rows or config.max_rows,
-            max_bytes=config.max_answer_mb * 2**20,
-            select_format=select_format,
-            ask_format=ask_format,
-            graph_format=graph_format,
-            client=ClientText(
-                frozenset(state.graphs), tuple(default or ()), tuple(named or ()), state.predicates
-            ),
-            not_acceptable=(
-                "cannot answer {kind} query in a format the request accepts (its Accept header or "
-                f"format=); offered: {offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
-                f"{offered(GRAPH_MEDIA)} (construct, describe)"
-            ),
+    try:
+        return state.run(
+            Query(
+                text,
+                max_rows=max_rows or config.max_rows,
+                max_bytes=config.max_answer_mb * 2**20,
+                select_format=select_format,
+                ask_format=ask_format,
+                graph_format=graph_format,
+                client=ClientText(
+                    frozenset(state.graphs), tuple(default or ()), tuple(named or ()), state.predicates
+                ),
+                not_acceptable=(
+                    "cannot answer {kind} query in a format the request accepts (its Accept header or "
+                    f"format=); offered: {offered(SELECT_MEDIA)} (select), {offered(ASK_MEDIA)} (ask), "
+                    f"{offered(GRAPH_MEDIA)} (construct, describe)"
+                ),
+            )
         )
-    )
+    except KgError as error:
+        if error.line is None or text == sent:
+            raise
+        # The worker read the canonical text: its error is placed in the text the client sent.
+        raise state.pool.worked(client(), functools.partial(guard.placed, error, sent)) from None
 
 
 def _accepted() -> tuple[str | None, str | None, str | None]:
