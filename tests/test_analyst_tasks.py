@@ -163,6 +163,29 @@ def test_a_phone_width_page_does_not_scroll_sideways(server, browser, path: str)
     context.close()
 
 
+def test_on_a_phone_every_value_of_an_answer_is_on_screen_under_its_column_s_name(server, browser) -> None:
+    """The answer table scrolled sideways in its box: on fentanyl-routes the transit column, which
+    tells its three rows apart, was off the screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server.base + "/queries/fentanyl-routes?run=1")
+    cells = page.locator("table.readable tbody tr:not(.evidence-row) td")
+    assert cells.count() > 10
+    for index in range(cells.count()):
+        cell = cells.nth(index)
+        if not cell.is_visible():
+            continue  # an empty cell
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
+    transits = page.locator('table.readable td[data-label="transit"]').all_inner_texts()
+    assert {"Mexico", "Canada"} <= {t.strip() for t in transits}, transits
+    named = page.evaluate(
+        """getComputedStyle(document.querySelector('td[data-label="transit"]'), '::before').content"""
+    )
+    assert named == '"transit: "', named
+    context.close()
+
+
 PAGE_TYPES = [
     "/",
     "/search?q=fentanyl",
