@@ -189,3 +189,18 @@ def test_the_routes_in_words_say_which_ran_once_as_the_picture_fades_them(server
 
     assert colombia and all(said("historical", row) for row in colombia), colombia
     assert mexico and all(said("current", row) and not said("historical", row) for row in mexico)
+
+
+def test_each_figure_a_chart_draws_links_to_the_sentence_that_gives_it(server: RunningServer) -> None:
+    """The charts named agencies in their captions, but a journalist could not get from a plotted
+    point to its sentence: no quote and no link into the report."""
+    import html
+    import re
+
+    page = server.get("/charts", measure="poppyCultivationArea", area="MX").text
+    chosen = page.split("<h2>Charts the report calls for</h2>")[0]
+    figures = chosen.split('class="figures"')[1].split("</details>")[0]
+    assert "opium poppy cultivation area, Mexico, 2017: 44,100 hectares" in html.unescape(figures)
+    assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in html.unescape(figures)
+    assert re.search(r'href="/source/[\w-]+#excerpt-cultivation-2017"', figures)
+    assert "ONDCP, cited by the report" in figures

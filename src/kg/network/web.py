@@ -8,6 +8,7 @@ which serves the files shipped inside the installed pyvis package.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import networkx as nx
@@ -15,8 +16,10 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 
 from kg.charts import chart as charts
 from kg.charts import series
+from kg.evidence.facts import Evidence, evidence_for
 from kg.network.presets import PRESETS
 from kg.query.internal import typed
+from kg.readable.values import plain_number
 from kg.server.headers import allow_inline
 from kg.server.messages import Query
 from kg.server.services import services
@@ -220,7 +223,27 @@ def _described(names: str, area: str | None, preset: str | None) -> dict[str, ob
         "svg": url_for("network.chart_picture", fmt="svg", **args),
         "png": url_for("network.chart_picture", fmt="png", **args),
         "words": problem or charts.describe(found),
+        "figures": [] if problem else _figures(found),
+        "figures_left": max(0, sum(len(one.points) for one in found) - CHART_FIGURES),
     }
+
+
+CHART_FIGURES = 40  # figures a chart's page gives with their sentences; each observation's page has all
+
+
+def _figures(found: list[series.Series]) -> list[tuple[str, list[Evidence]]]:
+    """Each figure the chart draws, named, with the sentences that give it and the agency the report
+    cites: a reader goes from a plotted point to the report's words."""
+    points = [(one, point) for one in found for point in one.points][:CHART_FIGURES]
+    evidence = evidence_for(services().values, [point.observation for _, point in points])
+    return [
+        (
+            f"{one.measure.label}, {one.area_label}, {point.period}: "
+            f"{plain_number(Decimal(str(point.value)))} {point.unit}",
+            evidence.get(point.observation, []),
+        )
+        for one, point in points
+    ]
 
 
 @blueprint.get("/charts")
@@ -275,6 +298,7 @@ def _charts_page(
         preset=preset,
         picked=picked,
         picked_area=area or "",
+        base_url=services().config.base_url.rstrip("/"),
     )
 
 
