@@ -65,3 +65,31 @@ def test_every_question_s_rows_have_the_evidence_its_page_shows(client, name: st
 def test_a_question_answering_a_graph_has_no_rows_to_give_evidence_for(client) -> None:
     reply = client.get("/api/queries/describe-resource/evidence")
     assert reply.status_code == 400 and "SELECT" in reply.get_data(as_text=True)
+
+
+def test_the_download_is_charged_to_its_client_kept_and_says_where_it_was_cut(built) -> None:
+    """Made in the web process and written uncharged, eight such downloads at a million triples held a
+    bystander for 30 s; a download cut at the row cap did not say so where a spreadsheet shows it."""
+    from kg.server import ServerConfig, create_app
+
+    app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, max_rows=2))
+    try:
+        client = app.test_client()
+        asker = {"REMOTE_ADDR": "192.0.2.21"}
+        first = client.get("/api/queries/fentanyl-routes/evidence", environ_base=asker)
+        assert first.status_code == 200
+        assert first.headers["KG-Truncated"] == "true" and first.headers["KG-Result-Count"] == "2"
+        assert 'filename="fentanyl-routes-evidence-first-2-rows.csv"' in first.headers["Content-Disposition"]
+        usage = app.extensions["kg"].current.services.pool.usage
+        assert usage.of("192.0.2.21") > 0
+        again = client.get(
+            "/api/queries/fentanyl-routes/evidence", environ_base={"REMOTE_ADDR": "192.0.2.22"}
+        )
+        assert again.get_data() == first.get_data()
+        usage.charge("192.0.2.23", 10_000)
+        refused = client.get(
+            "/api/queries/heroin-sources/evidence", environ_base={"REMOTE_ADDR": "192.0.2.23"}
+        )
+        assert refused.status_code == 429
+    finally:
+        app.extensions["kg"].close()
