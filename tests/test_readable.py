@@ -305,3 +305,45 @@ def test_a_document_s_title_names_its_column_once(store) -> None:
     column = table.columns.index("source")
     titles = {c.text for row in table.rows for c in row.cells[column]}
     assert len(titles) == 1 and titles.pop().startswith("Transnational Crime Issues: Heroin Production")
+
+
+class _Term:
+    """A term of an answer as the server's JSON gives it."""
+
+    def __init__(self, value: object, datatype: str | None = None, kind: str = "literal") -> None:
+        self.type, self.value, self.lang = kind, str(value), None
+        integer = "http://www.w3.org/2001/XMLSchema#integer"
+        self.datatype = datatype or (integer if isinstance(value, int) else None)
+
+
+def _texts(variables: list[str], rows: list[dict[str, _Term]]) -> list[str]:
+    table = readable(variables, rows, {})
+    return [
+        " | ".join(f"{h}={c.text}" for h, cells in zip(table.headers, r.cells, strict=True) for c in cells)
+        for r in table.rows
+    ]
+
+
+def test_a_qualifier_stands_beside_an_amount_and_nothing_else() -> None:
+    """A row without its value put 'more than' before the year (`more than 2,018`), and one whose value
+    was no number before a word."""
+    more = _Term("more than")
+    rows = [
+        {"value": _Term(10), "year": _Term(2017), "qualifier": more},
+        {"year": _Term(2018), "qualifier": more},
+    ]
+    assert _texts(["value", "year", "qualifier"], rows) == [
+        "value=more than 10 | year=2017",
+        "year=2018 | qualifier=more than",
+    ]
+    rows = [
+        {"x": _Term(5), "qualifier": _Term("at least")},
+        {"x": _Term("notnum"), "qualifier": _Term("about")},
+    ]
+    assert _texts(["x", "qualifier"], rows) == ["x=at least 5", "x=notnum | qualifier=about"]
+
+
+def test_a_title_beside_text_is_text_of_its_own() -> None:
+    """`?job ?jobTitle`: a title folded into a column of text was lost."""
+    rows = [{"isbn": _Term("isbn-1"), "isbnTitle": _Term("A Book")}]
+    assert _texts(["isbn", "isbnTitle"], rows) == ["isbn=isbn-1 | isbn title=A Book"]

@@ -19,6 +19,8 @@ from kg.evidence.quotes import clean_quote
 from kg.readable.values import TermLike, as_number, literal_text, local_name, with_unit
 
 UNITLESS = re.compile(r"percent|factor|count|observations|statements|index|year", re.IGNORECASE)
+# Numbers that place or count rather than measure: a qualifier of the fact never stands beside them.
+NOT_AMOUNTS = re.compile(r"year|date|rank|index|row|start|end|count", re.IGNORECASE)
 MAX_EVIDENCE = 3  # excerpts shown per row; the fact's page has them all
 QUOTE_COLUMNS = {"exact", "quote"}  # columns of an excerpt's words, as the catalogue names them
 
@@ -99,6 +101,8 @@ def _value_cell(
     assert term is not None
     if "percent" in name.lower():
         return Cell(f"{literal_text(term)}%", None, term.value, numeric=True)
+    if "year" in name.lower() and term.value.isdigit():  # 2017, not 2,017
+        return Cell(term.value, None, term.value, numeric=True)
     if unit is None or unit.type != "uri" or UNITLESS.search(name):
         return Cell(literal_text(term), None, term.value, numeric=True)
     return Cell(with_unit(number, unit.value, labels.get(unit.value)), None, term.value, numeric=True)
@@ -112,19 +116,32 @@ def readable(
 ) -> ReadableTable:
     """The answer as a reader's table, with each row's evidence when `evidence` is given."""
     shown, label_of, unit_of, qualifier_of = _layout(variables)
+    # A label names the thing of an IRI column; beside a column of text it is text of its own.
+    kept_apart = [lab for lab, of in label_of.items() if any(of in r and r[of].type != "uri" for r in rows)]
+    for lab in kept_apart:
+        del label_of[lab]
+    shown = [v for v in variables if v in shown or v in kept_apart]
     numeric_columns = [v for v in shown if any(as_number(r[v]) is not None for r in rows if v in r)]
     main_value = next((v for v in numeric_columns if not UNITLESS.search(v)), None)
     # Where each qualifier column may fold: its own value column, or (the plain `qualifier`) the
-    # row's first number, the main value first ("more than doubled" qualifies a change factor).
+    # row's first amount, the main value first ("more than doubled" qualifies a change factor), never
+    # a year, a date or a rank, which a qualifier of the fact does not qualify.
     targets = {q: [of] for q, of in qualifier_of.items()}
-    if "qualifier" in shown and numeric_columns:
-        targets["qualifier"] = list(dict.fromkeys([v for v in [main_value] if v] + numeric_columns))
+    amounts = [v for v in numeric_columns if not NOT_AMOUNTS.search(v)]
+    if "qualifier" in shown and amounts:
+        targets["qualifier"] = list(dict.fromkeys([v for v in [main_value] if v] + amounts))
     groups = _qualified_groups(rows, [*targets, *(lab for lab, of in label_of.items() if of in targets)])
-    # A qualifier column keeps a column of its own for the rows with no value to stand beside.
+
+    def number_in(row: Mapping[str, TermLike], column: str) -> bool:
+        return column in row and as_number(row[column]) is not None
+
+    # A qualifier column keeps a column of its own for the rows with no number to stand beside.
     alone = [
         q
         for q, columns in targets.items()
-        if any(not any(c in group[0] for c in columns) for group in groups if any(q in r for r in group))
+        if any(
+            not any(number_in(group[0], c) for c in columns) for group in groups if any(q in r for r in group)
+        )
     ]
     shown = [v for v in shown if v not in targets or v in alone] + [q for q in alone if q not in shown]
     shared_unit = "unit" if "unit" in shown and numeric_columns else None
@@ -146,7 +163,9 @@ def readable(
             q: list({r[q].value: r[q] for r in group if q in r}.values()) for q in qualifier_columns
         }
         beside = {
-            q: next((c for c in columns if c in row), None) for q, columns in targets.items() if qualifiers[q]
+            q: next((c for c in columns if number_in(row, c)), None)
+            for q, columns in targets.items()
+            if qualifiers[q]
         }
         cells: list[list[Cell]] = []
         for name in shown:
