@@ -132,15 +132,17 @@ def readable(
         targets["qualifier"] = list(dict.fromkeys([v for v in [main_value] if v] + amounts))
     groups = _qualified_groups(rows, [*targets, *(lab for lab, of in label_of.items() if of in targets)])
 
-    def number_in(row: Mapping[str, TermLike], column: str) -> bool:
-        return column in row and as_number(row[column]) is not None
+    def fits(row: Mapping[str, TermLike], qualifier: str, column: str) -> bool:
+        """Whether `qualifier` may stand beside the row's `column`: its own column (`originQualifier`
+        beside `origin`) whatever it holds, the plain `qualifier` beside a number only."""
+        return column in row and (qualifier != "qualifier" or as_number(row[column]) is not None)
 
-    # A qualifier column keeps a column of its own for the rows with no number to stand beside.
+    # A qualifier column keeps a column of its own for the rows with nothing to stand beside.
     alone = [
         q
         for q, columns in targets.items()
         if any(
-            not any(number_in(group[0], c) for c in columns) for group in groups if any(q in r for r in group)
+            not any(fits(group[0], q, c) for c in columns) for group in groups if any(q in r for r in group)
         )
     ]
     shown = [v for v in shown if v not in targets or v in alone] + [q for q in alone if q not in shown]
@@ -163,7 +165,7 @@ def readable(
             q: list({r[q].value: r[q] for r in group if q in r}.values()) for q in qualifier_columns
         }
         beside = {
-            q: next((c for c in columns if number_in(row, c)), None)
+            q: next((c for c in columns if fits(row, q, c)), None)
             for q, columns in targets.items()
             if qualifiers[q]
         }
