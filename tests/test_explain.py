@@ -71,3 +71,8 @@ def test_strings_of_every_kind_are_read_past() -> None:
     text = """SELECT * { ?s a:b 'c:d' ; e:f "g:h \\" i:j" ; k:l '''m:n
     o:p''' ; q:r \"\"\"s:t\"\"\" ; u:v <w:x> } # y:z"""
     assert missing_prefixes(text) == ["a", "e", "k", "q", "u"]
+
+
+def test_a_backslash_before_a_line_break_ends_no_string() -> None:
+    """A short string does not run on past a line break, escaped or not: rdfs: on the next line is used."""
+    assert missing_prefixes('SELECT * { ?s ?p "a\\\n ?o rdfs:label ?l }') == ["rdfs"]

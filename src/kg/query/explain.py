@@ -66,6 +66,8 @@ def _string_end(text: str, at: int, quote: str) -> tuple[int, int]:
         return (-1, len(text)) if closing == -1 else (closing + 3, 0)
     here = at + 1
     while here < len(text) and text[here] != "\n":
+        if text[here] == "\\" and text.startswith("\n", here + 1):
+            break  # a backslash escapes no line break: the string ends there, unended
         if text[here] == "\\":
             here += 2
         elif text[here] == quote:

@@ -95,6 +95,8 @@ def plain_expectation(detail: str) -> str:
     tokens = [item for item in items if not item.startswith("[")]
     if any(item.startswith("[") and "'A'" in item for item in items):
         tokens.append("a name")
+    if "['0'..='9']" in items:  # digits alone: a number (a name's class holds other characters too)
+        tokens.append("a number")
     return _EXPECTED + ", ".join(tokens) if tokens else detail
 
 
@@ -106,7 +108,7 @@ def _listed(text: str) -> list[str]:
     brackets."""
     items, start, depth, quoted = [], 0, 0, False
     for at, char in enumerate(text):
-        if char == '"' and depth == 0:
+        if char == '"' and depth == 0 and not (quoted and text[at - 1] == "\\"):
             quoted = not quoted
         elif not quoted and char == "[":
             depth += 1
