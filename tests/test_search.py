@@ -189,8 +189,10 @@ def test_an_iri_the_graph_lacks_is_not_in_it_whether_or_not_the_index_can_sugges
 def test_two_words_no_thing_holds_both_fall_back_to_the_things_holding_one(index) -> None:
     """'Sinaloa cartel' found nothing: the fall-back to the things holding most of the words took
     three words at least."""
-    hits = index.search("Sinaloa cartel").hits
-    assert ID + "state/MX-SIN" in [hit.iri for hit in hits]
+    result = index.search("Sinaloa cartel")
+    assert ID + "state/MX-SIN" in [hit.iri for hit in result.hits]
+    assert result.some_words and result.as_json()["some_words"] is True  # and it says so
+    assert not index.search("Sinaloa").some_words
     assert index.search("Sinaloa Guerrero").hits[0].iri.startswith(ID)  # both words: as before
 
 

@@ -14,6 +14,8 @@ from kg.search.load import KIND_NAMES, index_from_store, store_select
 def describe(result: SearchResult) -> str:
     """The hits as lines of text; for no hit, the nearby things or what the graph holds."""
     lines = [f"(read {word!r} as {other!r})" for word, other in result.read_as.items()]
+    if result.some_words:
+        lines.append("(no thing holds every word; these hold most of them)")
     for hit in result.hits:
         extra = (
             f"  — {hit.matched}: {hit.snippet}" if hit.matched != "text" and hit.snippet != hit.label else ""

@@ -148,6 +148,7 @@ class SearchResult:
     nearby: list[tuple[Hit, list[Hit]]] = field(default_factory=list)  # a matching term and its instances
     holdings: dict[str, int] = field(default_factory=dict)  # entries per kind, said when nothing matched
     partial: str = ""  # why only the things named exactly so were looked for, when the index was out of reach
+    some_words: bool = False  # no thing holds every word: the hits hold most of them
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -160,6 +161,7 @@ class SearchResult:
             ],
             "holdings": self.holdings,
             "partial": self.partial or None,
+            "some_words": self.some_words,
         }
 
 
@@ -236,6 +238,7 @@ class SearchIndex:
             # No thing has every word: those with most of them (one of two), for a question typed as a
             # sentence or a name with a word the graph does not use ("Sinaloa cartel").
             hits = self._hits(set.union(*matching), query, weighted, wanted, (len(words) + 1) // 2)
+            result.some_words = bool(hits)
         result.hits = hits[:limit]
         if not any(hit.kind != "term" for hit in result.hits):
             if not wanted:
