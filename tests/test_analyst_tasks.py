@@ -273,3 +273,6 @@ def test_every_page_names_an_icon_the_server_has(server) -> None:
     assert icon is not None
     reply = server.get(icon.group(1))
     assert reply.status == 200 and reply.content_type == "image/svg+xml" and b"<svg" in reply.body
+    # a browser opening an answer that is no page looks at /favicon.ico
+    assert server.get_unfollowed("/favicon.ico", "image/*").headers["location"].endswith(icon.group(1))
+    assert server.get("/favicon.ico").body == reply.body

@@ -16,7 +16,7 @@ from typing import Any
 log = logging.getLogger("kg.access")
 # What a log line must not hold as it is: line breaks and controls (a forged line, a terminal's
 # escape sequence), which waitress has decoded from the path's %0a and %1b.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # the path is decoded as Latin-1: its bytes alone
 QUIET = ("matplotlib", "PIL", "fontTools", "urllib3", "waitress.queue")
 
 StartResponse = Callable[..., Any]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
@@ -57,6 +57,12 @@ def home_data(state: Services) -> dict[str, object]:
         "groups": groups,
         "class_labels": state.labels({c for c, _ in classes}),
     }
+
+
+@blueprint.get("/favicon.ico")
+def favicon() -> Response:
+    """Where a browser looks for an icon when a page names none (an answer opened as a file of its own)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)  # type: ignore[return-value]  # werkzeug's redirect Response
 
 
 @blueprint.get("/")
