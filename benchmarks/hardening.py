@@ -1,8 +1,9 @@
 """How the endpoint's protections cost and hold: three tables, bounded in time (about three minutes).
 
 1. Checking a query in the web process (length and nesting, one pass) against its length, up to 1 MB,
-   for text shaped to make a backtracking tokenizer slow; and the worker's parse for real queries of
-   growing size (this runs under the time limit, in a worker).
+   for text shaped to make a backtracking tokenizer slow; reading a refused text for the prefixes it
+   lacks, for text shaped to make a pattern tried at each quote slow; and the worker's parse for real
+   queries of growing size (this runs under the time limit, in a worker).
 2. A bystander's answers and latency (p50, p99, worst) while 8 clients send queries that hit the
    time limit, the 8 from one address, then from 8 addresses: while the attack warms up (until every
    attacker ran one query to the limit) and for the given seconds after.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from processes import children, rss_mb
 
+from kg.query.explain import missing_prefixes
 from kg.server import guard
 from kg.server.config import DEFAULT_MAX_NESTING
 
@@ -77,6 +79,18 @@ def precheck_table() -> None:
                     pass
 
             seconds = timed(check)
+            print(f"{name:<28}{len(text):>10}{seconds * 1000:>10.2f}{seconds * 1e9 / len(text):>10.1f}")
+    print("\n1c. Reading a refused text for the prefixes it lacks (the query page's hint), best of 3")
+    print(f"{'shape':<28}{'length':>10}{'ms':>10}{'ns/char':>10}")
+    open_texts = {
+        "escaped quotes, left open": lambda n: '"' + '\\"' * (n // 2),
+        "a string open on each line": lambda n: '"a\n' * (n // 3),
+        "IRIs left open": lambda n: "<a " * (n // 3),
+    }
+    for name, make in open_texts.items():
+        for length in (1_000, 10_000, 100_000, 1_000_000):
+            text = make(length)
+            seconds = timed(lambda text=text: missing_prefixes(text))
             print(f"{name:<28}{len(text):>10}{seconds * 1000:>10.2f}{seconds * 1e9 / len(text):>10.1f}")
     print("\n1b. Parsing in a worker (rdflib SPARQL 1.1 parser), best of 3")
     print(f"{'query':<28}{'length':>10}{'ms':>10}")

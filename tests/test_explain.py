@@ -61,8 +61,10 @@ ATTACKS = {
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
 def test_reading_a_text_takes_work_in_proportion_to_its_length(attack: str) -> None:
-    """A pattern per kind of token, tried at each quote, read to the end of the line from each quote of
-    a string left open: 100,000 characters of escaped quotes kept the web process for 31 s."""
+    """The one-pass reader's own work, counted in its lines run, grows with the text. (The patterns it
+    replaced, tried at each quote, did their work inside `re`, which no count of lines sees: 100,000
+    characters of escaped quotes kept the web process for 31 s. `benchmarks/hardening.py` times the
+    reading, table 1c.)"""
     text = ATTACKS[attack]
     assert _steps(text(4_000)) < 2.5 * _steps(text(2_000))
 
