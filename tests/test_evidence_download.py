@@ -38,14 +38,16 @@ def test_each_row_of_an_answer_comes_with_the_quotes_the_page_shows(client, sour
         row = answer[int(line["row"]) - 1]
         assert all(line[name] == value for name, value in row.items()), line
         assert (
-            line["quote"] and line["agencyLabel"] and line["title"].startswith("Transnational Crime Issues")
+            line["evidence_quote"]
+            and line["evidence_agencyLabel"]
+            and line["evidence_title"].startswith("Transnational Crime Issues")
         )
-        assert int(line["start"]) >= 0 and line["context"].endswith(
-            "#excerpt-" + line["excerpt"].rsplit("/", 1)[1]
+        assert int(line["evidence_start"]) >= 0 and line["evidence_context"].endswith(
+            "#excerpt-" + line["evidence_excerpt"].rsplit("/", 1)[1]
         )
-        assert line["role"] in ("quote", "context")
-    quoted = [line for line in lines if line["role"] == "quote"]
-    assert any("primarily are sourced from China" in line["quote"] for line in quoted)
+        assert line["evidence_role"] in ("quote", "context")
+    quoted = [line for line in lines if line["evidence_role"] == "quote"]
+    assert any("primarily are sourced from China" in line["evidence_quote"] for line in quoted)
 
 
 @pytest.mark.parametrize("name", SELECTS)
@@ -93,3 +95,11 @@ def test_the_download_is_charged_to_its_client_kept_and_says_where_it_was_cut(bu
         assert refused.status_code == 429
     finally:
         app.extensions["kg"].close()
+
+
+def test_the_evidence_columns_are_named_apart_from_the_answer_s(client) -> None:
+    """fentanyl-routes has an agency column, and its evidence one: the CSV named both `agency`."""
+    header = next(
+        csv.reader(io.StringIO(client.get("/api/queries/fentanyl-routes/evidence").get_data(as_text=True)))
+    )
+    assert len(header) == len(set(header)) and "agency" in header and "evidence_agency" in header

@@ -93,7 +93,8 @@ def _with_evidence(data: dict[str, Any], state: Services) -> tuple[list[str], li
 def _csv(variables: list[str], rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["row", *variables, *COLUMNS])
+    # Named apart from the answer's own columns, which may be called agency, fact or excerpt too.
+    writer.writerow(["row", *variables, *(f"evidence_{column}" for column in COLUMNS)])
     for row in rows:
         values = [row["row"], *(row["values"].get(name, "") for name in variables)]
         for item in row["evidence"] or [{}]:
