@@ -103,3 +103,13 @@ def test_the_evidence_columns_are_named_apart_from_the_answer_s(client) -> None:
         csv.reader(io.StringIO(client.get("/api/queries/fentanyl-routes/evidence").get_data(as_text=True)))
     )
     assert len(header) == len(set(header)) and "agency" in header and "evidence_agency" in header
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
+    """The file is for spreadsheets: a literal starting `=` ran as a formula when opened."""
+    from kg.server.evidence_download import _csv
+
+    formula = '=HYPERLINK("http://x")'
+    rows = [{"row": 1, "values": {"label": formula, "n": "-5", "note": "@sum"}, "evidence": []}]
+    written = list(csv.reader(io.StringIO(_csv(["label", "n", "note"], rows))))
+    assert written[1][:4] == ["1", "'" + formula, "-5", "'@sum"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -96,7 +97,19 @@ def _csv(variables: list[str], rows: list[dict[str, Any]]) -> str:
     # Named apart from the answer's own columns, which may be called agency, fact or excerpt too.
     writer.writerow(["row", *variables, *(f"evidence_{column}" for column in COLUMNS)])
     for row in rows:
-        values = [row["row"], *(row["values"].get(name, "") for name in variables)]
+        values = [row["row"], *(_inert(row["values"].get(name, "")) for name in variables)]
         for item in row["evidence"] or [{}]:
-            writer.writerow([*values, *(item.get(column, "") for column in COLUMNS)])
+            writer.writerow([*values, *(_inert(item.get(column, "")) for column in COLUMNS)])
     return out.getvalue()
+
+
+_FORMULA = re.compile(r"[=+\-@\t\r]")  # what a spreadsheet reads as the start of a formula
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _inert(value: object) -> object:
+    """A cell a spreadsheet opens as text, not as a formula: a literal of the graph or a parameter's
+    echo starting `=`, `+`, `-` or `@` gets a leading apostrophe (as OWASP advises), a number stays."""
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
