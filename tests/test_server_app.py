@@ -549,3 +549,14 @@ def test_a_flow_leg_s_page_names_the_agency_of_its_flow(client) -> None:
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "attributed to" in text
     assert 'href="/id/organization/dea"' in text.split("attributed to", 1)[1][:400]
+
+
+def test_a_question_s_form_shows_a_place_by_its_short_name_which_answers_as_the_iri(client) -> None:
+    """The form showed `https://w3id.org/opioid-kg/id/country/US` in a field too narrow to read it."""
+    import re
+
+    page = client.get("/queries/fentanyl-routes").get_data(as_text=True)
+    field = re.search(r'<input id="param-destination" name="destination" value="([^"]*)"', page)
+    assert field is not None and field.group(1) == "country:US"
+    short = client.get("/api/queries/fentanyl-routes?destination=country:US&format=csv").get_data()
+    assert short == client.get("/api/queries/fentanyl-routes?format=csv").get_data()
