@@ -347,3 +347,20 @@ def test_a_title_beside_text_is_text_of_its_own() -> None:
     """`?job ?jobTitle`: a title folded into a column of text was lost."""
     rows = [{"isbn": _Term("isbn-1"), "isbnTitle": _Term("A Book")}]
     assert _texts(["isbn", "isbnTitle"], rows) == ["isbn=isbn-1 | isbn title=A Book"]
+
+
+def test_a_quote_says_where_it_stands_in_the_report_s_text(store, source_text: str) -> None:
+    """The characters of a quote were only on its excerpt's page, three clicks from the answer."""
+    table = _readable(store, "poppy-cultivation-change")
+    items = [e for row in table.rows for e in row.evidence]
+    assert items and all(e.characters() for e in items)
+    for e in items:
+        assert e.start is not None and e.end is not None
+        assert e.characters() == f"characters {e.start:,}–{e.end:,}"
+        assert clean_quote(source_text[e.start : e.end]) == e.quote
+
+
+def test_an_answer_page_shows_each_quote_s_characters(client) -> None:
+    page = client.get("/queries/poppy-cultivation-change?run=1").get_data(as_text=True)
+    # excerpt:cultivation-2017: "According to the U.S. Office of National Drug Control Policy (ONDCP) …"
+    assert '<small class="position">(characters 1,556–1,749)</small>' in page

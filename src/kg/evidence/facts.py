@@ -24,6 +24,7 @@ class Evidence:
     excerpt: str
     quote: str
     start: int | None
+    end: int | None
     document: str
     file: str | None
     title: str
@@ -57,6 +58,12 @@ class Evidence:
             return f"{self.agency_label}, cited by the report"
         return "The report"
 
+    def characters(self) -> str:
+        """Where the quote stands in the report's text, as its position selector gives it."""
+        if self.start is None or self.end is None:
+            return ""
+        return f"characters {self.start:,}–{self.end:,}"
+
     def citation(self, url: str) -> str:
         """Quote, report title, date and URL: what an analyst pastes into a memo."""
         said = f"{self.agency_label}, cited in " if self.agency_label and not self.by_author else ""
@@ -72,6 +79,8 @@ class Evidence:
             "date": self.date,
             "agency": self.agency,
             "agencyLabel": self.agency_label,
+            "start": self.start,
+            "end": self.end,
             "role": "context" if self.is_context else "quote",
             "context": base_url + self.context_path(),
             "citation": self.citation(base_url + self.context_path()),
@@ -106,6 +115,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 excerpt=row["excerpt"],
                 quote=clean_quote(row.get("exact", "")),
                 start=int(row["start"]) if "start" in row else None,
+                end=int(row["end"]) if "end" in row else None,
                 document=row["document"],
                 file=row.get("file"),
                 title=row.get("title", row["document"]),

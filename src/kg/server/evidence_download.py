@@ -25,7 +25,7 @@ from .workers import ServiceError
 blueprint = Blueprint("evidence_download", __name__, url_prefix="/api")
 COLUMNS = (
     *("fact", "role", "quote", "agency", "agencyLabel", "title", "date"),
-    *("document", "start", "excerpt", "context", "citation"),
+    *("document", "start", "end", "excerpt", "context", "citation"),
 )
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
@@ -85,7 +85,7 @@ def _with_evidence(data: dict[str, Any], state: Services) -> tuple[list[str], li
             {
                 "row": number,
                 "values": {name: row[name]["value"] for name in variables if name in row},
-                "evidence": [{**item.as_json(base_url), "start": item.start} for item in found.values()],
+                "evidence": [item.as_json(base_url) for item in found.values()],
             }
         )
     return variables, rows
