@@ -392,6 +392,55 @@ def test_a_thing_without_a_name_or_a_class_stops_the_build_and_the_rebuild_where
     assert f'{extra}:4: [ <http://www.w3.org/2000/01/rdf-schema#comment> "en" ] has no' in failure, failure
 
 
+def test_a_value_described_nowhere_stops_the_build_and_the_rebuild_where_it_is_named(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """A misspelt name (`substance:opium-popy`) is valid RDF and passed every shape that gives its
+    property no class: the observation then dropped out of every answer asking for opium poppy. Named
+    so, or left named after its description was taken away, or of a vocabulary the graph describes
+    (a unit), it stops the build, with the described name it is closest to."""
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    _edit(statistics, "kg:substance substance:opium-poppy ;", "kg:substance substance:opium-popy ;")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert (
+        f"{statistics}:32: <{ID}substance/opium-popy> is described nowhere"
+        f" (did you mean <{ID}substance/opium-poppy>?)"
+    ) in failure, failure
+    _edit(statistics, "kg:substance substance:opium-popy ;", "kg:substance substance:opium-poppy ;")
+    # a name of a vocabulary the graph describes other names of, where a link to a web page is none
+    _edit(
+        statistics,
+        "kg:unit unit:HA ;",
+        "kg:unit unit:HA ; rdfs:seeAlso unit:HAA, <https://example.org/page> ;",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert (
+        f"{statistics}:34: <http://qudt.org/vocab/unit/HAA> is described nowhere"
+        " (did you mean <http://qudt.org/vocab/unit/HA>?)"
+    ) in failure, failure
+    assert "example.org" not in failure and failure.count("is described nowhere") == 1, failure
+    _edit(statistics, " rdfs:seeAlso unit:HAA, <https://example.org/page> ;", "")
+    # a thing's whole description taken away, an observation still naming it where no shape gives a class
+    extra = library / "graph" / FIXTURE / "data" / "zz-extra.ttl"
+    extra.write_text(
+        "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<{ID}observation/fixture-mx-poppy-cultivation-2017>\n"
+        f"    rdfs:seeAlso <{ID}organization/fixture-desk-two> .\n"
+        f"<{ID}organization/fixture-desk-two> a kg:GovernmentAgency ;\n"
+        '    skos:prefLabel "Fixture Estimates Desk Two"@en ;\n'
+        f"    prov:wasDerivedFrom <{ID}excerpt/fixture-cultivation-2017> .\n",
+        "utf-8",
+    )
+    build(library, tmp_path / "work" / "dist", tmp_path / "work" / "store")  # the rebuild's starting point
+    extra.write_text(extra.read_text("utf-8").split(f"<{ID}organization/fixture-desk-two> a")[0], "utf-8")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    assert f"{extra}:6: <{ID}organization/fixture-desk-two> is described nowhere" in failure, failure
+    assert failure.count("is described nowhere") == 1, failure
+
+
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:

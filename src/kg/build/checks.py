@@ -28,8 +28,10 @@ from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import (
     Subject,
     describe_undeclared,
+    describe_undescribed,
     describe_untyped,
     undeclared_terms,
+    undescribed_values,
     untyped_subjects,
 )
 from kg.errors import EXIT_FAILED, KgError
@@ -65,14 +67,26 @@ def check_typed(store: ox.Store, index: SubjectIndex, among: set[Subject] | None
         raise BuildFailed(describe_untyped(store, graphs, untyped, index))
 
 
+def check_described(store: ox.Store, index: SubjectIndex, among: set[ox.NamedNode] | None = None) -> None:
+    """Every value of the data that may be a misspelt name is described, in the data or the ontology;
+    of `among` only, when given (what a rebuild's change named or described). Raises BuildFailed."""
+    graphs = [named(name) for name in DATA_GRAPHS]
+    describing = [*graphs, named("ontology")]
+    undescribed = undescribed_values(store, graphs, describing, among)
+    if undescribed:
+        raise BuildFailed(describe_undescribed(store, undescribed, describing, index))
+
+
 @dataclass(frozen=True)
 class Reached:
-    """The documents (their metadata and text), the excerpts and the subjects of the data a change
-    reached: what a rebuild re-checks of the sources and of the things' classes."""
+    """The documents (their metadata and text), the excerpts, the subjects and the names of the data a
+    change reached: what a rebuild re-checks of the sources, of the things' classes and of the values
+    described."""
 
     documents: set[URIRef]
     excerpts: set[URIRef] | None  # None: every excerpt (one without an IRI cannot be named in a query)
     subjects: set[Subject] | None = None  # None: every subject
+    names: set[ox.NamedNode] | None = None  # the IRIs of changed triples; None: every value
 
 
 OA_EXACT = ox.NamedNode(str(OA.exact))

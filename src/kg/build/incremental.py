@@ -255,4 +255,6 @@ def reached_sources(
                 if isinstance(quad.subject, ox.NamedNode):
                     excerpts.add(URIRef(quad.subject.value))
                 blank = blank or isinstance(quad.subject, ox.BlankNode)
-    return Reached(documents, None if blank else excerpts, changed), now
+    nodes = (node for quad in change.quads for node in (quad.subject, quad.object))
+    names = {node for node in nodes if isinstance(node, ox.NamedNode)}
+    return Reached(documents, None if blank else excerpts, changed, names), now

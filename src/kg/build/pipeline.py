@@ -31,6 +31,7 @@ from kg.build.checks import (
     BuildFailed,
     Reached,
     check_data_cube,
+    check_described,
     check_figures,
     check_shapes,
     check_sources,
@@ -510,22 +511,28 @@ def _check(
     ahead: Analyses | None = None,
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
-    raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes.
+    raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes,
+    values described.
     `ahead` keeps, for the next rebuild, the reach of the validation queries read while validation
     runs (all of them, unless validation ends first: the build does not wait for the rest)."""
     failed = threading.Event()  # a check failed: validation stops asking
 
-    def checks() -> int:
+    def checks() -> tuple[int, BuildFailed | None]:
         try:
             with turn():
                 check_terms(terms, index)
                 check_typed(store, index, reached.subjects if reached else None)
                 checked = check_sources(store, root / "sources", index, reached)
                 check_figures(store, index, reached)
-                return checked
         except BaseException:
             failed.set()
             raise
+        try:
+            with turn():
+                check_described(store, index, reached.names if reached else None)
+        except BuildFailed as undescribed:  # told only if nothing says more: a shape may name the class
+            return checked, undescribed
+        return checked, None
 
     with phases("check"):
         # The Data Cube check runs first and alone: it adds its inferences to the store while it runs
@@ -556,11 +563,13 @@ def _check(
                 raise
             finally:
                 validated.set()
-            excerpt_count = checked.result()
+            excerpt_count, undescribed = checked.result()
     if cube_failure is not None:
         raise cube_failure
     if not report.conforms:
         raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+    if undescribed is not None:
+        raise undescribed
     return report, excerpt_count
 
 

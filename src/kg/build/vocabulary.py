@@ -1,4 +1,5 @@
-"""Checks that the graph uses only terms the ontology declares, and gives every thing a class.
+"""Checks that the graph uses only terms the ontology declares, gives every thing a class, and names
+only things it describes.
 
 A typo in a predicate (`kg:refArae`) is valid RDF and passes every shape that
 does not mention it, so undeclared terms are an error of their own. The check
@@ -8,10 +9,17 @@ indexes), so it costs the number of terms, not of triples.
 The shapes say what evidence a thing needs by its class, so a thing with no
 class is reached by none of them, and a fact of it without any excerpt would
 be published: such things are an error of their own too.
+
+A misspelt value (`kg:assistedBy country:USA` for `country:US`) is valid RDF
+too, and passes every shape that does not give the value a class: the fact then
+drops out of every answer that asks for the real thing. A value that nothing
+describes, in the project's namespace or in one whose other names the graph
+describes (a unit of QUDT's), is an error as well.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,8 +30,10 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
+from kg.namespaces import BASE
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
+UNDESCRIBED_SHOWN = 20  # values described nowhere named in one message
 UNTYPED_SHOWN = 20  # things without a class named in one message, as `untyped-subjects.rq` limits them
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
@@ -161,4 +171,77 @@ def describe_untyped(
     return (
         "things without a class, which no shape reaches (the class of a thing says what evidence it needs;"
         " give each the class it is an instance of):\n" + "\n".join(sorted(lines))
+    )
+
+
+def undescribed_values(
+    store: ox.Store,
+    graphs: Sequence[ox.NamedNode],
+    describing: Sequence[ox.NamedNode],
+    among: set[ox.NamedNode] | None = None,
+) -> list[ox.NamedNode]:
+    """IRIs that `graphs` give as a value and no graph of `describing` gives a class, the first
+    UNDESCRIBED_SHOWN: of all, or of `among` only (what a rebuild's change named or described). Only
+    those of the project's namespace, or of a namespace of which `describing` types other names, are
+    kept: a link to a page of the web is no name of the graph's."""
+    if among is None:
+        answer = store.query(
+            sparql("undescribed-values"), default_graph=list(graphs), named_graphs=list(describing)
+        )
+        assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+        found = {row["o"] for row in answer if isinstance(row["o"], ox.NamedNode)}
+    else:
+        found = {
+            node for node in among if _named(store, node, graphs) and not _typed_in(store, node, describing)
+        }
+    namespaces: dict[str, bool] = {}
+
+    def ours(node: ox.NamedNode) -> bool:
+        space = _namespace(node.value)
+        if space not in namespaces:
+            namespaces[space] = space.startswith(BASE) or bool(_described_in(store, space, describing))
+        return namespaces[space]
+
+    return sorted((node for node in found if ours(node)), key=lambda node: node.value)[:UNDESCRIBED_SHOWN]
+
+
+def _named(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode]) -> bool:
+    """Whether a graph of `graphs` gives `node` as a value."""
+    return any(next(store.quads_for_pattern(None, None, node, graph), None) is not None for graph in graphs)
+
+
+def _typed_in(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode]) -> bool:
+    return any(
+        next(store.quads_for_pattern(node, RDF_TYPE, None, graph), None) is not None for graph in graphs
+    )
+
+
+def _namespace(iri: str) -> str:
+    """The IRI up to its last `/` or `#`: the namespace a prefix would name."""
+    return iri[: max(iri.rfind("/"), iri.rfind("#")) + 1]
+
+
+def _described_in(store: ox.Store, namespace: str, describing: Sequence[ox.NamedNode]) -> list[str]:
+    """The IRIs of `namespace` that a graph of `describing` gives a class."""
+    answer = store.query(sparql("described-in-namespace", namespace=namespace), named_graphs=list(describing))
+    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    return [row["s"].value for row in answer]
+
+
+def describe_undescribed(
+    store: ox.Store, undescribed: list[ox.NamedNode], describing: Sequence[ox.NamedNode], index: SubjectIndex
+) -> str:
+    """One line per value described nowhere, starting with the file and line where it is first named,
+    with the described names of its namespace it is closest to."""
+    lines = []
+    for node in undescribed:
+        space = _namespace(node.value)
+        local = {iri[len(space) :]: iri for iri in _described_in(store, space, describing)}
+        near = [local[name] for name in difflib.get_close_matches(node.value[len(space) :], local, 3, 0.75)]
+        meant = f" (did you mean {' or '.join(f'<{iri}>' for iri in near)}?)" if near else ""
+        lines.append(f"{index.find_use(node.value) or 'graph/'}: <{node.value}> is described nowhere{meant}")
+    return (
+        "values that no file describes (a misspelt name is valid RDF, and a fact naming it is lost to every"
+        " question that asks for the real thing; describe each, with its class, or name one described):\n"
+        + "\n".join(sorted(lines))
     )
