@@ -80,7 +80,7 @@ def test_every_response_names_its_generation_and_a_repeat_is_not_modified(layout
         for path in ("/sparql?query=ASK%7B%7D", "/", "/no/such/page", "/static/site.css", "/api/queries"):
             assert server.request(path).headers["kg-generation"] == generation, path
         first = server.get("/sparql", JSON, query=MARKER_QUERY)
-        assert first.headers["etag"] == f'W/"{generation}"'
+        assert first.headers["etag"] == f'W/"{generation}.application/sparql-results+json"'
         again = server.request(
             "/sparql",
             params={"query": MARKER_QUERY},

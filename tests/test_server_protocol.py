@@ -505,6 +505,27 @@ def test_every_negotiated_html_answer_varies_by_accept(server, path) -> None:
     assert "accept" in reply.headers.get("vary", "").lower(), (path, reply.headers)
 
 
+@pytest.mark.parametrize(
+    "path", ["/id/substance/fentanyl", "/ontology", "/graph/data", "/shapes", "/sparql?query=ASK%7B%7D"]
+)
+def test_each_negotiated_form_has_an_etag_of_its_own(server, path) -> None:
+    """One ETag for every form of a page let a cache revalidate its Turtle with a browser's request
+    and answer 304: the browser then showed the Turtle as the page (RFC 9110 §8.8.3)."""
+    where, _, query = path.partition("?")
+    params = dict(urllib.parse.parse_qsl(query)) or None
+    tags = {}  # the tag of each media type answered, by the Accept that asked for it
+    forms = ("text/html", "text/turtle", "application/ld+json")
+    for accept in (*forms, "application/sparql-results+json", "application/sparql-results+xml"):
+        reply = server.request(where, headers={"Accept": accept}, params=params)
+        if reply.status == 200:
+            tags[accept] = reply.headers["etag"]
+    assert len(tags) >= 2 and len(set(tags.values())) == len(tags), (path, tags)
+    for accept in tags:
+        for sent_accept, tag in tags.items():
+            again = server.request(where, headers={"Accept": accept, "If-None-Match": tag}, params=params)
+            assert again.status == (304 if sent_accept == accept else 200), (path, accept, sent_accept)
+
+
 @pytest.mark.parametrize("path", ["/nonexistent", "/queries/nope", "/source/nope", "/search?limit=x"])
 def test_an_error_shown_as_a_page_or_as_json_varies_by_accept(server, path) -> None:
     """An error is a page for a browser and JSON for a client; a shared cache may keep a 404."""

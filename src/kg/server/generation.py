@@ -314,14 +314,16 @@ def pin_generation() -> None:
 @blueprint.after_app_request
 def name_generation(response: Response) -> Response:
     """Say which generation answered; a client holding this generation's answer gets 304 (but for an
-    answer not to be kept: `no-store`)."""
+    answer not to be kept: `no-store`). The tag names the answer's media type too: each form of a
+    negotiated page is a representation of its own, and one tag for all let a cache revalidate its
+    Turtle with a browser's request (RFC 9110 §8.8.3)."""
     live: Live | None = g.get("kg_generation")
     if live is None:
         return response
     response.headers["KG-Generation"] = live.generation
     kept = "no-store" not in response.headers.get("Cache-Control", "") and "ETag" not in response.headers
     if request.method in ("GET", "HEAD") and response.status_code == 200 and kept:
-        response.set_etag(live.generation, weak=True)
+        response.set_etag(f"{live.generation}.{response.mimetype or 'none'}", weak=True)
         response.make_conditional(request)
     return response
 
