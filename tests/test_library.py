@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -336,6 +337,38 @@ def test_a_text_whose_digest_differs_names_its_metadata_and_text(project_copy: P
     message = _build_error(project_copy, tmp_path)
     assert f"sources/{REPORT}/source.ttl:" in message
     assert f"the SHA-256 of {REPORT}/text.txt is {recorded}, not the recorded {'0' * 64}" in message
+
+
+def test_a_text_whose_line_endings_a_checkout_converted_says_so(project_copy: Path, tmp_path: Path) -> None:
+    """Git for Windows converts line endings to CR LF by default: every excerpt and the digest then
+    failed, and nothing said why."""
+    text = project_copy / "sources" / REPORT / "text.txt"
+    text.write_bytes(text.read_bytes().replace(b"\n", b"\r\n"))
+    message = _build_error(project_copy, tmp_path)
+    assert f"the SHA-256 of {REPORT}/text.txt is " in message
+    assert "its line endings are Windows' CR LF, and with LF it is the text recorded" in message, message
+
+
+def test_a_checkout_that_converts_line_endings_leaves_the_source_texts_as_they_are(
+    project_root: Path, tmp_path: Path
+) -> None:
+    """The project's `.gitattributes`, in a repository cloned with `core.autocrlf=true`: a source
+    text keeps its bytes, and any other text file its LF line endings."""
+    origin = tmp_path / "origin"
+    (origin / "sources" / "x").mkdir(parents=True)
+    shutil.copy(project_root / ".gitattributes", origin / ".gitattributes")
+    (origin / "sources" / "x" / "text.txt").write_bytes(b"one\ntwo\n")
+    (origin / "a.ttl").write_bytes(b"@prefix a: <urn:a#> .\na:b a:c a:d .\n")
+
+    def git(*arguments: str, where: Path = origin) -> None:
+        subprocess.run(["git", "-C", str(where), *arguments], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "files")
+    git("-c", "core.autocrlf=true", "clone", "-q", str(origin), str(tmp_path / "clone"), where=tmp_path)
+    assert (tmp_path / "clone" / "sources" / "x" / "text.txt").read_bytes() == b"one\ntwo\n"
+    assert b"\r\n" not in (tmp_path / "clone" / "a.ttl").read_bytes()
 
 
 def test_a_text_linked_to_a_file_elsewhere_is_refused(project_copy: Path, tmp_path: Path) -> None:

@@ -90,6 +90,10 @@ class Reached:
 
 
 OA_EXACT = ox.NamedNode(str(OA.exact))
+CONVERTED = (
+    " (its line endings are Windows' CR LF, and with LF it is the text recorded: a checkout converted"
+    " them; check it out again with `git config core.autocrlf false`, or keep `.gitattributes`)"
+)
 PROV_DERIVED_FROM = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
 
 
@@ -148,6 +152,7 @@ def check_sources(
         problems = [
             f"{index.find(str(document)) or document}: {document}: the SHA-256 of "
             f"{text.named(sources_dir)} is {text.sha256}, not the recorded {text.recorded_sha256}"
+            + (CONVERTED if text.converted_line_endings() else "")
             for document, text in texts.items()
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]

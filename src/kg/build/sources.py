@@ -40,6 +40,13 @@ class SourceText:
     def sha256(self) -> str:
         return hashlib.sha256(read_file(self.path, "source text", whole=True)).hexdigest()
 
+    def converted_line_endings(self) -> bool:
+        """Whether the text is the one recorded with its line endings turned into Windows' CR LF, as a
+        checkout with git's `core.autocrlf` turns them (the project's `.gitattributes` says not to)."""
+        content = read_file(self.path, "source text", whole=True)
+        as_written = content.replace(b"\r\n", b"\n")
+        return as_written != content and hashlib.sha256(as_written).hexdigest() == self.recorded_sha256
+
 
 class QuoteNotFound(KgError, ValueError):
     """A quote that does not occur in the source text, or occurs ambiguously."""
