@@ -97,13 +97,15 @@ class SourceTemplate:
 
 
 def source_template(root: Path) -> SourceTemplate:
-    """The report's own folders (sources/<id>/ and graph/<id>/) renamed by token: every resource
-    they describe gets the token; what graph/common/ and the ontology describe is shared by all."""
-    ids = sorted(path.name for path in (root / "sources").iterdir())
-    if len(ids) != 1:
-        raise SystemExit(f"the generator replicates one source; found {len(ids)}")
+    """The first source's own folders (sources/<id>/ and graph/<id>/, the first id in order: the first
+    report) renamed by token: every resource they describe gets the token; what graph/common/, the
+    ontology and the other sources describe is shared by all."""
+    ids = sorted(path.name for path in (root / "sources").iterdir() if path.is_dir())
+    if not ids:
+        raise SystemExit(f"{root / 'sources'}: no source to replicate")
     source = ids[0]
-    shared = subjects(turtle_files(root, "ontology") + turtle_files(root, "graph/common"))
+    others = [f"{folder}/{other}" for other in ids[1:] for folder in ("sources", "graph")]
+    shared = subjects(sum((turtle_files(root, folder) for folder in ("ontology", "graph/common", *others)), []))
     own_files = turtle_files(root, f"sources/{source}") + turtle_files(root, f"graph/{source}")
     tables = TableTriples()
     for metadata in table_descriptions(root / "graph" / source):
@@ -184,8 +186,8 @@ def _excerpts_only_common_cites(paths: list[Path]) -> set[str]:
 
 
 def generate(root: Path, out: Path, sources: int) -> None:
-    """A project at `out` holding the report of `root` and `sources - 1` synthetic copies of it, each
-    a source of its own (sources/sNNNN/, graph/sNNNN/) citing the entities of graph/common/."""
+    """A project at `out` holding the sources of `root` and `sources - 1` synthetic copies of its first,
+    each a source of its own (sources/sNNNN/, graph/sNNNN/) citing the entities of graph/common/."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

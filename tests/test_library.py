@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -683,3 +684,18 @@ def test_a_build_writes_nothing_into_the_folders_it_reads(
     output = _refused(project_copy, option, str(project_copy / inside), other, str(tmp_path / "o" / "x"))
     assert "outside the folders it reads" in output, output
     assert _files_under(project_copy) == before
+
+
+def test_the_scale_generator_copies_the_first_source_of_a_library(library_root: Path, tmp_path: Path) -> None:
+    """The generator stopped on any project of more than one source (a curator's second report failed
+    `make test`); it copies the first, keeps the others, and the project builds."""
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
+    from scale import generate  # benchmarks/ is not a package
+
+    out = tmp_path / "generated"
+    generate(library_root, out, 3)
+    assert sorted(path.name for path in (out / "sources").iterdir()) == [REPORT, FIXTURE, "s0001", "s0002"]
+    build(out, out / "dist", out / ".kg" / "store")
+    result = CliRunner().invoke(main, ["sources", "--store", str(out / ".kg" / "store")])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("4 source(s)"), result.output
