@@ -105,9 +105,18 @@ def test_rebuilds_while_eight_clients_ask_never_mix_generations(layout: Layout, 
     markers: dict[str, str] = {}
     layout.publish("generation-A")
     markers[generation_id(layout.store)] = "generation-A"
-    # The clients share one address: the per-client limit lets all eight ask at once.
+    # The clients share one address: the per-client limit, and the threads, let all eight ask at once.
     server = start_server(
-        layout.store, tmp_path, "--workers", "2", "--queries-per-client", "8", "--queue-wait", "30"
+        layout.store,
+        tmp_path,
+        "--workers",
+        "2",
+        "--queries-per-client",
+        "8",
+        "--queue-wait",
+        "30",
+        "--threads",
+        "16",
     )
     answers: list[tuple[int, str, set[str]]] = []  # client, generation named, markers shown
     failures: list[str] = []

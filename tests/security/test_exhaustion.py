@@ -249,3 +249,63 @@ def test_clients_that_never_read_their_answers_do_not_hold_every_thread(exposed)
         for reader in readers:
             reader.close()
     assert alive(exposed)
+
+
+# A chart of 500 rows of a query of its own: about a second of the web process's CPU to draw.
+CHART = (
+    "SELECT ?d ?v ?k WHERE { ?s ?p ?o BIND(STR(1000 + STRLEN(STR(?s)) * 7 + STRLEN(STR(?o))) AS ?d)"
+    ' BIND(STRLEN(STR(?o)) AS ?v) BIND(CONCAT("k", STR(?p)) AS ?k) } LIMIT 500'
+)
+
+
+def draw_charts(
+    server: RunningServer, sources: list[str], seconds: float, bystander: Callable[[], float]
+) -> list[int]:
+    """Each of `sources` asks for new charts, one after the other, for `seconds`, while `bystander`
+    asks three times (after two seconds) and must be done within 2 s each: the attackers' statuses."""
+    statuses: list[int] = []
+    stop = time.monotonic() + seconds
+
+    def ask(source: str) -> None:
+        while time.monotonic() < stop:
+            path = "/query/view.png?" + urllib.parse.urlencode({"view": "chart", "query": tagged(CHART)})
+            statuses.append(server.request(path, source=source).status)
+
+    threads = [threading.Thread(target=ask, args=(source,)) for source in sources]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    waits = [bystander() for _ in range(3)]
+    for thread in threads:
+        thread.join(60)
+    assert max(waits) < 2.0, (waits, sorted(set(statuses)))
+    return statuses
+
+
+def bystander_reads(server: RunningServer) -> float:
+    """Seconds a bystander waits for a static file, a page and a query, which it may be refused (503,
+    to ask again) while the costly work of many others fills the server, but not kept waiting for."""
+    started = time.monotonic()
+    assert server.get("/static/site.css", source=BYSTANDER).status == 200
+    assert server.get("/api/queries", source=BYSTANDER).status == 200
+    asked = server.get("/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER)
+    assert asked.status in (200, 503), asked.status
+    return time.monotonic() - started
+
+
+def test_pictures_drawn_for_one_client_leave_threads_and_time_for_others(exposed) -> None:
+    """Sixteen connections from one address asking for charts of new queries, each drawn in the web
+    process: those waiting their turn held every HTTP thread, and a bystander waited 9–10 s for a
+    static file or a query. One client now holds at most half the threads costly work may."""
+    statuses = draw_charts(exposed, [ATTACKER] * 16, 12, lambda: bystander_waits(exposed))
+    assert 200 in statuses and 429 in statuses and set(statuses) <= {200, 429}, sorted(set(statuses))
+    assert alive(exposed)
+
+
+def test_pictures_drawn_for_eight_clients_leave_threads_for_others(exposed) -> None:
+    """The same from eight addresses, two connections each: a bystander waited 12–17 s. Costly work
+    beyond what the server keeps threads for is refused at once (503, ask again) rather than parked."""
+    sources = [f"127.0.1.{1 + n % 8}" for n in range(16)]
+    statuses = draw_charts(exposed, sources, 12, lambda: bystander_reads(exposed))
+    assert 200 in statuses and 503 in statuses and set(statuses) <= {200, 429, 503}, sorted(set(statuses))
+    assert alive(exposed)

@@ -238,6 +238,7 @@ def serve_command(
         max_answer_mb=max_answer_mb,
         isolate_network=not is_endpoint(spec),
         in_memory=in_memory,
+        threads=threads or 0,
     )
     app = create_app(config)
     generations = app.extensions["kg"]
@@ -261,7 +262,7 @@ def serve_command(
     server = create_server(
         access_log(forwarded_client(app) if trusted_proxy else app),
         listening,
-        threads=threads or 4 * workers,
+        threads=config.http_threads,
         ident="opioid-kg",
         connection_limit=connection_limit,
         channel_timeout=idle_timeout,

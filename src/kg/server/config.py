@@ -24,6 +24,7 @@ DEFAULT_WORKER_MEMORY_MB = 1024
 DEFAULT_QUEUE_WAIT = 2.0
 DEFAULT_CLIENT_BUDGET = 60.0
 DEFAULT_HTML_ROWS = 500
+THREADS_PER_WORKER = 4
 DEFAULT_MAX_ANSWER_MB = 16  # of a client's query's answer as written: a short text makes long values
 
 
@@ -58,6 +59,21 @@ class ServerConfig:
     max_answer_mb: int = DEFAULT_MAX_ANSWER_MB
     isolate_network: bool = True
     in_memory: bool = False  # each generation's store copied into memory once, read by every worker
+    threads: int = 0  # HTTP threads; 0: THREADS_PER_WORKER for each worker
+
+    @property
+    def http_threads(self) -> int:
+        return self.threads or THREADS_PER_WORKER * self.workers
+
+    @property
+    def costly_threads(self) -> tuple[int, int, int]:
+        """The HTTP threads costly work (queries, pictures, searches) may hold at once: of all clients,
+        of one, and more for light clients. A quarter of them, at least two, are kept from all but light
+        clients, and one thread from those too, for pages, files and cached answers; one client takes at
+        most half the rest (at least two), or the queries it may run, if more."""
+        kept = max(2, self.http_threads // 4)
+        costly = max(1, self.http_threads - kept)
+        return costly, min(costly, max(2, costly // 2, self.queries_per_client)), kept - 1
 
     @property
     def queries(self) -> Path:

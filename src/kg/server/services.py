@@ -33,7 +33,7 @@ from kg.store.opening import is_endpoint
 from kg.store.queryfiles import Bindings
 
 from . import cache_status
-from .admission import client_key
+from .admission import Gate, client_key
 from .bounded import BoundedStore, whole
 from .cache import BudgetCache
 from .config import ServerConfig
@@ -104,6 +104,7 @@ class Services:
             memory_mb=config.worker_memory_mb or None,
             on_answer=cache_status.note,
             forks=ForkServer(holding=str(served.local)) if holding else None,
+            gate=Gate(*config.costly_threads),
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self._derived: dict[Hashable, object] = {}

@@ -20,14 +20,15 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from kg.errors import EXIT_FAILED, KgError
 from kg.store.base import Store
 
 from . import engine_plan, forkserver
-from .admission import ClientSlots, TooMany
+from .admission import Busy, ClientSlots, Gate, TooMany
 from .cache import BudgetCache
 from .engine_plan import PlanCheck
 from .fairness import FairQueue, Usage, held_to_budget
@@ -169,6 +170,7 @@ class WorkerPool:
         usage: Usage | None = None,
         on_answer: Callable[[bool], None] = lambda _from_cache: None,
         forks: ForkServer | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.size = size
         self.timeout = timeout
@@ -176,6 +178,7 @@ class WorkerPool:
         self.cache = cache
         self.slots = ClientSlots(client_limit, queue_wait)
         self.work_slots = ClientSlots(WORK_PER_CLIENT, queue_wait)
+        self.gate = gate or Gate(1 << 30, 1 << 30)  # the HTTP threads costly work may hold; any, unless given
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
         self.protections: Protections | None = None
@@ -321,7 +324,7 @@ class WorkerPool:
         else:
             self.within_budget(client)
             try:
-                with self.slots.slot(client):
+                with self._held(client), self.slots.slot(client):
                     self._on_answer(False)
                     cached = self._run(query, client)
             except TooMany:
@@ -342,7 +345,7 @@ class WorkerPool:
         words, slowed every page for free."""
         self.within_budget(client)
         try:
-            with self.work_slots.slot(client):
+            with self._held(client), self.work_slots.slot(client):
                 started = time.thread_time()
                 try:
                     return work()
@@ -352,6 +355,17 @@ class WorkerPool:
             raise self._too_many(
                 f"has {WORK_PER_CLIENT} pictures, searches or readings of queries under way"
             ) from None
+
+    @contextmanager
+    def _held(self, client: str | None) -> Iterator[None]:
+        """Costly work holds one of the HTTP threads the gate allows it, or is refused at once; the
+        server's own reading ahead (`in_background`) holds none, in a thread of its own."""
+        try:
+            light = self.usage.of(client) < self.timeout / 2  # as the workers' queue tells them
+            with self.gate.held(client if held_to_budget() else None, light):
+                yield
+        except Busy as busy:
+            raise ServiceError(503, str(busy), retry_after=1) from None
 
     def _too_many(self, doing: str) -> ServiceError:
         return ServiceError(
