@@ -105,7 +105,8 @@ def source_template(root: Path) -> SourceTemplate:
         raise SystemExit(f"{root / 'sources'}: no source to replicate")
     source = ids[0]
     others = [f"{folder}/{other}" for other in ids[1:] for folder in ("sources", "graph")]
-    shared = subjects(sum((turtle_files(root, folder) for folder in ("ontology", "graph/common", *others)), []))
+    folders = ("ontology", "graph/common", *others)
+    shared = subjects([path for folder in folders for path in turtle_files(root, folder)])
     own_files = turtle_files(root, f"sources/{source}") + turtle_files(root, f"graph/{source}")
     tables = TableTriples()
     for metadata in table_descriptions(root / "graph" / source):
