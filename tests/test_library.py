@@ -130,12 +130,29 @@ def test_a_second_report_whose_text_lies_outside_the_sources_is_refused(
     assert f"sources/{REPORT}/source.ttl:{line}: {ID}document/outside: its text {path} is not in a" in message
 
 
-def test_metadata_without_its_publisher_names_the_file_and_line(project_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("    dcterms:publisher organization:crs ;\n", "needs its publisher (dcterms:publisher)"),
+        (
+            "    dcterms:creator person:clare-ribando-seelke , person:liana-w-rosen ;\n",
+            "needs its authors (dcterms:creator)",
+        ),
+        ('    dcterms:modified "2018-08-09"^^xsd:date ;\n', "needs its date (dcterms:modified)"),
+    ],
+)
+def test_metadata_without_one_of_its_fields_names_it_and_the_file_and_line(
+    project_copy: Path, tmp_path: Path, line: str, said: str
+) -> None:
+    """Each missing field was told as "needs its publisher, its authors, its date and the file's
+    SHA-256 digest", whichever it was."""
     metadata = project_copy / "sources" / REPORT / "source.ttl"
     text = metadata.read_text("utf-8")
-    metadata.write_text(text.replace("    dcterms:publisher organization:crs ;\n", ""), "utf-8")
+    assert line in text
+    metadata.write_text(text.replace(line, ""), "utf-8")
     message = _build_error(project_copy, tmp_path)
-    assert "needs its publisher, its authors, its date" in message
+    assert f"A report with a text file {said}." in message, message
+    assert message.count("A report with a text file needs") == 1, message
     assert f"sources/{REPORT}/source.ttl:" in message
 
 
