@@ -160,3 +160,24 @@ def test_the_server_answers_after_the_whole_corpus(server) -> None:
     reply = server.get("/sparql", "application/sparql-results+json", query="ASK {}")
     assert reply.status == 200
     assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("parameters", [1001, 110_000])
+def test_a_form_of_many_parameters_is_refused_before_they_are_read(server, parameters: int) -> None:
+    """A megabyte of `a=%C3%A9` pairs behind an `update=` was decoded pair by pair (0.18 s of the web
+    process's CPU, uncharged) only to be refused for the update."""
+    body = ("update=x&" + "&".join(["a=%C3%A9"] * (parameters - 1))).encode()
+    reply = server.request(
+        "/sparql", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert reply.status == 400, (reply.status, reply.body[:200])
+    assert reply.json()["error"]["message"] == "the form has more than 1000 parameters"
+    few = server.request(
+        "/sparql",
+        data=b"query=ASK%7B%7D&" + b"&".join([b"a=1"] * 998),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        },
+    )
+    assert few.status == 200, few.body[:200]
