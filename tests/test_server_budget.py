@@ -373,6 +373,28 @@ def test_a_page_of_an_answer_is_charged_to_its_client_even_from_the_cache(built)
         app.extensions["kg"].close()
 
 
+def test_the_html_of_a_page_of_an_answer_is_charged_to_its_client(built) -> None:
+    """500 rows of 40 distinct values make megabytes of HTML: its views and HTML, made after the table,
+    were 40 % of the page's CPU and charged to no one."""
+    app = _app(built, workers=2)
+    try:
+        client = app.test_client()
+        asker = {"REMOTE_ADDR": "192.0.2.12"}
+        columns = " ".join(f"?c{n}" for n in range(40))
+        binds = " ".join(f'BIND (CONCAT(STR(?s), STR(?o), "{n}") AS ?c{n})' for n in range(40))
+        text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} }} LIMIT 500"
+        assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
+        usage = app.extensions["kg"].current.services.pool.usage
+        spent, started = usage.of("192.0.2.12"), time.thread_time()
+        again = client.get(_editor(text), headers=HTML, environ_base=asker)  # handled in this thread
+        used = time.thread_time() - started
+        assert again.status_code == 200 and len(again.get_data()) > 2_000_000
+        charged = usage.of("192.0.2.12") - spent
+        assert charged > used * 0.8, (charged, used)
+    finally:
+        app.extensions["kg"].close()
+
+
 def test_a_refusal_is_explained_only_when_the_text_is_wrong_and_the_explaining_is_charged(built) -> None:
     """The editor explained every refusal in the web process, uncharged: a client past its budget,
     refused 429, still had its text read for the prefixes it did not declare, and was told to add
