@@ -345,6 +345,22 @@ def test_the_reading_of_a_client_s_query_in_the_web_process_is_charged_to_it(bui
         app.extensions["kg"].close()
 
 
+def _page_asked_twice(app, asker: dict[str, str], values: str) -> tuple[object, float, float]:
+    """The editor's page of 500 rows of 40 columns of `values` (a format of `n`, the column's number,
+    over ?s and ?o), asked twice: the second reply, the CPU it took this thread (the test client
+    handles it here) and what its client was charged for it."""
+    client = app.test_client()
+    columns = " ".join(f"?c{n}" for n in range(40))
+    binds = " ".join(f"BIND ({values.format(n=n)} AS ?c{n})" for n in range(40))
+    text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} }} LIMIT 500"
+    assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
+    usage = app.extensions["kg"].current.services.pool.usage
+    spent, started = usage.of(asker["REMOTE_ADDR"]), time.thread_time()
+    again = client.get(_editor(text), headers=HTML, environ_base=asker)
+    used = time.thread_time() - started
+    return again, used, usage.of(asker["REMOTE_ADDR"]) - spent
+
+
 def test_a_page_of_an_answer_is_charged_to_its_client_even_from_the_cache(built) -> None:
     """A page labels, groups and finds the evidence of up to 500 rows in the web process. It was
     charged to no one, and an answer kept in the cache took no slot either: 5.7 KB of SPARQL whose rows
@@ -353,21 +369,14 @@ def test_a_page_of_an_answer_is_charged_to_its_client_even_from_the_cache(built)
     past its budget gets 429 for it."""
     app = _app(built, workers=2)
     try:
-        client = app.test_client()
         asker = {"REMOTE_ADDR": "192.0.2.11"}
-        columns = " ".join(f"?c{n}" for n in range(40))
-        binds = " ".join(f'BIND ("x" AS ?c{n})' for n in range(39))
-        text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} BIND (STR(?o) AS ?c39) }} LIMIT 500"
-        assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
-        usage = app.extensions["kg"].current.services.pool.usage
-        spent, started = usage.of("192.0.2.11"), time.thread_time()
-        again = client.get(_editor(text), headers=HTML, environ_base=asker)  # handled in this thread
-        used = time.thread_time() - started
+        again, used, charged = _page_asked_twice(app, asker, '"x{n}"')
         assert again.status_code == 200 and again.headers["Cache-Status"] == "kg; hit"
-        charged = usage.of("192.0.2.11") - spent
         assert charged > used / 2, (charged, used)  # the page's making, not only the text's reading
-        usage.charge("192.0.2.11", 10_000)
-        refused = client.get(_editor(text), headers=HTML, environ_base=asker)
+        app.extensions["kg"].current.services.pool.usage.charge("192.0.2.11", 10_000)
+        refused = app.test_client().get(
+            _editor('SELECT ?c0 WHERE { BIND ("x" AS ?c0) }'), headers=HTML, environ_base=asker
+        )
         assert refused.status_code == 429 and "worker-seconds" in refused.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
@@ -378,18 +387,10 @@ def test_the_html_of_a_page_of_an_answer_is_charged_to_its_client(built) -> None
     were 40 % of the page's CPU and charged to no one."""
     app = _app(built, workers=2)
     try:
-        client = app.test_client()
-        asker = {"REMOTE_ADDR": "192.0.2.12"}
-        columns = " ".join(f"?c{n}" for n in range(40))
-        binds = " ".join(f'BIND (CONCAT(STR(?s), STR(?o), "{n}") AS ?c{n})' for n in range(40))
-        text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} }} LIMIT 500"
-        assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
-        usage = app.extensions["kg"].current.services.pool.usage
-        spent, started = usage.of("192.0.2.12"), time.thread_time()
-        again = client.get(_editor(text), headers=HTML, environ_base=asker)  # handled in this thread
-        used = time.thread_time() - started
+        again, used, charged = _page_asked_twice(
+            app, {"REMOTE_ADDR": "192.0.2.12"}, 'CONCAT(STR(?s), STR(?o), "{n}")'
+        )
         assert again.status_code == 200 and len(again.get_data()) > 2_000_000
-        charged = usage.of("192.0.2.12") - spent
         assert charged > used * 0.8, (charged, used)
     finally:
         app.extensions["kg"].close()
