@@ -441,6 +441,24 @@ def test_a_value_described_nowhere_stops_the_build_and_the_rebuild_where_it_is_n
     assert failure.count("is described nowhere") == 1, failure
 
 
+def test_a_triple_stated_in_two_graphs_stops_the_build_and_the_rebuild(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """The union of the data's graphs, the SPARQL default graph, counts a triple two graphs state twice
+    in Oxigraph: the report's class of the DEA's assessment, in the background and the provenance
+    graph, made a count of reports 8 for 7."""
+    twice = library / "graph" / FIXTURE / "provenance" / "zz-twice.ttl"
+    twice.write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n\n"
+        f'<{ID}organization/fixture-estimates-desk> skos:prefLabel "Fixture Estimates Desk"@en .\n',
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    assert f"{statistics}:19 and {twice}:3: <{ID}organization/fixture-estimates-desk>" in failure, failure
+    assert '"Fixture Estimates Desk"@en is stated in the data and the provenance graph' in failure, failure
+
+
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:

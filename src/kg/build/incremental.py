@@ -257,4 +257,4 @@ def reached_sources(
                 blank = blank or isinstance(quad.subject, ox.BlankNode)
     nodes = (node for quad in change.quads for node in (quad.subject, quad.object))
     names = {node for node in nodes if isinstance(node, ox.NamedNode)}
-    return Reached(documents, None if blank else excerpts, changed, names), now
+    return Reached(documents, None if blank else excerpts, changed, names, change.added), now

@@ -35,6 +35,7 @@ from kg.build.checks import (
     check_figures,
     check_shapes,
     check_sources,
+    check_stated_once,
     check_terms,
     check_typed,
     named,
@@ -522,6 +523,7 @@ def _check(
             with turn():
                 check_terms(terms, index)
                 check_typed(store, index, reached.subjects if reached else None)
+                check_stated_once(store, index, reached.added if reached else None)
                 checked = check_sources(store, root / "sources", index, reached)
                 check_figures(store, index, reached)
         except BaseException:
