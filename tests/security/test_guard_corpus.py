@@ -138,17 +138,31 @@ def test_names_sparql_reads_whole_are_admitted() -> None:
         assert admitted(text) == text, pattern
 
 
-def test_a_dataset_clause_names_a_graph_by_its_whole_iri() -> None:
+def test_a_dataset_clause_names_a_graph_by_its_whole_iri_or_a_prefixed_name_of_one() -> None:
     """Stores resolve a relative IRI against a BASE as RFC 3986 has it, rdflib otherwise: the guard read
     `FROM <private//../data>` as the data graph, and Virtuoso, whose query text overrides the
     protocol's graph parameters, read `…/graph/private/data`. A dataset clause must name one of the
-    dataset's graphs as written, whole; a prefixed name is refused too, as no store need agree."""
+    dataset's graphs whole: by its IRI as written, or by a prefixed name, which every store joins alike
+    (query builders write `FROM g:data`)."""
     data = next(iter(GRAPHS))
-    base = "BASE <https://w3id.org/opioid-kg/graph/>\nPREFIX g: <https://w3id.org/opioid-kg/graph/>\n"
-    for clause in ("FROM <private//../data>", "FROM NAMED <data>", "FROM g:data", "FROM <./data>"):
+    graphs = data.rsplit("/", 1)[0] + "/"
+    base = f"BASE <{graphs}>\nPREFIX g: <{graphs}>\nPREFIX h: <{graphs}private/>\n"
+    for clause in (
+        "FROM <private//../data>",
+        "FROM NAMED <data>",
+        "FROM <./data>",
+        "FROM h:data",  # not a graph of the dataset
+        "FROM g:nothing",
+    ):
         refusal = refused(f"{base}SELECT * {clause} WHERE {{ ?s ?p ?o }}")
-        assert refusal is not None and "write the graph's whole IRI" in refusal.message, clause
+        assert refusal is not None and "name one of the dataset's graphs" in refusal.message, clause
+    twice = f"PREFIX g: <{graphs}>\nPREFIX g: <{graphs}private/>\nSELECT * FROM g:data WHERE {{ ?s ?p ?o }}"
+    assert refused(twice) is not None  # either declaration may be the one a store keeps
+    for prefixed in ("PREFIX r: <./>\nSELECT * FROM r:data", "SELECT * FROM x:data"):  # relative, undeclared
+        assert refused(prefixed + " WHERE { ?s ?p ?o }") is not None, prefixed
     assert admitted(f"{base}SELECT * FROM <{data}> FROM NAMED <{data}> WHERE {{ ?s ?p ?o }}") is not None
+    named = data.rsplit("/", 1)[1]
+    assert admitted(f"{base}SELECT * FROM g:{named} FROM NAMED g:{named} WHERE {{ ?s ?p ?o }}") is not None
 
 
 def test_only_sparql_s_own_functions_and_xsd_casts_are_called() -> None:

@@ -346,7 +346,7 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
         if isinstance(node, CompValue) and node.name == "DatasetClause":
-            _named_whole(node["default"] if "default" in node else node["named"], graphs)
+            _named_whole(node["default"] if "default" in node else node["named"], graphs, declared)
         if isinstance(node, CompValue) and node.name == "Function":
             _only_casts(node["iri"], declared)
         if predicates is not None and isinstance(node, CompValue) and node.name == "TriplesBlock":
@@ -370,17 +370,21 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     return Reading(FORMS[query.name], default, named)
 
 
-def _named_whole(written: object, graphs: frozenset[str]) -> None:
-    """Refuse a dataset clause that does not write one of the dataset's graphs whole: a relative IRI is
-    resolved against a BASE otherwise by rdflib than by RFC 3986's stores (`FROM <private//../data>`
-    was the data graph to the guard, `…/graph/private/data` to Virtuoso, whose text overrides the
-    protocol's graph parameters), and a prefixed name needs every store to join it alike."""
+def _named_whole(written: object, graphs: frozenset[str], declared: dict[str, list[str]]) -> None:
+    """Refuse a dataset clause that does not name one of the dataset's graphs whole: by its IRI as
+    written, or by a prefixed name (under every declaration of its prefix, each an absolute IRI, as the
+    guard has it of every prefix), which every store joins to its local part alike. A relative IRI is
+    resolved against a BASE otherwise by rdflib than by RFC 3986's stores (`FROM <private//../data>` was
+    the data graph to the guard, `…/graph/private/data` to Virtuoso, whose text overrides the
+    protocol's graph parameters)."""
     from rdflib import URIRef
 
-    if not (isinstance(written, URIRef) and str(written) in graphs):
+    if not all(meaning in graphs for meaning in _meanings(written, declared)):
         shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
-        whole = ", ".join(sorted(graphs))
-        raise Refused(f"FROM {shown}: write the graph's whole IRI in FROM and FROM NAMED, one of: {whole}")
+        raise Refused(
+            f"FROM {shown}: name one of the dataset's graphs in FROM and FROM NAMED by its whole IRI or a"
+            f" prefixed name: {', '.join(sorted(graphs))}"
+        )
 
 
 def _only_casts(written: object, declared: dict[str, list[str]]) -> None:
