@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import http.client
 import io
 import re
@@ -440,6 +441,20 @@ def test_the_dataset_of_a_served_generation_is_its_build_s_own_files(built, tmp_
             reply = running.get("/data", accept)
             assert reply.status == 200 and reply.content_type == accept
             assert reply.body == (generation / "dist" / name).read_bytes(), name
+        # the gzipped dump the description lists, where the description says, with the digest it gives
+        void = Graph().parse(data=running.get("/.well-known/void", "text/turtle").text, format="turtle")
+        dcat, spdx = "http://www.w3.org/ns/dcat#", "http://spdx.org/rdf/terms#"
+        distribution = void.value(URIRef(DATASET), URIRef(dcat + "distribution"))
+        url = str(void.value(distribution, URIRef(dcat + "downloadURL")))
+        assert url == running.base + "/data/opioid-kg.nq.gz"
+        assert str(void.value(distribution, URIRef(dcat + "accessURL"))) == url
+        dump = running.get(url.removeprefix(running.base))
+        assert dump.status == 200 and dump.content_type == "application/gzip"
+        assert dump.body == (generation / "dist" / "opioid-kg.nq.gz").read_bytes()
+        checksum = void.value(distribution, URIRef(spdx + "checksum"))
+        assert (
+            str(void.value(checksum, URIRef(spdx + "checksumValue"))) == hashlib.sha256(dump.body).hexdigest()
+        )
     finally:
         running.stop()
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, request, send_file
 
-from kg.store.description import DescriptionMissing, as_turtle, built_description, with_endpoints
+from kg.store.description import DUMP_FILE, DescriptionMissing, as_turtle, built_description, with_endpoints
 
 from ..namespaces import PREFIXES
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, negotiate, offered
@@ -63,6 +65,23 @@ def data() -> Response:
     return response
 
 
+@blueprint.get(f"/data/{DUMP_FILE}")
+def gzipped_dump() -> Response:
+    """The build's gzipped N-Quads, the file the description's distribution lists with its size and
+    checksum, byte for byte; 404 for a store served without its build's files."""
+    path = _dump_file()
+    if path is None:
+        raise ServiceError(404, f"this server's store was not served with its build's {DUMP_FILE}")
+    return send_file(path, mimetype="application/gzip", conditional=True, etag=True, download_name=DUMP_FILE)
+
+
+def _dump_file() -> Path | None:
+    """The gzipped dump the build of the store served wrote; None for any other store."""
+    state = services()
+    path = state.dist / DUMP_FILE
+    return path if state.own_dist and path.is_file() else None
+
+
 @blueprint.get("/.well-known/void")
 def void() -> Response:
     """The dataset's VoID/DCAT description as `kg build` wrote it, with this server's endpoints added."""
@@ -80,7 +99,10 @@ def description_response(output_format: str) -> Response:
         raise ServiceError(404, str(error)) from None
     state = services()
     statements = with_endpoints(
-        built, sparql_endpoint=state.public_url("sparql"), data_dump=state.public_url("data")
+        built,
+        sparql_endpoint=state.public_url("sparql"),
+        data_dump=state.public_url("data"),
+        download=state.public_url(f"data/{DUMP_FILE}") if _dump_file() else None,
     )
     if output_format == "turtle":
         body = as_turtle(statements)

@@ -296,13 +296,21 @@ def with_distribution(
     return as_turtle(extended(description, statements))
 
 
-def with_endpoints(description: bytes, sparql_endpoint: str, data_dump: str) -> list[ox.Triple]:
-    """The dataset's description with where a server answers queries and serves the dump."""
+def with_endpoints(
+    description: bytes, sparql_endpoint: str, data_dump: str, download: str | None = None
+) -> list[ox.Triple]:
+    """The dataset's description with where a server answers queries and serves the dump, and, given
+    `download`, where it serves the gzipped dump the description's distribution lists (a harvester
+    given its checksum and no URL could not fetch it)."""
     dataset = _iri(DATASET)
-    return extended(
-        description,
-        [
-            ox.Triple(dataset, _iri(VOID + "sparqlEndpoint"), _iri(sparql_endpoint)),
-            ox.Triple(dataset, _iri(VOID + "dataDump"), _iri(data_dump)),
-        ],
-    )
+    added = [
+        ox.Triple(dataset, _iri(VOID + "sparqlEndpoint"), _iri(sparql_endpoint)),
+        ox.Triple(dataset, _iri(VOID + "dataDump"), _iri(data_dump)),
+    ]
+    if download is not None:
+        distribution = _iri(f"{DATASET}/distribution/{quote(DUMP_FILE)}")
+        added += [
+            ox.Triple(distribution, _iri(DCAT + "downloadURL"), _iri(download)),
+            ox.Triple(distribution, _iri(DCAT + "accessURL"), _iri(download)),
+        ]
+    return extended(description, added)
