@@ -135,8 +135,24 @@ def test_excerpt_prints_turtle_at_the_right_position(project_root: Path) -> None
 @pytest.mark.parametrize("quote,message", [("not in the report at all", "not found"), ("Mexico", "occurs")])
 def test_excerpt_refuses_missing_or_ambiguous_quotes(project_root: Path, quote: str, message: str) -> None:
     code, output = run("--project", str(project_root), "excerpt", "x", quote)
-    assert code == 1
+    assert code == 2  # input to correct, as the README has every wrong input (it was 1)
     assert message in output
+
+
+@pytest.mark.parametrize("slug", ["bad slug!", "Upper", "trailing-", "a.b", "under_score", ""])
+def test_excerpt_refuses_a_slug_that_is_no_name(project_root: Path, slug: str) -> None:
+    """`bad slug!` was printed into Turtle that the build then could not read, with exit 0."""
+    code, output = run("--project", str(project_root), "excerpt", slug, "Mexican farmers may be cultivating")
+    assert code == 2 and "an excerpt's slug is lower-case letters and digits" in output, output
+
+
+def test_excerpt_warns_of_a_slug_already_described(project_root: Path) -> None:
+    code, output = run(
+        "--project", str(project_root), "excerpt", "report-title", "Mexican farmers may be cultivating"
+    )
+    assert code == 0
+    assert "warning: excerpt:report-title is already described at " in output, output
+    assert "provenance/excerpts.ttl:" in output
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.build.queries import sparql
-from kg.errors import EXIT_FAILED, KgError
+from kg.errors import KgError
 from kg.files import read_file, read_text
 from kg.store.base import term_order
 
@@ -49,9 +49,7 @@ class SourceText:
 
 
 class QuoteNotFound(KgError, ValueError):
-    """A quote that does not occur in the source text, or occurs ambiguously."""
-
-    exit_code = EXIT_FAILED
+    """A quote that does not occur in the source text, or occurs ambiguously: input to correct."""
 
 
 def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -> dict[URIRef, SourceText]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
 from kg.cli.context import Context, count_option, pass_context, store_option
 from kg.errors import EXIT_FAILED, KgError
+from kg.namespaces import ID
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
 from kg.store.generations import GENERATIONS, GenerationError, place
@@ -211,6 +213,9 @@ def sources_command(context: Context, store_spec: str | None) -> None:
     click.echo(f"{len(found)} source(s)")
 
 
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # as every excerpt's name is written: a Turtle local name too
+
+
 @click.command("excerpt")
 @click.argument("slug")
 @click.argument("quote")
@@ -230,6 +235,10 @@ def excerpt_command(
     Paste the output into graph/ID/provenance/excerpts.ttl and cite it from a fact
     with prov:wasDerivedFrom excerpt:SLUG.
     """
+    if not SLUG.fullmatch(slug):
+        raise KgError(
+            f"{slug!r}: an excerpt's slug is lower-case letters and digits, in words joined by hyphens"
+        )
     provenance = load_files({"provenance": input_files(context.project, source_id)["provenance"]})
     texts = source_texts(provenance, named("provenance"), context.project / "sources")
     chosen = [t for t in texts.values() if source_id in (None, t.path.parent.name)]
@@ -237,4 +246,11 @@ def excerpt_command(
         names = ", ".join(sorted(t.path.parent.name for t in texts.values()))
         raise KgError(f"name one source with --source (one of: {names})")
     source = chosen[0]
-    click.echo(excerpt_turtle(slug, source.document, source.text, quote, occurrence))
+    turtle = excerpt_turtle(slug, source.document, source.text, quote, occurrence)
+    everywhere = [path for paths in input_files(context.project).values() for path in paths]
+    described = SubjectIndex(everywhere).find(f"{ID}excerpt/{slug}")
+    if described is not None:
+        click.echo(
+            f"warning: excerpt:{slug} is already described at {described}; choose another slug", err=True
+        )
+    click.echo(turtle)
