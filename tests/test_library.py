@@ -265,6 +265,15 @@ def test_a_source_id_that_cannot_stand_in_an_iri_is_refused(
     assert f"sources/{name}: " in message and why in message
 
 
+def test_two_source_ids_that_differ_only_in_case_are_refused(project_copy: Path, tmp_path: Path) -> None:
+    """`Report` and `report` are two folders here and one on macOS or Windows, where a clone would
+    lose one of them."""
+    (project_copy / "sources" / "report").mkdir()
+    (project_copy / "sources" / "Report").mkdir()
+    message = _build_error(project_copy, tmp_path)
+    assert "sources/report: its id differs from Report's only in case: rename one" in message, message
+
+
 def test_hidden_entries_under_sources_are_not_sources(project_copy: Path, tmp_path: Path) -> None:
     (project_copy / "sources" / ".hidden").mkdir()
     (project_copy / "sources" / ".DS_Store").write_bytes(b"\0")

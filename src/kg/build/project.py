@@ -86,6 +86,10 @@ def source_ids(root: Path) -> list[str]:
                 None,
                 "a source's id names it in IRIs: letters, digits, '.', '_', '~' and '-' only",
             )
+    seen: dict[str, Path] = {}
+    for path in entries:  # one folder on a file system that ignores case (macOS's, Windows')
+        if (first := seen.setdefault(path.name.casefold(), path)) != path:
+            raise InputError(path, None, None, f"its id differs from {first.name}'s only in case: rename one")
     return [path.name for path in entries]
 
 
