@@ -167,10 +167,12 @@ def test_a_revision_names_one_earlier_report_by_its_iri(project_copy: Path, tmp_
     assert "A report revises at most one earlier report" in _build_error(project_copy, tmp_path)
 
 
-@pytest.mark.parametrize("named", [REPORT, f"{REPORT}/", f"sources/{REPORT}/"])
+@pytest.mark.parametrize(
+    "named", [REPORT, f"{REPORT}/", f"sources/{REPORT}/", f"./sources/{REPORT}", f"graph/{REPORT}/"]
+)
 def test_build_of_one_source_writes_beside_the_project_build(project_copy: Path, named: str) -> None:
-    """A source is named by its id, or by its folder as a shell completes it (`sources/ID/`), which
-    was "no such source"."""
+    """A source is named by its id, or by its folder as a shell completes it (`sources/ID/`,
+    `./sources/ID`, `graph/ID/`), which was "no such source"."""
     runner = CliRunner()
     result = runner.invoke(main, ["--project", str(project_copy), "build", "--source", named])
     assert result.exit_code == 0, result.output

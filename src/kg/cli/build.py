@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import click
 import pyoxigraph as ox
@@ -55,8 +55,7 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     if source_id is None:
         store_path, dist = context.store_path(store_spec, "kg build"), dist or context.dist
     else:
-        # As a shell completes it: `sources/ID/` names the source ID.
-        source_id = source_id.rstrip("/").removeprefix("sources/")
+        source_id = _source_named(source_id)
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
     signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: what it wrote is removed
     try:
@@ -70,6 +69,13 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
+
+
+def _source_named(value: str) -> str:
+    """The id a --source value names: the id, or its folder under sources/ or graph/ as a shell
+    completes it (`sources/ID/`, `./graph/ID`, a whole path)."""
+    path = PurePath(value.rstrip("/"))
+    return path.name if len(path.parts) == 1 or path.parent.name in ("sources", "graph") else value
 
 
 def _interrupt(signum: int, frame: object) -> None:
