@@ -14,12 +14,14 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from test_input_files import KG, SOURCE, current, kg
 
 from kg.build import pipeline
 from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
+from kg.cli import main
 from kg.store.generations import GENERATIONS, Generations
 
 # The build as a shell starts a command in the foreground: SIGINT and SIGTERM neither blocked nor
@@ -167,3 +169,37 @@ def test_an_interrupt_just_after_the_staging_folder_is_made_leaves_none(
     with pytest.raises(Unwritten, match="interrupted"):
         build(project_copy, project_copy / "dist", project_copy / ".kg" / "store")
     assert _staging(project_copy) == []
+
+
+def test_an_interrupt_before_the_build_stages_anything_is_one_line(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the build still read its inputs ended with click's `Aborted!` (exit 1), or a
+    traceback, where every later moment gives the documented line."""
+    read = pipeline.check_project
+
+    def interrupted(root: Path) -> None:
+        read(root)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "check_project", interrupted)
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build"])
+    assert result.exit_code == 1, result.output
+    assert result.output == "error: build failed; dist/ and the store are unchanged: interrupted (SIGINT)\n"
+    assert not (project_copy / ".kg").exists()  # nothing made
+
+
+def test_an_interrupt_of_any_command_is_one_line(project_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any other command stopped by Ctrl-C says so in one line, with the status a shell gives a
+    command that SIGINT stopped (128 + 2), where click said `Aborted!`."""
+    import kg.cli.query
+
+    read = kg.cli.query.load_catalogue
+
+    def interrupted(folder: Path) -> object:
+        read(folder)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kg.cli.query, "load_catalogue", interrupted)
+    result = CliRunner().invoke(main, ["--project", str(project_root), "queries"])
+    assert (result.exit_code, result.output) == (130, "error: interrupted (SIGINT)\n")

@@ -48,11 +48,21 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the sub-command; any error meant for the user ends it the one way `fail` does."""
+        """Run the sub-command; any error meant for the user ends it the one way `fail` does, and so
+        does Ctrl-C (a command that writes says what it left, as `kg build` does), not click's
+        `Aborted!` or a traceback."""
         try:
             return super().invoke(ctx)
         except KgError as error:
             fail(error)
+        except KeyboardInterrupt:
+            fail(Interrupted("interrupted (SIGINT)"))
+
+
+class Interrupted(KgError):
+    """Ctrl-C, as a shell reports a command it stopped (128 + SIGINT)."""
+
+    exit_code = 130
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

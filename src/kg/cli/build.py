@@ -60,6 +60,9 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: what it wrote is removed
     try:
         result = build(context.project, dist, store_path, source_id)
+    except KeyboardInterrupt as stopped:  # before the build had staged anything
+        said = stopped.args[0] if stopped.args else "SIGINT"
+        raise BuildFailed(f"build failed; dist/ and the store are unchanged: interrupted ({said})") from None
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     except Unwritten as error:
