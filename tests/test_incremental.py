@@ -459,6 +459,28 @@ def test_a_triple_stated_in_two_graphs_stops_the_build_and_the_rebuild(
     assert '"Fixture Estimates Desk"@en is stated in the data and the provenance graph' in failure, failure
 
 
+def test_an_excerpt_name_given_in_two_sources_is_named_once_at_both_places(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """A curator reusing an excerpt's name of another source got a line for each mix of the two
+    sources' selectors ("the source text at 393-7337 is ''…"), never that the name was given twice."""
+    reused = library / "graph" / FIXTURE / "provenance" / "zz-reused.ttl"
+    reused.write_text(
+        "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix excerpt: <https://w3id.org/opioid-kg/id/excerpt/> .\n"
+        f"excerpt:cultivation-2017 a kg:Excerpt ; oa:hasSource <{ID}document/fixture-poppy-estimate> ;\n"
+        "    oa:hasSelector excerpt:fixture-cultivation-2017-quote,\n"
+        "        excerpt:fixture-cultivation-2017-position .\n",
+        "utf-8",
+    )
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    report = library / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
+    told = f" and {reused}:4: excerpt {ID}excerpt/cultivation-2017: is described as quoting 2 sources"
+    assert told in failure and f"{report}:" in failure.split(told)[0].splitlines()[-1], failure
+    assert "the source text at" not in failure, failure
+
+
 def test_a_thing_without_a_class_stops_the_build_and_the_rebuild_where_it_is_written(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:

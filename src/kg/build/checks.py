@@ -169,6 +169,8 @@ def _excerpt_place(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem
             # the first file that gives the quote, the files read again only until one does
             giving = (place for place in places if _gives(place.path, givers, quote))
             places = [next(giving, places[0])] if places else places
+        if problem.everywhere:
+            return f"{' and '.join(map(str, places)) or excerpt.value}: excerpt {excerpt.value}"
         return f"{places[0] if places else excerpt.value}: excerpt {excerpt.value}"
     cited_by = (quad.subject for quad in store.quads_for_pattern(None, None, excerpt))
     citing = min(  # the first by IRI, not in the store's own order

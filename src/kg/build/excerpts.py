@@ -24,6 +24,7 @@ class ExcerptProblem:
     excerpt: ox.NamedNode | ox.BlankNode  # as the store holds it
     message: str
     quote: ox.Literal | None = None  # the quote that does not match, where that is the problem
+    everywhere: bool = False  # named at every place the excerpt is described, which is the problem
 
 
 def excerpt_turtle(slug: str, document: URIRef, text: str, quote: str, occurrence: int | None = None) -> str:
@@ -57,8 +58,18 @@ def check_excerpts(
         return 0, []
     rows = sorted(_selectors(store, text), key=_Selectors.order)
     problems: list[ExcerptProblem] = []
+    sources: dict[ox.NamedNode | ox.BlankNode, set[SelectorValue]] = {}
+    for row in rows:
+        sources.setdefault(row.excerpt, set()).update([row.source] if row.source is not None else [])
+    twice = {excerpt for excerpt, of in sources.items() if len(of) > 1}
+    for excerpt in sorted(twice, key=term_order):  # one name given in two sources: not each row's mismatch
+        said = ", ".join(sorted(source.value for source in sources[excerpt]))
+        told = f"is described as quoting {len(sources[excerpt])} sources ({said}); name each excerpt once"
+        problems.append(ExcerptProblem(excerpt, told, everywhere=True))
     reading: tuple[URIRef | None, str] = (None, "")
     for row in rows:
+        if row.excerpt in twice:
+            continue
         source = URIRef(row.source.value) if row.source is not None else None
         if source not in texts:
             problems.append(ExcerptProblem(row.excerpt, f"its source {source} has no text under sources/"))
