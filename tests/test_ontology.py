@@ -114,3 +114,14 @@ def test_owl_rl_closure_with_prov_o_axioms_is_consistent(project) -> None:
     clashes = owl_rl_clashes(graph)
     assert len(graph) > before, "the closure inferred nothing, so it did not run"
     assert not clashes, "OWL 2 RL inconsistencies:\n" + "\n".join(clashes)
+
+
+def test_the_ontology_and_the_dataset_name_one_licence(project_root: Path) -> None:
+    """The ontology named https://opensource.org/licenses/MIT and the dataset's description
+    https://spdx.org/licenses/MIT: two IRIs a harvester took for two licences."""
+    from rdflib.namespace import DCTERMS
+
+    from kg.store.description import LICENCE
+
+    ontology = Graph().parse(project_root / "ontology" / "opioid-kg.ttl")
+    assert {str(licence) for licence in ontology.objects(None, DCTERMS.license)} == {LICENCE}
