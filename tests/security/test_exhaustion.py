@@ -309,3 +309,38 @@ def test_pictures_drawn_for_eight_clients_leave_threads_for_others(exposed) -> N
     statuses = draw_charts(exposed, sources, 12, lambda: bystander_reads(exposed))
     assert 200 in statuses and 503 in statuses and set(statuses) <= {200, 429, 503}, sorted(set(statuses))
     assert alive(exposed)
+
+
+def test_addresses_new_with_each_request_leave_a_known_bystander_its_queries(exposed) -> None:
+    """Attackers asking slow queries from a new address each time were each "light" to the gate (no
+    use lately): they filled the threads kept for light clients, and a bystander known to be light
+    was refused 503 for every query, those the cache held too."""
+    cached = tagged(SIMPLE)
+    assert (
+        exposed.get("/sparql", "application/sparql-results+json", query=cached, source=BYSTANDER).status
+        == 200
+    )
+    stop = time.monotonic() + 10
+    addresses = count(1)
+    statuses: list[int] = []
+
+    def attack() -> None:
+        while time.monotonic() < stop:
+            n = next(addresses)
+            source = f"127.0.{2 + n // 250}.{1 + n % 250}"
+            statuses.append(exposed.post_form("/sparql", {"query": tagged(CROSS)}, source=source).status)
+
+    attackers = [threading.Thread(target=attack) for _ in range(15)]
+    for thread in attackers:
+        thread.start()
+    time.sleep(2)
+    seen = []
+    for asked in range(8):
+        text = cached if asked % 2 else tagged(SIMPLE)
+        reply = exposed.get("/sparql", "application/sparql-results+json", query=text, source=BYSTANDER)
+        seen.append((asked, reply.status, reply.headers.get("cache-status"), reply.body[:200]))
+        time.sleep(0.3)
+    for thread in attackers:
+        thread.join(60)
+    assert 503 in statuses, sorted(set(statuses))  # the attackers filled what the gate allows them
+    assert all(status == 200 for _, status, _, _ in seen), seen

@@ -105,25 +105,27 @@ class Busy(KgError):
 
 class Gate:
     """At most `capacity` requests at once in costly work (a query, a picture drawn, a search), and at
-    most `per_client` of one client; `reserve` more for light clients (those that used little lately),
-    so that a bystander is answered while others fill the capacity; the rest of the HTTP threads stay
-    for what costs little (a page, a static file, a cached answer). A request waiting for a worker or
-    for its turn to draw holds its thread: without the gate, sixteen requests for pictures, from one
-    client or from eight, held every thread and a bystander waited 9–12 s for a static file. Work
-    within work (a picture's queries) is one request: a thread already inside passes again. None is
-    the server itself, never held to it."""
+    most `per_client` of one client; `reserve` more for a client that ranks before someone holding the
+    gate (the rank the workers' queue gives: 0 known to be light, 1 not known, 2 heavy), so that a
+    bystander is answered while heavier clients fill the capacity, and an address new with each
+    request cannot take the reserve from a known one; the rest of the HTTP threads stay for what costs
+    little (a page, a static file, a cached answer). A request waiting for a worker or for its turn to
+    draw holds its thread: without the gate, sixteen requests for pictures, from one client or from
+    eight, held every thread and a bystander waited 9–12 s for a static file. Work within work (a
+    picture's queries) is one request: a thread already inside passes again. None is the server
+    itself, never held to it."""
 
     def __init__(self, capacity: int, per_client: int, reserve: int = 0) -> None:
         self.capacity = capacity
         self.per_client = per_client
         self.reserve = reserve
         self._inside: dict[str, int] = {}
-        self._total = 0
+        self._ranks = [0, 0, 0]  # how many holders of each rank
         self._lock = threading.Lock()
         self._depth = threading.local()
 
     @contextmanager
-    def held(self, client: str | None, light: bool = False) -> Iterator[None]:
+    def held(self, client: str | None, rank: int = 1) -> Iterator[None]:
         depth = getattr(self._depth, "value", 0)
         if client is None or depth:
             self._depth.value = depth + 1
@@ -133,19 +135,21 @@ class Gate:
                 self._depth.value = depth
             return
         with self._lock:
-            if self._total >= self.capacity + (self.reserve if light else 0):
+            total = sum(self._ranks)
+            before_someone = any(self._ranks[rank + 1 :])
+            if total >= self.capacity + (self.reserve if before_someone else 0):
                 raise Busy("the server is busy with costly work; try again in a moment")
             if self._inside.get(client, 0) >= self.per_client:
                 raise TooMany(client)
             self._inside[client] = self._inside.get(client, 0) + 1
-            self._total += 1
+            self._ranks[rank] += 1
         self._depth.value = 1
         try:
             yield
         finally:
             self._depth.value = 0
             with self._lock:
-                self._total -= 1
+                self._ranks[rank] -= 1
                 self._inside[client] -= 1
                 if not self._inside[client]:
                     del self._inside[client]

@@ -55,6 +55,7 @@ class Usage:
         self.half_life = half_life
         self._clock = clock
         self._charged: dict[str, tuple[float, float, float]] = {}  # total, longest, when
+        self._first: dict[str, float] = {}  # when each client remembered was first charged
         self._lock = threading.Lock()
 
     def of(self, client: str | None) -> float:
@@ -75,10 +76,21 @@ class Usage:
         with self._lock:
             total, longest = self._now(client)
             self._charged[client] = (total + seconds, max(longest, seconds), self._clock())
+            self._first.setdefault(client, self._clock())
             if len(self._charged) > MAX_CLIENTS:
                 lightest = sorted(self._charged, key=lambda key: self._now(key)[0])[: MAX_CLIENTS // 2]
                 for key in lightest:
                     del self._charged[key]
+                    self._first.pop(key, None)
+
+    def known_for(self, client: str | None) -> float:
+        """Seconds since `client` was first charged, of those remembered; 0 for one not remembered
+        (the server itself is known forever)."""
+        if client is None:
+            return math.inf
+        with self._lock:
+            first = self._first.get(client)
+            return 0.0 if first is None else self._clock() - first
 
     def known(self, client: str | None) -> bool:
         """Whether `client` ran a query lately (the server itself is always known)."""

@@ -146,7 +146,7 @@ def _explained(text: str, message: str) -> str:
     """`message` in words a beginner can act on, read in this process and charged to the client as
     the reading of its query is; the engine's own message where the client may not be charged more."""
     try:
-        return services().pool.worked(client(), lambda: explain(text, message))
+        return services().pool.worked(client(), lambda: explain(text, message), gated=False)
     except KgError:
         return message
 

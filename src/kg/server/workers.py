@@ -12,6 +12,7 @@ process runs is in `kg.server.worker`; it is forked by `kg.server.forkserver`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import queue
@@ -135,6 +136,7 @@ class Worker:
 # once, and as many waiting: a browser asks for every picture of a page together (the charts page
 # shows several), and one at a time made the last of them 429.
 WORK_PER_CLIENT = 8
+KNOWN_AFTER = 1.0  # seconds after its first charge a client counts as known to the gate
 T = TypeVar("T")
 
 
@@ -336,16 +338,19 @@ class WorkerPool:
             raise ServiceError.of(cached)
         return cached
 
-    def worked(self, client: str | None, work: Callable[[], T]) -> T:
+    def worked(self, client: str | None, work: Callable[[], T], *, gated: bool = True) -> T:
         """Work done in this process for `client`, not in a worker (a picture drawn, a search of the
         index held here, a client's query read before a worker reads it): held to its budget, at most
         WORK_PER_CLIENT pieces at once (slots of their own, since a drawing may ask queries), and
         charged the CPU time it took, as a query is charged its worker's time. Uncharged, a client
         asking for pictures of ever new queries (seconds of drawing each), or searches of a hundred
-        words, slowed every page for free."""
+        words, slowed every page for free. Work that is short and waits for nothing (the reading of a
+        client's text, of bounded length) is not `gated`: it holds no thread long, and a cached answer
+        asked meanwhile must not wait for the gate."""
         self.within_budget(client)
+        held = self._held(client) if gated else contextlib.nullcontext()
         try:
-            with self._held(client), self.work_slots.slot(client):
+            with held, self.work_slots.slot(client):
                 started = time.thread_time()
                 try:
                     return work()
@@ -361,11 +366,18 @@ class WorkerPool:
         """Costly work holds one of the HTTP threads the gate allows it, or is refused at once; the
         server's own reading ahead (`in_background`) holds none, in a thread of its own."""
         try:
-            light = self.usage.of(client) < self.timeout / 2  # as the workers' queue tells them
-            with self.gate.held(client if held_to_budget() else None, light):
+            with self.gate.held(client if held_to_budget() else None, self._rank(client)):
                 yield
         except Busy as busy:
             raise ServiceError(503, str(busy), retry_after=1) from None
+
+    def _rank(self, client: str | None) -> int:
+        """Where `client` stands at the gate, as the workers' queue ranks it: 0 known to be light (no
+        query of half a time limit lately, first charged more than KNOWN_AFTER ago: from before this
+        request), 1 not known, 2 heavy."""
+        if self.usage.longest(client) >= self.timeout / 2:
+            return 2
+        return 0 if self.usage.known_for(client) > KNOWN_AFTER else 1
 
     def _too_many(self, doing: str) -> ServiceError:
         return ServiceError(
