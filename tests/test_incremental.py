@@ -407,19 +407,22 @@ def test_a_value_described_nowhere_stops_the_build_and_the_rebuild_where_it_is_n
         f" (did you mean <{ID}substance/opium-poppy>?)"
     ) in failure, failure
     _edit(statistics, "kg:substance substance:opium-popy ;", "kg:substance substance:opium-poppy ;")
-    # a name of a vocabulary the graph describes other names of, where a link to a web page is none
-    _edit(
-        statistics,
-        "kg:unit unit:HA ;",
-        "kg:unit unit:HA ; rdfs:seeAlso unit:HAA, <https://example.org/page> ;",
+    # a name of a namespace whose instances the ontology describes (a unit), written in another case
+    # too; a link to a web page, to a vocabulary's term or to a page of the project's site is no name
+    links = (
+        "unit:HAA, <https://example.org/page>, <https://schema.org/Drug>,"
+        " <http://purl.org/dc/terms/DCMIType>, <https://w3id.org/opioid-kg/docs/model.html>,"
+        f" <https://w3id.org/opioid-kg/graph/data>, <{ID}country/us>"
     )
+    _edit(statistics, "kg:unit unit:HA ;", f"kg:unit unit:HA ; rdfs:seeAlso {links} ;")
     failure = _rebuild_fails_as_clean(library, tmp_path)
     assert (
         f"{statistics}:34: <http://qudt.org/vocab/unit/HAA> is described nowhere"
         " (did you mean <http://qudt.org/vocab/unit/HA>?)"
     ) in failure, failure
-    assert "example.org" not in failure and failure.count("is described nowhere") == 1, failure
-    _edit(statistics, " rdfs:seeAlso unit:HAA, <https://example.org/page> ;", "")
+    assert f"<{ID}country/us> is described nowhere (did you mean <{ID}country/US>?)" in failure, failure
+    assert failure.count("is described nowhere") == 2, failure
+    _edit(statistics, f" rdfs:seeAlso {links} ;", "")
     # a thing's whole description taken away, an observation still naming it where no shape gives a class
     extra = library / "graph" / FIXTURE / "data" / "zz-extra.ttl"
     extra.write_text(

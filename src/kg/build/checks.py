@@ -123,10 +123,9 @@ def check_described(store: ox.Store, index: SubjectIndex, among: set[ox.NamedNod
     """Every value of the data that may be a misspelt name is described, in the data or the ontology;
     of `among` only, when given (what a rebuild's change named or described). Raises BuildFailed."""
     graphs = [named(name) for name in DATA_GRAPHS]
-    describing = [*graphs, named("ontology")]
-    undescribed = undescribed_values(store, graphs, describing, among)
+    undescribed = undescribed_values(store, graphs, named("ontology"), among)
     if undescribed:
-        raise BuildFailed(describe_undescribed(store, undescribed, describing, index))
+        raise BuildFailed(describe_undescribed(store, undescribed, [*graphs, named("ontology")], index))
 
 
 @dataclass(frozen=True)

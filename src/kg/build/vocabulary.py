@@ -30,7 +30,7 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
-from kg.namespaces import BASE
+from kg.namespaces import ID
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
 UNDESCRIBED_SHOWN = 20  # values described nowhere named in one message
@@ -177,13 +177,18 @@ def describe_untyped(
 def undescribed_values(
     store: ox.Store,
     graphs: Sequence[ox.NamedNode],
-    describing: Sequence[ox.NamedNode],
+    ontology: ox.NamedNode,
     among: set[ox.NamedNode] | None = None,
 ) -> list[ox.NamedNode]:
-    """IRIs that `graphs` give as a value and no graph of `describing` gives a class, the first
+    """IRIs that `graphs` give as a value and none of them nor the `ontology` gives a class, the first
     UNDESCRIBED_SHOWN: of all, or of `among` only (what a rebuild's change named or described). Only
-    those of the project's namespace, or of a namespace of which `describing` types other names, are
-    kept: a link to a page of the web is no name of the graph's."""
+    the names of things are kept: those of the project's things (`ID`), and those of a namespace in
+    which the ontology gives a name a class that makes it an instance (a
+    unit, a concept, a measure), not only a vocabulary's term. A link to a page of the web, to a
+    vocabulary's term or to a new namespace is no name of the graph's. Which namespaces count depends
+    on the ontology alone, which a rebuild reads again whole when it changes, so a rebuild and a clean
+    build agree."""
+    describing = [*graphs, ontology]
     if among is None:
         answer = store.query(
             sparql("undescribed-values"), default_graph=list(graphs), named_graphs=list(describing)
@@ -199,7 +204,7 @@ def undescribed_values(
     def ours(node: ox.NamedNode) -> bool:
         space = _namespace(node.value)
         if space not in namespaces:
-            namespaces[space] = space.startswith(BASE) or bool(_described_in(store, space, describing))
+            namespaces[space] = space.startswith(str(ID)) or _instances_in(store, space, ontology)
         return namespaces[space]
 
     return sorted((node for node in found if ours(node)), key=lambda node: node.value)[:UNDESCRIBED_SHOWN]
@@ -221,6 +226,13 @@ def _namespace(iri: str) -> str:
     return iri[: max(iri.rfind("/"), iri.rfind("#")) + 1]
 
 
+def _instances_in(store: ox.Store, namespace: str, ontology: ox.NamedNode) -> bool:
+    """Whether the ontology gives a name of `namespace` a class that makes it an instance."""
+    answer = store.query(sparql("instances-in-namespace", namespace=namespace), named_graphs=[ontology])
+    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    return next(iter(answer), None) is not None
+
+
 def _described_in(store: ox.Store, namespace: str, describing: Sequence[ox.NamedNode]) -> list[str]:
     """The IRIs of `namespace` that a graph of `describing` gives a class."""
     answer = store.query(sparql("described-in-namespace", namespace=namespace), named_graphs=list(describing))
@@ -236,8 +248,9 @@ def describe_undescribed(
     lines = []
     for node in undescribed:
         space = _namespace(node.value)
-        local = {iri[len(space) :]: iri for iri in _described_in(store, space, describing)}
-        near = [local[name] for name in difflib.get_close_matches(node.value[len(space) :], local, 3, 0.75)]
+        local = {iri[len(space) :].casefold(): iri for iri in _described_in(store, space, describing)}
+        written = node.value[len(space) :].casefold()  # `country:us` is `country:US` misspelt
+        near = [local[name] for name in difflib.get_close_matches(written, local, 3, 0.75)]
         meant = f" (did you mean {' or '.join(f'<{iri}>' for iri in near)}?)" if near else ""
         lines.append(f"{index.find_use(node.value) or 'graph/'}: <{node.value}> is described nowhere{meant}")
     return (
