@@ -203,3 +203,15 @@ def test_an_interrupt_of_any_command_is_one_line(project_root: Path, monkeypatch
     monkeypatch.setattr(kg.cli.query, "load_catalogue", interrupted)
     result = CliRunner().invoke(main, ["--project", str(project_root), "queries"])
     assert (result.exit_code, result.output) == (130, "error: interrupted (SIGINT)\n")
+
+
+def test_ctrl_c_stops_a_server_as_sigterm_does_without_an_error(built, tmp_path: Path) -> None:
+    """Ctrl-C is how a server is stopped: it said `error: interrupted (SIGINT)` with status 130 where
+    SIGTERM exits 0."""
+    from server_fixtures import start_server
+
+    for sent in (signal.SIGINT, signal.SIGTERM):
+        server = start_server(built.store_path, tmp_path)
+        server.process.send_signal(sent)
+        assert server.process.wait(30) == 0, (sent, server.log.read_text())
+        assert "error:" not in server.log.read_text(), server.log.read_text()

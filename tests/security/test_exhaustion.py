@@ -18,7 +18,7 @@ from itertools import count
 
 import pytest
 from exposed_limits import CONNECTIONS_PER_CLIENT, IDLE_TIMEOUT, REQUEST_TIMEOUT
-from server_fixtures import KG, PROJECT, Reply, RunningServer
+from server_fixtures import KG, PROJECT, Reply, RunningServer, start_server
 
 ATTACKER = "127.0.0.2"
 BYSTANDER = "127.0.0.9"
@@ -344,3 +344,34 @@ def test_addresses_new_with_each_request_leave_a_known_bystander_its_queries(exp
         thread.join(60)
     assert 503 in statuses, sorted(set(statuses))  # the attackers filled what the gate allows them
     assert all(status == 200 for _, status, _, _ in seen), seen
+
+
+def test_a_server_of_two_threads_keeps_one_for_pages_while_costly_work_holds_the_other(
+    built, tmp_path
+) -> None:
+    """With `--threads 2` the gate let costly work hold one thread and gave the other to a client
+    ranking before the holder: both held, a static page waited for a slow query to end. One thread
+    now always stays for pages, files and cached answers."""
+    server = start_server(built.store_path, tmp_path, "--threads", "2", "--timeout", "4")
+    try:
+        for _ in range(2):  # the attacker's slow queries make it known as heavy
+            assert post(tagged(CROSS))(server).status == 504
+        holding = threading.Thread(target=post(tagged(CROSS)), args=(server,))
+        holding.start()
+        time.sleep(0.5)
+        newcomer: list[Reply] = []
+        second = threading.Thread(
+            target=lambda: newcomer.append(
+                server.post_form("/sparql", {"query": tagged(CROSS)}, source=BYSTANDER)
+            )
+        )
+        second.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert server.get("/api/queries", source="127.0.0.10").status == 200
+        waited = time.monotonic() - started
+        second.join(30)
+        holding.join(30)
+        assert waited < 2.0, (waited, newcomer[0].status if newcomer else None)
+    finally:
+        server.stop()

@@ -277,10 +277,12 @@ def serve_command(
     signal.signal(signal.SIGTERM, _exit)
     try:
         server.run()
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: no error
+        click.echo("stopped", err=True)
     finally:
         generations.close()  # a worker in the middle of a query would run on otherwise
 
 
 def _exit(signum: int, frame: object) -> None:
-    """SIGTERM ends the server as Ctrl-C does, so that its query workers are stopped with it."""
+    """SIGTERM ends the server as Ctrl-C does (status 0), so that its query workers are stopped with it."""
     raise SystemExit(0)
