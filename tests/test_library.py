@@ -152,7 +152,7 @@ def test_metadata_without_one_of_its_fields_names_it_and_the_file_and_line(
     metadata.write_text(text.replace(line, ""), "utf-8")
     message = _build_error(project_copy, tmp_path)
     assert f"A report with a text file {said}." in message, message
-    assert message.count("A report with a text file needs") == 1, message
+    assert message.count("Violation: A report with a text file needs") == 1, message
     assert f"sources/{REPORT}/source.ttl:" in message
 
 

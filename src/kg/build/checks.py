@@ -11,6 +11,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,6 +25,7 @@ from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
 from kg.build.queries import sparql
 from kg.build.shape_queries import ShapeQuery, ValidationPlan
+from kg.build.shown import faults_shown, first_of
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.validation import ValidationReport, validate
@@ -75,35 +77,49 @@ def check_stated_once(store: ox.Store, index: SubjectIndex, added: list[ox.Quad]
     recommendation's merge holds it once. Of the triples `added` only, when given (what a rebuild
     added). Raises BuildFailed naming where the triple's subject is described."""
     graphs = [named(name) for name in DATA_GRAPHS]
-    twice: list[tuple[ox.Triple, ox.NamedNode, ox.NamedNode]] = []
+    twice: dict[tuple[ox.Triple, frozenset[ox.NamedNode]], None] = {}  # each triple and its two graphs
+    found = 0
     if added is None:
         for first, second in itertools.combinations(graphs, 2):
-            twice += [(triple, first, second) for triple in _stated_in_both(store, first, second)]
+            kept, count = _stated_in_both(store, first, second, faults_shown() or None)
+            twice.update(((triple, frozenset((first, second))), None) for triple in kept)
+            found += count
     else:
         for quad in added:
             for other in graphs:
                 if quad.graph_name in graphs and other != quad.graph_name and _states(store, other, quad):
-                    twice.append((quad.triple, quad.graph_name, other))  # type: ignore[arg-type]  # a data quad's graph is named
+                    twice[quad.triple, frozenset((quad.graph_name, other))] = None  # type: ignore[arg-type]  # a data quad's graph is named
+        found = len(twice)
     if twice:
-        lines = sorted(
-            {
-                f"{' and '.join(map(str, index.find_all(_name(triple.subject)))) or 'graph/'}: {triple}"
-                f" is stated in the {' and the '.join(sorted(_graph_name(g) for g in pair))} graph"
-                for triple, *pair in twice
-            }
-        )
+
+        def described(pair: tuple[ox.Triple, frozenset[ox.NamedNode]]) -> str:
+            triple, stated_in = pair
+            places = " and ".join(map(str, index.find_all(_name(triple.subject)))) or "graph/"
+            graphs = " and the ".join(sorted(map(_graph_name, stated_in)))
+            return f"{places}: {triple} is stated in the {graphs} graph"
+
+        ordered = sorted(twice, key=lambda pair: (str(pair[0]), sorted(g.value for g in pair[1])))
         raise BuildFailed(
             "triples stated in two graphs, which the union of the graphs (the SPARQL default graph) counts"
-            " twice; state each once:\n" + "\n".join(lines)
+            " twice; state each once:\n" + "\n".join(first_of(ordered, described, found))
         )
 
 
-def _stated_in_both(store: ox.Store, first: ox.NamedNode, second: ox.NamedNode) -> list[ox.Triple]:
-    """The triples both graphs state, read whole here: an answer left to an error's frames would be
-    dropped on another thread, which pyoxigraph refuses."""
+def _stated_in_both(
+    store: ox.Store, first: ox.NamedNode, second: ox.NamedNode, keep: int | None
+) -> tuple[list[ox.Triple], int]:
+    """The first `keep` (all, for None) triples both graphs state, and how many they state in all,
+    read whole here: an answer left to an error's frames would be dropped on another thread, which
+    pyoxigraph refuses."""
     answer = store.query(sparql("stated-in-two-graphs", first=first.value, second=second.value))
     assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    return [ox.Triple(row["s"], row["p"], row["o"]) for row in answer]
+    kept: list[ox.Triple] = []
+    count = 0
+    for row in answer:
+        count += 1
+        if keep is None or len(kept) < keep:
+            kept.append(ox.Triple(row["s"], row["p"], row["o"]))
+    return kept, count
 
 
 def _states(store: ox.Store, graph: ox.NamedNode, quad: ox.Quad) -> bool:
@@ -203,21 +219,34 @@ def check_sources(
     if misplaced:
         raise BuildFailed("a source folder holds the text of one report, its own:\n" + "\n".join(misplaced))
     try:
-        problems = [
-            f"{index.find(str(document)) or document}: {document}: the SHA-256 of "
-            f"{text.named(sources_dir)} is {text.sha256}, not the recorded {text.recorded_sha256}"
-            + (CONVERTED if text.converted_line_endings() else "")
+        changed = [
+            (document, text)
             for document, text in texts.items()
             if text.recorded_sha256 is not None and text.recorded_sha256 != text.sha256
         ]
         only = reached.excerpts if reached is not None else None
         count, excerpt_problems = check_excerpts(store, every, only)
+
+        def changed_text(item: tuple[URIRef, SourceText]) -> str:  # reads the text again, hence here
+            document, text = item
+            return (
+                f"{index.find(str(document)) or document}: {document}: the SHA-256 of "
+                f"{text.named(sources_dir)} is {text.sha256}, not the recorded {text.recorded_sha256}"
+                + (CONVERTED if text.converted_line_endings() else "")
+            )
+
+        problems: list[Callable[[], str]] = [partial(changed_text, item) for item in changed]
+        problems += [partial(_excerpt_problem, store, index, problem) for problem in excerpt_problems]
+        lines = first_of(problems, lambda problem: problem())
     except OSError as error:
         raise BuildFailed(f"cannot read source text: {error}") from None
-    problems += [f"{_excerpt_place(store, index, p)}: {p.message}" for p in excerpt_problems]
-    if problems:
-        raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(problems))
+    if lines:
+        raise BuildFailed("excerpts do not match their sources:\n" + "\n".join(lines))
     return count
+
+
+def _excerpt_problem(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem) -> str:
+    return f"{_excerpt_place(store, index, problem)}: {problem.message}"
 
 
 def _folders_not_their_reports(
@@ -306,7 +335,7 @@ def check_data_cube(store: ox.Store, checks: Path) -> None:
     union of the store's graphs, checked in place by the grouped form of the constraints."""
     cube = check_cube_store(store, checks, grouped=True)
     if cube.violations:
-        lines = "\n".join(violation.message() for violation in cube.violations)
+        lines = "\n".join(first_of(cube.violations, lambda violation: violation.message()))
         raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
 
 

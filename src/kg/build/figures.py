@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
+from kg.build.shown import first_of
 from kg.store.sparql import with_values
 
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
@@ -53,7 +54,6 @@ _WORD = re.compile(r"\b(" + "|".join(WORDS) + r")\b" + _SCALE, re.IGNORECASE)
 # Between the two ends of a range whose scale is written once: "$1.5-2 billion", "1.5 to 2 million".
 _RANGE = re.compile(r"\s*(?:-|\u2013|to)\s*\$?\s*")
 _YEAR = re.compile(r"(-?[0-9]{4,})(?:Z|[+-][0-9]{2}:[0-9]{2})?")  # a gYear's lexical form
-SHOWN = 20  # statements named in one error; a count of the rest
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,8 +132,6 @@ def unwritten_figures(store: ox.Store, only: set[str] | None = None) -> list[Unw
 
 
 def describe_unwritten(found: list[UnwrittenFigure], index: SubjectIndex) -> str:
-    """The figures, each at the place its statement is written, the first SHOWN."""
-    lines = [f"{index.find(one.statement) or one.statement}: {one}" for one in found[:SHOWN]]
-    if len(found) > SHOWN:
-        lines.append(f"and {len(found) - SHOWN} more")
+    """The figures, each at the place its statement is written, the first few (`kg.build.shown`)."""
+    lines = first_of(found, lambda one: f"{index.find(one.statement) or one.statement}: {one}")
     return "a figure is not written in its excerpts:\n" + "\n".join(lines)

@@ -67,6 +67,7 @@ from kg.build.pieces import counted_pieces
 from kg.build.project import ProjectFiles, check_outputs_apart, check_project, input_files, source_ids
 from kg.build.reach import Revalidation
 from kg.build.serializations import ONE_WRITER_BELOW, Serializing, graph_quads
+from kg.build.shown import faults_shown
 from kg.build.store_validation import validation_texts
 from kg.build.streaming import sort_nquads, split_by_graph
 from kg.build.tables import write_tables
@@ -169,6 +170,7 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
     check_outputs_apart(root, dist, store)
     query_threads()  # a wrong KG_QUERY_THREADS fails the build before it starts
     in_memory_up_to()  # and so does a wrong KG_CHECK_IN_MEMORY_QUADS
+    faults_shown()  # or KG_VIOLATIONS_SHOWN
     phases = _Phases()
     generations = Generations(store, dist)
     generations.check_place((PARSED, REACH))  # before anything is written beside them
@@ -556,7 +558,8 @@ def _check(
                 shapes = quads_graph(split / "shapes.nq") if (split / "shapes.nq").is_file() else Graph()
                 if ahead is not None:  # after the checks, in their thread
                     beside.submit(_analyse_ahead, store, shapes, ahead, validated)
-                report = check_shapes(store, shapes, index, only_data=True, asked=asked, stop=failed)
+                # located only for what the error names (`ValidationReport.summary`)
+                report = check_shapes(store, shapes, None, only_data=True, asked=asked, stop=failed)
             except BaseException:
                 if checked.exception() is not None:  # the checks' failure comes first
                     checked.result()
@@ -569,7 +572,7 @@ def _check(
     if cube_failure is not None:
         raise cube_failure
     if not report.conforms:
-        raise BuildFailed(f"SHACL validation failed:\n\n{report.as_text()}")
+        raise BuildFailed(f"SHACL validation failed:\n\n{report.summary(index, faults_shown())}")
     if undescribed is not None:
         raise undescribed
     return report, excerpt_count
