@@ -204,7 +204,7 @@ def undescribed_values(
     def ours(node: ox.NamedNode) -> bool:
         space = _namespace(node.value)
         if space not in namespaces:
-            namespaces[space] = space.startswith(str(ID)) or _instances_in(store, space, ontology)
+            namespaces[space] = _as_ours(space).startswith(str(ID)) or _instances_in(store, space, ontology)
         return namespaces[space]
 
     return sorted((node for node in found if ours(node)), key=lambda node: node.value)[:UNDESCRIBED_SHOWN]
@@ -221,6 +221,13 @@ def _typed_in(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode
     )
 
 
+def _as_ours(iri: str) -> str:
+    """`iri` spelt with https where it names a thing of the project's with http: valid RDF, and a fact
+    naming it is lost to every question on the thing."""
+    http = "http://" + str(ID).removeprefix("https://")
+    return "https://" + iri.removeprefix("http://") if iri.startswith(http) else iri
+
+
 def _namespace(iri: str) -> str:
     """The IRI up to its last `/` or `#`: the namespace a prefix would name."""
     return iri[: max(iri.rfind("/"), iri.rfind("#")) + 1]
@@ -229,8 +236,8 @@ def _namespace(iri: str) -> str:
 def _instances_in(store: ox.Store, namespace: str, ontology: ox.NamedNode) -> bool:
     """Whether the ontology gives a name of `namespace` a class that makes it an instance."""
     answer = store.query(sparql("instances-in-namespace", namespace=namespace), named_graphs=[ontology])
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    return next(iter(answer), None) is not None
+    assert isinstance(answer, ox.QueryBoolean)  # an ASK
+    return bool(answer)
 
 
 def _described_in(store: ox.Store, namespace: str, describing: Sequence[ox.NamedNode]) -> list[str]:
@@ -247,8 +254,9 @@ def describe_undescribed(
     with the described names of its namespace it is closest to."""
     lines = []
     for node in undescribed:
-        space = _namespace(node.value)
-        local = {iri[len(space) :].casefold(): iri for iri in _described_in(store, space, describing)}
+        space, meant_space = _namespace(node.value), _namespace(_as_ours(node.value))
+        described = _described_in(store, meant_space, describing)
+        local = {iri[len(meant_space) :].casefold(): iri for iri in described}
         written = node.value[len(space) :].casefold()  # `country:us` is `country:US` misspelt
         near = [local[name] for name in difflib.get_close_matches(written, local, 3, 0.75)]
         meant = f" (did you mean {' or '.join(f'<{iri}>' for iri in near)}?)" if near else ""
