@@ -74,6 +74,7 @@ def problem(series: list[Series]) -> str:
     return ""
 
 
+@canvas.one_at_a_time
 def chart(
     series: list[Series],
     *,

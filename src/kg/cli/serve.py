@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from kg.cli.context import Context, Seconds, pass_context, store_option
+from kg.network.canvas import import_in_background
 from kg.server.config import (
     DEFAULT_CACHE_MB,
     DEFAULT_CLIENT_BUDGET,
@@ -253,6 +254,7 @@ def serve_command(
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     read_ahead(app)
+    import_in_background()  # matplotlib, before the first picture asks for it
     # waitress removes X-Forwarded-For from every peer but the proxy; `forwarded_client` reads it
     proxy = {
         "trusted_proxy": trusted_proxy,

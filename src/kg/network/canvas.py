@@ -9,9 +9,11 @@ classes.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from matplotlib import rc_context as rc_context
@@ -42,6 +44,9 @@ MODULE_OF = {
 }
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+_DRAWING = threading.RLock()  # see `one_at_a_time`
 _IMPORTING = threading.Lock()  # matplotlib's modules import one another: two threads must not start at once
 
 if not TYPE_CHECKING:  # the type checker reads the imports above, so that a misspelt name is an error
@@ -50,11 +55,16 @@ if not TYPE_CHECKING:  # the type checker reads the imports above, so that a mis
         """The matplotlib object `name`; the first use imports every one of them, once, and keeps them."""
         if name not in MODULE_OF:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        with _IMPORTING:
-            for each, module in MODULE_OF.items():
-                globals()[each] = getattr(importlib.import_module(module), each)
-            _texts_as_data()
+        _import_all()
         return globals()[name]
+
+
+def _import_all() -> None:
+    """Every matplotlib object this module gives, imported and kept."""
+    with _IMPORTING:
+        for each, module in MODULE_OF.items():
+            globals()[each] = getattr(importlib.import_module(module), each)
+        _texts_as_data()
 
 
 def _texts_as_data() -> None:
@@ -67,3 +77,25 @@ def _texts_as_data() -> None:
 
     matplotlib.rcParams["text.parse_math"] = False
     pyparsing.ParserElement.disable_memoization()
+
+
+def import_in_background() -> None:
+    """Import matplotlib in a thread of its own, for a server that will draw: the first picture asked
+    for imported it (a second of CPU) while requests waited, and a bystander's static file, asked as
+    sixteen connections wanted charts, took 3 s."""
+    threading.Thread(target=_import_all, name="import-matplotlib", daemon=True).start()
+
+
+def one_at_a_time(draw: Callable[P, R]) -> Callable[P, R]:
+    """`draw`, run by one thread of the process at a time (a drawing within another goes on). Drawing
+    holds Python's lock, so two at once are no quicker than one after the other; seven at once, a
+    server's threads for costly work, left its one other thread so little of it that a static file
+    took 2-3 s. matplotlib's settings are global too: a save's own, changed and put back, are not
+    changed by another thread meanwhile."""
+
+    @functools.wraps(draw)
+    def drawing(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _DRAWING:
+            return draw(*args, **kwargs)
+
+    return drawing

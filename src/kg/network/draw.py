@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ RELATION_COLOURS = {
     "memberOfGroup": "#999999",
     "broader": "#CC79A7",
 }
-_SETTINGS = threading.Lock()  # held while matplotlib's global settings are changed for a save
 LINE = 1.45 / 72  # inches a line of text takes per point of type, with leading
 CAPTION_SPACING = 1.25  # a caption line's height, in points per point of type: drawn so, counted so
 FADED = 0.4
@@ -62,6 +60,7 @@ class Words:
     description: str = ""
 
 
+@canvas.one_at_a_time
 def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = "") -> bytes:
     """The figure as SVG (text kept as text, stable ids) or PNG bytes, carrying its title and description
     (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes."""
@@ -70,8 +69,7 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
     canvas.FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Text stays text in SVG (searchable, editable); a fixed salt keeps element ids stable across runs.
-    # The settings are global: another thread leaving its own context would reset them mid-save.
-    with _SETTINGS, canvas.rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
+    with canvas.rc_context({"svg.fonttype": "none", "svg.hashsalt": "opioid-kg"}):
         metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
         if fmt == "png" and title:
             metadata |= {"Title": title, "Description": description}
@@ -120,6 +118,7 @@ def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str
     return render_columns(chain, positions, columns, styles, legend, words, fmt, PRESETS[preset])
 
 
+@canvas.one_at_a_time
 def render_columns(
     network: nx.Graph,
     positions: Positions,
@@ -223,6 +222,7 @@ def add_caption(figure: canvas.Figure, left: float, lines: list[str], size: Pres
     )
 
 
+@canvas.one_at_a_time
 def legend_height(handles: Sequence[canvas.Artist], ncol: int, size: Preset) -> float:
     """The legend's height in inches, measured as drawn on a figure as wide as the picture: counting
     rows of text left a blank band between the legend and what follows it."""

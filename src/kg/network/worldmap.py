@@ -147,6 +147,7 @@ def source_line(caption: str) -> str:
     return caption[start:] if start >= 0 else ""
 
 
+@canvas.one_at_a_time
 def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> bytes:
     """The view's flows on a world map, as SVG (text as text, ids per country and leg) or PNG.
 
