@@ -354,7 +354,7 @@ def test_the_union_of_the_graphs_holds_each_triple_once(request: pytest.FixtureR
     ]
 
     def count(text: str) -> int:
-        return int(next(iter(store.query(text, default_graph=data)))["n"].value)  # type: ignore[index,union-attr]
+        return int(next(iter(store.query(text, default_graph=data)))["n"].value)  # type: ignore[index,union-attr]  # a SELECT of one row
 
     every = count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert every == count("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")

@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILED = 1  # the input was understood but the work failed: violations, a push that did not verify
 EXIT_BAD_INPUT = 2  # the input is wrong or missing: a file, a name, a parameter, a store
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
 
 
 class KgError(Exception):

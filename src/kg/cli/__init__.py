@@ -13,7 +13,7 @@ import click
 
 from kg import __version__
 from kg.cli.context import Context, fail
-from kg.errors import KgError
+from kg.errors import EXIT_INTERRUPTED, KgError
 
 # Sub-command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
 class Interrupted(KgError):
     """Ctrl-C, as a shell reports a command it stopped (128 + SIGINT)."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
