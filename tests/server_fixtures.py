@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,17 +130,20 @@ class RunningServer:
                 self.process.wait(5)
 
 
-def start_server(store: Path | str, log_dir: Path, *options: str) -> RunningServer:
+def start_server(
+    store: Path | str, log_dir: Path, *options: str, launcher: Sequence[str] = ()
+) -> RunningServer:
     """`kg serve` on `store`, a folder (with the build output beside it, where there is one) or an
     endpoint's URL, on a port the system picks (`--port 0`, read back from its log, so that parallel
-    tests never race for one); returns once /sparql answers, or fails with the server's log."""
+    tests never race for one); returns once /sparql answers, or fails with the server's log.
+    `launcher` is a command that runs the rest, as the test of Ctrl-C starts it in the foreground."""
     if isinstance(store, Path) and (store.parent / "dist").is_dir():
         options = ("--dist", str(store.parent / "dist"), *options)
     handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=log_dir)
     log = Path(name)
     with os.fdopen(handle, "wb") as output:
         process = subprocess.Popen(
-            [str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", "0"]
+            [*launcher, str(KG), "--project", str(PROJECT), "serve", "--store", str(store), "--port", "0"]
             + list(options),
             stdout=output,
             stderr=subprocess.STDOUT,

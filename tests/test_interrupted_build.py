@@ -211,7 +211,10 @@ def test_ctrl_c_stops_a_server_as_sigterm_does_without_an_error(built, tmp_path:
     from server_fixtures import start_server
 
     for sent in (signal.SIGINT, signal.SIGTERM):
-        server = start_server(built.store_path, tmp_path)
-        server.process.send_signal(sent)
-        assert server.process.wait(30) == 0, (sent, server.log.read_text())
+        server = start_server(built.store_path, tmp_path, launcher=[sys.executable, "-c", FOREGROUND])
+        try:
+            server.process.send_signal(sent)
+            assert server.process.wait(30) == 0, (sent, server.log.read_text())
+        finally:
+            server.stop()  # not left running, if it did not stop
         assert "error:" not in server.log.read_text(), server.log.read_text()
