@@ -13,6 +13,9 @@ import inspect
 import subprocess
 import sys
 import threading
+import time
+
+import pytest
 
 from kg.network import canvas
 from kg.network.draw import save
@@ -51,6 +54,9 @@ def test_pictures_saved_on_many_threads_at_once_keep_their_text_as_text() -> Non
 # do on a server that has drawn nothing yet; prints how many failed, and the first failure.
 FIRST_DRAWINGS = """
 import threading
+import time
+
+import pytest
 from kg.network import canvas
 NAMES = ["Line2D", "Bbox", "Figure", "PathPatch", "FigureCanvasAgg", "Axes", "Path", "rc_context"]
 start = threading.Barrier(len(NAMES))
@@ -94,3 +100,27 @@ def test_the_names_the_type_checker_reads_are_the_names_given_when_drawing() -> 
     assert checked == {name: (module, name) for name, module in canvas.MODULE_OF.items()}
     for name, (module, original) in checked.items():
         assert getattr(canvas, name) is getattr(importlib.import_module(module), original)
+
+
+def test_a_drawing_waits_for_its_turn_at_most_as_long_as_it_is_told() -> None:
+    """Pictures are drawn one at a time; a server's drawing waited for its turn for as long as those
+    before it took (seven in line outlasted their clients' 30 s), and is now refused past its wait."""
+    drawing, release = threading.Event(), threading.Event()
+
+    @canvas.one_at_a_time
+    def slow() -> None:
+        drawing.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=slow)
+    holder.start()
+    try:
+        assert drawing.wait(30)
+        started = time.monotonic()
+        with pytest.raises(canvas.DrawingBusy, match="other pictures were being drawn for 0.3 s") as busy:
+            canvas.waiting_at_most(0.3, lambda: picture(1))
+        assert time.monotonic() - started < 10 and busy.value.status == 503 and busy.value.retry_after == 1
+    finally:
+        release.set()
+        holder.join(30)
+    assert b"picture 1" in canvas.waiting_at_most(0.3, lambda: picture(1))  # its turn, once free

@@ -296,9 +296,10 @@ def bystander_reads(server: RunningServer) -> float:
 def test_pictures_drawn_for_one_client_leave_threads_and_time_for_others(exposed) -> None:
     """Sixteen connections from one address asking for charts of new queries, each drawn in the web
     process: those waiting their turn held every HTTP thread, and a bystander waited 9–10 s for a
-    static file or a query. One client now holds at most half the threads costly work may."""
+    static file or a query. One client now holds at most half the threads costly work may, and a
+    picture waits for its turn to be drawn at most the queue wait (503, ask again)."""
     statuses = draw_charts(exposed, [ATTACKER] * 16, 12, lambda: bystander_waits(exposed))
-    assert 200 in statuses and 429 in statuses and set(statuses) <= {200, 429}, sorted(set(statuses))
+    assert 200 in statuses and 429 in statuses and set(statuses) <= {200, 429, 503}, sorted(set(statuses))
     assert alive(exposed)
 
 

@@ -13,7 +13,10 @@ import functools
 import importlib
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from kg.errors import KgError
 
 if TYPE_CHECKING:
     from matplotlib import rc_context as rc_context
@@ -47,6 +50,7 @@ MODULE_OF = {
 P = ParamSpec("P")
 R = TypeVar("R")
 _DRAWING = threading.RLock()  # see `one_at_a_time`
+_TURN_WAIT: ContextVar[float | None] = ContextVar("turn_wait", default=None)  # see `waiting_at_most`
 _IMPORTING = threading.Lock()  # matplotlib's modules import one another: two threads must not start at once
 
 if not TYPE_CHECKING:  # the type checker reads the imports above, so that a misspelt name is an error
@@ -95,7 +99,30 @@ def one_at_a_time(draw: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(draw)
     def drawing(*args: P.args, **kwargs: P.kwargs) -> R:
-        with _DRAWING:
+        wait = _TURN_WAIT.get()
+        if not _DRAWING.acquire(timeout=-1 if wait is None else wait):
+            raise DrawingBusy(f"other pictures were being drawn for {wait:g} s; ask again in a moment")
+        try:
             return draw(*args, **kwargs)
+        finally:
+            _DRAWING.release()
 
     return drawing
+
+
+class DrawingBusy(KgError):
+    """Other pictures were drawn for as long as a drawing may wait for its turn."""
+
+    status = 503
+    retry_after = 1
+
+
+def waiting_at_most(seconds: float, draw: Callable[[], R]) -> R:
+    """`draw()`, each drawing it makes waiting at most `seconds` for its turn (then DrawingBusy): a
+    server's request is refused, to ask again, rather than wait out a queue of pictures (seven in
+    line, drawn one after the other on a busy machine, outlasted their clients' 30 s)."""
+    token = _TURN_WAIT.set(seconds)
+    try:
+        return draw()
+    finally:
+        _TURN_WAIT.reset(token)

@@ -23,6 +23,7 @@ from typing import TypeVar, cast
 
 from flask import current_app, has_request_context, request
 
+from kg.network.canvas import waiting_at_most
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.counts import counted
 from kg.query.internal import typed
@@ -228,7 +229,12 @@ class Services:
         """A picture kept in the cache under `key`, drawn when it is not there for the current request's
         client, held to its budget and charged for the drawing (`WorkerPool.worked`)."""
         asking = client()
-        return self.cache.get_or_make(key, lambda: self.pool.worked(asking, draw))
+        wait = self.config.queue_wait  # for a turn to draw, as for a worker
+
+        def drawn() -> bytes:
+            return self.pool.worked(asking, lambda: waiting_at_most(wait, draw))
+
+        return self.cache.get_or_make(key, drawn)
 
     def run(self, query: Query) -> Answer:
         """Answer a query for the client of the current request, within every limit."""
