@@ -217,4 +217,5 @@ def test_ctrl_c_stops_a_server_as_sigterm_does_without_an_error(built, tmp_path:
             assert server.process.wait(30) == 0, (sent, server.log.read_text())
         finally:
             server.stop()  # not left running, if it did not stop
-        assert "error:" not in server.log.read_text(), server.log.read_text()
+        said = server.log.read_text()
+        assert "error:" not in said and said.endswith("\nstopped\n"), said

@@ -7,9 +7,10 @@ looked up in the Turtle files only for what an error names.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -108,18 +109,22 @@ def check_stated_once(store: ox.Store, index: SubjectIndex, added: list[ox.Quad]
 def _stated_in_both(
     store: ox.Store, first: ox.NamedNode, second: ox.NamedNode, keep: int | None
 ) -> tuple[list[ox.Triple], int]:
-    """The first `keep` (all, for None) triples both graphs state, and how many they state in all,
-    read whole here: an answer left to an error's frames would be dropped on another thread, which
+    """The first `keep` (all, for None) triples both graphs state, in the order an error names them (a
+    rebuild's, which finds them otherwise, names the same), and how many they state in all, read whole
+    here: an answer left to an error's frames would be dropped on another thread, which
     pyoxigraph refuses."""
     answer = store.query(sparql("stated-in-two-graphs", first=first.value, second=second.value))
     assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    kept: list[ox.Triple] = []
-    count = 0
-    for row in answer:
-        count += 1
-        if keep is None or len(kept) < keep:
-            kept.append(ox.Triple(row["s"], row["p"], row["o"]))
-    return kept, count
+    seen = 0
+
+    def triples() -> Iterator[ox.Triple]:
+        nonlocal seen
+        for row in answer:
+            seen += 1
+            yield ox.Triple(row["s"], row["p"], row["o"])
+
+    kept = list(triples()) if keep is None else heapq.nsmallest(keep, triples(), key=str)
+    return kept, seen
 
 
 def _states(store: ox.Store, graph: ox.NamedNode, quad: ox.Quad) -> bool:

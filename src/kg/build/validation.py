@@ -29,6 +29,7 @@ class Violation:
     location: str | None = None
     also_at: tuple[str, ...] = ()  # the other places the focus node is described, a few at most
     more_places: int = 0  # and how many more there are
+    component: str | None = None  # the constraint component: several of one shape share a message
 
     def describe(self) -> str:
         lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
@@ -73,8 +74,10 @@ class ValidationReport:
             return _listed(located)
         counts = Counter(_constraint(violation) for violation in self.violations)
         table = "\n".join(
-            f"{count:>9,}  {shape}  {path or '-'}  {message}"
-            for (shape, path, message), count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            f"{count:>9,}  {shape}  {path or '-'}  {component or '-'}  {message}"
+            for (shape, path, component, message), count in sorted(
+                counts.items(), key=lambda item: (-item[1], item[0])
+            )
         )
         body = "\n\n".join(violation.describe() for violation in located)
         return (
@@ -88,14 +91,17 @@ def _listed(violations: list[Violation]) -> str:
     return "\n\n".join(v.describe() for v in violations) + f"\n\n{len(violations)} violation(s)"
 
 
-def _constraint(violation: Violation) -> tuple[str, str, str]:
-    return violation.shape, violation.path or "", violation.message
+def _constraint(violation: Violation) -> tuple[str, str, str, str]:
+    """The constraint a violation breaks: its shape, path, component (minCount, languageIn …) and
+    message."""
+    component = (violation.component or "").rsplit("#", 1)[-1]
+    return violation.shape, violation.path or "", component, violation.message
 
 
 def _in_turn(violations: list[Violation], shown: int) -> list[Violation]:
     """The first `shown` of `violations`, one of each constraint in turn, so that a constraint broken
     a thousand times does not hide one broken once."""
-    by_constraint: dict[tuple[str, str, str], list[Violation]] = {}
+    by_constraint: dict[tuple[str, str, str, str], list[Violation]] = {}
     for violation in violations:
         by_constraint.setdefault(_constraint(violation), []).append(violation)
     turns = itertools.zip_longest(*(by_constraint[key] for key in sorted(by_constraint)))
@@ -151,6 +157,7 @@ def _violation(report: Graph, shapes: Graph, result: Node) -> Violation:
     value = report.value(result, SH.value)
     message = report.value(result, SH.resultMessage)
     severity = report.value(result, SH.resultSeverity)
+    component = report.value(result, SH.sourceConstraintComponent)
     return Violation(
         focus_node=str(focus),
         shape=_shape_name(shapes, source_shape),
@@ -158,6 +165,7 @@ def _violation(report: Graph, shapes: Graph, result: Node) -> Violation:
         path=_path_text(path),
         value=value.n3() if value is not None else None,
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+        component=str(component) if component is not None else None,
     )
 
 

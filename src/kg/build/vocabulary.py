@@ -30,6 +30,7 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
+from kg.build.shown import first_of
 from kg.namespaces import ID
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
@@ -77,13 +78,14 @@ def undeclared_terms(
 
 
 def describe_undeclared(unknown: list[UndeclaredTerm], index: SubjectIndex) -> str:
-    """One line per undeclared term, starting with the file and line where it is used."""
-    lines = [
-        f"{index.find_use(str(t.term)) or index.find(str(t.example_subject)) or 'graph/'}: "
-        f"undeclared {t.role} {t.term} "
-        f"(used on {t.example_subject})"
-        for t in unknown
-    ]
+    """One line per undeclared term (the first few, `kg.build.shown`), starting with the file and line
+    where it is used."""
+
+    def line(t: UndeclaredTerm) -> str:
+        place = index.find_use(str(t.term)) or index.find(str(t.example_subject)) or "graph/"
+        return f"{place}: undeclared {t.role} {t.term} (used on {t.example_subject})"
+
+    lines = first_of(unknown, line)
     return "terms declared neither in ontology/ nor in a reused vocabulary:\n" + "\n".join(lines)
 
 

@@ -278,11 +278,10 @@ def serve_command(
     )
     signal.signal(signal.SIGTERM, _exit)
     try:
-        server.run()
-    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: no error
-        click.echo("stopped", err=True)
+        server.run()  # returns once Ctrl-C or SIGTERM stopped it: waitress catches both
     finally:
         generations.close()  # a worker in the middle of a query would run on otherwise
+    click.echo("stopped", err=True)
 
 
 def _exit(signum: int, frame: object) -> None:

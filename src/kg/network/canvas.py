@@ -64,11 +64,12 @@ if not TYPE_CHECKING:  # the type checker reads the imports above, so that a mis
 
 
 def _import_all() -> None:
-    """Every matplotlib object this module gives, imported and kept."""
+    """Every matplotlib object this module gives, imported and kept, once its texts are data: a
+    drawing that finds a name given does not wait for the rest."""
     with _IMPORTING:
-        for each, module in MODULE_OF.items():
-            globals()[each] = getattr(importlib.import_module(module), each)
+        found = {each: getattr(importlib.import_module(module), each) for each, module in MODULE_OF.items()}
         _texts_as_data()
+        globals().update(found)
 
 
 def _texts_as_data() -> None:

@@ -149,6 +149,8 @@ def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
     """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8;
     more than MAX_PARAMETERS of them are refused before any is read (a query, its format and its
     graphs are a handful: 110,000 pairs were read only to refuse the request's `update`)."""
+    if encoded.count(b"&") > 2 * MAX_PARAMETERS:  # counted before a part is made
+        raise ServiceError(400, f"{where} has more than {MAX_PARAMETERS} parameters")
     parts = [part for part in encoded.split(b"&") if part]  # an empty part (a trailing `&`) is none
     if len(parts) > MAX_PARAMETERS:
         raise ServiceError(400, f"{where} has more than {MAX_PARAMETERS} parameters")
