@@ -119,3 +119,20 @@ def test_a_constraint_broken_once_is_named_beside_one_broken_many_times_under_on
     rdfs_label = "http://www.w3.org/2000/01/rdf-schema#label"
     counted = rf"^ +([0-9,]+)  {SHAPES}LabelShape  {rdfs_label}  MinCountConstraintComponent  "
     assert _number(counted, failure) == 1, failure
+
+
+def test_many_values_described_nowhere_are_named_twenty_and_counted(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first twenty were named and the rest dropped without a word."""
+    names = ", ".join(f"<https://w3id.org/opioid-kg/id/country/nowhere-{n:02}>" for n in range(25))
+    (project_copy / "graph" / REPORT / "data" / "zz-nowhere.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f"<https://w3id.org/opioid-kg/id/country/MX> rdfs:seeAlso {names} .\n",
+        "utf-8",
+    )
+    failure = _build_failure(project_copy, tmp_path)
+    assert failure.count("is described nowhere") == 20 and "\nand 5 more" in failure, failure
+    monkeypatch.setenv("KG_VIOLATIONS_SHOWN", "0")
+    failure = _build_failure(project_copy, tmp_path)
+    assert failure.count("is described nowhere") == 25 and " more" not in failure, failure

@@ -20,11 +20,15 @@ def faults_shown() -> int:
     return whole_number(SHOWN_VARIABLE, SHOWN, least=0, unit="faults (0 for every one)")
 
 
-def first_of(items: Sequence[T], describe: Callable[[T], str], found: int | None = None) -> list[str]:
+def first_of(
+    items: Sequence[T], describe: Callable[[T], str], found: int | None = None, *, by_line: bool = False
+) -> list[str]:
     """A line for each of the first `faults_shown()` of `items` (every one for 0), `describe` asked of
-    those alone, and a last line counting the rest of the `found` (len(items) unless more were found
-    than are given)."""
+    those alone (the lines sorted, `by_line`: by the place each starts with), and a last line counting
+    the rest of the `found` (len(items) unless more were found than are given)."""
     shown = faults_shown() or len(items)
     lines = [describe(item) for item in items[:shown]]
+    if by_line:
+        lines.sort()
     rest = (len(items) if found is None else found) - len(lines)
     return [*lines, f"and {rest:,} more"] if rest > 0 else lines

@@ -34,7 +34,6 @@ from kg.build.shown import first_of
 from kg.namespaces import ID
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
-UNDESCRIBED_SHOWN = 20  # values described nowhere named in one message
 UNTYPED_SHOWN = 20  # things without a class named in one message, as `untyped-subjects.rq` limits them
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
@@ -182,8 +181,8 @@ def undescribed_values(
     ontology: ox.NamedNode,
     among: set[ox.NamedNode] | None = None,
 ) -> list[ox.NamedNode]:
-    """IRIs that `graphs` give as a value and none of them nor the `ontology` gives a class, the first
-    UNDESCRIBED_SHOWN: of all, or of `among` only (what a rebuild's change named or described). Only
+    """IRIs that `graphs` give as a value and none of them nor the `ontology` gives a class, in order:
+    of all, or of `among` only (what a rebuild's change named or described). Only
     the names of things are kept: those of the project's things (`ID`), and those of a namespace in
     which the ontology gives a name a class that makes it an instance (a
     unit, a concept, a measure), not only a vocabulary's term. A link to a page of the web, to a
@@ -209,7 +208,7 @@ def undescribed_values(
             namespaces[space] = _as_ours(space).startswith(str(ID)) or _instances_in(store, space, ontology)
         return namespaces[space]
 
-    return sorted((node for node in found if ours(node)), key=lambda node: node.value)[:UNDESCRIBED_SHOWN]
+    return sorted((node for node in found if ours(node)), key=lambda node: node.value)
 
 
 def _named(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode]) -> bool:
@@ -252,19 +251,20 @@ def _described_in(store: ox.Store, namespace: str, describing: Sequence[ox.Named
 def describe_undescribed(
     store: ox.Store, undescribed: list[ox.NamedNode], describing: Sequence[ox.NamedNode], index: SubjectIndex
 ) -> str:
-    """One line per value described nowhere, starting with the file and line where it is first named,
-    with the described names of its namespace it is closest to."""
-    lines = []
-    for node in undescribed:
+    """One line per value described nowhere (the first few, `kg.build.shown`), starting with the file
+    and line where it is first named, with the described names of its namespace it is closest to."""
+
+    def line(node: ox.NamedNode) -> str:
         space, meant_space = _namespace(node.value), _namespace(_as_ours(node.value))
         described = _described_in(store, meant_space, describing)
         local = {iri[len(meant_space) :].casefold(): iri for iri in described}
         written = node.value[len(space) :].casefold()  # `country:us` is `country:US` misspelt
         near = [local[name] for name in difflib.get_close_matches(written, local, 3, 0.75)]
         meant = f" (did you mean {' or '.join(f'<{iri}>' for iri in near)}?)" if near else ""
-        lines.append(f"{index.find_use(node.value) or 'graph/'}: <{node.value}> is described nowhere{meant}")
+        return f"{index.find_use(node.value) or 'graph/'}: <{node.value}> is described nowhere{meant}"
+
     return (
         "values that no file describes (a misspelt name is valid RDF, and a fact naming it is lost to every"
         " question that asks for the real thing; describe each, with its class, or name one described):\n"
-        + "\n".join(sorted(lines))
+        + "\n".join(first_of(undescribed, line, by_line=True))
     )
