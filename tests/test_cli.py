@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
 
 from kg.cli import COMMANDS, main
 from kg.server.fairness import Usage
@@ -56,7 +57,8 @@ def test_validate_json_and_turtle_reports(project_root: Path, tmp_path: Path) ->
     code, output = run("--project", str(project_root), "validate", "--format", "turtle", str(bad))
     assert code == 1
     graph = Graph().parse(data=output, format="turtle")
-    assert len(graph) > 10
+    results = set(graph.subjects(RDF.type, SH.ValidationResult))  # made when asked: one per violation
+    assert len(results) == len(report["violations"]) and (None, SH.conforms, Literal(False)) in graph
 
 
 def test_validate_unreadable_input_exits_2(project_root: Path, tmp_path: Path) -> None:

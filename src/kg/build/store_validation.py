@@ -34,7 +34,7 @@ from kg.build.shape_queries import (
     plan_texts,
     shape_classes,
 )
-from kg.build.validation import ValidationReport, read_report, validate
+from kg.build.validation import ValidationReport, Violation, path_text, report_of, shape_name, validate
 
 
 def validate_store(
@@ -58,8 +58,6 @@ def validate_store(
         if queries is None:
             return _with_pyshacl(store, graphs, shapes, index)
         plans = [query.plan if asked is None else asked(query) for query in queries]
-    report = Graph()
-    conforms = True
     answers = _Answers(store, graphs, [plan for plan in plans if plan is not None])
 
     def violations(pair: tuple[ShapeQuery, ValidationPlan | None]) -> set[tuple[Node, Node | None]]:
@@ -71,16 +69,40 @@ def validate_store(
         return found
 
     found = each_at_once(violations, zip(queries, plans, strict=True), stop)
-    for query, pairs in zip(queries, found, strict=True):
-        for focus, value in pairs:
-            conforms = False
-            _add_result(report, shapes, query, focus, value)
+    results = [
+        (query, focus, value) for query, pairs in zip(queries, found, strict=True) for focus, value in pairs
+    ]
+    read = [_violation(shapes, *result) for result in results]
+    return report_of(not results, read, lambda: _report_graph(shapes, results), index)
+
+
+Result = tuple[ShapeQuery, Node, Node | None]  # a constraint, the focus node failing it, and the value
+
+
+def _violation(shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> Violation:
+    """What the report graph of this result says, read as `kg.build.validation.read_report` reads it."""
+    return Violation(
+        focus_node=str(focus),
+        shape=shape_name(shapes, query.source_shape),
+        message=query.message if query.message is not None else "constraint not met",
+        path=path_text(query.path),
+        value=value.n3() if value is not None else None,
+        severity=str(query.severity).rsplit("#", 1)[-1],
+        component=str(query.component),
+    )
+
+
+def _report_graph(shapes: Graph, results: list[Result]) -> Graph:
+    """The SHACL validation report of `results` as RDF, as the recommendation words it."""
+    report = Graph()
+    for query, focus, value in results:
+        _add_result(report, shapes, query, focus, value)
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
-    report.add((root, SH.conforms, Literal(conforms)))
+    report.add((root, SH.conforms, Literal(not results)))
     for result in report.subjects(RDF.type, SH.ValidationResult):
         report.add((root, SH.result, result))
-    return read_report(conforms, report, shapes, index)
+    return report
 
 
 def validation_texts(store: ox.Store, shapes: Graph) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
@@ -50,7 +52,11 @@ class Violation:
 class ValidationReport:
     conforms: bool
     violations: list[Violation]
-    report_graph: Graph
+    make_graph: Callable[[], Graph]  # the SHACL report as RDF, made when asked: large when many fail
+
+    @cached_property
+    def report_graph(self) -> Graph:
+        return self.make_graph()
 
     def as_json(self) -> str:
         return json.dumps(
@@ -133,10 +139,18 @@ def read_report(
 ) -> ValidationReport:
     """The violations of a SHACL report graph, whichever engine wrote it, in a stable order."""
     results = report_graph.subjects(SH.resultSeverity, None)
-    violations = sorted((_violation(report_graph, shapes, result) for result in results), key=_order)
+    violations = [_violation(report_graph, shapes, result) for result in results]
+    return report_of(conforms, violations, lambda: report_graph, index)
+
+
+def report_of(
+    conforms: bool, violations: list[Violation], make_graph: Callable[[], Graph], index: SubjectIndex | None
+) -> ValidationReport:
+    """The report of these violations in a stable order, each found in its files when `index` is given."""
+    violations = sorted(violations, key=_order)
     if index is not None:
         violations = sorted((_located(violation, index) for violation in violations), key=_order)
-    return ValidationReport(conforms, violations, report_graph)
+    return ValidationReport(conforms, violations, make_graph)
 
 
 def _order(violation: Violation) -> tuple[str, ...]:
@@ -160,9 +174,9 @@ def _violation(report: Graph, shapes: Graph, result: Node) -> Violation:
     component = report.value(result, SH.sourceConstraintComponent)
     return Violation(
         focus_node=str(focus),
-        shape=_shape_name(shapes, source_shape),
+        shape=shape_name(shapes, source_shape),
         message=str(message) if message is not None else "constraint not met",
-        path=_path_text(path),
+        path=path_text(path),
         value=value.n3() if value is not None else None,
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
         component=str(component) if component is not None else None,
@@ -182,7 +196,7 @@ def _located(violation: Violation, index: SubjectIndex | None) -> Violation:
     )
 
 
-def _shape_name(shapes: Graph, shape: Node | None) -> str:
+def shape_name(shapes: Graph, shape: Node | None) -> str:
     """The IRI of the node shape a (possibly blank) property shape or SPARQL constraint belongs to."""
     if isinstance(shape, URIRef):
         return str(shape)
@@ -192,7 +206,7 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str:
     return str(shape)
 
 
-def _path_text(path: Node | None) -> str | None:
+def path_text(path: Node | None) -> str | None:
     if path is None:
         return None
     if isinstance(path, URIRef):
