@@ -174,7 +174,8 @@ def test_a_form_of_many_parameters_is_refused_before_they_are_read(server, param
     assert reply.json()["error"]["message"] == "the form has more than 1000 parameters"
     few = server.request(
         "/sparql",
-        data=b"query=ASK%7B%7D&" + b"&".join([b"a=1"] * 999) + b"&",  # 1,000 and a trailing &
+        # 1,000, with empty parts between (no parameters) and a trailing &
+        data=b"query=ASK%7B%7D&" + b"&&&".join([b"a=1"] * 999) + b"&",
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/sparql-results+json",

@@ -161,6 +161,8 @@ def _order(violation: Violation) -> tuple[str, ...]:
         violation.shape,
         violation.message,
         *_path_and_value(violation),
+        violation.severity,
+        violation.component or "",
     )
 
 
