@@ -153,11 +153,11 @@ def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
     """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8;
     more than MAX_PARAMETERS of them are refused before any is read (a query, its format and its
     graphs are a handful: 110,000 pairs were read only to refuse the request's `update`)."""
-    parts = []
-    for part in _PART.finditer(encoded):  # an empty part (a trailing `&`) is none
+    parts: list[bytes] = []
+    for found in _PART.finditer(encoded):  # an empty part (a trailing `&`) is none
         if len(parts) == MAX_PARAMETERS:
             raise ServiceError(400, f"{where} has more than {MAX_PARAMETERS} parameters")
-        parts.append(part.group())
+        parts.append(found.group())
     pairs = []
     for part in parts:
         name, _, value = part.replace(b"+", b" ").partition(b"=")
