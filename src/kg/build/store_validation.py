@@ -34,7 +34,7 @@ from kg.build.shape_queries import (
     plan_texts,
     shape_classes,
 )
-from kg.build.validation import ValidationReport, Violation, path_text, report_of, shape_name, validate
+from kg.build.validation import ValidationReport, report_of, validate, violation_of
 
 
 def validate_store(
@@ -72,24 +72,14 @@ def validate_store(
     results = [
         (query, focus, value) for query, pairs in zip(queries, found, strict=True) for focus, value in pairs
     ]
-    read = [_violation(shapes, *result) for result in results]
+    read = [
+        violation_of(shapes, focus, q.source_shape, q.path, value, q.message, q.severity, q.component)
+        for q, focus, value in results
+    ]
     return report_of(not results, read, lambda: _report_graph(shapes, results), index)
 
 
 Result = tuple[ShapeQuery, Node, Node | None]  # a constraint, the focus node failing it, and the value
-
-
-def _violation(shapes: Graph, query: ShapeQuery, focus: Node, value: Node | None) -> Violation:
-    """What the report graph of this result says, read as `kg.build.validation.read_report` reads it."""
-    return Violation(
-        focus_node=str(focus),
-        shape=shape_name(shapes, query.source_shape),
-        message=query.message if query.message is not None else "constraint not met",
-        path=path_text(query.path),
-        value=value.n3() if value is not None else None,
-        severity=str(query.severity).rsplit("#", 1)[-1],
-        component=str(query.component),
-    )
 
 
 def _report_graph(shapes: Graph, results: list[Result]) -> Graph:

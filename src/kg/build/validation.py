@@ -75,7 +75,7 @@ class ValidationReport:
         constraint and found in their files, then the count of each constraint's violations. Only
         those named are looked for in the files: finding all of 48,637 took minutes."""
         named = _in_turn(self.violations, shown) if shown else self.violations
-        located = sorted((_located(violation, index) for violation in named), key=_order)
+        located = _placed(named, index)
         if len(named) == len(self.violations):
             return _listed(located)
         counts = Counter(_constraint(violation) for violation in self.violations)
@@ -147,10 +147,12 @@ def report_of(
     conforms: bool, violations: list[Violation], make_graph: Callable[[], Graph], index: SubjectIndex | None
 ) -> ValidationReport:
     """The report of these violations in a stable order, each found in its files when `index` is given."""
-    violations = sorted(violations, key=_order)
-    if index is not None:
-        violations = sorted((_located(violation, index) for violation in violations), key=_order)
-    return ValidationReport(conforms, violations, make_graph)
+    return ValidationReport(conforms, _placed(violations, index), make_graph)
+
+
+def _placed(violations: list[Violation], index: SubjectIndex | None) -> list[Violation]:
+    """The violations, each found in its files when `index` is given, in a stable order."""
+    return sorted((_located(violation, index) for violation in violations), key=_order)
 
 
 def _order(violation: Violation) -> tuple[str, ...]:
@@ -167,13 +169,33 @@ def _order(violation: Violation) -> tuple[str, ...]:
 
 
 def _violation(report: Graph, shapes: Graph, result: Node) -> Violation:
-    focus = report.value(result, SH.focusNode)
-    source_shape = report.value(result, SH.sourceShape)
-    path = report.value(result, SH.resultPath)
-    value = report.value(result, SH.value)
-    message = report.value(result, SH.resultMessage)
-    severity = report.value(result, SH.resultSeverity)
-    component = report.value(result, SH.sourceConstraintComponent)
+    def said(predicate: URIRef) -> Node | None:
+        return report.value(result, predicate)
+
+    return violation_of(
+        shapes,
+        said(SH.focusNode),
+        said(SH.sourceShape),
+        said(SH.resultPath),
+        said(SH.value),
+        said(SH.resultMessage),
+        said(SH.resultSeverity),
+        said(SH.sourceConstraintComponent),
+    )
+
+
+def violation_of(
+    shapes: Graph,
+    focus: Node | None,
+    source_shape: Node | None,
+    path: Node | None,
+    value: Node | None,
+    message: object | None,
+    severity: Node | None,
+    component: Node | None,
+) -> Violation:
+    """The violation a SHACL result's parts say, whether read from a report graph or from a query's
+    answer: the one reading, so that both engines' violations compare alike."""
     return Violation(
         focus_node=str(focus),
         shape=shape_name(shapes, source_shape),

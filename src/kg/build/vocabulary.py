@@ -20,6 +20,7 @@ describes (a unit of QUDT's), is an error as well.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -213,13 +214,20 @@ def undescribed_values(
 
 def _named(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode]) -> bool:
     """Whether a graph of `graphs` gives `node` as a value."""
-    return any(next(store.quads_for_pattern(None, None, node, graph), None) is not None for graph in graphs)
+    return _holds(store, (None, None, node), graphs)
 
 
 def _typed_in(store: ox.Store, node: ox.NamedNode, graphs: Sequence[ox.NamedNode]) -> bool:
-    return any(
-        next(store.quads_for_pattern(node, RDF_TYPE, None, graph), None) is not None for graph in graphs
-    )
+    return _holds(store, (node, RDF_TYPE, None), graphs)
+
+
+def _holds(
+    store: ox.Store,
+    pattern: tuple[ox.NamedNode | None, ox.NamedNode | None, ox.NamedNode | None],
+    graphs: Sequence[ox.NamedNode],
+) -> bool:
+    """Whether a graph of `graphs` holds a triple of `pattern` (None matches anything)."""
+    return any(next(store.quads_for_pattern(*pattern, graph), None) is not None for graph in graphs)
 
 
 def _as_ours(iri: str) -> str:
@@ -254,10 +262,13 @@ def describe_undescribed(
     """One line per value described nowhere (the first few, `kg.build.shown`), starting with the file
     and line where it is first named, with the described names of its namespace it is closest to."""
 
+    @functools.cache
+    def local_names(namespace: str) -> dict[str, str]:  # asked once for the values of one namespace
+        return {iri[len(namespace) :].casefold(): iri for iri in _described_in(store, namespace, describing)}
+
     def line(node: ox.NamedNode) -> str:
         space, meant_space = _namespace(node.value), _namespace(_as_ours(node.value))
-        described = _described_in(store, meant_space, describing)
-        local = {iri[len(meant_space) :].casefold(): iri for iri in described}
+        local = local_names(meant_space)
         written = node.value[len(space) :].casefold()  # `country:us` is `country:US` misspelt
         near = [local[name] for name in difflib.get_close_matches(written, local, 3, 0.75)]
         meant = f" (did you mean {' or '.join(f'<{iri}>' for iri in near)}?)" if near else ""

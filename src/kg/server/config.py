@@ -73,7 +73,7 @@ class ServerConfig:
         most half the rest (at least two), or the queries it may run, if more."""
         kept = max(2, self.http_threads // 4)
         costly = max(1, self.http_threads - kept)
-        reserve = max(0, min(kept, self.http_threads - costly) - 1)  # one thread stays for light work
+        reserve = max(0, self.http_threads - costly - 1)  # of the threads kept, one stays for light work
         return costly, min(costly, max(2, costly // 2, self.queries_per_client)), reserve
 
     @property
