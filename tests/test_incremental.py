@@ -413,7 +413,8 @@ def test_a_value_described_nowhere_stops_the_build_and_the_rebuild_where_it_is_n
     links = (
         "unit:HAA, <https://example.org/page>, <https://schema.org/Drug>,"
         " <http://purl.org/dc/terms/DCMIType>, <https://w3id.org/opioid-kg/docs/model.html>,"
-        f" <https://w3id.org/opioid-kg/graph/data>, <{ID}country/us>, <{HTTP_ID}country/MX>"
+        f" <https://w3id.org/opioid-kg/graph/data>, <{ID}country/us>, <{HTTP_ID}country/MX>,"
+        " <HTTPS://W3ID.org/opioid-kg/id/country/AF>"
     )
     _edit(statistics, "kg:unit unit:HA ;", f"kg:unit unit:HA ; rdfs:seeAlso {links} ;")
     failure = _rebuild_fails_as_clean(library, tmp_path)
@@ -424,7 +425,11 @@ def test_a_value_described_nowhere_stops_the_build_and_the_rebuild_where_it_is_n
     assert f"<{ID}country/us> is described nowhere (did you mean <{ID}country/US>?)" in failure, failure
     # a name of the project's written with http, not https: Mexico's, lost to every question on Mexico
     assert f"<{HTTP_ID}country/MX> is described nowhere (did you mean <{ID}country/MX>?)" in failure, failure
-    assert failure.count("is described nowhere") == 3, failure
+    assert (
+        "<HTTPS://W3ID.org/opioid-kg/id/country/AF> is described nowhere"
+        f" (did you mean <{ID}country/AF>?)" in failure
+    ), failure  # and a scheme and host in capitals
+    assert failure.count("is described nowhere") == 4, failure
     _edit(statistics, f" rdfs:seeAlso {links} ;", "")
     # a thing's whole description taken away, an observation still naming it where no shape gives a class
     extra = library / "graph" / FIXTURE / "data" / "zz-extra.ttl"

@@ -182,3 +182,15 @@ def test_a_form_of_many_parameters_is_refused_before_they_are_read(server, param
         },
     )
     assert few.status == 200, few.body[:200]
+
+
+def test_a_url_of_many_parameters_is_refused_as_a_form_is(server) -> None:
+    """The same bound by the other transport: the parameters of a GET's URL."""
+    many = server.request("/sparql?query=ASK%7B%7D&" + "&".join(["a=1"] * 1000))
+    assert many.status == 400, (many.status, many.body[:200])
+    assert many.json()["error"]["message"] == "the URL has more than 1000 parameters"
+    few = server.request(
+        "/sparql?query=ASK%7B%7D&" + "&&".join(["a=1"] * 999) + "&",
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert few.status == 200 and few.json()["boolean"] is True, few.body[:200]

@@ -231,10 +231,15 @@ def _holds(
 
 
 def _as_ours(iri: str) -> str:
-    """`iri` spelt with https where it names a thing of the project's with http: valid RDF, and a fact
-    naming it is lost to every question on the thing."""
-    http = "http://" + str(ID).removeprefix("https://")
-    return "https://" + iri.removeprefix("http://") if iri.startswith(http) else iri
+    """`iri` spelt as the project spells its names where it names one of them otherwise (`http://`, or
+    a scheme or host in capitals): valid RDF, and a fact naming it is lost to every question on the
+    thing."""
+    scheme, separator, rest = iri.partition("://")
+    host, slash, path = rest.partition("/")
+    if not separator or scheme.casefold() not in ("http", "https"):
+        return iri
+    spelt = f"https://{host.casefold()}{slash}{path}"
+    return spelt if spelt.startswith(str(ID)) else iri
 
 
 def _namespace(iri: str) -> str:
