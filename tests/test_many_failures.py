@@ -121,18 +121,48 @@ def test_a_constraint_broken_once_is_named_beside_one_broken_many_times_under_on
     assert _number(counted, failure) == 1, failure
 
 
-def test_many_values_described_nowhere_are_named_twenty_and_counted(
-    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+NOWHERE = ", ".join(f"<https://w3id.org/opioid-kg/id/country/nowhere-{n:02}>" for n in range(25))
+UNCLASSED = "".join(
+    f'<https://w3id.org/opioid-kg/id/flow/unclassed-{n:02}> rdfs:comment "x" .\n' for n in range(25)
+)
+
+
+@pytest.mark.parametrize(
+    ("statements", "fault"),
+    [
+        (f"<https://w3id.org/opioid-kg/id/country/MX> rdfs:seeAlso {NOWHERE} .\n", "is described nowhere"),
+        (UNCLASSED, "has no rdf:type"),
+    ],
+    ids=["values described nowhere", "things without a class"],
+)
+def test_many_faults_of_a_kind_are_named_twenty_and_counted(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statements: str, fault: str
 ) -> None:
     """The first twenty were named and the rest dropped without a word."""
-    names = ", ".join(f"<https://w3id.org/opioid-kg/id/country/nowhere-{n:02}>" for n in range(25))
-    (project_copy / "graph" / REPORT / "data" / "zz-nowhere.ttl").write_text(
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
-        f"<https://w3id.org/opioid-kg/id/country/MX> rdfs:seeAlso {names} .\n",
-        "utf-8",
+    (project_copy / "graph" / REPORT / "data" / "zz-faults.ttl").write_text(
+        f"@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n{statements}", "utf-8"
     )
     failure = _build_failure(project_copy, tmp_path)
-    assert failure.count("is described nowhere") == 20 and "\nand 5 more" in failure, failure
+    assert failure.count(fault) == 20 and "\nand 5 more" in failure, failure
     monkeypatch.setenv("KG_VIOLATIONS_SHOWN", "0")
     failure = _build_failure(project_copy, tmp_path)
-    assert failure.count("is described nowhere") == 25 and " more" not in failure, failure
+    assert failure.count(fault) == 25 and " more" not in failure, failure
+
+
+def test_a_thing_without_a_class_is_found_among_thousands_of_parts_of_descriptions(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """Blank nodes that only blank nodes refer to are looked at one by one; the query listing them
+    stopped at 200, so a thing of its own among more parts of descriptions than that went unseen."""
+    parts = "".join(f'  rdfs:seeAlso [ rdfs:seeAlso [ rdfs:comment "part {n}" ] ] ;\n' for n in range(3000))
+    text = (
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f'<https://w3id.org/opioid-kg/id/country/MX>\n{parts}  rdfs:comment "parts" .\n\n'
+        '[] rdfs:comment "a thing of its own" .\n'
+    )
+    (project_copy / "graph" / REPORT / "data" / "zz-parts.ttl").write_text(text, "utf-8")
+    failure = _build_failure(project_copy, tmp_path)
+    assert failure.count("has no rdf:type") == 1, failure
+    line = text.count("\n")
+    comment = '<http://www.w3.org/2000/01/rdf-schema#comment> "a thing of its own"'
+    assert f"zz-parts.ttl:{line}: [ {comment} ] has no rdf:type" in failure, failure

@@ -35,7 +35,6 @@ from kg.build.shown import first_of
 from kg.namespaces import ID
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
-UNTYPED_SHOWN = 20  # things without a class named in one message, as `untyped-subjects.rq` limits them
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
 _BUILT_IN = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 
@@ -96,18 +95,19 @@ def untyped_subjects(
     store: ox.Store, graphs: Sequence[ox.NamedNode], among: set[Subject] | None = None
 ) -> list[Subject]:
     """Things of `graphs` with no rdf:type in any graph (the ontology types the properties a data
-    file may describe), the first UNTYPED_SHOWN: of all, or of `among` only (the subjects a rebuild's
-    change reached). A thing is a subject named by an IRI, or a blank node that nothing in `graphs`
-    refers to: one referred to is part of the description of what refers to it. The query asks for
-    those without a type in `graphs` (one scan of them: a test of each subject's kind or of every
-    graph in the query costs three times as much at a million triples, so the few left are tested
-    after); they are then looked up one by one."""
+    file may describe), in order: of all, or of `among` only (the subjects a rebuild's change
+    reached). A thing is a subject named by an IRI, or a blank node that nothing in `graphs` refers
+    to: one referred to is part of the description of what refers to it. The query asks for those
+    without a type in `graphs` (one scan of them: a test of each subject's kind or of every graph in
+    the query costs three times as much at a million triples, so the few left are tested after);
+    they are then looked up one by one, every one, since a blank node that only blank nodes refer to
+    is a candidate until the chain of its referrers is walked."""
     if among is None:
         answer = store.query(sparql("untyped-subjects"), default_graph=list(graphs))
         assert isinstance(answer, ox.QuerySolutions)  # a SELECT
         among = {row["s"] for row in answer}
     untyped = [subject for subject in among if _untyped(store, subject, graphs)]
-    return sorted(untyped, key=lambda node: (isinstance(node, ox.BlankNode), node.value))[:UNTYPED_SHOWN]
+    return sorted(untyped, key=lambda node: (isinstance(node, ox.BlankNode), node.value))
 
 
 def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) -> bool:
@@ -148,14 +148,14 @@ def _spellings(text: str) -> list[str]:
 def describe_untyped(
     store: ox.Store, graphs: Sequence[ox.NamedNode], untyped: list[Subject], index: SubjectIndex
 ) -> str:
-    """One line per thing without a class, starting with the file and line where it is described: a
-    blank node by its triples (its label is the parser's), found as the first statement about a blank
-    node that holds the first text it gives, or else the first statement about a blank node."""
-    lines = []
-    for node in untyped:
+    """One line per thing without a class (the first few, `kg.build.shown`), starting with the file
+    and line where it is described: a blank node by its triples (its label is the parser's), found as
+    the first statement about a blank node that holds the first text it gives, or else the first
+    statement about a blank node."""
+
+    def line(node: Subject) -> str:
         if isinstance(node, ox.NamedNode):
-            lines.append(f"{index.find(node.value) or 'graph/'}: <{node.value}> has no rdf:type")
-            continue
+            return f"{index.find(node.value) or 'graph/'}: <{node.value}> has no rdf:type"
         triples = sorted(
             {
                 (quad.predicate, quad.object)
@@ -169,10 +169,11 @@ def describe_untyped(
         where = next((place for place in found if place is not None), None) or index.find_anonymous()
         shown = " ; ".join(f"{predicate} {value}" for predicate, value in triples[:3])
         more = " ; …" if len(triples) > 3 else ""
-        lines.append(f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it")
+        return f"{where or 'graph/'}: [ {shown}{more} ] has no rdf:type and nothing refers to it"
+
     return (
         "things without a class, which no shape reaches (the class of a thing says what evidence it needs;"
-        " give each the class it is an instance of):\n" + "\n".join(sorted(lines))
+        " give each the class it is an instance of):\n" + "\n".join(first_of(untyped, line, by_line=True))
     )
 
 
