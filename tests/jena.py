@@ -15,6 +15,8 @@ from rdflib import BNode, Graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from kg.build.shape_queries import Unsupported, property_path
+
 JAVA = Path("/usr/share/java")  # where Debian's libapache-jena-java puts its jars
 JENA_CORE = JAVA / "jena-core.jar"
 JARS = (
@@ -87,18 +89,12 @@ def read_verdict(report: Graph) -> tuple[str, set[Key], int]:
 
 def term_text(graph: Graph, node: Node | None) -> str:
     """A term as both engines' reports can agree on it: IRIs and literals as N-Triples, a SHACL path
-    written out (`^p`, `(p/q)`, `(p|q)`), any other blank node as `[]`."""
+    written out as the build writes it (`^<p>`, `(<p> / <q>)`), any other blank node as `[]`."""
     if node is None:
         return "-"
     if not isinstance(node, BNode):
         return node.n3()
-    if (inverse := graph.value(node, SH.inversePath)) is not None:
-        return "^" + term_text(graph, inverse)
-    if (alternatives := graph.value(node, SH.alternativePath)) is not None:
-        return "(" + "|".join(term_text(graph, item) for item in graph.items(alternatives)) + ")"
-    for repeat, mark in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
-        if (inner := graph.value(node, repeat)) is not None:
-            return term_text(graph, inner) + mark
-    if graph.value(node, RDF.first) is not None:
-        return "(" + "/".join(term_text(graph, item) for item in graph.items(node)) + ")"
-    return "[]"
+    try:
+        return property_path(graph, node)
+    except Unsupported:
+        return "[]"

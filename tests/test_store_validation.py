@@ -403,3 +403,31 @@ def test_values_that_compare_as_errors_and_patterns_ends_give_one_verdict(
     assert ("urn:x:report", kg + "sha256") in found
     for state in ("urn:x:state", "urn:x:state-r", "urn:x:state-ls"):
         assert any(v.focus_node == state and "ISO 3166-2" in v.message for v in fast.violations), state
+
+
+# Two property shapes of one node shape with complex paths and one message, written in three
+# languages, the English one neither first nor last.
+COMPLEX_PATH_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix e: <urn:e:> .
+e:Held a sh:NodeShape ; sh:targetClass e:C ;
+    sh:property [ sh:path [ sh:inversePath e:holds ] ; sh:minCount 1 ;
+                  sh:message "Gehalten."@de, "Held."@en, "Tenu."@fr ] ;
+    sh:property [ sh:path ( e:a [ sh:alternativePath ( e:b [ sh:zeroOrMorePath e:c ] ) ] ) ;
+                  sh:minCount 1 ; sh:message "Tenu."@fr, "Gehalten."@de, "Held."@en ] .
+"""
+
+
+def test_complex_paths_are_written_out_and_one_message_is_chosen_by_both_engines() -> None:
+    """A complex path was "(complex path)", so a failed build counted two constraints of one shape
+    and message as one; pyshacl reports every language's message, and one was read at random."""
+    shapes = Graph().parse(data=COMPLEX_PATH_SHAPES, format="turtle")
+    data = Graph().parse(data="<urn:e:x> a <urn:e:C> .", format="turtle")
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    reference = validate(data, shapes)
+    assert results(fast.violations) == results(reference.violations)
+    inverse, sequence = "^<urn:e:holds>", "(<urn:e:a> / (<urn:e:b> | <urn:e:c>*))"
+    assert {(v.path, v.message) for v in reference.violations} == {(inverse, "Held."), (sequence, "Held.")}
+    summary = reference.summary(None, 1)
+    assert f"1  urn:e:Held  {inverse}  MinCountConstraintComponent  Held." in summary, summary
+    assert f"1  urn:e:Held  {sequence}  MinCountConstraintComponent  Held." in summary, summary

@@ -472,32 +472,47 @@ class _Compiler:
         return f"{prefixes}{text[: opening.end]}\n{{ {focus} }}\n{text[opening.end :]}"
 
     def path(self, node: Node) -> str:
-        """A SHACL path as a SPARQL property path."""
-        if isinstance(node, URIRef):
-            return node.n3()
-        inverse = self.shapes.value(node, SH.inversePath)
-        if inverse is not None:
-            return f"^({self.path(inverse)})"
-        alternatives = self.shapes.value(node, SH.alternativePath)
-        if alternatives is not None:
-            return "(" + " | ".join(self.path(p) for p in self._list(alternatives)) + ")"
-        for key, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
-            inner = self.shapes.value(node, key)
-            if inner is not None:
-                return f"({self.path(inner)}){suffix}"
-        if (node, RDF.first, None) in self.shapes:
-            return "(" + " / ".join(self.path(p) for p in self._list(node)) + ")"
-        raise Unsupported(f"path {node}")
+        return property_path(self.shapes, node)
 
     def message(self, shape: Node) -> str | None:
-        messages = sorted(
-            self.shapes.objects(shape, SH.message),
-            key=lambda m: (not (isinstance(m, Literal) and m.language == "en"), str(m)),
-        )
-        return str(messages[0]) if messages else None
+        return preferred_message(self.shapes.objects(shape, SH.message))
 
     def _list(self, head: Node | None) -> list[Node]:
         return list(Collection(self.shapes, head)) if head is not None else []
+
+
+def property_path(graph: Graph, node: Node) -> str:
+    """A SHACL path written in `graph` as a SPARQL property path, an IRI in brackets; a compound
+    part in parentheses. Raises Unsupported for what is no SHACL path."""
+
+    def part(inner: Node) -> str:
+        text = property_path(graph, inner)
+        return text if isinstance(inner, URIRef) or text.startswith("(") else f"({text})"
+
+    if isinstance(node, URIRef):
+        return node.n3()
+    inverse = graph.value(node, SH.inversePath)
+    if inverse is not None:
+        return f"^{part(inverse)}"
+    alternatives = graph.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + " | ".join(property_path(graph, p) for p in Collection(graph, alternatives)) + ")"
+    for key, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = graph.value(node, key)
+        if inner is not None:
+            return f"{part(inner)}{suffix}"
+    if (node, RDF.first, None) in graph:
+        return "(" + " / ".join(property_path(graph, p) for p in Collection(graph, node)) + ")"
+    raise Unsupported(f"path {node}")
+
+
+def preferred_message(messages: Iterable[Node]) -> str | None:
+    """The message a result gives of a constraint's `sh:message`s: the English one, else the first by
+    text. pyshacl reports every one, in no fixed order."""
+    chosen = min(
+        messages, key=lambda m: (not (isinstance(m, Literal) and m.language == "en"), str(m)), default=None
+    )
+    return str(chosen) if chosen is not None else None
 
 
 def _parameter(key: Node) -> str:

@@ -34,7 +34,7 @@ from kg.build.shape_queries import (
     plan_texts,
     shape_classes,
 )
-from kg.build.validation import ValidationReport, report_of, validate, violation_of
+from kg.build.validation import ValidationReport, path_text, report_of, validate, violation_of
 
 
 def validate_store(
@@ -73,7 +73,16 @@ def validate_store(
         (query, focus, value) for query, pairs in zip(queries, found, strict=True) for focus, value in pairs
     ]
     read = [
-        violation_of(shapes, focus, q.source_shape, q.path, value, q.message, q.severity, q.component)
+        violation_of(
+            shapes,
+            focus,
+            q.source_shape,
+            path_text(shapes, q.path),
+            value,
+            q.message,
+            q.severity,
+            q.component,
+        )
         for q, focus, value in results
     ]
     return report_of(not results, read, lambda: _report_graph(shapes, results), index)

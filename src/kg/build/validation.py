@@ -14,7 +14,13 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
-from kg.build.shape_queries import InvalidShape, check_pre_binding
+from kg.build.shape_queries import (
+    InvalidShape,
+    Unsupported,
+    check_pre_binding,
+    preferred_message,
+    property_path,
+)
 from kg.build.shown import SHOWN_VARIABLE
 
 
@@ -176,9 +182,9 @@ def _violation(report: Graph, shapes: Graph, result: Node) -> Violation:
         shapes,
         said(SH.focusNode),
         said(SH.sourceShape),
-        said(SH.resultPath),
+        path_text(report, said(SH.resultPath)),
         said(SH.value),
-        said(SH.resultMessage),
+        preferred_message(report.objects(result, SH.resultMessage)),
         said(SH.resultSeverity),
         said(SH.sourceConstraintComponent),
     )
@@ -188,7 +194,7 @@ def violation_of(
     shapes: Graph,
     focus: Node | None,
     source_shape: Node | None,
-    path: Node | None,
+    path: str | None,
     value: Node | None,
     message: object | None,
     severity: Node | None,
@@ -200,7 +206,7 @@ def violation_of(
         focus_node=str(focus),
         shape=shape_name(shapes, source_shape),
         message=str(message) if message is not None else "constraint not met",
-        path=path_text(path),
+        path=path,
         value=value.n3() if value is not None else None,
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
         component=str(component) if component is not None else None,
@@ -230,12 +236,17 @@ def shape_name(shapes: Graph, shape: Node | None) -> str:
     return str(shape)
 
 
-def path_text(path: Node | None) -> str | None:
+def path_text(graph: Graph, path: Node | None) -> str | None:
+    """A result's path as its violation names it: an IRI as itself, a complex path written in `graph`
+    as a SPARQL property path, so that two constraints with complex paths are told apart."""
     if path is None:
         return None
     if isinstance(path, URIRef):
         return str(path)
-    return "(complex path)"
+    try:
+        return property_path(graph, path)
+    except Unsupported:
+        return "(complex path)"
 
 
 def _path_and_value(violation: Violation) -> tuple[str, str]:
