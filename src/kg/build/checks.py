@@ -7,10 +7,8 @@ looked up in the Turtle files only for what an error names.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,11 +22,11 @@ from kg.build.figures import describe_unwritten, unwritten_figures
 from kg.build.locate import SubjectIndex
 from kg.build.parsing import rdflib_term
 from kg.build.project import METADATA_FILE
-from kg.build.queries import sparql
 from kg.build.shape_queries import ShapeQuery, ValidationPlan
-from kg.build.shown import faults_shown, first_of
+from kg.build.shown import first_of
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
+from kg.build.streaming import StatedTwice
 from kg.build.validation import ValidationReport, validate
 from kg.build.vocabulary import (
     Subject,
@@ -72,21 +70,22 @@ def check_typed(store: ox.Store, index: SubjectIndex, among: set[Subject] | None
         raise BuildFailed(describe_untyped(store, graphs, untyped, index))
 
 
-def check_stated_once(store: ox.Store, index: SubjectIndex, added: list[ox.Quad] | None = None) -> None:
+def check_stated_once(store: ox.Store, index: SubjectIndex, stated: StatedTwice | list[ox.Quad]) -> None:
     """No triple is stated in two of the data's graphs: their union, the SPARQL default graph the
     server answers from, counts it twice in Oxigraph (a count of reports gave 8 for 7), where the
-    recommendation's merge holds it once. Of the triples `added` only, when given (what a rebuild
-    added). Raises BuildFailed naming where the triple's subject is described."""
-    graphs = [named(name) for name in DATA_GRAPHS]
+    recommendation's merge holds it once. `stated` is what a clean build found as it split its dump
+    (at 10 M triples, asking the store for the triples of each pair of graphs took a minute), or the
+    triples a rebuild added, each looked up in the other graphs. Raises BuildFailed naming where the
+    triple's subject is described."""
     twice: dict[tuple[ox.Triple, frozenset[ox.NamedNode]], None] = {}  # each triple and its two graphs
-    found = 0
-    if added is None:
-        for first, second in itertools.combinations(graphs, 2):
-            kept, count = _stated_in_both(store, first, second, faults_shown() or None)
-            twice.update(((triple, frozenset((first, second))), None) for triple in kept)
-            found += count
+    if isinstance(stated, StatedTwice):
+        for (first, second), kept in stated.found.items():
+            pair = frozenset((named(first), named(second)))
+            twice.update(((_triple(text), pair), None) for text in kept)
+        found = stated.counts.total()
     else:
-        for quad in added:
+        graphs = [named(name) for name in DATA_GRAPHS]
+        for quad in stated:
             for other in graphs:
                 if quad.graph_name in graphs and other != quad.graph_name and _states(store, other, quad):
                     twice[quad.triple, frozenset((quad.graph_name, other))] = None  # type: ignore[arg-type]  # a data quad's graph is named
@@ -106,25 +105,10 @@ def check_stated_once(store: ox.Store, index: SubjectIndex, added: list[ox.Quad]
         )
 
 
-def _stated_in_both(
-    store: ox.Store, first: ox.NamedNode, second: ox.NamedNode, keep: int | None
-) -> tuple[list[ox.Triple], int]:
-    """The first `keep` (all, for None) triples both graphs state, in the order an error names them (a
-    rebuild's, which finds them otherwise, names the same), and how many they state in all, read whole
-    here: an answer left to an error's frames would be dropped on another thread, which
-    pyoxigraph refuses."""
-    answer = store.query(sparql("stated-in-two-graphs", first=first.value, second=second.value))
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    seen = 0
-
-    def triples() -> Iterator[ox.Triple]:
-        nonlocal seen
-        for row in answer:
-            seen += 1
-            yield ox.Triple(row["s"], row["p"], row["o"])
-
-    kept = list(triples()) if keep is None else heapq.nsmallest(keep, triples(), key=str)
-    return kept, seen
+def _triple(text: bytes) -> ox.Triple:
+    """A triple from its N-Triples text, as the dump writes it."""
+    quad: ox.Quad = next(ox.parse(text + b" .\n", format=ox.RdfFormat.N_TRIPLES))
+    return quad.triple
 
 
 def _states(store: ox.Store, graph: ox.NamedNode, quad: ox.Quad) -> bool:

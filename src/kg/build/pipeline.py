@@ -69,7 +69,7 @@ from kg.build.reach import Revalidation
 from kg.build.serializations import ONE_WRITER_BELOW, Serializing, graph_quads
 from kg.build.shown import faults_shown
 from kg.build.store_validation import validation_texts
-from kg.build.streaming import sort_nquads, split_by_graph
+from kg.build.streaming import StatedTwice, sort_nquads, split_by_graph, stated_twice
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.errors import EXIT_FAILED, KgError
@@ -315,7 +315,8 @@ def stage(
     comparison = Comparison(earlier, dump) if patch is None else None
     try:
         with phases("parse"):
-            counts = split_by_graph(dump, split) if patch is None else patch.counts
+            twice = StatedTwice(frozenset(DATA_GRAPHS), faults_shown() or None)
+            counts = split_by_graph(dump, split, twice) if patch is None else patch.counts
             total = sum(counts.values())
             earlier_path = earlier.path if earlier else None
             serializing = writers or Serializing()
@@ -332,8 +333,10 @@ def stage(
             spare = query_threads() > 1
             ahead = previous[1] if previous and total >= READ_AHEAD_FROM and spare else None
             in_memory = checks_in_memory(total)
+            if patch is not None:  # too large a change: checked whole, from the patched dump
+                stated_twice(dump, twice)
             report, excerpt_count, texts = _load_and_check(
-                split, counts, staging.store, root, index, phases, ahead, in_memory=in_memory
+                split, counts, staging.store, root, index, phases, ahead, twice, in_memory=in_memory
             )
             how = f"full build ({why}), checked {'in memory' if in_memory else 'on disk'}"
         else:
@@ -408,6 +411,7 @@ def _load_and_check(
     index: SubjectIndex,
     phases: _Phases,
     analyses: Analyses | None,
+    twice: StatedTwice,
     *,
     in_memory: bool,
 ) -> tuple[ValidationReport, int, dict[str, str]]:
@@ -415,8 +419,9 @@ def _load_and_check(
     every check on it, or, `in_memory`, on a copy in memory (see `kg.build.checked_store`);
     the shapes are loaded last, so that validation reads the store's union of exactly the data graphs.
     The quads go in as parsed (Oxigraph's file loader would rename blank nodes), so the store dumps
-    dist/'s lines. `analyses` keeps what each validation query reaches, for the rebuild after this build.
-    Returns the report, the excerpt count and the digests of the source texts."""
+    dist/'s lines. `analyses` keeps what each validation query reaches, for the rebuild after this build;
+    `twice` holds the triples the dump states in two data graphs. Returns the report, the excerpt
+    count and the digests of the source texts."""
     store = ox.Store(str(path))
     copy = ox.Store() if in_memory else None
     checked: ox.Store | None = None
@@ -427,7 +432,7 @@ def _load_and_check(
                     bulk_load(store, graph_quads(split, name), copy=copy)
         checked = store if copy is None else copy
         report, excerpt_count = _check(
-            checked, split, root, index, phases, checked, None, None, ahead=analyses
+            checked, split, root, index, phases, checked, None, None, ahead=analyses, twice=twice
         )
         checked = copy = None  # the copy's memory given back before the store is finished:
         gc.collect()  # the read-ahead's frames, in rdflib's reference cycles, hold it otherwise
@@ -512,20 +517,24 @@ def _check(
     *,
     cube: bool = True,
     ahead: Analyses | None = None,
+    twice: StatedTwice | None = None,
 ) -> tuple[ValidationReport, int]:
     """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
     raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes,
-    values described.
+    values described. Of a rebuild, what its change `reached`; else of everything, `twice` holding
+    the triples the dump states in two data graphs.
     `ahead` keeps, for the next rebuild, the reach of the validation queries read while validation
     runs (all of them, unless validation ends first: the build does not wait for the rest)."""
     failed = threading.Event()  # a check failed: validation stops asking
+    stated = reached.added if reached is not None else twice
+    assert stated is not None, "a clean build's checks are given what its dump states twice"
 
     def checks() -> tuple[int, BuildFailed | None]:
         try:
             with turn():
                 check_terms(terms, index)
                 check_typed(store, index, reached.subjects if reached else None)
-                check_stated_once(store, index, reached.added if reached else None)
+                check_stated_once(store, index, stated)
                 checked = check_sources(store, root / "sources", index, reached)
                 check_figures(store, index, reached)
         except BaseException:

@@ -15,8 +15,10 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -130,23 +132,72 @@ def _graph_term(line: bytes) -> bytes:
     return line[line.rindex(b" <", 0, len(line) - 3) + 1 : -3]
 
 
-def split_by_graph(nquads: Path, folder: Path) -> dict[str, int]:
+@dataclass
+class StatedTwice:
+    """The triples a sorted dump gives in two of the graphs `among`, seen line by line: a triple's
+    lines differ only in their last term, the graph, so the lines of one triple stand together in
+    byte order (its object's text ends where a space follows). Per pair of graphs, the first `keep`
+    triples (the smallest, all for None) as N-Triples text, and how many there are."""
+
+    among: frozenset[str]
+    keep: int | None
+    found: dict[tuple[str, str], list[bytes]] = field(default_factory=dict)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _triple: bytes = b""  # the last triple seen in a graph of `among`
+    _stated_in: list[str] = field(default_factory=list)  # the graphs giving it
+
+    def see(self, line: bytes, cut: int, name: str) -> None:
+        """The next line of the dump, whose graph term starts after `cut`, in graph `name`."""
+        if name not in self.among:
+            return
+        if cut != len(self._triple) or not line.startswith(self._triple):
+            self._triple, self._stated_in = line[:cut], [name]
+            return
+        for other in self._stated_in:
+            pair = (other, name)
+            self.counts[pair] += 1
+            kept = self.found.setdefault(pair, [])
+            if self.keep is None or len(kept) < self.keep:
+                kept.append(self._triple)
+        self._stated_in.append(name)
+
+
+def split_by_graph(nquads: Path, folder: Path, twice: StatedTwice | None = None) -> dict[str, int]:
     """The sorted dump split into one sorted N-Quads file per named graph under `folder`, each holding
     that graph alone (the serializations rely on it); triple counts by graph name, in the dataset's
-    graph order. Raises ValueError on a quad outside the dataset's graphs."""
+    graph order. `twice`, when given, sees each line. Raises ValueError on a quad outside the
+    dataset's graphs."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(GRAPH_NAMES, 0)
     with ExitStack() as files, nquads.open("rb") as lines:
         outputs: dict[str, BinaryIO] = {}
-        for line in lines:
-            name = graph_of(line)
-            if name is None:
-                raise ValueError(f"{nquads}: {_graph_term(line).decode()} is not a graph of the dataset")
+        for line, cut, name in _graphs_of(nquads, lines):
             if name not in outputs:
                 outputs[name] = files.enter_context((folder / f"{name}.nq").open("wb"))
             outputs[name].write(line)
             counts[name] += 1
+            if twice is not None:
+                twice.see(line, cut, name)
     return {name: count for name, count in counts.items() if count}
+
+
+def stated_twice(nquads: Path, twice: StatedTwice) -> StatedTwice:
+    """`twice`, having seen each line of the sorted dump (one not split again: a rebuild's patched)."""
+    with nquads.open("rb") as lines:
+        for line, cut, name in _graphs_of(nquads, lines):
+            twice.see(line, cut, name)
+    return twice
+
+
+def _graphs_of(nquads: Path, lines: Iterable[bytes]) -> Iterator[tuple[bytes, int, str]]:
+    """Each N-Quads line, where its graph term starts (after the last ` <`, nothing but it follows)
+    and the name of its graph; raises ValueError on a quad outside the dataset's graphs."""
+    for line in lines:
+        cut = line.rindex(b" <", 0, len(line) - 3)
+        name = _GRAPH_NAMES.get(line[cut + 1 : -3])
+        if name is None:
+            raise ValueError(f"{nquads}: {_graph_term(line).decode()} is not a graph of the dataset")
+        yield line, cut, name
 
 
 def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
