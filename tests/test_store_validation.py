@@ -431,3 +431,32 @@ def test_complex_paths_are_written_out_and_one_message_is_chosen_by_both_engines
     summary = reference.summary(None, 1)
     assert f"1  urn:e:Held  {inverse}  MinCountConstraintComponent  Held." in summary, summary
     assert f"1  urn:e:Held  {sequence}  MinCountConstraintComponent  Held." in summary, summary
+
+
+@pytest.mark.parametrize(
+    ("path", "written"),
+    [
+        ("[ sh:oneOrMorePath [ sh:zeroOrMorePath ( e:a e:b ) ] ]", "((<urn:e:a> / <urn:e:b>)*)+"),
+        (
+            "[ sh:zeroOrOnePath [ sh:oneOrMorePath [ sh:alternativePath ( e:a e:b ) ] ] ]",
+            "((<urn:e:a> | <urn:e:b>)+)?",
+        ),
+        ("[ sh:inversePath [ sh:inversePath e:a ] ]", "^(^<urn:e:a>)"),
+        ("[ sh:zeroOrMorePath [ sh:inversePath ( e:a e:b ) ] ]", "(^(<urn:e:a> / <urn:e:b>))*"),
+    ],
+)
+def test_nested_paths_are_written_as_sparql_both_engines_read(path: str, written: str) -> None:
+    """A repeat of a repeat of a sequence was written `(<a> / <b>)*+`, which Oxigraph refuses."""
+    shapes = Graph().parse(
+        data=f"""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix e: <urn:e:> .
+        e:S a sh:NodeShape ; sh:targetClass e:C ;
+            sh:property [ sh:path {path} ; sh:maxCount 0 ; sh:message "Bee"@fr, "Zed"@EN-gb ] .""",
+        format="turtle",
+    )
+    data = Graph().parse(
+        data="<urn:e:x> a <urn:e:C> . <urn:e:y> a <urn:e:C> ; <urn:e:a> <urn:e:z> .", format="turtle"
+    )
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    reference = validate(data, shapes)
+    assert results(fast.violations) == results(reference.violations)
+    assert {(v.path, v.message) for v in fast.violations} == {(written, "Zed")}

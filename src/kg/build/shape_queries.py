@@ -486,8 +486,12 @@ def property_path(graph: Graph, node: Node) -> str:
     part in parentheses. Raises Unsupported for what is no SHACL path."""
 
     def part(inner: Node) -> str:
+        """The path `inner` as an operand of `^` or of a repeat: an IRI, an alternative and a
+        sequence stand as they are written (in their parentheses); an inverse or a repeat is put in
+        parentheses (`(<a> / <b>)*+` is no SPARQL)."""
         text = property_path(graph, inner)
-        return text if isinstance(inner, URIRef) or text.startswith("(") else f"({text})"
+        enclosed = (inner, SH.alternativePath, None) in graph or (inner, RDF.first, None) in graph
+        return text if isinstance(inner, URIRef) or enclosed else f"({text})"
 
     if isinstance(node, URIRef):
         return node.n3()
@@ -507,11 +511,14 @@ def property_path(graph: Graph, node: Node) -> str:
 
 
 def preferred_message(messages: Iterable[Node]) -> str | None:
-    """The message a result gives of a constraint's `sh:message`s: the English one, else the first by
-    text. pyshacl reports every one, in no fixed order."""
-    chosen = min(
-        messages, key=lambda m: (not (isinstance(m, Literal) and m.language == "en"), str(m)), default=None
-    )
+    """The message a result gives of a constraint's `sh:message`s: an English one (`en`, `EN`,
+    `en-GB`), else the first by text. pyshacl reports every one, in no fixed order."""
+
+    def english(message: Node) -> bool:
+        language = message.language if isinstance(message, Literal) else None
+        return language is not None and language.lower().split("-")[0] == "en"
+
+    chosen = min(messages, key=lambda m: (not english(m), str(m)), default=None)
     return str(chosen) if chosen is not None else None
 
 
