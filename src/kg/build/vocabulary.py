@@ -106,11 +106,19 @@ def untyped_subjects(
         answer = store.query(sparql("untyped-subjects"), default_graph=list(graphs))
         assert isinstance(answer, ox.QuerySolutions)  # a SELECT
         among = {row["s"] for row in answer}
-    untyped = [subject for subject in among if _untyped(store, subject, graphs)]
+    anchored: dict[Subject, bool] = {}  # blank nodes known to be part of a description, or not
+    untyped = [subject for subject in among if _untyped(store, subject, graphs, anchored)]
     return sorted(untyped, key=lambda node: (isinstance(node, ox.BlankNode), node.value))
 
 
-def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) -> bool:
+def _untyped(
+    store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode], anchored: dict[Subject, bool]
+) -> bool:
+    """Whether `subject` is a thing without a class. Of the blank nodes each walk meets, `anchored`
+    keeps which are part of a description (those on the chain from something named or typed down to
+    the subject) and which are not (every node of a walk that found nothing named or typed): the
+    items of a list of thousands each walked up the whole chain, which took the square of its length."""
+
     def held(subject: Subject | None, thing: Subject | None) -> Iterator[ox.Quad]:
         return (quad for graph in graphs for quad in store.quads_for_pattern(subject, None, thing, graph))
 
@@ -121,19 +129,29 @@ def _untyped(store: ox.Store, subject: Subject, graphs: Sequence[ox.NamedNode]) 
         return False
     if isinstance(subject, ox.NamedNode):
         return True
+    if subject in anchored:
+        return not anchored[subject]
     # A blank node is part of a thing's description when a chain of blank nodes links it to something
     # named or typed; one that only itself, or other such nodes, refer to is a thing of its own.
+    below: dict[Subject, Subject] = {}  # each blank referrer met, and the node it refers to
     seen, waiting = {subject}, [subject]
     while waiting:
-        for quad in held(None, waiting.pop()):
+        node = waiting.pop()
+        for quad in held(None, node):
             referrer = quad.subject
             if isinstance(referrer, ox.Triple):
                 continue  # a quoted triple is no subject of the data's graphs
-            if isinstance(referrer, ox.NamedNode) or typed(referrer):
+            if isinstance(referrer, ox.NamedNode) or anchored.get(referrer) or typed(referrer):
+                anchored[node] = True
+                while node != subject:  # and each node it refers to, down to the subject
+                    node = below[node]
+                    anchored[node] = True
                 return False
-            if referrer not in seen:
+            if referrer not in seen and referrer not in anchored:  # one known not to be: nor above it
                 seen.add(referrer)
+                below[referrer] = node
                 waiting.append(referrer)
+    anchored.update(dict.fromkeys(seen, False))
     return True
 
 
