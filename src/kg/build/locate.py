@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,13 +192,21 @@ class SubjectIndex:
     def find_anonymous(self, holding: str = "") -> Location | None:
         """The first statement, in file order, whose subject is a blank node (`[ … ]`, `[]` or
         `_:name`) and whose text holds `holding`: the one way to find what has no name."""
-        for path in self.files:
+        return self._first_holding(holding, self.files, anonymous=True)
+
+    def find_holding(self, holding: str, within: Path) -> Location | None:
+        """The first statement of the file `within` whose text holds `holding` (a string of a
+        statement included): what a parser's triple cannot tell, such as where a syntax was used."""
+        return self._first_holding(holding, (within,), anonymous=False)
+
+    def _first_holding(self, holding: str, paths: Iterable[Path], *, anonymous: bool) -> Location | None:
+        for path in paths:
             text = _text(path)
             if holding not in text:
                 continue
             for statement in self._statements(path, text):
                 start, end = statement.span
-                if statement.anonymous and holding in text[start:end]:
+                if (statement.anonymous or not anonymous) and holding in text[start:end]:
                     return statement.place
         return None
 

@@ -35,6 +35,11 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
     try:
         for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
             term = triple.object
+            if isinstance(term, ox.Triple) or isinstance(triple.subject, ox.Triple):
+                index = SubjectIndex([path])  # the first statement holding a triple term's syntax
+                found = (index.find_holding(syntax, path) for syntax in ("<<", "{|", "~"))
+                place = next((place for place in found if place is not None), None)
+                raise InputError(path, place.line if place is not None else None, None, TRIPLE_TERM)
             if isinstance(term, ox.Literal) and not term.language:
                 problem = lexical_error(term.value, term.datatype.value)
                 if problem:
@@ -49,6 +54,12 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
+
+
+TRIPLE_TERM = (
+    "an RDF 1.2 triple term (<<( … )>>, or what << … >> and its reifier state): dist/ publishes the"
+    " graph as JSON-LD and RDF 1.1 formats too, which hold none; state the triple itself, with its evidence"
+)
 
 
 def read_input(path: Path) -> bytes:

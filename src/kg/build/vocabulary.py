@@ -134,7 +134,8 @@ def _untyped(
     # A blank node is part of a thing's description when a chain of blank nodes links it to something
     # named or typed; one that only itself, or other such nodes, refer to is a thing of its own.
     below: dict[Subject, Subject] = {}  # each blank referrer met, and the node it refers to
-    seen, waiting = {subject}, [subject]
+    seen: set[Subject] = {subject}
+    waiting: list[Subject] = [subject]
     while waiting:
         node = waiting.pop()
         for quad in held(None, node):
