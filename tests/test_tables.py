@@ -207,7 +207,13 @@ def test_a_description_that_reads_elsewhere_or_maps_to_no_iri_names_its_file(
 
 @pytest.mark.parametrize(
     "place",
-    ["graph/common/tables/poppy-cultivation.csv", f"graph/{REPORT}/data/stray.csv", "graph/common/notes.md"],
+    [
+        "graph/common/tables/poppy-cultivation.csv",
+        f"graph/{REPORT}/data/stray.csv",
+        "graph/common/notes.md",
+        f"graph/{REPORT}/tables/stray.ttl",  # a table's folder holds tables, no Turtle
+        f"graph/{REPORT}/tables/more/stray.ttl",
+    ],
 )
 def test_a_file_the_build_would_leave_out_under_graph_is_refused(
     project_copy: Path, tmp_path: Path, place: str

@@ -179,13 +179,12 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
             folders[:] = [name for name in folders if not name.startswith(".")]  # passed over, as files are
             for linked in (Path(top, name) for name in folders if Path(top, name).is_symlink()):
                 raise InputError(linked, None, None, "a link to a folder is not followed; " + _UNREAD)
+            within = Path(top)
+            turtle_read = within != tables and tables not in within.parents  # a table's folder holds none
             for name in sorted(files):
-                place = Path(top, name)
-                if not (
-                    name.startswith(".")
-                    or place in read
-                    or (name.endswith(".ttl") and tables not in place.parents)
-                ):
+                if name.startswith(".") or (turtle_read and name.endswith(".ttl")):
+                    continue
+                if (place := within / name) not in read:
                     raise InputError(place, None, None, _UNREAD)
 
 
