@@ -72,17 +72,9 @@ def validate_store(
     results = [
         (query, focus, value) for query, pairs in zip(queries, found, strict=True) for focus, value in pairs
     ]
+    paths = {query.path: path_text(shapes, query.path) for query in queries}  # written once, not per result
     read = [
-        violation_of(
-            shapes,
-            focus,
-            q.source_shape,
-            path_text(shapes, q.path),
-            value,
-            q.message,
-            q.severity,
-            q.component,
-        )
+        violation_of(shapes, focus, q.source_shape, paths[q.path], value, q.message, q.severity, q.component)
         for q, focus, value in results
     ]
     return report_of(not results, read, lambda: _report_graph(shapes, results), index)
