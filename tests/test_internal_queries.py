@@ -18,6 +18,7 @@ from kg.exchange.updates import update, updates
 from kg.namespaces import XSD
 from kg.query.catalogue import load_catalogue
 from kg.query.internal import FOLDER, bound, internal_queries
+from kg.store.base import StreamedSolutions
 from kg.store.embedded import EmbeddedStore, create_store
 from kg.store.queryfiles import CatalogueError
 from kg.store.sparql import projection, query_form
@@ -106,7 +107,7 @@ def test_the_push_probes_exactly_the_literals_beyond_the_core(tmp_path: Path) ->
     data.write_text("\n".join(lines) + "\n", "utf-8")
     create_store(tmp_path / "store", data)
     answer = EmbeddedStore(tmp_path / "store").query(*bound("unusual-literals", graph=[graph]))
-    assert isinstance(answer, ox.QuerySolutions)
+    assert isinstance(answer, StreamedSolutions)
     found = [f"{row['o']}" for row in answer]
     assert found == [f'"P2M"^^<{XSD}duration>']
     assert [line for line in lines if unusual_line(line.rsplit(" ", 2)[0] + " .")] == [lines[-1]]

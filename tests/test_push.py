@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 from answers import same_answer, same_graph
 from click.testing import CliRunner
+from collector import kept_in_a_cycle, thread_bound_garbage
 from rdflib import BNode, Graph
 from triplestores import FailingProxy, OxigraphServer, WriteFaultProxy
 
@@ -530,6 +532,27 @@ def test_a_probe_without_an_answer_stops_the_push_rather_than_withholding(built,
     assert status == 1 and "probing the target with" in said and "no answer from" in said, said
     assert "is refused" not in said and "cannot keep" not in said, said
     assert held(server.query) == before
+
+
+@pytest.mark.parametrize(
+    ("sent_by", "nth"),
+    [("command line", 1), *((by, nth) for by in ("graph store", "updates") for nth in (1, 3, 5))],
+)
+def test_a_failed_push_leaves_no_local_answer_to_another_thread(built, server, sent_by, nth):
+    """A push failed at each of its first writes, its error kept with the frames it passed through: the
+    local store's answers it read are dropped in its thread, none left to a garbage collection that the
+    push's timer threads could run (which refuses to drop them there, and leaks them)."""
+    gc.collect()
+    with WriteFaultProxy(server.base, nth, "drop") as proxy:
+        if sent_by == "command line":
+            status, said = cli_push(built, proxy, "--batch-size", "200")
+            assert status == 1, said
+        else:
+            gsp = proxy.url("/store") if sent_by == "graph store" else None
+            target = Target(proxy.url("/query"), proxy.url("/update"), gsp, batch_size=200, retries=0)
+            assert "no answer from" in kept_in_a_cycle(lambda: push(built.store(), target))
+        assert len(proxy.writes) >= nth
+    assert thread_bound_garbage() == []
 
 
 def test_a_probe_write_the_store_applied_before_failing_is_read_back(built, server):

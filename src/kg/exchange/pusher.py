@@ -20,7 +20,7 @@ from kg.exchange.changes import GraphChange, graph_change, insert_operation
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
-from kg.store.base import ENDPOINT_TIMEOUT, Solutions, StoreFailed, shown_url, value_rows
+from kg.store.base import ENDPOINT_TIMEOUT, Solutions, StoreFailed, StreamedTriples, shown_url, value_rows
 from kg.store.deadline import Deadline, checked_seconds
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
@@ -81,9 +81,9 @@ def staging_iri(iri: str) -> str:
     return STAGING_PREFIX + iri
 
 
-def local_triples(store: EmbeddedStore, iri: str) -> ox.QueryTriples:
+def local_triples(store: EmbeddedStore, iri: str) -> StreamedTriples:
     answer = store.query(*bound("graph", graph=iri), union_default_graph=False)
-    assert isinstance(answer, ox.QueryTriples)
+    assert isinstance(answer, StreamedTriples)
     return answer
 
 

@@ -120,7 +120,7 @@ def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = N
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
     read = 0  # characters of the terms read so far
-    if isinstance(answer, ox.QueryTriples | StreamedTriples | list):
+    if isinstance(answer, StreamedTriples | list):
         triples: list[ox.Triple] = []
         for triple in answer:
             if _full(len(triples), read, max_rows, max_bytes):

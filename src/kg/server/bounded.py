@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 import pyoxigraph as ox
 
-from kg.store.base import Bound, BoundTerm, Dataset, StoreAnswer
+from kg.store.base import Bound, BoundTerm, Dataset, StoreAnswer, streamed
 from kg.store.queryfiles import Binding, Bindings
 
 from .messages import Answer, Query
@@ -70,4 +70,4 @@ class BoundedStore:
         answer = whole(self.pool.run(request, self.client()), self.max_rows)
         if answer.kind == "graph":
             return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
-        return ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+        return streamed(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -67,20 +67,25 @@ class SortedSolutions:
 
 
 class StreamedSolutions:
-    """A SELECT's answer as a remote store sends it, read as it is iterated; `readable` turns what
-    reading it raises into the store's failure (an answer broken off, or that cannot be read)."""
+    """A SELECT's answer read as it is iterated: the embedded store's, or a remote store's as it is
+    sent, whose `readable` turns what reading it raises into the store's failure (an answer broken off,
+    or that cannot be read).
+
+    Oxigraph's answer may be dropped only in the thread that made it: dropped in another (by a garbage
+    collection there, of an exception's frames that held it) it is refused, and leaks with whatever it
+    holds open. So it is held by the iteration alone, and dropped as soon as the reading ends, however
+    it ends, in the reading thread: a reader's frames kept with an error it raised hold none of it.
+    """
 
     def __init__(
-        self, solutions: ox.QuerySolutions, readable: Callable[[], AbstractContextManager[None]]
+        self, solutions: ox.QuerySolutions, readable: Callable[[], AbstractContextManager[None]] = nullcontext
     ) -> None:
         self.variables = solutions.variables
         self._solutions: ox.QuerySolutions | None = solutions
         self._readable = readable
 
     def __iter__(self) -> Iterator[ox.QuerySolution]:
-        """The solutions, once. Oxigraph's answer is dropped as soon as the reading ends, however it
-        ends, in the thread that read it: dropped in another (by a garbage collection there, of an
-        exception's frames that held it), it is refused and leaks, its connection open."""
+        """The solutions, once."""
         solutions, self._solutions = self._solutions, None
         if solutions is None:
             return
@@ -92,32 +97,43 @@ class StreamedSolutions:
 
 
 class StreamedTriples:
-    """A CONSTRUCT's or DESCRIBE's answer as a remote store sends it, its triples parsed as they are
-    read: a reader that stops (at a row cap) never reads, nor holds, the rest. Dropped as
-    `StreamedSolutions` is."""
+    """A CONSTRUCT's or DESCRIBE's answer read as it is iterated: the embedded store's, or a remote
+    store's triples parsed as they are sent (a reader that stops at a row cap never reads, nor holds,
+    the rest). Oxigraph's answer is dropped as `StreamedSolutions` drops it."""
 
-    def __init__(self, quads: ox.QuadParser, readable: Callable[[], AbstractContextManager[None]]) -> None:
-        self._quads: ox.QuadParser | None = quads
+    def __init__(
+        self,
+        triples: ox.QueryTriples | Iterator[ox.Triple],
+        readable: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
+        self._triples: ox.QueryTriples | Iterator[ox.Triple] | None = triples
         self._readable = readable
 
     def __iter__(self) -> Iterator[ox.Triple]:
-        quads, self._quads = self._quads, None
-        if quads is None:
+        triples, self._triples = self._triples, None
+        if triples is None:
             return
         try:
             with self._readable():
-                for quad in quads:
-                    yield quad.triple
+                yield from triples
         finally:
-            del quads
+            del triples
 
 
-# A SELECT's answer is Oxigraph's stream of solutions, the embedded store's sorted list of them, or a
-# remote store's stream.
-Solutions = ox.QuerySolutions | SortedSolutions | StreamedSolutions
-# A graph answer is Oxigraph's stream of triples, a remote store's, or the triples the server's workers
-# sent.
-StoreAnswer = Solutions | ox.QueryBoolean | ox.QueryTriples | StreamedTriples | list[ox.Triple]
+def streamed(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StoreAnswer:
+    """Oxigraph's answer as a store hands it out: a stream that drops Oxigraph's object in the thread
+    that reads it (`StreamedSolutions`); an ASK's answer is a plain value, dropped anywhere."""
+    if isinstance(answer, ox.QuerySolutions):
+        return StreamedSolutions(answer)
+    if isinstance(answer, ox.QueryTriples):
+        return StreamedTriples(answer)
+    return answer
+
+
+# A SELECT's answer is a store's stream of solutions or the embedded store's sorted list of them.
+Solutions = SortedSolutions | StreamedSolutions
+# A graph answer is a store's stream of triples, or the triples the server's workers sent.
+StoreAnswer = Solutions | ox.QueryBoolean | StreamedTriples | list[ox.Triple]
 
 
 @dataclass(frozen=True)

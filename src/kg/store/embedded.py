@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.base import DEFAULT_STORE, Bound, Dataset, StoreAnswer, StoreMissing
+from kg.store.base import (
+    DEFAULT_STORE,
+    Bound,
+    Dataset,
+    StoreAnswer,
+    StoreMissing,
+    StreamedSolutions,
+    streamed,
+)
 from kg.store.bulk import bulk_load
 from kg.store.ordering import order_tail, sorted_answer
 from kg.store.sparql import names_its_dataset, with_values
@@ -69,7 +77,7 @@ class EmbeddedStore:
                 unordered = self._run(tail.without(text), union_default_graph, dataset)
             except SyntaxError:
                 unordered = None  # the text as written says where
-            if isinstance(unordered, ox.QuerySolutions):
+            if isinstance(unordered, StreamedSolutions):
                 ordered = sorted_answer(unordered, tail)
                 if ordered is not None:
                     return ordered
@@ -77,14 +85,16 @@ class EmbeddedStore:
 
     def _run(self, text: str, union_default_graph: bool, dataset: Dataset | None) -> StoreAnswer:
         if dataset is not None:
-            return self._store.query(
-                text,
-                default_graph=[ox.NamedNode(iri) for iri in dataset.default],
-                named_graphs=[ox.NamedNode(iri) for iri in dataset.named],
+            return streamed(
+                self._store.query(
+                    text,
+                    default_graph=[ox.NamedNode(iri) for iri in dataset.default],
+                    named_graphs=[ox.NamedNode(iri) for iri in dataset.named],
+                )
             )
         # A query that names its dataset reads it: the union default graph would override its FROM.
         union = union_default_graph and not names_its_dataset(text)
-        return self._store.query(text, use_default_graph_as_union=union)
+        return streamed(self._store.query(text, use_default_graph_as_union=union))
 
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""

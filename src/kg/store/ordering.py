@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import pyoxigraph as ox
 
-from kg.store.base import SolutionTerm, SortedRow, SortedSolutions
+from kg.store.base import SolutionTerm, SortedRow, SortedSolutions, StreamedSolutions
 from kg.store.sparql import NotAQuery, Token, form_of, keyword, tokens
 
 # More rows than this are sorted by Oxigraph, which then answers the query again: the bound is what
@@ -130,7 +130,7 @@ def read_order_tail(text: str) -> OrderTail | None:
     return OrderTail(tuple(keys), offset, found[at].start, end, hidden, projection_end)
 
 
-def sorted_answer(answer: ox.QuerySolutions, tail: OrderTail) -> SortedSolutions | None:
+def sorted_answer(answer: StreamedSolutions, tail: OrderTail) -> SortedSolutions | None:
     """The answer sorted by `tail`'s keys, its OFFSET applied, without the keys it projected
     only to sort on; None when a key is not among the answer's variables, when a key column holds terms
     this cannot order as Oxigraph does, or when the answer has more than MAX_SORTED_ROWS rows. It stops

@@ -133,7 +133,7 @@ class RemoteStore:
         text = with_values(sparql, bindings or {})
         form = self._form(text, union_default_graph, dataset)
         if form_asked in ("construct", "describe"):
-            return StreamedTriples(self._graph(form), self._readable)
+            return StreamedTriples((quad.triple for quad in self._graph(form)), self._readable)
         body = self._open(form, RESULTS_ACCEPT)
         results_format = ox.QueryResultsFormat.from_media_type(_media_type(body.response))
         with self._readable():
