@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
 
 import pytest
 from collector import kept_in_a_cycle, refusals, thread_bound_garbage
+from test_build import misquote_an_excerpt
 
+from kg.build.pipeline import build
 from kg.store.embedded import EmbeddedStore
 
+REPORT = "000_1bdfefaeb44abb70"
 SELECT = "SELECT ?s ?o WHERE { ?s ?p ?o }"
 QUERIES = {
     "select": SELECT,
@@ -62,5 +66,49 @@ def test_an_answer_read_in_another_thread_is_not_refused_by_this_one(built):
     reader.start()
     reader.join()
     with refusals() as refused:
+        gc.collect()
+    assert refused == []
+
+
+def _figure_its_excerpt_does_not_write(project: Path) -> None:
+    changes = project / "graph" / REPORT / "data" / "changes.ttl"
+    changes.write_text(
+        changes.read_text("utf-8").replace('kg:percentChange "38"', 'kg:percentChange "44100"'), "utf-8"
+    )
+
+
+def _undeclared_class(project: Path) -> None:
+    actors = project / "graph" / "common" / "data" / "actors.ttl"
+    actors.write_text(
+        actors.read_text("utf-8").replace(
+            "organization:esri a kg:Company ;", "organization:esri a kg:Firm ;"
+        ),
+        "utf-8",
+    )
+
+
+def _source_changed(project: Path) -> None:
+    source = project / "sources" / REPORT / "text.txt"
+    source.write_text(source.read_text("utf-8") + "\n", "utf-8")
+
+
+FAULTS = {
+    "an excerpt the source does not say (checked beside validation)": misquote_an_excerpt,
+    "a figure against the shapes (validated in the query threads)": _figure_its_excerpt_does_not_write,
+    "an undeclared class": _undeclared_class,
+    "a source's text changed": _source_changed,
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failed_build_leaves_no_answer_to_another_thread(project_copy: Path, tmp_path: Path, fault: str):
+    """The build asks its store from several threads, and a check's failure passes from its thread to the
+    caller's: what the failed checks were reading is dropped where it was read, during the build and
+    after, its error kept with the frames it passed through."""
+    FAULTS[fault](project_copy)
+    with refusals() as refused:
+        said = kept_in_a_cycle(lambda: build(project_copy, tmp_path / "dist", tmp_path / "store"))
+        assert said, "the build failed without a word"
+        assert thread_bound_garbage() == []
         gc.collect()
     assert refused == []
