@@ -90,3 +90,5 @@ def test_figures_in_words_scales_and_ranges() -> None:
     )
     assert Decimal(44100) in written_figures("44\u00a0100 hectares")
     assert not written_figures("\u0661\u0662 and FY2008")  # other scripts' digits; a year in a name
+    # Words matched by Unicode's case rules alone ("ſ" is a long s, "ı" a dotless i) are no figures.
+    assert written_figures("\u017fix, th\u0131rty, 2 b\u0131llion") == {Decimal(2)}

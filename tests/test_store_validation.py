@@ -337,6 +337,9 @@ UNTRANSLATED = {
     "a property shape with targets of its own": """<urn:S> a sh:NodeShape ; sh:targetClass <urn:E> ;
         sh:property <urn:P> .
         <urn:P> a sh:PropertyShape ; sh:targetClass <urn:C> ; sh:path <urn:q> ; sh:minCount 1 .""",
+    "a SPARQL constraint whose SELECT does not project $this": """<urn:S> a sh:NodeShape ;
+        sh:targetClass <urn:C> ;
+        sh:sparql [ a sh:SPARQLConstraint ; sh:select "SELECT ?value WHERE { $this <urn:p> ?value }" ] .""",
     "a shape not typed sh:NodeShape": """<urn:S> sh:targetClass <urn:C> ;
         sh:property [ sh:path <urn:q> ; sh:minCount 1 ; sh:message "q needed" ] .""",
 }

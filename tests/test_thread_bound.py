@@ -4,13 +4,16 @@ never left to a garbage collection in another thread, which would refuse to drop
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from collector import kept_in_a_cycle, refusals, thread_bound_garbage
 from test_build import misquote_an_excerpt
 
+from kg.build.parallel import each_at_once
 from kg.build.pipeline import build
 from kg.store.embedded import EmbeddedStore
 
@@ -110,5 +113,22 @@ def test_a_failed_build_leaves_no_answer_to_another_thread(project_copy: Path, t
         said = kept_in_a_cycle(lambda: build(project_copy, tmp_path / "dist", tmp_path / "store"))
         assert said, "the build failed without a word"
         assert thread_bound_garbage() == []
+        gc.collect()
+    assert refused == []
+
+
+def test_an_error_handed_over_by_the_query_threads_leaves_their_answers_there(built):
+    """A call in the build's query threads fails holding an answer it has not read: the error is raised
+    again in the caller's thread, and what the failed call held is dropped in its own."""
+    store = ox.Store.read_only(os.path.realpath(built.store_path))
+
+    def read_then_fail(rows: int) -> None:
+        answer = store.query(SELECT, use_default_graph_as_union=True)
+        read = [row for _, row in zip(range(rows), answer, strict=False)]
+        raise ValueError(f"failed after {len(read)} row(s), the answer held")
+
+    with refusals() as refused:
+        said = kept_in_a_cycle(lambda: each_at_once(read_then_fail, [1, 2, 3]))
+        assert said == "failed after 1 row(s), the answer held"
         gc.collect()
     assert refused == []

@@ -44,13 +44,15 @@ WORDS: dict[str, list[Decimal]] = {
     "half": [Decimal(50), Decimal("0.5")],
     "majority": [Decimal(50)],
 }
-_SCALE = r"(?:\s*(thousand|million|billion|bn|trillion)\b)?"
+# Their letters matched without regard to case in ASCII only: Unicode's case rules match "ſix" and
+# "thırty" to words the tables do not hold.
+_SCALE = r"(?:\s*(?a:(thousand|million|billion|bn|trillion))\b)?"
 # Digits in groups of three (by comma or a no-break space), a fraction, and a scale word after.
 _NUMBER = re.compile(
     r"(?<![\w.])(?=\.?[0-9])([0-9]{1,3}(?:[,\u00a0\u202f][0-9]{3})+|[0-9]+)?(\.[0-9]+)?" + _SCALE,
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\b(" + "|".join(WORDS) + r")\b" + _SCALE, re.IGNORECASE)
+_WORD = re.compile(r"\b(?a:(" + "|".join(WORDS) + r"))\b" + _SCALE, re.IGNORECASE)
 # Between the two ends of a range whose scale is written once: "$1.5-2 billion", "1.5 to 2 million".
 _RANGE = re.compile(r"\s*(?:-|\u2013|to)\s*\$?\s*")
 _YEAR = re.compile(r"(-?[0-9]{4,})(?:Z|[+-][0-9]{2}:[0-9]{2})?")  # a gYear's lexical form

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -51,6 +52,22 @@ def turn() -> Iterator[None]:
         yield
 
 
+def release_frames(error: BaseException) -> None:
+    """Clear the variables of the frames `error`, and the errors it chains, passed through, in this
+    thread: an error raised in one thread and handed to another keeps them until that thread drops it,
+    and Oxigraph's answers and quad streams may be dropped only by the thread that made them (dropped
+    elsewhere they are refused, and leak). The error's message and its lines stay as they were."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)  # a frame still running is left as it is
+        pending += [current.__cause__, current.__context__]
+
+
 class Stopped(KgError):
     """Work not done because other work has failed: the reason is that failure, which the caller
     reports instead."""
@@ -76,8 +93,9 @@ def each_at_once(
                 raise Stopped
             try:
                 return function(item)
-            except BaseException:
+            except BaseException as error:
                 failed.set()
+                release_frames(error)  # raised again in the caller's thread
                 raise
             finally:
                 give_back()  # what the call freed, before the next call's working set

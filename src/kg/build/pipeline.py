@@ -58,7 +58,7 @@ from kg.build.incremental import (
 )
 from kg.build.locate import SubjectIndex
 from kg.build.one_source import one_source_files
-from kg.build.parallel import query_threads, turn
+from kg.build.parallel import query_threads, release_frames, turn
 from kg.build.parse_workers import Input, Job, parse_all
 from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
@@ -530,6 +530,7 @@ def _check(
     assert stated is not None, "a clean build's checks are given what its dump states twice"
 
     def checks() -> tuple[int, BuildFailed | None]:
+        """Run in a thread of its own: an error it raises or returns is handed to the build's thread."""
         try:
             with turn():
                 check_terms(terms, index)
@@ -537,13 +538,15 @@ def _check(
                 check_stated_once(store, index, stated)
                 checked = check_sources(store, root / "sources", index, reached)
                 check_figures(store, index, reached)
-        except BaseException:
+        except BaseException as error:
             failed.set()
+            release_frames(error)
             raise
         try:
             with turn():
                 check_described(store, index, reached.names if reached else None)
         except BuildFailed as undescribed:  # told only if nothing says more: a shape may name the class
+            release_frames(undescribed)
             return checked, undescribed
         return checked, None
 

@@ -48,7 +48,7 @@ from rdflib.term import Node
 from kg.build.queries import shacl_queries
 from kg.errors import KgError
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import Token, tokens
+from kg.store.sparql import Token, projection, tokens
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -461,6 +461,9 @@ class _Compiler:
         opening = next((t for t in found if t.text == "{"), None)
         if opening is None or not any(t.text == "$this" and t.start > opening.start for t in found):
             raise Unsupported(f"{constraint}: no sh:select whose WHERE group uses $this")
+        projected = projection(text)
+        if projected is not None and "this" not in projected:  # the focus node is pre-bound, not a row's
+            raise Unsupported(f"{constraint}: an sh:select that does not project $this")
         focus = "\n".join(
             line for line in validator("focus", targets).splitlines() if not line.startswith("#")
         )

@@ -81,6 +81,7 @@ class EmbeddedStore:
                 ordered = sorted_answer(unordered, tail)
                 if ordered is not None:
                     return ordered
+            del unordered  # perhaps never read: dropped here, not with the frames of an error below
         return self._run(text, union_default_graph, dataset)
 
     def _run(self, text: str, union_default_graph: bool, dataset: Dataset | None) -> StoreAnswer:
