@@ -19,7 +19,7 @@ from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
 from kg.files import InputError, read_text
 from kg.namespaces import graph_iri
-from kg.store.base import term_order
+from kg.store.base import constructed, selected, term_order
 from kg.store.sparql import RDF_TYPE, iris_named, substitute, syntax_place
 
 CHECKS = Path("queries") / "checks"
@@ -74,8 +74,9 @@ def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: P
     named = set().union(*(iris_named(text) for text in texts))
     changed = list(changed)
     asked = sorted({quad.predicate.value for quad in changed})
-    rows = store.query(sparql("cube-read-properties", property=asked), use_default_graph_as_union=True)
-    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    rows = selected(
+        store.query(sparql("cube-read-properties", property=asked), use_default_graph_as_union=True)
+    )
     declared = {row["property"].value for row in rows}
     for quad in changed:
         predicate = quad.predicate.value
@@ -101,8 +102,7 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
         files = check_files(checks)
         for update in sorted(path for path in files if path.name.startswith("normalize-phase-")):
             for construct in _constructs(files[update]):
-                inferred = store.query(construct, use_default_graph_as_union=True)
-                assert isinstance(inferred, ox.QueryTriples)  # a CONSTRUCT
+                inferred = constructed(store.query(construct, use_default_graph_as_union=True))
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, NORMALISED) for t in inferred)
         constraints = sorted(path for path in files if path.name.startswith("ic-") and path.suffix == ".rq")
         asks = []  # each constraint's queries: itself, or one per hierarchy property (the templates)
@@ -163,8 +163,7 @@ def _instances(store: ox.Store, name: str, text: str) -> list[str]:
     IRI the store gives) is written where the recommendation writes `<$p>`."""
     if name[:5] not in _HIERARCHY_PROPERTIES:
         return [text]
-    found = store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]), use_default_graph_as_union=True)
-    assert isinstance(found, ox.QuerySolutions)  # a SELECT
+    found = selected(store.query(sparql(_HIERARCHY_PROPERTIES[name[:5]]), use_default_graph_as_union=True))
     return [substitute(text, "p", p) for p in sorted(str(row["p"]) for row in found)]  # not the store's order
 
 
@@ -174,8 +173,7 @@ def _witness(store: ox.Store, ask: str) -> dict[str, str]:
     disk and one of its copy in memory (`kg.build.checked_store`), which answer in orders of their
     own, name the same match. Every row is read, on a failure only."""
     select = _project_group_keys(re.sub(r"\bASK\b", "SELECT *", ask, count=1))
-    solutions = store.query(select, use_default_graph_as_union=True)
-    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT, made from the ASK above
+    solutions = selected(store.query(select, use_default_graph_as_union=True))
     names = [variable.value for variable in solutions.variables]
     first = min(solutions, key=lambda row: tuple(map(term_order, row)), default=None)
     if first is None:

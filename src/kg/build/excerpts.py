@@ -14,7 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, locate_quote
-from kg.store.base import term_order
+from kg.store.base import selected, term_order
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,7 @@ def _whole(term: SelectorValue) -> int | None:
 def _selectors(store: ox.Store, text: str) -> list[_Selectors]:
     """Every row of the SELECT `text`, read whole in this thread: Oxigraph frees an answer only in the
     thread that asked for it, so none may outlive the call (in an error's frame, say)."""
-    rows = store.query(text)
-    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    rows = selected(store.query(text))
     try:
         return [_Selectors.of(row) for row in rows]
     finally:

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
 from kg.build.shown import first_of
+from kg.store.base import selected
 from kg.store.sparql import with_values
 
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
@@ -120,8 +121,7 @@ def unwritten_figures(store: ox.Store, only: set[str] | None = None) -> list[Unw
     text = sparql("stated-figures")
     if only is not None:  # the statements bound first, so the query starts from them
         text = with_values(text, {"statement": tuple(ox.NamedNode(iri) for iri in sorted(only))})
-    answer = store.query(text, use_default_graph_as_union=True)
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    answer = selected(store.query(text, use_default_graph_as_union=True))
     quotes: dict[tuple[str, str, str], frozenset[Decimal]] = {}
     for row in answer:
         key = (row["statement"].value, row["property"].value, row["figure"].value)

@@ -54,6 +54,7 @@ from kg.build.shape_queries import (
     values_opening,
     with_texts,
 )
+from kg.store.base import selected
 from kg.store.sparql import with_values
 
 TYPE = str(RDF.type)
@@ -418,8 +419,7 @@ class Neighbours:
         usable = [node for node in nodes if isinstance(node, ox.NamedNode | ox.Literal)]
         for start in range(0, len(usable), 500):
             asked = with_values(build_queries()[name].text, {"a": tuple(usable[start : start + 500])})
-            rows = self.store.query(asked, use_default_graph_as_union=True)
-            assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+            rows = selected(self.store.query(asked, use_default_graph_as_union=True))
             for row in rows:
                 known[row["a"]].append((row["p"].value, row["n"]))
 

@@ -12,7 +12,7 @@ from rdflib import URIRef
 from kg.build.queries import sparql
 from kg.errors import KgError
 from kg.files import read_file, read_text
-from kg.store.base import term_order
+from kg.store.base import selected, term_order
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,7 @@ def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -
     """Every report in the graph `provenance` that names a text file, with its recorded digest, in the
     order of the reports' IRIs (of several files or digests, the first by value): the store's own
     order differs from one store to another (see `kg.build.checked_store`)."""
-    rows = store.query(sparql("source-text-files", graph=provenance.value))
-    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+    rows = selected(store.query(sparql("source-text-files", graph=provenance.value)))
     texts: dict[URIRef, SourceText] = {}
     parts = [(row["document"], row["file"], row["digest"]) for row in rows]
     for document, file, digest in sorted(parts, key=lambda part: tuple(map(term_order, part))):

@@ -35,6 +35,7 @@ from kg.build.shape_queries import (
     shape_classes,
 )
 from kg.build.validation import ValidationReport, path_text, report_of, validate, violation_of
+from kg.store.base import StreamedSolutions, selected
 
 
 def validate_store(
@@ -114,13 +115,10 @@ def _compiled(
         return None
 
 
-def _query(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, sparql: str) -> ox.QuerySolutions:
+def _query(store: ox.Store, graphs: Sequence[ox.NamedNode] | None, sparql: str) -> StreamedSolutions:
     if graphs is None:
-        answer = store.query(sparql, use_default_graph_as_union=True)
-    else:
-        answer = store.query(sparql, default_graph=list(graphs))
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
-    return answer
+        return selected(store.query(sparql, use_default_graph_as_union=True))
+    return selected(store.query(sparql, default_graph=list(graphs)))
 
 
 def _subclasses(

@@ -33,6 +33,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.queries import sparql
 from kg.build.shown import first_of
 from kg.namespaces import ID
+from kg.store.base import selected
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
 # Terms of the RDF, RDFS and OWL languages themselves, which need no declaration.
@@ -50,8 +51,7 @@ class UndeclaredTerm:
 
 def declared_terms(store: ox.Store, ontology: ox.NamedNode) -> set[URIRef]:
     """Every class and property the ontology graph declares."""
-    answer = store.query(sparql("declared-terms", graph=ontology.value))
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    answer = selected(store.query(sparql("declared-terms", graph=ontology.value)))
     return {URIRef(row["term"].value) for row in answer}
 
 
@@ -65,13 +65,11 @@ def undeclared_terms(
         ("predicate", "predicates-used", "predicate-example"),
         ("class", "classes-used", "class-example"),
     ):
-        used = store.query(sparql(used_query), default_graph=list(graphs))
-        assert isinstance(used, ox.QuerySolutions)  # a SELECT
+        used = selected(store.query(sparql(used_query), default_graph=list(graphs)))
         for row in used:
             term = URIRef(row["term"].value)
             if term not in declared:
-                example = store.query(sparql(example_query, term=term), default_graph=list(graphs))
-                assert isinstance(example, ox.QuerySolutions)  # a SELECT
+                example = selected(store.query(sparql(example_query, term=term), default_graph=list(graphs)))
                 found.append(UndeclaredTerm(term, role, URIRef(next(iter(example))["s"].value)))
     return sorted({t.term: t for t in found}.values(), key=lambda term: str(term.term))
 
@@ -103,8 +101,7 @@ def untyped_subjects(
     they are then looked up one by one, every one, since a blank node that only blank nodes refer to
     is a candidate until the chain of its referrers is walked."""
     if among is None:
-        answer = store.query(sparql("untyped-subjects"), default_graph=list(graphs))
-        assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+        answer = selected(store.query(sparql("untyped-subjects"), default_graph=list(graphs)))
         among = {row["s"] for row in answer}
     anchored: dict[Subject, bool] = {}  # blank nodes known to be part of a description, or not
     untyped = [subject for subject in among if _untyped(store, subject, graphs, anchored)]
@@ -212,10 +209,11 @@ def undescribed_values(
     build agree."""
     describing = [*graphs, ontology]
     if among is None:
-        answer = store.query(
-            sparql("undescribed-values"), default_graph=list(graphs), named_graphs=list(describing)
+        answer = selected(
+            store.query(
+                sparql("undescribed-values"), default_graph=list(graphs), named_graphs=list(describing)
+            )
         )
-        assert isinstance(answer, ox.QuerySolutions)  # a SELECT
         found = {row["o"] for row in answer if isinstance(row["o"], ox.NamedNode)}
     else:
         found = {
@@ -276,8 +274,9 @@ def _instances_in(store: ox.Store, namespace: str, ontology: ox.NamedNode) -> bo
 
 def _described_in(store: ox.Store, namespace: str, describing: Sequence[ox.NamedNode]) -> list[str]:
     """The IRIs of `namespace` that a graph of `describing` gives a class."""
-    answer = store.query(sparql("described-in-namespace", namespace=namespace), named_graphs=list(describing))
-    assert isinstance(answer, ox.QuerySolutions)  # a SELECT
+    answer = selected(
+        store.query(sparql("described-in-namespace", namespace=namespace), named_graphs=list(describing))
+    )
     return [row["s"].value for row in answer]
 
 

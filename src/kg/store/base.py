@@ -120,6 +120,18 @@ class StreamedTriples:
             del triples
 
 
+def selected(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StreamedSolutions:
+    """A SELECT's answer, Oxigraph's, as a stream (`StreamedSolutions`): what the build's checks read."""
+    assert isinstance(answer, ox.QuerySolutions), "a SELECT"
+    return StreamedSolutions(answer)
+
+
+def constructed(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StreamedTriples:
+    """A CONSTRUCT's answer, Oxigraph's, as a stream (`StreamedTriples`)."""
+    assert isinstance(answer, ox.QueryTriples), "a CONSTRUCT"
+    return StreamedTriples(answer)
+
+
 def streamed(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StoreAnswer:
     """Oxigraph's answer as a store hands it out: a stream that drops Oxigraph's object in the thread
     that reads it (`StreamedSolutions`); an ASK's answer is a plain value, dropped anywhere."""

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import BASE, ID, SD, XSD
+from kg.store.base import StreamedSolutions, selected
 from kg.store.queryfiles import packaged_queries
 from kg.store.sparql import RDF_TYPE
 
@@ -105,9 +106,8 @@ def dataset_facts(store: ox.Store) -> DatasetFacts:
     return DatasetFacts(counts, sorted({_namespace(term) for term in terms}), reports, classes)
 
 
-def _select(store: ox.Store, name: str) -> ox.QuerySolutions:
-    solutions = store.query(packaged_queries(QUERIES)[name].standalone())
-    assert isinstance(solutions, ox.QuerySolutions)  # each of these queries is a SELECT
+def _select(store: ox.Store, name: str) -> StreamedSolutions:
+    solutions = selected(store.query(packaged_queries(QUERIES)[name].standalone()))
     return solutions
 
 
