@@ -258,11 +258,17 @@ CHART = (
 )
 
 
+# A bystander kept waiting behind the charts waited 9-17 s; one served beside them waits for the web
+# process's share of two busy cores, drawing in the same process: 0.9-2.6 s seen on a loaded machine.
+BYSTANDER_WAIT = 5.0
+
+
 def draw_charts(
     server: RunningServer, sources: list[str], seconds: float, bystander: Callable[[], float]
 ) -> list[int]:
     """Each of `sources` asks for new charts, one after the other, for `seconds`, while `bystander`
-    asks three times (after two seconds) and must be done within 2 s each: the attackers' statuses."""
+    asks three times (after two seconds) and must be done within `BYSTANDER_WAIT` each: the attackers'
+    statuses."""
     statuses: list[int] = []
     stop = time.monotonic() + seconds
 
@@ -278,7 +284,7 @@ def draw_charts(
     waits = [bystander() for _ in range(3)]
     for thread in threads:
         thread.join(60)
-    assert max(waits) < 2.0, (waits, sorted(set(statuses)))
+    assert max(waits) < BYSTANDER_WAIT, (waits, sorted(set(statuses)))
     return statuses
 
 
