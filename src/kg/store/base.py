@@ -8,11 +8,11 @@ interface.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from kg.errors import EXIT_FAILED, KgError
 
 DEFAULT_STORE = Path(".kg/store")
+T = TypeVar("T")
 ENDPOINT_TIMEOUT = 60.0  # seconds a SPARQL endpoint's whole answer may take, unless told otherwise
 
 
@@ -87,13 +88,7 @@ class StreamedSolutions:
     def __iter__(self) -> Iterator[ox.QuerySolution]:
         """The solutions, once."""
         solutions, self._solutions = self._solutions, None
-        if solutions is None:
-            return
-        try:
-            with self._readable():
-                yield from solutions
-        finally:
-            del solutions
+        return _read_once(solutions, self._readable)
 
 
 class StreamedTriples:
@@ -111,13 +106,21 @@ class StreamedTriples:
 
     def __iter__(self) -> Iterator[ox.Triple]:
         triples, self._triples = self._triples, None
-        if triples is None:
-            return
-        try:
-            with self._readable():
-                yield from triples
-        finally:
-            del triples
+        return _read_once(triples, self._readable)
+
+
+def _read_once(
+    items: Iterable[T] | None, readable: Callable[[], AbstractContextManager[None]]
+) -> Iterator[T]:
+    """`items` read within `readable`, held by this iteration alone and dropped once it ends, however it
+    ends, in the reading thread; nothing when they were read already (None)."""
+    if items is None:
+        return
+    try:
+        with readable():
+            yield from items
+    finally:
+        del items
 
 
 def selected(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StreamedSolutions:
