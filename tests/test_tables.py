@@ -156,7 +156,7 @@ def test_a_column_the_description_does_not_name_is_refused(project_copy: Path, t
     table = _table(project_copy)
     lines = table.read_text("utf-8").splitlines()
     table.write_text("\n".join([lines[0] + ",note", *(line + ",x" for line in lines[1:])]) + "\n", "utf-8")
-    with pytest.raises(TableError, match=r"poppy-cultivation.csv-metadata.json: Unspecified column \"note\""):
+    with pytest.raises(TableError, match=r"metadata.json: the header or line 2: Unspecified column \"note\""):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
 
 
@@ -502,3 +502,14 @@ def test_a_record_over_several_lines_is_named_where_it_starts(project_copy: Path
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "poppy-cultivation.csv:5: the row repeats the primary key" in str(failure.value)
     assert str(failure.value).endswith("of line 2"), failure.value
+
+
+@pytest.mark.parametrize("cell", ["NaN", "INF", "-INF"])
+def test_a_special_value_in_a_bounded_decimal_column_names_its_line(
+    project_copy: Path, tmp_path: Path, cell: str
+) -> None:
+    """csvw raised its own error (NaN against the column's minimum: decimal.InvalidOperation, a
+    traceback) or named the description alone."""
+    message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3" in message
+    assert "hectares" in message or "decimal" in message

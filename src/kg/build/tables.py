@@ -139,7 +139,7 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
             except OSError as error:
                 raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
             _no_warning(warned, shown)
-            rows = _rows(table, metadata)
+            rows = _rows(table, metadata, shown, warned)
         _no_warning(warned, shown)
         _keys_once(table, rows)
         if not rows:  # a dialect skipping every row, say: nothing would be added, and nothing said
@@ -266,9 +266,12 @@ def _row_triples(
     )
 
 
-def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]:
+def _rows(
+    table: Table, metadata: Path, shown: str, warned: list[warnings.WarningMessage]
+) -> list[tuple[str, int, dict[str, Any]]]:
     """The table's rows, typed and checked by csvw, each with its file and line; a CSV file that cannot
-    be read, or is not CSV, is named at its line."""
+    be read, or is not CSV, is named at its line, and so is a cell csvw reads with a warning (`NaN` in
+    a decimal column), or fails on (the same against the column's minimum), as it reads its record."""
     located = table.url.resolve(table.base)
     data_file = Path(located) if isinstance(located, Path | str) and "://" not in str(located) else None
     dialect = table._get_dialect()  # csvw's own rule: the table's dialect, else its group's, else CSV's
@@ -277,8 +280,13 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
         data = read_file(data_file, "CSV table")  # a folder or a FIFO is refused, not waited on
         if dialect.python_encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             utf8_text(data_file, data)
+    rows: list[tuple[str, int, dict[str, Any]]] = []
     try:
-        rows = list(table.iterdicts(with_metadata=True))
+        for name, line, row in table.iterdicts(with_metadata=True):
+            if warned:  # csvw warned as it read this record, or, with the first, maybe the header
+                read = f"{name}:{line}: " if rows else f"{shown}: the header or line {line}: "
+                raise TableError(f"{read}{warned[0].message}")
+            rows.append((name, line, row))
         if data_file is None:
             return rows
         starts = _cells_as_described(table, data_file, dialect)
@@ -288,8 +296,10 @@ def _rows(table: Table, metadata: Path) -> list[tuple[str, int, dict[str, Any]]]
         where = data_file or metadata
         line = _record_start(data_file, dialect) if data_file is not None else None
         raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise TableError(f"{metadata}: {error}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as error:
+        # csvw checks a cell as it reads its record: the one after the last it gave
+        line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1
+        raise TableError(f"{data_file or metadata}:{line}: {error!r}") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
 
