@@ -418,6 +418,18 @@ def test_an_english_text_is_bound_tagged_and_crosses_the_pipe_unchanged() -> Non
         ("decimal", "many"),
         ("date", "2017-13-01"),
         ("year", "17"),
+        # what Python reads as a number or a date and XML Schema does not: bound as typed, each was an
+        # ill-typed literal that no comparison matched, and the question's rows dropped out unsaid
+        ("date", "20170101"),
+        ("date", "2017-W01-1"),
+        ("date", "2017-02-29"),
+        ("decimal", "NaN"),
+        ("decimal", "1e5"),
+        ("decimal", "1_000"),
+        ("decimal", " 1"),
+        ("decimal", "\u0661"),
+        ("integer", "\u0661\u0662"),
+        ("year", "\u0662\u0660\u0661\u0667"),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused(kind: str, raw: str) -> None:

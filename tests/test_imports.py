@@ -15,7 +15,7 @@ import networkx as nx
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "kg"
-FOUNDATIONS = {"kg", "kg.namespaces", "kg.errors", "kg.files", "kg.processes"}
+FOUNDATIONS = {"kg", "kg.namespaces", "kg.errors", "kg.files", "kg.processes", "kg.literals"}
 # What each layer may import of kg, besides itself and the foundations.
 LAYERS: dict[str, set[str]] = {
     "store": set(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jena import jena_classpath, needs_jena
 
-from kg.build.literals import lexical_error
+from kg.literals import lexical_error
 from kg.namespaces import XSD
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from kg import namespaces
-from kg.build import literals, locate, parsing, streaming, tables
+from kg import literals, namespaces
+from kg.build import locate, parsing, streaming, tables
 from kg.build.file_digests import FileDigests
 from kg.build.made_by import code_digest
 from kg.build.parsing import read_input

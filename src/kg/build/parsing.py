@@ -10,9 +10,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.build.literals import lexical_error
 from kg.build.locate import SubjectIndex
 from kg.files import InputError, read_file, utf8_text
+from kg.literals import lexical_error
 
 __all__ = ["InputError", "checked_triples", "parse_turtle", "rdflib_term", "read_input"]
 

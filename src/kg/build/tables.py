@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from kg.build.literals import lexical_error
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
 from kg.files import read_file, read_text, utf8_text
+from kg.literals import lexical_error
 from kg.namespaces import BASE
 
 if TYPE_CHECKING:
