@@ -152,6 +152,35 @@ def test_an_ill_typed_literal_is_named_where_it_is_written(
     assert str(error.value) == f'{changes}:{line}: ill-typed literal: "20x1" is not a valid xsd:gYear'
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ('"a\\u0001b"', "ill-typed literal: U+0001 is not a character an xsd:string may hold"),
+        ('"a\\u0001b"@en', "ill-typed literal: U+0001 is not a character a text in a language may hold"),
+        ('"""a\x01b"""@en-GB', "ill-typed literal: U+0001 is not a character a text in a language may hold"),
+        ('"cultivation"@en--ltr', "a text with an RDF 1.2 base direction (--ltr, --rtl)"),
+    ],
+    ids=["escaped in a plain string", "escaped in a text in a language", "raw, long quotes", "a direction"],
+)
+def test_a_text_no_published_format_holds_is_named_where_it_is_written(
+    project_copy: Path, tmp_path: Path, written: str, message: str
+) -> None:
+    """A plain string's control character was named at its file alone; in a text in a language it was
+    published (dist/'s XML answers then malformed), and so was a base direction, which rdflib cannot
+    read back from dist/."""
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    text = changes.read_text("utf-8")
+    original = 'kg:highestSince "2000"^^xsd:gYear'
+    line = text[: text.index(original)].count("\n") + 2
+    changes.write_text(
+        text.replace(original, f'rdfs:comment "fine"@en ;\n    rdfs:comment {written} ;\n    {original}', 1),
+        "utf-8",
+    )
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(error.value).startswith(f"{changes}:{line}: {message}")
+
+
 def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) -> None:
     places = project_copy / "graph" / "common" / "data" / "places.ttl"
     places.write_text(

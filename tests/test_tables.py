@@ -513,3 +513,9 @@ def test_a_special_value_in_a_bounded_decimal_column_names_its_line(
     message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
     assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3" in message
     assert "hectares" in message or "decimal" in message
+
+
+def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: Path, tmp_path: Path) -> None:
+    """A text cell in a language was published with it (XML answers then malformed)."""
+    message = _failed_build(project_copy, tmp_path, "Mexico, 2017", "Mexico,\x01 2017", TableError)
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:2 label: U+0001 is not a character" in message

@@ -93,9 +93,9 @@ def lexical_error(lexical: str, datatype: str) -> str | None:
     pattern = _PATTERNS.get(name)
     if pattern is None:
         return f"xsd:{name} is not one of the XML Schema datatypes RDF 1.1 uses"
-    unwritten = _NOT_A_CHARACTER.search(lexical)
+    unwritten = character_error(lexical, f"an xsd:{name}")
     if unwritten:
-        return f"U+{ord(unwritten.group()):04X} is not a character an xsd:{name} may hold"
+        return unwritten
     if name == "base64Binary":  # a run of white space inside it is one space, as XML Schema has it
         lexical = re.sub(r"[ \t\r\n]+", " ", lexical)
     if name not in _STRINGS and lexical != lexical.strip(" \t\r\n"):
@@ -107,6 +107,13 @@ def lexical_error(lexical: str, datatype: str) -> str | None:
     if name == "gMonthDay" and int(lexical[5:7]) > _DAYS[int(lexical[2:4]) - 1]:
         return f'"{lexical}" is not a day of the year'
     return None
+
+
+def character_error(lexical: str, holder: str = "a text") -> str | None:
+    """What in `lexical` is no character XML counts (most controls, surrogates, U+FFFE/F), which no
+    string, in a language or not, may hold, said of `holder`; None when there is none."""
+    unwritten = _NOT_A_CHARACTER.search(lexical)
+    return f"U+{ord(unwritten.group()):04X} is not a character {holder} may hold" if unwritten else None
 
 
 def _integer_error(lexical: str, name: str) -> str | None:

@@ -28,7 +28,7 @@ _ENDS_WORD = r"\s.;,\[\]()<>\"'#{}|^~\\"
 _TOKEN = re.compile(
     r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)"
     r"(?![^{_ENDS_WORD}])".replace("{_ENDS_WORD}", _ENDS_WORD)  # a number, whose full stop ends a statement
-    + r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # a language tag or a directive
+    + r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[a-z]+)?"  # a language tag (with its direction) or a directive
     + rf"|[^{_ENDS_WORD}]+(?:(?:\\.|\.(?=[^{_ENDS_WORD}@]))[^{_ENDS_WORD}]*)*|\\.(?:[^{_ENDS_WORD}]|\\.)*"
     r"|(?P<b><<|>>|\{\||\|\}|[\[\]()])"
     r"|<(?:[^<>\"{}|^`\\\x00-\x20]|\\[uU][0-9A-Fa-f]{4,8})*>"
@@ -165,7 +165,7 @@ class SubjectIndex:
         return self._first_heard(iri, self.files if within is None else (within,), self._may_name)
 
     def find_literal(self, literal: ox.Literal, within: Path) -> Location | None:
-        """The first line of the file `within` where `literal` is written with its datatype (`"x"^^t`,
+        """The first line of the file `within` where `literal` is written (`"x"^^t`, `"x"@en`, `"x"`,
         however its string is quoted and escaped), outside comments and other strings."""
         return self._first_heard(str(literal), (within,), lambda path, text, term: True)
 
@@ -296,14 +296,26 @@ def _typed(
     named: str | None,
     uses: Callable[[str, Location], None],
 ) -> tuple[str, Location, bool] | None:
-    """After `token`, the string a datatype may yet follow: `uses` hears a typed literal, in its
-    N-Triples spelling, where its string stands."""
+    """After `token`, the string a datatype may yet follow: `uses` hears a literal, in its N-Triples
+    spelling, where its string stands: a typed one once its datatype is read, a text in a language
+    with its tag, a plain string when anything else follows it."""
     if string is None:
         return None
-    if token == "^^" and not string[2]:
-        return (string[0], string[1], True)
-    if string[2] and named is not None:
-        uses(str(ox.Literal(_string_value(string[0]), datatype=ox.NamedNode(named))), string[1])
+    written, place, typed = string
+    if token == "^^" and not typed:
+        return (written, place, True)
+    try:
+        if typed:
+            if named is not None:
+                uses(str(ox.Literal(_string_value(written), datatype=ox.NamedNode(named))), place)
+        elif token.startswith("@"):
+            tag, _, direction = token[1:].partition("--")
+            bearing = ox.BaseDirection(direction) if direction else None
+            uses(str(ox.Literal(_string_value(written), language=tag, direction=bearing)), place)
+        else:
+            uses(str(ox.Literal(_string_value(written))), place)
+    except ValueError:  # no literal Oxigraph reads (a tag it refuses): the parser names that one
+        pass
     return None
 
 

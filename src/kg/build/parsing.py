@@ -12,7 +12,7 @@ from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
 from kg.files import InputError, read_file, utf8_text
-from kg.literals import lexical_error
+from kg.literals import character_error, lexical_error
 
 __all__ = ["InputError", "checked_triples", "parse_turtle", "rdflib_term", "read_input"]
 
@@ -40,12 +40,12 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
                 found = (index.find_holding(syntax, path) for syntax in ("<<", "{|", "~"))
                 place = next((place for place in found if place is not None), None)
                 raise InputError(path, place.line if place is not None else None, None, TRIPLE_TERM)
-            if isinstance(term, ox.Literal) and not term.language:
-                problem = lexical_error(term.value, term.datatype.value)
+            if isinstance(term, ox.Literal):
+                problem = _literal_error(term)
                 if problem:
                     place = SubjectIndex([path]).find_literal(term, path)
                     line = place.line if place is not None else None
-                    raise InputError(path, line, None, f"ill-typed literal: {problem}")
+                    raise InputError(path, line, None, problem)
             yield triple
     except MemoryError as error:  # Oxigraph's parser holds one token at most in its buffer
         raise _too_long(path, text, error) from None
@@ -56,6 +56,22 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
 
 
+def _literal_error(literal: ox.Literal) -> str | None:
+    """Why `literal` cannot be published: an ill-typed form, a character no text may hold, or an RDF 1.2
+    base direction, which the RDF 1.1 formats of dist/ cannot write (rdflib refuses `"x"@en--ltr`)."""
+    if literal.direction is not None:
+        return BASE_DIRECTION
+    if literal.language:
+        problem = character_error(literal.value, "a text in a language")
+    else:
+        problem = lexical_error(literal.value, literal.datatype.value)
+    return f"ill-typed literal: {problem}" if problem else None
+
+
+BASE_DIRECTION = (
+    "a text with an RDF 1.2 base direction (--ltr, --rtl): dist/ publishes the graph as RDF 1.1"
+    " formats too, which hold none; give the text its language tag alone"
+)
 TRIPLE_TERM = (
     "an RDF 1.2 triple term (<<( … )>>, or what << … >> and its reifier state): dist/ publishes the"
     " graph as JSON-LD and RDF 1.1 formats too, which hold none; state the triple itself, with its evidence"

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
 from kg.files import read_file, read_text, utf8_text
-from kg.literals import lexical_error
+from kg.literals import character_error, lexical_error
 from kg.namespaces import BASE
 
 if TYPE_CHECKING:
@@ -420,6 +420,8 @@ def _literal(value: object, column: Any, where: str) -> ox.Literal:
     language."""
     lexical = _lexical(value, column, where)
     if lexical is None:
+        if unwritten := character_error(str(value)):  # checked for typed cells with their datatype
+            raise TableError(f"{where} {column.name}: {unwritten}")
         if column.lang and column.lang != "und":
             return ox.Literal(str(value), language=column.lang)
         return ox.Literal(str(value))
