@@ -250,9 +250,9 @@ def test_a_bound_that_is_not_an_integer_is_refused_as_pyshacl_refuses_it() -> No
         format="turtle",
     )
     data = Graph().parse(data="<urn:e:n> a <urn:e:C> .", format="turtle")
-    with pytest.raises(Exception, match="sh:minCount must be a literal with datatype xsd:integer"):
+    with pytest.raises(InvalidShape, match="sh:minCount must be a literal with datatype xsd:integer"):
         validate(data, shapes)
-    with pytest.raises(Exception, match="sh:minCount must be a literal with datatype xsd:integer"):
+    with pytest.raises(InvalidShape, match="sh:minCount must be a literal with datatype xsd:integer"):
         validate_store(in_store(data), [GRAPH], shapes)
 
 

@@ -37,9 +37,11 @@ verdict never depends on which engine ran.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -47,6 +49,7 @@ from rdflib.term import Node
 
 from kg.build.queries import shacl_queries
 from kg.errors import KgError
+from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
 from kg.store.sparql import Token, projection, tokens
 
@@ -235,7 +238,10 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
             continue
         if (shape, SH.path, None) in shapes:
             raise Unsupported(f"{shape}: a property shape with targets of its own")
-        queries.extend(compiler.node_shape(shape))
+        try:
+            queries.extend(compiler.node_shape(shape))
+        except ValueError as error:  # a parameter no SHACL engine reads (`sh:maxCount "x"`), said so
+            raise InvalidShape(f"{shape}: {error}") from None
     return queries
 
 
@@ -339,7 +345,10 @@ class _Compiler:
                     if not bounds:  # a bound alone: its own validator
                         name = "min-count" if key == SH.minCount else "max-count"
                         parameter = _parameter(key)
-                        yield _component(key), validator(name, {**targets, parameter: str(_int(value))}, path)
+                        yield (
+                            _component(key),
+                            validator(name, {**targets, parameter: str(_int(value, key))}, path),
+                        )
                 elif key == SH.uniqueLang:
                     if value == Literal(True):
                         yield SH.UniqueLangConstraintComponent, validator("unique-lang", targets, path)
@@ -362,9 +371,11 @@ class _Compiler:
         elif key == SH.datatype and value in _RETYPED:
             raise Unsupported(f"{shape}: sh:datatype {value} (the store re-types it)")
         elif key == SH.pattern:
-            given |= {"pattern": str(value), "flags": str(self.shapes.value(shape, SH.flags) or "")}
+            flags = str(self.shapes.value(shape, SH.flags) or "")
+            _check_pattern(str(value), flags)
+            given |= {"pattern": str(value), "flags": flags}
         elif key in (SH.minLength, SH.maxLength):
-            given[parameter] = str(_int(value))
+            given[parameter] = str(_int(value, key))
         elif key in (SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive):
             if not isinstance(value, Literal) or value.datatype not in _NUMBERS:
                 raise Unsupported(f"{shape}: {key} {value}, which is not an integer or a decimal")
@@ -402,7 +413,7 @@ class _Compiler:
                     given = {
                         **targets,
                         "class": self.with_subclasses(classes),
-                        _parameter(bound): str(_int(count)),
+                        _parameter(bound): str(_int(count, bound)),
                     }
                     yield _component(bound), validator(f"qualified-{name}-count-class", given, path)
             return
@@ -419,14 +430,14 @@ class _Compiler:
         for key in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
             count = self.shapes.value(shape, key)
             if count is not None:
-                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
+                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count, key)}
                 yield _component(key), Qualified(focus, values, tuple(failing), **limit)
 
     def bounds(self, shape: Node, keys: tuple[URIRef, URIRef]) -> dict[str, str]:
         """The lower and upper bound `keys` of `shape` as the parameters of one query of both, when it
         gives each once, as an integer; else none (each bound is then read, or refused, on its own)."""
         values = [list(self.shapes.objects(shape, key)) for key in keys]
-        if any(len(given) != 1 or not str(given[0]).isdigit() for given in values):
+        if any(len(given) != 1 or not re.fullmatch("[0-9]+", str(given[0])) for given in values):
             return {}
         return {_parameter(key): str(given[0]) for key, given in zip(keys, values, strict=True)}
 
@@ -472,7 +483,12 @@ class _Compiler:
             for holder in self.shapes.objects(constraint, SH.prefixes)
             for d in self.shapes.objects(holder, SH.declare)
         )
-        return f"{prefixes}{text[: opening.end]}\n{{ {focus} }}\n{text[opening.end :]}"
+        compiled = f"{prefixes}{text[: opening.end]}\n{{ {focus} }}\n{text[opening.end :]}"
+        try:
+            ox.Store().query(compiled)  # an empty store: read, not answered
+        except SyntaxError as error:
+            raise ValueError(f"{constraint}: its sh:select is no SPARQL query ({error})") from None
+        return compiled
 
     def path(self, node: Node) -> str:
         return property_path(self.shapes, node)
@@ -503,14 +519,23 @@ def property_path(graph: Graph, node: Node) -> str:
         return f"^{part(inverse)}"
     alternatives = graph.value(node, SH.alternativePath)
     if alternatives is not None:
-        return "(" + " | ".join(property_path(graph, p) for p in Collection(graph, alternatives)) + ")"
+        return "(" + " | ".join(property_path(graph, p) for p in _members(graph, alternatives)) + ")"
     for key, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
         inner = graph.value(node, key)
         if inner is not None:
             return f"{part(inner)}{suffix}"
     if (node, RDF.first, None) in graph:
-        return "(" + " / ".join(property_path(graph, p) for p in Collection(graph, node)) + ")"
+        return "(" + " / ".join(property_path(graph, p) for p in _members(graph, node)) + ")"
     raise Unsupported(f"path {node}")
+
+
+def _members(graph: Graph, head: Node) -> list[Node]:
+    """The members of a sequence or alternative path's list, which SHACL requires of two at least:
+    anything else would be written as no SPARQL path (`()`)."""
+    members = list(Collection(graph, head))
+    if len(members) < 2:
+        raise ValueError(f"a path of {len(members)} where SHACL needs a list of two paths at least")
+    return members
 
 
 def preferred_message(messages: Iterable[Node]) -> str | None:
@@ -542,6 +567,20 @@ def _iri(node: Node | None) -> URIRef:
     return node
 
 
-def _int(node: Node | None) -> int:
-    """An integer a shape gives (sh:minCount 1), from its lexical form."""
+def _int(node: Node | None, key: Node) -> int:
+    """An integer a shape gives its parameter `key` (sh:minCount 1), from its lexical form."""
+    if not isinstance(node, Literal) or not re.fullmatch(r"\+?[0-9]+", str(node)):
+        shown = node.n3() if isinstance(node, Literal | URIRef) else "a blank node"
+        raise ValueError(f"sh:{_parameter(key)} {shown}, where SHACL needs a non-negative integer")
     return int(str(node))
+
+
+def _check_pattern(pattern: str, flags: str) -> None:
+    """Raise ValueError for an `sh:pattern` (with its `sh:flags`) that is no regular expression: REGEX
+    is then an error for every value, which a FILTER reads as false, and the constraint would pass
+    every value unsaid."""
+    regex = ox.Literal(pattern)
+    given = f"{regex} {ox.Literal(flags)}"  # each in its N-Triples spelling, which SPARQL reads
+    answer = ox.Store().query(f"SELECT (REGEX('', ?p, ?f) AS ?read) {{ VALUES (?p ?f) {{ ({given}) }} }}")
+    if [row["read"] for row in selected(answer)] == [None]:  # read whole: nothing of it held past here
+        raise ValueError(f"sh:pattern {regex} (sh:flags {flags!r}) is no regular expression SPARQL reads")

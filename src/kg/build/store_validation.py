@@ -26,6 +26,7 @@ from kg.build.queries import sparql
 from kg.build.shape_queries import (
     Combined,
     Counted,
+    InvalidShape,
     Qualified,
     ShapeQuery,
     Unsupported,
@@ -65,7 +66,12 @@ def validate_store(
         query, plan = pair
         if plan is None:
             return set()
-        found = _violations(answers, query, plan)
+        try:
+            found = _violations(answers, query, plan)
+        except SyntaxError as error:  # what the compiler's checks of a shape did not foresee
+            raise InvalidShape(
+                f"{query.source_shape}: its constraint makes no query Oxigraph reads: {error}"
+            ) from None
         answers.done(plan)
         return found
 

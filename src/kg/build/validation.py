@@ -126,17 +126,21 @@ ALSO_AT = 5  # how many other places a violation names where its focus node is d
 def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> ValidationReport:
     """Validate `data` (ontology merged in, so subclass links count) against `shapes`."""
     import pyshacl  # imported here: the build validates on the store, and pyshacl takes long to load
-    from pyshacl.errors import ValidationFailure
+    from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 
     from kg.build.prepared import prepared_queries  # rdflib's SPARQL processor, as slow to load
 
     check_pre_binding(shapes)
-    with prepared_queries():
-        conforms, report_graph, _ = pyshacl.validate(
-            data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
-        )
-    if isinstance(report_graph, ValidationFailure):  # pyshacl returns, not raises, a shape it refuses
-        raise InvalidShape(f"shapes: the reference engine (pyshacl) refuses them: {report_graph.message}")
+    refused = "shapes: the reference engine (pyshacl) refuses them"
+    try:
+        with prepared_queries():
+            conforms, report_graph, _ = pyshacl.validate(
+                data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
+            )
+    except ReportableRuntimeError as error:  # a shape it cannot load (`sh:minCount "x"`), said so
+        raise InvalidShape(f"{refused}: {error.message}") from None
+    if isinstance(report_graph, ValidationFailure):  # or returns, not raises, a shape it refuses
+        raise InvalidShape(f"{refused}: {report_graph.message}")
     return read_report(bool(conforms), report_graph, shapes, index)
 
 
