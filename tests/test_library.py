@@ -409,6 +409,21 @@ def test_a_text_linked_to_a_file_elsewhere_is_refused(project_copy: Path, tmp_pa
     assert "is not in a source's folder under sources/ (it is a link to a file elsewhere)" in message
 
 
+@pytest.mark.parametrize("linked", ["a source's folder", "sources/", "graph/"])
+def test_a_folder_linked_to_one_elsewhere_is_refused(project_copy: Path, tmp_path: Path, linked: str) -> None:
+    """A linked text is refused; a source's folder, or sources/ itself, linked to a copy elsewhere on the
+    disk passed, clean build and rebuild, as its text's place was compared with links resolved."""
+    folder = {
+        "a source's folder": project_copy / "sources" / REPORT,
+        "sources/": project_copy / "sources",
+        "graph/": project_copy / "graph",
+    }[linked]
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(folder, elsewhere)
+    folder.symlink_to(elsewhere)
+    assert f"{folder}: a link to a folder is not followed" in _build_error(project_copy, tmp_path)
+
+
 @pytest.mark.parametrize("stated", ['"44100"^^xsd:integer', '"4.41E4"^^xsd:double', '"44100.0"^^xsd:decimal'])
 def test_figures_equal_as_numbers_do_not_disagree(library: Path, tmp_path: Path, stated: str) -> None:
     """The fixture's figure written as the report's own value in another numeric type: the same

@@ -74,6 +74,9 @@ def source_ids(root: Path) -> list[str]:
     entries = (
         sorted(path for path in folder.iterdir() if not path.name.startswith(".")) if folder.is_dir() else []
     )
+    for path in (folder, *entries):  # a report's text lies in the project, not where a link leads
+        if path.is_symlink():
+            raise InputError(path, None, None, "a link to a folder is not followed: sources/ holds them")
     for path in entries:
         if not path.is_dir():
             raise InputError(path, None, None, "a source is a folder sources/<id>/; move this file into one")
@@ -164,6 +167,8 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
     holds Turtle, and a source's tables/ its tables: a file the build would not read is refused rather
     than left out without a word (a table in graph/common/, a CSV under data/)."""
     folder = root / "graph"
+    if folder.is_symlink():
+        raise InputError(folder, None, None, "a link to a folder is not followed; " + _UNREAD)
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if path.name.startswith("."):
             continue
