@@ -94,7 +94,7 @@ def test_export_description_is_the_built_one_with_the_exported_file(built, tmp_p
     digest = hashlib.sha256(dataset(built).read_bytes()).hexdigest()
     assert values(None, DCT + "identifier") == [f"sha256:{digest}"]
     assert values(None, DCT + "modified") == ["2018-08-09"]
-    file = f"{DATASET}/distribution/data.nt"
+    file = f"{DATASET}/distribution/{hashlib.sha256(result.path.read_bytes()).hexdigest()}/data.nt"
     assert file in values(DATASET, DCAT + "distribution")
     assert values(file, DCAT + "byteSize") == [str(len(result.path.read_bytes()))]
     assert values(file, DCAT + "mediaType") == [
@@ -113,10 +113,29 @@ def test_a_gzipped_export_keeps_its_media_type_and_says_gzip(built, tmp_path):
     result = export(dataset(built), tmp_path / "all.nq.gz", "nquads", compress=True)
     store = ox.Store()
     store.extend(ox.parse(path=str(result.description), format=ox.RdfFormat.TURTLE))
-    file = ox.NamedNode(f"{DATASET}/distribution/all.nq.gz")
+    file = ox.NamedNode(
+        f"{DATASET}/distribution/{hashlib.sha256(result.path.read_bytes()).hexdigest()}/all.nq.gz"
+    )
     media = {q.predicate.value: q.object.value for q in store.quads_for_pattern(file, None, None)}
     assert media[DCAT + "mediaType"] == "https://www.iana.org/assignments/media-types/application/n-quads"
     assert media[DCAT + "compressFormat"] == "https://www.iana.org/assignments/media-types/application/gzip"
+
+
+def test_an_export_named_as_dist_s_own_file_is_a_distribution_of_its_own(built, tmp_path):
+    """Exported as `opioid-kg.nq.gz`, the documentation's example, it shared dist/'s distribution's IRI:
+    one distribution of two sizes and two checksums."""
+    result = export(dataset(built), tmp_path / "opioid-kg.nq.gz", "nquads", compress=True)
+    store = ox.Store()
+    store.extend(ox.parse(path=str(result.description), format=ox.RdfFormat.TURTLE))
+    listed = [
+        q.object
+        for q in store.quads_for_pattern(ox.NamedNode(DATASET), ox.NamedNode(DCAT + "distribution"), None)
+    ]
+    assert len(listed) == 2
+    for distribution in listed:
+        assert len(list(store.quads_for_pattern(distribution, ox.NamedNode(DCAT + "byteSize"), None))) == 1
+    exported = hashlib.sha256(result.path.read_bytes()).hexdigest()
+    assert ox.NamedNode(f"{DATASET}/distribution/{exported}/opioid-kg.nq.gz") in listed
 
 
 def test_cli_export_writes_file_and_description(built, tmp_path):

@@ -123,17 +123,24 @@ def file_digest(path: Path) -> tuple[int, str]:
 
 
 def distribution_triples(
-    file_name: str, file_bytes: bytes | tuple[int, str], media_type: str, compressed: bool, triples: int
+    file_name: str,
+    file_bytes: bytes | tuple[int, str],
+    media_type: str,
+    compressed: bool,
+    triples: int,
+    iri: str | None = None,
 ) -> tuple[ox.NamedNode, list[ox.Triple]]:
     """A DCAT distribution of one file: media type (and gzip), size, checksum, licence, size in triples.
-    `file_bytes` is the file, or its size and SHA-256 (see `file_digest`)."""
+    `file_bytes` is the file, or its size and SHA-256 (see `file_digest`); the distribution is `iri`, by
+    default the dataset's own distribution of that file name."""
     size, sha256 = (
         (len(file_bytes), hashlib.sha256(file_bytes).hexdigest())
         if isinstance(file_bytes, bytes)
         else file_bytes
     )
-    distribution = _iri(f"{DATASET}/distribution/{quote(file_name)}")
-    checksum = _iri(f"{DATASET}/distribution/{quote(file_name)}#sha256")
+    iri = iri or f"{DATASET}/distribution/{quote(file_name)}"
+    distribution = _iri(iri)
+    checksum = _iri(f"{iri}#sha256")
     a = _iri(RDF_TYPE)
     statements = [
         ox.Triple(distribution, a, _iri(DCAT + "Distribution")),
@@ -289,8 +296,18 @@ def with_distribution(
     parts: list[str],
     triples: int,
 ) -> bytes:
-    """The dataset's description with one more distribution: an exported file and the graphs it holds."""
-    distribution, statements = distribution_triples(file_name, file_bytes, media_type, compressed, triples)
+    """The dataset's description with one more distribution: an exported file and the graphs it holds,
+    named by its file name and SHA-256, so that an export is never taken for dist/'s own file of that
+    name (`opioid-kg.nq.gz`: one distribution of two sizes and two checksums) nor for another export."""
+    sha256 = hashlib.sha256(file_bytes).hexdigest()
+    distribution, statements = distribution_triples(
+        file_name,
+        (len(file_bytes), sha256),
+        media_type,
+        compressed,
+        triples,
+        iri=f"{DATASET}/distribution/{sha256}/{quote(file_name)}",
+    )
     statements.append(ox.Triple(_iri(DATASET), _iri(DCAT + "distribution"), distribution))
     statements += [ox.Triple(distribution, _iri(DCT + "hasPart"), _iri(part)) for part in parts]
     return as_turtle(extended(description, statements))
