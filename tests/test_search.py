@@ -16,6 +16,7 @@ from kg.errors import KgError
 from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
 from kg.search.index import MAX_TEXT, MAX_WORDS, TooLong, edit_distance
+from kg.search.load import kind_for as kind_of_classes
 from kg.search.load import kinds_of, store_select
 from kg.search.resolve import Lookups, Unresolved, kind_of, resolve_iri
 from kg.store.base import value_rows
@@ -114,8 +115,41 @@ def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
     unknown = runner.invoke(main, ["search", "xyzzyq", "--kind", "place", "--store", str(built.store_path)])
     assert unknown.exit_code == 1
     assert "nothing in the graph matches 'xyzzyq'" in unknown.output
+    store = ["--store", str(built.store_path)]
+    elsewhere = runner.invoke(main, ["search", "Merida", "--kind", "period", *store])
+    assert elsewhere.exit_code == 1
+    assert "nothing of the kinds asked for matches 'Merida';" in elsewhere.output  # not "in the graph"
     too_long = runner.invoke(main, ["search", "a" * (MAX_TEXT + 1), "--store", str(built.store_path)])
     assert too_long.exit_code == 2 and f"at most {MAX_TEXT} are searched" in too_long.output
+
+
+# What no kind fits: data sets and their structures, a table and its rows, selectors, shapes.
+OTHER_CLASSES = {
+    "http://purl.org/linked-data/cube#DataSet",
+    "http://purl.org/linked-data/cube#DataStructureDefinition",
+    "http://purl.org/linked-data/cube#ComponentSpecification",
+    "http://www.w3.org/ns/csvw#Table",
+    "http://www.w3.org/ns/csvw#Row",
+    "http://www.w3.org/ns/oa#TextPositionSelector",
+    "http://www.w3.org/ns/oa#TextQuoteSelector",
+    "http://www.w3.org/ns/shacl#NodeShape",
+    "http://www.w3.org/ns/shacl#SPARQLConstraint",
+    "http://www.w3.org/2002/07/owl#Ontology",
+}
+
+
+def test_every_class_of_the_graph_has_a_kind_but_those_no_kind_fits(store) -> None:
+    """Findings, vague periods and years of no stated kind were labelled `other`, which the kinds'
+    documentation keeps for a data set or a table's row, and no `--kind` found them."""
+    text = """SELECT ?class (GROUP_CONCAT(STR(?super); separator=" ") AS ?supers) WHERE {
+        { SELECT DISTINCT ?class WHERE { ?thing a ?class } }
+        ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?super } GROUP BY ?class"""
+    kindless = {
+        row["class"]
+        for row in value_rows(store.query(text))
+        if kind_of_classes({row["class"], *row["supers"].split()}) == "other"
+    }
+    assert kindless == OTHER_CLASSES
 
 
 def test_the_kind_of_a_few_things_is_read_without_the_index(store, index, project_root) -> None:

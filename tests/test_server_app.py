@@ -453,8 +453,9 @@ def test_a_resource_page_does_not_need_the_search_index(built) -> None:
         assert capped.test_client().get("/search?q=fentanil").status_code == 500  # the index is out of reach
         us = whole.test_client().get("/id/country/US", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert '<span class="kind">place</span>' in us and "Also called" in us
-        # a stance has no name, so no entry in the index: its kind is now read all the same
-        assert "<summary>Facts (4)</summary>" in us
+        # a stance has no name, so no entry in the index: its kind is now read all the same (4 stances
+        # and 5 findings; the 13 routes' 13 legs are routes too)
+        assert "<summary>Facts (9)</summary>" in us and "<summary>Routes (26)</summary>" in us
     finally:
         whole.extensions["kg"].close()
         capped.extensions["kg"].close()

@@ -11,8 +11,9 @@ from kg.search.index import SearchResult
 from kg.search.load import KIND_NAMES, index_from_store, store_select
 
 
-def describe(result: SearchResult) -> str:
-    """The hits as lines of text; for no hit, the nearby things or what the graph holds."""
+def describe(result: SearchResult, elsewhere: int = 0) -> str:
+    """The hits as lines of text; for no hit, the nearby things or what the graph holds, and how many
+    things of kinds not asked for match (`elsewhere`)."""
     lines = [f"(read {word!r} as {other!r})" for word, other in result.read_as.items()]
     if result.some_words:
         lines.append("(no thing holds every word; these hold most of them)")
@@ -25,7 +26,11 @@ def describe(result: SearchResult) -> str:
         names = "; ".join(instance.label for instance in instances)
         lines.append(f"no thing in the graph is named {result.query!r}; it matches the term {term.label!r}")
         lines.append(f"the graph holds, of that kind: {names}")
-    if not result.hits and not result.nearby:
+    if elsewhere and not result.hits:
+        lines.append(
+            f"nothing of the kinds asked for matches {result.query!r}; {elsewhere} of other kinds do"
+        )
+    elif not result.hits and not result.nearby:
         held = ", ".join(f"{count} {kind}" for kind, count in result.holdings.items())
         lines.append(f"nothing in the graph matches {result.query!r}; it holds {held}")
     return "\n".join(lines)
@@ -62,6 +67,7 @@ def search_command(
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
-        click.echo(describe(result))
+        unasked = len(index.search(text, (), limit).hits) if kinds and not result.hits else 0
+        click.echo(describe(result, unasked))
     if not any(hit.kind != "term" for hit in result.hits):
         raise SystemExit(1)

@@ -19,16 +19,33 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("agency", ("kg:GovernmentAgency", "kg:IntergovernmentalOrganization", "kg:Legislature")),
     ("actor", ("kg:CriminalGroup", "kg:ActorGroup", "kg:Person", "kg:Company", "org:Organization")),
     ("programme", ("kg:Program", "kg:Forum", "kg:ProgramActivity")),
-    ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement")),
-    ("route", ("kg:TraffickingFlow",)),
+    ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement", "kg:Measure")),
+    ("route", ("kg:TraffickingFlow", "kg:FlowLeg")),
     ("policy", ("kg:PolicyMeasure", "kg:PolicyQuestion", "kg:LegislativeAction", "kg:Disagreement")),
     (
         "fact",
-        ("kg:CultivationSite", "kg:ProductionSite", "kg:SecuritySituation", "kg:Stance", "kg:DataCredit"),
+        (
+            "kg:Finding",
+            "kg:CultivationSite",
+            "kg:ProductionSite",
+            "kg:SecuritySituation",
+            "kg:Stance",
+            "kg:DataCredit",
+        ),
     ),
     ("excerpt", ("kg:Excerpt",)),
     ("document", ("kg:Report", "kg:Figure")),
-    ("period", ("kg:Period", "kg:CalendarYear", "kg:FiscalYear")),
+    (
+        "period",
+        (
+            "kg:Period",
+            "kg:CalendarYear",
+            "kg:FiscalYear",
+            "kg:VaguePeriod",
+            "kg:UnspecifiedYear",
+            "time:Instant",
+        ),
+    ),
     (
         "term",
         (
@@ -39,6 +56,10 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "owl:AnnotationProperty",
             "skos:Concept",
             "skos:ConceptScheme",
+            "qb:DimensionProperty",
+            "qb:AttributeProperty",
+            "qb:MeasureProperty",
+            "qudt:Unit",
         ),
     ),
 )
@@ -49,6 +70,8 @@ NAMESPACES = {
     "owl:": "http://www.w3.org/2002/07/owl#",
     "rdf:": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "skos:": "http://www.w3.org/2004/02/skos/core#",
+    "time:": "http://www.w3.org/2006/time#",
+    "qudt:": "http://qudt.org/schema/qudt/",
 }
 
 
@@ -58,7 +81,7 @@ def _expand(curie: str) -> str:
 
 
 _KIND_CLASSES = [(kind, {_expand(c) for c in curies}) for kind, curies in KINDS]
-OTHER = "other"  # the kind of a thing no kind fits (a finding's data set, a table's row)
+OTHER = "other"  # the kind of a thing no kind fits (a data set, a table and its rows, a shape)
 KIND_NAMES = (*(kind for kind, _ in KINDS), OTHER)  # every kind a hit may have, and a search may ask for
 
 
