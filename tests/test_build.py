@@ -181,6 +181,25 @@ def test_a_text_no_published_format_holds_is_named_where_it_is_written(
     assert str(error.value).startswith(f"{changes}:{line}: {message}")
 
 
+def test_a_misspelt_name_a_shape_also_fails_is_named_with_what_was_meant(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The curating guide's own example: a flow's substance misspelt failed its shape, and the build
+    said that alone, without the name it was closest to."""
+    flows = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "flows.ttl"
+    text = flows.read_text("utf-8")
+    written = "kg:substance substance:illicit-fentanyl ;"
+    line = text[: text.index(written)].count("\n") + 1
+    flows.write_text(text.replace(written, "kg:substance substance:fentanil ;", 1), "utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    message = str(failure.value)
+    assert message.startswith("SHACL validation failed:")
+    substance = "https://w3id.org/opioid-kg/id/substance/"
+    meant = f"<{substance}fentanil> is described nowhere (did you mean <{substance}fentanyl>"
+    assert f"{flows}:{line}: {meant}" in message
+
+
 def test_undeclared_predicate_is_an_error(project_copy: Path, tmp_path: Path) -> None:
     places = project_copy / "graph" / "common" / "data" / "places.ttl"
     places.write_text(

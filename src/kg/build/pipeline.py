@@ -545,7 +545,7 @@ def _check(
         try:
             with turn():
                 check_described(store, index, reached.names if reached else None)
-        except BuildFailed as undescribed:  # told only if nothing says more: a shape may name the class
+        except BuildFailed as undescribed:  # told after what the shapes say, which names the fact's rule
             release_frames(undescribed)
             return checked, undescribed
         return checked, None
@@ -584,7 +584,9 @@ def _check(
     if cube_failure is not None:
         raise cube_failure
     if not report.conforms:
-        raise BuildFailed(f"SHACL validation failed:\n\n{report.summary(index, faults_shown())}")
+        # a misspelt name fails a shape that wants its class too: the build says both, and what was meant
+        also = f"\n\n{undescribed}" if undescribed is not None else ""
+        raise BuildFailed(f"SHACL validation failed:\n\n{report.summary(index, faults_shown())}{also}")
     if undescribed is not None:
         raise undescribed
     return report, excerpt_count
