@@ -407,3 +407,17 @@ def test_the_union_of_the_graphs_holds_each_triple_once(request: pytest.FixtureR
     every = count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert every == count("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")
     assert every > 1000
+
+
+def test_a_violation_names_the_rule_its_shared_message_does_not(project_copy: Path, tmp_path: Path) -> None:
+    """A flow's substance of another class was told "A flow carries at least one substance", the
+    shape's message for its count and its class alike, and nothing said which rule broke."""
+    flows = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "flows.ttl"
+    text = flows.read_text("utf-8")
+    flows.write_text(
+        text.replace("kg:substance substance:illicit-fentanyl ;", "kg:substance country:MX ;", 1), "utf-8"
+    )
+    with pytest.raises(BuildFailed) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "Violation: A flow carries at least one substance.\n" in str(failure.value)
+    assert "  rule:       sh:class\n" in str(failure.value)

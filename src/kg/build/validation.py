@@ -42,6 +42,8 @@ class Violation:
     def describe(self) -> str:
         lines = [f"{self.severity}: {self.message}", f"  focus node: {self.focus_node}"]
         lines.append(f"  shape:      {self.shape}")
+        if self.component:  # a message may be its shape's for several rules (a count and a class)
+            lines.append(f"  rule:       {rule_name(self.component)}")
         if self.path:
             lines.append(f"  path:       {self.path}")
         if self.value:
@@ -52,6 +54,13 @@ class Violation:
         if self.more_places:
             lines.append(f"  also at:    and {self.more_places} more place{'s' * (self.more_places > 1)}")
         return "\n".join(lines)
+
+
+def rule_name(component: str) -> str:
+    """The SHACL parameter a constraint component is written with (`sh:ClassConstraintComponent`:
+    `sh:class`): the rule a violation broke, as a curator wrote it in the shape."""
+    name = component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    return "sh:" + (name.lower() if name.isupper() else name[:1].lower() + name[1:])
 
 
 @dataclass
