@@ -80,7 +80,7 @@ def test_a_signal_while_the_build_writes_leaves_the_previous_build(
     assert said == f"error: build failed; dist/ and the store are unchanged: interrupted ({sent.name})\n", (
         f"exit {building.returncode}"
     )
-    assert building.returncode == 1
+    assert building.returncode == 128 + sent.value  # as a shell reports a command a signal stopped
     assert current(project) == before
     assert _staging(project) == []
 
@@ -184,7 +184,7 @@ def test_an_interrupt_before_the_build_stages_anything_is_one_line(
 
     monkeypatch.setattr(pipeline, "check_project", interrupted)
     result = CliRunner().invoke(main, ["--project", str(project_copy), "build"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 130, result.output
     assert result.output == "error: build failed; dist/ and the store are unchanged: interrupted (SIGINT)\n"
     assert not (project_copy / ".kg").exists()  # nothing made
 

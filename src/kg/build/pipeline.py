@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -242,7 +243,7 @@ def _publish_locked(generations: Generations, make: Callable[[Generation], Stage
         generations.clean()
     except (OSError, KeyboardInterrupt) as error:
         if generations.current() == before:
-            raise Unwritten(stop_reason(error, generations)) from None
+            raise Unwritten(stop_reason(error, generations), exit_code=stop_exit(error)) from None
         raise published_but(generations, error) from None
     finally:
         generations.discard(staging)  # nothing left to remove once published
@@ -254,7 +255,9 @@ def published_but(generations: Generations, error: OSError | KeyboardInterrupt) 
     now = generations.current()
     reason = stop_reason(error, generations)
     return Unwritten(
-        f"the build is published (generation {now.id if now else 'none'}), but then: {reason}", published=True
+        f"the build is published (generation {now.id if now else 'none'}), but then: {reason}",
+        published=True,
+        exit_code=stop_exit(error),
     )
 
 
@@ -266,6 +269,15 @@ def stop_reason(error: OSError | KeyboardInterrupt, generations: Generations) ->
     return f"cannot write the build in {generations.home.parent}: {os_reason(error)}"
 
 
+def stop_exit(error: BaseException) -> int:
+    """The exit status of a build stopped by `error`: as a shell reports a command a signal stopped
+    (128 + its number: 130 for Ctrl-C, 143 for SIGTERM), else the status of a failed build."""
+    if isinstance(error, KeyboardInterrupt):
+        name = error.args[0] if error.args else "SIGINT"
+        return 128 + signal.Signals[name].value
+    return EXIT_FAILED
+
+
 class Unwritten(KgError):
     """The build could not write (the disk is full, say): before its generation was published, which
     leaves the previous one current, or, rarely, after."""
@@ -273,9 +285,10 @@ class Unwritten(KgError):
     exit_code = EXIT_FAILED
     status = 500
 
-    def __init__(self, message: str, *, published: bool = False) -> None:
+    def __init__(self, message: str, *, published: bool = False, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.published = published
+        self.exit_code = exit_code
 
 
 def os_reason(error: OSError) -> str:

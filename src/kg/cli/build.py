@@ -15,7 +15,7 @@ from kg.build.excerpts import excerpt_turtle
 from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
 from kg.build.parsing import InputError
-from kg.build.pipeline import Unwritten, build
+from kg.build.pipeline import Unwritten, build, stop_exit
 from kg.build.project import check_project, input_files, source_ids
 from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
@@ -62,13 +62,17 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         result = build(context.project, dist, store_path, source_id)
     except KeyboardInterrupt as stopped:  # before the build had staged anything
         said = stopped.args[0] if stopped.args else "SIGINT"
-        raise BuildFailed(f"build failed; dist/ and the store are unchanged: interrupted ({said})") from None
+        failed = BuildFailed(f"build failed; dist/ and the store are unchanged: interrupted ({said})")
+        failed.exit_code = stop_exit(stopped)
+        raise failed from None
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     except Unwritten as error:
         if error.published:
             raise
-        raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
+        failed = BuildFailed(f"build failed; dist/ and the store are unchanged: {error}")
+        failed.exit_code = error.exit_code  # a signal's status, if one stopped it
+        raise failed from None
     except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())
