@@ -153,7 +153,14 @@ def what_if_command(
 @network.command("draw")
 @substance_option
 @network_option
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "html"]), default="svg", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png", "html"]),
+    default="svg",
+    show_default=True,
+    help="The picture's format; the production chains are drawn as svg or png.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
 @preset_option
 @store_option()
