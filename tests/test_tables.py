@@ -519,3 +519,22 @@ def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: P
     """A text cell in a language was published with it (XML answers then malformed)."""
     message = _failed_build(project_copy, tmp_path, "Mexico, 2017", "Mexico,\x01 2017", TableError)
     assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:2 label: U+0001 is not a character" in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("period/{year}", "period/{yeer}", "valueUrl of column year"),
+        ("observation/{observation}", "observation/{obs}", "aboutUrl"),
+    ],
+)
+def test_a_template_naming_no_column_is_named_in_its_description(
+    project_copy: Path, tmp_path: Path, old: str, new: str, where: str
+) -> None:
+    """A misspelt name was expanded as nothing: every row's period was `…/period/`, told only by the
+    Data Cube's checks (IC-12) or by shapes on `…/observation/`, neither naming the description."""
+    metadata = _table(project_copy).with_name("poppy-cultivation.csv-metadata.json")
+    assert old in metadata.read_text("utf-8")
+    message = _failed_build(project_copy, tmp_path, old, new, TableError, "-metadata.json")
+    assert f"poppy-cultivation.csv-metadata.json: its {where} (" in message
+    assert f"names {{{new.split('{')[1].rstrip('}')}}}, which is no column of the table" in message

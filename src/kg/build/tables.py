@@ -202,6 +202,7 @@ def _mapped(
         about = table.tableSchema.aboutUrl
         if about is None:
             raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
+        _templates_name_columns(table, metadata)
         for number, (file_name, line, row) in enumerate(rows, start=1):
             where = f"{file_name}:{line}"
             _row_triples(table, about, number, row, where, iri, into)
@@ -214,6 +215,33 @@ def _mapped(
         raise TableError(
             f"{where}: the description's mapping gives no RDF term here: {error}{hint}"
         ) from None
+
+
+# What a template may name besides the columns (CSV on the Web, 4.5): the row's and the column's numbers
+# and names.
+_TEMPLATE_NAMES = {"_row", "_sourceRow", "_column", "_sourceColumn", "_name"}
+
+
+def _templates_name_columns(table: Table, metadata: Path) -> None:
+    """Every name in the mapping's templates is a column's: a misspelt one (`{yeer}`) is expanded as
+    nothing, which made every row's IRI alike (`…/period/`) and was told only by the checks it broke."""
+    columns = [column.name for column in table.tableSchema.columns]
+    templates = [("aboutUrl", table.tableSchema.aboutUrl)] + [
+        (f"{key} of column {column.name}", getattr(column, key))
+        for column in table.tableSchema.columns
+        for key in ("propertyUrl", "valueUrl")
+    ]
+    for where, template in templates:
+        unknown = [
+            name
+            for name in getattr(template, "variable_names", ())
+            if name not in {*columns, *_TEMPLATE_NAMES}
+        ]
+        if unknown:
+            raise TableError(
+                f"{metadata}: its {where} ({template}) names {{{unknown[0]}}}, which is no column"
+                f" of the table (columns: {', '.join(columns)})"
+            )
 
 
 def _row_triples(
