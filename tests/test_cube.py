@@ -19,6 +19,7 @@ from kg.build.cube import CHECKS, GROUPED, change_reaches_checks, check_cube
 from kg.build.pipeline import DATA_GRAPHS, BuildFailed, build, merged
 from kg.build.project import load_project
 from kg.build.queries import sparql
+from kg.files import InputError
 from kg.store.sparql import RDF_TYPE, iris_named
 
 OBSERVATION = "https://w3id.org/opioid-kg/id/observation/"
@@ -252,3 +253,11 @@ def test_a_type_is_watched_by_its_class_unless_the_data_reads_types_as_a_compone
     assert change_reaches_checks(store, [observation], project_root / CHECKS)
     store.add(ox.Quad(ox.NamedNode("urn:x:spec"), ox.NamedNode(QB + "dimension"), ox.NamedNode(RDF_TYPE)))
     assert change_reaches_checks(store, [typed], project_root / CHECKS)
+
+
+@pytest.mark.parametrize("name", ["ic-12.rq", "normalize-phase-2.ru"])
+def test_a_missing_check_file_stops_the_build_named(project_copy: Path, tmp_path: Path, name: str) -> None:
+    """The build ran whatever files it found: deleting one left its constraint unchecked without a word."""
+    (project_copy / CHECKS / name).unlink()
+    with pytest.raises(InputError, match=f"{name}: missing: the Data Cube checks are every one"):
+        build(project_copy, tmp_path / "dist", tmp_path / "store")

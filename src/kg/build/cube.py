@@ -124,10 +124,30 @@ def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) ->
         store.remove_graph(NORMALISED)
 
 
+# The files of the recommendation's normalisation and integrity constraints (IC-19 as two queries):
+# one missing would leave its constraint unchecked without a word.
+CHECK_FILES = (
+    "normalize-phase-1.ru",
+    "normalize-phase-2.ru",
+    *(f"ic-{number:02d}.rq" for number in range(1, 22) if number != 19),
+    "ic-19a.rq",
+    "ic-19b.rq",
+)
+
+
 def check_files(checks: Path) -> dict[Path, str]:
     """The text of every check file in `checks` (`*.rq` and `*.ru`), each read and its syntax checked
     first, so that a broken file is named at its line and column before any check runs (a check the
-    build asks in its grouped form would otherwise never be parsed); raises InputError."""
+    build asks in its grouped form would otherwise never be parsed); raises InputError, and for a
+    file of the recommendation's that is missing."""
+    missing = [name for name in CHECK_FILES if not (checks / name).is_file()]
+    if missing:
+        raise InputError(
+            checks / missing[0],
+            None,
+            None,
+            "missing: the Data Cube checks are every one of the recommendation's",
+        )
     return {path: _checked_text(path) for path in sorted(checks.glob("*.r[qu]"))}
 
 
