@@ -421,3 +421,17 @@ def test_a_violation_names_the_rule_its_shared_message_does_not(project_copy: Pa
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "Violation: A flow carries at least one substance.\n" in str(failure.value)
     assert "  rule:       sh:class\n" in str(failure.value)
+
+
+@pytest.mark.parametrize(("written", "shown"), [("\x00", "'<U+0000>'"), ("\ufeff", "<U+FEFF>kg:")])
+def test_an_invisible_character_in_a_syntax_error_is_shown(
+    project_copy: Path, tmp_path: Path, written: str, shown: str
+) -> None:
+    """The parser's message quoted a NUL or a byte-order mark as it is: nothing to see where the fault was."""
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    text = changes.read_text("utf-8")
+    original = "kg:highestSince"
+    changes.write_text(text.replace(original, written + original, 1), "utf-8")
+    with pytest.raises(InputError) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert shown in str(error.value) and str(error.value).isprintable()

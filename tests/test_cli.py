@@ -134,7 +134,10 @@ def test_excerpt_prints_turtle_at_the_right_position(project_root: Path) -> None
     assert text[start : start + len(quote)] == quote
 
 
-@pytest.mark.parametrize("quote,message", [("not in the report at all", "not found"), ("Mexico", "occurs")])
+@pytest.mark.parametrize(
+    "quote,message",
+    [("not in the report at all", "not found"), ("Mexico", "occurs"), ("", "an empty quote quotes nothing")],
+)
 def test_excerpt_refuses_missing_or_ambiguous_quotes(project_root: Path, quote: str, message: str) -> None:
     code, output = run("--project", str(project_root), "excerpt", "x", quote)
     assert code == 2  # input to correct, as the README has every wrong input (it was 1)

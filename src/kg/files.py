@@ -27,9 +27,16 @@ class InputError(KgError):
             where += f":{line}"
             if column is not None:
                 where += f":{column}"
-        super().__init__(f"{where}: {problem}", line=line, column=column)
+        super().__init__(visible(f"{where}: {problem}"), line=line, column=column)
         self.path = path
         self.problem = problem
+
+
+def visible(text: str) -> str:
+    """`text` with each character a terminal would not show (a control, a byte-order mark, a space
+    other than ASCII's) written as its code point, `<U+FEFF>`: a parser's message quoting one showed
+    nothing where the fault was (`' ' is not allowed`, a NUL)."""
+    return "".join(c if c.isprintable() or c == "\n" else f"<U+{ord(c):04X}>" for c in text)
 
 
 def read_file(path: Path, kind: str, *, whole: bool = False) -> bytes:

@@ -70,8 +70,11 @@ def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[
     """Start and end (code-point offsets, end exclusive) of `quote` in `text`.
 
     A quote found more than once must name its occurrence (1-based), so that a
-    curator never cites an ambiguous span by accident.
+    curator never cites an ambiguous span by accident. An empty quote quotes nothing (the build
+    refuses its `oa:exact ""`), though it is found everywhere.
     """
+    if not quote:
+        raise QuoteNotFound("an empty quote quotes nothing: give the words of the source it cites")
     starts: list[int] = []
     at = text.find(quote)
     while at != -1:
