@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -364,3 +365,18 @@ def test_an_answer_page_shows_each_quote_s_characters(client) -> None:
     page = client.get("/queries/poppy-cultivation-change?run=1").get_data(as_text=True)
     # excerpt:cultivation-2017: "According to the U.S. Office of National Drug Control Policy (ONDCP) …"
     assert '<small class="position">(characters 1,556–1,749)</small>' in page
+
+
+def test_the_terminal_names_where_each_quote_stands_in_its_line(built, source_text: str) -> None:
+    """A line of the text file is often a whole paragraph: the terminal named the line alone, where the
+    web page gives the characters."""
+    result = CliRunner().invoke(
+        main, ["query", "heroin-production-yield", "--format", "readable", "--store", str(built.store_path)]
+    )
+    assert result.exit_code == 0, result.output
+    places = re.findall(r"in context: \S+text\.txt:(\d+), characters ([\d,]+)–([\d,]+)", result.output)
+    assert places
+    for line, start, end in places:
+        start_at, end_at = int(start.replace(",", "")), int(end.replace(",", ""))
+        assert source_text.count("\n", 0, start_at) + 1 == int(line)
+        assert source_text[start_at:end_at].startswith("According to")  # the quote, at its position

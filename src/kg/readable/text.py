@@ -19,7 +19,8 @@ WIDTH = 100
 def evidence_lines(item: Evidence, where: Callable[[Evidence], str]) -> list[str]:
     who = item.who()
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
-    return [f"  {who}:", *quote, f"    in context: {where(item)}"]
+    position = f", {item.characters()}" if item.characters() else ""  # a line may be a whole paragraph
+    return [f"  {who}:", *quote, f"    in context: {where(item)}{position}"]
 
 
 def text_table(table: ReadableTable, where: Callable[[Evidence], str], count: int, truncated: bool) -> str:
