@@ -380,3 +380,25 @@ def test_the_terminal_names_where_each_quote_stands_in_its_line(built, source_te
         start_at, end_at = int(start.replace(",", "")), int(end.replace(",", ""))
         assert source_text.count("\n", 0, start_at) + 1 == int(line)
         assert source_text[start_at:end_at].startswith("According to")  # the quote, at its position
+
+
+def test_the_terminal_names_the_statement_each_quote_backs(built) -> None:
+    """A row of a production and a cultivation figure listed two quotes without saying which figure
+    each backs, and a route's row did not name the route, whose column the table leaves out."""
+
+    def printed(name: str) -> str:
+        args = ["query", name, "--format", "readable", "--store", str(built.store_path)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = printed("heroin-production-yield").split("\n\n")[0]
+    assert "ONDCP, cited by the report, for Potential pure heroin production, Mexico, 2016:" in first
+    assert "ONDCP, cited by the report, for Opium poppy cultivation area, Mexico, 2016:" in first
+    production = first.index("for Potential pure heroin production")
+    assert "heroin production also has surged" in first[production : first.index("in context:", production)]
+    route = printed("fentanyl-routes").split("\n\n")[0]
+    assert (
+        "  about        clandestine-produced fentanyl from China by direct mail to the United States\n"
+        in route
+    )

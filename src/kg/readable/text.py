@@ -16,8 +16,10 @@ from kg.readable.table import ReadableTable
 WIDTH = 100
 
 
-def evidence_lines(item: Evidence, where: Callable[[Evidence], str]) -> list[str]:
-    who = item.who()
+def evidence_lines(item: Evidence, where: Callable[[Evidence], str], fact: str = "") -> list[str]:
+    """One excerpt: whose word it is (and, given `fact`, the statement of the row it backs), the clean
+    quote, and where it stands."""
+    who = f"{item.who()}, for {fact}" if fact else item.who()
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
     position = f", {item.characters()}" if item.characters() else ""  # a line may be a whole paragraph
     return [f"  {who}:", *quote, f"    in context: {where(item)}{position}"]
@@ -38,8 +40,17 @@ def text_table(table: ReadableTable, where: Callable[[Evidence], str], count: in
                     initial_indent=f"  {heading:<{width}}  ",
                     subsequent_indent=" " * (width + 4),
                 )
+        # Of a row of several statements (a production and a cultivation figure), each quote names
+        # the one it backs; the table leaves the statements' own column out, as the page does.
+        several = len(row.facts) > 1
+        if row.evidence and not several:  # the statement the evidence backs, as the page heads it
+            about = row.fact_labels.get(row.facts[0], row.facts[0])
+            lines += textwrap.wrap(
+                about, WIDTH, initial_indent=f"  {'about':<{width}}  ", subsequent_indent=" " * (width + 4)
+            )
         for item in row.evidence:
-            lines += evidence_lines(item, where)
+            fact = row.fact_labels.get(item.fact, item.fact) if several and not item.is_context else ""
+            lines += evidence_lines(item, where, fact)
         if row.more_evidence:
             lines.append(f"  … and {row.more_evidence} more excerpt(s)")
         blocks.append("\n".join(lines))
