@@ -44,6 +44,23 @@ def test_validate_files_reports_focus_node_shape_and_line(project_root: Path, tm
     assert f"written at: {bad}:7" in output
 
 
+def test_validating_a_project_file_alone_says_what_it_cannot_see(project_root: Path) -> None:
+    """A curated file validated alone gave 174 violations of things other files describe, and no
+    word of why, though the build passes it."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "--project",
+            str(project_root),
+            "validate",
+            str(project_root / "graph" / "000_1bdfefaeb44abb70" / "data" / "flows.ttl"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "note: the files were validated with the ontology alone" in result.stderr
+    assert "kg build --source ID" in result.stderr
+
+
 def test_validate_json_and_turtle_reports(project_root: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text(PREFIXES + "country:XX a kg:Country .\n", "utf-8")

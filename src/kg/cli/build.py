@@ -170,7 +170,18 @@ def validate_command(
         click.echo(report.report_graph.serialize(format="turtle"))
     else:
         click.echo(report.as_text())
+    if files and not report.conforms and output_format == "text":
+        click.echo(APART, err=True)
     sys.exit(0 if report.conforms else EXIT_FAILED)
+
+
+# What validating given files cannot see, said beside their violations.
+APART = (
+    "note: the files were validated with the ontology alone: what other files describe (the class of a"
+    " country, a substance or an excerpt they name, a table's rows) is not seen, so a value of theirs may"
+    " be reported as of no class; `kg build --source ID` checks a source's files with the rest, and"
+    " leaves the previous build as it was when it fails"
+)
 
 
 def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
