@@ -409,6 +409,18 @@ def test_a_text_linked_to_a_file_elsewhere_is_refused(project_copy: Path, tmp_pa
     assert "is not in a source's folder under sources/ (it is a link to a file elsewhere)" in message
 
 
+def test_a_digest_recorded_in_capitals_is_said_to_be_the_same(project_copy: Path, tmp_path: Path) -> None:
+    """It was told as a text that changed ("is 04f2…, not the recorded 04F2…")."""
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    recorded = hashlib.sha256((project_copy / "sources" / REPORT / "text.txt").read_bytes()).hexdigest()
+    metadata.write_text(metadata.read_text("utf-8").replace(recorded, recorded.upper()), "utf-8")
+    message = _build_error(project_copy, tmp_path)
+    assert (
+        f"not the recorded {recorded.upper()} (the same digest in capitals: kg:sha256 writes it in lower case"
+        in message
+    )
+
+
 @pytest.mark.parametrize("linked", ["a source's folder", "sources/", "graph/"])
 def test_a_folder_linked_to_one_elsewhere_is_refused(project_copy: Path, tmp_path: Path, linked: str) -> None:
     """A linked text is refused; a source's folder, or sources/ itself, linked to a copy elsewhere on the

@@ -222,6 +222,7 @@ def check_sources(
                 f"{index.find(str(document)) or document}: {document}: the SHA-256 of "
                 f"{text.named(sources_dir)} is {text.sha256}, not the recorded {text.recorded_sha256}"
                 + (CONVERTED if text.converted_line_endings() else "")
+                + (UPPER_CASE if text.recorded_sha256 and text.recorded_sha256.lower() == text.sha256 else "")
             )
 
         problems: list[Callable[[], str]] = [partial(changed_text, item) for item in changed]
@@ -236,6 +237,10 @@ def check_sources(
 
 def _excerpt_problem(store: ox.Store, index: SubjectIndex, problem: ExcerptProblem) -> str:
     return f"{_excerpt_place(store, index, problem)}: {problem.message}"
+
+
+# Said of a digest recorded in capitals: the same digest, which kg:sha256 writes in lower case.
+UPPER_CASE = " (the same digest in capitals: kg:sha256 writes it in lower case, as sha256sum prints it)"
 
 
 def _folders_not_their_reports(
