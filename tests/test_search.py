@@ -119,6 +119,12 @@ def test_kg_search_prints_hits_and_exits_1_when_nothing_is_found(built) -> None:
     elsewhere = runner.invoke(main, ["search", "Merida", "--kind", "period", *store])
     assert elsewhere.exit_code == 1
     assert "nothing of the kinds asked for matches 'Merida';" in elsewhere.output  # not "in the graph"
+    every = runner.invoke(main, ["search", "fentanyl", "--kind", "period", "--format", "json", *store])
+    counted = runner.invoke(main, ["search", "fentanyl", "--limit", "1000", "--format", "json", *store])
+    elsewhere = runner.invoke(main, ["search", "fentanyl", "--kind", "period", *store])
+    assert json.loads(every.output)["hits"] == []
+    matching = len(json.loads(counted.output)["hits"])
+    assert matching > 20 and f"; {matching} of other kinds do" in elsewhere.output  # not the first 20
     too_long = runner.invoke(main, ["search", "a" * (MAX_TEXT + 1), "--store", str(built.store_path)])
     assert too_long.exit_code == 2 and f"at most {MAX_TEXT} are searched" in too_long.output
 
@@ -150,6 +156,10 @@ def test_every_class_of_the_graph_has_a_kind_but_those_no_kind_fits(store) -> No
         if kind_of_classes({row["class"], *row["supers"].split()}) == "other"
     }
     assert kindless == OTHER_CLASSES
+    # a measure is a property of the ontology (`kg:heroinSeizures a owl:DatatypeProperty, kg:Measure`):
+    # a term, weighed as one, not a statistic ranked above the observations
+    measure = "https://w3id.org/opioid-kg/ontology#heroinSeizures"
+    assert kinds_of(store_select(store), [measure]) == {measure: "term"}
 
 
 def test_the_kind_of_a_few_things_is_read_without_the_index(store, index, project_root) -> None:

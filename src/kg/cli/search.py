@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -67,7 +68,7 @@ def search_command(
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
-        unasked = len(index.search(text, (), limit).hits) if kinds and not result.hits else 0
+        unasked = len(index.search(text, (), sys.maxsize).hits) if kinds and not result.hits else 0
         click.echo(describe(result, unasked))
     if not any(hit.kind != "term" for hit in result.hits):
         raise SystemExit(1)

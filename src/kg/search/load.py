@@ -19,7 +19,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("agency", ("kg:GovernmentAgency", "kg:IntergovernmentalOrganization", "kg:Legislature")),
     ("actor", ("kg:CriminalGroup", "kg:ActorGroup", "kg:Person", "kg:Company", "org:Organization")),
     ("programme", ("kg:Program", "kg:Forum", "kg:ProgramActivity")),
-    ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement", "kg:Measure")),
+    ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement")),
     ("route", ("kg:TraffickingFlow", "kg:FlowLeg")),
     ("policy", ("kg:PolicyMeasure", "kg:PolicyQuestion", "kg:LegislativeAction", "kg:Disagreement")),
     (
