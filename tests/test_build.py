@@ -159,8 +159,18 @@ def test_an_ill_typed_literal_is_named_where_it_is_written(
         ('"a\\u0001b"@en', "ill-typed literal: U+0001 is not a character a text in a language may hold"),
         ('"""a\x01b"""@en-GB', "ill-typed literal: U+0001 is not a character a text in a language may hold"),
         ('"cultivation"@en--ltr', "a text with an RDF 1.2 base direction (--ltr, --rtl)"),
+        (
+            '"c\\u0002d"^^<http://example.org/dt>',
+            "ill-typed literal: U+0002 is not a character a literal of <http://example.org/dt> may hold",
+        ),
     ],
-    ids=["escaped in a plain string", "escaped in a text in a language", "raw, long quotes", "a direction"],
+    ids=[
+        "escaped in a plain string",
+        "escaped in a text in a language",
+        "raw, long quotes",
+        "a direction",
+        "a datatype not XML Schema's",
+    ],
 )
 def test_a_text_no_published_format_holds_is_named_where_it_is_written(
     project_copy: Path, tmp_path: Path, written: str, message: str
