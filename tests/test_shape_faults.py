@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Graph
+from test_store_validation import GRAPH, in_store
 
 from kg.build.pipeline import build
 from kg.build.shape_queries import InvalidShape
+from kg.build.store_validation import validate_store
+from kg.build.validation import validate
 from kg.cli import main
 
 FAULTS = {
@@ -36,7 +40,7 @@ FAULTS = {
     "a pattern that is no regular expression": (
         'sh:pattern "^[A-Z]{2}"',
         'sh:pattern "^[A-Z{2"',
-        r'CountryShape: sh:pattern "\^\[A-Z\{2" \(sh:flags \'\'\) is no regular expression',
+        r'CountryShape: sh:pattern "\^\[A-Z\{2" \(sh:flags \'\'\) is a regular expression neither',
     ),
 }
 
@@ -66,6 +70,45 @@ def test_a_pattern_no_engine_reads_is_a_clear_error_of_the_command(
         main, ["--project", str(project_copy), "build", "--dist", str(tmp_path / "d")]
     )
     assert result.exit_code == 2  # bad input
-    assert "no regular expression" in result.output
+    assert "is a regular expression neither SPARQL's REGEX" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "d").exists()
+
+
+def test_both_engines_refuse_a_shape_no_engine_reads_before_validating() -> None:
+    """pyshacl (which validates what the compiler cannot translate, and `--engine pyshacl`) raised
+    Python's `re.error` for such a pattern: a traceback."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path <urn:p> ; sh:pattern "^[A-Z{2" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(data='<urn:x> a <urn:C> ; <urn:p> "c1" .', format="turtle")
+    for engine in (validate, lambda data, shapes: validate_store(in_store(data), [GRAPH], shapes)):
+        with pytest.raises(InvalidShape, match="urn:S: sh:pattern .* neither SPARQL's REGEX"):
+            engine(data, shapes)
+
+
+def test_a_pattern_only_python_reads_is_validated_by_the_reference_engine() -> None:
+    """A back-reference is XPath's and Python's, not Oxigraph's: the store hands the shapes to pyshacl,
+    whose verdict stands (it was refused as no regular expression)."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path <urn:p> ; sh:pattern "^(a)\\\\1$" ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(
+        data='<urn:x> a <urn:C> ; <urn:p> "aa" . <urn:y> a <urn:C> ; <urn:p> "ab" .', format="turtle"
+    )
+    store_report = validate_store(in_store(data), [GRAPH], shapes)
+    reference = validate(data, shapes)
+    assert [v.focus_node for v in store_report.violations] == ["urn:y"]
+    assert {(v.focus_node, v.value) for v in store_report.violations} == {
+        (v.focus_node, v.value) for v in reference.violations
+    }

@@ -238,9 +238,9 @@ def test_a_rule_that_projects_a_count_reports_the_focus_node_as_its_value() -> N
     assert results(fast.violations) == results(validate(data, shapes).violations)
 
 
-def test_a_bound_that_is_not_an_integer_is_refused_as_pyshacl_refuses_it() -> None:
-    """A pair of count bounds is asked as one query only when both are integers: otherwise each is read
-    on its own, and a shape the compiler cannot translate reaches pyshacl's own refusal."""
+def test_a_bound_that_is_not_an_integer_is_refused_by_both_engines() -> None:
+    """A bound that is no integer is refused, naming the shape, before either engine validates: the
+    store's compiler raised Python's ValueError, and pyshacl its own error."""
     shapes = Graph().parse(
         data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -250,9 +250,10 @@ def test_a_bound_that_is_not_an_integer_is_refused_as_pyshacl_refuses_it() -> No
         format="turtle",
     )
     data = Graph().parse(data="<urn:e:n> a <urn:e:C> .", format="turtle")
-    with pytest.raises(InvalidShape, match="sh:minCount must be a literal with datatype xsd:integer"):
+    refused = 'urn:e:S: sh:minCount "x", where SHACL needs a non-negative integer'
+    with pytest.raises(InvalidShape, match=refused):
         validate(data, shapes)
-    with pytest.raises(InvalidShape, match="sh:minCount must be a literal with datatype xsd:integer"):
+    with pytest.raises(InvalidShape, match=refused):
         validate_store(in_store(data), [GRAPH], shapes)
 
 

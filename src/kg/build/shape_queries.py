@@ -47,7 +47,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from kg.build.queries import shacl_queries
+from kg.build.queries import shacl_queries, sparql
 from kg.errors import KgError
 from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
@@ -97,6 +97,8 @@ class InvalidShape(KgError):
     """A shape SHACL does not allow, which no engine validates with."""
 
 
+# The parameters SHACL gives as non-negative integers.
+_INTEGERS = (SH.minCount, SH.maxCount, SH.minLength, SH.maxLength, SH.qualifiedMinCount, SH.qualifiedMaxCount)
 # What a SELECT whose `$this` SHACL pre-binds must not use (SHACL 5.3.1), and the variables it may
 # pre-bind, which the SELECT must not bind with AS.
 _NOT_PRE_BINDABLE = ("MINUS", "VALUES", "SERVICE")
@@ -110,6 +112,63 @@ def check_pre_binding(shapes: Graph) -> None:
     for shape, constraint in sorted(shapes.subject_objects(SH.sparql), key=str):
         if problem := _pre_binding_problem(tokens(str(shapes.value(constraint, SH.select) or ""))):
             raise InvalidShape(f"{shape}: its sh:select {problem}, which SHACL forbids as it pre-binds $this")
+
+
+def check_shapes_read(shapes: Graph) -> None:
+    """Raise `InvalidShape` naming the first shape no engine can validate with, before either engine
+    starts (they would raise their own errors, or, for a pattern, pass every value without a word):
+    what SHACL forbids where it pre-binds `$this`, a count or length that is no non-negative integer
+    (`sh:maxCount "x"`), a sequence or alternative path of fewer than two paths, and an `sh:pattern`
+    that neither SPARQL's REGEX (Oxigraph's) nor Python's `re` (pyshacl's) reads."""
+    check_pre_binding(shapes)
+    for key in _INTEGERS:
+        for shape, value in sorted(shapes.subject_objects(key), key=str):
+            if not isinstance(value, Literal) or not re.fullmatch(r"\+?[0-9]+", str(value)):
+                shown = value.n3() if isinstance(value, Literal | URIRef) else "a blank node"
+                needed = "where SHACL needs a non-negative integer"
+                raise InvalidShape(f"{shape_name(shapes, shape)}: sh:{_parameter(key)} {shown}, {needed}")
+    for shape, path in sorted(shapes.subject_objects(SH.path), key=str):
+        try:
+            property_path(shapes, path)
+        except ValueError as error:
+            raise InvalidShape(f"{shape_name(shapes, shape)}: {error}") from None
+        except Unsupported:
+            pass  # no path of SHACL's: the compiler names it, or pyshacl
+    for shape, pattern in sorted(shapes.subject_objects(SH.pattern), key=str):
+        flags = str(shapes.value(shape, SH.flags) or "")
+        if not sparql_reads(str(pattern), flags) and not _python_reads(str(pattern), flags):
+            raise InvalidShape(
+                f"{shape_name(shapes, shape)}: sh:pattern {Literal(pattern).n3()} (sh:flags {flags!r}) is a"
+                " regular expression neither SPARQL's REGEX (Oxigraph's) nor Python's (pyshacl's) reads"
+            )
+
+
+def sparql_reads(pattern: str, flags: str) -> bool:
+    """Whether SPARQL's REGEX, as the store evaluates it, reads `pattern` with `flags`: where it does
+    not, REGEX is an error for every value, which a FILTER reads as false."""
+    asked = ox.Store().query(sparql("pattern-read", pattern=pattern, flags=flags))
+    return [row["read"] for row in selected(asked)] != [None]  # read whole: nothing of it held past here
+
+
+def _python_reads(pattern: str, flags: str) -> bool:
+    """Whether Python's `re`, with which pyshacl evaluates `sh:pattern`, reads it (flags as pyshacl
+    maps them)."""
+    mapped = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+    try:
+        re.compile(pattern, sum({mapped.get(flag, 0) for flag in flags}))
+    except re.error:
+        return False
+    return True
+
+
+def shape_name(shapes: Graph, shape: Node | None) -> str:
+    """The IRI of the node shape a (possibly blank) property shape or SPARQL constraint belongs to."""
+    if isinstance(shape, URIRef):
+        return str(shape)
+    for parent in list(shapes.subjects(SH.property, shape)) + list(shapes.subjects(SH.sparql, shape)):
+        if isinstance(parent, URIRef):
+            return str(parent)
+    return str(shape)
 
 
 def _pre_binding_problem(found: Sequence[Token]) -> str | None:
@@ -228,7 +287,7 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
     the data (a class it does not give stands for itself alone): an instance test then is an index
     lookup per class (`?x a ?c`, ?c among them) rather than a property path walked for every node.
     """
-    check_pre_binding(shapes)
+    check_shapes_read(shapes)
     compiler = _Compiler(shapes, subclasses)
     queries: list[ShapeQuery] = []
     # A shape is validated on its targets whether or not it is typed (SHACL 2.1).
@@ -238,10 +297,7 @@ def compile_shapes(shapes: Graph, subclasses: Mapping[URIRef, Iterable[URIRef]])
             continue
         if (shape, SH.path, None) in shapes:
             raise Unsupported(f"{shape}: a property shape with targets of its own")
-        try:
-            queries.extend(compiler.node_shape(shape))
-        except ValueError as error:  # a parameter no SHACL engine reads (`sh:maxCount "x"`), said so
-            raise InvalidShape(f"{shape}: {error}") from None
+        queries.extend(compiler.node_shape(shape))
     return queries
 
 
@@ -347,7 +403,7 @@ class _Compiler:
                         parameter = _parameter(key)
                         yield (
                             _component(key),
-                            validator(name, {**targets, parameter: str(_int(value, key))}, path),
+                            validator(name, {**targets, parameter: str(_int(value))}, path),
                         )
                 elif key == SH.uniqueLang:
                     if value == Literal(True):
@@ -372,10 +428,11 @@ class _Compiler:
             raise Unsupported(f"{shape}: sh:datatype {value} (the store re-types it)")
         elif key == SH.pattern:
             flags = str(self.shapes.value(shape, SH.flags) or "")
-            _check_pattern(str(value), flags)
+            if not sparql_reads(str(value), flags):  # Python's reads it (a back-reference): pyshacl does
+                raise Unsupported(f"{shape}: sh:pattern {value!r}, which SPARQL's REGEX does not read")
             given |= {"pattern": str(value), "flags": flags}
         elif key in (SH.minLength, SH.maxLength):
-            given[parameter] = str(_int(value, key))
+            given[parameter] = str(_int(value))
         elif key in (SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive):
             if not isinstance(value, Literal) or value.datatype not in _NUMBERS:
                 raise Unsupported(f"{shape}: {key} {value}, which is not an integer or a decimal")
@@ -413,7 +470,7 @@ class _Compiler:
                     given = {
                         **targets,
                         "class": self.with_subclasses(classes),
-                        _parameter(bound): str(_int(count, bound)),
+                        _parameter(bound): str(_int(count)),
                     }
                     yield _component(bound), validator(f"qualified-{name}-count-class", given, path)
             return
@@ -430,7 +487,7 @@ class _Compiler:
         for key in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
             count = self.shapes.value(shape, key)
             if count is not None:
-                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count, key)}
+                limit = {"minimum" if key == SH.qualifiedMinCount else "maximum": _int(count)}
                 yield _component(key), Qualified(focus, values, tuple(failing), **limit)
 
     def bounds(self, shape: Node, keys: tuple[URIRef, URIRef]) -> dict[str, str]:
@@ -487,7 +544,9 @@ class _Compiler:
         try:
             ox.Store().query(compiled)  # an empty store: read, not answered
         except SyntaxError as error:
-            raise ValueError(f"{constraint}: its sh:select is no SPARQL query ({error})") from None
+            raise InvalidShape(
+                f"{shape_name(self.shapes, constraint)}: its sh:select is no SPARQL query ({error})"
+            ) from None
         return compiled
 
     def path(self, node: Node) -> str:
@@ -567,20 +626,6 @@ def _iri(node: Node | None) -> URIRef:
     return node
 
 
-def _int(node: Node | None, key: Node) -> int:
-    """An integer a shape gives its parameter `key` (sh:minCount 1), from its lexical form."""
-    if not isinstance(node, Literal) or not re.fullmatch(r"\+?[0-9]+", str(node)):
-        shown = node.n3() if isinstance(node, Literal | URIRef) else "a blank node"
-        raise ValueError(f"sh:{_parameter(key)} {shown}, where SHACL needs a non-negative integer")
+def _int(node: Node | None) -> int:
+    """An integer a shape gives (sh:minCount 1), from its lexical form (`check_shapes_read` checked it)."""
     return int(str(node))
-
-
-def _check_pattern(pattern: str, flags: str) -> None:
-    """Raise ValueError for an `sh:pattern` (with its `sh:flags`) that is no regular expression: REGEX
-    is then an error for every value, which a FILTER reads as false, and the constraint would pass
-    every value unsaid."""
-    regex = ox.Literal(pattern)
-    given = f"{regex} {ox.Literal(flags)}"  # each in its N-Triples spelling, which SPARQL reads
-    answer = ox.Store().query(f"SELECT (REGEX('', ?p, ?f) AS ?read) {{ VALUES (?p ?f) {{ ({given}) }} }}")
-    if [row["read"] for row in selected(answer)] == [None]:  # read whole: nothing of it held past here
-        raise ValueError(f"sh:pattern {regex} (sh:flags {flags!r}) is no regular expression SPARQL reads")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -17,9 +18,10 @@ from kg.build.locate import SubjectIndex
 from kg.build.shape_queries import (
     InvalidShape,
     Unsupported,
-    check_pre_binding,
+    check_shapes_read,
     preferred_message,
     property_path,
+    shape_name,
 )
 from kg.build.shown import SHOWN_VARIABLE
 
@@ -139,7 +141,7 @@ def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> V
 
     from kg.build.prepared import prepared_queries  # rdflib's SPARQL processor, as slow to load
 
-    check_pre_binding(shapes)
+    check_shapes_read(shapes)
     refused = "shapes: the reference engine (pyshacl) refuses them"
     try:
         with prepared_queries():
@@ -148,6 +150,8 @@ def validate(data: Graph, shapes: Graph, index: SubjectIndex | None = None) -> V
             )
     except ReportableRuntimeError as error:  # a shape it cannot load (`sh:minCount "x"`), said so
         raise InvalidShape(f"{refused}: {error.message}") from None
+    except re.error as error:  # an sh:pattern Python's `re` does not read
+        raise InvalidShape(f"{refused}: sh:pattern {error.pattern!r}: {error}") from None
     if isinstance(report_graph, ValidationFailure):  # or returns, not raises, a shape it refuses
         raise InvalidShape(f"{refused}: {report_graph.message}")
     return read_report(bool(conforms), report_graph, shapes, index)
@@ -237,16 +241,6 @@ def _located(violation: Violation, index: SubjectIndex | None) -> Violation:
         also_at=tuple(places[1 : ALSO_AT + 1]),
         more_places=max(len(places) - ALSO_AT - 1, 0),
     )
-
-
-def shape_name(shapes: Graph, shape: Node | None) -> str:
-    """The IRI of the node shape a (possibly blank) property shape or SPARQL constraint belongs to."""
-    if isinstance(shape, URIRef):
-        return str(shape)
-    for parent in list(shapes.subjects(SH.property, shape)) + list(shapes.subjects(SH.sparql, shape)):
-        if isinstance(parent, URIRef):
-            return str(parent)
-    return str(shape)
 
 
 def path_text(graph: Graph, path: Node | None) -> str | None:
