@@ -504,15 +504,21 @@ def test_a_record_over_several_lines_is_named_where_it_starts(project_copy: Path
     assert str(failure.value).endswith("of line 2"), failure.value
 
 
-@pytest.mark.parametrize("cell", ["NaN", "INF", "-INF"])
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [
+        ("NaN", "poppy-cultivation.csv:3: Invalid special value for decimal"),
+        ("INF", "poppy-cultivation.csv:3: Invalid special value for decimal"),
+        ("-INF", "poppy-cultivation.csv:3:5 hectares: value must be >= 0"),
+    ],
+)
 def test_a_special_value_in_a_bounded_decimal_column_names_its_line(
-    project_copy: Path, tmp_path: Path, cell: str
+    project_copy: Path, tmp_path: Path, cell: str, said: str
 ) -> None:
     """csvw raised its own error (NaN against the column's minimum: decimal.InvalidOperation, a
     traceback) or named the description alone."""
     message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
-    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3" in message
-    assert "hectares" in message or "decimal" in message
+    assert f"graph/{REPORT}/tables/{said}" in message
 
 
 def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: Path, tmp_path: Path) -> None:
@@ -526,6 +532,7 @@ def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: P
     [
         ("period/{year}", "period/{yeer}", "valueUrl of column year"),
         ("observation/{observation}", "observation/{obs}", "aboutUrl"),
+        ("observation/{observation}", "observation/x{_sourceRow}", "aboutUrl"),  # CSVW's, not filled in
     ],
 )
 def test_a_template_naming_no_column_is_named_in_its_description(
@@ -537,4 +544,10 @@ def test_a_template_naming_no_column_is_named_in_its_description(
     assert old in metadata.read_text("utf-8")
     message = _failed_build(project_copy, tmp_path, old, new, TableError, "-metadata.json")
     assert f"poppy-cultivation.csv-metadata.json: its {where} (" in message
-    assert f"names {{{new.split('{')[1].rstrip('}')}}}, which is no column of the table" in message
+    assert f"names {{{new.split('{')[1].rstrip('}')}}}, which is no column of the table nor a name" in message
+
+
+def test_csvw_s_own_words_name_a_cell_it_cannot_read(project_copy: Path, tmp_path: Path) -> None:
+    """Its message (file, line, column and value) was shown as a Python repr behind another place."""
+    message = _failed_build(project_copy, tmp_path, ",44100,", ",44\u00a0100,", TableError)
+    assert "poppy-cultivation.csv:3:5 hectares:" in message and "ValueError(" not in message

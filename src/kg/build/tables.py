@@ -217,30 +217,25 @@ def _mapped(
         ) from None
 
 
-# What a template may name besides the columns (CSV on the Web, 4.5): the row's and the column's numbers
-# and names.
-_TEMPLATE_NAMES = {"_row", "_sourceRow", "_column", "_sourceColumn", "_name"}
-
-
 def _templates_name_columns(table: Table, metadata: Path) -> None:
-    """Every name in the mapping's templates is a column's: a misspelt one (`{yeer}`) is expanded as
-    nothing, which made every row's IRI alike (`…/period/`) and was told only by the checks it broke."""
-    columns = [column.name for column in table.tableSchema.columns]
-    templates = [("aboutUrl", table.tableSchema.aboutUrl)] + [
-        (f"{key} of column {column.name}", getattr(column, key))
+    """Every name in the mapping's templates is one the build fills in: a column's, `_row`, and in a
+    column's own templates `_name`. Any other (`{yeer}`, CSVW's `{_sourceRow}`, which the build does
+    not give) is expanded as nothing, which made every row's IRI alike (`…/period/`) and was told only
+    by the checks it broke."""
+    columns = [column.name for column in table.tableSchema.columns if column.name]
+    templates = [("aboutUrl", table.tableSchema.aboutUrl, {"_row"})] + [
+        (f"{key} of column {column.name}", getattr(column, key), {"_row", "_name"})
         for column in table.tableSchema.columns
         for key in ("propertyUrl", "valueUrl")
     ]
-    for where, template in templates:
+    for where, template, filled in templates:
         unknown = [
-            name
-            for name in getattr(template, "variable_names", ())
-            if name not in {*columns, *_TEMPLATE_NAMES}
+            name for name in getattr(template, "variable_names", ()) if name not in {*columns, *filled}
         ]
         if unknown:
             raise TableError(
                 f"{metadata}: its {where} ({template}) names {{{unknown[0]}}}, which is no column"
-                f" of the table (columns: {', '.join(columns)})"
+                f" of the table nor a name the build fills in ({', '.join([*columns, *sorted(filled)])})"
             )
 
 
@@ -324,10 +319,12 @@ def _rows(
         where = data_file or metadata
         line = _record_start(data_file, dialect) if data_file is not None else None
         raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
-    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as error:
-        # csvw checks a cell as it reads its record: the one after the last it gave
-        line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1
-        raise TableError(f"{data_file or metadata}:{line}: {error!r}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # csvw's words name the cell
+        raise TableError(f"{metadata}: {error}") from None
+    except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
+        line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
+        said = warned[0].message if warned else "a cell no decimal can be compared with"  # the last it gave
+        raise TableError(f"{data_file or metadata}:{line}: {said} ({type(error).__name__})") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
 
