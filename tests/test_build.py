@@ -445,3 +445,14 @@ def test_an_invisible_character_in_a_syntax_error_is_shown(
     with pytest.raises(InputError) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert shown in str(error.value) and str(error.value).isprintable()
+
+
+def test_a_rule_is_named_as_its_shape_writes_it() -> None:
+    """A component a shapes graph defines itself was named `sh:https://…`."""
+    from kg.build.validation import rule_name
+
+    assert (
+        rule_name("http://www.w3.org/ns/shacl#QualifiedMinCountConstraintComponent") == "sh:qualifiedMinCount"
+    )
+    assert rule_name("http://www.w3.org/ns/shacl#SPARQLConstraintComponent") == "sh:sparql"
+    assert rule_name("https://example.org/comps/UniqueLabel") == "<https://example.org/comps/UniqueLabel>"

@@ -374,7 +374,9 @@ def test_the_terminal_names_where_each_quote_stands_in_its_line(built, source_te
         main, ["query", "heroin-production-yield", "--format", "readable", "--store", str(built.store_path)]
     )
     assert result.exit_code == 0, result.output
-    places = re.findall(r"in context: \S+text\.txt:(\d+), characters ([\d,]+)–([\d,]+)", result.output)
+    places = re.findall(
+        r"in context: \S+text\.txt:(\d+), characters ([\d,]+)–([\d,]+) of the text", result.output
+    )
     assert places
     for line, start, end in places:
         start_at, end_at = int(start.replace(",", "")), int(end.replace(",", ""))

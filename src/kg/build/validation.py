@@ -61,7 +61,9 @@ class Violation:
 def rule_name(component: str) -> str:
     """The SHACL parameter a constraint component is written with (`sh:ClassConstraintComponent`:
     `sh:class`): the rule a violation broke, as a curator wrote it in the shape."""
-    name = component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    if not component.startswith(str(SH)):  # a component a shapes graph defines is named by its IRI
+        return f"<{component}>"
+    name = component.removeprefix(str(SH)).removesuffix("ConstraintComponent")
     return "sh:" + (name.lower() if name.isupper() else name[:1].lower() + name[1:])
 
 

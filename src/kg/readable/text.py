@@ -21,7 +21,8 @@ def evidence_lines(item: Evidence, where: Callable[[Evidence], str], fact: str =
     quote, and where it stands."""
     who = f"{item.who()}, for {fact}" if fact else item.who()
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
-    position = f", {item.characters()}" if item.characters() else ""  # a line may be a whole paragraph
+    # a line may be a whole paragraph: the quote's characters, counted from the text's start
+    position = f", {item.characters()} of the text" if item.characters() else ""
     return [f"  {who}:", *quote, f"    in context: {where(item)}{position}"]
 
 
