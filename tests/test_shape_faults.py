@@ -75,17 +75,22 @@ def test_a_pattern_no_engine_reads_is_a_clear_error_of_the_command(
     assert not (tmp_path / "d").exists()
 
 
-def test_both_engines_refuse_a_shape_no_engine_reads_before_validating() -> None:
-    """pyshacl (which validates what the compiler cannot translate, and `--engine pyshacl`) raised
-    Python's `re.error` for such a pattern: a traceback."""
-    shapes = Graph().parse(
-        data="""
+def _pattern_shape(pattern: str) -> Graph:
+    """A shape of the values of <urn:p> of each <urn:C>, with the `pattern` written in Turtle."""
+    return Graph().parse(
+        data=f"""
         @prefix sh: <http://www.w3.org/ns/shacl#> .
         <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
-            sh:property [ sh:path <urn:p> ; sh:pattern "^[A-Z{2" ] .
+            sh:property [ sh:path <urn:p> ; sh:pattern {pattern} ] .
         """,
         format="turtle",
     )
+
+
+def test_both_engines_refuse_a_shape_no_engine_reads_before_validating() -> None:
+    """pyshacl (which validates what the compiler cannot translate, and `--engine pyshacl`) raised
+    Python's `re.error` for such a pattern: a traceback."""
+    shapes = _pattern_shape('"^[A-Z{2"')
     data = Graph().parse(data='<urn:x> a <urn:C> ; <urn:p> "c1" .', format="turtle")
     for engine in (validate, lambda data, shapes: validate_store(in_store(data), [GRAPH], shapes)):
         with pytest.raises(InvalidShape, match="urn:S: sh:pattern .* neither SPARQL's REGEX"):
@@ -95,14 +100,7 @@ def test_both_engines_refuse_a_shape_no_engine_reads_before_validating() -> None
 def test_a_pattern_only_python_reads_is_validated_by_the_reference_engine() -> None:
     """A back-reference is XPath's and Python's, not Oxigraph's: the store hands the shapes to pyshacl,
     whose verdict stands (it was refused as no regular expression)."""
-    shapes = Graph().parse(
-        data="""
-        @prefix sh: <http://www.w3.org/ns/shacl#> .
-        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
-            sh:property [ sh:path <urn:p> ; sh:pattern "^(a)\\\\1$" ] .
-        """,
-        format="turtle",
-    )
+    shapes = _pattern_shape('"^(a)\\\\1$"')
     data = Graph().parse(
         data='<urn:x> a <urn:C> ; <urn:p> "aa" . <urn:y> a <urn:C> ; <urn:p> "ab" .', format="turtle"
     )
