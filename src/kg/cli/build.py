@@ -10,8 +10,9 @@ from pathlib import Path, PurePath
 import click
 import pyoxigraph as ox
 
-from kg.build.checks import BuildFailed, check_shapes, check_terms, check_typed, named, rdflib_graph
+from kg.build.checks import BuildFailed, check_shapes, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
+from kg.build.files_in_project import validate_in_project
 from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
 from kg.build.parsing import InputError
@@ -156,7 +157,7 @@ def _one_source_outputs(
 def validate_command(
     context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_spec: str | None
 ) -> None:
-    """Validate the built dataset, or FILES together with the project's ontology.
+    """Validate the built dataset, or FILES with the rest of the project around them.
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
@@ -170,31 +171,11 @@ def validate_command(
         click.echo(report.report_graph.serialize(format="turtle"))
     else:
         click.echo(report.as_text())
-    if files and not report.conforms and output_format == "text":
-        click.echo(APART, err=True)
     sys.exit(0 if report.conforms else EXIT_FAILED)
 
 
-# What validating given files cannot see, said beside their violations.
-APART = (
-    "note: the files were validated with the ontology alone: what other files describe (the class of a"
-    " country, a substance or an excerpt they name, a table's rows) is not seen, so a value of theirs may"
-    " be reported as of no class; `kg build --source ID` checks a source's files with the rest, and"
-    " leaves the previous build as it was when it fails"
-)
-
-
 def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
-    project = input_files(context.project)
-    store = load_files({"ontology": project["ontology"], "shapes": project["shapes"], "data": list(files)})
-    index = SubjectIndex(list(files))
-    check_terms(store, index)
-    # As the build does, a thing without a class is refused, as no shape reaches it; here of blank
-    # nodes only, whose class can only be stated in their own file. A thing named by an IRI may be typed
-    # in a file not given, which the build reads.
-    subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None, named("data"))}
-    check_typed(store, index, {subject for subject in subjects if isinstance(subject, ox.BlankNode)})
-    return check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
+    return validate_in_project(context.project, list(files), engine)
 
 
 def _validate_store(context: Context, store_spec: str | None, engine: str) -> ValidationReport:
