@@ -41,3 +41,19 @@ def test_the_contents_list_repeats_no_entry(server: RunningServer) -> None:
     entries = [entry for entries in lists for entry in entries]
     assert [entry for entry, n in Counter(entries).items() if n > 1] == []
     assert "person (foaf:Person)" in entries and "person (kg:Person)" in entries
+
+
+def test_every_term_of_the_ontology_is_anchored_where_the_pages_link_it(server: RunningServer) -> None:
+    """The pages link a term to `/ontology#LocalName`; the generator made its ids of the label
+    (`flowleg`, `qualifier(kg:Qualifier)`), so a fifth of those links opened the top of the page.
+    Each term's entry now has its local name as its id, and the contents list links it so."""
+    page = server.get("/ontology", "text/html").text
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    terms = set(re.findall(r"<code>https://w3id\.org/opioid-kg/ontology#([^<]+)</code>", page))
+    assert {"FlowLeg", "Qualifier", "SubstanceGroup", "heroinSeizures"} <= terms
+    assert terms <= set(ids)
+    assert [name for name, n in Counter(ids).items() if n > 1 and name in terms] == []
+    linked = set(re.findall(r'href="#([^"]+)"', page))
+    assert linked <= set(ids), sorted(linked - set(ids))[:5]
+    home = server.get("/", "text/html").text
+    assert set(re.findall(r'href="/ontology#([^"]+)"', home)) <= set(ids)

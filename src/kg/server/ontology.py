@@ -8,6 +8,7 @@ site's stylesheet, so the page needs no inline style or script.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import defaultdict
 
@@ -16,7 +17,7 @@ from markupsafe import Markup
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg.namespaces import ID, PREFIXES
+from kg.namespaces import ID, KG, PREFIXES
 
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
@@ -24,6 +25,7 @@ from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("ontology", __name__)
+QUDT = "http://qudt.org/schema/qudt/"  # the vocabulary of the ontology's units, which it names
 
 
 def ontology_graph() -> Graph:
@@ -44,7 +46,7 @@ def documentation(graph: Graph) -> str:
     for prefix, namespace in PREFIXES.items():
         if not namespace.startswith(str(ID)):  # vocabularies only: the data's prefixes name no term here
             described.bind(prefix, namespace)
-    described.bind("qudt", "http://qudt.org/schema/qudt/")
+    described.bind("qudt", QUDT)
     schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
     for triple in graph:
         if triple[0] not in schemes:
@@ -53,7 +55,43 @@ def documentation(graph: Graph) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         page = str(OntPub(ontology=described).make_html())
-    return framed(page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")])
+    return anchored(framed(page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")]))
+
+
+# A term's entry: pyLODE's division and id, then, first in its table, the term's IRI.
+_ENTRY = re.compile(r'(<div class="[^"]*\bentity\b[^"]*" id=")([^"]+)(">.*?<code>)([^<]+)(</code>)', re.S)
+
+
+def anchored(body: str) -> str:
+    """The documentation with each of the ontology's terms at the anchor the pages link it by, its local
+    name (`/ontology#FlowLeg`): pyLODE makes its ids of the labels (`flowleg`,
+    `qualifier(kg:Qualifier)`), and the contents list links those. A term of another vocabulary the
+    ontology names is anchored at its prefixed name (`qudt:Unit`), apart from the ontology's `unit`."""
+    renamed: dict[str, str] = {}
+    namespaces = {**{prefix: str(namespace) for prefix, namespace in PREFIXES.items()}, "qudt": QUDT}
+
+    def entry(found: re.Match[str]) -> str:
+        opening, old, between, iri, closing = found.groups()
+        if iri.startswith(str(KG)):
+            renamed[old] = iri[len(str(KG)) :]
+        else:
+            known = [f"{prefix}:{iri[len(ns) :]}" for prefix, ns in namespaces.items() if iri.startswith(ns)]
+            renamed[old] = min(known, key=len, default=old)
+        return f"{opening}{renamed[old]}{between}{iri}{closing}"
+
+    body = _ENTRY.sub(entry, body)
+    # The namespaces listed, and their entries in the contents, apart from the terms (`unit` is both).
+    body = re.sub(r'<dt id="([^"]+)">', r'<dt id="prefix-\1">', body)
+    body = re.sub(
+        r'(<a href="#namespaces">.*?<ul class="second">)(.*?)(</ul>)',
+        lambda found: found[1] + re.sub(r'href="#([^"]+)"', r'href="#prefix-\1"', found[2]) + found[3],
+        body,
+        count=1,
+        flags=re.S,
+    )
+    return re.sub(
+        r'href="#(?!prefix-)([^"]+)"', lambda found: f'href="#{renamed.get(found[1], found[1])}"', body
+    )
 
 
 def framed(body: str) -> str:
