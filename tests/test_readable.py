@@ -404,3 +404,12 @@ def test_the_terminal_names_the_statement_each_quote_backs(built) -> None:
         "  about        clandestine-produced fentanyl from China by direct mail to the United States\n"
         in route
     )
+
+
+def test_a_citation_names_the_author_where_the_report_speaks_for_itself(store) -> None:
+    """CRS's own statements were cited by title alone, where an agency the report cites is named."""
+    table = _readable(store, "fentanyl-routes")
+    own = next(e for row in table.rows for e in row.evidence if e.by_author)
+    citation = own.citation("http://x/source")
+    assert f"” — {own.agency_label}, Transnational Crime Issues" in citation
+    assert "cited in" not in citation

@@ -65,8 +65,11 @@ class Evidence:
         return f"characters {self.start:,}–{self.end:,}"
 
     def citation(self, url: str) -> str:
-        """Quote, report title, date and URL: what an analyst pastes into a memo."""
-        said = f"{self.agency_label}, cited in " if self.agency_label and not self.by_author else ""
+        """Quote, who says it, report title, date and URL: what an analyst pastes into a memo. Who says
+        it is the agency the report cites, or its author when the report speaks for itself."""
+        said = ""
+        if self.agency_label:
+            said = f"{self.agency_label}, " if self.by_author else f"{self.agency_label}, cited in "
         return f"“{self.quote}” — {said}{self.title} ({readable_date(self.date)}). {url}"
 
     def as_json(self, base_url: str = "") -> dict[str, object]:
