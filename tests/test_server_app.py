@@ -561,3 +561,17 @@ def test_a_question_s_form_shows_a_place_by_its_short_name_which_answers_as_the_
     assert field is not None and field.group(1) == "country:US"
     short = client.get("/api/queries/fentanyl-routes?destination=country:US&format=csv").get_data()
     assert short == client.get("/api/queries/fentanyl-routes?format=csv").get_data()
+
+
+def test_more_excerpts_of_a_row_of_several_statements_are_found_on_their_pages(client) -> None:
+    """A row grouping five questions linked "4 more excerpt(s)" to the first question's page, which
+    holds only its own two: the others' could not be reached from the row."""
+    page = client.get("/queries/qualified-facts?run=1", headers={"Accept": "text/html"}).get_data(
+        as_text=True
+    )
+    more = re.findall(r'<p class="more">(.*?)</p>', page, re.S)
+    assert more, "no row with more excerpts than it shows"
+    for said in more:
+        linked = re.search(r'<a href="([^"]+)">', said)
+        assert linked is None or "more excerpt(s)</a>" in said
+    assert any("on the pages of the statements named above" in said for said in more)
