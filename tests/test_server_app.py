@@ -575,3 +575,17 @@ def test_more_excerpts_of_a_row_of_several_statements_are_found_on_their_pages(c
         linked = re.search(r'<a href="([^"]+)">', said)
         assert linked is None or "more excerpt(s)</a>" in said
     assert any("on the pages of the statements named above" in said for said in more)
+
+
+def test_a_question_asked_with_other_values_says_so_under_its_heading(client) -> None:
+    """The page of heroin's routes was headed "… does fentanyl reach the United States?" and said
+    nothing else: a screenshot misstated what it answers."""
+    asked = client.get(
+        "/queries/fentanyl-routes?run=1&substance=substance:heroin&destination=Mexico",
+        headers={"Accept": "text/html"},
+    ).get_data(as_text=True)
+    assert "Asked with substance: heroin; destination: Mexico." in asked
+    plain = client.get("/queries/fentanyl-routes?run=1", headers={"Accept": "text/html"}).get_data(
+        as_text=True
+    )
+    assert 'id="asked-with"' not in plain
