@@ -216,6 +216,22 @@ def test_one_address_cannot_take_every_connection(exposed) -> None:
     finally:
         for connection in held:
             connection.close()
+    # The address is served again once the server has seen its connections close: the next test from
+    # it was reset when it came sooner (the server still counted the address at its limit).
+    assert served_again(exposed, ATTACKER, 10.0), "the address was refused 10 s after closing its connections"
+
+
+def served_again(server: RunningServer, source: str, seconds: float) -> bool:
+    """Whether a request from `source` is answered within `seconds`, asked again while it is refused."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if server.get("/api/queries", source=source).status == 200:
+                return True
+        except OSError:  # reset while the address is still counted at its limit
+            pass
+        time.sleep(0.1)
+    return False
 
 
 WHOLE = "SELECT * WHERE { ?s ?p ?o } # the whole graph, cached after its first answer"
