@@ -26,6 +26,7 @@ class KgError(Exception):
         message: str,
         *,
         status: int | None = None,
+        exit_code: int | None = None,
         line: int | None = None,
         column: int | None = None,
     ) -> None:
@@ -33,6 +34,8 @@ class KgError(Exception):
         self.message = message
         if status is not None:
             self.status = status
+        if exit_code is not None:  # this error's own status, where its class's does not fit
+            self.exit_code = exit_code
         self.line = line
         self.column = column
         self.public = message  # what a client of the server may be told (see kg.store.base.StoreFailed)

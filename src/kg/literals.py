@@ -83,19 +83,17 @@ _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # the most each month 
 
 
 def lexical_error(lexical: str, datatype: str) -> str | None:
-    """Why `lexical` is not a valid form of `datatype`, or None when it is (or the datatype is not
-    XSD's)."""
-    if not datatype.startswith(XSD):
-        return None
-    name = datatype[len(XSD) :]
+    """Why `lexical` is not a valid form of `datatype`, or None when it is: XML's characters alone for
+    a datatype not XSD's (rdf:HTML, a vocabulary's own), which no literal goes without."""
+    name = datatype[len(XSD) :] if datatype.startswith(XSD) else None
+    unwritten = character_error(lexical, f"an xsd:{name}" if name else f"a literal of <{datatype}>")
+    if unwritten or name is None:
+        return unwritten
     if name in _INTEGER_RANGES:
         return _integer_error(lexical, name)
     pattern = _PATTERNS.get(name)
     if pattern is None:
         return f"xsd:{name} is not one of the XML Schema datatypes RDF 1.1 uses"
-    unwritten = character_error(lexical, f"an xsd:{name}")
-    if unwritten:
-        return unwritten
     if name == "base64Binary":  # a run of white space inside it is one space, as XML Schema has it
         lexical = re.sub(r"[ \t\r\n]+", " ", lexical)
     if name not in _STRINGS and lexical != lexical.strip(" \t\r\n"):

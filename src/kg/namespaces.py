@@ -15,6 +15,8 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+# The schema of the units the ontology names (qudt:Unit); not among PREFIXES, as no output writes it.
+QUDT = Namespace("http://qudt.org/schema/qudt/")
 
 GRAPH_NAMES = ("ontology", "shapes", "data", "provenance", "background")
 

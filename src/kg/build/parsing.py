@@ -61,13 +61,10 @@ def _literal_error(literal: ox.Literal) -> str | None:
     base direction, which the RDF 1.1 formats of dist/ cannot write (rdflib refuses `"x"@en--ltr`)."""
     if literal.direction is not None:
         return BASE_DIRECTION
-    datatype = literal.datatype.value
     if literal.language:
         problem = character_error(literal.value, "a text in a language")
-    else:  # whatever its datatype (rdf:HTML, a vocabulary's own), a literal is written in XML's characters
-        problem = lexical_error(literal.value, datatype) or character_error(
-            literal.value, f"a literal of <{datatype}>"
-        )
+    else:
+        problem = lexical_error(literal.value, literal.datatype.value)
     return f"ill-typed literal: {problem}" if problem else None
 
 

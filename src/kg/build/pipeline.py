@@ -286,9 +286,8 @@ class Unwritten(KgError):
     status = 500
 
     def __init__(self, message: str, *, published: bool = False, exit_code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
+        super().__init__(message, exit_code=exit_code)
         self.published = published
-        self.exit_code = exit_code
 
 
 def os_reason(error: OSError) -> str:

@@ -37,6 +37,7 @@ verdict never depends on which engine ran.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -143,9 +144,11 @@ def check_shapes_read(shapes: Graph) -> None:
             )
 
 
+@functools.cache
 def sparql_reads(pattern: str, flags: str) -> bool:
     """Whether SPARQL's REGEX, as the store evaluates it, reads `pattern` with `flags`: where it does
-    not, REGEX is an error for every value, which a FILTER reads as false."""
+    not, REGEX is an error for every value, which a FILTER reads as false. Asked once a pattern: the
+    shapes' check and their compiler both ask it."""
     asked = ox.Store().query(sparql("pattern-read", pattern=pattern, flags=flags))
     return [row["read"] for row in selected(asked)] != [None]  # read whole: nothing of it held past here
 

@@ -63,17 +63,17 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         result = build(context.project, dist, store_path, source_id)
     except KeyboardInterrupt as stopped:  # before the build had staged anything
         said = stopped.args[0] if stopped.args else "SIGINT"
-        failed = BuildFailed(f"build failed; dist/ and the store are unchanged: interrupted ({said})")
-        failed.exit_code = stop_exit(stopped)
-        raise failed from None
+        raise BuildFailed(
+            f"build failed; dist/ and the store are unchanged: interrupted ({said})",
+            exit_code=stop_exit(stopped),
+        ) from None
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
     except Unwritten as error:
         if error.published:
             raise
-        failed = BuildFailed(f"build failed; dist/ and the store are unchanged: {error}")
-        failed.exit_code = error.exit_code  # a signal's status, if one stopped it
-        raise failed from None
+        unchanged = f"build failed; dist/ and the store are unchanged: {error}"
+        raise BuildFailed(unchanged, exit_code=error.exit_code) from None  # a signal's status, if one
     except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
     click.echo(result.summary())

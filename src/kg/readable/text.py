@@ -22,7 +22,8 @@ def evidence_lines(item: Evidence, where: Callable[[Evidence], str], fact: str =
     who = f"{item.who()}, for {fact}" if fact else item.who()
     quote = textwrap.wrap(f"“{item.quote}”", WIDTH - 6, initial_indent="    ", subsequent_indent="    ")
     # a line may be a whole paragraph: the quote's characters, counted from the text's start
-    position = f", {item.characters()} of the text" if item.characters() else ""
+    characters = item.characters()
+    position = f", {characters} of the text" if characters else ""
     return [f"  {who}:", *quote, f"    in context: {where(item)}{position}"]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from kg.evidence.facts import Select
 from kg.evidence.quotes import clean_quote
+from kg.namespaces import PREFIXES, QUDT
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal, standalone
 from kg.search.index import Entry, Field, SearchIndex, normalize
@@ -63,16 +64,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-NAMESPACES = {
-    "kg:": "https://w3id.org/opioid-kg/ontology#",
-    "qb:": "http://purl.org/linked-data/cube#",
-    "org:": "http://www.w3.org/ns/org#",
-    "owl:": "http://www.w3.org/2002/07/owl#",
-    "rdf:": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "skos:": "http://www.w3.org/2004/02/skos/core#",
-    "time:": "http://www.w3.org/2006/time#",
-    "qudt:": "http://qudt.org/schema/qudt/",
-}
+NAMESPACES = {f"{prefix}:": namespace for prefix, namespace in {**PREFIXES, "qudt": str(QUDT)}.items()}
 
 
 def _expand(curie: str) -> str:

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg.namespaces import ID, KG, PREFIXES
+from kg.namespaces import ID, KG, PREFIXES, QUDT
 
 from .resources import RESOURCE_MEDIA, graph_answer
 from .responses import negotiate, offered
@@ -25,7 +25,6 @@ from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("ontology", __name__)
-QUDT = "http://qudt.org/schema/qudt/"  # the vocabulary of the ontology's units, which it names
 
 
 def ontology_graph() -> Graph:
@@ -46,7 +45,7 @@ def documentation(graph: Graph) -> str:
     for prefix, namespace in PREFIXES.items():
         if not namespace.startswith(str(ID)):  # vocabularies only: the data's prefixes name no term here
             described.bind(prefix, namespace)
-    described.bind("qudt", QUDT)
+    described.bind("qudt", str(QUDT))
     schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
     for triple in graph:
         if triple[0] not in schemes:
@@ -68,7 +67,7 @@ def anchored(body: str) -> str:
     `qualifier(kg:Qualifier)`), and the contents list links those. A term of another vocabulary the
     ontology names is anchored at its prefixed name (`qudt:Unit`), apart from the ontology's `unit`."""
     renamed: dict[str, str] = {}
-    namespaces = {**{prefix: str(namespace) for prefix, namespace in PREFIXES.items()}, "qudt": QUDT}
+    namespaces = {**{prefix: str(namespace) for prefix, namespace in PREFIXES.items()}, "qudt": str(QUDT)}
 
     def entry(found: re.Match[str]) -> str:
         opening, old, between, iri, closing = found.groups()
