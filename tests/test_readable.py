@@ -413,3 +413,16 @@ def test_a_citation_names_the_author_where_the_report_speaks_for_itself(store) -
     citation = own.citation("http://x/source")
     assert f"” — {own.agency_label}, Transnational Crime Issues" in citation
     assert "cited in" not in citation
+
+
+def test_a_flow_leg_is_named_by_its_places_and_its_route(store) -> None:
+    """A leg has no label of its own, and pages listed `flow:china-mexico-us-fentanyl-leg-2` beside
+    named routes: it is named by its index, places and route, as the graph states them."""
+    legs = [f"{ID}flow/china-mexico-us-fentanyl-leg-2", f"{ID}flow/mexico-us-heroin-leg-1"]
+    labels = labels_for(store_select(store), [*legs, f"{ID}country/MX"])
+    assert labels == {
+        legs[0]: "leg 2, Mexico to United States, of clandestine-produced fentanyl from China through"
+        " Mexico to the United States",
+        legs[1]: "leg 1, Mexico to United States, of heroin from Mexico to the United States",
+        f"{ID}country/MX": "Mexico",
+    }

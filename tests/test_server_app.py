@@ -454,8 +454,9 @@ def test_a_resource_page_does_not_need_the_search_index(built) -> None:
         us = whole.test_client().get("/id/country/US", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert '<span class="kind">place</span>' in us and "Also called" in us
         # a stance has no name, so no entry in the index: its kind is now read all the same (4 stances
-        # and 5 findings; the 13 routes' 13 legs are routes too)
-        assert "<summary>Facts (9)</summary>" in us and "<summary>Routes (26)</summary>" in us
+        # and 5 findings; the 13 routes' last legs are listed apart)
+        assert "<summary>Facts (9)</summary>" in us and "<summary>Routes (13)</summary>" in us
+        assert "<summary>Legs of routes (13)</summary>" in us
     finally:
         whole.extensions["kg"].close()
         capped.extensions["kg"].close()
@@ -589,3 +590,13 @@ def test_a_question_asked_with_other_values_says_so_under_its_heading(client) ->
         as_text=True
     )
     assert 'id="asked-with"' not in plain
+
+
+def test_a_place_s_page_lists_a_route_s_legs_by_name_apart_from_the_routes(client) -> None:
+    """Mexico's "Routes (10)" held four routes and six legs named `flow:…-leg-2`: the legs are named by
+    their places and route, under a heading of their own."""
+    page = client.get("/id/country/MX", headers={"Accept": "text/html"}).get_data(as_text=True)
+    headings = dict(re.findall(r"<summary>([^<(]+) \((\d+)\)</summary>", page))
+    assert headings["Routes"] == "4" and headings["Legs of routes"] == "6"
+    assert "flow:china-mexico-us-fentanyl-leg-2<" not in page
+    assert ">leg 2, Mexico to United States, of clandestine-produced fentanyl" in page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kg.evidence.facts import Select
 from kg.query.internal import standalone
@@ -18,9 +18,31 @@ def labels_query(iris: Iterable[str]) -> str | None:
 
 
 def labels_for(select: Select, iris: Iterable[str]) -> dict[str, str]:
-    """The best label of each IRI that has one."""
+    """The best label of each IRI that has one; a route's leg, which has none, named by its route."""
+    wanted = set(iris)
+    found = _labelled(select, wanted)
+    legs = _leg_parts(select, wanted - found.keys())
+    parts = _labelled(select, {iri for leg in legs.values() for iri in (leg["flow"], leg["from"], leg["to"])})
+    for iri, leg in legs.items():
+        found[iri] = (
+            f"leg {leg['index']}, {parts.get(leg['from'], leg['from'])} to {parts.get(leg['to'], leg['to'])},"
+            f" of {parts.get(leg['flow'], leg['flow'])}"
+        )
+    return found
+
+
+def _labelled(select: Select, iris: Iterable[str]) -> dict[str, str]:
     query = labels_query(iris)
     found: dict[str, str] = {}
     for row in select(query) if query else ():
         found.setdefault(row["s"], row["label"])
     return found
+
+
+def _leg_parts(select: Select, iris: Iterable[str]) -> dict[str, Mapping[str, str]]:
+    """The route, index and places of each of `iris` that is a leg (the first route, if several)."""
+    wanted = sorted(iri for iri in set(iris) if _IRI.match(iri))
+    legs: dict[str, Mapping[str, str]] = {}
+    for row in select(standalone("leg-parts", s=wanted)) if wanted else ():
+        legs.setdefault(row["s"], row)
+    return legs

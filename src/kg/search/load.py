@@ -21,7 +21,8 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("actor", ("kg:CriminalGroup", "kg:ActorGroup", "kg:Person", "kg:Company", "org:Organization")),
     ("programme", ("kg:Program", "kg:Forum", "kg:ProgramActivity")),
     ("statistic", ("qb:Observation", "kg:StatedChange", "kg:RecordStatement")),
-    ("route", ("kg:TraffickingFlow", "kg:FlowLeg")),
+    ("route", ("kg:TraffickingFlow",)),
+    ("leg", ("kg:FlowLeg",)),
     ("policy", ("kg:PolicyMeasure", "kg:PolicyQuestion", "kg:LegislativeAction", "kg:Disagreement")),
     (
         "fact",

@@ -31,6 +31,7 @@ RESOURCE_MEDIA = {k: v for k, v in GRAPH_MEDIA.items() if v != "nquads"}
 KIND_HEADINGS = {
     "statistic": "Statistics",
     "route": "Routes",
+    "leg": "Legs of routes",
     "fact": "Facts",
     "policy": "Policies and questions",
     "programme": "Programmes",
