@@ -144,8 +144,10 @@ def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path
 def test_every_legs_evidence_is_reachable_by_keyboard(built, tmp_path: Path, browser) -> None:
     with interactive_page(built, tmp_path, browser, "fentanyl") as page:
         legs = page.evaluate("window.network.body.data.edges.getIds()")
+        links = page.evaluate("document.querySelectorAll('a[href]').length")  # each quote's, tabbed through
+        assert links >= len(legs)
         reached: dict[str, str] = {}
-        for _ in range(len(legs) + 10):
+        for _ in range(len(legs) + links + 10):
             page.keyboard.press("Tab")
             focused = page.evaluate(
                 """() => { const e = document.activeElement, n = window.network;
@@ -200,3 +202,26 @@ def test_the_interactive_page_without_javascript_says_where_its_evidence_is(
         assert page.locator("tr[data-leg]").count() > 0
     finally:
         context.close()
+
+
+def _quotes_and_tooltips(page: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """Each quote of the evidence table with the link around it, and each leg's tooltip text."""
+    import json
+    import re
+
+    table = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    quotes = re.findall(r'<q>(?:<a href="([^"]+)">)?(.*?)(?:</a>)?</q>', table, flags=re.DOTALL)
+    data = json.loads(page.split("const data = ", 1)[1].split(";\n", 1)[0].replace("<\\/", "</"))
+    return [(href, text) for href, text in quotes], [edge["title"] for edge in data["edges"]]
+
+
+def test_each_quote_of_the_offline_page_links_to_its_excerpt_and_no_tooltip_ends_in_iris(
+    built, tmp_path: Path
+) -> None:
+    """The table's quotes had no link to their sentence in the report, and a leg's tooltip, which
+    cannot be clicked, ended with its excerpts' IRIs."""
+    page = draw(built, tmp_path, "html", "--substance", "heroin").read_text(encoding="utf-8")
+    quotes, tooltips = _quotes_and_tooltips(page)
+    assert quotes and all(href.startswith("https://w3id.org/opioid-kg/id/excerpt/") for href, _ in quotes)
+    assert any("Mexico" in text for _, text in quotes)
+    assert tooltips and not any("/id/excerpt/" in title for title in tooltips), tooltips

@@ -204,3 +204,16 @@ def test_each_figure_a_chart_draws_links_to_the_sentence_that_gives_it(server: R
     assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in html.unescape(figures)
     assert re.search(r'href="/source/[\w-]+#excerpt-cultivation-2017"', figures)
     assert "ONDCP, cited by the report" in figures
+
+
+def test_each_quote_of_the_served_interactive_picture_links_to_its_excerpt_here(
+    server: RunningServer,
+) -> None:
+    """The served page linked no quote: each now goes to its excerpt's page on this server."""
+    from test_network_pictures import _quotes_and_tooltips
+
+    quotes, tooltips = _quotes_and_tooltips(server.get("/network.html", substance="fentanyl").text)
+    assert quotes and all(href.startswith("/id/excerpt/") for href, _ in quotes), quotes[:3]
+    for href in {href for href, _ in quotes}:
+        assert server.get(href).status == 200, href
+    assert not any("/id/excerpt/" in title for title in tooltips)

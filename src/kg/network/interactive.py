@@ -10,6 +10,7 @@ import html
 import importlib.util
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from kg.errors import EXIT_FAILED, KgError
 from .layout import layered_positions, line_kinds, substance_colours, substance_labels
 
 VIS_VERSION = "9.1.2"
+Link = Callable[[str], str | None]  # where a page links an IRI; None: not linked
 X_SPACING = 320
 Y_SPACING = 150
 
@@ -104,9 +106,9 @@ def _evidence_text(data: dict) -> str:
         lines.append(f"period: {data['period']}")
     if data.get("attributed_to"):
         lines.append(f"attributed to: {data['attributed_to']}")
+    # The quotes alone: a tooltip cannot be clicked, and the table below links each to its excerpt.
     for quote in filter(None, data.get("evidence_text", "").split(" | ")):
         lines.append(f"\u201c{quote}\u201d")
-    lines.extend(data.get("evidence", "").split())
     return "\n".join(lines)
 
 
@@ -117,9 +119,11 @@ def interactive_html(
     caption: str,
     script_url: str | None = None,
     style_url: str | None = None,
+    link: Link = str,
 ) -> str:
     """A whole HTML page; without `script_url` and `style_url` vis-network's script and stylesheet (which
-    shows the evidence tooltip above the picture) are inlined so the file works on its own."""
+    shows the evidence tooltip above the picture) are inlined so the file works on its own. Each quote
+    links where `link` sends its excerpt's IRI: the IRI itself by default, which resolves on the web."""
     colours = substance_colours(network)
     names = substance_labels(network)
     legend = "".join(
@@ -147,27 +151,23 @@ def interactive_html(
         script=script,
         style=style,
         data=data,
-        rows=evidence_rows(network),
+        rows=evidence_rows(network, link),
     )
 
 
-def evidence_rows(network: nx.MultiDiGraph) -> str:
+def evidence_rows(network: nx.MultiDiGraph, link: Link = str) -> str:
     """One focusable table row a leg, in the picture's order: what a tooltip shows, for the keyboard
-    and for screen readers."""
+    and for screen readers, each quote linked to its excerpt."""
     label = {node: str(data.get("label", node)) for node, data in network.nodes(data=True)}
     rows = []
     for u, v, key, data in sorted(network.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
-        quotes = "".join(
-            f"<q>{html.escape(quote)}</q> "
-            for quote in filter(None, data.get("evidence_text", "").split(" | "))
-        )
         cells = [
             html.escape(str(data.get("substance_label", data["substance"]))),
             html.escape(f"{label[u]} \u2192 {label[v]}"),
             html.escape(data.get("mode_label") or "not stated"),
             html.escape(f"{data.get('status')}, {data.get('temporal')}"),
             html.escape(str(data.get("attributed_to", ""))),
-            quotes.strip(),
+            _quotes(data, network.graph.get("excerpt_quotes", {}), link),
         ]
         rows.append(
             f'<tr tabindex="0" data-leg="{html.escape(str(key))}">'
@@ -175,6 +175,25 @@ def evidence_rows(network: nx.MultiDiGraph) -> str:
             + "</tr>"
         )
     return "\n".join(rows)
+
+
+def _quotes(data: dict, excerpt_quotes: dict[str, str], link: Link) -> str:
+    """A leg's quotes, each linked to the first excerpt (by IRI) that gives it; a route its library's
+    sources restate alike gives the same words in many excerpts, which are counted."""
+    saying: dict[str, list[str]] = defaultdict(list)
+    for excerpt in data.get("evidence", "").split():
+        if excerpt in excerpt_quotes:
+            saying[excerpt_quotes[excerpt]].append(excerpt)
+    shown = []
+    for quote in filter(None, data.get("evidence_text", "").split(" | ")):
+        excerpts = saying.get(quote, [])
+        target = link(excerpts[0]) if excerpts else None
+        words = html.escape(quote)
+        text = f'<q><a href="{html.escape(target)}">{words}</a></q>' if target else f"<q>{words}</q>"
+        if len(excerpts) > 1:
+            text += f' <span class="more">and {len(excerpts) - 1:,} more excerpts with these words</span>'
+        shown.append(text)
+    return " ".join(shown)
 
 
 PAGE = """<!doctype html>

@@ -45,6 +45,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     origin_qualifiers: dict[str, set[str]] = defaultdict(set)
     context: dict[str, set[str]] = defaultdict(set)
     reports: set[str] = set()
+    excerpt_quotes: dict[str, str] = {}
     for row in rows(store, "network-legs"):
         leg = row["leg"]
         if "context" in row:
@@ -55,6 +56,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
             evidence[leg].add(row["excerpt"])
         if "quote" in row:
             quotes[leg].add(row["quote"])
+            excerpt_quotes.setdefault(row["excerpt"], row["quote"])
         if "report" in row:
             reports.add(row["report"])
         mode = row.get("legMode") or row.get("flowMode") or ""
@@ -89,6 +91,9 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
         network.add_edge(u, v, key=f"{local_name(leg)}/{local_name(substance)}", **edge)
     network.remove_nodes_from([n for n in list(network) if network.degree(n) == 0])
     network.graph["citation"] = citation(store, reports)
+    # Which excerpt says each quote, for pages that link a quote to its sentence (exports keep only a
+    # graph's plain values, so this stays out of them).
+    network.graph["excerpt_quotes"] = excerpt_quotes
     return network
 
 

@@ -105,12 +105,18 @@ def flow_picture(
     script_url: str | None = None,
     preset: str = "screen",
     style_url: str | None = None,
+    link: interactive.Link = str,
 ) -> bytes:
     """The view as SVG or PNG at a preset's size, or an interactive HTML page (vis-network's script and
-    stylesheet inlined unless `script_url` and `style_url`)."""
+    stylesheet inlined unless `script_url` and `style_url`; its quotes linked where `link` says)."""
     if fmt == "html":
         page = interactive.interactive_html(
-            view.network, title=view.title, caption=view.caption, script_url=script_url, style_url=style_url
+            view.network,
+            title=view.title,
+            caption=view.caption,
+            script_url=script_url,
+            style_url=style_url,
+            link=link,
         )
         return page.encode("utf-8")
     return draw.draw_flows(view.network, flow_words(view), fmt=fmt, preset=preset)

@@ -148,7 +148,9 @@ def network_picture(fmt: str) -> Response:
     style = url_for("network.vis_style") if fmt == "html" else None
     body = cached(
         ("network", view.substance or "", fmt, preset),
-        lambda: flow_picture(view, fmt, script_url=script, preset=preset, style_url=style),
+        lambda: flow_picture(
+            view, fmt, script_url=script, preset=preset, style_url=style, link=services().link
+        ),
     )
     response = Response(body, mimetype=MIME[fmt])
     return allow_inline(response, framed_by_site=True) if fmt == "html" else response
