@@ -243,6 +243,9 @@ def test_unknown_parameter_is_a_clear_error(built) -> None:
         ("substance=fentanil", "nothing in the graph is named 'fentanil'; did you mean: fentanyl <"),
         ("substance=substance:no-such-thing", "'substance:no-such-thing' is not in the graph"),
         ("substance=https://w3id.org/opioid-kg/id/x>}#", "is not a valid IRI"),
+        # quoted as given: the brackets were taken off and 'x' named, which the user never wrote
+        ("substance=<x>", "parameter substance: '<x>' is not an absolute IRI"),
+        ("substance=<http://a b>", "parameter substance: '<http://a b>' is not an absolute IRI"),
         ("param-without-value", "write NAME=VALUE"),
     ],
 )

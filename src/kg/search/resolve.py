@@ -66,7 +66,7 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
         try:
             ox.NamedNode(iri)
         except ValueError:
-            return iri  # not an IRI at all: the parameter's type check says why
+            return text  # not an IRI at all: the parameter's type check says why, quoting it as given
         if lookups.exists(iri):
             return iri
         try:
