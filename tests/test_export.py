@@ -157,3 +157,16 @@ def test_cli_export_writes_file_and_description(built, tmp_path):
     refused = CliRunner().invoke(main, [*args[:-4], "--format", "rdfxml", "-o", str(tmp_path / "x.rdf")])
     assert refused.exit_code == 2
     assert "Traceback" not in refused.output and "--union" in refused.output
+
+
+def test_an_export_is_gzipped_as_dist_s_dump_is(built, tmp_path):
+    """The same data gzipped alike wherever it is written: `--gzip` wrote level 9 (its header's flags
+    said so) where dist/'s dump is written at gzip's default level."""
+    out = tmp_path / "kg.nq.gz"
+    args = ["--project", str(PROJECT), "export", "--dist", str(built.dist), "--gzip", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    dump = next(built.dist.glob("*.nq.gz")).read_bytes()
+    exported = out.read_bytes()
+    assert exported[:10] == dump[:10]  # magic, method, flags, time 0, compression flags, system
+    assert gzip.decompress(exported) == gzip.decompress(dump)

@@ -16,7 +16,6 @@ The gzipped dump is framed by nothing: each chunk of the dump is a gzip member o
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -35,12 +34,11 @@ import pyoxigraph as ox
 from kg.build import made_by
 from kg.build.whole_files import link_open_file, write_whole
 from kg.namespaces import PREFIXES
+from kg.store.compression import gzipped
 
 CUT_MASK = 0x1FF  # a cut before a subject whose CRC-32 has these bits zero: chunks of ~3,500 quads
 INDEX = "pieces-{part}.json"  # in the generation's folder, beside dist/
 _NO_LINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC  # a previous generation's file is read through no link
-# gzip's own default: half the CPU of level 9 for 4 % more bytes (measured on the 1 M-triple dump)
-GZIP_LEVEL = 6
 
 
 class Chunk:
@@ -177,7 +175,7 @@ class Frame:
         """One chunk's serialization without the frame around it, from its quads (or its N-Quads
         `data`, which a gzip member compresses)."""
         if self.format is None:  # the same bytes for the same data: no name, time 0
-            return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+            return gzipped(data)
         if self.format == ox.RdfFormat.JSON_LD:  # node objects, written alike in a graph and alone
             return _serialized(quads, self.format, graphs=False)[1:-1]
         text = _serialized(quads, self.format, self.graphs)
@@ -349,7 +347,7 @@ class PieceFile:
         """Finish the file; its entry in the index."""
         try:
             if self.frame.format is None and not self._pieces:  # a gzip file holds one member at least
-                self._write(gzip.compress(b"", compresslevel=GZIP_LEVEL, mtime=0))
+                self._write(gzipped(b""))
             self._write(self.frame.end)
             self._out.close()
         finally:

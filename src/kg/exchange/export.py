@@ -9,7 +9,6 @@ file is written beside it.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from kg.store.base import graph_name
+from kg.store.compression import gzipped
 from kg.store.description import DescriptionMissing, built_description, with_distribution
 
 FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
@@ -121,8 +121,7 @@ def export(
     chosen = {name: every[name] for name in every if not names or name in names}
     data = serialize(chosen, output_format, union)
     if compress:
-        # mtime=0 and no file name in the header: the same data gives the same bytes.
-        data = gzip.compress(data, compresslevel=9, mtime=0)
+        data = gzipped(data)
     content_sha256 = hashlib.sha256(nquads_file.read_bytes()).hexdigest()
     counts = {name: len(quads) for name, quads in chosen.items()}
     try:
