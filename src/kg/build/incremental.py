@@ -31,6 +31,8 @@ from kg.build.sources import SourceText, source_texts
 from kg.build.whole_files import read_sealed_json, write_sealed
 from kg.files import read_file
 from kg.namespaces import graph_iri
+from kg.store.base import StoreUnreadable
+from kg.store.embedded import read_only
 from kg.store.generations import Generation
 
 STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
@@ -215,8 +217,18 @@ def _quads(nquads: bytes) -> list[ox.Quad]:
 def copy_store(previous: Generation, target: Path) -> ox.Store:
     """The previous generation's store copied to `target` (hard links where the file system allows),
     opened for writing."""
-    ox.Store.read_only(str(previous.store)).backup(str(target))
+    read_only(previous.store).backup(str(target))
     return ox.Store(str(target))
+
+
+def unreadable_store(previous: Generation) -> str:
+    """Why the previous generation's store cannot be read ("" when it can): a rebuild starts from a
+    copy of it, and one damaged outside the tool (a table file deleted) is built again whole."""
+    try:
+        read_only(previous.store)
+    except StoreUnreadable as error:
+        return f"the store of generation {previous.id} cannot be read: {error.reason}"
+    return ""
 
 
 def text_digests(store: ox.Store, sources_dir: Path) -> dict[str, str]:

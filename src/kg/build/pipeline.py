@@ -55,6 +55,7 @@ from kg.build.incremental import (
     read_state,
     text_digests,
     too_many,
+    unreadable_store,
     write_state,
 )
 from kg.build.locate import SubjectIndex
@@ -340,6 +341,9 @@ def stage(
                 why = too_many(len(patch.change.quads), total) or ""
                 change = None if why else patch.change
         checks = checks_digest(root / CHECKS)
+        if change is not None and previous is not None and previous[0] is not None:
+            why = unreadable_store(previous[0])
+            change = None if why else change
         if change is None or previous is None or previous[0] is None:
             # with one turn (one CPU, or KG_QUERY_THREADS=1) the read-ahead would only delay validation
             spare = query_threads() > 1

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path, PurePath
 
 import click
-import pyoxigraph as ox
 
 from kg.build.checks import BuildFailed, check_shapes, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
@@ -27,6 +26,7 @@ from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import ID
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
+from kg.store.embedded import read_only
 from kg.store.generations import GENERATIONS, GenerationError, place
 
 
@@ -180,7 +180,7 @@ def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> V
 
 def _validate_store(context: Context, store_spec: str | None, engine: str) -> ValidationReport:
     path = context.embedded_store(store_spec, "kg validate").path  # a clear error without a built store
-    store = ox.Store.read_only(str(path))
+    store = read_only(path)
     return check_shapes(store, rdflib_graph(store, ("shapes",)), None, engine)
 
 

@@ -39,6 +39,13 @@ class Ready:
 
 
 @dataclass(frozen=True)
+class Unready:
+    """A worker could not open its store, and why (a store damaged outside the tool, say)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class ClientText:
     """A query text from a client: the worker reads it with the guard before the engine sees it."""
 

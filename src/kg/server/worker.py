@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 
+from kg.errors import KgError
 from kg.query.run import QueryError, collect, syntax_error
 from kg.store.base import Dataset, Store, StoreFailed
 from kg.store.queryfiles import binding_terms
 
 from . import engine_plan, guard, held
 from .engine_plan import PlanCheck
-from .messages import Answer, ClientText, Failure, Query, Ready, Setup
+from .messages import Answer, ClientText, Failure, Query, Ready, Setup, Unready
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
 
 # The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
@@ -28,7 +29,11 @@ def worker_main(fd: int) -> None:
         setup: Setup = connection.recv()
         network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
         sys.setrecursionlimit(_RECURSION_LIMIT)
-        store = setup.store_factory()
+        try:
+            store = setup.store_factory()
+        except KgError as error:  # said to the pool, which says it where the server starts
+            connection.send(Unready(error.message))
+            return
         guard.read("ASK {}", frozenset())  # the parser builds its grammar now, not on a client's time
         copy_mb = held.held_mb()  # 0 unless the fork server holds the store in memory
         memory = limit_memory(setup.memory_mb, beyond_mb=copy_mb)

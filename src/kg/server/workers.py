@@ -34,7 +34,7 @@ from .cache import BudgetCache
 from .engine_plan import PlanCheck
 from .fairness import FairQueue, Usage, held_to_budget
 from .forkserver import ForkServer
-from .messages import Answer, Failure, Query, Ready, Setup
+from .messages import Answer, Failure, Query, Ready, Setup, Unready
 from .sandbox import Protections
 
 STORE_RETRY = 5  # seconds before asking again a store behind the server that did not answer
@@ -95,14 +95,14 @@ class Worker:
             self.stop()
             raise
 
-    def ready(self, seconds: float = 60) -> Ready | None:
-        """The worker's protections once it opened its store; None if it could not."""
+    def ready(self, seconds: float = 60) -> Ready | Unready | None:
+        """The worker's protections once it opened its store; why it could not, if it says; else None."""
         if self.connection.poll(seconds):
             try:
                 message = self.connection.recv()
             except (EOFError, OSError):  # it died before it read its setup (reset), or after
                 return None
-            return message if isinstance(message, Ready) else None
+            return message if isinstance(message, Ready | Unready) else None
         return None
 
     def stop(self) -> None:
@@ -260,9 +260,10 @@ class WorkerPool:
         )
         worker = Worker(setup, self._forks or forkserver.shared())
         ready = worker.ready()
-        if ready is None:
+        if not isinstance(ready, Ready):
             worker.stop()
-            raise RuntimeError(f"a query worker could not open the store (exit {worker.process.returncode})")
+            why = ready.reason if ready else f"exit {worker.process.returncode}"
+            raise RuntimeError(f"a query worker could not open the store ({why})")
         self.protections = ready.protections
         if isinstance(self.plans, PlanCheck) and not self.plans.tried:  # what one worker found holds for all
             if ready.protections.planner:

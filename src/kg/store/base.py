@@ -220,6 +220,16 @@ class StoreMissing(KgError, FileNotFoundError):
     retry_after = 1  # a build may be about to publish one
 
 
+class StoreUnreadable(KgError):
+    """A built store that cannot be opened: a file of it deleted or damaged outside the tool."""
+
+    status = 500
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the store at {path} cannot be read: {reason}")
+        self.reason = reason
+
+
 def value_rows(solutions: Solutions) -> Iterator[dict[str, str]]:
     """A SELECT answer's rows as the lexical value of each bound variable. A solution iterates its
     terms in the order of the variables: reading them so costs a third of looking each up by name,

@@ -16,6 +16,7 @@ from kg.store.base import (
     Dataset,
     StoreAnswer,
     StoreMissing,
+    StoreUnreadable,
     StreamedSolutions,
     streamed,
 )
@@ -30,6 +31,16 @@ def check_built(path: Path) -> None:
     """Raise StoreMissing unless a built store is at `path`, without opening it."""
     if not (path / "CURRENT").exists():
         raise StoreMissing(f"no built store at {path}; run `kg build` first")
+
+
+def read_only(path: Path) -> ox.Store:
+    """The store at `path` opened read-only, by its real path; StoreUnreadable, naming it, when
+    RocksDB cannot open it (a table file missing or damaged)."""
+    try:
+        return ox.Store.read_only(os.path.realpath(path))
+    except (OSError, RuntimeError) as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:400]
+        raise StoreUnreadable(path, reason) from None
 
 
 def create_store(path: Path, nquads_file: Path) -> None:
@@ -51,7 +62,7 @@ class EmbeddedStore:
         check_built(path)
         self.path = path
         # Opened by its real path: a build that switches the link later does not move this reader.
-        self._store = copy if copy is not None else ox.Store.read_only(os.path.realpath(path))
+        self._store = copy if copy is not None else read_only(path)
         # On disk Oxigraph's sort reads each key back from the store at every comparison, so answers
         # are sorted here; a copy in memory reads its keys cheaply and sorts faster than Python.
         self._sorts_here = copy is None

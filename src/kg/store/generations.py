@@ -124,10 +124,11 @@ class Generations:
                 f"{home} holds the builds of the store {home / served}: a store needs a folder of its own"
             )
         for link, made in ((self.store_link, _ROCKSDB_FILE), (self.dist_link, _DIST_FILE)):
-            if link.exists() and not link.is_symlink() and not _made_of(link, made):
+            if not self._own(link, made):
+                linked = f" (a link to {os.readlink(link)})" if link.is_symlink() else ""
                 raise GenerationError(
-                    f"{link} is not a build's output: a build writes its store and dist/ where nothing is,"
-                    " or over its own; name another place"
+                    f"{link} is not a build's output{linked}: a build writes its store and dist/ where"
+                    " nothing is, or over its own; name another place"
                 )
         dist, store, folder = place(self.dist_link), place(self.store_link), place(home)
         own = [folder / name for name in (GENERATIONS, *beside)]
@@ -238,6 +239,14 @@ class Generations:
 
     def _older_than(self, generation: Generation) -> list[str]:
         return [name for name in os.listdir(self.home) if 0 < _number(name) < _number(generation.id)]
+
+    def _own(self, link: Path, made: re.Pattern[str]) -> bool:
+        """Whether a build may write its store or dist/ at `link`: nothing is there, or a link into
+        these generations (a link elsewhere, say into a web root, is the user's), or the folder of a
+        build made before generations."""
+        if link.is_symlink():
+            return Path(os.path.realpath(link)).is_relative_to(os.path.realpath(self.home))
+        return not link.exists() or _made_of(link, made)
 
     def _next_number(self) -> int:
         return max(map(_number, os.listdir(self.home)), default=0) + 1

@@ -11,7 +11,6 @@ answers name them as the store on disk does.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.processes import die_with, python_child
 from kg.store.bulk import bulk_load
-from kg.store.embedded import check_built
+from kg.store.embedded import check_built, read_only
 
 PIPE_BUFFER = 1 << 20  # bytes the child writes into the pipe at a time
 
@@ -57,7 +56,7 @@ def main() -> None:
         # through a Python file: given the pipe's path, the store syncs it at the end, which a pipe
         # refuses, and that refusal would look like any failure to read
         with open(sys.stdout.fileno(), "wb", buffering=PIPE_BUFFER, closefd=False) as pipe:
-            ox.Store.read_only(os.path.realpath(path)).dump(pipe, format=ox.RdfFormat.N_QUADS)
+            read_only(Path(path)).dump(pipe, format=ox.RdfFormat.N_QUADS)
     except Exception as error:  # noqa: BLE001 - a corrupt store raises RuntimeError: said, never a traceback
         sys.stderr.write(f"the store at {path} could not be read: {error}\n")
         sys.exit(1)
