@@ -7,7 +7,7 @@ import inspect
 import pkgutil
 
 import kg
-from kg.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, KgError
+from kg.errors import EXIT_BAD_INPUT, EXIT_FAILED, KgError
 
 
 def error_classes() -> list[type[BaseException]]:
@@ -33,7 +33,7 @@ def test_every_error_class_is_a_kg_error() -> None:
 
 def test_every_error_says_its_exit_status_and_http_status() -> None:
     for error in error_classes():
-        assert error.exit_code in (EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED), error
+        assert error.exit_code in (EXIT_FAILED, EXIT_BAD_INPUT), error  # a signal's: the error's own
         assert 400 <= error.status < 600, error
 
 

@@ -4,13 +4,14 @@ current, with nothing of the stopped build left behind; after its switch, its ow
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 import pytest
@@ -21,6 +22,7 @@ from kg.build import pipeline
 from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
+from kg.cli import build as build_cli
 from kg.cli import main
 from kg.store.generations import GENERATIONS, Generations
 
@@ -219,3 +221,113 @@ def test_ctrl_c_stops_a_server_as_sigterm_does_without_an_error(built, tmp_path:
             server.stop()  # not left running, if it did not stop
         said = server.log.read_text()
         assert "error:" not in said and said.endswith("\nstopped\n"), said
+
+
+def _generation(project: Path) -> str:
+    now = Generations(project / ".kg" / "store", project / "dist").current()
+    return now.id if now is not None else "none"
+
+
+@pytest.mark.parametrize("moment", ["as the build returns", "as its summary is written"])
+def test_a_signal_after_the_switch_in_kg_build_says_the_build_is_published(
+    project: Path, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    """Outside the build's own steps, a SIGTERM after the switch reached the command as an interrupt:
+    `error: build failed; dist/ and the store are unchanged`, or click's `interrupted (SIGINT)`,
+    with 130, though the new generation was current."""
+    if moment == "as the build returns":
+        made = pipeline.BuildResult
+
+        def interrupted(*args: Any, **kwargs: Any) -> object:
+            made(*args, **kwargs)
+            raise KeyboardInterrupt("SIGTERM")
+
+        monkeypatch.setattr(pipeline, "BuildResult", interrupted)
+    else:
+
+        def summary(self: object) -> str:
+            raise KeyboardInterrupt("SIGTERM")
+
+        monkeypatch.setattr(pipeline.BuildResult, "summary", summary)
+    result = CliRunner().invoke(main, ["--project", str(project), "build"])
+    now = _generation(project)
+    assert now.startswith("0002-")
+    expected = f"error: the build is published (generation {now}), but then: interrupted (SIGTERM)\n"
+    assert (result.exit_code, result.output) == (143, expected)
+    assert signal.getsignal(signal.SIGTERM) is not build_cli._interrupt  # not left to what runs next
+
+
+def _unwritable(output: str) -> tuple[IO[bytes], str]:
+    """A file a command's output cannot be written to, and what the system says when it tries."""
+    if output == "a full disk":
+        return open("/dev/full", "wb"), "No space left on device"  # noqa: SIM115 - the caller closes it
+    reading, writing = os.pipe()
+    os.close(reading)
+    return open(writing, "wb"), "Broken pipe"  # noqa: SIM115 - the caller closes it
+
+
+@pytest.mark.parametrize("output", ["a full disk", "a closed pipe"])
+def test_a_build_whose_summary_cannot_be_written_says_it_is_published(project: Path, output: str) -> None:
+    """`kg build > /dev/full` ended in a traceback, and `kg build | true` said nothing at all, both
+    after the build was published."""
+    target, reason = _unwritable(output)
+    with target:
+        done = subprocess.run(
+            [str(KG), "build"], cwd=project, stdout=target, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    now = _generation(project)
+    assert now.startswith("0002-")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"error: the build is published (generation {now}), but then: its summary could not be written:"
+        f" {reason}\n"
+    )
+
+
+@pytest.mark.parametrize("output", ["a full disk", "a closed pipe"])
+def test_any_command_whose_output_cannot_be_written_ends_in_one_line(project_root: Path, output: str) -> None:
+    """`kg queries > /dev/full` ended in a traceback; `kg queries | head -1` ends quietly, as a command
+    a closed pipe stops does (128 + SIGPIPE)."""
+    target, _reason = _unwritable(output)
+    with target:
+        done = subprocess.run(
+            [str(KG), "queries"],
+            cwd=project_root,
+            stdout=target,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    if output == "a full disk":
+        assert (done.returncode, done.stderr) == (
+            1,
+            "error: cannot write to standard output: No space left on device\n",
+        )
+    else:
+        assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("network", "draw", "--format", "svg"),
+        ("network", "export", "--format", "graphml"),
+        ("export",),
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+@pytest.mark.parametrize("place", ["/dev/full", "a folder"])
+def test_a_file_named_for_output_that_cannot_be_written_is_one_line(
+    built, project_root: Path, tmp_path: Path, command, place
+) -> None:
+    """`kg network draw -o /dev/full` ended in a traceback."""
+    target = place if place == "/dev/full" else str(tmp_path)
+    built_from = ["--dist", str(built.dist)] if command[0] == "export" else ["--store", str(built.store_path)]
+    args = [str(KG), "--project", str(project_root), *command, *built_from, "-o", target]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    if place == "/dev/full":
+        assert done.returncode == 1
+        assert done.stderr.endswith(f"error: cannot write {target}: No space left on device\n"), done.stderr
+    else:  # refused as any wrong value of an option is
+        assert done.returncode == 2 and f"'{target}' is a directory" in done.stderr, done.stderr

@@ -7,10 +7,24 @@ else, so a new error needs no new handler.
 
 from __future__ import annotations
 
+import signal
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # the input was understood but the work failed: violations, a push that did not verify
 EXIT_BAD_INPUT = 2  # the input is wrong or missing: a file, a name, a parameter, a store
-EXIT_INTERRUPTED = 130  # stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
+
+
+def signal_exit(name: str) -> int:
+    """The status a shell reports for a command the signal `name` stopped: 128 + its number (130 for
+    Ctrl-C, 143 for SIGTERM, 141 for a closed pipe)."""
+    return 128 + signal.Signals[name].value
+
+
+def stopped_by(error: KeyboardInterrupt) -> str:
+    """The signal behind an interrupt: SIGINT, unless a handler named another (`kg build` turns
+    SIGTERM into an interrupt, so that what it wrote is removed)."""
+    named = error.args[0] if error.args else "SIGINT"
+    return named if named in signal.Signals.__members__ else "SIGINT"
 
 
 class KgError(Exception):

@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-from kg.errors import KgError
+from kg.errors import EXIT_FAILED, KgError
 
 
 class InputError(KgError):
@@ -78,6 +78,22 @@ def utf8_text(path: Path, data: bytes) -> str:
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         bad = data[error.start : error.end].hex(" ")
         raise InputError(path, line, column, f"not UTF-8 text: byte {bad} ({error.reason})") from None
+
+
+class OutputError(KgError):
+    """A file the user named for a command's output cannot be written (a full disk, a folder there)."""
+
+    exit_code = EXIT_FAILED
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write `data` to the file `path` the user named for a command's output, its folder made first;
+    what stops it is said in one line naming the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _not_regular(mode: int, kind: str) -> str:

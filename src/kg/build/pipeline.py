@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -74,7 +73,7 @@ from kg.build.store_validation import validation_texts
 from kg.build.streaming import StatedTwice, sort_nquads, split_by_graph, stated_twice
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
-from kg.errors import EXIT_FAILED, KgError
+from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
 from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
@@ -251,32 +250,32 @@ def _publish_locked(generations: Generations, make: Callable[[Generation], Stage
     return staged
 
 
-def published_but(generations: Generations, error: OSError | KeyboardInterrupt) -> Unwritten:
-    """The build's generation is current, and then it stopped: the message says both."""
+def published_but(
+    generations: Generations, error: OSError | KeyboardInterrupt, reason: str | None = None
+) -> Unwritten:
+    """The build's generation is current, and then it stopped (`reason`, where the stop was not the
+    build's own writing): the message says both."""
     now = generations.current()
-    reason = stop_reason(error, generations)
     return Unwritten(
-        f"the build is published (generation {now.id if now else 'none'}), but then: {reason}",
+        f"the build is published (generation {now.id if now else 'none'}), but then:"
+        f" {reason or stop_reason(error, generations)}",
         published=True,
         exit_code=stop_exit(error),
     )
 
 
 def stop_reason(error: OSError | KeyboardInterrupt, generations: Generations) -> str:
-    """Why the build stopped: the signal that interrupted it (SIGINT unless the handler named
-    another), or what the system said when it could not write."""
+    """Why the build stopped: the signal that interrupted it, or what the system said when it could
+    not write."""
     if isinstance(error, KeyboardInterrupt):
-        return f"interrupted ({error.args[0] if error.args else 'SIGINT'})"
+        return f"interrupted ({stopped_by(error)})"
     return f"cannot write the build in {generations.home.parent}: {os_reason(error)}"
 
 
 def stop_exit(error: BaseException) -> int:
-    """The exit status of a build stopped by `error`: as a shell reports a command a signal stopped
-    (128 + its number: 130 for Ctrl-C, 143 for SIGTERM), else the status of a failed build."""
-    if isinstance(error, KeyboardInterrupt):
-        name = error.args[0] if error.args else "SIGINT"
-        return 128 + signal.Signals[name].value
-    return EXIT_FAILED
+    """The exit status of a build stopped by `error`: as a shell reports a command a signal stopped,
+    else the status of a failed build."""
+    return signal_exit(stopped_by(error)) if isinstance(error, KeyboardInterrupt) else EXIT_FAILED
 
 
 class Unwritten(KgError):

@@ -7,13 +7,14 @@ Sub-commands live in the modules of this package; importing them lazily keeps
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import click
 
 from kg import __version__
-from kg.cli.context import Context, fail
-from kg.errors import EXIT_INTERRUPTED, KgError
+from kg.cli.context import Context, fail, silence_output, written_to_output
+from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
 
 # Sub-command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -55,14 +56,18 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except KgError as error:
             fail(error)
-        except KeyboardInterrupt:
-            fail(Interrupted("interrupted (SIGINT)"))
-
-
-class Interrupted(KgError):
-    """Ctrl-C, as a shell reports a command it stopped (128 + SIGINT)."""
-
-    exit_code = EXIT_INTERRUPTED
+        except KeyboardInterrupt as stopped:
+            name = stopped_by(stopped)
+            fail(KgError(f"interrupted ({name})", exit_code=signal_exit(name)))
+        except OSError as error:
+            if not written_to_output(error):
+                raise  # nobody meant it to be seen: a defect, shown with where it came from
+            silence_output()
+            if isinstance(error, BrokenPipeError):  # its reader stopped reading: as `head` leaves `cat`
+                sys.exit(signal_exit("SIGPIPE"))
+            fail(
+                KgError(f"cannot write to standard output: {error.strerror or error}", exit_code=EXIT_FAILED)
+            )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,19 +15,26 @@ from kg.build.files_in_project import validate_in_project
 from kg.build.locate import SubjectIndex
 from kg.build.parse_workers import ParsingFailed
 from kg.build.parsing import InputError
-from kg.build.pipeline import Unwritten, build, stop_exit
+from kg.build.pipeline import BuildResult, Unwritten, build, published_but, stop_exit, stop_reason
 from kg.build.project import check_project, input_files, source_ids
 from kg.build.serializations import SerializationFailed
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
-from kg.cli.context import Context, count_option, pass_context, store_option
+from kg.cli.context import (
+    Context,
+    count_option,
+    pass_context,
+    silence_output,
+    store_option,
+    written_to_output,
+)
 from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import ID
 from kg.query.counts import instances_per_class, triples_per_graph
 from kg.query.sources import sources
 from kg.store.embedded import read_only
-from kg.store.generations import GENERATIONS, GenerationError, place
+from kg.store.generations import GENERATIONS, Generation, GenerationError, Generations, place
 
 
 @click.command("build")
@@ -58,13 +65,37 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     else:
         source_id = _source_named(source_id)
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
-    signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: what it wrote is removed
+    generations = Generations(store_path, dist)
+    before = generations.current()
+    # stopped as by Ctrl-C, so that what it wrote is removed; then as before, for what runs next
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        result = build(context.project, dist, store_path, source_id)
-    except KeyboardInterrupt as stopped:  # before the build had staged anything
-        said = stopped.args[0] if stopped.args else "SIGINT"
+        result = _built(context, dist, store_path, source_id, before)
+        try:
+            click.echo(result.summary())
+        except KeyboardInterrupt as stopped:
+            raise published_but(generations, stopped) from None
+        except OSError as error:
+            if written_to_output(error):
+                silence_output()
+            said = f"its summary could not be written: {error.strerror or error}"
+            raise published_but(generations, error, said) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _built(
+    context: Context, dist: Path, store_path: Path, source_id: str | None, before: Generation | None
+) -> BuildResult:
+    """The build's result; each way it can fail said as a build's failure, with what it left."""
+    try:
+        return build(context.project, dist, store_path, source_id)
+    except KeyboardInterrupt as stopped:
+        generations = Generations(store_path, dist)
+        if generations.current() != before:  # after the switch, outside the build's own steps
+            raise published_but(generations, stopped) from None
         raise BuildFailed(
-            f"build failed; dist/ and the store are unchanged: interrupted ({said})",
+            f"build failed; dist/ and the store are unchanged: {stop_reason(stopped, generations)}",
             exit_code=stop_exit(stopped),
         ) from None
     except BuildFailed as error:
@@ -76,7 +107,6 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         raise BuildFailed(unchanged, exit_code=error.exit_code) from None  # a signal's status, if one
     except (GenerationError, ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
-    click.echo(result.summary())
 
 
 def _source_named(value: str) -> str:

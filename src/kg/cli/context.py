@@ -9,6 +9,7 @@ status (`kg.errors`: 1 when the work failed, 2 when the input is wrong or missin
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -131,9 +132,40 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+# The file a command writes (a folder there is refused as click refuses any wrong value; a file that
+# cannot be written is said by `kg.files.write_output`).
+output_option = click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write."
+)
+STDOUT = 1  # standard output's file descriptor
 
 
 def fail(error: KgError) -> NoReturn:
     """End the command: the error's one line on stderr, its exit status."""
     click.echo(f"error: {error.message}", err=True)
     sys.exit(error.exit_code)
+
+
+def written_to_output(error: OSError) -> bool:
+    """Whether `error` came from writing the command's standard output (a full disk, a reader that
+    closed its pipe): every command writes it with click.echo, whose frame the error passed through,
+    holding the file it wrote to."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_code is click.echo.__code__:
+            written = frame.f_locals.get("file")
+            try:
+                return written is not None and written.fileno() == STDOUT
+            except (OSError, ValueError, AttributeError):  # a stream of no file (a test's output)
+                return False
+        traceback = traceback.tb_next
+    return False
+
+
+def silence_output() -> None:
+    """Point standard output at /dev/null once it cannot be written: what it holds unwritten would
+    fail again, with a traceback, as Python flushes it at exit."""
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, STDOUT)
+    os.close(nowhere)

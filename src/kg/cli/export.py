@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import Context, pass_context
+from kg.cli.context import Context, output_option, pass_context
 from kg.exchange.export import FORMATS, export
 
 
@@ -21,9 +21,7 @@ from kg.exchange.export import FORMATS, export
 @click.option(
     "--gzip", "compress", is_flag=True, help="Compress with gzip (no time stamp, so still reproducible)."
 )
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write."
-)
+@output_option
 @click.option(
     "--dist", type=click.Path(path_type=Path), default=None, help="Built dataset [default: PROJECT/dist]."
 )

@@ -9,8 +9,9 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import Context, choice_option, count_option, pass_context, store_option
+from kg.cli.context import Context, choice_option, count_option, output_option, pass_context, store_option
 from kg.errors import KgError
+from kg.files import write_output
 from kg.network import draw, export, worldmap
 from kg.network.chokepoints import chokepoints
 from kg.network.presets import PRESETS
@@ -46,8 +47,7 @@ def emit(data: object, text: str, output_format: str) -> None:
 
 
 def write(output: Path, content: bytes) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(content)
+    write_output(output, content)
     click.echo(f"wrote {output} ({len(content):,} bytes)", err=True)
 
 
@@ -161,7 +161,7 @@ def what_if_command(
     show_default=True,
     help="The picture's format; the production chains are drawn as svg or png.",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@output_option
 @preset_option
 @store_option()
 @pass_context
@@ -194,7 +194,7 @@ def draw_command(
 @substance_option
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
 @preset_option
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@output_option
 @store_option()
 @pass_context
 def map_command(
@@ -211,7 +211,7 @@ def map_command(
 
 @network.command("export")
 @click.option("--format", "fmt", type=click.Choice(export.FORMATS), required=True, help="File format.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@output_option
 @substance_option
 @network_option
 @store_option()
@@ -230,7 +230,7 @@ def export_command(
 @click.argument("measures", nargs=-1, required=True)
 @click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
 @click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@output_option
 @preset_option
 @store_option()
 @pass_context

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.files import write_output
 from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from kg.store.base import graph_name
 from kg.store.compression import gzipped
@@ -137,8 +138,7 @@ def export(
         parts=[str(graph_iri(name)) for name in counts],
         triples=sum(counts.values()),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_output(path, data)
     written = description_path(path)
-    written.write_bytes(turtle)
+    write_output(written, turtle)
     return Export(path, written, counts, content_sha256)
