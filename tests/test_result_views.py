@@ -3,8 +3,10 @@ pictures drawn from it, read back from the SVG."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -337,3 +339,36 @@ def test_drawing_a_picture_is_charged_to_its_client(built) -> None:
         assert other.status_code == 429 and "worker-seconds" in other.get_data(as_text=True)
     finally:
         app.extensions["kg"].close()
+
+
+# Values a client's query can make that no reader writes in words: each is shown as written.
+UNWORDED = [
+    ('"1E100000"^^<' + XSD + "decimal>", "1E100000"),
+    ('"9' + "9" * 4999 + '"^^<' + XSD + "integer>", "9" * 5000),
+    ("(1e308 * 10)", "INF"),
+    ('"-INF"^^<' + XSD + "float>", "-INF"),
+    ('"NaN"^^<' + XSD + "double>", "NaN"),
+    ('"sNaN"^^<' + XSD + "decimal>", "sNaN"),
+]
+
+
+@pytest.mark.parametrize(("value", "shown"), UNWORDED, ids=lambda v: v[:12])
+def test_a_number_no_reader_writes_is_shown_as_written(client, value: str, shown: str) -> None:
+    """The answer page turned `"1E999999999"^^xsd:decimal` into a Python integer to write it with
+    separators: a billion digits, squared time, the web process's lock held for weeks, every client
+    waiting. INF, NaN and an integer of 5,000 digits answered 500."""
+    query = f"SELECT ?n ?y WHERE {{ BIND({value} AS ?n) BIND(2017 AS ?y) }}"
+    for view in ("", "&view=chart"):
+        page = client.get(f"/query?query={quote(query)}{view}", headers={"Accept": "text/html"})
+        assert page.status_code == 200, (view, page.status_code)
+        text = page.get_data(as_text=True)
+        assert shown in text and not re.search(r"\d{1,3}(,\d{3}){30,}", text), view
+
+
+@pytest.mark.parametrize("year", ['"0000"^^<' + XSD + "gYear>", '"0000"', '"FY0000"', '"FY0001"'])
+def test_a_year_no_calendar_holds_is_no_period_of_a_chart(client, year: str) -> None:
+    """Year 0 (and fiscal year 1, which starts in year 0) answered 500 on the page and its chart."""
+    query = f"SELECT ?y ?n WHERE {{ BIND({year} AS ?y) BIND(1 AS ?n) }}"
+    for path in ("/query", "/query/view.svg"):
+        reply = client.get(f"{path}?query={quote(query)}&view=chart", headers={"Accept": "text/html"})
+        assert reply.status_code in (200, 404), (path, reply.status_code)

@@ -60,13 +60,28 @@ def money(number: Decimal) -> str:
     return f"${plain_number(number)}"
 
 
+# The numbers a reader writes in words: finite, with at most this many digits either side of the point.
+# Writing "1E999999999" with separators expands it to a billion digits (time that grows with their
+# square, in the web process, holding its lock); a number past these bounds is shown as written.
+WORDED_DIGITS = 40
+
+
 def as_number(term: TermLike) -> Decimal | None:
+    """A numeric literal's value, where it is one a reader writes in words (see WORDED_DIGITS)."""
     if term.type != "literal" or term.datatype not in NUMERIC:
         return None
     try:
-        return Decimal(term.value)
+        number = Decimal(term.value)
     except InvalidOperation:
         return None
+    if not number.is_finite():
+        return None
+    if number.is_zero():
+        return number
+    written = number.as_tuple()
+    assert isinstance(written.exponent, int)  # a finite number's is
+    worded = abs(number.adjusted()) <= WORDED_DIGITS and written.exponent >= -WORDED_DIGITS
+    return number if worded and len(written.digits) <= 2 * WORDED_DIGITS else None
 
 
 def with_unit(number: Decimal, unit: str | None, unit_label: str | None = None) -> str:

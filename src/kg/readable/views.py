@@ -92,12 +92,15 @@ def period_of(term: TermLike | None, labels: Mapping[str, str]) -> Period | None
     else:
         return None
     text = text.strip()
-    if match := YEAR.match(text):
-        year = int(match.group(1))
-        return Period(text, "calendar year", date(year, 1, 1), date(year, 12, 31))
-    if match := FISCAL_YEAR.match(text):
-        year = int(match.group(1))
-        return Period(f"FY{year}", "fiscal year", date(year - 1, 10, 1), date(year, 9, 30))
+    try:  # a year a calendar holds: year 0, and fiscal year 1, which starts in it, are none
+        if match := YEAR.match(text):
+            year = int(match.group(1))
+            return Period(text, "calendar year", date(year, 1, 1), date(year, 12, 31))
+        if match := FISCAL_YEAR.match(text):
+            year = int(match.group(1))
+            return Period(f"FY{year}", "fiscal year", date(year - 1, 10, 1), date(year, 9, 30))
+    except ValueError:
+        return None
     return None
 
 
