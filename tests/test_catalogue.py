@@ -11,7 +11,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.query.catalogue import CatalogueError, NamedQuery, Parameter, load_catalogue, load_query
-from kg.query.run import QueryError, run_query
+from kg.query.run import MAX_CHAIN, QueryError, chain_depth, run_query
 from kg.server.api import with_defaults
 from kg.server.bounded import binding
 from kg.store.embedded import EmbeddedStore
@@ -492,3 +492,12 @@ def test_the_editor_opens_a_question_without_a_where_pattern_with_its_values_aft
     described = run_query(store, text)
     assert described.triples
     assert described.triples == run_query(store, query.text, binding_terms(query.bindings({}))).triples
+
+
+def test_every_query_the_project_asks_is_far_within_the_engines_chain_limit() -> None:
+    """A limit that refused one of the project's own queries would be found by its users first."""
+    root = Path(__file__).resolve().parent.parent
+    written = [path for folder in ("queries", "src") for path in (root / folder).glob("**/*.rq")]
+    assert len(written) > 50
+    deepest = max(chain_depth(path.read_text("utf-8")) for path in written)
+    assert 0 < deepest <= MAX_CHAIN // 10

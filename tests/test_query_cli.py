@@ -332,3 +332,10 @@ def test_a_syntax_error_says_what_is_wrong_in_a_line(built, client, text: str, s
     # with that parser's words and its own reading of where (rdflib's place may differ from Oxigraph's).
     assert reply.status_code == 400 and "\\u{" not in message, message
     assert said in message or re.match(r"query:\d+:\d+: ", message), message
+
+
+def test_kg_query_refuses_a_chain_that_would_crash_the_engine(built) -> None:
+    """`kg query -e` of 8,000 terms added up ended the process with SIGSEGV, no word said."""
+    chain = "SELECT ?x WHERE { BIND(1 AS ?a) BIND(" + "+".join(["?a"] * 8000) + " AS ?x) }"
+    error = assert_clean_failure(kg(built, "query", "-e", chain))
+    assert "operators and patterns in a row" in error and "the limit is 1000" in error

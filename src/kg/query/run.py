@@ -14,7 +14,7 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
-from kg.store.sparql import syntax_place
+from kg.store.sparql import each_token, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -29,6 +29,13 @@ GRAPH_FORMATS = {
 MAX_NESTING = 64
 _STEPS = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
 _NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
+# Oxigraph also builds a flat chain as a tree as deep as the chain is long, and walks it by recursion:
+# 8,000 terms added up, 3,000 MINUS groups in a row, 4,000 BINDs or OPTIONALs crash it (SIGSEGV) with
+# no bracket nested twice. What it chains so: operators (`&&` counts twice), path alternatives and
+# sequences, and the patterns a group joins one after another; counted through every nesting.
+MAX_CHAIN = 1000
+_CHAINING_PUNCT = frozenset("+-*/|&!")
+_CHAINING_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "BIND", "GRAPH", "SERVICE"})
 
 
 def nesting_depth(text: str) -> int:
@@ -39,6 +46,42 @@ def nesting_depth(text: str) -> int:
     """
     sums = list(accumulate(map(_STEPS.__getitem__, _NOT_BRACKETS.sub("", text)), initial=0))
     return int(max(map(sub, sums, accumulate(sums, min))))
+
+
+def chain_depth(text: str) -> int:
+    """The most operators and patterns in a row the engine's tree of the query holds on one path: each
+    group's own (see MAX_CHAIN), plus one for the group, plus its deepest group's, from the top."""
+    groups = [[0, 0]]  # for each group open: its own count, and its deepest group's depth
+    for token in each_token(text):
+        if token.kind == "punct" and token.text in "({[":
+            groups.append([0, 0])
+        elif token.kind == "punct" and token.text in ")}]":
+            if len(groups) > 1:
+                count, deepest = groups.pop()
+                groups[-1][1] = max(groups[-1][1], 1 + count + deepest)
+        elif (token.kind == "punct" and token.text in _CHAINING_PUNCT) or (
+            token.kind == "word" and token.text.upper() in _CHAINING_WORDS
+        ):
+            groups[-1][0] += 1
+    while len(groups) > 1:  # groups left open: the parser will say so, but they count
+        count, deepest = groups.pop()
+        groups[-1][1] = max(groups[-1][1], 1 + count + deepest)
+    return groups[0][0] + groups[0][1]
+
+
+def shape_problem(text: str, max_nesting: int = MAX_NESTING) -> str | None:
+    """Why a query is nested or chained deeper than the engines' recursion takes (see MAX_NESTING and
+    MAX_CHAIN), where it is: a crash of the process, not an error, otherwise."""
+    depth = nesting_depth(text)
+    if depth > max_nesting:
+        return f"the query nests brackets {depth} deep; the limit is {max_nesting}"
+    chained = chain_depth(text)
+    if chained > MAX_CHAIN:
+        return (
+            f"the query holds {chained:,} operators and patterns in a row (counted through its nesting);"
+            f" the limit is {MAX_CHAIN}"
+        )
+    return None
 
 
 class QueryError(KgError, ValueError):
@@ -163,9 +206,8 @@ def run_query(
     union_default_graph: bool = True,
 ) -> QueryResult:
     """Run `text` with typed `bindings`; a syntax error becomes a QueryError naming `source`."""
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise QueryError(f"{source}: the query nests brackets {depth} deep; the limit is {MAX_NESTING}")
+    if problem := shape_problem(text):
+        raise QueryError(f"{source}: {problem}")
     try:
         return collect(store.query(text, bindings, union_default_graph=union_default_graph), max_rows)
     except KgError:

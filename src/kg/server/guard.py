@@ -20,7 +20,7 @@ from types import ModuleType
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.query.run import nesting_depth
+from kg.query.run import shape_problem
 from kg.store.sparql import Token, code_runs, each_token, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
@@ -47,15 +47,14 @@ class Refused(KgError, ValueError):
 
 
 def precheck(text: str, max_length: int, max_depth: int) -> str:
-    """The text to run (`canonical`), once it is neither too long nor too deeply nested to parse
-    safely; linear in its length. The nesting is that of the canonical text: brackets may be spelt as
-    escapes."""
+    """The text to run (`canonical`), once it is neither too long nor nested or chained too deeply to
+    parse and run safely; linear in its length. The nesting is that of the canonical text: brackets may
+    be spelt as escapes."""
     if len(text) > max_length:
         raise Refused(f"the query is {len(text)} characters long; the limit is {max_length}", 413)
     runnable = canonical(text)
-    depth = nesting_depth(runnable)
-    if depth > max_depth:
-        raise Refused(f"the query nests brackets {depth} deep; the limit is {max_depth}")
+    if problem := shape_problem(runnable, max_depth):
+        raise Refused(problem)
     return runnable
 
 
