@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import uuid
 import warnings
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -696,3 +697,30 @@ def test_a_query_that_asks_for_nothing_is_a_400_that_says_so(server, text: str, 
     reply = server.get("/sparql", "application/sparql-results+json", query=text)
     message = reply.json()["error"]["message"]
     assert (reply.status, message.split(":")[0]) == (400, said), message
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "said"),
+    [
+        ('SELECT ?x WHERE { BIND("a\\u0001b" AS ?x) }', "application/sparql-results+xml", "U+0001"),
+        ('ASK { FILTER(false) } VALUES ?x { "\\u0008" }', "application/sparql-results+xml", None),
+        (
+            'CONSTRUCT { <http://a/x> <http://b/> "x" } WHERE {}',
+            "application/rdf+xml",
+            "predicate <http://b/>",
+        ),
+        ('CONSTRUCT { <http://a/x> <http://b/p> "a\\u0001b" } WHERE {}', "application/rdf+xml", "U+0001"),
+    ],
+    ids=["control character", "ask", "predicate ending in a slash", "control character in a graph"],
+)
+def test_an_answer_xml_cannot_hold_is_refused_never_sent_malformed(server, query, accept, said) -> None:
+    """A value holding U+0001 went out as raw bytes in the XML results, and a predicate ending in `/`
+    as `<oxprefix: …>` in RDF/XML: documents no XML parser reads."""
+    reply = server.get("/sparql", accept, query=query)
+    if said is None:  # nothing of the value is in the answer
+        assert reply.status == 200
+        ET.fromstring(reply.body)
+        return
+    assert reply.status == 406, (reply.status, reply.text[:300])
+    message = reply.json()["error"]["message"]
+    assert said in message and "ask for another format" in message, message

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import sub
+from xml.parsers import expat
 
 import pyoxigraph as ox
 
@@ -69,6 +70,31 @@ def chain_depth(text: str) -> int:
     return groups[0][0] + groups[0][1]
 
 
+# What XML 1.0 cannot hold, not even as a character reference: C0 controls but tab, line feed and
+# carriage return, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# An IRI ending in an XML name (a letter or `_`, then name characters), which RDF/XML needs of a
+# predicate; the message's approximation of XML's rule.
+_XML_NAME_END = re.compile(r"[^\W\d][\w.\-\u00b7]*$")
+
+
+def _check_xml(body: bytes, output_format: str, triples: list[ox.Triple]) -> None:
+    """Refuse an answer written as XML that no XML parser reads (a value holding U+0001, a predicate
+    RDF/XML cannot name), saying why: sent, it would fail its reader. Read with namespaces, as an RDF/XML
+    reader reads it (`oxprefix:` is an XML name, but no qualified one)."""
+    try:
+        expat.ParserCreate(namespace_separator=" ").Parse(body, True)
+    except expat.ExpatError as error:
+        if found := _NOT_XML.search(body.decode("utf-8", "replace")):
+            why = f"a value holds U+{ord(found.group()):04X}, which XML 1.0 cannot hold"
+        elif unnamed := [t.predicate.value for t in triples if not _XML_NAME_END.search(t.predicate.value)]:
+            why = f"RDF/XML writes a predicate as an XML name, and the predicate <{unnamed[0]}> ends in none"
+        else:
+            why = f"its XML is not well-formed ({error})"
+        said = f"the answer cannot be written as {output_format}: {why}; ask for another format"
+        raise QueryError(said, status=406) from None
+
+
 def shape_problem(text: str, max_nesting: int = MAX_NESTING) -> str | None:
     """Why a query is nested or chained deeper than the engines' recursion takes (see MAX_NESTING and
     MAX_CHAIN), where it is: a crash of the process, not an error, otherwise."""
@@ -85,10 +111,13 @@ def shape_problem(text: str, max_nesting: int = MAX_NESTING) -> str | None:
 
 
 class QueryError(KgError, ValueError):
-    """A query that cannot run: a syntax error (with line and column) or a bad request."""
+    """A query that cannot run: a syntax error (with line and column) or a bad request; or an answer
+    that cannot be written in the format asked for (406)."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message, line=line, column=column)
+    def __init__(
+        self, message: str, line: int | None = None, column: int | None = None, *, status: int = 400
+    ) -> None:
+        super().__init__(message, line=line, column=column, status=status)
 
 
 @dataclass
@@ -103,7 +132,14 @@ class QueryResult:
     truncated: bool = False
 
     def serialize(self, output_format: str) -> bytes:
-        """The answer in one of SELECT_FORMATS (solutions, booleans) or GRAPH_FORMATS (triples)."""
+        """The answer in one of SELECT_FORMATS (solutions, booleans) or GRAPH_FORMATS (triples); an
+        XML format is checked well-formed, and refused (406) where XML cannot hold the answer."""
+        body = self._written(output_format)
+        if output_format in ("xml", "rdfxml"):
+            _check_xml(body, output_format, self.triples)
+        return body
+
+    def _written(self, output_format: str) -> bytes:
         if self.kind == "graph":
             if output_format not in GRAPH_FORMATS:
                 raise QueryError(f"a graph answer is written as one of: {', '.join(GRAPH_FORMATS)}")

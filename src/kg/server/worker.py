@@ -99,7 +99,7 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         failed = syntax_error(error)
         return Failure(400, failed.message, failed.line, failed.column)
     except QueryError as error:
-        return Failure(400, error.message, error.line, error.column)
+        return Failure(error.status, error.message, error.line, error.column)
     except MemoryError:
         return Failure(503, "the query needed more memory than a query worker may use", spent=True)
     except OSError:
