@@ -600,3 +600,24 @@ def test_a_place_s_page_lists_a_route_s_legs_by_name_apart_from_the_routes(clien
     assert headings["Routes"] == "4" and headings["Legs of routes"] == "6"
     assert "flow:china-mexico-us-fentanyl-leg-2<" not in page
     assert ">leg 2, Mexico to United States, of clandestine-produced fentanyl" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/queries/fentanyl-routes?substance=substance:fentanyl&substance=substance:heroin&format=csv",
+        "/queries/fentanyl-routes?substance=substance:fentanyl&substance=substance:heroin&run=1",
+        "/api/queries/fentanyl-routes?format=csv&format=json",
+        "/api/queries/fentanyl-routes/evidence?substance=substance:fentanyl&substance=substance:heroin",
+        "/queries/fentanyl-routes/view.svg?substance=substance:fentanyl&substance=substance:heroin",
+        "/query?query=ASK%20%7B%7D&query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+        "/query/view.svg?query=ASK%20%7B%7D&query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+    ],
+    ids=["api", "page", "format", "evidence", "picture", "query page", "query picture"],
+)
+def test_a_parameter_given_twice_is_refused_not_read_once(client, path: str) -> None:
+    """The answer used the first value and the page echoed it alone, the second dropped unsaid;
+    `/sparql` refuses a repeated `query` (400)."""
+    reply = client.get(path, headers={"Accept": "application/json"})
+    assert reply.status_code == 400, reply.get_data(as_text=True)[:300]
+    assert "is given 2 times; it takes one value" in reply.get_data(as_text=True)

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, request
 from kg.evidence.facts import Evidence, evidence_for
 
 from .api import find, run_named
+from .responses import one_value_each
 from .services import Services, services
 from .workers import ServiceError
 
@@ -39,10 +40,10 @@ def named_evidence(name: str) -> Response:
         raise ServiceError(
             400, f"only a SELECT question's rows have evidence; {name} answers a {query.answer}"
         )
-    chosen = request.args.get("format", "csv")
+    given = one_value_each(request.args)
+    chosen = given.pop("format", "csv")
     if chosen not in FORMATS:
         raise ServiceError(406, f"the evidence is offered as: {', '.join(FORMATS)}")
-    given = {key: value for key, value in request.args.items() if key != "format"}
     answer = run_named(query, given, "json")  # from the answer cache when it was asked before
     state = services()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Response, g, jsonify, render_template, request
 
 from kg.errors import KgError
@@ -59,6 +61,19 @@ ALIASES = {
 # request, and 224 KB of media ranges cost the web process 0.7 to 1.3 s, uncharged. Browsers send 100-300.
 MAX_ACCEPT = 4_096
 EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
+
+
+def one_value_each(names: Iterable[str]) -> dict[str, str]:
+    """The request's value of each of `names` it gives; a name given twice is refused (400), as a
+    repeated `query` is: reading the first alone would answer another question than the one asked."""
+    given: dict[str, str] = {}
+    for name in names:
+        values = request.args.getlist(name)
+        if len(values) > 1:
+            raise ServiceError(400, f"parameter {name} is given {len(values)} times; it takes one value")
+        if values:
+            given[name] = values[0]
+    return given
 
 
 def negotiate(media: dict[str, str], override: str | None = None, html: bool = False) -> str | None:
