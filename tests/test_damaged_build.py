@@ -90,3 +90,17 @@ def test_a_server_of_a_damaged_store_says_why_its_workers_cannot_start(project_c
     assert code == 1 and "Traceback" not in said, said
     assert said.startswith("error: the query workers could not start: a query worker could not open")
     assert "cannot be read: Corruption" in said and said.count("\n") == 1, said
+
+
+def test_the_build_s_own_link_into_a_linked_folder_is_its_own(tmp_path: Path) -> None:
+    """A link the build made from a folder reached through a link leads, read from where it stands,
+    nowhere: it is still the build's own, and the next build replaces it."""
+    from kg.store.generations import Generations
+
+    (tmp_path / "project" / ".kg").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / "out").symlink_to(tmp_path / "a" / "b" / "c")
+    generations = Generations(tmp_path / "project" / ".kg" / "store", tmp_path / "out" / "dist")
+    generations.check_place(())
+    generations._link(generations.dist_link, generations.home / "current" / "dist")
+    generations.check_place(())  # refused the link it had made

@@ -339,3 +339,9 @@ def test_kg_query_refuses_a_chain_that_would_crash_the_engine(built) -> None:
     chain = "SELECT ?x WHERE { BIND(1 AS ?a) BIND(" + "+".join(["?a"] * 8000) + " AS ?x) }"
     error = assert_clean_failure(kg(built, "query", "-e", chain))
     assert "operators and patterns in a row" in error and "the limit is 1000" in error
+
+
+def test_a_prefixed_name_that_makes_no_iri_is_refused_not_asked(built) -> None:
+    """`kg:Substance#x` was taken for an IRI of the scheme `kg:` and answered nothing, unsaid."""
+    error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", "substance=kg:Substance#x"))
+    assert "parameter substance:" in error and "is not a valid IRI" in error

@@ -372,3 +372,13 @@ def test_a_year_no_calendar_holds_is_no_period_of_a_chart(client, year: str) -> 
     for path in ("/query", "/query/view.svg"):
         reply = client.get(f"{path}?query={quote(query)}&view=chart", headers={"Accept": "text/html"})
         assert reply.status_code in (200, 404), (path, reply.status_code)
+
+
+def test_an_amount_of_money_past_the_worded_digits_is_shown_as_written(client) -> None:
+    """`"1E36"^^xsd:decimal` in dollars passed the bound and broke `money`'s rounding (500)."""
+    query = (
+        f'SELECT ?value ?valueUnit WHERE {{ BIND("1E36"^^<{XSD}decimal> AS ?value)'
+        " BIND(<http://qudt.org/vocab/currency/USD> AS ?valueUnit) }"
+    )
+    page = client.get(f"/query?query={quote(query)}", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "1E36" in page.get_data(as_text=True)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from kg.evidence.facts import Select
+from kg.namespaces import prefixed
 from kg.query.internal import standalone
 
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
@@ -24,10 +25,8 @@ def labels_for(select: Select, iris: Iterable[str]) -> dict[str, str]:
     legs = _leg_parts(select, wanted - found.keys())
     parts = _labelled(select, {iri for leg in legs.values() for iri in (leg["flow"], leg["from"], leg["to"])})
     for iri, leg in legs.items():
-        found[iri] = (
-            f"leg {leg['index']}, {parts.get(leg['from'], leg['from'])} to {parts.get(leg['to'], leg['to'])},"
-            f" of {parts.get(leg['flow'], leg['flow'])}"
-        )
+        named = {part: parts.get(leg[part]) or prefixed(leg[part]) for part in ("flow", "from", "to")}
+        found[iri] = f"leg {leg['index']}, {named['from']} to {named['to']}, of {named['flow']}"
     return found
 
 

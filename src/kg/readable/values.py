@@ -62,8 +62,9 @@ def money(number: Decimal) -> str:
 
 # The numbers a reader writes in words: finite, with at most this many digits either side of the point.
 # Writing "1E999999999" with separators expands it to a billion digits (time that grows with their
-# square, in the web process, holding its lock); a number past these bounds is shown as written.
-WORDED_DIGITS = 40
+# square, in the web process, holding its lock); a number past these bounds is shown as written. Within
+# them, an amount in billions rounded to cents stays within Decimal's 28 digits.
+WORDED_DIGITS = 20
 
 
 def as_number(term: TermLike) -> Decimal | None:

@@ -66,7 +66,9 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
         try:
             ox.NamedNode(iri)
         except ValueError:
-            return text  # not an IRI at all: the parameter's type check says why, quoting it as given
+            # not an IRI at all: the parameter's type check says why, quoting what was given in angle
+            # brackets as given, and a prefixed name's expansion, which is what failed
+            return text if text.startswith("<") else iri
         if lookups.exists(iri):
             return iri
         try:

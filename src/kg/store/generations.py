@@ -123,8 +123,11 @@ class Generations:
             raise GenerationError(
                 f"{home} holds the builds of the store {home / served}: a store needs a folder of its own"
             )
-        for link, made in ((self.store_link, _ROCKSDB_FILE), (self.dist_link, _DIST_FILE)):
-            if not self._own(link, made):
+        for link, made, part in (
+            (self.store_link, _ROCKSDB_FILE, "store"),
+            (self.dist_link, _DIST_FILE, "dist"),
+        ):
+            if not self._own(link, made, part):
                 linked = f" (a link to {os.readlink(link)})" if link.is_symlink() else ""
                 raise GenerationError(
                     f"{link} is not a build's output{linked}: a build writes its store and dist/ where"
@@ -240,11 +243,15 @@ class Generations:
     def _older_than(self, generation: Generation) -> list[str]:
         return [name for name in os.listdir(self.home) if 0 < _number(name) < _number(generation.id)]
 
-    def _own(self, link: Path, made: re.Pattern[str]) -> bool:
+    def _own(self, link: Path, made: re.Pattern[str], part: str) -> bool:
         """Whether a build may write its store or dist/ at `link`: nothing is there, or a link into
         these generations (a link elsewhere, say into a web root, is the user's), or the folder of a
         build made before generations."""
         if link.is_symlink():
+            target = self.home / CURRENT / part
+            # as `_link` writes it (which, from a folder reached through a link, may lead nowhere)
+            if os.readlink(link) == os.path.relpath(target, link.parent):
+                return True
             return Path(os.path.realpath(link)).is_relative_to(os.path.realpath(self.home))
         return not link.exists() or _made_of(link, made)
 
