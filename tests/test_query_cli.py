@@ -345,3 +345,39 @@ def test_a_prefixed_name_that_makes_no_iri_is_refused_not_asked(built) -> None:
     """`kg:Substance#x` was taken for an IRI of the scheme `kg:` and answered nothing, unsaid."""
     error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--param", "substance=kg:Substance#x"))
     assert "parameter substance:" in error and "is not a valid IRI" in error
+
+
+CHAINS_REFUSED = {
+    "projected expressions": "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(3000)) + " WHERE { }",
+    "filters": "SELECT * WHERE { BIND(1 AS ?a) " + "FILTER(?a = 1) " * 1500 + "}",
+    "optional paths": "SELECT * WHERE { "
+    + " . ".join(f"?s{i} <http://p>? ?o{i}" for i in range(1500))
+    + " }",
+    "negations": "ASK { FILTER(" + "!" * 1500 + "true) }",
+}
+CHAINS_ANSWERED = {
+    "negative values": "SELECT * WHERE { VALUES ?x { " + " ".join(str(-i) for i in range(1, 1500)) + " } }",
+    "typed values": "SELECT * WHERE { VALUES ?x { "
+    + " ".join(f'"{i}"^^<http://www.w3.org/2001/XMLSchema#int>' for i in range(1500))
+    + " } }",
+    "not in negatives": "ASK { BIND(1 AS ?o) FILTER(?o NOT IN ("
+    + ", ".join(str(-i) for i in range(1, 1500))
+    + ")) }",
+    "or of 600": "ASK { BIND(1 AS ?o) FILTER(" + " || ".join(f"?o = {i}" for i in range(600)) + ") }",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS_REFUSED))
+def test_every_chain_the_engine_recurses_through_counts(built, name: str) -> None:
+    """3,000 expressions in SELECT's projection crashed `kg query` (SIGSEGV), uncounted; FILTERs, path
+    modifiers and `!`s in a row are chains of the same kind."""
+    error = assert_clean_failure(kg(built, "query", "-e", CHAINS_REFUSED[name]))
+    assert "operators and patterns in a row" in error, error
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS_ANSWERED))
+def test_a_long_flat_list_is_no_chain(built, name: str) -> None:
+    """A VALUES block of negative numbers or typed literals, a NOT IN list, an `||` of 600 tests were
+    refused as 1,000 operators or more (signs and `^^` counted, `||` counted twice)."""
+    result = kg(built, "query", "-e", CHAINS_ANSWERED[name])
+    assert result.exit_code == 0, result.stderr

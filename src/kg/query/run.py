@@ -15,7 +15,7 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
-from kg.store.sparql import each_token, syntax_place
+from kg.store.sparql import Token, each_token, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -31,12 +31,17 @@ MAX_NESTING = 64
 _STEPS = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
 _NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
 # Oxigraph also builds a flat chain as a tree as deep as the chain is long, and walks it by recursion:
-# 8,000 terms added up, 3,000 MINUS groups in a row, 4,000 BINDs or OPTIONALs crash it (SIGSEGV) with
-# no bracket nested twice. What it chains so: operators (`&&` counts twice), path alternatives and
-# sequences, and the patterns a group joins one after another; counted through every nesting.
+# 8,000 terms added up, 3,000 MINUS groups in a row, 4,000 BINDs or OPTIONALs, 3,000 expressions
+# projected crash it (SIGSEGV) with no bracket nested twice. What it chains so: operators (`&&` and
+# `||` once each; a sign after an opening bracket or a comma, and a datatype's `^^`, are none), path
+# modifiers, and what a group joins or wraps one after another (UNION, MINUS, OPTIONAL, GRAPH, SERVICE,
+# FILTER, and `AS`, which every BIND and projected expression has); counted through every nesting. A
+# VALUES block's terms are data, no chain.
 MAX_CHAIN = 1000
-_CHAINING_PUNCT = frozenset("+-*/|&!")
-_CHAINING_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "BIND", "GRAPH", "SERVICE"})
+_CHAINING_PUNCT = frozenset("+-*/|&!^?")
+_CHAINING_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "GRAPH", "SERVICE", "FILTER", "AS"})
+_OPENING = "({["
+_CLOSING = ")}]"
 
 
 def nesting_depth(text: str) -> int:
@@ -52,22 +57,57 @@ def nesting_depth(text: str) -> int:
 def chain_depth(text: str) -> int:
     """The most operators and patterns in a row the engine's tree of the query holds on one path: each
     group's own (see MAX_CHAIN), plus one for the group, plus its deepest group's, from the top."""
-    groups = [[0, 0]]  # for each group open: its own count, and its deepest group's depth
+    groups = [_Group()]
+    previous: Token | None = None
+    values_next = False  # a VALUES keyword read, its block not yet opened
     for token in each_token(text):
-        if token.kind == "punct" and token.text in "({[":
-            groups.append([0, 0])
-        elif token.kind == "punct" and token.text in ")}]":
+        if token.kind == "punct" and token.text in _OPENING:
+            data = groups[-1].data or (values_next and token.text == "{")
+            values_next = values_next and token.text != "{"
+            groups.append(_Group(data=data))
+        elif token.kind == "punct" and token.text in _CLOSING:
             if len(groups) > 1:
-                count, deepest = groups.pop()
-                groups[-1][1] = max(groups[-1][1], 1 + count + deepest)
-        elif (token.kind == "punct" and token.text in _CHAINING_PUNCT) or (
-            token.kind == "word" and token.text.upper() in _CHAINING_WORDS
-        ):
-            groups[-1][0] += 1
+                groups[-2].holds(groups.pop())
+        elif not groups[-1].data:
+            # `AS` stands in the brackets of the BIND or projected expression it names: a pattern of
+            # the group around them, one after another
+            named = token.kind == "word" and token.text.upper() == "AS" and len(groups) > 1
+            groups[-2 if named else -1].count += _chains(token, previous)
+        if token.kind == "word" and token.text.upper() == "VALUES":
+            values_next = True
+        previous = token
     while len(groups) > 1:  # groups left open: the parser will say so, but they count
-        count, deepest = groups.pop()
-        groups[-1][1] = max(groups[-1][1], 1 + count + deepest)
-    return groups[0][0] + groups[0][1]
+        groups[-2].holds(groups.pop())
+    return groups[0].count + groups[0].deepest
+
+
+@dataclass
+class _Group:
+    """A bracketed group as `chain_depth` reads it."""
+
+    count: int = 0  # its own operators and patterns in a row
+    deepest: int = 0  # its deepest inner group's depth
+    data: bool = False  # a VALUES block, or within one
+
+    def holds(self, inner: _Group) -> None:
+        self.deepest = max(self.deepest, 1 + inner.count + inner.deepest)
+
+
+def _chains(token: Token, previous: Token | None) -> int:
+    """What `token` adds to its group's chain: 1, 0, or -1 for the second `^` of a datatype's `^^`,
+    which takes back the first."""
+    if token.kind == "word":
+        return int(token.text.upper() in _CHAINING_WORDS)
+    if token.kind != "punct" or token.text not in _CHAINING_PUNCT:
+        return 0
+    glued = previous is not None and previous.kind == "punct" and previous.end == token.start
+    if glued and previous is not None and previous.text == token.text == "^":
+        return -1
+    if glued and previous is not None and previous.text == token.text and token.text in "&|":
+        return 0  # the second character of `&&` or `||`
+    if token.text in "+-" and (previous is None or (previous.kind == "punct" and previous.text in "(,{[")):
+        return 0  # a sign
+    return 1
 
 
 # What XML 1.0 cannot hold, not even as a character reference: C0 controls but tab, line feed and
