@@ -612,8 +612,24 @@ def test_a_place_s_page_lists_a_route_s_legs_by_name_apart_from_the_routes(clien
         "/queries/fentanyl-routes/view.svg?substance=substance:fentanyl&substance=substance:heroin",
         "/query?query=ASK%20%7B%7D&query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
         "/query/view.svg?query=ASK%20%7B%7D&query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+        "/queries/fentanyl-routes?view=chart&view=table&run=1",
+        "/network?substance=heroin&substance=fentanyl",
+        "/search?q=Mexico&q=heroin",
+        "/id/country/MX?format=turtle&format=jsonld",
     ],
-    ids=["api", "page", "format", "evidence", "picture", "query page", "query picture"],
+    ids=[
+        "api",
+        "page",
+        "format",
+        "evidence",
+        "picture",
+        "query page",
+        "query picture",
+        "view",
+        "network",
+        "search",
+        "resource",
+    ],
 )
 def test_a_parameter_given_twice_is_refused_not_read_once(client, path: str) -> None:
     """The answer used the first value and the page echoed it alone, the second dropped unsaid;

@@ -47,7 +47,13 @@ def create_app(config: ServerConfig) -> Flask:
         source,
         sparql,
     )
-    from .responses import error_response, from_exception, refuse_long_accept, vary_by_accept
+    from .responses import (
+        error_response,
+        from_exception,
+        refuse_long_accept,
+        refuse_repeated_parameters,
+        vary_by_accept,
+    )
     from .services import Services
 
     app = Flask(__name__)
@@ -90,6 +96,7 @@ def create_app(config: ServerConfig) -> Flask:
         return error_response(500, "the server failed to answer; the error is logged")
 
     app.before_request(refuse_long_accept)
+    app.before_request(refuse_repeated_parameters)
     app.after_request(vary_by_accept)
 
     @app.after_request

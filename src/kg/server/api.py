@@ -10,7 +10,7 @@ from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, with_values
 
 from .messages import Answer, Query
-from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered, one_value_each
+from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .search import resolve_given
 from .services import services
 from .workers import ServiceError
@@ -114,7 +114,7 @@ def run_named_query(name: str) -> Response:
     """Results by Accept or ?format=; every other query-string argument is a parameter."""
     query = find(name)
     media = GRAPH_MEDIA if query.answer in ("construct", "describe") else SELECT_MEDIA
-    given = one_value_each(request.args)
+    given = request.args.to_dict()
     chosen = negotiate(media, given.pop("format", None))
     if chosen is None:
         raise ServiceError(406, f"this query answers in: {offered(media)}")

@@ -19,7 +19,6 @@ from flask import Blueprint, Response, request
 from kg.evidence.facts import Evidence, evidence_for
 
 from .api import find, run_named
-from .responses import one_value_each
 from .services import Services, services
 from .workers import ServiceError
 
@@ -40,7 +39,7 @@ def named_evidence(name: str) -> Response:
         raise ServiceError(
             400, f"only a SELECT question's rows have evidence; {name} answers a {query.answer}"
         )
-    given = one_value_each(request.args)
+    given = request.args.to_dict()
     chosen = given.pop("format", "csv")
     if chosen not in FORMATS:
         raise ServiceError(406, f"the evidence is offered as: {', '.join(FORMATS)}")

@@ -20,7 +20,7 @@ from kg.search.resolve import Unresolved
 
 from .api import find, run_named, with_defaults
 from .messages import Answer
-from .responses import one_value_each, refusal_status
+from .responses import refusal_status
 from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, iris_shown, terms_of, view_context
 from .search import resolve_given
 from .services import Services, client, services
@@ -155,9 +155,8 @@ def _explained(text: str, message: str) -> str:
 def query_page() -> Response:
     """The editor, pre-filled from the catalogue menu or ?query=; the answer or the error in place."""
     state = services()
-    asked = one_value_each(["name", "query"])
-    chosen = asked.get("name")
-    text = None if "load" in request.args else asked.get("query")
+    chosen = request.args.get("name")
+    text = None if "load" in request.args else request.args.get("query")
     if text is None:
         first = state.catalogue.get(chosen or "") or next(iter(state.catalogue.values()), None)
         text = with_defaults(first) if first else internal("editor-example").text
@@ -231,7 +230,7 @@ def named_list() -> Response:
 def named_page(name: str) -> Response:
     """One named question: its form and, once asked, its answer as a table."""
     query = find(name)
-    given = one_value_each(p.name for p in query.parameters)
+    given = {p.name: request.args[p.name] for p in query.parameters if p.name in request.args}
     result = error = None
     state = services()
     unresolved: ServiceError | None = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask import Response, g, jsonify, render_template, request
 
 from kg.errors import KgError
@@ -63,17 +61,20 @@ MAX_ACCEPT = 4_096
 EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
 
 
-def one_value_each(names: Iterable[str]) -> dict[str, str]:
-    """The request's value of each of `names` it gives; a name given twice is refused (400), as a
-    repeated `query` is: reading the first alone would answer another question than the one asked."""
-    given: dict[str, str] = {}
-    for name in names:
-        values = request.args.getlist(name)
-        if len(values) > 1:
-            raise ServiceError(400, f"parameter {name} is given {len(values)} times; it takes one value")
-        if values:
-            given[name] = values[0]
-    return given
+# Parameters that take several values: the protocol's graphs of the dataset, each named once.
+REPEATABLE = frozenset({"default-graph-uri", "named-graph-uri"})
+
+
+def refuse_repeated_parameters() -> None:
+    """Before any request: a parameter of the URL given twice is refused (400), as a second `query` is
+    by /sparql (which reads its own, with its form and body): reading the first value alone would
+    answer another question than the one asked, the rest dropped unsaid."""
+    if request.path == "/sparql":
+        return
+    for name in request.args:
+        given = len(request.args.getlist(name))
+        if given > 1 and name not in REPEATABLE:
+            raise ServiceError(400, f"parameter {name} is given {given} times; it takes one value")
 
 
 def negotiate(media: dict[str, str], override: str | None = None, html: bool = False) -> str | None:

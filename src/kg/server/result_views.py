@@ -24,7 +24,6 @@ from kg.readable.views import VIEWS, Views, views_of
 from . import answer_pictures as pictures
 from .api import find, run_named
 from .messages import Answer
-from .responses import one_value_each
 from .services import Term, services
 from .sparql import run_sparql
 from .workers import ServiceError
@@ -183,7 +182,7 @@ def _picture(answer: Answer, key: tuple[object, ...], fmt: str) -> Response:
 @blueprint.get("/query/view.<any(svg, png):fmt>")
 def query_picture(fmt: str) -> Response:
     """The chart or network of `?query=`, drawn from the rows the query page shows."""
-    text = one_value_each(["query"]).get("query")
+    text = request.args.get("query")
     if not text:
         raise ServiceError(400, "no query: give it as ?query=")
     state = services()
@@ -197,6 +196,6 @@ def named_picture(name: str, fmt: str) -> Response:
     query: NamedQuery = find(name)
     if query.answer != "select":
         raise ServiceError(404, "pictures are drawn of SELECT answers only")
-    given = one_value_each(p.name for p in query.parameters)
+    given = {p.name: request.args[p.name] for p in query.parameters if p.name in request.args}
     answer = run_named(query, given, "json", services().config.html_rows)
     return _picture(answer, ("named", name, *sorted(given.items())), fmt)
