@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.exchange.export import FORMATS, ExportError, export
+from kg.exchange.export import FORMATS, ExportError, export, serialize
 from kg.namespaces import graph_iri
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -170,3 +170,16 @@ def test_an_export_is_gzipped_as_dist_s_dump_is(built, tmp_path):
     exported = out.read_bytes()
     assert exported[:10] == dump[:10]  # magic, method, flags, time 0, compression flags, system
     assert gzip.decompress(exported) == gzip.decompress(dump)
+
+
+def test_graphs_rdf_xml_cannot_write_are_refused_not_written_malformed() -> None:
+    """A predicate ending in `/` was written as `<oxprefix: …>`, XML no reader reads."""
+    quad = ox.Quad(
+        ox.NamedNode("http://example.org/s"),
+        ox.NamedNode("http://example.org/p/"),
+        ox.Literal("x"),
+        ox.NamedNode("https://w3id.org/opioid-kg/graph/data"),
+    )
+    with pytest.raises(ExportError, match=r"predicate <http://example.org/p/> ends in none"):
+        serialize({"data": [quad]}, "rdfxml", union=False)
+    assert b"example.org/p/" in serialize({"data": [quad]}, "turtle", union=False)

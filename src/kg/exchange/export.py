@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.files import write_output
 from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
+from kg.query.run import xml_problem
 from kg.store.base import graph_name
 from kg.store.compression import gzipped
 from kg.store.description import DescriptionMissing, built_description, with_distribution
@@ -95,6 +96,8 @@ def serialize(graphs: dict[str, list[ox.Quad]], output_format: str, union: bool)
     if output_format in LINE_FORMATS:
         lines = sorted(set(data.decode("utf-8").splitlines()))
         data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    if output_format == "rdfxml" and (problem := xml_problem(data, (s.predicate.value for s in statements))):
+        raise ExportError(f"the graphs cannot be written as rdfxml: {problem}; choose another format")
     return data
 
 

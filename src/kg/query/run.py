@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import sub
@@ -118,21 +118,19 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_NAME_END = re.compile(r"[^\W\d][\w.\-\u00b7]*$")
 
 
-def _check_xml(body: bytes, output_format: str, triples: list[ox.Triple]) -> None:
-    """Refuse an answer written as XML that no XML parser reads (a value holding U+0001, a predicate
-    RDF/XML cannot name), saying why: sent, it would fail its reader. Read with namespaces, as an RDF/XML
-    reader reads it (`oxprefix:` is an XML name, but no qualified one)."""
+def xml_problem(body: bytes, predicates: Iterable[str]) -> str | None:
+    """Why `body`, written as XML, is XML no parser reads (a value holding U+0001, a predicate RDF/XML
+    cannot name), or None: sent, it would fail its reader. Read with namespaces, as an RDF/XML reader
+    reads it (`oxprefix:` is an XML name, but no qualified one)."""
     try:
         expat.ParserCreate(namespace_separator=" ").Parse(body, True)
     except expat.ExpatError as error:
         if found := _NOT_XML.search(body.decode("utf-8", "replace")):
-            why = f"a value holds U+{ord(found.group()):04X}, which XML 1.0 cannot hold"
-        elif unnamed := [t.predicate.value for t in triples if not _XML_NAME_END.search(t.predicate.value)]:
-            why = f"RDF/XML writes a predicate as an XML name, and the predicate <{unnamed[0]}> ends in none"
-        else:
-            why = f"its XML is not well-formed ({error})"
-        said = f"the answer cannot be written as {output_format}: {why}; ask for another format"
-        raise QueryError(said, status=406) from None
+            return f"a value holds U+{ord(found.group()):04X}, which XML 1.0 cannot hold"
+        if unnamed := [iri for iri in predicates if not _XML_NAME_END.search(iri)]:
+            return f"RDF/XML writes a predicate as an XML name, and the predicate <{unnamed[0]}> ends in none"
+        return f"its XML is not well-formed ({error})"
+    return None
 
 
 def shape_problem(text: str, max_nesting: int = MAX_NESTING) -> str | None:
@@ -176,7 +174,9 @@ class QueryResult:
         XML format is checked well-formed, and refused (406) where XML cannot hold the answer."""
         body = self._written(output_format)
         if output_format in ("xml", "rdfxml"):
-            _check_xml(body, output_format, self.triples)
+            if problem := xml_problem(body, (triple.predicate.value for triple in self.triples)):
+                said = f"the answer cannot be written as {output_format}: {problem}; ask for another format"
+                raise QueryError(said, status=406)
         return body
 
     def _written(self, output_format: str) -> bytes:
