@@ -331,3 +331,24 @@ def test_a_file_named_for_output_that_cannot_be_written_is_one_line(
         assert done.stderr.endswith(f"error: cannot write {target}: No space left on device\n"), done.stderr
     else:  # refused as any wrong value of an option is
         assert done.returncode == 2 and f"'{target}' is a directory" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["PYTHONUNBUFFERED", "buffered"])
+def test_a_reader_that_stops_mid_answer_ends_the_command_as_a_closed_pipe(
+    built, project_root: Path, unbuffered: str
+) -> None:
+    """With PYTHONUNBUFFERED set, an answer cut by its reader (`kg query … | head -c 10`) ended with
+    0: the unbuffered stream wrote what the pipe took and dropped the rest unsaid."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        environment["PYTHONUNBUFFERED"] = unbuffered
+    command = [str(KG), "--project", str(project_root), "query", "-e", "SELECT * { ?s ?p ?o }"]
+    command += ["--store", str(built.store_path)]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+    ) as running:
+        assert running.stdout is not None and running.stderr is not None
+        assert len(running.stdout.read(10)) == 10
+        running.stdout.close()
+        said = running.stderr.read().decode()
+        assert running.wait(60) == 128 + signal.SIGPIPE and said == "", said

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from kg import __version__
-from kg.cli.context import Context, fail, silence_output, written_to_output
+from kg.cli.context import Context, buffer_output, fail, silence_output, written_to_output
 from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
 
 # Sub-command name -> "module:attribute" of its click command.
@@ -82,4 +82,5 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, project: Path) -> None:
     """opioid-kg: a knowledge graph of the transnational opioid supply."""
+    buffer_output()
     ctx.obj = Context(project)

@@ -9,6 +9,7 @@ status (`kg.errors`: 1 when the work failed, 2 when the input is wrong or missin
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import threading
@@ -161,6 +162,18 @@ def written_to_output(error: OSError) -> bool:
                 return False
         traceback = traceback.tb_next
     return False
+
+
+def buffer_output() -> None:
+    """Standard output through a buffered writer, line by line, where Python left it unbuffered
+    (PYTHONUNBUFFERED, `-u`): an unbuffered stream drops what a pipe did not take when its reader
+    stops mid-answer, and the command ended as if all was written. A buffered writer writes all or
+    fails (see `written_to_output`)."""
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and isinstance(stream.buffer, io.RawIOBase):
+        encoding, errors = stream.encoding, stream.errors
+        raw = stream.detach()  # the file is the new writer's now: the old stream must not close it
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw), encoding, errors, line_buffering=True)
 
 
 def silence_output() -> None:
