@@ -377,3 +377,21 @@ def test_an_answer_of_another_kind_than_the_query_is_the_store_s_failure(query: 
     finally:
         store.shutdown()
         store.server_close()
+
+
+@pytest.mark.parametrize("password", ["p/w", "pa#ss", "pa?ss"])
+def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: str) -> None:
+    """`kg serve` printed `serving http://user:p/w@…` (the password in plain: the URL's authority
+    ends at the `/` for every reader of it) and then answered 502 to everything."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    kg = Path(sys.executable).parent / "kg"
+    url = f"http://user:{password}@127.0.0.1:1/query"
+    done = subprocess.run(
+        [str(kg), "serve", "--store", url, "--port", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert password not in done.stderr + done.stdout and "serving" not in done.stderr
+    assert "is not one a request can go to" in done.stderr and done.stderr.count("\n") == 1, done.stderr

@@ -212,7 +212,11 @@ def serve_command(
         raise click.BadParameter(
             "holds an embedded store; a SPARQL endpoint is read where it is", param_hint="--in-memory"
         )
-    if not is_endpoint(spec):
+    if is_endpoint(spec):
+        from kg.store.remote import check_endpoint_url  # httpx loads only for an endpoint
+
+        check_endpoint_url(spec)
+    else:
         check_built(Path(spec))
         spec = os.path.abspath(spec)  # not resolved: a link to the current generation is followed later
     listening = None if debug else listen(host, port)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import GRAPH_NAMES, graph_iri
 from kg.store.base import (
     ENDPOINT_TIMEOUT,
@@ -57,6 +58,22 @@ def tls_context() -> ssl.SSLContext:
         _per_thread.context = httpx.create_ssl_context()
     context: ssl.SSLContext = _per_thread.context
     return context
+
+
+# A URL no request can go to is never shown: where a password holds `/`, `?` or `#`, every reader of
+# the URL ends its authority there, so what is password cannot be told.
+UNUSABLE_URL = (
+    "the store's URL is not one a request can go to (its host, port or user part; a `/`, `?` or `#` in a"
+    " password is written %2F, %3F, %23)"
+)
+
+
+def check_endpoint_url(url: str) -> None:
+    """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start)."""
+    try:
+        httpx.Request("POST", url)
+    except httpx.InvalidURL:
+        raise KgError(UNUSABLE_URL) from None
 
 
 class RemoteError(StoreFailed, RuntimeError):
@@ -221,8 +238,9 @@ class RemoteStore:
             request = client.build_request("POST", self.endpoint, data=form, headers={"accept": accept})
         except httpx.InvalidURL:  # its words may quote part of the password
             client.close()
-            said = "the store's URL is not one a request can go to (its host, port or user part)"
-            raise RemoteError(said, NO_ANSWER) from None  # not shown: what a password is cannot be told
+            raise RemoteError(
+                UNUSABLE_URL, NO_ANSWER
+            ) from None  # not shown: what a password is cannot be told
         deadline = Deadline(self.timeout)
         request.extensions.update(deadline.extensions)
         try:
