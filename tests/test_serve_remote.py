@@ -240,12 +240,16 @@ class _Answering(BaseHTTPRequestHandler):
 
 
 GARBLED = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"SECRET-REPLY bad"}}]}}'
+# One value past the 16 MB pyoxigraph's reader holds at once: a traceback of `kg query --store`, and a
+# 503 of the front server saying its worker ran out of memory, kept in its cache.
+HUGE = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"literal","value":"' + b"a" * (17 << 20)
+HUGE += b'"}}]}}'
 
 
 @pytest.mark.parametrize(
     ("body", "sent"),
-    [(RESULTS + b"]}}", len(RESULTS) // 2), (GARBLED, len(GARBLED))],
-    ids=["broken off", "garbled"],
+    [(RESULTS + b"]}}", len(RESULTS) // 2), (GARBLED, len(GARBLED)), (HUGE, len(HUGE))],
+    ids=["broken off", "garbled", "a value past 16 MB"],
 )
 def test_an_answer_broken_off_or_garbled_is_the_store_s_failure(body: bytes, sent: int) -> None:
     """Never the query's syntax error, nor a traceback of `kg query --store` or `kg push`, nor the

@@ -87,6 +87,7 @@ class RemoteQueryError(StoreFailed, ValueError):
 
 
 NO_ANSWER = "the store behind this server did not answer"
+READER_BUFFER = "buffer maximal size"  # how Oxigraph's reader says a value outgrew it
 DETAIL = 4096  # bytes of a refusal's body read for its message
 REFUSED = {  # what a store's refusal of a request says
     401: "refused the credentials (401)",
@@ -188,6 +189,11 @@ class RemoteStore:
             yield
         except SyntaxError as error:
             raise RemoteError(self._said(f"sent an answer that cannot be read: {error}"), NO_ANSWER) from None
+        except MemoryError as error:  # Oxigraph's reader holds one value of at most 16 MB
+            if READER_BUFFER not in str(error):
+                raise  # this process's own memory: not the store's doing
+            said = "sent a value larger than the 16 MB a reader holds at once"
+            raise RemoteError(self._said(said), NO_ANSWER) from None
 
     def construct_ntriples(
         self, sparql: str, bindings: Mapping[str, Bound] | None = None, most: int = 1 << 30
