@@ -637,3 +637,22 @@ def test_a_parameter_given_twice_is_refused_not_read_once(client, path: str) -> 
     reply = client.get(path, headers={"Accept": "application/json"})
     assert reply.status_code == 400, reply.get_data(as_text=True)[:300]
     assert "is given 2 times; it takes one value" in reply.get_data(as_text=True)
+
+
+def test_a_parameter_that_takes_several_values_may_be_repeated(client) -> None:
+    """The search's kinds are asked as `kind=place&kind=agency`: refusing repeated parameters must
+    leave them, and every parameter a page reads as a list, alone."""
+    import re
+    from pathlib import Path
+
+    from kg.server.responses import REPEATABLE
+
+    page = client.get("/search?q=Mexico&kind=place&kind=agency", headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    server = Path(__file__).resolve().parent.parent / "src" / "kg"
+    read_as_lists = {
+        name
+        for path in server.glob("**/*.py")
+        for name in re.findall(r"""getlist\(\s*["']([^"']+)["']""", path.read_text("utf-8"))
+    }
+    assert read_as_lists and read_as_lists <= REPEATABLE, read_as_lists - REPEATABLE

@@ -61,8 +61,9 @@ MAX_ACCEPT = 4_096
 EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
 
 
-# Parameters that take several values: the protocol's graphs of the dataset, each named once.
-REPEATABLE = frozenset({"default-graph-uri", "named-graph-uri"})
+# Parameters that take several values: the protocol's graphs of the dataset, each named once, and the
+# kinds a search keeps to (`kind=place&kind=agency`).
+REPEATABLE = frozenset({"default-graph-uri", "named-graph-uri", "kind"})
 
 
 def refuse_repeated_parameters() -> None:
