@@ -70,7 +70,7 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     # stopped as by Ctrl-C, so that what it wrote is removed; then as before, for what runs next
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        result = _built(context, dist, store_path, source_id, before)
+        result = _built(context, dist, store_path, source_id, (generations, before))
         try:
             click.echo(result.summary())
         except KeyboardInterrupt as stopped:
@@ -85,13 +85,18 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
 
 
 def _built(
-    context: Context, dist: Path, store_path: Path, source_id: str | None, before: Generation | None
+    context: Context,
+    dist: Path,
+    store_path: Path,
+    source_id: str | None,
+    published: tuple[Generations, Generation | None],
 ) -> BuildResult:
-    """The build's result; each way it can fail said as a build's failure, with what it left."""
+    """The build's result; each way it can fail said as a build's failure, with what it left (the
+    generation current before it, among `published`, tells whether it switched)."""
+    generations, before = published
     try:
         return build(context.project, dist, store_path, source_id)
     except KeyboardInterrupt as stopped:
-        generations = Generations(store_path, dist)
         if generations.current() != before:  # after the switch, outside the build's own steps
             raise published_but(generations, stopped) from None
         raise BuildFailed(
