@@ -354,6 +354,7 @@ CHAINS_REFUSED = {
     + " . ".join(f"?s{i} <http://p>? ?o{i}" for i in range(1500))
     + " }",
     "negations": "ASK { FILTER(" + "!" * 1500 + "true) }",
+    "groups in a row": "SELECT * WHERE { " + "{ ?s ?p ?o } " * 1500 + "}",
 }
 CHAINS_ANSWERED = {
     "negative values": "SELECT * WHERE { VALUES ?x { " + " ".join(str(-i) for i in range(1, 1500)) + " } }",

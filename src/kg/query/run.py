@@ -35,8 +35,8 @@ _NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
 # projected crash it (SIGSEGV) with no bracket nested twice. What it chains so: operators (`&&` and
 # `||` once each; a sign after an opening bracket or a comma, and a datatype's `^^`, are none), path
 # modifiers, and what a group joins or wraps one after another (UNION, MINUS, OPTIONAL, GRAPH, SERVICE,
-# FILTER, and `AS`, which every BIND and projected expression has); counted through every nesting. A
-# VALUES block's terms are data, no chain.
+# FILTER, `AS`, which every BIND and projected expression has, and group patterns `{ … }`); counted
+# through every nesting. A VALUES block's terms are data, no chain.
 MAX_CHAIN = 1000
 _CHAINING_PUNCT = frozenset("+-*/|&!^?")
 _CHAINING_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "GRAPH", "SERVICE", "FILTER", "AS"})
@@ -64,7 +64,7 @@ def chain_depth(text: str) -> int:
         if token.kind == "punct" and token.text in _OPENING:
             data = groups[-1].data or (values_next and token.text == "{")
             values_next = values_next and token.text != "{"
-            groups.append(_Group(data=data))
+            groups.append(_Group(data=data, pattern=token.text == "{" and not data))
         elif token.kind == "punct" and token.text in _CLOSING:
             if len(groups) > 1:
                 groups[-2].holds(groups.pop())
@@ -88,9 +88,11 @@ class _Group:
     count: int = 0  # its own operators and patterns in a row
     deepest: int = 0  # its deepest inner group's depth
     data: bool = False  # a VALUES block, or within one
+    pattern: bool = False  # a group pattern `{ … }`, which its group joins with the patterns beside it
 
     def holds(self, inner: _Group) -> None:
         self.deepest = max(self.deepest, 1 + inner.count + inner.deepest)
+        self.count += inner.pattern
 
 
 def _chains(token: Token, previous: Token | None) -> int:
