@@ -31,6 +31,7 @@ from kg.server.read_ahead import read_ahead
 from kg.server.workers import ServiceError, WorkerPool
 from kg.store.embedded import EmbeddedStore
 from kg.store.generations import generation_id, leased
+from kg.store.integrity import RECORD
 
 MARKER_PAGE = "/id/build-marker"
 WATCHER = "127.0.0.7"  # the address a test waits for a generation from
@@ -452,6 +453,8 @@ def test_closing_while_a_new_generation_is_copied_into_memory_ends_the_copy(layo
     generations = following.generations
     try:
         layout.publish("generation-B")
+        # without the digests of its files (as a build of older code left it), which would refuse the FIFO
+        (Path(os.path.realpath(layout.store)).parent / RECORD).unlink()
         endless = Path(os.path.realpath(layout.store)) / "CURRENT"
         endless.unlink()
         os.mkfifo(endless)

@@ -34,6 +34,7 @@ from kg.namespaces import graph_iri
 from kg.store.base import StoreUnreadable
 from kg.store.embedded import read_only
 from kg.store.generations import Generation
+from kg.store.integrity import damage
 
 STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
 _WHOLE_GRAPHS = {"ontology": "the ontology changed", "shapes": "the shapes changed"}
@@ -222,8 +223,11 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
 
 
 def unreadable_store(previous: Generation) -> str:
-    """Why the previous generation's store cannot be read ("" when it can): a rebuild starts from a
-    copy of it, and one damaged outside the tool (a table file deleted) is built again whole."""
+    """Why the previous generation's store cannot be started from ("" when it can): a rebuild starts
+    from a copy of it, and one damaged outside the tool (a table file deleted, or changed) is built
+    again whole."""
+    if why := damage(previous.store, recorded=True):  # first: a FIFO among its files holds an opening
+        return f"the store of generation {previous.id} is not as it was built: {why}"
     try:
         read_only(previous.store)
     except StoreUnreadable as error:

@@ -77,6 +77,7 @@ from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
 from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
+from kg.store.integrity import record_digests
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
 # From this many triples a clean build reads ahead what its validation queries reach, for the rebuild
@@ -365,6 +366,7 @@ def stage(
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
+        record_digests(staging.store)  # closed and final: what reuses or serves it checks it by
         write_state(staging, texts, checks, (inputs, repeated, counts, written[0]), sha256)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)

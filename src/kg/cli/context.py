@@ -21,7 +21,8 @@ import click
 
 from kg.errors import KgError
 from kg.store.base import DEFAULT_STORE, ENDPOINT_TIMEOUT, Store, shown_url
-from kg.store.embedded import EmbeddedStore
+from kg.store.embedded import EmbeddedStore, check_built
+from kg.store.integrity import check_intact
 from kg.store.opening import is_endpoint, open_store
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -116,8 +117,12 @@ class Context:
         return given if given is not None else str(self.store)
 
     def open_store(self, given: str | None) -> Store:
-        """The store to read, embedded or remote."""
-        return open_store(self.store_spec(given), self.store_timeout)
+        """The store to read, embedded or remote; an embedded one as its build left it (`check_intact`:
+        a damaged store is answered wrongly, or read until memory runs out)."""
+        spec = self.store_spec(given)
+        if not is_endpoint(spec):
+            _check_embedded(Path(spec))
+        return open_store(spec, self.store_timeout)
 
     def store_path(self, given: str | None, needs: str) -> Path:
         """The folder of an embedded store, for a command that `needs` one (to write it, to stream it)."""
@@ -129,7 +134,17 @@ class Context:
         return Path(spec)
 
     def embedded_store(self, given: str | None, needs: str) -> EmbeddedStore:
-        return EmbeddedStore(self.store_path(given, needs))
+        """The embedded store a command `needs`, as its build left it."""
+        path = self.store_path(given, needs)
+        _check_embedded(path)
+        return EmbeddedStore(path)
+
+
+def _check_embedded(path: Path) -> None:
+    """The embedded store at `path` built and as its build left it, checked before it is opened (a
+    FIFO among its files would hold the opening)."""
+    check_built(path)
+    check_intact(path)
 
 
 pass_context = click.make_pass_decorator(Context)

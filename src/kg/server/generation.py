@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
 
+from kg.store.base import StoreUnreadable
 from kg.store.generations import Lease, generation_folder, generation_id
+from kg.store.integrity import check_intact
 from kg.store.opening import is_endpoint, open_store
 
 from . import frozen
@@ -47,6 +49,11 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
         return Served("remote", remote, config.dist), Lease(None)
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
+    try:
+        check_intact(real)  # once for its workers: each would read every file again at each start
+    except StoreUnreadable:
+        lease.release()
+        raise
     folder = generation_folder(real)
     own = folder / "dist" if folder is not None and config.built is None else None
     opened = functools.partial(open_store, str(real))
@@ -216,6 +223,11 @@ class ServedGenerations:
             served, lease = locate(self.config)
         except OSError as error:  # removed between the look and the lease: the next request looks again
             log.warning("the new generation could not be leased: %s", error)
+            return
+        except StoreUnreadable as error:  # damaged: tried again after a while, as one that cannot start
+            log.warning("the new generation cannot be served: %s", error)
+            with self._lock:
+                self._failed[generation_id(self.config.store)] = time.monotonic()
             return
         generation = served.generation
         services: Services | None = None

@@ -7,7 +7,7 @@ import sys
 
 from kg.errors import KgError
 from kg.query.run import QueryError, collect, syntax_error
-from kg.store.base import Dataset, Store, StoreFailed
+from kg.store.base import Dataset, Store, StoreFailed, StoreUnreadable
 from kg.store.queryfiles import binding_terms
 
 from . import engine_plan, guard, held
@@ -93,6 +93,9 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         sys.stderr.write(f"the store behind: {error}\n")  # for the operator, in the server's log
         own = query.client is None  # the server's own query, which the store refusing is no client's fault
         return Failure(502 if own and error.status == 400 else error.status, error.public)
+    except StoreUnreadable as error:  # a block of the store damaged since it was taken up
+        sys.stderr.write(f"{error}\n")  # for the operator: its path and RocksDB's words are no client's
+        return Failure(500, "the store could not be read")
     except guard.Refused as refused:
         return Failure(refused.status, refused.message, refused.line, refused.column)
     except SyntaxError as error:

@@ -135,13 +135,17 @@ def constructed(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -
     return StreamedTriples(answer)
 
 
-def streamed(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> StoreAnswer:
+def streamed(
+    answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+    readable: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> StoreAnswer:
     """Oxigraph's answer as a store hands it out: a stream that drops Oxigraph's object in the thread
-    that reads it (`StreamedSolutions`); an ASK's answer is a plain value, dropped anywhere."""
+    that reads it (`StreamedSolutions`), read within `readable`; an ASK's answer is a plain value,
+    dropped anywhere."""
     if isinstance(answer, ox.QuerySolutions):
-        return StreamedSolutions(answer)
+        return StreamedSolutions(answer, readable)
     if isinstance(answer, ox.QueryTriples):
-        return StreamedTriples(answer)
+        return StreamedTriples(answer, readable)
     return answer
 
 

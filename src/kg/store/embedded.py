@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -39,8 +41,27 @@ def read_only(path: Path) -> ox.Store:
     try:
         return ox.Store.read_only(os.path.realpath(path))
     except (OSError, RuntimeError) as error:
-        reason = (str(error).splitlines() or [type(error).__name__])[0][:400]
-        raise StoreUnreadable(path, reason) from None
+        raise StoreUnreadable(path, _first_line(error)) from None
+
+
+# How RocksDB's statuses begin when a file of the store cannot be read or is not what it wrote.
+_STORE_FAILURES = ("Corruption:", "IO error:")
+
+
+@contextmanager
+def store_failures(path: Path) -> Iterator[None]:
+    """A block of the store at `path` that cannot be read, met while a query or a scan reads it, is
+    the store's failure (StoreUnreadable, naming it), never the query's."""
+    try:
+        yield
+    except (OSError, RuntimeError) as error:
+        if not str(error).startswith(_STORE_FAILURES):
+            raise
+        raise StoreUnreadable(path, _first_line(error)) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:400]
 
 
 def create_store(path: Path, nquads_file: Path) -> None:
@@ -96,21 +117,24 @@ class EmbeddedStore:
         return self._run(text, union_default_graph, dataset)
 
     def _run(self, text: str, union_default_graph: bool, dataset: Dataset | None) -> StoreAnswer:
-        if dataset is not None:
-            return streamed(
-                self._store.query(
+        readable = partial(store_failures, self.path)
+        with readable():
+            if dataset is not None:
+                answer = self._store.query(
                     text,
                     default_graph=[ox.NamedNode(iri) for iri in dataset.default],
                     named_graphs=[ox.NamedNode(iri) for iri in dataset.named],
                 )
-            )
-        # A query that names its dataset reads it: the union default graph would override its FROM.
-        union = union_default_graph and not names_its_dataset(text)
-        return streamed(self._store.query(text, use_default_graph_as_union=union))
+            else:
+                # A query that names its dataset reads it: the union default graph would override its FROM.
+                union = union_default_graph and not names_its_dataset(text)
+                answer = self._store.query(text, use_default_graph_as_union=union)
+        return streamed(answer, readable)
 
     def graph_ntriples(self, iri: str) -> bytes:
         """One named graph as N-Triples, written by the store itself (fast for millions of triples)."""
-        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)) or b""
+        with store_failures(self.path):
+            return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)) or b""
 
     def stream_graph(self, iri: str, count: int) -> Iterator[bytes]:
         """One named graph as N-Triples in chunks, as the store writes them into a pipe from another
