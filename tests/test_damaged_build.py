@@ -61,16 +61,24 @@ def _damage_store(project: Path) -> Path:
     return store
 
 
-def _flip_bytes(store: Path) -> None:
+def _flip_bytes(store: Path, *, keep_times: bool = False) -> None:
     """A byte changed every few kilobytes in the first half of each table file of more than 8 KB, where
-    its data blocks are (its index and footer come last, so the store still opens), as a disk might."""
+    its data blocks are (its index and footer come last, so the store still opens), as a hand or a
+    program might; with `keep_times`, as a disk might, the files' times left as they were."""
     for table in sorted(store.glob("*.sst")):
         data = bytearray(table.read_bytes())
         if len(data) > 8192:
+            times = table.stat()
             for offset in range(1000, len(data) // 2, 3000):
                 data[offset] ^= 0xFF
             table.unlink()  # a file of its own: a rebuild's store shares the previous one's by hard links
             table.write_bytes(bytes(data))
+            if keep_times:
+                os.utime(table, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+
+def _rot(store: Path) -> None:
+    _flip_bytes(store, keep_times=True)
 
 
 def _change(project: Path) -> None:
@@ -103,7 +111,7 @@ def test_a_store_changed_inside_its_files_is_built_again_whole(project_copy: Pat
     the store with the digests recorded when it was built, builds whole, and its dump is the clean one."""
     project = _built(project_copy)
     clean = (project / "dist" / "opioid-kg.nq").read_bytes()
-    _flip_bytes(Path(os.path.realpath(project / ".kg" / "store")))
+    _rot(Path(os.path.realpath(project / ".kg" / "store")))
     if changed:
         _change(project)
     done = _run(project, "build")
@@ -113,6 +121,31 @@ def test_a_store_changed_inside_its_files_is_built_again_whole(project_copy: Pat
     assert (project / "dist" / "opioid-kg.nq").read_bytes() == clean
     code, said = _kg(project, "validate")
     assert code == 0, said
+
+
+def test_validate_finds_a_changed_store_before_it_reads_it(project_copy: Path) -> None:
+    """`kg validate` read the shapes from a damaged store with a traceback; it now reads every file whole
+    and compares it, whatever its time says."""
+    project = _built(project_copy)
+    _rot(Path(os.path.realpath(project / ".kg" / "store")))
+    code, said = _kg(project, "validate")
+    assert code == 2 and said.count("\n") == 1, said
+    assert said.startswith("error: the store at .kg/store cannot be read: 0"), said
+    assert ".sst has changed since the build (its SHA-256 is not the one recorded)" in said, said
+    assert said.endswith("`kg build` builds it again\n"), said
+
+
+def test_a_project_copied_without_its_times_is_read_as_built(project_copy: Path, tmp_path: Path) -> None:
+    """A command compares each file's size and time, and reads whole those whose time differs: a copy
+    that kept no times is read whole and found as built, not refused."""
+    project = _built(project_copy)
+    copied = tmp_path / "copied"
+    shutil.copytree(project, copied, symlinks=True, copy_function=shutil.copy)
+    code, said = _kg(copied, "sources")
+    assert code == 0, said
+    _flip_bytes(Path(os.path.realpath(copied / ".kg" / "store")))
+    code, said = _kg(copied, "sources")
+    assert code == 2 and "has changed since the build (its SHA-256 is not the one recorded)" in said, said
 
 
 def test_a_store_holding_what_is_not_a_file_is_refused_without_waiting(project_copy: Path) -> None:
@@ -235,13 +268,16 @@ def _served_generation(running: RunningServer) -> str:
     return reply.headers["kg-generation"]
 
 
-@pytest.mark.parametrize("damage", [_damage_store, _flip_bytes], ids=["files deleted", "bytes changed"])
-def test_a_server_of_a_damaged_store_says_why_it_cannot_start(project_copy: Path, damage) -> None:
+@pytest.mark.parametrize("damage", ["files deleted", "bytes changed"])
+def test_a_server_of_a_damaged_store_says_why_it_cannot_start(project_copy: Path, damage: str) -> None:
     """Its query workers failed with a traceback each, and the server said only `exit -9`; a store whose
     data blocks were damaged was served, wrong or failing as each query met them."""
     project = _built(project_copy)
     store = Path(os.path.realpath(project / ".kg" / "store"))
-    damage(project if damage is _damage_store else store)
+    if damage == "files deleted":
+        _damage_store(project)
+    else:
+        _rot(store)
     code, said = _kg(project, "serve", "--port", "0", timeout=120)
     assert code == 2 and "Traceback" not in said and said.count("\n") == 1, said
     assert said.startswith(f"error: the store at {store} cannot be read: 0"), said
