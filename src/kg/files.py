@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -30,6 +31,20 @@ class InputError(KgError):
         super().__init__(visible(f"{where}: {problem}"), line=line, column=column)
         self.path = path
         self.problem = problem
+
+
+# How RDF's line formats, Turtle and SPARQL end a line: LF, CR, or both.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of an RDF or SPARQL text, ended as their grammars end them. Not `str.splitlines`,
+    which also ends a line at U+2028, U+2029, U+0085, a form feed, a vertical tab and the file, group
+    and record separators: any of them may stand raw inside a literal, which was then cut in two."""
+    lines = _LINE_END.split(text)
+    if lines[-1] == "":
+        lines.pop()  # the end of the last line, as splitlines reads it
+    return lines
 
 
 def visible(text: str) -> str:

@@ -17,7 +17,7 @@ from rdflib import Graph
 
 from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
-from kg.files import InputError, read_text
+from kg.files import InputError, read_text, text_lines
 from kg.namespaces import graph_iri
 from kg.store.base import constructed, selected, term_order
 from kg.store.sparql import RDF_TYPE, iris_named, substitute, syntax_place
@@ -171,8 +171,8 @@ def _checked_text(path: Path) -> str:
 def _constructs(update: str) -> list[str]:
     """The operations of a normalisation update (`INSERT { template } WHERE { pattern }; ...`) as
     CONSTRUCT queries, with the update's prefixes, so that they read the union of the graphs."""
-    prologue = "".join(line + "\n" for line in update.splitlines() if line.startswith("PREFIX"))
-    body = "\n".join(line for line in update.splitlines() if not line.lstrip().startswith(("PREFIX", "#")))
+    prologue = "".join(line + "\n" for line in text_lines(update) if line.startswith("PREFIX"))
+    body = "\n".join(line for line in text_lines(update) if not line.lstrip().startswith(("PREFIX", "#")))
     operations = re.split(r"(?<=\})\s*;", body)
     return [prologue + re.sub(r"^\s*INSERT\b", "CONSTRUCT", operation) for operation in operations]
 

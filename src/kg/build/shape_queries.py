@@ -50,6 +50,7 @@ from rdflib.term import Node
 
 from kg.build.queries import shacl_queries, sparql
 from kg.errors import KgError
+from kg.files import text_lines
 from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
 from kg.store.sparql import Token, projection, tokens
@@ -536,7 +537,7 @@ class _Compiler:
         if projected is not None and "this" not in projected:  # the focus node is pre-bound, not a row's
             raise Unsupported(f"{constraint}: an sh:select that does not project $this")
         focus = "\n".join(
-            line for line in validator("focus", targets).splitlines() if not line.startswith("#")
+            line for line in text_lines(validator("focus", targets)) if not line.startswith("#")
         )
         prefixes = "".join(
             f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 import pyoxigraph as ox
 
 from kg.exchange.updates import update
+from kg.files import text_lines
 from kg.namespaces import XSD
 
 DECIMALS = {
@@ -62,7 +63,7 @@ class GraphChange:
 
     def fill(self, ntriples: bytes) -> GraphChange:
         """The whole local graph as the change's content, read only when it is about to be sent."""
-        self.add = ntriples.decode("utf-8").splitlines()
+        self.add = text_lines(ntriples.decode("utf-8"))
         return self
 
     def operations(self) -> list[str]:
@@ -98,7 +99,7 @@ def split_lines(ntriples: bytes) -> tuple[dict[str, str], list[str]]:
     """The lines without blank nodes keyed by `comparison_key`, and the lines with blank nodes."""
     plain: dict[str, str] = {}
     blank: list[str] = []
-    for line in ntriples.decode("utf-8").splitlines():
+    for line in text_lines(ntriples.decode("utf-8")):
         if not line:
             continue
         if has_blank_node(line):

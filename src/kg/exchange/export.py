@@ -16,9 +16,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.files import write_output
+from kg.files import text_lines, write_output
 from kg.namespaces import GRAPH_NAMES, PREFIXES, graph_iri
-from kg.query.run import xml_problem
+from kg.query.run import returns_kept, xml_problem
 from kg.store.base import graph_name
 from kg.store.compression import gzipped
 from kg.store.description import DescriptionMissing, built_description, with_distribution
@@ -94,8 +94,10 @@ def serialize(graphs: dict[str, list[ox.Quad]], output_format: str, union: bool)
         statements = [quad for quads in graphs.values() for quad in quads]
     data = ox.serialize(statements, format=rdf_format, prefixes=PREFIXES) or b""
     if output_format in LINE_FORMATS:
-        lines = sorted(set(data.decode("utf-8").splitlines()))
+        lines = sorted(set(text_lines(data.decode("utf-8"))))
         data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    if output_format == "rdfxml":
+        data = returns_kept(data)
     if output_format == "rdfxml" and (problem := xml_problem(data, (s.predicate.value for s in statements))):
         raise ExportError(f"the graphs cannot be written as rdfxml: {problem}; choose another format")
     return data

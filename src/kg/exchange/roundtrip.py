@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from kg.exchange.changes import GraphChange, comparison_key, insert_operation
 from kg.exchange.pusher import Pusher, PushError
 from kg.exchange.updates import update
+from kg.files import text_lines
 from kg.namespaces import XSD
 from kg.query.internal import bound
 from kg.store.base import Solutions
@@ -183,7 +184,7 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
             f"the target holds more than {PROBE_MOST} bytes in the probe graph, written {len(lines)} triples"
         )
     kept = read.decode("utf-8")
-    back = {line.split(" ", 1)[0]: line for line in kept.splitlines() if line}
+    back = {line.split(" ", 1)[0]: line for line in text_lines(kept) if line}
     if refused is not None and not back:  # an answer that refused the write, and nothing was written
         return {str(literal): f"is refused ({refused})" for literal in literals}
     if not back:  # acknowledged, yet nothing held: a store whose reads lag its writes, say

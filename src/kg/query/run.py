@@ -120,6 +120,13 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_NAME_END = re.compile(r"[^\W\d][\w.\-\u00b7]*$")
 
 
+def returns_kept(xml: bytes) -> bytes:
+    """`xml` with each carriage return written as a character reference: an XML reader turns a raw one
+    (and a CR LF) into a line feed as it reads, so a value holding one was read back otherwise. A CR
+    byte of UTF-8 is a CR character, and one stands only in a value where the writers put it."""
+    return xml.replace(b"\r", b"&#13;")
+
+
 def xml_problem(body: bytes, predicates: Iterable[str]) -> str | None:
     """Why `body`, written as XML, is XML no parser reads (a value holding U+0001, a predicate RDF/XML
     cannot name), or None: sent, it would fail its reader. Read with namespaces, as an RDF/XML reader
@@ -176,6 +183,7 @@ class QueryResult:
         XML format is checked well-formed, and refused (406) where XML cannot hold the answer."""
         body = self._written(output_format)
         if output_format in ("xml", "rdfxml"):
+            body = returns_kept(body)
             if problem := xml_problem(body, (triple.predicate.value for triple in self.triples)):
                 said = f"the answer cannot be written as {output_format}: {problem}; ask for another format"
                 raise QueryError(said, status=406)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, request, send_file
 
+from kg.query.run import returns_kept
 from kg.store.description import DUMP_FILE, DescriptionMissing, as_turtle, built_description, with_endpoints
 
 from ..namespaces import PREFIXES
@@ -41,7 +42,8 @@ def _dump(output_format: str) -> bytes:
         ]
     if output_format == "nquads":
         return b"".join(sorted((ox.serialize(quads, format=DUMP_FORMATS["nquads"]) or b"").splitlines(True)))
-    return ox.serialize(quads, format=DUMP_FORMATS[output_format], prefixes=PREFIXES) or b""
+    body = ox.serialize(quads, format=DUMP_FORMATS[output_format], prefixes=PREFIXES) or b""
+    return returns_kept(body) if output_format == "rdfxml" else body
 
 
 @blueprint.get("/data")
@@ -108,6 +110,7 @@ def description_response(output_format: str) -> Response:
         body = as_turtle(statements)
     else:
         body = ox.serialize(statements, format=DESCRIPTION_FORMATS[output_format]) or b""
+        body = returns_kept(body) if output_format == "rdfxml" else body
     response = Response(body, content_type=FORMAT_MEDIA[output_format])
     response.vary.add("Accept")
     return response

@@ -12,6 +12,7 @@ from rdflib.namespace import RDF, VOID, XSD
 
 from kg.errors import KgError
 from kg.namespaces import SD
+from kg.query.run import returns_kept
 
 from . import guard
 from .messages import Answer, ClientText, Query
@@ -196,6 +197,7 @@ def service_description() -> Response:
         graph.add((described, RDF.type, SD.Graph))
         graph.add((described, VOID.triples, Literal(count, datatype=XSD.integer)))
     body = graph.serialize(format=RDFLIB_FORMATS[chosen], encoding="utf-8")
+    body = returns_kept(body) if chosen == "rdfxml" else body
     response = Response(body, content_type=FORMAT_MEDIA[chosen])
     response.vary.add("Accept")
     return response

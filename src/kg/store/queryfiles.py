@@ -41,7 +41,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg.errors import KgError
-from kg.files import InputError, read_text
+from kg.files import InputError, read_text, text_lines
 from kg.literals import lexical_error
 from kg.namespaces import XSD
 from kg.store.base import Bound, BoundTerm
@@ -188,7 +188,7 @@ class NamedUpdate(NamedQuery):
 
     def operation(self, given: Mapping[str, str], data: Sequence[str] = ()) -> str:
         """The operation with the `given` values, and `data` (N-Triples lines) where `$data` is."""
-        text = "\n".join(line for line in self.text.splitlines() if not line.startswith("#"))
+        text = "\n".join(line for line in text_lines(self.text) if not line.startswith("#"))
         for name, term in binding_terms(self.bindings(given)).items():
             text = substitute(text, name, str(term))
         return substitute(text, "data", "\n".join(data))
@@ -198,7 +198,7 @@ def parse_header(path: Path, text: str) -> dict:
     """The YAML mapping in the `#+` lines at the top of a query file."""
     lines: list[str] = []
     indents: list[int] = []  # the width of each line's `#+ `, for the columns of YAML's errors
-    for line in text.splitlines():
+    for line in text_lines(text):
         match = _HEADER_LINE.match(line)
         if not match:
             break
@@ -276,7 +276,7 @@ def _load(path: Path, kinds: set[str], form_of: Callable[[str], str], kind: type
     names = [parameter.name for parameter in parameters]
     if len(set(names)) != len(names):
         raise CatalogueError(f"{path}: a parameter is declared twice")
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    body = "\n".join(line for line in text_lines(text) if not line.lstrip().startswith("#"))
     for parameter in parameters:
         if not re.search(rf"[?$]{parameter.name}\b", body):
             raise CatalogueError(f"{path}: parameter {parameter.name} is not a variable of the query")
@@ -343,7 +343,7 @@ def _parameter(path: Path, raw: object) -> Parameter:
 
 def _check_projected(path: Path, text: str, parameters: tuple[Parameter, ...]) -> None:
     """Parameters are bound by substitution, which needs each one in the SELECT clause."""
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    body = "\n".join(line for line in text_lines(text) if not line.lstrip().startswith("#"))
     match = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", body, re.IGNORECASE | re.DOTALL)
     projection = match.group(1) if match else ""
     if "*" in projection:
