@@ -249,6 +249,34 @@ def test_unacceptable_formats_get_406(server) -> None:
     assert reply.json()["error"]["status"] == 406
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "accept", "sent"),
+    [
+        ("/sparql", COUNTRIES, "text/csv; charset=utf-8", "text/csv"),
+        (
+            "/sparql",
+            COUNTRIES,
+            "application/sparql-results+json;charset=UTF-8",
+            "application/sparql-results+json",
+        ),
+        ("/sparql", COUNTRIES, 'text/tab-separated-values; charset="utf-8"', "text/tab-separated-values"),
+        ("/sparql", CONSTRUCT, "text/turtle; charset=utf-8", "text/turtle"),
+        ("/id/country/MX", None, "text/turtle; charset=utf-8", "text/turtle"),
+        ("/data", None, "application/n-quads; charset=utf-8", "application/n-quads"),
+    ],
+)
+def test_an_accept_naming_utf8_is_answered_as_without(server, path, query, accept, sent) -> None:
+    """Every answer is UTF-8 and says so in its Content-Type, yet an Accept naming that charset was
+    refused 406: the Accept reader matches a parameter only where the type offered names it too."""
+    reply = server.get(path, accept, **({"query": query} if query else {}))
+    assert reply.status == 200, (accept, reply.status, reply.text[:200])
+    assert reply.content_type == sent
+    refused = server.get(
+        path, accept.split(";")[0] + "; charset=iso-8859-1", **({"query": query} if query else {})
+    )
+    assert refused.status == 406, accept
+
+
 def test_a_406_says_nothing_of_the_accept_header_it_was_asked_with(server) -> None:
     """The header's text was used as a format template: `{kind:>200000000}` answered 200 MB, `{0}` a
     500. The message is kept with the answer for other clients too, so it holds nothing of the request."""

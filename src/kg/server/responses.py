@@ -78,6 +78,9 @@ def refuse_repeated_parameters() -> None:
             raise ServiceError(400, f"parameter {name} is given {given} times; it takes one value")
 
 
+UTF8 = "charset=utf-8"
+
+
 def negotiate(media: dict[str, str], override: str | None = None, html: bool = False) -> str | None:
     """The format to answer in: `?format=` first, then Accept; None when nothing offered fits (406).
 
@@ -94,10 +97,14 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
     accept = request.accept_mimetypes
     if not accept:
         return next(iter(media.values()))
-    best = accept.best_match(list(media) + (["text/html"] if html else []))
+    types = list(media) + (["text/html"] if html else [])
+    # Every answer is UTF-8, and says so: a client asking for that charset asks for what is sent (the
+    # Accept reader matches a parameter only where the type offered has it too).
+    best = accept.best_match([*types, *(f"{media_type}; {UTF8}" for media_type in types)])
     if best is None:
         return None
-    return "html" if best == "text/html" else media[best]
+    bare = best.removesuffix(f"; {UTF8}")
+    return "html" if bare == "text/html" else media[bare]
 
 
 def accept_too_long() -> bool:
