@@ -278,6 +278,15 @@ def test_a_graph_format_for_a_select_answer_is_refused(built) -> None:
     assert "table, json, xml, csv, tsv" in error
 
 
+@pytest.mark.parametrize("output_format", ["csv", "tsv"])
+def test_an_ask_answer_in_a_format_for_solutions_is_refused(built, output_format: str) -> None:
+    """`true` was printed: SPARQL's CSV and TSV results formats hold solutions, not a boolean, and the
+    endpoint answers 406 to the same request."""
+    result = kg(built, "query", "-e", "ASK {}", "--format", output_format)
+    assert "an ask answer is written as one of: table, json, xml" in assert_clean_failure(result)
+    assert result.exit_code == 2
+
+
 def test_bad_header_is_reported_without_traceback(built, tmp_path: Path) -> None:
     path = tmp_path / "bad.rq"
     path.write_text(LABEL_QUERY.replace("type: integer", "type: number"), "utf-8")

@@ -53,8 +53,9 @@ def queries_command(context: Context, internal: bool) -> None:
     "output_format",
     type=click.Choice(["table", "readable", *SELECT_FORMATS, *GRAPH_FORMATS]),
     default=None,
-    help="table|readable|csv|tsv|json|xml for SELECT and ASK; turtle|ntriples|nquads|jsonld|rdfxml"
-    " for graphs. readable: values in words, each row with who says it, the quote and where it is.",
+    help="table|readable|csv|tsv|json|xml for SELECT, table|readable|json|xml for ASK;"
+    " turtle|ntriples|nquads|jsonld|rdfxml for graphs."
+    " readable: values in words, each row with who says it, the quote and where it is.",
 )
 @count_option("--max-rows", None, "Stop after this many rows (the answer says it was truncated).")
 @store_option()

@@ -88,7 +88,7 @@ def select(variables: list[str], rows: list[Solution], output_format: str) -> by
 
 
 def boolean(value: bool, output_format: str) -> bytes:
-    """An ASK answer in one of json, xml, csv, tsv."""
+    """An ASK answer in json or xml, the results formats that hold a boolean."""
     word = "true" if value else "false"
     if output_format == "json":
         return json.dumps({"head": {}, "boolean": value}).encode()
@@ -97,6 +97,4 @@ def boolean(value: bool, output_format: str) -> bytes:
             '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
             f"<head></head><boolean>{word}</boolean></sparql>"
         ).encode()
-    if output_format in ("csv", "tsv"):
-        return f"{word}\n".encode()
     raise ValueError(f"no results format {output_format!r}")

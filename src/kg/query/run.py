@@ -18,6 +18,7 @@ from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
 from kg.store.sparql import Token, each_token, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
+ASK_FORMATS = ("json", "xml")  # SPARQL's CSV and TSV results hold solutions, not a boolean
 GRAPH_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -200,6 +201,9 @@ class QueryResult:
         if output_format not in SELECT_FORMATS:
             raise QueryError(f"a {self.kind} answer is written as one of: table, {', '.join(SELECT_FORMATS)}")
         if self.kind == "ask":
+            if output_format not in ASK_FORMATS:
+                said = f"an ask answer is written as one of: table, {', '.join(ASK_FORMATS)}"
+                raise QueryError(said, status=406)
             return results.boolean(bool(self.boolean), output_format)
         return results.select(self.variables, self.rows, output_format)
 
