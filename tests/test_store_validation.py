@@ -12,7 +12,9 @@ from collections import Counter
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph
+from rdflib import Graph, Literal
+from rdflib.namespace import SH
+from rdflib.term import Node
 from shacl_cases import CASES, broken_graph
 
 from kg.build.shape_queries import InvalidShape, Qualified, Unsupported, compile_shapes, plan_texts
@@ -169,6 +171,33 @@ def test_shapes_the_project_does_not_use_same_verdict() -> None:
     reference = validate(data, shapes)
     assert results(fast.violations) == results(reference.violations)
     assert {v.message for v in fast.violations} == {"one integer from 2", "and", "not", "or", "objects"}
+
+
+TAGGED_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix e: <urn:e:> .
+e:Named a sh:NodeShape ; sh:targetClass e:C ;
+    sh:property [ sh:path e:name ; sh:minCount 1 ; sh:message "A thing has a name."@en ] ;
+    sh:property [ sh:path e:code ; sh:maxCount 1 ; sh:message "One code at most." ] .
+"""
+
+
+def test_a_result_message_keeps_its_language_as_the_reference_engine_does() -> None:
+    """The store's report wrote `"A person has exactly one foaf:name."` without its `@en`; pyshacl's
+    and Jena's copy the shape's `sh:message` as it is."""
+    shapes = Graph().parse(data=TAGGED_SHAPES, format="turtle")
+    data = Graph().parse(data="<urn:e:x> a <urn:e:C> ; <urn:e:code> 1, 2 .", format="turtle")
+    fast = validate_store(in_store(data), [GRAPH], shapes)
+    reference = validate(data, shapes)
+
+    def messages(report: Graph) -> set[Node]:
+        return set(report.objects(None, SH.resultMessage))
+
+    assert messages(fast.report_graph) == messages(reference.report_graph)
+    assert messages(fast.report_graph) == {
+        Literal("A thing has a name.", lang="en"),
+        Literal("One code at most."),
+    }
 
 
 # Both bounds of a count on one property shape, plain and qualified by a class; the second pair is

@@ -271,7 +271,7 @@ class ShapeQuery:
     source_shape: Node  # the shape that holds the constraint, as the report names it
     component: URIRef  # the SHACL constraint component
     path: Node | None  # the property shape's path, as written in the shapes graph
-    message: str | None
+    message: Literal | None
     severity: URIRef
     plan: ValidationPlan
     value_is_focus: bool  # node-level constraints report the focus node as the value
@@ -356,7 +356,7 @@ class _Compiler:
         return given if any(given.values()) else {}
 
     def query(self, shape: Node, component: URIRef, plan: ValidationPlan, *, path: Node | None = None,
-              message: str | None = None) -> ShapeQuery:  # fmt: skip
+              message: Literal | None = None) -> ShapeQuery:  # fmt: skip
         return ShapeQuery(
             source_shape=shape,
             component=component,
@@ -556,7 +556,7 @@ class _Compiler:
     def path(self, node: Node) -> str:
         return property_path(self.shapes, node)
 
-    def message(self, shape: Node) -> str | None:
+    def message(self, shape: Node) -> Literal | None:
         return preferred_message(self.shapes.objects(shape, SH.message))
 
     def _list(self, head: Node | None) -> list[Node]:
@@ -601,16 +601,19 @@ def _members(graph: Graph, head: Node) -> list[Node]:
     return members
 
 
-def preferred_message(messages: Iterable[Node]) -> str | None:
+def preferred_message(messages: Iterable[Node]) -> Literal | None:
     """The message a result gives of a constraint's `sh:message`s: an English one (`en`, `EN`,
-    `en-GB`), else the first by text. pyshacl reports every one, in no fixed order."""
+    `en-GB`), else the first by text; as written, its language tag kept, as SHACL's results copy
+    it. pyshacl reports every one, in no fixed order."""
 
     def english(message: Node) -> bool:
         language = message.language if isinstance(message, Literal) else None
         return language is not None and language.lower().split("-")[0] == "en"
 
     chosen = min(messages, key=lambda m: (not english(m), str(m)), default=None)
-    return str(chosen) if chosen is not None else None
+    if chosen is None or isinstance(chosen, Literal):
+        return chosen
+    return Literal(str(chosen))
 
 
 def _parameter(key: Node) -> str:

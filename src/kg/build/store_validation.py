@@ -262,7 +262,7 @@ def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, va
     report.add((result, SH.sourceShape, query.source_shape))
     report.add((result, SH.sourceConstraintComponent, query.component))
     if query.message is not None:
-        report.add((result, SH.resultMessage, Literal(query.message)))
+        report.add((result, SH.resultMessage, query.message))
     if value is not None:
         report.add((result, SH.value, value))
     if query.path is not None:
