@@ -638,6 +638,15 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "exactly one statement",
     ),
     (
+        "finding whose statement is not in its excerpt's words",
+        "DELETE { id:finding\\/further-material-on-request kg:statement ?s }"
+        ' INSERT { id:finding\\/further-material-on-request kg:statement "More material is available."@en }'
+        " WHERE { id:finding\\/further-material-on-request kg:statement ?s }",
+        "finding/further-material-on-request",
+        "FindingShape",
+        "in the source's words: a passage of an excerpt",
+    ),
+    (
         "excerpt that no fact cites",
         "DELETE WHERE { ?fact prov:wasDerivedFrom id:excerpt\\/multiple-harvests }",
         "excerpt/multiple-harvests",

@@ -70,6 +70,34 @@ def test_own_properties_have_domains_or_ranges(project) -> None:
     assert not loose, f"properties with neither domain nor range: {sorted(loose)}"
 
 
+# OWL 2 DL's typing constraints (Structural Specification, 5.8.1): an IRI is of at most one of these.
+PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+
+def test_own_terms_keep_owl2_dl_typing_and_prov_o_breaks_it_as_the_docs_say(project, project_root) -> None:
+    """The ontology's own terms are of one kind each; PROV-O's published file declares two properties
+    annotation and object properties both, as docs/model.md says (it once called the import OWL 2 DL)."""
+    ontology = project.graphs["ontology"]
+    own = {
+        s
+        for s in ontology.subjects()
+        if isinstance(s, URIRef) and str(s).startswith("https://w3id.org/opioid-kg/")
+    }
+    twice = sorted(
+        str(term)
+        for term in own
+        if sum((term, RDF.type, kind) in ontology for kind in (OWL.Class, *PROPERTY_KINDS)) > 1
+    )
+    assert not twice, twice
+    prov_o = Graph().parse(project_root / "ontology" / "reused" / "prov-o-20130430.owl")
+    punned = {
+        term
+        for term in prov_o.subjects(RDF.type, OWL.AnnotationProperty)
+        if (term, RDF.type, OWL.ObjectProperty) in prov_o
+    }
+    assert punned == {PROV.wasRevisionOf, PROV.specializationOf}
+
+
 def test_classes_align_to_reused_vocabularies(project) -> None:
     ontology = project.graphs["ontology"]
     kg = "https://w3id.org/opioid-kg/ontology#"
