@@ -63,3 +63,13 @@ def test_seizures_and_labs_destroyed_get_two_axes_as_a_png(built, tmp_path: Path
     svg = texts(chart(built, tmp_path, "svg", "heroinSeizures", "drugLabsDestroyed", "--area", "MX"))
     assert "Kilograms" in svg and "Number" in svg
     assert {"2015", "2016", "2017"} <= set(svg)
+
+
+def test_axis_numbers_are_written_out_without_an_offset(built, tmp_path: Path) -> None:
+    """matplotlib labelled the funding axis 0.5 … 3.5 with '1e9' above it: a reader saw 3.5 dollars."""
+    text = texts(chart(built, tmp_path, "svg", "programFunding"))
+    assert not [t for t in text if "1e" in t]
+    assert "$1 billion" in text and "$0" in text
+    hectares = texts(chart(built, tmp_path, "svg", "poppyCultivationArea", "--area", "MX"))
+    assert not [t for t in hectares if "1e" in t]
+    assert "40,000" in hectares  # a tick, thousands separated as the values beside the points

@@ -25,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
     "search": {"store", "query", "evidence"},
     "readable": {"store", "query", "evidence", "search"},
     "network": {"store", "query", "evidence"},
-    "charts": {"store", "query", "evidence", "network"},
+    "charts": {"store", "query", "evidence", "network", "readable"},  # numbers written as answers write them
     "exchange": {"store", "query"},
     "server": {"store", "query", "evidence", "search", "readable", "network", "charts", "exchange"},
     "cli": {

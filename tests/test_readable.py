@@ -18,7 +18,7 @@ from kg.query.run import run_query
 from kg.readable import readable
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
-from kg.readable.values import literal_text, money, plain_number
+from kg.readable.values import literal_text, money, plain_number, with_unit
 from kg.search import SearchIndex, index_from_store
 from kg.search.load import store_exists, store_select
 from kg.search.resolve import Lookups, Unresolved, resolve_iri
@@ -42,6 +42,33 @@ def test_money_and_numbers_as_the_report_writes_them() -> None:
     assert money(Decimal(1500)) == "$1,500"
     assert plain_number(Decimal(44100)) == "44,100"
     assert plain_number(Decimal("7.50")) == "7.5"
+
+
+def test_small_numbers_keep_their_digits_and_sign() -> None:
+    """0.0000001 was rounded to six places and shown as "0", and -0.0000001 as "-0"."""
+    assert plain_number(Decimal("0.0000001")) == "0.0000001"
+    assert plain_number(Decimal("-0.0000001")) == "-0.0000001"
+    assert plain_number(Decimal("1E-7")) == "0.0000001"
+    assert plain_number(Decimal("-1234.5")) == "-1,234.5"
+
+
+def test_money_signs_cents_and_scales_as_a_reader_writes_them() -> None:
+    """'$-5 million', '$1,500.5' and 999,999,999 dollars as '$1,000 million' were shown."""
+    assert money(Decimal(-5000000)) == "-$5 million"
+    assert money(Decimal(-1500)) == "-$1,500"
+    assert money(Decimal("1500.5")) == "$1,500.50"
+    assert money(Decimal("-0.5")) == "-$0.50"
+    assert money(Decimal(999999999)) == "$1 billion"
+    assert money(Decimal(999999)) == "$999,999"
+    assert money(Decimal(1250000)) == "$1.25 million"
+
+
+def test_a_unit_of_one_is_singular() -> None:
+    tonne = "http://qudt.org/vocab/unit/TONNE"
+    assert with_unit(Decimal(1), tonne) == "1 metric ton"
+    assert with_unit(Decimal("1.0"), tonne) == "1 metric ton"
+    assert with_unit(Decimal(81), tonne) == "81 metric tons"
+    assert with_unit(Decimal("1.5"), tonne) == "1.5 metric tons"
 
 
 def test_quotes_lose_the_reports_markup_and_keep_their_words() -> None:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
+from decimal import Decimal
 
-from kg.charts.series import Point, Series
+from kg.charts.series import UNIT_LABELS, Point, Series
 from kg.network import canvas
 from kg.network.draw import save
 from kg.network.layout import PALETTE
 from kg.network.presets import PRESETS, Preset
+from kg.readable.values import money, plain_number
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
 STYLES = ("line", "bar")
@@ -249,6 +252,7 @@ def _panel(
     for unit, top in highest.items():
         axes[unit].set_ylim(bottom=0, top=top * 1.3 if top > 0 else 1)
         axes[unit].set_ylabel(unit[:1].upper() + unit[1:], fontsize=size.text)
+        axes[unit].yaxis.set_major_formatter(axis_numbers(unit))
         axes[unit].tick_params(labelsize=size.text)
     positions = sorted(ticks)
     if positions:
@@ -256,6 +260,17 @@ def _panel(
         ax.set_xlim(positions[0] - 0.8, positions[-1] + 0.8)
     ax.tick_params(labelsize=size.text)
     ax.spines["top"].set_visible(False)
+
+
+def axis_numbers(unit: str) -> Callable[[float, float], str]:
+    """The ticks of a value axis as a reader writes them ('$500 million', '40,000'): matplotlib wrote 0.5
+    and put '1e9' above the axis, which a reader takes for 0.5 dollars."""
+
+    def tick(value: float, _position: float = 0) -> str:
+        number = Decimal(f"{value:.12g}")  # a tick's float, without the binary tail of 0.1 * 3
+        return money(number) if unit == UNIT_LABELS["USD"] else plain_number(number)
+
+    return tick
 
 
 def _bar(target: canvas.Axes, point: Point, x: float, colour: str, width: float) -> None:

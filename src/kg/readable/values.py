@@ -29,6 +29,13 @@ UNIT_SYMBOLS = {
     "http://qudt.org/vocab/unit/PERCENT": "%",
     "http://qudt.org/vocab/unit/NUM": "",
 }
+# A unit written as a plural word, and its singular: one of it is "1 metric ton".
+SINGULAR = {
+    "metric tons": "metric ton",
+    "hectares": "hectare",
+    "kilograms": "kilogram",
+    "U.S. dollars": "U.S. dollar",
+}
 
 
 class TermLike(Protocol):
@@ -45,19 +52,37 @@ class TermLike(Protocol):
 
 
 def plain_number(number: Decimal) -> str:
-    """Thousands separated, no trailing zeros: 44100 -> '44,100', 7.50 -> '7.5'."""
+    """Thousands separated, no trailing zeros, every digit kept: 44100 -> '44,100', 7.50 -> '7.5',
+    1E-7 -> '0.0000001' (rounding to a fixed number of places showed it as '0', and -1E-7 as '-0')."""
     if number == number.to_integral_value():
         return f"{int(number):,}"
-    text = f"{number:,.6f}".rstrip("0").rstrip(".")
-    return text
+    return f"{number:,f}".rstrip("0").rstrip(".")
+
+
+CENT = Decimal("0.01")
+# Dollars, millions, billions: the scales an amount is written in, smallest first.
+MONEY_SCALES = ((Decimal(1), ""), (Decimal(10) ** 6, " million"), (Decimal(10) ** 9, " billion"))
 
 
 def money(number: Decimal) -> str:
-    """U.S. dollars the way the report writes them: '$2.9 billion', '$59 million', '$1,500'."""
-    for size, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
-        if abs(number) >= size:
-            return f"${plain_number((number / size).quantize(Decimal('0.01')).normalize())} {word}"
-    return f"${plain_number(number)}"
+    """U.S. dollars the way the report writes them: '$2.9 billion', '$59 million', '$1,500.50',
+    '-$5 million'. Millions and billions are rounded to hundredths; an amount that rounds up to the
+    next scale is written in it ('$1 billion', not '$1,000 million')."""
+    sign, amount = ("-" if number < 0 else ""), abs(number)
+    step = max(i for i, (size, _word) in enumerate(MONEY_SCALES) if amount >= size or i == 0)
+    if step and step + 1 < len(MONEY_SCALES) and (amount / MONEY_SCALES[step][0]).quantize(CENT) >= 1000:
+        step += 1
+    size, word = MONEY_SCALES[step]
+    if step:
+        return f"{sign}${plain_number((amount / size).quantize(CENT).normalize())}{word}"
+    return f"{sign}${_dollars(amount)}"
+
+
+def _dollars(amount: Decimal) -> str:
+    """Whole dollars bare, cents as two digits ('$1,500.50', not '$1,500.5'); finer parts kept."""
+    if amount == amount.to_integral_value() or amount != amount.quantize(CENT):
+        return plain_number(amount)
+    return f"{amount.quantize(CENT):,f}"
 
 
 # The numbers a reader writes in words: finite, with at most this many digits either side of the point.
@@ -90,8 +115,15 @@ def with_unit(number: Decimal, unit: str | None, unit_label: str | None = None) 
     if unit in MONEY_UNITS:
         return money(number)
     symbol = UNIT_SYMBOLS.get(unit or "", unit_label or "")
+    return number_with(number, symbol)
+
+
+def number_with(number: Decimal, symbol: str) -> str:
+    """A number beside a unit's symbol or word, the word singular for one: '38%', '1 metric ton'."""
     if symbol == "%":
         return f"{plain_number(number)}%"
+    if abs(number) == 1:
+        symbol = SINGULAR.get(symbol, symbol)
     return f"{plain_number(number)} {symbol}".strip()
 
 
