@@ -200,7 +200,7 @@ def test_each_figure_a_chart_draws_links_to_the_sentence_that_gives_it(server: R
     page = server.get("/charts", measure="poppyCultivationArea", area="MX").text
     chosen = page.split("<h2>Charts the report calls for</h2>")[0]
     figures = chosen.split('class="figures"')[1].split("</details>")[0]
-    assert "opium poppy cultivation area, Mexico, 2017: 44,100 hectares" in html.unescape(figures)
+    assert "opium poppy cultivation area, Mexico, 2017: 44,100 ha" in html.unescape(figures)
     assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in html.unescape(figures)
     assert re.search(r'href="/source/[\w-]+#excerpt-cultivation-2017"', figures)
     assert "ONDCP, cited by the report" in figures
@@ -217,3 +217,40 @@ def test_each_quote_of_the_served_interactive_picture_links_to_its_excerpt_here(
     for href in {href for href, _ in quotes}:
         assert server.get(href).status == 200, href
     assert not any("/id/excerpt/" in title for title in tooltips)
+
+
+def _figures_and_words(server: RunningServer, measure: str, area: str | None = None) -> tuple[list[str], str]:
+    """The chosen chart's figure list, each figure's line, and its "In words" text."""
+    import html
+    import re
+
+    page = server.get("/charts", measure=measure, **({"area": area} if area else {})).text
+    chosen = page.split("<h2>Charts the report calls for</h2>")[0]
+    words = re.search(r"<summary>In words</summary><p>(.*?)</p>", chosen, re.S)
+    figures = chosen.split('class="figures"')[1].split("</details>")[0]
+    assert words
+    lines = [html.unescape(line) for line in re.findall(r"<li><p>(.*?)</p>", figures, re.S)]
+    return lines, html.unescape(words.group(1))
+
+
+@pytest.mark.parametrize(
+    ("measure", "area", "said"),
+    [
+        ("heroinSeizures", "us-southwest-border", "FY2018: > 3,925 kg (Oct–Jul)"),
+        ("shareOfSeizedHeroin", None, ": > 50%"),
+        ("programFunding", None, ": < $2.9 billion"),
+        ("programFunding", None, ": $59 million (approximately)"),
+        ("drugLabsDestroyed", "MX", "2015: 185"),
+    ],
+)
+def test_each_figure_is_listed_as_the_chart_says_it_in_words(
+    server: RunningServer, measure: str, area: str | None, said: str
+) -> None:
+    """The figure list gave the number and unit alone: 'FY2018: 3,925 kilograms' for more than 3,925 kg
+    through July, '50 percent' for a majority, '2,900,000,000 U.S. dollars' for nearly $2.9 billion,
+    '185 number' for a count."""
+    lines, words = _figures_and_words(server, measure, area)
+    assert any(line.endswith(said) for line in lines), lines
+    for line in lines:
+        assert line.rsplit(", ", 1)[-1] in words, (line, words)  # the period and the value, as in words
+        assert not line.endswith(" number")

@@ -21,7 +21,7 @@ from kg.network import canvas
 from kg.network.draw import save
 from kg.network.layout import PALETTE
 from kg.network.presets import PRESETS, Preset
-from kg.readable.values import money, plain_number
+from kg.readable.values import money, number_with, plain_number
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
 STYLES = ("line", "bar")
@@ -34,10 +34,10 @@ PANEL_TITLES = {
 
 
 def value_words(point: Point, unit: str) -> str:
-    """'> 3,925 kg (Oct–Jul)', '44,100 ha', '111 t (estimate)'."""
-    number = f"{point.value:,.0f}" if point.value == int(point.value) else f"{point.value:,}"
-    short = SHORT_UNITS.get(unit, unit)
-    text = f"{number}{short}" if short == "%" else f"{number} {short}".strip()
+    """'> 3,925 kg (Oct–Jul)', '44,100 ha', '111 t (estimate)', '< $2.9 billion': the one wording of a
+    value, with its bound, part of a period and qualifiers, for the picture, its words and its figures."""
+    number = Decimal(str(point.value))
+    text = money(number) if unit == UNIT_LABELS["USD"] else number_with(number, SHORT_UNITS.get(unit, unit))
     if point.bound:
         text = ("> " if point.bound == "lower" else "< ") + text
     notes = []

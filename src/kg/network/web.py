@@ -8,7 +8,6 @@ which serves the files shipped inside the installed pyvis package.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 import networkx as nx
@@ -19,7 +18,6 @@ from kg.charts import series
 from kg.evidence.facts import Evidence, evidence_for
 from kg.network.presets import PRESETS
 from kg.query.internal import typed
-from kg.readable.values import plain_number
 from kg.server.headers import allow_inline
 from kg.server.messages import Query
 from kg.server.services import services
@@ -235,13 +233,14 @@ CHART_FIGURES = 40  # figures a chart's page gives with their sentences; each ob
 
 def _figures(found: list[series.Series]) -> list[tuple[str, list[Evidence]]]:
     """Each figure the chart draws, named, with the sentences that give it and the agency the report
-    cites: a reader goes from a plotted point to the report's words."""
+    cites: a reader goes from a plotted point to the report's words. Each is worded as the chart and its
+    words word it, with its bound, part of a period and qualifiers: a number and unit alone said
+    '3,925 kilograms' for more than 3,925 kg through July."""
     points = [(one, point) for one in found for point in one.points][:CHART_FIGURES]
     evidence = evidence_for(services().values, [point.observation for _, point in points])
     return [
         (
-            f"{one.measure.label}, {one.area_label}, {point.period}: "
-            f"{plain_number(Decimal(str(point.value)))} {point.unit}",
+            f"{one.measure.label}, {one.area_label}, {point.period}: {charts.value_words(point, one.unit)}",
             evidence.get(point.observation, []),
         )
         for one, point in points
