@@ -8,8 +8,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from PIL import Image
+from rdflib import RDF, SKOS, Dataset, URIRef
 
+from kg.charts import series
 from kg.cli import main
+from kg.namespaces import KG, QB
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -73,3 +76,25 @@ def test_axis_numbers_are_written_out_without_an_offset(built, tmp_path: Path) -
     hectares = texts(chart(built, tmp_path, "svg", "poppyCultivationArea", "--area", "MX"))
     assert not [t for t in hectares if "1e" in t]
     assert "40,000" in hectares  # a tick, thousands separated as the values beside the points
+
+
+def test_a_series_holds_observations_alike_in_every_dimension_but_the_period(store, dataset: Dataset) -> None:
+    """A series was keyed by its measure and area only: the share of seized heroin from Mexico was
+    titled as the United States' share, and the Mérida Initiative and DOD support were one line. Each
+    series now holds observations alike in every dimension the ontology declares but the period, and
+    its name says each one beyond the measure."""
+    dimensions = set(dataset.subjects(RDF.type, QB.DimensionProperty)) - {KG.refPeriod}
+    assert {KG.originArea, KG.program} <= dimensions
+    named = set()
+    for measure in series.measures(store):
+        for one in series.time_series(store, measure):
+            alike = {
+                frozenset((p, o) for p in dimensions for o in dataset.objects(URIRef(point.observation), p))
+                for point in one.points
+            }
+            assert len(alike) == 1, (measure.key, one.label, alike)
+            for dimension, value in next(iter(alike)):
+                if dimension not in (QB.measureType, KG.refArea):
+                    assert str(dataset.value(value, SKOS.prefLabel)) in one.label, (one.label, value)
+                    named.add(dimension)
+    assert {KG.originArea, KG.program} <= named

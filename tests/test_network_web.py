@@ -254,3 +254,14 @@ def test_each_figure_is_listed_as_the_chart_says_it_in_words(
     for line in lines:
         assert line.rsplit(", ", 1)[-1] in words, (line, words)  # the period and the value, as in words
         assert not line.endswith(" number")
+
+
+def test_a_chart_names_every_dimension_of_its_observations(server: RunningServer) -> None:
+    """The share of seized heroin from Mexico was titled 'Share of seized heroin, United States', and
+    the Mérida Initiative's $2.9 billion and DOD's $59 million were drawn as one series."""
+    share = svg_text(server.get("/charts/shareOfSeizedHeroin.svg").body)
+    assert "origin area: Mexico" in share
+    funding = svg_text(server.get("/charts/programFunding.svg").body)
+    assert "programme: Mérida Initiative" in funding and "programme: DOD counterdrug support" in funding
+    page = server.get("/queries/programme-funding", run="1", view="chart").text
+    assert "programme: Mérida Initiative" in page and "programme: DOD counterdrug support" in page

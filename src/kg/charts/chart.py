@@ -57,7 +57,7 @@ def describe(series: list[Series]) -> str:
     parts = []
     for one in series:
         values = "; ".join(f"{p.period}: {value_words(p, one.unit)}" for p in one.points)
-        parts.append(f"{one.measure.label.capitalize()}, {one.area_label}: {values}.")
+        parts.append(f"{one.measure.label.capitalize()}, {one.label}: {values}.")
         if one.changes:
             parts.append(f"The report states: {'; '.join(one.changes)}.")
     return " ".join(parts)
@@ -101,7 +101,7 @@ def chart(
         if any(p.kind == k for s in series for p in s.points)
     ]
     measures = list(dict.fromkeys(s.measure.label for s in series))
-    areas = list(dict.fromkeys(s.area_label for s in series))
+    areas = list(dict.fromkeys(s.label for s in series))
     heading = title or f"{' and '.join(measures).capitalize()}, {', '.join(areas)}"
     characters = int(size.width * 72 / (size.caption * 0.55))
     notes = textwrap.wrap(" ".join(filter(None, [note, caption(series)])), characters)
@@ -114,7 +114,7 @@ def chart(
             marker="o" if style == "line" else "s",
             ms=6 if style == "line" else 9,
             ls="-" if style == "line" else "",
-            label=f"{one.measure.label}, {one.area_label} ({one.unit})",
+            label=f"{one.measure.label}, {one.label} ({one.unit})",
         )
         for one in series
     ]
@@ -300,7 +300,7 @@ def caption(series: list[Series]) -> str:
                 agencies.setdefault(agency, [])
                 if one.measure.label not in agencies[agency]:
                     agencies[agency].append(one.measure.label)
-    stated = [f"{one.area_label}: {'; '.join(one.changes)}" for one in series if one.changes]
+    stated = [f"{one.label}: {'; '.join(one.changes)}" for one in series if one.changes]
     text = f"The report states: {' | '.join(stated)}. " if stated else ""
     cited = "; ".join(f"{agency} ({', '.join(labels)})" for agency, labels in agencies.items())
     reports = "; ".join(sorted({one.citation for one in series if one.citation}))

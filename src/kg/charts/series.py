@@ -76,9 +76,19 @@ class Point:
         return "estimate" in self.qualifiers
 
 
+@dataclass(frozen=True, order=True)
+class Dimension:
+    """A dimension of an observation beyond its area and period (its origin, its programme): values that
+    differ in one are not one series."""
+
+    name: str  # the dimension property's label: "origin area", "programme"
+    label: str  # its value's label: "Mexico"
+    value: str  # its value's IRI
+
+
 @dataclass
 class Series:
-    """The observations of one measure in one area, in time order."""
+    """The observations of one measure in one area, alike in every other dimension, in time order."""
 
     measure: Measure
     area: str
@@ -86,10 +96,30 @@ class Series:
     points: list[Point] = field(default_factory=list)
     citation: str = ""
     changes: list[str] = field(default_factory=list)  # the changes the report states, in words
+    dimensions: tuple[Dimension, ...] = ()
 
     @property
     def unit(self) -> str:
         return self.points[0].unit if self.points else self.measure.unit
+
+    @property
+    def label(self) -> str:
+        """The area and every other dimension, for titles, legends and words: a series named by its area
+        alone said 'United States' for the share of seized heroin that came from Mexico."""
+        if not self.dimensions:
+            return self.area_label
+        return f"{self.area_label} ({'; '.join(f'{d.name}: {d.label}' for d in self.dimensions)})"
+
+
+@dataclass
+class Observed:
+    """One observation as the chart query's rows give it, row by row: its point, place and dimensions."""
+
+    point: Point
+    area: str
+    area_label: str
+    dimensions: set[Dimension] = field(default_factory=set)
+    reports: set[str] = field(default_factory=set)
 
 
 def measures(store: Store) -> list[Measure]:
@@ -122,41 +152,83 @@ def resolve_measures(store: Store, names: Iterable[str]) -> list[Measure]:
 
 
 def time_series(store: Store, measure: Measure, area: str | None = None) -> list[Series]:
-    """One series per area (or only `area`: an ISO code or place key), oldest point first."""
-    found: dict[str, Series] = {}
-    points: dict[str, Point] = {}
-    reports: dict[str, set[str]] = {}
+    """One series per area (or only `area`: an ISO code or place key) and values of the other dimensions,
+    oldest point first."""
+    found: dict[tuple[str, tuple[Dimension, ...]], Series] = {}
+    reports: dict[tuple[str, tuple[Dimension, ...]], set[str]] = {}
+    for seen in _observations(store, measure, area).values():
+        key = (seen.area, tuple(sorted(seen.dimensions)))
+        found.setdefault(key, Series(measure, seen.area, seen.area_label, dimensions=key[1]))
+        found[key].points.append(seen.point)
+        reports.setdefault(key, set()).update(seen.reports)
+    for place, words in _changes(store, measure):
+        if (place, ()) in found:  # a stated change names no other dimension: the area as a whole
+            found[(place, ())].changes.append(words)
+    for key, series in found.items():
+        series.points.sort(key=lambda p: (p.begin, p.end))
+        series.citation = citation(store, reports[key])
+    return [found[key] for key in sorted(found, key=lambda k: (k[0], [(d.name, d.label) for d in k[1]]))]
+
+
+def _observations(store: Store, measure: Measure, area: str | None) -> dict[str, Observed]:
+    """The observations of `measure` (in `area` only, when given), read from the rows that each give one
+    qualifier, agency, report or dimension of one."""
+    observed: dict[str, Observed] = {}
     for row in rows(store, "chart-observations", measure=measure.iri):
         key = place_key(row["area"], row.get("iso"))
         if area is not None and area.casefold() not in {key.casefold(), row.get("areaLabel", "").casefold()}:
             continue
-        series = found.setdefault(key, Series(measure, key, row.get("areaLabel", key)))
-        point = points.get(row["obs"])
-        if point is None:
-            begin = date.fromisoformat(row["begin"])
-            point = Point(
-                observation=row["obs"],
-                value=float(row["value"]),
-                period=row.get("periodLabel", row["begin"][:4]),
-                begin=begin,
-                end=date.fromisoformat(row["end"]) if "end" in row else begin,
-                unit=unit_label(row.get("unit", "")) or measure.unit,
-            )
-            points[row["obs"]] = point
-            series.points.append(point)
-        if "qualifierLabel" in row:
-            point.qualifiers.add(row["qualifierLabel"])
-        if "boundKind" in row:
-            point.bound = local_name(row["boundKind"])
-        if "asOf" in row:
-            year, month = row["asOf"][:7].split("-")
-            point.as_of = date(int(year), int(month), 1)
-        if "periodKind" in row:
-            point.kind = "fiscal year" if row["periodKind"].endswith("FiscalYear") else "calendar year"
+        seen = observed.get(row["obs"])
+        if seen is None:
+            seen = observed[row["obs"]] = Observed(_point(row, measure), key, row.get("areaLabel", key))
+        _annotate(seen.point, row)
         if "agency" in row:
-            point.agencies.add(short_label(row, "agency"))
+            seen.point.agencies.add(short_label(row, "agency"))
         if "report" in row:
-            reports.setdefault(key, set()).add(row["report"])
+            seen.reports.add(row["report"])
+        if "dimension" in row:
+            seen.dimensions.add(_dimension(row))
+    return observed
+
+
+def _point(row: dict[str, str], measure: Measure) -> Point:
+    """An observation's value and period, from the first of its rows."""
+    begin = date.fromisoformat(row["begin"])
+    return Point(
+        observation=row["obs"],
+        value=float(row["value"]),
+        period=row.get("periodLabel", row["begin"][:4]),
+        begin=begin,
+        end=date.fromisoformat(row["end"]) if "end" in row else begin,
+        unit=unit_label(row.get("unit", "")) or measure.unit,
+    )
+
+
+def _annotate(point: Point, row: dict[str, str]) -> None:
+    """What one row says of how firm a point is: a qualifier, a bound, the month it counts to, its kind."""
+    if "qualifierLabel" in row:
+        point.qualifiers.add(row["qualifierLabel"])
+    if "boundKind" in row:
+        point.bound = local_name(row["boundKind"])
+    if "asOf" in row:
+        year, month = row["asOf"][:7].split("-")
+        point.as_of = date(int(year), int(month), 1)
+    if "periodKind" in row:
+        point.kind = "fiscal year" if row["periodKind"].endswith("FiscalYear") else "calendar year"
+
+
+def _dimension(row: dict[str, str]) -> Dimension:
+    """One other dimension of an observation, named by the labels of its property and value."""
+    value = row["dimensionValue"]
+    return Dimension(
+        row.get("dimensionLabel", local_name(row["dimension"])),
+        row.get("dimensionValueLabel", local_name(value)),
+        value,
+    )
+
+
+def _changes(store: Store, measure: Measure) -> list[tuple[str, str]]:
+    """The changes of `measure` the report states: each one's place key and its words."""
     changes: dict[str, dict[str, str]] = {}
     qualifiers: dict[str, set[str]] = {}
     for row in rows(store, "chart-changes", measure=measure.iri):
@@ -164,14 +236,10 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
         qualifiers.setdefault(row["change"], set()).update(
             [row["qualifierLabel"]] if "qualifierLabel" in row else []
         )
-    for change, row in changes.items():
-        key = place_key(row["area"], row.get("iso"))
-        if key in found:
-            found[key].changes.append(change_words(row, qualifiers[change]))
-    for key, series in found.items():
-        series.points.sort(key=lambda p: (p.begin, p.end))
-        series.citation = citation(store, reports.get(key, set()))
-    return [found[key] for key in sorted(found)]
+    return [
+        (place_key(row["area"], row.get("iso")), change_words(row, qualifiers[change]))
+        for change, row in changes.items()
+    ]
 
 
 def change_words(row: dict[str, str], qualifiers: set[str]) -> str:

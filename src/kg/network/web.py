@@ -240,7 +240,7 @@ def _figures(found: list[series.Series]) -> list[tuple[str, list[Evidence]]]:
     evidence = evidence_for(services().values, [point.observation for _, point in points])
     return [
         (
-            f"{one.measure.label}, {one.area_label}, {point.period}: {charts.value_words(point, one.unit)}",
+            f"{one.measure.label}, {one.label}, {point.period}: {charts.value_words(point, one.unit)}",
             evidence.get(point.observation, []),
         )
         for one, point in points
