@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from kg.network.chokepoints import chokepoints
 from kg.network.layout import layered_positions
 from kg.network.model import flow_network
 from kg.network.routes import find_routes, origins, remove, restated_once
-from kg.network.views import flow_view
+from kg.network.views import flow_view, flow_words
 
 
 def run(*args: str) -> str:
@@ -40,6 +41,27 @@ def test_fentanyl_comes_from_china_via_mexico_via_canada_and_directly(store) -> 
     assert {("CN", "MX", "US"), ("CN", "CA", "US"), ("CN", "US")} <= set(routes)
     assert routes[("CN", "US")].modes == ["direct mail"]
     assert all(route.status == "reported" for route in routes.values())
+
+
+@pytest.mark.parametrize("substance", [None, "fentanyl", "heroin"])
+def test_the_words_give_each_place_every_role_it_plays(store, substance: str | None) -> None:
+    """The text alternative put each place in one column: 'from China, …; through Canada and Mexico; to
+    United States', though the United States sends precursors to Mexico and Mexico starts heroin's
+    routes and ends the precursors' one."""
+    view = flow_view(store, substance)
+    places = re.search(r"Places: (.*?)\. ", flow_words(view).description)
+    assert places
+    said = {
+        part.split(" ", 1)[0]: set(re.split(r", | and ", part.split(" ", 1)[1]))
+        for part in places.group(1).split("; ")
+    }
+    played: dict[str, set[str]] = {"from": set(), "through": set(), "to": set()}
+    for u, v, data in view.network.edges(data=True):
+        played["from" if u == data["origin"] else "through"].add(view.network.nodes[u]["label"])
+        played["to" if v == data["destination"] else "through"].add(view.network.nodes[v]["label"])
+    assert said == {role: found for role, found in played.items() if found}
+    if substance is None:
+        assert {"Mexico", "United States"} <= said["from"] and "Mexico" in said["to"]
 
 
 def test_the_us_to_mexico_precursor_leg_is_suspected(store) -> None:

@@ -11,21 +11,24 @@ from collections import defaultdict
 
 import networkx as nx
 
-from .layout import COLUMNS, column_of, flow_roles
+from .layout import COLUMNS, flow_roles
 
 PLACE_ROLES = {"sources": "from", "transit": "through", "destination": "to"}
 
 
 def describe_flows(network: nx.MultiDiGraph, title: str) -> str:
-    """'Trafficking routes of fentanyl. Places: from China; through Canada and Mexico; to the United
-    States. illicit fentanyl: China → Canada → United States; China → United States (direct mail). …'"""
+    """'Trafficking routes of fentanyl. Places: from China and United States; through Canada and Mexico;
+    to Mexico and United States. illicit fentanyl: China → Canada → United States; …'. A place is named
+    under every role it plays: under its picture column alone, the United States, which sends precursors
+    to Mexico, was no origin, and Mexico no destination."""
     if network.number_of_edges() == 0:
         return f"{title}: no routes."
     label = {node: str(data.get("label", node)) for node, data in network.nodes(data=True)}
     roles = flow_roles(network)
-    columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
-    for node in sorted(network, key=lambda n: label[n].casefold()):
-        columns[column_of(roles[node])].append(label[node])
+    columns = {
+        name: [label[node] for node in sorted(roles, key=lambda n: label[n].casefold()) if roles[node][name]]
+        for name in COLUMNS
+    }
     places = "; ".join(f"{PLACE_ROLES[name]} {_and(columns[name])}" for name in COLUMNS if columns[name])
     parts = [f"{title}.", f"Places: {places}."]
     for substance, routes in _routes(network, label).items():
