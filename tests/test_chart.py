@@ -98,3 +98,14 @@ def test_a_series_holds_observations_alike_in_every_dimension_but_the_period(sto
                     assert str(dataset.value(value, SKOS.prefLabel)) in one.label, (one.label, value)
                     named.add(dimension)
     assert {KG.originArea, KG.program} <= named
+
+
+def test_a_stated_change_writes_its_numbers_in_full() -> None:
+    """A change's factor and percentage went through "%g": six digits at most, and an exponent past them
+    ("rose 1.23457e+06%", "rose 1e-07%")."""
+    row = {"direction": "https://w3id.org/opioid-kg/id/direction/increase", "fromLabel": "2016"}
+    assert series.change_words({**row, "percent": "1234567"}, set()) == "rose 1,234,567%, 2016"
+    assert series.change_words({**row, "percent": "0.0000001"}, set()) == "rose 0.0000001%, 2016"
+    assert series.change_words({**row, "percent": "37.5"}, set()) == "rose 37.5%, 2016"
+    assert series.change_words({**row, "factor": "1234567.5"}, set()) == "grew 1,234,567.5-fold, 2016"
+    assert series.change_words({**row, "factor": "2"}, set()) == "doubled, 2016"

@@ -9,6 +9,7 @@ from datetime import date
 from kg.errors import KgError
 from kg.network.model import citation, place_key
 from kg.network.sparql import local_name, rows, short_label
+from kg.readable.values import numeral_text
 from kg.store.base import Store
 
 # QUDT units the statistics use, as a reader says them; an unknown unit shows its QUDT name.
@@ -248,11 +249,11 @@ def change_words(row: dict[str, str], qualifiers: set[str]) -> str:
     if "factor" in row and float(row["factor"]) in FACTOR_WORDS:
         verb = FACTOR_WORDS[int(float(row["factor"]))]
     elif "factor" in row:
-        verb = f"grew {float(row['factor']):g}-fold"
+        verb = f"grew {numeral_text(row['factor'])}-fold"
     else:
         verb = "rose" if rising else "fell"
         if "percent" in row:
-            verb += f" {float(row['percent']):g}%"
+            verb += f" {numeral_text(row['percent'])}%"
     bounds = sorted(qualifiers & {"more than", "less than", "nearly", "approximately"})
     if bounds:
         verb = f"{bounds[0]} {verb}"

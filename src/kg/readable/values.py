@@ -96,8 +96,13 @@ def as_number(term: TermLike) -> Decimal | None:
     """A numeric literal's value, where it is one a reader writes in words (see WORDED_DIGITS)."""
     if term.type != "literal" or term.datatype not in NUMERIC:
         return None
+    return worded_number(term.value)
+
+
+def worded_number(text: str) -> Decimal | None:
+    """The number a numeral writes, where it is one a reader writes in words (see WORDED_DIGITS)."""
     try:
-        number = Decimal(term.value)
+        number = Decimal(text)
     except InvalidOperation:
         return None
     if not number.is_finite():
@@ -108,6 +113,12 @@ def as_number(term: TermLike) -> Decimal | None:
     assert isinstance(written.exponent, int)  # a finite number's is
     worded = abs(number.adjusted()) <= WORDED_DIGITS and written.exponent >= -WORDED_DIGITS
     return number if worded and len(written.digits) <= 2 * WORDED_DIGITS else None
+
+
+def numeral_text(text: str) -> str:
+    """A numeral as a reader writes it ('1,234,567', '0.0000001'), or as written where no reader would."""
+    number = worded_number(text)
+    return text if number is None else plain_number(number)
 
 
 def with_unit(number: Decimal, unit: str | None, unit_label: str | None = None) -> str:
