@@ -109,3 +109,16 @@ def test_a_stated_change_writes_its_numbers_in_full() -> None:
     assert series.change_words({**row, "percent": "37.5"}, set()) == "rose 37.5%, 2016"
     assert series.change_words({**row, "factor": "1234567.5"}, set()) == "grew 1,234,567.5-fold, 2016"
     assert series.change_words({**row, "factor": "2"}, set()) == "doubled, 2016"
+
+
+def test_a_value_no_reader_writes_in_words_is_written_as_the_graph_gives_it() -> None:
+    """A value of 1e40 dollars made the money's rounding raise, and so the chart, its words and the charts
+    page: it is written as given, as answer pages write such a number."""
+    from datetime import date
+
+    from kg.charts.chart import axis_numbers, value_words
+
+    point = series.Point("obs", 1e40, "2017", date(2017, 1, 1), date(2017, 12, 31), "U.S. dollars")
+    assert value_words(point, "U.S. dollars") == "1e+40 U.S. dollars"
+    assert axis_numbers("U.S. dollars")(1e40) == "1e+40"
+    assert axis_numbers("U.S. dollars")(5e8) == "$500 million"

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable
-from decimal import Decimal
 
 from kg.charts.series import UNIT_LABELS, Point, Series
 from kg.network import canvas
 from kg.network.draw import save
 from kg.network.layout import PALETTE
 from kg.network.presets import PRESETS, Preset
-from kg.readable.values import money, number_with, plain_number
+from kg.readable.values import money, number_with, plain_number, worded_number
 
 SHORT_UNITS = {"hectares": "ha", "kilograms": "kg", "metric tons": "t", "percent": "%", "number": ""}
 STYLES = ("line", "bar")
@@ -36,8 +35,11 @@ PANEL_TITLES = {
 def value_words(point: Point, unit: str) -> str:
     """'> 3,925 kg (Oct–Jul)', '44,100 ha', '111 t (estimate)', '< $2.9 billion': the one wording of a
     value, with its bound, part of a period and qualifiers, for the picture, its words and its figures."""
-    number = Decimal(str(point.value))
-    text = money(number) if unit == UNIT_LABELS["USD"] else number_with(number, SHORT_UNITS.get(unit, unit))
+    number, short = worded_number(str(point.value)), SHORT_UNITS.get(unit, unit)
+    if number is None:  # past what a reader writes in words (1e40): as the graph gives it
+        text = f"{point.value} {unit}"
+    else:
+        text = money(number) if unit == UNIT_LABELS["USD"] else number_with(number, short)
     if point.bound:
         text = ("> " if point.bound == "lower" else "< ") + text
     notes = []
@@ -267,7 +269,10 @@ def axis_numbers(unit: str) -> Callable[[float, float], str]:
     and put '1e9' above the axis, which a reader takes for 0.5 dollars."""
 
     def tick(value: float, _position: float = 0) -> str:
-        number = Decimal(f"{value:.12g}")  # a tick's float, without the binary tail of 0.1 * 3
+        written = f"{value:.12g}"  # a tick's float, without the binary tail of 0.1 * 3
+        number = worded_number(written)
+        if number is None:
+            return written
         return money(number) if unit == UNIT_LABELS["USD"] else plain_number(number)
 
     return tick
