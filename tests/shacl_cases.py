@@ -647,6 +647,24 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "in the source's words: a passage of an excerpt",
     ),
     (
+        "finding whose statement is empty",
+        "DELETE { id:finding\\/crs-reports-for-public-understanding kg:statement ?s }"
+        ' INSERT { id:finding\\/crs-reports-for-public-understanding kg:statement ""@en }'
+        " WHERE { id:finding\\/crs-reports-for-public-understanding kg:statement ?s }",
+        "finding/crs-reports-for-public-understanding",
+        "FindingShape",
+        "in the source's words: a passage of an excerpt",
+    ),
+    (
+        "finding cited from a document alone, whose statement no excerpt holds",
+        'INSERT DATA { id:finding\\/cited-alone a kg:Finding ; rdfs:label "cited alone"@en ;'
+        ' kg:statement "Words of no excerpt."@en ; kg:about id:country\\/MX ;'
+        " prov:wasAttributedTo id:organization\\/crs ; dcterms:source id:document\\/crs-if10578 }",
+        "finding/cited-alone",
+        "FindingShape",
+        "in the source's words: a passage of an excerpt",
+    ),
+    (
         "excerpt that no fact cites",
         "DELETE WHERE { ?fact prov:wasDerivedFrom id:excerpt\\/multiple-harvests }",
         "excerpt/multiple-harvests",

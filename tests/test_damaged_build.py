@@ -173,6 +173,58 @@ def test_a_damaged_block_met_by_a_query_is_the_store_s_failure(project_copy: Pat
     assert ".rq" not in said, said
 
 
+def test_a_push_from_a_damaged_store_names_it_in_one_line(project_copy: Path, tmp_path: Path) -> None:
+    """`kg push` read every quad of the store, and ended in a traceback at a damaged block."""
+    from triplestores import OxigraphServer
+
+    project = _built(project_copy)
+    store = tmp_path / "copied-store"  # outside the generations: no record, read as it is
+    shutil.copytree(os.path.realpath(project / ".kg" / "store"), store)
+    _flip_bytes(store)
+    server = OxigraphServer(tmp_path / "oxigraph").start()
+    try:
+        for gsp in ((), ("--gsp", server.gsp)):  # every quad read, or each graph streamed
+            push = ("push", "--store", str(store), "--endpoint", server.query, "--update", server.update)
+            code, said = _kg(project, *push, *gsp)
+            assert code == 2 and "Traceback" not in said and said.count("\n") == 1, said
+            assert said.startswith(f"error: the store at {store} cannot be read: Corruption: "), said
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("where", ["a table file", "the record"])
+def test_what_is_not_a_file_is_refused_in_any_store(project_copy: Path, tmp_path: Path, where: str) -> None:
+    """A FIFO in a store outside the generations held `kg query`, `kg validate` and `kg serve` for
+    ever (only a recorded store's files were looked at), and so did a FIFO as the record itself."""
+    project = _built(project_copy)
+    if where == "a table file":
+        store = tmp_path / "copied-store"
+        shutil.copytree(os.path.realpath(project / ".kg" / "store"), store)
+        table = sorted(store.glob("*.sst"))[0]
+        table.unlink()
+        os.mkfifo(table)
+        expected = f"cannot be read: {table.name} is not a regular file"
+    else:
+        store = project / ".kg" / "store"
+        record = Path(os.path.realpath(store)).parent / "store-digests.json"
+        record.unlink()
+        os.mkfifo(record)
+        expected = "cannot be read: its record store-digests.json is not a regular file"
+    for command in (("query", "-e", "ASK {}"), ("validate",)):
+        code, said = _kg(project, *command, "--store", str(store), timeout=60)
+        assert code == 2 and expected in said and said.count("\n") == 1, said
+
+
+def test_a_record_nested_past_any_reading_is_said_in_one_line(project_copy: Path) -> None:
+    """A record of a hundred thousand nested lists ended `kg query` in a RecursionError's traceback."""
+    project = _built(project_copy)
+    record = Path(os.path.realpath(project / ".kg" / "store")).parent / "store-digests.json"
+    record.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, said = _kg(project, "query", "-e", "ASK {}")
+    assert code == 2 and said.count("\n") == 1, said
+    assert "the record of its files cannot be read (RecursionError)" in said, said
+
+
 WORKER_ANSWERS = """
 import sys
 import time

@@ -277,6 +277,13 @@ def test_an_accept_naming_utf8_is_answered_as_without(server, path, query, accep
     assert refused.status == 406, accept
 
 
+def test_an_error_page_for_a_browser_naming_utf8_is_a_page(server) -> None:
+    """A 404 asked for with `text/html; charset=utf-8` was answered JSON: the error's own choice of
+    page or JSON read the Accept without the charset."""
+    reply = server.get("/id/country/nowhere-at-all", "text/html; charset=utf-8")
+    assert reply.status == 404 and reply.content_type == "text/html", reply.headers
+
+
 def test_a_406_says_nothing_of_the_accept_header_it_was_asked_with(server) -> None:
     """The header's text was used as a format template: `{kind:>200000000}` answered 200 MB, `{0}` a
     500. The message is kept with the answer for other clients too, so it holds nothing of the request."""

@@ -262,13 +262,22 @@ def _add_result(report: Graph, shapes: Graph, query: ShapeQuery, focus: Node, va
     report.add((result, SH.sourceShape, query.source_shape))
     report.add((result, SH.sourceConstraintComponent, query.component))
     if query.message is not None:
-        report.add((result, SH.resultMessage, query.message))
+        report.add((result, SH.resultMessage, _as_the_references_write(query)))
     if value is not None:
         report.add((result, SH.value, value))
     if query.path is not None:
         report.add((result, SH.resultPath, query.path))
         if isinstance(query.path, BNode):
             report += shapes.cbd(query.path)
+
+
+def _as_the_references_write(query: ShapeQuery) -> Literal:
+    """A result's message as pyshacl and Jena both write it: the shape's `sh:message` with its language
+    tag for a core constraint, its text alone for a SPARQL-based one."""
+    assert query.message is not None
+    if query.component == SH.SPARQLConstraintComponent:
+        return Literal(str(query.message))
+    return query.message
 
 
 def _with_pyshacl(

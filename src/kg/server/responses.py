@@ -97,14 +97,18 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
     accept = request.accept_mimetypes
     if not accept:
         return next(iter(media.values()))
-    types = list(media) + (["text/html"] if html else [])
-    # Every answer is UTF-8, and says so: a client asking for that charset asks for what is sent (the
-    # Accept reader matches a parameter only where the type offered has it too).
-    best = accept.best_match([*types, *(f"{media_type}; {UTF8}" for media_type in types)])
+    best = best_type(list(media) + (["text/html"] if html else []))
     if best is None:
         return None
-    bare = best.removesuffix(f"; {UTF8}")
-    return "html" if bare == "text/html" else media[bare]
+    return "html" if best == "text/html" else media[best]
+
+
+def best_type(types: list[str]) -> str | None:
+    """The one of `types` the request's Accept prefers, None when it accepts none. Every answer is
+    UTF-8: a client asking for that charset asks for what is sent (the Accept reader matches a
+    parameter only where the type offered has it too)."""
+    best = request.accept_mimetypes.best_match([*types, *(f"{media_type}; {UTF8}" for media_type in types)])
+    return None if best is None else best.removesuffix(f"; {UTF8}")
 
 
 def accept_too_long() -> bool:
@@ -149,10 +153,7 @@ def error_response(
     if line is not None:
         body.update(line=line, column=column)
     chosen_by_accept = not request.path.startswith(("/api/", "/sparql"))  # those answer JSON alone
-    wants_html = (
-        not accept_too_long()
-        and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-    )
+    wants_html = not accept_too_long() and best_type(["application/json", "text/html"]) == "text/html"
     if wants_html and chosen_by_accept:
         response = Response(
             render_template("error.html", error=body), content_type="text/html; charset=utf-8"

@@ -141,7 +141,8 @@ class EmbeddedStore:
         thread, so that sending a large graph starts at once. The stream ends cleanly only if it held
         `count` triples; otherwise it raises, so that a cut stream never passes for a whole graph."""
         read_end, write_end = os.pipe()
-        writer = threading.Thread(target=self._dump_into, args=(iri, write_end), daemon=True)
+        failed: list[StoreUnreadable] = []  # what the writing thread met in the store, said here
+        writer = threading.Thread(target=self._dump_into, args=(iri, write_end, failed), daemon=True)
         writer.start()
         lines = 0
         with open(read_end, "rb") as source:
@@ -149,15 +150,21 @@ class EmbeddedStore:
                 lines += chunk.count(b"\n")
                 yield chunk
         writer.join()
+        if failed:
+            raise failed[0]
         if lines != count:
             raise OSError(f"the local store wrote {lines} of the {count} triples of {iri}")
 
-    def _dump_into(self, iri: str, write_end: int) -> None:
-        """Write graph `iri` into the pipe, by its path, so that the store writes without the GIL."""
+    def _dump_into(self, iri: str, write_end: int, failed: list[StoreUnreadable]) -> None:
+        """Write graph `iri` into the pipe, by its path, so that the store writes without the GIL; a
+        block of the store that cannot be read is put in `failed`."""
         try:
-            self._store.dump(
-                f"/dev/fd/{write_end}", format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)
-            )
+            with store_failures(self.path):
+                self._store.dump(
+                    f"/dev/fd/{write_end}", format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri)
+                )
+        except StoreUnreadable as error:
+            failed.append(error)
         except OSError:
             pass  # a pipe cannot be synced at the end, nor written once its reader left: the count tells
         finally:
@@ -165,4 +172,5 @@ class EmbeddedStore:
 
     def quads(self) -> list[ox.Quad]:
         """Every quad in the store."""
-        return list(self._store)
+        with store_failures(self.path):
+            return list(self._store)

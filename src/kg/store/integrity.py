@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from kg.store.base import StoreUnreadable
@@ -50,18 +51,27 @@ def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
     changed, missing, added or not a regular file (a FIFO would hold any reading). Each file is read
     `whole`, or only where its size is the recorded one and its time is not. A store outside a
     build's generations has no record, nor has one an older build wrote: nothing to compare, unless
-    it must be `recorded` (one the build itself reuses)."""
+    it must be `recorded` (one the build itself reuses); what is not a regular file among its files
+    is said either way, as reading or opening it would wait for ever."""
     real = Path(os.path.realpath(store))
+    try:
+        if odd := _not_regular(real):  # with a record or without: a FIFO would hold the opening too
+            return odd
+    except OSError as error:
+        return f"its files cannot be read ({error.strerror or error}: {error.filename})"
     folder = generation_folder(real)
     unrecorded = "its build recorded no digests of its files" if recorded else ""
     if folder is None:
         return unrecorded
+    record = folder / RECORD
     try:
-        expected = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+        if not stat.S_ISREG(record.stat().st_mode):
+            return f"its record {RECORD} is not a regular file"
+        expected = json.loads(record.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return unrecorded
-    except (OSError, ValueError) as error:
-        return f"the record of its files cannot be read ({error})"
+    except (OSError, ValueError, RecursionError) as error:
+        return f"the record of its files cannot be read ({type(error).__name__})"
     if not isinstance(expected, dict):
         return "the record of its files cannot be read (not a JSON object)"
     try:
@@ -74,13 +84,19 @@ def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
     return ""
 
 
+def _not_regular(store: Path) -> str:
+    """The first of the store's files that is not a regular file, said; "" when all are."""
+    for path in sorted(store.iterdir()):
+        if not stat.S_ISREG(path.stat().st_mode):
+            return f"{path.name} is not a regular file"
+    return ""
+
+
 def _file_damage(name: str, entry: object, path: Path | None, whole: bool) -> str:
     if path is None:
         return f"{name} is missing"
     if entry is None:
         return f"{name} was added after the build"
-    if not path.is_file():
-        return f"{name} is not a regular file"
     if not (isinstance(entry, list) and len(entry) == 3):
         return f"the record of {name} cannot be read"
     size, time_ns, sha256 = entry
