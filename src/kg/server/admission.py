@@ -45,18 +45,19 @@ def client_key(address: str) -> str:
 
 
 class TooMany(KgError):
-    """A client already runs, and waits for, as many queries as it may."""
+    """A client already runs, and waits for, as many queries as it may; the message names the limit."""
 
     status = 429
 
 
 class ClientSlots:
-    """At most `limit` queries in flight per client key and as many waiting for at most `wait` seconds;
-    None is the server itself, never limited."""
+    """At most `limit` of a client's `what` (a plural noun) in flight per client key and as many
+    waiting for at most `wait` seconds; None is the server itself, never limited."""
 
-    def __init__(self, limit: int, wait: float) -> None:
+    def __init__(self, limit: int, wait: float, what: str = "queries") -> None:
         self.limit = limit
         self.wait = wait
+        self.what = what
         self._running: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
         self._freed = threading.Condition()
@@ -80,14 +81,14 @@ class ClientSlots:
         with self._freed:
             if self._running.get(client, 0) >= self.limit:
                 if self._waiting.get(client, 0) >= self.limit:
-                    raise TooMany(client)
+                    raise TooMany(_full(self.limit, self.what))
                 self._waiting[client] = self._waiting.get(client, 0) + 1
                 deadline = time.monotonic() + self.wait
                 try:
                     while self._running.get(client, 0) >= self.limit:
                         left = deadline - time.monotonic()
                         if left <= 0:
-                            raise TooMany(client)
+                            raise TooMany(_waited(self.limit, self.what, self.wait))
                         self._freed.wait(left)
                 finally:
                     self._waiting[client] -= 1
@@ -96,11 +97,30 @@ class ClientSlots:
             self._running[client] = self._running.get(client, 0) + 1
 
 
+def _full(limit: int, what: str) -> str:
+    """Why a client's request is refused at once: the limit it reached, as it is set."""
+    return (
+        f"this client already has {limit} {what} under way at once and {limit} more waiting for their turn, "
+        "as many as it may; wait for an answer first"
+    )
+
+
+def _waited(limit: int, what: str, wait: float) -> str:
+    """Why a client's request that waited for its turn is refused: none of its own ended in time."""
+    return (
+        f"this client's {limit} {what} under way at once did not end within the {wait:g} s a request "
+        "waits for its turn; ask again"
+    )
+
+
 class Busy(KgError):
     """Every HTTP thread the server keeps for costly work is taken: a query, a picture or a search is
     refused at once rather than parked in a thread."""
 
     status = 503
+
+
+COSTLY = "costly requests (queries, pictures, searches)"
 
 
 class Gate:
@@ -113,15 +133,24 @@ class Gate:
     draw holds its thread: without the gate, sixteen requests for pictures, from one client or from
     eight, held every thread and a bystander waited 9–12 s for a static file. Work within work (a
     picture's queries) is one request: a thread already inside passes again. None is the server
-    itself, never held to it."""
+    itself, never held to it.
 
-    def __init__(self, capacity: int, per_client: int, reserve: int = 0) -> None:
+    A client's requests past its `per_client` wait, at most as many and for at most `wait` seconds,
+    for one of its own to end, in threads no one else needs: they count in the capacity, and a
+    request of another client that finds it full takes the place of the latest of them, which is
+    refused (429). A browser asks for every picture of a page at once; refused at once, a first
+    visit to the charts page showed two of its five pictures broken."""
+
+    def __init__(self, capacity: int, per_client: int, reserve: int = 0, wait: float = 0.0) -> None:
         self.capacity = capacity
         self.per_client = per_client
         self.reserve = reserve
+        self.wait = wait
         self._inside: dict[str, int] = {}
         self._ranks = [0, 0, 0]  # how many holders of each rank
-        self._lock = threading.Lock()
+        self._waiting: dict[str, list[object]] = {}  # each client's requests waiting for their turn
+        self._gave_way: set[object] = set()  # waiting requests whose place another client took
+        self._freed = threading.Condition()
         self._depth = threading.local()
 
     @contextmanager
@@ -134,13 +163,8 @@ class Gate:
             finally:
                 self._depth.value = depth
             return
-        with self._lock:
-            total = sum(self._ranks)
-            before_someone = any(self._ranks[rank + 1 :])
-            if total >= self.capacity + (self.reserve if before_someone else 0):
-                raise Busy("the server is busy with costly work; try again in a moment")
-            if self._inside.get(client, 0) >= self.per_client:
-                raise TooMany(client)
+        with self._freed:
+            self._enter(client, rank)
             self._inside[client] = self._inside.get(client, 0) + 1
             self._ranks[rank] += 1
         self._depth.value = 1
@@ -148,8 +172,59 @@ class Gate:
             yield
         finally:
             self._depth.value = 0
-            with self._lock:
+            with self._freed:
                 self._ranks[rank] -= 1
                 self._inside[client] -= 1
                 if not self._inside[client]:
                     del self._inside[client]
+                self._freed.notify_all()
+
+    def _enter(self, client: str, rank: int) -> None:
+        """Room for one more of `client`'s requests, at once or after its turn; the lock is held."""
+        full = self._taken() >= self.capacity + (self.reserve if any(self._ranks[rank + 1 :]) else 0)
+        if self._inside.get(client, 0) < self.per_client:
+            if full and not self._make_way(client):
+                raise Busy("the server is busy with costly work; try again in a moment")
+            return
+        if full or len(self._waiting.get(client, ())) >= self.per_client:
+            raise TooMany(_full(self.per_client, COSTLY))
+        self._wait_for_turn(client)
+
+    def _taken(self) -> int:
+        """Threads costly work holds: requests inside the gate and those waiting for their turn."""
+        return sum(self._ranks) + sum(len(waiting) for waiting in self._waiting.values())
+
+    def _make_way(self, client: str) -> bool:
+        """Tell the latest waiting request of the client with the most waiting (not `client`) to give
+        its place up; whether there was one."""
+        others = [waiting for owner, waiting in self._waiting.items() if owner != client and waiting]
+        if not others:
+            return False
+        self._gave_way.add(max(others, key=len).pop())
+        self._freed.notify_all()
+        return True
+
+    def _wait_for_turn(self, client: str) -> None:
+        """Wait, counted in the capacity, until one of `client`'s own requests inside ends."""
+        me = object()
+        waiting = self._waiting.setdefault(client, [])
+        waiting.append(me)
+        deadline = time.monotonic() + self.wait
+        try:
+            while me not in self._gave_way:
+                if self._inside.get(client, 0) < self.per_client:
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TooMany(_waited(self.per_client, COSTLY, self.wait))
+                self._freed.wait(left)
+            raise TooMany(
+                f"this client already has {self.per_client} {COSTLY} under way at once, and this one's "
+                "place in line went to another client's request; ask again"
+            )
+        finally:
+            self._gave_way.discard(me)
+            if me in waiting:
+                waiting.remove(me)
+            if not waiting and self._waiting.get(client) is waiting:
+                del self._waiting[client]

@@ -105,7 +105,7 @@ class Services:
             memory_mb=config.worker_memory_mb or None,
             on_answer=cache_status.note,
             forks=ForkServer(holding=str(served.local)) if holding else None,
-            gate=Gate(*config.costly_threads),
+            gate=Gate(*config.costly_threads, wait=config.queue_wait),
         )
         self.store = BoundedStore(self.pool, config.own_max_rows, client)
         self._derived: dict[Hashable, object] = {}

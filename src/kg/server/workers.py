@@ -178,8 +178,10 @@ class WorkerPool:
         self.timeout = timeout
         self.queue_wait = queue_wait
         self.cache = cache
-        self.slots = ClientSlots(client_limit, queue_wait)
-        self.work_slots = ClientSlots(WORK_PER_CLIENT, queue_wait)
+        self.slots = ClientSlots(client_limit, queue_wait, "queries" if client_limit > 1 else "query")
+        self.work_slots = ClientSlots(
+            WORK_PER_CLIENT, queue_wait, "pictures, searches or readings of queries"
+        )
         self.gate = gate or Gate(1 << 30, 1 << 30)  # the HTTP threads costly work may hold; any, unless given
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
@@ -330,8 +332,8 @@ class WorkerPool:
                 with self._held(client), self.slots.slot(client):
                     self._on_answer(False)
                     cached = self._run(query, client)
-            except TooMany:
-                raise self._too_many(f"runs {self.slots.limit} queries") from None
+            except TooMany as refused:
+                raise self._too_many(refused) from None
             if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
                 size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)
                 self.cache.put(query, cached, size + len(query.text) + 256)
@@ -357,14 +359,12 @@ class WorkerPool:
                     return work()
                 finally:
                     self.usage.charge(client, time.thread_time() - started)
-        except TooMany:
-            raise self._too_many(
-                f"has {WORK_PER_CLIENT} pictures, searches or readings of queries under way"
-            ) from None
+        except TooMany as refused:
+            raise self._too_many(refused) from None
 
     @contextmanager
     def _held(self, client: str | None) -> Iterator[None]:
-        """Costly work holds one of the HTTP threads the gate allows it, or is refused at once; the
+        """Costly work holds one of the HTTP threads the gate allows it, after its turn, or is refused; the
         server's own reading ahead (`in_background`) holds none, in a thread of its own."""
         try:
             with self.gate.held(client if held_to_budget() else None, self._rank(client)):
@@ -380,10 +380,9 @@ class WorkerPool:
             return 2
         return 0 if self.usage.known_for(client) > KNOWN_AFTER else 1
 
-    def _too_many(self, doing: str) -> ServiceError:
-        return ServiceError(
-            429, f"this client already {doing} and waits for as many; wait for an answer first", retry_after=1
-        )
+    def _too_many(self, refused: TooMany) -> ServiceError:
+        """A client's refusal for its share, as a 429 that says which limit it reached."""
+        return ServiceError(429, refused.message, retry_after=1)
 
     def within_budget(self, client: str | None) -> None:
         """Refuse (429, with Retry-After) a client past its budget of worker-seconds, unless the query
