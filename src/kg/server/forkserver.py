@@ -19,6 +19,7 @@ the first fork.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import select
 import selectors
@@ -29,14 +30,16 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from contextlib import suppress
 
 from kg.processes import die_with
 
 from . import guard, held
+from .log_lines import configure_logging
 from .sandbox import worker_environment
+
+log = logging.getLogger(__name__)
 
 _MAIN = (
     "import sys; from kg.server.forkserver import serve; from kg.server.worker import worker_main; "
@@ -288,6 +291,7 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
     each socket received, report its pid (with a pidfd) or why it could not fork, and report each
     worker's exit as it is reaped; return when the pool closes. Its workers die with it. With
     `holding`, the store at that path is first copied into memory for every worker to read."""
+    configure_logging(logging.WARNING)  # here and in every worker: what a client's query makes a library log
     guard.read("ASK {}", frozenset())  # rdflib's SPARQL grammar is built once, for every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
     control = socket.socket(fileno=fd)
@@ -337,7 +341,7 @@ def _hold(path: str, control: socket.socket) -> None:
     try:
         held.hold(path)
     except (OSError, MemoryError) as error:
-        sys.stderr.write(f"the store at {path} could not be held in memory: {error}\n")
+        log.error("the store at %s could not be held in memory: %s", path, error)
         sys.exit(1)
     finally:
         copied.set()
@@ -391,7 +395,7 @@ def _run_worker(
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         main(fd)
     except BaseException:  # noqa: BLE001 - whatever ends the worker, the process must end here
-        traceback.print_exc()
+        log.exception("a query worker failed")
         code = 1
     finally:
         os._exit(code)

@@ -3,6 +3,7 @@ queries over its pipe, one at a time (`kg.server.workers` holds the pool's side)
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from kg.errors import KgError
@@ -14,6 +15,8 @@ from . import engine_plan, guard, held
 from .engine_plan import PlanCheck
 from .messages import Answer, ClientText, Failure, Query, Ready, Setup, Unready
 from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
+
+log = logging.getLogger(__name__)
 
 # The parser recurses about 400 frames per bracket level; guard.precheck bounds the levels.
 _RECURSION_LIMIT = 60_000
@@ -90,11 +93,11 @@ def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> 
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         return Answer(result.kind, chosen, body, result.truncated, count)
     except StoreFailed as error:  # before the others: the store's words are never a client's error
-        sys.stderr.write(f"the store behind: {error}\n")  # for the operator, in the server's log
+        log.warning("the store behind: %s", error)  # for the operator, in the server's log
         own = query.client is None  # the server's own query, which the store refusing is no client's fault
         return Failure(502 if own and error.status == 400 else error.status, error.public)
     except StoreUnreadable as error:  # a block of the store damaged since it was taken up
-        sys.stderr.write(f"{error}\n")  # for the operator: its path and RocksDB's words are no client's
+        log.warning("%s", error)  # for the operator: its path and RocksDB's words are no client's
         return Failure(500, "the store could not be read")
     except guard.Refused as refused:
         return Failure(refused.status, refused.message, refused.line, refused.column)
