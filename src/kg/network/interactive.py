@@ -112,6 +112,17 @@ def _evidence_text(data: dict) -> str:
     return "\n".join(lines)
 
 
+# What JSON may hold that HTML reads inside a script (`</script`, `<!--<script`, which keeps the script open
+# past its end) or that ends a line in older JavaScript, written as JSON's escapes: the same text to JSON.
+_IN_SCRIPT = {ord(character): f"\\u{ord(character):04x}" for character in "<>&\u2028\u2029"}
+
+
+def script_json(value: object) -> str:
+    """`value` as JSON to write inside a <script>: a label is data, and only `</` was escaped, so a
+    label holding `<!--<script` left the picture's script unfinished and the page drew nothing."""
+    return json.dumps(value, ensure_ascii=False).translate(_IN_SCRIPT)
+
+
 def interactive_html(
     network: nx.MultiDiGraph,
     *,
@@ -135,7 +146,7 @@ def interactive_html(
         f'<li><span class="swatch{looks[kind]}"></span>{kind}</li>' for kind in line_kinds(network)
     )
     graph = network_data(network)
-    data = json.dumps(graph, ensure_ascii=False).replace("</", "<\\/")
+    data = script_json(graph)
     if script_url is None:
         script = "<script>" + vis_network_file("min.js").replace("</script", "<\\/script") + "</script>"
     else:
