@@ -8,6 +8,7 @@ site's stylesheet, so the page needs no inline style or script.
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from collections import defaultdict
@@ -15,7 +16,7 @@ from collections import defaultdict
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from kg.namespaces import ID, KG, PREFIXES, QUDT
 
@@ -51,10 +52,39 @@ def documentation(graph: Graph) -> str:
         if triple[0] not in schemes:
             described.add(triple)
     tell_apart(described)
+    texts = as_tokens(described)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         page = str(OntPub(ontology=described).make_html())
-    return anchored(framed(page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")]))
+    body = anchored(framed(page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")]))
+    body = _TOKEN_NAMED.sub(lambda found: found[1] + html.escape(fragment_id(texts[int(found[2])])), body)
+    return _TOKEN.sub(lambda found: html.escape(texts[int(found[1])]), body)
+
+
+def fragment_id(label: str) -> str:
+    """The id pyLODE makes of a label, as it would have made it of the literal rather than its token:
+    without spaces, characters past ASCII or `&`."""
+    return "".join(character for character in label if " " < character < "\x80" and character != "&")
+
+
+# A literal's stand-in while pyLODE writes the page: letters and digits, which Markdown leaves as they are.
+_TOKEN = re.compile(r"kgliteral(\d+)x")
+_TOKEN_NAMED = re.compile(r'(\bid="|\bhref="#)kgliteral(\d+)x(?=")')  # an id pyLODE made of a literal
+_TEXTS = {None, XSD.string, RDF.HTML, RDF.XMLLiteral}  # the datatypes of literals read as text
+
+
+def as_tokens(graph: Graph) -> list[str]:
+    """Each text literal of `graph` (but one pyLODE links, starting with `http`) replaced by a token, in
+    place; the texts, by token number. pyLODE writes a literal through Markdown, whose output keeps
+    HTML: a definition holding `<a href="javascript:…">`, a Markdown link to `javascript:`, a form or
+    an image with `onerror` came out live on the page. The texts are escaped where the tokens stand."""
+    numbers: dict[str, int] = {}  # one token a text: pyLODE shows a text given twice once
+    for s, p, o in list(graph):
+        if isinstance(o, Literal) and o.datatype in _TEXTS and not str(o).startswith("http"):
+            graph.remove((s, p, o))
+            number = numbers.setdefault(str(o), len(numbers))
+            graph.add((s, p, Literal(f"kgliteral{number}x", lang=o.language)))
+    return list(numbers)
 
 
 # A term's entry: pyLODE's division and id, then, first in its table, the term's IRI.
