@@ -11,7 +11,8 @@ from rdflib import URIRef
 
 from kg.build.queries import sparql
 from kg.errors import KgError
-from kg.files import read_file, read_text
+from kg.evidence.texts import read_source_text
+from kg.files import read_file
 from kg.store.base import selected, term_order
 
 
@@ -25,7 +26,7 @@ class SourceText:
 
     @property
     def text(self) -> str:
-        return read_text(self.path, "source text", whole=True)
+        return read_source_text(self.path)
 
     def named(self, sources_dir: Path) -> str:
         """The text's path as recorded: under `sources_dir` relative to it, else (a path the checks

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.evidence.facts import Evidence, evidence_for
-from kg.evidence.texts import source_text_path
+from kg.evidence.texts import read_source_text, source_text_path
 from kg.query.run import QueryResult
 from kg.readable.labels import labels_for
 from kg.readable.table import readable
@@ -51,7 +51,7 @@ def readable_text(sources: Path, store: Store, result: QueryResult) -> str:
         if path is None:
             return item.excerpt
         if item.file not in texts:
-            texts[item.file] = path.read_text("utf-8") if path.is_file() else ""
+            texts[item.file] = read_source_text(path) if path.is_file() else ""
         line = texts[item.file].count("\n", 0, item.start) + 1
         return f"{path}:{line}"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, render_template
 
 from kg.evidence.quotes import clean_quote
-from kg.evidence.texts import source_text_path
+from kg.evidence.texts import read_source_text, source_text_path
 from kg.query.internal import typed
 
 from .services import services
@@ -63,7 +63,7 @@ def source_view(document: str) -> Response:
     path = source_text_path(state.config.sources, file_name)
     if path is None or not path.is_file():
         raise ServiceError(404, f"the text of {document} ({file_name}) is not under {state.config.sources}")
-    text = path.read_text("utf-8")
+    text = read_source_text(path)
     spans: list[tuple[int, int, str]] = []
     quotes: dict[str, str] = {}
     for row in state.select(*typed("source-excerpts", doc=iri)):
