@@ -585,7 +585,7 @@ def test_a_question_asked_with_other_values_says_so_under_its_heading(client) ->
         "/queries/fentanyl-routes?run=1&substance=substance:heroin&destination=Mexico",
         headers={"Accept": "text/html"},
     ).get_data(as_text=True)
-    assert "Asked with substance: heroin; destination: Mexico." in asked
+    assert "Asked with substance: <bdi>heroin</bdi>; destination: <bdi>Mexico</bdi>." in asked
     plain = client.get("/queries/fentanyl-routes?run=1", headers={"Accept": "text/html"}).get_data(
         as_text=True
     )

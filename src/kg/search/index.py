@@ -13,7 +13,7 @@ import bisect
 import math
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -149,6 +149,15 @@ class SearchResult:
     holdings: dict[str, int] = field(default_factory=dict)  # entries per kind, said when nothing matched
     partial: str = ""  # why only the things named exactly so were looked for, when the index was out of reach
     some_words: bool = False  # no thing holds every word: the hits hold most of them
+    total: int = 0  # things matching in all, of which `hits` are the first
+    counts: dict[str, int] = field(default_factory=dict)  # things matching of each kind, in all
+
+    def keep(self, hits: list[Hit], limit: int) -> None:
+        """The first `limit` of `hits` as the answer's, and how many there are in all and of each kind:
+        a page showing fifty called them all, and counted its kinds over the first hundred."""
+        self.hits = hits[:limit]
+        self.total = len(hits)
+        self.counts = dict(Counter(hit.kind for hit in hits))
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -162,6 +171,8 @@ class SearchResult:
             "holdings": self.holdings,
             "partial": self.partial or None,
             "some_words": self.some_words,
+            "total": self.total,
+            "counts": self.counts,
         }
 
 
@@ -214,14 +225,39 @@ class SearchIndex:
         return found
 
     def search(self, text: str, kinds: Iterable[str] = (), limit: int = 20) -> SearchResult:
-        """Entries matching every word of `text` (of the given kinds), best first; TooLong past
-        MAX_TEXT characters or MAX_WORDS words."""
+        """Entries matching every word of `text` (of the given kinds), best first, or the one entry a
+        full IRI names; how many match in all, and of each kind; TooLong past MAX_TEXT characters or
+        MAX_WORDS words."""
         check_length(text)
-        words = [w for w in tokens(text) if w not in STOPWORDS] or tokens(text)
         wanted = set(kinds)
         result = SearchResult(text, [])
+        named = self._named_by_iri(text)
+        if named is not None:
+            hits = [named] if not wanted or named.kind in wanted else []
+        else:
+            hits = self._word_hits(text, wanted, result)
+        result.keep(hits, limit)
+        if not any(hit.kind != "term" for hit in result.hits):
+            if not wanted:
+                result.nearby = [(term, self._instances(term.iri)) for term in result.hits]
+                result.nearby = [(term, found) for term, found in result.nearby if found]
+            if not result.nearby:  # said also when no word of the text could be searched (`*`, `((`)
+                result.holdings = self.kinds()
+        return result
+
+    def _named_by_iri(self, text: str) -> Hit | None:
+        """The entry `text` names by its full IRI (bare or in angle brackets): its words (`https`,
+        `w3id`, `org`, …) found nothing, or everything."""
+        iri = text.strip().removeprefix("<").removesuffix(">").strip()
+        entry = self.entries.get(iri)
+        return None if entry is None else Hit(iri, entry.label, entry.kind, 100.0, "IRI", iri)
+
+    def _word_hits(self, text: str, wanted: set[str], result: SearchResult) -> list[Hit]:
+        """Every entry matching the words of `text`, best first; the words read as others, and whether
+        the hits hold only some of the words, noted in `result`."""
+        words = [w for w in tokens(text) if w not in STOPWORDS] or tokens(text)
         if not words:
-            return result
+            return []
         variants = [self._variants(word, i == len(words) - 1) for i, word in enumerate(words)]
         for word, found in zip(words, variants, strict=True):
             if word not in self.postings and found:
@@ -239,14 +275,7 @@ class SearchIndex:
             # sentence or a name with a word the graph does not use ("Sinaloa cartel").
             hits = self._hits(set.union(*matching), query, weighted, wanted, (len(words) + 1) // 2)
             result.some_words = bool(hits)
-        result.hits = hits[:limit]
-        if not any(hit.kind != "term" for hit in result.hits):
-            if not wanted:
-                result.nearby = [(term, self._instances(term.iri)) for term in result.hits]
-                result.nearby = [(term, found) for term, found in result.nearby if found]
-            if not result.nearby:
-                result.holdings = self.kinds()
-        return result
+        return hits
 
     def _hits(
         self,

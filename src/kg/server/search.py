@@ -7,6 +7,7 @@ store is read-only; a search then costs no query at all.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from typing import cast
 
@@ -125,11 +126,13 @@ def _named_only(
     state: Services, text: str, kinds: list[str], limit: int, refusal: ServiceError, why: str
 ) -> SearchResult:
     """The things named exactly `text`, said to be only those because `why`; `refusal` where none is."""
-    hits = named_hits(state, text, kinds, limit)
+    hits = named_hits(state, text, kinds, MAX_LIMIT)
     if not hits:
         raise refusal
     named = f"only what bears the name {text.strip()!r}, in that case or another: {why}"
-    return SearchResult(text, hits, partial=named)
+    result = SearchResult(text, [], partial=named)
+    result.keep(hits, limit)
+    return result
 
 
 @blueprint.get("/api/search")
@@ -163,13 +166,11 @@ def search_page() -> Response:
     facets: dict[str, int] = {}
     if result is not None:
         # in part, the index is out of reach or being read: the names alone, without a second wait
-        every = (
-            named_hits(state, text, [], MAX_LIMIT)
+        facets = (
+            Counter(hit.kind for hit in named_hits(state, text, [], MAX_LIMIT))
             if result.partial
-            else searched(state, text, [], MAX_LIMIT).hits
+            else searched(state, text, [], 1).counts
         )
-        for hit in every:
-            facets[hit.kind] = facets.get(hit.kind, 0) + 1
     return unkept(
         Response(
             render_template(
