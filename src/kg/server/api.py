@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from kg.query.catalogue import CatalogueError, NamedQuery
@@ -52,18 +54,25 @@ def describe(query: NamedQuery) -> dict[str, object]:
     }
 
 
-def with_defaults(query: NamedQuery) -> str:
+def with_defaults(query: NamedQuery, given: Mapping[str, str] | None = None) -> str:
     """A catalogue query as standalone SPARQL, as the editor opens it and the listing gives it to run
-    anywhere: its parameters' defaults written in as `kg query` binds them, in the query's own blocks
+    anywhere: its parameters' values written in as `kg query` binds them, in the query's own blocks
     of values where it has them, else in a VALUES block opening its WHERE pattern (a clause appended
-    after the query would leave the own blocks empty). A parameter without a default is left for the
-    analyst to bind: unbound, its own blocks empty. A text that takes no values stays as written: one
-    such question must not take the editor from the others."""
-    defaults = {p.name: p.bind(p.fallback) for p in query.parameters if p.fallback is not None}
+    after the query would leave the own blocks empty). The values are those `given` (resolved: IRIs,
+    not names), the defaults for the rest; given values that do not bind leave the defaults alone. A
+    parameter without a value is left for the analyst to bind: unbound, its own blocks empty. A text
+    that takes no values stays as written: one such question must not take the editor from the
+    others."""
+    values = {p.name: p.fallback for p in query.parameters if p.fallback is not None} | dict(given or {})
     try:
-        return with_values(query.text, binding_terms(defaults))
+        bound = {name: query.parameter(name).bind(raw) for name, raw in values.items() if raw is not None}
+        return with_values(query.text, binding_terms(bound))
     except NotAQuery:
         return query.text
+    except CatalogueError:
+        if given:
+            return with_defaults(query)
+        raise
 
 
 def find(name: str) -> NamedQuery:

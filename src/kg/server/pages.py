@@ -234,8 +234,9 @@ def named_page(name: str) -> Response:
     result = error = None
     state = services()
     unresolved: ServiceError | None = None
+    resolved: dict[str, str] = {}  # the values given, as IRIs, once each name is found
     try:  # once for the form and the answer: a name may need the search index, waited for each time
-        shown = resolve_given(query, given)
+        shown = resolved = resolve_given(query, given)
     except Unresolved as failure:
         shown, unresolved = given, ServiceError(400, str(failure))  # said when the question is asked
     except ServiceError as failure:  # a name is looked up in the search index, which may be refused
@@ -267,7 +268,7 @@ def named_page(name: str) -> Response:
                 query=query,
                 given=given,
                 error=error,
-                editor=with_defaults(query),
+                editor=with_defaults(query, resolved),
                 kinds={p.name: kinds.get(p.default or "", "") for p in query.parameters},
                 chosen_labels={name: labels.get(value, "") for name, value in iri_values.items()},
                 enum_labels=labels,
