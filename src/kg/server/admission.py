@@ -182,11 +182,12 @@ class Gate:
     def _enter(self, client: str, rank: int) -> None:
         """Room for one more of `client`'s requests, at once or after its turn; the lock is held."""
         full = self._taken() >= self.capacity + (self.reserve if any(self._ranks[rank + 1 :]) else 0)
-        if self._inside.get(client, 0) < self.per_client:
-            if full and not self._make_way(client):
-                raise Busy("the server is busy with costly work; try again in a moment")
+        within = self._inside.get(client, 0) < self.per_client
+        if full and not (within and self._make_way(client)):  # no thread to work or wait in
+            raise Busy("the server is busy with costly work; try again in a moment")
+        if within:
             return
-        if full or len(self._waiting.get(client, ())) >= self.per_client:
+        if len(self._waiting.get(client, ())) >= self.per_client:
             raise TooMany(_full(self.per_client, COSTLY))
         self._wait_for_turn(client)
 
