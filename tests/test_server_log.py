@@ -8,12 +8,16 @@ literals wrote 1,801 lines to the log through Python's last-resort handler.
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import time
 from collections.abc import Iterator
 
 import pytest
 from server_fixtures import RunningServer, start_server
+
+from kg.server.log_lines import OneLine, Seldom
 
 XSD = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
 # Literals rdflib cannot read as their datatype, 200 of each kind in a query.
@@ -49,3 +53,36 @@ def test_literals_a_query_cannot_read_write_a_line_or_two_to_the_log_not_traceba
     assert all(STAMPED.match(line) for line in lines), lines[:20]
     # Six requests, and a warning from the place rdflib warns at, once in the minute, in each worker.
     assert len(lines) <= 2 * len(BAD) + 2, lines
+
+
+def records_written(name: str, times: int) -> list[str]:
+    """The lines the server's log set-up writes for `times` warnings with a traceback from one place of
+    the logger `name`."""
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(OneLine())
+    handler.addFilter(Seldom())
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        for n in range(times):
+            try:
+                raise ValueError(f"failure {n}\nsecond line")
+            except ValueError:
+                logger.warning("page %d refused", n, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    return written.getvalue().splitlines()
+
+
+def test_a_place_in_the_code_logs_once_a_minute_as_one_line() -> None:
+    lines = records_written("kg.server.worker", 3)
+    assert len(lines) == 1 and "page 0 refused (ValueError: failure 0 at " in lines[0], lines
+
+
+def test_the_reading_of_a_build_logs_every_page_it_reads_with_its_traceback() -> None:
+    """Since the log was bounded, the reading of a build said the first page it refused alone."""
+    lines = records_written("kg.server.read_ahead", 3)
+    said = [line.split(" ", 2)[2] for line in lines if line.endswith("refused")]
+    assert said == ["page 0 refused", "page 1 refused", "page 2 refused"], lines
+    assert sum("Traceback" in line for line in lines) == 3

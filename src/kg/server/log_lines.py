@@ -7,8 +7,8 @@ literals wrote 1,801 lines through Python's last-resort handler of a worker,
 which had no logging set up. Here no record is longer than a line, none carries
 a traceback (the exception's type, first line and place instead; the server's
 own reading of a new build, which no client asks for, keeps its tracebacks), and
-a place in the code logs at most once a minute (the request log aside), saying
-how many it left out.
+a place in the code logs at most once a minute (the request log and the reading
+of a build aside), saying how many it left out.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def _summary(error: BaseException) -> str:
 
 
 class Seldom(logging.Filter):
-    """Each place in the code logs at most once every AGAIN seconds, the request log aside; the next
-    record from a place says how many of its records were left out meanwhile."""
+    """Each place in the code logs at most once every AGAIN seconds, the request log and the reading of
+    a build aside (one line per request, per page read); the next record from a place says how many of
+    its records were left out meanwhile."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -72,7 +73,7 @@ class Seldom(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == ACCESS:
+        if record.name == ACCESS or record.name.startswith(WHOLE):
             return True
         place, now = (record.pathname, record.lineno), time.monotonic()
         with self._lock:
