@@ -3,6 +3,7 @@ server's own read-ahead meet them: in-process apps over the built store, with re
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -355,9 +356,14 @@ def _page_asked_twice(app, asker: dict[str, str], values: str) -> tuple[object, 
     text = f"SELECT {columns} WHERE {{ ?s ?p ?o . {binds} }} LIMIT 500"
     assert client.get(_editor(text), headers=HTML, environ_base=asker).status_code == 200
     usage = app.extensions["kg"].current.services.pool.usage
-    spent, started = usage.of(asker["REMOTE_ADDR"]), time.thread_time()
-    again = client.get(_editor(text), headers=HTML, environ_base=asker)
-    used = time.thread_time() - started
+    gc.collect()  # a collection of the whole heap during the second ask would be charged to no part of it
+    gc.disable()
+    try:
+        spent, started = usage.of(asker["REMOTE_ADDR"]), time.thread_time()
+        again = client.get(_editor(text), headers=HTML, environ_base=asker)
+        used = time.thread_time() - started
+    finally:
+        gc.enable()
     return again, used, usage.of(asker["REMOTE_ADDR"]) - spent
 
 
