@@ -122,3 +122,44 @@ def test_a_value_no_reader_writes_in_words_is_written_as_the_graph_gives_it() ->
     assert value_words(point, "U.S. dollars") == "1e+40 U.S. dollars"
     assert axis_numbers("U.S. dollars")(1e40) == "1e+40"
     assert axis_numbers("U.S. dollars")(5e8) == "$500 million"
+
+
+AREA_CHANGE = """
+change:mx-funding-2016-2017 a kg:StatedChange ;
+    rdfs:label "Increase in programme funding, Mexico, 2016 to 2017"@en ;
+    kg:measure kg:programFunding ; kg:refArea country:MX ; kg:fromPeriod period:fy2016 ;
+    kg:toPeriod period:fy2017 ; kg:direction direction:increase ;
+    prov:wasAttributedTo organization:crs ; prov:wasDerivedFrom excerpt:merida-funding .
+"""
+
+
+def test_a_change_of_an_area_whose_series_all_name_another_dimension_is_still_said(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """Once series were told apart by every dimension, a change stated of Mexico's programme funding as
+    a whole had no series of Mexico alone to go with, and was dropped from the chart without a word."""
+    changes = project_copy / "graph" / "000_1bdfefaeb44abb70" / "data" / "changes.ttl"
+    changes.write_text(changes.read_text(encoding="utf-8") + AREA_CHANGE, encoding="utf-8")
+    built = CliRunner().invoke(main, ["--project", str(project_copy), "build"], catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    output = tmp_path / "funding.svg"
+    command = [
+        "--project",
+        str(project_copy),
+        "chart",
+        "programFunding",
+        "--format",
+        "svg",
+        "-o",
+        str(output),
+    ]
+    drawn = CliRunner().invoke(main, command, catch_exceptions=False)
+    assert drawn.exit_code == 0, drawn.output
+    assert "The report states: Mexico: rose, FY2016 to FY2017." in output.read_text("utf-8")  # its caption
+    from kg.charts.chart import describe
+    from kg.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(project_copy / ".kg" / "store")
+    [funding] = series.resolve_measures(store, ["programFunding"])
+    words = describe(series.time_series(store, funding))
+    assert "The report states of Mexico as a whole: rose, FY2016 to FY2017." in words, words

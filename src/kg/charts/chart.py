@@ -62,6 +62,8 @@ def describe(series: list[Series]) -> str:
         parts.append(f"{one.measure.label.capitalize()}, {one.label}: {values}.")
         if one.changes:
             parts.append(f"The report states: {'; '.join(one.changes)}.")
+        if one.area_changes:
+            parts.append(f"The report states of {one.area_label} as a whole: {'; '.join(one.area_changes)}.")
     return " ".join(parts)
 
 
@@ -306,6 +308,7 @@ def caption(series: list[Series]) -> str:
                 if one.measure.label not in agencies[agency]:
                     agencies[agency].append(one.measure.label)
     stated = [f"{one.label}: {'; '.join(one.changes)}" for one in series if one.changes]
+    stated += [f"{one.area_label}: {'; '.join(one.area_changes)}" for one in series if one.area_changes]
     text = f"The report states: {' | '.join(stated)}. " if stated else ""
     cited = "; ".join(f"{agency} ({', '.join(labels)})" for agency, labels in agencies.items())
     reports = "; ".join(sorted({one.citation for one in series if one.citation}))

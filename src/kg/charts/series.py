@@ -98,6 +98,8 @@ class Series:
     citation: str = ""
     changes: list[str] = field(default_factory=list)  # the changes the report states, in words
     dimensions: tuple[Dimension, ...] = ()
+    # Changes of the area as a whole, kept by the first of its series where none is of the area alone
+    area_changes: list[str] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
@@ -165,6 +167,8 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
     for place, words in _changes(store, measure):
         if (place, ()) in found:  # a stated change names no other dimension: the area as a whole
             found[(place, ())].changes.append(words)
+        elif of_place := sorted(key for key in found if key[0] == place):
+            found[of_place[0]].area_changes.append(words)  # said of the area, not of that series
     for key, series in found.items():
         series.points.sort(key=lambda p: (p.begin, p.end))
         series.citation = citation(store, reports[key])
