@@ -12,7 +12,7 @@ from kg.store.queryfiles import binding_terms
 from kg.store.sparql import NotAQuery, with_values
 
 from .messages import Answer, Query
-from .responses import GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .responses import ASK_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
 from .search import resolve_given
 from .services import services
 from .workers import ServiceError
@@ -118,11 +118,19 @@ def list_queries() -> Response:
     return jsonify(queries=[describe(q) for q in state.catalogue.values()], settings=state.config.settings())
 
 
+def answer_media(query: NamedQuery) -> dict[str, str]:
+    """The media types a question's answer is written in, by its form: SPARQL's CSV and TSV results
+    hold solutions, so an ASK is answered in JSON or XML alone."""
+    if query.answer in ("construct", "describe"):
+        return GRAPH_MEDIA
+    return ASK_MEDIA if query.answer == "ask" else SELECT_MEDIA
+
+
 @blueprint.get("/queries/<name>")
 def run_named_query(name: str) -> Response:
     """Results by Accept or ?format=; every other query-string argument is a parameter."""
     query = find(name)
-    media = GRAPH_MEDIA if query.answer in ("construct", "describe") else SELECT_MEDIA
+    media = answer_media(query)
     given = request.args.to_dict()
     chosen = negotiate(media, given.pop("format", None))
     if chosen is None:
@@ -149,7 +157,7 @@ def openapi() -> Response:
         }
     }
     for query in state.catalogue.values():
-        media = sorted(set(GRAPH_MEDIA if query.answer in ("construct", "describe") else SELECT_MEDIA))
+        media = sorted(set(answer_media(query)))
         parameters = [
             {
                 "name": p.name,
