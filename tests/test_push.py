@@ -291,11 +291,12 @@ def test_one_request_push_fails_whole(built, server):
     """A dataset that fits one batch goes in one update request: refused, it changes nothing."""
     before = seed_old_data(server)
     # The leftovers, the counts, the live data graph's triples, and the literal probe (write, read back,
-    # drop). The request and its one retry fail; the graphs are read again after them.
-    with FailingProxy(server.base, healthy=6, outage=2) as proxy:
+    # drop). The request fails with a 503 and, as it adds new graphs' blank nodes, is not sent again;
+    # the graphs are read again after it.
+    with FailingProxy(server.base, healthy=6, outage=1) as proxy:
         with pytest.raises(PushError, match="one update request") as failure:
             push(built.store(), Target(proxy.url("/query"), proxy.url("/update"), retries=1, backoff=0.01))
-        assert proxy.failed == 2  # the request and its one retry
+        assert proxy.failed == 1
     assert "the live graphs are unchanged (the store did not apply it)" in str(failure.value)
     assert same_graph(graph_on(server.query, str(graph_iri("data"))), before)
     report = push(built.store(), Target(server.query, server.update))
@@ -508,6 +509,60 @@ def test_an_update_applied_without_an_answer_is_said_applied(built, server, how)
     assert status == 1 and "\n" not in said
     assert "unchanged" not in said
     assert "every live graph now equals the local one" in said
+
+
+def pushed_with_retries(built, proxy: WriteFaultProxy, *options: str) -> tuple[int, str]:
+    """`kg push` through the proxy with three retries and a short time limit: its exit status and its
+    one line on stderr."""
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--retries", "3"]
+    arguments += ["--timeout", "2", "--endpoint", proxy.url("/query"), "--update", proxy.url("/update")]
+    result = CliRunner().invoke(main, [*arguments, *options])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr.strip()
+
+
+SHAPES = str(graph_iri("shapes")).encode()
+
+
+@pytest.mark.parametrize("how", ["drop", "after", "hang"])
+def test_an_update_adding_blank_nodes_is_not_sent_again_after_an_unknown_outcome(built, server, how):
+    """The one update request carrying every graph, the shapes graph's 924 blank-node triples among them,
+    is applied and its answer lost: sent again, it would add the blank nodes twice. It goes once; the
+    push reads the graphs again and says what they hold."""
+    with WriteFaultProxy(server.base, 1, how, match=SHAPES) as proxy:
+        status, said = pushed_with_retries(built, proxy)
+        assert proxy.failed is not None and proxy.resent == 0, said
+    assert held(server.query) == expected_counts(built)
+    assert status == 1 and "\n" not in said
+    assert "not sent again" in said and "every live graph now equals the local one" in said, said
+
+
+@pytest.mark.parametrize("how", ["drop", "after", "hang"])
+def test_a_graph_s_own_request_adding_blank_nodes_is_not_sent_again(built, server, how):
+    """The shapes graph alone in its request (the data graph through a staging graph): applied, its answer
+    lost, it is not sent again; the push says it changed and the next push finds nothing to send."""
+    seed_old_data(server)
+    before = held(server.query)
+    with WriteFaultProxy(server.base, 1, how, match=SHAPES) as proxy:
+        status, said = pushed_with_retries(built, proxy, "--batch-size", "1500")
+        assert proxy.failed is not None and proxy.resent == 0, said
+    after = held(server.query)
+    assert after[SHAPES.decode()] == expected_counts(built)[SHAPES.decode()]
+    assert status == 1 and "not sent again" in said and "shapes had changed" in said, said
+    claims_hold(said, before, after, expected_counts(built))
+
+
+@pytest.mark.parametrize("how", ["drop", "after"])
+def test_a_staging_batch_adding_blank_nodes_is_not_sent_again(built, server, how):
+    """A batch of blank-node triples into a staging graph, applied and its answer lost, is not sent
+    again: the live graphs stay as they were and the staging graphs are dropped."""
+    seed_old_data(server)
+    before = held(server.query)
+    with WriteFaultProxy(server.base, 1, how, match=b"_:") as proxy:
+        status, said = pushed_with_retries(built, proxy, "--batch-size", "50")
+        assert proxy.failed is not None and proxy.resent == 0, said
+    assert status == 1 and "not sent again" in said and "the staging graphs were dropped" in said, said
+    assert held(server.query) == before
 
 
 def test_a_probe_graph_left_behind_is_named(built, server):

@@ -428,30 +428,38 @@ WRITE_PATHS = ("/update", "/store")  # Oxigraph's SPARQL Update and Graph Store 
 
 class WriteFaultProxy(_LoopbackProxy):
     """A loopback HTTP proxy that forwards every request to a real store but fails its `nth` write
-    (a request to the update or Graph Store endpoint) in one of three ways:
+    (a request to the update or Graph Store endpoint; with `match`, counting only the writes whose body
+    holds it) in one of four ways:
 
     - "before": answers 500 without forwarding it, so the store applies nothing;
     - "after": forwards it, lets the store apply it, then answers 500;
-    - "drop": forwards it, lets the store apply it, then closes the connection without an answer.
+    - "drop": forwards it, lets the store apply it, then closes the connection without an answer;
+    - "hang": forwards it, lets the store apply it, then sends nothing until the proxy closes (a store
+      slower than the client's time limit).
 
-    Every write is recorded as (method, path, answer status or 0 for none).
+    Every write is recorded as (method, path, answer status or 0 for none); `resent` counts the writes
+    whose body is that of the failed one, sent again after it.
     """
 
-    def __init__(self, upstream: str, nth: int, how: str) -> None:
-        assert how in ("before", "after", "drop")
+    def __init__(self, upstream: str, nth: int, how: str, match: bytes | None = None) -> None:
+        assert how in ("before", "after", "drop", "hang")
         self.upstream = httpx.URL(upstream)
         self.nth = nth
         self.how = how
+        self.match = match
+        self.failed: bytes | None = None  # the body of the write failed
+        self.resent = 0
         self.writes: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._seen = 0
+        self._closing = threading.Event()
         proxy = self
 
         class Handler(_Handler):
             def _any(self) -> None:
                 body = read_body(self.rfile, self.headers.get("content-length"), self.chunked())
                 self.close_connection = True  # one request per connection, answered or not
-                failing = proxy._count_write(self.command, self.path)
+                failing = proxy._count_write(self.path, body)
                 if failing and proxy.how == "before":
                     proxy._record(self.command, self.path, 500)
                     self.answer(500, "Internal Server Error", {"content-type": "text/plain"}, b"failed\n")
@@ -468,19 +476,28 @@ class WriteFaultProxy(_LoopbackProxy):
                     self.answer(
                         500, "Internal Server Error", {"content-type": "text/plain"}, b"failed late\n"
                     )
-                else:  # "drop": the store applied it; its answer never comes back
+                else:  # "drop" or "hang": the store applied it; its answer never comes back
                     proxy._record(self.command, self.path, 0)
+                    if proxy.how == "hang":
+                        proxy._closing.wait()
 
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
         self._serve(Handler)
 
-    def _count_write(self, method: str, path: str) -> bool:
-        """Count a write; whether it is the one to fail."""
-        if not _writes(path):
+    def __exit__(self, *exc: object) -> None:
+        self._closing.set()
+        super().__exit__(*exc)
+
+    def _count_write(self, path: str, body: bytes) -> bool:
+        """Count a write (with `match`, one whose body holds it); whether it is the one to fail."""
+        if not _writes(path) or (self.match is not None and self.match not in body):
             return False
         with self._lock:
+            self.resent += body == self.failed
             self._seen += 1
+            if self._seen == self.nth:
+                self.failed = body
             return self._seen == self.nth
 
     def _record(self, method: str, path: str, status: int) -> None:

@@ -61,6 +61,12 @@ class GraphChange:
         """The target holds nothing of the graph: the change is the whole graph."""
         return self.live == 0
 
+    @property
+    def repeatable(self) -> bool:
+        """Whether applying the change twice gives what applying it once does: not when it inserts
+        blank nodes without first deleting the graph's own, as each application makes new ones."""
+        return bool(self.clear) or repeatable_insert(self.add)
+
     def fill(self, ntriples: bytes) -> GraphChange:
         """The whole local graph as the change's content, read only when it is about to be sent."""
         self.add = text_lines(ntriples.decode("utf-8"))
@@ -85,6 +91,12 @@ def insert_operation(graph: str, lines: list[str]) -> str:
     a line has a blank node (Virtuoso refuses them in INSERT DATA)."""
     blank = any(has_blank_node(line) for line in lines)
     return update("insert-template" if blank else "insert-data", lines, graph=graph)
+
+
+def repeatable_insert(lines: list[str]) -> bool:
+    """Whether inserting `lines` twice gives what inserting them once does: only without blank nodes,
+    which a store makes anew for each request."""
+    return not any(map(has_blank_node, lines))
 
 
 def has_blank_node(line: str) -> bool:

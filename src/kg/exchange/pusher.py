@@ -1,8 +1,8 @@
 """The requests of a push: retried HTTP calls to a store's update, Graph Store and query endpoints.
 
 Blank nodes are local to one request, so a batch never splits the triples that
-share a blank node; a retried request that duplicated blank nodes shows in the
-count that follows it.
+share a blank node, and a request inserting them is never sent again once the
+store may have applied it: it would add them twice.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import EXIT_FAILED, KgError
-from kg.exchange.changes import GraphChange, graph_change, insert_operation
+from kg.exchange.changes import GraphChange, graph_change, insert_operation, repeatable_insert
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
 from kg.query.internal import bound
@@ -31,6 +31,8 @@ DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
 # Failures before a request left: the store cannot have seen it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Why a request the store may have applied is not retried.
+NOT_AGAIN = "not sent again: the store may have applied it, and a second time would add its blank nodes again"
 ACKNOWLEDGED = 1 << 16  # bytes of a success's answer read (its words are not used): the rest is dropped
 
 
@@ -143,9 +145,13 @@ class Pusher:
         self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
         self.notes: list[str] = []  # what went wrong without stopping the push
 
-    def send(self, method: str, url: str, *, retry: bool = True, **kwargs: object) -> httpx.Response:
+    def send(
+        self, method: str, url: str, *, retry: bool = True, repeatable: bool = False, **kwargs: object
+    ) -> httpx.Response:
         """One request, retried with back-off on transient failures; refusals become PushError, which
-        says whether the store may have carried out any of the attempts."""
+        says whether the store may have carried out any of the attempts. After an attempt the store may
+        have carried out (no answer, or a 5xx) it is sent again only if `repeatable`, applying it twice
+        giving what applying it once does: whoever catches the PushError reads what the store holds."""
         attempts = self.target.retries + 1 if retry else 1
         unsure = False
         shown = shown_url(url, url)  # the URL as messages show it
@@ -173,6 +179,8 @@ class Pusher:
                 if response.status_code not in TRANSIENT_STATUS:
                     message = f"{problem}: {detail}" if detail else problem
                     raise PushError(message, response.status_code, unsure=unsure)
+            if unsure and not repeatable and attempt + 1 < attempts:
+                raise PushError(f"{problem} ({NOT_AGAIN})", answered, unsure=True)
             if attempt + 1 < attempts:
                 time.sleep(self.target.backoff * 2**attempt)
         raise PushError(
@@ -203,22 +211,28 @@ class Pusher:
         finally:
             body.close()
 
-    def update(self, sparql: str, *, retry: bool = True) -> None:
+    def update(self, sparql: str, *, retry: bool = True, repeatable: bool = False) -> None:
+        """One update request; sent again after an unknown outcome only if `repeatable` (see `send`)."""
         self.send(
             "POST",
             self.target.update,
             content=sparql.encode("utf-8"),
             headers={"content-type": "application/sparql-update"},
             retry=retry,
+            repeatable=repeatable,
         )
 
     def apply(self, changes: list[GraphChange]) -> None:
         """Every change in one update request, which the store applies whole or not at all.
 
-        Applied twice it gives the same graphs (deletes and inserts of named triples; blank-node
-        triples cleared before they go in again), so a retry after a timeout is safe.
+        Sent again after a timeout only where applying it twice gives the same graphs (deletes and
+        inserts of named triples; blank-node triples cleared before they go in again): a new graph's
+        blank nodes would go in twice.
         """
-        self.update(" ;\n".join(op for change in changes for op in change.operations()))
+        repeatable = all(change.repeatable for change in changes)
+        self.update(
+            " ;\n".join(op for change in changes for op in change.operations()), repeatable=repeatable
+        )
         self.progress(sum(change.local for change in changes))
 
     def load_whole(self, store: EmbeddedStore, change: GraphChange) -> None:
@@ -263,6 +277,7 @@ class Pusher:
             content=body,
             headers={"content-type": "application/n-triples"},
             retry=retry,
+            repeatable=method == "PUT",  # a PUT replaces the graph: twice is as once
         )
 
     def stage(self, store: EmbeddedStore, iri: str, count: int) -> None:
@@ -276,9 +291,9 @@ class Pusher:
             self.staged[iri] = count
             self.progress(count)
             return
-        self.update(update("drop-graph", graph=staging))
+        self.update(update("drop-graph", graph=staging), repeatable=True)
         for lines in batches(local_triples(store, iri), self.target.request_limit):
-            self.update(insert_operation(staging, lines))
+            self.update(insert_operation(staging, lines), repeatable=repeatable_insert(lines))
             self.staged[iri] += len(lines)
             self.progress(len(lines))
 

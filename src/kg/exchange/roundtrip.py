@@ -138,7 +138,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
 def _drop_probe(pusher: Pusher, written: int) -> str | None:
     """Drop the probe graph; None once the target holds none of it, else what it holds and how to drop it."""
     try:
-        pusher.update(update("drop-graph", graph=PROBE_GRAPH))
+        pusher.update(update("drop-graph", graph=PROBE_GRAPH), repeatable=True)
     except PushError as error:
         how = f"drop it with the update DROP SILENT GRAPH <{PROBE_GRAPH}>"
         try:
