@@ -8,6 +8,8 @@ language tags and canonicalises numbers, so answers are compared by value.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,7 @@ from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
 from kg.query.run import run_query
 from kg.store.base import Dataset
+from kg.store.embedded import EmbeddedStore, create_store
 from kg.store.queryfiles import binding_terms
 from kg.store.remote import RemoteStore
 
@@ -222,3 +225,52 @@ def test_a_query_on_a_given_dataset_reads_no_other_graph(pushed) -> None:
         assert found == {data}
     finally:
         httpx.post(server.update, data={"update": "DROP SILENT GRAPH <urn:private>"}, auth=auth)
+
+
+def one_large_graph(folder: Path, triples: int) -> EmbeddedStore:
+    """A local store whose data graph holds `triples` triples without blank nodes."""
+    data = folder.with_suffix(".nq")
+    graph = graph_iri("data")
+    with data.open("w", encoding="utf-8") as out:
+        for i in range(triples):
+            out.write(f'<https://w3id.org/opioid-kg/id/x/{i // 10}> <urn:p{i % 10}> "v {i}" <{graph}> .\n')
+    create_store(folder, data)
+    return EmbeddedStore(folder)
+
+
+def test_virtuoso_killed_mid_post_keeps_part_of_the_graph_and_the_push_says_so(tmp_path):
+    """Virtuoso loads a Graph Store POST without one transaction: killed while it loads one, it keeps part
+    of the graph after a restart. The push says the graph may be partly written (not that it is as
+    before or whole), and the next push completes it."""
+    triples = 300_000
+    store = one_large_graph(tmp_path / "local", triples)
+    server = VirtuosoServer(tmp_path / "virtuoso").start()
+    data = str(graph_iri("data"))
+    failures: list[str] = []
+
+    def pushing() -> None:
+        try:
+            push(store, target(server, gsp=server.gsp, retries=0, timeout=600), ("data",))
+        except PushError as error:
+            failures.append(str(error))
+
+    try:
+        thread = threading.Thread(target=pushing)
+        thread.start()
+        for _ in range(3_000):  # until the load has written some of the graph, or the push has ended
+            if not thread.is_alive() or triples_per_graph(remote(server)).get(data, 0):
+                break
+            time.sleep(0.1)
+        server.kill()
+        thread.join()
+        assert len(failures) == 1
+        said = failures[0]
+        assert "which Virtuoso loads without one transaction" in said, said
+        assert "either as before or equal to the local graph" not in said, said
+        assert "the next push sends what it lacks" in said, said
+        server.start()
+        assert 0 < triples_per_graph(remote(server)).get(data, 0) < triples  # really partly written
+        report = push(store, target(server, gsp=server.gsp, retries=0, timeout=600), ("data",))
+        assert report.verified and triples_per_graph(remote(server))[data] == triples
+    finally:
+        server.stop()

@@ -287,6 +287,12 @@ class VirtuosoServer:
             raise RuntimeError(f"isql failed ({ran.returncode}) on {statements!r}: {printed}")
         return printed
 
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish what it was doing, nor to write a checkpoint."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

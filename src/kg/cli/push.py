@@ -83,8 +83,9 @@ def push_command(
     update request when they fit, else a request per graph (a new graph by one
     Graph Store POST with --gsp), else through a staging graph copied over the
     live one in one update. With --bulk a new graph goes to the store's bulk
-    loader, not atomically: a failed load is dropped. Then the triple count of
-    every graph on the store is checked against the local one.
+    loader, not atomically, as Virtuoso loads a Graph Store POST: a failed load
+    is dropped. Then the triple count of every graph on the store is checked
+    against the local one.
     """
     if update_url is None:
         raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")

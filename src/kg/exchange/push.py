@@ -10,10 +10,11 @@ live graphs whole:
   one transaction, so all graphs change together or none does;
 - otherwise each graph in one request of its own: its changes by SPARQL Update,
   or, with `--gsp`, a graph the target does not hold by one Graph Store POST,
-  which stores load in one transaction too (the body streams from the local
-  store as it is written); with `bulk`, Oxigraph loads it through its bulk
-  loader instead, not atomically: if that load fails, the push drops the
-  graph (the target did not hold it) or says what is left of it;
+  which Oxigraph loads in one transaction too (the body streams from the local
+  store as it is written); Virtuoso loads such a POST without one transaction,
+  and with `bulk` Oxigraph loads it through its bulk loader instead: there,
+  if the load fails, the push drops the graph (the target did not hold it) or
+  says what may be left of it;
 - and a graph whose changes fit in no single update request goes through a
   staging graph (`urn:opioid-kg:staging:<graph IRI>`), by Graph Store PUT or by
   `INSERT DATA` batches; when every staging graph holds exactly the local
@@ -235,16 +236,15 @@ def _send_alone(
                 methods[change.iri] = f"{change.size} triples in one request"
         except PushError as error:
             name = graph_name(change.iri)
-            bulk = bool(change.whole and pusher.target.gsp and pusher.target.bulk)
-            if bulk:
+            partly = pusher.load_in_part() if change.whole else None
+            if partly:
                 how = (
-                    f"Graph {name} went to the bulk loader, which writes without a transaction: "
-                    f"{pusher.drop_partial(change.iri, change.local)}. The others go in one request each, "
-                    "whole or not at all"
+                    f"Graph {name} {partly}: {pusher.drop_partial(change.iri, change.local)}. The others "
+                    "go in one request each, whole or not at all"
                 )
             else:
                 how = "Each graph goes in one request, which the store applies whole or not at all"
-            unknown = _maybe_applied(store, change, pusher, done) if error.unsure and not bulk else ""
+            unknown = _maybe_applied(store, change, pusher, done) if error.unsure and not partly else ""
             raise PushError(
                 f"push failed at graph {name}: {error}. {how}: {_changed(done)}{unknown}; the other live "
                 f"graphs are unchanged; {pusher.drop_staging()}."

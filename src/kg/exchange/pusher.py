@@ -235,8 +235,21 @@ class Pusher:
         )
         self.progress(sum(change.local for change in changes))
 
+    def load_in_part(self) -> str | None:
+        """How a new graph's Graph Store POST goes in where a failed one may leave part of the graph:
+        to Oxigraph's bulk loader, or to Virtuoso, which loads a POST without one transaction (killed
+        while loading, it keeps what it had written); None where the store loads it whole or not at all."""
+        if self.target.gsp is None:
+            return None
+        if self.target.bulk:
+            return "went to the bulk loader, which writes without a transaction"
+        if virtuoso_graph_store(self.target.gsp):
+            return "went by one Graph Store POST, which Virtuoso loads without one transaction"
+        return None
+
     def load_whole(self, store: EmbeddedStore, change: GraphChange) -> None:
-        """A graph the target does not hold, in one Graph Store POST: loaded whole or not at all.
+        """A graph the target does not hold, in one Graph Store POST: loaded whole or not at all by
+        Oxigraph, while Virtuoso and a bulk load may keep part of a failed one (`load_in_part`).
 
         POST, not PUT: where a store creates the graph before loading, a failed PUT leaves it empty.
         The body streams from the local store as it is written, except where it must be sent twice
@@ -244,7 +257,8 @@ class Pusher:
         a body with a length (Virtuoso answers 501 to one in chunks): then it is read first. Never
         retried otherwise: a retry after a timeout could add blank nodes twice, and a second push
         sends whatever is missing. With `bulk` the store loads it through its bulk loader
-        (Oxigraph's `no_transaction`), which writes as it reads: a failed load may leave part of it.
+        (Oxigraph's `no_transaction`), which writes as it reads: a failed load may leave part of it,
+        as a failed POST to Virtuoso may.
         """
         streamed = not isinstance(self.target.auth, httpx.DigestAuth)
         try:
@@ -351,7 +365,8 @@ class Pusher:
         self.update(" ;\n".join(update("drop-graph", graph=iri) for iri in iris), retry=False)
 
     def drop_partial(self, iri: str, local: int) -> str:
-        """After a failed bulk load of a graph the store did not hold: drop whatever of it was written,
+        """After a failed load of a graph the store did not hold, which may have written part of it
+        (`load_in_part`): drop whatever of it was written,
         and say so; where the drop fails, say what the store holds of it, as far as it can be counted."""
         try:
             self.drop([iri])
