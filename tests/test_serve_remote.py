@@ -285,6 +285,10 @@ def test_an_answer_broken_off_or_garbled_is_the_store_s_failure(body: bytes, sen
             "see http://a:***@[::1]:80/q?x=http://c:***@e/ now",
         ),
         ("http://host/q?user=a@b", "http://host/q?user=a@b"),
+        ("ftp:/alice:s3cret@host/q", "ftp:/alice:***@host/q"),  # a URL read as a path loses a slash
+        ("alice:s3cret@host:1/q", "alice:***@host:1/q"),
+        ("http://host/q?api_key=s3cret&x=1", "http://host/q?api_key=***&x=1"),
+        ("https://host/q?a=1&Access_Token=s3cret#f", "https://host/q?a=1&Access_Token=***#f"),
     ],
 )
 def test_every_form_of_a_password_in_a_url_is_hidden(url: str, shown: str) -> None:
@@ -315,6 +319,57 @@ def test_kg_query_on_a_store_it_cannot_reach_says_so_in_one_line(store: str, sai
     result = CliRunner().invoke(main, ["query", "--store", url, "-e", "ASK {}"])
     assert result.exit_code == 1 and said in result.stderr and "Traceback" not in result.output, result.output
     assert "s3" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        "ftp://alice:S3cretPW@127.0.0.1:{port}/query",
+        "https:/alice:S3cretPW@127.0.0.1:{port}/query",
+        "alice:S3cretPW@127.0.0.1:{port}/query",
+    ],
+)
+def test_a_store_written_like_a_url_of_another_kind_is_refused_unshown(store: str) -> None:
+    """Taken for a folder, such a store was said missing with its password (`no built store at
+    ftp:/alice:S3cretPW@…`); it is refused as wrong input, its user part hidden."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["query", "--store", store.format(port=free_port()), "-e", "ASK {}"])
+    assert result.exit_code == 2 and "cannot be used" in result.stderr, result.output
+    assert "S3cretPW" not in result.output and "alice:***@" in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "update"),
+    [
+        ("alice:S3cretPW@127.0.0.1:{port}/query", "http://127.0.0.1:{port}/update"),
+        ("http://127.0.0.1:{port}/query?api_key=S3cretPW", "http://127.0.0.1:{port}/update?token=S3cretPW"),
+    ],
+)
+def test_a_push_never_prints_a_password_or_key_of_its_endpoints(built, endpoint: str, update: str) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    port = free_port()
+    arguments = ["push", "--store", str(built.store_path), "--retries", "0"]
+    arguments += ["--endpoint", endpoint.format(port=port), "--update", update.format(port=port)]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code != 0 and result.stderr.startswith("error: "), result.output
+    assert "S3cretPW" not in result.output, result.output
+
+
+def test_a_query_never_prints_a_key_in_its_store_s_query_string() -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    store = f"http://127.0.0.1:{free_port()}/query?api_key=S3cretKEY"
+    result = CliRunner().invoke(main, ["query", "--store", store, "-e", "ASK {}"])
+    assert result.exit_code == 1 and "api_key=***" in result.stderr, result.output
+    assert "S3cretKEY" not in result.output, result.output
 
 
 def test_a_command_that_needs_a_folder_hides_the_password_of_the_endpoint_it_was_given() -> None:

@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -195,26 +194,45 @@ class StoreFailed(KgError):
 
 def shown_url(text: str, *urls: str) -> str:
     """`text` with what stands before the host of every URL in it hidden (`user:***@host`, `***@host`
-    for a token): a message or a log line shows where a store is, never its credentials. The user
-    information of the `urls` the text is known to hold is read exactly (spaces and `@` in a password
-    included); of any other URL, as far as the first white space."""
+    for a token), and the values of query parameters named like secrets (`?api_key=***`): a message
+    or a log line shows where a store is, never its credentials. The `urls` the text is known to hold
+    are read exactly (spaces and `@` in a password included), with a scheme or without one; any other
+    URL (a scheme and a slash or more), or word shaped like `user:password@host`, as far as the first
+    white space."""
     for url in urls:  # the URLs the message is known to hold, user information read exactly
-        text = text.replace(url, _hidden(url, urlsplit(url).netloc))
-    return _AUTHORITY.sub(lambda found: _hidden(found.group(), found.group(2)), text)
+        text = text.replace(url, _hidden(url))
+    text = _AUTHORITY.sub(lambda found: _hidden(found.group()), text)
+    text = _BARE_USER.sub(r"\1:***@", text)
+    return _SECRET_PARAMETER.sub(r"\1***", text)
 
 
-def _hidden(url: str, authority: str) -> str:
-    """`url` with the user information of its `authority` hidden, if it has any."""
-    if "@" not in authority:
-        return url
-    userinfo, host = authority.rsplit("@", 1)
-    user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
-    return url.replace(authority, f"{user}***@{host}", 1)
+def _hidden(url: str) -> str:
+    """`url` with the user information of its authority and the values of its secret-looking query
+    parameters hidden; a scheme, and the slashes after it, are optional."""
+    start = _SCHEME.match(url)
+    begin = start.end() if start else 0
+    end = min((i for i in (url.find(c, begin) for c in "/?#") if i >= 0), default=len(url))
+    authority = url[begin:end]
+    if "@" in authority:
+        userinfo, host = authority.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
+        url = url[:begin] + f"{user}***@{host}" + url[end:]
+    return _SECRET_PARAMETER.sub(r"\1***", url)
 
 
+# A scheme, with the slashes after it if any (a path written for a URL may have lost one of two).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
 # A URL's scheme and authority, as far as a message shows it: no white space (a password holding some
 # is hidden where the message's URLs are given to `shown_url`).
-_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)")
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+[^/?#\s]*")
+# A word shaped like `user:password@host` without a scheme, the password not starting with a slash
+# (that is a URL's, hidden above).
+_BARE_USER = re.compile(r"(?:^|(?<=[\s'\"(<\[=]))([\w.~%!$&*+,;-]+):[^\s@/][^\s@]*@(?=[\w\[])")
+# A query parameter named like a secret, up to its `=`; its value follows.
+_SECRET_PARAMETER = re.compile(
+    r"([?&;][^=&#\s]*(?:key|token|secret|passw|pwd|auth|sig|credential|session)[^=&#\s]*=)[^&#\s]*",
+    re.IGNORECASE,
+)
 
 
 class StoreMissing(KgError, FileNotFoundError):
