@@ -190,7 +190,7 @@ SQL_QUERY_TIMEOUT = 0
 SQL_TXN_TIMEOUT = 0
 
 [SPARQL]
-ResultSetMaxRows = 100000
+ResultSetMaxRows = {max_rows}
 MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime = 60
 """
@@ -206,13 +206,17 @@ class VirtuosoServer:
     ending in -auth accept by HTTP Digest authentication.
     """
 
-    def __init__(self, directory: Path, *, cost_limit: bool = True, buffers: int = 10_000) -> None:
+    def __init__(
+        self, directory: Path, *, cost_limit: bool = True, buffers: int = 10_000, max_rows: int = 100_000
+    ) -> None:
         """`cost_limit` False leaves out MaxQueryCostEstimationTime, as Debian's default virtuoso.ini does;
         `buffers` is NumberOfBuffers, 8 KB pages of cache (Debian's virtuoso.ini suggests 170,000 where
-        2 GB of memory are free), MaxDirtyBuffers three fifths of it."""
+        2 GB of memory are free), MaxDirtyBuffers three fifths of it; `max_rows` is ResultSetMaxRows,
+        the most rows of an answer (Debian's virtuoso.ini has 10,000)."""
         self.directory = directory
         self.cost_limit = cost_limit
         self.buffers = buffers
+        self.max_rows = max_rows
         self.sql_port = free_port()
         self.http_port = free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
@@ -239,6 +243,7 @@ class VirtuosoServer:
                 http_port=self.http_port,
                 buffers=self.buffers,
                 dirty_buffers=self.buffers * 3 // 5,
+                max_rows=self.max_rows,
             )
         )
         with self.log.open("ab") as out:

@@ -173,6 +173,8 @@ class Pusher:
                 if response.status_code < 300:
                     return response
                 problem = f"{method} {shown} answered {response.status_code} {response.reason_phrase}"
+                if detail and response.status_code >= 500:  # the store's reason, such as Virtuoso's SR325
+                    problem += f": {detail}"
                 unsure = unsure or response.status_code >= 500
                 if response.status_code in (401, 403):
                     raise PushError(f"{shown} {REFUSED[response.status_code]}", unsure=unsure)
@@ -188,7 +190,8 @@ class Pusher:
         )
 
     def _answer(self, method: str, url: str, options: dict[str, object]) -> tuple[httpx.Response, str]:
-        """One request's answer and, for a refusal, the first of its words. The answer is read within
+        """One request's answer and, for a refusal, the first of its words (of a 5xx, the first line, where
+        Virtuoso gives its reason). The answer is read within
         `--timeout` from when the request was all sent, headers and body, whole (a success's, at most
         `ACKNOWLEDGED` bytes) or as far as a refusal's words go: a store that trickles, or sends without
         end, is not waited for nor held. The request itself (a graph's upload) is bounded by each
@@ -207,7 +210,7 @@ class Pusher:
             if response.status_code < 300:
                 body.whole(ACKNOWLEDGED)
                 return response, ""
-            return response, body.said()
+            return response, body.said() if response.status_code < 500 else body.reason()
         finally:
             body.close()
 

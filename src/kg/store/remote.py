@@ -261,7 +261,7 @@ class RemoteStore:
         status = body.response.status_code
         if status < 300:
             return body
-        detail = body.said()
+        detail = body.said() if status < 500 else body.reason()
         body.close()
         if status in (401, 403):
             raise RemoteError(self._said(REFUSED[status]), NO_ANSWER)
@@ -270,7 +270,8 @@ class RemoteStore:
                 self._said(f"rejected the query ({status}): {detail}"),
                 f"the store behind this server refused the query (HTTP {status})",
             )
-        raise RemoteError(self._said(f"answered {status} {body.response.reason_phrase}"), NO_ANSWER)
+        answered = f"answered {status} {body.response.reason_phrase}"
+        raise RemoteError(self._said(f"{answered}: {detail}" if detail else answered), NO_ANSWER)
 
     def _broken(self, error: httpx.HTTPError) -> RemoteError:
         """The store did not answer, or its answer broke off."""
@@ -336,8 +337,18 @@ class Body(io.RawIOBase):
     def said(self) -> str:
         """The first `DETAIL` bytes of a refusal, in one line of at most 300 characters; what could not
         be read of it is left out."""
+        return " ".join(self._words().split())[:300]
+
+    def reason(self) -> str:
+        """The first line of a failure's words (Virtuoso gives a runtime error's reason, such as `SR325`,
+        in a 500's body, then the query it failed), printable and at most 300 characters."""
+        line = next((line for line in self._words().splitlines() if line.strip()), "")
+        return " ".join("".join(c if c.isprintable() else " " for c in line).split())[:300]
+
+    def _words(self) -> str:
+        """The first `DETAIL` bytes of the body as text; what could not be read of it is left out."""
         try:
-            return " ".join(self.read(DETAIL).decode("utf-8", "replace").split())[:300]
+            return self.read(DETAIL).decode("utf-8", "replace")
         except Exception:  # noqa: BLE001 - a refusal whose words broke off is still a refusal
             return ""
 
