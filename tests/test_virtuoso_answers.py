@@ -67,3 +67,17 @@ def test_the_store_s_reason_for_a_500_to_an_update_is_shown(virtuoso):
         pusher.client.close()
     said = str(failure.value)
     assert "answered 500" in said and "SR084: Division by 0." in said and "\n" not in said, said
+
+
+def test_an_answer_cut_at_the_store_s_row_limit_says_so(virtuoso):
+    """Virtuoso stops an answer at ResultSetMaxRows and says so only in a header: the answer was
+    printed as whole."""
+    result = kg_query(virtuoso, f"SELECT ?s ?o WHERE {{ GRAPH <{DATA}> {{ ?s ?p ?o }} }}")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") < TRIPLES  # really cut
+    assert f"truncated at {MAX_ROWS} rows" in result.stderr and "the store" in result.stderr, result.stderr
+
+
+def test_an_answer_within_the_store_s_row_limit_is_not_said_truncated(virtuoso):
+    result = kg_query(virtuoso, f"SELECT ?s WHERE {{ GRAPH <{DATA}> {{ ?s <urn:q> ?o }} }}")
+    assert result.exit_code == 0 and "truncated" not in result.stderr, result.output

@@ -87,7 +87,12 @@ def query_command(
         click.echo(result.table())
     else:
         click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
-    if result.truncated:
+    if result.store_cap is not None:
+        said = (
+            f"warning: answer truncated at {result.store_cap} rows by the store (its own limit on an answer)"
+        )
+        click.echo(said, err=True)
+    elif result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
 
 

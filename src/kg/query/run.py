@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
-from kg.store.base import Bound, Store, StoreAnswer, StreamedTriples
+from kg.store.base import Bound, Store, StoreAnswer, StreamedSolutions, StreamedTriples
 from kg.store.sparql import Token, each_token, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
@@ -178,6 +178,7 @@ class QueryResult:
     boolean: bool | None = None
     triples: list[ox.Triple] = field(default_factory=list)
     truncated: bool = False
+    store_cap: int | None = None  # the rows the store cut the answer at, where it said so
 
     def serialize(self, output_format: str) -> bytes:
         """The answer in one of SELECT_FORMATS (solutions, booleans) or GRAPH_FORMATS (triples); an
@@ -252,6 +253,9 @@ def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = N
     so that a few values of megabytes are not all read first."""
     if isinstance(answer, ox.QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
+    cap = (
+        answer.capped if isinstance(answer, StreamedSolutions | StreamedTriples) else None
+    )  # the store's cut
     read = 0  # characters of the terms read so far
     if isinstance(answer, StreamedTriples | list):
         triples: list[ox.Triple] = []
@@ -260,7 +264,7 @@ def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = N
                 return QueryResult(kind="graph", triples=triples, truncated=True)
             triples.append(triple)
             read += len(str(triple)) if max_bytes is not None else 0
-        return QueryResult(kind="graph", triples=triples)
+        return QueryResult(kind="graph", triples=triples, truncated=cap is not None, store_cap=cap)
     variables = [variable.value for variable in answer.variables]
     rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
     for solution in answer:
@@ -271,7 +275,9 @@ def collect(answer: StoreAnswer, max_rows: int | None, max_bytes: int | None = N
         row = {name: term for name, term in zip(variables, solution, strict=True) if term is not None}
         rows.append(row)
         read += sum(len(str(term)) for term in row.values()) if max_bytes is not None else 0
-    return QueryResult(kind="select", variables=variables, rows=rows)
+    return QueryResult(
+        kind="select", variables=variables, rows=rows, truncated=cap is not None, store_cap=cap
+    )
 
 
 def _full(count: int, read: int, max_rows: int | None, max_bytes: int | None) -> bool:

@@ -78,11 +78,16 @@ class StreamedSolutions:
     """
 
     def __init__(
-        self, solutions: ox.QuerySolutions, readable: Callable[[], AbstractContextManager[None]] = nullcontext
+        self,
+        solutions: ox.QuerySolutions,
+        readable: Callable[[], AbstractContextManager[None]] = nullcontext,
+        capped: int | None = None,
     ) -> None:
+        """`capped`: the rows the store cut its answer at, where it said so (Virtuoso's ResultSetMaxRows)."""
         self.variables = solutions.variables
         self._solutions: ox.QuerySolutions | None = solutions
         self._readable = readable
+        self.capped = capped
 
     def __iter__(self) -> Iterator[ox.QuerySolution]:
         """The solutions, once."""
@@ -99,9 +104,12 @@ class StreamedTriples:
         self,
         triples: ox.QueryTriples | Iterator[ox.Triple],
         readable: Callable[[], AbstractContextManager[None]] = nullcontext,
+        capped: int | None = None,
     ) -> None:
+        """`capped`: as `StreamedSolutions`'s, in triples."""
         self._triples: ox.QueryTriples | Iterator[ox.Triple] | None = triples
         self._readable = readable
+        self.capped = capped
 
     def __iter__(self) -> Iterator[ox.Triple]:
         triples, self._triples = self._triples, None

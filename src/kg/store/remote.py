@@ -113,6 +113,13 @@ def _misshapen(answer: ox.QuerySolutions | ox.QueryBoolean, form: str, text: str
     return ""
 
 
+def capped_at(response: httpx.Response) -> int | None:
+    """The rows a store says it cut its answer at: Virtuoso stops an answer at its ResultSetMaxRows and
+    says so only in the header X-SPARQL-MaxRows. None where it says nothing (or nothing readable)."""
+    said = response.headers.get("x-sparql-maxrows", "").strip()
+    return int(said) if said.isdigit() else None
+
+
 def _media_type(response: httpx.Response) -> str:
     media_type: str = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return media_type
@@ -151,7 +158,8 @@ class RemoteStore:
         text = with_values(sparql, bindings or {})
         form = self._form(text, union_default_graph, dataset)
         if form_asked in ("construct", "describe"):
-            return StreamedTriples((quad.triple for quad in self._graph(form)), self._readable)
+            quads, capped = self._graph(form)
+            return StreamedTriples((quad.triple for quad in quads), self._readable, capped)
         body = self._open(form, RESULTS_ACCEPT)
         results_format = ox.QueryResultsFormat.from_media_type(_media_type(body.response))
         with self._readable():
@@ -163,14 +171,17 @@ class RemoteStore:
             del answer  # dropped here, not with the frames of the error (see StreamedSolutions)
             body.close()
             raise RemoteError(self._said(f"sent {wrong}"), NO_ANSWER)
-        return StreamedSolutions(answer, self._readable) if isinstance(answer, ox.QuerySolutions) else answer
+        if isinstance(answer, ox.QuerySolutions):
+            return StreamedSolutions(answer, self._readable, capped_at(body.response))
+        return answer
 
-    def _graph(self, form: dict[str, str | list[str]]) -> ox.QuadParser:
-        """A graph answer's triples, parsed as they are read, in the formats `GRAPH_ACCEPT` names."""
+    def _graph(self, form: dict[str, str | list[str]]) -> tuple[ox.QuadParser, int | None]:
+        """A graph answer's triples, parsed as they are read, in the formats `GRAPH_ACCEPT` names, and
+        the count the store cut it at, if it says it did."""
         body = self._open(form, GRAPH_ACCEPT)
         rdf_format = self._graph_format(body)
         with self._readable():
-            return ox.parse(io.BufferedReader(body), format=rdf_format)
+            return ox.parse(io.BufferedReader(body), format=rdf_format), capped_at(body.response)
 
     def _graph_format(self, body: Body) -> ox.RdfFormat:
         """The format of a graph answer, one `GRAPH_ACCEPT` names; any other is the store's failure
