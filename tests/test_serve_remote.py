@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from listener import Listener
 from server_fixtures import RunningServer, free_port, start_server
@@ -454,3 +455,29 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
     assert done.returncode == 2, done.stderr
     assert password not in done.stderr + done.stdout and "serving" not in done.stderr
     assert "is not one a request can go to" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize("offset", range(0, 100, 7))
+def test_virtuoso_s_blank_nodes_are_read_wherever_the_answer_is_cut_in_pieces(offset: int) -> None:
+    """A blank node written `nodeID://…` is read as a label even where it straddles two of the pieces the
+    answer is read in (64 KiB); an IRI and a literal with the same letters stay as sent."""
+    row = b'{"s":{"type":"uri","value":"nodeID://kept"},"o":{"type":"literal","value":"nodeID://kept"}},'
+    head = b'{"head":{"vars":["s","o"]},"results":{"bindings":['
+    rows = row * ((65536 - len(head)) // len(row) - 1)
+    padding = b" " * (65536 - len(head) - len(rows) - offset)
+    blank = b'{"s":{"type": "bnode", "value": "nodeID://b10000"},"o":{"type":"bnode","value":"nodeID://b2"}}'
+    body = head + rows + padding + blank + b"]}}"
+    handler = type("Handler", (_Answering,), {"body": body, "sent": len(body)})
+    store = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=store.serve_forever, daemon=True).start()
+    try:
+        answer = list(
+            RemoteStore(f"http://127.0.0.1:{store.server_address[1]}/query").query("SELECT ?s ?o {}")
+        )
+    finally:
+        store.shutdown()
+        store.server_close()
+    assert [(row["s"], row["o"]) for row in answer[-1:]] == [(ox.BlankNode("b10000"), ox.BlankNode("b2"))]
+    assert {(row["s"], row["o"]) for row in answer[:-1]} == {
+        (ox.NamedNode("nodeID://kept"), ox.Literal("nodeID://kept"))
+    }

@@ -81,3 +81,13 @@ def test_an_answer_cut_at_the_store_s_row_limit_says_so(virtuoso):
 def test_an_answer_within_the_store_s_row_limit_is_not_said_truncated(virtuoso):
     result = kg_query(virtuoso, f"SELECT ?s WHERE {{ GRAPH <{DATA}> {{ ?s <urn:q> ?o }} }}")
     assert result.exit_code == 0 and "truncated" not in result.stderr, result.output
+
+
+def test_blank_nodes_in_virtuoso_s_answers_are_read(virtuoso):
+    """Virtuoso writes a blank node in SPARQL JSON as `nodeID://b10000`, which the results reader
+    refused ("Invalid bnode value")."""
+    result = kg_query(
+        virtuoso, f"SELECT ?b ?o WHERE {{ GRAPH <{DATA}> {{ <urn:s0> <urn:q> ?b . ?b ?p ?o }} }}"
+    )
+    assert result.exit_code == 0, result.output
+    assert "in a blank node" in result.stdout and "_:" in result.stdout, result.stdout

@@ -13,6 +13,7 @@ Two things the embedded store does natively are done here by the protocol:
 from __future__ import annotations
 
 import io
+import re
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -162,9 +163,10 @@ class RemoteStore:
             return StreamedTriples((quad.triple for quad in quads), self._readable, capped)
         body = self._open(form, RESULTS_ACCEPT)
         results_format = ox.QueryResultsFormat.from_media_type(_media_type(body.response))
+        read: io.RawIOBase = body if results_format == ox.QueryResultsFormat.XML else BlankNodeLabels(body)
         with self._readable():
             answer = ox.parse_query_results(
-                io.BufferedReader(body), format=results_format or ox.QueryResultsFormat.JSON
+                io.BufferedReader(read), format=results_format or ox.QueryResultsFormat.JSON
             )
         wrong = _misshapen(answer, form_asked, sparql)
         if wrong:
@@ -369,4 +371,47 @@ class Body(io.RawIOBase):
             self.response.close()
             if self._client is not None:
                 self._client.close()
+        super().close()
+
+
+# A blank node of a SPARQL JSON answer as Virtuoso writes it, up to its label: `"type": "bnode", "value":
+# "nodeID://b10000"`, which the results reader refuses. The spaces are bounded, so a match spans at most
+# `_LABEL_SPAN` bytes.
+_VIRTUOSO_BLANK = re.compile(
+    rb'("type"\s{0,8}:\s{0,8}"bnode"\s{0,8},\s{0,8}"value"\s{0,8}:\s{0,8}")nodeID://'
+)
+_LABEL_SPAN = 128
+
+
+class BlankNodeLabels(io.RawIOBase):
+    """A SPARQL JSON answer read with Virtuoso's blank nodes (`nodeID://b10000`) as plain labels
+    (`b10000`), as it is read. Only a value typed `bnode` changes: an IRI or a literal that holds the
+    same letters stays as sent. The last bytes of each piece are held back until the next is read, so
+    that a blank node split between two pieces is still found."""
+
+    def __init__(self, body: Body) -> None:
+        super().__init__()
+        self._body = body
+        self._ready = b""  # rewritten, to be read
+        self._held = b""  # rewritten, held back: a blank node may start in it
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._ready and not self._ended:
+            piece = self._body.read(1 << 16)
+            text = _VIRTUOSO_BLANK.sub(rb"\1", self._held + (piece or b""))
+            if not piece:
+                self._ready, self._held, self._ended = text, b"", True
+            else:
+                self._ready, self._held = text[:-_LABEL_SPAN], text[-_LABEL_SPAN:]
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+    def close(self) -> None:
+        self._body.close()
         super().close()
