@@ -847,3 +847,22 @@ def test_a_store_killed_at_the_final_copy_is_said_once_to_hold_the_staging_graph
     assert message.count("staging graphs could not be dropped") == 1, message
     assert ".." not in message and ".;" not in message, message
     assert push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000)).verified
+
+
+@pytest.mark.parametrize("option", ["--endpoint", "--update", "--gsp"])
+@pytest.mark.parametrize(
+    "url", ["ftp://alice:S3cretPW@127.0.0.1:{port}/x", "alice:S3cretPW@127.0.0.1:{port}/x"]
+)
+def test_a_store_url_a_request_cannot_go_to_is_refused_before_anything_is_sent(built, server, option, url):
+    """An --update of another scheme was taken for a request of unknown outcome: tried four times, then
+    said to have dropped a probe graph no request had reached. It is wrong input, refused at once."""
+    urls = {"--endpoint": server.query, "--update": server.update, "--gsp": server.gsp}
+    urls[option] = url.format(port=server.port)
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--retries", "3"]
+    result = CliRunner().invoke(main, arguments + [part for pair in urls.items() for part in pair])
+    assert result.exit_code == 2, result.output
+    said = result.stderr.strip()
+    assert f"{option} URL" in said and "cannot be used" in said and "\n" not in said, said
+    assert "S3cretPW" not in result.output and "alice:***@" in said, said
+    assert "probe" not in said and "attempts" not in said, said
+    assert held(server.query) == {}

@@ -23,14 +23,22 @@ from kg.query.internal import bound
 from kg.store.base import ENDPOINT_TIMEOUT, Solutions, StoreFailed, StreamedTriples, shown_url, value_rows
 from kg.store.deadline import Deadline, checked_seconds
 from kg.store.embedded import EmbeddedStore
-from kg.store.remote import REFUSED, Body, RemoteError, RemoteQueryError, RemoteStore, tls_context
+from kg.store.remote import (
+    REFUSED,
+    Body,
+    RemoteError,
+    RemoteQueryError,
+    RemoteStore,
+    check_endpoint_url,
+    tls_context,
+)
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
 # Failures before a request left: the store cannot have seen it.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 # Why a request the store may have applied is not retried.
 NOT_AGAIN = "not sent again: the store may have applied it, and a second time would add its blank nodes again"
 ACKNOWLEDGED = 1 << 16  # bytes of a success's answer read (its words are not used): the rest is dropped
@@ -72,11 +80,24 @@ class Target:
 
     def __post_init__(self) -> None:
         self.timeout = checked_seconds(self.timeout)
+        for option, url in (("--endpoint", self.endpoint), ("--update", self.update), ("--gsp", self.gsp)):
+            if url is not None:
+                check_usable(option, url)
 
     @property
     def request_limit(self) -> int:
         """The most triples one SPARQL Update request may carry."""
         return self.batch_size or DEFAULT_BATCH
+
+
+def check_usable(option: str, url: str) -> None:
+    """Refuse, before anything is sent, a URL no request can go to: one of another scheme than http(s),
+    which the HTTP client refuses only as it sends, or that cannot be parsed. Wrong input (exit 2), not a
+    request of unknown outcome to try again."""
+    if not url.lower().startswith(("http://", "https://")):
+        said = f"the {option} URL {url} cannot be used: a store's URL starts http:// or https://"
+        raise KgError(shown_url(said, url))
+    check_endpoint_url(url)
 
 
 def staging_iri(iri: str) -> str:
