@@ -69,6 +69,30 @@ def test_the_store_s_reason_for_a_500_to_an_update_is_shown(virtuoso):
     assert "answered 500" in said and "SR084: Division by 0." in said and "\n" not in said, said
 
 
+def test_the_store_s_reason_in_an_html_page_is_shown(virtuoso):
+    """Virtuoso's Graph Store endpoint gives its reason for a 500 in an HTML page, whose first line is
+    its DOCTYPE."""
+    target = Target(
+        virtuoso.query, virtuoso.update, virtuoso.gsp, auth=httpx.DigestAuth(*virtuoso.credentials), retries=0
+    )
+    pusher = Pusher(target)
+    try:
+        with pytest.raises(PushError) as failure:
+            pusher.send(
+                "POST",
+                virtuoso.gsp,
+                params={"graph-uri": "urn:x"},
+                content=b"<urn:a> <urn:b> .\n",  # no object: Virtuoso takes it for text of an unknown type
+                headers={"content-type": "application/n-triples"},
+                retry=False,
+            )
+    finally:
+        pusher.client.close()
+    said = str(failure.value)
+    assert "answered 500" in said and "Error 22023" in said and "<urn:x> is rejected" in said, said
+    assert "DOCTYPE" not in said and "<h" not in said and "\n" not in said, said
+
+
 def test_an_answer_cut_at_the_store_s_row_limit_says_so(virtuoso):
     """Virtuoso stops an answer at ResultSetMaxRows and says so only in a header: the answer was
     printed as whole."""

@@ -12,6 +12,7 @@ Two things the embedded store does natively are done here by the protocol:
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import ssl
@@ -353,10 +354,15 @@ class Body(io.RawIOBase):
         return " ".join(self._words().split())[:300]
 
     def reason(self) -> str:
-        """The first line of a failure's words (Virtuoso gives a runtime error's reason, such as `SR325`,
-        in a 500's body, then the query it failed), printable and at most 300 characters."""
-        line = next((line for line in self._words().splitlines() if line.strip()), "")
-        return " ".join("".join(c if c.isprintable() else " " for c in line).split())[:300]
+        """A failure's reason, printable and at most 300 characters: the first line of its words (Virtuoso
+        gives a runtime error's reason, such as `SR325`, in a 500's body, then the query it failed), or
+        the text of an HTML page (its Graph Store endpoint's, the reason in an `xmp` element)."""
+        words = self._words()
+        if words.lstrip().startswith("<"):
+            text = html.unescape(" ".join(_HTML_TAG.sub("\n", words).split()))
+        else:
+            text = next((line for line in words.splitlines() if line.strip()), "")
+        return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
 
     def _words(self) -> str:
         """The first `DETAIL` bytes of the body as text; what could not be read of it is left out."""
@@ -373,6 +379,13 @@ class Body(io.RawIOBase):
                 self._client.close()
         super().close()
 
+
+# An HTML page's markup, by the names of the elements an error page uses: an IRI in its text (`<urn:x>`)
+# is no tag.
+_HTML_TAG = re.compile(
+    r"<(?:!DOCTYPE|/?(?:html|head|title|body|h[1-6]|p|pre|xmp|div|span|br|hr|b|i|em|strong|code)\b)[^<>]*>",
+    re.IGNORECASE,
+)
 
 # A blank node of a SPARQL JSON answer as Virtuoso writes it, up to its label: `"type": "bnode", "value":
 # "nodeID://b10000"`, which the results reader refuses. The spaces are bounded, so a match spans at most
