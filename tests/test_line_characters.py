@@ -78,6 +78,20 @@ def test_an_update_file_keeps_such_a_literal(tmp_path) -> None:
     assert [quad.object.value for quad in store] == [value]
 
 
+def test_an_update_file_keeps_a_long_literal_as_written(tmp_path) -> None:
+    """A long literal's lines were read as the file's: its CRs were written as LFs and a line of it
+    starting with `#` was dropped as a comment."""
+    from kg.store.queryfiles import load_update
+
+    path = tmp_path / "long.ru"
+    value = "one\r\ntwo\rthree\n# four\nfive"
+    header = "#+ summary: A long literal\n#+ description: Lines inside it\n#+ answer: update\n"
+    path.write_bytes((header + f'INSERT DATA {{ <urn:s> <urn:p> """{value}""" }}\n').encode("utf-8"))
+    store = ox.Store()
+    store.update(load_update(path).operation({}))
+    assert [quad.object.value for quad in store] == [value]
+
+
 def test_a_push_gives_such_a_literal_back(tmp_path) -> None:
     """`kg push` sent each graph's N-Triples cut at U+2028 and the others: an update no store reads."""
     import httpx
@@ -101,3 +115,33 @@ def test_a_push_gives_such_a_literal_back(tmp_path) -> None:
             assert sorted(row["o"].value for row in held) == sorted(q.object.value for q in _quads(TRICKY))
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_a_network_export_gives_a_carriage_return_back(fmt: str, tmp_path) -> None:
+    """`kg network export --format graphml` wrote a label's CR raw: read back, Canada's label was
+    `Can\\nada`."""
+    import networkx as nx
+
+    from kg.network.export import export
+
+    network = nx.DiGraph()
+    network.add_node("country/CA", label=XML_TRICKY)
+    path = tmp_path / f"network.{fmt}"
+    path.write_bytes(export(network, fmt))
+    back = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    assert back.nodes["country/CA"]["label"] == XML_TRICKY
+
+
+def test_a_picture_s_text_keeps_a_carriage_return() -> None:
+    """An SVG picture (a chart, the network) wrote a label's CR raw, read back as a line feed."""
+    from xml.dom import minidom
+
+    from kg.network import canvas
+    from kg.network.draw import save
+
+    figure = canvas.Figure()
+    figure.add_subplot()
+    svg = minidom.parseString(save(figure, "svg", title=XML_TRICKY, description="d"))
+    [title] = svg.getElementsByTagName("title")[:1]
+    assert title.firstChild.data == XML_TRICKY

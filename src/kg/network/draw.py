@@ -19,6 +19,8 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
+from kg.query.run import returns_kept
+
 from . import canvas
 from .layout import (
     Positions,
@@ -79,7 +81,7 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
         opening = data.index(b">", data.index(b"<svg")) + 1
         described = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
         data = data[:opening] + described.encode("utf-8") + data[opening:]
-    return data
+    return returns_kept(data) if fmt == "svg" else data
 
 
 def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:

@@ -13,6 +13,8 @@ from typing import Any
 
 import networkx as nx
 
+from kg.query.run import returns_kept
+
 from .layout import substance_colours
 
 FORMATS = ("graphml", "gexf", "cytoscape", "dot")
@@ -36,11 +38,11 @@ def export(network: nx.Graph, fmt: str) -> bytes:
     if fmt == "graphml":
         buffer = io.BytesIO()
         nx.write_graphml(plain(network), buffer, encoding="utf-8")
-        return buffer.getvalue()
+        return returns_kept(buffer.getvalue())
     if fmt == "gexf":
         buffer = io.BytesIO()
         nx.write_gexf(plain(network), buffer, encoding="utf-8")
-        return buffer.getvalue()
+        return returns_kept(buffer.getvalue())
     if fmt == "cytoscape":
         return json.dumps(cytoscape_elements(network), indent=2, ensure_ascii=False).encode("utf-8")
     if fmt == "dot":

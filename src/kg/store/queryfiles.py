@@ -188,10 +188,18 @@ class NamedUpdate(NamedQuery):
 
     def operation(self, given: Mapping[str, str], data: Sequence[str] = ()) -> str:
         """The operation with the `given` values, and `data` (N-Triples lines) where `$data` is."""
-        text = "\n".join(line for line in text_lines(self.text) if not line.startswith("#"))
+        text = _body(self.text)
         for name, term in binding_terms(self.bindings(given)).items():
             text = substitute(text, name, str(term))
         return substitute(text, "data", "\n".join(data))
+
+
+def _body(text: str) -> str:
+    """A file's text after its first lines of comments (its header), the rest as written: a long
+    literal's lines are not the file's (`substitute` reads tokens, so comments below are harmless)."""
+    lines = text.split("\n")
+    start = next((number for number, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    return "\n".join(lines[start:]).rstrip("\n")
 
 
 def parse_header(path: Path, text: str) -> dict:
