@@ -657,10 +657,10 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "finding cited from a document alone, whose statement no excerpt holds",
-        'INSERT DATA { id:finding\\/cited-alone a kg:Finding ; rdfs:label "cited alone"@en ;'
-        ' kg:statement "Words of no excerpt."@en ; kg:about id:country\\/MX ;'
-        " prov:wasAttributedTo id:organization\\/crs ; dcterms:source id:document\\/crs-if10578 }",
-        "finding/cited-alone",
+        "DELETE { id:finding\\/us-opioid-epidemic prov:wasDerivedFrom ?excerpt }"
+        " INSERT { id:finding\\/us-opioid-epidemic dcterms:source id:document\\/crs-if10578 }"
+        " WHERE { id:finding\\/us-opioid-epidemic prov:wasDerivedFrom ?excerpt }",
+        "finding/us-opioid-epidemic",
         "FindingShape",
         "in the source's words: a passage of an excerpt",
     ),

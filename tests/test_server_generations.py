@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import os
 import re
+import shutil
+import signal
 import threading
 import time
 import weakref
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pyoxigraph as ox
 import pytest
 from processes import copying, fork_servers_of, gone
 from publishing import MARKER_QUERY, Driver, Layout
@@ -444,22 +447,45 @@ def test_closing_while_a_generation_starts_waits_for_its_start_and_ends_it(layou
         generations.close()
 
 
+def reading(pid: int, store: Path, seconds: float = 30) -> None:
+    """Return once process `pid` holds a file of `store` open."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:  # a descriptor closed as it was read
+            held = []
+        if any(path.startswith(str(store)) for path in held):
+            return
+        assert time.monotonic() < deadline, f"process {pid} opened nothing of {store}"
+        time.sleep(0.01)
+
+
 def test_closing_while_a_new_generation_is_copied_into_memory_ends_the_copy(layout: Layout) -> None:
     """Held in memory, a new generation's workers start only once its store is copied, minutes at
-    10 M triples: closing the server waited for the whole copy. Its store here can never be read
-    whole (its CURRENT is a FIFO no one writes), so closing returns only if it ends the copy."""
+    10 M triples: closing the server waited for the whole copy. Its store here is one of 300,000 quads
+    (seconds to copy), and the process copying it is stopped once seen, so the copy never ends by
+    itself: closing returns only if it ends the copy."""
     layout.publish("generation-A")
     following = Following(layout, in_memory=True)
     generations = following.generations
     try:
         layout.publish("generation-B")
-        # without the digests of its files (as a build of older code left it), which would refuse the FIFO
-        (Path(os.path.realpath(layout.store)).parent / RECORD).unlink()
-        endless = Path(os.path.realpath(layout.store)) / "CURRENT"
-        endless.unlink()
-        os.mkfifo(endless)
+        store = Path(os.path.realpath(layout.store))
+        (store.parent / RECORD).unlink()  # a store written otherwise, as below: no record to compare
+        shutil.rmtree(store)
+        large = ox.Store(str(store))
+        graph = ox.NamedNode("urn:test:large")
+        large.bulk_extend(
+            ox.Quad(ox.NamedNode(f"urn:test:s{n}"), ox.NamedNode("urn:test:p"), ox.Literal(n), graph)
+            for n in range(300_000)
+        )
+        large.flush()
+        del large
         following.notice()
         server, reader = copying(os.getpid())
+        reading(reader, store)  # past its start, where it asks to die with the fork server
+        os.kill(reader, signal.SIGSTOP)
         closing = threading.Thread(target=generations.close, kwargs={"wait": 600})
         closing.start()
         closing.join(60)

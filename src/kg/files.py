@@ -82,6 +82,13 @@ def read_text(path: Path, kind: str, *, whole: bool = False) -> str:
     return utf8_text(path, read_file(path, kind, whole=whole))
 
 
+def read_source_text(path: Path) -> str:
+    """A report's text as the build checks its excerpts' positions in: its bytes decoded unchanged, a
+    byte-order mark and CR LF line endings kept. Read with Python's newline translation (CR LF made LF),
+    a text written with CR LF had every highlight of the source view shifted by a character a line."""
+    return read_text(path, "source text", whole=True)
+
+
 def utf8_text(path: Path, data: bytes) -> str:
     """`data` (the bytes of `path`) as text; bytes that are not UTF-8 are named at their line and
     column."""

@@ -11,8 +11,7 @@ from rdflib import URIRef
 
 from kg.build.queries import sparql
 from kg.errors import KgError
-from kg.evidence.texts import read_source_text
-from kg.files import read_file
+from kg.files import read_file, read_source_text
 from kg.store.base import selected, term_order
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.evidence.facts import Evidence, evidence_for
-from kg.evidence.texts import read_source_text, source_text_path
+from kg.evidence.texts import source_text_path
+from kg.files import read_source_text
 from kg.query.run import QueryResult
 from kg.readable.labels import labels_for
 from kg.readable.table import readable

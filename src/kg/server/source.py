@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, render_template
 
 from kg.evidence.quotes import clean_quote
-from kg.evidence.texts import read_source_text, source_text_path
+from kg.evidence.texts import source_text_path
+from kg.files import read_source_text
 from kg.query.internal import typed
 
 from .services import services
