@@ -13,12 +13,12 @@ from kg.server.admission import Busy, Gate, TooMany
 
 
 @contextmanager
-def holding(gate: Gate, client: str) -> Iterator[threading.Event]:
+def holding(gate: Gate, client: str, rank: int = 1) -> Iterator[threading.Event]:
     """`client` inside `gate` in a thread of its own until the block ends."""
     inside, leave = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with gate.held(client):
+        with gate.held(client, rank):
             inside.set()
             leave.wait(30)
 
@@ -32,12 +32,12 @@ def holding(gate: Gate, client: str) -> Iterator[threading.Event]:
         thread.join(30)
 
 
-def asked(gate: Gate, client: str, outcome: list[object]) -> threading.Thread:
+def asked(gate: Gate, client: str, outcome: list[object], rank: int = 1) -> threading.Thread:
     """A request of `client` in a thread of its own, its outcome (in, or the refusal) noted."""
 
     def ask() -> None:
         try:
-            with gate.held(client):
+            with gate.held(client, rank):
                 outcome.append("in")
         except (Busy, TooMany) as refused:
             outcome.append(refused)
@@ -103,3 +103,28 @@ def test_a_request_past_the_share_and_those_waiting_names_both(per_client: int) 
     assert f"has {per_client} costly requests" in refused.message, refused.message
     assert f"and {per_client} more waiting" in refused.message, refused.message
     assert outcome == ["in"] * per_client
+
+
+LIGHT, NOT_KNOWN, HEAVY = 0, 1, 2  # the ranks the workers' queue gives
+
+
+def test_a_heavy_client_never_takes_the_reserve_through_a_request_waiting_there() -> None:
+    """A light client's request past its share waited in the thread kept for clients ranking before a
+    holder; a heavy client finding the gate full took that place, so four heavy requests were inside
+    and a new client was refused 503. A waiting request gives way only to a request that the gate,
+    counting those inside alone, would let in."""
+    gate = Gate(capacity=6, per_client=3, reserve=1, wait=30)
+    with ExitStack() as inside:
+        for client, rank in [("light", LIGHT)] * 3 + [("heavy", HEAVY)] * 3:
+            inside.enter_context(holding(gate, client, rank))
+        light: list[object] = []
+        light_waits = asked(gate, "light", light, LIGHT)
+        waiting(gate, 1)
+        heavy: list[object] = []
+        asked(gate, "another heavy", heavy, HEAVY).join(30)
+        assert len(heavy) == 1 and isinstance(heavy[0], Busy), heavy
+        new: list[object] = []
+        asked(gate, "new", new, NOT_KNOWN).join(30)
+        assert new == ["in"], new
+        light_waits.join(30)
+        assert len(light) == 1 and isinstance(light[0], TooMany), light

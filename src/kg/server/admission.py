@@ -181,9 +181,12 @@ class Gate:
 
     def _enter(self, client: str, rank: int) -> None:
         """Room for one more of `client`'s requests, at once or after its turn; the lock is held."""
-        full = self._taken() >= self.capacity + (self.reserve if any(self._ranks[rank + 1 :]) else 0)
+        room = self.capacity + (self.reserve if any(self._ranks[rank + 1 :]) else 0)
+        full = self._taken() >= room
         within = self._inside.get(client, 0) < self.per_client
-        if full and not (within and self._make_way(client)):  # no thread to work or wait in
+        # A request waiting its turn gives way only to one the gate would let in, counting those inside
+        # alone: a heavy client took the reserve so, through a light client's request waiting there.
+        if full and not (within and sum(self._ranks) < room and self._make_way(client)):
             raise Busy("the server is busy with costly work; try again in a moment")
         if within:
             return
