@@ -11,8 +11,8 @@ import html
 from html.parser import HTMLParser
 
 import pytest
-from rdflib import Graph, Literal
-from rdflib.namespace import RDFS, SKOS
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS, SKOS, XSD
 
 from kg.build.project import load_project
 from kg.namespaces import KG
@@ -54,13 +54,15 @@ def ontology(project_root) -> Graph:
     return load_project(project_root).graphs["ontology"]
 
 
+@pytest.mark.parametrize("datatype", [None, XSD.normalizedString, XSD.token, URIRef("urn:example:own")])
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_a_literal_holding_markup_is_shown_as_its_text(ontology: Graph, case: str) -> None:
+def test_a_literal_holding_markup_is_shown_as_its_text(ontology: Graph, case: str, datatype) -> None:
+    """Of any datatype: a literal typed other than as a plain string came out live too."""
     graph = Graph()
     for triple in ontology:
         graph.add(triple)
     graph.set((KG.FlowLeg, SKOS.definition, Literal(HOSTILE[case], lang="en")))
-    graph.add((KG.FlowLeg, RDFS.comment, Literal(HOSTILE[case])))
+    graph.add((KG.FlowLeg, RDFS.comment, Literal(HOSTILE[case], datatype=datatype)))
     page = documentation(graph)
     assert live(page) == []
     assert html.escape(HOSTILE[case]) in page  # shown as it is written

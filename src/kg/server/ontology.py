@@ -70,7 +70,12 @@ def fragment_id(label: str) -> str:
 # A literal's stand-in while pyLODE writes the page: letters and digits, which Markdown leaves as they are.
 _TOKEN = re.compile(r"kgliteral(\d+)x")
 _TOKEN_NAMED = re.compile(r'(\bid="|\bhref="#)kgliteral(\d+)x(?=")')  # an id pyLODE made of a literal
-_TEXTS = {None, XSD.string, RDF.HTML, RDF.XMLLiteral}  # the datatypes of literals read as text
+# Datatypes whose lexical forms (which the build checks) hold no markup: every other literal is text,
+# whatever its datatype (`xsd:normalizedString`, `xsd:token` and a datatype of one's own came out live).
+_NO_MARKUP = {
+    XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.decimal, XSD.double, XSD.float,
+    XSD.boolean, XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth, XSD.duration,
+}  # fmt: skip
 
 
 def as_tokens(graph: Graph) -> list[str]:
@@ -80,7 +85,7 @@ def as_tokens(graph: Graph) -> list[str]:
     an image with `onerror` came out live on the page. The texts are escaped where the tokens stand."""
     numbers: dict[str, int] = {}  # one token a text: pyLODE shows a text given twice once
     for s, p, o in list(graph):
-        if isinstance(o, Literal) and o.datatype in _TEXTS and not str(o).startswith("http"):
+        if isinstance(o, Literal) and o.datatype not in _NO_MARKUP and not str(o).startswith("http"):
             graph.remove((s, p, o))
             number = numbers.setdefault(str(o), len(numbers))
             graph.add((s, p, Literal(f"kgliteral{number}x", lang=o.language)))
