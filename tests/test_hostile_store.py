@@ -219,6 +219,17 @@ def test_a_refusal_without_end_is_read_no_further_than_its_first_words(built) ->
     assert len(refusals) == 2 and max(len(words) for words in refusals) <= 300, said
 
 
+def test_a_refusal_s_escape_sequences_never_reach_the_terminal() -> None:
+    """A store's 400 was shown as it sent it, squeezed into one line: a terminal-title escape sequence,
+    a colour and U+202E acted on the terminal that showed `kg query --store`'s error."""
+    said = b"Bad query \x1b]0;PWNED\x07\x1b[31mRED \xe2\x80\xaeevil"
+    with Store(status=400, media_type="text/plain", body=lambda: iter([said])) as store:
+        failed = finished(lambda: RemoteStore(store.url + "/sparql").query("ASK {}"))
+    text = failure(failed, StoreFailed).text
+    assert "Bad query" in text and "evil" in text, text
+    assert all(character.isprintable() for character in text), repr(text)
+
+
 class _TrickledHeaders(_Hostile):
     """A store whose status line comes at once and its headers a byte every `pause` seconds, `padding`
     bytes of them (200 s of them, by default), before the whole of its `body`: each byte well within

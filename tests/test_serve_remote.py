@@ -290,6 +290,11 @@ def test_an_answer_broken_off_or_garbled_is_the_store_s_failure(body: bytes, sen
         ("alice:s3cret@host:1/q", "alice:***@host:1/q"),
         ("http://host/q?api_key=s3cret&x=1", "http://host/q?api_key=***&x=1"),
         ("https://host/q?a=1&Access_Token=s3cret#f", "https://host/q?a=1&Access_Token=***#f"),
+        ("http://host/q?pass=s3cret&pw=s3cret", "http://host/q?pass=***&pw=***"),  # short names too
+        ("http://host/q#token=s3cret", "http://host/q#token=***"),  # in a fragment
+        ("http://host/q?%74oken=s3cret", "http://host/q?%74oken=***"),  # a name with escapes, decoded
+        ("http://host/q?jwt=s3cret&bearer=s3cret", "http://host/q?jwt=***&bearer=***"),
+        ("http://host/q?query=ASK&format=json", "http://host/q?query=ASK&format=json"),
     ],
 )
 def test_every_form_of_a_password_in_a_url_is_hidden(url: str, shown: str) -> None:

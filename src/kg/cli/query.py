@@ -88,9 +88,9 @@ def query_command(
     else:
         click.echo(result.serialize(chosen).decode("utf-8"), nl=False)
     if result.store_cap is not None:
-        said = (
-            f"warning: answer truncated at {result.store_cap} rows by the store (its own limit on an answer)"
-        )
+        # Virtuoso says so for an answer of exactly its limit too, cut or whole
+        cap = result.store_cap
+        said = f"warning: the answer may be cut: it has {cap} rows, the store's own limit on an answer"
         click.echo(said, err=True)
     elif result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)

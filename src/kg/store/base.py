@@ -8,6 +8,7 @@ interface.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -211,7 +212,7 @@ def shown_url(text: str, *urls: str) -> str:
         text = text.replace(url, _hidden(url))
     text = _AUTHORITY.sub(lambda found: _hidden(found.group()), text)
     text = _BARE_USER.sub(r"\1:***@", text)
-    return _SECRET_PARAMETER.sub(r"\1***", text)
+    return _secret_values_hidden(text)
 
 
 def _hidden(url: str) -> str:
@@ -225,7 +226,7 @@ def _hidden(url: str) -> str:
         userinfo, host = authority.rsplit("@", 1)
         user = userinfo.split(":", 1)[0] + ":" if ":" in userinfo else ""
         url = url[:begin] + f"{user}***@{host}" + url[end:]
-    return _SECRET_PARAMETER.sub(r"\1***", url)
+    return _secret_values_hidden(url)
 
 
 # A scheme, with the slashes after it if any (a path written for a URL may have lost one of two).
@@ -236,11 +237,22 @@ _AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+[^/?#\s]*")
 # A word shaped like `user:password@host` without a scheme, the password not starting with a slash
 # (that is a URL's, hidden above).
 _BARE_USER = re.compile(r"(?:^|(?<=[\s'\"(<\[=]))([\w.~%!$&*+,;-]+):[^\s@/][^\s@]*@(?=[\w\[])")
-# A query parameter named like a secret, up to its `=`; its value follows.
-_SECRET_PARAMETER = re.compile(
-    r"([?&;][^=&#\s]*(?:key|token|secret|passw|pwd|auth|sig|credential|session)[^=&#\s]*=)[^&#\s]*",
-    re.IGNORECASE,
+# A parameter of a URL's query or fragment, up to its `=`, and its value.
+_PARAMETER = re.compile(r"([?&;#][^=&#\s]*=)([^&#\s]*)")
+# What names a parameter as a secret, its name read with its escapes decoded (`%74oken` is `token`).
+_SECRET_NAME = re.compile(
+    r"key|token|secret|pass|pw|auth|sig|credential|session|jwt|bearer|cookie", re.IGNORECASE
 )
+
+
+def _secret_values_hidden(text: str) -> str:
+    """`text` with the value of every query or fragment parameter named like a secret hidden."""
+
+    def hidden(found: re.Match[str]) -> str:
+        secret = _SECRET_NAME.search(urllib.parse.unquote(found.group(1)))
+        return found.group(1) + "***" if secret else found.group()
+
+    return _PARAMETER.sub(hidden, text)
 
 
 class StoreMissing(KgError, FileNotFoundError):

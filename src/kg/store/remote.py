@@ -299,6 +299,12 @@ class RemoteStore:
         return shown_url(f"{self.endpoint} {what}", self.endpoint)
 
 
+def _one_printable_line(text: str) -> str:
+    """`text` as one line of at most 300 printable characters: a store's words reach a terminal or a
+    log, where an escape sequence or a bidi control would act rather than show."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
+
+
 class Body(io.RawIOBase):
     """An HTTP answer's body, read as its reader asks for it and within its `deadline`, which holds
     the whole answer's time limit, headers and body (`kg.store.deadline`): a store that sends a byte
@@ -351,7 +357,7 @@ class Body(io.RawIOBase):
     def said(self) -> str:
         """The first `DETAIL` bytes of a refusal, in one line of at most 300 characters; what could not
         be read of it is left out."""
-        return " ".join(self._words().split())[:300]
+        return _one_printable_line(self._words())
 
     def reason(self) -> str:
         """A failure's reason, printable and at most 300 characters: the first line of its words (Virtuoso
@@ -362,7 +368,7 @@ class Body(io.RawIOBase):
             text = html.unescape(" ".join(_HTML_TAG.sub("\n", words).split()))
         else:
             text = next((line for line in words.splitlines() if line.strip()), "")
-        return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
+        return _one_printable_line(text)
 
     def _words(self) -> str:
         """The first `DETAIL` bytes of the body as text; what could not be read of it is left out."""
