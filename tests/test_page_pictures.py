@@ -82,8 +82,10 @@ CHART = (
 
 
 def test_a_client_asking_too_much_at_once_is_told_the_limit_it_reached(fresh) -> None:
-    """Sixteen slow pictures at once from one client: three are drawn or wait to be, three more wait
-    for one of those, the rest are refused, each refusal naming those numbers (it said eight)."""
+    """Sixteen slow pictures at once from one client, each needing a query: the rest beyond what the
+    client may hold are refused, each refusal naming the limit it reached, the client's one query at
+    once (half the two workers, whose queue is met first with these settings) or its three costly
+    requests; it said eight, a limit of neither."""
     stamp = time.time_ns()
     paths = [
         "/query/view.png?" + urllib.parse.urlencode({"view": "chart", "query": CHART.format(f"{stamp} {n}")})
