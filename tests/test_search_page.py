@@ -90,6 +90,13 @@ def test_a_visitor_s_text_on_the_search_page_is_isolated(client, text: str) -> N
     assert outside_isolation(page, text) == []
 
 
+def test_a_visitor_s_text_in_the_page_s_title_is_isolated(client) -> None:
+    """A title holds no markup, so the text stood bare in it, and U+202E reversed the title's rest."""
+    page = client.get("/search", query_string={"q": REVERSING}).get_data(as_text=True)
+    [title] = re.findall(r"<title>(.*?)</title>", page, re.S)
+    assert f"\u2068{REVERSING}\u2069" in title, repr(title)
+
+
 def test_the_values_a_question_was_asked_with_are_isolated(client) -> None:
     page = client.get("/queries/fentanyl-routes?substance=heroin").get_data(as_text=True)
     asked = re.search(r'<p class="asked" id="asked-with">(.*?)</p>', page, re.S)
