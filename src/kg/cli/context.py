@@ -134,18 +134,19 @@ class Context:
         return Path(spec)
 
     def embedded_store(self, given: str | None, needs: str) -> EmbeddedStore:
-        """The embedded store a command `needs`, as its build left it."""
+        """The embedded store a command `needs` to read whole (a push, a validation), as its build left
+        it, every file read to be compared: the engine may read a damaged block past all memory."""
         path = self.store_path(given, needs)
-        _check_embedded(path)
+        _check_embedded(path, whole=True)
         return EmbeddedStore(path)
 
 
-def _check_embedded(path: Path) -> None:
+def _check_embedded(path: Path, *, whole: bool = False) -> None:
     """The embedded store at `path` built and as its build left it, checked before it is opened (a
     FIFO among its files would hold the opening): by each file's size and time, and its digest
-    where its time differs, since a command may read only a little of it."""
+    where its time differs, since a command may read only a little of it; or every file `whole`."""
     check_built(path)
-    check_intact(path, whole=False)
+    check_intact(path, whole=whole)
 
 
 pass_context = click.make_pass_decorator(Context)
