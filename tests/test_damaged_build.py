@@ -123,6 +123,25 @@ def test_a_store_changed_inside_its_files_is_built_again_whole(project_copy: Pat
     assert code == 0, said
 
 
+def test_a_rebuild_records_the_files_it_shares_with_the_previous_store_as_they_are(
+    project_copy: Path,
+) -> None:
+    """A rebuild's store shares most files with the previous one (hard links), whose digests the
+    build has just compared whole: it records theirs rather than read them again. The record is
+    still the files' own, and a change to one, shared or not, is found."""
+    project = _built(project_copy)
+    _change(project)
+    done = _run(project, "build")
+    assert done.returncode == 0 and "rebuilt from generation" in done.stdout, done.stdout + done.stderr
+    store = Path(os.path.realpath(project / ".kg" / "store"))
+    assert any(table.stat().st_nlink > 1 for table in store.glob("*.sst"))  # files shared indeed
+    code, said = _kg(project, "validate")
+    assert code == 0, said
+    _rot(store)
+    code, said = _kg(project, "validate")
+    assert code == 2 and "has changed since the build (its SHA-256 is not the one recorded)" in said, said
+
+
 def test_validate_finds_a_changed_store_before_it_reads_it(project_copy: Path) -> None:
     """`kg validate` read the shapes from a damaged store with a traceback; it now reads every file whole
     and compares it, whatever its time says."""

@@ -344,6 +344,7 @@ def stage(
         if change is not None and previous is not None and previous[0] is not None:
             why = unreadable_store(previous[0])
             change = None if why else change
+        checked: Path | None = None
         if change is None or previous is None or previous[0] is None:
             # with one turn (one CPU, or KG_QUERY_THREADS=1) the read-ahead would only delay validation
             spare = query_threads() > 1
@@ -359,6 +360,7 @@ def stage(
             report, excerpt_count, texts, how = _update_and_check(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
+            checked = previous[0].store  # its files, which the new store shares, read whole above
         with phases("write"):
             if while_writing is not None:
                 while_writing()
@@ -366,7 +368,7 @@ def stage(
             os.replace(dump, written[0])
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
-        record_digests(staging.store)  # closed and final: what reuses or serves it checks it by
+        record_digests(staging.store, checked)  # closed and final: what reuses or serves it checks it by
         write_state(staging, texts, checks, (inputs, repeated, counts, written[0]), sha256)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)

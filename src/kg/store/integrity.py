@@ -36,14 +36,40 @@ def _data_files(store: Path) -> dict[str, Path]:
     }
 
 
-def record_digests(store: Path) -> None:
+def record_digests(store: Path, checked: Path | None = None) -> None:
     """Record the size, modification time and SHA-256 of each data file of the store at `store`,
-    closed and final, beside it (`RECORD`)."""
+    closed and final, beside it (`RECORD`). A file that is one of the store `checked` (a hard link: a
+    rebuild copies the previous store so), whose every file this build read and found as recorded,
+    takes that record's digest rather than being read again."""
+    known = _recorded(checked) if checked is not None else {}
     record = {}
     for name, path in sorted(_data_files(store).items()):
+        stat = path.stat()
+        entry = known.get(name)
+        if entry is not None and checked is not None and _same_file(stat, checked / name):
+            if entry[:2] == [stat.st_size, stat.st_mtime_ns]:
+                record[name] = entry
+                continue
         size, sha256 = file_digest(path)
-        record[name] = [size, path.stat().st_mtime_ns, sha256]
+        record[name] = [size, stat.st_mtime_ns, sha256]
     (store.parent / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _recorded(store: Path) -> dict[str, list[object]]:
+    """The record of the store at `store`, by file name ({} where there is none that can be read)."""
+    folder = generation_folder(Path(os.path.realpath(store)))
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8")) if folder is not None else {}
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(v, list)} if isinstance(record, dict) else {}
+
+
+def _same_file(stat: os.stat_result, other: Path) -> bool:
+    try:
+        return os.path.samestat(stat, other.stat())
+    except OSError:
+        return False
 
 
 def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
