@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,26 @@ def _built(project: Path) -> Path:
 def _damage_store(project: Path) -> Path:
     """The current store's table files deleted, as a disk or a hand might: all of them, as a store's
     folder may also hold one its index no longer lists, whose loss harms nothing."""
-    store = Path(os.path.realpath(project / ".kg" / "store"))
+    store = _current_store(project)
     tables = sorted(store.glob("*.sst"))
     assert tables
     for table in tables:
         table.unlink()
+    return store
+
+
+def _current_store(project: Path) -> Path:
+    """The store of the project's current generation, by its real path."""
+    return Path(os.path.realpath(project / ".kg" / "store"))
+
+
+def _damaged(project: Path, how: str, damage_bytes: Callable[[Path], None]) -> Path:
+    """The current store, its table files deleted or their bytes changed by `damage_bytes`."""
+    store = _current_store(project)
+    if how == "files deleted":
+        _damage_store(project)
+    else:
+        damage_bytes(store)
     return store
 
 
@@ -111,7 +127,7 @@ def test_a_store_changed_inside_its_files_is_built_again_whole(project_copy: Pat
     the store with the digests recorded when it was built, builds whole, and its dump is the clean one."""
     project = _built(project_copy)
     clean = (project / "dist" / "opioid-kg.nq").read_bytes()
-    _rot(Path(os.path.realpath(project / ".kg" / "store")))
+    _rot(_current_store(project))
     if changed:
         _change(project)
     done = _run(project, "build")
@@ -133,7 +149,7 @@ def test_a_rebuild_records_the_files_it_shares_with_the_previous_store_as_they_a
     _change(project)
     done = _run(project, "build")
     assert done.returncode == 0 and "rebuilt from generation" in done.stdout, done.stdout + done.stderr
-    store = Path(os.path.realpath(project / ".kg" / "store"))
+    store = _current_store(project)
     assert any(table.stat().st_nlink > 1 for table in store.glob("*.sst"))  # files shared indeed
     code, said = _kg(project, "validate")
     assert code == 0, said
@@ -146,7 +162,7 @@ def test_validate_finds_a_changed_store_before_it_reads_it(project_copy: Path) -
     """`kg validate` read the shapes from a damaged store with a traceback; it now reads every file whole
     and compares it, whatever its time says."""
     project = _built(project_copy)
-    _rot(Path(os.path.realpath(project / ".kg" / "store")))
+    _rot(_current_store(project))
     code, said = _kg(project, "validate")
     assert code == 2 and said.count("\n") == 1, said
     assert said.startswith("error: the store at .kg/store cannot be read: 0"), said
@@ -170,7 +186,7 @@ def test_a_project_copied_without_its_times_is_read_as_built(project_copy: Path,
 def test_a_store_holding_what_is_not_a_file_is_refused_without_waiting(project_copy: Path) -> None:
     """Reading every file of a store to compare it would wait for ever on a FIFO, as opening it does."""
     project = _built(project_copy)
-    current_file = Path(os.path.realpath(project / ".kg" / "store")) / "CURRENT"
+    current_file = _current_store(project) / "CURRENT"
     current_file.unlink()
     os.mkfifo(current_file)
     code, said = _kg(project, "sources", timeout=60)
@@ -198,7 +214,7 @@ def test_a_push_from_a_damaged_store_names_it_in_one_line(project_copy: Path, tm
     from triplestores import OxigraphServer
 
     project = _built(project_copy)
-    _rot(Path(os.path.realpath(project / ".kg" / "store")))  # its files' times kept, as a disk's damage
+    _rot(_current_store(project))  # its files' times kept, as a disk's damage
     server = OxigraphServer(tmp_path / "oxigraph").start()
     try:
         code, said = _kg(project, "push", "--endpoint", server.query, "--update", server.update)
@@ -235,7 +251,7 @@ def test_what_is_not_a_file_is_refused_in_any_store(project_copy: Path, tmp_path
 def test_a_record_nested_past_any_reading_is_said_in_one_line(project_copy: Path) -> None:
     """A record of a hundred thousand nested lists ended `kg query` in a RecursionError's traceback."""
     project = _built(project_copy)
-    record = Path(os.path.realpath(project / ".kg" / "store")).parent / "store-digests.json"
+    record = _current_store(project).parent / "store-digests.json"
     record.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     code, said = _kg(project, "query", "-e", "ASK {}")
     assert code == 2 and said.count("\n") == 1, said
@@ -259,7 +275,7 @@ def test_a_query_worker_says_a_damaged_block_is_the_store_s_to_the_operator_alon
     store's failure blamed on the client, with a path of the server's disk in the answer. (A worker
     meets it in a store damaged after the server took it up; in a process of its own, capped.)"""
     project = _built(project_copy)
-    store = Path(os.path.realpath(project / ".kg" / "store"))
+    store = _current_store(project)
     _flip_bytes(store)
     query = project / "queries" / "fentanyl-routes.rq"
     done = _run(project, sys.executable, "-c", WORKER_ANSWERS, str(store), str(query))
@@ -279,11 +295,7 @@ def test_a_command_reading_a_damaged_store_names_it_in_one_line(project_copy: Pa
     killed it, `kg sources` answered a report's title empty (exit 0), `kg validate` ended in a
     traceback: each compares the store's files with their digests before it reads them."""
     project = _built(project_copy)
-    store = Path(os.path.realpath(project / ".kg" / "store"))
-    if damage == "files deleted":
-        _damage_store(project)
-    else:
-        _flip_bytes(store)
+    store = _damaged(project, damage, _flip_bytes)
     code, said = _kg(project, *command)
     assert code != 0 and "Traceback" not in said, said
     assert said.startswith("error: the store at ") and "cannot be read" in said, said
@@ -316,7 +328,7 @@ def test_a_server_keeps_its_generation_when_the_next_is_damaged(project_copy: Pa
         _change(project)
         code, said = _kg(project, "build")
         assert code == 0, said
-        store = Path(os.path.realpath(project / ".kg" / "store"))
+        store = _current_store(project)
         assert store.parent.name != first
         _flip_bytes(store)
         deadline = time.monotonic() + 60
@@ -342,11 +354,7 @@ def test_a_server_of_a_damaged_store_says_why_it_cannot_start(project_copy: Path
     """Its query workers failed with a traceback each, and the server said only `exit -9`; a store whose
     data blocks were damaged was served, wrong or failing as each query met them."""
     project = _built(project_copy)
-    store = Path(os.path.realpath(project / ".kg" / "store"))
-    if damage == "files deleted":
-        _damage_store(project)
-    else:
-        _rot(store)
+    store = _damaged(project, damage, _rot)
     code, said = _kg(project, "serve", "--port", "0", timeout=120)
     assert code == 2 and "Traceback" not in said and said.count("\n") == 1, said
     assert said.startswith(f"error: the store at {store} cannot be read: 0"), said

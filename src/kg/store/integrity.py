@@ -57,12 +57,26 @@ def record_digests(store: Path, checked: Path | None = None) -> None:
 
 def _recorded(store: Path) -> dict[str, list[object]]:
     """The record of the store at `store`, by file name ({} where there is none that can be read)."""
-    folder = generation_folder(Path(os.path.realpath(store)))
-    try:
-        record = json.loads((folder / RECORD).read_text(encoding="utf-8")) if folder is not None else {}
-    except (OSError, ValueError, RecursionError):
-        return {}
+    record = _read_record(Path(os.path.realpath(store)))
     return {k: v for k, v in record.items() if isinstance(v, list)} if isinstance(record, dict) else {}
+
+
+def _read_record(store: Path) -> dict[str, object] | str | None:
+    """The record the build of the store at `store` (a resolved path) wrote; None where there is none
+    (a store outside generations, or of an older build), or why it cannot be read."""
+    folder = generation_folder(store)
+    if folder is None:
+        return None
+    record = folder / RECORD
+    try:
+        if not stat.S_ISREG(record.stat().st_mode):
+            return f"its record {RECORD} is not a regular file"
+        read = json.loads(record.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as error:
+        return f"the record of its files cannot be read ({type(error).__name__})"
+    return read if isinstance(read, dict) else "the record of its files cannot be read (not a JSON object)"
 
 
 def _same_file(stat: os.stat_result, other: Path) -> bool:
@@ -85,21 +99,11 @@ def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
             return odd
     except OSError as error:
         return f"its files cannot be read ({error.strerror or error}: {error.filename})"
-    folder = generation_folder(real)
-    unrecorded = "its build recorded no digests of its files" if recorded else ""
-    if folder is None:
-        return unrecorded
-    record = folder / RECORD
-    try:
-        if not stat.S_ISREG(record.stat().st_mode):
-            return f"its record {RECORD} is not a regular file"
-        expected = json.loads(record.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return unrecorded
-    except (OSError, ValueError, RecursionError) as error:
-        return f"the record of its files cannot be read ({type(error).__name__})"
-    if not isinstance(expected, dict):
-        return "the record of its files cannot be read (not a JSON object)"
+    expected = _read_record(real)
+    if expected is None:
+        return "its build recorded no digests of its files" if recorded else ""
+    if isinstance(expected, str):
+        return expected
     try:
         found = _data_files(real)
         for name in sorted(expected.keys() | found.keys()):
