@@ -273,17 +273,31 @@ def test_unknown_query_and_missing_file(built, tmp_path: Path) -> None:
     assert "cannot read" in assert_clean_failure(kg(built, "query", str(tmp_path / "missing.rq")))
 
 
-def test_a_graph_format_for_a_select_answer_is_refused(built) -> None:
-    error = assert_clean_failure(kg(built, "query", "fentanyl-routes", "--format", "turtle"))
-    assert "table, json, xml, csv, tsv" in error
+ASK_OFFERED = "table, readable, json, xml"
+REFUSED_FORMATS = [
+    ("SELECT * WHERE {}", "turtle", f"a SELECT answer is written as one of: {ASK_OFFERED}, csv, tsv"),
+    # `true` was printed: SPARQL's CSV and TSV results formats hold solutions, not a boolean, and the
+    # endpoint answers 406 to the same request
+    ("ASK {}", "csv", f"an ASK answer is written as one of: {ASK_OFFERED}"),
+    ("ASK {}", "tsv", f"an ASK answer is written as one of: {ASK_OFFERED}"),
+    # the message had listed CSV and TSV for an ASK answer, and "a ask"
+    ("ASK {}", "turtle", f"an ASK answer is written as one of: {ASK_OFFERED}"),
+    (
+        "CONSTRUCT WHERE { ?s a ?o }",
+        "csv",
+        "a CONSTRUCT or DESCRIBE answer is written as one of:"
+        " table, readable, turtle, ntriples, nquads, jsonld, rdfxml",
+    ),
+]
 
 
-@pytest.mark.parametrize("output_format", ["csv", "tsv"])
-def test_an_ask_answer_in_a_format_for_solutions_is_refused(built, output_format: str) -> None:
-    """`true` was printed: SPARQL's CSV and TSV results formats hold solutions, not a boolean, and the
-    endpoint answers 406 to the same request."""
-    result = kg(built, "query", "-e", "ASK {}", "--format", output_format)
-    assert "an ask answer is written as one of: table, json, xml" in assert_clean_failure(result)
+@pytest.mark.parametrize(("text", "output_format", "said"), REFUSED_FORMATS)
+def test_a_format_the_answer_cannot_take_is_refused_naming_those_it_can(
+    built, text: str, output_format: str, said: str
+) -> None:
+    """The message lists every form `--format` takes for that kind of answer, and no other."""
+    result = kg(built, "query", "-e", text, "--format", output_format)
+    assert said in assert_clean_failure(result)
     assert result.exit_code == 2
 
 

@@ -12,7 +12,7 @@ from kg.files import utf8_text
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
 from kg.query.internal import internal_queries
-from kg.query.run import GRAPH_FORMATS, SELECT_FORMATS, run_query
+from kg.query.run import FORMATS_BY_KIND, GRAPH_FORMATS, SELECT_FORMATS, run_query
 from kg.readable.terminal import readable_text
 from kg.search.load import store_exists, store_index, store_select
 from kg.search.resolve import Lookups, resolve_parameters
@@ -81,6 +81,9 @@ def query_command(
     text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
     result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
+    offered = ("table", "readable", *FORMATS_BY_KIND[result.kind])
+    if chosen not in offered:
+        raise result.refused_format(offered)
     if chosen == "readable" and result.kind == "select":
         click.echo(readable_text(context.project / "sources", store, result))
     elif chosen in ("table", "readable"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import sub
@@ -26,6 +26,8 @@ GRAPH_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
+FORMATS_BY_KIND = {"select": SELECT_FORMATS, "ask": ASK_FORMATS, "graph": tuple(GRAPH_FORMATS)}
+_KIND_NAMES = {"select": "a SELECT", "ask": "an ASK", "graph": "a CONSTRUCT or DESCRIBE"}
 # Engines parse nesting by recursion: Oxigraph's parser overflows its stack at about a thousand
 # levels (a crash, not an error), so a query is refused well before that.
 MAX_NESTING = 64
@@ -191,20 +193,20 @@ class QueryResult:
                 raise QueryError(said, status=406)
         return body
 
+    def refused_format(self, offered: Sequence[str]) -> QueryError:
+        """The refusal of a format this kind of answer cannot take, naming the `offered` ones it can."""
+        said = f"{_KIND_NAMES[self.kind]} answer is written as one of: {', '.join(offered)}"
+        return QueryError(said, status=406)
+
     def _written(self, output_format: str) -> bytes:
+        if output_format not in FORMATS_BY_KIND[self.kind]:
+            raise self.refused_format(FORMATS_BY_KIND[self.kind])
         if self.kind == "graph":
-            if output_format not in GRAPH_FORMATS:
-                raise QueryError(f"a graph answer is written as one of: {', '.join(GRAPH_FORMATS)}")
             if output_format == "nquads":
                 quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.triples]
                 return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
             return ox.serialize(self.triples, format=GRAPH_FORMATS[output_format], prefixes=PREFIXES) or b""
-        if output_format not in SELECT_FORMATS:
-            raise QueryError(f"a {self.kind} answer is written as one of: table, {', '.join(SELECT_FORMATS)}")
         if self.kind == "ask":
-            if output_format not in ASK_FORMATS:
-                said = f"an ask answer is written as one of: table, {', '.join(ASK_FORMATS)}"
-                raise QueryError(said, status=406)
             return results.boolean(bool(self.boolean), output_format)
         return results.select(self.variables, self.rows, output_format)
 
