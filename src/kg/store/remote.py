@@ -164,11 +164,12 @@ class RemoteStore:
             return StreamedTriples((quad.triple for quad in quads), self._readable, capped)
         body = self._open(form, RESULTS_ACCEPT)
         results_format = ox.QueryResultsFormat.from_media_type(_media_type(body.response))
-        read: io.RawIOBase = body if results_format == ox.QueryResultsFormat.XML else BlankNodeLabels(body)
+        results_format = results_format or ox.QueryResultsFormat.JSON
+        read: io.RawIOBase = body
+        if results_format in _VIRTUOSO_BLANKS:
+            read = BlankNodeLabels(body, results_format)
         with self._readable():
-            answer = ox.parse_query_results(
-                io.BufferedReader(read), format=results_format or ox.QueryResultsFormat.JSON
-            )
+            answer = ox.parse_query_results(io.BufferedReader(read), format=results_format)
         wrong = _misshapen(answer, form_asked, sparql)
         if wrong:
             del answer  # dropped here, not with the frames of the error (see StreamedSolutions)
@@ -393,24 +394,29 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 
-# A blank node of a SPARQL JSON answer as Virtuoso writes it, up to its label: `"type": "bnode", "value":
-# "nodeID://b10000"`, which the results reader refuses. The spaces are bounded, so a match spans at most
+# A blank node of a SPARQL answer as Virtuoso writes it, up to its label, in each results format: JSON's
+# `"type": "bnode", "value": "nodeID://b10000"` and XML's `<bnode>nodeID://b10000</bnode>`, which the
+# results reader refuses. The spaces and a namespace prefix are bounded, so a match spans at most
 # `_LABEL_SPAN` bytes.
-_VIRTUOSO_BLANK = re.compile(
-    rb'("type"\s{0,8}:\s{0,8}"bnode"\s{0,8},\s{0,8}"value"\s{0,8}:\s{0,8}")nodeID://'
-)
+_VIRTUOSO_BLANKS = {
+    ox.QueryResultsFormat.JSON: re.compile(
+        rb'("type"\s{0,8}:\s{0,8}"bnode"\s{0,8},\s{0,8}"value"\s{0,8}:\s{0,8}")nodeID://'
+    ),
+    ox.QueryResultsFormat.XML: re.compile(rb"(<(?:[A-Za-z_][\w.-]{0,32}:)?bnode\s{0,8}>)nodeID://"),
+}
 _LABEL_SPAN = 128
 
 
 class BlankNodeLabels(io.RawIOBase):
-    """A SPARQL JSON answer read with Virtuoso's blank nodes (`nodeID://b10000`) as plain labels
-    (`b10000`), as it is read. Only a value typed `bnode` changes: an IRI or a literal that holds the
+    """A SPARQL JSON or XML answer read with Virtuoso's blank nodes (`nodeID://b10000`) as plain labels
+    (`b10000`), as it is read. Only a blank node's value changes: an IRI or a literal that holds the
     same letters stays as sent. The last bytes of each piece are held back until the next is read, so
     that a blank node split between two pieces is still found."""
 
-    def __init__(self, body: Body) -> None:
+    def __init__(self, body: Body, results_format: ox.QueryResultsFormat) -> None:
         super().__init__()
         self._body = body
+        self._blank = _VIRTUOSO_BLANKS[results_format]
         self._ready = b""  # rewritten, to be read
         self._held = b""  # rewritten, held back: a blank node may start in it
         self._ended = False
@@ -421,7 +427,7 @@ class BlankNodeLabels(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         while not self._ready and not self._ended:
             piece = self._body.read(1 << 16)
-            text = _VIRTUOSO_BLANK.sub(rb"\1", self._held + (piece or b""))
+            text = self._blank.sub(rb"\1", self._held + (piece or b""))
             if not piece:
                 self._ready, self._held, self._ended = text, b"", True
             else:
