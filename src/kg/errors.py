@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 
-EXIT_OK = 0
 EXIT_FAILED = 1  # the input was understood but the work failed: violations, a push that did not verify
 EXIT_BAD_INPUT = 2  # the input is wrong or missing: a file, a name, a parameter, a store
 

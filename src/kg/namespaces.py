@@ -4,7 +4,6 @@ from rdflib import Namespace, URIRef
 
 BASE = "https://w3id.org/opioid-kg/"
 KG = Namespace(BASE + "ontology#")
-ONTOLOGY_IRI = URIRef(BASE + "ontology")
 ID = Namespace(BASE + "id/")
 SHAPES = Namespace(BASE + "shapes#")
 

@@ -15,7 +15,6 @@ import pyoxigraph as ox
 
 Solution = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
