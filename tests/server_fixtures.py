@@ -131,12 +131,13 @@ class RunningServer:
 
 
 def start_server(
-    store: Path | str, log_dir: Path, *options: str, launcher: Sequence[str] = ()
+    store: Path | str, log_dir: Path, *options: str, launcher: Sequence[str] = (), ready: int = 200
 ) -> RunningServer:
     """`kg serve` on `store`, a folder (with the build output beside it, where there is one) or an
     endpoint's URL, on a port the system picks (`--port 0`, read back from its log, so that parallel
-    tests never race for one); returns once /sparql answers, or fails with the server's log.
-    `launcher` is a command that runs the rest, as the test of Ctrl-C starts it in the foreground."""
+    tests never race for one); returns once /sparql answers a client's query with status `ready`, or
+    fails with the server's log. `launcher` is a command that runs the rest, as the test of Ctrl-C
+    starts it in the foreground."""
     if isinstance(store, Path) and (store.parent / "dist").is_dir():
         options = ("--dist", str(store.parent / "dist"), *options)
     handle, name = tempfile.mkstemp(prefix="serve-", suffix=".log", dir=log_dir)
@@ -161,7 +162,7 @@ def start_server(
                 server = RunningServer(found.group(1), process, log)
         if server is not None:
             try:
-                if server.get("/sparql", "application/sparql-results+json", query="ASK {}").status == 200:
+                if server.get("/sparql", "application/sparql-results+json", query="ASK {}").status == ready:
                     return server
             except (OSError, http.client.HTTPException):  # not listening yet
                 pass

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 from listener import Listener
 from processes import workers_of
+from server_fixtures import start_server
 
 from kg.server.forkserver import ForkServer
 from kg.server.held import held_store
@@ -68,6 +70,39 @@ def test_without_isolation_the_same_query_connects(built, listener) -> None:
     finally:
         pool.close()
     assert listener.count_after(0) >= 1
+
+
+# Runs `kg serve` as root of a user namespace of its own that may make no network namespace: the
+# workers' unshare then fails (ENOSPC), as it does where a system forbids them.
+NO_NETWORK_NAMESPACES = [
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "sh",
+    "-c",
+    'echo 0 > /proc/sys/user/max_net_namespaces && exec "$@"',
+    "sh",
+]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1) from util-linux")
+def test_a_server_whose_workers_keep_the_network_refuses_client_queries(built, tmp_path) -> None:
+    """Fails closed: a worker that could not leave the network answers no client's text, which the
+    guard alone would stand between and a SERVICE; the server's own queries, fixed texts, still run."""
+    server = start_server(built.store_path, tmp_path, launcher=NO_NETWORK_NAMESPACES, ready=503)
+    try:
+        first_line = server.log.read_text().splitlines()[0]
+        assert first_line.startswith("query workers: network NOT isolated (unshare failed: ENOSPC)")
+        assert "client queries refused" in first_line
+        refused = server.get("/sparql", query="SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+        assert refused.status == 503
+        assert refused.json()["error"]["message"] == (
+            "client queries are refused: the query workers could not leave the network "
+            "(unshare failed: ENOSPC)"
+        )
+        assert server.get("/api/queries/fentanyl-sources", "text/csv").status == 200
+    finally:
+        server.stop()
 
 
 @both_stores

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+# The network a worker keeps on purpose: it reaches the store over it (client queries are then planned
+# offline, `kg.server.engine_plan`). Any other reason a worker kept it makes it refuse client queries.
+REMOTE = "the store is remote"
 
 
 def worker_environment() -> dict[str, str]:
@@ -55,11 +58,12 @@ class Protections:
         memory = f"{self.memory_mb} MB address space" if self.memory_mb else "no memory limit"
         if self.held_mb:
             memory = f"the store copied into memory ({self.held_mb} MB); {memory} beyond it"
-        network = (
-            "no network (empty network namespace)"
-            if self.network_isolated
-            else f"network NOT isolated ({self.network})"
-        )
+        if self.network_isolated:
+            network = "no network (empty network namespace)"
+        elif self.network == REMOTE:
+            network = f"network NOT isolated ({self.network})"
+        else:
+            network = f"network NOT isolated ({self.network}), so client queries refused"
         plans = ""
         if self.planner:
             plans = f"; client queries also planned by {self.planner} without network, SERVICE refused"
@@ -83,7 +87,7 @@ def isolate_network(probe_port: int | None) -> str:
 
     Root may unshare the network namespace directly; other users need a user
     namespace first, which some systems forbid. Where neither works the
-    worker keeps the host's network and says so.
+    worker keeps the host's network, says so, and runs the server's own queries alone.
     """
     if not os.path.exists("/proc/self/ns/net"):
         return "this platform has no network namespaces"

@@ -14,7 +14,7 @@ from kg.store.queryfiles import binding_terms
 from . import engine_plan, guard, held
 from .engine_plan import PlanCheck
 from .messages import Answer, ClientText, Failure, Query, Ready, Setup, Unready
-from .sandbox import Protections, isolate_network, limit_cpu, limit_memory
+from .sandbox import REMOTE, Protections, isolate_network, limit_cpu, limit_memory
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,9 @@ def worker_main(fd: int) -> None:
     connection = Connection(fd)
     try:
         setup: Setup = connection.recv()
-        network = isolate_network(setup.probe_port) if setup.isolate_network else "the store is remote"
+        network = isolate_network(setup.probe_port) if setup.isolate_network else REMOTE
+        # Fails closed: a worker that kept the network answers the server's own queries, never a client's.
+        exposed = None if network in ("isolated", REMOTE) else network
         sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             store = setup.store_factory()
@@ -45,7 +47,7 @@ def worker_main(fd: int) -> None:
         while True:
             query: Query = connection.recv()
             limit_cpu(setup.query_cpu_s)
-            reply = answer(store, query, setup.plans)
+            reply = answer(store, query, setup.plans, exposed)
             connection.send(reply)
             if isinstance(reply, Failure) and reply.spent:
                 return
@@ -67,12 +69,20 @@ def _try_plans(plans: PlanCheck | str | None) -> tuple[str | None, str | None]:
     return plans.version, None
 
 
-def answer(store: Store, query: Query, plans: PlanCheck | str | None = None) -> Answer | Failure:
+def answer(
+    store: Store, query: Query, plans: PlanCheck | str | None = None, exposed: str | None = None
+) -> Answer | Failure:
     """One query answered, or the reason it was not; nothing a query does makes the worker raise.
-    `plans` is where a client's query is also planned by Oxigraph offline (`kg.server.engine_plan`)."""
+    `plans` is where a client's query is also planned by Oxigraph offline (`kg.server.engine_plan`);
+    `exposed` why this worker, which should have none, still has the network: no client's query runs."""
     try:
         text, union, dataset = query.text, query.union_default_graph, None
         if query.client is not None:
+            if exposed is not None:
+                raise guard.Refused(
+                    f"client queries are refused: the query workers could not leave the network ({exposed})",
+                    503,
+                )
             text, dataset = admit(query.text, query.client)
             union = dataset is None
             if isinstance(plans, str):
