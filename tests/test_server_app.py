@@ -20,7 +20,7 @@ from kg.namespaces import prefixed
 from kg.query.internal import internal
 from kg.server import ServerConfig, create_app, resources, services
 from kg.server.bounded import BoundedStore
-from kg.server.cache import BudgetCache
+from kg.server.cache import BudgetCache, key_size
 from kg.server.forkserver import ForkServer
 from kg.server.messages import Setup
 from kg.server.workers import ServiceError, Worker
@@ -92,13 +92,36 @@ def test_a_chart_is_kept_once_however_its_measure_is_spelled(app, client) -> Non
 
 
 def test_the_cache_keeps_to_its_budget() -> None:
-    cache = BudgetCache(1000)
+    cache = BudgetCache(2000)
     for n in range(100):
         cache.put(("answer", n), b"x" * 200, 200)
-        assert cache.used <= 1000
-    assert len(cache) == 5
-    cache.put("too big", b"x" * 300, 300)
+        assert cache.used <= 2000
+    assert len(cache) == 2000 // (200 + key_size(("answer", 0)))
+    cache.put("too big", b"x" * 500, 500)
     assert cache.get("too big") is None
+
+
+def test_the_cache_counts_what_its_keys_hold(app, client) -> None:
+    """A picture of a client's answer is kept under its query's text, up to 100,000 characters: counted
+    as its picture alone (27 KB for a small chart), four pictures of one text (two formats, two
+    presets) held 2.7 times the bytes the cache counted."""
+    cache = app.extensions["kg"].current.services.cache
+    padding = "\n#" + "x" * 80_000
+    text = (
+        "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\nSELECT ?year ?n WHERE { VALUES (?year ?n) { "
+        "('2017'^^xsd:gYear 1) ('2018'^^xsd:gYear 2) } }" + padding
+    )
+    before = cache.used
+    for fmt in ("svg", "png"):
+        for preset in ("screen", "memo"):
+            reply = client.get(
+                f"/query/view.{fmt}", query_string={"query": text, "view": "chart", "preset": preset}
+            )
+            assert reply.status_code == 200, reply.data[:200]
+    pictures = [key for key in cache.keys() if isinstance(key, tuple) and text in key]
+    assert len(pictures) == 4
+    # the answer and each picture hold the text under their keys: five copies of it
+    assert cache.used - before >= 5 * len(text)
 
 
 @pytest.mark.parametrize("text", ["SELECT * WHERE " + "{" * 100 + "}" * 100, "a" * 100_001])
