@@ -127,6 +127,34 @@ def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built
         pool.close()
 
 
+def test_a_worker_that_passes_its_memory_leaves_no_core_file(built, tmp_path) -> None:
+    """A query past the memory limit ends its worker with an abort in Oxigraph's allocator: under a
+    system that allows core files, each wrote one of nearly a gigabyte, as often as a client asked."""
+    folder = tmp_path / "where-it-runs"
+    folder.mkdir()
+    cores_allowed = ["sh", "-c", 'cd "$0" && ulimit -c unlimited && exec "$@"', str(folder)]
+    server = start_server(built.store_path, tmp_path, launcher=cores_allowed)
+    try:
+        values = " ".join(f"<urn:x:{i}>" for i in range(3000))
+        hungry = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY ?a ?b"
+        reply = server.post_form("/sparql", {"query": hungry})
+        assert reply.status == 503 and "memory" in reply.json()["error"]["message"]
+        workers = workers_of(server.process.pid)
+        assert workers
+        assert {core_file_limit(pid) for pid in workers} == {"0"}
+    finally:
+        server.stop()
+    assert list(folder.iterdir()) == []
+
+
+def core_file_limit(pid: int) -> str:
+    """The largest core file (RLIMIT_CORE) process `pid` may write, as /proc says it."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max core file size"):
+            return line.split()[4]
+    raise AssertionError(f"no core file limit for process {pid}")
+
+
 def address_space_limit_mb(pid: int) -> int | None:
     """The address-space limit (RLIMIT_AS) process `pid` runs under, in MB; None while it has none."""
     for line in Path(f"/proc/{pid}/limits").read_text().splitlines():

@@ -32,7 +32,7 @@ from kg.processes import die_with
 from kg.store.sparql import Token, tokens
 
 from .guard import SERVICE_REFUSED, Refused, not_held
-from .sandbox import isolate_network
+from .sandbox import isolate_network, no_core_files
 
 CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
 CHECK_MEMORY_MB = 1_024  # address space of the planning process
@@ -164,9 +164,9 @@ def _offline(parent: int, probe_port: int | None) -> None:
     for kind, megabytes in (
         (resource.RLIMIT_AS, CHECK_MEMORY_MB),
         (resource.RLIMIT_FSIZE, MAX_PLAN_MB),  # the plan: past it, SIGXFSZ ends the process
-        (resource.RLIMIT_CORE, 0),  # an abort at the memory limit leaves no core of a gigabyte
     ):
         resource.setrlimit(kind, (megabytes * 2**20, megabytes * 2**20))
+    no_core_files()  # an abort at the memory limit leaves no core of a gigabyte
 
 
 def _unplanned(finished: subprocess.CompletedProcess[bytes]) -> Refused:

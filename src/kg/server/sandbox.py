@@ -121,6 +121,13 @@ def limit_memory(megabytes: int | None, beyond_mb: int = 0) -> int | None:
     return megabytes
 
 
+def no_core_files() -> None:
+    """Write no core file on a crash: a query past the memory limit ends the worker with an abort in
+    the engine's allocator, and where the system allows core files each such query wrote one of
+    nearly a gigabyte into the server's folder."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def limit_cpu(seconds: float) -> None:
     """Let this process use at most `seconds` more CPU time before the kernel stops it (SIGXCPU).
 
