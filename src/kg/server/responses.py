@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, g, jsonify, render_template, request
 
 from kg.errors import KgError
@@ -64,6 +66,28 @@ EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdf
 # Parameters that take several values: the protocol's graphs of the dataset, each named once, and the
 # kinds a search keeps to (`kind=place&kind=agency`).
 REPEATABLE = frozenset({"default-graph-uri", "named-graph-uri", "kind"})
+
+
+MAX_PARAMETERS = 1000  # of a request's URL or form, as werkzeug caps a form's parts
+_PART = re.compile(rb"[^&]+")  # one name=value pair of a URL query or a form
+
+
+def parameter_parts(encoded: bytes, where: str) -> list[bytes]:
+    """The name=value parts of a URL query or form body, undecoded; more than MAX_PARAMETERS of them
+    are refused (400) before any is read (a query, its format and its graphs are a handful: 110,000
+    pairs were read only to refuse a request's `update`). An empty part (a trailing `&`) is none."""
+    parts: list[bytes] = []
+    for found in _PART.finditer(encoded):
+        if len(parts) == MAX_PARAMETERS:
+            raise ServiceError(400, f"{where} has more than {MAX_PARAMETERS} parameters")
+        parts.append(found.group())
+    return parts
+
+
+def refuse_many_parameters() -> None:
+    """Before any request, and before the URL's parameters are read: a page or a static file took
+    20,000 parameters named apart, each read (0.09 s of this process's CPU a request, uncharged)."""
+    parameter_parts(request.query_string, "the URL")
 
 
 def refuse_repeated_parameters() -> None:

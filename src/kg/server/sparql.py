@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -16,7 +15,16 @@ from kg.query.run import returns_kept
 
 from . import guard
 from .messages import Answer, ClientText, Query
-from .responses import ASK_MEDIA, FORMAT_MEDIA, GRAPH_MEDIA, SELECT_MEDIA, answer_response, negotiate, offered
+from .responses import (
+    ASK_MEDIA,
+    FORMAT_MEDIA,
+    GRAPH_MEDIA,
+    SELECT_MEDIA,
+    answer_response,
+    negotiate,
+    offered,
+    parameter_parts,
+)
 from .services import client, services
 from .workers import ServiceError
 
@@ -123,9 +131,6 @@ def endpoint() -> Response:
     return answer_response(run_sparql(queries[0], default, named))
 
 
-MAX_PARAMETERS = 1000  # of a request's URL or form, as werkzeug caps a form's parts
-
-
 def _parameters(content_type: str) -> dict[str, list[str]]:
     """Every parameter of the request by name, read once, strictly as UTF-8 (400 otherwise): the URL's
     and, for a POST of a form or of no content type (read as a form), the body's. The graph parameters
@@ -147,20 +152,11 @@ def _utf8(data: bytes, where: str) -> str:
         raise ServiceError(400, f"{where} is not UTF-8 (byte {error.start})") from None
 
 
-_PART = re.compile(rb"[^&]+")  # one name=value pair of a URL query or a form
-
-
 def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
-    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8;
-    more than MAX_PARAMETERS of them are refused before any is read (a query, its format and its
-    graphs are a handful: 110,000 pairs were read only to refuse the request's `update`)."""
-    parts: list[bytes] = []
-    for found in _PART.finditer(encoded):  # an empty part (a trailing `&`) is none
-        if len(parts) == MAX_PARAMETERS:
-            raise ServiceError(400, f"{where} has more than {MAX_PARAMETERS} parameters")
-        parts.append(found.group())
+    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8,
+    at most `MAX_PARAMETERS` of them (`parameter_parts`)."""
     pairs = []
-    for part in parts:
+    for part in parameter_parts(encoded, where):
         name, _, value = part.replace(b"+", b" ").partition(b"=")
         pairs.append((_utf8(unquote_to_bytes(name), where), _utf8(unquote_to_bytes(value), where)))
     return pairs
