@@ -66,6 +66,12 @@ CORPUS: dict[str, bytes] = {
     + b"Accept: "
     + ",".join(f"application/x-{n};q=0.{n % 9 + 1}" for n in range(9_000)).encode()
     + b"\r\n\r\n",
+    # Read by /sparql for its kind of body: 190 KB of parameters took 0.1 s of the web process, uncharged.
+    "a Content-Type of 20,000 parameters": b"POST /sparql HTTP/1.1\r\n"
+    + HOST
+    + b"Content-Type: application/sparql-query"
+    + "".join(f"; a{n}=b" for n in range(20_000)).encode()
+    + b"\r\nContent-Length: 5\r\n\r\nASK{}",
     "a bad HTTP version": b"GET / HTTP/9.9\r\n" + HOST + b"\r\n",
     "a request line without a version": b"GET /\r\n" + HOST + b"\r\n",
     "an unknown method": b"BREW /sparql HTTP/1.1\r\n" + HOST + b"\r\n",
@@ -99,6 +105,7 @@ REFUSED = {  # what must be refused, and how
     "an unknown transfer coding": 501,
     "headers too large (431)": 431,
     "an Accept header of 9,000 media ranges": 431,
+    "a Content-Type of 20,000 parameters": 431,
 }
 
 

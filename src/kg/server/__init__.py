@@ -50,7 +50,7 @@ def create_app(config: ServerConfig) -> Flask:
     from .responses import (
         error_response,
         from_exception,
-        refuse_long_accept,
+        refuse_long_headers,
         refuse_many_parameters,
         refuse_repeated_parameters,
         vary_by_accept,
@@ -96,7 +96,7 @@ def create_app(config: ServerConfig) -> Flask:
         app.logger.exception("unexpected error")
         return error_response(500, "the server failed to answer; the error is logged")
 
-    app.before_request(refuse_long_accept)
+    app.before_request(refuse_long_headers)
     app.before_request(refuse_many_parameters)
     app.before_request(refuse_repeated_parameters)
     app.after_request(vary_by_accept)

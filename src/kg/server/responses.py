@@ -57,9 +57,11 @@ ALIASES = {
     "n-triples": "ntriples",
     "nq": "nquads",
 }
-# Characters of an Accept header the server reads: content negotiation parses it, up to three times a
-# request, and 224 KB of media ranges cost the web process 0.7 to 1.3 s, uncharged. Browsers send 100-300.
-MAX_ACCEPT = 4_096
+# Characters of a header the server parses: content negotiation parses Accept up to three times a
+# request, and 224 KB of media ranges cost the web process 0.7 to 1.3 s, uncharged; /sparql parses
+# Content-Type for its kind of body, and 190 KB of parameters there cost 0.1 s. Browsers send 100-300.
+MAX_PARSED_HEADER = 4_096
+PARSED_HEADERS = ("Accept", "Content-Type")
 EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
 
 
@@ -135,14 +137,16 @@ def best_type(types: list[str]) -> str | None:
     return None if best is None else best.removesuffix(f"; {UTF8}")
 
 
-def accept_too_long() -> bool:
-    return len(request.headers.get("Accept", "")) > MAX_ACCEPT
+def too_long(header: str) -> bool:
+    return len(request.headers.get(header, "")) > MAX_PARSED_HEADER
 
 
-def refuse_long_accept() -> None:
-    """Before any request is answered: an Accept header past MAX_ACCEPT is refused (431) unread."""
-    if accept_too_long():
-        raise ServiceError(431, f"the Accept header is longer than {MAX_ACCEPT} characters")
+def refuse_long_headers() -> None:
+    """Before any request is answered: a header the server parses, past MAX_PARSED_HEADER, is refused
+    (431) unread."""
+    for header in PARSED_HEADERS:
+        if too_long(header):
+            raise ServiceError(431, f"the {header} header is longer than {MAX_PARSED_HEADER} characters")
 
 
 def vary_by_accept(response: Response) -> Response:
@@ -177,7 +181,7 @@ def error_response(
     if line is not None:
         body.update(line=line, column=column)
     chosen_by_accept = not request.path.startswith(("/api/", "/sparql"))  # those answer JSON alone
-    wants_html = not accept_too_long() and best_type(["application/json", "text/html"]) == "text/html"
+    wants_html = not too_long("Accept") and best_type(["application/json", "text/html"]) == "text/html"
     if wants_html and chosen_by_accept:
         response = Response(
             render_template("error.html", error=body), content_type="text/html; charset=utf-8"
