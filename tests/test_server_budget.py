@@ -422,3 +422,16 @@ def test_a_refusal_is_explained_only_when_the_text_is_wrong_and_the_explaining_i
         assert refused.status_code == 429 and "worker-seconds" in page and "add PREFIX" not in page
     finally:
         app.extensions["kg"].close()
+
+
+def test_the_ontology_page_made_for_a_client_is_charged_to_it(built) -> None:
+    """The ontology's documentation takes the web process most of a second to make; with no cache to
+    keep it (`--cache-mb 0`) it was made again for every request, and charged to no one."""
+    app = _app(built, workers=2, cache_mb=0, client_budget=0.5)
+    try:
+        client = app.test_client()
+        statuses = [client.get("/ontology", headers=HTML).status_code for _ in range(10)]
+        assert statuses[0] == 200
+        assert 429 in statuses, statuses
+    finally:
+        app.extensions["kg"].close()

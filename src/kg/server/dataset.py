@@ -60,7 +60,7 @@ def data() -> Response:
         response = send_file(built, mimetype=FORMAT_MEDIA[chosen], conditional=True, etag=True)
     else:
         response = Response(
-            state.cache.get_or_make(("dump", chosen), lambda: _dump(chosen)),
+            state.picture(("dump", chosen), lambda: _dump(chosen)),
             content_type=FORMAT_MEDIA[chosen],
         )
     response.vary.add("Accept")

@@ -169,7 +169,8 @@ def ontology() -> Response:
     state = services()
     if chosen != "html":
         return graph_answer(state.canonical("graph/ontology"), chosen)
-    contents = state.cache.get_or_make(("ontology page",), lambda: documentation(ontology_graph()).encode())
+    # most of a second of this process: charged to the client it is made for, as a picture is
+    contents = state.picture(("ontology page",), lambda: documentation(ontology_graph()).encode())
     return Response(
         render_template("ontology.html", contents=Markup(contents.decode("utf-8"))),
         content_type="text/html; charset=utf-8",

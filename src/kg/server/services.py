@@ -226,8 +226,9 @@ class Services:
             making.release()
 
     def picture(self, key: Hashable, draw: Callable[[], bytes]) -> bytes:
-        """A picture kept in the cache under `key`, drawn when it is not there for the current request's
-        client, held to its budget and charged for the drawing (`WorkerPool.worked`)."""
+        """A picture (or another whole thing this process makes: the ontology's page, a dump of the
+        dataset) kept in the cache under `key`, made when it is not there for the current request's
+        client, held to its budget and charged for the making (`WorkerPool.worked`)."""
         asking = client()
         wait = self.config.queue_wait  # for a turn to draw, as for a worker
 
