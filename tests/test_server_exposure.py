@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Iterator
 
 import pytest
-from server_fixtures import RunningServer, start_server
+from server_fixtures import RunningServer, free_port, start_server
 
 PUBLIC = "https://kg.example.org/opioid/"
 EVIL_HOST = "attacker.example"
@@ -130,3 +130,17 @@ def test_links_go_to_this_site_or_to_absolute_web_iris_only(server) -> None:
         assert re.match(r"/(?![/\\])|[#?]", link) or link.startswith(("http://", "https://")), link
         if link.startswith("http"):
             assert urllib.parse.urlsplit(link).netloc != EVIL_HOST, link
+
+
+def test_the_development_server_opens_no_console(built, tmp_path) -> None:
+    """`--debug` ran Werkzeug's interactive debugger, whose /console runs Python in the web process for
+    whoever has its PIN (written to the log), and served it without the site's headers."""
+    debugging = start_server(built.store_path, tmp_path, "--debug", "--port", str(free_port()))
+    try:
+        for path in ("/console", "/?__debugger__=yes&cmd=resource&f=debugger.js"):
+            reply = debugging.request(path)
+            assert b"Werkzeug" not in reply.body and b"__debugger__" not in reply.body, path
+            assert reply.headers.get("content-security-policy", "").startswith("default-src 'self'"), path
+        assert debugging.get("/console").status == 404
+    finally:
+        debugging.stop()

@@ -170,7 +170,9 @@ from kg.store.opening import is_endpoint
     help="Build output whose dataset description (void.ttl) is served [default: the served generation's "
     "own, else PROJECT/dist].",
 )
-@click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
+@click.option(
+    "--debug", is_flag=True, help="Flask's development server, tracebacks in its log (no debugger)."
+)
 @pass_context
 def serve_command(
     context: Context,
@@ -255,7 +257,8 @@ def serve_command(
     )
     click.echo(shown_url(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", spec), err=True)
     if listening is None:
-        app.run(host=host, port=port, debug=True, use_reloader=False)
+        # never Werkzeug's interactive debugger: its /console runs Python for whoever has its PIN
+        app.run(host=host, port=port, debug=True, use_reloader=False, use_debugger=False)
         return
     read_ahead(app)
     import_in_background()  # matplotlib, before the first picture asks for it
