@@ -135,12 +135,16 @@ def test_a_query_over_the_memory_limit_is_answered_and_its_worker_replaced(built
         pool.close()
 
 
-def test_a_worker_that_passes_its_memory_leaves_no_core_file(built, tmp_path) -> None:
+def test_a_worker_that_passes_its_memory_leaves_no_core_file_nor_backtrace(built, tmp_path) -> None:
     """A query past the memory limit ends its worker with an abort in Oxigraph's allocator: under a
-    system that allows core files, each wrote one of nearly a gigabyte, as often as a client asked."""
+    system that allows core files, each wrote one of nearly a gigabyte, as often as a client asked; with
+    RUST_BACKTRACE set, each wrote some 30 lines of backtrace into the server's log."""
     folder = tmp_path / "where-it-runs"
     folder.mkdir()
-    cores_allowed = ["sh", "-c", 'cd "$0" && ulimit -c unlimited && exec "$@"', str(folder)]
+    cores_allowed = [
+        *("env", "RUST_BACKTRACE=full"),
+        *("sh", "-c", 'cd "$0" && ulimit -c unlimited && exec "$@"', str(folder)),
+    ]
     server = start_server(built.store_path, tmp_path, launcher=cores_allowed)
     try:
         values = " ".join(f"<urn:x:{i}>" for i in range(3000))
@@ -153,6 +157,7 @@ def test_a_worker_that_passes_its_memory_leaves_no_core_file(built, tmp_path) ->
     finally:
         server.stop()
     assert list(folder.iterdir()) == []
+    assert "stack backtrace" not in server.log.read_text(errors="replace")
 
 
 def core_file_limit(pid: int) -> str:

@@ -32,7 +32,7 @@ from kg.processes import die_with
 from kg.store.sparql import Token, tokens
 
 from .guard import SERVICE_REFUSED, Refused, not_held
-from .sandbox import isolate_network, no_core_files
+from .sandbox import isolate_network, no_core_files, worker_environment
 
 CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
 CHECK_MEMORY_MB = 1_024  # address space of the planning process
@@ -129,7 +129,7 @@ def check_plan(
             timeout=CHECK_SECONDS,
             # two malloc arenas, not one per thread of its 183: their address space passed the limit
             # under load, and the check was refused with SIGABRT
-            env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+            env=worker_environment(),
             preexec_fn=lambda: _offline(parent, check.probe_port),  # noqa: PLW1509 - a worker runs one thread
             check=False,
         )

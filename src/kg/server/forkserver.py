@@ -37,7 +37,7 @@ from kg.processes import die_with
 
 from . import guard, held
 from .log_lines import configure_logging
-from .sandbox import worker_environment
+from .sandbox import no_core_files, worker_environment
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +292,7 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
     worker's exit as it is reaped; return when the pool closes. Its workers die with it. With
     `holding`, the store at that path is first copied into memory for every worker to read."""
     configure_logging(logging.WARNING)  # here and in every worker: what a client's query makes a library log
+    no_core_files()  # inherited by every worker from its fork, before it runs anything
     guard.read("ASK {}", frozenset())  # rdflib's SPARQL grammar is built once, for every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
     control = socket.socket(fileno=fd)

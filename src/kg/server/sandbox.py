@@ -26,15 +26,18 @@ REMOTE = "the store is remote"
 
 
 def worker_environment() -> dict[str, str]:
-    """The environment a query worker starts with: the server's, with glibc's malloc arenas capped.
+    """The environment a query worker (and the process planning a client's query) starts with: the
+    server's, with glibc's malloc arenas capped and Rust's backtraces off.
 
     Under an address-space limit, what counts is address space reserved, not
     memory used: glibc reserves 64 MB for each malloc arena and adds arenas
     when threads contend, which load makes likely. A worker reserved 394 MB of
     its 1,024 MB after one query (202 MB with two arenas), so a query under
-    load could fail for memory it never used.
+    load could fail for memory it never used. A query past that limit ends in
+    an abort in Oxigraph's allocator, which with RUST_BACKTRACE set in the
+    server's environment wrote some 30 lines of backtrace into its log.
     """
-    return {**os.environ, "MALLOC_ARENA_MAX": "2"}
+    return {**os.environ, "MALLOC_ARENA_MAX": "2", "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,9 @@ def limit_memory(megabytes: int | None, beyond_mb: int = 0) -> int | None:
 
 
 def no_core_files() -> None:
-    """Write no core file on a crash: a query past the memory limit ends the worker with an abort in
-    the engine's allocator, and where the system allows core files each such query wrote one of
-    nearly a gigabyte into the server's folder."""
+    """Write no core file on a crash (the fork server sets it for every worker it forks): a query past
+    the memory limit ends its worker with an abort in the engine's allocator, and where the system
+    allows core files each such query wrote one of nearly a gigabyte into the server's folder."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
