@@ -478,7 +478,25 @@ def test_bulk_push_without_a_bulk_loader_is_refused_before_writing(built, gsp, s
     arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--bulk"]
     arguments += ["--endpoint", "http://127.0.0.1:9/sparql", "--update", "http://127.0.0.1:9/sparql"]
     refused = CliRunner().invoke(main, [*arguments, *(["--gsp", gsp] if gsp else [])])
-    assert refused.exit_code == 1 and said in refused.stderr and "Traceback" not in refused.output
+    assert refused.exit_code == 2 and said in refused.stderr and "Traceback" not in refused.output
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--graph", "nonsense"], "no graph named nonsense"),
+        (["--password", "pw"], "--password without --user"),
+        (["--token", "t", "--user", "u"], "--token or --user and --password, not both"),
+    ],
+)
+def test_a_push_asked_wrongly_is_refused_as_wrong_input_before_anything_is_sent(built, options, said):
+    """A graph the build lacks was a failed push (exit 1), and a password without a user, or a user
+    beside a token, went unsent without a word."""
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), *options]
+    arguments += ["--endpoint", "http://127.0.0.1:9/sparql", "--update", "http://127.0.0.1:9/sparql"]
+    refused = CliRunner().invoke(main, arguments)
+    assert refused.exit_code == 2 and said in refused.stderr, refused.output
+    assert refused.stderr.strip().count("\n") == 0 and "Traceback" not in refused.output
 
 
 PROBE = "urn:opioid-kg:probe"

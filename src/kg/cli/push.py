@@ -89,6 +89,10 @@ def push_command(
     """
     if update_url is None:
         raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")
+    if password is not None and user is None:
+        raise KgError("--password without --user: give the user name it goes with")
+    if token is not None and user is not None:
+        raise KgError("give --token or --user and --password, not both: a request carries one Authorization")
     auth: httpx.Auth | None = None
     if user is not None:
         credentials = (user, password or "")

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kg.errors import KgError
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri, virtuoso_graph_store
 from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
@@ -84,7 +85,7 @@ def local_graphs(store: Store, names: tuple[str, ...]) -> dict[str, int]:
     unknown = [name for name in names if name not in {graph_name(iri) for iri in counts}]
     if unknown:
         known = ", ".join(graph_name(iri) for iri in counts)
-        raise PushError(f"no graph named {', '.join(unknown)} in the local store (it holds: {known})")
+        raise KgError(f"no graph named {', '.join(unknown)} in the local store (it holds: {known})")
     return {iri: n for iri, n in counts.items() if not names or graph_name(iri) in names}
 
 
@@ -137,13 +138,13 @@ def push(
 
 def _check_bulk(target: Target) -> None:
     """A bulk push needs a Graph Store endpoint with a bulk loader behind it: refused before anything is
-    written where there is none."""
+    written where there is none, as wrong input (exit 2)."""
     if not target.bulk:
         return
     if target.gsp is None:
-        raise PushError("a bulk push sends new graphs by Graph Store POST: give --gsp URL")
+        raise KgError("a bulk push sends new graphs by Graph Store POST: give --gsp URL")
     if virtuoso_graph_store(target.gsp):
-        raise PushError(
+        raise KgError(
             "Virtuoso's Graph Store endpoint has no bulk load over HTTP: push without --bulk, or load "
             "the export with ld_dir and rdf_loader_run (docs/triple-stores.md)"
         )
