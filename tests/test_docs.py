@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import click
@@ -94,3 +96,14 @@ def test_the_readmes_first_answer_is_what_kg_prints(project_root, built, monkeyp
     printed = CliRunner().invoke(main, ["query", *shown.group(1).split(), "--store", str(built.store_path)])
     assert printed.exit_code == 0, printed.output
     assert printed.output.startswith(shown.group(2)), printed.output
+
+
+def test_make_test_counts_its_workers_where_python_knows_no_cpu_affinity(project_root, tmp_path) -> None:
+    """The quick start's `make test` on a machine whose Python has no `os.sched_getaffinity` (macOS):
+    the worker count came out empty, and pytest took `--dist` for the count of `-n`."""
+    (tmp_path / "sitecustomize.py").write_text("import os\n\ndel os.sched_getaffinity\n", "utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    planned = subprocess.run(
+        ["make", "-n", "test"], cwd=project_root, env=environment, capture_output=True, text=True, check=True
+    )
+    assert re.search(r"pytest -n [1-9]\d* ", planned.stdout), planned.stdout
