@@ -13,7 +13,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn, TypeVar, cast
 
@@ -155,6 +155,37 @@ pass_context = click.make_pass_decorator(Context)
 output_option = click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write."
 )
+
+
+def file_format_option(
+    extensions: Mapping[str, str], default: str | None, help: str | None = None
+) -> Callable[[F], F]:
+    """--format of a command that writes `-o FILE`: one of the formats `extensions` maps file
+    extensions to, left to FILE's extension when not given (see `file_format`)."""
+    choices = list(dict.fromkeys(extensions.values()))
+    shown = "the extension of -o FILE" + (f", else {default}" if default else "")
+    said = f"{help.rstrip('.')} [default: {shown}]." if help else f"[default: {shown}]."
+    return click.option("--format", "fmt", type=click.Choice(choices), default=None, help=said)
+
+
+def file_format(
+    output: Path, given: str | None, extensions: Mapping[str, str], default: str | None, packed: str = ""
+) -> str:
+    """The format to write `output` in: --format's, else the one its extension names (the one before
+    `packed`, `.gz`, where it ends so), else `default`. A --format its extension contradicts is
+    refused: `-o chart.png` holding SVG opens nowhere."""
+    named_by = output.with_suffix("") if packed and output.suffix.lower() == packed else output
+    named = extensions.get(named_by.suffix.lower().lstrip("."))
+    if given is not None and named is not None and given != named:
+        said = f"the name says {named}, --format says {given}; make them agree or leave --format out"
+        raise KgError(f"-o {output}: {said}")
+    chosen = given or named or default
+    if chosen is None:
+        endings = ", ".join(f".{extension}" for extension in extensions)
+        raise KgError(f"-o {output}: give --format, or a name ending in one of {endings}")
+    return chosen
+
+
 STDOUT = 1  # standard output's file descriptor
 
 

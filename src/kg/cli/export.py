@@ -6,20 +6,21 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import Context, output_option, pass_context
-from kg.exchange.export import FORMATS, export
+from kg.cli.context import Context, file_format, file_format_option, output_option, pass_context
+from kg.exchange.export import EXTENSIONS, export
 
 
 @click.command("export")
-@click.option(
-    "--format", "output_format", type=click.Choice(list(FORMATS)), default="nquads", show_default=True
-)
+@file_format_option(EXTENSIONS, "nquads")
 @click.option(
     "--graph", "names", multiple=True, metavar="NAME", help="Export only this named graph (repeatable)."
 )
 @click.option("--union", is_flag=True, help="Merge the chosen graphs into one (for formats without graphs).")
 @click.option(
-    "--gzip", "compress", is_flag=True, help="Compress with gzip (no time stamp, so still reproducible)."
+    "--gzip",
+    "compress",
+    is_flag=True,
+    help="Compress with gzip (no time stamp, so still reproducible); a FILE ending .gz is compressed.",
 )
 @output_option
 @click.option(
@@ -28,7 +29,7 @@ from kg.exchange.export import FORMATS, export
 @pass_context
 def export_command(
     context: Context,
-    output_format: str,
+    fmt: str | None,
     names: tuple[str, ...],
     union: bool,
     compress: bool,
@@ -41,6 +42,8 @@ def export_command(
     graph: name one with --graph, or ask for the union with --union. A VoID/DCAT
     description is written beside the file as FILE.void.ttl.
     """
+    output_format = file_format(output, fmt, EXTENSIONS, "nquads", packed=".gz")  # x.nq.gz: N-Quads
     nquads = (dist or context.dist) / "opioid-kg.nq"
-    result = export(nquads, output, output_format, names, union=union, compress=compress)
+    packed = compress or output.suffix.lower() == ".gz"
+    result = export(nquads, output, output_format, names, union=union, compress=packed)
     click.echo(result.summary())

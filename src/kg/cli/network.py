@@ -9,7 +9,16 @@ import click
 
 from kg.charts import chart as charts
 from kg.charts import series
-from kg.cli.context import Context, choice_option, count_option, output_option, pass_context, store_option
+from kg.cli.context import (
+    Context,
+    choice_option,
+    count_option,
+    file_format,
+    file_format_option,
+    output_option,
+    pass_context,
+    store_option,
+)
 from kg.errors import KgError
 from kg.files import write_output
 from kg.network import draw, export, worldmap
@@ -40,6 +49,8 @@ preset_option = click.option(
     help="memo: 6.5 in wide, no text under 9 pt, legend below; the web's ?preset=memo draws the same.",
 )
 to_option = click.option("--to", "target", default="US", show_default=True, help="Destination place.")
+PICTURES = {fmt: fmt for fmt in draw.FORMATS}  # svg, png: each its own extension
+PAGES = {**PICTURES, "html": "html", "htm": "html"}
 
 
 def emit(data: object, text: str, output_format: str) -> None:
@@ -153,14 +164,7 @@ def what_if_command(
 @network.command("draw")
 @substance_option
 @network_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["svg", "png", "html"]),
-    default="svg",
-    show_default=True,
-    help="The picture's format; the production chains are drawn as svg or png.",
-)
+@file_format_option(PAGES, "svg", "The picture's format; the production chains are drawn as svg or png.")
 @output_option
 @preset_option
 @store_option()
@@ -169,7 +173,7 @@ def draw_command(
     context: Context,
     substance: str | None,
     which: str,
-    fmt: str,
+    fmt: str | None,
     output: Path,
     preset: str,
     store_spec: str | None,
@@ -178,6 +182,7 @@ def draw_command(
 
     The picture in words (its alt text, also inside the SVG and PNG) is printed.
     """
+    fmt = file_format(output, fmt, PAGES, "svg")
     if which == "production":
         if fmt == "html":
             raise KgError("the production chains are drawn as svg or png")
@@ -192,34 +197,41 @@ def draw_command(
 
 @network.command("map")
 @substance_option
-@click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
+@file_format_option(PICTURES, "svg")
 @preset_option
 @output_option
 @store_option()
 @pass_context
 def map_command(
-    context: Context, substance: str | None, fmt: str, preset: str, output: Path, store_spec: str | None
+    context: Context,
+    substance: str | None,
+    fmt: str | None,
+    preset: str,
+    output: Path,
+    store_spec: str | None,
 ) -> None:
     """The flows on a world map: countries filled as source, transit or destination, an arrow per leg.
 
     Drawn from the boundary set inside the package, without the network; places
     that are not countries (regions) are named in the caption as not drawn.
     """
+    fmt = file_format(output, fmt, PICTURES, "svg")
     view = open_view(context, store_spec, substance)
     write(output, worldmap.draw_map(view, fmt=fmt, preset=preset))
 
 
 @network.command("export")
-@click.option("--format", "fmt", type=click.Choice(export.FORMATS), required=True, help="File format.")
+@file_format_option(export.EXTENSIONS, None, "File format.")
 @output_option
 @substance_option
 @network_option
 @store_option()
 @pass_context
 def export_command(
-    context: Context, fmt: str, output: Path, substance: str | None, which: str, store_spec: str | None
+    context: Context, fmt: str | None, output: Path, substance: str | None, which: str, store_spec: str | None
 ) -> None:
     """A file for Gephi (graphml, gexf), Cytoscape (cytoscape) or Graphviz (dot)."""
+    fmt = file_format(output, fmt, export.EXTENSIONS, None)
     if which == "production":
         write(output, export.export(chain_view(context.open_store(store_spec))[0], fmt))
         return
@@ -229,7 +241,7 @@ def export_command(
 @click.command("chart")
 @click.argument("measures", nargs=-1, required=True)
 @click.option("--area", default=None, help="Only this place (ISO code or name), e.g. MX.")
-@click.option("--format", "fmt", type=click.Choice(draw.FORMATS), default="svg", show_default=True)
+@file_format_option(PICTURES, "svg")
 @output_option
 @preset_option
 @store_option()
@@ -238,7 +250,7 @@ def chart(
     context: Context,
     measures: tuple[str, ...],
     area: str | None,
-    fmt: str,
+    fmt: str | None,
     output: Path,
     preset: str,
     store_spec: str | None,
@@ -249,6 +261,7 @@ def chart(
     line joins; fiscal and calendar years get panels of their own; the caption
     gives the changes the report states and the agencies it cites.
     """
+    fmt = file_format(output, fmt, PICTURES, "svg")
     store = context.open_store(store_spec)
     found: list[series.Series] = []
     for measure in series.resolve_measures(store, measures):

@@ -33,6 +33,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
     "rdfxml": (ox.RdfFormat.RDF_XML, False),
 }
 LINE_FORMATS = {"nquads", "ntriples"}
+EXTENSIONS = {rdf_format.file_extension: name for name, (rdf_format, _) in FORMATS.items()}  # nq: nquads, …
 
 
 class ExportError(KgError, ValueError):

@@ -18,6 +18,15 @@ from kg.query.run import returns_kept
 from .layout import substance_colours
 
 FORMATS = ("graphml", "gexf", "cytoscape", "dot")
+# The file extensions each format is known by (Cytoscape's own for its JSON, Graphviz's two).
+EXTENSIONS = {
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "cyjs": "cytoscape",
+    "json": "cytoscape",
+    "dot": "dot",
+    "gv": "dot",
+}
 
 
 def plain(network: nx.Graph) -> nx.Graph:
