@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import COMMANDS, main
+from kg.cli.context import Context
 
 README_MAX_LINES = 150
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -107,3 +109,45 @@ def test_make_test_counts_its_workers_where_python_knows_no_cpu_affinity(project
         ["make", "-n", "test"], cwd=project_root, env=environment, capture_output=True, text=True, check=True
     )
     assert re.search(r"pytest -n [1-9]\d* ", planned.stdout), planned.stdout
+
+
+def example_commands(root: Path) -> list[tuple[str, list[str]]]:
+    """Every `kg` command line of the shell blocks of the README and docs/ (a line continued with `\\`
+    joined), by its page; not a synopsis (`[--host …]`) nor a line that leaves words out (`...`)."""
+    found = []
+    for path in doc_files(root):
+        for block in re.findall(r"```(?:sh|bash|shell)\n(.*?)```", path.read_text("utf-8"), re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                if re.match(r"(\.venv/bin/)?kg ", line.strip()) and "[" not in line and "..." not in line:
+                    found.append((path.name, shlex.split(line, comments=True)[1:]))
+    return found
+
+
+def test_every_example_command_is_one_kg_takes(project_root) -> None:
+    """Each example names a command and its options, values and arguments as `kg` parses them: a
+    renamed option, a value no longer allowed or a required option added shows here."""
+    examples = example_commands(project_root)
+    assert len(examples) >= 20
+    refused = []
+    for page, words in examples:
+        command: click.Command | None = main.get_command(click.Context(main), words[0])
+        rest = words[1:]
+        if isinstance(command, click.Group):
+            command, rest = command.commands.get(rest[0]), rest[1:]
+        try:
+            assert command is not None, "no such command"
+            command.make_context(words[0], rest, obj=Context(project_root))
+        except (click.UsageError, AssertionError) as error:
+            refused.append(f"{page}: kg {shlex.join(words)}: {error}")
+    assert refused == []
+
+
+def test_every_environment_variable_the_build_reads_is_documented(project_root) -> None:
+    """The settings given by environment variables stand in the docs and in `kg build --help`, where a
+    user of the command looks for what changes it."""
+    code = "\n".join(path.read_text("utf-8") for path in (project_root / "src" / "kg").rglob("*.py"))
+    variables = set(re.findall(r"\"(KG_[A-Z_]+)\"", code))
+    assert len(variables) >= 4
+    shown = CliRunner().invoke(main, ["build", "--help"]).output
+    docs = all_docs(project_root)
+    assert {variable for variable in variables if variable not in docs or variable not in shown} == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from kg.cli import main
@@ -39,3 +40,36 @@ def test_every_route_is_documented() -> None:
         rule for rule in sorted(rules) if (rule.split("<")[0] if rule != "/" else "`GET /`") not in section
     ]
     assert undocumented == []
+
+
+def test_the_serving_table_gives_each_option_the_default_kg_serve_has() -> None:
+    """A default written as a value in the table (`10` s, `127.0.0.1`) is the one --help shows."""
+    from kg.cli.serve import serve_command
+
+    defaults = {option.opts[-1]: shown_default(option) for option in serve_command.params}
+    rows = re.findall(r"^\| (`--[^|]+) \| ([^|]+) \|", serving_section(), flags=re.MULTILINE)
+    differ = []
+    for options, default in rows:
+        named = re.findall(r"`(--[a-z-]+)`", options)
+        written = re.findall(r"`([^`]+)`", default)
+        if len(named) != len(written) or not default.lstrip().startswith("`"):
+            continue  # a default said in words ("CPU count (at least 2)")
+        for option, value in zip(named, written, strict=True):
+            if str(defaults[option]) != value and not _same_number(defaults[option], value):
+                differ.append(f"{option}: docs {value}, kg serve {defaults[option]}")
+    assert len(rows) >= 20 and differ == []
+
+
+def shown_default(option: click.Parameter) -> object:
+    """The option's default, or where it has none of its own (PROJECT/.kg/store) the one its help says."""
+    if option.default is not None:
+        return option.default
+    said = re.search(r"\[default: ([^]]+)\]", getattr(option, "help", None) or "")
+    return said.group(1) if said else None
+
+
+def _same_number(default: object, written: str) -> bool:
+    try:
+        return float(str(default)) == float(written)
+    except ValueError:
+        return False

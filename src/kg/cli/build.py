@@ -9,15 +9,19 @@ from pathlib import Path, PurePath
 
 import click
 
+from kg.build.analyses import CACHE_VARIABLE
+from kg.build.checked_store import IN_MEMORY_UP_TO, MEMORY_VARIABLE
 from kg.build.checks import BuildFailed, check_shapes, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.files_in_project import validate_in_project
 from kg.build.locate import SubjectIndex
+from kg.build.parallel import THREADS_VARIABLE
 from kg.build.parse_workers import ParsingFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import BuildResult, Unwritten, build, published_but, stop_exit, stop_reason
 from kg.build.project import check_project, input_files, source_ids
 from kg.build.serializations import SerializationFailed
+from kg.build.shown import SHOWN, SHOWN_VARIABLE
 from kg.build.sources import source_texts
 from kg.build.streaming import load_files
 from kg.build.validation import ValidationReport
@@ -36,8 +40,17 @@ from kg.query.sources import sources
 from kg.store.embedded import read_only
 from kg.store.generations import GENERATIONS, Generation, GenerationError, Generations, place
 
+# The build's settings by environment variable (see docs/builds.md), shown under `kg build --help`.
+BUILD_ENVIRONMENT = (
+    "\b\nEnvironment (see docs/builds.md):\n"
+    f"  {THREADS_VARIABLE:<25} validation's query threads [default: usable CPUs, at most 4]\n"
+    f"  {MEMORY_VARIABLE:<25} a clean build at most this large is checked in memory [{IN_MEMORY_UP_TO}]\n"
+    f"  {SHOWN_VARIABLE:<25} faults shown of each kind; 0 shows every one [{SHOWN}]\n"
+    f"  {CACHE_VARIABLE:<25} a folder of shape analyses every project may share"
+)
 
-@click.command("build")
+
+@click.command("build", epilog=BUILD_ENVIRONMENT)
 @click.option(
     "--dist",
     type=click.Path(path_type=Path),
