@@ -208,6 +208,14 @@ def test_kg_serve_refuses_a_limit_that_would_break_or_turn_off(option: str, valu
     assert code == 2 and f"Invalid value for '{option}'" in output, output
 
 
+@pytest.mark.parametrize("address", ["notanip", "127.0.0.l", "*", "proxy.example"])
+def test_kg_serve_refuses_a_trusted_proxy_that_is_no_address(address: str) -> None:
+    """A mistyped address was taken and matched no peer: the proxy's clients all shared its one
+    per-client limit, without a word; `*` would have believed every client's X-Forwarded-For."""
+    code, output = run("serve", "--port", "0", "--trusted-proxy", address)
+    assert code == 2 and "Invalid value for '--trusted-proxy'" in output and "IP address" in output, output
+
+
 def _every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
     context = click.Context(group)
     for name in group.list_commands(context):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 from pathlib import Path
@@ -27,6 +28,19 @@ from kg.store.base import shown_url
 from kg.store.embedded import check_built
 from kg.store.generations import generation_id
 from kg.store.opening import is_endpoint
+
+
+def _ip_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The proxy's IP address as its peers are named (`::1`, not `0:0:0:0:0:0:0:1`): a name or a typo
+    would match no peer, and every client behind the proxy would share its one per-client limit."""
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an IP address (the proxy's, as 127.0.0.1 or ::1)"
+        ) from None
 
 
 @click.command("serve")
@@ -155,7 +169,9 @@ from kg.store.opening import is_endpoint
 @click.option(
     "--trusted-proxy",
     default=None,
-    help="Address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
+    metavar="ADDRESS",
+    callback=_ip_address,
+    help="IP address of a reverse proxy whose X-Forwarded-For names the client (for the per-client limit).",
 )
 @click.option(
     "--base-url",
