@@ -156,7 +156,11 @@ def test_excerpt_prints_turtle_at_the_right_position(project_root: Path) -> None
 
 @pytest.mark.parametrize(
     "quote,message",
-    [("not in the report at all", "not found"), ("Mexico", "occurs"), ("", "an empty quote quotes nothing")],
+    [
+        ("not in the report at all", "not found"),
+        ("Mexico", "lengthen it or give --occurrence N (1 to "),  # it said "name the occurrence": how?
+        ("", "an empty quote quotes nothing"),
+    ],
 )
 def test_excerpt_refuses_missing_or_ambiguous_quotes(project_root: Path, quote: str, message: str) -> None:
     code, output = run("--project", str(project_root), "excerpt", "x", quote)
@@ -214,6 +218,24 @@ def test_kg_serve_refuses_a_trusted_proxy_that_is_no_address(address: str) -> No
     per-client limit, without a word; `*` would have believed every client's X-Forwarded-For."""
     code, output = run("serve", "--port", "0", "--trusted-proxy", address)
     assert code == 2 and "Invalid value for '--trusted-proxy'" in output and "IP address" in output, output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (  # it said "--in-memory: holds an embedded store", which reads as if it held one
+            ("serve", "--in-memory", "--store", "http://127.0.0.1:9/sparql"),
+            "--in-memory copies an embedded store into memory; a SPARQL endpoint is read where it is",
+        ),
+        (  # it said "the production chains are drawn as svg or png", naming neither option
+            ("network", "draw", "--network", "production", "--format", "html", "-o", "chains.html"),
+            "--network production is drawn as svg or png, not html",
+        ),
+    ],
+)
+def test_options_that_do_not_go_together_are_named(arguments: tuple[str, ...], said: str) -> None:
+    code, output = run(*arguments)
+    assert code == 2 and said in output, output
 
 
 def _every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:

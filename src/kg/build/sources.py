@@ -85,10 +85,12 @@ def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[
     if occurrence is None:
         if len(starts) > 1:
             raise QuoteNotFound(
-                f"quote occurs {len(starts)} times; lengthen it or name the occurrence: {quote[:80]!r}"
+                f"quote occurs {len(starts)} times; lengthen it or give --occurrence N (1 to {len(starts)}):"
+                f" {quote[:80]!r}"
             )
         occurrence = 1
     if not 1 <= occurrence <= len(starts):
-        raise QuoteNotFound(f"quote occurs {len(starts)} times, not {occurrence}: {quote[:80]!r}")
+        said = f"quote occurs {len(starts)} times, not {occurrence}: give --occurrence 1 to {len(starts)}"
+        raise QuoteNotFound(f"{said}: {quote[:80]!r}")
     start = starts[occurrence - 1]
     return start, start + len(quote)

@@ -185,7 +185,7 @@ def draw_command(
     fmt = file_format(output, fmt, PAGES, "svg")
     if which == "production":
         if fmt == "html":
-            raise KgError("the production chains are drawn as svg or png")
+            raise KgError("--network production is drawn as svg or png, not html")
         chain, words = chain_view(context.open_store(store_spec))
         write(output, draw.draw_chain(chain, words, fmt=fmt, preset=preset))
         click.echo(words.description)

@@ -227,8 +227,8 @@ def serve_command(
     project = context.project
     spec = context.store_spec(store_spec)
     if in_memory and is_endpoint(spec):
-        raise click.BadParameter(
-            "holds an embedded store; a SPARQL endpoint is read where it is", param_hint="--in-memory"
+        raise click.UsageError(
+            "--in-memory copies an embedded store into memory; a SPARQL endpoint is read where it is"
         )
     if is_endpoint(spec):
         from kg.store.remote import check_endpoint_url  # httpx loads only for an endpoint
