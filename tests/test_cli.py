@@ -284,3 +284,9 @@ def test_a_tiny_budget_gives_a_long_wait_not_an_overflow() -> None:
     usage.charge("client", 10.0)
     wait = usage.wait_for("client", 1e-320)
     assert math.isfinite(wait) and wait > 60 * 1000
+
+
+@pytest.mark.parametrize("command", ["build", "excerpt"])
+def test_the_help_names_a_source_by_its_id(command: str) -> None:
+    """`--source TEXT` said nothing of what to give, where the README writes `--source ID`."""
+    assert "--source ID " in run(command, "--help")[1]

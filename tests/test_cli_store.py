@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -106,3 +107,11 @@ def test_readers_answer_alike_from_a_folder_and_from_an_endpoint(built, endpoint
     assert local.exit_code == remote.exit_code == 0, remote.output
     assert remote.output == local.output
     assert len(local.output.splitlines()) > 3
+
+
+@pytest.mark.parametrize("name", sorted(NEEDS))
+def test_the_help_of_store_says_what_the_command_takes(name: str, tmp_path: Path) -> None:
+    """`kg build --help` showed `--store PATH|URL`, and a URL is refused there."""
+    shown = run([*name.split(), "--help"], tmp_path).output
+    takes = "PATH" if name in EMBEDDED_ONLY else "PATH|URL"
+    assert re.search(rf"--store {re.escape(takes)}\s", shown), shown

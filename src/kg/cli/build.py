@@ -57,11 +57,12 @@ BUILD_ENVIRONMENT = (
     default=None,
     help="Output folder [default: PROJECT/dist].",
 )
-@store_option("Embedded store to write", endpoint_timeout=False)
+@store_option("Embedded store to write", folder_only=True)
 @click.option(
     "--source",
     "source_id",
     default=None,
+    metavar="ID",
     help="Build only this source (its folder under sources/) with graph/common/, into "
     "PROJECT/.kg/sources/ID/ unless --dist and --store say where; never into the project's build.",
 )
@@ -200,7 +201,7 @@ def _one_source_outputs(
     show_default=True,
     help="SHACL by queries on the store (as kg build does), or by pyshacl, the reference engine.",
 )
-@store_option("Embedded store to validate", endpoint_timeout=False)
+@store_option("Embedded store to validate", folder_only=True)
 @pass_context
 def validate_command(
     context: Context, files: tuple[Path, ...], output_format: str, engine: str, store_spec: str | None
@@ -276,6 +277,7 @@ SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # as every excerpt's name is writt
     "--source",
     "source_id",
     default=None,
+    metavar="ID",
     help="Id of the source to quote, its folder under sources/ (needed when there are several).",
 )
 @count_option("--occurrence", None, "Which match to cite when the quote occurs more than once.")

@@ -74,17 +74,20 @@ def store_option(
     help: str = "Store to read: an embedded store's folder or a SPARQL endpoint URL",
     *,
     endpoint_timeout: bool = True,
+    folder_only: bool = False,
 ) -> Callable[[F], F]:
     """The one `--store` option of every command that reads or writes a store; with `endpoint_timeout`,
-    also `--store-timeout`, which the command reads through its `Context` (`open_store`)."""
+    also `--store-timeout`, which the command reads through its `Context` (`open_store`). A command
+    that needs the store's folder (`folder_only`: to write it, to read it whole) shows it as a PATH."""
     store = click.option(
         "--store",
         "store_spec",
         type=StoreSpec(),
         default=None,
+        metavar="PATH" if folder_only else None,
         help=f"{help} [default: PROJECT/{DEFAULT_STORE}].",
     )
-    if not endpoint_timeout:
+    if folder_only or not endpoint_timeout:
         return store
     waits = click.option(
         "--store-timeout",

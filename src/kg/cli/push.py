@@ -59,7 +59,7 @@ from kg.store.base import ENDPOINT_TIMEOUT
 @click.option(
     "--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries on transient errors."
 )
-@store_option("Embedded store to push", endpoint_timeout=False)
+@store_option("Embedded store to push", folder_only=True)
 @pass_context
 def push_command(
     context: Context,
