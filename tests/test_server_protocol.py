@@ -307,6 +307,26 @@ def test_default_format_without_accept_or_with_anything(server) -> None:
     assert server.get("/sparql", None, query=COUNTRIES, format="csv").content_type == "text/csv"
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "asked"),
+    [
+        ("/sparql", COUNTRIES, "text/csv"),
+        ("/sparql", COUNTRIES, "application/sparql-results+json"),
+        ("/sparql", CONSTRUCT, "application/n-triples"),
+        ("/data", None, "application/n-quads"),
+        ("/id/country/MX", None, "text/turtle"),
+        ("/id/country/MX", None, "text/html"),
+    ],
+)
+def test_format_takes_a_media_type_the_refusal_offers(
+    server, path: str, query: str | None, asked: str
+) -> None:
+    """`?format=text/csv` was refused 406 with a list of what is offered that named text/csv: only
+    the short names (`csv`) were read."""
+    reply = server.get(path, None, format=asked, **({"query": query} if query else {}))
+    assert (reply.status, reply.content_type) == (200, asked), reply.body[:300]
+
+
 def test_service_description_for_rdf_clients_and_query_page_for_browsers(server, store) -> None:
     reply = server.get("/sparql", "text/turtle")
     assert reply.status == 200

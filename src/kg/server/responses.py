@@ -108,12 +108,17 @@ UTF8 = "charset=utf-8"
 
 
 def negotiate(media: dict[str, str], override: str | None = None, html: bool = False) -> str | None:
-    """The format to answer in: `?format=` first, then Accept; None when nothing offered fits (406).
+    """The format to answer in: `?format=` (a format's name or media type) first, then Accept; None when
+    nothing offered fits (406).
 
     The first entry of `media` is the default for a missing Accept or `*/*`;
     with `html`, "html" is offered too and wins for browsers.
     """
     if override:
+        # a name (`csv`), an alias of one (`ttl`), or a media type the refusal below offers (`text/csv`)
+        override = (
+            "html" if html and override.lower() == "text/html" else media.get(override.lower(), override)
+        )
         if override not in media.values() and ALIASES.get(override) in media.values():
             override = ALIASES[override]
         if override in media.values() or (html and override == "html"):
