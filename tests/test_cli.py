@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,3 +291,20 @@ def test_a_tiny_budget_gives_a_long_wait_not_an_overflow() -> None:
 def test_the_help_names_a_source_by_its_id(command: str) -> None:
     """`--source TEXT` said nothing of what to give, where the README writes `--source ID`."""
     assert "--source ID " in run(command, "--help")[1]
+
+
+def test_every_option_that_takes_0_says_what_0_does() -> None:
+    """`kg serve --queries-per-client 0` took the default, half the workers, which its help did not say:
+    0 reads as "none" or "no limit" as well."""
+    unsaid = [
+        f"kg {name} {option.opts[0]}"
+        for name, command in _every_command(main)
+        for option in command.params
+        if isinstance(option, click.Option)
+        and (
+            (isinstance(option.type, click.IntRange) and option.type.min == 0)
+            or getattr(option.type, "zero", False)
+        )
+        and not re.search(r"\b0\b", option.help or "")
+    ]
+    assert unsaid == []

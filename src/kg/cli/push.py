@@ -57,7 +57,11 @@ from kg.store.base import ENDPOINT_TIMEOUT
     help="Seconds allowed per request; a graph of millions of triples in one request may need more.",
 )
 @click.option(
-    "--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries on transient errors."
+    "--retries",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Retries on transient errors; 0: none.",
 )
 @store_option("Embedded store to push", folder_only=True)
 @pass_context

@@ -46,7 +46,11 @@ def _ip_address(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port to listen on."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on; 0: a free one, printed at start.",
 )
 @store_option("Store to serve: an embedded store's folder or a SPARQL endpoint URL", endpoint_timeout=False)
 @click.option(
@@ -102,14 +106,15 @@ def _ip_address(ctx: click.Context, param: click.Parameter, value: str | None) -
     "--queries-per-client",
     type=click.IntRange(min=0),
     default=0,
-    help="Queries one client address may run at once; more are answered 429 [default: half the workers].",
+    help="Queries one client address may run at once; more are answered 429 [default, and 0: half the "
+    "workers].",
 )
 @click.option(
     "--queue-wait",
     type=Seconds(zero=True),
     default=DEFAULT_QUEUE_WAIT,
     show_default=True,
-    help="Seconds a query waits for a free worker before the answer is 503.",
+    help="Seconds a query waits for a free worker before the answer is 503; 0: none.",
 )
 @click.option(
     "--client-budget",
