@@ -308,3 +308,14 @@ def test_every_option_that_takes_0_says_what_0_does() -> None:
         and not re.search(r"\b0\b", option.help or "")
     ]
     assert unsaid == []
+
+
+def test_every_option_says_what_it_does() -> None:
+    """`kg search --help` showed `--format [text|json]` with no word of what either gives."""
+    silent = [
+        f"kg {name} {option.opts[0]}"
+        for name, command in _every_command(main)
+        for option in command.params
+        if isinstance(option, click.Option) and not option.help
+    ]
+    assert silent == []

@@ -47,7 +47,14 @@ def describe(result: SearchResult, elsewhere: int = 0) -> str:
     help="Only things of this kind (repeatable).",
 )
 @count_option("--limit", 20, "At most this many hits.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Lines for people, or the JSON of the server's /api/search.",
+)
 @store_option()
 @pass_context
 def search_command(
