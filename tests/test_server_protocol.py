@@ -327,6 +327,13 @@ def test_format_takes_a_media_type_the_refusal_offers(
     assert (reply.status, reply.content_type) == (200, asked), reply.body[:300]
 
 
+def test_a_posted_form_s_format_is_read_as_the_url_s_is(server) -> None:
+    """A form's `format=csv` was left unread, and the answer came as JSON, where the URL's is read, and
+    every other parameter of the form (the query, its graphs) too."""
+    posted = server.post_form("/sparql", {"query": COUNTRIES, "format": "csv"})
+    assert (posted.status, posted.content_type) == (200, "text/csv"), posted.body[:300]
+
+
 def test_service_description_for_rdf_clients_and_query_page_for_browsers(server, store) -> None:
     reply = server.get("/sparql", "text/turtle")
     assert reply.status == 200

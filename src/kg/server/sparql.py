@@ -40,7 +40,7 @@ def run_sparql(
     text: str,
     default: list[str] | None = None,
     named: list[str] | None = None,
-    formats: tuple[str, str, str] | None = None,
+    formats: tuple[str | None, str | None, str | None] | None = None,
     max_rows: int | None = None,
 ) -> Answer:
     """Run a client's query: checked here for length and nesting, read and checked by the worker.
@@ -56,7 +56,8 @@ def run_sparql(
     text = state.pool.worked(
         client(), lambda: guard.precheck(text, config.max_query_length, config.max_nesting), gated=False
     )
-    select_format, ask_format, graph_format = formats or _accepted()
+    asked = request.args.get("format")  # a page's own URL, whose parameters are each given once
+    select_format, ask_format, graph_format = formats or _accepted([asked] if asked else [])
     try:
         return state.run(
             Query(
@@ -83,18 +84,24 @@ def run_sparql(
         raise state.pool.worked(client(), functools.partial(guard.placed, error, sent), gated=False) from None
 
 
-def _accepted() -> tuple[str | None, str | None, str | None]:
-    """The format a select, an ask and a graph answer would take for this request; None where none
-    fits."""
-    chosen: list[str | None] = []
-    for media in (SELECT_MEDIA, ASK_MEDIA, GRAPH_MEDIA):
-        try:
-            chosen.append(negotiate(media, request.args.get("format")))
-        except ServiceError:
-            chosen.append(None)
-    if chosen == [None, None, None] and request.args.get("format"):
-        negotiate(SELECT_MEDIA, request.args.get("format"))  # raises the 406 naming what is offered
+def _accepted(asked: list[str]) -> tuple[str | None, str | None, str | None]:
+    """The format a select, an ask and a graph answer would take for this request: the first of the
+    `format` values it gives that each kind offers (SPARQLWrapper sends two, `rdf+xml` and
+    `application/rdf+xml`), else by Accept; None where none fits."""
+    chosen = [_first_offered(media, asked) for media in (SELECT_MEDIA, ASK_MEDIA, GRAPH_MEDIA)]
+    if chosen == [None, None, None] and asked:
+        negotiate(SELECT_MEDIA, asked[0])  # raises the 406 naming what is offered
     return chosen[0], chosen[1], chosen[2]
+
+
+def _first_offered(media: dict[str, str], asked: list[str]) -> str | None:
+    values: list[str | None] = [*asked] or [None]  # none asked: by Accept
+    for value in values:
+        try:
+            return negotiate(media, value)
+        except ServiceError:
+            continue
+    return None
 
 
 _FORMS = ("application/x-www-form-urlencoded", "")  # a POST's body read as a form (none: as one too)
@@ -128,7 +135,8 @@ def endpoint() -> Response:
             "application/sparql-query body",
         )
     default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
-    return answer_response(run_sparql(queries[0], default, named))
+    formats = _accepted(parameters.get("format", []))  # the form's or the URL's, as the query is
+    return answer_response(run_sparql(queries[0], default, named, formats))
 
 
 def _parameters(content_type: str) -> dict[str, list[str]]:
