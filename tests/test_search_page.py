@@ -101,3 +101,19 @@ def test_the_values_a_question_was_asked_with_are_isolated(client) -> None:
     page = client.get("/queries/fentanyl-routes?substance=heroin").get_data(as_text=True)
     asked = re.search(r'<p class="asked" id="asked-with">(.*?)</p>', page, re.S)
     assert asked and "substance: <bdi>heroin</bdi>" in asked.group(1)
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", "1.5"])
+def test_a_limit_of_no_hit_is_refused_by_name(client, limit: str) -> None:
+    """`limit=0` and `limit=-1` answered one hit, as `kg search --limit 0` refuses."""
+    answer = client.get("/api/search", query_string={"q": "mexico", "limit": limit})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert (
+        answer.get_json()["error"]["message"]
+        == "limit must be a whole number of 1 or more (at most 100 hits are given)"
+    )
+
+
+def test_a_limit_past_the_most_answers_the_most(client) -> None:
+    hits = client.get("/api/search", query_string={"q": "mexico", "limit": "1000"}).get_json()["hits"]
+    assert len(hits) == min(100, client.get("/api/search?q=mexico").get_json()["total"])

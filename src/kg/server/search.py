@@ -83,11 +83,12 @@ def _arguments() -> tuple[str, list[str], int]:
     unknown = [k for k in kinds if k not in known]
     if unknown:
         raise ServiceError(400, f"no kind {unknown[0]!r}; kinds: {', '.join(sorted(known))}")
-    try:
-        limit = min(MAX_LIMIT, max(1, int(request.args.get("limit", "20"))))
-    except ValueError:
-        raise ServiceError(400, "limit must be a whole number") from None
-    return text, kinds, limit
+    given = request.args.get("limit", "20")
+    if not (given.isascii() and given.isdigit() and int(given) >= 1):  # 0 and -1 had answered one hit
+        raise ServiceError(
+            400, f"limit must be a whole number of 1 or more (at most {MAX_LIMIT} hits are given)"
+        )
+    return text, kinds, min(MAX_LIMIT, int(given))  # more is the most: `total` says how many match
 
 
 def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
