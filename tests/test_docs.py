@@ -151,3 +151,11 @@ def test_every_environment_variable_the_build_reads_is_documented(project_root) 
     shown = CliRunner().invoke(main, ["build", "--help"]).output
     docs = all_docs(project_root)
     assert {variable for variable in variables if variable not in docs or variable not in shown} == set()
+
+
+def test_every_option_of_kg_itself_is_documented(project_root) -> None:
+    """The options before the sub-command (`kg --project DIR`, `kg --version`) are the README's too."""
+    text = all_docs(project_root)
+    options = [o for p in main.params if isinstance(p, click.Option) for o in p.opts if o.startswith("--")]
+    assert len(options) >= 2
+    assert [option for option in options if option not in text] == []
