@@ -232,11 +232,23 @@ def test_kg_serve_refuses_a_trusted_proxy_that_is_no_address(address: str) -> No
             ("network", "draw", "--network", "production", "--format", "html", "-o", "chains.html"),
             "--network production is drawn as svg or png, not html",
         ),
+        (  # the substance was left out without a word: every chain was drawn
+            ("network", "draw", "--network", "production", "--substance", "heroin", "-o", "chains.svg"),
+            "--network production holds every substance's chains; --substance keeps the flows of one",
+        ),
+        (
+            ("network", "export", "--network", "production", "--substance", "heroin", "-o", "chains.dot"),
+            "--network production holds every substance's chains; --substance keeps the flows of one",
+        ),
     ],
 )
-def test_options_that_do_not_go_together_are_named(arguments: tuple[str, ...], said: str) -> None:
+def test_options_that_do_not_go_together_are_named(
+    arguments: tuple[str, ...], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a file would be written
     code, output = run(*arguments)
     assert code == 2 and said in output, output
+    assert list(tmp_path.iterdir()) == []
 
 
 def _every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:

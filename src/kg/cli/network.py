@@ -53,6 +53,15 @@ PICTURES = {fmt: fmt for fmt in draw.FORMATS}  # svg, png: each its own extensio
 PAGES = {**PICTURES, "html": "html", "htm": "html"}
 
 
+def every_chain(substance: str | None) -> None:
+    """The production chains are drawn and exported whole: a --substance, which keeps the flows of one
+    and what goes into it, is refused there rather than left out unsaid."""
+    if substance is not None:
+        raise KgError(
+            "--network production holds every substance's chains; --substance keeps the flows of one"
+        )
+
+
 def emit(data: object, text: str, output_format: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else text)
 
@@ -184,6 +193,7 @@ def draw_command(
     """
     fmt = file_format(output, fmt, PAGES, "svg")
     if which == "production":
+        every_chain(substance)
         if fmt == "html":
             raise KgError("--network production is drawn as svg or png, not html")
         chain, words = chain_view(context.open_store(store_spec))
@@ -233,6 +243,7 @@ def export_command(
     """A file for Gephi (graphml, gexf), Cytoscape (cytoscape) or Graphviz (dot)."""
     fmt = file_format(output, fmt, export.EXTENSIONS, None)
     if which == "production":
+        every_chain(substance)
         write(output, export.export(chain_view(context.open_store(store_spec))[0], fmt))
         return
     write(output, export.export(open_view(context, store_spec, substance).network, fmt))
