@@ -240,6 +240,10 @@ def test_kg_serve_refuses_a_trusted_proxy_that_is_no_address(address: str) -> No
             ("network", "export", "--network", "production", "--substance", "heroin", "-o", "chains.dot"),
             "--network production holds every substance's chains; --substance keeps the flows of one",
         ),
+        (  # the store was left unread without a word, the files validated with the project
+            ("validate", "flows.ttl", "--store", "elsewhere"),
+            "--store names the built dataset to validate; FILES are validated with the project around them",
+        ),
     ],
 )
 def test_options_that_do_not_go_together_are_named(

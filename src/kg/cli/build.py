@@ -210,6 +210,10 @@ def validate_command(
 
     Exit status: 0 when valid, 1 on violations, 2 when input cannot be read.
     """
+    if files and store_spec is not None:
+        raise KgError(
+            "--store names the built dataset to validate; FILES are validated with the project around them"
+        )
     if files:
         report = _validate_files(context, files, engine)
     else:
