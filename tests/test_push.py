@@ -487,11 +487,12 @@ def test_bulk_push_without_a_bulk_loader_is_refused_before_writing(built, gsp, s
         (["--graph", "nonsense"], "no graph named nonsense"),
         (["--password", "pw"], "--password without --user"),
         (["--token", "t", "--user", "u"], "--token or --user and --password, not both"),
+        (["--auth", "digest"], "--auth without --user"),
     ],
 )
 def test_a_push_asked_wrongly_is_refused_as_wrong_input_before_anything_is_sent(built, options, said):
-    """A graph the build lacks was a failed push (exit 1), and a password without a user, or a user
-    beside a token, went unsent without a word."""
+    """A graph the build lacks was a failed push (exit 1), and a password or a scheme without a user,
+    or a user beside a token, went unsent without a word."""
     arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), *options]
     arguments += ["--endpoint", "http://127.0.0.1:9/sparql", "--update", "http://127.0.0.1:9/sparql"]
     refused = CliRunner().invoke(main, arguments)

@@ -95,6 +95,9 @@ def push_command(
         raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")
     if password is not None and user is None:
         raise KgError("--password without --user: give the user name it goes with")
+    given = click.get_current_context().get_parameter_source("scheme")
+    if given is click.core.ParameterSource.COMMANDLINE and user is None:
+        raise KgError("--auth without --user: it says how --user and --password are sent")
     if token is not None and user is not None:
         raise KgError("give --token or --user and --password, not both: a request carries one Authorization")
     auth: httpx.Auth | None = None
