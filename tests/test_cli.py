@@ -335,3 +335,9 @@ def test_every_option_says_what_it_does() -> None:
         if isinstance(option, click.Option) and not option.help
     ]
     assert silent == []
+
+
+def test_kg_queries_outside_a_project_says_so(tmp_path: Path) -> None:
+    """`kg --project DIR queries` of a folder with no queries/ listed nothing and ended with 0."""
+    code, output = run("--project", str(tmp_path), "queries")
+    assert code == 2 and "no queries/ folder" in output, output

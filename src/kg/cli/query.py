@@ -25,7 +25,10 @@ from kg.store.queryfiles import Bindings, binding_terms
 @pass_context
 def queries_command(context: Context, internal: bool) -> None:
     """List the catalogue of named questions in queries/, with their parameters."""
-    catalogue = internal_queries() if internal else load_catalogue(context.project / "queries")
+    folder = context.project / "queries"
+    if not internal and not folder.is_dir():
+        raise KgError(f"{context.project}: no queries/ folder to list (kg --project DIR names the project)")
+    catalogue = internal_queries() if internal else load_catalogue(folder)
     for query in catalogue.values():
         click.echo(f"{query.name}  ({query.answer})\n    {query.summary}\n    {query.description}")
         for parameter in query.parameters:
