@@ -405,3 +405,13 @@ def test_a_long_flat_list_is_no_chain(built, name: str) -> None:
     refused as 1,000 operators or more (signs and `^^` counted, `||` counted twice)."""
     result = kg(built, "query", "-e", CHAINS_ANSWERED[name])
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_prefix_the_query_does_not_declare_is_named_with_the_line_to_add(built) -> None:
+    """`kg query` said "Prefix not found", naming neither the prefix nor the fix the query page gives."""
+    error = assert_clean_failure(kg(built, "query", "-e", "SELECT ?x WHERE { ?x a kg:Country ; foo:bar 1 }"))
+    assert error.startswith("error: expression:1:"), error
+    assert (
+        "unknown prefix kg:, foo: — add PREFIX kg: <https://w3id.org/opioid-kg/ontology#>; PREFIX foo: <…>"
+        in error
+    )

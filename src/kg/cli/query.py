@@ -11,6 +11,7 @@ from kg.errors import KgError
 from kg.files import utf8_text
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
+from kg.query.explain import explain
 from kg.query.internal import internal_queries
 from kg.query.run import FORMATS_BY_KIND, GRAPH_FORMATS, SELECT_FORMATS, run_query
 from kg.readable.terminal import readable_text
@@ -82,7 +83,10 @@ def query_command(
         raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
     store = context.open_store(store_spec)
     text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
-    result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+    try:
+        result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+    except QueryError as error:
+        raise _explained(error, text, source) from None
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
     offered = ("table", "readable", *FORMATS_BY_KIND[result.kind])
     if chosen not in offered:
@@ -100,6 +104,14 @@ def query_command(
         click.echo(said, err=True)
     elif result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
+
+
+def _explained(error: QueryError, text: str, source: str) -> QueryError:
+    """A syntax error said as the query page says it: a prefix the query uses undeclared is named with
+    the line to add, where the engine says only "Prefix not found"."""
+    if error.line is None or (said := explain(text, error.message)) == error.message:
+        return error
+    return QueryError(f"{source}:{error.line}:{error.column}: {said}", error.line, error.column)
 
 
 def _resolve_query(
