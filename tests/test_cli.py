@@ -337,6 +337,13 @@ def test_every_option_says_what_it_does() -> None:
     assert silent == []
 
 
+def test_kg_serve_refuses_a_dist_without_a_description(tmp_path: Path) -> None:
+    """A mistyped --dist served, and every client asking for the dataset's description was told 404,
+    "run `kg build` first"."""
+    code, output = run("serve", "--port", "0", "--dist", str(tmp_path / "nothing"))
+    assert code == 2 and "Invalid value for '--dist'" in output and "void.ttl" in output, output
+
+
 def test_kg_queries_outside_a_project_says_so(tmp_path: Path) -> None:
     """`kg --project DIR queries` of a folder with no queries/ listed nothing and ended with 0."""
     code, output = run("--project", str(tmp_path), "queries")

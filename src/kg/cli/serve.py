@@ -43,6 +43,14 @@ def _ip_address(ctx: click.Context, param: click.Parameter, value: str | None) -
         ) from None
 
 
+def _described(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A --dist given is a build's output, holding the description it is named for: a mistyped one
+    served, and every client asking for the description was told to build first."""
+    if value is not None and not (value / "void.ttl").is_file():
+        raise click.BadParameter(f"{value} holds no void.ttl: give the folder a build wrote (its dist/)")
+    return value
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -188,6 +196,7 @@ def _ip_address(ctx: click.Context, param: click.Parameter, value: str | None) -
     "--dist",
     type=click.Path(path_type=Path),
     default=None,
+    callback=_described,
     help="Build output whose dataset description (void.ttl) is served [default: the served generation's "
     "own, else PROJECT/dist].",
 )
