@@ -303,6 +303,16 @@ def test_a_tiny_budget_gives_a_long_wait_not_an_overflow() -> None:
     assert math.isfinite(wait) and wait > 60 * 1000
 
 
+@pytest.mark.parametrize("given", ["sources/000_1bdfefaeb44abb70/", "./graph/000_1bdfefaeb44abb70"])
+def test_excerpt_takes_a_source_s_folder_as_kg_build_does(project_root: Path, given: str) -> None:
+    """`kg build --source sources/ID/` builds the source, and `kg excerpt --source sources/ID/` looked
+    for `sources/sources/ID`."""
+    code, output = run(
+        "--project", str(project_root), "excerpt", "--source", given, "x", "According to the U.S."
+    )
+    assert code == 0 and 'oa:exact "According to the U.S."' in output, output
+
+
 @pytest.mark.parametrize("command", ["build", "excerpt"])
 def test_the_help_names_a_source_by_its_id(command: str) -> None:
     """`--source TEXT` said nothing of what to give, where the README writes `--source ID`."""

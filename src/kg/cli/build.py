@@ -282,7 +282,7 @@ SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # as every excerpt's name is writt
     "source_id",
     default=None,
     metavar="ID",
-    help="Id of the source to quote, its folder under sources/ (needed when there are several).",
+    help="The source to quote: its id, or its folder (sources/ID/); needed when there are several.",
 )
 @count_option("--occurrence", None, "Which match to cite when the quote occurs more than once.")
 @pass_context
@@ -298,6 +298,9 @@ def excerpt_command(
         raise KgError(
             f"{slug!r}: an excerpt's slug is lower-case letters and digits, in words joined by hyphens"
         )
+    source_id = (
+        _source_named(source_id) if source_id is not None else None
+    )  # sources/ID/ as kg build takes it
     provenance = load_files({"provenance": input_files(context.project, source_id)["provenance"]})
     texts = source_texts(provenance, named("provenance"), context.project / "sources")
     chosen = [t for t in texts.values() if source_id in (None, t.path.parent.name)]
