@@ -33,7 +33,7 @@ build: $(STAMP)
 	$(BIN)/kg build
 
 serve: .kg/store/CURRENT
-	@echo "== Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
+	@echo "== Serving on port $(PORT); kg serve names the address it bound below (Ctrl+C stops)"
 	$(BIN)/kg serve --port $(PORT)
 
 test: $(STAMP)

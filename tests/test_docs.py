@@ -179,3 +179,11 @@ def test_every_project_path_the_docs_name_is_there(project_root) -> None:
             if not there.exists() and not any(there.parent.glob(there.name + "*")):
                 missing.append(f"{path.relative_to(project_root)}: {named}")
     assert missing == []
+
+
+def test_make_serve_names_no_address_it_does_not_serve_on(project_root) -> None:
+    """`make serve PORT=0` said "Serving on http://127.0.0.1:0/" above the address kg serve bound."""
+    planned = subprocess.run(
+        ["make", "-n", "serve", "PORT=0"], cwd=project_root, capture_output=True, text=True, check=True
+    )
+    assert "kg serve --port 0" in planned.stdout and "127.0.0.1:0" not in planned.stdout, planned.stdout
