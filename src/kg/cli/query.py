@@ -13,7 +13,7 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
 from kg.query.explain import explain
 from kg.query.internal import internal_queries
-from kg.query.run import FORMATS_BY_KIND, GRAPH_FORMATS, SELECT_FORMATS, run_query
+from kg.query.run import FORMATS_BY_KIND, GRAPH_FORMATS, SELECT_FORMATS, QueryError, run_query
 from kg.readable.terminal import readable_text
 from kg.search.load import store_exists, store_index, store_select
 from kg.search.resolve import Lookups, resolve_parameters
