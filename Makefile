@@ -7,9 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 PY_DIRS := $(wildcard src tests benchmarks)
-# Test processes: one per core and one more, as many tests wait on servers, subprocesses and the browser
-# (on two cores, three took the suite from about 175 s to about 160 s). The usable cores where Python
-# knows them (Linux), else all of them (macOS has no sched_getaffinity).
+# Test processes: one per core and one more, as many tests wait on servers, subprocesses and the browser.
+# The usable cores where Python knows them (Linux), else all of them (macOS has no sched_getaffinity).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1)')
 
 .PHONY: setup build serve test lint format clean
