@@ -160,6 +160,7 @@ OTHER_VALUES = {
     ),
     "beneficiary": ("https://w3id.org/opioid-kg/id/country/US",),
     "substance": ("https://w3id.org/opioid-kg/id/substance/heroin",),
+    "subject": ("https://w3id.org/opioid-kg/id/country/MX", "https://w3id.org/opioid-kg/id/substance/heroin"),
 }
 
 
