@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scale import PROJECT, generate, phases_in, run_bounded, timing, triples_in  # beside this script
 
-WORD = ('"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
+WORD = ('"the domestic opioid epidemic', '"the national opioid epidemic')
 
 
 def edit(project: Path, old: str, new: str) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from rdflib import Dataset, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib import Dataset, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from kg.evidence.facts import evidence_for
-from kg.namespaces import KG, OA
+from kg.namespaces import KG, OA, graph_iri
 from kg.search.load import store_select
 
 ID = "https://w3id.org/opioid-kg/id/"
@@ -396,6 +396,62 @@ def test_no_fact_carries_a_qualifier_its_excerpts_do_not_word(
             if not any(re.search(QUALIFIER_WORDS[name], text, re.IGNORECASE) for text in texts):
                 stronger.append((str(fact).removeprefix(ID), name))
     assert not stronger, f"qualifiers whose words no cited excerpt uses: {sorted(stronger)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Words: what a fact says in words of its own is said by the excerpts it cites.
+# ---------------------------------------------------------------------------------------------
+
+# Names only name: a label may paraphrase, except a finding's, which is the report's assessment.
+NAMES = {RDFS.label, SKOS.prefLabel, SKOS.altLabel, FOAF.name}
+# Notes of the curators that keep a distinction of the model (see docs/model.md), not a claim of the
+# report's: (thing, property) -> why the words are not the report's.
+CURATORS_NOTES: dict[tuple[str, URIRef], str] = {
+    ("substance/analogues", SKOS.definition): "says what the report leaves unsaid",
+    ("substance/chemical-precursors", SKOS.definition): "keeps precursors in general apart",
+    ("substance/drugs", SKOS.definition): "keeps 'drugs (such as fentanyl)' apart from fentanyl",
+    ("substance/illicit-fentanyl", SKOS.definition): "keeps the trafficked drug apart from the medicine",
+    ("substance/illicit-opioids", SKOS.definition): "keeps illicit opioids apart from opioids",
+}
+
+
+# Words that carry no claim of their own.
+FUNCTION_WORDS = {"which", "that", "this", "these", "those", "with", "from", "into", "their", "they", "them"}
+
+
+def unsaid_words(text: str, excerpts: list[str]) -> list[str]:
+    """The words of four letters or more in `text` that no excerpt begins a word with (their first
+    five letters, so that 'seized' and 'seizures', 'decriminalizing' and 'decriminalization' agree)."""
+    said = " ".join(excerpts).lower().replace("’", "'")
+    words = re.findall(r"[a-z][a-z'-]{3,}", text.lower().replace("’", "'"))
+    return [
+        w for w in words if w not in FUNCTION_WORDS and not re.search(r"(?<![a-z])" + re.escape(w[:5]), said)
+    ]
+
+
+def test_what_a_fact_says_in_words_its_excerpts_say(data: Dataset, excerpts: dict[str, str]) -> None:
+    """The Heroin Signature Program was 'analyzed for its origin', fentanyl 'linked to the ongoing
+    opioid overdose epidemic' and DOD's support given through 'defense appropriations', in words
+    that none of the excerpts each cites says: a reader shown the evidence found nothing there
+    that said so. Facts from outside the report (the background graph) carry their own source."""
+    unsaid = []
+    for fact, prop, value in data.graph(graph_iri("data")):
+        if not isinstance(value, Literal) or value.datatype is not None or not isinstance(fact, URIRef):
+            continue
+        if prop in NAMES and (fact, RDF.type, KG.Finding) not in data:
+            continue
+        slug = str(fact).removeprefix(ID)
+        if (slug, prop) in CURATORS_NOTES:
+            continue
+        texts = [excerpts[e] for e in cited(data, fact)]
+        if texts and (words := unsaid_words(str(value), texts)):
+            unsaid.append((slug, str(prop).rsplit("#", 1)[-1].rsplit("/", 1)[-1], words))
+    assert not unsaid, f"words of facts that no excerpt they cite says: {sorted(unsaid)}"
+
+
+def test_the_curators_notes_are_of_things_the_graph_describes(data: Dataset) -> None:
+    for slug, prop in CURATORS_NOTES:
+        assert list(data.objects(iri(slug), prop)), (slug, prop)
 
 
 # ---------------------------------------------------------------------------------------------

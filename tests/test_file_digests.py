@@ -229,8 +229,8 @@ def test_a_rebuild_after_a_change_that_keeps_the_files_length_and_times_matches_
     assert str(findings) in json.loads((work / PARSED / DIGESTS).read_bytes())
     before = findings.stat()
     text = findings.read_text("utf-8")
-    assert "the ongoing opioid overdose epidemic" in text
-    findings.write_text(text.replace("the ongoing opioid", "the present opioid", 1), "utf-8")
+    assert "the domestic opioid epidemic" in text
+    findings.write_text(text.replace("the domestic opioid", "the national opioid", 1), "utf-8")
     os.utime(findings, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert (findings.stat().st_size, findings.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     rebuilt = build(project_copy, work / "dist", work / "store")
@@ -238,7 +238,7 @@ def test_a_rebuild_after_a_change_that_keeps_the_files_length_and_times_matches_
     build(project_copy, clean / "dist", clean / "store")
     dump = "opioid-kg.nq"
     assert (work / "dist" / dump).read_bytes() == (clean / "dist" / dump).read_bytes()
-    assert b"the present opioid overdose epidemic" in (clean / "dist" / dump).read_bytes()
+    assert b"the national opioid epidemic" in (clean / "dist" / dump).read_bytes()
 
 
 def test_a_record_giving_a_file_another_files_digest_is_caught_by_reading_both(

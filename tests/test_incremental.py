@@ -82,7 +82,7 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     assert len(tables) == 1  # the report's one table, converted
 
     findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
-    _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
+    _edit(findings, '"the domestic opioid epidemic', '"the national opioid epidemic')
     rebuilt = build(project_copy, dist, store)
     second = _entries(cache, "*.nq")
     assert len(set(first) - set(second)) == 1 and len(set(second) - set(first)) == 1  # the changed file
@@ -95,7 +95,7 @@ def test_a_rebuild_after_one_change_parses_that_file_alone_and_matches_a_clean_b
     patched = "dump patched: 1 input files out, 1 in$"  # the file's N-Quads as they were, and are
     assert re.search(r"; dist/ pieces 5 of \d+ written again; " + patched, rebuilt.how), rebuilt.how
     _same_as_clean(project_copy, tmp_path, rebuilt)
-    assert b"the continuing opioid overdose epidemic" in _files(dist)["opioid-kg.nq"]
+    assert b"the national opioid epidemic" in _files(dist)["opioid-kg.nq"]
 
 
 def test_a_kept_parse_changed_in_place_is_not_used(project_copy: Path, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_a_kept_parse_changed_in_place_is_not_used(project_copy: Path, tmp_path:
     match is made again."""
     store, dist = tmp_path / "work" / "store", tmp_path / "work" / "dist"
     build(project_copy, dist, store)
-    finding = b'"the ongoing opioid overdose epidemic'
+    finding = b'"the domestic opioid epidemic'
     [entry] = [entry for entry in (store.parent / PARSED).glob("*.nq") if finding in entry.read_bytes()]
     entry.write_bytes(entry.read_bytes().replace(finding, finding.upper()))
     # so that the next build parses every file, from the cache where it can
@@ -186,7 +186,7 @@ def test_a_small_clean_build_does_not_read_ahead(
     assert sum(build(project_copy, dist, store).triples_per_graph.values()) < READ_AHEAD_FROM
     assert not list(analyses.rglob("*.json"))
     findings = project_copy / "graph" / REPORT / "data" / "findings.ttl"
-    _edit(findings, '"the ongoing opioid overdose epidemic', '"the continuing opioid overdose epidemic')
+    _edit(findings, '"the domestic opioid epidemic', '"the national opioid epidemic')
     build(project_copy, dist, store)
     assert list(analyses.rglob("*.json"))
 

@@ -264,9 +264,9 @@ def test_a_change_that_no_rule_reads_runs_no_rule_whole(
     broken = Graph()
     broken += data
     broken.update(
-        PREFIXES + 'DELETE { ?f rdfs:label ?l } INSERT { ?f rdfs:label "the continuing opioid overdose '
+        PREFIXES + 'DELETE { ?f rdfs:label ?l } INSERT { ?f rdfs:label "the national opioid '
         'epidemic in the United States"@en } WHERE { ?f rdfs:label ?l FILTER (STR(?l) = '
-        '"the ongoing opioid overdose epidemic in the United States") }'
+        '"the domestic opioid epidemic in the United States") }'
     )
     violations, counts = revalidated(curated, broken, shapes, analyses)
     assert violations == []
