@@ -122,6 +122,16 @@ def test_congress_questions_group_into_one_row_per_question(store) -> None:
     assert all(row.evidence for row in table.rows)
 
 
+def test_a_count_stands_beside_the_one_row_it_counts(store) -> None:
+    """statistics-agencies counts observations per agency and measure: the defense ministry's three
+    measures, 3 observations each, stood as one row listing the three beside 'observations 3', which
+    read as the ministry's count, where it gave 9."""
+    variables, rows = _answer(store, "statistics-agencies")
+    table = _readable(store, "statistics-agencies")
+    assert len(table.rows) == len(rows) > 10
+    assert all(len(cells) <= 1 for row in table.rows for cells in row.cells)
+
+
 @pytest.fixture(scope="module")
 def index_reads(store) -> list[SearchIndex]:
     """Each time a resolution asked for the whole search index (cleared by each test that reads it)."""

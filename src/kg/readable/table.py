@@ -5,7 +5,7 @@ only how the page and the terminal show them. Label columns (and a document's ti
 the column they name (origin + originLabel -> origin, source + sourceTitle -> source), a unit
 column into the numbers it measures, a qualifier into the value it qualifies ("nearly
 $2.9 billion"), and rows that differ in one column only become one row that
-lists that column's values.
+lists that column's values (unless a column counts the things of each row).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from kg.readable.values import TermLike, as_number, literal_text, local_name, wi
 UNITLESS = re.compile(r"percent|factor|count|observations|statements|index|year", re.IGNORECASE)
 # Numbers that place or count rather than measure: a qualifier of the fact never stands beside them.
 NOT_AMOUNTS = re.compile(r"year|date|rank|index|row|start|end|count", re.IGNORECASE)
+# Numbers that count the things of their own row (COUNT(...) AS ?observations): rows merged beside one
+# would show one row's count as the count of them all.
+COUNTS = re.compile(r"count|observations|statements", re.IGNORECASE)
 MAX_EVIDENCE = 3  # excerpts shown per row; the fact's page has them all
 QUOTE_COLUMNS = {"exact", "quote"}  # columns of an excerpt's words, as the catalogue names them
 
@@ -207,7 +210,8 @@ def readable(
             dict.fromkeys(r[v].value for r in group for v in variables if v in r and r[v].type == "uri")
         )
         table_rows.append(Row(cells, iris))
-    table_rows = _group(table_rows, len(shown))
+    if not any(COUNTS.search(v) for v in numeric_columns):
+        table_rows = _group(table_rows, len(shown))
     if evidence is None:
         return ReadableTable(shown, [header(v) for v in shown], table_rows)
     _attach(table_rows, evidence, labels)
