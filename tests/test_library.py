@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import URIRef
 
 from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.cli import main
+from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.run import run_query
 from kg.store.embedded import EmbeddedStore
@@ -335,6 +337,19 @@ def test_each_source_says_its_own_figure_about_a_thing(library_built) -> None:
     assert {row["sourceTitle"] for row in fixture} == {
         "Test fixture: a poppy cultivation estimate that differs from the report's"
     }
+
+
+def test_what_a_source_says_is_never_a_triple_of_the_background(store, dataset) -> None:
+    """The background's 'opium gum is derived from opium poppy' (its source DEA's resource guide)
+    stood among what the report says of opium poppy, quoting the report's sentence on opium gum
+    seizures: the link came from the background graph, the quote from the linked thing's evidence."""
+    background = dataset.graph(graph_iri("background"))
+    links = [(s, p, o) for s, p, o in background if isinstance(o, URIRef) and o.startswith(ID)]
+    assert any(o == URIRef(ID + "substance/opium-poppy") for _, _, o in links)
+    for subject in {o for _, _, o in links}:
+        rows = _answer(store, "source-statements", subject=subject)
+        said = {(row["fact"], row.get("predicate")) for row in rows}
+        assert not {(str(s), str(p)) for s, p, o in links if o == subject} & said, subject
 
 
 def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
