@@ -54,10 +54,10 @@ def test_an_export_is_written_as_its_file_s_name_says(built, tmp_path: Path) -> 
     assert len(Graph().parse(turtle, format="turtle")) == 1943
     result, trig = written(built, tmp_path, "all.trig", "export")
     assert result.exit_code == 0, result.output
-    assert len(list(ox.parse(path=trig, format=ox.RdfFormat.TRIG))) == 5249
+    assert len(list(ox.parse(path=trig, format=ox.RdfFormat.TRIG))) == 5261
     result, packed = written(built, tmp_path, "all.nq.gz", "export")
     assert result.exit_code == 0, result.output
-    assert len(list(ox.parse(gzip.decompress(packed.read_bytes()), format=ox.RdfFormat.N_QUADS))) == 5249
+    assert len(list(ox.parse(gzip.decompress(packed.read_bytes()), format=ox.RdfFormat.N_QUADS))) == 5261
 
 
 @pytest.mark.parametrize(
