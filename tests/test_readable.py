@@ -307,6 +307,24 @@ def test_every_qualifier_of_a_fact_is_shown_in_its_row(store) -> None:
         assert any(qualifier in text for text in shown), (fact, qualifier, shown)
 
 
+def test_a_bound_stands_beside_its_value_in_each_row_of_the_fact(store) -> None:
+    """qualified-facts gives a row per fact and qualifier: FY2018's seizures through July, more than
+    3,925 kg, read 'partial period 3,925 kg' in the row of their partial period, a value the report
+    gives as FY2017's whole year."""
+    variables, rows = _answer(store, "qualified-facts")
+    table = _readable(store, "qualified-facts")
+    texts = _row_texts(table)
+    bounded = {row["fact"].value for row in rows if "boundKind" in row}
+    fy2018 = ID + "observation/swb-heroin-seizures-fy2018-to-july"
+    assert fy2018 in bounded
+    for text, table_row in zip(texts, table.rows, strict=True):
+        for fact in bounded & set(table_row.facts):
+            bound_words = {
+                r["qualifierLabel"].value for r in rows if r["fact"].value == fact and "boundKind" in r
+            }
+            assert any(word in text for word in bound_words), (fact, text)
+
+
 def test_a_share_reads_as_a_percentage_with_its_qualifier(store) -> None:
     """The majority of seized heroin is a lower bound of 50 percent: '50' alone reads as a count."""
     table = _readable(store, "heroin-sources")
