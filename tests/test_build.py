@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -359,6 +360,23 @@ def test_a_misquote_past_the_first_words_shows_where_it_parts(project_copy: Path
     assert "is …'" in str(error.value) and "44,100 hectares" in str(error.value), str(error.value)
     assert "not the quoted …'" in str(error.value) and "44,900 hectares" in str(error.value)
     assert "they part at character" in str(error.value)
+
+
+def test_a_quote_in_another_unicode_form_names_the_characters_where_it_parts(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A quote whose accent is a character of its own (NFD, as some editors and PDF copies write it)
+    was shown beside the text as the same words, `'the Mérida Initiative'` twice, with no hint of
+    what differs."""
+    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    assert "Mérida Initiative" in text
+    excerpts.write_text(text.replace("Mérida", unicodedata.normalize("NFD", "Mérida"), 1), "utf-8")
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    message = str(error.value)
+    assert "the text has 'é' (U+00E9), the quote 'e' (U+0065)" in message, message
+    assert "the same text in another Unicode form: write it as the text does (NFC)" in message
 
 
 def test_a_second_quote_given_in_another_file_is_named_where_it_is_written(
