@@ -322,7 +322,8 @@ def test_a_table_whose_dialect_is_a_file_of_its_own_is_read_again_when_that_file
     with pytest.raises(TableError) as clean:
         build(library, tmp_path / "clean" / "dist", tmp_path / "clean" / "store")
     assert str(rebuilt.value) == str(clean.value)
-    assert "poppy-cultivation.csv is missing required columns" in str(clean.value)
+    assert "poppy-cultivation.csv:1: the header names no column observation, label," in str(clean.value)
+    assert str(clean.value).endswith("its one cell holds ',': the table's delimiter is ';'")
 
 
 # A hierarchical code list for the areas: IC-20 and IC-21 read it through the property it names.

@@ -82,6 +82,31 @@ def test_a_missing_required_cell_is_refused(project_copy: Path, tmp_path: Path) 
     assert "poppy-cultivation.csv:2:7 excerpt" in message
 
 
+def test_a_header_lacking_columns_names_them_in_the_descriptions_order(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A renamed header cell was named by the description (not the CSV's line), and several missing
+    columns as a Python set, in another order on each run."""
+    message = _failed_build(project_copy, tmp_path, ",hectares,agency,", ",area_ha,agency_id,", TableError)
+    assert message == (
+        f"{_table(project_copy)}:1: the header names no column hectares, agency, which the description"
+        " requires; it has observation, label, year, area, area_ha, agency_id, excerpt"
+    )
+
+
+def test_a_table_of_another_delimiter_is_said_to_be_one(project_copy: Path, tmp_path: Path) -> None:
+    """A table saved with semicolons (as spreadsheets set to many European languages write CSV) reads
+    as one column: the message says so rather than list every column as missing."""
+    table = _table(project_copy)
+    table.write_text(table.read_text("utf-8").replace(",", ";"), "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value).startswith(
+        f"{table}:1: the header names no column observation, label, year, area, hectares, agency, excerpt,"
+    )
+    assert str(failure.value).endswith("; its one cell holds ';': the table's delimiter is ','")
+
+
 def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_path: Path) -> None:
     """A row naming a country the graph does not know breaks the shapes, as a curated fact would."""
     message = _failed_build(project_copy, tmp_path, ",2017,MX,", ",2017,XX,", BuildFailed)

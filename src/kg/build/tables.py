@@ -12,6 +12,7 @@ through every check a curated Turtle file goes through.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import csv
 import json
@@ -320,6 +321,9 @@ def _rows(
         line = _record_start(data_file, dialect) if data_file is not None else None
         raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:  # csvw's words name the cell
+        missing = _MISSING_COLUMNS.search(str(error)) if data_file is not None else None
+        if data_file is not None and missing is not None:
+            raise _header_error(table, data_file, dialect, ast.literal_eval(missing.group(1))) from None
         raise TableError(f"{metadata}: {error}") from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
@@ -327,6 +331,26 @@ def _rows(
         raise TableError(f"{data_file or metadata}:{line}: {said} ({type(error).__name__})") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+
+
+_MISSING_COLUMNS = re.compile(r" is missing required columns (\{.*\})$")  # csvw's words, naming a set
+
+
+def _header_error(table: Table, data_file: Path, dialect: Any, missing: set[str]) -> TableError:
+    """The header of a table lacking required columns, at its line: the columns in the description's
+    order (csvw names them as a set, in another order on each run), what the header has, and, where it
+    is one cell holding another delimiter (a spreadsheet's semicolons), that delimiter."""
+    with contextlib.ExitStack() as stack:
+        line, header = next(iter(table._get_csv_reader(data_file, dialect, stack)), (1, []))
+    named = ", ".join(column.header for column in table.tableSchema.columns if column.header in missing)
+    found = f"it has {', '.join(header)}" if header else "it is empty"
+    marks = (mark for mark in ",;\t|" if mark != dialect.delimiter)
+    apart = next((mark for mark in marks if len(header) == 1 and mark in header[0]), None)
+    if apart is not None:
+        found = f"its one cell holds {apart!r}: the table's delimiter is {dialect.delimiter!r}"
+    return TableError(
+        f"{data_file}:{line}: the header names no column {named}, which the description requires; {found}"
+    )
 
 
 def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
