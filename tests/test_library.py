@@ -72,6 +72,22 @@ def test_metadata_naming_a_text_outside_its_folder_is_refused(project_copy: Path
     assert f"no text file text.txt in {project_copy}/sources/{REPORT}/" in message
 
 
+def test_a_missing_text_is_said_missing_not_elsewhere(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built from the project's folder (`kg build`, the project `.`), a text file that does not exist
+    was also said to lie outside a source's folder: its folder, written relative, was compared with
+    the folder resolved."""
+    (project_copy / "sources" / REPORT / "text.txt").unlink()
+    monkeypatch.chdir(project_copy)
+    result = CliRunner().invoke(
+        main, ["build", "--dist", str(tmp_path / "dist"), "--store", str(tmp_path / "store")]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"no text file text.txt in sources/{REPORT}/" in result.output
+    assert "is not in a source's folder" not in result.output, result.output
+
+
 def _copy_source(project: Path, name: str) -> Path:
     """The report's source folder copied as it is to sources/<name>/; returns the copy's metadata."""
     shutil.copytree(project / "sources" / REPORT, project / "sources" / name)

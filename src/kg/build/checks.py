@@ -254,12 +254,9 @@ def _folders_not_their_reports(
     by_folder: dict[Path, list[str]] = {}
     for document, text in texts.items():
         by_folder.setdefault(text.path.parent, []).append(str(document))
-        lies = text.path.resolve().parent if text.path.exists() else text.path.parent
-        if (
-            text.path.parent.parent != sources_dir
-            or ".." in text.path.parts
-            or lies != text.path.parent.resolve()
-        ):
+        folder = text.path.parent.resolve()  # compared resolved: the project may be given as `.`
+        lies = text.path.resolve().parent if text.path.exists() else folder
+        if text.path.parent.parent != sources_dir or ".." in text.path.parts or lies != folder:
             problems.append(
                 f"{index.find(str(document)) or document}: {document}: its text {text.named(sources_dir)}"
                 " is not in a source's folder under sources/"
