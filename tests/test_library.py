@@ -50,6 +50,17 @@ def test_a_graph_folder_without_its_source_is_refused(project_copy: Path, tmp_pa
     assert "graph/unknown-source: no source sources/unknown-source/" in message
 
 
+def test_a_file_directly_under_graph_is_named_a_file(project_copy: Path, tmp_path: Path) -> None:
+    """A Turtle file put straight under graph/ was refused as a folder with no source of its name
+    (`graph/x.ttl: no source sources/x.ttl/ for this folder`)."""
+    shutil.copy(project_copy / "graph" / REPORT / "data" / "findings.ttl", project_copy / "graph" / "x.ttl")
+    message = _build_error(project_copy, tmp_path)
+    assert message.endswith(
+        "graph/x.ttl: graph/ holds a folder for each source, graph/<id>/, and graph/common/; move this file"
+        " into one"
+    ), message
+
+
 def test_turtle_outside_a_concern_folder_is_refused(project_copy: Path, tmp_path: Path) -> None:
     stray = project_copy / "graph" / REPORT / "facts.ttl"
     shutil.copy(project_copy / "graph" / REPORT / "data" / "findings.ttl", stray)

@@ -162,6 +162,11 @@ _UNREAD = (
 )
 
 
+_NOT_A_FOLDER = (
+    "graph/ holds a folder for each source, graph/<id>/, and graph/common/; move this file into one"
+)
+
+
 def _check_graph_folders(root: Path, ids: list[str]) -> None:
     """Every folder under graph/ is graph/common/ or the curated graph of a source under sources/, and
     holds Turtle, and a source's tables/ its tables: a file the build would not read is refused rather
@@ -172,6 +177,8 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if path.name.startswith("."):
             continue
+        if not path.is_dir() and not path.is_symlink():
+            raise InputError(path, None, None, _NOT_A_FOLDER)
         if path.name not in (COMMON, *ids):
             raise InputError(
                 path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
