@@ -266,14 +266,19 @@ def test_build_of_one_source_never_writes_over_the_project_build(project_copy: P
     assert sorted(path.name for path in (project_copy / ".kg" / "generations").iterdir()) == generations
 
 
-@pytest.mark.parametrize("source", ["nope", "../../escaped", "/tmp/kg-absolute-source", ".", "..", ""])
+@pytest.mark.parametrize(
+    "source", ["nope", "../../escaped", "/tmp/kg-absolute-source", ".", "..", "", "two\nlines", "a\rb\x1b[2J"]
+)
 def test_build_of_an_unknown_source_names_the_known_ones_and_makes_no_folder(
     project_copy: Path, source: str
 ) -> None:
+    """In one line: an id holding a line break (or a carriage return) was written as it is, and the
+    error took two lines, the second one looking like a message of its own."""
     before = sorted(str(path) for path in project_copy.rglob("*"))
     result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", source])
     assert result.exit_code == 2, result.output
     assert f"no such source (one of: {REPORT})" in result.output
+    assert len(result.output.splitlines()) == 1, result.output
     assert sorted(str(path) for path in project_copy.rglob("*")) == before
     assert not Path("/tmp/kg-absolute-source").exists()
     assert not (project_copy.parent / "escaped").exists()

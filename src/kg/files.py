@@ -28,7 +28,7 @@ class InputError(KgError):
             where += f":{line}"
             if column is not None:
                 where += f":{column}"
-        super().__init__(visible(f"{where}: {problem}"), line=line, column=column)
+        super().__init__(f"{visible(where, lines=False)}: {visible(problem)}", line=line, column=column)
         self.path = path
         self.problem = problem
 
@@ -47,11 +47,12 @@ def text_lines(text: str) -> list[str]:
     return lines
 
 
-def visible(text: str) -> str:
+def visible(text: str, *, lines: bool = True) -> str:
     """`text` with each character a terminal would not show (a control, a byte-order mark, a space
     other than ASCII's) written as its code point, `<U+FEFF>`: a parser's message quoting one showed
-    nothing where the fault was (`' ' is not allowed`, a NUL)."""
-    return "".join(c if c.isprintable() or c == "\n" else f"<U+{ord(c):04X}>" for c in text)
+    nothing where the fault was (`' ' is not allowed`, a NUL). Its line breaks are kept where it may
+    have `lines` (a message's own), and written so in a name (a path given with one broke the message)."""
+    return "".join(c if c.isprintable() or (lines and c == "\n") else f"<U+{ord(c):04X}>" for c in text)
 
 
 def read_file(path: Path, kind: str, *, whole: bool = False) -> bytes:
