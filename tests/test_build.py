@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -377,6 +378,42 @@ def test_a_quote_in_another_unicode_form_names_the_characters_where_it_parts(
     message = str(error.value)
     assert "the text has 'é' (U+00E9), the quote 'e' (U+0065)" in message, message
     assert "the same text in another Unicode form: write it as the text does (NFC)" in message
+
+
+def test_a_text_saved_with_a_byte_order_mark_says_where_each_quote_now_is(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text saved again by an editor that puts a byte-order mark first (its digest recorded again)
+    moves every excerpt by one character: each was said not to match, with no word of the mark nor of
+    where its quote now stands."""
+    source = project_copy / "sources" / "000_1bdfefaeb44abb70"
+    text = "\ufeff" + (source / "text.txt").read_text("utf-8")
+    (source / "text.txt").write_text(text, "utf-8")
+    metadata = source / "source.ttl"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    metadata.write_text(
+        re.sub(r'kg:sha256 "[0-9a-f]+"', f'kg:sha256 "{digest}"', metadata.read_text("utf-8")), "utf-8"
+    )
+    quote = "Updated August 9, 2018"
+    monkeypatch.setenv("KG_VIOLATIONS_SHOWN", "0")  # every excerpt named
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    updated = next(line for line in str(error.value).splitlines() if "excerpt/report-updated:" in line)
+    at = text.index(quote)
+    assert f"the quote is in the text at {at}-{at + len(quote)}" in updated, updated
+    assert "the text starts with a byte-order mark (U+FEFF), which counts as its first character" in updated
+
+
+def test_a_position_past_the_texts_end_says_how_long_the_text_is(project_copy: Path, tmp_path: Path) -> None:
+    """A position past the end of the text was shown as the text `''` there."""
+    excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
+    text = excerpts.read_text("utf-8")
+    assert 'oa:start "4"^^xsd:nonNegativeInteger' in text
+    excerpts.write_text(text.replace('oa:start "4"^^', 'oa:start "99999"^^', 1), "utf-8")
+    length = len((project_copy / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8"))
+    with pytest.raises(BuildFailed) as error:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"the source text at 99999-26 lies past its end (it has {length:,} characters)" in str(error.value)
 
 
 def test_a_second_quote_given_in_another_file_is_named_where_it_is_written(

@@ -85,28 +85,47 @@ def check_excerpts(
             continue
         if reading[0] != source:
             reading = (source, texts[source].text)
-        found, exact = reading[1][start:end], row.exact.value
-        if found != exact:
+        exact = row.exact.value
+        if reading[1][start:end] != exact:
             quote = row.exact if isinstance(row.exact, ox.Literal) else None
-            problems.append(ExcerptProblem(row.excerpt, _mismatch(found, exact, start, end), quote))
+            problems.append(ExcerptProblem(row.excerpt, _mismatch(reading[1], exact, start, end), quote))
     return len(rows), problems
 
 
-def _mismatch(found: str, exact: str, start: int, end: int) -> str:
+def _mismatch(text: str, exact: str, start: int, end: int) -> str:
     """Where the source text and the quote part: both shown from their start, or from a little before
     the first character that differs when that lies further on, so that two texts alike for their first
-    60 characters do not look the same."""
+    60 characters do not look the same; and where the quote stands in the text, if anywhere (a text
+    saved again, say with a byte-order mark first, moves every quote)."""
+    found = text[start:end]
     differs = next(
         (i for i, (a, b) in enumerate(zip(found, exact, strict=False)) if a != b), min(len(found), len(exact))
     )
     at = differs - 20 if differs > 40 else 0
     cut = "…" if at else ""
-    return (
-        f"the source text at {start}-{end} is {cut}{found[at : at + 60]!r}, not the quoted "
+    told = (
+        f"the source text at {start}-{end} lies past its end (it has {len(text):,} characters)"
+        if start >= len(text)
+        else f"the source text at {start}-{end} is {cut}{found[at : at + 60]!r}, not the quoted "
         f"{cut}{exact[at : at + 60]!r} (they part at character {start + differs}"
         f"{_parting(found[differs : differs + 1], exact[differs : differs + 1])}"
         f"{_unicode_form(found, exact)})"
     )
+    return told + _elsewhere(text, exact)
+
+
+def _elsewhere(text: str, exact: str) -> str:
+    """Where the quote stands in the text, when it does, and the byte-order mark an editor may have put
+    first, which counts as the text's first character."""
+    told = ""
+    if exact and (first := text.find(exact)) != -1:
+        more = text.count(exact) - 1
+        told = f"; the quote is in the text at {first}-{first + len(exact)}" + (
+            f" and {more} more place{'s' if more > 1 else ''}" if more else ""
+        )
+    if text.startswith("\ufeff"):
+        told += "; the text starts with a byte-order mark (U+FEFF), which counts as its first character"
+    return told
 
 
 def _parting(text: str, quote: str) -> str:
