@@ -453,6 +453,24 @@ def test_a_table_that_gives_no_row_is_refused(project_copy: Path, tmp_path: Path
         build(project_copy, tmp_path / "dist", tmp_path / "store")
 
 
+@pytest.mark.parametrize(
+    ("kept", "said"),
+    [
+        ("", "poppy-cultivation.csv: the file is empty; a table needs its header and its rows"),
+        ("header", "poppy-cultivation.csv:1: a header and no row; a table stands for the facts of its rows"),
+    ],
+    ids=["empty", "header only"],
+)
+def test_a_csv_without_rows_is_named_itself(project_copy: Path, tmp_path: Path, kept: str, said: str) -> None:
+    """An emptied CSV file, or one left with its header, was named by its description."""
+    table = _table(project_copy)
+    header = table.read_text("utf-8").splitlines(keepends=True)[0]
+    table.write_text(header if kept else "", "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value) == f"{table.parent}/{said}"
+
+
 def test_what_csvw_leaves_out_of_a_schema_file_names_that_file(project_copy: Path, tmp_path: Path) -> None:
     """Said before anything reads the table without it (the primary key of no column, here)."""
     metadata, schema = _split_description(project_copy)

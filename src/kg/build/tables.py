@@ -143,8 +143,8 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
             rows = _rows(table, metadata, shown, warned)
         _no_warning(warned, shown)
         _keys_once(table, rows)
-        if not rows:  # a dialect skipping every row, say: nothing would be added, and nothing said
-            raise TableError(f"{metadata}: the table gives no row; a table stands for the facts of its rows")
+        if not rows:  # nothing would be added, and nothing said
+            raise _no_rows(table, metadata)
         _mapped(table, metadata, rows, into)
     finally:
         _TABLE.reset(reading)
@@ -296,8 +296,7 @@ def _rows(
     """The table's rows, typed and checked by csvw, each with its file and line; a CSV file that cannot
     be read, or is not CSV, is named at its line, and so is a cell csvw reads with a warning (`NaN` in
     a decimal column), or fails on (the same against the column's minimum), as it reads its record."""
-    located = table.url.resolve(table.base)
-    data_file = Path(located) if isinstance(located, Path | str) and "://" not in str(located) else None
+    data_file = _data_file(table)
     dialect = table._get_dialect()  # csvw's own rule: the table's dialect, else its group's, else CSV's
     if data_file is not None:
         _in_table_folder(data_file)
@@ -331,6 +330,30 @@ def _rows(
         raise TableError(f"{data_file or metadata}:{line}: {said} ({type(error).__name__})") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
+
+
+def _data_file(table: Table) -> Path | None:
+    """The CSV file of the table, where it names one rather than a URL."""
+    located = table.url.resolve(table.base)
+    return Path(located) if isinstance(located, Path | str) and "://" not in str(located) else None
+
+
+def _no_rows(table: Table, metadata: Path) -> TableError:
+    """A table that gives no row, named at its CSV file when that is empty or holds its header alone,
+    else at its description (a dialect skipping every row)."""
+    data_file = _data_file(table)
+    dialect = table._get_dialect()
+    if data_file is not None:
+        with data_file.open(encoding=dialect.python_encoding, newline="") as lines:
+            reader = csv.reader(lines, **dialect.as_python_formatting_parameters())
+            records = [reader.line_num for record in reader if any(cell.strip() for cell in record)][:2]
+        if not records:
+            return TableError(f"{data_file}: the file is empty; a table needs its header and its rows")
+        if len(records) == 1 and dialect.header:
+            return TableError(
+                f"{data_file}:{records[0]}: a header and no row; a table stands for the facts of its rows"
+            )
+    return TableError(f"{metadata}: the table gives no row; a table stands for the facts of its rows")
 
 
 _MISSING_COLUMNS = re.compile(r" is missing required columns (\{.*\})$")  # csvw's words, naming a set
