@@ -41,8 +41,10 @@ LAYERS: dict[str, set[str]] = {
         "server",
     },
 }
-# Modules that serve web pages belong to the server's layer wherever they live.
-WEB_MODULES = {"kg.network.web"}
+# Modules that belong to a layer other than their package's: those that serve web pages to the server's
+# wherever they live, and the `kg` command's entry point (outside kg.cli, whose loading it guards) to the
+# command line's.
+PLACED = {"kg.network.web": "server", "kg.__main__": "cli"}
 WEB_AND_COMMAND_LINE = {"flask", "werkzeug", "click", "waitress"}
 
 
@@ -73,8 +75,8 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 
 def layer(name: str) -> str | None:
-    if name in WEB_MODULES:
-        return "server"
+    if name in PLACED:
+        return PLACED[name]
     parts = name.split(".")
     return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
 

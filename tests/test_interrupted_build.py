@@ -207,6 +207,37 @@ def test_an_interrupt_of_any_command_is_one_line(project_root: Path, monkeypatch
     assert (result.exit_code, result.output) == (130, "error: interrupted (SIGINT)\n")
 
 
+# The `kg` command as its console script starts it (pyproject.toml names the function), with SIGINT sent to
+# the process while the command line's modules load, as a Ctrl-C arriving in its first half second does.
+CTRL_C_AS_IT_LOADS = """
+import importlib, os, signal, sys, tomllib
+signal.signal(signal.SIGINT, signal.default_int_handler)
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "click":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+with open(sys.argv[1], "rb") as project:
+    module, _, function = tomllib.load(project)["project"]["scripts"]["kg"].partition(":")
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["kg", "--version"]
+sys.exit(getattr(importlib.import_module(module), function)())
+"""
+
+
+def test_ctrl_c_as_the_command_loads_says_so_in_one_line(project_root: Path) -> None:
+    """A Ctrl-C before the command had loaded its modules (half a second on a busy machine) printed
+    Python's traceback of the import it stopped."""
+    stopped = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_IT_LOADS, str(project_root / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (stopped.returncode, stopped.stderr) == (130, "error: interrupted (SIGINT)\n"), stopped.stderr
+
+
 def test_ctrl_c_stops_a_server_as_sigterm_does_without_an_error(built, tmp_path: Path) -> None:
     """Ctrl-C is how a server is stopped: it said `error: interrupted (SIGINT)` with status 130 where
     SIGTERM exits 0."""
