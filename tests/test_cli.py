@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,6 +168,32 @@ def test_excerpt_refuses_missing_or_ambiguous_quotes(project_root: Path, quote: 
     code, output = run("--project", str(project_root), "excerpt", "x", quote)
     assert code == 2  # input to correct, as the README has every wrong input (it was 1)
     assert message in output
+
+
+@pytest.mark.parametrize(
+    "quote,message",
+    [
+        (
+            unicodedata.normalize("NFD", "under the Mérida Initiative"),
+            "its first 11 characters are at 5975-5986, where the text has 'é' (U+00E9), the quote 'e'"
+            " (U+0065); the same text in another Unicode form: write it as the text does (NFC)",
+        ),
+        (
+            "Administration's (DEA's) Heroin Signature Program",
+            "its first 14 characters are at 1470-1484, where the text has '’' (U+2019), the quote \"'\""
+            " (U+0027)",
+        ),
+    ],
+    ids=["an accent written apart", "a straight apostrophe"],
+)
+def test_excerpt_says_where_a_quote_not_found_parts_from_the_text(
+    project_root: Path, quote: str, message: str
+) -> None:
+    """A quote as a PDF viewer or an editor copies it (its accents apart, its apostrophes straight) was
+    said not to be in the text, shown as the words that are there."""
+    code, output = run("--project", str(project_root), "excerpt", "x", quote)
+    assert code == 2
+    assert message in output, output
 
 
 @pytest.mark.parametrize("slug", ["bad slug!", "Upper", "trailing-", "a.b", "under_score", ""])

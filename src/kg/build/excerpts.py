@@ -7,14 +7,13 @@ excerpt in the graph against the source text again.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
-from kg.build.sources import SourceText, locate_quote
+from kg.build.sources import SourceText, in_another_form, locate_quote, parting
 from kg.store.base import selected, term_order
 
 
@@ -107,9 +106,9 @@ def _mismatch(text: str, exact: str, start: int, end: int) -> str:
         f"the source text at {start}-{end} lies past its end (it has {len(text):,} characters)"
         if start >= len(text)
         else f"the source text at {start}-{end} is {cut}{found[at : at + 60]!r}, not the quoted "
-        f"{cut}{exact[at : at + 60]!r} (they part at character {start + differs}"
-        f"{_parting(found[differs : differs + 1], exact[differs : differs + 1])}"
-        f"{_unicode_form(found, exact)})"
+        f"{cut}{exact[at : at + 60]!r} (they part at character {start + differs}: "
+        f"{parting(found[differs : differs + 1], exact[differs : differs + 1])}"
+        f"{in_another_form(found, exact)})"
     )
     return told + _elsewhere(text, exact)
 
@@ -126,26 +125,6 @@ def _elsewhere(text: str, exact: str) -> str:
     if text.startswith("\ufeff"):
         told += "; the text starts with a byte-order mark (U+FEFF), which counts as its first character"
     return told
-
-
-def _parting(text: str, quote: str) -> str:
-    """The two characters where the text and the quote part, by their code points: an accent written
-    apart, a curly quote or an invisible space look the same as what the text has."""
-
-    def named(character: str) -> str:
-        return f"{character!r} (U+{ord(character):04X})" if character else "nothing more"
-
-    return f": the text has {named(text)}, the quote {named(quote)}"
-
-
-def _unicode_form(found: str, exact: str) -> str:
-    """A hint when the quote is the text's words in another Unicode normalization form (an accent as
-    a character of its own, NFD, where the text has it composed, NFC, or the other way round)."""
-    if unicodedata.normalize("NFC", found) != unicodedata.normalize("NFC", exact):
-        return ""
-    form = next((form for form in ("NFC", "NFD") if unicodedata.normalize(form, found) == found), None)
-    as_text = f" ({form})" if form else ""
-    return f"; the same text in another Unicode form: write it as the text does{as_text}"
 
 
 SelectorValue = ox.NamedNode | ox.BlankNode | ox.Literal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[
         starts.append(at)
         at = text.find(quote, at + 1)
     if not starts:
-        raise QuoteNotFound(f"quote not found in the source text: {quote[:80]!r}")
+        raise QuoteNotFound(f"quote not found in the source text: {quote[:80]!r}{_nearest(text, quote)}")
     if occurrence is None:
         if len(starts) > 1:
             raise QuoteNotFound(
@@ -94,3 +95,43 @@ def locate_quote(text: str, quote: str, occurrence: int | None = None) -> tuple[
         raise QuoteNotFound(f"{said}: {quote[:80]!r}")
     start = starts[occurrence - 1]
     return start, start + len(quote)
+
+
+def _nearest(text: str, quote: str) -> str:
+    """Where a quote not in the text parts from it: the longest start of the quote the text holds, and
+    the two characters that follow (a quote copied from a PDF or an editor, with its accents apart or
+    its apostrophes straight, reads as the text's words)."""
+    low, high = 0, len(quote)  # the text holds quote[:low], not quote[:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if quote[:middle] in text else (low, middle)
+    told = ""
+    if low:
+        at = text.find(quote[:low])
+        following = parting(text[at + low : at + low + 1], quote[low])
+        told = f"; its first {low} characters are at {at}-{at + low}, where {following}"
+    for form in ("NFC", "NFD"):
+        written = unicodedata.normalize(form, quote)
+        if written != quote and (at := text.find(written)) != -1:
+            return told + in_another_form(text[at : at + len(written)], quote)
+    return told
+
+
+def parting(text: str, quote: str) -> str:
+    """The two characters where a text and a quote part, by their code points: an accent written
+    apart, a curly quote or an invisible space look the same as what the text has."""
+
+    def named(character: str) -> str:
+        return f"{character!r} (U+{ord(character):04X})" if character else "nothing more"
+
+    return f"the text has {named(text)}, the quote {named(quote)}"
+
+
+def in_another_form(text: str, quote: str) -> str:
+    """A hint when `quote` is `text`'s words in another Unicode normalization form (an accent as a
+    character of its own, NFD, where the text has it composed, NFC, or the other way round)."""
+    if unicodedata.normalize("NFC", text) != unicodedata.normalize("NFC", quote):
+        return ""
+    form = next((form for form in ("NFC", "NFD") if unicodedata.normalize(form, text) == text), None)
+    as_text = f" ({form})" if form else ""
+    return f"; the same text in another Unicode form: write it as the text does{as_text}"
