@@ -99,6 +99,20 @@ def test_a_missing_text_is_said_missing_not_elsewhere(
     assert "is not in a source's folder" not in result.output, result.output
 
 
+def test_a_text_file_named_with_a_language_says_what_it_must_be(project_copy: Path, tmp_path: Path) -> None:
+    """`kg:textFile "ID/text.txt"@en` broke the rule that it is a plain string, and the violation said
+    `A report has at most one text file.`, of which the metadata gave one."""
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    named = f'kg:textFile "{REPORT}/text.txt"'
+    metadata.write_text(metadata.read_text("utf-8").replace(named, named + "@en"), "utf-8")
+    message = _build_error(project_copy, tmp_path)
+    assert "rule:       sh:datatype" in message, message
+    assert (
+        'A report has at most one text file, its path under sources/ as a plain string ("ID/text.txt").'
+        in message
+    )
+
+
 def _copy_source(project: Path, name: str) -> Path:
     """The report's source folder copied as it is to sources/<name>/; returns the copy's metadata."""
     shutil.copytree(project / "sources" / REPORT, project / "sources" / name)
