@@ -99,18 +99,43 @@ def test_a_missing_text_is_said_missing_not_elsewhere(
     assert "is not in a source's folder" not in result.output, result.output
 
 
-def test_a_text_file_named_with_a_language_says_what_it_must_be(project_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "written", "rewritten", "said"),
+    [
+        (
+            f"sources/{REPORT}/source.ttl",
+            f'kg:textFile "{REPORT}/text.txt"',
+            f'kg:textFile "{REPORT}/text.txt"@en',
+            'A report has at most one text file, its path under sources/ as a plain string ("ID/text.txt").',
+        ),
+        (
+            "graph/common/data/actors.ttl",
+            'foaf:name "Clare Ribando Seelke"',
+            'foaf:name "Clare Ribando Seelke"@en',
+            "A person has exactly one foaf:name, a plain string.",
+        ),
+        (
+            "graph/common/data/programmes.ttl",
+            'production through collaboration with UNODC"@en',
+            'production through collaboration with UNODC"',
+            "A programme activity states its aim, a text with its language tag.",
+        ),
+    ],
+    ids=["a text file", "a name", "an aim"],
+)
+def test_a_value_of_the_wrong_datatype_is_told_what_it_must_be(
+    project_copy: Path, tmp_path: Path, path: str, written: str, rewritten: str, said: str
+) -> None:
     """`kg:textFile "ID/text.txt"@en` broke the rule that it is a plain string, and the violation said
-    `A report has at most one text file.`, of which the metadata gave one."""
-    metadata = project_copy / "sources" / REPORT / "source.ttl"
-    named = f'kg:textFile "{REPORT}/text.txt"'
-    metadata.write_text(metadata.read_text("utf-8").replace(named, named + "@en"), "utf-8")
+    `A report has at most one text file.`, of which the metadata gave one; so did other rules whose
+    message named the count alone."""
+    changed = project_copy / path
+    text = changed.read_text("utf-8")
+    assert written in text
+    changed.write_text(text.replace(written, rewritten, 1), "utf-8")
     message = _build_error(project_copy, tmp_path)
     assert "rule:       sh:datatype" in message, message
-    assert (
-        'A report has at most one text file, its path under sources/ as a plain string ("ID/text.txt").'
-        in message
-    )
+    assert said in message, message
 
 
 def _copy_source(project: Path, name: str) -> Path:
