@@ -4,6 +4,7 @@ and a failed build leaves the previous dist/ and store as they were."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -68,6 +69,28 @@ def test_a_table_that_is_not_utf8_is_named_at_its_line_and_column(project: Path)
         project,
         f"graph/{SOURCE}/tables/poppy-cultivation.csv:2:59: "
         "not UTF-8 text: byte e9 (invalid continuation byte)",
+    )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        f"graph/{SOURCE}/data/flows.ttl",
+        f"graph/{SOURCE}/tables/poppy-cultivation.csv",
+        f"sources/{SOURCE}/text.txt",
+    ],
+)
+@pytest.mark.parametrize(("encoding", "mark"), [("utf-16", "ff fe"), ("utf-16-be", "fe ff")])
+def test_a_file_saved_as_utf16_says_so(project: Path, where: str, encoding: str, mark: str) -> None:
+    """A file an editor saved as UTF-16 ("Unicode" in Windows' Notepad) was said to hold a byte that is
+    not UTF-8 at its first line, with no word of what the file is."""
+    path = project / where
+    data = path.read_text("utf-8").encode(encoding)
+    path.write_bytes(data if encoding == "utf-16" else codecs.BOM_UTF16_BE + data)
+    assert_fails_cleanly(
+        project,
+        f"{where}:1:1: not UTF-8 text: byte {mark[:2]} (invalid start byte); the file starts with the"
+        f" byte-order mark of UTF-16 ({mark}): save it as UTF-8",
     )
 
 

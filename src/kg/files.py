@@ -100,7 +100,21 @@ def utf8_text(path: Path, data: bytes) -> str:
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         bad = data[error.start : error.end].hex(" ")
-        raise InputError(path, line, column, f"not UTF-8 text: byte {bad} ({error.reason})") from None
+        saved = next((f"; {said}" for mark, said in _OTHER_ENCODINGS.items() if data.startswith(mark)), "")
+        raise InputError(path, line, column, f"not UTF-8 text: byte {bad} ({error.reason}){saved}") from None
+
+
+# The byte-order marks of the encodings an editor may save text in instead of UTF-8 (Windows' Notepad
+# calls UTF-16 "Unicode"), longest first: UTF-32's little-endian mark starts as UTF-16's does.
+_OTHER_ENCODINGS = {
+    mark: f"the file starts with the byte-order mark of {name} ({mark.hex(' ')}): save it as UTF-8"
+    for mark, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    )
+}
 
 
 class OutputError(KgError):
