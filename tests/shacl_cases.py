@@ -671,6 +671,24 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "ExcerptUseShape",
         "no fact cites",
     ),
+    (
+        "policy measure's aim without its language tag",
+        "DELETE { ?p kg:aim ?a } INSERT { ?p kg:aim ?plain } "
+        "WHERE { BIND (id:policy\\/curbing-the-fentanyl-uptick AS ?p) ?p kg:aim ?a "
+        "BIND (STR(?a) AS ?plain) }",
+        "policy/curbing-the-fentanyl-uptick",
+        "DatatypeRangeShape",
+        "kg:aim is a text with its language tag",
+    ),
+    (
+        "region's terrain without its language tag",
+        "DELETE { ?r kg:terrain ?t } INSERT { ?r kg:terrain ?plain } "
+        "WHERE { BIND (id:region\\/mexico-western-highlands AS ?r) ?r kg:terrain ?t "
+        "BIND (STR(?t) AS ?plain) }",
+        "region/mexico-western-highlands",
+        "DatatypeRangeShape",
+        "kg:terrain is a text with its language tag",
+    ),
 ]
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from rdflib import Graph
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from shacl_cases import CASES, case_violations
 
 from kg.build.pipeline import DATA_GRAPHS, merged
 from kg.build.project import load_project
 from kg.build.validation import Violation
+from kg.namespaces import KG
 
 
 def test_every_shape_has_a_case(project_root) -> None:
@@ -50,6 +51,41 @@ def test_every_class_the_graph_uses_is_targeted_by_a_shape(graphs: tuple[Graph, 
     used = set(merged(load_project(project_root), DATA_GRAPHS).objects(None, RDF.type))
     uncovered = [c for c in used if not targeted & set(data.transitive_objects(c, RDFS.subClassOf))]
     assert not uncovered, f"classes no shape covers: {sorted(uncovered)}"
+
+
+def test_every_datatype_property_is_held_to_its_range_wherever_it_is_used(
+    graphs: tuple[Graph, Graph], project_root
+) -> None:
+    """A property's declared range is checked on every thing the graph uses it on: a shape whose target
+    reaches the thing (its class or a superclass, or the subjects of the property) says the value's
+    datatype. A policy measure's aim, a region's terrain and a person's role written without their
+    language tag had passed every shape. A data set's measures are checked by the observation's rules
+    (a number, of its measure's unit), not by a datatype; a number's range may be checked by a bound,
+    which a value that is no number fails (a leg's index, written `1`, is an xsd:integer)."""
+    data, shapes = graphs
+    checked: dict[URIRef, set[URIRef]] = {}  # property -> targets (classes, or the property itself)
+    checks = (SH.datatype, SH.minInclusive, SH.minExclusive)
+    for property_shape in {shape for check in checks for shape in shapes.subjects(check, None)}:
+        path = shapes.value(property_shape, SH.path)
+        for node_shape in shapes.subjects(SH.property, property_shape):
+            targets = set(shapes.objects(node_shape, SH.targetClass))
+            targets |= set(shapes.objects(node_shape, SH.targetSubjectsOf))
+            checked.setdefault(path, set()).update(targets)
+    curated = merged(load_project(project_root), DATA_GRAPHS)
+    unchecked = set()
+    for prop in data.subjects(RDF.type, OWL.DatatypeProperty):
+        if not str(prop).startswith(str(KG)) or (prop, RDF.type, KG.Measure) in data:
+            continue
+        for thing in set(curated.subjects(prop, None)):
+            reach = {prop}
+            for cls in curated.objects(thing, RDF.type):
+                reach |= set(data.transitive_objects(cls, RDFS.subClassOf))
+            if not reach & checked.get(prop, set()):
+                classes = sorted(str(c).removeprefix(str(KG)) for c in curated.objects(thing, RDF.type))
+                unchecked.add((str(prop).removeprefix(str(KG)), ", ".join(classes)))
+    assert not unchecked, (
+        f"properties whose datatype no shape checks on things of these classes: {sorted(unchecked)}"
+    )
 
 
 def test_no_pattern_ends_with_a_dollar_that_engines_read_differently(graphs: tuple[Graph, Graph]) -> None:
