@@ -49,15 +49,17 @@ def test_a_picture_or_network_is_written_as_its_file_s_extension_names(
 
 def test_an_export_is_written_as_its_file_s_name_says(built, tmp_path: Path) -> None:
     """`kg export -o data.ttl` wrote N-Quads, the default, and `-o opioid-kg.nq.gz` wrote them plain."""
+    counts = built.result.triples_per_graph
     result, turtle = written(built, tmp_path, "data.ttl", "export", "--graph", "data")
     assert result.exit_code == 0, result.output
-    assert len(Graph().parse(turtle, format="turtle")) == 1944
+    assert len(Graph().parse(turtle, format="turtle")) == counts["data"]
     result, trig = written(built, tmp_path, "all.trig", "export")
     assert result.exit_code == 0, result.output
-    assert len(list(ox.parse(path=trig, format=ox.RdfFormat.TRIG))) == 5262
+    assert len(list(ox.parse(path=trig, format=ox.RdfFormat.TRIG))) == sum(counts.values())
     result, packed = written(built, tmp_path, "all.nq.gz", "export")
     assert result.exit_code == 0, result.output
-    assert len(list(ox.parse(gzip.decompress(packed.read_bytes()), format=ox.RdfFormat.N_QUADS))) == 5262
+    quads = ox.parse(gzip.decompress(packed.read_bytes()), format=ox.RdfFormat.N_QUADS)
+    assert len(list(quads)) == sum(counts.values())
 
 
 @pytest.mark.parametrize(
