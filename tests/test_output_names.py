@@ -109,3 +109,23 @@ def test_every_command_writing_a_file_takes_its_format_from_the_name() -> None:
                 found[f"{name} {each.name}"] = (options["--format"].default, options["--format"].required)
     assert len(found) == 5, found
     assert {name: shown for name, shown in found.items() if shown != (None, False)} == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("chart.svg.gz", ("chart", "poppyCultivationArea")),
+        ("routes.png.gz", ("network", "draw")),
+        ("map.svg.gz", ("network", "map")),
+        ("routes.graphml.gz", ("network", "export")),
+        ("routes.graphml.gz", ("network", "export", "--format", "graphml")),
+    ],
+)
+def test_a_name_ending_gz_is_refused_where_the_command_writes_no_gzip(
+    built, tmp_path: Path, name: str, arguments: tuple[str, ...]
+) -> None:
+    """`kg chart -o chart.svg.gz` wrote a plain SVG under a name that says gzip, which every reader then
+    fails to unpack; `kg export` alone compresses a name ending .gz."""
+    result, output = written(built, tmp_path, name, *arguments)
+    assert result.exit_code == 2 and "writes no gzip file" in result.stderr, result.output
+    assert not output.exists()

@@ -176,7 +176,10 @@ def file_format(
 ) -> str:
     """The format to write `output` in: --format's, else the one its extension names (the one before
     `packed`, `.gz`, where it ends so), else `default`. A --format its extension contradicts is
-    refused: `-o chart.png` holding SVG opens nowhere."""
+    refused: `-o chart.png` holding SVG opens nowhere, and so is a name ending `.gz` where the
+    command does not compress (`packed` empty): a plain file so named unpacks nowhere."""
+    if not packed and output.suffix.lower() == ".gz":
+        raise KgError(f"-o {output}: this command writes no gzip file; name it without .gz")
     named_by = output.with_suffix("") if packed and output.suffix.lower() == packed else output
     named = extensions.get(named_by.suffix.lower().lstrip("."))
     if given is not None and named is not None and given != named:
