@@ -40,15 +40,16 @@ def run_sparql(
     text: str,
     default: list[str] | None = None,
     named: list[str] | None = None,
-    formats: tuple[str | None, str | None, str | None] | None = None,
+    *,
+    formats: tuple[str | None, str | None, str | None],
     max_rows: int | None = None,
 ) -> Answer:
     """Run a client's query: checked here for length and nesting, read and checked by the worker.
 
     The check here is work of the web process done for the client, held to its budget and charged to
     it as a search is (up to a third of a second of CPU for 100 KB), whether or not it admits the text.
-    The format comes from `formats` (select, ask, graph) or from ?format= and Accept;
-    the worker picks the one for the kind of query the parser read.
+    `formats` gives the format of a select, an ask and a graph answer (a page's own, or the endpoint's
+    from its format= and Accept, `_accepted`); the worker picks the one for the kind the parser read.
     """
     state = services()
     config = state.config
@@ -56,8 +57,7 @@ def run_sparql(
     text = state.pool.worked(
         client(), lambda: guard.precheck(text, config.max_query_length, config.max_nesting), gated=False
     )
-    asked = request.args.get("format")  # a page's own URL, whose parameters are each given once
-    select_format, ask_format, graph_format = formats or _accepted([asked] if asked else [])
+    select_format, ask_format, graph_format = formats
     try:
         return state.run(
             Query(
@@ -136,7 +136,7 @@ def endpoint() -> Response:
         )
     default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
     formats = _accepted(parameters.get("format", []))  # the form's or the URL's, as the query is
-    return answer_response(run_sparql(queries[0], default, named, formats))
+    return answer_response(run_sparql(queries[0], default, named, formats=formats))
 
 
 def _parameters(content_type: str) -> dict[str, list[str]]:
