@@ -72,6 +72,17 @@ CORPUS: dict[str, bytes] = {
     + b"Content-Type: application/sparql-query"
     + "".join(f"; a{n}=b" for n in range(20_000)).encode()
     + b"\r\nContent-Length: 5\r\n\r\nASK{}",
+    # Read by a static file and the dataset's dump, answered conditionally: each header parsed whole.
+    "a Range of 20,000 byte ranges": b"GET /static/site.css HTTP/1.1\r\n"
+    + HOST
+    + b"Range: bytes="
+    + ",".join(f"{n}-{n}" for n in range(20_000)).encode()
+    + b"\r\n\r\n",
+    "an If-None-Match of 20,000 tags": b"GET /static/site.css HTTP/1.1\r\n"
+    + HOST
+    + b"If-None-Match: "
+    + ",".join(f'"t{n}"' for n in range(20_000)).encode()
+    + b"\r\n\r\n",
     "a bad HTTP version": b"GET / HTTP/9.9\r\n" + HOST + b"\r\n",
     "a request line without a version": b"GET /\r\n" + HOST + b"\r\n",
     "an unknown method": b"BREW /sparql HTTP/1.1\r\n" + HOST + b"\r\n",
@@ -106,6 +117,8 @@ REFUSED = {  # what must be refused, and how
     "headers too large (431)": 431,
     "an Accept header of 9,000 media ranges": 431,
     "a Content-Type of 20,000 parameters": 431,
+    "a Range of 20,000 byte ranges": 431,
+    "an If-None-Match of 20,000 tags": 431,
 }
 
 
