@@ -32,7 +32,7 @@ from kg.processes import die_with
 from kg.store.sparql import Token, tokens
 
 from .guard import SERVICE_REFUSED, Refused, not_held
-from .sandbox import isolate_network, no_core_files, worker_environment
+from .sandbox import ISOLATED, isolate_network, no_core_files, worker_environment
 
 CHECK_SECONDS = 10  # wall time one plan may take: an empty store answers at once, unless VALUES multiply
 CHECK_MEMORY_MB = 1_024  # address space of the planning process
@@ -156,7 +156,7 @@ def _offline(parent: int, probe_port: int | None) -> None:
     """In the planning process before Oxigraph starts: leave the network, or end; die with the worker;
     bound time and memory. Python code between fork and exec is safe here because a worker runs one
     thread."""
-    if isolate_network(probe_port) != "isolated":
+    if isolate_network(probe_port) != ISOLATED:
         os._exit(_ISOLATION_FAILED)
     if not die_with(parent):
         os._exit(_ISOLATION_FAILED)

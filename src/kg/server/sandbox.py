@@ -23,6 +23,13 @@ CLONE_NEWUSER = 0x10000000
 # The network a worker keeps on purpose: it reaches the store over it (client queries are then planned
 # offline, `kg.server.engine_plan`). Any other reason a worker kept it makes it refuse client queries.
 REMOTE = "the store is remote"
+ISOLATED = "isolated"  # what `isolate_network` says when the worker has no network left
+
+
+def exposure(network: str) -> str | None:
+    """Why a worker that should have no network still has it (`network` as `isolate_network` says it),
+    None where it has none or keeps it on purpose (REMOTE): such a worker runs no client's query."""
+    return None if network in (ISOLATED, REMOTE) else network
 
 
 def worker_environment() -> dict[str, str]:
@@ -44,7 +51,7 @@ def worker_environment() -> dict[str, str]:
 class Protections:
     """Which protections a worker has in force, as `kg serve` reports them at start."""
 
-    network: str  # "isolated" or why not
+    network: str  # ISOLATED, REMOTE or why not
     memory_mb: int | None  # the address-space limit, None when there is none
     # What plans client queries offline ("oxigraph 0.5.13") where a remote store needs it, else None;
     # `unplanned` is why they cannot be planned (and are refused) where they must be.
@@ -55,7 +62,7 @@ class Protections:
 
     @property
     def network_isolated(self) -> bool:
-        return self.network == "isolated"
+        return self.network == ISOLATED
 
     def describe(self) -> str:
         memory = f"{self.memory_mb} MB address space" if self.memory_mb else "no memory limit"
@@ -63,7 +70,7 @@ class Protections:
             memory = f"the store copied into memory ({self.held_mb} MB); {memory} beyond it"
         if self.network_isolated:
             network = "no network (empty network namespace)"
-        elif self.network == REMOTE:
+        elif exposure(self.network) is None:
             network = f"network NOT isolated ({self.network})"
         else:
             network = f"network NOT isolated ({self.network}), so client queries refused"
@@ -101,7 +108,7 @@ def isolate_network(probe_port: int | None) -> str:
         return f"unshare failed: {errno.errorcode.get(failure, failure)}"
     if probe_port is not None and can_connect("127.0.0.1", probe_port):
         return "a loopback connection still succeeds after unshare"
-    return "isolated"
+    return ISOLATED
 
 
 def can_connect(host: str, port: int) -> bool:

@@ -14,7 +14,7 @@ from kg.store.queryfiles import binding_terms
 from . import engine_plan, guard, held
 from .engine_plan import PlanCheck
 from .messages import Answer, ClientText, Failure, Query, Ready, Setup, Unready
-from .sandbox import REMOTE, Protections, isolate_network, limit_cpu, limit_memory
+from .sandbox import REMOTE, Protections, exposure, isolate_network, limit_cpu, limit_memory
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def worker_main(fd: int) -> None:
         setup: Setup = connection.recv()
         network = isolate_network(setup.probe_port) if setup.isolate_network else REMOTE
         # Fails closed: a worker that kept the network answers the server's own queries, never a client's.
-        exposed = None if network in ("isolated", REMOTE) else network
+        exposed = exposure(network)
         sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             store = setup.store_factory()
