@@ -129,3 +129,11 @@ def test_a_name_ending_gz_is_refused_where_the_command_writes_no_gzip(
     result, output = written(built, tmp_path, name, *arguments)
     assert result.exit_code == 2 and "writes no gzip file" in result.stderr, result.output
     assert not output.exists()
+
+
+def test_an_export_asked_to_compress_a_file_whose_name_says_plain_is_refused(built, tmp_path: Path) -> None:
+    """`kg export --gzip -o data.ttl` wrote gzip under a name every reader opens as Turtle, as a
+    --format the name contradicts would have; `-o data.ttl.gz` says both."""
+    result, output = written(built, tmp_path, "data.ttl", "export", "--gzip", "--graph", "data")
+    assert result.exit_code == 2 and "--gzip" in result.stderr and ".gz" in result.stderr, result.output
+    assert result.stderr.strip().count("\n") == 0 and not output.exists()

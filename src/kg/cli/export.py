@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kg.cli.context import Context, file_format, file_format_option, output_option, pass_context
+from kg.errors import KgError
 from kg.exchange.export import EXTENSIONS, export
 
 
@@ -20,7 +21,8 @@ from kg.exchange.export import EXTENSIONS, export
     "--gzip",
     "compress",
     is_flag=True,
-    help="Compress with gzip (no time stamp, so still reproducible); a FILE ending .gz is compressed.",
+    help="Compress with gzip (no time stamp, so still reproducible), as a FILE ending .gz is; "
+    "refused for another name.",
 )
 @output_option
 @click.option(
@@ -43,7 +45,9 @@ def export_command(
     description is written beside the file as FILE.void.ttl.
     """
     output_format = file_format(output, fmt, EXTENSIONS, "nquads", packed=".gz")  # x.nq.gz: N-Quads
+    packed = output.suffix.lower() == ".gz"
+    if compress and not packed:  # gzip under a name that says plain opens nowhere
+        raise KgError(f"-o {output}: --gzip compresses; name the file ending .gz (say {output.name}.gz)")
     nquads = (dist or context.dist) / "opioid-kg.nq"
-    packed = compress or output.suffix.lower() == ".gz"
     result = export(nquads, output, output_format, names, union=union, compress=packed)
     click.echo(result.summary())
