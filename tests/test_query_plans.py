@@ -20,8 +20,11 @@ bind: `source-statements` started its first branch from every fact's evidence (7
 sources, for 7,210) because the subject it asks about was joined in outside the branch, and
 `fentanyl-sources` from every trafficking flow rather than from the items. A `VALUES ?x { }` block in
 the branch (the parameter is written into each) or the patterns that bind the variable, repeated
-inside the branch, make it start there. Oxigraph's plan does not depend on the data, so an empty
-store gives the plan the store answers with.
+inside the branch, make it start there. Oxigraph's plan depends a little on the data (two
+questions' plans take another shape on a store of 100 synthetic sources than on an empty one), but
+these checks find the same branches and OPTIONALs on both, so an empty store stands in for the store
+the questions are asked of; a question whose plan changes with the data there is worth a look at scale
+(`benchmarks/scale.py`).
 
 An OPTIONAL that Oxigraph joins by hash is read whole, planned apart from the rows it joins, so it
 does not start from every member of a class (`?change a kg:StatedChange`) whose member the rows do
