@@ -145,7 +145,9 @@ def test_a_worker_that_passes_its_memory_leaves_no_core_file_nor_backtrace(built
         *("env", "RUST_BACKTRACE=full"),
         *("sh", "-c", 'cd "$0" && ulimit -c unlimited && exec "$@"', str(folder)),
     ]
-    server = start_server(built.store_path, tmp_path, launcher=cores_allowed)
+    # The memory limit, not the time limit, must stop the query, on a busy machine too.
+    limits = ("--timeout", "120", "--worker-memory-mb", "700")
+    server = start_server(built.store_path, tmp_path, *limits, launcher=cores_allowed)
     try:
         values = " ".join(f"<urn:x:{i}>" for i in range(3000))
         hungry = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY ?a ?b"
