@@ -37,6 +37,15 @@ def workers_of(pid: int) -> list[int]:
     return [worker for server in fork_servers_of(pid) for worker, _ in children_of(server)]
 
 
+def workers_when(pid: int, count: int, seconds: float = 30) -> set[int]:
+    """The query workers of `pid` once there are `count` of them (a worker that ended is replaced as
+    soon as the pool notices, which a busy machine delays), or as they are after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while len(workers := set(workers_of(pid))) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return workers
+
+
 def cpu_seconds(pid: int) -> float:
     """The CPU time process `pid` used so far (user and system), 0 once it is gone."""
     try:

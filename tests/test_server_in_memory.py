@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import fork_servers_of, workers_of
+from processes import fork_servers_of, workers_of, workers_when
 from server_fixtures import EXPLOSIVE, KG, PROJECT, RunningServer, serving
 
 from kg.query.catalogue import load_catalogue
@@ -92,7 +92,7 @@ def test_a_runaway_query_is_stopped_and_its_worker_forked_again_from_the_copy(he
     assert stopped.status == 504, stopped.text
     answered = held.get("/sparql", JSON, query="ASK { ?s ?p ?o }")
     assert answered.status == 200 and answered.json()["boolean"] is True
-    after = set(workers_of(held.process.pid))
+    after = workers_when(held.process.pid, len(before))
     assert len(after) == len(before) and after != before
     assert fork_servers_of(held.process.pid) and len(fork_servers_of(held.process.pid)) == 1
 
