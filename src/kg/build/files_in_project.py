@@ -40,7 +40,12 @@ def validate_in_project(root: Path, files: list[Path], engine: str) -> Validatio
     # nodes, the things no other file can describe.
     subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None, named("data"))}
     check_typed(store, index, {subject for subject in subjects if isinstance(subject, ox.BlankNode)})
-    report = check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine)
+    return kept_about(check_shapes(store, rdflib_graph(store, ("shapes",)), index, engine))
+
+
+def kept_about(report: ValidationReport) -> ValidationReport:
+    """The violations of `report` located in the given files (its index's), and its report graph's
+    results of their focus nodes only."""
     kept = [violation for violation in report.violations if violation.location is not None]
     focus = {violation.focus_node for violation in kept}
     return ValidationReport(not kept, kept, lambda: _results_about(report.report_graph, focus))

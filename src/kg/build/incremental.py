@@ -222,6 +222,20 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
     return ox.Store(str(target))
 
 
+def apply_change(store: ox.Store, change: Change) -> ox.Store:
+    """`change` applied to `store` (a copy of a generation's), its shapes graph taken out so that
+    validation reads the union of the data graphs; returns a store of the terms to check: the
+    ontology, unchanged, and the added quads, the only ones that can bring a new term."""
+    store.remove_graph(ox.NamedNode(str(graph_iri("shapes"))))
+    for quad in change.removed:
+        store.remove(quad)
+    store.extend(change.added)
+    terms = ox.Store()
+    terms.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri("ontology")))))
+    terms.extend(change.added)
+    return terms
+
+
 def unreadable_store(previous: Generation) -> str:
     """Why the previous generation's store cannot be started from ("" when it can): a rebuild starts
     from a copy of it, and one damaged outside the tool (a table file deleted, or changed) is built

@@ -38,7 +38,6 @@ from kg.build.checks import (
     check_stated_once,
     check_terms,
     check_typed,
-    named,
     quads_graph,
 )
 from kg.build.cube import CHECKS, change_reaches_checks
@@ -46,6 +45,7 @@ from kg.build.described import dump_facts
 from kg.build.incremental import (
     Change,
     Comparison,
+    apply_change,
     checks_digest,
     copy_store,
     previous_checks,
@@ -488,13 +488,7 @@ def _update_and_check(
     revalidation: Revalidation | None = None
     try:
         with phases("load"):
-            store.remove_graph(named("shapes"))  # validation reads the union of the data graphs
-            for quad in change.removed:
-                store.remove(quad)
-            store.extend(change.added)
-            terms = ox.Store()  # the ontology is unchanged: only added quads can bring new terms
-            terms.extend(store.quads_for_pattern(None, None, None, named("ontology")))
-            terms.extend(change.added)
+            terms = apply_change(store, change)
         with phases("check"):
             reached, texts = reached_sources(store, change, root / "sources", previous_texts(generation))
             cube = previous_checks(generation) != checks or change_reaches_checks(

@@ -13,6 +13,7 @@ from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checked_store import IN_MEMORY_UP_TO, MEMORY_VARIABLE
 from kg.build.checks import BuildFailed, check_shapes, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
+from kg.build.files_in_build import validate_from_build
 from kg.build.files_in_project import validate_in_project
 from kg.build.locate import SubjectIndex
 from kg.build.parallel import THREADS_VARIABLE
@@ -228,6 +229,12 @@ def validate_command(
 
 
 def _validate_files(context: Context, files: tuple[Path, ...], engine: str) -> ValidationReport:
+    """The same report either way: from the project's build where it can serve (seconds), else from
+    the whole project read again (see docs/curating.md)."""
+    if engine == "store":
+        report = validate_from_build(context.project, list(files), context.store, context.dist)
+        if report is not None:
+            return report
     return validate_in_project(context.project, list(files), engine)
 
 

@@ -1,0 +1,98 @@
+"""`kg validate FILE` from the project's build gives the report of the whole project read again.
+
+Both paths are real: the project copied, built by `kg build`, its files then changed; the report
+from the build (`validate_from_build`) is compared with the whole path's (`validate_in_project`) in
+every form `kg validate` prints, and the build must have served it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from shacl_cases import CASES, PREFIXES, _full_iris
+
+from kg.build.files_in_build import validate_from_build
+from kg.build.files_in_project import validate_in_project
+from kg.build.project import input_files
+from kg.build.validation import ValidationReport
+from kg.cli import main
+
+SOURCE = "000_1bdfefaeb44abb70"
+
+
+@pytest.fixture
+def built_copy(project_copy: Path) -> Path:
+    """The project copy with a build of its own."""
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build"])
+    assert result.exit_code == 0, result.output
+    return project_copy
+
+
+def both(root: Path, files: list[Path]) -> ValidationReport:
+    """The report from the build equals the whole path's: verdict, text, JSON and the SHACL graph."""
+    fast = validate_from_build(root, files, root / ".kg" / "store", root / "dist")
+    assert fast is not None, "the build did not serve"
+    whole = validate_in_project(root, files, "store")
+    assert fast.conforms == whole.conforms
+    assert fast.as_text() == whole.as_text()
+    assert fast.as_json() == whole.as_json()
+    assert isomorphic(fast.report_graph, whole.report_graph)
+    return whole
+
+
+def test_curated_files_unchanged_and_new(built_copy: Path) -> None:
+    flows = built_copy / "graph" / SOURCE / "data" / "flows.ttl"
+    places = built_copy / "graph" / "common" / "data" / "places.ttl"
+    assert both(built_copy, [flows]).conforms
+    assert both(built_copy, [places]).conforms
+    new = built_copy / "graph" / SOURCE / "data" / "new.ttl"
+    new.write_text(PREFIXES.replace("PREFIX", "@prefix").replace(">\n", "> .\n") + "\n", "utf-8")
+    assert both(built_copy, [new]).conforms
+
+
+def test_a_violation_in_a_curated_file(built_copy: Path) -> None:
+    flows = built_copy / "graph" / SOURCE / "data" / "flows.ttl"
+    text = flows.read_text("utf-8")
+    wrong = text.replace("kg:substance substance:illicit-fentanyl ;", "kg:substance country:MX ;", 1)
+    flows.write_text(wrong, "utf-8")
+    assert len(both(built_copy, [flows]).violations) == 1
+
+
+def test_the_negative_cases_of_the_shapes(built_copy: Path) -> None:
+    """Every case applied to the project's files: each file a case changes written again without the
+    triples it took away, and the triples the cases add in a new file; all of them validated. (Cases
+    on the triples of tables leave the files as they were.)"""
+    files = [
+        path
+        for name in ("data", "provenance", "background")
+        for path in input_files(built_copy).get(name, [])
+    ]
+    parsed = {path: Graph().parse(path, format="turtle") for path in files}
+    union = Graph()
+    for graph in parsed.values():
+        union += graph
+    broken = Graph()
+    broken += union
+    for _, update, *_ in CASES:
+        broken.update(PREFIXES + _full_iris(update))
+    given = []
+    for path, graph in parsed.items():
+        kept = [triple for triple in graph if triple in broken]
+        if len(kept) < len(graph):
+            changed = Graph()
+            for triple in kept:
+                changed.add(triple)
+            changed.serialize(path, format="turtle")
+            given.append(path)
+    added = built_copy / "graph" / SOURCE / "data" / "cases.ttl"
+    inserted = Graph()
+    for triple in broken:
+        if triple not in union:
+            inserted.add(triple)
+    inserted.serialize(added, format="turtle")
+    assert len(given) > 3 and len(inserted) > 20  # the cases did change the files
+    assert len(both(built_copy, [*given, added]).violations) > 50  # the cases the files can show
