@@ -15,6 +15,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from shacl_cases import CASES, PREFIXES, _full_iris
 
+from kg.build.checks import BuildFailed
 from kg.build.files_in_build import validate_from_build
 from kg.build.files_in_project import validate_in_project
 from kg.build.project import input_files
@@ -96,3 +97,24 @@ def test_the_negative_cases_of_the_shapes(built_copy: Path) -> None:
     inserted.serialize(added, format="turtle")
     assert len(given) > 3 and len(inserted) > 20  # the cases did change the files
     assert len(both(built_copy, [*given, added]).violations) > 50  # the cases the files can show
+
+
+@pytest.mark.parametrize(
+    "turtle",
+    [
+        "<https://w3id.org/opioid-kg/id/flow/x> a kg:Undeclared .",
+        '[] kg:undeclaredPredicate "x" .',
+        '[] skos:prefLabel "a thing without a class"@en .',
+    ],
+    ids=["undeclared class", "undeclared predicate", "untyped blank node"],
+)
+def test_the_checks_no_shape_makes_fail_alike(built_copy: Path, turtle: str) -> None:
+    """The build's checks of terms and classes, run before the shapes, stop both paths with one message."""
+    new = built_copy / "graph" / SOURCE / "data" / "new.ttl"
+    prefixes = "@prefix kg: <https://w3id.org/opioid-kg/ontology#> .\n"
+    new.write_text(prefixes + "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n\n" + turtle + "\n")
+    with pytest.raises(BuildFailed) as fast:
+        validate_from_build(built_copy, [new], built_copy / ".kg" / "store", built_copy / "dist")
+    with pytest.raises(BuildFailed) as whole:
+        validate_in_project(built_copy, [new], "store")
+    assert str(fast.value) == str(whole.value)

@@ -201,9 +201,11 @@ def _graphs_of(nquads: Path, lines: Iterable[bytes]) -> Iterator[tuple[bytes, in
 
 
 def load_files(files_by_graph: dict[str, list[Path]]) -> ox.Store:
-    """An in-memory store of the given files, each in its named graph (for checking files unbuilt)."""
+    """An in-memory store of the given files, each in its named graph (for checking files unbuilt).
+    The quads go in as parsed, their blank nodes labelled as the build labels them (Oxigraph's loader
+    would give each a random label, and a report naming one would differ from run to run)."""
     store = ox.Store()
     for name, paths in files_by_graph.items():
         for path in paths:
-            store.load(file_nquads(path, name), format=ox.RdfFormat.N_QUADS)
+            store.extend(ox.parse(file_nquads(path, name), format=ox.RdfFormat.N_QUADS))
     return store
