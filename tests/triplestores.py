@@ -380,6 +380,7 @@ class FailingProxy(_LoopbackProxy):
         self.forwarded = 0
         self.failed = 0
         self.requests: list[tuple[str, str, int, bool]] = []
+        self.bodies: list[bytes] = []  # of the requests recorded, in the same order
         self.half_sent: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
         proxy = self
@@ -390,6 +391,7 @@ class FailingProxy(_LoopbackProxy):
                 body = read_body(self.rfile, self.headers.get("content-length"), chunked)
                 with proxy._lock:
                     proxy.requests.append((self.command, self.path, len(body), chunked))
+                    proxy.bodies.append(body)
                 if chunked and proxy.refuse_chunked:
                     self.answer(501, "Method Not Implemented", {"content-type": "text/plain"}, b"no\n")
                     return

@@ -10,14 +10,13 @@ from flask import Blueprint, Response, request, send_file
 from kg.query.run import returns_kept
 from kg.store.description import DUMP_FILE, DescriptionMissing, as_turtle, built_description, with_endpoints
 
-from ..namespaces import PREFIXES
+from .dump import write_dump
 from .responses import FORMAT_MEDIA, GRAPH_MEDIA, negotiate, offered
 from .services import services
 from .workers import ServiceError
 
 blueprint = Blueprint("dataset", __name__)
 DUMP_MEDIA = {"application/n-quads": "nquads", "application/trig": "trig", "application/ld+json": "jsonld"}
-DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}
 # The build's files of the whole dataset, in each format (`kg.build.serializations`).
 DUMP_FILES = {"nquads": "opioid-kg.nq", "trig": "opioid-kg.trig", "jsonld": "opioid-kg.jsonld"}
 DESCRIPTION_FORMATS = {
@@ -28,22 +27,19 @@ DESCRIPTION_FORMATS = {
 }
 
 
-def _dump(output_format: str) -> bytes:
-    """The dataset in one format, made from the store's answers (kept in the cache while it fits), for
-    a store served without the build output that holds it (an endpoint, or another dist/)."""
+def _made_dump(output_format: str) -> Path:
+    """The dataset in one format, written from the store's graphs once per generation (`kg.server.dump`)
+    for a store served without the build output that holds it (an endpoint, or another dist/); every
+    request meanwhile waits for the one file rather than make its own."""
     state = services()
-    quads: list[ox.Quad] = []
-    for iri in state.graphs:
-        answer = state.graph(iri, "ntriples")
-        graph = ox.NamedNode(iri)
-        quads += [
-            ox.Quad(t.subject, t.predicate, t.object, graph)
-            for t in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
-        ]
-    if output_format == "nquads":
-        return b"".join(sorted((ox.serialize(quads, format=DUMP_FORMATS["nquads"]) or b"").splitlines(True)))
-    body = ox.serialize(quads, format=DUMP_FORMATS[output_format], prefixes=PREFIXES) or b""
-    return returns_kept(body) if output_format == "rdfxml" else body
+
+    def answer(iri: str) -> bytes:
+        return state.graph(iri, "ntriples").body
+
+    def make() -> Path:
+        return write_dump(state.spool / DUMP_FILES[output_format], output_format, list(state.graphs), answer)
+
+    return state.derived(("dump", output_format), make)
 
 
 @blueprint.get("/data")
@@ -54,15 +50,10 @@ def data() -> Response:
         raise ServiceError(406, f"the dataset is offered as: {offered(DUMP_MEDIA)}")
     state = services()
     built = state.dist / DUMP_FILES[chosen]
-    if state.own_dist and built.is_file():
-        # The build's own file, streamed: made again from the store, a million triples took 16 s of
-        # both workers and 1 GB more of the web process, for each request, being too large to cache.
-        response = send_file(built, mimetype=FORMAT_MEDIA[chosen], conditional=True, etag=True)
-    else:
-        response = Response(
-            state.picture(("dump", chosen), lambda: _dump(chosen)),
-            content_type=FORMAT_MEDIA[chosen],
-        )
+    # The build's own file where there is one; else one written from the store, once: made in memory
+    # for each request, a million triples took 16 s of both workers and 1 GB more of the web process.
+    path = built if state.own_dist and built.is_file() else _made_dump(chosen)
+    response = send_file(path, mimetype=FORMAT_MEDIA[chosen], conditional=True, etag=True)
     response.vary.add("Accept")
     return response
 

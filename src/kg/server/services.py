@@ -12,6 +12,8 @@ import contextlib
 import json
 import logging
 import math
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -118,6 +120,14 @@ class Services:
 
     def close(self) -> None:
         self.pool.close()
+        if "spool" in self.__dict__:
+            shutil.rmtree(self.spool, ignore_errors=True)
+
+    @cached_property
+    def spool(self) -> Path:
+        """A folder of this generation's own for the files it writes once and sends (the dataset's
+        dump made from the store), removed when the generation is no longer served."""
+        return Path(tempfile.mkdtemp(prefix="kg-serve-"))
 
     def derived(self, key: Hashable, make: Callable[[], T]) -> T:
         """An object computed from this generation's read-only store (a network model, the search
