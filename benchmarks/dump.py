@@ -30,10 +30,18 @@ MEDIA = {"nquads": "application/n-quads", "trig": "application/trig", "jsonld": 
 
 
 def download(port: int, media: str, address: str, read: list[int]) -> None:
-    """One client, from a loopback address of its own, reading /data to its end in pieces, keeping none."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, source_address=(address, 0))
-    connection.request("GET", "/data", headers={"Accept": media})
-    reply = connection.getresponse()
+    """One client, from a loopback address of its own, reading /data to its end in pieces, keeping none;
+    a 503 with Retry-After (the dump being written) is asked again when it says."""
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, source_address=(address, 0))
+        connection.request("GET", "/data", headers={"Accept": media})
+        reply = connection.getresponse()
+        wait = reply.getheader("Retry-After")
+        if reply.status != 503 or wait is None:
+            break
+        reply.read()
+        connection.close()
+        time.sleep(float(wait))
     total = 0
     while piece := reply.read(1 << 20):
         total += len(piece)

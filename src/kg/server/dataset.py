@@ -19,6 +19,7 @@ blueprint = Blueprint("dataset", __name__)
 DUMP_MEDIA = {"application/n-quads": "nquads", "application/trig": "trig", "application/ld+json": "jsonld"}
 # The build's files of the whole dataset, in each format (`kg.build.serializations`).
 DUMP_FILES = {"nquads": "opioid-kg.nq", "trig": "opioid-kg.trig", "jsonld": "opioid-kg.jsonld"}
+DUMP_RETRY = 10  # seconds a request for the dump being written says to wait
 DESCRIPTION_FORMATS = {
     "ntriples": ox.RdfFormat.N_TRIPLES,
     "nquads": ox.RdfFormat.N_QUADS,
@@ -29,8 +30,9 @@ DESCRIPTION_FORMATS = {
 
 def _made_dump(output_format: str) -> Path:
     """The dataset in one format, written from the store's graphs once per generation (`kg.server.dump`)
-    for a store served without the build output that holds it (an endpoint, or another dist/); every
-    request meanwhile waits for the one file rather than make its own."""
+    for a store served without the build output that holds it (an endpoint, or another dist/); a request
+    meanwhile waits for that one making at most the queue wait, then is told to ask again, as a search
+    is while the index is read."""
     state = services()
 
     def answer(iri: str) -> bytes:
@@ -39,7 +41,11 @@ def _made_dump(output_format: str) -> Path:
     def make() -> Path:
         return write_dump(state.spool / DUMP_FILES[output_format], output_format, list(state.graphs), answer)
 
-    return state.derived(("dump", output_format), make)
+    made = state.derived_within(("dump", output_format), make, state.config.queue_wait)
+    if made is None:  # no request holds an HTTP thread for the whole writing (75 s at 1 M triples)
+        being_written = "the dataset's dump is being written; try again shortly"
+        raise ServiceError(503, being_written, retry_after=DUMP_RETRY)
+    return made
 
 
 @blueprint.get("/data")
