@@ -301,6 +301,15 @@ def test_a_format_the_answer_cannot_take_is_refused_naming_those_it_can(
     assert result.exit_code == 2
 
 
+def test_a_format_the_answer_cannot_take_is_refused_before_the_query_runs(built) -> None:
+    """The query's form says what its answer can be written as: a long query was run whole and then
+    refused. Asked of a store no request can reach, the refusal comes before any is sent."""
+    unreachable = ["query", "--store", "http://127.0.0.1:1/sparql", "-e", "ASK {}", "--format", "csv"]
+    result = CliRunner().invoke(main, ["--project", str(PROJECT), *unreachable])
+    assert f"an ASK answer is written as one of: {ASK_OFFERED}" in assert_clean_failure(result)
+    assert result.exit_code == 2
+
+
 def test_bad_header_is_reported_without_traceback(built, tmp_path: Path) -> None:
     path = tmp_path / "bad.rq"
     path.write_text(LABEL_QUERY.replace("type: integer", "type: number"), "utf-8")

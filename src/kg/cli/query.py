@@ -13,7 +13,15 @@ from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
 from kg.query.explain import explain
 from kg.query.internal import internal_queries
-from kg.query.run import FORMATS_BY_KIND, GRAPH_FORMATS, SELECT_FORMATS, QueryError, run_query
+from kg.query.run import (
+    FORMATS_BY_KIND,
+    GRAPH_FORMATS,
+    SELECT_FORMATS,
+    QueryError,
+    answer_kind,
+    refused_format,
+    run_query,
+)
 from kg.readable.terminal import readable_text
 from kg.search.load import store_exists, store_index, store_select
 from kg.search.resolve import Lookups, resolve_parameters
@@ -83,14 +91,13 @@ def query_command(
         raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
     store = context.open_store(store_spec)
     text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
+    _refuse_unwritten(answer_kind(text), output_format)  # before the query runs, where its form says
     try:
         result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
     except QueryError as error:
         raise _explained(error, text, source) from None
+    _refuse_unwritten(result.kind, output_format)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
-    offered = ("table", "readable", *FORMATS_BY_KIND[result.kind])
-    if chosen not in offered:
-        raise result.refused_format(offered)
     if chosen == "readable" and result.kind == "select":
         click.echo(readable_text(context.project / "sources", store, result))
     elif chosen in ("table", "readable"):
@@ -104,6 +111,15 @@ def query_command(
         click.echo(said, err=True)
     elif result.truncated:
         click.echo(f"warning: answer truncated at {max_rows} rows", err=True)
+
+
+def _refuse_unwritten(kind: str | None, output_format: str | None) -> None:
+    """Refuse a `--format` an answer of `kind` is not written in, naming those it is; None: not known."""
+    if kind is None or output_format is None:
+        return
+    offered = ("table", "readable", *FORMATS_BY_KIND[kind])
+    if output_format not in offered:
+        raise refused_format(kind, offered)
 
 
 def _explained(error: QueryError, text: str, source: str) -> QueryError:

@@ -15,7 +15,7 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer, StreamedSolutions, StreamedTriples
-from kg.store.sparql import Token, each_token, syntax_place
+from kg.store.sparql import Token, each_token, query_form, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 ASK_FORMATS = ("json", "xml")  # SPARQL's CSV and TSV results hold solutions, not a boolean
@@ -170,6 +170,22 @@ class QueryError(KgError, ValueError):
         super().__init__(message, line=line, column=column, status=status)
 
 
+def refused_format(kind: str, offered: Sequence[str]) -> QueryError:
+    """The refusal of a format an answer of `kind` cannot take, naming the `offered` ones it can."""
+    said = f"{_KIND_NAMES[kind]} answer is written as one of: {', '.join(offered)}"
+    return QueryError(said, status=406)
+
+
+def answer_kind(text: str) -> str | None:
+    """The kind of answer a query's text asks for (select, ask or graph), read from its form before it
+    runs; None where the text names no form, which running it will say."""
+    try:
+        form = query_form(text)
+    except KgError:
+        return None
+    return "graph" if form in ("construct", "describe") else form
+
+
 @dataclass
 class QueryResult:
     """The answer to one query: solutions, a boolean, or triples."""
@@ -193,14 +209,9 @@ class QueryResult:
                 raise QueryError(said, status=406)
         return body
 
-    def refused_format(self, offered: Sequence[str]) -> QueryError:
-        """The refusal of a format this kind of answer cannot take, naming the `offered` ones it can."""
-        said = f"{_KIND_NAMES[self.kind]} answer is written as one of: {', '.join(offered)}"
-        return QueryError(said, status=406)
-
     def _written(self, output_format: str) -> bytes:
         if output_format not in FORMATS_BY_KIND[self.kind]:
-            raise self.refused_format(FORMATS_BY_KIND[self.kind])
+            raise refused_format(self.kind, FORMATS_BY_KIND[self.kind])
         if self.kind == "graph":
             if output_format == "nquads":
                 quads = [ox.Quad(t.subject, t.predicate, t.object) for t in self.triples]
