@@ -689,6 +689,14 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "DatatypeRangeShape",
         "kg:terrain is a text with its language tag",
     ),
+    (
+        "value both more than and nearly what it states",
+        "INSERT DATA { id:observation\\/us-hsp-heroin-weight-share-from-mexico"
+        " kg:qualifier <https://w3id.org/opioid-kg/id/qualifier/nearly> }",
+        "observation/us-hsp-heroin-weight-share-from-mexico",
+        "QualifierBoundShape",
+        "at most one qualifier that bounds its value",
+    ),
 ]
 
 
