@@ -1,5 +1,5 @@
 """The dataset written from a store's graphs (`kg.server.dump`): the build's sorted N-Quads, byte for byte,
-however the graphs come and however small the sorted runs the file is merged from."""
+however the graphs come."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pyoxigraph as ox
 from kg.server.dump import write_dump
 
 
-def test_the_n_quads_merged_from_small_runs_are_the_build_s_own(built, tmp_path) -> None:
-    """Sorted in runs of 500 quads kept on disk and merged, never the whole dataset in memory: the very
-    bytes of dist/opioid-kg.nq, from graphs read in reverse order, each its triples reversed."""
+def test_the_n_quads_sorted_on_disk_are_the_build_s_own(built, tmp_path) -> None:
+    """Sorted on disk as the build sorts, never the whole dataset in memory: the very bytes of
+    dist/opioid-kg.nq, from graphs read in reverse order, each its triples reversed."""
     built_quads = (built.dist / "opioid-kg.nq").read_bytes()
     triples: dict[str, list[ox.Triple]] = defaultdict(list)
     for quad in ox.parse(built_quads, format=ox.RdfFormat.N_QUADS):
@@ -21,12 +21,9 @@ def test_the_n_quads_merged_from_small_runs_are_the_build_s_own(built, tmp_path)
     answers = {
         iri: ox.serialize(held[::-1], format=ox.RdfFormat.N_TRIPLES) or b"" for iri, held in triples.items()
     }
-    assert len(built_quads.splitlines()) > 2000  # several runs
-    written = write_dump(
-        tmp_path / "dump.nq", "nquads", sorted(answers, reverse=True), answers.__getitem__, 500
-    )
+    written = write_dump(tmp_path / "dump.nq", "nquads", sorted(answers, reverse=True), answers.__getitem__)
     assert written.read_bytes() == built_quads
-    assert [path.name for path in tmp_path.iterdir()] == ["dump.nq"]  # no run or part left
+    assert [path.name for path in tmp_path.iterdir()] == ["dump.nq"]  # nothing unsorted or partial left
     for output_format, syntax in (("trig", ox.RdfFormat.TRIG), ("jsonld", ox.RdfFormat.JSON_LD)):
         made = write_dump(
             tmp_path / f"dump.{output_format}", output_format, sorted(answers), answers.__getitem__
