@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from inputs import copy_inputs
-from test_input_files import SOURCE, current, kg
+from test_input_files import KG, SOURCE, current, kg
 
+from kg.build.files_in_project import validate_in_project
 from kg.store.generations import GENERATIONS
 
 ROOM_KB = range(0, 8000, 400)  # the room left on the disk for each rebuild; the project's build is ~7 MB
@@ -129,3 +130,32 @@ def test_a_file_system_gone_read_only_stops_the_build_with_one_line(
     )
     assert "Read-only file system" in said and code == 1
     assert current(project) == before
+
+
+def test_kg_validate_file_on_a_full_or_read_only_disk_reports_as_the_whole_path_does(
+    built_on_disk: Path, small_disk: Path
+) -> None:
+    """`kg validate FILE` validates from the build in a scratch copy under `.kg/`; where the disk takes
+    none, it reads the whole project instead (its scratch is the system's temporary folder), and says
+    what that path says: before, a traceback of the scratch copy's first write."""
+    project = built_on_disk
+    flows = project / "graph" / SOURCE / "data" / "flows.ttl"
+    text = flows.read_text("utf-8")
+    flows.write_text(
+        text.replace("kg:substance substance:illicit-fentanyl ;", "kg:substance country:MX ;", 1)
+    )
+    whole = validate_in_project(project, [flows], "store").as_text() + "\n"
+    filler = _leave_room(small_disk, 0)
+    try:
+        full = subprocess.run([str(KG), "validate", str(flows)], cwd=project, capture_output=True, text=True)
+    finally:
+        filler.unlink()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        read_only = subprocess.run(
+            [str(KG), "validate", str(flows)], cwd=project, capture_output=True, text=True
+        )
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    for done in (full, read_only):
+        assert (done.returncode, done.stdout, done.stderr) == (1, whole, "")

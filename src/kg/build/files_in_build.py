@@ -8,7 +8,8 @@ would validate is found as a change of that generation's: its dump patched from 
 each given file in the data graph, its store copied by hard links and changed. The checks are then
 asked of what the change reaches; any other node conforms as it did in the generation, so the report
 is the whole path's. Where the generation cannot serve (none, other code, other shapes or ontology, a
-file that cannot be read), None: the caller validates the whole project.
+file that cannot be read, a build folder that takes no scratch copy), None: the caller validates the
+whole project.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def validate_from_build(
     try:
         with tempfile.TemporaryDirectory(prefix=".validate-", dir=store_link.parent) as scratch:
             return _validated(root, files, current, Path(scratch), store_link.parent)
+    except OSError:  # the build's folder takes no scratch copy (read-only, full): the whole path needs none
+        return None
     finally:
         lease.release()
 
