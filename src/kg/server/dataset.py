@@ -35,11 +35,9 @@ def _made_dump(output_format: str) -> Path:
     is while the index is read."""
     state = services()
 
-    def answer(iri: str) -> bytes:
-        return state.graph(iri, "ntriples").body
-
     def make() -> Path:
-        return write_dump(state.spool / DUMP_FILES[output_format], output_format, list(state.graphs), answer)
+        target = state.spool / DUMP_FILES[output_format]
+        return write_dump(target, output_format, list(state.graphs), state.graph_file)
 
     made = state.derived_within(("dump", output_format), make, state.config.queue_wait)
     if made is None:  # no request holds an HTTP thread for the whole writing (75 s at 1 M triples)

@@ -3,9 +3,10 @@ files that hold it (an endpoint, or another dist/).
 
 Made in memory, the dump held every quad of the dataset as objects, then its text, then its sorted
 lines: about 1 GB more of the web process at a million triples, and as much again for each client
-asking at once, since it was too large to cache. Written here, the process holds one graph's answer
-from the store at a time, and the N-Quads are sorted on disk as the build sorts its own; the file is
-made once per generation and sent like the build's own.
+asking at once, since it was too large to cache. Written here, each graph's answer goes from the
+worker that reads it to a file and is parsed from there, the N-Quads are sorted on disk as the build
+sorts its own, and the process holds none of it whole; the file is made once per generation and sent
+like the build's own.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ def write_dump(
     path: Path,
     output_format: str,
     graphs: Iterable[str],
-    read: Callable[[str], bytes],
+    read: Callable[[str, Path], Path],
 ) -> Path:
-    """Write every quad of `graphs` (each graph's triples as N-Triples, from `read`) to `path` in
-    `output_format`: N-Quads as sorted lines, TriG and JSON-LD graph by graph. Written beside `path`
-    and moved there whole, so no reader meets a file half made."""
-    quads = _quads(graphs, read)
+    """Write every quad of `graphs` to `path` in `output_format`: N-Quads as sorted lines, TriG and
+    JSON-LD graph by graph. `read(iri, file)` writes a graph's triples as N-Triples into a file beside
+    `path`, read from there and removed. Written beside `path` and moved there whole, so no reader
+    meets a file half made."""
+    quads = _quads(graphs, read, path.with_name(path.name + ".graph"))
     partial = path.with_name(path.name + ".part")
     unsorted = path.with_name(path.name + ".unsorted")
     try:
@@ -48,9 +50,13 @@ def write_dump(
     return path
 
 
-def _quads(graphs: Iterable[str], read: Callable[[str], bytes]) -> Iterator[ox.Quad]:
-    """The quads of each graph in turn, parsed as they are needed: one graph's answer is held at a time."""
+def _quads(graphs: Iterable[str], read: Callable[[str, Path], Path], file: Path) -> Iterator[ox.Quad]:
+    """The quads of each graph in turn, parsed from the file `read` writes as they are needed: no
+    graph's answer is held whole."""
     for iri in graphs:
         graph = ox.NamedNode(iri)
-        for triple in ox.parse(read(iri), format=ox.RdfFormat.N_TRIPLES):
-            yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
+        try:
+            for triple in ox.parse(path=read(iri, file), format=ox.RdfFormat.N_TRIPLES):
+                yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
+        finally:
+            file.unlink(missing_ok=True)

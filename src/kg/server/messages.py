@@ -74,6 +74,9 @@ class Query:
     graph_format: str | None = "turtle"
     union_default_graph: bool = True
     client: ClientText | None = None
+    # The server's own answers too large to pass through the web process (a named graph for the
+    # dataset's dump): the worker writes the answer to this file and sends an empty body.
+    written_to: str | None = None
     # not part of the cache's key, so it holds nothing of the request: a kept 406 is given to others too
     not_acceptable: str = field(default="", compare=False)
 

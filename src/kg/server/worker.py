@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from kg.errors import KgError
 from kg.query.run import QueryError, collect, syntax_error
@@ -101,6 +102,9 @@ def answer(
             return Failure(406, query.not_acceptable.replace("{kind}", kind))
         result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
+        if query.written_to is not None:
+            Path(query.written_to).write_bytes(body)
+            body = b""
         return Answer(result.kind, chosen, body, result.truncated, count)
     except StoreFailed as error:  # before the others: the store's words are never a client's error
         log.warning("the store behind: %s", error)  # for the operator, in the server's log

@@ -334,7 +334,12 @@ class WorkerPool:
                     cached = self._run(query, client)
             except TooMany as refused:
                 raise self._too_many(refused) from None
-            if self.cache is not None and (isinstance(cached, Answer) or cached.spent):
+            # an answer written to a file is that file, read once: nothing to keep
+            if (
+                self.cache is not None
+                and query.written_to is None
+                and (isinstance(cached, Answer) or cached.spent)
+            ):
                 size = len(cached.body) if isinstance(cached, Answer) else len(cached.message)
                 self.cache.put(query, cached, size + len(query.text) + 256)
         if isinstance(cached, Failure):
