@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -96,7 +97,14 @@ class Field:
     kind: str
     text: str
     normalized: str
-    words: frozenset[str]
+    words: tuple[str, ...]  # `distinct_words` of `normalized`
+
+
+def distinct_words(normalized: str) -> tuple[str, ...]:
+    """The distinct words of a normalized text, each the one copy of that word (interned) in a tuple:
+    at a million triples the index's 98,618 texts held their words as sets of strings of their own,
+    184 MB more for a vocabulary of 1,201 words."""
+    return tuple(sorted(set(map(sys.intern, normalized.split()))))
 
 
 @dataclass
@@ -311,9 +319,8 @@ class SearchIndex:
         best: tuple[float, Field] | None = None
         total = sum(weight for _, weight in variants)
         for item in entry.fields:
-            worth = [
-                max((v for w, v in found.items() if w in item.words), default=0.0) for found, _ in variants
-            ]
+            # by the field's words: a short prefix stands for up to PREFIX_LIMIT words
+            worth = [max((found[w] for w in item.words if w in found), default=0.0) for found, _ in variants]
             if sum(1 for value in worth if value) < needed:
                 continue
             if item.normalized == query:

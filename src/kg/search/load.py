@@ -10,7 +10,7 @@ from kg.evidence.quotes import clean_quote
 from kg.namespaces import PREFIXES, QUDT
 from kg.query.catalogue import CatalogueError
 from kg.query.internal import bound, internal, standalone
-from kg.search.index import Entry, Field, SearchIndex, normalize
+from kg.search.index import Entry, Field, SearchIndex, distinct_words, normalize
 from kg.store.base import Solutions, Store, value_rows
 
 # What a thing is, in the words of the search box; the first kind that fits wins.
@@ -125,7 +125,7 @@ def index_from_store(select: Select) -> SearchIndex:
         words = normalize(text)
         if words:
             entry = entries.setdefault(row["s"], Entry(row["s"]))
-            entry.fields.append(Field(row["field"], text, words, frozenset(words.split())))
+            entry.fields.append(Field(row["field"], text, words, distinct_words(words)))
     classes: dict[str, set[str]] = defaultdict(set)
     members: dict[str, set[str]] = defaultdict(set)  # a set: a list's `in` made a library's index quadratic
     for row in select(internal("search-types").text):
