@@ -15,8 +15,9 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build.pipeline import BuildFailed, build
-from kg.build.streaming import StatedTwice, sort_nquads, split_by_graph, stated_twice
+from kg.build.streaming import StatedTwice, split_by_graph, stated_twice
 from kg.namespaces import graph_iri
+from kg.store.sorted_nquads import sort_nquads
 
 REPORT = "000_1bdfefaeb44abb70"
 DATA = frozenset({"data", "provenance", "background"})

@@ -3,7 +3,7 @@ process does on one core.
 
 The files are cut into contiguous shares of about equal size. The build's own process parses the
 first share while a worker process parses each other one into a file of its own; the files are then
-sorted together (`kg.build.streaming.sort_nquads`), so the dump is the same however the work was
+sorted together (`kg.store.sorted_nquads.sort_nquads`), so the dump is the same however the work was
 shared. Each process reads and writes the same cache of parsed files (`kg.build.parsed`). When
 several files are bad, the first bad one in the files' order is reported, as one process would.
 """

@@ -70,7 +70,7 @@ from kg.build.reach import Revalidation
 from kg.build.serializations import ONE_WRITER_BELOW, Serializing, graph_quads
 from kg.build.shown import faults_shown
 from kg.build.store_validation import validation_texts
-from kg.build.streaming import StatedTwice, sort_nquads, split_by_graph, stated_twice
+from kg.build.streaming import StatedTwice, split_by_graph, stated_twice
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
@@ -78,6 +78,7 @@ from kg.store.bulk import bulk_load
 from kg.store.description import DESCRIPTION_FILE, DUMP_FILE, DatasetFacts, describe_dataset, file_digest
 from kg.store.generations import Generation, Generations
 from kg.store.integrity import record_digests
+from kg.store.sorted_nquads import sort_nquads
 
 PARSED = "parsed"  # beside the store: each input file's N-Quads by content hash (see `kg.build.parsed`)
 # From this many triples a clean build reads ahead what its validation queries reach, for the rebuild
