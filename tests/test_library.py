@@ -754,6 +754,73 @@ def test_sources_that_give_the_same_figures_agree(library: Path, tmp_path: Path,
         ]
 
 
+def _fixture_states(library: Path, sentence: str) -> str:
+    """Adds `sentence` to the end of the fixture's text (its digest recorded again, its earlier
+    excerpts where they were) and an excerpt quoting it; returns the excerpt's name."""
+    text = library / "sources" / FIXTURE / "text.txt"
+    before = text.read_text("utf-8")
+    text.write_text(before + "\n" + sentence + "\n", "utf-8")
+    metadata = library / "sources" / FIXTURE / "source.ttl"
+    digest = hashlib.sha256(before.encode("utf-8")).hexdigest()
+    now = hashlib.sha256(text.read_bytes()).hexdigest()
+    metadata.write_text(metadata.read_text("utf-8").replace(digest, now), "utf-8")
+    start = len(before) + 1
+    excerpts = library / "graph" / FIXTURE / "provenance" / "excerpts.ttl"
+    excerpts.write_text(
+        excerpts.read_text("utf-8")
+        + f"""
+excerpt:fixture-bound a kg:Excerpt ;
+    oa:hasSource document:fixture-poppy-estimate ;
+    oa:hasSelector excerpt:fixture-bound-quote , excerpt:fixture-bound-position .
+excerpt:fixture-bound-quote a oa:TextQuoteSelector ;
+    oa:exact "{sentence}" .
+excerpt:fixture-bound-position a oa:TextPositionSelector ;
+    oa:start "{start}"^^xsd:nonNegativeInteger ;
+    oa:end "{start + len(sentence)}"^^xsd:nonNegativeInteger .
+""",
+        "utf-8",
+    )
+    return "fixture-bound"
+
+
+@pytest.mark.parametrize(
+    ("words", "qualifier", "value", "disagree"),
+    [
+        ("more than 40,000", "more-than", "40000", False),
+        ("nearly 45,000", "nearly", "45000", False),
+        ("less than 40,000", "less-than", "40000", True),
+        ("more than 50,000", "more-than", "50000", True),
+    ],
+)
+def test_a_bound_disagrees_only_with_the_values_outside_it(
+    library: Path, tmp_path: Path, words: str, qualifier: str, value: str, disagree: bool
+) -> None:
+    """The fixture gives Mexico's 2017 cultivation as a bound, the report 44,100 hectares: "more than
+    40,000" and "nearly 45,000" both hold of 44,100, so the sources agree (each was a disagreement,
+    the bound read as the value); "less than 40,000" and "more than 50,000" do not."""
+    excerpt = _fixture_states(
+        library, f"A later estimate of the desk puts it at {words} hectares for Mexico in 2017."
+    )
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    text = statistics.read_text("utf-8")
+    observation = text.index("obs:fixture-mx-poppy-cultivation-2017")
+    text = text[:observation] + text[observation:].replace(
+        '"40000"^^xsd:decimal ;',
+        f'"{value}"^^xsd:decimal ;\n    kg:qualifier <{ID}qualifier/{qualifier}> ;',
+        1,
+    ).replace("excerpt:fixture-cultivation-2017 .", f"excerpt:{excerpt} .", 1)
+    statistics.write_text(text, "utf-8")
+    build(library, tmp_path / "dist", tmp_path / "store")
+    rows = _answer(EmbeddedStore(tmp_path / "store"), "source-disagreements")
+    if disagree:
+        assert {(row["value"], row.get("bound", "")) for row in rows} == {
+            ("44100", ""),
+            (value, f"{ID}qualifier/{qualifier}"),
+        }
+    else:
+        assert rows == []
+
+
 def test_a_stated_change_quoting_two_excerpts_of_its_source_is_one_row(library: Path, tmp_path: Path) -> None:
     """A change without its observations, stated in two sentences of one source: one row for it (the
     source was read through each excerpt, a row each)."""
