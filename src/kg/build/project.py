@@ -80,8 +80,9 @@ def source_ids(root: Path) -> list[str]:
     for path in entries:
         if not path.is_dir():
             raise InputError(path, None, None, "a source is a folder sources/<id>/; move this file into one")
-        if path.name == COMMON:
-            raise InputError(path, None, None, f"'{COMMON}' names the shared graph/{COMMON}/, not a source")
+        if path.name.casefold() == COMMON:  # graph/Common/ is graph/common/ where case is ignored
+            why = f"'{path.name}' names the shared graph/{COMMON}/, not a source"
+            raise InputError(path, None, None, why)
         if not _SOURCE_ID.fullmatch(path.name):
             raise InputError(
                 path,
