@@ -599,3 +599,18 @@ def test_csvw_s_own_words_name_a_cell_it_cannot_read(project_copy: Path, tmp_pat
     """Its message (file, line, column and value) was shown as a Python repr behind another place."""
     message = _failed_build(project_copy, tmp_path, ",44100,", ",44\u00a0100,", TableError)
     assert "poppy-cultivation.csv:3:5 hectares:" in message and "ValueError(" not in message
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [("44100\u200b", "44100<U+200B>"), ("44\u00a0100", "44<U+00A0>100"), ("441\x0000", "441<U+0000>00")],
+    ids=["a zero-width space", "a no-break space", "a NUL"],
+)
+def test_a_character_a_terminal_does_not_show_is_written_by_its_code_point(
+    project_copy: Path, tmp_path: Path, cell: str, shown: str
+) -> None:
+    """A cell pasted from a web page or a PDF with an invisible character in its number was refused as
+    `invalid lexical value for decimal: 44100`, a value that looks valid: the fault was not shown."""
+    message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
+    said = f"poppy-cultivation.csv:3:5 hectares: invalid lexical value for decimal: {shown}"
+    assert said in message, message

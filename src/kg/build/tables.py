@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
-from kg.files import read_file, read_text, utf8_text
+from kg.files import read_file, read_text, utf8_text, visible
 from kg.literals import character_error, lexical_error
 from kg.namespaces import BASE
 
@@ -46,7 +46,12 @@ DCTERMS = "http://purl.org/dc/terms/"
 
 
 class TableError(KgError):
-    """A table that does not match its description; the message names the file, line and column."""
+    """A table that does not match its description; the message names the file, line and column. A
+    character a terminal would not show is written as its code point, as in every input's error: a
+    cell's zero-width space or NUL, quoted in csvw's words, left a number that looked valid."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(visible(message))
 
 
 @dataclass
