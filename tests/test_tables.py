@@ -614,3 +614,20 @@ def test_a_character_a_terminal_does_not_show_is_written_by_its_code_point(
     message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
     said = f"poppy-cultivation.csv:3:5 hectares: invalid lexical value for decimal: {shown}"
     assert said in message, message
+
+
+@pytest.mark.parametrize("broken", ["schema.json", "poppy-cultivation.csv-metadata.json"])
+def test_a_description_or_schema_that_is_not_json_names_its_line(
+    project_copy: Path, tmp_path: Path, broken: str
+) -> None:
+    """A description with a quote left out was named with csvw's `JSONDecodeError(...)` and no line,
+    where its schema file was named at its line."""
+    metadata, _ = _split_description(project_copy)
+    path = metadata.parent / broken
+    lines = json.dumps(json.loads(path.read_text("utf-8")), indent=2).splitlines()
+    lines[3] = lines[3].replace('"', "", 1)  # its fourth line's key unquoted
+    path.write_text("\n".join(lines), "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    said = f"{broken}:4: not JSON (Expecting property name enclosed in double quotes)"
+    assert said in str(failure.value), str(failure.value)

@@ -102,14 +102,26 @@ def _paths_to(tables: Path, name: str) -> set[Path]:
 
 def _description(metadata: Path) -> dict[str, Any] | None:
     """A table's description as JSON, None where it cannot be read (a FIFO or a folder is refused, not
-    waited on) or is no object: its conversion then says why."""
+    waited on) or is no object: its conversion then says why. One that is not JSON is named at its
+    line, before the files it would name are missed."""
     try:
-        description = json.loads(read_text(metadata, "CSVW table description"))
+        description = _json(metadata, "CSVW table description")
+    except TableError:
+        raise
     except (KgError, ValueError):
         return None
-    except RecursionError:
-        raise TableError(f"{metadata}: not JSON (nested too deeply)") from None
     return description if isinstance(description, dict) else None
+
+
+def _json(path: Path, kind: str, named: str = "") -> Any:
+    """The JSON of a table's description, schema or dialect (`kind`), or a TableError naming the line
+    where it is not JSON, and after it what `named` it."""
+    try:
+        return json.loads(read_text(path, kind))
+    except json.JSONDecodeError as error:
+        raise TableError(f"{path}:{error.lineno}: not JSON ({error.msg}){named}") from None
+    except RecursionError:
+        raise TableError(f"{path}: not JSON (nested too deeply){named}") from None
 
 
 def table_descriptions(graph_folder: Path) -> list[Path]:
@@ -183,11 +195,9 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
         _in_table_folder(path)
         named = f"the {key} {metadata.name} names"
         try:
-            value = json.loads(read_text(path, f"CSVW {key}"))
-        except json.JSONDecodeError as error:
-            raise TableError(f"{path}:{error.lineno}: not JSON ({error.msg}), {named}") from None
-        except RecursionError:
-            raise TableError(f"{path}: not JSON (nested too deeply), {named}") from None
+            value = _json(path, f"CSVW {key}", f", {named}")
+        except TableError:
+            raise
         except (KgError, ValueError) as error:
             raise TableError(f"{metadata}: {named}: {error}") from None
         if not isinstance(value, dict):
