@@ -884,6 +884,45 @@ def test_a_source_build_takes_the_evidence_its_own_facts_cite_in_another_source(
         assert result.exit_code == 0, (command, result.output)
 
 
+@pytest.mark.parametrize(
+    "named",
+    [
+        f"<{ID}flow/china-us-fentanyl-direct-mail>",  # described in the report's Turtle
+        "obs:mx-poppy-cultivation-2017",  # a row of the report's table
+    ],
+)
+def test_a_source_build_takes_the_things_its_own_facts_name_in_another_source(
+    library: Path, named: str
+) -> None:
+    """The fixture's observation names a thing that the report's curated files describe: the full
+    build passes, and the build of the fixture alone passes too (it said the thing was described
+    nowhere, as it read no other source's data)."""
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    text = statistics.read_text("utf-8")
+    period = "    kg:refPeriod period:2017 ;\n"
+    assert period in text
+    statistics.write_text(text.replace(period, f"{period}    rdfs:seeAlso {named} ;\n"), "utf-8")
+    for command in (["build"], ["build", "--source", FIXTURE]):
+        result = CliRunner().invoke(main, ["--project", str(library), *command])
+        assert result.exit_code == 0, (command, result.output)
+
+
+def test_a_source_build_names_another_source_s_thing_where_it_is_written(library: Path) -> None:
+    """A thing of the report that the fixture names, broken in the report's table (its period not a
+    period): the build of the fixture alone names the table's file and line, as the full build does."""
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    text = statistics.read_text("utf-8")
+    period = "    kg:refPeriod period:2017 ;\n"
+    statistics.write_text(
+        text.replace(period, f"{period}    rdfs:seeAlso obs:mx-poppy-cultivation-2017 ;\n"), "utf-8"
+    )
+    table = library / "graph" / REPORT / "tables" / "poppy-cultivation.csv"
+    table.write_text(table.read_text("utf-8").replace(",2017,MX,", ",2017,XX,"), "utf-8")
+    result = CliRunner().invoke(main, ["--project", str(library), "build", "--source", FIXTURE])
+    assert result.exit_code == 1, result.output
+    assert f"{table}:3: <{ID}country/XX> is described nowhere" in result.output, result.output
+
+
 @pytest.mark.parametrize("inside", ["graph/x/out", "sources/out", "ontology/out", "graph"])
 @pytest.mark.parametrize("option", ["--dist", "--store"])
 def test_a_build_writes_nothing_into_the_folders_it_reads(

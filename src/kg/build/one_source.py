@@ -1,71 +1,108 @@
-"""What a build of one source reads: graph/common/ cites evidence that other sources hold.
+"""What a build of one source reads: graph/common/ and the source's facts name what other sources hold.
 
 The shared entities of graph/common/ rest on excerpts of whichever source first
 named them. A build of one source takes, besides that source and graph/common/,
-only what graph/common/ and the source's own files reach in the other sources'
+what graph/common/ and the source's own files reach in the other sources'
 provenance (those excerpts, their selectors, their reports and what those cite),
-so it checks exactly what the full build checks for that source, and no other
-source's unused evidence.
+and what the source's own files (its Turtle and its tables) name in the other
+sources' curated facts (a thing another source's Turtle or table describes, and
+what that reaches in turn), so it checks exactly what the full build checks for
+that source, and no other source's unused facts or evidence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.build.locate import ORIGIN, SubjectIndex
 from kg.build.parsing import checked_triples
-from kg.build.project import COMMON, input_files, source_files, source_ids, turtle_files
+from kg.build.project import COMMON, source_files, source_ids, turtle_files
+from kg.build.tables import table_ntriples, write_tables
 
-CITED_EVIDENCE = "cited-evidence.ttl"
+CITED = "cited"  # the folder, in `reached_files`' own, of what a build takes from the other sources
 
-
-def one_source_files(root: Path, source: str, scratch: Path) -> dict[str, list[Path]]:
-    """The input files of a build of `source`, by named graph; the evidence graph/common/ cites from
-    other sources is written to `scratch` as one file."""
-    by_graph = input_files(root, source)
-    others = [
-        path
-        for other in source_ids(root)
-        if other != source
-        for path in source_files(root, other).get("provenance", [])
-    ]
-    if others:
-        own = [path for paths in source_files(root, source).values() for path in paths]
-        evidence = scratch / CITED_EVIDENCE
-        write_reached(turtle_files(root / "graph" / COMMON) + own, others, evidence)
-        by_graph.setdefault("provenance", []).append(evidence)
-    return by_graph
+# A resource as a key (a blank node's with its file) -> each triple about it, with its graph and file.
+_Held = dict[str, list[tuple[str, Path, ox.Triple]]]
 
 
-def write_reached(citing: list[Path], held: list[Path], out: Path) -> None:
-    """Write to `out` (as N-Triples, which is Turtle) every triple of the files `held` about a
-    resource that the files `citing` reach, directly or through other such triples. Each resource's
-    triples follow the place it is written in `held` (`#@ FILE:LINE`), which an error about it names:
-    `out` is gone once the build ended; a resource without a name (or a place) comes first, before any
-    place is said."""
-    triples: dict[str, list[tuple[Path, ox.Triple]]] = {}
-    for path in held:
-        for triple in checked_triples(path):
-            triples.setdefault(_key(triple.subject, path), []).append((path, triple))
-    reached: set[str] = set()
-    waiting = [_key(t.object, path) for path in citing for t in checked_triples(path)]
-    while waiting:
-        node = waiting.pop()
-        if node in reached or node not in triples:
-            continue
-        reached.add(node)
-        waiting += [_key(triple.object, path) for path, triple in triples[node]]
-    index = SubjectIndex(held)
+def reached_files(
+    root: Path,
+    source: str,
+    out: Path,
+    own_tables: dict[str, list[Path]],
+    convert: Callable[[Path], dict[str, bytes]] = table_ntriples,
+) -> dict[str, Path]:
+    """What a build of `source` takes from the other sources, as files written into the new folder
+    `out`, one per named graph (none when there is no other source). `own_tables` are the source's
+    tables' files as written for the build; `convert` turns the other sources' tables into triples."""
+    others = [other for other in source_ids(root) if other != source]
+    if not others:
+        return {}
+    out.mkdir()
+    held: dict[str, list[Path]] = {}
+    for other in others:
+        for name, paths in source_files(root, other).items():
+            held.setdefault(name, []).extend(paths)
+    for name, paths in write_tables([root / "graph" / other for other in others], out, convert).items():
+        held.setdefault(name, []).extend(paths)
+    own = [path for paths in source_files(root, source).values() for path in paths]
+    own += [path for paths in own_tables.values() for path in paths]
+    reached = out / CITED
+    reached.mkdir()
+    return write_reached(turtle_files(root / "graph" / COMMON), own, held, reached, out)
+
+
+def write_reached(
+    common: list[Path], own: list[Path], held: dict[str, list[Path]], out: Path, generated: Path
+) -> dict[str, Path]:
+    """Write to `out`, as N-Triples (which is Turtle), one file per named graph: every triple of the
+    files `held` (by graph) about a resource that the files `common` reach in the provenance graph, or
+    that the files `own` name (as subject or object), directly or through other such triples. Each
+    resource's triples follow the place it is written in `held` (`#@ FILE:LINE`, a table's row where
+    the held file is one of the build's own, under `generated`), which an error about it names: `out`
+    is gone once the build ended; a resource without a name (or a place) comes first, before any
+    place is said. Returns the files written, by graph."""
+    triples: _Held = {}
+    for name, paths in held.items():
+        for path in paths:
+            for triple in checked_triples(path):
+                triples.setdefault(_key(triple.subject, path), []).append((name, path, triple))
+    evidence = {key: [one for one in about if one[0] == "provenance"] for key, about in triples.items()}
+    cited = [_key(t.object, path) for path in common for t in checked_triples(path)]
+    stated = [(path, triple) for path in own for triple in checked_triples(path)]
+    named = [_key(term, path) for path, triple in stated for term in (triple.subject, triple.object)]
+    reached = _reach(cited + named, evidence) | _reach(named, triples)
+    index = SubjectIndex([path for paths in held.values() for path in paths], generated)
     placed = {node: index.find(node[1:-1]) if node.startswith("<") else None for node in reached}
-    written = []
+    written: dict[str, list[bytes]] = {}
     for node in sorted(reached, key=lambda node: (placed[node] is not None, node)):
         place = placed[node]
         said = f"{ORIGIN}{place.path}:{place.line}\n".encode() if place is not None else b""
-        about = ox.serialize([triple for _, triple in triples[node]], format=ox.RdfFormat.N_TRIPLES)
-        written.append(said + (about or b""))
-    out.write_bytes(b"".join(written))
+        for name in dict.fromkeys(name for name, _, _ in triples[node]):
+            about = [triple for graph, _, triple in triples[node] if graph == name]
+            text = ox.serialize(about, format=ox.RdfFormat.N_TRIPLES) or b""
+            written.setdefault(name, []).append(said + text)
+    files = {}
+    for name, blocks in written.items():
+        files[name] = out / f"{name}.ttl"
+        files[name].write_bytes(b"".join(blocks))
+    return files
+
+
+def _reach(named: list[str], triples: _Held) -> set[str]:
+    """The resources of `triples` that `named` names, and those their triples name, in turn."""
+    reached: set[str] = set()
+    waiting = list(named)
+    while waiting:
+        node = waiting.pop()
+        if node in reached or not triples.get(node):
+            continue
+        reached.add(node)
+        waiting += [_key(triple.object, path) for _, path, triple in triples[node]]
+    return reached
 
 
 def _key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, path: Path) -> str:

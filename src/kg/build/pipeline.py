@@ -58,7 +58,7 @@ from kg.build.incremental import (
     write_state,
 )
 from kg.build.locate import SubjectIndex
-from kg.build.one_source import one_source_files
+from kg.build.one_source import reached_files
 from kg.build.parallel import query_threads, release_frames, turn
 from kg.build.parse_workers import Input, Job, parse_all
 from kg.build.parsed import ParsedFiles
@@ -188,11 +188,17 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         current = generations.current()
         writers = Serializing(_writers_ready(current))
         try:
-            files = input_files(root) if source is None else one_source_files(root, source, scratch)
+            files = input_files(root, source)
             ids = source_ids(root) if source is None else [source]
             folders = [root / "graph" / found for found in ids]
-            for name, paths in write_tables(folders, scratch, parsed.table).items():
+            tables = write_tables(folders, scratch, parsed.table)
+            for name, paths in tables.items():
                 files.setdefault(name, []).extend(paths)
+            if source is not None:  # with what its files reach in the other sources
+                for name, path in reached_files(
+                    root, source, scratch / "others", tables, parsed.table
+                ).items():
+                    files.setdefault(name, []).append(path)
             previous = (current, reach)
             return stage(root, files, staging, phases, parsed, previous, generations.retire_older, writers)
         finally:
