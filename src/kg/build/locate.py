@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +83,7 @@ class SubjectIndex:
 
     def __init__(self, paths: list[Path], generated: Path | None = None) -> None:
         self.files = tuple(dict.fromkeys(paths))  # every file indexed, in the build's order, once
+        self._order = {path: place for place, path in enumerate(self.files)}
         self._generated = generated
         self._where: dict[Path, dict[str, dict[Location, None]]] = {}  # by file scanned: its subjects
         self._reading = threading.Lock()
@@ -137,6 +138,14 @@ class SubjectIndex:
             return next(iter(everywhere.get(iri, ())), None)
         self._searches += 1
         return next((places[0] for path in self.files if (places := self._places(path, iri))), None)
+
+    def find_in(self, iri: str, paths: Collection[Path]) -> Location | None:
+        """The first place, in file order, where a statement about `iri` starts among `paths`, the
+        files known to hold its triples: the others are not searched (each search of every file took
+        seconds for thousands of names)."""
+        self._searches += 1
+        ordered = sorted(paths, key=self._order.__getitem__)
+        return next((places[0] for path in ordered if (places := self._places(path, iri))), None)
 
     def find_all(self, iri: str) -> list[Location]:
         """Every place a statement about `iri` starts, in file order: what a curator compares when

@@ -76,7 +76,8 @@ def write_reached(
     named = [_key(term, path) for path, triple in stated for term in (triple.subject, triple.object)]
     reached = _reach(cited + named, evidence) | _reach(named, triples)
     index = SubjectIndex([path for paths in held.values() for path in paths], generated)
-    placed = {node: index.find(node[1:-1]) if node.startswith("<") else None for node in reached}
+    holding = {node: {path for _, path, _ in triples[node]} for node in reached}
+    placed = {node: index.find_in(node[1:-1], holding[node]) if node[0] == "<" else None for node in reached}
     written: dict[str, list[bytes]] = {}
     for node in sorted(reached, key=lambda node: (placed[node] is not None, node)):
         place = placed[node]
