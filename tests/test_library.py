@@ -923,6 +923,35 @@ def test_a_source_build_names_another_source_s_thing_where_it_is_written(library
     assert f"{table}:3: <{ID}country/XX> is described nowhere" in result.output, result.output
 
 
+def test_a_data_cube_failure_names_where_its_nodes_are_written(library: Path, tmp_path: Path) -> None:
+    """The fixture's table, its description copied from the report's, names its row's observation as
+    the report's table names its own (`observation/{observation}`, the same row id): one observation
+    of two data sets, which the Data Cube's checks refuse. Their error named the observation and the
+    data sets alone; it names the rows and files that describe them."""
+    report = library / "graph" / REPORT / "tables"
+    tables = library / "graph" / FIXTURE / "tables"
+    tables.mkdir()
+    (tables / "poppy.csv").write_text(
+        "observation,label,year,area,hectares,agency,excerpt\n"
+        'mx-poppy-cultivation-2017,"Opium poppy, Mexico, 2017 (desk)",2017,MX,40000,'
+        "fixture-estimates-desk,fixture-cultivation-2017\n",
+        "utf-8",
+    )
+    description = (report / "poppy-cultivation.csv-metadata.json").read_text("utf-8")
+    for old, new in (
+        ('"url": "poppy-cultivation.csv"', '"url": "poppy.csv"'),
+        ("document/crs-2018-heroin-fentanyl-mexico", f"document/{FIXTURE}"),
+        ("dataset/crs-2018-poppy-cultivation-area", "dataset/fixture-poppy-cultivation-area"),
+    ):
+        assert old in description
+        description = description.replace(old, new)
+    (tables / "poppy.csv-metadata.json").write_text(description, "utf-8")
+    message = _build_error(library, tmp_path)
+    assert "IC-1. Unique DataSet" in message, message
+    rows = f"{report / 'poppy-cultivation.csv'}:3, {tables / 'poppy.csv'}:2"
+    assert f"  ?obs written at: {rows}" in message, message
+
+
 @pytest.mark.parametrize("inside", ["graph/x/out", "sources/out", "ontology/out", "graph"])
 @pytest.mark.parametrize("option", ["--dist", "--store"])
 def test_a_build_writes_nothing_into_the_folders_it_reads(

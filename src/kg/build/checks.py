@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.build.cube import check_cube_store
+from kg.build.cube import CubeViolation, check_cube_store
 from kg.build.excerpts import ExcerptProblem, check_excerpts
 from kg.build.figures import describe_unwritten, unwritten_figures
 from kg.build.locate import SubjectIndex
@@ -27,7 +27,7 @@ from kg.build.shown import first_of
 from kg.build.sources import SourceText, source_texts
 from kg.build.store_validation import validate_store
 from kg.build.streaming import StatedTwice
-from kg.build.validation import ValidationReport, validate
+from kg.build.validation import ALSO_AT, ValidationReport, validate
 from kg.build.vocabulary import (
     Subject,
     describe_undeclared,
@@ -321,13 +321,26 @@ def _citing(store: ox.Store, excerpt: URIRef) -> list[str]:
     return [quad.subject.value for quad in found if isinstance(quad.subject, ox.NamedNode)]
 
 
-def check_data_cube(store: ox.Store, checks: Path) -> None:
+def check_data_cube(store: ox.Store, checks: Path, index: SubjectIndex) -> None:
     """The Data Cube recommendation's integrity constraints hold on the data with its ontology: the
     union of the store's graphs, checked in place by the grouped form of the constraints."""
     cube = check_cube_store(store, checks, grouped=True)
     if cube.violations:
-        lines = "\n".join(first_of(cube.violations, lambda violation: violation.message()))
+        lines = "\n".join(first_of(cube.violations, partial(_cube_failure, index=index)))
         raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")
+
+
+def _cube_failure(violation: CubeViolation, index: SubjectIndex) -> str:
+    """A failed constraint with the places its nodes are described: it named the nodes alone, where
+    two tables' rows naming one observation, say, are what the curator has to find."""
+    lines = [violation.message()]
+    for name, value in violation.nodes.items():
+        places = [str(place) for place in index.find_all(value)]
+        if places:
+            more = len(places) - ALSO_AT - 1
+            shown = ", ".join(places[: ALSO_AT + 1]) + (f" and {more} more" if more > 0 else "")
+            lines.append(f"  ?{name} written at: {shown}")
+    return "\n".join(lines)
 
 
 def rdflib_graph(store: ox.Store, names: tuple[str, ...]) -> Graph:

@@ -576,7 +576,7 @@ def _check(
         cube_failure: BuildFailed | None = None
         if cube:
             try:
-                check_data_cube(store, root / CHECKS)
+                check_data_cube(store, root / CHECKS, index)
             except BuildFailed as failure:
                 cube_failure = failure
                 failed.set()
