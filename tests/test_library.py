@@ -16,6 +16,7 @@ from rdflib import URIRef
 from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
+from kg.charts import series
 from kg.cli import main
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
@@ -424,6 +425,22 @@ def test_what_a_source_says_is_never_a_triple_of_the_background(store, dataset) 
         rows = _answer(store, "source-statements", subject=subject)
         said = {(row["fact"], row.get("predicate")) for row in rows}
         assert not {(str(s), str(p)) for s, p, o in links if o == subject} & said, subject
+
+
+def test_each_source_s_figures_are_a_series_of_their_own(library_built) -> None:
+    """The report gives Mexico's cultivation as 32,000 and 44,100 hectares, the fixture as 40,000 for
+    2017: one series joined the three, a line from the report's 2017 down to the fixture's, naming
+    neither. Each source's figures are a series of their own, named by their source."""
+    store = library_built.store()
+    (measure,) = series.resolve_measures(store, ["poppyCultivationArea"])
+    found = {one.label: one for one in series.time_series(store, measure, "MX")}
+    assert {label: [point.value for point in one.points] for label, one in found.items()} == {
+        "Mexico (source: Congressional Research Service, 2018-08-09)": [32000.0, 44100.0],
+        "Mexico (source: Fixture Estimates Desk, 2026-01-01)": [40000.0],
+    }
+    assert "rose 38%, 2016 to 2017" in "; ".join(
+        found["Mexico (source: Congressional Research Service, 2018-08-09)"].changes
+    )
 
 
 def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:

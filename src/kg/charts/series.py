@@ -100,6 +100,9 @@ class Series:
     dimensions: tuple[Dimension, ...] = ()
     # Changes of the area as a whole, kept by the first of its series where none is of the area alone
     area_changes: list[str] = field(default_factory=list)
+    # The source its figures come from (publisher and date), where another source gives figures of the
+    # same measure, area and dimensions: each source's figures are a series of their own
+    source: str = ""
 
     @property
     def unit(self) -> str:
@@ -109,9 +112,10 @@ class Series:
     def label(self) -> str:
         """The area and every other dimension, for titles, legends and words: a series named by its area
         alone said 'United States' for the share of seized heroin that came from Mexico."""
-        if not self.dimensions:
-            return self.area_label
-        return f"{self.area_label} ({'; '.join(f'{d.name}: {d.label}' for d in self.dimensions)})"
+        named = [f"{d.name}: {d.label}" for d in self.dimensions]
+        if self.source:
+            named.append(f"source: {self.source}")
+        return f"{self.area_label} ({'; '.join(named)})" if named else self.area_label
 
 
 @dataclass
@@ -155,24 +159,26 @@ def resolve_measures(store: Store, names: Iterable[str]) -> list[Measure]:
 
 
 def time_series(store: Store, measure: Measure, area: str | None = None) -> list[Series]:
-    """One series per area (or only `area`: an ISO code or place key) and values of the other dimensions,
-    oldest point first."""
-    found: dict[tuple[str, tuple[Dimension, ...]], Series] = {}
-    reports: dict[tuple[str, tuple[Dimension, ...]], set[str]] = {}
+    """One series per area (or only `area`: an ISO code or place key), values of the other dimensions
+    and source, oldest point first: two sources' figures for one year are never joined by a line."""
+    found: dict[tuple[str, tuple[Dimension, ...], tuple[str, ...]], Series] = {}
     for seen in _observations(store, measure, area).values():
-        key = (seen.area, tuple(sorted(seen.dimensions)))
+        key = (seen.area, tuple(sorted(seen.dimensions)), tuple(sorted(seen.reports)))
         found.setdefault(key, Series(measure, seen.area, seen.area_label, dimensions=key[1]))
         found[key].points.append(seen.point)
-        reports.setdefault(key, set()).update(seen.reports)
-    for place, words in _changes(store, measure):
-        if (place, ()) in found:  # a stated change names no other dimension: the area as a whole
-            found[(place, ())].changes.append(words)
+    for place, words, stated_in in _changes(store, measure):
+        whole = [key for key in found if key[:2] == (place, ())]  # no other dimension: the area as a whole
+        if whole:  # the series of the source that states it, where there is one
+            found[next((key for key in whole if stated_in & set(key[2])), whole[0])].changes.append(words)
         elif of_place := sorted(key for key in found if key[0] == place):
             found[of_place[0]].area_changes.append(words)  # said of the area, not of that series
     for key, series in found.items():
         series.points.sort(key=lambda p: (p.begin, p.end))
-        series.citation = citation(store, reports[key])
-    return [found[key] for key in sorted(found, key=lambda k: (k[0], [(d.name, d.label) for d in k[1]]))]
+        series.citation = citation(store, set(key[2]))
+        if any(other[:2] == key[:2] and other != key for other in found):
+            series.source = citation(store, set(key[2]), short=True)
+    order = sorted(found, key=lambda key: (key[0], [(d.name, d.label) for d in key[1]], key[2]))
+    return [found[key] for key in order]
 
 
 def _observations(store: Store, measure: Measure, area: str | None) -> dict[str, Observed]:
@@ -232,17 +238,19 @@ def _dimension(row: dict[str, str]) -> Dimension:
     )
 
 
-def _changes(store: Store, measure: Measure) -> list[tuple[str, str]]:
-    """The changes of `measure` the report states: each one's place key and its words."""
+def _changes(store: Store, measure: Measure) -> list[tuple[str, str, set[str]]]:
+    """The changes of `measure` the sources state: each one's place key, its words and its sources."""
     changes: dict[str, dict[str, str]] = {}
     qualifiers: dict[str, set[str]] = {}
+    reports: dict[str, set[str]] = {}
     for row in rows(store, "chart-changes", measure=measure.iri):
         changes.setdefault(row["change"], row)
         qualifiers.setdefault(row["change"], set()).update(
             [row["qualifierLabel"]] if "qualifierLabel" in row else []
         )
+        reports.setdefault(row["change"], set()).update([row["report"]] if "report" in row else [])
     return [
-        (place_key(row["area"], row.get("iso")), change_words(row, qualifiers[change]))
+        (place_key(row["area"], row.get("iso")), change_words(row, qualifiers[change]), reports[change])
         for change, row in changes.items()
     ]
 

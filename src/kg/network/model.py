@@ -114,15 +114,17 @@ def _places(store: Store) -> dict[str, dict[str, str]]:
     return places
 
 
-def citation(store: Store, reports: set[str]) -> str:
-    """A one-line citation of the reports the evidence comes from, for captions."""
+def citation(store: Store, reports: set[str], *, short: bool = False) -> str:
+    """A one-line citation of the reports the evidence comes from, for captions; `short`, each
+    report's publisher and date alone, for a legend that tells two sources' series apart."""
     if not reports:
         return ""
     cited = []
     for row in rows(store, "network-reports", report=sorted(reports)):
-        parts = [row.get("publisherLabel", ""), f"\u201c{row['title']}\u201d" if "title" in row else ""]
+        title = f"\u201c{row['title']}\u201d" if "title" in row and not short else ""
+        parts = [row.get("publisherLabel", ""), title]
         if "modified" in row:
-            parts.append(f"updated {row['modified']}")
+            parts.append(row["modified"] if short else f"updated {row['modified']}")
         cited.append(", ".join(p for p in parts if p) or row["report"])
     return "; ".join(sorted(set(cited)))
 
