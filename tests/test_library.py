@@ -7,6 +7,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from kg.store.embedded import EmbeddedStore
 from kg.store.queryfiles import binding_terms
 
 PROJECT = Path(__file__).resolve().parent.parent
+SVG = "{http://www.w3.org/2000/svg}"
 REPORT = "000_1bdfefaeb44abb70"
 
 
@@ -441,6 +443,20 @@ def test_each_source_s_figures_are_a_series_of_their_own(library_built) -> None:
     assert "rose 38%, 2016 to 2017" in "; ".join(
         found["Mexico (source: Congressional Research Service, 2018-08-09)"].changes
     )
+
+
+def test_a_legend_of_long_names_lies_within_its_chart(library_built, tmp_path: Path) -> None:
+    """The two sources' series, each named by its source, were set side by side in the legend, which
+    began 70 points left of the picture and ended past its right edge: both names were cut."""
+    output = tmp_path / "chart.svg"
+    command = ["chart", "poppyCultivationArea", "-o", str(output), "--store", str(library_built.store_path)]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    root = ET.parse(output).getroot()
+    placed = [text for text in root.iter(f"{SVG}text") if text.get("x") is not None]
+    legend = [text for text in placed if "(source: " in "".join(text.itertext())]
+    assert len(legend) == 2, [ET.tostring(text) for text in placed]
+    assert all(float(text.get("x", "0")) >= 0 for text in legend), [text.get("x") for text in legend]
 
 
 def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:

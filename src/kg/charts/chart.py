@@ -130,7 +130,8 @@ def chart(
         handles.append(_hollow("^", f"bound or part of a period: {apart}"))
     if any(p.unchecked for p in points):
         handles.append(_hollow("o", f"whole period or not, unknown: {apart}"))
-    legend_rows = math.ceil(len(handles) / (1 if preset == "memo" else 2))
+    columns = _legend_columns(handles, size.text, size.width, preset)
+    legend_rows = math.ceil(len(handles) / columns)
     line = 1.45 / 72  # inches per point of text, with leading
     title_h = (
         len(textwrap.wrap(heading, int(size.width * 72 / (size.title * 0.6)))) * size.title * line + 0.15
@@ -161,12 +162,20 @@ def chart(
         handles=handles,
         loc="upper center",
         bbox_to_anchor=(0.5, legend_top / height),
-        ncol=1 if preset == "memo" else 2,
+        ncol=columns,
         frameon=False,
         fontsize=size.text,
     )
     figure.text(0.02, 0.05 / height, "\n".join(notes), fontsize=size.caption, va="bottom", ha="left")
     return save(figure, fmt)
+
+
+def _legend_columns(handles: list[canvas.Line2D], points: float, width: float, preset: str) -> int:
+    """Two columns of legend on the screen, where its longest entry (`points` high, with its marker)
+    fits in half the `width` (inches); else one: two sources' series named side by side ran past both
+    edges of the picture."""
+    widest = max(len(str(handle.get_label())) for handle in handles) * points * 0.6 / 72 + 0.6
+    return 2 if preset != "memo" and 2 * widest <= width else 1
 
 
 def _hollow(marker: str, label: str) -> canvas.Line2D:
