@@ -697,6 +697,19 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "QualifierBoundShape",
         "at most one qualifier that bounds its value",
     ),
+    (
+        "a table whose row quotes another report",
+        f"DELETE DATA {{ <{ID}table/000_1bdfefaeb44abb70/poppy-cultivation/row/1>"
+        " <http://www.w3.org/ns/csvw#describes> id:observation\\/mx-poppy-cultivation-2016 } ;"
+        f" INSERT DATA {{ <{ID}table/000_1bdfefaeb44abb70/poppy-cultivation/row/1>"
+        " <http://www.w3.org/ns/csvw#describes> id:observation\\/mx-opium-gum-seizures-2015 ."
+        " id:observation\\/mx-opium-gum-seizures-2015 prov:wasDerivedFrom id:excerpt\\/other-source-t ."
+        + _other_source_excerpt("t")
+        + " }",
+        "table/000_1bdfefaeb44abb70/poppy-cultivation",
+        "TableShape",
+        "rest on excerpts of its source report only",
+    ),
 ]
 
 

@@ -631,3 +631,20 @@ def test_a_description_or_schema_that_is_not_json_names_its_line(
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     said = f"{broken}:4: not JSON (Expecting property name enclosed in double quotes)"
     assert said in str(failure.value), str(failure.value)
+
+
+def test_a_table_whose_source_is_not_the_report_its_rows_quote_is_refused(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """The report's table described as another report's (its dc:source the report's background
+    reading): the table was published as that report's, its rows quoting the report."""
+    message = _failed_build(
+        project_copy,
+        tmp_path,
+        "document/crs-2018-heroin-fentanyl-mexico",
+        "document/crs-if10578",
+        BuildFailed,
+        "-metadata.json",
+    )
+    assert "TableShape" in message and "rest on excerpts of its source report" in message, message
+    assert f"{ID}table/{REPORT}/poppy-cultivation" in message, message
