@@ -15,7 +15,7 @@ from kg.cli import main
 from kg.errors import KgError
 from kg.query.catalogue import load_catalogue
 from kg.search import SearchIndex, index_from_store, normalize
-from kg.search.index import MAX_TEXT, MAX_WORDS, TooLong, edit_distance
+from kg.search.index import MAX_TEXT, MAX_WORDS, Entry, Field, TooLong, distinct_words, edit_distance
 from kg.search.load import kind_for as kind_of_classes
 from kg.search.load import kinds_of, store_select
 from kg.search.resolve import Lookups, Unresolved, kind_of, resolve_iri
@@ -266,3 +266,16 @@ def test_every_facet_of_a_search_page_answers(client) -> None:
         assert {
             hit["kind"] for hit in client.get(f"/api/search?q=fentanyl&kind={kind}").get_json()["hits"]
         } == {kind}
+
+
+def test_hits_of_one_score_and_label_come_in_the_order_of_their_iris() -> None:
+    """Two terms labelled "report" (the project's kg:Report and schema:Report) scored alike came in the
+    order of a set of IRIs, which differs from one process to the next: the first page of a search,
+    and which of them a limit cut, changed with each restart of the server."""
+    iris = [f"https://example.org/report/{n:02}" for n in range(30)]
+    entries = [
+        Entry(iri, "term", [Field("name", "report", "report", distinct_words("report"))]) for iri in iris
+    ]
+    found = SearchIndex(reversed(entries)).search("report", limit=len(iris))
+    assert [hit.iri for hit in found.hits] == iris
+    assert [hit.iri for hit in SearchIndex(entries).search("report", limit=5).hits] == iris[:5]

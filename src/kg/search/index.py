@@ -301,7 +301,8 @@ class SearchIndex:
             hit = self._score(entry, query, variants, needed)
             if hit:
                 hits.append(hit)
-        hits.sort(key=lambda hit: (-hit.score, len(hit.label), hit.label))
+        # the IRI last: two things of one label and score (kg:Report, schema:Report) in one order always
+        hits.sort(key=lambda hit: (-hit.score, len(hit.label), hit.label, hit.iri))
         return hits
 
     def _instances(self, class_iri: str, limit: int = 10) -> list[Hit]:
