@@ -13,11 +13,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from inputs import copy_inputs
 from test_input_files import KG, SOURCE, current, kg
 
 from kg.build.files_in_project import validate_in_project
+from kg.namespaces import graph_iri
+from kg.server.dump import write_dump
 from kg.store.generations import GENERATIONS
 
 ROOM_KB = range(0, 8000, 400)  # the room left on the disk for each rebuild; the project's build is ~7 MB
@@ -159,3 +162,27 @@ def test_kg_validate_file_on_a_full_or_read_only_disk_reports_as_the_whole_path_
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     for done in (full, read_only):
         assert (done.returncode, done.stdout, done.stderr) == (1, whole, "")
+
+
+def test_a_dump_stopped_by_a_full_disk_leaves_no_graph_s_file(built, small_disk: Path) -> None:
+    """The server's dump reads each graph from a file beside it (`kg.server.dump`): a disk that fills
+    while the graph's quads are written out stopped the dump with that graph's file still there, as
+    long as anything held the error (the request's log, a test's `raises`)."""
+    nquads = (built.dist / "opioid-kg.nq").read_bytes()
+    triples = ox.serialize(
+        (ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)),
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    assert triples is not None
+
+    def read(iri: str, file: Path) -> Path:
+        file.write_bytes(triples)
+        return file
+
+    filler = _leave_room(small_disk, len(triples) * 3 // 2 // 1024)  # the graph's file, not its quads
+    try:
+        with pytest.raises(OSError, match="No space left on device") as stopped:
+            write_dump(small_disk / "dump.nq", "nquads", [graph_iri("data")], read)
+        assert sorted(path.name for path in small_disk.iterdir()) == ["filler"], stopped.value
+    finally:
+        filler.unlink()

@@ -11,7 +11,8 @@ like the build's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import contextlib
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,25 +33,27 @@ def write_dump(
     JSON-LD graph by graph. `read(iri, file)` writes a graph's triples as N-Triples into a file beside
     `path`, read from there and removed. Written beside `path` and moved there whole, so no reader
     meets a file half made."""
-    quads = _quads(graphs, read, path.with_name(path.name + ".graph"))
     partial = path.with_name(path.name + ".part")
     unsorted = path.with_name(path.name + ".unsorted")
-    try:
-        if output_format == "nquads":
-            with unsorted.open("wb") as out:
-                ox.serialize(quads, output=out, format=ox.RdfFormat.N_QUADS)
-            sort_nquads([unsorted], partial)  # a store holds no quad twice: nothing is repeated
-        else:
-            with partial.open("wb") as out:
-                ox.serialize(quads, output=out, format=DUMP_FORMATS[output_format], prefixes=PREFIXES)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-        unsorted.unlink(missing_ok=True)
+    # closed on any way out, so the graph being read has its file removed then, not once the error is
+    # no longer held (a stopped generator's `finally` runs only when it is closed)
+    with contextlib.closing(_quads(graphs, read, path.with_name(path.name + ".graph"))) as quads:
+        try:
+            if output_format == "nquads":
+                with unsorted.open("wb") as out:
+                    ox.serialize(quads, output=out, format=ox.RdfFormat.N_QUADS)
+                sort_nquads([unsorted], partial)  # a store holds no quad twice: nothing is repeated
+            else:
+                with partial.open("wb") as out:
+                    ox.serialize(quads, output=out, format=DUMP_FORMATS[output_format], prefixes=PREFIXES)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+            unsorted.unlink(missing_ok=True)
     return path
 
 
-def _quads(graphs: Iterable[str], read: Callable[[str, Path], Path], file: Path) -> Iterator[ox.Quad]:
+def _quads(graphs: Iterable[str], read: Callable[[str, Path], Path], file: Path) -> Generator[ox.Quad]:
     """The quads of each graph in turn, parsed from the file `read` writes as they are needed: no
     graph's answer is held whole."""
     for iri in graphs:
