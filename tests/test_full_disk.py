@@ -7,6 +7,7 @@ files as it opens and as it loads), and the largest rooms let the build through.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -20,7 +21,11 @@ from test_input_files import KG, SOURCE, current, kg
 
 from kg.build.files_in_project import validate_in_project
 from kg.namespaces import graph_iri
+from kg.query.internal import typed
 from kg.server.dump import write_dump
+from kg.server.messages import Failure, Query
+from kg.server.worker import answer
+from kg.store.embedded import EmbeddedStore
 from kg.store.generations import GENERATIONS
 
 ROOM_KB = range(0, 8000, 400)  # the room left on the disk for each rebuild; the project's build is ~7 MB
@@ -186,3 +191,25 @@ def test_a_dump_stopped_by_a_full_disk_leaves_no_graph_s_file(built, small_disk:
         assert sorted(path.name for path in small_disk.iterdir()) == ["filler"], stopped.value
     finally:
         filler.unlink()
+
+
+def test_a_graph_s_file_the_disk_cannot_take_is_refused_with_its_cause_in_the_log(
+    built, small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query worker writing a graph's answer to a file (`Query.written_to`, the dump's reading) on
+    a full disk answers 500 without the cause, as every failure of the disk does, and says the cause
+    in the server's log, where before nothing was said."""
+    text, bindings = typed("graph", graph=graph_iri("data"))
+    file = small_disk / "data.nt"
+    query = Query(text, Query.sorted_bindings(bindings), graph_format="ntriples", written_to=str(file))
+    filler = _leave_room(small_disk, 0)
+    try:
+        with caplog.at_level(logging.WARNING, logger="kg.server.worker"):
+            failed = answer(EmbeddedStore(built.store_path), query)
+    finally:
+        filler.unlink()
+    assert isinstance(failed, Failure) and (failed.status, failed.message) == (
+        500,
+        "the query failed while it ran",
+    )
+    assert f"the answer could not be written to {file}: [Errno 28] No space left on device" in caplog.text

@@ -103,7 +103,11 @@ def answer(
         result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         if query.written_to is not None:
-            Path(query.written_to).write_bytes(body)
+            try:
+                Path(query.written_to).write_bytes(body)
+            except OSError as error:  # the cause, for the operator: the answer says only that it failed
+                log.warning("the answer could not be written to %s: %s", query.written_to, error)
+                raise
             body = b""
         return Answer(result.kind, chosen, body, result.truncated, count)
     except StoreFailed as error:  # before the others: the store's words are never a client's error
