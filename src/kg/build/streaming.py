@@ -3,7 +3,7 @@
 Each input file is parsed on its own (its literals checked as they pass, its
 blank nodes labelled by content), written out as N-Quads lines and forgotten
 (by several processes at once, see `kg.build.parse_workers`); the lines are
-sorted outside Python (`sort`, which spills to disk), so memory
+sorted outside Python (`kg.store.sorted_nquads`: `sort`, which spills to disk), so memory
 holds one file at a time, never the dataset. The sorted file is the build's
 canonical dump: the store is bulk-loaded from its graphs' files, and the rest of
 dist/ is written from them and from it in pieces (`kg.build.serializations`).
