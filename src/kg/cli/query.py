@@ -91,12 +91,14 @@ def query_command(
         raise KgError("give a catalogue name, a .rq file, or -e 'SPARQL' (exactly one)")
     store = context.open_store(store_spec)
     text, bindings, source = _resolve_query(context, name_or_file, expression, params, store)
-    _refuse_unwritten(answer_kind(text), output_format)  # before the query runs, where its form says
+    kind = answer_kind(text)
+    _refuse_unwritten(kind, output_format)  # before the query runs, where its form says
     try:
         result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
     except QueryError as error:
         raise _explained(error, text, source) from None
-    _refuse_unwritten(result.kind, output_format)
+    if kind is None:  # its form could not be read before: the answer's kind says it
+        _refuse_unwritten(result.kind, output_format)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
     if chosen == "readable" and result.kind == "select":
         click.echo(readable_text(context.project / "sources", store, result))

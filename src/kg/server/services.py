@@ -253,15 +253,12 @@ class Services:
 
     def graph(self, iri: str, output_format: str) -> Answer:
         """Every triple of one named graph of the dataset (the caller checks `iri` is one)."""
-        text, bindings = typed("graph", graph=iri)
-        return self.run(Query(text, Query.sorted_bindings(bindings), graph_format=output_format))
+        return self.run(_graph_query(iri, output_format))
 
     def graph_file(self, iri: str, path: Path) -> Path:
         """Every triple of one named graph as N-Triples in the file `path`, written there by the worker
         that reads them: at a million triples the data graph's 125 MB never pass through this process."""
-        text, bindings = typed("graph", graph=iri)
-        query = Query(text, Query.sorted_bindings(bindings), graph_format="ntriples", written_to=str(path))
-        self.run(query)
+        self.run(_graph_query(iri, "ntriples", str(path)))
         return path
 
     @cached_property
@@ -406,3 +403,10 @@ def services() -> Services:
     """The Services of the generation the current request is answered from (see `generation`)."""
     state: Services = current_app.extensions["kg"].services()
     return state
+
+
+def _graph_query(iri: str, output_format: str, written_to: str | None = None) -> Query:
+    """The query for every triple of one named graph, its answer in `output_format`, written to the
+    file `written_to` by the worker where one is given."""
+    text, bindings = typed("graph", graph=iri)
+    return Query(text, Query.sorted_bindings(bindings), graph_format=output_format, written_to=written_to)
