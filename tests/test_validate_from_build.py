@@ -7,6 +7,10 @@ every form `kg validate` prints, and the build must have served it.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from click.testing import CliRunner
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from shacl_cases import CASES, PREFIXES, _full_iris
+from test_input_files import KG
 
 from kg.build.checks import BuildFailed
 from kg.build.files_in_build import validate_from_build
@@ -118,3 +123,39 @@ def test_the_checks_no_shape_makes_fail_alike(built_copy: Path, turtle: str) -> 
     with pytest.raises(BuildFailed) as whole:
         validate_in_project(built_copy, [new], "store")
     assert str(fast.value) == str(whole.value)
+
+
+def test_a_scratch_copy_a_killed_validation_left_is_removed_by_the_next(built_copy: Path) -> None:
+    """`kg validate FILE` killed while it validates from the build leaves its scratch copy under `.kg/`
+    (364 MB at a million triples, kept for good before); the next validation and the next build
+    remove it, and leave a scratch folder a live process holds."""
+    flows = built_copy / "graph" / SOURCE / "data" / "flows.ttl"
+    build_folder = built_copy / ".kg"
+    left: list[Path] = []
+    for _ in range(5):  # killed as soon as its scratch folder appears, before it ends
+        running = subprocess.Popen(
+            [str(KG), "validate", str(flows)], cwd=built_copy, stdout=subprocess.DEVNULL
+        )
+        while running.poll() is None and not (left := list(build_folder.glob(".validate-*"))):
+            time.sleep(0.001)
+        running.kill()
+        running.wait()
+        if left := list(build_folder.glob(".validate-*")):
+            break
+    assert left, "no validation was caught while it held its scratch copy"
+    held = build_folder / ".validate-held"
+    held.mkdir()
+    descriptor = os.open(held, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)  # as a validation running meanwhile holds its own
+        done = subprocess.run(
+            [str(KG), "validate", str(flows)], cwd=built_copy, capture_output=True, text=True
+        )
+        assert (done.returncode, done.stdout) == (0, "conforms: 0 violations\n"), done.stderr
+        assert list(build_folder.glob(".validate-*")) == [held]
+        (build_folder / ".validate-killed").mkdir()  # as a killed one leaves it: held by no process
+        built = subprocess.run([str(KG), "build"], cwd=built_copy, capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        assert list(build_folder.glob(".validate-*")) == [held]
+    finally:
+        os.close(descriptor)

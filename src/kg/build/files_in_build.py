@@ -15,7 +15,6 @@ whole project.
 from __future__ import annotations
 
 import gc
-import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,7 +33,7 @@ from kg.build.reach import Revalidation
 from kg.build.tables import write_tables
 from kg.build.validation import ValidationReport
 from kg.build.vocabulary import Subject
-from kg.store.generations import Generation, Generations, Lease
+from kg.store.generations import Generation, Generations, Lease, held_scratch, remove_left_scratch
 
 
 def validate_from_build(
@@ -48,8 +47,9 @@ def validate_from_build(
         return None
     lease = Lease(current.store.resolve())  # a build meanwhile leaves this generation in place
     try:
-        with tempfile.TemporaryDirectory(prefix=".validate-", dir=store_link.parent) as scratch:
-            return _validated(root, files, current, Path(scratch), store_link.parent)
+        remove_left_scratch(store_link.parent)
+        with held_scratch(store_link.parent) as scratch:
+            return _validated(root, files, current, scratch, store_link.parent)
     except OSError:  # the build's folder takes no scratch copy (read-only, full): the whole path needs none
         return None
     finally:

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,8 +195,8 @@ class Generations:
         return Generation(self.home / os.readlink(target)) if target.is_symlink() else None
 
     def clean(self) -> list[Path]:
-        """Remove what killed builds left and every generation but the current and the previous one,
-        and those a server still answers from (`Lease`)."""
+        """Remove what killed builds and validations left and every generation but the current and the
+        previous one, and those a server still answers from (`Lease`)."""
         current = self.current()
         keep = set()
         if current is not None:
@@ -218,6 +219,7 @@ class Generations:
             ):
                 _remove(leftover)
                 removed.append(leftover)
+        removed += remove_left_scratch(self.store_link.parent)
         return removed
 
     def retire_older(self) -> list[Path]:
@@ -309,6 +311,43 @@ def leased(folder: Path) -> bool:
     finally:
         os.close(descriptor)
     return False
+
+
+SCRATCH = ".validate-"  # the prefix of a scratch folder beside the store link (`held_scratch`)
+
+
+@contextmanager
+def held_scratch(parent: Path) -> Iterator[Path]:
+    """A scratch folder made in `parent` (`kg validate FILE`'s copy of the build), locked while it is
+    used and removed after: one a killed process left (364 MB at a million triples) is unlocked, and
+    the next build or validation removes it (`remove_left_scratch`)."""
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=parent))
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            yield folder
+        finally:
+            os.close(descriptor)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_left_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch folders in `parent` that no process holds (`held_scratch`); on a file system
+    without locks none is taken for left."""
+    left = []
+    for folder in parent.glob(f"{SCRATCH}*"):
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held (BlockingIOError), or not to be told
+            continue
+        finally:
+            os.close(descriptor)
+        _remove(folder)
+        left.append(folder)
+    return left
 
 
 def _number(name: str) -> int:
