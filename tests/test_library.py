@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import URIRef
+from rdflib import Dataset, URIRef
 
 from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
@@ -826,6 +826,11 @@ excerpt:fixture-bound-position a oa:TextPositionSelector ;
         ("nearly 45,000", "nearly", "45000", False),
         ("less than 40,000", "less-than", "40000", True),
         ("more than 50,000", "more-than", "50000", True),
+        ("about 44,000", "approximate", "44000", False),
+        ("about 40,000", "approximate", "40000", False),
+        ("about 50,000", "approximate", "50000", True),
+        ("about 44,150", "approximate", "44150", True),
+        ("about 44,100.5", "approximate", "44100.5", True),
     ],
 )
 def test_a_bound_disagrees_only_with_the_values_outside_it(
@@ -833,7 +838,10 @@ def test_a_bound_disagrees_only_with_the_values_outside_it(
 ) -> None:
     """The fixture gives Mexico's 2017 cultivation as a bound, the report 44,100 hectares: "more than
     40,000" and "nearly 45,000" both hold of 44,100, so the sources agree (each was a disagreement,
-    the bound read as the value); "less than 40,000" and "more than 50,000" do not."""
+    the bound read as the value); "less than 40,000" and "more than 50,000" do not. An approximate
+    figure holds within half a unit of its last non-zero digit: "about 44,000" (43,500 to 44,500) and
+    "about 40,000" (35,000 to 45,000) hold of 44,100, "about 50,000", "about 44,150" (44,145 to
+    44,155) and "about 44,100.5" (44,100.45 to 44,100.55) do not (each was read as exact)."""
     excerpt = _fixture_states(
         library, f"A later estimate of the desk puts it at {words} hectares for Mexico in 2017."
     )
@@ -855,6 +863,13 @@ def test_a_bound_disagrees_only_with_the_values_outside_it(
         }
     else:
         assert rows == []
+    # rdflib's engine reads the bounds and ranges alike.
+    dataset = Dataset(default_union=True)
+    dataset.parse(tmp_path / "dist" / "opioid-kg.nq", format="nquads")
+    in_memory = dataset.query(load_catalogue(PROJECT / "queries")["source-disagreements"].text)
+    assert {(str(row["value"]), str(row["bound"] or "")) for row in in_memory} == {
+        (row["value"], row.get("bound", "")) for row in rows
+    }
 
 
 def test_a_stated_change_quoting_two_excerpts_of_its_source_is_one_row(library: Path, tmp_path: Path) -> None:
