@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,13 @@ def source_ids(root: Path) -> list[str]:
             raise InputError(path, None, None, "a source is a folder sources/<id>/; move this file into one")
         if path.name.casefold() == COMMON:  # graph/Common/ is graph/common/ where case is ignored
             why = f"'{path.name}' names the shared graph/{COMMON}/, not a source"
+            raise InputError(path, None, None, why)
+        composed = unicodedata.normalize("NFC", path.name)
+        if composed != path.name and _SOURCE_ID.fullmatch(composed):
+            why = (
+                "its name has accents written apart from their letters, as some file systems write names,"
+                f" and its IRIs would not match one typed: rename it {composed}"
+            )
             raise InputError(path, None, None, why)
         if not _SOURCE_ID.fullmatch(path.name):
             raise InputError(
