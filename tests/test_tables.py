@@ -174,7 +174,40 @@ def test_a_cell_past_the_header_is_refused_at_its_line(project_copy: Path, tmp_p
     message = _failed_build(
         project_copy, tmp_path, ",ondcp,cultivation-2017\n", ",ondcp,cultivation-2017,EXTRA\n", TableError
     )
-    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:2: 8 cells, where the table has 7 columns" in message
+    assert (
+        f"graph/{REPORT}/tables/poppy-cultivation.csv:2: 8 cells, where the header (line 1) has 7" in message
+    )
+    assert "ends with" not in message, message  # its last cell holds something
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "excerpt\n",
+            "excerpt,\n",
+            "csv:2: 7 cells, where the header (line 1) has 8; line 1 ends with an empty cell",
+        ),
+        (
+            "excerpt\n",
+            "excerpt,,\n",
+            "csv:2: 7 cells, where the header (line 1) has 9; line 1 ends with 2 empty cells",
+        ),
+        (
+            ",ondcp,cultivation-2017\n",
+            ",ondcp,cultivation-2017,\n",
+            "csv:2: 8 cells, where the header (line 1) has 7; line 2 ends with an empty cell",
+        ),
+    ],
+    ids=["header", "header twice", "row"],
+)
+def test_a_line_ending_with_its_delimiter_is_named_as_such(
+    project_copy: Path, tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """A spreadsheet's trailing comma: the header's was named at the first row as "7 cells, where the
+    table has 8 columns", the header's extra empty column unsaid."""
+    message = _failed_build(project_copy, tmp_path, old, new, TableError)
+    assert message.endswith(f"graph/{REPORT}/tables/poppy-cultivation.{said}"), message
 
 
 def test_a_column_the_description_does_not_name_is_refused(project_copy: Path, tmp_path: Path) -> None:
@@ -553,20 +586,24 @@ def test_a_record_over_several_lines_is_named_where_it_starts(project_copy: Path
 
 
 @pytest.mark.parametrize(
-    ("cell", "said"),
+    ("row", "cell", "said"),
     [
-        ("NaN", "poppy-cultivation.csv:3: Invalid special value for decimal"),
-        ("INF", "poppy-cultivation.csv:3: Invalid special value for decimal"),
-        ("-INF", "poppy-cultivation.csv:3:5 hectares: value must be >= 0"),
+        ("44100", "NaN", "poppy-cultivation.csv:3:5 hectares: Invalid special value for decimal"),
+        ("44100", "INF", "poppy-cultivation.csv:3:5 hectares: Invalid special value for decimal"),
+        ("44100", "-INF", "poppy-cultivation.csv:3:5 hectares: value must be >= 0"),
+        ("32000", "NaN", "poppy-cultivation.csv:2:5 hectares: Invalid special value for decimal"),
+        ("32000", "INF", "poppy-cultivation.csv:2:5 hectares: Invalid special value for decimal"),
+        ("32000", "-INF", "poppy-cultivation.csv:2:5 hectares: value must be >= 0"),
     ],
 )
-def test_a_special_value_in_a_bounded_decimal_column_names_its_line(
-    project_copy: Path, tmp_path: Path, cell: str, said: str
+def test_a_special_value_in_a_bounded_decimal_column_names_its_line_and_column(
+    project_copy: Path, tmp_path: Path, row: str, cell: str, said: str
 ) -> None:
     """csvw raised its own error (NaN against the column's minimum: decimal.InvalidOperation, a
-    traceback) or named the description alone."""
-    message = _failed_build(project_copy, tmp_path, ",44100,", f",{cell},", TableError)
-    assert f"graph/{REPORT}/tables/{said}" in message
+    traceback) or named the description alone; then the line without the column (the first row's as
+    "the header or line 2"), or the description before the cell csvw named."""
+    message = _failed_build(project_copy, tmp_path, f",{row},", f",{cell},", TableError)
+    assert message.startswith(f"{project_copy}/graph/{REPORT}/tables/{said}"), message
 
 
 def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: Path, tmp_path: Path) -> None:

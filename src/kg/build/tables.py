@@ -19,7 +19,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,7 +322,8 @@ def _rows(
     try:
         for name, line, row in table.iterdicts(with_metadata=True):
             if warned:  # csvw warned as it read this record, or, with the first, maybe the header
-                read = f"{name}:{line}: " if rows else f"{shown}: the header or line {line}: "
+                cell = _special_cell(table, data_file, dialect, line) if data_file is not None else ""
+                read = f"{name}:{line}{cell}: " if rows or cell else f"{shown}: the header or line {line}: "
                 raise TableError(f"{read}{warned[0].message}")
             rows.append((name, line, row))
         if data_file is None:
@@ -338,11 +339,15 @@ def _rows(
         missing = _MISSING_COLUMNS.search(str(error)) if data_file is not None else None
         if data_file is not None and missing is not None:
             raise _header_error(table, data_file, dialect, ast.literal_eval(missing.group(1))) from None
-        raise TableError(f"{metadata}: {error}") from None
+        said = str(error)  # csvw names the cell of a value against its column's bounds itself
+        raise TableError(
+            said if data_file and said.startswith(f"{data_file}:") else f"{metadata}: {said}"
+        ) from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
         said = warned[0].message if warned else "a cell no decimal can be compared with"  # the last it gave
-        raise TableError(f"{data_file or metadata}:{line}: {said} ({type(error).__name__})") from None
+        cell = _special_cell(table, data_file, dialect, line) if data_file is not None else ""
+        raise TableError(f"{data_file or metadata}:{line}{cell}: {said} ({type(error).__name__})") from None
     except OSError as error:
         raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
 
@@ -391,21 +396,51 @@ def _header_error(table: Table, data_file: Path, dialect: Any, missing: set[str]
     )
 
 
+def _records(table: Table, data_file: Path, dialect: Any) -> Iterator[tuple[int, int, list[str]]]:
+    """The CSV file's records as csvw reads them, each with the lines it starts and ends on."""
+    with contextlib.ExitStack() as stack:
+        previous = 0
+        for line, record in table._get_csv_reader(data_file, dialect, stack):
+            yield previous + 1, line, record
+            previous = line
+
+
 def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
     """Every record has as many cells as the first: csvw, once it has checked the table, drops a cell
-    past the header, which is data to lose without a word. Returns the line each record starts on, by
-    the line it ends on."""
+    past the header, which is data to lose without a word. The error names the first record and, where
+    the longer record's extra cells are empty, the delimiter that ends its line (a spreadsheet's
+    trailing comma). Returns the line each record starts on, by the line it ends on."""
     starts: dict[int, int] = {}
-    with contextlib.ExitStack() as stack:
-        width, previous = None, 0
-        for line, record in table._get_csv_reader(data_file, dialect, stack):
-            starts[line], previous = previous + 1, line
-            width = len(record) if width is None else width
-            if record and len(record) != width:
-                raise TableError(
-                    f"{data_file}:{starts[line]}: {len(record)} cells, where the table has {width} columns"
-                )
+    first: tuple[int, list[str]] | None = None
+    for start, line, record in _records(table, data_file, dialect):
+        starts[line] = start
+        first = first or (start, record)
+        if record and len(record) != len(first[1]):
+            named = (
+                f"the header (line {first[0]})" if dialect.header else f"the first record (line {first[0]})"
+            )
+            longer = max((start, record), first, key=lambda at: len(at[1]))
+            extra = longer[1][min(len(record), len(first[1])) :]
+            cells = "an empty cell" if len(extra) == 1 else f"{len(extra)} empty cells"
+            trailing = "" if any(cell.strip() for cell in extra) else f"; line {longer[0]} ends with {cells}"
+            raise TableError(
+                f"{data_file}:{start}: {len(record)} cells, where {named} has {len(first[1])}{trailing}"
+            )
     return starts
+
+
+def _special_cell(table: Table, data_file: Path, dialect: Any, line: int) -> str:
+    """Where in the record starting at `line` a special value (NaN, INF) stands in a column of another
+    datatype than double or float, as `:COLUMN NAME`; empty if none does."""
+    columns = table.tableSchema.columns
+    for start, _end, record in _records(table, data_file, dialect):
+        if start != line:
+            continue
+        for index, (cell, column) in enumerate(zip(record, columns, strict=False), start=1):
+            base = column.datatype.base if column.datatype is not None else "string"
+            if cell.strip() in ("NaN", "INF", "-INF") and base not in ("double", "float"):
+                return f":{index} {column.name}"
+    return ""
 
 
 def _keys_once(table: Table, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
