@@ -339,9 +339,9 @@ def _rows(
         missing = _MISSING_COLUMNS.search(str(error)) if data_file is not None else None
         if data_file is not None and missing is not None:
             raise _header_error(table, data_file, dialect, ast.literal_eval(missing.group(1))) from None
-        said = str(error)  # csvw names the cell of a value against its column's bounds itself
+        words = str(error)  # csvw names the cell of a value against its column's bounds itself
         raise TableError(
-            said if data_file and said.startswith(f"{data_file}:") else f"{metadata}: {said}"
+            words if data_file and words.startswith(f"{data_file}:") else f"{metadata}: {words}"
         ) from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
