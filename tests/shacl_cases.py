@@ -556,6 +556,17 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "names the agent",
     ),
     (
+        "finding resting on a second source's excerpt that does not name its agency",
+        "INSERT DATA { id:production-site\\/mexico-fentanyl-labs"
+        + " prov:wasDerivedFrom id:excerpt\\/other-source-c ."
+        + _other_source_excerpt("c")
+        + " id:excerpt\\/other-source-c oa:hasSelector id:excerpt\\/other-source-c-quote ."
+        + ' id:excerpt\\/other-source-c-quote oa:exact "Fentanyl is produced in Mexico." }',
+        "production-site/mexico-fentanyl-labs",
+        "AttributionShape",
+        "in each source it quotes",
+    ),
+    (
         "finding attributed to the author of a cited document that has no publisher",
         "DELETE WHERE { id:document\\/dea-national-drug-threat-assessment-2017 dcterms:publisher ?p }",
         "change/us-fentanyl-availability",

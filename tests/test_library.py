@@ -1032,3 +1032,41 @@ def test_the_scale_generator_copies_the_first_source_of_a_library(library_root: 
     result = CliRunner().invoke(main, ["sources", "--store", str(out / ".kg" / "store")])
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith("4 source(s)"), result.output
+
+
+@pytest.mark.parametrize("credited", [True, False], ids=["credits the agency", "credits none"])
+def test_a_fact_two_sources_state_is_credited_to_its_agency_by_each(
+    library: Path, tmp_path: Path, credited: bool
+) -> None:
+    """The report credits DEA with the labs in Mexico; a second source restating them showed DEA on its
+    own rows of `source-statements` though its sentence credits nobody. Each source a fact quotes
+    must name the agency the fact is attributed to (`kgsh:AttributionShape`); one that credits
+    another states a fact of its own."""
+    sentence = (
+        "DEA suspects labs in Mexico of producing fentanyl."
+        if credited
+        else "Labs in Mexico are said to produce fentanyl."
+    )
+    excerpt = _fixture_states(library, sentence)
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    statistics.write_text(
+        statistics.read_text("utf-8")
+        + f"\n<{ID}production-site/mexico-fentanyl-labs> prov:wasDerivedFrom excerpt:{excerpt} .\n",
+        "utf-8",
+    )
+    if not credited:
+        message = _build_error(library, tmp_path)
+        assert "production-site/mexico-fentanyl-labs" in message and "in each source it quotes" in message
+        return
+    build(library, tmp_path / "dist", tmp_path / "store")
+    rows = _answer(
+        EmbeddedStore(tmp_path / "store"),
+        "source-statements",
+        subject=ID + "production-site/mexico-fentanyl-labs",
+    )
+    said = {(row["source"], row["fact"], row["agency"]) for row in rows}
+    assert (
+        ID + "document/fixture-poppy-estimate",
+        ID + "production-site/mexico-fentanyl-labs",
+        ID + "organization/dea",
+    ) in said
