@@ -214,8 +214,43 @@ def test_a_column_the_description_does_not_name_is_refused(project_copy: Path, t
     table = _table(project_copy)
     lines = table.read_text("utf-8").splitlines()
     table.write_text("\n".join([lines[0] + ",note", *(line + ",x" for line in lines[1:])]) + "\n", "utf-8")
-    with pytest.raises(TableError, match=r"metadata.json: the header or line 2: Unspecified column \"note\""):
+    with pytest.raises(
+        TableError, match=r"csv:1: the header names a column the description does not, 'note'$"
+    ):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize("skipped", [0, 1, 2])
+def test_a_delimiter_ending_every_line_is_named_at_the_header(
+    project_copy: Path, tmp_path: Path, skipped: int
+) -> None:
+    """A spreadsheet's export ends each line with a comma: csvw's "Unspecified column \"\"" was
+    named at the description as "the header or line 2"; rows the dialect skips put the header
+    lower, where it was named at line 1."""
+    table = _table(project_copy)
+    lines = table.read_text("utf-8").splitlines()
+    table.write_text(
+        "".join(f"# note {n}\n" for n in range(skipped)) + "".join(f"{line},\n" for line in lines), "utf-8"
+    )
+    if skipped:
+        metadata = table.with_name(table.name + "-metadata.json")
+        description = json.loads(metadata.read_text("utf-8"))
+        description["dialect"] = {"skipRows": skipped}
+        metadata.write_text(json.dumps(description), "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value) == (
+        f"{table}:{skipped + 1}: the header ends with ',', an empty column the description does not name"
+    )
+
+
+def test_a_blank_line_is_named_as_such(project_copy: Path, tmp_path: Path) -> None:
+    table = _table(project_copy)
+    table.write_text(table.read_text("utf-8") + "\n", "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value).startswith(f"{table}:4:1 observation: ")
+    assert str(failure.value).endswith("; line 4 is blank, a row of empty cells")
 
 
 def test_a_row_repeating_the_primary_key_is_refused(project_copy: Path, tmp_path: Path) -> None:
@@ -594,6 +629,14 @@ def test_a_record_over_several_lines_is_named_where_it_starts(project_copy: Path
         ("32000", "NaN", "poppy-cultivation.csv:2:5 hectares: Invalid special value for decimal"),
         ("32000", "INF", "poppy-cultivation.csv:2:5 hectares: Invalid special value for decimal"),
         ("32000", "-INF", "poppy-cultivation.csv:2:5 hectares: value must be >= 0"),
+        ("44100", "nan", "poppy-cultivation.csv:3:5 hectares: a cell no decimal can be compared with"),
+        ("32000", "-Infinity", "poppy-cultivation.csv:2:5 hectares: value must be >= 0"),
+        # a text cell reading NaN is no special value: the decimal column's is named
+        (
+            '"Opium poppy cultivation area, Mexico, 2017",2017,MX,44100',
+            "NaN,2017,MX,NaN",
+            "poppy-cultivation.csv:3:5 hectares: Invalid special value for decimal",
+        ),
     ],
 )
 def test_a_special_value_in_a_bounded_decimal_column_names_its_line_and_column(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import csv
+import decimal
 import json
 import os
 import re
@@ -43,6 +44,11 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # a name with a scheme: a URL, n
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCTERMS = "http://purl.org/dc/terms/"
+# The decimal types and those derived from them: a NaN or an infinity is no value of theirs.
+_DECIMAL_TYPES = frozenset(
+    """decimal integer long int short byte nonNegativeInteger positiveInteger unsignedLong unsignedInt
+    unsignedShort unsignedByte nonPositiveInteger negativeInteger""".split()
+)
 
 
 class TableError(KgError):
@@ -322,9 +328,12 @@ def _rows(
     try:
         for name, line, row in table.iterdicts(with_metadata=True):
             if warned:  # csvw warned as it read this record, or, with the first, maybe the header
+                said = str(warned[0].message)
+                if data_file is not None and (header := _unnamed_column(table, data_file, dialect, said)):
+                    raise header
                 cell = _special_cell(table, data_file, dialect, line) if data_file is not None else ""
                 read = f"{name}:{line}{cell}: " if rows or cell else f"{shown}: the header or line {line}: "
-                raise TableError(f"{read}{warned[0].message}")
+                raise TableError(f"{read}{said}")
             rows.append((name, line, row))
         if data_file is None:
             return rows
@@ -340,12 +349,14 @@ def _rows(
         if data_file is not None and missing is not None:
             raise _header_error(table, data_file, dialect, ast.literal_eval(missing.group(1))) from None
         words = str(error)  # csvw names the cell of a value against its column's bounds itself
-        raise TableError(
-            words if data_file and words.startswith(f"{data_file}:") else f"{metadata}: {words}"
-        ) from None
+        if data_file is None or not words.startswith(f"{data_file}:"):
+            raise TableError(f"{metadata}: {words}") from None
+        raise TableError(words + _blank_line(table, data_file, dialect, words)) from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
-        said = warned[0].message if warned else "a cell no decimal can be compared with"  # the last it gave
+        said = (
+            str(warned[0].message) if warned else "a cell no decimal can be compared with"
+        )  # the last it gave
         cell = _special_cell(table, data_file, dialect, line) if data_file is not None else ""
         raise TableError(f"{data_file or metadata}:{line}{cell}: {said} ({type(error).__name__})") from None
     except OSError as error:
@@ -397,12 +408,11 @@ def _header_error(table: Table, data_file: Path, dialect: Any, missing: set[str]
 
 
 def _records(table: Table, data_file: Path, dialect: Any) -> Iterator[tuple[int, int, list[str]]]:
-    """The CSV file's records as csvw reads them, each with the lines it starts and ends on."""
+    """The CSV file's records as csvw reads them, each with the lines it starts and ends on (csvw
+    numbers a record by its last line; rows it skips and line breaks quoted in cells lie between)."""
     with contextlib.ExitStack() as stack:
-        previous = 0
         for line, record in table._get_csv_reader(data_file, dialect, stack):
-            yield previous + 1, line, record
-            previous = line
+            yield line - sum(cell.count("\n") for cell in record), line, record
 
 
 def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
@@ -429,18 +439,54 @@ def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int
     return starts
 
 
+_UNSPECIFIED = re.compile(r'Unspecified column "(.*)" in table ')  # csvw's words for a column it leaves out
+_LINE = re.compile(r":(\d+):")
+
+
+def _unnamed_column(table: Table, data_file: Path, dialect: Any, said: str) -> TableError | None:
+    """A header cell the description does not name, at the header's line (csvw warns of it with the
+    first row); an empty last one is the delimiter that ends the header, a spreadsheet's habit."""
+    found = _UNSPECIFIED.match(said)
+    if found is None:
+        return None
+    start, _end, header = next(_records(table, data_file, dialect), (1, 1, []))
+    if found.group(1) == "" and header and not header[-1].strip():
+        why = f"the header ends with {dialect.delimiter!r}, an empty column the description does not name"
+    else:
+        why = f"the header names a column the description does not, {found.group(1)!r}"
+    return TableError(f"{data_file}:{start}: {why}")
+
+
+def _blank_line(table: Table, data_file: Path, dialect: Any, words: str) -> str:
+    """ "; line N is blank" where csvw's words name a cell of a blank line: a row of empty cells."""
+    named = _LINE.search(words[len(str(data_file)) :])
+    line = int(named.group(1)) if named else 0
+    for start, end, record in _records(table, data_file, dialect):
+        if start <= line <= end and not any(cell.strip() for cell in record):
+            return f"; line {line} is blank, a row of empty cells"
+    return ""
+
+
 def _special_cell(table: Table, data_file: Path, dialect: Any, line: int) -> str:
-    """Where in the record starting at `line` a special value (NaN, INF) stands in a column of another
-    datatype than double or float, as `:COLUMN NAME`; empty if none does."""
+    """Where in the record holding `line` a special value (NaN, INF, in any case) stands in a column of
+    a decimal or integer type, which has none, as `:COLUMN NAME`; empty if none does."""
     columns = table.tableSchema.columns
-    for start, _end, record in _records(table, data_file, dialect):
-        if start != line:
+    for start, end, record in _records(table, data_file, dialect):
+        if not start <= line <= end:
             continue
         for index, (cell, column) in enumerate(zip(record, columns, strict=False), start=1):
             base = column.datatype.base if column.datatype is not None else "string"
-            if cell.strip() in ("NaN", "INF", "-INF") and base not in ("double", "float"):
+            if base in _DECIMAL_TYPES and _special(cell):
                 return f":{index} {column.name}"
     return ""
+
+
+def _special(cell: str) -> bool:
+    """A cell Python's decimals read as a NaN or an infinity, as csvw does (`nan`, `-Infinity`)."""
+    try:
+        return not decimal.Decimal(cell.strip()).is_finite()
+    except decimal.InvalidOperation:
+        return False
 
 
 def _keys_once(table: Table, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
