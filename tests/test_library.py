@@ -340,8 +340,9 @@ def test_build_of_an_unknown_source_names_the_known_ones_and_makes_no_folder(
         # "résumé" with its accents as combining marks, as some file systems write names
         (
             "re\u0301sume\u0301",
-            "accents written apart from their letters, as some file systems write names, and its IRIs"
-            " would not match one typed: rename it r\u00e9sum\u00e9",
+            "its name 're\\u0301sume\\u0301' is not in Unicode's composed form (accents written apart from"
+            " their letters, as some file systems write names), and its IRIs would not match one typed:"
+            " rename it r\u00e9sum\u00e9",
         ),
     ],
 )
@@ -351,6 +352,28 @@ def test_a_source_id_that_cannot_stand_in_an_iri_is_refused(
     (project_copy / "sources" / REPORT).rename(project_copy / "sources" / name)
     message = _build_error(project_copy, tmp_path)
     assert f"sources/{name}: " in message and why in message
+
+
+@pytest.mark.parametrize("where", ["graph", "both"])
+def test_a_decomposed_name_beside_its_composed_source_is_named_so(
+    project_copy: Path, tmp_path: Path, where: str
+) -> None:
+    """The source `résumé` composed, and its graph folder (or a second sources folder) decomposed, as
+    some file systems write names: the graph folder was said to have no source, under a name that
+    looks the same."""
+    composed, decomposed = "r\u00e9sum\u00e9", "re\u0301sume\u0301"
+    (project_copy / "sources" / REPORT).rename(project_copy / "sources" / composed)
+    (project_copy / "graph" / REPORT).rename(project_copy / "graph" / decomposed)
+    if where == "both":
+        (project_copy / "sources" / decomposed).mkdir()
+        (project_copy / "graph" / decomposed).rename(project_copy / "graph" / composed)
+    message = _build_error(project_copy, tmp_path)
+    folder = "graph" if where == "graph" else "sources"
+    advice = f"rename it {composed}" if where == "graph" else f"{composed} is there too: keep one"
+    assert (
+        f"{folder}/{decomposed}: its name 're\\u0301sume\\u0301' is not in Unicode's composed form" in message
+    )
+    assert message.endswith(advice), message
 
 
 def test_two_source_ids_that_differ_only_in_case_are_refused(project_copy: Path, tmp_path: Path) -> None:

@@ -84,13 +84,7 @@ def source_ids(root: Path) -> list[str]:
         if path.name.casefold() == COMMON:  # graph/Common/ is graph/common/ where case is ignored
             why = f"'{path.name}' names the shared graph/{COMMON}/, not a source"
             raise InputError(path, None, None, why)
-        composed = unicodedata.normalize("NFC", path.name)
-        if composed != path.name and _SOURCE_ID.fullmatch(composed):
-            why = (
-                "its name has accents written apart from their letters, as some file systems write names,"
-                f" and its IRIs would not match one typed: rename it {composed}"
-            )
-            raise InputError(path, None, None, why)
+        _check_composed(path)
         if not _SOURCE_ID.fullmatch(path.name):
             raise InputError(
                 path,
@@ -103,6 +97,24 @@ def source_ids(root: Path) -> list[str]:
         if (first := seen.setdefault(path.name.casefold(), path)) != path:
             raise InputError(path, None, None, f"its id differs from {first.name}'s only in case: rename one")
     return [path.name for path in entries]
+
+
+def _check_composed(path: Path) -> None:
+    """A folder naming a source is named in Unicode's composed form (NFC), as its IRIs are typed: some
+    file systems write accents apart from their letters, and the two look alike on a screen."""
+    composed = unicodedata.normalize("NFC", path.name)
+    if composed == path.name or not _SOURCE_ID.fullmatch(composed):
+        return
+    why = (
+        f"its name {ascii(path.name)} is not in Unicode's composed form (accents written apart from their"
+        f" letters, as some file systems write names), and its IRIs would not match one typed: "
+        + (
+            f"{composed} is there too: keep one"
+            if path.with_name(composed).exists()
+            else f"rename it {composed}"
+        )
+    )
+    raise InputError(path, None, None, why)
 
 
 def source_files(root: Path, source: str) -> dict[str, list[Path]]:
@@ -188,6 +200,7 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
             continue
         if not path.is_dir() and not path.is_symlink():
             raise InputError(path, None, None, _NOT_A_FOLDER)
+        _check_composed(path)
         if path.name not in (COMMON, *ids):
             raise InputError(
                 path, None, None, f"no source sources/{path.name}/ for this folder (nor is it {COMMON}/)"
