@@ -15,7 +15,7 @@ from kg.errors import KgError
 from kg.namespaces import PREFIXES, split_prefixed
 from kg.query import results
 from kg.store.base import Bound, Store, StoreAnswer, StreamedSolutions, StreamedTriples
-from kg.store.sparql import Token, each_token, query_form, syntax_place
+from kg.store.sparql import Token, each_token, kept_for_short_texts, query_form, syntax_place
 
 SELECT_FORMATS = ("json", "xml", "csv", "tsv")
 ASK_FORMATS = ("json", "xml")  # SPARQL's CSV and TSV results hold solutions, not a boolean
@@ -145,6 +145,7 @@ def xml_problem(body: bytes, predicates: Iterable[str]) -> str | None:
     return None
 
 
+@kept_for_short_texts  # every query is read so before it runs, the same ones again and again
 def shape_problem(text: str, max_nesting: int = MAX_NESTING) -> str | None:
     """Why a query is nested or chained deeper than the engines' recursion takes (see MAX_NESTING and
     MAX_CHAIN), where it is: a crash of the process, not an error, otherwise."""

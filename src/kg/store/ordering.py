@@ -18,7 +18,6 @@ sort does not keep it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from kg.store.base import SolutionTerm, SortedRow, SortedSolutions, StreamedSolutions
-from kg.store.sparql import NotAQuery, Token, form_of, keyword, tokens
+from kg.store.sparql import NotAQuery, Token, form_of, kept_for_short_texts, keyword, tokens
 
 # More rows than this are sorted by Oxigraph, which then answers the query again: the bound is what
 # that may cost (about 0.3 s of reading at most), and each row held here costs more than there.
@@ -79,18 +78,8 @@ class OrderTail:
         return text[: self.projection_end] + hidden + middle + blanked + text[self.end :]
 
 
+@kept_for_short_texts  # the store asks it of every query
 def order_tail(text: str) -> OrderTail | None:
-    """`read_order_tail`, kept for short texts: the store asks it of every query, and the catalogue's
-    and the server's own come again and again (tokenizing one costs as much as a small answer)."""
-    return _kept_order_tail(text) if len(text) <= 16_384 else read_order_tail(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _kept_order_tail(text: str) -> OrderTail | None:
-    return read_order_tail(text)
-
-
-def read_order_tail(text: str) -> OrderTail | None:
     """The final ORDER BY of a SELECT when every key is a variable (`?x`, `ASC(?x)`, `DESC(?x)`), with
     its OFFSET; None for any other query: one with a LIMIT, or with a key it does not project and
     cannot (DISTINCT or REDUCED, a group or an expression in its projection), or whose IRIs may not be

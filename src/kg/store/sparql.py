@@ -11,6 +11,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kg.errors import KgError
 from kg.store.base import Bound
@@ -18,6 +19,7 @@ from kg.store.base import Bound
 # SPARQL's characters, not Python's: its white space is space, tab, carriage return and line feed
 # only, while `\s` also takes Unicode spaces that SPARQL reads as characters of a name (U+1680) or of
 # an IRI (U+00A0, U+3000); and its names are made of PN_CHARS, not of what `\w` matches.
+T = TypeVar("T")
 _WHITE = " \t\r\n"
 _BASE_CHARS = (  # PN_CHARS_BASE
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
@@ -198,11 +200,27 @@ def iris_named(text: str) -> set[str]:
     return named
 
 
+def kept_for_short_texts(function: Callable[..., T]) -> Callable[..., T]:
+    """`function` of a text (and of hashable arguments after it), its answers kept for texts of at
+    most 16,384 characters: the code reads the same texts again and again (the catalogue's questions,
+    the server's own, the SHACL validators, the push's updates), and tokenizing one costs as much as a
+    small answer. A longer text is read each time, so what is kept stays small. An answer kept is
+    shared: not to be changed."""
+    kept = functools.lru_cache(maxsize=256)(function)
+
+    @functools.wraps(function)
+    def answer(text: str, *more: object) -> T:
+        return kept(text, *more) if len(text) <= 16_384 else function(text, *more)
+
+    return answer
+
+
 def query_form(text: str) -> str:
     """select, ask, construct or describe: the first keyword after the prologue."""
     return form_of(tokens(text))
 
 
+@kept_for_short_texts
 def names_its_dataset(text: str) -> bool:
     """Whether the query names its own dataset. FROM is a keyword of dataset clauses only, and they
     stand before the query's pattern, so the reading stops at WHERE or at the pattern's brace (passing
@@ -342,15 +360,7 @@ def substitute(sparql: str, variable: str, text: str) -> str:
 Edit = tuple[int, int, str]
 
 
-def _tokens(sparql: str) -> list[Token]:
-    """The tokens of a text, kept for short texts the code binds again and again (the SHACL
-    validators, the push's updates); not to be changed."""
-    return _kept_tokens(sparql) if len(sparql) <= 16_384 else tokens(sparql)
-
-
-@functools.lru_cache(maxsize=256)
-def _kept_tokens(sparql: str) -> list[Token]:
-    return tokens(sparql)
+_tokens = kept_for_short_texts(tokens)  # the tokens of a text the code binds again and again
 
 
 def _placeholder_edits(found: list[Token], written: Mapping[str, str]) -> list[Edit]:
