@@ -175,6 +175,23 @@ def test_describe_answers_triples(server) -> None:
     )
 
 
+def test_describe_star_answers_the_triples_of_every_variable(server) -> None:
+    """`DESCRIBE *` is SPARQL 1.1; the guard's reading (rdflib's algebra) failed on it, and it was
+    refused as "the query cannot be read: 'NoneType' object is not iterable"."""
+    query = f"DESCRIBE * WHERE {{ VALUES ?thing {{ <{ID}substance/fentanyl> }} }}"
+    reply = server.get("/sparql", "application/n-triples", query=query)
+    assert reply.status == 200, reply.text
+    assert (
+        f"<{ID}substance/fentanyl> <{KG}analogueOf>" in reply.text
+        or f"<{ID}substance/fentanyl> " in reply.text
+    )
+    # still read whole by the guard: a graph the dataset does not hold is refused
+    elsewhere = server.get(
+        "/sparql", "application/n-triples", query="DESCRIBE * FROM <http://127.0.0.1:9/g> { ?s ?p ?o }"
+    )
+    assert elsewhere.status == 400 and "127.0.0.1:9" in elsewhere.text, elsewhere.text
+
+
 def test_rdflib_sparqlstore_on_the_union_and_on_one_named_graph(server, countries, store) -> None:
     fentanyl = URIRef(f"{ID}substance/fentanyl")
     for method in ("GET", "POST", "POST_FORM"):

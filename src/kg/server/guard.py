@@ -345,13 +345,16 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
         if isinstance(node, CompValue) and node.name == "DatasetClause":
-            _named_whole(node["default"] if "default" in node else node["named"], graphs, declared)
+            clause = ("FROM", node["default"]) if "default" in node else ("FROM NAMED", node["named"])
+            _named_whole(*clause, graphs, declared)
         if isinstance(node, CompValue) and node.name == "Function":
             _only_casts(node["iri"], declared)
         if predicates is not None and isinstance(node, CompValue) and node.name == "TriplesBlock":
             for triples in node["triples"]:
                 for predicate in list(triples)[1::3]:  # each block is flat: subject, predicate, object …
                     _only_held(predicate, declared, predicates)
+    if parsed[1].name == "DescribeQuery" and "var" not in parsed[1]:
+        parsed[1]["var"] = []  # DESCRIBE *: rdflib's algebra reads its variables, which it left out
     try:
         query = algebra.translateQuery(parsed).algebra
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
@@ -369,7 +372,9 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     return Reading(FORMS[query.name], default, named)
 
 
-def _named_whole(written: object, graphs: frozenset[str], declared: dict[str, list[str]]) -> None:
+def _named_whole(
+    clause: str, written: object, graphs: frozenset[str], declared: dict[str, list[str]]
+) -> None:
     """Refuse a dataset clause that does not name one of the dataset's graphs whole: by its IRI as
     written, or by a prefixed name (under every declaration of its prefix, each an absolute IRI, as the
     guard has it of every prefix), which every store joins to its local part alike. A relative IRI is
@@ -381,7 +386,7 @@ def _named_whole(written: object, graphs: frozenset[str], declared: dict[str, li
     if not all(meaning in graphs for meaning in _meanings(written, declared)):
         shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
         raise Refused(
-            f"FROM {shown}: name one of the dataset's graphs in FROM and FROM NAMED by its whole IRI or a"
+            f"{clause} {shown}: name one of the dataset's graphs in FROM and FROM NAMED by its whole IRI or a"
             f" prefixed name: {', '.join(sorted(graphs))}"
         )
 
