@@ -267,6 +267,78 @@ def test_clients_that_never_read_their_answers_do_not_hold_every_thread(exposed)
     assert alive(exposed)
 
 
+def test_one_client_never_reading_leaves_threads_for_others_before_the_idle_timeout(exposed) -> None:
+    """Eight connections of one address, each asking for a large answer many times in one go and never
+    reading, held every HTTP thread until the idle timeout's cleanup closed them (about 12 s with the
+    default timeout), and again as soon as they came back. A client whose answers have stopped moving
+    (for a quarter of the idle timeout) may hold a quarter of the threads; the answers that began to
+    wait after those are cut."""
+    parsed = urllib.parse.urlsplit(exposed.base)
+    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
+    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
+    assert answer.status == 200
+    ahead = (24 << 20) // len(answer.body) + 1  # past the 16 MB mark on each connection
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+    readers = []
+    try:
+        started = time.monotonic()
+        for _ in range(8):
+            reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.bind((ATTACKER, 0))
+            reader.connect((parsed.hostname, parsed.port))
+            reader.sendall(request * ahead)
+            readers.append(reader)
+        time.sleep(1.5)  # each connection's thread writes past the mark and waits, stuck
+        waited = bystander_waits(exposed)
+        asked_after = time.monotonic() - started - waited
+        assert asked_after < IDLE_TIMEOUT, "asked too late to tell: the idle timeout's cleanup may have run"
+        assert waited < 2.0
+    finally:
+        for reader in readers:
+            reader.close()
+    assert alive(exposed)
+
+
+def test_one_client_reading_slowly_on_many_connections_is_never_cut(exposed) -> None:
+    """Answers that wait past the high-water mark while their client reads them, however slowly, keep
+    moving: four connections of one address, each asking many large answers in one go and reading
+    them in small steps, get every answer whole."""
+    parsed = urllib.parse.urlsplit(exposed.base)
+    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
+    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
+    assert answer.status == 200
+    ahead = (40 << 20) // len(answer.body) + 1  # well past the 16 MB mark on each connection
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+    received: list[bytes] = []
+
+    def read_slowly() -> None:
+        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        reader.bind((ATTACKER, 0))
+        reader.connect((parsed.hostname, parsed.port))
+        reader.sendall(request * ahead)
+        reader.settimeout(30)
+        chunks = []
+        wanted = ahead * len(answer.body)
+        while (got := sum(map(len, chunks))) < wanted:
+            chunk = reader.recv(256 << 10)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            time.sleep(0.05 if got < wanted / 2 else 0.01)
+        reader.close()
+        received.append(b"".join(chunks))
+
+    readers = [threading.Thread(target=read_slowly) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(120)
+    assert [whole.count(b"HTTP/1.1 200 OK") for whole in received] == [ahead] * 4
+    assert alive(exposed)
+
+
 # A chart of 500 rows of a query of its own: about a second of the web process's CPU to draw.
 CHART = (
     "SELECT ?d ?v ?k WHERE { ?s ?p ?o BIND(STR(1000 + STRLEN(STR(?s)) * 7 + STRLEN(STR(?o))) AS ?d)"

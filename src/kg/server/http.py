@@ -15,17 +15,23 @@ Nor does waitress close a connection with a request under way, however long its
 answer waits to be read: past 16 MB of unsent output the thread writing it waits
 for the client, so a few clients asking for large answers and never reading held
 every thread. Here output that has not moved for the idle timeout closes the
-connection, which wakes its thread.
+connection, which wakes its thread; and before that, one client whose answers have
+stopped moving may hold only a quarter of the threads: the answers that began to
+wait after those are cut (their output dropped, their connections closed), so that
+one address never reading does not hold every thread until the idle timeout. A
+client that reads, however slowly, is never cut.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from typing import Any
 
-from waitress.channel import HTTPChannel
+from waitress.buffers import OverflowableBuffer
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
@@ -71,6 +77,12 @@ class ShapedChannel(HTTPChannel):
     output_waiting = 0.0  # when a cleanup pass first saw output waiting to be sent (0: none waits)
     output_moved = 0.0  # when output was last sent
     client: str | None = None  # the client this connection counts for, its key worked out once
+    moved = 0.0  # when output was last sent, on the monotonic clock
+    output_waits = 2  # threads that may wait at once for one client that does not read (a quarter)
+    stuck_after = 2.5  # seconds without output moving that make a waiting answer stuck
+    waiting: dict[str | None, dict[ShapedChannel, float]]  # the server's connections waiting, since when
+    waiting_lock: threading.Lock
+    cut = False  # an answer was cut: the connection is closed by the next cleanup pass
 
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
@@ -97,7 +109,64 @@ class ShapedChannel(HTTPChannel):
         sent: bool = super()._flush_some(do_close=do_close)  # type: ignore[misc]  # private, not in the stubs
         if sent:
             self.output_moved = time.time()
+            self.moved = time.monotonic()
         return sent
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        """Past the high-water mark the writing thread waits for the client to read (as waitress's own,
+        called with the output's lock held). While it waits, a client whose answers have not moved for
+        `stuck_after` seconds on more threads than `output_waits` has the latest of them cut: a client
+        that reads, however slowly, is never cut."""
+        if self.total_outbufs_len <= self.adj.outbuf_high_watermark:
+            return
+        with self.outbuf_lock:
+            _, failed = self._flush_exception(self._flush_some, do_close=False)  # type: ignore[attr-defined]
+            if failed:  # the loop's thread decides what follows (a close, most likely)
+                self.server.pull_trigger()
+                self.outbuf_lock.wait()
+                return
+            since = time.monotonic()
+            with self.waiting_lock:
+                self.waiting.setdefault(self.client, {})[self] = since
+            try:
+                while self.connected and self.total_outbufs_len > self.adj.outbuf_high_watermark:
+                    self.server.pull_trigger()
+                    self.outbuf_lock.wait(self.stuck_after / 2)
+                    if self._crowded(since):
+                        self._cut()
+            finally:
+                with self.waiting_lock:
+                    waiting = self.waiting[self.client]
+                    del waiting[self]
+                    if not waiting:
+                        del self.waiting[self.client]
+
+    def _crowded(self, since: float) -> bool:
+        """Whether this connection's output has not moved for `stuck_after` seconds and as many of
+        its client's connections, stuck too, began waiting before it as may wait (the exempt proxy's
+        never: it carries everyone's)."""
+        now = time.monotonic()
+        if self.client is None or now - max(since, self.moved) < self.stuck_after:
+            return False
+        with self.waiting_lock:
+            ahead = sum(
+                1
+                for other, began in self.waiting[self.client].items()
+                if other is not self
+                and (began, id(other)) < (since, id(self))
+                and now - max(began, other.moved) >= self.stuck_after
+            )
+        return ahead >= self.output_waits
+
+    def _cut(self) -> None:
+        """Drop the unsent output and end the answer: its thread is free at once, and the connection
+        is closed on the loop's thread by the next cleanup pass."""
+        for outbuf in self.outbufs:
+            outbuf.close()
+        self.outbufs = [OverflowableBuffer(self.adj.outbuf_overflow)]
+        self.total_outbufs_len = self.current_outbuf_count = 0
+        self.cut = self.will_close = True
+        raise ClientDisconnected
 
     def stalled(self, now: float, deadline: float) -> bool:
         """Whether output has waited to be sent, and none of it gone, for `deadline` seconds."""
@@ -121,7 +190,7 @@ def _maintenance(listener: BaseWSGIServer) -> Any:
         for channel in list(channels.values()):
             if not isinstance(channel, ShapedChannel):
                 continue
-            if channel.stalled(now, listener.adj.channel_timeout):
+            if channel.cut or channel.stalled(now, listener.adj.channel_timeout):
                 channel.handle_close()
             elif channel.overdue(now):
                 channel.will_close = True
@@ -156,6 +225,10 @@ def create_server(
             "request_deadline": request_deadline,
             "per_address": per_address,
             "exempt": options.get("trusted_proxy"),
+            "output_waits": max(1, server.adj.threads // 4),
+            "stuck_after": server.adj.channel_timeout / 4,
+            "waiting": {},
+            "waiting_lock": threading.Lock(),
         },
     )
     for listener in sockets.values():
