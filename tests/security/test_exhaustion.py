@@ -237,27 +237,40 @@ def served_again(server: RunningServer, source: str, seconds: float) -> bool:
 WHOLE = "SELECT * WHERE { ?s ?p ?o } # the whole graph, cached after its first answer"
 
 
+def large_answers(server: RunningServer, megabytes: int) -> tuple[int, Callable[[int], socket.socket]]:
+    """How many times a connection asks the whole graph's (cached) answer, and a way to open such a
+    connection of the attacker with the given receive buffer: it asks again and again in one go, past
+    `megabytes` of answers (past waitress's 16 MB high-water mark the thread writing them waits for
+    the client)."""
+    parsed = urllib.parse.urlsplit(server.base)
+    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
+    answer = server.get(target, "application/sparql-results+json", source=ATTACKER)
+    assert answer.status == 200
+    ahead = (megabytes << 20) // len(answer.body) + 1
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n"
+    last = (request + "Connection: close\r\n\r\n").encode()  # the server closes once it is answered
+
+    def connect(receive_buffer: int) -> socket.socket:
+        connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        connection.bind((ATTACKER, 0))
+        connection.connect((parsed.hostname, parsed.port))
+        connection.sendall((request + "\r\n").encode() * (ahead - 1) + last)
+        return connection
+
+    return ahead, connect
+
+
 def test_clients_that_never_read_their_answers_do_not_hold_every_thread(exposed) -> None:
     """Connections that ask for a large cached answer many times in one go and never read: once a
     connection's unsent output passes waitress's high-water mark (16 MB), the thread writing it waits
     for it to drain, and waitress's idle cleanup passes over a connection with a request under way.
     Ten such connections held all eight HTTP threads, and no page answered, for as long as they stayed
     open. A connection whose output has not moved for the idle timeout is closed."""
-    parsed = urllib.parse.urlsplit(exposed.base)
-    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
-    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
-    assert answer.status == 200
-    ahead = (24 << 20) // len(answer.body) + 1  # past the 16 MB mark on each connection
-    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
-    readers = []
+    _, connect = large_answers(exposed, 24)
+    readers: list[socket.socket] = []
     try:
-        for _ in range(10):
-            reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            reader.bind((ATTACKER, 0))
-            reader.connect((parsed.hostname, parsed.port))
-            reader.sendall(request * ahead)
-            readers.append(reader)
+        readers.extend(connect(4096) for _ in range(10))
         # Past the idle timeout and a cleanup pass (every IDLE_TIMEOUT / 2 s), with room for a busy machine.
         time.sleep(3 * IDLE_TIMEOUT + 4)
         assert bystander_waits(exposed) < 2.0
@@ -273,22 +286,11 @@ def test_one_client_never_reading_leaves_threads_for_others_before_the_idle_time
     default timeout), and again as soon as they came back. A client whose answers have stopped moving
     (for a quarter of the idle timeout) may hold a quarter of the threads; the answers that began to
     wait after those are cut."""
-    parsed = urllib.parse.urlsplit(exposed.base)
-    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
-    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
-    assert answer.status == 200
-    ahead = (24 << 20) // len(answer.body) + 1  # past the 16 MB mark on each connection
-    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
-    readers = []
+    _, connect = large_answers(exposed, 24)
+    readers: list[socket.socket] = []
     try:
         started = time.monotonic()
-        for _ in range(8):
-            reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            reader.bind((ATTACKER, 0))
-            reader.connect((parsed.hostname, parsed.port))
-            reader.sendall(request * ahead)
-            readers.append(reader)
+        readers.extend(connect(4096) for _ in range(8))
         time.sleep(1.5)  # each connection's thread writes past the mark and waits, stuck
         waited = bystander_waits(exposed)
         asked_after = time.monotonic() - started - waited
@@ -304,29 +306,16 @@ def test_one_client_reading_slowly_on_many_connections_is_never_cut(exposed) -> 
     """Answers that wait past the high-water mark while their client reads them, however slowly, keep
     moving: four connections of one address, each asking many large answers in one go and reading
     them in small steps, get every answer whole."""
-    parsed = urllib.parse.urlsplit(exposed.base)
-    target = "/sparql?" + urllib.parse.urlencode({"query": WHOLE})
-    answer = exposed.get(target, "application/sparql-results+json", source=ATTACKER)
-    assert answer.status == 200
-    ahead = (40 << 20) // len(answer.body) + 1  # well past the 16 MB mark on each connection
-    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+    ahead, connect = large_answers(exposed, 40)  # well past the 16 MB mark on each connection
     received: list[bytes] = []
 
     def read_slowly() -> None:
-        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        reader.bind((ATTACKER, 0))
-        reader.connect((parsed.hostname, parsed.port))
-        reader.sendall(request * ahead)
-        reader.settimeout(30)
-        chunks = []
-        wanted = ahead * len(answer.body)
-        while (got := sum(map(len, chunks))) < wanted:
-            chunk = reader.recv(256 << 10)
-            if not chunk:
-                break
+        reader = connect(65536)
+        reader.settimeout(60)
+        chunks: list[bytes] = []
+        while chunk := reader.recv(256 << 10):  # to the end: the last request closes the connection
             chunks.append(chunk)
-            time.sleep(0.05 if got < wanted / 2 else 0.01)
+            time.sleep(0.05 if len(chunks) < 80 else 0.01)  # about 5 MB/s, then faster
         reader.close()
         received.append(b"".join(chunks))
 
