@@ -361,8 +361,14 @@ def test_a_request_cannot_write_lines_or_terminal_controls_into_the_log(server) 
         ('SELECT *\r\nWHERE { ?s ?p "\\u0041\\u0041" . ?s ?p "abc }', '"abc'),
         # after a string's escape of the other quote, which the engine reads as the quote itself
         ('SELECT * WHERE { ?s ?p "it\\\'s" . ?s ?p ?o ?x }', "?x }"),
+        # a SERVICE the guard refuses, at its keyword, spelt with an escape too (it had no place)
+        ("SELECT * WHERE {\n\n  SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE"),
+        (
+            'SELECT * WHERE { ?s ?p "\\u0041" .\n  ?s ?p ?o \\u0053ERVICE <http://127.0.0.1:9/> {} }',
+            "\\u0053",
+        ),
     ],
-    ids=["engine", "guard", "guard-crlf", "other-quote"],
+    ids=["engine", "guard", "guard-crlf", "other-quote", "service", "service-escaped"],
 )
 def test_a_syntax_error_is_placed_in_the_text_the_client_sent(server, query: str, at: str) -> None:
     """Positions were of the text with its escapes expanded: an error after six `\\u0041` was said

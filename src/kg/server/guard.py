@@ -270,6 +270,14 @@ def _is_iri(text: str) -> bool:
     return True
 
 
+def _keyword_before(text: str, word: str, end: int) -> int:
+    """Where the last keyword `word` before `end` starts (the first of a pattern that ends there and
+    holds none other: the parser reads an inner one first), else 0."""
+    return max(
+        (t.start for t in each_token(text[:end]) if t.kind == "word" and t.text.upper() == word), default=0
+    )
+
+
 def _place(text: str, offset: int) -> tuple[int, int]:
     """The line and column (from 1) of a character of the text."""
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
@@ -325,8 +333,9 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
 
     try:
         parsed = _parser().parseQuery(text)
-    except _ServiceMet:
-        raise Refused(SERVICE_REFUSED) from None
+    except _ServiceMet as met:
+        line, column = _place(text, _keyword_before(text, "SERVICE", met.args[0]))
+        raise Refused(f"query:{line}:{column}: {SERVICE_REFUSED}", 400, line, column) from None
     except MemoryError:
         raise  # the worker's memory limit, answered as such, never as a syntax error
     except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
@@ -447,7 +456,7 @@ def _meanings(written: object, declared: dict[str, list[str]]) -> list[str]:
 
 class _ServiceMet(Exception):
     """Raised by the parser the moment it has read a SERVICE pattern (not a ParseException, so the
-    parser cannot backtrack past it)."""
+    parser cannot backtrack past it), with the offset where the pattern ends."""
 
 
 def _parser() -> ModuleType:
@@ -461,7 +470,7 @@ def _parser() -> ModuleType:
     from rdflib.plugins.sparql import parser
 
     def refuse(instring: str, loc: int, tokens: object) -> object:
-        raise _ServiceMet
+        raise _ServiceMet(loc)  # where the pattern ends
 
     parser.ServiceGraphPattern.postParse = refuse  # type: ignore[method-assign,assignment]  # the hook described above
     return parser

@@ -145,8 +145,11 @@ def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
     stores resolve a relative `FROM <private//../data>` against a BASE otherwise than rdflib does.
     """
     graphs, default, named = client.graphs, client.default, client.named
-    text = guard.canonical(text)
-    reading = guard.read(text, graphs, client.predicates)
+    sent, text = text, guard.canonical(text)
+    try:
+        reading = guard.read(text, graphs, client.predicates)
+    except guard.Refused as refused:  # placed in the canonical text: moved to the one sent
+        raise guard.placed(refused, sent) from None
     if default or named:
         for iri in default + named:
             if iri not in graphs:
