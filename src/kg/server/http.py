@@ -24,6 +24,7 @@ client that reads, however slowly, is never cut.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -160,7 +161,7 @@ class ShapedChannel(HTTPChannel):
 
     def _cut(self) -> None:
         """Drop the unsent output and end the answer: its thread is free at once, and the connection
-        is closed on the loop's thread by the next cleanup pass."""
+        is shut down by the next cleanup pass."""
         for outbuf in self.outbufs:
             outbuf.close()
         self.outbufs = [OverflowableBuffer(self.adj.outbuf_overflow)]
@@ -179,9 +180,12 @@ class ShapedChannel(HTTPChannel):
 
 def _maintenance(listener: BaseWSGIServer) -> Any:
     """waitress's cleanup pass, also closing connections whose request is overdue, and those whose
-    output has not moved for the idle timeout. Such a connection's socket never becomes writable, and
-    waitress acts on `will_close` only when it writes, so it is closed here, on the loop's own thread;
-    closing it wakes the thread waiting for its output to drain."""
+    output has not moved for the idle timeout or whose answer was cut. Such a connection's socket
+    never becomes writable, and waitress acts on `will_close` only when it writes, so it is shut down
+    here: the loop then sees it hung up and closes it, which wakes the thread waiting for its output.
+    Not closed here: this pass runs while the loop gathers what to watch, so a socket closed now left
+    its number watched, and a connection accepted in the same round took that number and was closed
+    for the old one's event (a bystander's connection reset)."""
     idle_cleanup = listener.maintenance
 
     def maintenance(now: float) -> None:
@@ -191,7 +195,9 @@ def _maintenance(listener: BaseWSGIServer) -> Any:
             if not isinstance(channel, ShapedChannel):
                 continue
             if channel.cut or channel.stalled(now, listener.adj.channel_timeout):
-                channel.handle_close()
+                channel.will_close = True
+                with contextlib.suppress(OSError, AttributeError):  # already gone (its socket None)
+                    channel.socket.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
             elif channel.overdue(now):
                 channel.will_close = True
 
