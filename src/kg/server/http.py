@@ -121,7 +121,9 @@ class ShapedChannel(HTTPChannel):
         if self.total_outbufs_len <= self.adj.outbuf_high_watermark:
             return
         with self.outbuf_lock:
-            _, failed = self._flush_exception(self._flush_some, do_close=False)  # type: ignore[attr-defined]
+            _, failed = self._flush_exception(  # type: ignore[attr-defined]  # private, not in the stubs
+                self._flush_some, do_close=False
+            )
             if failed:  # the loop's thread decides what follows (a close, most likely)
                 self.server.pull_trigger()
                 self.outbuf_lock.wait()
@@ -196,8 +198,9 @@ def _maintenance(listener: BaseWSGIServer) -> Any:
                 continue
             if channel.cut or channel.stalled(now, listener.adj.channel_timeout):
                 channel.will_close = True
-                with contextlib.suppress(OSError, AttributeError):  # already gone (its socket None)
-                    channel.socket.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+                if channel.socket is not None:  # None: gone already
+                    with contextlib.suppress(OSError):  # closed by the client meanwhile
+                        channel.socket.shutdown(socket.SHUT_RDWR)
             elif channel.overdue(now):
                 channel.will_close = True
 
