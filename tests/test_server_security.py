@@ -327,6 +327,21 @@ def test_a_search_or_a_name_longer_than_the_index_searches_is_refused_at_once(se
     assert "did you mean" not in named.text
 
 
+def test_a_request_the_http_server_refuses_itself_is_logged_too(server) -> None:
+    """A request waitress answers alone (bad bytes in its path) had no line in the access log, which
+    promises one per request."""
+    import socket
+
+    address = urllib.parse.urlsplit(server.base)
+    with socket.create_connection((address.hostname, address.port)) as connection:
+        connection.sendall(b"GET /REFUSED-ITSELF\xc2\x85 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 400")
+    deadline = time.monotonic() + 10
+    while not re.search(r"REFUSED-ITSELF.* 400 \d+ \d+ms\n", server.log.read_text("utf-8", errors="replace")):
+        assert time.monotonic() < deadline, "the request was logged"
+        time.sleep(0.1)
+
+
 def test_a_request_cannot_write_lines_or_terminal_controls_into_the_log(server) -> None:
     """The access log wrote the path as waitress decoded it: `%0a` began a forged line of its own, and
     an escape sequence reached the operator's terminal."""

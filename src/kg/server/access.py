@@ -39,7 +39,11 @@ def access_log(app: WsgiApp) -> WsgiApp:
         finally:
             path = environ.get("PATH_INFO", "") + (f"?{q}" if (q := environ.get("QUERY_STRING")) else "")
             elapsed = (time.perf_counter() - started) * 1000
-            method = str(environ.get("REQUEST_METHOD"))
-            log.info("%s %s %s %d %.0fms", shown(method), shown(path[:300]), status[0], size, elapsed)
+            log_request(str(environ.get("REQUEST_METHOD")), path, status[0], size, elapsed)
 
     return logged
+
+
+def log_request(method: str, path: str, status: str, size: int, elapsed_ms: float) -> None:
+    """The request's one line: what the app answered, and what the HTTP server refused itself."""
+    log.info("%s %s %s %d %.0fms", shown(method), shown(path[:300]), status, size, elapsed_ms)

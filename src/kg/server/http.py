@@ -37,6 +37,7 @@ from waitress.server import BaseWSGIServer
 from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
 
+from .access import log_request
 from .admission import client_key
 from .headers import security_headers
 
@@ -64,6 +65,11 @@ class ShapedErrorTask(ErrorTask):
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
+        # logged as the app's answers are: waitress answers these alone
+        started = getattr(self.channel, "request_started", 0.0)
+        path = getattr(request, "request_uri", None) or "-"  # as sent: it may be what could not be read
+        elapsed = (time.time() - started) * 1000 if started else 0.0
+        log_request(getattr(request, "command", None) or "-", path, str(error.code), len(body), elapsed)
 
 
 class ShapedChannel(HTTPChannel):
