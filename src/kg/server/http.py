@@ -84,12 +84,11 @@ class ShapedChannel(HTTPChannel):
     output_waiting = 0.0  # when a cleanup pass first saw output waiting to be sent (0: none waits)
     output_moved = 0.0  # when output was last sent
     client: str | None = None  # the client this connection counts for, its key worked out once
-    moved = 0.0  # when output was last sent, on the monotonic clock
     output_waits = 2  # threads that may wait at once for one client that does not read (a quarter)
     stuck_after = 2.5  # seconds without output moving that make a waiting answer stuck
     waiting: dict[str | None, dict[ShapedChannel, float]]  # the server's connections waiting, since when
     waiting_lock: threading.Lock
-    cut = False  # an answer was cut: the connection is closed by the next cleanup pass
+    cut = False  # an answer was cut: the connection is shut down by the next cleanup pass
 
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
@@ -116,7 +115,6 @@ class ShapedChannel(HTTPChannel):
         sent: bool = super()._flush_some(do_close=do_close)  # type: ignore[misc]  # private, not in the stubs
         if sent:
             self.output_moved = time.time()
-            self.moved = time.monotonic()
         return sent
 
     def _flush_outbufs_below_high_watermark(self) -> None:
@@ -134,7 +132,7 @@ class ShapedChannel(HTTPChannel):
                 self.server.pull_trigger()
                 self.outbuf_lock.wait()
                 return
-            since = time.monotonic()
+            since = time.time()
             with self.waiting_lock:
                 self.waiting.setdefault(self.client, {})[self] = since
             try:
@@ -154,8 +152,8 @@ class ShapedChannel(HTTPChannel):
         """Whether this connection's output has not moved for `stuck_after` seconds and as many of
         its client's connections, stuck too, began waiting before it as may wait (the exempt proxy's
         never: it carries everyone's)."""
-        now = time.monotonic()
-        if self.client is None or now - max(since, self.moved) < self.stuck_after:
+        now = time.time()
+        if self.client is None or now - max(since, self.output_moved) < self.stuck_after:
             return False
         with self.waiting_lock:
             ahead = sum(
@@ -163,7 +161,7 @@ class ShapedChannel(HTTPChannel):
                 for other, began in self.waiting[self.client].items()
                 if other is not self
                 and (began, id(other)) < (since, id(self))
-                and now - max(began, other.moved) >= self.stuck_after
+                and now - max(began, other.output_moved) >= self.stuck_after
             )
         return ahead >= self.output_waits
 
