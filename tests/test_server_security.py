@@ -382,8 +382,14 @@ def test_a_request_cannot_write_lines_or_terminal_controls_into_the_log(server) 
             'SELECT * WHERE { ?s ?p "\\u0041" .\n  ?s ?p ?o \\u0053ERVICE <http://127.0.0.1:9/> {} }',
             "\\u0053",
         ),
+        # a graph the dataset does not hold, and a function no store should run: at the term refused
+        (
+            "PREFIX x: <http://127.0.0.1:9/>\nSELECT * FROM NAMED\n  <http://127.0.0.1:9/g> { ?s ?p ?o }",
+            "<http://127.0.0.1:9/g>",
+        ),
+        ('SELECT * WHERE { ?s ?p "\\u0041" .\n  BIND(<urn:f>(1) AS ?x) }', "<urn:f>"),
     ],
-    ids=["engine", "guard", "guard-crlf", "other-quote", "service", "service-escaped"],
+    ids=["engine", "guard", "guard-crlf", "other-quote", "service", "service-escaped", "from", "function"],
 )
 def test_a_syntax_error_is_placed_in_the_text_the_client_sent(server, query: str, at: str) -> None:
     """Positions were of the text with its escapes expanded: an error after six `\\u0041` was said

@@ -156,8 +156,11 @@ def test_a_dataset_clause_names_a_graph_by_its_whole_iri_or_a_prefixed_name_of_o
     ):
         refusal = refused(f"{base}SELECT * {clause} WHERE {{ ?s ?p ?o }}")
         assert refusal is not None and "name one of the dataset's graphs" in refusal.message, clause
-        # the refusal names the clause as written (FROM NAMED was said to be a FROM)
-        assert refusal.message.startswith(clause.rsplit(" ", 1)[0] + " "), refusal.message
+        # the refusal names the clause as written (FROM NAMED was said to be a FROM), at its term
+        line = base.count("\n") + 1
+        column = len(f"SELECT * {clause.rsplit(' ', 1)[0]} ") + 1
+        said = f"query:{line}:{column}: {clause.rsplit(' ', 1)[0]} "
+        assert refusal.message.startswith(said), refusal.message
     twice = f"PREFIX g: <{graphs}>\nPREFIX g: <{graphs}private/>\nSELECT * FROM g:data WHERE {{ ?s ?p ?o }}"
     assert refused(twice) is not None  # either declaration may be the one a store keeps
     for prefixed in ("PREFIX r: <./>\nSELECT * FROM r:data", "SELECT * FROM x:data"):  # relative, undeclared

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.query.run import shape_problem
-from kg.store.sparql import Token, code_runs, each_token, replace_tokens, tokens
+from kg.store.sparql import Token, code_runs, each_token, keyword, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -270,6 +270,29 @@ def _is_iri(text: str) -> bool:
     return True
 
 
+def _at_term(why: str, text: str, written: object, *, called: bool) -> Refused:
+    """The refusal `why`, placed at the first token that spells `written` (an IRI as written, or a
+    prefixed name) after a FROM (or, `called`, before an opening bracket), where one does."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(written, CompValue):  # a prefixed name
+        spelt = f"{written.get('prefix') or ''}:{written.get('localname') or ''}"
+    else:
+        spelt = f"<{written}>"
+    found = tokens(text)
+    for before, token, after in zip([None, *found], found, [*found[1:], None], strict=True):
+        if token.text != spelt:
+            continue
+        if called and after is not None and after.text == "(":
+            break
+        if not called and before is not None and keyword(before) in ("FROM", "NAMED"):
+            break
+    else:
+        return Refused(why)
+    line, column = _place(text, token.start)
+    return Refused(f"query:{line}:{column}: {why}", 400, line, column)
+
+
 def _keyword_before(text: str, word: str, end: int) -> int:
     """Where the last keyword `word` before `end` starts (the first of a pattern that ends there and
     holds none other: the parser reads an inner one first), else 0."""
@@ -354,10 +377,14 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
         if isinstance(node, CompValue) and node.name == "DatasetClause":
-            clause = ("FROM", node["default"]) if "default" in node else ("FROM NAMED", node["named"])
-            _named_whole(*clause, graphs, declared)
+            clause, written = (
+                ("FROM", node["default"]) if "default" in node else ("FROM NAMED", node["named"])
+            )
+            if why := _not_named_whole(clause, written, graphs, declared):
+                raise _at_term(why, text, written, called=False)
         if isinstance(node, CompValue) and node.name == "Function":
-            _only_casts(node["iri"], declared)
+            if why := _not_a_cast(node["iri"], declared):
+                raise _at_term(why, text, node["iri"], called=True)
         if predicates is not None and isinstance(node, CompValue) and node.name == "TriplesBlock":
             for triples in node["triples"]:
                 for predicate in list(triples)[1::3]:  # each block is flat: subject, predicate, object …
@@ -381,10 +408,10 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     return Reading(FORMS[query.name], default, named)
 
 
-def _named_whole(
+def _not_named_whole(
     clause: str, written: object, graphs: frozenset[str], declared: dict[str, list[str]]
-) -> None:
-    """Refuse a dataset clause that does not name one of the dataset's graphs whole: by its IRI as
+) -> str | None:
+    """Why to refuse a dataset clause that does not name one of the dataset's graphs whole: by its IRI as
     written, or by a prefixed name (under every declaration of its prefix, each an absolute IRI, as the
     guard has it of every prefix), which every store joins to its local part alike. A relative IRI is
     resolved against a BASE otherwise by rdflib than by RFC 3986's stores (`FROM <private//../data>` was
@@ -392,24 +419,26 @@ def _named_whole(
     protocol's graph parameters)."""
     from rdflib import URIRef
 
-    if not all(meaning in graphs for meaning in _meanings(written, declared)):
-        shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
-        raise Refused(
-            f"{clause} {shown}: name one of the dataset's graphs in FROM and FROM NAMED by its whole IRI or a"
-            f" prefixed name: {', '.join(sorted(graphs))}"
-        )
+    if all(meaning in graphs for meaning in _meanings(written, declared)):
+        return None
+    shown = str(written) if isinstance(written, URIRef) else "a prefixed name"
+    return (
+        f"{clause} {shown}: name one of the dataset's graphs in FROM and FROM NAMED by its whole IRI or a"
+        f" prefixed name: {', '.join(sorted(graphs))}"
+    )
 
 
-def _only_casts(written: object, declared: dict[str, list[str]]) -> None:
-    """Refuse a function named by an IRI unless it is an XSD cast: it runs whatever the store behind has
-    under that name (Virtuoso's `bif:http_get` sent a request). Decided on the parse as written, where
-    the functions of an EXISTS pattern are still in place."""
+def _not_a_cast(written: object, declared: dict[str, list[str]]) -> str | None:
+    """Why to refuse a function named by an IRI unless it is an XSD cast: it runs whatever the store
+    behind has under that name (Virtuoso's `bif:http_get` sent a request). Decided on the parse as
+    written, where the functions of an EXISTS pattern are still in place."""
     for iri in _meanings(written, declared):
         if not iri.startswith(_XSD):
-            raise Refused(
+            return (
                 f"the function <{iri}> is refused: this endpoint calls only SPARQL's own functions and"
                 " XSD casts (a function named by an IRI runs whatever the store has under that name)"
             )
+    return None
 
 
 def _only_held(predicate: object, declared: dict[str, list[str]], predicates: frozenset[str]) -> None:
