@@ -305,7 +305,8 @@ def test_one_client_never_reading_leaves_threads_for_others_before_the_idle_time
 def test_one_client_reading_slowly_on_many_connections_is_never_cut(exposed) -> None:
     """Answers that wait past the high-water mark while their client reads them, however slowly, keep
     moving: four connections of one address, each asking many large answers in one go and reading
-    them in small steps, get every answer whole."""
+    them at 128 KB/s for a while, get every answer whole (one was cut: the server sent only once a
+    third of the socket's buffer was free, and the answer looked stuck between sends)."""
     ahead, connect = large_answers(exposed, 40)  # well past the 16 MB mark on each connection
     received: list[bytes] = []
 
@@ -313,9 +314,11 @@ def test_one_client_reading_slowly_on_many_connections_is_never_cut(exposed) -> 
         reader = connect(65536)
         reader.settimeout(60)
         chunks: list[bytes] = []
-        while chunk := reader.recv(256 << 10):  # to the end: the last request closes the connection
+        slow_until = time.monotonic() + 4 * IDLE_TIMEOUT / 4  # a quarter of the idle timeout, four times
+        while chunk := reader.recv(32 << 10 if time.monotonic() < slow_until else 1 << 20):  # to the end
             chunks.append(chunk)
-            time.sleep(0.05 if len(chunks) < 80 else 0.01)  # about 5 MB/s, then faster
+            if time.monotonic() < slow_until:
+                time.sleep(0.25)  # 128 KB/s: the loop sends only once a third of the socket's buffer is free
         reader.close()
         received.append(b"".join(chunks))
 

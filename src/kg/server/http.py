@@ -139,7 +139,10 @@ class ShapedChannel(HTTPChannel):
                 while self.connected and self.total_outbufs_len > self.adj.outbuf_high_watermark:
                     self.server.pull_trigger()
                     self.outbuf_lock.wait(self.stuck_after / 2)
-                    if self._crowded(since):
+                    # Send what the client has room for: the loop sends only once poll finds a third of
+                    # the socket's buffer free, so a client reading slowly looked stuck between sends.
+                    self._flush_exception(self._flush_some, do_close=False)  # type: ignore[attr-defined]  # private, not in the stubs
+                    if self.connected and self._crowded(since):
                         self._cut()
             finally:
                 with self.waiting_lock:
@@ -202,9 +205,10 @@ def _maintenance(listener: BaseWSGIServer) -> Any:
                 continue
             if channel.cut or channel.stalled(now, listener.adj.channel_timeout):
                 channel.will_close = True
-                if channel.socket is not None:  # None: gone already
+                held = channel.socket  # read once: a task thread may close the channel meanwhile
+                if held is not None:  # None: gone already
                     with contextlib.suppress(OSError):  # closed by the client meanwhile
-                        channel.socket.shutdown(socket.SHUT_RDWR)
+                        held.shutdown(socket.SHUT_RDWR)
             elif channel.overdue(now):
                 channel.will_close = True
 
