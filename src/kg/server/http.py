@@ -36,6 +36,7 @@ from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
+from waitress.utilities import InternalServerError
 
 from .access import log_request
 from .admission import client_key
@@ -65,6 +66,8 @@ class ShapedErrorTask(ErrorTask):
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
+        if isinstance(error, InternalServerError):
+            return  # the app's own failure: the access log's wrapper logged its request
         # logged as the app's answers are: waitress answers these alone
         started = getattr(self.channel, "request_started", 0.0)
         path = getattr(request, "request_uri", None) or "-"  # as sent: it may be what could not be read
