@@ -649,6 +649,17 @@ def test_a_special_value_in_a_bounded_decimal_column_names_its_line_and_column(
     assert message.startswith(f"{project_copy}/graph/{REPORT}/tables/{said}"), message
 
 
+def test_a_nan_in_an_integer_column_is_named_in_the_build_s_words(project_copy: Path, tmp_path: Path) -> None:
+    """It was named in Python's ("cannot convert NaN to integer ratio")."""
+    metadata = _table(project_copy).with_name(_table(project_copy).name + "-metadata.json")
+    text = metadata.read_text("utf-8")
+    metadata.write_text(text.replace('"base": "decimal", "minimum": 0', '"base": "integer"'), "utf-8")
+    message = _failed_build(project_copy, tmp_path, ",44100,", ",NaN,", TableError)
+    assert message.endswith(
+        "poppy-cultivation.csv:3:5 hectares: a NaN or an infinity is no value of its type"
+    )
+
+
 def test_a_control_character_in_a_text_cell_is_named_at_its_line(project_copy: Path, tmp_path: Path) -> None:
     """A text cell in a language was published with it (XML answers then malformed)."""
     message = _failed_build(project_copy, tmp_path, "Mexico, 2017", "Mexico,\x01 2017", TableError)

@@ -351,7 +351,14 @@ def _rows(
         words = str(error)  # csvw names the cell of a value against its column's bounds itself
         if data_file is None or not words.startswith(f"{data_file}:"):
             raise TableError(f"{metadata}: {words}") from None
-        raise TableError(words + _blank_line(table, data_file, dialect, words)) from None
+        named = _LINE.search(words[len(str(data_file)) :])  # the line csvw names
+        line = int(named.group(1)) if named else 0
+        if "cannot convert" in words and (cell := _special_cell(table, data_file, dialect, line)):
+            # Python's words ("cannot convert NaN to integer ratio"), where csvw has none of its own
+            raise TableError(
+                f"{data_file}:{line}{cell}: a NaN or an infinity is no value of its type"
+            ) from None
+        raise TableError(words + _blank_line(table, data_file, dialect, line)) from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
         said = (
@@ -457,10 +464,8 @@ def _unnamed_column(table: Table, data_file: Path, dialect: Any, said: str) -> T
     return TableError(f"{data_file}:{start}: {why}")
 
 
-def _blank_line(table: Table, data_file: Path, dialect: Any, words: str) -> str:
-    """ "; line N is blank" where csvw's words name a cell of a blank line: a row of empty cells."""
-    named = _LINE.search(words[len(str(data_file)) :])
-    line = int(named.group(1)) if named else 0
+def _blank_line(table: Table, data_file: Path, dialect: Any, line: int) -> str:
+    """ "; line N is blank" where `line` is a blank line: a row of empty cells."""
     for start, end, record in _records(table, data_file, dialect):
         if start <= line <= end and not any(cell.strip() for cell in record):
             return f"; line {line} is blank, a row of empty cells"
