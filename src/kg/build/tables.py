@@ -361,9 +361,7 @@ def _rows(
         raise TableError(words + _blank_line(table, data_file, dialect, line)) from None
     except ArithmeticError as error:  # NaN or INF against a decimal column's bounds, as csvw reads a record:
         line = rows[-1][1] + 1 if rows else dialect.skipRows + dialect.headerRowCount + 1  # the one after
-        said = (
-            str(warned[0].message) if warned else "a cell no decimal can be compared with"
-        )  # the last it gave
+        said = str(warned[0].message) if warned else "a cell no decimal can be compared with"
         cell = _special_cell(table, data_file, dialect, line) if data_file is not None else ""
         raise TableError(f"{data_file or metadata}:{line}{cell}: {said} ({type(error).__name__})") from None
     except OSError as error:
@@ -464,25 +462,27 @@ def _unnamed_column(table: Table, data_file: Path, dialect: Any, said: str) -> T
     return TableError(f"{data_file}:{start}: {why}")
 
 
+def _record_at(table: Table, data_file: Path, dialect: Any, line: int) -> list[str] | None:
+    """The cells of the record that holds `line` (a blank line's: none), or None where no record does."""
+    found = (record for start, end, record in _records(table, data_file, dialect) if start <= line <= end)
+    return next(found, None)
+
+
 def _blank_line(table: Table, data_file: Path, dialect: Any, line: int) -> str:
     """ "; line N is blank" where `line` is a blank line: a row of empty cells."""
-    for start, end, record in _records(table, data_file, dialect):
-        if start <= line <= end and not any(cell.strip() for cell in record):
-            return f"; line {line} is blank, a row of empty cells"
-    return ""
+    record = _record_at(table, data_file, dialect, line)
+    blank = record is not None and not any(cell.strip() for cell in record)
+    return f"; line {line} is blank, a row of empty cells" if blank else ""
 
 
 def _special_cell(table: Table, data_file: Path, dialect: Any, line: int) -> str:
     """Where in the record holding `line` a special value (NaN, INF, in any case) stands in a column of
     a decimal or integer type, which has none, as `:COLUMN NAME`; empty if none does."""
-    columns = table.tableSchema.columns
-    for start, end, record in _records(table, data_file, dialect):
-        if not start <= line <= end:
-            continue
-        for index, (cell, column) in enumerate(zip(record, columns, strict=False), start=1):
-            base = column.datatype.base if column.datatype is not None else "string"
-            if base in _DECIMAL_TYPES and _special(cell):
-                return f":{index} {column.name}"
+    record = _record_at(table, data_file, dialect, line) or []
+    for index, (cell, column) in enumerate(zip(record, table.tableSchema.columns, strict=False), start=1):
+        base = column.datatype.base if column.datatype is not None else "string"
+        if base in _DECIMAL_TYPES and _special(cell):
+            return f":{index} {column.name}"
     return ""
 
 

@@ -167,13 +167,12 @@ def _strings_end(text: str) -> None:
     what another reads as a string. So every quote the guard lets through starts a string that ends."""
     for token in each_token(text):  # the first refused stops the reading
         if token.kind == "unended" or (token.kind == "punct" and token.text == "\\"):
-            line, column = _place(text, token.start)
             what = (
                 "a backslash outside a string or a name"
                 if token.kind == "punct"
                 else "a string that does not end (one in single quotes ends on its line)"
             )
-            raise Refused(f"query:{line}:{column}: {what}", 400, line, column)
+            raise _refused_at(what, text, token.start)
 
 
 def _quotes_alike(string: str) -> str:
@@ -209,13 +208,11 @@ def _less_than_kept_apart(text: str, found: list[Token]) -> None:
             and _is_value(previous)
             and any(character in token.text for character in "#'()")
         ):
-            line, column = _place(text, token.start)
-            raise Refused(
-                f"query:{line}:{column}: {token.text} may be read as less-than followed by code; write a"
+            raise _refused_at(
+                f"{token.text} may be read as less-than followed by code; write a"
                 " space after `<` for less-than, or put the IRI where no value stands before it",
-                400,
-                line,
-                column,
+                text,
+                token.start,
             )
         previous = token
 
@@ -258,8 +255,7 @@ def _names_make_iris(text: str, found: list[Token]) -> None:
             problem = None if _is_iri(whole) else f"makes <{whole}>, which is no IRI"
             made.add((prefix, local))
         if problem is not None:
-            line, column = _place(text, token.start)
-            raise Refused(f"query:{line}:{column}: the name {token.text} {problem}", 400, line, column)
+            raise _refused_at(f"the name {token.text} {problem}", text, token.start)
 
 
 def _is_iri(text: str) -> bool:
@@ -289,16 +285,19 @@ def _at_term(why: str, text: str, written: object, *, called: bool) -> Refused:
             break
     else:
         return Refused(why)
-    line, column = _place(text, token.start)
+    return _refused_at(why, text, token.start)
+
+
+def _refused_at(why: str, text: str, offset: int) -> Refused:
+    """The refusal `why`, at the line and column of `offset` in the text (`query:LINE:COLUMN: …`)."""
+    line, column = _place(text, offset)
     return Refused(f"query:{line}:{column}: {why}", 400, line, column)
 
 
 def _keyword_before(text: str, word: str, end: int) -> int:
     """Where the last keyword `word` before `end` starts (the first of a pattern that ends there and
     holds none other: the parser reads an inner one first), else 0."""
-    return max(
-        (t.start for t in each_token(text[:end]) if t.kind == "word" and t.text.upper() == word), default=0
-    )
+    return max((token.start for token in each_token(text[:end]) if keyword(token) == word), default=0)
 
 
 def _place(text: str, offset: int) -> tuple[int, int]:
@@ -314,21 +313,18 @@ def _names_cut_alike(text: str) -> None:
     for run in code_runs(text):
         local = _ESCAPE.sub("x", run.group().partition(":")[2])  # an escaped dot is no dot to cut at
         if local and _TWO_DOT_GROUPS.search(local):
-            line, column = _place(text, run.start())
-            raise Refused(
-                f"query:{line}:{column}: the name {run.group()!r} has dots in two places after its colon,"
+            raise _refused_at(
+                f"the name {run.group()!r} has dots in two places after its colon,"
                 " which SPARQL engines cut differently; write it as a full IRI",
-                400,
-                line,
-                column,
+                text,
+                run.start(),
             )
 
 
 def _codepoint(text: str, match: re.Match[str]) -> str:
     value = int(match.group(1) or match.group(2), 16)
     if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-        line, column = _place(text, match.start())
-        raise Refused(f"query:{line}:{column}: {match.group()} is not a character", 400, line, column)
+        raise _refused_at(f"{match.group()} is not a character", text, match.start())
     return chr(value)
 
 
@@ -357,8 +353,7 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     try:
         parsed = _parser().parseQuery(text)
     except _ServiceMet as met:
-        line, column = _place(text, _keyword_before(text, "SERVICE", met.args[0]))
-        raise Refused(f"query:{line}:{column}: {SERVICE_REFUSED}", 400, line, column) from None
+        raise _refused_at(SERVICE_REFUSED, text, _keyword_before(text, "SERVICE", met.args[0])) from None
     except MemoryError:
         raise  # the worker's memory limit, answered as such, never as a syntax error
     except Exception as error:  # noqa: BLE001 - whatever the parser cannot read is refused
