@@ -605,6 +605,15 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "stands beside a quoting excerpt",
     ),
     (
+        "context excerpt from a report the finding does not quote",
+        "INSERT DATA { id:finding\\/merida-efforts-increased kg:contextExcerpt id:excerpt\\/other-source-d ."
+        + _other_source_excerpt("d")
+        + " }",
+        "finding/merida-efforts-increased",
+        "ContextExcerptShape",
+        "stands in a report the fact quotes",
+    ),
+    (
         "calendar and fiscal years in one series",
         "DELETE { ?c kg:fromPeriod ?p } INSERT { ?c kg:fromPeriod id:period\\/2013 } "
         "WHERE { BIND(id:change\\/swb-heroin-seizures-2010-2015 AS ?c) ?c kg:fromPeriod ?p }",
