@@ -163,7 +163,8 @@ HEDGES: dict[tuple[str, str, int], list[tuple]] = {
         ("not a hedge", "'questions ... about how to address': a topic, not a quantity")
     ],
     ("introduction", "manufacture or diversion", 1): q(
-        CHINA_FLOWS + CHINA_SOURCES, "manufacture-or-diversion"
+        [fact for fact in CHINA_FLOWS + CHINA_SOURCES if "precursors-and-analogues" in fact],
+        "manufacture-or-diversion",
     ),
     ("kingpin-priorities", "generally", 1): q("finding/mexican-forces-seize-little", "generally"),
     ("merida-funding", "nearly", 1): q("observation/merida-initiative-funding-fy2008-fy2018", "nearly"),
@@ -192,7 +193,9 @@ HEDGES: dict[tuple[str, str, int], list[tuple]] = {
     ),
     ("question-fentanyl-effect", "may", 1): q("question/fentanyl-effect-on-poppy-and-markets", "possible"),
     ("question-lopez-obrador", "may", 1): q("question/lopez-obrador-policies", "possible"),
-    ("small-packages", "can", 1): q("finding/halting-synthetic-opioids-remains-substantial", "possible"),
+    ("small-packages", "can", 1): [
+        ("not a hedge", "'they can be shipped in small packages': what their potency allows, not a doubt")
+    ],
     ("swb-seizures-doubled", "more than", 1): q("change/swb-heroin-seizures-2010-2015", "more-than"),
     ("swb-seizures-fy2018", "exceeded", 1): q("observation/swb-heroin-seizures-fy2018-to-july", "more-than"),
     ("violence-sinaloa-guerrero", "some", 1): q("situation/sinaloa-guerrero-violence", "some"),

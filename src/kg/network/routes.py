@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -102,8 +103,20 @@ class Route:
 
     @property
     def origin_qualifiers(self) -> list[str]:
-        """How firm the source is about the origin ('primarily'): said of the source, not of this route."""
-        return sorted({q for leg in self.hops[0] for q in leg.origin_qualifiers}) if self.hops else []
+        """How firm the source is about the origin ('primarily'): said of the source, not of this route.
+        One said of some of the route's substances only names them ("manufacture or diversion (of
+        fentanyl analogues)"): a route drawn once for several flows lends no flow's word to another's
+        substance (clandestine-produced fentanyl is made in China, not made or diverted there)."""
+        first = self.hops[0] if self.hops else ()
+        said_of: dict[str, dict[str, str]] = defaultdict(dict)
+        for leg in first:
+            for qualifier in leg.origin_qualifiers:
+                said_of[qualifier][leg.substance] = leg.substance_label or leg.substance
+        every = {leg.substance for leg in first}
+        return sorted(
+            qualifier if set(of) == every else f"{qualifier} (of {', '.join(sorted(of.values()))})"
+            for qualifier, of in said_of.items()
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
