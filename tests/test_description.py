@@ -89,3 +89,16 @@ def test_the_counts_are_those_of_the_dump(built) -> None:
     assert {
         values[(p, VOID + "class")][0]: int(values[(p, VOID + "entities")][0]) for p in partitions
     } == classes
+
+
+def test_a_distribution_says_nothing_in_void(built) -> None:
+    """Every VoID property has the domain void:Dataset, so a reasoner makes whatever carries one a
+    dataset: a file's size in triples on its dcat:Distribution made the dump a void:Dataset. A
+    distribution's size is in bytes (`dcat:byteSize`); the dataset and its graphs count triples."""
+    values = described(built)
+    rdf_type = str(RDF.type)
+    distributions = {
+        s for (s, p), objects in values.items() if p == rdf_type and DCAT + "Distribution" in objects
+    }
+    assert distributions
+    assert [(s, p) for s, p in values if s in distributions and p.startswith(VOID)] == []

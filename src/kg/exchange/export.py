@@ -142,7 +142,6 @@ def export(
         media_type=FORMATS[output_format][0].media_type,
         compressed=compress,
         parts=[str(graph_iri(name)) for name in counts],
-        triples=sum(counts.values()),
     )
     write_output(path, data)
     written = description_path(path)
