@@ -14,6 +14,7 @@ import math
 import re
 import sys
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     """One searchable text of an entry: its kind (name, alternative name, definition, text)."""
 
@@ -107,7 +108,7 @@ def distinct_words(normalized: str) -> tuple[str, ...]:
     return tuple(sorted(set(map(sys.intern, normalized.split()))))
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """Everything the index knows of one IRI."""
 
@@ -185,16 +186,23 @@ class SearchResult:
 
 
 class SearchIndex:
-    """Entries by IRI, an inverted index of words, and a deletion neighbourhood for misspellings."""
+    """Entries by IRI, an inverted index of words, and a deletion neighbourhood for misspellings.
+
+    A word's postings are the numbers of its entries (their places in `numbered`) in an array of
+    4-byte integers: at a million triples sets of IRIs held 1.4 million references, about half of the
+    index's memory."""
 
     def __init__(self, entries: Iterable[Entry], instances: dict[str, list[str]] | None = None) -> None:
         self.entries = {entry.iri: entry for entry in entries if entry.fields}
+        self.numbered = list(self.entries.values())
         self.instances = instances or {}  # class IRI -> the IRIs of its instances
-        self.postings: dict[str, set[str]] = defaultdict(set)
-        for entry in self.entries.values():
+        numbers: dict[str, set[int]] = defaultdict(set)
+        for number, entry in enumerate(self.numbered):
             for item in entry.fields:
                 for word in item.words:
-                    self.postings[word].add(entry.iri)
+                    numbers[word].add(number)
+        self.postings = {word: array("I", sorted(found)) for word, found in numbers.items()}
+        del numbers
         self.vocabulary = sorted(self.postings)
         self.longest = max(map(len, self.vocabulary), default=0)
         self.neighbours: dict[str, set[str]] = defaultdict(set)
@@ -287,15 +295,15 @@ class SearchIndex:
 
     def _hits(
         self,
-        candidates: set[str],
+        candidates: set[int],
         query: str,
         variants: list[tuple[dict[str, float], float]],
         wanted: set[str],
         needed: int,
     ) -> list[Hit]:
         hits = []
-        for iri in candidates:
-            entry = self.entries[iri]
+        for number in candidates:
+            entry = self.numbered[number]
             if wanted and entry.kind not in wanted:
                 continue
             hit = self._score(entry, query, variants, needed)

@@ -130,8 +130,8 @@ def index_from_store(select: Select) -> SearchIndex:
     members: dict[str, set[str]] = defaultdict(set)  # a set: a list's `in` made a library's index quadratic
     for row in select(internal("search-types").text):
         classes[row["s"]].add(row["class"])
-        if row["s"] in entries:
-            members[row["class"]].add(row["s"])
+        if (named := entries.get(row["s"])) is not None:
+            members[row["class"]].add(named.iri)  # the entry's own string: one copy of each IRI held
     for iri, entry in entries.items():
         entry.kind = kind_for(classes[iri])
     instances = {
