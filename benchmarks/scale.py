@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -48,10 +49,12 @@ import pyoxigraph as ox
 from kg.build.tables import TableTriples, table_descriptions, table_triples
 from queries import median_ms  # benchmarks/queries.py, beside this script
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from jena import jena_classpath, shacl_command  # noqa: E402  (a module of the tests)
+
 PROJECT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/opioid-kg/id/"
 TOKEN = "SRCTOKEN"
-JENA_ENV = "/work/shared/tools/jena-env.sh"  # Debian's libapache-jena-java on the classpath
 COPIED = ("ontology", "graph", "sources", "queries")
 PREFIXES = {
     "kg": "https://w3id.org/opioid-kg/ontology#",
@@ -306,10 +309,10 @@ def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tu
             if not quad.graph_name.value.endswith("/shapes"):
                 out.write(f"{quad.triple} .\n".encode())
     report = split / "report.ttl"
-    java = (
-        f'source {JENA_ENV} >/dev/null 2>&1 && java -Xmx{int(limit_mb * 0.8)}m -cp "$JENA_CP" shacl.shacl '
-        f"validate --shapes {project / 'dist' / 'graphs' / 'shapes.ttl'} --data {data} > {report}"
-    )
+    # Debian's libapache-jena-java, as the tests and benchmarks/shacl_engines.py run it
+    command = shacl_command(jena_classpath(split), data, project / "dist" / "graphs" / "shapes.ttl")
+    command.insert(1, f"-Xmx{int(limit_mb * 0.8)}m")
+    java = f"{shlex.join(command)} > {shlex.quote(str(report))}"
     run = run_bounded(["bash", "-c", java], work, limit_s, limit_mb)
     results = report.read_text("utf-8").count("sh:ValidationResult") if report.exists() else -1
     return run, results
