@@ -309,6 +309,19 @@ def test_build_of_one_source_never_writes_over_the_project_build(project_copy: P
     assert sorted(path.name for path in (project_copy / ".kg" / "generations").iterdir()) == generations
 
 
+def test_an_unknown_source_among_many_names_the_closest_and_counts_the_rest(project_copy: Path) -> None:
+    """A library of hundreds of sources listed every id in the one line of the error."""
+    for number in range(1, 31):
+        (project_copy / "sources" / f"report-{number:02}").mkdir()
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--source", "report-7"])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert "no such source (the closest: report-07, " in line
+    named = line.split("the closest: ")[1].split(";")[0].split(", ")
+    assert len(named) <= 10 and len(set(named)) == len(named)
+    assert f"and {31 - len(named)} more, the folders under sources/)" in line
+
+
 @pytest.mark.parametrize(
     "source", ["nope", "../../escaped", "/tmp/kg-absolute-source", ".", "..", "", "two\nlines", "a\rb\x1b[2J"]
 )

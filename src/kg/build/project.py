@@ -12,6 +12,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from rdflib import Graph
@@ -26,6 +27,7 @@ METADATA_FILE = "source.ttl"
 # Sub-folder of graph/<id>/ or graph/common/ -> the named graph its Turtle files feed.
 CONCERNS = ("data", "provenance", "background")
 _SOURCE_ID = re.compile(r"[\w.~-]+")  # \w: letters and digits of any script, and "_"
+NAMED_SOURCES = 10  # ids an unknown source's error names
 
 
 @dataclass
@@ -65,6 +67,19 @@ def check_outputs_apart(root: Path, *outputs: Path) -> None:
                     None,
                     f"a build writes outside the folders it reads ({name}/): name another place",
                 )
+
+
+def no_such_source(root: Path, source: str, ids: list[str]) -> InputError:
+    """The error for an id that names none of the project's sources, in one line: every id where there
+    are few, else the closest and how many more (a library of hundreds listed them all)."""
+    if len(ids) <= NAMED_SOURCES:
+        known = f"one of: {', '.join(ids)}"
+    else:
+        likeness = {known: SequenceMatcher(None, source, known).ratio() for known in ids}
+        closest = sorted(ids, key=lambda known: (-likeness[known], known))[:NAMED_SOURCES]  # ties by id
+        more = len(ids) - len(closest)
+        known = f"the closest: {', '.join(closest)}; and {more} more, the folders under sources/"
+    return InputError(root / "sources" / source, None, None, f"no such source ({known})")
 
 
 def source_ids(root: Path) -> list[str]:
@@ -138,7 +153,7 @@ def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
     check_project(root)
     ids = source_ids(root)
     if source is not None and source not in ids:
-        raise InputError(root / "sources" / source, None, None, f"no such source (one of: {', '.join(ids)})")
+        raise no_such_source(root, source, ids)
     _check_graph_folders(root, ids)
     by_graph: dict[str, list[Path]] = {}
     for path in turtle_files(root / "ontology"):

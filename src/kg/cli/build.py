@@ -18,9 +18,8 @@ from kg.build.files_in_project import validate_in_project
 from kg.build.locate import SubjectIndex
 from kg.build.parallel import THREADS_VARIABLE
 from kg.build.parse_workers import ParsingFailed
-from kg.build.parsing import InputError
 from kg.build.pipeline import BuildResult, Unwritten, build, published_but, stop_exit, stop_reason
-from kg.build.project import check_project, input_files, source_ids
+from kg.build.project import check_project, input_files, no_such_source, source_ids
 from kg.build.serializations import SerializationFailed
 from kg.build.shown import SHOWN, SHOWN_VARIABLE
 from kg.build.sources import source_texts
@@ -150,12 +149,7 @@ def _one_source_outputs(
     check_project(context.project)
     known = source_ids(context.project)
     if source_id not in known:
-        raise InputError(
-            context.project / "sources" / source_id,
-            None,
-            None,
-            f"no such source (one of: {', '.join(known)})",
-        )
+        raise no_such_source(context.project, source_id, known)
     home = context.project / ".kg" / "sources" / source_id
     store_path = (
         context.store_path(store_spec, "kg build --source") if store_spec is not None else home / "store"
