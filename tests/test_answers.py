@@ -490,12 +490,33 @@ def test_17_evidence_quotes_the_report_verbatim_at_its_position(
     store: EmbeddedStore, project_root: Path
 ) -> None:
     report = next((project_root / "sources").glob("*/text.txt")).read_text("utf-8")
-    [row] = answer(store, "evidence")
+    [row] = [row for row in answer(store, "evidence") if row["role"] == "quote"]
     assert "44,100 hectares of opium poppy were cultivated in Mexico in 2017" in row["exact"]
     assert report[int(row["start"]) : int(row["end"])] == row["exact"]
     assert row["document"] == ID + "document/crs-2018-heroin-fentanyl-mexico"
     assert row["agency"] == ID + "organization/ondcp"
     assert row["agencyLabel"] == "Office of National Drug Control Policy"
+
+
+def test_17_evidence_names_the_table_and_row_a_fact_was_read_from(store: EmbeddedStore) -> None:
+    """A fact mapped from a table's row is shown with that row (its number, its table and the table's
+    file, and the report the table gives): the table's provenance was stored and shown nowhere."""
+    rows = answer(store, "evidence")
+    assert [row["role"] for row in rows] == ["row", "quote"]
+    [from_table] = [row for row in rows if row["role"] == "row"]
+    table = ID + "table/000_1bdfefaeb44abb70/poppy-cultivation"
+    assert (from_table["table"], from_table["tableRow"], from_table["rownum"]) == (
+        table,
+        table + "/row/2",
+        Decimal(2),
+    )
+    assert from_table["tableFile"] == "poppy-cultivation.csv"
+    assert from_table["document"] == ID + "document/crs-2018-heroin-fentanyl-mexico"
+    assert from_table["agency"] == ID + "organization/ondcp"
+    assert "exact" not in from_table
+    # a fact no table gives has no such row
+    curated = answer(store, "evidence", fact=ID + "change/swb-heroin-seizures-fy2015-fy2016")
+    assert {row["role"] for row in curated} == {"quote", "context"}
 
 
 def test_17_a_flow_cites_two_excerpts_and_a_background_fact_its_document(store: EmbeddedStore) -> None:

@@ -113,3 +113,34 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> Non
     rows = [{"row": 1, "values": {"label": formula, "n": "-5", "note": "@sum"}, "evidence": []}]
     written = list(csv.reader(io.StringIO(_csv(["label", "n", "note"], rows))))
     assert written[1][:4] == ["1", "'" + formula, "-5", "'@sum"]
+
+
+def test_the_download_names_its_own_columns_apart_from_the_answer_s(built, tmp_path: Path) -> None:
+    """A question with a column called `row` (the `evidence` question's table row) or `evidence_quote`
+    gave a CSV with two columns of one name, the answer's hiding the download's own."""
+    from kg.server import ServerConfig, create_app
+
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "own-names.rq").write_text(
+        "#+ summary: Columns named as the download's own\n"
+        "#+ description: Which columns does the download name apart?\n"
+        "#+ answer: select\n"
+        "#+ tags: [test]\n"
+        "SELECT ?row ?evidence_quote ?fact WHERE {\n"
+        "  BIND (<https://w3id.org/opioid-kg/id/observation/mx-poppy-cultivation-2017> AS ?fact)\n"
+        '  BIND ("the answer\'s row" AS ?row) BIND ("the answer\'s quote" AS ?evidence_quote)\n'
+        "}\n",
+        "utf-8",
+    )
+    app = create_app(ServerConfig(store=str(built.store_path), project=tmp_path, built=built.dist, workers=1))
+    try:
+        reply = app.test_client().get("/api/queries/own-names/evidence")
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        header, *lines = list(csv.reader(io.StringIO(reply.get_data(as_text=True))))
+        assert len(set(header)) == len(header), header
+        [line] = [dict(zip(header, values, strict=True)) for values in lines]
+        assert (line["row"], line["evidence_quote"]) == ("the answer's row", "the answer's quote")
+        assert line["_row"] == "1"
+        assert "44,100 hectares" in line["_evidence_quote"]
+    finally:
+        app.extensions["kg"].close()

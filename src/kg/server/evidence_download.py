@@ -94,13 +94,22 @@ def _with_evidence(data: dict[str, Any], state: Services) -> tuple[list[str], li
 def _csv(variables: list[str], rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    # Named apart from the answer's own columns, which may be called agency, fact or excerpt too.
-    writer.writerow(["row", *variables, *(f"evidence_{column}" for column in COLUMNS)])
+    # Named apart from the answer's own columns, which may be called agency, fact or excerpt too, and
+    # even row or evidence_quote (the `evidence` question has a table's row).
+    own = [apart("row", variables), *(apart(f"evidence_{column}", variables) for column in COLUMNS)]
+    writer.writerow([own[0], *variables, *own[1:]])
     for row in rows:
         values = [row["row"], *(_inert(row["values"].get(name, "")) for name in variables)]
         for item in row["evidence"] or [{}]:
             writer.writerow([*values, *(_inert(item.get(column, "")) for column in COLUMNS)])
     return out.getvalue()
+
+
+def apart(name: str, variables: list[str]) -> str:
+    """`name`, with underscores before it while the answer has a column of that name."""
+    while name in variables:
+        name = "_" + name
+    return name
 
 
 _FORMULA = re.compile(r"[=+\-@\t\r]")  # what a spreadsheet reads as the start of a formula
