@@ -2,8 +2,10 @@
 
 Writes N sources (the generator of `scale.py`), builds them with the real `kg build`, changes one
 word of one synthetic source's Turtle, builds again, changes it back and builds a third time (the
-analyses of the shape queries are kept between builds, so the third is the steady state), and
-prints each build's wall and CPU time, phases and what it reused.
+analyses of the shape queries are kept between builds, so the third is the steady state); then
+takes the last source out of the library (its folders under sources/ and graph/) and builds, and
+puts it back and builds: a source removed and a source added. Prints each build's wall and CPU
+time, phases and what it reused.
 
     .venv/bin/python benchmarks/incremental.py --sources 100 250
 """
@@ -28,6 +30,17 @@ def edit(project: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), "utf-8")
 
 
+def move_last_source(project: Path, aside: Path, out: bool) -> None:
+    """The last source's folders moved out of the library into `aside`, or back."""
+    last = sorted((project / "sources").iterdir())[-1].name if out else sorted(aside.iterdir())[0].name
+    for part in ("sources", "graph"):
+        inside, outside = project / part / last, aside / last / part
+        outside.parent.mkdir(parents=True, exist_ok=True)
+        (inside if out else outside).rename(outside if out else inside)
+    if not out:
+        (aside / last).rmdir()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, nargs="*", default=[100])
@@ -40,10 +53,20 @@ def main() -> None:
     for count in options.sources:
         with tempfile.TemporaryDirectory(prefix=f"kg-incremental-{count}-") as folder:
             project = Path(folder) / "project"
+            aside = Path(folder) / "aside"
             generate(PROJECT, project, count)
-            for name, change in (("clean", None), ("changed", WORD), ("reverted", WORD[::-1])):
-                if change is not None:
+            steps = (
+                ("clean", None),
+                ("changed", WORD),
+                ("reverted", WORD[::-1]),
+                ("removed", True),
+                ("added", False),
+            )
+            for name, change in steps:
+                if isinstance(change, tuple):
                     edit(project, *change)
+                elif isinstance(change, bool):
+                    move_last_source(project, aside, out=change)
                 run = run_bounded(
                     [kg, "--project", str(project), "build"], project, options.limit_s, options.limit_mb
                 )
