@@ -744,11 +744,11 @@ def case_violations(violations: list[Violation], focus: str, shape: str, message
     ]
 
 
-def broken_graph(data: Graph) -> Graph:
-    """A copy of `data` broken by every case at once."""
+def broken_graph(data: Graph, updates: list[str] | None = None) -> Graph:
+    """A copy of `data` broken by every case at once, or by the cases' `updates` given."""
     broken = Graph()
     broken += data
-    for _, update, *_ in CASES:
+    for update in [update for _, update, *_ in CASES] if updates is None else updates:
         broken.update(PREFIXES + _full_iris(update))
     return broken
 

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
-from shacl_cases import CASES, ID, PREFIXES, _full_iris, broken_graph, case_violations
+from shacl_cases import CASES, ID, PREFIXES, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
@@ -92,9 +92,7 @@ def test_each_case_alone_is_found_from_its_change(
     message: str,
 ) -> None:
     data, shapes = graphs
-    broken = Graph()
-    broken += data
-    broken.update(PREFIXES + _full_iris(update))
+    broken = broken_graph(data, [update])
     violations, counts = revalidated(curated, broken, shapes, analyses)
     assert case_violations(violations, focus, shape, message), f"{case}: not found ({counts})"
 
@@ -106,9 +104,7 @@ def test_a_combined_plan_is_asked_of_the_nodes_its_queries_reach(
     asks each of them about the nodes the change reaches, not about every fact, and the fact is found."""
     data, shapes = graphs
     case, update, focus, shape, message = next(c for c in CASES if c[0] == "fact without evidence")
-    broken = Graph()
-    broken += data
-    broken.update(PREFIXES + _full_iris(update))
+    broken = broken_graph(data, [update])
     store = in_store(broken)
     revalidation = Revalidation(store, sorted(curated ^ set(store), key=str), analyses.reach)
     plans: list[ValidationPlan | None] = []

@@ -1,9 +1,10 @@
 """The build's validation on the store reports exactly what pyshacl, the reference engine, reports.
 
-Both engines validate the curated graph and the graph broken by every negative
-case of `test_shapes` at once; the sets of (focus node, shape, path, value,
-message) must be equal. Literal values are compared as the store spells them
-(it writes `25.0` as `25`), the only difference the store makes.
+Both engines validate the curated graph, the graph broken by every negative
+case of `test_shapes` at once, and the graph broken by each case alone; the
+sets of (focus node, shape, path, value, message) must be equal. Literal values
+are compared as the store spells them (it writes `25.0` as `25`), the only
+difference the store makes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node
-from shacl_cases import CASES, broken_graph
+from shacl_cases import CASES, broken_graph, case_violations
 
 from kg.build.shape_queries import InvalidShape, Qualified, Unsupported, compile_shapes, plan_texts
 from kg.build.store_validation import _Answers, validate_store
@@ -73,6 +74,21 @@ def test_every_negative_case_same_results(
     assert not fast.conforms and not conforms
     assert len(fast.violations) >= len(CASES)
     assert results(fast.violations) == results(reference)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_each_negative_case_alone_same_results(
+    graphs: tuple[Graph, Graph], case: tuple[str, str, str, str, str]
+) -> None:
+    """Each case alone too, not only all of them at once: a violation one case's change makes could
+    be hidden, or made, by another's in the graph broken every way together."""
+    data, shapes = graphs
+    _, update, focus, shape, message = case
+    broken = broken_graph(data, [update])
+    fast = validate_store(in_store(broken), [GRAPH], shapes)
+    reference = validate(broken, shapes)
+    assert case_violations(reference.violations, focus, shape, message)
+    assert results(fast.violations) == results(reference.violations)
 
 
 def test_terms_compared_as_terms_give_one_verdict(graphs: tuple[Graph, Graph]) -> None:
