@@ -16,6 +16,8 @@ import argparse
 import re
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from scale import PROJECT, generate, phases_in, run_bounded, timing, triples_in  # beside this script
@@ -55,18 +57,15 @@ def main() -> None:
             project = Path(folder) / "project"
             aside = Path(folder) / "aside"
             generate(PROJECT, project, count)
-            steps = (
-                ("clean", None),
-                ("changed", WORD),
-                ("reverted", WORD[::-1]),
-                ("removed", True),
-                ("added", False),
-            )
+            steps: list[tuple[str, Callable[[], None]]] = [
+                ("clean", lambda: None),
+                ("changed", partial(edit, project, *WORD)),
+                ("reverted", partial(edit, project, *WORD[::-1])),
+                ("removed", partial(move_last_source, project, aside, out=True)),
+                ("added", partial(move_last_source, project, aside, out=False)),
+            ]
             for name, change in steps:
-                if isinstance(change, tuple):
-                    edit(project, *change)
-                elif isinstance(change, bool):
-                    move_last_source(project, aside, out=change)
+                change()
                 run = run_bounded(
                     [kg, "--project", str(project), "build"], project, options.limit_s, options.limit_mb
                 )

@@ -310,8 +310,8 @@ def jena_shacl(project: Path, work: Path, limit_s: float, limit_mb: float) -> tu
                 out.write(f"{quad.triple} .\n".encode())
     report = split / "report.ttl"
     # Debian's libapache-jena-java, as the tests and benchmarks/shacl_engines.py run it
-    command = shacl_command(jena_classpath(split), data, project / "dist" / "graphs" / "shapes.ttl")
-    command.insert(1, f"-Xmx{int(limit_mb * 0.8)}m")
+    shapes = project / "dist" / "graphs" / "shapes.ttl"
+    command = shacl_command(jena_classpath(split), data, shapes, heap_mb=int(limit_mb * 0.8))
     java = f"{shlex.join(command)} > {shlex.quote(str(report))}"
     run = run_bounded(["bash", "-c", java], work, limit_s, limit_mb)
     results = report.read_text("utf-8").count("sh:ValidationResult") if report.exists() else -1

@@ -53,9 +53,12 @@ def jena_classpath(work: Path) -> str:
     return ":".join([str(resources), *(str(JAVA / f"{name}.jar") for name in JARS)])
 
 
-def shacl_command(classpath: str, data: Path, shapes: Path) -> list[str]:
-    """Jena's `shacl validate` of `data` against `shapes`; it prints its report as Turtle."""
-    return ["java", "-cp", classpath, "shacl.shacl", "validate", "--shapes", str(shapes), "--data", str(data)]
+def shacl_command(classpath: str, data: Path, shapes: Path, heap_mb: int | None = None) -> list[str]:
+    """Jena's `shacl validate` of `data` against `shapes` (in a Java heap of `heap_mb`, where given); it
+    prints its report as Turtle."""
+    heap = [f"-Xmx{heap_mb}m"] if heap_mb is not None else []
+    validate = ["shacl.shacl", "validate", "--shapes", str(shapes), "--data", str(data)]
+    return ["java", *heap, "-cp", classpath, *validate]
 
 
 def jena_report(data: Path, shapes: Path, work: Path) -> Graph:

@@ -69,9 +69,14 @@ def check_outputs_apart(root: Path, *outputs: Path) -> None:
                 )
 
 
-def no_such_source(root: Path, source: str, ids: list[str]) -> InputError:
-    """The error for an id that names none of the project's sources, in one line: every id where there
-    are few, else the closest and how many more (a library of hundreds listed them all)."""
+def project_sources(root: Path, source: str | None = None) -> list[str]:
+    """The ids of the project under `root` (checked to be one), with `source`, where given, one of them:
+    else refused in one line, naming every id where there are few, or the closest and how many more (a
+    library of hundreds listed them all)."""
+    check_project(root)
+    ids = source_ids(root)
+    if source is None or source in ids:
+        return ids
     if len(ids) <= NAMED_SOURCES:
         known = f"one of: {', '.join(ids)}"
     else:
@@ -79,7 +84,7 @@ def no_such_source(root: Path, source: str, ids: list[str]) -> InputError:
         closest = sorted(ids, key=lambda known: (-likeness[known], known))[:NAMED_SOURCES]  # ties by id
         more = len(ids) - len(closest)
         known = f"the closest: {', '.join(closest)}; and {more} more, the folders under sources/"
-    return InputError(root / "sources" / source, None, None, f"no such source ({known})")
+    raise InputError(root / "sources" / source, None, None, f"no such source ({known})")
 
 
 def source_ids(root: Path) -> list[str]:
@@ -150,10 +155,7 @@ def source_files(root: Path, source: str) -> dict[str, list[Path]]:
 def input_files(root: Path, source: str | None = None) -> dict[str, list[Path]]:
     """The Turtle files of the project under `root` by named graph, in a stable order: the
     ontology, graph/common/ and every source (or only `source`)."""
-    check_project(root)
-    ids = source_ids(root)
-    if source is not None and source not in ids:
-        raise no_such_source(root, source, ids)
+    ids = project_sources(root, source)
     _check_graph_folders(root, ids)
     by_graph: dict[str, list[Path]] = {}
     for path in turtle_files(root / "ontology"):

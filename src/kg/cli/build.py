@@ -19,7 +19,7 @@ from kg.build.locate import SubjectIndex
 from kg.build.parallel import THREADS_VARIABLE
 from kg.build.parse_workers import ParsingFailed
 from kg.build.pipeline import BuildResult, Unwritten, build, published_but, stop_exit, stop_reason
-from kg.build.project import check_project, input_files, no_such_source, source_ids
+from kg.build.project import input_files, project_sources
 from kg.build.serializations import SerializationFailed
 from kg.build.shown import SHOWN, SHOWN_VARIABLE
 from kg.build.sources import source_texts
@@ -146,10 +146,7 @@ def _one_source_outputs(
     anything is made: the source is one of the project's, and each output, its links and `..` followed,
     is neither the project's build folder (.kg/) or one of its entries, nor in its dist/ or
     generations, nor a folder holding them, nor in another source's build (.kg/sources/OTHER/)."""
-    check_project(context.project)
-    known = source_ids(context.project)
-    if source_id not in known:
-        raise no_such_source(context.project, source_id, known)
+    project_sources(context.project, source_id)
     home = context.project / ".kg" / "sources" / source_id
     store_path = (
         context.store_path(store_spec, "kg build --source") if store_spec is not None else home / "store"
