@@ -26,7 +26,7 @@ from test_store_validation import GRAPH, in_store, results
 from kg.build.analyses import CACHE_VARIABLE, Analyses, analyses_folder
 from kg.build.pipeline import _analyse_ahead
 from kg.build.queries import shacl_queries
-from kg.build.reach import ANY, FOCUS, VALUES_OPENING, WHOLE, Revalidation, analyse, restricted
+from kg.build.reach import ANY, FOCUS, VALUES_OPENING, WHOLE, Reach, Revalidation, Step, analyse, restricted
 from kg.build.shape_queries import (
     Combined,
     Counted,
@@ -162,9 +162,53 @@ def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> N
         store.add(quad)
     change = [ox.Quad(b, ox.NamedNode("urn:kind"), ox.NamedNode("urn:fiscal"))]
     asked = Revalidation(store, change, analyse)
-    assert asked.neighbours.focus(reach) == {a, b, area}
+    assert asked.neighbours.focus(reach) == {a, b}  # the nodes that may stand for ?this, not the area
     unrelated = [ox.Quad(b, ox.NamedNode("urn:label"), ox.Literal("b"))]
     assert Revalidation(store, unrelated, analyse).neighbours.focus(reach) == set()
+
+
+def _store(turtle: str) -> ox.Store:
+    store = ox.Store()
+    store.load(turtle, format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def _quads(turtle: str) -> list[ox.Quad]:
+    return [ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(turtle, format=ox.RdfFormat.TURTLE)]
+
+
+def test_a_change_beside_a_shared_node_does_not_reach_every_node_that_shares_it() -> None:
+    """A new flow's leg from a place that a thousand flows start from reaches the new flow alone: the
+    walk starts at the leg (the pattern's subject, joined to ?this through the flow) rather than at the
+    place, and crosses only the query's patterns, each the way the query writes it."""
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:Flow> } } "
+        "?this <urn:hasLeg> ?leg ; <urn:origin> ?o . ?leg <urn:fromPlace> ?o }"
+    )
+    others = "".join(
+        f"<urn:f{n}> a <urn:Flow> ; <urn:origin> <urn:mx> ; <urn:hasLeg> <urn:l{n}> . " for n in range(1000)
+    )
+    added = (
+        "<urn:new> a <urn:Flow> ; <urn:origin> <urn:mx> ; <urn:hasLeg> <urn:leg> . "
+        "<urn:leg> <urn:fromPlace> <urn:mx> ."
+    )
+    store = _store(others + added)
+    focus = Revalidation(store, _quads(added), analyse).neighbours.focus(reach)
+    assert focus == {ox.NamedNode("urn:new")}
+
+
+def test_a_walk_crosses_removed_triples_to_the_focus_node() -> None:
+    """Two removed triples under a FILTER NOT EXISTS, each joined to ?this through the other: the
+    focus node is found although the new store holds neither."""
+    query = (
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
+        "?this <urn:a> ?x ; <urn:d> ?w . FILTER NOT EXISTS { ?y <urn:c> ?x ; <urn:e> ?w } }"
+    )
+    store = _store("<urn:this> a <urn:C> ; <urn:a> <urn:x> ; <urn:d> <urn:w> .")
+    removed = _quads("<urn:y> <urn:c> <urn:x> ; <urn:e> <urn:w> .")
+    assert {row["this"] for row in store.query(query)} == {ox.NamedNode("urn:this")}  # a new violation
+    focus = Revalidation(store, removed, analyse).neighbours.focus(analyse(query))
+    assert focus is not None and ox.NamedNode("urn:this") in focus
 
 
 def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
@@ -183,10 +227,10 @@ def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
 
 def test_unjoined_patterns_and_repeated_open_predicates_run_whole() -> None:
     focus = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:C> } }"
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").patterns is None  # not joined
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p>+ ?o }}").patterns is None
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o . ?p <urn:q> ?x }}").patterns is None
-    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").patterns is not None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?x <urn:p> ?o }}").routes is None  # not joined
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this !<urn:p>+ ?o }}").routes is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this ?p ?o . ?p <urn:q> ?x }}").routes is None
+    assert analyse(f"SELECT ?this WHERE {{ {focus} ?this <urn:p> ?o }}").routes is not None
 
 
 @pytest.mark.parametrize("open_predicate", ["?p", "!<urn:p>", "!^<urn:p>"])
@@ -198,7 +242,7 @@ def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predic
         "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
         f"?this <urn:from> ?e . ?e {open_predicate} ?v . ?v <urn:far> ?x }}"
     )
-    assert reach.patterns is not None
+    assert reach.routes is not None
     store = ox.Store()
     this, e, v, other = (ox.NamedNode(f"urn:{name}") for name in ("this", "e", "v", "other"))
     kind = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -214,7 +258,8 @@ def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predic
     through_a_class = Revalidation(store, [ox.Quad(v, ox.NamedNode("urn:far"), ox.Literal("y"))], analyse)
     assert this in (through_a_class.neighbours.focus(reach) or set())
     elsewhere = Revalidation(store, [ox.Quad(other, ox.NamedNode("urn:label"), ox.Literal("p"))], analyse)
-    assert this not in (elsewhere.neighbours.focus(reach) or {this})
+    unreached = elsewhere.neighbours.focus(reach)
+    assert unreached is not None and this not in unreached
 
 
 @pytest.mark.parametrize(
@@ -295,16 +340,21 @@ def test_a_target_node_is_restricted_like_any_other_focus_node() -> None:
     assert answers == {("urn:a",): {"urn:a"}, ("urn:c",): set(), ("urn:a", "urn:b"): {"urn:a", "urn:b"}}
 
 
+def _patterns(reach: Reach) -> list[Step]:
+    """The patterns of every group of `reach`, which must be bounded."""
+    assert reach.routes is not None
+    return [route.pattern for route in reach.routes]
+
+
 def test_a_block_of_values_names_the_predicates_of_a_variable() -> None:
     """A validator's targets are variables bound by blocks of values: an empty block leaves its branch
     out of the reach, one that binds a predicate variable makes that pattern follow those predicates,
     and a predicate variable nothing binds may be any predicate."""
     reach = analyse(_focus(targetSubjectsOf=["urn:p", "urn:q"]))
-    assert reach.patterns is not None
-    assert {pattern.predicates for pattern in reach.patterns} == {("urn:p", "urn:q")}
-    assert analyse(_focus(targetClass=["urn:C"])).patterns is not None
-    anything = analyse("SELECT ?this WHERE { ?this ?p ?o }").patterns
-    assert anything is not None and {pattern.predicates for pattern in anything} == {(ANY,)}
+    assert {pattern.predicates for pattern in _patterns(reach)} == {("urn:p", "urn:q")}
+    assert analyse(_focus(targetClass=["urn:C"])).routes is not None
+    anything = analyse("SELECT ?this WHERE { ?this ?p ?o }")
+    assert {pattern.predicates for pattern in _patterns(anything)} == {(ANY,)}
 
 
 def test_every_validator_opens_its_focus_nodes_as_a_rebuild_restricts_them() -> None:
@@ -329,9 +379,8 @@ def test_a_pattern_is_counted_from_the_focus_over_what_every_solution_matches(
     """?v is two required steps from ?this (through ?d); a pattern beside them that names ?v one step
     away does not bring ?v nearer unless every solution matches such a step."""
     reach = analyse(f"SELECT ?this WHERE {{ ?this <urn:a> ?d . ?d <urn:b> ?v . ?v <urn:c> ?x . {beside} }}")
-    assert reach.patterns is not None
-    far = next(p for p in reach.patterns if p.predicates == ("urn:c",))
-    assert far.depth == depth + 1
+    far = next(route for route in reach.routes or () if route.pattern.predicates == ("urn:c",))
+    assert (far.start, far.steps) == ("?v", depth)
 
 
 def test_an_analysis_is_kept_once_and_read_back_by_the_next_build(tmp_path: Path) -> None:

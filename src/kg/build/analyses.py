@@ -26,7 +26,7 @@ import rdflib
 from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
-from kg.build.reach import WHOLE, Pattern, Reach, analyse
+from kg.build.reach import WHOLE, Reach, Route, Step, analyse
 from kg.build.whole_files import ENTRY_FORMAT, read_sealed_json, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
@@ -55,6 +55,39 @@ def _kept(entry: Path) -> Any:
     return read_sealed_json(entry, _MISSING)
 
 
+def _written(reach: Reach) -> list[Any]:
+    """A reach as JSON holds it: per route, its pattern, start, steps, what it crosses and distances."""
+    return [
+        [
+            _step_written(r.pattern),
+            r.start,
+            r.steps,
+            [_step_written(s) for s in r.crossed],
+            [list(d) for d in r.lower],
+        ]
+        for r in reach.routes or ()
+    ]
+
+
+def _step_written(step: Step) -> list[Any]:
+    return [step.subject, list(step.predicates), step.object, step.repeated]
+
+
+def _read_reach(kept: list[Any]) -> Reach:
+    """The reach `_written` wrote."""
+
+    def step(written: list[Any]) -> Step:
+        subject, predicates, object_, repeated = written
+        return Step(subject, tuple(predicates), object_, repeated)
+
+    return Reach(
+        tuple(
+            Route(step(pattern), start, steps, tuple(map(step, crossed)), tuple((n, d) for n, d in lower))
+            for pattern, start, steps, crossed, lower in kept
+        )
+    )
+
+
 class Analyses:
     """Each query text's reach, kept as one file per digest of the text and of this code, so that a
     query is read once, whichever build, killed or not, first asked about it. Builds sharing the
@@ -70,7 +103,7 @@ class Analyses:
         if key not in self._kept:
             self._kept[key] = self._read(key, text)
         kept = self._kept[key]
-        return WHOLE if kept is None else Reach(tuple(Pattern(tuple(p[0]), *p[1:]) for p in kept))
+        return WHOLE if kept is None else _read_reach(kept)
 
     def _read(self, key: str, text: str) -> Any:
         """The kept analysis of `text` (JSON), made and written first when there is none."""
@@ -84,7 +117,7 @@ class Analyses:
                 return kept
             found = analyse(text)
             self.made += 1
-            kept = None if found.patterns is None else [list(vars(p).values()) for p in found.patterns]
+            kept = None if found.routes is None else _written(found)
             try:
                 write_sealed(entry, json.dumps(kept).encode())
             except OSError:

@@ -18,9 +18,10 @@ from decimal import Decimal, InvalidOperation
 import pyoxigraph as ox
 
 from kg.build.locate import SubjectIndex
-from kg.build.queries import sparql
+from kg.build.queries import build_queries, sparql
 from kg.build.shown import first_of
 from kg.store.base import selected
+from kg.store.queryfiles import binding_terms
 from kg.store.sparql import with_values
 
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
@@ -119,8 +120,10 @@ def unwritten_figures(store: ox.Store, only: set[str] | None = None) -> list[Unw
     if only is not None and not only:
         return []
     text = sparql("stated-figures")
-    if only is not None:  # the statements bound first, so the query starts from them
-        text = with_values(text, {"statement": tuple(ox.NamedNode(iri) for iri in sorted(only))})
+    if only is not None:  # the statements bound in the block of their kinds, so the query starts there
+        query = build_queries()["stated-figures"]
+        statements = tuple(ox.NamedNode(iri) for iri in sorted(only))
+        text = with_values(query.text, {**binding_terms(query.bindings({})), "statement": statements})
     answer = selected(store.query(text, use_default_graph_as_union=True))
     quotes: dict[tuple[str, str, str], frozenset[Decimal]] = {}
     for row in answer:

@@ -2,28 +2,32 @@
 
 A published generation conforms, so no shape query found a row in it. After a
 change, a query can find a row for a focus node F only if its evaluation at F
-reads a triple that was added or removed. The query's triple patterns form a
-graph over its terms, rooted at `?this`; take the changed triple nearest F in
-a solution: the patterns between `?this` and it match unchanged triples, which
-the new store holds. So F lies within (depth − 1) steps of that triple's end
-nearer `?this`, where depth is the pattern's distance from `?this`, walking
-only triples whose predicates the query names. A solution that matches a
-pattern need not match the patterns of an OPTIONAL, UNION, MINUS or EXISTS
-group beside it, so a pattern's distance is counted over the patterns of its
-own group and of the groups enclosing it only. A query whose patterns do not
-all connect to `?this` cannot be bounded so: it runs whole. A repeated path
-(`p*`, `p+`, `p?`) matches chains of any length, so walks follow its
-predicates without counting the steps. A predicate left open (a variable no
-block of values binds, such as an observation's measure, or a negated set)
-may be any predicate: every changed triple may match its pattern, and a walk
-through it follows every triple.
+reads a triple that was added or removed, matched by some pattern P. Every
+solution at F that matches P also matches the patterns of P's own group and
+of the groups enclosing it (not those of an OPTIONAL, UNION, MINUS or EXISTS
+group beside them), and one branch of each UNION beside them. Those patterns
+form a graph over the query's terms, rooted at `?this`; where one end of P is
+joined to `?this` over them without P, the solution joins the changed
+triple's node at that end to F over triples those patterns match: triples of
+the new store, or removed ones. So a walk from that node finds F: it crosses
+only those patterns, each the way the query writes it (a subject to its
+object, or back), in no more steps than the solution's (`Route`).
 
+The walk starts at P's subject where it can: in this data the subject is the
+particular thing (a fact, a leg, an excerpt) and the object what many share
+(a country, an agency, a text), and a walk from a shared node reaches every
+fact about it. A query with a pattern joined to `?this` through nothing but
+itself or a class runs whole. A repeated path (`p*`, `p+`, `p?`) matches
+chains of any length, so walks follow its predicates without counting the
+steps. A predicate left open (a variable no block of values binds, such as an
+observation's measure, or a negated set) may be any predicate: every changed
+triple may match its pattern, and a walk through it follows every triple.
 Walks do not pass through `rdf:type` triples (a class joins all its
-instances), but where an open predicate may be `rdf:type`; a query whose
-patterns connect only through a pattern that may name `rdf:type` (alone, in
-a block of values or in a repeated path) runs whole too. A solution may take
+instances), but where an open predicate may be `rdf:type`. A solution may take
 any branch of an alternative path, as of a UNION, so one whose branches are
-not all single steps that a walk follows runs whole.
+not all single steps that a walk follows runs whole, and a pattern's own
+alternatives do not join its ends.
+
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
 texts that differ in the IRIs they name alone share one reading
 (`kg.build.query_template`), and the analyses are kept on disk between
@@ -34,8 +38,8 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
@@ -67,32 +71,47 @@ ANY = "*"  # the predicates of an open pattern: any at all (no IRI is spelled so
 
 
 @dataclass(frozen=True)
-class Pattern:
-    """A triple pattern of a query as the walk needs it: its predicates, its distance from `?this`,
-    and which of its ends (subject, object) is the nearer."""
+class Step:
+    """A triple pattern of a query between two terms (variables named by their scope, constants as
+    written), with the predicates it may match (ANY for every one)."""
 
+    subject: str
     predicates: tuple[str, ...]
-    depth: int
-    near_subject: bool
-    near_object: bool
-    repeated: bool = False  # a repeated path: its changed triple may lie anywhere along the chain
+    object: str
+    repeated: bool = False  # a repeated path: it matches a chain of triples of any length
+
+    @property
+    def typed(self) -> bool:
+        """Whether it may match rdf:type: its object may be a class, which a walk does not leave."""
+        return TYPE in self.predicates
+
+
+Distances = tuple[tuple[str, int], ...]  # (term, steps from ?this), sorted
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a walk goes from a triple that `pattern` matches back to the focus node: from the node at
+    the pattern's end `start`, crossing `crossed`, in at most `steps` steps.
+
+    `crossed` holds the patterns every solution matching `pattern` also matches (those of its group
+    and of the groups enclosing it) and the branches of the UNIONs beside them (a solution matches
+    one), but the pattern itself and rdf:type. Every solution joins `start` to `?this` over them in
+    `steps` or fewer. `lower` gives each term's least distance from `?this` over `crossed`: a walk that
+    can no longer reach `?this` in the steps it has left is cut there."""
+
+    pattern: Step
+    start: str
+    steps: int
+    crossed: tuple[Step, ...]
+    lower: Distances
 
 
 @dataclass(frozen=True)
 class Reach:
-    """A query's patterns, or None when the query must run whole."""
+    """A query's routes, one per pattern, or None when the query must run whole."""
 
-    patterns: tuple[Pattern, ...] | None
-
-    @property
-    def walked(self) -> frozenset[str]:
-        """The predicates a walk may follow: every one the query names, but rdf:type; ANY for all."""
-        return frozenset(p for pattern in self.patterns or () for p in pattern.predicates if p != TYPE)
-
-    @property
-    def free(self) -> frozenset[str]:
-        """The predicates of repeated paths, which a walk follows without counting the steps."""
-        return frozenset(p for pattern in self.patterns or () if pattern.repeated for p in pattern.predicates)
+    routes: tuple[Route, ...] | None
 
 
 WHOLE = Reach(None)
@@ -114,10 +133,31 @@ def analyse(text: str) -> Reach:
         found = _analysed(shared.text)
     except Exception:  # rdflib read the template otherwise: the text's own reading says what and where
         return _analysed(text)
-    if found.patterns is None:
-        return WHOLE
-    patterns = {replace(p, predicates=tuple(sorted(map(shared.named, p.predicates)))) for p in found.patterns}
-    return Reach(tuple(sorted(patterns, key=repr)))
+    return found if found.routes is None else renamed(found, shared.named)
+
+
+def renamed(reach: Reach, named: Callable[[str], str]) -> Reach:
+    """`reach` with each IRI it holds, as a predicate or as a term, named by `named`."""
+
+    def term(written: str) -> str:
+        return f"<{named(written[1:-1])}>" if written.startswith("<") and written.endswith(">") else written
+
+    def step(found: Step) -> Step:
+        predicates = tuple(sorted(named(p) for p in found.predicates))
+        return Step(term(found.subject), predicates, term(found.object), found.repeated)
+
+    return Reach(
+        tuple(
+            Route(
+                step(r.pattern),
+                term(r.start),
+                r.steps,
+                tuple(sorted(map(step, r.crossed), key=repr)),
+                tuple(sorted((term(name), steps) for name, steps in r.lower)),
+            )
+            for r in reach.routes or ()
+        )
+    )
 
 
 @functools.lru_cache(maxsize=512)
@@ -150,8 +190,8 @@ class _Scope:
 
 
 _Triple = tuple[
-    str, tuple[str, ...], str, bool, tuple[int, ...]
-]  # subject, predicates, object, repeated, group
+    str, tuple[str, ...], str, bool, tuple[int, ...], int
+]  # subject, predicates, object, repeated, group, alternative (the path it is a branch of, or -1)
 # The parts of an algebra node that a solution matching the node's other parts need not match.
 _APART = {
     ("LeftJoin", "p2"), ("LeftJoin", "expr"), ("Union", "p1"), ("Union", "p2"), ("Minus", "p2"),
@@ -226,14 +266,18 @@ def _term(term: Any, scope: _Scope) -> str:
     raise _Open
 
 
-def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple[int, ...]) -> None:
-    """The triple patterns a (possibly complex) predicate stands for between `s` and `o`."""
+def _edges(
+    s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple[int, ...], alternative: int = -1
+) -> None:
+    """The triple patterns a (possibly complex) predicate stands for between `s` and `o`; those of the
+    branches of one `alternative` path are numbered alike, as a solution matches one of them."""
     if isinstance(path, URIRef):
-        found.triples.append((s, (str(path),), o, False, group))
+        found.triples.append((s, (str(path),), o, False, group, alternative))
     elif isinstance(path, Variable) and scope.name(path) in found.bound:
-        found.triples.append((s, tuple(sorted(_predicates(*found.bound[scope.name(path)]))), o, False, group))
+        predicates = tuple(sorted(_predicates(*found.bound[scope.name(path)])))
+        found.triples.append((s, predicates, o, False, group, alternative))
     elif isinstance(path, InvPath):
-        _edges(o, path.arg, s, scope, found, group)
+        _edges(o, path.arg, s, scope, found, group, alternative)
     elif isinstance(path, SequencePath):
         ends = [s] + [f"?_step{next(found.fresh)}" for _ in path.args[1:]] + [o]
         for step, part in enumerate(path.args):
@@ -244,14 +288,17 @@ def _edges(s: str, path: Any, o: str, scope: _Scope, found: _Found, group: tuple
         # by a shorter one that the solution did not take).
         if not all(_one_step(part) for part in path.args):
             raise _Open
+        branch = next(found.fresh)
         for part in path.args:
-            _edges(s, part, o, scope, found, group)
+            _edges(s, part, o, scope, found, group, branch)
     elif isinstance(path, MulPath):
-        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group))
-    elif isinstance(path, Variable | NegatedPath):  # open: either way round for a negated inverse
-        found.triples.append((s, (ANY,), o, False, group))
-        if isinstance(path, NegatedPath):
-            found.triples.append((o, (ANY,), s, False, group))
+        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group, alternative))
+    elif isinstance(path, Variable):  # open
+        found.triples.append((s, (ANY,), o, False, group, alternative))
+    elif isinstance(path, NegatedPath):  # open, either way round (for a negated inverse)
+        either = next(found.fresh) if alternative < 0 else alternative
+        found.triples.append((s, (ANY,), o, False, group, either))
+        found.triples.append((o, (ANY,), s, False, group, either))
     else:
         raise _Open
 
@@ -279,26 +326,66 @@ def _predicates(*paths: Any) -> set[str]:
 
 
 def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> Reach:
-    """Each pattern's depth: its distance from ?this over the patterns of its group and of the groups
-    enclosing it (not through rdf:type), and through a UNION beside them the longer of its branches'."""
-    patterns: set[Pattern] = set()
+    """Each pattern's route (see `Route`), over the patterns of its group and of the groups enclosing
+    it (not through rdf:type), and through a UNION beside them the longer of its branches'; None when
+    a pattern is not joined to ?this but through itself or a class."""
+    routes = set()
     for group in {found[4] for found in triples}:
         seen = [found for found in triples if _within(group, found[4])]
-        distance = _distances(seen, {"?this": 0})
-        through = dict(distance)
-        for parent, branches in unions:
-            if _within(group, parent) and not any(_within(group, (*parent, b)) for b in branches):
-                each = [
-                    _distances(seen + [found for found in triples if found[4] == (*parent, b)], distance)
-                    for b in branches
-                ]
-                for name in set(each[0]) & set(each[1]):
-                    through[name] = min(through.get(name, 1 << 30), max(each[0][name], each[1][name]))
-        placed = _placed([found for found in triples if found[4] == group], _distances(seen, through))
-        if placed is None:
-            return WHOLE
-        patterns |= placed
-    return Reach(tuple(sorted(patterns, key=repr)))
+        beside = [
+            [[found for found in triples if found[4] == (*parent, b)] for b in branches]
+            for parent, branches in unions
+            if _within(group, parent) and not any(_within(group, (*parent, b)) for b in branches)
+        ]
+        branches = [found for taken in beside for branch in taken for found in branch]
+        for found in seen:
+            if found[4] != group:
+                continue
+            others = [
+                other for other in seen if other is not found and (found[5] < 0 or other[5] != found[5])
+            ]
+            upper = _upper(others, beside)
+            pattern = _step(found)
+            start = _start(pattern, upper)
+            if start is None:
+                return WHOLE
+            crossed = {_step(other) for other in others + branches if TYPE not in other[1]} - {pattern}
+            lower = _distances(others + branches, {"?this": 0})
+            routes.add(
+                Route(
+                    pattern,
+                    start,
+                    upper[start],
+                    tuple(sorted(crossed, key=repr)),
+                    tuple(sorted(lower.items())),
+                )
+            )
+    return Reach(tuple(sorted(routes, key=repr)))
+
+
+def _upper(seen: list[_Triple], beside: list[list[list[_Triple]]]) -> dict[str, int]:
+    """The distance from ?this within which every solution joins each term: over `seen`, and through
+    each UNION `beside` them the longer of its branches'."""
+    distance = _distances(seen, {"?this": 0})
+    through = dict(distance)
+    for taken in beside:
+        each = [_distances(seen + branch, distance) for branch in taken]
+        for name in set(each[0]) & set(each[1]):
+            through[name] = min(through.get(name, 1 << 30), max(each[0][name], each[1][name]))
+    return _distances(seen, through)
+
+
+def _step(found: _Triple) -> Step:
+    return Step(found[0], found[1], found[2], found[3])
+
+
+def _start(step: Step, upper: Mapping[str, int]) -> str | None:
+    """The end of `step` a walk starts from: its subject where the other patterns join that to ?this;
+    in this data the subject is the more particular (a fact, a leg, an excerpt), the object what many
+    share (a place, an agent, a text). Else its object, unless that may be a class; else None."""
+    if step.subject in upper:
+        return step.subject
+    return step.object if step.object in upper and not step.typed else None
 
 
 def _within(group: tuple[int, ...], enclosing: tuple[int, ...]) -> bool:
@@ -324,104 +411,151 @@ def _distances(triples: list[_Triple], start: dict[str, int]) -> dict[str, int]:
     return distance
 
 
-def _placed(triples: list[_Triple], distance: dict[str, int]) -> set[Pattern] | None:
-    """The patterns at their depths, or None when one is not connected to ?this but through a class."""
-    patterns = set()
-    for s, predicates, o, repeated, _ in triples:
-        typed = TYPE in predicates  # its object may be a class, which a walk does not leave
-        near = min(distance.get(s, 1 << 30), distance.get(o, 1 << 30) if not typed else 1 << 30)
-        if near >= 1 << 30:
-            return None
-        patterns.add(
-            Pattern(
-                predicates,
-                near + 1,
-                repeated or distance.get(s) == near,
-                repeated or (distance.get(o) == near and not typed),
-                repeated,
-            )
-        )
-    return patterns
+class _TooFar(Exception):
+    """A walk passed the limit or reached a blank node, which a query cannot name: the query runs whole."""
+
+
+def _check(reached: int, nodes: Iterable[ReachedNode]) -> None:
+    if reached > WALK_LIMIT or any(isinstance(node, ox.BlankNode) for node in nodes):
+        raise _TooFar
+
+
+Link = tuple[str, ReachedNode, bool]  # a predicate, the node at its other end, and whether it leads out
+State = tuple[ReachedNode, str]  # a node and the term of the query it stands for
 
 
 class Neighbours:
-    """Walks over the new store from the changed triples, each node's neighbours asked once."""
+    """Walks over the new store from the changed triples, each node's links asked once. A removed
+    triple is a link too: a walk from the far end of a pattern crosses the changed triple itself."""
 
     def __init__(self, store: ox.Store, changed: Iterable[ox.Quad]) -> None:
         self.store = store
         self.changed = list(changed)
         self.by_predicate: dict[str, list[ox.Quad]] = {ANY: self.changed}  # an open pattern's: all
+        self._changed_links: dict[ReachedNode, list[Link]] = {}
         for quad in self.changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
-        self._known: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}
-        self._typed: dict[ReachedNode, list[tuple[str, ReachedNode]]] = {}  # over rdf:type, asked apart
+            self._changed_links.setdefault(quad.subject, []).append((quad.predicate.value, quad.object, True))
+            self._changed_links.setdefault(quad.object, []).append(
+                (quad.predicate.value, quad.subject, False)
+            )
+        self._known: dict[ReachedNode, list[Link]] = {}
+        self._typed: dict[ReachedNode, list[Link]] = {}  # over rdf:type, asked apart
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
 
     def focus(self, reach: Reach) -> set[ReachedNode] | None:
-        """The focus nodes whose result the change may have changed; None when the query runs whole."""
-        if reach.patterns is None or self.whole:
+        """The focus nodes whose result the change may have changed; None when the query runs whole.
+        Routes that cross the same patterns are walked together."""
+        if reach.routes is None or self.whole:
             return None
-        anchors: dict[int, set[ReachedNode]] = {}
-        for pattern in reach.patterns:
-            for predicate in pattern.predicates:
-                for quad in self.by_predicate.get(predicate, []):
-                    ends = anchors.setdefault(pattern.depth, set())
-                    if pattern.near_subject:
-                        ends.add(quad.subject)
-                    if pattern.near_object:
-                        ends.add(quad.object)
+        walks: dict[tuple[tuple[Step, ...], Distances], dict[State, int]] = {}
         found: set[ReachedNode] = set()
-        for depth, ends in anchors.items():
-            reached = self.walk(ends, reach.walked, depth - 1, reach.free)
-            if reached is None:
-                return None
-            found |= reached
+        try:
+            for route in reach.routes:
+                starts = walks.setdefault((route.crossed, route.lower), {})
+                for node in self._starting(route):
+                    starts[(node, route.start)] = max(starts.get((node, route.start), 0), route.steps)
+            for (crossed, lower), starts in walks.items():
+                found |= self._walk(crossed, dict(lower), starts)
+        except _TooFar:
+            return None
         return found
 
-    def walk(
-        self,
-        start: set[ReachedNode],
-        predicates: frozenset[str],
-        steps: int,
-        free: frozenset[str] = frozenset(),
-    ) -> set[ReachedNode] | None:
-        """The nodes within `steps` triples of `start` over `predicates`, triples over `free` not
-        counted; None past the limit or at a blank node (which a query cannot name)."""
-        reached: set[ReachedNode] = set()
-        frontier = set(start)
-        for step in range(steps + 1):
-            while frontier:  # the new nodes, closed over the free predicates
-                reached |= frontier
-                if len(reached) > WALK_LIMIT:
-                    return None
-                frontier = self._next(frontier, free) - reached
-            if step < steps:
-                frontier = self._next(reached, predicates) - reached
-        return None if any(isinstance(node, ox.BlankNode) for node in reached) else reached
+    def _starting(self, route: Route) -> set[ReachedNode]:
+        """The nodes a walk of `route` starts from: its start end of every changed triple its pattern
+        matches; for a repeated path, every node of the chain through the triple."""
+        pattern = route.pattern
+        quads = [quad for predicate in pattern.predicates for quad in self.by_predicate.get(predicate, [])]
+        if pattern.repeated:  # the triple may lie anywhere along the chain
+            return self._closure({node for quad in quads for node in (quad.subject, quad.object)}, pattern)
+        return {quad.subject if route.start == pattern.subject else quad.object for quad in quads}
 
-    def _next(self, nodes: set[ReachedNode], predicates: frozenset[str]) -> set[ReachedNode]:
-        """The neighbours of `nodes` over `predicates` (over every triple, rdf:type too, for ANY)."""
-        if not predicates:
-            return set()
-        self._ask("neighbours", [node for node in nodes if node not in self._known], self._known)
-        if ANY not in predicates:
-            return {n for node in nodes for p, n in self._known[node] if p in predicates}
-        self._ask("typed", [node for node in nodes if node not in self._typed], self._typed)
-        return {n for node in nodes for known in (self._known, self._typed) for _, n in known[node]}
+    def _walk(
+        self, crossed: tuple[Step, ...], lower: dict[str, int], starts: dict[State, int]
+    ) -> set[ReachedNode]:
+        """The nodes standing for ?this that walks from `starts` reach over `crossed`, each in as many
+        steps as it was given."""
+        crossing: dict[str, list[Step]] = {}
+        for step in crossed:
+            for term in {step.subject, step.object}:
+                crossing.setdefault(term, []).append(step)
+        best = dict(starts)
+        frontier = dict(starts)
+        found: set[ReachedNode] = set()
+        while frontier:
+            _check(len(best), (node for node, _ in frontier))
+            found |= {node for node, term in frontier if term == "?this"}
+            going = [(node, term) for (node, term), left in frontier.items() if left > 0]
+            self._ask_links({node for node, _ in going}, typed=False)
+            self._ask_links(
+                {node for node, term in going if any(ANY in s.predicates for s in crossing.get(term, []))},
+                typed=True,
+            )
+            ahead: dict[State, int] = {}
+            for (node, term), left in frontier.items():
+                for step in crossing.get(term, []) if left > 0 else []:
+                    for state in self._across(step, node, term):
+                        if lower.get(state[1], 1 << 30) < left and best.get(state, -1) < left - 1:
+                            best[state] = ahead[state] = left - 1
+            frontier = ahead
+        return found
+
+    def _across(self, step: Step, node: ReachedNode, term: str) -> Iterator[State]:
+        """The nodes at the other end of `step` from `node`, which stands for its end `term`."""
+        if step.repeated:
+            far = step.object if term == step.subject else step.subject
+            yield from ((other, far) for other in self._closure({node}, step))
+            return
+        every = ANY in step.predicates
+        for predicate, other, out in self._links(node, every):
+            if every or predicate in step.predicates:
+                if out and term == step.subject:
+                    yield other, step.object
+                if not out and term == step.object:
+                    yield other, step.subject
+
+    def _closure(self, nodes: set[ReachedNode], step: Step) -> set[ReachedNode]:
+        """`nodes` and every node a chain of the repeated path's triples joins to one (either way)."""
+        reached: set[ReachedNode] = set()
+        frontier = set(nodes)
+        every = ANY in step.predicates
+        while frontier:
+            reached |= frontier
+            _check(len(reached), frontier)
+            self._ask_links(frontier, typed=every)
+            frontier = {
+                other
+                for node in frontier
+                for predicate, other, _ in self._links(node, every)
+                if every or predicate in step.predicates
+            } - reached
+        return reached
+
+    def _links(self, node: ReachedNode, typed: bool) -> list[Link]:
+        """The links of `node` asked already: over rdf:type too when `typed`."""
+        return self._known.get(node, []) + (self._typed.get(node, []) if typed else [])
+
+    def _ask_links(self, nodes: Iterable[ReachedNode], *, typed: bool) -> None:
+        """Ask the links of `nodes` not yet known: over rdf:type when `typed`, else over the others."""
+        if typed:
+            self._ask("typed", [node for node in nodes if node not in self._typed], self._typed, True)
+        else:
+            self._ask("neighbours", [node for node in nodes if node not in self._known], self._known, False)
 
     def _ask(
-        self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[tuple[str, ReachedNode]]]
+        self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[Link]], typed: bool
     ) -> None:
-        """The (?p, ?n) rows of the build's query `name` about `nodes`, kept in `known` by node."""
+        """The (?p, ?n, ?out) rows of the build's query `name` about `nodes`, kept in `known` by node,
+        with the changed triples' links over the same predicates (rdf:type alone when `typed`)."""
         for node in nodes:
-            known[node] = []
+            known[node] = [link for link in self._changed_links.get(node, []) if (link[0] == TYPE) == typed]
         # Blank nodes cannot be named in a query; the data holds no quoted triples.
         usable = [node for node in nodes if isinstance(node, ox.NamedNode | ox.Literal)]
         for start in range(0, len(usable), 500):
             asked = with_values(build_queries()[name].text, {"a": tuple(usable[start : start + 500])})
             rows = selected(self.store.query(asked, use_default_graph_as_union=True))
             for row in rows:
-                known[row["a"]].append((row["p"].value, row["n"]))
+                known[row["a"]].append((row["p"].value, row["n"], row["out"].value == "true"))
 
 
 def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) -> str | None:
