@@ -42,6 +42,7 @@ from kg.build.shape_queries import (
 from kg.build.store_validation import _subclasses, validate_store, validation_texts
 from kg.build.validation import Violation
 from kg.build.whole_files import write_sealed
+from kg.store.sparql import groups_opened_by
 
 
 @pytest.fixture(scope="module")
@@ -508,6 +509,51 @@ def test_a_compiled_validator_restricted_in_its_values_answers_as_whole_for_thos
             assert {tuple(map(str, row)) for row in store.query(narrowed, default_graph=GRAPH)} == expected
             compared += len(expected)
     assert compared > 20  # violations, not empty answers, were compared
+
+
+def test_a_sparql_constraint_restricted_in_its_sub_selects_answers_as_whole_for_those_nodes(
+    graphs: tuple[Graph, Graph],
+) -> None:
+    """A rebuild restricts a constraint's own sub-SELECTs that open with a pattern of `?this` as well
+    as its focus pattern: on the graph broken by every negative case, each constraint asked of half
+    the failing nodes (and of nodes that do not fail) answers exactly its whole answer's rows for them."""
+    data, shapes = graphs
+    store = in_store(broken_graph(data))
+    queries = compile_shapes(shapes, _subclasses(store, [GRAPH], shape_classes(shapes)))
+    compared = inside = 0
+    for query in queries:
+        if query.component != SH.SPARQLConstraintComponent:
+            continue
+        for text in plan_texts(query.plan):
+            whole = {tuple(map(str, row)) for row in store.query(text, default_graph=GRAPH)}
+            failing = sorted({row[0] for row in whole})
+            asked = {ox.NamedNode(iri[1:-1]) for iri in failing[::2] if iri.startswith("<")}
+            asked |= {q.subject for q in itertools.islice(store, 40) if isinstance(q.subject, ox.NamedNode)}
+            narrowed = restricted(text, asked)
+            assert narrowed is not None, text
+            inside += narrowed.count("VALUES ?this") - 1
+            expected = {row for row in whole if row[0] in {str(node) for node in asked}}
+            assert {tuple(map(str, row)) for row in store.query(narrowed, default_graph=GRAPH)} == expected
+            compared += len(expected)
+    assert compared > 20 and inside >= 8  # violations compared; the legs rule's five sub-SELECTs among them
+
+
+@pytest.mark.parametrize(
+    ("where", "opened"),
+    [
+        ("{ SELECT ?this ?x WHERE { ?this <urn:p> ?x } }", True),
+        ("{ SELECT $this (COUNT(?x) AS ?n) WHERE { $this <urn:p> ?x } GROUP BY $this }", True),
+        # an OPTIONAL before the pattern of ?this could bind it first: the block would not only filter
+        ("{ SELECT ?this ?x WHERE { ?x <urn:p> ?y OPTIONAL { ?this <urn:q> ?x } ?this <urn:r> ?y } }", False),
+        ("{ SELECT (?y AS ?this) WHERE { ?y <urn:p> ?x } }", False),  # ?this made, not projected
+        ("{ SELECT ?this ?x WHERE { ?this <urn:p> ?x } LIMIT 3 }", False),  # other rows from fewer
+        ("{ SELECT ?x WHERE { { SELECT ?this ?x WHERE { ?this <urn:p> ?x } } } }", False),  # another ?this
+        ("{ SELECT * WHERE { ?this <urn:p> ?x } }", False),
+    ],
+)
+def test_a_sub_select_is_restricted_only_where_the_values_only_filter(where: str, opened: bool) -> None:
+    text = f"SELECT ?this WHERE {{ {where} }}"
+    assert bool(groups_opened_by(text, "this")) == opened
 
 
 def test_every_validator_that_reads_values_opens_them_as_a_rebuild_restricts_them() -> None:

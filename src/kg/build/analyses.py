@@ -30,9 +30,14 @@ from kg.build.reach import WHOLE, Reach, Route, Step, analyse
 from kg.build.whole_files import ENTRY_FORMAT, read_sealed_json, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
-# an analysis is kept for the code and the parser that made it
+# an analysis is kept for the code that made it, the parser it read with and the code that writes it down
 _CODE = code_digest(
-    [Path(reach_analysis.__file__), Path(query_template.__file__), Path(sparql_tokens.__file__)],
+    [
+        Path(reach_analysis.__file__),
+        Path(query_template.__file__),
+        Path(sparql_tokens.__file__),
+        Path(__file__),
+    ],
     f"rdflib {rdflib.__version__}",
     f"pyparsing {version('pyparsing')}",  # rdflib's parser; read from its metadata, not imported
     ENTRY_FORMAT,

@@ -59,14 +59,14 @@ from kg.build.shape_queries import (
     with_texts,
 )
 from kg.store.base import selected
-from kg.store.sparql import with_values
+from kg.store.sparql import groups_opened_by, with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
 FOCUS = focus_opening()
 VALUES_OPENING = values_opening()
 ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-WALK_LIMIT = 20_000  # beyond this many reached nodes a query is cheaper run whole
+WALK_LIMIT = 20_000  # beyond this many nodes reached (each as a term) a query is cheaper run whole
 ANY = "*"  # the predicates of an open pattern: any at all (no IRI is spelled so)
 
 
@@ -96,9 +96,10 @@ class Route:
 
     `crossed` holds the patterns every solution matching `pattern` also matches (those of its group
     and of the groups enclosing it) and the branches of the UNIONs beside them (a solution matches
-    one), but the pattern itself and rdf:type. Every solution joins `start` to `?this` over them in
-    `steps` or fewer. `lower` gives each term's least distance from `?this` over `crossed`: a walk that
-    can no longer reach `?this` in the steps it has left is cut there."""
+    one), but rdf:type, the pattern itself and the other branches of its alternative path. Every
+    solution joins `start` to `?this` over them in `steps` or fewer. `lower` gives each term's least
+    distance from `?this` over `crossed`: a walk that can no longer reach `?this` in the steps it has
+    left is cut there."""
 
     pattern: Step
     start: str
@@ -564,13 +565,19 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
 
     A `compiled` validator reads the path's values in a sub-SELECT that projects `?this` into the
     group the focus nodes bind, so the same VALUES there changes no answer and reads only the reached
-    nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern only: its
-    sub-SELECTs are its author's, and a `?this` in one need not be the focus node."""
+    nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern, and in
+    each sub-SELECT of its author's where the same VALUES only drops rows of other nodes (see
+    `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node."""
     if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
-    narrowed = text.replace(FOCUS, FOCUS + values, 1)
-    return narrowed.replace(VALUES_OPENING, VALUES_OPENING + " " + values) if compiled else narrowed
+    if compiled:
+        narrowed = text.replace(FOCUS, FOCUS + values, 1)
+        return narrowed.replace(VALUES_OPENING, VALUES_OPENING + " " + values)
+    at = text.index(FOCUS) + len(FOCUS)
+    for offset in sorted({at, *groups_opened_by(text, "this")}, reverse=True):
+        text = text[:offset] + (values if offset == at else f" {values}") + text[offset:]
+    return text
 
 
 def _sorted(nodes: set[ReachedNode]) -> Iterator[ReachedNode]:

@@ -391,6 +391,55 @@ def _edited(text: str, edits: list[Edit]) -> str:
     return text
 
 
+def groups_opened_by(sparql: str, variable: str) -> list[int]:
+    """Where a VALUES block of `variable` may open the WHERE group of a sub-SELECT and change no
+    answer of the query but drop the rows binding it to other values: the offsets just after those
+    groups' braces.
+
+    Such a sub-SELECT projects the variable as it is (not `(… AS ?x)`), as does every SELECT around
+    it, so it is the query's own; its group opens with a triple pattern of it, which binds it before
+    anything else in the group reads it, so the block only filters; and it has no LIMIT or OFFSET,
+    which would pick other rows from fewer. A group grouped by the variable keeps each value's
+    groups whole; a projection of it as it is admits no other grouping."""
+    found = tokens(sparql)
+    names = {f"?{variable}", f"${variable}"}
+    selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
+    spans = {}  # each SELECT: its group's braces, and whether it projects the variable as it is
+    for select in selects:
+        try:
+            open_at = _next_brace(found, select)
+            close_at = _closing(found, open_at)
+        except NotAQuery:
+            return []
+        depth = 0
+        plain = False
+        for token in found[select + 1 : open_at]:
+            depth += {"(": 1, ")": -1}.get(token.text, 0)
+            plain |= depth == 0 and token.kind == "var" and token.text in names
+        spans[select] = (open_at, close_at, plain and not _limited(found, close_at + 1))
+    offsets = []
+    for select in selects[1:]:  # the query's own SELECT is not a sub-SELECT
+        open_at, close_at, own = spans[select]
+        around = [spans[other][2] for other in selects if spans[other][0] < select < spans[other][1]]
+        opens = open_at + 1 < len(found) and found[open_at + 1].text in names
+        if own and opens and all(around):
+            offsets.append(found[open_at].end)
+    return offsets
+
+
+def _limited(found: list[Token], start: int) -> bool:
+    """Whether the solution modifiers from `start`, to the end of the group that holds them, hold a
+    LIMIT or an OFFSET."""
+    depth = 0
+    for token in found[start:]:
+        depth += {"{": 1, "(": 1, "}": -1, ")": -1}.get(token.text, 0)
+        if depth < 0:
+            return False
+        if depth == 0 and keyword(token) in ("LIMIT", "OFFSET"):
+            return True
+    return False
+
+
 def _next_brace(found: list[Token], start: int) -> int:
     """The first brace from `start` outside brackets: a projection's `(EXISTS { … } AS ?x)` is not
     the WHERE pattern."""
