@@ -198,6 +198,23 @@ def test_a_change_beside_a_shared_node_does_not_reach_every_node_that_shares_it(
     assert focus == {ox.NamedNode("urn:new")}
 
 
+def test_a_walk_through_a_node_with_too_many_links_gives_up_and_keeps_none_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The series rule joins observations through their measure, which every observation names: the
+    walk gives up on the measure's links once they pass the limit (the query runs whole), and keeps
+    none of what it read, so no later walk takes a part of a node's links for all of them."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 10)
+    reach = analyse(
+        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:Obs> } } "
+        "?this <urn:measure> ?m . ?other <urn:measure> ?m ; <urn:fiscal> true }"
+    )
+    store = _store("".join(f"<urn:o{n}> a <urn:Obs> ; <urn:measure> <urn:m> . " for n in range(50)))
+    neighbours = Revalidation(store, _quads("<urn:o1> <urn:fiscal> true ."), analyse).neighbours
+    assert neighbours.focus(reach) is None
+    assert ox.NamedNode("urn:m") not in neighbours._known
+
+
 def test_a_walk_crosses_removed_triples_to_the_focus_node() -> None:
     """Two removed triples under a FILTER NOT EXISTS, each joined to ?this through the other: the
     focus node is found although the new store holds neither."""

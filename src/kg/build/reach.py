@@ -547,16 +547,27 @@ class Neighbours:
         self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[Link]], typed: bool
     ) -> None:
         """The (?p, ?n, ?out) rows of the build's query `name` about `nodes`, kept in `known` by node,
-        with the changed triples' links over the same predicates (rdf:type alone when `typed`)."""
+        with the changed triples' links over the same predicates (rdf:type alone when `typed`).
+        Past WALK_LIMIT rows the walk is given up (a node many things link to, such as a measure every
+        observation names) before they are all read, and none of the nodes' links is kept."""
         for node in nodes:
             known[node] = [link for link in self._changed_links.get(node, []) if (link[0] == TYPE) == typed]
         # Blank nodes cannot be named in a query; the data holds no quoted triples.
         usable = [node for node in nodes if isinstance(node, ox.NamedNode | ox.Literal)]
+        read = 0
         for start in range(0, len(usable), 500):
             asked = with_values(build_queries()[name].text, {"a": tuple(usable[start : start + 500])})
             rows = selected(self.store.query(asked, use_default_graph_as_union=True))
             for row in rows:
                 known[row["a"]].append((row["p"].value, row["n"], row["out"].value == "true"))
+                read += 1
+                if read > WALK_LIMIT:
+                    break
+            del rows  # the store's iterator ends in the thread that made it
+            if read > WALK_LIMIT:
+                for node in nodes:
+                    del known[node]
+                raise _TooFar
 
 
 def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) -> str | None:
