@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.build.cube import CubeViolation, check_cube_store
+from kg.build.cube_scope import CubeScope
 from kg.build.excerpts import ExcerptProblem, check_excerpts
 from kg.build.figures import describe_unwritten, unwritten_figures
 from kg.build.locate import SubjectIndex
@@ -321,10 +322,13 @@ def _citing(store: ox.Store, excerpt: URIRef) -> list[str]:
     return [quad.subject.value for quad in found if isinstance(quad.subject, ox.NamedNode)]
 
 
-def check_data_cube(store: ox.Store, checks: Path, index: SubjectIndex) -> None:
+def check_data_cube(
+    store: ox.Store, checks: Path, index: SubjectIndex, scope: CubeScope | None = None
+) -> None:
     """The Data Cube recommendation's integrity constraints hold on the data with its ontology: the
-    union of the store's graphs, checked in place by the grouped form of the constraints."""
-    cube = check_cube_store(store, checks, grouped=True)
+    union of the store's graphs, checked in place by the grouped form of the constraints (of a
+    rebuild, asked about the data sets its change reached, `scope`)."""
+    cube = check_cube_store(store, checks, grouped=True, scope=scope)
     if cube.violations:
         lines = "\n".join(first_of(cube.violations, partial(_cube_failure, index=index)))
         raise BuildFailed(f"RDF Data Cube integrity constraints fail:\n{lines}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.build.cube_scope import CubeScope
 from kg.build.parallel import each_at_once
 from kg.build.queries import sparql
 from kg.files import InputError, read_text, text_lines
@@ -60,56 +61,84 @@ def check_cube(graph: Graph, checks: Path, *, grouped: bool = False) -> CubeRepo
     return check_cube_store(store, checks, grouped=grouped)
 
 
-def change_reaches_checks(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> bool:
-    """Whether the checks in `checks` may answer otherwise on `store` than before the `changed` quads.
+def named_in_checks(checks: Path) -> set[str]:
+    """Every IRI the checks in `checks` name, with the queries that fill in the hierarchy templates:
+    each predicate and class they read through a constant."""
+    texts = list(check_files(checks).values())
+    texts += [sparql(name) for name in (*GROUPED.values(), *_HIERARCHY_PROPERTIES.values())]
+    return set().union(*(iris_named(text) for text in texts))
+
+
+def reading_quads(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> list[ox.Quad]:
+    """The `changed` quads the checks in `checks` read on `store`: a change of none of them leaves
+    every answer as it was (a rebuild skips the checks), and the others say which data sets a
+    rebuild asks them about (`kg.build.cube_scope`).
 
     The checks read triples through the predicates and classes their texts name (with the queries
     that fill in the hierarchy templates), and through the properties the data declares as
     components, measure types or parent-child links, or inverses of those (their only patterns with
-    a variable predicate; `tests/test_cube.py` holds them to that). A change of no such triple leaves
-    every answer as it was.
+    a variable predicate; `tests/test_cube.py` holds them to that).
     """
-    texts = list(check_files(checks).values())
-    texts += [sparql(name) for name in (*GROUPED.values(), *_HIERARCHY_PROPERTIES.values())]
-    named = set().union(*(iris_named(text) for text in texts))
+    named = named_in_checks(checks)
     changed = list(changed)
     asked = sorted({quad.predicate.value for quad in changed})
     rows = selected(
         store.query(sparql("cube-read-properties", property=asked), use_default_graph_as_union=True)
     )
     declared = {row["property"].value for row in rows}
-    for quad in changed:
-        predicate = quad.predicate.value
-        if predicate in declared:
-            return True
+    return [
+        quad
+        for quad in changed
+        if quad.predicate.value in declared
         # rdf:type is read only with the classes the texts name (unless the data made it a component)
-        if predicate in named and (
-            predicate != RDF_TYPE or isinstance(quad.object, ox.NamedNode) and quad.object.value in named
-        ):
-            return True
-    return False
+        or quad.predicate.value in named
+        and (
+            quad.predicate.value != RDF_TYPE
+            or isinstance(quad.object, ox.NamedNode)
+            and quad.object.value in named
+        )
+    ]
 
 
-def check_cube_store(store: ox.Store, checks: Path, *, grouped: bool = False) -> CubeReport:
+def check_cube_store(
+    store: ox.Store, checks: Path, *, grouped: bool = False, scope: CubeScope | None = None
+) -> CubeReport:
     """Run every integrity constraint in `checks` on the union of the graphs of `store`, normalised.
 
     The normalisation's inferences go into a graph of their own, removed afterwards, so the store
     is checked in place, with no copy. `grouped` runs the constraints that compare observations
     pairwise (and IC-3) as the grouped queries of the same name in kg/build/queries/, whose
-    cost grows with the data rather than with its square.
+    cost grows with the data rather than with its square. A rebuild's `scope` asks them about the
+    data sets its change reaches (see `kg.build.cube_scope`); where one fails so, all are asked
+    again whole, which names the place a clean build names.
     """
+    files = check_files(checks)
+    constraints = sorted(path for path in files if path.name.startswith("ic-") and path.suffix == ".rq")
+    if scope is not None and all(scope.knows(path.stem) for path in constraints):
+        report = _checked(store, files, constraints, grouped, scope)
+        if not report.violations:
+            return report
+    return _checked(store, files, constraints, grouped, None)
+
+
+def _checked(
+    store: ox.Store, files: dict[Path, str], constraints: list[Path], grouped: bool, scope: CubeScope | None
+) -> CubeReport:
+    """The `constraints` asked of `store` normalised (of the `scope`'s data sets alone, when given)."""
     try:
-        files = check_files(checks)
         for update in sorted(path for path in files if path.name.startswith("normalize-phase-")):
             for construct in _constructs(files[update]):
-                inferred = constructed(store.query(construct, use_default_graph_as_union=True))
+                asked = construct if scope is None else scope.normalising(construct)
+                inferred = constructed(store.query(asked, use_default_graph_as_union=True))
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, NORMALISED) for t in inferred)
-        constraints = sorted(path for path in files if path.name.startswith("ic-") and path.suffix == ".rq")
         asks = []  # each constraint's queries: itself, or one per hierarchy property (the templates)
         for path in constraints:
             text = files[path]
             asked = sparql(GROUPED[path.stem]) if grouped and path.stem in GROUPED else text
-            asks += [(path, text, query) for query in _instances(store, path.stem, asked)]
+            for query in _instances(store, path.stem, asked):
+                narrowed = query if scope is None else scope.asked(path.stem, query)
+                asks += [] if narrowed is None else [(path, text, narrowed)]
+
         # From the thread pool, in turns with any other queries: at 10 M triples the constraints took
         # 122 s one at a time and 73 s two at once, and the peak memory was no higher, each one's
         # working set (IC-12 holds every observation's key) given back once it is answered.

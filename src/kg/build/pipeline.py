@@ -40,7 +40,8 @@ from kg.build.checks import (
     check_typed,
     quads_graph,
 )
-from kg.build.cube import CHECKS, change_reaches_checks
+from kg.build.cube import CHECKS, named_in_checks, reading_quads
+from kg.build.cube_scope import CubeScope, cube_scope
 from kg.build.described import dump_facts
 from kg.build.incremental import (
     Change,
@@ -498,9 +499,11 @@ def _update_and_check(
             terms = apply_change(store, change)
         with phases("check"):
             reached, texts = reached_sources(store, change, root / "sources", previous_texts(generation))
-            cube = previous_checks(generation) != checks or change_reaches_checks(
-                store, change.quads, root / CHECKS
-            )
+            cube: bool | CubeScope = True  # the checks themselves changed: all of them, whole
+            if previous_checks(generation) == checks:
+                reading = reading_quads(store, change.quads, root / CHECKS)
+                named = named_in_checks(root / CHECKS)
+                cube = bool(reading) and (cube_scope(store, reading, named) or True)
         revalidation = Revalidation(store, change.quads, analyses.reach)
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube
@@ -513,7 +516,7 @@ def _update_and_check(
             f"rebuilt from generation {generation.id}: {len(change.removed)} quads removed, "
             f"{len(change.added)} added; {len(reached.documents)} documents and "
             f"{excerpt_count} excerpts re-checked; "  # those compared, as the summary's count says
-            f"shape queries {summary}; Data Cube checks {'run' if cube else 'skipped'}"
+            f"shape queries {summary}; Data Cube checks {_cube_summary(cube)}"
         )
         return report, excerpt_count, texts, how
     finally:
@@ -523,6 +526,12 @@ def _update_and_check(
         # rdflib's SPARQL parser (`kg.build.reach`) leaves caught exceptions whose frames hold the store
         # in reference cycles: collected now, so the store is closed before it is moved.
         gc.collect()
+
+
+def _cube_summary(cube: bool | CubeScope) -> str:
+    if isinstance(cube, CubeScope):
+        return f"run on {len(cube.datasets)} data sets"
+    return "run" if cube else "skipped"
 
 
 def _check(
@@ -535,11 +544,12 @@ def _check(
     reached: Reached | None,
     asked: Revalidation | None,
     *,
-    cube: bool = True,
+    cube: bool | CubeScope = True,
     ahead: Analyses | None = None,
     twice: StatedTwice | None = None,
 ) -> tuple[ValidationReport, int]:
-    """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube`;
+    """Every check of a build on `store` (the terms on `terms`), the Data Cube checks when `cube` (of
+    the data sets a CubeScope names, see `kg.build.cube_scope`);
     raises BuildFailed for the first that fails, in this order: terms, excerpts, Data Cube, shapes,
     values described. Of a rebuild, what its change `reached`; else of everything, `twice` holding
     the triples the dump states in two data graphs.
@@ -576,7 +586,7 @@ def _check(
         cube_failure: BuildFailed | None = None
         if cube:
             try:
-                check_data_cube(store, root / CHECKS, index)
+                check_data_cube(store, root / CHECKS, index, cube if isinstance(cube, CubeScope) else None)
             except BuildFailed as failure:
                 cube_failure = failure
                 failed.set()

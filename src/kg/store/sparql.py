@@ -427,6 +427,18 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
     return offsets
 
 
+def groups_opening_with(sparql: str, variable: str) -> list[int]:
+    """The offsets just after each brace whose group opens with `variable` (the subject of its first
+    triple pattern)."""
+    found = tokens(sparql)
+    names = {f"?{variable}", f"${variable}"}
+    return [
+        brace.end
+        for brace, first in zip(found, found[1:], strict=False)
+        if brace.text == "{" and first.kind == "var" and first.text in names
+    ]
+
+
 def _limited(found: list[Token], start: int) -> bool:
     """Whether the solution modifiers from `start`, to the end of the group that holds them, hold a
     LIMIT or an OFFSET."""
