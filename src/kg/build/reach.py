@@ -53,6 +53,7 @@ from kg.build.query_template import template
 from kg.build.shape_queries import (
     ShapeQuery,
     ValidationPlan,
+    focus_classes,
     focus_opening,
     plan_texts,
     values_opening,
@@ -462,6 +463,18 @@ class Neighbours:
             return None
         return found
 
+    def instances(self, nodes: set[ReachedNode], classes: frozenset[str]) -> set[ReachedNode]:
+        """Those of `nodes` of one of `classes`, in the new store or by a changed triple (a removed
+        one too: this keeps more, never less)."""
+        self._ask_links(nodes, typed=True)
+        return {
+            node
+            for node in nodes
+            if any(
+                out and isinstance(c, ox.NamedNode) and c.value in classes for _, c, out in self._typed[node]
+            )
+        }
+
     def _starting(self, route: Route) -> set[ReachedNode]:
         """The nodes a walk of `route` starts from: its start end of every changed triple its pattern
         matches; for a repeated path, every node of the chain through the triple."""
@@ -620,6 +633,9 @@ class Revalidation:
                 self.counts["whole"] += 1
                 return query.plan
             focus |= reached
+        classes = {focus_classes(text) for text in texts}
+        if len(classes) == 1 and (only := classes.pop()) is not None:
+            focus = self.neighbours.instances(focus, only)  # the nodes the shape targets
         if not focus:
             self.counts["skipped"] += 1
             return None

@@ -311,6 +311,26 @@ def focus_opening() -> str:
     return _opening("focus", first=True)
 
 
+def focus_classes(text: str) -> frozenset[str] | None:
+    """The classes (subclasses included) whose instances are a validator's focus nodes, read from its
+    focus sub-SELECT (focus.rq's blocks of values); None when its shape has targets of another kind
+    (a node, the subjects or objects of a predicate), or the text is not laid out so."""
+    found = tokens(text)
+    blocks: dict[str, list[str]] = {}
+    for at in range(len(found) - 2):
+        name = found[at + 1].text
+        if found[at].text.upper() == "VALUES" and found[at + 2].text == "{" and name not in blocks:
+            end = next((i for i in range(at + 3, len(found)) if found[i].text == "}"), len(found))
+            blocks[name] = [token.text for token in found[at + 3 : end]]
+    targets = ("?targetClass", "?targetNode", "?targetSubjectsOf", "?targetObjectsOf")
+    if any(name not in blocks for name in targets) or any(blocks[name] for name in targets[1:]):
+        return None
+    classes = blocks["?targetClass"]
+    if not all(iri.startswith("<") and iri.endswith(">") for iri in classes):
+        return None
+    return frozenset(iri[1:-1] for iri in classes)
+
+
 def values_opening() -> str:
     """How the sub-SELECT of the path's values opens in the validators: value-nodes.rq's last group,
     from its brace to the brace of its WHERE. A rebuild restricts it as it restricts the focus nodes,
