@@ -26,7 +26,7 @@ import rdflib
 from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
-from kg.build.reach import WHOLE, Reach, Route, Step, analyse
+from kg.build.reach import WHOLE, Reach, Step, Walk, analyse
 from kg.build.whole_files import ENTRY_FORMAT, read_sealed_json, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
@@ -87,7 +87,7 @@ def _read_reach(kept: list[Any]) -> Reach:
 
     return Reach(
         tuple(
-            Route(step(pattern), start, steps, tuple(map(step, crossed)), tuple((n, d) for n, d in lower))
+            Walk(step(pattern), start, steps, tuple(map(step, crossed)), tuple((n, d) for n, d in lower))
             for pattern, start, steps, crossed, lower in kept
         )
     )

@@ -11,7 +11,7 @@ joined to `?this` over them without P, the solution joins the changed
 triple's node at that end to F over triples those patterns match: triples of
 the new store, or removed ones. So a walk from that node finds F: it crosses
 only those patterns, each the way the query writes it (a subject to its
-object, or back), in no more steps than the solution's (`Route`).
+object, or back), in no more steps than the solution's (`Walk`).
 
 The walk starts at P's subject where it can: in this data the subject is the
 particular thing (a fact, a leg, an excerpt) and the object what many share
@@ -91,7 +91,7 @@ Distances = tuple[tuple[str, int], ...]  # (term, steps from ?this), sorted
 
 
 @dataclass(frozen=True)
-class Route:
+class Walk:
     """How a walk goes from a triple that `pattern` matches back to the focus node: from the node at
     the pattern's end `start`, crossing `crossed`, in at most `steps` steps.
 
@@ -113,7 +113,7 @@ class Route:
 class Reach:
     """A query's routes, one per pattern, or None when the query must run whole."""
 
-    routes: tuple[Route, ...] | None
+    routes: tuple[Walk, ...] | None
 
 
 WHOLE = Reach(None)
@@ -148,9 +148,9 @@ def renamed(reach: Reach, named: Callable[[str], str]) -> Reach:
         predicates = tuple(sorted(named(p) for p in found.predicates))
         return Step(term(found.subject), predicates, term(found.object), found.repeated)
 
-    return Reach(
-        tuple(
-            Route(
+    routes = sorted(
+        (
+            Walk(
                 step(r.pattern),
                 term(r.start),
                 r.steps,
@@ -158,8 +158,10 @@ def renamed(reach: Reach, named: Callable[[str], str]) -> Reach:
                 tuple(sorted((term(name), steps) for name, steps in r.lower)),
             )
             for r in reach.routes or ()
-        )
+        ),
+        key=repr,
     )
+    return Reach(tuple(routes))
 
 
 @functools.lru_cache(maxsize=512)
@@ -171,7 +173,7 @@ def _analysed(text: str) -> Reach:
 
     try:
         found = _Found()
-        _collect(prepareQuery(text).algebra, _Scope(None, []), found, top=True)
+        _collect(prepareQuery(text).algebra, _Scope(None, [], count()), found, top=True)
     except _Open:
         return WHOLE
     return _reach(found.triples, found.unions)
@@ -180,10 +182,10 @@ def _analysed(text: str) -> Reach:
 class _Scope:
     """Variable names of one sub-SELECT: those it projects are its parent's, the others its own."""
 
-    ids = count()
-
-    def __init__(self, parent: _Scope | None, projected: Iterable[Variable]) -> None:
-        self.parent, self.projected, self.id = parent, set(projected), next(self.ids)
+    def __init__(self, parent: _Scope | None, projected: Iterable[Variable], ids: count[int]) -> None:
+        """`ids` numbers the scopes of one query, so that a query read twice names its terms alike."""
+        self.parent, self.projected, self.ids = parent, set(projected), ids
+        self.id = next(ids)
 
     def name(self, variable: Variable) -> str:
         if self.parent is None:
@@ -231,7 +233,7 @@ def _collect(
                 for variable, term in row.items():
                     found.bound.setdefault(scope.name(variable), set()).add(term)
         if node.name == "Project" and not top:
-            scope = _Scope(scope, node.get("PV") or [])
+            scope = _Scope(scope, node.get("PV") or [], scope.ids)
         for key, value in node.items():
             if key == "triples":  # (s, p, o) in a BGP; s, p, o, s, p, o… in a block EXISTS holds
                 for flat in value:
@@ -328,7 +330,7 @@ def _predicates(*paths: Any) -> set[str]:
 
 
 def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> Reach:
-    """Each pattern's route (see `Route`), over the patterns of its group and of the groups enclosing
+    """Each pattern's route (see `Walk`), over the patterns of its group and of the groups enclosing
     it (not through rdf:type), and through a UNION beside them the longer of its branches'; None when
     a pattern is not joined to ?this but through itself or a class."""
     routes = set()
@@ -354,7 +356,7 @@ def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int
             crossed = {_step(other) for other in others + branches if TYPE not in other[1]} - {pattern}
             lower = _distances(others + branches, {"?this": 0})
             routes.add(
-                Route(
+                Walk(
                     pattern,
                     start,
                     upper[start],
@@ -422,7 +424,7 @@ def _check(reached: int, nodes: Iterable[ReachedNode]) -> None:
         raise _TooFar
 
 
-Link = tuple[str, ReachedNode, bool]  # a predicate, the node at its other end, and whether it leads out
+StoreLink = tuple[str, ReachedNode, bool]  # a predicate, the node at its other end, and whether it leads out
 State = tuple[ReachedNode, str]  # a node and the term of the query it stands for
 
 
@@ -434,15 +436,15 @@ class Neighbours:
         self.store = store
         self.changed = list(changed)
         self.by_predicate: dict[str, list[ox.Quad]] = {ANY: self.changed}  # an open pattern's: all
-        self._changed_links: dict[ReachedNode, list[Link]] = {}
+        self._changed_links: dict[ReachedNode, list[StoreLink]] = {}
         for quad in self.changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
             self._changed_links.setdefault(quad.subject, []).append((quad.predicate.value, quad.object, True))
             self._changed_links.setdefault(quad.object, []).append(
                 (quad.predicate.value, quad.subject, False)
             )
-        self._known: dict[ReachedNode, list[Link]] = {}
-        self._typed: dict[ReachedNode, list[Link]] = {}  # over rdf:type, asked apart
+        self._known: dict[ReachedNode, list[StoreLink]] = {}
+        self._typed: dict[ReachedNode, list[StoreLink]] = {}  # over rdf:type, asked apart
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
 
     def focus(self, reach: Reach) -> set[ReachedNode] | None:
@@ -475,7 +477,7 @@ class Neighbours:
             )
         }
 
-    def _starting(self, route: Route) -> set[ReachedNode]:
+    def _starting(self, route: Walk) -> set[ReachedNode]:
         """The nodes a walk of `route` starts from: its start end of every changed triple its pattern
         matches; for a repeated path, every node of the chain through the triple."""
         pattern = route.pattern
@@ -545,7 +547,7 @@ class Neighbours:
             } - reached
         return reached
 
-    def _links(self, node: ReachedNode, typed: bool) -> list[Link]:
+    def _links(self, node: ReachedNode, typed: bool) -> list[StoreLink]:
         """The links of `node` asked already: over rdf:type too when `typed`."""
         return self._known.get(node, []) + (self._typed.get(node, []) if typed else [])
 
@@ -557,7 +559,7 @@ class Neighbours:
             self._ask("neighbours", [node for node in nodes if node not in self._known], self._known, False)
 
     def _ask(
-        self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[Link]], typed: bool
+        self, name: str, nodes: list[ReachedNode], known: dict[ReachedNode, list[StoreLink]], typed: bool
     ) -> None:
         """The (?p, ?n, ?out) rows of the build's query `name` about `nodes`, kept in `known` by node,
         with the changed triples' links over the same predicates (rdf:type alone when `typed`).
