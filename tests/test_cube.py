@@ -276,7 +276,7 @@ def test_a_rebuild_asks_the_constraints_of_the_data_sets_its_change_reaches_with
     before, store = _store_of(cube), _store_of(graph)
     changed = set(before) ^ set(store)
     reading = reading_quads(store, changed, project_root / CHECKS)
-    scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS))
+    scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     if case == "structure without a measure":
         assert scope is None
         return
@@ -300,28 +300,39 @@ def test_a_rebuild_asks_nothing_of_the_data_sets_its_change_does_not_reach(
         for quad in store.quads_for_pattern(None, ox.NamedNode(QB + "dataSet"), None, None)
         if quad.object != ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed")
     )
-    scope = cube_scope(
-        store, reading_quads(store, [other], project_root / CHECKS), named_in_checks(project_root / CHECKS)
-    )
+    reading = reading_quads(store, [other], project_root / CHECKS)
+    scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     assert scope is not None and ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed") not in scope.datasets
     assert check_cube_store(store, project_root / CHECKS, grouped=True, scope=scope).violations == []
     assert check_cube_store(store, project_root / CHECKS, grouped=True).violations  # whole, it fails
 
 
 @pytest.mark.parametrize(
-    ("subject", "predicate"),
+    ("subject", "predicate", "value"),
     [
-        (DATASET + "structure-drug-labs-destroyed", QB + "component"),  # a structure definition's
-        (DATASET + "crs-2018-drug-labs-destroyed", QB + "slice"),  # a slice's link
+        (DATASET + "structure-drug-labs-destroyed", QB + "component", "urn:x:new"),  # a structure's
+        (DATASET + "crs-2018-drug-labs-destroyed", QB + "slice", "urn:x:new"),  # a slice's link
+        (DATASET + "crs-2018-drug-labs-destroyed", RDF_TYPE, QB + "DimensionProperty"),  # a data set typed so
+        (OBSERVATION + "mx-drug-labs-destroyed-2016", QB + "codeList", "urn:x:new"),  # named of a structure
     ],
 )
 def test_a_change_of_the_structure_or_of_a_slice_is_asked_whole(
-    cube: Graph, project_root: Path, subject: str, predicate: str
+    cube: Graph, project_root: Path, subject: str, predicate: str, value: str
 ) -> None:
+    """Whatever its subject, a triple the structure's constraints read runs every constraint whole."""
     store = _store_of(cube)
-    changed = ox.Quad(ox.NamedNode(subject), ox.NamedNode(predicate), ox.NamedNode("urn:x:new"))
+    changed = ox.Quad(ox.NamedNode(subject), ox.NamedNode(predicate), ox.NamedNode(value))
     reading = reading_quads(store, [changed], project_root / CHECKS)
-    assert reading and cube_scope(store, reading, named_in_checks(project_root / CHECKS)) is None
+    assert reading and cube_scope(store, reading, named_in_checks(project_root / CHECKS), set()) is None
+
+
+def test_a_link_of_a_code_list_s_hierarchy_is_asked_whole(cube: Graph, project_root: Path) -> None:
+    """IC-20 and IC-21 read a code's parent-child links, whatever else the change holds."""
+    store = _store_of(cube)
+    link = ox.Quad(ox.NamedNode("urn:x:region"), ox.NamedNode(KG + "inArea"), ox.NamedNode("urn:x:country"))
+    named = named_in_checks(project_root / CHECKS)
+    assert cube_scope(store, [link], named, {KG + "inArea"}) is None
+    assert cube_scope(store, [link], named, set()) == CubeScope(frozenset(), frozenset())
 
 
 def test_a_component_s_property_stated_of_something_else_reaches_no_data_set(
@@ -333,7 +344,7 @@ def test_a_component_s_property_stated_of_something_else_reaches_no_data_set(
     area = ox.Quad(ox.NamedNode("urn:x:change"), ox.NamedNode(KG + "refArea"), ox.NamedNode("urn:x:place"))
     reading = reading_quads(store, [area], project_root / CHECKS)
     assert reading == [area]
-    assert cube_scope(store, reading, named_in_checks(project_root / CHECKS)) == CubeScope(
+    assert cube_scope(store, reading, named_in_checks(project_root / CHECKS), set()) == CubeScope(
         frozenset(), frozenset()
     )
 
@@ -358,7 +369,7 @@ def test_a_removed_observation_reaches_the_data_set_it_was_in(cube: Graph, proje
     graph.remove((gone, None, None))
     store = _store_of(graph)
     reading = reading_quads(store, set(_store_of(removed)), project_root / CHECKS)
-    scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS))
+    scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     assert scope is not None and scope.datasets == {ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed")}
     assert ox.NamedNode(str(gone)) in scope.observations
 

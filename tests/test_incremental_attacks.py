@@ -388,6 +388,35 @@ def test_a_hierarchy_broken_is_rejected_by_a_rebuild(
     assert failing in _rebuild_fails_as_clean(library, tmp_path)
 
 
+def test_a_hierarchy_link_removed_beside_an_observation_changed_is_rejected_by_a_rebuild(
+    library: Path, tmp_path: Path
+) -> None:
+    """IC-21 reads a code's parent-child link, not an observation's: with it, a change of the fixture's
+    observation must not narrow the Data Cube constraints to the fixture's data set, where the report's
+    observation of the region left out of the hierarchy fails."""
+    areas = _with_areas(library, "[ owl:inverseOf kg:inArea ]", True)
+    _edit(areas, "region:us-southwest-border kg:inArea country:US .\n", "")
+    qualified = "    kg:unit unit:HA ;\n    kg:qualifier qualifier:less-than ;\n"
+    _edit(library / STATISTICS, "    kg:unit unit:HA ;\n", qualified)
+    prefix = "@prefix qualifier: <https://w3id.org/opioid-kg/id/qualifier/> .\n@prefix obs:"
+    _edit(library / STATISTICS, "@prefix obs:", prefix)
+    assert "IC-21." in _rebuild_fails_as_clean(library, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("typed", "failing"),
+    [("qb:DimensionProperty", "IC-4."), ("qb:DataStructureDefinition", "IC-3.")],
+    ids=["a dimension", "a structure"],
+)
+def test_a_data_set_typed_as_structure_is_rejected_by_a_rebuild(
+    library: Path, library_work: Path, tmp_path: Path, typed: str, failing: str
+) -> None:
+    """A triple the structure's constraints read, about a data set: they must be asked, as a clean
+    build asks them."""
+    _append(library / STATISTICS, f"dataset:fixture-poppy-cultivation-area a {typed} .\n")
+    assert failing in _rebuild_fails_as_clean(library, tmp_path)
+
+
 def test_a_text_file_outside_the_sources_is_refused_by_a_rebuild(
     library: Path, library_work: Path, tmp_path: Path
 ) -> None:

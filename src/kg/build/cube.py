@@ -69,6 +69,16 @@ def named_in_checks(checks: Path) -> set[str]:
     return set().union(*(iris_named(text) for text in texts))
 
 
+def hierarchy_properties(store: ox.Store) -> set[str]:
+    """The parent-child properties of the hierarchical code lists `store` declares, and those whose
+    inverses they are: what IC-20 and IC-21 read of the codes."""
+    found: set[str] = set()
+    for name in _HIERARCHY_PROPERTIES.values():
+        rows = selected(store.query(sparql(name), use_default_graph_as_union=True))
+        found |= {row["p"].value for row in rows if isinstance(row["p"], ox.NamedNode)}
+    return found
+
+
 def reading_quads(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> list[ox.Quad]:
     """The `changed` quads the checks in `checks` read on `store`: a change of none of them leaves
     every answer as it was (a rebuild skips the checks), and the others say which data sets a

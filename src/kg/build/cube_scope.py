@@ -4,16 +4,19 @@ The constraints held on the previous generation. Those of the structure alone (I
 data structure definitions, component specifications, properties, slices) read no observation
 and no data set; each of the others fails at an observation or at a data set (`?obs`, or
 `?dataset` for those that compare a data set's observations, IC-2, IC-12 and IC-17), and reads,
-besides the structure, only that observation's triples, its data set's and the data set's other
-observations'. So where every changed triple a constraint reads (`kg.build.cube.reading_quads`)
-is about an observation or a data set (or is a component's property stated of something else,
-which no constraint reads), and none links a slice, a new violation lies in the data
-sets of those observations or among those data sets: the constraints are asked with their
-variable bound to those data sets, or to every observation of them, and those of the structure
-are not asked. The normalisation infers what they read of those observations alone (typing 21,000
-observations and data sets took most of a second at 1 M triples, written to the store and removed).
-Otherwise, or where a constraint fails so (to name its place as a clean build does), every
-constraint runs whole.
+besides the structure and the code lists, only that observation's triples, its data set's and
+the data set's other observations'. The triples of that kind are few: an observation's or a data
+set's `qb:dataSet`, `qb:structure`, `qb:measureType` and type of `qb:Observation` or `qb:DataSet`,
+and the values of its components (read through a variable predicate, of an observation, a data
+set or a slice, so such a property stated of anything else, a stated change's area, is read by
+none of them). Where every changed triple a constraint reads (`kg.build.cube.reading_quads`) is
+one of those, a new violation lies in the data sets of those observations or among those data
+sets: the constraints are asked with their variable bound to those data sets, or to every
+observation of them, and those of the structure are not asked. The normalisation infers what
+they read of those observations alone (typing 21,000 observations and data sets took most of a
+second at 1 M triples, written to the store and removed). Any other changed triple they read (of
+a structure, a slice, a code list's hierarchy), or a constraint failing so (to name its place as
+a clean build does), runs every constraint whole.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ _DATA_SET, _STRUCTURE = ox.NamedNode(str(QB.dataSet)), ox.NamedNode(str(QB.struc
 _TYPE = ox.NamedNode(RDF_TYPE)
 _OBSERVATION, _DATA_SET_CLASS = ox.NamedNode(str(QB.Observation)), ox.NamedNode(str(QB.DataSet))
 _SLICE, _SLICE_CLASS = ox.NamedNode(str(QB.slice)), ox.NamedNode(str(QB.Slice))
-# Links of a slice: a slice's observations and keys are checked by the structure's constraints.
-_SLICE_LINKS = {str(QB.slice), str(QB.observation)}
+# What the constraints read of an observation or a data set by name (its component values they
+# read through a variable predicate); the classes of the types they read so.
+_OWN = {str(QB.dataSet), str(QB.structure), str(QB.measureType)}
+_OWN_CLASSES = {_OBSERVATION, _DATA_SET_CLASS}
 # The variable each constraint fails at; the structure's constraints are named apart.
 _BOUND = {
     "ic-01": "obs", "ic-02": "dataset", "ic-11": "obs", "ic-12": "dataset", "ic-13": "obs",
@@ -84,29 +89,35 @@ def bound_throughout(query: str, variable: str, nodes: tuple[ox.NamedNode, ...])
     return with_values(query, {variable: nodes})
 
 
-def cube_scope(store: ox.Store, reading: Iterable[ox.Quad], named: set[str]) -> CubeScope | None:
+def cube_scope(
+    store: ox.Store, reading: Iterable[ox.Quad], named: set[str], hierarchy: set[str]
+) -> CubeScope | None:
     """The scope of a change whose `reading` quads are those the constraints read (on the new `store`,
-    with the removed quads among them); None where one is not about an observation or a data set.
-
-    The constraints read a property of a component (a dimension, a measure) only through a variable
-    predicate, of an observation, a data set or a slice; such a property stated of another thing (a
-    stated change's area) is read by none of them. Every other triple they read has a predicate or a
-    class they `named`."""
+    with the removed quads among them), given every IRI the constraints `named` and the parent-child
+    properties of the `hierarchy` of code lists (and their inverses); None where a quad is not an
+    observation's or a data set's own (see the module's docstring)."""
     reading = list(reading)
     changed = _Changed(reading)
     datasets: set[ox.NamedNode] = set()
     observations: set[ox.NamedNode] = set()
     for quad in reading:
-        subject = quad.subject
-        if quad.predicate.value in _SLICE_LINKS or not isinstance(subject, ox.NamedNode):
+        subject, predicate = quad.subject, quad.predicate.value
+        if not isinstance(subject, ox.NamedNode) or predicate in hierarchy:
             return None
+        if (
+            predicate in named
+            and predicate not in _OWN
+            and not (predicate == RDF_TYPE and quad.object in _OWN_CLASSES)
+        ):
+            return None  # a structure's, a slice's, a code list's: read by the structure's constraints
         if changed.observation(store, subject):
             observations.add(subject)
             datasets |= changed.datasets_of(store, subject)
         elif changed.dataset(store, subject):
             datasets.add(subject)
-        elif quad.predicate.value in named or changed.slice(store, subject):
+        elif changed.slice(store, subject):
             return None
+        # else a component's value, or a measure type, stated of another thing: no constraint reads it
     for dataset in datasets:
         observations |= {
             q.subject

@@ -40,7 +40,7 @@ from kg.build.checks import (
     check_typed,
     quads_graph,
 )
-from kg.build.cube import CHECKS, named_in_checks, reading_quads
+from kg.build.cube import CHECKS, hierarchy_properties, named_in_checks, reading_quads
 from kg.build.cube_scope import CubeScope, cube_scope
 from kg.build.described import dump_facts
 from kg.build.incremental import (
@@ -502,8 +502,8 @@ def _update_and_check(
             cube: bool | CubeScope = True  # the checks themselves changed: all of them, whole
             if previous_checks(generation) == checks:
                 reading = reading_quads(store, change.quads, root / CHECKS)
-                named = named_in_checks(root / CHECKS)
-                cube = bool(reading) and (cube_scope(store, reading, named) or True)
+                named, hierarchy = named_in_checks(root / CHECKS), hierarchy_properties(store)
+                cube = bool(reading) and (cube_scope(store, reading, named, hierarchy) or True)
         revalidation = Revalidation(store, change.quads, analyses.reach)
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube
