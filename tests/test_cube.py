@@ -249,11 +249,11 @@ def test_a_type_is_watched_by_its_class_unless_the_data_reads_types_as_a_compone
 ) -> None:
     typed = ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode(RDF_TYPE), ox.NamedNode("urn:x:AnyClass"))
     store = ox.Store()
-    assert not reading_quads(store, [typed], project_root / CHECKS)
+    assert not reading_quads(store, [typed], named_in_checks(project_root / CHECKS))
     observation = ox.Quad(typed.subject, typed.predicate, ox.NamedNode(QB + "Observation"))
-    assert reading_quads(store, [observation], project_root / CHECKS)
+    assert reading_quads(store, [observation], named_in_checks(project_root / CHECKS))
     store.add(ox.Quad(ox.NamedNode("urn:x:spec"), ox.NamedNode(QB + "dimension"), ox.NamedNode(RDF_TYPE)))
-    assert reading_quads(store, [typed], project_root / CHECKS)
+    assert reading_quads(store, [typed], named_in_checks(project_root / CHECKS))
 
 
 def _store_of(graph: Graph) -> ox.Store:
@@ -275,7 +275,7 @@ def test_a_rebuild_asks_the_constraints_of_the_data_sets_its_change_reaches_with
     change(graph, cube, values)
     before, store = _store_of(cube), _store_of(graph)
     changed = set(before) ^ set(store)
-    reading = reading_quads(store, changed, project_root / CHECKS)
+    reading = reading_quads(store, changed, named_in_checks(project_root / CHECKS))
     scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     if case == "structure without a measure":
         assert scope is None
@@ -300,7 +300,7 @@ def test_a_rebuild_asks_nothing_of_the_data_sets_its_change_does_not_reach(
         for quad in store.quads_for_pattern(None, ox.NamedNode(QB + "dataSet"), None, None)
         if quad.object != ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed")
     )
-    reading = reading_quads(store, [other], project_root / CHECKS)
+    reading = reading_quads(store, [other], named_in_checks(project_root / CHECKS))
     scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     assert scope is not None and ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed") not in scope.datasets
     assert check_cube_store(store, project_root / CHECKS, grouped=True, scope=scope).violations == []
@@ -322,7 +322,7 @@ def test_a_change_of_the_structure_or_of_a_slice_is_asked_whole(
     """Whatever its subject, a triple the structure's constraints read runs every constraint whole."""
     store = _store_of(cube)
     changed = ox.Quad(ox.NamedNode(subject), ox.NamedNode(predicate), ox.NamedNode(value))
-    reading = reading_quads(store, [changed], project_root / CHECKS)
+    reading = reading_quads(store, [changed], named_in_checks(project_root / CHECKS))
     assert reading and cube_scope(store, reading, named_in_checks(project_root / CHECKS), set()) is None
 
 
@@ -342,7 +342,7 @@ def test_a_component_s_property_stated_of_something_else_reaches_no_data_set(
     variable predicate), so the change is read, but reaches no data set and no observation."""
     store = _store_of(cube)
     area = ox.Quad(ox.NamedNode("urn:x:change"), ox.NamedNode(KG + "refArea"), ox.NamedNode("urn:x:place"))
-    reading = reading_quads(store, [area], project_root / CHECKS)
+    reading = reading_quads(store, [area], named_in_checks(project_root / CHECKS))
     assert reading == [area]
     assert cube_scope(store, reading, named_in_checks(project_root / CHECKS), set()) == CubeScope(
         frozenset(), frozenset()
@@ -368,7 +368,7 @@ def test_a_removed_observation_reaches_the_data_set_it_was_in(cube: Graph, proje
         removed.add(triple)
     graph.remove((gone, None, None))
     store = _store_of(graph)
-    reading = reading_quads(store, set(_store_of(removed)), project_root / CHECKS)
+    reading = reading_quads(store, set(_store_of(removed)), named_in_checks(project_root / CHECKS))
     scope = cube_scope(store, reading, named_in_checks(project_root / CHECKS), set())
     assert scope is not None and scope.datasets == {ox.NamedNode(DATASET + "crs-2018-drug-labs-destroyed")}
     assert ox.NamedNode(str(gone)) in scope.observations

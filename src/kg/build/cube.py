@@ -79,8 +79,9 @@ def hierarchy_properties(store: ox.Store) -> set[str]:
     return found
 
 
-def reading_quads(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> list[ox.Quad]:
-    """The `changed` quads the checks in `checks` read on `store`: a change of none of them leaves
+def reading_quads(store: ox.Store, changed: Iterable[ox.Quad], named: set[str]) -> list[ox.Quad]:
+    """The `changed` quads the checks read on `store`, given every IRI they name (`named_in_checks`):
+    a change of none of them leaves
     every answer as it was (a rebuild skips the checks), and the others say which data sets a
     rebuild asks them about (`kg.build.cube_scope`).
 
@@ -89,7 +90,6 @@ def reading_quads(store: ox.Store, changed: Iterable[ox.Quad], checks: Path) -> 
     components, measure types or parent-child links, or inverses of those (their only patterns with
     a variable predicate; `tests/test_cube.py` holds them to that).
     """
-    named = named_in_checks(checks)
     changed = list(changed)
     asked = sorted({quad.predicate.value for quad in changed})
     rows = selected(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.namespaces import QB
-from kg.store.sparql import RDF_TYPE, groups_opening_with, tokens, with_values
+from kg.store.sparql import RDF_TYPE, groups_opening_with, tokens, values_block, with_values
 
 _DATA_SET, _STRUCTURE = ox.NamedNode(str(QB.dataSet)), ox.NamedNode(str(QB.structure))
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -83,7 +83,7 @@ def bound_throughout(query: str, variable: str, nodes: tuple[ox.NamedNode, ...])
     opens with it, so that each group Oxigraph plans apart starts from them. Sound for a constraint
     that fails at one of those nodes and reads every observation of their data sets alike: a group
     keyed by the variable, or counting what it joins, then sees every row it sees whole."""
-    block = " VALUES ?" + variable + " { " + " ".join(map(str, nodes)) + " } "
+    block = values_block({variable: nodes})
     for offset in sorted(groups_opening_with(query, variable), reverse=True):
         query = query[:offset] + block + query[offset:]
     return with_values(query, {variable: nodes})
@@ -134,13 +134,15 @@ class _Changed:
     def __init__(self, reading: list[ox.Quad]) -> None:
         self.typed = {(q.subject, q.object) for q in reading if q.predicate == _TYPE}
         self.in_dataset = {(q.subject, q.object) for q in reading if q.predicate == _DATA_SET}
+        self.observed = {subject for subject, _ in self.in_dataset}
+        self.grouping = {dataset for _, dataset in self.in_dataset}
         self.structured = {q.subject for q in reading if q.predicate == _STRUCTURE}
         self.sliced = {q.object for q in reading if q.predicate == _SLICE}
 
     def observation(self, store: ox.Store, node: ox.NamedNode) -> bool:
         return (
             (node, _OBSERVATION) in self.typed
-            or any(subject == node for subject, _ in self.in_dataset)
+            or node in self.observed
             or _has(store, node, _DATA_SET, None)
             or _has(store, node, _TYPE, _OBSERVATION)
         )
@@ -149,10 +151,10 @@ class _Changed:
         return (
             (node, _DATA_SET_CLASS) in self.typed
             or node in self.structured
-            or any(dataset == node for _, dataset in self.in_dataset)
+            or node in self.grouping
             or _has(store, node, _STRUCTURE, None)
             or _has(store, node, _TYPE, _DATA_SET_CLASS)
-            or any(True for _ in store.quads_for_pattern(None, _DATA_SET, node, None))
+            or _has(store, None, _DATA_SET, node)
         )
 
     def slice(self, store: ox.Store, node: ox.NamedNode) -> bool:
@@ -160,7 +162,7 @@ class _Changed:
             (node, _SLICE_CLASS) in self.typed
             or node in self.sliced
             or _has(store, node, _TYPE, _SLICE_CLASS)
-            or any(True for _ in store.quads_for_pattern(None, _SLICE, node, None))
+            or _has(store, None, _SLICE, node)
         )
 
     def datasets_of(self, store: ox.Store, observation: ox.NamedNode) -> set[ox.NamedNode]:
@@ -170,5 +172,7 @@ class _Changed:
         return {node for node in found if isinstance(node, ox.NamedNode)}
 
 
-def _has(store: ox.Store, subject: ox.NamedNode, predicate: ox.NamedNode, value: ox.NamedNode | None) -> bool:
+def _has(
+    store: ox.Store, subject: ox.NamedNode | None, predicate: ox.NamedNode, value: ox.NamedNode | None
+) -> bool:
     return any(True for _ in store.quads_for_pattern(subject, predicate, value, None))

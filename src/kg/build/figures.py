@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 import pyoxigraph as ox
 
 from kg.build.locate import SubjectIndex
-from kg.build.queries import build_queries, sparql
+from kg.build.queries import build_queries
 from kg.build.shown import first_of
 from kg.store.base import selected
 from kg.store.queryfiles import binding_terms
@@ -119,11 +119,11 @@ def unwritten_figures(store: ox.Store, only: set[str] | None = None) -> list[Unw
     reached) that no quote of its writes, a year by its number."""
     if only is not None and not only:
         return []
-    text = sparql("stated-figures")
+    query = build_queries()["stated-figures"]
+    bindings = binding_terms(query.bindings({}))  # the kinds of statements
     if only is not None:  # the statements bound in the block of their kinds, so the query starts there
-        query = build_queries()["stated-figures"]
-        statements = tuple(ox.NamedNode(iri) for iri in sorted(only))
-        text = with_values(query.text, {**binding_terms(query.bindings({})), "statement": statements})
+        bindings["statement"] = tuple(ox.NamedNode(iri) for iri in sorted(only))
+    text = with_values(query.text, bindings)
     answer = selected(store.query(text, use_default_graph_as_union=True))
     quotes: dict[tuple[str, str, str], frozenset[Decimal]] = {}
     for row in answer:

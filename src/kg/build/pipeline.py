@@ -501,9 +501,11 @@ def _update_and_check(
             reached, texts = reached_sources(store, change, root / "sources", previous_texts(generation))
             cube: bool | CubeScope = True  # the checks themselves changed: all of them, whole
             if previous_checks(generation) == checks:
-                reading = reading_quads(store, change.quads, root / CHECKS)
-                named, hierarchy = named_in_checks(root / CHECKS), hierarchy_properties(store)
-                cube = bool(reading) and (cube_scope(store, reading, named, hierarchy) or True)
+                named = named_in_checks(root / CHECKS)
+                reading = reading_quads(store, change.quads, named)
+                cube = bool(reading) and (
+                    cube_scope(store, reading, named, hierarchy_properties(store)) or True
+                )
         revalidation = Revalidation(store, change.quads, analyses.reach)
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube

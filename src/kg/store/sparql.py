@@ -417,12 +417,12 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
             depth += {"(": 1, ")": -1}.get(token.text, 0)
             plain |= depth == 0 and token.kind == "var" and token.text in names
         spans[select] = (open_at, close_at, plain and not _limited(found, close_at + 1))
+    opened = set(groups_opening_with(sparql, variable))
     offsets = []
     for select in selects[1:]:  # the query's own SELECT is not a sub-SELECT
-        open_at, close_at, own = spans[select]
+        open_at, _, own = spans[select]
         around = [spans[other][2] for other in selects if spans[other][0] < select < spans[other][1]]
-        opens = open_at + 1 < len(found) and found[open_at + 1].text in names
-        if own and opens and all(around):
+        if own and found[open_at].end in opened and all(around):
             offsets.append(found[open_at].end)
     return offsets
 
