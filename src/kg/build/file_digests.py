@@ -87,7 +87,12 @@ class FileDigests:
             return None  # `read` says why
         if not stat.S_ISREG(found.st_mode) or found.st_dev != self._device:
             return None
-        return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev)
+        return status(found)
+
+
+def status(found: os.stat_result) -> Status:
+    """What `stat` tells of a file that changes whenever its bytes do (see the module's docstring)."""
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev)
 
 
 def _load_record(path: Path) -> dict[str, tuple[Status, str]]:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -34,7 +36,7 @@ from kg.namespaces import graph_iri
 from kg.store.base import StoreUnreadable
 from kg.store.embedded import read_only
 from kg.store.generations import Generation
-from kg.store.integrity import damage
+from kg.store.integrity import damage, recorded_entries
 
 STATE = "build.json"  # in a generation's folder, beside dist/ and store/: what the next build compares
 _WHOLE_GRAPHS = {"ontology": "the ontology changed", "shapes": "the shapes changed"}
@@ -112,16 +114,26 @@ Patchable = tuple[list[tuple[str, int]] | None, dict[bytes, int], dict[str, int]
 
 
 def write_state(
-    generation: Generation, texts: dict[str, str], checks: str, dump: Patchable, dump_sha256: str
+    generation: Generation,
+    texts: dict[str, str],
+    checks: str,
+    dump: Patchable,
+    dump_sha256: str,
+    sha256: Callable[[Path], str] | None = None,
 ) -> None:
     """What the next build needs to start from this one: the code that checked it, its texts' digests,
     its Data Cube checks' digest, and what patching its dump needs, with the signature of the dump
     (whose SHA-256, taken as it was described, is given) and of each graph's file (in
-    `generation.graphs`, see `file_signature`) to check them by."""
+    `generation.graphs`, see `file_signature`; `sha256` gives their digests, by default read now) to
+    check them by."""
     state: dict[str, object] = {"code": code_digest(), "texts": texts, "checks": checks}
     inputs, repeated, counts, sorted_dump = dump
     if inputs is not None:
-        graphs = {name: file_signature(generation.graphs / f"{name}.nq") for name in counts}
+        graphs = {
+            name: file_signature(path, sha256(path) if sha256 else None)
+            for name in counts
+            for path in [generation.graphs / f"{name}.nq"]
+        }
         state |= {
             "inputs": inputs,
             "repeated": {line.decode(): times for line, times in repeated.items()},
@@ -140,6 +152,33 @@ def file_signature(path: Path, sha256: str | None = None) -> list[int | str]:
     with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
         digest = sha256 or hashlib.file_digest(file, "sha256").hexdigest()
         return [*signature(os.fstat(file.fileno())), digest]
+
+
+def read_whole_before_reuse(generation: Generation) -> list[Path]:
+    """The files of `generation` a rebuild reads whole before it reuses them, where it can start from
+    that generation: its dump, its graphs' files and its store's data files, each a regular file of
+    the size its build recorded (any other is refused before it is read)."""
+    state = usable_state(generation)
+    sizes = state.get("sizes") if state is not None else None
+    graphs = sizes.get("graphs") if isinstance(sizes, dict) else None
+    if not isinstance(sizes, dict) or not isinstance(graphs, dict):
+        return []
+    recorded = {generation.dist / "opioid-kg.nq": sizes.get("dump")} | {
+        generation.graphs / f"{name}.nq": signature for name, signature in graphs.items()
+    }
+    store = generation.store
+    recorded |= {store / name: entry for name, entry in recorded_entries(store).items()}
+    return [path for path, entry in recorded.items() if _of_size(path, entry)]
+
+
+def _of_size(path: Path, entry: object) -> bool:
+    """Whether `path` is a regular file, itself not a link, of the size first in `entry`."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return False
+    regular = stat.S_ISREG(found.st_mode)
+    return regular and isinstance(entry, list) and bool(entry) and found.st_size == entry[0]
 
 
 def signature(found: os.stat_result) -> list[int | str]:
@@ -236,11 +275,12 @@ def apply_change(store: ox.Store, change: Change) -> ox.Store:
     return terms
 
 
-def unreadable_store(previous: Generation) -> str:
+def unreadable_store(previous: Generation, sha256: Callable[[Path], str] | None = None) -> str:
     """Why the previous generation's store cannot be started from ("" when it can): a rebuild starts
     from a copy of it, and one damaged outside the tool (a table file deleted, or changed) is built
-    again whole."""
-    if why := damage(previous.store, recorded=True):  # first: a FIFO among its files holds an opening
+    again whole. `sha256` gives its files' digests, by default read now."""
+    # first: a FIFO among its files would hold an opening
+    if why := damage(previous.store, recorded=True, sha256=sha256):
         return f"the store of generation {previous.id} is not as it was built: {why}"
     try:
         read_only(previous.store)

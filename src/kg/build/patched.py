@@ -69,17 +69,19 @@ def patched_dump(
     parsed: ParsedFiles,
     dump: Path,
     split: Path,
+    sha256: Callable[[Path], str] | None = None,
 ) -> Patched | None:
     """The sorted dump of `jobs` (whose keys are `keys`) written at `dump` and its graphs' files into
     `split` from the previous generation's, or None when that generation cannot serve: none, built by
     other code, its lists or files missing or not what it recorded, a file saved while this build read
     it, or a change to the ontology or the shapes (which rebuilds everything). Raises InputError for
-    the first bad file among those that changed."""
+    the first bad file among those that changed. `sha256` gives the previous files' digests (read
+    ahead, say), by default read now."""
     state = usable_state(previous) if previous is not None else None
     if (
         previous is None
         or state is None
-        or not _as_recorded(previous, state.get("sizes"), state.get("triples"))
+        or not _as_recorded(previous, state.get("sizes"), state.get("triples"), sha256)
     ):
         return None
     inputs, listed, triples = state.get("inputs"), state.get("repeated"), state.get("triples")
@@ -107,7 +109,9 @@ def patched_dump(
     return Patched(change_of(removed, added), inputs_now, repeated, counts, taken_out, put_in)
 
 
-def _as_recorded(previous: Generation, recorded: object, triples: object) -> bool:
+def _as_recorded(
+    previous: Generation, recorded: object, triples: object, sha256: Callable[[Path], str] | None
+) -> bool:
     """Whether the previous dump and graphs' files are there, regular files as its build recorded them
     (`file_signature`: not changed since, even in place to the same size), in folders of the
     generation's own, one file for each graph it counted triples of. A link, to a file or to a folder,
@@ -121,18 +125,18 @@ def _as_recorded(previous: Generation, recorded: object, triples: object) -> boo
         previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
     }
     return all(_signature_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
-        _recorded_file(path, signature) for path, signature in files.items()
+        _recorded_file(path, signature, sha256) for path, signature in files.items()
     )
 
 
-def _recorded_file(path: Path, recorded: object) -> bool:
+def _recorded_file(path: Path, recorded: object, sha256: Callable[[Path], str] | None) -> bool:
     """Whether `path` is a regular file, itself not a link, of the `file_signature` `recorded`: what
     `stat` tells first, then, where that agrees, its bytes' digest."""
     found = _signature_if(path, stat.S_ISREG)
     if found is None or not isinstance(recorded, list) or found != recorded[: len(found)]:
         return False
     try:
-        return file_signature(path) == recorded
+        return file_signature(path, sha256(path) if sha256 else None) == recorded
     except OSError:  # replaced by a link, or removed, since
         return False
 

@@ -391,11 +391,15 @@ class SameOrNew:
 
     def close(self) -> None:
         """The file whole: linked when every byte was the previous file's, which ends there too, else
-        (a longer file, or no links here) written."""
+        (a longer file, or no links here) written, and flushed to disk here, beside the build's checks,
+        rather than when the build is published."""
         try:
             if not self._differed and self._previous is not None:
                 if self._previous.read(1) or not link_open_file(self._previous, self.path):
                     self._write_anew()
+            if self._out is not None:
+                self._out.flush()
+                os.fsync(self._out.fileno())
         finally:
             self.abandon()
 

@@ -43,6 +43,7 @@ from kg.build.checks import (
 from kg.build.cube import CHECKS, hierarchy_properties, named_in_checks, reading_quads
 from kg.build.cube_scope import CubeScope, cube_scope
 from kg.build.described import dump_facts
+from kg.build.digesting import Digesting
 from kg.build.incremental import (
     Change,
     Comparison,
@@ -53,6 +54,7 @@ from kg.build.incremental import (
     previous_texts,
     reached_sources,
     read_state,
+    read_whole_before_reuse,
     text_digests,
     too_many,
     unreadable_store,
@@ -188,7 +190,10 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
         scratch.mkdir()
         current = generations.current()
         writers = Serializing(_writers_ready(current))
+        digests = Digesting()  # what a rebuild reads whole before reuse, read ahead from now on
         try:
+            if current is not None:
+                digests.start(read_whole_before_reuse(current))
             files = input_files(root, source)
             ids = source_ids(root) if source is None else [source]
             folders = [root / "graph" / found for found in ids]
@@ -201,8 +206,11 @@ def build(root: Path, dist: Path, store: Path, source: str | None = None) -> Bui
                 ).items():
                     files.setdefault(name, []).append(path)
             previous = (current, reach)
-            return stage(root, files, staging, phases, parsed, previous, generations.retire_older, writers)
+            return stage(
+                root, files, staging, phases, parsed, previous, generations.retire_older, writers, digests
+            )
         finally:
+            digests.stop()
             writers.stop()
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -316,12 +324,14 @@ def stage(
     previous: tuple[Generation | None, Analyses] | None = None,
     while_writing: Callable[[], object] | None = None,
     writers: Serializing | None = None,
+    digests: Digesting | None = None,
 ) -> Staged:
     """The build of the input `files` (by graph name) into a staging generation, checked against the
     project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds,
     and `previous` is the generation a rebuild may start from, with the analyses of its queries.
     `while_writing` runs once every check has passed, while the writing processes finish; `writers` are
-    those processes, started before the build's size was known (else they start here)."""
+    those processes, started before the build's size was known (else they start here); `digests` reads
+    files' digests on a thread of its own (see `kg.build.digesting`), and may have started already."""
     phases = _Phases() if phases is None else phases
     index = SubjectIndex(
         [path for paths in files.values() for path in paths], generated=staging.path / MADE_INPUTS
@@ -329,12 +339,16 @@ def stage(
     dump = staging.dist / "opioid-kg.nq.sorted"
     earlier = previous[0] if previous else None
     split = staging.graphs
-    with phases("parse"):
-        jobs = [(path, name) for name, paths in files.items() for path in paths]
-        patch, inputs, repeated = _sorted_dump(jobs, parsed, earlier, dump, split)
+    digests = digests or Digesting()
     serializing: Serializing | None = None
-    comparison = Comparison(earlier, dump) if patch is None else None
+    comparison: Comparison | None = None
     try:
+        if earlier is not None:
+            digests.start(read_whole_before_reuse(earlier))  # those not started already
+        with phases("parse"):
+            jobs = [(path, name) for name, paths in files.items() for path in paths]
+            patch, inputs, repeated = _sorted_dump(jobs, parsed, earlier, dump, split, digests.sha256)
+        comparison = Comparison(earlier, dump) if patch is None else None
         with phases("parse"):
             twice = StatedTwice(frozenset(DATA_GRAPHS), faults_shown() or None)
             counts = split_by_graph(dump, split, twice) if patch is None else patch.counts
@@ -342,6 +356,9 @@ def stage(
             earlier_path = earlier.path if earlier else None
             serializing = writers or Serializing()
             serializing.start(split, list(counts), staging.dist, total, earlier_path, dump)
+            graph_files = [split / f"{name}.nq" for name in counts]
+            digests.start(graph_files)  # for the next build, which reads them whole before reuse
+            digests.flush([dump, *graph_files])
             if comparison is not None:
                 change, why = comparison.change(total)
             else:
@@ -350,7 +367,7 @@ def stage(
                 change = None if why else patch.change
         checks = checks_digest(root / CHECKS)
         if change is not None and previous is not None and previous[0] is not None:
-            why = unreadable_store(previous[0])
+            why = unreadable_store(previous[0], digests.sha256)
             change = None if why else change
         checked: Path | None = None
         if change is None or previous is None or previous[0] is None:
@@ -377,13 +394,14 @@ def stage(
             facts, sha256 = dump_facts(staging.path)
             written.append(write_description(staging.dist, facts, sha256))
         record_digests(staging.store, checked)  # closed and final: what reuses or serves it checks it by
-        write_state(staging, texts, checks, (inputs, repeated, counts, written[0]), sha256)
+        write_state(staging, texts, checks, (inputs, repeated, counts, written[0]), sha256, digests.sha256)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"
         if patch is not None:
             how += f"; dump patched: {patch.taken_out} input files out, {patch.put_in} in"
     finally:  # nothing writes into the staging folder once the build has stopped
+        digests.stop()
         if comparison is not None:
             comparison.stop()
         if serializing is not None:
@@ -401,16 +419,22 @@ def _writers_ready(previous: Generation | None) -> int:
 
 
 def _sorted_dump(
-    jobs: list[Job], parsed: ParsedFiles | None, earlier: Generation | None, dump: Path, split: Path
+    jobs: list[Job],
+    parsed: ParsedFiles | None,
+    earlier: Generation | None,
+    dump: Path,
+    split: Path,
+    sha256: Callable[[Path], str],
 ) -> tuple[Patched | None, list[Input] | None, dict[bytes, int]]:
     """The sorted dump of `jobs` written at `dump`: patched from the `earlier` generation's (with its
-    graphs' files, into `split`) where that generation can serve, else every file parsed and sorted.
+    graphs' files, into `split`) where that generation can serve (its files' digests by `sha256`),
+    else every file parsed and sorted.
     Returns the patch or None, each file's key and size in the parse cache, and the lines several
     files give with how many."""
     keys = _keys(jobs, parsed) if earlier is not None else None
     patch = None
     if parsed is not None and keys is not None:
-        patch = patched_dump(earlier, jobs, keys, parsed, dump, split)
+        patch = patched_dump(earlier, jobs, keys, parsed, dump, split, sha256)
     if patch is None:
         unsorted, inputs = parse_all(jobs, dump.with_name(dump.name + ".unsorted"), parsed)
         return None, inputs, sort_nquads(unsorted, dump)

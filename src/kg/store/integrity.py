@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from kg.store.base import StoreUnreadable
@@ -27,7 +28,7 @@ RECORD = "store-digests.json"  # in a generation's folder, beside store/
 NOT_DATA = ("LOCK", "LOG")
 
 
-def _data_files(store: Path) -> dict[str, Path]:
+def data_files(store: Path) -> dict[str, Path]:
     """The files of the store at `store` that hold its data, by name."""
     return {
         path.name: path
@@ -41,9 +42,9 @@ def record_digests(store: Path, checked: Path | None = None) -> None:
     closed and final, beside it (`RECORD`). A file that is one of the store `checked` (a hard link: a
     rebuild copies the previous store so), whose every file this build read and found as recorded,
     takes that record's digest rather than being read again."""
-    known = _recorded(checked) if checked is not None else {}
+    known = recorded_entries(checked) if checked is not None else {}
     record = {}
-    for name, path in sorted(_data_files(store).items()):
+    for name, path in sorted(data_files(store).items()):
         stat = path.stat()
         entry = known.get(name)
         if entry is not None and checked is not None and _same_file(stat, checked / name):
@@ -55,7 +56,7 @@ def record_digests(store: Path, checked: Path | None = None) -> None:
     (store.parent / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
-def _recorded(store: Path) -> dict[str, list[object]]:
+def recorded_entries(store: Path) -> dict[str, list[object]]:
     """The record of the store at `store`, by file name ({} where there is none that can be read)."""
     record = _read_record(Path(os.path.realpath(store)))
     return {k: v for k, v in record.items() if isinstance(v, list)} if isinstance(record, dict) else {}
@@ -86,13 +87,16 @@ def _same_file(stat: os.stat_result, other: Path) -> bool:
         return False
 
 
-def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
+def damage(
+    store: Path, *, whole: bool = True, recorded: bool = False, sha256: Callable[[Path], str] | None = None
+) -> str:
     """How the store at `store` differs from what its build recorded ("" when it does not): a file
     changed, missing, added or not a regular file (a FIFO would hold any reading). Each file is read
     `whole`, or only where its size is the recorded one and its time is not. A store outside a
     build's generations has no record, nor has one an older build wrote: nothing to compare, unless
     it must be `recorded` (one the build itself reuses); what is not a regular file among its files
-    is said either way, as reading or opening it would wait for ever."""
+    is said either way, as reading or opening it would wait for ever. `sha256` gives a file's digest
+    (one read ahead, say), by default read now."""
     real = Path(os.path.realpath(store))
     try:
         if odd := _not_regular(real):  # with a record or without: a FIFO would hold the opening too
@@ -105,9 +109,9 @@ def damage(store: Path, *, whole: bool = True, recorded: bool = False) -> str:
     if isinstance(expected, str):
         return expected
     try:
-        found = _data_files(real)
+        found = data_files(real)
         for name in sorted(expected.keys() | found.keys()):
-            if why := _file_damage(name, expected.get(name), found.get(name), whole):
+            if why := _file_damage(name, expected.get(name), found.get(name), whole, sha256 or _sha256):
                 return why
     except OSError as error:
         return f"its files cannot be read ({error.strerror or error}: {error.filename})"
@@ -122,18 +126,24 @@ def _not_regular(store: Path) -> str:
     return ""
 
 
-def _file_damage(name: str, entry: object, path: Path | None, whole: bool) -> str:
+def _sha256(path: Path) -> str:
+    return file_digest(path)[1]
+
+
+def _file_damage(
+    name: str, entry: object, path: Path | None, whole: bool, sha256: Callable[[Path], str]
+) -> str:
     if path is None:
         return f"{name} is missing"
     if entry is None:
         return f"{name} was added after the build"
     if not (isinstance(entry, list) and len(entry) == 3):
         return f"the record of {name} cannot be read"
-    size, time_ns, sha256 = entry
+    size, time_ns, recorded_sha256 = entry
     stat = path.stat()
     if stat.st_size != size:
         return f"{name} has changed since the build (its size is not the one recorded)"
-    if (whole or stat.st_mtime_ns != time_ns) and file_digest(path)[1] != sha256:
+    if (whole or stat.st_mtime_ns != time_ns) and sha256(path) != recorded_sha256:
         return f"{name} has changed since the build (its SHA-256 is not the one recorded)"
     return ""
 
