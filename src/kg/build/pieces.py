@@ -64,56 +64,63 @@ def chunks(path: Path, earlier: list[Listed] | None = None) -> Iterator[Chunk]:
     (`CUT_MASK`), so that a subject's lines stay together and cuts do not move when other subjects
     change.
 
-    With the `earlier` chunks of a previous version of the file, a run of them found again byte for
-    byte (by digest) is taken whole rather than read line by line: a cut depends only on the line
-    after it and the line before, so between two chunks found again, and at the end of the file, it
-    is where reading line by line would put it. Elsewhere the lines are read, and a chunk read so
-    that is an earlier one says where the earlier chunks may be found again. The chunks are the same
-    either way (tested); a rebuild reads line by line only around what changed."""
+    With the `earlier` chunks of a previous version of the file, a chunk found again byte for byte
+    (by digest) where the next is expected is taken whole rather than read line by line. Whether a
+    line starts a chunk depends only on that line and the one before it, so a chunk found again at a
+    cut, whose end is a cut too (its last line and the next tell), is the chunk reading line by line
+    would give. Where none is found, one chunk is read line by line, and the earlier chunks are looked
+    for again after it: the change is read and nothing around it. The chunks are the same either way
+    (tested)."""
     with path.open("rb") as data:
         size = os.fstat(data.fileno()).st_size
         listed = earlier or []
-        # an earlier chunk by the digest of the one before it (none follows the last)
-        following = {digest: number + 1 for number, (digest, _) in enumerate(listed[:-1])}
-        offset, expected = 0, 0 if listed else None  # a cut, and the earlier chunk that may start there
+        numbers: dict[str, int] = {}  # an earlier chunk's place by its digest
+        for place, (digest, _) in enumerate(listed):
+            numbers.setdefault(digest, place)
+        offset, expected = 0, 0  # a cut, and the first earlier chunk that may start there
         while offset < size:
-            if expected is not None:
-                for chunk in _found_again(data, offset, listed[expected:], size):
-                    yield chunk
-                    offset += len(chunk.data)
-                if offset == size:
-                    return
-            expected = None
-            for chunk in _read_lines(data, offset):
-                yield chunk
-                offset += len(chunk.data)
-                expected = following.get(chunk.digest)
-                if expected is not None:
-                    break  # the next chunk may be an earlier one
+            chunk = _found_again(data, offset, listed[expected : expected + _LOOKED_FOR], size)
+            if chunk is None:
+                chunk = _read_chunk(data, offset)
+            yield chunk
+            offset += len(chunk.data)
+            found = numbers.get(chunk.digest)
+            if found is not None:
+                expected = found + 1
 
 
-def _found_again(data: BinaryIO, offset: int, listed: list[Listed], size: int) -> Iterator[Chunk]:
-    """The chunks at `offset` (a cut) that are the `listed` earlier chunks, each taken once the next
-    is found too (so the cut after it is one) or it ends the file; the last one found is left to be
-    read line by line, as its end may not be a cut now."""
-    held: Chunk | None = None
-    data.seek(offset)
+# How many earlier chunks are tried where one is expected: a change replaces one chunk, or two where a
+# cut went, and a chunk whose subjects all went is not there at all.
+_LOOKED_FOR = 4
+
+
+def _found_again(data: BinaryIO, offset: int, listed: list[Listed], size: int) -> Chunk | None:
+    """The first of the `listed` earlier chunks whose bytes are at `offset` (a cut) and end at a cut,
+    or None."""
     for digest, length in listed:
         if offset + length > size:
-            return
+            continue
+        data.seek(offset)
         chunk = Chunk(data.read(length))
-        if chunk.digest != digest:
-            return
-        if held is not None:
-            yield held
-        held, offset = chunk, offset + length
-        if offset == size:  # the end of the file ends a chunk
-            yield held
-            return
+        if chunk.digest == digest and _cut_after(data, chunk.data, offset + length, size):
+            return chunk
+    return None
 
 
-def _read_lines(data: BinaryIO, offset: int) -> Iterator[Chunk]:
-    """The chunks of the file from `offset`, a cut, to its end, read line by line."""
+def _cut_after(data: BinaryIO, before: bytes, end: int, size: int) -> bool:
+    """Whether the file is cut at `end`, where the lines `before` end: at its end, or before a line
+    of another subject than the last of them that the hash chooses."""
+    if end == size:
+        return True
+    data.seek(end)
+    line = data.readline()
+    last = before[before.rfind(b"\n", 0, len(before) - 1) + 1 :]
+    subject = line[: line.index(b" ")]
+    return subject != last[: last.index(b" ")] and zlib.crc32(subject) & CUT_MASK == 0
+
+
+def _read_chunk(data: BinaryIO, offset: int) -> Chunk:
+    """The chunk of the file from `offset`, a cut, to the next cut, read line by line."""
     data.seek(offset)
     lines: list[bytes] = []
     subject = b""
@@ -123,11 +130,9 @@ def _read_lines(data: BinaryIO, offset: int) -> Iterator[Chunk]:
         if key != subject:
             subject = key
             if lines and zlib.crc32(key) & mask == 0:
-                yield Chunk(b"".join(lines))
-                lines = []
+                break
         lines.append(line)
-    if lines:
-        yield Chunk(b"".join(lines))
+    return Chunk(b"".join(lines))
 
 
 def _after_prefixes(text: bytes) -> int:
