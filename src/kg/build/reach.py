@@ -446,16 +446,25 @@ class Neighbours:
         self._known: dict[ReachedNode, list[StoreLink]] = {}
         self._typed: dict[ReachedNode, list[StoreLink]] = {}  # over rdf:type, asked apart
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
+        # What was walked, by routes, and where walks start, by pattern and end: a node shape's
+        # constraints share routes, and a route's pattern is met in many queries.
+        self._focus: dict[tuple[Walk, ...], frozenset[ReachedNode] | None] = {}
+        self._starts: dict[tuple[Step, str], frozenset[ReachedNode]] = {}
 
-    def focus(self, reach: Reach) -> set[ReachedNode] | None:
+    def focus(self, reach: Reach) -> frozenset[ReachedNode] | None:
         """The focus nodes whose result the change may have changed; None when the query runs whole.
         Routes that cross the same patterns are walked together."""
         if reach.routes is None or self.whole:
             return None
+        if reach.routes not in self._focus:
+            self._focus[reach.routes] = self._walked(reach.routes)
+        return self._focus[reach.routes]
+
+    def _walked(self, routes: tuple[Walk, ...]) -> frozenset[ReachedNode] | None:
         walks: dict[tuple[tuple[Step, ...], Distances], dict[State, int]] = {}
         found: set[ReachedNode] = set()
         try:
-            for route in reach.routes:
+            for route in routes:
                 starts = walks.setdefault((route.crossed, route.lower), {})
                 for node in self._starting(route):
                     starts[(node, route.start)] = max(starts.get((node, route.start), 0), route.steps)
@@ -463,7 +472,7 @@ class Neighbours:
                 found |= self._walk(crossed, dict(lower), starts)
         except _TooFar:
             return None
-        return found
+        return frozenset(found)
 
     def instances(self, nodes: set[ReachedNode], classes: frozenset[str]) -> set[ReachedNode]:
         """Those of `nodes` of one of `classes`, in the new store or by a changed triple (a removed
@@ -477,14 +486,20 @@ class Neighbours:
             )
         }
 
-    def _starting(self, route: Walk) -> set[ReachedNode]:
+    def _starting(self, route: Walk) -> frozenset[ReachedNode]:
         """The nodes a walk of `route` starts from: its start end of every changed triple its pattern
         matches; for a repeated path, every node of the chain through the triple."""
-        pattern = route.pattern
-        quads = [quad for predicate in pattern.predicates for quad in self.by_predicate.get(predicate, [])]
-        if pattern.repeated:  # the triple may lie anywhere along the chain
-            return self._closure({node for quad in quads for node in (quad.subject, quad.object)}, pattern)
-        return {quad.subject if route.start == pattern.subject else quad.object for quad in quads}
+        pattern, key = route.pattern, (route.pattern, route.start)
+        if key not in self._starts:
+            changed = self.by_predicate
+            quads = [quad for predicate in pattern.predicates for quad in changed.get(predicate, [])]
+            if pattern.repeated:  # the triple may lie anywhere along the chain
+                ends = {node for quad in quads for node in (quad.subject, quad.object)}
+                self._starts[key] = frozenset(self._closure(ends, pattern))
+            else:
+                subject = route.start == pattern.subject
+                self._starts[key] = frozenset(quad.subject if subject else quad.object for quad in quads)
+        return self._starts[key]
 
     def _walk(
         self, crossed: tuple[Step, ...], lower: dict[str, int], starts: dict[State, int]
