@@ -575,7 +575,8 @@ def test_a_sparql_constraint_restricted_in_its_sub_selects_answers_as_whole_for_
             expected = {row for row in whole if row[0] in {str(node) for node in asked}}
             assert {tuple(map(str, row)) for row in store.query(narrowed, default_graph=GRAPH)} == expected
             compared += len(expected)
-    assert compared > 20 and inside >= 8  # violations compared; the legs rule's five sub-SELECTs among them
+    # violations compared; the legs rule's five sub-SELECTs and four OPTIONALs among the groups restricted
+    assert compared > 20 and inside >= 12
 
 
 @pytest.mark.parametrize(
@@ -594,6 +595,30 @@ def test_a_sparql_constraint_restricted_in_its_sub_selects_answers_as_whole_for_
 def test_a_sub_select_is_restricted_only_where_the_values_only_filter(where: str, opened: bool) -> None:
     text = f"SELECT ?this WHERE {{ {where} }}"
     assert bool(groups_opened_by(text, "this")) == opened
+
+
+@pytest.mark.parametrize(
+    ("where", "top", "alone"),
+    [
+        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y }", 1, 0),
+        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y OPTIONAL { ?this <urn:r> ?z } }", 2, 0),  # nested
+        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } }", 2, 2),  # sub-SELECT's
+        ("?this <urn:p> ?x OPTIONAL { ?y <urn:q> ?this }", 0, 0),  # the group opens with another term
+        ("?this <urn:p> ?x { OPTIONAL { ?this <urn:q> ?y } }", 0, 0),  # in a group no block opens
+        ("?this <urn:p> ?x { } UNION { OPTIONAL { ?this <urn:q> ?y } }", 0, 0),  # in a UNION's branch
+        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } LIMIT 2 }", 0, 0),
+    ],
+)
+def test_an_optional_is_restricted_only_directly_in_a_group_the_values_open(
+    where: str, top: int, alone: int
+) -> None:
+    """An OPTIONAL's group is restricted where the group it stands in is (the query's own, where the
+    focus pattern opens it, or a sub-SELECT's) and it opens with a pattern of ?this: every row it may
+    extend binds ?this to a value of the block already. Without the focus pattern the query's own
+    group binds nothing first."""
+    text = f"SELECT ?this WHERE {{ {where} }}"
+    assert len(groups_opened_by(text, "this", top=True)) == top
+    assert len(groups_opened_by(text, "this")) == alone
 
 
 def test_every_validator_that_reads_values_opens_them_as_a_rebuild_restricts_them() -> None:

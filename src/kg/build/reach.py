@@ -607,8 +607,8 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     A `compiled` validator reads the path's values in a sub-SELECT that projects `?this` into the
     group the focus nodes bind, so the same VALUES there changes no answer and reads only the reached
     nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern, and in
-    each sub-SELECT of its author's where the same VALUES only drops rows of other nodes (see
-    `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node."""
+    each sub-SELECT and OPTIONAL of its author's where the same VALUES only drops rows of other nodes
+    (see `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node."""
     if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
@@ -616,7 +616,7 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
         narrowed = text.replace(FOCUS, FOCUS + values, 1)
         return narrowed.replace(VALUES_OPENING, VALUES_OPENING + " " + values)
     at = text.index(FOCUS) + len(FOCUS)
-    for offset in sorted({at, *groups_opened_by(text, "this")}, reverse=True):
+    for offset in sorted({at, *groups_opened_by(text, "this", top=True)}, reverse=True):
         text = text[:offset] + (values if offset == at else f" {values}") + text[offset:]
     return text
 

@@ -391,16 +391,23 @@ def _edited(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def groups_opened_by(sparql: str, variable: str) -> list[int]:
-    """Where a VALUES block of `variable` may open the WHERE group of a sub-SELECT and change no
-    answer of the query but drop the rows binding it to other values: the offsets just after those
-    groups' braces.
+def groups_opened_by(sparql: str, variable: str, *, top: bool = False) -> list[int]:
+    """Where a VALUES block of `variable` may open a group and change no answer of the query but drop
+    the rows binding it to other values: the offsets just after those groups' braces. The query's own
+    WHERE group is one, `top`, where the caller binds the variable at its opening.
 
-    Such a sub-SELECT projects the variable as it is (not `(… AS ?x)`), as does every SELECT around
-    it, so it is the query's own; its group opens with a triple pattern of it, which binds it before
-    anything else in the group reads it, so the block only filters; and it has no LIMIT or OFFSET,
-    which would pick other rows from fewer. A group grouped by the variable keeps each value's
-    groups whole; a projection of it as it is admits no other grouping."""
+    A sub-SELECT's WHERE group is one where the sub-SELECT projects the variable as it is (not
+    `(… AS ?x)`), as does every SELECT around it, so it is the query's own; its group opens with a
+    triple pattern of it, which binds it before anything else in the group reads it, so the block
+    only filters; and it has no LIMIT or OFFSET, which would pick other rows from fewer. A group
+    grouped by the variable keeps each value's groups whole; a projection of it as it is admits no
+    other grouping.
+
+    An OPTIONAL's group is one where it stands directly in such a group and opens with a triple
+    pattern of the variable: every row it may extend has the variable bound to a value of the block
+    already (the block opens the group around it), so the rows of the OPTIONAL's group binding it
+    otherwise extend none. Oxigraph evaluates an OPTIONAL's group apart, for every node, and joins
+    it after: the block makes it read the nodes asked about alone."""
     found = tokens(sparql)
     names = {f"?{variable}", f"${variable}"}
     selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
@@ -418,13 +425,32 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
             plain |= depth == 0 and token.kind == "var" and token.text in names
         spans[select] = (open_at, close_at, plain and not _limited(found, close_at + 1))
     opened = set(groups_opening_with(sparql, variable))
-    offsets = []
+    restricted = {spans[selects[0]][0]} if top and selects else set()  # braces of the groups found
     for select in selects[1:]:  # the query's own SELECT is not a sub-SELECT
         open_at, _, own = spans[select]
         around = [spans[other][2] for other in selects if spans[other][0] < select < spans[other][1]]
         if own and found[open_at].end in opened and all(around):
-            offsets.append(found[open_at].end)
-    return offsets
+            restricted.add(open_at)
+    enclosing = _enclosing_braces(found)
+    for index, token in enumerate(found[:-1]):  # in order: an OPTIONAL's group before those inside it
+        brace = index + 1
+        if keyword(token) == "OPTIONAL" and enclosing[index] in restricted and found[brace].text == "{":
+            if found[brace].end in opened:
+                restricted.add(brace)
+    return sorted(found[brace].end for brace in restricted if not (top and brace == spans[selects[0]][0]))
+
+
+def _enclosing_braces(found: list[Token]) -> list[int | None]:
+    """For each token, the index of the brace of the innermost group it stands in (None outside)."""
+    enclosing: list[int | None] = []
+    open_braces: list[int] = []
+    for index, token in enumerate(found):
+        if token.text == "}" and open_braces:
+            open_braces.pop()
+        enclosing.append(open_braces[-1] if open_braces else None)
+        if token.text == "{":
+            open_braces.append(index)
+    return enclosing
 
 
 def groups_opening_with(sparql: str, variable: str) -> list[int]:
