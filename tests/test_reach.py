@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import SH
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
 from shacl_cases import CASES, ID, PREFIXES, broken_graph, case_violations
 from test_store_validation import GRAPH, in_store, results
 
@@ -41,7 +41,7 @@ from kg.build.shape_queries import (
     with_texts,
 )
 from kg.build.store_validation import _subclasses, validate_store, validation_texts
-from kg.build.validation import Violation
+from kg.build.validation import Violation, validate
 from kg.build.whole_files import write_sealed
 from kg.store.sparql import groups_opened_by
 
@@ -598,27 +598,31 @@ def test_a_sub_select_is_restricted_only_where_the_values_only_filter(where: str
 
 
 @pytest.mark.parametrize(
-    ("where", "top", "alone"),
+    ("where", "groups"),
     [
-        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y }", 1, 0),
-        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y OPTIONAL { ?this <urn:r> ?z } }", 2, 0),  # nested
-        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } }", 2, 2),  # sub-SELECT's
-        ("?this <urn:p> ?x OPTIONAL { ?y <urn:q> ?this }", 0, 0),  # the group opens with another term
-        ("?this <urn:p> ?x { OPTIONAL { ?this <urn:q> ?y } }", 0, 0),  # in a group no block opens
-        ("?this <urn:p> ?x { } UNION { OPTIONAL { ?this <urn:q> ?y } }", 0, 0),  # in a UNION's branch
-        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } LIMIT 2 }", 0, 0),
+        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y }", 1),
+        ("?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y OPTIONAL { ?this <urn:r> ?z } }", 2),  # nested
+        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } }", 2),  # sub-SELECT's
+        ("?this <urn:p> ?x OPTIONAL { ?y <urn:q> ?this }", 0),  # the group opens with another term
+        ("?this <urn:p> ?x { OPTIONAL { ?this <urn:q> ?y } }", 0),  # in a group no block opens
+        ("?this <urn:p> ?x { } UNION { OPTIONAL { ?this <urn:q> ?y } }", 0),  # in a UNION's branch
+        ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } LIMIT 2 }", 0),
+        # a sub-SELECT in an OPTIONAL of a group no block opens: an empty row is what it extends
+        ("?this <urn:p> ?x { OPTIONAL { { SELECT ?this ?v WHERE { ?this <urn:q> ?v } } } }", 0),
+        ("?this <urn:p> ?x OPTIONAL { { SELECT ?this ?v WHERE { ?this <urn:q> ?v } } }", 0),  # a plain group
+        ("?this <urn:p> ?x OPTIONAL { SELECT ?this ?v WHERE { ?this <urn:q> ?v } }", 1),  # the OPTIONAL's own
+        ("?this <urn:p> ?x MINUS { SELECT ?this WHERE { ?this <urn:q> ?v } }", 0),
+        ("?this <urn:p> ?x FILTER NOT EXISTS { SELECT ?this WHERE { ?this <urn:q> ?v } }", 0),
+        ("?this <urn:p> ?x GRAPH ?g { SELECT ?this WHERE { ?this <urn:q> ?v } }", 0),
+        ("{ SELECT ?this WHERE { ?this <urn:p> ?x } } UNION { SELECT ?this WHERE { ?this <urn:q> ?x } }", 2),
     ],
 )
-def test_an_optional_is_restricted_only_directly_in_a_group_the_values_open(
-    where: str, top: int, alone: int
-) -> None:
-    """An OPTIONAL's group is restricted where the group it stands in is (the query's own, where the
-    focus pattern opens it, or a sub-SELECT's) and it opens with a pattern of ?this: every row it may
-    extend binds ?this to a value of the block already. Without the focus pattern the query's own
-    group binds nothing first."""
+def test_a_group_is_restricted_only_directly_in_a_group_the_values_open(where: str, groups: int) -> None:
+    """A sub-SELECT's or an OPTIONAL's group is restricted where it stands directly in a group that is
+    (the query's own, where the focus pattern opens it, or one found so) and opens with a pattern of
+    ?this: every row it may join or extend binds ?this to a value of the block already."""
     text = f"SELECT ?this WHERE {{ {where} }}"
-    assert len(groups_opened_by(text, "this", top=True)) == top
-    assert len(groups_opened_by(text, "this")) == alone
+    assert len(groups_opened_by(text, "this")) == groups
 
 
 def test_every_validator_that_reads_values_opens_them_as_a_rebuild_restricts_them() -> None:
@@ -629,3 +633,62 @@ def test_every_validator_that_reads_values_opens_them_as_a_rebuild_restricts_the
     assert {name: shacl_queries()[name].text.count(VALUES_OPENING) for name in reading} == {
         name: 1 for name in reading
     }
+
+
+# Each rule is asked of the node <urn:e:a> alone, which has no violation: where the block went
+# elsewhere, or restricted a group whose rows an empty row or another node's may extend, <urn:e:a>
+# or <urn:e:b> was reported.
+NO_Q = (  # and <urn:e:c>, which the rule does not target
+    "<urn:e:a> a <urn:e:C> ; <urn:e:p> 1 ; <urn:e:q> 2 . <urn:e:b> a <urn:e:C> ; <urn:e:p> 1 . "
+    "<urn:e:c> <urn:e:p> 1 ."
+)
+B_HAS_Q = "<urn:e:a> a <urn:e:C> ; <urn:e:p> 1 . <urn:e:b> a <urn:e:C> ; <urn:e:p> 1 ; <urn:e:q> 2 ."
+MISPLACED_BLOCKS = {
+    "the focus pattern written in a comment before the WHERE group": (
+        "# SELECT DISTINCT ?this WHERE { … } would list the targets\n"
+        "SELECT $this WHERE { $this <urn:e:p> ?x OPTIONAL { $this <urn:e:q> ?v } FILTER (!BOUND(?v)) }",
+        NO_Q,
+    ),
+    "the focus pattern written in a string of the projection": (
+        'SELECT $this ("SELECT DISTINCT ?this WHERE {" AS ?m) '
+        "WHERE { $this <urn:e:p> ?x OPTIONAL { $this <urn:e:q> ?v } FILTER (!BOUND(?v)) }",
+        NO_Q,
+    ),
+    "a brace of the projection's EXISTS before the WHERE group": (
+        "SELECT $this (EXISTS { $this <urn:e:p> ?y } AS ?e) "
+        "WHERE { $this <urn:e:p> ?x OPTIONAL { $this <urn:e:q> ?v } FILTER (!BOUND(?v)) }",
+        NO_Q,
+    ),
+    "a sub-SELECT in an OPTIONAL of a group no block opens": (
+        "SELECT $this ?v WHERE { $this <urn:e:p> ?x . "
+        "{ OPTIONAL { { SELECT ?this ?v WHERE { $this <urn:e:q> ?v } } } } }",
+        B_HAS_Q,
+    ),
+}
+
+
+@pytest.mark.parametrize(("select", "turtle"), MISPLACED_BLOCKS.values(), ids=list(MISPLACED_BLOCKS))
+def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, turtle: str) -> None:
+    """The focus block goes where the compiler put the focus pattern, at the WHERE group's brace
+    (found by tokens: not in a comment, a string or a projection's EXISTS), and the groups the
+    block opens too are those whose rows it only filters; pyshacl gives the whole rule's verdict."""
+    rule = Graph()
+    shape, constraint = URIRef("urn:e:S"), URIRef("urn:e:rule")
+    rule.add((shape, RDF.type, SH.NodeShape))
+    rule.add((shape, SH.targetClass, URIRef("urn:e:C")))
+    rule.add((shape, SH.sparql, constraint))
+    rule.add((constraint, SH.message, Literal("no q")))
+    rule.add((constraint, SH.select, Literal(select)))
+    data = Graph().parse(data=turtle, format="turtle")
+    store = in_store(data)
+    (query,) = compile_shapes(rule, _subclasses(store, [GRAPH], shape_classes(rule)))
+    (text,) = plan_texts(query.plan)
+    whole = {str(row[0]) for row in store.query(text, default_graph=GRAPH)}
+    assert whole == {"<urn:e:b>"}
+    asked = restricted(text, {ox.NamedNode("urn:e:a")})
+    assert asked is not None
+    assert {str(row[0]) for row in store.query(asked, default_graph=GRAPH)} == set()
+    if "EXISTS" not in select and "OPTIONAL { {" not in select:
+        # pyshacl reads no EXISTS in a projection, and binds $this in a sub-SELECT of its own
+        reference = validate(data, rule).violations
+        assert results(validate_store(store, [GRAPH], rule).violations) == results(reference)

@@ -60,7 +60,7 @@ from kg.build.shape_queries import (
     with_texts,
 )
 from kg.store.base import selected
-from kg.store.sparql import groups_opened_by, with_values
+from kg.store.sparql import groups_opened_by, where_opening, with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
@@ -615,8 +615,19 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     if compiled:
         narrowed = text.replace(FOCUS, FOCUS + values, 1)
         return narrowed.replace(VALUES_OPENING, VALUES_OPENING + " " + values)
-    at = text.index(FOCUS) + len(FOCUS)
-    for offset in sorted({at, *groups_opened_by(text, "this", top=True)}, reverse=True):
+    # The focus pattern is the query, or opens its WHERE group (`sparql_constraint`), whatever a
+    # comment or a string before holds: the groups the block may open too take it that it is there.
+    opening = where_opening(text)
+    if opening is None:
+        return None
+    start = text.find(FOCUS, opening)
+    if text[opening - len(FOCUS) : opening] == FOCUS:
+        at = opening
+    elif start >= 0 and text[opening:start].strip() == "{":
+        at = start + len(FOCUS)
+    else:
+        return None
+    for offset in sorted({at, *groups_opened_by(text, "this")}, reverse=True):
         text = text[:offset] + (values if offset == at else f" {values}") + text[offset:]
     return text
 

@@ -53,7 +53,7 @@ from kg.errors import KgError
 from kg.files import text_lines
 from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import Token, projection, tokens
+from kg.store.sparql import Token, projection, tokens, where_opening
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -541,6 +541,15 @@ class _Compiler:
         every = tuple(plans(index) for index in range(len(shapes)))
         return Combined(_LOGICAL[URIRef(str(key))], validator("focus", targets), every, plans)
 
+    def _read(self, constraint: Node, text: str) -> None:
+        """Raise InvalidShape, naming the shape, where Oxigraph reads no query in `text`."""
+        try:
+            ox.Store().query(text)  # an empty store: read, not answered
+        except SyntaxError as error:
+            raise InvalidShape(
+                f"{shape_name(self.shapes, constraint)}: its sh:select is no SPARQL query ({error})"
+            ) from None
+
     def sparql_constraint(self, constraint: Node, targets: Given) -> str:
         """The constraint's own SELECT, run once for every focus node instead of once per node.
 
@@ -549,9 +558,15 @@ class _Compiler:
         when pre-bound (a constraint may bind `$this` in a FILTER NOT EXISTS only).
         """
         text = str(self.shapes.value(constraint, SH.select) or "")
+        prefixes = "".join(
+            f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"
+            for holder in self.shapes.objects(constraint, SH.prefixes)
+            for d in self.shapes.objects(holder, SH.declare)
+        )
+        self._read(constraint, prefixes + text)  # its own faults, before where its group opens is read
         found = tokens(text)
-        opening = next((t for t in found if t.text == "{"), None)
-        if opening is None or not any(t.text == "$this" and t.start > opening.start for t in found):
+        opening = where_opening(text)  # not a brace of a projection's EXISTS, a comment or a string
+        if opening is None or not any(t.text == "$this" and t.start >= opening for t in found):
             raise Unsupported(f"{constraint}: no sh:select whose WHERE group uses $this")
         projected = projection(text)
         if projected is not None and "this" not in projected:  # the focus node is pre-bound, not a row's
@@ -559,18 +574,8 @@ class _Compiler:
         focus = "\n".join(
             line for line in text_lines(validator("focus", targets)) if not line.startswith("#")
         )
-        prefixes = "".join(
-            f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"
-            for holder in self.shapes.objects(constraint, SH.prefixes)
-            for d in self.shapes.objects(holder, SH.declare)
-        )
-        compiled = f"{prefixes}{text[: opening.end]}\n{{ {focus} }}\n{text[opening.end :]}"
-        try:
-            ox.Store().query(compiled)  # an empty store: read, not answered
-        except SyntaxError as error:
-            raise InvalidShape(
-                f"{shape_name(self.shapes, constraint)}: its sh:select is no SPARQL query ({error})"
-            ) from None
+        compiled = f"{prefixes}{text[:opening]}\n{{ {focus} }}\n{text[opening:]}"
+        self._read(constraint, compiled)
         return compiled
 
     def path(self, node: Node) -> str:

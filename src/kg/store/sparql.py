@@ -391,53 +391,81 @@ def _edited(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def groups_opened_by(sparql: str, variable: str, *, top: bool = False) -> list[int]:
+def where_opening(sparql: str) -> int | None:
+    """The offset just after the brace that opens the query's own WHERE group: the first brace after
+    its first SELECT outside brackets (a projection's `(EXISTS { … } AS ?x)` is not it, nor is a
+    brace in a comment or a string); None for a text without one."""
+    found = tokens(sparql)
+    select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
+    try:
+        return None if select is None else found[_next_brace(found, select)].end
+    except NotAQuery:
+        return None
+
+
+def groups_opened_by(sparql: str, variable: str) -> list[int]:
     """Where a VALUES block of `variable` may open a group and change no answer of the query but drop
-    the rows binding it to other values: the offsets just after those groups' braces. The query's own
-    WHERE group is one, `top`, where the caller binds the variable at its opening.
+    the rows binding it to other values, when the caller binds the variable at the opening of the
+    query's own WHERE group (`where_opening`) too: the offsets just after those groups' braces.
 
-    A sub-SELECT's WHERE group is one where the sub-SELECT projects the variable as it is (not
-    `(… AS ?x)`), as does every SELECT around it, so it is the query's own; its group opens with a
-    triple pattern of it, which binds it before anything else in the group reads it, so the block
-    only filters; and it has no LIMIT or OFFSET, which would pick other rows from fewer. A group
-    grouped by the variable keeps each value's groups whole; a projection of it as it is admits no
-    other grouping.
+    Every row of a group so restricted binds the variable to a value of the block. A group standing
+    in it as a part joined with the rest, a branch of a UNION joined so, or an OPTIONAL's group, may
+    be restricted too where its rows bind the variable themselves: its rows binding it otherwise
+    join or extend no row around it. So:
 
-    An OPTIONAL's group is one where it stands directly in such a group and opens with a triple
-    pattern of the variable: every row it may extend has the variable bound to a value of the block
-    already (the block opens the group around it), so the rows of the OPTIONAL's group binding it
-    otherwise extend none. Oxigraph evaluates an OPTIONAL's group apart, for every node, and joins
-    it after: the block makes it read the nodes asked about alone."""
+    - a sub-SELECT standing so that projects the variable as it is (not `(… AS ?x)`), so it is the
+      query's own, whose group opens with a triple pattern of it, which binds it before anything
+      else in the group reads it, and that has no LIMIT or OFFSET, which would pick other rows from
+      fewer; a group grouped by the variable keeps each value's groups whole;
+    - an OPTIONAL standing so whose group opens with a triple pattern of the variable (Oxigraph
+      evaluates an OPTIONAL's group apart, for every node, and joins it after).
+
+    Not a group in a MINUS, an EXISTS or a GRAPH, nor one in a group that is not so restricted
+    itself: there an empty row, or one of another node, may be what the group extends."""
     found = tokens(sparql)
     names = {f"?{variable}", f"${variable}"}
-    selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
-    spans = {}  # each SELECT: its group's braces, and whether it projects the variable as it is
-    for select in selects:
-        try:
-            open_at = _next_brace(found, select)
-            close_at = _closing(found, open_at)
-        except NotAQuery:
-            return []
-        depth = 0
-        plain = False
-        for token in found[select + 1 : open_at]:
-            depth += {"(": 1, ")": -1}.get(token.text, 0)
-            plain |= depth == 0 and token.kind == "var" and token.text in names
-        spans[select] = (open_at, close_at, plain and not _limited(found, close_at + 1))
     opened = set(groups_opening_with(sparql, variable))
-    restricted = {spans[selects[0]][0]} if top and selects else set()  # braces of the groups found
-    for select in selects[1:]:  # the query's own SELECT is not a sub-SELECT
-        open_at, _, own = spans[select]
-        around = [spans[other][2] for other in selects if spans[other][0] < select < spans[other][1]]
-        if own and found[open_at].end in opened and all(around):
-            restricted.add(open_at)
+    selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
+    if not selects:
+        return []
+    try:
+        where = {select: _next_brace(found, select) for select in selects}
+        closing = {select: _closing(found, group) for select, group in where.items()}
+    except NotAQuery:
+        return []
+    own = {  # a SELECT that projects the variable as it is, and has no LIMIT or OFFSET
+        at: _projects(found[at + 1 : where[at]], names) and not _limited(found, closing[at] + 1)
+        for at in selects
+    }
+    top = where[selects[0]]
+    restricted = {top}  # the braces of the groups found
     enclosing = _enclosing_braces(found)
-    for index, token in enumerate(found[:-1]):  # in order: an OPTIONAL's group before those inside it
-        brace = index + 1
-        if keyword(token) == "OPTIONAL" and enclosing[index] in restricted and found[brace].text == "{":
-            if found[brace].end in opened:
-                restricted.add(brace)
-    return sorted(found[brace].end for brace in restricted if not (top and brace == spans[selects[0]][0]))
+    for index, token in enumerate(found[:-1]):  # in order: a group before those inside it
+        brace, around = index + 1, enclosing[index] in restricted
+        if token.text == "{" and keyword(found[brace]) == "SELECT":  # a sub-SELECT standing here
+            if around and own[brace] and _joined(found, index) and found[where[brace]].end in opened:
+                restricted.add(where[brace])
+        elif keyword(token) == "OPTIONAL" and around and found[brace].end in opened:
+            restricted.add(brace)
+    return sorted(found[brace].end for brace in restricted - {top})
+
+
+def _projects(projection: list[Token], names: set[str]) -> bool:
+    """Whether a SELECT's projection (the tokens from SELECT to its group) names the variable as it
+    is, outside brackets."""
+    depth = 0
+    for token in projection:
+        depth += {"(": 1, ")": -1}.get(token.text, 0)
+        if depth == 0 and token.kind == "var" and token.text in names:
+            return True
+    return False
+
+
+def _joined(found: list[Token], brace: int) -> bool:
+    """Whether the group opened at `brace` is joined with the group around it (a part of it, or a
+    branch of a UNION that is), not the group of a MINUS, an EXISTS or a GRAPH."""
+    before = [keyword(token) for token in found[max(0, brace - 2) : brace]]
+    return not (before[-1:] == ["MINUS"] or before[-1:] == ["EXISTS"] or before[:1] == ["GRAPH"])
 
 
 def _enclosing_braces(found: list[Token]) -> list[int | None]:
