@@ -32,6 +32,7 @@ from kg.build.shape_queries import (
     Counted,
     Qualified,
     ShapeQuery,
+    Unsupported,
     ValidationPlan,
     compile_shapes,
     focus_classes,
@@ -43,7 +44,7 @@ from kg.build.shape_queries import (
 from kg.build.store_validation import _subclasses, validate_store, validation_texts
 from kg.build.validation import Violation, validate
 from kg.build.whole_files import write_sealed
-from kg.store.sparql import groups_opened_by
+from kg.store.sparql import groups_opened_by, less_than_read_as_iri, tokens, where_opening
 
 
 @pytest.fixture(scope="module")
@@ -667,11 +668,8 @@ MISPLACED_BLOCKS = {
 }
 
 
-@pytest.mark.parametrize(("select", "turtle"), MISPLACED_BLOCKS.values(), ids=list(MISPLACED_BLOCKS))
-def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, turtle: str) -> None:
-    """The focus block goes where the compiler put the focus pattern, at the WHERE group's brace
-    (found by tokens: not in a comment, a string or a projection's EXISTS), and the groups the
-    block opens too are those whose rows it only filters; pyshacl gives the whole rule's verdict."""
+def _rule(select: str) -> Graph:
+    """Shapes of one node shape targeting <urn:e:C> with one SPARQL-based constraint, `select`."""
     rule = Graph()
     shape, constraint = URIRef("urn:e:S"), URIRef("urn:e:rule")
     rule.add((shape, RDF.type, SH.NodeShape))
@@ -679,6 +677,15 @@ def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, 
     rule.add((shape, SH.sparql, constraint))
     rule.add((constraint, SH.message, Literal("no q")))
     rule.add((constraint, SH.select, Literal(select)))
+    return rule
+
+
+@pytest.mark.parametrize(("select", "turtle"), MISPLACED_BLOCKS.values(), ids=list(MISPLACED_BLOCKS))
+def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, turtle: str) -> None:
+    """The focus block goes where the compiler put the focus pattern, at the WHERE group's brace
+    (found by tokens: not in a comment, a string or a projection's EXISTS), and the groups the
+    block opens too are those whose rows it only filters; pyshacl gives the whole rule's verdict."""
+    rule = _rule(select)
     data = Graph().parse(data=turtle, format="turtle")
     store = in_store(data)
     (query,) = compile_shapes(rule, _subclasses(store, [GRAPH], shape_classes(rule)))
@@ -692,3 +699,36 @@ def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, 
         # pyshacl reads no EXISTS in a projection, and binds $this in a sub-SELECT of its own
         reference = validate(data, rule).violations
         assert results(validate_store(store, [GRAPH], rule).violations) == results(reference)
+
+
+# `<` written without spaces where an expression compares: these tokens read an IRI from it to the
+# next `>`, swallowing a quote or a bracket, where Oxigraph reads a less-than sign.
+LESS_THAN = [
+    "SELECT $this ?v WHERE { $this <urn:e:p> ?x FILTER(?x<'>' || true) { OPTIONAL { ?this <urn:e:q> ?v } } }",
+    "SELECT $this ?v WHERE { $this <urn:e:p> ?x { SELECT ?this ?v WHERE { ?this <urn:e:q> ?v } "
+    'GROUP BY ?this ?v HAVING((?v<?v)=false&&?v>"") ORDER BY DESC(?this) LIMIT 1 } }',
+    "SELECT $this ?v (STR(?v)<'>' AS ?z) WHERE { $this <urn:e:q> ?v }",
+]
+
+
+@pytest.mark.parametrize("select", LESS_THAN)
+def test_a_less_than_read_as_an_iri_leaves_the_rule_unrestricted_and_to_pyshacl(select: str) -> None:
+    """Where a `<` in brackets right after a term may be a comparison, no group of the text is read:
+    the compiler leaves the rule to pyshacl, and no group is restricted. Spaced, the same text is read."""
+    assert less_than_read_as_iri(tokens(select))
+    assert where_opening(select) is None and groups_opened_by(select, "this") == []
+    with pytest.raises(Unsupported):
+        compile_shapes(_rule(select), {})
+    spaced = select.replace("<'", "< '").replace("<?", "< ?").replace("?v>", "?v >")
+    assert not less_than_read_as_iri(tokens(spaced)) and where_opening(spaced) is not None
+
+
+def test_a_rule_with_a_limit_is_left_to_pyshacl() -> None:
+    """Pre-bound to one focus node, a LIMIT or an OFFSET picks among that node's rows; asked once of
+    every node, it would pick among all of them."""
+    for select in (
+        "SELECT $this WHERE { $this <urn:e:p> ?x } ORDER BY DESC(?this) LIMIT 1",
+        "SELECT $this WHERE { $this <urn:e:p> ?x } OFFSET 1",
+    ):
+        with pytest.raises(Unsupported):
+            compile_shapes(_rule(select), {})

@@ -53,7 +53,7 @@ from kg.errors import KgError
 from kg.files import text_lines
 from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import Token, projection, tokens, where_opening
+from kg.store.sparql import Token, limited, projection, tokens, where_opening
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -571,6 +571,8 @@ class _Compiler:
         projected = projection(text)
         if projected is not None and "this" not in projected:  # the focus node is pre-bound, not a row's
             raise Unsupported(f"{constraint}: an sh:select that does not project $this")
+        if limited(text):  # pre-bound, it picks rows of each focus node; run once, of all of them
+            raise Unsupported(f"{constraint}: an sh:select with a LIMIT or an OFFSET")
         focus = "\n".join(
             line for line in text_lines(validator("focus", targets)) if not line.startswith("#")
         )

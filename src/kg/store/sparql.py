@@ -394,13 +394,27 @@ def _edited(text: str, edits: list[Edit]) -> str:
 def where_opening(sparql: str) -> int | None:
     """The offset just after the brace that opens the query's own WHERE group: the first brace after
     its first SELECT outside brackets (a projection's `(EXISTS { … } AS ?x)` is not it, nor is a
-    brace in a comment or a string); None for a text without one."""
+    brace in a comment or a string); None for a text without one, or one these tokens may read
+    otherwise than Oxigraph does (`less_than_read_as_iri`)."""
     found = tokens(sparql)
+    if less_than_read_as_iri(found):
+        return None
     select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
     try:
         return None if select is None else found[_next_brace(found, select)].end
     except NotAQuery:
         return None
+
+
+def limited(sparql: str) -> bool:
+    """Whether the query's own SELECT has a LIMIT or an OFFSET (a text without a WHERE group has
+    none)."""
+    found = tokens(sparql)
+    select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
+    try:
+        return select is not None and _limited(found, _closing(found, _next_brace(found, select)) + 1)
+    except NotAQuery:
+        return False
 
 
 def groups_opened_by(sparql: str, variable: str) -> list[int]:
@@ -426,7 +440,7 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
     names = {f"?{variable}", f"${variable}"}
     opened = set(groups_opening_with(sparql, variable))
     selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
-    if not selects:
+    if not selects or less_than_read_as_iri(found):
         return []
     try:
         where = {select: _next_brace(found, select) for select in selects}
@@ -448,6 +462,31 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
         elif keyword(token) == "OPTIONAL" and around and found[brace].end in opened:
             restricted.add(brace)
     return sorted(found[brace].end for brace in restricted - {top})
+
+
+_ENDS_A_TERM = {"var", "string", "iri", "pname", "word", "number", "blank", "language"}  # kinds of token
+
+
+def less_than_read_as_iri(found: list[Token]) -> bool:
+    """Whether a token these tokens read as an IRI may be a less-than sign and what follows to
+    Oxigraph: one standing in brackets right after a term or a closing bracket, where an expression
+    compares (`FILTER(?x<'>')`, written without spaces, reads `<'>` as an IRI here and a string
+    opening after it). A list of terms (`( ?x <p> )`) is taken for one too: what reads the text's
+    groups then reads none rather than read them wrong."""
+    depths = [0]  # brackets open in each group, the innermost last
+    before: Token | None = None
+    for token in found:
+        if token.kind == "iri" and depths[-1] > 0 and before is not None:
+            if before.kind in _ENDS_A_TERM or before.text in {")", "]"}:
+                return True
+        if token.text == "{":
+            depths.append(0)
+        elif token.text == "}" and len(depths) > 1:
+            depths.pop()
+        else:
+            depths[-1] += {"(": 1, ")": -1}.get(token.text, 0)
+        before = token
+    return False
 
 
 def _projects(projection: list[Token], names: set[str]) -> bool:
