@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -47,16 +48,22 @@ STEPS = (
 
 
 def watch(stop_at: int) -> None:
-    """Count every file-system step; at step `stop_at`, say which and wait to be killed."""
+    """Count every file-system step; at step `stop_at`, say which and wait to be killed. The build
+    takes steps from more than one thread (it removes older generations beside its writing), so each
+    is counted and said whole, one line at a time."""
     taken = 0
+    saying = threading.Lock()
     for module, name in STEPS:
         original = getattr(module, name)
 
         def step(*args, _original=original, _name=name, **kwargs):
             nonlocal taken
-            taken += 1
-            print(f"{taken} {_name} {args[0] if args else ''}", flush=True)
-            if taken == stop_at:
+            with saying:
+                taken += 1
+                number = taken
+                sys.stdout.write(f"{number} {_name} {args[0] if args else ''}\n")
+                sys.stdout.flush()
+            if number == stop_at:
                 time.sleep(3600)
             return _original(*args, **kwargs)
 

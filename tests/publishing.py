@@ -81,7 +81,8 @@ class Driver:
 
     def close(self) -> None:
         if self.running:
-            os.kill(self.running, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # a trial a failed test left may have ended
+                os.kill(self.running, signal.SIGKILL)
         self.process.kill()
         self.process.wait(30)
         for pipe in (self.process.stdin, self.process.stdout):
