@@ -154,19 +154,26 @@ def file_signature(path: Path, sha256: str | None = None) -> list[int | str]:
         return [*signature(os.fstat(file.fileno())), digest]
 
 
+def recorded_files(generation: Generation, sizes: dict[str, object]) -> dict[Path, object]:
+    """The generation's dump and graphs' files, each with the `file_signature` its state's `sizes`
+    recorded for it (whatever that holds: the reader checks it)."""
+    graphs = sizes.get("graphs")
+    return {generation.dist / "opioid-kg.nq": sizes.get("dump")} | {
+        generation.graphs / f"{name}.nq": signature
+        for name, signature in (graphs.items() if isinstance(graphs, dict) else [])
+    }
+
+
 def read_whole_before_reuse(generation: Generation) -> list[Path]:
     """The files of `generation` a rebuild reads whole before it reuses them, where it can start from
     that generation: its dump, its graphs' files and its store's data files, each a regular file of
     the size its build recorded (any other is refused before it is read)."""
     state = usable_state(generation)
     sizes = state.get("sizes") if state is not None else None
-    graphs = sizes.get("graphs") if isinstance(sizes, dict) else None
-    if not isinstance(sizes, dict) or not isinstance(graphs, dict):
+    if not isinstance(sizes, dict) or not isinstance(sizes.get("graphs"), dict):
         return []
-    recorded = {generation.dist / "opioid-kg.nq": sizes.get("dump")} | {
-        generation.graphs / f"{name}.nq": signature for name, signature in graphs.items()
-    }
     store = generation.store
+    recorded = recorded_files(generation, sizes)
     recorded |= {store / name: entry for name, entry in recorded_entries(store).items()}
     return [path for path, entry in recorded.items() if _of_size(path, entry)]
 

@@ -34,6 +34,7 @@ from kg.build.incremental import (
     Change,
     change_of,
     file_signature,
+    recorded_files,
     signature,
     usable_state,
 )
@@ -121,9 +122,7 @@ def _as_recorded(
     if not isinstance(triples, dict) or set(triples) != set(recorded["graphs"]):
         return False
     folders = [previous.dist, previous.graphs]
-    files = {previous.dist / "opioid-kg.nq": recorded.get("dump")} | {
-        previous.graphs / f"{name}.nq": size for name, size in recorded["graphs"].items()
-    }
+    files = recorded_files(previous, recorded)
     return all(_signature_if(folder, stat.S_ISDIR) is not None for folder in folders) and all(
         _recorded_file(path, signature, sha256) for path, signature in files.items()
     )

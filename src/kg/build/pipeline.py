@@ -339,12 +339,13 @@ def stage(
     dump = staging.dist / "opioid-kg.nq.sorted"
     earlier = previous[0] if previous else None
     split = staging.graphs
-    digests = digests or Digesting()
     serializing: Serializing | None = None
     comparison: Comparison | None = None
-    try:
+    if digests is None:  # else started by the caller
+        digests = Digesting()
         if earlier is not None:
-            digests.start(read_whole_before_reuse(earlier))  # those not started already
+            digests.start(read_whole_before_reuse(earlier))
+    try:
         with phases("parse"):
             jobs = [(path, name) for name, paths in files.items() for path in paths]
             patch, inputs, repeated = _sorted_dump(jobs, parsed, earlier, dump, split, digests.sha256)

@@ -397,11 +397,15 @@ def where_opening(sparql: str) -> int | None:
     brace in a comment or a string); None for a text without one, or one these tokens may read
     otherwise than Oxigraph does (`less_than_read_as_iri`)."""
     found = tokens(sparql)
-    if less_than_read_as_iri(found):
-        return None
+    brace = None if less_than_read_as_iri(found) else _where_brace(found)
+    return None if brace is None else found[brace].end
+
+
+def _where_brace(found: list[Token]) -> int | None:
+    """The index of the brace opening the WHERE group of the first SELECT, or None."""
     select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
     try:
-        return None if select is None else found[_next_brace(found, select)].end
+        return None if select is None else _next_brace(found, select)
     except NotAQuery:
         return None
 
@@ -410,9 +414,9 @@ def limited(sparql: str) -> bool:
     """Whether the query's own SELECT has a LIMIT or an OFFSET (a text without a WHERE group has
     none)."""
     found = tokens(sparql)
-    select = next((index for index, token in enumerate(found) if keyword(token) == "SELECT"), None)
+    brace = _where_brace(found)
     try:
-        return select is not None and _limited(found, _closing(found, _next_brace(found, select)) + 1)
+        return brace is not None and _limited(found, _closing(found, brace) + 1)
     except NotAQuery:
         return False
 
@@ -438,7 +442,7 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
     itself: there an empty row, or one of another node, may be what the group extends."""
     found = tokens(sparql)
     names = {f"?{variable}", f"${variable}"}
-    opened = set(groups_opening_with(sparql, variable))
+    opened = set(_opening_with(found, names))
     selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
     if not selects or less_than_read_as_iri(found):
         return []
@@ -523,8 +527,10 @@ def _enclosing_braces(found: list[Token]) -> list[int | None]:
 def groups_opening_with(sparql: str, variable: str) -> list[int]:
     """The offsets just after each brace whose group opens with `variable` (the subject of its first
     triple pattern)."""
-    found = tokens(sparql)
-    names = {f"?{variable}", f"${variable}"}
+    return _opening_with(tokens(sparql), {f"?{variable}", f"${variable}"})
+
+
+def _opening_with(found: list[Token], names: set[str]) -> list[int]:
     return [
         brace.end
         for brace, first in zip(found, found[1:], strict=False)
