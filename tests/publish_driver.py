@@ -48,22 +48,22 @@ STEPS = (
 
 
 def watch(stop_at: int) -> None:
-    """Count every file-system step; at step `stop_at`, say which and wait to be killed. The build
-    takes steps from more than one thread (it removes older generations beside its writing), so each
-    is counted and said whole, one line at a time."""
+    """Count every file-system step of the publishing thread; at step `stop_at`, say which and wait to
+    be killed. A thread beside it flushes the new generation's files to disk ahead of publishing: its
+    steps fall among these in no fixed order, so they are neither counted nor said (a kill at a random
+    instant may land among them), and the steps counted are the same in every run."""
     taken = 0
-    saying = threading.Lock()
+    publishing = threading.current_thread()
     for module, name in STEPS:
         original = getattr(module, name)
 
         def step(*args, _original=original, _name=name, **kwargs):
             nonlocal taken
-            with saying:
-                taken += 1
-                number = taken
-                sys.stdout.write(f"{number} {_name} {args[0] if args else ''}\n")
-                sys.stdout.flush()
-            if number == stop_at:
+            if threading.current_thread() is not publishing:
+                return _original(*args, **kwargs)
+            taken += 1
+            print(f"{taken} {_name} {args[0] if args else ''}", flush=True)
+            if taken == stop_at:
                 time.sleep(3600)
             return _original(*args, **kwargs)
 

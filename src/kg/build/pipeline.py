@@ -329,7 +329,7 @@ def stage(
     """The build of the input `files` (by graph name) into a staging generation, checked against the
     project at `root` (its sources and data-cube checks); `parsed` keeps parsed files between builds,
     and `previous` is the generation a rebuild may start from, with the analyses of its queries.
-    `while_writing` runs once every check has passed, on a thread beside the writing; `writers` are
+    `while_writing` runs once every check has passed, while the writing processes finish; `writers` are
     those processes, started before the build's size was known (else they start here); `digests` reads
     files' digests on a thread of its own (see `kg.build.digesting`), and may have started already."""
     phases = _Phases() if phases is None else phases
@@ -387,19 +387,16 @@ def stage(
                 split, (previous[0], change, previous[1]), staging.store, root, index, phases, checks
             )
             checked = previous[0].store  # its files, which the new store shares, read whole above
-        with ThreadPoolExecutor(1) as beside:
-            # Removing files is the kernel's work, without Python's lock: beside the rest of the writing.
-            retiring = beside.submit(while_writing) if while_writing is not None else None
-            with phases("write"):
-                written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
-                os.replace(dump, written[0])
-                facts, sha256 = dump_facts(staging.path)
-                written.append(write_description(staging.dist, facts, sha256))
-            record_digests(staging.store, checked)  # closed and final: what reuses or serves it checks it by
-            state = (inputs, repeated, counts, written[0])
-            write_state(staging, texts, checks, state, sha256, digests.sha256)
-            if retiring is not None:
-                retiring.result()
+        with phases("write"):
+            if while_writing is not None:
+                while_writing()
+            written = [staging.dist / "opioid-kg.nq", *serializing.wait()]  # the dump read, then moved
+            os.replace(dump, written[0])
+            facts, sha256 = dump_facts(staging.path)
+            written.append(write_description(staging.dist, facts, sha256))
+        record_digests(staging.store, checked)  # closed and final: what reuses or serves it checks it by
+        state = (inputs, repeated, counts, written[0])
+        write_state(staging, texts, checks, state, sha256, digests.sha256)
         if change is not None:
             serialized, pieces = counted_pieces(staging.path)
             how += f"; dist/ pieces {serialized} of {pieces} written again"

@@ -224,8 +224,8 @@ class Generations:
 
     def retire_older(self) -> list[Path]:
         """Remove every generation older than the current one that no server answers from: those a
-        build that makes the next one current would no longer keep. A build calls it on a thread beside
-        its writing, once its checks have passed, so their removal takes none of its time."""
+        build that makes the next one current would no longer keep. A build calls it while its
+        writers finish, once its checks have passed, so their removal takes none of its time."""
         current = self.current()
         removed = []
         for name in self._older_than(current) if current is not None else []:
