@@ -286,11 +286,15 @@ def test_each_kind_of_change_matches_a_clean_build(
     _same_as_clean(library, tmp_path, rebuilt)
 
 
+@pytest.mark.parametrize("walk_limit", [20_000, 3], ids=["walked", "series-compared"])
 def test_a_violation_seen_only_through_another_source_is_found(
-    library: Path, library_work: Path, tmp_path: Path
+    library: Path, library_work: Path, tmp_path: Path, walk_limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fixture's figure moved to a fiscal year makes the report's calendar-year figures of the same
-    series (one measure, one area) violate the series rule: their own triples did not change."""
+    series (one measure, one area) violate the series rule: their own triples did not change. Found
+    by the walks through the series, or, where they give up, by the series with a fiscal year asked
+    of the previous store and of the new one (`kg.build.reach.Table`)."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", walk_limit)
     store, dist = library_work / "store", library_work / "dist"
     _common_edit(library)
     assert build(library, dist, store).how.startswith("rebuilt from generation")
@@ -300,6 +304,20 @@ def test_a_violation_seen_only_through_another_source_is_found(
     focus = [line.split(": ", 1)[1] for line in failure.splitlines() if "focus node:" in line]
     assert "SeriesPeriodKindShape" in failure
     assert focus and not [node for node in focus if "fixture" in node]  # all the report's
+
+
+def test_a_statement_moved_to_another_fiscal_year_of_its_series_rebuilds_as_a_clean_build(
+    library: Path, library_work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The series with a fiscal year stay the same, so where the walks through the series give up, the
+    series rule is asked of the changed statement alone: the result is still a clean build's."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 3)
+    statistics = library / "graph" / REPORT / "data" / "statistics.ttl"
+    dod = "kg:refPeriod period:fy2017 ;\n    kg:program program:dod-counterdrug-support"
+    _edit(statistics, dod, dod.replace("fy2017", "fy2016"))
+    rebuilt = build(library, library_work / "dist", library_work / "store")
+    assert rebuilt.how.startswith("rebuilt from generation"), rebuilt.how
+    _same_as_clean(library, tmp_path, rebuilt)
 
 
 def test_a_duplicate_observation_in_one_source_fails_the_rebuild_as_a_clean_build(

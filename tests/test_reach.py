@@ -151,10 +151,11 @@ def test_every_query_of_a_plan_is_restricted_and_combined_as_before() -> None:
 
 def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> None:
     """A query that joins through a shared node reaches focus nodes whose own triples did not change."""
-    reach = analyse(
+    query = (
         "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
         "?this <urn:area> ?area . ?other <urn:area> ?area ; <urn:kind> <urn:fiscal> }"
     )
+    reach = analyse(query)
     store = ox.Store()
     a, b, area = ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:mx")
     for quad in (
@@ -165,9 +166,9 @@ def test_a_change_reaches_a_focus_node_through_shared_nodes(tmp_path: Path) -> N
         store.add(quad)
     change = [ox.Quad(b, ox.NamedNode("urn:kind"), ox.NamedNode("urn:fiscal"))]
     asked = Revalidation(store, change, analyse)
-    assert asked.neighbours.focus(reach) == {a, b}  # the nodes that may stand for ?this, not the area
+    assert asked.neighbours.focus(reach, query) == {a, b}  # the nodes that may stand for ?this, not the area
     unrelated = [ox.Quad(b, ox.NamedNode("urn:label"), ox.Literal("b"))]
-    assert Revalidation(store, unrelated, analyse).neighbours.focus(reach) == set()
+    assert Revalidation(store, unrelated, analyse).neighbours.focus(reach, query) == set()
 
 
 def _store(turtle: str) -> ox.Store:
@@ -184,10 +185,11 @@ def test_a_change_beside_a_shared_node_does_not_reach_every_node_that_shares_it(
     """A new flow's leg from a place that a thousand flows start from reaches the new flow alone: the
     walk starts at the leg (the pattern's subject, joined to ?this through the flow) rather than at the
     place, and crosses only the query's patterns, each the way the query writes it."""
-    reach = analyse(
+    query = (
         "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:Flow> } } "
         "?this <urn:hasLeg> ?leg ; <urn:origin> ?o . ?leg <urn:fromPlace> ?o }"
     )
+    reach = analyse(query)
     others = "".join(
         f"<urn:f{n}> a <urn:Flow> ; <urn:origin> <urn:mx> ; <urn:hasLeg> <urn:l{n}> . " for n in range(1000)
     )
@@ -196,7 +198,7 @@ def test_a_change_beside_a_shared_node_does_not_reach_every_node_that_shares_it(
         "<urn:leg> <urn:fromPlace> <urn:mx> ."
     )
     store = _store(others + added)
-    focus = Revalidation(store, _quads(added), analyse).neighbours.focus(reach)
+    focus = Revalidation(store, _quads(added), analyse).neighbours.focus(reach, query)
     assert focus == {ox.NamedNode("urn:new")}
 
 
@@ -207,14 +209,31 @@ def test_a_walk_through_a_node_with_too_many_links_gives_up_and_keeps_none_of_th
     walk gives up on the measure's links once they pass the limit (the query runs whole), and keeps
     none of what it read, so no later walk takes a part of a node's links for all of them."""
     monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 10)
-    reach = analyse(
+    query = (
         "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:Obs> } } "
         "?this <urn:measure> ?m . ?other <urn:measure> ?m ; <urn:fiscal> true }"
     )
+    reach = analyse(query)
     store = _store("".join(f"<urn:o{n}> a <urn:Obs> ; <urn:measure> <urn:m> . " for n in range(50)))
     neighbours = Revalidation(store, _quads("<urn:o1> <urn:fiscal> true ."), analyse).neighbours
-    assert neighbours.focus(reach) is None
+    assert neighbours.focus(reach, query) is None
     assert ox.NamedNode("urn:m") not in neighbours._known
+
+
+def test_the_focus_nodes_of_a_shape_s_classes_past_the_limit_are_all_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading the classes of more focus nodes than the walks' limit of links allows gives up, as a
+    walk does, and keeps every node rather than stopping the rebuild."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 10)
+    store = _store("".join(f"<urn:o{n}> a <urn:Obs>, <urn:Other> . " for n in range(50)))
+    nodes = {ox.NamedNode(f"urn:o{n}") for n in range(50)}
+    neighbours = Revalidation(store, _quads("<urn:o1> <urn:p> true ."), analyse).neighbours
+    assert neighbours.instances(set(nodes), frozenset({"urn:Nothing"})) == nodes
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 20_000)
+    fresh = Revalidation(store, _quads("<urn:o1> <urn:p> true ."), analyse).neighbours
+    assert fresh.instances(set(nodes), frozenset({"urn:Nothing"})) == set()
+    assert fresh.instances(set(nodes), frozenset({"urn:Obs"})) == nodes
 
 
 def test_a_walk_crosses_removed_triples_to_the_focus_node() -> None:
@@ -227,22 +246,21 @@ def test_a_walk_crosses_removed_triples_to_the_focus_node() -> None:
     store = _store("<urn:this> a <urn:C> ; <urn:a> <urn:x> ; <urn:d> <urn:w> .")
     removed = _quads("<urn:y> <urn:c> <urn:x> ; <urn:e> <urn:w> .")
     assert {row["this"] for row in store.query(query)} == {ox.NamedNode("urn:this")}  # a new violation
-    focus = Revalidation(store, removed, analyse).neighbours.focus(analyse(query))
+    focus = Revalidation(store, removed, analyse).neighbours.focus(analyse(query), query)
     assert focus is not None and ox.NamedNode("urn:this") in focus
 
 
 def test_a_repeated_path_is_followed_to_its_end(tmp_path: Path) -> None:
     """`p+` matches chains of any length: a change at the far end of a chain reaches its start."""
-    reach = analyse(
-        "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p>+ ?x }"
-    )
+    query = "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } ?this <urn:p>+ ?x }"
+    reach = analyse(query)
     store = ox.Store()
     a, b, c, d = (ox.NamedNode(f"urn:{name}") for name in "abcd")
     p = ox.NamedNode("urn:p")
     for quad in (ox.Quad(a, p, b), ox.Quad(b, p, c), ox.Quad(c, p, d)):
         store.add(quad)
     asked = Revalidation(store, [ox.Quad(c, p, d)], analyse)
-    assert asked.neighbours.focus(reach) == {a, b, c, d}
+    assert asked.neighbours.focus(reach, query) == {a, b, c, d}
 
 
 def test_unjoined_patterns_and_repeated_open_predicates_run_whole() -> None:
@@ -258,10 +276,11 @@ def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predic
     """A predicate that is a variable no block of values binds (an observation's measure), or a negated
     set, may stand for any predicate: every changed triple is a candidate, and the walk follows every
     triple, rdf:type too, which a class joins to its instances."""
-    reach = analyse(
+    query = (
         "SELECT ?this WHERE { { SELECT DISTINCT ?this WHERE { ?this a <urn:C> } } "
         f"?this <urn:from> ?e . ?e {open_predicate} ?v . ?v <urn:far> ?x }}"
     )
+    reach = analyse(query)
     assert reach.routes is not None
     store = ox.Store()
     this, e, v, other = (ox.NamedNode(f"urn:{name}") for name in ("this", "e", "v", "other"))
@@ -274,11 +293,11 @@ def test_an_open_predicate_matches_a_changed_triple_of_any_predicate(open_predic
     ):
         store.add(quad)
     at_the_value = Revalidation(store, [ox.Quad(e, ox.NamedNode("urn:m"), v)], analyse).neighbours
-    assert this in (at_the_value.focus(reach) or set())
+    assert this in (at_the_value.focus(reach, query) or set())
     through_a_class = Revalidation(store, [ox.Quad(v, ox.NamedNode("urn:far"), ox.Literal("y"))], analyse)
-    assert this in (through_a_class.neighbours.focus(reach) or set())
+    assert this in (through_a_class.neighbours.focus(reach, query) or set())
     elsewhere = Revalidation(store, [ox.Quad(other, ox.NamedNode("urn:label"), ox.Literal("p"))], analyse)
-    unreached = elsewhere.neighbours.focus(reach)
+    unreached = elsewhere.neighbours.focus(reach, query)
     assert unreached is not None and this not in unreached
 
 
@@ -312,7 +331,7 @@ def test_an_alternative_path_reaches_the_focus_through_any_branch(path: str, dat
     found = {row["this"] for row in store.query(query)}
     assert ox.NamedNode("urn:this") in found  # the whole query finds it
     focus = Revalidation(store, [ox.Quad(changed.subject, changed.predicate, changed.object)], analyse)
-    reached = focus.neighbours.focus(analyse(query))
+    reached = focus.neighbours.focus(analyse(query), query)
     assert reached is None or ox.NamedNode("urn:this") in reached
 
 

@@ -26,7 +26,7 @@ import rdflib
 from kg.build import query_template
 from kg.build import reach as reach_analysis
 from kg.build.made_by import code_digest
-from kg.build.reach import WHOLE, Reach, Step, Walk, analyse
+from kg.build.reach import WHOLE, Reach, Step, Table, Walk, analyse
 from kg.build.whole_files import ENTRY_FORMAT, read_sealed_json, remove_stale_partials, write_sealed
 from kg.store import sparql as sparql_tokens
 
@@ -60,8 +60,16 @@ def _kept(entry: Path) -> Any:
     return read_sealed_json(entry, _MISSING)
 
 
-def _written(reach: Reach) -> list[Any]:
-    """A reach as JSON holds it: per route, its pattern, start, steps, what it crosses and distances."""
+def _written(reach: Reach) -> dict[str, Any]:
+    """A reach as JSON holds it: its routes and its tables."""
+    return {
+        "routes": _walks_written(reach.routes or ()),
+        "tables": [[table.scope, list(table.projected)] for table in reach.tables],
+    }
+
+
+def _walks_written(routes: tuple[Walk, ...]) -> list[Any]:
+    """Per route, its pattern, start, steps, what it crosses, distances and the table it is of."""
     return [
         [
             _step_written(r.pattern),
@@ -69,8 +77,9 @@ def _written(reach: Reach) -> list[Any]:
             r.steps,
             [_step_written(s) for s in r.crossed],
             [list(d) for d in r.lower],
+            r.within,
         ]
-        for r in reach.routes or ()
+        for r in routes
     ]
 
 
@@ -78,18 +87,20 @@ def _step_written(step: Step) -> list[Any]:
     return [step.subject, list(step.predicates), step.object, step.repeated]
 
 
-def _read_reach(kept: list[Any]) -> Reach:
+def _read_reach(kept: dict[str, Any]) -> Reach:
     """The reach `_written` wrote."""
+    tables = tuple(Table(scope, tuple(projected)) for scope, projected in kept["tables"])
+    return Reach(_read_walks(kept["routes"]), tables)
 
+
+def _read_walks(kept: list[Any]) -> tuple[Walk, ...]:
     def step(written: list[Any]) -> Step:
         subject, predicates, object_, repeated = written
         return Step(subject, tuple(predicates), object_, repeated)
 
-    return Reach(
-        tuple(
-            Walk(step(pattern), start, steps, tuple(map(step, crossed)), tuple((n, d) for n, d in lower))
-            for pattern, start, steps, crossed, lower in kept
-        )
+    return tuple(
+        Walk(step(pattern), start, steps, tuple(map(step, crossed)), tuple((n, d) for n, d in lower), within)
+        for pattern, start, steps, crossed, lower, within in kept
     )
 
 

@@ -268,6 +268,16 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
     return ox.Store(str(target))
 
 
+def previous_store(previous: Generation) -> ox.Store | None:
+    """The previous generation's store opened read-only, where a rebuild asks a query's sub-SELECT
+    as it was before the change (see `kg.build.reach.Table`); None where it cannot be opened, and
+    nothing is asked of it."""
+    try:
+        return read_only(previous.store)
+    except StoreUnreadable:
+        return None
+
+
 def apply_change(store: ox.Store, change: Change) -> ox.Store:
     """`change` applied to `store` (a copy of a generation's), its shapes graph taken out so that
     validation reads the union of the data graphs; returns a store of the terms to check: the

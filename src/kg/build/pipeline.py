@@ -51,6 +51,7 @@ from kg.build.incremental import (
     checks_digest,
     copy_store,
     previous_checks,
+    previous_store,
     previous_texts,
     reached_sources,
     read_state,
@@ -532,7 +533,7 @@ def _update_and_check(
                 cube = bool(reading) and (
                     cube_scope(store, reading, named, hierarchy_properties(store)) or True
                 )
-        revalidation = Revalidation(store, change.quads, analyses.reach)
+        revalidation = Revalidation(store, change.quads, analyses.reach, previous_store(generation))
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube
         )

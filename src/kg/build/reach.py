@@ -28,6 +28,12 @@ any branch of an alternative path, as of a UNION, so one whose branches are
 not all single steps that a walk follows runs whole, and a pattern's own
 alternatives do not join its ends.
 
+A `SELECT DISTINCT` of the query's own that holds only joined patterns (a
+`Table`) may join many focus nodes through values they share (a measure, an
+area), past the walks' limit: where its routes give up, its answer is compared
+between the previous store and the new one, and where it is the same, the
+change reaches no focus node through its patterns.
+
 Reading a query's patterns takes rdflib's SPARQL parser, which is slow, so
 texts that differ in the IRIs they name alone share one reading
 (`kg.build.query_template`), and the analyses are kept on disk between
@@ -38,7 +44,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -60,7 +66,7 @@ from kg.build.shape_queries import (
     with_texts,
 )
 from kg.store.base import selected
-from kg.store.sparql import groups_opened_by, where_opening, with_values
+from kg.store.sparql import groups_opened_by, sub_select_query, where_opening, with_values
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
@@ -68,6 +74,7 @@ FOCUS = focus_opening()
 VALUES_OPENING = values_opening()
 ReachedNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 WALK_LIMIT = 20_000  # beyond this many nodes reached (each as a term) a query is cheaper run whole
+_ROWS_ASKED = 1_000  # beyond this many rows of a Table that may differ, they are not asked one by one
 ANY = "*"  # the predicates of an open pattern: any at all (no IRI is spelled so)
 
 
@@ -107,13 +114,27 @@ class Walk:
     steps: int
     crossed: tuple[Step, ...]
     lower: Distances
+    within: int = -1  # the Table (its scope) whose pattern `pattern` is, or -1
+
+
+@dataclass(frozen=True)
+class Table:
+    """A `SELECT DISTINCT` of the query's own whose group holds nothing but triple patterns, filters,
+    binds and values: no OPTIONAL, UNION, MINUS, EXISTS, GRAPH, aggregate, LIMIT or sub-SELECT. Its
+    answer is a set of rows that only triples matching its patterns make, so where it is the same in
+    the previous store and in the new one, the change reaches no focus node through its patterns
+    (`Neighbours.focus`). `projected` names its variables, and finds its text (`sub_select_query`)."""
+
+    scope: int
+    projected: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Reach:
-    """A query's routes, one per pattern, or None when the query must run whole."""
+    """A query's routes, one per pattern, or None when the query must run whole; and its Tables."""
 
     routes: tuple[Walk, ...] | None
+    tables: tuple[Table, ...] = ()
 
 
 WHOLE = Reach(None)
@@ -148,20 +169,25 @@ def renamed(reach: Reach, named: Callable[[str], str]) -> Reach:
         predicates = tuple(sorted(named(p) for p in found.predicates))
         return Step(term(found.subject), predicates, term(found.object), found.repeated)
 
-    routes = sorted(
-        (
-            Walk(
-                step(r.pattern),
-                term(r.start),
-                r.steps,
-                tuple(sorted(map(step, r.crossed), key=repr)),
-                tuple(sorted((term(name), steps) for name, steps in r.lower)),
+    def walks(routes: Iterable[Walk]) -> tuple[Walk, ...]:
+        return tuple(
+            sorted(
+                (
+                    Walk(
+                        step(r.pattern),
+                        term(r.start),
+                        r.steps,
+                        tuple(sorted(map(step, r.crossed), key=repr)),
+                        tuple(sorted((term(name), steps) for name, steps in r.lower)),
+                        r.within,
+                    )
+                    for r in routes
+                ),
+                key=repr,
             )
-            for r in reach.routes or ()
-        ),
-        key=repr,
-    )
-    return Reach(tuple(routes))
+        )
+
+    return Reach(walks(reach.routes or ()), reach.tables)
 
 
 @functools.lru_cache(maxsize=512)
@@ -176,7 +202,21 @@ def _analysed(text: str) -> Reach:
         _collect(prepareQuery(text).algebra, _Scope(None, [], count()), found, top=True)
     except _Open:
         return WHOLE
-    return _reach(found.triples, found.unions)
+    tables = tuple(_tables(found, text))
+    reach = _reach(found.triples, found.unions, {table.scope for table in tables})
+    return reach if reach.routes is None else Reach(reach.routes, tables)
+
+
+def _tables(found: _Found, text: str) -> Iterator[Table]:
+    """The query's Tables: each plain DISTINCT sub-SELECT with patterns, whose text is found, but one
+    that projects ?this, whose patterns lead to the focus node within it (and which a rebuild
+    restricts to the focus nodes, see `restricted`)."""
+    for scope, projected in found.plain.items():
+        names = [str(variable) for variable in projected]
+        if "this" in names or not any(triple[6] == scope for triple in found.triples):
+            continue
+        if sub_select_query(text, names) is not None:
+            yield Table(scope, tuple(names))
 
 
 class _Scope:
@@ -194,8 +234,9 @@ class _Scope:
 
 
 _Triple = tuple[
-    str, tuple[str, ...], str, bool, tuple[int, ...], int
-]  # subject, predicates, object, repeated, group, alternative (the path it is a branch of, or -1)
+    str, tuple[str, ...], str, bool, tuple[int, ...], int, int
+]  # subject, predicates, object, repeated, group, alternative (the path it is a branch of, or -1),
+#    and the sub-SELECT (scope) it stands in directly, or -1 for the query's own
 # The parts of an algebra node that a solution matching the node's other parts need not match.
 _APART = {
     ("LeftJoin", "p2"), ("LeftJoin", "expr"), ("Union", "p1"), ("Union", "p2"), ("Minus", "p2"),
@@ -214,6 +255,8 @@ class _Found:
     fresh: count[int] = field(default_factory=count)
     groups: dict[tuple[int, bool], int] = field(default_factory=dict)  # (algebra node, second part): group
     unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # group, branches
+    distinct: set[int] = field(default_factory=set)  # the algebra nodes (ids) of DISTINCT projections
+    plain: dict[int, list[Variable]] = field(default_factory=dict)  # a Table's scope: its projection
 
 
 def _collect(
@@ -232,8 +275,12 @@ def _collect(
             for row in node.p.res:
                 for variable, term in row.items():
                     found.bound.setdefault(scope.name(variable), set()).add(term)
+        if node.name == "Distinct" and isinstance(node.p, CompValue):
+            found.distinct.add(id(node.p))
         if node.name == "Project" and not top:
             scope = _Scope(scope, node.get("PV") or [], scope.ids)
+            if id(node) in found.distinct and node.get("PV") and _plain(node.p):
+                found.plain[scope.id] = list(node.PV)
         for key, value in node.items():
             if key == "triples":  # (s, p, o) in a BGP; s, p, o, s, p, o… in a block EXISTS holds
                 for flat in value:
@@ -251,6 +298,31 @@ def _collect(
     elif isinstance(node, list | tuple):
         for item in node:
             _collect(item, scope, found, top=top, group=group)
+
+
+def _plain(node: Any) -> bool:
+    """Whether an algebra node is a Table's group: joins of triple patterns and values, filtered and
+    extended by expressions that hold no EXISTS."""
+    from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
+
+    if not isinstance(node, CompValue):
+        return True
+    if node.name in ("Filter", "Extend"):
+        return _plain(node.p) and not _exists(node.expr)
+    if node.name in ("BGP", "Join", "ToMultiSet", "values"):
+        return all(_plain(value) for key, value in node.items() if not key.startswith("_"))
+    return False
+
+
+def _exists(expression: Any) -> bool:
+    """Whether an expression holds an EXISTS or a NOT EXISTS, which read the store beside the row."""
+    from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
+
+    if isinstance(expression, CompValue):
+        return "EXISTS" in expression.name or any(_exists(value) for value in expression.values())
+    if isinstance(expression, list | tuple):
+        return any(_exists(item) for item in expression)
+    return False
 
 
 def _no_rows(node: Any) -> bool:
@@ -275,11 +347,12 @@ def _edges(
 ) -> None:
     """The triple patterns a (possibly complex) predicate stands for between `s` and `o`; those of the
     branches of one `alternative` path are numbered alike, as a solution matches one of them."""
+    table = scope.id if scope.id in found.plain else -1
     if isinstance(path, URIRef):
-        found.triples.append((s, (str(path),), o, False, group, alternative))
+        found.triples.append((s, (str(path),), o, False, group, alternative, table))
     elif isinstance(path, Variable) and scope.name(path) in found.bound:
         predicates = tuple(sorted(_predicates(*found.bound[scope.name(path)])))
-        found.triples.append((s, predicates, o, False, group, alternative))
+        found.triples.append((s, predicates, o, False, group, alternative, table))
     elif isinstance(path, InvPath):
         _edges(o, path.arg, s, scope, found, group, alternative)
     elif isinstance(path, SequencePath):
@@ -296,13 +369,13 @@ def _edges(
         for part in path.args:
             _edges(s, part, o, scope, found, group, branch)
     elif isinstance(path, MulPath):
-        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group, alternative))
+        found.triples.append((s, tuple(sorted(_predicates(path.path))), o, True, group, alternative, table))
     elif isinstance(path, Variable):  # open
-        found.triples.append((s, (ANY,), o, False, group, alternative))
+        found.triples.append((s, (ANY,), o, False, group, alternative, table))
     elif isinstance(path, NegatedPath):  # open, either way round (for a negated inverse)
         either = next(found.fresh) if alternative < 0 else alternative
-        found.triples.append((s, (ANY,), o, False, group, either))
-        found.triples.append((o, (ANY,), s, False, group, either))
+        found.triples.append((s, (ANY,), o, False, group, either, table))
+        found.triples.append((o, (ANY,), s, False, group, either, table))
     else:
         raise _Open
 
@@ -329,10 +402,15 @@ def _predicates(*paths: Any) -> set[str]:
     return found
 
 
-def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> Reach:
+def _reach(
+    triples: list[_Triple],
+    unions: list[tuple[tuple[int, ...], tuple[int, ...]]],
+    within: Container[int],
+) -> Reach:
     """Each pattern's route (see `Walk`), over the patterns of its group and of the groups enclosing
     it (not through rdf:type), and through a UNION beside them the longer of its branches'; None when
-    a pattern is not joined to ?this but through itself or a class."""
+    a pattern is not joined to ?this but through itself or a class. A route from a pattern of a
+    Table whose scope is in `within` says so."""
     routes = set()
     for group in {found[4] for found in triples}:
         seen = [found for found in triples if _within(group, found[4])]
@@ -362,6 +440,7 @@ def _reach(triples: list[_Triple], unions: list[tuple[tuple[int, ...], tuple[int
                     upper[start],
                     tuple(sorted(crossed, key=repr)),
                     tuple(sorted(lower.items())),
+                    found[6] if found[6] in within else -1,
                 )
             )
     return Reach(tuple(sorted(routes, key=repr)))
@@ -432,8 +511,11 @@ class Neighbours:
     """Walks over the new store from the changed triples, each node's links asked once. A removed
     triple is a link too: a walk from the far end of a pattern crosses the changed triple itself."""
 
-    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad]) -> None:
+    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad], previous: ox.Store | None = None) -> None:
+        """`previous`: the store the change was made to (with graphs the new store lacks, which are left
+        out), where a Table's answer is asked as it was; without it, no Table is compared."""
         self.store = store
+        self.previous = previous
         self.changed = list(changed)
         self.by_predicate: dict[str, list[ox.Quad]] = {ANY: self.changed}  # an open pattern's: all
         self._changed_links: dict[ReachedNode, list[StoreLink]] = {}
@@ -445,22 +527,92 @@ class Neighbours:
             )
         self._known: dict[ReachedNode, list[StoreLink]] = {}
         self._typed: dict[ReachedNode, list[StoreLink]] = {}  # over rdf:type, asked apart
+        self._classes: dict[ReachedNode, frozenset[str]] = {}  # the classes `_typed` gives a node
         self.whole = SUBCLASS in self.by_predicate  # the compiled queries themselves change
         # What was walked, by routes, and where walks start, by pattern and end: a node shape's
         # constraints share routes, and a route's pattern is met in many queries.
         self._focus: dict[tuple[Walk, ...], frozenset[ReachedNode] | None] = {}
         self._starts: dict[tuple[Step, str], frozenset[ReachedNode]] = {}
+        self._same: dict[tuple[Table, str], bool] = {}  # a Table of a text: its answer is as it was
 
-    def focus(self, reach: Reach) -> frozenset[ReachedNode] | None:
-        """The focus nodes whose result the change may have changed; None when the query runs whole.
-        Routes that cross the same patterns are walked together."""
+    def focus(self, reach: Reach, text: str) -> frozenset[ReachedNode] | None:
+        """The focus nodes of the query `text` (whose reach is `reach`) whose result the change may
+        have changed; None when the query runs whole. Routes that cross the same patterns are walked
+        together, a Table's apart: where those give up (its rows join the rest on values that many
+        focus nodes share, such as a measure or an area), its answer is compared between the two
+        stores instead, and where it is the same, the change reaches no node through it."""
         if reach.routes is None or self.whole:
             return None
-        if reach.routes not in self._focus:
-            self._focus[reach.routes] = self._walked(reach.routes)
-        return self._focus[reach.routes]
+        found = self._walked(tuple(route for route in reach.routes if route.within < 0))
+        for table in reach.tables:
+            inside = self._walked(tuple(route for route in reach.routes if route.within == table.scope))
+            if found is None or (inside is None and not self._answers_alike(table, reach.routes, text)):
+                return None
+            found |= inside or frozenset()
+        return found
+
+    def _answers_alike(self, table: Table, routes: tuple[Walk, ...], text: str) -> bool:
+        """Whether the Table's answer in the new store is the one it had in the previous store.
+
+        A row it gains or loses has a solution that matches a changed triple with one of its
+        patterns, so it is among the rows of the solutions that bind one end of such a pattern to
+        the changed triple's node there (asked of both stores, the end a variable of its text: not a
+        blank node nor a step within a sequence path). Those rows are asked of both stores."""
+        if (table, text) in self._same:
+            return self._same[(table, text)]
+        bound: dict[str, set[ReachedNode]] = {}
+        alike: bool | None = None
+        for route in routes:
+            pattern = route.pattern
+            quads = self._matching(pattern) if route.within == table.scope else []
+            end = next((term for term in (pattern.subject, pattern.object) if _variable(term)), None)
+            if quads and (end is None or pattern.repeated):  # the triple may lie along a chain
+                alike = False
+            elif quads and end is not None:
+                nodes = (quad.subject if end == pattern.subject else quad.object for quad in quads)
+                bound.setdefault(_variable(end), set()).update(nodes)
+        if alike is None:
+            alike = not bound or self._rows_alike(table, text, bound)
+        self._same[(table, text)] = alike
+        return alike
+
+    def _rows_alike(self, table: Table, text: str, bound: dict[str, set[ReachedNode]]) -> bool:
+        """Whether the rows of the Table's answer whose solutions bind a variable of `bound` to one
+        of its nodes are the same in both stores: those rows, asked of each store, are each found in
+        both or in neither (a row asked alone, with LIMIT 1, ends at its first solution)."""
+        asked = sub_select_query(text, table.projected)
+        if asked is None or self.previous is None:
+            return False
+        graphs = [ox.DefaultGraph(), *self.store.named_graphs()]  # those validation reads, in either
+        stores = (
+            (self.store, {"use_default_graph_as_union": True}),
+            (self.previous, {"default_graph": graphs}),
+        )
+        rows: set[tuple[str, ...]] = set()
+        for name, nodes in sorted(bound.items()):
+            named = tuple(node for node in _sorted(nodes) if isinstance(node, ox.NamedNode | ox.Literal))
+            if len(named) < len(nodes):  # a node no query names
+                return False
+            for store, dataset in stores:
+                rows |= _rows(store.query(with_values(asked, {name: named}), **dataset))
+        at = where_opening(asked)
+        if at is None or len(rows) > _ROWS_ASKED or any(not t or t.startswith("_:") for r in rows for t in r):
+            return False  # too many to ask one by one; a variable unbound, or a blank node
+        names = " ".join(f"?{name}" for name in table.projected)
+        for row in sorted(rows):
+            one = f"{asked[:at]} VALUES ({names}) {{ ({' '.join(row)}) }} {asked[at:]} LIMIT 1"
+            if len({bool(_rows(store.query(one, **dataset))) for store, dataset in stores}) > 1:
+                return False
+        return True
+
+    def _matching(self, pattern: Step) -> list[ox.Quad]:
+        """The changed quads `pattern` may match, by their predicates."""
+        return [quad for predicate in pattern.predicates for quad in self.by_predicate.get(predicate, [])]
 
     def _walked(self, routes: tuple[Walk, ...]) -> frozenset[ReachedNode] | None:
+        """The nodes standing for ?this that walks of `routes` reach; None past the limit."""
+        if routes in self._focus:
+            return self._focus[routes]
         walks: dict[tuple[tuple[Step, ...], Distances], dict[State, int]] = {}
         found: set[ReachedNode] = set()
         try:
@@ -471,28 +623,31 @@ class Neighbours:
             for (crossed, lower), starts in walks.items():
                 found |= self._walk(crossed, dict(lower), starts)
         except _TooFar:
+            self._focus[routes] = None
             return None
-        return frozenset(found)
+        self._focus[routes] = frozenset(found)
+        return self._focus[routes]
 
     def instances(self, nodes: set[ReachedNode], classes: frozenset[str]) -> set[ReachedNode]:
         """Those of `nodes` of one of `classes`, in the new store or by a changed triple (a removed
-        one too: this keeps more, never less)."""
-        self._ask_links(nodes, typed=True)
-        return {
-            node
-            for node in nodes
-            if any(
-                out and isinstance(c, ox.NamedNode) and c.value in classes for _, c, out in self._typed[node]
-            )
-        }
+        one too: this keeps more, never less). Past the walks' limit of links, all of them."""
+        try:
+            self._ask_links(nodes, typed=True)
+        except _TooFar:
+            return set(nodes)
+        for node in nodes:
+            if node not in self._classes:
+                self._classes[node] = frozenset(
+                    c.value for _, c, out in self._typed[node] if out and isinstance(c, ox.NamedNode)
+                )
+        return {node for node in nodes if not self._classes[node].isdisjoint(classes)}
 
     def _starting(self, route: Walk) -> frozenset[ReachedNode]:
         """The nodes a walk of `route` starts from: its start end of every changed triple its pattern
         matches; for a repeated path, every node of the chain through the triple."""
         pattern, key = route.pattern, (route.pattern, route.start)
         if key not in self._starts:
-            changed = self.by_predicate
-            quads = [quad for predicate in pattern.predicates for quad in changed.get(predicate, [])]
+            quads = self._matching(pattern)
             if pattern.repeated:  # the triple may lie anywhere along the chain
                 ends = {node for quad in quads for node in (quad.subject, quad.object)}
                 self._starts[key] = frozenset(self._closure(ends, pattern))
@@ -632,16 +787,36 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     return text
 
 
-def _sorted(nodes: set[ReachedNode]) -> Iterator[ReachedNode]:
+def _sorted(nodes: Iterable[ReachedNode]) -> Iterator[ReachedNode]:
     return iter(sorted(nodes, key=str))
+
+
+def _variable(term: str) -> str:
+    """The name a query's text gives the variable a pattern's `term` stands for ("" for a constant, a
+    blank node or a step of a sequence path, which no text names)."""
+    return term[1:].split("@")[0] if term.startswith("?") and not term.startswith("?_") else ""
+
+
+def _rows(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> frozenset[tuple[str, ...]]:
+    """A SELECT's rows, each term as N-Triples writes it ("" unbound), read in the calling thread."""
+    solutions = selected(answer)
+    width = len(solutions.variables)
+    return frozenset(tuple("" if row[i] is None else str(row[i]) for i in range(width)) for row in solutions)
 
 
 class Revalidation:
     """What a rebuild asks of each compiled constraint: nothing when the change reaches none of its
     focus nodes, the query on the reached ones, or the whole query; counted for the build's summary."""
 
-    def __init__(self, store: ox.Store, changed: Iterable[ox.Quad], reach: Callable[[str], Reach]) -> None:
-        self.neighbours = Neighbours(store, changed)
+    def __init__(
+        self,
+        store: ox.Store,
+        changed: Iterable[ox.Quad],
+        reach: Callable[[str], Reach],
+        previous: ox.Store | None = None,
+    ) -> None:
+        """`previous`: the store `changed` was made to (see `Neighbours`)."""
+        self.neighbours = Neighbours(store, changed, previous)
         self.reach = reach  # a query text's reach: `analyse`, or the analyses kept (`kg.build.analyses`)
         self.counts = {"skipped": 0, "restricted": 0, "whole": 0}
 
@@ -656,7 +831,7 @@ class Revalidation:
         texts = set(plan_texts(query.plan))
         focus: set[ReachedNode] = set()
         for text in texts:
-            reached = self.neighbours.focus(self.reach(text))
+            reached = self.neighbours.focus(self.reach(text), text)
             if reached is None:
                 self.counts["whole"] += 1
                 return query.plan

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -466,6 +466,35 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
         elif keyword(token) == "OPTIONAL" and around and found[brace].end in opened:
             restricted.add(brace)
     return sorted(found[brace].end for brace in restricted - {top})
+
+
+def sub_select_query(sparql: str, projected: Sequence[str]) -> str | None:
+    """The sub-SELECT of `sparql` that projects `projected` DISTINCT (as they are, in this order),
+    asked as a query of its own: the text's prologue, then the sub-SELECT from its SELECT to the brace
+    closing its group, which must close its braces too (no solution modifier, no VALUES after it).
+    None unless exactly one is written so, or where these tokens may read the text otherwise than
+    Oxigraph does (`less_than_read_as_iri`)."""
+    found = tokens(sparql)
+    selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
+    if len(selects) < 2 or less_than_read_as_iri(found):
+        return None
+    spans = []
+    for at in selects[1:]:
+        try:
+            closing = _closing(found, _next_brace(found, at))
+        except NotAQuery:
+            return None
+        head = found[at + 1 : _next_brace(found, at)]
+        if head and keyword(head[-1]) == "WHERE":
+            head = head[:-1]
+        written = [token.text[1:] for token in head[1:] if token.kind == "var"]
+        wrapped = found[at - 1].text == "{" and closing + 1 < len(found) and found[closing + 1].text == "}"
+        if head and keyword(head[0]) == "DISTINCT" and len(written) == len(head) - 1 and wrapped:
+            if written == list(projected):
+                spans.append((found[at].start, found[closing].end))
+    if len(spans) != 1:
+        return None
+    return sparql[: found[selects[0]].start] + sparql[spans[0][0] : spans[0][1]]
 
 
 _ENDS_A_TERM = {"var", "string", "iri", "pname", "word", "number", "blank", "language"}  # kinds of token

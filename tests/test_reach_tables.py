@@ -1,0 +1,210 @@
+"""A rebuild asks a query's DISTINCT sub-SELECT before and after a change: where its answer is the
+same, the change reaches no focus node through the sub-SELECT's patterns (`kg.build.reach.Table`).
+
+The series rule of the shapes joins each statement with the series that have a fiscal year, found by
+such a sub-SELECT, and a walk from a new statement through its measure reaches every statement of the
+measure: without the comparison the rule runs whole for any new statement of a series.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pyoxigraph as ox
+import pytest
+from test_reach import _quads, _store
+
+from kg.build.reach import Revalidation, analyse
+from kg.store.sparql import sub_select_query
+
+FOCUS = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:Obs> } }"
+SERIES = (
+    f"SELECT ?this ?y WHERE {{ {FOCUS} ?this <urn:measure> ?m ; <urn:area> ?a ; <urn:year> ?y . "
+    "?y a <urn:Calendar> . "
+    "{ SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a ; <urn:year> ?f . "
+    "?f a <urn:Fiscal> } } }"
+)
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _statement(name: str, area: str, year: str) -> str:
+    return (
+        f"<urn:{name}> a <urn:Obs> ; <urn:measure> <urn:m> ; <urn:area> <urn:{area}> ; "
+        f"<urn:year> <urn:{year}> . "
+    )
+
+
+YEARS = "<urn:fy1> a <urn:Fiscal> . <urn:fy2> a <urn:Fiscal> . <urn:cy1> a <urn:Calendar> . "
+# Thirty statements of a series in fiscal years, thirty of another in calendar years: it conforms.
+LIBRARY = (
+    YEARS
+    + "".join(_statement(f"f{n}", "mx", "fy1") for n in range(30))
+    + "".join(_statement(f"c{n}", "co", "cy1") for n in range(30))
+)
+
+
+def _rebuilt(added: str, *, previous: bool = True) -> tuple[ox.Store, Revalidation]:
+    """The library's store with `added` added, and the revalidation of that change."""
+    before = _store(LIBRARY)
+    after = _store(LIBRARY + added)
+    return after, Revalidation(after, _quads(added), analyse, before if previous else None)
+
+
+def test_a_distinct_sub_select_of_plain_patterns_is_read_as_a_table() -> None:
+    reach = analyse(SERIES)
+    assert reach.routes is not None
+    (table,) = reach.tables
+    assert table.projected == ("m", "a")
+    inside = [route for route in reach.routes if route.within == table.scope]
+    assert {route.pattern.subject for route in inside} == {"?o@2", "?f@2"}  # its own patterns alone
+    assert sub_select_query(SERIES, ["m", "a"]) == (
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a ; <urn:year> ?f . "
+        "?f a <urn:Fiscal> }"
+    )
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "SELECT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a }",  # not DISTINCT: rows counted
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m OPTIONAL { ?o <urn:area> ?a } }",
+        "SELECT DISTINCT ?m ?a WHERE { { ?o <urn:measure> ?m } UNION { ?o <urn:area> ?a } }",
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a MINUS { ?o <urn:x> ?a } }",
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a "
+        "FILTER NOT EXISTS { ?o <urn:x> ?a } }",
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a } LIMIT 1",
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a } VALUES ?a { <urn:mx> }",
+        "SELECT DISTINCT ?m ?a WHERE { GRAPH ?g { ?o <urn:measure> ?m ; <urn:area> ?a } }",
+        "SELECT DISTINCT ?m (SAMPLE(?x) AS ?a) WHERE { ?o <urn:measure> ?m ; <urn:area> ?x } GROUP BY ?m",
+    ],
+    ids=[
+        "not-distinct",
+        "optional",
+        "union",
+        "minus",
+        "not-exists",
+        "limit",
+        "values-after",
+        "graph",
+        "grouped",
+    ],
+)
+def test_a_sub_select_whose_answer_other_triples_shape_is_no_table(inner: str) -> None:
+    """An OPTIONAL, a MINUS or an EXISTS reads triples whose change may drop a row; a LIMIT, a group or
+    a block of values after the group answers other than its patterns say."""
+    query = f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:measure> ?m ; <urn:area> ?a . {{ {inner} }} }}"
+    assert analyse(query).tables == ()
+
+
+def test_a_change_that_leaves_a_table_as_it_was_reaches_no_node_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new statement of a series that had a fiscal year already: the series with a fiscal year are the
+    same, so the walk from the new statement through the measure (every statement of it, past the
+    limit: the query would run whole) is not taken, and the new statement alone is asked about."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 20)
+    added = _statement("new", "mx", "fy2")
+    _, asked = _rebuilt(added)
+    assert asked.neighbours.focus(analyse(SERIES), SERIES) == {ox.NamedNode("urn:new")}
+    _, unknown = _rebuilt(added, previous=False)  # without the previous store, nothing is compared
+    assert unknown.neighbours.focus(analyse(SERIES), SERIES) is None
+
+
+def test_a_change_to_a_table_s_answer_reaches_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first fiscal year in the calendar series adds a row to the table: each calendar statement of
+    that series now fails, and the query runs whole (the walk through the measure is past the limit)."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 20)
+    added = _statement("new", "co", "fy2")
+    after, asked = _rebuilt(added)
+    failing = {row["this"] for row in after.query(SERIES)}
+    assert len(failing) == 30
+    assert asked.neighbours.focus(analyse(SERIES), SERIES) is None
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 20_000)
+    _, walked = _rebuilt(added)
+    assert failing <= (walked.neighbours.focus(analyse(SERIES), SERIES) or set())
+
+
+# Queries whose sub-SELECT is a table, over the small vocabulary `_random_library` writes.
+FORMS = {
+    "series": SERIES,
+    "two-steps": (
+        f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:year> ?y . "
+        "{ SELECT DISTINCT ?y WHERE { ?o <urn:year> ?y ; <urn:area> ?a . ?a <urn:in> ?r } } }"
+    ),
+    "filtered": (
+        f"SELECT ?this ?a WHERE {{ {FOCUS} ?this <urn:area> ?a . "
+        "{ SELECT DISTINCT ?a WHERE { ?o <urn:area> ?a ; <urn:measure>|<urn:year> ?v "
+        "FILTER(?v != <urn:m1>) BIND(?v AS ?w) } } }"
+    ),
+    "sequence-and-inverse": (
+        f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:area> ?a . "
+        "{ SELECT DISTINCT ?a WHERE { ?a ^<urn:in>/<urn:year> [] } } }"
+    ),
+    "repeated": (
+        f"SELECT ?this ?r WHERE {{ {FOCUS} ?this <urn:area> ?a . "
+        "{ SELECT DISTINCT ?a ?r WHERE { ?a <urn:in>+ ?r ; <urn:year> ?y } } }"
+    ),
+}
+NODES = [f"<urn:o{n}>" for n in range(5)]
+OBJECTS = {
+    "<urn:measure>": ["<urn:m0>", "<urn:m1>"],
+    "<urn:area>": ["<urn:a0>", "<urn:a1>", "<urn:o0>"],
+    "<urn:year>": ["<urn:y0>", "<urn:y1>", "<urn:y2>"],
+    "<urn:in>": ["<urn:a0>", "<urn:a1>", "<urn:o1>"],
+}
+
+
+def _random_triples(rng: random.Random) -> set[str]:
+    triples = {f"{node} a <urn:Obs> ." for node in NODES if rng.random() < 0.8}
+    for year in OBJECTS["<urn:year>"]:
+        triples.add(f"{year} a {rng.choice(['<urn:Fiscal>', '<urn:Calendar>'])} .")
+    for subject in NODES + ["<urn:a0>", "<urn:a1>"]:
+        for predicate, objects in OBJECTS.items():
+            if rng.random() < 0.45:
+                triples.add(f"{subject} {predicate} {rng.choice(objects)} .")
+    return triples
+
+
+def _answers(store: ox.Store, query: str) -> dict[ox.NamedNode, set[str]]:
+    found: dict[ox.NamedNode, set[str]] = {}
+    for row in store.query(query):
+        found.setdefault(row["this"], set()).add(str(list(row)))
+    return found
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_node_whose_answer_a_change_alters_is_reached(
+    form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random libraries and random changes (added and removed triples), with walks that give up past
+    three nodes, so that the tables are compared: a table found alike has the same whole answer in
+    both stores, and every focus node whose rows differ is among those reached, or the query runs
+    whole. The tables are found alike in a good share of the changes, so that is what is tried."""
+    monkeypatch.setattr("kg.build.reach.WALK_LIMIT", 3)
+    query = FORMS[form]
+    reach = analyse(query)
+    assert reach.routes is not None
+    (table,) = reach.tables
+    whole = sub_select_query(query, list(table.projected))
+    assert whole is not None
+    rng = random.Random(form)
+    alike = restricted = 0
+    for _ in range(300):
+        old = _random_triples(rng)
+        new = set(old)
+        every = sorted(old | _random_triples(rng))
+        for triple in rng.sample(every, 3):
+            new.symmetric_difference_update({triple})
+        before, after = _store("\n".join(sorted(old))), _store("\n".join(sorted(new)))
+        changed = _quads("\n".join(sorted(old ^ new)))
+        if Revalidation(after, changed, analyse, before).neighbours._answers_alike(
+            table, reach.routes, query
+        ):
+            alike += 1
+            assert set(map(str, before.query(whole))) == set(map(str, after.query(whole))), (old, new)
+        focus = Revalidation(after, changed, analyse, before).neighbours.focus(reach, query)
+        was, now = _answers(before, query), _answers(after, query)
+        differing = {node for node in set(was) | set(now) if was.get(node) != now.get(node)}
+        assert focus is None or differing <= focus, (sorted(old), sorted(new))
+        restricted += focus is not None
+    assert alike >= 30 and restricted >= 30
