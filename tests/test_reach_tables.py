@@ -54,7 +54,9 @@ def test_a_distinct_sub_select_of_plain_patterns_is_read_as_a_table() -> None:
     reach = analyse(SERIES)
     assert reach.routes is not None
     (table,) = reach.tables
-    assert table.projected == ("m", "a")
+    assert table.projected == ("m", "a") and table.first
+    (valued,) = analyse(FORMS["own-values"]).tables
+    assert not valued.first  # its own block of values leads the comparison's plan: walked first
     inside = [route for route in reach.routes if route.within == table.scope]
     assert {route.pattern.subject for route in inside} == {"?o@2", "?f@2"}  # its own patterns alone
     assert sub_select_query(SERIES, ["m", "a"]) == (
@@ -72,6 +74,7 @@ def test_a_distinct_sub_select_of_plain_patterns_is_read_as_a_table() -> None:
         "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a MINUS { ?o <urn:x> ?a } }",
         "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a "
         "FILTER NOT EXISTS { ?o <urn:x> ?a } }",
+        "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a BIND(NOW() AS ?t) }",
         "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a } LIMIT 1",
         "SELECT DISTINCT ?m ?a WHERE { ?o <urn:measure> ?m ; <urn:area> ?a } VALUES ?a { <urn:mx> }",
         "SELECT DISTINCT ?m ?a WHERE { GRAPH ?g { ?o <urn:measure> ?m ; <urn:area> ?a } }",
@@ -83,6 +86,7 @@ def test_a_distinct_sub_select_of_plain_patterns_is_read_as_a_table() -> None:
         "union",
         "minus",
         "not-exists",
+        "now",
         "limit",
         "values-after",
         "graph",
@@ -106,6 +110,7 @@ def test_a_change_that_leaves_a_table_as_it_was_reaches_no_node_through_it(
     added = _statement("new", "mx", "fy2")
     _, asked = _rebuilt(added)
     assert asked.neighbours.focus(analyse(SERIES), SERIES) == {ox.NamedNode("urn:new")}
+    assert ox.NamedNode("urn:m") not in asked.neighbours._known  # compared first: no walk through it
     _, unknown = _rebuilt(added, previous=False)  # without the previous store, nothing is compared
     assert unknown.neighbours.focus(analyse(SERIES), SERIES) is None
 
@@ -139,6 +144,11 @@ FORMS = {
     "sequence-and-inverse": (
         f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:area> ?a . "
         "{ SELECT DISTINCT ?a WHERE { ?a ^<urn:in>/<urn:year> [] } } }"
+    ),
+    "own-values": (
+        f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:area> ?a . "
+        "{ SELECT DISTINCT ?a WHERE { VALUES ?k { <urn:Fiscal> } ?y a ?k . "
+        "?o <urn:year> ?y ; <urn:area> ?a } } }"
     ),
     "repeated": (
         f"SELECT ?this ?r WHERE {{ {FOCUS} ?this <urn:area> ?a . "

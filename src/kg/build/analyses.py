@@ -64,7 +64,7 @@ def _written(reach: Reach) -> dict[str, Any]:
     """A reach as JSON holds it: its routes and its tables."""
     return {
         "routes": _walks_written(reach.routes or ()),
-        "tables": [[table.scope, list(table.projected)] for table in reach.tables],
+        "tables": [[table.scope, list(table.projected), table.first] for table in reach.tables],
     }
 
 
@@ -89,7 +89,7 @@ def _step_written(step: Step) -> list[Any]:
 
 def _read_reach(kept: dict[str, Any]) -> Reach:
     """The reach `_written` wrote."""
-    tables = tuple(Table(scope, tuple(projected)) for scope, projected in kept["tables"])
+    tables = tuple(Table(scope, tuple(projected), first) for scope, projected, first in kept["tables"])
     return Reach(_read_walks(kept["routes"]), tables)
 
 
