@@ -278,11 +278,15 @@ def previous_store(previous: Generation) -> ox.Store | None:
         return None
 
 
+TAKEN_OUT = (ox.NamedNode(str(graph_iri("shapes"))),)  # the graphs `apply_change` takes out of the copy
+
+
 def apply_change(store: ox.Store, change: Change) -> ox.Store:
     """`change` applied to `store` (a copy of a generation's), its shapes graph taken out so that
     validation reads the union of the data graphs; returns a store of the terms to check: the
     ontology, unchanged, and the added quads, the only ones that can bring a new term."""
-    store.remove_graph(ox.NamedNode(str(graph_iri("shapes"))))
+    for graph in TAKEN_OUT:
+        store.remove_graph(graph)
     for quad in change.removed:
         store.remove(quad)
     store.extend(change.added)

@@ -45,6 +45,7 @@ from kg.build.cube_scope import CubeScope, cube_scope
 from kg.build.described import dump_facts
 from kg.build.digesting import Digesting
 from kg.build.incremental import (
+    TAKEN_OUT,
     Change,
     Comparison,
     apply_change,
@@ -533,7 +534,9 @@ def _update_and_check(
                 cube = bool(reading) and (
                     cube_scope(store, reading, named, hierarchy_properties(store)) or True
                 )
-        revalidation = Revalidation(store, change.quads, analyses.reach, previous_store(generation))
+        revalidation = Revalidation(
+            store, change.quads, analyses.reach, previous_store(generation), TAKEN_OUT
+        )
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube
         )

@@ -262,11 +262,15 @@ def projection(text: str) -> list[str] | None:
     `SELECT *`, a text that is no SELECT, or one whose projection cannot be read so."""
     found = tokens(text)
     start = next((i for i, t in enumerate(found) if keyword(t) == "SELECT"), None)
-    if start is None:
-        return None
+    return None if start is None else projection_of(found[start + 1 :]) or None
+
+
+def projection_of(following: list[Token]) -> list[str] | None:
+    """The variables projected by the tokens following a SELECT (to its group or further), by name
+    and in order; None for `*`."""
     names: list[str] = []
     depth = 0  # of brackets: an expression, whose variable is the one after its AS
-    for token, following in zip(found[start + 1 :], found[start + 2 :] + [None], strict=True):
+    for token, after in zip(following, following[1:] + [None], strict=True):
         if token.kind == "punct" and token.text in "(){":
             if token.text == "{" and depth == 0:
                 break
@@ -275,9 +279,9 @@ def projection(text: str) -> list[str] | None:
             names.append(token.text[1:])
         elif depth == 0 and (token.text == "*" or keyword(token) in ("WHERE", "FROM")):
             return None if token.text == "*" else names
-        elif keyword(token) == "AS" and following is not None and following.kind == "var":
-            names.append(following.text[1:])
-    return names or None
+        elif keyword(token) == "AS" and after is not None and after.kind == "var":
+            names.append(after.text[1:])
+    return names
 
 
 def update_form(text: str) -> str:
@@ -469,11 +473,12 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
 
 
 def sub_select_query(sparql: str, projected: Sequence[str]) -> str | None:
-    """The sub-SELECT of `sparql` that projects `projected` DISTINCT (as they are, in this order),
-    asked as a query of its own: the text's prologue, then the sub-SELECT from its SELECT to the brace
-    closing its group, which must close its braces too (no solution modifier, no VALUES after it).
-    None unless exactly one is written so, or where these tokens may read the text otherwise than
-    Oxigraph does (`less_than_read_as_iri`)."""
+    """The sub-SELECT of `sparql` that projects `projected` (as they are, in this order), asked as a
+    query of its own: the text's prologue, then the sub-SELECT from its SELECT to the brace closing
+    its group. None unless exactly one sub-SELECT projects them, and that one is `SELECT DISTINCT`
+    of those variables alone, with nothing after its group but the brace closing it (no solution
+    modifier, no VALUES); or where these tokens may read the text otherwise than Oxigraph does
+    (`less_than_read_as_iri`)."""
     found = tokens(sparql)
     selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
     if len(selects) < 2 or less_than_read_as_iri(found):
@@ -481,18 +486,20 @@ def sub_select_query(sparql: str, projected: Sequence[str]) -> str | None:
     spans = []
     for at in selects[1:]:
         try:
-            closing = _closing(found, _next_brace(found, at))
+            brace = _next_brace(found, at)
+            closing = _closing(found, brace)
         except NotAQuery:
             return None
-        head = found[at + 1 : _next_brace(found, at)]
+        head = found[at + 1 : brace]
         if head and keyword(head[-1]) == "WHERE":
             head = head[:-1]
-        written = [token.text[1:] for token in head[1:] if token.kind == "var"]
-        wrapped = found[at - 1].text == "{" and closing + 1 < len(found) and found[closing + 1].text == "}"
-        if head and keyword(head[0]) == "DISTINCT" and len(written) == len(head) - 1 and wrapped:
-            if written == list(projected):
-                spans.append((found[at].start, found[closing].end))
-    if len(spans) != 1:
+        if projection_of(head) == list(projected):
+            wrapped = (
+                found[at - 1].text == "{" and closing + 1 < len(found) and found[closing + 1].text == "}"
+            )
+            plain = bool(head) and keyword(head[0]) == "DISTINCT" and all(t.kind == "var" for t in head[1:])
+            spans.append((found[at].start, found[closing].end) if wrapped and plain else None)
+    if len(spans) != 1 or spans[0] is None:
         return None
     return sparql[: found[selects[0]].start] + sparql[spans[0][0] : spans[0][1]]
 
