@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 from test_reach import _quads, _store
 
-from kg.build.reach import Revalidation, analyse
+from kg.build.reach import Revalidation, Table, analyse
 from kg.store.sparql import sub_select_query
 
 FOCUS = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:Obs> } }"
@@ -43,6 +43,11 @@ LIBRARY = (
 )
 
 
+def _tables(query: str) -> list[Table]:
+    """The query's tables but its focus block (`FOCUS`, written plainly here)."""
+    return [table for table in analyse(query).tables if table.projected != ("this",)]
+
+
 def _rebuilt(added: str, *, previous: bool = True) -> tuple[ox.Store, Revalidation]:
     """The library's store with `added` added, and the revalidation of that change."""
     before = _store(LIBRARY)
@@ -53,9 +58,9 @@ def _rebuilt(added: str, *, previous: bool = True) -> tuple[ox.Store, Revalidati
 def test_a_distinct_sub_select_of_plain_patterns_is_read_as_a_table() -> None:
     reach = analyse(SERIES)
     assert reach.routes is not None
-    (table,) = reach.tables
+    (table,) = _tables(SERIES)
     assert table.projected == ("m", "a") and table.first
-    (valued,) = analyse(FORMS["own-values"]).tables
+    (valued,) = _tables(FORMS["own-values"])
     assert not valued.first  # its own block of values leads the comparison's plan: walked first
     inside = [route for route in reach.routes if route.within == table.scope]
     assert {route.pattern.subject for route in inside} == {"?o@2", "?f@2"}  # its own patterns alone
@@ -97,7 +102,7 @@ def test_a_sub_select_whose_answer_other_triples_shape_is_no_table(inner: str) -
     """An OPTIONAL, a MINUS or an EXISTS reads triples whose change may drop a row; a LIMIT, a group or
     a block of values after the group answers other than its patterns say."""
     query = f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:measure> ?m ; <urn:area> ?a . {{ {inner} }} }}"
-    assert analyse(query).tables == ()
+    assert _tables(query) == []
 
 
 def test_a_change_that_leaves_a_table_as_it_was_reaches_no_node_through_it(
@@ -150,6 +155,11 @@ FORMS = {
         "{ SELECT DISTINCT ?a WHERE { VALUES ?k { <urn:Fiscal> } ?y a ?k . "
         "?o <urn:year> ?y ; <urn:area> ?a } } }"
     ),
+    "projects-this": (
+        f"SELECT ?this ?v WHERE {{ {FOCUS} "
+        "{ SELECT DISTINCT ?this ?v WHERE { ?r <urn:in> ?this . ?o <urn:area> ?r ; <urn:year> ?v } } "
+        "FILTER NOT EXISTS { ?this <urn:measure> ?v } }"
+    ),
     "repeated": (
         f"SELECT ?this ?r WHERE {{ {FOCUS} ?this <urn:area> ?a . "
         "{ SELECT DISTINCT ?a ?r WHERE { ?a <urn:in>+ ?r ; <urn:year> ?y } } }"
@@ -194,7 +204,7 @@ def test_every_node_whose_answer_a_change_alters_is_reached(
     query = FORMS[form]
     reach = analyse(query)
     assert reach.routes is not None
-    (table,) = reach.tables
+    (table,) = _tables(query)
     whole = sub_select_query(query, list(table.projected))
     assert whole is not None
     rng = random.Random(form)
@@ -276,7 +286,7 @@ def test_a_table_read_otherwise_than_the_store_reads_it_is_not_taken_for_the_sam
 def test_a_table_with_a_bind_is_no_table_and_a_rebuild_does_not_stop(table: str) -> None:
     """A block of values binding what a BIND makes is refused by Oxigraph: no table has one."""
     query = f"SELECT ?this WHERE {{ {FOCUS} ?this <urn:area> ?a . {table} }}"
-    assert analyse(query).tables == ()
+    assert _tables(query) == []
     _differing_focus(query, BASE, BASE + NEW)  # no error
 
 
@@ -290,3 +300,30 @@ def test_a_graph_the_change_empties_is_read_in_the_previous_store() -> None:
     focus, differ = _differing_focus(query, BASE + "<urn:g> { " + NEW + "}", BASE, trig=True)
     assert differ
     assert focus is None or ox.NamedNode("urn:t") in focus
+
+
+STRUCTURES = (
+    f"SELECT ?this ?v WHERE {{ {FOCUS} "
+    "{ SELECT DISTINCT ?this ?v WHERE { ?set <urn:structure> ?this . "
+    "?o <urn:dataSet> ?set ; <urn:measure> ?v } } "
+    "FILTER NOT EXISTS { ?this <urn:component> ?v } }"
+)
+SHARED = "<urn:s> a <urn:Obs> ; <urn:component> <urn:m> . <urn:d1> <urn:structure> <urn:s> . "
+
+
+@pytest.mark.parametrize(("measure", "reached"), [("m", set()), ("other", {ox.NamedNode("urn:s")})])
+def test_a_table_of_the_focus_node_is_compared_where_it_reaches_a_node_the_change_left(
+    measure: str, reached: set[ox.NamedNode]
+) -> None:
+    """A new data set of a shared structure, its statement of a measure the structure has: the
+    structure's rows (structure, measure) are the same, so the rule is asked of no node. Of a measure
+    it lacks, the structure is reached (and fails)."""
+    added = (
+        "<urn:d2> <urn:structure> <urn:s> . "
+        f"<urn:o2> <urn:dataSet> <urn:d2> ; <urn:measure> <urn:{measure}> . "
+    )
+    before = _store(SHARED + "<urn:o1> <urn:dataSet> <urn:d1> ; <urn:measure> <urn:m> .")
+    after = _store(SHARED + "<urn:o1> <urn:dataSet> <urn:d1> ; <urn:measure> <urn:m> ." + added)
+    asked = Revalidation(after, _quads(added), analyse, before)
+    assert asked.neighbours.focus(analyse(STRUCTURES), STRUCTURES) == reached
+    assert {row["this"] for row in after.query(STRUCTURES)} == reached

@@ -127,10 +127,13 @@ class Table:
 
     scope: int
     projected: tuple[str, ...]
-    # Compared before its routes are walked: it holds no block of values of its own. Oxigraph plans
-    # a group with two blocks of values from the patterns (the instances of a class took 0.16 s
-    # where the nodes the comparison binds took 2 ms), so such a table is compared only where its
-    # walks give up.
+    # Compared before its routes are walked: it holds no block of values of its own, and does not
+    # project ?this. Oxigraph plans a group with two blocks of values from the patterns (the
+    # instances of a class took 0.16 s where the nodes the comparison binds took 2 ms), so such a
+    # table is compared only where its walks give up. One that projects ?this leads a walk to the
+    # focus node within it: it is compared where its walks reach a node that no changed triple
+    # states anything of (a structure shared by a new source's data sets), and not where they
+    # reach the nodes the change states (a new source's own, whose rows are new).
     first: bool = True
 
 
@@ -216,17 +219,15 @@ def _analysed(text: str) -> Reach:
 
 def _tables(found: _Found, text: str) -> Iterator[Table]:
     """The query's Tables: each plain DISTINCT sub-SELECT with patterns, whose text is found (the one
-    sub-SELECT of its projection, in the algebra and in the text), but one that projects ?this,
-    whose patterns lead to the focus node within it (and which a rebuild restricts to the focus
-    nodes, see `restricted`)."""
+    sub-SELECT of its projection, in the algebra and in the text)."""
     for scope, (projected, valued) in found.plain.items():
         names = [str(variable) for variable in projected]
-        if "this" in names or not any(triple[6] == scope for triple in found.triples):
+        if not any(triple[6] == scope for triple in found.triples):
             continue
         if found.projections.count(tuple(names)) > 1:  # which one the text found would not be known
             continue
         if sub_select_query(text, names) is not None:
-            yield Table(scope, tuple(names), first=not valued)
+            yield Table(scope, tuple(names), first=not valued and "this" not in names)
 
 
 class _Scope:
@@ -569,6 +570,7 @@ class Neighbours:
         self.dropped = set(dropped)
         self.changed = list(changed)
         self.by_predicate: dict[str, list[ox.Quad]] = {ANY: self.changed}  # an open pattern's: all
+        self.stated = {quad.subject for quad in self.changed}  # the nodes the change states of
         self._changed_links: dict[ReachedNode, list[StoreLink]] = {}
         for quad in self.changed:
             self.by_predicate.setdefault(quad.predicate.value, []).append(quad)
@@ -590,9 +592,9 @@ class Neighbours:
         """The focus nodes of the query `text` (whose reach is `reach`) whose result the change may
         have changed; None when the query runs whole. Routes that cross the same patterns are walked
         together, a Table's apart: its answer is compared between the two stores (before they are
-        walked, or where they give up: see `Table.first`), and where it is the same, the change
-        reaches no node through it. A table's rows join the rest on values that many focus nodes may
-        share, such as a measure or an area, past the walks' limit."""
+        walked, or where they give up or reach nodes the change left: see `Table.first`), and where
+        it is the same, the change reaches no node through it. A table's rows join the rest on
+        values that many focus nodes may share, such as a measure, an area or a structure."""
         if reach.routes is None or self.whole:
             return None
         found = self._walked(tuple(route for route in reach.routes if route.within < 0))
@@ -602,9 +604,12 @@ class Neighbours:
             if table.first and self._answers_alike(table, reach.routes, text):
                 continue
             inside = self._walked(tuple(route for route in reach.routes if route.within == table.scope))
-            if inside is None and not self._answers_alike(table, reach.routes, text):
-                return None
-            found |= inside or frozenset()
+            if inside is None or (inside - self.stated and "this" in table.projected):
+                if self._answers_alike(table, reach.routes, text):
+                    continue
+                if inside is None:
+                    return None
+            found |= inside
         return found
 
     def _answers_alike(self, table: Table, routes: tuple[Walk, ...], text: str) -> bool:
