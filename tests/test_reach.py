@@ -751,3 +751,39 @@ def test_a_rule_with_a_limit_is_left_to_pyshacl() -> None:
     ):
         with pytest.raises(Unsupported):
             compile_shapes(_rule(select), {})
+
+
+_F = "{ SELECT DISTINCT ?this WHERE { ?this a <urn:Obs> } }"
+APART_FROM_VALUES = {
+    "nested-optional": f"SELECT ?this WHERE {{ {_F} VALUES ?p {{ <urn:a> }} "
+    "{ ?this <urn:x> ?y OPTIONAL { ?y ?p ?z } } }",
+    "nested-not-exists": f"SELECT ?this WHERE {{ {_F} VALUES ?p {{ <urn:a> }} "
+    "{ ?this <urn:x> ?y FILTER NOT EXISTS { ?y ?p ?z } } }",
+    "sub-select-optional": f"SELECT ?this WHERE {{ {_F} VALUES ?p {{ <urn:a> }} "
+    "{ SELECT ?this ?p WHERE { ?this <urn:x> ?y OPTIONAL { ?y ?p ?z } } } }",
+    "optional-in-optional": f"SELECT ?this WHERE {{ {_F} VALUES ?p {{ <urn:a> }} "
+    "OPTIONAL { ?this <urn:x> ?y OPTIONAL { ?y ?p ?z } } FILTER(BOUND(?y)) }",
+    "minus": f"SELECT ?this WHERE {{ {_F} VALUES ?p {{ <urn:a> }} ?this <urn:x> ?y "
+    "MINUS { ?this <urn:x> ?y OPTIONAL { ?y ?p ?z } FILTER(!BOUND(?z)) } }",
+    # A LIMIT picks among every node's rows: a new node's pushes <urn:t>'s out.
+    "limit": f"SELECT ?this WHERE {{ {_F} "
+    "{ SELECT ?this WHERE { ?this <urn:p> ?o } ORDER BY ?this LIMIT 1 } }",
+}
+APART_CHANGES = {
+    "limit": "<urn:s> a <urn:Obs> ; <urn:p> 1 .",
+}
+
+
+@pytest.mark.parametrize("name", APART_FROM_VALUES)
+def test_a_pattern_evaluated_apart_from_a_block_of_values_reads_any_predicate(name: str) -> None:
+    """A group SPARQL evaluates apart (an OPTIONAL, a NOT EXISTS or a MINUS inside a nested group, a
+    sub-SELECT or another OPTIONAL) reads ?p unbound, whatever a block of values around binds it to:
+    a triple of <urn:b> removes or adds <urn:t>'s row, so <urn:t> is reached, or the rule runs whole."""
+    query = APART_FROM_VALUES[name]
+    base = "<urn:t> a <urn:Obs> ; <urn:x> <urn:y1> ; <urn:p> 1 . "
+    added = APART_CHANGES.get(name, "<urn:y1> <urn:b> <urn:z2> .")
+    before, after = _store(base), _store(base + added)
+    rows_before = sorted(str(row["this"]) for row in before.query(query))
+    assert rows_before != sorted(str(row["this"]) for row in after.query(query))
+    focus = Revalidation(after, _quads(added), analyse).neighbours.focus(analyse(query), query)
+    assert focus is None or ox.NamedNode("urn:t") in focus

@@ -282,6 +282,8 @@ def _collect(
     if isinstance(node, CompValue):
         if node.name == "SubSelect":
             raise _Open  # an unparsed sub-SELECT (inside EXISTS): its scope is not read here
+        if node.name == "Slice":
+            raise _Open  # a LIMIT or an OFFSET picks among every node's rows: a change may push one out
         if node.name == "Join" and any(_no_rows(side) for side in (node.p1, node.p2)):
             return  # joined with an empty block of values (a target the shape does not use): no rows
         if node.name == "ToMultiSet" and isinstance(node.p, CompValue) and node.p.name == "values":
@@ -414,12 +416,14 @@ def _edges(
 
 def _bound(found: _Found, name: str, group: tuple[int, ...]) -> set[Any]:
     """The terms blocks of values bind the variable `name` to for a pattern in `group`: those of the
-    blocks in its group or in a group around it, which every solution of the pattern joins (not one
-    in a UNION branch, an OPTIONAL or a MINUS beside it); none when no block binds it so."""
+    blocks in that group itself, which every solution of the pattern joins; none when no block binds
+    it so. Not a block in a UNION branch, an OPTIONAL or a MINUS beside it, nor one around an
+    OPTIONAL, a MINUS or an EXISTS that holds the pattern: SPARQL evaluates such a group apart, with
+    the variable unbound, so a triple of another predicate may extend or remove a row there."""
     return {
         term
         for (bound, where), terms in found.bound.items()
-        if bound == name and _within(group, where)
+        if (bound, where) == (name, group)
         for term in terms
     }
 
