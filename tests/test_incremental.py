@@ -317,6 +317,7 @@ def test_a_statement_moved_to_another_fiscal_year_of_its_series_rebuilds_as_a_cl
     _edit(statistics, dod, dod.replace("fy2017", "fy2016"))
     rebuilt = build(library, library_work / "dist", library_work / "store")
     assert rebuilt.how.startswith("rebuilt from generation"), rebuilt.how
+    assert "(sub-SELECTs compared with the previous store: 1, the same: 1)" in rebuilt.how, rebuilt.how
     _same_as_clean(library, tmp_path, rebuilt)
 
 

@@ -591,6 +591,7 @@ class Neighbours:
         self._focus: dict[tuple[Walk, ...], frozenset[ReachedNode] | None] = {}
         self._starts: dict[tuple[Step, str], frozenset[ReachedNode]] = {}
         self._same: dict[tuple[Table, str], bool] = {}  # a Table of a text: its answer is as it was
+        self.compared = 0  # tables compared between the stores, for the build's summary
 
     def focus(self, reach: Reach, text: str) -> frozenset[ReachedNode] | None:
         """The focus nodes of the query `text` (whose reach is `reach`) whose result the change may
@@ -616,6 +617,11 @@ class Neighbours:
             found |= inside
         return found
 
+    @property
+    def same(self) -> int:
+        """How many of the tables compared had the same answer in both stores."""
+        return sum(self._same.values())
+
     def _answers_alike(self, table: Table, routes: tuple[Walk, ...], text: str) -> bool:
         """Whether the Table's answer in the new store is the one it had in the previous store.
 
@@ -625,6 +631,7 @@ class Neighbours:
         blank node nor a step within a sequence path). Those rows are asked of both stores."""
         if (table, text) in self._same:
             return self._same[(table, text)]
+        self.compared += 1
         bound: dict[str, set[ReachedNode]] = {}
         alike: bool | None = None
         for route in routes:
@@ -923,4 +930,9 @@ class Revalidation:
         return with_texts(query.plan, asked.__getitem__)
 
     def summary(self) -> str:
-        return ", ".join(f"{count} {kind}" for kind, count in self.counts.items())
+        """The counts of the queries skipped, restricted and asked whole, and of the tables compared."""
+        said = ", ".join(f"{count} {kind}" for kind, count in self.counts.items())
+        if compared := self.neighbours.compared:
+            same = self.neighbours.same
+            said += f" (sub-SELECTs compared with the previous store: {compared}, the same: {same})"
+        return said
