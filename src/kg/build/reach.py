@@ -318,7 +318,7 @@ def _collect(
 
 def _plain(node: Any) -> bool:
     """Whether an algebra node is a Table's group: joins of triple patterns and values, filtered by
-    expressions of the row alone (see `_exists`). Not a BIND: it reads the variables bound before it
+    expressions of the row alone (see `_beyond_the_row`). Not a BIND: it reads the variables bound before it
     in the group, so a block of values opening the group (as the comparison asks it) changes what it
     reads, and one binding what it makes is refused."""
     from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
@@ -326,7 +326,7 @@ def _plain(node: Any) -> bool:
     if not isinstance(node, CompValue):
         return True
     if node.name == "Filter":  # a filter reads its group's rows, wherever it is written
-        return _plain(node.p) and not _exists(node.expr)
+        return _plain(node.p) and not _beyond_the_row(node.expr)
     if node.name in ("BGP", "Join", "ToMultiSet", "values"):
         return all(_plain(value) for key, value in node.items() if not key.startswith("_"))
     return False
@@ -345,7 +345,7 @@ def _valued(node: Any) -> bool:
 _UNSTEADY = {"Builtin_RAND", "Builtin_NOW", "Builtin_UUID", "Builtin_STRUUID", "Builtin_BNODE"}
 
 
-def _exists(expression: Any) -> bool:
+def _beyond_the_row(expression: Any) -> bool:
     """Whether an expression holds an EXISTS or a NOT EXISTS, which read the store beside the row, or
     a function whose value is not the row's (RAND, NOW, UUID, STRUUID, BNODE)."""
     from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
@@ -353,9 +353,9 @@ def _exists(expression: Any) -> bool:
     if isinstance(expression, CompValue):
         if "EXISTS" in expression.name or expression.name in _UNSTEADY:
             return True
-        return any(_exists(value) for value in expression.values())
+        return any(_beyond_the_row(value) for value in expression.values())
     if isinstance(expression, list | tuple):
-        return any(_exists(item) for item in expression)
+        return any(_beyond_the_row(item) for item in expression)
     return False
 
 
