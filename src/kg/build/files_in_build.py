@@ -22,14 +22,7 @@ import pyoxigraph as ox
 from kg.build.analyses import Analyses, analyses_folder
 from kg.build.checks import check_shapes, check_terms, check_typed, named, rdflib_graph
 from kg.build.files_in_project import kept_about
-from kg.build.incremental import (
-    TAKEN_OUT,
-    apply_change,
-    copy_store,
-    previous_store,
-    unreadable_store,
-    usable_state,
-)
+from kg.build.incremental import apply_change, copy_store, revalidating, unreadable_store, usable_state
 from kg.build.locate import SubjectIndex
 from kg.build.parsed import ParsedFiles
 from kg.build.parsing import InputError
@@ -101,13 +94,7 @@ def _validated(
             q.subject for q in change.added if q.graph_name == data and isinstance(q.subject, ox.BlankNode)
         }
         check_typed(store, index, blank)
-        asked = Revalidation(
-            store,
-            change.quads,
-            Analyses(analyses_folder(build / REACH)).reach,
-            previous_store(generation),
-            TAKEN_OUT,
-        )
+        asked = revalidating(store, change, Analyses(analyses_folder(build / REACH)).reach, generation)
         return kept_about(check_shapes(store, shapes, index, only_data=True, asked=asked))
     finally:
         asked = None

@@ -29,6 +29,7 @@ from rdflib import URIRef
 
 import kg.build
 from kg.build.checks import DATA_GRAPHS, Reached
+from kg.build.reach import Reach, Revalidation
 from kg.build.sources import SourceText, source_texts
 from kg.build.whole_files import read_sealed_json, write_sealed
 from kg.files import read_file
@@ -268,17 +269,20 @@ def copy_store(previous: Generation, target: Path) -> ox.Store:
     return ox.Store(str(target))
 
 
-def previous_store(previous: Generation) -> ox.Store | None:
-    """The previous generation's store opened read-only, where a rebuild asks a query's sub-SELECT
-    as it was before the change (see `kg.build.reach.Table`); None where it cannot be opened, and
-    nothing is asked of it."""
-    try:
-        return read_only(previous.store)
-    except StoreUnreadable:
-        return None
-
-
 TAKEN_OUT = (ox.NamedNode(str(graph_iri("shapes"))),)  # the graphs `apply_change` takes out of the copy
+
+
+def revalidating(
+    store: ox.Store, change: Change, reach: Callable[[str], Reach], previous: Generation
+) -> Revalidation:
+    """What a rebuild asks of each shape query after `change` to `store`, a copy of `previous`'s store
+    (see `kg.build.reach`): `previous`'s store, opened read-only, is where a query's sub-SELECT is
+    asked as it was (`kg.build.reach.Table`); where it cannot be opened, nothing is asked of it."""
+    try:
+        before: ox.Store | None = read_only(previous.store)
+    except StoreUnreadable:
+        before = None
+    return Revalidation(store, change.quads, reach, before, TAKEN_OUT)
 
 
 def apply_change(store: ox.Store, change: Change) -> ox.Store:

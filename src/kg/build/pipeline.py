@@ -45,18 +45,17 @@ from kg.build.cube_scope import CubeScope, cube_scope
 from kg.build.described import dump_facts
 from kg.build.digesting import Digesting
 from kg.build.incremental import (
-    TAKEN_OUT,
     Change,
     Comparison,
     apply_change,
     checks_digest,
     copy_store,
     previous_checks,
-    previous_store,
     previous_texts,
     reached_sources,
     read_state,
     read_whole_before_reuse,
+    revalidating,
     text_digests,
     too_many,
     unreadable_store,
@@ -534,9 +533,7 @@ def _update_and_check(
                 cube = bool(reading) and (
                     cube_scope(store, reading, named, hierarchy_properties(store)) or True
                 )
-        revalidation = Revalidation(
-            store, change.quads, analyses.reach, previous_store(generation), TAKEN_OUT
-        )
+        revalidation = revalidating(store, change, analyses.reach, generation)
         report, excerpt_count = _check(
             store, split, root, index, phases, terms, reached, revalidation, cube=cube
         )

@@ -227,7 +227,7 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
         tables = path / "tables"
         read = table_files(tables) if path.name != COMMON else set()
         # Walked as strings: Path objects for each of a large library's folders cost a tenth of a second.
-        within_tables = (str(tables), str(tables) + os.sep)
+        tables_folder = str(tables)
         for top, folders, files in os.walk(path):
             folders[:] = [name for name in folders if not name.startswith(".")]  # passed over, as files are
             for name in folders:
@@ -235,9 +235,8 @@ def _check_graph_folders(root: Path, ids: list[str]) -> None:
                     raise InputError(
                         Path(top, name), None, None, "a link to a folder is not followed; " + _UNREAD
                     )
-            turtle_read = top != within_tables[0] and not top.startswith(
-                within_tables[1]
-            )  # a table's holds none
+            in_tables = top == tables_folder or top.startswith(tables_folder + os.sep)
+            turtle_read = not in_tables  # a table's folder holds none
             for name in sorted(files):
                 if name.startswith(".") or (turtle_read and name.endswith(".ttl")):
                     continue

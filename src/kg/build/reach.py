@@ -318,9 +318,9 @@ def _collect(
 
 def _plain(node: Any) -> bool:
     """Whether an algebra node is a Table's group: joins of triple patterns and values, filtered by
-    expressions of the row alone (see `_beyond_the_row`). Not a BIND: it reads the variables bound before it
-    in the group, so a block of values opening the group (as the comparison asks it) changes what it
-    reads, and one binding what it makes is refused."""
+    expressions of the row alone (see `_beyond_the_row`). Not a BIND: it reads the variables bound
+    before it in the group, so a block of values opening the group (as the comparison asks it)
+    changes what it reads, and one binding what it makes is refused."""
     from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
 
     if not isinstance(node, CompValue):
@@ -332,13 +332,23 @@ def _plain(node: Any) -> bool:
     return False
 
 
-def _valued(node: Any) -> bool:
-    """Whether a Table's group holds a block of values of its own."""
+def _parts(tree: Any) -> Iterator[Any]:
+    """Every algebra node of `tree` (an algebra node, an expression, or a list of them), itself first."""
     from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
 
-    if not isinstance(node, CompValue):
-        return False
-    return node.name == "values" or any(_valued(value) for key, value in node.items() if key.startswith("p"))
+    if isinstance(tree, CompValue):
+        yield tree
+        for key, value in tree.items():
+            if not key.startswith("_"):
+                yield from _parts(value)
+    elif isinstance(tree, list | tuple):
+        for item in tree:
+            yield from _parts(item)
+
+
+def _valued(node: Any) -> bool:
+    """Whether a Table's group holds a block of values of its own."""
+    return any(part.name == "values" for part in _parts(node))
 
 
 # Functions whose value is not the row's: each evaluation may give another.
@@ -348,15 +358,7 @@ _UNSTEADY = {"Builtin_RAND", "Builtin_NOW", "Builtin_UUID", "Builtin_STRUUID", "
 def _beyond_the_row(expression: Any) -> bool:
     """Whether an expression holds an EXISTS or a NOT EXISTS, which read the store beside the row, or
     a function whose value is not the row's (RAND, NOW, UUID, STRUUID, BNODE)."""
-    from rdflib.plugins.sparql.parserutils import CompValue  # loaded by `analyse` already
-
-    if isinstance(expression, CompValue):
-        if "EXISTS" in expression.name or expression.name in _UNSTEADY:
-            return True
-        return any(_beyond_the_row(value) for value in expression.values())
-    if isinstance(expression, list | tuple):
-        return any(_beyond_the_row(item) for item in expression)
-    return False
+    return any("EXISTS" in part.name or part.name in _UNSTEADY for part in _parts(expression))
 
 
 def _no_rows(node: Any) -> bool:
