@@ -44,7 +44,7 @@ from kg.build.shape_queries import (
 from kg.build.store_validation import _subclasses, validate_store, validation_texts
 from kg.build.validation import Violation, validate
 from kg.build.whole_files import write_sealed
-from kg.store.sparql import groups_opened_by, less_than_read_as_iri, tokens, where_opening
+from kg.store.sparql import groups_opened_by, hangs_on_plan, less_than_read_as_iri, tokens, where_opening
 
 
 @pytest.fixture(scope="module")
@@ -629,7 +629,14 @@ def test_a_sub_select_is_restricted_only_where_the_values_only_filter(where: str
         ("{ SELECT ?this WHERE { ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } LIMIT 2 }", 0),
         # a sub-SELECT in an OPTIONAL of a group no block opens: an empty row is what it extends
         ("?this <urn:p> ?x { OPTIONAL { { SELECT ?this ?v WHERE { ?this <urn:q> ?v } } } }", 0),
-        ("?this <urn:p> ?x OPTIONAL { { SELECT ?this ?v WHERE { ?this <urn:q> ?v } } }", 0),  # a plain group
+        # a group in an OPTIONAL of the focus's group: each row it may extend binds ?this already
+        ("?this <urn:p> ?x OPTIONAL { { SELECT ?this ?v WHERE { ?this <urn:q> ?v } } }", 1),
+        ("?this <urn:p> ?x OPTIONAL { { ?v <urn:q> ?w } UNION { ?this <urn:r> ?w } }", 1),
+        # a branch of a UNION, and a sub-SELECT in a group of one, joined with the focus's group
+        ("{ ?this <urn:p> ?x } UNION { ?this <urn:q> ?x }", 2),
+        ("{ ?this <urn:p> ?x OPTIONAL { ?this <urn:q> ?y } } UNION { ?x <urn:q> ?this }", 2),
+        ("{ { SELECT ?this (COUNT(?x) AS ?n) WHERE { ?this <urn:p> ?x } GROUP BY ?this } FILTER (?n) }", 1),
+        ("{ ?x <urn:p> ?y } UNION { { SELECT ?this WHERE { ?this <urn:p> ?x } } }", 1),
         ("?this <urn:p> ?x OPTIONAL { SELECT ?this ?v WHERE { ?this <urn:q> ?v } }", 1),  # the OPTIONAL's own
         ("?this <urn:p> ?x MINUS { SELECT ?this WHERE { ?this <urn:q> ?v } }", 0),
         ("?this <urn:p> ?x FILTER NOT EXISTS { SELECT ?this WHERE { ?this <urn:q> ?v } }", 0),
@@ -637,10 +644,10 @@ def test_a_sub_select_is_restricted_only_where_the_values_only_filter(where: str
         ("{ SELECT ?this WHERE { ?this <urn:p> ?x } } UNION { SELECT ?this WHERE { ?this <urn:q> ?x } }", 2),
     ],
 )
-def test_a_group_is_restricted_only_directly_in_a_group_the_values_open(where: str, groups: int) -> None:
-    """A sub-SELECT's or an OPTIONAL's group is restricted where it stands directly in a group that is
-    (the query's own, where the focus pattern opens it, or one found so) and opens with a pattern of
-    ?this: every row it may join or extend binds ?this to a value of the block already."""
+def test_a_group_is_restricted_only_where_the_rows_it_drops_are_of_others(where: str, groups: int) -> None:
+    """A group is restricted where it opens with a pattern of ?this, and its rows binding ?this to
+    another node add nothing to the answer: it is joined with a group the block opens (or one joined
+    so), or is an OPTIONAL's whose every row it may extend binds ?this already."""
     text = f"SELECT ?this WHERE {{ {where} }}"
     assert len(groups_opened_by(text, "this")) == groups
 
@@ -712,8 +719,11 @@ def test_a_rule_restricted_to_some_nodes_answers_as_whole_for_them(select: str, 
     whole = {str(row[0]) for row in store.query(text, default_graph=GRAPH)}
     assert whole == {"<urn:e:b>"}
     asked = restricted(text, {ox.NamedNode("urn:e:a")})
-    assert asked is not None
-    assert {str(row[0]) for row in store.query(asked, default_graph=GRAPH)} == set()
+    if "{ OPTIONAL" in select:  # not well designed: its answer may hang on Oxigraph's plan, asked whole
+        assert asked is None and hangs_on_plan(text)
+    else:
+        assert asked is not None
+        assert {str(row[0]) for row in store.query(asked, default_graph=GRAPH)} == set()
     if "EXISTS" not in select and "OPTIONAL { {" not in select:
         # pyshacl reads no EXISTS in a projection, and binds $this in a sub-SELECT of its own
         reference = validate(data, rule).violations

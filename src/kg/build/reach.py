@@ -66,7 +66,15 @@ from kg.build.shape_queries import (
     with_texts,
 )
 from kg.store.base import selected
-from kg.store.sparql import groups_opened_by, keyword, sub_select_query, tokens, where_opening, with_values
+from kg.store.sparql import (
+    groups_opened_by,
+    hangs_on_plan,
+    keyword,
+    sub_select_query,
+    tokens,
+    where_opening,
+    with_values,
+)
 
 TYPE = str(RDF.type)
 SUBCLASS = str(RDFS.subClassOf)  # compiled into the queries' class lists, not read by their patterns
@@ -840,7 +848,9 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     group the focus nodes bind, so the same VALUES there changes no answer and reads only the reached
     nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern, and in
     each sub-SELECT and OPTIONAL of its author's where the same VALUES only drops rows of other nodes
-    (see `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node."""
+    (see `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node.
+    None too for a constraint whose answer may hang on Oxigraph's plan (`hangs_on_plan`),
+    which the block would change."""
     if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "
@@ -850,7 +860,7 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     # The focus pattern is the query, or opens its WHERE group (`sparql_constraint`), whatever a
     # comment or a string before holds: the groups the block may open too take it that it is there.
     opening = where_opening(text)
-    if opening is None:
+    if opening is None or hangs_on_plan(text):
         return None
     start = text.find(FOCUS, opening)
     if text[opening - len(FOCUS) : opening] == FOCUS:

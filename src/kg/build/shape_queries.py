@@ -53,7 +53,7 @@ from kg.errors import KgError
 from kg.files import text_lines
 from kg.store.base import selected
 from kg.store.queryfiles import CatalogueError
-from kg.store.sparql import Token, limited, projection, tokens, where_opening
+from kg.store.sparql import Token, each_token, limited, projection, tokens, where_opening
 
 # Types Oxigraph's store re-types to xsd:integer on load, so a datatype test on them cannot be made there.
 _RETYPED = {
@@ -315,20 +315,36 @@ def focus_classes(text: str) -> frozenset[str] | None:
     """The classes (subclasses included) whose instances are a validator's focus nodes, read from its
     focus sub-SELECT (focus.rq's blocks of values); None when its shape has targets of another kind
     (a node, the subjects or objects of a predicate), or the text is not laid out so."""
-    found = tokens(text)
-    blocks: dict[str, list[str]] = {}
-    for at in range(len(found) - 2):
-        name = found[at + 1].text
-        if found[at].text.upper() == "VALUES" and found[at + 2].text == "{" and name not in blocks:
-            end = next((i for i in range(at + 3, len(found)) if found[i].text == "}"), len(found))
-            blocks[name] = [token.text for token in found[at + 3 : end]]
     targets = ("?targetClass", "?targetNode", "?targetSubjectsOf", "?targetObjectsOf")
+    blocks = _first_blocks(text, targets)
     if any(name not in blocks for name in targets) or any(blocks[name] for name in targets[1:]):
         return None
     classes = blocks["?targetClass"]
     if not all(iri.startswith("<") and iri.endswith(">") for iri in classes):
         return None
     return frozenset(iri[1:-1] for iri in classes)
+
+
+def _first_blocks(text: str, names: Sequence[str]) -> dict[str, list[str]]:
+    """The terms of the first block of values of each variable `text` gives one to (`VALUES ?x { … }`),
+    read up to the block of the last of `names`: a rebuild asks this of every validator, whose focus
+    sub-SELECT opens it, so the rest of the text is not read."""
+    found: list[Token] = []
+    blocks: dict[str, list[str]] = {}
+    opened: tuple[str, int] | None = None  # the block being read: its variable, where its terms start
+    for token in each_token(text):
+        found.append(token)
+        if opened is not None and token.text == "}":
+            blocks[opened[0]] = [term.text for term in found[opened[1] : -1]]
+            opened = None
+            if all(name in blocks for name in names):
+                break
+        elif token.text == "{" and len(found) > 2 and found[-3].text.upper() == "VALUES":
+            if found[-2].text not in blocks:
+                opened = (found[-2].text, len(found))
+    if opened is not None:  # a block the text does not close
+        blocks[opened[0]] = [term.text for term in found[opened[1] :]]
+    return blocks
 
 
 def values_opening() -> str:

@@ -430,20 +430,24 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
     the rows binding it to other values, when the caller binds the variable at the opening of the
     query's own WHERE group (`where_opening`) too: the offsets just after those groups' braces.
 
-    Every row of a group so restricted binds the variable to a value of the block. A group standing
-    in it as a part joined with the rest, a branch of a UNION joined so, or an OPTIONAL's group, may
-    be restricted too where its rows bind the variable themselves: its rows binding it otherwise
-    join or extend no row around it. So:
+    Each group is read, outside in, as one of three kinds:
 
-    - a sub-SELECT standing so that projects the variable as it is (not `(… AS ?x)`), so it is the
-      query's own, whose group opens with a triple pattern of it, which binds it before anything
-      else in the group reads it, and that has no LIMIT or OFFSET, which would pick other rows from
-      fewer; a group grouped by the variable keeps each value's groups whole;
-    - an OPTIONAL standing so whose group opens with a triple pattern of the variable (Oxigraph
-      evaluates an OPTIONAL's group apart, for every node, and joins it after).
+    - *bound*: every row of it binds the variable to a value of the block. The query's own group
+      is, and so is each group the block is written in.
+    - *filtered*: a row of it binding the variable to another value adds nothing to the answer. A
+      group joined as a part of a bound or filtered group is (a plain group, a branch of a UNION, a
+      sub-SELECT's brace): each row made from such a row binds the variable to that value too. So is
+      an OPTIONAL's group in a bound group, as every row it may extend binds the variable already;
+      and the group of a sub-SELECT standing in a filtered group that projects the variable as it is
+      (not `(… AS ?x)`, so it is the query's own) and has no LIMIT or OFFSET, which would pick other
+      rows from fewer. A sub-SELECT grouped by the variable keeps each value's groups whole.
+    - neither: a group in a MINUS, an EXISTS, a GRAPH or a SERVICE, an OPTIONAL's group in a group
+      that is not bound, and anything in them. There an empty row, or one of another value, may be
+      what the group extends or what decides which rows stay.
 
-    Not a group in a MINUS, an EXISTS or a GRAPH, nor one in a group that is not so restricted
-    itself: there an empty row, or one of another node, may be what the group extends."""
+    The block is written in a filtered group that opens with a triple pattern of the variable, which
+    binds it before anything else in the group reads it: it then only drops the rows of other
+    values, and the group is bound."""
     found = tokens(sparql)
     names = {f"?{variable}", f"${variable}"}
     opened = set(_opening_with(found, names))
@@ -455,21 +459,230 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
         closing = {select: _closing(found, group) for select, group in where.items()}
     except NotAQuery:
         return []
-    own = {  # a SELECT that projects the variable as it is, and has no LIMIT or OFFSET
-        at: _projects(found[at + 1 : where[at]], names) and not _limited(found, closing[at] + 1)
+    own = {  # a SELECT's group, when the SELECT projects the variable as it is and has no LIMIT or OFFSET
+        where[at]: _projects(found[at + 1 : where[at]], names) and not _limited(found, closing[at] + 1)
         for at in selects
     }
     top = where[selects[0]]
-    restricted = {top}  # the braces of the groups found
+    kinds = {top: _BOUND}  # the kind of each group found bound or filtered, by its brace
     enclosing = _enclosing_braces(found)
-    for index, token in enumerate(found[:-1]):  # in order: a group before those inside it
-        brace, around = index + 1, enclosing[index] in restricted
-        if token.text == "{" and keyword(found[brace]) == "SELECT":  # a sub-SELECT standing here
-            if around and own[brace] and _joined(found, index) and found[where[brace]].end in opened:
-                restricted.add(where[brace])
-        elif keyword(token) == "OPTIONAL" and around and found[brace].end in opened:
-            restricted.add(brace)
-    return sorted(found[brace].end for brace in restricted - {top})
+    for index, token in enumerate(found):  # in order: a group before those inside it
+        if token.text != "{" or index == top:
+            continue
+        parent = enclosing[index]
+        around = None if parent is None else kinds.get(parent)
+        if index in own:  # a sub-SELECT's group: its brace stands where the SELECT does
+            kind = _FILTERED if around and own[index] else None
+        elif keyword(found[index - 1]) == "OPTIONAL":
+            kind = _FILTERED if around == _BOUND else None
+        else:
+            kind = _FILTERED if around and _joined(found, index) else None
+        if kind:
+            kinds[index] = _BOUND if found[index].end in opened else kind
+    return sorted(found[brace].end for brace, kind in kinds.items() if kind == _BOUND and brace != top)
+
+
+_BOUND, _FILTERED = "bound", "filtered"  # the kinds of group `groups_opened_by` finds
+
+
+def hangs_on_plan(sparql: str) -> bool:
+    """Whether Oxigraph's answer to the query may hang on its plan, which a block of values written
+    anywhere in the query may change; also true for a text these tokens may read otherwise than
+    Oxigraph does.
+
+    SPARQL evaluates a group in a group (an OPTIONAL's, a UNION's branch, a sub-SELECT's) on its own
+    and joins the rows it gives. Oxigraph may instead evaluate it once per row of the rest, with the
+    variables the rest binds already bound, as its plan decides. The two agree where the group reads
+    such a variable through triple patterns alone, or binds it by a triple pattern of its own before
+    reading it otherwise. They may not agree where the group holds, at its own level:
+
+    - a FILTER or a BIND that reads such a variable (an OPTIONAL's own FILTER is its condition,
+      which reads the row it extends, and an EXISTS's reads the row it tests: neither counts);
+    - an OPTIONAL that names one (the pattern is not well designed, as Pérez, Arenas and Gutierrez
+      say: a row may or may not have bound it);
+    - a MINUS, which removes rows by the variables they share;
+    - a sub-SELECT naming one that keeps some rows of many (LIMIT, OFFSET) or counts them by other
+      variables."""
+    found = tokens(sparql)
+    if less_than_read_as_iri(found):
+        return True
+    try:
+        selects = [at for at, token in enumerate(found) if keyword(token) == "SELECT"]
+        closing = {at: _closing(found, at) for at, token in enumerate(found) if token.text == "{"}
+        reading = _expressions(found)
+        wheres = {_next_brace(found, at): at for at in selects}
+    except NotAQuery:
+        return True
+    if not selects:
+        return True
+    top = _next_brace(found, selects[0])
+    enclosing = _enclosing_braces(found)
+    around: dict[int, set[str]] = {top: set()}  # per group, the variables the rest may bind first
+    for brace in sorted(closing):  # a group before those inside it
+        parent = enclosing[brace]
+        if parent not in around:  # the query's own group, or a projection's EXISTS before it
+            continue
+        if brace in wheres:  # a sub-SELECT's group: what the rest binds of what it projects
+            projection = found[wheres[brace] + 1 : brace]
+            everything = any(token.text == "*" for token in projection)
+            around[brace] = around[parent] if everything else around[parent] & _names(projection)
+        else:
+            apart = [(brace, closing[brace]), *_other_branches(found, closing, brace)]
+            around[brace] = around[parent] | _bound_in(found, reading, (parent, closing[parent]), apart)
+        if around[brace] and _reads_unbound(found, closing, enclosing, reading, brace, around[brace]):
+            return True
+    return False
+
+
+def _reads_unbound(
+    found: list[Token],
+    closing: dict[int, int],
+    enclosing: list[int | None],
+    reading: dict[int, int],
+    group: int,
+    bound_around: set[str],
+) -> bool:
+    """Whether the group at `group` holds, at its own level, what reads a variable of `bound_around`
+    otherwise than by triple patterns, where its own triple patterns have not bound it (see
+    `hangs_on_plan`)."""
+    kind = keyword(found[group - 1])
+    own = [at for at in range(group + 1, closing[group]) if enclosing[at] == group]
+    patterns = _bound_in(
+        found, reading, (group, closing[group]), [(at, closing[at]) for at in own if at in closing]
+    )
+    bound: set[str] = set()  # by the group's own patterns so far
+    for at in own:
+        token = found[at]
+        if any(start < at <= end for start, end in reading.items()):
+            continue  # read with its FILTER or BIND
+        if at in reading:  # a FILTER or a BIND, with its expression
+            read = _names(found, within=(at, reading[at]), outside=_bind_target(found, at, reading[at]))
+            if kind != "EXISTS" and not (kind == "OPTIONAL" and keyword(token) == "FILTER"):
+                if read & bound_around - (patterns if keyword(token) == "FILTER" else bound):
+                    return True
+        elif at in closing:  # a group in the group
+            named = _names(found, within=(at, closing[at])) & bound_around
+            inner = keyword(found[at - 1])
+            if inner == "MINUS" or (inner == "OPTIONAL" and named - bound):
+                return True
+            if keyword(found[at + 1]) == "SELECT" and named and _keeps_or_counts(found, closing, at, named):
+                return True
+        elif token.kind == "var" and not _given_values(found, at):
+            bound.add(_variable_name(token))
+    return False
+
+
+def _given_values(found: list[Token], at: int) -> bool:
+    """Whether the variable at `at` is one a VALUES block gives values to (maybe none: UNDEF)."""
+    while at > 0 and (found[at - 1].kind == "var" or found[at - 1].text == "("):
+        at -= 1
+    return at > 0 and keyword(found[at - 1]) == "VALUES"
+
+
+def _names(
+    found: list[Token], *, within: tuple[int, int] | None = None, outside: tuple[int, int] | None = None
+) -> set[str]:
+    """The names of the variables of the tokens from `within[0]` to `within[1]` (all by default) but
+    those from `outside[0]` to `outside[1]`, both ends included."""
+    first, last = within or (0, len(found) - 1)
+    return {
+        _variable_name(token)
+        for at, token in enumerate(found[first : last + 1], first)
+        if token.kind == "var" and not (outside and outside[0] <= at <= outside[1])
+    }
+
+
+def _keeps_or_counts(found: list[Token], closing: dict[int, int], brace: int, named: set[str]) -> bool:
+    """Whether the sub-SELECT in the braces at `brace` keeps some rows of many (LIMIT, OFFSET), or
+    groups or aggregates them by others than the variables `named`."""
+    modifiers = found[closing[_next_brace(found, brace + 1)] + 1 : closing[brace]]
+    counts = any(keyword(token) in _COUNTING for token in found[brace : closing[brace]])
+    return _limited(modifiers, 0) or (counts and bool(named - _grouped(modifiers)))
+
+
+def _expressions(found: list[Token]) -> dict[int, int]:
+    """Each FILTER's and BIND's index, with the index where its expression ends."""
+    return {
+        at: _expression_end(found, at + 1)
+        for at, token in enumerate(found)
+        if keyword(token) in ("FILTER", "BIND")
+    }
+
+
+def _bind_target(found: list[Token], start: int, end: int) -> tuple[int, int] | None:
+    """The span of the variable a BIND's `AS` names (which it binds, not reads), or None."""
+    at = next((at for at in range(start, end) if keyword(found[at]) == "AS"), None)
+    return None if keyword(found[start]) != "BIND" or at is None else (at + 1, at + 1)
+
+
+def _bound_by(found: list[Token], start: int, end: int) -> int:
+    """Where the part of a FILTER or a BIND that reads ends: a BIND's before its `AS` variable."""
+    target = _bind_target(found, start, end)
+    return end if target is None else target[0] - 1
+
+
+def _bound_in(
+    found: list[Token], reading: dict[int, int], group: tuple[int, int], apart: list[tuple[int, int]]
+) -> set[str]:
+    """The variables a group's tokens name but those in the spans `apart` and those a FILTER or a
+    BIND reads (a BIND binds its `AS` variable alone): those the group's rows may bind."""
+    spans = apart + [(start, _bound_by(found, start, end)) for start, end in reading.items()]
+    return {
+        _variable_name(token)
+        for at, token in enumerate(found[group[0] : group[1] + 1], group[0])
+        if token.kind == "var" and not any(start <= at <= end for start, end in spans)
+    }
+
+
+def _other_branches(found: list[Token], closing: dict[int, int], brace: int) -> list[tuple[int, int]]:
+    """The spans of the other branches of the UNION whose branch opens at `brace` (no row it joins
+    comes from them); none when it is no branch of a UNION."""
+    opening = {end: start for start, end in closing.items()}
+    first = brace
+    while first > 1 and keyword(found[first - 1]) == "UNION" and found[first - 2].text == "}":
+        first = opening[first - 2]
+    branches, at = [], first
+    while True:
+        branches.append((at, closing[at]))
+        after = closing[at] + 1
+        if after + 1 < len(found) and keyword(found[after]) == "UNION" and found[after + 1].text == "{":
+            at = after + 1
+        else:
+            break
+    return [branch for branch in branches if branch[0] != brace] if len(branches) > 1 else []
+
+
+def _grouped(modifiers: list[Token]) -> set[str]:
+    """The variables a sub-SELECT's GROUP BY names (its solution modifiers' tokens)."""
+    words = [keyword(token) for token in modifiers]
+    if "GROUP" not in words:
+        return set()
+    start = words.index("GROUP") + 1
+    end = next((at for at in range(start + 1, len(words)) if words[at] in _AFTER_GROUP_BY), len(words))
+    return {_variable_name(token) for token in modifiers[start:end] if token.kind == "var"}
+
+
+_AFTER_GROUP_BY = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
+# What makes a sub-SELECT count its rows.
+_COUNTING = {"GROUP", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+
+
+def _variable_name(token: Token) -> str:
+    """A variable's name, whether written `?x` or `$x`."""
+    return token.text[1:]
+
+
+def _expression_end(found: list[Token], start: int) -> int:
+    """The index of the bracket closing the expression from `start`: a FILTER's or a BIND's, its
+    first bracket or brace (after a function's name or `NOT EXISTS`) with all it holds."""
+    depth = 0
+    for index in range(start, len(found)):
+        depth += {"(": 1, "{": 1, ")": -1, "}": -1}.get(found[index].text, 0)
+        if depth == 0 and found[index].text in (")", "}"):
+            return index
+        if depth < 0:
+            break
+    raise NotAQuery("an expression the query does not close")
 
 
 def sub_select_query(sparql: str, projected: Sequence[str]) -> str | None:
@@ -542,9 +755,9 @@ def _projects(projection: list[Token], names: set[str]) -> bool:
 
 def _joined(found: list[Token], brace: int) -> bool:
     """Whether the group opened at `brace` is joined with the group around it (a part of it, or a
-    branch of a UNION that is), not the group of a MINUS, an EXISTS or a GRAPH."""
-    before = [keyword(token) for token in found[max(0, brace - 2) : brace]]
-    return not (before[-1:] == ["MINUS"] or before[-1:] == ["EXISTS"] or before[:1] == ["GRAPH"])
+    branch of a UNION that is), not the group of a MINUS, an EXISTS, a GRAPH or a SERVICE."""
+    before = [keyword(token) for token in found[max(0, brace - 3) : brace]]
+    return not (before[-1:] in (["MINUS"], ["EXISTS"]) or "GRAPH" in before[-2:-1] or "SERVICE" in before)
 
 
 def _enclosing_braces(found: list[Token]) -> list[int | None]:
