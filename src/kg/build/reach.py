@@ -70,6 +70,7 @@ from kg.store.sparql import (
     groups_opened_by,
     hangs_on_plan,
     keyword,
+    limited,
     sub_select_query,
     tokens,
     where_opening,
@@ -860,7 +861,7 @@ def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) ->
     # The focus pattern is the query, or opens its WHERE group (`sparql_constraint`), whatever a
     # comment or a string before holds: the groups the block may open too take it that it is there.
     opening = where_opening(text)
-    if opening is None or hangs_on_plan(text):
+    if opening is None or hangs_on_plan(text) or limited(text):
         return None
     start = text.find(FOCUS, opening)
     if text[opening - len(FOCUS) : opening] == FOCUS:

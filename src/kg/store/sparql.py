@@ -497,14 +497,22 @@ def hangs_on_plan(sparql: str) -> bool:
     reading it otherwise. They may not agree where the group holds, at its own level:
 
     - a FILTER or a BIND that reads such a variable (an OPTIONAL's own FILTER is its condition,
-      which reads the row it extends, and an EXISTS's reads the row it tests: neither counts);
+      which reads the row it extends, and an EXISTS's reads the row it tests: neither counts), or,
+      in an OPTIONAL, a BIND to one, which keeps the value around it where its expression fails;
     - an OPTIONAL that names one (the pattern is not well designed, as Pérez, Arenas and Gutierrez
       say: a row may or may not have bound it);
     - a MINUS, which removes rows by the variables they share;
-    - a sub-SELECT naming one that keeps some rows of many (LIMIT, OFFSET) or counts them by other
-      variables."""
+    - a sub-SELECT projecting one that keeps some rows of many (LIMIT, OFFSET) or counts them by
+      other variables; or, in an OPTIONAL, one that merges or reads rows (DISTINCT, REDUCED, a
+      GROUP BY, an aggregate, an expression) where its own triple patterns do not bind it: rows that
+      left it unbound then take the value around them.
+
+    Anywhere in the text, these hang on the plan too: a BIND reading a variable its group binds only
+    after it; an aggregate whose value hangs on the order of the rows (GROUP_CONCAT, SAMPLE); and a
+    negated property set (`!<p>`), which Oxigraph 0.5 counts once per predicate where both ends are
+    one variable unbound, once where it is bound."""
     found = tokens(sparql)
-    if less_than_read_as_iri(found):
+    if less_than_read_as_iri(found) or _order_dependent(found) or _negated_property_set(found):
         return True
     try:
         selects = [at for at, token in enumerate(found) if keyword(token) == "SELECT"]
@@ -517,11 +525,16 @@ def hangs_on_plan(sparql: str) -> bool:
         return True
     top = _next_brace(found, selects[0])
     enclosing = _enclosing_braces(found)
+    groups = _Groups(found, closing, enclosing, reading)
+    if _binds_before_bound(groups):
+        return True
     around: dict[int, set[str]] = {top: set()}  # per group, the variables the rest may bind first
+    optional = {top: False}  # per group, whether it stands in an OPTIONAL's group
     for brace in sorted(closing):  # a group before those inside it
         parent = enclosing[brace]
         if parent not in around:  # the query's own group, or a projection's EXISTS before it
             continue
+        optional[brace] = optional[parent] or keyword(found[brace - 1]) == "OPTIONAL"
         if brace in wheres:  # a sub-SELECT's group: what the rest binds of what it projects
             projection = found[wheres[brace] + 1 : brace]
             everything = any(token.text == "*" for token in projection)
@@ -529,34 +542,129 @@ def hangs_on_plan(sparql: str) -> bool:
         else:
             apart = [(brace, closing[brace]), *_other_branches(found, closing, brace)]
             around[brace] = around[parent] | _bound_in(found, reading, (parent, closing[parent]), apart)
-        if around[brace] and _reads_unbound(found, closing, enclosing, reading, brace, around[brace]):
+        if around[brace] and _reads_unbound(groups, brace, around[brace], in_optional=optional[brace]):
+            return True
+        if keyword(found[brace + 1]) == "SELECT" and _sub_select_hangs(
+            groups, brace, around[brace], in_optional=optional[brace]
+        ):
             return True
     return False
 
 
-def _reads_unbound(
-    found: list[Token],
-    closing: dict[int, int],
-    enclosing: list[int | None],
-    reading: dict[int, int],
-    group: int,
-    bound_around: set[str],
-) -> bool:
+@dataclass(frozen=True)
+class _Groups:
+    """A query's tokens with what `hangs_on_plan` reads of them."""
+
+    found: list[Token]
+    closing: dict[int, int]  # each brace's index: the index of the brace closing it
+    enclosing: list[int | None]  # each token's innermost group, by its brace's index
+    reading: dict[int, int]  # each FILTER's and BIND's index: the index where its expression ends
+
+
+def _binds_before_bound(groups: _Groups) -> bool:
+    """Whether a BIND reads a variable that its group names after it, and not before: SPARQL reads it
+    unbound there, and Oxigraph may join what binds it first, as its plan decides."""
+    found, closing, enclosing, reading = groups.found, groups.closing, groups.enclosing, groups.reading
+    filters = [(start, end) for start, end in reading.items() if keyword(found[start]) == "FILTER"]
+    for at, end in reading.items():
+        group = enclosing[at]
+        if keyword(found[at]) != "BIND" or group is None:
+            continue
+        read = _names(found, within=(at, end), outside=_bind_target(found, at, end))
+        before = _names_but(found, (group + 1, at - 1), filters)
+        after = _names_but(found, (end + 1, closing[group] - 1), filters)
+        if read & after - before:
+            return True
+    return False
+
+
+def _names_but(found: list[Token], span: tuple[int, int], apart: list[tuple[int, int]]) -> set[str]:
+    """The names of the variables in `span` but in the spans `apart`."""
+    return {
+        _variable_name(found[at])
+        for at in range(span[0], span[1] + 1)
+        if found[at].kind == "var" and not any(start <= at <= end for start, end in apart)
+    }
+
+
+def _sub_select_hangs(groups: _Groups, brace: int, bound_around: set[str], *, in_optional: bool) -> bool:
+    """Whether the sub-SELECT in the braces at `brace` projects a variable of `bound_around` and keeps
+    some rows of many, counts rows by other variables, or (`in_optional`) merges or reads its rows
+    where its own triple patterns do not bind the variable (see `hangs_on_plan`)."""
+    found, closing = groups.found, groups.closing
+    select = brace + 1
+    where = _next_brace(found, select)
+    projection = found[select + 1 : where]
+    projected = (
+        _names(found, within=(where, closing[where])) if any(t.text == "*" for t in projection) else set()
+    )
+    named = (projected | _names(projection)) & bound_around
+    if not named:
+        return False
+    modifiers = found[closing[where] + 1 : closing[brace]]
+    counts = any(keyword(token) in _COUNTING for token in found[select : closing[brace]])
+    if _limited(modifiers, 0) or (counts and named - _grouped(modifiers)):
+        return True
+    merges = counts or any(
+        keyword(t) in ("DISTINCT", "REDUCED", "HAVING") or t.text == "(" for t in projection
+    )
+    merges = merges or any(keyword(token) == "HAVING" for token in modifiers)
+    return in_optional and merges and bool(named - _own_patterns(groups, where))
+
+
+def _own_patterns(groups: _Groups, group: int) -> set[str]:
+    """The variables the triple patterns at the group's own level name (not in a group in it, a FILTER,
+    a BIND or a block of values): each of its rows binds them."""
+    found, enclosing, reading = groups.found, groups.enclosing, groups.reading
+    return {
+        _variable_name(found[at])
+        for at in range(group + 1, groups.closing[group])
+        if enclosing[at] == group
+        and found[at].kind == "var"
+        and not any(start <= at <= end for start, end in reading.items())
+        and not _given_values(found, at)
+    }
+
+
+def _order_dependent(found: list[Token]) -> bool:
+    """Whether the text aggregates by what the order of rows decides (GROUP_CONCAT, SAMPLE)."""
+    return any(keyword(token) in ("GROUP_CONCAT", "SAMPLE") for token in found)
+
+
+def _negated_property_set(found: list[Token]) -> bool:
+    """Whether a path of the text holds a negated property set (`!<p>`, `!(…)`), told from a `!` of
+    an expression by what stands after it (a predicate, `^` or `a`) or before it (a term or a
+    path's `/`, `|` or `^`, before a bracket)."""
+    for at in range(len(found) - 1):
+        if found[at].text != "!":
+            continue
+        after, before = found[at + 1], found[at - 1] if at else None
+        if after.kind in ("iri", "pname") or after.text in ("^", "a"):
+            return True
+        if after.text == "(" and before is not None:
+            if before.kind in ("var", "iri", "pname") or before.text in ("/", "|", "^", "]"):
+                return True
+    return False
+
+
+def _reads_unbound(groups: _Groups, group: int, bound_around: set[str], *, in_optional: bool) -> bool:
     """Whether the group at `group` holds, at its own level, what reads a variable of `bound_around`
-    otherwise than by triple patterns, where its own triple patterns have not bound it (see
-    `hangs_on_plan`)."""
+    otherwise than by triple patterns, where its own triple patterns have not bound it; or, in an
+    OPTIONAL's group (`in_optional`), a BIND to one (see `hangs_on_plan`)."""
+    found, closing, enclosing, reading = groups.found, groups.closing, groups.enclosing, groups.reading
     kind = keyword(found[group - 1])
     own = [at for at in range(group + 1, closing[group]) if enclosing[at] == group]
-    patterns = _bound_in(
-        found, reading, (group, closing[group]), [(at, closing[at]) for at in own if at in closing]
-    )
+    patterns = _own_patterns(groups, group)
     bound: set[str] = set()  # by the group's own patterns so far
     for at in own:
         token = found[at]
         if any(start < at <= end for start, end in reading.items()):
             continue  # read with its FILTER or BIND
         if at in reading:  # a FILTER or a BIND, with its expression
-            read = _names(found, within=(at, reading[at]), outside=_bind_target(found, at, reading[at]))
+            target = _bind_target(found, at, reading[at])
+            read = _names(found, within=(at, reading[at]), outside=target)
+            if in_optional and target and _names(found, within=target) & bound_around - bound:
+                return True  # a BIND to a variable the rest may bind
             if kind != "EXISTS" and not (kind == "OPTIONAL" and keyword(token) == "FILTER"):
                 if read & bound_around - (patterns if keyword(token) == "FILTER" else bound):
                     return True
@@ -564,8 +672,6 @@ def _reads_unbound(
             named = _names(found, within=(at, closing[at])) & bound_around
             inner = keyword(found[at - 1])
             if inner == "MINUS" or (inner == "OPTIONAL" and named - bound):
-                return True
-            if keyword(found[at + 1]) == "SELECT" and named and _keeps_or_counts(found, closing, at, named):
                 return True
         elif token.kind == "var" and not _given_values(found, at):
             bound.add(_variable_name(token))
@@ -590,14 +696,6 @@ def _names(
         for at, token in enumerate(found[first : last + 1], first)
         if token.kind == "var" and not (outside and outside[0] <= at <= outside[1])
     }
-
-
-def _keeps_or_counts(found: list[Token], closing: dict[int, int], brace: int, named: set[str]) -> bool:
-    """Whether the sub-SELECT in the braces at `brace` keeps some rows of many (LIMIT, OFFSET), or
-    groups or aggregates them by others than the variables `named`."""
-    modifiers = found[closing[_next_brace(found, brace + 1)] + 1 : closing[brace]]
-    counts = any(keyword(token) in _COUNTING for token in found[brace : closing[brace]])
-    return _limited(modifiers, 0) or (counts and bool(named - _grouped(modifiers)))
 
 
 def _expressions(found: list[Token]) -> dict[int, int]:
