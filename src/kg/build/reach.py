@@ -842,16 +842,17 @@ class Neighbours:
 
 
 def restricted(text: str, focus: set[ReachedNode], *, compiled: bool = False) -> str | None:
-    """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it has
-    no focus pattern to restrict.
+    """The query `text` asked of the `focus` nodes only (VALUES in its focus pattern); None when it
+    cannot be so asked.
 
     A `compiled` validator reads the path's values in a sub-SELECT that projects `?this` into the
     group the focus nodes bind, so the same VALUES there changes no answer and reads only the reached
     nodes' values. A constraint's own SELECT (sh:sparql) is restricted in its focus pattern, and in
-    each sub-SELECT and OPTIONAL of its author's where the same VALUES only drops rows of other nodes
-    (see `groups_opened_by`): one that the focus pattern alone restricts is evaluated for every node.
-    None too for a constraint whose answer may hang on Oxigraph's plan (`hangs_on_plan`),
-    which the block would change."""
+    each group `groups_opened_by` finds, where the same VALUES only drops rows of other nodes: one
+    that the focus pattern alone restricts is evaluated for every node. It is None where the
+    constraint has no focus pattern to restrict, has a LIMIT or an OFFSET of its own (asked of some
+    nodes, it would pick among their rows alone), or where its answer may hang on Oxigraph's plan
+    (`hangs_on_plan`), which the block would change."""
     if FOCUS not in text:
         return None
     values = "VALUES ?this { " + " ".join(str(node) for node in _sorted(focus)) + " } "

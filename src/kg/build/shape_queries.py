@@ -327,7 +327,7 @@ def focus_classes(text: str) -> frozenset[str] | None:
 
 def _first_blocks(text: str, names: Sequence[str]) -> dict[str, list[str]]:
     """The terms of the first block of values of each variable `text` gives one to (`VALUES ?x { … }`),
-    read up to the block of the last of `names`: a rebuild asks this of every validator, whose focus
+    read until each of `names` has its block: a rebuild asks this of every validator, whose focus
     sub-SELECT opens it, so the rest of the text is not read."""
     found: list[Token] = []
     blocks: dict[str, list[str]] = {}

@@ -425,6 +425,9 @@ def limited(sparql: str) -> bool:
         return False
 
 
+_BOUND, _FILTERED = "bound", "filtered"  # the kinds of group `groups_opened_by` finds
+
+
 def groups_opened_by(sparql: str, variable: str) -> list[int]:
     """Where a VALUES block of `variable` may open a group and change no answer of the query but drop
     the rows binding it to other values, when the caller binds the variable at the opening of the
@@ -459,7 +462,7 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
         closing = {select: _closing(found, group) for select, group in where.items()}
     except NotAQuery:
         return []
-    own = {  # a SELECT's group, when the SELECT projects the variable as it is and has no LIMIT or OFFSET
+    projecting = {  # each SELECT's group: whether the SELECT projects the variable as it is, unlimited
         where[at]: _projects(found[at + 1 : where[at]], names) and not _limited(found, closing[at] + 1)
         for at in selects
     }
@@ -471,8 +474,8 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
             continue
         parent = enclosing[index]
         around = None if parent is None else kinds.get(parent)
-        if index in own:  # a sub-SELECT's group: its brace stands where the SELECT does
-            kind = _FILTERED if around and own[index] else None
+        if index in projecting:  # the WHERE group of a sub-SELECT
+            kind = _FILTERED if around and projecting[index] else None
         elif keyword(found[index - 1]) == "OPTIONAL":
             kind = _FILTERED if around == _BOUND else None
         else:
@@ -480,9 +483,6 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
         if kind:
             kinds[index] = _BOUND if found[index].end in opened else kind
     return sorted(found[brace].end for brace, kind in kinds.items() if kind == _BOUND and brace != top)
-
-
-_BOUND, _FILTERED = "bound", "filtered"  # the kinds of group `groups_opened_by` finds
 
 
 def hangs_on_plan(sparql: str) -> bool:
@@ -496,21 +496,23 @@ def hangs_on_plan(sparql: str) -> bool:
     such a variable through triple patterns alone, or binds it by a triple pattern of its own before
     reading it otherwise. They may not agree where the group holds, at its own level:
 
-    - a FILTER or a BIND that reads such a variable (an OPTIONAL's own FILTER is its condition,
-      which reads the row it extends, and an EXISTS's reads the row it tests: neither counts), or,
-      in an OPTIONAL, a BIND to one, which keeps the value around it where its expression fails;
+    - a FILTER or a BIND that reads such a variable, an EXISTS in it included, where the group's
+      own triple patterns do not bind it (before a BIND) (an OPTIONAL's own FILTER is its condition,
+      which reads the row it extends, and a FILTER of an EXISTS's own group reads the row the EXISTS
+      tests: neither counts);
     - an OPTIONAL that names one (the pattern is not well designed, as Pérez, Arenas and Gutierrez
       say: a row may or may not have bound it);
     - a MINUS, which removes rows by the variables they share;
     - a sub-SELECT projecting one that keeps some rows of many (LIMIT, OFFSET) or counts them by
       other variables; or, in an OPTIONAL, one that merges or reads rows (DISTINCT, REDUCED, a
-      GROUP BY, an aggregate, an expression) where its own triple patterns do not bind it: rows that
-      left it unbound then take the value around them.
+      GROUP BY, an aggregate, an expression, a HAVING) where its own triple patterns do not bind it:
+      rows that left it unbound then take the value around them.
 
-    Anywhere in the text, these hang on the plan too: a BIND reading a variable its group binds only
+    Anywhere in the text, these hang on the plan too: a BIND reading a variable its group names only
     after it; an aggregate whose value hangs on the order of the rows (GROUP_CONCAT, SAMPLE); and a
     negated property set (`!<p>`), which Oxigraph 0.5 counts once per predicate where both ends are
-    one variable unbound, once where it is bound."""
+    one variable unbound, once where it is bound. So does a text with no SELECT, or one whose
+    brackets do not close."""
     found = tokens(sparql)
     if less_than_read_as_iri(found) or _order_dependent(found) or _negated_property_set(found):
         return True
@@ -536,13 +538,11 @@ def hangs_on_plan(sparql: str) -> bool:
             continue
         optional[brace] = optional[parent] or keyword(found[brace - 1]) == "OPTIONAL"
         if brace in wheres:  # a sub-SELECT's group: what the rest binds of what it projects
-            projection = found[wheres[brace] + 1 : brace]
-            everything = any(token.text == "*" for token in projection)
-            around[brace] = around[parent] if everything else around[parent] & _names(projection)
+            around[brace] = around[parent] & _projected(groups, wheres[brace])
         else:
             apart = [(brace, closing[brace]), *_other_branches(found, closing, brace)]
             around[brace] = around[parent] | _bound_in(found, reading, (parent, closing[parent]), apart)
-        if around[brace] and _reads_unbound(groups, brace, around[brace], in_optional=optional[brace]):
+        if around[brace] and _reads_unbound(groups, brace, around[brace]):
             return True
         if keyword(found[brace + 1]) == "SELECT" and _sub_select_hangs(
             groups, brace, around[brace], in_optional=optional[brace]
@@ -570,21 +570,12 @@ def _binds_before_bound(groups: _Groups) -> bool:
         group = enclosing[at]
         if keyword(found[at]) != "BIND" or group is None:
             continue
-        read = _names(found, within=(at, end), outside=_bind_target(found, at, end))
-        before = _names_but(found, (group + 1, at - 1), filters)
-        after = _names_but(found, (end + 1, closing[group] - 1), filters)
+        read = _names(found, within=(at, end), excluding=_bind_target(found, at, end))
+        before = _names(found, within=(group + 1, at - 1), excluding=filters)
+        after = _names(found, within=(end + 1, closing[group] - 1), excluding=filters)
         if read & after - before:
             return True
     return False
-
-
-def _names_but(found: list[Token], span: tuple[int, int], apart: list[tuple[int, int]]) -> set[str]:
-    """The names of the variables in `span` but in the spans `apart`."""
-    return {
-        _variable_name(found[at])
-        for at in range(span[0], span[1] + 1)
-        if found[at].kind == "var" and not any(start <= at <= end for start, end in apart)
-    }
 
 
 def _sub_select_hangs(groups: _Groups, brace: int, bound_around: set[str], *, in_optional: bool) -> bool:
@@ -595,10 +586,7 @@ def _sub_select_hangs(groups: _Groups, brace: int, bound_around: set[str], *, in
     select = brace + 1
     where = _next_brace(found, select)
     projection = found[select + 1 : where]
-    projected = (
-        _names(found, within=(where, closing[where])) if any(t.text == "*" for t in projection) else set()
-    )
-    named = (projected | _names(projection)) & bound_around
+    named = _projected(groups, select) & bound_around
     if not named:
         return False
     modifiers = found[closing[where] + 1 : closing[brace]]
@@ -633,13 +621,14 @@ def _order_dependent(found: list[Token]) -> bool:
 
 def _negated_property_set(found: list[Token]) -> bool:
     """Whether a path of the text holds a negated property set (`!<p>`, `!(…)`), told from a `!` of
-    an expression by what stands after it (a predicate, `^` or `a`) or before it (a term or a
-    path's `/`, `|` or `^`, before a bracket)."""
+    an expression by what stands after it (a predicate not called as a function, `^` or `a`) or
+    before it (a term or a path's `/`, `|` or `^`, before a bracket)."""
     for at in range(len(found) - 1):
         if found[at].text != "!":
             continue
         after, before = found[at + 1], found[at - 1] if at else None
-        if after.kind in ("iri", "pname") or after.text in ("^", "a"):
+        called = at + 2 < len(found) and found[at + 2].text == "("  # `!xsd:boolean(?x)`, a function's value
+        if (after.kind in ("iri", "pname") and not called) or after.text in ("^", "a"):
             return True
         if after.text == "(" and before is not None:
             if before.kind in ("var", "iri", "pname") or before.text in ("/", "|", "^", "]"):
@@ -647,30 +636,28 @@ def _negated_property_set(found: list[Token]) -> bool:
     return False
 
 
-def _reads_unbound(groups: _Groups, group: int, bound_around: set[str], *, in_optional: bool) -> bool:
+def _reads_unbound(groups: _Groups, group: int, bound_around: set[str]) -> bool:
     """Whether the group at `group` holds, at its own level, what reads a variable of `bound_around`
-    otherwise than by triple patterns, where its own triple patterns have not bound it; or, in an
-    OPTIONAL's group (`in_optional`), a BIND to one (see `hangs_on_plan`)."""
+    otherwise than by triple patterns, where its own triple patterns have not bound it (see
+    `hangs_on_plan`)."""
     found, closing, enclosing, reading = groups.found, groups.closing, groups.enclosing, groups.reading
     kind = keyword(found[group - 1])
-    own = [at for at in range(group + 1, closing[group]) if enclosing[at] == group]
+    at_its_level = [at for at in range(group + 1, closing[group]) if enclosing[at] == group]
+    expressions = [(at, reading[at]) for at in at_its_level if at in reading]
     patterns = _own_patterns(groups, group)
     bound: set[str] = set()  # by the group's own patterns so far
-    for at in own:
+    for at in at_its_level:
         token = found[at]
-        if any(start < at <= end for start, end in reading.items()):
+        if any(start < at <= end for start, end in expressions):
             continue  # read with its FILTER or BIND
         if at in reading:  # a FILTER or a BIND, with its expression
-            target = _bind_target(found, at, reading[at])
-            read = _names(found, within=(at, reading[at]), outside=target)
-            if in_optional and target and _names(found, within=target) & bound_around - bound:
-                return True  # a BIND to a variable the rest may bind
+            read = _names(found, within=(at, reading[at]), excluding=_bind_target(found, at, reading[at]))
             if kind != "EXISTS" and not (kind == "OPTIONAL" and keyword(token) == "FILTER"):
                 if read & bound_around - (patterns if keyword(token) == "FILTER" else bound):
                     return True
         elif at in closing:  # a group in the group
-            named = _names(found, within=(at, closing[at])) & bound_around
             inner = keyword(found[at - 1])
+            named = _names(found, within=(at, closing[at])) & bound_around
             if inner == "MINUS" or (inner == "OPTIONAL" and named - bound):
                 return True
         elif token.kind == "var" and not _given_values(found, at):
@@ -686,16 +673,31 @@ def _given_values(found: list[Token], at: int) -> bool:
 
 
 def _names(
-    found: list[Token], *, within: tuple[int, int] | None = None, outside: tuple[int, int] | None = None
+    found: list[Token], *, within: tuple[int, int] | None = None, excluding: Sequence[tuple[int, int]] = ()
 ) -> set[str]:
     """The names of the variables of the tokens from `within[0]` to `within[1]` (all by default) but
-    those from `outside[0]` to `outside[1]`, both ends included."""
+    those in the spans `excluding`, both ends of each included."""
     first, last = within or (0, len(found) - 1)
     return {
         _variable_name(token)
         for at, token in enumerate(found[first : last + 1], first)
-        if token.kind == "var" and not (outside and outside[0] <= at <= outside[1])
+        if token.kind == "var" and not any(start <= at <= end for start, end in excluding)
     }
+
+
+def _projected(groups: _Groups, select: int) -> set[str]:
+    """The variables a SELECT projects: those it names outside brackets and those it names with `AS`,
+    or, for `SELECT *`, those of its WHERE group."""
+    found = groups.found
+    where = _next_brace(found, select)
+    depth, named = 0, set()
+    for at in range(select + 1, where):
+        depth += {"(": 1, ")": -1}.get(found[at].text, 0)
+        if depth == 0 and found[at].text == "*":
+            return _names(found, within=(where, groups.closing[where]))
+        if found[at].kind == "var" and (depth == 0 or keyword(found[at - 1]) == "AS"):
+            named.add(_variable_name(found[at]))
+    return named
 
 
 def _expressions(found: list[Token]) -> dict[int, int]:
@@ -707,16 +709,10 @@ def _expressions(found: list[Token]) -> dict[int, int]:
     }
 
 
-def _bind_target(found: list[Token], start: int, end: int) -> tuple[int, int] | None:
-    """The span of the variable a BIND's `AS` names (which it binds, not reads), or None."""
+def _bind_target(found: list[Token], start: int, end: int) -> list[tuple[int, int]]:
+    """The span of the variable a BIND's `AS` names (which it binds, not reads); none for a FILTER."""
     at = next((at for at in range(start, end) if keyword(found[at]) == "AS"), None)
-    return None if keyword(found[start]) != "BIND" or at is None else (at + 1, at + 1)
-
-
-def _bound_by(found: list[Token], start: int, end: int) -> int:
-    """Where the part of a FILTER or a BIND that reads ends: a BIND's before its `AS` variable."""
-    target = _bind_target(found, start, end)
-    return end if target is None else target[0] - 1
+    return [] if keyword(found[start]) != "BIND" or at is None else [(at + 1, at + 1)]
 
 
 def _bound_in(
@@ -724,12 +720,14 @@ def _bound_in(
 ) -> set[str]:
     """The variables a group's tokens name but those in the spans `apart` and those a FILTER or a
     BIND reads (a BIND binds its `AS` variable alone): those the group's rows may bind."""
-    spans = apart + [(start, _bound_by(found, start, end)) for start, end in reading.items()]
-    return {
-        _variable_name(token)
-        for at, token in enumerate(found[group[0] : group[1] + 1], group[0])
-        if token.kind == "var" and not any(start <= at <= end for start, end in spans)
-    }
+    read = [_reading_span(found, start, end) for start, end in reading.items()]
+    return _names(found, within=group, excluding=[*apart, *read])
+
+
+def _reading_span(found: list[Token], start: int, end: int) -> tuple[int, int]:
+    """The part of a FILTER or a BIND that reads: all of a FILTER, a BIND but its `AS` variable."""
+    target = _bind_target(found, start, end)
+    return (start, target[0][0] - 1 if target else end)
 
 
 def _other_branches(found: list[Token], closing: dict[int, int], brace: int) -> list[tuple[int, int]]:
