@@ -364,7 +364,7 @@ def substitute(sparql: str, variable: str, text: str) -> str:
 Edit = tuple[int, int, str]
 
 
-_tokens = kept_for_short_texts(tokens)  # the tokens of a text the code binds again and again
+_tokens = kept_for_short_texts(tokens)  # the tokens of a text the code binds or restricts again and again
 
 
 def _placeholder_edits(found: list[Token], written: Mapping[str, str]) -> list[Edit]:
@@ -400,7 +400,7 @@ def where_opening(sparql: str) -> int | None:
     its first SELECT outside brackets (a projection's `(EXISTS { … } AS ?x)` is not it, nor is a
     brace in a comment or a string); None for a text without one, or one these tokens may read
     otherwise than Oxigraph does (`less_than_read_as_iri`)."""
-    found = tokens(sparql)
+    found = _tokens(sparql)
     brace = None if less_than_read_as_iri(found) else _where_brace(found)
     return None if brace is None else found[brace].end
 
@@ -417,7 +417,7 @@ def _where_brace(found: list[Token]) -> int | None:
 def limited(sparql: str) -> bool:
     """Whether the query's own SELECT has a LIMIT or an OFFSET (a text without a WHERE group has
     none)."""
-    found = tokens(sparql)
+    found = _tokens(sparql)
     brace = _where_brace(found)
     try:
         return brace is not None and _limited(found, _closing(found, brace) + 1)
@@ -451,7 +451,7 @@ def groups_opened_by(sparql: str, variable: str) -> list[int]:
     The block is written in a filtered group that opens with a triple pattern of the variable, which
     binds it before anything else in the group reads it: it then only drops the rows of other
     values, and the group is bound."""
-    found = tokens(sparql)
+    found = _tokens(sparql)
     names = {f"?{variable}", f"${variable}"}
     opened = set(_opening_with(found, names))
     selects = [index for index, token in enumerate(found) if keyword(token) == "SELECT"]
@@ -513,7 +513,7 @@ def hangs_on_plan(sparql: str) -> bool:
     negated property set (`!<p>`), which Oxigraph 0.5 counts once per predicate where both ends are
     one variable unbound, once where it is bound. So does a text with no SELECT, or one whose
     brackets do not close."""
-    found = tokens(sparql)
+    found = _tokens(sparql)
     if less_than_read_as_iri(found) or _order_dependent(found) or _negated_property_set(found):
         return True
     try:
