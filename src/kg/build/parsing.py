@@ -85,7 +85,9 @@ def read_input(path: Path) -> bytes:
 
 
 def rdflib_term(term: object) -> Node:
-    """The rdflib term for an Oxigraph term."""
+    """The rdflib term for an Oxigraph term, a literal's lexical form kept as it is: rdflib would make
+    its own of a number (`"37"^^xsd:double` as `"37.0"`), a term the graph does not hold, and a report
+    naming the value by it could not be joined with the data."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -95,7 +97,7 @@ def rdflib_term(term: object) -> Node:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise TypeError(f"unsupported term {term!r}")
 
 

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.build.locate import SubjectIndex
@@ -24,6 +25,7 @@ from kg.build.shape_queries import (
     shape_name,
 )
 from kg.build.shown import SHOWN_VARIABLE
+from kg.namespaces import PREFIXES
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class ValidationReport:
             ensure_ascii=False,
         )
 
+    def as_turtle(self) -> str:
+        """The SHACL report as Turtle, each value written as the data holds it (see `exact_turtle`)."""
+        return exact_turtle(self.report_graph)
+
     def as_text(self) -> str:
         if self.conforms:
             return "conforms: 0 violations"
@@ -110,6 +116,29 @@ class ValidationReport:
             f" from each constraint. By constraint:\n{table}\n"
             f"{SHOWN_VARIABLE}=0 kg build names every one."
         )
+
+
+def exact_turtle(graph: Graph) -> str:
+    """`graph` as Turtle written by Oxigraph, each subject's triples together, the report's root first,
+    with the prefixes it uses. Not by rdflib, whose Turtle gives a number its own form:
+    `"37"^^xsd:decimal` as `37.0`, another term, which a consumer joining a report's values with the
+    data would not find."""
+    triples = list(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
+    roots = {t.subject for t in triples if t.predicate == _RDF_TYPE and t.object == _REPORT}
+    triples.sort(key=lambda t: (t.subject not in roots, str(t.subject), t.predicate != _RDF_TYPE, str(t)))
+    iris = {
+        term.value if isinstance(term, ox.NamedNode) else term.datatype.value
+        for t in triples
+        for term in t
+        if isinstance(term, ox.NamedNode | ox.Literal)
+    }
+    namespaces = {iri[: max(iri.rfind("/"), iri.rfind("#")) + 1] for iri in iris}
+    used = {prefix: namespace for prefix, namespace in PREFIXES.items() if namespace in namespaces}
+    return (ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used) or b"").decode("utf-8")
+
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_REPORT = ox.NamedNode(str(SH.ValidationReport))
 
 
 def _listed(violations: list[Violation]) -> str:

@@ -213,7 +213,7 @@ def validate_command(
     if output_format == "json":
         click.echo(report.as_json())
     elif output_format == "turtle":
-        click.echo(report.report_graph.serialize(format="turtle"))
+        click.echo(report.as_turtle())
     else:
         click.echo(report.as_text())
     sys.exit(0 if report.conforms else EXIT_FAILED)
