@@ -404,16 +404,23 @@ def test_a_text_saved_with_a_byte_order_mark_says_where_each_quote_now_is(
     assert "the text starts with a byte-order mark (U+FEFF), which counts as its first character" in updated
 
 
-def test_a_position_past_the_texts_end_says_how_long_the_text_is(project_copy: Path, tmp_path: Path) -> None:
-    """A position past the end of the text was shown as the text `''` there."""
+@pytest.mark.parametrize("start", ["99999", "9" * 5000])
+def test_a_position_past_the_texts_end_says_how_long_the_text_is(
+    project_copy: Path, tmp_path: Path, start: str
+) -> None:
+    """A position past the end of the text was shown as the text `''` there; one of more than 4,300
+    digits, which Python will not read as a number, stopped the build with a traceback."""
     excerpts = project_copy / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
     text = excerpts.read_text("utf-8")
     assert 'oa:start "4"^^xsd:nonNegativeInteger' in text
-    excerpts.write_text(text.replace('oa:start "4"^^', 'oa:start "99999"^^', 1), "utf-8")
+    excerpts.write_text(text.replace('oa:start "4"^^', f'oa:start "{start}"^^', 1), "utf-8")
     length = len((project_copy / "sources" / "000_1bdfefaeb44abb70" / "text.txt").read_text("utf-8"))
     with pytest.raises(BuildFailed) as error:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
-    assert f"the source text at 99999-26 lies past its end (it has {length:,} characters)" in str(error.value)
+    shown = start if len(start) < 19 else str(2**63)  # past any text's length, its size is all that counts
+    assert f"the source text at {shown}-26 lies past its end (it has {length:,} characters)" in str(
+        error.value
+    )
 
 
 def test_a_second_quote_given_in_another_file_is_named_where_it_is_written(

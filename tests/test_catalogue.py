@@ -386,6 +386,14 @@ def test_the_iris_a_text_names_are_read_past_strings_and_comments() -> None:
         ("string", 'China" } #', ("literal", 'China" } #', None)),
         ("english", 'China"@en } #', ("literal", 'China"@en } #', "@en")),
         ("integer", "+42", ("literal", "42", "http://www.w3.org/2001/XMLSchema#integer")),
+        ("integer", "-007", ("literal", "-7", "http://www.w3.org/2001/XMLSchema#integer")),
+        ("integer", "-0", ("literal", "0", "http://www.w3.org/2001/XMLSchema#integer")),
+        # past the 4,300 digits Python reads as a number
+        (
+            "integer",
+            "0" * 3 + "9" * 5000,
+            ("literal", "9" * 5000, "http://www.w3.org/2001/XMLSchema#integer"),
+        ),
         ("decimal", "37.8", ("literal", "37.8", "http://www.w3.org/2001/XMLSchema#decimal")),
         ("date", "2017-12-01", ("literal", "2017-12-01", "http://www.w3.org/2001/XMLSchema#date")),
         ("year", "2017", ("literal", "2017", "http://www.w3.org/2001/XMLSchema#gYear")),

@@ -66,6 +66,32 @@ def test_invalid_forms_are_named(lexical: str, datatype: str) -> None:
     assert message is not None and lexical in message
 
 
+LONG = "9" * 5000  # past the 4,300 digits Python reads as a number (its guard against slow conversions)
+
+
+@pytest.mark.parametrize(
+    ("lexical", "datatype", "said"),
+    [
+        (LONG, "nonNegativeInteger", None),
+        ("+" + LONG, "positiveInteger", None),
+        ("-" + LONG, "nonPositiveInteger", None),
+        ("0" * 5000 + "7", "byte", None),
+        ("-" + LONG, "nonNegativeInteger", "out of the range"),
+        (LONG, "unsignedLong", "out of the range"),
+        ("-" + LONG, "long", "out of the range"),
+        (LONG + "-02-28", "date", None),
+        ("1" + "0" * 4999 + "-02-29", "date", None),  # a multiple of 400: a leap year
+        ("1" + "0" * 4998 + "4-02-29", "date", None),  # of 4, not of 100
+        ("1" + "0" * 4997 + "100-02-29", "date", "not a calendar date"),  # of 100, not of 400
+        ("-" + LONG + "6-02-29T00:00:00", "dateTime", None),  # 10,000 is a multiple of 400
+    ],
+)
+def test_numbers_of_any_length_are_read(lexical: str, datatype: str, said: str | None) -> None:
+    """A literal of more than 4,300 digits stopped a build with Python's ValueError and a traceback."""
+    message = lexical_error(lexical, XSD + datatype)
+    assert message is None if said is None else (message is not None and said in message)
+
+
 def test_other_datatypes_are_not_checked() -> None:
     assert lexical_error("anything", "http://example.org/custom") is None
     assert lexical_error("anything", XSD + "string") is None

@@ -118,10 +118,26 @@ def _integer_error(lexical: str, name: str) -> str | None:
     if not _PATTERNS["integer"].fullmatch(lexical):
         return f'"{lexical}" is not a valid xsd:{name}'
     low, high = _INTEGER_RANGES[name]
-    value = int(lexical)
+    value = capped_integer(lexical, 2**64)  # past every bound
     if (low is not None and value < low) or (high is not None and value > high):
         return f'"{lexical}" is out of the range of xsd:{name}'
     return None
+
+
+def capped_integer(lexical: str, cap: int) -> int:
+    """The value of `lexical`, an xsd:integer's form, brought within ±`cap`: Python reads no number of
+    more than 4,300 digits (a ValueError), and a comparison with a bound within `cap` needs no more."""
+    sign, digits = ("-" if lexical.startswith("-") else ""), lexical.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > len(str(cap)):
+        return -cap if sign else cap
+    return max(-cap, min(cap, int(sign + digits)))  # leading zeros count towards Python's limit too
+
+
+def canonical_integer(lexical: str) -> str:
+    """An xsd:integer's form in its canonical one (no `+`, no leading zeros, `0` unsigned), read without
+    making it a number, which Python refuses past 4,300 digits."""
+    digits = lexical.lstrip("+-").lstrip("0") or "0"
+    return "-" + digits if lexical.startswith("-") and digits != "0" else digits
 
 
 def _a_calendar_day(lexical: str) -> bool:
@@ -129,6 +145,9 @@ def _a_calendar_day(lexical: str) -> bool:
     years only; XML Schema 1.1 counts year 0, 1 BCE, as a leap year)."""
     found = _DAY.match(lexical)
     assert found is not None  # the pattern matched
-    year, month, day = (int(part) for part in found.groups())
+    signed, month, day = found.group(1), int(found.group(2)), int(found.group(3))
+    # Leap years repeat every 400 years, and 10,000 is a multiple of 400: a year's last four digits
+    # (and its sign) tell, however many it has.
+    year = int(signed[:1].strip("0123456789") + signed[-4:])
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     return day <= (29 if leap else 28) if month == 2 else day <= _DAYS[month - 1]

@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.build.queries import sparql
 from kg.build.sources import SourceText, in_another_form, locate_quote, parting
+from kg.literals import capped_integer
 from kg.store.base import selected, term_order
 
 
@@ -155,7 +156,8 @@ class _Selectors:
 def _whole(term: SelectorValue) -> int | None:
     """A position's value, where it is a whole number; None for any other term."""
     value = term.value if isinstance(term, ox.Literal) else ""
-    return int(value) if value.isascii() and value.isdigit() else None
+    # Past any text's length, a position's size alone tells (Python reads no more than 4,300 digits).
+    return capped_integer(value, 2**63) if value.isascii() and value.isdigit() else None
 
 
 def _selectors(store: ox.Store, text: str) -> list[_Selectors]:

@@ -13,6 +13,7 @@ from typing import cast
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from kg.literals import capped_integer
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery
 from kg.query.internal import typed
@@ -84,11 +85,13 @@ def _arguments() -> tuple[str, list[str], int]:
     if unknown:
         raise ServiceError(400, f"no kind {unknown[0]!r}; kinds: {', '.join(sorted(known))}")
     given = request.args.get("limit", "20")
-    if not (given.isascii() and given.isdigit() and int(given) >= 1):  # 0 and -1 had answered one hit
+    # 0 and -1 had answered one hit; more than the most is the most (`total` says how many match)
+    limit = capped_integer(given, MAX_LIMIT) if given.isascii() and given.isdigit() else 0
+    if limit < 1:
         raise ServiceError(
             400, f"limit must be a whole number of 1 or more (at most {MAX_LIMIT} hits are given)"
         )
-    return text, kinds, min(MAX_LIMIT, int(given))  # more is the most: `total` says how many match
+    return text, kinds, limit
 
 
 def named_hits(state: Services, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:

@@ -42,7 +42,7 @@ import yaml
 
 from kg.errors import KgError
 from kg.files import InputError, read_text, text_lines
-from kg.literals import lexical_error
+from kg.literals import canonical_integer, lexical_error
 from kg.namespaces import XSD
 from kg.store.base import Bound, BoundTerm
 from kg.store.sparql import NotAQuery, query_form, substitute, update_form, with_values
@@ -125,7 +125,7 @@ class Parameter:
         # given would be ill-typed literals no comparison matches
         if lexical_error(raw, XSD + datatype):
             raise CatalogueError(f"parameter {self.name}: {raw!r} is not {spelt}")
-        return "literal", str(int(raw)) if datatype == "integer" else raw, XSD + datatype
+        return "literal", canonical_integer(raw) if datatype == "integer" else raw, XSD + datatype
 
 
 # The typed parameters checked by XML Schema's lexical forms: their datatype, and what a value must be.
