@@ -4,6 +4,7 @@ pictures drawn from it, read back from the SVG."""
 from __future__ import annotations
 
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
@@ -13,6 +14,8 @@ import pytest
 import kg
 from kg.charts.chart import chart, problem
 from kg.namespaces import XSD
+from kg.network import canvas
+from kg.network.draw import save
 from kg.readable.labels import labels_for
 from kg.readable.terminal import Value
 from kg.readable.views import period_of, views_of
@@ -382,3 +385,35 @@ def test_an_amount_of_money_past_the_worded_digits_is_shown_as_written(client) -
     )
     page = client.get(f"/query?query={quote(query)}", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "1E36" in page.get_data(as_text=True)
+
+
+XML_FORBIDS = ["\u0001", "\u0000", "\ufffe", "\u001f"]
+
+
+@pytest.mark.parametrize("character", XML_FORBIDS)
+def test_a_picture_of_values_xml_forbids_is_still_xml(client, character: str) -> None:
+    """A label holding U+0001 (or U+0000, U+FFFE) was written into the SVG as it was: a picture no XML
+    reader opens, where the SPARQL endpoint's XML formats refuse such an answer by name. A picture has
+    no format to refuse for: each such character is drawn as U+FFFD."""
+    escaped = character.encode("unicode_escape").decode().replace("\\x", "\\u00")
+    query = (
+        "SELECT ?origin ?destination ?originLabel ?rel WHERE { VALUES (?origin ?destination) "
+        f'{{ (<http://e/a> <http://e/b>) }} BIND("x{escaped}y" AS ?originLabel) BIND("r{escaped}" AS ?rel) }}'
+    )
+    svg = client.get("/query/view.svg", query_string={"query": query, "view": "network"})
+    assert svg.status_code == 200, svg.get_data(as_text=True)[:300]
+    root = ET.fromstring(svg.data)  # raised "not well-formed (invalid token)"
+    assert "x\ufffdy" in "".join(root.itertext())
+
+
+@pytest.mark.parametrize("character", XML_FORBIDS)
+def test_every_picture_is_xml_whatever_its_text_holds(character: str) -> None:
+    """Every picture is written by `save`, which holds it to XML's characters: a chart's or a network's
+    labels read from a store the project did not build may hold any character."""
+    figure = canvas.Figure()
+    figure.text(0.1, 0.5, f"a{character}b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the font has no glyph for it, which matplotlib says
+        svg = save(figure, "svg", f"title{character}", f"said{character}")
+    root = ET.fromstring(svg)
+    assert {"a\ufffdb", "title\ufffd", "said\ufffd"} <= {text.strip() for text in root.itertext()}

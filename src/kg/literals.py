@@ -124,6 +124,12 @@ def _integer_error(lexical: str, name: str) -> str | None:
     return None
 
 
+def xml_text(text: str) -> str:
+    """`text` with each character XML does not allow (U+0001, U+FFFE …) as U+FFFD, for what is written
+    where no format can refuse it by name: a picture holding one is a file no XML reader opens."""
+    return _NOT_A_CHARACTER.sub("\ufffd", text)
+
+
 def capped_integer(lexical: str, cap: int) -> int:
     """The value of `lexical`, an xsd:integer's form, brought within ±`cap`: Python reads no number of
     more than 4,300 digits (a ValueError), and a comparison with a bound within `cap` needs no more."""

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
+from kg.literals import xml_text
 from kg.query.run import returns_kept
 
 from . import canvas
@@ -65,7 +66,9 @@ class Words:
 @canvas.one_at_a_time
 def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = "") -> bytes:
     """The figure as SVG (text kept as text, stable ids) or PNG bytes, carrying its title and description
-    (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes."""
+    (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes. A character
+    XML does not allow (a label of a query's answer may hold U+0001) is written U+FFFD: matplotlib writes
+    text as it is given, and the SVG was no XML."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     canvas.FigureCanvasAgg(figure)
@@ -77,11 +80,13 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
             metadata |= {"Title": title, "Description": description}
         figure.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
     data = buffer.getvalue()
-    if fmt == "svg" and title:
+    if fmt == "png":
+        return data
+    if title:
         opening = data.index(b">", data.index(b"<svg")) + 1
         described = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
         data = data[:opening] + described.encode("utf-8") + data[opening:]
-    return returns_kept(data) if fmt == "svg" else data
+    return returns_kept(xml_text(data.decode("utf-8")).encode("utf-8"))
 
 
 def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:

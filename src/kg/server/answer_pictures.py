@@ -16,6 +16,7 @@ import networkx as nx
 
 from kg.charts import series as charts_series
 from kg.evidence.facts import Select
+from kg.literals import xml_text
 from kg.network import canvas
 from kg.network.draw import EdgeStyle, Words, render_columns
 from kg.network.layout import PALETTE, layered_positions
@@ -42,9 +43,10 @@ class Edge:
 
 
 def drawn(text: str) -> str:
-    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…". Sixty labels of 2,000
-    characters each took 24 s to draw as PNG; the routes table beside the picture gives each as the page
-    does."""
+    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…", and each character XML
+    does not allow as U+FFFD (see `kg.network.draw.save`). Sixty labels of 2,000 characters each took
+    24 s to draw as PNG; the routes table beside the picture gives each as the page does."""
+    text = xml_text(text)
     return text if len(text) <= DRAWN_CHARACTERS else text[: DRAWN_CHARACTERS - 1] + "…"
 
 
