@@ -22,7 +22,6 @@ from kg.build import pipeline
 from kg.build.checked_store import MEMORY_VARIABLE
 from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
-from kg.cli import build as build_cli
 from kg.cli import main
 from kg.store.generations import GENERATIONS, Generations
 
@@ -280,12 +279,13 @@ def test_a_signal_after_the_switch_in_kg_build_says_the_build_is_published(
             raise KeyboardInterrupt("SIGTERM")
 
         monkeypatch.setattr(pipeline.BuildResult, "summary", summary)
+    before = signal.getsignal(signal.SIGTERM)
     result = CliRunner().invoke(main, ["--project", str(project), "build"])
     now = _generation(project)
     assert now.startswith("0002-")
     expected = f"error: the build is published (generation {now}), but then: interrupted (SIGTERM)\n"
     assert (result.exit_code, result.output) == (143, expected)
-    assert signal.getsignal(signal.SIGTERM) is not build_cli._interrupt  # not left to what runs next
+    assert signal.getsignal(signal.SIGTERM) is before  # not left to what runs next
 
 
 def _unwritable(output: str) -> tuple[IO[bytes], str]:
@@ -383,3 +383,39 @@ def test_a_reader_that_stops_mid_answer_ends_the_command_as_a_closed_pipe(
         running.stdout.close()
         said = running.stderr.read().decode()
         assert running.wait(60) == 128 + signal.SIGPIPE and said == "", said
+
+
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 10^11 rows to count
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_a_query_at_once_and_says_so(project_root: Path, built, sent: signal.Signals) -> None:
+    """`kg query` on the embedded store took Ctrl-C only once the store had answered (a query of 28 s
+    ran to its end; a larger one ran on for ten minutes), and died of SIGTERM without a word: the
+    store answers without returning to Python, which handles a signal only between its own steps."""
+    command = [
+        str(KG),
+        "--project",
+        str(project_root),
+        "query",
+        "-e",
+        ENDLESS,
+        "--store",
+        str(built.store_path),
+    ]
+    with subprocess.Popen(
+        [sys.executable, "-c", FOREGROUND, *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as asking:
+        time.sleep(2)  # well into the query
+        assert asking.poll() is None, asking.communicate()
+        asking.send_signal(sent)
+        try:
+            _, said = asking.communicate(timeout=30)  # the query alone would run for hours
+        except subprocess.TimeoutExpired:
+            asking.kill()
+            pytest.fail(f"{sent.name} did not stop the query")
+    assert asking.returncode == 128 + sent, said
+    assert said == f"error: interrupted ({sent.name})\n"

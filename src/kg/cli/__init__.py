@@ -7,13 +7,14 @@ Sub-commands live in the modules of this package; importing them lazily keeps
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from pathlib import Path
 
 import click
 
 from kg import __version__
-from kg.cli.context import Context, buffer_output, fail, silence_output, written_to_output
+from kg.cli.context import Context, buffer_output, fail, interrupt, silence_output, written_to_output
 from kg.errors import EXIT_FAILED, KgError, signal_exit, stopped_by
 
 # Sub-command name -> "module:attribute" of its click command.
@@ -50,8 +51,10 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the sub-command; any error meant for the user ends it the one way `fail` does, and so
-        does Ctrl-C (a command that writes says what it left, as `kg build` does), not click's
-        `Aborted!` or a traceback."""
+        do Ctrl-C and SIGTERM (a command that writes says what it left, as `kg build` does), not
+        click's `Aborted!`, a traceback or a silent death."""
+        # as Ctrl-C: cleaned up and said (`kg serve` has its own); then as before, for what runs next
+        previous = signal.signal(signal.SIGTERM, interrupt)
         try:
             return super().invoke(ctx)
         except KgError as error:
@@ -68,6 +71,8 @@ class LazyGroup(click.Group):
             fail(
                 KgError(f"cannot write to standard output: {error.strerror or error}", exit_code=EXIT_FAILED)
             )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
 import sys
 from pathlib import Path, PurePath
 
@@ -81,21 +80,17 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
     generations = Generations(store_path, dist)
     before = generations.current()
-    # stopped as by Ctrl-C, so that what it wrote is removed; then as before, for what runs next
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM stops it as Ctrl-C does (see `kg.cli.LazyGroup.invoke`), so that what it wrote is removed
+    result = _built(context, dist, store_path, source_id, (generations, before))
     try:
-        result = _built(context, dist, store_path, source_id, (generations, before))
-        try:
-            click.echo(result.summary())
-        except KeyboardInterrupt as stopped:
-            raise published_but(generations, stopped) from None
-        except OSError as error:
-            if written_to_output(error):
-                silence_output()
-            said = f"its summary could not be written: {error.strerror or error}"
-            raise published_but(generations, error, said) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        click.echo(result.summary())
+    except KeyboardInterrupt as stopped:
+        raise published_but(generations, stopped) from None
+    except OSError as error:
+        if written_to_output(error):
+            silence_output()
+        said = f"its summary could not be written: {error.strerror or error}"
+        raise published_but(generations, error, said) from None
 
 
 def _built(
@@ -133,10 +128,6 @@ def _source_named(value: str) -> str:
     completes it (`sources/ID/`, `./graph/ID`, a whole path)."""
     path = PurePath(value.rstrip("/"))
     return path.name if len(path.parts) == 1 or path.parent.name in ("sources", "graph") else value
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _one_source_outputs(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -193,6 +194,36 @@ def file_format(
 
 
 STDOUT = 1  # standard output's file descriptor
+T = TypeVar("T")
+
+
+def interrupt(signum: int, frame: object) -> NoReturn:
+    """A signal handler that stops the command as Ctrl-C does: a KeyboardInterrupt naming the signal,
+    so that what the command leaves is cleaned up and said (`kg build` removes what it staged)."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def interruptible(work: Callable[[], T]) -> T:
+    """`work()`, worked out in a thread of its own while this one waits, so that Ctrl-C and SIGTERM stop
+    the command at once: the store answers a query without returning to Python, which handles a signal
+    only between its own steps (a query of 28 s held Ctrl-C off to its end). The store lets go of
+    Python's lock while it works; the thread is a daemon, left to end with the process."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            failed.append(error)
+
+    worker = threading.Thread(target=run, name="kg-work", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)  # a signal is handled between two waits
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 def fail(error: KgError) -> NoReturn:

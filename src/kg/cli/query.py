@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.context import Context, count_option, pass_context, store_option
+from kg.cli.context import Context, count_option, interruptible, pass_context, store_option
 from kg.errors import KgError
 from kg.files import utf8_text
 from kg.namespaces import PREFIXES
@@ -94,7 +94,8 @@ def query_command(
     kind = answer_kind(text)
     _refuse_unwritten(kind, output_format)  # before the query runs, where its form says
     try:
-        result = run_query(store, text, binding_terms(bindings), max_rows=max_rows, source=source)
+        terms = binding_terms(bindings)
+        result = interruptible(lambda: run_query(store, text, terms, max_rows=max_rows, source=source))
     except QueryError as error:
         raise _explained(error, text, source) from None
     if kind is None:  # its form could not be read before: the answer's kind says it
