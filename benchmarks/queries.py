@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rdflib import Dataset, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib import Dataset
 
 from kg.build.pipeline import build
 from kg.query.catalogue import NamedQuery, load_catalogue
@@ -52,14 +51,13 @@ def on_store(store: EmbeddedStore, query: NamedQuery) -> Callable[[], object]:
 
 
 def on_rdflib(dataset: Dataset, query: NamedQuery) -> Callable[[], object]:
-    """Run and read the whole answer on rdflib's own engine, parameters as initBindings."""
-    bindings: dict[str, Identifier] = {
-        name: URIRef(lexical) if kind == "iri" else Literal(lexical, datatype=datatype)
-        for name, (kind, lexical, datatype) in query.bindings({}).items()
-    }
+    """Run and read the whole answer on rdflib's own engine, the parameters joined in as VALUES, as the
+    store gets them: rdflib cannot evaluate the text's empty `VALUES ?x { }` blocks that
+    initBindings would leave (`fentanyl-sources` failed in rdflib's evalMultiset)."""
+    text = query.standalone({})
 
     def action() -> object:
-        result = dataset.query(query.text, initBindings=bindings)
+        result = dataset.query(text)
         return len(result.graph) if result.graph is not None else len(list(result))
 
     return action
