@@ -123,6 +123,21 @@ def test_a_turtle_file_that_is_not_utf8_is_named_where_the_byte_is(project: Path
     )
 
 
+@pytest.mark.parametrize(
+    "where", ["graph/common/data/places.ttl", f"sources/{SOURCE}/source.ttl", "ontology/units.ttl"]
+)
+def test_a_turtle_file_not_utf8_in_a_comment_is_refused_too(project: Path, where: str) -> None:
+    """The parser skips a comment's bytes unread, so such a file built: every Turtle file is UTF-8 text,
+    as the tables and queries are, whatever part of it holds the byte."""
+    path = project / where
+    lines = path.read_bytes().count(b"\n")
+    with path.open("ab") as out:
+        out.write(b"\n# caf\xe9 au lait\n")
+    assert_fails_cleanly(
+        project, f"{where}:{lines + 2}:6: not UTF-8 text: byte e9 (invalid continuation byte)"
+    )
+
+
 @pytest.mark.parametrize("where", [f"graph/{SOURCE}/data/f.ttl", "ontology/f.ttl"])
 def test_a_fifo_named_like_a_turtle_file_is_refused_not_waited_on(project: Path, where: str) -> None:
     os.mkfifo(project / where)

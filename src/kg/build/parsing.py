@@ -29,9 +29,11 @@ def parse_turtle(path: Path) -> Graph:
 
 def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple]:
     """The triples of one Turtle file (its bytes `text` when they were read already), read by
-    Oxigraph's parser, with the lexical form of every XSD-typed literal checked; the first problem
-    raises an InputError naming the file and line."""
+    Oxigraph's parser, with the text checked UTF-8 and the lexical form of every XSD-typed literal
+    checked; the first problem raises an InputError naming the file and line."""
     text = read_input(path) if text is None else text
+    # UTF-8 throughout: the parser skips a comment's bytes unread, and places others at the file's start
+    utf8_text(path, text)
     try:
         for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
             term = triple.object
@@ -50,7 +52,6 @@ def checked_triples(path: Path, text: bytes | None = None) -> Iterator[ox.Triple
     except MemoryError as error:  # Oxigraph's parser holds one token at most in its buffer
         raise _too_long(path, text, error) from None
     except SyntaxError as error:
-        utf8_text(path, text)  # the parser places bytes that are not UTF-8 at the file's start
         line, column = (error.lineno, error.offset) if error.lineno else (None, None)
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(error.msg))
         raise InputError(path, line, column, f"Turtle syntax error: {message}") from None
