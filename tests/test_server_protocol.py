@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import http.client
 import io
+import json
 import re
 import time
 import urllib.error
@@ -342,6 +344,27 @@ def test_format_takes_a_media_type_the_refusal_offers(
     the short names (`csv`) were read."""
     reply = server.get(path, None, format=asked, **({"query": query} if query else {}))
     assert (reply.status, reply.content_type) == (200, asked), reply.body[:300]
+
+
+@pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate, gzip", "br"])
+def test_a_body_in_a_content_coding_is_refused_by_name(server, content_type: str, coding: str) -> None:
+    """A body sent `Content-Encoding: gzip` was read as if it were not: its compressed bytes as the
+    query (400, "not UTF-8") or as a form. The server reads no coding: 415, saying so (RFC 9110 15.5.16)."""
+    text = (
+        "ASK { ?s ?p ?o }" if content_type.endswith("query") else "query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
+    )
+    body = gzip.compress(text.encode())
+    headers = {"Content-Type": content_type, "Content-Encoding": coding}
+    reply = server.request("/sparql", data=body, headers=headers)
+    assert reply.status == 415, reply.body[:300]
+    said = json.loads(reply.body)["error"]["message"]
+    assert said == f"the request body is sent in the content coding {coding!r}; send it as it is (identity)"
+    assert reply.headers["accept-encoding"] == "identity"
+    identity = server.request(
+        "/sparql", data=text.encode(), headers={**headers, "Content-Encoding": "identity"}
+    )
+    assert identity.status == 200, identity.body[:300]
 
 
 def test_a_posted_form_s_format_is_read_as_the_url_s_is(server) -> None:

@@ -50,6 +50,7 @@ def create_app(config: ServerConfig) -> Flask:
     from .responses import (
         error_response,
         from_exception,
+        refuse_content_codings,
         refuse_long_headers,
         refuse_many_parameters,
         refuse_repeated_parameters,
@@ -97,6 +98,7 @@ def create_app(config: ServerConfig) -> Flask:
         return error_response(500, "the server failed to answer; the error is logged")
 
     app.before_request(refuse_long_headers)
+    app.before_request(refuse_content_codings)
     app.before_request(refuse_many_parameters)
     app.before_request(refuse_repeated_parameters)
     app.after_request(vary_by_accept)

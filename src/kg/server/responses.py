@@ -165,6 +165,19 @@ def refuse_long_headers() -> None:
             raise ServiceError(431, f"the {header} header is longer than {MAX_PARSED_HEADER} characters")
 
 
+def refuse_content_codings() -> Response | None:
+    """Before any request is read: a body in a content coding (`Content-Encoding: gzip` …) is refused
+    (415) unread, naming the one coding taken (RFC 9110, 15.5.16): the server decodes none, and read as
+    it came, a compressed body had been taken for the query or the form."""
+    coding = request.headers.get("Content-Encoding", "").strip()
+    if not coding or coding.lower() == "identity":
+        return None
+    said = f"the request body is sent in the content coding {coding[:100]!r}; send it as it is (identity)"
+    response = error_response(415, said)
+    response.headers["Accept-Encoding"] = "identity"
+    return response
+
+
 def vary_by_accept(response: Response) -> Response:
     """Every answer whose form was chosen by Accept (a page, a redirect, RDF) carries Vary: Accept."""
     if g.get("negotiated"):
