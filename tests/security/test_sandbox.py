@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -210,3 +211,26 @@ def test_a_fresh_worker_leaves_most_of_its_address_space_to_queries(built, held:
         assert set(limits.values()) == {1024 + copy}
     finally:
         pool.close()
+
+
+def test_what_a_worker_writes_as_it_dies_is_logged_as_one_line_a_minute(built, tmp_path) -> None:
+    """Oxigraph's allocator, failing past a worker's memory, writes two lines of its own on the worker's
+    stderr and aborts: written straight into the server's log, without a time, once per query. They
+    pass through the fork server's log now, each place once a minute, as every other line does."""
+    server = start_server(built.store_path, tmp_path, "--timeout", "120", "--worker-memory-mb", "700")
+    try:
+        values = " ".join(f"<urn:x:{i}>" for i in range(3000))
+        for order in ("?a ?b", "?b ?a", "DESC(?a) ?b"):  # three queries, none answered from the cache
+            hungry = (
+                f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }} ORDER BY {order}"
+            )
+            reply = server.post_form("/sparql", {"query": hungry})
+            assert reply.status == 503 and "memory" in reply.json()["error"]["message"]
+    finally:
+        server.stop()
+    lines = server.log.read_text(errors="replace").splitlines()
+    said = [line for line in lines if "memory allocation of" in line or "RUST_BACKTRACE" in line]
+    assert len(said) == 1, said
+    assert re.match(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d a query worker wrote: memory allocation of \d+ bytes", said[0]
+    )

@@ -291,7 +291,13 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
     each socket received, report its pid (with a pidfd) or why it could not fork, and report each
     worker's exit as it is reaped; return when the pool closes. Its workers die with it. With
     `holding`, the store at that path is first copied into memory for every worker to read."""
-    configure_logging(logging.WARNING)  # here and in every worker: what a client's query makes a library log
+    # Here and in every worker, what a client's query makes a library log, into the server's log as it
+    # was; what a worker writes on its stderr past the log (the two lines of Oxigraph's allocator as it
+    # aborts, past the worker's memory) comes back here through a pipe, and is logged as a record is:
+    # timed, one line, each place once a minute. It had gone into the log raw, once per such query.
+    configure_logging(logging.WARNING, os.fdopen(os.dup(2), "w", buffering=1))
+    written, writer = os.pipe()
+    os.set_blocking(written, False)
     no_core_files()  # inherited by every worker from its fork, before it runs anything
     guard.read("ASK {}", frozenset())  # rdflib's SPARQL grammar is built once, for every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which closes the pipes
@@ -310,10 +316,14 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(woken, selectors.EVENT_READ)
+    selector.register(written, selectors.EVENT_READ)
     server = os.getpid()
+    unended = b""  # the start of a line a worker has not ended yet
     while True:
         for key, _ in selector.select():
-            if key.fileobj is control:
+            if key.fileobj == written:
+                unended = _log_written(written, unended)
+            elif key.fileobj is control:
                 message, fds, _, _ = socket.recv_fds(control, 1, 1)
                 if not message:
                     return
@@ -324,7 +334,10 @@ def serve(fd: int, worker_main: Callable[[int], None], holding: str | None = Non
                     control.send(_REPORT.pack(b"e", 0, error.errno or 0))
                     continue
                 if pid == 0:
-                    _run_worker(worker_main, fds[0], server, (selector, woken, wake, control))
+                    os.dup2(writer, 2)
+                    _run_worker(
+                        worker_main, fds[0], server, (selector, (woken, wake, written, writer), control)
+                    )
                 os.close(fds[0])
                 _report_fork(control, pid)
             else:
@@ -378,7 +391,7 @@ def _run_worker(
     main: Callable[[int], None],
     fd: int,
     server: int,
-    inherited: tuple[selectors.BaseSelector, int, int, socket.socket],
+    inherited: tuple[selectors.BaseSelector, tuple[int, ...], socket.socket],
 ) -> None:
     """In a forked child: die with the fork server (so no worker outlives the one process that can
     reap it), let go of what the fork server holds, reset the signals it handles (SIGINT stays
@@ -387,11 +400,11 @@ def _run_worker(
     try:
         if not die_with(server):
             os._exit(1)  # the fork server died already
-        selector, woken, wake, control = inherited
+        selector, pipes, control = inherited
         selector.close()
         control.close()
-        os.close(woken)
-        os.close(wake)
+        for held_open in pipes:
+            os.close(held_open)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         main(fd)
@@ -400,6 +413,23 @@ def _run_worker(
         code = 1
     finally:
         os._exit(code)
+
+
+WRITTEN_LINE = 4096  # bytes of a line a worker writes past the log, at which it is logged cut
+
+
+def _log_written(fd: int, unended: bytes) -> bytes:
+    """Log each line the workers ended on their stderr (see `serve`), as one record each; return the
+    start of a line not ended yet."""
+    with suppress(BlockingIOError):
+        unended += os.read(fd, 1 << 16)
+    *lines, unended = unended.split(b"\n")
+    if len(unended) >= WRITTEN_LINE:
+        lines, unended = [*lines, unended], b""
+    for line in lines:
+        if line.strip():
+            log.warning("a query worker wrote: %s", line.decode("utf-8", "replace"))
+    return unended
 
 
 def _reap(control: socket.socket) -> None:

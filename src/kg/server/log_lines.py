@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from typing import TextIO
 
 ACCESS = "kg.access"  # one line per request, never left out
 QUIET = ("matplotlib", "PIL", "fontTools", "urllib3", "httpx", "httpcore", "waitress.queue")
@@ -88,11 +89,12 @@ class Seldom(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Requests and warnings on stderr, one line each, in the process that calls it and those it forks;
-    Python's warnings among them; the noisy libraries at WARNING. The query workers log from WARNING
-    (`level`): httpx, reaching a store behind, logs each request at INFO with its URL, password and all."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Requests and warnings on stderr (or `stream`), one line each, in the process that calls it and
+    those it forks; Python's warnings among them; the noisy libraries at WARNING. The query workers log
+    from WARNING (`level`): httpx, reaching a store behind, logs each request at INFO with its URL,
+    password and all."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(OneLine())
     handler.addFilter(Seldom())
     root = logging.getLogger()
