@@ -79,3 +79,50 @@ def test_a_bystander_is_answered_while_attackers_on_eight_addresses_saturate_the
     # The attack went on while the bystander asked: a query stopped at the time limit meanwhile.
     assert any(asking < at < asked for at in stopped_at), statuses
     assert set(statuses) <= {429, 503, 504}, statuses
+
+
+MANY = [f"127.0.1.{1 + i}" for i in range(16)]
+
+
+@pytest.fixture(scope="module")
+def contested(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The default workers, threads, queue wait and time limit (10 s), as the lock-out was found."""
+    yield from serving(built.store_path, tmp_path_factory.mktemp("contested"))
+
+
+def test_attackers_whose_queries_are_each_stopped_for_another_do_not_lock_a_bystander_out(contested) -> None:
+    """Sixteen addresses, each asking one long query at a time and asking again a second after each
+    refusal: no query ran long before another client's wait stopped it, so every attacker stayed light,
+    and their queries waiting for a worker held every thread costly work may hold, which a light
+    bystander could not pass. A bystander was answered 1 time in 21 over a minute. A query stopped for a
+    lighter client now counts as one run to the time limit: its client is heavy for a while."""
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def attack(source: str) -> None:
+        while not stop.is_set():
+            reply = contested.post_form("/sparql", {"query": tagged(CROSS)}, source=source)
+            statuses.append(reply.status)
+            if reply.status in (429, 503):
+                time.sleep(1.0)
+
+    threads = [threading.Thread(target=attack, args=(source,)) for source in MANY]
+    for thread in threads:
+        thread.start()
+    answered = []
+    try:
+        # Under way: early on the attackers have used too little for a wait to stop their queries (half a
+        # time limit more than the bystander), and a bystander may still be turned away.
+        time.sleep(40)
+        for _ in range(10):
+            reply = contested.get(
+                "/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER
+            )
+            answered.append(reply.status)
+            time.sleep(2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert answered.count(200) >= 8, answered  # 1 of 21, and 9 of 62 over 150 s, before
+    assert statuses.count(200) == 0, "no attacker's query ran to its end"

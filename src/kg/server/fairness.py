@@ -48,7 +48,9 @@ class Usage:
 
     Whether a client is heavy is read from its longest query, not its total:
     on a busy machine many cheap queries add up to seconds of wall time, while
-    a query run to the time limit is long however busy the machine is.
+    a query run to the time limit is long however busy the machine is. A query
+    stopped for a lighter client counts as one run to the time limit
+    (`count_as_long`).
     """
 
     def __init__(self, half_life: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -82,6 +84,17 @@ class Usage:
                 for key in lightest:
                     del self._charged[key]
                     self._first.pop(key, None)
+
+    def count_as_long(self, client: str | None, seconds: float) -> None:
+        """Count `client` as having run a query of `seconds` lately, its charge unchanged: a query stopped
+        for a lighter client never grew long, and clients on many addresses whose queries were each
+        stopped in turn stayed light, and held every thread a bystander could have had."""
+        if client is None:
+            return
+        with self._lock:
+            total, longest = self._now(client)
+            self._charged[client] = (total, max(longest, seconds), self._clock())
+            self._first.setdefault(client, self._clock())
 
     def known_for(self, client: str | None) -> float:
         """Seconds since `client` was first charged, of those remembered; 0 for one not remembered
@@ -197,15 +210,17 @@ class FairQueue(Generic[T]):
             return waiter.item
 
     def _rank(self, client: str | None) -> tuple[int, float]:
-        """Clients known to be light first, then clients not seen lately and what is made for every
-        visitor, then heavy ones (that ran a query longer than `heavy` lately); the least used first
-        within each."""
+        """Clients known to be light first (seen lately, and using at most `heavy` in all), then clients
+        not seen lately, those using more in shorter queries and what is made for every visitor, then
+        heavy ones (that ran a query longer than `heavy` lately); the least used first within each.
+        Only the first may stop a query: clients on many addresses stopping each other's used up the
+        spare workers a bystander's wait needed."""
         used = self.usage.of(client)
         if self.usage.longest(client) > self.heavy:
             return 2, used
         if (client or "").startswith(MADE_FOR_ALL):
             return 1, used  # never a known light client's rank: a making stops no visitor's query
-        return (0 if self.usage.known(client) else 1), used
+        return (0 if self.usage.known(client) and used <= self.heavy else 1), used
 
     def _dispatch(self) -> None:
         """Hand idle items to the lightest waiters (call with the lock held)."""

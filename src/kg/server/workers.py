@@ -380,10 +380,13 @@ class WorkerPool:
     def _rank(self, client: str | None) -> int:
         """Where `client` stands at the gate, as the workers' queue ranks it: 0 known to be light (no
         query of half a time limit lately, first charged more than KNOWN_AFTER ago: from before this
-        request), 1 not known, 2 heavy."""
+        request), 1 not known, or known but using half a time limit of the workers lately in shorter
+        queries, 2 heavy. Clients on many addresses whose queries were each stopped short for another
+        had ranked with a light bystander, and held every thread it could have had."""
         if self.usage.longest(client) >= self.timeout / 2:
             return 2
-        return 0 if self.usage.known_for(client) > KNOWN_AFTER else 1
+        light = self.usage.of(client) < self.timeout / 2
+        return 0 if light and self.usage.known_for(client) > KNOWN_AFTER else 1
 
     def _too_many(self, refused: TooMany) -> ServiceError:
         """A client's refusal for its share, as a 429 that says which limit it reached."""
@@ -450,7 +453,7 @@ class WorkerPool:
         mine, now = self.usage.of(client), time.monotonic()
         with self._running_lock:
             heavier = [
-                (started, worker)
+                (started, worker, owner)
                 for worker, (owner, started) in self._running.items()
                 if owner != client
                 and owner is not None
@@ -459,9 +462,10 @@ class WorkerPool:
             ]
             if not heavier:
                 return False
-            victim = min(heavier, key=lambda pair: pair[0])[1]
+            _, victim, owner = min(heavier, key=lambda running: running[0])
             victim.preempted = True
             victim.process.kill()
+        self.usage.count_as_long(owner, self.timeout)  # heavy for a while, at the gate and in the queue
         return True
 
     def _ask(self, worker: Worker, query: Query, seconds: float) -> Answer | Failure | None:
