@@ -92,13 +92,34 @@ def test_a_chart_is_kept_once_however_its_measure_is_spelled(app, client) -> Non
 
 
 def test_the_cache_keeps_to_its_budget() -> None:
-    cache = BudgetCache(2000)
-    for n in range(100):
+    cache = BudgetCache(64_000)
+    for n in range(500):
         cache.put(("answer", n), b"x" * 200, 200)
-        assert cache.used <= 2000
-    assert len(cache) == 2000 // (200 + key_size(("answer", 0)))
-    cache.put("too big", b"x" * 500, 500)
+        assert cache.used <= 64_000
+    assert len(cache) == 64_000 // (200 + key_size(("answer", 0)))
+    cache.put("too big", b"x" * 16_000, 16_000)  # past a quarter, with its key
     assert cache.get("too big") is None
+
+
+def test_large_answers_cannot_push_every_small_one_out_of_the_cache() -> None:
+    """Four answers of a quarter of the cache each (16 MB pages of 500 rows of 40 columns, asked from
+    six addresses) pushed out every page the home page and resource pages needed, which then needed
+    costly work again and were refused 503 while the six held the threads for it. Large answers
+    (over a 64th of the cache each) now share at most half of it, oldest out first."""
+    budget = 64_000
+    cache = BudgetCache(budget)
+    small = [("page", n) for n in range(40)]
+    for key in small:
+        cache.put(key, b"x" * 500, 500)
+    for n in range(20):
+        cache.put(("large answer", n), b"x" * 15_000, 15_000)
+        assert cache.used <= budget
+    assert all(cache.get(key) is not None for key in small), "a small page was pushed out"
+    kept = [n for n in range(20) if cache.get(("large answer", n)) is not None]
+    assert kept == [18, 19]  # the newest large ones, within half the budget
+    for n in range(200):  # small ones still take the whole budget when they need it
+        cache.put(("another page", n), b"x" * 500, 500)
+    assert cache.used <= budget and cache.get(("another page", 199)) is not None
 
 
 def test_the_cache_counts_what_its_keys_hold(app, client) -> None:

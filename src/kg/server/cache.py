@@ -12,14 +12,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+# A value over this share of the budget is large; large values together take at most half of it.
+LARGE_SHARE = 64
+
 
 class BudgetCache:
-    """Values with their sizes in bytes; the total never exceeds `budget`, and no value may take over
-    a quarter of it."""
+    """Values with their sizes in bytes; the total never exceeds `budget`, no value may take over a
+    quarter of it, and large values (over a LARGE_SHARE-th each) at most half of it together: four
+    answers of 16 MB in a cache of 64 MB had pushed out every small page the home page and the
+    resource pages need, which then needed costly work again while those who asked for the large
+    ones held the threads for it."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.used = 0
+        self.large_used = 0
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -50,9 +57,22 @@ class BudgetCache:
                 return
             self._entries[key] = (value, size)
             self.used += size
+            if self._large(size):
+                self.large_used += size
+                while self.large_used > self.budget // 2:  # the least recently used large ones out
+                    self._drop(next(old for old, (_, used) in self._entries.items() if self._large(used)))
             while self.used > self.budget:
-                _, (_, old_size) = self._entries.popitem(last=False)
-                self.used -= old_size
+                self._drop(next(iter(self._entries)))
+
+    def _large(self, size: int) -> bool:
+        return size > self.budget // LARGE_SHARE
+
+    def _drop(self, key: Hashable) -> None:
+        """Take `key`'s entry out (call with the lock held)."""
+        _, size = self._entries.pop(key)
+        self.used -= size
+        if self._large(size):
+            self.large_used -= size
 
     def get_or_make(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """The bytes under `key`, made (outside the lock) and kept if they fit."""
