@@ -11,13 +11,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, SH
 
+from kg.build.validation import exact_turtle
 from kg.cli import main
 
 SH_VALUE = ox.NamedNode("http://www.w3.org/ns/shacl#value")
 CHANGES = Path("graph/000_1bdfefaeb44abb70/data/changes.ttl")
 STATED = 'kg:percentChange "37"^^xsd:decimal'
 XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_DECIMAL = URIRef(XSD + "decimal")
 
 
 def as_the_store_holds(literal: str) -> ox.Literal:
@@ -100,3 +105,24 @@ def test_a_computed_value_is_reported_as_the_data_holds_it(
     )
     assert result.exit_code == 1, result.output
     assert values_in(result.output) == [ox.Literal("37", datatype=ox.NamedNode(XSD + "decimal"))]
+
+
+def test_a_report_reads_back_the_same_with_rdflib_and_oxigraph() -> None:
+    """Oxigraph writes a prefixed name that ends in a dot escaped (`document:x\\.`), valid Turtle that
+    rdflib cannot read: such a name's prefix is left out, and the name written whole."""
+    report, result = BNode(), BNode()
+    graph = Graph()
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.result, result))
+    for name in ("x.", "a(b)", "plain", "x-y", "1abc", ""):
+        graph.add((result, SH.focusNode, URIRef(f"https://w3id.org/opioid-kg/id/document/{name}")))
+    graph.add((result, SH.focusNode, URIRef("https://w3id.org/opioid-kg/id/country/MX")))
+    graph.add((result, SH.value, Literal("37", datatype=XSD_DECIMAL, normalize=False)))
+    turtle = exact_turtle(graph)
+    assert "country:MX" in turtle, "a prefix whose names need no escape is kept"
+    assert isomorphic(Graph().parse(data=turtle, format="turtle"), graph)
+    written = {
+        (str(t.subject), str(t.predicate), str(t.object))
+        for t in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    }
+    assert len(written) == len(graph)

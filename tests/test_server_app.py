@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import random
 import re
 import subprocess
 import sys
@@ -120,6 +121,22 @@ def test_large_answers_cannot_push_every_small_one_out_of_the_cache() -> None:
     for n in range(200):  # small ones still take the whole budget when they need it
         cache.put(("another page", n), b"x" * 500, 500)
     assert cache.used <= budget and cache.get(("another page", 199)) is not None
+
+
+def test_the_cache_counts_every_entry_whatever_comes_and_goes() -> None:
+    budget, chance = 64_000, random.Random(7)
+    cache, sizes = BudgetCache(budget), {}
+    for n in range(5_000):
+        key = ("entry", chance.randrange(400))
+        if chance.random() < 0.3:
+            cache.get(key)
+            continue
+        sizes.setdefault(key, chance.choice([100, 600, 2_000, 9_000, 15_000]))
+        cache.put(key, b"", sizes[key])
+        held = {kept: sizes[kept] + key_size(kept) for kept in cache.keys()}
+        assert cache.used == sum(held.values()) <= budget
+        large = sum(size for size in held.values() if size > budget // 64)
+        assert cache.large_used == large <= budget // 2, n
 
 
 def test_the_cache_counts_what_its_keys_hold(app, client) -> None:

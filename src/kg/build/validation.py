@@ -133,10 +133,18 @@ def exact_turtle(graph: Graph) -> str:
         if isinstance(term, ox.NamedNode | ox.Literal)
     }
     namespaces = {iri[: max(iri.rfind("/"), iri.rfind("#")) + 1] for iri in iris}
-    used = {prefix: namespace for prefix, namespace in PREFIXES.items() if namespace in namespaces}
+    # A name a prefix would have to escape (`document:x\.`, valid Turtle) is one rdflib cannot read
+    # back: such a prefix is left out, and its names written whole.
+    used = {
+        prefix: namespace
+        for prefix, namespace in PREFIXES.items()
+        if namespace in namespaces
+        and all(_PLAIN_NAME.fullmatch(iri[len(namespace) :]) for iri in iris if iri.startswith(namespace))
+    }
     return (ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used) or b"").decode("utf-8")
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")  # a local name no prefix escapes
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _REPORT = ox.NamedNode(str(SH.ValidationReport))
 

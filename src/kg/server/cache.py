@@ -28,6 +28,7 @@ class BudgetCache:
         self.used = 0
         self.large_used = 0
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._large: OrderedDict[Hashable, None] = OrderedDict()  # the large ones' keys, in the same order
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -43,6 +44,8 @@ class BudgetCache:
             if entry is None:
                 return None
             self._entries.move_to_end(key)
+            if key in self._large:
+                self._large.move_to_end(key)
             return entry[0]
 
     def put(self, key: Hashable, value: Any, size: int) -> None:
@@ -57,21 +60,20 @@ class BudgetCache:
                 return
             self._entries[key] = (value, size)
             self.used += size
-            if self._large(size):
+            if size > self.budget // LARGE_SHARE:
+                self._large[key] = None
                 self.large_used += size
                 while self.large_used > self.budget // 2:  # the least recently used large ones out
-                    self._drop(next(old for old, (_, used) in self._entries.items() if self._large(used)))
+                    self._drop(next(iter(self._large)))
             while self.used > self.budget:
                 self._drop(next(iter(self._entries)))
-
-    def _large(self, size: int) -> bool:
-        return size > self.budget // LARGE_SHARE
 
     def _drop(self, key: Hashable) -> None:
         """Take `key`'s entry out (call with the lock held)."""
         _, size = self._entries.pop(key)
         self.used -= size
-        if self._large(size):
+        if key in self._large:
+            del self._large[key]
             self.large_used -= size
 
     def get_or_make(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
