@@ -3,6 +3,7 @@ and `kg build --source ID` builds one source beside the project's build, never o
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -1108,3 +1109,21 @@ def test_a_fact_two_sources_state_is_credited_to_its_agency_by_each(
         ID + "production-site/mexico-fentanyl-labs",
         ID + "organization/dea",
     ) in said
+
+
+def test_a_place_refused_is_wrong_input_and_a_build_under_way_a_failure(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A `--dist` naming a folder of other files was refused with status 1, a failed build's, where the
+    README gives 2 for a wrong option; a build refused while another writes has failed for now (1)."""
+    foreign = tmp_path / "web-root"
+    foreign.mkdir()
+    (foreign / "index.html").write_text("<p>theirs</p>", "utf-8")
+    result = CliRunner().invoke(main, ["--project", str(project_copy), "build", "--dist", str(foreign)])
+    assert (result.exit_code, "is not a build's output" in result.output) == (2, True), result.output
+    home = project_copy / ".kg" / "generations"
+    home.mkdir(parents=True)
+    with (home / ".lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a build under way holds it
+        result = CliRunner().invoke(main, ["--project", str(project_copy), "build"])
+    assert result.exit_code == 1 and "another kg build is writing into" in result.output, result.output

@@ -119,7 +119,10 @@ def _built(
             raise
         unchanged = f"build failed; dist/ and the store are unchanged: {error}"
         raise BuildFailed(unchanged, exit_code=error.exit_code) from None  # a signal's status, if one
-    except (GenerationError, ParsingFailed, SerializationFailed) as error:
+    except GenerationError as error:  # a place refused is wrong input (2); a build under way, a failure
+        unchanged = f"build failed; dist/ and the store are unchanged: {error}"
+        raise BuildFailed(unchanged, exit_code=error.exit_code) from None
+    except (ParsingFailed, SerializationFailed) as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
 
 

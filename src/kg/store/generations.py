@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import KgError
+from kg.errors import EXIT_FAILED, KgError
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,8 @@ class Generations:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise GenerationError(f"another kg build is writing into {self.home}") from None
+                said = f"another kg build is writing into {self.home}"
+                raise GenerationError(said, exit_code=EXIT_FAILED) from None  # not the input's fault
             lock.seek(0)
             lock.truncate()
             lock.write(self.store_link.name)  # the one store these generations serve (`check_place`)
