@@ -133,10 +133,10 @@ def xml_text(text: str) -> str:
 def capped_integer(lexical: str, cap: int) -> int:
     """The value of `lexical`, an xsd:integer's form, brought within ±`cap`: Python reads no number of
     more than 4,300 digits (a ValueError), and a comparison with a bound within `cap` needs no more."""
-    sign, digits = ("-" if lexical.startswith("-") else ""), lexical.lstrip("+-").lstrip("0") or "0"
-    if len(digits) > len(str(cap)):
-        return -cap if sign else cap
-    return max(-cap, min(cap, int(sign + digits)))  # leading zeros count towards Python's limit too
+    canonical = canonical_integer(lexical)  # leading zeros count towards Python's limit too
+    if len(canonical.lstrip("-")) > len(str(cap)):
+        return -cap if canonical.startswith("-") else cap
+    return max(-cap, min(cap, int(canonical)))
 
 
 def canonical_integer(lexical: str) -> str:

@@ -114,16 +114,12 @@ def _built(
         ) from None
     except BuildFailed as error:
         raise BuildFailed(f"build failed; dist/ and the store are unchanged.\n{error}") from None
-    except Unwritten as error:
-        if error.published:
+    except (Unwritten, GenerationError, ParsingFailed, SerializationFailed) as error:
+        if isinstance(error, Unwritten) and error.published:
             raise
-        unchanged = f"build failed; dist/ and the store are unchanged: {error}"
-        raise BuildFailed(unchanged, exit_code=error.exit_code) from None  # a signal's status, if one
-    except GenerationError as error:  # a place refused is wrong input (2); a build under way, a failure
+        # each keeps its status: a signal's, a place refused (2), a build under way or a failure (1)
         unchanged = f"build failed; dist/ and the store are unchanged: {error}"
         raise BuildFailed(unchanged, exit_code=error.exit_code) from None
-    except (ParsingFailed, SerializationFailed) as error:
-        raise BuildFailed(f"build failed; dist/ and the store are unchanged: {error}") from None
 
 
 def _source_named(value: str) -> str:

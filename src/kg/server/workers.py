@@ -383,9 +383,10 @@ class WorkerPool:
         request), 1 not known, or known but using half a time limit of the workers lately in shorter
         queries, 2 heavy. Clients on many addresses whose queries were each stopped short for another
         had ranked with a light bystander, and held every thread it could have had."""
-        if self.usage.longest(client) >= self.timeout / 2:
+        heavy = self._idle.heavy  # half a time limit, as the queue reads it
+        if self.usage.longest(client) >= heavy:
             return 2
-        light = self.usage.of(client) < self.timeout / 2
+        light = self.usage.of(client) < heavy
         return 0 if light and self.usage.known_for(client) > KNOWN_AFTER else 1
 
     def _too_many(self, refused: TooMany) -> ServiceError:
