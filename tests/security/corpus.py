@@ -208,6 +208,11 @@ TRICKS = {
         "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
         "SELECT * WHERE { FILTER(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
     ),
+    # The same after the IRI of a function a FILTER calls.
+    "less-than-called-function-comment-balanced": (
+        "PREFIX : <http://h:>\nSELECT * WHERE { FILTER <http://www.w3.org/2001/XMLSchema#boolean>(1<2)"
+        "_:b:1SERVICE#>\n<{url}sparql> { } }"
+    ),
     # A first such IRI holding a bracket, which the guard's count of brackets then misses.
     "less-than-bracket-hides-depth-balanced": (
         "PREFIX : <http://h:>\nSELECT * WHERE { FILTER(1<2&&(1>0)&&1<2)_:b:1SERVICE#>\n<{url}sparql> { } }"

@@ -131,11 +131,42 @@ def test_names_sparql_reads_whole_are_admitted() -> None:
         text = f"SELECT * WHERE {{ {pattern} }}"
         ox.Store().query(text)
         assert admitted(text) == text, pattern
+    # and where `<` is never less-than: in a group pattern inside an expression, a collection, a path
+    for pattern in [
+        f"?s ?p ?o FILTER(EXISTS {{ ?s {rdf} <urn:a#b> }})",
+        f"BIND(IF(EXISTS {{ ?s {rdf} ?o }}, 1, 0) AS ?y)",
+        f"?s <urn:p> ({rdf} <urn:a#b>) FILTER NOT EXISTS {{ ?s ?p ({rdf} <urn:a#b>) }}",
+        f"?s ({rdf}|<urn:a#b>)/<urn:c#d> ?o",
+        f"{{ SELECT ?s WHERE {{ ?s ?p ?o }} GROUP BY ?s HAVING(COUNT(?o) > 0 && EXISTS {{ ?s {rdf} ?t }}) }}",
+    ]:
+        text = f"SELECT * WHERE {{ {pattern} }}"
+        ox.Store().query(text)
+        assert admitted(text) == text, pattern
     # operators glued to names and numbers part them: a decimal is no dot group of the name before it
     for pattern in ["?s e:p ?x FILTER(?s=e:a||?x>1.5||?x<2.5)", "?s e:v1.0/e:v2.0 ?o"]:
         text = f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ {pattern} }}"
         ox.Store().query(text)
         assert admitted(text) == text, pattern
+
+
+def test_an_iri_that_may_be_read_as_less_than_is_refused_in_every_expression() -> None:
+    """Where `<` after a value is less-than to the parsers, an IRI holding `#` there is refused: in a
+    FILTER, a BIND, a projection, a function a FILTER calls by its IRI or name, a sub-SELECT's HAVING
+    or ORDER BY, and an expression around or inside an EXISTS group."""
+    for pattern in [
+        "?s ?p ?o FILTER <urn:f>(?o<urn:a#b>)",
+        "?s ?p ?o FILTER e:f(?o<urn:a#b>)",
+        "?s ?p ?o FILTER regex(?o<urn:a#b>)",
+        "?s ?p ?o BIND(?o<urn:a#b> AS ?x)",
+        "{ SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s (?s<urn:a#b>) }",
+        "{ SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?s HAVING(?s<urn:a#b>) }",
+        "?s ?p ?o FILTER(EXISTS { ?s ?p ?o FILTER(?o<urn:a#b>) })",
+        "?s ?p ?o FILTER(EXISTS { ?s ?p (?o) } && ?o<urn:a#b>)",
+    ]:
+        refusal = refused(f"PREFIX e: <urn:e:>\nSELECT * WHERE {{ {pattern} }}")
+        assert refusal is not None and "may be read as less-than" in refusal.message, pattern
+    refusal = refused("SELECT (?o<urn:a#b> AS ?x) WHERE { ?s ?p ?o }")
+    assert refusal is not None and "may be read as less-than" in refusal.message
 
 
 def test_a_dataset_clause_names_a_graph_by_its_whole_iri_or_a_prefixed_name_of_one() -> None:

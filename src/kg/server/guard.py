@@ -184,25 +184,30 @@ def _quotes_alike(string: str) -> str:
 
 def _less_than_kept_apart(text: str, found: list[Token]) -> None:
     """Refuse an IRI holding `#`, a quote or a bracket written where `<` could be less-than: after a
-    value, inside brackets (every SPARQL expression stands in brackets), outside a VALUES block. A
-    tokenizer reads `<…>` as an IRI wherever it can; a parser reads less-than there, and then what
-    follows as code up to a `#` it takes for a comment, or a quote it takes for a string, so
-    `FILTER(1<2)_:b:1SERVICE#>` hid a name from every check; a bracket in it would put this count of
-    brackets behind the parsers'. An IRI that holds none of these ends where the parsers' reading
-    resumes, at the same depth."""
-    depth, values, previous = 0, "", None
+    value, in an expression, outside a VALUES block. A tokenizer reads `<…>` as an IRI wherever it
+    can; a parser reads less-than there, and then what follows as code up to a `#` it takes for a
+    comment, or a quote it takes for a string, so `FILTER(1<2)_:b:1SERVICE#>` hid a name from every
+    check; a bracket in it would put this reading of brackets behind the parsers'. An IRI that holds
+    none of these ends where the parsers' reading resumes, in the same bracket. In a group pattern
+    (`EXISTS { … }` inside a FILTER too) and in a collection or a path, `<` is never less-than, so an
+    IRI holding `#` is read whole there by every parser."""
+    frames = [_QUERY]  # what each open bracket holds, innermost last
+    values, previous, before = "", None, None
     for token in found:
-        if token.kind == "word" and token.text.upper() == "VALUES":
+        word = keyword(token)
+        if word == "VALUES":
             values = "coming"
         elif token.text == "{" and values == "coming":
             values = "inside"
         elif token.text == "}" and values == "inside":
             values = ""
-        elif token.text in ("(", ")") and token.kind == "punct":
-            depth = depth + 1 if token.text == "(" else max(0, depth - 1)
+        if token.kind == "punct" and token.text in "{}()":
+            _bracket(frames, token.text, previous, before)
+        elif word == "SELECT" and frames[-1] == _GROUP and previous is not None and previous.text == "{":
+            frames[-1] = _SUBQUERY  # a sub-SELECT fills its group: its clauses are a query's
         elif (
             token.kind == "iri"
-            and depth > 0
+            and frames[-1] == _EXPRESSION
             and values != "inside"
             and previous is not None
             and _is_value(previous)
@@ -214,7 +219,39 @@ def _less_than_kept_apart(text: str, found: list[Token]) -> None:
                 text,
                 token.start,
             )
-        previous = token
+        previous, before = token, previous
+
+
+# What a bracket holds: a query's clauses (outside every group, or a sub-SELECT's), a group pattern, an
+# expression, or a collection or a path (terms only, no operator).
+_QUERY, _SUBQUERY, _GROUP = "query", "sub-query", "group"
+_EXPRESSION, _COLLECTION = "expression", "collection"
+
+
+def _bracket(frames: list[str], bracket: str, previous: Token | None, before: Token | None) -> None:
+    """Open or close a bracket in `frames`. In a query's clauses every `(` opens an expression (or a
+    list of variables); in a group pattern only one after a word (FILTER, BIND, a function's name) or
+    after the IRI of a function a FILTER calls, every other one a collection or a path; in an
+    expression every one an expression. Where unsure, an expression: it only refuses more."""
+    if bracket == "{":
+        frames.append(_GROUP)
+    elif bracket == "}":
+        while len(frames) > 1 and frames.pop() not in (_GROUP, _SUBQUERY):
+            pass
+    elif bracket == ")":
+        if frames[-1] in (_EXPRESSION, _COLLECTION):
+            frames.pop()
+    elif frames[-1] in (_GROUP, _COLLECTION) and not _calls(previous, before):
+        frames.append(_COLLECTION)
+    else:
+        frames.append(_EXPRESSION)
+
+
+def _calls(previous: Token | None, before: Token | None) -> bool:
+    """Whether a `(` in a group pattern after `previous` (and `before` it) opens an expression."""
+    if previous is None or previous.kind == "word":
+        return True
+    return previous.kind in ("iri", "pname") and before is not None and keyword(before) == "FILTER"
 
 
 def _is_value(token: Token) -> bool:
