@@ -73,14 +73,14 @@ class RunningServer:
         *,
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
+        params: dict[str, str | list[str]] | None = None,
         timeout: float = 30,
         source: str = "127.0.0.1",
         follow: bool = True,
     ) -> Reply:
         """One request from the loopback address `source` (127.0.0.x: distinct clients to the server);
         with `follow` False a redirect is the reply, as a client that looks at it sees it."""
-        target = path + ("?" + urllib.parse.urlencode(params) if params else "")
+        target = path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
         parsed = urllib.parse.urlsplit(self.base)
         for _ in range(5):
             connection = http.client.HTTPConnection(
@@ -102,7 +102,10 @@ class RunningServer:
                 data = None
         return reply
 
-    def get(self, path: str, accept: str | None = None, source: str = "127.0.0.1", **params: str) -> Reply:
+    def get(
+        self, path: str, accept: str | None = None, source: str = "127.0.0.1", **params: str | list[str]
+    ) -> Reply:
+        """A GET with `params` in its URL, a parameter given as a list once for each of its values."""
         return self.request(
             path, headers={"Accept": accept} if accept else {}, params=params or None, source=source
         )

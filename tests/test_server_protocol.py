@@ -237,6 +237,39 @@ def test_default_and_named_graph_parameters(server, store) -> None:
     assert reply.status == 200 and reply.text.split()[1] == "true", reply.text
 
 
+def test_the_request_s_dataset_replaces_the_query_s(server, store) -> None:
+    """SPARQL 1.1 Protocol §2.1.4: where the request and the query both name a dataset, the request's is
+    the one read (it was refused with 400, and the W3C test `query_multiple_dataset` failed). A graph
+    named twice is read once: it had been counted twice."""
+    per_graph = triples_per_graph(store)
+    provenance = DATA_GRAPH.replace("/data", "/provenance")
+    count = "SELECT (COUNT(*) AS ?n) FROM <{}> WHERE {{ ?s ?p ?o }}"
+    reply = server.get(
+        "/sparql", "text/csv", query=count.format(provenance), **{"default-graph-uri": DATA_GRAPH}
+    )
+    assert reply.status == 200 and int(reply.text.split()[1]) == per_graph[DATA_GRAPH], reply.text
+    graphs = "SELECT DISTINCT ?g FROM NAMED <{}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    reply = server.get(
+        "/sparql", "text/csv", query=graphs.format(provenance), **{"named-graph-uri": DATA_GRAPH}
+    )
+    assert reply.status == 200 and reply.text.split()[1:] == [DATA_GRAPH], reply.text
+    # only named graphs in the request: the query's FROM goes with the rest of its dataset
+    reply = server.get(
+        "/sparql", "text/csv", query=count.format(provenance), **{"named-graph-uri": DATA_GRAPH}
+    )
+    assert reply.status == 200 and int(reply.text.split()[1]) == 0, reply.text
+    twice = server.get(
+        "/sparql", "text/csv", query=count.format(DATA_GRAPH).replace("FROM", f"FROM <{DATA_GRAPH}> FROM", 1)
+    )
+    assert twice.status == 200 and int(twice.text.split()[1]) == per_graph[DATA_GRAPH], twice.text
+    plain = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    twice = server.get("/sparql", "text/csv", query=plain, **{"default-graph-uri": [DATA_GRAPH, DATA_GRAPH]})
+    assert twice.status == 200 and int(twice.text.split()[1]) == per_graph[DATA_GRAPH], twice.text
+    named = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    twice = server.get("/sparql", "text/csv", query=named, **{"named-graph-uri": [DATA_GRAPH, DATA_GRAPH]})
+    assert twice.status == 200 and twice.text.split()[1:] == [f"{DATA_GRAPH},{per_graph[DATA_GRAPH]}"]
+
+
 def test_a_post_without_a_content_type_is_read_whole_as_a_form(server, store) -> None:
     """Its body is read as a form for the query; the graph parameters and an update in it were not
     read, so the union was answered for `default-graph-uri=<data>`, and for a graph outside the dataset

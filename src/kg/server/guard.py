@@ -428,8 +428,8 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
     except Exception as error:  # noqa: BLE001 - e.g. an undeclared prefix
         raise Refused(f"the query cannot be read: {_first_line(error)}") from None
     clauses = query["datasetClause"] if "datasetClause" in query else None  # CompValue.get returns the key
-    default = tuple(str(c["default"]) for c in clauses or [] if "default" in c)
-    named = tuple(str(c["named"]) for c in clauses or [] if "default" not in c)
+    default = tuple(dict.fromkeys(str(c["default"]) for c in clauses or [] if "default" in c))
+    named = tuple(dict.fromkeys(str(c["named"]) for c in clauses or [] if "default" not in c))
     for iri in default + named:
         if iri not in graphs:
             raise Refused(
@@ -573,6 +573,22 @@ def _nodes(root: object) -> Iterator[object]:
             pending.extend(node.values())
         elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
             pending.extend(node)  # type: ignore[arg-type]  # ParseResults is iterable
+
+
+def without_dataset(text: str) -> str:
+    """The query without its FROM and FROM NAMED clauses, for a request whose own dataset replaces them
+    (SPARQL 1.1 Protocol §2.1.4). FROM is a keyword nowhere else, so each one starts a clause: the
+    keyword, NAMED, and the graph's IRI or prefixed name. The result is read again like any text."""
+    found = tokens(text)
+    kept, at = [], 0
+    for index, token in enumerate(found):
+        if keyword(token) != "FROM":
+            continue
+        graph = index + 2 if index + 1 < len(found) and keyword(found[index + 1]) == "NAMED" else index + 1
+        if graph < len(found) and found[graph].kind in ("iri", "pname"):
+            kept.append(text[at : token.start])
+            at = found[graph].end
+    return "".join(kept) + text[at:]
 
 
 def with_dataset(text: str, default: list[str], named: list[str]) -> str:

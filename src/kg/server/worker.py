@@ -139,12 +139,14 @@ def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
     """A client's text as it may run, and the dataset it reads: None for the union of the named graphs.
 
     The text is made canonical (`guard.canonical`), so that the engine reads the tokens the guard
-    read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into
-    the text as FROM clauses, and the result is read again. A dataset the text names is given to the
-    store as the graphs the guard read, which replace whatever the store makes of the text's clauses:
+    read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into the text as FROM
+    clauses, in place of any the text has, and the result is read again. A dataset the text names is
+    given to the store as the graphs the guard read, which replace whatever the store makes of the
+    text's clauses:
     stores resolve a relative `FROM <private//../data>` against a BASE otherwise than rdflib does.
     """
-    graphs, default, named = client.graphs, client.default, client.named
+    graphs = client.graphs
+    default, named = tuple(dict.fromkeys(client.default)), tuple(dict.fromkeys(client.named))  # a set each
     sent, text = text, guard.canonical(text)
     try:
         reading = guard.read(text, graphs, client.predicates)
@@ -154,8 +156,8 @@ def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
         for iri in default + named:
             if iri not in graphs:
                 raise guard.Refused(f"graph <{iri}> is not in this dataset")
-        if reading.dataset:
-            raise guard.Refused("name the dataset either in the query (FROM) or in the request, not both")
+        if reading.dataset:  # the request's dataset replaces the query's (SPARQL 1.1 Protocol §2.1.4)
+            text = guard.without_dataset(text)
         text = guard.with_dataset(text, list(default), list(named))
         reading = guard.read(text, graphs, client.predicates)
         if (reading.default, reading.named) != (default, named):
