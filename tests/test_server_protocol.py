@@ -292,6 +292,30 @@ def test_a_post_without_a_content_type_is_read_whole_as_a_form(server, store) ->
     assert post({"update": "CLEAR ALL"})[0] == 403
 
 
+def test_an_error_keeps_the_headers_http_gives_it(server) -> None:
+    """RFC 9110: a 405 names the methods the resource allows (§15.5.6), a 416 the length of what
+    a range was asked of (§15.5.17). The errors written in the server's shape had dropped both."""
+    port = int(server.base.rsplit(":", 1)[1])
+
+    def ask(method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request(method, path, headers=headers)
+            reply = connection.getresponse()
+            reply.read()
+            return reply.status, {name.lower(): value for name, value in reply.getheaders()}
+        finally:
+            connection.close()
+
+    for path in ("/sparql", "/id/country/MX", "/"):
+        status, headers = ask("PUT", path, {"Accept": "application/json"})
+        assert status == 405 and "GET" in headers.get("allow", ""), (path, headers)
+    size = int(ask("HEAD", "/data", {})[1]["content-length"])
+    status, headers = ask("GET", "/data", {"Range": f"bytes={size + 10}-"})
+    assert status == 416 and headers.get("content-range") == f"bytes */{size}", headers
+    assert headers["content-type"].startswith("application/json")
+
+
 def test_unacceptable_formats_get_406(server) -> None:
     assert server.get("/sparql", "text/turtle", query=COUNTRIES).status == 406
     assert server.get("/sparql", "application/sparql-results+json", query=CONSTRUCT).status == 406

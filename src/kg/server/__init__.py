@@ -90,7 +90,13 @@ def create_app(config: ServerConfig) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        return error_response(error.code or 500, error.description or error.name)
+        """The error in the server's shape, with the headers HTTP gives it (a 405's `Allow`, a 416's
+        `Content-Range`)."""
+        response = error_response(error.code or 500, error.description or error.name)
+        for name, value in error.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
