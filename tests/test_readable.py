@@ -25,6 +25,7 @@ from kg.search.resolve import Lookups, Unresolved, resolve_iri
 from kg.store.queryfiles import binding_terms
 
 ID = "https://w3id.org/opioid-kg/id/"
+HTML = {"Accept": "text/html"}
 
 
 def test_a_month_reads_as_a_month() -> None:
@@ -416,10 +417,29 @@ def test_a_quote_says_where_it_stands_in_the_report_s_text(store, source_text: s
         assert clean_quote(source_text[e.start : e.end]) == e.quote
 
 
-def test_an_answer_page_shows_each_quote_s_characters(client) -> None:
+def test_an_answer_page_shows_each_quote_s_report_and_characters(client) -> None:
+    """Which report a quote is from was written only into the citation button's attribute: in a library
+    of reports, the page did not say which one says it."""
     page = client.get("/queries/poppy-cultivation-change?run=1").get_data(as_text=True)
     # excerpt:cultivation-2017: "According to the U.S. Office of National Drug Control Policy (ONDCP) …"
-    assert '<small class="position">(characters 1,556–1,749)</small>' in page
+    title = (
+        "Transnational Crime Issues: Heroin Production, Fentanyl Trafficking, and U.S.-Mexico Security"
+        " Cooperation (9 August 2018)"
+    )
+    said = f'in <cite class="report">{title}</cite>, <small class="position">characters 1,556–1,749</small>'
+    assert said in page
+    boxes = page.count('<p class="who">')
+    assert boxes and page.count('<cite class="report">') == boxes
+
+
+def test_a_resource_page_and_an_excerpt_s_page_show_each_quote_s_characters(client) -> None:
+    """Only the answers' pages gave them: a fact's page and an excerpt's own page left them a link away."""
+    excerpt = client.get("/id/excerpt/cultivation-2017", headers=HTML).get_data(as_text=True)
+    assert '<small class="position">characters 1,556–1,749</small>' in excerpt
+    observation = client.get("/id/observation/mx-poppy-cultivation-2017", headers=HTML).get_data(as_text=True)
+    quotes = observation.count("<blockquote>")
+    assert quotes and observation.count('<small class="position">characters ') == quotes
+    assert '<small class="position">characters 1,556–1,749</small>' in observation
 
 
 def test_the_terminal_names_where_each_quote_stands_in_its_line(built, source_text: str) -> None:

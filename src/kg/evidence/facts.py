@@ -58,11 +58,13 @@ class Evidence:
             return f"{self.agency_label}, cited by the report"
         return "The report"
 
+    def report(self) -> str:
+        """The report the quote is from, as a reader names it: its title and date."""
+        return f"{self.title} ({readable_date(self.date)})" if self.date else self.title
+
     def characters(self) -> str:
         """Where the quote stands in the report's text, as its position selector gives it."""
-        if self.start is None or self.end is None:
-            return ""
-        return f"characters {self.start:,}–{self.end:,}"
+        return characters(self.start, self.end)
 
     def citation(self, url: str) -> str:
         """Quote, who says it, report title, date and URL: what an analyst pastes into a memo. Who says
@@ -70,7 +72,7 @@ class Evidence:
         said = ""
         if self.agency_label:
             said = f"{self.agency_label}, " if self.by_author else f"{self.agency_label}, cited in "
-        return f"“{self.quote}” — {said}{self.title} ({readable_date(self.date)}). {url}"
+        return f"“{self.quote}” — {said}{self.report()}. {url}"
 
     def as_json(self, base_url: str = "") -> dict[str, object]:
         return {
@@ -88,6 +90,21 @@ class Evidence:
             "context": base_url + self.context_path(),
             "citation": self.citation(base_url + self.context_path()),
         }
+
+
+def offset(lexical: str | None) -> int | None:
+    """A position selector's offset, or None where it is none a text could have: a store behind a URL
+    may hold any literal there."""
+    if lexical is None or not (lexical.isascii() and lexical.isdigit()) or len(lexical) > 18:
+        return None
+    return int(lexical)
+
+
+def characters(start: int | None, end: int | None) -> str:
+    """Where a quote stands in its report's text, in words ("" where its position is not known)."""
+    if start is None or end is None:
+        return ""
+    return f"characters {start:,}–{end:,}"
 
 
 def readable_date(iso: str) -> str:
@@ -117,8 +134,8 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 fact=row["fact"],
                 excerpt=row["excerpt"],
                 quote=clean_quote(row.get("exact", "")),
-                start=int(row["start"]) if "start" in row else None,
-                end=int(row["end"]) if "end" in row else None,
+                start=offset(row.get("start")),
+                end=offset(row.get("end")),
                 document=row["document"],
                 file=row.get("file"),
                 title=row.get("title", row["document"]),

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from kg.evidence.facts import characters, offset
 from kg.evidence.quotes import clean_quote
 from kg.namespaces import PREFIXES
 from kg.query.internal import standalone, typed
@@ -91,7 +92,11 @@ def resource(rest: str) -> Response:
     links_by_property = state.select(*typed("resource-links-by-property", o=iri)) if more else []
     support = state.select(*typed("resource-evidence", s=iri))
     own = [
-        {"exact": clean_quote(row["exact"].value), "source": row["source"].value}
+        {
+            "exact": clean_quote(row["exact"].value),
+            "source": row["source"].value,
+            "characters": _characters(row),
+        }
         for row in state.select(*typed("resource-own-quote", s=iri))
     ]
     properties: dict[str, list[tuple[Term, str]]] = defaultdict(list)
@@ -110,6 +115,7 @@ def resource(rest: str) -> Response:
             row["excerpt"].value,
             {
                 "exact": clean_quote(row["exact"].value) if "exact" in row else "",
+                "characters": _characters(row),
                 "role": row["role"].value,
                 "source": row["source"].value,
                 "agencies": [],
@@ -210,3 +216,9 @@ def english(properties: dict[str, list[tuple[Term, str]]], predicate: str) -> li
         for term, _ in properties.get(predicate, [])
         if term.type == "literal" and (not term.lang or term.lang.lower().split("-")[0] == "en")
     ]
+
+
+def _characters(row: dict[str, Term]) -> str:
+    """Where an excerpt's quote stands in its report's text, in words, from its position selector."""
+    start, end = (offset(row[name].value) if name in row else None for name in ("start", "end"))
+    return characters(start, end)
