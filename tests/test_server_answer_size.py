@@ -10,8 +10,8 @@ import urllib.parse
 
 import pytest
 
+from kg.network.layout import DRAWN_CHARACTERS
 from kg.server import ServerConfig, create_app
-from kg.server.answer_pictures import DRAWN_CHARACTERS
 from kg.server.result_views import SHOWN_CHARACTERS, SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES
 
 

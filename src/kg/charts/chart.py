@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 
 from kg.charts.series import UNIT_LABELS, Point, Series
 from kg.network import canvas
 from kg.network.draw import save
-from kg.network.layout import PALETTE
+from kg.network.layout import PALETTE, drawn
 from kg.network.presets import PRESETS, Preset
 from kg.readable.values import money, number_with, plain_number, worded_number
 
@@ -95,6 +96,7 @@ def chart(
     unit on a right axis; `note` is added to the caption."""
     if problem(series):
         raise ValueError(problem(series))
+    series = [_as_drawn(one) for one in series]
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
     units = list(dict.fromkeys(s.unit for s in series))
@@ -118,7 +120,7 @@ def chart(
             marker="o" if style == "line" else "s",
             ms=6 if style == "line" else 9,
             ls="-" if style == "line" else "",
-            label=f"{one.measure.label}, {one.label} ({one.unit})",
+            label=drawn(f"{one.measure.label}, {one.label} ({one.unit})"),
         )
         for one in series
     ]
@@ -168,6 +170,14 @@ def chart(
     )
     figure.text(0.02, 0.05 / height, "\n".join(notes), fontsize=size.caption, va="bottom", ha="left")
     return save(figure, fmt)
+
+
+def _as_drawn(one: Series) -> Series:
+    """The series with the labels a picture draws (its measure's, its area's, its dimensions') cut as
+    every picture draws a label (see `kg.network.layout.drawn`)."""
+    dimensions = tuple(replace(d, label=drawn(d.label)) for d in one.dimensions)
+    measure = replace(one.measure, label=drawn(one.measure.label))
+    return replace(one, measure=measure, area_label=drawn(one.area_label), dimensions=dimensions)
 
 
 def _legend_columns(handles: list[canvas.Line2D], points: float, width: float, preset: str) -> int:

@@ -25,6 +25,7 @@ from kg.query.run import returns_kept
 from . import canvas
 from .layout import (
     Positions,
+    as_drawn,
     generation_positions,
     layered_positions,
     line_kinds,
@@ -91,6 +92,7 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
 
 def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:
     """Routes left to right, one colour per substance, suspected legs dashed, historical faded."""
+    network = as_drawn(network)
     positions, columns = layered_positions(network)
     colours = substance_colours(network)
     labels = substance_labels(network)
@@ -115,6 +117,7 @@ def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", pres
 
 def draw_chain(chain: nx.DiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:
     """How substances are made from one another, inputs on the left."""
+    chain = as_drawn(chain)
     positions, columns = generation_positions(chain)
     styles: dict[tuple[str, str, object], EdgeStyle] = {
         (u, v, 0): EdgeStyle(RELATION_COLOURS[d["relation"]]) for u, v, d in chain.edges(data=True)

@@ -18,7 +18,7 @@ import networkx as nx
 
 from kg.errors import EXIT_FAILED, KgError
 
-from .layout import layered_positions, line_kinds, substance_colours, substance_labels
+from .layout import as_drawn, layered_positions, line_kinds, substance_colours, substance_labels
 
 VIS_VERSION = "9.1.2"
 Link = Callable[[str], str | None]  # where a page links an IRI; None: not linked
@@ -135,8 +135,9 @@ def interactive_html(
     """A whole HTML page; without `script_url` and `style_url` vis-network's script and stylesheet (which
     shows the evidence tooltip above the picture) are inlined so the file works on its own. Each quote
     links where `link` sends its excerpt's IRI: the IRI itself by default, which resolves on the web."""
-    colours = substance_colours(network)
-    names = substance_labels(network)
+    drawn = as_drawn(network)  # the evidence table below gives each label whole
+    colours = substance_colours(drawn)
+    names = substance_labels(drawn)
     legend = "".join(
         f'<li><span class="swatch" style="background:{colour}"></span>{html.escape(names[s])}</li>'
         for s, colour in colours.items()
@@ -145,8 +146,7 @@ def interactive_html(
     legend += "".join(
         f'<li><span class="swatch{looks[kind]}"></span>{kind}</li>' for kind in line_kinds(network)
     )
-    graph = network_data(network)
-    data = script_json(graph)
+    data = script_json(network_data(drawn))
     if script_url is None:
         script = "<script>" + vis_network_file("min.js").replace("</script", "<\\/script") + "</script>"
     else:

@@ -7,8 +7,12 @@ sources on the left, transit places in the middle, destinations on the right.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TypeVar
 
 import networkx as nx
+
+from kg.literals import xml_text
+from kg.readable.values import cut
 
 COLUMNS = ("sources", "transit", "destination")
 LINE_KINDS = ("reported", "suspected", "historical")
@@ -17,6 +21,41 @@ LINE_KINDS = ("reported", "suspected", "historical")
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 
 Positions = dict[str, tuple[float, float]]
+DRAWN_CHARACTERS = 80  # of a label in a picture: a node's name, an arrow's label, a legend's entry
+
+Network = TypeVar("Network", nx.DiGraph, nx.MultiDiGraph)
+
+
+def drawn(text: str) -> str:
+    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…", and each character XML
+    does not allow as U+FFFD (see `kg.network.draw.save`). Sixty labels of 2,000 characters each took
+    24 s to draw as PNG, and one long name ran a legend off the picture; the tables and words beside a
+    picture give each label whole."""
+    return cut(xml_text(text), DRAWN_CHARACTERS)
+
+
+# The attributes of the networks' nodes and edges that hold words read from the graph (see `model`)
+WORDS = (
+    "label",
+    "substance_label",
+    "flow_label",
+    "mode_label",
+    "relation_label",
+    "period",
+    "attributed_to",
+    "feeds",
+)
+
+
+def as_drawn(network: Network) -> Network:
+    """A copy of `network` whose words (WORDS, of its nodes and edges) are as a picture draws them."""
+    copy = network.copy()
+    attributes = [data for _node, data in copy.nodes(data=True)]
+    for data in attributes + [data for *_ends, data in copy.edges(data=True)]:
+        for key in WORDS:
+            if isinstance(data.get(key), str):
+                data[key] = drawn(data[key])
+    return copy
 
 
 def flow_roles(network: nx.MultiDiGraph) -> dict[str, dict[str, set[str]]]:

@@ -9,7 +9,7 @@ import networkx as nx
 from kg.store.base import Store
 
 from . import draw, interactive
-from .layout import line_kinds
+from .layout import drawn, line_kinds
 from .model import flow_network, production_network, substance_family
 from .routes import UnknownName, restated_once, substance_view
 from .words import describe_chain, describe_flows
@@ -52,7 +52,7 @@ def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | N
         substance = resolve_substance(chain, network, substance)
         family = substance_family(chain, substance)
         label = chain.nodes[substance]["label"] if substance in chain else substance
-        title = f"Trafficking routes of {label}"
+        title = f"Trafficking routes of {drawn(label)}"
     view = restated_once(substance_view(network, family))
     view.graph.update(network.graph)
     return FlowView(view, substance, title, flow_caption(view, substance, chain))
@@ -60,12 +60,12 @@ def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | N
 
 def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGraph) -> str:
     """What the picture shows and where it comes from."""
-    agencies = sorted({str(a) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
+    agencies = sorted({drawn(str(a)) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
     parts = []
     if substance is not None:
         related = sorted(
             {
-                d.get("substance_label", "")
+                drawn(d.get("substance_label", ""))
                 for _u, _v, d in network.edges(data=True)
                 if d["substance"] != substance
             }

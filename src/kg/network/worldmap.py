@@ -19,7 +19,7 @@ import numpy as np
 
 from . import canvas, geo
 from .draw import CAPTION_SPACING, add_caption, add_legend, legend_columns, legend_height, save
-from .layout import COLUMNS, column_of, flow_roles, substance_colours, substance_labels
+from .layout import COLUMNS, as_drawn, column_of, flow_roles, substance_colours, substance_labels
 from .presets import PRESETS, Preset
 from .views import FlowView
 
@@ -154,6 +154,7 @@ def draw_map(view: FlowView, *, fmt: str = "svg", preset: str = "screen") -> byt
     Top to bottom: title, map, legend, the numbered pairs of places in words, caption.
     """
     size = map_size(preset)
+    view = replace(view, network=as_drawn(view.network))
     shown = plan(view.network)
     known = geo.countries()
     isos = {n: str(view.network.nodes[n]["iso"]) for n in shown.roles}

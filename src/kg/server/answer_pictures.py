@@ -16,10 +16,9 @@ import networkx as nx
 
 from kg.charts import series as charts_series
 from kg.evidence.facts import Select
-from kg.literals import xml_text
 from kg.network import canvas
 from kg.network.draw import EdgeStyle, Words, render_columns
-from kg.network.layout import PALETTE, layered_positions
+from kg.network.layout import PALETTE, drawn, layered_positions
 from kg.network.presets import PRESETS
 from kg.query.internal import standalone
 from kg.readable.table import header
@@ -28,7 +27,6 @@ from kg.readable.views import ChartPlan, NetworkPlan, period_of
 from kg.store.base import Store
 
 ONE_COLOUR = PALETTE[0]
-DRAWN_CHARACTERS = 80  # of a label in a picture: a node's name, an arrow's label, a legend's entry
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,6 @@ class Edge:
     target: str
     target_label: str
     label: str
-
-
-def drawn(text: str) -> str:
-    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…", and each character XML
-    does not allow as U+FFFD (see `kg.network.draw.save`). Sixty labels of 2,000 characters each took
-    24 s to draw as PNG; the routes table beside the picture gives each as the page does."""
-    text = xml_text(text)
-    return text if len(text) <= DRAWN_CHARACTERS else text[: DRAWN_CHARACTERS - 1] + "…"
 
 
 def truncation_note(shown: int, truncated: bool) -> str:

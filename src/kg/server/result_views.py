@@ -19,16 +19,16 @@ from kg.charts import chart as charts
 from kg.charts.series import Series
 from kg.query.catalogue import NamedQuery
 from kg.readable.table import header
+from kg.readable.values import cut
 from kg.readable.views import VIEWS, Views, views_of
 
 from . import answer_pictures as pictures
 from .api import find, run_named
 from .messages import Answer
-from .services import Term, services
+from .services import SHOWN_CHARACTERS, Term, services
 from .sparql import run_sparql
 from .workers import ServiceError
 
-SHOWN_CHARACTERS = 2_000  # of one value on a page or in a picture; the answer's CSV and JSON hold it whole
 # Columns of an answer a page shows and its pictures read: the reader's table and the views compare
 # columns with columns, row by row (600 columns of 130 rows took the web process 60 s).
 SHOWN_VARIABLES = 40
@@ -111,7 +111,7 @@ def terms_of(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Term]]]
     a label thousands of lines high."""
     rows = [
         {
-            name: Term(v["type"], _shown(v["value"]), v.get("datatype"), v.get("xml:lang"))
+            name: Term(v["type"], cut(v["value"], SHOWN_CHARACTERS), v.get("datatype"), v.get("xml:lang"))
             for name, v in row.items()
         }
         for row in data["results"]["bindings"]
@@ -122,10 +122,6 @@ def terms_of(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Term]]]
 def iris_shown(variables: list[str], rows: list[dict[str, Term]]) -> set[str]:
     """The IRIs of the columns shown, whose labels a page or picture looks up."""
     return {row[v].value for row in rows for v in variables if v in row and row[v].is_iri}
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…"
 
 
 def _select(answer: Answer) -> dict[str, Any]:

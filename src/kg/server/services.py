@@ -30,6 +30,7 @@ from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.counts import counted
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
+from kg.readable.values import cut
 from kg.store.base import Store, StoreFailed
 from kg.store.description import DescribedCounts, built_description, described_counts
 from kg.store.opening import is_endpoint
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 # queries are charged to that name, ranked behind every visitor known to be light, and never refused
 # for a budget.
 _MAKER: ContextVar[str | None] = ContextVar("maker", default=None)
+SHOWN_CHARACTERS = 2_000  # of one value or label on a page or in a picture; CSV and JSON hold it whole
 REFUSAL_KEPT = 600.0  # seconds a lasting refusal of a derived object is kept before it is made again
 
 
@@ -348,10 +350,12 @@ class Services:
         return self.config.canonical_base + path.lstrip("/")
 
     def labels(self, iris: set[str]) -> dict[str, str]:
-        """A readable label for each IRI that has one, by the first label property that is present."""
-        return labels_for(
+        """A readable label for each IRI that has one, by the first label property that is present, cut
+        at SHOWN_CHARACTERS as a page shows a value: a label of megabytes was shown whole."""
+        found = labels_for(
             lambda query: ({k: v.value for k, v in row.items()} for row in self.select(query)), iris
         )
+        return {iri: cut(label, SHOWN_CHARACTERS) for iri, label in found.items()}
 
 
 @dataclass(frozen=True)
