@@ -10,12 +10,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
+from inputs import relabelled_store
 from PIL import Image
-from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg.charts.chart import chart
 from kg.charts.series import resolve_measures, time_series
@@ -95,17 +94,8 @@ def test_a_chart_draws_each_series_cut(store) -> None:
 
 def test_a_page_shows_a_label_cut(built, tmp_path) -> None:
     """A thing named at length is shown by that name cut at SHOWN_CHARACTERS wherever a page names it."""
-    store = tmp_path / "store"
-    shutil.copytree(built.store_path, store)
-    writable = Store(str(store))
-    data = NamedNode("https://w3id.org/opioid-kg/graph/data")
-    mexico = NamedNode("https://w3id.org/opioid-kg/id/country/MX")
-    label = NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
-    for quad in list(writable.quads_for_pattern(mexico, label, None, data)):
-        writable.remove(quad)
-    writable.add(Quad(mexico, label, Literal(LONG * 2, language="en"), data))
-    writable.flush()
-    del writable
+    mexico = "https://w3id.org/opioid-kg/id/country/MX"
+    store = relabelled_store(built.store_path, tmp_path / "store", {mexico: LONG * 2})
     app = create_app(ServerConfig(store=str(store), built=built.dist))
     try:
         client = app.test_client()

@@ -84,17 +84,20 @@ def outside_isolation(page: str, text: str) -> list[str]:
 
 @pytest.mark.parametrize("text", [REVERSING, "zzyzxq\u202e qwerty", "\u202eparty"])
 def test_a_visitor_s_text_on_the_search_page_is_isolated(client, text: str) -> None:
-    """A right-to-left override in the text reversed the rest of the page's sentence."""
+    """A right-to-left override in the text reversed the rest of the page's sentence. The text stands in
+    a <bdi> of its own, and the override is written as its code point, as in any name a page shows."""
     page = client.get("/search", query_string={"q": text}).get_data(as_text=True)
-    assert f"<bdi>{text}</bdi>" in page
-    assert outside_isolation(page, text) == []
+    shown = text.replace("\u202e", "&lt;U+202E&gt;")
+    assert f"<bdi>{shown}</bdi>" in page and "\u202e" not in page
+    assert outside_isolation(page, shown) == []
 
 
 def test_a_visitor_s_text_in_the_page_s_title_is_isolated(client) -> None:
     """A title holds no markup, so the text stood bare in it, and U+202E reversed the title's rest."""
     page = client.get("/search", query_string={"q": REVERSING}).get_data(as_text=True)
     [title] = re.findall(r"<title>(.*?)</title>", page, re.S)
-    assert f"\u2068{REVERSING}\u2069" in title, repr(title)
+    shown = REVERSING.replace("\u202e", "&lt;U+202E&gt;")
+    assert f"\u2068{shown}\u2069" in title, repr(title)
 
 
 def test_the_values_a_question_was_asked_with_are_isolated(client) -> None:

@@ -124,6 +124,17 @@ def _integer_error(lexical: str, name: str) -> str | None:
     return None
 
 
+def controls_shown(text: str, written: str = "<U+{:04X}>") -> str:
+    """`text` with each embedding, override and isolate of the bidirectional algorithm (U+202A–U+202E,
+    U+2066–U+2069) written as its code point, `<U+202E>`: obeyed, one in a name turned the words after
+    it around (an agency's name reversed "opium poppy" beside it), so a page or a picture misquoted
+    what it showed. `written` is how a code point is written (in HTML: `&lt;U+{:04X}&gt;`)."""
+    return _BIDI_CONTROL.sub(lambda found: written.format(ord(found.group())), text)
+
+
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def xml_text(text: str) -> str:
     """`text` with each character XML does not allow (U+0001, U+FFFE …) as U+FFFD, for what is written
     where no format can refuse it by name: a picture holding one is a file no XML reader opens."""

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
-from kg.literals import xml_text
+from kg.literals import controls_shown, xml_text
 from kg.query.run import returns_kept
 
 from . import canvas
@@ -69,7 +69,8 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
     """The figure as SVG (text kept as text, stable ids) or PNG bytes, carrying its title and description
     (SVG `<title>` and `<desc>`, PNG text chunks) so the file is described wherever it goes. A character
     XML does not allow (a label of a query's answer may hold U+0001) is written U+FFFD: matplotlib writes
-    text as it is given, and the SVG was no XML."""
+    text as it is given, and the SVG was no XML. A direction override left in it (in its description,
+    which gives names whole) is written as its code point, as a label is drawn."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     canvas.FigureCanvasAgg(figure)
@@ -87,7 +88,7 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
         opening = data.index(b">", data.index(b"<svg")) + 1
         described = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
         data = data[:opening] + described.encode("utf-8") + data[opening:]
-    return returns_kept(xml_text(data.decode("utf-8")).encode("utf-8"))
+    return returns_kept(controls_shown(xml_text(data.decode("utf-8")), "&lt;U+{:04X}&gt;").encode("utf-8"))
 
 
 def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import networkx as nx
 
-from kg.literals import xml_text
+from kg.literals import controls_shown, xml_text
 from kg.readable.values import cut
 
 COLUMNS = ("sources", "transit", "destination")
@@ -28,10 +28,11 @@ Network = TypeVar("Network", nx.DiGraph, nx.MultiDiGraph)
 
 def drawn(text: str) -> str:
     """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…", and each character XML
-    does not allow as U+FFFD (see `kg.network.draw.save`). Sixty labels of 2,000 characters each took
+    does not allow as U+FFFD (see `kg.network.draw.save`), and a direction override as its code point
+    (see `kg.literals.controls_shown`). Sixty labels of 2,000 characters each took
     24 s to draw as PNG, and one long name ran a legend off the picture; the tables and words beside a
     picture give each label whole."""
-    return cut(xml_text(text), DRAWN_CHARACTERS)
+    return cut(controls_shown(xml_text(text)), DRAWN_CHARACTERS)
 
 
 # The attributes of the networks' nodes and edges that hold words read from the graph (see `model`)

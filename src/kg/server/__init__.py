@@ -64,6 +64,7 @@ def create_app(config: ServerConfig) -> Flask:
     # werkzeug redirects a path with double slashes to an absolute URL on the request's Host (a 308 a
     # shared cache may keep for everyone); such a path is answered 404 instead, as any unknown path
     app.url_map.merge_slashes = False
+    app.jinja_env.finalize = pages.shown_on_a_page
     app.extensions["kg"] = generation.ServedGenerations(config, Services)
     for module in (
         generation,

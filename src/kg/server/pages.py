@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
+from kg.literals import controls_shown
 from kg.namespaces import PREFIXES, prefixed
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
@@ -29,6 +31,14 @@ from .workers import ServiceError
 
 blueprint = Blueprint("pages", __name__)
 HOME_CLASSES = 15  # the commonest classes the home page lists
+
+
+def shown_on_a_page(value: object) -> object:
+    """Every value a template writes, with the direction overrides of a string shown as code points
+    (`kg.literals.controls_shown`), escaped where the value is already HTML."""
+    if isinstance(value, Markup):
+        return Markup(controls_shown(str(value), "&lt;U+{:04X}&gt;"))
+    return controls_shown(value) if isinstance(value, str) else value
 
 
 @blueprint.app_template_filter("href")
