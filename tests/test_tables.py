@@ -4,16 +4,20 @@ and is checked like a curated file."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import pytest
 
 from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
-from kg.build.tables import TableError, table_inputs
+from kg.build.tables import TableError, table_inputs, table_ntriples
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -739,3 +743,102 @@ def test_a_table_whose_source_is_not_the_report_its_rows_quote_is_refused(
     )
     assert "TableShape" in message and "rest on excerpts of its source report" in message, message
     assert f"{ID}table/{REPORT}/poppy-cultivation" in message, message
+
+
+def _described(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """The table's description changed by `change`, written back."""
+    metadata = _table(root).with_name(_table(root).name + "-metadata.json")
+    description = json.loads(metadata.read_text("utf-8"))
+    change(description)
+    metadata.write_text(json.dumps(description, indent=1), "utf-8")
+
+
+def _columns(description: dict[str, Any]) -> list[dict[str, Any]]:
+    return description["tableSchema"]["columns"]
+
+
+def test_a_header_naming_a_column_twice_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """A column pasted twice: csvw keeps the later cell of the two, so a row's label (or its figure) was
+    the second column's, published without a word."""
+    table = _table(project_copy)
+    lines = table.read_text("utf-8").splitlines()
+    table.write_text(
+        "\n".join([lines[0] + ",label", *(line + ",HIJACKED" for line in lines[1:])]) + "\n", "utf-8"
+    )
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert str(failure.value) == f"{table}:1: the header names 'label' twice, in columns 2 and 8"
+
+
+def test_a_column_that_would_give_no_triple_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """A described column without a propertyUrl was left out without a word."""
+    _described(project_copy, lambda d: _columns(d)[1].pop("propertyUrl"))
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "column label gives its cells no property" in str(failure.value)
+
+
+def test_a_column_s_mapping_is_inherited_as_csvw_has_it(project_copy: Path) -> None:
+    """A propertyUrl or a lang given on the table schema, and an aboutUrl given on a column, are CSVW's
+    mapping: the first two were dropped (no triple, an untagged label), the third ignored."""
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+
+    def inherited(description: dict[str, Any]) -> None:
+        schema, column = description["tableSchema"], _columns(description)[1]
+        schema["propertyUrl"], schema["lang"] = column.pop("propertyUrl"), column.pop("lang")
+        for other in _columns(description)[2:]:
+            other.setdefault("propertyUrl", label)  # each keeps its own
+        _columns(description)[4]["aboutUrl"] = ID + "observation/{observation}-figure"
+
+    _described(project_copy, inherited)
+    metadata = _table(project_copy).with_name(_table(project_copy).name + "-metadata.json")
+    data = ox.Store()
+    data.load(table_ntriples(metadata)["data"], format=ox.RdfFormat.N_TRIPLES)
+    label_of = f"SELECT ?l WHERE {{ <{ID}observation/mx-poppy-cultivation-2017> <{label}> ?l }}"
+    assert [row["l"] for row in data.query(label_of)] == [
+        ox.Literal("Opium poppy cultivation area, Mexico, 2017", language="en")
+    ]
+    figure = f"ASK {{ <{ID}observation/mx-poppy-cultivation-2017-figure> ?p ?v FILTER(?v = 44100) }}"
+    assert data.query(figure)
+
+
+def test_a_description_naming_a_column_twice_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """CSVW forbids it; the second column's cells were the first's."""
+    _described(project_copy, lambda d: _columns(d)[-1].update(name="observation"))
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "names the column observation twice" in str(failure.value)
+
+
+def test_a_cell_is_named_at_its_column_in_the_csv(project_copy: Path, tmp_path: Path) -> None:
+    """The description's order named the cell where the CSV's columns stand otherwise: a gYear in the
+    CSV's second column was named at the third, a NaN in a moved column at none."""
+    table = _table(project_copy)
+    rows = list(csv.reader(table.read_text("utf-8").splitlines()))
+    moved = [[row[0], row[2], row[4], row[1], row[3], row[5], row[6]] for row in rows]
+    for cell, said in (("17", ":3:2 year"), ("NaN", ":3:3 hectares")):
+        changed = [list(row) for row in moved]
+        changed[2][1 if said.endswith("year") else 2] = cell
+        with table.open("w", encoding="utf-8", newline="") as written:
+            csv.writer(written, lineterminator="\n").writerows(changed)
+        with pytest.raises(TableError) as failure:
+            build(project_copy, tmp_path / "dist", tmp_path / "store")
+        assert f"{table}{said}" in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("url", ["urn:x", "data:text/csv,a", "file:poppy-cultivation.csv"])
+def test_a_table_named_by_a_url_of_any_scheme_is_never_read(
+    project_copy: Path, tmp_path: Path, url: str
+) -> None:
+    _described(project_copy, lambda d: d.update(url=url))
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"its url names {url}, which is never fetched" in str(failure.value)
+
+
+def test_a_header_of_more_than_one_row_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """csvw reads the second header row as data."""
+    _described(project_copy, lambda d: d.update(dialect={"headerRowCount": 2}))
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "headerRowCount" in str(failure.value) and "one header row" in str(failure.value)

@@ -163,6 +163,7 @@ def table_triples(metadata: Path, into: TableTriples) -> None:
             except OSError as error:
                 raise TableError(f"{metadata}: cannot read the table: {error.strerror or error}") from None
             _no_warning(warned, shown)
+            _columns_map(table, metadata)
             rows = _rows(table, metadata, shown, warned)
         _no_warning(warned, shown)
         _keys_once(table, rows)
@@ -191,6 +192,9 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
     resolves such a name against the description's place; csvw reads a dialect's against the working
     directory and a schema's not at all."""
     inlined = dict(description)
+    url = description.get("url")
+    if isinstance(url, str) and (_URL.match(url) or url.startswith("//")):
+        raise TableError(f"{metadata}: its url names {url}, which is never fetched")
     for key in _READ_INLINE:
         name = description.get(key)
         if not isinstance(name, str):
@@ -225,9 +229,10 @@ def _mapped(
         if about is None:
             raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
         _templates_name_columns(table, metadata)
+        positions = _positions(table)
         for number, (file_name, line, row) in enumerate(rows, start=1):
             where = f"{file_name}:{line}"
-            _row_triples(table, about, number, row, where, iri, into)
+            _row_triples(table, about, number, row, (where, positions), iri, into)
     except (ValueError, TypeError, AttributeError) as error:
         hint = (
             " (write aboutUrl, propertyUrl and valueUrl as absolute IRI templates)"
@@ -239,6 +244,28 @@ def _mapped(
         ) from None
 
 
+def _columns_map(table: Table, metadata: Path) -> None:
+    """Every column of the description has a name of its own and gives its cells a property (its own
+    propertyUrl, or one its table schema or table gives it) unless it is suppressed, and the table has
+    one header row: csvw reads a second one as data, a column named twice gave the other's cells, and
+    one without a propertyUrl was left out without a word (CSVW would name the property after the
+    table's own file, which is no IRI of the graph)."""
+    seen: set[str] = set()
+    for column in table.tableSchema.columns:
+        if column.name in seen:
+            raise TableError(f"{metadata}: the description names the column {column.name} twice")
+        seen.add(column.name)
+        if not column.suppressOutput and column.inherit("propertyUrl") is None:
+            raise TableError(
+                f"{metadata}: column {column.name} gives its cells no property: give it a propertyUrl,"
+                " or suppressOutput if its cells only fill templates"
+            )
+    if (count := table._get_dialect().headerRowCount) > 1:
+        raise TableError(
+            f"{metadata}: headerRowCount {count}: a table has one header row, and the rows after it are data"
+        )
+
+
 def _templates_name_columns(table: Table, metadata: Path) -> None:
     """Every name in the mapping's templates is one the build fills in: a column's, `_row`, and in a
     column's own templates `_name`. Any other (`{yeer}`, CSVW's `{_sourceRow}`, which the build does
@@ -246,9 +273,9 @@ def _templates_name_columns(table: Table, metadata: Path) -> None:
     by the checks it broke."""
     columns = [column.name for column in table.tableSchema.columns if column.name]
     templates = [("aboutUrl", table.tableSchema.aboutUrl, {"_row"})] + [
-        (f"{key} of column {column.name}", getattr(column, key), {"_row", "_name"})
+        (f"{key} of column {column.name}", column.inherit(key), {"_row", "_name"})
         for column in table.tableSchema.columns
-        for key in ("propertyUrl", "valueUrl")
+        for key in ("aboutUrl", "propertyUrl", "valueUrl")
     ]
     for where, template, filled in templates:
         unknown = [
@@ -266,32 +293,38 @@ def _row_triples(
     about: Any,
     number: int,
     row: dict[str, Any],
-    where: str,
+    place: tuple[str, dict[str, int]],
     iri: ox.NamedNode,
     into: TableTriples,
 ) -> None:
-    """One row's triples into the data graph, and its `csvw:Row` into the provenance graph. A cell
-    is one value: a column with a `separator` (a list in each cell) is refused, as a template would
-    join the list into one IRI."""
+    """One row's triples into the data graph, and its `csvw:Row` into the provenance graph, by CSVW's
+    mapping: each column's aboutUrl, propertyUrl, valueUrl and lang its own or inherited from its
+    table. `place` is the row's file and line, and the column of the file each column's cells stand in.
+    A cell is one value: a column with a `separator` (a list in each cell) is refused, as a template
+    would join the list into one IRI."""
+    where, positions = place
     for name, value in row.items():
         if isinstance(value, list):
             raise TableError(f"{where}: {name}: a cell holds one value; this column has a separator")
     subject = ox.NamedNode(table.expand(about, row, _row=number))
     facts: list[ox.Triple] = []
-    for index, column in enumerate(table.tableSchema.columns, start=1):
+    for column in table.tableSchema.columns:
         value = row.get(column.name)
-        cell_at = f"{where}:{index}"  # as csvw names a cell: file, line, column
-        if column.suppressOutput or value is None or column.propertyUrl is None:
+        cell_at = f"{where}:{positions[column.name]}"  # as csvw names a cell: file, line, column
+        if column.suppressOutput or value is None:
             continue
-        predicate = ox.NamedNode(table.expand(column.propertyUrl, row, _row=number, _name=column.name))
-        if column.valueUrl is not None:
+        expanded = {
+            key: table.expand(template, row, _row=number, _name=column.name)
+            for key in ("aboutUrl", "propertyUrl", "valueUrl")
+            if (template := column.inherit(key)) is not None
+        }
+        if "valueUrl" in expanded:
             _lexical(value, column, cell_at)  # a typed cell is checked, whatever IRI it then makes
-            cell: ox.NamedNode | ox.Literal = ox.NamedNode(
-                table.expand(column.valueUrl, row, _row=number, _name=column.name)
-            )
+            cell: ox.NamedNode | ox.Literal = ox.NamedNode(expanded["valueUrl"])
         else:
             cell = _literal(value, column, cell_at)
-        facts.append(ox.Triple(subject, predicate, cell))
+        own = ox.NamedNode(expanded["aboutUrl"]) if "aboutUrl" in expanded else subject
+        facts.append(ox.Triple(own, ox.NamedNode(expanded["propertyUrl"]), cell))
     row_iri = ox.NamedNode(f"{iri.value}/row/{number}")
     into.data.append((where, facts))
     into.provenance.append(
@@ -324,6 +357,7 @@ def _rows(
         data = read_file(data_file, "CSV table")  # a folder or a FIFO is refused, not waited on
         if dialect.python_encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             utf8_text(data_file, data)
+        _header_once(table, data_file, dialect)
     rows: list[tuple[str, int, dict[str, Any]]] = []
     try:
         for name, line, row in table.iterdicts(with_metadata=True):
@@ -479,11 +513,43 @@ def _special_cell(table: Table, data_file: Path, dialect: Any, line: int) -> str
     """Where in the record holding `line` a special value (NaN, INF, in any case) stands in a column of
     a decimal or integer type, which has none, as `:COLUMN NAME`; empty if none does."""
     record = _record_at(table, data_file, dialect, line) or []
-    for index, (cell, column) in enumerate(zip(record, table.tableSchema.columns, strict=False), start=1):
+    positions = _positions(table)
+    for column in table.tableSchema.columns:
         base = column.datatype.base if column.datatype is not None else "string"
-        if base in _DECIMAL_TYPES and _special(cell):
-            return f":{index} {column.name}"
+        at = positions[column.name]
+        if base in _DECIMAL_TYPES and at <= len(record) and _special(record[at - 1]):
+            return f":{at} {column.name}"
     return ""
+
+
+def _positions(table: Table) -> dict[str, int]:
+    """The column of the CSV file (from 1) each column's cells stand in: where the header names it
+    (a CSV's columns may stand in another order than the description's), else in the description's
+    order; past every other one, for a virtual column. Either after the columns the dialect skips."""
+    dialect = table._get_dialect()
+    data_file = _data_file(table)
+    header = next(_records(table, data_file, dialect), (1, 1, []))[2] if data_file and dialect.header else []
+    real = [column for column in table.tableSchema.columns if not column.virtual]
+    positions = {}
+    for index, column in enumerate(table.tableSchema.columns, start=1):
+        found = header.index(column.header) + 1 if column.header in header else index
+        positions[column.name] = dialect.skipColumns + (found if column in real else len(real) + index)
+    return positions
+
+
+def _header_once(table: Table, data_file: Path, dialect: Any) -> None:
+    """No header cell names a column twice: csvw keeps the later of the two cells, so a column pasted
+    twice gave a row the second one's value."""
+    if not dialect.header:
+        return
+    start, _end, header = next(_records(table, data_file, dialect), (1, 1, []))
+    for index, name in enumerate(header):
+        if name.strip() and name in header[:index]:  # empty ones: a delimiter ending lines, said after
+            first = header.index(name) + 1 + dialect.skipColumns
+            raise TableError(
+                f"{data_file}:{start}: the header names {name!r} twice, in columns {first} and"
+                f" {index + 1 + dialect.skipColumns}"
+            )
 
 
 def _special(cell: str) -> bool:
@@ -595,10 +661,21 @@ def _literal(value: object, column: Any, where: str) -> ox.Literal:
     if lexical is None:
         if unwritten := character_error(str(value)):  # checked for typed cells with their datatype
             raise TableError(f"{where} {column.name}: {unwritten}")
-        if column.lang and column.lang != "und":
-            return ox.Literal(str(value), language=column.lang)
+        if lang := _language(column):
+            return ox.Literal(str(value), language=lang)
         return ox.Literal(str(value))
     return ox.Literal(lexical, datatype=_xsd(column.datatype.base))
+
+
+def _language(column: Any) -> str | None:
+    """The language of a column's texts, its own or one its table schema, table or group gives it, as
+    CSVW inherits it: csvw's `inherit` stops at the column, whose language is "und" where none is given."""
+    owner = column
+    while owner is not None:
+        if (lang := getattr(owner, "lang", None)) and lang != "und":
+            return str(lang)
+        owner = getattr(owner, "_parent", None)
+    return None
 
 
 def _lexical(value: object, column: Any, where: str) -> str | None:
