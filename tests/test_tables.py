@@ -842,3 +842,12 @@ def test_a_header_of_more_than_one_row_is_refused(project_copy: Path, tmp_path: 
     with pytest.raises(TableError) as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "headerRowCount" in str(failure.value) and "one header row" in str(failure.value)
+
+
+def test_a_table_read_by_two_descriptions_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """Its rows were published twice, as two tables, and their primary key checked in each alone."""
+    metadata = _table(project_copy).with_name(_table(project_copy).name + "-metadata.json")
+    (metadata.parent / "second.csv-metadata.json").write_bytes(metadata.read_bytes())
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert "which poppy-cultivation.csv-metadata.json reads too" in str(failure.value)

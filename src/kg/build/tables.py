@@ -78,12 +78,20 @@ def table_files(tables: Path) -> set[Path]:
     counts only where the description reads no other file of the folder (one that cannot be read,
     or reads elsewhere, is reported by its conversion): one reading another CSV leaves it out."""
     named = set()
+    read_by: dict[Path, Path] = {}  # each CSV file a description reads, and that description
     for metadata in table_descriptions(tables.parent):
         named.add(metadata)
         description = _description(metadata) or {}
         url = description.get("url")
         if not (isinstance(url, str) and _a_file_of(tables, url)):  # else its conversion says what is wrong
             named.add(metadata.with_name(metadata.name.removesuffix("-metadata.json")))
+        else:
+            data_file = (tables / url).resolve()
+            if (other := read_by.setdefault(data_file, metadata)) != metadata:
+                raise TableError(
+                    f"{metadata}: its url names {url}, which {other.name} reads too: one table, one"
+                    " description (its rows would be published twice)"
+                )
         for key in ("url", "dialect", "tableSchema"):
             if isinstance(description.get(key), str):
                 named |= _paths_to(tables, description[key])
