@@ -735,6 +735,27 @@ def test_protocol_requests_without_exactly_one_utf8_query_are_400(server) -> Non
         assert "message" in reply.json()["error"], name
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/search?q=%C0%AF",
+        "/search?q=%ff%fe",
+        "/api/queries/mexico-seizures?area=%ff",
+        "/queries/mexico-seizures?area=%ff",
+        "/id/country/MX?x=%e9",
+        "/static/site.css?v=%ff",
+        "/id/country/%ff",
+        "/%c0%af",
+    ],
+)
+def test_a_url_that_is_not_utf8_is_400_wherever_it_goes(server, path: str) -> None:
+    """Only /sparql refused one: elsewhere a byte that is no UTF-8 was read as the text `%FF`, and an
+    overlong `%C0%AF` was searched as the words "C0 AF" and answered with Afghanistan."""
+    reply = server.get(path, "application/json")
+    assert reply.status == 400, (reply.status, reply.body[:200])
+    assert "is not UTF-8 (byte " in reply.json()["error"]["message"]  # type: ignore[index]  # an error
+
+
 @pytest.mark.parametrize("accept", ["text/csv", "text/tab-separated-values"])
 def test_ask_is_not_answered_as_csv_or_tsv(server, accept) -> None:
     assert server.get("/sparql", accept, query=IS_FENTANYL).status == 406

@@ -52,8 +52,8 @@ def create_app(config: ServerConfig) -> Flask:
         from_exception,
         refuse_content_codings,
         refuse_long_headers,
-        refuse_many_parameters,
         refuse_repeated_parameters,
+        refuse_unreadable_urls,
         vary_by_accept,
     )
     from .services import Services
@@ -106,7 +106,7 @@ def create_app(config: ServerConfig) -> Flask:
 
     app.before_request(refuse_long_headers)
     app.before_request(refuse_content_codings)
-    app.before_request(refuse_many_parameters)
+    app.before_request(refuse_unreadable_urls)
     app.before_request(refuse_repeated_parameters)
     app.after_request(vary_by_accept)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_to_bytes
 
 from flask import Response, g, jsonify, render_template, request
 
@@ -97,10 +98,34 @@ def parameter_parts(encoded: bytes, where: str) -> list[bytes]:
     return parts
 
 
-def refuse_many_parameters() -> None:
-    """Before any request, and before the URL's parameters are read: a page or a static file took
-    20,000 parameters named apart, each read (0.09 s of this process's CPU a request, uncharged)."""
-    parameter_parts(request.query_string, "the URL")
+def utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
+    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8,
+    at most `MAX_PARAMETERS` of them (`parameter_parts`)."""
+    pairs = []
+    for part in parameter_parts(encoded, where):
+        name, _, value = part.replace(b"+", b" ").partition(b"=")
+        pairs.append((utf8(unquote_to_bytes(name), where), utf8(unquote_to_bytes(value), where)))
+    return pairs
+
+
+def utf8(data: bytes, where: str) -> str:
+    """`data` read as UTF-8, or a 400 naming `where` and the first byte that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ServiceError(400, f"{where} is not UTF-8 (byte {error.start})") from None
+
+
+def refuse_unreadable_urls() -> None:
+    """Before any request, and before the URL's parameters are read: at most MAX_PARAMETERS of them (a
+    page or a static file took 20,000 parameters named apart, each read: 0.09 s of this process's CPU a
+    request, uncharged), and the path and every parameter UTF-8 once percent-decoded. A byte that is
+    not had been read as the text `%FF` (an overlong `%C0%AF` searched as the words "C0 AF", answered
+    with Afghanistan), where /sparql refused it."""
+    path = request.environ.get("PATH_INFO", "")
+    if all(ord(character) < 256 for character in path):  # as WSGI gives it: its bytes, one a character
+        utf8(path.encode("latin-1"), "the URL's path")
+    utf8_pairs(request.query_string, "the URL")
 
 
 def refuse_repeated_parameters() -> None:

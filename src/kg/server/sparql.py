@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -23,7 +22,8 @@ from .responses import (
     answer_response,
     negotiate,
     offered,
-    parameter_parts,
+    utf8,
+    utf8_pairs,
 )
 from .services import client, services
 from .workers import ServiceError
@@ -121,7 +121,7 @@ def endpoint() -> Response:
         raise ServiceError(415, f"POST a query as application/sparql-query or a form, not {content_type}")
     queries = parameters.get("query", [])
     if request.method == "POST" and content_type == "application/sparql-query":
-        queries = [_utf8(request.get_data(), "the request body"), *queries]
+        queries = [utf8(request.get_data(), "the request body"), *queries]
     if len(queries) > 1:
         raise ServiceError(
             400, f"give one query, not {len(queries)} (a query parameter appears more than once)"
@@ -144,30 +144,13 @@ def _parameters(content_type: str) -> dict[str, list[str]]:
     and, for a POST of a form or of no content type (read as a form), the body's. The graph parameters
     had been read from the form werkzeug parses, which a POST without a content type does not have, so
     they were dropped while its query was read."""
-    pairs = _utf8_pairs(request.query_string, "the URL")
+    pairs = utf8_pairs(request.query_string, "the URL")
     if request.method == "POST" and content_type in _FORMS:
-        pairs = _utf8_pairs(request.get_data(), "the form") + pairs
+        pairs = utf8_pairs(request.get_data(), "the form") + pairs
     parameters: dict[str, list[str]] = {}
     for name, value in pairs:
         parameters.setdefault(name, []).append(value)
     return parameters
-
-
-def _utf8(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ServiceError(400, f"{where} is not UTF-8 (byte {error.start})") from None
-
-
-def _utf8_pairs(encoded: bytes, where: str) -> list[tuple[str, str]]:
-    """The name=value pairs of a URL query or form body, each percent-decoded and read strictly as UTF-8,
-    at most `MAX_PARAMETERS` of them (`parameter_parts`)."""
-    pairs = []
-    for part in parameter_parts(encoded, where):
-        name, _, value = part.replace(b"+", b" ").partition(b"=")
-        pairs.append((_utf8(unquote_to_bytes(name), where), _utf8(unquote_to_bytes(value), where)))
-    return pairs
 
 
 def service_description() -> Response:
