@@ -403,6 +403,25 @@ def test_format_takes_a_media_type_the_refusal_offers(
     assert (reply.status, reply.content_type) == (200, asked), reply.body[:300]
 
 
+@pytest.mark.parametrize(
+    ("asked", "sent"),
+    [
+        ("text/csv; charset=utf-8", "text/csv"),
+        ("TEXT/CSV;charset=UTF-8", "text/csv"),
+        ("CSV", "text/csv"),
+        ("Json", "application/sparql-results+json"),
+        ("text/csv; charset=latin-1", None),
+    ],
+)
+def test_format_is_read_as_accept_is(server, asked: str, sent: str | None) -> None:
+    """`format=` with `charset=utf-8` was refused where Accept took it, and its names were read in lower
+    case only (`CSV` was 406, `TEXT/CSV` was not)."""
+    reply = server.get("/sparql", None, query=COUNTRIES, format=asked)
+    assert (reply.status, reply.content_type if reply.status == 200 else None) == (
+        (200, sent) if sent else (406, None)
+    ), reply.body[:300]
+
+
 @pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
 @pytest.mark.parametrize("coding", ["gzip", "deflate, gzip", "br"])
 def test_a_body_in_a_content_coding_is_refused_by_name(server, content_type: str, coding: str) -> None:
@@ -756,6 +775,17 @@ def test_a_url_that_is_not_utf8_is_400_wherever_it_goes(server, path: str) -> No
     assert "is not UTF-8 (byte " in reply.json()["error"]["message"]  # type: ignore[index]  # an error
 
 
+def test_a_format_the_query_s_kind_does_not_offer_is_refused_before_it_runs(server) -> None:
+    """The 406 was decided once the whole answer was read: a graph query asked for as SELECT results
+    ran to the time limit (504) before it was refused."""
+    endless = (  # 10^11 rows to count before the one triple
+        "CONSTRUCT { <urn:count> <urn:is> ?n } WHERE {"
+        " { SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } } }"
+    )
+    reply = server.get("/sparql", "application/sparql-results+json", query=endless)
+    assert reply.status == 406 and "cannot answer a graph query" in reply.text, reply.text
+
+
 @pytest.mark.parametrize("accept", ["text/csv", "text/tab-separated-values"])
 def test_ask_is_not_answered_as_csv_or_tsv(server, accept) -> None:
     assert server.get("/sparql", accept, query=IS_FENTANYL).status == 406
@@ -766,7 +796,8 @@ def test_ask_is_not_answered_as_csv_or_tsv(server, accept) -> None:
 def test_rdflib_dataset_quads_by_the_documented_way(server, store) -> None:
     """rdflib's Dataset over SPARQLStore names its own default graph, `urn:x-rdflib:default`, in
     `default-graph-uri`; no endpoint holds it, so kg serve answers 400 and Dataset.quads() raises. The
-    documented way reads each named graph the endpoint lists, and gets its quads."""
+    documented way reads each named graph the endpoint lists, and gets its quads, and asks every kind
+    of query: with `returnFormat="json"` rdflib accepted SELECT results alone, so a CONSTRUCT was 406."""
     refused = server.get(
         "/sparql",
         "application/sparql-results+json",
@@ -774,7 +805,12 @@ def test_rdflib_dataset_quads_by_the_documented_way(server, store) -> None:
         **{"default-graph-uri": "urn:x-rdflib:default"},
     )
     assert refused.status == 400 and "urn:x-rdflib:default" in refused.json()["error"]["message"]
-    remote = SPARQLStore(query_endpoint=server.endpoint, returnFormat="json")
+    remote = SPARQLStore(query_endpoint=server.endpoint, returnFormat="xml")
+    union = Dataset(store=remote, default_union=True)
+    assert [str(row.c) for row in union.query(COUNTRIES)]
+    assert union.query(IS_FENTANYL).askAnswer is True
+    constructed = union.query("CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } LIMIT 3").graph
+    assert constructed is not None and len(constructed) == 3
     quads = {
         (s, p, o, URIRef(name))
         for name in remote.contexts()

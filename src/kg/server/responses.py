@@ -151,14 +151,16 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
     with `html`, "html" is offered too and wins for browsers.
     """
     if override:
-        # a name (`csv`), an alias of one (`ttl`), or a media type the refusal below offers (`text/csv`)
-        override = (
-            "html" if html and override.lower() == "text/html" else media.get(override.lower(), override)
-        )
-        if override not in media.values() and ALIASES.get(override) in media.values():
-            override = ALIASES[override]
-        if override in media.values() or (html and override == "html"):
-            return override
+        # a name (`csv`), an alias of one (`ttl`), or a media type the refusal below offers (`text/csv`),
+        # in any case, a type with `charset=utf-8` as the type (every answer is UTF-8), as Accept reads it
+        named, _, parameters = override.partition(";")
+        wanted = named.strip().lower()
+        wanted = "html" if html and wanted == "text/html" else media.get(wanted, wanted)
+        if wanted not in media.values() and ALIASES.get(wanted) in media.values():
+            wanted = ALIASES[wanted]
+        utf8 = parameters.replace(" ", "").lower() in ("", UTF8)
+        if utf8 and (wanted in media.values() or (html and wanted == "html")):
+            return wanted
         raise ServiceError(406, f"format {override!r} is not offered here; offered: {offered(media, html)}")
     g.negotiated = True  # the answer depends on Accept: vary_by_accept says so to caches
     accept = request.accept_mimetypes

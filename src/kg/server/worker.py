@@ -84,8 +84,10 @@ def answer(
                     f"client queries are refused: the query workers could not leave the network ({exposed})",
                     503,
                 )
-            text, dataset = admit(query.text, query.client)
+            text, dataset, kind = admit(query.text, query.client)
             union = dataset is None
+            if _format(query, kind) is None:  # known from the text: refused before the query runs
+                return _not_acceptable(query, kind)
             if isinstance(plans, str):
                 raise guard.Refused(f"the query cannot be checked: {plans}", 503)
             if plans is not None:
@@ -96,10 +98,9 @@ def answer(
             query.max_rows,
             query.max_bytes,
         )
-        chosen = {"graph": query.graph_format, "ask": query.ask_format}.get(result.kind, query.select_format)
+        chosen = _format(query, result.kind)
         if chosen is None:
-            kind = {"graph": "a graph", "ask": "an ask"}.get(result.kind, "a select")
-            return Failure(406, query.not_acceptable.replace("{kind}", kind))
+            return _not_acceptable(query, result.kind)
         result, body = result.within(query.max_bytes, chosen)
         count = len(result.triples) if result.kind == "graph" else len(result.rows)
         if query.written_to is not None:
@@ -135,8 +136,21 @@ def answer(
         return Failure(500, f"the query failed: {type(error).__name__}")
 
 
-def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
-    """A client's text as it may run, and the dataset it reads: None for the union of the named graphs.
+def _format(query: Query, kind: str) -> str | None:
+    """The format an answer of `kind` (select, ask, graph) takes for `query`; None where none fits."""
+    return {"graph": query.graph_format, "ask": query.ask_format}.get(kind, query.select_format)
+
+
+def _not_acceptable(query: Query, kind: str) -> Failure:
+    return Failure(
+        406,
+        query.not_acceptable.replace("{kind}", {"graph": "a graph", "ask": "an ask"}.get(kind, "a select")),
+    )
+
+
+def admit(text: str, client: ClientText) -> tuple[str, Dataset | None, str]:
+    """A client's text as it may run, the dataset it reads (None for the union of the named graphs), and
+    the kind of its answer (select, ask, graph), known before it runs.
 
     The text is made canonical (`guard.canonical`), so that the engine reads the tokens the guard
     read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into the text as FROM
@@ -162,4 +176,4 @@ def admit(text: str, client: ClientText) -> tuple[str, Dataset | None]:
         reading = guard.read(text, graphs, client.predicates)
         if (reading.default, reading.named) != (default, named):
             raise guard.Refused("the request's dataset cannot be applied to this query")
-    return text, Dataset(reading.default, reading.named) if reading.dataset else None
+    return text, Dataset(reading.default, reading.named) if reading.dataset else None, reading.form
