@@ -134,6 +134,11 @@ def endpoint() -> Response:
             "the query is empty: give it as query= (in the URL or a form) or as an "
             "application/sparql-query body",
         )
+    limit = services().config.max_query_length
+    if request.method in ("GET", "HEAD") and len(queries[0]) > limit:  # RFC 9110 15.5.15: POST it
+        raise ServiceError(
+            414, f"the query in the URL is {len(queries[0])} characters long; the limit is {limit}: POST it"
+        )
     default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
     formats = _accepted(parameters.get("format", []))  # the form's or the URL's, as the query is
     return answer_response(run_sparql(queries[0], default, named, formats=formats))
