@@ -51,6 +51,17 @@ def test_each_row_of_an_answer_comes_with_the_quotes_the_page_shows(client, sour
 
 
 @pytest.mark.parametrize("name", SELECTS)
+def test_each_exact_quote_is_the_text_at_its_characters(client, source_text: str, name: str) -> None:
+    """`quote` is the sentence as a reader reads it (the report's Markdown taken out), which four
+    excerpts' characters did not hold (`\\$59 million`, `**Figure 1**`): `exact` is the text at
+    `start`–`end`, for a reader who checks it."""
+    for line in _evidence_csv(client, f"/api/queries/{name}/evidence"):
+        if line["evidence_start"]:
+            start, end = int(line["evidence_start"]), int(line["evidence_end"])
+            assert source_text[start:end] == line["evidence_exact"], line["evidence_excerpt"]
+
+
+@pytest.mark.parametrize("name", SELECTS)
 def test_every_question_s_rows_have_the_evidence_its_page_shows(client, name: str) -> None:
     """Each line's answer values are the row's, and a row of the report's statements has a quote."""
     lines = _evidence_csv(client, f"/api/queries/{name}/evidence")

@@ -22,7 +22,8 @@ class Evidence:
 
     fact: str
     excerpt: str
-    quote: str
+    quote: str  # as a reader reads it: without the report's Markdown markup, on one line
+    exact: str  # as the report's text holds it, at `start`–`end`
     start: int | None
     end: int | None
     document: str
@@ -79,6 +80,7 @@ class Evidence:
             "fact": self.fact,
             "excerpt": self.excerpt,
             "quote": self.quote,
+            "exact": self.exact,
             "document": self.document,
             "title": self.title,
             "date": self.date,
@@ -134,6 +136,7 @@ def evidence_for(select: Select, facts: Iterable[str]) -> dict[str, list[Evidenc
                 fact=row["fact"],
                 excerpt=row["excerpt"],
                 quote=clean_quote(row.get("exact", "")),
+                exact=row.get("exact", ""),
                 start=offset(row.get("start")),
                 end=offset(row.get("end")),
                 document=row["document"],

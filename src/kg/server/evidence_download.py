@@ -24,7 +24,7 @@ from .workers import ServiceError
 
 blueprint = Blueprint("evidence_download", __name__, url_prefix="/api")
 COLUMNS = (
-    *("fact", "role", "quote", "agency", "agencyLabel", "title", "date"),
+    *("fact", "role", "quote", "exact", "agency", "agencyLabel", "title", "date"),
     *("document", "start", "end", "excerpt", "context", "citation"),
 )
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
