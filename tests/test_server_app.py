@@ -252,11 +252,33 @@ def test_the_network_page_is_kept_once_however_its_substance_is_spelled(app, cli
     kept = [key for key in cache.keys() if isinstance(key, tuple) and key[:2] == ("network-page", "fentanyl")]
     assert kept == [("network-page", "fentanyl")]
     before = set(cache.keys())
-    for path in ("/charts", "/charts?area=anything-at-all&measure=nonsense", "/charts?x=1&preset=screen"):
-        assert client.get(path).status_code == 200, path
+    for path, status in (
+        ("/charts", 200),
+        ("/charts?area=anything-at-all&measure=nonsense", 404),
+        ("/charts?x=1&preset=screen", 200),
+    ):
+        assert client.get(path).status_code == status, path
     pages = {key for key in set(cache.keys()) - before if isinstance(key, tuple) and key[0] == "charts-page"}
     assert pages <= {("charts-page", "", "", "screen")}
     assert ("charts-page", "", "", "screen") in set(cache.keys())
+
+
+@pytest.mark.parametrize(
+    ("asked", "status", "said"),
+    [
+        ("measure=heroinSeizures&area=ZZ", 404, "no place 'ZZ' to chart; the places: "),
+        ("measure=zzz", 404, "no measure 'zzz' to chart; the measures: "),
+        ("area=MX", 400, "area= narrows the chart of a measure="),
+        ("measure=heroinSeizures&preset=poster", 404, "no picture preset 'poster'"),
+    ],
+)
+def test_a_chart_the_menus_do_not_offer_is_refused_by_name(
+    client, asked: str, status: int, said: str
+) -> None:
+    """A mistyped or stale link showed the suggested charts, or every place's, without a word, where the
+    picture's own URL was refused."""
+    reply = client.get(f"/charts?{asked}", headers={"Accept": "application/json"})
+    assert reply.status_code == status and said in reply.get_json()["error"]["message"]
 
 
 def test_a_question_s_page_does_not_wait_for_the_search_index(built) -> None:

@@ -252,14 +252,21 @@ def charts_page() -> Response:
     """Suggested charts, and any measure for any place picked from the menus, each with its words. Kept
     whole like the pictures (at a million triples its series and words take seconds), under the
     choices as the menus know them: a choice they do not offer is no choice, so spellings take no
-    cache space."""
+    cache space, and one they do not offer is refused by name."""
     measures, areas = chart_menus()
-    preset = request.args.get("preset") if request.args.get("preset") in PRESETS else "screen"
-    picked = request.args.get("measure") if request.args.get("measure") in {m.key for m in measures} else None
-    area = request.args.get("area") if picked and request.args.get("area") in dict(areas) else None
+    preset = _preset()
+    picked, area = request.args.get("measure") or None, request.args.get("area") or None
+    # A choice the menus do not offer is said, as a picture's URL says it: a mistyped or stale link
+    # had shown the suggested charts, or every place's, without a word.
+    if picked is not None and picked not in {m.key for m in measures}:
+        abort(404, f"no measure {picked!r} to chart; the measures: {', '.join(m.key for m in measures)}")
+    if area is not None and area not in dict(areas):
+        abort(404, f"no place {area!r} to chart; the places: {', '.join(sorted(dict(areas)))}")
+    if area is not None and picked is None:
+        abort(400, "area= narrows the chart of a measure=; give the measure too")
     body = cached(
-        ("charts-page", picked or "", area or "", preset or "screen"),
-        lambda: _charts_page(measures, areas, picked, area, preset or "screen").encode(),
+        ("charts-page", picked or "", area or "", preset),
+        lambda: _charts_page(measures, areas, picked, area, preset).encode(),
     )
     return Response(body, mimetype="text/html")
 
