@@ -256,6 +256,8 @@ def serve_command(
     try:
         public = public_base(base_url, host, bound)
     except ValueError as error:
+        if base_url is None:  # none given, for a server on every address
+            raise click.UsageError(str(error)) from None
         raise click.BadParameter(str(error), param_hint="--base-url") from None
     config = ServerConfig(
         store=spec,
@@ -285,7 +287,10 @@ def serve_command(
     shown = (
         spec if is_endpoint(spec) else f"{spec} (generation {generation_id(spec)}; new builds are taken up)"
     )
-    click.echo(shown_url(f"serving {shown} on http://{host}:{bound}/ (SPARQL at /sparql)", spec), err=True)
+    listened = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
+    click.echo(
+        shown_url(f"serving {shown} on http://{listened}:{bound}/ (SPARQL at /sparql)", spec), err=True
+    )
     if listening is None:
         # never Werkzeug's interactive debugger: its /console runs Python for whoever has its PIN
         app.run(host=host, port=port, debug=True, use_reloader=False, use_debugger=False)

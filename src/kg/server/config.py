@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,12 +117,27 @@ class ServerConfig:
 def public_base(given: str | None, host: str, port: int) -> str:
     """The server's public base URL, ending in `/`: the one given, or the address it listens on.
 
-    Raises ValueError for anything but an absolute http(s) URL without query or fragment.
+    Raises ValueError for anything but an absolute http(s) URL without query or fragment, and where
+    none is given for a server listening on every address (0.0.0.0, ::): `http://0.0.0.0:PORT/` in a
+    citation names no server a reader can open.
     """
     if given is None:
+        if _every_address(host):
+            raise ValueError(
+                f"--host {host} listens on every address, so no address of it names this server in the"
+                " citations, VoID and API it writes: give --base-url, the URL readers reach it by"
+            )
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
     parts = urlsplit(given)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError(f"{given!r} is not an absolute http(s) URL without query or fragment")
     return given if given.endswith("/") else given + "/"
+
+
+def _every_address(host: str) -> bool:
+    """Whether `host` is the address that stands for every address of the machine."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return host == ""
