@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from kg.namespaces import PREFIXES
+from kg.query.run import QueryError
 from kg.store.sparql import replace_tokens
 
 _DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
@@ -31,11 +32,24 @@ def blanked(text: str) -> str:
     return replace_tokens(text, ("string", "iri", "comment"), lambda _token: " ")
 
 
+def declaration(prefix: str) -> str:
+    """The line that declares `prefix`: with its IRI where the project knows the prefix."""
+    return f"PREFIX {prefix}: <{PREFIXES.get(prefix, '…')}>"
+
+
 def explain(text: str, message: str) -> str:
     """`message`, or what to add when the query uses a prefix it does not declare."""
     missing = missing_prefixes(text)
     if not missing:
         return message
-    fixes = [f"PREFIX {name}: <{PREFIXES.get(name, '…')}>" for name in missing]
+    fixes = [declaration(name) for name in missing]
     names = ", ".join(f"{name}:" for name in missing)
     return f"unknown prefix {names} — add {'; '.join(fixes)} at the top of the query"
+
+
+def explained(error: QueryError, text: str, source: str) -> QueryError:
+    """A syntax error said as the query page says it: a prefix the query uses undeclared is named with
+    the line to add, where the engine says only "Prefix not found"."""
+    if error.line is None or (said := explain(text, error.message)) == error.message:
+        return error
+    return QueryError(f"{source}:{error.line}:{error.column}: {said}", error.line, error.column)

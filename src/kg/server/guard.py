@@ -20,7 +20,8 @@ from types import ModuleType
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.query.run import shape_problem
+from kg.query.explain import declaration, explained
+from kg.query.run import shape_problem, syntax_error
 from kg.store.sparql import Token, code_runs, each_token, keyword, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
@@ -286,7 +287,12 @@ def _names_make_iris(text: str, found: list[Token]) -> None:
         elif declared:
             continue  # a declaration the parser will refuse
         elif prefix not in prefixes:
-            problem = "has a prefix the query does not declare"
+            problem = f"has a prefix the query does not declare — add {declaration(prefix)} at the top"
+            if index > 0 and found[index - 1].text == "<" and found[index - 1].end == token.start:
+                problem += (  # `<http://a b>`: no IRI, so `http:` is read as a name
+                    "; or, if the `<` before it starts an IRI, that IRI holds what no IRI may: a space,"
+                    " a quote or one of <>{}|^`\\"
+                )
         elif (prefix, local) not in made:
             whole = prefixes[prefix] + _ESCAPE.sub(lambda escape: escape.group(1), local)
             problem = None if _is_iri(whole) else f"makes <{whole}>, which is no IRI"
@@ -399,12 +405,12 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
             raise Refused(READ_ONLY, 403) from None
         if operations == 0:
             raise Refused(EMPTY, 400) from None
-        raise _unreadable(error) from None
+        raise _unreadable(error, text) from None
     declared: dict[str, list[str]] = {}  # each prefix's IRIs, as the prologue declares them
-    for declaration in parsed[0]:
-        if declaration.name == "PrefixDecl":
-            prefix = declaration["prefix"] if "prefix" in declaration else ""
-            declared.setdefault(prefix, []).append(str(declaration["iri"]))
+    for clause in parsed[0]:
+        if clause.name == "PrefixDecl":
+            prefix = clause["prefix"] if "prefix" in clause else ""
+            declared.setdefault(prefix, []).append(str(clause["iri"]))
     for node in _nodes(parsed):
         if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
             raise Refused(SERVICE_REFUSED)
@@ -550,13 +556,31 @@ def _update_operations(text: str) -> int | None:
     return len(parsed["request"]) if "request" in parsed else 0
 
 
-def _unreadable(error: Exception) -> Refused:
+def _unreadable(error: Exception, text: str) -> Refused:
+    """A text rdflib's parser cannot read, refused with the engine's place and words where it cannot
+    read it either, as `kg query` says them: rdflib's parser backs up to where the group it failed in
+    starts, and says what it wanted there ("Expected SelectQuery")."""
+    if (engine := _engine_reading(text)) is not None:
+        return engine
     line, column = getattr(error, "lineno", None), getattr(error, "col", None)
     where = f"{line}:{column}: " if line is not None else ""
     detail = getattr(error, "msg", None) or _first_line(error)
     return Refused(
         f"query:{where}SPARQL syntax error (the query cannot be read): {detail}", 400, line, column
     )
+
+
+def _engine_reading(text: str) -> Refused | None:
+    """Oxigraph's syntax error for `text`, None where it reads it. It is read on an empty store and not
+    run further (Oxigraph plans a query as it starts it), in a query worker, which has no network."""
+    try:
+        ox.Store().query(text)
+    except SyntaxError as error:
+        said = explained(syntax_error(error), text, "query")
+        return Refused(said.message, 400, said.line, said.column)
+    except Exception:  # noqa: BLE001 - read, then failing on an empty store: rdflib's words stand
+        return None
+    return None
 
 
 def _first_line(error: BaseException) -> str:
