@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import html
 import http.client
 import io
 import json
@@ -618,6 +619,21 @@ def test_dataset_iris_resolve_by_content_negotiation(server) -> None:
     by_extension = server.get("/id/substance/fentanyl.ttl", "text/html")
     assert by_extension.content_type == "text/turtle"
     assert server.get("/id/substance/no-such-thing", "text/turtle").status == 404
+    # an extension names only a format Accept can ask for too: `.nq` served N-Quads, which Accept could not
+    for path in ("/id/substance/fentanyl", "/graph/data"):
+        assert server.get(path, "application/n-quads").status == 406
+        assert server.get(f"{path}.nq", "text/html").status == 404
+
+
+def test_the_data_page_s_void_link_opens_in_a_browser(server) -> None:
+    """A browser's Accept took the link to RDF/XML (its `application/xml;q=0.9`), an HTML-only one to a
+    406: the link asks for the Turtle the build wrote."""
+    page = server.get("/downloads", "text/html").text
+    [link] = re.findall(r'href="(/\.well-known/void[^"]*)"', page)
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for accept in (browser, "text/html"):
+        reply = server.get(html.unescape(link), accept)
+        assert (reply.status, reply.content_type) == (200, "text/turtle"), accept
 
 
 def test_ontology_data_and_void(server, store) -> None:

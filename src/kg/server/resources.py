@@ -52,8 +52,10 @@ SHOWN_LINKS = 500
 
 
 def _split_extension(path: str) -> tuple[str, str | None]:
+    """A path and the format its extension names (`.ttl`), where that is one a resource is offered in
+    by Accept too: `.nq` served N-Quads, which Accept could not ask for (406)."""
     stem, dot, extension = path.rpartition(".")
-    if dot and extension in EXTENSIONS and "/" not in extension:
+    if dot and EXTENSIONS.get(extension) in RESOURCE_MEDIA.values() and "/" not in extension:
         return stem, EXTENSIONS[extension]
     return path, None
 
