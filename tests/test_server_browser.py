@@ -6,6 +6,7 @@ drives it and never downloads a browser of its own.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -109,3 +110,23 @@ def test_every_page_works_under_the_content_security_policy(server, page) -> Non
     assert chart.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
     page.remove_listener("console", note)
     assert refused == []
+
+
+def test_the_query_page_without_javascript_runs_what_was_typed_and_loads_on_asking(server, browser) -> None:
+    """Without JavaScript, Load was the form's first button, so Enter replaced the typed query with the
+    menu's question, and every Run URL carried the menu's choice (`name=border-heroin-seizures`)."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    typed = "SELECT ?s WHERE { ?s a <https://w3id.org/opioid-kg/ontology#Country> } LIMIT 2"
+    page.goto(server.base + "/query")
+    page.fill("#editor", typed)
+    page.click("#run")
+    page.wait_for_load_state()
+    asked = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert asked == {"query": [typed]}, page.url
+    assert page.input_value("#editor") == typed and "2 row(s)" in page.inner_text("main")
+    page.select_option("#catalogue", "fentanyl-routes")
+    page.click("#load")
+    page.wait_for_load_state()
+    assert "fentanyl" in page.input_value("#editor") and page.input_value("#editor") != typed
+    context.close()
