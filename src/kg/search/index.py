@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.errors import KgError
+from kg.namespaces import PREFIXES
 
 FIELD_WEIGHTS = {"name": 1.0, "alternative name": 0.9, "definition": 0.45, "text": 0.35}
 TERM_WEIGHT = 0.6  # ontology terms rank below the things of the graph
@@ -262,9 +263,13 @@ class SearchIndex:
         return result
 
     def _named_by_iri(self, text: str) -> Hit | None:
-        """The entry `text` names by its full IRI (bare or in angle brackets): its words (`https`,
-        `w3id`, `org`, …) found nothing, or everything."""
+        """The entry `text` names by its full IRI (bare or in angle brackets), or by the short name the
+        pages show it by (`country:US`, the project's prefix and the IRI's end): the words (`https`,
+        `w3id`, `org`, `country`, `us`) found nothing, or everything."""
         iri = text.strip().removeprefix("<").removesuffix(">").strip()
+        prefix, colon, local = iri.partition(":")
+        if iri not in self.entries and colon and prefix in PREFIXES and not any(c.isspace() for c in local):
+            iri = PREFIXES[prefix] + local
         entry = self.entries.get(iri)
         return None if entry is None else Hit(iri, entry.label, entry.kind, 100.0, "IRI", iri)
 
