@@ -523,13 +523,22 @@ def test_a_syntax_error_is_placed_as_kg_query_places_it(server, store, text: str
 @pytest.mark.parametrize(
     ("text", "said"),
     [
+        (
+            "CONSTRUCT { <s> <p> 1 } WHERE {}",
+            "query:1:13: <s> is a relative IRI and the query declares no BASE",
+        ),
+        (
+            "SELECT ?x WHERE { BIND(<rel> AS ?x) }",
+            "query:1:24: <rel> is a relative IRI and the query declares",
+        ),
         ("SELECT ?x WHERE { ?x a kg:Country }", "add PREFIX kg: <https://w3id.org/opioid-kg/ontology#>"),
         ("SELECT ?x WHERE { ?x <http://a b> ?y }", "if the `<` before it starts an IRI, that IRI holds what"),
     ],
 )
 def test_a_name_the_guard_refuses_is_said_with_its_fix(server, text: str, said: str) -> None:
-    """An undeclared prefix was named without the line to add, and an IRI holding a space as a name
-    with a prefix the query does not declare (`http:`)."""
+    """An undeclared prefix was named without the line to add, an IRI holding a space as a name with a
+    prefix the query does not declare (`http:`), and a relative IRI as "IRI parsing failed" or
+    "expected ENCODE_FOR_URI", a column past the end of the query."""
     error = server.get("/sparql", "application/sparql-results+json", query=text).json()["error"]
     assert said in error["message"], error
 

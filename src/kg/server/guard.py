@@ -406,6 +406,8 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
         if operations == 0:
             raise Refused(EMPTY, 400) from None
         raise _unreadable(error, text) from None
+    if not any(clause.name == "Base" for clause in parsed[0]):
+        _no_relative_iri(parsed, text)
     declared: dict[str, list[str]] = {}  # each prefix's IRIs, as the prologue declares them
     for clause in parsed[0]:
         if clause.name == "PrefixDecl":
@@ -581,6 +583,26 @@ def _engine_reading(text: str) -> Refused | None:
     except Exception:  # noqa: BLE001 - read, then failing on an empty store: rdflib's words stand
         return None
     return None
+
+
+def _no_relative_iri(parsed: object, text: str) -> None:
+    """Refuse an IRI written relative (`<s>`) in a query that declares no BASE, at the first place it
+    is written: there is nothing to resolve it against, and the engine said "IRI parsing failed", or,
+    for one in a BIND, "expected ENCODE_FOR_URI", a column past the end of the query."""
+    from rdflib import URIRef
+
+    relative = {
+        str(node) for node in _nodes(parsed) if isinstance(node, URIRef) and not _ABSOLUTE.match(node)
+    }
+    if not relative:
+        return
+    spelt = next((t for t in tokens(text) if t.kind == "iri" and t.text[1:-1] in relative), None)
+    iri = spelt.text if spelt is not None else f"<{min(relative)}>"
+    why = f"{iri} is a relative IRI and the query declares no BASE: write it whole, or declare one"
+    raise _refused_at(why, text, spelt.start) if spelt is not None else Refused(why)
+
+
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # an IRI's scheme
 
 
 def _first_line(error: BaseException) -> str:
