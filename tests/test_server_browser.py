@@ -68,7 +68,7 @@ def test_a_bad_query_shows_its_error_in_place(server, page) -> None:
     page.click("#run")
     page.wait_for_selector(".error")
     message = page.inner_text(".error")
-    assert "400" in message and "line 3" in message  # at the brace that ends the pattern wanting its object
+    assert "400" in message and "line 2" in message  # where the unfinished triple pattern starts
     assert page.input_value("#editor").startswith("SELECT ?x WHERE")
 
 

@@ -208,6 +208,10 @@ TRICKS = {
         "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
         "SELECT * WHERE { FILTER(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
     ),
+    # A text rdflib cannot read (SPARQL 1.2's VERSION) that Oxigraph runs: refused without ever being
+    # handed to the engine, which reads a query only by running it.
+    "version-prologue-balanced": 'VERSION "1.2"\nSELECT * WHERE { SERVICE <{url}sparql> { } }',
+    "version-prologue-ask-balanced": "VERSION '1.2' ASK { SERVICE <{url}sparql> { } }",
     # The same after the IRI of a function a FILTER calls.
     "less-than-called-function-comment-balanced": (
         "PREFIX : <http://h:>\nSELECT * WHERE { FILTER <http://www.w3.org/2001/XMLSchema#boolean>(1<2)"

@@ -20,8 +20,8 @@ from types import ModuleType
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.query.explain import declaration, explained
-from kg.query.run import shape_problem, syntax_error
+from kg.query.explain import declaration
+from kg.query.run import shape_problem
 from kg.store.sparql import Token, code_runs, each_token, keyword, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
@@ -405,7 +405,7 @@ def read(text: str, graphs: frozenset[str], predicates: frozenset[str] | None = 
             raise Refused(READ_ONLY, 403) from None
         if operations == 0:
             raise Refused(EMPTY, 400) from None
-        raise _unreadable(error, text) from None
+        raise _unreadable(error) from None
     if not any(clause.name == "Base" for clause in parsed[0]):
         _no_relative_iri(parsed, text)
     declared: dict[str, list[str]] = {}  # each prefix's IRIs, as the prologue declares them
@@ -558,31 +558,16 @@ def _update_operations(text: str) -> int | None:
     return len(parsed["request"]) if "request" in parsed else 0
 
 
-def _unreadable(error: Exception, text: str) -> Refused:
-    """A text rdflib's parser cannot read, refused with the engine's place and words where it cannot
-    read it either, as `kg query` says them: rdflib's parser backs up to where the group it failed in
-    starts, and says what it wanted there ("Expected SelectQuery")."""
-    if (engine := _engine_reading(text)) is not None:
-        return engine
+def _unreadable(error: Exception) -> Refused:
+    """A text rdflib's parser cannot read, refused with its place and words. Never asked of the engine:
+    Oxigraph reads a query only by running it, and a text rdflib cannot read is one whose SERVICE calls
+    the guard has not seen (`VERSION "1.2"` before a query made the server send a request)."""
     line, column = getattr(error, "lineno", None), getattr(error, "col", None)
     where = f"{line}:{column}: " if line is not None else ""
     detail = getattr(error, "msg", None) or _first_line(error)
     return Refused(
         f"query:{where}SPARQL syntax error (the query cannot be read): {detail}", 400, line, column
     )
-
-
-def _engine_reading(text: str) -> Refused | None:
-    """Oxigraph's syntax error for `text`, None where it reads it. It is read on an empty store and not
-    run further (Oxigraph plans a query as it starts it), in a query worker, which has no network."""
-    try:
-        ox.Store().query(text)
-    except SyntaxError as error:
-        said = explained(syntax_error(error), text, "query")
-        return Refused(said.message, 400, said.line, said.column)
-    except Exception:  # noqa: BLE001 - read, then failing on an empty store: rdflib's words stand
-        return None
-    return None
 
 
 def _no_relative_iri(parsed: object, text: str) -> None:
