@@ -212,6 +212,21 @@ TRICKS = {
     # handed to the engine, which reads a query only by running it.
     "version-prologue-balanced": 'VERSION "1.2"\nSELECT * WHERE { SERVICE <{url}sparql> { } }',
     "version-prologue-ask-balanced": "VERSION '1.2' ASK { SERVICE <{url}sparql> { } }",
+    # The same after a name that FILTER is glued to: one name to the tokenizer, FILTER and a function's
+    # name to both parsers.
+    "less-than-glued-filter-comment-balanced": (
+        "PREFIX FILTER\u00e9: <http://x/>\nPREFIX \u00e9: <http://www.w3.org/2001/XMLSchema#>\nPREFIX : <http://h:>\n"
+        "SELECT * WHERE { FILTER\u00e9:boolean(1<2)_:b:1SERVICE#>\n<{url}sparql> { } }"
+    ),
+    "less-than-glued-filter-variables-balanced": (
+        "PREFIX FILTER\u00e9: <http://x/>\nPREFIX \u00e9: <http://www.w3.org/2001/XMLSchema#>\nPREFIX : <http://h:>\n"
+        "SELECT * WHERE { FILTER\u00e9:boolean(1<2)?s:1SERVICE#>\n<{url}sparql> { } }"
+    ),
+    "less-than-glued-filter-quote-balanced": (
+        "PREFIX FILTER\u00e9: <http://x/>\nPREFIX \u00e9: <http://www.w3.org/2001/XMLSchema#>\n"
+        "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
+        "SELECT * WHERE { FILTER\u00e9:boolean(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
+    ),
     # The same after the IRI of a function a FILTER calls.
     "less-than-called-function-comment-balanced": (
         "PREFIX : <http://h:>\nSELECT * WHERE { FILTER <http://www.w3.org/2001/XMLSchema#boolean>(1<2)"

@@ -249,10 +249,19 @@ def _bracket(frames: list[str], bracket: str, previous: Token | None, before: To
 
 
 def _calls(previous: Token | None, before: Token | None) -> bool:
-    """Whether a `(` in a group pattern after `previous` (and `before` it) opens an expression."""
-    if previous is None or previous.kind == "word":
+    """Whether a `(` in a group pattern after `previous` (and `before` it) opens an expression: after a
+    word, or after the IRI or name of a function a FILTER calls. A name that starts with FILTER glued
+    to it (`FILTERé:boolean`, `FILTER:f`) counts as both: the parsers read FILTER, then a function's
+    name, where the tokenizer reads one name."""
+    if previous is None or previous.kind == "word" or _starts_filter(previous):
         return True
-    return previous.kind in ("iri", "pname") and before is not None and keyword(before) == "FILTER"
+    return previous.kind in ("iri", "pname") and before is not None and _starts_filter(before)
+
+
+def _starts_filter(token: Token) -> bool:
+    """Whether a word or name starts with FILTER, in any case: neither parser needs a keyword to end
+    where the tokenizer ends a name (Oxigraph reads FILTER, then the rest, where nothing else fits)."""
+    return token.kind in ("word", "pname") and token.text[:6].upper() == "FILTER"
 
 
 def _is_value(token: Token) -> bool:
