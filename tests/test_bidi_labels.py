@@ -76,3 +76,25 @@ def test_a_picture_writes_a_direction_override_as_its_code_point(
 ) -> None:
     drawn = overridden.get(picture).text
     assert "&lt;U+202E&gt;Mexico" in drawn and OVERRIDE not in drawn
+
+
+def test_the_interactive_network_writes_a_direction_override_as_its_code_point(
+    overridden: RunningServer,
+) -> None:
+    """Its legend and picture drew names as every picture does; its table of legs and its tooltips
+    wrote them as stored."""
+    page = overridden.get("/network.html").text
+    assert "&lt;U+202E&gt;Mexico" in page and OVERRIDE not in page
+
+
+def test_a_search_suggestion_writes_a_direction_override_as_its_code_point(
+    browser, overridden: RunningServer
+) -> None:
+    """The suggestions under the search field are written in the browser from /api/search, which gives
+    names as the graph holds them."""
+    for page in desktop_page(browser, overridden.base):
+        page.goto(overridden.base + "/")
+        page.fill("#site-search-q", "Mexico")
+        page.wait_for_selector("ul.suggestions li")
+        assert "<U+202E>Mexico" in page.inner_text("ul.suggestions")
+        assert page.evaluate(LEAKS, OVERRIDE) == []

@@ -17,6 +17,7 @@ from pathlib import Path
 import networkx as nx
 
 from kg.errors import EXIT_FAILED, KgError
+from kg.literals import controls_shown
 
 from .layout import as_drawn, layered_positions, line_kinds, substance_colours, substance_labels
 
@@ -109,7 +110,7 @@ def _evidence_text(data: dict) -> str:
     # The quotes alone: a tooltip cannot be clicked, and the table below links each to its excerpt.
     for quote in filter(None, data.get("evidence_text", "").split(" | ")):
         lines.append(f"\u201c{quote}\u201d")
-    return "\n".join(lines)
+    return controls_shown("\n".join(lines))
 
 
 # What JSON may hold that HTML reads inside a script (`</script`, `<!--<script`, which keeps the script open
@@ -156,8 +157,8 @@ def interactive_html(
     else:
         style = f'<link rel="stylesheet" href="{html.escape(style_url)}">'
     return PAGE.format(
-        title=html.escape(title),
-        caption=html.escape(caption),
+        title=_shown(title),
+        caption=_shown(caption),
         legend=legend,
         script=script,
         style=style,
@@ -173,11 +174,11 @@ def evidence_rows(network: nx.MultiDiGraph, link: Link = str) -> str:
     rows = []
     for u, v, key, data in sorted(network.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
         cells = [
-            html.escape(str(data.get("substance_label", data["substance"]))),
-            html.escape(f"{label[u]} \u2192 {label[v]}"),
-            html.escape(data.get("mode_label") or "not stated"),
-            html.escape(f"{data.get('status')}, {data.get('temporal')}"),
-            html.escape(str(data.get("attributed_to", ""))),
+            _shown(str(data.get("substance_label", data["substance"]))),
+            _shown(f"{label[u]} \u2192 {label[v]}"),
+            _shown(data.get("mode_label") or "not stated"),
+            _shown(f"{data.get('status')}, {data.get('temporal')}"),
+            _shown(str(data.get("attributed_to", ""))),
             _quotes(data, network.graph.get("excerpt_quotes", {}), link),
         ]
         rows.append(
@@ -199,12 +200,18 @@ def _quotes(data: dict, excerpt_quotes: dict[str, str], link: Link) -> str:
     for quote in filter(None, data.get("evidence_text", "").split(" | ")):
         excerpts = saying.get(quote, [])
         target = link(excerpts[0]) if excerpts else None
-        words = html.escape(quote)
+        words = _shown(quote)
         text = f'<q><a href="{html.escape(target)}">{words}</a></q>' if target else f"<q>{words}</q>"
         if len(excerpts) > 1:
             text += f' <span class="more">and {len(excerpts) - 1:,} more excerpts with these words</span>'
         shown.append(text)
     return " ".join(shown)
+
+
+def _shown(text: str) -> str:
+    """Words of the graph as the page shows them: escaped, a direction override written as its code
+    point (`kg.literals.controls_shown`), as every page of the server shows it."""
+    return html.escape(controls_shown(text))
 
 
 PAGE = """<!doctype html>

@@ -12,6 +12,12 @@ function lightUpFromHash() {
   if (location.hash.startsWith("#excerpt-")) lightUp([decodeURIComponent(location.hash.slice(9))]);
 }
 
+// A name as a page shows it: a direction override (U+202A-U+202E, U+2066-U+2069) written as its code
+// point, as the server writes it in every page, never obeyed (it would turn the words after it around).
+function shown(text) {
+  return text.replace(/[\u202a-\u202e\u2066-\u2069]/g, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase()}>`);
+}
+
 // A list of matches under a search or parameter field, fed by /api/search; arrows and Enter choose.
 function autocomplete(input) {
   const list = document.createElement("ul");
@@ -37,7 +43,7 @@ function autocomplete(input) {
     if (input.dataset.autocomplete === "param") {
       input.value = hit.iri;
       const note = document.getElementById(input.id + "-chosen");
-      if (note) note.textContent = hit.label;
+      if (note) note.textContent = shown(hit.label);
     } else if (hit.href) {
       location.href = hit.href;
     }
@@ -52,7 +58,7 @@ function autocomplete(input) {
       const kind = document.createElement("span");
       kind.className = "kind";
       kind.textContent = hit.kind;
-      item.append(kind, " ", hit.kind === "excerpt" ? hit.snippet : hit.label);
+      item.append(kind, " ", shown(hit.kind === "excerpt" ? hit.snippet : hit.label));
       item.addEventListener("mousedown", (event) => {
         event.preventDefault();
         choose(hit);
