@@ -851,3 +851,26 @@ def test_a_table_read_by_two_descriptions_is_refused(project_copy: Path, tmp_pat
     with pytest.raises(TableError) as failure:
         build(project_copy, tmp_path / "dist", tmp_path / "store")
     assert "which poppy-cultivation.csv-metadata.json reads too" in str(failure.value)
+
+
+def test_a_cell_past_skipped_columns_is_named_at_its_column_in_the_file(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """csvw's records leave the skipped columns out: a NaN was looked for one cell off, and its column
+    dropped from the message."""
+    _described(project_copy, lambda d: d.update(dialect={"skipColumns": 1}))
+    table = _table(project_copy)
+    rows = ["junk," + line for line in table.read_text("utf-8").splitlines()]
+    table.write_text("\n".join(rows).replace(",44100,", ",NaN,") + "\n", "utf-8")
+    with pytest.raises(TableError) as failure:
+        build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert f"{table}:3:6 hectares" in str(failure.value), str(failure.value)
+
+
+def test_an_about_url_given_on_the_table_is_inherited_by_its_schema(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """CSVW inherits aboutUrl from the table as from its schema; one given on the table was refused as
+    missing."""
+    _described(project_copy, lambda d: d.update(aboutUrl=d["tableSchema"].pop("aboutUrl")))
+    build(project_copy, tmp_path / "dist", tmp_path / "store")

@@ -233,7 +233,7 @@ def _mapped(
         source = metadata.parent.parent.name
         iri = ox.NamedNode(f"{BASE}id/table/{source}/{metadata.name.removesuffix(METADATA_SUFFIX)}")
         into.provenance.append((f"{metadata}:1", _described(table, iri)))
-        about = table.tableSchema.aboutUrl
+        about = table.tableSchema.inherit("aboutUrl")  # the schema's, or the table's, as CSVW inherits it
         if about is None:
             raise TableError(f"{metadata}: the table needs an aboutUrl, the IRI of what each row describes")
         _templates_name_columns(table, metadata)
@@ -280,7 +280,7 @@ def _templates_name_columns(table: Table, metadata: Path) -> None:
     not give) is expanded as nothing, which made every row's IRI alike (`…/period/`) and was told only
     by the checks it broke."""
     columns = [column.name for column in table.tableSchema.columns if column.name]
-    templates = [("aboutUrl", table.tableSchema.aboutUrl, {"_row"})] + [
+    templates = [("aboutUrl", table.tableSchema.inherit("aboutUrl"), {"_row"})] + [
         (f"{key} of column {column.name}", column.inherit(key), {"_row", "_name"})
         for column in table.tableSchema.columns
         for key in ("aboutUrl", "propertyUrl", "valueUrl")
@@ -520,12 +520,13 @@ def _blank_line(table: Table, data_file: Path, dialect: Any, line: int) -> str:
 def _special_cell(table: Table, data_file: Path, dialect: Any, line: int) -> str:
     """Where in the record holding `line` a special value (NaN, INF, in any case) stands in a column of
     a decimal or integer type, which has none, as `:COLUMN NAME`; empty if none does."""
-    record = _record_at(table, data_file, dialect, line) or []
+    record = _record_at(table, data_file, dialect, line) or []  # csvw's: the columns skipped left out
     positions = _positions(table)
     for column in table.tableSchema.columns:
         base = column.datatype.base if column.datatype is not None else "string"
         at = positions[column.name]
-        if base in _DECIMAL_TYPES and at <= len(record) and _special(record[at - 1]):
+        cell = at - dialect.skipColumns - 1
+        if base in _DECIMAL_TYPES and 0 <= cell < len(record) and _special(record[cell]):
             return f":{at} {column.name}"
     return ""
 
