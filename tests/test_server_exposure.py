@@ -75,7 +75,7 @@ def test_a_base_url_that_is_not_http_is_refused(built, tmp_path) -> None:
         start_server(built.store_path, tmp_path, "--base-url", "javascript:alert(1)")
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "0"])
 def test_a_server_on_every_address_needs_the_url_readers_reach_it_by(built, tmp_path, host: str) -> None:
     """Its citations, VoID and API named `http://0.0.0.0:PORT/`, which no reader can open."""
     with pytest.raises(

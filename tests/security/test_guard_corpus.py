@@ -231,6 +231,8 @@ def test_a_function_is_refused_wherever_it_is_called() -> None:
         'PREFIX xsd: <bif:>\nSELECT (xsd:http_get("http://127.0.0.1:9/") AS ?x) {}',
         "PREFIX x: <http://www.w3.org/2001/XMLSchema#>\nPREFIX x: <bif:>\nSELECT (x:f(1) AS ?y) {}",
         "BASE <http://www.w3.org/2001/XMLSchema#>\nSELECT (<integer>(1) AS ?y) {}",
+        # the empty prefix: refused as "zip() argument 2 is shorter than argument 1"
+        "PREFIX : <http://h/>\nSELECT * WHERE { ?s ?p ?o FILTER(:f(1)) }",
     ):
         refusal = refused(text)
         assert refusal is not None and "only SPARQL's own functions and XSD casts" in refusal.message, text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -136,8 +137,13 @@ def public_base(given: str | None, host: str, port: int) -> str:
 
 
 def _every_address(host: str) -> bool:
-    """Whether `host` is the address that stands for every address of the machine."""
+    """Whether `host` is the address that stands for every address of the machine, however it is
+    written: the system reads `0` (and `0.0`) as 0.0.0.0 too."""
     try:
         return ipaddress.ip_address(host.strip("[]")).is_unspecified
     except ValueError:
+        pass
+    try:
+        return socket.inet_aton(host) == bytes(4)
+    except OSError:
         return host == ""

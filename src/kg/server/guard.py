@@ -328,7 +328,7 @@ def _at_term(why: str, text: str, written: object, *, called: bool) -> Refused:
     else:
         spelt = f"<{written}>"
     found = tokens(text)
-    for before, token, after in zip([None, *found], found, [*found[1:], None], strict=True):
+    for before, token, after in zip([None, *found[:-1]], found, [*found[1:], None], strict=True):
         if token.text != spelt:
             continue
         if called and after is not None and after.text == "(":

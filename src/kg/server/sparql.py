@@ -46,13 +46,20 @@ def run_sparql(
 ) -> Answer:
     """Run a client's query: checked here for length and nesting, read and checked by the worker.
 
-    The check here is work of the web process done for the client, held to its budget and charged to
-    it as a search is (up to a third of a second of CPU for 100 KB), whether or not it admits the text.
-    `formats` gives the format of a select, an ask and a graph answer (a page's own, or the endpoint's
-    from its format= and Accept, `_accepted`); the worker picks the one for the kind the parser read.
+    A query too long for a GET's URL is 414, which tells a client to POST it (on /sparql, the query
+    page and its pictures alike). The check here is work of the web process done for the client, held
+    to its budget and charged to it as a search is (up to a third of a second of CPU for 100 KB),
+    whether or not it admits the text. `formats` gives the format of a select, an ask and a graph
+    answer (a page's own, or the endpoint's from its format= and Accept, `_accepted`); the worker picks
+    the one for the kind the parser read.
     """
     state = services()
     config = state.config
+    limit = config.max_query_length
+    if request.method in ("GET", "HEAD") and len(text) > limit:  # RFC 9110 15.5.15
+        raise ServiceError(
+            414, f"the query in the URL is {len(text)} characters long; the limit is {limit}: POST it"
+        )
     sent = text
     text = state.pool.worked(
         client(), lambda: guard.precheck(text, config.max_query_length, config.max_nesting), gated=False
@@ -133,11 +140,6 @@ def endpoint() -> Response:
             400,
             "the query is empty: give it as query= (in the URL or a form) or as an "
             "application/sparql-query body",
-        )
-    limit = services().config.max_query_length
-    if request.method in ("GET", "HEAD") and len(queries[0]) > limit:  # RFC 9110 15.5.15: POST it
-        raise ServiceError(
-            414, f"the query in the URL is {len(queries[0])} characters long; the limit is {limit}: POST it"
         )
     default, named = parameters.get("default-graph-uri", []), parameters.get("named-graph-uri", [])
     formats = _accepted(parameters.get("format", []))  # the form's or the URL's, as the query is
