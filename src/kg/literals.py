@@ -124,6 +124,11 @@ def _integer_error(lexical: str, name: str) -> str | None:
     return None
 
 
+def cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters long, ending in "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def controls_shown(text: str, written: str = "<U+{:04X}>") -> str:
     """`text` with each embedding, override and isolate of the bidirectional algorithm (U+202A–U+202E,
     U+2066–U+2069) written as its code point, `<U+202E>`: obeyed, one in a name turned the words after

@@ -11,8 +11,7 @@ from typing import TypeVar
 
 import networkx as nx
 
-from kg.literals import controls_shown, xml_text
-from kg.readable.values import cut
+from kg.literals import controls_shown, cut, xml_text
 
 COLUMNS = ("sources", "transit", "destination")
 LINE_KINDS = ("reported", "suspected", "historical")

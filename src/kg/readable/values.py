@@ -168,8 +168,3 @@ def local_name(iri: str) -> str:
             tail = tail.rsplit(mark, 1)[-1]
             break
     return tail.replace("-", " ") if "/id/" in iri else tail
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` at most `limit` characters long, ending in "…" where it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

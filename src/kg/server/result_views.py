@@ -17,9 +17,9 @@ from flask import Blueprint, Response, request
 
 from kg.charts import chart as charts
 from kg.charts.series import Series
+from kg.literals import cut
 from kg.query.catalogue import NamedQuery
 from kg.readable.table import header
-from kg.readable.values import cut
 from kg.readable.views import VIEWS, Views, views_of
 
 from . import answer_pictures as pictures

@@ -25,12 +25,12 @@ from typing import TypeVar, cast
 
 from flask import current_app, has_request_context, request
 
+from kg.literals import cut
 from kg.network.canvas import waiting_at_most
 from kg.query.catalogue import NamedQuery, load_catalogue
 from kg.query.counts import counted
 from kg.query.internal import typed
 from kg.readable.labels import labels_for
-from kg.readable.values import cut
 from kg.store.base import Store, StoreFailed
 from kg.store.description import DescribedCounts, built_description, described_counts
 from kg.store.opening import is_endpoint
