@@ -232,6 +232,11 @@ def test_default_and_named_graph_parameters(server, store) -> None:
     assert int(server.get("/sparql", "text/csv", query=prefixed).text.split()[1]) == per_graph[DATA_GRAPH]
     outside = server.get("/sparql", "text/csv", query=count, **{"default-graph-uri": "http://example.org/g"})
     assert outside.status == 400
+    # a clause written before a brace glued to the projection: `SELECT ?s{` read as `?sFROM`
+    glued = server.get(
+        "/sparql", "text/csv", query="SELECT ?s{ ?s ?p ?o } LIMIT 1", **{"default-graph-uri": DATA_GRAPH}
+    )
+    assert glued.status == 200, glued.text
     # the dataset's clause goes after the projection, even one holding a group pattern of its own
     exists = "SELECT (EXISTS { ?s ?p ?o } AS ?e) WHERE { }"
     reply = server.get("/sparql", "text/csv", query=exists, **{"default-graph-uri": DATA_GRAPH})

@@ -227,6 +227,19 @@ TRICKS = {
         "PREFIX e: <http://ok/>\nPREFIX : <{url}>\n"
         "SELECT * WHERE { FILTER\u00e9:boolean(?a<'>') ?s ?p e:a.b.SERVICE:x { } #'\n}"
     ),
+    # A local part that starts with a dot: one name to the tokenizer, a name, a dot and new tokens to
+    # both parsers, which hid a name from the check of names, or a FILTER from the check of less-than.
+    "leading-dot-local-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <http://h:>\nSELECT * WHERE { ?s ?p e:._:b:1SERVICE <{url}sparql> { } }"
+    ),
+    "leading-dot-hides-filter-balanced": (
+        "PREFIX e: <urn:e:>\nPREFIX : <http://h:>\nSELECT * WHERE { ?s ?p e:.FILTER(1<2)_:b:1SERVICE#>\n"
+        "<{url}sparql> { } }"
+    ),
+    "leading-dot-empty-prefix-hides-filter-balanced": (
+        "PREFIX : <urn:e:>\nPREFIX h: <http://h:>\nSELECT * WHERE { ?s ?p :.FILTER(1<2)_:b h:1SERVICE#>\n"
+        "<{url}sparql> { } }"
+    ),
     # The same after the IRI of a function a FILTER calls.
     "less-than-called-function-comment-balanced": (
         "PREFIX : <http://h:>\nSELECT * WHERE { FILTER <http://www.w3.org/2001/XMLSchema#boolean>(1<2)"

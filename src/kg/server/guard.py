@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.query.explain import declaration
 from kg.query.run import shape_problem
-from kg.store.sparql import Token, code_runs, each_token, keyword, replace_tokens, tokens
+from kg.store.sparql import PREFIXED_NAME, Token, code_runs, each_token, keyword, replace_tokens, tokens
 
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -282,6 +282,16 @@ def _names_make_iris(text: str, found: list[Token]) -> None:
     for index, token in enumerate(found):
         if token.kind != "pname":
             continue
+        if not PREFIXED_NAME.fullmatch(_ESCAPE.sub("x", token.text)):
+            # `e:._:b:1SERVICE` is one name to the tokenizer, and `e:`, `.`, `_:b`, `:1SERVICE` to
+            # both parsers: a name no check here had read stood between them
+            raise _refused_at(
+                f"{token.text} is no prefixed name as SPARQL spells one (its local part starts with a"
+                " letter, a digit, `_`, `:` or `%XX`, and ends in no `.`): the parsers read it as"
+                " several tokens; write a space where one ends",
+                text,
+                token.start,
+            )
         prefix, _, local = token.text.partition(":")
         declared = index > 0 and found[index - 1].kind == "word" and found[index - 1].text.upper() == "PREFIX"
         problem = None
@@ -667,5 +677,5 @@ def with_dataset(text: str, default: list[str], named: list[str]) -> str:
         if token.text == "{" or (
             token.kind == "word" and upper in {"WHERE", "ORDER", "GROUP", "LIMIT", "OFFSET", "VALUES"}
         ):
-            return f"{text[: token.start]}{clauses} {text[token.start :]}"
+            return f"{text[: token.start]} {clauses} {text[token.start :]}"
     return f"{text} {clauses}"
