@@ -874,3 +874,7 @@ def test_an_about_url_given_on_the_table_is_inherited_by_its_schema(
     missing."""
     _described(project_copy, lambda d: d.update(aboutUrl=d["tableSchema"].pop("aboutUrl")))
     build(project_copy, tmp_path / "dist", tmp_path / "store")
+    store = ox.Store.read_only(str(tmp_path / "store"))
+    rows = "SELECT ?o WHERE { ?row <http://www.w3.org/ns/csvw#describes> ?o } ORDER BY ?o"
+    described = [row["o"].value for row in store.query(rows, use_default_graph_as_union=True)]
+    assert described == [f"{ID}observation/mx-poppy-cultivation-{year}" for year in (2016, 2017)]
