@@ -129,11 +129,14 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+IN_MARKUP = "&lt;U+{:04X}&gt;"  # `controls_shown`'s code point as HTML or XML writes it
+
+
 def controls_shown(text: str, written: str = "<U+{:04X}>") -> str:
     """`text` with each embedding, override and isolate of the bidirectional algorithm (U+202A–U+202E,
     U+2066–U+2069) written as its code point, `<U+202E>`: obeyed, one in a name turned the words after
     it around (an agency's name reversed "opium poppy" beside it), so a page or a picture misquoted
-    what it showed. `written` is how a code point is written (in HTML: `&lt;U+{:04X}&gt;`)."""
+    what it showed. `written` is how a code point is written (in markup: IN_MARKUP)."""
     return _BIDI_CONTROL.sub(lambda found: written.format(ord(found.group())), text)
 
 

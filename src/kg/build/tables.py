@@ -462,6 +462,12 @@ def _records(table: Table, data_file: Path, dialect: Any) -> Iterator[tuple[int,
             yield line - sum(cell.count("\n") for cell in record), line, record
 
 
+def _first_record(table: Table, data_file: Path, dialect: Any) -> tuple[int, list[str]]:
+    """The line the CSV file's first record (its header, where it has one) starts on, and its cells."""
+    start, _end, record = next(_records(table, data_file, dialect), (1, 1, []))
+    return start, record
+
+
 def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
     """Every record has as many cells as the first: csvw, once it has checked the table, drops a cell
     past the header, which is data to lose without a word. The error names the first record and, where
@@ -496,7 +502,7 @@ def _unnamed_column(table: Table, data_file: Path, dialect: Any, said: str) -> T
     found = _UNSPECIFIED.match(said)
     if found is None:
         return None
-    start, _end, header = next(_records(table, data_file, dialect), (1, 1, []))
+    start, header = _first_record(table, data_file, dialect)
     if found.group(1) == "" and header and not header[-1].strip():
         why = f"the header ends with {dialect.delimiter!r}, an empty column the description does not name"
     else:
@@ -537,7 +543,7 @@ def _positions(table: Table) -> dict[str, int]:
     order; past every other one, for a virtual column. Either after the columns the dialect skips."""
     dialect = table._get_dialect()
     data_file = _data_file(table)
-    header = next(_records(table, data_file, dialect), (1, 1, []))[2] if data_file and dialect.header else []
+    header = _first_record(table, data_file, dialect)[1] if data_file and dialect.header else []
     real = [column for column in table.tableSchema.columns if not column.virtual]
     positions = {}
     for index, column in enumerate(table.tableSchema.columns, start=1):
@@ -551,7 +557,7 @@ def _header_once(table: Table, data_file: Path, dialect: Any) -> None:
     twice gave a row the second one's value."""
     if not dialect.header:
         return
-    start, _end, header = next(_records(table, data_file, dialect), (1, 1, []))
+    start, header = _first_record(table, data_file, dialect)
     for index, name in enumerate(header):
         if name.strip() and name in header[:index]:  # empty ones: a delimiter ending lines, said after
             first = header.index(name) + 1 + dialect.skipColumns

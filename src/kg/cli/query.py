@@ -11,7 +11,7 @@ from kg.errors import KgError
 from kg.files import utf8_text
 from kg.namespaces import PREFIXES
 from kg.query.catalogue import CatalogueError, NamedQuery, load_catalogue, load_query, named_query
-from kg.query.explain import explained
+from kg.query.explain import explain
 from kg.query.internal import internal_queries
 from kg.query.run import (
     FORMATS_BY_KIND,
@@ -97,7 +97,7 @@ def query_command(
         terms = binding_terms(bindings)
         result = interruptible(lambda: run_query(store, text, terms, max_rows=max_rows, source=source))
     except QueryError as error:
-        raise explained(error, text, source) from None
+        raise _explained(error, text, source) from None
     if kind is None:  # its form could not be read before: the answer's kind says it
         _refuse_unwritten(result.kind, output_format)
     chosen = output_format or ("turtle" if result.kind == "graph" else "table")
@@ -123,6 +123,14 @@ def _refuse_unwritten(kind: str | None, output_format: str | None) -> None:
     offered = ("table", "readable", *FORMATS_BY_KIND[kind])
     if output_format not in offered:
         raise refused_format(kind, offered)
+
+
+def _explained(error: QueryError, text: str, source: str) -> QueryError:
+    """A syntax error said as the query page says it: a prefix the query uses undeclared is named with
+    the line to add, where the engine says only "Prefix not found"."""
+    if error.line is None or (said := explain(text, error.message)) == error.message:
+        return error
+    return QueryError(f"{source}:{error.line}:{error.column}: {said}", error.line, error.column)
 
 
 def _resolve_query(

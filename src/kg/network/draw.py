@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
-from kg.literals import controls_shown, xml_text
+from kg.literals import IN_MARKUP, controls_shown, xml_text
 from kg.query.run import returns_kept
 
 from . import canvas
@@ -88,7 +88,7 @@ def save(figure: canvas.Figure, fmt: str, title: str = "", description: str = ""
         opening = data.index(b">", data.index(b"<svg")) + 1
         described = f"\n <title>{escape(title)}</title>\n <desc>{escape(description)}</desc>"
         data = data[:opening] + described.encode("utf-8") + data[opening:]
-    return returns_kept(controls_shown(xml_text(data.decode("utf-8")), "&lt;U+{:04X}&gt;").encode("utf-8"))
+    return returns_kept(controls_shown(xml_text(data.decode("utf-8")), IN_MARKUP).encode("utf-8"))
 
 
 def draw_flows(network: nx.MultiDiGraph, words: Words, *, fmt: str = "svg", preset: str = "screen") -> bytes:

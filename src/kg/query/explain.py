@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from kg.namespaces import PREFIXES
-from kg.query.run import QueryError
 from kg.store.sparql import replace_tokens
 
 _DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
@@ -45,11 +44,3 @@ def explain(text: str, message: str) -> str:
     fixes = [declaration(name) for name in missing]
     names = ", ".join(f"{name}:" for name in missing)
     return f"unknown prefix {names} — add {'; '.join(fixes)} at the top of the query"
-
-
-def explained(error: QueryError, text: str, source: str) -> QueryError:
-    """A syntax error said as the query page says it: a prefix the query uses undeclared is named with
-    the line to add, where the engine says only "Prefix not found"."""
-    if error.line is None or (said := explain(text, error.message)) == error.message:
-        return error
-    return QueryError(f"{source}:{error.line}:{error.column}: {said}", error.line, error.column)

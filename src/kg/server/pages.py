@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from kg.errors import KgError
 from kg.evidence.facts import evidence_for
-from kg.literals import controls_shown
+from kg.literals import IN_MARKUP, controls_shown
 from kg.namespaces import PREFIXES, prefixed
 from kg.query.catalogue import NamedQuery
 from kg.query.explain import explain
@@ -37,7 +37,7 @@ def shown_on_a_page(value: object) -> object:
     """Every value a template writes, with the direction overrides of a string shown as code points
     (`kg.literals.controls_shown`), escaped where the value is already HTML."""
     if isinstance(value, Markup):
-        return Markup(controls_shown(str(value), "&lt;U+{:04X}&gt;"))
+        return Markup(controls_shown(str(value), IN_MARKUP))
     return controls_shown(value) if isinstance(value, str) else value
 
 

@@ -156,8 +156,8 @@ def admit(text: str, client: ClientText) -> tuple[str, Dataset | None, str]:
     read; the protocol's dataset (default-graph-uri, named-graph-uri) is written into the text as FROM
     clauses, in place of any the text has, and the result is read again. A dataset the text names is
     given to the store as the graphs the guard read, which replace whatever the store makes of the
-    text's clauses:
-    stores resolve a relative `FROM <private//../data>` against a BASE otherwise than rdflib does.
+    text's clauses: stores resolve a relative `FROM <private//../data>` against a BASE otherwise than
+    rdflib does.
     """
     graphs = client.graphs
     default, named = tuple(dict.fromkeys(client.default)), tuple(dict.fromkeys(client.named))  # a set each
