@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Graph
-from rdflib.namespace import RDF, SH
+from rdflib import BNode, Graph, Literal
+from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from kg.build.shape_queries import Unsupported, property_path
@@ -92,9 +92,13 @@ def read_verdict(report: Graph) -> tuple[str, set[Key], int]:
 
 def term_text(graph: Graph, node: Node | None) -> str:
     """A term as both engines' reports can agree on it: IRIs and literals as N-Triples, a SHACL path
-    written out as the build writes it (`^<p>`, `(<p> / <q>)`), any other blank node as `[]`."""
+    written out as the build writes it (`^<p>`, `(<p> / <q>)`), any other blank node as `[]`. A double
+    or a float is compared by its value: the store keeps a double's value, not its spelling (`"347.0"`
+    is read back `"347"`), and Jena's report writes it `"347.0"` again."""
     if node is None:
         return "-"
+    if isinstance(node, Literal) and node.datatype in (XSD.double, XSD.float):
+        return f"{float(node)!r}^^<{node.datatype}>"
     if not isinstance(node, BNode):
         return node.n3()
     try:

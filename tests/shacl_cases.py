@@ -213,6 +213,24 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "unit must be its measure's unit",
     ),
     (
+        "observation whose value is a double where its measure's range is a decimal",
+        "DELETE { ?o kg:heroinSeizures ?v } INSERT { ?o kg:heroinSeizures ?double } "
+        "WHERE { BIND(id:observation\\/mx-heroin-seizures-2017 AS ?o) ?o kg:heroinSeizures ?v "
+        'BIND(STRDT(CONCAT(STR(?v), ".0"), xsd:double) AS ?double) }',
+        "observation/mx-heroin-seizures-2017",
+        "ObservationShape",
+        "datatype of its measure's range",
+    ),
+    (
+        "observation whose value is an integer where its measure's range is a decimal",
+        "DELETE { ?o kg:opiumGumSeizures ?v } INSERT { ?o kg:opiumGumSeizures ?integer } "
+        "WHERE { BIND(id:observation\\/mx-opium-gum-seizures-2016 AS ?o) ?o kg:opiumGumSeizures ?v "
+        "BIND(xsd:integer(?v) AS ?integer) }",
+        "observation/mx-opium-gum-seizures-2016",
+        "ObservationShape",
+        "datatype of its measure's range",
+    ),
+    (
         "change without direction",
         "DELETE WHERE { id:change\\/mx-heroin-seizures-2015-2016 kg:direction ?d }",
         "change/mx-heroin-seizures-2015-2016",

@@ -60,8 +60,9 @@ def test_every_datatype_property_is_held_to_its_range_wherever_it_is_used(
     reaches the thing (its class or a superclass, or the subjects of the property) says the value's
     datatype. A policy measure's aim, a region's terrain and a person's role written without their
     language tag had passed every shape. A data set's measures are checked by the observation's rules
-    (a number, of its measure's unit), not by a datatype; a number's range may be checked by a bound,
-    which a value that is no number fails (a leg's index, written `1`, is an xsd:integer)."""
+    (one value, of the datatype of its measure's range, in its measure's unit); a number's range may be
+    checked by a bound, which a value that is no number fails (a leg's index, written `1`, is an
+    xsd:integer)."""
     data, shapes = graphs
     checked: dict[URIRef, set[URIRef]] = {}  # property -> targets (classes, or the property itself)
     checks = (SH.datatype, SH.minInclusive, SH.minExclusive)

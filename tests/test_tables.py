@@ -118,6 +118,26 @@ def test_a_mapped_row_is_validated_like_a_curated_fact(project_copy: Path, tmp_p
     assert f"written at: {_table(project_copy)}:3" in message
 
 
+def test_a_figure_of_another_datatype_than_its_measure_s_range_is_refused(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A column typed `double` for a measure whose range is `xsd:decimal` passed every check, as a
+    number of the measure's unit; OWL 2 holds the two value spaces apart, so a reasoner reading the
+    ontology with the data found it inconsistent. Each row is refused at its line."""
+    message = _failed_build(
+        project_copy, tmp_path, '{"base": "decimal", "minimum": 0}', '"double"', BuildFailed, "-metadata.json"
+    )
+    assert message.endswith("2 violation(s)") and "datatype of its measure's range" in message
+    for year, line, figure in ((2016, 2, 32000), (2017, 3, 44100)):
+        assert (
+            f"  focus node: {ID}observation/mx-poppy-cultivation-{year}\n"
+            "  shape:      https://w3id.org/opioid-kg/shapes#ObservationShape\n"
+            "  rule:       sh:sparql\n"
+            f'  value:      "{figure}"^^<http://www.w3.org/2001/XMLSchema#double>\n'
+            f"  written at: {_table(project_copy)}:{line}\n"
+        ) in message, message
+
+
 def test_a_curated_value_at_odds_with_a_row_names_both_places(project_copy: Path, tmp_path: Path) -> None:
     """The observation is described by the table's row and by a Turtle statement; the violation is
     written at both, so the curator sees which two disagree. (The second value is a figure its excerpt

@@ -50,6 +50,7 @@ def create_app(config: ServerConfig) -> Flask:
     from .responses import (
         error_response,
         from_exception,
+        read_one_range_only,
         refuse_content_codings,
         refuse_long_headers,
         refuse_repeated_parameters,
@@ -108,6 +109,7 @@ def create_app(config: ServerConfig) -> Flask:
     app.before_request(refuse_content_codings)
     app.before_request(refuse_unreadable_urls)
     app.before_request(refuse_repeated_parameters)
+    app.before_request(read_one_range_only)
     app.after_request(vary_by_accept)
 
     @app.after_request

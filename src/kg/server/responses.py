@@ -6,6 +6,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from flask import Response, g, jsonify, render_template, request
+from werkzeug.http import parse_range_header
 
 from kg.errors import KgError
 
@@ -126,6 +127,18 @@ def refuse_unreadable_urls() -> None:
     if all(ord(character) < 256 for character in path):  # as WSGI gives it: its bytes, one a character
         utf8(path.encode("latin-1"), "the URL's path")
     utf8_pairs(request.query_string, "the URL")
+
+
+def read_one_range_only() -> None:
+    """Before any request: a Range of several parts, of a unit other than bytes (which §14.2 says to
+    ignore), or one werkzeug cannot read (`bytes=0-9, 20-29`, with the space the grammar allows), is
+    ignored and the whole answered (200), as RFC 9110 §14.2
+    lets a server do. Werkzeug answers one part and sends no multipart/byteranges; a request for two
+    parts of a file, both inside it, had been answered 416, "none can be satisfied"."""
+    given = request.environ.get("HTTP_RANGE")
+    asked = parse_range_header(given)
+    if given is not None and (asked is None or asked.units != "bytes" or len(asked.ranges) > 1):
+        del request.environ["HTTP_RANGE"]
 
 
 def refuse_repeated_parameters() -> None:
