@@ -448,14 +448,20 @@ class WriteFaultProxy(_LoopbackProxy):
     - "after": forwards it, lets the store apply it, then answers 500;
     - "drop": forwards it, lets the store apply it, then closes the connection without an answer;
     - "hang": forwards it, lets the store apply it, then sends nothing until the proxy closes (a store
-      slower than the client's time limit).
+      slower than the client's time limit);
+    - "late": answers 504 at once and forwards it LATE seconds later, after the client has gone on (a
+      gateway past its own time limit, with the request still queued behind it); the proxy waits for
+      it to be carried out before it closes.
 
     Every write is recorded as (method, path, answer status or 0 for none); `resent` counts the writes
     whose body is that of the failed one, sent again after it.
     """
 
+    LATE = 1.5
+
     def __init__(self, upstream: str, nth: int, how: str, match: bytes | None = None) -> None:
-        assert how in ("before", "after", "drop", "hang")
+        assert how in ("before", "after", "drop", "hang", "late")
+        self._late: list[threading.Thread] = []
         self.upstream = httpx.URL(upstream)
         self.nth = nth
         self.how = how
@@ -476,6 +482,11 @@ class WriteFaultProxy(_LoopbackProxy):
                 if failing and proxy.how == "before":
                     proxy._record(self.command, self.path, 500)
                     self.answer(500, "Internal Server Error", {"content-type": "text/plain"}, b"failed\n")
+                    return
+                if failing and proxy.how == "late":
+                    proxy._record(self.command, self.path, 504)
+                    proxy._forward_late(self.command, self.path, self.headers, body)
+                    self.answer(504, "Gateway Timeout", {"content-type": "text/plain"}, b"timed out\n")
                     return
                 status, reason, headers, content = forward(
                     proxy.upstream, self.command, self.path, self.headers, body
@@ -500,7 +511,20 @@ class WriteFaultProxy(_LoopbackProxy):
 
     def __exit__(self, *exc: object) -> None:
         self._closing.set()
+        for late in self._late:
+            late.join()
         super().__exit__(*exc)
+
+    def _forward_late(self, method: str, path: str, headers: Message, body: bytes) -> None:
+        """Send the request on to the store LATE seconds from now, in a thread of its own."""
+
+        def send() -> None:
+            time.sleep(self.LATE)
+            forward(self.upstream, method, path, headers, body)
+
+        late = threading.Thread(target=send, name="late-write")
+        late.start()
+        self._late.append(late)
 
     def _count_write(self, path: str, body: bytes) -> bool:
         """Count a write (with `match`, one whose body holds it); whether it is the one to fail."""

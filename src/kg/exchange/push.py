@@ -28,9 +28,12 @@ the triples (`roundtrip`).
 A push that fails says which graphs had changed (none, unless it failed after
 some graphs had gone in requests of their own) and leaves the others exactly
 as they were. Where a request's outcome is unknown (no answer, or a 5xx, which
-may come after the store applied it), the graphs it writes are read again
-before the push says what they hold. Finally the target's counts are compared
-with the local ones.
+may come after the store applied it, or before a gateway hands it on), the
+graphs it writes are read again before the push says what they hold, and graphs
+found as before are said to be so when read, not unchanged: the request may
+still come. The copy from the staging graphs deletes nothing where its staging
+graph is gone, so once they are dropped it cannot change a live graph.
+Finally the target's counts are compared with the local ones.
 """
 
 from __future__ import annotations
@@ -41,7 +44,15 @@ from dataclasses import dataclass, field
 
 from kg.errors import KgError
 from kg.exchange.changes import GraphChange
-from kg.exchange.pusher import STAGING_PREFIX, Pusher, PushError, Target, staging_iri, virtuoso_graph_store
+from kg.exchange.pusher import (
+    STAGING_DROPPED,
+    STAGING_PREFIX,
+    Pusher,
+    PushError,
+    Target,
+    staging_iri,
+    virtuoso_graph_store,
+)
 from kg.exchange.roundtrip import Withheld, unkept_literals, unusual_line, without
 from kg.exchange.updates import update
 from kg.query.counts import triples_per_graph
@@ -279,10 +290,17 @@ def _stage(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> N
         wanted = {change.iri: change.local for change in staged}
         sent = ", ".join(f"{graph_name(iri)} {n}/{wanted[iri]}" for iri, n in pusher.staged.items())
         maybe = ", and perhaps those of the request that failed" if error.unsure else ""
+        late = f"; {STAGED_LATE}" if error.unsure else ""
         raise PushError(
             f"push failed: {error}. Triples written into staging graphs before it stopped: {sent}{maybe}; "
-            f"the live graphs are unchanged; {pusher.drop_staging()}."
+            f"the live graphs are unchanged; {pusher.drop_staging()}{late}."
         ) from None
+
+
+STAGED_LATE = (
+    "the request that failed may still be applied, late, writing into a staging graph (never a live graph), "
+    "which the next push drops"
+)
 
 
 def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) -> None:
@@ -296,14 +314,16 @@ def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done:
     try:
         pusher.update(" ;\n".join(copies), retry=False)
     except PushError as error:
+        dropped = pusher.drop_staging()  # first: a copy carried out after it finds nothing to copy
         if error.unsure:
-            held = _now_holds(store, staged, pusher)
+            final = dropped == STAGING_DROPPED
+            held = _now_holds(store, staged, pusher, final=final)
             now = f"applies the copy as one update, whole or not at all, and may have applied it: {held}"
         else:
             now = f"refused the copy, so the staged graphs ({names}) are as before"
         raise PushError(
             f"push failed at the final copy from the staging graphs: {error}. {_changed(done, capital=True)} "
-            f"before it; the store {now}; {pusher.drop_staging()}."
+            f"before it; the store {now}; {dropped}."
         ) from None
     pusher.drop_staging()  # a failure here is noted in the report: the live graphs are already new
 
@@ -315,7 +335,7 @@ def _after_one_request(
     it, else read again, as it may have applied it."""
     if not error.unsure:
         return "the live graphs are unchanged"
-    held = _now_holds(store, pending, pusher, every=True)
+    held = _now_holds(store, pending, pusher, every=True, final=False)
     return f"it may have been applied, so the graphs were read again: {held}"
 
 
@@ -342,17 +362,20 @@ def _maybe_applied(store: EmbeddedStore, change: GraphChange, pusher: Pusher, do
     found = now[change.iri]
     if found.empty:
         done.append(change)  # the store applied it; its answer was lost
-    elif not _same_difference(change, found):
+        return ""
+    if not _same_difference(change, found):
         return f"; graph {name} holds {found.live} triples, neither as before nor the local graph"
-    return ""
+    return f"; graph {name} was as before when read again, but {LATE}"
 
 
 def _now_holds(
-    store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher, *, every: bool = False
+    store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher, *, every: bool = False, final: bool
 ) -> str:
     """After one request changing these graphs, which the store may have applied: read them again and
     say what they hold (the local graphs, the graphs as before, or neither); where they cannot be read,
-    that it is unknown. `every`: these are all the graphs the push changes."""
+    that it is unknown. `every`: these are all the graphs the push changes. `final`: the request can
+    no longer change them (its staging graphs are gone); else graphs found as before may still change,
+    as a request answered 504 by a gateway may yet reach the store."""
     names = ", ".join(graph_name(change.iri) for change in changes)
     now = _reread(store, changes, pusher)
     if isinstance(now, str):
@@ -369,8 +392,11 @@ def _now_holds(
         )
         return f"{which} (the store applied it)"
     if all(_same_difference(change, now[change.iri]) for change in changes):
+        which = "the live graphs" if every else f"graphs {names}"
+        if not final:
+            return f"{which} were as before when read again, but {LATE}"
         return (
-            f"{'the live graphs' if every else f'graphs {names}'} are unchanged (the store did not apply it)"
+            f"{which} are unchanged (the store did not apply it, and cannot now: its staging graphs are gone)"
         )
     said = []
     for change in changes:
@@ -383,6 +409,15 @@ def _now_holds(
             held = "is neither as before nor the local graph"
         said.append(f"{graph_name(change.iri)} holds {found.live} triples and {held}")
     return "; ".join(said)
+
+
+# Said of a request whose outcome is unknown and whose graphs were found as before: no store says
+# whether a request it has not answered is still to come (one queued behind a gateway that answered 504
+# is carried out later), so the push cannot either.
+LATE = (
+    "the request may still be applied, whole, if it waits at the store or a gateway: run kg push again once "
+    "the store is idle, which sends what then differs"
+)
 
 
 def _same_difference(before: GraphChange, now: GraphChange) -> bool:

@@ -34,6 +34,7 @@ from kg.store.remote import (
 )
 
 STAGING_PREFIX = "urn:opioid-kg:staging:"
+STAGING_DROPPED = "the staging graphs were dropped"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 DEFAULT_BATCH = 10_000
 LENGTH_WANTED = {411, 501}  # Length Required; Not Implemented, Virtuoso's answer to a body in chunks
@@ -417,7 +418,7 @@ class Pusher:
                     f"the staging graphs could not be dropped: {left} (the next push drops them)"
                 )
                 return self.notes[-1]
-        return "the staging graphs were dropped"
+        return STAGING_DROPPED
 
     def left_over(self, iris: list[str], error: PushError) -> str | None:
         """After a failed drop of `iris`: None when the target holds none of them (the drop went

@@ -120,6 +120,11 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
                 unkept |= _probe(pusher, literals)
     except (PushError, RemoteError, RemoteQueryError) as error:
         held = _drop_probe(pusher, len(found)) or "the probe graph was dropped"
+        if getattr(error, "unsure", False):  # the write may come after the drop: a gateway's late request
+            held += (
+                f", but the probe's write may still be applied, late, into graph {PROBE_GRAPH}, which the "
+                "next push drops"
+            )
         raise PushError(f"probing the target with {len(found)} literal(s) failed: {error}; {held}") from None
     left = _drop_probe(pusher, len(found))
     if left:
