@@ -87,3 +87,20 @@ def test_comparison_keys_fold_tag_case_and_whole_decimals_only():
     assert comparison_key(s + f'"38"^^<{XSD}integer> .') != comparison_key(s + f'"38.5"^^<{XSD}decimal> .')
     assert comparison_key(s + f'"38"^^<{XSD}string> .') != comparison_key(s + f'"38"^^<{XSD}integer> .')
     assert comparison_key(s + '"Opium" .') != comparison_key(s + '"opium" .')
+
+
+def test_numbers_past_28_digits_keep_their_own_keys():
+    """Python's decimals round to 28 digits unless told otherwise: two integers of 35 digits that differ
+    past the 28th had one key, so a push changing one to the other sent nothing and said `unchanged`."""
+    s = "<https://example.org/s> <https://example.org/p> "
+    for first, second in (
+        ("12345678901234567890123456789012345", "12345678901234567890123456789999999"),
+        ("0.12345678901234567890123456789012345", "0.12345678901234567890123456789999999"),
+    ):
+        assert comparison_key(s + f'"{first}"^^<{XSD}decimal> .') != comparison_key(
+            s + f'"{second}"^^<{XSD}decimal> .'
+        )
+    whole = "12345678901234567890123456789012345"
+    assert comparison_key(s + f'"{whole}"^^<{XSD}integer> .') == comparison_key(
+        s + f'"{whole}.000"^^<{XSD}decimal> .'
+    )

@@ -15,7 +15,7 @@ pattern and the local ones inserted again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
@@ -131,11 +131,13 @@ def comparison_key(line: str) -> str:
         if typed < 0 or line[typed + 4 : -3] not in DECIMALS:
             return line
         start = line.rfind('"', 0, typed) + 1
+        lexical = line[start:typed]
         try:
-            value = Decimal(line[start:typed])
+            value = Decimal(lexical)
         except InvalidOperation:
             return line
-        return f'{line[:start]}{value.normalize():f}"^^<{XSD}decimal> .'
+        exact = Context(prec=len(lexical))  # the default context rounds to 28 digits
+        return f'{line[:start]}{value.normalize(exact):f}"^^<{XSD}decimal> .'
     if line.endswith('" .'):
         return line
     tagged = line.rfind('"@')
