@@ -222,10 +222,10 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "datatype of its measure's range",
     ),
     (
-        "observation whose value is an integer where its measure's range is a decimal",
-        "DELETE { ?o kg:opiumGumSeizures ?v } INSERT { ?o kg:opiumGumSeizures ?integer } "
+        "observation whose value is a float where its measure's range is a decimal",
+        "DELETE { ?o kg:opiumGumSeizures ?v } INSERT { ?o kg:opiumGumSeizures ?float } "
         "WHERE { BIND(id:observation\\/mx-opium-gum-seizures-2016 AS ?o) ?o kg:opiumGumSeizures ?v "
-        "BIND(xsd:integer(?v) AS ?integer) }",
+        'BIND(STRDT(CONCAT(STR(?v), ".0"), xsd:float) AS ?float) }',
         "observation/mx-opium-gum-seizures-2016",
         "ObservationShape",
         "datatype of its measure's range",

@@ -537,6 +537,31 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
     assert "is not one a request can go to" in done.stderr and done.stderr.count("\n") == 1, done.stderr
 
 
+@pytest.mark.parametrize("url", ["http:///query", "http://:8080/query", "http://127.0.0.1:99999/query"])
+def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str) -> None:
+    """A URL without a host, or with a port past 65535, started the server, which then answered 502 to
+    every request; `kg push` sent with it and failed half-way ("Request URL is missing an 'http://'
+    or 'https://' protocol"). Both refuse it before anything, as wrong input (exit 2)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    kg = Path(sys.executable).parent / "kg"
+    done = subprocess.run(
+        [str(kg), "serve", "--store", url, "--port", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "serving" not in done.stderr, done.stderr
+    assert "is not one a request can go to" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    pushed = subprocess.run(
+        [str(kg), "push", "--endpoint", url, "--update", url.replace("query", "update")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert pushed.returncode == 2 and "is not one a request can go to" in pushed.stderr, pushed.stderr
+    assert pushed.stderr.count("\n") == 1, pushed.stderr
+
+
 # Virtuoso's answers with a blank node, as it writes them in each format: the head, a row whose IRI and
 # literal spell `nodeID://` as values, a row of two blank nodes, and the end.
 VIRTUOSO_ANSWERS = {

@@ -138,6 +138,21 @@ def test_a_figure_of_another_datatype_than_its_measure_s_range_is_refused(
         ) in message, message
 
 
+def test_an_integer_figure_is_in_a_decimal_range(project_copy: Path, tmp_path: Path) -> None:
+    """An xsd:integer is an xsd:decimal (its value space lies within), so a column typed `integer`
+    for a measure whose range is `xsd:decimal` builds: the rule refuses only the datatypes OWL 2 holds
+    apart."""
+    metadata = _table(project_copy).with_name(_table(project_copy).name + "-metadata.json")
+    metadata.write_text(
+        metadata.read_text("utf-8").replace('{"base": "decimal", "minimum": 0}', '"integer"'), "utf-8"
+    )
+    result = build(project_copy, tmp_path / "dist", tmp_path / "store")
+    assert result.triples_per_graph["data"] > 0
+    assert '"44100"^^<http://www.w3.org/2001/XMLSchema#integer>' in (
+        tmp_path / "dist" / "opioid-kg.nq"
+    ).read_text("utf-8")
+
+
 def test_a_curated_value_at_odds_with_a_row_names_both_places(project_copy: Path, tmp_path: Path) -> None:
     """The observation is described by the table's row and by a Turtle statement; the violation is
     written at both, so the curator sees which two disagree. (The second value is a figure its excerpt

@@ -71,11 +71,15 @@ UNUSABLE_URL = (
 
 
 def check_endpoint_url(url: str) -> None:
-    """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start)."""
+    """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start): one
+    the HTTP client cannot read, or that names no host (`http:///query`) or no port (`:99999`), which it
+    reads and only refuses as it sends."""
     try:
-        httpx.Request("POST", url)
+        parsed = httpx.Request("POST", url).url
     except httpx.InvalidURL:
         raise KgError(UNUSABLE_URL) from None
+    if not parsed.host or not 0 < (parsed.port or 80) < 65536:
+        raise KgError(UNUSABLE_URL)
 
 
 class RemoteError(StoreFailed, RuntimeError):
