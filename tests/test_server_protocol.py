@@ -346,6 +346,28 @@ def test_a_range_of_several_parts_is_answered_whole(server) -> None:
             assert status == 200 and body == whole, (path, ranges, status, len(body))
 
 
+def test_json_ld_asked_with_the_expanded_profile_is_answered(server) -> None:
+    """JSON-LD 1.1 Appendix C: a client may name the form it wants by a `profile` parameter. Every
+    JSON-LD this server writes is in expanded form, yet a request naming that profile was refused 406
+    everywhere (the Accept reader matches a parameter only where the type offered has it); a form the
+    server does not write, compacted, is still refused."""
+    expanded = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"'
+    compacted = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"'
+    for path, params in (
+        ("/id/country/MX", {}),
+        ("/data", {}),
+        ("/.well-known/void", {}),
+        ("/sparql", {"query": CONSTRUCT}),
+    ):
+        reply = server.get(path, expanded, **params)
+        assert reply.status == 200 and reply.content_type.startswith("application/ld+json"), (
+            path,
+            reply.status,
+        )
+        assert isinstance(json.loads(reply.body), list), path  # expanded form: a top-level array
+        assert server.get(path, compacted, **params).status == 406, path
+
+
 def test_unacceptable_formats_get_406(server) -> None:
     assert server.get("/sparql", "text/turtle", query=COUNTRIES).status == 406
     assert server.get("/sparql", "application/sparql-results+json", query=CONSTRUCT).status == 406

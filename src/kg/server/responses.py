@@ -185,12 +185,20 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
     return "html" if best == "text/html" else media[best]
 
 
+JSON_LD = "application/ld+json"
+# JSON-LD 1.1 Appendix C: the form a client may ask for by profile; every JSON-LD written here is expanded
+EXPANDED = 'profile="http://www.w3.org/ns/json-ld#expanded"'
+
+
 def best_type(types: list[str]) -> str | None:
     """The one of `types` the request's Accept prefers, None when it accepts none. Every answer is
-    UTF-8: a client asking for that charset asks for what is sent (the Accept reader matches a
-    parameter only where the type offered has it too)."""
-    best = request.accept_mimetypes.best_match([*types, *(f"{media_type}; {UTF8}" for media_type in types)])
-    return None if best is None else best.removesuffix(f"; {UTF8}")
+    UTF-8: a client asking for that charset asks for what is sent, and JSON-LD is in expanded form: a
+    client asking for that profile asks for what is sent (the Accept reader matches a parameter only
+    where the type offered has it too, so both are offered with it)."""
+    offered = [*types, *(f"{media_type}; {UTF8}" for media_type in types)]
+    offered += [f"{JSON_LD}; {EXPANDED}"] if JSON_LD in types else []
+    best = request.accept_mimetypes.best_match(offered)
+    return None if best is None else best.split(";")[0]
 
 
 def too_long(header: str) -> bool:
