@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -695,6 +696,39 @@ def test_every_failed_write_is_reported_as_the_store_holds_it(built, server, nth
         assert len(proxy.writes) >= min(nth, WRITES_BY_GRAPH_STORE)
     if message:  # read once the proxy has sent on what it held back
         claims_hold(message, before, held(server.query), expected_counts(built))
+    again = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
+    assert again.verified and held(server.query) == expected_counts(built)
+
+
+@pytest.mark.parametrize(
+    ("nth", "signal_name"), [(3, "SIGINT"), (5, "SIGINT"), (8, "SIGINT"), (5, "SIGTERM")]
+)
+def test_an_interrupted_push_says_what_it_wrote(built, server, nth, signal_name):
+    """A push stopped by Ctrl-C or SIGTERM while a write waits for its answer (the staging graph's PUT,
+    a new graph's POST, the copy from the staging graph) said only `interrupted (SIGINT)`: it now says
+    which live graphs had changed, that the write under way may still be applied, and what staging
+    graph it leaves, and that holds of the store once the write has been carried out."""
+    seed_old_data(server)
+    before = held(server.query)
+    kg = Path(sys.executable).parent / "kg"
+    with WriteFaultProxy(server.base, nth, "hang") as proxy:
+        command = [str(kg), "--project", str(PROJECT), "push", "--store", str(built.store_path)]
+        command += ["--endpoint", proxy.url("/query"), "--update", proxy.url("/update")]
+        command += ["--gsp", proxy.url("/store"), "--batch-size", "1000", "--retries", "0"]
+        pushing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not any(status == 0 for _, _, status in proxy.writes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proxy.failed is not None, "the write to hang was never sent"
+        pushing.send_signal(getattr(signal, signal_name))
+        _, said = pushing.communicate(timeout=30)
+    assert pushing.returncode == 128 + getattr(signal, signal_name).value, said
+    said = said.strip()
+    assert said.startswith(f"error: interrupted ({signal_name}): ") and "\n" not in said, said
+    assert "run kg push again" in said and "staging graph for data" in said, said
+    live_write = nth > 3  # the third write fills the staging graph; the later ones change live graphs
+    assert ("may still be applied" in said) == live_write, said
+    claims_hold(said, before, held(server.query), expected_counts(built))
     again = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
     assert again.verified and held(server.query) == expected_counts(built)
 

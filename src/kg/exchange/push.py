@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kg.errors import KgError
+from kg.errors import KgError, signal_exit, stopped_by
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import (
     STAGING_DROPPED,
@@ -126,6 +126,9 @@ def push(
                 local = {iri: sent.get(iri, 0) for iri in whole}  # a graph all withheld is sent empty
                 methods = _push(kept, _changes(kept, local, pusher), pusher)
         counts = _final_counts(local, pusher)
+    except KeyboardInterrupt as stopped:  # Ctrl-C, or SIGTERM as `kg` turns it into one
+        name = stopped_by(stopped)
+        raise KgError(f"interrupted ({name}): {_interrupted(pusher)}", exit_code=signal_exit(name)) from None
     except PushError as error:
         # What was withheld is part of what the target now holds; a note the failure already gives
         # (the staging graphs it could not drop) is not said twice.
@@ -145,6 +148,23 @@ def push(
         pusher.notes,
         {iri: n for iri, n in whole.items() if n != local[iri]},
     )
+
+
+def _interrupted(pusher: Pusher) -> str:
+    """What an interrupted push leaves on the target: the live graphs it had changed, the request under
+    way (sent, its answer not yet read: the store may apply it still), and the staging graphs written.
+    Nothing more is sent: a second request would hold off the stop the user asked for."""
+    said = [_changed([], named=pusher.changed, capital=False)]
+    if pusher.changing:
+        names = ", ".join(graph_name(iri) for iri in pusher.changing)
+        said.append(f"the request under way, changing {names}, may still be applied, whole")
+    if pusher.staged:
+        written = ", ".join(
+            f"{graph_name(iri)} ({n} triples acknowledged)" for iri, n in pusher.staged.items()
+        )
+        said.append(f"it leaves a staging graph for {written}, never a live graph, which the next push drops")
+    said.append("run kg push again, which sends what then differs")
+    return "; ".join(said)
 
 
 def _check_bulk(target: Target) -> None:
@@ -190,7 +210,9 @@ def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> d
     if sum(change.size for change in pending) <= limit:
         if pending:
             try:
-                pusher.apply([pusher.filled(store, change) for change in pending])
+                filled = [pusher.filled(store, change) for change in pending]
+                with pusher.changing_live([change.iri for change in pending]):
+                    pusher.apply(filled)
             except PushError as error:
                 raise PushError(
                     f"push failed: {error}; every change went in one update request, which the store "
@@ -240,11 +262,14 @@ def _send_alone(
     for change in alone:
         try:
             if change.whole and pusher.target.gsp:
-                pusher.load_whole(store, change)
+                with pusher.changing_live([change.iri]):
+                    pusher.load_whole(store, change)
                 loader = " to the bulk loader" if pusher.target.bulk else ""
                 methods[change.iri] = f"whole graph by one Graph Store POST{loader}"
             else:
-                pusher.apply([pusher.filled(store, change)])
+                filled = pusher.filled(store, change)
+                with pusher.changing_live([change.iri]):
+                    pusher.apply([filled])
                 methods[change.iri] = f"{change.size} triples in one request"
         except PushError as error:
             name = graph_name(change.iri)
@@ -265,12 +290,13 @@ def _send_alone(
     return done
 
 
-def _changed(done: list[GraphChange], *, capital: bool = False) -> str:
-    """Which live graphs a failed push had changed, for its message."""
-    if not done:
+def _changed(done: list[GraphChange], *, named: list[str] | None = None, capital: bool = False) -> str:
+    """Which live graphs a failed push had changed (`done`, or their IRIs `named`), for its message."""
+    iris = [change.iri for change in done] if named is None else named
+    if not iris:
         said = "no live graph had changed"
     else:
-        said = "live graphs " + ", ".join(graph_name(change.iri) for change in done) + " had changed"
+        said = "live graphs " + ", ".join(graph_name(iri) for iri in iris) + " had changed"
     return said[0].upper() + said[1:] if capital else said
 
 
@@ -312,7 +338,8 @@ def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done:
     copies = [update("replace-from-staging", graph=c.iri, staging=staging_iri(c.iri)) for c in staged]
     names = ", ".join(graph_name(change.iri) for change in staged)
     try:
-        pusher.update(" ;\n".join(copies), retry=False)
+        with pusher.changing_live([change.iri for change in staged]):
+            pusher.update(" ;\n".join(copies), retry=False)
     except PushError as error:
         dropped = pusher.drop_staging()  # first: a copy carried out after it finds nothing to copy
         if error.unsure:

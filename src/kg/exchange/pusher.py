@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -166,6 +167,17 @@ class Pusher:
         )
         self.staged: dict[str, int] = {}  # graph IRI: triples written into its staging graph
         self.notes: list[str] = []  # what went wrong without stopping the push
+        self.changed: list[str] = []  # live graphs the store has acknowledged changing, in order
+        self.changing: list[str] = []  # live graphs the request under way changes, none between requests
+
+    @contextmanager
+    def changing_live(self, iris: list[str]) -> Iterator[None]:
+        """While a request changing the live graphs `iris` is under way: said by an interrupted push;
+        once the store has acknowledged it, those graphs count as changed."""
+        self.changing = iris
+        yield
+        self.changing = []
+        self.changed += [iri for iri in iris if iri not in self.changed]
 
     def send(
         self, method: str, url: str, *, retry: bool = True, repeatable: bool = False, **kwargs: object
