@@ -23,6 +23,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 REPORT = "000_1bdfefaeb44abb70"
 ID = "https://w3id.org/opioid-kg/id/"
+CSVW_URL = "http://www.w3.org/ns/csvw#url"
+XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
 ROWS = """
 PREFIX csvw: <http://www.w3.org/ns/csvw#>
 PREFIX kg: <https://w3id.org/opioid-kg/ontology#>
@@ -55,6 +57,17 @@ def test_each_row_is_an_observation_traced_to_table_row_and_sentence(store) -> N
         # the verbatim sentence states the row's value for the row's year
         stated = f"{int(row['hectares']):,}"
         assert stated in row["exact"] and row["year"].rsplit("/", 1)[-1] in row["exact"]
+
+
+def test_a_table_s_url_is_an_any_uri_as_csvw_ranges_it(store, project_root: Path) -> None:
+    """The CSVW vocabulary ranges `csvw:url` over xsd:anyURI, which OWL 2 holds apart from xsd:string:
+    the plain string the build wrote made Jena's OWL reasoners and owlrl find the graph inconsistent
+    once the CSVW vocabulary was read beside it. The ontology says the range, the shapes hold it."""
+    urls = [quad.object for quad in store.quads() if quad.predicate == ox.NamedNode(CSVW_URL)]
+    assert urls == [ox.Literal("poppy-cultivation.csv", datatype=ox.NamedNode(XSD_ANY_URI))]
+    reused = (project_root / "ontology" / "reused.ttl").read_text("utf-8")
+    declared = reused.split("csvw:url a owl:DatatypeProperty ;", 1)[1].split(" .\n", 1)[0]
+    assert "rdfs:range xsd:anyURI" in declared
 
 
 def test_the_table_holds_only_values_the_text_states(project_root: Path, source_text: str) -> None:

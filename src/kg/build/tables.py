@@ -649,7 +649,10 @@ def _described(table: Table, iri: ox.NamedNode) -> list[ox.Triple]:
     """The table as a csvw:Table, with the title and source its metadata gives (`dc:title`, `dc:source`)."""
     described = [
         ox.Triple(iri, RDF_TYPE, ox.NamedNode(CSVW + "Table")),
-        ox.Triple(iri, ox.NamedNode(CSVW + "url"), ox.Literal(str(table.url))),
+        # an xsd:anyURI, the range CSVW gives it, which OWL 2 holds apart from a string
+        ox.Triple(
+            iri, ox.NamedNode(CSVW + "url"), ox.Literal(str(table.url), datatype=ox.NamedNode(XSD + "anyURI"))
+        ),
     ]
     for name, value in table.common_props.items():
         if name in ("dc:title", "dc:source"):
