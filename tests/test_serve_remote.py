@@ -120,6 +120,46 @@ def test_the_dataset_is_written_from_the_store_behind_once_and_whole(behind, bui
             running.stop()
 
 
+def test_a_change_to_the_store_behind_is_seen_once_it_is_read_again(built, tmp_path) -> None:
+    """The server keeps answers, pictures and the search index for a generation; in front of a store
+    given by URL there was one generation for the server's life, so after a push changed the store
+    the same question kept its old answer (`Cache-Status: hit`) until a restart. The store is read
+    again every `--store-refresh` seconds, as a new generation: a change that keeps every count (one
+    label for another) is seen too, and the generation's name changes with it."""
+    behind = OxigraphServer(tmp_path / "oxigraph").start()
+    try:
+        assert push(built.store(), Target(behind.query, behind.update, behind.gsp)).verified
+        running = start_server(behind.query, tmp_path, "--workers", "1", "--store-refresh", "1")
+        try:
+            label = "SELECT ?l WHERE { <https://w3id.org/opioid-kg/id/country/MX> skos:prefLabel ?l }"
+            asked = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> " + label
+            first = running.get("/sparql", "text/csv", query=asked)
+            assert first.status == 200 and first.text.split("\r\n")[1] == "Mexico", first.text
+            assert running.get("/sparql", "text/csv", query=asked).headers["cache-status"].endswith("hit")
+            renamed = (
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                "DELETE { GRAPH ?g { ?c skos:prefLabel ?l } } "
+                'INSERT { GRAPH ?g { ?c skos:prefLabel "Estados Unidos Mexicanos"@en } } WHERE { GRAPH ?g { '
+                "?c skos:prefLabel ?l } FILTER(?c = <https://w3id.org/opioid-kg/id/country/MX>) }"
+            )
+            httpx.post(
+                behind.update, content=renamed, headers={"content-type": "application/sparql-update"}
+            ).raise_for_status()
+            deadline = time.monotonic() + 60
+            now = first
+            while time.monotonic() < deadline:
+                now = running.get("/sparql", "text/csv", query=asked)
+                if "Estados" in now.text:
+                    break
+                time.sleep(0.5)
+            assert now.text.split("\r\n")[1] == "Estados Unidos Mexicanos", now.text
+            assert now.headers["kg-generation"] != first.headers["kg-generation"]
+        finally:
+            running.stop()
+    finally:
+        behind.stop()
+
+
 def test_rows_are_capped(front) -> None:
     reply = front.get("/sparql", "application/sparql-results+json", query="SELECT * WHERE { ?s ?p ?o }")
     assert reply.status == 200, reply.text

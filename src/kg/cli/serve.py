@@ -19,6 +19,7 @@ from kg.server.config import (
     DEFAULT_MAX_ROWS,
     DEFAULT_OWN_MAX_ROWS,
     DEFAULT_QUEUE_WAIT,
+    DEFAULT_STORE_REFRESH,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKER_MEMORY_MB,
     ServerConfig,
@@ -116,6 +117,14 @@ def _described(ctx: click.Context, param: click.Parameter, value: Path | None) -
     default=0,
     help="Queries one client address may run at once; more are answered 429 [default, and 0: half the "
     "workers].",
+)
+@click.option(
+    "--store-refresh",
+    type=Seconds(zero=True),
+    default=DEFAULT_STORE_REFRESH,
+    show_default=True,
+    help="With --store URL: seconds after which the store is read again as a new generation (its graphs "
+    "counted, its pages read ahead), so that a change to it (kg push) is seen; 0: read once.",
 )
 @click.option(
     "--queue-wait",
@@ -217,6 +226,7 @@ def serve_command(
     worker_memory_mb: int,
     in_memory: bool,
     queries_per_client: int,
+    store_refresh: float,
     queue_wait: float,
     client_budget: float,
     max_answer_mb: int,
@@ -278,6 +288,7 @@ def serve_command(
         isolate_network=not is_endpoint(spec),
         in_memory=in_memory,
         threads=threads or 0,
+        store_refresh=store_refresh,
     )
     app = create_app(config)
     generations = app.extensions["kg"]

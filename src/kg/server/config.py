@@ -24,6 +24,7 @@ DEFAULT_CACHE_MB = 64
 DEFAULT_MAX_NESTING = MAX_NESTING
 DEFAULT_WORKER_MEMORY_MB = 1024
 DEFAULT_QUEUE_WAIT = 2.0
+DEFAULT_STORE_REFRESH = 300.0  # seconds: a store given by URL is read again, as a new generation
 DEFAULT_CLIENT_BUDGET = 60.0
 DEFAULT_HTML_ROWS = 500
 THREADS_PER_WORKER = 4
@@ -62,6 +63,7 @@ class ServerConfig:
     isolate_network: bool = True
     in_memory: bool = False  # each generation's store copied into memory once, read by every worker
     threads: int = 0  # HTTP threads; 0: THREADS_PER_WORKER for each worker
+    store_refresh: float = DEFAULT_STORE_REFRESH  # a store given by URL; 0: read once
 
     @property
     def http_threads(self) -> int:
@@ -112,6 +114,7 @@ class ServerConfig:
             "client_budget_s": self.client_budget,
             "html_rows": self.html_rows,
             "cache_mb": self.cache_mb,
+            "store_refresh_s": self.store_refresh,
         }
 
 

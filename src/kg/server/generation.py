@@ -12,6 +12,7 @@ its generation (`KG-Generation`, and a weak `ETag` on a successful GET).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import os
 import threading
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 blueprint = Blueprint("generation", __name__)
 log = logging.getLogger(__name__)
 RETRY_FAILED_AFTER = 30.0  # seconds before a generation that failed to start is tried again
+_READINGS = itertools.count(1)  # a store given by URL is read as generations remote-1, remote-2, …
 
 
 def locate(config: ServerConfig) -> tuple[Served, Lease]:
@@ -46,7 +48,7 @@ def locate(config: ServerConfig) -> tuple[Served, Lease]:
     the configured one."""
     if is_endpoint(config.store):
         remote = functools.partial(open_store, config.store, config.timeout)  # waited for as a worker is
-        return Served("remote", remote, config.dist), Lease(None)
+        return Served(f"remote-{next(_READINGS)}", remote, config.dist), Lease(None)
     real = Path(os.path.realpath(config.store))
     lease = Lease(real)  # before a build can remove it; a generation removed before is not opened
     try:
@@ -66,6 +68,7 @@ class Live:
 
     def __init__(self, generation: str, services: Services, lease: Lease) -> None:
         self.generation = generation
+        self.started = time.monotonic()
         self._services: Services | None = services
         self.users = 0
         self.lease = lease
@@ -117,6 +120,7 @@ class ServedGenerations:
         self._replaced: set[Live] = set()  # generations taken over from that requests still use
         self._threads: set[threading.Thread] = set()  # starting, reading ahead, ending: closing waits
         self._failed: dict[str, float] = {}
+        self._remote_tried = 0.0  # when a store given by URL was last read again
         # what a new generation reads before it takes over (`kg.server.read_ahead`); nothing by default
         self.read_ahead: Callable[[Live], None] = lambda _live: None
 
@@ -154,8 +158,11 @@ class ServedGenerations:
         self._in_background(end, f"retire-{live.generation}", starting=False)
 
     def _notice(self) -> None:
-        """Start the generation the store's path leads to, if it is new and none is starting."""
+        """Start the generation the store's path leads to, if it is new and none is starting; in front of
+        a store given by URL, which says nothing when it changes, a new reading of it once the current
+        one (or the last try) is `store_refresh` seconds old."""
         if is_endpoint(self.config.store):
+            self._notice_remote()
             return
         generation = generation_id(self.config.store)
         with self._lock:
@@ -164,6 +171,17 @@ class ServedGenerations:
             if time.monotonic() - self._failed.get(generation, -RETRY_FAILED_AFTER) < RETRY_FAILED_AFTER:
                 return
             self._starting = True
+        self._in_background(self._start_and_take_over, "switch")
+
+    def _notice_remote(self) -> None:
+        refresh = self.config.store_refresh
+        now = time.monotonic()
+        with self._lock:
+            last = max(self.current.started, self._remote_tried)
+            if not refresh or now - last < refresh or self._starting or self._closed:
+                return
+            self._starting = True
+            self._remote_tried = now  # a store that cannot be read is tried again a period later
         self._in_background(self._start_and_take_over, "switch")
 
     def read_current_ahead(self) -> threading.Thread:
