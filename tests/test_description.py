@@ -102,3 +102,25 @@ def test_a_distribution_says_nothing_in_void(built) -> None:
     }
     assert distributions
     assert [(s, p) for s, p in values if s in distributions and p.startswith(VOID)] == []
+
+
+def test_a_uri_space_stated_is_the_prefix_of_every_entity_it_speaks_for(built) -> None:
+    """VoID's `void:uriSpace` is a prefix of every entity IRI of the dataset it is stated of. The dataset
+    was given `https://w3id.org/opioid-kg/` while its ontology graph describes the terms it reuses
+    (`prov:Entity`, `dcterms:source`, QUDT's units): 79 subjects outside. Where one is stated, of the
+    dataset or a graph, every subject IRI of what it describes starts with it."""
+    data = Dataset()
+    data.parse(built.dist / "opioid-kg.nq", format="nquads")
+    values = described(built)
+    for (described_by, predicate), spaces in values.items():
+        if predicate != VOID + "uriSpace":
+            continue
+        graphs = None if described_by == DATASET else {described_by}
+        subjects = {
+            str(s)
+            for s, _, _, g in data.quads()
+            if isinstance(s, URIRef) and (graphs is None or str(g) in graphs)
+        }
+        for space in spaces:
+            outside = sorted(subject for subject in subjects if not subject.startswith(space))
+            assert not outside, (described_by, space, len(outside), outside[:5])

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.namespaces import BASE, ID, SD, XSD
+from kg.namespaces import ID, SD, XSD
 from kg.store.base import StreamedSolutions, selected
 from kg.store.queryfiles import packaged_queries
 from kg.store.sparql import RDF_TYPE
@@ -196,7 +196,6 @@ def describe_dataset(facts: DatasetFacts, nquads_sha256: str, dump: tuple[int, s
             ),
         ),
         ox.Triple(dataset, _iri(DCT + "identifier"), ox.Literal(f"sha256:{nquads_sha256}")),
-        ox.Triple(dataset, _iri(VOID + "uriSpace"), ox.Literal(BASE)),
         ox.Triple(dataset, _iri(VOID + "triples"), _integer(total)),
         ox.Triple(dataset, _iri(DCAT + "distribution"), distribution),
     ]
