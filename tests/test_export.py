@@ -19,6 +19,7 @@ VOID = "http://rdfs.org/ns/void#"
 DATASET = "https://w3id.org/opioid-kg/id/dataset/opioid-kg"
 DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def dataset(built) -> Path:
@@ -94,8 +95,16 @@ def test_export_description_is_the_built_one_with_the_exported_file(built, tmp_p
     digest = hashlib.sha256(dataset(built).read_bytes()).hexdigest()
     assert values(None, DCT + "identifier") == [f"sha256:{digest}"]
     assert values(None, DCT + "modified") == ["2018-08-09"]
-    file = f"{DATASET}/distribution/{hashlib.sha256(result.path.read_bytes()).hexdigest()}/data.nt"
-    assert file in values(DATASET, DCAT + "distribution")
+    sha256 = hashlib.sha256(result.path.read_bytes()).hexdigest()
+    file = f"{DATASET}/distribution/{sha256}/data.nt"
+    # DCAT 3 §6.8: a distribution is a form of the dataset it is listed under; a file of two of the five
+    # graphs had been listed under the whole dataset. It is the distribution of a selection of it.
+    assert file not in values(DATASET, DCAT + "distribution")
+    selection = f"{DATASET}/selection/{sha256}"
+    assert values(selection, DCAT + "distribution") == [file]
+    assert selection in values(DATASET, VOID + "subset")
+    assert values(selection, RDF_TYPE) == sorted([DCAT + "Dataset", VOID + "Dataset"])
+    assert values(selection, DCT + "hasPart") == [str(graph_iri("background")), str(graph_iri("data"))]
     assert values(file, DCAT + "byteSize") == [str(len(result.path.read_bytes()))]
     assert values(file, DCAT + "mediaType") == [
         "https://www.iana.org/assignments/media-types/application/n-triples"
@@ -104,7 +113,6 @@ def test_export_description_is_the_built_one_with_the_exported_file(built, tmp_p
     assert values(file + "#sha256", "http://spdx.org/rdf/terms#checksumValue") == [
         hashlib.sha256(result.path.read_bytes()).hexdigest()
     ]
-    assert values(file, DCT + "hasPart") == [str(graph_iri("background")), str(graph_iri("data"))]
     chosen = built.result.triples_per_graph["data"] + built.result.triples_per_graph["background"]
     assert values(file, VOID + "triples") == []  # VoID describes datasets: see test_description
     assert (
@@ -121,6 +129,7 @@ def test_a_gzipped_export_keeps_its_media_type_and_says_gzip(built, tmp_path):
         f"{DATASET}/distribution/{hashlib.sha256(result.path.read_bytes()).hexdigest()}/all.nq.gz"
     )
     media = {q.predicate.value: q.object.value for q in store.quads_for_pattern(file, None, None)}
+    assert ox.Quad(ox.NamedNode(DATASET), ox.NamedNode(DCAT + "distribution"), file) in store  # every graph
     assert media[DCAT + "mediaType"] == "https://www.iana.org/assignments/media-types/application/n-quads"
     assert media[DCAT + "compressFormat"] == "https://www.iana.org/assignments/media-types/application/gzip"
 

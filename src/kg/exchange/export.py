@@ -142,6 +142,7 @@ def export(
         media_type=FORMATS[output_format][0].media_type,
         compressed=compress,
         parts=[str(graph_iri(name)) for name in counts],
+        whole=len(counts) == len(every),
     )
     write_output(path, data)
     written = description_path(path)

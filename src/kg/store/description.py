@@ -293,10 +293,14 @@ def with_distribution(
     media_type: str,
     compressed: bool,
     parts: list[str],
+    whole: bool,
 ) -> bytes:
-    """The dataset's description with one more distribution: an exported file and the graphs it holds,
-    named by its file name and SHA-256, so that an export is never taken for dist/'s own file of that
-    name (`opioid-kg.nq.gz`: one distribution of two sizes and two checksums) nor for another export."""
+    """The dataset's description with one more distribution: an exported file, named by its file name
+    and SHA-256, so that an export is never taken for dist/'s own file of that name (`opioid-kg.nq.gz`:
+    one distribution of two sizes and two checksums) nor for another export. A file of every graph
+    (`whole`) is a distribution of the dataset; one of some of its graphs (`parts`) is that of a
+    selection of the dataset holding those graphs (DCAT 3 §6.8: a distribution is a form of the dataset
+    it is listed under; such a file had been listed under the whole dataset)."""
     sha256 = hashlib.sha256(file_bytes).hexdigest()
     distribution, statements = distribution_triples(
         file_name,
@@ -305,8 +309,21 @@ def with_distribution(
         compressed,
         iri=f"{DATASET}/distribution/{sha256}/{quote(file_name)}",
     )
-    statements.append(ox.Triple(_iri(DATASET), _iri(DCAT + "distribution"), distribution))
-    statements += [ox.Triple(distribution, _iri(DCT + "hasPart"), _iri(part)) for part in parts]
+    dataset = _iri(DATASET)
+    if not whole:
+        dataset, selection = _iri(f"{DATASET}/selection/{sha256}"), dataset
+        statements += [
+            ox.Triple(selection, _iri(VOID + "subset"), dataset),
+            ox.Triple(dataset, _iri(RDF_TYPE), _iri(DCAT + "Dataset")),
+            ox.Triple(dataset, _iri(RDF_TYPE), _iri(VOID + "Dataset")),
+            ox.Triple(
+                dataset,
+                _iri(DCT + "title"),
+                ox.Literal(f"opioid-kg: {len(parts)} of its graphs", language="en"),
+            ),
+        ]
+        statements += [ox.Triple(dataset, _iri(DCT + "hasPart"), _iri(part)) for part in parts]
+    statements.append(ox.Triple(dataset, _iri(DCAT + "distribution"), distribution))
     return as_turtle(extended(description, statements))
 
 
