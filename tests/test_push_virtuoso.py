@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from answers import same_answer
+from click.testing import CliRunner
 from triplestores import VIRTUOSO, VirtuosoServer
 
+from kg.cli import main
 from kg.exchange.push import PushError, Target, push
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
@@ -203,6 +205,23 @@ def test_refused_credentials_say_so_in_one_line(built, pushed):
         push(built.store(), wrong)
     assert "\n" not in str(failure.value)
     assert triples_per_graph(remote(server)) == expected_counts(built)
+
+
+def test_a_password_or_token_may_come_from_the_environment(built, pushed):
+    """A password given on the command line is shown to every user of the machine by `ps` while the
+    push runs; KG_PUSH_PASSWORD (and KG_PUSH_TOKEN) give it unseen. The right password through the
+    environment verifies (nothing to send); a wrong one is refused by the store, in one line."""
+    server = pushed[0]
+    user, password = server.credentials
+    arguments = ["--project", str(PROJECT), "push", "--store", str(built.store_path), "--retries", "0"]
+    arguments += ["--endpoint", server.query, "--update", server.update, "--user", user, "--auth", "digest"]
+    done = CliRunner().invoke(main, arguments, env={"KG_PUSH_PASSWORD": password})
+    assert done.exit_code == 0, done.output
+    refused = CliRunner().invoke(main, arguments, env={"KG_PUSH_PASSWORD": password + "-wrong"})
+    assert refused.exit_code != 0 and "refused the credentials" in refused.stderr, refused.output
+    assert password not in refused.output
+    unsent = CliRunner().invoke(main, arguments[:-4], env={"KG_PUSH_PASSWORD": password})
+    assert unsent.exit_code == 2 and "KG_PUSH_PASSWORD without --user" in unsent.stderr, unsent.output
 
 
 def test_a_query_on_a_given_dataset_reads_no_other_graph(pushed) -> None:

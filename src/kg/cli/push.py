@@ -12,6 +12,15 @@ from kg.errors import KgError
 from kg.exchange.push import PushError, Target, local_graphs, push
 from kg.store.base import ENDPOINT_TIMEOUT
 
+PASSWORD_VARIABLE = "KG_PUSH_PASSWORD"
+TOKEN_VARIABLE = "KG_PUSH_TOKEN"
+
+
+def _named(option: str, variable: str) -> str:
+    """How the message names a secret: by the environment variable it came from, else its option."""
+    source = click.get_current_context().get_parameter_source(option)
+    return variable if source is click.core.ParameterSource.ENVIRONMENT else f"--{option}"
+
 
 @click.command("push")
 @click.option(
@@ -40,7 +49,13 @@ from kg.store.base import ENDPOINT_TIMEOUT
     help="Most triples in one SPARQL Update request [10000]; Graph Store requests carry whole graphs.",
 )
 @click.option("--user", default=None, help="User name for HTTP authentication.")
-@click.option("--password", default=None, help="Password for HTTP authentication.")
+@click.option(
+    "--password",
+    default=None,
+    envvar=PASSWORD_VARIABLE,
+    show_envvar=True,
+    help="Password for HTTP authentication; in the environment, no other user of the machine sees it.",
+)
 @choice_option(
     "--auth",
     "scheme",
@@ -48,7 +63,13 @@ from kg.store.base import ENDPOINT_TIMEOUT
     "basic",
     "How --user and --password are sent (Virtuoso's -auth endpoints want digest).",
 )
-@click.option("--token", default=None, help="A bearer token, sent as 'Authorization: Bearer TOKEN'.")
+@click.option(
+    "--token",
+    default=None,
+    envvar=TOKEN_VARIABLE,
+    show_envvar=True,
+    help="A bearer token, sent as 'Authorization: Bearer TOKEN'; in the environment, unseen by others.",
+)
 @click.option(
     "--timeout",
     type=Seconds(),
@@ -94,12 +115,17 @@ def push_command(
     if update_url is None:
         raise KgError("give --update URL: changes and copies from staging graphs go by SPARQL Update")
     if password is not None and user is None:
-        raise KgError("--password without --user: give the user name it goes with")
+        raise KgError(
+            f"{_named('password', PASSWORD_VARIABLE)} without --user: give the user name it goes with"
+        )
     given = click.get_current_context().get_parameter_source("scheme")
     if given is click.core.ParameterSource.COMMANDLINE and user is None:
         raise KgError("--auth without --user: it says how --user and --password are sent")
     if token is not None and user is not None:
-        raise KgError("give --token or --user and --password, not both: a request carries one Authorization")
+        raise KgError(
+            f"give {_named('token', TOKEN_VARIABLE)} or --user and --password, not both: a request carries "
+            "one Authorization"
+        )
     auth: httpx.Auth | None = None
     if user is not None:
         credentials = (user, password or "")
