@@ -29,6 +29,7 @@ from kg.cli import main
 from kg.exchange.changes import GraphChange
 from kg.exchange.push import PushError, PushReport, Target, push
 from kg.exchange.roundtrip import Withheld
+from kg.exchange.updates import update as update_operation
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
 from kg.query.counts import triples_per_graph
@@ -248,6 +249,49 @@ def test_failure_at_the_final_copy_leaves_the_staged_graph_unchanged(built, serv
     report = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
     assert report.verified and report.methods[data] == "whole graph through a staging graph"
     assert no_staging_graphs(server.query)
+
+
+NEW_DATA = [
+    f'<https://w3id.org/opioid-kg/id/new> <http://www.w3.org/2000/01/rdf-schema#label> "new {n}" .'
+    for n in range(3)
+]
+
+
+@pytest.mark.parametrize(
+    ("staged", "counted", "live_after"),
+    [
+        (3, 3, "new"),  # the staging graph as the push counted it: the copy
+        (1, 3, "old"),  # another push dropped it and began to fill it again: nothing
+        (0, 3, "old"),  # dropped after the push gave up on this copy, which came late: nothing
+        (0, 0, "empty"),  # a graph pushed empty (every triple withheld): emptied, as DROP had
+    ],
+)
+def test_the_copy_from_staging_changes_the_live_graph_only_as_counted(server, staged, counted, live_after):
+    """The final copy replaces a live graph only while its staging graph holds the triples the push
+    counted there. DROP then ADD emptied the live graph where the staging graph was gone; a guard on
+    one triple of it let a copy run on another push's first batch, half-filling the live graph; and
+    that guard kept a graph pushed empty from being emptied."""
+    data, staging = str(graph_iri("data")), "urn:opioid-kg:staging:" + str(graph_iri("data"))
+    seed_old_data(server)
+    old = triples_per_graph(RemoteStore(server.query))[data]
+    if staged:
+        lines = "\n".join(NEW_DATA[:staged])
+        httpx.post(
+            server.update,
+            content=f"INSERT DATA {{ GRAPH <{staging}> {{ {lines} }} }}",
+            headers={"content-type": "application/sparql-update"},
+        ).raise_for_status()
+    copy = update_operation("replace-from-staging", graph=data, staging=staging, triples=str(counted))
+    httpx.post(
+        server.update, content=copy, headers={"content-type": "application/sparql-update"}
+    ).raise_for_status()
+    now = graph_on(server.query, data)
+    if live_after == "new":
+        assert len(now) == 3 and {str(o) for o in now.objects()} == {f"new {n}" for n in range(3)}
+    elif live_after == "old":
+        assert len(now) == old
+    else:
+        assert len(now) == 0
 
 
 def test_staging_graphs_left_behind_are_a_warning_not_a_failure(built, server, tmp_path):
@@ -701,13 +745,14 @@ def test_every_failed_write_is_reported_as_the_store_holds_it(built, server, nth
 
 
 @pytest.mark.parametrize(
-    ("nth", "signal_name"), [(3, "SIGINT"), (5, "SIGINT"), (8, "SIGINT"), (5, "SIGTERM")]
+    ("nth", "signal_name"), [(1, "SIGINT"), (3, "SIGINT"), (5, "SIGINT"), (8, "SIGINT"), (5, "SIGTERM")]
 )
 def test_an_interrupted_push_says_what_it_wrote(built, server, nth, signal_name):
-    """A push stopped by Ctrl-C or SIGTERM while a write waits for its answer (the staging graph's PUT,
-    a new graph's POST, the copy from the staging graph) said only `interrupted (SIGINT)`: it now says
-    which live graphs had changed, that the write under way may still be applied, and what staging
-    graph it leaves, and that holds of the store once the write has been carried out."""
+    """A push stopped by Ctrl-C or SIGTERM while a write waits for its answer (the probe's, the staging
+    graph's PUT, a new graph's POST, the copy from the staging graph) said only `interrupted (SIGINT)`:
+    it now says which live graphs had changed, that the write under way may still be applied, and what
+    staging or probe graph it leaves, and that holds of the store once the write has been carried out;
+    the next push drops what it left."""
     seed_old_data(server)
     before = held(server.query)
     kg = Path(sys.executable).parent / "kg"
@@ -725,12 +770,13 @@ def test_an_interrupted_push_says_what_it_wrote(built, server, nth, signal_name)
     assert pushing.returncode == 128 + getattr(signal, signal_name).value, said
     said = said.strip()
     assert said.startswith(f"error: interrupted ({signal_name}): ") and "\n" not in said, said
-    assert "run kg push again" in said and "staging graph for data" in said, said
+    assert "run kg push again" in said and ("staging graph for data" in said) == (nth > 1), said
+    assert ("probe graph urn:opioid-kg:probe" in said) == (nth == 1), said  # the first write is the probe's
     live_write = nth > 3  # the third write fills the staging graph; the later ones change live graphs
     assert ("may still be applied" in said) == live_write, said
     claims_hold(said, before, held(server.query), expected_counts(built))
     again = push(built.store(), Target(server.query, server.update, server.gsp, batch_size=1000))
-    assert again.verified and held(server.query) == expected_counts(built)
+    assert again.verified and held(server.query) == expected_counts(built)  # no staging or probe graph
 
 
 @pytest.mark.parametrize("how", ["before", "after", "drop", "late"])

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from kg.errors import KgError, signal_exit, stopped_by
 from kg.exchange.changes import GraphChange
 from kg.exchange.pusher import (
+    PROBE_GRAPH,
     STAGING_DROPPED,
     STAGING_PREFIX,
     Pusher,
@@ -158,6 +159,10 @@ def _interrupted(pusher: Pusher) -> str:
     if pusher.changing:
         names = ", ".join(graph_name(iri) for iri in pusher.changing)
         said.append(f"the request under way, changing {names}, may still be applied, whole")
+    if pusher.probing:
+        said.append(
+            f"it may leave the probe graph {PROBE_GRAPH}, never a live graph, which the next push drops"
+        )
     if pusher.staged:
         written = ", ".join(
             f"{graph_name(iri)} ({n} triples acknowledged)" for iri, n in pusher.staged.items()
@@ -250,8 +255,10 @@ def _drop_leftovers(local: dict[str, int], pusher: Pusher) -> None:
                 f"push failed: staging graphs left by an earlier push could not be dropped: {left}; "
                 "nothing else was written, the live graphs are unchanged"
             ) from None
-    names = ", ".join(iri.removeprefix(STAGING_PREFIX) for iri in stale)
-    pusher.notes.append(f"dropped {len(stale)} staging graph(s) an earlier push left behind: {names}")
+    names = ", ".join(iri.removeprefix(STAGING_PREFIX) for iri in stale if iri != PROBE_GRAPH)
+    probe = f"; and its probe graph {PROBE_GRAPH}" if PROBE_GRAPH in stale else ""
+    staging = len(stale) - (PROBE_GRAPH in stale)
+    pusher.notes.append(f"dropped {staging} staging graph(s) an earlier push left behind: {names}{probe}")
 
 
 def _send_alone(
@@ -335,7 +342,10 @@ def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done:
     Copying and dropping in separate requests keeps the one that must be atomic as small as it can
     be: Oxigraph deletes a triple more slowly than it inserts one.
     """
-    copies = [update("replace-from-staging", graph=c.iri, staging=staging_iri(c.iri)) for c in staged]
+    copies = [
+        update("replace-from-staging", graph=c.iri, staging=staging_iri(c.iri), triples=str(c.local))
+        for c in staged
+    ]
     names = ", ".join(graph_name(change.iri) for change in staged)
     try:
         with pusher.changing_live([change.iri for change in staged]):

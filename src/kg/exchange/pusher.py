@@ -34,7 +34,9 @@ from kg.store.remote import (
     tls_context,
 )
 
-STAGING_PREFIX = "urn:opioid-kg:staging:"
+OWN_PREFIX = "urn:opioid-kg:"  # the graphs a push writes for itself, never the dataset's
+STAGING_PREFIX = OWN_PREFIX + "staging:"
+PROBE_GRAPH = OWN_PREFIX + "probe"  # the literals the target may not keep, written and read back
 STAGING_DROPPED = "the staging graphs were dropped"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 DEFAULT_BATCH = 10_000
@@ -169,6 +171,7 @@ class Pusher:
         self.notes: list[str] = []  # what went wrong without stopping the push
         self.changed: list[str] = []  # live graphs the store has acknowledged changing, in order
         self.changing: list[str] = []  # live graphs the request under way changes, none between requests
+        self.probing = False  # while the probe graph may be on the target
 
     @contextmanager
     def changing_live(self, iris: list[str]) -> Iterator[None]:
@@ -384,17 +387,18 @@ class Pusher:
         return {iri: found.get(iri, 0) for iri in iris}
 
     def leftover_staging(self, local: list[str]) -> list[str]:
-        """Staging graphs an earlier push left on the target (it stopped before dropping them): every
-        graph named under the staging prefix, in one request; where a store cannot list its graphs,
-        the staging graphs of the graphs being pushed."""
+        """The graphs an earlier push left on the target for itself (it stopped before dropping them):
+        its staging graphs and its probe graph, every graph named under the push's own prefix, in one
+        request; where a store cannot list its graphs, the staging graphs of the graphs being pushed
+        and the probe graph."""
         try:
             listed = self.remote().query(
-                *bound("graphs-under-prefix", prefix=STAGING_PREFIX), union_default_graph=False
+                *bound("graphs-under-prefix", prefix=OWN_PREFIX), union_default_graph=False
             )
             assert isinstance(listed, Solutions)  # a SELECT answers solutions
             return sorted(row["g"] for row in value_rows(listed) if "g" in row)
         except (RemoteError, RemoteQueryError):
-            ours = self.counts([staging_iri(iri) for iri in local])
+            ours = self.counts([*(staging_iri(iri) for iri in local), PROBE_GRAPH])
             return sorted(iri for iri, count in ours.items() if count)
 
     def drop(self, iris: list[str]) -> None:
@@ -430,6 +434,7 @@ class Pusher:
                     f"the staging graphs could not be dropped: {left} (the next push drops them)"
                 )
                 return self.notes[-1]
+        self.staged.clear()  # none is left: an interrupted push names none
         return STAGING_DROPPED
 
     def left_over(self, iris: list[str], error: PushError) -> str | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.exchange.changes import GraphChange, comparison_key, insert_operation
-from kg.exchange.pusher import Pusher, PushError
+from kg.exchange.pusher import PROBE_GRAPH, Pusher, PushError
 from kg.exchange.updates import update
 from kg.files import text_lines
 from kg.namespaces import XSD
@@ -34,7 +34,6 @@ from kg.store.bulk import bulk_load
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteError, RemoteQueryError
 
-PROBE_GRAPH = "urn:opioid-kg:probe"
 PROBE_MOST = 1 << 20  # bytes of the probe graph read back: it holds a few literals
 STORED_AS = "is stored as "  # what the probe says of a literal the target changes, before its form
 # Datatypes every SPARQL 1.1 store keeps (the push already compares numbers by value); the internal
@@ -109,6 +108,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
     found = sorted((term for row in answer if isinstance(term := row["o"], ox.Literal)), key=str)
     if not found:
         return None
+    pusher.probing = True
     try:
         unkept = _probe(pusher, found)
         if any(why.startswith("is refused") for why in unkept.values()):
@@ -129,6 +129,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
     left = _drop_probe(pusher, len(found))
     if left:
         raise PushError(left)
+    pusher.probing = False
     quads = [
         quad
         for quad in store.quads()
