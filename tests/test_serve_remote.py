@@ -577,7 +577,9 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
     assert "is not one a request can go to" in done.stderr and done.stderr.count("\n") == 1, done.stderr
 
 
-@pytest.mark.parametrize("url", ["http:///query", "http://:8080/query", "http://127.0.0.1:99999/query"])
+@pytest.mark.parametrize(
+    "url", ["http:///query", "http://:8080/query", "http://127.0.0.1:99999/query", "http://127.0.0.1:0/query"]
+)
 def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str) -> None:
     """A URL without a host, or with a port past 65535, started the server, which then answered 502 to
     every request; `kg push` sent with it and failed half-way ("Request URL is missing an 'http://'
@@ -598,7 +600,9 @@ def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str
         text=True,
         timeout=60,
     )
-    assert pushed.returncode == 2 and "is not one a request can go to" in pushed.stderr, pushed.stderr
+    assert pushed.returncode == 2 and "the --endpoint URL is not one a request can go to" in pushed.stderr, (
+        pushed.stderr
+    )
     assert pushed.stderr.count("\n") == 1, pushed.stderr
 
 

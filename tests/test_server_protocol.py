@@ -353,6 +353,15 @@ def test_json_ld_asked_with_the_expanded_profile_is_answered(server) -> None:
     server does not write, compacted, is still refused."""
     expanded = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"'
     compacted = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"'
+    for accept in (
+        f"{expanded}; charset=utf-8",
+        'application/ld+json; charset=utf-8; profile="http://www.w3.org/ns/json-ld#expanded"',
+    ):
+        reply = server.get("/sparql", accept, query=CONSTRUCT)
+        assert reply.status == 200 and reply.content_type == "application/ld+json", (accept, reply.status)
+    given = server.get("/sparql", None, query=CONSTRUCT, format=expanded)  # format= reads it as Accept does
+    assert given.status == 200 and given.content_type == "application/ld+json", given.status
+    assert server.get("/sparql", None, query=CONSTRUCT, format=compacted).status == 406
     for path, params in (
         ("/id/country/MX", {}),
         ("/data", {}),

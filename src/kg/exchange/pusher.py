@@ -101,7 +101,7 @@ def check_usable(option: str, url: str) -> None:
     if not url.lower().startswith(("http://", "https://")):
         said = f"the {option} URL {url} cannot be used: a store's URL starts http:// or https://"
         raise KgError(shown_url(said, url))
-    check_endpoint_url(url)
+    check_endpoint_url(url, f"the {option} URL")
 
 
 def staging_iri(iri: str) -> str:

@@ -171,8 +171,7 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
         wanted = "html" if html and wanted == "text/html" else media.get(wanted, wanted)
         if wanted not in media.values() and ALIASES.get(wanted) in media.values():
             wanted = ALIASES[wanted]
-        utf8 = parameters.replace(" ", "").lower() in ("", UTF8)
-        if utf8 and (wanted in media.values() or (html and wanted == "html")):
+        if _as_sent(wanted, parameters) and (wanted in media.values() or (html and wanted == "html")):
             return wanted
         raise ServiceError(406, f"format {override!r} is not offered here; offered: {offered(media, html)}")
     g.negotiated = True  # the answer depends on Accept: vary_by_accept says so to caches
@@ -187,18 +186,34 @@ def negotiate(media: dict[str, str], override: str | None = None, html: bool = F
 
 JSON_LD = "application/ld+json"
 # JSON-LD 1.1 Appendix C: the form a client may ask for by profile; every JSON-LD written here is expanded
-EXPANDED = 'profile="http://www.w3.org/ns/json-ld#expanded"'
+EXPANDED_FORM = "http://www.w3.org/ns/json-ld#expanded"
+EXPANDED = f'profile="{EXPANDED_FORM}"'
 
 
 def best_type(types: list[str]) -> str | None:
     """The one of `types` the request's Accept prefers, None when it accepts none. Every answer is
     UTF-8: a client asking for that charset asks for what is sent, and JSON-LD is in expanded form: a
-    client asking for that profile asks for what is sent (the Accept reader matches a parameter only
-    where the type offered has it too, so both are offered with it)."""
+    client asking for that profile asks for what is sent, with the charset or without (the Accept reader
+    matches parameters only where the type offered has the same, in any order, so each is offered)."""
     offered = [*types, *(f"{media_type}; {UTF8}" for media_type in types)]
-    offered += [f"{JSON_LD}; {EXPANDED}"] if JSON_LD in types else []
+    if JSON_LD in types:
+        offered += [f"{JSON_LD}; {EXPANDED}", f"{JSON_LD}; {EXPANDED}; {UTF8}"]
     best = request.accept_mimetypes.best_match(offered)
     return None if best is None else best.split(";")[0]
+
+
+def _as_sent(wanted: str, parameters: str) -> bool:
+    """Whether a `format=` type's parameters ask for what is sent, as `best_type` reads Accept's:
+    `charset=utf-8`, and for JSON-LD the expanded profile, each in any case but the profile's IRI."""
+    for parameter in filter(None, (part.strip() for part in parameters.split(";"))):
+        name, _, value = parameter.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if name == "charset" and value.strip('"').lower() == "utf-8":
+            continue
+        if name == "profile" and wanted in ("jsonld", JSON_LD) and value.strip('"') == EXPANDED_FORM:
+            continue
+        return False
+    return True
 
 
 def too_long(header: str) -> bool:

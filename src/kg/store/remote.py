@@ -65,21 +65,21 @@ def tls_context() -> ssl.SSLContext:
 # A URL no request can go to is never shown: where a password holds `/`, `?` or `#`, every reader of
 # the URL ends its authority there, so what is password cannot be told.
 UNUSABLE_URL = (
-    "the store's URL is not one a request can go to (its host, port or user part; a `/`, `?` or `#` in a"
-    " password is written %2F, %3F, %23)"
+    "is not one a request can go to (its host, port or user part; a `/`, `?` or `#` in a password is"
+    " written %2F, %3F, %23)"
 )
 
 
-def check_endpoint_url(url: str) -> None:
-    """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start): one
-    the HTTP client cannot read, or that names no host (`http:///query`) or no port (`:99999`), which it
-    reads and only refuses as it sends."""
+def check_endpoint_url(url: str, named: str = "the store's URL") -> None:
+    """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start, each
+    of `kg push`'s, `named` as its option): one the HTTP client cannot read, or that names no host
+    (`http:///query`) or no port (`:0`, `:99999`), which it reads and only refuses as it sends."""
     try:
         parsed = httpx.Request("POST", url).url
     except httpx.InvalidURL:
-        raise KgError(UNUSABLE_URL) from None
-    if not parsed.host or not 0 < (parsed.port or 80) < 65536:
-        raise KgError(UNUSABLE_URL)
+        raise KgError(f"{named} {UNUSABLE_URL}") from None
+    if not parsed.host or (parsed.port is not None and not 0 < parsed.port < 65536):
+        raise KgError(f"{named} {UNUSABLE_URL}")
 
 
 class RemoteError(StoreFailed, RuntimeError):
@@ -264,7 +264,7 @@ class RemoteStore:
         except httpx.InvalidURL:  # its words may quote part of the password
             client.close()
             raise RemoteError(
-                UNUSABLE_URL, NO_ANSWER
+                f"the store's URL {UNUSABLE_URL}", NO_ANSWER
             ) from None  # not shown: what a password is cannot be told
         deadline = Deadline(self.timeout)
         request.extensions.update(deadline.extensions)
