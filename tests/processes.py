@@ -7,6 +7,17 @@ import os
 import time
 from pathlib import Path
 
+# A command as a shell starts it in the foreground: SIGINT and SIGTERM neither blocked nor ignored, so
+# that Python turns SIGINT into KeyboardInterrupt and a command's handler sees SIGTERM. A process passes
+# both states on to what it starts, and a test process may be left with them by other tests run in it,
+# or by the test runner's worker (the command then never saw the signal). Run as
+# `[sys.executable, "-c", FOREGROUND, program, *arguments]`.
+FOREGROUND = (
+    "import os, signal, sys; stopping = {signal.SIGINT, signal.SIGTERM}; "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping); "
+    "[signal.signal(sent, signal.SIG_DFL) for sent in stopping]; os.execv(sys.argv[1], sys.argv[1:])"
+)
+
 
 def running() -> list[tuple[int, int, bytes]]:
     """Every process: its pid, its parent's pid and its command line (arguments joined by NULs)."""

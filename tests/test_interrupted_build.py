@@ -16,6 +16,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from processes import FOREGROUND
 from test_input_files import KG, SOURCE, current, kg
 
 from kg.build import pipeline
@@ -24,16 +25,6 @@ from kg.build.parsed import ParsedFiles
 from kg.build.pipeline import Unwritten, build
 from kg.cli import main
 from kg.store.generations import GENERATIONS, Generations
-
-# The build as a shell starts a command in the foreground: SIGINT and SIGTERM neither blocked nor
-# ignored, so that Python turns SIGINT into KeyboardInterrupt and the build's handler sees SIGTERM. A
-# process passes both states on to what it starts, and a test process may be left with them by other
-# tests run in it (the build then never saw the signal).
-FOREGROUND = (
-    "import os, signal, sys; stopping = {signal.SIGINT, signal.SIGTERM}; "
-    "signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping); "
-    "[signal.signal(sent, signal.SIG_DFL) for sent in stopping]; os.execv(sys.argv[1], sys.argv[1:])"
-)
 
 
 @pytest.fixture

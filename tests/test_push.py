@@ -21,6 +21,7 @@ import pytest
 from answers import same_answer, same_graph
 from click.testing import CliRunner
 from collector import kept_in_a_cycle, thread_bound_garbage
+from processes import FOREGROUND
 from rdflib import BNode, Graph
 from triplestores import FailingProxy, OxigraphServer, WriteFaultProxy
 
@@ -757,16 +758,22 @@ def test_an_interrupted_push_says_what_it_wrote(built, server, nth, signal_name)
     before = held(server.query)
     kg = Path(sys.executable).parent / "kg"
     with WriteFaultProxy(server.base, nth, "hang") as proxy:
-        command = [str(kg), "--project", str(PROJECT), "push", "--store", str(built.store_path)]
+        command = [sys.executable, "-c", FOREGROUND, str(kg), "--project", str(PROJECT), "push"]
+        command += ["--store", str(built.store_path)]
         command += ["--endpoint", proxy.url("/query"), "--update", proxy.url("/update")]
         command += ["--gsp", proxy.url("/store"), "--batch-size", "1000", "--retries", "0"]
-        pushing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not any(status == 0 for _, _, status in proxy.writes) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert proxy.failed is not None, "the write to hang was never sent"
-        pushing.send_signal(getattr(signal, signal_name))
-        _, said = pushing.communicate(timeout=30)
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as pushing:
+            try:
+                deadline = time.monotonic() + 60
+                while not any(status == 0 for _, _, status in proxy.writes) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert proxy.failed is not None, "the write to hang was never sent"
+                pushing.send_signal(getattr(signal, signal_name))
+                _, said = pushing.communicate(timeout=30)
+            finally:
+                if pushing.poll() is None:  # never left running past the test, whatever failed
+                    pushing.kill()
+                    pushing.communicate()
     assert pushing.returncode == 128 + getattr(signal, signal_name).value, said
     said = said.strip()
     assert said.startswith(f"error: interrupted ({signal_name}): ") and "\n" not in said, said
