@@ -7,7 +7,7 @@ from pathlib import Path
 import owlrl
 import pytest
 from owlrl.Namespaces import ERRNS
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
 from kg.build.checks import named
@@ -53,6 +53,25 @@ def test_every_concept_is_labelled_and_defined(project) -> None:
 def test_no_term_used_in_the_graph_is_undeclared(project_store) -> None:
     graphs = [named(name) for name in DATA_GRAPHS]
     assert undeclared_terms(project_store, graphs, named("ontology")) == []
+
+
+def test_every_property_is_used_as_its_kind_says(project) -> None:
+    """An object property takes things, a datatype property values, wherever the data uses them: a
+    report's `dcterms:language` was the string "en" where DCMI ranges it over linguistic systems (now
+    the ISO 639-1 IRI, an object property), and a table's `csvw:url` a string where CSVW ranges it over
+    xsd:anyURI. A literal under an object property, or a thing under a datatype property, is an OWL 2
+    DL error every reasoner reports."""
+    ontology = project.graphs["ontology"]
+    data = merged(project, DATA_GRAPHS)
+    objects = set(ontology.subjects(RDF.type, OWL.ObjectProperty))
+    values = set(ontology.subjects(RDF.type, OWL.DatatypeProperty))
+    assert URIRef("http://purl.org/dc/terms/language") in objects
+    misused = sorted(
+        (str(p), str(o))
+        for _, p, o in data
+        if (p in objects and isinstance(o, Literal)) or (p in values and not isinstance(o, Literal))
+    )
+    assert not misused, misused[:10]
 
 
 def test_own_properties_have_domains_or_ranges(project) -> None:
