@@ -141,7 +141,9 @@ def test_the_push_s_updates_load_and_do_on_a_store_what_they_say() -> None:
     store.update(update("delete-data", plain[:1], graph=graph))
     assert lines(graph) == plain[1:]
     store.update(update("insert-data", plain[:1], graph=staging))
-    store.update(update("replace-from-staging", graph=graph, staging=staging))
+    store.update(update("replace-from-staging", graph=graph, staging=staging, triples="2"))
+    assert lines(graph) == plain[1:]  # the staging graph does not hold what was counted: nothing
+    store.update(update("replace-from-staging", graph=graph, staging=staging, triples="1"))
     assert lines(graph) == plain[:1] == lines(staging)
     store.update(update("drop-graph", graph=staging))
     assert lines(staging) == []
