@@ -311,6 +311,43 @@ def test_a_build_published_during_the_first_read_ahead_waits_for_it(layout: Layo
         following.generations.close()
 
 
+def _ended(live: Live) -> bool:
+    """Whether the generation was ended: its Services are refused from then on."""
+    try:
+        live.services  # noqa: B018 - asked for its refusal
+    except ServiceError:
+        return True
+    return False
+
+
+def test_closing_while_a_generation_is_read_ahead_logs_no_error(layout: Layout, caplog) -> None:
+    """A server stopped while it reads a generation ahead stops that generation's workers under the
+    reading, whose next page is refused (`generation … is no longer served`): that is the stop asked
+    for, not a failure, and it had been logged as an error with its traceback."""
+    layout.publish("generation-A")
+    closed = threading.Event()
+
+    def reading(live: Live) -> None:
+        closed.wait(60)
+        live.services  # noqa: B018 - what the next page of the reading asks first
+
+    following = Following(layout, reading)
+    first = following.generations.read_current_ahead()
+    live = following.generations.current
+    closing = threading.Thread(target=following.generations.close)
+    with caplog.at_level("INFO", logger="kg.server.generation"):
+        closing.start()
+        deadline = time.monotonic() + 60
+        while not _ended(live) and time.monotonic() < deadline:  # its workers stopped by the close
+            time.sleep(0.05)
+        closed.set()
+        first.join(60)
+        closing.join(60)
+    assert not first.is_alive() and not closing.is_alive()
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "WARNING")] == []
+    assert any("the server is closing" in r.getMessage() for r in caplog.records), caplog.records
+
+
 def test_closing_while_a_new_generation_is_read_ahead_ends_it_and_it_never_takes_over(layout: Layout) -> None:
     """Closing the server ended the current generation only: one being read ahead kept its lease and
     its workers, and once its reading was done it took over a closed server and ran on. Now closing

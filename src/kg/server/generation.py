@@ -233,6 +233,11 @@ class ServedGenerations:
         try:
             self.read_ahead(live)
         except Exception:  # noqa: BLE001 - a page that cannot be read is read again when asked
+            with self._lock:
+                closed = self._closed
+            if closed:  # its workers were stopped under the reading: the stop asked for, no failure
+                log.info("reading generation %s ahead stopped: the server is closing", live.generation)
+                return
             log.exception("generation %s could not be read ahead", live.generation)
 
     def _start_and_take_over(self) -> None:
