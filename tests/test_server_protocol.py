@@ -276,24 +276,29 @@ def test_the_request_s_dataset_replaces_the_query_s(server, store) -> None:
     assert twice.status == 200 and twice.text.split()[1:] == [f"{DATA_GRAPH},{per_graph[DATA_GRAPH]}"]
 
 
+def raw_request(
+    server: RunningServer, method: str, path: str, headers: dict[str, str], body: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request as http.client sends it, which, unlike urllib, adds no header of its own (no
+    Content-Type to a body): its status, headers (names in lower case) and body."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.base.rsplit(":", 1)[1]), timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        reply = connection.getresponse()
+        content = reply.read()
+        return reply.status, {name.lower(): value for name, value in reply.getheaders()}, content
+    finally:
+        connection.close()
+
+
 def test_a_post_without_a_content_type_is_refused(server) -> None:
     """SPARQL 1.1 Protocol §2.1.2 and §2.1.3: a POST names its body's type, a form or a query; the W3C
     protocol test `bad_query_missing_form_type` expects a 4xx. Such a body had been read as a form,
     a guess about the client's meaning; it is refused with 415 naming the two types, before any of
     it is read: an update in it is not even seen."""
-    port = int(server.base.rsplit(":", 1)[1])
-
-    def post(body: str) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:  # http.client, unlike urllib, adds no Content-Type of its own
-            connection.request("POST", "/sparql", body=body, headers={"Accept": "text/csv"})
-            reply = connection.getresponse()
-            return reply.status, reply.read().decode()
-        finally:
-            connection.close()
-
     for body in (urlencode({"query": "ASK {}"}), "ASK {}", urlencode({"update": "CLEAR ALL"})):
-        status, text = post(body)
+        status, _, content = raw_request(server, "POST", "/sparql", {"Accept": "text/csv"}, body)
+        text = content.decode()
         assert status == 415, (body, status, text)
         assert "application/sparql-query" in text and "application/x-www-form-urlencoded" in text, text
 
@@ -301,17 +306,10 @@ def test_a_post_without_a_content_type_is_refused(server) -> None:
 def test_an_error_keeps_the_headers_http_gives_it(server) -> None:
     """RFC 9110: a 405 names the methods the resource allows (§15.5.6), a 416 the length of what
     a range was asked of (§15.5.17). The errors written in the server's shape had dropped both."""
-    port = int(server.base.rsplit(":", 1)[1])
 
     def ask(method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            connection.request(method, path, headers=headers)
-            reply = connection.getresponse()
-            reply.read()
-            return reply.status, {name.lower(): value for name, value in reply.getheaders()}
-        finally:
-            connection.close()
+        status, answered, _ = raw_request(server, method, path, headers)
+        return status, answered
 
     for path in ("/sparql", "/id/country/MX", "/"):
         status, headers = ask("PUT", path, {"Accept": "application/json"})
@@ -327,16 +325,10 @@ def test_a_range_of_several_parts_is_answered_whole(server) -> None:
     satisfied (§15.5.17). The server sends no multipart/byteranges, and a request for two parts of
     the dataset's file, both inside it, had been answered 416 as if neither were: it is answered
     whole (200), as a range the server does not read is; one part is still answered 206."""
-    port = int(server.base.rsplit(":", 1)[1])
 
     def ask(path: str, ranges: str) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            connection.request("GET", path, headers={"Range": ranges, "Accept": "application/n-quads"})
-            reply = connection.getresponse()
-            return reply.status, reply.read()
-        finally:
-            connection.close()
+        status, _, body = raw_request(server, "GET", path, {"Range": ranges, "Accept": "application/n-quads"})
+        return status, body
 
     for path in ("/data", "/static/site.css"):
         whole = ask(path, "bytes=0-")[1]

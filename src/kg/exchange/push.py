@@ -63,6 +63,19 @@ from kg.store.remote import RemoteError, RemoteQueryError
 
 __all__ = ["PushError", "PushReport", "Target", "push"]
 
+# Said of a request whose outcome is unknown and whose graphs were found as before: no store says
+# whether a request it has not answered is still to come (one queued behind a gateway that answered 504
+# is carried out later), so the push cannot either.
+LATE = (
+    "the request may still be applied, whole, if it waits at the store or a gateway: run kg push again once "
+    "the store is idle, which sends what then differs"
+)
+# Said of a staging write whose outcome is unknown: it may land after the staging graphs were dropped.
+STAGED_LATE = (
+    "the request that failed may still be applied, late, writing into a staging graph (never a live graph), "
+    "which the next push drops"
+)
+
 
 @dataclass
 class PushReport:
@@ -155,7 +168,7 @@ def _interrupted(pusher: Pusher) -> str:
     """What an interrupted push leaves on the target: the live graphs it had changed, the request under
     way (sent, its answer not yet read: the store may apply it still), and the staging graphs written.
     Nothing more is sent: a second request would hold off the stop the user asked for."""
-    said = [_changed([], named=pusher.changed, capital=False)]
+    said = [_changed(pusher.changed)]
     if pusher.changing:
         names = ", ".join(graph_name(iri) for iri in pusher.changing)
         said.append(f"the request under way, changing {names}, may still be applied, whole")
@@ -227,9 +240,9 @@ def _push(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) -> d
     alone = [c for c in pending if c.size <= limit or (c.whole and pusher.target.gsp)]
     staged = [c for c in pending if c not in alone]
     _stage(store, staged, pusher)
-    done = _send_alone(store, alone, pusher, methods)
+    _send_alone(store, alone, pusher, methods)
     if staged:
-        _swap(store, staged, pusher, done)
+        _swap(store, staged, pusher)
         methods |= {change.iri: "whole graph through a staging graph" for change in staged}
     return methods
 
@@ -263,9 +276,8 @@ def _drop_leftovers(local: dict[str, int], pusher: Pusher) -> None:
 
 def _send_alone(
     store: EmbeddedStore, alone: list[GraphChange], pusher: Pusher, methods: dict[str, str]
-) -> list[GraphChange]:
-    """Each graph in one request of its own; the changes that went in, in order."""
-    done: list[GraphChange] = []
+) -> None:
+    """Each graph in one request of its own; each that went in is counted in `Pusher.changed`."""
     for change in alone:
         try:
             if change.whole and pusher.target.gsp:
@@ -288,18 +300,16 @@ def _send_alone(
                 )
             else:
                 how = "Each graph goes in one request, which the store applies whole or not at all"
-            unknown = _maybe_applied(store, change, pusher, done) if error.unsure and not partly else ""
+            unknown = _maybe_applied(store, change, pusher) if error.unsure and not partly else ""
+            changed = _changed(pusher.changed)  # after `_maybe_applied`, which may count this graph
             raise PushError(
-                f"push failed at graph {name}: {error}. {how}: {_changed(done)}{unknown}; the other live "
-                f"graphs are unchanged; {pusher.drop_staging()}."
+                f"push failed at graph {name}: {error}. {how}: {changed}{unknown}; the other live graphs are "
+                f"unchanged; {pusher.drop_staging()}."
             ) from None
-        done.append(change)
-    return done
 
 
-def _changed(done: list[GraphChange], *, named: list[str] | None = None, capital: bool = False) -> str:
-    """Which live graphs a failed push had changed (`done`, or their IRIs `named`), for its message."""
-    iris = [change.iri for change in done] if named is None else named
+def _changed(iris: list[str], *, capital: bool = False) -> str:
+    """Which live graphs a failed push had changed (`Pusher.changed`), for its message."""
     if not iris:
         said = "no live graph had changed"
     else:
@@ -330,13 +340,7 @@ def _stage(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> N
         ) from None
 
 
-STAGED_LATE = (
-    "the request that failed may still be applied, late, writing into a staging graph (never a live graph), "
-    "which the next push drops"
-)
-
-
-def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done: list[GraphChange]) -> None:
+def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher) -> None:
     """Copy the staging graphs over the live ones in one update request, then drop them.
 
     Copying and dropping in separate requests keeps the one that must be atomic as small as it can
@@ -358,9 +362,10 @@ def _swap(store: EmbeddedStore, staged: list[GraphChange], pusher: Pusher, done:
             now = f"applies the copy as one update, whole or not at all, and may have applied it: {held}"
         else:
             now = f"refused the copy, so the staged graphs ({names}) are as before"
+        changed = _changed(pusher.changed, capital=True)
         raise PushError(
-            f"push failed at the final copy from the staging graphs: {error}. {_changed(done, capital=True)} "
-            f"before it; the store {now}; {dropped}."
+            f"push failed at the final copy from the staging graphs: {error}. {changed} before it; the store "
+            f"{now}; {dropped}."
         ) from None
     pusher.drop_staging()  # a failure here is noted in the report: the live graphs are already new
 
@@ -386,7 +391,7 @@ def _reread(store: EmbeddedStore, changes: list[GraphChange], pusher: Pusher) ->
         return str(error)
 
 
-def _maybe_applied(store: EmbeddedStore, change: GraphChange, pusher: Pusher, done: list[GraphChange]) -> str:
+def _maybe_applied(store: EmbeddedStore, change: GraphChange, pusher: Pusher) -> str:
     """After the request of one graph failed without a clear refusal: count it among the changed graphs
     if it now equals the local one, and say what it holds if it is neither that nor as before."""
     name = graph_name(change.iri)
@@ -398,7 +403,7 @@ def _maybe_applied(store: EmbeddedStore, change: GraphChange, pusher: Pusher, do
         )
     found = now[change.iri]
     if found.empty:
-        done.append(change)  # the store applied it; its answer was lost
+        pusher.changed.append(change.iri)  # the store applied it; its answer was lost
         return ""
     if not _same_difference(change, found):
         return f"; graph {name} holds {found.live} triples, neither as before nor the local graph"
@@ -446,15 +451,6 @@ def _now_holds(
             held = "is neither as before nor the local graph"
         said.append(f"{graph_name(change.iri)} holds {found.live} triples and {held}")
     return "; ".join(said)
-
-
-# Said of a request whose outcome is unknown and whose graphs were found as before: no store says
-# whether a request it has not answered is still to come (one queued behind a gateway that answered 504
-# is carried out later), so the push cannot either.
-LATE = (
-    "the request may still be applied, whole, if it waits at the store or a gateway: run kg push again once "
-    "the store is idle, which sends what then differs"
-)
 
 
 def _same_difference(before: GraphChange, now: GraphChange) -> bool:

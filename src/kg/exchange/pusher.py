@@ -178,7 +178,7 @@ class Pusher:
         """While a request changing the live graphs `iris` is under way: said by an interrupted push;
         once the store has acknowledged it, those graphs count as changed."""
         self.changing = iris
-        yield
+        yield  # left set where the request fails or is interrupted: the message names it
         self.changing = []
         self.changed += [iri for iri in iris if iri not in self.changed]
 

@@ -132,9 +132,9 @@ def refuse_unreadable_urls() -> None:
 def read_one_range_only() -> None:
     """Before any request: a Range of several parts, of a unit other than bytes (which §14.2 says to
     ignore), or one werkzeug cannot read (`bytes=0-9, 20-29`, with the space the grammar allows), is
-    ignored and the whole answered (200), as RFC 9110 §14.2
-    lets a server do. Werkzeug answers one part and sends no multipart/byteranges; a request for two
-    parts of a file, both inside it, had been answered 416, "none can be satisfied"."""
+    ignored and the whole answered (200), as RFC 9110 §14.2 lets a server do. Werkzeug answers one part
+    and sends no multipart/byteranges; a request for two parts of a file, both inside it, had been
+    answered 416, "none can be satisfied"."""
     given = request.environ.get("HTTP_RANGE")
     asked = parse_range_header(given)
     if given is not None and (asked is None or asked.units != "bytes" or len(asked.ranges) > 1):
@@ -210,7 +210,7 @@ def _as_sent(wanted: str, parameters: str) -> bool:
         name, value = name.strip().lower(), value.strip()
         if name == "charset" and value.strip('"').lower() == "utf-8":
             continue
-        if name == "profile" and wanted in ("jsonld", JSON_LD) and value.strip('"') == EXPANDED_FORM:
+        if name == "profile" and wanted == "jsonld" and value.strip('"') == EXPANDED_FORM:
             continue
         return False
     return True

@@ -75,10 +75,10 @@ def check_endpoint_url(url: str, named: str = "the store's URL") -> None:
     of `kg push`'s, `named` as its option): one the HTTP client cannot read, or that names no host
     (`http:///query`) or no port (`:0`, `:99999`), which it reads and only refuses as it sends."""
     try:
-        parsed = httpx.Request("POST", url).url
+        parsed: httpx.URL | None = httpx.Request("POST", url).url
     except httpx.InvalidURL:
-        raise KgError(f"{named} {UNUSABLE_URL}") from None
-    if not parsed.host or (parsed.port is not None and not 0 < parsed.port < 65536):
+        parsed = None
+    if parsed is None or not parsed.host or (parsed.port is not None and not 0 < parsed.port < 65536):
         raise KgError(f"{named} {UNUSABLE_URL}")
 
 
