@@ -578,12 +578,23 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
 
 
 @pytest.mark.parametrize(
-    "url", ["http:///query", "http://:8080/query", "http://127.0.0.1:99999/query", "http://127.0.0.1:0/query"]
+    "url",
+    [
+        "http:///query",
+        "http://:8080/query",
+        "http://127.0.0.1:99999/query",
+        "http://127.0.0.1:0/query",
+        "http://a b/query",
+        "http://a%20b:8080/query",
+        "http://a|b/query",
+        'http://a"b/query',
+    ],
 )
 def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str) -> None:
     """A URL without a host, or with a port past 65535, started the server, which then answered 502 to
     every request; `kg push` sent with it and failed half-way ("Request URL is missing an 'http://'
-    or 'https://' protocol"). Both refuse it before anything, as wrong input (exit 2)."""
+    or 'https://' protocol"). A host no name server holds (a space, `|`, a quote) was taken and failed
+    only when reached. Both refuse each before anything, as wrong input (exit 2)."""
     import subprocess
     import sys
     from pathlib import Path

@@ -68,17 +68,25 @@ UNUSABLE_URL = (
     "is not one a request can go to (its host, port or user part; a `/`, `?` or `#` in a password is"
     " written %2F, %3F, %23)"
 )
+# A host a request can go to: a name of letters, digits, `-`, `.` and `_` (as the client sends it, a
+# name beyond ASCII in its IDNA form), an IPv4 address, or an IPv6 address (which holds `:`).
+_HOST = re.compile(rb"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*")
 
 
 def check_endpoint_url(url: str, named: str = "the store's URL") -> None:
     """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start, each
     of `kg push`'s, `named` as its option): one the HTTP client cannot read, or that names no host
-    (`http:///query`) or no port (`:0`, `:99999`), which it reads and only refuses as it sends."""
+    (`http:///query`), a host no name server holds (`a b`, `a|b`) or no port (`:0`, `:99999`), which it
+    reads and only refuses as it sends."""
     try:
         parsed: httpx.URL | None = httpx.Request("POST", url).url
     except httpx.InvalidURL:
         parsed = None
-    if parsed is None or not parsed.host or (parsed.port is not None and not 0 < parsed.port < 65536):
+    if (
+        parsed is None
+        or not _HOST.fullmatch(parsed.raw_host)
+        or (parsed.port is not None and not 0 < parsed.port < 65536)
+    ):
         raise KgError(f"{named} {UNUSABLE_URL}")
 
 
