@@ -189,6 +189,25 @@ def test_the_server_s_own_pictures_are_not_held_to_the_clients_row_cap(small_cap
     assert len(answer.get_data(as_text=True).strip().splitlines()) == 1 + 5
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/query?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+        "/queries/mexico-seizures?run=1",
+        "/queries/mexico-seizures?run=1&view=chart",
+        "/queries/describe-resource?run=1",
+    ],
+)
+def test_a_page_shows_no_more_rows_than_a_client_s_answer_may_hold(small_cap, path: str) -> None:
+    """`--max-rows 5` capped the API's and /sparql's answers, while the pages showed up to `--html-rows`
+    (500) rows of the same questions, unmarked or said to be "the first 500; download the whole
+    answer", whose downloads held 5. A page holds what an answer may, and says the server's cap cut it."""
+    page = small_cap.get(path).get_data(as_text=True)
+    assert f"this server answers at most 5 {'triples' if 'describe' in path else 'rows'}" in page, page
+    assert "download the whole answer" not in page
+    assert ">5 triple(s)" in page if "describe" in path else ">5 row(s)" in page
+
+
 def test_the_server_s_own_queries_have_a_row_cap_of_their_own(built) -> None:
     app = create_app(ServerConfig(store=str(built.store_path), built=built.dist, workers=2, own_max_rows=5))
     try:

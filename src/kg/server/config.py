@@ -66,6 +66,12 @@ class ServerConfig:
     store_refresh: float = DEFAULT_STORE_REFRESH  # a store given by URL; 0: read once
 
     @property
+    def page_rows(self) -> int:
+        """Rows a page shows of an answer, or a picture is drawn from: `html_rows`, but never more than
+        a client's answer may hold (`max_rows`), which the page's downloads hold."""
+        return min(self.html_rows, self.max_rows)
+
+    @property
     def http_threads(self) -> int:
         return self.threads or THREADS_PER_WORKER * self.workers
 

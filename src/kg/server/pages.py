@@ -104,6 +104,9 @@ def _answer_page(template: str, result: dict[str, object] | None, **context: obj
 
 def _shown_answer(answer: Answer) -> dict[str, object]:
     """Variables and rows of Terms, a boolean, or RDF text."""
+    config = services().config
+    # Where the page's rows are all a client's answer may hold, its downloads hold no more.
+    server_cap = config.max_rows if config.page_rows == config.max_rows else None
     if answer.kind == "graph":
         text = answer.body.decode("utf-8")
         return {
@@ -111,6 +114,7 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
             "text": text[:SHOWN_GRAPH_CHARACTERS],
             "cut_at": SHOWN_GRAPH_CHARACTERS if len(text) > SHOWN_GRAPH_CHARACTERS else None,
             "truncated": answer.truncated,
+            "server_cap": server_cap,
             "count": answer.count,
         }
     data = json.loads(answer.body)
@@ -131,6 +135,7 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
         "views": views_of(variables, rows, labels),
         "base_url": state.config.base_url.rstrip("/"),
         "truncated": answer.truncated,
+        "server_cap": server_cap,
         "count": answer.count,
         "columns": len(every),
         "shown_columns": len(variables),
@@ -174,7 +179,7 @@ def query_page() -> Response:
     if "query" in request.args and "load" not in request.args:
         try:
             result = table(
-                run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.html_rows)
+                run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.page_rows)
             )
         except KgError as failure:
             error = _error(failure)
@@ -257,7 +262,7 @@ def named_page(name: str) -> Response:
     elif request.args.get("run") and error is None:
         try:
             output = "turtle" if query.answer in ("construct", "describe") else "json"
-            result = table(run_named(query, given, output, state.config.html_rows, resolved=shown))
+            result = table(run_named(query, given, output, state.config.page_rows, resolved=shown))
         except ServiceError as failure:
             error = _error(failure)
     iri_values = {p.name: shown.get(p.name, p.default or "") for p in query.parameters if p.type == "iri"}

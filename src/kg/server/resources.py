@@ -148,7 +148,7 @@ def resource(rest: str) -> Response:
             incoming=incoming,
             links_by_property=[(row["p"].value, int(row["links"].value)) for row in links_by_property],
             all_links_query=standalone("resource-incoming", o=iri) if more else None,
-            page_rows=state.config.html_rows,
+            page_rows=state.config.page_rows,
             download_rows=state.config.max_rows,
             linked=dict(sorted(linked.items(), key=lambda item: HEADING_ORDER.index(item[0]))),
             summary=summary,

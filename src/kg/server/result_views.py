@@ -182,7 +182,7 @@ def query_picture(fmt: str) -> Response:
     if not text:
         raise ServiceError(400, "no query: give it as ?query=")
     state = services()
-    answer = run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.html_rows)
+    answer = run_sparql(text, formats=("json", "json", "turtle"), max_rows=state.config.page_rows)
     return _picture(answer, ("query", text), fmt)
 
 
@@ -193,5 +193,5 @@ def named_picture(name: str, fmt: str) -> Response:
     if query.answer != "select":
         raise ServiceError(404, "pictures are drawn of SELECT answers only")
     given = {p.name: request.args[p.name] for p in query.parameters if p.name in request.args}
-    answer = run_named(query, given, "json", services().config.html_rows)
+    answer = run_named(query, given, "json", services().config.page_rows)
     return _picture(answer, ("named", name, *sorted(given.items())), fmt)
