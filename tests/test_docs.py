@@ -100,6 +100,16 @@ def test_the_readmes_first_answer_is_what_kg_prints(project_root, built, monkeyp
     assert printed.output.startswith(shown.group(2)), printed.output
 
 
+def test_the_build_summary_shown_counts_what_the_report_builds(project_root, built) -> None:
+    """The example of `kg build`'s line in docs/curating.md gave the counts of an older graph (5363
+    triples for 5374): the counts shown are the build's own."""
+    curating = (project_root / "docs" / "curating.md").read_text("utf-8")
+    line = r"^built \d+ triples \([^)]*\); excerpts checked: \d+; violations: \d+;"
+    shown = re.search(line, curating, re.M)
+    assert shown, "docs/curating.md no longer shows the build's line"
+    assert built.result.summary().startswith(shown.group()), (shown.group(), built.result.summary())
+
+
 def test_make_test_counts_its_workers_where_python_knows_no_cpu_affinity(project_root, tmp_path) -> None:
     """The quick start's `make test` on a machine whose Python has no `os.sched_getaffinity` (macOS):
     the worker count came out empty, and pytest took `--dist` for the count of `-n`."""
