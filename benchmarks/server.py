@@ -48,6 +48,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def settle(busy: float = 0.2, seconds: float = 120) -> None:
+    """Wait until the machine's CPUs are idle but for `busy` of their time over a second (at most
+    `seconds`): a server goes on with the requests queued when its clients stopped, and that work
+    slowed the start of the next target's run."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and _cpu_busy() > busy:
+        pass
+
+
+def _cpu_busy() -> float:
+    """The share of the machine's CPU time spent busy over the next second (Linux's /proc/stat)."""
+
+    def times() -> tuple[int, int]:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle and waiting for the disk
+
+    total, idle = times()
+    time.sleep(1)
+    total_after, idle_after = times()
+    return 1 - (idle_after - idle) / max(1, total_after - total)
+
+
 def wait_for(port: int, path: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -195,12 +217,12 @@ def main() -> None:
             targets.append((f"{label}  POST /sparql", port, "POST", "/sparql", form, form_type))
             api = f"/api/queries/{query.name}"
             targets.append((f"{label}  GET {api}", port, "GET", api, None, None))
-        for target in targets:  # warm up connections, and the answer cache where there is one
-            drive(*target, clients=4, requests=100, seconds=10)
-        runs = [
-            drive(*target, clients=args.clients, requests=args.requests, seconds=args.seconds)
-            for target in targets
-        ]
+        runs = []
+        for target in targets:
+            settle()
+            drive(*target, clients=4, requests=100, seconds=10)  # connections, and the answer cache
+            settle()
+            runs.append(drive(*target, clients=args.clients, requests=args.requests, seconds=args.seconds))
     finally:
         for process in processes:
             process.terminate()
