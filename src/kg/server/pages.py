@@ -23,7 +23,14 @@ from kg.search.resolve import Unresolved
 from .api import find, run_named, with_defaults
 from .messages import Answer
 from .responses import refusal_status
-from .result_views import SHOWN_GRAPH_CHARACTERS, SHOWN_VARIABLES, iris_shown, terms_of, view_context
+from .result_views import (
+    SHOWN_GRAPH_CHARACTERS,
+    SHOWN_VARIABLES,
+    iris_shown,
+    terms_of,
+    view_context,
+    within_page,
+)
 from .search import resolve_given
 from .services import Services, client, services
 from .sparql import run_sparql
@@ -122,6 +129,7 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
         return {"kind": "ask", "boolean": data["boolean"]}
     every, rows = terms_of(data)
     variables = every[:SHOWN_VARIABLES]
+    rows, cut_to_size = within_page(variables, rows, config.max_answer_mb * 2**20)
     state = services()
     iris = iris_shown(variables, rows)
     labels = state.labels(iris)
@@ -134,9 +142,9 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
         "readable": readable(variables, rows, labels, evidence),
         "views": views_of(variables, rows, labels),
         "base_url": state.config.base_url.rstrip("/"),
-        "truncated": answer.truncated,
-        "server_cap": server_cap,
-        "count": answer.count,
+        "truncated": answer.truncated or cut_to_size,
+        "server_cap": None if cut_to_size else server_cap,
+        "count": len(rows) if cut_to_size else answer.count,
         "columns": len(every),
         "shown_columns": len(variables),
     }
