@@ -169,6 +169,41 @@ def test_a_query_too_deep_or_too_long_is_refused_before_any_worker(client, text:
     assert reply.json["error"]["status"] == reply.status_code
 
 
+ACCEPTS = ("application/json", "text/html")
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "status", "accept"),
+    [
+        *[
+            (path, "substance", 404, accept)
+            for path in ("/network", "/network/map.svg")
+            for accept in ACCEPTS
+        ],
+        ("/api/queries/violence-competition", "country", 400, "application/json"),
+        *[("/queries/violence-competition", "country", 400, accept) for accept in ACCEPTS],
+    ],
+)
+def test_a_refusal_quotes_a_long_value_cut(
+    client, path: str, parameter: str, status: int, accept: str
+) -> None:
+    """A refusal named the value it refused whole: 150 KB of message for a substance of 25,000
+    characters, 100 KB for a parameter of 100,000. It says the value cut at 2,000 characters."""
+    value = "é" * 25_000 if parameter == "substance" else "x" * 100_000
+    query = {parameter: value, "run": "1"} if path.startswith("/queries/") else {parameter: value}
+    reply = client.get(path, query_string=query, headers={"Accept": accept})
+    assert reply.status_code == status, reply.status_code
+    if reply.is_json:
+        message = reply.json["error"]["message"]
+    else:  # a page's error box (its form may keep what was typed)
+        box = reply.get_data(as_text=True).split('role="alert">')[1].split("</div>")[0]
+        message = html.unescape(box.split("<bdi>")[1].split("</bdi>")[0])
+    assert len(message) < 2_500 and "characters left out" in message, len(message)
+    assert message.count(value[0] * 100) >= 1
+    if parameter == "substance":  # what follows the value stays: the names it could be
+        assert message.rstrip().endswith("synthetic-opioids"), message[-200:]
+
+
 @pytest.fixture(scope="module")
 def small_cap(built):
     """An app whose clients' answers are capped at five rows, fewer than the network pictures read."""

@@ -22,7 +22,7 @@ from kg.search.resolve import Unresolved
 
 from .api import find, run_named, with_defaults
 from .messages import Answer
-from .responses import refusal_status
+from .responses import refusal_status, told
 from .result_views import (
     SHOWN_GRAPH_CHARACTERS,
     SHOWN_VARIABLES,
@@ -153,7 +153,7 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
 def _error(error: KgError) -> dict[str, Any]:
     return {
         "status": error.status,
-        "message": error.public,
+        "message": told(error.public),
         "line": error.line,
         "column": error.column,
         "retry_after": error.retry_after,

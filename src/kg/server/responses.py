@@ -261,6 +261,19 @@ def answer_response(answer: Answer) -> Response:
     return response
 
 
+MESSAGE_CHARACTERS = 2_000  # of a refusal's message as a client is told it
+
+
+def told(message: str) -> str:
+    """A refusal's message at most about MESSAGE_CHARACTERS long, its middle left out where longer: a
+    message names the value it refuses, and named a substance of 25,000 characters whole (150 KB);
+    its end, the values that would do, stays."""
+    if len(message) <= MESSAGE_CHARACTERS:
+        return message
+    half = MESSAGE_CHARACTERS // 2
+    return f"{message[:half]} … ({len(message) - 2 * half:,} characters left out) … {message[-half:]}"
+
+
 def error_response(
     status: int,
     message: str,
@@ -269,7 +282,7 @@ def error_response(
     retry_after: int | None = None,
 ) -> Response:
     """The error shape of every endpoint: JSON for clients, the same fields on a page for browsers."""
-    body: dict[str, object] = {"status": status, "message": message}
+    body: dict[str, object] = {"status": status, "message": told(message)}
     if line is not None:
         body.update(line=line, column=column)
     chosen_by_accept = not request.path.startswith(("/api/", "/sparql"))  # those answer JSON alone
