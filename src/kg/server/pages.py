@@ -111,7 +111,8 @@ def _answer_page(template: str, result: dict[str, object] | None, **context: obj
 
 def _shown_answer(answer: Answer) -> dict[str, object]:
     """Variables and rows of Terms, a boolean, or RDF text."""
-    config = services().config
+    state = services()
+    config = state.config
     # Where the page's rows are all a client's answer may hold, its downloads hold no more.
     server_cap = config.max_rows if config.page_rows == config.max_rows else None
     if answer.kind == "graph":
@@ -130,7 +131,6 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
     every, rows = terms_of(data)
     variables = every[:SHOWN_VARIABLES]
     rows, cut_to_size = within_page(variables, rows, config.max_answer_mb * 2**20)
-    state = services()
     iris = iris_shown(variables, rows)
     labels = state.labels(iris)
     evidence = evidence_for(state.values, iris)
@@ -141,7 +141,7 @@ def _shown_answer(answer: Answer) -> dict[str, object]:
         "labels": labels,
         "readable": readable(variables, rows, labels, evidence),
         "views": views_of(variables, rows, labels),
-        "base_url": state.config.base_url.rstrip("/"),
+        "base_url": config.base_url.rstrip("/"),
         "truncated": answer.truncated or cut_to_size,
         "server_cap": None if cut_to_size else server_cap,
         "count": len(rows) if cut_to_size else answer.count,
