@@ -18,7 +18,7 @@ from triplestores import FailingProxy, OxigraphServer
 
 from kg.exchange.push import Target, push
 from kg.query.counts import triples_per_graph
-from kg.store.remote import RemoteStore
+from kg.store.remote import RemoteStore, check_endpoint_url
 
 MAX_ROWS = 7
 GRAPH_READ = "Every triple of one named graph"  # the summary heading queries/internal/graph.rq
@@ -588,13 +588,19 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
         "http://a%20b:8080/query",
         "http://a|b/query",
         'http://a"b/query',
+        "http://a..b/query",
+        "http://-a/query",
+        "http://a-.org/query",
+        f"http://{'a' * 64}.org/query",
+        f"http://{('a' * 60 + '.') * 5}org/query",
     ],
 )
 def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str) -> None:
     """A URL without a host, or with a port past 65535, started the server, which then answered 502 to
     every request; `kg push` sent with it and failed half-way ("Request URL is missing an 'http://'
-    or 'https://' protocol"). A host no name server holds (a space, `|`, a quote) was taken and failed
-    only when reached. Both refuse each before anything, as wrong input (exit 2)."""
+    or 'https://' protocol"). A host no name server holds (a space, `|`, a quote, an empty label, a
+    label that starts or ends with `-` or is longer than 63, a name longer than 253) was taken and
+    failed only when reached. Both refuse each before anything, as wrong input (exit 2)."""
     import subprocess
     import sys
     from pathlib import Path
@@ -615,6 +621,26 @@ def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str
         pushed.stderr
     )
     assert pushed.stderr.count("\n") == 1, pushed.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:7878/query",
+        "http://127.0.0.1/query",
+        "http://[::1]:7878/query",
+        "https://example.org./sparql",
+        "http://store_1.lan/sparql",
+        "http://bücher.example/sparql",
+        f"http://{'a' * 63}.org/query",
+        f"http://{('a' * 62 + '.') * 4}b/query",
+    ],
+)
+def test_a_store_url_with_a_host_a_name_server_may_hold_is_taken(url: str) -> None:
+    """What the check above refuses stops short of a host a request can go to: a name, an IPv4 or
+    IPv6 address, a name ending in a dot, one with `_`, one beyond ASCII, a label of 63 characters, a
+    name of 253."""
+    check_endpoint_url(url)
 
 
 # Virtuoso's answers with a blank node, as it writes them in each format: the head, a row whose IRI and

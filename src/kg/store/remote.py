@@ -68,16 +68,19 @@ UNUSABLE_URL = (
     "is not one a request can go to (its host, port or user part; a `/`, `?` or `#` in a password is"
     " written %2F, %3F, %23)"
 )
-# A host a request can go to: a name of letters, digits, `-`, `.` and `_` (as the client sends it, a
-# name beyond ASCII in its IDNA form), an IPv4 address, or an IPv6 address (which holds `:`).
-_HOST = re.compile(rb"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*")
+# A host a request can go to: a name of labels of 1 to 63 letters, digits, `-` (not at either end) and
+# `_`, joined by single dots, 253 characters at most (as the client sends it, a name beyond ASCII in its
+# IDNA form), an IPv4 address, or an IPv6 address (which holds `:`).
+_LABEL = rb"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+_NAME = rb"(?=.{1,254}\Z)" + _LABEL + rb"(?:\." + _LABEL + rb")*\.?"
+_HOST = re.compile(_NAME + rb"|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*")
 
 
 def check_endpoint_url(url: str, named: str = "the store's URL") -> None:
     """Refuse, before anything shows it, a store URL no request can go to (`kg serve` at its start, each
     of `kg push`'s, `named` as its option): one the HTTP client cannot read, or that names no host
-    (`http:///query`), a host no name server holds (`a b`, `a|b`) or no port (`:0`, `:99999`), which it
-    reads and only refuses as it sends."""
+    (`http:///query`), a host no name server holds (`a b`, `a|b`, `a..b`, `-a`) or no port (`:0`,
+    `:99999`), which it reads and only refuses as it sends."""
     try:
         parsed: httpx.URL | None = httpx.Request("POST", url).url
     except httpx.InvalidURL:
