@@ -20,16 +20,18 @@ FOREGROUND = (
 
 
 def running() -> list[tuple[int, int, bytes]]:
-    """Every process: its pid, its parent's pid and its command line (arguments joined by NULs)."""
+    """Every process that runs, a zombie left out (it has ended; its parent has not yet read its
+    status): its pid, its parent's pid and its command line (arguments joined by NULs)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
                 command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            found.append((int(entry), int(stat.rsplit(")", 1)[1].split()[1]), command))
+            if stat[0] != "Z":
+                found.append((int(entry), int(stat[1]), command))
     return found
 
 
@@ -64,6 +66,33 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def handles(pid: int, sent: int, seconds: float = 60) -> bool:
+    """Whether process `pid` has a handler of its own for signal `sent` within `seconds` (a command
+    installs it once its imports are done, which a busy machine delays)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+        if int(caught, 16) >> (sent - 1) & 1:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def busy_for(pid: int, seconds: float, within: float = 120) -> bool:
+    """Whether process `pid` uses `seconds` more of CPU time within `within` seconds."""
+    start = cpu_seconds(pid)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if cpu_seconds(pid) - start >= seconds:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def gone(pids: list[int], seconds: float = 10) -> bool:

@@ -84,11 +84,12 @@ def test_the_interactive_page_renders_its_nodes_in_a_browser(built, tmp_path: Pa
         dashed = page.evaluate(
             "window.network.body.data.edges.get({filter: e => e.dashes}).map(e => e.from + e.to)"
         )
-        painted = page.evaluate(
+        painted = page.wait_for_function(  # drawn on a later frame than the one that placed the nodes
             """() => { const c = document.querySelector('#network canvas');
                        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                       let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
-        )
+                       let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+                       return n > 1000 && n; }"""
+        ).json_value()
     finally:
         page.close()
     assert placed == ["CA", "CN", "MX", "US"]
@@ -123,7 +124,10 @@ def test_hovering_a_leg_shows_its_evidence_on_top_of_the_picture(built, tmp_path
         )
         page.mouse.move(x - 20, y - 20)
         page.mouse.move(x, y, steps=5)
-        page.wait_for_timeout(600)
+        page.wait_for_function(  # vis-network shows its tooltip a moment after the pointer stops
+            """() => { const t = document.querySelector('div.vis-tooltip');
+                       return t !== null && getComputedStyle(t).visibility === 'visible'; }"""
+        )
         shown = page.evaluate(
             """() => { const t = document.querySelector('div.vis-tooltip');
                        if (!t) return null;

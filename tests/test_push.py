@@ -84,6 +84,7 @@ def all_graphs(endpoint: str) -> set[str]:
         endpoint,
         data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
         headers={"accept": "application/sparql-results+json"},
+        timeout=60,
     )
     answer.raise_for_status()
     return {row["g"]["value"] for row in answer.json()["results"]["bindings"]}
@@ -883,7 +884,9 @@ class _RefusingDurations(BaseHTTPRequestHandler):
             self.end_headers()
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        answer = httpx.request(self.command, self.upstream + self.path, content=body, headers=headers)
+        answer = httpx.request(
+            self.command, self.upstream + self.path, content=body, headers=headers, timeout=60
+        )
         self.send_response(answer.status_code)
         self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
         self.send_header("Content-Length", str(len(answer.content)))

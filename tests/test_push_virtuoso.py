@@ -96,6 +96,7 @@ def pushed(built, virtuoso):
         virtuoso.update,
         data={"update": f"DROP SILENT GRAPH <{data}>"},
         auth=httpx.DigestAuth(*virtuoso.credentials),
+        timeout=ENDPOINT_TIMEOUT,
     ).raise_for_status()
     reports.append(push(built.store(), target(virtuoso, batch_size=500)))
     reports.append(push(built.store(), target(virtuoso, batch_size=500)))
@@ -233,7 +234,7 @@ def test_a_query_on_a_given_dataset_reads_no_other_graph(pushed) -> None:
     data = str(graph_iri("data"))
     secret = 'INSERT DATA { GRAPH <urn:private> { <urn:s> <urn:p> "SECRET" } }'
     auth = httpx.DigestAuth(*server.credentials)
-    httpx.post(server.update, data={"update": secret}, auth=auth).raise_for_status()
+    httpx.post(server.update, data={"update": secret}, auth=auth, timeout=ENDPOINT_TIMEOUT).raise_for_status()
     try:
         every_graph = f"SELECT DISTINCT ?g FROM <{data}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
         assert [
@@ -243,7 +244,12 @@ def test_a_query_on_a_given_dataset_reads_no_other_graph(pushed) -> None:
         found = {row["g"].value for row in remote(server).query(named, dataset=Dataset((), (data,)))}
         assert found == {data}
     finally:
-        httpx.post(server.update, data={"update": "DROP SILENT GRAPH <urn:private>"}, auth=auth)
+        httpx.post(
+            server.update,
+            data={"update": "DROP SILENT GRAPH <urn:private>"},
+            auth=auth,
+            timeout=ENDPOINT_TIMEOUT,
+        )
 
 
 def one_large_graph(folder: Path, triples: int) -> EmbeddedStore:
@@ -305,7 +311,7 @@ def test_virtuoso_killed_mid_post_keeps_part_of_the_graph_and_the_push_says_so(t
                 assert failures == [], failures  # ended otherwise than by the kill
                 continue
             server.start()
-            written = triples_per_graph(remote(server)).get(data, 0)
+            written = triples_per_graph(remote(server, timeout=600)).get(data, 0)  # rolled forward
             if written in (0, triples):  # killed before a row was kept, or after the load ended
                 continue
             assert len(failures) == 1
@@ -315,7 +321,7 @@ def test_virtuoso_killed_mid_post_keeps_part_of_the_graph_and_the_push_says_so(t
             assert "the next push sends what it lacks" in said, said
             assert 0 < written < triples  # really partly written
             report = push(store, target(server, gsp=server.gsp, retries=0, timeout=600), ("data",))
-            assert report.verified and triples_per_graph(remote(server))[data] == triples
+            assert report.verified and triples_per_graph(remote(server, timeout=600))[data] == triples
             return
         finally:
             server.stop()
