@@ -94,15 +94,15 @@ class Run:
     seconds: float = 0.0
     rows: int = -1
 
-    def line(self) -> str:
+    def line(self, width: int) -> str:
+        """The run's row of the table, its name in a column `width` characters wide."""
         done = len(self.latencies)
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
         p99 = ordered[min(done - 1, int(done * 0.99))] * 1000 if ordered else float("nan")
         rate = done / self.seconds if self.seconds else 0.0
-        return (
-            f"| {self.name:<56} | {done:>8} | {self.errors:>6} | {rate:>8.0f} | {p50:>7.1f} | {p99:>7.1f} |"
-        )
+        figures = f"{done:>8} | {self.errors:>6} | {rate:>8.0f} | {p50:>7.1f} | {p99:>7.1f}"
+        return f"| {self.name:<{width}} | {figures} |"
 
 
 def drive(
@@ -237,15 +237,17 @@ def main() -> None:
         f"catalogue query {query.name!r} ({runs[0].rows} rows), {args.clients} concurrent clients, "
         f"up to {args.requests} requests or {args.seconds:g} s per target\n"
     )
-    print(f"| {'target':<56} | requests | errors | req/s    | p50 ms  | p99 ms  |")
-    print(f"|{'-' * 58}|----------|--------|----------|---------|---------|")
+    width = max(len(run.name) for run in runs)
+    print(f"| {'target':<{width}} | requests | errors | req/s    | p50 ms  | p99 ms  |")
+    print(f"|{'-' * (width + 2)}|----------|--------|----------|---------|---------|")
     for run in runs:
-        print(run.line())
+        print(run.line(width))
     base = statistics.median(runs[0].latencies) if runs[0].latencies else float("nan")
     for run in runs[1:]:
         ratio = statistics.median(run.latencies) / base if run.latencies else float("nan")
         refused = ", ".join(f"{count} × {status or 'no answer'}" for status, count in run.refusals.items())
-        print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors} {refused}")
+        said = f" ({refused})" if refused else ""
+        print(f"\n{run.name}: p50 is {ratio:.2f}x Oxigraph's; errors: {run.errors}{said}")
     errors = sum(run.errors for run in runs)
     rows = {run.rows for run in runs}
     print(
