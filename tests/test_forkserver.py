@@ -168,9 +168,10 @@ def test_a_query_whose_worker_died_with_its_fork_server_is_asked_again_of_anothe
 def test_a_query_asked_again_keeps_its_one_time_limit_and_its_lost_run_is_not_charged(built) -> None:
     """The second worker gets what is left of the time limit, not a new one, and the client is charged
     the worker-seconds of that run only: the first was lost to nothing it did."""
-    refused, _, pool = asked_while_fork_servers_die(built, 1, RUNAWAY, timeout=3.0)
+    # A limit long enough for the first worker to use half a CPU second on a loaded machine.
+    refused, _, pool = asked_while_fork_servers_die(built, 1, RUNAWAY, timeout=10.0)
     assert isinstance(refused, ServiceError) and refused.status == 504, refused
-    assert 0 < pool.usage.of("c") < 3.0
+    assert 0 < pool.usage.of("c") < 10.0
 
 
 def test_a_worker_that_died_before_reading_its_setup_is_not_ready(setup: Setup, forks: ForkServer) -> None:
