@@ -19,19 +19,26 @@ FOREGROUND = (
 )
 
 
+def stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state, parent's pid, ...; a name may
+    hold spaces and `)`), None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def running() -> list[tuple[int, int, bytes]]:
     """Every process that runs, a zombie left out (it has ended; its parent has not yet read its
     status): its pid, its parent's pid and its command line (arguments joined by NULs)."""
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdigit() and (stat := stat_fields(entry)) is not None and stat[0] != "Z":
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
                 command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if stat[0] != "Z":
-                found.append((int(entry), int(stat[1]), command))
+            found.append((int(entry), int(stat[1]), command))
     return found
 
 
@@ -61,11 +68,8 @@ def workers_when(pid: int, count: int, seconds: float = 30) -> set[int]:
 
 def cpu_seconds(pid: int) -> float:
     """The CPU time process `pid` used so far (user and system), 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    fields = stat_fields(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def handles(pid: int, sent: int, seconds: float = 60) -> bool:
@@ -99,14 +103,7 @@ def gone(pids: list[int], seconds: float = 10) -> bool:
     """Whether every process of `pids` has ended (or is a zombie) within `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        states = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
-            except OSError:
-                states.append("gone")
-        if all(state in ("gone", "Z") for state in states):
+        if all((stat := stat_fields(pid)) is None or stat[0] == "Z" for pid in pids):
             return True
         time.sleep(0.05)
     return False

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from processes import stat_fields
 
 from kg.build import parse_workers
 from kg.build.parse_workers import _shares, parse_all
@@ -98,11 +99,7 @@ def test_the_first_bad_file_is_named_as_one_process_names_it(
 def children() -> list[int]:
     """The processes this one started that are still there (zombies included)."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        if int(fields[1]) == os.getpid():
-            found.append(int(stat.parent.name))
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := stat_fields(entry)) is not None and int(fields[1]) == os.getpid():
+            found.append(int(entry))
     return found
