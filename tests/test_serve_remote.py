@@ -593,6 +593,7 @@ def test_a_store_url_no_request_can_go_to_is_refused_at_start_unshown(password: 
         "http://a-.org/query",
         f"http://{'a' * 64}.org/query",
         f"http://{('a' * 60 + '.') * 5}org/query",
+        f"http://{('a' * 62 + '.') * 4}bb/query",
     ],
 )
 def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str) -> None:
@@ -634,12 +635,13 @@ def test_a_store_url_without_a_host_or_with_no_port_is_refused_at_start(url: str
         "http://bücher.example/sparql",
         f"http://{'a' * 63}.org/query",
         f"http://{('a' * 62 + '.') * 4}b/query",
+        f"http://{('a' * 62 + '.') * 4}b./query",
     ],
 )
 def test_a_store_url_with_a_host_a_name_server_may_hold_is_taken(url: str) -> None:
     """What the check above refuses stops short of a host a request can go to: a name, an IPv4 or
     IPv6 address, a name ending in a dot, one with `_`, one beyond ASCII, a label of 63 characters, a
-    name of 253."""
+    name of 253 (and its trailing dot)."""
     check_endpoint_url(url)
 
 

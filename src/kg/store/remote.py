@@ -72,7 +72,7 @@ UNUSABLE_URL = (
 # `_`, joined by single dots, 253 characters at most (as the client sends it, a name beyond ASCII in its
 # IDNA form), an IPv4 address, or an IPv6 address (which holds `:`).
 _LABEL = rb"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
-_NAME = rb"(?=.{1,254}\Z)" + _LABEL + rb"(?:\." + _LABEL + rb")*\.?"
+_NAME = rb"(?=.{1,253}\.?\Z)" + _LABEL + rb"(?:\." + _LABEL + rb")*\.?"
 _HOST = re.compile(_NAME + rb"|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*")
 
 
