@@ -25,6 +25,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 QUERY = load_catalogue(PROJECT / "queries")["source-disagreements"].text
 ID = "https://w3id.org/opioid-kg/id/"
 KG = "https://w3id.org/opioid-kg/ontology#"
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 BOUNDS = f"""
 <{ID}qualifier/more-than> <{KG}boundKind> <{ID}bound/lower> .
@@ -41,7 +42,7 @@ def _observation(case: str, number: int, given: Given) -> str:
     lexical, datatype, qualifier = given
     observation, excerpt = f"<{ID}observation/{case}-{number}>", f"<{ID}excerpt/{case}-{number}>"
     lines = [
-        f"{observation} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://purl.org/linked-data/cube#Observation> .",
+        f"{observation} {TYPE} <http://purl.org/linked-data/cube#Observation> .",
         f"{observation} <http://purl.org/linked-data/cube#measureType> <{KG}poppyCultivationArea> .",
         f'{observation} <{KG}poppyCultivationArea> "{lexical}"^^<{XSD}{datatype}> .',
         f"{observation} <{KG}refArea> <{ID}country/MX> .",
@@ -49,7 +50,7 @@ def _observation(case: str, number: int, given: Given) -> str:
         f"{observation} <{KG}unit> <http://qudt.org/vocab/unit/HA> .",
         f"{observation} <http://www.w3.org/ns/prov#wasAttributedTo> <{ID}organization/agency-{number}> .",
         f"{observation} <http://www.w3.org/ns/prov#wasDerivedFrom> {excerpt} .",
-        f"{excerpt} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{KG}Excerpt> .",
+        f"{excerpt} {TYPE} <{KG}Excerpt> .",
         f"{excerpt} <http://www.w3.org/ns/oa#hasSource> <{ID}document/source-{number}> .",
         f"{excerpt} <http://www.w3.org/ns/oa#hasSelector> {excerpt[:-1]}-quote> .",
         f'{excerpt[:-1]}-quote> <http://www.w3.org/ns/oa#exact> "source {number} gives {lexical}" .',
@@ -98,7 +99,11 @@ CASES: dict[str, tuple[Given, Given, bool]] = {
     "about-2.9-meets-2.95": (("2.9", "decimal", "approximate"), ("2.95", "decimal", None), False),
     "about-4.4-meets-4.35": (("4.4", "decimal", "approximate"), ("4.35", "decimal", None), False),
     "about-0.05-meets-0.045": (("0.05", "decimal", "approximate"), ("0.045", "decimal", None), False),
-    "about-2.9-meets-about-3.0": (("2.9", "decimal", "approximate"), ("3.0", "decimal", "approximate"), False),
+    "about-2.9-meets-about-3.0": (
+        ("2.9", "decimal", "approximate"),
+        ("3.0", "decimal", "approximate"),
+        False,
+    ),
     "about-2.9-misses-2.96": (("2.9", "decimal", "approximate"), ("2.96", "decimal", None), True),
     "about-4.4-misses-4.34": (("4.4", "decimal", "approximate"), ("4.34", "decimal", None), True),
     "more-than-2.9-meets-2.9": (("2.9", "decimal", "more-than"), ("2.9", "decimal", None), False),
