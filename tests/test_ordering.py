@@ -334,14 +334,19 @@ def test_every_catalogue_question_sorts_here_as_oxigraph(name: str, request: pyt
 
 
 PROV = "http://www.w3.org/ns/prov#"
+KG = "https://w3id.org/opioid-kg/ontology#"
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+SKOS_PREF_LABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
 SECOND_AGENCY = ox.NamedNode("https://w3id.org/opioid-kg/id/organization/second-agency")
 
 
 def doubled(store: EmbeddedStore, path: Path) -> EmbeddedStore:
     """A copy of `store` in which every finding has a second agency, every excerpt a twin (the same
-    source and selectors, another IRI) that the same facts cite, and every observation a twin (the
-    same figure of the same data set, another IRI): what the shapes allow a curator to write, which
-    makes rows that differ only there."""
+    source and selectors, another IRI) that the same facts cite, every observation a twin (the
+    same figure of the same data set, another IRI), every fact's label (rdfs:label) a preferred label
+    beside it (skos:prefLabel, which the shapes ask only of named things), and every qualifier of an
+    origin also the fact's own qualifier: what the shapes allow a curator to write, which makes rows
+    that differ only there."""
     quads = store.quads()
     observations = {
         q.subject
@@ -354,7 +359,13 @@ def doubled(store: EmbeddedStore, path: Path) -> EmbeddedStore:
         for q in quads
         if q.subject in observations
     ]
+    preferred = {quad.subject for quad in quads if quad.predicate == SKOS_PREF_LABEL}
     for quad in quads:
+        if quad.predicate == RDFS_LABEL and quad.subject not in preferred:
+            also = ox.Literal(quad.object.value + " (also)", language="en")
+            added.append(ox.Quad(quad.subject, SKOS_PREF_LABEL, also, quad.graph_name))
+        elif quad.predicate.value == KG + "originQualifier":
+            added.append(ox.Quad(quad.subject, ox.NamedNode(KG + "qualifier"), quad.object, quad.graph_name))
         if quad.predicate.value == PROV + "wasAttributedTo":
             added.append(ox.Quad(quad.subject, quad.predicate, SECOND_AGENCY, quad.graph_name))
         elif quad.predicate.value == PROV + "wasDerivedFrom" and "/excerpt/" in quad.object.value:
