@@ -279,3 +279,24 @@ def test_hits_of_one_score_and_label_come_in_the_order_of_their_iris() -> None:
     found = SearchIndex(reversed(entries)).search("report", limit=len(iris))
     assert [hit.iri for hit in found.hits] == iris
     assert [hit.iri for hit in SearchIndex(entries).search("report", limit=5).hits] == iris[:5]
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000"])
+def test_an_iri_ending_in_a_space_beyond_ascii_is_that_iri_not_one_without_it(space: str) -> None:
+    """An IRI may hold Unicode's spaces (RFC 3987), so `…/mx` followed by a no-break space is another
+    IRI, which the graph lacks: it was taken for `…/mx`, Python's `strip` removing every space of
+    Unicode. Spaces of ASCII around a value are still not part of it."""
+    store = ox.Store()
+    store.load(
+        b"""<https://example.org/place/mx> <http://www.w3.org/2004/02/skos/core#prefLabel> "Mexico"@en .""",
+        ox.RdfFormat.TURTLE,
+    )
+
+    def select(sparql: str):
+        return value_rows(store.query(sparql))
+
+    mexico = "https://example.org/place/mx"
+    lookups = Lookups(lambda iri: iri == mexico, select, lambda: index_from_store(select))
+    with pytest.raises(Unresolved, match="is not in the graph"):
+        resolve_iri(mexico + space, {}, lookups)
+    assert resolve_iri(f" {mexico}\t", {}, lookups) == mexico

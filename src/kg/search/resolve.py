@@ -7,6 +7,7 @@ question never answers "0 rows" because of a typo or an unexpanded prefix.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -54,7 +55,7 @@ def resolve_iri(raw: str, prefixes: Mapping[str, str], lookups: Lookups, like: s
     ("México"): a parameter that takes any resource must not need the index for a plain name. Only a
     name found so nowhere is looked up in the search index, accent- and punctuation-blind.
     """
-    text = raw.strip()
+    text = raw.strip(string.whitespace)  # an IRI may hold Unicode's other spaces (RFC 3987)
     iri: str | None = None
     if text.startswith("<") and text.endswith(">"):
         iri = text[1:-1]
