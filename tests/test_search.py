@@ -6,6 +6,7 @@ import functools
 import json
 import random
 import tracemalloc
+from collections.abc import Callable
 
 import pyoxigraph as ox
 import pytest
@@ -221,17 +222,20 @@ def test_a_name_spelt_exactly_by_a_thing_of_another_kind_leaves_the_choice_to_th
     assert resolve("Fentanyl", like=heroin) == "https://example.org/substance/fentanyl"
 
 
-def test_an_iri_the_graph_lacks_is_not_in_it_whether_or_not_the_index_can_suggest_others() -> None:
-    """An IRI that names nothing took its refusal from the search index, which only suggests other
-    names: while the index was being read or out of reach, the answer was the index's refusal."""
+def _mexico_alone() -> Callable[[str], list]:
+    """The SELECT of a graph holding one place, `https://example.org/place/mx`, named Mexico."""
     store = ox.Store()
     store.load(
         b"""<https://example.org/place/mx> <http://www.w3.org/2004/02/skos/core#prefLabel> "Mexico"@en .""",
         ox.RdfFormat.TURTLE,
     )
+    return lambda sparql: value_rows(store.query(sparql))
 
-    def select(sparql: str):
-        return value_rows(store.query(sparql))
+
+def test_an_iri_the_graph_lacks_is_not_in_it_whether_or_not_the_index_can_suggest_others() -> None:
+    """An IRI that names nothing took its refusal from the search index, which only suggests other
+    names: while the index was being read or out of reach, the answer was the index's refusal."""
+    select = _mexico_alone()
 
     def out_of_reach() -> SearchIndex:
         raise KgError("the search index is being read; try again shortly")
@@ -286,15 +290,7 @@ def test_an_iri_ending_in_a_space_beyond_ascii_is_that_iri_not_one_without_it(sp
     """An IRI may hold Unicode's spaces (RFC 3987), so `…/mx` followed by a no-break space is another
     IRI, which the graph lacks: it was taken for `…/mx`, Python's `strip` removing every space of
     Unicode. Spaces of ASCII around a value are still not part of it."""
-    store = ox.Store()
-    store.load(
-        b"""<https://example.org/place/mx> <http://www.w3.org/2004/02/skos/core#prefLabel> "Mexico"@en .""",
-        ox.RdfFormat.TURTLE,
-    )
-
-    def select(sparql: str):
-        return value_rows(store.query(sparql))
-
+    select = _mexico_alone()
     mexico = "https://example.org/place/mx"
     lookups = Lookups(lambda iri: iri == mexico, select, lambda: index_from_store(select))
     with pytest.raises(Unresolved, match="is not in the graph"):
