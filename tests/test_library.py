@@ -229,6 +229,24 @@ def test_metadata_without_one_of_its_fields_names_it_and_the_file_and_line(
     assert f"sources/{REPORT}/source.ttl:" in message
 
 
+def test_metadata_whose_report_names_no_text_file_says_so_at_the_report(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """Without its kg:textFile, the metadata was said to describe no report, without a line: it does
+    describe one, which lacks the link to its text."""
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    text = metadata.read_text("utf-8")
+    link = '    kg:textFile "000_1bdfefaeb44abb70/text.txt" ;\n'
+    assert link in text
+    metadata.write_text(text.replace(link, ""), "utf-8")
+    line = text.splitlines().index("document:crs-2018-heroin-fentanyl-mexico a kg:Report ;") + 1
+    message = _build_error(project_copy, tmp_path)
+    assert (
+        f"sources/{REPORT}/source.ttl:{line}: describes no report whose text is in sources/{REPORT}/: "
+        "no report in it names its text with kg:textFile"
+    ) in message, message
+
+
 def test_a_revision_names_one_earlier_report_by_its_iri(project_copy: Path, tmp_path: Path) -> None:
     metadata = project_copy / "sources" / REPORT / "source.ttl"
     text = metadata.read_text("utf-8")

@@ -269,12 +269,15 @@ def _folders_not_their_reports(
             continue  # not a source's own metadata
         held = sorted(by_folder.get(folder, []))
         if len(held) != 1:
-            where = index.find_use(str(KG.textFile), within=metadata) or metadata
+            linked = index.find_use(str(KG.textFile), within=metadata)
+            # without a link to a text, the report it describes is where the link is missing
+            where = linked or index.find_use(str(KG.Report), within=metadata) or metadata
             shown = f"{folder.relative_to(sources_dir.parent)}/"
             problems.append(
                 f"{where}: {len(held)} reports have their text in {shown}: {', '.join(held)}"
                 if held
                 else f"{where}: describes no report whose text is in {shown}"
+                + ("" if linked else ": no report in it names its text with kg:textFile")
             )
     by_digest: dict[str, list[str]] = {}
     for document, text in texts.items():
