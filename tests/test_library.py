@@ -526,8 +526,10 @@ def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].startswith(f"{REPORT}   2018-08-09")
-    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        3      3  Test fixture")
-    assert lines[2].endswith(f"(revises {ID}document/fixture-poppy-estimate-draft)")
+    # the facts curated from it: an agency and an observation, not its own description
+    assert lines[2].startswith(f"{FIXTURE} 2026-01-01        3      2  Test fixture")
+    draft = "Test fixture: a draft of the poppy cultivation estimate"
+    assert lines[2].endswith(f"(revises {draft} <{ID}document/fixture-poppy-estimate-draft>)")
     assert result.output.rstrip().endswith("2 source(s)")
 
 

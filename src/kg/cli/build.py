@@ -252,7 +252,8 @@ def sources_command(context: Context, store_spec: str | None) -> None:
     click.echo(f"{'source':<{width}} {'modified':<10} {'excerpts':>8} {'facts':>6}  title")
     for found_source in found:
         counts = f"{found_source.excerpts:>8} {found_source.facts:>6}"
-        revises = f" (revises {found_source.revises})" if found_source.revises else ""
+        earlier = " ".join(filter(None, (found_source.revises_title, f"<{found_source.revises}>")))
+        revises = f" (revises {earlier})" if found_source.revises else ""
         click.echo(
             f"{found_source.id:<{width}} {found_source.modified:<10} {counts}  {found_source.title}{revises}"
         )

@@ -19,6 +19,7 @@ class Source:
     excerpts: int
     facts: int
     revises: str = ""
+    revises_title: str = ""  # the earlier report's title, where the graph gives it
 
     @property
     def id(self) -> str:
@@ -37,6 +38,7 @@ def sources(store: Store) -> list[Source]:
             excerpts=int(row["excerpts"].value),
             facts=int(row["facts"].value),
             revises=row["revises"].value if "revises" in row else "",
+            revises_title=row["revisesTitle"].value if "revisesTitle" in row else "",
         )
         for row in ask(store, "source-reports").rows
     ]
