@@ -9,15 +9,18 @@ import warnings
 from pathlib import Path
 
 import networkx as nx
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.network import interactive
 from kg.network.chokepoints import chokepoints
 from kg.network.layout import layered_positions
 from kg.network.model import flow_network
 from kg.network.routes import find_routes, origins, remove, restated_once
 from kg.network.views import flow_view, flow_words
+from kg.store.embedded import EmbeddedStore
 
 
 def run(*args: str) -> str:
@@ -310,3 +313,70 @@ def test_three_flows_alike_merge_with_each_piece_of_evidence_once_and_twin_legs_
         ]
         assert data["flows"] == 3 and data["restated"] == f"b-{mode}/fentanyl c-{mode}/fentanyl"
     assert list(restated_once(merged).edges(keys=True, data=True)) == list(merged.edges(keys=True, data=True))
+
+
+ID = "https://w3id.org/opioid-kg/id/"
+
+
+def _with(store, turtle: str):
+    """A copy in memory of `store` with the triples of `turtle` added to its data graph."""
+    copy = ox.Store()
+    copy.extend(store.quads())
+    graph = ox.NamedNode("https://w3id.org/opioid-kg/graph/data")
+    prefixes = "".join(
+        f"@prefix {name}: <{iri}> . "
+        for name, iri in {
+            **{kind: f"{ID}{kind}/" for kind in ("document", "organization", "excerpt", "flow")},
+            "prov": "http://www.w3.org/ns/prov#",
+            "oa": "http://www.w3.org/ns/oa#",
+            "dcterms": "http://purl.org/dc/terms/",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        }.items()
+    )
+    copy.load((prefixes + turtle).encode("utf-8"), ox.RdfFormat.TURTLE, to_graph=graph)
+    return EmbeddedStore(copy=copy)
+
+
+# A second report, whose one excerpt (a table row, its cells joined by " | ") a heroin leg also rests on
+SECOND_REPORT = """
+document:second dcterms:title "A second report"@en ;
+    dcterms:modified "2019-02-01"^^xsd:date ;
+    dcterms:publisher organization:desk .
+organization:desk skos:prefLabel "Second desk"@en .
+excerpt:second-row oa:hasSource document:second ;
+    oa:hasSelector [ oa:exact "Mexico | heroin | United States" ] .
+flow:mexico-us-heroin-leg-1 prov:wasDerivedFrom excerpt:second-row .
+"""
+
+
+def test_a_flow_attributed_to_two_agencies_keeps_both_on_its_legs_and_in_the_caption(store) -> None:
+    """Each leg kept the agency of the first row the store gave, so which of a flow's agencies survived
+    hung on row order, and the caption named only it."""
+    flow = f"{ID}flow/us-mexico-fentanyl-precursors"
+    both = _with(store, f"<{flow}> prov:wasAttributedTo organization:crs .")
+    view = flow_view(both, "fentanyl")
+    named = {d["attributed_to"] for _u, _v, d in view.network.edges(data=True) if d["flow"] == flow}
+    assert named == {"CRS; DEA"}
+    assert "attributing the routes to CRS, DEA." in view.caption
+
+
+def test_a_view_cites_only_the_reports_its_own_routes_rest_on(store) -> None:
+    """A substance's view copied the citation of every report behind any flow of the graph: the
+    fentanyl routes cited a report that says only something of heroin."""
+    library = _with(store, SECOND_REPORT)
+    assert "Second desk" in flow_view(library, "heroin").network.graph["citation"]
+    assert "Second desk" in flow_view(library).network.graph["citation"]
+    fentanyl = flow_view(library, "fentanyl")
+    assert "Second desk" not in fentanyl.network.graph["citation"] + fentanyl.caption
+    assert "Congressional Research Service" in fentanyl.network.graph["citation"]
+
+
+def test_a_quote_holding_the_joint_of_quotes_is_one_quote_linked_to_its_excerpt(store) -> None:
+    """A leg's quotes were read back by splitting the text that joins them with " | ", so a quote of a
+    table row came out as pieces, none linked to its excerpt, in the table and in the tooltip."""
+    view = flow_view(_with(store, SECOND_REPORT), "heroin")
+    page = interactive.interactive_html(view.network, title=view.title, caption=view.caption)
+    assert f'<q><a href="{ID}excerpt/second-row">Mexico | heroin | United States</a></q>' in page
+    tooltips = json.dumps(interactive.network_data(view.network), ensure_ascii=False)
+    assert "\u201cMexico | heroin | United States\u201d" in tooltips

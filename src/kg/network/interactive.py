@@ -92,13 +92,19 @@ def network_data(network: nx.MultiDiGraph) -> dict[str, list[dict[str, object]]]
                 "dashes": data.get("status") == "suspected",
                 "width": 2,
                 "smooth": {"type": "curvedCW" if rank % 2 else "curvedCCW", "roundness": 0.08 + 0.1 * rank},
-                "title": _evidence_text(data),
+                "title": _evidence_text(data, network.graph.get("excerpt_quotes", {})),
             }
         )
     return {"nodes": nodes, "edges": edges}
 
 
-def _evidence_text(data: dict) -> str:
+def leg_quotes(data: dict, excerpt_quotes: dict[str, str]) -> list[str]:
+    """The words of a leg's excerpts, each once: read by excerpt, as a quote may hold the " | " that
+    joins them in `evidence_text` (which exports keep, as a graph's values are plain)."""
+    return sorted({excerpt_quotes[e] for e in data.get("evidence", "").split() if e in excerpt_quotes})
+
+
+def _evidence_text(data: dict, excerpt_quotes: dict[str, str]) -> str:
     lines = [
         f"{data.get('substance_label', data.get('substance'))}: {data.get('flow_label', '')}",
         f"mode: {data.get('mode_label') or 'not stated'}; {data.get('status')}; {data.get('temporal')}",
@@ -108,7 +114,7 @@ def _evidence_text(data: dict) -> str:
     if data.get("attributed_to"):
         lines.append(f"attributed to: {data['attributed_to']}")
     # The quotes alone: a tooltip cannot be clicked, and the table below links each to its excerpt.
-    for quote in filter(None, data.get("evidence_text", "").split(" | ")):
+    for quote in leg_quotes(data, excerpt_quotes):
         lines.append(f"\u201c{quote}\u201d")
     return controls_shown("\n".join(lines))
 
@@ -197,8 +203,8 @@ def _quotes(data: dict, excerpt_quotes: dict[str, str], link: Link) -> str:
         if excerpt in excerpt_quotes:
             saying[excerpt_quotes[excerpt]].append(excerpt)
     shown = []
-    for quote in filter(None, data.get("evidence_text", "").split(" | ")):
-        excerpts = saying.get(quote, [])
+    for quote in leg_quotes(data, excerpt_quotes):
+        excerpts = saying[quote]
         target = link(excerpts[0]) if excerpts else None
         words = _shown(quote)
         text = f'<q><a href="{html.escape(target)}">{words}</a></q>' if target else f"<q>{words}</q>"

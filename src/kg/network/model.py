@@ -16,6 +16,8 @@ from kg.store.base import Store
 
 from .sparql import local_name, long_label, rows, short_label
 
+# Between the agencies a leg is attributed to, where its flow names several.
+AGENCY_JOINT = "; "
 PLACE_TYPES = ("Country", "Region", "CultivationZone", "AdministrativeArea")
 
 RELATION_LABELS = {
@@ -44,7 +46,8 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     quotes: dict[str, set[str]] = defaultdict(set)
     origin_qualifiers: dict[str, set[str]] = defaultdict(set)
     context: dict[str, set[str]] = defaultdict(set)
-    reports: set[str] = set()
+    agencies: dict[str, dict[str, str]] = defaultdict(dict)  # leg -> agency -> its shortest label
+    excerpt_reports: dict[str, str] = {}
     excerpt_quotes: dict[str, str] = {}
     for row in rows(store, "network-legs"):
         leg = row["leg"]
@@ -57,8 +60,12 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
         if "quote" in row:
             quotes[leg].add(row["quote"])
             excerpt_quotes.setdefault(row["excerpt"], row["quote"])
-        if "report" in row:
-            reports.add(row["report"])
+        if "report" in row and "excerpt" in row:
+            excerpt_reports[row["excerpt"]] = row["report"]
+        if "agency" in row:
+            named = short_label(row, "agency", local_name(row["agency"]))
+            known = agencies[leg].get(row["agency"], named)
+            agencies[leg][row["agency"]] = min(known, named, key=lambda label: (len(label), label))
         mode = row.get("legMode") or row.get("flowMode") or ""
         legs.setdefault(
             (leg, row["substance"]),
@@ -78,7 +85,6 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
                 "status": local_name(row.get("status", "reported")),
                 "temporal": local_name(row.get("temporal", "current")),
                 "period": row.get("periodLabel", ""),
-                "attributed_to": short_label(row, "agency"),
                 "feeds": row.get("feedsLabel", ""),
             },
         )
@@ -88,13 +94,25 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
         edge["evidence_text"] = " | ".join(sorted(quotes[leg]))
         edge["origin_qualifiers"] = ", ".join(sorted(origin_qualifiers[leg]))
         edge["context"] = " ".join(sorted(context[leg]))
+        edge["attributed_to"] = AGENCY_JOINT.join(sorted(agencies[leg].values()))  # each its flow names
         network.add_edge(u, v, key=f"{local_name(leg)}/{local_name(substance)}", **edge)
     network.remove_nodes_from([n for n in list(network) if network.degree(n) == 0])
-    network.graph["citation"] = citation(store, reports)
-    # Which excerpt says each quote, for pages that link a quote to its sentence (exports keep only a
-    # graph's plain values, so this stays out of them).
+    # Which excerpt says each quote and in which report, for pages that link a quote to its sentence
+    # and views that cite only the reports of their own routes (exports keep only a graph's plain
+    # values, so these stay out of them).
     network.graph["excerpt_quotes"] = excerpt_quotes
+    network.graph["excerpt_reports"] = excerpt_reports
+    network.graph["citations"] = citations(store, set(excerpt_reports.values()))
+    network.graph["citation"] = cited_by(network)
     return network
+
+
+def cited_by(network: nx.MultiDiGraph) -> str:
+    """The citation of the reports whose excerpts the network's legs rest on, and of no other."""
+    reports = network.graph["excerpt_reports"]
+    cited = network.graph["citations"]
+    used = {reports[e] for _u, _v, found in network.edges(data="evidence", default="") for e in found.split()}
+    return "; ".join(sorted({cited[report] for report in used if report in cited}))
 
 
 def _places(store: Store) -> dict[str, dict[str, str]]:
@@ -117,16 +135,21 @@ def _places(store: Store) -> dict[str, dict[str, str]]:
 def citation(store: Store, reports: set[str], *, short: bool = False) -> str:
     """A one-line citation of the reports the evidence comes from, for captions; `short`, each
     report's publisher and date alone, for a legend that tells two sources' series apart."""
+    return "; ".join(sorted(set(citations(store, reports, short=short).values())))
+
+
+def citations(store: Store, reports: set[str], *, short: bool = False) -> dict[str, str]:
+    """Each report's citation (see `citation`), by its IRI."""
     if not reports:
-        return ""
-    cited = []
+        return {}
+    cited = {}
     for row in rows(store, "network-reports", report=sorted(reports)):
         title = f"\u201c{row['title']}\u201d" if "title" in row and not short else ""
         parts = [row.get("publisherLabel", ""), title]
         if "modified" in row:
             parts.append(row["modified"] if short else f"updated {row['modified']}")
-        cited.append(", ".join(p for p in parts if p) or row["report"])
-    return "; ".join(sorted(set(cited)))
+        cited[row["report"]] = ", ".join(p for p in parts if p) or row["report"]
+    return cited
 
 
 def production_network(store: Store) -> nx.DiGraph:

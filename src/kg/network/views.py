@@ -10,7 +10,7 @@ from kg.store.base import Store
 
 from . import draw, interactive
 from .layout import drawn, line_kinds
-from .model import flow_network, production_network, substance_family
+from .model import AGENCY_JOINT, cited_by, flow_network, production_network, substance_family
 from .routes import UnknownName, restated_once, substance_view
 from .words import describe_chain, describe_flows
 
@@ -55,12 +55,20 @@ def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | N
         title = f"Trafficking routes of {drawn(label)}"
     view = restated_once(substance_view(network, family))
     view.graph.update(network.graph)
+    view.graph["citation"] = cited_by(view)  # the reports of the routes it shows
     return FlowView(view, substance, title, flow_caption(view, substance, chain))
 
 
 def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGraph) -> str:
     """What the picture shows and where it comes from."""
-    agencies = sorted({drawn(str(a)) for _u, _v, a in network.edges(data="attributed_to", default="") if a})
+    agencies = sorted(
+        {
+            drawn(agency)
+            for _u, _v, named in network.edges(data="attributed_to", default="")
+            for agency in str(named).split(AGENCY_JOINT)
+            if agency
+        }
+    )
     parts = []
     if substance is not None:
         related = sorted(
