@@ -14,7 +14,7 @@ import networkx as nx
 
 from kg.store.base import Store
 
-from .sparql import local_name, long_label, rows, short_label
+from .sparql import in_order, local_name, long_label, rows, short_label
 
 # Between the agencies a leg is attributed to, where its flow names several.
 AGENCY_JOINT = "; "
@@ -37,9 +37,9 @@ def place_key(iri: str, iso: str | None) -> str:
 def flow_network(store: Store) -> nx.MultiDiGraph:
     """Every leg of every trafficking flow, one edge per leg and substance."""
     places = _places(store)
-    labels = {row["concept"]: row["label"] for row in rows(store, "network-concept-labels")}
+    labels = {row["concept"]: row["label"] for row in in_order(rows(store, "network-concept-labels"))}
     network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    for iri, place in places.items():
+    for iri, place in sorted(places.items()):
         network.add_node(place["key"], **{**place, "iri": iri})
     legs: dict[tuple[str, str], dict[str, object]] = {}
     evidence: dict[str, set[str]] = defaultdict(set)
@@ -49,7 +49,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     agencies: dict[str, dict[str, str]] = defaultdict(dict)  # leg -> agency -> its shortest label
     excerpt_reports: dict[str, str] = {}
     excerpt_quotes: dict[str, str] = {}
-    for row in rows(store, "network-legs"):
+    for row in in_order(rows(store, "network-legs")):
         leg = row["leg"]
         if "context" in row:
             context[leg].add(row["context"])
@@ -118,7 +118,7 @@ def cited_by(network: nx.MultiDiGraph) -> str:
 def _places(store: Store) -> dict[str, dict[str, str]]:
     """Label, type and ISO code of every place a leg touches, keyed by IRI."""
     places: dict[str, dict[str, str]] = {}
-    for row in rows(store, "network-places"):
+    for row in in_order(rows(store, "network-places")):
         iri = row["place"]
         kind = local_name(row.get("type", ""))
         known = places.get(iri)
@@ -143,7 +143,7 @@ def citations(store: Store, reports: set[str], *, short: bool = False) -> dict[s
     if not reports:
         return {}
     cited = {}
-    for row in rows(store, "network-reports", report=sorted(reports)):
+    for row in in_order(rows(store, "network-reports", report=sorted(reports))):
         title = f"\u201c{row['title']}\u201d" if "title" in row and not short else ""
         parts = [row.get("publisherLabel", ""), title]
         if "modified" in row:
@@ -156,7 +156,7 @@ def production_network(store: Store) -> nx.DiGraph:
     """Substances joined from input to product: poppy to heroin, precursors to fentanyl, analogues."""
     network: nx.DiGraph[str] = nx.DiGraph()
     evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in rows(store, "network-chains"):
+    for row in in_order(rows(store, "network-chains")):
         ends = []
         for role in ("input", "product"):
             key = local_name(row[role])

@@ -17,6 +17,13 @@ def rows(store: Store, name: str, **given: str | Sequence[str]) -> list[dict[str
     return list(value_rows(answer))
 
 
+def in_order(found: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rows of a query without an ORDER BY in one order whatever the store: each store gives them in
+    its own, and a network built in that order wrote its nodes and edges so (and kept the first of a
+    place's types, an observation's labels)."""
+    return sorted(found, key=lambda row: sorted(row.items()))
+
+
 def local_name(iri: str) -> str:
     """The last segment of an IRI: `…/id/country/MX` -> `MX`, `…#heroinSeizures` -> `heroinSeizures`."""
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]

@@ -52,8 +52,9 @@ def plan(network: nx.MultiDiGraph) -> Plan:
     known = geo.countries()
     drawable = {str(n) for n, d in network.nodes(data=True) if d.get("iso", "") in known}
     played = flow_roles(network)
-    roles = {n: column_of(played[n]) for n in drawable if n in played}
-    all_roles = {n: [r for r in COLUMNS if played[n][r]] for n in drawable if n in played}
+    in_order = sorted(drawable)  # the places' markers are drawn so: a set's order changes from run to run
+    roles = {n: column_of(played[n]) for n in in_order if n in played}
+    all_roles = {n: [r for r in COLUMNS if played[n][r]] for n in in_order if n in played}
     labels = {str(n): str(d.get("label", n)) for n, d in network.nodes(data=True)}
     legs = [
         (u, v, k, d)
