@@ -182,6 +182,32 @@ def test_kg_query_store_url(built, pushed):
     assert len(local.output.splitlines()) > 1
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["network", "export", "--network", "production", "-o", "out.graphml"],
+        ["network", "export", "-o", "out.gexf"],
+        ["network", "map", "-o", "out.svg"],
+        ["chart", "poppyCultivationArea", "-o", "out.svg"],
+    ],
+    ids=["production", "flows", "map", "chart"],
+)
+def test_a_network_or_chart_from_the_server_is_the_bytes_of_the_embedded_store_s(
+    built, pushed, tmp_path, command
+):
+    """The production chains came in the server's order of rows, which is not the embedded store's:
+    the export's edges came in another order."""
+    written = []
+    for store in (str(built.store_path), pushed.query):
+        output = tmp_path / store.replace("/", "_")
+        output.mkdir()
+        arguments = [*command[:-1], str(output / command[-1]), "--store", store]
+        ran = CliRunner().invoke(main, ["--project", str(PROJECT), *arguments])
+        assert ran.exit_code == 0, ran.output
+        written.append((output / command[-1]).read_bytes())
+    assert written[0] == written[1]
+
+
 def seed_old_data(server: OxigraphServer) -> Graph:
     """A live data graph from an earlier push, which a failed push must leave exactly as it is."""
     iri = str(graph_iri("data"))
@@ -419,7 +445,9 @@ def staging_graphs(endpoint: str) -> list[str]:
 
 def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, tmp_path):
     """`kg push` killed -9 while it fills its staging graphs leaves them on the store; the next push
-    finds them (and one left for a graph the dataset no longer has), drops them and says so."""
+    finds them (and one left for a graph the dataset no longer has), drops them and says so. A graph
+    of someone else's under the push's prefix, neither staging nor the probe, is left as it is (it
+    was dropped with them, called a staging graph)."""
     command = [str(Path(sys.executable).with_name("kg")), "--project", str(PROJECT), "push"]
     command += ["--store", str(built.store_path), "--endpoint", server.query, "--update", server.update]
     for _ in range(5):  # a push seen staging may finish its swap before the kill lands: then again
@@ -436,12 +464,14 @@ def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, 
         if staging_graphs(server.query)[1:]:
             break
     retired = "urn:opioid-kg:staging:https://w3id.org/opioid-kg/graph/retired"
-    httpx.put(
-        server.gsp,
-        params={"graph": retired},
-        content=OLD_DATA,
-        headers={"content-type": "application/n-triples"},
-    ).raise_for_status()
+    notes = "urn:opioid-kg:notes"
+    for graph in (retired, notes):
+        httpx.put(
+            server.gsp,
+            params={"graph": graph},
+            content=OLD_DATA,
+            headers={"content-type": "application/n-triples"},
+        ).raise_for_status()
     left = sorted(g for g in all_graphs(server.query) if g.startswith("urn:opioid-kg:staging:"))
     assert retired in left and len(left) >= 2
     report = push(built.store(), Target(server.query, server.update, batch_size=50))
@@ -449,6 +479,7 @@ def test_staging_graphs_of_a_killed_push_are_dropped_by_the_next(built, server, 
     assert no_staging_graphs(server.query)
     [note] = [n for n in report.notes if "an earlier push left" in n]
     assert note.startswith(f"dropped {len(left)} staging graph(s)") and "graph/retired" in note
+    assert notes in all_graphs(server.query) and notes not in note
 
 
 def canonical_ntriples(graph: Graph) -> list[str]:
@@ -1000,3 +1031,14 @@ def test_a_store_url_a_request_cannot_go_to_is_refused_before_anything_is_sent(b
     assert "S3cretPW" not in result.output and "alice:***@" in said, said
     assert "probe" not in said and "attempts" not in said, said
     assert held(server.query) == {}
+
+
+def test_a_probe_whose_drop_was_refused_too_says_the_target_holds_none_of_it(built, server):
+    """Updates sent to the query endpoint are refused, the probe's write and its drop alike: the push
+    said "the probe graph was dropped" of a drop refused with 415."""
+    with pytest.raises(PushError) as failed:
+        push(built.store(), Target(server.query, server.query))
+    said = str(failed.value)
+    assert "probing the target" in said and "415" in said, said
+    assert "the target holds no probe graph" in said and "was dropped" not in said, said
+    assert not all_graphs(server.query)

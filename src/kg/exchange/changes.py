@@ -108,7 +108,7 @@ def has_blank_node(line: str) -> bool:
 
 
 def split_lines(ntriples: bytes) -> tuple[dict[str, str], list[str]]:
-    """The lines without blank nodes keyed by `comparison_key`, and the lines with blank nodes."""
+    """The lines without blank nodes keyed by `exact_key`, and the lines with blank nodes."""
     plain: dict[str, str] = {}
     blank: list[str] = []
     for line in text_lines(ntriples.decode("utf-8")):
@@ -117,8 +117,38 @@ def split_lines(ntriples: bytes) -> tuple[dict[str, str], list[str]]:
         if has_blank_node(line):
             blank.append(line)
         else:
-            plain[comparison_key(line)] = line
+            plain[exact_key(line)] = line
     return plain, blank
+
+
+def exact_key(line: str) -> str:
+    """A line's spelling with its language tag in lower case, as RDF compares tags (and Virtuoso
+    lower-cases them): any other difference, a datatype's or a number's spelling, is another triple."""
+    if line.endswith("> .") or line.endswith('" .'):
+        return line
+    tagged = line.rfind('"@')
+    tag = line[tagged + 2 : -2]
+    return line if tagged < 0 or tag.islower() else line[: tagged + 2] + tag.lower() + " ."
+
+
+def kept_as(target: str, local: str) -> bool:
+    """Whether the target's line `target` is the local line `local` as a store keeps it: the same, or a
+    decimal the store spells another way or keeps as an integer (Virtuoso keeps a whole `xsd:decimal`
+    as an `xsd:integer`). Only that way round: a local integer the target holds as a decimal (a build
+    that changed the datatype), or a number of any other datatype, is another triple, which a push
+    sends."""
+    if exact_key(target) == exact_key(local):
+        return True
+    return (
+        _datatype(local) == XSD + "decimal"
+        and _datatype(target) in (XSD + "decimal", XSD + "integer")
+        and comparison_key(target) == comparison_key(local)
+    )
+
+
+def _datatype(line: str) -> str:
+    typed = line.rfind('"^^<') if line.endswith("> .") else -1
+    return line[typed + 4 : -3] if typed >= 0 else ""
 
 
 def comparison_key(line: str) -> str:
@@ -138,11 +168,7 @@ def comparison_key(line: str) -> str:
             return line
         exact = Context(prec=len(lexical))  # the default context rounds to 28 digits
         return f'{line[:start]}{value.normalize(exact):f}"^^<{XSD}decimal> .'
-    if line.endswith('" .'):
-        return line
-    tagged = line.rfind('"@')
-    tag = line[tagged + 2 : -2]
-    return line if tagged < 0 or tag.islower() else line[: tagged + 2] + tag.lower() + " ."
+    return exact_key(line)
 
 
 def graph_change(iri: str, local: bytes, live: int, remote: bytes | None) -> GraphChange:
@@ -153,13 +179,16 @@ def graph_change(iri: str, local: bytes, live: int, remote: bytes | None) -> Gra
     local_plain, local_blank = split_lines(local)
     count = len(local_plain) + len(local_blank)
     remote_plain, remote_blank = split_lines(remote)
-    change = GraphChange(
-        iri,
-        count,
-        live,
-        add=sorted(line for key, line in local_plain.items() if key not in remote_plain),
-        remove=sorted(line for key, line in remote_plain.items() if key not in local_plain),
-    )
+    added = {key: line for key, line in local_plain.items() if key not in remote_plain}
+    removed = {key: line for key, line in remote_plain.items() if key not in local_plain}
+    # each local decimal the target keeps in its own spelling, paired with that one triple
+    decimal = XSD + "decimal"
+    decimals = {comparison_key(line): key for key, line in added.items() if _datatype(line) == decimal}
+    for key, line in list(removed.items()):
+        pair = decimals.get(comparison_key(line))
+        if pair is not None and pair in added and kept_as(line, added[pair]):
+            del removed[key], added[pair]
+    change = GraphChange(iri, count, live, add=sorted(added.values()), remove=sorted(removed.values()))
     if not same_blank_part(local_blank, remote_blank):
         change.clear = "blank" if remote_blank else ""
         change.add += local_blank

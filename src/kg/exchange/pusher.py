@@ -388,15 +388,16 @@ class Pusher:
 
     def leftover_staging(self, local: list[str]) -> list[str]:
         """The graphs an earlier push left on the target for itself (it stopped before dropping them):
-        its staging graphs and its probe graph, every graph named under the push's own prefix, in one
-        request; where a store cannot list its graphs, the staging graphs of the graphs being pushed
-        and the probe graph."""
+        its staging graphs and its probe graph, listed in one request for every graph named under the
+        push's own prefix (any other graph so named is someone else's); where a store cannot list its
+        graphs, the staging graphs of the graphs being pushed and the probe graph."""
         try:
             listed = self.remote().query(
                 *bound("graphs-under-prefix", prefix=OWN_PREFIX), union_default_graph=False
             )
             assert isinstance(listed, Solutions)  # a SELECT answers solutions
-            return sorted(row["g"] for row in value_rows(listed) if "g" in row)
+            graphs = (row["g"] for row in value_rows(listed) if "g" in row)
+            return sorted(g for g in graphs if g.startswith(STAGING_PREFIX) or g == PROBE_GRAPH)
         except (RemoteError, RemoteQueryError):
             ours = self.counts([*(staging_iri(iri) for iri in local), PROBE_GRAPH])
             return sorted(iri for iri, count in ours.items() if count)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.exchange.changes import GraphChange, comparison_key, insert_operation
+from kg.exchange.changes import GraphChange, comparison_key, insert_operation, kept_as
 from kg.exchange.pusher import PROBE_GRAPH, Pusher, PushError
 from kg.exchange.updates import update
 from kg.files import text_lines
@@ -119,7 +119,7 @@ def unkept_literals(store: EmbeddedStore, graphs: list[str], pusher: Pusher) -> 
             for literals in by_datatype.values():
                 unkept |= _probe(pusher, literals)
     except (PushError, RemoteError, RemoteQueryError) as error:
-        held = _drop_probe(pusher, len(found)) or "the probe graph was dropped"
+        held = _drop_probe(pusher, len(found)) or "the target holds no probe graph"
         if getattr(error, "unsure", False):  # the write may come after the drop: a gateway's late request
             held += (
                 f", but the probe's write may still be applied, late, into graph {PROBE_GRAPH}, which the "
@@ -198,7 +198,7 @@ def _probe(pusher: Pusher, literals: list[ox.Literal]) -> dict[str, str]:
     unkept = {}
     for subject, literal, line in zip(subjects, literals, lines, strict=True):
         stored = back.get(str(subject))
-        if stored is None or comparison_key(stored) != comparison_key(line):
+        if stored is None or not kept_as(stored, line):
             now = stored.split(" ", 2)[2][:-2] if stored else "nothing"
             unkept[str(literal)] = f"{STORED_AS}{now}"
     return unkept
