@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, URIRef
@@ -20,6 +21,7 @@ from kg.build.checks import BuildFailed
 from kg.build.parsing import InputError
 from kg.build.pipeline import build
 from kg.charts import series
+from kg.charts.chart import chart
 from kg.cli import main
 from kg.namespaces import graph_iri
 from kg.query.catalogue import load_catalogue
@@ -519,6 +521,45 @@ def test_a_legend_of_long_names_lies_within_its_chart(library_built, tmp_path: P
     legend = [text for text in placed if "(source: " in "".join(text.itertext())]
     assert len(legend) == 2, [ET.tostring(text) for text in placed]
     assert all(float(text.get("x", "0")) >= 0 for text in legend), [text.get("x") for text in legend]
+
+
+# A second report of the fixture's desk and date, giving Mexico's 2017 cultivation once more
+SAME_DESK_AND_DATE = f"""
+@prefix kg: <https://w3id.org/opioid-kg/ontology#> .
+<{ID}document/fixture-second> <http://purl.org/dc/terms/publisher> <{ID}organization/fixture-estimates-desk> ;
+    <http://purl.org/dc/terms/modified> "2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .
+<{ID}excerpt/fixture-second> <http://www.w3.org/ns/oa#hasSource> <{ID}document/fixture-second> .
+<{ID}observation/fixture-second> a <http://purl.org/linked-data/cube#Observation> ;
+    <http://purl.org/linked-data/cube#measureType> kg:poppyCultivationArea ;
+    kg:poppyCultivationArea 38000.0 ;
+    kg:unit <http://qudt.org/vocab/unit/HA> ;
+    kg:refArea <{ID}country/MX> ;
+    kg:refPeriod <{ID}period/2017> ;
+    <http://www.w3.org/ns/prov#wasDerivedFrom> <{ID}excerpt/fixture-second> .
+"""
+
+
+def test_two_sources_of_one_desk_and_date_are_two_series_named_apart(library_built) -> None:
+    """Series were named by their source's publisher and date alone: two reports of one desk and date
+    gave two series of one name, one left out of the chart's title, and the legend cut off the date
+    that told the report's series from the others."""
+    store = ox.Store()
+    store.extend(library_built.store().quads())
+    data = ox.NamedNode(graph_iri("data"))
+    store.load(SAME_DESK_AND_DATE.encode("utf-8"), ox.RdfFormat.TURTLE, to_graph=data)
+    (measure,) = series.resolve_measures(EmbeddedStore(copy=store), ["poppyCultivationArea"])
+    found = series.time_series(EmbeddedStore(copy=store), measure, "MX")
+    assert sorted(one.label for one in found) == [
+        "Mexico (source: Congressional Research Service, 2018-08-09)",
+        "Mexico (source: Fixture Estimates Desk, 2026-01-01, fixture-poppy-estimate)",
+        "Mexico (source: Fixture Estimates Desk, 2026-01-01, fixture-second)",
+    ]
+    root = ET.fromstring(chart(found))
+    shown = ["".join(text.itertext()) for text in root.iter(f"{SVG}text")]
+    legend = [text for text in shown if "(source: " in text and "(hectares)" in text]
+    assert len(set(legend)) == 3, shown
+    assert any("Congressional Research Service, 2018-08-09" in text for text in legend), legend
+    assert sum("fixture-second" in text for text in shown) >= 2, shown  # its legend and the title
 
 
 def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:

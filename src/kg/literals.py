@@ -124,9 +124,15 @@ def _integer_error(lexical: str, name: str) -> str | None:
     return None
 
 
-def cut(text: str, limit: int) -> str:
-    """`text` at most `limit` characters long, ending in "…" where it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def cut(text: str, limit: int, *, end: bool = False) -> str:
+    """`text` at most `limit` characters long, ending in "…" where it was cut; `end`, its end kept and
+    its middle left out ("…" where it was)."""
+    if len(text) <= limit:
+        return text
+    if not end:
+        return text[: limit - 1] + "…"
+    head = (limit - 1) // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
 
 
 IN_MARKUP = "&lt;U+{:04X}&gt;"  # `controls_shown`'s code point as HTML or XML writes it

@@ -120,7 +120,7 @@ def chart(
             marker="o" if style == "line" else "s",
             ms=6 if style == "line" else 9,
             ls="-" if style == "line" else "",
-            label=drawn(f"{one.measure.label}, {one.label} ({one.unit})"),
+            label=_legend_entry(one, len(measures) > 1),
         )
         for one in series
     ]
@@ -178,6 +178,13 @@ def _as_drawn(one: Series) -> Series:
     dimensions = tuple(replace(d, label=drawn(d.label)) for d in one.dimensions)
     measure = replace(one.measure, label=drawn(one.measure.label))
     return replace(one, measure=measure, area_label=drawn(one.area_label), dimensions=dimensions)
+
+
+def _legend_entry(one: Series, with_measure: bool) -> str:
+    """A series as its legend names it: its measure where the chart has several, cut in the middle, as
+    what tells two series apart (their source, their unit) comes last."""
+    measure = f"{one.measure.label}, " if with_measure else ""
+    return drawn(f"{measure}{one.label} ({one.unit})", end=True)
 
 
 def _legend_columns(handles: list[canvas.Line2D], points: float, width: float, preset: str) -> int:

@@ -177,6 +177,14 @@ def time_series(store: Store, measure: Measure, area: str | None = None) -> list
         series.citation = citation(store, set(key[2]))
         if any(other[:2] == key[:2] and other != key for other in found):
             series.source = citation(store, set(key[2]), short=True)
+    # two sources of one publisher and date: each also named by its reports' own names
+    alike = [
+        key
+        for key, one in found.items()
+        if one.source and any(o[:2] == key[:2] and o != key and found[o].source == one.source for o in found)
+    ]
+    for key in alike:
+        found[key].source += f", {', '.join(local_name(report) for report in key[2])}"
     order = sorted(found, key=lambda key: (key[0], [(d.name, d.label) for d in key[1]], key[2]))
     return [found[key] for key in order]
 

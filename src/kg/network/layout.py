@@ -25,13 +25,14 @@ DRAWN_CHARACTERS = 80  # of a label in a picture: a node's name, an arrow's labe
 Network = TypeVar("Network", nx.DiGraph, nx.MultiDiGraph)
 
 
-def drawn(text: str) -> str:
-    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…", and each character XML
+def drawn(text: str, *, end: bool = False) -> str:
+    """A label as a picture draws it: cut at DRAWN_CHARACTERS, ending in "…" (or, `end`, with its end
+    kept and its middle left out), and each character XML
     does not allow as U+FFFD (see `kg.network.draw.save`), and a direction override as its code point
     (see `kg.literals.controls_shown`). Sixty labels of 2,000 characters each took
     24 s to draw as PNG, and one long name ran a legend off the picture; the tables and words beside a
     picture give each label whole."""
-    return cut(controls_shown(xml_text(text)), DRAWN_CHARACTERS)
+    return cut(controls_shown(xml_text(text)), DRAWN_CHARACTERS, end=end)
 
 
 # The attributes of the networks' nodes and edges that hold words read from the graph (see `model`)
