@@ -562,6 +562,15 @@ def test_two_sources_of_one_desk_and_date_are_two_series_named_apart(library_bui
     assert sum("fixture-second" in text for text in shown) >= 2, shown  # its legend and the title
 
 
+def test_the_description_of_a_library_claims_no_source_s_rights_for_all(library_built) -> None:
+    """dist/void.ttl said every source report was a work of the United States Government, true of
+    the first report (whose metadata says so, quoting it) and said of any source added beside it."""
+    described = ox.parse(path=str(library_built.dist / "void.ttl"), format=ox.RdfFormat.TURTLE)
+    rights = "http://purl.org/dc/terms/rights"
+    (said,) = {triple.object.value for triple in described if triple.predicate.value == rights}
+    assert "United States Government" not in said and "its own rights" in said
+
+
 def test_kg_sources_lists_both_sources_with_their_counts(library_built) -> None:
     result = CliRunner().invoke(main, ["sources", "--store", str(library_built.store_path)])
     assert result.exit_code == 0, result.output

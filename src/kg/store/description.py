@@ -190,8 +190,8 @@ def describe_dataset(facts: DatasetFacts, nquads_sha256: str, dump: tuple[int, s
             dataset,
             _iri(DCT + "rights"),
             ox.Literal(
-                "Code and curated data: MIT. The source reports are works of the United States "
-                "Government, not subject to copyright protection in the United States.",
+                "Code and curated data: MIT. Each source report keeps its own rights, which the dataset "
+                "states as the report's dcterms:rights where its source gives them.",
                 language="en",
             ),
         ),
