@@ -18,7 +18,7 @@ from kg.network import interactive
 from kg.network.chokepoints import chokepoints
 from kg.network.layout import layered_positions
 from kg.network.model import flow_network
-from kg.network.routes import find_routes, origins, remove, restated_once
+from kg.network.routes import Leg, find_routes, origins, remove, restated_once
 from kg.network.views import flow_view, flow_words
 from kg.store.embedded import EmbeddedStore
 
@@ -359,6 +359,8 @@ def test_a_flow_attributed_to_two_agencies_keeps_both_on_its_legs_and_in_the_cap
     named = {d["attributed_to"] for _u, _v, d in view.network.edges(data=True) if d["flow"] == flow}
     assert named == {"CRS; DEA"}
     assert "attributing the routes to CRS, DEA." in view.caption
+    legs = [Leg.of(k, d) for _u, _v, k, d in view.network.edges(keys=True, data=True) if d["flow"] == flow]
+    assert {leg.attributed_to for leg in legs} == {("CRS", "DEA")}  # and so in `paths --format json`
 
 
 def test_a_view_cites_only_the_reports_its_own_routes_rest_on(store) -> None:

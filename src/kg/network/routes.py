@@ -12,6 +12,8 @@ import networkx as nx
 
 from kg.errors import KgError
 
+from .model import AGENCY_JOINT
+
 DEFAULT_MAX_HOPS = 8
 
 
@@ -37,6 +39,7 @@ class Leg:
     origin_qualifiers: tuple[str, ...] = ()
     feeds: str = ""
     context: tuple[str, ...] = ()
+    attributed_to: tuple[str, ...] = ()  # the agencies its flow is attributed to
 
     @classmethod
     def of(cls, key: str, data: dict) -> Leg:
@@ -53,6 +56,7 @@ class Leg:
             origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
             feeds=data.get("feeds", ""),
             context=tuple(data.get("context", "").split()),
+            attributed_to=tuple(filter(None, data.get("attributed_to", "").split(AGENCY_JOINT))),
         )
 
 
@@ -137,6 +141,7 @@ class Route:
                     "evidence": list(leg.evidence),
                     "origin_qualifiers": list(leg.origin_qualifiers),
                     "context": list(leg.context),
+                    "attributed_to": list(leg.attributed_to),
                 }
                 for i, hop in enumerate(self.hops)
                 for leg in hop
