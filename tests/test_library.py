@@ -547,8 +547,9 @@ def test_two_sources_of_one_desk_and_date_are_two_series_named_apart(library_bui
     store.extend(library_built.store().quads())
     data = ox.NamedNode(graph_iri("data"))
     store.load(SAME_DESK_AND_DATE.encode("utf-8"), ox.RdfFormat.TURTLE, to_graph=data)
-    (measure,) = series.resolve_measures(EmbeddedStore(copy=store), ["poppyCultivationArea"])
-    found = series.time_series(EmbeddedStore(copy=store), measure, "MX")
+    extended = EmbeddedStore(library_built.store_path, copy=store)
+    (measure,) = series.resolve_measures(extended, ["poppyCultivationArea"])
+    found = series.time_series(extended, measure, "MX")
     assert sorted(one.label for one in found) == [
         "Mexico (source: Congressional Research Service, 2018-08-09)",
         "Mexico (source: Fixture Estimates Desk, 2026-01-01, fixture-poppy-estimate)",

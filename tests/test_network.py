@@ -335,7 +335,7 @@ def _with(store, turtle: str):
         }.items()
     )
     copy.load((prefixes + turtle).encode("utf-8"), ox.RdfFormat.TURTLE, to_graph=graph)
-    return EmbeddedStore(copy=copy)
+    return EmbeddedStore(store.path, copy=copy)
 
 
 # A second report, whose one excerpt (a table row, its cells joined by " | ") a heroin leg also rests on
