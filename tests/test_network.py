@@ -327,6 +327,10 @@ def _with(store, turtle: str):
         f"@prefix {name}: <{iri}> . "
         for name, iri in {
             **{kind: f"{ID}{kind}/" for kind in ("document", "organization", "excerpt", "flow")},
+            **{kind: f"{ID}{kind}/" for kind in ("substance", "country")},
+            "fstatus": f"{ID}flow-status/",
+            "tstatus": f"{ID}temporal-status/",
+            "kg": "https://w3id.org/opioid-kg/ontology#",
             "prov": "http://www.w3.org/ns/prov#",
             "oa": "http://www.w3.org/ns/oa#",
             "dcterms": "http://purl.org/dc/terms/",
@@ -382,3 +386,33 @@ def test_a_quote_holding_the_joint_of_quotes_is_one_quote_linked_to_its_excerpt(
     assert f'<q><a href="{ID}excerpt/second-row">Mexico | heroin | United States</a></q>' in page
     tooltips = json.dumps(interactive.network_data(view.network), ensure_ascii=False)
     assert "\u201cMexico | heroin | United States\u201d" in tooltips
+
+
+# A second source's statement of heroin from Mexico, attributed to DEA and of no stated period
+DEA_HEROIN = """
+flow:mexico-us-heroin-dea a kg:TraffickingFlow ;
+    kg:substance substance:heroin ;
+    kg:origin country:MX ;
+    kg:destination country:US ;
+    kg:flowStatus fstatus:reported ;
+    kg:temporalStatus tstatus:current ;
+    kg:hasLeg flow:mexico-us-heroin-dea-leg-1 ;
+    prov:wasAttributedTo organization:dea ;
+    prov:wasDerivedFrom excerpt:second-row .
+flow:mexico-us-heroin-dea-leg-1 a kg:FlowLeg ;
+    kg:legIndex "1"^^xsd:positiveInteger ;
+    kg:fromPlace country:MX ;
+    kg:toPlace country:US ;
+    prov:wasDerivedFrom excerpt:second-row .
+"""
+
+
+def test_two_routes_alike_but_for_their_period_and_agency_are_told_apart_in_words(store) -> None:
+    """The picture's words said "Mexico → United States; Mexico → United States" for two flows that
+    differ in their period and agency: what tells them apart is said."""
+    view = flow_view(_with(store, SECOND_REPORT + DEA_HEROIN), "heroin")
+    (said,) = [part for part in flow_words(view).description.split(". ") if part.startswith("heroin: ")]
+    routes = said.removeprefix("heroin: ").split("; ")
+    mexico = [route for route in routes if route.startswith("Mexico → United States")]
+    assert len(mexico) == 2 and len(set(mexico)) == 2, routes
+    assert any("DEA" in route for route in mexico) and any("since 2013" in route for route in mexico), mexico

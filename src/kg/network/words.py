@@ -7,7 +7,7 @@ mode and how firm the report is about it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import networkx as nx
 
@@ -37,13 +37,15 @@ def describe_flows(network: nx.MultiDiGraph, title: str) -> str:
 
 
 def _routes(network: nx.MultiDiGraph, label: dict[str, str]) -> dict[str, list[str]]:
-    """Each substance's routes, a route being one flow's legs in order with what qualifies them."""
+    """Each substance's routes, a route being one flow's legs in order with what qualifies them; two
+    routes said alike also with their periods and agencies, which tell them apart (two sources' flows
+    of one route that differ there are drawn apart)."""
     flows: dict[tuple[str, str], list[tuple[int, str, str, dict]]] = defaultdict(list)
     for u, v, data in network.edges(data=True):
         flows[(data["substance"], data.get("flow", f"{u}->{v}"))].append(
             (data.get("leg_index", 1), u, v, data)
         )
-    routes: dict[str, list[str]] = defaultdict(list)
+    routes: dict[str, list[tuple[str, list[str], list[str]]]] = defaultdict(list)
     for (_substance, _flow), legs in sorted(flows.items()):
         legs.sort(key=lambda leg: leg[0])
         stops = [label[legs[0][1]]] + [label[v] for _i, _u, v, _d in legs]
@@ -54,9 +56,20 @@ def _routes(network: nx.MultiDiGraph, label: dict[str, str]) -> dict[str, list[s
         )
         notes += sorted({d["status"] for *_rest, d in legs if d.get("status") == "suspected"})
         notes += sorted({d["temporal"] for *_rest, d in legs if d.get("temporal") == "historical"})
-        words = " → ".join(stops) + (f" ({', '.join(notes)})" if notes else "")
-        routes[str(legs[0][3].get("substance_label", legs[0][3]["substance"]))].append(words)
-    return {substance: sorted(found) for substance, found in sorted(routes.items())}
+        apart = list(dict.fromkeys(str(d["period"]) for *_rest, d in legs if d.get("period")))
+        agencies = (str(d.get("attributed_to", "")) for *_rest, d in legs)
+        apart += [f"attributed to {agency}" for agency in dict.fromkeys(filter(None, agencies))]
+        substance = str(legs[0][3].get("substance_label", legs[0][3]["substance"]))
+        routes[substance].append((" → ".join(stops), notes, apart))
+    said: dict[str, list[str]] = {}
+    for substance, found in sorted(routes.items()):
+        alike = Counter((path, tuple(notes)) for path, notes, _apart in found)
+        lines = []
+        for path, notes, apart in found:
+            shown = notes + (apart if alike[path, tuple(notes)] > 1 else [])
+            lines.append(path + (f" ({', '.join(shown)})" if shown else ""))
+        said[substance] = sorted(lines)
+    return said
 
 
 def _and(names: list[str]) -> str:
