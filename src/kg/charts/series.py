@@ -8,7 +8,7 @@ from datetime import date
 
 from kg.errors import KgError
 from kg.network.model import citation, place_key
-from kg.network.sparql import in_order, local_name, rows, short_label
+from kg.network.sparql import local_name, rows, short_label
 from kg.readable.values import numeral_text
 from kg.store.base import Store
 
@@ -193,7 +193,7 @@ def _observations(store: Store, measure: Measure, area: str | None) -> dict[str,
     """The observations of `measure` (in `area` only, when given), read from the rows that each give one
     qualifier, agency, report or dimension of one."""
     observed: dict[str, Observed] = {}
-    for row in in_order(rows(store, "chart-observations", measure=measure.iri)):
+    for row in rows(store, "chart-observations", measure=measure.iri):
         key = place_key(row["area"], row.get("iso"))
         if area is not None and area.casefold() not in {key.casefold(), row.get("areaLabel", "").casefold()}:
             continue

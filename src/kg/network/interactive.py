@@ -98,7 +98,7 @@ def network_data(network: nx.MultiDiGraph) -> dict[str, list[dict[str, object]]]
     return {"nodes": nodes, "edges": edges}
 
 
-def leg_quotes(data: dict, excerpt_quotes: dict[str, str]) -> list[str]:
+def _leg_quotes(data: dict, excerpt_quotes: dict[str, str]) -> list[str]:
     """The words of a leg's excerpts, each once: read by excerpt, as a quote may hold the " | " that
     joins them in `evidence_text` (which exports keep, as a graph's values are plain)."""
     return sorted({excerpt_quotes[e] for e in data.get("evidence", "").split() if e in excerpt_quotes})
@@ -114,7 +114,7 @@ def _evidence_text(data: dict, excerpt_quotes: dict[str, str]) -> str:
     if data.get("attributed_to"):
         lines.append(f"attributed to: {data['attributed_to']}")
     # The quotes alone: a tooltip cannot be clicked, and the table below links each to its excerpt.
-    for quote in leg_quotes(data, excerpt_quotes):
+    for quote in _leg_quotes(data, excerpt_quotes):
         lines.append(f"\u201c{quote}\u201d")
     return controls_shown("\n".join(lines))
 
@@ -203,10 +203,8 @@ def _quotes(data: dict, excerpt_quotes: dict[str, str], link: Link) -> str:
         if excerpt in excerpt_quotes:
             saying[excerpt_quotes[excerpt]].append(excerpt)
     shown = []
-    for quote in leg_quotes(data, excerpt_quotes):
-        excerpts = saying[quote]
-        target = link(excerpts[0]) if excerpts else None
-        words = _shown(quote)
+    for quote, excerpts in sorted(saying.items()):
+        target, words = link(excerpts[0]), _shown(quote)
         text = f'<q><a href="{html.escape(target)}">{words}</a></q>' if target else f"<q>{words}</q>"
         if len(excerpts) > 1:
             text += f' <span class="more">and {len(excerpts) - 1:,} more excerpts with these words</span>'

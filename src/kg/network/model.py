@@ -14,7 +14,7 @@ import networkx as nx
 
 from kg.store.base import Store
 
-from .sparql import in_order, local_name, long_label, rows, short_label
+from .sparql import local_name, long_label, rows, short_label
 
 # Between the agencies a leg is attributed to, where its flow names several.
 AGENCY_JOINT = "; "
@@ -37,7 +37,7 @@ def place_key(iri: str, iso: str | None) -> str:
 def flow_network(store: Store) -> nx.MultiDiGraph:
     """Every leg of every trafficking flow, one edge per leg and substance."""
     places = _places(store)
-    labels = {row["concept"]: row["label"] for row in in_order(rows(store, "network-concept-labels"))}
+    labels = {row["concept"]: row["label"] for row in rows(store, "network-concept-labels")}
     network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for iri, place in sorted(places.items()):
         network.add_node(place["key"], **{**place, "iri": iri})
@@ -49,7 +49,7 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     agencies: dict[str, dict[str, str]] = defaultdict(dict)  # leg -> agency -> its shortest label
     excerpt_reports: dict[str, str] = {}
     excerpt_quotes: dict[str, str] = {}
-    for row in in_order(rows(store, "network-legs")):
+    for row in rows(store, "network-legs"):
         leg = row["leg"]
         if "context" in row:
             context[leg].add(row["context"])
@@ -107,6 +107,11 @@ def flow_network(store: Store) -> nx.MultiDiGraph:
     return network
 
 
+def agencies_of(leg: dict[str, object]) -> list[str]:
+    """The agencies a leg's flow is attributed to, as `flow_network` joins them."""
+    return [agency for agency in str(leg.get("attributed_to", "")).split(AGENCY_JOINT) if agency]
+
+
 def cited_by(network: nx.MultiDiGraph) -> str:
     """The citation of the reports whose excerpts the network's legs rest on, and of no other."""
     reports = network.graph["excerpt_reports"]
@@ -118,7 +123,7 @@ def cited_by(network: nx.MultiDiGraph) -> str:
 def _places(store: Store) -> dict[str, dict[str, str]]:
     """Label, type and ISO code of every place a leg touches, keyed by IRI."""
     places: dict[str, dict[str, str]] = {}
-    for row in in_order(rows(store, "network-places")):
+    for row in rows(store, "network-places"):
         iri = row["place"]
         kind = local_name(row.get("type", ""))
         known = places.get(iri)
@@ -143,7 +148,7 @@ def citations(store: Store, reports: set[str], *, short: bool = False) -> dict[s
     if not reports:
         return {}
     cited = {}
-    for row in in_order(rows(store, "network-reports", report=sorted(reports))):
+    for row in rows(store, "network-reports", report=sorted(reports)):
         title = f"\u201c{row['title']}\u201d" if "title" in row and not short else ""
         parts = [row.get("publisherLabel", ""), title]
         if "modified" in row:
@@ -156,7 +161,7 @@ def production_network(store: Store) -> nx.DiGraph:
     """Substances joined from input to product: poppy to heroin, precursors to fentanyl, analogues."""
     network: nx.DiGraph[str] = nx.DiGraph()
     evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in in_order(rows(store, "network-chains")):
+    for row in rows(store, "network-chains"):
         ends = []
         for role in ("input", "product"):
             key = local_name(row[role])

@@ -12,7 +12,7 @@ import networkx as nx
 
 from kg.errors import KgError
 
-from .model import AGENCY_JOINT
+from .model import agencies_of
 
 DEFAULT_MAX_HOPS = 8
 
@@ -56,7 +56,7 @@ class Leg:
             origin_qualifiers=tuple(filter(None, data.get("origin_qualifiers", "").split(", "))),
             feeds=data.get("feeds", ""),
             context=tuple(data.get("context", "").split()),
-            attributed_to=tuple(filter(None, data.get("attributed_to", "").split(AGENCY_JOINT))),
+            attributed_to=tuple(agencies_of(data)),
         )
 
 

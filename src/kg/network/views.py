@@ -10,7 +10,7 @@ from kg.store.base import Store
 
 from . import draw, interactive
 from .layout import drawn, line_kinds
-from .model import AGENCY_JOINT, cited_by, flow_network, production_network, substance_family
+from .model import agencies_of, cited_by, flow_network, production_network, substance_family
 from .routes import UnknownName, restated_once, substance_view
 from .words import describe_chain, describe_flows
 
@@ -61,14 +61,8 @@ def flow_view_of(network: nx.MultiDiGraph, chain: nx.DiGraph, substance: str | N
 
 def flow_caption(network: nx.MultiDiGraph, substance: str | None, chain: nx.DiGraph) -> str:
     """What the picture shows and where it comes from."""
-    agencies = sorted(
-        {
-            drawn(agency)
-            for _u, _v, named in network.edges(data="attributed_to", default="")
-            for agency in str(named).split(AGENCY_JOINT)
-            if agency
-        }
-    )
+    legs = network.edges(data=True)
+    agencies = sorted({drawn(agency) for _u, _v, leg in legs for agency in agencies_of(leg)})
     parts = []
     if substance is not None:
         related = sorted(
