@@ -134,6 +134,15 @@ def test_stats_counts_graphs_and_classes(built) -> None:
     assert "http://purl.org/linked-data/cube#Observation" in output
 
 
+def test_stats_counts_the_sources_apart_from_the_documents_they_cite(library_built) -> None:
+    """A kg:Report is a source or a document a source cites: the class count alone is no count of
+    sources, so stats gives theirs as `kg sources` lists them."""
+    code, output = run("stats", "--store", str(library_built.store_path))
+    assert code == 0, output
+    counts = {line.split()[0]: line.split()[-1] for line in output.splitlines() if line.strip()}
+    assert int(counts["sources"]) == 2 < int(counts["https://w3id.org/opioid-kg/ontology#Report"]), output
+
+
 def test_stats_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
     code, output = run("stats", "--store", str(tmp_path / "nowhere"))
     assert code == 2

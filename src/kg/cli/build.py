@@ -34,7 +34,7 @@ from kg.cli.context import (
 )
 from kg.errors import EXIT_FAILED, KgError
 from kg.namespaces import ID
-from kg.query.counts import instances_per_class, triples_per_graph
+from kg.query.counts import instances_per_class, source_count, triples_per_graph
 from kg.query.sources import sources
 from kg.store.embedded import read_only
 from kg.store.generations import GENERATIONS, Generation, GenerationError, Generations, place
@@ -235,7 +235,8 @@ def stats_command(context: Context, store_spec: str | None) -> None:
     click.echo(f"{'named graph':<50} {'triples':>8}")
     for iri, count in per_graph.items():
         click.echo(f"{iri:<50} {count:>8}")
-    click.echo(f"{'total':<50} {sum(per_graph.values()):>8}\n")
+    click.echo(f"{'total':<50} {sum(per_graph.values()):>8}")
+    click.echo(f"{'sources':<50} {source_count(store):>8}\n")
     click.echo(f"{'class':<70} {'instances':>9}")
     for iri, count in instances_per_class(store).items():
         click.echo(f"{iri:<70} {count:>9}")

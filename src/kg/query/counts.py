@@ -1,4 +1,4 @@
-"""How much a store holds: triples per named graph, instances per class, asked the same way of any store."""
+"""How much a store holds: triples per named graph, sources, instances per class, asked alike of any store."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def triples_per_graph(store: Store) -> dict[str, int]:
 def instances_per_class(store: Store) -> dict[str, int]:
     """The number of distinct instances of each class, across all graphs, commonest first."""
     return counted(ask(store, "instances-per-class").rows, "class", "instances")
+
+
+def source_count(store: Store) -> int:
+    """The source reports, each a kg:Report with a text of its own: the instances of kg:Report also
+    hold the documents the sources cite."""
+    return len({row["doc"].value for row in ask(store, "source-documents").rows})
 
 
 class Valued(Protocol):
