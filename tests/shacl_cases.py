@@ -585,6 +585,14 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "in each source it quotes",
     ),
     (
+        "finding attributed to the report's publisher beside the agency its sentence credits",
+        "INSERT DATA { id:change\\/swb-heroin-seizures-fy2016-fy2017"
+        " prov:wasAttributedTo id:organization\\/crs }",
+        "change/swb-heroin-seizures-fy2016-fy2017",
+        "AttributionShape",
+        "a sentence has one voice",
+    ),
+    (
         "finding attributed to the author of a cited document that has no publisher",
         "DELETE WHERE { id:document\\/dea-national-drug-threat-assessment-2017 dcterms:publisher ?p }",
         "change/us-fentanyl-availability",

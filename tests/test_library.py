@@ -1178,6 +1178,33 @@ def test_a_fact_two_sources_state_is_credited_to_its_agency_by_each(
     ) in said
 
 
+def test_a_second_source_of_the_same_publisher_does_not_add_its_voice_to_a_fact(
+    library: Path, tmp_path: Path
+) -> None:
+    """A second source published by CRS, as the report is, restated DEA's labs in Mexico and the fact was
+    attributed to CRS too: CRS passed for each source as its publisher, and the report's sentence, which
+    credits DEA, was shown as CRS's word as well. A publisher speaks for a fact only in a source that
+    names none of its other agencies."""
+    metadata = library / "sources" / FIXTURE / "source.ttl"
+    metadata.write_text(
+        metadata.read_text("utf-8").replace(
+            "dcterms:publisher organization:fixture-estimates-desk", "dcterms:publisher organization:crs"
+        ),
+        "utf-8",
+    )
+    excerpt = _fixture_states(library, "DEA suspects labs in Mexico of producing fentanyl.")
+    statistics = library / "graph" / FIXTURE / "data" / "statistics.ttl"
+    statistics.write_text(
+        statistics.read_text("utf-8")
+        + f"\n<{ID}production-site/mexico-fentanyl-labs> prov:wasDerivedFrom excerpt:{excerpt} ;"
+        + f" prov:wasAttributedTo <{ID}organization/crs> .\n",
+        "utf-8",
+    )
+    message = _build_error(library, tmp_path)
+    assert "production-site/mexico-fentanyl-labs" in message, message
+    assert "a sentence has one voice" in message, message
+
+
 def test_a_place_refused_is_wrong_input_and_a_build_under_way_a_failure(
     project_copy: Path, tmp_path: Path
 ) -> None:
