@@ -90,6 +90,22 @@ def test_metadata_naming_a_text_outside_its_folder_is_refused(project_copy: Path
     assert f"no text file text.txt in {project_copy}/sources/{REPORT}/" in message
 
 
+@pytest.mark.parametrize("spelling", [".", "whole"])
+def test_a_text_named_by_a_whole_path_is_refused_however_the_project_is_named(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    """`kg:textFile` naming the report's own text by its whole path was refused for the project `.`
+    and taken for the project named by its whole path, which then published the machine's path."""
+    metadata = project_copy / "sources" / REPORT / "source.ttl"
+    whole = project_copy / "sources" / REPORT / "text.txt"
+    written = f'    kg:textFile "{REPORT}/text.txt" ;'
+    metadata.write_text(metadata.read_text("utf-8").replace(written, f'    kg:textFile "{whole}" ;'), "utf-8")
+    monkeypatch.chdir(project_copy)
+    message = _build_error(Path(".") if spelling == "." else project_copy, tmp_path)
+    assert f"its text {whole} is not in a source's folder under sources/" in message, message
+    assert f"kg:textFile names it from sources/, as {REPORT}/text.txt" in message, message
+
+
 def test_a_missing_text_is_said_missing_not_elsewhere(
     project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

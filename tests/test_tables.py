@@ -94,6 +94,17 @@ def test_an_ill_typed_cell_names_the_table_line_and_column(project_copy: Path, t
     assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:5 hectares" in message
 
 
+@pytest.mark.parametrize("digits", ["４４１００", "٤٤١٠٠"], ids=["full-width", "Arabic-Indic"])
+def test_a_number_in_digits_of_another_script_is_refused_at_its_cell(
+    project_copy: Path, tmp_path: Path, digits: str
+) -> None:
+    """csvw reads a decimal cell with Python's Decimal, which takes every script's digits: '４４１００'
+    was published as 44100 without a word, where XML Schema's numbers are written in ASCII digits."""
+    message = _failed_build(project_copy, tmp_path, ",44100,", f",{digits},", TableError)
+    assert f"graph/{REPORT}/tables/poppy-cultivation.csv:3:5 hectares" in message, message
+    assert "ASCII digits" in message, message
+
+
 def test_a_missing_required_cell_is_refused(project_copy: Path, tmp_path: Path) -> None:
     message = _failed_build(project_copy, tmp_path, ",ondcp,cultivation-2017\n", ",ondcp,\n", TableError)
     assert "poppy-cultivation.csv:2:7 excerpt" in message
@@ -563,6 +574,23 @@ def test_a_schema_named_by_any_url_is_never_read(project_copy: Path, tmp_path: P
     metadata.write_text(json.dumps(description | {"tableSchema": name}), "utf-8")
     with pytest.raises(TableError, match="which is never fetched"):
         build(project_copy, tmp_path / "dist", tmp_path / "store")
+
+
+@pytest.mark.parametrize("spelling", [".", "whole"])
+def test_a_table_named_by_a_whole_path_is_refused_however_the_project_is_named(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    """A description's `url` naming its own CSV by its whole path was refused as a file the build
+    leaves out for the project `.`, and taken for the project named whole, which then published the
+    machine's path as the table's `csvw:url`."""
+    metadata = _table(project_copy).with_name("poppy-cultivation.csv-metadata.json")
+    description = json.loads(metadata.read_text("utf-8"))
+    metadata.write_text(json.dumps(description | {"url": str(_table(project_copy))}), "utf-8")
+    monkeypatch.chdir(project_copy)
+    with pytest.raises(TableError) as failure:
+        build(Path(".") if spelling == "." else project_copy, tmp_path / "dist", tmp_path / "store")
+    said = f"its url names {_table(project_copy)}, a whole path: a table names its files from its folder"
+    assert said in str(failure.value), failure.value
 
 
 def test_a_table_that_gives_no_row_is_refused(project_copy: Path, tmp_path: Path) -> None:

@@ -205,9 +205,7 @@ def check_sources(
     names, when given); returns the number of excerpts compared."""
     every = source_texts(store, named("provenance"), sources_dir)
     texts = every if reached is None else {d: t for d, t in every.items() if d in reached.documents}
-    misplaced = _folders_not_their_reports(every, sources_dir, index) + _missing_texts(texts, index)
-    if misplaced:
-        raise BuildFailed("a source folder holds the text of one report, its own:\n" + "\n".join(misplaced))
+    check_source_folders(every, texts, sources_dir, index)
     try:
         changed = [
             (document, text)
@@ -240,6 +238,16 @@ def _excerpt_problem(store: ox.Store, index: SubjectIndex, problem: ExcerptProbl
     return f"{_excerpt_place(store, index, problem)}: {problem.message}"
 
 
+def check_source_folders(
+    every: dict[URIRef, SourceText], texts: dict[URIRef, SourceText], sources_dir: Path, index: SubjectIndex
+) -> None:
+    """Each source folder holds the text of the one report its metadata describes, and each of `texts`
+    exists; raises BuildFailed naming each place otherwise (`kg excerpt` says the same)."""
+    misplaced = _folders_not_their_reports(every, sources_dir, index) + _missing_texts(texts, index)
+    if misplaced:
+        raise BuildFailed("a source folder holds the text of one report, its own:\n" + "\n".join(misplaced))
+
+
 # Said of a digest recorded in capitals: the same digest, which kg:sha256 writes in lower case.
 UPPER_CASE = " (the same digest in capitals: kg:sha256 writes it in lower case, as sha256sum prints it)"
 
@@ -257,11 +265,18 @@ def _folders_not_their_reports(
         by_folder.setdefault(text.path.parent, []).append(str(document))
         folder = text.path.parent.resolve()  # compared resolved: the project may be given as `.`
         lies = text.path.resolve().parent if text.path.exists() else folder
-        if text.path.parent.parent != sources_dir or ".." in text.path.parts or lies != folder:
+        whole = text.written_whole()
+        if whole or text.path.parent.parent != sources_dir or ".." in text.path.parts or lies != folder:
             problems.append(
-                f"{index.find(str(document)) or document}: {document}: its text {text.named(sources_dir)}"
+                f"{index.find(str(document)) or document}: {document}: its text"
+                f" {text.written if whole else text.named(sources_dir)}"
                 " is not in a source's folder under sources/"
                 + (" (it is a link to a file elsewhere)" if text.path.is_symlink() else "")
+                + (
+                    f": kg:textFile names it from sources/, as {text.path.parent.name}/{text.path.name}"
+                    if whole
+                    else ""
+                )
             )
     for metadata in (path for path in index.files if path.name == METADATA_FILE):
         folder = metadata.parent

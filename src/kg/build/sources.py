@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -23,6 +23,12 @@ class SourceText:
     document: URIRef
     path: Path
     recorded_sha256: str | None = None
+    written: str = ""  # kg:textFile as the metadata writes it, a path from sources/
+
+    def written_whole(self) -> bool:
+        """Whether kg:textFile names a whole path, which the folder it stands in (`.` or whole)
+        would decide otherwise, and which would publish the machine's path."""
+        return PurePosixPath(self.written).is_absolute() or PureWindowsPath(self.written).is_absolute()
 
     @property
     def text(self) -> str:
@@ -63,7 +69,7 @@ def source_texts(store: ox.Store, provenance: ox.NamedNode, sources_dir: Path) -
     for document, file, digest in sorted(parts, key=lambda part: tuple(map(term_order, part))):
         named = URIRef(document.value)
         recorded = digest.value if digest is not None else None
-        texts.setdefault(named, SourceText(named, sources_dir / file.value, recorded))
+        texts.setdefault(named, SourceText(named, sources_dir / file.value, recorded, file.value))
     return texts
 
 

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -49,6 +49,9 @@ _DECIMAL_TYPES = frozenset(
     """decimal integer long int short byte nonNegativeInteger positiveInteger unsignedLong unsignedInt
     unsignedShort unsignedByte nonPositiveInteger negativeInteger""".split()
 )
+
+
+_NUMBER_TYPES = _DECIMAL_TYPES | {"double", "float"}
 
 
 class TableError(KgError):
@@ -99,9 +102,15 @@ def table_files(tables: Path) -> set[Path]:
 
 
 def _a_file_of(tables: Path, name: str) -> bool:
-    """`name` is a file of the folder `tables`, not a URL or a file elsewhere."""
+    """`name` is a file of the folder `tables`, not a URL, a whole path or a file elsewhere."""
     path = Path(os.path.normpath(tables / name))
-    return "://" not in name and path.is_file() and path.resolve().is_relative_to(tables.resolve())
+    inside = path.is_file() and path.resolve().is_relative_to(tables.resolve())
+    return "://" not in name and not _whole_path(name) and inside
+
+
+def _whole_path(name: str) -> bool:
+    """A name a description gives by a whole path, which names the machine's folders, not the table's."""
+    return PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute()
 
 
 def _paths_to(tables: Path, name: str) -> set[Path]:
@@ -200,15 +209,19 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
     resolves such a name against the description's place; csvw reads a dialect's against the working
     directory and a schema's not at all."""
     inlined = dict(description)
-    url = description.get("url")
-    if isinstance(url, str) and (_URL.match(url) or url.startswith("//")):
-        raise TableError(f"{metadata}: its url names {url}, which is never fetched")
-    for key in _READ_INLINE:
+    for key in ("url", *_READ_INLINE):
         name = description.get(key)
         if not isinstance(name, str):
             continue
         if _URL.match(name) or name.startswith("//"):
             raise TableError(f"{metadata}: its {key} names {name}, which is never fetched")
+        if _whole_path(name):
+            raise TableError(
+                f"{metadata}: its {key} names {name}, a whole path: a table names its files from its"
+                f" folder ({Path(name).name}), as the published csvw:url does"
+            )
+        if key == "url":
+            continue
         path = metadata.parent / name
         _in_table_folder(path)
         named = f"the {key} {metadata.name} names"
@@ -380,6 +393,7 @@ def _rows(
         if data_file is None:
             return rows
         starts = _cells_as_described(table, data_file, dialect)
+        _numbers_in_ascii_digits(table, data_file, dialect)
         # csvw numbers a record by its last line; a record quoting line breaks is named where it starts.
         return [(name, starts.get(line, line), row) for name, line, row in rows]
     except csv.Error as error:
@@ -490,6 +504,28 @@ def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int
                 f"{data_file}:{start}: {len(record)} cells, where {named} has {len(first[1])}{trailing}"
             )
     return starts
+
+
+def _numbers_in_ascii_digits(table: Table, data_file: Path, dialect: Any) -> None:
+    """A number's digits are ASCII, as XML Schema writes its numbers: csvw reads a number with Python's
+    Decimal and float, which take every script's digits ('４４１００', '٤٤١٠٠') for these."""
+    positions = _positions(table)
+    numeric = [
+        (column.name, positions[column.name])
+        for column in table.tableSchema.columns
+        if column.datatype is not None and column.datatype.base in _NUMBER_TYPES and not column.virtual
+    ]
+    records = _records(table, data_file, dialect)
+    if dialect.header:
+        next(records, None)
+    for start, _end, record in records:
+        for name, at in numeric:
+            cell = at - dialect.skipColumns - 1
+            if 0 <= cell < len(record) and any(c.isdecimal() and not c.isascii() for c in record[cell]):
+                raise TableError(
+                    f"{data_file}:{start}:{at} {name}: {record[cell]!r} is no number XML Schema writes:"
+                    " a number is written in ASCII digits (0-9)"
+                )
 
 
 _UNSPECIFIED = re.compile(r'Unspecified column "(.*)" in table ')  # csvw's words for a column it leaves out
