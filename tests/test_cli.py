@@ -350,6 +350,39 @@ def test_excerpt_takes_a_source_s_folder_as_kg_build_does(project_root: Path, gi
 
 
 @pytest.mark.parametrize("command", ["build", "excerpt"])
+@pytest.mark.parametrize("folder", ["sources", "graph"])
+def test_a_source_folder_outside_the_project_is_refused(
+    project_root: Path, tmp_path: Path, command: str, folder: str
+) -> None:
+    """`--source /elsewhere/sources/ID` quoted or built this project's source ID: only the last part of
+    the path was read, so another checkout's folder named this one's."""
+    elsewhere = tmp_path / "other-checkout" / folder / "000_1bdfefaeb44abb70"
+    elsewhere.mkdir(parents=True)
+    quoting = ("x", "According to the U.S.")
+    if command == "build":
+        quoting = ("--dist", str(tmp_path / "dist"), "--store", str(tmp_path / "store"))
+    code, output = run("--project", str(project_root), command, "--source", str(elsewhere), *quoting)
+    assert code == 2, output
+    assert f"--source {elsewhere}: not a folder of the project's sources/ or graph/" in output, output
+
+
+def test_excerpt_names_what_a_source_s_metadata_lacks(project_copy: Path) -> None:
+    """A source.ttl without kg:textFile, the likeliest first slip, was answered `name one source with
+    --source (one of: )` to a curator who had named one; the build's own words say what is wrong."""
+    metadata = project_copy / "sources" / "000_1bdfefaeb44abb70" / "source.ttl"
+    lines = metadata.read_text("utf-8").splitlines(keepends=True)
+    lines = [line for line in lines if "kg:textFile" not in line]
+    metadata.write_text("".join(lines), "utf-8")
+    report_line = next(n for n, line in enumerate(lines, 1) if "a kg:Report" in line)
+    code, output = run(
+        "--project", str(project_copy), "excerpt", "--source", "000_1bdfefaeb44abb70", "x", "According to"
+    )
+    assert code != 0, output
+    said = f"source.ttl:{report_line}: describes no report whose text is in sources/000_1bdfefaeb44abb70/"
+    assert said in output and "no report in it names its text with kg:textFile" in output, output
+
+
+@pytest.mark.parametrize("command", ["build", "excerpt"])
 def test_the_help_names_a_source_by_its_id(command: str) -> None:
     """`--source TEXT` said nothing of what to give, where the README writes `--source ID`."""
     assert "--source ID " in run(command, "--help")[1]

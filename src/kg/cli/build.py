@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import click
 
 from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checked_store import IN_MEMORY_UP_TO, MEMORY_VARIABLE
-from kg.build.checks import BuildFailed, check_shapes, named, rdflib_graph
+from kg.build.checks import BuildFailed, check_shapes, check_source_folders, named, rdflib_graph
 from kg.build.excerpts import excerpt_turtle
 from kg.build.files_in_build import validate_from_build
 from kg.build.files_in_project import validate_in_project
@@ -76,7 +77,7 @@ def build_command(context: Context, dist: Path | None, store_spec: str | None, s
     if source_id is None:
         store_path, dist = context.store_path(store_spec, "kg build"), dist or context.dist
     else:
-        source_id = _source_named(source_id)
+        source_id = _source_named(source_id, context.project)
         store_path, dist = _one_source_outputs(context, source_id, store_spec, dist)
     generations = Generations(store_path, dist)
     before = generations.current()
@@ -122,11 +123,21 @@ def _built(
         raise BuildFailed(unchanged, exit_code=error.exit_code) from None
 
 
-def _source_named(value: str) -> str:
+def _source_named(value: str, project: Path) -> str:
     """The id a --source value names: the id, or its folder under sources/ or graph/ as a shell
-    completes it (`sources/ID/`, `./graph/ID`, a whole path)."""
-    path = PurePath(value.rstrip("/"))
-    return path.name if len(path.parts) == 1 or path.parent.name in ("sources", "graph") else value
+    completes it in the project (`sources/ID/`, `./graph/ID`), or its whole path there; any other
+    value is returned as given, for `project_sources` to refuse. A whole path to a folder of that name
+    elsewhere is refused: another checkout's `sources/ID` named this project's source of that id."""
+    path = Path(value.rstrip("/") or value)
+    if len(path.parts) == 1:
+        return path.name
+    if not path.is_absolute():
+        return path.name if os.path.normpath(path.parent) in ("sources", "graph") else value
+    if os.path.abspath(path.parent) in {os.path.abspath(project / name) for name in ("sources", "graph")}:
+        return path.name
+    if path.parent.name in ("sources", "graph"):
+        raise KgError(f"--source {value}: not a folder of the project's sources/ or graph/ ({project})")
+    return value
 
 
 def _one_source_outputs(
@@ -289,14 +300,17 @@ def excerpt_command(
             f"{slug!r}: an excerpt's slug is lower-case letters and digits, in words joined by hyphens"
         )
     source_id = (
-        _source_named(source_id) if source_id is not None else None
+        _source_named(source_id, context.project) if source_id is not None else None
     )  # sources/ID/ as kg build takes it
-    provenance = load_files({"provenance": input_files(context.project, source_id)["provenance"]})
-    texts = source_texts(provenance, named("provenance"), context.project / "sources")
+    read = input_files(context.project, source_id)["provenance"]
+    sources_dir = context.project / "sources"
+    texts = source_texts(load_files({"provenance": read}), named("provenance"), sources_dir)
+    check_source_folders(texts, texts, sources_dir, SubjectIndex(read))  # as the build says it
     chosen = [t for t in texts.values() if source_id in (None, t.path.parent.name)]
     if len(chosen) != 1:
-        names = ", ".join(sorted(t.path.parent.name for t in texts.values()))
-        raise KgError(f"name one source with --source (one of: {names})")
+        raise KgError(
+            f"name one source with --source (one of: {', '.join(project_sources(context.project))})"
+        )
     source = chosen[0]
     turtle = excerpt_turtle(slug, source.document, source.text, quote, occurrence)
     everywhere = [path for paths in input_files(context.project).values() for path in paths]
