@@ -126,3 +126,46 @@ def test_attackers_whose_queries_are_each_stopped_for_another_do_not_lock_a_byst
             thread.join(60)
     assert answered.count(200) >= 8, answered  # 1 of 21, and 9 of 62 over 150 s, before
     assert statuses.count(200) == 0, "no attacker's query ran to its end"
+
+
+CHEAP = [f"127.0.3.{1 + i}" for i in range(30)]
+
+
+@pytest.mark.parametrize("query", ["SELECT * { ?s ?p }", SIMPLE], ids=["refused", "cheap"])
+def test_many_addresses_asking_cheap_queries_without_pause_leave_a_bystander_its_turn(
+    contested, query: str
+) -> None:
+    """Thirty addresses each asking a cheap query (or one refused as unreadable) again as soon as it
+    is answered stayed light, since each used the workers for milliseconds, and held every thread
+    costly work may hold: a bystander known to be light was refused 503 for most of its queries. How
+    long a client's requests held those threads is now counted too, so that such clients are not light."""
+    first = contested.get(
+        "/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER
+    )
+    assert first.status == 200, first
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def attack(source: str) -> None:
+        while not stop.is_set():
+            reply = contested.post_form("/sparql", {"query": tagged(query)}, source=source)
+            statuses.append(reply.status)
+
+    threads = [threading.Thread(target=attack, args=(source,)) for source in CHEAP]
+    for thread in threads:
+        thread.start()
+    answered = []
+    try:
+        time.sleep(20)  # under way
+        for _ in range(10):
+            reply = contested.get(
+                "/sparql", "application/sparql-results+json", query=tagged(SIMPLE), source=BYSTANDER
+            )
+            answered.append(reply.status)
+            time.sleep(1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert 503 in statuses, sorted(set(statuses))  # the attackers filled what the gate allows them
+    assert answered.count(200) >= 9, answered  # 5 to 8 of 10 before, in six runs; 10 of 10 in four after
