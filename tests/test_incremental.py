@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import URIRef
 
 from kg.build import pipeline
 from kg.build.analyses import CACHE_VARIABLE
 from kg.build.checks import BuildFailed
+from kg.build.excerpts import excerpt_turtle
 from kg.build.parallel import THREADS_VARIABLE
 from kg.build.pipeline import PARSED, READ_AHEAD_FROM, BuildResult, build
 
@@ -527,6 +529,28 @@ def test_an_excerpt_name_given_in_two_sources_is_named_once_at_both_places(
     report = library / "graph" / "000_1bdfefaeb44abb70" / "provenance" / "excerpts.ttl"
     told = f" and {reused}:4: excerpt {ID}excerpt/cultivation-2017: is described as quoting 2 sources"
     assert told in failure and f"{report}:" in failure.split(told)[0].splitlines()[-1], failure
+    assert "the source text at" not in failure, failure
+
+
+def test_an_excerpt_name_given_twice_in_one_source_is_named_once_at_both_places(
+    library: Path, library_work: Path, tmp_path: Path
+) -> None:
+    """`kg excerpt` with a name the source's excerpts already hold, its Turtle pasted below them, gave
+    six lines at the first description, each a mix of the two quotes and positions ("the source text
+    at 272-52 is ''"), and never the second description's line."""
+    excerpts = library / "graph" / REPORT / "provenance" / "excerpts.ttl"
+    text = (library / "sources" / REPORT / "text.txt").read_text("utf-8")
+    document = URIRef(f"{ID}document/crs-2018-heroin-fentanyl-mexico")
+    pasted = excerpt_turtle(
+        "hsp-share", document, text, "Mexican farmers may be cultivating multiple harvests"
+    )
+    before = excerpts.read_text("utf-8")
+    excerpts.write_text(before + "\n" + pasted, "utf-8")
+    failure = _rebuild_fails_as_clean(library, tmp_path)
+    second = len(before.splitlines()) + 2  # after the blank line
+    assert f"{excerpts}:{second}: excerpt {ID}excerpt/hsp-share: is described twice" in failure.replace(
+        " and ", "\n"
+    ), failure
     assert "the source text at" not in failure, failure
 
 

@@ -105,6 +105,17 @@ def test_a_number_in_digits_of_another_script_is_refused_at_its_cell(
     assert "ASCII digits" in message, message
 
 
+def test_a_cell_past_the_readers_limit_is_said_too_long_not_other_than_csv(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    """A label of 200,000 characters, valid CSV, was refused as "not CSV: field larger than field
+    limit (131072)"."""
+    label = '"Opium poppy cultivation area, Mexico, 2017"'
+    message = _failed_build(project_copy, tmp_path, label, "x" * 200_000, TableError)
+    assert "poppy-cultivation.csv:3: a cell longer than 131,072 characters" in message, message
+    assert "not CSV" not in message, message
+
+
 def test_a_missing_required_cell_is_refused(project_copy: Path, tmp_path: Path) -> None:
     message = _failed_build(project_copy, tmp_path, ",ondcp,cultivation-2017\n", ",ondcp,\n", TableError)
     assert "poppy-cultivation.csv:2:7 excerpt" in message

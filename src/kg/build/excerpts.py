@@ -7,6 +7,7 @@ excerpt in the graph against the source text again.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -67,11 +68,24 @@ def check_excerpts(
         said = ", ".join(sorted(source.value for source in sources[excerpt]))
         told = f"is described as quoting {len(sources[excerpt])} sources ({said}); name each excerpt once"
         problems.append(ExcerptProblem(excerpt, told, everywhere=True))
+    # Two quotes and two positions: the description given again (a second quote alone is named where
+    # it is written, by the mismatch of its row).
+    quotes = Counter(excerpt for excerpt, _ in {(row.excerpt, row.exact) for row in rows})
+    positions = Counter(excerpt for excerpt, *_ in {(row.excerpt, row.start, row.end) for row in rows})
+    several = {excerpt for excerpt in quotes if quotes[excerpt] > 1 and positions[excerpt] > 1} - twice
+    for excerpt in sorted(several, key=term_order):  # a name given again in its source: not each mix
+        told = "is described twice (two quotes or positions); a name given again describes the same excerpt"
+        problems.append(ExcerptProblem(excerpt, told + "; name each excerpt once", everywhere=True))
     reading: tuple[URIRef | None, str] = (None, "")
     for row in rows:
-        if row.excerpt in twice:
+        if row.excerpt in twice or row.excerpt in several:
             continue
         source = URIRef(row.source.value) if row.source is not None else None
+        if source is None:
+            problems.append(
+                ExcerptProblem(row.excerpt, "names no source (oa:hasSource) whose text it quotes")
+            )
+            continue
         if source not in texts:
             problems.append(ExcerptProblem(row.excerpt, f"its source {source} has no text under sources/"))
             continue

@@ -399,7 +399,12 @@ def _rows(
     except csv.Error as error:
         where = data_file or metadata
         line = _record_start(data_file, dialect) if data_file is not None else None
-        raise TableError(f"{where}{f':{line}' if line else ''}: not CSV: {error}") from None
+        said = (
+            f"a cell longer than {csv.field_size_limit():,} characters, the most a cell may hold"
+            if str(error).startswith("field larger than field limit")
+            else f"not CSV: {error}"
+        )
+        raise TableError(f"{where}{f':{line}' if line else ''}: {said}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:  # csvw's words name the cell
         missing = _MISSING_COLUMNS.search(str(error)) if data_file is not None else None
         if data_file is not None and missing is not None:
