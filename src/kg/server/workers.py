@@ -137,10 +137,6 @@ class Worker:
 # shows several), and one at a time made the last of them 429.
 WORK_PER_CLIENT = 8
 KNOWN_AFTER = 1.0  # seconds after its first charge a client counts as known to the gate
-# The share of half a time limit a light client holds the gate's threads lately, at most: clients on
-# many addresses asking cheap queries without pause each hold a few threads' worth for seconds, and
-# passed half a time limit only after half a minute, refusing a bystander meanwhile.
-HOLDING_LIGHT = 0.25
 T = TypeVar("T")
 
 
@@ -189,11 +185,6 @@ class WorkerPool:
         self.gate = gate or Gate(1 << 30, 1 << 30)  # the HTTP threads costly work may hold; any, unless given
         self.client_budget = client_budget
         self.usage = usage or Usage(half_life=60.0)
-        # Seconds each client's costly work held an HTTP thread, forgotten alike: what the gate shares.
-        # Clients on many addresses asking cheap queries without pause used the workers for milliseconds
-        # and stayed light, while their requests held every thread a light bystander could have had.
-        self.holding = Usage(half_life=self.usage.half_life)
-        self._within = threading.local()  # whether this thread holds the gate already
         self.protections: Protections | None = None
         self._store_factory = store_factory
         self._forks = forks  # the pool's own fork server (holding its store), closed with it; else shared
@@ -380,18 +371,9 @@ class WorkerPool:
     def _held(self, client: str | None) -> Iterator[None]:
         """Costly work holds one of the HTTP threads the gate allows it, after its turn, or is refused; the
         server's own reading ahead (`in_background`) holds none, in a thread of its own."""
-        held_by = client if held_to_budget() else None
-        outermost = not getattr(self._within, "held", False)  # a picture's queries: its thread, once
         try:
-            with self.gate.held(held_by, self._rank(client)):
-                started = time.monotonic()
-                self._within.held = True
-                try:
-                    yield
-                finally:
-                    if outermost:
-                        self._within.held = False
-                        self.holding.charge(held_by, time.monotonic() - started)
+            with self.gate.held(client if held_to_budget() else None, self._rank(client)):
+                yield
         except Busy as busy:
             raise ServiceError(503, str(busy), retry_after=1) from None
 
@@ -399,13 +381,12 @@ class WorkerPool:
         """Where `client` stands at the gate, as the workers' queue ranks it: 0 known to be light (no
         query of half a time limit lately, first charged more than KNOWN_AFTER ago: from before this
         request), 1 not known, or known but using half a time limit of the workers lately in shorter
-        queries, or holding the gate's threads a quarter as long, 2 heavy. Clients on many addresses whose
-        queries were each stopped short for another had ranked with a light bystander, and held every
-        thread it could have had."""
+        queries, 2 heavy. Clients on many addresses whose queries were each stopped short for another
+        had ranked with a light bystander, and held every thread it could have had."""
         heavy = self._idle.heavy  # half a time limit, as the queue reads it
         if self.usage.longest(client) >= heavy:
             return 2
-        light = self.usage.of(client) < heavy and self.holding.of(client) < heavy * HOLDING_LIGHT
+        light = self.usage.of(client) < heavy
         return 0 if light and self.usage.known_for(client) > KNOWN_AFTER else 1
 
     def _too_many(self, refused: TooMany) -> ServiceError:
