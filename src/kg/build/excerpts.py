@@ -74,8 +74,9 @@ def check_excerpts(
     positions = Counter(excerpt for excerpt, *_ in {(row.excerpt, row.start, row.end) for row in rows})
     several = {excerpt for excerpt in quotes if quotes[excerpt] > 1 and positions[excerpt] > 1} - twice
     for excerpt in sorted(several, key=term_order):  # a name given again in its source: not each mix
-        told = "is described twice (two quotes or positions); a name given again describes the same excerpt"
-        problems.append(ExcerptProblem(excerpt, told + "; name each excerpt once", everywhere=True))
+        told = "has several quotes and positions, where an excerpt is one quote at one position: a name"
+        told += " given again describes the same excerpt; name each excerpt once"
+        problems.append(ExcerptProblem(excerpt, told, everywhere=True))
     reading: tuple[URIRef | None, str] = (None, "")
     for row in rows:
         if row.excerpt in twice or row.excerpt in several:
