@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import stat
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from kg.errors import EXIT_FAILED, KgError
 
@@ -35,6 +35,12 @@ class InputError(KgError):
 
 # How RDF's line formats, Turtle and SPARQL end a line: LF, CR, or both.
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def whole_path(name: str) -> bool:
+    """Whether a path an input writes (a text file, a table's CSV) is a whole one, on any system: it
+    names the machine's folders, which a project's own files never do, and would be published."""
+    return PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute()
 
 
 def text_lines(text: str) -> list[str]:

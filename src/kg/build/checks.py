@@ -39,6 +39,7 @@ from kg.build.vocabulary import (
     untyped_subjects,
 )
 from kg.errors import EXIT_FAILED, KgError
+from kg.files import whole_path
 from kg.namespaces import KG, OA, PREFIXES, graph_iri
 
 DATA_GRAPHS = ("data", "provenance", "background")
@@ -265,7 +266,7 @@ def _folders_not_their_reports(
         by_folder.setdefault(text.path.parent, []).append(str(document))
         folder = text.path.parent.resolve()  # compared resolved: the project may be given as `.`
         lies = text.path.resolve().parent if text.path.exists() else folder
-        whole = text.written_whole()
+        whole = whole_path(text.written)  # refused however the project is named (`.` or whole)
         if whole or text.path.parent.parent != sources_dir or ".." in text.path.parts or lies != folder:
             problems.append(
                 f"{index.find(str(document)) or document}: {document}: its text"

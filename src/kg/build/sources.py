@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -24,11 +24,6 @@ class SourceText:
     path: Path
     recorded_sha256: str | None = None
     written: str = ""  # kg:textFile as the metadata writes it, a path from sources/
-
-    def written_whole(self) -> bool:
-        """Whether kg:textFile names a whole path, which the folder it stands in (`.` or whole)
-        would decide otherwise, and which would publish the machine's path."""
-        return PurePosixPath(self.written).is_absolute() or PureWindowsPath(self.written).is_absolute()
 
     @property
     def text(self) -> str:

@@ -23,14 +23,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from kg.build.locate import ORIGIN
 from kg.errors import KgError
-from kg.files import read_file, read_text, utf8_text, visible
+from kg.files import read_file, read_text, utf8_text, visible, whole_path
 from kg.literals import character_error, lexical_error
 from kg.namespaces import BASE
 
@@ -105,12 +105,7 @@ def _a_file_of(tables: Path, name: str) -> bool:
     """`name` is a file of the folder `tables`, not a URL, a whole path or a file elsewhere."""
     path = Path(os.path.normpath(tables / name))
     inside = path.is_file() and path.resolve().is_relative_to(tables.resolve())
-    return "://" not in name and not _whole_path(name) and inside
-
-
-def _whole_path(name: str) -> bool:
-    """A name a description gives by a whole path, which names the machine's folders, not the table's."""
-    return PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute()
+    return "://" not in name and not whole_path(name) and inside
 
 
 def _paths_to(tables: Path, name: str) -> set[Path]:
@@ -215,7 +210,7 @@ def _inlined(metadata: Path, description: dict[str, Any]) -> dict[str, Any]:
             continue
         if _URL.match(name) or name.startswith("//"):
             raise TableError(f"{metadata}: its {key} names {name}, which is never fetched")
-        if _whole_path(name):
+        if whole_path(name):
             raise TableError(
                 f"{metadata}: its {key} names {name}, a whole path: a table names its files from its"
                 f" folder ({Path(name).name}), as the published csvw:url does"
@@ -392,8 +387,9 @@ def _rows(
             rows.append((name, line, row))
         if data_file is None:
             return rows
-        starts = _cells_as_described(table, data_file, dialect)
-        _numbers_in_ascii_digits(table, data_file, dialect)
+        records = list(_records(table, data_file, dialect))
+        starts = _cells_as_described(records, data_file, dialect)
+        _numbers_in_ascii_digits(table, records[1:] if dialect.header else records, data_file, dialect)
         # csvw numbers a record by its last line; a record quoting line breaks is named where it starts.
         return [(name, starts.get(line, line), row) for name, line, row in rows]
     except csv.Error as error:
@@ -487,14 +483,16 @@ def _first_record(table: Table, data_file: Path, dialect: Any) -> tuple[int, lis
     return start, record
 
 
-def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int, int]:
+def _cells_as_described(
+    records: list[tuple[int, int, list[str]]], data_file: Path, dialect: Any
+) -> dict[int, int]:
     """Every record has as many cells as the first: csvw, once it has checked the table, drops a cell
     past the header, which is data to lose without a word. The error names the first record and, where
     the longer record's extra cells are empty, the delimiter that ends its line (a spreadsheet's
     trailing comma). Returns the line each record starts on, by the line it ends on."""
     starts: dict[int, int] = {}
     first: tuple[int, list[str]] | None = None
-    for start, line, record in _records(table, data_file, dialect):
+    for start, line, record in records:
         starts[line] = start
         first = first or (start, record)
         if record and len(record) != len(first[1]):
@@ -511,19 +509,19 @@ def _cells_as_described(table: Table, data_file: Path, dialect: Any) -> dict[int
     return starts
 
 
-def _numbers_in_ascii_digits(table: Table, data_file: Path, dialect: Any) -> None:
+def _numbers_in_ascii_digits(
+    table: Table, rows: list[tuple[int, int, list[str]]], data_file: Path, dialect: Any
+) -> None:
     """A number's digits are ASCII, as XML Schema writes its numbers: csvw reads a number with Python's
-    Decimal and float, which take every script's digits ('４４１００', '٤٤١٠٠') for these."""
+    Decimal and float, which take every script's digits ('４４１００', '٤٤١٠٠') for these. `rows`: the
+    records after the header."""
     positions = _positions(table)
     numeric = [
         (column.name, positions[column.name])
         for column in table.tableSchema.columns
         if column.datatype is not None and column.datatype.base in _NUMBER_TYPES and not column.virtual
     ]
-    records = _records(table, data_file, dialect)
-    if dialect.header:
-        next(records, None)
-    for start, _end, record in records:
+    for start, _end, record in rows:
         for name, at in numeric:
             cell = at - dialect.skipColumns - 1
             if 0 <= cell < len(record) and any(c.isdecimal() and not c.isascii() for c in record[cell]):
