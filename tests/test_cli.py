@@ -349,6 +349,19 @@ def test_excerpt_takes_a_source_s_folder_as_kg_build_does(project_root: Path, gi
     assert code == 0 and 'oa:exact "According to the U.S."' in output, output
 
 
+def test_a_source_folder_named_through_a_link_to_the_project_is_its_own(
+    project_root: Path, tmp_path: Path
+) -> None:
+    """The project's own folder, named by a whole path through a link to the project, was refused as
+    another checkout's."""
+    (tmp_path / "link").symlink_to(project_root)
+    given = str(tmp_path / "link" / "sources" / "000_1bdfefaeb44abb70")
+    code, output = run(
+        "--project", str(project_root), "excerpt", "--source", given, "x", "According to the U.S."
+    )
+    assert code == 0 and 'oa:exact "According to the U.S."' in output, output
+
+
 @pytest.mark.parametrize("command", ["build", "excerpt"])
 @pytest.mark.parametrize("folder", ["sources", "graph"])
 def test_a_source_folder_outside_the_project_is_refused(

@@ -133,8 +133,8 @@ def _source_named(value: str, project: Path) -> str:
         return path.name
     if not path.is_absolute():
         return path.name if os.path.normpath(path.parent) in ("sources", "graph") else value
-    if os.path.abspath(path.parent) in {os.path.abspath(project / name) for name in ("sources", "graph")}:
-        return path.name
+    if os.path.realpath(path.parent) in {os.path.realpath(project / name) for name in ("sources", "graph")}:
+        return path.name  # the project's folder, however reached (a link to the project, `..`)
     if path.parent.name in ("sources", "graph"):
         raise KgError(f"--source {value}: not a folder of the project's sources/ or graph/ ({project})")
     return value
